@@ -1,0 +1,183 @@
+/* OCI runtime-spec config.json, parsed and validated.
+ *
+ * cfg_parse_file()/cfg_parse_string() turn the JSON into a capsa_config in one pass and check
+ * everything the runtime will rely on, so that later stages never meet a malformed value:
+ * types, required fields, namespace types, mount option words, signal-free numeric ranges.
+ * Errors name the file, the JSON path and (for syntax errors) the line and column:
+ *   "config.json: line 3, column 7: ..."   or   "config.json: process.args: must be a non-empty array of strings"
+ *
+ * Ownership: the capsa_config owns every string and array in it; cfg_free() releases all.
+ * Invariants after a successful parse:
+ * - every `char *` documented "never NULL" is non-NULL; optional ones are NULL when absent;
+ * - string vectors (char **) are NULL-terminated and never NULL (possibly empty) unless noted;
+ * - `raw` holds the whole document (for sections parsed by later modules: hooks, resources,
+ *   seccomp); it stays valid for the life of the config.
+ */
+#ifndef CAPSA_CONFIG_H
+#define CAPSA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+enum cfg_ns_type
+{
+  CFG_NS_PID = 0,
+  CFG_NS_NETWORK,
+  CFG_NS_MOUNT,
+  CFG_NS_IPC,
+  CFG_NS_UTS,
+  CFG_NS_USER,
+  CFG_NS_CGROUP,
+  CFG_NS_TIME,
+  CFG_NS_COUNT
+};
+
+struct cfg_namespace
+{
+  bool enabled;   /* listed in linux.namespaces */
+  char *path;     /* join this existing namespace (NULL: create a new one) */
+};
+
+struct cfg_id_map
+{
+  uint32_t container_id, host_id, size;
+};
+
+struct cfg_mount
+{
+  char *destination;  /* never NULL, absolute */
+  char *type;         /* may be NULL (bind mounts) */
+  char *source;       /* may be NULL */
+  char **options;     /* raw option words as in the config, never NULL */
+  /* Derived from options by cfg_parse (see mount option table in config.c): */
+  unsigned long flags;        /* MS_* flags to set (MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...) */
+  unsigned long clear_flags;  /* flags explicitly turned off (rw, suid, dev, exec, ...) */
+  unsigned long propagation;  /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, with MS_REC, or 0 */
+  char *data;                 /* comma-joined options that are not flags ("mode=755,size=65536k"); may be NULL */
+  bool is_bind;               /* type "bind" or option bind/rbind */
+};
+
+struct cfg_rlimit
+{
+  int resource;           /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
+struct cfg_device
+{
+  char *path;     /* never NULL, absolute */
+  char type;      /* 'c', 'b', 'u' or 'p' */
+  int64_t major, minor;
+  bool has_mode;  /* fileMode given */
+  mode_t mode;    /* permission bits (fileMode), 0666 when absent */
+  bool has_uid, has_gid;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct cfg_sysctl
+{
+  char *key, *value;
+};
+
+struct cfg_user
+{
+  uid_t uid;
+  gid_t gid;
+  bool has_umask;
+  mode_t umask;
+  gid_t *additional_gids;
+  size_t n_additional_gids;
+};
+
+struct cfg_caps
+{
+  /* Capability names as given ("CAP_SYS_ADMIN"); NULL vector = set absent from config. */
+  char **bounding, **effective, **inheritable, **permitted, **ambient;
+};
+
+struct cfg_process
+{
+  bool terminal;
+  unsigned console_height, console_width; /* consoleSize, 0 when absent */
+  char **args;     /* never NULL, at least one element */
+  char **env;      /* never NULL */
+  char *cwd;       /* never NULL, absolute */
+  struct cfg_user user;
+  struct cfg_caps caps;
+  bool has_caps;   /* process.capabilities present */
+  struct cfg_rlimit *rlimits;
+  size_t n_rlimits;
+  bool no_new_privileges;
+  bool has_oom_score_adj;
+  int oom_score_adj;
+  char *apparmor_profile, *selinux_label; /* accepted, may be NULL */
+};
+
+struct cfg_time_offset
+{
+  bool set;
+  int64_t secs;
+  uint32_t nanosecs;
+};
+
+struct capsa_config
+{
+  char *oci_version;   /* never NULL */
+  char *root_path;     /* root.path, never NULL (may be relative to the bundle) */
+  bool root_readonly;
+  char *hostname;      /* may be NULL */
+  char *domainname;    /* may be NULL */
+  struct cfg_process *process; /* NULL when the config has no process (not runnable by create) */
+  struct cfg_mount *mounts;
+  size_t n_mounts;
+
+  /* linux.* */
+  struct cfg_namespace ns[CFG_NS_COUNT];
+  struct cfg_id_map *uid_maps, *gid_maps;
+  size_t n_uid_maps, n_gid_maps;
+  struct cfg_time_offset time_monotonic, time_boottime;
+  struct cfg_device *devices;
+  size_t n_devices;
+  struct cfg_sysctl *sysctls;
+  size_t n_sysctls;
+  char *cgroups_path;           /* linux.cgroupsPath, may be NULL */
+  unsigned long rootfs_propagation; /* MS_* propagation (with MS_REC when r-prefixed) or 0 */
+  char **masked_paths;          /* never NULL */
+  char **readonly_paths;        /* never NULL */
+  char *mount_label;            /* may be NULL */
+
+  /* annotations, as a JSON object (borrowed from raw); NULL when absent */
+  json_t *annotations;
+  json_t *raw;                  /* owned reference to the whole document */
+};
+
+/* Parse a config file.  `name` is used in messages (usually the path as the user gave it). */
+int cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err);
+/* Parse from memory; `name` prefixes messages ("config.json"). */
+int cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err);
+void cfg_free (struct capsa_config *c);
+
+/* "pid" -> CFG_NS_PID ...; -1 when unknown. */
+int cfg_ns_from_name (const char *name);
+const char *cfg_ns_name (int type);     /* CFG_NS_PID -> "pid" */
+int cfg_ns_clone_flag (int type);       /* CFG_NS_PID -> CLONE_NEWPID */
+const char *cfg_ns_proc_name (int type); /* CFG_NS_NETWORK -> "net" (name under /proc/PID/ns) */
+
+/* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
+int cfg_rlimit_from_name (const char *name);
+
+/* Parse one mount option word into m (used by cfg_parse and by tests).
+ * Returns 1 when the word was a flag/propagation word, 0 when it is data. */
+int cfg_mount_option (const char *word, unsigned long *flags, unsigned long *clear, unsigned long *propagation);
+
+static inline void cfg_freep (struct capsa_config **c) { if (*c) cfg_free (*c); }
+#define cleanup_config __attribute__ ((cleanup (cfg_freep)))
+
+#endif

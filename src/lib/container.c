@@ -1,0 +1,437 @@
+/* capsa's container lifecycle: see container.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "container.h"
+#include "spawn.h"
+#include "state.h"
+#include "terminal.h"
+#include "util.h"
+
+/* What create has made so far, undone when it fails: the init and the state directory. */
+struct create_guard
+{
+  const char *root, *id;
+  pid_t pid;
+  bool armed;
+};
+
+static void
+create_guard_undo (struct create_guard *g)
+{
+  if (!g->armed)
+    return;
+  if (g->pid > 0)
+    {
+      kill (g->pid, SIGKILL);
+      waitpid (g->pid, NULL, 0); /* ours in the fast path; ECHILD otherwise */
+    }
+  state_remove_dir (g->root, g->id, NULL);
+}
+
+struct bundle
+{
+  struct capsa_config *config;
+  char *path;   /* absolute */
+  char *rootfs; /* absolute */
+};
+
+static void
+bundle_free (struct bundle *b)
+{
+  if (b->config)
+    cfg_free (b->config);
+  free (b->path);
+  free (b->rootfs);
+}
+
+static int
+check_config (const struct capsa_config *c, const struct capsa_create_opts *o, bool detached, capsa_err **err)
+{
+  const struct cfg_namespace *ns = c->ns;
+
+  if (c->process == NULL)
+    return capsa_fail (err, EINVAL, "config.json: process: required to run a container");
+  if (!ns[CFG_NS_MOUNT].enabled)
+    return capsa_fail (err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+  if (c->hostname && *c->hostname && !(ns[CFG_NS_UTS].enabled))
+    return capsa_fail (err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
+  if (c->domainname && *c->domainname && !(ns[CFG_NS_UTS].enabled))
+    return capsa_fail (err, EINVAL,
+                       "config.json: domainname: unable to set domainname without a private UTS namespace");
+  if (ns[CFG_NS_USER].enabled && !ns[CFG_NS_USER].path && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
+    return capsa_fail (err, EINVAL, "config.json: linux: user namespaces enabled, but no uid or gid mappings found");
+  if (c->process->terminal && detached && o->console_socket == NULL)
+    return capsa_fail (err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
+  if (o->console_socket && (!c->process->terminal || !detached))
+    return capsa_fail (err, EINVAL, "cannot use console socket if runc will not detach or allocate tty");
+  return 0;
+}
+
+static int
+load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b, capsa_err **err)
+{
+  const char *given = o->bundle && *o->bundle ? o->bundle : ".";
+  char buf[PATH_MAX];
+
+  if (realpath (given, buf) == NULL)
+    return capsa_fail (err, errno, "bundle `%s`", given);
+  b->path = xstrdup (buf);
+  cleanup_free char *cfgpath = xasprintf ("%s/config.json", b->path);
+  if (cfg_parse_file (cfgpath, &b->config, err) < 0)
+    return -1;
+  if (check_config (b->config, o, detached, err) < 0)
+    return -1;
+  cleanup_free char *root = b->config->root_path[0] == '/' ? xstrdup (b->config->root_path)
+                                                            : xasprintf ("%s/%s", b->path, b->config->root_path);
+  struct stat st;
+  if (realpath (root, buf) == NULL || stat (buf, &st) < 0)
+    return capsa_fail (err, errno, "rootfs `%s` (root.path in %s)", root, cfgpath);
+  if (!S_ISDIR (st.st_mode))
+    return capsa_fail (err, ENOTDIR, "rootfs `%s` (root.path in %s)", root, cfgpath);
+  b->rootfs = xstrdup (buf);
+  return 0;
+}
+
+/* LISTEN_FDS from socket activation are passed on like runc: the fds and LISTEN_FDS/LISTEN_PID=1. */
+static int
+listen_fds (char ***extra_env)
+{
+  const char *s = getenv ("LISTEN_FDS");
+  int64_t n;
+  if (s == NULL || parse_i64 (s, 1, 4096, &n) < 0)
+    return 0;
+  char *e = xasprintf ("LISTEN_FDS=%d", (int) n);
+  strv_append (extra_env, e);
+  strv_append (extra_env, "LISTEN_PID=1");
+  free (e);
+  return (int) n;
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, capsa_err **err)
+{
+  char buf[24];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (write_file_atomic_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
+    return capsa_err_wrap (err, "write pid file");
+  return 0;
+}
+
+/* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
+ * ready.  On success the container is recorded and res describes its init. */
+static int
+do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, capsa_err **err)
+{
+  bool detached = !run_mode || o->detach;
+  struct bundle b = { 0 };
+  struct create_guard g = { .root = o->root, .id = o->id };
+  cleanup_close int dirfd = -1, fifo = -1;
+  cleanup_strv char **extra_env = NULL;
+  char now[48];
+  int r = -1;
+
+  if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
+    goto out;
+  dirfd = state_create_dir (o->root, o->id, err);
+  if (dirfd < 0)
+    goto out;
+  g.armed = true;
+  now_rfc3339 (now, sizeof now);
+  struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
+                            .owner = "", .creating = true, .annotations = b.config->annotations,
+                            .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path };
+  if (state_write (dirfd, &st, err) < 0)
+    goto out;
+  if (!run_mode)
+    {
+      if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
+        {
+          capsa_fail (err, errno, "create exec fifo for `%s`", o->id);
+          goto out;
+        }
+      fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fifo < 0)
+        {
+          capsa_fail (err, errno, "open exec fifo for `%s`", o->id);
+          goto out;
+        }
+    }
+  struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
+                           .exec_fifo = fifo };
+  so.preserve_fds = o->preserve_fds + listen_fds (&extra_env);
+  so.extra_env = extra_env;
+  if (spawn_container (&so, res, err) < 0)
+    goto out;
+  g.pid = res->pid;
+  if (res->pty_master >= 0 && o->console_socket)
+    {
+      int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
+      close (res->pty_master);
+      res->pty_master = -1;
+      if (sent < 0)
+        goto out;
+    }
+  st.pid = res->pid;
+  st.creating = false;
+  if (proc_stat_start (res->pid, &st.pid_start, NULL) < 0)
+    {
+      capsa_fail (err, ESRCH, "container init %d exited during create", (int) res->pid);
+      goto out;
+    }
+  if (state_write (dirfd, &st, err) < 0 || (o->pid_file && write_pid_file (o->pid_file, res->pid, err) < 0))
+    goto out;
+  g.armed = false;
+  r = 0;
+out:
+  if (r < 0)
+    {
+      if (res->sync_fd >= 0)
+        close (res->sync_fd);
+      if (res->pty_master >= 0)
+        close (res->pty_master);
+      res->sync_fd = res->pty_master = -1;
+    }
+  create_guard_undo (&g);
+  bundle_free (&b);
+  return r;
+}
+
+int
+capsa_container_create (const struct capsa_create_opts *o, capsa_err **err)
+{
+  struct spawn_result res = { .sync_fd = -1, .pty_master = -1 };
+  if (do_create (o, false, &res, err) < 0)
+    return -1;
+  close (res.sync_fd);
+  return 0;
+}
+
+int
+capsa_container_start (const char *root, const char *id, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, true, err);
+  cleanup_close int fifo = -1;
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  switch (st->status)
+    {
+    case CAPSA_STATUS_CREATED:
+      break;
+    case CAPSA_STATUS_STOPPED:
+      return capsa_fail (err, EINVAL, "cannot start a container that has stopped");
+    case CAPSA_STATUS_RUNNING:
+      return capsa_fail (err, EINVAL, "cannot start an already running container");
+    default:
+      return capsa_fail (err, EINVAL, "cannot start a container in the %s state", capsa_status_name (st->status));
+    }
+  fifo = openat (dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return capsa_fail (err, errno == ENXIO ? EINVAL : errno, "cannot start a container that has stopped");
+  if (write_all (fifo, "0", 1) < 0)
+    return capsa_fail (err, errno, "release the container init of `%s`", id);
+  if (unlinkat (dirfd, "exec.fifo", 0) < 0)
+    return capsa_fail (err, errno, "remove exec fifo of `%s`", id);
+  return 0;
+}
+
+/* ---- kill and delete ----------------------------------------------------------------------- */
+
+static bool
+is_alive (pid_t pid, uint64_t start)
+{
+  uint64_t s;
+  char state;
+  return proc_stat_start (pid, &s, &state) == 0 && s == start && state != 'Z' && state != 'X';
+}
+
+/* Signal every process in init's pid namespace (a private one: its init is the container's). */
+static int
+signal_pid_namespace (pid_t init, int sig)
+{
+  char path[64];
+  struct stat ref;
+  cleanup_dir DIR *d = opendir ("/proc");
+  struct dirent *de;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) init);
+  if (stat (path, &ref) < 0 || d == NULL)
+    return -1;
+  while ((de = readdir (d)))
+    {
+      struct stat st;
+      int64_t pid;
+      if (parse_i64 (de->d_name, 1, INT32_MAX, &pid) < 0)
+        continue;
+      snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+      if (stat (path, &st) == 0 && st.st_ino == ref.st_ino && st.st_dev == ref.st_dev)
+        kill ((pid_t) pid, sig);
+    }
+  return 0;
+}
+
+static int
+signal_container (const struct capsa_state *st, int sig, bool all, capsa_err **err)
+{
+  if (all && st->pid_ns_private && signal_pid_namespace (st->pid, sig) == 0)
+    return 0;
+  if (kill (st->pid, sig) < 0)
+    return capsa_fail (err, errno, errno == ESRCH ? "container not running" : "kill container init %d",
+                       (int) st->pid);
+  return 0;
+}
+
+int
+capsa_container_kill (const char *root, const char *id, int sig, bool all, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, false, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  if (st->status == CAPSA_STATUS_STOPPED || st->pid <= 0)
+    return capsa_fail (err, ESRCH, "container not running");
+  return signal_container (st, sig, all, err);
+}
+
+static int
+wait_dead (const struct capsa_state *st, capsa_err **err)
+{
+  struct timespec ts = { 0, 1000000 };
+  for (int i = 0; i < 2000; i++)
+    {
+      if (!is_alive (st->pid, st->pid_start))
+        return 0;
+      waitpid (st->pid, NULL, WNOHANG); /* reap it when it is ours (run) */
+      nanosleep (&ts, NULL);
+      if (ts.tv_nsec < 10000000)
+        ts.tv_nsec *= 2;
+    }
+  return capsa_fail (err, ETIMEDOUT, "container init %d did not exit after SIGKILL", (int) st->pid);
+}
+
+static int
+destroy (const char *root, const struct capsa_state *st, capsa_err **err)
+{
+  if (is_alive (st->pid, st->pid_start))
+    {
+      signal_container (st, SIGKILL, true, NULL);
+      if (wait_dead (st, err) < 0)
+        return -1;
+    }
+  return state_remove_dir (root, st->id, err);
+}
+
+int
+capsa_container_delete (const char *root, const char *id, bool force, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, true, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  switch (st->status)
+    {
+    case CAPSA_STATUS_STOPPED:
+    case CAPSA_STATUS_CREATED:
+      break;
+    default:
+      if (!force)
+        return capsa_fail (err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                           capsa_status_name (st->status));
+    }
+  return destroy (root, st, err);
+}
+
+/* ---- state and list ------------------------------------------------------------------------ */
+
+int
+capsa_container_state (const char *root, const char *id, json_t **out, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, false, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  *out = state_to_oci_json (st);
+  return 0;
+}
+
+int
+capsa_container_list (const char *root, json_t **out, capsa_err **err)
+{
+  cleanup_dir DIR *d = opendir (root);
+  json_t *arr = json_array ();
+  struct dirent *de;
+
+  if (d == NULL && errno != ENOENT)
+    {
+      json_decref (arr);
+      return capsa_fail (err, errno, "open runtime root `%s`", root);
+    }
+  while (d && (de = readdir (d)))
+    {
+      cleanup_err capsa_err *e = NULL;
+      json_t *one = NULL;
+      if (de->d_name[0] == '.' || state_validate_id (de->d_name, NULL) < 0)
+        continue;
+      if (capsa_container_state (root, de->d_name, &one, &e) == 0)
+        json_array_append_new (arr, one);
+    }
+  *out = arr;
+  return 0;
+}
+
+/* ---- run ----------------------------------------------------------------------------------- */
+
+#include "runloop.h"
+
+int
+capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_err **err)
+{
+  struct spawn_result res = { .sync_fd = -1, .pty_master = -1 };
+  struct runloop rl;
+
+  *exit_status = 0;
+  if (o->detach)
+    {
+      if (do_create (o, true, &res, err) < 0)
+        return -1;
+      close (res.sync_fd);
+      return 0;
+    }
+  if (runloop_prepare (&rl, err) < 0)
+    return -1;
+  if (do_create (o, true, &res, err) < 0)
+    {
+      runloop_release (&rl);
+      return -1;
+    }
+  int r = spawn_wait_exec (res.sync_fd, err);
+  close (res.sync_fd);
+  if (r == 0)
+    *exit_status = runloop_wait (&rl, res.pid, res.pty_master);
+  runloop_release (&rl);
+  if (res.pty_master >= 0)
+    close (res.pty_master);
+  cleanup_err capsa_err *derr = NULL;
+  if (capsa_container_delete (o->root, o->id, true, &derr) < 0 && r == 0)
+    {
+      *err = take_ptr (&derr);
+      return -1;
+    }
+  return r;
+}

@@ -1,0 +1,47 @@
+/* capsa's container lifecycle: the public API behind `capsa-oci` (and later `capsa`).
+ *
+ * create: parse and check the bundle's config, record the container under ROOT/ID, start its
+ *   init in its namespaces and leave it blocked before execve on ROOT/ID/exec.fifo; write the
+ *   pid file.  Nothing is left behind when it fails.
+ * start: release the init (a byte through the fifo) and remove the fifo.
+ * run: create + start in one process, then (unless detached) proxy the terminal, forward
+ *   signals, wait, delete, and report the exit status.
+ */
+#ifndef CAPSA_CONTAINER_H
+#define CAPSA_CONTAINER_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "capsa.h"
+#include "error.h"
+
+struct capsa_create_opts
+{
+  const char *root;           /* runtime state root (--root) */
+  const char *id;
+  const char *bundle;         /* NULL: the current directory */
+  const char *pid_file;       /* may be NULL */
+  const char *console_socket; /* may be NULL */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+  bool detach;                /* run only */
+};
+
+CAPSA_PUBLIC int capsa_container_create (const struct capsa_create_opts *o, capsa_err **err);
+CAPSA_PUBLIC int capsa_container_start (const char *root, const char *id, capsa_err **err);
+/* Returns the exit status the runtime should exit with (the process's code, 128+signal). */
+CAPSA_PUBLIC int capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_err **err);
+CAPSA_PUBLIC int capsa_container_kill (const char *root, const char *id, int sig, bool all, capsa_err **err);
+CAPSA_PUBLIC int capsa_container_delete (const char *root, const char *id, bool force, capsa_err **err);
+/* runc's state JSON; *out owned by the caller. */
+CAPSA_PUBLIC int capsa_container_state (const char *root, const char *id, json_t **out, capsa_err **err);
+/* Array of state objects of every container under root (a missing root is an empty list). */
+CAPSA_PUBLIC int capsa_container_list (const char *root, json_t **out, capsa_err **err);
+
+/* "KILL", "SIGKILL", "9" -> SIGKILL; -1 when unknown. */
+CAPSA_PUBLIC int capsa_signal_parse (const char *s);
+
+#endif

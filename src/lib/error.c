@@ -1,0 +1,98 @@
+/* The error convention: see error.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+const char *
+capsa_strerror (int errnum, char *buf, unsigned len)
+{
+  const char *s = strerror_r (errnum, buf, len);
+  if (s != buf)
+    {
+      snprintf (buf, len, "%s", s);
+    }
+  if (buf[0] && isupper ((unsigned char) buf[0]))
+    buf[0] = (char) tolower ((unsigned char) buf[0]);
+  return buf;
+}
+
+int
+capsa_failv (capsa_err **err, int errnum, const char *fmt, va_list ap)
+{
+  char *what = NULL;
+  char ebuf[128];
+
+  if (vasprintf (&what, fmt, ap) < 0)
+    what = NULL;
+  if (err)
+    {
+      capsa_err *e = calloc (1, sizeof *e);
+      if (e)
+        {
+          e->errnum = errnum;
+          if (errnum != 0 && what)
+            {
+              if (asprintf (&e->msg, "%s: %s", what, capsa_strerror (errnum, ebuf, sizeof ebuf)) < 0)
+                e->msg = NULL;
+            }
+          else if (what)
+            e->msg = strdup (what);
+          if (e->msg == NULL)
+            e->msg = strdup ("out of memory");
+          if (*err)
+            capsa_err_free (err);
+          *err = e;
+        }
+    }
+  free (what);
+  errno = errnum;
+  return -1;
+}
+
+int
+capsa_fail (capsa_err **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  capsa_failv (err, errnum, fmt, ap);
+  va_end (ap);
+  errno = errnum;
+  return -1;
+}
+
+int
+capsa_err_wrap (capsa_err **err, const char *fmt, ...)
+{
+  char *ctx = NULL, *msg = NULL;
+  va_list ap;
+
+  if (err == NULL || *err == NULL)
+    return -1;
+  va_start (ap, fmt);
+  if (vasprintf (&ctx, fmt, ap) < 0)
+    ctx = NULL;
+  va_end (ap);
+  if (ctx && asprintf (&msg, "%s: %s", ctx, (*err)->msg) >= 0)
+    {
+      free ((*err)->msg);
+      (*err)->msg = msg;
+    }
+  free (ctx);
+  errno = (*err)->errnum;
+  return -1;
+}
+
+void
+capsa_err_free (capsa_err **err)
+{
+  if (err && *err)
+    {
+      free ((*err)->msg);
+      free (*err);
+      *err = NULL;
+    }
+}

@@ -1,0 +1,219 @@
+/* Mounting one config entry: see mounts.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "mounts.h"
+#include "rootpath.h"
+#include "util.h"
+
+#define PROPAGATION_FLAGS (MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE)
+
+const char *
+mnt_fd_path (int fd, char *buf, size_t len)
+{
+  snprintf (buf, len, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+static unsigned long
+locked_flags (const char *path)
+{
+  struct statvfs sv;
+  unsigned long f = 0;
+
+  if (statvfs (path, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+int
+mnt_remount_bind (const char *path, unsigned long flags, capsa_err **err)
+{
+  unsigned long keep = locked_flags (path);
+  unsigned long f = MS_REMOUNT | MS_BIND | (flags & ~(MS_BIND | MS_REC | PROPAGATION_FLAGS));
+
+  /* First keep only what was not explicitly cleared; the kernel refuses (EPERM) to clear a
+   * locked flag in a user namespace, and then everything already set has to stay. */
+  if (mount (NULL, path, NULL, f | keep, NULL) == 0)
+    return 0;
+  if (errno == EPERM && mount (NULL, path, NULL, f | keep | locked_flags (path), NULL) == 0)
+    return 0;
+  return capsa_fail (err, errno, "remount `%s`", path);
+}
+
+/* Remount the mount now at dest (re-resolved so the fd names the new mount's root). */
+static int
+remount_dest (int rootfd, const struct cfg_mount *m, unsigned long flags, capsa_err **err)
+{
+  char p[32];
+  cleanup_close int fd = rootpath_open (rootfd, m->destination, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  if (mnt_remount_bind (mnt_fd_path (fd, p, sizeof p), flags, err) < 0)
+    return capsa_err_wrap (err, "mount `%s`", m->destination);
+  return 0;
+}
+
+static int
+set_propagation (int rootfd, const struct cfg_mount *m, capsa_err **err)
+{
+  char p[32];
+  cleanup_close int fd = rootpath_open (rootfd, m->destination, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  if (mount (NULL, mnt_fd_path (fd, p, sizeof p), NULL, m->propagation, NULL) < 0)
+    return capsa_fail (err, errno, "set propagation of `%s`", m->destination);
+  return 0;
+}
+
+static int
+bind_mount (const char *src, const char *target, unsigned long flags, const char *dest, capsa_err **err)
+{
+  if (mount (src, target, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+    return capsa_fail (err, errno, "bind mount `%s` on `%s`", src, dest);
+  return 0;
+}
+
+/* cgroup v1 or hybrid host: a tmpfs with one mount per hierarchy, as /proc/self/cgroup lists them. */
+static int
+mount_cgroup_v1 (int rootfd, const struct cfg_mount *m, const char *target, bool in_userns, capsa_err **err)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
+  char line[4096];
+  unsigned long sub = (m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+  if (mount ("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+    return capsa_fail (err, errno, "mount tmpfs on `%s`", m->destination);
+  if (f == NULL)
+    return capsa_fail (err, errno, "open /proc/self/cgroup");
+  while (fgets (line, sizeof line, f))
+    {
+      char *ctrl = strchr (line, ':'), *end;
+      if (ctrl == NULL || (end = strchr (++ctrl, ':')) == NULL)
+        continue;
+      *end = '\0';
+      bool unified = *ctrl == '\0';
+      const char *name = unified ? "unified" : (strncmp (ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
+      cleanup_free char *dest = xasprintf ("%s/%s", m->destination, name);
+      cleanup_close int dfd = rootpath_mkpath (rootfd, dest, false, err);
+      char p[32];
+      if (dfd < 0)
+        return -1;
+      mnt_fd_path (dfd, p, sizeof p);
+      int r = unified ? mount ("cgroup2", p, "cgroup2", sub, NULL) : mount ("cgroup", p, "cgroup", sub, ctrl);
+      if (r < 0 && in_userns && (errno == EPERM || errno == EBUSY))
+        {
+          cleanup_free char *host = xasprintf ("/sys/fs/cgroup/%s", name);
+          r = mount (host, p, NULL, MS_BIND | MS_REC, NULL);
+        }
+      if (r < 0)
+        return capsa_fail (err, errno, "mount cgroup hierarchy `%s` on `%s`", ctrl, dest);
+    }
+  if (m->flags & MS_RDONLY)
+    return remount_dest (rootfd, m, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+  return 0;
+}
+
+static int
+mount_cgroup (int rootfd, const struct cfg_mount *m, const char *target, bool in_userns, capsa_err **err)
+{
+  struct statfs sf;
+  if (statfs ("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+    {
+      unsigned long flags = m->flags & ~(MS_BIND | MS_REC);
+      if (mount ("cgroup2", target, "cgroup2", flags, NULL) == 0)
+        return 0;
+      if (!in_userns || (errno != EPERM && errno != EBUSY))
+        return capsa_fail (err, errno, "mount cgroup2 on `%s`", m->destination);
+      if (mount ("/sys/fs/cgroup", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return capsa_fail (err, errno, "bind mount /sys/fs/cgroup on `%s`", m->destination);
+      return remount_dest (rootfd, m, flags, err);
+    }
+  return mount_cgroup_v1 (rootfd, m, target, in_userns, err);
+}
+
+static bool
+is_dir (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+/* A fresh mount the kernel refuses in a user namespace: bind the host's instance instead. */
+static const char *
+userns_bind_fallback (const char *type)
+{
+  if (strcmp (type, "sysfs") == 0)
+    return "/sys";
+  if (strcmp (type, "mqueue") == 0)
+    return "/dev/mqueue";
+  return NULL;
+}
+
+int
+mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **err)
+{
+  const char *type = m->type ? m->type : "";
+  bool bind = m->is_bind;
+  bool as_file = bind && m->source && !is_dir (m->source);
+  char target[32];
+  unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
+
+  if (bind && (m->source == NULL || *m->source == '\0'))
+    return capsa_fail (err, EINVAL, "bind mount on `%s` has no source", m->destination);
+  if (bind && access (m->source, F_OK) < 0)
+    return capsa_fail (err, errno, "bind mount source `%s` for `%s`", m->source, m->destination);
+  cleanup_close int dfd = rootpath_mkpath (rootfd, m->destination, as_file, err);
+  if (dfd < 0)
+    return capsa_err_wrap (err, "mount destination");
+  mnt_fd_path (dfd, target, sizeof target);
+
+  if (bind)
+    {
+      if (bind_mount (m->source, target, m->flags, m->destination, err) < 0)
+        return -1;
+      if (extra && remount_dest (rootfd, m, extra, err) < 0)
+        return -1;
+    }
+  else if (strcmp (type, "cgroup") == 0)
+    {
+      if (mount_cgroup (rootfd, m, target, in_userns, err) < 0)
+        return -1;
+    }
+  else
+    {
+      const char *src = m->source && *m->source ? m->source : type;
+      if (mount (src, target, type, extra, m->data) < 0)
+        {
+          int e = errno;
+          const char *host = in_userns ? userns_bind_fallback (type) : NULL;
+          if (host == NULL || (e != EPERM && e != EINVAL))
+            return capsa_fail (err, e, "mount %s on `%s`", type, m->destination);
+          if (bind_mount (host, target, MS_REC, m->destination, err) < 0 || remount_dest (rootfd, m, extra, err) < 0)
+            return -1;
+        }
+    }
+  if (m->propagation && set_propagation (rootfd, m, err) < 0)
+    return -1;
+  return 0;
+}

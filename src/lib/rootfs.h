@@ -1,0 +1,29 @@
+/* The container's root filesystem, set up inside its new mount namespace.
+ *
+ * Order (as runc and crun): make the old tree rslave so nothing propagates back to the host, bind
+ * the rootfs onto itself, apply the config's mounts in order (each destination resolved inside
+ * the rootfs through fds: rootpath.h), populate /dev unless it is a bind mount, create
+ * linux.devices, pivot_root (or chroot with no_pivot), remount / read-only if asked, apply
+ * rootfsPropagation, then mask and read-only paths.  Runs in the container's init only.
+ */
+#ifndef CAPSA_ROOTFS_H
+#define CAPSA_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "error.h"
+
+struct rootfs_opts
+{
+  const char *rootfs;   /* absolute host path of the rootfs */
+  bool no_pivot;
+  bool in_userns;       /* created or joined a user namespace: mknod and some mounts are not allowed */
+};
+
+/* Everything up to and including pivot_root/chroot. */
+int rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_err **err);
+/* After the pivot: readonly root, rootfs propagation, masked and read-only paths. */
+int rootfs_finish (const struct capsa_config *c, const struct rootfs_opts *o, capsa_err **err);
+
+#endif

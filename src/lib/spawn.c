@@ -1,0 +1,378 @@
+/* Starting a container's init: see spawn.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* ---- child side ---------------------------------------------------------------------------- */
+
+static int
+wait_for (int sock, int type, capsa_err **err)
+{
+  struct sync_msg m;
+  int r = sync_recv (sock, &m, NULL);
+  if (r <= 0 || m.type != type)
+    return capsa_fail (err, r < 0 ? errno : EPIPE, "setup channel: runtime went away");
+  return 0;
+}
+
+/* Enter the namespaces: join, unshare, fork when the init must be a child.  Returns in the
+ * process that will be the container's init. */
+static int
+child_enter_namespaces (const struct spawn_opts *o, const struct ns_plan *plan, const int nsfds[], int sock,
+                        capsa_err **err)
+{
+  if (plan->new_user && (plan->clone_flags & CLONE_NEWUSER) && wait_for (sock, SYNC_USERNS_DONE, err) < 0)
+    return -1;
+  if (plan->join_any && ns_join_all (nsfds, err) < 0)
+    return -1;
+  if (plan->unshare_flags & CLONE_NEWUSER)
+    {
+      if (unshare (CLONE_NEWUSER) < 0)
+        return capsa_fail (err, errno, "unshare user namespace");
+      if (sync_send (sock, SYNC_USERNS, 0, -1) < 0 || wait_for (sock, SYNC_USERNS_DONE, err) < 0)
+        return capsa_fail (err, errno, "setup channel: user namespace maps");
+    }
+  if (plan->new_user || o->config->ns[CFG_NS_USER].path)
+    {
+      /* become root of the namespace when root is mapped (mount points get created as it) */
+      if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+        return capsa_fail (err, errno, "setgid 0 in the user namespace");
+      if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+        return capsa_fail (err, errno, "setuid 0 in the user namespace");
+    }
+  int rest = plan->unshare_flags & ~CLONE_NEWUSER;
+  if (rest && unshare (rest) < 0)
+    return capsa_fail (err, errno, "unshare namespaces (flags 0x%x)", rest);
+  if ((rest & CLONE_NEWTIME) && ns_write_time_offsets (o->config, err) < 0)
+    return -1;
+  if (plan->need_fork)
+    {
+      pid_t pid = fork ();
+      if (pid < 0)
+        return capsa_fail (err, errno, "fork the container init");
+      if (pid > 0)
+        {
+          /* the intermediate process: tell the runtime who the init is and leave */
+          sync_send (sock, SYNC_PID, pid, -1);
+          _exit (0);
+        }
+    }
+  return 0;
+}
+
+static int
+child_set_names (const struct capsa_config *c, capsa_err **err)
+{
+  if (c->hostname && sethostname (c->hostname, strlen (c->hostname)) < 0)
+    return capsa_fail (err, errno, "set hostname `%s`", c->hostname);
+  if (c->domainname && setdomainname (c->domainname, strlen (c->domainname)) < 0)
+    return capsa_fail (err, errno, "set domainname `%s`", c->domainname);
+  return 0;
+}
+
+static int
+child_setup_terminal (const struct cfg_process *p, int sock, capsa_err **err)
+{
+  int master = -1, slave = -1;
+  if (term_open_pty (&master, &slave, err) < 0)
+    return -1;
+  int r = sync_send (sock, SYNC_PTY, 0, master);
+  close (master);
+  if (r < 0)
+    {
+      close (slave);
+      return capsa_fail (err, errno, "send the pty master to the runtime");
+    }
+  r = term_attach_slave (slave, p->console_height, p->console_width, err);
+  if (slave > 2)
+    close (slave);
+  return r;
+}
+
+static char **
+build_env (char **env, char **extra)
+{
+  char **out = xmalloc0 (sizeof (char *));
+  for (char **e = env; e && *e; e++)
+    strv_append (&out, *e);
+  for (char **e = extra; e && *e; e++)
+    strv_append (&out, *e);
+  return out;
+}
+
+static int
+wait_exec_fifo (int fd, capsa_err **err)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  char c;
+
+  /* No writer has ever opened the fifo: poll() blocks (no POLLHUP) until `start` writes. */
+  while (poll (&pfd, 1, -1) < 0)
+    if (errno != EINTR)
+      return capsa_fail (err, errno, "wait on the exec fifo");
+  if (read (fd, &c, 1) != 1)
+    return capsa_fail (err, EPIPE, "exec fifo closed without a start");
+  return 0;
+}
+
+static void
+reset_signals (void)
+{
+  sigset_t all;
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      sigaction (s, &dfl, NULL);
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+}
+
+static int
+child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, char **exe, capsa_err **err)
+{
+  const struct capsa_config *c = o->config;
+  const struct cfg_process *p = c->process;
+  struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
+                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL };
+
+  if (setsid () < 0)
+    return capsa_fail (err, errno, "setsid");
+  if (child_set_names (c, err) < 0)
+    return -1;
+  if (chdir (o->bundle) < 0)
+    return capsa_fail (err, errno, "chdir to bundle `%s`", o->bundle);
+  umask (0);
+  if (c->ns[CFG_NS_MOUNT].enabled)
+    {
+      if (rootfs_setup (c, &ro, err) < 0 || rootfs_finish (c, &ro, err) < 0)
+        return -1;
+    }
+  if (proc_apply_sysctls (c, err) < 0)
+    return -1;
+  if (p->terminal && child_setup_terminal (p, sock, err) < 0)
+    return -1;
+  if (proc_apply_limits (p, err) < 0 || proc_set_user (p, err) < 0 || proc_set_cwd (p, err) < 0)
+    return -1;
+  return proc_find_executable (p, exe, err);
+}
+
+static _Noreturn void
+child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int nsfds[], int sock)
+{
+  cleanup_err capsa_err *err = NULL;
+  cleanup_free char *exe = NULL;
+  char **env;
+
+  if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0 || child_init (o, plan, sock, &exe, &err) < 0)
+    {
+      sync_send_error (sock, err);
+      _exit (1);
+    }
+  env = build_env (o->config->process->env, o->extra_env);
+  /* The caller's stray descriptors must not reach the container: everything above the preserved
+   * range is closed at exec (ours are O_CLOEXEC already). */
+  if (syscall (SYS_close_range, 3 + o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    for (int fd = 3 + o->preserve_fds; fd < 65536; fd++)
+      fcntl (fd, F_SETFD, FD_CLOEXEC);
+  sync_send (sock, SYNC_READY, 0, -1);
+  if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
+    _exit (1);
+  reset_signals ();
+  execve (exe, o->config->process->args, env);
+  int e = errno;
+  capsa_fail (&err, e, "exec: \"%s\"", exe);
+  sync_send_error (sock, err);
+  /* after create the runtime is gone: the container's own stderr is the only witness */
+  dprintf (2, "capsa-oci: %s\n", err->msg);
+  _exit (e == ENOENT ? 127 : 126);
+}
+
+/* ---- parent side --------------------------------------------------------------------------- */
+
+static void
+kill_and_reap (pid_t pid, bool is_child)
+{
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  if (is_child)
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+}
+
+static int
+child_failed (pid_t pid, capsa_err **err)
+{
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFSIGNALED (status))
+    return capsa_fail (err, ECHILD, "container init was killed by signal %d during setup", WTERMSIG (status));
+  return capsa_fail (err, ECHILD, "container init exited with status %d during setup",
+                     WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+}
+
+/* The child's message is complete already (strerror included): keep it, and its errno. */
+static int
+relay_error (const struct sync_msg *m, capsa_err **err)
+{
+  capsa_fail (err, 0, "%s", m->msg);
+  (*err)->errnum = errno = m->errnum;
+  return -1;
+}
+
+/* Serve the child until READY; fills r->pid (when the child forks) and r->pty_master. */
+static int
+serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_result *r, capsa_err **err)
+{
+  for (;;)
+    {
+      struct sync_msg m;
+      int fd = -1;
+      int n = sync_recv (sock, &m, &fd);
+      if (n < 0)
+        return capsa_fail (err, errno, "read from the container init");
+      if (n == 0)
+        return child_failed (child, err);
+      switch (m.type)
+        {
+        case SYNC_USERNS:
+          if (ns_write_id_maps (child, o->config, err) < 0)
+            return -1;
+          if (sync_send (sock, SYNC_USERNS_DONE, 0, -1) < 0)
+            return capsa_fail (err, errno, "write to the container init");
+          break;
+        case SYNC_PID:
+          if (m.pid <= 0 || r->pid != child)
+            return capsa_fail (err, EPROTO, "bad init pid %d from the container setup", m.pid);
+          r->pid = m.pid;
+          while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
+            ;
+          break;
+        case SYNC_PTY:
+          if (r->pty_master >= 0)
+            close (r->pty_master);
+          r->pty_master = fd;
+          fd = -1;
+          break;
+        case SYNC_READY:
+          return 0;
+        case SYNC_ERROR:
+          return relay_error (&m, err);
+        default:
+          return capsa_fail (err, EPROTO, "unexpected message %d from the container init", m.type);
+        }
+      if (fd >= 0)
+        close (fd);
+    }
+}
+
+int
+spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err **err)
+{
+  struct ns_plan plan;
+  int nsfds[CFG_NS_COUNT];
+  int sv[2];
+  pid_t child;
+
+  r->pid = 0;
+  r->sync_fd = -1;
+  r->pty_master = -1;
+  ns_plan_make (o->config, &plan);
+  if (ns_open_paths (o->config, nsfds, err) < 0)
+    goto close_ns;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      capsa_fail (err, errno, "socketpair");
+      goto close_ns;
+    }
+  child = (pid_t) syscall (SYS_clone, (unsigned long) plan.clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child < 0)
+    {
+      capsa_fail (err, errno, "clone the container init (namespace flags 0x%x)", plan.clone_flags);
+      close (sv[0]);
+      close (sv[1]);
+      goto close_ns;
+    }
+  if (child == 0)
+    {
+      close (sv[0]);
+      child_main (o, &plan, nsfds, sv[1]);
+    }
+  close (sv[1]);
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    if (nsfds[t] >= 0)
+      close (nsfds[t]);
+  r->pid = child;
+  r->sync_fd = sv[0];
+  if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER))
+    {
+      if (ns_write_id_maps (child, o->config, err) < 0)
+        goto fail;
+      if (sync_send (sv[0], SYNC_USERNS_DONE, 0, -1) < 0)
+        {
+          capsa_fail (err, errno, "write to the container init");
+          goto fail;
+        }
+    }
+  if (serve_child (o, child, sv[0], r, err) < 0)
+    goto fail;
+  return 0;
+
+fail:
+  /* The init may be the child itself or a grandchild (r->pid): kill both, reap what is ours. */
+  if (r->pid != child)
+    kill_and_reap (r->pid, false);
+  kill_and_reap (child, true);
+  if (r->pty_master >= 0)
+    close (r->pty_master);
+  close (sv[0]);
+  r->pid = 0;
+  r->sync_fd = r->pty_master = -1;
+  return -1;
+
+close_ns:
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    if (nsfds[t] >= 0)
+      close (nsfds[t]);
+  return -1;
+}
+
+int
+spawn_wait_exec (int sync_fd, capsa_err **err)
+{
+  struct sync_msg m;
+  int n = sync_recv (sync_fd, &m, NULL);
+  if (n == 0)
+    return 0;
+  if (n < 0)
+    return capsa_fail (err, errno, "read from the container init");
+  if (m.type == SYNC_ERROR)
+    {
+      return relay_error (&m, err);
+    }
+  return 0;
+}

@@ -1,0 +1,42 @@
+/* Starting a container's init: clone into the planned namespaces, let the child build the
+ * container (rootfs, pty, process attributes) while the parent serves it over the setup channel
+ * (id maps, pty master, pid of a forked init, errors), until the child says READY.
+ *
+ * After READY the child waits on the exec fifo when one is given (create/start), then execs.
+ * Between clone and exec the child is a full copy of the single-threaded runtime, so it may use
+ * the library normally; it never returns, it reports errors on the channel and _exits.
+ */
+#ifndef CAPSA_SPAWN_H
+#define CAPSA_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+
+struct spawn_opts
+{
+  const struct capsa_config *config;
+  const char *bundle;     /* absolute; the child's cwd while mounting (relative bind sources) */
+  const char *rootfs;     /* absolute */
+  bool no_pivot;
+  int preserve_fds;       /* fds 3 .. 3+preserve_fds-1 are passed to the process */
+  char **extra_env;       /* NULL-terminated, appended to process.env; may be NULL */
+  int exec_fifo;          /* fd the child waits on before exec (-1: exec right away) */
+};
+
+struct spawn_result
+{
+  pid_t pid;              /* the container's init, on the host */
+  int sync_fd;            /* parent end of the setup channel (EOF once the init has exec'd) */
+  int pty_master;         /* -1 without process.terminal */
+};
+
+int spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err **err);
+
+/* After READY, in the foreground: wait for the init's exec.  0 when it exec'd, -1 with the
+ * child's own error otherwise. */
+int spawn_wait_exec (int sync_fd, capsa_err **err);
+
+#endif

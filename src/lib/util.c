@@ -1,0 +1,255 @@
+/* Small helpers: see util.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void *
+xmalloc0 (size_t n)
+{
+  void *p = calloc (1, n ? n : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  void *r = realloc (p, n ? n : 1);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r = strdup (s ? s : "");
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  char *r;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&r, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return r;
+}
+
+int
+read_file_at (int dirfd, const char *path, char **out, size_t *len, capsa_err **err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = NULL;
+  size_t used = 0, cap = 0;
+
+  if (fd < 0)
+    return capsa_fail (err, errno, "open `%s`", path);
+  for (;;)
+    {
+      if (cap - used < 4096)
+        {
+          if (cap >= (64u << 20))
+            return capsa_fail (err, EFBIG, "read `%s`", path);
+          cap = cap ? cap * 2 : 8192;
+          buf = xrealloc (buf, cap + 1);
+        }
+      ssize_t n = read (fd, buf + used, cap - used);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return capsa_fail (err, errno, "read `%s`", path);
+      if (n == 0)
+        break;
+      used += (size_t) n;
+    }
+  if (buf == NULL)
+    buf = xmalloc0 (1);
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = take_ptr (&buf);
+  return 0;
+}
+
+int
+write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
+{
+  int flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (mode ? O_CREAT : 0);
+  cleanup_close int fd = openat (dirfd, path, flags, mode);
+  if (fd < 0)
+    return capsa_fail (err, errno, "open `%s`", path);
+  if (write_all (fd, buf, len) < 0)
+    return capsa_fail (err, errno, "write `%s`", path);
+  return 0;
+}
+
+int
+write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
+  {
+    cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0600);
+    if (fd < 0)
+      return capsa_fail (err, errno, "create `%s`", tmp);
+    if (write_all (fd, buf, len) < 0 || fsync (fd) < 0)
+      {
+        int e = errno;
+        unlinkat (dirfd, tmp, 0);
+        return capsa_fail (err, e, "write `%s`", tmp);
+      }
+  }
+  if (renameat (dirfd, tmp, dirfd, path) < 0)
+    {
+      int e = errno;
+      unlinkat (dirfd, tmp, 0);
+      return capsa_fail (err, e, "rename `%s` to `%s`", tmp, path);
+    }
+  return 0;
+}
+
+int
+mkdir_p (const char *path, mode_t mode, capsa_err **err)
+{
+  cleanup_free char *p = xstrdup (path);
+  for (char *s = p + 1; *s; s++)
+    {
+      if (*s != '/')
+        continue;
+      *s = '\0';
+      if (mkdir (p, mode) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "mkdir `%s`", p);
+      *s = '/';
+    }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return capsa_fail (err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+int
+parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out)
+{
+  char *end;
+  long long v;
+
+  if (s == NULL || *s == '\0')
+    return -1;
+  errno = 0;
+  v = strtoll (s, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+void
+now_rfc3339 (char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  char date[32];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf, len, "%s.%09ldZ", date, ts.tv_nsec);
+}
+
+int
+proc_stat_start (pid_t pid, uint64_t *start, char *state)
+{
+  char path[64], buf[1024];
+  cleanup_close int fd = -1;
+  ssize_t n;
+  char *p;
+
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  /* comm may contain spaces and parentheses: fields start after the last ')'. */
+  p = strrchr (buf, ')');
+  if (p == NULL || p[1] == '\0')
+    return -1;
+  p += 2;
+  if (state)
+    *state = *p;
+  /* p is at field 3 (state); start time is field 22. */
+  for (int field = 3; field < 22; field++)
+    {
+      p = strchr (p, ' ');
+      if (p == NULL)
+        return -1;
+      p++;
+    }
+  if (start)
+    *start = strtoull (p, NULL, 10);
+  return 0;
+}
+
+void
+strv_append (char ***v, const char *s)
+{
+  size_t n = strv_len (*v);
+  *v = xrealloc (*v, (n + 2) * sizeof (char *));
+  (*v)[n] = xstrdup (s);
+  (*v)[n + 1] = NULL;
+}
+
+size_t
+strv_len (char **v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void
+close_fds_from (int first)
+{
+#ifdef SYS_close_range
+  if (syscall (SYS_close_range, first, ~0U, 0) == 0)
+    return;
+#endif
+  for (int fd = first; fd < 65536; fd++)
+    close (fd);
+}

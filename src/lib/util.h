@@ -1,0 +1,52 @@
+/* Small helpers shared by the library: files, strings, numbers, time.
+ * All follow error.h; every fd they open is O_CLOEXEC. */
+#ifndef CAPSA_UTIL_H
+#define CAPSA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* malloc family that never returns NULL (abort on OOM: the runtime cannot do anything useful then). */
+void *xmalloc0 (size_t n);
+void *xrealloc (void *p, size_t n);
+char *xstrdup (const char *s);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Read a whole file (at most 64 MiB) into a NUL-terminated buffer; *len (optional) gets its size. */
+int read_file_at (int dirfd, const char *path, char **out, size_t *len, capsa_err **err);
+/* Write buf to dirfd/path (O_WRONLY|O_TRUNC, create with mode when `mode` != 0). */
+int write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err);
+/* Write dirfd/path atomically: a temp file in the same directory, fsync'd... then rename. */
+int write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err);
+
+/* write()/read() that retry on EINTR and short counts.  Return 0 / -1 with errno. */
+int write_all (int fd, const void *buf, size_t len);
+
+/* Create a directory and its parents (like mkdir -p); existing directories are fine. */
+int mkdir_p (const char *path, mode_t mode, capsa_err **err);
+
+/* Parse a decimal integer with bounds; returns -1 (no err object: callers word the message). */
+int parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* "2026-11-22T13:44:04.123456789Z" into buf (>= 40 bytes). */
+void now_rfc3339 (char *buf, size_t len);
+
+/* Process start time (field 22 of /proc/PID/stat), used to tell a pid apart from a reused one.
+ * Returns 0 and *state (the one-letter state) on success, -1 when the process does not exist. */
+int proc_stat_start (pid_t pid, uint64_t *start, char *state);
+
+/* Append a string to a NULL-terminated vector (owned strings). */
+void strv_append (char ***v, const char *s);
+size_t strv_len (char **v);
+
+/* Close every fd >= first except those in keep[0..nkeep). */
+void close_fds_from (int first);
+
+#endif

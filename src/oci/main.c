@@ -1,0 +1,214 @@
+/* capsa-oci: global flags, the command table, and the one place that prints errors. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capsa.h"
+#include "log.h"
+#include "oci.h"
+#include "util.h"
+
+static const struct command
+{
+  const char *name;
+  int (*fn) (struct oci_global *, int, char **);
+  const char *help;
+} commands[] = {
+  { "create", cmd_create, "create a container from a bundle, its process blocked before exec" },
+  { "start", cmd_start, "start the process of a created container" },
+  { "run", cmd_run, "create and start a container, and wait for it unless --detach" },
+  { "state", cmd_state, "print the state of a container as JSON" },
+  { "kill", cmd_kill, "send a signal to the container's init (or every process with --all)" },
+  { "delete", cmd_delete, "delete a stopped container (--force: kill it first)" },
+  { "list", cmd_list, "list the containers under --root" },
+  { "spec", cmd_spec, "write a default config.json (--rootless for an unprivileged user)" },
+  { "features", cmd_features, "print the runtime's features as JSON" },
+};
+
+static const char usage_text[]
+    = "Usage: capsa-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
+      "\n"
+      "An OCI runtime (runtime-spec " CAPSA_OCI_VERSION ") with runc's command line.\n"
+      "\n"
+      "Global options:\n"
+      "  --root DIR               state directory (default /run/capsa-oci, or\n"
+      "                           $XDG_RUNTIME_DIR/capsa-oci when not root)\n"
+      "  --log FILE               write errors and debug messages to FILE\n"
+      "  --log-format text|json   format of --log (json: one object per line: level, msg, time)\n"
+      "  --debug                  log debug messages\n"
+      "  --systemd-cgroup         ask for the systemd cgroup manager (refused: systemd is not used)\n"
+      "  --cgroup-manager cgroupfs|disabled\n"
+      "  --rootless true|false|auto  accepted for compatibility\n"
+      "  -v, --version            print the version\n"
+      "  -h, --help               print this help\n"
+      "\n"
+      "Commands:\n";
+
+static struct oci_global *the_global;
+
+static void
+print_usage (FILE *f)
+{
+  fputs (usage_text, f);
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+  fputs ("\nRun 'capsa-oci COMMAND --help' for the options of a command.\n", f);
+}
+
+int
+oci_fail (capsa_err **err)
+{
+  const char *msg = err && *err ? (*err)->msg : "unknown error";
+  capsa_log (CAPSA_LOG_ERROR, "%s", msg);
+  if (capsa_log_to_file ())
+    fprintf (stderr, "%s: %s\n", the_global ? the_global->argv0 : "capsa-oci", msg);
+  capsa_err_free (err);
+  return 1;
+}
+
+int
+oci_usage (const char *cmd, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  capsa_err *err = NULL;
+  capsa_fail (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
+  err->errnum = 0;
+  free (msg);
+  return oci_fail (&err);
+}
+
+int
+oci_parse_count (const char *s)
+{
+  int64_t n;
+  return parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
+}
+
+static const char *
+default_root (void)
+{
+  static char buf[4096];
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (geteuid () == 0 || xdg == NULL || *xdg == '\0')
+    return "/run/capsa-oci";
+  snprintf (buf, sizeof buf, "%s/capsa-oci", xdg);
+  return buf;
+}
+
+enum
+{
+  OPT_ROOT = 1000,
+  OPT_LOG,
+  OPT_LOG_FORMAT,
+  OPT_DEBUG,
+  OPT_SYSTEMD,
+  OPT_CGMANAGER,
+  OPT_ROOTLESS,
+  OPT_CRIU,
+};
+
+static int
+parse_global (struct oci_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, OPT_ROOT },
+    { "log", required_argument, NULL, OPT_LOG },
+    { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+    { "debug", no_argument, NULL, OPT_DEBUG },
+    { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+    { "cgroup-manager", required_argument, NULL, OPT_CGMANAGER },
+    { "rootless", required_argument, NULL, OPT_ROOTLESS },
+    { "criu", required_argument, NULL, OPT_CRIU },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  int c;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case OPT_ROOT:
+        g->root = optarg;
+        break;
+      case OPT_LOG:
+        g->log = optarg;
+        break;
+      case OPT_LOG_FORMAT:
+        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "text") != 0)
+          return oci_usage ("capsa-oci", "--log-format: unknown format `%s` (text or json)", optarg), -1;
+        g->json_log = strcmp (optarg, "json") == 0;
+        break;
+      case OPT_DEBUG:
+        g->debug = true;
+        break;
+      case OPT_SYSTEMD:
+        g->systemd_cgroup = true;
+        break;
+      case OPT_CGMANAGER:
+        if (strcmp (optarg, "cgroupfs") != 0 && strcmp (optarg, "disabled") != 0 && strcmp (optarg, "systemd") != 0)
+          return oci_usage ("capsa-oci", "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", optarg),
+                 -1;
+        g->cgroup_manager = optarg;
+        if (strcmp (optarg, "systemd") == 0)
+          g->systemd_cgroup = true;
+        break;
+      case OPT_ROOTLESS:
+      case OPT_CRIU:
+        break;
+      case 'v':
+        printf ("capsa-oci version %s\nspec: %s\n", CAPSA_VERSION, CAPSA_OCI_VERSION);
+        exit (0);
+      case 'h':
+        print_usage (stdout);
+        exit (0);
+      default:
+        return oci_usage ("capsa-oci", "unknown global option `%s`", argv[optind - 1]), -1;
+      }
+  return optind;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct oci_global g = { .root = NULL, .cgroup_manager = "cgroupfs", .argv0 = "capsa-oci" };
+  cleanup_err capsa_err *err = NULL;
+  int first;
+
+  the_global = &g;
+  /* Before the log is set up, a bad global flag is reported on stderr in text. */
+  first = parse_global (&g, argc, argv);
+  if (first < 0)
+    return 1;
+  if (g.root == NULL)
+    g.root = default_root ();
+  if (capsa_log_init (g.log, g.json_log ? CAPSA_LOG_JSON : CAPSA_LOG_TEXT, g.debug, &err) < 0)
+    {
+      fprintf (stderr, "capsa-oci: %s\n", err->msg);
+      return 1;
+    }
+  if (first >= argc)
+    {
+      print_usage (stderr);
+      return 1;
+    }
+  const char *name = argv[first];
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      {
+        optind = 1;
+        capsa_log (CAPSA_LOG_DEBUG, "capsa-oci %s (root %s)", name, g.root);
+        return commands[i].fn (&g, argc - first, argv + first);
+      }
+  return oci_usage ("capsa-oci", "unknown command `%s`", name);
+}

@@ -1,0 +1,49 @@
+/* capsa-oci: the OCI runtime command line (runc's), a thin layer over the library.
+ * Each subcommand lives in its own cmd_*.c with a `int cmd_NAME (struct oci_global *, int, char **)`
+ * entry, listed in main.c's table.  Commands return the process exit status; they report errors
+ * through oci_fail(), which logs in the --log format and prints to stderr. */
+#ifndef CAPSA_OCI_H
+#define CAPSA_OCI_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+struct oci_global
+{
+  const char *root;     /* state root */
+  const char *log;      /* --log, may be NULL */
+  bool json_log;        /* --log-format json */
+  bool debug;
+  bool systemd_cgroup;
+  const char *cgroup_manager; /* "cgroupfs" (default) or "disabled" */
+  const char *argv0;    /* command name for messages */
+};
+
+/* Report err (consumed) and return 1. */
+int oci_fail (capsa_err **err);
+/* Report a usage error ("create: requires exactly 1 argument") and return 1. */
+int oci_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* Parse --preserve-fds style non-negative integers; -1 when invalid. */
+int oci_parse_count (const char *s);
+
+int cmd_create (struct oci_global *g, int argc, char **argv);
+int cmd_start (struct oci_global *g, int argc, char **argv);
+int cmd_run (struct oci_global *g, int argc, char **argv);
+int cmd_state (struct oci_global *g, int argc, char **argv);
+int cmd_kill (struct oci_global *g, int argc, char **argv);
+int cmd_delete (struct oci_global *g, int argc, char **argv);
+int cmd_list (struct oci_global *g, int argc, char **argv);
+int cmd_spec (struct oci_global *g, int argc, char **argv);
+int cmd_features (struct oci_global *g, int argc, char **argv);
+
+
+
+#include "container.h"
+/* Shared by create and run: parse their options into o; run also takes --detach.
+ * Returns the index of the container id in argv, or -1 after reporting a usage error. */
+int oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int argc, char **argv,
+                           struct capsa_create_opts *o);
+/* Exactly one positional argument (the container id) at argv[optind]; NULL after a usage error. */
+const char *oci_one_id (const char *cmd, int argc, char **argv, int first);
+#endif
