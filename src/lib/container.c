@@ -62,20 +62,20 @@ check_config (const struct capsa_config *c, const struct capsa_create_opts *o, b
   const struct cfg_namespace *ns = c->ns;
 
   if (c->process == NULL)
-    return capsa_fail (err, EINVAL, "config.json: process: required to run a container");
+    return capsa_fail_as (err, EINVAL, "config.json: process: required to run a container");
   if (!ns[CFG_NS_MOUNT].enabled)
-    return capsa_fail (err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+    return capsa_fail_as (err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
   if (c->hostname && *c->hostname && !(ns[CFG_NS_UTS].enabled))
-    return capsa_fail (err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
+    return capsa_fail_as (err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
   if (c->domainname && *c->domainname && !(ns[CFG_NS_UTS].enabled))
     return capsa_fail (err, EINVAL,
                        "config.json: domainname: unable to set domainname without a private UTS namespace");
   if (ns[CFG_NS_USER].enabled && !ns[CFG_NS_USER].path && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
-    return capsa_fail (err, EINVAL, "config.json: linux: user namespaces enabled, but no uid or gid mappings found");
+    return capsa_fail_as (err, EINVAL, "config.json: linux: user namespaces enabled, but no uid or gid mappings found");
   if (c->process->terminal && detached && o->console_socket == NULL)
-    return capsa_fail (err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
+    return capsa_fail_as (err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
   if (o->console_socket && (!c->process->terminal || !detached))
-    return capsa_fail (err, EINVAL, "cannot use console socket if runc will not detach or allocate tty");
+    return capsa_fail_as (err, EINVAL, "cannot use console socket if runc will not detach or allocate tty");
   return 0;
 }
 
@@ -187,7 +187,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   st.creating = false;
   if (proc_stat_start (res->pid, &st.pid_start, NULL) < 0)
     {
-      capsa_fail (err, ESRCH, "container init %d exited during create", (int) res->pid);
+      capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
       goto out;
     }
   if (state_write (dirfd, &st, err) < 0 || (o->pid_file && write_pid_file (o->pid_file, res->pid, err) < 0))
@@ -232,11 +232,11 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
     case CAPSA_STATUS_CREATED:
       break;
     case CAPSA_STATUS_STOPPED:
-      return capsa_fail (err, EINVAL, "cannot start a container that has stopped");
+      return capsa_fail_as (err, EINVAL, "cannot start a container that has stopped");
     case CAPSA_STATUS_RUNNING:
-      return capsa_fail (err, EINVAL, "cannot start an already running container");
+      return capsa_fail_as (err, EINVAL, "cannot start an already running container");
     default:
-      return capsa_fail (err, EINVAL, "cannot start a container in the %s state", capsa_status_name (st->status));
+      return capsa_fail_as (err, EINVAL, "cannot start a container in the %s state", capsa_status_name (st->status));
     }
   fifo = openat (dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
@@ -303,7 +303,7 @@ capsa_container_kill (const char *root, const char *id, int sig, bool all, capsa
   if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
     return -1;
   if (st->status == CAPSA_STATUS_STOPPED || st->pid <= 0)
-    return capsa_fail (err, ESRCH, "container not running");
+    return capsa_fail_as (err, ESRCH, "container not running");
   return signal_container (st, sig, all, err);
 }
 
@@ -320,7 +320,7 @@ wait_dead (const struct capsa_state *st, capsa_err **err)
       if (ts.tv_nsec < 10000000)
         ts.tv_nsec *= 2;
     }
-  return capsa_fail (err, ETIMEDOUT, "container init %d did not exit after SIGKILL", (int) st->pid);
+  return capsa_fail_as (err, ETIMEDOUT, "container init %d did not exit after SIGKILL", (int) st->pid);
 }
 
 static int
@@ -350,7 +350,7 @@ capsa_container_delete (const char *root, const char *id, bool force, capsa_err 
       break;
     default:
       if (!force)
-        return capsa_fail (err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+        return capsa_fail_as (err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                            capsa_status_name (st->status));
     }
   return destroy (root, st, err);

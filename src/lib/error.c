@@ -65,6 +65,19 @@ capsa_fail (capsa_err **err, int errnum, const char *fmt, ...)
 }
 
 int
+capsa_fail_as (capsa_err **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  capsa_failv (err, 0, fmt, ap);
+  va_end (ap);
+  if (err && *err)
+    (*err)->errnum = errnum;
+  errno = errnum;
+  return -1;
+}
+
+int
 capsa_err_wrap (capsa_err **err, const char *fmt, ...)
 {
   char *ctx = NULL, *msg = NULL;

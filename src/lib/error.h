@@ -30,7 +30,11 @@ typedef struct capsa_err
  * errnum != 0.  Returns -1 and sets errno = errnum. */
 CAPSA_PUBLIC int capsa_fail (capsa_err **err, int errnum, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-/* Same, errno taken by the caller at the moment of failure. */
+/* Record a failure whose message already says why ("container `x` does not exist"): errnum is
+ * kept for callers that branch on it, but no strerror text is appended. */
+CAPSA_PUBLIC int capsa_fail_as (capsa_err **err, int errnum, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+/* Same as capsa_fail, errno taken by the caller at the moment of failure. */
 CAPSA_PUBLIC int capsa_failv (capsa_err **err, int errnum, const char *fmt, va_list ap);
 /* Prefix context to an existing error.  Returns -1 and leaves errno = (*err)->errnum. */
 CAPSA_PUBLIC int capsa_err_wrap (capsa_err **err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

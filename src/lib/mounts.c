@@ -180,7 +180,7 @@ mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **er
   unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
 
   if (bind && (m->source == NULL || *m->source == '\0'))
-    return capsa_fail (err, EINVAL, "bind mount on `%s` has no source", m->destination);
+    return capsa_fail_as (err, EINVAL, "bind mount on `%s` has no source", m->destination);
   if (bind && access (m->source, F_OK) < 0)
     return capsa_fail (err, errno, "bind mount source `%s` for `%s`", m->source, m->destination);
   cleanup_close int dfd = rootpath_mkpath (rootfd, m->destination, as_file, err);

@@ -71,7 +71,7 @@ ns_open_paths (const struct capsa_config *c, int fds[CFG_NS_COUNT], capsa_err **
       if (kind < 0)
         return capsa_fail (err, errno == ENOTTY ? EINVAL : errno, "`%s` is not a namespace file", path);
       if (kind != cfg_ns_clone_flag (t))
-        return capsa_fail (err, EINVAL, "`%s` is not a %s namespace", path, cfg_ns_name (t));
+        return capsa_fail_as (err, EINVAL, "`%s` is not a %s namespace", path, cfg_ns_name (t));
     }
   return 0;
 }
@@ -113,7 +113,7 @@ run_idmap_helper (const char *helper, pid_t pid, const struct cfg_id_map *m, siz
   int status;
 
   if (n > 20)
-    return capsa_fail (err, EINVAL, "too many id mappings for %s", helper);
+    return capsa_fail_as (err, EINVAL, "too many id mappings for %s", helper);
   argv[a++] = (char *) helper;
   snprintf (bufs[0], sizeof bufs[0], "%d", (int) pid);
   argv[a++] = bufs[0];
@@ -139,10 +139,10 @@ run_idmap_helper (const char *helper, pid_t pid, const struct cfg_id_map *m, siz
     if (errno != EINTR)
       return capsa_fail (err, errno, "wait for %s", helper);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
-    return capsa_fail (err, ENOENT, "%s not found: install the uidmap package to use id ranges without root",
+    return capsa_fail_as (err, ENOENT, "%s not found: install the uidmap package to use id ranges without root",
                        helper);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return capsa_fail (err, EPERM, "%s %d failed (exit status %d): check /etc/subuid and /etc/subgid", helper,
+    return capsa_fail_as (err, EPERM, "%s %d failed (exit status %d): check /etc/subuid and /etc/subgid", helper,
                        (int) pid, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
   return 0;
 }
@@ -169,7 +169,7 @@ int
 ns_write_id_maps (pid_t pid, const struct capsa_config *c, capsa_err **err)
 {
   if (c->n_uid_maps == 0 || c->n_gid_maps == 0)
-    return capsa_fail (err, EINVAL, "a new user namespace needs linux.uidMappings and linux.gidMappings");
+    return capsa_fail_as (err, EINVAL, "a new user namespace needs linux.uidMappings and linux.gidMappings");
   if (needs_helper (c->uid_maps, c->n_uid_maps, (unsigned) geteuid ()))
     {
       if (run_idmap_helper ("newuidmap", pid, c->uid_maps, c->n_uid_maps, err) < 0)

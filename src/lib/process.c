@@ -24,7 +24,7 @@ proc_apply_sysctls (const struct capsa_config *c, capsa_err **err)
       cleanup_free char *path = xasprintf ("/proc/sys/%s", key);
       /* keys use dots (slashes work too); nothing may walk out of /proc/sys */
       if (*key == '\0' || *key == '/' || strstr (key, ".."))
-        return capsa_fail (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
+        return capsa_fail_as (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
       for (char *s = path + strlen ("/proc/sys/"); *s; s++)
         if (*s == '.')
           *s = '/';
@@ -137,7 +137,5 @@ proc_find_executable (const struct cfg_process *p, char **out, capsa_err **err)
         }
     }
   /* runc's exact words: callers (podman, CRI-O) match on them, so no strerror suffix */
-  capsa_fail (err, 0, "exec: \"%s\": executable file not found in $PATH", name);
-  (*err)->errnum = errno = ENOENT;
-  return -1;
+  return capsa_fail_as (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }

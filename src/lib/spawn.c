@@ -34,7 +34,7 @@ wait_for (int sock, int type, capsa_err **err)
   struct sync_msg m;
   int r = sync_recv (sock, &m, NULL);
   if (r <= 0 || m.type != type)
-    return capsa_fail (err, r < 0 ? errno : EPIPE, "setup channel: runtime went away");
+    return capsa_fail_as (err, r < 0 ? errno : EPIPE, "setup channel: runtime went away");
   return 0;
 }
 
@@ -185,6 +185,15 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   cleanup_err capsa_err *err = NULL;
   cleanup_free char *exe = NULL;
   char **env;
+  int keep[CFG_NS_COUNT + 2];
+
+  /* Nothing of the runtime's may stay open in the container (a state directory fd would even
+   * keep its lock): keep only the channel, the fifo, the namespaces to join and the fds passed
+   * on to the process (stdio and the preserved range). */
+  memcpy (keep, nsfds, CFG_NS_COUNT * sizeof (int));
+  keep[CFG_NS_COUNT] = sock;
+  keep[CFG_NS_COUNT + 1] = o->exec_fifo;
+  close_fds_except (3 + o->preserve_fds, keep, ARRAY_SIZE (keep));
 
   if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0 || child_init (o, plan, sock, &exe, &err) < 0)
     {
@@ -192,8 +201,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
       _exit (1);
     }
   env = build_env (o->config->process->env, o->extra_env);
-  /* The caller's stray descriptors must not reach the container: everything above the preserved
-   * range is closed at exec (ours are O_CLOEXEC already). */
+  /* Belt and braces: whatever was opened since (all O_CLOEXEC) goes at exec too. */
   if (syscall (SYS_close_range, 3 + o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     for (int fd = 3 + o->preserve_fds; fd < 65536; fd++)
       fcntl (fd, F_SETFD, FD_CLOEXEC);
@@ -230,8 +238,8 @@ child_failed (pid_t pid, capsa_err **err)
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (WIFSIGNALED (status))
-    return capsa_fail (err, ECHILD, "container init was killed by signal %d during setup", WTERMSIG (status));
-  return capsa_fail (err, ECHILD, "container init exited with status %d during setup",
+    return capsa_fail_as (err, ECHILD, "container init was killed by signal %d during setup", WTERMSIG (status));
+  return capsa_fail_as (err, ECHILD, "container init exited with status %d during setup",
                      WIFEXITED (status) ? WEXITSTATUS (status) : -1);
 }
 
@@ -239,9 +247,7 @@ child_failed (pid_t pid, capsa_err **err)
 static int
 relay_error (const struct sync_msg *m, capsa_err **err)
 {
-  capsa_fail (err, 0, "%s", m->msg);
-  (*err)->errnum = errno = m->errnum;
-  return -1;
+  return capsa_fail_as (err, m->errnum, "%s", m->msg);
 }
 
 /* Serve the child until READY; fills r->pid (when the child forks) and r->pty_master. */
@@ -267,7 +273,7 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
           break;
         case SYNC_PID:
           if (m.pid <= 0 || r->pid != child)
-            return capsa_fail (err, EPROTO, "bad init pid %d from the container setup", m.pid);
+            return capsa_fail_as (err, EPROTO, "bad init pid %d from the container setup", m.pid);
           r->pid = m.pid;
           while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -283,7 +289,7 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
         case SYNC_ERROR:
           return relay_error (&m, err);
         default:
-          return capsa_fail (err, EPROTO, "unexpected message %d from the container init", m.type);
+          return capsa_fail_as (err, EPROTO, "unexpected message %d from the container init", m.type);
         }
       if (fd >= 0)
         close (fd);

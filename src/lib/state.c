@@ -25,16 +25,16 @@ state_validate_id (const char *id, capsa_err **err)
   size_t len = id ? strlen (id) : 0;
 
   if (len == 0)
-    return capsa_fail (err, EINVAL, "container id cannot be empty");
+    return capsa_fail_as (err, EINVAL, "container id cannot be empty");
   if (len > 1024 || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-    return capsa_fail (err, EINVAL, "invalid container id `%s`", id);
+    return capsa_fail_as (err, EINVAL, "invalid container id `%s`", id);
   for (const char *p = id; *p; p++)
     {
       char c = *p;
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
                 || c == '+' || c == '-' || c == '.';
       if (!ok)
-        return capsa_fail (err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] are allowed", id);
+        return capsa_fail_as (err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] are allowed", id);
     }
   return 0;
 }
@@ -59,7 +59,7 @@ state_create_dir (const char *root, const char *id, capsa_err **err)
   if (mkdirat (rootfd, id, 0711) < 0)
     {
       if (errno == EEXIST)
-        return capsa_fail (err, EEXIST, "container with id exists: %s", id);
+        return capsa_fail_as (err, EEXIST, "container with id exists: %s", id);
       return capsa_fail (err, errno, "create state directory `%s/%s`", root, id);
     }
   cleanup_close int fd = openat (rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -82,7 +82,7 @@ state_open_dir (const char *root, const char *id, bool lock, capsa_err **err)
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return capsa_fail (err, ENOENT, "container `%s` does not exist", id);
+        return capsa_fail_as (err, ENOENT, "container `%s` does not exist", id);
       return capsa_fail (err, errno, "open state directory `%s`", path);
     }
   if (lock && lock_dir (fd, id, err) < 0)

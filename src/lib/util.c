@@ -243,13 +243,30 @@ strv_len (char **v)
   return n;
 }
 
-void
-close_fds_from (int first)
+static int
+cmp_int (const void *a, const void *b)
 {
-#ifdef SYS_close_range
-  if (syscall (SYS_close_range, first, ~0U, 0) == 0)
-    return;
-#endif
-  for (int fd = first; fd < 65536; fd++)
-    close (fd);
+  return *(const int *) a - *(const int *) b;
+}
+
+void
+close_fds_except (int first, const int *keep, size_t nkeep)
+{
+  int sorted[64];
+  size_t n = 0;
+
+  for (size_t i = 0; i < nkeep && n < ARRAY_SIZE (sorted); i++)
+    if (keep[i] >= first)
+      sorted[n++] = keep[i];
+  qsort (sorted, n, sizeof (int), cmp_int);
+  for (size_t i = 0; i <= n; i++)
+    {
+      unsigned lo = (unsigned) (i == 0 ? first : sorted[i - 1] + 1);
+      unsigned hi = i == n ? ~0U : (unsigned) sorted[i] - 1;
+      if (lo > hi)
+        continue;
+      if (syscall (SYS_close_range, lo, hi, 0) < 0)
+        for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
+          close ((int) fd);
+    }
 }

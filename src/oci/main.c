@@ -80,8 +80,7 @@ oci_usage (const char *cmd, const char *fmt, ...)
     msg = NULL;
   va_end (ap);
   capsa_err *err = NULL;
-  capsa_fail (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
-  err->errnum = 0;
+  capsa_fail_as (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
   free (msg);
   return oci_fail (&err);
 }

@@ -1,0 +1,1153 @@
+/* OCI runtime-spec 1.2 config.json: see config.h.
+ *
+ * One pass over the jansson document, one function per section.  Every getter checks the JSON
+ * type before it reads a value and reports the JSON path of what is wrong; a JSON null counts as
+ * "absent" (as Go's encoding/json, which writes most configs, treats it).  Unknown properties are
+ * ignored, as the spec requires.  The partly filled config is freed by the cleanup attribute of
+ * cfg_parse_string() on any error, so cfg_free() must accept any partly filled config.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+
+#define ID_MAX 4294967294LL           /* largest uid/gid: (uid_t) -1 means "no change" to the kernel */
+#define U32_MAX 4294967295LL
+#define CONFIG_MAX_SIZE (64u << 20)   /* a config larger than this is a mistake, not a config */
+#define AT_LEN 128                    /* JSON path buffers: "linux.namespaces[123]" */
+
+/* Where we are: the name for messages and the error to set. */
+struct pctx
+{
+  const char *name;
+  capsa_err **err;
+};
+
+/* ---- tables ------------------------------------------------------------------------------ */
+
+static const struct
+{
+  const char *name, *proc;
+  int flag;
+} ns_table[CFG_NS_COUNT] = {
+  [CFG_NS_PID] = { "pid", "pid", CLONE_NEWPID },
+  [CFG_NS_NETWORK] = { "network", "net", CLONE_NEWNET },
+  [CFG_NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
+  [CFG_NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
+  [CFG_NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
+  [CFG_NS_USER] = { "user", "user", CLONE_NEWUSER },
+  [CFG_NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
+  [CFG_NS_TIME] = { "time", "time", CLONE_NEWTIME },
+};
+
+#define RL(x) { #x, x }
+static const struct
+{
+  const char *name;
+  int resource;
+} rlimit_table[] = {
+  RL (RLIMIT_AS),     RL (RLIMIT_CORE),   RL (RLIMIT_CPU),        RL (RLIMIT_DATA),
+  RL (RLIMIT_FSIZE),  RL (RLIMIT_LOCKS),  RL (RLIMIT_MEMLOCK),    RL (RLIMIT_MSGQUEUE),
+  RL (RLIMIT_NICE),   RL (RLIMIT_NOFILE), RL (RLIMIT_NPROC),      RL (RLIMIT_RSS),
+  RL (RLIMIT_RTPRIO), RL (RLIMIT_RTTIME), RL (RLIMIT_SIGPENDING), RL (RLIMIT_STACK),
+};
+#undef RL
+
+enum opt_kind
+{
+  OPT_SET,         /* set the flag (and forget an earlier clear) */
+  OPT_CLEAR,       /* clear the flag */
+  OPT_PROPAGATION, /* the mount's propagation (last one wins) */
+  OPT_IGNORE,      /* accepted and dropped: idmap/ridmap/tmpcopyup are not supported (yet), "defaults" */
+};
+
+/* runc's table plus the propagation words.  Anything else is filesystem data ("mode=755"). */
+static const struct
+{
+  const char *name;
+  enum opt_kind kind;
+  unsigned long flag;
+} mount_opts[] = {
+  { "ro", OPT_SET, MS_RDONLY },                      { "rw", OPT_CLEAR, MS_RDONLY },
+  { "nosuid", OPT_SET, MS_NOSUID },                  { "suid", OPT_CLEAR, MS_NOSUID },
+  { "nodev", OPT_SET, MS_NODEV },                    { "dev", OPT_CLEAR, MS_NODEV },
+  { "noexec", OPT_SET, MS_NOEXEC },                  { "exec", OPT_CLEAR, MS_NOEXEC },
+  { "sync", OPT_SET, MS_SYNCHRONOUS },               { "async", OPT_CLEAR, MS_SYNCHRONOUS },
+  { "mand", OPT_SET, MS_MANDLOCK },                  { "nomand", OPT_CLEAR, MS_MANDLOCK },
+  { "noatime", OPT_SET, MS_NOATIME },                { "atime", OPT_CLEAR, MS_NOATIME },
+  { "nodiratime", OPT_SET, MS_NODIRATIME },          { "diratime", OPT_CLEAR, MS_NODIRATIME },
+  { "relatime", OPT_SET, MS_RELATIME },              { "norelatime", OPT_CLEAR, MS_RELATIME },
+  { "strictatime", OPT_SET, MS_STRICTATIME },        { "nostrictatime", OPT_CLEAR, MS_STRICTATIME },
+  { "lazytime", OPT_SET, MS_LAZYTIME },              { "nolazytime", OPT_CLEAR, MS_LAZYTIME },
+  { "nosymfollow", OPT_SET, MS_NOSYMFOLLOW },        { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
+  { "iversion", OPT_SET, MS_I_VERSION },             { "noiversion", OPT_CLEAR, MS_I_VERSION },
+  { "silent", OPT_SET, MS_SILENT },                  { "loud", OPT_CLEAR, MS_SILENT },
+  { "dirsync", OPT_SET, MS_DIRSYNC },                { "remount", OPT_SET, MS_REMOUNT },
+  { "bind", OPT_SET, MS_BIND },                      { "rbind", OPT_SET, MS_BIND | MS_REC },
+  { "private", OPT_PROPAGATION, MS_PRIVATE },        { "rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC },
+  { "shared", OPT_PROPAGATION, MS_SHARED },          { "rshared", OPT_PROPAGATION, MS_SHARED | MS_REC },
+  { "slave", OPT_PROPAGATION, MS_SLAVE },            { "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC },
+  { "unbindable", OPT_PROPAGATION, MS_UNBINDABLE },  { "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC },
+  { "idmap", OPT_IGNORE, 0 },                        { "ridmap", OPT_IGNORE, 0 },
+  { "tmpcopyup", OPT_IGNORE, 0 },                    { "defaults", OPT_IGNORE, 0 },
+};
+
+#define N_ELEMS(a) (sizeof (a) / sizeof ((a)[0]))
+
+int
+cfg_ns_from_name (const char *name)
+{
+  for (int t = 0; name && t < CFG_NS_COUNT; t++)
+    if (strcmp (name, ns_table[t].name) == 0)
+      return t;
+  return -1;
+}
+
+const char *
+cfg_ns_name (int type)
+{
+  return type >= 0 && type < CFG_NS_COUNT ? ns_table[type].name : NULL;
+}
+
+int
+cfg_ns_clone_flag (int type)
+{
+  return type >= 0 && type < CFG_NS_COUNT ? ns_table[type].flag : 0;
+}
+
+const char *
+cfg_ns_proc_name (int type)
+{
+  return type >= 0 && type < CFG_NS_COUNT ? ns_table[type].proc : NULL;
+}
+
+int
+cfg_rlimit_from_name (const char *name)
+{
+  for (size_t i = 0; name && i < N_ELEMS (rlimit_table); i++)
+    if (strcmp (name, rlimit_table[i].name) == 0)
+      return rlimit_table[i].resource;
+  return -1;
+}
+
+int
+cfg_mount_option (const char *word, unsigned long *flags, unsigned long *clear, unsigned long *propagation)
+{
+  for (size_t i = 0; word && i < N_ELEMS (mount_opts); i++)
+    {
+      unsigned long f = mount_opts[i].flag;
+      if (strcmp (word, mount_opts[i].name) != 0)
+        continue;
+      switch (mount_opts[i].kind)
+        {
+        case OPT_SET:
+          *flags |= f;
+          *clear &= ~f;
+          break;
+        case OPT_CLEAR:
+          *clear |= f;
+          *flags &= ~f;
+          break;
+        case OPT_PROPAGATION:
+          *propagation = f;
+          break;
+        case OPT_IGNORE:
+        default:
+          break;
+        }
+      return 1;
+    }
+  return 0;
+}
+
+/* A propagation word ("rslave") as MS_* flags; 0 when it is not one. */
+static unsigned long
+propagation_from_name (const char *word)
+{
+  for (size_t i = 0; i < N_ELEMS (mount_opts); i++)
+    if (mount_opts[i].kind == OPT_PROPAGATION && strcmp (word, mount_opts[i].name) == 0)
+      return mount_opts[i].flag;
+  return 0;
+}
+
+/* ---- freeing ----------------------------------------------------------------------------- */
+
+static void
+strv_free (char **v)
+{
+  cleanup_strv_fn (&v);
+}
+
+static void
+process_free (struct cfg_process *pr)
+{
+  if (pr == NULL)
+    return;
+  strv_free (pr->args);
+  strv_free (pr->env);
+  free (pr->cwd);
+  free (pr->user.additional_gids);
+  strv_free (pr->caps.bounding);
+  strv_free (pr->caps.effective);
+  strv_free (pr->caps.inheritable);
+  strv_free (pr->caps.permitted);
+  strv_free (pr->caps.ambient);
+  free (pr->rlimits);
+  free (pr->apparmor_profile);
+  free (pr->selinux_label);
+  free (pr);
+}
+
+static void
+mounts_free (struct cfg_mount *m, size_t n)
+{
+  for (size_t i = 0; m && i < n; i++)
+    {
+      free (m[i].destination);
+      free (m[i].type);
+      free (m[i].source);
+      strv_free (m[i].options);
+      free (m[i].data);
+    }
+  free (m);
+}
+
+void
+cfg_free (struct capsa_config *c)
+{
+  if (c == NULL)
+    return;
+  free (c->oci_version);
+  free (c->root_path);
+  free (c->hostname);
+  free (c->domainname);
+  process_free (c->process);
+  mounts_free (c->mounts, c->n_mounts);
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    free (c->ns[t].path);
+  free (c->uid_maps);
+  free (c->gid_maps);
+  for (size_t i = 0; c->devices && i < c->n_devices; i++)
+    free (c->devices[i].path);
+  free (c->devices);
+  for (size_t i = 0; c->sysctls && i < c->n_sysctls; i++)
+    {
+      free (c->sysctls[i].key);
+      free (c->sysctls[i].value);
+    }
+  free (c->sysctls);
+  free (c->cgroups_path);
+  strv_free (c->masked_paths);
+  strv_free (c->readonly_paths);
+  free (c->mount_label);
+  json_decref (c->raw);
+  free (c);
+}
+
+/* ---- errors and typed getters ------------------------------------------------------------- */
+
+static int bad (const struct pctx *p, const char *at, const char *key, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+/* "NAME: AT.KEY: what is wrong"; at and key may each be NULL or "". */
+static int
+bad (const struct pctx *p, const char *at, const char *key, const char *fmt, ...)
+{
+  cleanup_free char *what = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&what, fmt, ap) < 0)
+    what = NULL;
+  va_end (ap);
+  at = at ? at : "";
+  key = key ? key : "";
+  if (*at == '\0' && *key == '\0')
+    return capsa_fail (p->err, 0, "%s: %s", p->name, what ? what : "invalid");
+  return capsa_fail (p->err, 0, "%s: %s%s%s: %s", p->name, at, *at && *key ? "." : "", key, what ? what : "invalid");
+}
+
+/* The same for element i of array `key`: "NAME: AT.KEY[i]: what". */
+static int
+bad_elem (const struct pctx *p, const char *at, const char *key, size_t i, const char *what)
+{
+  char k[AT_LEN];
+  snprintf (k, sizeof k, "%s[%zu]", key, i);
+  return bad (p, at, k, "%s", what);
+}
+
+static int
+oom (const struct pctx *p)
+{
+  return capsa_fail (p->err, ENOMEM, "%s", p->name);
+}
+
+/* Turns "absent" (getter returned 0) into an error for a required member. */
+static int
+required (const struct pctx *p, const char *at, const char *key, int r)
+{
+  return r == 0 ? bad (p, at, key, "is required") : r;
+}
+
+static int
+dup_str (const struct pctx *p, const char *s, char **out)
+{
+  char *d = strdup (s);
+  if (d == NULL)
+    return oom (p);
+  free (*out);
+  *out = d;
+  return 0;
+}
+
+/* obj[key], NULL when absent or null. */
+static json_t *
+member (json_t *obj, const char *key)
+{
+  json_t *v = json_object_get (obj, key);
+  return json_is_null (v) ? NULL : v;
+}
+
+/* The getters return 1 when the member is there (and *out is set), 0 when it is absent (and
+ * *out is untouched), -1 with *p->err set when it has the wrong type or value. */
+
+static int
+get_string (const struct pctx *p, json_t *obj, const char *at, const char *key, char **out)
+{
+  json_t *v = member (obj, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_string (v))
+    return bad (p, at, key, "must be a string");
+  return dup_str (p, json_string_value (v), out) < 0 ? -1 : 1;
+}
+
+static int
+get_bool (const struct pctx *p, json_t *obj, const char *at, const char *key, bool *out)
+{
+  json_t *v = member (obj, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_boolean (v))
+    return bad (p, at, key, "must be a boolean");
+  *out = json_is_true (v);
+  return 1;
+}
+
+static int
+get_int (const struct pctx *p, json_t *obj, const char *at, const char *key, long long min, long long max,
+         long long *out)
+{
+  json_t *v = member (obj, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_integer (v) || json_integer_value (v) < min || json_integer_value (v) > max)
+    return bad (p, at, key, "must be an integer between %lld and %lld", min, max);
+  *out = json_integer_value (v);
+  return 1;
+}
+
+static int
+get_object (const struct pctx *p, json_t *obj, const char *at, const char *key, json_t **out)
+{
+  json_t *v = member (obj, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_object (v))
+    return bad (p, at, key, "must be an object");
+  *out = v;
+  return 1;
+}
+
+static int
+get_array (const struct pctx *p, json_t *obj, const char *at, const char *key, json_t **out)
+{
+  json_t *v = member (obj, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_array (v))
+    return bad (p, at, key, "must be an array");
+  *out = v;
+  return 1;
+}
+
+/* An array of strings as an owned NULL-terminated vector. */
+static int
+get_strv (const struct pctx *p, json_t *obj, const char *at, const char *key, char ***out)
+{
+  json_t *a = member (obj, key), *s;
+  size_t i;
+
+  if (a == NULL)
+    return 0;
+  if (!json_is_array (a))
+    return bad (p, at, key, "must be an array of strings");
+  cleanup_strv char **v = calloc (json_array_size (a) + 1, sizeof *v);
+  if (v == NULL)
+    return oom (p);
+  json_array_foreach (a, i, s)
+    {
+      if (!json_is_string (s))
+        return bad_elem (p, at, key, i, "must be a string");
+      if ((v[i] = strdup (json_string_value (s))) == NULL)
+        return oom (p);
+    }
+  strv_free (*out);
+  *out = take_ptr (&v);
+  return 1;
+}
+
+/* A vector that must never be NULL: an empty one when the config had none. */
+static int
+ensure_strv (const struct pctx *p, char ***v)
+{
+  if (*v == NULL && (*v = calloc (1, sizeof **v)) == NULL)
+    return oom (p);
+  return 0;
+}
+
+/* calloc for an array of n parsed elements (never NULL on success, even for n == 0). */
+static void *
+alloc_elems (size_t n, size_t size)
+{
+  return calloc (n ? n : 1, size);
+}
+
+/* ---- top level, root, annotations -------------------------------------------------------- */
+
+static int
+parse_top (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  if (required (p, NULL, "ociVersion", get_string (p, doc, NULL, "ociVersion", &c->oci_version)) < 0
+      || get_string (p, doc, NULL, "hostname", &c->hostname) < 0
+      || get_string (p, doc, NULL, "domainname", &c->domainname) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+parse_root (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  json_t *root = NULL;
+
+  if (required (p, NULL, "root", get_object (p, doc, NULL, "root", &root)) < 0
+      || required (p, "root", "path", get_string (p, root, "root", "path", &c->root_path)) < 0
+      || get_bool (p, root, "root", "readonly", &c->root_readonly) < 0)
+    return -1;
+  if (*c->root_path == '\0')
+    return bad (p, "root", "path", "must not be empty");
+  return 0;
+}
+
+static int
+parse_annotations (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  json_t *a = NULL, *v;
+  const char *k;
+  int r = get_object (p, doc, NULL, "annotations", &a);
+
+  if (r <= 0)
+    return r;
+  json_object_foreach (a, k, v)
+    if (!json_is_string (v))
+      return bad (p, "annotations", k, "must be a string");
+  c->annotations = a;
+  return 0;
+}
+
+/* ---- mounts ------------------------------------------------------------------------------ */
+
+/* The option words that are not flags, comma-joined; NULL when there are none. */
+static int
+mount_derive (const struct pctx *p, struct cfg_mount *m)
+{
+  size_t len = 0;
+
+  for (char **o = m->options; *o; o++)
+    len += strlen (*o) + 1;
+  cleanup_free char *data = malloc (len + 1);
+  if (data == NULL)
+    return oom (p);
+  data[0] = '\0';
+  for (char **o = m->options; *o; o++)
+    if (cfg_mount_option (*o, &m->flags, &m->clear_flags, &m->propagation) == 0 && **o)
+      {
+        if (data[0])
+          strcat (data, ",");
+        strcat (data, *o);
+      }
+  if (m->type && strcmp (m->type, "bind") == 0)
+    m->flags |= MS_BIND;
+  m->is_bind = (m->flags & MS_BIND) != 0;
+  m->data = data[0] ? take_ptr (&data) : NULL;
+  return 0;
+}
+
+static int
+parse_mount (const struct pctx *p, json_t *e, size_t i, struct cfg_mount *m)
+{
+  char at[AT_LEN];
+
+  snprintf (at, sizeof at, "mounts[%zu]", i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if (required (p, at, "destination", get_string (p, e, at, "destination", &m->destination)) < 0
+      || get_string (p, e, at, "type", &m->type) < 0 || get_string (p, e, at, "source", &m->source) < 0
+      || get_strv (p, e, at, "options", &m->options) < 0 || ensure_strv (p, &m->options) < 0)
+    return -1;
+  if (*m->destination == '\0')
+    return bad (p, at, "destination", "must be an absolute path");
+  /* runtime-spec: a relative destination (deprecated) is relative to "/"; runc accepts it too. */
+  if (*m->destination != '/')
+    {
+      cleanup_free char *abs = NULL;
+      if (asprintf (&abs, "/%s", m->destination) < 0)
+        return oom (p);
+      free (m->destination);
+      m->destination = take_ptr (&abs);
+    }
+  return mount_derive (p, m);
+}
+
+static int
+parse_mounts (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+  int r = get_array (p, doc, NULL, "mounts", &a);
+
+  if (r <= 0)
+    return r;
+  if ((c->mounts = alloc_elems (json_array_size (a), sizeof *c->mounts)) == NULL)
+    return oom (p);
+  c->n_mounts = json_array_size (a);
+  json_array_foreach (a, i, e)
+    if (parse_mount (p, e, i, &c->mounts[i]) < 0)
+      return -1;
+  return 0;
+}
+
+/* ---- process ----------------------------------------------------------------------------- */
+
+static int
+parse_console_size (const struct pctx *p, json_t *proc, struct cfg_process *pr)
+{
+  const char *at = "process.consoleSize";
+  json_t *cs = NULL;
+  long long h = 0, w = 0;
+  int r = get_object (p, proc, "process", "consoleSize", &cs);
+
+  if (r <= 0)
+    return r;
+  if (required (p, at, "height", get_int (p, cs, at, "height", 0, 65535, &h)) < 0
+      || required (p, at, "width", get_int (p, cs, at, "width", 0, 65535, &w)) < 0)
+    return -1;
+  pr->console_height = (unsigned) h;
+  pr->console_width = (unsigned) w;
+  return 0;
+}
+
+static int
+parse_args_env_cwd (const struct pctx *p, json_t *proc, struct cfg_process *pr)
+{
+  int r = get_strv (p, proc, "process", "args", &pr->args);
+
+  if (r < 0)
+    return -1;
+  if (r == 0 || pr->args[0] == NULL)
+    return bad (p, "process", "args", "must be a non-empty array of strings");
+  if (get_strv (p, proc, "process", "env", &pr->env) < 0 || ensure_strv (p, &pr->env) < 0
+      || get_string (p, proc, "process", "cwd", &pr->cwd) < 0)
+    return -1;
+  /* runtime-spec makes cwd required; runc (and we) default a missing or empty one to "/". */
+  if ((pr->cwd == NULL || *pr->cwd == '\0') && dup_str (p, "/", &pr->cwd) < 0)
+    return -1;
+  if (*pr->cwd != '/')
+    return bad (p, "process", "cwd", "must be an absolute path");
+  return 0;
+}
+
+static int
+parse_additional_gids (const struct pctx *p, json_t *user, struct cfg_user *u)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+  int r = get_array (p, user, "process.user", "additionalGids", &a);
+
+  if (r <= 0)
+    return r;
+  if ((u->additional_gids = alloc_elems (json_array_size (a), sizeof *u->additional_gids)) == NULL)
+    return oom (p);
+  json_array_foreach (a, i, e)
+    {
+      if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > ID_MAX)
+        return bad_elem (p, "process.user", "additionalGids", i, "must be an integer between 0 and 4294967294");
+      u->additional_gids[i] = (gid_t) json_integer_value (e);
+    }
+  u->n_additional_gids = json_array_size (a);
+  return 0;
+}
+
+static int
+parse_user (const struct pctx *p, json_t *proc, struct cfg_user *u)
+{
+  json_t *user = NULL;
+  long long uid = 0, gid = 0, mask = 0;
+  int r = get_object (p, proc, "process", "user", &user);
+
+  if (r <= 0)
+    return r;
+  if (get_int (p, user, "process.user", "uid", 0, ID_MAX, &uid) < 0
+      || get_int (p, user, "process.user", "gid", 0, ID_MAX, &gid) < 0
+      || (r = get_int (p, user, "process.user", "umask", 0, 0777, &mask)) < 0)
+    return -1;
+  u->uid = (uid_t) uid;
+  u->gid = (gid_t) gid;
+  u->has_umask = r > 0;
+  u->umask = (mode_t) mask;
+  return parse_additional_gids (p, user, u);
+}
+
+static int
+parse_caps (const struct pctx *p, json_t *proc, struct cfg_process *pr)
+{
+  const char *at = "process.capabilities";
+  json_t *caps = NULL;
+  int r = get_object (p, proc, "process", "capabilities", &caps);
+
+  if (r <= 0)
+    return r;
+  pr->has_caps = true;
+  if (get_strv (p, caps, at, "bounding", &pr->caps.bounding) < 0
+      || get_strv (p, caps, at, "effective", &pr->caps.effective) < 0
+      || get_strv (p, caps, at, "inheritable", &pr->caps.inheritable) < 0
+      || get_strv (p, caps, at, "permitted", &pr->caps.permitted) < 0
+      || get_strv (p, caps, at, "ambient", &pr->caps.ambient) < 0)
+    return -1;
+  return 0;
+}
+
+/* soft/hard: uint64.  -1 also means unlimited, which is how an RLIM_INFINITY written out in full
+ * reaches us (see rewrite_infinity()). */
+static int
+get_rlimit_value (const struct pctx *p, json_t *e, const char *at, const char *key, uint64_t *out)
+{
+  long long v = 0;
+  int r = get_int (p, e, at, key, -1, INT64_MAX, &v);
+
+  if (required (p, at, key, r) < 0)
+    return -1;
+  *out = v == -1 ? (uint64_t) RLIM_INFINITY : (uint64_t) v;
+  return 0;
+}
+
+static int
+parse_rlimit (const struct pctx *p, json_t *e, size_t i, struct cfg_rlimit *rl, unsigned long *seen)
+{
+  char at[AT_LEN];
+  cleanup_free char *type = NULL;
+
+  snprintf (at, sizeof at, "process.rlimits[%zu]", i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if (required (p, at, "type", get_string (p, e, at, "type", &type)) < 0)
+    return -1;
+  if ((rl->resource = cfg_rlimit_from_name (type)) < 0)
+    return bad (p, at, "type", "unknown resource limit \"%s\"", type);
+  if (*seen & (1UL << rl->resource))
+    return bad (p, at, "type", "duplicate resource limit \"%s\"", type);
+  *seen |= 1UL << rl->resource;
+  if (get_rlimit_value (p, e, at, "soft", &rl->soft) < 0 || get_rlimit_value (p, e, at, "hard", &rl->hard) < 0)
+    return -1;
+  if (rl->soft > rl->hard)
+    return bad (p, at, "soft", "must not be above hard");
+  return 0;
+}
+
+static int
+parse_rlimits (const struct pctx *p, json_t *proc, struct cfg_process *pr)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+  unsigned long seen = 0;
+  int r = get_array (p, proc, "process", "rlimits", &a);
+
+  if (r <= 0)
+    return r;
+  if ((pr->rlimits = alloc_elems (json_array_size (a), sizeof *pr->rlimits)) == NULL)
+    return oom (p);
+  json_array_foreach (a, i, e)
+    if (parse_rlimit (p, e, i, &pr->rlimits[i], &seen) < 0)
+      return -1;
+  pr->n_rlimits = json_array_size (a);
+  return 0;
+}
+
+static int
+parse_process_misc (const struct pctx *p, json_t *proc, struct cfg_process *pr)
+{
+  long long oom_adj = 0;
+  int r;
+
+  if (get_bool (p, proc, "process", "terminal", &pr->terminal) < 0
+      || get_bool (p, proc, "process", "noNewPrivileges", &pr->no_new_privileges) < 0
+      || (r = get_int (p, proc, "process", "oomScoreAdj", -1000, 1000, &oom_adj)) < 0
+      || get_string (p, proc, "process", "apparmorProfile", &pr->apparmor_profile) < 0
+      || get_string (p, proc, "process", "selinuxLabel", &pr->selinux_label) < 0)
+    return -1;
+  pr->has_oom_score_adj = r > 0;
+  pr->oom_score_adj = (int) oom_adj;
+  return 0;
+}
+
+static int
+parse_process (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  json_t *proc = NULL;
+  int r = get_object (p, doc, NULL, "process", &proc);
+
+  if (r <= 0)
+    return r;
+  if ((c->process = calloc (1, sizeof *c->process)) == NULL)
+    return oom (p);
+  if (parse_args_env_cwd (p, proc, c->process) < 0 || parse_console_size (p, proc, c->process) < 0
+      || parse_user (p, proc, &c->process->user) < 0 || parse_caps (p, proc, c->process) < 0
+      || parse_rlimits (p, proc, c->process) < 0 || parse_process_misc (p, proc, c->process) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---- linux: namespaces, id mappings, time offsets ----------------------------------------- */
+
+static int
+parse_namespace (const struct pctx *p, json_t *e, size_t i, struct capsa_config *c)
+{
+  char at[AT_LEN];
+  cleanup_free char *type = NULL, *path = NULL;
+  int t;
+
+  snprintf (at, sizeof at, "linux.namespaces[%zu]", i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if (required (p, at, "type", get_string (p, e, at, "type", &type)) < 0)
+    return -1;
+  if ((t = cfg_ns_from_name (type)) < 0)
+    return bad (p, at, "type", "unknown namespace type \"%s\"", type);
+  if (c->ns[t].enabled)
+    return bad (p, at, "type", "duplicate namespace type \"%s\"", type);
+  if (get_string (p, e, at, "path", &path) < 0)
+    return -1;
+  if (path && *path && *path != '/')
+    return bad (p, at, "path", "must be an absolute path");
+  c->ns[t].enabled = true;
+  c->ns[t].path = path && *path ? take_ptr (&path) : NULL;
+  return 0;
+}
+
+static int
+parse_namespaces (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+
+  if (get_array (p, lx, "linux", "namespaces", &a) < 0)
+    return -1;
+  json_array_foreach (a, i, e)
+    if (parse_namespace (p, e, i, c) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+parse_id_map (const struct pctx *p, json_t *e, const char *at, struct cfg_id_map *m)
+{
+  long long cid = 0, hid = 0, size = 0;
+
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if (required (p, at, "containerID", get_int (p, e, at, "containerID", 0, U32_MAX, &cid)) < 0
+      || required (p, at, "hostID", get_int (p, e, at, "hostID", 0, U32_MAX, &hid)) < 0
+      || required (p, at, "size", get_int (p, e, at, "size", 1, U32_MAX, &size)) < 0)
+    return -1;
+  if (cid + size > U32_MAX + 1 || hid + size > U32_MAX + 1)
+    return bad (p, at, "size", "range goes past 4294967295");
+  m->container_id = (uint32_t) cid;
+  m->host_id = (uint32_t) hid;
+  m->size = (uint32_t) size;
+  return 0;
+}
+
+static int
+parse_id_maps (const struct pctx *p, json_t *lx, const char *key, struct cfg_id_map **maps, size_t *n)
+{
+  char at[AT_LEN];
+  json_t *a = NULL, *e;
+  size_t i;
+  int r = get_array (p, lx, "linux", key, &a);
+
+  if (r <= 0)
+    return r;
+  if ((*maps = alloc_elems (json_array_size (a), sizeof **maps)) == NULL)
+    return oom (p);
+  *n = json_array_size (a);
+  json_array_foreach (a, i, e)
+    {
+      snprintf (at, sizeof at, "linux.%s[%zu]", key, i);
+      if (parse_id_map (p, e, at, &(*maps)[i]) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+parse_time_offset (const struct pctx *p, json_t *o, const char *clock, struct cfg_time_offset *t)
+{
+  char at[AT_LEN];
+  long long secs = 0, nsecs = 0;
+
+  snprintf (at, sizeof at, "linux.timeOffsets.%s", clock);
+  if (json_is_null (o))
+    return 0;
+  if (!json_is_object (o))
+    return bad (p, at, NULL, "must be an object");
+  if (get_int (p, o, at, "secs", INT64_MIN, INT64_MAX, &secs) < 0
+      || get_int (p, o, at, "nanosecs", 0, 999999999, &nsecs) < 0)
+    return -1;
+  t->set = true;
+  t->secs = secs;
+  t->nanosecs = (uint32_t) nsecs;
+  return 0;
+}
+
+static int
+parse_time_offsets (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  json_t *o = NULL, *v;
+  const char *k;
+
+  if (get_object (p, lx, "linux", "timeOffsets", &o) < 0)
+    return -1;
+  json_object_foreach (o, k, v)
+    {
+      struct cfg_time_offset *t = strcmp (k, "monotonic") == 0  ? &c->time_monotonic
+                                  : strcmp (k, "boottime") == 0 ? &c->time_boottime
+                                                                : NULL;
+      if (t == NULL)
+        return bad (p, "linux.timeOffsets", k, "unknown clock (expected \"monotonic\" or \"boottime\")");
+      if (parse_time_offset (p, v, k, t) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ---- linux: devices, sysctl, paths -------------------------------------------------------- */
+
+static int
+parse_device_numbers (const struct pctx *p, json_t *e, const char *at, struct cfg_device *d)
+{
+  long long maj = 0, min = 0, mode = 0666, uid = 0, gid = 0;
+  int r, need = d->type != 'p'; /* a FIFO has no device numbers */
+  int rm = 0, ru = 0, rg = 0;
+
+  if ((r = get_int (p, e, at, "major", 0, U32_MAX, &maj)) < 0 || (need && required (p, at, "major", r) < 0)
+      || (r = get_int (p, e, at, "minor", 0, U32_MAX, &min)) < 0 || (need && required (p, at, "minor", r) < 0)
+      || (rm = get_int (p, e, at, "fileMode", 0, U32_MAX, &mode)) < 0
+      || (ru = get_int (p, e, at, "uid", 0, ID_MAX, &uid)) < 0 || (rg = get_int (p, e, at, "gid", 0, ID_MAX, &gid)) < 0)
+    return -1;
+  d->major = maj;
+  d->minor = min;
+  d->has_mode = rm > 0;
+  d->mode = (mode_t) (mode & 07777); /* some generators add the S_IFCHR type bits: keep the permissions */
+  d->has_uid = ru > 0;
+  d->uid = (uid_t) uid;
+  d->has_gid = rg > 0;
+  d->gid = (gid_t) gid;
+  return 0;
+}
+
+static int
+parse_device (const struct pctx *p, json_t *e, size_t i, struct cfg_device *d)
+{
+  char at[AT_LEN];
+  cleanup_free char *type = NULL;
+
+  snprintf (at, sizeof at, "linux.devices[%zu]", i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if (required (p, at, "path", get_string (p, e, at, "path", &d->path)) < 0
+      || required (p, at, "type", get_string (p, e, at, "type", &type)) < 0)
+    return -1;
+  if (*d->path != '/')
+    return bad (p, at, "path", "must be an absolute path");
+  if (strlen (type) != 1 || strchr ("cbup", type[0]) == NULL)
+    return bad (p, at, "type", "unknown device type \"%s\" (expected c, b, u or p)", type);
+  d->type = type[0];
+  return parse_device_numbers (p, e, at, d);
+}
+
+static int
+parse_devices (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+  int r = get_array (p, lx, "linux", "devices", &a);
+
+  if (r <= 0)
+    return r;
+  if ((c->devices = alloc_elems (json_array_size (a), sizeof *c->devices)) == NULL)
+    return oom (p);
+  c->n_devices = json_array_size (a);
+  json_array_foreach (a, i, e)
+    if (parse_device (p, e, i, &c->devices[i]) < 0)
+      return -1;
+  return 0;
+}
+
+/* "net.ipv4.ip_forward" or "net/ipv4/conf/eth0.100/forwarding": components between '.' or '/'
+ * must be non-empty, which also keeps ".." and absolute paths out of /proc/sys. */
+static bool
+sysctl_key_ok (const char *k)
+{
+  size_t n = strlen (k);
+
+  if (n == 0 || strchr ("./", k[0]) || strchr ("./", k[n - 1]))
+    return false;
+  for (size_t i = 1; i < n; i++)
+    if (strchr ("./", k[i]) && strchr ("./", k[i - 1]))
+      return false;
+  return true;
+}
+
+static int
+parse_sysctl (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  json_t *o = NULL, *v;
+  const char *k;
+  size_t i = 0;
+  int r = get_object (p, lx, "linux", "sysctl", &o);
+
+  if (r <= 0)
+    return r;
+  if ((c->sysctls = alloc_elems (json_object_size (o), sizeof *c->sysctls)) == NULL)
+    return oom (p);
+  json_object_foreach (o, k, v)
+    {
+      struct cfg_sysctl *s = &c->sysctls[i++];
+      c->n_sysctls = i;
+      if (!sysctl_key_ok (k))
+        return bad (p, "linux", "sysctl", "invalid key \"%s\"", k);
+      if (!json_is_string (v))
+        return bad (p, "linux.sysctl", k, "must be a string");
+      if (dup_str (p, k, &s->key) < 0 || dup_str (p, json_string_value (v), &s->value) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+parse_rootfs_propagation (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  cleanup_free char *s = NULL;
+  int r = get_string (p, lx, "linux", "rootfsPropagation", &s);
+
+  if (r <= 0 || *s == '\0')
+    return r < 0 ? -1 : 0;
+  if ((c->rootfs_propagation = propagation_from_name (s)) == 0)
+    return bad (p, "linux", "rootfsPropagation", "unknown propagation \"%s\"", s);
+  return 0;
+}
+
+/* maskedPaths, readonlyPaths: absolute paths, never NULL. */
+static int
+get_path_list (const struct pctx *p, json_t *lx, const char *key, char ***out)
+{
+  if (get_strv (p, lx, "linux", key, out) < 0 || ensure_strv (p, out) < 0)
+    return -1;
+  for (size_t i = 0; (*out)[i]; i++)
+    if ((*out)[i][0] != '/')
+      return bad_elem (p, "linux", key, i, "must be an absolute path");
+  return 0;
+}
+
+/* Sections that only make sense together with a namespace. */
+static int
+check_linux (const struct pctx *p, const struct capsa_config *c)
+{
+  if (!c->ns[CFG_NS_USER].enabled && c->n_uid_maps > 0)
+    return bad (p, "linux", "uidMappings", "given but no user namespace is configured");
+  if (!c->ns[CFG_NS_USER].enabled && c->n_gid_maps > 0)
+    return bad (p, "linux", "gidMappings", "given but no user namespace is configured");
+  if ((c->time_monotonic.set || c->time_boottime.set) && !c->ns[CFG_NS_TIME].enabled)
+    return bad (p, "linux", "timeOffsets", "given but no time namespace is configured");
+  if ((c->time_monotonic.set || c->time_boottime.set) && c->ns[CFG_NS_TIME].path)
+    return bad (p, "linux", "timeOffsets", "cannot be set when joining an existing time namespace");
+  return 0;
+}
+
+static int
+parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  json_t *lx = NULL;
+
+  if (get_object (p, doc, NULL, "linux", &lx) < 0 || parse_namespaces (p, lx, c) < 0
+      || parse_id_maps (p, lx, "uidMappings", &c->uid_maps, &c->n_uid_maps) < 0
+      || parse_id_maps (p, lx, "gidMappings", &c->gid_maps, &c->n_gid_maps) < 0
+      || parse_time_offsets (p, lx, c) < 0 || parse_devices (p, lx, c) < 0 || parse_sysctl (p, lx, c) < 0
+      || get_string (p, lx, "linux", "cgroupsPath", &c->cgroups_path) < 0
+      || parse_rootfs_propagation (p, lx, c) < 0 || get_path_list (p, lx, "maskedPaths", &c->masked_paths) < 0
+      || get_path_list (p, lx, "readonlyPaths", &c->readonly_paths) < 0
+      || get_string (p, lx, "linux", "mountLabel", &c->mount_label) < 0)
+    return -1;
+  return check_linux (p, c);
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+/* jansson integers are signed 64-bit, so RLIM_INFINITY written out in full (docker --ulimit
+ * core=-1 writes 18446744073709551615) would be a syntax error.  Outside strings, rewrite exactly
+ * that literal as -1 padded with spaces, which keeps every line and column number right; the
+ * rlimit values read -1 as unlimited. */
+static void
+rewrite_infinity (char *s, size_t len)
+{
+  static const char inf[] = "18446744073709551615";
+  const size_t n = sizeof inf - 1;
+  bool in_string = false;
+
+  for (size_t i = 0; i < len; i++)
+    {
+      if (in_string)
+        {
+          if (s[i] == '\\')
+            i++;
+          else if (s[i] == '"')
+            in_string = false;
+          continue;
+        }
+      if (s[i] == '"')
+        {
+          in_string = true;
+          continue;
+        }
+      if (s[i] != '-' && (s[i] < '0' || s[i] > '9'))
+        continue;
+      size_t j = i;
+      while (j < len && s[j] && strchr ("0123456789+-.eE", s[j]))
+        j++;
+      if (j - i == n && memcmp (s + i, inf, n) == 0)
+        {
+          memcpy (s + i, "-1", 2);
+          memset (s + i + 2, ' ', n - 2);
+        }
+      i = j - 1;
+    }
+}
+
+static int
+parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
+{
+  if (!json_is_object (doc))
+    return bad (p, NULL, NULL, "must be a JSON object");
+  if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
+      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || parse_annotations (p, doc, c) < 0
+      || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
+    return -1;
+  return 0;
+}
+
+static json_t *
+load_json (const struct pctx *p, const char *json, size_t len)
+{
+  cleanup_free char *copy = NULL;
+  json_error_t je;
+  json_t *doc;
+
+  if (memmem (json, len, "18446744073709551615", 20))
+    {
+      if ((copy = malloc (len)) == NULL)
+        {
+          oom (p);
+          return NULL;
+        }
+      memcpy (copy, json, len);
+      rewrite_infinity (copy, len);
+      json = copy;
+    }
+  doc = json_loadb (json, len, JSON_REJECT_DUPLICATES, &je);
+  if (doc == NULL)
+    capsa_fail (p->err, 0, "%s: line %d, column %d: %s", p->name, je.line, je.column, je.text);
+  return doc;
+}
+
+int
+cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err)
+{
+  const struct pctx p = { .name = name ? name : "config.json", .err = err };
+  cleanup_config struct capsa_config *c = NULL;
+
+  if (json == NULL)
+    return capsa_fail (err, EINVAL, "%s: no data", p.name);
+  if ((c = calloc (1, sizeof *c)) == NULL)
+    return oom (&p);
+  if ((c->raw = load_json (&p, json, len)) == NULL || parse_document (&p, c->raw, c) < 0)
+    return -1;
+  *out = take_ptr (&c);
+  return 0;
+}
+
+/* The whole file in memory (NUL-terminated, for convenience). */
+static int
+read_all (int fd, const char *path, char **buf, size_t *len, capsa_err **err)
+{
+  cleanup_free char *b = NULL;
+  size_t cap = 0, n = 0;
+
+  for (;;)
+    {
+      if (n + 1 >= cap)
+        {
+          char *nb;
+          if (cap >= CONFIG_MAX_SIZE)
+            return capsa_fail (err, EFBIG, "read config file %s", path);
+          cap = cap ? cap * 2 : 16384;
+          if ((nb = realloc (b, cap)) == NULL)
+            return capsa_fail (err, ENOMEM, "read config file %s", path);
+          b = nb;
+        }
+      ssize_t r = read (fd, b + n, cap - n - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return capsa_fail (err, errno, "read config file %s", path);
+      if (r == 0)
+        break;
+      n += (size_t) r;
+    }
+  b[n] = '\0';
+  *len = n;
+  *buf = take_ptr (&b);
+  return 0;
+}
+
+int
+cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+
+  if ((fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+    return capsa_fail (err, errno, "open config file %s", path);
+  if (read_all (fd, path, &buf, &len, err) < 0)
+    return -1;
+  return cfg_parse_string (buf, len, path, out, err);
+}

@@ -1,0 +1,73 @@
+/* libFuzzer harness for the config.json parser: build and run with tests/fuzz/build.sh (see README.md).
+ *
+ * Besides crashes and sanitizer reports, it aborts when a successful parse breaks an invariant that
+ * config.h promises, or when a failure leaves no message or one without the document's name.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+#define NAME "fuzz.json"
+
+static void
+check (int ok)
+{
+  if (!ok)
+    abort ();
+}
+
+static void
+check_process (const struct cfg_process *p)
+{
+  check (p->args != NULL && p->args[0] != NULL && p->env != NULL);
+  check (p->cwd != NULL && p->cwd[0] == '/');
+  check (p->user.n_additional_gids == 0 || p->user.additional_gids != NULL);
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    check (p->rlimits[i].soft <= p->rlimits[i].hard);
+}
+
+static void
+check_config (const struct capsa_config *c)
+{
+  check (c->oci_version != NULL && c->root_path != NULL && c->raw != NULL);
+  check (c->masked_paths != NULL && c->readonly_paths != NULL);
+  check (c->annotations == NULL || json_is_object (c->annotations));
+  if (c->process)
+    check_process (c->process);
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct cfg_mount *m = &c->mounts[i];
+      check (m->destination != NULL && m->destination[0] == '/' && m->options != NULL);
+      check (m->data == NULL || m->data[0] != '\0');
+    }
+  for (size_t i = 0; i < c->n_devices; i++)
+    check (c->devices[i].path != NULL && c->devices[i].path[0] == '/');
+  for (size_t i = 0; i < c->n_sysctls; i++)
+    check (c->sysctls[i].key != NULL && c->sysctls[i].value != NULL);
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    check (c->ns[t].path == NULL || (c->ns[t].enabled && c->ns[t].path[0] == '/'));
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  struct capsa_config *c = NULL;
+  capsa_err *err = NULL;
+
+  if (cfg_parse_string ((const char *) data, size, NAME, &c, &err) == 0)
+    {
+      check (c != NULL && err == NULL);
+      check_config (c);
+      cfg_free (c);
+      return 0;
+    }
+  check (c == NULL && err != NULL && err->msg != NULL);
+  check (strncmp (err->msg, NAME ": ", strlen (NAME ": ")) == 0);
+  capsa_err_free (&err);
+  return 0;
+}

@@ -1,0 +1,877 @@
+/* Unit tests for the config.json parser (src/lib/config.c).
+ *
+ * The JSON in these tests is written with ' for " (see q()), which keeps it readable; none of the
+ * configs needs an apostrophe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "config.h"
+
+#define BASE "'ociVersion':'1.2.0','root':{'path':'rootfs'}"
+
+/* s with every ' turned into ", owned by the caller. */
+static char *
+q (const char *s)
+{
+  char *d = strdup (s);
+  assert_non_null (d);
+  for (char *x = d; *x; x++)
+    if (*x == '\'')
+      *x = '"';
+  return d;
+}
+
+static struct capsa_config *
+parse_ok (const char *json)
+{
+  cleanup_free char *j = q (json);
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_config *c = NULL;
+
+  if (cfg_parse_string (j, strlen (j), "config.json", &c, &err) < 0)
+    fail_msg ("unexpected error: %s", err->msg);
+  assert_non_null (c);
+  assert_null (err);
+  return c;
+}
+
+/* Parsing json must fail with a message containing each of the given strings (NULL-terminated). */
+static void
+expect_error_v (const char *json, const char *needle, ...)
+{
+  cleanup_free char *j = q (json);
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_config *c = NULL;
+  va_list ap;
+
+  assert_int_equal (cfg_parse_string (j, strlen (j), "config.json", &c, &err), -1);
+  assert_null (c);
+  assert_non_null (err);
+  va_start (ap, needle);
+  for (const char *n = needle; n; n = va_arg (ap, const char *))
+    if (strstr (err->msg, n) == NULL)
+      fail_msg ("error \"%s\" does not contain \"%s\" (config: %s)", err->msg, n, j);
+  va_end (ap);
+}
+#define expect_error(json, ...) expect_error_v (json, __VA_ARGS__, (const char *) NULL)
+
+/* ---- whole documents ------------------------------------------------------------------------ */
+
+static const char full_config[] =
+  "{'ociVersion':'1.2.0',"
+  " 'root':{'path':'rootfs','readonly':true},"
+  " 'hostname':'box','domainname':'example.org',"
+  " 'mounts':["
+  "   {'destination':'/proc','type':'proc','source':'proc'},"
+  "   {'destination':'/dev','type':'tmpfs','source':'tmpfs',"
+  "    'options':['nosuid','strictatime','mode=755','size=65536k']},"
+  "   {'destination':'/data','type':'bind','source':'/srv/data','options':['rbind','ro','rprivate']}"
+  " ],"
+  " 'process':{"
+  "   'terminal':true,'consoleSize':{'height':24,'width':80},"
+  "   'user':{'uid':1000,'gid':100,'umask':18,'additionalGids':[5,6,7]},"
+  "   'args':['sh','-c','echo hi'],"
+  "   'env':['PATH=/usr/bin:/bin','TERM=xterm'],"
+  "   'cwd':'/home/user',"
+  "   'capabilities':{'bounding':['CAP_CHOWN','CAP_KILL'],'effective':['CAP_CHOWN'],"
+  "                   'permitted':['CAP_CHOWN','CAP_KILL'],'ambient':[]},"
+  "   'rlimits':[{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
+  "   'noNewPrivileges':true,'oomScoreAdj':-17,"
+  "   'apparmorProfile':'unconfined','selinuxLabel':'system_u:system_r:container_t:s0'"
+  " },"
+  " 'linux':{"
+  "   'namespaces':[{'type':'pid'},{'type':'network','path':'/var/run/netns/x'},{'type':'mount'},"
+  "                 {'type':'ipc'},{'type':'uts'},{'type':'user'},{'type':'cgroup'}],"
+  "   'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
+  "   'gidMappings':[{'containerID':0,'hostID':200000,'size':1000},{'containerID':1000,'hostID':1000,'size':1}],"
+  "   'devices':[{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':438,'uid':0,'gid':0}],"
+  "   'sysctl':{'net.ipv4.ip_forward':'1','kernel.shmmax':'4096'},"
+  "   'cgroupsPath':'/capsa/box','rootfsPropagation':'rslave',"
+  "   'maskedPaths':['/proc/kcore','/proc/keys'],'readonlyPaths':['/proc/sys'],"
+  "   'mountLabel':'system_u:object_r:container_file_t:s0',"
+  "   'resources':{'memory':{'limit':1048576}},'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}"
+  " },"
+  " 'annotations':{'org.example.key':'value'},"
+  " 'hooks':{'prestart':[]},'unknownField':{'ignored':[1,2,3]}"
+  "}";
+
+static void
+test_full_config_top (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+
+  assert_string_equal (c->oci_version, "1.2.0");
+  assert_string_equal (c->root_path, "rootfs");
+  assert_true (c->root_readonly);
+  assert_string_equal (c->hostname, "box");
+  assert_string_equal (c->domainname, "example.org");
+  assert_non_null (c->raw);
+  assert_non_null (json_object_get (json_object_get (c->raw, "linux"), "resources"));
+  assert_non_null (c->annotations);
+  assert_string_equal (json_string_value (json_object_get (c->annotations, "org.example.key")), "value");
+}
+
+static void
+test_full_config_mounts (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+
+  assert_int_equal (c->n_mounts, 3);
+  assert_string_equal (c->mounts[0].destination, "/proc");
+  assert_string_equal (c->mounts[0].type, "proc");
+  assert_string_equal (c->mounts[0].source, "proc");
+  assert_null (c->mounts[0].options[0]);
+  assert_null (c->mounts[0].data);
+  assert_false (c->mounts[0].is_bind);
+  assert_int_equal (c->mounts[1].flags, MS_NOSUID | MS_STRICTATIME);
+  assert_string_equal (c->mounts[1].data, "mode=755,size=65536k");
+  assert_string_equal (c->mounts[1].options[2], "mode=755");
+  assert_true (c->mounts[2].is_bind);
+  assert_int_equal (c->mounts[2].flags, MS_BIND | MS_REC | MS_RDONLY);
+  assert_int_equal (c->mounts[2].propagation, MS_PRIVATE | MS_REC);
+  assert_null (c->mounts[2].data);
+}
+
+static void
+test_full_config_process (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+  struct cfg_process *p = c->process;
+
+  assert_non_null (p);
+  assert_true (p->terminal);
+  assert_int_equal (p->console_height, 24);
+  assert_int_equal (p->console_width, 80);
+  assert_string_equal (p->args[0], "sh");
+  assert_string_equal (p->args[2], "echo hi");
+  assert_null (p->args[3]);
+  assert_string_equal (p->env[1], "TERM=xterm");
+  assert_null (p->env[2]);
+  assert_string_equal (p->cwd, "/home/user");
+  assert_int_equal (p->user.uid, 1000);
+  assert_int_equal (p->user.gid, 100);
+  assert_true (p->user.has_umask);
+  assert_int_equal (p->user.umask, 022);
+  assert_int_equal (p->user.n_additional_gids, 3);
+  assert_int_equal (p->user.additional_gids[2], 7);
+  assert_true (p->has_caps);
+  assert_string_equal (p->caps.bounding[1], "CAP_KILL");
+  assert_string_equal (p->caps.effective[0], "CAP_CHOWN");
+  assert_null (p->caps.inheritable); /* absent set */
+  assert_non_null (p->caps.ambient); /* present but empty */
+  assert_null (p->caps.ambient[0]);
+  assert_int_equal (p->n_rlimits, 1);
+  assert_int_equal (p->rlimits[0].resource, RLIMIT_NOFILE);
+  assert_int_equal (p->rlimits[0].soft, 1024);
+  assert_int_equal (p->rlimits[0].hard, 4096);
+  assert_true (p->no_new_privileges);
+  assert_true (p->has_oom_score_adj);
+  assert_int_equal (p->oom_score_adj, -17);
+  assert_string_equal (p->apparmor_profile, "unconfined");
+  assert_string_equal (p->selinux_label, "system_u:system_r:container_t:s0");
+}
+
+static void
+test_full_config_linux (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    assert_int_equal (c->ns[t].enabled, t != CFG_NS_TIME);
+  assert_null (c->ns[CFG_NS_PID].path);
+  assert_string_equal (c->ns[CFG_NS_NETWORK].path, "/var/run/netns/x");
+  assert_int_equal (c->n_uid_maps, 1);
+  assert_int_equal (c->uid_maps[0].host_id, 100000);
+  assert_int_equal (c->uid_maps[0].size, 65536);
+  assert_int_equal (c->n_gid_maps, 2);
+  assert_int_equal (c->gid_maps[1].container_id, 1000);
+  assert_int_equal (c->n_devices, 1);
+  assert_string_equal (c->devices[0].path, "/dev/fuse");
+  assert_int_equal (c->n_sysctls, 2);
+  assert_string_equal (c->sysctls[0].key, "net.ipv4.ip_forward");
+  assert_string_equal (c->sysctls[0].value, "1");
+  assert_string_equal (c->sysctls[1].key, "kernel.shmmax");
+  assert_string_equal (c->cgroups_path, "/capsa/box");
+  assert_int_equal (c->rootfs_propagation, MS_SLAVE | MS_REC);
+  assert_string_equal (c->masked_paths[1], "/proc/keys");
+  assert_null (c->masked_paths[2]);
+  assert_string_equal (c->readonly_paths[0], "/proc/sys");
+  assert_string_equal (c->mount_label, "system_u:object_r:container_file_t:s0");
+  assert_false (c->time_monotonic.set);
+}
+
+static void
+test_minimal_config (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok ("{" BASE "}");
+
+  assert_string_equal (c->oci_version, "1.2.0");
+  assert_string_equal (c->root_path, "rootfs");
+  assert_false (c->root_readonly);
+  assert_null (c->hostname);
+  assert_null (c->process);
+  assert_int_equal (c->n_mounts, 0);
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    assert_false (c->ns[t].enabled);
+  assert_non_null (c->masked_paths);
+  assert_null (c->masked_paths[0]);
+  assert_non_null (c->readonly_paths);
+  assert_null (c->readonly_paths[0]);
+  assert_null (c->annotations);
+  assert_null (c->cgroups_path);
+  assert_int_equal (c->rootfs_propagation, 0);
+  assert_non_null (c->raw);
+}
+
+static void
+test_minimal_process_defaults (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok ("{" BASE ",'process':{'args':['/bin/true']}}");
+  struct cfg_process *p = c->process;
+
+  assert_non_null (p);
+  assert_string_equal (p->cwd, "/");
+  assert_non_null (p->env);
+  assert_null (p->env[0]);
+  assert_int_equal (p->user.uid, 0);
+  assert_int_equal (p->user.gid, 0);
+  assert_false (p->user.has_umask);
+  assert_int_equal (p->user.n_additional_gids, 0);
+  assert_false (p->has_caps);
+  assert_false (p->terminal);
+  assert_false (p->has_oom_score_adj);
+  assert_int_equal (p->n_rlimits, 0);
+  assert_null (p->apparmor_profile);
+
+  cleanup_config struct capsa_config *c2 = parse_ok ("{" BASE ",'process':{'args':['x'],'cwd':''}}");
+  assert_string_equal (c2->process->cwd, "/");
+}
+
+/* JSON null reads as "absent", as Go's encoding/json reads it. */
+static void
+test_null_is_absent (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'hostname':null,'process':{'args':['x'],'env':null,'capabilities':null},"
+                  "'linux':{'namespaces':null,'sysctl':null},'annotations':null,'mounts':null}");
+
+  assert_null (c->hostname);
+  assert_non_null (c->process->env);
+  assert_false (c->process->has_caps);
+  assert_null (c->annotations);
+
+  cleanup_config struct capsa_config *c2 = parse_ok ("{" BASE ",'process':null}");
+  assert_null (c2->process);
+}
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+static void
+test_syntax_error_line_column (void **state)
+{
+  expect_error ("{\n  'ociVersion': '1.2.0',\n  x\n}", "config.json: line 3, column 3: ", "expected");
+  expect_error ("{" BASE ",'hostname':'a','hostname':'b'}", "config.json: line 1,", "duplicate object key");
+  expect_error ("", "config.json: line 1, column 0:");
+  expect_error ("{" BASE "} trailing", "config.json: line 1,", "end of file expected");
+}
+
+static void
+test_not_an_object (void **state)
+{
+  expect_error ("['ociVersion']", "config.json: must be a JSON object");
+}
+
+static void
+test_required_fields (void **state)
+{
+  expect_error ("{'root':{'path':'rootfs'}}", "config.json: ociVersion: is required");
+  expect_error ("{'ociVersion':'1.2.0'}", "config.json: root: is required");
+  expect_error ("{'ociVersion':'1.2.0','root':{}}", "config.json: root.path: is required");
+  expect_error ("{'ociVersion':'1.2.0','root':{'path':''}}", "config.json: root.path: must not be empty");
+  expect_error ("{'ociVersion':1,'root':{'path':'r'}}", "config.json: ociVersion: must be a string");
+  expect_error ("{'ociVersion':'1.2.0','root':{'path':['r']}}", "config.json: root.path: must be a string");
+  expect_error ("{'ociVersion':'1.2.0','root':{'path':'r','readonly':'yes'}}",
+                "config.json: root.readonly: must be a boolean");
+}
+
+static void
+test_process_args_errors (void **state)
+{
+  expect_error ("{" BASE ",'process':{'args':[]}}", "config.json: process.args: must be a non-empty array of strings");
+  expect_error ("{" BASE ",'process':{'cwd':'/'}}", "config.json: process.args: must be a non-empty array of strings");
+  expect_error ("{" BASE ",'process':{'args':'sh'}}", "config.json: process.args: must be an array of strings");
+  expect_error ("{" BASE ",'process':{'args':['sh',1]}}", "config.json: process.args[1]: must be a string");
+  expect_error ("{" BASE ",'process':{'args':['sh'],'env':['A=1',null]}}",
+                "config.json: process.env[1]: must be a string");
+  expect_error ("{" BASE ",'process':{'args':['sh'],'cwd':'tmp'}}",
+                "config.json: process.cwd: must be an absolute path");
+  expect_error ("{" BASE ",'process':[]}", "config.json: process: must be an object");
+}
+
+static void
+test_process_number_ranges (void **state)
+{
+  expect_error ("{" BASE ",'process':{'args':['x'],'user':{'uid':4294967295}}}",
+                "config.json: process.user.uid: must be an integer between 0 and 4294967294");
+  expect_error ("{" BASE ",'process':{'args':['x'],'user':{'gid':-1}}}", "config.json: process.user.gid:");
+  expect_error ("{" BASE ",'process':{'args':['x'],'user':{'uid':1.5}}}", "config.json: process.user.uid:");
+  expect_error ("{" BASE ",'process':{'args':['x'],'user':{'umask':512}}}", "config.json: process.user.umask:");
+  expect_error ("{" BASE ",'process':{'args':['x'],'user':{'additionalGids':[1,'2']}}}",
+                "config.json: process.user.additionalGids[1]: must be an integer");
+  expect_error ("{" BASE ",'process':{'args':['x'],'oomScoreAdj':1001}}",
+                "config.json: process.oomScoreAdj: must be an integer between -1000 and 1000");
+  expect_error ("{" BASE ",'process':{'args':['x'],'consoleSize':{'height':10}}}",
+                "config.json: process.consoleSize.width: is required");
+  expect_error ("{" BASE ",'process':{'args':['x'],'terminal':1}}", "config.json: process.terminal: must be a boolean");
+
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'process':{'args':['x'],'user':{'uid':4294967294,'gid':4294967294}}}");
+  assert_int_equal (c->process->user.uid, 4294967294u);
+}
+
+static void
+test_wrong_types_everywhere (void **state)
+{
+  static const char *const cases[][2] = {
+    { "'hostname':5", "config.json: hostname: must be a string" },
+    { "'mounts':{}", "config.json: mounts: must be an array" },
+    { "'mounts':[5]", "config.json: mounts[0]: must be an object" },
+    { "'mounts':[{'destination':'/a','options':'ro'}]", "config.json: mounts[0].options: must be an array of strings" },
+    { "'linux':[]", "config.json: linux: must be an object" },
+    { "'linux':{'namespaces':{}}", "config.json: linux.namespaces: must be an array" },
+    { "'linux':{'namespaces':['pid']}", "config.json: linux.namespaces[0]: must be an object" },
+    { "'linux':{'namespaces':[{'type':7}]}", "config.json: linux.namespaces[0].type: must be a string" },
+    { "'linux':{'namespaces':[{}]}", "config.json: linux.namespaces[0].type: is required" },
+    { "'linux':{'uidMappings':[[]]}", "config.json: linux.uidMappings[0]: must be an object" },
+    { "'linux':{'devices':[{'path':'/dev/x'}]}", "config.json: linux.devices[0].type: is required" },
+    { "'linux':{'sysctl':[]}", "config.json: linux.sysctl: must be an object" },
+    { "'linux':{'cgroupsPath':true}", "config.json: linux.cgroupsPath: must be a string" },
+    { "'linux':{'maskedPaths':[1]}", "config.json: linux.maskedPaths[0]: must be a string" },
+    { "'linux':{'readonlyPaths':['proc']}", "config.json: linux.readonlyPaths[0]: must be an absolute path" },
+    { "'linux':{'timeOffsets':[]}", "config.json: linux.timeOffsets: must be an object" },
+    { "'linux':{'mountLabel':{}}", "config.json: linux.mountLabel: must be a string" },
+    { "'process':{'args':['x'],'capabilities':{'bounding':'CAP_KILL'}}",
+      "config.json: process.capabilities.bounding: must be an array of strings" },
+    { "'process':{'args':['x'],'rlimits':{}}", "config.json: process.rlimits: must be an array" },
+    { "'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_CPU','soft':'1','hard':1}]}",
+      "config.json: process.rlimits[0].soft: must be an integer" },
+    { "'process':{'args':['x'],'selinuxLabel':false}", "config.json: process.selinuxLabel: must be a string" },
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      cleanup_free char *json = NULL;
+      assert_true (asprintf (&json, "{" BASE ",%s}", cases[i][0]) > 0);
+      expect_error (json, cases[i][1]);
+    }
+}
+
+static void
+test_file_errors_and_name (void **state)
+{
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_config *c = NULL;
+  char dir[] = "/tmp/capsa-test-config-XXXXXX", path[64];
+
+  assert_int_equal (cfg_parse_file ("/nonexistent/capsa/config.json", &c, &err), -1);
+  assert_string_equal (err->msg, "open config file /nonexistent/capsa/config.json: no such file or directory");
+  assert_int_equal (err->errnum, ENOENT);
+  capsa_err_free (&err);
+
+  assert_non_null (mkdtemp (dir));
+  snprintf (path, sizeof path, "%s/config.json", dir);
+  FILE *f = fopen (path, "w");
+  assert_non_null (f);
+  fputs ("{\"ociVersion\":\"1.2.0\",\n\"root\":{\"path\":\"rootfs\"},\n\"hostname\":}", f);
+  fclose (f);
+  assert_int_equal (cfg_parse_file (path, &c, &err), -1);
+  assert_non_null (strstr (err->msg, path));
+  assert_non_null (strstr (err->msg, ": line 3, column "));
+  capsa_err_free (&err);
+
+  f = fopen (path, "w");
+  assert_non_null (f);
+  fputs ("{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},\"hostname\":\"h\"}", f);
+  fclose (f);
+  assert_int_equal (cfg_parse_file (path, &c, &err), 0);
+  assert_string_equal (c->hostname, "h");
+  cfg_free (c);
+
+  assert_int_equal (cfg_parse_file (dir, &c, &err), -1); /* a directory: read fails */
+  assert_non_null (strstr (err->msg, "read config file"));
+  unlink (path);
+  rmdir (dir);
+}
+
+static void
+test_hostile_input (void **state)
+{
+  /* Huge numbers, deep nesting, embedded NUL: errors, never crashes. */
+  expect_error ("{" BASE ",'x':99999999999999999999}", "too big integer");
+  expect_error ("{" BASE ",'x':1e400}", "real number overflow");
+  expect_error ("{" BASE ",'x':'a\\u0000b'}", "config.json: line 1");
+
+  size_t n = 100000;
+  cleanup_free char *deep = malloc (2 * n + 1);
+  assert_non_null (deep);
+  memset (deep, '[', n);
+  memset (deep + n, ']', n);
+  deep[2 * n] = '\0';
+  expect_error (deep, "maximum parsing depth");
+
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_config *c = NULL;
+  static const char nul[] = "{\"ociVersion\":\"1\0\"}";
+  assert_int_equal (cfg_parse_string (nul, sizeof nul - 1, NULL, &c, &err), -1);
+  assert_non_null (strstr (err->msg, "config.json: line 1"));
+}
+
+/* ---- mounts ----------------------------------------------------------------------------------- */
+
+static void
+test_mount_option_words (void **state)
+{
+  unsigned long f = 0, cl = 0, pr = 0;
+
+  assert_int_equal (cfg_mount_option ("ro", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("nosuid", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("nodev", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("rbind", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("rprivate", &f, &cl, &pr), 1);
+  assert_int_equal (f, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_BIND | MS_REC);
+  assert_int_equal (cl, 0);
+  assert_int_equal (pr, MS_PRIVATE | MS_REC);
+  assert_int_equal (cfg_mount_option ("mode=755", &f, &cl, &pr), 0);
+
+  /* A later word wins: rw clears ro; suid clears nosuid. */
+  assert_int_equal (cfg_mount_option ("rw", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("suid", &f, &cl, &pr), 1);
+  assert_int_equal (f & (MS_RDONLY | MS_NOSUID), 0);
+  assert_int_equal (cl, MS_RDONLY | MS_NOSUID);
+  assert_int_equal (cfg_mount_option ("ro", &f, &cl, &pr), 1);
+  assert_int_equal (cl, MS_NOSUID);
+  assert_int_equal (cfg_mount_option ("shared", &f, &cl, &pr), 1);
+  assert_int_equal (pr, MS_SHARED);
+  assert_int_equal (cfg_mount_option ("noexec", &f, &cl, &pr), 1);
+  assert_true (f & MS_NOEXEC);
+  assert_int_equal (cfg_mount_option ("relatime", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("nosymfollow", &f, &cl, &pr), 1);
+  assert_true (f & MS_RELATIME);
+  assert_true (f & MS_NOSYMFOLLOW);
+
+  /* Ignored words are consumed (return 1) but change nothing; unknown words are data. */
+  unsigned long f2 = f, cl2 = cl, pr2 = pr;
+  assert_int_equal (cfg_mount_option ("idmap", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("ridmap", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("tmpcopyup", &f, &cl, &pr), 1);
+  assert_int_equal (cfg_mount_option ("rro", &f, &cl, &pr), 0);
+  assert_int_equal (cfg_mount_option ("rnosuid", &f, &cl, &pr), 0);
+  assert_int_equal (cfg_mount_option ("size=1m", &f, &cl, &pr), 0);
+  assert_int_equal (f, f2);
+  assert_int_equal (cl, cl2);
+  assert_int_equal (pr, pr2);
+}
+
+static void
+test_mount_derivation (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'mounts':["
+      "{'destination':'/a','type':'tmpfs',"
+      " 'options':['ro','nosuid','nodev','rbind','rprivate','mode=755','idmap','rro','size=1m']},"
+      "{'destination':'/b','type':'bind','source':'/src'},"
+      "{'destination':'/c','source':'/src','options':['bind','rw','unbindable']},"
+      "{'destination':'relative/d','type':'tmpfs','options':['','mode=1777']}]}");
+
+  struct cfg_mount *m = c->mounts;
+  assert_int_equal (m[0].flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_BIND | MS_REC);
+  assert_int_equal (m[0].propagation, MS_PRIVATE | MS_REC);
+  assert_string_equal (m[0].data, "mode=755,rro,size=1m");
+  assert_true (m[0].is_bind);
+  assert_string_equal (m[0].options[6], "idmap"); /* raw words kept as given */
+  assert_null (m[0].source);
+
+  assert_true (m[1].is_bind); /* by type alone */
+  assert_int_equal (m[1].flags, MS_BIND);
+  assert_null (m[1].data);
+  assert_non_null (m[1].options);
+
+  assert_null (m[2].type);
+  assert_true (m[2].is_bind);
+  assert_int_equal (m[2].flags, MS_BIND);
+  assert_int_equal (m[2].clear_flags, MS_RDONLY);
+  assert_int_equal (m[2].propagation, MS_UNBINDABLE);
+
+  /* runtime-spec: a relative destination is relative to "/" (deprecated, runc accepts it). */
+  assert_string_equal (m[3].destination, "/relative/d");
+  assert_string_equal (m[3].data, "mode=1777");
+}
+
+static void
+test_mount_errors (void **state)
+{
+  expect_error ("{" BASE ",'mounts':[{'destination':'/a'},{'destination':''}]}",
+                "config.json: mounts[1].destination: must be an absolute path");
+  expect_error ("{" BASE ",'mounts':[{'type':'tmpfs'}]}", "config.json: mounts[0].destination: is required");
+  expect_error ("{" BASE ",'mounts':[{'destination':'/a','options':['ro',5]}]}",
+                "config.json: mounts[0].options[1]: must be a string");
+  expect_error ("{" BASE ",'mounts':[{'destination':'/a','source':{}}]}",
+                "config.json: mounts[0].source: must be a string");
+}
+
+/* ---- namespaces -------------------------------------------------------------------------------- */
+
+static void
+test_namespaces_with_paths (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/proc/1/ns/net'},"
+                  "{'type':'ipc','path':''},{'type':'time'},{'type':'user','path':'/run/userns/x'}]}}");
+
+  assert_true (c->ns[CFG_NS_NETWORK].enabled);
+  assert_string_equal (c->ns[CFG_NS_NETWORK].path, "/proc/1/ns/net");
+  assert_true (c->ns[CFG_NS_IPC].enabled);
+  assert_null (c->ns[CFG_NS_IPC].path); /* empty path: a new one */
+  assert_true (c->ns[CFG_NS_TIME].enabled);
+  assert_string_equal (c->ns[CFG_NS_USER].path, "/run/userns/x");
+  assert_false (c->ns[CFG_NS_PID].enabled);
+  assert_false (c->ns[CFG_NS_MOUNT].enabled);
+}
+
+static void
+test_namespace_errors (void **state)
+{
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'pid'},{'type':'mount'},{'type':'foo'}]}}",
+                "config.json: linux.namespaces[2].type: unknown namespace type \"foo\"");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'pid'},{'type':'ipc'},{'type':'pid','path':'/x'}]}}",
+                "config.json: linux.namespaces[2].type: duplicate namespace type \"pid\"");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'net'}]}}", "unknown namespace type \"net\"");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'uts','path':'ns/uts'}]}}",
+                "config.json: linux.namespaces[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'uts','path':5}]}}",
+                "config.json: linux.namespaces[0].path: must be a string");
+}
+
+static void
+test_ns_tables (void **state)
+{
+  static const char *const names[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
+  static const char *const proc[] = { "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time" };
+  static const int flags[] = { CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
+                               CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME };
+
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    {
+      assert_int_equal (cfg_ns_from_name (names[t]), t);
+      assert_string_equal (cfg_ns_name (t), names[t]);
+      assert_string_equal (cfg_ns_proc_name (t), proc[t]);
+      assert_int_equal (cfg_ns_clone_flag (t), flags[t]);
+    }
+  assert_int_equal (cfg_ns_from_name ("net"), -1);
+  assert_int_equal (cfg_ns_from_name (""), -1);
+  assert_null (cfg_ns_name (CFG_NS_COUNT));
+  assert_null (cfg_ns_proc_name (-1));
+  assert_int_equal (cfg_ns_clone_flag (99), 0);
+}
+
+static void
+test_id_mappings (void **state)
+{
+  /* A new user namespace without mappings is allowed: the runtime decides. */
+  cleanup_config struct capsa_config *c = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'user'}]}}");
+  assert_int_equal (c->n_uid_maps, 0);
+
+  expect_error ("{" BASE ",'linux':{'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]}}",
+                "config.json: linux.uidMappings: given but no user namespace is configured");
+  expect_error ("{" BASE ",'linux':{'gidMappings':[{'containerID':0,'hostID':1000,'size':1}]}}",
+                "config.json: linux.gidMappings: given but no user namespace is configured");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'user'}],"
+                "'uidMappings':[{'containerID':0,'hostID':1000,'size':0}]}}",
+                "config.json: linux.uidMappings[0].size: must be an integer between 1 and 4294967295");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'user'}],"
+                "'gidMappings':[{'containerID':0,'hostID':4294967295,'size':2}]}}",
+                "config.json: linux.gidMappings[0].size:");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'size':1}]}}",
+                "config.json: linux.uidMappings[0].hostID: is required");
+}
+
+/* ---- process details ------------------------------------------------------------------------------ */
+
+static void
+test_rlimits (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'process':{'args':['x'],'rlimits':["
+                  "{'type':'RLIMIT_CORE','soft':18446744073709551615,'hard':18446744073709551615},"
+                  "{'type':'RLIMIT_NPROC','soft':0,'hard':9223372036854775807},"
+                  "{'type':'RLIMIT_STACK','soft':-1,'hard':-1}]},"
+                  "'annotations':{'note':'18446744073709551615 in a string stays as it is',"
+                  "'esc':'\\'18446744073709551615'}}");
+  struct cfg_process *p = c->process;
+
+  assert_int_equal (p->n_rlimits, 3);
+  assert_int_equal (p->rlimits[0].resource, RLIMIT_CORE);
+  assert_true (p->rlimits[0].soft == RLIM_INFINITY);
+  assert_true (p->rlimits[0].hard == RLIM_INFINITY);
+  assert_int_equal (p->rlimits[1].resource, RLIMIT_NPROC);
+  assert_int_equal (p->rlimits[1].soft, 0);
+  assert_true (p->rlimits[1].hard == INT64_MAX);
+  assert_true (p->rlimits[2].soft == RLIM_INFINITY);
+  assert_string_equal (json_string_value (json_object_get (c->annotations, "note")),
+                       "18446744073709551615 in a string stays as it is");
+  assert_string_equal (json_string_value (json_object_get (c->annotations, "esc")), "\"18446744073709551615");
+
+  expect_error ("{" BASE ",'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_FOO','soft':1,'hard':1}]}}",
+                "config.json: process.rlimits[0].type: unknown resource limit \"RLIMIT_FOO\"");
+  expect_error ("{" BASE ",'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_CPU','soft':1,'hard':1},"
+                "{'type':'RLIMIT_CPU','soft':2,'hard':2}]}}",
+                "config.json: process.rlimits[1].type: duplicate resource limit \"RLIMIT_CPU\"");
+  expect_error ("{" BASE ",'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_CPU','soft':5,'hard':1}]}}",
+                "config.json: process.rlimits[0].soft: must not be above hard");
+  expect_error ("{" BASE ",'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_CPU','soft':1}]}}",
+                "config.json: process.rlimits[0].hard: is required");
+  expect_error ("{" BASE ",'process':{'args':['x'],'rlimits':[{'type':'RLIMIT_CPU','soft':-2,'hard':1}]}}",
+                "config.json: process.rlimits[0].soft: must be an integer");
+  /* Only that exact literal is rewritten: other oversized numbers stay syntax errors. */
+  expect_error ("{" BASE ",'x':18446744073709551616}", "config.json: line 1,", "too big integer");
+  expect_error ("{" BASE ",'x':-18446744073709551615}", "too big negative integer");
+}
+
+static void
+test_rlimit_names (void **state)
+{
+  static const struct
+  {
+    const char *name;
+    int r;
+  } all[] = {
+    { "RLIMIT_AS", RLIMIT_AS },            { "RLIMIT_CORE", RLIMIT_CORE },        { "RLIMIT_CPU", RLIMIT_CPU },
+    { "RLIMIT_DATA", RLIMIT_DATA },        { "RLIMIT_FSIZE", RLIMIT_FSIZE },      { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_NOFILE", RLIMIT_NOFILE },    { "RLIMIT_NPROC", RLIMIT_NPROC },      { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },    { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+    { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+    { "RLIMIT_STACK", RLIMIT_STACK },
+  };
+
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    assert_int_equal (cfg_rlimit_from_name (all[i].name), all[i].r);
+  assert_int_equal (cfg_rlimit_from_name ("RLIMIT_NOPE"), -1);
+  assert_int_equal (cfg_rlimit_from_name ("nofile"), -1);
+  assert_int_equal (cfg_rlimit_from_name (""), -1);
+}
+
+static void
+test_capabilities_absent_sets (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'process':{'args':['x'],'capabilities':{'effective':['CAP_NET_RAW']}}}");
+
+  assert_true (c->process->has_caps);
+  assert_null (c->process->caps.bounding);
+  assert_null (c->process->caps.permitted);
+  assert_string_equal (c->process->caps.effective[0], "CAP_NET_RAW");
+  assert_null (c->process->caps.effective[1]);
+}
+
+/* ---- linux details -------------------------------------------------------------------------------- */
+
+static void
+test_devices (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'linux':{'devices':["
+                  "{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':8630,'uid':5,'gid':6},"
+                  "{'path':'/dev/sda','type':'b','major':8,'minor':0},"
+                  "{'path':'/dev/fifo','type':'p'},"
+                  "{'path':'/dev/null2','type':'u','major':1,'minor':3,'fileMode':420}]}}");
+  struct cfg_device *d = c->devices;
+
+  assert_int_equal (c->n_devices, 4);
+  assert_int_equal (d[0].type, 'c');
+  assert_int_equal (d[0].major, 10);
+  assert_int_equal (d[0].minor, 229);
+  assert_true (d[0].has_mode);
+  assert_int_equal (d[0].mode, 0666); /* S_IFCHR|0666: type bits dropped */
+  assert_true (d[0].has_uid && d[0].has_gid);
+  assert_int_equal (d[0].uid, 5);
+  assert_int_equal (d[0].gid, 6);
+  assert_int_equal (d[1].type, 'b');
+  assert_false (d[1].has_mode);
+  assert_int_equal (d[1].mode, 0666);
+  assert_false (d[1].has_uid);
+  assert_int_equal (d[2].type, 'p');
+  assert_string_equal (d[2].path, "/dev/fifo");
+  assert_int_equal (d[3].mode, 0644);
+
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'/dev/x','type':'c','minor':1}]}}",
+                "config.json: linux.devices[0].major: is required");
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'/dev/x','type':'b','major':1}]}}",
+                "config.json: linux.devices[0].minor: is required");
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'/dev/x','type':'x'}]}}",
+                "config.json: linux.devices[0].type: unknown device type \"x\"");
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'/dev/x','type':'cb'}]}}", "linux.devices[0].type:");
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'dev/x','type':'p'}]}}",
+                "config.json: linux.devices[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'linux':{'devices':[{'path':'/dev/x','type':'c','major':-1,'minor':1}]}}",
+                "config.json: linux.devices[0].major: must be an integer");
+}
+
+static void
+test_rootfs_propagation (void **state)
+{
+  static const struct
+  {
+    const char *word;
+    unsigned long flags;
+  } all[] = {
+    { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE | MS_REC },     { "shared", MS_SHARED },
+    { "rshared", MS_SHARED | MS_REC }, { "slave", MS_SLAVE },             { "rslave", MS_SLAVE | MS_REC },
+    { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+  };
+
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    {
+      cleanup_free char *json = NULL;
+      assert_true (asprintf (&json, "{" BASE ",'linux':{'rootfsPropagation':'%s'}}", all[i].word) > 0);
+      cleanup_config struct capsa_config *c = parse_ok (json);
+      assert_int_equal (c->rootfs_propagation, all[i].flags);
+    }
+  cleanup_config struct capsa_config *c = parse_ok ("{" BASE ",'linux':{'rootfsPropagation':''}}");
+  assert_int_equal (c->rootfs_propagation, 0);
+  expect_error ("{" BASE ",'linux':{'rootfsPropagation':'rbind'}}",
+                "config.json: linux.rootfsPropagation: unknown propagation \"rbind\"");
+  expect_error ("{" BASE ",'linux':{'rootfsPropagation':'ro'}}", "unknown propagation \"ro\"");
+}
+
+static void
+test_time_offsets (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'time'}],"
+                  "'timeOffsets':{'monotonic':{'secs':-86400,'nanosecs':500},'boottime':{'secs':3600}}}}");
+
+  assert_true (c->time_monotonic.set);
+  assert_int_equal (c->time_monotonic.secs, -86400);
+  assert_int_equal (c->time_monotonic.nanosecs, 500);
+  assert_true (c->time_boottime.set);
+  assert_int_equal (c->time_boottime.secs, 3600);
+  assert_int_equal (c->time_boottime.nanosecs, 0);
+
+  expect_error ("{" BASE ",'linux':{'timeOffsets':{'monotonic':{'secs':1}}}}",
+                "config.json: linux.timeOffsets: given but no time namespace is configured");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'time','path':'/proc/1/ns/time'}],"
+                "'timeOffsets':{'boottime':{'secs':1}}}}",
+                "config.json: linux.timeOffsets: cannot be set when joining");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'time'}],'timeOffsets':{'realtime':{'secs':1}}}}",
+                "config.json: linux.timeOffsets.realtime: unknown clock");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'time'}],"
+                "'timeOffsets':{'monotonic':{'nanosecs':1000000000}}}}",
+                "config.json: linux.timeOffsets.monotonic.nanosecs: must be an integer between 0 and 999999999");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'time'}],'timeOffsets':{'monotonic':5}}}",
+                "config.json: linux.timeOffsets.monotonic: must be an object");
+}
+
+static void
+test_sysctl (void **state)
+{
+  cleanup_config struct capsa_config *c
+      = parse_ok ("{" BASE ",'linux':{'sysctl':{'net/ipv4/conf/eth0.100/forwarding':'1',"
+                  "'fs.mqueue.msg_max':'64'}}}");
+
+  assert_int_equal (c->n_sysctls, 2);
+  assert_string_equal (c->sysctls[0].key, "net/ipv4/conf/eth0.100/forwarding");
+  assert_string_equal (c->sysctls[1].value, "64");
+
+  expect_error ("{" BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':1}}}",
+                "config.json: linux.sysctl.net.ipv4.ip_forward: must be a string");
+  expect_error ("{" BASE ",'linux':{'sysctl':{'../../etc/passwd':'x'}}}",
+                "config.json: linux.sysctl: invalid key \"../../etc/passwd\"");
+  expect_error ("{" BASE ",'linux':{'sysctl':{'':'x'}}}", "linux.sysctl: invalid key");
+  expect_error ("{" BASE ",'linux':{'sysctl':{'/proc/x':'x'}}}", "linux.sysctl: invalid key");
+  expect_error ("{" BASE ",'linux':{'sysctl':{'net..x':'x'}}}", "linux.sysctl: invalid key");
+}
+
+static void
+test_annotations (void **state)
+{
+  cleanup_config struct capsa_config *c = parse_ok ("{" BASE ",'annotations':{'a':'1','b.c/d':'2'}}");
+
+  assert_true (json_is_object (c->annotations));
+  assert_int_equal (json_object_size (c->annotations), 2);
+  assert_ptr_equal (c->annotations, json_object_get (c->raw, "annotations")); /* borrowed from raw */
+  assert_string_equal (json_string_value (json_object_get (c->annotations, "b.c/d")), "2");
+
+  expect_error ("{" BASE ",'annotations':['a']}", "config.json: annotations: must be an object");
+  expect_error ("{" BASE ",'annotations':{'a':1}}", "config.json: annotations.a: must be a string");
+}
+
+static void
+test_custom_name (void **state)
+{
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_config *c = NULL;
+  static const char bad_json[] = "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"mounts\":[{}]}";
+
+  assert_int_equal (cfg_parse_string (bad_json, sizeof bad_json - 1, "bundle/config.json", &c, &err), -1);
+  assert_string_equal (err->msg, "bundle/config.json: mounts[0].destination: is required");
+  assert_int_equal (err->errnum, 0);
+  capsa_err_free (&err);
+
+  assert_int_equal (cfg_parse_string (bad_json, sizeof bad_json - 1, NULL, &c, &err), -1);
+  assert_string_equal (err->msg, "config.json: mounts[0].destination: is required");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_full_config_top),
+    cmocka_unit_test (test_full_config_mounts),
+    cmocka_unit_test (test_full_config_process),
+    cmocka_unit_test (test_full_config_linux),
+    cmocka_unit_test (test_minimal_config),
+    cmocka_unit_test (test_minimal_process_defaults),
+    cmocka_unit_test (test_null_is_absent),
+    cmocka_unit_test (test_syntax_error_line_column),
+    cmocka_unit_test (test_not_an_object),
+    cmocka_unit_test (test_required_fields),
+    cmocka_unit_test (test_process_args_errors),
+    cmocka_unit_test (test_process_number_ranges),
+    cmocka_unit_test (test_wrong_types_everywhere),
+    cmocka_unit_test (test_file_errors_and_name),
+    cmocka_unit_test (test_hostile_input),
+    cmocka_unit_test (test_mount_option_words),
+    cmocka_unit_test (test_mount_derivation),
+    cmocka_unit_test (test_mount_errors),
+    cmocka_unit_test (test_namespaces_with_paths),
+    cmocka_unit_test (test_namespace_errors),
+    cmocka_unit_test (test_ns_tables),
+    cmocka_unit_test (test_id_mappings),
+    cmocka_unit_test (test_rlimits),
+    cmocka_unit_test (test_rlimit_names),
+    cmocka_unit_test (test_capabilities_absent_sets),
+    cmocka_unit_test (test_devices),
+    cmocka_unit_test (test_rootfs_propagation),
+    cmocka_unit_test (test_time_offsets),
+    cmocka_unit_test (test_sysctl),
+    cmocka_unit_test (test_annotations),
+    cmocka_unit_test (test_custom_name),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
