@@ -220,6 +220,21 @@ mkpath (int rootfd, const char *path, bool as_file, int depth)
     }
   else if (mkdirat (dfd, base, 0755) < 0 && errno != EEXIST)
     return -1;
+  /* A dangling symlink is in the way: create what it points to, resolved inside the root too. */
+  struct stat st;
+  if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
+    {
+      char target[PATH_MAX], next[2 * PATH_MAX + 2];
+      ssize_t n = readlinkat (dfd, base, target, sizeof target - 1);
+      if (n < 0)
+        return -1;
+      target[n] = '\0';
+      if (target[0] == '/')
+        snprintf (next, sizeof next, "%s", target);
+      else
+        snprintf (next, sizeof next, "%s/%s", parent, target);
+      return mkpath (rootfd, next, as_file, depth + 1);
+    }
   /* Re-resolve from the root: the new entry is checked the same way as any other. */
   return open_in_root (rootfd, path, O_PATH);
 }

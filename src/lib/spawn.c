@@ -163,7 +163,14 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
   if (child_set_names (c, err) < 0)
     return -1;
   if (chdir (o->bundle) < 0)
-    return capsa_fail (err, errno, "chdir to bundle `%s`", o->bundle);
+    {
+      if (errno == EACCES && ro.in_userns)
+        return capsa_fail (err, errno,
+                           "chdir to bundle `%s` (the container's root user, mapped by linux.uidMappings, must be "
+                           "able to search every directory above the bundle)",
+                           o->bundle);
+      return capsa_fail (err, errno, "chdir to bundle `%s`", o->bundle);
+    }
   umask (0);
   if (c->ns[CFG_NS_MOUNT].enabled)
     {

@@ -46,7 +46,7 @@ int proc_stat_start (pid_t pid, uint64_t *start, char *state);
 void strv_append (char ***v, const char *s);
 size_t strv_len (char **v);
 
-/* Close every fd >= first except those in keep[0..nkeep). */
-void close_fds_from (int first);
+/* Close every fd >= first except those in keep[0..nkeep) (negative entries ignored). */
+void close_fds_except (int first, const int *keep, size_t nkeep);
 
 #endif
