@@ -169,7 +169,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
         }
     }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
-                           .exec_fifo = fifo };
+                           .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo };
   so.preserve_fds = o->preserve_fds + listen_fds (&extra_env);
   so.extra_env = extra_env;
   if (spawn_container (&so, res, err) < 0)

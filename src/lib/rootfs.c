@@ -192,6 +192,14 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
     return -1;
   if (create_config_devices (rootfd, c, o->in_userns, err) < 0)
     return -1;
+  /* A cwd the image lacks is created (as runc does), while the root is still writable. */
+  if (c->process && c->process->cwd)
+    {
+      int fd = rootpath_mkpath (rootfd, c->process->cwd, false, err);
+      if (fd < 0)
+        return capsa_err_wrap (err, "process.cwd");
+      close (fd);
+    }
   return o->no_pivot ? do_chroot (o->rootfs, err) : do_pivot_root (o->rootfs, err);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/keyctl.h>
 #include <unistd.h>
 
 #include "namespaces.h"
@@ -179,6 +180,9 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
     }
   if (proc_apply_sysctls (c, err) < 0)
     return -1;
+  /* A private session keyring, as runc: keys of the host's session stay out of reach. */
+  if (!o->no_new_keyring && syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+    return capsa_fail (err, errno, "join a new session keyring (--no-new-keyring keeps the caller's)");
   if (p->terminal && child_setup_terminal (p, sock, err) < 0)
     return -1;
   if (proc_apply_limits (p, err) < 0 || proc_set_user (p, err) < 0 || proc_set_cwd (p, err) < 0)

@@ -21,6 +21,7 @@ struct spawn_opts
   const char *bundle;     /* absolute; the child's cwd while mounting (relative bind sources) */
   const char *rootfs;     /* absolute */
   bool no_pivot;
+  bool no_new_keyring;    /* keep the caller's session keyring (default: join a new one) */
   int preserve_fds;       /* fds 3 .. 3+preserve_fds-1 are passed to the process */
   char **extra_env;       /* NULL-terminated, appended to process.env; may be NULL */
   int exec_fifo;          /* fd the child waits on before exec (-1: exec right away) */

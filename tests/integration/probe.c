@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -726,6 +727,18 @@ static int cmd_args(int argc, char **argv)
     return finish();
 }
 
+static int cmd_keyring(int argc UNUSED, char **argv UNUSED)
+{
+    /* KEYCTL_GET_KEYRING_ID (0) of KEY_SPEC_SESSION_KEYRING (-3), without creating one */
+    long id = syscall(SYS_keyctl, 0, -3, 0);
+    if (id < 0)
+        return fail("keyctl", "session keyring");
+    begin('{');
+    kv_int("session_keyring", id);
+    end('}');
+    return finish();
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -752,6 +765,7 @@ static const struct {
     {"nnp", cmd_nnp, "prctl(PR_GET_NO_NEW_PRIVS)"},
     {"cgroup", cmd_cgroup, "lines of /proc/self/cgroup"},
     {"args", cmd_args, "argv as received"},
+    {"keyring", cmd_keyring, "serial of the session keyring"},
 };
 
 static int usage(FILE *out)

@@ -1,0 +1,233 @@
+"""Lifecycle: create -> created -> start -> running -> stopped -> delete; kill, list, run."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import new_id
+
+
+def wait_status(oci, cid, want, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = oci.state(cid)
+        if st["status"] == want:
+            return st
+        time.sleep(0.02)
+    raise AssertionError(f"{cid} never reached {want}: {oci.state(cid)}")
+
+
+def test_states_through_a_lifecycle(oci, bundle, workdir):
+    bundle.args("/probe", "sleep", "30").write()
+    cid = new_id()
+    pidfile = workdir / "init.pid"
+    oci("create", "--bundle", bundle.path, "--pid-file", pidfile, cid,
+        stdin=subprocess.DEVNULL, capture_output=False,
+        stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    st = oci.state(cid)
+    assert st["status"] == "created"
+    assert st["id"] == cid
+    assert st["pid"] == int(pidfile.read_text())
+    assert st["bundle"] == str(bundle.path)
+    assert st["rootfs"] == str(bundle.rootfs)
+    assert st["ociVersion"].startswith("1.2")
+    for k in ("created", "owner"):
+        assert k in st
+    # the init waits before execve: still the runtime's binary, not the probe
+    assert os.readlink(f"/proc/{st['pid']}/exe") != str(bundle.rootfs / "probe")
+    oci("start", cid)
+    st = wait_status(oci, cid, "running")
+    deadline = time.time() + 5
+    while not os.readlink(f"/proc/{st['pid']}/exe").endswith("/probe") and time.time() < deadline:
+        time.sleep(0.01)
+    assert os.readlink(f"/proc/{st['pid']}/exe").endswith("/probe")
+    p = oci("start", cid, check=False)
+    assert p.returncode != 0 and "already running" in p.stderr
+    p = oci("delete", cid, check=False)
+    assert p.returncode != 0 and "not stopped" in p.stderr
+    oci("kill", cid, "KILL")
+    st = wait_status(oci, cid, "stopped")
+    assert st["pid"] == 0
+    p = oci("start", cid, check=False)
+    assert p.returncode != 0 and "stopped" in p.stderr
+    oci("delete", cid)
+    p = oci("state", cid, check=False)
+    assert p.returncode != 0 and "does not exist" in p.stderr
+
+
+def test_create_returns_while_init_waits(oci, bundle):
+    """create leaves the process blocked: nothing it would print appears before start."""
+    bundle.args("/bin/sh", "-c", "echo started > /dev/shm/x; echo out").write()
+    cid = new_id()
+    r, w = os.pipe()
+    oci("create", "-b", bundle.path, cid, stdout=w, stderr=w, capture_output=False)
+    os.close(w)
+    os.set_blocking(r, False)
+    time.sleep(0.2)
+    with pytest.raises(BlockingIOError):
+        os.read(r, 100)
+    oci("start", cid)
+    os.set_blocking(r, True)
+    assert os.read(r, 100) == b"out\n"
+    os.close(r)
+    wait_status(oci, cid, "stopped")
+    oci("delete", cid)
+
+
+def test_run_returns_the_exit_code(oci, bundle):
+    bundle.args("/probe", "exit", "42")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode == 42
+    assert oci.ids() == []
+
+
+def test_run_killed_by_signal_is_128_plus(oci, bundle):
+    # without a pid namespace the shell is not a pid 1, which ignores signals it has no handler for
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "pid"]
+    bundle.args("/bin/sh", "-c", "kill -TERM $$")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode == 128 + signal.SIGTERM
+
+
+def test_run_forwards_signals(oci, bundle):
+    import subprocess
+    bundle.args("/bin/sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done")
+    cid = new_id()
+    proc = subprocess.Popen(oci.cmd("run", "-b", bundle.write().path, cid), stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert "got-term" in out
+    assert proc.returncode == 7
+
+
+@pytest.mark.parametrize("sig", ["KILL", "SIGKILL", "9", "kill"])
+def test_kill_signal_spellings(oci, bundle, sig):
+    bundle.args("/probe", "sleep", "30")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    assert oci.state(cid)["status"] == "running"
+    oci("kill", cid, sig)
+    wait_status(oci, cid, "stopped")
+    oci("delete", cid)
+
+
+def test_kill_default_is_sigterm_and_bad_signal_is_refused(oci, bundle):
+    bundle.args("/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    p = oci("kill", cid, "NOPE", check=False)
+    assert p.returncode != 0 and "NOPE" in p.stderr
+    oci("kill", cid)
+    wait_status(oci, cid, "stopped")
+    p = oci("kill", cid, "KILL", check=False)
+    assert p.returncode != 0 and "container not running" in p.stderr
+    oci("delete", cid)
+
+
+def test_kill_all_reaches_every_process(oci, bundle, workdir):
+    # the init ignores TERM; its children do not, and it exits once they are gone
+    bundle.args("/bin/sh", "-c", "trap '' TERM; (trap - TERM; exec sleep 30) & (trap - TERM; exec sleep 30) & wait")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    time.sleep(0.2)
+    oci("kill", cid, "TERM")
+    time.sleep(0.3)
+    assert oci.state(cid)["status"] == "running"
+    oci("kill", "--all", cid, "TERM")
+    wait_status(oci, cid, "stopped")
+    oci("delete", cid)
+
+
+def test_delete_force_running_and_created(oci, bundle):
+    bundle.args("/probe", "sleep", "30")
+    running, created = new_id(), new_id()
+    oci.detach(bundle, running)
+    oci("create", "-b", bundle.path, created, stdin=subprocess.DEVNULL,
+        stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"), capture_output=False)
+    pids = [oci.state(c)["pid"] for c in (running, created)]
+    oci("delete", "--force", running)
+    oci("delete", created)  # a created container may be deleted without --force, like runc
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                assert f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+        except FileNotFoundError:
+            pass
+    assert oci.ids() == []
+
+
+def test_delete_unknown_says_does_not_exist(oci):
+    p = oci("delete", "nope", check=False)
+    assert p.returncode != 0
+    assert "does not exist" in p.stderr
+    p = oci("kill", "nope", "KILL", check=False)
+    assert p.returncode != 0 and "does not exist" in p.stderr
+
+
+def test_duplicate_id_is_refused(oci, bundle):
+    bundle.args("/probe", "sleep", "30")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    p = oci("run", "-d", "-b", bundle.path, cid, check=False)
+    assert p.returncode != 0 and "exists" in p.stderr
+    assert oci.state(cid)["status"] == "running"  # the first one is untouched
+    oci("delete", "-f", cid)
+
+
+def test_bad_ids_are_refused(oci, bundle):
+    bundle.write()
+    for bad in ["../x", "a/b", ".."]:
+        p = oci("run", "-b", bundle.path, bad, check=False)
+        assert p.returncode != 0 and "invalid" in p.stderr.lower(), p.stderr
+
+
+def test_list_table_and_json(oci, bundle):
+    bundle.args("/probe", "sleep", "30")
+    a, b = new_id(), new_id()
+    oci.detach(bundle, a)
+    oci.detach(bundle, b)
+    arr = json.loads(oci("list", "--format", "json").stdout)
+    assert sorted(c["id"] for c in arr) == sorted([a, b])
+    assert all(c["status"] == "running" and c["pid"] > 0 for c in arr)
+    table = oci("list").stdout.splitlines()
+    assert table[0].split()[:3] == ["ID", "PID", "STATUS"]
+    assert {l.split()[0] for l in table[1:]} == {a, b}
+    assert sorted(oci("list", "-q").stdout.split()) == sorted([a, b])
+    for c in (a, b):
+        oci("delete", "--force", c)
+    assert json.loads(oci("list", "--format", "json").stdout) == []
+
+
+def test_list_on_missing_root_is_empty(tmp_path):
+    from conftest import Runtime
+    rt = Runtime(tmp_path / "never-created")
+    assert json.loads(rt("list", "--format", "json").stdout) == []
+
+
+def test_state_survives_the_init_dying_on_its_own(oci, bundle):
+    bundle.args("/probe", "exit", "3")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    wait_status(oci, cid, "stopped")
+    oci("delete", cid)
+
+
+def test_pid_reuse_is_not_mistaken_for_the_container(oci, bundle, workdir):
+    """A stopped container whose pid now belongs to another process stays 'stopped'."""
+    bundle.args("/probe", "exit", "0")
+    cid = new_id()
+    oci.detach(bundle, cid)
+    wait_status(oci, cid, "stopped")
+    statefile = workdir / "state" / cid / "state.json"
+    raw = json.loads(statefile.read_text())
+    # point the record at a live process (ourselves) with the recorded start time kept
+    key = next(k for k in raw if k.lower() in ("pid", "init_pid"))
+    raw[key] = os.getpid()
+    statefile.write_text(json.dumps(raw))
+    assert oci.state(cid)["status"] == "stopped"
+    oci("delete", cid)
+    assert os.path.exists(f"/proc/{os.getpid()}")
