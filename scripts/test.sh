@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh --test
 sh scripts/build.sh
 meson test -C build --print-errorlogs
-/usr/bin/python3 -m pytest -ra tests/integration
+/usr/bin/python3 -m pytest -ra -p no:cacheprovider tests/integration

@@ -15,6 +15,7 @@
 static int log_fd = 2;
 static enum capsa_log_format log_format = CAPSA_LOG_TEXT;
 static bool log_debug;
+static const char *log_program = "capsa";
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
@@ -31,6 +32,12 @@ capsa_log_init (const char *path, enum capsa_log_format format, bool debug, caps
       log_fd = fd;
     }
   return 0;
+}
+
+void
+capsa_log_set_program (const char *name)
+{
+  log_program = name;
 }
 
 bool
@@ -63,7 +70,8 @@ format_line (enum capsa_log_level level, const char *msg)
       return line;
     }
   if (log_fd == 2)
-    return xasprintf ("%s\n", msg);
+    return level == CAPSA_LOG_ERROR ? xasprintf ("%s: %s\n", log_program, msg)
+                                    : xasprintf ("%s: %s: %s\n", log_program, level_names[level], msg);
   /* logrus text format; msg quoted with its quotes escaped */
   json_t *str = json_string (msg);
   char *q = str ? json_dumps (str, JSON_ENCODE_ANY) : NULL;

@@ -27,6 +27,8 @@ enum capsa_log_format
 CAPSA_PUBLIC int capsa_log_init (const char *path, enum capsa_log_format format, bool debug, capsa_err **err);
 CAPSA_PUBLIC void capsa_log (enum capsa_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 CAPSA_PUBLIC bool capsa_log_debug_enabled (void);
+/* The name that prefixes messages written to stderr in text ("capsa-oci: ..."). */
+CAPSA_PUBLIC void capsa_log_set_program (const char *name);
 /* true when messages go to a file (not stderr) */
 CAPSA_PUBLIC bool capsa_log_to_file (void);
 

@@ -80,7 +80,10 @@ oci_usage (const char *cmd, const char *fmt, ...)
     msg = NULL;
   va_end (ap);
   capsa_err *err = NULL;
-  capsa_fail_as (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
+  if (strcmp (cmd, "capsa-oci") == 0)
+    capsa_fail_as (&err, EINVAL, "%s (see `capsa-oci --help`)", msg ? msg : "invalid usage");
+  else
+    capsa_fail_as (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
   free (msg);
   return oci_fail (&err);
 }
@@ -185,6 +188,7 @@ main (int argc, char **argv)
   int first;
 
   the_global = &g;
+  capsa_log_set_program ("capsa-oci");
   /* Before the log is set up, a bad global flag is reported on stderr in text. */
   first = parse_global (&g, argc, argv);
   if (first < 0)
