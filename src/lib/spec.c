@@ -68,17 +68,14 @@ make_rootless (json_t *spec)
   {
     const char *type = json_string_value (json_object_get (m, "type"));
     const char *dest = json_string_value (json_object_get (m, "destination"));
+    /* sysfs needs a network namespace of the user's own; mqueue stays a real mount: the
+       * container's ipc namespace belongs to its user namespace (and many hosts have no
+       * /dev/mqueue to bind). */
     if (type && strcmp (type, "sysfs") == 0)
       {
         json_object_set_new (m, "type", json_string ("none"));
         json_object_set_new (m, "source", json_string ("/sys"));
         json_object_set_new (m, "options", json_pack ("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "ro"));
-      }
-    else if (type && strcmp (type, "mqueue") == 0)
-      {
-        json_object_set_new (m, "type", json_string ("bind"));
-        json_object_set_new (m, "source", json_string ("/dev/mqueue"));
-        json_object_set_new (m, "options", json_pack ("[s,s,s,s]", "rbind", "nosuid", "noexec", "nodev"));
       }
     else if (dest && strcmp (dest, "/dev/pts") == 0)
       {

@@ -178,3 +178,19 @@ def test_missing_rootfs_is_clear(oci, bundle):
     p = oci("run", "-b", bundle.write().path, new_id(), check=False)
     assert p.returncode != 0
     assert "rootfs" in p.stderr and "nope" in p.stderr and "no such file or directory" in p.stderr
+
+
+def test_cgroup_mount_follows_the_host_layout(oci, bundle):
+    bundle.mount(destination="/sys/fs/cgroup", type="cgroup", source="cgroup",
+                 options=["nosuid", "noexec", "nodev", "relatime", "ro"])
+    ms = mounts_of(oci, bundle)
+    host = {l.split(" - ")[1].split()[0] for l in open("/proc/self/mountinfo")
+            if l.split()[4] == "/sys/fs/cgroup"}
+    if "cgroup2" in host:
+        assert ms["/sys/fs/cgroup"]["fstype"] == "cgroup2"
+        return
+    # v1 or hybrid: a tmpfs holding one mount per hierarchy of /proc/self/cgroup
+    assert ms["/sys/fs/cgroup"]["fstype"] == "tmpfs"
+    inner = {mp: m for mp, m in ms.items() if mp.startswith("/sys/fs/cgroup/")}
+    assert "/sys/fs/cgroup/memory" in inner and inner["/sys/fs/cgroup/memory"]["fstype"] == "cgroup"
+    assert all(m["options"].startswith("ro") for m in inner.values())
