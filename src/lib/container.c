@@ -19,25 +19,106 @@
 #include "terminal.h"
 #include "util.h"
 
-/* What create has made so far, undone when it fails: the init and the state directory. */
+/* What create has made so far, undone when it fails: the init, the cgroup, the state directory. */
 struct create_guard
 {
   const char *root, *id;
   pid_t pid;
+  struct capsa_cgroup cg;
   bool armed;
 };
 
 static void
 create_guard_undo (struct create_guard *g)
 {
-  if (!g->armed)
-    return;
-  if (g->pid > 0)
+  if (g->armed)
     {
-      kill (g->pid, SIGKILL);
-      waitpid (g->pid, NULL, 0); /* ours in the fast path; ECHILD otherwise */
+      if (g->pid > 0)
+        {
+          kill (g->pid, SIGKILL);
+          waitpid (g->pid, NULL, 0); /* ours in the fast path; ECHILD otherwise */
+        }
+      if (g->cg.n)
+        {
+          cg_signal_all (&g->cg, SIGKILL, NULL);
+          cg_destroy (&g->cg, NULL);
+        }
+      state_remove_dir (g->root, g->id, NULL);
     }
-  state_remove_dir (g->root, g->id, NULL);
+  cg_free (&g->cg);
+}
+
+static bool
+has_resources (json_t *res)
+{
+  return json_is_object (res) && json_object_size (res) > 0;
+}
+
+/* Make the container's cgroup and write linux.resources into it.  A user who may not create
+ * cgroups (rootless without delegation) runs without one, unless the config asks for limits. */
+static int
+setup_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
+{
+  json_t *res = json_object_get (json_object_get (c->raw, "linux"), "resources");
+  struct cg_host host;
+
+  if (cg_host_detect (&host, err) < 0)
+    return -1;
+  if (host.layout == CG_LAYOUT_NONE)
+    {
+      cg_host_free (&host);
+      if (has_resources (res))
+        return capsa_fail_as (err, ENOTSUP, "linux.resources: no cgroup filesystem is mounted on this host");
+      return 0;
+    }
+  int r = cg_create (&host, c->cgroups_path, id, cg, err);
+  cg_host_free (&host);
+  if (r < 0)
+    {
+      int e = (*err)->errnum;
+      if (geteuid () == 0 || (e != EACCES && e != EPERM && e != EROFS))
+        return -1;
+      if (!has_resources (res))
+        {
+          capsa_err_free (err);
+          return 0;
+        }
+      return capsa_err_wrap (err, "linux.resources needs a cgroup this user may create (a delegated cgroup v2 "
+                                  "subtree); without one, drop linux.resources");
+    }
+  /* everything but the device rules now; those once the child has made its device nodes */
+  json_t *early = json_is_object (res) ? json_deep_copy (res) : NULL;
+  if (early)
+    json_object_del (early, "devices");
+  r = cg_apply_resources (cg, early, "linux.resources", err);
+  json_decref (early);
+  if (r < 0)
+    {
+      cg_destroy (cg, NULL);
+      cg_free (cg);
+      return -1;
+    }
+  return 0;
+}
+
+struct late_resources
+{
+  const struct capsa_cgroup *cg;
+  const struct capsa_config *config;
+};
+
+static int
+apply_device_rules (void *arg, capsa_err **err)
+{
+  const struct late_resources *l = arg;
+  json_t *devices = json_object_get (json_object_get (json_object_get (l->config->raw, "linux"), "resources"),
+                                     "devices");
+  if (l->cg->n == 0 || devices == NULL)
+    return 0;
+  json_t *only = json_pack ("{s:O}", "devices", devices);
+  int r = cg_apply_resources (l->cg, only, "linux.resources", err);
+  json_decref (only);
+  return r;
 }
 
 struct bundle
@@ -148,10 +229,13 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (dirfd < 0)
     goto out;
   g.armed = true;
+  if (!o->no_cgroups && setup_cgroup (o->id, b.config, &g.cg, err) < 0)
+    goto out;
   now_rfc3339 (now, sizeof now);
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
-                            .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path };
+                            .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
+                            .cg = g.cg };
   if (state_write (dirfd, &st, err) < 0)
     goto out;
   if (!run_mode)
@@ -169,7 +253,11 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
         }
     }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
-                           .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo };
+                           .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
+                           .cgroup = g.cg.n ? &g.cg : NULL };
+  struct late_resources late = { &g.cg, b.config };
+  so.after_setup = apply_device_rules;
+  so.after_setup_arg = &late;
   so.preserve_fds = o->preserve_fds + listen_fds (&extra_env);
   so.extra_env = extra_env;
   if (spawn_container (&so, res, err) < 0)
@@ -283,14 +371,20 @@ signal_pid_namespace (pid_t init, int sig)
   return 0;
 }
 
+/* --all reaches every process through the cgroup, or the private pid namespace without one. */
 static int
 signal_container (const struct capsa_state *st, int sig, bool all, capsa_err **err)
 {
+  if (all && st->cg.n && cg_signal_all (&st->cg, sig, NULL) == 0)
+    return 0;
   if (all && st->pid_ns_private && signal_pid_namespace (st->pid, sig) == 0)
     return 0;
   if (kill (st->pid, sig) < 0)
     return capsa_fail (err, errno, errno == ESRCH ? "container not running" : "kill container init %d",
                        (int) st->pid);
+  /* a frozen (v1) process acts on SIGKILL only once thawed */
+  if (sig == SIGKILL && st->status == CAPSA_STATUS_PAUSED)
+    cg_freeze (&st->cg, false, NULL);
   return 0;
 }
 
@@ -323,6 +417,23 @@ wait_dead (const struct capsa_state *st, capsa_err **err)
   return capsa_fail_as (err, ETIMEDOUT, "container init %d did not exit after SIGKILL", (int) st->pid);
 }
 
+/* Kill what is left in the cgroup (a process the init left behind, say) and remove it. */
+static int
+destroy_cgroup (const struct capsa_cgroup *cg, capsa_err **err)
+{
+  struct timespec ts = { 0, 1000000 };
+  for (int i = 0; i < 200 && !cg_is_empty (cg); i++)
+    {
+      cg_signal_all (cg, SIGKILL, NULL);
+      nanosleep (&ts, NULL);
+      if (ts.tv_nsec < 20000000)
+        ts.tv_nsec *= 2;
+    }
+  if (cg_is_frozen (cg))
+    cg_freeze (cg, false, NULL);
+  return cg_destroy (cg, err);
+}
+
 static int
 destroy (const char *root, const struct capsa_state *st, capsa_err **err)
 {
@@ -332,6 +443,8 @@ destroy (const char *root, const struct capsa_state *st, capsa_err **err)
       if (wait_dead (st, err) < 0)
         return -1;
     }
+  if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
+    return capsa_err_wrap (err, "delete container `%s`", st->id);
   return state_remove_dir (root, st->id, err);
 }
 
@@ -354,6 +467,84 @@ capsa_container_delete (const char *root, const char *id, bool force, capsa_err 
                            capsa_status_name (st->status));
     }
   return destroy (root, st, err);
+}
+
+/* ---- cgroup commands: pause, resume, update, ps, stats -------------------------------------- */
+
+static int
+need_cgroup (const struct capsa_state *st, const char *what, capsa_err **err)
+{
+  if (st->cg.n == 0)
+    return capsa_fail_as (err, ENOTSUP, "cannot %s container `%s`: it has no cgroup (created with "
+                          "--cgroup-manager disabled, or rootless without a delegated cgroup)", what, st->id);
+  return 0;
+}
+
+int
+capsa_container_pause (const char *root, const char *id, bool pause, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, true, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  if (pause && st->status != CAPSA_STATUS_RUNNING)
+    return capsa_fail_as (err, EINVAL, "container not running: `%s` is %s", id, capsa_status_name (st->status));
+  if (!pause && st->status != CAPSA_STATUS_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container not paused: `%s` is %s", id, capsa_status_name (st->status));
+  if (need_cgroup (st, pause ? "pause" : "resume", err) < 0)
+    return -1;
+  return cg_freeze (&st->cg, pause, err);
+}
+
+int
+capsa_container_update (const char *root, const char *id, json_t *resources, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, true, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  if (st->status == CAPSA_STATUS_STOPPED)
+    return capsa_fail_as (err, EINVAL, "container not running: cannot update `%s`, it has stopped", id);
+  if (need_cgroup (st, "update", err) < 0)
+    return -1;
+  return cg_apply_resources (&st->cg, resources, "update", err);
+}
+
+int
+capsa_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, false, err);
+
+  *pids = NULL;
+  *n = 0;
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  if (st->status == CAPSA_STATUS_STOPPED && (st->cg.n == 0 || cg_is_empty (&st->cg)))
+    return 0;
+  if (st->cg.n)
+    return cg_pids (&st->cg, pids, n, err);
+  *pids = xmalloc0 (sizeof **pids);
+  (*pids)[(*n)++] = st->pid; /* without a cgroup, the init is all that is known for sure */
+  return 0;
+}
+
+int
+capsa_container_stats (const char *root, const char *id, json_t **data, long long *oom_kills, bool *running,
+                       capsa_err **err)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, false, err);
+
+  if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
+    return -1;
+  *running = st->status != CAPSA_STATUS_STOPPED;
+  if (need_cgroup (st, "get stats of", err) < 0 || cg_stats (&st->cg, data, err) < 0)
+    return -1;
+  *oom_kills = cg_oom_kills (&st->cg);
+  return 0;
 }
 
 /* ---- state and list ------------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #define CAPSA_CONTAINER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -28,6 +29,7 @@ struct capsa_create_opts
   bool no_new_keyring;
   int preserve_fds;
   bool detach;                /* run only */
+  bool no_cgroups;            /* --cgroup-manager disabled: no cgroup at all */
 };
 
 CAPSA_PUBLIC int capsa_container_create (const struct capsa_create_opts *o, capsa_err **err);
@@ -40,6 +42,16 @@ CAPSA_PUBLIC int capsa_container_delete (const char *root, const char *id, bool 
 CAPSA_PUBLIC int capsa_container_state (const char *root, const char *id, json_t **out, capsa_err **err);
 /* Array of state objects of every container under root (a missing root is an empty list). */
 CAPSA_PUBLIC int capsa_container_list (const char *root, json_t **out, capsa_err **err);
+
+/* Freeze (pause) or thaw (resume) every process of the container. */
+CAPSA_PUBLIC int capsa_container_pause (const char *root, const char *id, bool pause, capsa_err **err);
+/* Apply a LinuxResources object to a created, running or paused container. */
+CAPSA_PUBLIC int capsa_container_update (const char *root, const char *id, json_t *resources, capsa_err **err);
+/* Host pids of the container's processes (*pids malloc'd; empty when it has stopped). */
+CAPSA_PUBLIC int capsa_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, capsa_err **err);
+/* runc's stats data for the container, and its oom-kill count so far (-1 when unknown). */
+CAPSA_PUBLIC int capsa_container_stats (const char *root, const char *id, json_t **data, long long *oom_kills,
+                                        bool *running, capsa_err **err);
 
 /* "KILL", "SIGKILL", "9" -> SIGKILL; -1 when unknown. */
 CAPSA_PUBLIC int capsa_signal_parse (const char *s);

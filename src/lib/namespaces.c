@@ -38,8 +38,10 @@ ns_plan_make (const struct capsa_config *c, struct ns_plan *plan)
     plan->unshare_flags = new_flags;
   else
     {
-      plan->clone_flags = new_flags & ~CLONE_NEWTIME;
-      plan->unshare_flags = new_flags & CLONE_NEWTIME;
+      /* time: clone() cannot create one; cgroup: its root is the cgroup of the process that
+       * makes it, so it is made only once the runtime has moved the child into its cgroup. */
+      plan->clone_flags = new_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
+      plan->unshare_flags = new_flags & (CLONE_NEWTIME | CLONE_NEWCGROUP);
     }
   plan->need_fork = (plan->unshare_flags & (CLONE_NEWPID | CLONE_NEWTIME))
                     || (c->ns[CFG_NS_PID].enabled && c->ns[CFG_NS_PID].path)

@@ -1,7 +1,8 @@
 /* Namespaces: which to create, which to join, id maps and time offsets.
  *
  * The plan (ns_plan) is computed before any fork, so the child only executes it:
- *   - no namespace joined by path: everything but time is created by clone() itself;
+ *   - no namespace joined by path: everything but time and cgroup is created by clone() itself
+ *     (the cgroup namespace is unshared after the runtime moved the child into its cgroup);
  *   - otherwise the child joins (user first, mount last) and then unshares the rest;
  *   - a new time namespace (clone() cannot create one) or a pid namespace entered by setns/unshare
  *     takes effect only for children, so the child forks once more and that grandchild is init.

@@ -45,7 +45,7 @@ static int
 child_enter_namespaces (const struct spawn_opts *o, const struct ns_plan *plan, const int nsfds[], int sock,
                         capsa_err **err)
 {
-  if (plan->new_user && (plan->clone_flags & CLONE_NEWUSER) && wait_for (sock, SYNC_USERNS_DONE, err) < 0)
+  if (wait_for (sock, SYNC_GO, err) < 0)
     return -1;
   if (plan->join_any && ns_join_all (nsfds, err) < 0)
     return -1;
@@ -217,6 +217,8 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
     for (int fd = 3 + o->preserve_fds; fd < 65536; fd++)
       fcntl (fd, F_SETFD, FD_CLOEXEC);
   sync_send (sock, SYNC_READY, 0, -1);
+  if (wait_for (sock, SYNC_GO, &err) < 0)
+    _exit (1);
   if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
     _exit (1);
   reset_signals ();
@@ -345,18 +347,24 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
       close (nsfds[t]);
   r->pid = child;
   r->sync_fd = sv[0];
-  if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER))
+  if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
+    goto fail;
+  if (o->cgroup && cg_enter (o->cgroup, child, err) < 0)
+    goto fail;
+  if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
     {
-      if (ns_write_id_maps (child, o->config, err) < 0)
-        goto fail;
-      if (sync_send (sv[0], SYNC_USERNS_DONE, 0, -1) < 0)
-        {
-          capsa_fail (err, errno, "write to the container init");
-          goto fail;
-        }
+      capsa_fail (err, errno, "write to the container init");
+      goto fail;
     }
   if (serve_child (o, child, sv[0], r, err) < 0)
     goto fail;
+  if (o->after_setup && o->after_setup (o->after_setup_arg, err) < 0)
+    goto fail;
+  if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
+    {
+      capsa_fail (err, errno, "write to the container init");
+      goto fail;
+    }
   return 0;
 
 fail:

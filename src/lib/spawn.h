@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "error.h"
 
@@ -25,6 +26,12 @@ struct spawn_opts
   int preserve_fds;       /* fds 3 .. 3+preserve_fds-1 are passed to the process */
   char **extra_env;       /* NULL-terminated, appended to process.env; may be NULL */
   int exec_fifo;          /* fd the child waits on before exec (-1: exec right away) */
+  const struct capsa_cgroup *cgroup; /* joined by the child before it goes on; NULL: none */
+  /* Called in the runtime once the child's setup is done (its mounts and device nodes exist),
+   * before it may exec; may be NULL.  Device cgroup rules go here: set earlier, they would
+   * forbid the child's own mknod. */
+  int (*after_setup) (void *arg, capsa_err **err);
+  void *after_setup_arg;
 };
 
 struct spawn_result

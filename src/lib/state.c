@@ -128,6 +128,8 @@ state_write (int dirfd, const struct capsa_state *st, capsa_err **err)
     return capsa_fail (err, ENOMEM, "encode state of `%s`", st->id);
   if (st->annotations)
     json_object_set (o, "annotations", st->annotations);
+  if (st->cg.n)
+    json_object_set_new (o, "cgroup", cg_to_json (&st->cg));
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   if (s == NULL)
@@ -148,6 +150,7 @@ state_free (struct capsa_state *st)
   free (st->created);
   free (st->owner);
   json_decref (st->annotations);
+  cg_free (&st->cg);
   free (st);
 }
 
@@ -171,6 +174,8 @@ state_refresh_status (int dirfd, struct capsa_state *st)
     st->status = CAPSA_STATUS_CREATING;
   else if (faccessat (dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     st->status = CAPSA_STATUS_CREATED;
+  else if (st->cg.n && cg_is_frozen (&st->cg))
+    st->status = CAPSA_STATUS_PAUSED;
   else
     st->status = CAPSA_STATUS_RUNNING;
 }
@@ -223,6 +228,7 @@ state_load (int dirfd, const char *id, struct capsa_state **out, capsa_err **err
   st->pid_ns_private = json_is_true (json_object_get (o, "pid_ns_private"));
   st->creating = json_is_true (json_object_get (o, "creating"));
   st->annotations = json_incref (json_object_get (o, "annotations"));
+  cg_from_json (json_object_get (o, "cgroup"), &st->cg);
   json_decref (o);
   state_refresh_status (dirfd, st);
   *out = st;

@@ -5,7 +5,8 @@
  * A command that changes a container takes an exclusive flock on ROOT/ID for its whole run;
  * readers (state, list) do not lock: state.json is replaced by rename, never rewritten in place.
  * The live status is computed, not stored: the pid is checked against its recorded start time
- * (so a reused pid is not mistaken for the container), and the fifo tells created from running.
+ * (so a reused pid is not mistaken for the container), the fifo tells created from running, and
+ * the cgroup freezer tells running from paused.
  */
 #ifndef CAPSA_STATE_H
 #define CAPSA_STATE_H
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "capsa.h"
+#include "cgroup.h"
 #include "error.h"
 
 enum capsa_status
@@ -40,6 +42,7 @@ struct capsa_state
   bool pid_ns_private;     /* the container has its own pid namespace */
   bool creating;           /* create has not finished */
   json_t *annotations;     /* owned, may be NULL */
+  struct capsa_cgroup cg;  /* the container's cgroup directories (none: n == 0) */
   enum capsa_status status;/* computed by state_load */
 };
 

@@ -108,6 +108,7 @@ oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int a
       }
   if (g->systemd_cgroup)
     return systemd_refused (cmd), -1;
+  o->no_cgroups = strcmp (g->cgroup_manager, "disabled") == 0;
   o->id = oci_one_id (cmd, argc, argv, optind);
   return o->id ? optind : -1;
 }

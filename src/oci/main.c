@@ -25,6 +25,11 @@ static const struct command
   { "kill", cmd_kill, "send a signal to the container's init (or every process with --all)" },
   { "delete", cmd_delete, "delete a stopped container (--force: kill it first)" },
   { "list", cmd_list, "list the containers under --root" },
+  { "pause", cmd_pause, "freeze every process of a container" },
+  { "resume", cmd_resume, "thaw a paused container" },
+  { "update", cmd_update, "change a container's resources (--resources FILE|-, --memory, ...)" },
+  { "ps", cmd_ps, "list a container's processes (--format table|json)" },
+  { "events", cmd_events, "statistics (--stats) and OOM events of a container as JSON lines" },
   { "spec", cmd_spec, "write a default config.json (--rootless for an unprivileged user)" },
   { "features", cmd_features, "print the runtime's features as JSON" },
 };

@@ -36,6 +36,11 @@ int cmd_delete (struct oci_global *g, int argc, char **argv);
 int cmd_list (struct oci_global *g, int argc, char **argv);
 int cmd_spec (struct oci_global *g, int argc, char **argv);
 int cmd_features (struct oci_global *g, int argc, char **argv);
+int cmd_pause (struct oci_global *g, int argc, char **argv);
+int cmd_resume (struct oci_global *g, int argc, char **argv);
+int cmd_update (struct oci_global *g, int argc, char **argv);
+int cmd_ps (struct oci_global *g, int argc, char **argv);
+int cmd_events (struct oci_global *g, int argc, char **argv);
 
 
 

@@ -21,7 +21,8 @@ def test_version_lines():
 def test_help_lists_every_command():
     p = run("--help")
     assert p.returncode == 0
-    for c in ["create", "start", "run", "state", "kill", "delete", "list", "spec", "features"]:
+    for c in ["create", "start", "run", "state", "kill", "delete", "list", "spec", "features", "pause", "resume",
+              "update", "ps", "events"]:
         assert re.search(rf"^\s+{c}\s", p.stdout, re.M), c
     assert "--root" in p.stdout and "--log-format" in p.stdout
     p = run("create", "--help")
@@ -79,6 +80,7 @@ def test_features():
     assert f["ociVersionMin"].startswith("1.") and f["ociVersionMax"].startswith("1.2")
     assert set(f["linux"]["namespaces"]) >= {"cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time"}
     assert "bind" in f["mountOptions"] and "rbind" in f["mountOptions"]
+    assert f["linux"]["cgroup"]["v1"] and f["linux"]["cgroup"]["v2"] and not f["linux"]["cgroup"]["systemd"]
 
 
 def test_malformed_config_names_file_line_column(oci, bundle):

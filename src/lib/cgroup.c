@@ -1,0 +1,657 @@
+/* Control groups: host layout, the container's directories, freeze, pids, signals.  See cgroup.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "util.h"
+
+/* ---- small file helpers -------------------------------------------------------------------- */
+
+/* Write `value` to dir/file; the message names the file. */
+static int
+cg_write (const char *dir, const char *file, const char *value, capsa_err **err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, value, strlen (value)) < 0)
+    return capsa_fail (err, errno, "write `%s` to %s", value, path);
+  return 0;
+}
+
+/* The first line of dir/file without its newline, or NULL. */
+static char *
+cg_read_line (const char *dir, const char *file)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  char *buf = NULL;
+  if (read_file_at (AT_FDCWD, path, &buf, NULL, NULL) < 0)
+    return NULL;
+  buf[strcspn (buf, "\n")] = '\0';
+  return buf;
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+  nanosleep (&ts, NULL);
+}
+
+/* ---- the host ------------------------------------------------------------------------------ */
+
+const char *
+cg_layout_name (enum cg_layout l)
+{
+  switch (l)
+    {
+    case CG_LAYOUT_V1:
+      return "cgroup v1";
+    case CG_LAYOUT_V2:
+      return "cgroup v2";
+    case CG_LAYOUT_HYBRID:
+      return "hybrid cgroup v1/v2";
+    default:
+      return "no cgroups";
+    }
+}
+
+void
+cg_host_free (struct cg_host *host)
+{
+  for (size_t i = 0; i < host->n; i++)
+    {
+      free (host->h[i].mount);
+      free (host->h[i].root);
+      free (host->h[i].controllers);
+      free (host->h[i].own);
+    }
+  free (host->h);
+  host->h = NULL;
+  host->n = 0;
+}
+
+/* Is every comma-separated word of `want` among the comma-separated super options `opts`? */
+static bool
+opts_have_all (const char *opts, const char *want)
+{
+  cleanup_free char *w = xstrdup (want);
+  char *save = NULL;
+  for (char *t = strtok_r (w, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    {
+      size_t n = strlen (t);
+      const char *p = opts;
+      bool found = false;
+      while ((p = strstr (p, t)))
+        {
+          if ((p == opts || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            {
+              found = true;
+              break;
+            }
+          p += n;
+        }
+      if (!found)
+        return false;
+    }
+  return true;
+}
+
+struct cg_mountinfo
+{
+  char *mount, *root, *fstype, *super;
+};
+
+/* Every cgroup/cgroup2 mount of /proc/self/mountinfo, in order (first mount of a hierarchy wins). */
+static size_t
+read_cgroup_mounts (struct cg_mountinfo **out)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0, n = 0;
+  struct cg_mountinfo *v = NULL;
+
+  while (f && getline (&line, &cap, f) > 0)
+    {
+      char *fields[12] = { 0 }, *save = NULL, *sep = strstr (line, " - ");
+      int k = 0;
+      if (sep == NULL)
+        continue;
+      *sep = '\0';
+      for (char *t = strtok_r (line, " ", &save); t && k < 6; t = strtok_r (NULL, " ", &save))
+        fields[k++] = t;
+      char *fstype = strtok_r (sep + 3, " ", &save), *src = strtok_r (NULL, " ", &save);
+      char *super = strtok_r (NULL, " \n", &save);
+      if (k < 5 || fstype == NULL || src == NULL || super == NULL)
+        continue;
+      if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
+        continue;
+      v = xrealloc (v, (n + 1) * sizeof *v);
+      v[n].mount = xstrdup (fields[4]);
+      v[n].root = xstrdup (fields[3]);
+      v[n].fstype = xstrdup (fstype);
+      v[n].super = xstrdup (super);
+      n++;
+    }
+  *out = v;
+  return n;
+}
+
+static void
+free_mounts (struct cg_mountinfo *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].mount);
+      free (v[i].root);
+      free (v[i].fstype);
+      free (v[i].super);
+    }
+  free (v);
+}
+
+static void
+add_hier (struct cg_host *host, enum cg_version v, const struct cg_mountinfo *m, const char *controllers,
+          const char *own)
+{
+  host->h = xrealloc (host->h, (host->n + 1) * sizeof *host->h);
+  struct cg_hier *h = &host->h[host->n++];
+  h->version = v;
+  h->mount = xstrdup (m->mount);
+  h->root = xstrdup (m->root);
+  h->controllers = xstrdup (controllers);
+  h->own = xstrdup (own);
+}
+
+/* " cpu io memory " from a cgroup.controllers line (padded so " memory " matches a whole word). */
+static char *
+padded_controllers (const char *dir)
+{
+  cleanup_free char *line = cg_read_line (dir, "cgroup.controllers");
+  return xasprintf (" %s ", line ? line : "");
+}
+
+int
+cg_host_detect (struct cg_host *host, capsa_err **err)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
+  cleanup_free char *line = NULL;
+  struct cg_mountinfo *mounts = NULL;
+  size_t cap = 0, nm;
+  bool v1 = false, v2 = false;
+
+  memset (host, 0, sizeof *host);
+  if (f == NULL)
+    return capsa_fail (err, errno, "open /proc/self/cgroup");
+  nm = read_cgroup_mounts (&mounts);
+  while (getline (&line, &cap, f) > 0)
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 == NULL)
+        continue;
+      *c2 = '\0';
+      char *ctrls = c1 + 1, *own = c2 + 1;
+      own[strcspn (own, "\n")] = '\0';
+      for (size_t i = 0; i < nm; i++)
+        {
+          bool is2 = strcmp (mounts[i].fstype, "cgroup2") == 0;
+          if (*ctrls == '\0' ? !is2 : (is2 || !opts_have_all (mounts[i].super, ctrls)))
+            continue;
+          if (is2)
+            {
+              cleanup_free char *avail = padded_controllers (mounts[i].mount);
+              add_hier (host, CG_V2, &mounts[i], avail, own);
+              v2 = true;
+            }
+          else
+            {
+              add_hier (host, CG_V1, &mounts[i], ctrls, own);
+              v1 = true;
+            }
+          break;
+        }
+    }
+  free_mounts (mounts, nm);
+  host->layout = v1 && v2 ? CG_LAYOUT_HYBRID : v1 ? CG_LAYOUT_V1 : v2 ? CG_LAYOUT_V2 : CG_LAYOUT_NONE;
+  return 0;
+}
+
+/* ---- the container's directories ----------------------------------------------------------- */
+
+static bool
+has_controller (const struct cg_dir *d, const char *controller)
+{
+  if (d->version == CG_V2)
+    {
+      char word[64];
+      snprintf (word, sizeof word, " %s ", controller);
+      return strstr (d->controllers, word) != NULL;
+    }
+  return opts_have_all (d->controllers, controller);
+}
+
+const struct cg_dir *
+cg_dir_for (const struct capsa_cgroup *cg, const char *controller)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (has_controller (&cg->d[i], controller))
+      return &cg->d[i];
+  return NULL;
+}
+
+const struct cg_dir *
+cg_dir_v2 (const struct capsa_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].version == CG_V2)
+      return &cg->d[i];
+  return NULL;
+}
+
+void
+cg_free (struct capsa_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      free (cg->d[i].controllers);
+      free (cg->d[i].path);
+      free (cg->d[i].top);
+    }
+  free (cg->d);
+  cg->d = NULL;
+  cg->n = 0;
+}
+
+/* The cgroup (hierarchy-relative, absolute) the container gets in h. */
+static char *
+container_cgroup (const struct cg_hier *h, const char *cgroups_path, const char *id)
+{
+  if (cgroups_path && cgroups_path[0] == '/')
+    return xstrdup (cgroups_path);
+  const char *rel = cgroups_path && *cgroups_path ? cgroups_path : id;
+  cleanup_free char *base = xstrdup (h->own);
+  /* v2: our own cgroup most likely holds processes (us), and a cgroup with processes cannot
+   * enable controllers for children: go next to it instead, as runc does. */
+  if (h->version == CG_V2 && strcmp (base, "/") != 0)
+    {
+      char *slash = strrchr (base, '/');
+      if (slash == base)
+        slash[1] = '\0';
+      else
+        *slash = '\0';
+    }
+  return xasprintf ("%s%s%s", base, base[strlen (base) - 1] == '/' ? "" : "/", rel);
+}
+
+/* Host directory of `cgroup` in h, or NULL when the cgroup is outside what is mounted there. */
+static char *
+host_dir (const struct cg_hier *h, const char *cgroup)
+{
+  size_t rl = strlen (h->root);
+  if (strcmp (h->root, "/") == 0)
+    return xasprintf ("%s%s", h->mount, cgroup);
+  if (strncmp (cgroup, h->root, rl) != 0 || (cgroup[rl] != '/' && cgroup[rl] != '\0'))
+    return NULL;
+  return xasprintf ("%s%s", h->mount, cgroup + rl);
+}
+
+/* A new v1 cpuset directory starts with empty cpus and mems, and no task can join it: copy the
+ * parent's. */
+static int
+init_cpuset (const char *dir, capsa_err **err)
+{
+  cleanup_free char *parent = xstrdup (dir);
+  *strrchr (parent, '/') = '\0';
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      cleanup_free char *mine = cg_read_line (dir, files[i]);
+      if (mine && *mine)
+        continue;
+      cleanup_free char *theirs = cg_read_line (parent, files[i]);
+      if (theirs && cg_write (dir, files[i], theirs, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* v2: enable every controller on offer in each ancestor of `dir`, from the mount down (not in
+ * dir itself, which gets processes).  A cgroup with processes of its own refuses (EBUSY); then the
+ * container simply has fewer controllers, and a resource that needs a missing one fails later
+ * with a message naming it. */
+static void
+enable_v2_controllers (const char *mount, const char *dir)
+{
+  for (const char *p = dir + strlen (mount); (p = strchr (p, '/')) != NULL; p++)
+    {
+      cleanup_free char *anc = xasprintf ("%.*s", (int) (p - dir), dir);
+      cleanup_free char *avail = cg_read_line (anc, "cgroup.controllers");
+      char *save = NULL;
+      for (char *c = avail ? strtok_r (avail, " ", &save) : NULL; c; c = strtok_r (NULL, " ", &save))
+        {
+          cleanup_free char *plus = xasprintf ("+%s", c);
+          cg_write (anc, "cgroup.subtree_control", plus, NULL);
+        }
+    }
+}
+
+/* mkdir every missing component of dir below mount; *top gets the first one made. */
+static int
+make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa_err **err)
+{
+  cleanup_free char *cur = xstrdup (dir);
+  size_t ml = strlen (mount);
+  char *p = cur + ml;
+
+  *top = NULL;
+  while (p && *p)
+    {
+      p = strchr (p + 1, '/');
+      if (p)
+        *p = '\0';
+      if (mkdir (cur, 0755) == 0)
+        {
+          if (*top == NULL)
+            *top = xstrdup (cur);
+          if (v1_cpuset && init_cpuset (cur, err) < 0)
+            return -1;
+        }
+      else if (errno != EEXIST)
+        return capsa_fail (err, errno, "create cgroup `%s`", cur);
+      if (p)
+        *p = '/';
+    }
+  return 0;
+}
+
+int
+cg_create (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
+           capsa_err **err)
+{
+  memset (cg, 0, sizeof *cg);
+  if (cgroups_path && (strstr (cgroups_path, "/../") || strncmp (cgroups_path, "../", 3) == 0
+                       || (strlen (cgroups_path) >= 3 && strcmp (cgroups_path + strlen (cgroups_path) - 3, "/..") == 0)
+                       || strcmp (cgroups_path, "..") == 0))
+    return capsa_fail_as (err, EINVAL, "linux.cgroupsPath `%s`: `..` is not allowed", cgroups_path);
+  for (size_t i = 0; i < host->n; i++)
+    {
+      const struct cg_hier *h = &host->h[i];
+      cleanup_free char *cgroup = container_cgroup (h, cgroups_path, id);
+      cleanup_free char *dir = host_dir (h, cgroup);
+      char *top = NULL;
+
+      if (dir == NULL)
+        {
+          capsa_fail_as (err, EINVAL, "cgroup `%s` is outside the hierarchy mounted at %s (root %s)", cgroup,
+                         h->mount, h->root);
+          goto fail;
+        }
+      if (make_dirs (h->mount, dir, h->version == CG_V1 && opts_have_all (h->controllers, "cpuset"), &top, err) < 0)
+        {
+          cg->d = xrealloc (cg->d, (cg->n + 1) * sizeof *cg->d);
+          cg->d[cg->n++] = (struct cg_dir) { h->version, xstrdup (""), xstrdup (dir), top };
+          goto fail;
+        }
+      if (h->version == CG_V2)
+        enable_v2_controllers (h->mount, dir);
+      cg->d = xrealloc (cg->d, (cg->n + 1) * sizeof *cg->d);
+      cg->d[cg->n++] = (struct cg_dir) { h->version,
+                                         h->version == CG_V2 ? padded_controllers (dir) : xstrdup (h->controllers),
+                                         take_ptr (&dir), top };
+    }
+  return 0;
+
+fail:
+  cg_destroy (cg, NULL);
+  cg_free (cg);
+  return -1;
+}
+
+int
+cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err)
+{
+  char buf[24];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg_write (cg->d[i].path, "cgroup.procs", buf, err) < 0)
+      return capsa_err_wrap (err, "move the container into its cgroup");
+  return 0;
+}
+
+/* rmdir that waits for exiting tasks to leave (EBUSY) for up to ~2 s. */
+static int
+rmdir_wait (const char *path)
+{
+  long delay = 1;
+  for (int i = 0; i < 40; i++)
+    {
+      if (rmdir (path) == 0 || errno == ENOENT)
+        return 0;
+      if (errno != EBUSY)
+        return -1;
+      sleep_ms (delay);
+      if (delay < 100)
+        delay *= 2;
+    }
+  return -1;
+}
+
+/* Remove child cgroups the container made inside its own (with a cgroup namespace it may). */
+static void
+remove_children (const char *dir)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      cleanup_free char *sub = xasprintf ("%s/%s", dir, de->d_name);
+      remove_children (sub);
+      rmdir_wait (sub);
+    }
+}
+
+int
+cg_destroy (const struct capsa_cgroup *cg, capsa_err **err)
+{
+  int ret = 0;
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      const struct cg_dir *d = &cg->d[i];
+      if (d->top == NULL)
+        continue; /* joined an existing cgroup: not ours to remove */
+      remove_children (d->path);
+      if (rmdir_wait (d->path) < 0 && ret == 0)
+        ret = capsa_fail (err, errno, "remove cgroup `%s`", d->path);
+      /* then the parents this container made, while nobody else uses them */
+      cleanup_free char *p = xstrdup (d->path);
+      size_t tl = strlen (d->top);
+      char *slash;
+      while ((slash = strrchr (p, '/')) && (size_t) (slash - p) >= tl)
+        {
+          *slash = '\0';
+          if (rmdir (p) < 0)
+            break;
+        }
+    }
+  return ret;
+}
+
+/* ---- freeze, pids, signals ----------------------------------------------------------------- */
+
+int
+cg_freeze (const struct capsa_cgroup *cg, bool frozen, capsa_err **err)
+{
+  const struct cg_dir *d = cg_dir_for (cg, "freezer");
+  const char *file, *want, *check_file;
+  if (d == NULL || d->version == CG_V2)
+    d = cg_dir_v2 (cg);
+  if (d == NULL)
+    return capsa_fail_as (err, ENOTSUP, "cannot %s: no freezer cgroup controller (v1) and no cgroup v2 here",
+                          frozen ? "pause" : "resume");
+  if (d->version == CG_V1)
+    {
+      file = check_file = "freezer.state";
+      want = frozen ? "FROZEN" : "THAWED";
+    }
+  else
+    {
+      file = "cgroup.freeze";
+      check_file = "cgroup.events";
+      want = frozen ? "frozen 1" : "frozen 0";
+    }
+  long delay = 1;
+  for (int i = 0; i < 60; i++)
+    {
+      if (cg_write (d->path, file, d->version == CG_V1 ? want : (frozen ? "1" : "0"), err) < 0)
+        return -1;
+      cleanup_free char *path = xasprintf ("%s/%s", d->path, check_file);
+      cleanup_free char *now = NULL;
+      if (read_file_at (AT_FDCWD, path, &now, NULL, NULL) == 0 && strstr (now, want))
+        return 0;
+      sleep_ms (delay);
+      if (delay < 100)
+        delay *= 2;
+    }
+  return capsa_fail_as (err, ETIMEDOUT, "cgroup `%s` did not become %s", d->path, frozen ? "frozen" : "thawed");
+}
+
+bool
+cg_is_frozen (const struct capsa_cgroup *cg)
+{
+  const struct cg_dir *d = cg_dir_for (cg, "freezer");
+  if (d && d->version == CG_V1)
+    {
+      cleanup_free char *s = cg_read_line (d->path, "freezer.state");
+      return s && strcmp (s, "THAWED") != 0;
+    }
+  d = cg_dir_v2 (cg);
+  if (d == NULL)
+    return false;
+  cleanup_free char *s = cg_read_line (d->path, "cgroup.freeze");
+  return s && strcmp (s, "1") == 0;
+}
+
+/* The directory to list processes from: every process is in all of them. */
+static const struct cg_dir *
+procs_dir (const struct capsa_cgroup *cg)
+{
+  const struct cg_dir *d = cg_dir_v2 (cg);
+  if (d == NULL)
+    d = cg_dir_for (cg, "pids");
+  return d ? d : (cg->n ? &cg->d[0] : NULL);
+}
+
+static void
+collect_pids (const char *dir, pid_t **out, size_t *n)
+{
+  cleanup_free char *path = xasprintf ("%s/cgroup.procs", dir);
+  cleanup_free char *buf = NULL;
+  if (read_file_at (AT_FDCWD, path, &buf, NULL, NULL) == 0)
+    {
+      char *save = NULL;
+      for (char *t = strtok_r (buf, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
+        {
+          *out = xrealloc (*out, (*n + 1) * sizeof **out);
+          (*out)[(*n)++] = (pid_t) atoi (t);
+        }
+    }
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    if (de->d_type == DT_DIR && strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      {
+        cleanup_free char *sub = xasprintf ("%s/%s", dir, de->d_name);
+        collect_pids (sub, out, n);
+      }
+}
+
+int
+cg_pids (const struct capsa_cgroup *cg, pid_t **out, size_t *n, capsa_err **err)
+{
+  const struct cg_dir *d = procs_dir (cg);
+  *out = NULL;
+  *n = 0;
+  if (d == NULL)
+    return capsa_fail_as (err, ENOENT, "the container has no cgroup to list processes from");
+  if (access (d->path, F_OK) < 0)
+    return capsa_fail (err, errno, "cgroup `%s`", d->path);
+  collect_pids (d->path, out, n);
+  return 0;
+}
+
+bool
+cg_is_empty (const struct capsa_cgroup *cg)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  return cg_pids (cg, &pids, &n, NULL) < 0 || n == 0;
+}
+
+int
+cg_signal_all (const struct capsa_cgroup *cg, int sig, capsa_err **err)
+{
+  const struct cg_dir *v2 = cg_dir_v2 (cg);
+  cleanup_free char *kill_file = v2 ? xasprintf ("%s/cgroup.kill", v2->path) : NULL;
+  if (!(sig == SIGKILL && v2 && access (kill_file, F_OK) == 0 && cg_write (v2->path, "cgroup.kill", "1", NULL) == 0))
+    {
+      cleanup_free pid_t *pids = NULL;
+      size_t n = 0;
+      if (cg_pids (cg, &pids, &n, err) < 0)
+        return -1;
+      for (size_t i = 0; i < n; i++)
+        kill (pids[i], sig);
+    }
+  /* a v1-frozen task only acts on a signal once thawed (v2 delivers SIGKILL to frozen tasks) */
+  if (sig == SIGKILL && cg_is_frozen (cg))
+    cg_freeze (cg, false, NULL);
+  return 0;
+}
+
+/* ---- state --------------------------------------------------------------------------------- */
+
+json_t *
+cg_to_json (const struct capsa_cgroup *cg)
+{
+  json_t *arr = json_array ();
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      json_t *o = json_pack ("{s:i, s:s, s:s}", "v", (int) cg->d[i].version, "controllers", cg->d[i].controllers,
+                             "path", cg->d[i].path);
+      if (cg->d[i].top)
+        json_object_set_new (o, "top", json_string (cg->d[i].top));
+      json_array_append_new (arr, o);
+    }
+  return arr;
+}
+
+int
+cg_from_json (json_t *arr, struct capsa_cgroup *cg)
+{
+  size_t i;
+  json_t *o;
+  memset (cg, 0, sizeof *cg);
+  if (!json_is_array (arr))
+    return 0;
+  cg->d = xmalloc0 ((json_array_size (arr) + 1) * sizeof *cg->d);
+  json_array_foreach (arr, i, o)
+  {
+    const char *ctrl = json_string_value (json_object_get (o, "controllers"));
+    const char *path = json_string_value (json_object_get (o, "path"));
+    const char *top = json_string_value (json_object_get (o, "top"));
+    if (path == NULL)
+      continue;
+    cg->d[cg->n++] = (struct cg_dir) { json_integer_value (json_object_get (o, "v")) == 2 ? CG_V2 : CG_V1,
+                                       xstrdup (ctrl ? ctrl : ""), xstrdup (path), top ? xstrdup (top) : NULL };
+  }
+  return 0;
+}

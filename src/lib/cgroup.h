@@ -1,0 +1,135 @@
+/* Control groups: one interface over cgroup v1, pure v2 and hybrid hosts.
+ *
+ * The host is read once (cg_host_detect): every mounted hierarchy, its version, the controllers
+ * it holds and this process's own cgroup in it (/proc/self/mountinfo + /proc/self/cgroup).  A
+ * hybrid host is simply a host with both kinds: each controller lives in exactly one hierarchy,
+ * and every operation asks "which directory holds controller X" (cg_dir_for), then uses the file
+ * names of that directory's version.  So hugetlb in the unified hierarchy of a hybrid host is
+ * handled as v2 while memory next to it is handled as v1.
+ *
+ * A container's cgroup (struct capsa_cgroup) is one directory per hierarchy.  Its path follows
+ * runc: linux.cgroupsPath absolute = under each hierarchy's root; relative = under the caller's
+ * own cgroup (on v2: under the parent of it, which has no processes of its own); empty = the
+ * container id, relative.  cg_create makes the directories (and remembers the topmost one it
+ * made, so cg_destroy removes exactly what it made), cg_enter moves a pid into all of them.
+ *
+ * Resources (cgroup_res.c) are planned as a list of file writes per controller from the
+ * linux.resources JSON, then written; a resource whose controller or file this host lacks is an
+ * error naming the JSON key, the controller and the file, never a silent drop.
+ *
+ * Errors follow error.h.  Ownership: strings in these structs are owned by them; *_free
+ * releases them.  Nothing here prints.
+ */
+#ifndef CAPSA_CGROUP_H
+#define CAPSA_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+enum cg_version
+{
+  CG_V1 = 1,
+  CG_V2 = 2,
+};
+
+enum cg_layout
+{
+  CG_LAYOUT_NONE = 0, /* no cgroup filesystem mounted */
+  CG_LAYOUT_V1,
+  CG_LAYOUT_V2,
+  CG_LAYOUT_HYBRID,
+};
+
+struct cg_hier
+{
+  enum cg_version version;
+  char *mount;       /* mount point on the host: "/sys/fs/cgroup/memory" */
+  char *root;        /* the hierarchy path mounted there ("/" normally) */
+  char *controllers; /* v1: "cpu,cpuacct", "name=systemd"; v2: " cpu io memory " (space-padded) */
+  char *own;         /* this process's cgroup in it: "/process_api/abc" */
+};
+
+struct cg_host
+{
+  enum cg_layout layout;
+  struct cg_hier *h;
+  size_t n;
+};
+
+int cg_host_detect (struct cg_host *host, capsa_err **err);
+void cg_host_free (struct cg_host *host);
+const char *cg_layout_name (enum cg_layout l);
+
+struct cg_dir
+{
+  enum cg_version version;
+  char *controllers; /* as in cg_hier; for v2 the controllers enabled for this directory */
+  char *path;        /* absolute directory on the host */
+  char *top;         /* topmost directory cg_create made (NULL: it made none) */
+};
+
+struct capsa_cgroup
+{
+  struct cg_dir *d;
+  size_t n;
+};
+
+/* The directory holding `controller` ("memory", "freezer", ...), NULL when none does. */
+const struct cg_dir *cg_dir_for (const struct capsa_cgroup *cg, const char *controller);
+/* The v2 directory (unified hierarchy), NULL on a pure v1 host. */
+const struct cg_dir *cg_dir_v2 (const struct capsa_cgroup *cg);
+
+/* Create the container's directories.  `cgroups_path` may be NULL or empty.  On v2 every
+ * controller on offer is enabled in each ancestor's cgroup.subtree_control.  On failure nothing
+ * is left behind. */
+int cg_create (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
+               capsa_err **err);
+/* Move pid into every directory. */
+int cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err);
+/* Remove the directories cg_create made (leaf first, waiting briefly for exiting tasks). */
+int cg_destroy (const struct capsa_cgroup *cg, capsa_err **err);
+void cg_free (struct capsa_cgroup *cg);
+
+/* Freeze or thaw every process (v1 freezer or v2 cgroup.freeze), waiting until it holds. */
+int cg_freeze (const struct capsa_cgroup *cg, bool frozen, capsa_err **err);
+bool cg_is_frozen (const struct capsa_cgroup *cg);
+/* Host pids of every process in the container's cgroup (*out malloc'd). */
+int cg_pids (const struct capsa_cgroup *cg, pid_t **out, size_t *n, capsa_err **err);
+/* Signal every process (SIGKILL on v2 uses cgroup.kill).  Thaws a frozen cgroup after signalling
+ * so the signal is delivered. */
+int cg_signal_all (const struct capsa_cgroup *cg, int sig, capsa_err **err);
+/* true when no process is left */
+bool cg_is_empty (const struct capsa_cgroup *cg);
+
+/* State: [{"v":1,"controllers":"memory","path":"...","top":"..."}] */
+json_t *cg_to_json (const struct capsa_cgroup *cg);
+int cg_from_json (json_t *arr, struct capsa_cgroup *cg);
+
+/* ---- resources: cgroup_res.c ---- */
+
+/* Write linux.resources (or an update's LinuxResources object) into the container's cgroup.
+ * `where` prefixes messages ("linux.resources" or "update").  Unknown keys are refused. */
+int cg_apply_resources (const struct capsa_cgroup *cg, json_t *resources, const char *where, capsa_err **err);
+
+/* One linux.resources.devices entry as cgroup v1 writes it ("c 1:3 rwm"); *allow its verdict. */
+int cg_device_rule (json_t *entry, const char *what, char *buf, size_t len, bool *allow, capsa_err **err);
+
+/* ---- v2 device filter: cgroup_bpf.c ---- */
+
+/* Compile device rules in cgroup v1 syntax ("c 1:3 rwm", "a *:* rwm"; allow[i] their verdicts,
+ * the last matching rule wins, no match = allowed) into an eBPF program and attach it to the v2
+ * directory `dir` (BPF_F_ALLOW_MULTI: a parent's program still applies too). */
+int cg_bpf_devices (const char *dir, const char (*rules)[96], const bool *allow, size_t n, capsa_err **err);
+
+/* ---- statistics: cgroup_stats.c ---- */
+
+/* runc's events "data" object: cpu, memory, pids, blkio, hugetlb. */
+int cg_stats (const struct capsa_cgroup *cg, json_t **out, capsa_err **err);
+/* The oom-kill counter (v2 memory.events oom_kill; v1 memory.oom_control oom_kill), -1 if unknown. */
+long long cg_oom_kills (const struct capsa_cgroup *cg);
+
+#endif

@@ -1,0 +1,314 @@
+"""Cgroups on the host the tests run on (this machine: hybrid v1 + v2; pure v2 runs in a VM, see
+test_vm_cgroup2.py): resources land in the kernel's files and are enforced, cgroupsPath forms,
+update, pause/resume, ps, events, and nothing is left behind."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import new_id
+
+V1_NAMES = {"memory": "memory", "pids": "pids", "cpu": "cpu", "cpuacct": "cpuacct", "cpuset": "cpuset",
+            "freezer": "freezer", "devices": "devices", "blkio": "blkio"}
+
+
+def hierarchies():
+    """controller -> (mount point, version, our own cgroup there)."""
+    mounts = {}
+    for line in open("/proc/self/mountinfo"):
+        pre, post = line.split(" - ")
+        fstype, _, opts = post.split()[:3]
+        mp = pre.split()[4]
+        if fstype == "cgroup":
+            for o in opts.split(","):
+                mounts.setdefault(o, (mp, 1))
+        elif fstype == "cgroup2":
+            for c in open(os.path.join(mp, "cgroup.controllers")).read().split():
+                mounts.setdefault(c, (mp, 2))
+            mounts.setdefault("", (mp, 2))
+    own = {}
+    for line in open("/proc/self/cgroup"):
+        _, ctrls, path = line.strip().split(":", 2)
+        for c in (ctrls.split(",") if ctrls else [""]):
+            own[c] = path
+    out = {}
+    for c, (mp, v) in mounts.items():
+        out[c] = (mp, v, own.get(c if v == 1 else "", "/"))
+    return out
+
+
+H = hierarchies()
+
+
+def cgdir(controller, cgpath):
+    mp, _, _ = H[controller]
+    return mp + cgpath
+
+
+def version(controller):
+    return H[controller][1]
+
+
+def read(controller, cgpath, file):
+    with open(os.path.join(cgdir(controller, cgpath), file)) as f:
+        return f.read().strip()
+
+
+@pytest.fixture
+def cgpath():
+    base = f"/capsa-it-{os.getpid()}"
+    path = f"{base}/{new_id()}"
+    yield path
+    # the runtime removes what it made: nothing of the test's base may remain in any hierarchy
+    left = [mp + base for mp, _, _ in H.values() if os.path.exists(mp + base)]
+    assert not left, f"cgroups left behind: {left}"
+
+
+def detached(oci, bundle, cgpath, resources=None, args=("/probe", "sleep", "60")):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    if resources is not None:
+        bundle.config["linux"]["resources"] = resources
+    bundle.args(*args)
+    cid = new_id()
+    oci.detach(bundle, cid)
+    return cid
+
+
+def test_resources_land_in_the_kernels_files(oci, bundle, cgpath):
+    res = {"memory": {"limit": 64 << 20, "reservation": 32 << 20, "swap": 96 << 20, "swappiness": 10,
+                      "disableOOMKiller": False},
+           "cpu": {"shares": 512, "quota": 30000, "period": 100000, "cpus": "0", "mems": "0"},
+           "pids": {"limit": 42}}
+    cid = detached(oci, bundle, cgpath, res)
+    if version("memory") == 1:
+        assert read("memory", cgpath, "memory.limit_in_bytes") == str(64 << 20)
+        assert read("memory", cgpath, "memory.soft_limit_in_bytes") == str(32 << 20)
+        assert read("memory", cgpath, "memory.memsw.limit_in_bytes") == str(96 << 20)
+        assert read("memory", cgpath, "memory.swappiness") == "10"
+    else:
+        assert read("memory", cgpath, "memory.max") == str(64 << 20)
+        assert read("memory", cgpath, "memory.swap.max") == str(32 << 20)
+    if version("cpu") == 1:
+        assert read("cpu", cgpath, "cpu.shares") == "512"
+        assert read("cpu", cgpath, "cpu.cfs_quota_us") == "30000"
+        assert read("cpu", cgpath, "cpu.cfs_period_us") == "100000"
+    else:
+        assert read("cpu", cgpath, "cpu.max") == "30000 100000"
+    assert read("cpuset", cgpath, "cpuset.cpus") == "0"
+    assert read("pids", cgpath, "pids.max") == "42"
+    # the init is in every hierarchy's directory
+    pid = oci.state(cid)["pid"]
+    for c in ("memory", "pids", "cpu", "freezer"):
+        assert str(pid) in read(c, cgpath, "cgroup.procs").split(), c
+    oci("delete", "--force", cid)
+    for c in ("memory", "pids", "cpu"):
+        assert not os.path.exists(cgdir(c, cgpath)), c
+
+
+def test_container_sees_its_cgroup_as_root(oci, bundle, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.args("/probe", "cgroup")
+    lines = oci.run_json(bundle)["cgroups"]
+    assert lines and all(l.endswith(":/") for l in lines), lines
+
+
+def test_cgroups_path_forms(oci, bundle, workdir):
+    """absolute: under each hierarchy's root; relative and empty: under the caller's own cgroup."""
+    bundle.args("/probe", "sleep", "60")
+    mp, v, own = H["pids"]
+    base = own if v == 1 or own == "/" else os.path.dirname(own)
+    rel = f"capsa-it-rel-{os.getpid()}/x"
+    for given, expect in [(f"/capsa-it-abs-{os.getpid()}/y", f"/capsa-it-abs-{os.getpid()}/y"),
+                          (rel, os.path.join(base, rel)), ("", None)]:
+        cid = new_id()
+        bundle.config["linux"]["cgroupsPath"] = given
+        oci.detach(bundle, cid)
+        where = mp + (expect if expect else os.path.join(base, cid))
+        pid = oci.state(cid)["pid"]
+        assert str(pid) in open(os.path.join(where, "cgroup.procs")).read().split(), (given, where)
+        oci("delete", "--force", cid)
+        assert not os.path.exists(where)
+        if expect:  # the parents it made went with it
+            assert not os.path.exists(mp + "/" + expect.lstrip("/").split("/")[0] if given.startswith("/")
+                                      else os.path.join(mp + base, rel.split("/")[0]))
+
+
+def test_dotdot_in_cgroups_path_is_refused(oci, bundle, workdir):
+    bundle.config["linux"]["cgroupsPath"] = "/a/../../b"
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode != 0 and "`..` is not allowed" in p.stderr
+    assert not any((workdir / "state").iterdir())
+
+
+def test_cgroup_manager_disabled(oci, bundle, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.args("/bin/cat", "/proc/self/cgroup")
+    p = oci("run", "-b", bundle.write().path, new_id(), globals_=["--cgroup-manager", "disabled"])
+    mine = open("/proc/self/cgroup").read().split()
+    # no cgroup of its own: the container is where the runtime was (its cgroup namespace root)
+    assert all(l.endswith(":/") for l in p.stdout.split())
+    assert not os.path.exists(cgdir("pids", cgpath))
+    assert mine  # (read for the record)
+
+
+def test_pids_limit_refuses_a_fork(oci, bundle, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.config["linux"]["resources"] = {"pids": {"limit": 5}}
+    bundle.args("/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait; echo end")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert "can't fork" in p.stderr or "Resource temporarily unavailable" in p.stderr, p.stderr
+
+
+def test_memory_limit_oom_kills_a_hog(oci, bundle, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 32 << 20, "swap": 32 << 20}}
+    bundle.args("/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=100M count=1; echo dd-exit=$?")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert "dd-exit=137" in p.stdout, (p.stdout, p.stderr)  # SIGKILLed by the OOM killer
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 256 << 20, "swap": 256 << 20}}
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert "dd-exit=0" in p.stdout
+
+
+def test_cpu_quota_is_enforced(oci, bundle, cgpath):
+    cid = detached(oci, bundle, cgpath, {"cpu": {"quota": 20000, "period": 100000}},
+                   args=("/bin/sh", "-c", "while :; do :; done"))
+    t0 = time.time()
+    u0 = json.loads(oci("events", "--stats", cid).stdout)["data"]["cpu"]["usage"]["total"]
+    time.sleep(1.0)
+    u1 = json.loads(oci("events", "--stats", cid).stdout)["data"]["cpu"]["usage"]["total"]
+    used = (u1 - u0) / 1e9 / (time.time() - t0)
+    oci("delete", "--force", cid)
+    assert 0.05 < used < 0.35, f"a busy loop under a 20% quota used {used:.2f} of a cpu"
+
+
+def test_devices_allowlist(oci, bundle, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.config["linux"]["devices"] = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11,
+                                          "fileMode": 0o644}]
+    bundle.args("/bin/sh", "-c", "(exec 3</dev/kmsg) && echo opened || echo denied; exec 4</dev/null && echo null-ok")
+    bundle.config["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.stdout.split() == ["denied", "null-ok"], (p.stdout, p.stderr)  # /dev/null: allowed by default
+    assert "Operation not permitted" in p.stderr, p.stderr
+    bundle.config["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11,
+                                                           "access": "r"})
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.stdout.split() == ["opened", "null-ok"], p.stderr
+
+
+def test_hugetlb_limit_where_the_controller_lives(oci, bundle, cgpath):
+    if "hugetlb" not in H:
+        pytest.skip("no hugetlb controller on this host")
+    sizes = [d.split("-")[1].replace("kB", "") for d in os.listdir("/sys/kernel/mm/hugepages")]
+    size = {"2048": "2MB", "1048576": "1GB"}.get(sizes[0])
+    cid = detached(oci, bundle, cgpath, {"hugepageLimits": [{"pageSize": size, "limit": 4 << 21}]})
+    f = f"hugetlb.{size}.limit_in_bytes" if version("hugetlb") == 1 else f"hugetlb.{size}.max"
+    assert read("hugetlb", cgpath, f) == str(4 << 21)
+    oci("delete", "--force", cid)
+
+
+def test_unsupported_resources_are_clear_errors(oci, bundle, workdir, cgpath):
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    cases = [({"memory": {"limitt": 5}}, "linux.resources.memory.limitt: unknown resource"),
+             ({"network": {"priorities": [{"name": "eth0", "priority": 1}]}},
+              "the `net_prio` cgroup controller is not available"),
+             ({"pids": {"limit": "many"}}, "linux.resources.pids.limit: must be an integer")]
+    if version("memory") == 1:
+        cases.append(({"unified": {"memory.high": "1"}}, "linux.resources.unified.memory.high"))
+    else:
+        cases.append(({"memory": {"swappiness": 1}}, "not supported on cgroup v2"))
+    if version("blkio" if "blkio" in H else "io") == 1 and not os.path.exists(
+            cgdir("blkio", "/") + "/blkio.weight"):
+        cases.append(({"blockIO": {"weight": 500}}, "blkio.weight does not exist"))
+    for res, msg in cases:
+        bundle.config["linux"]["resources"] = res
+        p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+        assert p.returncode != 0, res
+        assert msg in p.stderr, (res, p.stderr)
+    assert not any((workdir / "state").iterdir())
+
+
+def test_update(oci, bundle, cgpath, workdir):
+    cid = detached(oci, bundle, cgpath, {"memory": {"limit": 64 << 20}, "pids": {"limit": 10}})
+    oci("update", "--memory", "128m", "--pids-limit", "20", cid)
+    mem = "memory.limit_in_bytes" if version("memory") == 1 else "memory.max"
+    assert read("memory", cgpath, mem) == str(128 << 20)
+    assert read("pids", cgpath, "pids.max") == "20"
+    oci("update", "--resources", "-", cid, input=json.dumps({"pids": {"limit": 33}}))
+    assert read("pids", cgpath, "pids.max") == "33"
+    f = workdir / "res.json"
+    f.write_text(json.dumps({"cpu": {"quota": 50000, "period": 100000}}))
+    oci("update", "-r", f, cid)
+    q = read("cpu", cgpath, "cpu.cfs_quota_us" if version("cpu") == 1 else "cpu.max")
+    assert q.split()[0] == "50000"
+    f.write_text('{"pids": {"limit": 5,}}')
+    p = oci("update", "-r", f, cid, check=False)
+    assert p.returncode != 0 and "line 1, column" in p.stderr
+    p = oci("update", "--memory", "lots", cid, check=False)
+    assert p.returncode != 0 and "--memory" in p.stderr
+    oci("kill", cid, "KILL")
+    time.sleep(0.3)
+    p = oci("update", "--pids-limit", "9", cid, check=False)
+    assert p.returncode != 0 and "stopped" in p.stderr
+    oci("delete", cid)
+
+
+def test_pause_resume_kill_delete(oci, bundle, cgpath):
+    cid = detached(oci, bundle, cgpath, args=("/bin/sh", "-c", "while :; do sleep 0.05; done"))
+    pid = oci.state(cid)["pid"]
+    oci("pause", cid)
+    assert oci.state(cid)["status"] == "paused"
+    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    assert state in ("D", "S", "T"), state
+    p = oci("pause", cid, check=False)
+    assert p.returncode != 0 and "not running" in p.stderr
+    oci("resume", cid)
+    assert oci.state(cid)["status"] == "running"
+    p = oci("resume", cid, check=False)
+    assert p.returncode != 0 and "not paused" in p.stderr
+    oci("pause", cid)
+    oci("kill", cid, "KILL")  # a paused container can still be killed
+    for _ in range(100):
+        if oci.state(cid)["status"] == "stopped":
+            break
+        time.sleep(0.02)
+    assert oci.state(cid)["status"] == "stopped"
+    oci("delete", cid)
+    cid = detached(oci, bundle, cgpath, args=("/probe", "sleep", "60"))
+    oci("pause", cid)
+    oci("delete", "--force", cid)  # and a paused one deleted
+
+
+def test_ps(oci, bundle, cgpath):
+    cid = detached(oci, bundle, cgpath, args=("/bin/sh", "-c", "sleep 60 & sleep 60"))
+    time.sleep(0.2)
+    pids = json.loads(oci("ps", "--format", "json", cid).stdout)
+    init = oci.state(cid)["pid"]
+    assert init in pids and len(pids) == 2
+    table = oci("ps", cid).stdout.splitlines()
+    assert "PID" in table[0].split()
+    assert len(table) == 3 and all("sleep 60" in l for l in table[1:])
+    table = oci("ps", cid, "-o", "pid,comm").stdout.splitlines()
+    assert table[0].split() == ["PID", "COMMAND"] and {l.split()[0] for l in table[1:]} == set(map(str, pids))
+    oci("delete", "--force", cid)
+
+
+def test_events_stats_and_oom(oci, bundle, cgpath):
+    cid = detached(oci, bundle, cgpath, {"memory": {"limit": 32 << 20, "swap": 32 << 20}, "pids": {"limit": 50}},
+                   args=("/bin/sh", "-c", "sleep 0.8; dd if=/dev/zero of=/dev/null bs=100M count=1; sleep 60"))
+    ev = json.loads(oci("events", "--stats", cid).stdout)
+    assert ev["type"] == "stats" and ev["id"] == cid
+    assert ev["data"]["memory"]["usage"]["limit"] == 32 << 20
+    assert ev["data"]["pids"]["limit"] == 50 and ev["data"]["pids"]["current"] >= 1
+    assert ev["data"]["cpu"]["usage"]["total"] > 0
+    proc = subprocess.Popen(oci.cmd("events", "--interval", "300ms", cid), stdout=subprocess.PIPE, text=True)
+    seen = []
+    deadline = time.time() + 10
+    while time.time() < deadline and not ("oom" in seen and seen.count("stats") >= 2):
+        seen.append(json.loads(proc.stdout.readline())["type"])
+    oci("delete", "--force", cid)
+    proc.wait(timeout=10)  # the stream ends with the container
+    assert "oom" in seen and seen.count("stats") >= 2, seen
