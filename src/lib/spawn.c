@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -309,6 +310,40 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
     }
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone() the child.  With a single cgroup v2 directory (a pure v2 host), clone3 places it in
+ * its cgroup at birth (CLONE_INTO_CGROUP, Linux 5.7): no cgroup.procs write, no window outside.
+ * Older kernels refuse the flag or clone3 itself, and the child is moved after the fact. */
+static pid_t
+clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *born_in_cgroup)
+{
+  if (cg && cg->n == 1 && cg->d[0].version == CG_V2)
+    {
+      cleanup_close int cgfd = open (cg->d[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      struct
+      {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+            cgroup;
+      } args = { .flags = (uint64_t) plan->clone_flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                 .cgroup = (uint64_t) cgfd };
+      if (cgfd >= 0)
+        {
+          pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+          if (pid >= 0)
+            {
+              *born_in_cgroup = true;
+              return pid;
+            }
+          if (errno != ENOSYS && errno != EINVAL && errno != E2BIG)
+            return -1;
+        }
+    }
+  return (pid_t) syscall (SYS_clone, (unsigned long) plan->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 int
 spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err **err)
 {
@@ -328,7 +363,8 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
       capsa_fail (err, errno, "socketpair");
       goto close_ns;
     }
-  child = (pid_t) syscall (SYS_clone, (unsigned long) plan.clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  bool born_in_cgroup = false;
+  child = clone_child (&plan, o->cgroup, &born_in_cgroup);
   if (child < 0)
     {
       capsa_fail (err, errno, "clone the container init (namespace flags 0x%x)", plan.clone_flags);
@@ -349,7 +385,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
   r->sync_fd = sv[0];
   if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
     goto fail;
-  if (o->cgroup && cg_enter (o->cgroup, child, err) < 0)
+  if (o->cgroup && !born_in_cgroup && cg_enter (o->cgroup, child, err) < 0)
     goto fail;
   if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
     {
