@@ -312,3 +312,24 @@ def test_events_stats_and_oom(oci, bundle, cgpath):
     oci("delete", "--force", cid)
     proc.wait(timeout=10)  # the stream ends with the container
     assert "oom" in seen and seen.count("stats") >= 2, seen
+
+
+def test_block_io_throttles_per_device(oci, bundle, cgpath):
+    dev = open("/sys/block/vda/dev").read().strip() if os.path.exists("/sys/block/vda/dev") else None
+    if dev is None:
+        devs = [d for d in os.listdir("/sys/block") if not d.startswith(("loop", "ram", "zram"))]
+        if not devs:
+            pytest.skip("no block device on this host to throttle")
+        dev = open(f"/sys/block/{devs[0]}/dev").read().strip()
+    major, minor = map(int, dev.split(":"))
+    res = {"blockIO": {"throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1048576}],
+                       "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 100}]}}
+    cid = detached(oci, bundle, cgpath, res)
+    ctrl = "blkio" if "blkio" in H else "io"
+    if version(ctrl) == 1:
+        assert read(ctrl, cgpath, "blkio.throttle.read_bps_device") == f"{dev} 1048576"
+        assert read(ctrl, cgpath, "blkio.throttle.write_iops_device") == f"{dev} 100"
+    else:
+        line = read(ctrl, cgpath, "io.max")
+        assert "rbps=1048576" in line and "wiops=100" in line
+    oci("delete", "--force", cid)
