@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capabilities.h"
 #include "config.h"
 #include "container.h"
+#include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
 #include "terminal.h"
@@ -220,10 +222,17 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   struct create_guard g = { .root = o->root, .id = o->id };
   cleanup_close int dirfd = -1, fifo = -1;
   cleanup_strv char **extra_env = NULL;
+  struct caps_plan caps;
+  struct seccomp_plan seccomp = { 0 };
   char now[48];
   int r = -1;
 
   if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
+    goto out;
+  /* everything the child will apply is prepared and checked before anything is created */
+  if (caps_plan_make (b.config->process, &caps, err) < 0
+      || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), &seccomp, err)
+             < 0)
     goto out;
   dirfd = state_create_dir (o->root, o->id, err);
   if (dirfd < 0)
@@ -254,7 +263,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
     }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
-                           .cgroup = g.cg.n ? &g.cg : NULL };
+                           .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id };
   struct late_resources late = { &g.cg, b.config };
   so.after_setup = apply_device_rules;
   so.after_setup_arg = &late;
@@ -292,6 +301,7 @@ out:
       res->sync_fd = res->pty_master = -1;
     }
   create_guard_undo (&g);
+  seccomp_plan_free (&seccomp);
   bundle_free (&b);
   return r;
 }

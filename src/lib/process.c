@@ -68,6 +68,12 @@ proc_set_user (const struct cfg_process *p, capsa_err **err)
   if (setresuid (u->uid, u->uid, u->uid) < 0)
     return capsa_fail (err, errno, "setuid to %u", (unsigned) u->uid);
   umask (u->has_umask ? u->umask : 022);
+  return 0;
+}
+
+int
+proc_set_no_new_privs (const struct cfg_process *p, capsa_err **err)
+{
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return capsa_fail (err, errno, "set no_new_privs");
   return 0;

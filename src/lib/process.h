@@ -1,6 +1,7 @@
-/* The container process, set up by its init after the rootfs is in place, in this order:
- * sysctls, rlimits and oom_score_adj (still privileged), user and groups, cwd, umask,
- * no_new_privs, then the executable is looked up in the process's own PATH and exec'd. */
+/* The container process, set up by its init after the rootfs is in place, in this order (spawn.c):
+ * sysctls, rlimits and oom_score_adj (still privileged), [seccomp when loaded early], bounding
+ * set, user and groups and umask, capabilities, no_new_privs, cwd, then the executable is looked
+ * up in the process's own PATH, [seccomp when loaded late], exec. */
 #ifndef CAPSA_PROCESS_H
 #define CAPSA_PROCESS_H
 
@@ -10,6 +11,7 @@
 int proc_apply_sysctls (const struct capsa_config *c, capsa_err **err);
 int proc_apply_limits (const struct cfg_process *p, capsa_err **err);
 int proc_set_user (const struct cfg_process *p, capsa_err **err);
+int proc_set_no_new_privs (const struct cfg_process *p, capsa_err **err);
 int proc_set_cwd (const struct cfg_process *p, capsa_err **err);
 /* Find args[0] like runc (Go's exec.LookPath) with the process's PATH; *out is owned. */
 int proc_find_executable (const struct cfg_process *p, char **out, capsa_err **err);

@@ -152,6 +152,31 @@ reset_signals (void)
   sigprocmask (SIG_SETMASK, &all, NULL);
 }
 
+/* The filter goes in right before execve, unless loading it then would be refused (no
+ * no_new_privs: it needs CAP_SYS_ADMIN, gone with the capabilities) or a listener must get its fd
+ * while the runtime is still there. */
+static bool
+seccomp_early (const struct spawn_opts *o)
+{
+  return o->seccomp->ctx && (!o->config->process->no_new_privileges || o->seccomp->notify);
+}
+
+static int
+load_seccomp (const struct spawn_opts *o, int sock, capsa_err **err)
+{
+  int fd = -1;
+  if (seccomp_plan_load (o->seccomp, &fd, err) < 0)
+    return -1;
+  if (fd >= 0)
+    {
+      int r = sync_send (sock, SYNC_SECCOMP, 0, fd);
+      close (fd);
+      if (r < 0)
+        return capsa_fail (err, errno, "send the seccomp listener fd to the runtime");
+    }
+  return 0;
+}
+
 static int
 child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, char **exe, capsa_err **err)
 {
@@ -186,7 +211,12 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
     return capsa_fail (err, errno, "join a new session keyring (--no-new-keyring keeps the caller's)");
   if (p->terminal && child_setup_terminal (p, sock, err) < 0)
     return -1;
-  if (proc_apply_limits (p, err) < 0 || proc_set_user (p, err) < 0 || proc_set_cwd (p, err) < 0)
+  if (proc_apply_limits (p, err) < 0)
+    return -1;
+  if (seccomp_early (o) && load_seccomp (o, sock, err) < 0)
+    return -1;
+  if (caps_before_user (o->caps, err) < 0 || proc_set_user (p, err) < 0 || caps_after_user (o->caps, err) < 0
+      || proc_set_no_new_privs (p, err) < 0 || proc_set_cwd (p, err) < 0)
     return -1;
   return proc_find_executable (p, exe, err);
 }
@@ -223,6 +253,12 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
     _exit (1);
   reset_signals ();
+  if (o->seccomp->ctx && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int) { -1 }, &err) < 0)
+    {
+      sync_send_error (sock, err);
+      dprintf (2, "capsa-oci: %s\n", err->msg);
+      _exit (1);
+    }
   execve (exe, o->config->process->args, env);
   int e = errno;
   capsa_fail (&err, e, "exec: \"%s\"", exe);
@@ -298,6 +334,20 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
           r->pty_master = fd;
           fd = -1;
           break;
+        case SYNC_SECCOMP:
+          {
+            json_t *state = json_pack ("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.2.0", "id", o->id ? o->id : "",
+                                       "status", "creating", "pid", (int) r->pid, "bundle", o->bundle);
+            int sent = fd >= 0 ? seccomp_send_listener (o->seccomp, fd, r->pid, state, err) : -1;
+            json_decref (state);
+            if (fd < 0)
+              return capsa_fail_as (err, EPROTO, "the container init sent no seccomp fd");
+            close (fd);
+            fd = -1;
+            if (sent < 0)
+              return -1;
+            break;
+          }
         case SYNC_READY:
           return 0;
         case SYNC_ERROR:

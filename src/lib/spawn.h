@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "capabilities.h"
 #include "cgroup.h"
 #include "config.h"
+#include "seccomp_filter.h"
 #include "error.h"
 
 struct spawn_opts
@@ -27,6 +29,9 @@ struct spawn_opts
   char **extra_env;       /* NULL-terminated, appended to process.env; may be NULL */
   int exec_fifo;          /* fd the child waits on before exec (-1: exec right away) */
   const struct capsa_cgroup *cgroup; /* joined by the child before it goes on; NULL: none */
+  const struct caps_plan *caps;       /* never NULL */
+  const struct seccomp_plan *seccomp; /* never NULL (ctx NULL: no filter) */
+  const char *id;                     /* for the seccomp listener's state */
   /* Called in the runtime once the child's setup is done (its mounts and device nodes exist),
    * before it may exec; may be NULL.  Device cgroup rules go here: set earlier, they would
    * forbid the child's own mknod. */

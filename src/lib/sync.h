@@ -20,6 +20,7 @@ enum sync_type
   SYNC_PTY,          /* child -> parent: pty master attached (SCM_RIGHTS) */
   SYNC_READY,        /* child -> parent: setup done, waiting for start */
   SYNC_ERROR,        /* child -> parent: setup failed (errnum, msg) */
+  SYNC_SECCOMP,      /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
   SYNC_GO,           /* parent -> child: go on (first: id maps written, cgroup joined;
                         after READY: resources applied, exec when allowed) */
 };

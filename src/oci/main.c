@@ -10,6 +10,7 @@
 #include "capsa.h"
 #include "log.h"
 #include "oci.h"
+#include "selfexe.h"
 #include "util.h"
 
 static const struct command
@@ -211,6 +212,9 @@ main (int argc, char **argv)
       return 1;
     }
   const char *name = argv[first];
+  /* commands that start a container process run from a sealed copy of this binary */
+  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0) && capsa_exe_sealed_reexec (argv, &err) < 0)
+    return oci_fail (&err);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
       {

@@ -4,7 +4,10 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
-CC=${CC:-clang}
+if [ -z "${CC:-}" ]; then
+  # the unversioned `clang` package is optional: fall back to Debian 12's clang-14
+  if command -v clang >/dev/null 2>&1; then CC=clang; else CC=clang-14; fi
+fi
 mkdir -p build-fuzz
 
 # shellcheck disable=SC2086  # EXTRA_CFLAGS is a list of flags

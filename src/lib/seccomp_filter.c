@@ -1,0 +1,309 @@
+/* linux.seccomp with libseccomp: see seccomp.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "seccomp_filter.h"
+#include "sync.h"
+#include "util.h"
+
+static const struct
+{
+  const char *name;
+  uint32_t action; /* without errno/trace data */
+} actions[] = {
+  { "SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD },
+  { "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD },
+  { "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS },
+  { "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
+  { "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO (0) },
+  { "SCMP_ACT_TRACE", SCMP_ACT_TRACE (0) },
+  { "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW },
+  { "SCMP_ACT_LOG", SCMP_ACT_LOG },
+  { "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY },
+};
+
+static const struct
+{
+  const char *name;
+  enum scmp_compare op;
+} operators[] = {
+  { "SCMP_CMP_NE", SCMP_CMP_NE },        { "SCMP_CMP_LT", SCMP_CMP_LT }, { "SCMP_CMP_LE", SCMP_CMP_LE },
+  { "SCMP_CMP_EQ", SCMP_CMP_EQ },        { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+  { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+};
+
+/* The action `name` with its errno (ERRNO and TRACE carry data), or -1 with err. */
+static int
+parse_action (json_t *jname, json_t *jerrno, int default_errno, const char *what, uint32_t *out, bool *notify,
+              capsa_err **err)
+{
+  const char *name = json_string_value (jname);
+  if (name == NULL)
+    return capsa_fail_as (err, EINVAL, "%s: must be a string", what);
+  for (size_t i = 0; i < ARRAY_SIZE (actions); i++)
+    if (strcmp (name, actions[i].name) == 0)
+      {
+        int e = default_errno;
+        if (jerrno && !json_is_null (jerrno))
+          {
+            if (!json_is_integer (jerrno) || json_integer_value (jerrno) < 0 || json_integer_value (jerrno) > 4095)
+              return capsa_fail_as (err, EINVAL, "%s: errnoRet must be an integer from 0 to 4095", what);
+            e = (int) json_integer_value (jerrno);
+          }
+        *out = actions[i].action;
+        if (actions[i].action == SCMP_ACT_ERRNO (0))
+          *out = SCMP_ACT_ERRNO ((uint16_t) e);
+        else if (actions[i].action == SCMP_ACT_TRACE (0))
+          *out = SCMP_ACT_TRACE ((uint16_t) e);
+        if (actions[i].action == SCMP_ACT_NOTIFY)
+          *notify = true;
+        return 0;
+      }
+  return capsa_fail_as (err, EINVAL, "%s: unknown action `%s`", what, name);
+}
+
+static int
+add_arches (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
+{
+  size_t i;
+  json_t *a;
+  json_array_foreach (arr, i, a)
+  {
+    const char *name = json_string_value (a);
+    char lower[32];
+    size_t k = 0;
+    if (name == NULL || strncmp (name, "SCMP_ARCH_", 10) != 0)
+      return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_*", i);
+    for (const char *s = name + 10; *s && k < sizeof lower - 1; s++)
+      lower[k++] = (char) tolower ((unsigned char) *s);
+    lower[k] = '\0';
+    uint32_t arch = seccomp_arch_resolve_name (lower);
+    if (arch == 0)
+      return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: unknown architecture `%s`", i, name);
+    int r = seccomp_arch_add (ctx, arch);
+    if (r < 0 && r != -EEXIST)
+      return capsa_fail (err, -r, "linux.seccomp.architectures[%zu]: add `%s`", i, name);
+  }
+  return 0;
+}
+
+static int
+set_flags (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
+{
+  size_t i;
+  json_t *f;
+  json_array_foreach (arr, i, f)
+  {
+    const char *name = json_string_value (f);
+    enum scmp_filter_attr attr;
+    if (name == NULL)
+      return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: must be a string", i);
+    if (strcmp (name, "SECCOMP_FILTER_FLAG_LOG") == 0)
+      attr = SCMP_FLTATR_CTL_LOG;
+    else if (strcmp (name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+      attr = SCMP_FLTATR_CTL_SSB;
+    else if (strcmp (name, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+      attr = SCMP_FLTATR_CTL_TSYNC;
+    else if (strcmp (name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      return capsa_fail_as (err, ENOTSUP, "linux.seccomp.flags[%zu]: %s needs libseccomp 2.6 (this build has %u.%u)",
+                            i, name, seccomp_version ()->major, seccomp_version ()->minor);
+    else
+      return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, name);
+    int r = seccomp_attr_set (ctx, attr, 1);
+    if (r < 0)
+      return capsa_fail (err, -r, "linux.seccomp.flags[%zu]: %s", i, name);
+  }
+  return 0;
+}
+
+static int
+parse_args (json_t *arr, const char *what, struct scmp_arg_cmp *cmp, size_t *n, bool *same_index, capsa_err **err)
+{
+  size_t i;
+  json_t *a;
+  unsigned seen = 0;
+  *n = 0;
+  *same_index = false;
+  if (arr && !json_is_array (arr))
+    return capsa_fail_as (err, EINVAL, "%s.args: must be an array", what);
+  if (json_array_size (arr) > 6)
+    return capsa_fail_as (err, EINVAL, "%s.args: at most 6 conditions", what);
+  json_array_foreach (arr, i, a)
+  {
+    json_t *ji = json_object_get (a, "index"), *jv = json_object_get (a, "value"), *jv2 = json_object_get (a, "valueTwo");
+    const char *op = json_string_value (json_object_get (a, "op"));
+    if (!json_is_integer (ji) || json_integer_value (ji) < 0 || json_integer_value (ji) > 5)
+      return capsa_fail_as (err, EINVAL, "%s.args[%zu].index: must be 0 to 5", what, i);
+    if (!json_is_integer (jv) || (jv2 && !json_is_integer (jv2)))
+      return capsa_fail_as (err, EINVAL, "%s.args[%zu]: value and valueTwo must be integers", what, i);
+    size_t k;
+    for (k = 0; k < ARRAY_SIZE (operators); k++)
+      if (op && strcmp (op, operators[k].name) == 0)
+        break;
+    if (k == ARRAY_SIZE (operators))
+      return capsa_fail_as (err, EINVAL, "%s.args[%zu].op: unknown operator `%s`", what, i, op ? op : "(none)");
+    unsigned idx = (unsigned) json_integer_value (ji);
+    if (seen & (1u << idx))
+      *same_index = true;
+    seen |= 1u << idx;
+    cmp[*n] = (struct scmp_arg_cmp) { .arg = idx, .op = operators[k].op,
+                                      .datum_a = (scmp_datum_t) json_integer_value (jv),
+                                      .datum_b = jv2 ? (scmp_datum_t) json_integer_value (jv2) : 0 };
+    (*n)++;
+  }
+  return 0;
+}
+
+/* One syscalls[] entry: every name, with its action and conditions. */
+static int
+add_syscall_rule (scmp_filter_ctx ctx, json_t *rule, size_t i, uint32_t default_action, int default_errno,
+                  bool *notify, capsa_err **err)
+{
+  char what[64];
+  uint32_t action;
+  struct scmp_arg_cmp cmp[6];
+  size_t ncmp, k;
+  bool same_index;
+  json_t *names = json_object_get (rule, "names"), *jn;
+
+  snprintf (what, sizeof what, "linux.seccomp.syscalls[%zu]", i);
+  if (!json_is_array (names))
+    return capsa_fail_as (err, EINVAL, "%s.names: must be an array of syscall names", what);
+  if (parse_action (json_object_get (rule, "action"), json_object_get (rule, "errnoRet"), default_errno, what,
+                    &action, notify, err)
+          < 0
+      || parse_args (json_object_get (rule, "args"), what, cmp, &ncmp, &same_index, err) < 0)
+    return -1;
+  if (action == default_action)
+    return 0; /* libseccomp refuses a rule that changes nothing */
+  json_array_foreach (names, k, jn)
+  {
+    const char *name = json_string_value (jn);
+    if (name == NULL)
+      return capsa_fail_as (err, EINVAL, "%s.names[%zu]: must be a string", what, k);
+    int nr = seccomp_syscall_resolve_name (name);
+    if (nr == __NR_SCMP_ERROR)
+      continue; /* unknown here: skipped like runc */
+    int r;
+    if (!same_index)
+      r = seccomp_rule_add_array (ctx, action, nr, (unsigned) ncmp, cmp);
+    else /* libseccomp ANDs conditions and refuses two on one argument: one rule each (an OR) */
+      {
+        r = 0;
+        for (size_t c = 0; c < ncmp && r == 0; c++)
+          r = seccomp_rule_add_array (ctx, action, nr, 1, &cmp[c]);
+      }
+    if (r < 0)
+      return capsa_fail (err, -r, "%s: add a rule for `%s`", what, name);
+  }
+  return 0;
+}
+
+int
+seccomp_plan_make (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
+{
+  uint32_t def;
+  int def_errno = EPERM;
+  bool notify = false;
+  json_t *jde = json_object_get (sc, "defaultErrnoRet"), *rules;
+  size_t i;
+  json_t *rule;
+
+  memset (plan, 0, sizeof *plan);
+  if (sc == NULL || json_is_null (sc))
+    return 0;
+  if (!json_is_object (sc))
+    return capsa_fail_as (err, EINVAL, "linux.seccomp: must be an object");
+  if (jde && (!json_is_integer (jde) || json_integer_value (jde) < 0 || json_integer_value (jde) > 4095))
+    return capsa_fail_as (err, EINVAL, "linux.seccomp.defaultErrnoRet: must be an integer from 0 to 4095");
+  if (jde)
+    def_errno = (int) json_integer_value (jde);
+  if (parse_action (json_object_get (sc, "defaultAction"), jde, EPERM, "linux.seccomp.defaultAction", &def, &notify,
+                    err)
+      < 0)
+    return -1;
+  scmp_filter_ctx ctx = seccomp_init (def);
+  if (ctx == NULL)
+    return capsa_fail_as (err, EINVAL, "linux.seccomp: libseccomp refused the default action");
+  plan->ctx = ctx;
+  /* no_new_privs is process.noNewPrivileges' business, not a side effect of the filter */
+  seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
+  if (add_arches (ctx, json_object_get (sc, "architectures"), err) < 0
+      || set_flags (ctx, json_object_get (sc, "flags"), err) < 0)
+    goto fail;
+  rules = json_object_get (sc, "syscalls");
+  if (rules && !json_is_array (rules))
+    {
+      capsa_fail_as (err, EINVAL, "linux.seccomp.syscalls: must be an array");
+      goto fail;
+    }
+  json_array_foreach (rules, i, rule)
+  if (add_syscall_rule (ctx, rule, i, def, def_errno, &notify, err) < 0)
+    goto fail;
+  plan->notify = notify;
+  plan->listener_path = json_string_value (json_object_get (sc, "listenerPath"));
+  plan->listener_metadata = json_string_value (json_object_get (sc, "listenerMetadata"));
+  if (notify && (plan->listener_path == NULL || *plan->listener_path == '\0'))
+    {
+      capsa_fail_as (err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+      goto fail;
+    }
+  return 0;
+
+fail:
+  seccomp_plan_free (plan);
+  return -1;
+}
+
+void
+seccomp_plan_free (struct seccomp_plan *plan)
+{
+  if (plan->ctx)
+    seccomp_release (plan->ctx);
+  plan->ctx = NULL;
+}
+
+int
+seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err)
+{
+  *notify_fd = -1;
+  if (plan->ctx == NULL)
+    return 0;
+  int r = seccomp_load (plan->ctx);
+  if (r < 0)
+    return capsa_fail (err, -r, "load the seccomp filter");
+  if (plan->notify)
+    {
+      *notify_fd = seccomp_notify_fd (plan->ctx);
+      if (*notify_fd < 0)
+        return capsa_fail (err, -*notify_fd, "get the seccomp listener fd");
+    }
+  return 0;
+}
+
+int
+seccomp_send_listener (const struct seccomp_plan *plan, int fd, pid_t pid, json_t *state, capsa_err **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen (plan->listener_path) >= sizeof addr.sun_path)
+    return capsa_fail_as (err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s` is too long", plan->listener_path);
+  strcpy (addr.sun_path, plan->listener_path);
+  json_t *msg = json_pack ("{s:s, s:[s], s:i, s:s, s:O}", "ociVersion", "1.2.0", "fds", "seccompFd", "pid", (int) pid,
+                           "metadata", plan->listener_metadata ? plan->listener_metadata : "", "state", state);
+  cleanup_free char *payload = msg ? json_dumps (msg, JSON_COMPACT) : NULL;
+  json_decref (msg);
+  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return capsa_fail (err, errno, "connect to the seccomp listener `%s`", plan->listener_path);
+  if (send_fd (sock, fd, payload ? payload : "{}") < 0)
+    return capsa_fail (err, errno, "send the seccomp fd to `%s`", plan->listener_path);
+  return 0;
+}

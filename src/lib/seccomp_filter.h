@@ -1,0 +1,43 @@
+/* linux.seccomp: a libseccomp filter built by the runtime before the clone, loaded by the child.
+ *
+ * seccomp_plan_make() reads the whole linux.seccomp object (defaultAction, defaultErrnoRet,
+ * architectures, flags, syscalls with args and every operator, errnoRet, listenerPath and
+ * listenerMetadata) and builds the filter in memory; every mistake is an error naming its JSON
+ * path.  Syscall names libseccomp does not know for these architectures are skipped, as runc
+ * does (profiles list syscalls of other architectures and kernels).  libseccomp's implicit
+ * no_new_privs is turned off: process.noNewPrivileges alone decides it.
+ *
+ * When the child loads it (seccomp_plan_load), as late as possible:
+ *   - with noNewPrivileges and no listener: right before execve, after the exec fifo;
+ *   - otherwise before the capabilities are dropped (loading needs CAP_SYS_ADMIN without
+ *     no_new_privs), so the filter must allow what follows: setuid, capset, execve...
+ * With SCMP_ACT_NOTIFY rules the child sends the listener fd to the runtime, which passes it on to
+ * listenerPath with the container's state (seccomp_send_listener).
+ */
+#ifndef CAPSA_SECCOMP_FILTER_H
+#define CAPSA_SECCOMP_FILTER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+struct seccomp_plan
+{
+  void *ctx;                 /* scmp_filter_ctx; NULL: no filter */
+  bool notify;               /* some action is SCMP_ACT_NOTIFY */
+  const char *listener_path; /* borrowed from the config */
+  const char *listener_metadata;
+};
+
+int seccomp_plan_make (json_t *seccomp, struct seccomp_plan *plan, capsa_err **err);
+void seccomp_plan_free (struct seccomp_plan *plan);
+/* In the child.  *notify_fd gets the listener fd (or -1). */
+int seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err);
+/* In the runtime: connect to listenerPath and send the fd with the container process state
+ * (runtime-spec "containerProcessState"). */
+int seccomp_send_listener (const struct seccomp_plan *plan, int fd, pid_t pid, json_t *state, capsa_err **err);
+
+#endif
