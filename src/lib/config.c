@@ -187,8 +187,8 @@ strv_free (char **v)
   cleanup_strv_fn (&v);
 }
 
-static void
-process_free (struct cfg_process *pr)
+void
+cfg_process_free (struct cfg_process *pr)
 {
   if (pr == NULL)
     return;
@@ -230,7 +230,7 @@ cfg_free (struct capsa_config *c)
   free (c->root_path);
   free (c->hostname);
   free (c->domainname);
-  process_free (c->process);
+  cfg_process_free (c->process);
   mounts_free (c->mounts, c->n_mounts);
   for (int t = 0; t < CFG_NS_COUNT; t++)
     free (c->ns[t].path);
@@ -1101,6 +1101,26 @@ cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_c
   if ((c->raw = load_json (&p, json, len)) == NULL || parse_document (&p, c->raw, c) < 0)
     return -1;
   *out = take_ptr (&c);
+  return 0;
+}
+
+int
+cfg_parse_process_string (const char *json, size_t len, const char *name, struct cfg_process **out, capsa_err **err)
+{
+  const struct pctx p = { .name = name ? name : "process.json", .err = err };
+  struct capsa_config c = { 0 };
+  json_t *proc = load_json (&p, json, len);
+  if (proc == NULL)
+    return -1;
+  json_t *doc = json_pack ("{s:o}", "process", proc);
+  int r = doc ? parse_process (&p, doc, &c) : oom (&p);
+  json_decref (doc);
+  if (r < 0 || c.process == NULL)
+    {
+      cfg_process_free (c.process);
+      return r < 0 ? -1 : bad (&p, NULL, NULL, "must be a JSON object (a runtime-spec process)");
+    }
+  *out = c.process;
   return 0;
 }
 

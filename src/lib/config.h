@@ -163,6 +163,10 @@ int cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err
 /* Parse from memory; `name` prefixes messages ("config.json"). */
 int cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err);
 void cfg_free (struct capsa_config *c);
+/* A lone runtime-spec process object (exec --process); messages say "NAME: process.args: ...". */
+int cfg_parse_process_string (const char *json, size_t len, const char *name, struct cfg_process **out,
+                              capsa_err **err);
+void cfg_process_free (struct cfg_process *p);
 
 /* "pid" -> CFG_NS_PID ...; -1 when unknown. */
 int cfg_ns_from_name (const char *name);

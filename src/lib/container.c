@@ -15,6 +15,8 @@
 #include "capabilities.h"
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
+#include "log.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
@@ -187,6 +189,41 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
   return 0;
 }
 
+/* The config as created, kept beside the state: exec and the poststop hooks at delete use it
+ * even when the bundle has changed or gone. */
+static int
+save_config (int dirfd, json_t *raw, capsa_err **err)
+{
+  cleanup_free char *s = json_dumps (raw, JSON_COMPACT);
+  if (s == NULL)
+    return capsa_fail (err, ENOMEM, "encode config.json");
+  return write_file_atomic_at (dirfd, "config.json", s, strlen (s), 0600, err);
+}
+
+/* The saved config (NULL when it cannot be read: a container made by an older capsa). */
+static json_t *
+saved_config (int dirfd)
+{
+  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? NULL : json_loadfd (fd, 0, NULL);
+}
+
+/* poststart and poststop: a failure is a warning, and the rest goes on (runtime-spec). */
+static void
+warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const char *status)
+{
+  json_t *config = saved_config (dirfd);
+  if (config && hooks_any (config, kind))
+    {
+      cleanup_err capsa_err *err = NULL;
+      json_t *state = hooks_state (st->id, status, st->pid, st->bundle, st->annotations);
+      if (hooks_run (config, kind, state, &err) < 0)
+        capsa_log (CAPSA_LOG_WARNING, "%s", err->msg);
+      json_decref (state);
+    }
+  json_decref (config);
+}
+
 /* LISTEN_FDS from socket activation are passed on like runc: the fds and LISTEN_FDS/LISTEN_PID=1. */
 static int
 listen_fds (char ***extra_env)
@@ -230,7 +267,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
     goto out;
   /* everything the child will apply is prepared and checked before anything is created */
-  if (caps_plan_make (b.config->process, &caps, err) < 0
+  if (hooks_check (b.config->raw, err) < 0 || caps_plan_make (b.config->process, &caps, err) < 0
       || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), &seccomp, err)
              < 0)
     goto out;
@@ -245,7 +282,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
                             .owner = "", .creating = true, .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
                             .cg = g.cg };
-  if (state_write (dirfd, &st, err) < 0)
+  if (state_write (dirfd, &st, err) < 0 || save_config (dirfd, b.config->raw, err) < 0)
     goto out;
   if (!run_mode)
     {
@@ -343,6 +380,7 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
     return capsa_fail (err, errno, "release the container init of `%s`", id);
   if (unlinkat (dirfd, "exec.fifo", 0) < 0)
     return capsa_fail (err, errno, "remove exec fifo of `%s`", id);
+  warn_hooks (dirfd, st, "poststart", "running");
   return 0;
 }
 
@@ -445,7 +483,7 @@ destroy_cgroup (const struct capsa_cgroup *cg, capsa_err **err)
 }
 
 static int
-destroy (const char *root, const struct capsa_state *st, capsa_err **err)
+destroy (const char *root, int dirfd, const struct capsa_state *st, capsa_err **err)
 {
   if (is_alive (st->pid, st->pid_start))
     {
@@ -455,6 +493,7 @@ destroy (const char *root, const struct capsa_state *st, capsa_err **err)
     }
   if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
     return capsa_err_wrap (err, "delete container `%s`", st->id);
+  warn_hooks (dirfd, st, "poststop", "stopped");
   return state_remove_dir (root, st->id, err);
 }
 
@@ -476,7 +515,7 @@ capsa_container_delete (const char *root, const char *id, bool force, capsa_err 
         return capsa_fail_as (err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                            capsa_status_name (st->status));
     }
-  return destroy (root, st, err);
+  return destroy (root, dirfd, st, err);
 }
 
 /* ---- cgroup commands: pause, resume, update, ps, stats -------------------------------------- */
@@ -600,6 +639,15 @@ capsa_container_list (const char *root, json_t **out, capsa_err **err)
 
 #include "runloop.h"
 
+static void
+run_poststart (const struct capsa_create_opts *o)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (o->root, o->id, false, NULL);
+  if (dirfd >= 0 && state_load (dirfd, o->id, &st, NULL) == 0)
+    warn_hooks (dirfd, st, "poststart", "running");
+}
+
 int
 capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_err **err)
 {
@@ -612,6 +660,7 @@ capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_
       if (do_create (o, true, &res, err) < 0)
         return -1;
       close (res.sync_fd);
+      run_poststart (o);
       return 0;
     }
   if (runloop_prepare (&rl, err) < 0)
@@ -623,6 +672,8 @@ capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_
     }
   int r = spawn_wait_exec (res.sync_fd, err);
   close (res.sync_fd);
+  if (r == 0)
+    run_poststart (o);
   if (r == 0)
     *exit_status = runloop_wait (&rl, res.pid, res.pty_master);
   runloop_release (&rl);

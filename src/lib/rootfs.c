@@ -200,6 +200,8 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
         return capsa_err_wrap (err, "process.cwd");
       close (fd);
     }
+  if (o->before_pivot && o->before_pivot (o->before_pivot_arg, err) < 0)
+    return -1;
   return o->no_pivot ? do_chroot (o->rootfs, err) : do_pivot_root (o->rootfs, err);
 }
 

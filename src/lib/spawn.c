@@ -16,6 +16,7 @@
 #include <linux/keyctl.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -30,6 +31,9 @@
 
 /* ---- child side ---------------------------------------------------------------------------- */
 
+/* The container's init as the host sees it, as the runtime said in its GO messages. */
+static pid_t host_pid;
+
 static int
 wait_for (int sock, int type, capsa_err **err)
 {
@@ -37,7 +41,37 @@ wait_for (int sock, int type, capsa_err **err)
   int r = sync_recv (sock, &m, NULL);
   if (r <= 0 || m.type != type)
     return capsa_fail_as (err, r < 0 ? errno : EPIPE, "setup channel: runtime went away");
+  if (m.pid > 0)
+    host_pid = m.pid;
   return 0;
+}
+
+/* Hooks the child runs itself (createContainer, startContainer). */
+static int
+child_hooks (const struct spawn_opts *o, const char *kind, const char *status, capsa_err **err)
+{
+  if (!hooks_any (o->config->raw, kind))
+    return 0;
+  json_t *state = hooks_state (o->id, status, host_pid, o->bundle, o->config->annotations);
+  int r = hooks_run (o->config->raw, kind, state, err);
+  json_decref (state);
+  return r;
+}
+
+/* Before pivot_root: the runtime's hooks (over the channel), then createContainer here. */
+static int
+hooks_before_pivot (void *arg, capsa_err **err)
+{
+  const struct spawn_opts *o = ((void **) arg)[0];
+  int sock = *(int *) ((void **) arg)[1];
+  if (hooks_any (o->config->raw, "prestart") || hooks_any (o->config->raw, "createRuntime"))
+    {
+      if (sync_send (sock, SYNC_HOOKS, 0, -1) < 0)
+        return capsa_fail (err, errno, "setup channel: ask for the createRuntime hooks");
+      if (wait_for (sock, SYNC_GO, err) < 0)
+        return -1;
+    }
+  return child_hooks (o, "createContainer", "creating", err);
 }
 
 /* Enter the namespaces: join, unshare, fork when the init must be a child.  Returns in the
@@ -177,14 +211,31 @@ load_seccomp (const struct spawn_opts *o, int sock, capsa_err **err)
   return 0;
 }
 
+static int child_init_process (const struct spawn_opts *o, int sock, char **exe, capsa_err **err);
+
+/* exec: the namespaces are joined already; take the init's root (a chroot'ed container's mount
+ * namespace has the host's root as its own), then set up the process. */
+static int
+child_init_exec (const struct spawn_opts *o, int sock, char **exe, capsa_err **err)
+{
+  if (o->config->process->terminal && setsid () < 0)
+    return capsa_fail (err, errno, "setsid");
+  if (fchdir (o->exec_root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+    return capsa_fail (err, errno, "enter the container's root");
+  return child_init_process (o, sock, exe, err);
+}
+
 static int
 child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, char **exe, capsa_err **err)
 {
   const struct capsa_config *c = o->config;
-  const struct cfg_process *p = c->process;
+    void *hook_arg[2] = { (void *) o, &sock };
   struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
-                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL };
+                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL,
+                            .before_pivot = hooks_before_pivot, .before_pivot_arg = hook_arg };
 
+  if (o->exec_mode)
+    return child_init_exec (o, sock, exe, err);
   if (setsid () < 0)
     return capsa_fail (err, errno, "setsid");
   if (child_set_names (c, err) < 0)
@@ -206,6 +257,16 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
     }
   if (proc_apply_sysctls (c, err) < 0)
     return -1;
+  return child_init_process (o, sock, exe, err);
+}
+
+/* The process itself, for create and exec alike: keyring, terminal, limits, seccomp (early),
+ * capabilities and user, no_new_privs, cwd, executable. */
+static int
+child_init_process (const struct spawn_opts *o, int sock, char **exe, capsa_err **err)
+{
+  const struct cfg_process *p = o->config->process;
+
   /* A private session keyring, as runc: keys of the host's session stay out of reach. */
   if (!o->no_new_keyring && syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
     return capsa_fail (err, errno, "join a new session keyring (--no-new-keyring keeps the caller's)");
@@ -227,7 +288,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   cleanup_err capsa_err *err = NULL;
   cleanup_free char *exe = NULL;
   char **env;
-  int keep[CFG_NS_COUNT + 2];
+  int keep[CFG_NS_COUNT + 3];
 
   /* Nothing of the runtime's may stay open in the container (a state directory fd would even
    * keep its lock): keep only the channel, the fifo, the namespaces to join and the fds passed
@@ -235,6 +296,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   memcpy (keep, nsfds, CFG_NS_COUNT * sizeof (int));
   keep[CFG_NS_COUNT] = sock;
   keep[CFG_NS_COUNT + 1] = o->exec_fifo;
+  keep[CFG_NS_COUNT + 2] = o->exec_mode ? o->exec_root_fd : -1;
   close_fds_except (3 + o->preserve_fds, keep, ARRAY_SIZE (keep));
 
   if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0 || child_init (o, plan, sock, &exe, &err) < 0)
@@ -252,6 +314,12 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
     _exit (1);
   if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
     _exit (1);
+  if (!o->exec_mode && child_hooks (o, "startContainer", "created", &err) < 0)
+    {
+      sync_send_error (sock, err);
+      dprintf (2, "capsa-oci: %s\n", err->msg);
+      _exit (1);
+    }
   reset_signals ();
   if (o->seccomp->ctx && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int) { -1 }, &err) < 0)
     {
@@ -346,6 +414,19 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
             fd = -1;
             if (sent < 0)
               return -1;
+            break;
+          }
+        case SYNC_HOOKS:
+          {
+            json_t *state = hooks_state (o->id, "creating", r->pid, o->bundle, o->config->annotations);
+            int h = hooks_run (o->config->raw, "prestart", state, err);
+            if (h == 0)
+              h = hooks_run (o->config->raw, "createRuntime", state, err);
+            json_decref (state);
+            if (h < 0)
+              return -1;
+            if (sync_send (sock, SYNC_GO, r->pid, -1) < 0)
+              return capsa_fail (err, errno, "write to the container init");
             break;
           }
         case SYNC_READY:
@@ -446,7 +527,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
     goto fail;
   if (o->after_setup && o->after_setup (o->after_setup_arg, err) < 0)
     goto fail;
-  if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
+  if (sync_send (sv[0], SYNC_GO, r->pid, -1) < 0)
     {
       capsa_fail (err, errno, "write to the container init");
       goto fail;

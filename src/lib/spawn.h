@@ -2,7 +2,9 @@
  * container (rootfs, pty, process attributes) while the parent serves it over the setup channel
  * (id maps, pty master, pid of a forked init, errors), until the child says READY.
  *
- * After READY the child waits on the exec fifo when one is given (create/start), then execs.
+ * After READY the child waits on the exec fifo when one is given (create/start), runs the
+ * startContainer hooks, then execs.  Hooks around pivot_root: the child asks the runtime to run
+ * prestart/createRuntime (SYNC_HOOKS) and runs createContainer itself (hooks.h).
  * Between clone and exec the child is a full copy of the single-threaded runtime, so it may use
  * the library normally; it never returns, it reports errors on the channel and _exits.
  */
@@ -31,7 +33,12 @@ struct spawn_opts
   const struct capsa_cgroup *cgroup; /* joined by the child before it goes on; NULL: none */
   const struct caps_plan *caps;       /* never NULL */
   const struct seccomp_plan *seccomp; /* never NULL (ctx NULL: no filter) */
-  const char *id;                     /* for the seccomp listener's state */
+  const char *id;                     /* for the seccomp listener's and the hooks' state */
+  /* exec: join the namespaces named in config->ns (the init's), no rootfs work; the process
+   * gets the init's root (exec_root_fd: O_PATH of /proc/INIT/root, needed when the container
+   * was made with chroot) */
+  bool exec_mode;
+  int exec_root_fd;
   /* Called in the runtime once the child's setup is done (its mounts and device nodes exist),
    * before it may exec; may be NULL.  Device cgroup rules go here: set earlier, they would
    * forbid the child's own mknod. */

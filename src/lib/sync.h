@@ -21,6 +21,7 @@ enum sync_type
   SYNC_READY,        /* child -> parent: setup done, waiting for start */
   SYNC_ERROR,        /* child -> parent: setup failed (errnum, msg) */
   SYNC_SECCOMP,      /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+  SYNC_HOOKS,        /* child -> parent: mounts done, run prestart/createRuntime hooks (GO back) */
   SYNC_GO,           /* parent -> child: go on (first: id maps written, cgroup joined;
                         after READY: resources applied, exec when allowed) */
 };

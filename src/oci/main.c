@@ -22,6 +22,7 @@ static const struct command
   { "create", cmd_create, "create a container from a bundle, its process blocked before exec" },
   { "start", cmd_start, "start the process of a created container" },
   { "run", cmd_run, "create and start a container, and wait for it unless --detach" },
+  { "exec", cmd_exec, "run a process in a running container (--process FILE, or a command)" },
   { "state", cmd_state, "print the state of a container as JSON" },
   { "kill", cmd_kill, "send a signal to the container's init (or every process with --all)" },
   { "delete", cmd_delete, "delete a stopped container (--force: kill it first)" },
@@ -213,7 +214,8 @@ main (int argc, char **argv)
     }
   const char *name = argv[first];
   /* commands that start a container process run from a sealed copy of this binary */
-  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0) && capsa_exe_sealed_reexec (argv, &err) < 0)
+  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0)
+      && capsa_exe_sealed_reexec (argv, &err) < 0)
     return oci_fail (&err);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)

@@ -41,6 +41,7 @@ int cmd_resume (struct oci_global *g, int argc, char **argv);
 int cmd_update (struct oci_global *g, int argc, char **argv);
 int cmd_ps (struct oci_global *g, int argc, char **argv);
 int cmd_events (struct oci_global *g, int argc, char **argv);
+int cmd_exec (struct oci_global *g, int argc, char **argv);
 
 
 

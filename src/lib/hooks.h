@@ -1,0 +1,35 @@
+/* OCI hooks (config.json "hooks"): each kind is a list of {path, args, env, timeout}, run in order
+ * with the container's state JSON on stdin.  Who runs which, and when (runtime-spec):
+ *
+ *   prestart, createRuntime  the runtime, in its own namespaces, once the container's namespaces
+ *                            and mounts exist and before pivot_root (create);
+ *   createContainer          the container's init, in the container's namespaces, before pivot_root
+ *                            (the path is resolved in the runtime's mount namespace: still visible);
+ *   startContainer           the init, after start released it and before the process's execve;
+ *   poststart                the runtime, once the process has started (start, run);
+ *   poststop                 the runtime, once the container is deleted (delete).
+ *
+ * A failing hook (exit status != 0, killed, or past its timeout) fails the operation with a message
+ * naming the kind, the index, the path and the hook's own stderr; poststart and poststop failures
+ * are only warnings (logged), as the spec says.
+ */
+#ifndef CAPSA_HOOKS_H
+#define CAPSA_HOOKS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* Run config.hooks[kind] (config: the whole config.json document; may lack hooks). */
+int hooks_run (json_t *config, const char *kind, json_t *state, capsa_err **err);
+/* true when config.hooks[kind] has at least one hook. */
+bool hooks_any (json_t *config, const char *kind);
+/* The state a hook reads on stdin: {ociVersion, id, status, pid, bundle, annotations}. */
+json_t *hooks_state (const char *id, const char *status, pid_t pid, const char *bundle, json_t *annotations);
+/* Check the hooks object's shape before anything runs (paths absolute, types right). */
+int hooks_check (json_t *config, capsa_err **err);
+
+#endif
