@@ -300,7 +300,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
     }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
-                           .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id };
+                           .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id,
+                           .copy_winsize = run_mode && !o->detach };
   struct late_resources late = { &g.cg, b.config };
   so.after_setup = apply_device_rules;
   so.after_setup_arg = &late;

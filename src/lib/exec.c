@@ -209,7 +209,8 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
     goto out;
   struct spawn_opts so = { .config = c, .bundle = st->bundle, .rootfs = st->rootfs, .preserve_fds = o->preserve_fds,
                            .exec_fifo = -1, .cgroup = st->cg.n ? &st->cg : NULL, .caps = &caps,
-                           .seccomp = &seccomp, .id = st->id, .exec_mode = true, .exec_root_fd = rootfd };
+                           .seccomp = &seccomp, .id = st->id, .exec_mode = true, .exec_root_fd = rootfd,
+                           .copy_winsize = !o->detach };
   if (spawn_container (&so, &res, err) < 0)
     goto out;
   if (res.pty_master >= 0 && o->console_socket

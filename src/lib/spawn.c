@@ -401,6 +401,8 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
             close (r->pty_master);
           r->pty_master = fd;
           fd = -1;
+          if (o->copy_winsize)
+            term_copy_winsize (0, r->pty_master);
           break;
         case SYNC_SECCOMP:
           {

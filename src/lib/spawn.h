@@ -39,6 +39,8 @@ struct spawn_opts
    * was made with chroot) */
   bool exec_mode;
   int exec_root_fd;
+  /* foreground with a pty: give it the caller's window size (stdin) before the process runs */
+  bool copy_winsize;
   /* Called in the runtime once the child's setup is done (its mounts and device nodes exist),
    * before it may exec; may be NULL.  Device cgroup rules go here: set earlier, they would
    * forbid the child's own mknod. */

@@ -224,3 +224,26 @@ def test_session_keyring(oci, bundle):
     p = oci("run", "--no-new-keyring", "-b", bundle.write().path, new_id())
     assert json.loads(p.stdout)["session_keyring"] == c  # the caller's
     assert c not in (a, b)
+
+
+def test_terminal_window_size_follows_the_callers(oci, bundle):
+    """The proxied pty starts with the caller's size and follows it on SIGWINCH; the caller's
+    terminal modes are restored afterwards."""
+    import fcntl
+    import struct
+    import termios
+    bundle.process["terminal"] = True
+    bundle.args("/bin/sh", "-c", "stty size; read l; stty size; echo bye")
+    pid, master = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        os.execv(oci.cmd()[0], oci.cmd("run", "-b", bundle.write().path, new_id()))
+    out = read_until(master, b"30 100")
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    time.sleep(0.2)  # the kernel sends SIGWINCH to the runtime, the foreground of that terminal
+    os.write(master, b"\n")
+    out += read_until(master, b"bye")
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    assert b"30 100" in out and b"40 120" in out, out
+    assert os.WEXITSTATUS(status) == 0
