@@ -197,15 +197,19 @@ save_config (int dirfd, json_t *raw, capsa_err **err)
   cleanup_free char *s = json_dumps (raw, JSON_COMPACT);
   if (s == NULL)
     return capsa_fail (err, ENOMEM, "encode config.json");
-  return write_file_atomic_at (dirfd, "config.json", s, strlen (s), 0600, err);
+  return write_file_replace_at (dirfd, "config.json", s, strlen (s), 0600, err);
 }
 
 /* The saved config (NULL when it cannot be read: a container made by an older capsa). */
 static json_t *
 saved_config (int dirfd)
 {
-  cleanup_close int fd = openat (dirfd, "config.json", O_RDONLY | O_CLOEXEC);
-  return fd < 0 ? NULL : json_loadfd (fd, 0, NULL);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  /* (not json_loadfd: jansson reads a file descriptor one byte per read()) */
+  if (read_file_at (dirfd, "config.json", &buf, &len, NULL) < 0)
+    return NULL;
+  return json_loadb (buf, len, 0, NULL);
 }
 
 /* poststart and poststop: a failure is a warning, and the rest goes on (runtime-spec). */
@@ -244,7 +248,7 @@ write_pid_file (const char *path, pid_t pid, capsa_err **err)
 {
   char buf[24];
   int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (write_file_atomic_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
+  if (write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
     return capsa_err_wrap (err, "write pid file");
   return 0;
 }

@@ -134,7 +134,7 @@ state_write (int dirfd, const struct capsa_state *st, capsa_err **err)
   json_decref (o);
   if (s == NULL)
     return capsa_fail (err, ENOMEM, "encode state of `%s`", st->id);
-  int r = write_file_atomic_at (dirfd, "state.json", s, strlen (s), 0600, err);
+  int r = write_file_replace_at (dirfd, "state.json", s, strlen (s), 0600, err);
   free (s);
   return r;
 }

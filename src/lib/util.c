@@ -118,15 +118,15 @@ write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t 
   return 0;
 }
 
-int
-write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
+static int
+replace_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, bool durable, capsa_err **err)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp.%d", path, (int) getpid ());
   {
     cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0600);
     if (fd < 0)
       return capsa_fail (err, errno, "create `%s`", tmp);
-    if (write_all (fd, buf, len) < 0 || fsync (fd) < 0)
+    if (write_all (fd, buf, len) < 0 || (durable && fsync (fd) < 0))
       {
         int e = errno;
         unlinkat (dirfd, tmp, 0);
@@ -140,6 +140,18 @@ write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, 
       return capsa_fail (err, e, "rename `%s` to `%s`", tmp, path);
     }
   return 0;
+}
+
+int
+write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
+{
+  return replace_file_at (dirfd, path, buf, len, mode, true, err);
+}
+
+int
+write_file_replace_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
+{
+  return replace_file_at (dirfd, path, buf, len, mode, false, err);
 }
 
 int

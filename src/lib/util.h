@@ -25,6 +25,9 @@ int read_file_at (int dirfd, const char *path, char **out, size_t *len, capsa_er
 int write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err);
 /* Write dirfd/path atomically: a temp file in the same directory, fsync'd... then rename. */
 int write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err);
+/* The same without the fsync: readers never see a partial file, but a power loss may lose it.
+ * For runtime state, which does not outlive the machine's boot anyway (runc does the same). */
+int write_file_replace_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err);
 
 /* write()/read() that retry on EINTR and short counts.  Return 0 / -1 with errno. */
 int write_all (int fd, const void *buf, size_t len);
