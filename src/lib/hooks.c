@@ -90,13 +90,14 @@ wait_hook (pid_t pid, int errfd, int timeout_s, char *errbuf, size_t errlen, int
   int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   for (;;)
     {
+      /* negative fds are ignored by poll: a closed stderr or a missing pidfd drop out */
       struct pollfd p[2] = { { .fd = errfd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
       int wait_ms = deadline ? (int) (deadline - now_ms ()) : -1;
       if (deadline && wait_ms <= 0)
         break;
       if (pidfd < 0 && (wait_ms < 0 || wait_ms > 50))
         wait_ms = 50; /* no pidfd: poll for the exit */
-      int n = poll (p, errfd >= 0 ? 2 : 1, wait_ms);
+      int n = poll (p, 2, wait_ms);
       if (n < 0 && errno != EINTR)
         break;
       if (errfd >= 0 && (p[0].revents & (POLLIN | POLLHUP)))
