@@ -1,0 +1,56 @@
+/* capsa: the Docker-like command line, a thin layer over the library.
+ * Each subcommand lives in its own cmd_*.c with an `int cmd_NAME (struct cli_global *, int, char **)`
+ * entry, listed in main.c's table (`image` has its own table in cmd_image.c).  Commands return
+ * the exit status, like docker's: 0, or 125 for capsa's own errors, which they report through
+ * cli_fail() (the only place that prints an error). */
+#ifndef CAPSA_CLI_H
+#define CAPSA_CLI_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "store.h"
+
+#define CLI_EXIT_ERROR 125
+
+struct cli_global
+{
+  const char *root;             /* --root: the image store */
+  char *default_registry;       /* --default-registry, or the registries config, or docker.io */
+  char **insecure;              /* --insecure-registry (repeatable) plus the config's list */
+  const char *registries_conf;  /* --registries-conf */
+  const char *authfile;         /* --authfile: where login writes (read before ~/.docker/config.json) */
+  bool debug;
+};
+
+/* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
+int cli_fail (capsa_err **err);
+/* A usage error ("images: unknown option `--x` (see `capsa images --help`)"); returns 125. */
+int cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* Open the store at --root (reports the error itself: returns 125, or 0 with *s set). */
+int cli_open_store (struct cli_global *g, struct capsa_store **s);
+/* A stored full name as users write it (busybox:latest for docker.io/library/busybox:latest). */
+char *cli_familiar (struct cli_global *g, const char *full);
+/* Human sizes: "4.2MB" like docker. */
+void cli_human_size (long long bytes, char *buf, unsigned len);
+/* "3 minutes ago" from an RFC 3339 time. */
+void cli_human_since (const char *rfc3339, char *buf, unsigned len);
+
+int cmd_pull (struct cli_global *g, int argc, char **argv);
+int cmd_push (struct cli_global *g, int argc, char **argv);
+int cmd_login (struct cli_global *g, int argc, char **argv);
+int cmd_logout (struct cli_global *g, int argc, char **argv);
+int cmd_images (struct cli_global *g, int argc, char **argv);
+int cmd_tag (struct cli_global *g, int argc, char **argv);
+int cmd_rmi (struct cli_global *g, int argc, char **argv);
+int cmd_inspect (struct cli_global *g, int argc, char **argv);
+int cmd_prune (struct cli_global *g, int argc, char **argv);
+int cmd_history (struct cli_global *g, int argc, char **argv);
+int cmd_load (struct cli_global *g, int argc, char **argv);
+int cmd_save (struct cli_global *g, int argc, char **argv);
+int cmd_import (struct cli_global *g, int argc, char **argv);
+int cmd_image (struct cli_global *g, int argc, char **argv);
+int cmd_mount (struct cli_global *g, int argc, char **argv);
+int cmd_unmount (struct cli_global *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,146 @@
+/* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--format json] [REPOSITORY[:TAG]] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "image.h"
+#include "util.h"
+
+static void
+print_row (struct cli_global *g, json_t *img, const char *name, bool digests, bool no_trunc)
+{
+  char size[32], since[64];
+  const char *id = json_string_value (json_object_get (img, "id"));
+  cleanup_free char *fam = name ? cli_familiar (g, name) : xstrdup ("<none>:<none>");
+  char *colon = strrchr (fam, ':');
+  if (colon && strchr (colon, '/'))
+    colon = NULL;
+  if (colon)
+    *colon = '\0';
+  cli_human_size ((long long) json_integer_value (json_object_get (img, "size")), size, sizeof size);
+  cli_human_since (json_string_value (json_object_get (img, "created")), since, sizeof since);
+  printf ("%-40s %-16s ", fam, colon ? colon + 1 : "<none>");
+  if (digests)
+    {
+      json_t *d = json_array_get (json_object_get (img, "digests"), 0);
+      const char *at = d ? strchr (json_string_value (d), '@') : NULL;
+      printf ("%-72s ", at ? at + 1 : "<none>");
+    }
+  printf ("%-14.*s %-16s %s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7, since, size);
+}
+
+static bool
+matches (struct cli_global *g, const char *name, const char *filter)
+{
+  if (filter == NULL)
+    return true;
+  cleanup_free char *fam = cli_familiar (g, name);
+  size_t n = strlen (filter);
+  /* "busybox" matches every tag of busybox; "busybox:1" only that one */
+  return strcmp (fam, filter) == 0 || strcmp (name, filter) == 0
+         || ((strncmp (fam, filter, n) == 0 || strncmp (name, filter, n) == 0)
+             && (fam[n] == ':' || name[n] == ':') && strchr (filter, ':') == NULL);
+}
+
+int
+cmd_images (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "all", no_argument, NULL, 'a' },     { "quiet", no_argument, NULL, 'q' },
+    { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
+    { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  bool quiet = false, digests = false, no_trunc = false, json = false;
+  cleanup_store struct capsa_store *s = NULL;
+  capsa_err *err = NULL;
+  json_t *idx = NULL, *img, *n;
+  size_t i, j;
+  int c;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "aqh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'd':
+        digests = true;
+        break;
+      case 'n':
+        no_trunc = true;
+        break;
+      case 'f':
+        if (strcmp (optarg, "json") != 0)
+          return cli_usage ("images", "--format: only `json` is supported");
+        json = true;
+        break;
+      case 'h':
+        printf ("Usage: capsa images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
+                "  -q, --quiet      only image ids\n"
+                "      --digests    show the registry digests\n"
+                "      --no-trunc   full image ids\n"
+                "      --format json  one JSON array of the store's image records\n"
+                "  -a, --all        accepted (there are no intermediate images)\n");
+        return 0;
+      default:
+        return cli_usage ("images", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (argc - optind > 1)
+    return cli_usage ("images", "at most 1 argument (REPOSITORY[:TAG])");
+  const char *filter = optind < argc ? argv[optind] : NULL;
+  if (cli_open_store (g, &s) != 0)
+    return CLI_EXIT_ERROR;
+  if (capsa_index_read (s, &idx, &err) < 0)
+    return cli_fail (&err);
+  json_t *images = json_object_get (idx, "images");
+  if (json)
+    {
+      char *out = json_dumps (images, JSON_INDENT (1));
+      puts (out);
+      free (out);
+      json_decref (idx);
+      return 0;
+    }
+  if (!quiet)
+    printf ("%-40s %-16s %s%-14s %-16s %s\n", "REPOSITORY", "TAG", digests ? "DIGEST" : "",
+            digests ? "                                                                  IMAGE ID" : "IMAGE ID",
+            "CREATED", "SIZE");
+  json_array_foreach (images, i, img)
+  {
+    json_t *names = json_object_get (img, "names");
+    const char *id = json_string_value (json_object_get (img, "id"));
+    if (json_array_size (names) == 0)
+      {
+        if (filter == NULL)
+          {
+            if (quiet)
+              printf ("%.*s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7);
+            else
+              print_row (g, img, NULL, digests, no_trunc);
+          }
+        continue;
+      }
+    bool printed = false;
+    json_array_foreach (names, j, n)
+    {
+      if (!matches (g, json_string_value (n), filter))
+        continue;
+      if (quiet)
+        {
+          if (!printed)
+            printf ("%.*s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7);
+        }
+      else
+        print_row (g, img, json_string_value (n), digests, no_trunc);
+      printed = true;
+    }
+  }
+  json_decref (idx);
+  return 0;
+}

@@ -1,0 +1,163 @@
+/* capsa image inspect [--format TEMPLATE] IMAGE...: docker's JSON for each image. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "image.h"
+#include "util.h"
+
+static json_t *
+inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err)
+{
+  json_t *config = NULL, *tags = json_array (), *digests = json_array (), *v;
+  size_t i;
+  const char *cdigest = json_string_value (json_object_get (img, "id"));
+
+  if (capsa_blob_json (s, cdigest, &config, err) < 0)
+    {
+      json_decref (tags);
+      json_decref (digests);
+      return NULL;
+    }
+  json_array_foreach (json_object_get (img, "names"), i, v)
+  {
+    cleanup_free char *fam = cli_familiar (g, json_string_value (v));
+    json_array_append_new (tags, json_string (fam));
+  }
+  json_array_foreach (json_object_get (img, "digests"), i, v)
+  {
+    cleanup_free char *fam = cli_familiar (g, json_string_value (v));
+    json_array_append_new (digests, json_string (fam));
+  }
+  json_t *cr = json_object_get (config, "rootfs");
+  json_t *rootfs = json_pack ("{s:s, s:O*}", "Type", json_string_value (json_object_get (cr, "type")) ?: "layers",
+                              "Layers", json_object_get (cr, "diff_ids"));
+  json_t *out = json_pack (
+      "{s:s, s:o, s:o, s:s, s:O*, s:s, s:s, s:s, s:O*, s:I, s:o, s:O*, s:s, s:s, s:{s:s}}", "Id", cdigest, "RepoTags",
+      tags, "RepoDigests", digests, "Created", json_string_value (json_object_get (config, "created")) ?: "",
+      "Config", json_object_get (config, "config"), "Architecture",
+      json_string_value (json_object_get (config, "architecture")) ?: "", "Os",
+      json_string_value (json_object_get (config, "os")) ?: "", "Author",
+      json_string_value (json_object_get (config, "author")) ?: "", "Variant", json_object_get (config, "variant"),
+      "Size", json_integer_value (json_object_get (img, "size")), "RootFS", rootfs,
+      "History", json_object_get (config, "history"), "Manifest",
+      json_string_value (json_object_get (img, "manifest")) ?: "", "ManifestMediaType",
+      json_string_value (json_object_get (img, "mediaType")) ?: "", "Metadata", "LastTagTime",
+      json_string_value (json_object_get (img, "added")) ?: "");
+  json_decref (config);
+  return out;
+}
+
+/* A tiny subset of Go templates: "{{.A.B}}" and "{{json .A.B}}". */
+static int
+print_template (json_t *obj, const char *tmpl)
+{
+  cleanup_free char *t = xstrdup (tmpl);
+  char *p = t;
+  size_t n = strlen (p);
+  bool as_json = false;
+  if (n < 5 || strncmp (p, "{{", 2) != 0 || strcmp (p + n - 2, "}}") != 0)
+    return -1;
+  p[n - 2] = '\0';
+  p += 2;
+  while (*p == ' ')
+    p++;
+  if (strncmp (p, "json ", 5) == 0)
+    {
+      as_json = true;
+      p += 5;
+      while (*p == ' ')
+        p++;
+    }
+  char *end = p + strlen (p);
+  while (end > p && end[-1] == ' ')
+    *--end = '\0';
+  if (*p != '.')
+    return -1;
+  json_t *v = obj;
+  char *save = NULL;
+  for (char *k = strtok_r (p + 1, ".", &save); k && v; k = strtok_r (NULL, ".", &save))
+    v = json_object_get (v, k);
+  if (v == NULL)
+    {
+      puts (as_json ? "null" : "<no value>");
+      return 0;
+    }
+  if (json_is_string (v) && !as_json)
+    puts (json_string_value (v));
+  else if (json_is_integer (v) && !as_json)
+    printf ("%lld\n", (long long) json_integer_value (v));
+  else
+    {
+      char *s = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
+      puts (s);
+      free (s);
+    }
+  return 0;
+}
+
+int
+cmd_inspect (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  cleanup_store struct capsa_store *s = NULL;
+  const char *format = NULL;
+  json_t *idx = NULL;
+  int c, status = 0;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "f:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        format = optarg;
+        break;
+      case 'h':
+        printf ("Usage: capsa image inspect [OPTIONS] IMAGE...\n\n"
+                "  -f, --format TEMPLATE   print one field: {{.Id}}, {{.Config.Cmd}}, {{json .RootFS}}\n");
+        return 0;
+      default:
+        return cli_usage ("image inspect", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (optind >= argc)
+    return cli_usage ("image inspect", "requires at least 1 argument (IMAGE)");
+  if (cli_open_store (g, &s) != 0)
+    return CLI_EXIT_ERROR;
+  capsa_err *err = NULL;
+  if (capsa_index_read (s, &idx, &err) < 0)
+    return cli_fail (&err);
+  json_t *all = json_array ();
+  for (int i = optind; i < argc; i++)
+    {
+      json_t *img = capsa_image_find (idx, argv[i], g->default_registry, &err);
+      json_t *one = img ? inspect_one (g, s, img, &err) : NULL;
+      if (one == NULL)
+        {
+          status = cli_fail (&err);
+          continue;
+        }
+      if (format && print_template (one, format) < 0)
+        {
+          json_decref (one);
+          json_decref (all);
+          json_decref (idx);
+          return cli_usage ("image inspect", "--format: only {{.Field.Sub}} and {{json .Field}} are supported");
+        }
+      json_array_append_new (all, one);
+    }
+  if (format == NULL)
+    {
+      char *out = json_dumps (all, JSON_INDENT (4));
+      puts (out);
+      free (out);
+    }
+  json_decref (all);
+  json_decref (idx);
+  return status;
+}

@@ -1,0 +1,169 @@
+/* capsa pull [--quiet] [--insecure] NAME[:TAG|@DIGEST], and the progress display shared with push. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "registry.h"
+#include "util.h"
+
+#include "progress.h"
+
+static const char *
+state_name (enum capsa_progress_state st)
+{
+  switch (st)
+    {
+    case CAPSA_PROGRESS_WAITING:
+      return "Waiting";
+    case CAPSA_PROGRESS_DOWNLOADING:
+      return "Downloading";
+    case CAPSA_PROGRESS_RETRYING:
+      return "Retrying";
+    case CAPSA_PROGRESS_VERIFIED:
+      return "Verified";
+    case CAPSA_PROGRESS_EXISTS:
+      return "Already exists";
+    case CAPSA_PROGRESS_EXTRACTING:
+      return "Extracting";
+    case CAPSA_PROGRESS_DONE:
+      return "Pushed";
+    case CAPSA_PROGRESS_UPLOADING:
+      return "Pushing";
+    case CAPSA_PROGRESS_MOUNTED:
+      return "Mounted from another repository";
+    default:
+      return "";
+    }
+}
+
+/* One line per layer, redrawn in place with ANSI cursor moves; at most every 100 ms. */
+void
+cli_progress (void *data, const struct capsa_progress *p)
+{
+  struct cli_progress *pr = data;
+  struct timespec now;
+  if (pr->lines == 0)
+    {
+      pr->lines = p->count;
+      pr->text = xmalloc0 (p->count * sizeof (char *));
+      for (unsigned i = 0; i < p->count; i++)
+        fputc ('\n', stderr);
+    }
+  if (p->index >= pr->lines)
+    return;
+  char bar[64] = "";
+  if (p->state == CAPSA_PROGRESS_DOWNLOADING && p->total > 0)
+    {
+      unsigned filled = (unsigned) (20 * (p->done > p->total ? p->total : p->done) / p->total);
+      snprintf (bar, sizeof bar, "[%.*s%.*s]", (int) filled, "====================", (int) (20 - filled),
+                "                    ");
+    }
+  char done[32], total[32];
+  cli_human_size ((long long) p->done, done, sizeof done);
+  cli_human_size ((long long) p->total, total, sizeof total);
+  free (pr->text[p->index]);
+  if (p->state == CAPSA_PROGRESS_DOWNLOADING || p->state == CAPSA_PROGRESS_UPLOADING)
+    pr->text[p->index] = xasprintf ("%.12s: %s %s %s/%s", p->digest + 7, state_name (p->state), bar, done, total);
+  else
+    pr->text[p->index] = xasprintf ("%.12s: %s", p->digest + 7, state_name (p->state));
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+  if (p->state == CAPSA_PROGRESS_DOWNLOADING && ms - pr->last_ms < 100)
+    return;
+  pr->last_ms = ms;
+  fprintf (stderr, "\033[%uA", pr->lines);
+  for (unsigned i = 0; i < pr->lines; i++)
+    fprintf (stderr, "\r\033[K%s\n", pr->text[i] ? pr->text[i] : "");
+  fflush (stderr);
+}
+
+void
+cli_progress_free (struct cli_progress *pr)
+{
+  for (unsigned i = 0; i < pr->lines; i++)
+    free (pr->text[i]);
+  free (pr->text);
+}
+
+void
+cli_registry_opts (struct cli_global *g, struct capsa_registry_opts *o, bool quiet, struct cli_progress *pr)
+{
+  memset (o, 0, sizeof *o);
+  o->default_registry = g->default_registry;
+  o->insecure = g->insecure;
+  o->authfile = g->authfile;
+  if (!quiet && isatty (2))
+    {
+      o->progress = cli_progress;
+      o->progress_data = pr;
+    }
+}
+
+int
+cmd_pull (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "quiet", no_argument, NULL, 'q' },
+    { "insecure", no_argument, NULL, 'k' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  cleanup_store struct capsa_store *s = NULL;
+  struct capsa_registry_opts o;
+  struct cli_progress pr = { 0 };
+  cleanup_free char *name = NULL;
+  char id[CAPSA_DIGEST_LEN + 1], digest[CAPSA_DIGEST_LEN + 1];
+  bool quiet = false, insecure = false;
+  capsa_err *err = NULL;
+  int c;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'q':
+        quiet = true;
+        break;
+      case 'k':
+        insecure = true;
+        break;
+      case 'h':
+        printf ("Usage: capsa pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
+                "  -q, --quiet      print only the image's name (no progress)\n"
+                "      --insecure   allow plain http and unverified TLS for this registry\n");
+        return 0;
+      default:
+        return cli_usage ("pull", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (argc - optind != 1)
+    return cli_usage ("pull", "requires exactly 1 argument (NAME[:TAG|@DIGEST])");
+  if (cli_open_store (g, &s) != 0)
+    return CLI_EXIT_ERROR;
+  cli_registry_opts (g, &o, quiet, &pr);
+  cleanup_strv char **insecure_list = NULL;
+  if (insecure)
+    {
+      /* the registry of this reference: everything before the first / when it looks like a host */
+      for (char **p = g->insecure; p && *p; p++)
+        strv_append (&insecure_list, *p);
+      cleanup_free char *host = xstrdup (argv[optind]);
+      host[strcspn (host, "/")] = '\0';
+      strv_append (&insecure_list, host);
+      o.insecure = insecure_list;
+    }
+  if (!quiet && o.progress == NULL)
+    fprintf (stderr, "Pulling %s\n", argv[optind]);
+  int r = capsa_pull (s, argv[optind], &o, &name, id, digest, &err);
+  cli_progress_free (&pr);
+  if (r < 0)
+    return cli_fail (&err);
+  cleanup_free char *fam = cli_familiar (g, name);
+  if (!quiet)
+    printf ("Digest: %s\nStatus: pulled %s\n", digest, fam);
+  printf ("%s\n", name);
+  return 0;
+}

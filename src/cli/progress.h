@@ -1,0 +1,20 @@
+/* The per-layer progress lines of pull and push (on a terminal only). */
+#ifndef CAPSA_CLI_PROGRESS_H
+#define CAPSA_CLI_PROGRESS_H
+
+#include "cli.h"
+#include "registry.h"
+
+struct cli_progress
+{
+  unsigned lines;
+  char **text;
+  long last_ms;
+};
+
+void cli_progress (void *data, const struct capsa_progress *p);
+void cli_progress_free (struct cli_progress *pr);
+/* Options from the global flags; progress only when stderr is a terminal and not quiet. */
+void cli_registry_opts (struct cli_global *g, struct capsa_registry_opts *o, bool quiet, struct cli_progress *pr);
+
+#endif

@@ -1,0 +1,557 @@
+/* Images in the store: see image.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "fsops.h"
+#include "image.h"
+#include "reference.h"
+#include "util.h"
+
+static void
+json_decref_p (json_t **j)
+{
+  if (*j)
+    json_decref (*j);
+}
+#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
+
+static const char *
+jstr (json_t *o, const char *key)
+{
+  return json_string_value (json_object_get (o, key));
+}
+
+const char *
+capsa_host_arch (const char **variant)
+{
+  static struct utsname u;
+  if (variant)
+    *variant = NULL;
+  uname (&u);
+  if (strcmp (u.machine, "x86_64") == 0)
+    return "amd64";
+  if (strcmp (u.machine, "aarch64") == 0)
+    {
+      if (variant)
+        *variant = "v8";
+      return "arm64";
+    }
+  if (strncmp (u.machine, "armv7", 5) == 0)
+    {
+      if (variant)
+        *variant = "v7";
+      return "arm";
+    }
+  if (strcmp (u.machine, "i686") == 0 || strcmp (u.machine, "i386") == 0)
+    return "386";
+  if (strcmp (u.machine, "ppc64le") == 0 || strcmp (u.machine, "s390x") == 0 || strcmp (u.machine, "riscv64") == 0)
+    return u.machine;
+  return u.machine;
+}
+
+bool
+capsa_layer_media_type_ok (const char *mt)
+{
+  static const char *ok[] = {
+    CAPSA_MT_OCI_LAYER,
+    CAPSA_MT_OCI_LAYER_GZIP,
+    CAPSA_MT_OCI_LAYER_ZSTD,
+    CAPSA_MT_DOCKER_LAYER,
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+  };
+  if (mt == NULL)
+    return false;
+  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
+    if (strcmp (mt, ok[i]) == 0)
+      return true;
+  return false;
+}
+
+json_t *
+capsa_index_pick_platform (json_t *index, const char *what, capsa_err **err)
+{
+  const char *variant, *arch = capsa_host_arch (&variant);
+  json_t *m, *best = NULL;
+  size_t i;
+
+  json_array_foreach (json_object_get (index, "manifests"), i, m)
+  {
+    json_t *p = json_object_get (m, "platform");
+    const char *os = jstr (p, "os"), *a = jstr (p, "architecture"), *v = jstr (p, "variant");
+    if (os == NULL || a == NULL || strcmp (os, "linux") != 0 || strcmp (a, arch) != 0)
+      continue;
+    if (variant && v && strcmp (variant, v) != 0)
+      continue;
+    if (best == NULL || (variant && v))
+      best = m;
+  }
+  if (best == NULL)
+    capsa_fail_as (err, ENOENT, "%s: no image for this platform (linux/%s%s%s) in its index", what, arch,
+                   variant ? "/" : "", variant ? variant : "");
+  return best;
+}
+
+int
+capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  json_error_t je;
+
+  if (capsa_store_read_blob (s, digest, &buf, &len, err) < 0)
+    return -1;
+  *out = json_loadb (buf, len, 0, &je);
+  if (*out == NULL)
+    return capsa_fail_as (err, EINVAL, "blob %s: invalid JSON: %s (line %d)", digest, je.text, je.line);
+  return 0;
+}
+
+/* --- the index ----------------------------------------------------------------------------- */
+
+int
+capsa_index_read (struct capsa_store *s, json_t **out, capsa_err **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  json_error_t je;
+  cleanup_err capsa_err *e = NULL;
+
+  if (read_file_at (s->rootfd, "images.json", &buf, &len, &e) < 0)
+    {
+      if (e->errnum != ENOENT)
+        return capsa_fail (err, e->errnum, "read `%s/images.json`", s->root);
+      *out = json_pack ("{s:[]}", "images");
+      return 0;
+    }
+  json_t *j = json_loadb (buf, len, 0, &je);
+  if (j == NULL || !json_is_array (json_object_get (j, "images")))
+    {
+      if (j)
+        json_decref (j);
+      return capsa_fail_as (err, EINVAL, "`%s/images.json` is corrupt: %s", s->root,
+                            j ? "no \"images\" array" : je.text);
+    }
+  *out = j;
+  return 0;
+}
+
+int
+capsa_index_write (struct capsa_store *s, json_t *idx, capsa_err **err)
+{
+  cleanup_free char *buf = json_dumps (idx, JSON_INDENT (1) | JSON_SORT_KEYS);
+  if (buf == NULL)
+    return capsa_fail_as (err, ENOMEM, "serialize the image index");
+  if (write_file_atomic_at (s->rootfd, "images.json", buf, strlen (buf), 0600, err) < 0)
+    return capsa_err_wrap (err, "write the image index in `%s`", s->root);
+  fsync (s->rootfd);
+  return 0;
+}
+
+static bool
+array_has (json_t *arr, const char *s)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (arr, i, v)
+  if (json_is_string (v) && strcmp (json_string_value (v), s) == 0)
+    return true;
+  return false;
+}
+
+static void
+array_remove (json_t *arr, const char *s)
+{
+  for (size_t i = json_array_size (arr); i-- > 0;)
+    if (strcmp (json_string_value (json_array_get (arr, i)) ?: "", s) == 0)
+      json_array_remove (arr, i);
+}
+
+
+json_t *
+capsa_image_find (json_t *idx, const char *what, const char *default_registry, capsa_err **err)
+{
+  json_t *images = json_object_get (idx, "images"), *img, *found = NULL;
+  struct capsa_ref r;
+  cleanup_err capsa_err *perr = NULL;
+  size_t i;
+
+  if (capsa_ref_parse (what, default_registry, &r, &perr) == 0)
+    {
+      cleanup_free char *name = capsa_ref_name (&r);
+      cleanup_free char *full = r.tag ? capsa_ref_string (&r) : NULL;
+      cleanup_free char *dig = r.digest ? xasprintf ("%s@%s", name, r.digest) : NULL;
+      json_array_foreach (images, i, img)
+      {
+        if ((full && array_has (json_object_get (img, "names"), full))
+            || (dig && (array_has (json_object_get (img, "digests"), dig)
+                        || strcmp (jstr (img, "manifest") ?: "", r.digest) == 0)))
+          {
+            capsa_ref_free (&r);
+            return img;
+          }
+      }
+      capsa_ref_free (&r);
+    }
+  /* an id or a unique prefix of one, with or without "sha256:" */
+  const char *hex = strncmp (what, "sha256:", 7) == 0 ? what + 7 : what;
+  size_t n = strlen (hex);
+  bool is_hex = n > 0 && strspn (hex, "0123456789abcdef") == n;
+  if (is_hex)
+    json_array_foreach (images, i, img)
+    {
+      const char *id = jstr (img, "id");
+      if (id && strncmp (id + 7, hex, n) == 0)
+        {
+          if (found && found != img)
+            return capsa_fail_as (err, EINVAL, "image id prefix `%s` is ambiguous: give more digits", what),
+                   NULL;
+          found = img;
+        }
+    }
+  if (found == NULL)
+    capsa_fail_as (err, ENOENT, "no such image: %s (see `capsa images`)", what);
+  return found;
+}
+
+/* --- registration -------------------------------------------------------------------------- */
+
+static int
+check_and_unpack (struct capsa_store *s, json_t *manifest, json_t *config, const char *mdigest, long long *size,
+                  capsa_err **err)
+{
+  json_t *layers = json_object_get (manifest, "layers");
+  json_t *diffids = json_object_get (json_object_get (config, "rootfs"), "diff_ids");
+  json_t *l;
+  size_t i;
+
+  if (!json_is_array (layers) || !json_is_array (diffids))
+    return capsa_fail_as (err, EINVAL, "manifest %s: no layers, or its config has no rootfs.diff_ids", mdigest);
+  if (json_array_size (layers) != json_array_size (diffids))
+    return capsa_fail_as (err, EINVAL, "manifest %s has %zu layers but its config lists %zu diff ids", mdigest,
+                          json_array_size (layers), json_array_size (diffids));
+  *size = 0;
+  json_array_foreach (layers, i, l)
+  {
+    const char *d = jstr (l, "digest"), *mt = jstr (l, "mediaType");
+    const char *diffid = json_string_value (json_array_get (diffids, i));
+    if (!capsa_digest_valid (d) || !capsa_digest_valid (diffid))
+      return capsa_fail_as (err, EINVAL, "manifest %s: layer %zu: invalid digest or diff id", mdigest, i);
+    if (!capsa_layer_media_type_ok (mt))
+      return capsa_fail_as (err, ENOTSUP, "manifest %s: layer %s: unsupported media type `%s`", mdigest, d,
+                            mt ? mt : "");
+    if (!capsa_store_has_blob (s, d))
+      return capsa_fail_as (err, ENOENT, "manifest %s: layer blob %s is missing from the store", mdigest, d);
+    if (capsa_store_unpack_layer (s, d, diffid, NULL, err) < 0)
+      return -1;
+    cleanup_free char *path = capsa_store_layer_path (s, diffid);
+    cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+      *size += fs_tree_size (fd);
+  }
+  return 0;
+}
+
+int
+capsa_image_register (struct capsa_store *s, const char *mdigest, const char *name, const char *repo_digest,
+                      char *id_out, capsa_err **err)
+{
+  cleanup_json json_t *manifest = NULL, *config = NULL, *idx = NULL;
+  cleanup_close int lock = -1;
+  char added[64];
+  long long size = 0;
+
+  if (capsa_blob_json (s, mdigest, &manifest, err) < 0)
+    return -1;
+  const char *cdigest = jstr (json_object_get (manifest, "config"), "digest");
+  if (json_integer_value (json_object_get (manifest, "schemaVersion")) != 2 || !capsa_digest_valid (cdigest))
+    return capsa_fail_as (err, EINVAL, "manifest %s: not an image manifest (schemaVersion 2 with a config)",
+                          mdigest);
+  if (capsa_blob_json (s, cdigest, &config, err) < 0)
+    return -1;
+  if (check_and_unpack (s, manifest, config, mdigest, &size, err) < 0)
+    return -1;
+
+  lock = capsa_store_lock_index (s, err);
+  if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
+    return -1;
+  json_t *images = json_object_get (idx, "images"), *img, *mine = NULL;
+  size_t i;
+  json_array_foreach (images, i, img)
+  {
+    if (name)
+      array_remove (json_object_get (img, "names"), name);
+    if (strcmp (jstr (img, "id") ?: "", cdigest) == 0)
+      mine = img;
+  }
+  now_rfc3339 (added, sizeof added);
+  if (mine == NULL)
+    {
+      const char *mt = jstr (manifest, "mediaType");
+      mine = json_pack ("{s:s, s:s, s:s, s:[], s:[], s:s, s:s, s:I}", "id", cdigest, "manifest", mdigest,
+                        "mediaType", mt ? mt : CAPSA_MT_OCI_MANIFEST, "names", "digests", "created",
+                        jstr (config, "created") ?: "", "added", added, "size", (json_int_t) size);
+      json_array_append_new (images, mine);
+    }
+  else
+    json_object_set_new (mine, "added", json_string (added));
+  if (name && !array_has (json_object_get (mine, "names"), name))
+    json_array_append_new (json_object_get (mine, "names"), json_string (name));
+  if (repo_digest && !array_has (json_object_get (mine, "digests"), repo_digest))
+    json_array_append_new (json_object_get (mine, "digests"), json_string (repo_digest));
+  if (capsa_index_write (s, idx, err) < 0)
+    return -1;
+  if (id_out)
+    snprintf (id_out, CAPSA_DIGEST_LEN + 1, "%s", cdigest);
+  return 0;
+}
+
+int
+capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name, const char *default_registry,
+                 capsa_err **err)
+{
+  cleanup_json json_t *idx = NULL;
+  cleanup_ref struct capsa_ref r = { 0 };
+  cleanup_close int lock = -1;
+  size_t i;
+  json_t *img;
+
+  if (capsa_ref_parse (new_name, default_registry, &r, err) < 0)
+    return -1;
+  if (r.tag == NULL)
+    return capsa_fail_as (err, EINVAL, "tag `%s`: a tag cannot be a digest reference", new_name);
+  cleanup_free char *full = capsa_ref_string (&r);
+  lock = capsa_store_lock_index (s, err);
+  if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
+    return -1;
+  json_t *target = capsa_image_find (idx, what, default_registry, err);
+  if (target == NULL)
+    return -1;
+  json_array_foreach (json_object_get (idx, "images"), i, img)
+  array_remove (json_object_get (img, "names"), full);
+  json_array_append_new (json_object_get (target, "names"), json_string (full));
+  return capsa_index_write (s, idx, err);
+}
+
+/* The id of the image container `name` was made from, or NULL. */
+static char *
+container_image (struct capsa_store *s, const char *name)
+{
+  cleanup_free char *rel = xasprintf ("containers/%s/image", name);
+  cleanup_err capsa_err *ignored = NULL;
+  char *buf = NULL;
+  if (read_file_at (s->rootfd, rel, &buf, NULL, &ignored) < 0)
+    return NULL;
+  buf[strcspn (buf, "\n")] = '\0';
+  return buf;
+}
+
+/* A container using image `id`, or NULL. */
+static char *
+image_user (struct capsa_store *s, const char *id)
+{
+  cleanup_close int fd = openat (s->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  cleanup_dir DIR *d = fdopendir (take_fd (&fd));
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      cleanup_free char *img = container_image (s, de->d_name);
+      if (img && strcmp (img, id) == 0)
+        return xstrdup (de->d_name);
+    }
+  return NULL;
+}
+
+int
+capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry,
+                    char ***untagged, char ***deleted, capsa_err **err)
+{
+  cleanup_json json_t *idx = NULL;
+  struct capsa_ref r;
+  cleanup_err capsa_err *perr = NULL;
+
+  {
+    cleanup_close int lock = capsa_store_lock_index (s, err);
+    if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
+      return -1;
+    json_t *img = capsa_image_find (idx, what, default_registry, err);
+    if (img == NULL)
+      return -1;
+    json_t *names = json_object_get (img, "names");
+    cleanup_free char *full = NULL;
+    if (capsa_ref_parse (what, default_registry, &r, &perr) == 0)
+      {
+        if (r.tag)
+          full = capsa_ref_string (&r);
+        capsa_ref_free (&r);
+      }
+    bool by_name = full && array_has (names, full);
+    if (by_name && json_array_size (names) > 1)
+      {
+        array_remove (names, full);
+        strv_append (untagged, full);
+        return capsa_index_write (s, idx, err);
+      }
+    if (!by_name && json_array_size (names) > 1 && !force)
+      return capsa_fail_as (err, EBUSY,
+                            "image %s has %zu names: remove them one by one, or use --force to remove the "
+                            "image and all its names",
+                            what, json_array_size (names));
+    const char *id = jstr (img, "id");
+    cleanup_free char *user = image_user (s, id);
+    if (user)
+      return capsa_fail_as (err, EBUSY, "image %s is used by container `%s`: remove the container first", what,
+                            user);
+    size_t i;
+    json_t *n;
+    json_array_foreach (names, i, n)
+    strv_append (untagged, json_string_value (n));
+    json_array_foreach (json_object_get (img, "digests"), i, n)
+    strv_append (untagged, json_string_value (n));
+    strv_append (deleted, id);
+    json_t *images = json_object_get (idx, "images");
+    for (i = 0; i < json_array_size (images); i++)
+      if (json_array_get (images, i) == img)
+        {
+          json_array_remove (images, i);
+          break;
+        }
+    if (capsa_index_write (s, idx, err) < 0)
+      return -1;
+  }
+  return capsa_store_gc (s, NULL, err);
+}
+
+int
+capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *reclaimed, capsa_err **err)
+{
+  cleanup_json json_t *idx = NULL;
+  {
+    cleanup_close int lock = capsa_store_lock_index (s, err);
+    if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
+      return -1;
+    json_t *images = json_object_get (idx, "images");
+    for (size_t i = json_array_size (images); i-- > 0;)
+      {
+        json_t *img = json_array_get (images, i);
+        cleanup_free char *user = image_user (s, jstr (img, "id"));
+        if (user || (!all && json_array_size (json_object_get (img, "names")) > 0))
+          continue;
+        strv_append (deleted, jstr (img, "id"));
+        json_array_remove (images, i);
+      }
+    if (capsa_index_write (s, idx, err) < 0)
+      return -1;
+  }
+  return capsa_store_gc (s, reclaimed, err);
+}
+
+/* --- garbage collection -------------------------------------------------------------------- */
+
+static void
+add_refs (struct capsa_store *s, json_t *img, json_t *blobs, json_t *layers)
+{
+  cleanup_json json_t *m = NULL, *c = NULL;
+  cleanup_err capsa_err *ignored = NULL;
+  const char *md = jstr (img, "manifest");
+  size_t i;
+  json_t *v;
+
+  if (md == NULL || capsa_blob_json (s, md, &m, &ignored) < 0)
+    return;
+  json_object_set_new (blobs, md, json_true ());
+  const char *cd = jstr (json_object_get (m, "config"), "digest");
+  if (cd)
+    json_object_set_new (blobs, cd, json_true ());
+  json_array_foreach (json_object_get (m, "layers"), i, v)
+  if (jstr (v, "digest"))
+    json_object_set_new (blobs, jstr (v, "digest"), json_true ());
+  if (cd && capsa_blob_json (s, cd, &c, &ignored) == 0)
+    json_array_foreach (json_object_get (json_object_get (c, "rootfs"), "diff_ids"), i, v)
+    if (json_string_value (v))
+      json_object_set_new (layers, json_string_value (v), json_true ());
+}
+
+/* Remove the entries of dir `sub` whose "sha256:NAME" is not a key of keep. */
+static int
+sweep (struct capsa_store *s, const char *sub, json_t *keep, long long *reclaimed, capsa_err **err)
+{
+  cleanup_close int fd = openat (s->rootfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : capsa_fail (err, errno, "open `%s/%s`", s->root, sub);
+  int dfd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *d = dfd >= 0 ? fdopendir (dfd) : NULL;
+  struct dirent *de;
+  if (d == NULL)
+    return capsa_fail (err, errno, "read `%s/%s`", s->root, sub);
+  while ((de = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      cleanup_free char *digest = xasprintf ("sha256:%s", de->d_name);
+      if (keep && json_object_get (keep, digest))
+        continue;
+      if (fstatat (fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && reclaimed)
+        {
+          if (S_ISDIR (st.st_mode))
+            {
+              cleanup_close int sub_fd = openat (fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+              if (sub_fd >= 0)
+                *reclaimed += fs_tree_size (sub_fd);
+            }
+          else
+            *reclaimed += st.st_size;
+        }
+      if (fs_rm_rf_at (fd, de->d_name, err) < 0)
+        return capsa_err_wrap (err, "garbage collection in `%s/%s`", s->root, sub);
+    }
+  return 0;
+}
+
+int
+capsa_store_gc (struct capsa_store *s, long long *reclaimed, capsa_err **err)
+{
+  cleanup_json json_t *idx = NULL;
+  cleanup_json json_t *blobs = json_object (), *layers = json_object ();
+  long long dummy = 0;
+  size_t i;
+  json_t *img;
+
+  if (reclaimed == NULL)
+    reclaimed = &dummy;
+  *reclaimed = 0;
+  if (capsa_store_lock_gc (s, true, err) < 0)
+    return -1;
+  {
+    cleanup_close int lock = capsa_store_lock_index (s, err);
+    if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
+      {
+        capsa_store_unlock_gc (s);
+        return -1;
+      }
+  }
+  json_array_foreach (json_object_get (idx, "images"), i, img)
+  add_refs (s, img, blobs, layers);
+  int r = sweep (s, "blobs/sha256", blobs, reclaimed, err);
+  if (r == 0)
+    r = sweep (s, "layers", layers, reclaimed, err);
+  if (r == 0)
+    r = sweep (s, "tmp", NULL, NULL, err);
+  capsa_store_unlock_gc (s);
+  return r;
+}

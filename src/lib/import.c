@@ -1,0 +1,288 @@
+/* capsa import: see import.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "image.h"
+#include "import.h"
+#include "layer.h"
+#include "util.h"
+
+static void
+json_decref_p (json_t **j)
+{
+  if (*j)
+    json_decref (*j);
+}
+#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
+
+static int
+archive_fail (capsa_err **err, struct archive *a, const char *what)
+{
+  int e = archive_errno (a);
+  const char *s = archive_error_string (a);
+  return capsa_fail_as (err, e > 0 ? e : EINVAL, "%s: %s", what, s ? s : "unknown archive error");
+}
+
+static int
+copy_disk_data (struct archive *disk, struct archive *w, const char *path, capsa_err **err)
+{
+  char buf[65536];
+  for (;;)
+    {
+      la_ssize_t n = archive_read_data (disk, buf, sizeof buf);
+      if (n < 0)
+        return archive_fail (err, disk, path);
+      if (n == 0)
+        return 0;
+      if (archive_write_data (w, buf, (size_t) n) < 0)
+        return archive_fail (err, w, path);
+    }
+}
+
+int
+capsa_tar_directory (const char *dir, int fd, capsa_err **err)
+{
+  struct archive *disk = archive_read_disk_new ();
+  struct archive *w = archive_write_new ();
+  struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new ();
+  size_t prefix = strlen (dir);
+  int r = 0;
+
+  while (prefix > 1 && dir[prefix - 1] == '/')
+    prefix--;
+  archive_read_disk_set_symlink_physical (disk);
+  archive_read_disk_set_behavior (disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+  archive_write_set_format_pax_restricted (w);
+  archive_write_set_bytes_in_last_block (w, 1);
+  archive_entry_linkresolver_set_strategy (lr, archive_format (w));
+  if (archive_read_disk_open (disk, dir) != ARCHIVE_OK)
+    r = archive_fail (err, disk, dir);
+  else if (archive_write_open_fd (w, fd) != ARCHIVE_OK)
+    r = archive_fail (err, w, "write tar");
+  while (r == 0)
+    {
+      struct archive_entry *e = archive_entry_new (), *spare = NULL;
+      int rr = archive_read_next_header2 (disk, e);
+      if (rr == ARCHIVE_EOF)
+        {
+          archive_entry_free (e);
+          break;
+        }
+      if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
+        {
+          archive_entry_free (e);
+          r = archive_fail (err, disk, dir);
+          break;
+        }
+      archive_read_disk_descend (disk);
+      const char *path = archive_entry_pathname (e);
+      const char *rel = path + (strlen (path) >= prefix ? prefix : strlen (path));
+      while (*rel == '/')
+        rel++;
+      if (*rel == '\0')
+        {
+          archive_entry_free (e);
+          continue;
+        }
+      cleanup_free char *name = xstrdup (rel);
+      archive_entry_copy_pathname (e, name);
+      archive_entry_set_uname (e, NULL);
+      archive_entry_set_gname (e, NULL);
+      bool has_data = archive_entry_filetype (e) == AE_IFREG;
+      archive_entry_linkify (lr, &e, &spare);
+      if (e && archive_entry_hardlink (e))
+        has_data = false;
+      if (e && archive_write_header (w, e) < ARCHIVE_WARN)
+        r = archive_fail (err, w, name);
+      else if (e && has_data && archive_entry_size (e) > 0)
+        r = copy_disk_data (disk, w, name, err);
+      if (e)
+        archive_entry_free (e);
+      if (spare)
+        archive_entry_free (spare);
+    }
+  if (r == 0 && archive_write_close (w) != ARCHIVE_OK)
+    r = archive_fail (err, w, "write tar");
+  archive_entry_linkresolver_free (lr);
+  archive_write_free (w);
+  archive_read_free (disk);
+  return r;
+}
+
+/* "[\"a\", \"b\"]" (JSON) or "a b" (shell form: sh -c). */
+static json_t *
+command_value (const char *v)
+{
+  json_t *j = json_loads (v, 0, NULL);
+  if (json_is_array (j))
+    return j;
+  if (j)
+    json_decref (j);
+  return json_pack ("[s,s,s]", "/bin/sh", "-c", v);
+}
+
+int
+capsa_config_change (json_t *config, const char *change, capsa_err **err)
+{
+  cleanup_free char *copy = xstrdup (change);
+  char *v = copy;
+  while (*v && !isspace ((unsigned char) *v))
+    v++;
+  if (*v)
+    *v++ = '\0';
+  while (isspace ((unsigned char) *v))
+    v++;
+  for (char *p = copy; *p; p++)
+    *p = (char) toupper ((unsigned char) *p);
+  if (*v == '\0')
+    return capsa_fail_as (err, EINVAL, "change `%s`: missing value", change);
+  if (strcmp (copy, "CMD") == 0)
+    json_object_set_new (config, "Cmd", command_value (v));
+  else if (strcmp (copy, "ENTRYPOINT") == 0)
+    json_object_set_new (config, "Entrypoint", command_value (v));
+  else if (strcmp (copy, "WORKDIR") == 0)
+    json_object_set_new (config, "WorkingDir", json_string (v));
+  else if (strcmp (copy, "USER") == 0)
+    json_object_set_new (config, "User", json_string (v));
+  else if (strcmp (copy, "ENV") == 0 || strcmp (copy, "LABEL") == 0)
+    {
+      char *eq = strchr (v, '=');
+      if (eq == NULL)
+        return capsa_fail_as (err, EINVAL, "change `%s`: expected KEY=VALUE", change);
+      if (strcmp (copy, "LABEL") == 0)
+        {
+          *eq = '\0';
+          json_t *labels = json_object_get (config, "Labels");
+          if (!json_is_object (labels))
+            json_object_set_new (config, "Labels", labels = json_object ());
+          json_object_set_new (labels, v, json_string (eq + 1));
+          return 0;
+        }
+      json_t *env = json_object_get (config, "Env");
+      if (!json_is_array (env))
+        json_object_set_new (config, "Env", env = json_array ());
+      size_t klen = (size_t) (eq - v) + 1;
+      for (size_t i = json_array_size (env); i-- > 0;)
+        if (strncmp (json_string_value (json_array_get (env, i)) ?: "", v, klen) == 0)
+          json_array_remove (env, i);
+      json_array_append_new (env, json_string (v));
+    }
+  else
+    return capsa_fail_as (err, EINVAL,
+                          "change `%s`: unsupported instruction `%s` (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL)",
+                          change, copy);
+  return 0;
+}
+
+int
+capsa_image_from_layer (struct capsa_store *s, const char *layer_digest, const char *media_type, const char *diffid,
+                        const struct capsa_import_opts *o, const char *created_by, char *id_out, capsa_err **err)
+{
+  char did[CAPSA_DIGEST_LEN + 1], cdigest[CAPSA_DIGEST_LEN + 1], mdigest[CAPSA_DIGEST_LEN + 1], now[64];
+  struct stat st;
+  const char *variant;
+
+  if (capsa_store_unpack_layer (s, layer_digest, diffid, did, err) < 0)
+    return -1;
+  cleanup_close int fd = capsa_store_open_blob (s, layer_digest, err);
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    return capsa_fail (err, errno, "blob %s", layer_digest);
+  now_rfc3339 (now, sizeof now);
+  const char *arch = capsa_host_arch (&variant);
+  cleanup_json json_t *config = json_pack (
+      "{s:s, s:s, s:s, s:{s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "created", now, "architecture", arch, "os",
+      "linux", "config", "Env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "rootfs",
+      "type", "layers", "diff_ids", did, "history", "created", now, "created_by", created_by);
+  if (variant && strcmp (arch, "arm") == 0)
+    json_object_set_new (config, "variant", json_string (variant));
+  if (o->message)
+    json_object_set_new (json_array_get (json_object_get (config, "history"), 0), "comment",
+                         json_string (o->message));
+  for (char *const *c = o->changes; c && *c; c++)
+    if (capsa_config_change (json_object_get (config, "config"), *c, err) < 0)
+      return -1;
+  cleanup_free char *cbuf = json_dumps (config, JSON_COMPACT);
+  if (capsa_store_put_blob (s, cbuf, strlen (cbuf), cdigest, err) < 0)
+    return -1;
+  cleanup_json json_t *manifest
+      = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
+                   CAPSA_MT_OCI_MANIFEST, "config", "mediaType", CAPSA_MT_OCI_CONFIG, "digest", cdigest, "size",
+                   (json_int_t) strlen (cbuf), "layers", "mediaType", media_type, "digest", layer_digest, "size",
+                   (json_int_t) st.st_size);
+  cleanup_free char *mbuf = json_dumps (manifest, JSON_COMPACT);
+  if (capsa_store_put_blob (s, mbuf, strlen (mbuf), mdigest, err) < 0)
+    return -1;
+  return capsa_image_register (s, mdigest, o->name, NULL, id_out, err);
+}
+
+static int
+sink_blob (void *data, const void *buf, size_t len, capsa_err **err)
+{
+  return capsa_blob_writer_write (data, buf, len, err);
+}
+
+/* The plain tar of source (file, directory or "-") as a blob. */
+static int
+source_blob (struct capsa_store *s, const char *source, char *digest, capsa_err **err)
+{
+  struct capsa_blob_writer w;
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (strcmp (source, "-") == 0)
+    fd = fcntl (0, F_DUPFD_CLOEXEC, 3);
+  else
+    fd = open (source, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "import `%s`", source);
+  if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      /* a directory: tar it into a temp file first */
+      cleanup_free char *tmp = xasprintf ("%s/tmp/import-XXXXXX", s->root);
+      cleanup_close int tfd = mkostemp (tmp, O_CLOEXEC);
+      if (tfd < 0)
+        return capsa_fail (err, errno, "create a temp file in `%s/tmp`", s->root);
+      unlink (tmp);
+      if (capsa_tar_directory (source, tfd, err) < 0)
+        return capsa_err_wrap (err, "import `%s`", source);
+      if (lseek (tfd, 0, SEEK_SET) < 0)
+        return capsa_fail (err, errno, "import `%s`", source);
+      close (fd);
+      fd = take_fd (&tfd);
+    }
+  if (capsa_blob_writer_open (s, &w, err) < 0)
+    return -1;
+  if (capsa_layer_decompress (fd, sink_blob, &w, err) < 0)
+    {
+      capsa_blob_writer_abort (&w);
+      return capsa_err_wrap (err, "import `%s`", source);
+    }
+  return capsa_blob_writer_commit (&w, NULL, digest, err);
+}
+
+int
+capsa_image_import (struct capsa_store *s, const char *source, const struct capsa_import_opts *o, char *id_out,
+                    capsa_err **err)
+{
+  char digest[CAPSA_DIGEST_LEN + 1];
+
+  if (capsa_store_lock_gc (s, false, err) < 0)
+    return -1;
+  if (source_blob (s, source, digest, err) < 0)
+    return -1;
+  cleanup_free char *by = xasprintf ("capsa import %s", source);
+  if (capsa_image_from_layer (s, digest, CAPSA_MT_OCI_LAYER, digest, o, by, id_out, err) < 0)
+    return capsa_err_wrap (err, "import `%s`", source);
+  return 0;
+}

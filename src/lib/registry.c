@@ -1,0 +1,1121 @@
+/* The registry client: see registry.h.
+ *
+ * One `struct client` per registry+repository: it knows the scheme (https, or http for an
+ * insecure registry that does not speak TLS), the credentials, and the Authorization header won
+ * from the last challenge.  request() does one synchronous exchange with retries and the 401
+ * dance; the layer downloads run side by side on a curl multi handle (download_blobs). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "image.h"
+#include "reference.h"
+#include "registry.h"
+#include "util.h"
+
+#define ACCEPT_MANIFESTS                                                                                              \
+  "Accept: " CAPSA_MT_OCI_MANIFEST ", " CAPSA_MT_OCI_INDEX ", " CAPSA_MT_DOCKER_MANIFEST ", " CAPSA_MT_DOCKER_LIST
+
+static void
+json_decref_p (json_t **j)
+{
+  if (*j)
+    json_decref (*j);
+}
+#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
+
+static const char *
+jstr (json_t *o, const char *key)
+{
+  return json_string_value (json_object_get (o, key));
+}
+
+struct client
+{
+  const struct capsa_registry_opts *o;
+  char *registry; /* as named: "docker.io", "127.0.0.1:5000" */
+  char *base;     /* "https://registry-1.docker.io" */
+  char *scope;    /* "repository:REPO:pull" */
+  bool insecure;
+  bool scheme_known;
+  char *user, *password;
+  char *authz; /* "Authorization: ..." or NULL */
+};
+
+struct response
+{
+  long status;
+  char *body;
+  size_t len;
+  char *content_type;
+  char *www_auth;
+  char *location;
+  char *digest; /* Docker-Content-Digest */
+};
+
+static void
+response_free (struct response *r)
+{
+  free (r->body);
+  free (r->content_type);
+  free (r->www_auth);
+  free (r->location);
+  free (r->digest);
+  memset (r, 0, sizeof *r);
+}
+
+static void
+client_free (struct client *c)
+{
+  free (c->registry);
+  free (c->base);
+  free (c->scope);
+  free (c->user);
+  free (c->password);
+  free (c->authz);
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+static bool
+is_insecure (const struct capsa_registry_opts *o, const char *registry)
+{
+  cleanup_free char *host = xstrdup (registry);
+  char *colon = strrchr (host, ':');
+  if (colon && host[0] != '[')
+    *colon = '\0';
+  if (strcmp (host, "localhost") == 0 || strncmp (host, "127.", 4) == 0 || strcmp (host, "[::1]") == 0)
+    return true;
+  for (char *const *p = o->insecure; p && *p; p++)
+    if (strcmp (*p, registry) == 0 || strcmp (*p, host) == 0)
+      return true;
+  return false;
+}
+
+static int
+client_init (struct client *c, const struct capsa_registry_opts *o, const char *registry, const char *scope,
+             capsa_err **err)
+{
+  static bool curl_ready;
+  memset (c, 0, sizeof *c);
+  if (!curl_ready)
+    {
+      if (curl_global_init (CURL_GLOBAL_DEFAULT) != 0)
+        return capsa_fail_as (err, EIO, "libcurl could not be initialized");
+      curl_ready = true;
+    }
+  c->o = o;
+  c->registry = xstrdup (registry);
+  c->insecure = is_insecure (o, registry);
+  const char *api = strcmp (registry, "docker.io") == 0 ? "registry-1.docker.io" : registry;
+  c->base = xasprintf ("https://%s", api);
+  c->scope = scope ? xstrdup (scope) : NULL;
+  return capsa_auth_lookup (o->authfile, registry, &c->user, &c->password, err) < 0 ? -1 : 0;
+}
+
+/* --- one exchange -------------------------------------------------------------------------- */
+
+static size_t
+body_cb (char *ptr, size_t size, size_t n, void *data)
+{
+  struct response *r = data;
+  size_t len = size * n;
+  if (r->len + len > (64u << 20))
+    return 0; /* manifests and tokens are small; refuse a runaway body */
+  r->body = xrealloc (r->body, r->len + len + 1);
+  memcpy (r->body + r->len, ptr, len);
+  r->len += len;
+  r->body[r->len] = '\0';
+  return len;
+}
+
+static void
+keep_header (char **slot, const char *line, size_t len, const char *name)
+{
+  size_t n = strlen (name);
+  if (len <= n || strncasecmp (line, name, n) != 0)
+    return;
+  const char *v = line + n;
+  while (v < line + len && isspace ((unsigned char) *v))
+    v++;
+  size_t vl = (size_t) (line + len - v);
+  while (vl > 0 && isspace ((unsigned char) v[vl - 1]))
+    vl--;
+  free (*slot);
+  *slot = xasprintf ("%.*s", (int) vl, v);
+}
+
+static size_t
+header_cb (char *line, size_t size, size_t n, void *data)
+{
+  struct response *r = data;
+  size_t len = size * n;
+  if (len >= 5 && strncmp (line, "HTTP/", 5) == 0)
+    {
+      /* a new response (after a redirect): forget the previous one's headers */
+      free (r->www_auth);
+      r->www_auth = NULL;
+      free (r->location);
+      r->location = NULL;
+    }
+  keep_header (&r->content_type, line, len, "content-type:");
+  keep_header (&r->www_auth, line, len, "www-authenticate:");
+  keep_header (&r->location, line, len, "location:");
+  keep_header (&r->digest, line, len, "docker-content-digest:");
+  return len;
+}
+
+struct upload
+{
+  int fd;
+};
+
+static size_t
+read_cb (char *buf, size_t size, size_t n, void *data)
+{
+  struct upload *u = data;
+  ssize_t r;
+  do
+    r = read (u->fd, buf, size * n);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? CURL_READFUNC_ABORT : (size_t) r;
+}
+
+static void
+setup_easy (struct client *c, CURL *h, const char *url, char *errbuf)
+{
+  curl_easy_setopt (h, CURLOPT_URL, url);
+  curl_easy_setopt (h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt (h, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt (h, CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt (h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (h, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (h, CURLOPT_USERAGENT, "capsa/" CAPSA_VERSION);
+  curl_easy_setopt (h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (h, CURLOPT_REDIR_PROTOCOLS_STR, c->insecure ? "http,https" : "https");
+  if (c->insecure)
+    {
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  errbuf[0] = '\0';
+}
+
+struct req
+{
+  const char *method; /* GET, HEAD, POST, PUT */
+  const char *path;   /* "/v2/..." or an absolute URL */
+  const char *accept; /* a full "Accept: ..." header, or NULL */
+  const char *content_type;
+  const char *body; /* in memory, or */
+  size_t body_len;
+  int body_fd; /* a file to upload (-1: none) */
+  uint64_t body_fd_size;
+};
+
+static bool
+transient_curl (CURLcode rc)
+{
+  switch (rc)
+    {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+    }
+}
+
+static bool
+transient_status (long s)
+{
+  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+static char *
+full_url (struct client *c, const char *path)
+{
+  if (strncmp (path, "http://", 7) == 0 || strncmp (path, "https://", 8) == 0)
+    return xstrdup (path);
+  return xasprintf ("%s%s", c->base, path);
+}
+
+/* One attempt; *rc gets curl's code. */
+static int
+perform (struct client *c, const struct req *q, struct response *r, CURLcode *rc, char *errbuf)
+{
+  CURL *h = curl_easy_init ();
+  struct curl_slist *hdrs = NULL;
+  struct upload up = { q->body_fd };
+  cleanup_free char *url = full_url (c, q->path);
+  cleanup_free char *ct = q->content_type ? xasprintf ("Content-Type: %s", q->content_type) : NULL;
+
+  if (h == NULL)
+    abort ();
+  response_free (r);
+  setup_easy (c, h, url, errbuf);
+  if (c->authz)
+    hdrs = curl_slist_append (hdrs, c->authz);
+  if (q->accept)
+    hdrs = curl_slist_append (hdrs, q->accept);
+  if (ct)
+    hdrs = curl_slist_append (hdrs, ct);
+  curl_easy_setopt (h, CURLOPT_WRITEFUNCTION, body_cb);
+  curl_easy_setopt (h, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt (h, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt (h, CURLOPT_HEADERDATA, r);
+  if (strcmp (q->method, "HEAD") == 0)
+    curl_easy_setopt (h, CURLOPT_NOBODY, 1L);
+  else if (strcmp (q->method, "POST") == 0)
+    {
+      curl_easy_setopt (h, CURLOPT_POST, 1L);
+      curl_easy_setopt (h, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+      curl_easy_setopt (h, CURLOPT_POSTFIELDSIZE, (long) q->body_len);
+      /* a redirect must not turn the POST into a GET */
+      curl_easy_setopt (h, CURLOPT_FOLLOWLOCATION, 0L);
+    }
+  else if (strcmp (q->method, "PUT") == 0)
+    {
+      if (q->body_fd >= 0)
+        {
+          lseek (q->body_fd, 0, SEEK_SET);
+          curl_easy_setopt (h, CURLOPT_UPLOAD, 1L);
+          curl_easy_setopt (h, CURLOPT_READFUNCTION, read_cb);
+          curl_easy_setopt (h, CURLOPT_READDATA, &up);
+          curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->body_fd_size);
+        }
+      else
+        {
+          curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, "PUT");
+          curl_easy_setopt (h, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+          curl_easy_setopt (h, CURLOPT_POSTFIELDSIZE, (long) q->body_len);
+        }
+      curl_easy_setopt (h, CURLOPT_FOLLOWLOCATION, 0L);
+    }
+  else if (strcmp (q->method, "DELETE") == 0)
+    curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  curl_easy_setopt (h, CURLOPT_HTTPHEADER, hdrs);
+  *rc = curl_easy_perform (h);
+  curl_easy_getinfo (h, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_slist_free_all (hdrs);
+  curl_easy_cleanup (h);
+  if (r->content_type)
+    r->content_type[strcspn (r->content_type, ";")] = '\0';
+  return 0;
+}
+
+/* Parse `Bearer realm="...",service="...",scope="..."` into its scheme and parameters. */
+static json_t *
+parse_challenge (const char *h)
+{
+  json_t *out = json_object ();
+  const char *p = h;
+  size_t n = strcspn (p, " ");
+  cleanup_free char *scheme = xasprintf ("%.*s", (int) n, p);
+  for (char *s = scheme; *s; s++)
+    *s = (char) tolower ((unsigned char) *s);
+  json_object_set_new (out, "scheme", json_string (scheme));
+  p += n;
+  while (*p)
+    {
+      while (*p == ' ' || *p == ',')
+        p++;
+      const char *eq = strchr (p, '=');
+      if (eq == NULL)
+        break;
+      cleanup_free char *key = xasprintf ("%.*s", (int) (eq - p), p);
+      p = eq + 1;
+      cleanup_free char *val = NULL;
+      if (*p == '"')
+        {
+          const char *end = strchr (p + 1, '"');
+          if (end == NULL)
+            break;
+          val = xasprintf ("%.*s", (int) (end - p - 1), p + 1);
+          p = end + 1;
+        }
+      else
+        {
+          size_t vl = strcspn (p, ",");
+          val = xasprintf ("%.*s", (int) vl, p);
+          p += vl;
+        }
+      for (char *s = key; *s; s++)
+        *s = (char) tolower ((unsigned char) *s);
+      json_object_set_new (out, key, json_string (val));
+    }
+  return out;
+}
+
+static int
+basic_header (struct client *c)
+{
+  cleanup_free char *pair = xasprintf ("%s:%s", c->user, c->password);
+  cleanup_free char *enc = capsa_base64_encode (pair, strlen (pair));
+  free (c->authz);
+  c->authz = xasprintf ("Authorization: Basic %s", enc);
+  return 0;
+}
+
+static int
+not_authorized (struct client *c, capsa_err **err)
+{
+  if (c->user)
+    return capsa_fail_as (err, EACCES,
+                          "%s refused the credentials of `%s`: check them with `capsa login %s` (or the auth "
+                          "file and ~/.docker/config.json)",
+                          c->registry, c->user, c->registry);
+  return capsa_fail_as (err, EACCES, "%s requires authentication: run `capsa login %s` first", c->registry,
+                        c->registry);
+}
+
+/* Answer a 401's challenge: sets c->authz. */
+static int
+authenticate (struct client *c, const char *www_auth, capsa_err **err)
+{
+  cleanup_json json_t *ch = parse_challenge (www_auth ? www_auth : "");
+  const char *scheme = jstr (ch, "scheme");
+
+  if (strcmp (scheme, "basic") == 0)
+    {
+      if (c->user == NULL)
+        return not_authorized (c, err);
+      return basic_header (c);
+    }
+  if (strcmp (scheme, "bearer") != 0)
+    return capsa_fail_as (err, ENOTSUP, "%s: unsupported authentication scheme `%s`", c->registry,
+                          www_auth ? www_auth : "(none)");
+  const char *realm = jstr (ch, "realm"), *service = jstr (ch, "service");
+  const char *scope = jstr (ch, "scope") ?: c->scope;
+  if (realm == NULL)
+    return capsa_fail_as (err, EPROTO, "%s: bearer challenge without a realm", c->registry);
+  CURL *esc = curl_easy_init ();
+  char *s_service = service ? curl_easy_escape (esc, service, 0) : NULL;
+  char *s_scope = scope ? curl_easy_escape (esc, scope, 0) : NULL;
+  cleanup_free char *url = xasprintf ("%s%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
+                                      s_service ? "service=" : "", s_service ? s_service : "",
+                                      s_scope ? (s_service ? "&scope=" : "scope=") : "", s_scope ? s_scope : "");
+  curl_free (s_service);
+  curl_free (s_scope);
+  curl_easy_cleanup (esc);
+
+  struct response r = { 0 };
+  struct req q = { .method = "GET", .path = url, .body_fd = -1 };
+  char errbuf[CURL_ERROR_SIZE];
+  CURLcode rc;
+  free (c->authz);
+  c->authz = NULL;
+  if (c->user)
+    basic_header (c);
+  for (unsigned attempt = 0;; attempt++)
+    {
+      perform (c, &q, &r, &rc, errbuf);
+      if ((transient_curl (rc) || transient_status (r.status)) && attempt < (c->o->retries ? c->o->retries : 3))
+        {
+          sleep_ms (200L << attempt);
+          continue;
+        }
+      break;
+    }
+  free (c->authz);
+  c->authz = NULL;
+  if (rc != CURLE_OK)
+    {
+      response_free (&r);
+      return capsa_fail_as (err, EIO, "token from `%s`: %s", realm, errbuf[0] ? errbuf : curl_easy_strerror (rc));
+    }
+  if (r.status == 401 || r.status == 403)
+    {
+      response_free (&r);
+      return not_authorized (c, err);
+    }
+  cleanup_json json_t *tok = r.status == 200 ? json_loadb (r.body ? r.body : "", r.len, 0, NULL) : NULL;
+  const char *t = jstr (tok, "token") ?: jstr (tok, "access_token");
+  long status = r.status;
+  response_free (&r);
+  if (t == NULL)
+    return capsa_fail_as (err, EPROTO, "token from `%s`: HTTP %ld without a token", realm, status);
+  c->authz = xasprintf ("Authorization: Bearer %s", t);
+  return 0;
+}
+
+/* A request with retries, the http fallback of insecure registries, and the 401 dance. */
+static int
+request (struct client *c, const struct req *q, struct response *r, capsa_err **err)
+{
+  unsigned retries = c->o->retries ? c->o->retries : 3, attempt = 0;
+  bool authed = false;
+  char errbuf[CURL_ERROR_SIZE];
+  CURLcode rc;
+
+  for (;;)
+    {
+      perform (c, q, r, &rc, errbuf);
+      if (rc != CURLE_OK && !c->scheme_known && c->insecure && strncmp (c->base, "https://", 8) == 0)
+        {
+          /* an insecure registry that does not speak TLS: plain http */
+          char *http = xasprintf ("http://%s", c->base + 8);
+          free (c->base);
+          c->base = http;
+          c->scheme_known = true;
+          continue;
+        }
+      if (rc == CURLE_OK)
+        c->scheme_known = true;
+      if ((transient_curl (rc) || (rc == CURLE_OK && transient_status (r->status))) && attempt < retries)
+        {
+          sleep_ms (200L << attempt++);
+          continue;
+        }
+      if (rc != CURLE_OK)
+        return capsa_fail_as (err, EIO, "%s %s: %s", q->method, full_url (c, q->path),
+                              errbuf[0] ? errbuf : curl_easy_strerror (rc));
+      if (r->status == 401 && !authed)
+        {
+          authed = true;
+          if (authenticate (c, r->www_auth, err) < 0)
+            return -1;
+          continue;
+        }
+      if (r->status == 401)
+        return not_authorized (c, err);
+      return 0;
+    }
+}
+
+/* "HTTP 404: MANIFEST_UNKNOWN manifest unknown" from a registry's error body. */
+static int
+http_error (capsa_err **err, const char *what, struct response *r)
+{
+  cleanup_json json_t *j = r->body ? json_loadb (r->body, r->len, 0, NULL) : NULL;
+  json_t *e0 = json_array_get (json_object_get (j, "errors"), 0);
+  const char *code = jstr (e0, "code"), *msg = jstr (e0, "message");
+  int e = r->status == 404 ? ENOENT : r->status == 401 || r->status == 403 ? EACCES : EIO;
+  if (code)
+    return capsa_fail_as (err, e, "%s: HTTP %ld: %s%s%s", what, r->status, code, msg ? " " : "", msg ? msg : "");
+  return capsa_fail_as (err, e, "%s: HTTP %ld", what, r->status);
+}
+
+/* --- parallel blob downloads ----------------------------------------------------------------- */
+
+struct dl
+{
+  struct client *c;
+  struct capsa_store *s;
+  const char *digest;
+  uint64_t size;
+  unsigned index, count;
+  struct capsa_blob_writer w;
+  bool open;
+  CURL *h;
+  struct curl_slist *hdrs;
+  unsigned attempts;
+  bool body_ok;    /* the current response's body is the blob */
+  bool status_set; /* body_ok was decided for the current response */
+  bool done;
+  char errbuf[CURL_ERROR_SIZE];
+  capsa_err *err;
+  uint64_t last_report;
+};
+
+static void
+report (struct dl *d, enum capsa_progress_state state)
+{
+  if (d->c->o->progress == NULL)
+    return;
+  struct capsa_progress p = { d->digest, d->index, d->count, d->open ? d->w.size : 0, d->size, state };
+  d->c->o->progress (d->c->o->progress_data, &p);
+}
+
+static size_t
+dl_write (char *ptr, size_t size, size_t n, void *data)
+{
+  struct dl *d = data;
+  size_t len = size * n;
+  if (!d->status_set)
+    {
+      long status = 0;
+      curl_easy_getinfo (d->h, CURLINFO_RESPONSE_CODE, &status);
+      d->status_set = true;
+      d->body_ok = status == 200 || status == 206;
+      /* asked to resume but got the whole blob: start over */
+      if (status == 200 && d->w.size > 0 && capsa_blob_writer_restart (&d->w, &d->err) < 0)
+        return 0;
+    }
+  if (!d->body_ok)
+    return len; /* an error body: ignored, the status says it */
+  if (capsa_blob_writer_write (&d->w, ptr, len, &d->err) < 0)
+    return 0;
+  if (d->w.size - d->last_report >= 256 * 1024 || d->w.size == d->size)
+    {
+      d->last_report = d->w.size;
+      report (d, CAPSA_PROGRESS_DOWNLOADING);
+    }
+  return len;
+}
+
+static int
+dl_start (struct dl *d, CURLM *multi, capsa_err **err)
+{
+  /* the scope is "repository:REPO:pull" */
+  const char *repo_start = strchr (d->c->scope, ':') + 1;
+  const char *repo_end = strrchr (d->c->scope, ':');
+  cleanup_free char *url = xasprintf ("%s/v2/%.*s/blobs/%s", d->c->base, (int) (repo_end - repo_start), repo_start,
+                                      d->digest);
+  if (!d->open && capsa_blob_writer_open (d->s, &d->w, err) < 0)
+    return -1;
+  d->open = true;
+  d->h = curl_easy_init ();
+  setup_easy (d->c, d->h, url, d->errbuf);
+  d->hdrs = NULL;
+  if (d->c->authz)
+    d->hdrs = curl_slist_append (d->hdrs, d->c->authz);
+  if (d->w.size > 0)
+    {
+      cleanup_free char *range = xasprintf ("Range: bytes=%llu-", (unsigned long long) d->w.size);
+      d->hdrs = curl_slist_append (d->hdrs, range);
+    }
+  curl_easy_setopt (d->h, CURLOPT_HTTPHEADER, d->hdrs);
+  curl_easy_setopt (d->h, CURLOPT_WRITEFUNCTION, dl_write);
+  curl_easy_setopt (d->h, CURLOPT_WRITEDATA, d);
+  curl_easy_setopt (d->h, CURLOPT_PRIVATE, d);
+  d->status_set = false;
+  d->body_ok = false;
+  curl_multi_add_handle (multi, d->h);
+  report (d, d->attempts ? CAPSA_PROGRESS_RETRYING : CAPSA_PROGRESS_DOWNLOADING);
+  return 0;
+}
+
+static void
+dl_release (struct dl *d, CURLM *multi)
+{
+  if (d->h)
+    {
+      curl_multi_remove_handle (multi, d->h);
+      curl_easy_cleanup (d->h);
+      d->h = NULL;
+    }
+  curl_slist_free_all (d->hdrs);
+  d->hdrs = NULL;
+}
+
+/* A finished transfer: 1 when it must be retried, 0 when the blob is stored, -1 on failure. */
+static int
+dl_finish (struct dl *d, CURLM *multi, CURLcode rc, capsa_err **err)
+{
+  long status = 0;
+  unsigned retries = d->c->o->retries ? d->c->o->retries : 3;
+  curl_easy_getinfo (d->h, CURLINFO_RESPONSE_CODE, &status);
+  dl_release (d, multi);
+  if (d->err)
+    {
+      *err = take_ptr (&d->err);
+      return -1;
+    }
+  if (rc == CURLE_OK && (status == 200 || status == 206))
+    {
+      if (d->size && d->w.size < d->size && d->attempts < retries)
+        {
+          d->attempts++;
+          return 1; /* cut short: resume */
+        }
+      d->open = false;
+      if (capsa_blob_writer_commit (&d->w, d->digest, NULL, err) < 0)
+        return capsa_err_wrap (err, "blob %s from %s", d->digest, d->c->registry);
+      report (d, CAPSA_PROGRESS_VERIFIED);
+      return 0;
+    }
+  if (rc == CURLE_OK && status == 401 && d->attempts < retries)
+    {
+      /* the token expired meanwhile: get a new one */
+      struct response r = { 0 };
+      cleanup_free char *p = xasprintf ("/v2/");
+      struct req q = { .method = "GET", .path = p, .body_fd = -1 };
+      free (d->c->authz);
+      d->c->authz = NULL;
+      int ar = request (d->c, &q, &r, err);
+      response_free (&r);
+      if (ar < 0)
+        return -1;
+      d->attempts++;
+      return 1;
+    }
+  if ((transient_curl (rc) || (rc == CURLE_OK && transient_status (status))) && d->attempts < retries)
+    {
+      sleep_ms (200L << d->attempts);
+      d->attempts++;
+      return 1;
+    }
+  if (rc != CURLE_OK)
+    return capsa_fail_as (err, EIO, "download blob %s from %s: %s", d->digest, d->c->registry,
+                          d->errbuf[0] ? d->errbuf : curl_easy_strerror (rc));
+  return capsa_fail_as (err, status == 404 ? ENOENT : EIO, "download blob %s from %s: HTTP %ld", d->digest,
+                        d->c->registry, status);
+}
+
+static int
+download_blobs (struct client *c, struct capsa_store *s, struct dl *dls, size_t n, capsa_err **err)
+{
+  CURLM *multi = curl_multi_init ();
+  unsigned parallel = c->o->parallel ? c->o->parallel : 3;
+  size_t next = 0, active = 0, finished = 0;
+  int r = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      dls[i].c = c;
+      dls[i].s = s;
+      if (capsa_store_has_blob (s, dls[i].digest))
+        {
+          dls[i].done = true;
+          finished++;
+          report (&dls[i], CAPSA_PROGRESS_EXISTS);
+        }
+      else
+        report (&dls[i], CAPSA_PROGRESS_WAITING);
+    }
+  while (r == 0 && finished < n)
+    {
+      while (active < parallel && next < n)
+        {
+          if (dls[next].done)
+            {
+              next++;
+              continue;
+            }
+          if (dl_start (&dls[next++], multi, err) < 0)
+            {
+              r = -1;
+              break;
+            }
+          active++;
+        }
+      if (r < 0)
+        break;
+      int running = 0;
+      curl_multi_perform (multi, &running);
+      CURLMsg *m;
+      int left;
+      while (r == 0 && (m = curl_multi_info_read (multi, &left)) != NULL)
+        {
+          if (m->msg != CURLMSG_DONE)
+            continue;
+          struct dl *d = NULL;
+          CURLcode rc = m->data.result;
+          curl_easy_getinfo (m->easy_handle, CURLINFO_PRIVATE, (char **) &d);
+          int fr = dl_finish (d, multi, rc, err);
+          if (fr < 0)
+            r = -1;
+          else if (fr == 1)
+            r = dl_start (d, multi, err);
+          else
+            {
+              d->done = true;
+              active--;
+              finished++;
+            }
+        }
+      if (r == 0 && finished < n)
+        curl_multi_poll (multi, NULL, 0, 500, NULL);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      dl_release (&dls[i], multi);
+      if (dls[i].open)
+        capsa_blob_writer_abort (&dls[i].w);
+      capsa_err_free (&dls[i].err);
+    }
+  curl_multi_cleanup (multi);
+  return r;
+}
+
+/* --- pull ---------------------------------------------------------------------------------- */
+
+static bool
+is_index (const char *mt)
+{
+  return mt && (strcmp (mt, CAPSA_MT_OCI_INDEX) == 0 || strcmp (mt, CAPSA_MT_DOCKER_LIST) == 0);
+}
+
+/* GET a manifest, check it against `expect` (a digest, or NULL) and store it. */
+static int
+fetch_manifest (struct client *c, struct capsa_store *s, const char *repo, const char *ref, const char *expect,
+                char *digest, char **media_type, json_t **out, capsa_err **err)
+{
+  struct response r = { 0 };
+  cleanup_free char *path = xasprintf ("/v2/%s/manifests/%s", repo, ref);
+  struct req q = { .method = "GET", .path = path, .accept = ACCEPT_MANIFESTS, .body_fd = -1 };
+  json_error_t je;
+
+  if (request (c, &q, &r, err) < 0)
+    return -1;
+  if (r.status != 200)
+    {
+      cleanup_free char *what = xasprintf ("manifest %s/%s:%s", c->registry, repo, ref);
+      if (r.status == 404)
+        {
+          response_free (&r);
+          return capsa_fail_as (err, ENOENT, "%s/%s:%s: not found in the registry (check the name and tag)",
+                                c->registry, repo, ref);
+        }
+      int e = http_error (err, what, &r);
+      response_free (&r);
+      return e;
+    }
+  capsa_sha256_buf (r.body ? r.body : "", r.len, digest);
+  const char *want = expect ? expect : (r.digest && strncmp (r.digest, "sha256:", 7) == 0 ? r.digest : NULL);
+  if (want && strcmp (want, digest) != 0)
+    {
+      capsa_fail_as (err, EIO, "manifest %s/%s:%s: digest mismatch: expected %s, the content hashes to %s",
+                     c->registry, repo, ref, want, digest);
+      response_free (&r);
+      return -1;
+    }
+  *out = json_loadb (r.body ? r.body : "", r.len, 0, &je);
+  if (*out == NULL)
+    {
+      response_free (&r);
+      return capsa_fail_as (err, EPROTO, "manifest %s/%s:%s: invalid JSON: %s", c->registry, repo, ref, je.text);
+    }
+  const char *mt = jstr (*out, "mediaType") ?: r.content_type;
+  *media_type = xstrdup (mt ? mt : "");
+  if (json_integer_value (json_object_get (*out, "schemaVersion")) == 1)
+    {
+      response_free (&r);
+      return capsa_fail_as (err, ENOTSUP,
+                            "%s/%s:%s is a schema 1 manifest, which capsa does not support (push it again with "
+                            "a current client)",
+                            c->registry, repo, ref);
+    }
+  int pr = capsa_store_put_blob (s, r.body ? r.body : "", r.len, NULL, err);
+  response_free (&r);
+  return pr;
+}
+
+static int
+pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_registry_opts *o, char *id_out,
+             char *digest_out, capsa_err **err)
+{
+  struct client c;
+  cleanup_free char *scope = xasprintf ("repository:%s:pull", ref->repo);
+  cleanup_free char *mt = NULL, *mt2 = NULL;
+  cleanup_json json_t *m = NULL, *m2 = NULL;
+  char top[CAPSA_DIGEST_LEN + 1], digest[CAPSA_DIGEST_LEN + 1];
+  int r = -1;
+
+  if (client_init (&c, o, ref->registry, scope, err) < 0)
+    {
+      client_free (&c);
+      return -1;
+    }
+  if (fetch_manifest (&c, s, ref->repo, ref->digest ? ref->digest : ref->tag, ref->digest, top, &mt, &m, err) < 0)
+    goto done;
+  memcpy (digest, top, sizeof top);
+  if (is_index (mt))
+    {
+      json_t *pick = capsa_index_pick_platform (m, top, err);
+      const char *child = pick ? jstr (pick, "digest") : NULL;
+      if (pick == NULL)
+        goto done;
+      if (!capsa_digest_valid (child))
+        {
+          capsa_fail_as (err, EPROTO, "index %s: invalid digest for this platform", top);
+          goto done;
+        }
+      if (fetch_manifest (&c, s, ref->repo, child, child, digest, &mt2, &m2, err) < 0)
+        goto done;
+      json_decref (m);
+      m = take_ptr (&m2);
+    }
+  {
+    json_t *layers = json_object_get (m, "layers"), *l;
+    json_t *config = json_object_get (m, "config");
+    size_t n = json_array_size (layers), i;
+    if (!capsa_digest_valid (jstr (config, "digest")))
+      {
+        capsa_fail_as (err, EPROTO, "manifest %s: no valid config digest", digest);
+        goto done;
+      }
+    struct dl *dls = xmalloc0 ((n + 1) * sizeof *dls);
+    dls[0] = (struct dl){ .digest = jstr (config, "digest"), .size = (uint64_t) json_integer_value (json_object_get (config, "size")),
+                          .index = 0, .count = (unsigned) n + 1 };
+    json_array_foreach (layers, i, l)
+    {
+      if (!capsa_digest_valid (jstr (l, "digest")) || !capsa_layer_media_type_ok (jstr (l, "mediaType")))
+        {
+          free (dls);
+          capsa_fail_as (err, ENOTSUP, "manifest %s: layer %zu: invalid digest or unsupported media type `%s`", digest,
+                         i, jstr (l, "mediaType") ?: "");
+          goto done;
+        }
+      dls[i + 1] = (struct dl){ .digest = jstr (l, "digest"), .size = (uint64_t) json_integer_value (json_object_get (l, "size")),
+                                .index = (unsigned) i + 1, .count = (unsigned) n + 1 };
+    }
+    int dr = download_blobs (&c, s, dls, n + 1, err);
+    if (dr == 0 && o->progress)
+      for (i = 1; i <= n; i++)
+        report (&dls[i], CAPSA_PROGRESS_EXTRACTING);
+    free (dls);
+    if (dr < 0)
+      goto done;
+  }
+  {
+    cleanup_free char *name = ref->tag ? capsa_ref_string (ref) : NULL;
+    cleanup_free char *repo_digest = xasprintf ("%s/%s@%s", ref->registry, ref->repo, top);
+    if (capsa_image_register (s, digest, name, repo_digest, id_out, err) < 0)
+      goto done;
+  }
+  if (digest_out)
+    memcpy (digest_out, top, sizeof top);
+  r = 0;
+done:
+  client_free (&c);
+  return r;
+}
+
+int
+capsa_pull (struct capsa_store *s, const char *refstr, const struct capsa_registry_opts *o, char **name_out,
+            char *id_out, char *digest_out, capsa_err **err)
+{
+  struct capsa_ref ref;
+  if (capsa_ref_parse (refstr, o->default_registry, &ref, err) < 0)
+    return -1;
+  /* writers hold the gc lock shared: rmi/prune wait rather than remove what is not registered yet */
+  int r = capsa_store_lock_gc (s, false, err);
+  if (r == 0)
+    r = pull_locked (s, &ref, o, id_out, digest_out, err);
+  capsa_store_unlock_gc (s);
+  if (r < 0)
+    capsa_err_wrap (err, "pull %s", refstr);
+  else if (name_out)
+    *name_out = capsa_ref_string (&ref);
+  capsa_ref_free (&ref);
+  return r;
+}
+
+/* --- push ---------------------------------------------------------------------------------- */
+
+/* Another repository of the same registry that has this image, for a cross-repository mount. */
+static char *
+mount_source (json_t *img, const struct capsa_ref *dest)
+{
+  json_t *v;
+  size_t i;
+  cleanup_free char *prefix = xasprintf ("%s/", dest->registry);
+  const char *lists[] = { "digests", "names" };
+  for (size_t k = 0; k < 2; k++)
+    json_array_foreach (json_object_get (img, lists[k]), i, v)
+    {
+      const char *n = json_string_value (v);
+      if (n == NULL || strncmp (n, prefix, strlen (prefix)) != 0)
+        continue;
+      const char *repo = n + strlen (prefix);
+      size_t len = strcspn (repo, "@");
+      const char *colon = memrchr (repo, ':', len);
+      if (colon && !memchr (colon, '/', len - (size_t) (colon - repo)))
+        len = (size_t) (colon - repo);
+      if (strlen (dest->repo) != len || strncmp (repo, dest->repo, len) != 0)
+        return xasprintf ("%.*s", (int) len, repo);
+    }
+  return NULL;
+}
+
+static int
+push_blob (struct client *c, struct capsa_store *s, const char *repo, const char *digest, const char *from,
+           struct capsa_progress *p, capsa_err **err)
+{
+  struct response r = { 0 };
+  cleanup_free char *head = xasprintf ("/v2/%s/blobs/%s", repo, digest);
+  struct req q = { .method = "HEAD", .path = head, .body_fd = -1 };
+
+  if (request (c, &q, &r, err) < 0)
+    return -1;
+  if (r.status == 200)
+    {
+      response_free (&r);
+      p->state = CAPSA_PROGRESS_EXISTS;
+      if (c->o->progress)
+        c->o->progress (c->o->progress_data, p);
+      return 0;
+    }
+  cleanup_free char *post = from ? xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from)
+                                 : xasprintf ("/v2/%s/blobs/uploads/", repo);
+  struct req qp = { .method = "POST", .path = post, .body_fd = -1 };
+  if (request (c, &qp, &r, err) < 0)
+    return -1;
+  if (r.status == 201)
+    {
+      response_free (&r);
+      p->state = CAPSA_PROGRESS_MOUNTED;
+      if (c->o->progress)
+        c->o->progress (c->o->progress_data, p);
+      return 0;
+    }
+  if (r.status != 202 || r.location == NULL)
+    {
+      cleanup_free char *what = xasprintf ("start the upload of blob %s", digest);
+      int e = http_error (err, what, &r);
+      response_free (&r);
+      return e;
+    }
+  cleanup_free char *loc = full_url (c, r.location);
+  cleanup_free char *put = xasprintf ("%s%sdigest=%s", loc, strchr (loc, '?') ? "&" : "?", digest);
+  response_free (&r);
+  cleanup_close int fd = capsa_store_open_blob (s, digest, err);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return -1;
+  p->state = CAPSA_PROGRESS_UPLOADING;
+  p->total = (uint64_t) st.st_size;
+  if (c->o->progress)
+    c->o->progress (c->o->progress_data, p);
+  struct req qu = { .method = "PUT", .path = put, .content_type = "application/octet-stream", .body_fd = fd,
+                    .body_fd_size = (uint64_t) st.st_size };
+  if (request (c, &qu, &r, err) < 0)
+    return -1;
+  if (r.status != 201)
+    {
+      cleanup_free char *what = xasprintf ("upload blob %s", digest);
+      int e = http_error (err, what, &r);
+      response_free (&r);
+      return e;
+    }
+  response_free (&r);
+  p->state = CAPSA_PROGRESS_DONE;
+  p->done = p->total;
+  if (c->o->progress)
+    c->o->progress (c->o->progress_data, p);
+  return 0;
+}
+
+static int
+push_image (struct client *c, struct capsa_store *s, json_t *img, const struct capsa_ref *dest, char *digest_out,
+            capsa_err **err)
+{
+  const char *md = jstr (img, "manifest");
+  cleanup_free char *mbuf = NULL;
+  cleanup_json json_t *m = NULL;
+  size_t mlen, i;
+  json_t *l;
+
+  if (capsa_store_read_blob (s, md, &mbuf, &mlen, err) < 0)
+    return -1;
+  m = json_loadb (mbuf, mlen, 0, NULL);
+  if (m == NULL)
+    return capsa_fail_as (err, EINVAL, "manifest %s is not JSON", md);
+  cleanup_free char *from = mount_source (img, dest);
+  json_t *layers = json_object_get (m, "layers");
+  unsigned count = (unsigned) json_array_size (layers) + 1;
+  json_array_foreach (layers, i, l)
+  {
+    struct capsa_progress p = { jstr (l, "digest"), (unsigned) i + 1, count, 0,
+                                (uint64_t) json_integer_value (json_object_get (l, "size")), CAPSA_PROGRESS_WAITING };
+    if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, from, &p, err) < 0)
+      return -1;
+  }
+  struct capsa_progress p = { jstr (json_object_get (m, "config"), "digest"), 0, count, 0, 0, CAPSA_PROGRESS_WAITING };
+  if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, NULL, &p, err) < 0)
+    return -1;
+  const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
+  cleanup_free char *path = xasprintf ("/v2/%s/manifests/%s", dest->repo, dest->tag ? dest->tag : md);
+  struct req q = { .method = "PUT", .path = path, .content_type = mt, .body = mbuf, .body_len = mlen, .body_fd = -1 };
+  struct response r = { 0 };
+  if (request (c, &q, &r, err) < 0)
+    return -1;
+  if (r.status != 201)
+    {
+      int e = http_error (err, "put the manifest", &r);
+      response_free (&r);
+      return e;
+    }
+  response_free (&r);
+  if (digest_out)
+    snprintf (digest_out, CAPSA_DIGEST_LEN + 1, "%s", md);
+  return 0;
+}
+
+int
+capsa_push (struct capsa_store *s, const char *image, const char *dest, const struct capsa_registry_opts *o,
+            char *digest_out, capsa_err **err)
+{
+  cleanup_json json_t *idx = NULL;
+  struct capsa_ref ref;
+  struct client c;
+
+  if (capsa_ref_parse (dest ? dest : image, o->default_registry, &ref, err) < 0)
+    return -1;
+  int r = capsa_index_read (s, &idx, err);
+  json_t *img = r == 0 ? capsa_image_find (idx, image, o->default_registry, err) : NULL;
+  if (img == NULL)
+    r = -1;
+  if (r == 0)
+    {
+      cleanup_free char *scope = xasprintf ("repository:%s:pull,push", ref.repo);
+      r = client_init (&c, o, ref.registry, scope, err);
+      if (r == 0)
+        r = push_image (&c, s, img, &ref, digest_out, err);
+      client_free (&c);
+    }
+  if (r < 0)
+    {
+      cleanup_free char *to = capsa_ref_string (&ref);
+      capsa_err_wrap (err, "push %s", to);
+    }
+  capsa_ref_free (&ref);
+  return r;
+}
+
+/* --- login --------------------------------------------------------------------------------- */
+
+int
+capsa_login (const char *registry, const char *user, const char *password, const struct capsa_registry_opts *o,
+             capsa_err **err)
+{
+  struct client c;
+  struct response r = { 0 };
+  struct req q = { .method = "GET", .path = "/v2/", .body_fd = -1 };
+  int rc;
+
+  if (client_init (&c, o, registry, NULL, err) < 0)
+    {
+      client_free (&c);
+      return -1;
+    }
+  free (c.user);
+  free (c.password);
+  c.user = xstrdup (user);
+  c.password = xstrdup (password);
+  rc = request (&c, &q, &r, err);
+  if (rc == 0 && r.status != 200)
+    rc = http_error (err, "GET /v2/", &r);
+  response_free (&r);
+  client_free (&c);
+  if (rc < 0)
+    return capsa_err_wrap (err, "login to %s", registry);
+  return auth_save (o->authfile, registry, user, password, err);
+}

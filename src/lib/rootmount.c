@@ -1,0 +1,200 @@
+/* Container roots from images: see rootmount.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fsops.h"
+#include "image.h"
+#include "rootmount.h"
+#include "util.h"
+
+static bool
+valid_id (const char *id)
+{
+  size_t n = strlen (id);
+  if (n == 0 || n > 128 || id[0] == '.' || id[0] == '-')
+    return false;
+  return strspn (id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* The image's diff ids, bottom layer first (owned strv). */
+static int
+image_layers (struct capsa_store *s, const char *image, const char *default_registry, char **id_out,
+              char ***diffids, capsa_err **err)
+{
+  json_t *idx = NULL, *config = NULL, *v;
+  size_t i;
+  int r = -1;
+
+  if (capsa_index_read (s, &idx, err) < 0)
+    return -1;
+  json_t *img = capsa_image_find (idx, image, default_registry, err);
+  if (img && capsa_blob_json (s, json_string_value (json_object_get (img, "id")), &config, err) == 0)
+    {
+      *id_out = xstrdup (json_string_value (json_object_get (img, "id")));
+      *diffids = xmalloc0 (sizeof (char *));
+      json_array_foreach (json_object_get (json_object_get (config, "rootfs"), "diff_ids"), i, v)
+      strv_append (diffids, json_string_value (v));
+      r = 0;
+    }
+  if (config)
+    json_decref (config);
+  json_decref (idx);
+  return r;
+}
+
+static int
+mount_overlay (struct capsa_store *s, const char *dir, char **layers, capsa_err **err)
+{
+  static const char *subs[] = { "upper", "work", "merged" };
+  size_t n = strv_len (layers), cap = 64, used = 0;
+  cleanup_free char *lower = xmalloc0 (cap);
+
+  for (size_t i = n; i-- > 0;)
+    {
+      if (!capsa_store_layer_is_overlay (s, layers[i]))
+        return capsa_fail_as (err, ENOTSUP, "layer %s keeps OCI whiteouts (it was unpacked without privilege)",
+                              layers[i]);
+      cleanup_free char *p = capsa_store_layer_path (s, layers[i]);
+      size_t need = used + strlen (p) + 2;
+      if (need > cap)
+        lower = xrealloc (lower, cap = need * 2);
+      used += (size_t) sprintf (lower + used, "%s%s", used ? ":" : "", p);
+    }
+  if (n == 0)
+    {
+      /* overlayfs needs a lower dir: an empty one */
+      free (lower);
+      lower = xasprintf ("%s/empty", dir);
+      if (mkdir (lower, 0755) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "mkdir `%s`", lower);
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", dir, subs[i]);
+      if (mkdir (p, 0755) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "mkdir `%s`", p);
+    }
+  cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir);
+  cleanup_free char *merged = xasprintf ("%s/merged", dir);
+  if ((long) strlen (opts) >= sysconf (_SC_PAGESIZE) - 1)
+    return capsa_fail_as (err, E2BIG, "the image has too many layers (%zu) for overlayfs's mount options", n);
+  if (mount ("overlay", merged, "overlay", 0, opts) < 0)
+    return capsa_fail (err, errno, "mount overlayfs on `%s`", merged);
+  return 0;
+}
+
+static int
+copy_vfs (struct capsa_store *s, const char *dir, char **layers, capsa_err **err)
+{
+  cleanup_free char *root = xasprintf ("%s/rootfs", dir);
+  if (mkdir (root, 0755) < 0 && errno != EEXIST)
+    return capsa_fail (err, errno, "mkdir `%s`", root);
+  cleanup_close int dst = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dst < 0)
+    return capsa_fail (err, errno, "open `%s`", root);
+  for (size_t i = 0; layers[i]; i++)
+    {
+      cleanup_free char *p = capsa_store_layer_path (s, layers[i]);
+      cleanup_close int src = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (src < 0)
+        return capsa_fail (err, errno, "open layer `%s`", p);
+      if (fs_copy_layer (src, dst, err) < 0)
+        return capsa_err_wrap (err, "copy layer %s", layers[i]);
+    }
+  return 0;
+}
+
+static int
+make_root (struct capsa_store *s, const char *dir, char **layers, enum capsa_rootfs_driver driver,
+           const char **used, capsa_err **err)
+{
+  if (driver != CAPSA_ROOTFS_VFS)
+    {
+      cleanup_err capsa_err *oerr = NULL;
+      if (mount_overlay (s, dir, layers, &oerr) == 0)
+        {
+          *used = "overlay";
+          return 0;
+        }
+      if (driver == CAPSA_ROOTFS_OVERLAY)
+        {
+          *err = take_ptr (&oerr);
+          return -1;
+        }
+      /* fall back to a copy: clean what the overlay attempt made */
+      static const char *subs[] = { "upper", "work", "merged", "empty" };
+      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+        {
+          cleanup_free char *p = xasprintf ("%s/%s", dir, subs[i]);
+          cleanup_err capsa_err *ignored = NULL;
+          fs_rm_rf (p, &ignored);
+        }
+    }
+  *used = "vfs";
+  return copy_vfs (s, dir, layers, err);
+}
+
+int
+capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id, const char *default_registry,
+                    enum capsa_rootfs_driver driver, char **path_out, capsa_err **err)
+{
+  cleanup_free char *image_id = NULL;
+  cleanup_strv char **layers = NULL;
+  const char *used = NULL;
+
+  if (!valid_id (id))
+    return capsa_fail_as (err, EINVAL, "invalid container id `%s` (letters, digits, `_`, `.` and `-`)", id);
+  if (capsa_store_lock_gc (s, false, err) < 0)
+    return -1;
+  if (image_layers (s, image, default_registry, &image_id, &layers, err) < 0)
+    return -1;
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", s->root, id);
+  if (mkdir (dir, 0711) < 0)
+    {
+      if (errno == EEXIST)
+        return capsa_fail_as (err, EEXIST, "container `%s` already has a root filesystem (`%s`)", id, dir);
+      return capsa_fail (err, errno, "mkdir `%s`", dir);
+    }
+  cleanup_free char *imgfile = xasprintf ("%s/image", dir);
+  if (write_file_atomic_at (AT_FDCWD, imgfile, image_id, strlen (image_id), 0644, err) < 0
+      || make_root (s, dir, layers, driver, &used, err) < 0)
+    {
+      cleanup_err capsa_err *ignored = NULL;
+      fs_rm_rf (dir, &ignored);
+      return capsa_err_wrap (err, "root filesystem of `%s` from image %s", id, image);
+    }
+  cleanup_free char *drvfile = xasprintf ("%s/driver", dir);
+  cleanup_err capsa_err *ignored = NULL;
+  write_file_atomic_at (AT_FDCWD, drvfile, used, strlen (used), 0644, &ignored);
+  *path_out = xasprintf ("%s/%s", dir, strcmp (used, "overlay") == 0 ? "merged" : "rootfs");
+  capsa_store_unlock_gc (s);
+  return 0;
+}
+
+int
+capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err)
+{
+  struct stat st;
+  if (!valid_id (id))
+    return capsa_fail_as (err, EINVAL, "invalid container id `%s`", id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", s->root, id);
+  if (stat (dir, &st) < 0)
+    return capsa_fail_as (err, ENOENT, "container `%s` has no root filesystem here (`%s`)", id, dir);
+  cleanup_free char *merged = xasprintf ("%s/merged", dir);
+  if (umount2 (merged, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+    {
+      if (errno != EBUSY || umount2 (merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+        return capsa_fail (err, errno, "unmount `%s`", merged);
+    }
+  if (fs_rm_rf (dir, err) < 0)
+    return capsa_err_wrap (err, "remove the root filesystem of `%s`", id);
+  return 0;
+}

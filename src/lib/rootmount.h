@@ -1,0 +1,29 @@
+/* A container's root filesystem made from an image, under ROOT/containers/ID/:
+ *   overlay: merged/ = overlayfs of the image's unpacked layers (read-only lower dirs, shared by
+ *            every container) with this container's own upper/ and work/;
+ *   vfs:     rootfs/ = a private copy of the layers merged in order (the fallback where overlayfs
+ *            cannot be mounted, or a layer kept OCI whiteouts because it was unpacked unprivileged).
+ * ROOT/containers/ID/image records the image id (rmi and prune leave such images alone) and
+ * ROOT/containers/ID/driver the driver used. */
+#ifndef CAPSA_ROOTMOUNT_H
+#define CAPSA_ROOTMOUNT_H
+
+#include "error.h"
+#include "store.h"
+
+enum capsa_rootfs_driver
+{
+  CAPSA_ROOTFS_AUTO, /* overlay when it works, else vfs */
+  CAPSA_ROOTFS_OVERLAY,
+  CAPSA_ROOTFS_VFS,
+};
+
+/* Give container `id` a root from image `image` (name or id).  *path_out (owned) gets the root's
+ * path.  On failure nothing is left behind. */
+CAPSA_PUBLIC int capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id,
+                                     const char *default_registry, enum capsa_rootfs_driver driver,
+                                     char **path_out, capsa_err **err);
+/* Unmount (overlay) and remove everything of container `id`.  A missing id is an error. */
+CAPSA_PUBLIC int capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err);
+
+#endif

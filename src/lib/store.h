@@ -1,0 +1,103 @@
+/* The image store: content-addressed blobs and unpacked layers under one root directory.
+ *
+ *   ROOT/blobs/sha256/HEX      manifests, configs and layer blobs, named by their sha256
+ *   ROOT/layers/HEX/diff       a layer unpacked once (HEX = its diff id), shared by every image
+ *   ROOT/layers/HEX/format     "overlay" (whiteouts in overlayfs's form) or "oci" (.wh. files)
+ *   ROOT/images.json           the index of images and tags (image.h), replaced atomically
+ *   ROOT/containers/ID/        container roots made from images (rootmount.h)
+ *   ROOT/tmp/                  work in progress; nothing here is ever visible as an image
+ *
+ * Crash safety: a blob or a layer appears under its name only once complete (temp file or
+ * directory + fsync + rename), and an image appears only when images.json is replaced after all
+ * its blobs and layers are in place; an interrupted pull leaves at most litter in tmp/, which the
+ * next garbage collection removes.
+ *
+ * Locking (flock): writers of blobs and layers (pull, load, import) hold gc.lock shared for their
+ * whole run; garbage collection (rmi, prune) takes it exclusive, so it never removes what a
+ * running pull has written but not yet registered.  images.json is read-modified-written under
+ * index.lock (exclusive, short).
+ */
+#ifndef CAPSA_STORE_H
+#define CAPSA_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "error.h"
+
+struct capsa_store
+{
+  char *root;  /* absolute path, owned */
+  int rootfd;  /* O_DIRECTORY */
+  int gcfd;    /* gc.lock while held, else -1 */
+};
+
+/* /var/lib/capsa as root, else $XDG_DATA_HOME/capsa (~/.local/share/capsa).  Static buffer. */
+CAPSA_PUBLIC const char *capsa_store_default_root (void);
+/* Open (creating it when missing) the store at root. */
+CAPSA_PUBLIC int capsa_store_open (const char *root, struct capsa_store **out, capsa_err **err);
+CAPSA_PUBLIC void capsa_store_close (struct capsa_store *s);
+static inline void
+capsa_store_closep (struct capsa_store **s)
+{
+  if (*s)
+    capsa_store_close (*s);
+}
+#define cleanup_store __attribute__ ((cleanup (capsa_store_closep)))
+
+/* gc.lock: shared for writers, exclusive for garbage collection; held until unlock or close. */
+CAPSA_PUBLIC int capsa_store_lock_gc (struct capsa_store *s, bool exclusive, capsa_err **err);
+CAPSA_PUBLIC void capsa_store_unlock_gc (struct capsa_store *s);
+/* index.lock, exclusive: returns the fd that holds it (close it to unlock). */
+CAPSA_PUBLIC int capsa_store_lock_index (struct capsa_store *s, capsa_err **err);
+
+/* Blobs. */
+CAPSA_PUBLIC bool capsa_store_has_blob (struct capsa_store *s, const char *digest);
+CAPSA_PUBLIC int capsa_store_open_blob (struct capsa_store *s, const char *digest, capsa_err **err);
+/* Read a whole (small) blob and check its digest. */
+CAPSA_PUBLIC int capsa_store_read_blob (struct capsa_store *s, const char *digest, char **buf, size_t *len,
+                                        capsa_err **err);
+CAPSA_PUBLIC int capsa_store_put_blob (struct capsa_store *s, const void *buf, size_t len, char *digest_out,
+                                       capsa_err **err);
+/* "ROOT/blobs/sha256/HEX", owned by the caller. */
+CAPSA_PUBLIC char *capsa_store_blob_path (struct capsa_store *s, const char *digest);
+
+/* A blob being written: bytes go to a temp file in tmp/ and into a running sha256. */
+struct capsa_blob_writer
+{
+  struct capsa_store *s;
+  int fd;
+  char *tmp; /* name relative to the root */
+  capsa_sha256 hash;
+  uint64_t size;
+};
+CAPSA_PUBLIC int capsa_blob_writer_open (struct capsa_store *s, struct capsa_blob_writer *w, capsa_err **err);
+CAPSA_PUBLIC int capsa_blob_writer_write (struct capsa_blob_writer *w, const void *buf, size_t len, capsa_err **err);
+/* Start again from zero bytes (a download restarted from the beginning). */
+CAPSA_PUBLIC int capsa_blob_writer_restart (struct capsa_blob_writer *w, capsa_err **err);
+/* fsync, check against `expected` (when not NULL; a mismatch is an error naming both digests),
+ * rename into blobs/.  digest_out (optional) gets the digest.  The writer is closed either way. */
+CAPSA_PUBLIC int capsa_blob_writer_commit (struct capsa_blob_writer *w, const char *expected, char *digest_out,
+                                           capsa_err **err);
+CAPSA_PUBLIC void capsa_blob_writer_abort (struct capsa_blob_writer *w);
+/* Copy everything readable from fd into a new blob. */
+CAPSA_PUBLIC int capsa_store_put_blob_fd (struct capsa_store *s, int fd, const char *expected, char *digest_out,
+                                          capsa_err **err);
+
+/* Layers, by diff id. */
+CAPSA_PUBLIC bool capsa_store_has_layer (struct capsa_store *s, const char *diffid);
+/* Unpack blob `digest` as a layer, unless a layer with `diffid` is there already.  diffid may be
+ * NULL (unknown: computed); a layer whose content does not match a given diffid is refused.
+ * diffid_out (optional) gets the diff id. */
+CAPSA_PUBLIC int capsa_store_unpack_layer (struct capsa_store *s, const char *digest, const char *diffid,
+                                           char *diffid_out, capsa_err **err);
+/* "ROOT/layers/HEX/diff", owned by the caller. */
+CAPSA_PUBLIC char *capsa_store_layer_path (struct capsa_store *s, const char *diffid);
+/* Whether the layer's whiteouts are in overlayfs's form (it can be an overlay lower dir). */
+CAPSA_PUBLIC bool capsa_store_layer_is_overlay (struct capsa_store *s, const char *diffid);
+
+/* A new private directory in tmp/ ("ROOT/tmp/PREFIX-XXXXXX"), owned by the caller. */
+CAPSA_PUBLIC char *capsa_store_mkdtemp (struct capsa_store *s, const char *prefix, capsa_err **err);
+
+#endif
