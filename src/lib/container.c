@@ -263,6 +263,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   struct create_guard g = { .root = o->root, .id = o->id };
   cleanup_close int dirfd = -1, fifo = -1;
   cleanup_strv char **extra_env = NULL;
+  /* compiled seccomp programs, beside the containers ('#' is never in a container id) */
+  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
   struct caps_plan caps;
   struct seccomp_plan seccomp = { 0 };
   char now[48];
@@ -272,7 +274,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
     goto out;
   /* everything the child will apply is prepared and checked before anything is created */
   if (hooks_check (b.config->raw, err) < 0 || caps_plan_make (b.config->process, &caps, err) < 0
-      || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), &seccomp, err)
+      || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), cache_dir, &seccomp,
+                            err)
              < 0)
     goto out;
   dirfd = state_create_dir (o->root, o->id, err);

@@ -187,6 +187,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
   struct seccomp_plan seccomp = { 0 };
   struct spawn_result res = { .sync_fd = -1, .pty_master = -1 };
   struct runloop rl = { .sigfd = -1 };
+  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
   int r = -1;
 
   for (int t = 0; t < CFG_NS_COUNT; t++)
@@ -196,7 +197,8 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
         c->ns[t].path = xasprintf ("/proc/%d/ns/%s", (int) st->pid, cfg_ns_proc_name (t));
       }
   if (caps_plan_make (c->process, &caps, err) < 0
-      || seccomp_plan_make (json_object_get (json_object_get (c->raw, "linux"), "seccomp"), &seccomp, err) < 0)
+      || seccomp_plan_make (json_object_get (json_object_get (c->raw, "linux"), "seccomp"), cache_dir, &seccomp, err)
+             < 0)
     return -1;
   cleanup_free char *rootp = xasprintf ("/proc/%d/root", (int) st->pid);
   cleanup_close int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -4,8 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -95,8 +103,9 @@ add_arches (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
   return 0;
 }
 
+/* With ctx: set libseccomp's attributes; without: collect seccomp(2) flag bits in *bits. */
 static int
-set_flags (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
+set_flags (scmp_filter_ctx ctx, json_t *arr, unsigned *bits, capsa_err **err)
 {
   size_t i;
   json_t *f;
@@ -117,9 +126,16 @@ set_flags (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
                             i, name, seccomp_version ()->major, seccomp_version ()->minor);
     else
       return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, name);
-    int r = seccomp_attr_set (ctx, attr, 1);
-    if (r < 0)
-      return capsa_fail (err, -r, "linux.seccomp.flags[%zu]: %s", i, name);
+    if (ctx)
+      {
+        int r = seccomp_attr_set (ctx, attr, 1);
+        if (r < 0)
+          return capsa_fail (err, -r, "linux.seccomp.flags[%zu]: %s", i, name);
+      }
+    else
+      *bits |= attr == SCMP_FLTATR_CTL_LOG    ? SECCOMP_FILTER_FLAG_LOG
+               : attr == SCMP_FLTATR_CTL_SSB  ? SECCOMP_FILTER_FLAG_SPEC_ALLOW
+                                              : SECCOMP_FILTER_FLAG_TSYNC;
   }
   return 0;
 }
@@ -207,8 +223,158 @@ add_syscall_rule (scmp_filter_ctx ctx, json_t *rule, size_t i, uint32_t default_
   return 0;
 }
 
+static int build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err);
+
+/* ---- the compiled-program cache ---- */
+
+#define CACHE_MAGIC "capsa-seccomp-bpf 1\n"
+#define CACHE_MAX_ENTRIES 64
+
+/* What the program depends on: the profile (canonical JSON), libseccomp's version, the machine. */
+static char *
+cache_key (json_t *sc)
+{
+  cleanup_free char *canon = json_dumps (sc, JSON_COMPACT | JSON_SORT_KEYS);
+  const struct scmp_version *v = seccomp_version ();
+  struct utsname u;
+  uname (&u);
+  return xasprintf ("%s\nlibseccomp %u.%u.%u %s\n", canon ? canon : "", v->major, v->minor, v->micro, u.machine);
+}
+
+static uint64_t
+fnv1a (const char *s)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  return h;
+}
+
+static char *
+cache_path (const char *dir, const char *key)
+{
+  return xasprintf ("%s/%016llx.bpf", dir, (unsigned long long) fnv1a (key));
+}
+
+/* A hit: the file holds exactly this key, then the program. */
+static bool
+cache_read (const char *dir, const char *key, struct seccomp_plan *plan)
+{
+  cleanup_free char *path = cache_path (dir, key), *buf = NULL;
+  size_t len = 0, head = strlen (CACHE_MAGIC) + strlen (key);
+  if (read_file_at (AT_FDCWD, path, &buf, &len, NULL) < 0 || len <= head || (len - head) % sizeof (struct sock_filter)
+      || memcmp (buf, CACHE_MAGIC, strlen (CACHE_MAGIC)) != 0 || memcmp (buf + strlen (CACHE_MAGIC), key, strlen (key)))
+    return false;
+  plan->bpf_len = len - head;
+  plan->bpf = xmalloc0 (plan->bpf_len);
+  memcpy (plan->bpf, buf + head, plan->bpf_len);
+  return true;
+}
+
+/* Keep the cache small: past CACHE_MAX_ENTRIES, drop the least recently written. */
+static void
+cache_trim (const char *dir)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  char oldest[NAME_MAX + 1] = "";
+  time_t when = 0;
+  int n = 0;
+  while (d && (de = readdir (d)))
+    {
+      struct stat st;
+      if (de->d_name[0] == '.' || fstatat (dirfd (d), de->d_name, &st, 0) < 0)
+        continue;
+      n++;
+      if (!*oldest || st.st_mtime < when)
+        {
+          snprintf (oldest, sizeof oldest, "%s", de->d_name);
+          when = st.st_mtime;
+        }
+    }
+  if (n > CACHE_MAX_ENTRIES && *oldest)
+    unlinkat (dirfd (d), oldest, 0);
+}
+
+static void
+cache_write (const char *dir, const char *key, const struct seccomp_plan *plan)
+{
+  if (mkdir_p (dir, 0700, NULL) < 0) /* the runtime root itself may not exist yet */
+    return;
+  cleanup_free char *path = cache_path (dir, key);
+  size_t head = strlen (CACHE_MAGIC) + strlen (key);
+  cleanup_free char *buf = xmalloc0 (head + plan->bpf_len);
+  memcpy (buf, CACHE_MAGIC, strlen (CACHE_MAGIC));
+  memcpy (buf + strlen (CACHE_MAGIC), key, strlen (key));
+  memcpy (buf + head, plan->bpf, plan->bpf_len);
+  if (write_file_replace_at (AT_FDCWD, path, buf, head + plan->bpf_len, 0600, NULL) == 0)
+    cache_trim (dir);
+}
+
+/* libseccomp's program, as bytes (it exports to an fd). */
+static int
+export_bpf (scmp_filter_ctx ctx, struct seccomp_plan *plan, capsa_err **err)
+{
+  cleanup_close int fd = memfd_create ("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "linux.seccomp: memfd for the compiled filter");
+  int r = seccomp_export_bpf (ctx, fd);
+  if (r < 0)
+    return capsa_fail (err, -r, "linux.seccomp: compile the filter");
+  off_t len = lseek (fd, 0, SEEK_CUR);
+  if (len <= 0 || lseek (fd, 0, SEEK_SET) < 0)
+    return capsa_fail (err, EIO, "linux.seccomp: read the compiled filter");
+  plan->bpf = xmalloc0 ((size_t) len);
+  if (read (fd, plan->bpf, (size_t) len) != len)
+    return capsa_fail (err, EIO, "linux.seccomp: read the compiled filter");
+  plan->bpf_len = (size_t) len;
+  return 0;
+}
+
+static bool
+has_notify (json_t *sc)
+{
+  size_t i;
+  json_t *r;
+  if (strcmp (json_string_value (json_object_get (sc, "defaultAction")) ?: "", "SCMP_ACT_NOTIFY") == 0)
+    return true;
+  json_array_foreach (json_object_get (sc, "syscalls"), i, r)
+  if (strcmp (json_string_value (json_object_get (r, "action")) ?: "", "SCMP_ACT_NOTIFY") == 0)
+    return true;
+  return false;
+}
+
 int
-seccomp_plan_make (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
+seccomp_plan_make (json_t *sc, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err)
+{
+  if (sc == NULL || json_is_null (sc) || !json_is_object (sc) || has_notify (sc))
+    return build_filter (sc, plan, err);
+  memset (plan, 0, sizeof *plan);
+  if (set_flags (NULL, json_object_get (sc, "flags"), &plan->flags, err) < 0)
+    return -1;
+  unsigned flags = plan->flags;
+  cleanup_free char *key = cache_key (sc);
+  if (cache_dir && cache_read (cache_dir, key, plan))
+    return 0;
+  if (build_filter (sc, plan, err) < 0)
+    return -1;
+  plan->flags = flags;
+  int r = export_bpf (plan->ctx, plan, err);
+  seccomp_release (plan->ctx);
+  plan->ctx = NULL;
+  if (r < 0)
+    {
+      seccomp_plan_free (plan);
+      return -1;
+    }
+  if (cache_dir)
+    cache_write (cache_dir, key, plan);
+  return 0;
+}
+
+/* The filter with libseccomp, from the JSON (every check and message happens here). */
+static int
+build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
 {
   uint32_t def;
   int def_errno = EPERM;
@@ -237,7 +403,7 @@ seccomp_plan_make (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
   /* no_new_privs is process.noNewPrivileges' business, not a side effect of the filter */
   seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
   if (add_arches (ctx, json_object_get (sc, "architectures"), err) < 0
-      || set_flags (ctx, json_object_get (sc, "flags"), err) < 0)
+      || set_flags (ctx, json_object_get (sc, "flags"), NULL, err) < 0)
     goto fail;
   rules = json_object_get (sc, "syscalls");
   if (rules && !json_is_array (rules))
@@ -269,12 +435,23 @@ seccomp_plan_free (struct seccomp_plan *plan)
   if (plan->ctx)
     seccomp_release (plan->ctx);
   plan->ctx = NULL;
+  free (plan->bpf);
+  plan->bpf = NULL;
+  plan->bpf_len = 0;
 }
 
 int
 seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err)
 {
   *notify_fd = -1;
+  if (plan->bpf)
+    {
+      struct sock_fprog prog = { .len = (unsigned short) (plan->bpf_len / sizeof (struct sock_filter)),
+                                 .filter = plan->bpf };
+      if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->flags, &prog) < 0)
+        return capsa_fail (err, errno, "load the seccomp filter");
+      return 0;
+    }
   if (plan->ctx == NULL)
     return 0;
   int r = seccomp_load (plan->ctx);

@@ -26,13 +26,27 @@
 
 struct seccomp_plan
 {
-  void *ctx;                 /* scmp_filter_ctx; NULL: no filter */
+  void *ctx;                 /* scmp_filter_ctx, kept only for a filter with a listener */
+  void *bpf;                 /* the compiled program (struct sock_filter[]), malloc'd */
+  size_t bpf_len;            /* in bytes */
+  unsigned flags;            /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
   bool notify;               /* some action is SCMP_ACT_NOTIFY */
   const char *listener_path; /* borrowed from the config */
   const char *listener_metadata;
 };
 
-int seccomp_plan_make (json_t *seccomp, struct seccomp_plan *plan, capsa_err **err);
+/* true when the config asks for a filter */
+static inline bool
+seccomp_plan_active (const struct seccomp_plan *p)
+{
+  return p->ctx != NULL || p->bpf != NULL;
+}
+
+/* cache_dir (may be NULL): compiled programs are kept there, one file per profile holding the
+ * exact profile text and the program, so the same profile is compiled once (libseccomp takes
+ * ~10 ms for Docker's profile) and a hash collision can never load another profile's filter.
+ * Filters with a listener are always built with libseccomp (its notify fd). */
+int seccomp_plan_make (json_t *seccomp, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err);
 void seccomp_plan_free (struct seccomp_plan *plan);
 /* In the child.  *notify_fd gets the listener fd (or -1). */
 int seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err);

@@ -192,7 +192,7 @@ reset_signals (void)
 static bool
 seccomp_early (const struct spawn_opts *o)
 {
-  return o->seccomp->ctx && (!o->config->process->no_new_privileges || o->seccomp->notify);
+  return seccomp_plan_active (o->seccomp) && (!o->config->process->no_new_privileges || o->seccomp->notify);
 }
 
 static int
@@ -321,7 +321,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
       _exit (1);
     }
   reset_signals ();
-  if (o->seccomp->ctx && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int) { -1 }, &err) < 0)
+  if (seccomp_plan_active (o->seccomp) && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int) { -1 }, &err) < 0)
     {
       sync_send_error (sock, err);
       dprintf (2, "capsa-oci: %s\n", err->msg);

@@ -146,6 +146,12 @@ class Runtime:
         return [c["id"] for c in json.loads(self("list", "--format", "json").stdout)]
 
 
+def state_left(root):
+    """What a runtime root holds besides its caches ('#' names are never container ids)."""
+    root = pathlib.Path(root)
+    return [p for p in root.iterdir() if not p.name.startswith("#")] if root.exists() else []
+
+
 def new_id():
     return f"t{os.getpid()}-{next(_ids)}"
 
@@ -231,7 +237,7 @@ def oci(workdir):
     m = _mounts_under(str(workdir))
     if m:
         leftovers.append(f"mounts under {workdir}: {m}")
-    state = workdir / "state"
-    if state.exists() and any(state.iterdir()):
-        leftovers.append(f"state left: {list(state.iterdir())}")
+    left = state_left(workdir / "state")
+    if left:
+        leftovers.append(f"state left: {left}")
     assert not leftovers, "leaked: " + "; ".join(leftovers)

@@ -43,3 +43,20 @@ def test_the_default_profile_refuses_what_docker_refuses(oci, bundle):
     bundle.args("/probe", "caps")
     st = oci.run_json(bundle)
     assert st["Seccomp"] == "2" and int(st["CapBnd"], 16) == 0xa80425fb  # Docker's 14 capabilities
+
+
+def test_compiled_filter_is_cached_and_checked(oci, bundle, workdir):
+    """The profile is compiled once per runtime root; a cache file holding another profile under the
+    same name is never used (it is recompiled, and the filter stays right)."""
+    profiled(bundle).args("/probe", "try", "mount", "/tmp")
+    bundle.write()
+    assert json.loads(oci("run", "-b", bundle.path, new_id()).stdout)["errname"] == "EPERM"
+    cache = workdir / "state" / "#seccomp-cache"
+    files = list(cache.iterdir())
+    assert len(files) == 1 and json.dumps(bundle.config["linux"]["seccomp"]["defaultAction"]) in files[0].read_text(
+        errors="replace")
+    # forge: same file name, an allow-everything program behind a different profile text
+    forged = files[0].read_bytes().replace(b"SCMP_ACT_ERRNO", b"SCMP_ACT_ALLOW", 1)
+    files[0].write_bytes(forged)
+    assert json.loads(oci("run", "-b", bundle.path, new_id()).stdout)["errname"] == "EPERM"
+    assert files[0].read_bytes() != forged  # recompiled and rewritten

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import OCI, Runtime, new_id
+from conftest import OCI, Runtime, new_id, state_left
 
 # Docker's default capability set (share/capabilities-default.json holds the same list)
 DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -225,7 +225,7 @@ def test_unknown_capability_is_a_clear_error(oci, bundle, workdir):
     with_caps(bundle, DOCKER_CAPS + ["CAP_FLY"])
     p = oci("run", "-b", bundle.write().path, new_id(), check=False)
     assert p.returncode != 0 and "process.capabilities.bounding[14]: unknown capability `CAP_FLY`" in p.stderr
-    assert not (workdir / "state").exists() or not any((workdir / "state").iterdir())
+    assert not state_left(workdir / "state")
 
 
 def test_syscall_denied_by_the_profile(oci, bundle):

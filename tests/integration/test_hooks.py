@@ -5,7 +5,7 @@ import stat
 import subprocess
 import time
 
-from conftest import host_ns, new_id
+from conftest import host_ns, new_id, state_left
 
 HOOK = """#!/bin/sh
 # $1: kind; appends "kind mnt-namespace-inode state-json" to LOG
@@ -79,7 +79,7 @@ def test_failing_hook_fails_create_and_leaves_nothing(oci, bundle, workdir):
     p = oci("run", "-b", bundle.write().path, new_id(), check=False)
     assert p.returncode != 0
     assert f"hooks.createRuntime[0] `{hook}`: exit status 3: no network for you" in p.stderr
-    assert not any((workdir / "state").iterdir())
+    assert not state_left(workdir / "state")
     assert not os.path.exists(f"/sys/fs/cgroup/pids/capsa-it-hook-{os.getpid()}")
 
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import OCI, new_id
+from conftest import OCI, new_id, state_left
 
 USER = "capsa-it"
 
@@ -73,7 +73,7 @@ def test_rootless_single_id(user, oci, bundle, workdir):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["uid"] == 0 and out["gid"] == 0  # root inside, the user outside
-    assert not any((workdir / "xdg" / "capsa-oci").iterdir())  # default root under XDG_RUNTIME_DIR
+    assert not state_left(workdir / "xdg" / "capsa-oci")  # default root under XDG_RUNTIME_DIR
 
 
 def test_rootless_subuid_ranges(user, oci, bundle, workdir):
@@ -101,4 +101,4 @@ def test_rootless_unowned_range_is_refused_clearly(user, oci, bundle, workdir):
     p = as_user(pw, workdir, "run", "-b", b.path, new_id())
     assert p.returncode != 0
     assert "newuidmap" in p.stderr and "/etc/subuid" in p.stderr
-    assert not any((workdir / "xdg" / "capsa-oci").iterdir())
+    assert not state_left(workdir / "xdg" / "capsa-oci")
