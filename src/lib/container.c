@@ -105,16 +105,26 @@ setup_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup 
   return 0;
 }
 
-struct late_resources
+/* Once the child is set up, before it may go on: record its pid (so that from here on a runtime
+ * killed half-way leaves a container `delete --force` can find), then the device rules (set
+ * earlier, they would have forbidden the child's own mknod). */
+struct before_go
 {
   const struct capsa_cgroup *cg;
   const struct capsa_config *config;
+  int dirfd;
+  struct capsa_state *st;
 };
 
 static int
-apply_device_rules (void *arg, capsa_err **err)
+before_go (void *arg, pid_t init, capsa_err **err)
 {
-  const struct late_resources *l = arg;
+  const struct before_go *l = arg;
+  l->st->pid = init;
+  if (proc_stat_start (init, &l->st->pid_start, NULL) < 0)
+    return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) init);
+  if (state_write (l->dirfd, l->st, err) < 0)
+    return -1;
   json_t *devices = json_object_get (json_object_get (json_object_get (l->config->raw, "linux"), "resources"),
                                      "devices");
   if (l->cg->n == 0 || devices == NULL)
@@ -291,6 +301,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
                             .cg = g.cg };
   if (state_write (dirfd, &st, err) < 0 || save_config (dirfd, b.config->raw, err) < 0)
     goto out;
+  fault_point ("create:recorded");
   if (!run_mode)
     {
       if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
@@ -309,14 +320,15 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
                            .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id,
                            .copy_winsize = run_mode && !o->detach };
-  struct late_resources late = { &g.cg, b.config };
-  so.after_setup = apply_device_rules;
+  struct before_go late = { &g.cg, b.config, dirfd, &st };
+  so.after_setup = before_go;
   so.after_setup_arg = &late;
   so.preserve_fds = o->preserve_fds + listen_fds (&extra_env);
   so.extra_env = extra_env;
   if (spawn_container (&so, res, err) < 0)
     goto out;
   g.pid = res->pid;
+  fault_point ("create:spawned");
   if (res->pty_master >= 0 && o->console_socket)
     {
       int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
@@ -332,7 +344,10 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
       capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
       goto out;
     }
-  if (state_write (dirfd, &st, err) < 0 || (o->pid_file && write_pid_file (o->pid_file, res->pid, err) < 0))
+  if (state_write (dirfd, &st, err) < 0)
+    goto out;
+  fault_point ("create:done");
+  if (o->pid_file && write_pid_file (o->pid_file, res->pid, err) < 0)
     goto out;
   g.armed = false;
   r = 0;
@@ -386,6 +401,7 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
     return capsa_fail (err, errno == ENXIO ? EINVAL : errno, "cannot start a container that has stopped");
   if (write_all (fifo, "0", 1) < 0)
     return capsa_fail (err, errno, "release the container init of `%s`", id);
+  fault_point ("start:released");
   if (unlinkat (dirfd, "exec.fifo", 0) < 0)
     return capsa_fail (err, errno, "remove exec fifo of `%s`", id);
   warn_hooks (dirfd, st, "poststart", "running");
@@ -499,8 +515,10 @@ destroy (const char *root, int dirfd, const struct capsa_state *st, capsa_err **
       if (wait_dead (st, err) < 0)
         return -1;
     }
+  fault_point ("delete:killed");
   if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
     return capsa_err_wrap (err, "delete container `%s`", st->id);
+  fault_point ("delete:cgroup");
   warn_hooks (dirfd, st, "poststop", "stopped");
   return state_remove_dir (root, st->id, err);
 }

@@ -527,7 +527,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
     }
   if (serve_child (o, child, sv[0], r, err) < 0)
     goto fail;
-  if (o->after_setup && o->after_setup (o->after_setup_arg, err) < 0)
+  if (o->after_setup && o->after_setup (o->after_setup_arg, r->pid, err) < 0)
     goto fail;
   if (sync_send (sv[0], SYNC_GO, r->pid, -1) < 0)
     {

@@ -44,7 +44,7 @@ struct spawn_opts
   /* Called in the runtime once the child's setup is done (its mounts and device nodes exist),
    * before it may exec; may be NULL.  Device cgroup rules go here: set earlier, they would
    * forbid the child's own mknod. */
-  int (*after_setup) (void *arg, capsa_err **err);
+  int (*after_setup) (void *arg, pid_t init, capsa_err **err);
   void *after_setup_arg;
 };
 

@@ -1,5 +1,6 @@
 /* Small helpers: see util.h. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -281,4 +282,12 @@ close_fds_except (int first, const int *keep, size_t nkeep)
         for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
           close ((int) fd);
     }
+}
+
+void
+fault_point (const char *name)
+{
+  const char *f = getenv ("CAPSA_FAULT");
+  if (f && strcmp (f, name) == 0)
+    raise (SIGKILL);
 }

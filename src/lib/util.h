@@ -49,6 +49,12 @@ int proc_stat_start (pid_t pid, uint64_t *start, char *state);
 void strv_append (char ***v, const char *s);
 size_t strv_len (char **v);
 
+/* Fault injection for the reliability tests: when $CAPSA_FAULT names this point, the process
+ * SIGKILLs itself here, as a crash or an impatient caller would.  Names: "create:recorded",
+ * "create:spawned", "create:done", "start:released", "delete:killed", "delete:cgroup",
+ * "exec:spawned". */
+void fault_point (const char *name);
+
 /* Close every fd >= first except those in keep[0..nkeep) (negative entries ignored). */
 void close_fds_except (int first, const int *keep, size_t nkeep);
 
