@@ -13,15 +13,9 @@
 #include "digest.h"
 #include "reference.h"
 #include "registry.h"
+#include "jsonutil.h"
 #include "util.h"
 
-static void
-json_decref_p (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
 
 static const char *
 config_home (char *buf, size_t len)

@@ -253,15 +253,6 @@ listen_fds (char ***extra_env)
   return (int) n;
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, capsa_err **err)
-{
-  char buf[24];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
-    return capsa_err_wrap (err, "write pid file");
-  return 0;
-}
 
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
  * ready.  On success the container is recorded and res describes its init. */
@@ -347,7 +338,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (state_write (dirfd, &st, err) < 0)
     goto out;
   fault_point ("create:done");
-  if (o->pid_file && write_pid_file (o->pid_file, res->pid, err) < 0)
+  if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
     goto out;
   g.armed = false;
   r = 0;

@@ -168,15 +168,6 @@ still_the_init (const struct capsa_state *st)
   return proc_stat_start (st->pid, &start, &state) == 0 && start == st->pid_start && state != 'Z';
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, capsa_err **err)
-{
-  char buf[24];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
-    return capsa_err_wrap (err, "write pid file");
-  return 0;
-}
 
 /* Everything after the checks: prepare, spawn into the container, then detach or wait. */
 static int
@@ -221,7 +212,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
     goto out;
   if (spawn_wait_exec (res.sync_fd, err) < 0)
     goto out;
-  if (o->pid_file && write_pid_file (o->pid_file, res.pid, err) < 0)
+  if (o->pid_file && state_write_pid_file (o->pid_file, res.pid, err) < 0)
     goto out;
   if (!o->detach)
     *exit_status = runloop_wait (&rl, res.pid, o->console_socket ? -1 : res.pty_master);

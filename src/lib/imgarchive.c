@@ -18,21 +18,10 @@
 #include "layer.h"
 #include "reference.h"
 #include "rootpath.h"
+#include "jsonutil.h"
 #include "util.h"
 
-static void
-json_decref_p (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
 
-static const char *
-jstr (json_t *o, const char *key)
-{
-  return json_string_value (json_object_get (o, key));
-}
 
 /* --- load ---------------------------------------------------------------------------------- */
 

@@ -14,23 +14,10 @@
 #include "image.h"
 #include "import.h"
 #include "layer.h"
+#include "jsonutil.h"
 #include "util.h"
 
-static void
-json_decref_p (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
 
-static int
-archive_fail (capsa_err **err, struct archive *a, const char *what)
-{
-  int e = archive_errno (a);
-  const char *s = archive_error_string (a);
-  return capsa_fail_as (err, e > 0 ? e : EINVAL, "%s: %s", what, s ? s : "unknown archive error");
-}
 
 static int
 copy_disk_data (struct archive *disk, struct archive *w, const char *path, capsa_err **err)

@@ -71,7 +71,7 @@ free_archive (struct archive **a)
 }
 #define cleanup_archive __attribute__ ((cleanup (free_archive)))
 
-static int
+int
 archive_fail (capsa_err **err, struct archive *a, const char *what)
 {
   int e = archive_errno (a);

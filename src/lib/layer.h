@@ -44,4 +44,8 @@ CAPSA_PUBLIC int capsa_layer_diffid (int fd, char *diffid, bool *compressed, cap
 CAPSA_PUBLIC int capsa_layer_decompress (int fd, int (*sink) (void *data, const void *buf, size_t len, capsa_err **err),
                                          void *data, capsa_err **err);
 
+/* A libarchive failure as an error: "WHAT: libarchive's message" with its errno. */
+struct archive;
+int archive_fail (capsa_err **err, struct archive *a, const char *what);
+
 #endif

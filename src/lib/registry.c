@@ -22,24 +22,13 @@
 #include "image.h"
 #include "reference.h"
 #include "registry.h"
+#include "jsonutil.h"
 #include "util.h"
 
 #define ACCEPT_MANIFESTS                                                                                              \
   "Accept: " CAPSA_MT_OCI_MANIFEST ", " CAPSA_MT_OCI_INDEX ", " CAPSA_MT_DOCKER_MANIFEST ", " CAPSA_MT_DOCKER_LIST
 
-static void
-json_decref_p (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
 
-static const char *
-jstr (json_t *o, const char *key)
-{
-  return json_string_value (json_object_get (o, key));
-}
 
 struct client
 {

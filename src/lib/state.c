@@ -248,3 +248,13 @@ state_to_oci_json (const struct capsa_state *st)
     json_object_set (o, "annotations", st->annotations);
   return o;
 }
+
+int
+state_write_pid_file (const char *path, pid_t pid, capsa_err **err)
+{
+  char buf[24];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
+    return capsa_err_wrap (err, "write pid file");
+  return 0;
+}

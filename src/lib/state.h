@@ -65,6 +65,8 @@ int state_load (int dirfd, const char *id, struct capsa_state **out, capsa_err *
 void state_free (struct capsa_state *st);
 /* The state JSON as runc prints it (ociVersion, id, pid, status, bundle, rootfs, created, owner, annotations). */
 json_t *state_to_oci_json (const struct capsa_state *st);
+/* The --pid-file of create, run and exec: the pid in decimal, replaced atomically. */
+int state_write_pid_file (const char *path, pid_t pid, capsa_err **err);
 /* Refresh st->status from /proc and the exec fifo. */
 void state_refresh_status (int dirfd, struct capsa_state *st);
 
