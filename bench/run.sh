@@ -1,6 +1,7 @@
 #!/bin/sh
-# The benchmark, from one command: installs what it compares against (crun, runc), builds capsa
-# as a release build in build-bench/, and prints medians and ratios (see bench/run.py for the method).
+# The benchmark, from one command: installs what it compares against (crun, runc, podman, a
+# registry), builds capsa as a release build in build-bench/, and prints medians and ratios
+# (bench/run.py: the runtime against crun and runc; bench/pull.py: pull against podman).
 # Usage: sh bench/run.sh [--quick] [--profile]
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,5 +16,9 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 [ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release >/dev/null
-ninja -C build-bench src/oci/capsa-oci >/dev/null
-exec /usr/bin/python3 bench/run.py --build build-bench "$@"
+ninja -C build-bench src/oci/capsa-oci src/cli/capsa >/dev/null
+/usr/bin/python3 bench/run.py --build build-bench "$@"
+echo
+runs=5
+[ "${1:-}" = "--quick" ] && runs=3
+exec /usr/bin/python3 bench/pull.py --build build-bench --runs $runs

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Pull and unpack of a multi-layer image from a local registry: `capsa pull` against
+`podman pull`, each into a fresh empty store every time, medians of N runs and their ratio.
+
+The image: busybox plus three layers of incompressible data (8 MiB each) and one of many small
+files, gzip layers, pushed once to a `docker-registry` on 127.0.0.1 (Debian's distribution).
+Usage: python3 bench/pull.py [--runs N] [--build DIR]
+"""
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def add_blob(layout, data):
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{layout}/blobs/sha256/{d}", "wb").write(data)
+    return {"digest": f"sha256:{d}", "size": len(data)}
+
+
+def layer(files):
+    """files: {path: bytes or None for a directory} -> (gzip blob, diff_id)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.mtime = 0
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                t.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o755 if path.endswith("busybox") else 0o644
+                t.addfile(info, io.BytesIO(data))
+    tar = raw.getvalue()
+    return gzip.compress(tar, compresslevel=1, mtime=0), "sha256:" + hashlib.sha256(tar).hexdigest()
+
+
+def make_layout(layout):
+    os.makedirs(f"{layout}/blobs/sha256")
+    open(f"{layout}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+    layers = [layer({"bin": None, "bin/busybox": open("/bin/busybox", "rb").read()})]
+    for i in range(3):
+        layers.append(layer({f"data{i}": None, f"data{i}/blob": os.urandom(8 << 20)}))
+    layers.append(layer({"many": None, **{f"many/f{i}": os.urandom(512) for i in range(2000)}}))
+    descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **add_blob(layout, blob)}
+             for blob, _ in layers]
+    config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/busybox", "true"]},
+              "rootfs": {"type": "layers", "diff_ids": [d for _, d in layers]}}
+    cdesc = {"mediaType": "application/vnd.oci.image.config.v1+json",
+             **add_blob(layout, json.dumps(config).encode())}
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cdesc,
+                "layers": descs}
+    mdesc = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             **add_blob(layout, json.dumps(manifest).encode()),
+             "annotations": {"org.opencontainers.image.ref.name": "bench/multilayer:latest"}}
+    json.dump({"schemaVersion": 2, "manifests": [mdesc]}, open(f"{layout}/index.json", "w"))
+    return sum(len(b) for b, _ in layers)
+
+
+def timed(cmd, env=None):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--build", default=f"{TOP}/build-bench")
+    a = ap.parse_args()
+    capsa = os.path.abspath(f"{a.build}/src/cli/capsa")
+    for need in ("/usr/bin/docker-registry", "podman", capsa):
+        if not shutil.which(need) and not os.path.exists(need):
+            sys.exit(f"bench/pull.py: {need} is missing (bench/run.sh installs what it needs)")
+    w = tempfile.mkdtemp(prefix="capsa-pullbench-")
+    port = free_port()
+    open(f"{w}/registry.yml", "w").write(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {w}/registry\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n")
+    reg = subprocess.Popen(["/usr/bin/docker-registry", "serve", f"{w}/registry.yml"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    ref = f"127.0.0.1:{port}/bench/multilayer:latest"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        size = make_layout(f"{w}/layout")
+        subprocess.run([capsa, "--root", f"{w}/seed", "load", "-q", "-i", f"{w}/layout"], check=True)
+        subprocess.run([capsa, "--root", f"{w}/seed", "push", "-q", "bench/multilayer:latest", ref], check=True)
+        conf = f"{w}/containers.conf"
+        open(conf, "w").write('[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
+        env = dict(os.environ, CONTAINERS_CONF=conf)
+        capsa_t, podman_t = [], []
+        for i in range(a.runs):
+            capsa_t.append(timed([capsa, "--root", f"{w}/c{i}", "pull", "-q", ref]))
+            podman_t.append(timed(["podman", "--root", f"{w}/p{i}", "--runroot", f"{w}/pr{i}", "--storage-driver",
+                                   "overlay", "pull", "-q", "--tls-verify=false", ref], env=env))
+            subprocess.run(["podman", "--root", f"{w}/p{i}", "--runroot", f"{w}/pr{i}", "--storage-driver", "overlay",
+                            "system", "reset", "-f"], env=env, capture_output=True)
+        c, p = statistics.median(capsa_t), statistics.median(podman_t)
+        print(f"pull + unpack of a 5-layer image ({size / 2**20:.1f} MiB compressed) from a local registry, "
+              f"median of {a.runs}, fresh store each time:")
+        print(f"  capsa pull  {c * 1000:8.1f} ms")
+        print(f"  podman pull {p * 1000:8.1f} ms")
+        print(f"  capsa/podman {c / p:.2f}")
+    finally:
+        reg.terminate()
+        reg.wait()
+        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
+            if w in line.split()[4]:
+                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
+        shutil.rmtree(w, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
