@@ -492,3 +492,61 @@ def test_tag_rmi_prune(capsa, work, layered):
     assert "Untagged: two:latest" in out and f"Deleted: {second}" in out
     assert capsa.images() == [] and list((capsa.root / "blobs/sha256").iterdir()) == []
     assert list((capsa.root / "layers").iterdir()) == []
+
+
+def test_full_disk_pull_is_clear_and_leaves_no_half_image(capsa, work, registry):
+    """A store on a tiny tmpfs: the pull fails saying the disk is full, lists nothing, and keeps
+    what was there before."""
+    small = Layer().file("small", b"x" * 1000).bytes()
+    big = Layer().file("big", os.urandom(4 << 20)).bytes()
+    for name, layers in (("small", [small]), ("big", [small, big])):
+        write_layout(work / name, layers, tag=name, compression="none")
+        image_id = capsa("load", "-i", work / name).stdout.split("Loaded image ID: ")[1].strip()
+        capsa("tag", image_id, f"{registry.host}/full/{name}:1")
+        capsa("push", f"{registry.host}/full/{name}:1")
+    disk = work / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        tiny = Capsa(disk)
+        tiny("pull", "-q", f"{registry.host}/full/small:1")
+        p = tiny("pull", "-q", f"{registry.host}/full/big:1", check=False)
+        assert p.returncode == 125 and "no space left on device" in p.stderr, p.stderr
+        assert tiny.names() == [f"{registry.host}/full/small:1"]
+        assert not list((disk / "store" / "tmp").iterdir())
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])
+
+
+def test_pull_progress_on_a_terminal_only(capsa, work, registry):
+    """On a terminal: one line per layer, redrawn in place (digest, state, bar, sizes); piped or
+    with --quiet: only the image's name."""
+    import pty
+    layer = Layer().file("payload", os.urandom(2 << 20)).bytes()
+    write_layout(work / "prog", [layer], tag="prog", compression="gzip")
+    image_id = capsa("load", "-i", work / "prog").stdout.split("Loaded image ID: ")[1].strip()
+    ref = f"{registry.host}/progress/img:1"
+    capsa("tag", image_id, ref)
+    capsa("push", ref)
+    fresh = Capsa(work / "fresh")
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execve(str(CAPSA), [str(CAPSA), "--root", str(fresh.root), "pull", ref], fresh.env)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    os.close(master)
+    text = out.decode(errors="replace")
+    assert "\x1b[" in text, text  # lines redrawn in place
+    assert any(s in text for s in ("Downloading", "Pull complete", "complete", "Verifying")), text
+    fresh2 = Capsa(work / "fresh2")
+    p = fresh2("pull", ref)  # stderr is a pipe here: no progress
+    assert "\x1b[" not in p.stderr and "\x1b[" not in p.stdout, p.stderr
+    assert ref in p.stdout, p.stdout
