@@ -58,12 +58,18 @@ child_hooks (const struct spawn_opts *o, const char *kind, const char *status, c
   return r;
 }
 
+struct pivot_hooks
+{
+  const struct spawn_opts *o;
+  int sock;
+};
+
 /* Before pivot_root: the runtime's hooks (over the channel), then createContainer here. */
 static int
 hooks_before_pivot (void *arg, capsa_err **err)
 {
-  const struct spawn_opts *o = ((void **) arg)[0];
-  int sock = *(int *) ((void **) arg)[1];
+  const struct spawn_opts *o = ((const struct pivot_hooks *) arg)->o;
+  int sock = ((const struct pivot_hooks *) arg)->sock;
   if (hooks_any (o->config->raw, "prestart") || hooks_any (o->config->raw, "createRuntime"))
     {
       if (sync_send (sock, SYNC_HOOKS, 0, -1) < 0)
@@ -229,10 +235,10 @@ static int
 child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, char **exe, capsa_err **err)
 {
   const struct capsa_config *c = o->config;
-    void *hook_arg[2] = { (void *) o, &sock };
+    struct pivot_hooks hook_arg = { o, sock };
   struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
                             .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL,
-                            .before_pivot = hooks_before_pivot, .before_pivot_arg = hook_arg };
+                            .before_pivot = hooks_before_pivot, .before_pivot_arg = &hook_arg };
 
   if (o->exec_mode)
     return child_init_exec (o, sock, exe, err);
