@@ -8,7 +8,8 @@ Method (printed with the results):
   on tmpfs under /run, as in real use.
 - Two configs: "minimal" (namespaces, mounts, masked paths; /bin/true) and "docker" (plus Docker's
   default capabilities and seccomp filter from share/).
-- Times are wall-clock medians (and p90) of N runs after W warm-up runs; ratios divide medians.
+- Times are wall-clock medians (and p90) of N runs after W warm-up runs, the runtimes taking turns
+  run by run (so background load hits them alike); ratios divide medians.
   Peak RSS is ru_maxrss (wait4) of the runtime process started by a tiny static launcher
   (bench/rss.c: a high-water mark survives exec, so Python must not be the parent), median of 10.
 - Parallel: C containers started with `run --detach` from T threads; containers/s over the whole.
@@ -139,33 +140,42 @@ class Runtime:
             subprocess.run(self.cmd("delete", "--force", cid), capture_output=True)
 
 
-def bench_run(rt, b, n, warm):
-    times, rss = [], []
+def bench_run(runtimes, b, n, warm):
+    """Round-robin over the runtimes, so that whatever else the machine does hits them alike."""
+    times = {rt.name: [] for rt in runtimes}
+    rss = {rt.name: [] for rt in runtimes}
     for i in range(warm + n):
-        dt, _ = rt.run_once(b, f"r{i}")
-        if i >= warm:
-            times.append(dt)
+        for rt in runtimes:
+            dt, _ = rt.run_once(b, f"r{i}")
+            if i >= warm:
+                times[rt.name].append(dt)
     for i in range(min(n, 10)):  # RSS separately: the launcher must not add to the times
-        rss.append(rt.run_once(b, f"m{i}", rss=True)[1])
+        for rt in runtimes:
+            rss[rt.name].append(rt.run_once(b, f"m{i}", rss=True)[1])
     return times, rss
 
 
-def bench_phases(rt, b, n, warm):
-    phases = {"create": [], "start": [], "delete": []}
+def bench_phases(runtimes, b, n, warm):
+    out = {rt.name: {"create": [], "start": [], "delete": []} for rt in runtimes}
     for i in range(warm + n):
-        cid = f"p{i}"
-        c, _ = timed(rt.cmd("create", "--bundle", b, cid))
-        s, _ = timed(rt.cmd("start", cid))
-        for _ in range(1000):
-            if rt.state(cid).get("status") == "stopped":
-                break
-            time.sleep(0.001)
-        d, _ = timed(rt.cmd("delete", cid))
-        if i >= warm:
-            phases["create"].append(c)
-            phases["start"].append(s)
-            phases["delete"].append(d)
-    return phases
+        for rt in runtimes:
+            one_phase(rt, b, f"p{i}", out[rt.name] if i >= warm else None)
+    return out
+
+
+def one_phase(rt, b, cid, phases):
+    """create, start, (wait for /bin/true to end), delete; times added to phases unless None."""
+    c, _ = timed(rt.cmd("create", "--bundle", b, cid))
+    s, _ = timed(rt.cmd("start", cid))
+    for _ in range(1000):
+        if rt.state(cid).get("status") == "stopped":
+            break
+        time.sleep(0.001)
+    d, _ = timed(rt.cmd("delete", cid))
+    if phases is not None:
+        phases["create"].append(c)
+        phases["start"].append(s)
+        phases["delete"].append(d)
 
 
 def bench_parallel(rt, b, count, threads):
@@ -231,18 +241,23 @@ def inner(a):
     minimal = bundle(base, "minimal", ["/bin/true"], False)
     docker = bundle(base, "docker", ["/bin/true"], True)
     sleeper = bundle(base, "sleeper", ["/bin/sleep", "60"], False)
-    res = {}
+    res = {rt.name: {} for rt in runtimes}
     try:
+        log("run, minimal config ...")
+        t, m = bench_run(runtimes, minimal, n, warm)
         for rt in runtimes:
-            log(f"measuring {rt.name} ...")
-            r = res[rt.name] = {}
-            t, m = bench_run(rt, minimal, n, warm)
-            r["run (minimal)"], r["peak RSS KiB"] = t, m
-            r["run (docker profile)"], _ = bench_run(rt, docker, n, warm)
-            for k, v in bench_phases(rt, minimal, max(10, n // 2), warm).items():
-                r[k] = v
-            r["parallel containers/s"] = bench_parallel(rt, sleeper, par, 8)
-            r["cgroup memory KiB / container"] = bench_memory(rt, sleeper, mem)
+            res[rt.name]["run (minimal)"], res[rt.name]["peak RSS KiB"] = t[rt.name], m[rt.name]
+        log("run, docker profile ...")
+        t, _ = bench_run(runtimes, docker, n, warm)
+        for rt in runtimes:
+            res[rt.name]["run (docker profile)"] = t[rt.name]
+        log("create, start, delete ...")
+        for name, phases in bench_phases(runtimes, minimal, max(10, n // 2), warm).items():
+            res[name].update(phases)
+        for rt in runtimes:
+            log(f"parallel and memory: {rt.name} ...")
+            res[rt.name]["parallel containers/s"] = bench_parallel(rt, sleeper, par, 8)
+            res[rt.name]["cgroup memory KiB / container"] = bench_memory(rt, sleeper, mem)
             rt.cleanup()
         report(a, res, n, warm, par, mem)
         if a.profile:
