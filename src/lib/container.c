@@ -17,6 +17,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
@@ -257,7 +258,8 @@ listen_fds (char ***extra_env)
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
  * ready.  On success the container is recorded and res describes its init. */
 static int
-do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, capsa_err **err)
+do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, int *notify_fd,
+           capsa_err **err)
 {
   bool detached = !run_mode || o->detach;
   struct bundle b = { 0 };
@@ -285,6 +287,16 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   g.armed = true;
   if (!o->no_cgroups && setup_cgroup (o->id, b.config, &g.cg, err) < 0)
     goto out;
+  if (notify_host_socket ())
+    {
+      cleanup_free char *entry = NULL, *sdir = xasprintf ("%s/%s", o->root, o->id);
+      if (notify_prepare (dirfd, sdir, b.config, &entry, err) < 0)
+        goto out;
+      strv_append (&extra_env, entry);
+      /* run: the process goes right away, so listen now */
+      if (run_mode && (*notify_fd = notify_bind (dirfd, err)) < 0)
+        goto out;
+    }
   now_rfc3339 (now, sizeof now);
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
@@ -361,11 +373,15 @@ int
 capsa_container_create (const struct capsa_create_opts *o, capsa_err **err)
 {
   struct spawn_result res = { .sync_fd = -1, .pty_master = -1 };
-  if (do_create (o, false, &res, err) < 0)
+  int notify = -1;
+  if (do_create (o, false, &res, &notify, err) < 0)
     return -1;
   close (res.sync_fd);
   return 0;
 }
+
+static bool is_alive (pid_t pid, uint64_t start);
+static bool init_alive (pid_t pid, void *arg);
 
 int
 capsa_container_start (const char *root, const char *id, capsa_err **err)
@@ -390,11 +406,25 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
   fifo = openat (dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
     return capsa_fail (err, errno == ENXIO ? EINVAL : errno, "cannot start a container that has stopped");
+  /* made with NOTIFY_SOCKET: listen before the process can speak */
+  int notify = -1;
+  if (notify_host_socket () && faccessat (dirfd, "notify", F_OK, 0) == 0 && (notify = notify_bind (dirfd, err)) < 0)
+    return -1;
   if (write_all (fifo, "0", 1) < 0)
-    return capsa_fail (err, errno, "release the container init of `%s`", id);
+    {
+      if (notify >= 0)
+        close (notify);
+      return capsa_fail (err, errno, "release the container init of `%s`", id);
+    }
   fault_point ("start:released");
   if (unlinkat (dirfd, "exec.fifo", 0) < 0)
-    return capsa_fail (err, errno, "remove exec fifo of `%s`", id);
+    {
+      if (notify >= 0)
+        close (notify);
+      return capsa_fail (err, errno, "remove exec fifo of `%s`", id);
+    }
+  if (notify >= 0 && notify_relay (notify, notify_host_socket (), st->pid, init_alive, st, err) < 0)
+    return -1;
   warn_hooks (dirfd, st, "poststart", "running");
   return 0;
 }
@@ -407,6 +437,13 @@ is_alive (pid_t pid, uint64_t start)
   uint64_t s;
   char state;
   return proc_stat_start (pid, &s, &state) == 0 && s == start && state != 'Z' && state != 'X';
+}
+
+static bool
+init_alive (pid_t pid, void *arg)
+{
+  const struct capsa_state *st = arg;
+  return is_alive (pid, st->pid_start);
 }
 
 /* Signal every process in init's pid namespace (a private one: its init is the container's). */
@@ -656,6 +693,24 @@ capsa_container_list (const char *root, json_t **out, capsa_err **err)
 
 #include "runloop.h"
 
+/* (not kill(pid, 0): in the foreground the init is our child, and a zombie answers it) */
+static bool
+pid_alive (pid_t pid, void *arg)
+{
+  uint64_t start;
+  char state;
+  (void) arg;
+  return proc_stat_start (pid, &start, &state) == 0 && state != 'Z' && state != 'X';
+}
+
+/* run with NOTIFY_SOCKET: wait for the process's READY=1 and pass it on (consumes fd). */
+static int
+relay_ready (const struct capsa_create_opts *o, pid_t pid, int fd, capsa_err **err)
+{
+  (void) o;
+  return notify_relay (fd, notify_host_socket (), pid, pid_alive, NULL, err);
+}
+
 static void
 run_poststart (const struct capsa_create_opts *o)
 {
@@ -672,23 +727,30 @@ capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_
   struct runloop rl;
 
   *exit_status = 0;
+  int notify = -1;
   if (o->detach)
     {
-      if (do_create (o, true, &res, err) < 0)
+      if (do_create (o, true, &res, &notify, err) < 0)
         return -1;
       close (res.sync_fd);
+      if (notify >= 0 && relay_ready (o, res.pid, notify, err) < 0)
+        return -1;
       run_poststart (o);
       return 0;
     }
   if (runloop_prepare (&rl, err) < 0)
     return -1;
-  if (do_create (o, true, &res, err) < 0)
+  if (do_create (o, true, &res, &notify, err) < 0)
     {
       runloop_release (&rl);
       return -1;
     }
   int r = spawn_wait_exec (res.sync_fd, err);
   close (res.sync_fd);
+  if (r == 0 && notify >= 0)
+    r = relay_ready (o, res.pid, notify, err);
+  else if (notify >= 0)
+    close (notify);
   if (r == 0)
     run_poststart (o);
   if (r == 0)

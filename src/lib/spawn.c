@@ -258,10 +258,12 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
   umask (0);
   if (c->ns[CFG_NS_MOUNT].enabled)
     {
-      if (rootfs_setup (c, &ro, err) < 0 || rootfs_finish (c, &ro, err) < 0)
+      /* sysctls go in between: after pivot_root the container's own /proc is there, and
+       * rootfs_finish then makes /proc/sys read-only (runc's order) */
+      if (rootfs_setup (c, &ro, err) < 0 || proc_apply_sysctls (c, err) < 0 || rootfs_finish (c, &ro, err) < 0)
         return -1;
     }
-  if (proc_apply_sysctls (c, err) < 0)
+  else if (proc_apply_sysctls (c, err) < 0)
     return -1;
   return child_init_process (o, sock, exe, err);
 }

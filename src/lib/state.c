@@ -90,6 +90,26 @@ state_open_dir (const char *root, const char *id, bool lock, capsa_err **err)
   return take_fd (&fd);
 }
 
+/* A subdirectory of a state directory (notify/): its files, then itself. */
+static int
+remove_subdir (int parent, const char *name)
+{
+  int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  cleanup_dir DIR *d = fdopendir (fd);
+  struct dirent *de;
+  if (d == NULL)
+    {
+      close (fd);
+      return -1;
+    }
+  while ((de = readdir (d)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      unlinkat (dirfd (d), de->d_name, 0);
+  return unlinkat (parent, name, AT_REMOVEDIR);
+}
+
 int
 state_remove_dir (const char *root, const char *id, capsa_err **err)
 {
@@ -108,8 +128,11 @@ state_remove_dir (const char *root, const char *id, capsa_err **err)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno != ENOENT)
-        return capsa_fail (err, errno, "remove `%s/%s`", path, de->d_name);
+      if (unlinkat (dirfd (d), de->d_name, 0) == 0 || errno == ENOENT)
+        continue;
+      if (errno == EISDIR && remove_subdir (dirfd (d), de->d_name) == 0)
+        continue;
+      return capsa_fail (err, errno, "remove `%s/%s`", path, de->d_name);
     }
   if (rmdir (path) < 0 && errno != ENOENT)
     return capsa_fail (err, errno, "remove state directory `%s`", path);

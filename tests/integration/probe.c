@@ -20,7 +20,9 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -852,6 +854,24 @@ static int cmd_exeattack(int argc, char **argv)
     return finish();
 }
 
+/* notify MSG: send MSG as one datagram to $NOTIFY_SOCKET (sd_notify). */
+static int cmd_notify(int argc, char **argv)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (argc != 3 || path == NULL || strlen(path) >= sizeof addr.sun_path)
+        return fail("usage", "notify MSG (with NOTIFY_SOCKET set)");
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (fd < 0 || sendto(fd, argv[2], strlen(argv[2]), 0, (struct sockaddr *)&addr, sizeof addr) < 0)
+        return fail("sendto", path);
+    begin('{');
+    kv_str("sent", argv[2]);
+    kv_str("socket", path);
+    end('}');
+    return finish();
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -879,6 +899,7 @@ static const struct {
     {"cgroup", cmd_cgroup, "lines of /proc/self/cgroup"},
     {"args", cmd_args, "argv as received"},
     {"keyring", cmd_keyring, "serial of the session keyring"},
+    {"notify", cmd_notify, "MSG: send MSG to $NOTIFY_SOCKET"},
     {"try", cmd_try, "OP ARGS: one privileged attempt (mknod, open, chown, init_module, ptrace, ...)"},
     {"exeattack", cmd_exeattack, "PID SECONDS: try to overwrite PID's executable once it is not busy"},
 };

@@ -231,3 +231,48 @@ def test_pid_reuse_is_not_mistaken_for_the_container(oci, bundle, workdir):
     assert oci.state(cid)["status"] == "stopped"
     oci("delete", cid)
     assert os.path.exists(f"/proc/{os.getpid()}")
+
+
+def test_notify_socket_is_relayed(oci, bundle, workdir):
+    """NOTIFY_SOCKET (systemd, podman --sdnotify=container): the container gets a socket of its own,
+    start returns once it said READY=1, and the caller receives READY=1 with the init's pid."""
+    import socket
+    host = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = str(workdir / "host-notify.sock")
+    host.bind(path)
+    host.settimeout(10)
+    env = dict(os.environ, NOTIFY_SOCKET=path)
+    bundle.args("/bin/sh", "-c", "sleep 0.3; /probe notify READY=1; sleep 30")
+    cid = new_id()
+    subprocess.run(oci.cmd("create", "-b", bundle.write().path, cid), env=env, check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    subprocess.run(oci.cmd("start", cid), env=env, check=True, timeout=20)
+    assert time.time() - t0 >= 0.25  # start waited for READY=1
+    msg = host.recv(4096).decode()
+    pid = oci.state(cid)["pid"]
+    assert msg.split() == ["READY=1", f"MAINPID={pid}"], msg
+    # run -d does the same in one go; and an env without NOTIFY_SOCKET changes nothing
+    cid2 = new_id()
+    subprocess.run(oci.cmd("run", "-d", "-b", bundle.path, cid2), env=env, check=True, timeout=20,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert host.recv(4096).decode().startswith("READY=1\nMAINPID=")
+    host.close()
+    oci("delete", "--force", cid)
+    oci("delete", "--force", cid2)
+
+
+def test_notify_socket_container_that_never_reports(oci, bundle, workdir):
+    import socket
+    host = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = str(workdir / "host-notify2.sock")
+    host.bind(path)
+    bundle.args("/probe", "exit", "0")
+    cid = new_id()
+    env = dict(os.environ, NOTIFY_SOCKET=path)
+    subprocess.run(oci.cmd("create", "-b", bundle.write().path, cid), env=env, check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.run(oci.cmd("start", cid), env=env, capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0 and "ended before it sent READY=1" in p.stderr, p.stderr
+    host.close()
+    oci("delete", "--force", cid)
