@@ -1,0 +1,156 @@
+/* Per-network JSON files and address allocation: see ipam.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "ipam.h"
+#include "jsonutil.h"
+#include "util.h"
+
+int
+ipam_lock (const char *state_dir, int *dirfd, capsa_err **err)
+{
+  if (mkdir_p (state_dir, 0700, err) < 0)
+    return -1;
+  cleanup_close int dfd = open (state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return capsa_fail (err, errno, "open network state `%s`", state_dir);
+  cleanup_close int lfd = openat (dfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lfd < 0)
+    return capsa_fail (err, errno, "open `%s/.lock`", state_dir);
+  while (flock (lfd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return capsa_fail (err, errno, "lock `%s/.lock`", state_dir);
+  *dirfd = take_fd (&dfd);
+  return take_fd (&lfd);
+}
+
+int
+ipam_load (int dirfd, const char *name, json_t **out, capsa_err **err)
+{
+  cleanup_free char *file = xasprintf ("%s.json", name);
+  cleanup_free char *buf = NULL;
+  if (read_file_at (dirfd, file, &buf, NULL, err) < 0)
+    return -1;
+  json_error_t je;
+  json_t *j = json_loads (buf, 0, &je);
+  if (j == NULL || !json_is_object (j))
+    {
+      json_decref (j);
+      return capsa_fail_as (err, EINVAL, "network `%s`: bad state file: %s", name, je.text);
+    }
+  if (!json_is_object (json_object_get (j, "leases")))
+    json_object_set_new (j, "leases", json_object ());
+  *out = j;
+  return 0;
+}
+
+int
+ipam_save (int dirfd, const char *name, json_t *net, capsa_err **err)
+{
+  cleanup_free char *file = xasprintf ("%s.json", name);
+  cleanup_free char *buf = json_dumps (net, JSON_INDENT (2) | JSON_SORT_KEYS);
+  if (buf == NULL)
+    return capsa_fail (err, ENOMEM, "network `%s`: encode state", name);
+  return write_file_atomic_at (dirfd, file, buf, strlen (buf), 0600, err);
+}
+
+int
+ipam_unlink (int dirfd, const char *name, capsa_err **err)
+{
+  cleanup_free char *file = xasprintf ("%s.json", name);
+  if (unlinkat (dirfd, file, 0) < 0 && errno != ENOENT)
+    return capsa_fail (err, errno, "remove network state `%s`", file);
+  return 0;
+}
+
+int
+ipam_parse_cidr (const char *cidr, struct in_addr *net, int *prefix, capsa_err **err)
+{
+  const char *slash = cidr ? strchr (cidr, '/') : NULL;
+  int64_t p;
+  if (slash == NULL || parse_i64 (slash + 1, 8, 30, &p) < 0)
+    return capsa_fail_as (err, EINVAL, "subnet `%s`: want an IPv4 CIDR like 10.89.0.0/24 (prefix 8 to 30)",
+                          cidr ? cidr : "");
+  cleanup_free char *a = strndup (cidr, (size_t) (slash - cidr));
+  if (inet_pton (AF_INET, a, net) != 1)
+    return capsa_fail_as (err, EINVAL, "subnet `%s`: `%s` is not an IPv4 address", cidr, a);
+  uint32_t mask = ~0u << (32 - p);
+  if (ntohl (net->s_addr) & ~mask)
+    return capsa_fail_as (err, EINVAL, "subnet `%s`: host bits are set", cidr);
+  *prefix = (int) p;
+  return 0;
+}
+
+static bool
+leased (json_t *leases, const char *ip)
+{
+  const char *k;
+  json_t *v;
+  json_object_foreach (leases, k, v)
+    if (jstr (v, "ip") && strcmp (jstr (v, "ip"), ip) == 0)
+      return true;
+  return false;
+}
+
+int
+ipam_pick (json_t *net, const char *want, struct in_addr *out, capsa_err **err)
+{
+  const char *name = jstr (net, "name");
+  struct in_addr base, gw = { 0 };
+  int prefix;
+  if (ipam_parse_cidr (jstr (net, "subnet"), &base, &prefix, err) < 0)
+    return -1;
+  if (jstr (net, "gateway"))
+    inet_pton (AF_INET, jstr (net, "gateway"), &gw);
+  json_t *leases = json_object_get (net, "leases");
+  uint32_t first = ntohl (base.s_addr) + 1, last = ntohl (base.s_addr) + (uint32_t) ((1ull << (32 - prefix)) - 2);
+  char a[INET_ADDRSTRLEN];
+  if (want)
+    {
+      struct in_addr w;
+      if (inet_pton (AF_INET, want, &w) != 1 || ntohl (w.s_addr) < first || ntohl (w.s_addr) > last)
+        return capsa_fail_as (err, EINVAL, "network `%s`: address `%s` is not in subnet %s", name, want,
+                              jstr (net, "subnet"));
+      if (w.s_addr == gw.s_addr || leased (leases, want))
+        return capsa_fail_as (err, EADDRINUSE, "network `%s`: address %s is in use", name, want);
+      *out = w;
+      return 0;
+    }
+  /* go on after the last address handed out, so that a released address is not reused at once */
+  uint32_t start = first;
+  json_int_t hint = json_integer_value (json_object_get (net, "next"));
+  if (hint >= first && hint <= last)
+    start = (uint32_t) hint;
+  for (uint32_t i = 0; i <= last - first; i++)
+    {
+      uint32_t h = first + (start - first + i) % (last - first + 1);
+      struct in_addr c = { htonl (h) };
+      if (c.s_addr == gw.s_addr)
+        continue;
+      inet_ntop (AF_INET, &c, a, sizeof a);
+      if (!leased (leases, a))
+        {
+          json_object_set_new (net, "next", json_integer (h == last ? first : h + 1));
+          *out = c;
+          return 0;
+        }
+    }
+  return capsa_fail_as (err, ENOSPC, "network `%s`: no free address left in %s", name, jstr (net, "subnet"));
+}
+
+bool
+ipam_lease_stale (json_t *lease)
+{
+  json_int_t pid = json_integer_value (json_object_get (lease, "pid"));
+  if (pid <= 0)
+    return false; /* attached by netns fd only: the caller detaches it */
+  uint64_t start;
+  char st;
+  if (proc_stat_start ((pid_t) pid, &start, &st) < 0 || st == 'Z' || st == 'X')
+    return true;
+  return start != (uint64_t) json_integer_value (json_object_get (lease, "start"));
+}

@@ -1,0 +1,126 @@
+/* The capsa nftables table: see nat.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nat.h"
+#include "util.h"
+
+struct strbuf
+{
+  char *buf;
+  size_t len, cap;
+};
+
+static void __attribute__ ((format (printf, 2, 3)))
+sb_printf (struct strbuf *b, const char *fmt, ...)
+{
+  va_list ap;
+  for (;;)
+    {
+      va_start (ap, fmt);
+      int n = vsnprintf (b->buf ? b->buf + b->len : NULL, b->buf ? b->cap - b->len : 0, fmt, ap);
+      va_end (ap);
+      if (b->buf && (size_t) n < b->cap - b->len)
+        {
+          b->len += (size_t) n;
+          return;
+        }
+      b->cap = (b->cap + (size_t) n + 1) * 2;
+      b->buf = xrealloc (b->buf, b->cap);
+    }
+}
+
+char *
+nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
+             size_t nports)
+{
+  struct strbuf b = { 0 };
+  /* "table" first so that "delete" always finds one: the three lines are one transaction */
+  sb_printf (&b, "table inet %s\ndelete table inet %s\n", table, table);
+  if (nnets == 0)
+    return b.buf;
+  sb_printf (&b, "table inet %s {\n", table);
+  sb_printf (&b, "  set bridges {\n    type ifname\n    elements = { ");
+  for (size_t i = 0; i < nnets; i++)
+    sb_printf (&b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
+  sb_printf (&b, " }\n  }\n");
+  /* published ports: from outside and hairpin (prerouting), from the host itself (output) */
+  sb_printf (&b, "  chain ports {\n");
+  for (size_t i = 0; i < nports; i++)
+    {
+      const struct nat_port *p = &ports[i];
+      sb_printf (&b, "    ");
+      if (p->host_ip && *p->host_ip)
+        sb_printf (&b, "ip daddr %s ", p->host_ip);
+      sb_printf (&b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
+    }
+  sb_printf (&b, "  }\n");
+  sb_printf (&b, "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
+                 "    fib daddr type local jump ports\n  }\n");
+  sb_printf (&b, "  chain output {\n    type nat hook output priority -100; policy accept;\n"
+                 "    fib daddr type local jump ports\n  }\n");
+  sb_printf (&b, "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+  for (size_t i = 0; i < nnets; i++)
+    {
+      if (!nets[i].internal)
+        sb_printf (&b, "    ip saddr %s oifname != @bridges masquerade\n", nets[i].subnet);
+      /* hairpin: a container reaching a published port of its own network through the host */
+      sb_printf (&b, "    ct status dnat ip saddr %s oifname \"%s\" masquerade\n", nets[i].subnet, nets[i].bridge);
+    }
+  /* the host's own localhost:PORT, DNATed in output (route_localnet is set on the bridges) */
+  sb_printf (&b, "    ip saddr 127.0.0.0/8 oifname @bridges masquerade\n  }\n");
+  /* networks isolated from each other */
+  sb_printf (&b, "  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
+  for (size_t i = 0; i < nnets; i++)
+    sb_printf (&b, "    iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", nets[i].bridge, nets[i].bridge);
+  sb_printf (&b, "  }\n}\n");
+  return b.buf;
+}
+
+int
+nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
+           size_t nports, capsa_err **err)
+{
+  cleanup_free char *rules = nat_ruleset (table, nets, nnets, ports, nports);
+  struct nft_ctx *nft = nft_ctx_new (NFT_CTX_DEFAULT);
+  if (nft == NULL)
+    return capsa_fail (err, ENOMEM, "nftables: create context");
+  nft_ctx_buffer_output (nft);
+  nft_ctx_buffer_error (nft);
+  int r = nft_run_cmd_from_buffer (nft, rules);
+  if (r != 0)
+    {
+      const char *msg = nft_ctx_get_error_buffer (nft);
+      cleanup_free char *m = xstrdup (msg && *msg ? msg : "failed");
+      size_t n = strlen (m);
+      while (n && m[n - 1] == '\n')
+        m[--n] = '\0';
+      nft_ctx_free (nft);
+      return capsa_fail_as (err, EINVAL, "nftables: load table inet %s: %s", table, m);
+    }
+  nft_ctx_free (nft);
+  return 0;
+}
+
+int
+nat_sysctl (const char *path, const char *value, char *old, capsa_err **err)
+{
+  cleanup_free char *full = xasprintf ("/proc/sys/%s", path);
+  cleanup_close int fd = open (full, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "open %s", full);
+  if (old)
+    {
+      char c = 0;
+      if (pread (fd, &c, 1, 0) < 0)
+        return capsa_fail (err, errno, "read %s", full);
+      *old = c;
+    }
+  if (write (fd, value, strlen (value)) < 0)
+    return capsa_fail (err, errno, "write %s", full);
+  return 0;
+}

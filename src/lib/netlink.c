@@ -1,0 +1,316 @@
+/* rtnetlink over libmnl: see netlink.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "netlink.h"
+#include "util.h"
+
+struct nl_sock
+{
+  struct mnl_socket *s;
+  unsigned portid;
+  unsigned seq;
+};
+
+static int
+nl_bind (struct nl_sock **out, capsa_err **err)
+{
+  struct mnl_socket *ms = mnl_socket_open2 (NETLINK_ROUTE, SOCK_CLOEXEC);
+  if (ms == NULL)
+    return capsa_fail (err, errno, "open rtnetlink socket");
+  if (mnl_socket_bind (ms, 0, MNL_SOCKET_AUTOPID) < 0)
+    {
+      int e = errno;
+      mnl_socket_close (ms);
+      return capsa_fail (err, e, "bind rtnetlink socket");
+    }
+  struct nl_sock *s = xmalloc0 (sizeof *s);
+  s->s = ms;
+  s->portid = mnl_socket_get_portid (ms);
+  s->seq = (unsigned) time (NULL);
+  *out = s;
+  return 0;
+}
+
+int
+nl_open (struct nl_sock **out, capsa_err **err)
+{
+  return nl_bind (out, err);
+}
+
+int
+nl_open_in_netns (int netns_fd, struct nl_sock **out, capsa_err **err)
+{
+  /* setns() changes only the calling thread; the socket keeps the namespace it was made in. */
+  cleanup_close int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0)
+    return capsa_fail (err, errno, "open /proc/thread-self/ns/net");
+  if (setns (netns_fd, CLONE_NEWNET) < 0)
+    return capsa_fail (err, errno, "enter the container's network namespace");
+  int r = nl_bind (out, err);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort (); /* cannot happen with the fd we opened; going on in the wrong namespace would be worse */
+  return r;
+}
+
+void
+nl_close (struct nl_sock **s)
+{
+  if (*s)
+    {
+      mnl_socket_close ((*s)->s);
+      free (*s);
+      *s = NULL;
+    }
+}
+
+/* Send a request and read replies until the ACK (or the end of a dump).  cb (may be NULL) gets
+ * each data message.  Returns 0, or -1 with errno = the kernel's error. */
+static int
+nl_talk (struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlh->nlmsg_seq = ++s->seq;
+  nlh->nlmsg_flags |= NLM_F_ACK;
+  if (mnl_socket_sendto (s->s, nlh, nlh->nlmsg_len) < 0)
+    return -1;
+  for (;;)
+    {
+      ssize_t n = mnl_socket_recvfrom (s->s, buf, sizeof buf);
+      if (n < 0)
+        return -1;
+      int r = mnl_cb_run (buf, (size_t) n, s->seq, s->portid, cb, data);
+      if (r <= MNL_CB_STOP)
+        return r < 0 ? -1 : 0;
+    }
+}
+
+static struct nlmsghdr *
+link_msg (char *buf, int type, int flags, struct ifinfomsg **ifm)
+{
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+  *ifm = mnl_nlmsg_put_extra_header (nlh, sizeof **ifm);
+  (*ifm)->ifi_family = AF_UNSPEC;
+  return nlh;
+}
+
+struct link_info
+{
+  int index;
+  unsigned char mac[6];
+  bool has_mac;
+};
+
+static int
+link_info_cb (const struct nlmsghdr *nlh, void *data)
+{
+  struct link_info *li = data;
+  struct ifinfomsg *ifm = mnl_nlmsg_get_payload (nlh);
+  struct nlattr *a;
+  li->index = ifm->ifi_index;
+  mnl_attr_for_each (a, nlh, sizeof *ifm)
+    if (mnl_attr_get_type (a) == IFLA_ADDRESS && mnl_attr_get_payload_len (a) == 6)
+      {
+        memcpy (li->mac, mnl_attr_get_payload (a), 6);
+        li->has_mac = true;
+      }
+  return MNL_CB_OK;
+}
+
+static int
+link_get (struct nl_sock *s, const char *name, struct link_info *li)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_GETLINK, 0, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  memset (li, 0, sizeof *li);
+  return nl_talk (s, nlh, link_info_cb, li);
+}
+
+int
+nl_link_index (struct nl_sock *s, const char *name, capsa_err **err)
+{
+  struct link_info li;
+  if (link_get (s, name, &li) < 0)
+    {
+      if (errno == ENODEV)
+        return 0;
+      return capsa_fail (err, errno, "look up link `%s`", name);
+    }
+  return li.index;
+}
+
+int
+nl_link_mac (struct nl_sock *s, const char *name, char *buf, size_t len, capsa_err **err)
+{
+  struct link_info li;
+  if (link_get (s, name, &li) < 0)
+    return capsa_fail (err, errno, "look up link `%s`", name);
+  snprintf (buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", li.mac[0], li.mac[1], li.mac[2], li.mac[3], li.mac[4],
+            li.mac[5]);
+  return 0;
+}
+
+int
+nl_bridge_create (struct nl_sock *s, const char *name, int mtu, bool exist_ok, capsa_err **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  if (mtu > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+  struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "bridge");
+  mnl_attr_nest_end (nlh, li);
+  if (nl_talk (s, nlh, NULL, NULL) < 0 && !(exist_ok && errno == EEXIST))
+    return capsa_fail (err, errno, "create bridge `%s`", name);
+  return 0;
+}
+
+int
+nl_veth_create (struct nl_sock *s, const char *host, const char *peer, int netns_fd, int mtu, capsa_err **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, host);
+  if (mtu > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+  struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
+  struct nlattr *p = mnl_attr_nest_start (nlh, VETH_INFO_PEER);
+  struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header (nlh, sizeof *pifm);
+  pifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, peer);
+  if (mtu > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+  if (netns_fd >= 0)
+    mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t) netns_fd);
+  mnl_attr_nest_end (nlh, p);
+  mnl_attr_nest_end (nlh, data);
+  mnl_attr_nest_end (nlh, li);
+  if (nl_talk (s, nlh, NULL, NULL) < 0)
+    return capsa_fail (err, errno, "create veth pair `%s`/`%s`", host, peer);
+  return 0;
+}
+
+int
+nl_link_del (struct nl_sock *s, const char *name, bool missing_ok, capsa_err **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_DELLINK, 0, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  if (nl_talk (s, nlh, NULL, NULL) < 0 && !(missing_ok && errno == ENODEV))
+    return capsa_fail (err, errno, "delete link `%s`", name);
+  return 0;
+}
+
+int
+nl_link_set (struct nl_sock *s, const char *name, const char *new_name, const char *master, int mtu, bool up,
+             capsa_err **err)
+{
+  int master_index = 0;
+  if (master)
+    {
+      master_index = nl_link_index (s, master, err);
+      if (master_index < 0)
+        return -1;
+      if (master_index == 0)
+        return capsa_fail (err, ENODEV, "set master of `%s` to `%s`", name, master);
+    }
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, 0, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  if (new_name)
+    {
+      /* a rename needs the link by index, IFLA_IFNAME then carries the new name */
+      int idx = nl_link_index (s, name, err);
+      if (idx <= 0)
+        return idx < 0 ? -1 : capsa_fail (err, ENODEV, "rename link `%s`", name);
+      nlh = link_msg (buf, RTM_NEWLINK, 0, &ifm);
+      ifm->ifi_index = idx;
+      mnl_attr_put_strz (nlh, IFLA_IFNAME, new_name);
+    }
+  if (master_index > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MASTER, (uint32_t) master_index);
+  if (mtu > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+  if (up)
+    {
+      ifm->ifi_change = IFF_UP;
+      ifm->ifi_flags = IFF_UP;
+    }
+  if (nl_talk (s, nlh, NULL, NULL) < 0)
+    return capsa_fail (err, errno, "configure link `%s`", name);
+  return 0;
+}
+
+int
+nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,
+             capsa_err **err)
+{
+  int idx = nl_link_index (s, ifname, err);
+  if (idx <= 0)
+    return idx < 0 ? -1 : capsa_fail (err, ENODEV, "add address to `%s`", ifname);
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = RTM_NEWADDR;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = (unsigned char) prefixlen;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = (unsigned) idx;
+  mnl_attr_put_u32 (nlh, IFA_LOCAL, addr.s_addr);
+  mnl_attr_put_u32 (nlh, IFA_ADDRESS, addr.s_addr);
+  if (prefixlen < 31)
+    {
+      uint32_t mask = prefixlen ? htonl (~0u << (32 - prefixlen)) : 0;
+      mnl_attr_put_u32 (nlh, IFA_BROADCAST, addr.s_addr | ~mask);
+    }
+  if (nl_talk (s, nlh, NULL, NULL) < 0 && !(exist_ok && errno == EEXIST))
+    {
+      char a[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &addr, a, sizeof a);
+      return capsa_fail (err, errno, "add address %s/%d to `%s`", a, prefixlen, ifname);
+    }
+  return 0;
+}
+
+int
+nl_route_default (struct nl_sock *s, struct in_addr gw, capsa_err **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = RTM_NEWROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 0;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = RTPROT_BOOT;
+  rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+  rtm->rtm_type = RTN_UNICAST;
+  mnl_attr_put_u32 (nlh, RTA_GATEWAY, gw.s_addr);
+  if (nl_talk (s, nlh, NULL, NULL) < 0)
+    return capsa_fail (err, errno, "add default route");
+  return 0;
+}

@@ -1,0 +1,793 @@
+/* capsa networks: see network.h.  The pieces: netlink.c (links, addresses, routes), ipam.c (state
+ * files, addresses, lock), nat.c (the nftables table). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ipam.h"
+#include "jsonutil.h"
+#include "nat.h"
+#include "netlink.h"
+#include "network.h"
+#include "util.h"
+
+static const char *
+env_dir (const struct capsa_netenv *env)
+{
+  return env && env->state_dir ? env->state_dir : CAPSA_NET_STATE_DIR;
+}
+
+static const char *
+env_table (const struct capsa_netenv *env)
+{
+  return env && env->table ? env->table : CAPSA_NET_TABLE;
+}
+
+/* the lock and the state directory of one operation */
+struct netstate
+{
+  int lock;
+  int dir;
+};
+
+static void
+netstate_release (struct netstate *st)
+{
+  cleanup_close_fn (&st->dir);
+  cleanup_close_fn (&st->lock);
+}
+#define cleanup_netstate __attribute__ ((cleanup (netstate_release)))
+
+static int
+netstate_open (const struct capsa_netenv *env, struct netstate *st, capsa_err **err)
+{
+  st->dir = -1;
+  st->lock = ipam_lock (env_dir (env), &st->dir, err);
+  return st->lock < 0 ? -1 : 0;
+}
+
+static bool
+valid_name (const char *n)
+{
+  if (n == NULL || *n == '\0' || strlen (n) > 64 || *n == '.' || *n == '-')
+    return false;
+  for (const char *p = n; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr ("._-", *p)))
+      return false;
+  return true;
+}
+
+static uint32_t
+fnv1a (const char *a, const char *b)
+{
+  uint32_t h = 2166136261u;
+  for (const char *p = a; *p; p++)
+    h = (h ^ (unsigned char) *p) * 16777619u;
+  h = (h ^ '/') * 16777619u;
+  for (const char *p = b; *p; p++)
+    h = (h ^ (unsigned char) *p) * 16777619u;
+  return h;
+}
+
+int
+capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
+{
+  memset (out, 0, sizeof *out);
+  cleanup_free char *s = xstrdup (spec);
+  strcpy (out->proto, "tcp");
+  char *slash = strchr (s, '/');
+  if (slash)
+    {
+      *slash = '\0';
+      if (strcmp (slash + 1, "tcp") != 0 && strcmp (slash + 1, "udp") != 0)
+        return capsa_fail_as (err, EINVAL, "port `%s`: protocol must be tcp or udp", spec);
+      strcpy (out->proto, slash + 1);
+    }
+  char *parts[3] = { NULL };
+  int n = 0;
+  for (char *p = s, *c; n < 3; p = c + 1)
+    {
+      parts[n++] = p;
+      if ((c = strchr (p, ':')) == NULL)
+        break;
+      *c = '\0';
+    }
+  const char *hp = NULL, *cp = parts[n - 1];
+  if (n == 3)
+    {
+      struct in_addr a;
+      if (inet_pton (AF_INET, parts[0], &a) != 1)
+        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address", spec, parts[0]);
+      snprintf (out->host_ip, sizeof out->host_ip, "%s", parts[0]);
+    }
+  if (n >= 2)
+    hp = parts[n - 2];
+  int64_t v;
+  if (parse_i64 (cp, 1, 65535, &v) < 0)
+    return capsa_fail_as (err, EINVAL, "port `%s`: want [IP:]HOSTPORT:CONTAINERPORT[/udp]", spec);
+  out->ctr_port = (int) v;
+  if (hp && *hp)
+    {
+      if (parse_i64 (hp, 1, 65535, &v) < 0)
+        return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
+    }
+  out->host_port = (int) v;
+  return 0;
+}
+
+/* ---- the nftables table, rebuilt from every network's state ---- */
+
+static int
+list_names (int dir, char ***names, capsa_err **err)
+{
+  int fd = openat (dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "open network state");
+  cleanup_dir DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return capsa_fail (err, errno, "read network state");
+    }
+  char **v = xmalloc0 (sizeof *v);
+  struct dirent *e;
+  while ((e = readdir (d)))
+    {
+      size_t l = strlen (e->d_name);
+      if (e->d_name[0] != '.' && l > 5 && strcmp (e->d_name + l - 5, ".json") == 0)
+        {
+          cleanup_free char *n = strndup (e->d_name, l - 5);
+          strv_append (&v, n);
+        }
+    }
+  *names = v;
+  return 0;
+}
+
+static int
+sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
+{
+  cleanup_strv char **names = NULL;
+  if (list_names (dir, &names, err) < 0)
+    return -1;
+  size_t nn = strv_len (names), np = 0;
+  json_t **nets = xmalloc0 ((nn + 1) * sizeof *nets);
+  struct nat_net *nv = xmalloc0 ((nn + 1) * sizeof *nv);
+  struct nat_port *pv = NULL;
+  int r = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < nn && r == 0; i++)
+    {
+      if (ipam_load (dir, names[i], &nets[k], err) < 0)
+        {
+          r = -1;
+          break;
+        }
+      json_t *n = nets[k++];
+      nv[k - 1] = (struct nat_net){ jstr (n, "bridge"), jstr (n, "subnet"),
+                                    json_is_true (json_object_get (n, "internal")) };
+      const char *cid;
+      json_t *l;
+      json_object_foreach (json_object_get (n, "leases"), cid, l)
+      {
+        size_t pi;
+        json_t *p;
+        json_array_foreach (json_object_get (l, "ports"), pi, p)
+        {
+          pv = xrealloc (pv, (np + 1) * sizeof *pv);
+          pv[np++] = (struct nat_port){ jstr (p, "host_ip"), (int) json_integer_value (json_object_get (p, "host_port")),
+                                        jstr (l, "ip"), (int) json_integer_value (json_object_get (p, "container_port")),
+                                        jstr (p, "proto") };
+        }
+      }
+    }
+  if (r == 0)
+    r = nat_apply (env_table (env), nv, k, pv, np, err);
+  for (size_t i = 0; i < k; i++)
+    json_decref (nets[i]);
+  free (nets);
+  free (nv);
+  free (pv);
+  return r;
+}
+
+/* ip_forward: on while a network exists; its value before the first one is kept in .ip_forward */
+static int
+forwarding (int dir, bool on, capsa_err **err)
+{
+  if (on)
+    {
+      char old = 0;
+      if (nat_sysctl ("net/ipv4/ip_forward", "1", &old, err) < 0)
+        return -1;
+      if (faccessat (dir, ".ip_forward", F_OK, 0) < 0 && write_file_at (dir, ".ip_forward", &old, 1, 0600, err) < 0)
+        return -1;
+      return 0;
+    }
+  cleanup_free char *old = NULL;
+  if (read_file_at (dir, ".ip_forward", &old, NULL, NULL) < 0)
+    return 0;
+  char v[2] = { old[0] == '1' ? '1' : '0', 0 };
+  if (nat_sysctl ("net/ipv4/ip_forward", v, NULL, err) < 0)
+    return -1;
+  unlinkat (dir, ".ip_forward", 0);
+  return 0;
+}
+
+/* ---- networks ---- */
+
+static int
+bridge_ensure (json_t *net, capsa_err **err)
+{
+  cleanup_nl struct nl_sock *s = NULL;
+  const char *br = jstr (net, "bridge");
+  struct in_addr base, gw;
+  int prefix;
+  if (nl_open (&s, err) < 0 || ipam_parse_cidr (jstr (net, "subnet"), &base, &prefix, err) < 0)
+    return -1;
+  inet_pton (AF_INET, jstr (net, "gateway"), &gw);
+  int mtu = (int) json_integer_value (json_object_get (net, "mtu"));
+  if (nl_bridge_create (s, br, mtu, true, err) < 0 || nl_addr_add (s, br, gw, prefix, true, err) < 0
+      || nl_link_set (s, br, NULL, NULL, 0, true, err) < 0)
+    return capsa_err_wrap (err, "network `%s`", jstr (net, "name"));
+  /* the host's own 127.0.0.1:PORT is DNATed to the bridge: let loopback sources route there */
+  cleanup_free char *rl = xasprintf ("net/ipv4/conf/%s/route_localnet", br);
+  return nat_sysctl (rl, "1", NULL, err);
+}
+
+static bool
+subnet_used (int dir, const char *subnet, const char *bridge)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *e = NULL;
+  if (list_names (dir, &names, &e) < 0)
+    return false;
+  struct in_addr a, b;
+  int pa, pb;
+  if (subnet && ipam_parse_cidr (subnet, &a, &pa, &e) < 0)
+    return false;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *j = NULL;
+      cleanup_err capsa_err *e2 = NULL;
+      if (ipam_load (dir, *n, &j, &e2) < 0)
+        continue;
+      if (bridge && jstr (j, "bridge") && strcmp (jstr (j, "bridge"), bridge) == 0)
+        return true;
+      if (subnet && ipam_parse_cidr (jstr (j, "subnet"), &b, &pb, &e2) == 0)
+        {
+          int p = pa < pb ? pa : pb;
+          uint32_t m = ~0u << (32 - p);
+          if ((ntohl (a.s_addr) & m) == (ntohl (b.s_addr) & m))
+            return true;
+        }
+    }
+  return false;
+}
+
+static int
+network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
+                       capsa_err **err)
+{
+  if (!valid_name (o->name))
+    return capsa_fail_as (err, EINVAL, "network name `%s`: use letters, digits, `.`, `_`, `-`", o->name ? o->name : "");
+  cleanup_free char *file = xasprintf ("%s.json", o->name);
+  if (faccessat (dir, file, F_OK, 0) == 0)
+    return capsa_fail_as (err, EEXIST, "network `%s` already exists", o->name);
+  cleanup_free char *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
+  for (int i = 1; subnet == NULL && i < 255; i++)
+    {
+      cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
+      if (!subnet_used (dir, c, NULL))
+        subnet = take_ptr (&c);
+    }
+  struct in_addr base, gw;
+  int prefix;
+  if (ipam_parse_cidr (subnet, &base, &prefix, err) < 0)
+    return -1;
+  if (subnet_used (dir, subnet, NULL))
+    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, subnet);
+  if (o->gateway)
+    {
+      uint32_t m = ~0u << (32 - prefix);
+      if (inet_pton (AF_INET, o->gateway, &gw) != 1 || (ntohl (gw.s_addr) & m) != ntohl (base.s_addr))
+        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway, subnet);
+    }
+  else
+    gw.s_addr = htonl (ntohl (base.s_addr) + 1);
+  char gws[INET_ADDRSTRLEN];
+  inet_ntop (AF_INET, &gw, gws, sizeof gws);
+  cleanup_free char *bridge = o->bridge ? xstrdup (o->bridge) : xasprintf ("cbr-%08x", fnv1a ("net", o->name));
+  if (strlen (bridge) >= IF_NAMESIZE)
+    return capsa_fail_as (err, EINVAL, "network `%s`: bridge name `%s` is too long", o->name, bridge);
+  if (subnet_used (dir, NULL, bridge))
+    return capsa_fail_as (err, EEXIST, "network `%s`: bridge `%s` belongs to another network", o->name, bridge);
+  char created[40];
+  now_rfc3339 (created, sizeof created);
+  cleanup_json json_t *net = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:{}}", "name", o->name, "subnet",
+                                        subnet, "gateway", gws, "bridge", bridge, "mtu", o->mtu > 0 ? o->mtu : 1500,
+                                        "internal", o->internal, "dns", strcmp (o->name, CAPSA_NET_DEFAULT) != 0,
+                                        "created", created, "leases");
+  if (ipam_save (dir, o->name, net, err) < 0 || forwarding (dir, true, err) < 0 || bridge_ensure (net, err) < 0
+      || sync_nat (env, dir, err) < 0)
+    {
+      cleanup_err capsa_err *e = NULL;
+      cleanup_nl struct nl_sock *s = NULL;
+      if (nl_open (&s, &e) == 0)
+        nl_link_del (s, bridge, true, &e);
+      ipam_unlink (dir, o->name, &e);
+      return -1;
+    }
+  return 0;
+}
+
+int
+capsa_network_create (const struct capsa_netenv *env, const struct capsa_net_create_opts *o, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  if (netstate_open (env, &st, err) < 0)
+    return -1;
+  return network_create_locked (env, st.dir, o, err);
+}
+
+/* Load an existing network: a missing one is "network `x` does not exist" (ENOENT). */
+static int
+load_existing (int dir, const char *name, json_t **net, capsa_err **err)
+{
+  cleanup_free char *file = xasprintf ("%s.json", name);
+  if (!valid_name (name) || faccessat (dir, file, F_OK, 0) < 0)
+    return capsa_fail_as (err, ENOENT, "network `%s` does not exist", name);
+  return ipam_load (dir, name, net, err);
+}
+
+/* Load a network; the default one is created when missing. */
+static int
+network_load (const struct capsa_netenv *env, int dir, const char *name, json_t **net, capsa_err **err)
+{
+  if (name == NULL)
+    name = CAPSA_NET_DEFAULT;
+  cleanup_free char *file = xasprintf ("%s.json", name);
+  if (faccessat (dir, file, F_OK, 0) < 0)
+    {
+      if (strcmp (name, CAPSA_NET_DEFAULT) != 0)
+        return load_existing (dir, name, net, err);
+      struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT, .subnet = CAPSA_NET_DEFAULT_SUBNET,
+                                         .bridge = CAPSA_NET_DEFAULT_BRIDGE };
+      if (network_create_locked (env, dir, &o, err) < 0)
+        return -1;
+    }
+  return ipam_load (dir, name, net, err);
+}
+
+/* The files of a container's lease (hosts lists the network's containers when it has "dns"). */
+static char *
+hosts_for (json_t *net, const char *cid)
+{
+  json_t *leases = json_object_get (net, "leases"), *me = json_object_get (leases, cid);
+  size_t cap = 256;
+  char *out = xmalloc0 (cap);
+  size_t len = 0;
+#define ADD(...)                                                                                                       \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      int n_ = snprintf (out + len, cap - len, __VA_ARGS__);                                                           \
+      if ((size_t) n_ >= cap - len)                                                                                    \
+        {                                                                                                              \
+          cap = (cap + (size_t) n_) * 2;                                                                               \
+          out = xrealloc (out, cap);                                                                                   \
+          snprintf (out + len, cap - len, __VA_ARGS__);                                                                \
+        }                                                                                                              \
+      len += (size_t) n_;                                                                                              \
+    }                                                                                                                  \
+  while (0)
+  ADD ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  if (me)
+    ADD ("%s\t%s %s%s%s\n", jstr (me, "ip"), jstr (me, "hostname"), cid, jstr (me, "name") ? " " : "",
+         jstr (me, "name") ? jstr (me, "name") : "");
+  if (json_is_true (json_object_get (net, "dns")))
+    {
+      const char *k;
+      json_t *l;
+      json_object_foreach (leases, k, l)
+        if (strcmp (k, cid) != 0)
+          ADD ("%s\t%s %s%s%s\n", jstr (l, "ip"), k, jstr (l, "hostname"), jstr (l, "name") ? " " : "",
+               jstr (l, "name") ? jstr (l, "name") : "");
+    }
+#undef ADD
+  return out;
+}
+
+static char *
+resolv_for (void)
+{
+  cleanup_free char *host = NULL;
+  cleanup_err capsa_err *e = NULL;
+  size_t cap = 256, len = 0;
+  char *out = xmalloc0 (cap);
+  bool ns = false;
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, &e) == 0)
+    for (char *save = NULL, *line = strtok_r (host, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+      {
+        /* a nameserver on the host's loopback is unreachable from the container's namespace */
+        if (strncmp (line, "nameserver", 10) == 0
+            && (strstr (line + 10, " 127.") || strstr (line + 10, "\t127.") || strstr (line + 10, " ::1")))
+          continue;
+        if (strncmp (line, "nameserver", 10) != 0 && strncmp (line, "search", 6) != 0
+            && strncmp (line, "options", 7) != 0)
+          continue;
+        ns |= strncmp (line, "nameserver", 10) == 0;
+        size_t l = strlen (line);
+        out = xrealloc (out, cap = cap + l + 2);
+        memcpy (out + len, line, l);
+        len += l;
+        out[len++] = '\n';
+        out[len] = '\0';
+      }
+  if (!ns)
+    {
+      const char *def = "nameserver 8.8.8.8\nnameserver 1.1.1.1\n";
+      out = xrealloc (out, cap + strlen (def) + 1);
+      strcpy (out + len, def);
+    }
+  return out;
+}
+
+/* Write hosts, hostname and resolv.conf into a lease's etc_dir, in place (they may be bind-mounted
+ * into the container: a rename would leave the container with the old inode). */
+static int
+write_etc (json_t *net, const char *cid, bool all, capsa_err **err)
+{
+  const char *dirpath = jstr (json_object_get (json_object_get (net, "leases"), cid), "etc_dir");
+  if (dirpath == NULL)
+    return 0;
+  cleanup_close int d = open (dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return capsa_fail (err, errno, "open `%s`", dirpath);
+  cleanup_free char *hosts = hosts_for (net, cid);
+  if (write_file_at (d, "hosts", hosts, strlen (hosts), 0644, err) < 0)
+    return -1;
+  if (!all)
+    return 0;
+  cleanup_free char *resolv = resolv_for ();
+  cleanup_free char *hn = xasprintf ("%s\n", jstr (json_object_get (json_object_get (net, "leases"), cid), "hostname"));
+  if (write_file_at (d, "hostname", hn, strlen (hn), 0644, err) < 0
+      || write_file_at (d, "resolv.conf", resolv, strlen (resolv), 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Rewrite the hosts files of every container of the network (best effort: a container whose
+ * directory is gone must not block the others). */
+static void
+refresh_hosts (json_t *net)
+{
+  if (!json_is_true (json_object_get (net, "dns")))
+    return;
+  const char *k;
+  json_t *l;
+  json_object_foreach (json_object_get (net, "leases"), k, l)
+  {
+    cleanup_err capsa_err *e = NULL;
+    write_etc (net, k, false, &e);
+  }
+}
+
+static void
+drop_lease (json_t *net, const char *cid)
+{
+  json_t *l = json_object_get (json_object_get (net, "leases"), cid);
+  cleanup_nl struct nl_sock *s = NULL;
+  cleanup_err capsa_err *e = NULL;
+  if (l && jstr (l, "veth") && nl_open (&s, &e) == 0)
+    nl_link_del (s, jstr (l, "veth"), true, &e); /* the peer in the container goes with it */
+  json_object_del (json_object_get (net, "leases"), cid);
+}
+
+/* Drop the leases whose container is gone; returns how many. */
+static int
+reclaim_stale (json_t *net)
+{
+  int n = 0;
+  const char *k;
+  json_t *l, *tmp;
+  json_object_foreach_safe (json_object_get (net, "leases"), tmp, k, l)
+  if (ipam_lease_stale (l))
+    {
+      drop_lease (net, k);
+      n++;
+    }
+  return n;
+}
+
+static int
+first_free_eth (struct nl_sock *s, char *buf, capsa_err **err)
+{
+  for (int i = 0; i < 100; i++)
+    {
+      snprintf (buf, IF_NAMESIZE, "eth%d", i);
+      int r = nl_link_index (s, buf, err);
+      if (r <= 0)
+        return r;
+    }
+  return capsa_fail_as (err, ENOSPC, "no free ethN name in the container");
+}
+
+/* The links of an attach, once the lease is recorded. */
+static int
+plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res, capsa_err **err)
+{
+  cleanup_nl struct nl_sock *host = NULL, *ctr = NULL;
+  const char *veth = jstr (lease, "veth"), *peer = jstr (lease, "peer");
+  int mtu = (int) json_integer_value (json_object_get (net, "mtu"));
+  struct in_addr ip, gw, base;
+  int prefix;
+  ipam_parse_cidr (jstr (net, "subnet"), &base, &prefix, err);
+  inet_pton (AF_INET, jstr (lease, "ip"), &ip);
+  inet_pton (AF_INET, jstr (net, "gateway"), &gw);
+  if (nl_open (&host, err) < 0 || nl_open_in_netns (netns_fd, &ctr, err) < 0)
+    return -1;
+  if (first_free_eth (ctr, res->ifname, err) < 0)
+    return -1;
+  nl_link_del (host, veth, true, err); /* a leftover of a crashed attach of the same container */
+  if (nl_veth_create (host, veth, peer, netns_fd, mtu, err) < 0
+      || nl_link_set (host, veth, NULL, jstr (net, "bridge"), 0, true, err) < 0)
+    return -1;
+  if (nl_link_set (ctr, peer, res->ifname, NULL, 0, true, err) < 0 || nl_link_set (ctr, "lo", NULL, NULL, 0, true, err) < 0
+      || nl_addr_add (ctr, res->ifname, ip, prefix, false, err) < 0)
+    return -1;
+  /* the first network gives the default route; a second one only its subnet */
+  if (nl_route_default (ctr, gw, err) < 0)
+    {
+      if (errno != EEXIST)
+        return -1;
+      capsa_err_free (err);
+    }
+  return nl_link_mac (ctr, res->ifname, res->mac, sizeof res->mac, err);
+}
+
+static int
+attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attach *a, int netns_fd,
+               struct capsa_attach_result *res, capsa_err **err)
+{
+  cleanup_json json_t *net = NULL;
+  if (network_load (env, dir, a->network, &net, err) < 0)
+    return -1;
+  const char *name = jstr (net, "name"), *cid = a->container_id;
+  json_t *leases = json_object_get (net, "leases");
+  reclaim_stale (net);
+  if (json_object_get (leases, cid))
+    return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
+  for (size_t i = 0; i < a->nports; i++)
+    {
+      /* a host port is taken once per protocol and address, across every network */
+      cleanup_strv char **names = NULL;
+      if (list_names (dir, &names, err) < 0)
+        return -1;
+      for (char **n = names; *n; n++)
+        {
+          cleanup_json json_t *o = NULL;
+          if (strcmp (*n, name) == 0)
+            o = json_incref (net);
+          else if (ipam_load (dir, *n, &o, err) < 0)
+            return -1;
+          const char *k;
+          json_t *l;
+          json_object_foreach (json_object_get (o, "leases"), k, l)
+          {
+            size_t pi;
+            json_t *p;
+            json_array_foreach (json_object_get (l, "ports"), pi, p)
+            if (json_integer_value (json_object_get (p, "host_port")) == a->ports[i].host_port
+                && strcmp (jstr (p, "proto"), a->ports[i].proto) == 0
+                && (!*a->ports[i].host_ip || !*jstr (p, "host_ip") || strcmp (jstr (p, "host_ip"), a->ports[i].host_ip) == 0))
+              return capsa_fail_as (err, EADDRINUSE, "port %d/%s is already published by container `%s`",
+                                    a->ports[i].host_port, a->ports[i].proto, k);
+          }
+        }
+    }
+  struct in_addr ip;
+  if (ipam_pick (net, a->ip, &ip, err) < 0)
+    return -1;
+  char ips[INET_ADDRSTRLEN], veth[IF_NAMESIZE], peer[IF_NAMESIZE];
+  inet_ntop (AF_INET, &ip, ips, sizeof ips);
+  uint32_t h = fnv1a (name, cid);
+  snprintf (veth, sizeof veth, "vc%08x", h);
+  snprintf (peer, sizeof peer, "vp%08x", h);
+  uint64_t start = 0;
+  char stc;
+  if (a->pid > 0 && proc_stat_start (a->pid, &start, &stc) < 0)
+    return capsa_fail_as (err, ESRCH, "container `%s`: process %d is gone", cid, (int) a->pid);
+  cleanup_free char *hostname = a->hostname ? xstrdup (a->hostname) : strndup (cid, 12);
+  json_t *ports = json_array ();
+  for (size_t i = 0; i < a->nports; i++)
+    json_array_append_new (ports, json_pack ("{s:s, s:i, s:i, s:s}", "host_ip", a->ports[i].host_ip, "host_port",
+                                             a->ports[i].host_port, "container_port", a->ports[i].ctr_port, "proto",
+                                             a->ports[i].proto));
+  json_t *lease = json_pack ("{s:s, s:I, s:I, s:s, s:s, s:s, s:o}", "ip", ips, "pid", (json_int_t) a->pid, "start",
+                             (json_int_t) start, "veth", veth, "peer", peer, "hostname", hostname, "ports", ports);
+  if (a->etc_dir)
+    json_object_set_new (lease, "etc_dir", json_string (a->etc_dir));
+  if (a->name)
+    json_object_set_new (lease, "name", json_string (a->name));
+  json_object_set_new (leases, cid, lease);
+  /* recorded first: a crash from here on leaves a lease that goes stale with its container */
+  if (ipam_save (dir, name, net, err) < 0)
+    return -1;
+  memset (res, 0, sizeof *res);
+  int r = bridge_ensure (net, err);
+  if (r == 0)
+    r = forwarding (dir, true, err);
+  if (r == 0)
+    r = plumb (net, lease, netns_fd, res, err);
+  if (r == 0)
+    r = sync_nat (env, dir, err);
+  if (r == 0 && a->etc_dir)
+    r = write_etc (net, cid, true, err);
+  if (r < 0)
+    {
+      cleanup_err capsa_err *e = NULL;
+      drop_lease (net, cid);
+      if (ipam_save (dir, name, net, &e) == 0)
+        sync_nat (env, dir, &e);
+      return capsa_err_wrap (err, "attach container `%s` to network `%s`", cid, name);
+    }
+  json_object_set_new (lease, "mac", json_string (res->mac));
+  json_object_set_new (lease, "ifname", json_string (res->ifname));
+  ipam_save (dir, name, net, err); /* informational fields; the lease is already safe */
+  capsa_err_free (err);
+  refresh_hosts (net);
+  snprintf (res->host_ifname, sizeof res->host_ifname, "%s", veth);
+  snprintf (res->address, sizeof res->address, "%s", ips);
+  snprintf (res->gateway, sizeof res->gateway, "%s", jstr (net, "gateway"));
+  snprintf (res->bridge, sizeof res->bridge, "%s", jstr (net, "bridge"));
+  struct in_addr b;
+  ipam_parse_cidr (jstr (net, "subnet"), &b, &res->prefixlen, err);
+  return 0;
+}
+
+int
+capsa_net_attach (const struct capsa_netenv *env, const struct capsa_attach *a, struct capsa_attach_result *res,
+                  capsa_err **err)
+{
+  if (a->container_id == NULL || *a->container_id == '\0')
+    return capsa_fail_as (err, EINVAL, "attach: no container id");
+  cleanup_close int own = -1;
+  int netns_fd = a->netns_fd;
+  if (netns_fd < 0)
+    {
+      char p[64];
+      snprintf (p, sizeof p, "/proc/%d/ns/net", (int) a->pid);
+      netns_fd = own = open (p, O_RDONLY | O_CLOEXEC);
+      if (own < 0)
+        return capsa_fail (err, errno, "container `%s`: open %s", a->container_id, p);
+    }
+  cleanup_netstate struct netstate st;
+  if (netstate_open (env, &st, err) < 0)
+    return -1;
+  return attach_locked (env, st.dir, a, netns_fd, res, err);
+}
+
+int
+capsa_net_detach (const struct capsa_netenv *env, const char *network, const char *container_id, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_json json_t *net = NULL;
+  if (network == NULL)
+    network = CAPSA_NET_DEFAULT;
+  if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, network, &net, err) < 0)
+    return -1;
+  if (!json_object_get (json_object_get (net, "leases"), container_id))
+    return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
+  drop_lease (net, container_id);
+  if (ipam_save (st.dir, network, net, err) < 0 || sync_nat (env, st.dir, err) < 0)
+    return -1;
+  refresh_hosts (net);
+  return 0;
+}
+
+int
+capsa_network_remove (const struct capsa_netenv *env, const char *name, bool force, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_json json_t *net = NULL;
+  if (netstate_open (env, &st, err) < 0)
+    return -1;
+  if (load_existing (st.dir, name, &net, err) < 0)
+    return -1;
+  reclaim_stale (net);
+  json_t *leases = json_object_get (net, "leases");
+  if (json_object_size (leases) > 0 && !force)
+    {
+      const char *k;
+      json_t *l;
+      json_object_foreach (leases, k, l) break;
+      return capsa_fail_as (err, EBUSY, "network `%s` has %zu container(s) attached (`%s`...)", name,
+                            json_object_size (leases), k);
+    }
+  const char *k;
+  json_t *l, *tmp;
+  json_object_foreach_safe (leases, tmp, k, l) drop_lease (net, k);
+  cleanup_nl struct nl_sock *s = NULL;
+  if (nl_open (&s, err) < 0 || nl_link_del (s, jstr (net, "bridge"), true, err) < 0)
+    return -1;
+  if (ipam_unlink (st.dir, name, err) < 0 || sync_nat (env, st.dir, err) < 0)
+    return -1;
+  cleanup_strv char **names = NULL;
+  if (list_names (st.dir, &names, err) < 0)
+    return -1;
+  return names[0] ? 0 : forwarding (st.dir, false, err);
+}
+
+int
+capsa_network_list (const struct capsa_netenv *env, char ***names, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  if (netstate_open (env, &st, err) < 0)
+    return -1;
+  return list_names (st.dir, names, err);
+}
+
+int
+capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **json, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_json json_t *net = NULL;
+  if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, name, &net, err) < 0)
+    return -1;
+  json_object_del (net, "next");
+  *json = json_dumps (net, JSON_INDENT (2) | JSON_SORT_KEYS);
+  return 0;
+}
+
+int
+capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_strv char **names = NULL;
+  int total = 0;
+  if (netstate_open (env, &st, err) < 0 || list_names (st.dir, &names, err) < 0)
+    return -1;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *net = NULL;
+      if (ipam_load (st.dir, *n, &net, err) < 0)
+        return -1;
+      int r = reclaim_stale (net);
+      if (r > 0)
+        {
+          total += r;
+          if (ipam_save (st.dir, *n, net, err) < 0)
+            return -1;
+          refresh_hosts (net);
+        }
+    }
+  if (reclaimed)
+    *reclaimed = total;
+  return sync_nat (env, st.dir, err);
+}
+
+int
+capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const char *container_id, char **hosts,
+                     char **hostname, char **resolv, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_json json_t *net = NULL;
+  if (network == NULL)
+    network = CAPSA_NET_DEFAULT;
+  if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, network, &net, err) < 0)
+    return -1;
+  json_t *l = json_object_get (json_object_get (net, "leases"), container_id);
+  if (l == NULL)
+    return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
+  if (hosts)
+    *hosts = hosts_for (net, container_id);
+  if (hostname)
+    *hostname = xasprintf ("%s\n", jstr (l, "hostname"));
+  if (resolv)
+    *resolv = resolv_for ();
+  return 0;
+}

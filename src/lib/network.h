@@ -1,0 +1,116 @@
+/* capsa networks: bridges, veth pairs, addresses, NAT, published ports and the container's
+ * /etc/hosts, /etc/hostname and /etc/resolv.conf.
+ *
+ * A network is a Linux bridge with the gateway address of its subnet; a container joins it by a
+ * veth pair whose host end is a port of the bridge and whose other end is ethN in the container's
+ * network namespace, with an address from the network's IPAM (ipam.h) and a default route via
+ * the gateway.  One nftables table (`capsa` unless env->table says otherwise, nat.h) masquerades
+ * each network's subnet to the outside, DNATs published ports (from outside, from the host itself
+ * and hairpin) and drops traffic between two networks.
+ *
+ * The default network, "bridge" (device capsa0, 10.88.0.0/16), is created on first use.  User
+ * networks have their own bridge and subnet, and their containers resolve each other by name:
+ * every container attached with an etc_dir gets a hosts file listing the network's containers,
+ * rewritten in place on every attach and detach.
+ *
+ * State: one JSON file per network under env->state_dir (default /var/lib/capsa/network), every
+ * change made under one flock of that directory.  All functions follow error.h. */
+#ifndef CAPSA_NETWORK_H
+#define CAPSA_NETWORK_H
+
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "capsa.h"
+#include "error.h"
+
+#define CAPSA_NET_DEFAULT "bridge"
+#define CAPSA_NET_DEFAULT_BRIDGE "capsa0"
+#define CAPSA_NET_DEFAULT_SUBNET "10.88.0.0/16"
+#define CAPSA_NET_STATE_DIR "/var/lib/capsa/network"
+#define CAPSA_NET_TABLE "capsa"
+
+/* Where a set of networks lives; a NULL env or NULL members take the defaults above. */
+struct capsa_netenv
+{
+  const char *state_dir;
+  const char *table;
+};
+
+struct capsa_net_create_opts
+{
+  const char *name;
+  const char *subnet;  /* "10.89.3.0/24"; NULL: the first free 10.89.N.0/24 */
+  const char *gateway; /* NULL: the subnet's first address */
+  const char *bridge;  /* NULL: "cbr-" + 8 hex digits */
+  int mtu;             /* 0: 1500 */
+  bool internal;       /* no masquerade to the outside */
+};
+
+/* A published port, "[IP:]HOSTPORT:CPORT[/tcp|/udp]" (HOSTPORT may be empty: same as CPORT). */
+struct capsa_port
+{
+  char host_ip[INET_ADDRSTRLEN]; /* "" for every local address */
+  int host_port;
+  int ctr_port;
+  char proto[4]; /* "tcp" or "udp" */
+};
+
+struct capsa_attach
+{
+  const char *network;      /* NULL: the default network */
+  const char *container_id; /* also a name other containers of a user network resolve */
+  int netns_fd;             /* the container's /proc/PID/ns/net, or -1 to open it from pid */
+  pid_t pid;                /* a process in the container (its lease goes stale when it is gone); 0 if none */
+  const struct capsa_port *ports;
+  size_t nports;
+  const char *name;     /* NULL, or the container's name: another name peers resolve */
+  const char *hostname; /* NULL: container_id's first 12 characters */
+  const char *ip;       /* NULL: the next free address */
+  const char *etc_dir;  /* NULL, or a directory that gets hosts, hostname, resolv.conf (kept current) */
+};
+
+struct capsa_attach_result
+{
+  char ifname[IF_NAMESIZE];      /* in the container: eth0, eth1... */
+  char host_ifname[IF_NAMESIZE]; /* the veth end on the bridge */
+  char address[INET_ADDRSTRLEN];
+  int prefixlen;
+  char gateway[INET_ADDRSTRLEN];
+  char mac[18];
+  char bridge[IF_NAMESIZE];
+};
+
+CAPSA_PUBLIC int capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err);
+
+CAPSA_PUBLIC int capsa_network_create (const struct capsa_netenv *env, const struct capsa_net_create_opts *o,
+                                       capsa_err **err);
+/* Remove a network and its bridge; one with containers attached only with force (they are
+ * detached).  The last network gone, the nftables table goes and ip_forward gets its old value. */
+CAPSA_PUBLIC int capsa_network_remove (const struct capsa_netenv *env, const char *name, bool force,
+                                       capsa_err **err);
+/* Names of the networks (a NULL-terminated vector the caller frees), the default one included. */
+CAPSA_PUBLIC int capsa_network_list (const struct capsa_netenv *env, char ***names, capsa_err **err);
+/* The network's state as JSON text (definition and containers); owned by the caller. */
+CAPSA_PUBLIC int capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **json,
+                                        capsa_err **err);
+
+CAPSA_PUBLIC int capsa_net_attach (const struct capsa_netenv *env, const struct capsa_attach *a,
+                                   struct capsa_attach_result *res, capsa_err **err);
+/* Undo an attach: the veth pair, the lease, the published ports; the network's other containers'
+ * hosts files are rewritten.  A container that is not attached is an error (ENOENT). */
+CAPSA_PUBLIC int capsa_net_detach (const struct capsa_netenv *env, const char *network, const char *container_id,
+                                   capsa_err **err);
+/* Reclaim every stale lease (its container's process is gone) of every network; *reclaimed (may
+ * be NULL) gets how many. */
+CAPSA_PUBLIC int capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err);
+
+/* The three files' content for a container of a network (each may be NULL when not wanted). */
+CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network,
+                                      const char *container_id, char **hosts, char **hostname, char **resolv,
+                                      capsa_err **err);
+
+#endif
