@@ -53,4 +53,33 @@ int cmd_image (struct cli_global *g, int argc, char **argv);
 int cmd_mount (struct cli_global *g, int argc, char **argv);
 int cmd_unmount (struct cli_global *g, int argc, char **argv);
 
+/* containers and volumes (cmd_run.c, cmd_ctr.c, cmd_logs.c, cmd_exec.c, cmd_cp.c, cmd_volume.c, cmd_system.c) */
+int cmd_run (struct cli_global *g, int argc, char **argv);
+int cmd_create (struct cli_global *g, int argc, char **argv);
+int cmd_start (struct cli_global *g, int argc, char **argv);
+int cmd_stop (struct cli_global *g, int argc, char **argv);
+int cmd_restart (struct cli_global *g, int argc, char **argv);
+int cmd_kill (struct cli_global *g, int argc, char **argv);
+int cmd_rm (struct cli_global *g, int argc, char **argv);
+int cmd_ps (struct cli_global *g, int argc, char **argv);
+int cmd_exec (struct cli_global *g, int argc, char **argv);
+int cmd_logs (struct cli_global *g, int argc, char **argv);
+int cmd_wait (struct cli_global *g, int argc, char **argv);
+int cmd_top (struct cli_global *g, int argc, char **argv);
+int cmd_pause (struct cli_global *g, int argc, char **argv);
+int cmd_unpause (struct cli_global *g, int argc, char **argv);
+int cmd_update (struct cli_global *g, int argc, char **argv);
+int cmd_stats (struct cli_global *g, int argc, char **argv);
+int cmd_rename (struct cli_global *g, int argc, char **argv);
+int cmd_port (struct cli_global *g, int argc, char **argv);
+int cmd_cp (struct cli_global *g, int argc, char **argv);
+int cmd_container (struct cli_global *g, int argc, char **argv);
+int cmd_container_prune (struct cli_global *g, int argc, char **argv);
+int cmd_volume (struct cli_global *g, int argc, char **argv);
+int cmd_network (struct cli_global *g, int argc, char **argv);
+int cmd_system (struct cli_global *g, int argc, char **argv);
+int cmd_info (struct cli_global *g, int argc, char **argv);
+int cmd_version (struct cli_global *g, int argc, char **argv);
+int cmd_inspect_any (struct cli_global *g, int argc, char **argv);
+
 #endif

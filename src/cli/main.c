@@ -20,6 +20,31 @@ static const struct command
   int (*fn) (struct cli_global *, int, char **);
   const char *help;
 } commands[] = {
+  { "run", cmd_run, "run a command in a new container (-d: in the background, with a monitor)" },
+  { "create", cmd_create, "create a container (started later by `start`)" },
+  { "start", cmd_start, "start created or stopped containers" },
+  { "stop", cmd_stop, "stop containers (stop signal, then SIGKILL after -t seconds)" },
+  { "restart", cmd_restart, "stop and start containers" },
+  { "kill", cmd_kill, "send a signal to containers (-s SIGNAL)" },
+  { "rm", cmd_rm, "remove containers (-f: running too, -v: their anonymous volumes)" },
+  { "ps", cmd_ps, "list containers (-a, -q, --format json)" },
+  { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)" },
+  { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)" },
+  { "wait", cmd_wait, "wait until containers stop and print their exit codes" },
+  { "top", cmd_top, "list a container's processes" },
+  { "pause", cmd_pause, "freeze containers" },
+  { "unpause", cmd_unpause, "thaw containers" },
+  { "update", cmd_update, "change containers' resource limits" },
+  { "stats", cmd_stats, "resource use (--no-stream)" },
+  { "rename", cmd_rename, "rename a container" },
+  { "port", cmd_port, "published ports (none until networking exists)" },
+  { "cp", cmd_cp, "copy files between a container and the host" },
+  { "container", cmd_container, "container commands: ls, inspect, prune, and the ones above" },
+  { "volume", cmd_volume, "volume commands: create, ls, inspect, rm, prune" },
+  { "network", cmd_network, "network commands: create, ls, inspect, rm, connect, disconnect" },
+  { "system", cmd_system, "system df, info, prune" },
+  { "info", cmd_info, "what capsa sees: containers, images, storage, kernel" },
+  { "version", cmd_version, "print the version" },
   { "pull", cmd_pull, "download an image from a registry" },
   { "push", cmd_push, "upload an image to a registry" },
   { "login", cmd_login, "log in to a registry (credentials checked, then saved)" },
@@ -32,7 +57,7 @@ static const struct command
   { "save", cmd_save, "write images to a docker-archive, an OCI archive or an OCI layout" },
   { "import", cmd_import, "make an image from a rootfs tarball or directory" },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
-  { "inspect", cmd_inspect, "print images' details as JSON (same as `image inspect`)" },
+  { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
 };
 
 static const char usage_text[]
@@ -41,8 +66,8 @@ static const char usage_text[]
       "Containers from images, the Docker way.\n"
       "\n"
       "Global options:\n"
-      "  --root DIR                 image store (default /var/lib/capsa, or $XDG_DATA_HOME/capsa\n"
-      "                             when not root)\n"
+      "  --root DIR                 images, containers and volumes (default /var/lib/capsa, or\n"
+      "                             $XDG_DATA_HOME/capsa when not root)\n"
       "  --default-registry HOST    registry for short names like `busybox` (default docker.io)\n"
       "  --insecure-registry HOST   allow plain http for HOST (repeatable; localhost and\n"
       "                             127.0.0.0/8 always are)\n"

@@ -198,3 +198,64 @@ capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err)
     return capsa_err_wrap (err, "remove the root filesystem of `%s`", id);
   return 0;
 }
+
+/* The driver container `id` was given ("overlay" or "vfs"; owned). */
+static char *
+root_driver (const char *dir)
+{
+  cleanup_free char *p = xasprintf ("%s/driver", dir);
+  char *buf = NULL;
+  if (read_file_at (AT_FDCWD, p, &buf, NULL, NULL) < 0)
+    return NULL;
+  buf[strcspn (buf, "\n")] = '\0';
+  return buf;
+}
+
+static bool
+is_mounted (const char *dir, const char *sub)
+{
+  struct stat a, b;
+  cleanup_free char *p = xasprintf ("%s/%s", dir, sub);
+  return stat (dir, &a) == 0 && stat (p, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+int
+capsa_rootfs_release (struct capsa_store *s, const char *id, capsa_err **err)
+{
+  if (!valid_id (id))
+    return capsa_fail_as (err, EINVAL, "invalid container id `%s`", id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", s->root, id);
+  cleanup_free char *drv = root_driver (dir);
+  if (drv == NULL || strcmp (drv, "overlay") != 0 || !is_mounted (dir, "merged"))
+    return 0;
+  cleanup_free char *merged = xasprintf ("%s/merged", dir);
+  if (umount2 (merged, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL
+      && (errno != EBUSY || umount2 (merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0))
+    return capsa_fail (err, errno, "unmount `%s`", merged);
+  return 0;
+}
+
+int
+capsa_rootfs_remount (struct capsa_store *s, const char *id, capsa_err **err)
+{
+  if (!valid_id (id))
+    return capsa_fail_as (err, EINVAL, "invalid container id `%s`", id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", s->root, id);
+  cleanup_free char *drv = root_driver (dir);
+  if (drv == NULL || strcmp (drv, "overlay") != 0 || is_mounted (dir, "merged"))
+    return 0;
+  cleanup_free char *imgp = xasprintf ("%s/image", dir);
+  cleanup_free char *image = NULL;
+  cleanup_free char *image_id = NULL;
+  cleanup_strv char **layers = NULL;
+  if (read_file_at (AT_FDCWD, imgp, &image, NULL, err) < 0)
+    return -1;
+  image[strcspn (image, "\n")] = '\0';
+  if (capsa_store_lock_gc (s, false, err) < 0)
+    return -1;
+  int r = image_layers (s, image, "docker.io", &image_id, &layers, err);
+  if (r == 0)
+    r = mount_overlay (s, dir, layers, err);
+  capsa_store_unlock_gc (s);
+  return r < 0 ? capsa_err_wrap (err, "mount the root filesystem of `%s` again", id) : 0;
+}

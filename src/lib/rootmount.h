@@ -26,4 +26,11 @@ CAPSA_PUBLIC int capsa_rootfs_mount (struct capsa_store *s, const char *image, c
 /* Unmount (overlay) and remove everything of container `id`.  A missing id is an error. */
 CAPSA_PUBLIC int capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err);
 
+/* Unmount (overlay) the root of container `id` but keep its upper dir: a stopped container.
+ * Nothing to do for vfs or when it is not mounted. */
+CAPSA_PUBLIC int capsa_rootfs_release (struct capsa_store *s, const char *id, capsa_err **err);
+/* Mount the overlay root of container `id` again after capsa_rootfs_release (nothing to do when it
+ * is mounted or vfs). */
+CAPSA_PUBLIC int capsa_rootfs_remount (struct capsa_store *s, const char *id, capsa_err **err);
+
 #endif

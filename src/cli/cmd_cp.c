@@ -1,0 +1,252 @@
+/* capsa cp CONTAINER:SRC HOST-DST | HOST-SRC CONTAINER:DST
+ *
+ * Paths inside the container are resolved through fds as if its root were "/" (rootpath.h), so a
+ * symlink in the container (absolute, or full of "..") can never lead outside it; below the top
+ * every entry is opened with O_NOFOLLOW and symlinks are copied as symlinks.  A running
+ * container is reached through /proc/PID/root (its volumes and tmpfs mounts too). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "rootpath.h"
+#include "util.h"
+
+static int copy_node (int srcfd, int dstdir, const char *name, capsa_err **err);
+
+static int
+copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa_err **err)
+{
+  char p[64];
+  snprintf (p, sizeof p, "/proc/self/fd/%d", srcfd);
+  cleanup_close int in = open (p, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return capsa_fail (err, errno, "open `%s` to read", name);
+  int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+  cleanup_close int out = openat (dstdir, name, flags, st->st_mode & 07777);
+  if (out < 0 && (errno == ELOOP || errno == EISDIR))
+    {
+      /* a symlink (or a directory) is in the way: replace it, never write through it */
+      if (unlinkat (dstdir, name, 0) < 0 && unlinkat (dstdir, name, AT_REMOVEDIR) < 0)
+        return capsa_fail (err, errno, "replace `%s`", name);
+      out = openat (dstdir, name, flags, st->st_mode & 07777);
+    }
+  if (out < 0)
+    return capsa_fail (err, errno, "create `%s`", name);
+  for (;;)
+    {
+      ssize_t n = sendfile (out, in, NULL, 1 << 20);
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          char buf[65536];
+          ssize_t r;
+          if (errno != EINVAL && errno != ENOSYS)
+            return capsa_fail (err, errno, "copy `%s`", name);
+          while ((r = read (in, buf, sizeof buf)) > 0)
+            if (write_all (out, buf, (size_t) r) < 0)
+              return capsa_fail (err, errno, "write `%s`", name);
+          break;
+        }
+    }
+  fchmod (out, st->st_mode & 07777);
+  return 0;
+}
+
+static int
+copy_dir (int srcfd, const struct stat *st, int dstdir, const char *name, capsa_err **err)
+{
+  struct stat dst;
+  if (fstatat (dstdir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR (dst.st_mode))
+    unlinkat (dstdir, name, 0);
+  if (mkdirat (dstdir, name, st->st_mode & 07777) < 0 && errno != EEXIST)
+    return capsa_fail (err, errno, "mkdir `%s`", name);
+  cleanup_close int dfd = openat (dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return capsa_fail (err, errno, "open directory `%s`", name);
+  int rfd = openat (srcfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0)
+    return capsa_fail (err, errno, "read directory `%s`", name);
+  cleanup_dir DIR *d = fdopendir (rfd);
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0)
+        return capsa_fail (err, errno, "open `%s/%s`", name, de->d_name);
+      if (copy_node (child, dfd, de->d_name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+copy_node (int srcfd, int dstdir, const char *name, capsa_err **err)
+{
+  struct stat st;
+  if (fstat (srcfd, &st) < 0)
+    return capsa_fail (err, errno, "stat `%s`", name);
+  if (S_ISDIR (st.st_mode))
+    return copy_dir (srcfd, &st, dstdir, name, err);
+  if (S_ISREG (st.st_mode))
+    return copy_file (srcfd, &st, dstdir, name, err);
+  if (S_ISLNK (st.st_mode))
+    {
+      char target[4096];
+      ssize_t n = readlinkat (srcfd, "", target, sizeof target - 1);
+      if (n < 0)
+        return capsa_fail (err, errno, "readlink `%s`", name);
+      target[n] = '\0';
+      unlinkat (dstdir, name, 0);
+      if (symlinkat (target, dstdir, name) < 0)
+        return capsa_fail (err, errno, "symlink `%s`", name);
+      return 0;
+    }
+  return 0; /* devices, fifos, sockets: not copied */
+}
+
+static bool
+split_ctr (const char *arg, char **ctr, char **path)
+{
+  const char *colon = strchr (arg, ':');
+  if (colon == NULL || arg[0] == '/' || arg[0] == '.' || colon == arg)
+    return false;
+  *ctr = strndup (arg, (size_t) (colon - arg));
+  *path = xstrdup (colon + 1);
+  if (**path == '\0')
+    {
+      free (*path);
+      *path = xstrdup ("/");
+    }
+  return true;
+}
+
+/* An O_PATH fd to the container's root ("/" as it sees it). */
+static int
+open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
+{
+  if (c->pid > 0)
+    {
+      cleanup_free char *p = xasprintf ("/proc/%d/root", (int) c->pid);
+      int fd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        return fd;
+    }
+  if (ctr_root_ensure (g, c->id, err) < 0)
+    return -1;
+  const char *rootfs = json_string_value (
+      json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
+  int fd = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (fd < 0)
+    return capsa_fail (err, errno, "open the root filesystem of %s", ctr_name (c));
+  return fd;
+}
+
+static char *
+base_of (const char *p)
+{
+  cleanup_free char *d = xstrdup (p);
+  size_t n = strlen (d);
+  while (n > 1 && d[n - 1] == '/')
+    d[--n] = '\0';
+  return xstrdup (basename (d));
+}
+
+static char *
+dir_of (const char *p)
+{
+  cleanup_free char *d = xstrdup (p);
+  size_t n = strlen (d);
+  while (n > 1 && d[n - 1] == '/')
+    d[--n] = '\0';
+  return xstrdup (dirname (d));
+}
+
+int
+cmd_cp (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  if (argc == 2 && strcmp (argv[1], "--help") == 0)
+    {
+      printf ("Usage: capsa cp CONTAINER:SRC HOST-DST\n       capsa cp HOST-SRC CONTAINER:DST\n\n"
+              "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n");
+      return 0;
+    }
+  if (argc != 3)
+    return cli_usage ("cp", "requires exactly 2 arguments (CONTAINER:SRC HOST-DST or HOST-SRC CONTAINER:DST)");
+  cleanup_free char *cname = NULL, *cpath = NULL;
+  bool from = split_ctr (argv[1], &cname, &cpath);
+  if (!from && !split_ctr (argv[2], &cname, &cpath))
+    return cli_usage ("cp", "one of the paths must be CONTAINER:PATH");
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_find (g, cname, &c, &err) < 0)
+    return cli_fail (&err);
+  cleanup_close int rootfd = open_root (g, c, &err);
+  if (rootfd < 0)
+    return cli_fail (&err);
+  if (from)
+    {
+      cleanup_close int src = rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, &err);
+      if (src < 0)
+        return capsa_err_wrap (&err, "%s:%s", cname, cpath), cli_fail (&err);
+      const char *dst = argv[2];
+      struct stat st;
+      cleanup_free char *dname = NULL, *dparent = NULL;
+      if (stat (dst, &st) == 0 && S_ISDIR (st.st_mode))
+        {
+          dparent = xstrdup (dst);
+          dname = base_of (cpath);
+          if (strcmp (dname, "/") == 0)
+            {
+              free (dname);
+              dname = xstrdup ("rootfs");
+            }
+        }
+      else
+        {
+          dparent = dir_of (dst);
+          dname = base_of (dst);
+        }
+      cleanup_close int dfd = open (dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0)
+        {
+          capsa_fail (&err, errno, "destination directory `%s`", dparent);
+          return cli_fail (&err);
+        }
+      if (copy_node (src, dfd, dname, &err) < 0)
+        return cli_fail (&err);
+      return 0;
+    }
+  /* host -> container */
+  cleanup_close int src = open (argv[1], O_PATH | O_CLOEXEC);
+  if (src < 0)
+    {
+      capsa_fail (&err, errno, "`%s`", argv[1]);
+      return cli_fail (&err);
+    }
+  cleanup_close int dirfd = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, NULL);
+  cleanup_free char *name = NULL;
+  if (dirfd >= 0)
+    name = base_of (argv[1]);
+  else
+    {
+      cleanup_free char *parent = dir_of (cpath);
+      dirfd = rootpath_open (rootfd, parent, O_RDONLY | O_DIRECTORY, &err);
+      if (dirfd < 0)
+        return capsa_err_wrap (&err, "%s:%s", cname, parent), cli_fail (&err);
+      name = base_of (cpath);
+    }
+  if (copy_node (src, dirfd, name, &err) < 0)
+    return cli_fail (&err);
+  return 0;
+}

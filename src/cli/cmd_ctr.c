@@ -1,0 +1,674 @@
+/* capsa stop, restart, kill, rm, ps, wait, pause, unpause, rename, port, top, update, stats,
+ * container prune: the lifecycle commands over the records of ctr.c and the library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "ctr.h"
+#include "util.h"
+
+int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
+
+static bool
+want_help (int argc, char **argv, const char *usage)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0)
+      {
+        fputs (usage, stdout);
+        return true;
+      }
+  return false;
+}
+
+/* ---- stop / restart / kill ------------------------------------------------------------------ */
+
+static int
+ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
+{
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  if (c->status == CTR_EXITED || c->status == CTR_CREATED)
+    {
+      if (c->status == CTR_CREATED)
+        {
+          cleanup_err capsa_err *e = NULL;
+          write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
+          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
+        }
+      return 0;
+    }
+  if (write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, err) < 0)
+    return -1;
+  if (timeout < 0)
+    {
+      json_t *t = json_object_get (json_object_get (c->meta, "Config"), "StopTimeout");
+      timeout = t ? (int) json_integer_value (t) : 10;
+    }
+  const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
+  int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
+  cleanup_err capsa_err *e = NULL;
+  if (c->status == CTR_RUNNING && timeout > 0)
+    {
+      capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &e);
+      if (ctr_wait_exited (g, c, timeout * 1000) == 0)
+        return 0;
+    }
+  capsa_err_free (&e);
+  capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
+  if (ctr_wait_exited (g, c, 15000) < 0)
+    return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
+  return 0;
+}
+
+static int
+parse_time_flag (int argc, char **argv, const char *cmd, int *timeout, int *first)
+{
+  static const struct option opts[] = { { "time", required_argument, NULL, 't' },
+                                        { "timeout", required_argument, NULL, 't' },
+                                        { 0 } };
+  int c;
+  opterr = 0;
+  *timeout = -1;
+  while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1)
+    {
+      int64_t n;
+      if (c != 't')
+        return cli_usage (cmd, "unknown option `%s`", argv[optind - 1]);
+      if (parse_i64 (optarg, 0, 86400, &n) < 0)
+        return cli_usage (cmd, "-t: invalid number of seconds `%s`", optarg);
+      *timeout = (int) n;
+    }
+  if (optind >= argc)
+    return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
+  *first = optind;
+  return 0;
+}
+
+int
+cmd_stop (struct cli_global *g, int argc, char **argv)
+{
+  int timeout, first, status = 0;
+  if (want_help (argc, argv, "Usage: capsa stop [-t SECONDS] CONTAINER...\n\nSend the stop signal, then SIGKILL "
+                             "after the timeout (default 10 s).\n"))
+    return 0;
+  if (parse_time_flag (argc, argv, "stop", &timeout, &first))
+    return CLI_EXIT_ERROR;
+  for (int i = first; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}
+
+int
+cmd_restart (struct cli_global *g, int argc, char **argv)
+{
+  int timeout, first, status = 0;
+  if (want_help (argc, argv, "Usage: capsa restart [-t SECONDS] CONTAINER...\n\nStop, then start again.\n"))
+    return 0;
+  if (parse_time_flag (argc, argv, "restart", &timeout, &first))
+    return CLI_EXIT_ERROR;
+  for (int i = first; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
+        {
+          status = cli_fail (&err);
+          continue;
+        }
+      ctr_wait_exited (g, c, 15000);
+      ctr_refresh (g, c);
+      if (ctr_start (g, c, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}
+
+int
+cmd_kill (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
+  const char *signame = "KILL";
+  int c, status = 0;
+  if (want_help (argc, argv, "Usage: capsa kill [-s SIGNAL] CONTAINER...\n\nSend a signal (default KILL) to the "
+                             "container's main process.\n"))
+    return 0;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+s:", opts, NULL)) != -1)
+    if (c == 's')
+      signame = optarg;
+    else
+      return cli_usage ("kill", "unknown option `%s`", argv[optind - 1]);
+  int sig = capsa_signal_parse (signame);
+  if (sig <= 0)
+    return cli_usage ("kill", "unknown signal `%s`", signame);
+  if (optind >= argc)
+    return cli_usage ("kill", "requires at least 1 argument (CONTAINER)");
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *ct = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &ct, &err) < 0)
+        {
+          status = cli_fail (&err);
+          continue;
+        }
+      if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
+        {
+          capsa_fail_as (&err, EINVAL, "cannot kill container %s: it is not running", argv[i]);
+          status = cli_fail (&err);
+          continue;
+        }
+      if (sig == SIGKILL || sig == SIGTERM)
+        {
+          /* docker counts a kill as a manual stop: no restart */
+          cleanup_free char *stop = xasprintf ("%s/stop-requested", ct->dir);
+          write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, NULL);
+        }
+      if (capsa_container_kill (ct->oci_root, ct->id, sig, sig == SIGKILL, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}
+
+/* ---- rm ------------------------------------------------------------------------------------ */
+
+int
+cmd_rm (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+                                        { "volumes", no_argument, NULL, 'v' },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  bool force = false, vols = false;
+  int c, status = 0;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+fvh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'f':
+        force = true;
+        break;
+      case 'v':
+        vols = true;
+        break;
+      case 'h':
+        printf ("Usage: capsa rm [-f] [-v] CONTAINER...\n\nRemove containers.\n"
+                "  -f, --force     kill a running container first\n"
+                "  -v, --volumes   remove its anonymous volumes too\n");
+        return 0;
+      default:
+        return cli_usage ("rm", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (optind >= argc)
+    return cli_usage ("rm", "requires at least 1 argument (CONTAINER)");
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *ct = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &ct, &err) < 0 || ctr_remove (g, ct, force, vols, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}
+
+int
+cmd_container_prune (struct cli_global *g, int argc, char **argv)
+{
+  if (want_help (argc, argv, "Usage: capsa container prune [-f]\n\nRemove every stopped container.\n"))
+    return 0;
+  cleanup_strv char **ids = ctr_list_ids (g);
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_load (g, *id, &c, NULL) < 0 || c->status != CTR_EXITED)
+        continue;
+      if (ctr_remove (g, c, false, false, &err) < 0)
+        cli_fail (&err);
+      else
+        printf ("%s\n", *id);
+    }
+  return 0;
+}
+
+/* ---- ps ------------------------------------------------------------------------------------ */
+
+static char *
+command_text (json_t *meta)
+{
+  size_t n = 0, i;
+  json_t *v;
+  char *s = xstrdup (json_string_value (json_object_get (meta, "Path")) ?: "");
+  json_array_foreach (json_object_get (meta, "Args"), i, v)
+  {
+    char *t = xasprintf ("%s %s", s, json_string_value (v));
+    free (s);
+    s = t;
+  }
+  (void) n;
+  return s;
+}
+
+static json_t *
+ps_json (struct ctr *c)
+{
+  char st[128];
+  ctr_status_text (c, st, sizeof st);
+  cleanup_free char *cmd = command_text (c->meta);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*}", "ID", c->id, "Names", ctr_name (c), "Image",
+                    json_string_value (json_object_get (c->meta, "ImageName")) ?: "", "Command", cmd, "CreatedAt",
+                    json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
+                    ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid", (json_int_t) c->pid,
+                    "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"));
+}
+
+int
+cmd_ps (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+                                        { "quiet", no_argument, NULL, 'q' },
+                                        { "format", required_argument, NULL, 'f' },
+                                        { "no-trunc", no_argument, NULL, 'n' },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  bool all = false, quiet = false, notrunc = false;
+  const char *format = NULL;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "aqh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        all = true;
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'f':
+        format = optarg;
+        break;
+      case 'n':
+        notrunc = true;
+        break;
+      case 'h':
+        printf ("Usage: capsa ps [-a] [-q] [--format json] [--no-trunc]\n\nList containers (running ones; -a: all).\n");
+        return 0;
+      default:
+        return cli_usage ("ps", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (format && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
+    return cli_usage ("ps", "--format: only `json` is supported");
+  cleanup_strv char **ids = ctr_list_ids (g);
+  json_t *arr = json_array ();
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *ct = NULL;
+      if (ctr_load (g, *id, &ct, NULL) < 0)
+        continue;
+      if (!all && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
+        continue;
+      json_array_append_new (arr, ps_json (ct));
+    }
+  size_t i;
+  json_t *v;
+  if (format)
+    {
+      char *s = json_dumps (arr, JSON_INDENT (2));
+      puts (s);
+      free (s);
+    }
+  else if (quiet)
+    json_array_foreach (arr, i, v)
+    printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
+  else
+    {
+      printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+              "STATUS", "PORTS", "NAMES");
+      json_array_foreach (arr, i, v)
+      {
+        char created[64], cmd[64];
+        cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
+        const char *command = json_string_value (json_object_get (v, "Command"));
+        if (!notrunc && strlen (command) > 20)
+          snprintf (cmd, sizeof cmd, "\"%.19s…\"", command);
+        else
+          snprintf (cmd, sizeof cmd, "\"%s\"", command);
+        printf ("%-12.*s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", notrunc ? 64 : 12,
+                json_string_value (json_object_get (v, "ID")), json_string_value (json_object_get (v, "Image")), cmd,
+                created, json_string_value (json_object_get (v, "Status")), "",
+                json_string_value (json_object_get (v, "Names")));
+      }
+    }
+  json_decref (arr);
+  return 0;
+}
+
+/* ---- wait, pause, unpause, rename, port ---------------------------------------------------- */
+
+int
+cmd_wait (struct cli_global *g, int argc, char **argv)
+{
+  int status = 0;
+  if (want_help (argc, argv, "Usage: capsa wait CONTAINER...\n\nWait until containers stop; print their exit codes.\n"))
+    return 0;
+  if (argc < 2)
+    return cli_usage ("wait", "requires at least 1 argument (CONTAINER)");
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0)
+        {
+          status = cli_fail (&err);
+          continue;
+        }
+      /* a created container waits for its start, a restarting one for its last run */
+      while (ctr_wait_exited (g, c, 1000) < 0 || c->status == CTR_RESTARTING)
+        ;
+      printf ("%d\n", c->exit_code);
+      fflush (stdout);
+    }
+  return status;
+}
+
+static int
+pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
+{
+  const char *cmd = pause ? "pause" : "unpause";
+  int status = 0;
+  if (argc < 2)
+    return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0 || capsa_container_pause (c->oci_root, c->id, pause, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}
+
+int
+cmd_pause (struct cli_global *g, int argc, char **argv)
+{
+  if (want_help (argc, argv, "Usage: capsa pause CONTAINER...\n\nFreeze every process of containers.\n"))
+    return 0;
+  return pause_cmd (g, argc, argv, true);
+}
+
+int
+cmd_unpause (struct cli_global *g, int argc, char **argv)
+{
+  if (want_help (argc, argv, "Usage: capsa unpause CONTAINER...\n\nThaw paused containers.\n"))
+    return 0;
+  return pause_cmd (g, argc, argv, false);
+}
+
+int
+cmd_rename (struct cli_global *g, int argc, char **argv)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  if (want_help (argc, argv, "Usage: capsa rename CONTAINER NEW-NAME\n"))
+    return 0;
+  if (argc != 3)
+    return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
+  if (!ctr_valid_name (argv[2]))
+    return cli_usage ("rename", "invalid container name `%s`", argv[2]);
+  if (ctr_find (g, argv[1], &c, &err) < 0 || ctr_name_reserve (g, argv[2], c->id, &err) < 0)
+    return cli_fail (&err);
+  const char *old = ctr_name (c);
+  cleanup_free char *oldname = xstrdup (old);
+  cleanup_free char *nm = xasprintf ("/%s", argv[2]);
+  json_object_set_new (c->meta, "Name", json_string (nm));
+  cleanup_free char *s = json_dumps (c->meta, JSON_INDENT (1));
+  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
+  if (write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0644, &err) < 0)
+    {
+      ctr_name_release (g, argv[2]);
+      return cli_fail (&err);
+    }
+  if (strcmp (oldname, c->id) != 0)
+    ctr_name_release (g, oldname);
+  return 0;
+}
+
+int
+cmd_port (struct cli_global *g, int argc, char **argv)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  if (want_help (argc, argv, "Usage: capsa port CONTAINER\n\nPublished ports (none until networking exists).\n"))
+    return 0;
+  if (argc < 2)
+    return cli_usage ("port", "requires at least 1 argument (CONTAINER)");
+  if (ctr_find (g, argv[1], &c, &err) < 0)
+    return cli_fail (&err);
+  return 0;
+}
+
+/* ---- top, update, stats -------------------------------------------------------------------- */
+
+int
+cmd_top (struct cli_global *g, int argc, char **argv)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  pid_t *pids = NULL;
+  size_t n = 0;
+  if (want_help (argc, argv, "Usage: capsa top CONTAINER\n\nThe container's processes (host pids).\n"))
+    return 0;
+  if (argc < 2)
+    return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
+  if (ctr_find (g, argv[1], &c, &err) < 0)
+    return cli_fail (&err);
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    {
+      capsa_fail_as (&err, EINVAL, "container %s is not running", argv[1]);
+      return cli_fail (&err);
+    }
+  if (capsa_container_pids (c->oci_root, c->id, &pids, &n, &err) < 0)
+    return cli_fail (&err);
+  printf ("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
+  for (size_t i = 0; i < n; i++)
+    {
+      char path[64];
+      cleanup_free char *cmdline = NULL, *status = NULL;
+      size_t len = 0;
+      snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pids[i]);
+      if (read_file_at (AT_FDCWD, path, &cmdline, &len, NULL) < 0)
+        continue;
+      for (size_t k = 0; k + 1 < len; k++)
+        if (cmdline[k] == '\0')
+          cmdline[k] = ' ';
+      snprintf (path, sizeof path, "/proc/%d/status", (int) pids[i]);
+      int uid = -1, ppid = -1;
+      if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) == 0)
+        {
+          char *u = strstr (status, "\nUid:");
+          char *p = strstr (status, "\nPPid:");
+          if (u)
+            uid = atoi (u + 5);
+          if (p)
+            ppid = atoi (p + 6);
+        }
+      printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
+    }
+  free (pids);
+  return 0;
+}
+
+int
+cmd_update (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = { { "memory", required_argument, NULL, 'm' },
+                                        { "memory-swap", required_argument, NULL, 'S' },
+                                        { "cpus", required_argument, NULL, 'C' },
+                                        { "cpu-shares", required_argument, NULL, 'c' },
+                                        { "pids-limit", required_argument, NULL, 'p' },
+                                        { "cpuset-cpus", required_argument, NULL, 's' },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  json_t *res = json_object ();
+  int c, status = 0;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+m:c:h", opts, NULL)) != -1)
+    {
+      long long v = 0;
+      switch (c)
+        {
+        case 'm':
+        case 'S':
+          v = strcmp (optarg, "-1") == 0 ? -1 : ctr_parse_bytes (optarg);
+          if (v == 0 || v < -1)
+            return json_decref (res), cli_usage ("update", "invalid size `%s`", optarg);
+          if (json_object_get (res, "memory") == NULL)
+            json_object_set_new (res, "memory", json_object ());
+          json_object_set_new (json_object_get (res, "memory"), c == 'm' ? "limit" : "swap", json_integer (v));
+          break;
+        case 'C':
+        case 'c':
+        case 's':
+          if (json_object_get (res, "cpu") == NULL)
+            json_object_set_new (res, "cpu", json_object ());
+          if (c == 'C')
+            {
+              double cpus = strtod (optarg, NULL);
+              if (cpus <= 0)
+                return json_decref (res), cli_usage ("update", "--cpus: invalid number `%s`", optarg);
+              json_object_set_new (json_object_get (res, "cpu"), "period", json_integer (100000));
+              json_object_set_new (json_object_get (res, "cpu"), "quota", json_integer ((json_int_t) (cpus * 100000)));
+            }
+          else if (c == 'c')
+            json_object_set_new (json_object_get (res, "cpu"), "shares", json_integer (atoll (optarg)));
+          else
+            json_object_set_new (json_object_get (res, "cpu"), "cpus", json_string (optarg));
+          break;
+        case 'p':
+          json_object_set_new (res, "pids", json_pack ("{s:I}", "limit", (json_int_t) atoll (optarg)));
+          break;
+        case 'h':
+          json_decref (res);
+          printf ("Usage: capsa update [--memory B] [--memory-swap B] [--cpus N] [--cpu-shares N] [--cpuset-cpus L] "
+                  "[--pids-limit N] CONTAINER...\n\nChange a running container's resource limits.\n");
+          return 0;
+        default:
+          json_decref (res);
+          return cli_usage ("update", "unknown option `%s`", argv[optind - 1]);
+        }
+    }
+  if (optind >= argc)
+    return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *ct = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &ct, &err) < 0 || capsa_container_update (ct->oci_root, ct->id, res, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  json_decref (res);
+  return status;
+}
+
+static long long
+jnum (json_t *o, const char *a, const char *b)
+{
+  return json_integer_value (json_object_get (json_object_get (o, a), b));
+}
+
+int
+cmd_stats (struct cli_global *g, int argc, char **argv)
+{
+  bool json_fmt = false;
+  char **names = xmalloc0 (sizeof (char *));
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--no-stream") == 0)
+      continue;
+    else if (strcmp (argv[i], "--format") == 0 && i + 1 < argc)
+      json_fmt = strcmp (argv[++i], "json") == 0;
+    else if (strcmp (argv[i], "--help") == 0)
+      {
+        printf ("Usage: capsa stats --no-stream [--format json] [CONTAINER...]\n\nOne sample of resource use.\n");
+        cleanup_strv_fn (&names);
+        return 0;
+      }
+    else
+      strv_append (&names, argv[i]);
+  if (names[0] == NULL)
+    {
+      cleanup_strv char **ids = ctr_list_ids (g);
+      for (char **id = ids; *id; id++)
+        strv_append (&names, *id);
+    }
+  if (!json_fmt)
+    printf ("%-12s   %-20s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "PIDS", "CPU TIME");
+  for (char **n = names; *n; n++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      json_t *data = NULL;
+      long long ooms;
+      bool running;
+      if (ctr_find (g, *n, &c, &err) < 0)
+        {
+          cli_fail (&err);
+          continue;
+        }
+      if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+        continue;
+      if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, &err) < 0)
+        {
+          cli_fail (&err);
+          continue;
+        }
+      if (json_fmt)
+        {
+          json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
+          char *s = json_dumps (o, JSON_COMPACT);
+          puts (s);
+          free (s);
+          json_decref (o);
+        }
+      else
+        {
+          char used[32], lim[32];
+          json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
+          cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
+          long long l = json_integer_value (json_object_get (mem, "limit"));
+          if (l <= 0 || l > (1LL << 60))
+            snprintf (lim, sizeof lim, "unlimited");
+          else
+            cli_human_size (l, lim, sizeof lim);
+          char both[72];
+          snprintf (both, sizeof both, "%s / %s", used, lim);
+          printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
+                  (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
+        }
+      json_decref (data);
+    }
+  cleanup_strv_fn (&names);
+  return 0;
+}

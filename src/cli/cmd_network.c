@@ -1,0 +1,237 @@
+/* capsa network create/ls/inspect/rm/connect/disconnect: a thin layer over src/lib/network.h.
+ * Networks live under ROOT/network (one JSON file each, see ipam.h); the nftables table is
+ * `capsa`. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctr.h"
+#include "network.h"
+#include "util.h"
+
+static struct capsa_netenv
+net_env (struct cli_global *g, char **dir)
+{
+  *dir = xasprintf ("%s/network", g->root);
+  return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
+}
+
+static int
+net_create (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "subnet", required_argument, NULL, 's' },  { "gateway", required_argument, NULL, 'g' },
+    { "bridge", required_argument, NULL, 'b' },  { "mtu", required_argument, NULL, 'm' },
+    { "internal", no_argument, NULL, 'i' },      { "driver", required_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },          { 0 },
+  };
+  struct capsa_net_create_opts o = { 0 };
+  int c;
+  int64_t v;
+  while ((c = getopt_long (argc, argv, "+d:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 's': o.subnet = optarg; break;
+      case 'g': o.gateway = optarg; break;
+      case 'b': o.bridge = optarg; break;
+      case 'i': o.internal = true; break;
+      case 'm':
+        if (parse_i64 (optarg, 68, 65535, &v) < 0)
+          return cli_usage ("network create", "--mtu `%s`: want 68 to 65535", optarg);
+        o.mtu = (int) v;
+        break;
+      case 'd':
+        if (strcmp (optarg, "bridge") != 0)
+          return cli_usage ("network create", "driver `%s`: only `bridge` is supported", optarg);
+        break;
+      case 'h':
+        printf ("Usage: capsa network create [--subnet CIDR] [--gateway IP] [--bridge DEV] [--mtu N] "
+                "[--internal] NAME\n");
+        return 0;
+      default: return cli_usage ("network create", "unknown option");
+      }
+  if (optind + 1 != argc)
+    return cli_usage ("network create", "want one network name");
+  o.name = argv[optind];
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  capsa_err *err = NULL;
+  if (capsa_network_create (&env, &o, &err) < 0)
+    return cli_fail (&err);
+  puts (o.name);
+  return 0;
+}
+
+static int
+net_ls (struct cli_global *g, int argc, char **argv)
+{
+  bool quiet = argc > 1 && (strcmp (argv[1], "-q") == 0 || strcmp (argv[1], "--quiet") == 0);
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  capsa_err *err = NULL;
+  cleanup_strv char **names = NULL;
+  if (capsa_network_list (&env, &names, &err) < 0)
+    return cli_fail (&err);
+  if (!quiet)
+    printf ("%-20s %-10s %-18s %s\n", "NAME", "DRIVER", "SUBNET", "CONTAINERS");
+  for (char **n = names; *n; n++)
+    {
+      if (quiet)
+        {
+          puts (*n);
+          continue;
+        }
+      cleanup_free char *text = NULL;
+      if (capsa_network_inspect (&env, *n, &text, &err) < 0)
+        return cli_fail (&err);
+      json_t *j = json_loads (text, 0, NULL);
+      printf ("%-20s %-10s %-18s %zu\n", *n, "bridge", json_string_value (json_object_get (j, "subnet")),
+              json_object_size (json_object_get (j, "leases")));
+      json_decref (j);
+    }
+  return 0;
+}
+
+static int
+net_inspect (struct cli_global *g, int argc, char **argv)
+{
+  if (argc < 2)
+    return cli_usage ("network inspect", "want network names");
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  int rc = 0;
+  printf ("[");
+  for (int i = 1; i < argc; i++)
+    {
+      capsa_err *err = NULL;
+      cleanup_free char *text = NULL;
+      if (capsa_network_inspect (&env, argv[i], &text, &err) < 0)
+        {
+          rc = cli_fail (&err);
+          continue;
+        }
+      printf ("%s%s", i > 1 ? ",\n" : "\n", text);
+    }
+  printf ("\n]\n");
+  return rc;
+}
+
+static int
+net_rm (struct cli_global *g, int argc, char **argv)
+{
+  bool force = false;
+  int i = 1;
+  if (i < argc && (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0))
+    force = true, i++;
+  if (i >= argc)
+    return cli_usage ("network rm", "want network names");
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  int rc = 0;
+  for (; i < argc; i++)
+    {
+      capsa_err *err = NULL;
+      if (capsa_network_remove (&env, argv[i], force, &err) < 0)
+        rc = cli_fail (&err);
+      else
+        puts (argv[i]);
+    }
+  return rc;
+}
+
+/* connect NET CONTAINER [--ip IP] [-p SPEC]...: the container must be running (its init's
+ * network namespace is joined). */
+static int
+net_connect (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "ip", required_argument, NULL, 'i' }, { "publish", required_argument, NULL, 'p' }, { 0 },
+  };
+  struct capsa_port ports[64];
+  struct capsa_attach a = { .netns_fd = -1, .ports = ports };
+  capsa_err *err = NULL;
+  int c;
+  while ((c = getopt_long (argc, argv, "+p:", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'i': a.ip = optarg; break;
+      case 'p':
+        if (a.nports == ARRAY_SIZE (ports))
+          return cli_usage ("network connect", "too many ports");
+        if (capsa_port_parse (optarg, &ports[a.nports++], &err) < 0)
+          return cli_fail (&err);
+        break;
+      default: return cli_usage ("network connect", "unknown option");
+      }
+  if (optind + 2 != argc)
+    return cli_usage ("network connect", "want NETWORK CONTAINER");
+  cleanup_ctr struct ctr *ct = NULL;
+  if (ctr_find (g, argv[optind + 1], &ct, &err) < 0)
+    return cli_fail (&err);
+  if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
+    return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[optind + 1]), cli_fail (&err);
+  a.network = argv[optind];
+  a.container_id = ct->id;
+  a.name = ctr_name (ct);
+  a.pid = ct->pid;
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  struct capsa_attach_result r;
+  if (capsa_net_attach (&env, &a, &r, &err) < 0)
+    return cli_fail (&err);
+  return 0;
+}
+
+static int
+net_disconnect (struct cli_global *g, int argc, char **argv)
+{
+  if (argc != 3)
+    return cli_usage ("network disconnect", "want NETWORK CONTAINER");
+  capsa_err *err = NULL;
+  cleanup_ctr struct ctr *ct = NULL;
+  if (ctr_find (g, argv[2], &ct, &err) < 0)
+    return cli_fail (&err);
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = net_env (g, &dir);
+  if (capsa_net_detach (&env, argv[1], ct->id, &err) < 0)
+    return cli_fail (&err);
+  return 0;
+}
+
+static const struct
+{
+  const char *name;
+  int (*fn) (struct cli_global *, int, char **);
+  const char *help;
+} subs[] = {
+  { "create", net_create, "create a network (--subnet, --gateway, --bridge, --mtu, --internal)" },
+  { "ls", net_ls, "list networks (also `list`; -q: names only)" },
+  { "list", net_ls, NULL },
+  { "inspect", net_inspect, "print networks' details as JSON" },
+  { "rm", net_rm, "remove networks (-f: detach their containers)" },
+  { "connect", net_connect, "attach a running container to a network (--ip, -p)" },
+  { "disconnect", net_disconnect, "detach a container from a network" },
+};
+
+int
+cmd_network (struct cli_global *g, int argc, char **argv)
+{
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa network COMMAND [OPTIONS] ARGS...\n\nCommands:\n");
+      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+        if (subs[i].help)
+          fprintf (f, "  %-11s %s\n", subs[i].name, subs[i].help);
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+    if (strcmp (subs[i].name, argv[1]) == 0)
+      {
+        optind = 1;
+        return subs[i].fn (g, argc - 1, argv + 1);
+      }
+  return cli_usage ("network", "unknown command `%s`", argv[1]);
+}

@@ -1,0 +1,659 @@
+/* capsa run / create / start: a container from an image, through the library directly.
+ *
+ * run -d and create hand the container to a monitor (ctr_monitor.c); run in the foreground keeps
+ * it in this process (the library's run loop: pty, signals, wait), then records the exit code. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "ctr.h"
+#include "image.h"
+#include "rootmount.h"
+#include "util.h"
+
+enum
+{
+  O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
+  O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
+  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL,
+};
+
+static const struct option run_opts[] = {
+  { "detach", no_argument, NULL, 'd' },
+  { "interactive", no_argument, NULL, 'i' },
+  { "tty", no_argument, NULL, 't' },
+  { "rm", no_argument, NULL, O_RM },
+  { "name", required_argument, NULL, O_NAME },
+  { "hostname", required_argument, NULL, 'h' },
+  { "env", required_argument, NULL, 'e' },
+  { "env-file", required_argument, NULL, O_ENVFILE },
+  { "workdir", required_argument, NULL, 'w' },
+  { "user", required_argument, NULL, 'u' },
+  { "entrypoint", required_argument, NULL, O_ENTRYPOINT },
+  { "volume", required_argument, NULL, 'v' },
+  { "mount", required_argument, NULL, O_MOUNT },
+  { "tmpfs", required_argument, NULL, O_TMPFS },
+  { "read-only", no_argument, NULL, O_READONLY },
+  { "memory", required_argument, NULL, 'm' },
+  { "memory-swap", required_argument, NULL, O_MEMSWAP },
+  { "cpus", required_argument, NULL, O_CPUS },
+  { "cpu-shares", required_argument, NULL, 'c' },
+  { "cpuset-cpus", required_argument, NULL, O_CPUSET },
+  { "pids-limit", required_argument, NULL, O_PIDS },
+  { "blkio-weight", required_argument, NULL, O_BLKIO },
+  { "device", required_argument, NULL, O_DEVICE },
+  { "cap-add", required_argument, NULL, O_CAPADD },
+  { "cap-drop", required_argument, NULL, O_CAPDROP },
+  { "privileged", no_argument, NULL, O_PRIV },
+  { "security-opt", required_argument, NULL, O_SECOPT },
+  { "init", no_argument, NULL, O_INIT },
+  { "restart", required_argument, NULL, O_RESTART },
+  { "ulimit", required_argument, NULL, O_ULIMIT },
+  { "sysctl", required_argument, NULL, O_SYSCTL },
+  { "shm-size", required_argument, NULL, O_SHM },
+  { "label", required_argument, NULL, 'l' },
+  { "stop-signal", required_argument, NULL, O_STOPSIG },
+  { "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
+  { "network", required_argument, NULL, O_NETWORK },
+  { "net", required_argument, NULL, O_NETWORK },
+  { "userns", required_argument, NULL, O_USERNS },
+  { "pull", required_argument, NULL, O_PULL },
+  { "help", no_argument, NULL, 'H' },
+  { 0 },
+};
+
+static const char run_help[]
+    = "Usage: capsa %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+      "%s\n\n"
+      "  -d, --detach               run in the background (a monitor keeps its logs) and print its id\n"
+      "  -i, --interactive          keep stdin open (foreground)\n"
+      "  -t, --tty                  allocate a pseudo-terminal (foreground)\n"
+      "      --rm                   remove the container when it exits\n"
+      "      --name NAME            name the container\n"
+      "  -h, --hostname NAME        the container's host name (default: its short id)\n"
+      "  -e, --env KEY[=VALUE]      set an environment variable (KEY alone: from this environment)\n"
+      "      --env-file FILE        read KEY=VALUE lines from FILE\n"
+      "  -w, --workdir DIR          working directory inside the container\n"
+      "  -u, --user USER[:GROUP]    user name or uid (and group)\n"
+      "      --entrypoint CMD       override the image's entrypoint (\"\": none)\n"
+      "  -v, --volume SRC:DST[:ro]  bind mount a host path, or a named volume (NAME:DST), or an\n"
+      "                             anonymous volume (DST alone)\n"
+      "      --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,tmpfs-size=..]\n"
+      "      --tmpfs DST[:OPTS]     mount a tmpfs\n"
+      "      --read-only            read-only root filesystem\n"
+      "  -m, --memory BYTES         memory limit (512m, 1g...)\n"
+      "      --memory-swap BYTES    memory + swap limit (-1: unlimited)\n"
+      "      --cpus N               CPU quota (0.5 = half a CPU)\n"
+      "  -c, --cpu-shares N         relative CPU weight\n"
+      "      --cpuset-cpus LIST     CPUs allowed (0-1, 0,2)\n"
+      "      --pids-limit N         most processes at once\n"
+      "      --blkio-weight N       block I/O weight (10-1000)\n"
+      "      --device HOST[:CTR][:rwm]  give a host device\n"
+      "      --cap-add CAP, --cap-drop CAP   capabilities (ALL for all); the seccomp filter follows\n"
+      "      --privileged           every capability, no seccomp, no masked paths, all devices\n"
+      "      --security-opt OPT     seccomp=unconfined|FILE, no-new-privileges\n"
+      "      --init                 a tiny init as PID 1 that reaps zombies and forwards signals\n"
+      "      --restart POLICY       no, on-failure[:MAX], always, unless-stopped (detached)\n"
+      "      --ulimit NAME=SOFT[:HARD]   resource limit (nofile=1024:2048)\n"
+      "      --sysctl KEY=VALUE     namespaced kernel parameter\n"
+      "      --shm-size BYTES       size of /dev/shm\n"
+      "  -l, --label KEY=VALUE      metadata\n"
+      "      --stop-signal SIG      signal `capsa stop` sends first (default SIGTERM)\n"
+      "      --stop-timeout SECS    seconds `capsa stop` waits before SIGKILL (default 10)\n"
+      "      --network none|host    none (default): a private network namespace with loopback only;\n"
+      "                             bridge networking is not there yet\n";
+
+static char **
+strv_new (void)
+{
+  return xmalloc0 (sizeof (char *));
+}
+
+static int
+read_env_file (const char *path, char ***env, capsa_err **err)
+{
+  cleanup_free char *buf = NULL;
+  if (read_file_at (AT_FDCWD, path, &buf, NULL, err) < 0)
+    return capsa_err_wrap (err, "--env-file");
+  char *save = NULL;
+  for (char *l = strtok_r (buf, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    {
+      while (*l == ' ' || *l == '\t')
+        l++;
+      if (*l == '\0' || *l == '#')
+        continue;
+      l[strcspn (l, "\r")] = '\0';
+      strv_append (env, l);
+    }
+  return 0;
+}
+
+struct parsed
+{
+  struct ctr_opts o;
+  char **lists[16];
+};
+
+static void
+parsed_free (struct ctr_opts *o)
+{
+  char ***all[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
+                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels };
+  for (size_t i = 0; i < ARRAY_SIZE (all); i++)
+    cleanup_strv_fn (all[i]);
+}
+
+static int
+bytes_opt (const char *cmd, const char *flag, const char *v, long long *out, bool allow_minus1)
+{
+  if (allow_minus1 && strcmp (v, "-1") == 0)
+    {
+      *out = -1;
+      return 0;
+    }
+  *out = ctr_parse_bytes (v);
+  if (*out <= 0)
+    return cli_usage (cmd, "%s: invalid size `%s` (a number with an optional unit: b, k, m, g)", flag, v);
+  return 0;
+}
+
+static int
+num_opt (const char *cmd, const char *flag, const char *v, long long min, long long max, long long *out)
+{
+  int64_t n;
+  if (parse_i64 (v, min, max, &n) < 0)
+    return cli_usage (cmd, "%s: invalid number `%s` (%lld to %lld)", flag, v, min, max);
+  *out = n;
+  return 0;
+}
+
+/* Parse run/create flags; *first_arg = index of IMAGE. Returns 0, 1 for --help, or 125. */
+static int
+parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
+{
+  int c;
+  capsa_err *err = NULL;
+  o->stop_timeout = -1;
+  char ***lists[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
+                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels };
+  for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
+    *lists[i] = strv_new ();
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:", run_opts, NULL)) != -1)
+    {
+      long long n = 0;
+      switch (c)
+        {
+        case 'd':
+          o->detach = true;
+          break;
+        case 'i':
+          o->interactive = true;
+          break;
+        case 't':
+          o->tty = true;
+          break;
+        case O_RM:
+          o->rm = true;
+          break;
+        case O_NAME:
+          if (!ctr_valid_name (optarg))
+            return cli_usage (cmd, "--name: invalid container name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", optarg);
+          o->name = optarg;
+          break;
+        case 'h':
+          o->hostname = optarg;
+          break;
+        case 'e':
+          strv_append (&o->env, optarg);
+          break;
+        case O_ENVFILE:
+          if (read_env_file (optarg, &o->env, &err) < 0)
+            return cli_fail (&err);
+          break;
+        case 'w':
+          o->workdir = optarg;
+          break;
+        case 'u':
+          o->user = optarg;
+          break;
+        case O_ENTRYPOINT:
+          o->entrypoint = optarg;
+          o->entrypoint_set = true;
+          break;
+        case 'v':
+          strv_append (&o->volumes, optarg);
+          break;
+        case O_MOUNT:
+          strv_append (&o->mounts, optarg);
+          break;
+        case O_TMPFS:
+          strv_append (&o->tmpfs, optarg);
+          break;
+        case O_READONLY:
+          o->read_only = true;
+          break;
+        case 'm':
+          if (bytes_opt (cmd, "--memory", optarg, &o->memory, false))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_MEMSWAP:
+          if (bytes_opt (cmd, "--memory-swap", optarg, &o->memory_swap, true))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_CPUS:
+          {
+            char *end;
+            o->cpus = strtod (optarg, &end);
+            if (*end || o->cpus <= 0)
+              return cli_usage (cmd, "--cpus: invalid number `%s`", optarg);
+            break;
+          }
+        case 'c':
+          if (num_opt (cmd, "--cpu-shares", optarg, 2, 262144, &o->cpu_shares))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_CPUSET:
+          o->cpuset_cpus = optarg;
+          break;
+        case O_PIDS:
+          if (num_opt (cmd, "--pids-limit", optarg, -1, INT32_MAX, &o->pids_limit))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_BLKIO:
+          if (num_opt (cmd, "--blkio-weight", optarg, 10, 1000, &o->blkio_weight))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_DEVICE:
+          strv_append (&o->devices, optarg);
+          break;
+        case O_CAPADD:
+          strv_append (&o->cap_add, optarg);
+          break;
+        case O_CAPDROP:
+          strv_append (&o->cap_drop, optarg);
+          break;
+        case O_PRIV:
+          o->privileged = true;
+          break;
+        case O_SECOPT:
+          strv_append (&o->security_opt, optarg);
+          break;
+        case O_INIT:
+          o->init = true;
+          break;
+        case O_RESTART:
+          o->restart = optarg;
+          break;
+        case O_ULIMIT:
+          strv_append (&o->ulimits, optarg);
+          break;
+        case O_SYSCTL:
+          strv_append (&o->sysctls, optarg);
+          break;
+        case O_SHM:
+          if (bytes_opt (cmd, "--shm-size", optarg, &o->shm_size, false))
+            return CLI_EXIT_ERROR;
+          break;
+        case 'l':
+          strv_append (&o->labels, optarg);
+          break;
+        case O_STOPSIG:
+          o->stop_signal = optarg;
+          break;
+        case O_STOPTIMEOUT:
+          if (num_opt (cmd, "--stop-timeout", optarg, -1, 86400, &n))
+            return CLI_EXIT_ERROR;
+          o->stop_timeout = (int) n;
+          break;
+        case O_NETWORK:
+          o->network = optarg;
+          break;
+        case O_USERNS:
+          if (strcmp (optarg, "host") != 0 && strcmp (optarg, "") != 0)
+            return cli_usage (cmd, "--userns %s: only `host` is there yet", optarg);
+          break;
+        case O_PULL:
+          if (strcmp (optarg, "never") != 0 && strcmp (optarg, "missing") != 0)
+            return cli_usage (cmd, "--pull %s: pull with `capsa pull` first; run uses local images", optarg);
+          break;
+        case 'H':
+          return 1;
+        default:
+          return cli_usage (cmd, "unknown option `%s`", argv[optind - 1]);
+        }
+    }
+  if (optind >= argc)
+    return cli_usage (cmd, "requires at least 1 argument (IMAGE)");
+  o->image = argv[optind];
+  o->cmd = argv + optind + 1;
+  if (o->rm && o->restart && strcmp (o->restart, "no") != 0)
+    return cli_usage (cmd, "conflicting options: --restart and --rm");
+  return 0;
+}
+
+static void
+random_name (char *buf, size_t len, const char *id, int attempt)
+{
+  static const char *adj[] = { "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid",
+                               "merry", "nimble", "proud", "quiet", "sharp", "tender", "vivid", "witty" };
+  static const char *noun[] = { "ada", "babbage", "curie", "dijkstra", "euler", "fermi", "gauss", "hopper",
+                                "knuth", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wirth" };
+  unsigned a = (unsigned) strtoul ((char[]){ id[0], id[1], 0 }, NULL, 16);
+  unsigned b = (unsigned) strtoul ((char[]){ id[2], id[3], 0 }, NULL, 16);
+  if (attempt == 0)
+    snprintf (buf, len, "%s_%s", adj[a % 16], noun[b % 16]);
+  else
+    snprintf (buf, len, "%s_%s_%.6s", adj[a % 16], noun[b % 16], id + 4 + attempt);
+}
+
+/* The bundle's config.json and container.json. */
+static int
+write_record (struct cli_global *g, const char *id, const char *name, const char *rootfs, json_t *config, json_t *meta,
+              capsa_err **err)
+{
+  cleanup_free char *nm = xasprintf ("/%s", name);
+  json_object_set_new (meta, "Name", json_string (nm));
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
+  cleanup_free char *bundle = xasprintf ("%s/bundle", dir);
+  cleanup_free char *drvp = xasprintf ("%s/driver", dir);
+  cleanup_free char *drv = NULL;
+  if (read_file_at (AT_FDCWD, drvp, &drv, NULL, NULL) == 0)
+    json_object_set_new (meta, "Driver", json_string (drv));
+  json_object_set_new (meta, "GraphDriver",
+                       json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs,
+                                  "UpperDir", dir));
+  if (mkdir (bundle, 0700) < 0)
+    {
+      capsa_fail (err, errno, "mkdir `%s`", bundle);
+      return -1;
+    }
+  cleanup_free char *cs = json_dumps (config, JSON_INDENT (1));
+  cleanup_free char *ms = json_dumps (meta, JSON_INDENT (1));
+  cleanup_free char *cp = xasprintf ("%s/config.json", bundle);
+  cleanup_free char *mp = xasprintf ("%s/container.json", dir);
+  if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0
+      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id. */
+static int
+prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **err)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  json_t *idx = NULL, *imgcfg = NULL, *config = NULL, *meta = NULL;
+  cleanup_free char *rootfs = NULL;
+  char name[96];
+  int r = -1;
+  bool named = false, mounted = false;
+
+  ctr_new_id (id);
+  if (capsa_store_open (g->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
+    return -1;
+  json_t *img = capsa_image_find (idx, o->image, g->default_registry, NULL);
+  if (img == NULL)
+    {
+      json_decref (idx);
+      return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
+                                         "with `capsa import`/`capsa load`)",
+                            o->image, o->image);
+    }
+  cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
+  json_decref (idx);
+  if (capsa_blob_json (s, image_id, &imgcfg, err) < 0)
+    return -1;
+  if (o->name)
+    snprintf (name, sizeof name, "%s", o->name);
+  for (int attempt = 0; attempt < 8; attempt++)
+    {
+      if (!o->name)
+        random_name (name, sizeof name, id, attempt);
+      cleanup_err capsa_err *ne = NULL;
+      if (ctr_name_reserve (g, name, id, &ne) == 0)
+        {
+          named = true;
+          break;
+        }
+      if (o->name || attempt == 7)
+        {
+          *err = take_ptr (&ne);
+          goto out;
+        }
+    }
+  if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
+    goto out;
+  mounted = true;
+  if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
+    goto out;
+  if (write_record (g, id, name, rootfs, config, meta, err) < 0)
+    goto out;
+  r = 0;
+out:
+  json_decref (imgcfg);
+  json_decref (config);
+  json_decref (meta);
+  if (r < 0)
+    {
+      cleanup_err capsa_err *e = NULL;
+      if (mounted)
+        capsa_rootfs_unmount (s, id, &e);
+      if (named)
+        ctr_name_release (g, name);
+    }
+  return r;
+}
+
+static void
+record (const char *dir, json_t *changes)
+{
+  cleanup_err capsa_err *e = NULL;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  if (!json_object_get (changes, "StartedAt") && json_object_get (changes, "ExitCode"))
+    json_object_set_new (changes, "FinishedAt", json_string (now));
+  ctr_run_update (dir, changes, &e);
+  json_decref (changes);
+}
+
+/* The foreground: this process is the container's parent until it exits. */
+static int
+run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  if (ctr_load (g, id, &c, &err) < 0)
+    return cli_fail (&err);
+  if (!o->interactive)
+    {
+      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      dup2 (null, 0);
+      close (null);
+    }
+  uint64_t start = 0;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  proc_stat_start (getpid (), &start, NULL);
+  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
+                             (json_int_t) start, "StartedAt", now));
+  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle };
+  int status = 0, code;
+  if (capsa_container_run (&co, &status, &err) < 0)
+    {
+      code = ctr_exec_error_code (err);
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", err->msg));
+      fprintf (stderr, "capsa: %s\n", err->msg);
+      capsa_err_free (&err);
+    }
+  else
+    {
+      code = status;
+      record (c->dir, json_pack ("{s:i}", "ExitCode", code));
+    }
+  ctr_refresh (g, c);
+  if (o->rm)
+    {
+      if (ctr_remove (g, c, true, true, &err) < 0)
+        cli_fail (&err);
+    }
+  else if (ctr_root_release (g, c->id, &err) < 0)
+    cli_fail (&err);
+  return code;
+}
+
+static int
+run_or_create (struct cli_global *g, int argc, char **argv, bool create)
+{
+  const char *cmd = create ? "create" : "run";
+  struct ctr_opts o = { 0 };
+  char id[CTR_ID_LEN + 1];
+  capsa_err *err = NULL;
+  int r = parse_run (cmd, argc, argv, &o);
+  if (r == 1)
+    {
+      printf (run_help, cmd, create ? "Create a container from IMAGE (started later by `capsa start`)."
+                                    : "Run a command in a new container from IMAGE.");
+      parsed_free (&o);
+      return 0;
+    }
+  if (r != 0)
+    {
+      parsed_free (&o);
+      return r;
+    }
+  if (create)
+    o.detach = true;
+  if (o.detach && o.tty)
+    {
+      /* a detached pty needs an attach/console socket: not there yet, so the output goes to the log */
+      o.tty = false;
+    }
+  if (prepare (g, &o, id, &err) < 0)
+    {
+      parsed_free (&o);
+      return cli_fail (&err);
+    }
+  if (o.detach)
+    {
+      int code;
+      if (ctr_monitor_spawn (g, id, create, &code, &err) < 0)
+        {
+          fprintf (stderr, "capsa: %s\n", err->msg);
+          capsa_err_free (&err);
+          cleanup_ctr struct ctr *c = NULL;
+          if (ctr_load (g, id, &c, NULL) == 0 && (o.rm || code == CLI_EXIT_ERROR))
+            {
+              /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
+              ctr_remove (g, c, true, true, &err);
+              capsa_err_free (&err);
+            }
+          parsed_free (&o);
+          return code ? code : CLI_EXIT_ERROR;
+        }
+      printf ("%s\n", id);
+      parsed_free (&o);
+      return 0;
+    }
+  r = run_foreground (g, &o, id);
+  parsed_free (&o);
+  return r;
+}
+
+int
+cmd_run (struct cli_global *g, int argc, char **argv)
+{
+  return run_or_create (g, argc, argv, false);
+}
+
+int
+cmd_create (struct cli_global *g, int argc, char **argv)
+{
+  return run_or_create (g, argc, argv, true);
+}
+
+/* Start a created container, or a stopped one again (a new monitor). */
+int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
+int
+ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
+{
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  switch (c->status)
+    {
+    case CTR_RUNNING:
+    case CTR_RESTARTING:
+      return 0;
+    case CTR_PAUSED:
+      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
+                            ctr_name (c));
+    case CTR_CREATED:
+      {
+        cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+        if (access (oci, F_OK) == 0)
+          {
+            unlink (stop);
+            if (capsa_container_start (c->oci_root, c->id, err) < 0)
+              return -1;
+            char now[48];
+            now_rfc3339 (now, sizeof now);
+            json_t *ch = json_pack ("{s:s}", "StartedAt", now);
+            ctr_run_update (c->dir, ch, NULL);
+            json_decref (ch);
+            return 0;
+          }
+      }
+      /* fall through: a record without a runtime container (its create never finished) */
+      __attribute__ ((fallthrough));
+    case CTR_EXITED:
+    default:
+      {
+        cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+        cleanup_err capsa_err *de = NULL;
+        if (access (oci, F_OK) == 0)
+          capsa_container_delete (c->oci_root, c->id, true, &de);
+        unlink (stop);
+        json_t *ch = json_pack ("{s:n, s:n, s:b}", "FinishedAt", "Error", "Restarting", 0);
+        json_object_del (ch, "FinishedAt");
+        ctr_run_update (c->dir, ch, NULL);
+        json_decref (ch);
+        /* run.json keeps the last exit until the new start is recorded */
+        int code;
+        return ctr_monitor_spawn (g, c->id, false, &code, err);
+      }
+    }
+}
+
+int
+cmd_start (struct cli_global *g, int argc, char **argv)
+{
+  int status = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--help") == 0)
+        {
+          printf ("Usage: capsa start CONTAINER...\n\nStart created or stopped containers (in the background).\n");
+          return 0;
+        }
+      if (argv[i][0] == '-')
+        return cli_usage ("start", "unknown option `%s` (attaching is not there yet: use `capsa logs -f`)", argv[i]);
+    }
+  if (argc < 2)
+    return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_start (g, c, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return status;
+}

@@ -1,0 +1,314 @@
+/* capsa inspect (containers, then images), info, version, system df, and `capsa container ...`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <getopt.h>
+
+#include "ctr.h"
+#include "fsops.h"
+#include "image.h"
+#include "util.h"
+
+int cmd_container_prune (struct cli_global *g, int argc, char **argv);
+
+static json_t *
+ctr_inspect_json (struct ctr *c)
+{
+  json_t *out = json_deep_copy (c->meta);
+  json_t *run = c->run;
+  json_object_del (out, "AnonymousVolumes");
+  json_object_del (out, "ImageName");
+  json_object_set_new (
+      out, "State",
+      json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
+                 "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", 0, "Dead", 0, "Pid", (json_int_t) c->pid,
+                 "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
+                 json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
+                 json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
+                 json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
+  json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
+  json_object_set_new (out, "LogPath", json_string (""));
+  cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
+  json_object_set_new (out, "LogPath", json_string (lp));
+  json_object_set_new (out, "NetworkSettings",
+                       json_pack ("{s:{}, s:s}", "Ports", "Note",
+                                  "no bridge networking yet: a private network namespace with loopback only (none), "
+                                  "or the host's (host)"));
+  return out;
+}
+
+/* A tiny subset of Go templates: "{{.A.B}}" and "{{json .A.B}}". */
+static void
+print_template (json_t *obj, const char *tmpl)
+{
+  cleanup_free char *t = xstrdup (tmpl);
+  char *p = t;
+  bool as_json = false;
+  size_t n = strlen (p);
+  if (n > 4 && strncmp (p, "{{", 2) == 0 && strcmp (p + n - 2, "}}") == 0)
+    {
+      p[n - 2] = '\0';
+      p += 2;
+    }
+  while (*p == ' ')
+    p++;
+  if (strncmp (p, "json ", 5) == 0)
+    as_json = true, p += 5;
+  while (*p == ' ')
+    p++;
+  char *end = p + strlen (p);
+  while (end > p && end[-1] == ' ')
+    *--end = '\0';
+  json_t *v = obj;
+  char *save = NULL;
+  for (char *k = strtok_r (*p == '.' ? p + 1 : p, ".", &save); k && v; k = strtok_r (NULL, ".", &save))
+    v = json_object_get (v, k);
+  if (v == NULL)
+    puts (as_json ? "null" : "<no value>");
+  else if (json_is_string (v) && !as_json)
+    puts (json_string_value (v));
+  else if (json_is_integer (v) && !as_json)
+    printf ("%lld\n", (long long) json_integer_value (v));
+  else
+    {
+      char *s = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
+      puts (s);
+      free (s);
+    }
+}
+
+/* capsa inspect / container inspect: containers first; anything else goes to image inspect. */
+int
+cmd_inspect_any (struct cli_global *g, int argc, char **argv)
+{
+  const char *format = NULL;
+  bool only_ctr = strcmp (argv[0], "container-inspect") == 0;
+  json_t *arr = json_array ();
+  int nargs = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        {
+          json_decref (arr);
+          printf ("Usage: capsa inspect [--format TEMPLATE] NAME...\n\nDetails of containers or images as JSON.\n");
+          return 0;
+        }
+      if ((strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--format") == 0) && i + 1 < argc)
+        {
+          format = argv[++i];
+          continue;
+        }
+      if (strncmp (argv[i], "--format=", 9) == 0)
+        {
+          format = argv[i] + 9;
+          continue;
+        }
+      if (strcmp (argv[i], "--type") == 0 && i + 1 < argc)
+        {
+          only_ctr = strcmp (argv[++i], "container") == 0;
+          continue;
+        }
+      nargs++;
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (g, argv[i], &c, &err) < 0)
+        {
+          if (only_ctr)
+            {
+              json_decref (arr);
+              return cli_fail (&err);
+            }
+          capsa_err_free (&err);
+          json_decref (arr);
+          optind = 1;
+          return cmd_inspect (g, argc, argv);
+        }
+      json_array_append_new (arr, ctr_inspect_json (c));
+    }
+  if (nargs == 0)
+    {
+      json_decref (arr);
+      return cli_usage ("inspect", "requires at least 1 argument");
+    }
+  size_t i;
+  json_t *v;
+  if (format)
+    json_array_foreach (arr, i, v) print_template (v, format);
+  else
+    {
+      char *s = json_dumps (arr, JSON_INDENT (4));
+      puts (s);
+      free (s);
+    }
+  json_decref (arr);
+  return 0;
+}
+
+int
+cmd_version (struct cli_global *g, int argc, char **argv)
+{
+  struct utsname u;
+  uname (&u);
+  printf ("Client/Engine: capsa (daemonless)\n Version:     %s\n OS/Arch:     linux/%s\n Kernel:      %s\n",
+          CAPSA_VERSION, capsa_host_arch (NULL), u.release);
+  return 0;
+}
+
+static void
+count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stopped)
+{
+  cleanup_strv char **ids = ctr_list_ids (g);
+  *all = *running = *paused = *stopped = 0;
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      if (ctr_load (g, *id, &c, NULL) < 0)
+        continue;
+      (*all)++;
+      if (c->status == CTR_RUNNING)
+        (*running)++;
+      else if (c->status == CTR_PAUSED)
+        (*paused)++;
+      else
+        (*stopped)++;
+    }
+}
+
+int
+cmd_info (struct cli_global *g, int argc, char **argv)
+{
+  int all, running, paused, stopped;
+  struct utsname u;
+  count_ctrs (g, &all, &running, &paused, &stopped);
+  uname (&u);
+  cleanup_store struct capsa_store *s = NULL;
+  json_t *idx = NULL;
+  capsa_err *err = NULL;
+  size_t nimg = 0;
+  if (capsa_store_open (g->root, &s, &err) == 0 && capsa_index_read (s, &idx, &err) == 0)
+    nimg = json_array_size (json_object_get (idx, "images"));
+  capsa_err_free (&err);
+  json_decref (idx);
+  printf ("Containers: %d\n Running: %d\n Paused: %d\n Stopped: %d\nImages: %zu\n", all, running, paused, stopped,
+          nimg);
+  printf ("Storage Driver: overlay (vfs fallback)\nRoot Dir: %s\nRuntime: capsa library (in-process; a monitor per "
+          "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
+          "Architecture: %s\nNetworking: none, host (no bridge yet)\nCapsa Version: %s\n",
+          g->root, ctr_share_dir () ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
+  return 0;
+}
+
+int
+cmd_system (struct cli_global *g, int argc, char **argv)
+{
+  if (argc >= 2 && strcmp (argv[1], "info") == 0)
+    return cmd_info (g, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "prune") == 0)
+    return cmd_container_prune (g, argc - 1, argv + 1);
+  if (argc < 2 || strcmp (argv[1], "df") != 0)
+    return cli_usage ("system", "expected `df`, `info` or `prune`");
+  cleanup_store struct capsa_store *s = NULL;
+  json_t *idx = NULL;
+  capsa_err *err = NULL;
+  long long isize = 0, csize = 0, vsize = 0;
+  size_t nimg = 0, i;
+  json_t *v;
+  if (capsa_store_open (g->root, &s, &err) < 0 || capsa_index_read (s, &idx, &err) < 0)
+    return cli_fail (&err);
+  nimg = json_array_size (json_object_get (idx, "images"));
+  json_array_foreach (json_object_get (idx, "images"), i, v) isize += json_integer_value (json_object_get (v, "size"));
+  json_decref (idx);
+  int all, running, paused, stopped;
+  count_ctrs (g, &all, &running, &paused, &stopped);
+  cleanup_strv char **ids = ctr_list_ids (g);
+  for (char **id = ids; *id; id++)
+    {
+      static const char *subs[] = { "upper", "rootfs" };
+      for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+        {
+          cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, *id, subs[k]);
+          cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (fd >= 0)
+            csize += fs_tree_size (fd);
+        }
+    }
+  cleanup_free char *vp = xasprintf ("%s/volumes", g->root);
+  cleanup_close int vfd = open (vp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (vfd >= 0)
+    vsize = fs_tree_size (vfd);
+  char a[32], b[32], c[32];
+  cli_human_size (isize, a, sizeof a);
+  cli_human_size (csize, b, sizeof b);
+  cli_human_size (vsize, c, sizeof c);
+  printf ("%-16s %-8s %-8s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE");
+  printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
+  printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
+  printf ("%-16s %-8s %-8s %s\n", "Local Volumes", "-", "-", c);
+  return 0;
+}
+
+int cmd_run (struct cli_global *, int, char **);
+int cmd_create (struct cli_global *, int, char **);
+int cmd_start (struct cli_global *, int, char **);
+int cmd_stop (struct cli_global *, int, char **);
+int cmd_restart (struct cli_global *, int, char **);
+int cmd_kill (struct cli_global *, int, char **);
+int cmd_rm (struct cli_global *, int, char **);
+int cmd_ps (struct cli_global *, int, char **);
+int cmd_logs (struct cli_global *, int, char **);
+int cmd_exec (struct cli_global *, int, char **);
+int cmd_wait (struct cli_global *, int, char **);
+int cmd_top (struct cli_global *, int, char **);
+int cmd_pause (struct cli_global *, int, char **);
+int cmd_unpause (struct cli_global *, int, char **);
+int cmd_update (struct cli_global *, int, char **);
+int cmd_stats (struct cli_global *, int, char **);
+int cmd_rename (struct cli_global *, int, char **);
+int cmd_port (struct cli_global *, int, char **);
+int cmd_cp (struct cli_global *, int, char **);
+
+static int
+container_inspect (struct cli_global *g, int argc, char **argv)
+{
+  argv[0] = (char *) "container-inspect";
+  return cmd_inspect_any (g, argc, argv);
+}
+
+int
+cmd_container (struct cli_global *g, int argc, char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    int (*fn) (struct cli_global *, int, char **);
+  } subs[] = {
+    { "run", cmd_run },         { "create", cmd_create },   { "start", cmd_start },     { "stop", cmd_stop },
+    { "restart", cmd_restart }, { "kill", cmd_kill },       { "rm", cmd_rm },           { "ls", cmd_ps },
+    { "list", cmd_ps },         { "ps", cmd_ps },           { "logs", cmd_logs },       { "exec", cmd_exec },
+    { "wait", cmd_wait },       { "top", cmd_top },         { "pause", cmd_pause },     { "unpause", cmd_unpause },
+    { "update", cmd_update },   { "stats", cmd_stats },     { "rename", cmd_rename },   { "port", cmd_port },
+    { "cp", cmd_cp },           { "prune", cmd_container_prune }, { "inspect", container_inspect },
+  };
+  if (argc < 2 || strcmp (argv[1], "--help") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa container COMMAND ...\n\nCommands:");
+      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+        fprintf (f, " %s", subs[i].name);
+      fprintf (f, "\n");
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+    if (strcmp (subs[i].name, argv[1]) == 0)
+      {
+        optind = 1;
+        return subs[i].fn (g, argc - 1, argv + 1);
+      }
+  return cli_usage ("container", "unknown command `%s`", argv[1]);
+}

@@ -1,0 +1,210 @@
+/* capsa volume create/ls/inspect/rm/prune: named volumes under ROOT/volumes/NAME/_data. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "fsops.h"
+#include "util.h"
+
+static char *
+vol_dir (struct cli_global *g, const char *name)
+{
+  return xasprintf ("%s/volumes/%s", g->root, name);
+}
+
+int
+ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_err **err)
+{
+  if (!ctr_valid_name (name))
+    return capsa_fail_as (err, EINVAL, "invalid volume name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", name);
+  cleanup_free char *dir = vol_dir (g, name);
+  cleanup_free char *data = xasprintf ("%s/_data", dir);
+  cleanup_free char *meta = xasprintf ("%s/volume.json", dir);
+  if (access (meta, F_OK) != 0)
+    {
+      if (mkdir_p (data, 0755, err) < 0)
+        return -1;
+      char now[48];
+      now_rfc3339 (now, sizeof now);
+      json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:{}, s:s}", "Name", name, "Driver", "local", "Mountpoint", data,
+                             "CreatedAt", now, "Labels", "Scope", "local");
+      cleanup_free char *s = json_dumps (j, JSON_INDENT (1));
+      json_decref (j);
+      if (write_file_replace_at (AT_FDCWD, meta, s, strlen (s), 0644, err) < 0)
+        return -1;
+    }
+  *path = take_ptr (&data);
+  return 0;
+}
+
+static json_t *
+vol_json (struct cli_global *g, const char *name)
+{
+  cleanup_free char *meta = xasprintf ("%s/volumes/%s/volume.json", g->root, name);
+  return json_load_file (meta, 0, NULL);
+}
+
+/* Names of volumes some container uses. */
+static json_t *
+used_volumes (struct cli_global *g)
+{
+  json_t *used = json_object ();
+  cleanup_strv char **ids = ctr_list_ids (g);
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      size_t i;
+      json_t *m;
+      if (ctr_load (g, *id, &c, NULL) < 0)
+        continue;
+      json_array_foreach (json_object_get (c->meta, "Mounts"), i, m)
+      if (json_object_get (m, "Name"))
+        json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
+    }
+  return used;
+}
+
+static char **
+vol_names (struct cli_global *g)
+{
+  cleanup_free char *d = xasprintf ("%s/volumes", g->root);
+  cleanup_dir DIR *dir = opendir (d);
+  char **names = xmalloc0 (sizeof (char *));
+  struct dirent *de;
+  while (dir && (de = readdir (dir)))
+    if (de->d_name[0] != '.')
+      strv_append (&names, de->d_name);
+  return names;
+}
+
+static int
+vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, capsa_err **err)
+{
+  cleanup_free char *dir = vol_dir (g, name);
+  if (!ctr_valid_name (name) || access (dir, F_OK) != 0)
+    return capsa_fail_as (err, ENOENT, "no such volume: %s (see `capsa volume ls`)", name);
+  const char *by = json_string_value (json_object_get (used, name));
+  if (by && !force)
+    return capsa_fail_as (err, EBUSY, "volume %s is in use by container %.12s: remove that container first", name, by);
+  return fs_rm_rf (dir, err);
+}
+
+int
+cmd_volume (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  const char *sub = argc > 1 ? argv[1] : NULL;
+  if (sub == NULL || strcmp (sub, "--help") == 0)
+    {
+      FILE *f = sub ? stdout : stderr;
+      fprintf (f, "Usage: capsa volume COMMAND\n\nCommands:\n"
+                  "  create [NAME]          make a named volume (a random name without NAME)\n"
+                  "  ls [-q]                list volumes\n"
+                  "  inspect NAME...        details as JSON\n"
+                  "  rm [-f] NAME...        remove volumes no container uses\n"
+                  "  prune [-f]             remove every volume no container uses\n");
+      return sub ? 0 : CLI_EXIT_ERROR;
+    }
+  if (strcmp (sub, "create") == 0)
+    {
+      char id[CTR_ID_LEN + 1];
+      const char *name = NULL;
+      for (int i = 2; i < argc; i++)
+        if (argv[i][0] != '-')
+          name = argv[i];
+      if (name == NULL)
+        {
+          ctr_new_id (id);
+          name = id;
+        }
+      cleanup_free char *path = NULL;
+      if (ctr_volume_ensure (g, name, &path, &err) < 0)
+        return cli_fail (&err);
+      printf ("%s\n", name);
+      return 0;
+    }
+  if (strcmp (sub, "ls") == 0 || strcmp (sub, "list") == 0)
+    {
+      bool quiet = argc > 2 && strcmp (argv[2], "-q") == 0;
+      bool js = argc > 3 && strcmp (argv[2], "--format") == 0 && strcmp (argv[3], "json") == 0;
+      cleanup_strv char **names = vol_names (g);
+      json_t *arr = json_array ();
+      if (!quiet && !js)
+        printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");
+      for (char **n = names; *n; n++)
+        if (quiet)
+          printf ("%s\n", *n);
+        else if (js)
+          json_array_append_new (arr, vol_json (g, *n) ?: json_pack ("{s:s}", "Name", *n));
+        else
+          printf ("%-10s %s\n", "local", *n);
+      if (js)
+        {
+          char *s = json_dumps (arr, JSON_INDENT (2));
+          puts (s);
+          free (s);
+        }
+      json_decref (arr);
+      return 0;
+    }
+  if (strcmp (sub, "inspect") == 0)
+    {
+      json_t *arr = json_array ();
+      int status = 0;
+      for (int i = 2; i < argc; i++)
+        {
+          json_t *j = ctr_valid_name (argv[i]) ? vol_json (g, argv[i]) : NULL;
+          if (j == NULL)
+            {
+              capsa_fail_as (&err, ENOENT, "no such volume: %s", argv[i]);
+              status = cli_fail (&err);
+            }
+          else
+            json_array_append_new (arr, j);
+        }
+      char *s = json_dumps (arr, JSON_INDENT (4));
+      puts (s);
+      free (s);
+      json_decref (arr);
+      return status;
+    }
+  if (strcmp (sub, "rm") == 0 || strcmp (sub, "remove") == 0)
+    {
+      bool force = false;
+      int status = 0;
+      json_t *used = used_volumes (g);
+      for (int i = 2; i < argc; i++)
+        if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0)
+          force = true;
+      for (int i = 2; i < argc; i++)
+        if (argv[i][0] != '-')
+          {
+            if (vol_remove (g, argv[i], force, used, &err) < 0)
+              status = cli_fail (&err);
+            else
+              printf ("%s\n", argv[i]);
+          }
+      json_decref (used);
+      return status;
+    }
+  if (strcmp (sub, "prune") == 0)
+    {
+      json_t *used = used_volumes (g);
+      cleanup_strv char **names = vol_names (g);
+      for (char **n = names; *n; n++)
+        if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
+          printf ("%s\n", *n);
+        else
+          capsa_err_free (&err);
+      json_decref (used);
+      return 0;
+    }
+  return cli_usage ("volume", "unknown command `%s`", sub);
+}

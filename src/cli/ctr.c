@@ -1,0 +1,587 @@
+/* capsa's container records: see ctr.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "ctr.h"
+#include "fsops.h"
+#include "rootmount.h"
+#include "util.h"
+
+void
+ctr_free (struct ctr *c)
+{
+  free (c->id);
+  free (c->dir);
+  free (c->oci_root);
+  json_decref (c->meta);
+  json_decref (c->run);
+  free (c);
+}
+
+char *
+ctr_oci_root (struct cli_global *g)
+{
+  return xasprintf ("%s/oci", g->root);
+}
+
+void
+ctr_new_id (char out[CTR_ID_LEN + 1])
+{
+  unsigned char raw[CTR_ID_LEN / 2];
+  if (getrandom (raw, sizeof raw, 0) != (ssize_t) sizeof raw)
+    for (size_t i = 0; i < sizeof raw; i++)
+      raw[i] = (unsigned char) (rand () ^ getpid () ^ (int) time (NULL));
+  /* never all digits (docker's rule: an id that looks like a number confuses tools) */
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf (out + 2 * i, 3, "%02x", raw[i]);
+  if (strspn (out, "0123456789") == CTR_ID_LEN)
+    out[0] = 'a';
+}
+
+bool
+ctr_valid_name (const char *s)
+{
+  size_t n = strlen (s);
+  static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+  if (n == 0 || n > 128 || strchr ("_.-", s[0]))
+    return false;
+  return strspn (s, ok) == n;
+}
+
+json_t *
+ctr_run_read (const char *dir)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_free char *p = xasprintf ("%s/run.json", dir);
+  size_t len = 0;
+  json_t *j = NULL;
+  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) == 0)
+    j = json_loadb (buf, len, 0, NULL);
+  return j && json_is_object (j) ? j : (json_decref (j), json_object ());
+}
+
+int
+ctr_run_update (const char *dir, json_t *changes, capsa_err **err)
+{
+  cleanup_free char *lockp = xasprintf ("%s/run.lock", dir);
+  cleanup_close int lock = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0)
+    return capsa_fail (err, errno, "open `%s`", lockp);
+  flock (lock, LOCK_EX);
+  json_t *run = ctr_run_read (dir);
+  json_object_update (run, changes);
+  cleanup_free char *s = json_dumps (run, JSON_COMPACT);
+  json_decref (run);
+  cleanup_free char *p = xasprintf ("%s/run.json", dir);
+  return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0644, err);
+}
+
+static bool
+pid_alive (json_t *run, const char *pidkey, const char *startkey)
+{
+  pid_t pid = (pid_t) json_integer_value (json_object_get (run, pidkey));
+  uint64_t want = (uint64_t) json_integer_value (json_object_get (run, startkey)), got;
+  char st;
+  return pid > 0 && proc_stat_start (pid, &got, &st) == 0 && got == want && st != 'Z' && st != 'X';
+}
+
+void
+ctr_refresh (struct cli_global *g, struct ctr *c)
+{
+  json_t *st = NULL;
+  cleanup_err capsa_err *e = NULL;
+
+  json_decref (c->run);
+  c->run = ctr_run_read (c->dir);
+  c->pid = 0;
+  c->exit_code = -1;
+  bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
+  if (capsa_container_state (c->oci_root, c->id, &st, &e) == 0)
+    {
+      const char *s = json_string_value (json_object_get (st, "status"));
+      c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+      if (s && strcmp (s, "running") == 0)
+        c->status = CTR_RUNNING;
+      else if (s && strcmp (s, "paused") == 0)
+        c->status = CTR_PAUSED;
+      else if (s && (strcmp (s, "created") == 0 || strcmp (s, "creating") == 0))
+        c->status = CTR_CREATED;
+      else
+        {
+          /* stopped: the monitor records the code in a moment; without a monitor nobody will */
+          c->status = json_is_true (json_object_get (c->run, "Restarting")) && monitor ? CTR_RESTARTING : CTR_EXITED;
+          c->pid = 0;
+          const char *fin = json_string_value (json_object_get (c->run, "FinishedAt"));
+          const char *sta = json_string_value (json_object_get (c->run, "StartedAt"));
+          if (fin && (sta == NULL || strcmp (fin, sta) >= 0))
+            c->exit_code = (int) json_integer_value (json_object_get (c->run, "ExitCode"));
+          else if (monitor && c->status == CTR_EXITED)
+            {
+              /* not recorded yet: the monitor decides in a moment whether it runs again */
+              const char *pol = json_string_value (json_object_get (
+                  json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy"), "Name"));
+              if (pol && strcmp (pol, "no") != 0)
+                c->status = CTR_RESTARTING;
+            }
+        }
+      json_decref (st);
+      return;
+    }
+  (void) g;
+  if (json_is_true (json_object_get (c->run, "Restarting")) && monitor)
+    c->status = CTR_RESTARTING;
+  else if (json_object_get (c->run, "FinishedAt"))
+    {
+      c->status = CTR_EXITED;
+      c->exit_code = (int) json_integer_value (json_object_get (c->run, "ExitCode"));
+    }
+  else if (json_object_get (c->run, "StartedAt") && !monitor)
+    c->status = CTR_EXITED; /* started, and whoever watched it is gone with no record */
+  else
+    c->status = CTR_CREATED;
+}
+
+int
+ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err)
+{
+  struct ctr *c = xmalloc0 (sizeof *c);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  json_error_t je;
+
+  c->id = xstrdup (id);
+  c->dir = xasprintf ("%s/containers/%s", g->root, id);
+  c->oci_root = ctr_oci_root (g);
+  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
+  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) < 0 || (c->meta = json_loadb (buf, len, 0, &je)) == NULL)
+    {
+      ctr_free (c);
+      return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", id);
+    }
+  ctr_refresh (g, c);
+  *out = c;
+  return 0;
+}
+
+static bool
+is_full_id (const char *s)
+{
+  return strlen (s) == CTR_ID_LEN && strspn (s, "0123456789abcdef") == CTR_ID_LEN;
+}
+
+char **
+ctr_list_ids (struct cli_global *g)
+{
+  cleanup_free char *d = xasprintf ("%s/containers", g->root);
+  cleanup_dir DIR *dir = opendir (d);
+  char **ids = xmalloc0 (sizeof (char *));
+  struct dirent *de;
+  while (dir && (de = readdir (dir)))
+    if (is_full_id (de->d_name))
+      {
+        cleanup_free char *meta = xasprintf ("%s/%s/container.json", d, de->d_name);
+        if (access (meta, F_OK) == 0)
+          strv_append (&ids, de->d_name);
+      }
+  return ids;
+}
+
+int
+ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **err)
+{
+  if (what == NULL || *what == '\0')
+    return capsa_fail_as (err, EINVAL, "a container name or id is required");
+  if (what[0] == '/')
+    what++;
+  if (is_full_id (what))
+    return ctr_load (g, what, out, err);
+  if (ctr_valid_name (what))
+    {
+      cleanup_free char *link = xasprintf ("%s/names/%s", g->root, what);
+      char target[CTR_ID_LEN + 2];
+      ssize_t n = readlink (link, target, sizeof target - 1);
+      if (n == CTR_ID_LEN)
+        {
+          target[n] = '\0';
+          if (ctr_load (g, target, out, NULL) == 0)
+            return 0;
+        }
+    }
+  size_t n = strlen (what);
+  if (strspn (what, "0123456789abcdef") == n)
+    {
+      cleanup_strv char **ids = ctr_list_ids (g);
+      const char *found = NULL;
+      for (char **i = ids; *i; i++)
+        if (strncmp (*i, what, n) == 0)
+          {
+            if (found)
+              return capsa_fail_as (err, EINVAL, "multiple containers match `%s`: give more of the id", what);
+            found = *i;
+          }
+      if (found)
+        return ctr_load (g, found, out, err);
+    }
+  return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", what);
+}
+
+const char *
+ctr_name (const struct ctr *c)
+{
+  const char *n = json_string_value (json_object_get (c->meta, "Name"));
+  return n ? (n[0] == '/' ? n + 1 : n) : c->id;
+}
+
+const char *
+ctr_status_name (enum ctr_status s)
+{
+  switch (s)
+    {
+    case CTR_CREATED:
+      return "created";
+    case CTR_RUNNING:
+      return "running";
+    case CTR_PAUSED:
+      return "paused";
+    case CTR_RESTARTING:
+      return "restarting";
+    case CTR_EXITED:
+    default:
+      return "exited";
+    }
+}
+
+static void
+human_duration (const char *since, char *buf, size_t len)
+{
+  struct tm tm = { 0 };
+  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    {
+      snprintf (buf, len, "a while");
+      return;
+    }
+  long d = (long) difftime (time (NULL), timegm (&tm));
+  if (d < 1)
+    snprintf (buf, len, "Less than a second");
+  else if (d < 60)
+    snprintf (buf, len, "%ld second%s", d, d == 1 ? "" : "s");
+  else if (d < 3600)
+    snprintf (buf, len, "%ld minute%s", d / 60, d / 60 == 1 ? "" : "s");
+  else if (d < 86400 * 2)
+    snprintf (buf, len, "%ld hour%s", d / 3600, d / 3600 == 1 ? "" : "s");
+  else
+    snprintf (buf, len, "%ld days", d / 86400);
+}
+
+void
+ctr_status_text (const struct ctr *c, char *buf, size_t len)
+{
+  char d[64];
+  switch (c->status)
+    {
+    case CTR_CREATED:
+      snprintf (buf, len, "Created");
+      break;
+    case CTR_RUNNING:
+    case CTR_PAUSED:
+      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
+      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+      break;
+    case CTR_RESTARTING:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")),
+                d);
+      break;
+    case CTR_EXITED:
+    default:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      if (c->exit_code < 0)
+        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
+      else
+        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
+      break;
+    }
+}
+
+int
+ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err)
+{
+  cleanup_free char *dir = xasprintf ("%s/names", g->root);
+  cleanup_free char *link = xasprintf ("%s/%s", dir, name);
+  if (mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      if (symlink (id, link) == 0)
+        return 0;
+      if (errno != EEXIST)
+        return capsa_fail (err, errno, "reserve name `%s`", name);
+      /* a name left by a container that is gone (a crash between its steps) is free again */
+      char target[CTR_ID_LEN + 2];
+      ssize_t n = readlink (link, target, sizeof target - 1);
+      if (n > 0)
+        {
+          target[n] = '\0';
+          cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", g->root, target);
+          if (access (meta, F_OK) == 0 || attempt > 0)
+            return capsa_fail_as (err, EEXIST,
+                                  "the container name \"/%s\" is already in use by container %.12s: remove it "
+                                  "(`capsa rm %s`) or choose another name",
+                                  name, target, name);
+          unlink (link);
+        }
+    }
+  return capsa_fail_as (err, EEXIST, "the container name \"/%s\" is already in use", name);
+}
+
+void
+ctr_name_release (struct cli_global *g, const char *name)
+{
+  cleanup_free char *link = xasprintf ("%s/names/%s", g->root, name);
+  unlink (link);
+}
+
+int
+ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms)
+{
+  struct timespec ts = { 0, 10 * 1000000 };
+  for (long waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += 10)
+    {
+      ctr_refresh (g, c);
+      bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
+      /* exited, and recorded by the monitor (or there is no monitor left to record it) */
+      if (c->status == CTR_EXITED && (c->exit_code >= 0 || !monitor))
+        {
+          cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+          if (!monitor || access (oci, F_OK) != 0)
+            return 0;
+        }
+      nanosleep (&ts, NULL);
+    }
+  return -1;
+}
+
+/* ---- root filesystem ---------------------------------------------------------------------- */
+
+int
+ctr_root_release (struct cli_global *g, const char *id, capsa_err **err)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  if (capsa_store_open (g->root, &s, err) < 0)
+    return -1;
+  return capsa_rootfs_release (s, id, err);
+}
+
+int
+ctr_root_ensure (struct cli_global *g, const char *id, capsa_err **err)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  if (capsa_store_open (g->root, &s, err) < 0)
+    return -1;
+  return capsa_rootfs_remount (s, id, err);
+}
+
+/* ---- removal ------------------------------------------------------------------------------- */
+
+static void
+remove_volumes (struct cli_global *g, json_t *meta)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (meta, "AnonymousVolumes"), i, v)
+  {
+    cleanup_free char *p = xasprintf ("%s/volumes/%s", g->root, json_string_value (v));
+    cleanup_err capsa_err *e = NULL;
+    fs_rm_rf (p, &e);
+  }
+}
+
+int
+ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err)
+{
+  if (c->status != CTR_EXITED && c->status != CTR_CREATED)
+    {
+      if (!force)
+        return capsa_fail_as (err, EBUSY,
+                              "cannot remove container %s: it is %s; stop it first (`capsa stop %s`) or force "
+                              "the removal (`capsa rm -f %s`)",
+                              ctr_name (c), ctr_status_name (c->status), ctr_name (c), ctr_name (c));
+    }
+  if (c->status != CTR_EXITED || force)
+    {
+      cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+      cleanup_err capsa_err *e = NULL;
+      write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        {
+          cleanup_err capsa_err *ke = NULL;
+          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
+          ctr_wait_exited (g, c, 10000);
+        }
+    }
+  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+  if (access (oci, F_OK) == 0)
+    {
+      cleanup_err capsa_err *de = NULL;
+      if (capsa_container_delete (c->oci_root, c->id, true, &de) < 0 && access (oci, F_OK) == 0)
+        {
+          *err = take_ptr (&de);
+          return capsa_err_wrap (err, "remove container %s", ctr_name (c));
+        }
+    }
+  const char *name = ctr_name (c);
+  if (strcmp (name, c->id) != 0)
+    {
+      cleanup_free char *link = xasprintf ("%s/names/%s", g->root, name);
+      char target[CTR_ID_LEN + 2];
+      ssize_t n = readlink (link, target, sizeof target - 1);
+      if (n == CTR_ID_LEN && strncmp (target, c->id, CTR_ID_LEN) == 0)
+        unlink (link);
+    }
+  if (vols)
+    remove_volumes (g, c->meta);
+  cleanup_store struct capsa_store *s = NULL;
+  if (capsa_store_open (g->root, &s, err) < 0)
+    return -1;
+  if (access (c->dir, F_OK) == 0 && capsa_rootfs_unmount (s, c->id, err) < 0 && access (c->dir, F_OK) == 0)
+    return -1;
+  capsa_err_free (err);
+  return 0;
+}
+
+/* ---- small parsers ------------------------------------------------------------------------- */
+
+long long
+ctr_parse_bytes (const char *s)
+{
+  char *end;
+  errno = 0;
+  double v = strtod (s, &end);
+  if (errno || end == s || v < 0)
+    return -1;
+  long long mul = 1;
+  switch (*end)
+    {
+    case '\0':
+      break;
+    case 'b':
+    case 'B':
+      end++;
+      break;
+    case 'k':
+    case 'K':
+      mul = 1024, end++;
+      break;
+    case 'm':
+    case 'M':
+      mul = 1024 * 1024, end++;
+      break;
+    case 'g':
+    case 'G':
+      mul = 1024LL * 1024 * 1024, end++;
+      break;
+    case 't':
+    case 'T':
+      mul = 1024LL * 1024 * 1024 * 1024, end++;
+      break;
+    default:
+      return -1;
+    }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end)
+    return -1;
+  return (long long) (v * (double) mul);
+}
+
+long long
+ctr_parse_since (const char *s)
+{
+  char *end;
+  struct tm tm = { 0 };
+  errno = 0;
+  double v = strtod (s, &end);
+  struct timespec now;
+  clock_gettime (CLOCK_REALTIME, &now);
+  long long nowns = (long long) now.tv_sec * 1000000000LL + now.tv_nsec;
+  if (!errno && end != s && end[0] && !end[1] && strchr ("smhd", end[0]))
+    {
+      double mul = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+      return nowns - (long long) (v * mul * 1e9);
+    }
+  if (!errno && end != s && *end == '\0')
+    return (long long) (v * 1e9);
+  const char *rest = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == NULL)
+    return -1;
+  long long ns = (long long) timegm (&tm) * 1000000000LL;
+  if (*rest == '.')
+    {
+      long long frac = 0, scale = 100000000;
+      for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+        frac += (*rest - '0') * scale;
+      ns += frac;
+    }
+  return ns;
+}
+
+int
+ctr_exec_error_code (const capsa_err *err)
+{
+  if (err && err->msg && strstr (err->msg, "exec: \""))
+    return err->errnum == ENOENT ? 127 : 126;
+  return CLI_EXIT_ERROR;
+}
+
+const char *
+ctr_share_dir (void)
+{
+  static char buf[PATH_MAX];
+  const char *env = getenv ("CAPSA_SHARE_DIR");
+  if (env && *env)
+    return env;
+#ifdef CAPSA_DATADIR
+  snprintf (buf, sizeof buf, "%s/capsa/seccomp-default.json", CAPSA_DATADIR);
+  if (access (buf, R_OK) == 0)
+    {
+      snprintf (buf, sizeof buf, "%s/capsa", CAPSA_DATADIR);
+      return buf;
+    }
+#endif
+  char exe[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return NULL;
+  exe[n] = '\0';
+  for (int up = 0; up < 5; up++)
+    {
+      char *slash = strrchr (exe, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+      static const char *subs[] = { "share/capsa", "share" };
+      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
+        {
+          cleanup_free char *cand = xasprintf ("%s/%s/seccomp-default.json", exe, subs[i]);
+          if (access (cand, R_OK) == 0 && strlen (cand) < sizeof buf)
+            {
+              cand[strlen (cand) - strlen ("/seccomp-default.json")] = '\0';
+              memcpy (buf, cand, strlen (cand) + 1);
+              return buf;
+            }
+        }
+    }
+  return NULL;
+}

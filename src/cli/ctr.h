@@ -1,0 +1,130 @@
+/* capsa's containers: the records the CLI keeps for each container, the monitor, the config builder.
+ *
+ * Layout under the store root (--root):
+ *   ROOT/containers/ID/              made by rootmount (image, driver, merged/ or rootfs/)
+ *   ROOT/containers/ID/container.json  what the container is (docker's inspect shape without State);
+ *                                      written once by create, then only by rename
+ *   ROOT/containers/ID/run.json      what happened to it: started/finished times, exit code,
+ *                                    restart count, the monitor's pid (written atomically)
+ *   ROOT/containers/ID/bundle/config.json   the OCI config made from the image and the flags
+ *   ROOT/containers/ID/ctr.log (+ .1)      its output: "TIME STREAM LINE" (size-capped, rotated)
+ *   ROOT/containers/ID/stop-requested      stop/kill was asked: no restart
+ *   ROOT/oci/ID/                     the library's runtime state (container.h), state root ROOT/oci
+ *   ROOT/names/NAME -> ID            names (a symlink made with symlink(2): atomic and unique)
+ *   ROOT/volumes/NAME/_data          named volumes (volume.json beside _data)
+ *
+ * The live status is never stored: it is computed from the library's state (the init's pid and
+ * start time), then run.json, so `capsa ps` tells the truth even after any process was killed.
+ */
+#ifndef CAPSA_CLI_CTR_H
+#define CAPSA_CLI_CTR_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "error.h"
+
+#define CTR_ID_LEN 64
+
+enum ctr_status
+{
+  CTR_CREATED,
+  CTR_RUNNING,
+  CTR_PAUSED,
+  CTR_RESTARTING,
+  CTR_EXITED,
+};
+
+struct ctr
+{
+  char *id;        /* full id, 64 hex */
+  char *dir;       /* ROOT/containers/ID */
+  char *oci_root;  /* ROOT/oci */
+  json_t *meta;    /* container.json (owned) */
+  json_t *run;     /* run.json (owned, {} when missing) */
+  enum ctr_status status;
+  pid_t pid;       /* the init when running or paused */
+  int exit_code;   /* when exited; -1 unknown */
+};
+
+void ctr_free (struct ctr *c);
+static inline void ctr_freep (struct ctr **c) { if (*c) ctr_free (*c); }
+#define cleanup_ctr __attribute__ ((cleanup (ctr_freep)))
+
+char *ctr_oci_root (struct cli_global *g);
+/* Find a container by full id, unique id prefix or name; the error says what to do. */
+int ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **err);
+/* Load container `id` (a full id) and compute its status. */
+int ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err);
+/* Recompute status, pid and exit code. */
+void ctr_refresh (struct cli_global *g, struct ctr *c);
+/* Every container's full id (NULL-terminated, owned). */
+char **ctr_list_ids (struct cli_global *g);
+const char *ctr_status_name (enum ctr_status s);
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
+void ctr_status_text (const struct ctr *c, char *buf, size_t len);
+const char *ctr_name (const struct ctr *c);
+
+/* run.json updates (read-modify-write under the container dir's run.lock). */
+int ctr_run_update (const char *dir, json_t *changes, capsa_err **err);
+json_t *ctr_run_read (const char *dir);
+
+/* Names. */
+int ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err);
+void ctr_name_release (struct cli_global *g, const char *name);
+
+/* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */
+int ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err);
+/* Unmount the root (overlay) of a stopped container / mount it again before a start. */
+int ctr_root_release (struct cli_global *g, const char *id, capsa_err **err);
+int ctr_root_ensure (struct cli_global *g, const char *id, capsa_err **err);
+
+/* The monitor (ctr_monitor.c).  mode: "create" (init left blocked until `start`) or "run".
+ * Forks a detached monitor process, waits until the container exists (or failed: *err, and
+ * *exit_code 125/126/127).  Returns 0 when the container was created/started. */
+int ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err);
+/* Append one line to the container's log (used by the foreground run's notes). */
+/* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */
+int ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms);
+
+/* The flags of run/create (cmd_run.c parses them, ctr_config.c turns them into an OCI config). */
+struct ctr_opts
+{
+  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set;
+  const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
+  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
+      **sysctls, **labels;
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight; /* 0: not given */
+  double cpus;
+  int stop_timeout; /* -1: not given */
+  const char *image;
+  char **cmd; /* after the image (may be empty) */
+};
+
+/* Build the OCI config (*config) and the container record (*meta) for container `id` whose root
+ * filesystem is `rootfs`, from the image's config (imgcfg: the config blob) and the flags.
+ * Named and anonymous volumes are created as needed. */
+int ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs,
+               const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
+/* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
+int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_err **err);
+/* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
+int ctr_exec_error_code (const capsa_err *err);
+/* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */
+int ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
+                      capsa_err **err);
+/* The share/ directory holding capabilities-default.json and seccomp-default.json. */
+const char *ctr_share_dir (void);
+/* Random 64-hex id. */
+void ctr_new_id (char out[CTR_ID_LEN + 1]);
+/* Parse "10s", "5m", "1h", an RFC 3339 time or unix seconds into unix time (ns); -1 when invalid. */
+long long ctr_parse_since (const char *s);
+/* "512m" -> bytes; -1 when invalid. */
+long long ctr_parse_bytes (const char *s);
+/* Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+bool ctr_valid_name (const char *s);
+
+#endif

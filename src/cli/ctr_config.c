@@ -1,0 +1,975 @@
+/* The OCI config of a `capsa run`: the image's config (Entrypoint, Cmd, Env, WorkingDir, User)
+ * laid over the default spec, then the flags, with Docker's default capabilities and seccomp
+ * profile from share/ (see share/README.md for what --cap-add does to the filter). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capabilities.h"
+#include "container.h"
+#include "ctr.h"
+#include "rootpath.h"
+#include "spec.h"
+#include "util.h"
+
+static json_t *
+load_share (const char *file, capsa_err **err)
+{
+  const char *dir = ctr_share_dir ();
+  if (dir == NULL)
+    return capsa_fail_as (err, ENOENT,
+                          "cannot find capsa's share directory (%s): install capsa, or set CAPSA_SHARE_DIR", file),
+           NULL;
+  cleanup_free char *p = xasprintf ("%s/%s", dir, file);
+  json_error_t je;
+  json_t *j = json_load_file (p, 0, &je);
+  if (j == NULL)
+    capsa_fail_as (err, EINVAL, "%s: line %d: %s", p, je.line, je.text);
+  return j;
+}
+
+/* ---- users --------------------------------------------------------------------------------- */
+
+/* Look `name` up in the rootfs's /etc/passwd or /etc/group (field 3 = id, 4 = gid). */
+static int
+lookup_db (int rootfd, const char *db, const char *name, unsigned *id, unsigned *gid)
+{
+  cleanup_close int fd = rootpath_open (rootfd, db, O_RDONLY, NULL);
+  cleanup_free char *buf = NULL;
+  if (fd < 0 || read_file_at (fd, "", &buf, NULL, NULL) < 0)
+    {
+      /* read_file_at with "" may not be supported: fall back to /proc/self/fd */
+      if (fd < 0)
+        return -1;
+      char p[64];
+      snprintf (p, sizeof p, "/proc/self/fd/%d", fd);
+      if (read_file_at (AT_FDCWD, p, &buf, NULL, NULL) < 0)
+        return -1;
+    }
+  char *save = NULL;
+  for (char *line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[5] = { 0 };
+      char *p = line;
+      for (int i = 0; i < 5 && p; i++)
+        {
+          f[i] = p;
+          p = strchr (p, ':');
+          if (p)
+            *p++ = '\0';
+        }
+      if (f[0] && f[2] && strcmp (f[0], name) == 0)
+        {
+          *id = (unsigned) strtoul (f[2], NULL, 10);
+          if (gid && f[3])
+            *gid = (unsigned) strtoul (f[3], NULL, 10);
+          return 0;
+        }
+    }
+  return -1;
+}
+
+static bool
+numeric (const char *s)
+{
+  return *s && strspn (s, "0123456789") == strlen (s);
+}
+
+int
+ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
+                  capsa_err **err)
+{
+  cleanup_free char *u = xstrdup (spec);
+  char *grp = strchr (u, ':');
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (grp)
+    *grp++ = '\0';
+  *uid = *gid = 0;
+  if (extra_gids)
+    *extra_gids = NULL;
+  if (numeric (u))
+    {
+      *uid = (unsigned) strtoul (u, NULL, 10);
+      /* the gid of a passwd entry with that uid is not looked up: docker uses 0 too unless named */
+    }
+  else if (rootfd < 0 || lookup_db (rootfd, "/etc/passwd", u, uid, gid) < 0)
+    return capsa_fail_as (err, ENOENT, "unable to find user %s: no matching entries in passwd file", u);
+  if (grp)
+    {
+      if (numeric (grp))
+        *gid = (unsigned) strtoul (grp, NULL, 10);
+      else if (rootfd < 0 || lookup_db (rootfd, "/etc/group", grp, gid, NULL) < 0)
+        return capsa_fail_as (err, ENOENT, "unable to find group %s: no matching entries in group file", grp);
+    }
+  return 0;
+}
+
+/* ---- capabilities and seccomp -------------------------------------------------------------- */
+
+static char *
+cap_norm (const char *name)
+{
+  char *s = strncasecmp (name, "CAP_", 4) == 0 ? xstrdup (name) : xasprintf ("CAP_%s", name);
+  for (char *p = s; *p; p++)
+    *p = (char) toupper ((unsigned char) *p);
+  return s;
+}
+
+static bool
+strv_has (json_t *arr, const char *s)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (arr, i, v)
+  if (strcmp (json_string_value (v), s) == 0)
+    return true;
+  return false;
+}
+
+static void
+all_caps (json_t *arr)
+{
+  int last = 40;
+  FILE *f = fopen ("/proc/sys/kernel/cap_last_cap", "re");
+  if (f)
+    {
+      if (fscanf (f, "%d", &last) != 1)
+        last = 40;
+      fclose (f);
+    }
+  for (int i = 0; i <= last; i++)
+    {
+      if (prctl (PR_CAPBSET_READ, i, 0, 0, 0) != 1)
+        continue; /* not ours to give: capsa itself runs without it */
+      char *n = cap_to_name ((cap_value_t) i);
+      if (n && strncmp (n, "cap_", 4) == 0)
+        {
+          cleanup_free char *up = cap_norm (n);
+          if (!strv_has (arr, up))
+            json_array_append_new (arr, json_string (up));
+        }
+      cap_free (n);
+    }
+}
+
+/* The final capability list (bounding = effective = permitted). */
+static int
+make_caps (const struct ctr_opts *o, json_t **out, capsa_err **err)
+{
+  json_t *caps = json_array ();
+  if (o->privileged)
+    all_caps (caps);
+  else
+    {
+      json_t *def = load_share ("capabilities-default.json", err);
+      if (def == NULL)
+        {
+          json_decref (caps);
+          return -1;
+        }
+      json_array_extend (caps, json_object_get (def, "bounding"));
+      json_decref (def);
+    }
+  for (char **d = o->cap_drop; d && *d; d++)
+    {
+      if (strcasecmp (*d, "ALL") == 0)
+        {
+          json_array_clear (caps);
+          continue;
+        }
+      cleanup_free char *n = cap_norm (*d);
+      if (caps_from_name (n) < 0)
+        return json_decref (caps), capsa_fail_as (err, EINVAL, "--cap-drop: unknown capability `%s`", *d);
+      for (size_t i = json_array_size (caps); i-- > 0;)
+        if (strcmp (json_string_value (json_array_get (caps, i)), n) == 0)
+          json_array_remove (caps, i);
+    }
+  for (char **a = o->cap_add; a && *a; a++)
+    {
+      if (strcasecmp (*a, "ALL") == 0)
+        {
+          all_caps (caps);
+          continue;
+        }
+      cleanup_free char *n = cap_norm (*a);
+      if (caps_from_name (n) < 0)
+        return json_decref (caps), capsa_fail_as (err, EINVAL, "--cap-add: unknown capability `%s`", *a);
+      if (!strv_has (caps, n))
+        json_array_append_new (caps, json_string (n));
+    }
+  *out = caps;
+  return 0;
+}
+
+static const struct
+{
+  const char *cap;
+  const char *syscalls[24];
+} cap_syscalls[] = {
+  { "CAP_SYS_ADMIN", { "bpf", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount",
+                       "mount_setattr", "move_mount", "name_to_handle_at", "open_tree", "perf_event_open",
+                       "pivot_root", "quotactl", "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog",
+                       "umount", "umount2", "unshare" } },
+  { "CAP_SYS_PTRACE", { "kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace" } },
+  { "CAP_SYS_MODULE", { "delete_module", "finit_module", "init_module" } },
+  { "CAP_SYS_TIME", { "adjtimex", "clock_adjtime", "clock_adjtime64", "clock_settime", "clock_settime64",
+                      "settimeofday", "stime" } },
+  { "CAP_SYS_BOOT", { "reboot" } },
+  { "CAP_SYSLOG", { "syslog" } },
+  { "CAP_SYS_RAWIO", { "ioperm", "iopl" } },
+  { "CAP_SYS_NICE", { "get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node" } },
+  { "CAP_SYS_PACCT", { "acct" } },
+  { "CAP_SYS_TTY_CONFIG", { "vhangup" } },
+  { "CAP_BPF", { "bpf" } },
+  { "CAP_PERFMON", { "perf_event_open" } },
+  { "CAP_DAC_READ_SEARCH", { "open_by_handle_at", "name_to_handle_at" } },
+};
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The default filter made to follow the final capabilities (share/README.md). */
+static void
+seccomp_for_caps (json_t *prof, json_t *caps)
+{
+  json_t *rules = json_object_get (prof, "syscalls"), *r;
+  size_t i;
+  const char *extra[128];
+  size_t n = 0;
+  bool sys_admin = strv_has (caps, "CAP_SYS_ADMIN");
+
+  for (size_t c = 0; c < ARRAY_SIZE (cap_syscalls); c++)
+    if (strv_has (caps, cap_syscalls[c].cap))
+      for (size_t k = 0; cap_syscalls[c].syscalls[k] && n < ARRAY_SIZE (extra); k++)
+        {
+          bool dup = false;
+          for (size_t j = 0; j < n; j++)
+            dup = dup || strcmp (extra[j], cap_syscalls[c].syscalls[k]) == 0;
+          if (!dup)
+            extra[n++] = cap_syscalls[c].syscalls[k];
+        }
+  for (i = json_array_size (rules); i-- > 0;)
+    {
+      r = json_array_get (rules, i);
+      json_t *names = json_object_get (r, "names");
+      const char *first = json_string_value (json_array_get (names, 0));
+      if (json_array_size (names) != 1 || first == NULL)
+        continue;
+      if (strcmp (first, "chroot") == 0 && !strv_has (caps, "CAP_SYS_CHROOT"))
+        json_array_remove (rules, i);
+      else if (sys_admin && strcmp (first, "clone") == 0)
+        json_object_del (r, "args");
+      else if (sys_admin && strcmp (first, "clone3") == 0)
+        {
+          json_object_set_new (r, "action", json_string ("SCMP_ACT_ALLOW"));
+          json_object_del (r, "errnoRet");
+        }
+    }
+  if (n == 0)
+    return;
+  qsort (extra, n, sizeof extra[0], cmp_str);
+  json_t *names = json_array ();
+  for (size_t j = 0; j < n; j++)
+    json_array_append_new (names, json_string (extra[j]));
+  json_array_append_new (rules, json_pack ("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
+}
+
+/* --security-opt: seccomp=unconfined|FILE, no-new-privileges[=true|false]; label/apparmor ignored. */
+static int
+security_opts (const struct ctr_opts *o, json_t *process, json_t *linux_, json_t *caps, capsa_err **err)
+{
+  const char *seccomp = o->privileged ? "unconfined" : NULL;
+  for (char **s = o->security_opt; s && *s; s++)
+    {
+      if (strncmp (*s, "seccomp=", 8) == 0 || strncmp (*s, "seccomp:", 8) == 0)
+        seccomp = *s + 8;
+      else if (strcmp (*s, "no-new-privileges") == 0 || strcmp (*s, "no-new-privileges=true") == 0
+               || strcmp (*s, "no-new-privileges:true") == 0)
+        json_object_set_new (process, "noNewPrivileges", json_true ());
+      else if (strcmp (*s, "no-new-privileges=false") == 0 || strcmp (*s, "no-new-privileges:false") == 0)
+        json_object_set_new (process, "noNewPrivileges", json_false ());
+      else if (strncmp (*s, "label", 5) == 0 || strncmp (*s, "apparmor", 8) == 0)
+        continue; /* no LSM here: accepted and ignored, as docker does where there is none */
+      else
+        return capsa_fail_as (err, EINVAL,
+                              "--security-opt `%s`: expected seccomp=unconfined|FILE or no-new-privileges", *s);
+    }
+  if (seccomp && strcmp (seccomp, "unconfined") == 0)
+    return 0;
+  json_t *prof;
+  if (seccomp)
+    {
+      json_error_t je;
+      prof = json_load_file (seccomp, 0, &je);
+      if (prof == NULL)
+        return capsa_fail_as (err, EINVAL, "--security-opt seccomp=%s: line %d: %s", seccomp, je.line, je.text);
+    }
+  else
+    {
+      prof = load_share ("seccomp-default.json", err);
+      if (prof == NULL)
+        return -1;
+      seccomp_for_caps (prof, caps);
+    }
+  json_object_set_new (linux_, "seccomp", prof);
+  return 0;
+}
+
+/* ---- mounts -------------------------------------------------------------------------------- */
+
+static json_t *
+bind_mount (const char *src, const char *dst, bool ro, const char *prop)
+{
+  json_t *opts = json_pack ("[s]", "rbind");
+  if (ro)
+    json_array_append_new (opts, json_string ("ro"));
+  json_array_append_new (opts, json_string (prop ? prop : "rprivate"));
+  return json_pack ("{s:s, s:s, s:s, s:o}", "destination", dst, "type", "bind", "source", src, "options", opts);
+}
+
+static bool
+is_volume_name (const char *s)
+{
+  return s[0] != '/' && s[0] != '.' && ctr_valid_name (s);
+}
+
+struct mounts_ctx
+{
+  struct cli_global *g;
+  json_t *oci;       /* config mounts */
+  json_t *docker;    /* inspect's Mounts */
+  json_t *binds;     /* HostConfig.Binds */
+  json_t *anon;      /* anonymous volume names */
+};
+
+static int
+add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bool anonymous, capsa_err **err)
+{
+  cleanup_free char *path = NULL;
+  char anon_name[CTR_ID_LEN + 1];
+  if (anonymous)
+    {
+      ctr_new_id (anon_name);
+      name = anon_name;
+      json_array_append_new (m->anon, json_string (name));
+    }
+  if (ctr_volume_ensure (m->g, name, &path, err) < 0)
+    return -1;
+  json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
+  json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,
+                                               "Source", path, "Destination", dst, "Driver", "local", "Mode", "",
+                                               "RW", !ro));
+  return 0;
+}
+
+static int
+add_bind (struct mounts_ctx *m, const char *src, const char *dst, bool ro, const char *prop, bool create,
+          capsa_err **err)
+{
+  char real[4096];
+  struct stat st;
+  if (stat (src, &st) < 0)
+    {
+      if (!create || errno != ENOENT)
+        return capsa_fail (err, errno, "bind source path `%s`", src);
+      if (mkdir_p (src, 0755, err) < 0)
+        return -1;
+    }
+  if (realpath (src, real) == NULL)
+    return capsa_fail (err, errno, "bind source path `%s`", src);
+  json_array_append_new (m->oci, bind_mount (real, dst, ro, prop));
+  json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", real,
+                                               "Destination", dst, "Mode", ro ? "ro" : "", "RW", !ro, "Propagation",
+                                               prop ? prop : "rprivate"));
+  return 0;
+}
+
+/* -v SRC:DST[:OPTS], -v NAME:DST[:OPTS], -v DST */
+static int
+parse_volume (struct mounts_ctx *m, const char *spec, capsa_err **err)
+{
+  cleanup_free char *s = xstrdup (spec);
+  char *parts[3] = { 0 };
+  int n = 0;
+  for (char *p = s, *save = NULL, *t; n < 3 && (t = strtok_r (p, ":", &save)); p = NULL)
+    parts[n++] = t;
+  bool ro = false;
+  const char *prop = NULL;
+  if (n == 0)
+    return capsa_fail_as (err, EINVAL, "-v `%s`: expected [SOURCE:]DESTINATION[:OPTIONS]", spec);
+  if (n == 3 || (n == 2 && parts[1][0] != '/'))
+    {
+      char *opts = parts[n - 1];
+      n--;
+      for (char *save = NULL, *o = strtok_r (opts, ",", &save); o; o = strtok_r (NULL, ",", &save))
+        if (strcmp (o, "ro") == 0)
+          ro = true;
+        else if (strcmp (o, "rw") == 0 || strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "nocopy") == 0)
+          continue;
+        else if (strstr ("shared,rshared,slave,rslave,private,rprivate", o))
+          prop = o[0] == 'r' ? o : NULL;
+        else
+          return capsa_fail_as (err, EINVAL, "-v `%s`: unknown option `%s` (ro, rw, or a propagation)", spec, o);
+    }
+  if (n == 1)
+    {
+      if (parts[0][0] != '/')
+        return capsa_fail_as (err, EINVAL, "-v `%s`: the destination must be an absolute path", spec);
+      return add_volume (m, NULL, parts[0], ro, true, err);
+    }
+  if (parts[1][0] != '/')
+    return capsa_fail_as (err, EINVAL, "-v `%s`: the destination must be an absolute path", spec);
+  json_array_append_new (m->binds, json_string (spec));
+  if (parts[0][0] == '/')
+    return add_bind (m, parts[0], parts[1], ro, prop, true, err);
+  if (!is_volume_name (parts[0]))
+    return capsa_fail_as (err, EINVAL,
+                          "-v `%s`: `%s` is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+                          spec, parts[0]);
+  return add_volume (m, parts[0], parts[1], ro, false, err);
+}
+
+static json_t *
+tmpfs_mount (const char *dst, const char *opts)
+{
+  json_t *o = json_array ();
+  if (opts == NULL || *opts == '\0')
+    opts = "rw,noexec,nosuid,nodev";
+  cleanup_free char *dup = xstrdup (opts);
+  for (char *save = NULL, *t = strtok_r (dup, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    json_array_append_new (o, json_string (t));
+  return json_pack ("{s:s, s:s, s:s, s:o}", "destination", dst, "type", "tmpfs", "source", "tmpfs", "options", o);
+}
+
+/* --mount type=bind|volume|tmpfs,source=...,target=...,readonly,tmpfs-size=...,tmpfs-mode=... */
+static int
+parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
+{
+  cleanup_free char *s = xstrdup (spec);
+  const char *type = "volume", *src = NULL, *dst = NULL, *prop = NULL;
+  bool ro = false;
+  cleanup_free char *topts = xstrdup ("rw,nosuid,nodev,noexec");
+  for (char *save = NULL, *kv = strtok_r (s, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
+    {
+      char *v = strchr (kv, '=');
+      if (v)
+        *v++ = '\0';
+      if (strcmp (kv, "type") == 0 && v)
+        type = v;
+      else if ((strcmp (kv, "source") == 0 || strcmp (kv, "src") == 0) && v)
+        src = v;
+      else if ((strcmp (kv, "target") == 0 || strcmp (kv, "destination") == 0 || strcmp (kv, "dst") == 0) && v)
+        dst = v;
+      else if (strcmp (kv, "readonly") == 0 || strcmp (kv, "ro") == 0)
+        ro = v == NULL || strcmp (v, "true") == 0 || strcmp (v, "1") == 0;
+      else if (strcmp (kv, "bind-propagation") == 0 && v)
+        prop = v;
+      else if (strcmp (kv, "tmpfs-size") == 0 && v)
+        {
+          long long b = ctr_parse_bytes (v);
+          if (b < 0)
+            return capsa_fail_as (err, EINVAL, "--mount: invalid tmpfs-size `%s`", v);
+          char *t = xasprintf ("%s,size=%lld", topts, b);
+          free (topts);
+          topts = t;
+        }
+      else if (strcmp (kv, "tmpfs-mode") == 0 && v)
+        {
+          char *t = xasprintf ("%s,mode=%s", topts, v);
+          free (topts);
+          topts = t;
+        }
+      else if (strcmp (kv, "consistency") != 0 && strcmp (kv, "volume-nocopy") != 0)
+        return capsa_fail_as (err, EINVAL, "--mount `%s`: unknown key `%s`", spec, kv);
+    }
+  if (dst == NULL || dst[0] != '/')
+    return capsa_fail_as (err, EINVAL, "--mount `%s`: target=ABSOLUTE-PATH is required", spec);
+  if (strcmp (type, "bind") == 0)
+    {
+      if (src == NULL)
+        return capsa_fail_as (err, EINVAL, "--mount `%s`: source= is required for a bind mount", spec);
+      return add_bind (m, src, dst, ro, prop, false, err);
+    }
+  if (strcmp (type, "volume") == 0)
+    {
+      if (src && !is_volume_name (src))
+        return capsa_fail_as (err, EINVAL, "--mount `%s`: invalid volume name `%s`", spec, src);
+      return add_volume (m, src, dst, ro, src == NULL, err);
+    }
+  if (strcmp (type, "tmpfs") == 0)
+    {
+      if (ro)
+        {
+          char *t = xasprintf ("%s,ro", topts);
+          free (topts);
+          topts = t;
+        }
+      json_array_append_new (m->oci, tmpfs_mount (dst, topts));
+      json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "",
+                                                   "Destination", dst, "RW", !ro));
+      return 0;
+    }
+  return capsa_fail_as (err, EINVAL, "--mount `%s`: unknown type `%s` (bind, volume or tmpfs)", spec, type);
+}
+
+static int
+build_mounts (struct cli_global *g, const struct ctr_opts *o, json_t *config, json_t *meta, capsa_err **err)
+{
+  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array () };
+  size_t i;
+  json_t *v;
+  json_object_set_new (meta, "Mounts", m.docker);
+  json_object_set_new (json_object_get (meta, "HostConfig"), "Binds", m.binds);
+  json_object_set_new (meta, "AnonymousVolumes", m.anon);
+  if (o->shm_size > 0)
+    json_array_foreach (m.oci, i, v)
+    if (strcmp (json_string_value (json_object_get (v, "destination")), "/dev/shm") == 0)
+      {
+        char sz[64];
+        snprintf (sz, sizeof sz, "size=%lldk", (o->shm_size + 1023) / 1024);
+        json_object_set_new (v, "options", json_pack ("[s,s,s,s,s]", "nosuid", "noexec", "nodev", "mode=1777", sz));
+      }
+  for (char **s = o->tmpfs; s && *s; s++)
+    {
+      cleanup_free char *d = xstrdup (*s);
+      char *opts = strchr (d, ':');
+      if (opts)
+        *opts++ = '\0';
+      if (d[0] != '/')
+        return capsa_fail_as (err, EINVAL, "--tmpfs `%s`: the destination must be an absolute path", *s);
+      json_array_append_new (m.oci, tmpfs_mount (d, opts));
+      json_array_append_new (m.docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "",
+                                                  "Destination", d, "RW", true));
+    }
+  for (char **s = o->volumes; s && *s; s++)
+    if (parse_volume (&m, *s, err) < 0)
+      return -1;
+  for (char **s = o->mounts; s && *s; s++)
+    if (parse_mount (&m, *s, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* ---- resources, devices, rlimits, sysctls --------------------------------------------------- */
+
+static int
+add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
+{
+  cleanup_free char *s = xstrdup (spec);
+  char *host = s, *ctr = NULL, *perm = NULL;
+  if ((ctr = strchr (s, ':')))
+    {
+      *ctr++ = '\0';
+      if ((perm = strchr (ctr, ':')))
+        *perm++ = '\0';
+      else if (ctr[0] != '/')
+        perm = ctr, ctr = NULL;
+    }
+  struct stat st;
+  if (stat (host, &st) < 0)
+    return capsa_fail (err, errno, "--device `%s`", spec);
+  if (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode))
+    return capsa_fail_as (err, EINVAL, "--device `%s`: not a character or block device", spec);
+  const char *type = S_ISCHR (st.st_mode) ? "c" : "b";
+  json_array_append_new (json_object_get (linux_, "devices"),
+                         json_pack ("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", ctr ? ctr : host, "type", type,
+                                    "major", (json_int_t) major (st.st_rdev), "minor",
+                                    (json_int_t) minor (st.st_rdev), "fileMode", (int) (st.st_mode & 07777), "uid", 0,
+                                    "gid", 0));
+  json_array_append_new (devrules, json_pack ("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type, "major",
+                                              (json_int_t) major (st.st_rdev), "minor",
+                                              (json_int_t) minor (st.st_rdev), "access", perm ? perm : "rwm"));
+  return 0;
+}
+
+static int
+build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err **err)
+{
+  json_t *res = json_object_get (linux_, "resources");
+  json_t *devrules = json_object_get (res, "devices");
+  json_object_set_new (linux_, "devices", json_array ());
+  if (o->memory)
+    {
+      json_t *mem = json_pack ("{s:I}", "limit", (json_int_t) o->memory);
+      if (o->memory_swap)
+        json_object_set_new (mem, "swap", json_integer (o->memory_swap));
+      json_object_set_new (res, "memory", mem);
+    }
+  else if (o->memory_swap)
+    return capsa_fail_as (err, EINVAL, "--memory-swap needs --memory as well");
+  json_t *cpu = json_object ();
+  if (o->cpus > 0)
+    {
+      json_object_set_new (cpu, "period", json_integer (100000));
+      json_object_set_new (cpu, "quota", json_integer ((json_int_t) (o->cpus * 100000)));
+    }
+  if (o->cpu_shares)
+    json_object_set_new (cpu, "shares", json_integer (o->cpu_shares));
+  if (o->cpuset_cpus)
+    json_object_set_new (cpu, "cpus", json_string (o->cpuset_cpus));
+  if (json_object_size (cpu))
+    json_object_set_new (res, "cpu", cpu);
+  else
+    json_decref (cpu);
+  if (o->pids_limit)
+    json_object_set_new (res, "pids", json_pack ("{s:I}", "limit", (json_int_t) o->pids_limit));
+  if (o->blkio_weight)
+    json_object_set_new (res, "blockIO", json_pack ("{s:I}", "weight", (json_int_t) o->blkio_weight));
+  if (o->privileged)
+    json_array_append_new (devrules, json_pack ("{s:b, s:s}", "allow", 1, "access", "rwm"));
+  for (char **d = o->devices; d && *d; d++)
+    if (add_device (*d, linux_, devrules, err) < 0)
+      return -1;
+  json_object_set_new (hc, "Memory", json_integer (o->memory));
+  json_object_set_new (hc, "MemorySwap", json_integer (o->memory_swap));
+  json_object_set_new (hc, "NanoCpus", json_integer ((json_int_t) (o->cpus * 1e9)));
+  json_object_set_new (hc, "CpuShares", json_integer (o->cpu_shares));
+  json_object_set_new (hc, "CpusetCpus", json_string (o->cpuset_cpus ? o->cpuset_cpus : ""));
+  json_object_set_new (hc, "PidsLimit", o->pids_limit ? json_integer (o->pids_limit) : json_null ());
+  json_object_set_new (hc, "BlkioWeight", json_integer (o->blkio_weight));
+  return 0;
+}
+
+static int
+build_rlimits (const struct ctr_opts *o, json_t *process, capsa_err **err)
+{
+  json_t *rl = json_object_get (process, "rlimits");
+  for (char **u = o->ulimits; u && *u; u++)
+    {
+      cleanup_free char *s = xstrdup (*u);
+      char *v = strchr (s, '=');
+      if (v == NULL)
+        return capsa_fail_as (err, EINVAL, "--ulimit `%s`: expected NAME=SOFT[:HARD]", *u);
+      *v++ = '\0';
+      char *hard = strchr (v, ':');
+      if (hard)
+        *hard++ = '\0';
+      int64_t soft, h;
+      if (parse_i64 (v, -1, INT64_MAX, &soft) < 0 || parse_i64 (hard ? hard : v, -1, INT64_MAX, &h) < 0)
+        return capsa_fail_as (err, EINVAL, "--ulimit `%s`: limits are numbers (-1: unlimited)", *u);
+      if (soft == -1)
+        soft = INT64_MAX;
+      if (h == -1)
+        h = INT64_MAX;
+      if (soft > h)
+        return capsa_fail_as (err, EINVAL, "--ulimit `%s`: the soft limit is above the hard limit", *u);
+      cleanup_free char *type = xasprintf ("RLIMIT_%s", s);
+      for (char *p = type; *p; p++)
+        *p = (char) toupper ((unsigned char) *p);
+      for (size_t i = json_array_size (rl); i-- > 0;)
+        if (strcmp (json_string_value (json_object_get (json_array_get (rl, i), "type")), type) == 0)
+          json_array_remove (rl, i);
+      json_array_append_new (rl, json_pack ("{s:s, s:I, s:I}", "type", type, "soft", (json_int_t) soft, "hard",
+                                            (json_int_t) h));
+    }
+  return 0;
+}
+
+/* ---- process ------------------------------------------------------------------------------- */
+
+static void
+env_set (json_t *env, const char *kv)
+{
+  size_t klen = strcspn (kv, "=");
+  for (size_t i = 0; i < json_array_size (env); i++)
+    {
+      const char *e = json_string_value (json_array_get (env, i));
+      if (strncmp (e, kv, klen) == 0 && e[klen] == '=')
+        {
+          json_array_set_new (env, i, json_string (kv));
+          return;
+        }
+    }
+  json_array_append_new (env, json_string (kv));
+}
+
+static bool
+env_has (json_t *env, const char *key)
+{
+  size_t k = strlen (key);
+  for (size_t i = 0; i < json_array_size (env); i++)
+    if (strncmp (json_string_value (json_array_get (env, i)), key, k) == 0
+        && json_string_value (json_array_get (env, i))[k] == '=')
+      return true;
+  return false;
+}
+
+static int
+build_args (const struct ctr_opts *o, json_t *icfg, json_t *process, json_t *meta_cfg, capsa_err **err)
+{
+  json_t *ep = json_array (), *cmd = json_array (), *args = json_array ();
+  if (o->entrypoint_set)
+    {
+      if (o->entrypoint && *o->entrypoint)
+        json_array_append_new (ep, json_string (o->entrypoint));
+    }
+  else if (json_is_array (json_object_get (icfg, "Entrypoint")))
+    json_array_extend (ep, json_object_get (icfg, "Entrypoint"));
+  if (o->cmd && o->cmd[0])
+    for (char **c = o->cmd; *c; c++)
+      json_array_append_new (cmd, json_string (*c));
+  else if (!o->entrypoint_set && json_is_array (json_object_get (icfg, "Cmd")))
+    json_array_extend (cmd, json_object_get (icfg, "Cmd"));
+  json_array_extend (args, ep);
+  json_array_extend (args, cmd);
+  json_object_set_new (meta_cfg, "Entrypoint", json_array_size (ep) ? ep : (json_decref (ep), json_null ()));
+  json_object_set_new (meta_cfg, "Cmd", cmd);
+  if (json_array_size (args) == 0)
+    {
+      json_decref (args);
+      return capsa_fail_as (err, EINVAL, "no command specified: the image has no Cmd or Entrypoint; give one after "
+                                         "the image name");
+    }
+  json_object_set_new (process, "args", args);
+  return 0;
+}
+
+static int
+build_process (const struct ctr_opts *o, const char *id, const char *rootfs, json_t *icfg, json_t *config,
+               json_t *meta, capsa_err **err)
+{
+  json_t *process = json_object_get (config, "process");
+  json_t *mcfg = json_object_get (meta, "Config");
+  json_t *env = json_array ();
+  const char *hostname = o->hostname ? o->hostname : NULL;
+  char shortid[13];
+  snprintf (shortid, sizeof shortid, "%.12s", id);
+  if (hostname == NULL)
+    hostname = shortid;
+
+  if (build_args (o, icfg, process, mcfg, err) < 0)
+    return json_decref (env), -1;
+  if (json_is_array (json_object_get (icfg, "Env")))
+    json_array_extend (env, json_object_get (icfg, "Env"));
+  if (!env_has (env, "PATH"))
+    env_set (env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  cleanup_free char *hn = xasprintf ("HOSTNAME=%s", hostname);
+  env_set (env, hn);
+  if (o->tty)
+    env_set (env, "TERM=xterm");
+  for (char **e = o->env; e && *e; e++)
+    {
+      if (strchr (*e, '='))
+        env_set (env, *e);
+      else if (getenv (*e))
+        {
+          cleanup_free char *kv = xasprintf ("%s=%s", *e, getenv (*e));
+          env_set (env, kv);
+        }
+    }
+  json_object_set_new (process, "env", env);
+  json_object_set (mcfg, "Env", env);
+
+  const char *wd = o->workdir ? o->workdir : json_string_value (json_object_get (icfg, "WorkingDir"));
+  if (wd == NULL || *wd == '\0')
+    wd = "/";
+  if (wd[0] != '/')
+    return capsa_fail_as (err, EINVAL, "-w `%s`: the working directory must be an absolute path", wd);
+  json_object_set_new (process, "cwd", json_string (wd));
+  json_object_set_new (mcfg, "WorkingDir", json_string (wd));
+
+  const char *user = o->user ? o->user : json_string_value (json_object_get (icfg, "User"));
+  unsigned uid = 0, gid = 0;
+  if (user && *user && ctr_resolve_user (rootfs, user, &uid, &gid, NULL, err) < 0)
+    return -1;
+  json_object_set_new (process, "user", json_pack ("{s:I, s:I}", "uid", (json_int_t) uid, "gid", (json_int_t) gid));
+  json_object_set_new (mcfg, "User", json_string (user ? user : ""));
+
+  json_object_set_new (process, "terminal", json_boolean (o->tty && !o->detach));
+  json_object_set_new (process, "noNewPrivileges", json_false ());
+  json_object_set_new (config, "hostname", json_string (hostname));
+  json_object_set_new (mcfg, "Hostname", json_string (hostname));
+  return 0;
+}
+
+/* --init: the static capsa-init (next to the capsa binary, or installed) as PID 1. */
+static int
+add_init (json_t *config, capsa_err **err)
+{
+  char exe[4096];
+  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return capsa_fail (err, errno, "readlink /proc/self/exe");
+  exe[n] = '\0';
+  *strrchr (exe, '/') = '\0';
+  cleanup_free char *p = xasprintf ("%s/capsa-init", exe);
+  if (access (p, X_OK) < 0)
+    {
+      free (p);
+      p = xasprintf ("%s/../libexec/capsa/capsa-init", exe);
+      if (access (p, X_OK) < 0)
+        return capsa_fail_as (err, ENOENT, "--init: capsa-init is not installed next to capsa (%s)", exe);
+    }
+  json_array_append_new (json_object_get (config, "mounts"), bind_mount (p, "/dev/init", true, NULL));
+  json_t *args = json_object_get (json_object_get (config, "process"), "args");
+  json_array_insert_new (args, 0, json_string ("--"));
+  json_array_insert_new (args, 0, json_string ("/dev/init"));
+  return 0;
+}
+
+int
+ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
+           json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
+{
+  json_t *icfg = json_object_get (imgcfg, "config");
+  json_t *config = capsa_spec_default (false);
+  json_t *linux_ = json_object_get (config, "linux");
+  json_t *process = json_object_get (config, "process");
+  json_t *caps = NULL;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+
+  json_t *labels = json_object ();
+  if (json_is_object (json_object_get (icfg, "Labels")))
+    json_object_update (labels, json_object_get (icfg, "Labels"));
+  for (char **l = o->labels; l && *l; l++)
+    {
+      cleanup_free char *k = xstrdup (*l);
+      char *v = strchr (k, '=');
+      if (v)
+        *v++ = '\0';
+      json_object_set_new (labels, k, json_string (v ? v : ""));
+    }
+  const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value (json_object_get (icfg, "StopSignal"));
+  if (stopsig && capsa_signal_parse (stopsig) < 0)
+    {
+      json_decref (labels);
+      json_decref (config);
+      return capsa_fail_as (err, EINVAL, "--stop-signal: unknown signal `%s`", stopsig);
+    }
+  json_t *meta = json_pack (
+      "{s:s, s:s, s:s, s:s, s:{s:o, s:b, s:b, s:b, s:s, s:s}, s:{s:b, s:b, s:b, s:s}, s:s}", "Id", id, "Created",
+      now, "Image", image_id, "ImageName", o->image, "Config", "Labels", labels, "Tty", o->tty, "OpenStdin",
+      o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
+      "HostConfig", "AutoRemove", o->rm,
+      "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
+      o->network ? o->network : "none", "Driver", "overlay");
+  if (o->stop_timeout >= 0)
+    json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
+  json_t *hc = json_object_get (meta, "HostConfig");
+  json_t *cap_add = json_array (), *cap_drop = json_array (), *sec = json_array ();
+  for (char **s = o->cap_add; s && *s; s++)
+    json_array_append_new (cap_add, json_string (*s));
+  for (char **s = o->cap_drop; s && *s; s++)
+    json_array_append_new (cap_drop, json_string (*s));
+  for (char **s = o->security_opt; s && *s; s++)
+    json_array_append_new (sec, json_string (*s));
+  json_object_set_new (hc, "CapAdd", cap_add);
+  json_object_set_new (hc, "CapDrop", cap_drop);
+  json_object_set_new (hc, "SecurityOpt", sec);
+  json_object_set_new (hc, "Init", json_boolean (o->init));
+  {
+    const char *r = o->restart ? o->restart : "no";
+    cleanup_free char *rn = xstrdup (r);
+    char *max = strchr (rn, ':');
+    int64_t m = 0;
+    if (max)
+      *max++ = '\0';
+    if ((strcmp (rn, "no") != 0 && strcmp (rn, "always") != 0 && strcmp (rn, "unless-stopped") != 0
+         && strcmp (rn, "on-failure") != 0)
+        || (max && (strcmp (rn, "on-failure") != 0 || parse_i64 (max, 0, INT32_MAX, &m) < 0)))
+      {
+        json_decref (meta);
+        json_decref (config);
+        return capsa_fail_as (err, EINVAL,
+                              "--restart `%s`: expected no, on-failure[:MAX-RETRIES], always or unless-stopped", r);
+      }
+    if (o->rm && strcmp (rn, "no") != 0)
+      {
+        json_decref (meta);
+        json_decref (config);
+        return capsa_fail_as (err, EINVAL, "conflicting options: --restart and --rm");
+      }
+    json_object_set_new (hc, "RestartPolicy",
+                         json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
+  }
+
+  int r = -1;
+  if (build_process (o, id, rootfs, icfg, config, meta, err) < 0 || make_caps (o, &caps, err) < 0)
+    goto out;
+  json_object_set_new (process, "capabilities",
+                       json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", caps, "effective", caps, "permitted",
+                                  caps, "inheritable", "ambient"));
+  if (security_opts (o, process, linux_, caps, err) < 0 || build_rlimits (o, process, err) < 0
+      || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, config, meta, err) < 0)
+    goto out;
+  if (o->init && add_init (config, err) < 0)
+    goto out;
+  json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
+  json_object_set_new (linux_, "cgroupsPath", json_string_nocheck ("/capsa/"));
+  {
+    char cg[128];
+    snprintf (cg, sizeof cg, "/capsa/%s", id);
+    json_object_set_new (linux_, "cgroupsPath", json_string (cg));
+  }
+  if (o->privileged)
+    {
+      json_object_del (linux_, "maskedPaths");
+      json_object_del (linux_, "readonlyPaths");
+    }
+  json_t *ns = json_object_get (linux_, "namespaces");
+  const char *net = o->network ? o->network : "none";
+  if (strcmp (net, "host") == 0)
+    {
+      for (size_t i = json_array_size (ns); i-- > 0;)
+        if (strcmp (json_string_value (json_object_get (json_array_get (ns, i), "type")), "network") == 0)
+          json_array_remove (ns, i);
+    }
+  else if (strcmp (net, "none") != 0)
+    {
+      capsa_fail_as (err, ENOTSUP,
+                     "--network %s: only `none` (the default: a private network namespace with loopback only) and "
+                     "`host` are there yet; bridge networking is a later issue",
+                     net);
+      goto out;
+    }
+  if (o->sysctls && o->sysctls[0])
+    {
+      json_t *sc = json_object ();
+      for (char **s = o->sysctls; *s; s++)
+        {
+          cleanup_free char *k = xstrdup (*s);
+          char *v = strchr (k, '=');
+          if (v == NULL)
+            {
+              json_decref (sc);
+              capsa_fail_as (err, EINVAL, "--sysctl `%s`: expected KEY=VALUE", *s);
+              goto out;
+            }
+          *v++ = '\0';
+          json_object_set_new (sc, k, json_string (v));
+        }
+      json_object_set_new (linux_, "sysctl", sc);
+    }
+  json_t *args = json_object_get (process, "args");
+  json_object_set_new (meta, "Path", json_incref (json_array_get (args, 0)));
+  json_t *rest = json_array ();
+  for (size_t i = 1; i < json_array_size (args); i++)
+    json_array_append (rest, json_array_get (args, i));
+  json_object_set_new (meta, "Args", rest);
+  json_object_set_new (meta, "Name", json_string (""));
+  r = 0;
+out:
+  json_decref (caps);
+  if (r < 0)
+    {
+      json_decref (config);
+      json_decref (meta);
+      return -1;
+    }
+  *config_out = config;
+  *meta_out = meta;
+  return 0;
+}

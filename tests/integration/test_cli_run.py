@@ -1,0 +1,465 @@
+"""The `capsa` container commands end to end: run/create/start/stop/rm/ps/logs/exec/inspect/wait, the
+monitor, volumes, resource limits, security flags and cp, with a busybox image built offline
+(scripts/mkimage-busybox.sh).  Every test has its own --root in a temp dir and must leave no
+container, mount, cgroup or process behind."""
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BUILD, TOP
+
+CAPSA = BUILD / "src" / "cli" / "capsa"
+
+pytestmark = pytest.mark.skipif(not CAPSA.exists(), reason=f"build capsa first: {CAPSA} is missing")
+
+
+def _monitors(root):
+    """pids of processes whose command line or cwd mentions this test's root (monitors, containers)."""
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    continue
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                if str(root).encode() in f.read():
+                    found.append(int(p))
+    return found
+
+
+class Capsa:
+    def __init__(self, root):
+        self.root = root
+
+    def __call__(self, *args, check=True, timeout=60, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.run([str(CAPSA), "--root", str(self.root), *map(str, args)], timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"capsa {' '.join(map(str, args))} exited {p.returncode}\n"
+                                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def popen(self, *args, **kw):
+        return subprocess.Popen([str(CAPSA), "--root", str(self.root), *map(str, args)], **kw)
+
+    def ps(self):
+        return json.loads(self("ps", "-a", "--format", "json").stdout)
+
+    def inspect(self, name):
+        return json.loads(self("inspect", name).stdout)[0]
+
+    def state(self, name):
+        return self.inspect(name)["State"]
+
+
+@pytest.fixture
+def capsa():
+    d = pathlib.Path(tempfile.mkdtemp(prefix="capsa-cli-"))
+    os.chmod(d, 0o755)
+    root = d / "root"
+    c = Capsa(root)
+    env = dict(os.environ, CAPSA=str(CAPSA))
+    subprocess.run(["sh", str(TOP / "scripts" / "mkimage-busybox.sh"), "busybox", "--", "--root", str(root)],
+                   check=True, capture_output=True, env=env)
+    c.tmp = d
+    yield c
+    leftovers = []
+    with contextlib.suppress(Exception):
+        left = c.ps()
+        if left:
+            leftovers.append(f"containers: {[x['Names'] for x in left]}")
+            c("rm", "-f", "-v", *[x["ID"] for x in left], check=False)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [l.split()[4] for l in f if str(d) in l.split()[4]]
+    if mounts:
+        leftovers.append(f"mounts: {mounts}")
+        for m in sorted(mounts, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+    deadline = time.time() + 5
+    while _monitors(root) and time.time() < deadline:
+        time.sleep(0.05)
+    procs = _monitors(root)
+    if procs:
+        leftovers.append(f"processes: {procs}")
+        for p in procs:
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+    for cg in pathlib.Path("/sys/fs/cgroup").glob("*/capsa/*"):
+        if cg.is_dir() and any(i in cg.name for i in getattr(c, "ids", [])):
+            leftovers.append(f"cgroup: {cg}")
+    subprocess.run(["rm", "-rf", str(d)])
+    assert not leftovers, "leaked: " + "; ".join(leftovers)
+
+
+def wait_for(pred, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+# ---- run in the foreground ------------------------------------------------------------------
+
+def test_run_output_and_exit_codes(capsa):
+    p = capsa("run", "--rm", "busybox", "echo", "hello")
+    assert p.stdout == "hello\n"
+    assert capsa("run", "--rm", "busybox", "sh", "-c", "exit 3", check=False).returncode == 3
+    p = capsa("run", "--rm", "busybox", "/no/such/program", check=False)
+    assert p.returncode == 127, p.stderr
+    p = capsa("run", "--rm", "busybox", "/etc/passwd", check=False)
+    assert p.returncode == 126, p.stderr
+    p = capsa("run", "--rm", "no-such-image", "true", check=False)
+    assert p.returncode == 125
+    assert "not found locally" in p.stderr and "capsa pull no-such-image" in p.stderr
+    p = capsa("run", "--rm", "--bogus-flag", "busybox", check=False)
+    assert p.returncode == 125
+    assert capsa.ps() == []
+
+
+def test_run_env_workdir_user_entrypoint(capsa):
+    p = capsa("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "nobody", "busybox",
+              "sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"')
+    assert p.stdout.strip() == "bar /tmp 65534:65534"
+    p = capsa("run", "--rm", "-u", "1234:55", "busybox", "id")
+    assert "uid=1234" in p.stdout and "gid=55" in p.stdout
+    envf = capsa.tmp / "env"
+    envf.write_text("# comment\nA=1\nB=two words\n")
+    p = capsa("run", "--rm", "--env-file", envf, "busybox", "sh", "-c", 'echo "$A|$B|$PATH"')
+    assert p.stdout.strip().startswith("1|two words|/usr/local/sbin")
+    p = capsa("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint")
+    assert p.stdout == "via entrypoint\n"
+    p = capsa("run", "--rm", "--hostname", "box1", "busybox", "hostname")
+    assert p.stdout.strip() == "box1"
+
+
+def test_run_without_rm_is_kept_then_removed(capsa):
+    capsa("run", "--name", "once", "busybox", "sh", "-c", "exit 7", check=False)
+    [c] = capsa.ps()
+    assert c["Names"] == "once" and c["State"] == "exited" and c["ExitCode"] == 7
+    assert "Exited (7)" in capsa("ps", "-a").stdout
+    assert capsa("ps", "-q").stdout == ""
+    assert capsa("wait", "once").stdout.strip() == "7"
+    p = capsa("run", "--name", "once", "busybox", "true", check=False)
+    assert p.returncode == 125 and "already in use" in p.stderr
+    capsa("rm", "once")
+    assert capsa.ps() == []
+
+
+# ---- detached: the monitor ------------------------------------------------------------------
+
+LOOP = 'echo started; echo to-stderr >&2; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done'
+
+
+def test_detached_ps_logs_stop_rm(capsa):
+    cid = capsa("run", "-d", "--name", "web", "busybox", "sh", "-c", LOOP).stdout.strip()
+    assert len(cid) == 64
+    wait_for(lambda: "tick 3" in capsa("logs", "web").stdout)
+    [c] = json.loads(capsa("ps", "--format", "json").stdout)
+    assert c["ID"] == cid and c["State"] == "running" and c["Status"].startswith("Up")
+    assert capsa("ps", "-q").stdout.strip() == cid[:12]
+    logs = capsa("logs", "web")
+    assert logs.stdout.startswith("started\n") and "to-stderr" in logs.stderr
+    assert len(capsa("logs", "--tail", "2", "web").stdout.splitlines()) == 2
+    ts = capsa("logs", "-t", "web").stdout.splitlines()[0]
+    assert ts.endswith(" started") and ts[:4].isdigit() and "T" in ts.split()[0]
+    assert capsa("logs", "--since", "1h", "web").stdout.startswith("started")
+    assert capsa("logs", "--since", "2099-01-01T00:00:00Z", "web").stdout == ""
+    st = capsa.state("web")
+    assert st["Running"] and st["Pid"] > 0
+    assert "sh -c" in capsa("top", "web").stdout
+    p = capsa("rm", "web", check=False)
+    assert p.returncode == 125 and "capsa stop web" in p.stderr
+    t0 = time.time()
+    assert capsa("stop", "-t", "1", "web").stdout.strip() == "web"
+    assert time.time() - t0 < 8
+    st = capsa.state("web")
+    assert st["Status"] == "exited" and st["ExitCode"] == 137  # sh as PID 1 ignores SIGTERM
+    assert "tick" in capsa("logs", "web").stdout  # kept after it stopped
+    capsa("rm", "web")
+    assert capsa.ps() == []
+    assert not (capsa.root / "containers" / cid).exists()
+
+
+def test_detached_exit_code_and_rm(capsa):
+    capsa("run", "-d", "--name", "quick", "busybox", "sh", "-c", "echo bye; exit 5")
+    assert capsa("wait", "quick").stdout.strip() == "5"
+    assert capsa("logs", "quick").stdout == "bye\n"
+    capsa("rm", "quick")
+    capsa("run", "-d", "--rm", "--name", "gone", "busybox", "true")
+    wait_for(lambda: capsa.ps() == [])
+    p = capsa("run", "-d", "--name", "bad", "busybox", "/no/such", check=False)
+    assert p.returncode == 127 and "/no/such" in p.stderr, p.stderr
+    # as with docker, the record stays (with the reason) until removed
+    st = capsa.state("bad")
+    assert st["Status"] == "exited" and st["ExitCode"] == 127 and "/no/such" in st["Error"]
+    capsa("rm", "bad")
+
+
+def test_create_start_restart_kill(capsa):
+    cid = capsa("create", "--name", "c1", "busybox", "sleep", "1000").stdout.strip()
+    assert capsa.state("c1")["Status"] == "created"
+    capsa("start", "c1")
+    wait_for(lambda: capsa.state("c1")["Status"] == "running")
+    pid1 = capsa.state("c1")["Pid"]
+    capsa("restart", "-t", "0", "c1")
+    st = wait_for(lambda: (s := capsa.state("c1"))["Status"] == "running" and s)
+    assert st["Pid"] != pid1
+    capsa("pause", "c1")
+    assert capsa.state("c1")["Status"] == "paused"
+    capsa("unpause", "c1")
+    capsa("kill", "-s", "KILL", "c1")
+    assert capsa("wait", cid[:10]).stdout.strip() == "137"
+    capsa("start", "c1")
+    wait_for(lambda: capsa.state("c1")["Status"] == "running")
+    capsa("rename", "c1", "c2")
+    assert capsa.state("c2")["Running"]
+    capsa("rm", "-f", "c2")
+    assert capsa.ps() == []
+
+
+def test_exec(capsa):
+    capsa("run", "-d", "--name", "ex", "busybox", "sleep", "1000")
+    p = capsa("exec", "-e", "X=1", "-w", "/tmp", "-u", "nobody", "ex", "sh", "-c", 'echo "$X $(pwd) $(id -u)"')
+    assert p.stdout.strip() == "1 /tmp 65534"
+    assert capsa("exec", "ex", "sh", "-c", "exit 4", check=False).returncode == 4
+    assert capsa("exec", "ex", "/no/such", check=False).returncode == 127
+    capsa("exec", "-d", "ex", "sh", "-c", "echo detached > /tmp/d")
+    wait_for(lambda: capsa("exec", "ex", "cat", "/tmp/d", check=False).stdout == "detached\n")
+    capsa("rm", "-f", "ex")
+    assert capsa("exec", "ex", "true", check=False).returncode == 125
+
+
+def test_restart_policy(capsa):
+    capsa("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+    st = wait_for(lambda: (s := capsa.inspect("flaky"))["State"]["Status"] == "exited" and s, timeout=20)
+    assert st["RestartCount"] == 2 and st["State"]["ExitCode"] == 3
+    assert capsa("logs", "flaky").stdout == "run\nrun\nrun\n"
+    capsa("rm", "flaky")
+    capsa("run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c", "exit 0")
+    wait_for(lambda: capsa.inspect("always")["RestartCount"] >= 2, timeout=20)
+    capsa("stop", "-t", "1", "always")
+    assert capsa.state("always")["Status"] == "exited"
+    time.sleep(0.5)
+    assert capsa.state("always")["Status"] == "exited"  # a stop is not followed by a restart
+    capsa("rm", "always")
+
+
+def test_cli_killed_while_detached_container_runs(capsa):
+    capsa("run", "-d", "--name", "survivor", "busybox", "sh", "-c", LOOP)
+    follower = capsa.popen("logs", "-f", "survivor", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    waiter = capsa.popen("wait", "survivor", stdout=subprocess.PIPE)
+    time.sleep(0.5)
+    follower.kill()
+    waiter.kill()
+    follower.wait()
+    waiter.wait()
+    [c] = capsa.ps()
+    assert c["State"] == "running"
+    wait_for(lambda: "tick 5" in capsa("logs", "survivor").stdout)
+    capsa("kill", "survivor")
+    assert capsa("wait", "survivor").stdout.strip() == "137"
+    [c] = capsa.ps()
+    assert c["State"] == "exited" and c["ExitCode"] == 137
+    assert "tick 5" in capsa("logs", "survivor").stdout
+    capsa("rm", "survivor")
+
+
+def test_monitor_killed_ps_still_true(capsa):
+    capsa("run", "-d", "--name", "orphan", "busybox", "sleep", "1000")
+    run = json.loads((capsa.root / "containers" / capsa.inspect("orphan")["Id"] / "run.json").read_text())
+    os.kill(run["MonitorPid"], signal.SIGKILL)
+    time.sleep(0.2)
+    assert capsa.state("orphan")["Status"] == "running"
+    pid = capsa.state("orphan")["Pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: capsa.state("orphan")["Status"] == "exited")
+    capsa("rm", "orphan")
+    assert capsa.ps() == []
+
+
+# ---- volumes, read-only root, tmpfs ---------------------------------------------------------
+
+def test_volumes(capsa):
+    host = capsa.tmp / "host"
+    host.mkdir()
+    (host / "f").write_text("from host\n")
+    p = capsa("run", "--rm", "-v", f"{host}:/h", "busybox", "sh", "-c", "cat /h/f; echo back > /h/g")
+    assert p.stdout == "from host\n" and (host / "g").read_text() == "back\n"
+    p = capsa("run", "--rm", "-v", f"{host}:/h:ro", "busybox", "sh", "-c", "echo x > /h/x", check=False)
+    assert p.returncode != 0 and "Read-only" in p.stderr and not (host / "x").exists()
+    capsa("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/k")
+    assert capsa("run", "--rm", "-v", "data:/data:ro", "busybox", "cat", "/data/k").stdout == "kept\n"
+    assert "data" in capsa("volume", "ls", "-q").stdout.split()
+    assert json.loads(capsa("volume", "inspect", "data").stdout)[0]["Name"] == "data"
+    capsa("run", "--name", "user", "-v", "data:/data", "busybox", "true")
+    p = capsa("volume", "rm", "data", check=False)
+    assert p.returncode == 125 and "in use" in p.stderr
+    capsa("rm", "user")
+    capsa("volume", "rm", "data")
+    capsa("volume", "create", "v2")
+    capsa("run", "--rm", "--mount", "type=volume,source=v2,target=/m", "busybox", "touch", "/m/ok")
+    assert (capsa.root / "volumes" / "v2" / "_data" / "ok").exists()
+    # anonymous volumes go with rm -v
+    capsa("run", "--name", "anon", "-v", "/anon", "busybox", "touch", "/anon/x")
+    assert len(capsa("volume", "ls", "-q").stdout.split()) == 2
+    capsa("rm", "-v", "anon")
+    assert capsa("volume", "ls", "-q").stdout.split() == ["v2"]
+    assert capsa("volume", "prune").stdout.split() == ["v2"]
+
+
+def test_read_only_and_tmpfs(capsa):
+    p = capsa("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+              "touch /x 2>/dev/null && echo root-writable; touch /scratch/y && echo tmpfs-ok; "
+              "grep ' /scratch ' /proc/mounts")
+    assert "root-writable" not in p.stdout and "tmpfs-ok" in p.stdout and "tmpfs" in p.stdout
+    p = capsa("run", "--rm", "--shm-size", "8m", "busybox", "df", "-k", "/dev/shm")
+    assert "8192" in p.stdout
+
+
+# ---- resources and security -----------------------------------------------------------------
+
+def _cgroup_file(pid, controller, name):
+    for line in open(f"/proc/{pid}/cgroup"):
+        _, ctrls, path = line.strip().split(":", 2)
+        if controller in ctrls.split(","):
+            return pathlib.Path(f"/sys/fs/cgroup/{ctrls}{path}/{name}")
+        if ctrls == "" and pathlib.Path(f"/sys/fs/cgroup/cgroup.controllers").exists():
+            return pathlib.Path(f"/sys/fs/cgroup{path}/{name}")
+    pytest.skip(f"no {controller} cgroup here")
+
+
+def test_memory_and_pids_limits_land_in_cgroup(capsa):
+    cid = capsa("run", "-d", "--name", "lim", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
+                "busybox", "sleep", "1000").stdout.strip()
+    capsa.ids = [cid]
+    pid = capsa.state("lim")["Pid"]
+    mem = _cgroup_file(pid, "memory", "memory.limit_in_bytes")
+    if not mem.exists():
+        mem = mem.with_name("memory.max")
+    assert int(mem.read_text()) == 64 * 1024 * 1024
+    assert _cgroup_file(pid, "pids", "pids.max").read_text().strip() == "50"
+    assert cid in str(mem)
+    capsa("update", "--memory", "32m", "lim")
+    assert int(mem.read_text()) == 32 * 1024 * 1024
+    assert "lim" in capsa("stats", "--no-stream").stdout
+    capsa("rm", "-f", "lim")
+    assert not mem.parent.exists()
+
+
+def _capeff(capsa, *flags):
+    p = capsa("run", "--rm", *flags, "busybox", "grep", "CapEff", "/proc/self/status")
+    return int(p.stdout.split()[1], 16)
+
+
+def test_cap_add_drop(capsa):
+    CAP_NET_RAW, CAP_SYS_ADMIN, CAP_CHOWN = 13, 21, 0
+    default = _capeff(capsa)
+    assert default & (1 << CAP_NET_RAW) and not default & (1 << CAP_SYS_ADMIN)
+    eff = _capeff(capsa, "--cap-add", "SYS_ADMIN", "--cap-drop", "net_raw")
+    assert eff & (1 << CAP_SYS_ADMIN) and not eff & (1 << CAP_NET_RAW)
+    assert _capeff(capsa, "--cap-drop", "ALL") == 0
+    p = capsa("run", "--rm", "--cap-drop", "CHOWN", "busybox", "chown", "65534", "/tmp", check=False)
+    assert p.returncode != 0
+    assert capsa("run", "--rm", "busybox", "chown", "65534", "/tmp").returncode == 0
+    assert capsa("run", "--rm", "--cap-add", "NOPE", "busybox", "true", check=False).returncode == 125
+    # the seccomp filter follows: mount(2) is allowed with SYS_ADMIN, denied without
+    p = capsa("run", "--rm", "--cap-add", "SYS_ADMIN", "busybox", "mount", "-t", "tmpfs", "t", "/tmp")
+    assert p.returncode == 0
+    assert capsa("run", "--rm", "busybox", "mount", "-t", "tmpfs", "t", "/tmp", check=False).returncode != 0
+    assert _capeff(capsa, "--privileged") & (1 << CAP_SYS_ADMIN)
+
+
+def test_seccomp_default_and_unconfined(capsa):
+    p = capsa("run", "--rm", "busybox", "grep", "Seccomp:", "/proc/self/status")
+    assert p.stdout.split()[1] == "2"
+    p = capsa("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "grep", "Seccomp:", "/proc/self/status")
+    assert p.stdout.split()[1] == "0"
+    p = capsa("run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status")
+    assert p.stdout.split()[1] == "1"
+    # unshare is one of the denied syscalls: EPERM from the filter even with the capability to pass the kernel check
+    p = capsa("run", "--rm", "busybox", "unshare", "-U", "true", check=False)
+    assert p.returncode != 0
+    p = capsa("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "true", check=False)
+    assert p.returncode == 0, p.stderr
+
+
+def test_init_ulimit_sysctl_label(capsa):
+    p = capsa("run", "--rm", "--init", "busybox", "ps", "-o", "pid,args")
+    assert "1 /dev/init" in p.stdout
+    p = capsa("run", "--rm", "--ulimit", "nofile=1000:2000", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn")
+    assert p.stdout.split() == ["1000", "2000"]
+    p = capsa("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward")
+    assert p.stdout.strip() == "1"
+    capsa("create", "--name", "lab", "--label", "a=b", "busybox", "true")
+    assert capsa("inspect", "-f", "{{.Config.Labels.a}}", "lab").stdout.strip() == "b"
+    capsa("rm", "lab")
+    p = capsa("run", "--rm", "--network", "bridge", "busybox", "true", check=False)
+    assert p.returncode == 125 and "later issue" in p.stderr
+
+
+# ---- cp -------------------------------------------------------------------------------------
+
+def test_cp_both_ways_and_symlink_escape(capsa):
+    capsa("run", "-d", "--name", "box", "busybox", "sh", "-c",
+          "echo inside > /tmp/in; ln -s / /escape; ln -s /etc/hostname /leak; sleep 1000")
+    wait_for(lambda: capsa("exec", "box", "test", "-L", "/leak", check=False).returncode == 0)
+    out = capsa.tmp / "out"
+    out.mkdir()
+    capsa("cp", "box:/tmp/in", out)
+    assert (out / "in").read_text() == "inside\n"
+    src = capsa.tmp / "src"
+    src.mkdir()
+    (src / "a").write_text("to container\n")
+    capsa("cp", src / "a", "box:/tmp/a")
+    assert capsa("exec", "box", "cat", "/tmp/a").stdout == "to container\n"
+    capsa("cp", src, "box:/tmp/")
+    assert capsa("exec", "box", "cat", "/tmp/src/a").stdout == "to container\n"
+    # escape attempts: a symlink to / inside the container must resolve to the container's root
+    victim = capsa.tmp / "victim"
+    victim.write_text("host\n")
+    capsa("cp", src / "a", f"box:/escape{victim}", check=False)
+    assert victim.read_text() == "host\n"
+    capsa("cp", src / "a", "box:/escape/tmp/through-link")
+    assert capsa("exec", "box", "cat", "/tmp/through-link").stdout == "to container\n"
+    # a symlink copied out stays a symlink; it is not followed on the host
+    capsa("cp", "box:/leak", out / "leak")
+    assert (out / "leak").is_symlink() and os.readlink(out / "leak") == "/etc/hostname"
+    # copying onto a symlink in the container replaces the link, never writes through it
+    capsa("exec", "box", "ln", "-s", str(victim), "/tmp/trap")
+    capsa("cp", src / "a", "box:/tmp/trap")
+    assert victim.read_text() == "host\n"
+    capsa("rm", "-f", "box")
+
+
+def test_misc_commands(capsa):
+    assert "Containers: 0" in capsa("info").stdout
+    assert "0.1.0" in capsa("version").stdout
+    assert "Images" in capsa("system", "df").stdout
+    capsa("run", "--name", "p1", "busybox", "true")
+    capsa("run", "-d", "--name", "p2", "busybox", "sleep", "100")
+    assert capsa("port", "p2").stdout == ""
+    p1 = capsa.inspect("p1")["Id"]
+    assert capsa("container", "prune").stdout.strip() == p1
+    assert [c["Names"] for c in capsa.ps()] == ["p2"]
+    assert capsa.inspect("p2")["HostConfig"]["NetworkMode"] == "none"
+    capsa("container", "rm", "-f", "p2")
+    assert capsa.ps() == []
+    h = capsa("--help").stdout
+    for cmd in ["run", "create", "start", "stop", "restart", "kill", "rm", "ps", "exec", "logs", "inspect", "wait",
+                "top", "pause", "unpause", "update", "stats", "rename", "port", "cp", "volume", "system", "info",
+                "version", "container"]:
+        assert f"\n  {cmd} " in h, cmd
