@@ -21,4 +21,6 @@ ninja -C build-bench src/oci/capsa-oci src/cli/capsa >/dev/null
 echo
 runs=5
 [ "${1:-}" = "--quick" ] && runs=3
-exec /usr/bin/python3 bench/pull.py --build build-bench --runs $runs
+/usr/bin/python3 bench/pull.py --build build-bench --runs $runs
+echo
+exec /usr/bin/python3 bench/cli.py --build build-bench --runs $((runs * 4))

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""`capsa run --rm IMAGE true` against `podman run --rm --network none IMAGE true` on the same
+image (busybox made offline and loaded into both), runs interleaved, medians and the ratio; and the
+memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
+container running).  Usage: python3 bench/cli.py [--runs N] [--build DIR]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def timed(cmd, env=None):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
+    return time.perf_counter() - t0
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pids_named(name):
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if open(f"/proc/{p}/comm").read().strip() == name:
+                    out.append(int(p))
+            except OSError:
+                pass
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--build", default=f"{TOP}/build-bench")
+    a = ap.parse_args()
+    capsa = os.path.abspath(f"{a.build}/src/cli/capsa")
+    if not os.path.exists(capsa) or not shutil.which("podman"):
+        sys.exit("bench/cli.py: needs the capsa CLI and podman (bench/run.sh installs and builds them)")
+    w = tempfile.mkdtemp(prefix="capsa-clibench-")
+    conf = f"{w}/containers.conf"
+    open(conf, "w").write('[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
+                          '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
+    env = dict(os.environ, CONTAINERS_CONF=conf, CAPSA=capsa)
+    croot = f"{w}/capsa"
+    podman = ["podman", "--root", f"{w}/ps", "--runroot", f"{w}/pr", "--tmpdir", f"{w}/pt", "--cgroup-manager",
+              "cgroupfs", "--events-backend", "file", "--runtime", "runc"]
+    try:
+        subprocess.run(["sh", f"{TOP}/scripts/mkimage-busybox.sh", "busybox:bench", "--", "--root", croot], env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([capsa, "--root", croot, "save", "-o", f"{w}/img.tar", "busybox:bench"], check=True)
+        subprocess.run(podman + ["load", "-q", "-i", f"{w}/img.tar"], env=env, check=True, stdout=subprocess.DEVNULL)
+        cap, pod = [], []
+        for i in range(a.runs + 3):
+            c = timed([capsa, "--root", croot, "run", "--rm", "busybox:bench", "true"])
+            p = timed(podman + ["run", "--rm", "--network", "none", "busybox:bench", "true"], env=env)
+            if i >= 3:
+                cap.append(c)
+                pod.append(p)
+        c, p = statistics.median(cap), statistics.median(pod)
+        print(f"capsa run --rm vs podman run --rm --network none (runc), same image, median of {a.runs} "
+              "interleaved after 3 warm-up:")
+        print(f"  capsa run  {c * 1000:7.1f} ms")
+        print(f"  podman run {p * 1000:7.1f} ms")
+        print(f"  capsa/podman {c / p:.2f} (target 0.10)")
+        # the per-container monitor against conmon
+        subprocess.run([capsa, "--root", croot, "run", "-d", "--name", "mon", "busybox:bench", "sleep", "60"],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(podman + ["run", "-d", "--name", "mon", "--network", "none", "busybox:bench", "sleep", "60"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        mon = [rss_kib(p) for p in pids_named("capsa-monitor")]
+        con = [rss_kib(p) for p in pids_named("conmon")]
+        print("memory of the per-container monitor (VmRSS):")
+        print(f"  capsa-monitor {max(mon) if mon else float('nan'):6} KiB   conmon {max(con) if con else float('nan'):6} KiB")
+    finally:
+        subprocess.run([capsa, "--root", croot, "rm", "-f", "mon"], capture_output=True)
+        subprocess.run(podman + ["rm", "-f", "-t", "0", "mon"], env=env, capture_output=True)
+        subprocess.run(podman + ["system", "reset", "-f"], env=env, capture_output=True)
+        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
+            if w in line.split()[4]:
+                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
+        shutil.rmtree(w, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
