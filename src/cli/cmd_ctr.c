@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "network.h"
 #include "util.h"
 
 int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
@@ -459,12 +460,22 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
-  if (want_help (argc, argv, "Usage: capsa port CONTAINER\n\nPublished ports (none until networking exists).\n"))
+  if (want_help (argc, argv, "Usage: capsa port CONTAINER\n\nPublished ports, as docker prints them: "
+                                "\"80/tcp -> 0.0.0.0:8080\".\n"))
     return 0;
   if (argc < 2)
     return cli_usage ("port", "requires at least 1 argument (CONTAINER)");
   if (ctr_find (g, argv[1], &c, &err) < 0)
     return cli_fail (&err);
+  json_t *pub = json_object_get (json_object_get (c->meta, "HostConfig"), "Publish"), *e;
+  size_t i;
+  json_array_foreach (pub, i, e)
+  {
+    struct capsa_port p;
+    if (capsa_port_parse (json_string_value (e), &p, &err) < 0)
+      return cli_fail (&err);
+    printf ("%d/%s -> %s:%d\n", p.ctr_port, p.proto, *p.host_ip ? p.host_ip : "0.0.0.0", p.host_port);
+  }
   return 0;
 }
 

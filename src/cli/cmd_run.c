@@ -21,7 +21,7 @@ enum
 {
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
-  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL,
+  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL, O_PUBLISH,
 };
 
 static const struct option run_opts[] = {
@@ -61,6 +61,7 @@ static const struct option run_opts[] = {
   { "stop-signal", required_argument, NULL, O_STOPSIG },
   { "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
   { "network", required_argument, NULL, O_NETWORK },
+  { "publish", required_argument, NULL, 'p' },
   { "net", required_argument, NULL, O_NETWORK },
   { "userns", required_argument, NULL, O_USERNS },
   { "pull", required_argument, NULL, O_PULL },
@@ -106,8 +107,10 @@ static const char run_help[]
       "  -l, --label KEY=VALUE      metadata\n"
       "      --stop-signal SIG      signal `capsa stop` sends first (default SIGTERM)\n"
       "      --stop-timeout SECS    seconds `capsa stop` waits before SIGKILL (default 10)\n"
-      "      --network none|host    none (default): a private network namespace with loopback only;\n"
-      "                             bridge networking is not there yet\n";
+      "      --network MODE         none (default: loopback only), host, bridge (the default network\n"
+      "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
+      "                             create`: containers on it resolve each other by name)\n"
+      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n";
 
 static char **
 strv_new (void)
@@ -144,7 +147,7 @@ static void
 parsed_free (struct ctr_opts *o)
 {
   char ***all[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels };
+                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish };
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
 }
@@ -181,11 +184,11 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   capsa_err *err = NULL;
   o->stop_timeout = -1;
   char ***lists[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels };
+                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:", run_opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:", run_opts, NULL)) != -1)
     {
       long long n = 0;
       switch (c)
@@ -314,6 +317,9 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           break;
         case O_NETWORK:
           o->network = optarg;
+          break;
+        case 'p':
+          strv_append (&o->publish, optarg);
           break;
         case O_USERNS:
           if (strcmp (optarg, "host") != 0 && strcmp (optarg, "") != 0)
@@ -486,6 +492,16 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
   struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle };
   int status = 0, code;
+  if (ctr_net_up (g, c, &err) < 0)
+    {
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg));
+      if (o->rm)
+        {
+          cleanup_err capsa_err *re = NULL;
+          ctr_remove (g, c, true, true, &re);
+        }
+      return cli_fail (&err);
+    }
   if (capsa_container_run (&co, &status, &err) < 0)
     {
       code = ctr_exec_error_code (err);
@@ -498,6 +514,7 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
       code = status;
       record (c->dir, json_pack ("{s:i}", "ExitCode", code));
     }
+  ctr_net_down (g, c);
   ctr_refresh (g, c);
   if (o->rm)
     {

@@ -431,6 +431,7 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
           ctr_wait_exited (g, c, 10000);
         }
     }
+  ctr_net_down (g, c); /* (done by the monitor already, unless it was killed) */
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
     {

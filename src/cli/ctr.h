@@ -96,7 +96,7 @@ struct ctr_opts
   bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set;
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
   char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
-      **sysctls, **labels;
+      **sysctls, **labels, **publish;
   long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight; /* 0: not given */
   double cpus;
   int stop_timeout; /* -1: not given */
@@ -109,6 +109,15 @@ struct ctr_opts
  * Named and anonymous volumes are created as needed. */
 int ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs,
                const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
+/* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
+ * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */
+bool ctr_net_is_bridge (const char *network_mode);
+/* ctr_build: join the namespace by path, bind-mount the etc files, record the mode. */
+int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts,
+                    json_t *meta, capsa_err **err);
+/* Before the container starts / after it has stopped for good or is removed (idempotent). */
+int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
+void ctr_net_down (struct cli_global *g, struct ctr *c);
 /* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
 int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_err **err);
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */

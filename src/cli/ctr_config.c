@@ -17,6 +17,7 @@
 #include "capabilities.h"
 #include "container.h"
 #include "ctr.h"
+#include "network.h"
 #include "rootpath.h"
 #include "spec.h"
 #include "util.h"
@@ -927,14 +928,28 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
         if (strcmp (json_string_value (json_object_get (json_array_get (ns, i), "type")), "network") == 0)
           json_array_remove (ns, i);
     }
-  else if (strcmp (net, "none") != 0)
+  else if (ctr_net_is_bridge (net))
     {
-      capsa_fail_as (err, ENOTSUP,
-                     "--network %s: only `none` (the default: a private network namespace with loopback only) and "
-                     "`host` are there yet; bridge networking is a later issue",
-                     net);
+      if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
+        goto out;
+    }
+  if (o->publish && o->publish[0] && !ctr_net_is_bridge (net))
+    {
+      capsa_fail_as (err, EINVAL, "-p needs a bridge network: add `--network bridge` (or a network's name)");
       goto out;
     }
+  json_t *pub = json_array ();
+  for (char **p = o->publish; p && *p; p++)
+    {
+      struct capsa_port port;
+      if (capsa_port_parse (*p, &port, err) < 0)
+        {
+          json_decref (pub);
+          goto out;
+        }
+      json_array_append_new (pub, json_string (*p));
+    }
+  json_object_set_new (json_object_get (meta, "HostConfig"), "Publish", pub);
   if (o->sysctls && o->sysctls[0])
     {
       json_t *sc = json_object ();

@@ -293,6 +293,14 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
   struct logfile l = { .path = xasprintf ("%s/ctr.log", c->dir), .old = xasprintf ("%s/ctr.log.1", c->dir),
                        .max = mx && ctr_parse_bytes (mx) > 0 ? ctr_parse_bytes (mx) : 10 * 1024 * 1024 };
   log_open (&l);
+  if (ctr_net_up (g, c, &err) < 0)
+    {
+      report (report_fd, CLI_EXIT_ERROR, err);
+      json_t *f = json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg);
+      ctr_run_update (c->dir, f, NULL);
+      json_decref (f);
+      _exit (1);
+    }
   malloc_trim (0);
 
   for (bool first = true;; first = false)
@@ -363,6 +371,7 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
   free (l.path);
   free (l.old);
   cleanup_err capsa_err *e2 = NULL;
+  ctr_net_down (g, c); /* stopped for good: its address and published ports go */
   ctr_refresh (g, c);
   if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
     ctr_remove (g, c, true, true, &e2);

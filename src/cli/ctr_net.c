@@ -1,0 +1,149 @@
+/* Bridge networking for capsa's containers (--network bridge|NAME, -p): see ctr.h.
+ *
+ * As podman does, the container's network namespace is made ahead: ROOT/containers/ID/netns, an
+ * nsfs file bind-mounted there by a short-lived child that unshared it.  ctr_net_up attaches it to
+ * the network (veth, address, routes, published ports, and ROOT/containers/ID/etc/{hosts,
+ * hostname,resolv.conf}, bind-mounted into the container and kept current by the library); the
+ * OCI config joins it by path.  ctr_net_down undoes it all.  Up before the container starts (the
+ * foreground run, or the monitor), down when it has stopped for good or is removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "jsonutil.h"
+#include "network.h"
+#include "util.h"
+
+static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
+
+bool
+ctr_net_is_bridge (const char *mode)
+{
+  return mode && *mode && strcmp (mode, "none") != 0 && strcmp (mode, "host") != 0;
+}
+
+static struct capsa_netenv
+net_env (struct cli_global *g, char **dir)
+{
+  *dir = xasprintf ("%s/network", g->root);
+  return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
+}
+
+int
+ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts, json_t *meta,
+                capsa_err **err)
+{
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
+  cleanup_free char *etc = xasprintf ("%s/etc", dir);
+  if (mkdir_p (etc, 0755, err) < 0)
+    return -1;
+  /* the bind sources must exist at create; ctr_net_up fills them */
+  for (size_t i = 0; i < ARRAY_SIZE (etc_files); i++)
+    {
+      cleanup_free char *f = xasprintf ("%s/%s", etc, etc_files[i]);
+      if (write_file_replace_at (AT_FDCWD, f, "", 0, 0644, err) < 0)
+        return -1;
+      json_array_append_new (mounts, json_pack ("{s:s+, s:s, s:s, s:[s,s]}", "destination", "/etc/", etc_files[i],
+                                                "type", "bind", "source", f, "options", "bind", "rw"));
+    }
+  json_t *ns = json_object_get (linux_, "namespaces"), *n;
+  size_t i;
+  json_array_foreach (ns, i, n)
+  if (strcmp (jstr (n, "type") ?: "", "network") == 0)
+    json_object_set_new (n, "path", json_sprintf ("%s/netns", dir));
+  json_object_set_new (json_object_get (meta, "HostConfig"), "NetworkMode", json_string (mode));
+  return 0;
+}
+
+/* A network namespace held by a bind mount of its nsfs file at path. */
+static int
+netns_create (const char *path, capsa_err **err)
+{
+  int fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return capsa_fail (err, errno, "create `%s`", path);
+  close (fd);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return capsa_fail (err, errno, "fork");
+  if (pid == 0)
+    _exit (unshare (CLONE_NEWNET) == 0 && mount ("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0 ? 0 : errno);
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return capsa_fail (err, WIFEXITED (status) ? WEXITSTATUS (status) : EIO, "make the network namespace `%s`", path);
+  return 0;
+}
+
+static void
+netns_remove (const char *path)
+{
+  umount2 (path, MNT_DETACH);
+  unlink (path);
+}
+
+int
+ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
+{
+  json_t *hc = json_object_get (c->meta, "HostConfig");
+  const char *mode = jstr (hc, "NetworkMode");
+  if (!ctr_net_is_bridge (mode))
+    return 0;
+  cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
+  cleanup_close int nsfd = -1;
+  netns_remove (ns); /* a stale one from a crash */
+  if (netns_create (ns, err) < 0)
+    return -1;
+  json_t *specs = json_object_get (hc, "Publish");
+  size_t n = json_array_size (specs), i;
+  cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
+  json_t *s;
+  json_array_foreach (specs, i, s)
+  if (capsa_port_parse (json_string_value (s), &ports[i], err) < 0)
+    goto fail;
+  nsfd = open (ns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    {
+      capsa_fail (err, errno, "open `%s`", ns);
+      goto fail;
+    }
+  struct capsa_netenv env = net_env (g, &sdir);
+  const char *name = ctr_name (c);
+  struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode, .container_id = c->id,
+                            .netns_fd = nsfd, .pid = getpid (), .ports = ports, .nports = n,
+                            .name = name && strcmp (name, c->id) ? name : NULL, .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
+                            .etc_dir = etc };
+  struct capsa_attach_result res;
+  if (capsa_net_attach (&env, &a, &res, err) < 0)
+    goto fail;
+  json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s}}", "Network", "IPAddress", res.address, "Gateway", res.gateway,
+                          "IPPrefixLen", res.prefixlen, "MacAddress", res.mac);
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
+  return 0;
+
+fail:
+  netns_remove (ns);
+  return capsa_err_wrap (err, "--network %s", mode);
+}
+
+void
+ctr_net_down (struct cli_global *g, struct ctr *c)
+{
+  const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
+  if (!ctr_net_is_bridge (mode))
+    return;
+  cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_netenv env = net_env (g, &sdir);
+  capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
+  netns_remove (ns);
+}
