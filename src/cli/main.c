@@ -37,7 +37,7 @@ static const struct command
   { "update", cmd_update, "change containers' resource limits" },
   { "stats", cmd_stats, "resource use (--no-stream)" },
   { "rename", cmd_rename, "rename a container" },
-  { "port", cmd_port, "published ports (none until networking exists)" },
+  { "port", cmd_port, "a container's published ports (-p)" },
   { "cp", cmd_cp, "copy files between a container and the host" },
   { "container", cmd_container, "container commands: ls, inspect, prune, and the ones above" },
   { "volume", cmd_volume, "volume commands: create, ls, inspect, rm, prune" },
