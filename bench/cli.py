@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`capsa run --rm IMAGE true` against `podman run --rm --network none IMAGE true` on the same
-image (busybox made offline and loaded into both), runs interleaved, medians and the ratio; and the
-memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
+image (busybox made offline and loaded into both), runs interleaved, medians and the ratio; the
+same with capsa's bridge network against --network none and against podman's default bridge; and
+the memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
 container running).  Usage: python3 bench/cli.py [--runs N] [--build DIR]
 """
 import argparse
@@ -76,6 +77,18 @@ def main():
         print(f"  capsa run  {c * 1000:7.1f} ms")
         print(f"  podman run {p * 1000:7.1f} ms")
         print(f"  capsa/podman {c / p:.2f} (target 0.10)")
+        # networking: bridge against none, and against podman's bridge network
+        nb, pb = [], []
+        for i in range(a.runs // 2 + 2):
+            tb = timed([capsa, "--root", croot, "run", "--rm", "--network", "bridge", "busybox:bench", "true"])
+            tp = timed(podman + ["run", "--rm", "busybox:bench", "true"], env=env)
+            if i >= 2:
+                nb.append(tb)
+                pb.append(tp)
+        b, pbm = statistics.median(nb), statistics.median(pb)
+        print(f"capsa run --rm --network bridge, median of {len(nb)}: {b * 1000:.1f} ms; "
+              f"against --network none {b / c:.2f}x; against podman's bridge ({pbm * 1000:.1f} ms) {b / pbm:.2f}x")
+        subprocess.run([capsa, "--root", croot, "network", "rm", "bridge"], capture_output=True)
         # the per-container monitor against conmon
         subprocess.run([capsa, "--root", croot, "run", "-d", "--name", "mon", "busybox:bench", "sleep", "60"],
                        check=True, stdout=subprocess.DEVNULL)
