@@ -269,6 +269,39 @@ subnet_used (int dir, const char *subnet, const char *bridge)
   return false;
 }
 
+/* Does the host already route (part of) subnet through an interface that is not `own_bridge`
+ * (another container engine's bridge, a VPN, the LAN)?  Then a network there would clash.  The
+ * default route does not count.  iface (IF_NAMESIZE) gets the interface. */
+static bool
+host_route_clash (const char *subnet, const char *own_bridge, char *iface)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/net/route", "re");
+  cleanup_err capsa_err *e = NULL;
+  struct in_addr net;
+  int prefix;
+  char line[256];
+  if (f == NULL || ipam_parse_cidr (subnet, &net, &prefix, &e) < 0)
+    return false;
+  while (fgets (line, sizeof line, f))
+    {
+      char ifn[IF_NAMESIZE];
+      unsigned long dest, mask;
+      if (sscanf (line, "%15s %lx %*x %*x %*d %*d %*d %lx", ifn, &dest, &mask) != 3 || mask == 0)
+        continue;
+      if (own_bridge && strcmp (ifn, own_bridge) == 0)
+        continue;
+      /* /proc/net/route prints addresses as the bytes are in memory: network order */
+      uint32_t d = ntohl ((uint32_t) dest), m = ntohl ((uint32_t) mask), n = ntohl (net.s_addr);
+      uint32_t mine = prefix ? ~0u << (32 - prefix) : 0, common = (m & mine);
+      if ((d & common) == (n & common))
+        {
+          snprintf (iface, IF_NAMESIZE, "%s", ifn);
+          return true;
+        }
+    }
+  return false;
+}
+
 static int
 network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
                        capsa_err **err)
@@ -279,12 +312,21 @@ network_create_locked (const struct capsa_netenv *env, int dir, const struct cap
   if (faccessat (dir, file, F_OK, 0) == 0)
     return capsa_fail_as (err, EEXIST, "network `%s` already exists", o->name);
   cleanup_free char *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
+  char clash[IF_NAMESIZE] = "";
   for (int i = 1; subnet == NULL && i < 255; i++)
     {
       cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
-      if (!subnet_used (dir, c, NULL))
+      if (!subnet_used (dir, c, NULL) && !host_route_clash (c, NULL, clash))
         subnet = take_ptr (&c);
     }
+  if (subnet == NULL)
+    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
+                          o->name);
+  if (host_route_clash (subnet, o->bridge, clash))
+    return capsa_fail_as (err, EADDRINUSE,
+                          "network `%s`: subnet %s overlaps the host's route through `%s` (another engine's bridge, "
+                          "a VPN or the LAN?): pick another with --subnet",
+                          o->name, subnet, clash);
   struct in_addr base, gw;
   int prefix;
   if (ipam_parse_cidr (subnet, &base, &prefix, err) < 0)
@@ -355,7 +397,12 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
     {
       if (strcmp (name, CAPSA_NET_DEFAULT) != 0)
         return load_existing (dir, name, net, err);
-      struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT, .subnet = CAPSA_NET_DEFAULT_SUBNET,
+      /* 10.88.0.0/16, unless the host routes it elsewhere already (podman's default bridge is
+       * there too): then the next free /16 */
+      char clash[IF_NAMESIZE], cand[24] = CAPSA_NET_DEFAULT_SUBNET;
+      for (int b = 90; b < 100 && host_route_clash (cand, CAPSA_NET_DEFAULT_BRIDGE, clash); b++)
+        snprintf (cand, sizeof cand, "10.%d.0.0/16", b);
+      struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT, .subnet = cand,
                                          .bridge = CAPSA_NET_DEFAULT_BRIDGE };
       if (network_create_locked (env, dir, &o, err) < 0)
         return -1;

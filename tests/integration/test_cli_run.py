@@ -507,3 +507,19 @@ def _get(url):
         return urllib.request.urlopen(url, timeout=1).read()
     except (urllib.error.URLError, ConnectionError, OSError):
         return None
+
+
+def test_network_subnet_clashing_with_a_host_route(capsa):
+    """Another engine's bridge on 10.88.0.0/16 (podman's default): an explicit overlapping subnet is
+    refused naming the interface, and the default network moves to the next free /16."""
+    subprocess.run(["ip", "link", "add", "capsa-t-br", "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", "10.88.0.1/16", "dev", "capsa-t-br"], check=True)
+        subprocess.run(["ip", "link", "set", "capsa-t-br", "up"], check=True)
+        p = capsa("network", "create", "--subnet", "10.88.5.0/24", "clash", check=False)
+        assert p.returncode == 125 and "overlaps the host's route through `capsa-t-br`" in p.stderr, p.stderr
+        p = capsa("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", "ip route | grep default")
+        assert "default via 10.90.0.1" in p.stdout, p.stdout
+    finally:
+        capsa("network", "rm", "bridge", check=False)
+        subprocess.run(["ip", "link", "del", "capsa-t-br"])
