@@ -408,6 +408,32 @@ remove_volumes (struct cli_global *g, json_t *meta)
   }
 }
 
+/* Containers' cgroups are /capsa/ID in every hierarchy: once the last container is gone, the
+ * shared /capsa goes too (rmdir only succeeds on an empty directory; a create racing with it
+ * makes it again). */
+static void
+ctr_cgroup_parent_tidy_dir (const char *dir)
+{
+  cleanup_free char *p = xasprintf ("%s/capsa", dir);
+  rmdir (p);
+}
+
+void
+ctr_cgroup_parent_tidy (void)
+{
+  cleanup_dir DIR *d = opendir ("/sys/fs/cgroup");
+  struct dirent *de;
+  if (d == NULL)
+    return;
+  ctr_cgroup_parent_tidy_dir ("/sys/fs/cgroup");
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+      {
+        cleanup_free char *h = xasprintf ("/sys/fs/cgroup/%s", de->d_name);
+        ctr_cgroup_parent_tidy_dir (h);
+      }
+}
+
 int
 ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err)
 {
@@ -441,6 +467,7 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
           *err = take_ptr (&de);
           return capsa_err_wrap (err, "remove container %s", ctr_name (c));
         }
+      ctr_cgroup_parent_tidy ();
     }
   const char *name = ctr_name (c);
   if (strcmp (name, c->id) != 0)

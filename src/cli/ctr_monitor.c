@@ -347,6 +347,7 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
       json_decref (f);
       cleanup_err capsa_err *derr = NULL;
       capsa_container_delete (c->oci_root, c->id, true, &derr);
+      ctr_cgroup_parent_tidy ();
       if (!again)
         break;
       /* docker's back-off: 100 ms, doubling, at most 5 s here */

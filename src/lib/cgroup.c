@@ -350,6 +350,7 @@ make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa
   cleanup_free char *cur = xstrdup (dir);
   size_t ml = strlen (mount);
   char *p = cur + ml;
+  int retries = 0;
 
   *top = NULL;
   while (p && *p)
@@ -363,6 +364,15 @@ make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa
             *top = xstrdup (cur);
           if (v1_cpuset && init_cpuset (cur, err) < 0)
             return -1;
+        }
+      else if (errno == ENOENT && retries++ < 5)
+        {
+          /* a parent shared with other containers was removed under us (the last of them went):
+           * start again from the mount */
+          if (p)
+            *p = '/';
+          p = cur + ml;
+          continue;
         }
       else if (errno != EEXIST)
         return capsa_fail (err, errno, "create cgroup `%s`", cur);
