@@ -558,6 +558,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return cli_fail (&err);
     }
+  fault_point ("cli:recorded");
   if (o.detach)
     {
       int code;

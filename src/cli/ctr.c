@@ -455,6 +455,7 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
           cleanup_err capsa_err *ke = NULL;
           capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
           ctr_wait_exited (g, c, 10000);
+          fault_point ("cli:rm:killed");
         }
     }
   ctr_net_down (g, c); /* (done by the monitor already, unless it was killed) */
@@ -469,6 +470,16 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
         }
       ctr_cgroup_parent_tidy ();
     }
+  if (vols)
+    remove_volumes (g, c->meta);
+  fault_point ("cli:rm:deleted"); /* the runtime state is gone; the root and the record are not */
+  cleanup_store struct capsa_store *s = NULL;
+  if (capsa_store_open (g->root, &s, err) < 0)
+    return -1;
+  if (access (c->dir, F_OK) == 0 && capsa_rootfs_unmount (s, c->id, err) < 0 && access (c->dir, F_OK) == 0)
+    return -1;
+  capsa_err_free (err);
+  /* the name last: until the record is gone, a retry by name must still find it */
   const char *name = ctr_name (c);
   if (strcmp (name, c->id) != 0)
     {
@@ -478,14 +489,6 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
       if (n == CTR_ID_LEN && strncmp (target, c->id, CTR_ID_LEN) == 0)
         unlink (link);
     }
-  if (vols)
-    remove_volumes (g, c->meta);
-  cleanup_store struct capsa_store *s = NULL;
-  if (capsa_store_open (g->root, &s, err) < 0)
-    return -1;
-  if (access (c->dir, F_OK) == 0 && capsa_rootfs_unmount (s, c->id, err) < 0 && access (c->dir, F_OK) == 0)
-    return -1;
-  capsa_err_free (err);
   return 0;
 }
 

@@ -327,6 +327,7 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
           report (report_fd, 0, NULL);
           report_fd = -1;
         }
+      fault_point ("monitor:started");
       if (!create_only || !first)
         {
           json_t *s = json_pack ("{s:b, s:n}", "Restarting", 0, "Error");
@@ -341,6 +342,7 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
       long long count = json_integer_value (json_object_get (run, "RestartCount"));
       json_decref (run);
       /* recorded before the runtime state goes, so no reader ever sees neither */
+      fault_point ("monitor:exited");
       json_t *f = json_pack ("{s:i, s:b}", "ExitCode", code, "Restarting", again);
       now_json (f, "FinishedAt");
       ctr_run_update (c->dir, f, NULL);

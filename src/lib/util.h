@@ -52,7 +52,8 @@ size_t strv_len (char **v);
 /* Fault injection for the reliability tests: when $CAPSA_FAULT names this point, the process
  * SIGKILLs itself here, as a crash or an impatient caller would.  Names: "create:recorded",
  * "create:spawned", "create:done", "start:released", "delete:killed", "delete:cgroup",
- * "exec:spawned". */
+ * "exec:spawned"; in the capsa CLI "cli:recorded", "cli:rm:killed", "cli:rm:deleted", and in its
+ * monitor "monitor:started", "monitor:exited". */
 void fault_point (const char *name);
 
 /* Close every fd >= first except those in keep[0..nkeep) (negative entries ignored). */
