@@ -109,7 +109,8 @@ static const char run_help[]
       "      --stop-timeout SECS    seconds `capsa stop` waits before SIGKILL (default 10)\n"
       "      --network MODE         none (default: loopback only), host, bridge (the default network\n"
       "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
-      "                             create`: containers on it resolve each other by name)\n"
+      "                             create`: containers on it resolve each other by name), or\n"
+      "                             container:NAME (share a running container's network)\n"
       "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n";
 
 static char **

@@ -928,6 +928,24 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
         if (strcmp (json_string_value (json_object_get (json_array_get (ns, i), "type")), "network") == 0)
           json_array_remove (ns, i);
     }
+  else if (strncmp (net, "container:", 10) == 0)
+    {
+      /* join another running container's network namespace (docker's --network container:NAME) */
+      cleanup_ctr struct ctr *other = NULL;
+      if (ctr_find (g, net + 10, &other, err) < 0)
+        goto out;
+      if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
+        {
+          capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)", net,
+                         net + 10);
+          goto out;
+        }
+      json_t *n;
+      size_t k;
+      json_array_foreach (ns, k, n)
+      if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
+        json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
+    }
   else if (ctr_net_is_bridge (net))
     {
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)

@@ -26,7 +26,8 @@ static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
 bool
 ctr_net_is_bridge (const char *mode)
 {
-  return mode && *mode && strcmp (mode, "none") != 0 && strcmp (mode, "host") != 0;
+  return mode && *mode && strcmp (mode, "none") != 0 && strcmp (mode, "host") != 0
+         && strncmp (mode, "container:", 10) != 0;
 }
 
 static struct capsa_netenv

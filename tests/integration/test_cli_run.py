@@ -523,3 +523,17 @@ def test_network_subnet_clashing_with_a_host_route(capsa):
     finally:
         capsa("network", "rm", "bridge", check=False)
         subprocess.run(["ip", "link", "del", "capsa-t-br"])
+
+
+def test_network_container_mode(capsa):
+    """--network container:NAME joins that running container's network namespace."""
+    capsa("run", "-d", "--name", "netowner", "busybox", "sleep", "30")
+    pid = capsa.inspect("netowner")["State"]["Pid"]
+    p = capsa("run", "--rm", "--network", "container:netowner", "busybox", "readlink", "/proc/self/ns/net")
+    assert p.stdout.strip() == os.readlink(f"/proc/{pid}/ns/net")
+    capsa("stop", "-t", "1", "netowner")
+    p = capsa("run", "--rm", "--network", "container:netowner", "busybox", "true", check=False)
+    assert p.returncode == 125 and "not running" in p.stderr
+    p = capsa("run", "--rm", "--network", "container:nobody", "busybox", "true", check=False)
+    assert p.returncode == 125 and "nobody" in p.stderr
+    capsa("rm", "netowner")
