@@ -20,8 +20,10 @@ vol_dir (struct cli_global *g, const char *name)
 }
 
 int
-ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_err **err)
+ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err)
 {
+  if (created)
+    *created = false;
   if (!ctr_valid_name (name))
     return capsa_fail_as (err, EINVAL, "invalid volume name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", name);
   cleanup_free char *dir = vol_dir (g, name);
@@ -39,6 +41,8 @@ ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_er
       json_decref (j);
       if (write_file_replace_at (AT_FDCWD, meta, s, strlen (s), 0644, err) < 0)
         return -1;
+      if (created)
+        *created = true;
     }
   *path = take_ptr (&data);
   return 0;
@@ -125,7 +129,7 @@ cmd_volume (struct cli_global *g, int argc, char **argv)
           name = id;
         }
       cleanup_free char *path = NULL;
-      if (ctr_volume_ensure (g, name, &path, &err) < 0)
+      if (ctr_volume_ensure (g, name, &path, NULL, &err) < 0)
         return cli_fail (&err);
       printf ("%s\n", name);
       return 0;

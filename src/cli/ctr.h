@@ -121,7 +121,7 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
 /* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
-int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, capsa_err **err);
+int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err);
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
 int ctr_exec_error_code (const capsa_err *err);
 /* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */

@@ -17,6 +17,7 @@
 #include "capabilities.h"
 #include "container.h"
 #include "ctr.h"
+#include "fsops.h"
 #include "network.h"
 #include "rootpath.h"
 #include "spec.h"
@@ -353,7 +354,28 @@ struct mounts_ctx
   json_t *docker;    /* inspect's Mounts */
   json_t *binds;     /* HostConfig.Binds */
   json_t *anon;      /* anonymous volume names */
+  const char *rootfs; /* the container's root: a new volume is filled from what the image has there */
 };
+
+/* A new volume starts with what the image has at its mount point (docker's behaviour), found
+ * inside the rootfs through fds, so a link in the image cannot point the copy at the host. */
+static int
+prefill_volume (const char *rootfs, const char *dst, const char *volume, capsa_err **err)
+{
+  if (rootfs == NULL)
+    return 0;
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return 0;
+  cleanup_err capsa_err *miss = NULL;
+  cleanup_close int src = rootpath_open (rootfd, dst, O_RDONLY | O_DIRECTORY, &miss);
+  if (src < 0)
+    return 0; /* nothing there (or not a directory): the volume starts empty */
+  cleanup_close int dstfd = open (volume, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dstfd < 0)
+    return capsa_fail (err, errno, "open `%s`", volume);
+  return fs_copy_layer (src, dstfd, err);
+}
 
 static int
 add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bool anonymous, capsa_err **err)
@@ -366,8 +388,11 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
       name = anon_name;
       json_array_append_new (m->anon, json_string (name));
     }
-  if (ctr_volume_ensure (m->g, name, &path, err) < 0)
+  bool created = false;
+  if (ctr_volume_ensure (m->g, name, &path, &created, err) < 0)
     return -1;
+  if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
+    return capsa_err_wrap (err, "volume `%s`", name);
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
   json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,
                                                "Source", path, "Destination", dst, "Driver", "local", "Mode", "",
@@ -526,9 +551,10 @@ parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
 }
 
 static int
-build_mounts (struct cli_global *g, const struct ctr_opts *o, json_t *config, json_t *meta, capsa_err **err)
+build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
+              capsa_err **err)
 {
-  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array () };
+  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs };
   size_t i;
   json_t *v;
   json_object_set_new (meta, "Mounts", m.docker);
@@ -904,7 +930,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
                        json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", caps, "effective", caps, "permitted",
                                   caps, "inheritable", "ambient"));
   if (security_opts (o, process, linux_, caps, err) < 0 || build_rlimits (o, process, err) < 0
-      || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, config, meta, err) < 0)
+      || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, rootfs, config, meta, err) < 0)
     goto out;
   if (o->init && add_init (config, err) < 0)
     goto out;

@@ -537,3 +537,18 @@ def test_network_container_mode(capsa):
     p = capsa("run", "--rm", "--network", "container:nobody", "busybox", "true", check=False)
     assert p.returncode == 125 and "nobody" in p.stderr
     capsa("rm", "netowner")
+
+
+def test_new_named_volume_starts_with_the_image_content(capsa):
+    """docker's behaviour: a new named volume mounted where the image has files gets a copy of them;
+    an existing volume keeps its own content; an anonymous volume too starts from the image."""
+    p = capsa("run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/passwd")
+    assert p.stdout.startswith("root:x:0:0"), p.stdout
+    capsa("run", "--rm", "-v", "etcvol:/etc", "busybox", "sh", "-c", "echo changed > /etc/passwd")
+    p = capsa("run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/passwd")
+    assert p.stdout == "changed\n"  # not filled again
+    p = capsa("run", "--rm", "-v", "/etc", "busybox", "cat", "/etc/group")
+    assert p.stdout.startswith("root:x:0:")
+    p = capsa("run", "--rm", "-v", "emptyvol:/nothing-here", "busybox", "ls", "-A", "/nothing-here")
+    assert p.stdout == ""
+    capsa("volume", "rm", "etcvol", "emptyvol")
