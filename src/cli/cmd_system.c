@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include "ctr.h"
+#include "ctr_isolation.h"
 #include "fsops.h"
 #include "image.h"
 #include "util.h"
@@ -89,16 +90,31 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
 {
   const char *format = NULL;
   bool only_ctr = strcmp (argv[0], "container-inspect") == 0;
+  bool isolation = false;
   json_t *arr = json_array ();
   int nargs = 0;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--isolation") == 0)
+      isolation = true;
+  if (isolation)
+    only_ctr = true;
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         {
           json_decref (arr);
-          printf ("Usage: capsa inspect [--format TEMPLATE] NAME...\n\nDetails of containers or images as JSON.\n");
+          printf ("Usage: capsa inspect [--format TEMPLATE] [--isolation] NAME...\n\n"
+                  "Details of containers or images as JSON.\n\n"
+                  "  -f, --format TEMPLATE  {{.A.B}} or {{json .A.B}} for each one; with --isolation:\n"
+                  "                         json, table (the default) or a template\n"
+                  "      --isolation        how isolated a running container is, read live from the kernel:\n"
+                  "                         namespaces against the host's, user mapping, cgroup limits in\n"
+                  "                         force, capabilities, no_new_privs, seccomp, masked and read-only\n"
+                  "                         paths, and what is still shared with the host\n");
           return 0;
         }
+      if (strcmp (argv[i], "--isolation") == 0)
+        continue;
       if ((strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--format") == 0) && i + 1 < argc)
         {
           format = argv[++i];
@@ -129,7 +145,18 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
           optind = 1;
           return cmd_inspect (g, argc, argv);
         }
-      json_array_append_new (arr, ctr_inspect_json (c));
+      if (isolation)
+        {
+          json_t *rep = NULL;
+          if (ctr_isolation (g, c, &rep, &err) < 0)
+            {
+              json_decref (arr);
+              return cli_fail (&err);
+            }
+          json_array_append_new (arr, rep);
+        }
+      else
+        json_array_append_new (arr, ctr_inspect_json (c));
     }
   if (nargs == 0)
     {
@@ -138,7 +165,20 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
     }
   size_t i;
   json_t *v;
-  if (format)
+  if (isolation && (format == NULL || strcmp (format, "table") == 0))
+    json_array_foreach (arr, i, v)
+    {
+      if (i > 0)
+        putchar ('\n');
+      ctr_isolation_print (v);
+    }
+  else if (isolation && strcmp (format, "json") == 0)
+    {
+      char *s = json_dumps (arr, JSON_INDENT (4));
+      puts (s);
+      free (s);
+    }
+  else if (format)
     json_array_foreach (arr, i, v) print_template (v, format);
   else
     {
