@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -34,16 +35,7 @@ static int
 ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
 {
   cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  if (c->status == CTR_EXITED || c->status == CTR_CREATED)
-    {
-      if (c->status == CTR_CREATED)
-        {
-          cleanup_err capsa_err *e = NULL;
-          write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
-          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
-        }
-      return 0;
-    }
+  /* asked first, whatever the state: a monitor between two runs of a restart policy reads it */
   if (write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, err) < 0)
     return -1;
   if (timeout < 0)
@@ -53,18 +45,32 @@ ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
     }
   const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
   int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
-  cleanup_err capsa_err *e = NULL;
-  if (c->status == CTR_RUNNING && timeout > 0)
+  /* A monitor that passed its last look at stop-requested may start one more run: stop that
+   * one too, until the monitor has gone (it leaves once no restart is coming). */
+  for (int round = 0; round < 3; round++)
     {
-      capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &e);
-      if (ctr_wait_exited (g, c, timeout * 1000) == 0)
+      cleanup_err capsa_err *e = NULL;
+      ctr_refresh (g, c);
+      if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
+        {
+          capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &e);
+          ctr_wait_exited (g, c, timeout * 1000);
+          ctr_refresh (g, c);
+        }
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
+        {
+          capsa_err_free (&e);
+          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
+          if (ctr_wait_exited (g, c, 15000) < 0)
+            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
+        }
+      for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
+        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+      if (!ctr_monitor_alive (c))
         return 0;
     }
-  capsa_err_free (&e);
-  capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
-  if (ctr_wait_exited (g, c, 15000) < 0)
-    return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
-  return 0;
+  ctr_refresh (g, c);
+  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
 }
 
 static int

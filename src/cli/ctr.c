@@ -434,6 +434,15 @@ ctr_cgroup_parent_tidy (void)
       }
 }
 
+bool
+ctr_monitor_alive (const struct ctr *c)
+{
+  json_t *run = ctr_run_read (c->dir);
+  bool alive = pid_alive (run, "MonitorPid", "MonitorStart");
+  json_decref (run);
+  return alive;
+}
+
 int
 ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err)
 {

@@ -76,6 +76,8 @@ json_t *ctr_run_read (const char *dir);
 int ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err);
 void ctr_name_release (struct cli_global *g, const char *name);
 
+/* Is the container's monitor (run.json MonitorPid, checked against its start time) alive? */
+bool ctr_monitor_alive (const struct ctr *c);
 /* Remove the shared /capsa parent cgroup of every hierarchy when no container is left in it. */
 void ctr_cgroup_parent_tidy (void);
 /* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */

@@ -307,6 +307,14 @@ monitor_main (struct cli_global *g, const char *id, bool create_only, int report
     {
       int po[2], pe[2];
       pid_t init = 0;
+      if (!first && stop_requested (c->dir))
+        {
+          /* asked while we were about to restart: capsa stop waits for us to leave */
+          json_t *s = json_pack ("{s:b}", "Restarting", 0);
+          ctr_run_update (c->dir, s, NULL);
+          json_decref (s);
+          break;
+        }
       if (start_once (g, c, first && create_only, po, pe, &init, &err) < 0)
         {
           if (first)
