@@ -21,7 +21,7 @@ enum
 {
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
-  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL, O_PUBLISH,
+  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
 };
 
 static const struct option run_opts[] = {
@@ -62,6 +62,7 @@ static const struct option run_opts[] = {
   { "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
   { "network", required_argument, NULL, O_NETWORK },
   { "publish", required_argument, NULL, 'p' },
+  { "publish-all", no_argument, NULL, 'P' },
   { "net", required_argument, NULL, O_NETWORK },
   { "userns", required_argument, NULL, O_USERNS },
   { "pull", required_argument, NULL, O_PULL },
@@ -111,7 +112,8 @@ static const char run_help[]
       "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
       "                             create`: containers on it resolve each other by name), or\n"
       "                             container:NAME (share a running container's network)\n"
-      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n";
+      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n"
+      "  -P, --publish-all          publish every port the image exposes on a free host port\n";
 
 static char **
 strv_new (void)
@@ -189,7 +191,7 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:", run_opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:P", run_opts, NULL)) != -1)
     {
       long long n = 0;
       switch (c)
@@ -321,6 +323,9 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           break;
         case 'p':
           strv_append (&o->publish, optarg);
+          break;
+        case 'P':
+          o->publish_all = true;
           break;
         case O_USERNS:
           if (strcmp (optarg, "host") != 0 && strcmp (optarg, "") != 0)

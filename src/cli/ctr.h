@@ -97,7 +97,7 @@ int ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms);
 /* The flags of run/create (cmd_run.c parses them, ctr_config.c turns them into an OCI config). */
 struct ctr_opts
 {
-  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set;
+  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
   char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
       **sysctls, **labels, **publish;

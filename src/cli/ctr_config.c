@@ -3,6 +3,9 @@
  * profile from share/ (see share/README.md for what --cap-add does to the filter). */
 #include <ctype.h>
 #include <errno.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -846,6 +849,40 @@ add_init (json_t *config, capsa_err **err)
   return 0;
 }
 
+/* A host port nobody listens on now (the kernel's pick for port 0). */
+static int
+free_port (const char *proto)
+{
+  int fd = socket (AF_INET, (strcmp (proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0 && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+    port = ntohs (a.sin_port);
+  if (fd >= 0)
+    close (fd);
+  return port;
+}
+
+/* -P: every port of the image's ExposedPorts ("80/tcp") on a free host port. */
+static int
+publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach (json_object_get (icfg, "ExposedPorts"), key, v)
+  {
+    int ctr = atoi (key);
+    const char *slash = strchr (key, '/');
+    const char *proto = slash ? slash + 1 : "tcp";
+    int host = free_port (proto);
+    if (ctr <= 0 || host <= 0)
+      return capsa_fail (err, host <= 0 ? errno : EINVAL, "-P: publish the image's port `%s`", key);
+    json_array_append_new (pub, json_sprintf ("%d:%d/%s", host, ctr, proto));
+  }
+  return 0;
+}
+
 int
 ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
            json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
@@ -977,12 +1014,17 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
         goto out;
     }
-  if (o->publish && o->publish[0] && !ctr_net_is_bridge (net))
+  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (net))
     {
-      capsa_fail_as (err, EINVAL, "-p needs a bridge network: add `--network bridge` (or a network's name)");
+      capsa_fail_as (err, EINVAL, "-p and -P need a bridge network: add `--network bridge` (or a network's name)");
       goto out;
     }
   json_t *pub = json_array ();
+  if (o->publish_all && publish_exposed (json_object_get (imgcfg, "config"), pub, err) < 0)
+    {
+      json_decref (pub);
+      goto out;
+    }
   for (char **p = o->publish; p && *p; p++)
     {
       struct capsa_port port;

@@ -163,9 +163,29 @@ capsa_config_change (json_t *config, const char *change, capsa_err **err)
           json_array_remove (env, i);
       json_array_append_new (env, json_string (v));
     }
+  else if (strcmp (copy, "EXPOSE") == 0)
+    {
+      /* "80 8080/udp" -> ExposedPorts {"80/tcp": {}, "8080/udp": {}} */
+      json_t *ports = json_object_get (config, "ExposedPorts");
+      if (!json_is_object (ports))
+        json_object_set_new (config, "ExposedPorts", ports = json_object ());
+      char *save = NULL;
+      for (char *t = strtok_r (v, " \t", &save); t; t = strtok_r (NULL, " \t", &save))
+        {
+          char *slash = strchr (t, '/'), *end;
+          long port = strtol (t, &end, 10);
+          const char *proto = slash ? slash + 1 : "tcp";
+          if (end == t || port < 1 || port > 65535 || (slash ? end != slash : *end != '\0')
+              || (strcmp (proto, "tcp") != 0 && strcmp (proto, "udp") != 0))
+            return capsa_fail_as (err, EINVAL, "change `%s`: `%s` is not PORT[/tcp|/udp]", change, t);
+          cleanup_free char *key = xasprintf ("%ld/%s", port, proto);
+          json_object_set_new (ports, key, json_object ());
+        }
+    }
   else
     return capsa_fail_as (err, EINVAL,
-                          "change `%s`: unsupported instruction `%s` (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL)",
+                          "change `%s`: unsupported instruction `%s` (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, "
+                          "EXPOSE)",
                           change, copy);
   return 0;
 }
@@ -264,6 +284,15 @@ capsa_image_import (struct capsa_store *s, const char *source, const struct caps
 {
   char digest[CAPSA_DIGEST_LEN + 1];
 
+  /* a mistyped --change is an error before a possibly large tree is archived */
+  json_t *scratch = json_object ();
+  for (char *const *c = o->changes; c && *c; c++)
+    if (capsa_config_change (scratch, *c, err) < 0)
+      {
+        json_decref (scratch);
+        return -1;
+      }
+  json_decref (scratch);
   if (capsa_store_lock_gc (s, false, err) < 0)
     return -1;
   if (source_blob (s, source, digest, err) < 0)

@@ -473,7 +473,7 @@ def test_bridge_network_ports_and_names(capsa):
     www.mkdir()
     (www / "index.html").write_text("served-by-capsa\n")
     p = capsa("run", "--rm", "-p", "8080:80", "busybox", "true", check=False)
-    assert p.returncode == 125 and "-p needs a bridge network" in p.stderr
+    assert p.returncode == 125 and "need a bridge network" in p.stderr
     capsa("network", "create", "--subnet", "10.99.7.0/24", "itnet")
     try:
         capsa("run", "-d", "--name", "web", "--network", "itnet", "-p", "127.0.0.1:18181:80", "-v",
@@ -552,3 +552,23 @@ def test_new_named_volume_starts_with_the_image_content(capsa):
     p = capsa("run", "--rm", "-v", "emptyvol:/nothing-here", "busybox", "ls", "-A", "/nothing-here")
     assert p.stdout == ""
     capsa("volume", "rm", "etcvol", "emptyvol")
+
+
+def test_publish_all_exposed_ports(capsa):
+    """-P publishes every port the image exposes (import --change 'EXPOSE 80') on a free host port."""
+    mnt = capsa("image", "mount", "busybox", "pexp").stdout.strip()
+    capsa("import", "--change", "EXPOSE 80", "--change", 'CMD ["httpd", "-f", "-p", "80", "-h", "/etc"]', mnt, "web:1")
+    capsa("image", "unmount", "pexp")
+    p = capsa("import", "--change", "EXPOSE eighty", capsa.tmp, "bad:1", check=False)
+    assert p.returncode == 125 and "is not PORT[/tcp|/udp]" in p.stderr
+    try:
+        capsa("run", "-d", "--name", "pall", "--network", "bridge", "-P", "web:1")
+        line = capsa("port", "pall").stdout.strip()
+        assert line.startswith("80/tcp -> 0.0.0.0:"), line
+        port = int(line.rsplit(":", 1)[1])
+        assert wait_for(lambda: _get(f"http://127.0.0.1:{port}/passwd")).startswith(b"root:x:0:0")
+        p = capsa("run", "--rm", "-P", "web:1", "true", check=False)
+        assert p.returncode == 125 and "need a bridge network" in p.stderr
+    finally:
+        capsa("rm", "-f", "pall", check=False)
+        capsa("network", "rm", "bridge", check=False)
