@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include "ctr.h"
+#include "network.h"
 #include "ctr_isolation.h"
 #include "fsops.h"
 #include "image.h"
@@ -239,9 +240,56 @@ cmd_info (struct cli_global *g, int argc, char **argv)
           nimg);
   printf ("Storage Driver: overlay (vfs fallback)\nRoot Dir: %s\nRuntime: capsa library (in-process; a monitor per "
           "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
-          "Architecture: %s\nNetworking: none, host (no bridge yet)\nCapsa Version: %s\n",
+          "Architecture: %s\nNetworking: none, host, bridge (capsa0), user networks, container:NAME\n"
+          "Capsa Version: %s\n",
           g->root, ctr_share_dir () ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
   return 0;
+}
+
+/* capsa system prune: stopped containers, then what networking no one uses any more (stale
+ * leases of containers gone without a detach, user networks without containers), then images
+ * without a name (with -a: every image no container uses). */
+static int
+system_prune (struct cli_global *g, int argc, char **argv)
+{
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      printf ("Usage: capsa system prune [-a] [-f]\n\nRemove stopped containers, stale network leases, user "
+              "networks without containers and unnamed images (-a: every image no container uses).\n");
+      return 0;
+    }
+  int r = cmd_container_prune (g, 1, (char *[]) { "prune", NULL });
+  if (r != 0)
+    return r;
+  cleanup_free char *dir = xasprintf ("%s/network", g->root);
+  struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
+  capsa_err *err = NULL;
+  int reclaimed = 0;
+  cleanup_strv char **names = NULL;
+  if (access (dir, F_OK) == 0)
+    {
+      if (capsa_net_gc (&env, &reclaimed, &err) < 0 || capsa_network_list (&env, &names, &err) < 0)
+        return cli_fail (&err);
+      for (char **n = names; *n; n++)
+        {
+          cleanup_free char *js = NULL;
+          if (strcmp (*n, CAPSA_NET_DEFAULT) == 0 || capsa_network_inspect (&env, *n, &js, &err) < 0)
+            {
+              capsa_err_free (&err);
+              continue;
+            }
+          json_t *j = json_loads (js, 0, NULL);
+          bool unused = json_object_size (json_object_get (j, "leases")) == 0;
+          json_decref (j);
+          if (unused && capsa_network_remove (&env, *n, false, &err) == 0)
+            printf ("Deleted network: %s\n", *n);
+          capsa_err_free (&err);
+        }
+      if (reclaimed)
+        printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
+    }
+  bool all = argc >= 2 && (strcmp (argv[1], "-a") == 0 || strcmp (argv[1], "--all") == 0);
+  return cmd_prune (g, all ? 2 : 1, all ? (char *[]) { "prune", "-a", NULL } : (char *[]) { "prune", NULL });
 }
 
 int
@@ -250,7 +298,7 @@ cmd_system (struct cli_global *g, int argc, char **argv)
   if (argc >= 2 && strcmp (argv[1], "info") == 0)
     return cmd_info (g, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "prune") == 0)
-    return cmd_container_prune (g, argc - 1, argv + 1);
+    return system_prune (g, argc - 1, argv + 1);
   if (argc < 2 || strcmp (argv[1], "df") != 0)
     return cli_usage ("system", "expected `df`, `info` or `prune`");
   cleanup_store struct capsa_store *s = NULL;

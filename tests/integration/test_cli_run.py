@@ -572,3 +572,24 @@ def test_publish_all_exposed_ports(capsa):
     finally:
         capsa("rm", "-f", "pall", check=False)
         capsa("network", "rm", "bridge", check=False)
+
+
+def test_system_prune_networks(capsa):
+    """system prune: stopped containers, then user networks nobody uses; a network in use stays."""
+    capsa("network", "create", "inuse")
+    capsa("network", "create", "idle")
+    try:
+        capsa("run", "-d", "--name", "netuser", "--network", "inuse", "busybox", "sleep", "30")
+        capsa("run", "--name", "stopped1", "busybox", "true")
+        p = capsa("system", "prune")
+        assert "Deleted network: idle" in p.stdout and "inuse" not in p.stdout, p.stdout
+        names = [r["Names"] for r in capsa.ps()]
+        assert not any("stopped1" in n for n in names) and any("netuser" in n for n in names)
+        assert "inuse" in capsa("network", "ls").stdout
+        capsa("rm", "-f", "netuser")
+        assert "Deleted network: inuse" in capsa("system", "prune").stdout
+        assert "Networking: none, host, bridge" in capsa("info").stdout
+    finally:
+        capsa("rm", "-f", "netuser", check=False)
+        capsa("network", "rm", "inuse", check=False)
+        capsa("network", "rm", "idle", check=False)
