@@ -20,7 +20,9 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
@@ -854,6 +856,27 @@ static int cmd_exeattack(int argc, char **argv)
     return finish();
 }
 
+/* udprecv PORT: wait (at most 20 s) for one UDP datagram on PORT and print it. */
+static int cmd_udprecv(int argc, char **argv)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argc == 3 ? argv[2] : "0"))};
+    char buf[512];
+    struct timeval tv = {20, 0};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (argc != 3 || fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        return fail("bind", argc == 3 ? argv[2] : "usage: udprecv PORT");
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    fprintf(stderr, "ready\n");
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    if (n < 0)
+        return fail("recv", argv[2]);
+    buf[n] = '\0';
+    begin('{');
+    kv_str("received", buf);
+    end('}');
+    return finish();
+}
+
 /* notify MSG: send MSG as one datagram to $NOTIFY_SOCKET (sd_notify). */
 static int cmd_notify(int argc, char **argv)
 {
@@ -900,6 +923,7 @@ static const struct {
     {"args", cmd_args, "argv as received"},
     {"keyring", cmd_keyring, "serial of the session keyring"},
     {"notify", cmd_notify, "MSG: send MSG to $NOTIFY_SOCKET"},
+    {"udprecv", cmd_udprecv, "PORT: print one UDP datagram received on PORT"},
     {"try", cmd_try, "OP ARGS: one privileged attempt (mknod, open, chown, init_module, ptrace, ...)"},
     {"exeattack", cmd_exeattack, "PID SECONDS: try to overwrite PID's executable once it is not busy"},
 };

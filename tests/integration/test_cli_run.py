@@ -593,3 +593,27 @@ def test_system_prune_networks(capsa):
         capsa("rm", "-f", "netuser", check=False)
         capsa("network", "rm", "inuse", check=False)
         capsa("network", "rm", "idle", check=False)
+
+
+def test_published_udp_port(capsa):
+    """-p HOST:CTR/udp: a datagram sent to the host's port reaches the container."""
+    import socket
+    from conftest import PROBE
+    capsa("run", "-d", "--name", "udp", "--network", "bridge", "-p", "127.0.0.1:15353:5353/udp", "-v",
+          f"{PROBE}:/probe:ro", "busybox", "/probe", "udprecv", "5353")
+    try:
+        assert capsa("port", "udp").stdout.strip() == "5353/udp -> 127.0.0.1:15353"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        got = None
+        for _ in range(50):  # until the probe listens
+            s.sendto(b"hello-udp", ("127.0.0.1", 15353))
+            time.sleep(0.1)
+            logs = capsa("logs", "udp").stdout
+            if "received" in logs:
+                got = json.loads(logs.strip().splitlines()[-1])
+                break
+        s.close()
+        assert got == {"received": "hello-udp"}, capsa("logs", "udp").stdout
+    finally:
+        capsa("rm", "-f", "udp", check=False)
+        capsa("network", "rm", "bridge", check=False)
