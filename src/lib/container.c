@@ -227,6 +227,8 @@ saved_config (int dirfd)
 static void
 warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const char *status)
 {
+  if (!st->late_hooks)
+    return; /* the common case: no config to read on run, start and delete */
   json_t *config = saved_config (dirfd);
   if (config && hooks_any (config, kind))
     {
@@ -301,7 +303,9 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
-                            .cg = g.cg };
+                            .cg = g.cg,
+                            .late_hooks = hooks_any (b.config->raw, "poststart")
+                                          || hooks_any (b.config->raw, "poststop") };
   if (state_write (dirfd, &st, err) < 0 || save_config (dirfd, b.config->raw, err) < 0)
     goto out;
   fault_point ("create:recorded");

@@ -153,6 +153,7 @@ state_write (int dirfd, const struct capsa_state *st, capsa_err **err)
     json_object_set (o, "annotations", st->annotations);
   if (st->cg.n)
     json_object_set_new (o, "cgroup", cg_to_json (&st->cg));
+  json_object_set_new (o, "late_hooks", json_boolean (st->late_hooks));
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   if (s == NULL)
@@ -250,6 +251,9 @@ state_load (int dirfd, const char *id, struct capsa_state **out, capsa_err **err
   st->owner = get_str (o, "owner");
   st->pid_ns_private = json_is_true (json_object_get (o, "pid_ns_private"));
   st->creating = json_is_true (json_object_get (o, "creating"));
+  /* a state written before the flag existed: assume hooks, and look */
+  json_t *lh = json_object_get (o, "late_hooks");
+  st->late_hooks = lh == NULL || json_is_true (lh);
   st->annotations = json_incref (json_object_get (o, "annotations"));
   cg_from_json (json_object_get (o, "cgroup"), &st->cg);
   json_decref (o);

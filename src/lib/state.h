@@ -41,6 +41,7 @@ struct capsa_state
   char *owner;
   bool pid_ns_private;     /* the container has its own pid namespace */
   bool creating;           /* create has not finished */
+  bool late_hooks;         /* the config has poststart or poststop hooks (read the saved config then) */
   json_t *annotations;     /* owned, may be NULL */
   struct capsa_cgroup cg;  /* the container's cgroup directories (none: n == 0) */
   enum capsa_status status;/* computed by state_load */
