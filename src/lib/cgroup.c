@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -425,6 +428,118 @@ fail:
   return -1;
 }
 
+/* ---- priming the first cgroup.procs write ---------------------------------------------------
+ * Moving a process between cgroups takes the kernel's global cgroup_threadgroup_rwsem for writing.
+ * When no writer was active lately, that first waits for an RCU grace period (rcu_sync_enter):
+ * 5-12 ms on a 2-vCPU VM, the largest single cost of starting a container on a v1/hybrid host.  A
+ * writer that comes while the lock is still in writer mode (within a grace period after the last
+ * writer left) does not wait.  So capsa_cgroup_prime() starts a small helper process that writes
+ * "0" (itself) to the cgroup.procs of the cgroup it is already in: a no-op move that takes the same
+ * lock.  The wait then overlaps the caller's parsing and rootfs work, and the helper repeats the
+ * cheap write every 2 ms, keeping writer mode, until cg_enter has done the real move (it closes
+ * the pipe the helper polls) or 300 ms passed.
+ *
+ * A process, not a thread: the container init is made with a raw clone(), and a child of a
+ * multithreaded parent hangs in glibc's setuid/setgroups (they wait for the other threads to
+ * acknowledge a signal).  It is cloned with no exit signal, so waitpid (-1) loops in callers
+ * never see it (only __WCLONE waits do).  Best effort: any failure just means no priming.  Pure
+ * v2 hosts skip it: clone3 places the child with CLONE_INTO_CGROUP, which reads the lock only. */
+
+static bool prime_started;
+static int prime_fd = -1; /* write end of the helper's pipe; closing it ends the helper */
+static pid_t prime_pid;
+
+/* cgroup.procs of this process's own cgroup in some mounted hierarchy, into buf; false if none. */
+static bool
+prime_path (char *buf, size_t size)
+{
+  if (access ("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+    return false; /* pure v2 */
+  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  while (f && (len = getline (&line, &cap, f)) > 0)
+    {
+      if (line[len - 1] == '\n')
+        line[len - 1] = '\0';
+      char *ctrl = strchr (line, ':'), *path = ctrl ? strchr (ctrl + 1, ':') : NULL;
+      if (!path)
+        continue;
+      *path++ = '\0';
+      ctrl++;
+      int n = *ctrl == '\0' ? snprintf (buf, size, "/sys/fs/cgroup/unified%s/cgroup.procs", path)
+                            : snprintf (buf, size, "/sys/fs/cgroup/%s%s/cgroup.procs",
+                                        strncmp (ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl, path);
+      if (n > 0 && (size_t) n < size && access (buf, W_OK) == 0)
+        return true;
+    }
+  return false;
+}
+
+static _Noreturn void
+prime_helper (const char *path, int stop_fd)
+{
+  /* hold none of the caller's files (its stdout, pipes): only the stop pipe */
+  if (stop_fd > 0)
+    close_range (0, (unsigned) stop_fd - 1, 0);
+  close_range ((unsigned) stop_fd + 1, ~0U, 0);
+  for (int i = 0; i < 150; i++)
+    {
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        break;
+      ssize_t w = write (fd, "0", 1);
+      close (fd);
+      struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+      if (w < 0 || poll (&pfd, 1, 2) != 0)
+        break;
+    }
+  _exit (0);
+}
+
+void
+capsa_cgroup_prime (void)
+{
+  char path[PATH_MAX];
+  int p[2];
+
+  if (prime_pid > 0 && waitpid (prime_pid, NULL, __WCLONE | WNOHANG) == prime_pid)
+    prime_pid = 0; /* a long-lived caller's earlier helper */
+  if (prime_started || !prime_path (path, sizeof path) || pipe2 (p, O_CLOEXEC) < 0)
+    return;
+  prime_started = true;
+  pid_t pid = (pid_t) syscall (SYS_clone, 0UL, NULL, NULL, NULL, NULL);
+  if (pid == 0)
+    {
+      close (p[1]);
+      prime_helper (path, p[0]);
+    }
+  close (p[0]);
+  if (pid < 0)
+    {
+      close (p[1]);
+      prime_started = false;
+      return;
+    }
+  prime_pid = pid;
+  prime_fd = p[1];
+}
+
+/* The real move is done: let the helper go (reaped now if it already went, else by whoever
+ * reaps this process's orphans, or by the next capsa_cgroup_prime). */
+static void
+prime_done (void)
+{
+  if (prime_fd < 0)
+    return;
+  close (prime_fd);
+  prime_fd = -1;
+  prime_started = false;
+  if (waitpid (prime_pid, NULL, __WCLONE | WNOHANG) == prime_pid)
+    prime_pid = 0;
+}
+
 int
 cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err)
 {
@@ -433,6 +548,7 @@ cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err)
   for (size_t i = 0; i < cg->n; i++)
     if (cg_write (cg->d[i].path, "cgroup.procs", buf, err) < 0)
       return capsa_err_wrap (err, "move the container into its cgroup");
+  prime_done ();
   return 0;
 }
 

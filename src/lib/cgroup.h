@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "capsa.h"
 #include "error.h"
 
 enum cg_version
@@ -90,6 +91,9 @@ int cg_create (const struct cg_host *host, const char *cgroups_path, const char 
                capsa_err **err);
 /* Move pid into every directory. */
 int cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err);
+/* Start the grace-period wait of the first cgroup.procs write early, in a helper (see cgroup.c);
+ * call it as soon as a command knows it will start a container process.  Never fails. */
+CAPSA_PUBLIC void capsa_cgroup_prime (void);
 /* Remove the directories cg_create made (leaf first, waiting briefly for exiting tasks). */
 int cg_destroy (const struct capsa_cgroup *cg, capsa_err **err);
 void cg_free (struct capsa_cgroup *cg);

@@ -275,6 +275,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   char now[48];
   int r = -1;
 
+  if (!o->no_cgroups)
+    capsa_cgroup_prime ();
   if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
     goto out;
   /* everything the child will apply is prepared and checked before anything is created */

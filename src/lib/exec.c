@@ -237,8 +237,11 @@ capsa_container_exec (const struct capsa_exec_opts *o, int *exit_status, capsa_e
   struct cfg_process *proc = NULL;
 
   *exit_status = 0;
-  if (dirfd < 0 || state_load (dirfd, o->id, &st, err) < 0 || check_status (st, err) < 0
-      || load_config (dirfd, st, &c, err) < 0)
+  if (dirfd < 0 || state_load (dirfd, o->id, &st, err) < 0 || check_status (st, err) < 0)
+    return -1;
+  if (st->cg.n)
+    capsa_cgroup_prime ();
+  if (load_config (dirfd, st, &c, err) < 0)
     return -1;
   if (o->process_file ? read_process_file (o->process_file, &proc, err) < 0
                       : (o->args == NULL || o->args[0] == NULL)
