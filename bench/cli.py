@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`capsa run --rm IMAGE true` against `podman run --rm --network none IMAGE true` on the same
+"""`capsa run --rm --network none IMAGE true` against `podman run --rm --network none IMAGE true` on the same
 image (busybox made offline and loaded into both), runs interleaved, medians and the ratio; the
 same with capsa's bridge network against --network none and against podman's default bridge; and
 the memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
@@ -68,13 +68,14 @@ def main():
         subprocess.run(podman + ["load", "-q", "-i", f"{w}/img.tar"], env=env, check=True, stdout=subprocess.DEVNULL)
         cap, pod = [], []
         for i in range(a.runs + 3):
-            c = timed([capsa, "--root", croot, "run", "--rm", "busybox:bench", "true"])
+            # --network none on both sides: the same work (capsa's default network becomes bridge)
+            c = timed([capsa, "--root", croot, "run", "--rm", "--network", "none", "busybox:bench", "true"])
             p = timed(podman + ["run", "--rm", "--network", "none", "busybox:bench", "true"], env=env)
             if i >= 3:
                 cap.append(c)
                 pod.append(p)
         c, p = statistics.median(cap), statistics.median(pod)
-        print(f"capsa run --rm vs podman run --rm --network none (runc), same image, median of {a.runs} "
+        print(f"capsa run --rm --network none vs podman run --rm --network none (runc), same image, median of {a.runs} "
               "interleaved after 3 warm-up:")
         print(f"  capsa run  {c * 1000:7.1f} ms")
         print(f"  podman run {p * 1000:7.1f} ms")

@@ -1,12 +1,14 @@
 /* capsa: the Docker-like command line, a thin layer over the library.
  * Each subcommand lives in its own cmd_*.c with an `int cmd_NAME (struct cli_global *, int, char **)`
- * entry, listed in main.c's table (`image` has its own table in cmd_image.c).  Commands return
+ * entry, listed in main.c's table (`image` has its own table in cmd_image.c); the image transfers
+ * are built into capsa-image (image_main.c's table) instead.  Commands return
  * the exit status, like docker's: 0, or 125 for capsa's own errors, which they report through
  * cli_fail() (the only place that prints an error). */
 #ifndef CAPSA_CLI_H
 #define CAPSA_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "store.h"
@@ -21,7 +23,19 @@ struct cli_global
   const char *registries_conf;  /* --registries-conf */
   const char *authfile;         /* --authfile: where login writes (read before ~/.docker/config.json) */
   bool debug;
+  int argc;                     /* the whole command line, global options included */
+  char **argv;
 };
+
+/* Parse the global options (exits after --help/--version, usage printing the help) and load the
+ * registries config: the index of the command in argv, or -1 after reporting an error. */
+int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
+/* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
+ * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
+int cli_libexec_path (const char *name, char **out, capsa_err **err);
+/* Run the command in capsa-image (exec, same command line, so same output and exit status); only
+ * returns on failure (125). */
+int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
@@ -36,19 +50,22 @@ void cli_human_size (long long bytes, char *buf, unsigned len);
 /* "3 minutes ago" from an RFC 3339 time. */
 void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 
+/* image transfers: in capsa-image (image_main.c); `capsa` runs them through cli_image_helper */
 int cmd_pull (struct cli_global *g, int argc, char **argv);
 int cmd_push (struct cli_global *g, int argc, char **argv);
 int cmd_login (struct cli_global *g, int argc, char **argv);
 int cmd_logout (struct cli_global *g, int argc, char **argv);
+int cmd_load (struct cli_global *g, int argc, char **argv);
+int cmd_save (struct cli_global *g, int argc, char **argv);
+int cmd_import (struct cli_global *g, int argc, char **argv);
+
+/* images in the store */
 int cmd_images (struct cli_global *g, int argc, char **argv);
 int cmd_tag (struct cli_global *g, int argc, char **argv);
 int cmd_rmi (struct cli_global *g, int argc, char **argv);
 int cmd_inspect (struct cli_global *g, int argc, char **argv);
 int cmd_prune (struct cli_global *g, int argc, char **argv);
 int cmd_history (struct cli_global *g, int argc, char **argv);
-int cmd_load (struct cli_global *g, int argc, char **argv);
-int cmd_save (struct cli_global *g, int argc, char **argv);
-int cmd_import (struct cli_global *g, int argc, char **argv);
 int cmd_image (struct cli_global *g, int argc, char **argv);
 int cmd_mount (struct cli_global *g, int argc, char **argv);
 int cmd_unmount (struct cli_global *g, int argc, char **argv);

@@ -592,6 +592,8 @@ ctr_share_dir (void)
   const char *env = getenv ("CAPSA_SHARE_DIR");
   if (env && *env)
     return env;
+  if (buf[0]) /* found before: `run` asks for each of the default profiles */
+    return buf;
 #ifdef CAPSA_DATADIR
   snprintf (buf, sizeof buf, "%s/capsa/seccomp-default.json", CAPSA_DATADIR);
   if (access (buf, R_OK) == 0)

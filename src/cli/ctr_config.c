@@ -828,20 +828,9 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
 static int
 add_init (json_t *config, capsa_err **err)
 {
-  char exe[4096];
-  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
-    return capsa_fail (err, errno, "readlink /proc/self/exe");
-  exe[n] = '\0';
-  *strrchr (exe, '/') = '\0';
-  cleanup_free char *p = xasprintf ("%s/capsa-init", exe);
-  if (access (p, X_OK) < 0)
-    {
-      free (p);
-      p = xasprintf ("%s/../libexec/capsa/capsa-init", exe);
-      if (access (p, X_OK) < 0)
-        return capsa_fail_as (err, ENOENT, "--init: capsa-init is not installed next to capsa (%s)", exe);
-    }
+  cleanup_free char *p = NULL;
+  if (cli_libexec_path ("capsa-init", &p, err) < 0)
+    return capsa_err_wrap (err, "--init");
   json_array_append_new (json_object_get (config, "mounts"), bind_mount (p, "/dev/init", true, NULL));
   json_t *args = json_object_get (json_object_get (config, "process"), "args");
   json_array_insert_new (args, 0, json_string ("--"));

@@ -1,17 +1,12 @@
-/* capsa: global flags, the command table, and the one place that prints errors. */
-#include <errno.h>
+/* capsa: the command table.  The image transfer commands (pull, push, login, logout, load, save,
+ * import) run in capsa-image, which this program executes with the same command line: they need
+ * libcurl, libarchive and OpenSSL, and linking those here made every `capsa run` load ~45
+ * libraries it never uses.  Global options and error reporting are cli_common.c. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "capsa.h"
 #include "cli.h"
-#include "reference.h"
-#include "registry.h"
 #include "util.h"
 
 static const struct command
@@ -45,17 +40,17 @@ static const struct command
   { "system", cmd_system, "system df, info, prune" },
   { "info", cmd_info, "what capsa sees: containers, images, storage, kernel" },
   { "version", cmd_version, "print the version" },
-  { "pull", cmd_pull, "download an image from a registry" },
-  { "push", cmd_push, "upload an image to a registry" },
-  { "login", cmd_login, "log in to a registry (credentials checked, then saved)" },
-  { "logout", cmd_logout, "remove a registry's saved credentials" },
+  { "pull", cli_image_helper, "download an image from a registry" },
+  { "push", cli_image_helper, "upload an image to a registry" },
+  { "login", cli_image_helper, "log in to a registry (credentials checked, then saved)" },
+  { "logout", cli_image_helper, "remove a registry's saved credentials" },
   { "images", cmd_images, "list images" },
   { "tag", cmd_tag, "give an image another name" },
   { "rmi", cmd_rmi, "remove images or names" },
   { "history", cmd_history, "show how an image was built, layer by layer" },
-  { "load", cmd_load, "load images from a docker-archive, an OCI archive or an OCI layout" },
-  { "save", cmd_save, "write images to a docker-archive, an OCI archive or an OCI layout" },
-  { "import", cmd_import, "make an image from a rootfs tarball or directory" },
+  { "load", cli_image_helper, "load images from a docker-archive, an OCI archive or an OCI layout" },
+  { "save", cli_image_helper, "write images to a docker-archive, an OCI archive or an OCI layout" },
+  { "import", cli_image_helper, "make an image from a rootfs tarball or directory" },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
 };
@@ -91,174 +86,13 @@ print_usage (FILE *f)
 }
 
 int
-cli_fail (capsa_err **err)
-{
-  const char *msg = err && *err ? (*err)->msg : "unknown error";
-  fprintf (stderr, "capsa: %s\n", msg);
-  capsa_err_free (err);
-  return CLI_EXIT_ERROR;
-}
-
-int
-cli_usage (const char *cmd, const char *fmt, ...)
-{
-  char *msg = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    msg = NULL;
-  va_end (ap);
-  if (strcmp (cmd, "capsa") == 0)
-    fprintf (stderr, "capsa: %s (see `capsa --help`)\n", msg ? msg : "invalid usage");
-  else
-    fprintf (stderr, "capsa: %s: %s (see `capsa %s --help`)\n", cmd, msg ? msg : "invalid usage", cmd);
-  free (msg);
-  return CLI_EXIT_ERROR;
-}
-
-int
-cli_open_store (struct cli_global *g, struct capsa_store **s)
-{
-  capsa_err *err = NULL;
-  if (capsa_store_open (g->root, s, &err) < 0)
-    return cli_fail (&err);
-  return 0;
-}
-
-char *
-cli_familiar (struct cli_global *g, const char *full)
-{
-  return capsa_ref_familiar (full, g->default_registry);
-}
-
-void
-cli_human_size (long long bytes, char *buf, unsigned len)
-{
-  static const char *units[] = { "B", "kB", "MB", "GB", "TB" };
-  double v = (double) bytes;
-  unsigned u = 0;
-  while (v >= 1000 && u + 1 < ARRAY_SIZE (units))
-    {
-      v /= 1000;
-      u++;
-    }
-  if (u == 0)
-    snprintf (buf, len, "%lldB", bytes);
-  else
-    snprintf (buf, len, "%.3g%s", v, units[u]);
-}
-
-void
-cli_human_since (const char *rfc3339, char *buf, unsigned len)
-{
-  struct tm tm = { 0 };
-  if (rfc3339 == NULL || strptime (rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-    {
-      snprintf (buf, len, "N/A");
-      return;
-    }
-  time_t t = timegm (&tm), now = time (NULL);
-  long d = (long) difftime (now, t);
-  if (d < 0)
-    d = 0;
-  if (d < 60)
-    snprintf (buf, len, "%ld seconds ago", d);
-  else if (d < 3600)
-    snprintf (buf, len, "%ld minutes ago", d / 60);
-  else if (d < 86400 * 2)
-    snprintf (buf, len, "%ld hours ago", d / 3600);
-  else if (d < 86400 * 365L * 2)
-    snprintf (buf, len, "%ld days ago", d / 86400);
-  else
-    snprintf (buf, len, "%ld years ago", d / (86400 * 365L));
-}
-
-enum
-{
-  OPT_ROOT = 1000,
-  OPT_DEFAULT_REGISTRY,
-  OPT_INSECURE,
-  OPT_REGCONF,
-  OPT_AUTHFILE,
-  OPT_DEBUG,
-};
-
-static int
-parse_global (struct cli_global *g, int argc, char **argv, char **flag_default)
-{
-  static const struct option opts[] = {
-    { "root", required_argument, NULL, OPT_ROOT },
-    { "default-registry", required_argument, NULL, OPT_DEFAULT_REGISTRY },
-    { "insecure-registry", required_argument, NULL, OPT_INSECURE },
-    { "registries-conf", required_argument, NULL, OPT_REGCONF },
-    { "authfile", required_argument, NULL, OPT_AUTHFILE },
-    { "debug", no_argument, NULL, OPT_DEBUG },
-    { "version", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+vhD", opts, NULL)) != -1)
-    switch (c)
-      {
-      case OPT_ROOT:
-        g->root = optarg;
-        break;
-      case OPT_DEFAULT_REGISTRY:
-        *flag_default = optarg;
-        break;
-      case OPT_INSECURE:
-        strv_append (&g->insecure, optarg);
-        break;
-      case OPT_REGCONF:
-        g->registries_conf = optarg;
-        break;
-      case OPT_AUTHFILE:
-        g->authfile = optarg;
-        break;
-      case 'D':
-      case OPT_DEBUG:
-        g->debug = true;
-        break;
-      case 'v':
-        printf ("capsa version %s\n", CAPSA_VERSION);
-        exit (0);
-      case 'h':
-        print_usage (stdout);
-        exit (0);
-      default:
-        return cli_usage ("capsa", "unknown global option `%s`", argv[optind - 1]), -1;
-      }
-  return optind;
-}
-
-int
 main (int argc, char **argv)
 {
-  struct cli_global g = { 0 };
-  capsa_err *err = NULL;
-  char *flag_default = NULL;
-  int first;
+  struct cli_global g;
 
-  first = parse_global (&g, argc, argv, &flag_default);
+  int first = cli_global_init (&g, argc, argv, print_usage);
   if (first < 0)
     return CLI_EXIT_ERROR;
-  if (g.root == NULL)
-    g.root = capsa_store_default_root ();
-  if (capsa_registries_conf_load (g.registries_conf, &g.default_registry, &g.insecure, &err) < 0)
-    return cli_fail (&err);
-  if (flag_default)
-    {
-      free (g.default_registry);
-      g.default_registry = xstrdup (flag_default);
-    }
-  if (first >= argc)
-    {
-      print_usage (stderr);
-      return CLI_EXIT_ERROR;
-    }
   const char *name = argv[first];
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)

@@ -1,4 +1,4 @@
-/* Registry configuration and saved credentials: see registry.h and auth.h. */
+/* Saved registry credentials: see registry.h and auth.h (the registries config is registries.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,90 +17,6 @@
 #include "util.h"
 
 
-static const char *
-config_home (char *buf, size_t len)
-{
-  const char *xdg = getenv ("XDG_CONFIG_HOME");
-  const char *home = getenv ("HOME");
-  if (xdg && *xdg)
-    snprintf (buf, len, "%s", xdg);
-  else
-    snprintf (buf, len, "%s/.config", home && *home ? home : "/root");
-  return buf;
-}
-
-/* Load a JSON file; 1 when it does not exist. */
-static int
-load_json (const char *path, json_t **out, capsa_err **err)
-{
-  cleanup_free char *buf = NULL;
-  size_t len;
-  json_error_t je;
-  cleanup_err capsa_err *e = NULL;
-
-  if (read_file_at (AT_FDCWD, path, &buf, &len, &e) < 0)
-    {
-      if (e->errnum == ENOENT)
-        return 1;
-      return capsa_fail (err, e->errnum, "read `%s`", path);
-    }
-  *out = json_loadb (buf, len, 0, &je);
-  if (*out == NULL || !json_is_object (*out))
-    return capsa_fail_as (err, EINVAL, "`%s`: invalid JSON: %s (line %d)", path, *out ? "not an object" : je.text,
-                          je.line);
-  return 0;
-}
-
-int
-capsa_registries_conf_load (const char *path, char **default_registry, char ***insecure, capsa_err **err)
-{
-  char buf[PATH_MAX + 32], home[PATH_MAX];
-  cleanup_json json_t *conf = NULL;
-  bool explicit_path = path != NULL;
-
-  *default_registry = xstrdup (CAPSA_DEFAULT_REGISTRY);
-  if (path == NULL && getenv ("CAPSA_REGISTRIES_CONF"))
-    {
-      path = getenv ("CAPSA_REGISTRIES_CONF");
-      explicit_path = true;
-    }
-  if (path == NULL)
-    {
-      if (geteuid () == 0)
-        path = "/etc/capsa/registries.json";
-      else
-        {
-          snprintf (buf, sizeof buf, "%s/capsa/registries.json", config_home (home, sizeof home));
-          path = buf;
-        }
-    }
-  int r = load_json (path, &conf, err);
-  if (r < 0)
-    return -1;
-  if (r == 1)
-    return explicit_path ? capsa_fail (err, ENOENT, "registries config `%s`", path) : 0;
-  json_t *d = json_object_get (conf, "default-registry");
-  if (d && !json_is_string (d))
-    return capsa_fail_as (err, EINVAL, "registries config `%s`: \"default-registry\" must be a string", path);
-  if (d)
-    {
-      free (*default_registry);
-      *default_registry = xstrdup (json_string_value (d));
-    }
-  json_t *list = json_object_get (conf, "insecure-registries"), *v;
-  size_t i;
-  if (list && !json_is_array (list))
-    return capsa_fail_as (err, EINVAL, "registries config `%s`: \"insecure-registries\" must be a list", path);
-  json_array_foreach (list, i, v)
-  {
-    if (!json_is_string (v))
-      return capsa_fail_as (err, EINVAL, "registries config `%s`: insecure-registries[%zu] must be a string", path,
-                            i);
-    strv_append (insecure, json_string_value (v));
-  }
-  return 0;
-}
-
 const char *
 capsa_auth_file_default (void)
 {
@@ -108,7 +24,7 @@ capsa_auth_file_default (void)
   char home[PATH_MAX];
   if (getenv ("CAPSA_AUTH_FILE") && *getenv ("CAPSA_AUTH_FILE"))
     return getenv ("CAPSA_AUTH_FILE");
-  snprintf (buf, sizeof buf, "%s/capsa/auth.json", config_home (home, sizeof home));
+  snprintf (buf, sizeof buf, "%s/capsa/auth.json", registries_config_home (home, sizeof home));
   return buf;
 }
 
@@ -139,7 +55,7 @@ lookup_in (const char *path, const char *registry, char **user, char **password,
   const char *key;
   json_t *v;
 
-  int r = load_json (path, &conf, err);
+  int r = registries_load_json (path, &conf, err);
   if (r != 0)
     return r;
   json_object_foreach (json_object_get (conf, "auths"), key, v)
@@ -205,7 +121,7 @@ auth_save (const char *authfile, const char *registry, const char *user, const c
   cleanup_json json_t *conf = NULL;
   cleanup_free char *key = normalize_key (registry);
 
-  int r = load_json (path, &conf, err);
+  int r = registries_load_json (path, &conf, err);
   if (r < 0)
     return -1;
   if (r == 1)
@@ -229,7 +145,7 @@ capsa_logout (const char *registry, const struct capsa_registry_opts *o, capsa_e
   void *tmp;
   bool found = false;
 
-  int r = load_json (path, &conf, err);
+  int r = registries_load_json (path, &conf, err);
   if (r != 0)
     return r;
   json_t *auths = json_object_get (conf, "auths");

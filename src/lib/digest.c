@@ -1,96 +1,8 @@
-/* sha256 and base64 helpers: see digest.h. */
-#include <errno.h>
-#include <stdio.h>
+/* Digest names: see digest.h.  No OpenSSL here (that is digest_openssl.c), so that reading the
+ * store needs no libcrypto. */
 #include <string.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "digest.h"
-#include "util.h"
-
-void
-capsa_sha256_init (capsa_sha256 *h)
-{
-  h->ctx = EVP_MD_CTX_new ();
-  if (h->ctx == NULL || EVP_DigestInit_ex (h->ctx, EVP_sha256 (), NULL) != 1)
-    abort ();
-}
-
-void
-capsa_sha256_update (capsa_sha256 *h, const void *buf, size_t len)
-{
-  if (len > 0 && EVP_DigestUpdate (h->ctx, buf, len) != 1)
-    abort ();
-}
-
-void
-capsa_sha256_final (capsa_sha256 *h, char *out)
-{
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-
-  if (EVP_DigestFinal_ex (h->ctx, md, &n) != 1 || n != 32)
-    abort ();
-  capsa_sha256_free (h);
-  memcpy (out, "sha256:", 7);
-  for (unsigned i = 0; i < n; i++)
-    snprintf (out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
-void
-capsa_sha256_free (capsa_sha256 *h)
-{
-  if (h->ctx)
-    EVP_MD_CTX_free (h->ctx);
-  h->ctx = NULL;
-}
-
-void
-capsa_sha256_reset (capsa_sha256 *h)
-{
-  capsa_sha256_free (h);
-  capsa_sha256_init (h);
-}
-
-void
-capsa_sha256_buf (const void *buf, size_t len, char *out)
-{
-  capsa_sha256 h;
-  capsa_sha256_init (&h);
-  capsa_sha256_update (&h, buf, len);
-  capsa_sha256_final (&h, out);
-}
-
-int
-capsa_sha256_fd (int fd, char *out, uint64_t *size, capsa_err **err)
-{
-  char buf[65536];
-  capsa_sha256 h;
-  uint64_t total = 0;
-
-  capsa_sha256_init (&h);
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int e = errno;
-          capsa_sha256_free (&h);
-          return capsa_fail (err, e, "read for sha256");
-        }
-      if (n == 0)
-        break;
-      capsa_sha256_update (&h, buf, (size_t) n);
-      total += (uint64_t) n;
-    }
-  capsa_sha256_final (&h, out);
-  if (size)
-    *size = total;
-  return 0;
-}
 
 bool
 capsa_digest_valid (const char *d)
@@ -101,36 +13,4 @@ capsa_digest_valid (const char *d)
     if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
       return false;
   return true;
-}
-
-char *
-capsa_base64_encode (const void *buf, size_t len)
-{
-  char *out = xmalloc0 (4 * ((len + 2) / 3) + 1);
-  EVP_EncodeBlock ((unsigned char *) out, buf, (int) len);
-  return out;
-}
-
-char *
-capsa_base64_decode (const char *s, size_t *len)
-{
-  size_t n = strlen (s);
-  if (n % 4 != 0)
-    return NULL;
-  unsigned char *out = xmalloc0 (3 * (n / 4) + 1);
-  int r = EVP_DecodeBlock (out, (const unsigned char *) s, (int) n);
-  if (r < 0)
-    {
-      free (out);
-      return NULL;
-    }
-  /* EVP_DecodeBlock counts the padding as zero bytes */
-  if (n >= 1 && s[n - 1] == '=')
-    r--;
-  if (n >= 2 && s[n - 2] == '=')
-    r--;
-  out[r] = '\0';
-  if (len)
-    *len = (size_t) r;
-  return (char *) out;
 }

@@ -1,5 +1,7 @@
 /* sha256 digests ("sha256:<64 hex>") for content-addressed storage, on OpenSSL's EVP interface.
- * A capsa_sha256 is a running hash: init, update any number of times, final once. */
+ * A capsa_sha256 is a running hash: init, update any number of times, final once.
+ * Hashing and base64 live in digest_openssl.c (the image library, libcrypto); capsa_digest_valid
+ * in digest.c (the core library, which the container commands link without libcrypto). */
 #ifndef CAPSA_DIGEST_H
 #define CAPSA_DIGEST_H
 

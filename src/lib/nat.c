@@ -1,7 +1,9 @@
 /* The capsa nftables table: see nat.h. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,28 +83,83 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
   return b.buf;
 }
 
+/* libnftables, loaded on first use (dlopen): linked, it and what it needs (libnftnl, libxtables,
+ * libgmp) would be loaded by every start of every capsa program, and most never touch the NAT
+ * table.  The header still gives the types. */
+static struct
+{
+  __typeof__ (nft_ctx_new) *ctx_new;
+  __typeof__ (nft_ctx_free) *ctx_free;
+  __typeof__ (nft_ctx_buffer_output) *buffer_output;
+  __typeof__ (nft_ctx_buffer_error) *buffer_error;
+  __typeof__ (nft_ctx_get_error_buffer) *get_error_buffer;
+  __typeof__ (nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+} nft;
+
+#define NFT_SONAME "libnftables.so.1"
+
+static int
+nft_load (capsa_err **err)
+{
+  static const struct
+  {
+    const char *name;
+    size_t offset;
+  } syms[] = {
+    { "nft_ctx_new", offsetof (__typeof__ (nft), ctx_new) },
+    { "nft_ctx_free", offsetof (__typeof__ (nft), ctx_free) },
+    { "nft_ctx_buffer_output", offsetof (__typeof__ (nft), buffer_output) },
+    { "nft_ctx_buffer_error", offsetof (__typeof__ (nft), buffer_error) },
+    { "nft_ctx_get_error_buffer", offsetof (__typeof__ (nft), get_error_buffer) },
+    { "nft_run_cmd_from_buffer", offsetof (__typeof__ (nft), run_cmd_from_buffer) },
+  };
+  static void *lib;
+
+  if (lib)
+    return 0;
+  void *h = dlopen (NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL)
+    return capsa_fail_as (err, ENOENT, "nftables: cannot load %s (is libnftables1 installed?): %s", NFT_SONAME,
+                          dlerror ());
+  for (size_t i = 0; i < ARRAY_SIZE (syms); i++)
+    {
+      void *f = dlsym (h, syms[i].name);
+      if (f == NULL)
+        {
+          capsa_fail_as (err, ENOSYS, "nftables: %s has no %s: %s", NFT_SONAME, syms[i].name, dlerror ());
+          dlclose (h);
+          return -1;
+        }
+      memcpy ((char *) &nft + syms[i].offset, &f, sizeof f);
+    }
+  lib = h;
+  return 0;
+}
+
 int
 nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
            size_t nports, capsa_err **err)
 {
+  if (nft_load (err) < 0)
+    return -1;
   cleanup_free char *rules = nat_ruleset (table, nets, nnets, ports, nports);
-  struct nft_ctx *nft = nft_ctx_new (NFT_CTX_DEFAULT);
-  if (nft == NULL)
+  struct nft_ctx *ctx = nft.ctx_new (NFT_CTX_DEFAULT);
+  if (ctx == NULL)
     return capsa_fail (err, ENOMEM, "nftables: create context");
-  nft_ctx_buffer_output (nft);
-  nft_ctx_buffer_error (nft);
-  int r = nft_run_cmd_from_buffer (nft, rules);
+  nft.buffer_output (ctx);
+  nft.buffer_error (ctx);
+  int r = nft.run_cmd_from_buffer (ctx, rules);
   if (r != 0)
     {
-      const char *msg = nft_ctx_get_error_buffer (nft);
+      const char *msg = nft.get_error_buffer (ctx);
       cleanup_free char *m = xstrdup (msg && *msg ? msg : "failed");
       size_t n = strlen (m);
       while (n && m[n - 1] == '\n')
         m[--n] = '\0';
-      nft_ctx_free (nft);
+      nft.ctx_free (ctx);
       return capsa_fail_as (err, EINVAL, "nftables: load table inet %s: %s", table, m);
     }
-  nft_ctx_free (nft);
+  nft.ctx_free (ctx);
   return 0;
 }
 

@@ -1,6 +1,6 @@
-/* The `capsa` nftables table (libnftables): masquerade, published ports, isolation between
- * networks.  The table is rebuilt whole from the networks' state on every change, in one
- * transaction (create, delete, define): it always says exactly what the state files say, a crash
+/* The `capsa` nftables table (libnftables, loaded with dlopen on first use): masquerade, published
+ * ports, isolation between networks.  The table is rebuilt whole from the networks' state on every
+ * change, in one transaction (create, delete, define): it always says exactly what the state files say, a crash
  * between two changes leaves the previous complete table, and the host's other tables are never
  * touched.  All functions follow error.h. */
 #ifndef CAPSA_NAT_H

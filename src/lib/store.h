@@ -55,7 +55,9 @@ CAPSA_PUBLIC int capsa_store_lock_index (struct capsa_store *s, capsa_err **err)
 /* Blobs. */
 CAPSA_PUBLIC bool capsa_store_has_blob (struct capsa_store *s, const char *digest);
 CAPSA_PUBLIC int capsa_store_open_blob (struct capsa_store *s, const char *digest, capsa_err **err);
-/* Read a whole (small) blob and check its digest. */
+/* Read a whole (small) blob.  Its digest is not checked again: a blob is checked once, when it is
+ * written (capsa_blob_writer_commit), and the store trusts its own content after that (hashing the
+ * config on every `capsa run` cost ~2 ms, most of it OpenSSL's start-up). */
 CAPSA_PUBLIC int capsa_store_read_blob (struct capsa_store *s, const char *digest, char **buf, size_t *len,
                                         capsa_err **err);
 CAPSA_PUBLIC int capsa_store_put_blob (struct capsa_store *s, const void *buf, size_t len, char *digest_out,

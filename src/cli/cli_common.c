@@ -1,0 +1,247 @@
+/* What the capsa programs share: error and usage reporting, the global options, and finding the
+ * programs installed beside `capsa` (see cli.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capsa.h"
+#include "cli.h"
+#include "reference.h"
+#include "registry.h"
+#include "util.h"
+
+int
+cli_fail (capsa_err **err)
+{
+  const char *msg = err && *err ? (*err)->msg : "unknown error";
+  fprintf (stderr, "capsa: %s\n", msg);
+  capsa_err_free (err);
+  return CLI_EXIT_ERROR;
+}
+
+int
+cli_usage (const char *cmd, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  if (strcmp (cmd, "capsa") == 0)
+    fprintf (stderr, "capsa: %s (see `capsa --help`)\n", msg ? msg : "invalid usage");
+  else
+    fprintf (stderr, "capsa: %s: %s (see `capsa %s --help`)\n", cmd, msg ? msg : "invalid usage", cmd);
+  free (msg);
+  return CLI_EXIT_ERROR;
+}
+
+int
+cli_open_store (struct cli_global *g, struct capsa_store **s)
+{
+  capsa_err *err = NULL;
+  if (capsa_store_open (g->root, s, &err) < 0)
+    return cli_fail (&err);
+  return 0;
+}
+
+char *
+cli_familiar (struct cli_global *g, const char *full)
+{
+  return capsa_ref_familiar (full, g->default_registry);
+}
+
+void
+cli_human_size (long long bytes, char *buf, unsigned len)
+{
+  static const char *units[] = { "B", "kB", "MB", "GB", "TB" };
+  double v = (double) bytes;
+  unsigned u = 0;
+  while (v >= 1000 && u + 1 < ARRAY_SIZE (units))
+    {
+      v /= 1000;
+      u++;
+    }
+  if (u == 0)
+    snprintf (buf, len, "%lldB", bytes);
+  else
+    snprintf (buf, len, "%.3g%s", v, units[u]);
+}
+
+void
+cli_human_since (const char *rfc3339, char *buf, unsigned len)
+{
+  struct tm tm = { 0 };
+  if (rfc3339 == NULL || strptime (rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    {
+      snprintf (buf, len, "N/A");
+      return;
+    }
+  time_t t = timegm (&tm), now = time (NULL);
+  long d = (long) difftime (now, t);
+  if (d < 0)
+    d = 0;
+  if (d < 60)
+    snprintf (buf, len, "%ld seconds ago", d);
+  else if (d < 3600)
+    snprintf (buf, len, "%ld minutes ago", d / 60);
+  else if (d < 86400 * 2)
+    snprintf (buf, len, "%ld hours ago", d / 3600);
+  else if (d < 86400 * 365L * 2)
+    snprintf (buf, len, "%ld days ago", d / 86400);
+  else
+    snprintf (buf, len, "%ld years ago", d / (86400 * 365L));
+}
+
+enum
+{
+  OPT_ROOT = 1000,
+  OPT_DEFAULT_REGISTRY,
+  OPT_INSECURE,
+  OPT_REGCONF,
+  OPT_AUTHFILE,
+  OPT_DEBUG,
+};
+
+static int
+parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *), char **flag_default)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, OPT_ROOT },
+    { "default-registry", required_argument, NULL, OPT_DEFAULT_REGISTRY },
+    { "insecure-registry", required_argument, NULL, OPT_INSECURE },
+    { "registries-conf", required_argument, NULL, OPT_REGCONF },
+    { "authfile", required_argument, NULL, OPT_AUTHFILE },
+    { "debug", no_argument, NULL, OPT_DEBUG },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  int c;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+vhD", opts, NULL)) != -1)
+    switch (c)
+      {
+      case OPT_ROOT:
+        g->root = optarg;
+        break;
+      case OPT_DEFAULT_REGISTRY:
+        *flag_default = optarg;
+        break;
+      case OPT_INSECURE:
+        strv_append (&g->insecure, optarg);
+        break;
+      case OPT_REGCONF:
+        g->registries_conf = optarg;
+        break;
+      case OPT_AUTHFILE:
+        g->authfile = optarg;
+        break;
+      case 'D':
+      case OPT_DEBUG:
+        g->debug = true;
+        break;
+      case 'v':
+        printf ("capsa version %s\n", CAPSA_VERSION);
+        exit (0);
+      case 'h':
+        usage (stdout);
+        exit (0);
+      default:
+        return cli_usage ("capsa", "unknown global option `%s`", argv[optind - 1]), -1;
+      }
+  return optind;
+}
+
+int
+cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *))
+{
+  capsa_err *err = NULL;
+  char *flag_default = NULL;
+
+  memset (g, 0, sizeof *g);
+  g->argc = argc;
+  g->argv = argv;
+  int first = parse_global (g, argc, argv, usage, &flag_default);
+  if (first < 0)
+    return -1;
+  if (g->root == NULL)
+    g->root = capsa_store_default_root ();
+  if (capsa_registries_conf_load (g->registries_conf, &g->default_registry, &g->insecure, &err) < 0)
+    return cli_fail (&err), -1;
+  if (flag_default)
+    {
+      free (g->default_registry);
+      g->default_registry = xstrdup (flag_default);
+    }
+  if (first >= argc)
+    {
+      usage (stderr);
+      return -1;
+    }
+  return first;
+}
+
+int
+cli_libexec_path (const char *name, char **out, capsa_err **err)
+{
+  char exe[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return capsa_fail (err, errno, "readlink /proc/self/exe");
+  exe[n] = '\0';
+  *strrchr (exe, '/') = '\0';
+  /* the build tree (every program in one directory), then the configured libexec directory, then
+   * one beside a moved installation */
+  char *cands[] = {
+    xasprintf ("%s/%s", exe, name),
+#ifdef CAPSA_LIBEXECDIR
+    xasprintf ("%s/capsa/%s", CAPSA_LIBEXECDIR, name),
+#endif
+    xasprintf ("%s/../libexec/capsa/%s", exe, name),
+  };
+  *out = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE (cands); i++)
+    {
+      if (*out == NULL && access (cands[i], X_OK) == 0)
+        *out = cands[i];
+      else
+        free (cands[i]);
+    }
+  if (*out == NULL)
+    return capsa_fail_as (err, ENOENT, "%s is not installed: not beside `%s/capsa`, nor in %s", name, exe,
+#ifdef CAPSA_LIBEXECDIR
+                          CAPSA_LIBEXECDIR "/capsa"
+#else
+                          "../libexec/capsa"
+#endif
+    );
+  return 0;
+}
+
+int
+cli_image_helper (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  cleanup_free char *path = NULL;
+
+  if (cli_libexec_path ("capsa-image", &path, &err) < 0)
+    return capsa_err_wrap (&err, "`capsa %s`", argv[0]), cli_fail (&err);
+  /* the same command line: capsa-image parses the global options again */
+  char **args = xmalloc0 ((size_t) (g->argc + 1) * sizeof (char *));
+  args[0] = path;
+  for (int i = 1; i < g->argc; i++)
+    args[i] = g->argv[i];
+  fflush (NULL);
+  execv (path, args);
+  capsa_fail (&err, errno, "`capsa %s`: exec %s", argv[0], path);
+  free (args);
+  return cli_fail (&err);
+}
