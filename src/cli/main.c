@@ -58,6 +58,8 @@ static const struct command
   { "import", cmd_import, "make an image from a rootfs tarball or directory" },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
+  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)" },
+  { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
 };
 
 static const char usage_text[]
@@ -86,7 +88,8 @@ print_usage (FILE *f)
 {
   fputs (usage_text, f);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    if (commands[i].help)
+      fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 
