@@ -48,6 +48,7 @@ struct ctr
   enum ctr_status status;
   pid_t pid;       /* the init when running or paused */
   int exit_code;   /* when exited; -1 unknown */
+  pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
 };
 
 void ctr_free (struct ctr *c);

@@ -253,6 +253,7 @@ helper_start (struct cli_global *g, const char *id, bool create_only)
       return CLI_EXIT_ERROR;
     }
   bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
+  c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
   if (ctr_net_up (g, c, &err) < 0 || ctr_root_ensure (g, c->id, &err) < 0
       || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
     {
