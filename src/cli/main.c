@@ -30,6 +30,7 @@ static const struct command
   { "ps", cmd_ps, "list containers (-a, -q, --format json)" },
   { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)" },
   { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)" },
+  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)" },
   { "wait", cmd_wait, "wait until containers stop and print their exit codes" },
   { "top", cmd_top, "list a container's processes" },
   { "pause", cmd_pause, "freeze containers" },
@@ -58,7 +59,6 @@ static const struct command
   { "import", cmd_import, "make an image from a rootfs tarball or directory" },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
-  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)" },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
 };
 

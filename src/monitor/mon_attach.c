@@ -57,6 +57,8 @@ void
 mon_attach_send (struct mon_attach *a, char kind, const void *buf, size_t len)
 {
   const char *p = buf;
+  if (a->n == 0)
+    return;
   do
     {
       char pkt[ATTACH_MSG_MAX];

@@ -189,7 +189,7 @@ close_fd (int *fd)
 static int
 start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, char **msg)
 {
-  int rep[2], out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+  int rep[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
   *r = (struct run){ .init = 0, .out = -1, .err = -1, .in = -1 };
   *errnum = 0;
   *msg = NULL;
@@ -199,6 +199,10 @@ start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, cha
     {
       *errnum = errno;
       *msg = mon_printf ("the monitor could not make the container's stdio: %s", strerror (errno));
+      for (int *fd = &rep[0]; fd <= &rep[1]; fd++)
+        close_fd (fd);
+      for (int i = 0; i < 2; i++)
+        close_fd (&out[i]), close_fd (&err[i]), close_fd (&in[i]);
       return EXIT_ERROR;
     }
   const char *args[] = { "start", create_only ? "--create" : NULL };
