@@ -98,5 +98,8 @@ int cmd_system (struct cli_global *g, int argc, char **argv);
 int cmd_info (struct cli_global *g, int argc, char **argv);
 int cmd_version (struct cli_global *g, int argc, char **argv);
 int cmd_inspect_any (struct cli_global *g, int argc, char **argv);
+int cmd_attach (struct cli_global *g, int argc, char **argv);
+/* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
+int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);
 
 #endif

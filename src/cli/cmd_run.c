@@ -1,6 +1,6 @@
 /* capsa run / create / start: a container from an image, through the library directly.
  *
- * run -d and create hand the container to a monitor (ctr_monitor.c); run in the foreground keeps
+ * run -d and create hand the container to a monitor (ctr_monitor.c, src/monitor); run in the foreground keeps
  * it in this process (the library's run loop: pty, signals, wait), then records the exit code. */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +74,9 @@ static const char run_help[]
     = "Usage: capsa %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
       "%s\n\n"
       "  -d, --detach               run in the background (a monitor keeps its logs) and print its id\n"
-      "  -i, --interactive          keep stdin open (foreground)\n"
-      "  -t, --tty                  allocate a pseudo-terminal (foreground)\n"
+      "  -i, --interactive          keep stdin open (detached: for `capsa attach`)\n"
+      "  -t, --tty                  allocate a pseudo-terminal (detached: held by the monitor;\n"
+      "                             `capsa attach` connects to it, ctrl-p ctrl-q detaches)\n"
       "      --rm                   remove the container when it exits\n"
       "      --name NAME            name the container\n"
       "  -h, --hostname NAME        the container's host name (default: its short id)\n"
@@ -554,11 +555,6 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
-  if (o.detach && o.tty)
-    {
-      /* a detached pty needs an attach/console socket: not there yet, so the output goes to the log */
-      o.tty = false;
-    }
   if (prepare (g, &o, id, &err) < 0)
     {
       parsed_free (&o);
@@ -603,42 +599,50 @@ cmd_create (struct cli_global *g, int argc, char **argv)
   return run_or_create (g, argc, argv, true);
 }
 
-/* Start a created container, or a stopped one again (a new monitor). */
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
-int
-ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
+/* Release a created container's init (its monitor is there since create). */
+static int
+start_created (struct ctr *c, capsa_err **err)
 {
   cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  unlink (stop);
+  if (capsa_container_start (c->oci_root, c->id, err) < 0)
+    return -1;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  json_t *ch = json_pack ("{s:s}", "StartedAt", now);
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
+  return 0;
+}
+
+/* Start a created container, or a stopped one again (a new monitor).  With attach_fd, connected
+ * to the monitor before the container runs, so that none of its output is missed: a stopped one
+ * is created first, then attached, then started. */
+int
+ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err)
+{
+  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   switch (c->status)
     {
     case CTR_RUNNING:
     case CTR_RESTARTING:
-      return 0;
+      return attach_fd ? ctr_attach_connect (c, attach_fd, err) : 0;
     case CTR_PAUSED:
       return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
                             ctr_name (c));
     case CTR_CREATED:
-      {
-        cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
-        if (access (oci, F_OK) == 0)
-          {
-            unlink (stop);
-            if (capsa_container_start (c->oci_root, c->id, err) < 0)
-              return -1;
-            char now[48];
-            now_rfc3339 (now, sizeof now);
-            json_t *ch = json_pack ("{s:s}", "StartedAt", now);
-            ctr_run_update (c->dir, ch, NULL);
-            json_decref (ch);
-            return 0;
-          }
-      }
+      if (access (oci, F_OK) == 0)
+        {
+          if (attach_fd && ctr_attach_connect (c, attach_fd, err) < 0)
+            return -1;
+          return start_created (c, err);
+        }
       /* fall through: a record without a runtime container (its create never finished) */
       __attribute__ ((fallthrough));
     case CTR_EXITED:
     default:
       {
-        cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+        cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
         cleanup_err capsa_err *de = NULL;
         if (access (oci, F_OK) == 0)
           capsa_container_delete (c->oci_root, c->id, true, &de);
@@ -649,33 +653,83 @@ ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
         json_decref (ch);
         /* run.json keeps the last exit until the new start is recorded */
         int code;
-        return ctr_monitor_spawn (g, c->id, false, &code, err);
+        if (ctr_monitor_spawn (g, c->id, attach_fd != NULL, &code, err) < 0)
+          return -1;
+        if (attach_fd == NULL)
+          return 0;
+        if (ctr_attach_connect (c, attach_fd, err) < 0)
+          return -1;
+        return start_created (c, err);
       }
     }
+}
+
+int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
+int
+ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
+{
+  return ctr_start_attach (g, c, NULL, err);
 }
 
 int
 cmd_start (struct cli_global *g, int argc, char **argv)
 {
-  int status = 0;
-  for (int i = 1; i < argc; i++)
-    {
-      if (strcmp (argv[i], "--help") == 0)
-        {
-          printf ("Usage: capsa start CONTAINER...\n\nStart created or stopped containers (in the background).\n");
-          return 0;
-        }
-      if (argv[i][0] == '-')
-        return cli_usage ("start", "unknown option `%s` (attaching is not there yet: use `capsa logs -f`)", argv[i]);
-    }
-  if (argc < 2)
+  enum
+  {
+    O_DETACH_KEYS = 1000,
+  };
+  static const struct option opts[] = { { "attach", no_argument, NULL, 'a' },
+                                        { "interactive", no_argument, NULL, 'i' },
+                                        { "detach-keys", required_argument, NULL, O_DETACH_KEYS },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  bool attach = false, interactive = false;
+  const char *keys = NULL;
+  int o, status = 0;
+  opterr = 0;
+  while ((o = getopt_long (argc, argv, "+aih", opts, NULL)) != -1)
+    switch (o)
+      {
+      case 'a':
+        attach = true;
+        break;
+      case 'i':
+        interactive = true;
+        break;
+      case O_DETACH_KEYS:
+        keys = optarg;
+        break;
+      case 'h':
+        printf ("Usage: capsa start [OPTIONS] CONTAINER...\n\nStart created or stopped containers (in the "
+                "background, each with its monitor).\n\n"
+                "  -a, --attach               attach to its output (and exit with its code)\n"
+                "  -i, --interactive          attach its input too (it was made with -i)\n"
+                "      --detach-keys KEYS     the sequence that detaches (default ctrl-p,ctrl-q)\n");
+        return 0;
+      default:
+        return cli_usage ("start", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (optind >= argc)
     return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
-  for (int i = 1; i < argc; i++)
+  if ((attach || interactive) && optind + 1 != argc)
+    return cli_usage ("start", "-a and -i attach to one container only");
+  for (int i = optind; i < argc; i++)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_start (g, c, &err) < 0)
-        status = cli_fail (&err);
+      int fd = -1;
+      if (ctr_find (g, argv[i], &c, &err) < 0
+          || ctr_start_attach (g, c, attach || interactive ? &fd : NULL, &err) < 0)
+        {
+          if (fd >= 0)
+            close (fd);
+          status = cli_fail (&err);
+        }
+      else if (fd >= 0)
+        {
+          int code = ctr_attach_stream (g, c, fd, interactive, keys, &err);
+          return code < 0 ? cli_fail (&err) : code;
+        }
       else
         printf ("%s\n", argv[i]);
     }

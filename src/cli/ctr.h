@@ -48,6 +48,7 @@ struct ctr
   enum ctr_status status;
   pid_t pid;       /* the init when running or paused */
   int exit_code;   /* when exited; -1 unknown */
+  pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
 };
 
 void ctr_free (struct ctr *c);
@@ -90,7 +91,16 @@ int ctr_root_ensure (struct cli_global *g, const char *id, capsa_err **err);
  * Forks a detached monitor process, waits until the container exists (or failed: *err, and
  * *exit_code 125/126/127).  Returns 0 when the container was created/started. */
 int ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err);
-/* Append one line to the container's log (used by the foreground run's notes). */
+/* Attaching (cmd_attach.c) to the monitor's attach socket (src/monitor/attach_proto.h).
+ * connect: *fd gets the connection; fails when no monitor listens (the container is not running).
+ * stream: output to stdout/stderr, stdin in (when forward_stdin) with detach_keys ("ctrl-p,ctrl-q",
+ * NULL: docker's default, "": none) and the terminal's size; returns the container's exit code,
+ * 0 when detached, -1 on error.  Consumes fd. */
+int ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
+int ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, const char *detach_keys,
+                       capsa_err **err);
+/* Start a container (cmd_run.c); with attach_fd != NULL, connected to it before it runs. */
+int ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err);
 /* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */
 int ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms);
 

@@ -817,7 +817,7 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
   json_object_set_new (process, "user", json_pack ("{s:I, s:I}", "uid", (json_int_t) uid, "gid", (json_int_t) gid));
   json_object_set_new (mcfg, "User", json_string (user ? user : ""));
 
-  json_object_set_new (process, "terminal", json_boolean (o->tty && !o->detach));
+  json_object_set_new (process, "terminal", json_boolean (o->tty)); /* detached: the monitor holds it */
   json_object_set_new (process, "noNewPrivileges", json_false ());
   json_object_set_new (config, "hostname", json_string (hostname));
   json_object_set_new (mcfg, "Hostname", json_string (hostname));

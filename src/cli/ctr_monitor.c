@@ -1,401 +1,87 @@
-/* The monitor of a detached container: capsa's own small process, one per container (like conmon).
+/* The CLI's side of the monitor of a detached container.
  *
- * It is the parent of the container's init (it calls the library's create/run itself) and a child
- * subreaper, so it reaps the init and whatever the container leaves behind.  The container's
- * stdout and stderr are pipes to it; it writes them to ROOT/containers/ID/ctr.log, one line per
- * record ("RFC3339NANO STREAM F|P TEXT", P when a line was cut), and rotates the file to ctr.log.1
- * past its size cap.  When the init exits it deletes the container from the runtime (kills what is
- * left, removes the cgroup), records the exit code and time in run.json, applies the restart
- * policy, and at the end unmounts the root (or removes everything with --rm).
+ * The monitor itself is src/monitor (capsa-monitor, libc only, static): it holds the container's
+ * stdio, writes its log, serves its attach socket, reaps it and records its exit.  Here:
  *
- * It survives the CLI: a new session, stdin on /dev/null, no tie to the terminal.  Killing it
- * leaves the container running; `capsa ps` then still tells the truth from the runtime state.
+ * - ctr_monitor_spawn() starts one, detached from the CLI (a new session, double fork), and
+ *   waits for its report: the container exists, or why it could not be made;
+ * - `capsa __monitor start|stopped` (cmd_monitor_helper), the hidden subcommand the monitor execs
+ *   for what needs the capsa library: creating the container with the stdio it was handed, and
+ *   deleting the runtime state, the network and the root filesystem once it has stopped.
+ *   They live as long as that step takes, so the library never lives in the monitor.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "ctr.h"
 #include "util.h"
 
-#define LOG_LINE_MAX 16384
+/* The monitor's report channel in `capsa __monitor start`. */
+#define HELPER_REPORT_FD 3
 
-struct logbuf
-{
-  int fd;            /* read end of the pipe, -1 when finished */
-  const char *name;  /* "stdout" / "stderr" */
-  char buf[LOG_LINE_MAX];
-  size_t len;
-};
-
-struct logfile
-{
-  char *path, *old;
-  int fd;
-  long long size, max;
-};
-
-static void
-log_open (struct logfile *l)
-{
-  struct stat st;
-  l->fd = open (l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  l->size = l->fd >= 0 && fstat (l->fd, &st) == 0 ? st.st_size : 0;
-}
-
-static void
-log_record (struct logfile *l, const char *stream, const char *text, size_t len, bool partial)
-{
-  char ts[48];
-  struct timespec now;
-  struct tm tm;
-  clock_gettime (CLOCK_REALTIME, &now);
-  gmtime_r (&now.tv_sec, &tm);
-  size_t n = strftime (ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (ts + n, sizeof ts - n, ".%09ldZ", now.tv_nsec);
-  if (l->fd >= 0 && l->size > l->max)
-    {
-      close (l->fd);
-      rename (l->path, l->old);
-      log_open (l);
-    }
-  if (l->fd < 0)
-    return;
-  cleanup_free char *head = xasprintf ("%s %s %c ", ts, stream, partial ? 'P' : 'F');
-  size_t hl = strlen (head);
-  char *rec = xmalloc0 (hl + len + 2);
-  memcpy (rec, head, hl);
-  memcpy (rec + hl, text, len);
-  rec[hl + len] = '\n';
-  if (write_all (l->fd, rec, hl + len + 1) == 0)
-    l->size += (long long) (hl + len + 1);
-  free (rec);
-}
-
-/* Read what the pipe has; write complete lines.  false at EOF. */
-static bool
-log_pump (struct logfile *l, struct logbuf *b)
-{
-  ssize_t n = read (b->fd, b->buf + b->len, sizeof b->buf - b->len);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
-    return true;
-  if (n <= 0)
-    {
-      if (b->len)
-        log_record (l, b->name, b->buf, b->len, true);
-      b->len = 0;
-      return false;
-    }
-  b->len += (size_t) n;
-  char *start = b->buf, *nl;
-  while ((nl = memchr (start, '\n', b->len - (size_t) (start - b->buf))))
-    {
-      log_record (l, b->name, start, (size_t) (nl - start), false);
-      start = nl + 1;
-    }
-  size_t rest = b->len - (size_t) (start - b->buf);
-  if (rest == sizeof b->buf)
-    {
-      log_record (l, b->name, b->buf, rest, true);
-      rest = 0;
-    }
-  memmove (b->buf, start, rest);
-  b->len = rest;
-  return true;
-}
-
+/* capsa-monitor next to this binary (the build tree), or in libexec/capsa (installed). */
 static int
-exit_code_of (int status)
+monitor_path (char **out, capsa_err **err)
 {
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 255;
+  return cli_libexec_path ("capsa-monitor", out, err);
 }
 
-static void
-report (int fd, int code, const capsa_err *err)
+/* The monitor's command line: what it needs to know of the container, decided at create. */
+static char **
+monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct ctr *c, bool create_only)
 {
-  if (fd < 0)
-    return;
-  cleanup_free char *msg = xasprintf ("%d %d %s", code, err ? err->errnum : 0, err ? err->msg : "");
-  (void) write_all (fd, msg, strlen (msg));
-  close (fd);
-}
-
-static void
-now_json (json_t *obj, const char *key)
-{
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  json_object_set_new (obj, key, json_string (now));
-}
-
-static bool
-stop_requested (const char *dir)
-{
-  cleanup_free char *p = xasprintf ("%s/stop-requested", dir);
-  return access (p, F_OK) == 0;
-}
-
-static bool
-should_restart (json_t *meta, json_t *run, int code)
-{
-  json_t *pol = json_object_get (json_object_get (meta, "HostConfig"), "RestartPolicy");
+  json_t *cfg = json_object_get (c->meta, "Config");
+  json_t *pol = json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy");
   const char *name = json_string_value (json_object_get (pol, "Name"));
-  long long max = json_integer_value (json_object_get (pol, "MaximumRetryCount"));
-  long long count = json_integer_value (json_object_get (run, "RestartCount"));
-  if (name == NULL || strcmp (name, "no") == 0)
-    return false;
-  if (strcmp (name, "on-failure") == 0)
-    return code != 0 && (max == 0 || count < max);
-  return true; /* always, unless-stopped */
-}
-
-/* Start (or create) once; on success the init is our child and *pid is set. */
-static int
-start_once (struct cli_global *g, struct ctr *c, bool create_only, int pipes_out[2], int pipes_err[2], pid_t *pid,
-            capsa_err **err)
-{
-  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
-  struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true };
-  if (pipe2 (pipes_out, O_CLOEXEC) < 0 || pipe2 (pipes_err, O_CLOEXEC) < 0)
-    return capsa_fail (err, errno, "pipe");
-  dup2 (pipes_out[1], 1);
-  dup2 (pipes_err[1], 2);
-  close (pipes_out[1]);
-  close (pipes_err[1]);
-  int r;
-  if (ctr_root_ensure (g, c->id, err) < 0)
-    r = -1;
-  else if (create_only)
-    r = capsa_container_create (&o, err);
-  else
+  char **argv = xmalloc0 (sizeof (char *));
+  strv_append (&argv, monitor);
+  strv_append (&argv, "--capsa");
+  strv_append (&argv, exe);
+  strv_append (&argv, "--root");
+  strv_append (&argv, g->root);
+  if (create_only)
+    strv_append (&argv, "--create");
+  if (json_is_true (json_object_get (cfg, "Tty")))
+    strv_append (&argv, "--tty");
+  if (json_is_true (json_object_get (cfg, "OpenStdin")))
+    strv_append (&argv, "--stdin");
+  if (name && strcmp (name, "no") != 0)
     {
-      int status;
-      r = capsa_container_run (&o, &status, err);
+      cleanup_free char *r = xasprintf ("%s:%lld", name, (long long) json_integer_value (
+                                                            json_object_get (pol, "MaximumRetryCount")));
+      strv_append (&argv, "--restart");
+      strv_append (&argv, r);
     }
-  /* the container holds the write ends now; ours go, so EOF comes when it is done */
-  int null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2 (null, 1);
-  dup2 (null, 2);
-  close (null);
-  if (r < 0)
-    return -1;
-  /* the pid even when it has exited already (ctr_refresh reports none for a stopped container) */
-  json_t *st = NULL;
-  cleanup_err capsa_err *e = NULL;
-  *pid = 0;
-  if (capsa_container_state (c->oci_root, c->id, &st, &e) == 0)
-    *pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
-  json_decref (st);
-  return 0;
-}
-
-/* Wait for the init, logging its output; returns its exit code. */
-static int
-watch (struct logfile *l, int sigfd, pid_t init, int out, int errfd)
-{
-  struct logbuf bo = { .fd = out, .name = "stdout" }, be = { .fd = errfd, .name = "stderr" };
-  int code = -1;
-  fcntl (out, F_SETFL, O_NONBLOCK);
-  fcntl (errfd, F_SETFL, O_NONBLOCK);
-  long drain_ms = -1;
-  while (bo.fd >= 0 || be.fd >= 0 || code < 0)
-    {
-      struct pollfd p[3] = { { sigfd, POLLIN, 0 }, { bo.fd, POLLIN, 0 }, { be.fd, POLLIN, 0 } };
-      int timeout = code >= 0 ? 100 : -1;
-      int n = poll (p, 3, timeout);
-      if (n < 0 && errno != EINTR)
-        break;
-      if (p[0].revents & POLLIN)
-        {
-          struct signalfd_siginfo si;
-          while (read (sigfd, &si, sizeof si) == sizeof si)
-            ;
-          int st;
-          pid_t w;
-          while ((w = waitpid (-1, &st, WNOHANG)) > 0)
-            if (w == init || init <= 0)
-              code = exit_code_of (st);
-          if (w < 0 && errno == ECHILD && code < 0)
-            code = 255; /* no child left: the init was reaped elsewhere, its status is lost */
-        }
-      if (p[1].revents & (POLLIN | POLLHUP | POLLERR) && !log_pump (l, &bo))
-        close (bo.fd), bo.fd = -1;
-      if (p[2].revents & (POLLIN | POLLHUP | POLLERR) && !log_pump (l, &be))
-        close (be.fd), be.fd = -1;
-      if (code >= 0)
-        {
-          /* something the init left behind may hold the pipes: give it 2 s, then the cgroup goes */
-          if (drain_ms < 0)
-            drain_ms = 0;
-          else if (n == 0 && (drain_ms += 100) >= 2000)
-            break;
-        }
-    }
-  for (struct logbuf *b = &bo; b; b = b == &bo ? &be : NULL)
-    if (b->fd >= 0)
-      {
-        while (log_pump (l, b) && b->len == 0 && 0)
-          ;
-        close (b->fd);
-      }
-  return code < 0 ? 255 : code;
-}
-
-static void
-monitor_main (struct cli_global *g, const char *id, bool create_only, int report_fd)
-{
-  cleanup_ctr struct ctr *c = NULL;
-  capsa_err *err = NULL;
-  sigset_t mask;
-
-  signal (SIGHUP, SIG_IGN);
-  signal (SIGINT, SIG_IGN);
-  signal (SIGPIPE, SIG_IGN);
-  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  prctl (PR_SET_NAME, "capsa-monitor", 0, 0, 0);
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  dup2 (null, 0);
-  close (null);
-  if (ctr_load (g, id, &c, &err) < 0)
-    {
-      report (report_fd, CLI_EXIT_ERROR, err);
-      _exit (1);
-    }
-  sigemptyset (&mask);
-  sigaddset (&mask, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &mask, NULL);
-  int sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-  uint64_t start = 0;
-  proc_stat_start (getpid (), &start, NULL);
-  json_t *ch = json_pack ("{s:I, s:I, s:b}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
-                          (json_int_t) start, "Restarting", 0);
-  ctr_run_update (c->dir, ch, NULL);
-  json_decref (ch);
-
-  const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
-  struct logfile l = { .path = xasprintf ("%s/ctr.log", c->dir), .old = xasprintf ("%s/ctr.log.1", c->dir),
-                       .max = mx && ctr_parse_bytes (mx) > 0 ? ctr_parse_bytes (mx) : 10 * 1024 * 1024 };
-  log_open (&l);
-  if (ctr_net_up (g, c, &err) < 0)
-    {
-      report (report_fd, CLI_EXIT_ERROR, err);
-      json_t *f = json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg);
-      ctr_run_update (c->dir, f, NULL);
-      json_decref (f);
-      _exit (1);
-    }
-  malloc_trim (0);
-
-  for (bool first = true;; first = false)
-    {
-      int po[2], pe[2];
-      pid_t init = 0;
-      if (!first && stop_requested (c->dir))
-        {
-          /* asked while we were about to restart: capsa stop waits for us to leave */
-          json_t *s = json_pack ("{s:b}", "Restarting", 0);
-          ctr_run_update (c->dir, s, NULL);
-          json_decref (s);
-          break;
-        }
-      if (start_once (g, c, first && create_only, po, pe, &init, &err) < 0)
-        {
-          if (first)
-            {
-              report (report_fd, ctr_exec_error_code (err), err);
-              report_fd = -1;
-            }
-          json_t *f = json_pack ("{s:i, s:s, s:b}", "ExitCode", ctr_exec_error_code (err), "Error", err->msg,
-                                 "Restarting", 0);
-          now_json (f, "FinishedAt");
-          ctr_run_update (c->dir, f, NULL);
-          json_decref (f);
-          capsa_err_free (&err);
-          break;
-        }
-      if (first)
-        {
-          report (report_fd, 0, NULL);
-          report_fd = -1;
-        }
-      fault_point ("monitor:started");
-      if (!create_only || !first)
-        {
-          json_t *s = json_pack ("{s:b, s:n}", "Restarting", 0, "Error");
-          now_json (s, "StartedAt");
-          json_object_del (s, "Error");
-          ctr_run_update (c->dir, s, NULL);
-          json_decref (s);
-        }
-      int code = watch (&l, sigfd, init, po[0], pe[0]);
-      json_t *run = ctr_run_read (c->dir);
-      bool again = !stop_requested (c->dir) && should_restart (c->meta, run, code);
-      long long count = json_integer_value (json_object_get (run, "RestartCount"));
-      json_decref (run);
-      /* recorded before the runtime state goes, so no reader ever sees neither */
-      fault_point ("monitor:exited");
-      json_t *f = json_pack ("{s:i, s:b}", "ExitCode", code, "Restarting", again);
-      now_json (f, "FinishedAt");
-      ctr_run_update (c->dir, f, NULL);
-      json_decref (f);
-      cleanup_err capsa_err *derr = NULL;
-      capsa_container_delete (c->oci_root, c->id, true, &derr);
-      ctr_cgroup_parent_tidy ();
-      if (!again)
-        break;
-      /* docker's back-off: 100 ms, doubling, at most 5 s here */
-      long ms = 100L << (count < 6 ? count : 6);
-      if (ms > 5000)
-        ms = 5000;
-      for (long w = 0; w < ms && !stop_requested (c->dir); w += 20)
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      if (stop_requested (c->dir))
-        {
-          json_t *s = json_pack ("{s:b}", "Restarting", 0);
-          ctr_run_update (c->dir, s, NULL);
-          json_decref (s);
-          break;
-        }
-      json_t *s = json_pack ("{s:I}", "RestartCount", (json_int_t) count + 1);
-      ctr_run_update (c->dir, s, NULL);
-      json_decref (s);
-    }
-  if (l.fd >= 0)
-    close (l.fd);
-  free (l.path);
-  free (l.old);
-  cleanup_err capsa_err *e2 = NULL;
-  ctr_net_down (g, c); /* stopped for good: its address and published ports go */
-  ctr_refresh (g, c);
-  if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
-    ctr_remove (g, c, true, true, &e2);
-  else
-    ctr_root_release (g, c->id, &e2);
-  _exit (0);
+  strv_append (&argv, c->id);
+  return argv;
 }
 
 int
 ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err)
 {
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_free char *monitor = NULL;
+  char exe[PATH_MAX];
   int rep[2];
   *exit_code = 0;
+  ssize_t en = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  if (en <= 0)
+    return capsa_fail (err, errno, "readlink /proc/self/exe");
+  exe[en] = '\0';
+  if (ctr_load (g, id, &c, err) < 0 || monitor_path (&monitor, err) < 0)
+    return -1;
+  cleanup_strv char **argv = monitor_argv (g, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)
     return capsa_fail (err, errno, "pipe");
   fflush (stdout);
@@ -409,13 +95,14 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
     }
   if (pid == 0)
     {
-      close (rep[0]);
+      /* the monitor outlives this CLI: its own session, and not our child (the double fork) */
       setsid ();
-      pid_t again = fork ();
-      if (again != 0)
-        _exit (again < 0 ? 1 : 0);
-      monitor_main (g, id, create_only, rep[1]);
-      _exit (0);
+      if (fork () != 0)
+        _exit (0);
+      if (dup2 (rep[1], HELPER_REPORT_FD) < 0)
+        _exit (127);
+      execv (monitor, argv);
+      _exit (127);
     }
   close (rep[1]);
   waitpid (pid, NULL, 0);
@@ -434,11 +121,209 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
   buf[len] = '\0';
   int code = 0, errnum = 0, off = 0;
   if (len == 0 || sscanf (buf, "%d %d %n", &code, &errnum, &off) < 2)
-    return capsa_fail_as (err, EIO, "the monitor of container %.12s died before it could start it", id);
+    return capsa_fail_as (err, EIO, "the monitor of container %.12s (%s) died before it could start it", id,
+                          monitor);
   if (code != 0)
     {
       *exit_code = code;
       return capsa_fail_as (err, errnum, "%s", buf + off);
     }
   return 0;
+}
+
+/* ---- capsa __monitor: the monitor's heavy steps ---------------------------------------------- */
+
+/* "CODE ERRNO PID MESSAGE" to the monitor, with the pty master when there is one. */
+static void
+helper_report (int code, int errnum, pid_t pid, const char *msg, int master)
+{
+  cleanup_free char *s = xasprintf ("%d %d %d %s", code, errnum, (int) pid, msg);
+  union
+  {
+    struct cmsghdr h;
+    char b[CMSG_SPACE (sizeof (int))];
+  } ctl;
+  struct iovec iov = { s, strlen (s) };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (master >= 0)
+    {
+      memset (&ctl, 0, sizeof ctl);
+      m.msg_control = ctl.b;
+      m.msg_controllen = sizeof ctl.b;
+      struct cmsghdr *c = CMSG_FIRSTHDR (&m);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &master, sizeof (int));
+    }
+  while (sendmsg (HELPER_REPORT_FD, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+    ;
+}
+
+/* The console socket the runtime sends a -t container's pty master to: in the container's
+ * directory, reached through a directory fd (its path may be longer than sun_path). */
+static int
+console_listen (struct ctr *c, int *dirfd, char **path, capsa_err **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  *dirfd = open (c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return capsa_fail (err, errno, "open `%s`", c->dir);
+  *path = xasprintf ("/proc/self/fd/%d/console.sock", *dirfd);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "%s", *path);
+  unlinkat (*dirfd, "console.sock", 0);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 1) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      return capsa_fail (err, e, "console socket in `%s`", c->dir);
+    }
+  return fd;
+}
+
+static int
+console_receive (int lfd, capsa_err **err)
+{
+  cleanup_close int fd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "accept on the console socket");
+  char name[256];
+  union
+  {
+    struct cmsghdr h;
+    char b[CMSG_SPACE (sizeof (int))];
+  } ctl;
+  struct iovec iov = { name, sizeof name };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+  if (recvmsg (fd, &m, MSG_CMSG_CLOEXEC) < 0)
+    return capsa_fail (err, errno, "receive the pty master");
+  struct cmsghdr *c = CMSG_FIRSTHDR (&m);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+    return capsa_fail_as (err, EPROTO, "the runtime sent no pty master");
+  int master;
+  memcpy (&master, CMSG_DATA (c), sizeof master);
+  return master;
+}
+
+static void
+helper_failed (struct ctr *c, int code, capsa_err *err)
+{
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  json_t *f = json_pack ("{s:i, s:s, s:b, s:s}", "ExitCode", code, "Error", err->msg, "Restarting", 0,
+                         "FinishedAt", now);
+  ctr_run_update (c->dir, f, NULL);
+  json_decref (f);
+  helper_report (code, err->errnum, 0, err->msg, -1);
+}
+
+/* `capsa __monitor start [--create] ID`: fds 0-2 are the container's stdio (unless it has a pty),
+ * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
+static int
+helper_start (struct cli_global *g, const char *id, bool create_only)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  cleanup_close int dirfd = -1, console = -1;
+  cleanup_free char *console_path = NULL;
+  fcntl (HELPER_REPORT_FD, F_SETFD, FD_CLOEXEC);
+  if (ctr_load (g, id, &c, &err) < 0)
+    {
+      helper_report (CLI_EXIT_ERROR, err->errnum, 0, err->msg, -1);
+      capsa_err_free (&err);
+      return CLI_EXIT_ERROR;
+    }
+  bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
+  c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
+  if (ctr_net_up (g, c, &err) < 0 || ctr_root_ensure (g, c->id, &err) < 0
+      || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
+    {
+      helper_failed (c, CLI_EXIT_ERROR, err);
+      capsa_err_free (&err);
+      return CLI_EXIT_ERROR;
+    }
+  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
+  struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true,
+                                 .console_socket = console_path };
+  int r, status, master = -1;
+  /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
+   * that the process never sees a terminal of no size */
+  if (create_only || tty)
+    r = capsa_container_create (&o, &err);
+  else
+    r = capsa_container_run (&o, &status, &err);
+  if (r == 0 && console >= 0)
+    {
+      master = console_receive (console, &err);
+      if (master >= 0)
+        ioctl (master, TIOCSWINSZ, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
+      if (master < 0 || (!create_only && capsa_container_start (c->oci_root, c->id, &err) < 0))
+        {
+          cleanup_err capsa_err *de = NULL;
+          capsa_container_delete (c->oci_root, c->id, true, &de);
+          r = -1;
+        }
+    }
+  if (dirfd >= 0)
+    unlinkat (dirfd, "console.sock", 0);
+  if (r < 0)
+    {
+      helper_failed (c, ctr_exec_error_code (err), err);
+      capsa_err_free (&err);
+      return CLI_EXIT_ERROR;
+    }
+  /* the pid even when it has exited already (ctr_refresh reports none for a stopped container) */
+  json_t *st = NULL;
+  pid_t pid = 0;
+  if (capsa_container_state (c->oci_root, c->id, &st, &err) == 0)
+    pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  capsa_err_free (&err);
+  json_decref (st);
+  helper_report (0, 0, pid, "", master);
+  if (master >= 0)
+    close (master);
+  return 0;
+}
+
+/* `capsa __monitor stopped [--final] ID`: after each exit the runtime state goes; after the last
+ * one the network, and the root filesystem (or the whole container with --rm). */
+static int
+helper_stopped (struct cli_global *g, const char *id, bool final)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  if (ctr_load (g, id, &c, &err) < 0)
+    return 0; /* removed already (`capsa rm -f` raced us) */
+  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+  if (access (oci, F_OK) == 0)
+    {
+      capsa_container_delete (c->oci_root, c->id, true, &err);
+      capsa_err_free (&err);
+      ctr_cgroup_parent_tidy ();
+    }
+  if (!final)
+    return 0;
+  ctr_net_down (g, c); /* stopped for good: its address and published ports go */
+  ctr_refresh (g, c);
+  if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
+    ctr_remove (g, c, true, true, &err);
+  else
+    ctr_root_release (g, c->id, &err);
+  return 0;
+}
+
+int
+cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
+{
+  bool flag = argc == 4 && (strcmp (argv[2], "--create") == 0 || strcmp (argv[2], "--final") == 0);
+  if (argc != 3 && !flag)
+    return cli_usage ("__monitor", "for capsa-monitor only");
+  const char *id = argv[argc - 1];
+  if (strcmp (argv[1], "start") == 0)
+    return helper_start (g, id, flag);
+  if (strcmp (argv[1], "stopped") == 0)
+    return helper_stopped (g, id, flag);
+  return cli_usage ("__monitor", "for capsa-monitor only");
 }

@@ -119,7 +119,7 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
   struct capsa_netenv env = net_env (g, &sdir);
   const char *name = ctr_name (c);
   struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode, .container_id = c->id,
-                            .netns_fd = nsfd, .pid = getpid (), .ports = ports, .nports = n,
+                            .netns_fd = nsfd, .pid = c->net_owner ? c->net_owner : getpid (), .ports = ports, .nports = n,
                             .name = name && strcmp (name, c->id) ? name : NULL, .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
                             .etc_dir = etc };
   struct capsa_attach_result res;

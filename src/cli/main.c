@@ -25,6 +25,7 @@ static const struct command
   { "ps", cmd_ps, "list containers (-a, -q, --format json)" },
   { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)" },
   { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)" },
+  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)" },
   { "wait", cmd_wait, "wait until containers stop and print their exit codes" },
   { "top", cmd_top, "list a container's processes" },
   { "pause", cmd_pause, "freeze containers" },
@@ -53,6 +54,7 @@ static const struct command
   { "import", cli_image_helper, "make an image from a rootfs tarball or directory" },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
+  { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
 };
 
 static const char usage_text[]
@@ -81,7 +83,8 @@ print_usage (FILE *f)
 {
   fputs (usage_text, f);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    if (commands[i].help)
+      fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 

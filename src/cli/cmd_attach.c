@@ -1,0 +1,315 @@
+/* capsa attach [--detach-keys KEYS] [--no-stdin] CONTAINER: connect this terminal to a detached
+ * container through its monitor's attach socket (src/monitor/attach_proto.h).
+ *
+ * Output is streamed as it comes (stdout and stderr apart, a -t container's all on stdout); input
+ * goes to the container when it was made with -i; with -t this terminal is put in raw mode and
+ * its size follows (SIGWINCH).  The detach keys (ctrl-p ctrl-q unless told otherwise) leave the
+ * container running; they are caught here, in the client, and never reach the container.  When
+ * the container exits, attach exits with its code. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "attach_proto.h"
+#include "ctr.h"
+#include "terminal.h"
+#include "util.h"
+
+#define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+#define DETACH_KEYS_MAX 16
+
+/* docker's --detach-keys: comma-separated "ctrl-X" (X a letter or one of @[\]^_) or single
+ * characters.  Returns the number of bytes, -1 when invalid. */
+static int
+parse_detach_keys (const char *s, unsigned char *keys)
+{
+  int n = 0;
+  if (*s == '\0')
+    return 0;
+  for (const char *p = s;; p++)
+    {
+      const char *end = strchr (p, ',');
+      size_t len = end ? (size_t) (end - p) : strlen (p);
+      if (n == DETACH_KEYS_MAX)
+        return -1;
+      if (len == 1)
+        keys[n++] = (unsigned char) p[0];
+      else if (len == 6 && strncmp (p, "ctrl-", 5) == 0)
+        {
+          char k = p[5];
+          if (k >= 'a' && k <= 'z')
+            keys[n++] = (unsigned char) (k - 'a' + 1);
+          else if (k >= 'A' && k <= 'Z')
+            keys[n++] = (unsigned char) (k - 'A' + 1);
+          else if (k == '@')
+            keys[n++] = 0;
+          else if (strchr ("[\\]^_", k))
+            keys[n++] = (unsigned char) (k - '[' + 27);
+          else
+            return -1;
+        }
+      else
+        return -1;
+      if (end == NULL)
+        return n;
+      p = end;
+    }
+}
+
+int
+ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int dirfd = open (c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return capsa_fail (err, errno, "open `%s`", c->dir);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, ATTACH_SOCKET);
+  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return capsa_fail (err, errno, "socket");
+  if (connect (s, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        return capsa_fail_as (err, errno,
+                              "cannot attach to container %s: its monitor is not there (it is not running "
+                              "detached; start it with `capsa start -a %s`)",
+                              ctr_name (c), ctr_name (c));
+      return capsa_fail (err, errno, "connect to the attach socket of container %s", ctr_name (c));
+    }
+  *fd = take_fd (&s);
+  return 0;
+}
+
+static void
+send_size (int sock, int tty)
+{
+  struct winsize ws;
+  if (tty < 0 || ioctl (tty, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+    return;
+  char pkt[32];
+  int n = snprintf (pkt, sizeof pkt, "%c%u %u", ATTACH_RESIZE, ws.ws_row, ws.ws_col);
+  send (sock, pkt, (size_t) n, MSG_NOSIGNAL);
+}
+
+struct detacher
+{
+  unsigned char keys[DETACH_KEYS_MAX];
+  int n;       /* keys in the sequence (0: none) */
+  int matched; /* held back: the first `matched` keys were typed last */
+};
+
+/* Pass input through the detach keys into out (room for len + DETACH_KEYS_MAX); true when the
+ * whole sequence was typed.  A partial match is held until the next byte decides. */
+static bool
+detach_filter (struct detacher *d, const unsigned char *in, size_t len, char *out, size_t *outlen)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++)
+    {
+      if (d->n && in[i] == d->keys[d->matched])
+        {
+          if (++d->matched == d->n)
+            {
+              *outlen = o;
+              return true;
+            }
+          continue;
+        }
+      /* not the sequence after all: what was held goes, then this byte is looked at afresh */
+      memcpy (out + o, d->keys, (size_t) d->matched);
+      o += (size_t) d->matched;
+      d->matched = 0;
+      if (d->n && in[i] == d->keys[0])
+        d->matched = 1;
+      else
+        out[o++] = (char) in[i];
+    }
+  *outlen = o;
+  return false;
+}
+
+static void
+send_input (int sock, const char *buf, size_t len)
+{
+  char pkt[ATTACH_MSG_MAX];
+  while (len > 0)
+    {
+      size_t n = len < sizeof pkt - 1 ? len : sizeof pkt - 1;
+      pkt[0] = ATTACH_IN;
+      memcpy (pkt + 1, buf, n);
+      while (send (sock, pkt, n + 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+      buf += n;
+      len -= n;
+    }
+}
+
+/* One packet from the monitor; false when the stream is over (*code set when it said so). */
+static bool
+attach_output (int sock, int *code)
+{
+  char pkt[ATTACH_MSG_MAX + 1];
+  ssize_t n = recv (sock, pkt, sizeof pkt - 1, 0);
+  if (n < 0 && errno == EINTR)
+    return true;
+  if (n <= 0)
+    return false;
+  pkt[n] = '\0';
+  switch (pkt[0])
+    {
+    case ATTACH_STDOUT:
+      return write_all (1, pkt + 1, (size_t) n - 1), true;
+    case ATTACH_STDERR:
+      return write_all (2, pkt + 1, (size_t) n - 1), true;
+    case ATTACH_EXIT:
+      *code = atoi (pkt + 1);
+      return false;
+    default:
+      return true;
+    }
+}
+
+int
+ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, const char *detach_keys,
+                   capsa_err **err)
+{
+  cleanup_close int sock = fd;
+  struct detacher d = { 0 };
+  json_t *cfg = json_object_get (c->meta, "Config");
+  bool tty = json_is_true (json_object_get (cfg, "Tty"));
+  forward_stdin = forward_stdin && json_is_true (json_object_get (cfg, "OpenStdin"));
+  d.n = parse_detach_keys (detach_keys ? detach_keys : DETACH_KEYS_DEFAULT, d.keys);
+  if (d.n < 0)
+    return capsa_fail_as (err, EINVAL, "--detach-keys `%s`: give ctrl-X or single characters, comma-separated",
+                          detach_keys);
+  int term = isatty (0) ? 0 : isatty (1) ? 1 : -1;
+  struct term_saved saved = { 0 };
+  if (tty && forward_stdin && term == 0)
+    term_make_raw (0, &saved);
+  sigset_t mask, old;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGWINCH);
+  sigprocmask (SIG_BLOCK, &mask, &old);
+  cleanup_close int sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (tty)
+    send_size (sock, term);
+  int code = -1;
+  bool detached = false, in_open = forward_stdin;
+  for (;;)
+    {
+      struct pollfd p[3] = { { sock, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+      if (poll (p, 3, -1) < 0 && errno != EINTR)
+        break;
+      if (p[0].revents && !attach_output (sock, &code))
+        break;
+      if (p[2].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sigfd, &si, sizeof si) == sizeof si)
+            ;
+          if (tty)
+            send_size (sock, term);
+        }
+      if (p[1].revents)
+        {
+          unsigned char buf[4096];
+          char out[sizeof buf + DETACH_KEYS_MAX];
+          size_t olen;
+          ssize_t n = read (0, buf, sizeof buf);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              in_open = false; /* the container's stdin stays open, as docker's does */
+              continue;
+            }
+          detached = detach_filter (&d, buf, (size_t) n, out, &olen);
+          if (olen)
+            send_input (sock, out, olen);
+          if (detached)
+            break;
+        }
+    }
+  term_restore (0, &saved);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  if (detached)
+    {
+      fprintf (stderr, "%sread escape sequence\n", saved.saved ? "\r\n" : "");
+      return 0;
+    }
+  if (code < 0)
+    {
+      /* the monitor went without a word (killed?): what the records say */
+      ctr_wait_exited (g, c, 5000);
+      code = c->exit_code >= 0 ? c->exit_code : CLI_EXIT_ERROR;
+    }
+  return code;
+}
+
+int
+cmd_attach (struct cli_global *g, int argc, char **argv)
+{
+  enum
+  {
+    O_DETACH_KEYS = 1000,
+    O_NO_STDIN,
+    O_SIG_PROXY,
+  };
+  static const struct option opts[] = { { "detach-keys", required_argument, NULL, O_DETACH_KEYS },
+                                        { "no-stdin", no_argument, NULL, O_NO_STDIN },
+                                        { "sig-proxy", required_argument, NULL, O_SIG_PROXY },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  const char *keys = NULL;
+  bool no_stdin = false;
+  int o;
+  opterr = 0;
+  while ((o = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
+    switch (o)
+      {
+      case O_DETACH_KEYS:
+        keys = optarg;
+        break;
+      case O_NO_STDIN:
+        no_stdin = true;
+        break;
+      case O_SIG_PROXY:
+        break; /* signals typed at a -t container reach it as keys already */
+      case 'h':
+        printf ("Usage: capsa attach [OPTIONS] CONTAINER\n\n"
+                "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
+                "Exits with the container's code when it stops; the detach keys leave it running.\n\n"
+                "      --detach-keys KEYS   the sequence that detaches (default ctrl-p,ctrl-q; \"\": none)\n"
+                "      --no-stdin           do not send input\n");
+        return 0;
+      default:
+        return cli_usage ("attach", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (optind + 1 != argc)
+    return cli_usage ("attach", "requires exactly 1 argument (CONTAINER)");
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  int fd;
+  if (ctr_find (g, argv[optind], &c, &err) < 0)
+    return cli_fail (&err);
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    {
+      capsa_fail_as (&err, EINVAL, "cannot attach to container %s: it is %s (start it with `capsa start -a %s`)",
+                     ctr_name (c), ctr_status_name (c->status), ctr_name (c));
+      return cli_fail (&err);
+    }
+  if (ctr_attach_connect (c, &fd, &err) < 0)
+    return cli_fail (&err);
+  int code = ctr_attach_stream (g, c, fd, !no_stdin, keys, &err);
+  return code < 0 ? cli_fail (&err) : code;
+}

@@ -1,0 +1,70 @@
+/* capsa-monitor: the small per-container process of a detached container (see monitor.c).
+ *
+ * It links nothing but libc (statically), so it stays a few hundred KiB of memory for as long as
+ * the container runs; whatever needs the capsa library (creating the container, deleting its
+ * runtime state, networking, the root filesystem) it asks of the `capsa` binary it execs for the
+ * moment (`capsa __monitor ...`, in ctr_monitor.c).  Errors here are reported with a negative
+ * return and errno; the monitor has no one to print to but the log and the CLI's report pipe. */
+#ifndef CAPSA_MON_H
+#define CAPSA_MON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cleanup.h"
+
+#define LOG_LINE_MAX 16384
+#define MON_MAX_CLIENTS 16
+
+/* ---- small helpers (mon_util.c) ---- */
+void *mon_alloc (size_t n);                  /* zeroed; aborts on OOM */
+char *mon_printf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+int mon_write_all (int fd, const void *buf, size_t len);
+void mon_now (char *buf, size_t len);         /* RFC 3339 with nanoseconds, UTC, like now_rfc3339 */
+int mon_proc_start (pid_t pid, uint64_t *start);
+void mon_fault (const char *name);             /* SIGKILL itself when $CAPSA_FAULT is name */
+long long mon_parse_bytes (const char *s);    /* "10m" -> bytes; -1 invalid */
+
+/* ---- run.json (mon_runjson.c): the flat object ctr_run_update writes; values kept as text ---- */
+/* Set keys[i] to the JSON text raws[i] (NULL removes it), under ROOT/containers/ID/run.lock. */
+int mon_run_update (int dirfd, size_t n, const char *const *keys, const char *const *raws);
+/* An integer member of run.json, or def when missing. */
+long long mon_run_int (int dirfd, const char *key, long long def);
+
+/* ---- the log (mon_log.c): "RFC3339NANO STREAM F|P TEXT" records, rotated past max ---- */
+struct mon_log
+{
+  int dirfd;
+  int fd;
+  long long size, max;
+};
+struct mon_stream
+{
+  int fd;            /* -1 when finished */
+  const char *name;  /* "stdout" / "stderr" */
+  char kind;         /* ATTACH_STDOUT / ATTACH_STDERR */
+  char buf[LOG_LINE_MAX];
+  size_t len;
+};
+void mon_log_open (struct mon_log *l);
+/* Write the complete lines of s (and the rest when flush). */
+void mon_log_lines (struct mon_log *l, struct mon_stream *s, bool flush);
+
+/* ---- attach clients (mon_attach.c) ---- */
+struct mon_attach
+{
+  int listen_fd; /* -1: not listening */
+  int clients[MON_MAX_CLIENTS];
+  size_t n;
+};
+int mon_attach_listen (struct mon_attach *a, int dirfd);
+void mon_attach_accept (struct mon_attach *a);
+/* Send one packet of type kind to every client (never blocks; a full client misses it). */
+void mon_attach_send (struct mon_attach *a, char kind, const void *buf, size_t len);
+/* Tell every client the exit code and close them all. */
+void mon_attach_finish (struct mon_attach *a, int code);
+void mon_attach_close (struct mon_attach *a, int dirfd);
+
+#endif

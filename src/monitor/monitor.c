@@ -1,0 +1,552 @@
+/* capsa-monitor: the monitor of a detached container (`capsa run -d`, `capsa create`), one per
+ * container, like conmon.
+ *
+ *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]] ID
+ *
+ * Started by the CLI (ctr_monitor.c) in a session of its own, with fd 3 the CLI's report pipe:
+ * it writes "CODE ERRNO MESSAGE" there once the container exists (CODE 0) or failed to start.
+ *
+ * What it does itself, for as long as the container lives: it is a child subreaper, so the
+ * container's init (and whatever the container leaves behind) becomes its child and it reaps
+ * it; it holds the container's stdio (pipes, or with --tty the master of the pty made inside the
+ * container); it writes the output to ROOT/containers/ID/ctr.log (mon_log.c) and to the clients
+ * of its attach socket (mon_attach.c), and passes their input and window size on; it records the
+ * start, the exit code and the restarts in run.json (mon_runjson.c).
+ *
+ * What it asks of `capsa __monitor` (exec'd for the moment, so the capsa library never lives in
+ * this process): `start` creates the container (networking, root filesystem, the runtime's
+ * create or run) with the stdio it is given and reports the init's pid and the pty master over
+ * fd 3; `stopped` deletes the runtime state after each exit and, with --final, releases the
+ * network and the root filesystem, or removes the container (--rm).
+ *
+ * It survives the CLI (a new session, no terminal).  Killed, it leaves the container running,
+ * and `capsa ps` still tells the truth from the runtime state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach_proto.h"
+#include "mon.h"
+
+#define EXIT_ERROR 125
+
+struct monitor
+{
+  const char *capsa, *root, *id;
+  bool create_only, tty, open_stdin;
+  const char *restart;   /* policy name */
+  long long restart_max; /* on-failure:MAX (0: no limit) */
+  int dirfd, sigfd, report_fd;
+  struct mon_log log;
+  struct mon_attach att;
+};
+
+/* One run of the container: its init and the monitor's ends of its stdio. */
+struct run
+{
+  pid_t init;
+  int out, err; /* pipes' read ends, or out = the pty master; -1 when none */
+  int in;       /* where input goes: the stdin pipe's write end or the pty master; -1: nowhere */
+};
+
+static void
+report (struct monitor *m, int code, int errnum, const char *msg)
+{
+  if (m->report_fd < 0)
+    return;
+  char *s = mon_printf ("%d %d %s", code, errnum, msg);
+  (void) mon_write_all (m->report_fd, s, strlen (s));
+  free (s);
+  close (m->report_fd);
+  m->report_fd = -1;
+}
+
+static void
+run_set (struct monitor *m, size_t n, const char *const *keys, const char *const *raws)
+{
+  (void) mon_run_update (m->dirfd, n, keys, raws);
+}
+
+static void
+run_set_now (struct monitor *m, const char *key, const char *restarting)
+{
+  char now[48], q[52];
+  mon_now (now, sizeof now);
+  snprintf (q, sizeof q, "\"%s\"", now);
+  run_set (m, 2, (const char *[]){ key, "Restarting" }, (const char *[]){ q, restarting });
+}
+
+static bool
+stop_requested (struct monitor *m)
+{
+  return faccessat (m->dirfd, "stop-requested", F_OK, 0) == 0;
+}
+
+static bool
+should_restart (struct monitor *m, int code)
+{
+  long long count = mon_run_int (m->dirfd, "RestartCount", 0);
+  if (m->restart == NULL || strcmp (m->restart, "no") == 0)
+    return false;
+  if (strcmp (m->restart, "on-failure") == 0)
+    return code != 0 && (m->restart_max == 0 || count < m->restart_max);
+  return true; /* always, unless-stopped */
+}
+
+/* Fork `capsa --root ROOT __monitor ARGS... ID` with fds 0-3 as given (-1: /dev/null, none). */
+static pid_t
+run_capsa (struct monitor *m, const char *const *args, size_t nargs, const int fds[4])
+{
+  const char *argv[16];
+  size_t n = 0;
+  argv[n++] = m->capsa;
+  argv[n++] = "--root";
+  argv[n++] = m->root;
+  argv[n++] = "__monitor";
+  for (size_t i = 0; i < nargs && n < 14; i++)
+    argv[n++] = args[i];
+  argv[n++] = m->id;
+  argv[n] = NULL;
+  pid_t pid = fork ();
+  if (pid != 0)
+    return pid;
+  /* the child: a plain process again (signals as at exec by default), the given stdio */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGHUP, SIG_DFL);
+  signal (SIGINT, SIG_DFL);
+  signal (SIGPIPE, SIG_DFL);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  int moved[4];
+  /* above 4 first, so that dup2 into 0-3 never overwrites one still to be moved */
+  for (int i = 0; i < 4; i++)
+    moved[i] = fcntl (fds[i] >= 0 ? fds[i] : null, F_DUPFD_CLOEXEC, 10);
+  for (int i = 0; i < 4; i++)
+    if (i < 3 || fds[i] >= 0)
+      dup2 (moved[i], i);
+  execv (m->capsa, (char *const *) argv);
+  _exit (127);
+}
+
+static int
+wait_pid (pid_t pid)
+{
+  int st;
+  while (waitpid (pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return st;
+}
+
+/* The helper's one report: "CODE ERRNO PID MESSAGE", maybe with the pty master attached. */
+static ssize_t
+recv_report (int sock, char *buf, size_t len, int *fd)
+{
+  union
+  {
+    struct cmsghdr h;
+    char b[CMSG_SPACE (sizeof (int))];
+  } ctl;
+  struct iovec iov = { buf, len - 1 };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+  ssize_t n;
+  *fd = -1;
+  do
+    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+    memcpy (fd, CMSG_DATA (c), sizeof (int));
+  return n;
+}
+
+static void
+close_fd (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
+/* Create (create_only) or create and start the container through `capsa __monitor start`.
+ * Returns 0 with *r set, or the exit code for the CLI with *msg (owned) saying why. */
+static int
+start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, char **msg)
+{
+  int rep[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+  *r = (struct run){ .init = 0, .out = -1, .err = -1, .in = -1 };
+  *errnum = 0;
+  *msg = NULL;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0
+      || (!m->tty && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
+      || (!m->tty && m->open_stdin && pipe2 (in, O_CLOEXEC) < 0))
+    {
+      *errnum = errno;
+      *msg = mon_printf ("the monitor could not make the container's stdio: %s", strerror (errno));
+      for (int *fd = &rep[0]; fd <= &rep[1]; fd++)
+        close_fd (fd);
+      for (int i = 0; i < 2; i++)
+        close_fd (&out[i]), close_fd (&err[i]), close_fd (&in[i]);
+      return EXIT_ERROR;
+    }
+  const char *args[] = { "start", create_only ? "--create" : NULL };
+  pid_t helper = run_capsa (m, args, create_only ? 2 : 1, (int[]){ in[0], out[1], err[1], rep[1] });
+  close (rep[1]);
+  close_fd (&in[0]);
+  close_fd (&out[1]);
+  close_fd (&err[1]);
+  char buf[4096];
+  int master = -1;
+  ssize_t n = helper > 0 ? recv_report (rep[0], buf, sizeof buf, &master) : -1;
+  close (rep[0]);
+  int st = helper > 0 ? wait_pid (helper) : -1;
+  int code = EXIT_ERROR, pid = 0, off = 0;
+  if (n <= 0 || sscanf (buf, "%d %d %d %n", &code, errnum, &pid, &off) < 3)
+    {
+      *msg = mon_printf ("`%s __monitor start` failed (wait status %d) before it reported", m->capsa, st);
+      code = EXIT_ERROR;
+    }
+  else if (code != 0)
+    *msg = strdup (buf + off);
+  if (code != 0)
+    {
+      close_fd (&master);
+      close_fd (&out[0]);
+      close_fd (&err[0]);
+      close_fd (&in[1]);
+      return code;
+    }
+  r->init = pid;
+  if (m->tty)
+    {
+      r->out = master;
+      r->in = m->open_stdin ? master : -1;
+    }
+  else
+    {
+      r->out = out[0];
+      r->err = err[0];
+      r->in = in[1];
+    }
+  return 0;
+}
+
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return 255;
+}
+
+/* Read what the stream has: to the attached clients, then complete lines to the log.
+ * false at EOF (or EIO: a pty whose every slave is closed). */
+static bool
+pump (struct monitor *m, struct mon_stream *s)
+{
+  ssize_t n = read (s->fd, s->buf + s->len, sizeof s->buf - s->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    {
+      mon_log_lines (&m->log, s, true);
+      return false;
+    }
+  mon_attach_send (&m->att, s->kind, s->buf + s->len, (size_t) n);
+  s->len += (size_t) n;
+  mon_log_lines (&m->log, s, false);
+  return true;
+}
+
+/* One packet from client i; false when it has gone. */
+static bool
+client_input (struct monitor *m, struct run *r, size_t i)
+{
+  char pkt[ATTACH_MSG_MAX];
+  ssize_t n = recv (m->att.clients[i], pkt, sizeof pkt, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0)
+    return false;
+  if (pkt[0] == ATTACH_IN && r->in >= 0)
+    {
+      /* never blocks: input the container does not read is dropped, not waited on */
+      (void) !write (r->in, pkt + 1, (size_t) n - 1);
+    }
+  else if (pkt[0] == ATTACH_RESIZE && m->tty && r->out >= 0)
+    {
+      unsigned rows, cols;
+      pkt[n < (ssize_t) sizeof pkt ? n : (ssize_t) sizeof pkt - 1] = '\0';
+      if (sscanf (pkt + 1, "%u %u", &rows, &cols) == 2)
+        {
+          struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+          ioctl (r->out, TIOCSWINSZ, &ws);
+        }
+    }
+  return true;
+}
+
+static void
+client_drop (struct mon_attach *a, size_t i)
+{
+  close (a->clients[i]);
+  a->clients[i] = a->clients[--a->n];
+}
+
+/* Wait for the init, passing its output on and its clients' input in; returns its exit code. */
+static int
+watch (struct monitor *m, struct run *r)
+{
+  struct mon_stream so = { .fd = r->out, .name = "stdout", .kind = ATTACH_STDOUT };
+  struct mon_stream se = { .fd = r->err, .name = "stderr", .kind = ATTACH_STDERR };
+  int code = -1;
+  long drain_ms = -1;
+  for (int *fd = &r->out; fd <= &r->err; fd++)
+    if (*fd >= 0)
+      fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) | O_NONBLOCK);
+  if (r->in >= 0)
+    fcntl (r->in, F_SETFL, fcntl (r->in, F_GETFL) | O_NONBLOCK);
+  while (so.fd >= 0 || se.fd >= 0 || code < 0)
+    {
+      struct pollfd p[4 + MON_MAX_CLIENTS] = { { m->sigfd, POLLIN, 0 }, { so.fd, POLLIN, 0 },
+                                               { se.fd, POLLIN, 0 }, { m->att.listen_fd, POLLIN, 0 } };
+      size_t nc = m->att.n;
+      for (size_t i = 0; i < nc; i++)
+        p[4 + i] = (struct pollfd){ m->att.clients[i], POLLIN, 0 };
+      int n = poll (p, 4 + nc, code >= 0 ? 100 : -1);
+      if (n < 0 && errno != EINTR)
+        break;
+      if (p[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (m->sigfd, &si, sizeof si) == sizeof si)
+            ;
+          int st;
+          pid_t w;
+          while ((w = waitpid (-1, &st, WNOHANG)) > 0)
+            if (w == r->init || r->init <= 0)
+              code = exit_code_of (st);
+          if (w < 0 && errno == ECHILD && code < 0)
+            code = 255; /* no child left: the init was reaped elsewhere, its status is lost */
+        }
+      if (p[1].revents & (POLLIN | POLLHUP | POLLERR) && !pump (m, &so))
+        {
+          close_fd (&so.fd);
+          if (m->tty)
+            r->in = r->out = -1; /* the master, closed just now */
+        }
+      if (p[2].revents & (POLLIN | POLLHUP | POLLERR) && !pump (m, &se))
+        close_fd (&se.fd);
+      for (size_t i = nc; i-- > 0;)
+        if (p[4 + i].revents && !client_input (m, r, i))
+          client_drop (&m->att, i);
+      if (p[3].revents & POLLIN)
+        mon_attach_accept (&m->att);
+      if (code >= 0)
+        {
+          /* something the init left behind may hold the pipes: give it 2 s, then the cgroup goes */
+          if (drain_ms < 0)
+            drain_ms = 0;
+          else if (n == 0 && (drain_ms += 100) >= 2000)
+            break;
+        }
+    }
+  if (so.fd >= 0)
+    mon_log_lines (&m->log, &so, true);
+  if (se.fd >= 0)
+    mon_log_lines (&m->log, &se, true);
+  if (m->tty)
+    r->in = -1; /* the master: closed below as so.fd */
+  close_fd (&so.fd);
+  close_fd (&se.fd);
+  close_fd (&r->in);
+  r->out = r->err = -1;
+  return code < 0 ? 255 : code;
+}
+
+/* `capsa __monitor stopped [--final] ID`: the runtime state goes (and with --final the network
+ * and the root filesystem, or the whole container with --rm). */
+static void
+stopped (struct monitor *m, bool final)
+{
+  const char *args[] = { "stopped", "--final" };
+  pid_t pid = run_capsa (m, args, final ? 2 : 1, (int[]){ -1, -1, -1, -1 });
+  if (pid > 0)
+    wait_pid (pid);
+}
+
+static bool
+sleep_unless_stopped (struct monitor *m, long ms)
+{
+  for (long w = 0; w < ms && !stop_requested (m); w += 20)
+    nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+  return !stop_requested (m);
+}
+
+static void
+loop (struct monitor *m)
+{
+  for (bool first = true;; first = false)
+    {
+      struct run r;
+      int errnum;
+      char *msg;
+      if (!first && stop_requested (m))
+        {
+          /* asked while we were about to restart: capsa stop waits for us to leave */
+          run_set (m, 1, (const char *[]){ "Restarting" }, (const char *[]){ "false" });
+          break;
+        }
+      int code = start_once (m, first && m->create_only, &r, &errnum, &msg);
+      if (code != 0)
+        {
+          /* `capsa __monitor start` recorded why in run.json, unless it died first */
+          report (m, code, errnum, msg);
+          free (msg);
+          break;
+        }
+      report (m, 0, 0, "");
+      mon_fault ("monitor:started");
+      if (!m->create_only || !first)
+        run_set_now (m, "StartedAt", "false");
+      code = watch (m, &r);
+      bool again = !stop_requested (m) && should_restart (m, code);
+      long long count = mon_run_int (m->dirfd, "RestartCount", 0);
+      /* recorded before the runtime state goes, so no reader ever sees neither */
+      mon_fault ("monitor:exited");
+      char now[48], fin[52], ec[16];
+      mon_now (now, sizeof now);
+      snprintf (fin, sizeof fin, "\"%s\"", now);
+      snprintf (ec, sizeof ec, "%d", code);
+      run_set (m, 3, (const char *[]){ "ExitCode", "FinishedAt", "Restarting" },
+               (const char *[]){ ec, fin, again ? "true" : "false" });
+      mon_attach_finish (&m->att, code);
+      if (!again)
+        break;
+      stopped (m, false);
+      /* docker's back-off: 100 ms, doubling, at most 5 s here */
+      long ms = 100L << (count < 6 ? count : 6);
+      if (!sleep_unless_stopped (m, ms > 5000 ? 5000 : ms))
+        {
+          run_set (m, 1, (const char *[]){ "Restarting" }, (const char *[]){ "false" });
+          break;
+        }
+      char rc[24];
+      snprintf (rc, sizeof rc, "%lld", count + 1);
+      run_set (m, 1, (const char *[]){ "RestartCount" }, (const char *[]){ rc });
+    }
+}
+
+static int
+usage (void)
+{
+  fprintf (stderr, "capsa-monitor: started by capsa (`capsa run -d`), not by hand\n");
+  return EXIT_ERROR;
+}
+
+static int
+parse_args (struct monitor *m, int argc, char **argv)
+{
+  int i;
+  for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *a = argv[i];
+      if (strcmp (a, "--create") == 0)
+        m->create_only = true;
+      else if (strcmp (a, "--tty") == 0)
+        m->tty = true;
+      else if (strcmp (a, "--stdin") == 0)
+        m->open_stdin = true;
+      else if (i + 1 < argc && strcmp (a, "--capsa") == 0)
+        m->capsa = argv[++i];
+      else if (i + 1 < argc && strcmp (a, "--root") == 0)
+        m->root = argv[++i];
+      else if (i + 1 < argc && strcmp (a, "--restart") == 0)
+        {
+          char *name = argv[++i], *colon = strchr (name, ':');
+          if (colon)
+            {
+              *colon = '\0';
+              m->restart_max = strtoll (colon + 1, NULL, 10);
+            }
+          m->restart = name;
+        }
+      else
+        return -1;
+    }
+  if (i + 1 != argc || m->capsa == NULL || m->root == NULL)
+    return -1;
+  m->id = argv[i];
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct monitor m = { .report_fd = 3, .sigfd = -1, .att = { .listen_fd = -1 } };
+  if (parse_args (&m, argc, argv) < 0 || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
+    return usage ();
+  signal (SIGHUP, SIG_IGN);
+  signal (SIGINT, SIG_IGN);
+  signal (SIGPIPE, SIG_IGN);
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; fd++)
+    dup2 (null, fd);
+  close (null);
+  char *dir = mon_printf ("%s/containers/%s", m.root, m.id);
+  m.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (m.dirfd < 0)
+    {
+      char *msg = mon_printf ("the monitor cannot open `%s`: %s", dir, strerror (errno));
+      report (&m, EXIT_ERROR, errno, msg);
+      return 1;
+    }
+  free (dir);
+  sigset_t mask;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  m.sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  uint64_t start = 0;
+  mon_proc_start (getpid (), &start);
+  char pid_s[16], start_s[24];
+  snprintf (pid_s, sizeof pid_s, "%d", (int) getpid ());
+  snprintf (start_s, sizeof start_s, "%llu", (unsigned long long) start);
+  run_set (&m, 3, (const char *[]){ "MonitorPid", "MonitorStart", "Restarting" },
+           (const char *[]){ pid_s, start_s, "false" });
+
+  const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
+  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && mon_parse_bytes (mx) > 0 ? mon_parse_bytes (mx)
+                                                                                     : 10 * 1024 * 1024 };
+  mon_log_open (&m.log);
+  /* before the container exists, so `capsa start -a` of a created container misses nothing */
+  mon_attach_listen (&m.att, m.dirfd);
+
+  loop (&m);
+
+  mon_attach_close (&m.att, m.dirfd);
+  if (m.log.fd >= 0)
+    close (m.log.fd);
+  stopped (&m, true);
+  return 0;
+}
