@@ -13,6 +13,12 @@
 
 #define CLI_EXIT_ERROR 125
 
+/* A range of ids (one line of /etc/subuid or /etc/subgid). */
+struct cli_idrange
+{
+  unsigned long start, count;
+};
+
 struct cli_global
 {
   const char *root;             /* --root: the image store */
@@ -21,6 +27,11 @@ struct cli_global
   const char *registries_conf;  /* --registries-conf */
   const char *authfile;         /* --authfile: where login writes (read before ~/.docker/config.json) */
   bool debug;
+  /* rootless (rootless.h): set when not root, once the shared user namespace is joined */
+  bool rootless;
+  char *rundir;                 /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
+  unsigned host_uid, host_gid;  /* the user outside */
+  struct cli_idrange subuid, subgid; /* its first /etc/subuid and /etc/subgid ranges */
 };
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */

@@ -22,6 +22,7 @@
 #include "ctr.h"
 #include "fsops.h"
 #include "network.h"
+#include "rootless.h"
 #include "rootpath.h"
 #include "spec.h"
 #include "util.h"
@@ -883,6 +884,43 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
   return 0;
 }
 
+/* The container's cgroup: /capsa/ID as root.  Rootless: next to capsa's own cgroup where the
+ * host delegates a cgroup v2 subtree to the user; elsewhere (v1 or hybrid hosts, no delegation)
+ * none at all, as podman with cgroupfs on v1 does, and then the resource flags cannot work. */
+static int
+rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
+{
+  if (!g->rootless)
+    {
+      char cg[128];
+      snprintf (cg, sizeof cg, "/capsa/%s", id);
+      json_object_set_new (linux_, "cgroupsPath", json_string (cg));
+      return 0;
+    }
+  if (cli_rootless_cgroup_writable ())
+    {
+      char cg[128];
+      snprintf (cg, sizeof cg, "capsa-%s", id);
+      json_object_set_new (linux_, "cgroupsPath", json_string (cg));
+      return 0;
+    }
+  static const char *flags[] = { "--memory", "--memory-swap", "--cpus", "--cpu-shares", "--cpuset-cpus",
+                                 "--pids-limit", "--blkio-weight" };
+  bool given[] = { o->memory != 0, o->memory_swap != 0, o->cpus > 0, o->cpu_shares != 0, o->cpuset_cpus != NULL,
+                   o->pids_limit != 0, o->blkio_weight != 0 };
+  for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
+    if (given[i])
+      return capsa_fail_as (err, ENOTSUP,
+                            "%s needs a cgroup, and rootless containers on this host run without one: its "
+                            "cgroup controllers are v1 (or the v2 tree is not delegated to uid %u), where only "
+                            "root may create cgroups; run as root, or on a cgroup v2 host with a delegated "
+                            "subtree",
+                            flags[i], g->host_uid);
+  json_object_del (linux_, "resources");
+  json_object_del (linux_, "cgroupsPath");
+  return 0;
+}
+
 int
 ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
            json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
@@ -972,12 +1010,8 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
   if (o->init && add_init (config, err) < 0)
     goto out;
   json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
-  json_object_set_new (linux_, "cgroupsPath", json_string_nocheck ("/capsa/"));
-  {
-    char cg[128];
-    snprintf (cg, sizeof cg, "/capsa/%s", id);
-    json_object_set_new (linux_, "cgroupsPath", json_string (cg));
-  }
+  if (rootless_cgroups (g, o, linux_, id, err) < 0)
+    goto out;
   if (o->privileged)
     {
       json_object_del (linux_, "maskedPaths");

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "reference.h"
 #include "registry.h"
+#include "rootless.h"
 #include "util.h"
 
 static const struct command
@@ -234,6 +235,16 @@ parse_global (struct cli_global *g, int argc, char **argv, char **flag_default)
   return optind;
 }
 
+/* `capsa CMD --help`, `capsa GROUP CMD --help` (a --help further on may be the container's) */
+static bool
+wants_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc && i < 4; i++)
+    if (strcmp (argv[i], "--help") == 0)
+      return true;
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,6 +274,10 @@ main (int argc, char **argv)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
       {
+        /* not root: every command works in the user's shared user namespace (rootless.h) */
+        if (!wants_help (argc - first, argv + first) && strcmp (name, "version") != 0
+            && cli_rootless_enter (&g, &err) < 0)
+          return cli_fail (&err);
         optind = 1;
         return commands[i].fn (&g, argc - first, argv + first);
       }
