@@ -884,6 +884,15 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
   return 0;
 }
 
+/* The one place that chooses the network of a container run without --network: none (loopback
+ * only) for root and rootless alike for now. */
+const char *
+ctr_default_network (struct cli_global *g)
+{
+  (void) g;
+  return "none";
+}
+
 /* The container's cgroup: /capsa/ID as root.  Rootless: next to capsa's own cgroup where the
  * host delegates a cgroup v2 subtree to the user; elsewhere (v1 or hybrid hosts, no delegation)
  * none at all, as podman with cgroupfs on v1 does, and then the resource flags cannot work. */
@@ -957,7 +966,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
       "HostConfig", "AutoRemove", o->rm,
       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
-      o->network ? o->network : "none", "Driver", "overlay");
+      o->network ? o->network : ctr_default_network (g), "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
   json_t *hc = json_object_get (meta, "HostConfig");
@@ -1012,13 +1021,15 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
   json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
   if (rootless_cgroups (g, o, linux_, id, err) < 0)
     goto out;
+  if (o->un)
+    ctr_userns_apply (o, o->un, config, meta);
   if (o->privileged)
     {
       json_object_del (linux_, "maskedPaths");
       json_object_del (linux_, "readonlyPaths");
     }
   json_t *ns = json_object_get (linux_, "namespaces");
-  const char *net = o->network ? o->network : "none";
+  const char *net = o->network ? o->network : ctr_default_network (g);
   if (strcmp (net, "host") == 0)
     {
       for (size_t i = json_array_size (ns); i-- > 0;)
@@ -1045,6 +1056,12 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
     }
   else if (ctr_net_is_bridge (net))
     {
+      if (g->rootless)
+        {
+          capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
+                                     "rootless containers have --network none or host", net);
+          goto out;
+        }
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
         goto out;
     }
