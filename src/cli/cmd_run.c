@@ -115,7 +115,16 @@ static const char run_help[]
       "                             create`: containers on it resolve each other by name), or\n"
       "                             container:NAME (share a running container's network)\n"
       "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n"
-      "  -P, --publish-all          publish every port the image exposes on a free host port\n";
+      "  -P, --publish-all          publish every port the image exposes on a free host port\n"
+      "      --userns MODE          host (root's default: none of its own), keep-id (rootless: your\n"
+      "                             uid/gid inside as outside), auto[:size=N] (root: N free ids, 65536,\n"
+      "                             from /etc/subuid's `containers` entry), ns:PATH (join it); without\n"
+      "                             it a rootless container is root inside = you outside, 1..N = your\n"
+      "                             /etc/subuid range\n"
+      "      --uidmap C:H:S, --gidmap C:H:S   (root) map container ids C.. to host ids H.. (S of\n"
+      "                             them; repeatable; --gidmap defaults to --uidmap)\n"
+      "Rootless: no cgroup of its own on v1/hybrid hosts (resource flags are refused), network none\n"
+      "or host.\n";
 
 static char **
 strv_new (void)
