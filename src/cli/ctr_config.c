@@ -359,7 +359,20 @@ struct mounts_ctx
   json_t *binds;     /* HostConfig.Binds */
   json_t *anon;      /* anonymous volume names */
   const char *rootfs; /* the container's root: a new volume is filled from what the image has there */
+  const struct ctr_userns *un; /* a user namespace of its own: a new volume is its root's */
 };
+
+/* The host id of container id 0 in OCI mappings (-1 when unmapped). */
+static long long
+mapped_root (json_t *maps)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (maps, i, m)
+  if (json_integer_value (json_object_get (m, "containerID")) == 0)
+    return json_integer_value (json_object_get (m, "hostID"));
+  return -1;
+}
 
 /* A new volume starts with what the image has at its mount point (docker's behaviour), found
  * inside the rootfs through fds, so a link in the image cannot point the copy at the host. */
@@ -397,6 +410,13 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
     return -1;
   if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
     return capsa_err_wrap (err, "volume `%s`", name);
+  if (created && m->un && m->un->new_ns && !m->g->rootless)
+    {
+      /* as podman does: a new volume belongs to the root of the container that made it */
+      long long u = mapped_root (m->un->uidmap), gr = mapped_root (m->un->gidmap);
+      if (u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
+        return capsa_fail (err, errno, "volume `%s`: chown `%s` to the container's root", name, path);
+    }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
   json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,
                                                "Source", path, "Destination", dst, "Driver", "local", "Mode", "",
@@ -558,7 +578,8 @@ static int
 build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs };
+  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
+                          o->un };
   size_t i;
   json_t *v;
   json_object_set_new (meta, "Mounts", m.docker);

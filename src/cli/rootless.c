@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -291,6 +293,12 @@ join (pid_t pid, capsa_err **err)
       if (fds[i] < 0)
         r = capsa_fail (err, errno, "open `%s` (the rootless namespace)", path);
     }
+  /* a recycled pid would lead elsewhere: the namespace must be one this user made */
+  uid_t owner = (uid_t) -1;
+  if (r == 0 && (ioctl (fds[0], NS_GET_OWNER_UID, &owner) < 0 || owner != getuid ()))
+    r = capsa_fail_as (err, EPERM, "pause process %d is not in a user namespace of uid %u (owner %d): remove "
+                                   "its pause.pid",
+                       (int) pid, (unsigned) getuid (), (int) owner);
   for (size_t i = 0; i < ARRAY_SIZE (ns) && r == 0; i++)
     if (setns (fds[i], ns[i].type) < 0)
       r = capsa_fail (err, errno, "join the rootless %s namespace of pause process %d", ns[i].name, (int) pid);

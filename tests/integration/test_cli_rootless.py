@@ -343,6 +343,11 @@ def test_userns_auto_gives_distinct_ranges(root_capsa, containers_subids):
     # the root filesystem is the container's own (idmapped layers) and it can write to it
     p = root_capsa("exec", "a1", "sh", "-c", "stat -c %u /bin/busybox; touch /made && stat -c %u /made")
     assert p.stdout.split() == ["0", "0"]
+    # a new volume belongs to the container's root
+    root_capsa("exec", "a1", "true")
+    root_capsa("run", "--rm", "--userns", "auto:size=1000", "-v", "v1:/v", "busybox", "sh", "-c", "echo x > /v/f")
+    st = os.stat(root_capsa.root / "volumes" / "v1" / "_data" / "f")
+    assert st.st_uid == start + 65536 + 1000  # the next free range after a1's and a2's
     # a third after the first is gone reuses the freed range
     root_capsa("rm", "-f", "a1")
     root_capsa("run", "-d", "--name", "a3", "--userns", "auto", "busybox", "sleep", "60")
