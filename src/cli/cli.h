@@ -15,6 +15,12 @@
 
 #define CLI_EXIT_ERROR 125
 
+/* A range of ids (one line of /etc/subuid or /etc/subgid). */
+struct cli_idrange
+{
+  unsigned long start, count;
+};
+
 struct cli_global
 {
   const char *root;             /* --root: the image store */
@@ -25,6 +31,11 @@ struct cli_global
   bool debug;
   int argc;                     /* the whole command line, global options included */
   char **argv;
+  /* rootless (rootless.h): set when not root, once the shared user namespace is joined */
+  bool rootless;
+  char *rundir;                 /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
+  unsigned host_uid, host_gid;  /* the user outside */
+  struct cli_idrange subuid, subgid; /* its first /etc/subuid and /etc/subgid ranges */
 };
 
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the

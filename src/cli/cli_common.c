@@ -234,11 +234,19 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
 
   if (cli_libexec_path ("capsa-image", &path, &err) < 0)
     return capsa_err_wrap (&err, "`capsa %s`", argv[0]), cli_fail (&err);
-  /* the same command line: capsa-image parses the global options again */
-  char **args = xmalloc0 ((size_t) (g->argc + 1) * sizeof (char *));
-  args[0] = path;
+  /* the same command line: capsa-image parses the global options again.  Rootless, this process
+   * is already in the user's namespace as its root, where the default root would be root's: the
+   * store chosen outside goes along explicitly. */
+  char **args = xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
+  int n = 0;
+  args[n++] = path;
+  if (g->rootless)
+    {
+      args[n++] = (char *) "--root";
+      args[n++] = (char *) g->root;
+    }
   for (int i = 1; i < g->argc; i++)
-    args[i] = g->argv[i];
+    args[n++] = g->argv[i];
   fflush (NULL);
   execv (path, args);
   capsa_fail (&err, errno, "`capsa %s`: exec %s", argv[0], path);

@@ -21,7 +21,7 @@ enum
 {
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
-  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
+  O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_UIDMAP, O_GIDMAP, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
 };
 
 static const struct option run_opts[] = {
@@ -65,6 +65,8 @@ static const struct option run_opts[] = {
   { "publish-all", no_argument, NULL, 'P' },
   { "net", required_argument, NULL, O_NETWORK },
   { "userns", required_argument, NULL, O_USERNS },
+  { "uidmap", required_argument, NULL, O_UIDMAP },
+  { "gidmap", required_argument, NULL, O_GIDMAP },
   { "pull", required_argument, NULL, O_PULL },
   { "help", no_argument, NULL, 'H' },
   { 0 },
@@ -114,7 +116,16 @@ static const char run_help[]
       "                             create`: containers on it resolve each other by name), or\n"
       "                             container:NAME (share a running container's network)\n"
       "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n"
-      "  -P, --publish-all          publish every port the image exposes on a free host port\n";
+      "  -P, --publish-all          publish every port the image exposes on a free host port\n"
+      "      --userns MODE          host (root's default: none of its own), keep-id (rootless: your\n"
+      "                             uid/gid inside as outside), auto[:size=N] (root: N free ids, 65536,\n"
+      "                             from /etc/subuid's `containers` entry), ns:PATH (join it); without\n"
+      "                             it a rootless container is root inside = you outside, 1..N = your\n"
+      "                             /etc/subuid range\n"
+      "      --uidmap C:H:S, --gidmap C:H:S   (root) map container ids C.. to host ids H.. (S of\n"
+      "                             them; repeatable; --gidmap defaults to --uidmap)\n"
+      "Rootless: no cgroup of its own on v1/hybrid hosts (resource flags are refused), network none\n"
+      "or host.\n";
 
 static char **
 strv_new (void)
@@ -151,7 +162,7 @@ static void
 parsed_free (struct ctr_opts *o)
 {
   char ***all[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish };
+                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap, &o->gidmap };
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
 }
@@ -188,7 +199,7 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   capsa_err *err = NULL;
   o->stop_timeout = -1;
   char ***lists[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish };
+                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap, &o->gidmap };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   opterr = 0;
@@ -329,8 +340,13 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           o->publish_all = true;
           break;
         case O_USERNS:
-          if (strcmp (optarg, "host") != 0 && strcmp (optarg, "") != 0)
-            return cli_usage (cmd, "--userns %s: only `host` is there yet", optarg);
+          o->userns = optarg;
+          break;
+        case O_UIDMAP:
+          strv_append (&o->uidmap, optarg);
+          break;
+        case O_GIDMAP:
+          strv_append (&o->gidmap, optarg);
           break;
         case O_PULL:
           if (strcmp (optarg, "never") != 0 && strcmp (optarg, "missing") != 0)
@@ -382,7 +398,9 @@ write_record (struct cli_global *g, const char *id, const char *name, const char
   json_object_set_new (meta, "GraphDriver",
                        json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs,
                                   "UpperDir", dir));
-  if (mkdir (bundle, 0700) < 0)
+  /* 0711: a container root mapped to another host uid must be able to enter it (config.json
+   * stays 0600) */
+  if (mkdir (bundle, 0711) < 0)
     {
       capsa_fail (err, errno, "mkdir `%s`", bundle);
       return -1;
@@ -441,7 +459,14 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
           goto out;
         }
     }
-  if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
+  if (o->un && o->un->new_ns && !g->rootless)
+    {
+      /* the shared layers seen through idmapped mounts: the container's root owns its image */
+      cleanup_free char *um = ctr_userns_map_text (o->un->uidmap), *gm = ctr_userns_map_text (o->un->gidmap);
+      if (capsa_rootfs_mount_idmapped (s, image_id, id, g->default_registry, um, gm, &rootfs, err) < 0)
+        goto out;
+    }
+  else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
     goto out;
   mounted = true;
   if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
@@ -555,7 +580,18 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
-  if (prepare (g, &o, id, &err) < 0)
+  struct ctr_userns un = { .lockfd = -1 };
+  if (ctr_userns_resolve (g, &o, &un, &err) < 0)
+    {
+      ctr_userns_free (&un);
+      parsed_free (&o);
+      return cli_fail (&err);
+    }
+  o.un = &un;
+  r = prepare (g, &o, id, &err);
+  ctr_userns_free (&un); /* (the auto range is recorded now: its lock can go) */
+  o.un = NULL;
+  if (r < 0)
     {
       parsed_free (&o);
       return cli_fail (&err);

@@ -266,7 +266,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   int reclaimed = 0;
   cleanup_strv char **names = NULL;
-  if (access (dir, F_OK) == 0)
+  if (access (dir, F_OK) == 0 && !g->rootless) /* (rootless has no bridge networking) */
     {
       if (capsa_net_gc (&env, &reclaimed, &err) < 0 || capsa_network_list (&env, &names, &err) < 0)
         return cli_fail (&err);

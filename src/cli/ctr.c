@@ -33,6 +33,8 @@ ctr_free (struct ctr *c)
 char *
 ctr_oci_root (struct cli_global *g)
 {
+  if (g->rundir)
+    return xasprintf ("%s/oci", g->rundir); /* rootless: runtime state under XDG_RUNTIME_DIR */
   return xasprintf ("%s/oci", g->root);
 }
 

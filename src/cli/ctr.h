@@ -116,13 +116,36 @@ struct ctr_opts
   int stop_timeout; /* -1: not given */
   const char *image;
   char **cmd; /* after the image (may be empty) */
+  const char *userns;           /* --userns */
+  char **uidmap, **gidmap;      /* --uidmap, --gidmap */
+  const struct ctr_userns *un;  /* what --userns/--uidmap resolved to (set before ctr_build) */
 };
+
+/* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */
+struct ctr_userns
+{
+  bool new_ns;            /* one of its own, with uidmap/gidmap (OCI arrays, host ids as the
+                           * library sees them: the shared namespace's ids when rootless) */
+  bool keep_id;           /* --userns keep-id: the process runs as keep_uid:keep_gid unless -u */
+  unsigned keep_uid, keep_gid;
+  char *path;             /* ns:PATH: join it */
+  json_t *uidmap, *gidmap;
+  int lockfd;             /* auto: ROOT/userns.lock, held until the record is written; -1 */
+};
+int ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err);
+void ctr_userns_free (struct ctr_userns *u);
+/* Add the namespace and mappings to the OCI config, UsernsMode and IDMappings to the record. */
+void ctr_userns_apply (const struct ctr_opts *o, const struct ctr_userns *u, json_t *config, json_t *meta);
+/* "C H S" lines (/proc/PID/uid_map's form) of an OCI mappings array (owned). */
+char *ctr_userns_map_text (json_t *maps);
 
 /* Build the OCI config (*config) and the container record (*meta) for container `id` whose root
  * filesystem is `rootfs`, from the image's config (imgcfg: the config blob) and the flags.
  * Named and anonymous volumes are created as needed. */
 int ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs,
                const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
+/* The network mode of a container run without --network (depends on rootless or not). */
+const char *ctr_default_network (struct cli_global *g);
 /* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
  * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */
 bool ctr_net_is_bridge (const char *network_mode);

@@ -22,6 +22,7 @@
 #include "ctr.h"
 #include "fsops.h"
 #include "network.h"
+#include "rootless.h"
 #include "rootpath.h"
 #include "spec.h"
 #include "util.h"
@@ -358,7 +359,20 @@ struct mounts_ctx
   json_t *binds;     /* HostConfig.Binds */
   json_t *anon;      /* anonymous volume names */
   const char *rootfs; /* the container's root: a new volume is filled from what the image has there */
+  const struct ctr_userns *un; /* a user namespace of its own: a new volume is its root's */
 };
+
+/* The host id of container id 0 in OCI mappings (-1 when unmapped). */
+static long long
+mapped_root (json_t *maps)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (maps, i, m)
+  if (json_integer_value (json_object_get (m, "containerID")) == 0)
+    return json_integer_value (json_object_get (m, "hostID"));
+  return -1;
+}
 
 /* A new volume starts with what the image has at its mount point (docker's behaviour), found
  * inside the rootfs through fds, so a link in the image cannot point the copy at the host. */
@@ -396,6 +410,13 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
     return -1;
   if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
     return capsa_err_wrap (err, "volume `%s`", name);
+  if (created && m->un && m->un->new_ns && !m->g->rootless)
+    {
+      /* as podman does: a new volume belongs to the root of the container that made it */
+      long long u = mapped_root (m->un->uidmap), gr = mapped_root (m->un->gidmap);
+      if (u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
+        return capsa_fail (err, errno, "volume `%s`: chown `%s` to the container's root", name, path);
+    }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
   json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,
                                                "Source", path, "Destination", dst, "Driver", "local", "Mode", "",
@@ -557,7 +578,8 @@ static int
 build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs };
+  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
+                          o->un };
   size_t i;
   json_t *v;
   json_object_set_new (meta, "Mounts", m.docker);
@@ -872,6 +894,52 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
   return 0;
 }
 
+/* The one place that chooses the network of a container run without --network: none (loopback
+ * only) for root and rootless alike for now. */
+const char *
+ctr_default_network (struct cli_global *g)
+{
+  (void) g;
+  return "none";
+}
+
+/* The container's cgroup: /capsa/ID as root.  Rootless: next to capsa's own cgroup where the
+ * host delegates a cgroup v2 subtree to the user; elsewhere (v1 or hybrid hosts, no delegation)
+ * none at all, as podman with cgroupfs on v1 does, and then the resource flags cannot work. */
+static int
+rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
+{
+  if (!g->rootless)
+    {
+      char cg[128];
+      snprintf (cg, sizeof cg, "/capsa/%s", id);
+      json_object_set_new (linux_, "cgroupsPath", json_string (cg));
+      return 0;
+    }
+  if (cli_rootless_cgroup_writable ())
+    {
+      char cg[128];
+      snprintf (cg, sizeof cg, "capsa-%s", id);
+      json_object_set_new (linux_, "cgroupsPath", json_string (cg));
+      return 0;
+    }
+  static const char *flags[] = { "--memory", "--memory-swap", "--cpus", "--cpu-shares", "--cpuset-cpus",
+                                 "--pids-limit", "--blkio-weight" };
+  bool given[] = { o->memory != 0, o->memory_swap != 0, o->cpus > 0, o->cpu_shares != 0, o->cpuset_cpus != NULL,
+                   o->pids_limit != 0, o->blkio_weight != 0 };
+  for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
+    if (given[i])
+      return capsa_fail_as (err, ENOTSUP,
+                            "%s needs a cgroup, and rootless containers on this host run without one: its "
+                            "cgroup controllers are v1 (or the v2 tree is not delegated to uid %u), where only "
+                            "root may create cgroups; run as root, or on a cgroup v2 host with a delegated "
+                            "subtree",
+                            flags[i], g->host_uid);
+  json_object_del (linux_, "resources");
+  json_object_del (linux_, "cgroupsPath");
+  return 0;
+}
+
 int
 ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
            json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
@@ -908,7 +976,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
       "HostConfig", "AutoRemove", o->rm,
       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
-      o->network ? o->network : "none", "Driver", "overlay");
+      o->network ? o->network : ctr_default_network (g), "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
   json_t *hc = json_object_get (meta, "HostConfig");
@@ -961,19 +1029,17 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
   if (o->init && add_init (config, err) < 0)
     goto out;
   json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
-  json_object_set_new (linux_, "cgroupsPath", json_string_nocheck ("/capsa/"));
-  {
-    char cg[128];
-    snprintf (cg, sizeof cg, "/capsa/%s", id);
-    json_object_set_new (linux_, "cgroupsPath", json_string (cg));
-  }
+  if (rootless_cgroups (g, o, linux_, id, err) < 0)
+    goto out;
+  if (o->un)
+    ctr_userns_apply (o, o->un, config, meta);
   if (o->privileged)
     {
       json_object_del (linux_, "maskedPaths");
       json_object_del (linux_, "readonlyPaths");
     }
   json_t *ns = json_object_get (linux_, "namespaces");
-  const char *net = o->network ? o->network : "none";
+  const char *net = o->network ? o->network : ctr_default_network (g);
   if (strcmp (net, "host") == 0)
     {
       for (size_t i = json_array_size (ns); i-- > 0;)
@@ -1000,6 +1066,12 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
     }
   else if (ctr_net_is_bridge (net))
     {
+      if (g->rootless)
+        {
+          capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
+                                     "rootless containers have --network none or host", net);
+          goto out;
+        }
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
         goto out;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rootless.h"
 #include "util.h"
 
 static const struct command
@@ -65,6 +66,9 @@ static const char usage_text[]
       "Global options:\n"
       "  --root DIR                 images, containers and volumes (default /var/lib/capsa, or\n"
       "                             $XDG_DATA_HOME/capsa when not root)\n"
+      "                             Not root (rootless): needs /etc/subuid and /etc/subgid ranges and\n"
+      "                             newuidmap; runtime state in $XDG_RUNTIME_DIR/capsa (else\n"
+      "                             /tmp/capsa-UID); see README \"Rootless\"\n"
       "  --default-registry HOST    registry for short names like `busybox` (default docker.io)\n"
       "  --insecure-registry HOST   allow plain http for HOST (repeatable; localhost and\n"
       "                             127.0.0.0/8 always are)\n"
@@ -88,6 +92,16 @@ print_usage (FILE *f)
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 
+/* `capsa CMD --help`, `capsa GROUP CMD --help` (a --help further on may be the container's) */
+static bool
+wants_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc && i < 4; i++)
+    if (strcmp (argv[i], "--help") == 0)
+      return true;
+  return false;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -100,6 +114,11 @@ main (int argc, char **argv)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
       {
+        /* not root: every command works in the user's shared user namespace (rootless.h) */
+        capsa_err *err = NULL;
+        if (!wants_help (argc - first, argv + first) && strcmp (name, "version") != 0
+            && cli_rootless_enter (&g, &err) < 0)
+          return cli_fail (&err);
         optind = 1;
         return commands[i].fn (&g, argc - first, argv + first);
       }

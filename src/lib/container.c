@@ -81,7 +81,8 @@ setup_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup 
   if (r < 0)
     {
       int e = (*err)->errnum;
-      if (geteuid () == 0 || (e != EACCES && e != EPERM && e != EROFS))
+      /* root of a rootless engine's user namespace is an ordinary user for cgroups */
+      if ((geteuid () == 0 && in_initial_userns ()) || (e != EACCES && e != EPERM && e != EROFS))
         return -1;
       if (!has_resources (res))
         {

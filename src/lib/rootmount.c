@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -50,19 +53,146 @@ image_layers (struct capsa_store *s, const char *image, const char *default_regi
   return r;
 }
 
+/* ---- idmapped lower dirs ------------------------------------------------------------------ */
+
+/* A user namespace with the container's mappings (dir/uid_map, dir/gid_map), for
+ * MOUNT_ATTR_IDMAP: a child unshares one, we write its maps and keep an fd to it, the child goes. */
+static int
+idmap_userns (const char *dir, capsa_err **err)
+{
+  cleanup_free char *uidp = xasprintf ("%s/uid_map", dir), *gidp = xasprintf ("%s/gid_map", dir);
+  cleanup_free char *um = NULL, *gm = NULL;
+  if (read_file_at (AT_FDCWD, uidp, &um, NULL, err) < 0 || read_file_at (AT_FDCWD, gidp, &gm, NULL, err) < 0)
+    return -1;
+  int sync[2];
+  if (pipe2 (sync, O_CLOEXEC) < 0)
+    return capsa_fail (err, errno, "pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    return capsa_fail (err, errno, "fork");
+  if (pid == 0)
+    {
+      char c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'x';
+      close (sync[0]);
+      if (write (sync[1], &c, 1) == 1)
+        pause ();
+      _exit (0);
+    }
+  close (sync[1]);
+  char c = 0, path[64];
+  int fd = -1;
+  if (read (sync[0], &c, 1) != 1 || c != 'u')
+    capsa_fail_as (err, EPERM, "make a user namespace for the idmapped root");
+  else
+    {
+      snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+      int r = write_file_at (AT_FDCWD, path, um, strlen (um), 0, err);
+      snprintf (path, sizeof path, "/proc/%d/gid_map", (int) pid);
+      if (r == 0)
+        r = write_file_at (AT_FDCWD, path, gm, strlen (gm), 0, err);
+      snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
+      if (r == 0 && (fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+        capsa_fail (err, errno, "open `%s`", path);
+    }
+  close (sync[0]);
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  return fd;
+}
+
+/* Mount layer `src` idmapped through usernsfd at `dst` (made). */
+static int
+idmap_layer (const char *src, const char *dst, int usernsfd, capsa_err **err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) usernsfd };
+  if (mkdir (dst, 0755) < 0 && errno != EEXIST)
+    return capsa_fail (err, errno, "mkdir `%s`", dst);
+  cleanup_close int t = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (t < 0)
+    return capsa_fail (err, errno, "open_tree `%s`", src);
+  if (mount_setattr (t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return capsa_fail (err, errno, "idmap the layer `%s` (mount_setattr MOUNT_ATTR_IDMAP: needs Linux 5.12+ and "
+                                   "a filesystem with idmapped mounts)",
+                       src);
+  if (move_mount (t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return capsa_fail (err, errno, "attach the idmapped layer at `%s`", dst);
+  return 0;
+}
+
+/* Detach and remove dir/idmapped/N: the overlay holds its own references to the layers. */
+static void
+idmap_cleanup (const char *dir, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/idmapped/%zu", dir, i);
+      umount2 (p, MNT_DETACH | UMOUNT_NOFOLLOW);
+      rmdir (p);
+    }
+  cleanup_free char *p = xasprintf ("%s/idmapped", dir);
+  rmdir (p);
+}
+
+/* The host id of container id 0 in dir/FILE ("CONTAINER HOST SIZE" lines); 0 when none. */
+static unsigned long
+map_root (const char *dir, const char *file)
+{
+  cleanup_free char *p = xasprintf ("%s/%s", dir, file);
+  cleanup_free char *m = NULL;
+  unsigned long c, h, n;
+  if (read_file_at (AT_FDCWD, p, &m, NULL, NULL) < 0)
+    return 0;
+  for (char *line = m; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (sscanf (line, "%lu %lu %lu", &c, &h, &n) == 3 && c == 0)
+      return h;
+  return 0;
+}
+
+static int mount_overlay_layers (struct capsa_store *s, const char *dir, char **layers, int usernsfd,
+                                 capsa_err **err);
+
+/* Overlay root in dir/merged; idmapped lower dirs when dir/uid_map is there. */
 static int
 mount_overlay (struct capsa_store *s, const char *dir, char **layers, capsa_err **err)
+{
+  cleanup_free char *uidp = xasprintf ("%s/uid_map", dir);
+  if (access (uidp, F_OK) < 0)
+    return mount_overlay_layers (s, dir, layers, -1, err);
+  cleanup_close int usernsfd = idmap_userns (dir, err);
+  if (usernsfd < 0)
+    return -1;
+  int r = mount_overlay_layers (s, dir, layers, usernsfd, err);
+  idmap_cleanup (dir, strv_len (layers));
+  return r;
+}
+
+static int
+mount_overlay_layers (struct capsa_store *s, const char *dir, char **layers, int usernsfd, capsa_err **err)
 {
   static const char *subs[] = { "upper", "work", "merged" };
   size_t n = strv_len (layers), cap = 64, used = 0;
   cleanup_free char *lower = xmalloc0 (cap);
-
+  if (usernsfd >= 0)
+    {
+      cleanup_free char *p = xasprintf ("%s/idmapped", dir);
+      if (mkdir (p, 0700) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "mkdir `%s`", p);
+    }
   for (size_t i = n; i-- > 0;)
     {
       if (!capsa_store_layer_is_overlay (s, layers[i]))
         return capsa_fail_as (err, ENOTSUP, "layer %s keeps OCI whiteouts (it was unpacked without privilege)",
                               layers[i]);
       cleanup_free char *p = capsa_store_layer_path (s, layers[i]);
+      if (usernsfd >= 0)
+        {
+          cleanup_free char *m = xasprintf ("%s/idmapped/%zu", dir, i);
+          if (idmap_layer (p, m, usernsfd, err) < 0)
+            return -1;
+          free (p);
+          p = take_ptr (&m);
+        }
+
       size_t need = used + strlen (p) + 2;
       if (need > cap)
         lower = xrealloc (lower, cap = need * 2);
@@ -81,6 +211,10 @@ mount_overlay (struct capsa_store *s, const char *dir, char **layers, capsa_err 
       cleanup_free char *p = xasprintf ("%s/%s", dir, subs[i]);
       if (mkdir (p, 0755) < 0 && errno != EEXIST)
         return capsa_fail (err, errno, "mkdir `%s`", p);
+      /* the upper dir holds host ids: its top is the container's root */
+      if (usernsfd >= 0 && i == 0
+          && chown (p, (uid_t) map_root (dir, "uid_map"), (gid_t) map_root (dir, "gid_map")) < 0)
+        return capsa_fail (err, errno, "chown `%s`", p);
     }
   cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir);
   cleanup_free char *merged = xasprintf ("%s/merged", dir);
@@ -142,10 +276,30 @@ make_root (struct capsa_store *s, const char *dir, char **layers, enum capsa_roo
   return copy_vfs (s, dir, layers, err);
 }
 
+static int rootfs_mount (struct capsa_store *s, const char *image, const char *id, const char *default_registry,
+                         enum capsa_rootfs_driver driver, const char *uid_map, const char *gid_map, char **path_out,
+                         capsa_err **err);
+
 int
 capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id, const char *default_registry,
                     enum capsa_rootfs_driver driver, char **path_out, capsa_err **err)
 {
+  return rootfs_mount (s, image, id, default_registry, driver, NULL, NULL, path_out, err);
+}
+
+int
+capsa_rootfs_mount_idmapped (struct capsa_store *s, const char *image, const char *id, const char *default_registry,
+                             const char *uid_map, const char *gid_map, char **path_out, capsa_err **err)
+{
+  return rootfs_mount (s, image, id, default_registry, CAPSA_ROOTFS_OVERLAY, uid_map, gid_map, path_out, err);
+}
+
+static int
+rootfs_mount (struct capsa_store *s, const char *image, const char *id, const char *default_registry,
+              enum capsa_rootfs_driver driver, const char *uid_map, const char *gid_map, char **path_out,
+              capsa_err **err)
+{
+
   cleanup_free char *image_id = NULL;
   cleanup_strv char **layers = NULL;
   const char *used = NULL;
@@ -167,7 +321,10 @@ capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id, co
    * (container.json, the bundle) are not fsynced either, and two fsyncs were ~1 ms of every
    * `capsa run`.  A crash loses the container's files together, and its mount with them. */
   cleanup_free char *imgfile = xasprintf ("%s/image", dir);
+  cleanup_free char *uidfile = xasprintf ("%s/uid_map", dir), *gidfile = xasprintf ("%s/gid_map", dir);
   if (write_file_replace_at (AT_FDCWD, imgfile, image_id, strlen (image_id), 0644, err) < 0
+      || (uid_map && write_file_replace_at (AT_FDCWD, uidfile, uid_map, strlen (uid_map), 0644, err) < 0)
+      || (gid_map && write_file_replace_at (AT_FDCWD, gidfile, gid_map, strlen (gid_map), 0644, err) < 0)
       || make_root (s, dir, layers, driver, &used, err) < 0)
     {
       cleanup_err capsa_err *ignored = NULL;

@@ -23,6 +23,26 @@ enum capsa_rootfs_driver
 CAPSA_PUBLIC int capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id,
                                      const char *default_registry, enum capsa_rootfs_driver driver,
                                      char **path_out, capsa_err **err);
+/* The same for a container in a user namespace of its own: uid_map and gid_map are its mappings
+ * in /proc/PID/uid_map's form ("CONTAINER HOST SIZE" lines).  The image's layers become the
+ * overlay's lower dirs through idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP), so the shared
+ * layers stay as they are on disk and look owned by the container's own ids; the upper dir holds
+ * host ids (what the container writes).  The mappings are kept (ROOT/containers/ID/uid_map,
+ * gid_map) for a later capsa_rootfs_remount.  Overlay only: a kernel or filesystem that cannot
+ * idmap is an error that says so. */
+CAPSA_PUBLIC int capsa_rootfs_mount_idmapped (struct capsa_store *s, const char *image, const char *id,
+                                              const char *default_registry, const char *uid_map,
+                                              const char *gid_map, char **path_out, capsa_err **err);
+/* The same for a container in a user namespace of its own: uid_map and gid_map are its mappings
+ * in /proc/PID/uid_map's form ("CONTAINER HOST SIZE" lines).  The image's layers become the
+ * overlay's lower dirs through idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP), so the shared
+ * layers stay as they are on disk yet look owned by the container's own ids; the upper dir holds
+ * host ids (what the container writes).  The mappings are kept (ROOT/containers/ID/uid_map,
+ * gid_map) for capsa_rootfs_remount.  Overlay only: a kernel or filesystem that cannot idmap is
+ * an error that says so. */
+CAPSA_PUBLIC int capsa_rootfs_mount_idmapped (struct capsa_store *s, const char *image, const char *id,
+                                              const char *default_registry, const char *uid_map,
+                                              const char *gid_map, char **path_out, capsa_err **err);
 /* Unmount (overlay) and remove everything of container `id`.  A missing id is an error. */
 CAPSA_PUBLIC int capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err);
 

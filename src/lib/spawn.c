@@ -237,7 +237,8 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
   const struct capsa_config *c = o->config;
     struct pivot_hooks hook_arg = { o, sock };
   struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
-                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL,
+                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL
+                                         || !in_initial_userns (),
                             .before_pivot = hooks_before_pivot, .before_pivot_arg = &hook_arg };
 
   if (o->exec_mode)

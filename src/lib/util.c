@@ -291,3 +291,13 @@ fault_point (const char *name)
   if (f && strcmp (f, name) == 0)
     raise (SIGKILL);
 }
+
+bool
+in_initial_userns (void)
+{
+  cleanup_free char *map = NULL;
+  unsigned long a, b, n;
+  if (read_file_at (AT_FDCWD, "/proc/self/uid_map", &map, NULL, NULL) < 0)
+    return true;
+  return sscanf (map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295UL;
+}

@@ -56,6 +56,9 @@ size_t strv_len (char **v);
  * monitor "monitor:started", "monitor:exited". */
 void fault_point (const char *name);
 
+/* Whether this process is in the host's (initial) user namespace: false inside one made by a
+ * rootless engine, where uid 0 is not the host's root (uid_map is not the identity of every id). */
+bool in_initial_userns (void);
 /* Close every fd >= first except those in keep[0..nkeep) (negative entries ignored). */
 void close_fds_except (int first, const int *keep, size_t nkeep);
 

@@ -1,0 +1,309 @@
+/* --userns and --uidmap/--gidmap of run/create: which user namespace a container gets.
+ *
+ *   host (root's default)   none of its own: root inside is root outside
+ *   (rootless default)      none of its own either: it stays in the user's shared namespace
+ *                           (rootless.h), so root inside is the user, 1..N its subuid range
+ *   keep-id (rootless)      one of its own in which the user's uid/gid are the same as outside
+ *   auto[:size=N] (root)    a free range of N ids (65536) from /etc/subuid's and /etc/subgid's
+ *                           entries for the user `containers`; a range in use by another
+ *                           container (recorded in its HostConfig.IDMappings) is never given twice
+ *   ns:PATH                 join the user namespace at PATH
+ *   --uidmap/--gidmap C:H:S (root) podman's syntax, repeatable; --gidmap defaults to --uidmap
+ *
+ * As root, a container with mappings gets an overlay root whose lower dirs are idmapped mounts
+ * of the shared layers (rootmount.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "rootless.h"
+#include "util.h"
+
+#define AUTO_SIZE_DEFAULT 65536
+
+void
+ctr_userns_free (struct ctr_userns *u)
+{
+  free (u->path);
+  json_decref (u->uidmap);
+  json_decref (u->gidmap);
+  if (u->lockfd >= 0)
+    close (u->lockfd);
+  memset (u, 0, sizeof *u);
+  u->lockfd = -1;
+}
+
+static json_t *
+one_map (unsigned long c, unsigned long h, unsigned long n)
+{
+  return json_pack ("{s:I, s:I, s:I}", "containerID", (json_int_t) c, "hostID", (json_int_t) h, "size",
+                    (json_int_t) n);
+}
+
+/* "C:H:S" entries (podman's --uidmap) into an OCI mappings array. */
+static int
+parse_maps (const char *flag, char **specs, json_t **out, capsa_err **err)
+{
+  json_t *arr = json_array ();
+  for (char **s = specs; s && *s; s++)
+    {
+      int64_t v[3];
+      cleanup_free char *copy = xstrdup (*s);
+      char *save = NULL, *tok = strtok_r (copy, ":", &save);
+      size_t k = 0;
+      for (; tok && k < 3; tok = strtok_r (NULL, ":", &save), k++)
+        if (parse_i64 (tok, k == 2 ? 1 : 0, UINT32_MAX - 1, &v[k]) < 0)
+          break;
+      if (k != 3 || tok != NULL || v[0] + v[2] > UINT32_MAX || v[1] + v[2] > UINT32_MAX)
+        {
+          json_decref (arr);
+          return capsa_fail_as (err, EINVAL, "%s `%s`: expected CONTAINER_ID:HOST_ID:SIZE (0:100000:65536)", flag,
+                                *s);
+        }
+      json_array_append_new (arr, one_map ((unsigned long) v[0], (unsigned long) v[1], (unsigned long) v[2]));
+    }
+  *out = arr;
+  return 0;
+}
+
+/* ---- auto: free ranges from /etc/subuid's `containers` entries ----------------------------- */
+
+struct span
+{
+  unsigned long start, end; /* [start, end) */
+};
+
+/* Host ranges other containers of this store use (their HostConfig.IDMappings). */
+static void
+used_ranges (struct cli_global *g, const char *key, struct span **out, size_t *n)
+{
+  cleanup_strv char **ids = ctr_list_ids (g);
+  *out = NULL;
+  *n = 0;
+  for (char **id = ids; id && *id; id++)
+    {
+      cleanup_free char *p = xasprintf ("%s/containers/%s/container.json", g->root, *id);
+      json_t *meta = json_load_file (p, 0, NULL);
+      json_t *maps = json_object_get (json_object_get (json_object_get (meta, "HostConfig"), "IDMappings"), key);
+      size_t i;
+      json_t *m;
+      json_array_foreach (maps, i, m)
+      {
+        unsigned long c, h, s;
+        if (sscanf (json_string_value (m) ? json_string_value (m) : "", "%lu:%lu:%lu", &c, &h, &s) != 3)
+          continue;
+        *out = xrealloc (*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = (struct span){ h, h + s };
+      }
+      json_decref (meta);
+    }
+}
+
+/* The lowest start of `size` free ids inside one of `ranges`, or -1. */
+static long long
+pick_free (const struct cli_idrange *ranges, size_t nr, const struct span *used, size_t nu, unsigned long size)
+{
+  for (size_t r = 0; r < nr; r++)
+    {
+      unsigned long lo = ranges[r].start, hi = ranges[r].start + ranges[r].count;
+      unsigned long cand = lo;
+      bool moved = true;
+      while (moved && cand + size <= hi)
+        {
+          moved = false;
+          for (size_t u = 0; u < nu; u++)
+            if (cand < used[u].end && used[u].start < cand + size)
+              {
+                cand = used[u].end;
+                moved = true;
+              }
+        }
+      if (cand + size <= hi)
+        return (long long) cand;
+    }
+  return -1;
+}
+
+static int
+userns_auto (struct cli_global *g, const char *opts, struct ctr_userns *u, capsa_err **err)
+{
+  int64_t size = AUTO_SIZE_DEFAULT;
+  if (opts && *opts)
+    {
+      if (strncmp (opts, "size=", 5) != 0 || parse_i64 (opts + 5, 1, UINT32_MAX / 2, &size) < 0)
+        return capsa_fail_as (err, EINVAL, "--userns auto:%s: expected auto or auto:size=N", opts);
+    }
+  /* held until the container's record (with its IDMappings) is written: no two containers
+   * pick the same range */
+  cleanup_free char *lockp = xasprintf ("%s/userns.lock", g->root);
+  u->lockfd = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (u->lockfd < 0 || flock (u->lockfd, LOCK_EX) < 0)
+    return capsa_fail (err, errno, "lock `%s`", lockp);
+  static const char *files[] = { "/etc/subuid", "/etc/subgid" };
+  static const char *keys[] = { "UidMap", "GidMap" };
+  json_t **dst[] = { &u->uidmap, &u->gidmap };
+  for (size_t i = 0; i < 2; i++)
+    {
+      cleanup_free struct cli_idrange *ranges = NULL;
+      cleanup_free struct span *used = NULL;
+      size_t nr = 0, nu = 0;
+      if (cli_subid_ranges (files[i], "containers", (uid_t) -1, &ranges, &nr) < 0)
+        return capsa_fail (err, errno, "read %s", files[i]);
+      if (nr == 0)
+        return capsa_fail_as (err, ENOENT,
+                              "--userns auto: %s has no range for the user `containers`, where capsa takes "
+                              "containers' ids from: add one, e.g. `containers:2147483647:2147483648`",
+                              files[i]);
+      used_ranges (g, keys[i], &used, &nu);
+      long long start = pick_free (ranges, nr, used, nu, (unsigned long) size);
+      if (start < 0)
+        return capsa_fail_as (err, ENOSPC,
+                              "--userns auto: no free range of %lld ids left in %s's `containers` entries (other "
+                              "containers hold them): remove containers, add ids, or ask for less with "
+                              "auto:size=N",
+                              (long long) size, files[i]);
+      *dst[i] = json_pack ("[o]", one_map (0, (unsigned long) start, (unsigned long) size));
+    }
+  return 0;
+}
+
+/* keep-id: the user's uid U and gid G inside as outside.  In the shared namespace the user is 0
+ * and its subuids are 1..N, so the container maps 0..U-1 -> 1..U, U -> 0, U+1..N -> U+1..N. */
+static json_t *
+keep_id_map (unsigned long own, unsigned long n)
+{
+  json_t *arr = json_array ();
+  if (own > 0)
+    json_array_append_new (arr, one_map (0, 1, own));
+  json_array_append_new (arr, one_map (own, 0, 1));
+  if (n > own)
+    json_array_append_new (arr, one_map (own + 1, own + 1, n - own));
+  return arr;
+}
+
+int
+ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
+{
+  const char *mode = o->userns && *o->userns ? o->userns : NULL;
+  memset (u, 0, sizeof *u);
+  u->lockfd = -1;
+  bool maps = (o->uidmap && o->uidmap[0]) || (o->gidmap && o->gidmap[0]);
+  if (maps && mode)
+    return capsa_fail_as (err, EINVAL, "--userns %s and --uidmap/--gidmap: give one or the other", mode);
+  if (maps)
+    {
+      if (g->rootless)
+        return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
+                                          "range; --userns keep-id keeps your own uid)");
+      if (!(o->uidmap && o->uidmap[0]))
+        return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
+      if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
+        return -1;
+      if (o->gidmap && o->gidmap[0] ? parse_maps ("--gidmap", o->gidmap, &u->gidmap, err) < 0
+                                    : parse_maps ("--uidmap", o->uidmap, &u->gidmap, err) < 0)
+        return -1;
+      u->new_ns = true;
+      return 0;
+    }
+  if (mode == NULL || strcmp (mode, "host") == 0)
+    return 0;
+  if (strncmp (mode, "ns:", 3) == 0)
+    {
+      if (mode[3] != '/')
+        return capsa_fail_as (err, EINVAL, "--userns %s: expected ns:PATH with an absolute path", mode);
+      if (access (mode + 3, R_OK) < 0)
+        return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
+      u->path = xstrdup (mode + 3);
+      return 0;
+    }
+  if (strcmp (mode, "keep-id") == 0)
+    {
+      if (!g->rootless)
+        return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
+                                           "and out: --userns host, or auto for a range of its own)");
+      if (g->subuid.count <= g->host_uid || g->subgid.count <= g->host_gid)
+        return capsa_fail_as (err, ERANGE,
+                              "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
+                              "(/etc/subuid gives %lu ids)",
+                              g->host_uid, g->host_gid, g->subuid.count);
+      u->uidmap = keep_id_map (g->host_uid, g->subuid.count);
+      u->gidmap = keep_id_map (g->host_gid, g->subgid.count);
+      u->new_ns = true;
+      u->keep_id = true;
+      u->keep_uid = g->host_uid;
+      u->keep_gid = g->host_gid;
+      return 0;
+    }
+  if (strcmp (mode, "auto") == 0 || strncmp (mode, "auto:", 5) == 0)
+    {
+      if (g->rootless)
+        return capsa_fail_as (err, EPERM, "--userns auto needs root (rootless containers already get your "
+                                          "/etc/subuid range)");
+      if (userns_auto (g, mode[4] ? mode + 5 : NULL, u, err) < 0)
+        return -1;
+      u->new_ns = true;
+      return 0;
+    }
+  return capsa_fail_as (err, EINVAL, "--userns `%s`: expected host, keep-id, auto[:size=N] or ns:PATH", mode);
+}
+
+/* "C H S\n" lines, /proc/PID/uid_map's form (owned). */
+char *
+ctr_userns_map_text (json_t *maps)
+{
+  size_t i;
+  json_t *m;
+  char *out = xstrdup ("");
+  json_array_foreach (maps, i, m)
+  {
+    char *next = xasprintf ("%s%lld %lld %lld\n", out, json_integer_value (json_object_get (m, "containerID")),
+                            json_integer_value (json_object_get (m, "hostID")),
+                            json_integer_value (json_object_get (m, "size")));
+    free (out);
+    out = next;
+  }
+  return out;
+}
+
+static json_t *
+maps_meta (json_t *maps)
+{
+  json_t *arr = json_array ();
+  size_t i;
+  json_t *m;
+  json_array_foreach (maps, i, m)
+  json_array_append_new (arr, json_sprintf ("%lld:%lld:%lld", json_integer_value (json_object_get (m, "containerID")),
+                                            json_integer_value (json_object_get (m, "hostID")),
+                                            json_integer_value (json_object_get (m, "size"))));
+  return arr;
+}
+
+void
+ctr_userns_apply (const struct ctr_opts *o, const struct ctr_userns *u, json_t *config, json_t *meta)
+{
+  json_t *linux_ = json_object_get (config, "linux");
+  json_t *hc = json_object_get (meta, "HostConfig");
+  json_object_set_new (hc, "UsernsMode", json_string (o->userns ? o->userns : ""));
+  if (!u->new_ns && !u->path)
+    return;
+  json_t *ns = json_object ();
+  json_object_set_new (ns, "type", json_string ("user"));
+  if (u->path)
+    json_object_set_new (ns, "path", json_string (u->path));
+  json_array_append_new (json_object_get (linux_, "namespaces"), ns);
+  if (!u->new_ns)
+    return;
+  if (u->keep_id && !(o->user && *o->user))
+    json_object_set_new (json_object_get (config, "process"), "user",
+                         json_pack ("{s:I, s:I}", "uid", (json_int_t) u->keep_uid, "gid", (json_int_t) u->keep_gid));
+  json_object_set (linux_, "uidMappings", u->uidmap);
+  json_object_set (linux_, "gidMappings", u->gidmap);
+  json_object_set_new (hc, "IDMappings", json_pack ("{s:o, s:o}", "UidMap", maps_meta (u->uidmap), "GidMap",
+                                                     maps_meta (u->gidmap)));
+}
