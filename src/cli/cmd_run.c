@@ -111,8 +111,12 @@ static const char run_help[]
       "      --network MODE         none (default: loopback only), host, bridge (the default network\n"
       "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
       "                             create`: containers on it resolve each other by name), or\n"
-      "                             container:NAME (share a running container's network)\n"
-      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n"
+      "                             container:NAME (share a running container's network), or\n"
+      "                             slirp4netns[:OPTS] (user-mode networking, no root needed: tap0\n"
+      "                             10.0.2.100, DNS 10.0.2.3; OPTS: allow_host_loopback=true (reach\n"
+      "                             the host's 127.0.0.1 at 10.0.2.2), mtu=N, cidr=CIDR,\n"
+      "                             enable_ipv6=true, port_handler=slirp4netns)\n"
+      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (a bridge network or slirp4netns)\n"
       "  -P, --publish-all          publish every port the image exposes on a free host port\n";
 
 static char **
