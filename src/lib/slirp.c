@@ -172,18 +172,25 @@ userns_to_join (int netns_fd, capsa_err **err)
   return u;
 }
 
-/* The last non-empty line of slirp4netns's log: its reason when it failed. */
+/* slirp4netns's reason when it failed: the line before its "child failed(N)" or "parent failed"
+ * (warnings skipped; perror's "what: why"), else its first line. */
 static char *
-log_tail (int dirfd)
+log_reason (int dirfd)
 {
   cleanup_free char *log = NULL;
   if (read_file_at (dirfd, LOG_NAME, &log, NULL, NULL) < 0)
     return xstrdup ("(no output)");
-  size_t l = strlen (log);
-  while (l > 0 && (log[l - 1] == '\n' || log[l - 1] == ' '))
-    log[--l] = '\0';
-  char *nl = strrchr (log, '\n');
-  return xstrdup (l == 0 ? "(no output)" : nl ? nl + 1 : log);
+  const char *first = NULL, *prev = NULL;
+  for (char *save = NULL, *l = strtok_r (log, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    {
+      if (strncmp (l, "WARNING", 7) == 0)
+        continue;
+      if ((strstr (l, "child failed") || strcmp (l, "parent failed") == 0) && prev)
+        return xstrdup (prev);
+      first = first ? first : l;
+      prev = l;
+    }
+  return xstrdup (first ? first : "(no output)");
 }
 
 static char **
@@ -262,8 +269,11 @@ wait_ready (int ready, int pidfd, int timeout_ms, int dirfd, capsa_err **err)
         return 0;
       /* EOF: it exited without configuring the namespace */
       pidfd_wait (pidfd, 1000);
-      cleanup_free char *why = log_tail (dirfd);
-      return capsa_fail_as (err, EIO, "slirp4netns failed: %s", why);
+      cleanup_free char *why = log_reason (dirfd);
+      return capsa_fail_as (err, EIO, "slirp4netns failed: %s%s", why,
+                            strstr (why, "/dev/net/tun") && geteuid () != 0
+                                ? " (unprivileged users need /dev/net/tun read-write: mode 0666, Debian's default)"
+                                : "");
     }
 }
 
@@ -344,7 +354,7 @@ capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, ca
     argv[a++] = "--disable-host-loopback";
   if (o->enable_ipv6)
     argv[a++] = "--enable-ipv6";
-  if (sandbox)
+  if (sandbox && geteuid () == 0) /* it needs root where it runs (podman's rootless runs it in its userns) */
     argv[a++] = "--enable-sandbox";
   if (seccomp)
     argv[a++] = "--enable-seccomp";
