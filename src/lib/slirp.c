@@ -501,7 +501,10 @@ capsa_slirp_gc (bool (*wanted) (const char *state_dir, void *data), void *data, 
   while ((de = readdir (proc)))
     {
       int64_t pid;
-      if (parse_i64 (de->d_name, 1, INT32_MAX, &pid) < 0 || !is_slirp ((pid_t) pid, 0))
+      struct stat st;
+      /* only our own user's: another user's environment could name any directory */
+      if (parse_i64 (de->d_name, 1, INT32_MAX, &pid) < 0 || fstatat (dirfd (proc), de->d_name, &st, 0) < 0
+          || st.st_uid != geteuid () || !is_slirp ((pid_t) pid, 0))
         continue;
       cleanup_free char *dir = state_dir_of ((pid_t) pid);
       if (dir == NULL || wanted (dir, data))

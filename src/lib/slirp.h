@@ -82,8 +82,8 @@ CAPSA_PUBLIC void capsa_slirp_stop (struct capsa_slirp *s, const char *state_dir
  * start time and name checked), and remove the files.  Returns 1 when one was killed, else 0. */
 CAPSA_PUBLIC int capsa_slirp_kill (const char *state_dir);
 
-/* Kill every slirp4netns started by capsa (any state_dir) for which wanted() says false;
- * *killed (may be NULL) gets how many. */
+/* Kill every slirp4netns started by capsa (any state_dir) and run by our own user for which
+ * wanted() says false; *killed (may be NULL) gets how many. */
 CAPSA_PUBLIC int capsa_slirp_gc (bool (*wanted) (const char *state_dir, void *data), void *data, int *killed,
                                  capsa_err **err);
 
