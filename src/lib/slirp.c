@@ -97,7 +97,12 @@ find_binary (const struct capsa_slirp_opts *o, capsa_err **err)
 {
   const char *b = o->binary ? o->binary : getenv ("CAPSA_SLIRP4NETNS");
   if (b && *b)
-    return xstrdup (b);
+    {
+      if (access (b, X_OK) == 0)
+        return xstrdup (b);
+      capsa_fail (err, errno, "slirp4netns `%s`", b);
+      return NULL;
+    }
   const char *path = getenv ("PATH");
   cleanup_free char *dirs = xstrdup (path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   char *save = NULL;
