@@ -104,7 +104,9 @@ find_binary (const struct capsa_slirp_opts *o, capsa_err **err)
       return NULL;
     }
   const char *path = getenv ("PATH");
-  cleanup_free char *dirs = xstrdup (path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (path == NULL || *path == '\0')
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  cleanup_free char *dirs = xstrdup (path);
   char *save = NULL;
   for (char *d = strtok_r (dirs, ":", &save); d; d = strtok_r (NULL, ":", &save))
     {
@@ -139,7 +141,8 @@ probe_features (const char *bin, bool *sandbox, bool *seccomp)
   char buf[8192];
   size_t len = 0;
   ssize_t n;
-  while (pid > 0 && len < sizeof buf - 1 && ((n = read (p[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+  while (pid > 0 && len < sizeof buf - 1
+         && ((n = read (p[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
     if (n > 0)
       len += (size_t) n;
   buf[len] = '\0';
