@@ -254,13 +254,14 @@ system_prune (struct cli_global *g, int argc, char **argv)
 {
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf ("Usage: capsa system prune [-a] [-f]\n\nRemove stopped containers, stale network leases, user "
-              "networks without containers and unnamed images (-a: every image no container uses).\n");
+      printf ("Usage: capsa system prune [-a] [-f]\n\nRemove stopped containers, stray slirp4netns processes, stale "
+              "network leases, user networks without containers and unnamed images (-a: every image no container uses).\n");
       return 0;
     }
   int r = cmd_container_prune (g, 1, (char *[]) { "prune", NULL });
   if (r != 0)
     return r;
+  ctr_slirp_prune (g);
   cleanup_free char *dir = xasprintf ("%s/network", g->root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
   capsa_err *err = NULL;

@@ -155,6 +155,21 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 /* Before the container starts / after it has stopped for good or is removed (idempotent). */
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
+/* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
+ * the process that ran ctr_net_up (see there).  ctr_slirp_check validates OPTS at create. */
+bool ctr_net_is_slirp (const char *network_mode);
+int ctr_slirp_check (const char *network_mode, capsa_err **err);
+int ctr_slirp_up (struct ctr *c, capsa_err **err);
+void ctr_slirp_down (struct ctr *c);
+/* Hand over the slirp4netns this process started for c: returns the write end of its exit fd
+ * (closing the last copy stops it), or -1 when there is none.  Afterwards ctr_slirp_down in this
+ * process stops it by its pid file, as any other process would. */
+int ctr_slirp_release (struct ctr *c);
+/* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left. */
+void ctr_slirp_prune (struct cli_global *g);
+/* ctr_net.c: the namespace file ROOT/containers/ID/netns (a bind mount of an nsfs file). */
+int ctr_netns_create (const char *path, capsa_err **err);
+void ctr_netns_remove (const char *path);
 /* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
 int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err);
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */

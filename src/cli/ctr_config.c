@@ -1064,7 +1064,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
         json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
     }
-  else if (ctr_net_is_bridge (net))
+  else if (ctr_net_is_bridge (net) || ctr_net_is_slirp (net))
     {
       if (g->rootless)
         {
@@ -1075,9 +1075,10 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
         goto out;
     }
-  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (net))
+  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
     {
-      capsa_fail_as (err, EINVAL, "-p and -P need a bridge network: add `--network bridge` (or a network's name)");
+      capsa_fail_as (err, EINVAL, "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
+                                  "network's name, or slirp4netns)");
       goto out;
     }
   json_t *pub = json_array ();

@@ -135,26 +135,31 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
 
 /* "CODE ERRNO PID MESSAGE" to the monitor, with the pty master when there is one. */
 static void
-helper_report (int code, int errnum, pid_t pid, const char *msg, int master)
+helper_report (int code, int errnum, pid_t pid, const char *msg, int master, int keep)
 {
   cleanup_free char *s = xasprintf ("%d %d %d %s", code, errnum, (int) pid, msg);
   union
   {
     struct cmsghdr h;
-    char b[CMSG_SPACE (sizeof (int))];
+    char b[CMSG_SPACE (2 * sizeof (int))];
   } ctl;
+  int fds[2], nfds = 0;
+  if (master >= 0)
+    fds[nfds++] = master;
+  if (keep >= 0)
+    fds[nfds++] = keep;
   struct iovec iov = { s, strlen (s) };
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-  if (master >= 0)
+  if (nfds)
     {
       memset (&ctl, 0, sizeof ctl);
       m.msg_control = ctl.b;
-      m.msg_controllen = sizeof ctl.b;
+      m.msg_controllen = CMSG_SPACE (nfds * sizeof (int));
       struct cmsghdr *c = CMSG_FIRSTHDR (&m);
       c->cmsg_level = SOL_SOCKET;
       c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (c), &master, sizeof (int));
+      c->cmsg_len = CMSG_LEN (nfds * sizeof (int));
+      memcpy (CMSG_DATA (c), fds, nfds * sizeof (int));
     }
   while (sendmsg (HELPER_REPORT_FD, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
     ;
@@ -216,7 +221,7 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
                          "FinishedAt", now);
   ctr_run_update (c->dir, f, NULL);
   json_decref (f);
-  helper_report (code, err->errnum, 0, err->msg, -1);
+  helper_report (code, err->errnum, 0, err->msg, -1, -1);
 }
 
 /* `capsa __monitor start [--create] ID`: fds 0-2 are the container's stdio (unless it has a pty),
@@ -231,7 +236,7 @@ helper_start (struct cli_global *g, const char *id, bool create_only)
   fcntl (HELPER_REPORT_FD, F_SETFD, FD_CLOEXEC);
   if (ctr_load (g, id, &c, &err) < 0)
     {
-      helper_report (CLI_EXIT_ERROR, err->errnum, 0, err->msg, -1);
+      helper_report (CLI_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
       capsa_err_free (&err);
       return CLI_EXIT_ERROR;
     }
@@ -281,9 +286,13 @@ helper_start (struct cli_global *g, const char *id, bool create_only)
     pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
   capsa_err_free (&err);
   json_decref (st);
-  helper_report (0, 0, pid, "", master);
+  /* a slirp4netns lives as long as its exit fd's write end: the monitor keeps it from now on */
+  int keep = ctr_slirp_release (c);
+  helper_report (0, 0, pid, "", master, keep);
   if (master >= 0)
     close (master);
+  if (keep >= 0)
+    close (keep);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-/* Bridge networking for capsa's containers (--network bridge|NAME, -p): see ctr.h.
+/* Networking for capsa's containers (--network bridge|NAME|slirp4netns, -p): see ctr.h.
  *
  * As podman does, the container's network namespace is made ahead: ROOT/containers/ID/netns, an
  * nsfs file bind-mounted there by a short-lived child that unshared it.  ctr_net_up attaches it to
@@ -6,6 +6,7 @@
  * hostname,resolv.conf}, bind-mounted into the container and kept current by the library); the
  * OCI config joins it by path.  ctr_net_down undoes it all.  Up before the container starts (the
  * foreground run, or the monitor), down when it has stopped for good or is removed.
+ * --network slirp4netns[:OPTS] serves the same namespace with slirp4netns instead (ctr_slirp.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ bool
 ctr_net_is_bridge (const char *mode)
 {
   return mode && *mode && strcmp (mode, "none") != 0 && strcmp (mode, "host") != 0
-         && strncmp (mode, "container:", 10) != 0;
+         && strncmp (mode, "container:", 10) != 0 && !ctr_net_is_slirp (mode);
 }
 
 static struct capsa_netenv
@@ -43,7 +44,7 @@ ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *
 {
   cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
   cleanup_free char *etc = xasprintf ("%s/etc", dir);
-  if (mkdir_p (etc, 0755, err) < 0)
+  if (mkdir_p (etc, 0755, err) < 0 || (ctr_net_is_slirp (mode) && ctr_slirp_check (mode, err) < 0))
     return -1;
   /* the bind sources must exist at create; ctr_net_up fills them */
   for (size_t i = 0; i < ARRAY_SIZE (etc_files); i++)
@@ -96,6 +97,8 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
 {
   json_t *hc = json_object_get (c->meta, "HostConfig");
   const char *mode = jstr (hc, "NetworkMode");
+  if (ctr_net_is_slirp (mode))
+    return ctr_slirp_up (c, err);
   if (!ctr_net_is_bridge (mode))
     return 0;
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
@@ -140,6 +143,8 @@ void
 ctr_net_down (struct cli_global *g, struct ctr *c)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
+  if (ctr_net_is_slirp (mode))
+    ctr_slirp_down (c);
   if (!ctr_net_is_bridge (mode))
     return;
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
@@ -147,4 +152,17 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
   struct capsa_netenv env = net_env (g, &sdir);
   capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
   netns_remove (ns);
+}
+
+/* The namespace file for ctr_slirp.c (the same as a bridge's). */
+int
+ctr_netns_create (const char *path, capsa_err **err)
+{
+  return netns_create (path, err);
+}
+
+void
+ctr_netns_remove (const char *path)
+{
+  netns_remove (path);
 }

@@ -49,6 +49,7 @@ struct monitor
   const char *restart;   /* policy name */
   long long restart_max; /* on-failure:MAX (0: no limit) */
   int dirfd, sigfd, report_fd;
+  int net_keep; /* the write end of slirp4netns's exit fd, or -1 */
   struct mon_log log;
   struct mon_attach att;
 };
@@ -151,19 +152,20 @@ wait_pid (pid_t pid)
   return st;
 }
 
-/* The helper's one report: "CODE ERRNO PID MESSAGE", maybe with the pty master attached. */
+/* The helper's one report: "CODE ERRNO PID MESSAGE", maybe with fds attached: the pty master
+ * (with -t) and then the write end of slirp4netns's exit fd (with --network slirp4netns). */
 static ssize_t
-recv_report (int sock, char *buf, size_t len, int *fd)
+recv_report (int sock, char *buf, size_t len, int fd[2])
 {
   union
   {
     struct cmsghdr h;
-    char b[CMSG_SPACE (sizeof (int))];
+    char b[CMSG_SPACE (2 * sizeof (int))];
   } ctl;
   struct iovec iov = { buf, len - 1 };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
   ssize_t n;
-  *fd = -1;
+  fd[0] = fd[1] = -1;
   do
     n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -172,7 +174,10 @@ recv_report (int sock, char *buf, size_t len, int *fd)
   buf[n] = '\0';
   struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
   if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy (fd, CMSG_DATA (c), sizeof (int));
+    {
+      size_t k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+      memcpy (fd, CMSG_DATA (c), (k > 2 ? 2 : k) * sizeof (int));
+    }
   return n;
 }
 
@@ -212,8 +217,21 @@ start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, cha
   close_fd (&out[1]);
   close_fd (&err[1]);
   char buf[4096];
-  int master = -1;
-  ssize_t n = helper > 0 ? recv_report (rep[0], buf, sizeof buf, &master) : -1;
+  int fds[2], master = -1;
+  ssize_t n = helper > 0 ? recv_report (rep[0], buf, sizeof buf, fds) : -1;
+  if (n > 0)
+    {
+      int k = 0;
+      if (m->tty)
+        master = fds[k++];
+      if (k < 2 && fds[k] >= 0)
+        {
+          /* slirp4netns's lifeline: held until the monitor exits (a restart brings a new one) */
+          if (m->net_keep >= 0)
+            close (m->net_keep);
+          m->net_keep = fds[k];
+        }
+    }
   close (rep[0]);
   int st = helper > 0 ? wait_pid (helper) : -1;
   int code = EXIT_ERROR, pid = 0, off = 0;
@@ -501,7 +519,7 @@ parse_args (struct monitor *m, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-  struct monitor m = { .report_fd = 3, .sigfd = -1, .att = { .listen_fd = -1 } };
+  struct monitor m = { .report_fd = 3, .sigfd = -1, .net_keep = -1, .att = { .listen_fd = -1 } };
   if (parse_args (&m, argc, argv) < 0 || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
     return usage ();
   signal (SIGHUP, SIG_IGN);
