@@ -127,8 +127,8 @@ static const char run_help[]
       "                             /etc/subuid range\n"
       "      --uidmap C:H:S, --gidmap C:H:S   (root) map container ids C.. to host ids H.. (S of\n"
       "                             them; repeatable; --gidmap defaults to --uidmap)\n"
-      "Rootless: no cgroup of its own on v1/hybrid hosts (resource flags are refused), network none\n"
-      "or host.\n";
+      "Rootless: no cgroup of its own on v1/hybrid hosts (resource flags are refused); network\n"
+      "slirp4netns by default (none when it or /dev/net/tun is not usable), none or host.\n";
 
 static char **
 strv_new (void)

@@ -25,6 +25,7 @@
 #include "rootless.h"
 #include "rootpath.h"
 #include "spec.h"
+#include "slirp.h"
 #include "util.h"
 
 static json_t *
@@ -894,12 +895,14 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
   return 0;
 }
 
-/* The one place that chooses the network of a container run without --network: none (loopback
- * only) for root and rootless alike for now. */
+/* The one place that chooses the network of a container run without --network.  Rootless:
+ * slirp4netns, as podman, when it is installed and /dev/net/tun is open to the user (else none:
+ * loopback only).  Root: none. */
 const char *
 ctr_default_network (struct cli_global *g)
 {
-  (void) g;
+  if (g->rootless)
+    return capsa_slirp_usable () ? "slirp4netns" : "none";
   return "none";
 }
 
@@ -1066,10 +1069,11 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
     }
   else if (ctr_net_is_bridge (net) || ctr_net_is_slirp (net))
     {
-      if (g->rootless)
+      if (g->rootless && !ctr_net_is_slirp (net))
         {
           capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
-                                     "rootless containers have --network none or host", net);
+                                     "rootless containers have --network slirp4netns (their default), none or host",
+                         net);
           goto out;
         }
       if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)

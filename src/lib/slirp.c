@@ -119,6 +119,15 @@ find_binary (const struct capsa_slirp_opts *o, capsa_err **err)
   return NULL;
 }
 
+bool
+capsa_slirp_usable (void)
+{
+  struct capsa_slirp_opts o = { 0 };
+  cleanup_err capsa_err *err = NULL;
+  cleanup_free char *b = find_binary (&o, &err);
+  return b != NULL && access ("/dev/net/tun", R_OK | W_OK) == 0;
+}
+
 /* Which of --enable-sandbox and --enable-seccomp the binary knows (from its --help, as podman
  * does: both came in 0.4, and a build without libseccomp lacks the second). */
 static void

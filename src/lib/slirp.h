@@ -68,6 +68,9 @@ CAPSA_PUBLIC int capsa_slirp_addresses (const char *cidr, struct capsa_slirp_add
  * When the namespace belongs to a user namespace other than ours and we are not root, slirp4netns
  * joins that user namespace first (--userns-path): the rootless case.  On failure nothing is left
  * running and the message carries slirp4netns's own last line. */
+/* Could this process start slirp4netns: is it installed, and is /dev/net/tun open to it? */
+CAPSA_PUBLIC bool capsa_slirp_usable (void);
+
 CAPSA_PUBLIC int capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, capsa_err **err);
 
 /* Forward a host port to the container (the API's add_hostfwd): [host_ip:]host_port on the host,

@@ -13,6 +13,8 @@ import os
 import pathlib
 import pwd
 import shutil
+import socket
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -281,6 +283,60 @@ def test_rootless_bridge_network_is_refused_clearly(rl):
     rl.mkimage()
     p = rl("run", "--rm", "--network", "bridge", "busybox", "true", check=False)
     assert p.returncode == 125 and "needs root" in p.stderr
+
+
+@pytest.fixture
+def tun_open():
+    """An unprivileged slirp4netns opens /dev/net/tun: Debian's udev makes it 0666, this machine
+    may have it 0600; open it up for the test and put it back."""
+    if not shutil.which("slirp4netns"):
+        pytest.skip("slirp4netns is not installed (.ci/packages-test.txt has it)")
+    mode = stat.S_IMODE(os.stat("/dev/net/tun").st_mode)
+    os.chmod("/dev/net/tun", mode | 0o666)
+    yield
+    os.chmod("/dev/net/tun", mode)
+
+
+def test_rootless_default_network_is_slirp4netns_with_published_ports(rl, tun_open):
+    rl.mkimage()
+    # without --network: slirp4netns (tap0 10.0.2.100), as podman does for rootless
+    p = rl("run", "--rm", "busybox", "sh", "-c", "ip -4 -o addr show tap0; cat /etc/resolv.conf")
+    assert "10.0.2.100/24" in p.stdout and "nameserver 10.0.2.3" in p.stdout, p.stdout
+    # a published port, from the host's 127.0.0.1 to busybox httpd in the rootless container
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    rl("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c",
+       "mkdir -p /www && echo rootless-hello > /www/index.html && exec httpd -f -p 80 -h /www")
+
+    def get():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+                c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := c.recv(4096):
+                    data += chunk
+                return data.decode(errors="replace")
+        except OSError:
+            return ""
+    assert "rootless-hello" in _wait(get)
+    # slirp4netns is the user's, and goes with the container
+    slirps = [pid for pid in _user_procs(rl.pw.pw_uid)
+              if open(f"/proc/{pid}/comm").read().strip() == "slirp4netns"]
+    assert slirps, "no slirp4netns of the user's"
+    rl("rm", "-f", "web")
+    _wait(lambda: not any(os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/comm").read().strip() == "slirp4netns"
+                          for pid in slirps))
+    assert get() == ""
+
+
+def test_rootless_default_network_without_tun_access_is_none(rl):
+    if os.stat("/dev/net/tun").st_mode & 0o006 == 0o006:
+        pytest.skip("/dev/net/tun is open to every user here: the fallback can't be shown")
+    rl.mkimage()
+    p = rl("run", "--rm", "busybox", "sh", "-c", "ls /sys/class/net")
+    assert p.stdout.split() == ["lo"]
 
 
 # ---- root: --userns ---------------------------------------------------------------------------
