@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "ctr.h"
 #include "image.h"
@@ -583,6 +584,10 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
+  /* the container joins its cgroups in a few ms (here, or in the monitor's helper): start the
+   * kernel's grace-period wait for that now (cgroup.h) */
+  if (!g->rootless)
+    capsa_cgroup_prime ();
   struct ctr_userns un = { .lockfd = -1 };
   if (ctr_userns_resolve (g, &o, &un, &err) < 0)
     {
