@@ -557,7 +557,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
         {
         case 'm':
         case 'S':
-          v = strcmp (optarg, "-1") == 0 ? -1 : ctr_parse_bytes (optarg);
+          v = strcmp (optarg, "-1") == 0 ? -1 : parse_bytes (optarg);
           if (v == 0 || v < -1)
             return json_decref (res), cli_usage ("update", "invalid size `%s`", optarg);
           if (json_object_get (res, "memory") == NULL)

@@ -179,7 +179,7 @@ bytes_opt (const char *cmd, const char *flag, const char *v, long long *out, boo
       *out = -1;
       return 0;
     }
-  *out = ctr_parse_bytes (v);
+  *out = parse_bytes (v);
   if (*out <= 0)
     return cli_usage (cmd, "%s: invalid size `%s` (a number with an optional unit: b, k, m, g)", flag, v);
   return 0;

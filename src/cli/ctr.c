@@ -506,49 +506,6 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
 /* ---- small parsers ------------------------------------------------------------------------- */
 
 long long
-ctr_parse_bytes (const char *s)
-{
-  char *end;
-  errno = 0;
-  double v = strtod (s, &end);
-  if (errno || end == s || v < 0)
-    return -1;
-  long long mul = 1;
-  switch (*end)
-    {
-    case '\0':
-      break;
-    case 'b':
-    case 'B':
-      end++;
-      break;
-    case 'k':
-    case 'K':
-      mul = 1024, end++;
-      break;
-    case 'm':
-    case 'M':
-      mul = 1024 * 1024, end++;
-      break;
-    case 'g':
-    case 'G':
-      mul = 1024LL * 1024 * 1024, end++;
-      break;
-    case 't':
-    case 'T':
-      mul = 1024LL * 1024 * 1024 * 1024, end++;
-      break;
-    default:
-      return -1;
-    }
-  if (*end == 'b' || *end == 'B')
-    end++;
-  if (*end)
-    return -1;
-  return (long long) (v * (double) mul);
-}
-
-long long
 ctr_parse_since (const char *s)
 {
   char *end;

@@ -183,8 +183,6 @@ const char *ctr_share_dir (void);
 void ctr_new_id (char out[CTR_ID_LEN + 1]);
 /* Parse "10s", "5m", "1h", an RFC 3339 time or unix seconds into unix time (ns); -1 when invalid. */
 long long ctr_parse_since (const char *s);
-/* "512m" -> bytes; -1 when invalid. */
-long long ctr_parse_bytes (const char *s);
 /* Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 bool ctr_valid_name (const char *s);
 

@@ -529,7 +529,7 @@ parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
         prop = v;
       else if (strcmp (kv, "tmpfs-size") == 0 && v)
         {
-          long long b = ctr_parse_bytes (v);
+          long long b = parse_bytes (v);
           if (b < 0)
             return capsa_fail_as (err, EINVAL, "--mount: invalid tmpfs-size `%s`", v);
           char *t = xasprintf ("%s,size=%lld", topts, b);

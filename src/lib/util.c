@@ -301,3 +301,47 @@ in_initial_userns (void)
     return true;
   return sscanf (map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295UL;
 }
+
+/* "10m", "1.5g", "512k", "100" (bytes, optionally with b/B): docker's sizes, powers of 1024. */
+long long
+parse_bytes (const char *s)
+{
+  char *end;
+  errno = 0;
+  double v = strtod (s, &end);
+  if (errno || end == s || v < 0)
+    return -1;
+  long long mul = 1;
+  switch (*end)
+    {
+    case '\0':
+      break;
+    case 'b':
+    case 'B':
+      end++;
+      break;
+    case 'k':
+    case 'K':
+      mul = 1024, end++;
+      break;
+    case 'm':
+    case 'M':
+      mul = 1024 * 1024, end++;
+      break;
+    case 'g':
+    case 'G':
+      mul = 1024LL * 1024 * 1024, end++;
+      break;
+    case 't':
+    case 'T':
+      mul = 1024LL * 1024 * 1024 * 1024, end++;
+      break;
+    default:
+      return -1;
+    }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end)
+    return -1;
+  return (long long) (v * (double) mul);
+}

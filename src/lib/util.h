@@ -55,6 +55,8 @@ size_t strv_len (char **v);
  * "exec:spawned"; in the capsa CLI "cli:recorded", "cli:rm:killed", "cli:rm:deleted", and in its
  * monitor "monitor:started", "monitor:exited". */
 void fault_point (const char *name);
+/* A size with an optional k/m/g/t suffix (powers of 1024) and b: bytes, or -1 when invalid. */
+long long parse_bytes (const char *s);
 
 /* Whether this process is in the host's (initial) user namespace: false inside one made by a
  * rootless engine, where uid 0 is not the host's root (uid_map is not the identity of every id). */

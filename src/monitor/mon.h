@@ -14,18 +14,13 @@
 #include <sys/types.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 #define LOG_LINE_MAX 16384
 #define MON_MAX_CLIENTS 16
 
-/* ---- small helpers (mon_util.c) ---- */
-void *mon_alloc (size_t n);                  /* zeroed; aborts on OOM */
-char *mon_printf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-int mon_write_all (int fd, const void *buf, size_t len);
-void mon_now (char *buf, size_t len);         /* RFC 3339 with nanoseconds, UTC, like now_rfc3339 */
-int mon_proc_start (pid_t pid, uint64_t *start);
-void mon_fault (const char *name);             /* SIGKILL itself when $CAPSA_FAULT is name */
-long long mon_parse_bytes (const char *s);    /* "10m" -> bytes; -1 invalid */
+/* small helpers: the library's util.c and error.c (libc only) are compiled in: xmalloc0,
+ * xasprintf, write_all, now_rfc3339, proc_stat_start, fault_point, parse_bytes */
 
 /* ---- run.json (mon_runjson.c): the flat object ctr_run_update writes; values kept as text ---- */
 /* Set keys[i] to the JSON text raws[i] (NULL removes it), under ROOT/containers/ID/run.lock. */

@@ -24,7 +24,7 @@ static void
 log_record (struct mon_log *l, const char *stream, const char *text, size_t len, bool partial)
 {
   char head[96];
-  mon_now (head, sizeof head);
+  now_rfc3339 (head, sizeof head);
   size_t hl = strlen (head);
   hl += (size_t) snprintf (head + hl, sizeof head - hl, " %s %c ", stream, partial ? 'P' : 'F');
   if (l->fd >= 0 && l->size > l->max)

@@ -95,7 +95,7 @@ skip_value (const char *p)
 static char *
 dup_range (const char *a, const char *b)
 {
-  char *s = mon_alloc ((size_t) (b - a) + 1);
+  char *s = xmalloc0 ((size_t) (b - a) + 1);
   memcpy (s, a, (size_t) (b - a));
   return s;
 }
@@ -165,7 +165,7 @@ read_run (int dirfd)
   if (fd < 0)
     return strdup ("{}");
   size_t cap = 4096, len = 0;
-  char *buf = mon_alloc (cap);
+  char *buf = xmalloc0 (cap);
   ssize_t n;
   while ((n = read (fd, buf + len, cap - len - 1)) > 0)
     {
@@ -217,7 +217,7 @@ mon_run_update (int dirfd, size_t n, const char *const *keys, const char *const 
   size_t len = 3;
   for (size_t i = 0; i < o.n; i++)
     len += strlen (o.m[i].key) + strlen (o.m[i].raw) + 4;
-  cleanup_free char *out = mon_alloc (len);
+  cleanup_free char *out = xmalloc0 (len);
   char *p = out;
   *p++ = '{';
   for (size_t i = 0; i < o.n; i++)
@@ -229,7 +229,7 @@ mon_run_update (int dirfd, size_t n, const char *const *keys, const char *const 
   cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return -1;
-  if (mon_write_all (fd, out, (size_t) (p - out)) < 0 || renameat (dirfd, tmp, dirfd, "run.json") < 0)
+  if (write_all (fd, out, (size_t) (p - out)) < 0 || renameat (dirfd, tmp, dirfd, "run.json") < 0)
     {
       int saved = errno;
       unlinkat (dirfd, tmp, 0);

@@ -67,8 +67,8 @@ report (struct monitor *m, int code, int errnum, const char *msg)
 {
   if (m->report_fd < 0)
     return;
-  char *s = mon_printf ("%d %d %s", code, errnum, msg);
-  (void) mon_write_all (m->report_fd, s, strlen (s));
+  char *s = xasprintf ("%d %d %s", code, errnum, msg);
+  (void) write_all (m->report_fd, s, strlen (s));
   free (s);
   close (m->report_fd);
   m->report_fd = -1;
@@ -84,7 +84,7 @@ static void
 run_set_now (struct monitor *m, const char *key, const char *restarting)
 {
   char now[48], q[52];
-  mon_now (now, sizeof now);
+  now_rfc3339 (now, sizeof now);
   snprintf (q, sizeof q, "\"%s\"", now);
   run_set (m, 2, (const char *[]){ key, "Restarting" }, (const char *[]){ q, restarting });
 }
@@ -203,7 +203,7 @@ start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, cha
       || (!m->tty && m->open_stdin && pipe2 (in, O_CLOEXEC) < 0))
     {
       *errnum = errno;
-      *msg = mon_printf ("the monitor could not make the container's stdio: %s", strerror (errno));
+      *msg = xasprintf ("the monitor could not make the container's stdio: %s", strerror (errno));
       for (int *fd = &rep[0]; fd <= &rep[1]; fd++)
         close_fd (fd);
       for (int i = 0; i < 2; i++)
@@ -237,7 +237,7 @@ start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, cha
   int code = EXIT_ERROR, pid = 0, off = 0;
   if (n <= 0 || sscanf (buf, "%d %d %d %n", &code, errnum, &pid, &off) < 3)
     {
-      *msg = mon_printf ("`%s __monitor start` failed (wait status %d) before it reported", m->capsa, st);
+      *msg = xasprintf ("`%s __monitor start` failed (wait status %d) before it reported", m->capsa, st);
       code = EXIT_ERROR;
     }
   else if (code != 0)
@@ -442,16 +442,16 @@ loop (struct monitor *m)
           break;
         }
       report (m, 0, 0, "");
-      mon_fault ("monitor:started");
+      fault_point ("monitor:started");
       if (!m->create_only || !first)
         run_set_now (m, "StartedAt", "false");
       code = watch (m, &r);
       bool again = !stop_requested (m) && should_restart (m, code);
       long long count = mon_run_int (m->dirfd, "RestartCount", 0);
       /* recorded before the runtime state goes, so no reader ever sees neither */
-      mon_fault ("monitor:exited");
+      fault_point ("monitor:exited");
       char now[48], fin[52], ec[16];
-      mon_now (now, sizeof now);
+      now_rfc3339 (now, sizeof now);
       snprintf (fin, sizeof fin, "\"%s\"", now);
       snprintf (ec, sizeof ec, "%d", code);
       run_set (m, 3, (const char *[]){ "ExitCode", "FinishedAt", "Restarting" },
@@ -530,11 +530,11 @@ main (int argc, char **argv)
   for (int fd = 0; fd < 3; fd++)
     dup2 (null, fd);
   close (null);
-  char *dir = mon_printf ("%s/containers/%s", m.root, m.id);
+  char *dir = xasprintf ("%s/containers/%s", m.root, m.id);
   m.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (m.dirfd < 0)
     {
-      char *msg = mon_printf ("the monitor cannot open `%s`: %s", dir, strerror (errno));
+      char *msg = xasprintf ("the monitor cannot open `%s`: %s", dir, strerror (errno));
       report (&m, EXIT_ERROR, errno, msg);
       return 1;
     }
@@ -546,7 +546,7 @@ main (int argc, char **argv)
   m.sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
   uint64_t start = 0;
-  mon_proc_start (getpid (), &start);
+  proc_stat_start (getpid (), &start, NULL);
   char pid_s[16], start_s[24];
   snprintf (pid_s, sizeof pid_s, "%d", (int) getpid ());
   snprintf (start_s, sizeof start_s, "%llu", (unsigned long long) start);
@@ -554,7 +554,7 @@ main (int argc, char **argv)
            (const char *[]){ pid_s, start_s, "false" });
 
   const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
-  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && mon_parse_bytes (mx) > 0 ? mon_parse_bytes (mx)
+  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx)
                                                                                      : 10 * 1024 * 1024 };
   mon_log_open (&m.log);
   /* before the container exists, so `capsa start -a` of a created container misses nothing */

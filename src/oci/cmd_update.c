@@ -27,35 +27,6 @@ static const char update_help[]
       "      --pids-limit N         maximum number of processes (<= 0 unlimited)\n"
       "      --blkio-weight N       block I/O weight (10-1000)\n";
 
-/* "256m" -> bytes; -1 stays -1.  Returns -1 on a malformed value. */
-static int
-parse_bytes (const char *s, json_int_t *out)
-{
-  char *end;
-  errno = 0;
-  long long n = strtoll (s, &end, 10);
-  if (errno || end == s)
-    return -1;
-  long long mult = 1;
-  switch (*end)
-    {
-    case '\0':
-      break;
-    case 'k': case 'K': mult = 1LL << 10; end++; break;
-    case 'm': case 'M': mult = 1LL << 20; end++; break;
-    case 'g': case 'G': mult = 1LL << 30; end++; break;
-    case 't': case 'T': mult = 1LL << 40; end++; break;
-    default:
-      return -1;
-    }
-  if (*end == 'b' || *end == 'B')
-    end++;
-  if (*end != '\0' || (n < 0 && n != -1))
-    return -1;
-  *out = n < 0 ? -1 : n * mult;
-  return 0;
-}
-
 static int
 set_num (json_t *res, const char *section, const char *key, const char *flag, const char *val, bool bytes)
 {
@@ -63,7 +34,8 @@ set_num (json_t *res, const char *section, const char *key, const char *flag, co
   char *end;
   if (bytes)
     {
-      if (parse_bytes (val, &n) < 0)
+      n = strcmp (val, "-1") == 0 ? -1 : parse_bytes (val);
+      if (n < 0 && strcmp (val, "-1") != 0)
         return oci_usage ("update", "--%s: `%s` is not a size (bytes, or with k, m, g)", flag, val), -1;
     }
   else
