@@ -53,8 +53,10 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
   for (size_t i = 0; i < nports; i++)
     {
       const struct nat_port *p = &ports[i];
-      /* a host address publishes on its family only; none, on both (IPv6 when the container has it) */
-      bool any = p->host_ip == NULL || *p->host_ip == '\0', v6_host = !any && strchr (p->host_ip, ':');
+      /* a host address publishes on its family only (0.0.0.0 and ::, on every address of it); none, on
+       * both (IPv6 when the container has it) */
+      bool none = p->host_ip == NULL || *p->host_ip == '\0', v6_host = !none && strchr (p->host_ip, ':');
+      bool any = none || strcmp (p->host_ip, "0.0.0.0") == 0 || strcmp (p->host_ip, "::") == 0;
       if (p->ctr_ip && !v6_host)
         {
           sb_printf (&b, "    ");
@@ -62,7 +64,7 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
             sb_printf (&b, "ip daddr %s ", p->host_ip);
           sb_printf (&b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
         }
-      if (p->ctr_ip6 && (any || v6_host))
+      if (p->ctr_ip6 && (none || v6_host))
         {
           sb_printf (&b, "    ");
           if (!any)
