@@ -500,6 +500,42 @@ def test_bridge_network_ports_and_names(capsa):
     assert "capsa" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
 
 
+def test_ipv6_network(capsa):
+    """network create --ipv6: a dual-stack network; a container gets an IPv6 address (inspect shows
+    it), is reached over IPv6 by another one and through a port published on the host's IPv6
+    address; nothing left afterwards."""
+    assert "--ipv6" in capsa("network", "create", "--help").stdout
+    www = capsa.tmp / "www6"
+    www.mkdir()
+    (www / "index.html").write_text("served-over-v6\n")
+    capsa("network", "create", "--ipv6", "--subnet", "10.99.8.0/24", "v6net")
+    try:
+        net = json.loads(capsa("network", "inspect", "v6net").stdout)[0]
+        assert net["subnet6"].startswith("fd") and net["subnet6"].endswith("::/64") and net["gateway6"], net
+        assert net["subnet6"] in capsa("network", "ls").stdout
+        capsa("run", "-d", "--name", "web6", "--network", "v6net", "-p", "18182:80", "-v", f"{www}:/www:ro",
+              "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        ns = capsa.inspect("web6")["NetworkSettings"]
+        addr6 = ns["GlobalIPv6Address"]
+        assert addr6.startswith(net["subnet6"][:-len("/64")]) and ns["GlobalIPv6PrefixLen"] == 64, ns
+        assert ns["IPv6Gateway"] == net["gateway6"] and ns["IPAddress"].startswith("10.99.8.")
+        assert ns["Networks"]["v6net"]["GlobalIPv6Address"] == addr6
+        assert capsa("port", "web6").stdout.splitlines() == ["80/tcp -> 0.0.0.0:18182", "80/tcp -> [::]:18182"]
+        # the host, on the bridge's IPv6 address, through the published port
+        assert wait_for(lambda: _get(f"http://[{net['gateway6']}]:18182/")) == b"served-over-v6\n"
+        p = capsa("run", "--rm", "--network", "v6net", "busybox", "sh", "-c",
+                  f"wget -qO- http://[{addr6}]/ && ip -6 route | grep default && grep web6 /etc/hosts")
+        assert p.stdout.startswith("served-over-v6\n") and f"default via {net['gateway6']}" in p.stdout, p.stdout
+        assert addr6 in p.stdout  # /etc/hosts lists the other container's IPv6 address
+    finally:
+        capsa("rm", "-f", "web6", check=False)
+        capsa("network", "rm", "v6net", check=False)
+    assert capsa("network", "ls", "-q").stdout.split() in ([], ["bridge"])
+    routes = subprocess.run(["ip", "-6", "route"], capture_output=True, text=True).stdout
+    assert net["subnet6"] not in routes, routes
+    assert "cbr-" not in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+
+
 def _get(url):
     import urllib.error
     import urllib.request
