@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,11 +109,13 @@ static const char run_help[]
       "  -l, --label KEY=VALUE      metadata\n"
       "      --stop-signal SIG      signal `capsa stop` sends first (default SIGTERM)\n"
       "      --stop-timeout SECS    seconds `capsa stop` waits before SIGKILL (default 10)\n"
-      "      --network MODE         none (default: loopback only), host, bridge (the default network\n"
-      "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
-      "                             create`: containers on it resolve each other by name), or\n"
-      "                             container:NAME (share a running container's network)\n"
-      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network)\n"
+      "      --network MODE         bridge (the default as root: the default network capsa0, NAT\n"
+      "                             to the outside), none (loopback only; the default otherwise),\n"
+      "                             host, a network's name (`capsa network create`: containers on\n"
+      "                             it resolve each other by name), or container:NAME (share a\n"
+      "                             running container's network)\n"
+      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (needs a bridge network; [IPV6]:HOST:CTR\n"
+      "                             for one IPv6 address)\n"
       "  -P, --publish-all          publish every port the image exposes on a free host port\n";
 
 static char **
@@ -647,6 +650,12 @@ ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
         json_object_del (ch, "FinishedAt");
         ctr_run_update (c->dir, ch, NULL);
         json_decref (ch);
+        /* The last run's monitor records the exit first and releases the network after: a new
+         * monitor attaching before that release ends would see it undone (its netns, its lease). */
+        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
+          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+        if (ctr_monitor_alive (c))
+          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
         /* run.json keeps the last exit until the new start is recorded */
         int code;
         return ctr_monitor_spawn (g, c->id, false, &code, err);

@@ -116,6 +116,9 @@ int ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, c
 /* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
  * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */
 bool ctr_net_is_bridge (const char *network_mode);
+/* The network mode of a container created without --network: the one place it is chosen
+ * ("bridge" as root, as docker; "none" otherwise). */
+const char *ctr_net_default_mode (struct cli_global *g);
 /* ctr_build: join the namespace by path, bind-mount the etc files, record the mode. */
 int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts,
                     json_t *meta, capsa_err **err);

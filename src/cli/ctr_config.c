@@ -919,7 +919,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
       "HostConfig", "AutoRemove", o->rm,
       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
-      o->network ? o->network : "none", "Driver", "overlay");
+      o->network ? o->network : ctr_net_default_mode (g), "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
   json_t *hc = json_object_get (meta, "HostConfig");
@@ -984,7 +984,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       json_object_del (linux_, "readonlyPaths");
     }
   json_t *ns = json_object_get (linux_, "namespaces");
-  const char *net = o->network ? o->network : "none";
+  const char *net = o->network ? o->network : ctr_net_default_mode (g);
   if (strcmp (net, "host") == 0)
     {
       for (size_t i = json_array_size (ns); i-- > 0;)

@@ -23,6 +23,13 @@
 
 static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
 
+const char *
+ctr_net_default_mode (struct cli_global *g)
+{
+  /* docker's default, the bridge network, where capsa can make one: as root */
+  return geteuid () == 0 ? "bridge" : "none";
+}
+
 bool
 ctr_net_is_bridge (const char *mode)
 {
