@@ -7,6 +7,9 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <sched.h>
 #include <stdio.h>
@@ -350,4 +353,35 @@ int
 nl_route6_default (struct nl_sock *s, const struct in6_addr *gw, capsa_err **err)
 {
   return route_default (s, AF_INET6, gw, err);
+}
+
+int
+nl_nft_table_exists (const char *name, capsa_err **err)
+{
+  struct mnl_socket *ms = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (ms == NULL)
+    return capsa_fail (err, errno, "open nfnetlink socket");
+  if (mnl_socket_bind (ms, 0, MNL_SOCKET_AUTOPID) < 0)
+    {
+      int e = errno;
+      mnl_socket_close (ms);
+      return capsa_fail (err, e, "bind nfnetlink socket");
+    }
+  struct nl_sock s = { .s = ms, .portid = mnl_socket_get_portid (ms), .seq = (unsigned) time (NULL) };
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header (nlh, sizeof *nfg);
+  nfg->nfgen_family = NFPROTO_INET;
+  nfg->version = NFNETLINK_V0;
+  mnl_attr_put_strz (nlh, NFTA_TABLE_NAME, name);
+  int r = nl_talk (&s, nlh, NULL, NULL);
+  int e = errno;
+  mnl_socket_close (ms);
+  if (r == 0)
+    return 1;
+  if (e == ENOENT)
+    return 0;
+  return capsa_fail (err, e, "look up nftables table inet %s", name);
 }

@@ -223,6 +223,18 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
   return r;
 }
 
+/* The table changes with the networks and the published ports only: an attach or detach that
+ * changes no port leaves it as it is (saving a libnftables run, most of an attach's time), unless
+ * it is missing (after a reboot or a flush). */
+static int
+sync_nat_if (const struct capsa_netenv *env, int dir, bool ports_changed, capsa_err **err)
+{
+  cleanup_err capsa_err *e = NULL;
+  if (!ports_changed && nl_nft_table_exists (env_table (env), &e) == 1)
+    return 0;
+  return sync_nat (env, dir, err);
+}
+
 /* ip_forward (IPv4), or net.ipv6.conf.all.forwarding: on while a network (with IPv6) exists; the
  * value before the first one is kept in .ip_forward (.ip6_forward) */
 static int
@@ -784,7 +796,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
     return -1;
   const char *name = jstr (net, "name"), *cid = a->container_id;
   json_t *leases = json_object_get (net, "leases");
-  reclaim_stale (net);
+  int reclaimed = reclaim_stale (net);
   if (json_object_get (leases, cid))
     return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
   for (size_t i = 0; i < a->nports; i++)
@@ -864,7 +876,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   if (r == 0)
     r = plumb (net, lease, netns_fd, res, err);
   if (r == 0)
-    r = sync_nat (env, dir, err);
+    r = sync_nat_if (env, dir, a->nports > 0 || reclaimed > 0, err);
   if (r == 0 && a->etc_dir)
     r = write_etc (net, cid, true, err);
   if (r < 0)
@@ -929,8 +941,10 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
     return -1;
   if (!json_object_get (json_object_get (net, "leases"), container_id))
     return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
+  json_t *lease = json_object_get (json_object_get (net, "leases"), container_id);
+  bool ports = json_array_size (json_object_get (lease, "ports")) > 0;
   drop_lease (net, container_id);
-  if (ipam_save (st.dir, network, net, err) < 0 || sync_nat (env, st.dir, err) < 0)
+  if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
     return -1;
   refresh_hosts (net);
   return 0;

@@ -345,6 +345,15 @@ def test_default_network(netenv):
     assert netenv.leftovers([net]) == []
 
 
+def test_table_restored_by_an_attach(netenv):
+    """An attach without published ports leaves the table alone, unless it is gone (a flush, a
+    reboot with the state kept): then the attach makes it again."""
+    netenv.network("tnet-r", "--subnet", "10.251.19.0/24")
+    sh("nft", "delete", "table", "inet", TABLE)
+    netenv.container("again", ["/bin/sleep", "600"], "tnet-r")
+    assert "ip saddr 10.251.19.0/24 oifname != @bridges masquerade" in sh("nft", "list", "table", "inet", TABLE).stdout
+
+
 def test_errors(netenv):
     p = netenv.netctl("network", "create", "bad/name", check=False)
     assert p.returncode == 1 and "network name" in p.stderr
