@@ -93,7 +93,8 @@ def main():
               f"against --network none {b / c:.2f}x; against podman's bridge ({pbm * 1000:.1f} ms) {b / pbm:.2f}x")
         subprocess.run([capsa, "--root", croot, "network", "rm", "bridge"], capture_output=True)
         # the per-container monitor against conmon
-        subprocess.run([capsa, "--root", croot, "run", "-d", "--name", "mon", "busybox:bench", "sleep", "60"],
+        subprocess.run([capsa, "--root", croot, "run", "-d", "--name", "mon", "--network", "none", "busybox:bench",
+                        "sleep", "60"],
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run(podman + ["run", "-d", "--name", "mon", "--network", "none", "busybox:bench", "sleep", "60"],
                        env=env, check=True, stdout=subprocess.DEVNULL)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "jsonutil.h"
 #include "ctr.h"
 #include "network.h"
 #include "util.h"
@@ -467,7 +468,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   if (want_help (argc, argv, "Usage: capsa port CONTAINER\n\nPublished ports, as docker prints them: "
-                                "\"80/tcp -> 0.0.0.0:8080\".\n"))
+                                "\"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack network).\n"))
     return 0;
   if (argc < 2)
     return cli_usage ("port", "requires at least 1 argument (CONTAINER)");
@@ -480,7 +481,13 @@ cmd_port (struct cli_global *g, int argc, char **argv)
     struct capsa_port p;
     if (capsa_port_parse (json_string_value (e), &p, &err) < 0)
       return cli_fail (&err);
-    printf ("%d/%s -> %s:%d\n", p.ctr_port, p.proto, *p.host_ip ? p.host_ip : "0.0.0.0", p.host_port);
+    if (strchr (p.host_ip, ':'))
+      printf ("%d/%s -> [%s]:%d\n", p.ctr_port, p.proto, p.host_ip, p.host_port);
+    else
+      printf ("%d/%s -> %s:%d\n", p.ctr_port, p.proto, *p.host_ip ? p.host_ip : "0.0.0.0", p.host_port);
+    /* no address given: IPv6 too, on a dual-stack network */
+    if (!*p.host_ip && *(jstr (json_object_get (c->run, "Network"), "GlobalIPv6Address") ?: ""))
+      printf ("%d/%s -> [::]:%d\n", p.ctr_port, p.proto, p.host_port);
   }
   return 0;
 }

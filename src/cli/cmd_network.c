@@ -25,7 +25,8 @@ net_create (struct cli_global *g, int argc, char **argv)
     { "subnet", required_argument, NULL, 's' },  { "gateway", required_argument, NULL, 'g' },
     { "bridge", required_argument, NULL, 'b' },  { "mtu", required_argument, NULL, 'm' },
     { "internal", no_argument, NULL, 'i' },      { "driver", required_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'h' },          { 0 },
+    { "ipv6", no_argument, NULL, '6' },          { "help", no_argument, NULL, 'h' },
+    { 0 },
   };
   struct capsa_net_create_opts o = { 0 };
   int c;
@@ -33,8 +34,10 @@ net_create (struct cli_global *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+d:h", opts, NULL)) != -1)
     switch (c)
       {
-      case 's': o.subnet = optarg; break;
-      case 'g': o.gateway = optarg; break;
+      /* as docker: --subnet and --gateway once per family; an IPv6 subnet implies --ipv6 */
+      case 's': *(strchr (optarg, ':') ? &o.subnet6 : &o.subnet) = optarg; break;
+      case 'g': *(strchr (optarg, ':') ? &o.gateway6 : &o.gateway) = optarg; break;
+      case '6': o.ipv6 = true; break;
       case 'b': o.bridge = optarg; break;
       case 'i': o.internal = true; break;
       case 'm':
@@ -47,8 +50,22 @@ net_create (struct cli_global *g, int argc, char **argv)
           return cli_usage ("network create", "driver `%s`: only `bridge` is supported", optarg);
         break;
       case 'h':
-        printf ("Usage: capsa network create [--subnet CIDR] [--gateway IP] [--bridge DEV] [--mtu N] "
-                "[--internal] NAME\n");
+        printf ("Usage: capsa network create [OPTIONS] NAME\n\n"
+                "Create a bridge network: containers on it reach each other (by name too), the outside\n"
+                "through NAT, and nothing of other networks.\n\n"
+                "Options:\n"
+                "      --subnet CIDR    IPv4 subnet (default: the first free 10.89.N.0/24); given an IPv6 one\n"
+                "                       too (fd00:1:2:3::/64), the network is dual stack\n"
+                "      --gateway IP     the bridge's address (default: the subnet's first); once per family\n"
+                "      --ipv6           dual stack: containers get an IPv6 address and route as well (default\n"
+                "                       subnet: a random unique local fdXX:XXXX:XXXX::/64)\n"
+                "      --bridge DEV     the bridge device's name (default: cbr-XXXXXXXX)\n"
+                "      --mtu N          the MTU of the bridge and the containers' interfaces (default 1500)\n"
+                "      --internal       no NAT to the outside\n"
+                "  -d, --driver bridge  the only driver\n\n"
+                "Published ports of a dual-stack network's containers answer on the host's IPv6 addresses\n"
+                "too, except ::1: the kernel does not forward IPv6 loopback traffic to a container (use\n"
+                "127.0.0.1 or another of the host's addresses).\n");
         return 0;
       default: return cli_usage ("network create", "unknown option");
       }
@@ -75,7 +92,7 @@ net_ls (struct cli_global *g, int argc, char **argv)
   if (capsa_network_list (&env, &names, &err) < 0)
     return cli_fail (&err);
   if (!quiet)
-    printf ("%-20s %-10s %-18s %s\n", "NAME", "DRIVER", "SUBNET", "CONTAINERS");
+    printf ("%-20s %-10s %-18s %-24s %s\n", "NAME", "DRIVER", "SUBNET", "IPV6 SUBNET", "CONTAINERS");
   for (char **n = names; *n; n++)
     {
       if (quiet)
@@ -87,8 +104,8 @@ net_ls (struct cli_global *g, int argc, char **argv)
       if (capsa_network_inspect (&env, *n, &text, &err) < 0)
         return cli_fail (&err);
       json_t *j = json_loads (text, 0, NULL);
-      printf ("%-20s %-10s %-18s %zu\n", *n, "bridge", json_string_value (json_object_get (j, "subnet")),
-              json_object_size (json_object_get (j, "leases")));
+      printf ("%-20s %-10s %-18s %-24s %zu\n", *n, "bridge", json_string_value (json_object_get (j, "subnet")),
+              json_string_value (json_object_get (j, "subnet6")) ?: "-", json_object_size (json_object_get (j, "leases")));
       json_decref (j);
     }
   return 0;
@@ -141,13 +158,16 @@ net_rm (struct cli_global *g, int argc, char **argv)
   return rc;
 }
 
-/* connect NET CONTAINER [--ip IP] [-p SPEC]...: the container must be running (its init's
+/* connect NET CONTAINER [--ip IP] [--ip6 IP] [-p SPEC]...: the container must be running (its init's
  * network namespace is joined). */
 static int
 net_connect (struct cli_global *g, int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "ip", required_argument, NULL, 'i' }, { "publish", required_argument, NULL, 'p' }, { 0 },
+    { "ip", required_argument, NULL, 'i' },
+    { "ip6", required_argument, NULL, '6' },
+    { "publish", required_argument, NULL, 'p' },
+    { 0 },
   };
   struct capsa_port ports[64];
   struct capsa_attach a = { .netns_fd = -1, .ports = ports };
@@ -157,6 +177,7 @@ net_connect (struct cli_global *g, int argc, char **argv)
     switch (c)
       {
       case 'i': a.ip = optarg; break;
+      case '6': a.ip6 = optarg; break;
       case 'p':
         if (a.nports == ARRAY_SIZE (ports))
           return cli_usage ("network connect", "too many ports");
@@ -206,12 +227,12 @@ static const struct
   int (*fn) (struct cli_global *, int, char **);
   const char *help;
 } subs[] = {
-  { "create", net_create, "create a network (--subnet, --gateway, --bridge, --mtu, --internal)" },
+  { "create", net_create, "create a network (--subnet, --gateway, --ipv6, --bridge, --mtu, --internal)" },
   { "ls", net_ls, "list networks (also `list`; -q: names only)" },
   { "list", net_ls, NULL },
   { "inspect", net_inspect, "print networks' details as JSON" },
   { "rm", net_rm, "remove networks (-f: detach their containers)" },
-  { "connect", net_connect, "attach a running container to a network (--ip, -p)" },
+  { "connect", net_connect, "attach a running container to a network (--ip, --ip6, -p)" },
   { "disconnect", net_disconnect, "detach a container from a network" },
 };
 

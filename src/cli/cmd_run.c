@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,16 +113,18 @@ static const char run_help[]
       "  -l, --label KEY=VALUE      metadata\n"
       "      --stop-signal SIG      signal `capsa stop` sends first (default SIGTERM)\n"
       "      --stop-timeout SECS    seconds `capsa stop` waits before SIGKILL (default 10)\n"
-      "      --network MODE         none (default: loopback only), host, bridge (the default network\n"
-      "                             capsa0, NAT to the outside) or a network's name (`capsa network\n"
-      "                             create`: containers on it resolve each other by name), or\n"
+      "      --network MODE         bridge (root's default: the default network capsa0, NAT to the\n"
+      "                             outside), none (loopback only), host, a network's name (`capsa\n"
+      "                             network create`: containers on it resolve each other by name),\n"
       "                             container:NAME (share a running container's network), or\n"
-      "                             slirp4netns[:OPTS] (user-mode networking, no root needed: tap0\n"
-      "                             10.0.2.100, DNS 10.0.2.3; OPTS: allow_host_loopback=true (reach\n"
-      "                             the host's 127.0.0.1 at 10.0.2.2), mtu=N, cidr=CIDR,\n"
-      "                             enable_ipv6=true, port_handler=slirp4netns)\n"
-      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (a bridge network or slirp4netns)\n"
-      "  -P, --publish-all          publish every port the image exposes on a free host port\n"      "      --userns MODE          host (root's default: none of its own), keep-id (rootless: your\n"
+      "                             slirp4netns[:OPTS] (user-mode networking, no root needed, the\n"
+      "                             rootless default: tap0 10.0.2.100, DNS 10.0.2.3; OPTS:\n"
+      "                             allow_host_loopback=true (reach the host's 127.0.0.1 at 10.0.2.2),\n"
+      "                             mtu=N, cidr=CIDR, enable_ipv6=true, port_handler=slirp4netns)\n"
+      "  -p, --publish [IP:]HOST:CTR[/udp]   publish a port (a bridge network or slirp4netns;\n"
+      "                             [IPV6]:HOST:CTR for one IPv6 address)\n"
+      "  -P, --publish-all          publish every port the image exposes on a free host port\n"
+      "      --userns MODE          host (root's default: none of its own), keep-id (rootless: your\n"
       "                             uid/gid inside as outside), auto[:size=N] (root: N free ids, 65536,\n"
       "                             from /etc/subuid's `containers` entry), ns:PATH (join it); without\n"
       "                             it a rootless container is root inside = you outside, 1..N = your\n"
@@ -695,6 +698,12 @@ ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err
         json_object_del (ch, "FinishedAt");
         ctr_run_update (c->dir, ch, NULL);
         json_decref (ch);
+        /* The last run's monitor records the exit first and releases the network after: a new
+         * monitor attaching before that release ends would see it undone (its netns, its lease). */
+        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
+          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+        if (ctr_monitor_alive (c))
+          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
         /* run.json keeps the last exit until the new start is recorded */
         int code;
         if (ctr_monitor_spawn (g, c->id, attach_fd != NULL, &code, err) < 0)

@@ -38,10 +38,15 @@ ctr_inspect_json (struct ctr *c)
   json_object_set_new (out, "LogPath", json_string (""));
   cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
   json_object_set_new (out, "LogPath", json_string (lp));
-  json_object_set_new (out, "NetworkSettings",
-                       json_pack ("{s:{}, s:s}", "Ports", "Note",
-                                  "no bridge networking yet: a private network namespace with loopback only (none), "
-                                  "or the host's (host)"));
+  /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
+  json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
+  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
+  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED)
+    {
+      json_object_update (ns, addrs);
+      json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
+    }
+  json_object_set_new (out, "NetworkSettings", ns);
   return out;
 }
 

@@ -895,15 +895,15 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
   return 0;
 }
 
-/* The one place that chooses the network of a container run without --network.  Rootless:
- * slirp4netns, as podman, when it is installed and /dev/net/tun is open to the user (else none:
- * loopback only).  Root: none. */
+/* The one place that chooses the network of a container run without --network.  Root: docker's
+ * default, the bridge network.  Rootless: slirp4netns, as podman, when it is installed and
+ * /dev/net/tun is open to the user (else none: loopback only). */
 const char *
 ctr_default_network (struct cli_global *g)
 {
   if (g->rootless)
     return capsa_slirp_usable () ? "slirp4netns" : "none";
-  return "none";
+  return "bridge";
 }
 
 /* The container's cgroup: /capsa/ID as root.  Rootless: next to capsa's own cgroup where the

@@ -128,8 +128,9 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
-  json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s}}", "Network", "IPAddress", res.address, "Gateway", res.gateway,
-                          "IPPrefixLen", res.prefixlen, "MacAddress", res.mac);
+  json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}}", "Network", "IPAddress", res.address, "Gateway",
+                          res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac, "GlobalIPv6Address",
+                          res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen", res.prefixlen6);
   ctr_run_update (c->dir, ch, NULL);
   json_decref (ch);
   return 0;

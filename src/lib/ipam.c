@@ -85,13 +85,51 @@ ipam_parse_cidr (const char *cidr, struct in_addr *net, int *prefix, capsa_err *
   return 0;
 }
 
+int
+ipam_parse_cidr6 (const char *cidr, struct in6_addr *net, int *prefix, capsa_err **err)
+{
+  const char *slash = cidr ? strchr (cidr, '/') : NULL;
+  int64_t p;
+  if (slash == NULL || parse_i64 (slash + 1, 48, 124, &p) < 0)
+    return capsa_fail_as (err, EINVAL, "subnet `%s`: want an IPv6 CIDR like fd00:1:2:3::/64 (prefix 48 to 124)",
+                          cidr ? cidr : "");
+  cleanup_free char *a = strndup (cidr, (size_t) (slash - cidr));
+  if (inet_pton (AF_INET6, a, net) != 1)
+    return capsa_fail_as (err, EINVAL, "subnet `%s`: `%s` is not an IPv6 address", cidr, a);
+  for (int bit = (int) p; bit < 128; bit++)
+    if (net->s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+      return capsa_fail_as (err, EINVAL, "subnet `%s`: host bits are set", cidr);
+  *prefix = (int) p;
+  return 0;
+}
+
+bool
+ipam_in6_match (const struct in6_addr *a, const struct in6_addr *b, int prefix)
+{
+  for (int bit = 0; bit < prefix; bit++)
+    if ((a->s6_addr[bit / 8] ^ b->s6_addr[bit / 8]) & (0x80 >> (bit % 8)))
+      return false;
+  return true;
+}
+
+void
+ipam_in6_add (struct in6_addr *a, uint32_t n)
+{
+  for (int i = 15; i >= 0 && n; i--)
+    {
+      uint32_t v = a->s6_addr[i] + (n & 0xff);
+      a->s6_addr[i] = (uint8_t) v;
+      n = (n >> 8) + (v >> 8);
+    }
+}
+
 static bool
-leased (json_t *leases, const char *ip)
+leased (json_t *leases, const char *key, const char *ip)
 {
   const char *k;
   json_t *v;
   json_object_foreach (leases, k, v)
-    if (jstr (v, "ip") && strcmp (jstr (v, "ip"), ip) == 0)
+    if (jstr (v, key) && strcmp (jstr (v, key), ip) == 0)
       return true;
   return false;
 }
@@ -115,7 +153,7 @@ ipam_pick (json_t *net, const char *want, struct in_addr *out, capsa_err **err)
       if (inet_pton (AF_INET, want, &w) != 1 || ntohl (w.s_addr) < first || ntohl (w.s_addr) > last)
         return capsa_fail_as (err, EINVAL, "network `%s`: address `%s` is not in subnet %s", name, want,
                               jstr (net, "subnet"));
-      if (w.s_addr == gw.s_addr || leased (leases, want))
+      if (w.s_addr == gw.s_addr || leased (leases, "ip", want))
         return capsa_fail_as (err, EADDRINUSE, "network `%s`: address %s is in use", name, want);
       *out = w;
       return 0;
@@ -132,7 +170,7 @@ ipam_pick (json_t *net, const char *want, struct in_addr *out, capsa_err **err)
       if (c.s_addr == gw.s_addr)
         continue;
       inet_ntop (AF_INET, &c, a, sizeof a);
-      if (!leased (leases, a))
+      if (!leased (leases, "ip", a))
         {
           json_object_set_new (net, "next", json_integer (h == last ? first : h + 1));
           *out = c;
@@ -140,6 +178,54 @@ ipam_pick (json_t *net, const char *want, struct in_addr *out, capsa_err **err)
         }
     }
   return capsa_fail_as (err, ENOSPC, "network `%s`: no free address left in %s", name, jstr (net, "subnet"));
+}
+
+int
+ipam_pick6 (json_t *net, const char *want, struct in6_addr *out, capsa_err **err)
+{
+  const char *name = jstr (net, "name"), *subnet = jstr (net, "subnet6");
+  struct in6_addr base, gw = IN6ADDR_ANY_INIT, c;
+  int prefix;
+  if (ipam_parse_cidr6 (subnet, &base, &prefix, err) < 0)
+    return -1;
+  if (jstr (net, "gateway6"))
+    inet_pton (AF_INET6, jstr (net, "gateway6"), &gw);
+  json_t *leases = json_object_get (net, "leases");
+  char a[INET6_ADDRSTRLEN];
+  if (want)
+    {
+      /* the subnet-router anycast address (host part zero) is never handed out */
+      if (inet_pton (AF_INET6, want, &c) != 1 || !ipam_in6_match (&c, &base, prefix)
+          || memcmp (&c, &base, sizeof c) == 0)
+        return capsa_fail_as (err, EINVAL, "network `%s`: address `%s` is not in subnet %s", name, want, subnet);
+      inet_ntop (AF_INET6, &c, a, sizeof a); /* leases hold the canonical text */
+      if (memcmp (&c, &gw, sizeof c) == 0 || leased (leases, "ip6", a))
+        return capsa_fail_as (err, EADDRINUSE, "network `%s`: address %s is in use", name, a);
+      *out = c;
+      return 0;
+    }
+  /* host parts 1..last, as for IPv4: going on after the last one handed out */
+  uint32_t last = 128 - prefix >= 32 ? 0xfffffffeu : (uint32_t) ((1ull << (128 - prefix)) - 1);
+  uint32_t start = 1;
+  json_int_t hint = json_integer_value (json_object_get (net, "next6"));
+  if (hint >= 1 && hint <= last)
+    start = (uint32_t) hint;
+  for (uint32_t i = 0; i < last; i++)
+    {
+      uint32_t h = 1 + (start - 1 + i) % last;
+      c = base;
+      ipam_in6_add (&c, h);
+      if (memcmp (&c, &gw, sizeof c) == 0)
+        continue;
+      inet_ntop (AF_INET6, &c, a, sizeof a);
+      if (!leased (leases, "ip6", a))
+        {
+          json_object_set_new (net, "next6", json_integer (h == last ? 1 : h + 1));
+          *out = c;
+          return 0;
+        }
+    }
+  return capsa_fail_as (err, ENOSPC, "network `%s`: no free address left in %s", name, subnet);
 }
 
 bool

@@ -29,6 +29,14 @@ int ipam_parse_cidr (const char *cidr, struct in_addr *net, int *prefix, capsa_e
 /* Pick a free address in the network's subnet (not the network, broadcast or gateway address, not
  * leased): `want` (may be NULL) when given and free.  Does not record it. */
 int ipam_pick (json_t *net, const char *want, struct in_addr *out, capsa_err **err);
+/* The same for IPv6: "fd00:1:2:3::/64" (prefix 48 to 124), the network's "subnet6" and "gateway6",
+ * leases' "ip6" (canonical inet_ntop text). */
+int ipam_parse_cidr6 (const char *cidr, struct in6_addr *net, int *prefix, capsa_err **err);
+int ipam_pick6 (json_t *net, const char *want, struct in6_addr *out, capsa_err **err);
+/* Whether a and b share their first prefix bits. */
+bool ipam_in6_match (const struct in6_addr *a, const struct in6_addr *b, int prefix);
+/* a += n (the host part of an address in a subnet). */
+void ipam_in6_add (struct in6_addr *a, uint32_t n);
 /* true when the lease's process is gone (or is another process now). */
 bool ipam_lease_stale (json_t *lease);
 

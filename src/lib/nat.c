@@ -55,10 +55,24 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
   for (size_t i = 0; i < nports; i++)
     {
       const struct nat_port *p = &ports[i];
-      sb_printf (&b, "    ");
-      if (p->host_ip && *p->host_ip)
-        sb_printf (&b, "ip daddr %s ", p->host_ip);
-      sb_printf (&b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
+      /* a host address publishes on its family only (0.0.0.0 and ::, on every address of it); none, on
+       * both (IPv6 when the container has it) */
+      bool none = p->host_ip == NULL || *p->host_ip == '\0', v6_host = !none && strchr (p->host_ip, ':');
+      bool any = none || strcmp (p->host_ip, "0.0.0.0") == 0 || strcmp (p->host_ip, "::") == 0;
+      if (p->ctr_ip && !v6_host)
+        {
+          sb_printf (&b, "    ");
+          if (!any)
+            sb_printf (&b, "ip daddr %s ", p->host_ip);
+          sb_printf (&b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
+        }
+      if (p->ctr_ip6 && (none || v6_host))
+        {
+          sb_printf (&b, "    ");
+          if (!any)
+            sb_printf (&b, "ip6 daddr %s ", p->host_ip);
+          sb_printf (&b, "%s dport %d dnat ip6 to [%s]:%d\n", p->proto, p->host_port, p->ctr_ip6, p->ctr_port);
+        }
     }
   sb_printf (&b, "  }\n");
   sb_printf (&b, "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
@@ -72,10 +86,15 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
         sb_printf (&b, "    ip saddr %s oifname != @bridges masquerade\n", nets[i].subnet);
       /* hairpin: a container reaching a published port of its own network through the host */
       sb_printf (&b, "    ct status dnat ip saddr %s oifname \"%s\" masquerade\n", nets[i].subnet, nets[i].bridge);
+      if (nets[i].subnet6 == NULL)
+        continue;
+      if (!nets[i].internal)
+        sb_printf (&b, "    ip6 saddr %s oifname != @bridges masquerade\n", nets[i].subnet6);
+      sb_printf (&b, "    ct status dnat ip6 saddr %s oifname \"%s\" masquerade\n", nets[i].subnet6, nets[i].bridge);
     }
   /* the host's own localhost:PORT, DNATed in output (route_localnet is set on the bridges) */
   sb_printf (&b, "    ip saddr 127.0.0.0/8 oifname @bridges masquerade\n  }\n");
-  /* networks isolated from each other */
+  /* networks isolated from each other (interfaces, not addresses: both families) */
   sb_printf (&b, "  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
   for (size_t i = 0; i < nnets; i++)
     sb_printf (&b, "    iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", nets[i].bridge, nets[i].bridge);

@@ -7,6 +7,9 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <sched.h>
 #include <stdio.h>
@@ -263,9 +266,10 @@ nl_link_set (struct nl_sock *s, const char *name, const char *new_name, const ch
   return 0;
 }
 
-int
-nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,
-             capsa_err **err)
+/* RTM_NEWADDR for AF_INET (addr: struct in_addr) or AF_INET6 (struct in6_addr) */
+static int
+addr_add (struct nl_sock *s, const char *ifname, int af, const void *addr, int prefixlen, bool exist_ok,
+          capsa_err **err)
 {
   int idx = nl_link_index (s, ifname, err);
   if (idx <= 0)
@@ -275,42 +279,109 @@ nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int pre
   nlh->nlmsg_type = RTM_NEWADDR;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
-  ifa->ifa_family = AF_INET;
+  ifa->ifa_family = (unsigned char) af;
   ifa->ifa_prefixlen = (unsigned char) prefixlen;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
   ifa->ifa_index = (unsigned) idx;
-  mnl_attr_put_u32 (nlh, IFA_LOCAL, addr.s_addr);
-  mnl_attr_put_u32 (nlh, IFA_ADDRESS, addr.s_addr);
-  if (prefixlen < 31)
+  size_t alen = af == AF_INET ? sizeof (struct in_addr) : sizeof (struct in6_addr);
+  mnl_attr_put (nlh, IFA_LOCAL, alen, addr);
+  mnl_attr_put (nlh, IFA_ADDRESS, alen, addr);
+  if (af == AF_INET && prefixlen < 31)
     {
+      uint32_t a = ((const struct in_addr *) addr)->s_addr;
       uint32_t mask = prefixlen ? htonl (~0u << (32 - prefixlen)) : 0;
-      mnl_attr_put_u32 (nlh, IFA_BROADCAST, addr.s_addr | ~mask);
+      mnl_attr_put_u32 (nlh, IFA_BROADCAST, a | ~mask);
+    }
+  /* no duplicate address detection: the IPAM made the address unique, and a tentative address
+   * could not be used (bound, routed from) for the second DAD takes */
+  if (af == AF_INET6)
+    {
+      ifa->ifa_flags = IFA_F_NODAD;
+      mnl_attr_put_u32 (nlh, IFA_FLAGS, IFA_F_NODAD);
     }
   if (nl_talk (s, nlh, NULL, NULL) < 0 && !(exist_ok && errno == EEXIST))
     {
-      char a[INET_ADDRSTRLEN];
-      inet_ntop (AF_INET, &addr, a, sizeof a);
-      return capsa_fail (err, errno, "add address %s/%d to `%s`", a, prefixlen, ifname);
+      int e = errno;
+      char a[INET6_ADDRSTRLEN];
+      inet_ntop (af, addr, a, sizeof a);
+      return capsa_fail (err, e, "add address %s/%d to `%s`", a, prefixlen, ifname);
     }
   return 0;
 }
 
 int
-nl_route_default (struct nl_sock *s, struct in_addr gw, capsa_err **err)
+nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,
+             capsa_err **err)
+{
+  return addr_add (s, ifname, AF_INET, &addr, prefixlen, exist_ok, err);
+}
+
+int
+nl_addr6_add (struct nl_sock *s, const char *ifname, const struct in6_addr *addr, int prefixlen, bool exist_ok,
+              capsa_err **err)
+{
+  return addr_add (s, ifname, AF_INET6, addr, prefixlen, exist_ok, err);
+}
+
+static int
+route_default (struct nl_sock *s, int af, const void *gw, capsa_err **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
   nlh->nlmsg_type = RTM_NEWROUTE;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
-  rtm->rtm_family = AF_INET;
+  rtm->rtm_family = (unsigned char) af;
   rtm->rtm_dst_len = 0;
   rtm->rtm_table = RT_TABLE_MAIN;
   rtm->rtm_protocol = RTPROT_BOOT;
   rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   rtm->rtm_type = RTN_UNICAST;
-  mnl_attr_put_u32 (nlh, RTA_GATEWAY, gw.s_addr);
+  mnl_attr_put (nlh, RTA_GATEWAY, af == AF_INET ? sizeof (struct in_addr) : sizeof (struct in6_addr), gw);
   if (nl_talk (s, nlh, NULL, NULL) < 0)
-    return capsa_fail (err, errno, "add default route");
+    return capsa_fail (err, errno, "add %s default route", af == AF_INET ? "IPv4" : "IPv6");
   return 0;
+}
+
+int
+nl_route_default (struct nl_sock *s, struct in_addr gw, capsa_err **err)
+{
+  return route_default (s, AF_INET, &gw, err);
+}
+
+int
+nl_route6_default (struct nl_sock *s, const struct in6_addr *gw, capsa_err **err)
+{
+  return route_default (s, AF_INET6, gw, err);
+}
+
+int
+nl_nft_table_exists (const char *name, capsa_err **err)
+{
+  struct mnl_socket *ms = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (ms == NULL)
+    return capsa_fail (err, errno, "open nfnetlink socket");
+  if (mnl_socket_bind (ms, 0, MNL_SOCKET_AUTOPID) < 0)
+    {
+      int e = errno;
+      mnl_socket_close (ms);
+      return capsa_fail (err, e, "bind nfnetlink socket");
+    }
+  struct nl_sock s = { .s = ms, .portid = mnl_socket_get_portid (ms), .seq = (unsigned) time (NULL) };
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header (nlh, sizeof *nfg);
+  nfg->nfgen_family = NFPROTO_INET;
+  nfg->version = NFNETLINK_V0;
+  mnl_attr_put_strz (nlh, NFTA_TABLE_NAME, name);
+  int r = nl_talk (&s, nlh, NULL, NULL);
+  int e = errno;
+  mnl_socket_close (ms);
+  if (r == 0)
+    return 1;
+  if (e == ENOENT)
+    return 0;
+  return capsa_fail (err, e, "look up nftables table inet %s", name);
 }

@@ -36,7 +36,15 @@ int nl_link_mac (struct nl_sock *s, const char *name, char *buf, size_t len, cap
 /* Add an IPv4 address (exist_ok: EEXIST is fine). */
 int nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,
                  capsa_err **err);
-/* Add the IPv4 default route via gw. */
+/* Add an IPv6 address, without duplicate address detection (usable at once, never "tentative"). */
+int nl_addr6_add (struct nl_sock *s, const char *ifname, const struct in6_addr *addr, int prefixlen, bool exist_ok,
+                  capsa_err **err);
+/* Add the IPv4 (IPv6) default route via gw; EEXIST when there is one. */
 int nl_route_default (struct nl_sock *s, struct in_addr gw, capsa_err **err);
+int nl_route6_default (struct nl_sock *s, const struct in6_addr *gw, capsa_err **err);
+
+/* Whether nftables has table `inet name` (1, 0, or -1 on error): one nfnetlink request, far
+ * cheaper than a libnftables run. */
+int nl_nft_table_exists (const char *name, capsa_err **err);
 
 #endif

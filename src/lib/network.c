@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "ipam.h"
@@ -87,22 +88,46 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
         return capsa_fail_as (err, EINVAL, "port `%s`: protocol must be tcp or udp", spec);
       strcpy (out->proto, slash + 1);
     }
-  char *parts[3] = { NULL };
+  char *parts[3] = { NULL }, *rest = s, *ip6 = NULL;
   int n = 0;
-  for (char *p = s, *c; n < 3; p = c + 1)
+  if (*s == '[')
+    {
+      /* "[IPV6]:HOSTPORT:CPORT" */
+      char *close = strchr (s, ']');
+      if (close == NULL || close[1] != ':')
+        return capsa_fail_as (err, EINVAL, "port `%s`: want [IPV6]:HOSTPORT:CONTAINERPORT", spec);
+      *close = '\0';
+      parts[n++] = ip6 = s + 1;
+      rest = close + 2;
+    }
+  for (char *p = rest, *c; n < 3; p = c + 1)
     {
       parts[n++] = p;
       if ((c = strchr (p, ':')) == NULL)
         break;
       *c = '\0';
     }
+  if (ip6 && n != 3)
+    return capsa_fail_as (err, EINVAL, "port `%s`: want [IPV6]:HOSTPORT:CONTAINERPORT", spec);
   const char *hp = NULL, *cp = parts[n - 1];
   if (n == 3)
     {
       struct in_addr a;
-      if (inet_pton (AF_INET, parts[0], &a) != 1)
-        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address", spec, parts[0]);
-      snprintf (out->host_ip, sizeof out->host_ip, "%s", parts[0]);
+      struct in6_addr a6;
+      if (ip6 == NULL && inet_pton (AF_INET, parts[0], &a) != 1)
+        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address (an IPv6 one goes in brackets)",
+                              spec, parts[0]);
+      if (ip6 && inet_pton (AF_INET6, ip6, &a6) != 1)
+        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv6 address", spec, ip6);
+      if (ip6 && IN6_IS_ADDR_LOOPBACK (&a6))
+        return capsa_fail_as (err, EINVAL,
+                              "port `%s`: ::1 cannot be forwarded to a container (the kernel does not route "
+                              "IPv6 loopback traffic elsewhere): publish on 127.0.0.1 or another address",
+                              spec);
+      if (ip6)
+        inet_ntop (AF_INET6, &a6, out->host_ip, sizeof out->host_ip);
+      else
+        snprintf (out->host_ip, sizeof out->host_ip, "%s", parts[0]);
     }
   if (n >= 2)
     hp = parts[n - 2];
@@ -168,8 +193,9 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
           break;
         }
       json_t *n = nets[k++];
-      nv[k - 1] = (struct nat_net){ jstr (n, "bridge"), jstr (n, "subnet"),
-                                    json_is_true (json_object_get (n, "internal")) };
+      nv[k - 1] = (struct nat_net){ .bridge = jstr (n, "bridge"), .subnet = jstr (n, "subnet"),
+                                    .internal = json_is_true (json_object_get (n, "internal")),
+                                    .subnet6 = jstr (n, "subnet6") };
       const char *cid;
       json_t *l;
       json_object_foreach (json_object_get (n, "leases"), cid, l)
@@ -179,9 +205,11 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
         json_array_foreach (json_object_get (l, "ports"), pi, p)
         {
           pv = xrealloc (pv, (np + 1) * sizeof *pv);
-          pv[np++] = (struct nat_port){ jstr (p, "host_ip"), (int) json_integer_value (json_object_get (p, "host_port")),
-                                        jstr (l, "ip"), (int) json_integer_value (json_object_get (p, "container_port")),
-                                        jstr (p, "proto") };
+          pv[np++] = (struct nat_port){ .host_ip = jstr (p, "host_ip"),
+                                        .host_port = (int) json_integer_value (json_object_get (p, "host_port")),
+                                        .ctr_ip = jstr (l, "ip"),
+                                        .ctr_port = (int) json_integer_value (json_object_get (p, "container_port")),
+                                        .proto = jstr (p, "proto"), .ctr_ip6 = jstr (l, "ip6") };
         }
       }
     }
@@ -195,26 +223,41 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
   return r;
 }
 
-/* ip_forward: on while a network exists; its value before the first one is kept in .ip_forward */
+/* The table changes with the networks and the published ports only: an attach or detach that
+ * changes no port leaves it as it is (saving a libnftables run, most of an attach's time), unless
+ * it is missing (after a reboot or a flush). */
 static int
-forwarding (int dir, bool on, capsa_err **err)
+sync_nat_if (const struct capsa_netenv *env, int dir, bool ports_changed, capsa_err **err)
 {
+  cleanup_err capsa_err *e = NULL;
+  if (!ports_changed && nl_nft_table_exists (env_table (env), &e) == 1)
+    return 0;
+  return sync_nat (env, dir, err);
+}
+
+/* ip_forward (IPv4), or net.ipv6.conf.all.forwarding: on while a network (with IPv6) exists; the
+ * value before the first one is kept in .ip_forward (.ip6_forward) */
+static int
+forwarding (int dir, bool v6, bool on, capsa_err **err)
+{
+  const char *sysctl = v6 ? "net/ipv6/conf/all/forwarding" : "net/ipv4/ip_forward";
+  const char *keep = v6 ? ".ip6_forward" : ".ip_forward";
   if (on)
     {
       char old = 0;
-      if (nat_sysctl ("net/ipv4/ip_forward", "1", &old, err) < 0)
+      if (nat_sysctl (sysctl, "1", &old, err) < 0)
         return -1;
-      if (faccessat (dir, ".ip_forward", F_OK, 0) < 0 && write_file_at (dir, ".ip_forward", &old, 1, 0600, err) < 0)
+      if (faccessat (dir, keep, F_OK, 0) < 0 && write_file_at (dir, keep, &old, 1, 0600, err) < 0)
         return -1;
       return 0;
     }
   cleanup_free char *old = NULL;
-  if (read_file_at (dir, ".ip_forward", &old, NULL, NULL) < 0)
+  if (read_file_at (dir, keep, &old, NULL, NULL) < 0)
     return 0;
   char v[2] = { old[0] == '1' ? '1' : '0', 0 };
-  if (nat_sysctl ("net/ipv4/ip_forward", v, NULL, err) < 0)
+  if (nat_sysctl (sysctl, v, NULL, err) < 0)
     return -1;
-  unlinkat (dir, ".ip_forward", 0);
+  unlinkat (dir, keep, 0);
   return 0;
 }
 
@@ -236,7 +279,20 @@ bridge_ensure (json_t *net, capsa_err **err)
     return capsa_err_wrap (err, "network `%s`", jstr (net, "name"));
   /* the host's own 127.0.0.1:PORT is DNATed to the bridge: let loopback sources route there */
   cleanup_free char *rl = xasprintf ("net/ipv4/conf/%s/route_localnet", br);
-  return nat_sysctl (rl, "1", NULL, err);
+  if (nat_sysctl (rl, "1", NULL, err) < 0)
+    return -1;
+  if (jstr (net, "subnet6") == NULL)
+    return 0;
+  struct in6_addr base6, gw6;
+  cleanup_free char *d6 = xasprintf ("net/ipv6/conf/%s/disable_ipv6", br);
+  if (ipam_parse_cidr6 (jstr (net, "subnet6"), &base6, &prefix, err) < 0)
+    return -1;
+  inet_pton (AF_INET6, jstr (net, "gateway6"), &gw6);
+  if (nat_sysctl (d6, "0", NULL, err) < 0)
+    return capsa_err_wrap (err, "network `%s`: IPv6 is off on this host", jstr (net, "name"));
+  if (nl_addr6_add (s, br, &gw6, prefix, true, err) < 0)
+    return capsa_err_wrap (err, "network `%s`", jstr (net, "name"));
+  return 0;
 }
 
 static bool
@@ -302,6 +358,117 @@ host_route_clash (const char *subnet, const char *own_bridge, char *iface)
   return false;
 }
 
+/* Does another network's subnet6 overlap subnet6? */
+static bool
+subnet6_used (int dir, const char *subnet6)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *e = NULL;
+  struct in6_addr a, b;
+  int pa, pb;
+  if (list_names (dir, &names, &e) < 0 || ipam_parse_cidr6 (subnet6, &a, &pa, &e) < 0)
+    return false;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *j = NULL;
+      cleanup_err capsa_err *e2 = NULL;
+      if (ipam_load (dir, *n, &j, &e2) == 0 && jstr (j, "subnet6")
+          && ipam_parse_cidr6 (jstr (j, "subnet6"), &b, &pb, &e2) == 0 && ipam_in6_match (&a, &b, pa < pb ? pa : pb))
+        return true;
+    }
+  return false;
+}
+
+/* host_route_clash for IPv6, from /proc/net/ipv6_route: the default route, the host's own
+ * addresses (local routes) and loopback do not count. */
+static bool
+host_route_clash6 (const char *subnet6, const char *own_bridge, char *iface)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/net/ipv6_route", "re");
+  cleanup_err capsa_err *e = NULL;
+  struct in6_addr net;
+  int prefix;
+  char line[256];
+  if (f == NULL || ipam_parse_cidr6 (subnet6, &net, &prefix, &e) < 0)
+    return false;
+  while (fgets (line, sizeof line, f))
+    {
+      char dest[33], ifn[IF_NAMESIZE];
+      unsigned plen;
+      unsigned long flags;
+      if (sscanf (line, "%32s %x %*s %*s %*s %*s %*s %*s %lx %15s", dest, &plen, &flags, ifn) != 4 || plen == 0
+          || (flags & 0x80000000ul) /* RTF_LOCAL */ || strcmp (ifn, "lo") == 0)
+        continue;
+      if (own_bridge && strcmp (ifn, own_bridge) == 0)
+        continue;
+      struct in6_addr d;
+      for (int i = 0; i < 16; i++)
+        {
+          unsigned byte;
+          sscanf (dest + 2 * i, "%2x", &byte);
+          d.s6_addr[i] = (uint8_t) byte;
+        }
+      if (ipam_in6_match (&d, &net, (int) plen < prefix ? (int) plen : prefix))
+        {
+          snprintf (iface, IF_NAMESIZE, "%s", ifn);
+          return true;
+        }
+    }
+  return false;
+}
+
+/* subnet6 and gateway6 of a new dual-stack network, into net. */
+static int
+create_v6 (int dir, const struct capsa_net_create_opts *o, json_t *net, capsa_err **err)
+{
+  char clash[IF_NAMESIZE] = "", text[INET6_ADDRSTRLEN + 4];
+  cleanup_free char *subnet = o->subnet6 ? xstrdup (o->subnet6) : NULL;
+  /* as podman: a random unique local /64 (RFC 4193: fd, a 40-bit random global ID, subnet 0) */
+  for (int i = 0; subnet == NULL && i < 16; i++)
+    {
+      struct in6_addr r = { .s6_addr = { 0xfd } };
+      if (getrandom (&r.s6_addr[1], 5, 0) != 5)
+        return capsa_fail (err, errno, "network `%s`: pick an IPv6 subnet", o->name);
+      inet_ntop (AF_INET6, &r, text, INET6_ADDRSTRLEN);
+      strcat (text, "/64");
+      if (!subnet6_used (dir, text) && !host_route_clash6 (text, NULL, clash))
+        subnet = xstrdup (text);
+    }
+  if (subnet == NULL)
+    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free IPv6 subnet found; give one with --subnet",
+                          o->name);
+  struct in6_addr base, gw;
+  int prefix;
+  if (ipam_parse_cidr6 (subnet, &base, &prefix, err) < 0)
+    return -1;
+  if (host_route_clash6 (subnet, o->bridge, clash))
+    return capsa_fail_as (err, EADDRINUSE,
+                          "network `%s`: subnet %s overlaps the host's route through `%s`: pick another with --subnet",
+                          o->name, subnet, clash);
+  if (subnet6_used (dir, subnet))
+    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, subnet);
+  if (o->gateway6)
+    {
+      if (inet_pton (AF_INET6, o->gateway6, &gw) != 1 || !ipam_in6_match (&gw, &base, prefix)
+          || memcmp (&gw, &base, sizeof gw) == 0)
+        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway6, subnet);
+    }
+  else
+    {
+      gw = base;
+      ipam_in6_add (&gw, 1);
+    }
+  inet_ntop (AF_INET6, &gw, text, INET6_ADDRSTRLEN);
+  /* canonical text, so that two spellings of one subnet compare equal */
+  char canon[INET6_ADDRSTRLEN + 4];
+  inet_ntop (AF_INET6, &base, canon, INET6_ADDRSTRLEN);
+  snprintf (canon + strlen (canon), 5, "/%d", prefix);
+  json_object_set_new (net, "ipv6", json_true ());
+  json_object_set_new (net, "subnet6", json_string (canon));
+  json_object_set_new (net, "gateway6", json_string (text));
+  return 0;
+}
+
 static int
 network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
                        capsa_err **err)
@@ -354,7 +521,10 @@ network_create_locked (const struct capsa_netenv *env, int dir, const struct cap
                                         subnet, "gateway", gws, "bridge", bridge, "mtu", o->mtu > 0 ? o->mtu : 1500,
                                         "internal", o->internal, "dns", strcmp (o->name, CAPSA_NET_DEFAULT) != 0,
                                         "created", created, "leases");
-  if (ipam_save (dir, o->name, net, err) < 0 || forwarding (dir, true, err) < 0 || bridge_ensure (net, err) < 0
+  if ((o->ipv6 || o->subnet6) && create_v6 (dir, o, net, err) < 0)
+    return -1;
+  if (ipam_save (dir, o->name, net, err) < 0 || forwarding (dir, false, true, err) < 0
+      || (jstr (net, "subnet6") && forwarding (dir, true, true, err) < 0) || bridge_ensure (net, err) < 0
       || sync_nat (env, dir, err) < 0)
     {
       cleanup_err capsa_err *e = NULL;
@@ -432,17 +602,21 @@ hosts_for (json_t *net, const char *cid)
     }                                                                                                                  \
   while (0)
   ADD ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-  if (me)
-    ADD ("%s\t%s %s%s%s\n", jstr (me, "ip"), jstr (me, "hostname"), cid, jstr (me, "name") ? " " : "",
-         jstr (me, "name") ? jstr (me, "name") : "");
+  /* a container's IPv4 line, then its IPv6 one (resolvers try them in the file's order) */
+  const char *fam[] = { "ip", "ip6" };
+  for (size_t f = 0; me && f < ARRAY_SIZE (fam); f++)
+    if (jstr (me, fam[f]))
+      ADD ("%s\t%s %s%s%s\n", jstr (me, fam[f]), jstr (me, "hostname"), cid, jstr (me, "name") ? " " : "",
+           jstr (me, "name") ? jstr (me, "name") : "");
   if (json_is_true (json_object_get (net, "dns")))
     {
       const char *k;
       json_t *l;
       json_object_foreach (leases, k, l)
-        if (strcmp (k, cid) != 0)
-          ADD ("%s\t%s %s%s%s\n", jstr (l, "ip"), k, jstr (l, "hostname"), jstr (l, "name") ? " " : "",
-               jstr (l, "name") ? jstr (l, "name") : "");
+        for (size_t f = 0; f < ARRAY_SIZE (fam); f++)
+          if (strcmp (k, cid) != 0 && jstr (l, fam[f]))
+            ADD ("%s\t%s %s%s%s\n", jstr (l, fam[f]), k, jstr (l, "hostname"), jstr (l, "name") ? " " : "",
+                 jstr (l, "name") ? jstr (l, "name") : "");
     }
 #undef ADD
   return out;
@@ -593,6 +767,23 @@ plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res
         return -1;
       capsa_err_free (err);
     }
+  if (jstr (lease, "ip6"))
+    {
+      struct in6_addr ip6, gw6, base6;
+      int prefix6;
+      if (ipam_parse_cidr6 (jstr (net, "subnet6"), &base6, &prefix6, err) < 0)
+        return -1;
+      inet_pton (AF_INET6, jstr (lease, "ip6"), &ip6);
+      inet_pton (AF_INET6, jstr (net, "gateway6"), &gw6);
+      if (nl_addr6_add (ctr, res->ifname, &ip6, prefix6, false, err) < 0)
+        return -1;
+      if (nl_route6_default (ctr, &gw6, err) < 0)
+        {
+          if (errno != EEXIST)
+            return -1;
+          capsa_err_free (err);
+        }
+    }
   return nl_link_mac (ctr, res->ifname, res->mac, sizeof res->mac, err);
 }
 
@@ -605,7 +796,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
     return -1;
   const char *name = jstr (net, "name"), *cid = a->container_id;
   json_t *leases = json_object_get (net, "leases");
-  reclaim_stale (net);
+  int reclaimed = reclaim_stale (net);
   if (json_object_get (leases, cid))
     return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
   for (size_t i = 0; i < a->nports; i++)
@@ -636,11 +827,21 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
           }
         }
     }
+  bool v6 = jstr (net, "subnet6") != NULL;
+  for (size_t i = 0; i < a->nports && !v6; i++)
+    if (strchr (a->ports[i].host_ip, ':'))
+      return capsa_fail_as (err, EINVAL, "port [%s]:%d: network `%s` has no IPv6 (`capsa network create --ipv6`)",
+                            a->ports[i].host_ip, a->ports[i].host_port, name);
+  if (a->ip6 && !v6)
+    return capsa_fail_as (err, EINVAL, "address %s: network `%s` has no IPv6", a->ip6, name);
   struct in_addr ip;
-  if (ipam_pick (net, a->ip, &ip, err) < 0)
+  struct in6_addr ip6;
+  if (ipam_pick (net, a->ip, &ip, err) < 0 || (v6 && ipam_pick6 (net, a->ip6, &ip6, err) < 0))
     return -1;
-  char ips[INET_ADDRSTRLEN], veth[IF_NAMESIZE], peer[IF_NAMESIZE];
+  char ips[INET_ADDRSTRLEN], ip6s[INET6_ADDRSTRLEN] = "", veth[IF_NAMESIZE], peer[IF_NAMESIZE];
   inet_ntop (AF_INET, &ip, ips, sizeof ips);
+  if (v6)
+    inet_ntop (AF_INET6, &ip6, ip6s, sizeof ip6s);
   uint32_t h = fnv1a (name, cid);
   snprintf (veth, sizeof veth, "vc%08x", h);
   snprintf (peer, sizeof peer, "vp%08x", h);
@@ -660,6 +861,8 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
     json_object_set_new (lease, "etc_dir", json_string (a->etc_dir));
   if (a->name)
     json_object_set_new (lease, "name", json_string (a->name));
+  if (v6)
+    json_object_set_new (lease, "ip6", json_string (ip6s));
   json_object_set_new (leases, cid, lease);
   /* recorded first: a crash from here on leaves a lease that goes stale with its container */
   if (ipam_save (dir, name, net, err) < 0)
@@ -667,11 +870,13 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   memset (res, 0, sizeof *res);
   int r = bridge_ensure (net, err);
   if (r == 0)
-    r = forwarding (dir, true, err);
+    r = forwarding (dir, false, true, err);
+  if (r == 0 && jstr (net, "subnet6"))
+    r = forwarding (dir, true, true, err);
   if (r == 0)
     r = plumb (net, lease, netns_fd, res, err);
   if (r == 0)
-    r = sync_nat (env, dir, err);
+    r = sync_nat_if (env, dir, a->nports > 0 || reclaimed > 0, err);
   if (r == 0 && a->etc_dir)
     r = write_etc (net, cid, true, err);
   if (r < 0)
@@ -693,6 +898,13 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   snprintf (res->bridge, sizeof res->bridge, "%s", jstr (net, "bridge"));
   struct in_addr b;
   ipam_parse_cidr (jstr (net, "subnet"), &b, &res->prefixlen, err);
+  if (v6)
+    {
+      struct in6_addr b6;
+      snprintf (res->address6, sizeof res->address6, "%s", ip6s);
+      snprintf (res->gateway6, sizeof res->gateway6, "%s", jstr (net, "gateway6"));
+      ipam_parse_cidr6 (jstr (net, "subnet6"), &b6, &res->prefixlen6, err);
+    }
   return 0;
 }
 
@@ -729,8 +941,10 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
     return -1;
   if (!json_object_get (json_object_get (net, "leases"), container_id))
     return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
+  json_t *lease = json_object_get (json_object_get (net, "leases"), container_id);
+  bool ports = json_array_size (json_object_get (lease, "ports")) > 0;
   drop_lease (net, container_id);
-  if (ipam_save (st.dir, network, net, err) < 0 || sync_nat (env, st.dir, err) < 0)
+  if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
     return -1;
   refresh_hosts (net);
   return 0;
@@ -766,7 +980,16 @@ capsa_network_remove (const struct capsa_netenv *env, const char *name, bool for
   cleanup_strv char **names = NULL;
   if (list_names (st.dir, &names, err) < 0)
     return -1;
-  return names[0] ? 0 : forwarding (st.dir, false, err);
+  bool v6 = false;
+  for (char **n = names; *n && !v6; n++)
+    {
+      cleanup_json json_t *o = NULL;
+      v6 = ipam_load (st.dir, *n, &o, err) < 0 || jstr (o, "subnet6"); /* unreadable: keep forwarding */
+      capsa_err_free (err);
+    }
+  if (!v6 && forwarding (st.dir, true, false, err) < 0)
+    return -1;
+  return names[0] ? 0 : forwarding (st.dir, false, false, err);
 }
 
 int
@@ -786,6 +1009,7 @@ capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **
   if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, name, &net, err) < 0)
     return -1;
   json_object_del (net, "next");
+  json_object_del (net, "next6");
   *json = json_dumps (net, JSON_INDENT (2) | JSON_SORT_KEYS);
   return 0;
 }

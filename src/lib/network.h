@@ -13,6 +13,11 @@
  * every container attached with an etc_dir gets a hosts file listing the network's containers,
  * rewritten in place on every attach and detach.
  *
+ * A network created with IPv6 is dual stack: its bridge has a gateway address in subnet6 too, and
+ * each container gets an IPv6 address (no duplicate address detection: usable at once) and an
+ * IPv6 default route; the table masquerades, publishes and isolates for both families, and
+ * net.ipv6.conf.all.forwarding is on while such a network exists.
+ *
  * State: one JSON file per network under env->state_dir (default /var/lib/capsa/network), every
  * change made under one flock of that directory.  All functions follow error.h. */
 #ifndef CAPSA_NETWORK_H
@@ -48,12 +53,19 @@ struct capsa_net_create_opts
   const char *bridge;  /* NULL: "cbr-" + 8 hex digits */
   int mtu;             /* 0: 1500 */
   bool internal;       /* no masquerade to the outside */
+  bool ipv6;           /* dual stack (implied by subnet6) */
+  const char *subnet6;  /* "fd00:1:2:3::/64"; NULL with ipv6: a random unique local /64 (RFC 4193) */
+  const char *gateway6; /* NULL: the subnet6's first address */
 };
 
-/* A published port, "[IP:]HOSTPORT:CPORT[/tcp|/udp]" (HOSTPORT may be empty: same as CPORT). */
+/* A published port, "[IP:]HOSTPORT:CPORT[/tcp|/udp]" (HOSTPORT may be empty: same as CPORT; an IPv6
+ * IP in brackets, "[fd00::1]:8080:80").  Without an IP it is published on IPv4 and, for a container
+ * with an IPv6 address, on IPv6 too.  ::1 cannot be published: the kernel does not route a packet
+ * from ::1 to another interface (IPv6 has no route_localnet), so the host reaches such a port on
+ * its other addresses, or on 127.0.0.1. */
 struct capsa_port
 {
-  char host_ip[INET_ADDRSTRLEN]; /* "" for every local address */
+  char host_ip[INET6_ADDRSTRLEN]; /* "" for every local address of both families; else only its family */
   int host_port;
   int ctr_port;
   char proto[4]; /* "tcp" or "udp" */
@@ -71,6 +83,7 @@ struct capsa_attach
   const char *hostname; /* NULL: container_id's first 12 characters */
   const char *ip;       /* NULL: the next free address */
   const char *etc_dir;  /* NULL, or a directory that gets hosts, hostname, resolv.conf (kept current) */
+  const char *ip6;      /* NULL: the next free IPv6 address (on a network with IPv6) */
 };
 
 struct capsa_attach_result
@@ -82,6 +95,9 @@ struct capsa_attach_result
   char gateway[INET_ADDRSTRLEN];
   char mac[18];
   char bridge[IF_NAMESIZE];
+  char address6[INET6_ADDRSTRLEN]; /* "" on a network without IPv6 */
+  int prefixlen6;
+  char gateway6[INET6_ADDRSTRLEN];
 };
 
 CAPSA_PUBLIC int capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err);

@@ -80,6 +80,10 @@ def capsa():
         if left:
             leftovers.append(f"containers: {[x['Names'] for x in left]}")
             c("rm", "-f", "-v", *[x["ID"] for x in left], check=False)
+    # containers run without --network are on the default network (as root): its bridge capsa0 and
+    # the nftables table go with it
+    if (root / "network" / "bridge.json").exists():
+        c("network", "rm", "-f", "bridge", check=False)
     with open("/proc/self/mountinfo") as f:
         mounts = [l.split()[4] for l in f if str(d) in l.split()[4]]
     if mounts:
@@ -455,7 +459,7 @@ def test_misc_commands(capsa):
     p1 = capsa.inspect("p1")["Id"]
     assert capsa("container", "prune").stdout.strip() == p1
     assert [c["Names"] for c in capsa.ps()] == ["p2"]
-    assert capsa.inspect("p2")["HostConfig"]["NetworkMode"] == "none"
+    assert capsa.inspect("p2")["HostConfig"]["NetworkMode"] == "bridge"  # docker's default, as root
     capsa("container", "rm", "-f", "p2")
     assert capsa.ps() == []
     h = capsa("--help").stdout
@@ -472,7 +476,7 @@ def test_bridge_network_ports_and_names(capsa):
     www = capsa.tmp / "www"
     www.mkdir()
     (www / "index.html").write_text("served-by-capsa\n")
-    p = capsa("run", "--rm", "-p", "8080:80", "busybox", "true", check=False)
+    p = capsa("run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true", check=False)
     assert p.returncode == 125 and "need a bridge network" in p.stderr
     capsa("network", "create", "--subnet", "10.99.7.0/24", "itnet")
     try:
@@ -489,7 +493,8 @@ def test_bridge_network_ports_and_names(capsa):
         capsa("stop", "-t", "1", "web")
         assert _get("http://127.0.0.1:18181/") is None  # released with the container
         capsa("rm", "web")
-        p = capsa("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", "ip route | grep default")
+        # no --network: the default network, as docker's (root), and -p works without it
+        p = capsa("run", "--rm", "-p", "127.0.0.1:18183:80", "busybox", "sh", "-c", "ip route | grep default")
         assert "default via 10.88.0.1" in p.stdout
     finally:
         capsa("rm", "-f", "web", check=False)
@@ -498,6 +503,42 @@ def test_bridge_network_ports_and_names(capsa):
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert "capsa0" not in links and "cbr-" not in links, links
     assert "capsa" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+
+
+def test_ipv6_network(capsa):
+    """network create --ipv6: a dual-stack network; a container gets an IPv6 address (inspect shows
+    it), is reached over IPv6 by another one and through a port published on the host's IPv6
+    address; nothing left afterwards."""
+    assert "--ipv6" in capsa("network", "create", "--help").stdout
+    www = capsa.tmp / "www6"
+    www.mkdir()
+    (www / "index.html").write_text("served-over-v6\n")
+    capsa("network", "create", "--ipv6", "--subnet", "10.99.8.0/24", "v6net")
+    try:
+        net = json.loads(capsa("network", "inspect", "v6net").stdout)[0]
+        assert net["subnet6"].startswith("fd") and net["subnet6"].endswith("::/64") and net["gateway6"], net
+        assert net["subnet6"] in capsa("network", "ls").stdout
+        capsa("run", "-d", "--name", "web6", "--network", "v6net", "-p", "18182:80", "-v", f"{www}:/www:ro",
+              "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        ns = capsa.inspect("web6")["NetworkSettings"]
+        addr6 = ns["GlobalIPv6Address"]
+        assert addr6.startswith(net["subnet6"][:-len("/64")]) and ns["GlobalIPv6PrefixLen"] == 64, ns
+        assert ns["IPv6Gateway"] == net["gateway6"] and ns["IPAddress"].startswith("10.99.8.")
+        assert ns["Networks"]["v6net"]["GlobalIPv6Address"] == addr6
+        assert capsa("port", "web6").stdout.splitlines() == ["80/tcp -> 0.0.0.0:18182", "80/tcp -> [::]:18182"]
+        # the host, on the bridge's IPv6 address, through the published port
+        assert wait_for(lambda: _get(f"http://[{net['gateway6']}]:18182/")) == b"served-over-v6\n"
+        p = capsa("run", "--rm", "--network", "v6net", "busybox", "sh", "-c",
+                  f"wget -qO- http://[{addr6}]/ && ip -6 route | grep default && grep web6 /etc/hosts")
+        assert p.stdout.startswith("served-over-v6\n") and f"default via {net['gateway6']}" in p.stdout, p.stdout
+        assert addr6 in p.stdout  # /etc/hosts lists the other container's IPv6 address
+    finally:
+        capsa("rm", "-f", "web6", check=False)
+        capsa("network", "rm", "v6net", check=False)
+    assert capsa("network", "ls", "-q").stdout.split() in ([], ["bridge"])
+    routes = subprocess.run(["ip", "-6", "route"], capture_output=True, text=True).stdout
+    assert net["subnet6"] not in routes, routes
+    assert "cbr-" not in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
 
 
 def _get(url):
@@ -567,7 +608,7 @@ def test_publish_all_exposed_ports(capsa):
         assert line.startswith("80/tcp -> 0.0.0.0:"), line
         port = int(line.rsplit(":", 1)[1])
         assert wait_for(lambda: _get(f"http://127.0.0.1:{port}/passwd")).startswith(b"root:x:0:0")
-        p = capsa("run", "--rm", "-P", "web:1", "true", check=False)
+        p = capsa("run", "--rm", "--network", "none", "-P", "web:1", "true", check=False)
         assert p.returncode == 125 and "need a bridge network" in p.stderr
     finally:
         capsa("rm", "-f", "pall", check=False)

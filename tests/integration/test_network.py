@@ -19,6 +19,7 @@ from conftest import BUILD, Bundle, new_id
 
 NETCTL = BUILD / "tests" / "net" / "netctl"
 TABLE = f"capsa_t{os.getpid()}"
+FORWARD6 = pathlib.Path("/proc/sys/net/ipv6/conf/all/forwarding")
 
 
 def sh(*args, check=True):
@@ -58,6 +59,7 @@ class NetEnv:
         self.state = workdir / "netstate"
         self.containers, self.networks, self.netns, self.links = [], [], [], []
         self.forward_before = pathlib.Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
+        self.forward6_before = FORWARD6.read_text().strip()
 
     def netctl(self, *args, check=True):
         return sh(NETCTL, "--state", self.state, "--table", TABLE, *args, check=check)
@@ -96,7 +98,8 @@ class NetEnv:
         return self.oci("exec", cid, "/bin/sh", "-c", script, check=check, timeout=30)
 
     def outside(self):
-        """A network namespace with a veth to the host: 172.31.250.2, the host's end 172.31.250.1."""
+        """A network namespace with a veth to the host: 172.31.250.2 and fd7d:250::2, the host's end
+        172.31.250.1 and fd7d:250::1 (IPv6 without DAD: usable at once)."""
         ns, host, peer = f"capsa-out{os.getpid()}", f"cto{os.getpid() % 100000}h", f"cto{os.getpid() % 100000}p"
         sh("ip", "netns", "add", ns)
         self.netns.append(ns)
@@ -107,6 +110,8 @@ class NetEnv:
         sh("ip", "netns", "exec", ns, "ip", "addr", "add", "172.31.250.2/24", "dev", peer)
         sh("ip", "netns", "exec", ns, "ip", "link", "set", peer, "up")
         sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        sh("ip", "addr", "add", "fd7d:250::1/64", "dev", host, "nodad")
+        sh("ip", "netns", "exec", ns, "ip", "addr", "add", "fd7d:250::2/64", "dev", peer, "nodad")
         return ns
 
     def teardown(self):
@@ -130,12 +135,13 @@ class NetEnv:
         """What of nets (inspect results) is still in the host's links, routes, nftables and IPAM."""
         left = []
         links = sh("ip", "-o", "link").stdout
-        routes = sh("ip", "route").stdout
+        routes = sh("ip", "route").stdout + sh("ip", "-6", "route").stdout
         for n in nets:
             if f" {n['bridge']}:" in links or f" {n['bridge']}@" in links:
                 left.append(f"bridge {n['bridge']}")
-            if n["subnet"] in routes:
-                left.append(f"route {n['subnet']}")
+            for key in ("subnet", "subnet6"):
+                if n.get(key) and n[key] in routes:
+                    left.append(f"route {n[key]}")
         left += [f"veth {l.split(':')[1].strip()}" for l in links.splitlines() if ": vc" in l]
         if TABLE in sh("nft", "list", "tables").stdout:
             left.append(f"nftables table {TABLE}")
@@ -152,11 +158,12 @@ def netenv(oci, rootfs_template, workdir):
     finally:
         n.teardown()
         assert pathlib.Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == n.forward_before
+        assert FORWARD6.read_text().strip() == n.forward6_before
         assert TABLE not in sh("nft", "list", "tables").stdout
 
 
 def connect(host, port, timeout=5.0):
-    """One line from a server, retried while the server is starting."""
+    """One line from a server, retried while the server is starting (host: IPv4 or IPv6)."""
     deadline = time.time() + timeout
     while True:
         try:
@@ -314,6 +321,7 @@ def test_published_port_from_outside(netenv):
     ns = netenv.outside()
     netenv.network("tnet-q", "--subnet", "10.251.9.0/24")
     netenv.server("pubo", "tnet-q", "hello-outside", "--publish", "18932:8080", "--publish", "127.0.0.1:18933:8080")
+    assert connect("127.0.0.1", 18933) == "hello-outside"  # (retried: the server is listening after this)
     out = sh("ip", "netns", "exec", ns, "python3", "-c",
              "import socket\nfor p in (18932, 18933):\n"
              "    try:\n        s = socket.create_connection(('172.31.250.1', p), timeout=3); print(p, s.recv(100).decode().strip())\n"
@@ -337,6 +345,15 @@ def test_default_network(netenv):
     assert netenv.leftovers([net]) == []
 
 
+def test_table_restored_by_an_attach(netenv):
+    """An attach without published ports leaves the table alone, unless it is gone (a flush, a
+    reboot with the state kept): then the attach makes it again."""
+    netenv.network("tnet-r", "--subnet", "10.251.19.0/24")
+    sh("nft", "delete", "table", "inet", TABLE)
+    netenv.container("again", ["/bin/sleep", "600"], "tnet-r")
+    assert "ip saddr 10.251.19.0/24 oifname != @bridges masquerade" in sh("nft", "list", "table", "inet", TABLE).stdout
+
+
 def test_errors(netenv):
     p = netenv.netctl("network", "create", "bad/name", check=False)
     assert p.returncode == 1 and "network name" in p.stderr
@@ -347,3 +364,117 @@ def test_errors(netenv):
     assert "network `nosuch` does not exist" in p.stderr
     p = netenv.netctl("attach", "tnet-e", "x", str(os.getpid()), "--publish", "70000:80", check=False)
     assert "port `70000:80`" in p.stderr
+
+
+# ---- IPv6 (dual stack) ----------------------------------------------------------------------------
+
+def ipv6_state(netenv, cid):
+    return netenv.exec(cid, "ip -6 -o addr show eth0; ip -6 route", check=True).stdout
+
+
+def test_ipv6_addresses_routes_and_cleanup(netenv):
+    if not FORWARD6.exists():
+        pytest.skip("IPv6 is off on this host (no /proc/sys/net/ipv6)")
+    net = netenv.network("tnet-6a", "--subnet", "10.251.11.0/24", "--subnet6", "fd7c:11::/64")
+    assert net["subnet6"] == "fd7c:11::/64" and net["gateway6"] == "fd7c:11::1" and net["ipv6"] is True
+    cid, r = netenv.container("six", ["/bin/sleep", "600"], "tnet-6a")
+    assert r["address"] == "10.251.11.2" and r["address6"] == "fd7c:11::2" and r["prefixlen6"] == 64
+    assert r["gateway6"] == "fd7c:11::1"
+    out = ipv6_state(netenv, cid)
+    line = next(l for l in out.splitlines() if "fd7c:11::2/64" in l)
+    # usable at once: no DAD (IFA_F_NODAD, which busybox's ip prints as "flags 02")
+    assert "tentative" not in line and ("nodad" in line or "flags 02" in line), out
+    assert "default via fd7c:11::1 dev eth0" in out, out
+    bridge6 = sh("ip", "-6", "-o", "addr", "show", "dev", net["bridge"]).stdout
+    assert "fd7c:11::1/64" in bridge6 and "tentative" not in bridge6.split("fd7c:11::1/64")[1].split("\n")[0]
+    assert FORWARD6.read_text().strip() == "1"
+    # the IPAM hands out the next v6 address, an asked-for one, and refuses a taken one
+    cid2, r2 = netenv.container("seven", ["/bin/sleep", "600"], "tnet-6a", "--ip6", "fd7c:11::abcd")
+    assert r2["address6"] == "fd7c:11::abcd"
+    p = netenv.netctl("attach", "tnet-6a", "x", str(os.getpid()), "--ip6", "fd7c:11::abcd", check=False)
+    assert p.returncode != 0 and "in use" in p.stderr
+    p = netenv.netctl("attach", "tnet-6a", "x", str(os.getpid()), "--ip6", "fd7c:12::5", check=False)
+    assert p.returncode != 0 and "not in subnet" in p.stderr
+    # /etc/hosts: both families, for the container itself and its peers
+    hosts = (r["etc"] / "hosts").read_text()
+    assert "10.251.11.2\tsix" in hosts and "fd7c:11::2\tsix" in hosts and f"fd7c:11::abcd\t{cid2}" in hosts
+    # a network with --ipv6 alone gets a random unique local /64 (RFC 4193)
+    auto = netenv.network("tnet-6auto", "--subnet", "10.251.13.0/24", "--ipv6")
+    assert auto["subnet6"].startswith("fd") and auto["subnet6"].endswith("::/64"), auto
+    assert auto["gateway6"] == auto["subnet6"].replace("::/64", "::1")
+    # a v6 subnet clashing with a network's or the host's is refused
+    p = netenv.netctl("network", "create", "tnet-6x", "--subnet6", "fd7c:11::/80", check=False)
+    assert p.returncode != 0 and "overlaps" in p.stderr
+    netenv.netctl("detach", "tnet-6a", cid)
+    netenv.netctl("detach", "tnet-6a", cid2)
+    netenv.netctl("network", "rm", "tnet-6a")
+    netenv.netctl("network", "rm", "tnet-6auto")
+    assert netenv.leftovers([net, auto]) == []
+
+
+def test_ipv6_container_to_container_and_isolation(netenv):
+    if not FORWARD6.exists():
+        pytest.skip("IPv6 is off on this host (no /proc/sys/net/ipv6)")
+    netenv.network("tnet-6x", "--subnet", "10.251.14.0/24", "--subnet6", "fd7c:14::/64")
+    netenv.network("tnet-6y", "--subnet", "10.251.15.0/24", "--subnet6", "fd7c:15::/64")
+    srv, rs = netenv.server("srv6", "tnet-6x", "hello-six")
+    cli, _ = netenv.container("cli6", ["/bin/sleep", "600"], "tnet-6x")
+    other, _ = netenv.container("other6", ["/bin/sleep", "600"], "tnet-6y")
+    assert nc_from(netenv, cli, rs["address6"]) == "hello-six"
+    # routed through the host, dropped by the forward chain: both families
+    assert nc_from(netenv, other, rs["address6"], tries=2) is None
+    assert nc_from(netenv, other, rs["address"], tries=2) is None
+
+
+def test_ipv6_masquerade_to_outside(netenv):
+    if not FORWARD6.exists():
+        pytest.skip("IPv6 is off on this host (no /proc/sys/net/ipv6)")
+    ns = netenv.outside()
+    netenv.network("tnet-6o", "--subnet", "10.251.16.0/24", "--subnet6", "fd7c:16::/64")
+    cid, r = netenv.container("out6", ["/bin/sleep", "600"], "tnet-6o")
+    server = subprocess.Popen(
+        ["ip", "netns", "exec", ns, "python3", "-c",
+         "import socket\ns=socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "s.bind(('fd7d:250::2', 9000)); s.listen(); print('ready', flush=True)\n"
+         "c, a = s.accept(); c.sendall((a[0] + '\\n').encode()); c.close()"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        seen = nc_from(netenv, cid, "fd7d:250::2", 9000, tries=3)
+        # the outside sees the host's address, not the container's fd7c:16::2
+        assert seen == "fd7d:250::1", seen
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            server.kill()
+        server.wait()
+
+
+def test_ipv6_published_port_from_outside(netenv):
+    if not FORWARD6.exists():
+        pytest.skip("IPv6 is off on this host (no /proc/sys/net/ipv6)")
+    ns = netenv.outside()
+    netenv.network("tnet-6p", "--subnet", "10.251.17.0/24", "--subnet6", "fd7c:17::/64")
+    p = netenv.netctl("attach", "tnet-6p", "lo6", str(os.getpid()), "--publish", "[::1]:18939:80", check=False)
+    assert p.returncode != 0 and "::1 cannot be forwarded" in p.stderr
+    netenv.server("pub6", "tnet-6p", "hello-six-outside", "--publish", "18936:8080",
+                  "--publish", "127.0.0.1:18937:8080", "--publish", "[fd7d:250::1]:18938:8080")
+    client = ("import socket\nfor h, p in (('fd7d:250::1', 18936), ('172.31.250.1', 18936), ('fd7d:250::1', 18937),"
+              " ('fd7d:250::1', 18938), ('172.31.250.1', 18938)):\n"
+              "    try:\n        s = socket.create_connection((h, p), timeout=3); print(h, p, s.recv(100).decode().strip())\n"
+              "    except OSError as e:\n        print(h, p, 'refused')")
+    # the host itself, on its IPv6 address (retried: the server is listening after this)
+    assert connect("fd7d:250::1", 18936) == "hello-six-outside"
+    out = sh("ip", "netns", "exec", ns, "python3", "-c", client).stdout.splitlines()
+    assert out == ["fd7d:250::1 18936 hello-six-outside", "172.31.250.1 18936 hello-six-outside",
+                   "fd7d:250::1 18937 refused",  # published on 127.0.0.1 only: IPv4 only
+                   "fd7d:250::1 18938 hello-six-outside", "172.31.250.1 18938 refused"], out  # IPv6 only
+    rules = sh("nft", "list", "table", "inet", TABLE).stdout
+    assert "dnat ip6 to [fd7c:17::2]:8080" in rules and "ip6 saddr fd7c:17::/64" in rules, rules
+
+
+def test_ipv6_port_needs_an_ipv6_network(netenv):
+    netenv.network("tnet-4only", "--subnet", "10.251.18.0/24")
+    p = netenv.netctl("attach", "tnet-4only", "x", str(os.getpid()), "--publish", "[fd7d::1]:18940:80", check=False)
+    assert p.returncode != 0 and "has no IPv6" in p.stderr
+    p = netenv.netctl("attach", "tnet-4only", "x", str(os.getpid()), "--ip6", "fd7d::9", check=False)
+    assert p.returncode != 0 and "has no IPv6" in p.stderr

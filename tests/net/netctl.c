@@ -1,8 +1,9 @@
 /* netctl: a test driver for capsa's networking library.
  *
  *   netctl [--state DIR] [--table NAME] network create NAME [--subnet CIDR] [--gateway IP] [--bridge DEV] [--internal]
+ *                                       [--ipv6] [--subnet6 CIDR] [--gateway6 IP]
  *   netctl ... network rm NAME [--force] | network ls | network inspect NAME
- *   netctl ... attach NET CONTAINER PID [--publish SPEC]... [--hostname H] [--name N] [--ip IP] [--etc DIR]
+ *   netctl ... attach NET CONTAINER PID [--publish SPEC]... [--hostname H] [--name N] [--ip IP] [--ip6 IP] [--etc DIR]
  *   netctl ... detach NET CONTAINER
  *   netctl ... gc
  *   netctl ... etc NET CONTAINER        (prints hosts, hostname and resolv.conf)
@@ -75,8 +76,14 @@ main (int argc, char **argv)
                 o.gateway = v;
               else if ((v = opt (argc, argv, &i, "--bridge")))
                 o.bridge = v;
+              else if ((v = opt (argc, argv, &i, "--subnet6")))
+                o.subnet6 = v;
+              else if ((v = opt (argc, argv, &i, "--gateway6")))
+                o.gateway6 = v;
               else if (strcmp (argv[i], "--internal") == 0)
                 o.internal = true;
+              else if (strcmp (argv[i], "--ipv6") == 0)
+                o.ipv6 = true;
               else
                 return fprintf (stderr, "netctl: unknown option %s\n", argv[i]), 2;
             }
@@ -129,6 +136,8 @@ main (int argc, char **argv)
             a.hostname = v;
           else if ((v = opt (argc, argv, &i, "--ip")))
             a.ip = v;
+          else if ((v = opt (argc, argv, &i, "--ip6")))
+            a.ip6 = v;
           else if ((v = opt (argc, argv, &i, "--etc")))
             a.etc_dir = v;
           else
@@ -139,8 +148,10 @@ main (int argc, char **argv)
       if (capsa_net_attach (&env, &a, &r, &err) < 0)
         return fail (&err);
       printf ("{\"ifname\": \"%s\", \"host_ifname\": \"%s\", \"address\": \"%s\", \"prefixlen\": %d, "
-              "\"gateway\": \"%s\", \"mac\": \"%s\", \"bridge\": \"%s\"}\n",
-              r.ifname, r.host_ifname, r.address, r.prefixlen, r.gateway, r.mac, r.bridge);
+              "\"gateway\": \"%s\", \"mac\": \"%s\", \"bridge\": \"%s\", \"address6\": \"%s\", \"prefixlen6\": %d, "
+              "\"gateway6\": \"%s\"}\n",
+              r.ifname, r.host_ifname, r.address, r.prefixlen, r.gateway, r.mac, r.bridge, r.address6, r.prefixlen6,
+              r.gateway6);
       return 0;
     }
   else if (strcmp (cmd, "detach") == 0 && i + 1 < argc)

@@ -1,0 +1,118 @@
+/* Networking pieces with exact contracts: port specs, the IPv6 IPAM, the nftables ruleset text. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ipam.h"
+#include "nat.h"
+#include "network.h"
+
+static void
+test_port_specs (void **state)
+{
+  (void) state;
+  struct capsa_port p;
+  capsa_err *err = NULL;
+  assert_int_equal (capsa_port_parse ("[fd00::0001]:8080:80/udp", &p, &err), 0);
+  assert_string_equal (p.host_ip, "fd00::1");
+  assert_int_equal (p.host_port, 8080);
+  assert_int_equal (p.ctr_port, 80);
+  assert_string_equal (p.proto, "udp");
+  assert_int_equal (capsa_port_parse ("127.0.0.1:8080:80", &p, &err), 0);
+  assert_string_equal (p.host_ip, "127.0.0.1");
+  assert_int_equal (capsa_port_parse ("8080:80", &p, &err), 0);
+  assert_string_equal (p.host_ip, "");
+  assert_int_equal (capsa_port_parse ("[::1]:8080:80", &p, &err), -1);
+  assert_non_null (strstr (err->msg, "::1 cannot be forwarded"));
+  capsa_err_free (&err);
+  assert_int_equal (capsa_port_parse ("fd00::1:8080:80", &p, &err), -1); /* IPv6 without brackets */
+  capsa_err_free (&err);
+  assert_int_equal (capsa_port_parse ("[fd00::1]:80", &p, &err), -1);
+  capsa_err_free (&err);
+}
+
+static void
+test_ipam6 (void **state)
+{
+  (void) state;
+  capsa_err *err = NULL;
+  struct in6_addr a;
+  int prefix;
+  assert_int_equal (ipam_parse_cidr6 ("fd00:1::/64", &a, &prefix, &err), 0);
+  assert_int_equal (prefix, 64);
+  assert_int_equal (ipam_parse_cidr6 ("fd00:1::1/64", &a, &prefix, &err), -1); /* host bits */
+  capsa_err_free (&err);
+  assert_int_equal (ipam_parse_cidr6 ("10.0.0.0/8", &a, &prefix, &err), -1);
+  capsa_err_free (&err);
+  json_t *net = json_pack ("{s:s, s:s, s:s, s:{s:{s:s}}}", "name", "n", "subnet6", "fd00:1::/124", "gateway6",
+                           "fd00:1::1", "leases", "c1", "ip6", "fd00:1::2");
+  char s[INET6_ADDRSTRLEN];
+  assert_int_equal (ipam_pick6 (net, NULL, &a, &err), 0); /* not ::0 (anycast), ::1 (gateway), ::2 (leased) */
+  assert_string_equal (inet_ntop (AF_INET6, &a, s, sizeof s), "fd00:1::3");
+  for (int i = 3; i <= 15; i++)
+    {
+      char k[8], ip[32];
+      snprintf (k, sizeof k, "c%d", i);
+      snprintf (ip, sizeof ip, "fd00:1::%x", i);
+      json_object_set_new (json_object_get (net, "leases"), k, json_pack ("{s:s}", "ip6", ip));
+    }
+  assert_int_equal (ipam_pick6 (net, NULL, &a, &err), -1); /* a /124: host parts 1 to 15 */
+  assert_non_null (strstr (err->msg, "no free address"));
+  capsa_err_free (&err);
+  assert_int_equal (ipam_pick6 (net, "fd00:1:0::3", &a, &err), -1); /* another spelling of a leased one */
+  assert_non_null (strstr (err->msg, "in use"));
+  capsa_err_free (&err);
+  assert_int_equal (ipam_pick6 (net, "fd00:2::3", &a, &err), -1);
+  capsa_err_free (&err);
+  json_decref (net);
+  struct in6_addr b = a;
+  inet_pton (AF_INET6, "fd00::ff", &b);
+  ipam_in6_add (&b, 1);
+  assert_string_equal (inet_ntop (AF_INET6, &b, s, sizeof s), "fd00::100");
+}
+
+static void
+test_ruleset_families (void **state)
+{
+  (void) state;
+  struct nat_net nets[] = { { .bridge = "br6", .subnet = "10.1.0.0/24", .subnet6 = "fd00:1::/64" },
+                            { .bridge = "br4", .subnet = "10.2.0.0/24" } };
+  struct nat_port ports[] = {
+    { .host_port = 80, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "tcp", .ctr_ip6 = "fd00:1::2" },
+    { .host_ip = "127.0.0.1", .host_port = 81, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "tcp",
+      .ctr_ip6 = "fd00:1::2" },
+    { .host_ip = "fd7d::1", .host_port = 82, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "udp",
+      .ctr_ip6 = "fd00:1::2" },
+    { .host_port = 83, .ctr_ip = "10.2.0.2", .ctr_port = 80, .proto = "tcp" },
+  };
+  char *r = nat_ruleset ("t", nets, 2, ports, 4);
+  assert_non_null (strstr (r, "tcp dport 80 dnat ip to 10.1.0.2:8080\n"));
+  assert_non_null (strstr (r, "tcp dport 80 dnat ip6 to [fd00:1::2]:8080\n"));
+  assert_non_null (strstr (r, "ip daddr 127.0.0.1 tcp dport 81 dnat ip to"));
+  assert_null (strstr (r, "dport 81 dnat ip6")); /* an IPv4 host address: IPv4 only */
+  assert_non_null (strstr (r, "ip6 daddr fd7d::1 udp dport 82 dnat ip6 to [fd00:1::2]:8080\n"));
+  assert_null (strstr (r, "dport 82 dnat ip to"));
+  assert_non_null (strstr (r, "tcp dport 83 dnat ip to 10.2.0.2:80\n"));
+  assert_null (strstr (r, "dport 83 dnat ip6"));
+  assert_non_null (strstr (r, "ip6 saddr fd00:1::/64 oifname != @bridges masquerade"));
+  assert_non_null (strstr (r, "ct status dnat ip6 saddr fd00:1::/64 oifname \"br6\" masquerade"));
+  assert_non_null (strstr (r, "iifname \"br6\" oifname @bridges oifname != \"br6\" drop"));
+  free (r);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_port_specs),
+    cmocka_unit_test (test_ipam6),
+    cmocka_unit_test (test_ruleset_families),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
