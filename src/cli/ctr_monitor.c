@@ -224,10 +224,10 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
   helper_report (code, err->errnum, 0, err->msg, -1, -1);
 }
 
-/* `capsa __monitor start [--create] ID`: fds 0-2 are the container's stdio (unless it has a pty),
+/* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the container's stdio (unless it has a pty),
  * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
 static int
-helper_start (struct cli_global *g, const char *id, bool create_only)
+helper_start (struct cli_global *g, const char *id, bool create_only, bool restart)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
@@ -242,16 +242,19 @@ helper_start (struct cli_global *g, const char *id, bool create_only)
     }
   bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
   c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
-  if (ctr_net_up (g, c, &err) < 0 || ctr_root_ensure (g, c->id, &err) < 0
+  if ((!restart && ctr_net_up (g, c, &err) < 0) || ctr_root_ensure (g, c->id, &err) < 0
       || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
     {
       helper_failed (c, CLI_EXIT_ERROR, err);
       capsa_err_free (&err);
       return CLI_EXIT_ERROR;
     }
-  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
+  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir), *pidfile = xasprintf ("%s/init.pid", c->dir);
+  /* the init's pid from the pid file: the runtime's state says 0 once it has exited, and an
+   * init that exits at once must still be told from other children the monitor inherits */
+  unlink (pidfile);
   struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true,
-                                 .console_socket = console_path };
+                                 .console_socket = console_path, .pid_file = pidfile };
   int r, status, master = -1;
   /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
    * that the process never sees a terminal of no size */
@@ -279,13 +282,12 @@ helper_start (struct cli_global *g, const char *id, bool create_only)
       capsa_err_free (&err);
       return CLI_EXIT_ERROR;
     }
-  /* the pid even when it has exited already (ctr_refresh reports none for a stopped container) */
-  json_t *st = NULL;
   pid_t pid = 0;
-  if (capsa_container_state (c->oci_root, c->id, &st, &err) == 0)
-    pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  cleanup_free char *pidtext = NULL;
+  if (read_file_at (AT_FDCWD, pidfile, &pidtext, NULL, &err) == 0)
+    pid = (pid_t) atoi (pidtext);
   capsa_err_free (&err);
-  json_decref (st);
+  unlink (pidfile);
   /* a slirp4netns lives as long as its exit fd's write end: the monitor keeps it from now on */
   int keep = ctr_slirp_release (c);
   helper_report (0, 0, pid, "", master, keep);
@@ -326,13 +328,14 @@ helper_stopped (struct cli_global *g, const char *id, bool final)
 int
 cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
 {
-  bool flag = argc == 4 && (strcmp (argv[2], "--create") == 0 || strcmp (argv[2], "--final") == 0);
-  if (argc != 3 && !flag)
+  const char *flag = argc == 4 ? argv[2] : NULL;
+  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
+                              || strcmp (flag, "--restart") == 0)))
     return cli_usage ("__monitor", "for capsa-monitor only");
   const char *id = argv[argc - 1];
   if (strcmp (argv[1], "start") == 0)
-    return helper_start (g, id, flag);
+    return helper_start (g, id, flag && strcmp (flag, "--create") == 0, flag && strcmp (flag, "--restart") == 0);
   if (strcmp (argv[1], "stopped") == 0)
-    return helper_stopped (g, id, flag);
+    return helper_stopped (g, id, flag && strcmp (flag, "--final") == 0);
   return cli_usage ("__monitor", "for capsa-monitor only");
 }

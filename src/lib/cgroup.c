@@ -442,7 +442,7 @@ fail:
  * A process, not a thread: the container init is made with a raw clone(), and a child of a
  * multithreaded parent hangs in glibc's setuid/setgroups (they wait for the other threads to
  * acknowledge a signal).  It is cloned with no exit signal, so waitpid (-1) loops in callers
- * never see it (only __WCLONE waits do).  Best effort: any failure just means no priming.  Pure
+ * never see it (only __WCLONE waits do), and cg_enter reaps it.  Best effort: any failure just means no priming.  Pure
  * v2 hosts skip it: clone3 places the child with CLONE_INTO_CGROUP, which reads the lock only. */
 
 static bool prime_started;
@@ -526,8 +526,9 @@ capsa_cgroup_prime (void)
   prime_fd = p[1];
 }
 
-/* The real move is done: let the helper go (reaped now if it already went, else by whoever
- * reaps this process's orphans, or by the next capsa_cgroup_prime). */
+/* The real move is done: the helper goes, and is reaped here, so that no subreaper above (a
+ * monitor, conmon, a shim) ever inherits it.  Not a long wait: its write, if it is in one, ends
+ * with the grace period that ours has just waited for. */
 static void
 prime_done (void)
 {
@@ -536,8 +537,9 @@ prime_done (void)
   close (prime_fd);
   prime_fd = -1;
   prime_started = false;
-  if (waitpid (prime_pid, NULL, __WCLONE | WNOHANG) == prime_pid)
-    prime_pid = 0;
+  while (waitpid (prime_pid, NULL, __WCLONE) < 0 && errno == EINTR)
+    ;
+  prime_pid = 0;
 }
 
 int

@@ -78,17 +78,34 @@ ns_open_paths (const struct capsa_config *c, int fds[CFG_NS_COUNT], capsa_err **
   return 0;
 }
 
+/* Join the namespaces given by path.  The user namespace decides what the others may be: once in
+ * it, a namespace owned by an outer user namespace (a network namespace the host made for a
+ * container that has a user namespace of its own) can no longer be joined.  So, as crun does,
+ * every other namespace is tried first, then the user namespace, then those that were refused
+ * before it (EPERM: owned by the user namespace itself, as when a rootless caller is not root
+ * of it).  The mount namespace always comes last: joining it changes the root that paths, and
+ * so the other files, resolve in. */
 int
 ns_join_all (const int fds[CFG_NS_COUNT], capsa_err **err)
 {
-  static const int order[] = { CFG_NS_USER, CFG_NS_PID, CFG_NS_NETWORK, CFG_NS_IPC, CFG_NS_UTS,
-                               CFG_NS_CGROUP, CFG_NS_TIME, CFG_NS_MOUNT };
+  static const int order[] = { CFG_NS_PID, CFG_NS_NETWORK, CFG_NS_IPC, CFG_NS_UTS, CFG_NS_CGROUP, CFG_NS_TIME };
+  bool later[CFG_NS_COUNT] = { false };
   for (size_t i = 0; i < ARRAY_SIZE (order); i++)
     {
       int t = order[i];
-      if (fds[t] >= 0 && setns (fds[t], cfg_ns_clone_flag (t)) < 0)
+      if (fds[t] < 0 || setns (fds[t], cfg_ns_clone_flag (t)) == 0)
+        continue;
+      if (errno != EPERM || fds[CFG_NS_USER] < 0)
         return capsa_fail (err, errno, "join %s namespace", cfg_ns_name (t));
+      later[t] = true;
     }
+  if (fds[CFG_NS_USER] >= 0 && setns (fds[CFG_NS_USER], CLONE_NEWUSER) < 0)
+    return capsa_fail (err, errno, "join user namespace");
+  for (size_t i = 0; i < ARRAY_SIZE (order); i++)
+    if (later[order[i]] && setns (fds[order[i]], cfg_ns_clone_flag (order[i])) < 0)
+      return capsa_fail (err, errno, "join %s namespace", cfg_ns_name (order[i]));
+  if (fds[CFG_NS_MOUNT] >= 0 && setns (fds[CFG_NS_MOUNT], CLONE_NEWNS) < 0)
+    return capsa_fail (err, errno, "join mount namespace");
   return 0;
 }
 

@@ -192,7 +192,7 @@ close_fd (int *fd)
 /* Create (create_only) or create and start the container through `capsa __monitor start`.
  * Returns 0 with *r set, or the exit code for the CLI with *msg (owned) saying why. */
 static int
-start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, char **msg)
+start_once (struct monitor *m, bool create_only, bool restart, struct run *r, int *errnum, char **msg)
 {
   int rep[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
   *r = (struct run){ .init = 0, .out = -1, .err = -1, .in = -1 };
@@ -210,8 +210,9 @@ start_once (struct monitor *m, bool create_only, struct run *r, int *errnum, cha
         close_fd (&out[i]), close_fd (&err[i]), close_fd (&in[i]);
       return EXIT_ERROR;
     }
-  const char *args[] = { "start", create_only ? "--create" : NULL };
-  pid_t helper = run_capsa (m, args, create_only ? 2 : 1, (int[]){ in[0], out[1], err[1], rep[1] });
+  /* a restart keeps the network the last run had (only the final stop releases it) */
+  const char *args[] = { "start", create_only ? "--create" : restart ? "--restart" : NULL };
+  pid_t helper = run_capsa (m, args, args[1] ? 2 : 1, (int[]){ in[0], out[1], err[1], rep[1] });
   close (rep[1]);
   close_fd (&in[0]);
   close_fd (&out[1]);
@@ -433,7 +434,7 @@ loop (struct monitor *m)
           run_set (m, 1, (const char *[]){ "Restarting" }, (const char *[]){ "false" });
           break;
         }
-      int code = start_once (m, first && m->create_only, &r, &errnum, &msg);
+      int code = start_once (m, first && m->create_only, !first, &r, &errnum, &msg);
       if (code != 0)
         {
           /* `capsa __monitor start` recorded why in run.json, unless it died first */

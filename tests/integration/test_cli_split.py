@@ -48,16 +48,24 @@ def test_capsa_links_no_image_libraries():
 
 
 def test_running_container_command_maps_no_image_library(work):
-    """A `capsa run` in progress: its memory maps hold none of the heavy libraries (nor would a dlopen)."""
-    p = subprocess.Popen([str(CAPSA), "--root", str(work / "root"), "run", "--rm", "busybox", "sleep", "3"],
+    """A `capsa run` in progress: its memory maps hold none of the heavy libraries (nor would a dlopen).
+    --network none: the bridge network loads libnftables (dlopen) when it changes NAT rules."""
+    p = subprocess.Popen([str(CAPSA), "--root", str(work / "root"), "run", "--rm", "--network", "none", "busybox",
+                          "sleep", "3"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         maps = ""
         deadline = time.time() + 10
         while time.time() < deadline and p.poll() is None:
-            # the container has started once the CLI has a child; by then everything is loaded
+            # the container has started once the CLI's child runs sleep; by then everything is loaded
             children = pathlib.Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
-            if children:
+            comms = []
+            for c in children:
+                try:
+                    comms.append(pathlib.Path(f"/proc/{c}/comm").read_text().strip())
+                except OSError:
+                    pass
+            if "sleep" in comms:
                 maps = pathlib.Path(f"/proc/{p.pid}/maps").read_text()
                 break
             time.sleep(0.01)
