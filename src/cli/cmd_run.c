@@ -466,7 +466,7 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
           goto out;
         }
     }
-  if (o->un && o->un->new_ns && !g->rootless)
+  if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
     {
       /* the shared layers seen through idmapped mounts: the container's root owns its image */
       cleanup_free char *um = ctr_userns_map_text (o->un->uidmap), *gm = ctr_userns_map_text (o->un->gidmap);

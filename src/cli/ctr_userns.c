@@ -15,10 +15,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr.h"
@@ -187,6 +189,79 @@ keep_id_map (unsigned long own, unsigned long n)
   return arr;
 }
 
+/* The mappings of the user namespace at path (OCI arrays, host ids): a child joins it and reads
+ * /proc/self/uid_map and gid_map, which from inside show the ids of the namespace above. */
+static int
+ns_path_maps (const char *path, json_t **uidmap, json_t **gidmap, capsa_err **err)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return capsa_fail (err, errno, "pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      return capsa_fail (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      close (p[0]);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns (fd, CLONE_NEWUSER) < 0)
+        _exit (1);
+      for (int i = 0; i < 2; i++)
+        {
+          char *text = NULL;
+          size_t len = 0;
+          capsa_err *e = NULL;
+          if (read_file_at (AT_FDCWD, i == 0 ? "/proc/self/uid_map" : "/proc/self/gid_map", &text, &len, &e) < 0
+              || write_all (p[1], text, len) < 0 || (i == 0 && write_all (p[1], "--\n", 3) < 0))
+            _exit (1);
+        }
+      _exit (0);
+    }
+  close (p[1]);
+  char *text = NULL, buf[4096];
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read (p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      {
+        text = realloc (text, len + (size_t) n + 1);
+        if (text == NULL)
+          abort ();
+        memcpy (text + len, buf, (size_t) n);
+        len += (size_t) n;
+        text[len] = '\0';
+      }
+  close (p[0]);
+  int st;
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0 || text == NULL)
+    {
+      free (text);
+      return capsa_fail_as (err, EPERM, "--userns ns:%s: cannot read the mappings of that user namespace", path);
+    }
+  /* uid lines, "--", gid lines */
+  json_t *maps[2] = { json_array (), json_array () };
+  int k = 0;
+  char *save = NULL;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      unsigned c, h, sz;
+      if (strcmp (line, "--") == 0)
+        k = 1;
+      else if (sscanf (line, "%u %u %u", &c, &h, &sz) == 3)
+        json_array_append_new (maps[k], one_map (c, h, sz));
+    }
+  free (text);
+  *uidmap = maps[0];
+  *gidmap = maps[1];
+  return 0;
+}
+
 int
 ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
 {
@@ -220,6 +295,10 @@ ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_u
       if (access (mode + 3, R_OK) < 0)
         return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
       u->path = xstrdup (mode + 3);
+      /* root: the image is then seen through idmapped mounts with the namespace's own mappings,
+       * so that its root owns it (rootless: the namespace is the user's, as the image's files) */
+      if (!g->rootless && ns_path_maps (u->path, &u->uidmap, &u->gidmap, err) < 0)
+        return -1;
       return 0;
     }
   if (strcmp (mode, "keep-id") == 0)

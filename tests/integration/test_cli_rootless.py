@@ -450,4 +450,8 @@ def test_userns_keep_id_as_root_and_ns_path(root_capsa):
     pid = json.loads(root_capsa("inspect", "owner").stdout)[0]["State"]["Pid"]
     p = root_capsa("run", "--rm", "--userns", f"ns:/proc/{pid}/ns/user", "busybox", "cat", "/proc/self/uid_map")
     assert _uid_map(p.stdout) == [["0", "300000", "1000"]]
+    # its image is seen through the namespace's own mappings: its root owns it, and can write
+    p = root_capsa("run", "--rm", "--userns", f"ns:/proc/{pid}/ns/user", "busybox", "sh", "-c",
+                   "stat -c %u /bin/busybox; touch /etc/made && echo ok")
+    assert p.stdout.split() == ["0", "ok"]
     root_capsa("rm", "-f", "owner")
