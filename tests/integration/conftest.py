@@ -241,3 +241,24 @@ def oci(workdir):
     if left:
         leftovers.append(f"state left: {left}")
     assert not leftovers, "leaked: " + "; ".join(leftovers)
+
+
+def _capsa_networking():
+    """capsa's bridges and its nftables table, as the host has them now."""
+    links = subprocess.run(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    found = {line.split(":")[1].strip().split("@")[0] for line in links.splitlines()
+             if line.split(":")[1].strip().startswith("capsa")}
+    if "table inet capsa" in tables:
+        found.add("nft table inet capsa")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_networking_left():
+    """The default network is a bridge: whatever test made capsa0 (or a user network, or the nft
+    table) must remove it.  Checked once, at the end of the session."""
+    before = _capsa_networking()
+    yield
+    left = _capsa_networking() - before
+    assert not left, f"the tests left capsa networking behind: {sorted(left)}"

@@ -362,6 +362,7 @@ def root_capsa():
     ids = run("ps", "-aq", check=False).stdout.split()
     if ids:
         run("rm", "-f", *ids, check=False)
+    run("network", "rm", "-f", "bridge", check=False)  # root's default network
     with open("/proc/self/mountinfo") as f:
         mounts = [l.split()[4] for l in f if str(d) in l.split()[4]]
     for m in sorted(mounts, reverse=True):

@@ -34,6 +34,8 @@ def work():
     subprocess.run(["sh", str(TOP / "scripts" / "mkimage-busybox.sh"), "busybox", "--", "--root", str(d / "root")],
                    check=True, capture_output=True, env=env)
     yield d
+    # the default network (bridge), if a test made it
+    subprocess.run([str(CAPSA), "--root", str(d / "root"), "network", "rm", "-f", "bridge"], capture_output=True)
     shutil.rmtree(d, ignore_errors=True)
 
 
