@@ -22,6 +22,7 @@ import concurrent.futures
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -140,12 +141,29 @@ class Runtime:
             subprocess.run(self.cmd("delete", "--force", cid), capture_output=True)
 
 
-def bench_run(runtimes, b, n, warm):
+# Before each timed command the bench lets the machine settle: moving a process into a cgroup
+# takes a kernel lock that, once idle, first waits for an RCU grace period (5-12 ms here), and
+# a runtime that starts right after another one's cgroup writes would skip that wait.  With the
+# pause every runtime starts as a single `run` does on an idle machine; the order of the
+# runtimes is also shuffled each round (fixed seed), so none always follows the same one.
+SETTLE = 0.05
+ORDER = random.Random(1)
+
+
+def rounds(runtimes, settle=SETTLE):
+    order = list(runtimes)
+    ORDER.shuffle(order)
+    for rt in order:
+        time.sleep(settle)
+        yield rt
+
+
+def bench_run(runtimes, b, n, warm, settle=SETTLE):
     """Round-robin over the runtimes, so that whatever else the machine does hits them alike."""
     times = {rt.name: [] for rt in runtimes}
     rss = {rt.name: [] for rt in runtimes}
     for i in range(warm + n):
-        for rt in runtimes:
+        for rt in rounds(runtimes, settle):
             dt, _ = rt.run_once(b, f"r{i}")
             if i >= warm:
                 times[rt.name].append(dt)
@@ -158,7 +176,7 @@ def bench_run(runtimes, b, n, warm):
 def bench_phases(runtimes, b, n, warm):
     out = {rt.name: {"create": [], "start": [], "delete": []} for rt in runtimes}
     for i in range(warm + n):
-        for rt in runtimes:
+        for rt in rounds(runtimes):
             one_phase(rt, b, f"p{i}", out[rt.name] if i >= warm else None)
     return out
 
@@ -166,11 +184,13 @@ def bench_phases(runtimes, b, n, warm):
 def one_phase(rt, b, cid, phases):
     """create, start, (wait for /bin/true to end), delete; times added to phases unless None."""
     c, _ = timed(rt.cmd("create", "--bundle", b, cid))
+    time.sleep(SETTLE)
     s, _ = timed(rt.cmd("start", cid))
     for _ in range(1000):
         if rt.state(cid).get("status") == "stopped":
             break
         time.sleep(0.001)
+    time.sleep(SETTLE)
     d, _ = timed(rt.cmd("delete", cid))
     if phases is not None:
         phases["create"].append(c)
@@ -247,6 +267,10 @@ def inner(a):
         t, m = bench_run(runtimes, minimal, n, warm)
         for rt in runtimes:
             res[rt.name]["run (minimal)"], res[rt.name]["peak RSS KiB"] = t[rt.name], m[rt.name]
+        log("run, back to back ...")
+        t, _ = bench_run(runtimes, minimal, n, warm, settle=0)
+        for rt in runtimes:
+            res[rt.name]["run (back to back)"] = t[rt.name]
         log("run, docker profile ...")
         t, _ = bench_run(runtimes, docker, n, warm)
         for rt in runtimes:
@@ -284,7 +308,8 @@ def report(a, res, n, warm, par, mem):
           f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB")
     print(f"method: medians of {n} runs after {warm} warm-up; create/start/delete medians of {max(10, n // 2)}; "
           f"{par} parallel containers from 8 threads; memory over {mem} running containers; same bundle, "
-          "same private mount namespace (cgroup2 hidden), state on tmpfs. capsa built "
+          f"same private mount namespace (cgroup2 hidden), state on tmpfs; {SETTLE * 1000:.0f} ms idle before "
+          "each timed command, runtimes in a shuffled order each round (\"back to back\": no pause). capsa built "
           f"from {a.build} ({'release' if 'bench' in a.build or 'rel' in a.build else 'as configured'}).")
     names = list(res)
     keys = list(res[names[0]])

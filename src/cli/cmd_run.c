@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "container.h"
 #include "ctr.h"
 #include "image.h"
@@ -587,10 +586,6 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
-  /* in the foreground, this process moves the container into its cgroups in a few ms: start
-   * the kernel's grace-period wait for that now (cgroup.h) */
-  if (!g->rootless && !o.detach)
-    capsa_cgroup_prime ();
   struct ctr_userns un = { .lockfd = -1 };
   if (ctr_userns_resolve (g, &o, &un, &err) < 0)
     {

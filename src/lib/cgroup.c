@@ -431,19 +431,22 @@ fail:
 /* ---- priming the first cgroup.procs write ---------------------------------------------------
  * Moving a process between cgroups takes the kernel's global cgroup_threadgroup_rwsem for writing.
  * When no writer was active lately, that first waits for an RCU grace period (rcu_sync_enter):
- * 5-12 ms on a 2-vCPU VM, the largest single cost of starting a container on a v1/hybrid host.  A
- * writer that comes while the lock is still in writer mode (within a grace period after the last
- * writer left) does not wait.  So capsa_cgroup_prime() starts a small helper process that writes
- * "0" (itself) to the cgroup.procs of the cgroup it is already in: a no-op move that takes the same
- * lock.  The wait then overlaps the caller's parsing and rootfs work, and the helper repeats the
- * cheap write every 2 ms, keeping writer mode, until cg_enter has done the real move (it closes
- * the pipe the helper polls) or 300 ms passed.
+ * 5-12 ms on a 2-vCPU VM, the largest single cost of starting a container on a v1/hybrid host.
+ * Mostly it is avoided: the child joins its v2 cgroup at birth and its v1 ones itself through
+ * `tasks`, which skips the lock (spawn.c).  A child with a user namespace can't, and the runtime
+ * writes cgroup.procs for it; for that case a writer that comes while the lock is still in writer
+ * mode (within a grace period after the last writer left) does not wait.  So capsa_cgroup_prime()
+ * starts a small helper process that writes "0" (itself) to the cgroup.procs of the cgroup it is
+ * already in: a no-op move that takes the same lock.  The wait then overlaps the caller's parsing
+ * and rootfs work, and the helper repeats the cheap write every 2 ms, keeping writer mode, until
+ * cg_enter has done the real move (it closes the pipe the helper polls) or 300 ms passed.
  *
  * A process, not a thread: the container init is made with a raw clone(), and a child of a
  * multithreaded parent hangs in glibc's setuid/setgroups (they wait for the other threads to
- * acknowledge a signal).  It is cloned with no exit signal, so waitpid (-1) loops in callers
- * never see it (only __WCLONE waits do), and cg_enter reaps it.  Best effort: any failure just means no priming.  Pure
- * v2 hosts skip it: clone3 places the child with CLONE_INTO_CGROUP, which reads the lock only. */
+ * acknowledge a signal).  It is cloned with no exit signal, so waitpid (-1) loops in callers never
+ * see it (only __WCLONE waits do), and cg_enter reaps it.  Best effort: any failure just means no
+ * priming.  Pure v2 hosts skip it: clone3 places the child with CLONE_INTO_CGROUP, which reads the
+ * lock only. */
 
 static bool prime_started;
 static int prime_fd = -1; /* write end of the helper's pipe; closing it ends the helper */
@@ -545,12 +548,39 @@ prime_done (void)
 int
 cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err)
 {
+  return cg_enter_versions (cg, pid, true, true, err);
+}
+
+int
+cg_enter_versions (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err)
+{
   char buf[24];
   snprintf (buf, sizeof buf, "%d", (int) pid);
   for (size_t i = 0; i < cg->n; i++)
-    if (cg_write (cg->d[i].path, "cgroup.procs", buf, err) < 0)
+    if ((cg->d[i].version == CG_V1 ? v1 : v2) && cg_write (cg->d[i].path, "cgroup.procs", buf, err) < 0)
       return capsa_err_wrap (err, "move the container into its cgroup");
   prime_done ();
+  return 0;
+}
+
+bool
+cg_has_v1 (const struct capsa_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].version == CG_V1)
+      return true;
+  return false;
+}
+
+/* "0" to a v1 `tasks` file moves the writing thread alone, and the kernel then skips the global
+ * threadgroup lock (a thread moving itself cannot exit or exec meanwhile), so there is no grace
+ * period to wait for.  The caller must be single-threaded: the whole process is then moved. */
+int
+cg_enter_self_v1 (const struct capsa_cgroup *cg, capsa_err **err)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].version == CG_V1 && cg_write (cg->d[i].path, "tasks", "0", err) < 0)
+      return capsa_err_wrap (err, "join the container's cgroup");
   return 0;
 }
 

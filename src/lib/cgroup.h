@@ -91,6 +91,12 @@ int cg_create (const struct cg_host *host, const char *cgroups_path, const char 
                capsa_err **err);
 /* Move pid into every directory. */
 int cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err);
+/* cg_enter into the v1 directories, the v2 ones, or both. */
+int cg_enter_versions (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err);
+bool cg_has_v1 (const struct capsa_cgroup *cg);
+/* Move the calling (single-threaded) process into cg's v1 directories without the kernel's
+ * global lock, so without its grace-period wait (see cgroup.c). */
+int cg_enter_self_v1 (const struct capsa_cgroup *cg, capsa_err **err);
 /* Start the grace-period wait of the first cgroup.procs write early, in a helper (see cgroup.c);
  * call it as soon as a command knows it will start a container process.  Never fails. */
 CAPSA_PUBLIC void capsa_cgroup_prime (void);

@@ -276,10 +276,11 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   char now[48];
   int r = -1;
 
-  if (!o->no_cgroups)
-    capsa_cgroup_prime ();
   if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
     goto out;
+  /* with a user namespace, this process moves the init into its v1 cgroups (spawn.c) */
+  if (!o->no_cgroups && b.config->ns[CFG_NS_USER].enabled)
+    capsa_cgroup_prime ();
   /* everything the child will apply is prepared and checked before anything is created */
   if (hooks_check (b.config->raw, err) < 0 || caps_plan_make (b.config->process, &caps, err) < 0
       || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), cache_dir, &seccomp,

@@ -237,12 +237,12 @@ capsa_container_exec (const struct capsa_exec_opts *o, int *exit_status, capsa_e
   struct cfg_process *proc = NULL;
 
   *exit_status = 0;
-  if (dirfd < 0 || state_load (dirfd, o->id, &st, err) < 0 || check_status (st, err) < 0)
+  if (dirfd < 0 || state_load (dirfd, o->id, &st, err) < 0 || check_status (st, err) < 0
+      || load_config (dirfd, st, &c, err) < 0)
     return -1;
-  if (st->cg.n)
+  /* with a user namespace, this process moves the process into the v1 cgroups (spawn.c) */
+  if (st->cg.n && c->ns[CFG_NS_USER].enabled)
     capsa_cgroup_prime ();
-  if (load_config (dirfd, st, &c, err) < 0)
-    return -1;
   if (o->process_file ? read_process_file (o->process_file, &proc, err) < 0
                       : (o->args == NULL || o->args[0] == NULL)
                             ? capsa_fail_as (err, EINVAL, "exec: a command (or --process) is required") < 0

@@ -80,6 +80,8 @@ hooks_before_pivot (void *arg, capsa_err **err)
   return child_hooks (o, "createContainer", "creating", err);
 }
 
+static bool child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan);
+
 /* Enter the namespaces: join, unshare, fork when the init must be a child.  Returns in the
  * process that will be the container's init. */
 static int
@@ -87,6 +89,8 @@ child_enter_namespaces (const struct spawn_opts *o, const struct ns_plan *plan, 
                         capsa_err **err)
 {
   if (wait_for (sock, SYNC_GO, err) < 0)
+    return -1;
+  if (child_joins_v1 (o, plan) && cg_enter_self_v1 (o->cgroup, err) < 0)
     return -1;
   if (plan->join_any && ns_join_all (nsfds, err) < 0)
     return -1;
@@ -456,15 +460,30 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-/* clone() the child.  With a single cgroup v2 directory (a pure v2 host), clone3 places it in
- * its cgroup at birth (CLONE_INTO_CGROUP, Linux 5.7): no cgroup.procs write, no window outside.
- * Older kernels refuse the flag or clone3 itself, and the child is moved after the fact. */
-static pid_t
-clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *born_in_cgroup)
+/* Who moves the child into its cgroup directories.
+ * - v2 (a pure v2 host, or the unified hierarchy of a hybrid one): clone3 places the child in
+ *   its cgroup at birth (CLONE_INTO_CGROUP, Linux 5.7): no cgroup.procs write, no window outside.
+ * - v1: the child itself, first thing, by writing "0" to each directory's `tasks` file: a thread
+ *   moving itself skips the kernel's global threadgroup lock, whose first writer waits for an RCU
+ *   grace period (5-12 ms; cgroup.c).  Not when it has a user namespace: its root may not write
+ *   the host's cgroup files, and the runtime writes cgroup.procs for it.
+ * Older kernels refuse clone3 or the flag, and then the runtime moves it after the fact. */
+static bool
+child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan)
 {
-  if (cg && cg->n == 1 && cg->d[0].version == CG_V2)
+  return o->cgroup && cg_has_v1 (o->cgroup) && !plan->new_user && !o->config->ns[CFG_NS_USER].path;
+}
+
+static pid_t
+clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *born_in_v2)
+{
+  const char *v2 = NULL;
+  for (size_t i = 0; cg && i < cg->n; i++)
+    if (cg->d[i].version == CG_V2)
+      v2 = v2 ? NULL : cg->d[i].path; /* (one v2 directory; never two) */
+  if (v2)
     {
-      cleanup_close int cgfd = open (cg->d[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int cgfd = open (v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       struct
       {
         uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
@@ -476,7 +495,7 @@ clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *bo
           pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
           if (pid >= 0)
             {
-              *born_in_cgroup = true;
+              *born_in_v2 = true;
               return pid;
             }
           if (errno != ENOSYS && errno != EINVAL && errno != E2BIG)
@@ -505,8 +524,8 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
       capsa_fail (err, errno, "socketpair");
       goto close_ns;
     }
-  bool born_in_cgroup = false;
-  child = clone_child (&plan, o->cgroup, &born_in_cgroup);
+  bool born_in_v2 = false;
+  child = clone_child (&plan, o->cgroup, &born_in_v2);
   if (child < 0)
     {
       capsa_fail (err, errno, "clone the container init (namespace flags 0x%x)", plan.clone_flags);
@@ -527,7 +546,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
   r->sync_fd = sv[0];
   if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
     goto fail;
-  if (o->cgroup && !born_in_cgroup && cg_enter (o->cgroup, child, err) < 0)
+  if (o->cgroup && cg_enter_versions (o->cgroup, child, !child_joins_v1 (o, &plan), !born_in_v2, err) < 0)
     goto fail;
   if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
     {

@@ -3,6 +3,7 @@ test_vm_cgroup2.py): resources land in the kernel's files and are enforced, cgro
 update, pause/resume, ps, events, and nothing is left behind."""
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -105,6 +106,30 @@ def test_resources_land_in_the_kernels_files(oci, bundle, cgpath):
     oci("delete", "--force", cid)
     for c in ("memory", "pids", "cpu"):
         assert not os.path.exists(cgdir(c, cgpath)), c
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed (.ci/packages-test.txt has it)")
+def test_runtime_writes_no_cgroup_procs_without_a_user_namespace(oci, bundle, cgpath):
+    """The init joins its v1 cgroups itself (`tasks`, which skips the kernel's global lock and its
+    grace-period wait) and its v2 one at birth (CLONE_INTO_CGROUP): the runtime writes no
+    cgroup.procs, and the init is in every hierarchy all the same."""
+    bundle.config["linux"]["cgroupsPath"] = cgpath
+    bundle.args("/probe", "cgroup")
+    bundle.write()
+    log = bundle.path / "strace.log"
+    cid = new_id()
+    p = subprocess.run(["strace", "-f", "-e", "trace=openat", "-o", str(log), *oci.cmd("run", "--bundle", bundle.path, cid)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    opened = log.read_text().splitlines()
+    procs = [l for l in opened if "cgroup.procs" in l and "O_WRONLY" in l and cgpath in l]
+    tasks = [l for l in opened if l.split("(", 1)[-1].find(cgpath) >= 0 and "/tasks\"" in l and "O_WRONLY" in l]
+    assert not procs, procs
+    v1 = [c for c, (mp, v, _) in H.items() if v == 1]
+    assert len(tasks) == len({H[c][0] for c in v1}), tasks  # one per v1 hierarchy in use
+    lines = json.loads(subprocess.run(oci.cmd("run", "--bundle", bundle.path, new_id()), check=True,
+                                      capture_output=True, text=True).stdout)["cgroups"]
+    assert lines and all(l.endswith(":/") for l in lines), lines  # (its cgroup namespace's root: joined first)
 
 
 def test_container_sees_its_cgroup_as_root(oci, bundle, cgpath):
