@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "container.h"
 #include "ctr.h"
 #include "terminal.h"
 #include "util.h"
@@ -179,9 +180,13 @@ attach_output (int sock, int *code)
     }
 }
 
+/* What a non-tty attach passes on to the container (docker's --sig-proxy; with a tty the terminal
+ * makes them keys). */
+static const int proxied[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
+
 int
-ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, const char *detach_keys,
-                   capsa_err **err)
+ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, bool sig_proxy,
+                   const char *detach_keys, capsa_err **err)
 {
   cleanup_close int sock = fd;
   struct detacher d = { 0 };
@@ -199,6 +204,9 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
   sigset_t mask, old;
   sigemptyset (&mask);
   sigaddset (&mask, SIGWINCH);
+  sig_proxy = sig_proxy && !tty;
+  for (size_t i = 0; sig_proxy && i < ARRAY_SIZE (proxied); i++)
+    sigaddset (&mask, proxied[i]);
   sigprocmask (SIG_BLOCK, &mask, &old);
   cleanup_close int sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (tty)
@@ -216,7 +224,11 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
         {
           struct signalfd_siginfo si;
           while (read (sigfd, &si, sizeof si) == sizeof si)
-            ;
+            if (si.ssi_signo != SIGWINCH)
+              {
+                cleanup_err capsa_err *ke = NULL;
+                capsa_container_kill (c->oci_root, c->id, (int) si.ssi_signo, false, &ke);
+              }
           if (tty)
             send_size (sock, term);
         }
@@ -271,7 +283,7 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
                                         { "help", no_argument, NULL, 'h' },
                                         { 0 } };
   const char *keys = NULL;
-  bool no_stdin = false;
+  bool no_stdin = false, sig_proxy = true;
   int o;
   opterr = 0;
   while ((o = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
@@ -284,13 +296,18 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
         no_stdin = true;
         break;
       case O_SIG_PROXY:
-        break; /* signals typed at a -t container reach it as keys already */
+        if (strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
+          return cli_usage ("attach", "--sig-proxy: expected true or false, not `%s`", optarg);
+        sig_proxy = strcmp (optarg, "true") == 0;
+        break;
       case 'h':
         printf ("Usage: capsa attach [OPTIONS] CONTAINER\n\n"
                 "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
                 "Exits with the container's code when it stops; the detach keys leave it running.\n\n"
                 "      --detach-keys KEYS   the sequence that detaches (default ctrl-p,ctrl-q; \"\": none)\n"
-                "      --no-stdin           do not send input\n");
+                "      --no-stdin           do not send input\n"
+                "      --sig-proxy BOOL     pass the signals this command gets (INT, TERM, HUP, QUIT, USR1,\n"
+                "                           USR2, ALRM) on to the container (default true; without -t)\n");
         return 0;
       default:
         return cli_usage ("attach", "unknown option `%s`", argv[optind - 1]);
@@ -310,6 +327,6 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
     }
   if (ctr_attach_connect (c, &fd, &err) < 0)
     return cli_fail (&err);
-  int code = ctr_attach_stream (g, c, fd, !no_stdin, keys, &err);
+  int code = ctr_attach_stream (g, c, fd, !no_stdin, sig_proxy, keys, &err);
   return code < 0 ? cli_fail (&err) : code;
 }

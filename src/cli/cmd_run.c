@@ -775,7 +775,7 @@ cmd_start (struct cli_global *g, int argc, char **argv)
         }
       else if (fd >= 0)
         {
-          int code = ctr_attach_stream (g, c, fd, interactive, keys, &err);
+          int code = ctr_attach_stream (g, c, fd, interactive, true, keys, &err);
           return code < 0 ? cli_fail (&err) : code;
         }
       else

@@ -94,11 +94,12 @@ int ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, i
 /* Attaching (cmd_attach.c) to the monitor's attach socket (src/monitor/attach_proto.h).
  * connect: *fd gets the connection; fails when no monitor listens (the container is not running).
  * stream: output to stdout/stderr, stdin in (when forward_stdin) with detach_keys ("ctrl-p,ctrl-q",
- * NULL: docker's default, "": none) and the terminal's size; returns the container's exit code,
- * 0 when detached, -1 on error.  Consumes fd. */
+ * NULL: docker's default, "": none) and the terminal's size; with sig_proxy and no tty, the
+ * signals it gets go on to the container; returns the container's exit code, 0 when detached, -1
+ * on error.  Consumes fd. */
 int ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
-int ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, const char *detach_keys,
-                       capsa_err **err);
+int ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, bool sig_proxy,
+                       const char *detach_keys, capsa_err **err);
 /* Start a container (cmd_run.c); with attach_fd != NULL, connected to it before it runs. */
 int ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err);
 /* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */

@@ -44,16 +44,6 @@ runloop_release (struct runloop *rl)
   sigprocmask (SIG_SETMASK, &rl->old, NULL);
 }
 
-static int
-exit_code (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 255;
-}
-
 /* Copy what is readable on `from` to `to`; false on EOF or error of `from`. */
 static bool
 pump (int from, int to)
@@ -133,5 +123,5 @@ runloop_wait (struct runloop *rl, pid_t init, int master)
         }
       term_restore (0, &saved);
     }
-  return exit_code (status);
+  return wait_status_code (status);
 }

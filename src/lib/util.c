@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -344,4 +345,14 @@ parse_bytes (const char *s)
   if (*end)
     return -1;
   return (long long) (v * (double) mul);
+}
+
+int
+wait_status_code (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return 255;
 }

@@ -57,6 +57,8 @@ size_t strv_len (char **v);
 void fault_point (const char *name);
 /* A size with an optional k/m/g/t suffix (powers of 1024) and b: bytes, or -1 when invalid. */
 long long parse_bytes (const char *s);
+/* A wait status as a shell reports it: the exit code, or 128 + the signal that killed it. */
+int wait_status_code (int status);
 
 /* Whether this process is in the host's (initial) user namespace: false inside one made by a
  * rootless engine, where uid 0 is not the host's root (uid_map is not the identity of every id). */

@@ -266,16 +266,6 @@ start_once (struct monitor *m, bool create_only, bool restart, struct run *r, in
   return 0;
 }
 
-static int
-exit_code_of (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 255;
-}
-
 /* Read what the stream has: to the attached clients, then complete lines to the log.
  * false at EOF (or EIO: a pty whose every slave is closed). */
 static bool
@@ -362,7 +352,7 @@ watch (struct monitor *m, struct run *r)
           pid_t w;
           while ((w = waitpid (-1, &st, WNOHANG)) > 0)
             if (w == r->init || r->init <= 0)
-              code = exit_code_of (st);
+              code = wait_status_code (st);
           if (w < 0 && errno == ECHILD && code < 0)
             code = 255; /* no child left: the init was reaped elsewhere, its status is lost */
         }

@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -129,6 +130,32 @@ def test_attach_streams_output_to_several_clients(capsa):
     capsa("rm", "tick")
     p = capsa("attach", "tick", check=False)
     assert p.returncode == 125 and "no such container" in p.stderr
+
+
+def test_attach_passes_signals_on(capsa):
+    """docker's --sig-proxy (default true, without -t): what attach gets, the container gets."""
+    capsa("run", "-d", "--network", "none", "--name", "trap", "busybox", "sh", "-c",
+          "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 9' TERM; echo ready; "
+          "while true; do sleep 0.1; done")
+    wait_for(lambda: "ready" in capsa("logs", "trap").stdout)
+    a = capsa.popen("attach", "--no-stdin", "trap", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL)
+    time.sleep(0.5)
+    a.send_signal(signal.SIGUSR1)
+    wait_for(lambda: "got-usr1" in capsa("logs", "trap").stdout)
+    a.send_signal(signal.SIGTERM)
+    out, _ = a.communicate(timeout=20)
+    assert a.returncode == 9 and b"got-term" in out, out
+    # --sig-proxy=false: a signal ends the attach, the container runs on
+    capsa("start", "trap")
+    wait_for(lambda: capsa.state("trap")["Status"] == "running")
+    b = capsa.popen("attach", "--no-stdin", "--sig-proxy=false", "trap", stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    time.sleep(0.5)
+    b.send_signal(signal.SIGTERM)
+    b.communicate(timeout=20)
+    assert capsa.state("trap")["Status"] == "running"
+    capsa("rm", "-f", "trap")
 
 
 def test_attach_to_a_stopped_container_fails(capsa):
