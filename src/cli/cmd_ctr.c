@@ -452,7 +452,7 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
   json_object_set_new (c->meta, "Name", json_string (nm));
   cleanup_free char *s = json_dumps (c->meta, JSON_INDENT (1));
   cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
-  if (write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0644, &err) < 0)
+  if (write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, &err) < 0)
     {
       ctr_name_release (g, argv[2]);
       return cli_fail (&err);

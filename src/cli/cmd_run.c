@@ -416,7 +416,7 @@ write_record (struct cli_global *g, const char *id, const char *name, const char
   cleanup_free char *cp = xasprintf ("%s/config.json", bundle);
   cleanup_free char *mp = xasprintf ("%s/container.json", dir);
   if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0
-      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0644, err) < 0)
+      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0600, err) < 0) /* (its env: secrets) */
     return -1;
   return 0;
 }

@@ -658,3 +658,15 @@ def test_published_udp_port(capsa):
     finally:
         capsa("rm", "-f", "udp", check=False)
         capsa("network", "rm", "bridge", check=False)
+
+
+def test_container_record_is_private(capsa):
+    """container.json holds the environment (secrets): root's alone, though its directory is 0711
+    (a container root mapped to another host uid must reach its root filesystem)."""
+    cid = capsa("create", "--network", "none", "-e", "TOKEN=s3cret", "busybox", "true").stdout.strip()
+    rec = capsa.root / "containers" / cid / "container.json"
+    assert "s3cret" in rec.read_text()
+    assert os.stat(rec).st_mode & 0o077 == 0, oct(os.stat(rec).st_mode)
+    capsa("rename", cid, "renamed")
+    assert os.stat(rec).st_mode & 0o077 == 0, oct(os.stat(rec).st_mode)
+    capsa("rm", "renamed")
