@@ -228,9 +228,7 @@ ns_path_maps (const char *path, json_t **uidmap, json_t **gidmap, capsa_err **er
   while ((n = read (p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0)
       {
-        text = realloc (text, len + (size_t) n + 1);
-        if (text == NULL)
-          abort ();
+        text = xrealloc (text, len + (size_t) n + 1);
         memcpy (text + len, buf, (size_t) n);
         len += (size_t) n;
         text[len] = '\0';

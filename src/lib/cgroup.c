@@ -448,7 +448,6 @@ fail:
  * priming.  Pure v2 hosts skip it: clone3 places the child with CLONE_INTO_CGROUP, which reads the
  * lock only. */
 
-static bool prime_started;
 static int prime_fd = -1; /* write end of the helper's pipe; closing it ends the helper */
 static pid_t prime_pid;
 
@@ -507,11 +506,8 @@ capsa_cgroup_prime (void)
   char path[PATH_MAX];
   int p[2];
 
-  if (prime_pid > 0 && waitpid (prime_pid, NULL, __WCLONE | WNOHANG) == prime_pid)
-    prime_pid = 0; /* a long-lived caller's earlier helper */
-  if (prime_started || !prime_path (path, sizeof path) || pipe2 (p, O_CLOEXEC) < 0)
-    return;
-  prime_started = true;
+  if (prime_fd >= 0 || !prime_path (path, sizeof path) || pipe2 (p, O_CLOEXEC) < 0)
+    return; /* (one at a time: prime_done ends it) */
   pid_t pid = (pid_t) syscall (SYS_clone, 0UL, NULL, NULL, NULL, NULL);
   if (pid == 0)
     {
@@ -522,7 +518,6 @@ capsa_cgroup_prime (void)
   if (pid < 0)
     {
       close (p[1]);
-      prime_started = false;
       return;
     }
   prime_pid = pid;
@@ -539,20 +534,13 @@ prime_done (void)
     return;
   close (prime_fd);
   prime_fd = -1;
-  prime_started = false;
   while (waitpid (prime_pid, NULL, __WCLONE) < 0 && errno == EINTR)
     ;
   prime_pid = 0;
 }
 
 int
-cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err)
-{
-  return cg_enter_versions (cg, pid, true, true, err);
-}
-
-int
-cg_enter_versions (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err)
+cg_enter (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err)
 {
   char buf[24];
   snprintf (buf, sizeof buf, "%d", (int) pid);

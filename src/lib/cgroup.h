@@ -90,9 +90,8 @@ const struct cg_dir *cg_dir_v2 (const struct capsa_cgroup *cg);
 int cg_create (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
                capsa_err **err);
 /* Move pid into every directory. */
-int cg_enter (const struct capsa_cgroup *cg, pid_t pid, capsa_err **err);
-/* cg_enter into the v1 directories, the v2 ones, or both. */
-int cg_enter_versions (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err);
+/* Move pid into cg's v1 directories, its v2 one, or both (cgroup.procs). */
+int cg_enter (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err);
 bool cg_has_v1 (const struct capsa_cgroup *cg);
 /* Move the calling (single-threaded) process into cg's v1 directories without the kernel's
  * global lock, so without its grace-period wait (see cgroup.c). */

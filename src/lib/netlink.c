@@ -26,17 +26,18 @@ struct nl_sock
   unsigned seq;
 };
 
+/* A netlink socket of `proto` (NETLINK_ROUTE: "rtnetlink", NETLINK_NETFILTER: "nfnetlink"). */
 static int
-nl_bind (struct nl_sock **out, capsa_err **err)
+nl_bind (int proto, const char *what, struct nl_sock **out, capsa_err **err)
 {
-  struct mnl_socket *ms = mnl_socket_open2 (NETLINK_ROUTE, SOCK_CLOEXEC);
+  struct mnl_socket *ms = mnl_socket_open2 (proto, SOCK_CLOEXEC);
   if (ms == NULL)
-    return capsa_fail (err, errno, "open rtnetlink socket");
+    return capsa_fail (err, errno, "open %s socket", what);
   if (mnl_socket_bind (ms, 0, MNL_SOCKET_AUTOPID) < 0)
     {
       int e = errno;
       mnl_socket_close (ms);
-      return capsa_fail (err, e, "bind rtnetlink socket");
+      return capsa_fail (err, e, "bind %s socket", what);
     }
   struct nl_sock *s = xmalloc0 (sizeof *s);
   s->s = ms;
@@ -49,7 +50,7 @@ nl_bind (struct nl_sock **out, capsa_err **err)
 int
 nl_open (struct nl_sock **out, capsa_err **err)
 {
-  return nl_bind (out, err);
+  return nl_bind (NETLINK_ROUTE, "rtnetlink", out, err);
 }
 
 int
@@ -61,7 +62,7 @@ nl_open_in_netns (int netns_fd, struct nl_sock **out, capsa_err **err)
     return capsa_fail (err, errno, "open /proc/thread-self/ns/net");
   if (setns (netns_fd, CLONE_NEWNET) < 0)
     return capsa_fail (err, errno, "enter the container's network namespace");
-  int r = nl_bind (out, err);
+  int r = nl_bind (NETLINK_ROUTE, "rtnetlink", out, err);
   if (setns (self, CLONE_NEWNET) < 0)
     abort (); /* cannot happen with the fd we opened; going on in the wrong namespace would be worse */
   return r;
@@ -358,16 +359,9 @@ nl_route6_default (struct nl_sock *s, const struct in6_addr *gw, capsa_err **err
 int
 nl_nft_table_exists (const char *name, capsa_err **err)
 {
-  struct mnl_socket *ms = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
-  if (ms == NULL)
-    return capsa_fail (err, errno, "open nfnetlink socket");
-  if (mnl_socket_bind (ms, 0, MNL_SOCKET_AUTOPID) < 0)
-    {
-      int e = errno;
-      mnl_socket_close (ms);
-      return capsa_fail (err, e, "bind nfnetlink socket");
-    }
-  struct nl_sock s = { .s = ms, .portid = mnl_socket_get_portid (ms), .seq = (unsigned) time (NULL) };
+  struct nl_sock *s;
+  if (nl_bind (NETLINK_NETFILTER, "nfnetlink", &s, err) < 0)
+    return -1;
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
   nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
@@ -376,9 +370,9 @@ nl_nft_table_exists (const char *name, capsa_err **err)
   nfg->nfgen_family = NFPROTO_INET;
   nfg->version = NFNETLINK_V0;
   mnl_attr_put_strz (nlh, NFTA_TABLE_NAME, name);
-  int r = nl_talk (&s, nlh, NULL, NULL);
+  int r = nl_talk (s, nlh, NULL, NULL);
   int e = errno;
-  mnl_socket_close (ms);
+  nl_close (&s);
   if (r == 0)
     return 1;
   if (e == ENOENT)

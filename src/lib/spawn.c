@@ -546,7 +546,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
   r->sync_fd = sv[0];
   if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
     goto fail;
-  if (o->cgroup && cg_enter_versions (o->cgroup, child, !child_joins_v1 (o, &plan), !born_in_v2, err) < 0)
+  if (o->cgroup && cg_enter (o->cgroup, child, !child_joins_v1 (o, &plan), !born_in_v2, err) < 0)
     goto fail;
   if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
     {
