@@ -31,8 +31,13 @@ ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *cr
   cleanup_free char *meta = xasprintf ("%s/volume.json", dir);
   if (access (meta, F_OK) != 0)
     {
-      if (mkdir_p (data, 0755, err) < 0)
+      /* private (store.h): what a container writes there is for no other host user; _data
+       * itself is the volume's root as the container sees it (docker's 0755) */
+      cleanup_free char *top = xasprintf ("%s/volumes", g->root);
+      if (mkdir_p (top, 0711, err) < 0)
         return -1;
+      if ((mkdir (dir, 0700) < 0 && errno != EEXIST) || (mkdir (data, 0755) < 0 && errno != EEXIST))
+        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, errno == EEXIST ? data : dir);
       char now[48];
       now_rfc3339 (now, sizeof now);
       json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:{}, s:s}", "Name", name, "Driver", "local", "Mountpoint", data,
@@ -73,6 +78,33 @@ used_volumes (struct cli_global *g)
         json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
     }
   return used;
+}
+
+int
+ctr_volume_grant (struct cli_global *g, const char *name, gid_t gid, capsa_err **err)
+{
+  cleanup_free char *dir = vol_dir (g, name);
+  struct stat st;
+  if (stat (dir, &st) < 0)
+    return capsa_fail (err, errno, "volume `%s`: stat `%s`", name, dir);
+  if ((st.st_mode & 07777) == 0710 && st.st_gid == gid)
+    return 0;
+  if ((st.st_mode & 0070) && st.st_gid != 0 && st.st_gid != gid)
+    {
+      /* a directory has one group: taken from a container that still uses it, that one's root
+       * could not reach it any more (and opening it to every host user is what store.h closes) */
+      json_t *used = used_volumes (g);
+      const char *owner = json_string_value (json_object_get (used, name));
+      cleanup_free char *by = owner ? xstrdup (owner) : NULL;
+      json_decref (used);
+      if (by)
+        return capsa_fail_as (err, EBUSY,
+                              "volume `%s` is open to host group %u, the root of container %.12s that uses it: a "
+                              "container whose root is host gid %u cannot share it (another --userns range: remove "
+                              "that container, or use a bind mount)",
+                              name, (unsigned) st.st_gid, by, (unsigned) gid);
+    }
+  return capsa_store_private_dir (AT_FDCWD, dir, true, gid, err);
 }
 
 static char **

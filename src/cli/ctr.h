@@ -173,6 +173,10 @@ int ctr_netns_create (const char *path, capsa_err **err);
 void ctr_netns_remove (const char *path);
 /* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
 int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err);
+/* Let the root of a user-namespaced container (host gid `gid`) through ROOT/volumes/NAME, which
+ * is private (store.h): the directory's group becomes gid (refused while a container of another
+ * group uses the volume). */
+int ctr_volume_grant (struct cli_global *g, const char *name, gid_t gid, capsa_err **err);
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
 int ctr_exec_error_code (const capsa_err *err);
 /* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */

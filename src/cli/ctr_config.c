@@ -411,12 +411,15 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
     return -1;
   if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
     return capsa_err_wrap (err, "volume `%s`", name);
-  if (created && m->un && m->un->new_ns && !m->g->rootless)
+  if (m->un && m->un->gidmap && !m->g->rootless)
     {
       /* as podman does: a new volume belongs to the root of the container that made it */
       long long u = mapped_root (m->un->uidmap), gr = mapped_root (m->un->gidmap);
-      if (u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
+      if (created && m->un->new_ns && u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
         return capsa_fail (err, errno, "volume `%s`: chown `%s` to the container's root", name, path);
+      /* and every user-namespaced root that uses it passes through its private directory */
+      if (ctr_volume_grant (m->g, name, gr > 0 ? (gid_t) gr : 0, err) < 0)
+        return -1;
     }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
   json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,

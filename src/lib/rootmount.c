@@ -138,14 +138,8 @@ static unsigned long
 map_root (const char *dir, const char *file)
 {
   cleanup_free char *p = xasprintf ("%s/%s", dir, file);
-  cleanup_free char *m = NULL;
-  unsigned long c, h, n;
-  if (read_file_at (AT_FDCWD, p, &m, NULL, NULL) < 0)
-    return 0;
-  for (char *line = m; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
-    if (sscanf (line, "%lu %lu %lu", &c, &h, &n) == 3 && c == 0)
-      return h;
-  return 0;
+  long long h = capsa_store_map_root (AT_FDCWD, p);
+  return h > 0 ? (unsigned long) h : 0;
 }
 
 static int mount_overlay_layers (struct capsa_store *s, const char *dir, char **layers, int usernsfd,
@@ -311,7 +305,7 @@ rootfs_mount (struct capsa_store *s, const char *image, const char *id, const ch
   if (image_layers (s, image, default_registry, &image_id, &layers, err) < 0)
     return -1;
   cleanup_free char *dir = xasprintf ("%s/containers/%s", s->root, id);
-  if (mkdir (dir, 0711) < 0)
+  if (mkdir (dir, 0700) < 0)
     {
       if (errno == EEXIST)
         return capsa_fail_as (err, EEXIST, "container `%s` already has a root filesystem (`%s`)", id, dir);
@@ -325,6 +319,9 @@ rootfs_mount (struct capsa_store *s, const char *image, const char *id, const ch
   if (write_file_replace_at (AT_FDCWD, imgfile, image_id, strlen (image_id), 0644, err) < 0
       || (uid_map && write_file_replace_at (AT_FDCWD, uidfile, uid_map, strlen (uid_map), 0644, err) < 0)
       || (gid_map && write_file_replace_at (AT_FDCWD, gidfile, gid_map, strlen (gid_map), 0644, err) < 0)
+      /* what the container writes (setuid files, devices) is for no other host user: private,
+       * but passable for its root when it has one of its own (store.h) */
+      || capsa_store_private_dir (AT_FDCWD, dir, uid_map != NULL, (gid_t) map_root (dir, "gid_map"), err) < 0
       || make_root (s, dir, layers, driver, &used, err) < 0)
     {
       cleanup_err capsa_err *ignored = NULL;

@@ -5,6 +5,7 @@
  *   ROOT/layers/HEX/format     "overlay" (whiteouts in overlayfs's form) or "oci" (.wh. files)
  *   ROOT/images.json           the index of images and tags (image.h), replaced atomically
  *   ROOT/containers/ID/        container roots made from images (rootmount.h)
+ *   ROOT/volumes/NAME/_data    named volumes (the CLI's)
  *   ROOT/tmp/                  work in progress; nothing here is ever visible as an image
  *
  * Crash safety: a blob or a layer appears under its name only once complete (temp file or
@@ -22,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "digest.h"
 #include "error.h"
@@ -45,6 +47,16 @@ capsa_store_closep (struct capsa_store **s)
     capsa_store_close (*s);
 }
 #define cleanup_store __attribute__ ((cleanup (capsa_store_closep)))
+
+/* Modes (store.c says why): ROOT, containers/ and volumes/ 0711; blobs/, layers/, tmp/ 0700;
+ * each containers/ID and volumes/NAME 0700, or 0710 root:GID for a user-namespaced container.
+ * Opening a store made with more open modes tightens them. */
+/* Make dirfd/name private: 0700, or 0710 with group `gid` (the host gid of a user-namespaced
+ * container's root, which must pass through it) when userns. */
+CAPSA_PUBLIC int capsa_store_private_dir (int dirfd, const char *name, bool userns, gid_t gid, capsa_err **err);
+/* The host id that container id 0 has in dirfd/file ("CONTAINER HOST SIZE" lines, as
+ * /proc/PID/uid_map): 0 when it is not mapped, -1 when there is no such file. */
+CAPSA_PUBLIC long long capsa_store_map_root (int dirfd, const char *file);
 
 /* gc.lock: shared for writers, exclusive for garbage collection; held until unlock or close. */
 CAPSA_PUBLIC int capsa_store_lock_gc (struct capsa_store *s, bool exclusive, capsa_err **err);
