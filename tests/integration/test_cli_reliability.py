@@ -183,3 +183,16 @@ def test_rm_between_its_teardown_and_the_removal_while_the_monitor_sets_up(capsa
     assert rm.returncode == 0, errs
     assert status_of(capsa, "r1") is None
     _rm_once_leaves_nothing(capsa, "r1", port)
+
+
+def test_rm_takes_every_mount_off_the_netns(capsa):
+    """A netns file with two mounts stacked on it (a crash between two setups): one lazy umount
+    left the second, and rm failed with EBUSY; every mount goes now."""
+    port = 18480
+    capsa("run", "-d", "--name", "m1", "--network", "bridge", "-p", f"127.0.0.1:{port}:80", "busybox", "sleep", "30")
+    ns = list(pathlib.Path(capsa.root, "containers").glob("*/netns"))
+    assert len(ns) == 1
+    subprocess.run(["mount", "--bind", str(ns[0]), str(ns[0])], check=True)
+    p = capsa("rm", "-f", "m1", check=False)
+    assert p.returncode == 0, p.stderr
+    _rm_once_leaves_nothing(capsa, "m1", port)
