@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,27 +87,75 @@ netns_create (const char *path, capsa_err **err)
   return 0;
 }
 
+/* Every mount on path (lazily: a process may still hold the namespace), then the file.  A mount
+ * that appears meanwhile (unlink says EBUSY) is taken off too, a few times. */
 static void
 netns_remove (const char *path)
 {
-  umount2 (path, MNT_DETACH);
-  unlink (path);
+  for (int round = 0; round < 8; round++)
+    {
+      for (int i = 0; i < 16 && umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
+        ;
+      if (unlink (path) == 0 || errno != EBUSY)
+        return;
+      nanosleep (&(struct timespec){ 0, 1000000 }, NULL);
+    }
 }
+
+/* The network of one container is brought up and down under an exclusive flock of its directory
+ * (a directory fd: no file to create in a directory `rm` may be removing).  `capsa rm -f` writes
+ * stop-requested, then tears the network down: a monitor bringing the container up meanwhile (the
+ * `run -d` that started it was killed, say) either finished first, and rm undoes all it made, or
+ * comes after, sees stop-requested and makes nothing.  Without this its netns mount could land
+ * after rm's teardown, and rm's removal of the directory failed on it (EBUSY).  -1: no directory. */
+static int
+net_lock (const struct ctr *c)
+{
+  int fd = open (c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (fd >= 0 && flock (fd, LOCK_EX) < 0 && errno == EINTR)
+    ;
+  return fd;
+}
+
+static int
+check_not_stopping (const struct ctr *c, capsa_err **err)
+{
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  if (access (stop, F_OK) == 0)
+    return capsa_fail_as (err, ECANCELED, "container %s is being stopped or removed: its network is not set up",
+                          ctr_name (c));
+  return 0;
+}
+
+static int net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err);
 
 int
 ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
 {
-  json_t *hc = json_object_get (c->meta, "HostConfig");
-  const char *mode = jstr (hc, "NetworkMode");
+  const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
+  if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
+    return 0;
+  fault_point ("cli:net:up");
+  cleanup_close int lock = net_lock (c);
+  if (lock < 0)
+    return capsa_fail (err, errno, "container %s: `%s`", ctr_name (c), c->dir);
+  if (check_not_stopping (c, err) < 0)
+    return -1;
   if (ctr_net_is_slirp (mode))
     return ctr_slirp_up (c, err);
-  if (!ctr_net_is_bridge (mode))
-    return 0;
+  return net_up_locked (g, c, mode, err);
+}
+
+static int
+net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err)
+{
+  json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
   netns_remove (ns); /* a stale one from a crash */
   if (netns_create (ns, err) < 0)
     return -1;
+  fault_point ("cli:net:netns");
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
@@ -128,6 +178,7 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
+  fault_point ("cli:net:attached");
   json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}}", "Network", "IPAddress", res.address, "Gateway",
                           res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac, "GlobalIPv6Address",
                           res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen", res.prefixlen6);
@@ -144,15 +195,22 @@ void
 ctr_net_down (struct cli_global *g, struct ctr *c)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
-  if (ctr_net_is_slirp (mode))
-    ctr_slirp_down (c);
-  if (!ctr_net_is_bridge (mode))
+  if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
     return;
-  cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
-  cleanup_err capsa_err *err = NULL;
-  struct capsa_netenv env = net_env (g, &sdir);
-  capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
-  netns_remove (ns);
+  {
+    cleanup_close int lock = net_lock (c);
+    if (ctr_net_is_slirp (mode))
+      ctr_slirp_down (c);
+    else
+      {
+        cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
+        cleanup_err capsa_err *err = NULL;
+        struct capsa_netenv env = net_env (g, &sdir);
+        capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
+        netns_remove (ns);
+      }
+  }
+  fault_point ("cli:net:down");
 }
 
 /* The namespace file for ctr_slirp.c (the same as a bridge's). */

@@ -267,6 +267,7 @@ cg_free (struct capsa_cgroup *cg)
       free (cg->d[i].controllers);
       free (cg->d[i].path);
       free (cg->d[i].top);
+      free (cg->d[i].mount);
     }
   free (cg->d);
   cg->d = NULL;
@@ -385,47 +386,90 @@ make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa
   return 0;
 }
 
+/* The first component of dir below mount that does not exist now (NULL: dir exists). */
+static char *
+first_missing (const char *mount, const char *dir)
+{
+  cleanup_free char *cur = xstrdup (dir);
+  for (char *p = cur + strlen (mount); p && *p;)
+    {
+      p = strchr (p + 1, '/');
+      if (p)
+        *p = '\0';
+      if (access (cur, F_OK) < 0)
+        return xstrdup (cur);
+      if (p)
+        *p = '/';
+    }
+  return NULL;
+}
+
+static bool
+bad_cgroups_path (const char *c)
+{
+  size_t n = c ? strlen (c) : 0;
+  return c && (strstr (c, "/../") || strncmp (c, "../", 3) == 0 || (n >= 3 && strcmp (c + n - 3, "/..") == 0)
+               || strcmp (c, "..") == 0);
+}
+
 int
-cg_create (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
-           capsa_err **err)
+cg_plan (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
+         capsa_err **err)
 {
   memset (cg, 0, sizeof *cg);
-  if (cgroups_path && (strstr (cgroups_path, "/../") || strncmp (cgroups_path, "../", 3) == 0
-                       || (strlen (cgroups_path) >= 3 && strcmp (cgroups_path + strlen (cgroups_path) - 3, "/..") == 0)
-                       || strcmp (cgroups_path, "..") == 0))
+  if (bad_cgroups_path (cgroups_path))
     return capsa_fail_as (err, EINVAL, "linux.cgroupsPath `%s`: `..` is not allowed", cgroups_path);
+  cg->d = xmalloc0 ((host->n + 1) * sizeof *cg->d);
   for (size_t i = 0; i < host->n; i++)
     {
       const struct cg_hier *h = &host->h[i];
       cleanup_free char *cgroup = container_cgroup (h, cgroups_path, id);
-      cleanup_free char *dir = host_dir (h, cgroup);
-      char *top = NULL;
-
+      char *dir = host_dir (h, cgroup);
       if (dir == NULL)
         {
           capsa_fail_as (err, EINVAL, "cgroup `%s` is outside the hierarchy mounted at %s (root %s)", cgroup,
                          h->mount, h->root);
-          goto fail;
+          cg_free (cg);
+          return -1;
         }
-      if (make_dirs (h->mount, dir, h->version == CG_V1 && opts_have_all (h->controllers, "cpuset"), &top, err) < 0)
-        {
-          cg->d = xrealloc (cg->d, (cg->n + 1) * sizeof *cg->d);
-          cg->d[cg->n++] = (struct cg_dir) { h->version, xstrdup (""), xstrdup (dir), top };
-          goto fail;
-        }
-      if (h->version == CG_V2)
-        enable_v2_controllers (h->mount, dir);
-      cg->d = xrealloc (cg->d, (cg->n + 1) * sizeof *cg->d);
-      cg->d[cg->n++] = (struct cg_dir) { h->version,
-                                         h->version == CG_V2 ? padded_controllers (dir) : xstrdup (h->controllers),
-                                         take_ptr (&dir), top };
+      /* (v2: the controllers enabled for it are known once it exists: cg_make) */
+      cg->d[cg->n++] = (struct cg_dir) { h->version, xstrdup (h->version == CG_V2 ? "" : h->controllers), dir,
+                                         first_missing (h->mount, dir), xstrdup (h->mount) };
     }
   return 0;
+}
 
-fail:
-  cg_destroy (cg, NULL);
-  cg_free (cg);
-  return -1;
+/* One planned directory made; d->top becomes what was really made (NULL: it existed). */
+static int
+make_one (struct cg_dir *d, capsa_err **err)
+{
+  char *top = NULL;
+  int r = make_dirs (d->mount, d->path, d->version == CG_V1 && opts_have_all (d->controllers, "cpuset"), &top, err);
+  free (d->top);
+  d->top = top;
+  if (r < 0 || d->version == CG_V1)
+    return r;
+  enable_v2_controllers (d->mount, d->path);
+  free (d->controllers);
+  d->controllers = padded_controllers (d->path);
+  return 0;
+}
+
+int
+cg_make (struct capsa_cgroup *cg, capsa_err **err)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (make_one (&cg->d[i], err) < 0)
+      {
+        for (size_t j = i + 1; j < cg->n; j++)
+          {
+            free (cg->d[j].top); /* not made: nothing of theirs to remove */
+            cg->d[j].top = NULL;
+          }
+        cg_destroy (cg, NULL);
+        return -1;
+      }
+  return 0;
 }
 
 /* ---- priming the first cgroup.procs write ---------------------------------------------------
@@ -797,7 +841,7 @@ cg_from_json (json_t *arr, struct capsa_cgroup *cg)
     if (path == NULL)
       continue;
     cg->d[cg->n++] = (struct cg_dir) { json_integer_value (json_object_get (o, "v")) == 2 ? CG_V2 : CG_V1,
-                                       xstrdup (ctrl ? ctrl : ""), xstrdup (path), top ? xstrdup (top) : NULL };
+                                       xstrdup (ctrl ? ctrl : ""), xstrdup (path), top ? xstrdup (top) : NULL, NULL };
   }
   return 0;
 }

@@ -10,7 +10,7 @@
  * A container's cgroup (struct capsa_cgroup) is one directory per hierarchy.  Its path follows
  * runc: linux.cgroupsPath absolute = under each hierarchy's root; relative = under the caller's
  * own cgroup (on v2: under the parent of it, which has no processes of its own); empty = the
- * container id, relative.  cg_create makes the directories (and remembers the topmost one it
+ * container id, relative.  cg_plan names and cg_make makes the directories (and remembers the topmost one it
  * made, so cg_destroy removes exactly what it made), cg_enter moves a pid into all of them.
  *
  * Resources (cgroup_res.c) are planned as a list of file writes per controller from the
@@ -70,7 +70,8 @@ struct cg_dir
   enum cg_version version;
   char *controllers; /* as in cg_hier; for v2 the controllers enabled for this directory */
   char *path;        /* absolute directory on the host */
-  char *top;         /* topmost directory cg_create made (NULL: it made none) */
+  char *top;         /* topmost directory cg_make made, or planned to (NULL: none, never removed) */
+  char *mount;       /* the hierarchy's mount point while creating (not kept in the state) */
 };
 
 struct capsa_cgroup
@@ -84,11 +85,17 @@ const struct cg_dir *cg_dir_for (const struct capsa_cgroup *cg, const char *cont
 /* The v2 directory (unified hierarchy), NULL on a pure v1 host. */
 const struct cg_dir *cg_dir_v2 (const struct capsa_cgroup *cg);
 
-/* Create the container's directories.  `cgroups_path` may be NULL or empty.  On v2 every
- * controller on offer is enabled in each ancestor's cgroup.subtree_control.  On failure nothing
- * is left behind. */
-int cg_create (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
-               capsa_err **err);
+/* Plan the container's directories, creating nothing: each path as cg_make will make it, and
+ * top = its first component missing now (NULL when it exists: joined, never removed).  `cgroups_path`
+ * may be NULL or empty.  The plan is recorded before anything is made, so that a create killed at
+ * any point leaves a record naming every directory it may have made (cg_destroy of a directory
+ * that was never made is a no-op). */
+int cg_plan (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
+             capsa_err **err);
+/* Make the planned directories; each top becomes what was really made.  On v2 every controller on
+ * offer is enabled in each ancestor's cgroup.subtree_control.  On failure what it made is removed
+ * (cg is still to be freed by the caller). */
+int cg_make (struct capsa_cgroup *cg, capsa_err **err);
 /* Move pid into every directory. */
 /* Move pid into cg's v1 directories, its v2 one, or both (cgroup.procs). */
 int cg_enter (const struct capsa_cgroup *cg, pid_t pid, bool v1, bool v2, capsa_err **err);
@@ -99,7 +106,7 @@ int cg_enter_self_v1 (const struct capsa_cgroup *cg, capsa_err **err);
 /* Start the grace-period wait of the first cgroup.procs write early, in a helper (see cgroup.c);
  * call it as soon as a command knows it will start a container process.  Never fails. */
 CAPSA_PUBLIC void capsa_cgroup_prime (void);
-/* Remove the directories cg_create made (leaf first, waiting briefly for exiting tasks). */
+/* Remove the directories cg_make made (leaf first, waiting briefly for exiting tasks). */
 int cg_destroy (const struct capsa_cgroup *cg, capsa_err **err);
 void cg_free (struct capsa_cgroup *cg);
 

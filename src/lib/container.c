@@ -59,26 +59,41 @@ has_resources (json_t *res)
   return json_is_object (res) && json_object_size (res) > 0;
 }
 
-/* Make the container's cgroup and write linux.resources into it.  A user who may not create
- * cgroups (rootless without delegation) runs without one, unless the config asks for limits. */
-static int
-setup_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
+static json_t *
+config_resources (const struct capsa_config *c)
 {
-  json_t *res = json_object_get (json_object_get (c->raw, "linux"), "resources");
+  return json_object_get (json_object_get (c->raw, "linux"), "resources");
+}
+
+/* Name the container's cgroup directories (cg->n == 0: no cgroup filesystem here), creating
+ * nothing yet: they go into the record first. */
+static int
+plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
+{
   struct cg_host host;
 
   if (cg_host_detect (&host, err) < 0)
     return -1;
-  if (host.layout == CG_LAYOUT_NONE)
-    {
-      cg_host_free (&host);
-      if (has_resources (res))
-        return capsa_fail_as (err, ENOTSUP, "linux.resources: no cgroup filesystem is mounted on this host");
-      return 0;
-    }
-  int r = cg_create (&host, c->cgroups_path, id, cg, err);
+  int r = 0;
+  if (host.layout != CG_LAYOUT_NONE)
+    r = cg_plan (&host, c->cgroups_path, id, cg, err);
+  else if (has_resources (config_resources (c)))
+    r = capsa_fail_as (err, ENOTSUP, "linux.resources: no cgroup filesystem is mounted on this host");
   cg_host_free (&host);
-  if (r < 0)
+  return r;
+}
+
+/* Make the planned cgroup and write linux.resources into it.  A user who may not create cgroups
+ * (rootless without delegation) runs without one, unless the config asks for limits.  On failure
+ * the caller's guard removes what was made. */
+static int
+make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
+{
+  json_t *res = config_resources (c);
+
+  if (cg->n == 0)
+    return 0;
+  if (cg_make (cg, err) < 0)
     {
       int e = (*err)->errnum;
       /* root of a rootless engine's user namespace is an ordinary user for cgroups */
@@ -87,24 +102,20 @@ setup_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup 
       if (!has_resources (res))
         {
           capsa_err_free (err);
+          cg_free (cg);
           return 0;
         }
       return capsa_err_wrap (err, "linux.resources needs a cgroup this user may create (a delegated cgroup v2 "
                                   "subtree); without one, drop linux.resources");
     }
+  fault_point ("create:cgroup");
   /* everything but the device rules now; those once the child has made its device nodes */
   json_t *early = json_is_object (res) ? json_deep_copy (res) : NULL;
   if (early)
     json_object_del (early, "devices");
-  r = cg_apply_resources (cg, early, "linux.resources", err);
+  int r = cg_apply_resources (cg, early, "linux.resources", err);
   json_decref (early);
-  if (r < 0)
-    {
-      cg_destroy (cg, NULL);
-      cg_free (cg);
-      return -1;
-    }
-  return 0;
+  return r;
 }
 
 /* Once the child is set up, before it may go on: record its pid (so that from here on a runtime
@@ -127,6 +138,7 @@ before_go (void *arg, pid_t init, capsa_err **err)
     return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) init);
   if (state_write (l->dirfd, l->st, err) < 0)
     return -1;
+  fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
   json_t *devices = json_object_get (json_object_get (json_object_get (l->config->raw, "linux"), "resources"),
                                      "devices");
   if (l->cg->n == 0 || devices == NULL)
@@ -258,6 +270,46 @@ listen_fds (char ***extra_env)
 }
 
 
+/* The record first, then what it names: the state directory (mkdir, so one create of an id wins)
+ * and in it state.json listing the cgroup directories still to be made, then those, then the
+ * notify socket, then the full record and the config.  A create killed at any point leaves a
+ * record that `delete --force` cleans up completely.  Returns the locked state dirfd. */
+static int
+record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle *b, struct create_guard *g,
+                 struct capsa_state *st, char ***extra_env, int *notify_fd, capsa_err **err)
+{
+  cleanup_close int dirfd = state_create_dir (o->root, o->id, err);
+  if (dirfd < 0)
+    return -1;
+  g->armed = true;
+  fault_point ("create:dir");
+  st->creator_pid = getpid ();
+  st->cg = g->cg;
+  if (proc_stat_start (st->creator_pid, &st->creator_start, NULL) < 0)
+    return capsa_fail (err, ESRCH, "read the start time of this process (%d)", (int) st->creator_pid);
+  if (state_write (dirfd, st, err) < 0)
+    return -1;
+  fault_point ("create:recorded");
+  if (make_cgroup (b->config, &g->cg, err) < 0)
+    return -1;
+  st->cg = g->cg;
+  if (notify_host_socket ())
+    {
+      cleanup_free char *entry = NULL, *sdir = xasprintf ("%s/%s", o->root, o->id);
+      if (notify_prepare (dirfd, sdir, b->config, &entry, err) < 0)
+        return -1;
+      strv_append (extra_env, entry);
+      /* run: the process goes right away, so listen now */
+      if (run_mode && (*notify_fd = notify_bind (dirfd, err)) < 0)
+        return -1;
+      fault_point ("create:notify");
+    }
+  if (state_write (dirfd, st, err) < 0 || save_config (dirfd, b->config->raw, err) < 0)
+    return -1;
+  fault_point ("create:configured");
+  return take_fd (&dirfd);
+}
+
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
  * ready.  On success the container is recorded and res describes its init. */
 static int
@@ -287,32 +339,17 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
                             err)
              < 0)
     goto out;
-  dirfd = state_create_dir (o->root, o->id, err);
-  if (dirfd < 0)
+  if (!o->no_cgroups && plan_cgroup (o->id, b.config, &g.cg, err) < 0)
     goto out;
-  g.armed = true;
-  if (!o->no_cgroups && setup_cgroup (o->id, b.config, &g.cg, err) < 0)
-    goto out;
-  if (notify_host_socket ())
-    {
-      cleanup_free char *entry = NULL, *sdir = xasprintf ("%s/%s", o->root, o->id);
-      if (notify_prepare (dirfd, sdir, b.config, &entry, err) < 0)
-        goto out;
-      strv_append (&extra_env, entry);
-      /* run: the process goes right away, so listen now */
-      if (run_mode && (*notify_fd = notify_bind (dirfd, err)) < 0)
-        goto out;
-    }
   now_rfc3339 (now, sizeof now);
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
-                            .cg = g.cg,
                             .late_hooks = hooks_any (b.config->raw, "poststart")
                                           || hooks_any (b.config->raw, "poststop") };
-  if (state_write (dirfd, &st, err) < 0 || save_config (dirfd, b.config->raw, err) < 0)
+  dirfd = record_and_make (o, run_mode, &b, &g, &st, &extra_env, notify_fd, err);
+  if (dirfd < 0)
     goto out;
-  fault_point ("create:recorded");
   if (!run_mode)
     {
       if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
@@ -326,6 +363,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
           capsa_fail (err, errno, "open exec fifo for `%s`", o->id);
           goto out;
         }
+      fault_point ("create:fifo");
     }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
@@ -565,6 +603,13 @@ capsa_container_delete (const char *root, const char *id, bool force, capsa_err 
   cleanup_state struct capsa_state *st = NULL;
   cleanup_close int dirfd = state_open_dir (root, id, true, err);
 
+  /* runc: --force of a container that does not exist succeeds (engines such as podman delete
+   * with --force after every failed create, and would report its error as a second one) */
+  if (dirfd < 0 && force && (*err)->errnum == ENOENT && state_validate_id (id, NULL) == 0)
+    {
+      capsa_err_free (err);
+      return 0;
+    }
   if (dirfd < 0 || state_load (dirfd, id, &st, err) < 0)
     return -1;
   switch (st->status)

@@ -154,6 +154,11 @@ state_write (int dirfd, const struct capsa_state *st, capsa_err **err)
   if (st->cg.n)
     json_object_set_new (o, "cgroup", cg_to_json (&st->cg));
   json_object_set_new (o, "late_hooks", json_boolean (st->late_hooks));
+  if (st->creating)
+    {
+      json_object_set_new (o, "creator_pid", json_integer (st->creator_pid));
+      json_object_set_new (o, "creator_start", json_integer ((json_int_t) st->creator_start));
+    }
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   if (s == NULL)
@@ -178,15 +183,27 @@ state_free (struct capsa_state *st)
   free (st);
 }
 
+/* Still being created: the flag is set and its creator lives.  A create that was killed leaves
+ * the flag: its container is whatever its init is now (stopped without one), as runc reports. */
+static bool
+still_creating (const struct capsa_state *st)
+{
+  uint64_t start;
+  char pstate;
+  return st->creating && st->creator_pid > 0 && proc_stat_start (st->creator_pid, &start, &pstate) == 0
+         && start == st->creator_start && pstate != 'Z' && pstate != 'X';
+}
+
 void
 state_refresh_status (int dirfd, struct capsa_state *st)
 {
   uint64_t start = 0;
   char pstate = 0;
+  bool creating = still_creating (st);
 
   if (st->pid <= 0)
     {
-      st->status = st->creating ? CAPSA_STATUS_CREATING : CAPSA_STATUS_STOPPED;
+      st->status = creating ? CAPSA_STATUS_CREATING : CAPSA_STATUS_STOPPED;
       return;
     }
   if (proc_stat_start (st->pid, &start, &pstate) < 0 || start != st->pid_start || pstate == 'Z' || pstate == 'X')
@@ -194,7 +211,7 @@ state_refresh_status (int dirfd, struct capsa_state *st)
       st->status = CAPSA_STATUS_STOPPED;
       return;
     }
-  if (st->creating)
+  if (creating)
     st->status = CAPSA_STATUS_CREATING;
   else if (faccessat (dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     st->status = CAPSA_STATUS_CREATED;
@@ -251,6 +268,8 @@ state_load (int dirfd, const char *id, struct capsa_state **out, capsa_err **err
   st->owner = get_str (o, "owner");
   st->pid_ns_private = json_is_true (json_object_get (o, "pid_ns_private"));
   st->creating = json_is_true (json_object_get (o, "creating"));
+  st->creator_pid = (pid_t) json_integer_value (json_object_get (o, "creator_pid"));
+  st->creator_start = (uint64_t) json_integer_value (json_object_get (o, "creator_start"));
   /* a state written before the flag existed: assume hooks, and look */
   json_t *lh = json_object_get (o, "late_hooks");
   st->late_hooks = lh == NULL || json_is_true (lh);

@@ -2,6 +2,10 @@
  *
  * Layout under the runtime root (--root):  ROOT/ID/state.json  (written atomically)
  *                                          ROOT/ID/exec.fifo   (present between create and start)
+ * create makes ROOT/ID (mkdir: one creator wins) and writes state.json before it creates anything
+ * else, naming what it will make (the cgroup directories); only then it makes them.  So whenever it
+ * is killed, the record lists all that may exist, `delete --force` removes it, and `state` says
+ * "stopped" (a directory without state.json holds nothing else: it is a stopped shell too).
  * A command that changes a container takes an exclusive flock on ROOT/ID for its whole run;
  * readers (state, list) do not lock: state.json is replaced by rename, never rewritten in place.
  * The live status is computed, not stored: the pid is checked against its recorded start time
@@ -41,6 +45,8 @@ struct capsa_state
   char *owner;
   bool pid_ns_private;     /* the container has its own pid namespace */
   bool creating;           /* create has not finished */
+  pid_t creator_pid;       /* the process running create, and its start time: a record still */
+  uint64_t creator_start;  /*   `creating` whose creator is gone was left by a killed create */
   bool late_hooks;         /* the config has poststart or poststop hooks (read the saved config then) */
   json_t *annotations;     /* owned, may be NULL */
   struct capsa_cgroup cg;  /* the container's cgroup directories (none: n == 0) */

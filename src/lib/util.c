@@ -291,6 +291,9 @@ fault_point (const char *name)
   const char *f = getenv ("CAPSA_FAULT");
   if (f && strcmp (f, name) == 0)
     raise (SIGKILL);
+  f = getenv ("CAPSA_FAULT_STOP");
+  if (f && strcmp (f, name) == 0)
+    raise (SIGSTOP);
 }
 
 bool

@@ -168,6 +168,15 @@ def test_delete_unknown_says_does_not_exist(oci):
     assert p.returncode != 0 and "does not exist" in p.stderr
 
 
+def test_delete_force_unknown_succeeds_quietly_like_runc(oci):
+    # runc 1.1.5: `delete --force` of a container that does not exist exits 0 and prints nothing
+    # (podman runs it after every failed create; an error here was a second, misleading one)
+    p = oci("delete", "--force", "nope", check=False)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+    p = oci("delete", "--force", "bad/id", check=False)
+    assert p.returncode != 0 and "invalid container id" in p.stderr
+
+
 def test_duplicate_id_is_refused(oci, bundle):
     bundle.args("/probe", "sleep", "30")
     cid = new_id()

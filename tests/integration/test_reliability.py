@@ -66,43 +66,115 @@ def test_cycles_leak_nothing(oci, bundle, workdir):
     assert fds_of_children_baseline() == fds_before
 
 
-FAULTS = [("create", "create:recorded"), ("create", "create:spawned"), ("create", "create:done"),
-          ("start", "start:released"), ("delete", "delete:killed"), ("delete", "delete:cgroup"),
-          ("exec", "exec:spawned")]
+# every step of create that makes something (util.h lists the points), then the other commands
+CREATE_POINTS = ["create:dir", "create:recorded", "create:cgroup", "create:configured", "create:fifo",
+                 "create:init", "create:spawned", "create:done"]
+FAULTS = ([("create", p) for p in CREATE_POINTS]
+          + [("run", "create:notify"), ("run", "create:init"), ("run", "create:spawned"),
+             ("start", "start:released"), ("delete", "delete:killed"), ("delete", "delete:cgroup"),
+             ("exec", "exec:spawned")])
+# until the init is recorded and told to go on, a killed create leaves no container that runs
+NOTHING_RUNS = {"create:dir", "create:recorded", "create:cgroup", "create:configured", "create:fifo",
+                "create:notify"}
+QUIET = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("step,point", FAULTS, ids=[p for _, p in FAULTS])
+def wait_no_cgroups(prefix):
+    for _ in range(100):
+        if not cgroup_dirs(prefix):
+            break
+        time.sleep(0.02)
+    return cgroup_dirs(prefix)
+
+
+def host_pids_of(cid):
+    """Processes whose command line names the container (a half-started init, a runtime)."""
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    if cid.encode() in f.read().split(b"\0"):
+                        out.append(int(p))
+            except OSError:
+                pass
+    return out
+
+
+@pytest.mark.parametrize("step,point", FAULTS, ids=[f"{s}-{p}" for s, p in FAULTS])
 def test_sigkill_at_each_step_then_delete_force_cleans_up(oci, bundle, workdir, step, point):
     prefix = f"capsa-fault-{os.getpid()}"
     bundle.config["linux"]["cgroupsPath"] = f"/{prefix}/x"
     bundle.args("/probe", "sleep", "30")
     bundle.write()
     cid = new_id()
-    quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, capture_output=False)
     env = dict(os.environ, CAPSA_FAULT=point)
-    if step != "create":
-        oci("create", "-b", bundle.path, cid, **quiet)
+    if step == "run":
+        env["NOTIFY_SOCKET"] = str(workdir / "notify.sock")  # (never listened to: killed before)
+    if step not in ("create", "run"):
+        oci("create", "-b", bundle.path, cid, capture_output=False, **QUIET)
     if step in ("delete", "exec"):
         oci("start", cid)
-    args = {"create": ("create", "-b", bundle.path, cid), "start": ("start", cid),
-            "delete": ("delete", "--force", cid), "exec": ("exec", "-d", cid, "/probe", "sleep", "30")}[step]
-    p = subprocess.run(oci.cmd(*args), env=env, timeout=30, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+    args = {"create": ("create", "-b", bundle.path, cid), "run": ("run", "-d", "-b", bundle.path, cid),
+            "start": ("start", cid), "delete": ("delete", "--force", cid),
+            "exec": ("exec", "-d", cid, "/probe", "sleep", "30")}[step]
+    p = subprocess.run(oci.cmd(*args), env=env, timeout=30, **QUIET)
     assert p.returncode == -9, f"{point}: the fault point was not reached (exit {p.returncode})"
-    # the state stays readable, whatever was left
+    # the state stays readable, whatever was left; a container killed while made is recorded
     listed = json.loads(oci("list", "--format", "json").stdout)
     st = oci("state", cid, check=False)
+    if step in ("create", "run"):
+        assert st.returncode == 0, f"{point}: {st.stderr}"
+        status = json.loads(st.stdout)["status"]
+        assert [c["status"] for c in listed if c["id"] == cid] in ([status], ["stopped"]), listed
+        if point in NOTHING_RUNS:
+            assert status == "stopped", f"{point}: a create that was killed is {status}"
     assert st.returncode == 0 or "does not exist" in st.stderr, st.stderr
     if st.returncode == 0:
         assert json.loads(st.stdout)["id"] == cid and any(c["id"] == cid for c in listed)
-        oci("delete", "--force", cid)
+    d = oci("delete", "--force", cid, check=False)  # the first one does it all
+    assert d.returncode == 0, f"{point}: {d.stderr}"
     assert oci("state", cid, check=False).returncode != 0
-    for _ in range(100):
-        if not cgroup_dirs(prefix):
-            break
-        time.sleep(0.02)
-    assert cgroup_dirs(prefix) == [], f"{point}: cgroups left"
+    assert wait_no_cgroups(prefix) == [], f"{point}: cgroups left"
+    assert state_left(workdir / "state") == []
     # (the oci fixture then checks: no process in a new pid namespace, no mount, no state)
+
+
+@pytest.mark.parametrize("cgroups_path", ["absolute", "default"])
+def test_create_killed_at_random_moments_leaves_nothing_after_delete(oci, bundle, workdir, cgroups_path):
+    """The issue's attack: SIGKILL `create` 0-15 ms in, 100 times; `delete --force` must succeed the
+    first time and leave no cgroup in any hierarchy (v1 ones and the unified one), no state
+    directory, no process."""
+    import random
+    prefix = f"capsa-rnd-{os.getpid()}"
+    bundle.args("/probe", "sleep", "30")
+    rng = random.Random(21)
+    partial = 0
+    for i in range(100):
+        cid = f"{prefix}-{i}"
+        path = f"/{prefix}/{cid}" if cgroups_path == "absolute" else None
+        if path:
+            bundle.config["linux"]["cgroupsPath"] = path
+        bundle.write()
+        p = subprocess.Popen(oci.cmd("create", "-b", bundle.path, cid), **QUIET)
+        time.sleep(rng.uniform(0, 0.015))
+        p.kill()
+        p.wait()
+        if (workdir / "state" / cid).exists():
+            partial += p.returncode == -9
+        d = oci("delete", "--force", cid, check=False)
+        assert d.returncode == 0, f"kill {i}: delete --force: {d.stderr}"
+        assert not (workdir / "state" / cid).exists()
+        left = wait_no_cgroups(cid)
+        assert left == [], f"kill {i} (exit {p.returncode}): cgroups left: {left}"
+        for _ in range(100):
+            if not host_pids_of(cid):
+                break
+            time.sleep(0.02)
+        assert host_pids_of(cid) == [], f"kill {i}: processes left"
+    assert wait_no_cgroups(prefix) == []
+    # the kills must land inside create, or this proves nothing
+    assert partial >= 10, f"only {partial} of 100 kills left a partial container"
 
 
 def test_concurrent_runs_and_deletes(oci, bundle, workdir):
