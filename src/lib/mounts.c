@@ -177,8 +177,9 @@ userns_bind_fallback (const char *type)
 static int
 check_not_into_proc (int dfd, const struct cfg_mount *m, capsa_err **err)
 {
-  struct statfs sf;
-  bool is_proc = m->type && strcmp (m->type, "proc") == 0 && !m->is_bind;
+  struct statfs sf, src;
+  bool is_proc = m->is_bind ? m->source && statfs (m->source, &src) == 0 && src.f_type == PROC_SUPER_MAGIC
+                            : m->type && strcmp (m->type, "proc") == 0;
   if (fstatfs (dfd, &sf) < 0)
     return capsa_fail (err, errno, "mount destination `%s`", m->destination);
   if (sf.f_type == PROC_SUPER_MAGIC && cfg_proc_mount_allowed (m->destination, is_proc) != 1)
