@@ -620,6 +620,43 @@ build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs
 
 /* ---- resources, devices, rlimits, sysctls --------------------------------------------------- */
 
+static bool
+has_namespace (json_t *ns, const char *type)
+{
+  json_t *n;
+  size_t i;
+  json_array_foreach (ns, i, n)
+  if (strcmp (json_string_value (json_object_get (n, "type")), type) == 0)
+    return true;
+  return false;
+}
+
+/* --sysctl KEY: only a namespaced key, and only when the container has that namespace of its own
+ * (podman refuses net.* with --network host); said in the flags' terms, before anything exists.
+ * The runtime checks the same again on the config (config.c). */
+static int
+check_cli_sysctl (const char *key, json_t *ns, const char *net, capsa_err **err)
+{
+  int t = cfg_sysctl_namespace (key);
+  if (t < 0)
+    return capsa_fail_as (err, EINVAL,
+                          "--sysctl %s: not a namespaced sysctl, it would change the host's value (allowed: net.*, "
+                          "fs.mqueue.*, kernel.msgmax/msgmnb/msgmni/sem/shmall/shmmax/shmmni/shm_rmid_forced, "
+                          "kernel.domainname)",
+                          key);
+  if (t == CFG_NS_NETWORK && strcmp (net, "host") == 0)
+    return capsa_fail_as (err, EINVAL,
+                          "--sysctl %s cannot be used with --network host: the container shares the host's network "
+                          "namespace, so it would change the host's value",
+                          key);
+  if (!has_namespace (ns, cfg_ns_name (t)))
+    return capsa_fail_as (err, EINVAL,
+                          "--sysctl %s: the container shares the host's %s namespace, so it would change the host's "
+                          "value",
+                          key, cfg_ns_name (t));
+  return 0;
+}
+
 static int
 add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
 {
@@ -1119,6 +1156,11 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
               goto out;
             }
           *v++ = '\0';
+          if (check_cli_sysctl (k, ns, net, err) < 0)
+            {
+              json_decref (sc);
+              goto out;
+            }
           json_object_set_new (sc, k, json_string (v));
         }
       json_object_set_new (linux_, "sysctl", sc);

@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -23,6 +27,7 @@
 #define ID_MAX 4294967294LL           /* largest uid/gid: (uid_t) -1 means "no change" to the kernel */
 #define U32_MAX 4294967295LL
 #define CONFIG_MAX_SIZE (64u << 20)   /* a config larger than this is a mistake, not a config */
+#define SYSCTL_KEY_MAX 255            /* no sysctl name is near this long: a longer key is invalid */
 #define AT_LEN 128                    /* JSON path buffers: "linux.namespaces[123]" */
 
 /* Where we are: the name for messages and the error to set. */
@@ -919,7 +924,7 @@ sysctl_key_ok (const char *k)
 {
   size_t n = strlen (k);
 
-  if (n == 0 || strchr ("./", k[0]) || strchr ("./", k[n - 1]))
+  if (n == 0 || n > SYSCTL_KEY_MAX || strchr ("./", k[0]) || strchr ("./", k[n - 1]))
     return false;
   for (size_t i = 1; i < n; i++)
     if (strchr ("./", k[i]) && strchr ("./", k[i - 1]))
@@ -1010,6 +1015,204 @@ parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
   return check_linux (p, c);
 }
 
+/* ---- what would reach the host: sysctls, mounts over /proc ------------------------------- */
+
+/* runc's canonical form: a key written with '/' first ("net/ipv4/conf/eth0.100/forwarding") has
+ * its '.' and '/' swapped ("net.ipv4.conf.eth0/100.forwarding"); a dotted key stays as it is. */
+static void
+sysctl_dotted (const char *key, char out[SYSCTL_KEY_MAX + 1])
+{
+  size_t first = strcspn (key, "./");
+  bool swap = key[first] == '/';
+  size_t i = 0;
+
+  for (; key[i] && i < SYSCTL_KEY_MAX; i++)
+    out[i] = !swap ? key[i] : key[i] == '.' ? '/' : key[i] == '/' ? '.' : key[i];
+  out[i] = '\0';
+}
+
+int
+cfg_sysctl_relpath (const char *key, char *out, size_t len)
+{
+  char k[SYSCTL_KEY_MAX + 1];
+
+  if (strlen (key) > SYSCTL_KEY_MAX || len < strlen (key) + 1)
+    return -1;
+  sysctl_dotted (key, k);
+  for (size_t i = 0;; i++)
+    {
+      out[i] = k[i] == '.' ? '/' : k[i] == '/' ? '.' : k[i];
+      if (k[i] == '\0')
+        return 0;
+    }
+}
+
+/* The sysctls that are per namespace (runc's list, libcontainer/configs/validate): the SysV IPC
+ * limits and POSIX mqueues per ipc namespace, net.* per network namespace, the two names per uts
+ * namespace.  Everything else under /proc/sys is the host's. */
+int
+cfg_sysctl_namespace (const char *key)
+{
+  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem",
+                                     "kernel.shmall", "kernel.shmmax", "kernel.shm_rmid_forced", "kernel.shmmni" };
+  char k[SYSCTL_KEY_MAX + 1];
+
+  if (strlen (key) > SYSCTL_KEY_MAX)
+    return -1;
+  sysctl_dotted (key, k);
+  for (size_t i = 0; i < N_ELEMS (ipc); i++)
+    if (strcmp (k, ipc[i]) == 0)
+      return CFG_NS_IPC;
+  if (strncmp (k, "fs.mqueue.", 10) == 0)
+    return CFG_NS_IPC;
+  if (strncmp (k, "net.", 4) == 0)
+    return CFG_NS_NETWORK;
+  if (strcmp (k, "kernel.hostname") == 0 || strcmp (k, "kernel.domainname") == 0)
+    return CFG_NS_UTS;
+  return -1;
+}
+
+/* Does the container keep the runtime's own namespace of this type ("host" means the caller's,
+ * as in runc)?  Not listed: yes.  Joined by path: when the path is the runtime's namespace (runc
+ * checks this for net; capsa for ipc and uts too, since the same write would reach the host).
+ * A path that cannot be stat'ed is not judged here: joining it fails at create, and the spawn
+ * guard compares the namespaces again after the join (and exec re-reads a saved config whose
+ * path may be gone by then). */
+static bool
+ns_is_runtimes (const struct capsa_config *c, int t)
+{
+  char self[64];
+  struct stat a, b;
+
+  if (!c->ns[t].enabled)
+    return true;
+  if (c->ns[t].path == NULL)
+    return false;
+  snprintf (self, sizeof self, "/proc/self/ns/%s", ns_table[t].proc);
+  if (stat (self, &a) < 0 || stat (c->ns[t].path, &b) < 0)
+    return false;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* kernel.hostname beside `hostname` (or domainname beside `domainname`): two values for one name.
+ * runc refuses kernel.hostname always; capsa only when the field is set too, since with a uts
+ * namespace of its own the sysctl is as harmless as the field. */
+static bool
+sysctl_conflicts (const struct capsa_config *c, const char *key, const char **field)
+{
+  char k[SYSCTL_KEY_MAX + 1];
+
+  sysctl_dotted (key, k);
+  *field = strcmp (k, "kernel.hostname") == 0 ? "hostname" : "domainname";
+  if (strcmp (k, "kernel.hostname") == 0)
+    return c->hostname != NULL;
+  return strcmp (k, "kernel.domainname") == 0 && c->domainname != NULL;
+}
+
+/* Only namespaced sysctls, each only with a namespace of its own: a write to any other one (a
+ * kernel.core_pattern pipe runs a program as host root at the next crash) changes the host. */
+static int
+check_sysctls (const struct pctx *p, const struct capsa_config *c)
+{
+  for (size_t i = 0; i < c->n_sysctls; i++)
+    {
+      const char *key = c->sysctls[i].key, *field;
+      int t = cfg_sysctl_namespace (key);
+      if (t < 0)
+        return bad (p, "linux", "sysctl", "`%s` is not namespaced: refused (it would change the host)", key);
+      if (ns_is_runtimes (c, t))
+        return bad (p, "linux", "sysctl",
+                    "`%s` needs the container's own %s namespace (the config %s the host's): refused, it would "
+                    "change the host",
+                    key, ns_table[t].name, c->ns[t].enabled ? "joins" : "shares");
+      if (t == CFG_NS_UTS && sysctl_conflicts (c, key, &field))
+        return bad (p, "linux", "sysctl", "`%s` conflicts with the config's `%s`: set one of them", key, field);
+    }
+  return 0;
+}
+
+/* The files under /proc that lxcfs emulates and bind-mounts (runc's checkProcMount list). */
+static const char *const proc_mount_files[] = {
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+  "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+  "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled",
+};
+
+/* path with "//", "." and ".." folded away (".." stops at "/", as inside the rootfs). */
+static void
+clean_path (const char *path, char *out, size_t len)
+{
+  size_t n = 0;
+
+  for (const char *s = path; *s;)
+    {
+      size_t w = strcspn (s, "/");
+      if ((w == 1 && s[0] == '.') || w == 0)
+        ;
+      else if (w == 2 && s[0] == '.' && s[1] == '.')
+        while (n > 0 && out[--n] != '/')
+          ;
+      else if (n + 1 + w < len)
+        {
+          out[n++] = '/';
+          memcpy (out + n, s, w);
+          n += w;
+        }
+      s += w + (s[w] == '/');
+    }
+  if (n == 0)
+    out[n++] = '/';
+  out[n] = '\0';
+}
+
+int
+cfg_proc_mount_allowed (const char *destination, bool is_proc)
+{
+  char d[PATH_MAX];
+
+  clean_path (destination, d, sizeof d);
+  if (strcmp (d, "/proc") == 0)
+    return is_proc ? 1 : 0;
+  if (strncmp (d, "/proc/", 6) != 0)
+    return -1;
+  for (size_t i = 0; i < N_ELEMS (proc_mount_files); i++)
+    if (strcmp (d, proc_mount_files[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* A mount at /proc must be a procfs (type proc, or a bind of a procfs: runc allows both), and
+ * nothing may be mounted under /proc but binds onto the lxcfs files: a host directory over /proc
+ * would make every later /proc write (sysctls, oom_score_adj) land in it. */
+static int
+check_proc_mounts (const struct pctx *p, const struct capsa_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct cfg_mount *m = &c->mounts[i];
+      struct statfs sf;
+      char at[AT_LEN];
+      bool is_proc = m->type && strcmp (m->type, "proc") == 0 && !m->is_bind;
+
+      if (m->is_bind && m->source && statfs (m->source, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+        is_proc = true;
+      char d[PATH_MAX];
+      snprintf (at, sizeof at, "mounts[%zu]", i);
+      clean_path (m->destination, d, sizeof d);
+      int r = cfg_proc_mount_allowed (d, is_proc);
+      if (r == 0 && strcmp (d, "/proc") == 0)
+        return bad (p, at, "destination",
+                    "`%s` is not a procfs (%s): refused, /proc must be a proc mount", m->destination,
+                    m->is_bind ? "a bind mount" : m->type ? m->type : "no type");
+      if (r == 0)
+        return bad (p, at, "destination",
+                    "`%s` is inside /proc: refused (only binds onto the files lxcfs emulates, such as "
+                    "/proc/cpuinfo, may go there)",
+                    m->destination);
+    }
+  return 0;
+}
+
 /* ---- entry points ------------------------------------------------------------------------ */
 
 /* jansson integers are signed 64-bit, so RLIM_INFINITY written out in full (docker --ulimit
@@ -1060,6 +1263,8 @@ parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
       || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || parse_annotations (p, doc, c) < 0
       || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
+    return -1;
+  if (check_sysctls (p, c) < 0 || check_proc_mounts (p, c) < 0)
     return -1;
   return 0;
 }

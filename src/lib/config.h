@@ -174,6 +174,16 @@ const char *cfg_ns_name (int type);     /* CFG_NS_PID -> "pid" */
 int cfg_ns_clone_flag (int type);       /* CFG_NS_PID -> CLONE_NEWPID */
 const char *cfg_ns_proc_name (int type); /* CFG_NS_NETWORK -> "net" (name under /proc/PID/ns) */
 
+/* The namespace a sysctl key belongs to (CFG_NS_IPC, CFG_NS_NETWORK or CFG_NS_UTS), -1 when it is
+ * not namespaced (its value is the host's).  Keys are dotted or slashed ("net/ipv4/ip_forward"). */
+int cfg_sysctl_namespace (const char *key);
+/* The key as a path under /proc/sys ("net.ipv4.conf.eth0/100.rp_filter" ->
+ * "net/ipv4/conf/eth0.100/rp_filter") in out; -1 when it does not fit. */
+int cfg_sysctl_relpath (const char *key, char *out, size_t len);
+/* May a mount go at `destination` as far as /proc is concerned?  1: yes, inside /proc (a procfs on
+ * /proc when is_proc, or a bind onto a file lxcfs emulates), 0: no, -1: not under /proc at all. */
+int cfg_proc_mount_allowed (const char *destination, bool is_proc);
+
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
 int cfg_rlimit_from_name (const char *name);
 

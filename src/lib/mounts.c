@@ -170,6 +170,24 @@ userns_bind_fallback (const char *type)
   return NULL;
 }
 
+/* cfg_parse refused mounts over /proc by their destination; a symlink in the rootfs may still
+ * lead a destination into the container's procfs ("/x" -> "/proc/sys"), and a host directory
+ * there would catch the sysctl writes.  So: a destination that resolved onto procfs must be one
+ * cfg_proc_mount_allowed() accepts by name. */
+static int
+check_not_into_proc (int dfd, const struct cfg_mount *m, capsa_err **err)
+{
+  struct statfs sf, src;
+  bool is_proc = m->is_bind ? m->source && statfs (m->source, &src) == 0 && src.f_type == PROC_SUPER_MAGIC
+                            : m->type && strcmp (m->type, "proc") == 0;
+  if (fstatfs (dfd, &sf) < 0)
+    return capsa_fail (err, errno, "mount destination `%s`", m->destination);
+  if (sf.f_type == PROC_SUPER_MAGIC && cfg_proc_mount_allowed (m->destination, is_proc) != 1)
+    return capsa_fail_as (err, EPERM, "mount destination `%s` resolves into /proc (a symlink in the rootfs?): refused",
+                          m->destination);
+  return 0;
+}
+
 int
 mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **err)
 {
@@ -186,6 +204,8 @@ mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **er
   cleanup_close int dfd = rootpath_mkpath (rootfd, m->destination, as_file, err);
   if (dfd < 0)
     return capsa_err_wrap (err, "mount destination");
+  if (check_not_into_proc (dfd, m, err) < 0)
+    return -1;
   mnt_fd_path (dfd, target, sizeof target);
 
   if (bind)

@@ -11,25 +11,40 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "procfs.h"
 #include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int
-proc_apply_sysctls (const struct capsa_config *c, capsa_err **err)
+proc_apply_sysctls (const struct capsa_config *c, unsigned own_ns, capsa_err **err)
 {
+  if (c->n_sysctls == 0)
+    return 0;
+  cleanup_close int procfd = procfs_open_root (err);
+  if (procfd < 0)
+    return capsa_err_wrap (err, "linux.sysctl");
   for (size_t i = 0; i < c->n_sysctls; i++)
     {
       const char *key = c->sysctls[i].key, *val = c->sysctls[i].value;
-      cleanup_free char *path = xasprintf ("/proc/sys/%s", key);
-      /* keys use dots (slashes work too); nothing may walk out of /proc/sys */
-      if (*key == '\0' || *key == '/' || strstr (key, ".."))
+      int t = cfg_sysctl_namespace (key);
+      char rel[PATH_MAX];
+      /* cfg_parse checked all this already; here it is checked against the namespaces the
+       * init really has, after the joins (a path may name another namespace by now) */
+      if (t < 0)
+        return capsa_fail_as (err, EPERM, "linux.sysctl: `%s` is not namespaced: refused (it would change the host)",
+                              key);
+      if (!(own_ns & (1u << t)))
+        return capsa_fail_as (err, EPERM,
+                              "linux.sysctl: `%s` needs the container's own %s namespace (the init has the "
+                              "host's): refused, it would change the host",
+                              key, cfg_ns_name (t));
+      memcpy (rel, "sys/", 4);
+      if (cfg_sysctl_relpath (key, rel + 4, sizeof rel - 4) < 0)
         return capsa_fail_as (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
-      for (char *s = path + strlen ("/proc/sys/"); *s; s++)
-        if (*s == '.')
-          *s = '/';
-      if (write_file_at (AT_FDCWD, path, val, strlen (val), 0, err) < 0)
-        return capsa_err_wrap (err, "linux.sysctl: set `%s` to `%s`", key, val);
+      cleanup_free char *what = xasprintf ("linux.sysctl: set `%s` to `%s`", key, val);
+      if (procfs_write (procfd, rel, val, strlen (val), what, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -48,8 +63,9 @@ proc_apply_limits (const struct cfg_process *p, capsa_err **err)
     {
       char buf[16];
       int n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-      if (write_file_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t) n, 0, err) < 0)
-        return capsa_err_wrap (err, "process.oomScoreAdj");
+      cleanup_close int procfd = procfs_open_root (err);
+      if (procfd < 0 || procfs_write (procfd, "self/oom_score_adj", buf, (size_t) n, "process.oomScoreAdj", err) < 0)
+        return procfd < 0 ? capsa_err_wrap (err, "process.oomScoreAdj") : -1;
     }
   return 0;
 }

@@ -8,7 +8,10 @@
 #include "config.h"
 #include "error.h"
 
-int proc_apply_sysctls (const struct capsa_config *c, capsa_err **err);
+/* Write linux.sysctl through a verified procfs (procfs.h).  own_ns: bits (1 << CFG_NS_*) of the
+ * namespaces the init does not share with the runtime; a key whose namespace is not among them is
+ * refused (the guard behind cfg_parse's check). */
+int proc_apply_sysctls (const struct capsa_config *c, unsigned own_ns, capsa_err **err);
 int proc_apply_limits (const struct cfg_process *p, capsa_err **err);
 int proc_set_user (const struct cfg_process *p, capsa_err **err);
 int proc_set_no_new_privs (const struct cfg_process *p, capsa_err **err);

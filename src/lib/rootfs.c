@@ -205,21 +205,63 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
   return o->no_pivot ? do_chroot (o->rootfs, err) : do_pivot_root (o->rootfs, err);
 }
 
+/* The container's /dev/null, to mask files with: opened without following a symlink and checked
+ * to be the 1:3 character device.  A /dev from a volume or the image may make it a link to
+ * /proc/1/environ or a regular file, and binding that over /proc/keys would show what it names
+ * (CVE-2025-31133); runc refuses such a /dev/null, and so does capsa. */
 static int
-mask_path (const char *path, capsa_err **err)
+open_dev_null (int rootfd, capsa_err **err)
 {
   struct stat st;
-  if (stat (path, &st) < 0)
-    return errno == ENOENT ? 0 : capsa_fail (err, errno, "mask `%s`", path);
-  if (S_ISDIR (st.st_mode))
-    {
-      if (mount ("tmpfs", path, "tmpfs", MS_RDONLY, "size=0") < 0)
-        return capsa_fail (err, errno, "mask directory `%s`", path);
-      return 0;
-    }
-  if (mount ("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+  cleanup_close int fd = rootpath_open (rootfd, "/dev/null", O_PATH | O_NOFOLLOW, err);
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    return capsa_fail (err, errno, "stat /dev/null");
+  if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
+    return capsa_fail_as (err, EPERM,
+                          "/dev/null in the container is not the null device (%s): refused to mask paths with it",
+                          S_ISLNK (st.st_mode) ? "a symlink" : S_ISCHR (st.st_mode) ? "another device" : "not a device");
+  return take_fd (&fd);
+}
+
+/* Mount `tree` (a detached mount: open_tree, fsmount) onto the object target names. */
+static int
+attach_onto (int tree, int target, const char *path, capsa_err **err)
+{
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return capsa_fail (err, errno, "mask `%s`", path);
   return 0;
+}
+
+/* A directory gets an empty read-only tmpfs, anything else /dev/null (nullfd, verified), mounted
+ * onto the fd the path resolved to inside the root: no name is looked up twice. */
+static int
+mask_path (int rootfd, int *nullfd, const char *path, capsa_err **err)
+{
+  struct stat st;
+  cleanup_err capsa_err *missing = NULL;
+  cleanup_close int t = rootpath_open (rootfd, path, O_PATH, &missing);
+  if (t < 0)
+    return errno == ENOENT ? 0 : capsa_fail (err, errno, "mask `%s`", path);
+  if (fstat (t, &st) < 0)
+    return capsa_fail (err, errno, "mask `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    {
+      cleanup_close int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0 || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return capsa_fail (err, errno, "mask directory `%s`", path);
+      cleanup_close int m = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+      if (m < 0)
+        return capsa_fail (err, errno, "mask directory `%s`", path);
+      return attach_onto (m, t, path, err);
+    }
+  if (*nullfd < 0 && (*nullfd = open_dev_null (rootfd, err)) < 0)
+    return capsa_err_wrap (err, "mask `%s`", path);
+  cleanup_close int tree = open_tree (*nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0)
+    return capsa_fail (err, errno, "mask `%s`: clone /dev/null", path);
+  return attach_onto (tree, t, path, err);
 }
 
 static int
@@ -236,8 +278,12 @@ rootfs_finish (const struct capsa_config *c, const struct rootfs_opts *o, capsa_
   for (char **p = c->readonly_paths; *p; p++)
     if (readonly_path (*p, err) < 0)
       return capsa_err_wrap (err, "linux.readonlyPaths");
+  cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int nullfd = -1;
+  if (rootfd < 0)
+    return capsa_fail (err, errno, "open the container's root");
   for (char **p = c->masked_paths; *p; p++)
-    if (mask_path (*p, err) < 0)
+    if (mask_path (rootfd, &nullfd, *p, err) < 0)
       return capsa_err_wrap (err, "linux.maskedPaths");
   if (c->root_readonly && mnt_remount_bind ("/", MS_RDONLY, err) < 0)
     return capsa_err_wrap (err, "make the root read-only");

@@ -34,6 +34,38 @@
 /* The container's init as the host sees it, as the runtime said in its GO messages. */
 static pid_t host_pid;
 
+/* The runtime's own namespaces (stat of /proc/self/ns/X before the clone), by CFG_NS_* type; the
+ * init compares its own against them before it writes a sysctl.  st_ino 0: unknown. */
+static struct stat runtime_ns[CFG_NS_COUNT];
+
+static void
+record_ns (struct stat ns[CFG_NS_COUNT])
+{
+  static const int types[] = { CFG_NS_NETWORK, CFG_NS_IPC, CFG_NS_UTS };
+  for (size_t i = 0; i < ARRAY_SIZE (types); i++)
+    {
+      char path[64];
+      snprintf (path, sizeof path, "/proc/self/ns/%s", cfg_ns_proc_name (types[i]));
+      if (stat (path, &ns[types[i]]) < 0)
+        memset (&ns[types[i]], 0, sizeof ns[types[i]]);
+    }
+}
+
+/* Which of the namespaces sysctls care about the init does not share with the runtime: bits
+ * (1 << CFG_NS_*).  One it cannot tell counts as shared (no sysctl of it is written). */
+static unsigned
+own_namespaces (void)
+{
+  struct stat mine[CFG_NS_COUNT] = { 0 };
+  unsigned own = 0;
+  record_ns (mine);
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    if (mine[t].st_ino && runtime_ns[t].st_ino
+        && (mine[t].st_ino != runtime_ns[t].st_ino || mine[t].st_dev != runtime_ns[t].st_dev))
+      own |= 1u << t;
+  return own;
+}
+
 static int
 wait_for (int sock, int type, capsa_err **err)
 {
@@ -261,14 +293,17 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
       return capsa_fail (err, errno, "chdir to bundle `%s`", o->bundle);
     }
   umask (0);
+  /* the namespaces as joined and created, read while /proc is still the runtime's */
+  unsigned own_ns = c->n_sysctls ? own_namespaces () : 0;
   if (c->ns[CFG_NS_MOUNT].enabled)
     {
       /* sysctls go in between: after pivot_root the container's own /proc is there, and
        * rootfs_finish then makes /proc/sys read-only (runc's order) */
-      if (rootfs_setup (c, &ro, err) < 0 || proc_apply_sysctls (c, err) < 0 || rootfs_finish (c, &ro, err) < 0)
+      if (rootfs_setup (c, &ro, err) < 0 || proc_apply_sysctls (c, own_ns, err) < 0
+          || rootfs_finish (c, &ro, err) < 0)
         return -1;
     }
-  else if (proc_apply_sysctls (c, err) < 0)
+  else if (proc_apply_sysctls (c, own_ns, err) < 0)
     return -1;
   return child_init_process (o, sock, exe, err);
 }
@@ -517,6 +552,8 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
   r->sync_fd = -1;
   r->pty_master = -1;
   ns_plan_make (o->config, &plan);
+  if (o->config->n_sysctls)
+    record_ns (runtime_ns);
   if (ns_open_paths (o->config, nsfds, err) < 0)
     goto close_ns;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

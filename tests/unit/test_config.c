@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -791,8 +793,8 @@ static void
 test_sysctl (void **state)
 {
   cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'linux':{'sysctl':{'net/ipv4/conf/eth0.100/forwarding':'1',"
-                  "'fs.mqueue.msg_max':'64'}}}");
+      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'}],"
+                  "'sysctl':{'net/ipv4/conf/eth0.100/forwarding':'1','fs.mqueue.msg_max':'64'}}}");
 
   assert_int_equal (c->n_sysctls, 2);
   assert_string_equal (c->sysctls[0].key, "net/ipv4/conf/eth0.100/forwarding");
@@ -805,6 +807,132 @@ test_sysctl (void **state)
   expect_error ("{" BASE ",'linux':{'sysctl':{'':'x'}}}", "linux.sysctl: invalid key");
   expect_error ("{" BASE ",'linux':{'sysctl':{'/proc/x':'x'}}}", "linux.sysctl: invalid key");
   expect_error ("{" BASE ",'linux':{'sysctl':{'net..x':'x'}}}", "linux.sysctl: invalid key");
+}
+
+#define NS_ALL "'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'mount'}]"
+
+/* Each namespaced key is accepted with its own namespace, and refused without it, naming the key
+ * and the namespace; keys that are the host's are refused whatever the namespaces. */
+static void
+test_sysctl_namespaces (void **state)
+{
+  static const struct
+  {
+    const char *key, *ns;
+  } keyed[] = {
+    { "net.ipv4.ping_group_range", "network" }, { "net/ipv4/ip_forward", "network" },
+    { "kernel.shmmax", "ipc" },                 { "kernel.msgmnb", "ipc" },
+    { "kernel/sem", "ipc" },                    { "kernel.shm_rmid_forced", "ipc" },
+    { "fs.mqueue.queues_max", "ipc" },          { "kernel.domainname", "uts" },
+    { "kernel.hostname", "uts" },
+  };
+  char json[1024], want[256];
+
+  for (size_t i = 0; i < sizeof keyed / sizeof keyed[0]; i++)
+    {
+      snprintf (json, sizeof json, "{" BASE ",'linux':{" NS_ALL ",'sysctl':{'%s':'1'}}}", keyed[i].key);
+      cfg_free (parse_ok (json));
+      /* every namespace but the one it needs */
+      snprintf (json, sizeof json,
+                "{" BASE ",'linux':{'namespaces':[%s%s%s{'type':'mount'}],'sysctl':{'%s':'1'}}}",
+                strcmp (keyed[i].ns, "network") ? "{'type':'network'}," : "",
+                strcmp (keyed[i].ns, "ipc") ? "{'type':'ipc'}," : "", strcmp (keyed[i].ns, "uts") ? "{'type':'uts'}," : "",
+                keyed[i].key);
+      snprintf (want, sizeof want, "`%s` needs the container's own %s namespace (the config shares the host's)",
+                keyed[i].key, keyed[i].ns);
+      expect_error (json, "config.json: linux.sysctl: ", want, "refused, it would change the host");
+    }
+  static const char *const host[] = { "kernel.core_pattern", "vm.overcommit_memory", "kernel/core_pattern",
+                                      "fs.file-max", "kernel.pid_max", "user.max_user_namespaces", "kernel.shm" };
+  for (size_t i = 0; i < sizeof host / sizeof host[0]; i++)
+    {
+      snprintf (json, sizeof json, "{" BASE ",'linux':{" NS_ALL ",'sysctl':{'%s':'1'}}}", host[i]);
+      snprintf (want, sizeof want, "config.json: linux.sysctl: `%s` is not namespaced: refused", host[i]);
+      expect_error (json, want, "it would change the host");
+    }
+}
+
+/* A namespace joined by path counts as the host's when the path is the runtime's own (runc's
+ * isHostNetNS); another namespace, or a path that is not there (create reports that), does not. */
+static void
+test_sysctl_joined_namespaces (void **state)
+{
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/proc/self/ns/net'}],"
+                "'sysctl':{'net.ipv4.ip_forward':'1'}}}",
+                "`net.ipv4.ip_forward` needs the container's own network namespace (the config joins the host's)");
+  expect_error ("{" BASE ",'linux':{'namespaces':[{'type':'ipc','path':'/proc/1/../self/ns/ipc'}],"
+                "'sysctl':{'kernel.shmmax':'1'}}}",
+                "`kernel.shmmax` needs the container's own ipc namespace (the config joins the host's)");
+  cfg_free (parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/var/run/netns/nosuch'}],"
+                      "'sysctl':{'net.ipv4.ip_forward':'1'}}}"));
+  /* a namespace that is not the runtime's: a child's own */
+  int sv[2];
+  assert_int_equal (pipe (sv), 0);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      char c = unshare (CLONE_NEWNET) == 0 ? 'y' : 'n';
+      if (write (sv[1], &c, 1) == 1)
+        pause ();
+      _exit (0);
+    }
+  char c = 0;
+  assert_int_equal (read (sv[0], &c, 1), 1);
+  if (c == 'y')
+    {
+      char json[512];
+      snprintf (json, sizeof json,
+                "{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/proc/%d/ns/net'}],"
+                "'sysctl':{'net.ipv4.ip_forward':'1'}}}",
+                (int) pid);
+      cfg_free (parse_ok (json));
+    }
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  close (sv[0]);
+  close (sv[1]);
+}
+
+static void
+test_sysctl_helpers (void **state)
+{
+  char rel[64];
+
+  assert_int_equal (cfg_sysctl_namespace ("net.ipv4.conf.eth0/100.rp_filter"), CFG_NS_NETWORK);
+  assert_int_equal (cfg_sysctl_namespace ("kernel.hostname"), CFG_NS_UTS);
+  assert_int_equal (cfg_sysctl_namespace ("kernel/shmall"), CFG_NS_IPC);
+  assert_int_equal (cfg_sysctl_namespace ("kernel.core_pattern"), -1);
+  assert_int_equal (cfg_sysctl_namespace ("netfilter.x"), -1);
+  assert_int_equal (cfg_sysctl_relpath ("net.ipv4.conf.eth0/100.rp_filter", rel, sizeof rel), 0);
+  assert_string_equal (rel, "net/ipv4/conf/eth0.100/rp_filter");
+  assert_int_equal (cfg_sysctl_relpath ("net/ipv4/conf/eth0.100/rp_filter", rel, sizeof rel), 0);
+  assert_string_equal (rel, "net/ipv4/conf/eth0.100/rp_filter");
+  assert_int_equal (cfg_sysctl_relpath ("net.ipv4.ip_forward", rel, 8), -1);
+  /* two values for one name */
+  expect_error ("{" BASE ",'hostname':'a','linux':{" NS_ALL ",'sysctl':{'kernel.hostname':'b'}}}",
+                "linux.sysctl: `kernel.hostname` conflicts with the config's `hostname`");
+}
+
+/* runc's checkProcMount: /proc only as a procfs, under it only binds onto lxcfs's files. */
+static void
+test_proc_mounts (void **state)
+{
+  cfg_free (parse_ok ("{" BASE ",'mounts':[{'destination':'/proc','type':'proc','source':'proc'},"
+                      "{'destination':'/proc/cpuinfo','type':'bind','source':'/dev/null'},"
+                      "{'destination':'/proc/','type':'bind','source':'/proc'},"
+                      "{'destination':'/procfoo','type':'bind','source':'/tmp'}]}"));
+  expect_error ("{" BASE ",'mounts':[{'destination':'/proc','type':'bind','source':'/tmp'}]}",
+                "config.json: mounts[0].destination: `/proc` is not a procfs (a bind mount): refused");
+  expect_error ("{" BASE ",'mounts':[{'destination':'//proc/.','type':'tmpfs','source':'tmpfs'}]}",
+                "mounts[0].destination: `//proc/.` is not a procfs (tmpfs): refused");
+  expect_error ("{" BASE ",'mounts':[{'destination':'/proc/sys','type':'bind','source':'/tmp'}]}",
+                "mounts[0].destination: `/proc/sys` is inside /proc: refused");
+  expect_error ("{" BASE ",'mounts':[{'destination':'/x/../proc/sys/kernel','type':'tmpfs'}]}",
+                "is inside /proc: refused");
+  assert_int_equal (cfg_proc_mount_allowed ("/proc/sys/kernel/ns_last_pid", false), 1);
+  assert_int_equal (cfg_proc_mount_allowed ("/etc", false), -1);
+  assert_int_equal (cfg_proc_mount_allowed ("/proc", false), 0);
 }
 
 static void
@@ -870,6 +998,10 @@ main (void)
     cmocka_unit_test (test_rootfs_propagation),
     cmocka_unit_test (test_time_offsets),
     cmocka_unit_test (test_sysctl),
+    cmocka_unit_test (test_sysctl_namespaces),
+    cmocka_unit_test (test_sysctl_joined_namespaces),
+    cmocka_unit_test (test_sysctl_helpers),
+    cmocka_unit_test (test_proc_mounts),
     cmocka_unit_test (test_annotations),
     cmocka_unit_test (test_custom_name),
   };
