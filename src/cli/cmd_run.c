@@ -421,6 +421,29 @@ write_record (struct cli_global *g, const char *id, const char *name, const char
   return 0;
 }
 
+/* Claim --name, or a random name (a few tries), for container id. */
+static int
+claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char *name, size_t len, capsa_err **err)
+{
+  if (o->name)
+    {
+      snprintf (name, len, "%s", o->name);
+      return ctr_name_reserve (g, name, id, err);
+    }
+  for (int attempt = 0;; attempt++)
+    {
+      cleanup_err capsa_err *ne = NULL;
+      random_name (name, len, id, attempt);
+      if (ctr_name_reserve (g, name, id, &ne) == 0)
+        return 0;
+      if (attempt == 7)
+        {
+          *err = take_ptr (&ne);
+          return -1;
+        }
+    }
+}
+
 /* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id. */
 static int
 prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **err)
@@ -435,10 +458,18 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   ctr_new_id (id);
   if (capsa_store_open (g->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
     return -1;
+  /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */
+  int lock = ctr_creating_lock (g, id, err);
+  if (lock < 0)
+    {
+      json_decref (idx);
+      return -1;
+    }
   json_t *img = capsa_image_find (idx, o->image, g->default_registry, NULL);
   if (img == NULL)
     {
       json_decref (idx);
+      ctr_creating_done (g, id, lock);
       return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
                                          "with `capsa import`/`capsa load`)",
                             o->image, o->image);
@@ -446,25 +477,11 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
   json_decref (idx);
   if (capsa_blob_json (s, image_id, &imgcfg, err) < 0)
-    return -1;
-  if (o->name)
-    snprintf (name, sizeof name, "%s", o->name);
-  for (int attempt = 0; attempt < 8; attempt++)
-    {
-      if (!o->name)
-        random_name (name, sizeof name, id, attempt);
-      cleanup_err capsa_err *ne = NULL;
-      if (ctr_name_reserve (g, name, id, &ne) == 0)
-        {
-          named = true;
-          break;
-        }
-      if (o->name || attempt == 7)
-        {
-          *err = take_ptr (&ne);
-          goto out;
-        }
-    }
+    goto out;
+  if (claim_name (g, o, id, name, sizeof name, err) < 0)
+    goto out;
+  named = true;
+  fault_point ("cli:claimed");
   if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
     {
       /* the shared layers seen through idmapped mounts: the container's root owns its image */
@@ -475,6 +492,7 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
     goto out;
   mounted = true;
+  fault_point ("cli:mounted");
   if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
     goto out;
   if (write_record (g, id, name, rootfs, config, meta, err) < 0)
@@ -490,8 +508,9 @@ out:
       if (mounted)
         capsa_rootfs_unmount (s, id, &e);
       if (named)
-        ctr_name_release (g, name);
+        ctr_name_release (g, name, id);
     }
+  ctr_creating_done (g, id, lock);
   return r;
 }
 
@@ -672,6 +691,10 @@ ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err
     case CTR_PAUSED:
       return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
                             ctr_name (c));
+    case CTR_DEAD:
+      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
+                                         "remove it with `capsa rm %s`",
+                            ctr_name (c), ctr_name (c));
     case CTR_CREATED:
       if (access (oci, F_OK) == 0)
         {
