@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
 
@@ -424,11 +425,27 @@ alloc_elems (size_t n, size_t size)
 
 /* ---- top level, root, annotations -------------------------------------------------------- */
 
+/* The runtime-spec is semver: 1.x configs stay compatible, a new major may change what a field
+ * means, so one capsa does not know is refused rather than half-understood.  Stricter than runc
+ * 1.1, which does not look at ociVersion at all. */
+static int
+check_oci_version (const struct pctx *p, const char *v)
+{
+  char *end;
+  errno = 0;
+  unsigned long major = strtoul (v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || errno || (*end != '\0' && *end != '.' && *end != '-' && *end != '+'))
+    return bad (p, NULL, "ociVersion", "`%s` is not a version (want 1.x.y)", v);
+  if (major != 1)
+    return bad (p, NULL, NULL, "ociVersion %s: unsupported major version, capsa supports 1.x", v);
+  return 0;
+}
+
 static int
 parse_top (const struct pctx *p, json_t *doc, struct capsa_config *c)
 {
   if (required (p, NULL, "ociVersion", get_string (p, doc, NULL, "ociVersion", &c->oci_version)) < 0
-      || get_string (p, doc, NULL, "hostname", &c->hostname) < 0
+      || check_oci_version (p, c->oci_version) < 0 || get_string (p, doc, NULL, "hostname", &c->hostname) < 0
       || get_string (p, doc, NULL, "domainname", &c->domainname) < 0)
     return -1;
   return 0;
@@ -993,6 +1010,18 @@ check_linux (const struct pctx *p, const struct capsa_config *c)
   return 0;
 }
 
+/* linux.resources is applied from the raw document (cgroup_res.c); its ranges are checked here
+ * so that a wrong value fails before anything is created. */
+static int
+check_resources (const struct pctx *p, json_t *doc)
+{
+  cleanup_err capsa_err *e = NULL;
+  json_t *res = json_object_get (json_object_get (doc, "linux"), "resources");
+  if (cg_check_resources (res, "linux.resources", &e) < 0)
+    return bad (p, NULL, NULL, "%s", e->msg);
+  return 0;
+}
+
 static int
 parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
 {
@@ -1058,7 +1087,8 @@ parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (!json_is_object (doc))
     return bad (p, NULL, NULL, "must be a JSON object");
   if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
-      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || parse_annotations (p, doc, c) < 0
+      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || check_resources (p, doc) < 0
+      || parse_annotations (p, doc, c) < 0
       || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
     return -1;
   return 0;
