@@ -123,7 +123,7 @@ struct ctr_opts
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
   char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
       **sysctls, **labels, **publish;
-  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight; /* 0: not given */
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota, cpu_period; /* 0: not given */
   double cpus;
   int stop_timeout; /* -1: not given */
   const char *image;
