@@ -123,9 +123,6 @@ int cg_from_json (json_t *arr, struct capsa_cgroup *cg);
 /* Write linux.resources (or an update's LinuxResources object) into the container's cgroup.
  * `where` prefixes messages ("linux.resources" or "update").  Unknown keys are refused. */
 int cg_apply_resources (const struct capsa_cgroup *cg, json_t *resources, const char *where, capsa_err **err);
-/* The checks of values that need no host (config parse, and cg_apply_resources first): memory
- * limits and cpu quota at least -1 (unlimited), cpu period not negative, and not 0 with a quota. */
-int cg_check_resources (json_t *resources, const char *where, capsa_err **err);
 
 /* One linux.resources.devices entry as cgroup v1 writes it ("c 1:3 rwm"); *allow its verdict. */
 int cg_device_rule (json_t *entry, const char *what, char *buf, size_t len, bool *allow, capsa_err **err);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "util.h"
 
 enum conv
@@ -96,68 +97,6 @@ want_int (json_t *v, const char *what, int64_t *out, capsa_err **err)
     return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
   *out = json_integer_value (v);
   return 0;
-}
-
-/* ---- range checks (no host needed) ---- */
-
-/* sec.key, when present, is an integer >= min; *v gets it (untouched when absent).  1: present. */
-static int
-check_min (json_t *sec, const char *key, int64_t min, const char *want, const char *where, const char *section,
-           int64_t *v, capsa_err **err)
-{
-  json_t *j = json_object_get (sec, key);
-  if (j == NULL || json_is_null (j))
-    return 0;
-  cleanup_free char *what = xasprintf ("%s.%s.%s", where, section, key);
-  if (want_int (j, what, v, err) < 0)
-    return -1;
-  if (*v < min)
-    return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is out of range (%s)", what, *v, want);
-  return 1;
-}
-
-/* Memory limits: bytes, or -1 for unlimited (runc's meaning).  Any other negative value used to
- * become "unlimited" here without a word; runc passes it on and the kernel refuses it (EINVAL):
- * refused here too, before anything is made, naming the key. */
-static int
-check_memory (json_t *mem, const char *where, capsa_err **err)
-{
-  static const char *const keys[] = { "limit", "swap", "reservation", "kernel", "kernelTCP" };
-  int64_t v;
-  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
-    if (check_min (mem, keys[i], -1, "bytes, or -1 for unlimited", where, "memory", &v, err) < 0)
-      return -1;
-  return 0;
-}
-
-/* cpu.quota: microseconds per period, -1 (or 0, runc's "not set") for none; cpu.period:
- * microseconds.  Stricter than runc 1.1, which turns a quota of -2 into "max" and ignores a
- * period of 0: neither means anything, and a config that says them was written wrong. */
-static int
-check_cpu (json_t *cpu, const char *where, capsa_err **err)
-{
-  int64_t quota = 0, period = 1;
-  int q = check_min (cpu, "quota", -1, "microseconds, or -1 for no limit", where, "cpu", &quota, err);
-  int p = q < 0 ? -1 : check_min (cpu, "period", 0, "microseconds, 1000 to 1000000", where, "cpu", &period, err);
-  if (p < 0)
-    return -1;
-  if (quota > 0 && p > 0 && period == 0)
-    return capsa_fail_as (err, EINVAL, "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
-                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)", where, quota);
-  return 0;
-}
-
-int
-cg_check_resources (json_t *res, const char *where, capsa_err **err)
-{
-  if (res == NULL || json_is_null (res))
-    return 0;
-  if (!json_is_object (res))
-    return capsa_fail_as (err, EINVAL, "%s: must be an object", where);
-  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu");
-  if ((mem && !json_is_object (mem)) || (cpu && !json_is_object (cpu)))
-    return 0; /* (cg_apply_resources names the wrong type) */
-  return check_memory (mem, where, err) < 0 || check_cpu (cpu, where, err) < 0 ? -1 : 0;
 }
 
 static int
@@ -639,7 +578,7 @@ cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *wher
              && strcmp (key, "rdma") != 0)
       return capsa_fail_as (err, EINVAL, "%s.%s: unknown resource", where, key);
   }
-  if (cg_check_resources (res, where, err) < 0)
+  if (cfg_check_resources (res, where, err) < 0)
     return -1;
   /* cpuset before cpu, limits before anything that could fail half-way is not needed: the
    * container is not running yet at create, and update reports the first failure. */

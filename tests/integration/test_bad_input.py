@@ -36,6 +36,16 @@ def test_oci_refuses_before_creating(oci, bundle, change, message):
     assert state_left(oci.root) == []
 
 
+def test_oci_update_refuses_out_of_range(oci, bundle):
+    cid = new_id()
+    oci.detach(bundle.args("sleep", "30"), cid)
+    for res, message in [({"memory": {"limit": -5}}, "update.memory.limit: -5 is out of range"),
+                         ({"cpu": {"quota": -2}}, "update.cpu.quota: -2 is out of range")]:
+        p = oci("update", "--resources", "-", cid, input=json.dumps(res), check=False)
+        assert p.returncode != 0 and message in p.stderr, p.stderr
+    oci("delete", "--force", cid)
+
+
 def test_oci_accepts_minus_one_as_unlimited(oci, bundle):
     bundle.config["linux"]["resources"] = {"memory": {"limit": -1}, "cpu": {"quota": -1}}
     bundle.args("true").write()
