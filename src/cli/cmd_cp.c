@@ -19,7 +19,14 @@
 #include "rootpath.h"
 #include "util.h"
 
-static int copy_node (int srcfd, int dstdir, const char *name, capsa_err **err);
+/* The copy's direction (devices are not made on the host). */
+struct cp_ctx
+{
+  bool to_host;
+};
+
+static int copy_node (const struct cp_ctx *x, int srcfd, int dstdir, const char *name, const char *rel,
+                      capsa_err **err);
 
 static int
 copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa_err **err)
@@ -62,7 +69,8 @@ copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa
 }
 
 static int
-copy_dir (int srcfd, const struct stat *st, int dstdir, const char *name, capsa_err **err)
+copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, const char *name, const char *rel,
+          capsa_err **err)
 {
   struct stat dst;
   if (fstatat (dstdir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR (dst.st_mode))
@@ -81,23 +89,58 @@ copy_dir (int srcfd, const struct stat *st, int dstdir, const char *name, capsa_
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
+      cleanup_free char *crel = xasprintf ("%s/%s", rel, de->d_name);
       cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (child < 0)
-        return capsa_fail (err, errno, "open `%s/%s`", name, de->d_name);
-      if (copy_node (child, dfd, de->d_name, err) < 0)
+        return capsa_fail (err, errno, "open `%s`", crel);
+      if (copy_node (x, child, dfd, de->d_name, crel, err) < 0)
         return -1;
     }
   return 0;
 }
 
+/* FIFOs are made again (mkfifo) and device nodes too (mknod), as docker cp does, except a device
+ * node going from a container to the host: its numbers and mode are the container's choice (a
+ * world-writable node of the host's disk), so it is skipped with a warning.  Sockets cannot be
+ * copied (docker skips them); each one skipped is named on stderr. */
 static int
-copy_node (int srcfd, int dstdir, const char *name, capsa_err **err)
+copy_special (const struct cp_ctx *x, const struct stat *st, int dstdir, const char *name, const char *rel,
+              capsa_err **err)
+{
+  bool fifo = S_ISFIFO (st->st_mode);
+  const char *kind = fifo                      ? "FIFO"
+                     : S_ISSOCK (st->st_mode) ? "socket"
+                     : S_ISCHR (st->st_mode)  ? "character device"
+                                              : "block device";
+  const char *why = S_ISSOCK (st->st_mode)  ? "a socket cannot be copied"
+                    : !fifo && x->to_host ? "a device node made by a container is not created on the host"
+                                          : NULL;
+  if (why == NULL)
+    {
+      struct stat cur;
+      if (fstatat (dstdir, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR (cur.st_mode))
+        unlinkat (dstdir, name, 0); /* (never through a symlink) */
+      mode_t old = umask (0);       /* the mode as it was: no chmod by name after it is made */
+      int r = mknodat (dstdir, name, (st->st_mode & (S_IFMT | 07777)), fifo ? 0 : st->st_rdev), e = errno;
+      umask (old);
+      if (r == 0)
+        return 0;
+      if (e != EPERM)
+        return capsa_fail (err, e, "create %s `%s`", kind, rel);
+      why = "not permitted here (making a device node needs CAP_MKNOD)";
+    }
+  fprintf (stderr, "capsa: cp: warning: skipped %s `%s`: %s\n", kind, rel, why);
+  return 0;
+}
+
+static int
+copy_node (const struct cp_ctx *x, int srcfd, int dstdir, const char *name, const char *rel, capsa_err **err)
 {
   struct stat st;
   if (fstat (srcfd, &st) < 0)
-    return capsa_fail (err, errno, "stat `%s`", name);
+    return capsa_fail (err, errno, "stat `%s`", rel);
   if (S_ISDIR (st.st_mode))
-    return copy_dir (srcfd, &st, dstdir, name, err);
+    return copy_dir (x, srcfd, &st, dstdir, name, rel, err);
   if (S_ISREG (st.st_mode))
     return copy_file (srcfd, &st, dstdir, name, err);
   if (S_ISLNK (st.st_mode))
@@ -105,14 +148,14 @@ copy_node (int srcfd, int dstdir, const char *name, capsa_err **err)
       char target[4096];
       ssize_t n = readlinkat (srcfd, "", target, sizeof target - 1);
       if (n < 0)
-        return capsa_fail (err, errno, "readlink `%s`", name);
+        return capsa_fail (err, errno, "readlink `%s`", rel);
       target[n] = '\0';
       unlinkat (dstdir, name, 0);
       if (symlinkat (target, dstdir, name) < 0)
-        return capsa_fail (err, errno, "symlink `%s`", name);
+        return capsa_fail (err, errno, "symlink `%s`", rel);
       return 0;
     }
-  return 0; /* devices, fifos, sockets: not copied */
+  return copy_special (x, &st, dstdir, name, rel, err);
 }
 
 static bool
@@ -223,7 +266,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
           capsa_fail (&err, errno, "destination directory `%s`", dparent);
           return cli_fail (&err);
         }
-      if (copy_node (src, dfd, dname, &err) < 0)
+      if (copy_node (&(struct cp_ctx){ .to_host = true }, src, dfd, dname, cpath, &err) < 0)
         return cli_fail (&err);
       return 0;
     }
@@ -246,7 +289,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
         return capsa_err_wrap (&err, "%s:%s", cname, parent), cli_fail (&err);
       name = base_of (cpath);
     }
-  if (copy_node (src, dirfd, name, &err) < 0)
+  if (copy_node (&(struct cp_ctx){ .to_host = false }, src, dirfd, name, argv[1], &err) < 0)
     return cli_fail (&err);
   return 0;
 }

@@ -248,8 +248,8 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_load (g, *id, &c, NULL) < 0 || c->status != CTR_EXITED)
-        continue;
+      if (ctr_load (g, *id, &c, NULL) < 0 || (c->status != CTR_EXITED && c->status != CTR_DEAD))
+        continue; /* (dead: a half-created one, whose creation died) */
       if (ctr_remove (g, c, false, false, &err) < 0)
         cli_fail (&err);
       else
@@ -454,11 +454,11 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
   cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
   if (write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, &err) < 0)
     {
-      ctr_name_release (g, argv[2]);
+      ctr_name_release (g, argv[2], c->id);
       return cli_fail (&err);
     }
   if (strcmp (oldname, c->id) != 0)
-    ctr_name_release (g, oldname);
+    ctr_name_release (g, oldname, c->id);
   return 0;
 }
 

@@ -23,6 +23,7 @@ enum
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
   O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_UIDMAP, O_GIDMAP, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
+  O_CPUQUOTA, O_CPUPERIOD,
 };
 
 static const struct option run_opts[] = {
@@ -45,6 +46,8 @@ static const struct option run_opts[] = {
   { "memory-swap", required_argument, NULL, O_MEMSWAP },
   { "cpus", required_argument, NULL, O_CPUS },
   { "cpu-shares", required_argument, NULL, 'c' },
+  { "cpu-quota", required_argument, NULL, O_CPUQUOTA },
+  { "cpu-period", required_argument, NULL, O_CPUPERIOD },
   { "cpuset-cpus", required_argument, NULL, O_CPUSET },
   { "pids-limit", required_argument, NULL, O_PIDS },
   { "blkio-weight", required_argument, NULL, O_BLKIO },
@@ -97,6 +100,8 @@ static const char run_help[]
       "      --memory-swap BYTES    memory + swap limit (-1: unlimited)\n"
       "      --cpus N               CPU quota (0.5 = half a CPU)\n"
       "  -c, --cpu-shares N         relative CPU weight\n"
+      "      --cpu-quota US         CPU time per period in microseconds (-1: none; at least 1000)\n"
+      "      --cpu-period US        the CFS period in microseconds (1000 to 1000000; default 100000)\n"
       "      --cpuset-cpus LIST     CPUs allowed (0-1, 0,2)\n"
       "      --pids-limit N         most processes at once\n"
       "      --blkio-weight N       block I/O weight (10-1000)\n"
@@ -197,6 +202,27 @@ num_opt (const char *cmd, const char *flag, const char *v, long long min, long l
   return 0;
 }
 
+/* -v's shape, before anything is made: 1 to 3 fields split at `:`, none empty (docker: "empty
+ * section between colons"); ctr_config.c checks what each field means.  (strtok there skipped
+ * empty fields: `-v :/d` became an anonymous volume, `-v /tmp:` one at /tmp.) */
+static int
+volume_spec_ok (const char *cmd, const char *v)
+{
+  int fields = 1;
+  if (*v == '\0')
+    return cli_usage (cmd, "-v ``: an empty volume spec (want [SOURCE:]DESTINATION[:OPTIONS])");
+  for (const char *p = v; *p; p++)
+    if (*p == ':')
+      {
+        if (p == v || p[1] == '\0' || p[1] == ':')
+          return cli_usage (cmd, "-v `%s`: an empty section between colons (want [SOURCE:]DESTINATION[:OPTIONS])", v);
+        fields++;
+      }
+  if (fields > 3)
+    return cli_usage (cmd, "-v `%s`: too many colons (want [SOURCE:]DESTINATION[:OPTIONS])", v);
+  return 0;
+}
+
 /* Parse run/create flags; *first_arg = index of IMAGE. Returns 0, 1 for --help, or 125. */
 static int
 parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
@@ -252,6 +278,8 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           o->entrypoint_set = true;
           break;
         case 'v':
+          if (volume_spec_ok (cmd, optarg))
+            return CLI_EXIT_ERROR;
           strv_append (&o->volumes, optarg);
           break;
         case O_MOUNT:
@@ -281,6 +309,19 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           }
         case 'c':
           if (num_opt (cmd, "--cpu-shares", optarg, 2, 262144, &o->cpu_shares))
+            return CLI_EXIT_ERROR;
+          break;
+        case O_CPUQUOTA:
+          /* docker's range: -1 (none) or at least 1 ms; -2 was passed on by docker and ignored by
+           * runc: refused here, as the kernel has no meaning for it */
+          if (num_opt (cmd, "--cpu-quota", optarg, -1, INT64_MAX / 2, &o->cpu_quota))
+            return CLI_EXIT_ERROR;
+          if (o->cpu_quota > 0 && o->cpu_quota < 1000)
+            return cli_usage (cmd, "--cpu-quota: %s is below 1000 microseconds, the least the kernel takes "
+                                   "(-1 for no limit)", optarg);
+          break;
+        case O_CPUPERIOD:
+          if (num_opt (cmd, "--cpu-period", optarg, 1000, 1000000, &o->cpu_period))
             return CLI_EXIT_ERROR;
           break;
         case O_CPUSET:
@@ -370,6 +411,8 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   o->cmd = argv + optind + 1;
   if (o->rm && o->restart && strcmp (o->restart, "no") != 0)
     return cli_usage (cmd, "conflicting options: --restart and --rm");
+  if (o->cpus > 0 && (o->cpu_quota || o->cpu_period))
+    return cli_usage (cmd, "conflicting options: --cpus and --cpu-quota/--cpu-period (--cpus sets both)");
   return 0;
 }
 
@@ -421,6 +464,29 @@ write_record (struct cli_global *g, const char *id, const char *name, const char
   return 0;
 }
 
+/* Claim --name, or a random name (a few tries), for container id. */
+static int
+claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char *name, size_t len, capsa_err **err)
+{
+  if (o->name)
+    {
+      snprintf (name, len, "%s", o->name);
+      return ctr_name_reserve (g, name, id, err);
+    }
+  for (int attempt = 0;; attempt++)
+    {
+      cleanup_err capsa_err *ne = NULL;
+      random_name (name, len, id, attempt);
+      if (ctr_name_reserve (g, name, id, &ne) == 0)
+        return 0;
+      if (attempt == 7)
+        {
+          *err = take_ptr (&ne);
+          return -1;
+        }
+    }
+}
+
 /* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id. */
 static int
 prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **err)
@@ -435,10 +501,18 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   ctr_new_id (id);
   if (capsa_store_open (g->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
     return -1;
+  /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */
+  int lock = ctr_creating_lock (g, id, err);
+  if (lock < 0)
+    {
+      json_decref (idx);
+      return -1;
+    }
   json_t *img = capsa_image_find (idx, o->image, g->default_registry, NULL);
   if (img == NULL)
     {
       json_decref (idx);
+      ctr_creating_done (g, id, lock);
       return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
                                          "with `capsa import`/`capsa load`)",
                             o->image, o->image);
@@ -446,25 +520,11 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
   json_decref (idx);
   if (capsa_blob_json (s, image_id, &imgcfg, err) < 0)
-    return -1;
-  if (o->name)
-    snprintf (name, sizeof name, "%s", o->name);
-  for (int attempt = 0; attempt < 8; attempt++)
-    {
-      if (!o->name)
-        random_name (name, sizeof name, id, attempt);
-      cleanup_err capsa_err *ne = NULL;
-      if (ctr_name_reserve (g, name, id, &ne) == 0)
-        {
-          named = true;
-          break;
-        }
-      if (o->name || attempt == 7)
-        {
-          *err = take_ptr (&ne);
-          goto out;
-        }
-    }
+    goto out;
+  if (claim_name (g, o, id, name, sizeof name, err) < 0)
+    goto out;
+  named = true;
+  fault_point ("cli:claimed");
   if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
     {
       /* the shared layers seen through idmapped mounts: the container's root owns its image */
@@ -475,6 +535,7 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
     goto out;
   mounted = true;
+  fault_point ("cli:mounted");
   if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
     goto out;
   if (write_record (g, id, name, rootfs, config, meta, err) < 0)
@@ -490,8 +551,9 @@ out:
       if (mounted)
         capsa_rootfs_unmount (s, id, &e);
       if (named)
-        ctr_name_release (g, name);
+        ctr_name_release (g, name, id);
     }
+  ctr_creating_done (g, id, lock);
   return r;
 }
 
@@ -672,6 +734,10 @@ ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err
     case CTR_PAUSED:
       return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
                             ctr_name (c));
+    case CTR_DEAD:
+      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
+                                         "remove it with `capsa rm %s`",
+                            ctr_name (c), ctr_name (c));
     case CTR_CREATED:
       if (access (oci, F_OK) == 0)
         {

@@ -29,7 +29,7 @@ ctr_inspect_json (struct ctr *c)
       out, "State",
       json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
                  "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
-                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", 0, "Dead", 0, "Pid", (json_int_t) c->pid,
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", 0, "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
                  "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
                  json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
@@ -41,7 +41,7 @@ ctr_inspect_json (struct ctr *c)
   /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
   json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
   const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
-  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED)
+  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED && c->status != CTR_DEAD)
     {
       json_object_update (ns, addrs);
       json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));

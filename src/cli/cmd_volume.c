@@ -11,6 +11,7 @@
 
 #include "ctr.h"
 #include "fsops.h"
+#include "jsonutil.h"
 #include "util.h"
 
 static char *
@@ -19,8 +20,40 @@ vol_dir (struct cli_global *g, const char *name)
   return xasprintf ("%s/volumes/%s", g->root, name);
 }
 
+/* Write volume.json (meta) unless a concurrent creation did first: it is written aside and linked
+ * into place with link(2), which fails when meta exists, so of concurrent creators exactly one
+ * gets 1 (it created the volume: it alone copies the image's files into it); the others get 0. */
+static int
+vol_claim (const char *meta, const char *name, const char *data, json_t *labels, capsa_err **err)
+{
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:O, s:s}", "Name", name, "Driver", "local", "Mountpoint", data,
+                         "CreatedAt", now, "Labels", labels, "Scope", "local");
+  cleanup_free char *s = json_dumps (j, JSON_INDENT (1));
+  json_decref (j);
+  cleanup_free char *tmp = xasprintf ("%s.%d", meta, (int) getpid ());
+  if (write_file_replace_at (AT_FDCWD, tmp, s, strlen (s), 0644, err) < 0)
+    return -1;
+  int r = link (tmp, meta), e = errno;
+  unlink (tmp);
+  if (r < 0 && e != EEXIST)
+    return capsa_fail (err, e, "create `%s`", meta);
+  return r == 0;
+}
+
+static int volume_make (struct cli_global *g, const char *name, json_t *labels, char **path, bool *created,
+                        capsa_err **err);
+
 int
 ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err)
+{
+  cleanup_json json_t *labels = json_object ();
+  return volume_make (g, name, labels, path, created, err);
+}
+
+static int
+volume_make (struct cli_global *g, const char *name, json_t *labels, char **path, bool *created, capsa_err **err)
 {
   if (created)
     *created = false;
@@ -36,18 +69,15 @@ ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *cr
       cleanup_free char *top = xasprintf ("%s/volumes", g->root);
       if (mkdir_p (top, 0711, err) < 0)
         return -1;
-      if ((mkdir (dir, 0700) < 0 && errno != EEXIST) || (mkdir (data, 0755) < 0 && errno != EEXIST))
-        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, errno == EEXIST ? data : dir);
-      char now[48];
-      now_rfc3339 (now, sizeof now);
-      json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:{}, s:s}", "Name", name, "Driver", "local", "Mountpoint", data,
-                             "CreatedAt", now, "Labels", "Scope", "local");
-      cleanup_free char *s = json_dumps (j, JSON_INDENT (1));
-      json_decref (j);
-      if (write_file_replace_at (AT_FDCWD, meta, s, strlen (s), 0644, err) < 0)
+      if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, dir);
+      if (mkdir (data, 0755) < 0 && errno != EEXIST)
+        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, data);
+      int r = vol_claim (meta, name, data, labels, err);
+      if (r < 0)
         return -1;
       if (created)
-        *created = true;
+        *created = r == 1;
     }
   *path = take_ptr (&data);
   return 0;
@@ -132,6 +162,57 @@ vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, ca
   return fs_rm_rf (dir, err);
 }
 
+/* capsa volume create [-d local] [-l KEY=VALUE]... [NAME]: an unknown flag is a usage error
+ * (125) and creates nothing (it was taken for a missing name, making a random volume). */
+static int
+vol_create (struct cli_global *g, int argc, char **argv)
+{
+  static const struct option opts[] = { { "driver", required_argument, NULL, 'd' },
+                                        { "label", required_argument, NULL, 'l' },
+                                        { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
+  cleanup_json json_t *labels = json_object ();
+  capsa_err *err = NULL;
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+d:l:h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'd':
+        if (strcmp (optarg, "local") != 0)
+          return cli_usage ("volume create", "--driver `%s`: only `local` is supported", optarg);
+        break;
+      case 'l':
+        {
+          const char *eq = strchr (optarg, '=');
+          cleanup_free char *k = xasprintf ("%.*s", eq ? (int) (eq - optarg) : (int) strlen (optarg), optarg);
+          json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
+          break;
+        }
+      case 'h':
+        printf ("Usage: capsa volume create [-d local] [-l KEY=VALUE]... [NAME]\n\nMake a named volume (a random "
+                "name without NAME).\n");
+        return 0;
+      default:
+        return cli_usage ("volume create", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (argc - optind > 1)
+    return cli_usage ("volume create", "takes at most 1 argument (NAME)");
+  char id[CTR_ID_LEN + 1];
+  const char *name = optind < argc ? argv[optind] : NULL;
+  if (name == NULL)
+    {
+      ctr_new_id (id);
+      name = id;
+    }
+  cleanup_free char *path = NULL;
+  if (volume_make (g, name, labels, &path, NULL, &err) < 0)
+    return cli_fail (&err);
+  printf ("%s\n", name);
+  return 0;
+}
+
 int
 cmd_volume (struct cli_global *g, int argc, char **argv)
 {
@@ -149,23 +230,7 @@ cmd_volume (struct cli_global *g, int argc, char **argv)
       return sub ? 0 : CLI_EXIT_ERROR;
     }
   if (strcmp (sub, "create") == 0)
-    {
-      char id[CTR_ID_LEN + 1];
-      const char *name = NULL;
-      for (int i = 2; i < argc; i++)
-        if (argv[i][0] != '-')
-          name = argv[i];
-      if (name == NULL)
-        {
-          ctr_new_id (id);
-          name = id;
-        }
-      cleanup_free char *path = NULL;
-      if (ctr_volume_ensure (g, name, &path, NULL, &err) < 0)
-        return cli_fail (&err);
-      printf ("%s\n", name);
-      return 0;
-    }
+    return vol_create (g, argc - 1, argv + 1);
   if (strcmp (sub, "ls") == 0 || strcmp (sub, "list") == 0)
     {
       bool quiet = argc > 2 && strcmp (argv[2], "-q") == 0;

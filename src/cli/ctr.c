@@ -109,6 +109,11 @@ ctr_refresh (struct cli_global *g, struct ctr *c)
   c->run = ctr_run_read (c->dir);
   c->pid = 0;
   c->exit_code = -1;
+  if (c->partial)
+    {
+      c->status = CTR_DEAD;
+      return;
+    }
   bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
   if (capsa_container_state (c->oci_root, c->id, &st, &e) == 0)
     {
@@ -155,22 +160,80 @@ ctr_refresh (struct cli_global *g, struct ctr *c)
     c->status = CTR_CREATED;
 }
 
+static int
+load_meta (struct ctr *c)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
+  size_t len = 0;
+  json_t *j = NULL;
+  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) == 0)
+    j = json_loadb (buf, len, 0, NULL);
+  if (!json_is_object (j))
+    {
+      json_decref (j);
+      return -1;
+    }
+  c->meta = j;
+  return 0;
+}
+
+/* The name claimed for id (owned), NULL when none: a scan of ROOT/names (only for half-created
+ * containers, whose record does not say). */
+static char *
+name_of_id (struct cli_global *g, const char *id)
+{
+  cleanup_free char *d = xasprintf ("%s/names", g->root);
+  cleanup_dir DIR *dir = opendir (d);
+  struct dirent *de;
+  char target[CTR_ID_LEN + 2];
+  while (dir && (de = readdir (dir)))
+    {
+      ssize_t n = de->d_name[0] == '.' ? -1 : readlinkat (dirfd (dir), de->d_name, target, sizeof target - 1);
+      if (n == CTR_ID_LEN && strncmp (target, id, CTR_ID_LEN) == 0)
+        return xstrdup (de->d_name);
+    }
+  return NULL;
+}
+
+/* Is the creation of id in progress (its ROOT/creating/ID held by a live `run`/`create`)? */
+static bool
+creating (struct cli_global *g, const char *id)
+{
+  cleanup_free char *p = xasprintf ("%s/creating/%s", g->root, id);
+  cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  return fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+/* A container whose creation died half-way: a directory or a claimed name, nothing else known. */
+static int
+load_partial (struct cli_global *g, struct ctr *c, capsa_err **err)
+{
+  cleanup_free char *name = name_of_id (g, c->id);
+  if (name == NULL && access (c->dir, F_OK) != 0)
+    return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", c->id);
+  if (creating (g, c->id))
+    return capsa_fail_as (err, EBUSY, "container %.12s is being created: try again in a moment", c->id);
+  if (load_meta (c) == 0) /* (completed between the first look and the lock's) */
+    return 0;
+  c->partial = true;
+  c->meta = json_pack ("{s:s}", "Id", c->id);
+  if (name)
+    json_object_set_new (c->meta, "Name", json_sprintf ("/%s", name));
+  return 0;
+}
+
 int
 ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err)
 {
   struct ctr *c = xmalloc0 (sizeof *c);
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  json_error_t je;
-
   c->id = xstrdup (id);
   c->dir = xasprintf ("%s/containers/%s", g->root, id);
   c->oci_root = ctr_oci_root (g);
-  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
-  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) < 0 || (c->meta = json_loadb (buf, len, 0, &je)) == NULL)
+  if (load_meta (c) < 0 && load_partial (g, c, err) < 0)
     {
       ctr_free (c);
-      return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", id);
+      return -1;
     }
   ctr_refresh (g, c);
   *out = c;
@@ -183,20 +246,44 @@ is_full_id (const char *s)
   return strlen (s) == CTR_ID_LEN && strspn (s, "0123456789abcdef") == CTR_ID_LEN;
 }
 
+static bool
+strv_has (char **v, const char *s)
+{
+  for (; *v; v++)
+    if (strcmp (*v, s) == 0)
+      return true;
+  return false;
+}
+
+/* Add the full ids named in directory d (entries, or symlinks' targets) to *ids, once each. */
+static void
+list_ids_in (const char *d, bool targets, char ***ids)
+{
+  cleanup_dir DIR *dir = opendir (d);
+  struct dirent *de;
+  char target[CTR_ID_LEN + 2];
+  while (dir && (de = readdir (dir)))
+    {
+      const char *id = de->d_name;
+      if (targets)
+        {
+          ssize_t n = de->d_name[0] == '.' ? -1 : readlinkat (dirfd (dir), de->d_name, target, sizeof target - 1);
+          target[n > 0 ? n : 0] = '\0';
+          id = target;
+        }
+      if (is_full_id (id) && !strv_has (*ids, id))
+        strv_append (ids, id);
+    }
+}
+
 char **
 ctr_list_ids (struct cli_global *g)
 {
   cleanup_free char *d = xasprintf ("%s/containers", g->root);
-  cleanup_dir DIR *dir = opendir (d);
+  cleanup_free char *n = xasprintf ("%s/names", g->root);
   char **ids = xmalloc0 (sizeof (char *));
-  struct dirent *de;
-  while (dir && (de = readdir (dir)))
-    if (is_full_id (de->d_name))
-      {
-        cleanup_free char *meta = xasprintf ("%s/%s/container.json", d, de->d_name);
-        if (access (meta, F_OK) == 0)
-          strv_append (&ids, de->d_name);
-      }
+  list_ids_in (d, false, &ids);
+  list_ids_in (n, true, &ids); /* claims whose creation died before its directory was made */
   return ids;
 }
 
@@ -214,11 +301,17 @@ ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **
       cleanup_free char *link = xasprintf ("%s/names/%s", g->root, what);
       char target[CTR_ID_LEN + 2];
       ssize_t n = readlink (link, target, sizeof target - 1);
+      cleanup_err capsa_err *e = NULL;
       if (n == CTR_ID_LEN)
         {
           target[n] = '\0';
-          if (ctr_load (g, target, out, NULL) == 0)
+          if (ctr_load (g, target, out, &e) == 0)
             return 0;
+          if (e->errnum == EBUSY)
+            {
+              *err = take_ptr (&e);
+              return -1;
+            }
         }
     }
   size_t n = strlen (what);
@@ -259,6 +352,8 @@ ctr_status_name (enum ctr_status s)
       return "paused";
     case CTR_RESTARTING:
       return "restarting";
+    case CTR_DEAD:
+      return "dead";
     case CTR_EXITED:
     default:
       return "exited";
@@ -296,6 +391,9 @@ ctr_status_text (const struct ctr *c, char *buf, size_t len)
     case CTR_CREATED:
       snprintf (buf, len, "Created");
       break;
+    case CTR_DEAD:
+      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
+      break;
     case CTR_RUNNING:
     case CTR_PAUSED:
       human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
@@ -317,6 +415,11 @@ ctr_status_text (const struct ctr *c, char *buf, size_t len)
     }
 }
 
+/* Claim: symlink(2) is atomic and fails with EEXIST, so of two concurrent claims one wins.  A
+ * claim is never taken over here, even when its container looks half-made: its creation may still
+ * be writing the record, and two takers would each unlink the other's fresh claim (the race
+ * that let 3 of 30 concurrent `run --name same` win).  A dead one is freed by `capsa rm NAME`,
+ * as docker keeps a dead container's name until it is removed. */
 int
 ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err)
 {
@@ -324,35 +427,53 @@ ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_
   cleanup_free char *link = xasprintf ("%s/%s", dir, name);
   if (mkdir_p (dir, 0700, err) < 0)
     return -1;
-  for (int attempt = 0; attempt < 2; attempt++)
-    {
-      if (symlink (id, link) == 0)
-        return 0;
-      if (errno != EEXIST)
-        return capsa_fail (err, errno, "reserve name `%s`", name);
-      /* a name left by a container that is gone (a crash between its steps) is free again */
-      char target[CTR_ID_LEN + 2];
-      ssize_t n = readlink (link, target, sizeof target - 1);
-      if (n > 0)
-        {
-          target[n] = '\0';
-          cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", g->root, target);
-          if (access (meta, F_OK) == 0 || attempt > 0)
-            return capsa_fail_as (err, EEXIST,
-                                  "the container name \"/%s\" is already in use by container %.12s: remove it "
-                                  "(`capsa rm %s`) or choose another name",
-                                  name, target, name);
-          unlink (link);
-        }
-    }
-  return capsa_fail_as (err, EEXIST, "the container name \"/%s\" is already in use", name);
+  if (symlink (id, link) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return capsa_fail (err, errno, "reserve name `%s`", name);
+  char target[CTR_ID_LEN + 2] = "";
+  ssize_t n = readlink (link, target, sizeof target - 1);
+  target[n > 0 ? n : 0] = '\0';
+  cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", g->root, target);
+  const char *why = access (meta, F_OK) == 0     ? ""
+                    : creating (g, target) ? ", which is being created"
+                                           : ", which was not fully created (its `capsa run` or `create` died)";
+  return capsa_fail_as (err, EEXIST,
+                        "the container name \"/%s\" is already in use by container %.12s%s: remove it "
+                        "(`capsa rm %s`) or choose another name",
+                        name, target, why, name);
 }
 
 void
-ctr_name_release (struct cli_global *g, const char *name)
+ctr_name_release (struct cli_global *g, const char *name, const char *id)
 {
   cleanup_free char *link = xasprintf ("%s/names/%s", g->root, name);
-  unlink (link);
+  char target[CTR_ID_LEN + 2];
+  ssize_t n = readlink (link, target, sizeof target - 1);
+  if (n == CTR_ID_LEN && strncmp (target, id, CTR_ID_LEN) == 0)
+    unlink (link);
+}
+
+int
+ctr_creating_lock (struct cli_global *g, const char *id, capsa_err **err)
+{
+  cleanup_free char *dir = xasprintf ("%s/creating", g->root);
+  cleanup_free char *p = xasprintf ("%s/%s", dir, id);
+  if (mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  cleanup_close int fd = open (p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || flock (fd, LOCK_EX) < 0)
+    return capsa_fail (err, errno, "create the creation lock `%s`", p);
+  return take_fd (&fd);
+}
+
+void
+ctr_creating_done (struct cli_global *g, const char *id, int fd)
+{
+  cleanup_free char *p = xasprintf ("%s/creating/%s", g->root, id);
+  unlink (p);
+  if (fd >= 0)
+    close (fd);
 }
 
 int
@@ -445,30 +566,36 @@ ctr_monitor_alive (const struct ctr *c)
   return alive;
 }
 
+/* rm's first half: refuse a live container without force, else kill it and wait. */
+static int
+remove_stop (struct cli_global *g, struct ctr *c, bool force, capsa_err **err)
+{
+  bool stopped = c->status == CTR_EXITED || c->status == CTR_CREATED || c->status == CTR_DEAD;
+  if (!stopped && !force)
+    return capsa_fail_as (err, EBUSY,
+                          "cannot remove container %s: it is %s; stop it first (`capsa stop %s`) or force "
+                          "the removal (`capsa rm -f %s`)",
+                          ctr_name (c), ctr_status_name (c->status), ctr_name (c), ctr_name (c));
+  if (c->partial || (c->status == CTR_EXITED && !force))
+    return 0;
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  cleanup_err capsa_err *e = NULL;
+  write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
+  if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+    {
+      cleanup_err capsa_err *ke = NULL;
+      capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
+      ctr_wait_exited (g, c, 10000);
+      fault_point ("cli:rm:killed");
+    }
+  return 0;
+}
+
 int
 ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err)
 {
-  if (c->status != CTR_EXITED && c->status != CTR_CREATED)
-    {
-      if (!force)
-        return capsa_fail_as (err, EBUSY,
-                              "cannot remove container %s: it is %s; stop it first (`capsa stop %s`) or force "
-                              "the removal (`capsa rm -f %s`)",
-                              ctr_name (c), ctr_status_name (c->status), ctr_name (c), ctr_name (c));
-    }
-  if (c->status != CTR_EXITED || force)
-    {
-      cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-      cleanup_err capsa_err *e = NULL;
-      write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
-      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
-        {
-          cleanup_err capsa_err *ke = NULL;
-          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
-          ctr_wait_exited (g, c, 10000);
-          fault_point ("cli:rm:killed");
-        }
-    }
+  if (remove_stop (g, c, force, err) < 0)
+    return -1;
   ctr_net_down (g, c); /* (done by the monitor already, unless it was killed) */
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
@@ -487,19 +614,18 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
   cleanup_store struct capsa_store *s = NULL;
   if (capsa_store_open (g->root, &s, err) < 0)
     return -1;
+  if (c->partial)
+    {
+      cleanup_free char *ns = xasprintf ("%s/netns", c->dir);
+      ctr_netns_remove (ns); /* (a half-made one has no record of its network mode) */
+    }
   if (access (c->dir, F_OK) == 0 && capsa_rootfs_unmount (s, c->id, err) < 0 && access (c->dir, F_OK) == 0)
     return -1;
   capsa_err_free (err);
   /* the name last: until the record is gone, a retry by name must still find it */
-  const char *name = ctr_name (c);
-  if (strcmp (name, c->id) != 0)
-    {
-      cleanup_free char *link = xasprintf ("%s/names/%s", g->root, name);
-      char target[CTR_ID_LEN + 2];
-      ssize_t n = readlink (link, target, sizeof target - 1);
-      if (n == CTR_ID_LEN && strncmp (target, c->id, CTR_ID_LEN) == 0)
-        unlink (link);
-    }
+  if (strcmp (ctr_name (c), c->id) != 0)
+    ctr_name_release (g, ctr_name (c), c->id);
+  ctr_creating_done (g, c->id, -1); /* (left by a creation that died) */
   return 0;
 }
 

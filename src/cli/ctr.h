@@ -36,6 +36,7 @@ enum ctr_status
   CTR_PAUSED,
   CTR_RESTARTING,
   CTR_EXITED,
+  CTR_DEAD, /* half-created: its `capsa run`/`create` died before the record was complete */
 };
 
 struct ctr
@@ -49,6 +50,7 @@ struct ctr
   pid_t pid;       /* the init when running or paused */
   int exit_code;   /* when exited; -1 unknown */
   pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
+  bool partial;    /* no complete container.json: meta is only {Id, Name}, status CTR_DEAD */
 };
 
 void ctr_free (struct ctr *c);
@@ -56,13 +58,16 @@ static inline void ctr_freep (struct ctr **c) { if (*c) ctr_free (*c); }
 #define cleanup_ctr __attribute__ ((cleanup (ctr_freep)))
 
 char *ctr_oci_root (struct cli_global *g);
-/* Find a container by full id, unique id prefix or name; the error says what to do. */
+/* Find a container by full id, unique id prefix or name; the error says what to do.  A container
+ * whose creation died half-way (a claimed name, a directory, a mounted root, but no complete
+ * container.json) is found too, as CTR_DEAD, so that `rm` can remove it; one whose creation is
+ * still in progress is EBUSY. */
 int ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **err);
 /* Load container `id` (a full id) and compute its status. */
 int ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err);
 /* Recompute status, pid and exit code. */
 void ctr_refresh (struct cli_global *g, struct ctr *c);
-/* Every container's full id (NULL-terminated, owned). */
+/* Every container's full id (NULL-terminated, owned), half-created ones included. */
 char **ctr_list_ids (struct cli_global *g);
 const char *ctr_status_name (enum ctr_status s);
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
@@ -73,9 +78,15 @@ const char *ctr_name (const struct ctr *c);
 int ctr_run_update (const char *dir, json_t *changes, capsa_err **err);
 json_t *ctr_run_read (const char *dir);
 
-/* Names. */
+/* Names: ROOT/names/NAME -> ID, claimed with symlink(2) (fails when NAME exists: atomic, an
+ * O_EXCL claim) and never taken over: only its container (its failed creation, rm, rename) frees
+ * it.  release unlinks NAME only while it still points to id. */
 int ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err);
-void ctr_name_release (struct cli_global *g, const char *name);
+void ctr_name_release (struct cli_global *g, const char *name, const char *id);
+/* The creation lock ROOT/creating/ID: held (flock) by `run`/`create` from before the name claim
+ * until the record is complete; returns the fd.  done: unlink it and close fd. */
+int ctr_creating_lock (struct cli_global *g, const char *id, capsa_err **err);
+void ctr_creating_done (struct cli_global *g, const char *id, int fd);
 
 /* Is the container's monitor (run.json MonitorPid, checked against its start time) alive? */
 bool ctr_monitor_alive (const struct ctr *c);
@@ -112,7 +123,7 @@ struct ctr_opts
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
   char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
       **sysctls, **labels, **publish;
-  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight; /* 0: not given */
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota, cpu_period; /* 0: not given */
   double cpus;
   int stop_timeout; /* -1: not given */
   const char *image;

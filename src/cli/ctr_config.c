@@ -708,6 +708,10 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
       json_object_set_new (cpu, "period", json_integer (100000));
       json_object_set_new (cpu, "quota", json_integer ((json_int_t) (o->cpus * 100000)));
     }
+  if (o->cpu_quota)
+    json_object_set_new (cpu, "quota", json_integer (o->cpu_quota));
+  if (o->cpu_period)
+    json_object_set_new (cpu, "period", json_integer (o->cpu_period));
   if (o->cpu_shares)
     json_object_set_new (cpu, "shares", json_integer (o->cpu_shares));
   if (o->cpuset_cpus)
@@ -729,6 +733,8 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
   json_object_set_new (hc, "MemorySwap", json_integer (o->memory_swap));
   json_object_set_new (hc, "NanoCpus", json_integer ((json_int_t) (o->cpus * 1e9)));
   json_object_set_new (hc, "CpuShares", json_integer (o->cpu_shares));
+  json_object_set_new (hc, "CpuQuota", json_integer (o->cpu_quota));
+  json_object_set_new (hc, "CpuPeriod", json_integer (o->cpu_period));
   json_object_set_new (hc, "CpusetCpus", json_string (o->cpuset_cpus ? o->cpuset_cpus : ""));
   json_object_set_new (hc, "PidsLimit", o->pids_limit ? json_integer (o->pids_limit) : json_null ());
   json_object_set_new (hc, "BlkioWeight", json_integer (o->blkio_weight));
@@ -966,10 +972,11 @@ rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_
       json_object_set_new (linux_, "cgroupsPath", json_string (cg));
       return 0;
     }
-  static const char *flags[] = { "--memory", "--memory-swap", "--cpus", "--cpu-shares", "--cpuset-cpus",
-                                 "--pids-limit", "--blkio-weight" };
-  bool given[] = { o->memory != 0, o->memory_swap != 0, o->cpus > 0, o->cpu_shares != 0, o->cpuset_cpus != NULL,
-                   o->pids_limit != 0, o->blkio_weight != 0 };
+  static const char *flags[] = { "--memory",      "--memory-swap", "--cpus",         "--cpu-shares", "--cpuset-cpus",
+                                 "--pids-limit",  "--blkio-weight", "--cpu-quota", "--cpu-period" };
+  bool given[] = { o->memory != 0,     o->memory_swap != 0,  o->cpus > 0,        o->cpu_shares != 0,
+                   o->cpuset_cpus != NULL, o->pids_limit != 0, o->blkio_weight != 0, o->cpu_quota != 0,
+                   o->cpu_period != 0 };
   for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
     if (given[i])
       return capsa_fail_as (err, ENOTSUP,

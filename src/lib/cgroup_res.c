@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "util.h"
 
 enum conv
@@ -577,6 +578,8 @@ cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *wher
              && strcmp (key, "rdma") != 0)
       return capsa_fail_as (err, EINVAL, "%s.%s: unknown resource", where, key);
   }
+  if (cfg_check_resources (res, where, err) < 0)
+    return -1;
   /* cpuset before cpu, limits before anything that could fail half-way is not needed: the
    * container is not running yet at create, and update reports the first failure. */
   for (size_t i = 0; i < ARRAY_SIZE (simple); i++)

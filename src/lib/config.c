@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -429,11 +430,27 @@ alloc_elems (size_t n, size_t size)
 
 /* ---- top level, root, annotations -------------------------------------------------------- */
 
+/* The runtime-spec is semver: 1.x configs stay compatible, a new major may change what a field
+ * means, so one capsa does not know is refused rather than half-understood.  Stricter than runc
+ * 1.1, which does not look at ociVersion at all. */
+static int
+check_oci_version (const struct pctx *p, const char *v)
+{
+  char *end;
+  errno = 0;
+  unsigned long major = strtoul (v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || errno || (*end != '\0' && *end != '.' && *end != '-' && *end != '+'))
+    return bad (p, NULL, "ociVersion", "`%s` is not a version (want 1.x.y)", v);
+  if (major != 1)
+    return bad (p, NULL, NULL, "ociVersion %s: unsupported major version, capsa supports 1.x", v);
+  return 0;
+}
+
 static int
 parse_top (const struct pctx *p, json_t *doc, struct capsa_config *c)
 {
   if (required (p, NULL, "ociVersion", get_string (p, doc, NULL, "ociVersion", &c->oci_version)) < 0
-      || get_string (p, doc, NULL, "hostname", &c->hostname) < 0
+      || check_oci_version (p, c->oci_version) < 0 || get_string (p, doc, NULL, "hostname", &c->hostname) < 0
       || get_string (p, doc, NULL, "domainname", &c->domainname) < 0)
     return -1;
   return 0;
@@ -998,6 +1015,83 @@ check_linux (const struct pctx *p, const struct capsa_config *c)
   return 0;
 }
 
+/* ---- linux.resources ranges (cgroup_res.c applies the values) -------------------------- */
+
+/* sec.key, when present, is an integer >= min; *v gets it (untouched when absent).  1: present. */
+static int
+check_min (json_t *sec, const char *key, int64_t min, const char *want, const char *where, const char *section,
+           int64_t *v, capsa_err **err)
+{
+  json_t *j = json_object_get (sec, key);
+  if (j == NULL || json_is_null (j))
+    return 0;
+  char what[256];
+  snprintf (what, sizeof what, "%s.%s.%s", where, section, key);
+  if (!json_is_integer (j))
+    return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
+  *v = json_integer_value (j);
+  if (*v < min)
+    return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is out of range (%s)", what, *v, want);
+  return 1;
+}
+
+/* Memory limits: bytes, or -1 for unlimited (runc's meaning).  Any other negative value used to
+ * become "unlimited" here without a word; runc passes it on and the kernel refuses it (EINVAL):
+ * refused here too, before anything is made, naming the key. */
+static int
+check_memory (json_t *mem, const char *where, capsa_err **err)
+{
+  static const char *const keys[] = { "limit", "swap", "reservation", "kernel", "kernelTCP" };
+  int64_t v;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (check_min (mem, keys[i], -1, "bytes, or -1 for unlimited", where, "memory", &v, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* cpu.quota: microseconds per period, -1 (or 0, runc's "not set") for none; cpu.period:
+ * microseconds.  Stricter than runc 1.1, which turns a quota of -2 into "max" and ignores a
+ * period of 0: neither means anything, and a config that says them was written wrong. */
+static int
+check_cpu (json_t *cpu, const char *where, capsa_err **err)
+{
+  int64_t quota = 0, period = 1;
+  if (check_min (cpu, "quota", -1, "microseconds, or -1 for no limit", where, "cpu", &quota, err) < 0)
+    return -1;
+  int p = check_min (cpu, "period", 0, "microseconds, 1000 to 1000000", where, "cpu", &period, err);
+  if (p < 0)
+    return -1;
+  if (quota > 0 && p > 0 && period == 0)
+    return capsa_fail_as (err, EINVAL, "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
+                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)", where, quota);
+  return 0;
+}
+
+int
+cfg_check_resources (json_t *res, const char *where, capsa_err **err)
+{
+  if (res == NULL || json_is_null (res))
+    return 0;
+  if (!json_is_object (res))
+    return capsa_fail_as (err, EINVAL, "%s: must be an object", where);
+  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu");
+  if ((mem && !json_is_object (mem)) || (cpu && !json_is_object (cpu)))
+    return 0; /* (cg_apply_resources names the wrong type) */
+  return check_memory (mem, where, err) < 0 || check_cpu (cpu, where, err) < 0 ? -1 : 0;
+}
+
+/* linux.resources is applied from the raw document (cgroup_res.c); its ranges are checked here
+ * so that a wrong value fails before anything is created. */
+static int
+check_resources (const struct pctx *p, json_t *doc)
+{
+  cleanup_err capsa_err *e = NULL;
+  json_t *res = json_object_get (json_object_get (doc, "linux"), "resources");
+  if (cfg_check_resources (res, "linux.resources", &e) < 0)
+    return bad (p, NULL, NULL, "%s", e->msg);
+  return 0;
+}
+
 static int
 parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
 {
@@ -1261,7 +1355,8 @@ parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (!json_is_object (doc))
     return bad (p, NULL, NULL, "must be a JSON object");
   if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
-      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || parse_annotations (p, doc, c) < 0
+      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || check_resources (p, doc) < 0
+      || parse_annotations (p, doc, c) < 0
       || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
     return -1;
   if (check_sysctls (p, c) < 0 || check_proc_mounts (p, c) < 0)

@@ -194,4 +194,9 @@ int cfg_mount_option (const char *word, unsigned long *flags, unsigned long *cle
 static inline void cfg_freep (struct capsa_config **c) { if (*c) cfg_free (*c); }
 #define cleanup_config __attribute__ ((cleanup (cfg_freep)))
 
+/* The values of linux.resources (or an update's LinuxResources) checked without the host: memory
+ * limits and the cpu quota at least -1 (unlimited), the cpu period not negative and not 0 with a
+ * quota.  `where` prefixes messages.  cfg_parse_* call it; cg_apply_resources too (update). */
+int cfg_check_resources (json_t *resources, const char *where, capsa_err **err);
+
 #endif

@@ -965,6 +965,57 @@ test_custom_name (void **state)
   assert_string_equal (err->msg, "config.json: mounts[0].destination: is required");
 }
 
+/* ---- resource ranges and ociVersion (issue 21 item 10) -------------------------------------- */
+
+static void
+test_resource_ranges (void **state)
+{
+  (void) state;
+  static const char *const ok[] = {
+    "'memory':{'limit':-1,'swap':-1}", "'memory':{'limit':0}", "'memory':{'limit':268435456,'reservation':-1}",
+    "'cpu':{'quota':-1}",              "'cpu':{'quota':0}",   "'cpu':{'quota':50000,'period':100000}",
+    "'cpu':{'period':100000}",         "'cpu':{'quota':-1,'period':0}",
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    {
+      cleanup_free char *j = NULL;
+      assert_true (asprintf (&j, "{" BASE ",'linux':{'resources':{%s}}}", ok[i]) > 0);
+      cfg_free (parse_ok (j));
+    }
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'limit':-5}}}}",
+                "config.json: linux.resources.memory.limit: -5 is out of range (bytes, or -1 for unlimited)");
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'swap':-2}}}}", "linux.resources.memory.swap: -2");
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'reservation':-9}}}}", "memory.reservation: -9");
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'limit':'1g'}}}}",
+                "linux.resources.memory.limit: must be an integer");
+  expect_error ("{" BASE ",'linux':{'resources':{'cpu':{'quota':-2,'period':0}}}}",
+                "config.json: linux.resources.cpu.quota: -2 is out of range");
+  expect_error ("{" BASE ",'linux':{'resources':{'cpu':{'quota':50000,'period':0}}}}",
+                "linux.resources.cpu.period: 0 with a quota (50000): a quota needs a period");
+  expect_error ("{" BASE ",'linux':{'resources':{'cpu':{'period':-100}}}}", "linux.resources.cpu.period: -100");
+  expect_error ("{" BASE ",'linux':{'resources':[]}}", "config.json: linux.resources: must be an object");
+}
+
+static void
+test_oci_version (void **state)
+{
+  (void) state;
+  static const char *const ok[] = { "1.0.0", "1.2.0", "1.0.2-dev", "1", "1.1.0-rc.1" };
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    {
+      cleanup_free char *j = NULL;
+      assert_true (asprintf (&j, "{'ociVersion':'%s','root':{'path':'rootfs'}}", ok[i]) > 0);
+      cfg_free (parse_ok (j));
+    }
+  expect_error ("{'ociVersion':'99.0.0','root':{'path':'r'}}",
+                "config.json: ociVersion 99.0.0: unsupported major version, capsa supports 1.x");
+  expect_error ("{'ociVersion':'2.0.0','root':{'path':'r'}}", "ociVersion 2.0.0: unsupported major version");
+  expect_error ("{'ociVersion':'0.9','root':{'path':'r'}}", "ociVersion 0.9: unsupported major version");
+  expect_error ("{'ociVersion':'','root':{'path':'r'}}", "config.json: ociVersion: `` is not a version");
+  expect_error ("{'ociVersion':'-1.0','root':{'path':'r'}}", "ociVersion: `-1.0` is not a version");
+  expect_error ("{'ociVersion':'1x','root':{'path':'r'}}", "ociVersion: `1x` is not a version");
+}
+
 int
 main (void)
 {
@@ -1005,5 +1056,11 @@ main (void)
     cmocka_unit_test (test_annotations),
     cmocka_unit_test (test_custom_name),
   };
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  /* a group of its own (resource ranges, ociVersion): kept apart from the list above */
+  const struct CMUnitTest input_tests[] = {
+    cmocka_unit_test (test_resource_ranges),
+    cmocka_unit_test (test_oci_version),
+  };
+  int failed = cmocka_run_group_tests (tests, NULL, NULL);
+  return failed + cmocka_run_group_tests_name ("config input ranges", input_tests, NULL, NULL);
 }
