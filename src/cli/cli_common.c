@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "reference.h"
 #include "registry.h"
+#include "selfexe.h"
 #include "util.h"
 
 int
@@ -192,11 +193,9 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
 int
 cli_libexec_path (const char *name, char **out, capsa_err **err)
 {
-  char exe[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
-    return capsa_fail (err, errno, "readlink /proc/self/exe");
-  exe[n] = '\0';
+  cleanup_free char *exe = NULL;
+  if (capsa_exe_path (&exe, err) < 0) /* (not /proc/self/exe: that of a sealed copy is no path) */
+    return -1;
   *strrchr (exe, '/') = '\0';
   /* the build tree (every program in one directory), then the configured libexec directory, then
    * one beside a moved installation */

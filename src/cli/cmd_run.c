@@ -16,6 +16,7 @@
 #include "ctr.h"
 #include "image.h"
 #include "rootmount.h"
+#include "selfexe.h"
 #include "util.h"
 
 enum
@@ -586,6 +587,12 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
+  /* the foreground run makes the container's init in this process: from a sealed copy (main.c) */
+  if (!o.detach && capsa_exe_sealed_reexec (g->argv, &err) < 0)
+    {
+      parsed_free (&o);
+      return cli_fail (&err);
+    }
   struct ctr_userns un = { .lockfd = -1 };
   if (ctr_userns_resolve (g, &o, &un, &err) < 0)
     {
