@@ -16,7 +16,6 @@
 #include "ctr.h"
 #include "image.h"
 #include "rootmount.h"
-#include "selfexe.h"
 #include "util.h"
 
 enum
@@ -588,7 +587,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (create)
     o.detach = true;
   /* the foreground run makes the container's init in this process: from a sealed copy (main.c) */
-  if (!o.detach && capsa_exe_sealed_reexec (g->argv, &err) < 0)
+  if (!o.detach && cli_exe_protect (g, &err) < 0)
     {
       parsed_free (&o);
       return cli_fail (&err);

@@ -115,6 +115,13 @@ enters_container (int argc, char **argv)
 }
 
 int
+cli_exe_protect (struct cli_global *g, capsa_err **err)
+{
+  cleanup_free char **argv = cli_same_argv (g, g->argv[0]);
+  return capsa_exe_sealed_reexec (argv, err);
+}
+
+int
 main (int argc, char **argv)
 {
   struct cli_global g;
@@ -133,7 +140,7 @@ main (int argc, char **argv)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
          * it has once non-dumpable are its namespace root's, i.e. this user's) */
-        if (enters_container (argc - first, argv + first) && capsa_exe_sealed_reexec (argv, &err) < 0)
+        if (enters_container (argc - first, argv + first) && cli_exe_protect (&g, &err) < 0)
           return cli_fail (&err);
         optind = 1;
         return commands[i].fn (&g, argc - first, argv + first);
