@@ -110,3 +110,14 @@ def test_init_is_the_installed_file_without_the_protection(capsa):
     # the control: the inode comparison above does tell the installed file
     _, is_host_file, _, changed = init_view(capsa, env=dict(os.environ, CAPSA_UNSAFE_EXE_NO_COPY="1"))
     assert is_host_file and not changed
+
+
+def test_init_copy_serves_every_start_of_a_detached_container(capsa):
+    capsa("run", "-d", "--init", "--name", "i", "--network", "none", "busybox", "sleep", "100")
+    copies = list(capsa.root.glob("containers/*/capsa-init"))
+    assert len(copies) == 1 and copies[0].stat().st_mode & 0o7777 == 0o555
+    capsa("stop", "-t", "0", "i")
+    capsa("start", "i")
+    assert "1 /dev/init" in capsa("exec", "i", "ps", "-o", "pid,args").stdout
+    capsa("rm", "-f", "i")
+    assert not copies[0].exists()
