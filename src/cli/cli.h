@@ -44,6 +44,13 @@ int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) 
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);
+/* This command line again for another program (argv0; the strings are g's): the same global
+ * options, plus the store's --root when rootless.  The array is malloc'd, NULL-terminated. */
+char **cli_same_argv (struct cli_global *g, char *argv0);
+/* For a command that puts a process of this program into a container: go on from a sealed copy
+ * of the binary, non-dumpable (selfexe.h).  Execs once (the same command line), then returns 0
+ * in the copy; -1 on failure. */
+int cli_exe_protect (struct cli_global *g, capsa_err **err);
 /* Run the command in capsa-image (exec, same command line, so same output and exit status); only
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "reference.h"
 #include "registry.h"
+#include "selfexe.h"
 #include "util.h"
 
 int
@@ -192,11 +193,9 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
 int
 cli_libexec_path (const char *name, char **out, capsa_err **err)
 {
-  char exe[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
-    return capsa_fail (err, errno, "readlink /proc/self/exe");
-  exe[n] = '\0';
+  cleanup_free char *exe = NULL;
+  if (capsa_exe_path (&exe, err) < 0) /* (not /proc/self/exe: that of a sealed copy is no path) */
+    return -1;
   *strrchr (exe, '/') = '\0';
   /* the build tree (every program in one directory), then the configured libexec directory, then
    * one beside a moved installation */
@@ -226,6 +225,24 @@ cli_libexec_path (const char *name, char **out, capsa_err **err)
   return 0;
 }
 
+char **
+cli_same_argv (struct cli_global *g, char *argv0)
+{
+  /* Rootless, this process is already in the user's namespace as its root, where the default
+   * root would be root's: the store chosen outside goes along explicitly. */
+  char **args = xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
+  int n = 0;
+  args[n++] = argv0;
+  if (g->rootless)
+    {
+      args[n++] = (char *) "--root";
+      args[n++] = (char *) g->root;
+    }
+  for (int i = 1; i < g->argc; i++)
+    args[n++] = g->argv[i];
+  return args;
+}
+
 int
 cli_image_helper (struct cli_global *g, int argc, char **argv)
 {
@@ -234,19 +251,7 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
 
   if (cli_libexec_path ("capsa-image", &path, &err) < 0)
     return capsa_err_wrap (&err, "`capsa %s`", argv[0]), cli_fail (&err);
-  /* the same command line: capsa-image parses the global options again.  Rootless, this process
-   * is already in the user's namespace as its root, where the default root would be root's: the
-   * store chosen outside goes along explicitly. */
-  char **args = xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
-  int n = 0;
-  args[n++] = path;
-  if (g->rootless)
-    {
-      args[n++] = (char *) "--root";
-      args[n++] = (char *) g->root;
-    }
-  for (int i = 1; i < g->argc; i++)
-    args[n++] = g->argv[i];
+  char **args = cli_same_argv (g, path);
   fflush (NULL);
   execv (path, args);
   capsa_fail (&err, errno, "`capsa %s`: exec %s", argv[0], path);

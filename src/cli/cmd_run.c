@@ -648,6 +648,12 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
     }
   if (create)
     o.detach = true;
+  /* the foreground run makes the container's init in this process: from a sealed copy (main.c) */
+  if (!o.detach && cli_exe_protect (g, &err) < 0)
+    {
+      parsed_free (&o);
+      return cli_fail (&err);
+    }
   struct ctr_userns un = { .lockfd = -1 };
   if (ctr_userns_resolve (g, &o, &un, &err) < 0)
     {

@@ -17,6 +17,7 @@
 #include "ctr.h"
 #include "fsops.h"
 #include "rootmount.h"
+#include "selfexe.h"
 #include "util.h"
 
 void
@@ -687,11 +688,9 @@ ctr_share_dir (void)
       return buf;
     }
 #endif
-  char exe[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
+  cleanup_free char *exe = NULL;
+  if (capsa_exe_path (&exe, NULL) < 0) /* (a sealed copy's /proc/self/exe is no path) */
     return NULL;
-  exe[n] = '\0';
   for (int up = 0; up < 5; up++)
     {
       char *slash = strrchr (exe, '/');

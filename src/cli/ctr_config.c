@@ -24,6 +24,7 @@
 #include "network.h"
 #include "rootless.h"
 #include "rootpath.h"
+#include "selfexe.h"
 #include "spec.h"
 #include "slirp.h"
 #include "util.h"
@@ -893,14 +894,24 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
   return 0;
 }
 
-/* --init: the static capsa-init (next to the capsa binary, or installed) as PID 1. */
+/* --init: the static capsa-init (next to the capsa binary, or installed) as PID 1, at /dev/init.
+ *
+ * What is bound there is the container's own copy (ROOT/containers/ID/capsa-init, 0555, made
+ * here and removed with the container), bound read-only, never the installed file: a container
+ * root that got write access to /dev/init (CAP_SYS_ADMIN and a remount, or an fd of
+ * /proc/1/exe held until the file is no longer busy, CVE-2019-5736) reaches only that copy,
+ * which nothing else runs.  Not a sealed memfd: the kernel refuses to bind a file of the
+ * internal shm mount (EINVAL), and the init must be found again at every start of a detached
+ * container, by another process.  The copy is in the directory that holds the container's
+ * root filesystem, so whoever may reach that root may reach it. */
 static int
-add_init (json_t *config, capsa_err **err)
+add_init (struct cli_global *g, const char *id, json_t *config, capsa_err **err)
 {
-  cleanup_free char *p = NULL;
-  if (cli_libexec_path ("capsa-init", &p, err) < 0)
+  cleanup_free char *p = NULL, *copy = xasprintf ("%s/containers/%s/capsa-init", g->root, id);
+  bool off = capsa_exe_protection_off (); /* (the escape tests' switch: the installed file) */
+  if (cli_libexec_path ("capsa-init", &p, err) < 0 || (!off && capsa_exe_private_copy (p, copy, err) < 0))
     return capsa_err_wrap (err, "--init");
-  json_array_append_new (json_object_get (config, "mounts"), bind_mount (p, "/dev/init", true, NULL));
+  json_array_append_new (json_object_get (config, "mounts"), bind_mount (off ? p : copy, "/dev/init", true, NULL));
   json_t *args = json_object_get (json_object_get (config, "process"), "args");
   json_array_insert_new (args, 0, json_string ("--"));
   json_array_insert_new (args, 0, json_string ("/dev/init"));
@@ -1076,7 +1087,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
   if (security_opts (o, process, linux_, caps, err) < 0 || build_rlimits (o, process, err) < 0
       || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, rootfs, config, meta, err) < 0)
     goto out;
-  if (o->init && add_init (config, err) < 0)
+  if (o->init && add_init (g, id, config, err) < 0)
     goto out;
   json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
   if (rootless_cgroups (g, o, linux_, id, err) < 0)

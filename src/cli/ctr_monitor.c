@@ -25,6 +25,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "selfexe.h"
 #include "util.h"
 
 /* The monitor's report channel in `capsa __monitor start`. */
@@ -72,14 +73,10 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_free char *monitor = NULL;
-  char exe[PATH_MAX];
+  cleanup_free char *exe = NULL; /* what the monitor execs for `capsa __monitor`: the host's path */
   int rep[2];
   *exit_code = 0;
-  ssize_t en = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (en <= 0)
-    return capsa_fail (err, errno, "readlink /proc/self/exe");
-  exe[en] = '\0';
-  if (ctr_load (g, id, &c, err) < 0 || monitor_path (&monitor, err) < 0)
+  if (capsa_exe_path (&exe, err) < 0 || ctr_load (g, id, &c, err) < 0 || monitor_path (&monitor, err) < 0)
     return -1;
   cleanup_strv char **argv = monitor_argv (g, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)

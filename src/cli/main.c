@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "rootless.h"
+#include "selfexe.h"
 #include "util.h"
 
 static const struct command
@@ -102,6 +103,24 @@ wants_help (int argc, char **argv)
   return false;
 }
 
+/* The commands that put a process of this program into a container (an init before it execs,
+ * or exec's process) run from a sealed copy of it (selfexe.h).  `run` does in the foreground
+ * only: cmd_run makes that call once it knows.  Nothing else pays for the copy. */
+static bool
+enters_container (int argc, char **argv)
+{
+  if (strcmp (argv[0], "exec") == 0)
+    return !wants_help (argc, argv);
+  return strcmp (argv[0], "__monitor") == 0 && argc > 1 && strcmp (argv[1], "start") == 0;
+}
+
+int
+cli_exe_protect (struct cli_global *g, capsa_err **err)
+{
+  cleanup_free char **argv = cli_same_argv (g, g->argv[0]);
+  return capsa_exe_sealed_reexec (argv, err);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -118,6 +137,10 @@ main (int argc, char **argv)
         capsa_err *err = NULL;
         if (!wants_help (argc - first, argv + first) && strcmp (name, "version") != 0
             && cli_rootless_enter (&g, &err) < 0)
+          return cli_fail (&err);
+        /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
+         * it has once non-dumpable are its namespace root's, i.e. this user's) */
+        if (enters_container (argc - first, argv + first) && cli_exe_protect (&g, &err) < 0)
           return cli_fail (&err);
         optind = 1;
         return commands[i].fn (&g, argc - first, argv + first);

