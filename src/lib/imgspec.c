@@ -19,6 +19,8 @@
 static const char *
 type_name (json_t *v)
 {
+  if (v == NULL)
+    return "absent";
   switch (json_typeof (v))
     {
     case JSON_OBJECT:
@@ -346,6 +348,8 @@ parse_desc (json_t *o, const char *what, const char *path, struct capsa_descript
 {
   char p[256];
   memset (d, 0, sizeof *d);
+  if (o == NULL)
+    return capsa_fail_as (err, EINVAL, "%s: no %s", what, path);
   if (!json_is_object (o))
     return wrong_type (err, what, path, o, "an object (a descriptor)");
   if (opt_string (o, "mediaType", what, path, &d->media_type, err) < 0
