@@ -287,30 +287,35 @@ capsa_image_load (struct capsa_store *s, const char *path, const char *default_r
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int layoutfd = -1;
+  cleanup_err capsa_err *ignored = NULL;
   struct stat st;
-  int r;
+  int r, lockfd = -1;
 
   if (capsa_store_lock_gc (s, false, err) < 0)
     return -1;
+  capsa_store_clean_tmp (s, NULL, &ignored); /* best effort: what killed transfers left */
   if (strcmp (path, "-") != 0 && stat (path, &st) < 0)
     return capsa_fail (err, errno, "load `%s`", path);
   if (strcmp (path, "-") != 0 && S_ISDIR (st.st_mode))
     layoutfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   else
     {
-      tmp = capsa_store_mkdtemp (s, "load", err);
+      tmp = capsa_store_mkdtemp_locked (s, "load", &lockfd, err);
       if (tmp == NULL)
         return -1;
       if (extract_archive (path, tmp, err) < 0)
         {
-          cleanup_err capsa_err *ignored = NULL;
-          fs_rm_rf (tmp, &ignored);
+          capsa_store_tmp_release (s, tmp, lockfd);
           return capsa_err_wrap (err, "load `%s`", path);
         }
       layoutfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
   if (layoutfd < 0)
-    return capsa_fail (err, errno, "load `%s`", path);
+    {
+      int e = errno;
+      capsa_store_tmp_release (s, tmp, lockfd);
+      return capsa_fail (err, e, "load `%s`", path);
+    }
   if (faccessat (layoutfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     r = load_docker (s, layoutfd, default_registry, loaded, err);
   else if (faccessat (layoutfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -320,10 +325,7 @@ capsa_image_load (struct capsa_store *s, const char *path, const char *default_r
                        "neither manifest.json (docker-archive) nor index.json (OCI layout) found: not an image "
                        "archive");
   if (tmp)
-    {
-      cleanup_err capsa_err *ignored = NULL;
-      fs_rm_rf (tmp, &ignored);
-    }
+    capsa_store_tmp_release (s, tmp, lockfd);
   if (r < 0)
     return capsa_err_wrap (err, "load `%s`", path);
   return 0;

@@ -897,7 +897,12 @@ capsa_pull (struct capsa_store *s, const char *refstr, const struct capsa_regist
   /* writers hold the gc lock shared: rmi/prune wait rather than remove what is not registered yet */
   int r = capsa_store_lock_gc (s, false, err);
   if (r == 0)
-    r = pull_locked (s, &ref, o, id_out, digest_out, err);
+    {
+      /* what killed pulls left in tmp/ (only entries whose writer is gone: see store.h) */
+      cleanup_err capsa_err *ignored = NULL;
+      capsa_store_clean_tmp (s, NULL, &ignored);
+      r = pull_locked (s, &ref, o, id_out, digest_out, err);
+    }
   capsa_store_unlock_gc (s);
   if (r < 0)
     capsa_err_wrap (err, "pull %s", refstr);
