@@ -269,7 +269,11 @@ capsa_image_from_layer (struct capsa_store *s, const char *layer_digest, const c
 static int
 sink_blob (void *data, const void *buf, size_t len, capsa_err **err)
 {
-  return capsa_blob_writer_write (data, buf, len, err);
+  struct capsa_blob_writer *w = data;
+  cleanup_err capsa_err *e = NULL;
+  if (capsa_blob_writer_write (w, buf, len, &e) == 0)
+    return 0;
+  return capsa_fail (err, e->errnum, "write layer to `%s/%s`", w->s->root, w->tmp);
 }
 
 /* The plain tar of source (file, directory or "-") as a blob. */

@@ -10,7 +10,8 @@
  * Crash safety: a blob or a layer appears under its name only once complete (temp file or
  * directory + fsync + rename), and an image appears only when images.json is replaced after all
  * its blobs and layers are in place; an interrupted pull leaves at most litter in tmp/, which the
- * next garbage collection removes.
+ * next pull, load or import removes (capsa_store_clean_tmp: only entries whose writer is gone),
+ * and garbage collection too.
  *
  * Locking (flock): writers of blobs and layers (pull, load, import) hold gc.lock shared for their
  * whole run; garbage collection (rmi, prune) takes it exclusive, so it never removes what a

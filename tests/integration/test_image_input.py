@@ -383,6 +383,7 @@ def test_import_on_a_full_disk_says_where_and_why(capsa, work):
         subprocess.run(["tar", "-C", str(src), "-cf", str(tar), "."], check=True)
         p = tiny("import", tar, "full:2", check=False)
         assert p.returncode == 125 and "no space left on device" in p.stderr, p.stderr
+        assert "write layer to `" + str(disk / "store" / "tmp") in p.stderr, p.stderr
         assert tiny.images() == [] and tiny.tmp_entries() == []
     finally:
         subprocess.run(["umount", "-l", str(disk)])
