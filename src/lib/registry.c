@@ -846,6 +846,19 @@ fetch_image_manifest (struct client *c, struct capsa_store *s, struct capsa_ref 
   return 0;
 }
 
+/* The image config, in the store, against its manifest: types, and one diff id per layer. */
+static int
+check_config (struct capsa_store *s, const struct capsa_manifest *m, const char *name, capsa_err **err)
+{
+  cleanup_image_config struct capsa_image_config cfg = { 0 };
+  if (capsa_image_config_load (s, m->config.digest, name, &cfg, err) < 0)
+    return -1;
+  if (cfg.n_diff_ids != m->n_layers)
+    return capsa_fail_as (err, EINVAL, "image config of %s lists %zu diff ids for the manifest's %zu layers", name,
+                          cfg.n_diff_ids, m->n_layers);
+  return 0;
+}
+
 static int
 pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_registry_opts *o, char *id_out,
              char *digest_out, capsa_err **err)
@@ -865,7 +878,13 @@ pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_re
     goto done;
   {
     struct dl *dls = manifest_downloads (&m);
-    int dr = download_blobs (&c, s, dls, m.n_layers + 1, err);
+    cleanup_free char *name = ref->tag ? capsa_ref_string (ref) : xasprintf ("%s/%s@%s", ref->registry, ref->repo, top);
+    /* the config first, checked by type: a bad image costs no layer download */
+    int dr = download_blobs (&c, s, dls, 1, err);
+    if (dr == 0)
+      dr = check_config (s, &m, name, err);
+    if (dr == 0)
+      dr = download_blobs (&c, s, dls + 1, m.n_layers, err);
     if (dr == 0 && o->progress)
       for (size_t i = 1; i <= m.n_layers; i++)
         report (&dls[i], CAPSA_PROGRESS_EXTRACTING);

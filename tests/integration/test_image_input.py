@@ -248,7 +248,7 @@ def test_pull_stops_at_the_declared_size(capsa, liar):
 
 
 @pytest.mark.parametrize("case", ["negative-size", "layer-media-type", "served-as-index", "oversize-manifest",
-                                  "config-media-type", "short-blob"])
+                                  "config-media-type", "short-blob", "env-number"])
 def test_pull_refuses_lies(capsa, liar, case):
     layer = Layer().file("f", b"hello\n").bytes()
     want = {
@@ -258,6 +258,7 @@ def test_pull_refuses_lies(capsa, liar, case):
         "oversize-manifest": "over 4 MiB, the limit for a manifest: refused",
         "config-media-type": "is not an image config",
         "short-blob": f"cut short at {len(layer)} of the {len(layer) + 10} bytes its manifest declares",
+        "env-number": f"image config of {liar.host}/x/y:t: config.Env[1] is a number, not a string",
     }[case]
     if case == "negative-size":
         liar.image("t", [layer], layer_sizes={0: -1})
@@ -276,9 +277,13 @@ def test_pull_refuses_lies(capsa, liar, case):
         liar.manifests["t"] = (OCI_MANIFEST, json.dumps(m).encode())
     elif case == "short-blob":
         liar.image("t", [layer], layer_sizes={0: len(layer) + 10})
+    elif case == "env-number":
+        liar.image("t", [layer], config={"config": {"Env": ["PATH=/bin", 1]}})
     p = capsa("pull", "-q", f"{liar.host}/x/y:t", check=False, timeout=90)
     assert p.returncode == 125 and want in p.stderr, p.stderr
     assert capsa.images() == [] and capsa.tmp_entries() == []
+    if case == "env-number":  # the config is checked before any layer is downloaded
+        assert not (capsa.root / "blobs" / "sha256" / blob(layer)[0].split(":")[1]).exists()
 
 
 def test_honest_pull_from_the_test_registry(capsa, liar):
