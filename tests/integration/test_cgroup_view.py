@@ -62,9 +62,9 @@ def cgbase():
     assert not left, left
 
 
-def config(cgpath, cgroupns, ro=True):
+def config(cgpath, cgroupns, ro=True, userns=False):
     ns = ["pid", "network", "ipc", "uts", "mount"] + (["cgroup"] if cgroupns else [])
-    c = default_config(["/bin/sh", "-c", SCRIPT], namespaces=ns)
+    c = default_config(["/bin/sh", "-c", SCRIPT], namespaces=ns, userns=userns)
     m = dict(CGROUP_MOUNT)
     if not ro:
         m["options"] = [o for o in m["options"] if o != "ro"]
@@ -86,8 +86,10 @@ def sections(out):
     return got
 
 
-def run_in(runtime, bundle, workdir, cgpath, cgroupns, ro=True):
-    bundle.config = config(cgpath, cgroupns, ro)
+def run_in(runtime, bundle, workdir, cgpath, cgroupns, ro=True, userns=False):
+    bundle.config = config(cgpath, cgroupns, ro, userns)
+    if userns:
+        bundle.chown_rootfs(100000, 100000)
     bundle.write()
     if runtime == "runc":
         if not os.access(RUNC, os.X_OK):
@@ -125,6 +127,16 @@ def test_writable_cgroup_mount_without_cgroupns(oci, bundle, workdir, cgbase):
     for runtime in ("runc", oci):
         got = run_in(runtime, bundle, workdir, f"{cgbase}/{new_id()}", cgroupns=False, ro=False)
         check_view(got, runtime, ro=False)
+
+
+@pytest.mark.parametrize("cgroupns", [False, True], ids=["host-cgroupns", "own-cgroupns"])
+def test_own_view_in_a_user_namespace(oci, bundle, workdir, cgbase, cgroupns):
+    """With a user namespace (the kernel may refuse a fresh cgroup mount there): the same view."""
+    for runtime in ("runc", oci):
+        got = run_in(runtime, bundle, workdir, f"{cgbase}/{new_id()}", cgroupns, userns=True)
+        assert got["limit"] == [str(LIMIT)], (runtime, got)
+        assert got["dirs"] == [], (runtime, "sees other cgroups", got["dirs"])
+        assert "made" not in got["mkdir"], (runtime, got["mkdir"])
 
 
 def test_comounted_controllers_get_links(oci, bundle, workdir, cgbase):
