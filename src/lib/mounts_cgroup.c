@@ -125,7 +125,11 @@ mount_v1 (int rootfd, const struct cfg_mount *m, const char *target, const struc
 {
   if (mount ("tmpfs", target, "tmpfs", CG_MOUNT_FLAGS, "mode=755") < 0)
     return capsa_fail (err, errno, "mount tmpfs on `%s`", m->destination);
-  cleanup_close int dirfd = open (target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* (resolved again: target names the directory under the tmpfs, and the links go in the tmpfs) */
+  cleanup_close int top = rootpath_open (rootfd, m->destination, O_PATH | O_DIRECTORY, err);
+  if (top < 0)
+    return -1;
+  cleanup_close int dirfd = openat (top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return capsa_fail (err, errno, "open the tmpfs on `%s`", m->destination);
   for (size_t i = 0; i < host->n; i++)
