@@ -108,7 +108,8 @@ publish (struct ctr *c, const char *state_dir, capsa_err **err)
   json_array_foreach (specs, i, s)
   {
     struct capsa_port p;
-    if (capsa_port_parse (json_string_value (s), &p, err) < 0 || capsa_slirp_add_hostfwd (state_dir, &p, err) < 0)
+    if (capsa_port_parse (json_string_value (s), &p, err) < 0 || ctr_ports_ephemeral (&p, err) < 0
+        || capsa_slirp_add_hostfwd (state_dir, &p, err) < 0)
       return capsa_err_wrap (err, "publish `%s`", json_string_value (s));
   }
   return 0;

@@ -135,11 +135,9 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
   if (parse_i64 (cp, 1, 65535, &v) < 0)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IP:]HOSTPORT:CONTAINERPORT[/udp]", spec);
   out->ctr_port = (int) v;
-  if (hp && *hp)
-    {
-      if (parse_i64 (hp, 1, 65535, &v) < 0)
-        return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
-    }
+  v = 0; /* no host port ("80", "IP::80"): docker's ephemeral port, chosen when it is reserved */
+  if (hp && *hp && parse_i64 (hp, 1, 65535, &v) < 0)
+    return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
   out->host_port = (int) v;
   return 0;
 }
@@ -827,6 +825,10 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
           }
         }
     }
+  for (size_t i = 0; i < a->nports; i++)
+    if (a->ports[i].host_port <= 0)
+      return capsa_fail_as (err, EINVAL, "port %d/%s: no host port given (choose one: `HOSTPORT:%d`)",
+                            a->ports[i].ctr_port, a->ports[i].proto, a->ports[i].ctr_port);
   bool v6 = jstr (net, "subnet6") != NULL;
   for (size_t i = 0; i < a->nports && !v6; i++)
     if (strchr (a->ports[i].host_ip, ':'))

@@ -58,7 +58,8 @@ struct capsa_net_create_opts
   const char *gateway6; /* NULL: the subnet6's first address */
 };
 
-/* A published port, "[IP:]HOSTPORT:CPORT[/tcp|/udp]" (HOSTPORT may be empty: same as CPORT; an IPv6
+/* A published port, "[IP:][HOSTPORT:]CPORT[/tcp|/udp]" (HOSTPORT empty or left out: host_port 0, an
+ * ephemeral port that the caller picks (and reserves) before it attaches; an IPv6
  * IP in brackets, "[fd00::1]:8080:80").  Without an IP it is published on IPv4 and, for a container
  * with an IPv6 address, on IPv6 too.  ::1 cannot be published: the kernel does not route a packet
  * from ::1 to another interface (IPv6 has no route_localnet), so the host reaches such a port on
