@@ -131,3 +131,22 @@ def test_foreground_run_reserves_its_ports(capsa):
         run.wait(timeout=20)
         capsa("network", "rm", "-f", "bridge", check=False)
     assert _can_bind(port)
+
+
+def test_ports_stay_reserved_across_restarts(capsa):
+    """--restart: the monitor keeps the ports' sockets from one run to the next (the ephemeral port
+    too: the same one), and lets them go when the container is removed."""
+    port = BASE + 5
+    try:
+        capsa("run", "-d", "--name", "rs", "--restart", "always", "-p", f"{port}:80", "-p", "81", "busybox",
+              "sh", "-c", "sleep 0.2; exit 1")
+        eph = capsa("port", "rs", "81").stdout.split()[0]
+        wait_for(lambda: capsa.inspect("rs")["RestartCount"] >= 2, timeout=20)
+        assert not _can_bind(port) and not _can_bind(int(eph.rsplit(":", 1)[1]))
+        wait_for(lambda: capsa.inspect("rs")["State"]["Running"])
+        assert capsa("port", "rs", "81").stdout.split()[0] == eph
+        capsa("rm", "-f", "rs")
+        assert _can_bind(port) and _can_bind(int(eph.rsplit(":", 1)[1]))
+    finally:
+        capsa("rm", "-f", "rs", check=False)
+        capsa("network", "rm", "-f", "bridge", check=False)
