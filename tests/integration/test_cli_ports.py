@@ -150,3 +150,18 @@ def test_ports_stay_reserved_across_restarts(capsa):
     finally:
         capsa("rm", "-f", "rs", check=False)
         capsa("network", "rm", "-f", "bridge", check=False)
+
+
+def test_network_connect_refuses_a_taken_port(capsa):
+    port = BASE + 6
+    capsa("network", "create", "--subnet", "10.99.31.0/24", "pnet")
+    try:
+        capsa("run", "-d", "--name", "nc1", "busybox", "sleep", "30")
+        with _listener(port):
+            p = capsa("network", "connect", "-p", f"{port}:80", "pnet", "nc1", check=False)
+            assert p.returncode == 125 and f"port {port}/tcp on 0.0.0.0 is already in use" in p.stderr, p.stderr
+            assert not _nft_has_port(port)
+    finally:
+        capsa("rm", "-f", "nc1", check=False)
+        capsa("network", "rm", "-f", "pnet", check=False)
+        capsa("network", "rm", "-f", "bridge", check=False)
