@@ -5,7 +5,9 @@
  * the network (veth, address, routes, published ports, and ROOT/containers/ID/etc/{hosts,
  * hostname,resolv.conf}, bind-mounted into the container and kept current by the library); the
  * OCI config joins it by path.  ctr_net_down undoes it all.  Up before the container starts (the
- * foreground run, or the monitor), down when it has stopped for good or is removed.
+ * foreground run, or the monitor), down when it has stopped for good or is removed.  The published
+ * host ports are reserved first (ctr_ports.c: bound sockets held by that process), so that a port a
+ * host program or another container has fails the start before anything is made.
  * --network slirp4netns[:OPTS] serves the same namespace with slirp4netns instead (ctr_slirp.c).
  */
 #include <errno.h>
