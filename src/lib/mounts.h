@@ -7,9 +7,18 @@
 #include "config.h"
 #include "error.h"
 
-/* Mount m inside rootfd.  in_userns turns on the fallbacks runc uses there (bind the host's sysfs,
- * mqueue or cgroup hierarchies when the kernel refuses a fresh mount). */
-int mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **err);
+/* Mount m inside rootfd.  srcfd: for a bind, the source tree mnt_open_sources opened, or -1 to
+ * bind m->source by path.  in_userns turns on the fallbacks runc uses there (bind the host's
+ * sysfs, mqueue or cgroup hierarchies when the kernel refuses a fresh mount). */
+int mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, bool in_userns, capsa_err **err);
+
+/* Bind sources opened by the runtime, as the host's root, before the container enters its user
+ * namespace ("mount source fds", runc 1.1+): a source only root may read (a 0700 directory) can
+ * be bound although the container's root, mapped to another uid, could not reach it.  fds has
+ * c->n_mounts slots: a detached tree (O_CLOEXEC, numbered >= min_fd) for each bind mount, -1
+ * for the rest.  Relative sources are taken from bundle. On failure nothing stays open. */
+int mnt_open_sources (const struct capsa_config *c, const char *bundle, int min_fd, int *fds, capsa_err **err);
+void mnt_close_sources (int *fds, size_t n);
 
 /* Remount the mount at `path` (seen from the current root) as a bind with `flags`, keeping the
  * flags the kernel locks (nosuid, nodev, noexec, atime) already set on it. */

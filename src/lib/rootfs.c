@@ -186,7 +186,7 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
   if (rootfd < 0)
     return capsa_fail (err, errno, "open rootfs `%s`", o->rootfs);
   for (size_t i = 0; i < c->n_mounts; i++)
-    if (mnt_apply (rootfd, &c->mounts[i], o->in_userns, err) < 0)
+    if (mnt_apply (rootfd, &c->mounts[i], o->src_fds ? o->src_fds[i] : -1, o->in_userns, err) < 0)
       return capsa_err_wrap (err, "mounts[%zu]", i);
   if (!dev_is_bind_mounted (c) && populate_dev (rootfd, c, o->in_userns, err) < 0)
     return -1;
