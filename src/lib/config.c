@@ -910,6 +910,11 @@ parse_device (const struct pctx *p, json_t *e, size_t i, struct cfg_device *d)
     return -1;
   if (*d->path != '/')
     return bad (p, at, "path", "must be an absolute path");
+  /* runc joins the path onto the rootfs (filepath.Join cleans it): "/dev/fuse/" is /dev/fuse */
+  for (size_t n = strlen (d->path); n > 1 && d->path[n - 1] == '/'; n--)
+    d->path[n - 1] = '\0';
+  if (strcmp (d->path, "/") == 0)
+    return bad (p, at, "path", "names no file (`/`)");
   if (strlen (type) != 1 || strchr ("cbup", type[0]) == NULL)
     return bad (p, at, "type", "unknown device type \"%s\" (expected c, b, u or p)", type);
   d->type = type[0];

@@ -163,15 +163,36 @@ userns_bind_fallback (const char *type)
   return NULL;
 }
 
+/* A tmpfs keeps the mode of the directory it covers (runc stats the destination and chmods the
+ * tmpfs to it); a destination that does not exist yet gets the tmpfs default, 1777, as with runc.
+ * Given `mode=`, capsa keeps it: runc 1.1.5 chmods over it as well, which makes the option
+ * useless on an existing directory (the issue asks for the option to win; crun agrees).
+ * Returns the data to mount with, owned, or NULL for m->data. */
+static char *
+tmpfs_data (int rootfd, const struct cfg_mount *m)
+{
+  const char *d = m->data ? m->data : "";
+  if (strncmp (d, "mode=", 5) == 0 || strstr (d, ",mode=") != NULL)
+    return NULL;
+  cleanup_err capsa_err *ignored = NULL;
+  cleanup_close int fd = rootpath_open (rootfd, m->destination, O_PATH, &ignored);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return NULL;
+  unsigned mode = st.st_mode & 07777;
+  return *d ? xasprintf ("%s,mode=%o", d, mode) : xasprintf ("mode=%o", mode);
+}
+
 /* A fresh mount of m->type (tmpfs, proc, sysfs, ...); in a user namespace the host's instance is
- * bound where the kernel refuses a fresh one. */
+ * bound where the kernel refuses a fresh one. data: the options to mount with. */
 static int
-mount_fresh (int rootfd, const struct cfg_mount *m, const char *target, bool in_userns, capsa_err **err)
+mount_fresh (int rootfd, const struct cfg_mount *m, const char *data, const char *target, bool in_userns,
+             capsa_err **err)
 {
   const char *type = m->type ? m->type : "";
   const char *src = m->source && *m->source ? m->source : type;
   unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
-  if (mount (src, target, type, extra, m->data) == 0)
+  if (mount (src, target, type, extra, data) == 0)
     return 0;
   int e = errno;
   const char *host = in_userns ? userns_bind_fallback (type) : NULL;
@@ -238,6 +259,8 @@ mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, bool in_userns, cap
 
   if (bind && check_bind_source (m, srcfd, &as_file, err) < 0)
     return -1;
+  /* (before the destination is created: its mode is the one it had) */
+  cleanup_free char *data = strcmp (type, "tmpfs") == 0 ? tmpfs_data (rootfd, m) : NULL;
   cleanup_close int dfd = rootpath_mkpath (rootfd, m->destination, as_file, err);
   if (dfd < 0)
     return capsa_err_wrap (err, "mount destination");
@@ -259,7 +282,7 @@ mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, bool in_userns, cap
       if (mount_cgroup (rootfd, m, target, in_userns, err) < 0)
         return -1;
     }
-  else if (mount_fresh (rootfd, m, target, in_userns, err) < 0)
+  else if (mount_fresh (rootfd, m, data ? data : m->data, target, in_userns, err) < 0)
     return -1;
   if (m->propagation && set_propagation (rootfd, m, m->propagation, err) < 0)
     return -1;

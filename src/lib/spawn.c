@@ -261,7 +261,9 @@ static int child_init_process (const struct spawn_opts *o, int sock, char **exe,
 static int
 child_init_exec (const struct spawn_opts *o, int sock, char **exe, capsa_err **err)
 {
-  if (o->config->process->terminal && setsid () < 0)
+  /* its own session, with a terminal or without, as runc's nsexec does for every process: a
+   * signal to the exec'd process group (a shell's job control, kill -PGID) reaches it alone */
+  if (setsid () < 0)
     return capsa_fail (err, errno, "setsid");
   if (fchdir (o->exec_root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
     return capsa_fail (err, errno, "enter the container's root");
