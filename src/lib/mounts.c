@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -10,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "mounts.h"
 #include "rootpath.h"
 #include "util.h"
@@ -289,20 +291,51 @@ mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, bool in_userns, cap
   return 0;
 }
 
-/* One source: a detached copy of the host's mount (open_tree OPEN_TREE_CLONE), recursive for
- * rbind; -1 where the kernel lacks open_tree (the child then binds by path, as before). */
+/* Idmap the detached tree t (mount_setattr MOUNT_ATTR_IDMAP): through the mount's own mappings,
+ * else the container's; ridmap takes the submounts of an rbind too. The runtime does it, as the
+ * host's root, while the tree is not attached anywhere (the kernel's rule). */
 static int
-open_source (int bundlefd, const struct cfg_mount *m, int min_fd, int *out, capsa_err **err)
+idmap_tree (int t, const struct capsa_config *c, const struct cfg_mount *m, capsa_err **err)
+{
+  bool own = m->n_uid_maps > 0;
+  if (!own && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
+    return capsa_fail_as (err, EINVAL,
+                          "idmapped mount of `%s` on `%s`: no mappings (give the mount uidMappings and gidMappings, "
+                          "or the container a user namespace with linux.uidMappings)",
+                          m->source, m->destination);
+  cleanup_free char *um = own ? idmap_format (m->uid_maps, m->n_uid_maps) : idmap_format (c->uid_maps, c->n_uid_maps);
+  cleanup_free char *gm = own ? idmap_format (m->gid_maps, m->n_gid_maps) : idmap_format (c->gid_maps, c->n_gid_maps);
+  cleanup_close int ns = idmap_userns_fd (um, gm, err);
+  if (ns < 0)
+    return capsa_err_wrap (err, "idmapped mount on `%s`", m->destination);
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) ns };
+  unsigned at = AT_EMPTY_PATH | (m->idmap == CFG_RIDMAP ? AT_RECURSIVE : 0);
+  if (mount_setattr (t, "", at, &attr, sizeof attr) < 0)
+    return capsa_fail (err, errno,
+                       "idmapped mount of `%s` on `%s` (mount_setattr MOUNT_ATTR_IDMAP: needs Linux 5.12+ and a "
+                       "filesystem that supports it; ridmap needs every submount to)",
+                       m->source, m->destination);
+  return 0;
+}
+
+/* One source: a detached copy of the host's mount (open_tree OPEN_TREE_CLONE), recursive for
+ * rbind, idmapped when asked; -1 where the kernel lacks open_tree (the child then binds by path,
+ * as before; an idmapped mount cannot be made so, and fails). */
+static int
+open_source (int bundlefd, const struct capsa_config *c, const struct cfg_mount *m, int min_fd, int *out,
+             capsa_err **err)
 {
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
   *out = -1;
   if (m->source == NULL || *m->source == '\0')
     return 0; /* (mnt_apply says what is wrong) */
   cleanup_close int t = open_tree (bundlefd, m->source, flags);
-  if (t < 0 && errno == ENOSYS)
+  if (t < 0 && errno == ENOSYS && !m->idmap)
     return 0;
   if (t < 0)
     return capsa_fail (err, errno, "bind mount source `%s` for `%s`", m->source, m->destination);
+  if (m->idmap && idmap_tree (t, c, m, err) < 0)
+    return -1;
   /* above the fds handed to the process (--preserve-fds): it must not get this one */
   *out = fcntl (t, F_DUPFD_CLOEXEC, min_fd);
   if (*out < 0)
@@ -310,8 +343,18 @@ open_source (int bundlefd, const struct cfg_mount *m, int min_fd, int *out, caps
   return 0;
 }
 
+bool
+mnt_any_idmapped (const struct capsa_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (c->mounts[i].idmap)
+      return true;
+  return false;
+}
+
 int
-mnt_open_sources (const struct capsa_config *c, const char *bundle, int min_fd, int *fds, capsa_err **err)
+mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_idmapped, int min_fd, int *fds,
+                  capsa_err **err)
 {
   for (size_t i = 0; i < c->n_mounts; i++)
     fds[i] = -1;
@@ -319,11 +362,16 @@ mnt_open_sources (const struct capsa_config *c, const char *bundle, int min_fd, 
   if (bfd < 0)
     return capsa_fail (err, errno, "open bundle `%s`", bundle ? bundle : ".");
   for (size_t i = 0; i < c->n_mounts; i++)
-    if (c->mounts[i].is_bind && open_source (bfd, &c->mounts[i], min_fd, &fds[i], err) < 0)
-      {
-        mnt_close_sources (fds, i);
-        return capsa_err_wrap (err, "mounts[%zu]", i);
-      }
+    {
+      const struct cfg_mount *m = &c->mounts[i];
+      if (!m->is_bind || (only_idmapped && !m->idmap))
+        continue;
+      if (open_source (bfd, c, m, min_fd, &fds[i], err) < 0)
+        {
+          mnt_close_sources (fds, i);
+          return capsa_err_wrap (err, "mounts[%zu]", i);
+        }
+    }
   return 0;
 }
 

@@ -16,8 +16,12 @@ int mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, bool in_userns,
  * namespace ("mount source fds", runc 1.1+): a source only root may read (a 0700 directory) can
  * be bound although the container's root, mapped to another uid, could not reach it.  fds has
  * c->n_mounts slots: a detached tree (O_CLOEXEC, numbered >= min_fd) for each bind mount, -1
- * for the rest.  Relative sources are taken from bundle. On failure nothing stays open. */
-int mnt_open_sources (const struct capsa_config *c, const char *bundle, int min_fd, int *fds, capsa_err **err);
+ * for the rest.  Relative sources are taken from bundle. On failure nothing stays open.
+ * Idmapped binds (idmap, ridmap, mount uidMappings) are made so too, with or without a user
+ * namespace: only_idmapped opens those alone (a container without one). */
+int mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_idmapped, int min_fd, int *fds,
+                      capsa_err **err);
+bool mnt_any_idmapped (const struct capsa_config *c);
 void mnt_close_sources (int *fds, size_t n);
 
 /* Remount the mount at `path` (seen from the current root) as a bind with `flags`, keeping the

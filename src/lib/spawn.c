@@ -527,17 +527,18 @@ child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan)
 
 /* With a user namespace, the bind sources are opened here, as the runtime's (host) root, before
  * the child enters it (mounts.h: mnt_open_sources); without one the child binds by path as root,
- * which reaches every source already. Leaves *fds NULL when not needed. */
+ * which reaches every source already (idmapped binds excepted: mounts.h). Leaves *fds NULL when
+ * not needed. */
 static int
 open_bind_sources (const struct spawn_opts *o, const struct ns_plan *plan, int **fds, capsa_err **err)
 {
   const struct capsa_config *c = o->config;
+  bool userns = plan->new_user || c->ns[CFG_NS_USER].path;
   *fds = NULL;
-  if (o->exec_mode || !c->ns[CFG_NS_MOUNT].enabled || c->n_mounts == 0
-      || !(plan->new_user || c->ns[CFG_NS_USER].path))
+  if (o->exec_mode || !c->ns[CFG_NS_MOUNT].enabled || c->n_mounts == 0 || !(userns || mnt_any_idmapped (c)))
     return 0;
   *fds = xmalloc0 (c->n_mounts * sizeof (int));
-  if (mnt_open_sources (c, o->bundle, 3 + o->preserve_fds, *fds, err) < 0)
+  if (mnt_open_sources (c, o->bundle, !userns, 3 + o->preserve_fds, *fds, err) < 0)
     {
       free (*fds);
       *fds = NULL;

@@ -134,3 +134,43 @@ def test_hooks_inherit_the_runtime_environment(oci, bundle, workdir):
     assert env2.read_text().split() == ["ONLY=this"] or "CAPSA_HOOK_PROBE" not in env2.read_text()
     # prestart and createRuntime see "creating", as runc 1.1.5 sends (not "created")
     assert json.loads((workdir / "noenv.state").read_text())["status"] == "creating"
+
+
+def owner_in(oci, bundle, path):
+    bundle.args("/bin/stat", "-c", "%u:%g", path)
+    return oci("run", "-b", bundle.write().path, new_id()).stdout.strip()
+
+
+def test_idmap_with_the_mount_mappings(oci, bundle, workdir):
+    """runtime-spec 1.2 mount uidMappings/gidMappings: an idmapped bind (MOUNT_ATTR_IDMAP), here
+    without a user namespace: the source's uid 0 shows as 1234 inside."""
+    src = workdir / "idsrc"
+    src.mkdir()
+    (src / "f").write_text("x")
+    bundle.mount(destination="/mnt", type="bind", source=str(src), options=["bind", "idmap"],
+                 uidMappings=[{"containerID": 0, "hostID": 1234, "size": 1}],
+                 gidMappings=[{"containerID": 0, "hostID": 4321, "size": 1}])
+    assert owner_in(oci, bundle, "/mnt/f") == "1234:4321"
+    assert os.stat(src / "f").st_uid == 0  # the files themselves are untouched
+
+
+def test_idmap_option_takes_the_container_mappings(oci, bundle, workdir):
+    """`idmap` without mappings: the container's own; the host root's files are its root's."""
+    src = workdir / "idsrc"
+    src.mkdir()
+    (src / "f").write_text("x")
+    userns_bundle(bundle).mount(destination="/mnt", type="bind", source=str(src), options=["rbind", "ridmap"])
+    assert owner_in(oci, bundle, "/mnt/f") == "0:0"
+    # without the option the same file belongs to nobody in there (the overflow id)
+    bundle.config["mounts"][-1]["options"] = ["rbind"]
+    assert owner_in(oci, bundle, "/mnt/f") == "65534:65534"
+
+
+def test_idmap_is_refused_where_it_cannot_be_honoured(oci, bundle):
+    bundle.mount(destination="/mnt", type="tmpfs", source="tmpfs", options=["idmap"])
+    bundle.args("/bin/true")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode != 0 and "bind mounts only" in p.stderr, p.stderr
+    bundle.config["mounts"][-1] = {"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["idmap"]}
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode != 0 and "no mappings" in p.stderr, p.stderr
