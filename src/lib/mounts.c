@@ -319,8 +319,10 @@ idmap_tree (int t, const struct capsa_config *c, const struct cfg_mount *m, caps
 }
 
 /* One source: a detached copy of the host's mount (open_tree OPEN_TREE_CLONE), recursive for
- * rbind, idmapped when asked; -1 where the kernel lacks open_tree (the child then binds by path,
- * as before; an idmapped mount cannot be made so, and fails). */
+ * rbind, idmapped when asked; -1 where the kernel lacks open_tree or refuses it to a runtime
+ * without CAP_SYS_ADMIN over its mount namespace (capsa-oci run by an ordinary user: it reaches
+ * no more than the container's root does): the child then binds by path, as before. An
+ * idmapped mount cannot be made so, and fails. */
 static int
 open_source (int bundlefd, const struct capsa_config *c, const struct cfg_mount *m, int min_fd, int *out,
              capsa_err **err)
@@ -330,7 +332,7 @@ open_source (int bundlefd, const struct capsa_config *c, const struct cfg_mount 
   if (m->source == NULL || *m->source == '\0')
     return 0; /* (mnt_apply says what is wrong) */
   cleanup_close int t = open_tree (bundlefd, m->source, flags);
-  if (t < 0 && errno == ENOSYS && !m->idmap)
+  if (t < 0 && (errno == ENOSYS || errno == EPERM) && !m->idmap)
     return 0;
   if (t < 0)
     return capsa_fail (err, errno, "bind mount source `%s` for `%s`", m->source, m->destination);
