@@ -163,3 +163,23 @@ def test_rootless_userns_keep_id(rootless, rt):
     r = rootless("run", "--rm", "--network", "none", "--userns=keep-id", "--runtime", rootless.runtimes[rt],
                  IMAGE, "id", "-u")
     assert r.stdout.strip() == str(rootless.uid), r
+
+
+def test_default_root_follows_runcs_xdg_rule(tmp_path):
+    """runc's shouldHonorXDGRuntimeDir: uid 0 in a user namespace that is not the initial one,
+    with XDG_RUNTIME_DIR set, keeps its state in $XDG_RUNTIME_DIR (unless USER=root); the host's
+    root keeps /run/capsa-oci whatever XDG_RUNTIME_DIR says."""
+    need("unshare")
+    xdg = tmp_path / "xdg"
+    xdg.mkdir()
+
+    def root_of(*prefix, user):
+        env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(xdg), "USER": user}
+        p = subprocess.run([*prefix, str(OCI), "--debug", "list"], env=env, capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 0, p.stderr
+        return p.stderr.split("(root ", 1)[1].split(")", 1)[0]
+
+    assert root_of("unshare", "-U", "-r", user=USER) == f"{xdg}/capsa-oci"
+    assert root_of("unshare", "-U", "-r", user="root") == "/run/capsa-oci"
+    assert root_of(user=USER) == "/run/capsa-oci"
