@@ -73,7 +73,8 @@ enum opt_kind
   OPT_SET,         /* set the flag (and forget an earlier clear) */
   OPT_CLEAR,       /* clear the flag */
   OPT_PROPAGATION, /* the mount's propagation (last one wins) */
-  OPT_IGNORE,      /* accepted and dropped: idmap/ridmap/tmpcopyup are not supported (yet), "defaults" */
+  OPT_IGNORE,      /* accepted and dropped: tmpcopyup is not supported (yet), "defaults"; idmap and
+                    * ridmap are read by mount_idmap() */
 };
 
 /* runc's table plus the propagation words.  Anything else is filesystem data ("mode=755"). */
@@ -223,6 +224,8 @@ mounts_free (struct cfg_mount *m, size_t n)
       free (m[i].source);
       strv_free (m[i].options);
       free (m[i].data);
+      free (m[i].uid_maps);
+      free (m[i].gid_maps);
     }
   free (m);
 }
@@ -514,6 +517,32 @@ mount_derive (const struct pctx *p, struct cfg_mount *m)
   return 0;
 }
 
+static int parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key,
+                          struct cfg_id_map **maps, size_t *n);
+
+/* runtime-spec 1.2 idmapped mounts: options idmap (the mount itself) or ridmap (its submounts
+ * too), and the mount's own uidMappings/gidMappings.  Mappings without either option mean
+ * idmap, as runc 1.2 reads them; an option without mappings takes the container's (set by
+ * cfg_parse's caller: see mounts.c).  Bind mounts only, as runc: the kernel idmaps a tree that
+ * open_tree cloned. Never dropped silently. */
+static int
+mount_idmap (const struct pctx *p, json_t *e, const char *at, struct cfg_mount *m)
+{
+  for (char **o = m->options; *o; o++)
+    if (strcmp (*o, "idmap") == 0 || strcmp (*o, "ridmap") == 0)
+      m->idmap = strcmp (*o, "ridmap") == 0 ? CFG_RIDMAP : CFG_IDMAP;
+  if (parse_id_maps (p, e, at, "uidMappings", &m->uid_maps, &m->n_uid_maps) < 0
+      || parse_id_maps (p, e, at, "gidMappings", &m->gid_maps, &m->n_gid_maps) < 0)
+    return -1;
+  if ((m->n_uid_maps == 0) != (m->n_gid_maps == 0))
+    return bad (p, at, "uidMappings", "uidMappings and gidMappings go together");
+  if (m->n_uid_maps && !m->idmap)
+    m->idmap = CFG_IDMAP;
+  if (m->idmap && !m->is_bind)
+    return bad (p, at, "options", "idmap and ridmap are for bind mounts only (type %s)", m->type ? m->type : "none");
+  return 0;
+}
+
 static int
 parse_mount (const struct pctx *p, json_t *e, size_t i, struct cfg_mount *m)
 {
@@ -537,7 +566,9 @@ parse_mount (const struct pctx *p, json_t *e, size_t i, struct cfg_mount *m)
       free (m->destination);
       m->destination = take_ptr (&abs);
     }
-  return mount_derive (p, m);
+  if (mount_derive (p, m) < 0)
+    return -1;
+  return mount_idmap (p, e, at, m);
 }
 
 static int
@@ -808,13 +839,15 @@ parse_id_map (const struct pctx *p, json_t *e, const char *at, struct cfg_id_map
   return 0;
 }
 
+/* obj.key (linux.uidMappings, mounts[3].gidMappings): ctx names obj in messages. */
 static int
-parse_id_maps (const struct pctx *p, json_t *lx, const char *key, struct cfg_id_map **maps, size_t *n)
+parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key, struct cfg_id_map **maps,
+               size_t *n)
 {
   char at[AT_LEN];
   json_t *a = NULL, *e;
   size_t i;
-  int r = get_array (p, lx, "linux", key, &a);
+  int r = get_array (p, obj, ctx, key, &a);
 
   if (r <= 0)
     return r;
@@ -823,7 +856,7 @@ parse_id_maps (const struct pctx *p, json_t *lx, const char *key, struct cfg_id_
   *n = json_array_size (a);
   json_array_foreach (a, i, e)
     {
-      snprintf (at, sizeof at, "linux.%s[%zu]", key, i);
+      snprintf (at, sizeof at, "%s.%s[%zu]", ctx, key, i);
       if (parse_id_map (p, e, at, &(*maps)[i]) < 0)
         return -1;
     }
@@ -910,6 +943,11 @@ parse_device (const struct pctx *p, json_t *e, size_t i, struct cfg_device *d)
     return -1;
   if (*d->path != '/')
     return bad (p, at, "path", "must be an absolute path");
+  /* runc joins the path onto the rootfs (filepath.Join cleans it): "/dev/fuse/" is /dev/fuse */
+  for (size_t n = strlen (d->path); n > 1 && d->path[n - 1] == '/'; n--)
+    d->path[n - 1] = '\0';
+  if (strcmp (d->path, "/") == 0)
+    return bad (p, at, "path", "names no file (`/`)");
   if (strlen (type) != 1 || strchr ("cbup", type[0]) == NULL)
     return bad (p, at, "type", "unknown device type \"%s\" (expected c, b, u or p)", type);
   d->type = type[0];
@@ -1098,8 +1136,8 @@ parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
   json_t *lx = NULL;
 
   if (get_object (p, doc, NULL, "linux", &lx) < 0 || parse_namespaces (p, lx, c) < 0
-      || parse_id_maps (p, lx, "uidMappings", &c->uid_maps, &c->n_uid_maps) < 0
-      || parse_id_maps (p, lx, "gidMappings", &c->gid_maps, &c->n_gid_maps) < 0
+      || parse_id_maps (p, lx, "linux", "uidMappings", &c->uid_maps, &c->n_uid_maps) < 0
+      || parse_id_maps (p, lx, "linux", "gidMappings", &c->gid_maps, &c->n_gid_maps) < 0
       || parse_time_offsets (p, lx, c) < 0 || parse_devices (p, lx, c) < 0 || parse_sysctl (p, lx, c) < 0
       || get_string (p, lx, "linux", "cgroupsPath", &c->cgroups_path) < 0
       || parse_rootfs_propagation (p, lx, c) < 0 || get_path_list (p, lx, "maskedPaths", &c->masked_paths) < 0

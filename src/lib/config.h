@@ -61,6 +61,15 @@ struct cfg_mount
   unsigned long propagation;  /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, with MS_REC, or 0 */
   char *data;                 /* comma-joined options that are not flags ("mode=755,size=65536k"); may be NULL */
   bool is_bind;               /* type "bind" or option bind/rbind */
+  int idmap;                  /* 0, CFG_IDMAP or CFG_RIDMAP (submounts too): an idmapped bind */
+  struct cfg_id_map *uid_maps, *gid_maps; /* the mount's own (runtime-spec 1.2), may be empty */
+  size_t n_uid_maps, n_gid_maps;
+};
+
+enum
+{
+  CFG_IDMAP = 1,
+  CFG_RIDMAP = 2,
 };
 
 struct cfg_rlimit

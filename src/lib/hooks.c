@@ -141,7 +141,11 @@ run_one (json_t *h, const char *kind, size_t i, const char *state, capsa_err **e
   const char *path = json_string_value (json_object_get (h, "path"));
   int timeout_s = (int) json_integer_value (json_object_get (h, "timeout"));
   cleanup_strv char **argv = to_strv (json_object_get (h, "args"), path);
-  cleanup_strv char **envp = to_strv (json_object_get (h, "env"), NULL);
+  /* runc runs a hook with exec.Cmd{Env: hook.Env}: with no `env`, Go hands the runtime's own
+   * environment on (runc 1.1.5 does; podman's hooks rely on PATH). An `env` given, even empty,
+   * is the whole environment. */
+  json_t *env = json_object_get (h, "env");
+  cleanup_strv char **envp = env ? to_strv (env, NULL) : NULL;
   int in[2], errp[2], status = 0;
   char errbuf[1024] = "";
 
@@ -166,7 +170,7 @@ run_one (json_t *h, const char *kind, size_t i, const char *state, capsa_err **e
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
-      execve (path, argv, envp);
+      execve (path, argv, envp ? envp : environ);
       dprintf (2, "exec %s: %s", path, strerror (errno));
       _exit (127);
     }

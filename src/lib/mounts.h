@@ -17,12 +17,25 @@ struct mnt_opts
   bool cgroupns;
 };
 
-/* Mount m inside rootfd. */
-int mnt_apply (int rootfd, const struct cfg_mount *m, const struct mnt_opts *o, capsa_err **err);
+/* Mount m inside rootfd.  srcfd: for a bind, the source tree mnt_open_sources opened, or -1 to
+ * bind m->source by path. */
+int mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, const struct mnt_opts *o, capsa_err **err);
 
 /* A `cgroup` mount of m onto target (its destination, made already; "/proc/self/fd/N"). */
 int mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const struct mnt_opts *o,
                 capsa_err **err);
+
+/* Bind sources opened by the runtime, as the host's root, before the container enters its user
+ * namespace ("mount source fds", runc 1.1+): a source only root may read (a 0700 directory) can
+ * be bound although the container's root, mapped to another uid, could not reach it.  fds has
+ * c->n_mounts slots: a detached tree (O_CLOEXEC, numbered >= min_fd) for each bind mount, -1
+ * for the rest.  Relative sources are taken from bundle. On failure nothing stays open.
+ * Idmapped binds (idmap, ridmap, mount uidMappings) are made so too, with or without a user
+ * namespace: only_idmapped opens those alone (a container without one). */
+int mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_idmapped, int min_fd, int *fds,
+                      capsa_err **err);
+bool mnt_any_idmapped (const struct capsa_config *c);
+void mnt_close_sources (int *fds, size_t n);
 
 /* Remount the mount at `path` (seen from the current root) as a bind with `flags`, keeping the
  * flags the kernel locks (nosuid, nodev, noexec, atime) already set on it. */

@@ -11,6 +11,7 @@
 
 #include <linux/nsfs.h>
 
+#include "idmap.h"
 #include "namespaces.h"
 #include "util.h"
 
@@ -112,14 +113,7 @@ ns_join_all (const int fds[CFG_NS_COUNT], capsa_err **err)
 static char *
 format_map (const struct cfg_id_map *m, size_t n)
 {
-  char *out = xstrdup ("");
-  for (size_t i = 0; i < n; i++)
-    {
-      char *next = xasprintf ("%s%u %u %u\n", out, m[i].container_id, m[i].host_id, m[i].size);
-      free (out);
-      out = next;
-    }
-  return out;
+  return idmap_format (m, n);
 }
 
 /* Run newuidmap/newgidmap PID  cid hid size ... (the setuid helpers from the uidmap package). */

@@ -175,8 +175,13 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
 {
   /* Nothing below may propagate to the host: rslave unless the config asks rprivate etc. */
   unsigned long prop = MS_SLAVE | MS_REC;
-  if (c->rootfs_propagation & (MS_PRIVATE | MS_UNBINDABLE))
+  if (c->rootfs_propagation & MS_PRIVATE)
     prop = c->rootfs_propagation;
+  /* unbindable would refuse the rootfs bind below when the rootfs is on the mount at / (runc
+   * 1.1.5 fails so: EINVAL); private is what keeps the host apart here, and rootfs_finish makes
+   * the container's / unbindable after the pivot */
+  if (c->rootfs_propagation & MS_UNBINDABLE)
+    prop = MS_PRIVATE | (c->rootfs_propagation & MS_REC);
   if (mount (NULL, "/", NULL, prop, NULL) < 0)
     return capsa_fail (err, errno, "make / %s", prop & MS_PRIVATE ? "private" : "rslave");
   if (mount (o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -187,7 +192,7 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
     return capsa_fail (err, errno, "open rootfs `%s`", o->rootfs);
   struct mnt_opts mo = { .in_userns = o->in_userns, .cgroupns = c->ns[CFG_NS_CGROUP].enabled };
   for (size_t i = 0; i < c->n_mounts; i++)
-    if (mnt_apply (rootfd, &c->mounts[i], &mo, err) < 0)
+    if (mnt_apply (rootfd, &c->mounts[i], o->src_fds ? o->src_fds[i] : -1, &mo, err) < 0)
       return capsa_err_wrap (err, "mounts[%zu]", i);
   if (!dev_is_bind_mounted (c) && populate_dev (rootfd, c, o->in_userns, err) < 0)
     return -1;

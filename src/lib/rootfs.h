@@ -19,6 +19,7 @@ struct rootfs_opts
   const char *rootfs;   /* absolute host path of the rootfs */
   bool no_pivot;
   bool in_userns;       /* created or joined a user namespace: mknod and some mounts are not allowed */
+  const int *src_fds;   /* bind sources (mnt_open_sources), one per config mount; may be NULL */
   /* called once every mount and device exists, right before pivot_root/chroot (hooks); may be NULL */
   int (*before_pivot) (void *arg, capsa_err **err);
   void *before_pivot_arg;

@@ -5,16 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "fsops.h"
 #include "image.h"
+#include "idmap.h"
 #include "rootmount.h"
 #include "util.h"
 
@@ -56,7 +54,7 @@ image_layers (struct capsa_store *s, const char *image, const char *default_regi
 /* ---- idmapped lower dirs ------------------------------------------------------------------ */
 
 /* A user namespace with the container's mappings (dir/uid_map, dir/gid_map), for
- * MOUNT_ATTR_IDMAP: a child unshares one, we write its maps and keep an fd to it, the child goes. */
+ * MOUNT_ATTR_IDMAP (idmap.h). */
 static int
 idmap_userns (const char *dir, capsa_err **err)
 {
@@ -64,40 +62,7 @@ idmap_userns (const char *dir, capsa_err **err)
   cleanup_free char *um = NULL, *gm = NULL;
   if (read_file_at (AT_FDCWD, uidp, &um, NULL, err) < 0 || read_file_at (AT_FDCWD, gidp, &gm, NULL, err) < 0)
     return -1;
-  int sync[2];
-  if (pipe2 (sync, O_CLOEXEC) < 0)
-    return capsa_fail (err, errno, "pipe");
-  pid_t pid = fork ();
-  if (pid < 0)
-    return capsa_fail (err, errno, "fork");
-  if (pid == 0)
-    {
-      char c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'x';
-      close (sync[0]);
-      if (write (sync[1], &c, 1) == 1)
-        pause ();
-      _exit (0);
-    }
-  close (sync[1]);
-  char c = 0, path[64];
-  int fd = -1;
-  if (read (sync[0], &c, 1) != 1 || c != 'u')
-    capsa_fail_as (err, EPERM, "make a user namespace for the idmapped root");
-  else
-    {
-      snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
-      int r = write_file_at (AT_FDCWD, path, um, strlen (um), 0, err);
-      snprintf (path, sizeof path, "/proc/%d/gid_map", (int) pid);
-      if (r == 0)
-        r = write_file_at (AT_FDCWD, path, gm, strlen (gm), 0, err);
-      snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
-      if (r == 0 && (fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
-        capsa_fail (err, errno, "open `%s`", path);
-    }
-  close (sync[0]);
-  kill (pid, SIGKILL);
-  waitpid (pid, NULL, 0);
-  return fd;
+  return idmap_userns_fd (um, gm, err);
 }
 
 /* Mount layer `src` idmapped through usernsfd at `dst` (made). */

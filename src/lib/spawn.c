@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -260,7 +261,9 @@ static int child_init_process (const struct spawn_opts *o, int sock, char **exe,
 static int
 child_init_exec (const struct spawn_opts *o, int sock, char **exe, capsa_err **err)
 {
-  if (o->config->process->terminal && setsid () < 0)
+  /* its own session, with a terminal or without, as runc's nsexec does for every process: a
+   * signal to the exec'd process group (a shell's job control, kill -PGID) reaches it alone */
+  if (setsid () < 0)
     return capsa_fail (err, errno, "setsid");
   if (fchdir (o->exec_root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
     return capsa_fail (err, errno, "enter the container's root");
@@ -268,13 +271,15 @@ child_init_exec (const struct spawn_opts *o, int sock, char **exe, capsa_err **e
 }
 
 static int
-child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, char **exe, capsa_err **err)
+child_init (const struct spawn_opts *o, const struct ns_plan *plan, const int *srcfds, int sock, char **exe,
+            capsa_err **err)
 {
   const struct capsa_config *c = o->config;
     struct pivot_hooks hook_arg = { o, sock };
   struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
                             .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL
                                          || !in_initial_userns (),
+                            .src_fds = srcfds,
                             .before_pivot = hooks_before_pivot, .before_pivot_arg = &hook_arg };
 
   if (o->exec_mode)
@@ -330,28 +335,39 @@ child_init_process (const struct spawn_opts *o, int sock, char **exe, capsa_err 
   return proc_find_executable (p, exe, err);
 }
 
-static _Noreturn void
-child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int nsfds[], int sock)
+/* Nothing of the runtime's may stay open in the container (a state directory fd would even
+ * keep its lock): keep only the channel, the fifo, the namespaces to join, the bind sources and
+ * the fds passed on to the process (stdio and the preserved range). */
+static void
+child_close_fds (const struct spawn_opts *o, const int nsfds[], const int *srcfds, int sock)
 {
-  cleanup_err capsa_err *err = NULL;
-  cleanup_free char *exe = NULL;
-  char **env;
-  int keep[CFG_NS_COUNT + 3];
-
-  /* Nothing of the runtime's may stay open in the container (a state directory fd would even
-   * keep its lock): keep only the channel, the fifo, the namespaces to join and the fds passed
-   * on to the process (stdio and the preserved range). */
+  size_t nsrc = srcfds ? o->config->n_mounts : 0;
+  cleanup_free int *keep = xmalloc0 ((CFG_NS_COUNT + 3 + nsrc) * sizeof (int));
   memcpy (keep, nsfds, CFG_NS_COUNT * sizeof (int));
   keep[CFG_NS_COUNT] = sock;
   keep[CFG_NS_COUNT + 1] = o->exec_fifo;
   keep[CFG_NS_COUNT + 2] = o->exec_mode ? o->exec_root_fd : -1;
-  close_fds_except (3 + o->preserve_fds, keep, ARRAY_SIZE (keep));
+  if (nsrc)
+    memcpy (keep + CFG_NS_COUNT + 3, srcfds, nsrc * sizeof (int));
+  close_fds_except (3 + o->preserve_fds, keep, CFG_NS_COUNT + 3 + nsrc);
+}
 
-  if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0 || child_init (o, plan, sock, &exe, &err) < 0)
+static _Noreturn void
+child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int nsfds[], int *srcfds, int sock)
+{
+  cleanup_err capsa_err *err = NULL;
+  cleanup_free char *exe = NULL;
+  char **env;
+
+  child_close_fds (o, nsfds, srcfds, sock);
+  if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0
+      || child_init (o, plan, srcfds, sock, &exe, &err) < 0)
     {
       sync_send_error (sock, err);
       _exit (1);
     }
+  if (srcfds)
+    mnt_close_sources (srcfds, o->config->n_mounts);
   env = build_env (o->config->process->env, o->extra_env);
   /* Belt and braces: whatever was opened since (all O_CLOEXEC) goes at exec too. */
   if (syscall (SYS_close_range, 3 + o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -509,6 +525,36 @@ child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan)
   return o->cgroup && cg_has_v1 (o->cgroup) && !plan->new_user && !o->config->ns[CFG_NS_USER].path;
 }
 
+/* With a user namespace, the bind sources are opened here, as the runtime's (host) root, before
+ * the child enters it (mounts.h: mnt_open_sources); without one the child binds by path as root,
+ * which reaches every source already (idmapped binds excepted: mounts.h). Leaves *fds NULL when
+ * not needed. */
+static int
+open_bind_sources (const struct spawn_opts *o, const struct ns_plan *plan, int **fds, capsa_err **err)
+{
+  const struct capsa_config *c = o->config;
+  bool userns = plan->new_user || c->ns[CFG_NS_USER].path;
+  *fds = NULL;
+  if (o->exec_mode || !c->ns[CFG_NS_MOUNT].enabled || c->n_mounts == 0 || !(userns || mnt_any_idmapped (c)))
+    return 0;
+  *fds = xmalloc0 (c->n_mounts * sizeof (int));
+  if (mnt_open_sources (c, o->bundle, !userns, 3 + o->preserve_fds, *fds, err) < 0)
+    {
+      free (*fds);
+      *fds = NULL;
+      return -1;
+    }
+  return 0;
+}
+
+static void
+close_bind_sources (const struct spawn_opts *o, int **fds)
+{
+  mnt_close_sources (*fds, o->config->n_mounts);
+  free (*fds);
+  *fds = NULL;
+}
+
 static pid_t
 clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *born_in_v2)
 {
@@ -545,6 +591,7 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
 {
   struct ns_plan plan;
   int nsfds[CFG_NS_COUNT];
+  int *srcfds = NULL;
   int sv[2];
   pid_t child;
 
@@ -556,9 +603,12 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
     record_ns (runtime_ns);
   if (ns_open_paths (o->config, nsfds, err) < 0)
     goto close_ns;
+  if (open_bind_sources (o, &plan, &srcfds, err) < 0)
+    goto close_ns;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       capsa_fail (err, errno, "socketpair");
+      close_bind_sources (o, &srcfds);
       goto close_ns;
     }
   bool born_in_v2 = false;
@@ -568,14 +618,16 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
       capsa_fail (err, errno, "clone the container init (namespace flags 0x%x)", plan.clone_flags);
       close (sv[0]);
       close (sv[1]);
+      close_bind_sources (o, &srcfds);
       goto close_ns;
     }
   if (child == 0)
     {
       close (sv[0]);
-      child_main (o, &plan, nsfds, sv[1]);
+      child_main (o, &plan, nsfds, srcfds, sv[1]);
     }
   close (sv[1]);
+  close_bind_sources (o, &srcfds);
   for (int t = 0; t < CFG_NS_COUNT; t++)
     if (nsfds[t] >= 0)
       close (nsfds[t]);

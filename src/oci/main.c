@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static const char usage_text[]
       "\n"
       "Global options:\n"
       "  --root DIR               state directory (default /run/capsa-oci, or\n"
-      "                           $XDG_RUNTIME_DIR/capsa-oci when not root)\n"
+      "                           $XDG_RUNTIME_DIR/capsa-oci when not the host's root)\n"
       "  --log FILE               write errors and debug messages to FILE\n"
       "  --log-format text|json   format of --log (json: one object per line: level, msg, time)\n"
       "  --debug                  log debug messages\n"
@@ -102,14 +103,49 @@ oci_parse_count (const char *s)
   return parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
 }
 
+/* True when this process is in a user namespace other than the initial one: the initial
+   namespace's uid_map is the identity over the whole range ("0 0 4294967295"), as runc's
+   userns.RunningInUserNS reads it. */
+static bool
+in_child_userns (void)
+{
+  char buf[128] = "";
+  unsigned long inside, outside, len;
+  FILE *f = fopen ("/proc/self/uid_map", "re");
+  if (f == NULL)
+    return false;
+  bool got = fgets (buf, sizeof buf, f) != NULL;
+  fclose (f);
+  if (!got || sscanf (buf, "%lu %lu %lu", &inside, &outside, &len) != 3)
+    return false;
+  return !(inside == 0 && outside == 0 && len == 4294967295UL);
+}
+
+/* runc's shouldHonorXDGRuntimeDir: $XDG_RUNTIME_DIR/capsa-oci when it is set and we are not
+   the host's root. Rootless podman runs the runtime as uid 0 in its own user namespace with
+   XDG_RUNTIME_DIR set and no --root: that uid 0 cannot write /run. Like runc, uid 0 in a user
+   namespace with USER=root keeps /run/capsa-oci (a root-in-userns set-up that owns /run). */
+static bool
+honour_xdg_runtime_dir (void)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (xdg == NULL || *xdg == '\0')
+    return false;
+  if (geteuid () != 0)
+    return true;
+  if (!in_child_userns ())
+    return false;
+  const char *user = getenv ("USER");
+  return user == NULL || strcmp (user, "root") != 0;
+}
+
 static const char *
 default_root (void)
 {
   static char buf[4096];
-  const char *xdg = getenv ("XDG_RUNTIME_DIR");
-  if (geteuid () == 0 || xdg == NULL || *xdg == '\0')
+  if (!honour_xdg_runtime_dir ())
     return "/run/capsa-oci";
-  snprintf (buf, sizeof buf, "%s/capsa-oci", xdg);
+  snprintf (buf, sizeof buf, "%s/capsa-oci", getenv ("XDG_RUNTIME_DIR"));
   return buf;
 }
 
