@@ -15,6 +15,7 @@ import pytest
 from conftest import new_id
 from test_cgroups import cgpath, detached, read, version  # noqa: F401 (cgpath is a fixture)
 from test_process import read_until
+from test_cli_run import capsa  # noqa: F401 (a fixture)
 
 CAP_KILL = 5
 
@@ -189,3 +190,15 @@ def test_runc_spec_config_runs(oci, bundle, workdir):
     os.close(master)
     assert b"home=/root" in out and b"0x9" in out, out
     assert os.WEXITSTATUS(status) == 4
+
+
+# ---- the CLI goes through the same library (issue 14 items 6 and 7) ----
+
+def test_cli_home_and_loopback(capsa):
+    assert capsa("run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo $HOME").stdout.strip() == "/root"
+    assert capsa("run", "--rm", "--network", "none", "-u", "4321", "busybox", "sh", "-c",
+                 "echo $HOME").stdout.strip() == "/"
+    p = capsa("run", "--rm", "--network", "none", "busybox", "sh", "-c",
+              "nc -l -p 8080 > /tmp/got & sleep 0.3; echo hello | nc 127.0.0.1 8080; sleep 0.3; cat /tmp/got",
+              check=False)
+    assert "hello" in p.stdout, p.stderr
