@@ -682,8 +682,7 @@ apply_all (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_
   }
   if (cfg_check_resources (res, where, err) < 0)
     return -1;
-  /* cpuset before cpu, limits before anything that could fail half-way is not needed: the
-   * container is not running yet at create, and update reports the first failure. */
+  /* the order of the writes does not matter for all or nothing: see struct res_run */
   for (size_t i = 0; i < ARRAY_SIZE (simple); i++)
     {
       json_t *sec = json_object_get (res, simple[i].section);

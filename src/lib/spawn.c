@@ -328,7 +328,7 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, int sock, ch
 /* "HOME=..." for the process when process.env has no HOME; NULL otherwise.  Child only. */
 static char *child_home;
 
-/* The home field of uid's line in the passwd file open on fd, NULL when there is none. */
+/* The home field of uid's line in passwd file f, NULL when there is none (or it is not absolute). */
 static char *
 passwd_home (FILE *f, uid_t uid)
 {
