@@ -167,6 +167,7 @@ def _start_dockerd(w, cgparent):
         # the host's hard nofile limit is 20000: docker's default (1048576) could not be set
         "default-ulimits": {"nofile": {"Name": "nofile", "Soft": 4096, "Hard": 8192}},
         # `runc` is built in (the runc on PATH: the same RUNC) and may not be registered again
+        "deprecated-key-path": f"{w}/key.json",  # not /etc/docker/key.json
         "runtimes": {"capsa": {"path": str(OCI)}},
     }))
     log = open(w / "dockerd.log", "w")
@@ -186,6 +187,8 @@ def docker():
     cgparent = f"capsa-dockerd-{os.getpid()}"
     d = Docker(w)
     d.cgparent = cgparent
+    # dockerd makes /run/docker/plugins whatever its exec-root: removed after, unless it was there
+    made = [p for p in (pathlib.Path("/run/docker"), pathlib.Path("/run/docker/plugins")) if not p.exists()]
     procs = []
     try:
         ctd, ok = _start_containerd(w)
@@ -202,6 +205,9 @@ def docker():
         yield d
     finally:
         _teardown(d, w, procs, cgparent)
+        for p in reversed(made):
+            with contextlib.suppress(OSError):
+                p.rmdir()
 
 
 def _teardown(d, w, procs, cgparent):
