@@ -282,11 +282,12 @@ ps_json (struct ctr *c)
   char st[128];
   ctr_status_text (c, st, sizeof st);
   cleanup_free char *cmd = command_text (c->meta);
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*}", "ID", c->id, "Names", ctr_name (c), "Image",
-                    json_string_value (json_object_get (c->meta, "ImageName")) ?: "", "Command", cmd, "CreatedAt",
-                    json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
+  cleanup_free char *ports = ctr_ports_text (c);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*, s:s}", "ID", c->id, "Names", ctr_name (c),
+                    "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "", "Command", cmd,
+                    "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
                     ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid", (json_int_t) c->pid,
-                    "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"));
+                    "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"), "Ports", ports);
 }
 
 int
@@ -362,7 +363,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
           snprintf (cmd, sizeof cmd, "\"%s\"", command);
         printf ("%-12.*s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", notrunc ? 64 : 12,
                 json_string_value (json_object_get (v, "ID")), json_string_value (json_object_get (v, "Image")), cmd,
-                created, json_string_value (json_object_get (v, "Status")), "",
+                created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
                 json_string_value (json_object_get (v, "Names")));
       }
     }
@@ -462,32 +463,53 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+/* One binding as `port` prints it: "0.0.0.0:8080", "[::]:8080". */
+static void
+print_binding (const char *prefix, json_t *b)
+{
+  const char *ip = jstr (b, "HostIp") ?: "";
+  if (strchr (ip, ':'))
+    printf ("%s[%s]:%s\n", prefix, ip, jstr (b, "HostPort") ?: "");
+  else
+    printf ("%s%s:%s\n", prefix, ip, jstr (b, "HostPort") ?: "");
+}
+
+/* `capsa port CONTAINER [PORT[/PROTO]]`: what its running container publishes (run.json's Ports,
+ * with the ephemeral ports as reserved), docker's output; a PORT that is not published is an error. */
 int
 cmd_port (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
-  if (want_help (argc, argv, "Usage: capsa port CONTAINER\n\nPublished ports, as docker prints them: "
-                                "\"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack network).\n"))
+  if (want_help (argc, argv, "Usage: capsa port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nPublished ports, as docker "
+                             "prints them: \"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack "
+                             "network); with a port, only its host addresses: \"0.0.0.0:8080\".\n"))
     return 0;
-  if (argc < 2)
-    return cli_usage ("port", "requires at least 1 argument (CONTAINER)");
+  if (argc < 2 || argc > 3)
+    return cli_usage ("port", "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
   if (ctr_find (g, argv[1], &c, &err) < 0)
     return cli_fail (&err);
-  json_t *pub = json_object_get (json_object_get (c->meta, "HostConfig"), "Publish"), *e;
+  json_t *ports = ctr_ports_live (c), *v, *b;
+  const char *key;
   size_t i;
-  json_array_foreach (pub, i, e)
+  if (argc == 3)
+    {
+      cleanup_free char *want = strchr (argv[2], '/') ? xstrdup (argv[2]) : xasprintf ("%s/tcp", argv[2]);
+      json_t *arr = json_object_get (ports, want);
+      if (json_array_size (arr) == 0)
+        {
+          capsa_fail_as (&err, ENOENT, "no public port `%s` published for %s", want, argv[1]);
+          return cli_fail (&err);
+        }
+      json_array_foreach (arr, i, b)
+      print_binding ("", b);
+      return 0;
+    }
+  json_object_foreach (ports, key, v)
   {
-    struct capsa_port p;
-    if (capsa_port_parse (json_string_value (e), &p, &err) < 0)
-      return cli_fail (&err);
-    if (strchr (p.host_ip, ':'))
-      printf ("%d/%s -> [%s]:%d\n", p.ctr_port, p.proto, p.host_ip, p.host_port);
-    else
-      printf ("%d/%s -> %s:%d\n", p.ctr_port, p.proto, *p.host_ip ? p.host_ip : "0.0.0.0", p.host_port);
-    /* no address given: IPv6 too, on a dual-stack network */
-    if (!*p.host_ip && *(jstr (json_object_get (c->run, "Network"), "GlobalIPv6Address") ?: ""))
-      printf ("%d/%s -> [::]:%d\n", p.ctr_port, p.proto, p.host_port);
+    cleanup_free char *prefix = xasprintf ("%s -> ", key);
+    json_array_foreach (v, i, b)
+    print_binding (prefix, b);
   }
   return 0;
 }

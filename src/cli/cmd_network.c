@@ -200,6 +200,11 @@ net_connect (struct cli_global *g, int argc, char **argv)
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   struct capsa_attach_result r;
+  /* a host port another program or container has is refused here too (an ephemeral one is
+   * chosen); this short-lived process cannot hold them for the container's life: bound, released */
+  if (ctr_ports_reserve (g, ct, ports, a.nports, &err) < 0)
+    return cli_fail (&err);
+  ctr_ports_release (ct);
   if (capsa_net_attach (&env, &a, &r, &err) < 0)
     return cli_fail (&err);
   return 0;

@@ -65,6 +65,8 @@ cli_progress (void *data, const struct capsa_progress *p)
   char done[32], total[32];
   cli_human_size ((long long) p->done, done, sizeof done);
   cli_human_size ((long long) p->total, total, sizeof total);
+  /* a line that starts downloading is drawn at once: only its byte counts are throttled */
+  bool was_downloading = pr->text[p->index] && strstr (pr->text[p->index], ": Downloading") != NULL;
   free (pr->text[p->index]);
   if (p->state == CAPSA_PROGRESS_DOWNLOADING || p->state == CAPSA_PROGRESS_UPLOADING)
     pr->text[p->index] = xasprintf ("%.12s: %s %s %s/%s", p->digest + 7, state_name (p->state), bar, done, total);
@@ -72,7 +74,7 @@ cli_progress (void *data, const struct capsa_progress *p)
     pr->text[p->index] = xasprintf ("%.12s: %s", p->digest + 7, state_name (p->state));
   clock_gettime (CLOCK_MONOTONIC, &now);
   long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
-  if (p->state == CAPSA_PROGRESS_DOWNLOADING && ms - pr->last_ms < 100)
+  if (p->state == CAPSA_PROGRESS_DOWNLOADING && was_downloading && ms - pr->last_ms < 100)
     return;
   pr->last_ms = ms;
   fprintf (stderr, "\033[%uA", pr->lines);

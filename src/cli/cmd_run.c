@@ -519,8 +519,14 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
     }
   cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
   json_decref (idx);
-  if (capsa_blob_json (s, image_id, &imgcfg, err) < 0)
-    goto out;
+  {
+    /* checked by type before anything is made: a bad config leaves no container behind */
+    struct capsa_image_config ic;
+    if (capsa_image_config_load (s, image_id, o->image, &ic, err) < 0)
+      goto out;
+    imgcfg = json_incref (ic.raw);
+    capsa_image_config_free (&ic);
+  }
   if (claim_name (g, o, id, name, sizeof name, err) < 0)
     goto out;
   named = true;

@@ -46,6 +46,9 @@ ctr_inspect_json (struct ctr *c)
       json_object_update (ns, addrs);
       json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
     }
+  json_t *ports = ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
+  if (ports)
+    json_object_set (ns, "Ports", ports);
   json_object_set_new (out, "NetworkSettings", ns);
   return out;
 }

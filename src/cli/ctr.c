@@ -23,6 +23,7 @@
 void
 ctr_free (struct ctr *c)
 {
+  ctr_ports_release (c);
   free (c->id);
   free (c->dir);
   free (c->oci_root);
@@ -587,6 +588,10 @@ remove_stop (struct cli_global *g, struct ctr *c, bool force, capsa_err **err)
       cleanup_err capsa_err *ke = NULL;
       capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
       ctr_wait_exited (g, c, 10000);
+      /* its monitor holds the published ports until it has taken the network down: rm returns
+       * with them free, as docker's does */
+      for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
+        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
       fault_point ("cli:rm:killed");
     }
   return 0;

@@ -51,6 +51,8 @@ struct ctr
   int exit_code;   /* when exited; -1 unknown */
   pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
   bool partial;    /* no complete container.json: meta is only {Id, Name}, status CTR_DEAD */
+  int *port_fds;   /* ctr_net_up: the sockets reserving its published host ports (ctr_ports.c) */
+  size_t nport_fds;
 };
 
 void ctr_free (struct ctr *c);
@@ -179,6 +181,19 @@ void ctr_slirp_down (struct ctr *c);
 int ctr_slirp_release (struct ctr *c);
 /* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left. */
 void ctr_slirp_prune (struct cli_global *g);
+/* Published ports (ctr_ports.c).  reserve: bind every host port of ports (a host port 0 gets the
+ * kernel's free one, written back), the sockets going to c->port_fds; the error says who has a
+ * port already taken (a container, or another program).  release: close them. */
+struct capsa_port;
+int ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
+void ctr_ports_release (struct ctr *c);
+/* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is only chosen here. */
+int ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err);
+/* docker's NetworkSettings.Ports of ports (ipv6: the container has an IPv6 address). */
+json_t *ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6);
+/* run.json's Ports while the container runs (borrowed), else NULL; ps's "0.0.0.0:8080->80/tcp, ..." */
+json_t *ctr_ports_live (const struct ctr *c);
+char *ctr_ports_text (const struct ctr *c);
 /* ctr_net.c: the namespace file ROOT/containers/ID/netns (a bind mount of an nsfs file). */
 int ctr_netns_create (const char *path, capsa_err **err);
 void ctr_netns_remove (const char *path);

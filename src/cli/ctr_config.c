@@ -918,22 +918,8 @@ add_init (struct cli_global *g, const char *id, json_t *config, capsa_err **err)
   return 0;
 }
 
-/* A host port nobody listens on now (the kernel's pick for port 0). */
-static int
-free_port (const char *proto)
-{
-  int fd = socket (AF_INET, (strcmp (proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = { .sin_family = AF_INET };
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0 && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-    port = ntohs (a.sin_port);
-  if (fd >= 0)
-    close (fd);
-  return port;
-}
-
-/* -P: every port of the image's ExposedPorts ("80/tcp") on a free host port. */
+/* -P: every port of the image's ExposedPorts ("80/tcp") on an ephemeral host port, chosen and
+ * reserved at each start (ctr_ports.c), as docker does. */
 static int
 publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
 {
@@ -944,10 +930,9 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
     int ctr = atoi (key);
     const char *slash = strchr (key, '/');
     const char *proto = slash ? slash + 1 : "tcp";
-    int host = free_port (proto);
-    if (ctr <= 0 || host <= 0)
-      return capsa_fail (err, host <= 0 ? errno : EINVAL, "-P: publish the image's port `%s`", key);
-    json_array_append_new (pub, json_sprintf ("%d:%d/%s", host, ctr, proto));
+    if (ctr <= 0)
+      return capsa_fail_as (err, EINVAL, "-P: publish the image's port `%s`", key);
+    json_array_append_new (pub, json_sprintf ("%d/%s", ctr, proto));
   }
   return 0;
 }

@@ -130,21 +130,27 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
 
 /* ---- capsa __monitor: the monitor's heavy steps ---------------------------------------------- */
 
-/* "CODE ERRNO PID MESSAGE" to the monitor, with the pty master when there is one. */
+/* The most fds one report carries (the kernel's SCM_MAX_FD is 253): the pty master, slirp4netns's
+ * exit fd, the published ports' sockets (ctr_ports.c, at most 2 a port). */
+#define HELPER_REPORT_MAX_FDS 250
+
+/* "CODE ERRNO PID MESSAGE" to the monitor, with fds: the pty master when there is one, then those
+ * the monitor holds for the container's life (slirp4netns's exit fd, the published ports'). */
 static void
-helper_report (int code, int errnum, pid_t pid, const char *msg, int master, int keep)
+helper_report_fds (int code, int errnum, pid_t pid, const char *msg, int master, const int *keep, size_t nkeep)
 {
   cleanup_free char *s = xasprintf ("%d %d %d %s", code, errnum, (int) pid, msg);
-  union
+  static union
   {
     struct cmsghdr h;
-    char b[CMSG_SPACE (2 * sizeof (int))];
+    char b[CMSG_SPACE (HELPER_REPORT_MAX_FDS * sizeof (int))];
   } ctl;
-  int fds[2], nfds = 0;
+  int fds[HELPER_REPORT_MAX_FDS];
+  size_t nfds = 0;
   if (master >= 0)
     fds[nfds++] = master;
-  if (keep >= 0)
-    fds[nfds++] = keep;
+  for (size_t i = 0; i < nkeep && nfds < HELPER_REPORT_MAX_FDS; i++)
+    fds[nfds++] = keep[i];
   struct iovec iov = { s, strlen (s) };
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
   if (nfds)
@@ -160,6 +166,12 @@ helper_report (int code, int errnum, pid_t pid, const char *msg, int master, int
     }
   while (sendmsg (HELPER_REPORT_FD, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
     ;
+}
+
+static void
+helper_report (int code, int errnum, pid_t pid, const char *msg, int master, int keep)
+{
+  helper_report_fds (code, errnum, pid, msg, master, &keep, keep >= 0 ? 1 : 0);
 }
 
 /* The console socket the runtime sends a -t container's pty master to: in the container's
@@ -287,11 +299,16 @@ helper_start (struct cli_global *g, const char *id, bool create_only, bool resta
   unlink (pidfile);
   /* a slirp4netns lives as long as its exit fd's write end: the monitor keeps it from now on */
   int keep = ctr_slirp_release (c);
-  helper_report (0, 0, pid, "", master, keep);
+  if (keep >= 0)
+    {
+      c->port_fds = xrealloc (c->port_fds, (c->nport_fds + 1) * sizeof (int));
+      c->port_fds[c->nport_fds++] = keep;
+    }
+  /* the ports' sockets, and slirp4netns's exit fd: the monitor holds them from now on */
+  helper_report_fds (0, 0, pid, "", master, c->port_fds, c->nport_fds);
+  ctr_ports_release (c); /* (closes keep too) */
   if (master >= 0)
     close (master);
-  if (keep >= 0)
-    close (keep);
   return 0;
 }
 

@@ -5,7 +5,9 @@
  * the network (veth, address, routes, published ports, and ROOT/containers/ID/etc/{hosts,
  * hostname,resolv.conf}, bind-mounted into the container and kept current by the library); the
  * OCI config joins it by path.  ctr_net_down undoes it all.  Up before the container starts (the
- * foreground run, or the monitor), down when it has stopped for good or is removed.
+ * foreground run, or the monitor), down when it has stopped for good or is removed.  The published
+ * host ports are reserved first (ctr_ports.c: bound sockets held by that process), so that a port a
+ * host program or another container has fails the start before anything is made.
  * --network slirp4netns[:OPTS] serves the same namespace with slirp4netns instead (ctr_slirp.c).
  */
 #include <errno.h>
@@ -152,17 +154,24 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
-  netns_remove (ns); /* a stale one from a crash */
-  if (netns_create (ns, err) < 0)
-    return -1;
-  fault_point ("cli:net:netns");
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
   json_t *s;
   json_array_foreach (specs, i, s)
   if (capsa_port_parse (json_string_value (s), &ports[i], err) < 0)
-    goto fail;
+    return capsa_err_wrap (err, "--network %s", mode);
+  /* the host ports first: a taken one fails the start before anything is made */
+  ctr_ports_release (c);
+  if (ctr_ports_reserve (g, c, ports, n, err) < 0)
+    return -1;
+  netns_remove (ns); /* a stale one from a crash */
+  if (netns_create (ns, err) < 0)
+    {
+      ctr_ports_release (c);
+      return -1;
+    }
+  fault_point ("cli:net:netns");
   nsfd = open (ns, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     {
@@ -179,14 +188,16 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
   fault_point ("cli:net:attached");
-  json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}}", "Network", "IPAddress", res.address, "Gateway",
-                          res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac, "GlobalIPv6Address",
-                          res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen", res.prefixlen6);
+  json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}, s:o}", "Network", "IPAddress", res.address,
+                          "Gateway", res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac,
+                          "GlobalIPv6Address", res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen",
+                          res.prefixlen6, "Ports", ctr_ports_json (ports, n, *res.address6 != '\0'));
   ctr_run_update (c->dir, ch, NULL);
   json_decref (ch);
   return 0;
 
 fail:
+  ctr_ports_release (c);
   netns_remove (ns);
   return capsa_err_wrap (err, "--network %s", mode);
 }
@@ -208,6 +219,7 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
         struct capsa_netenv env = net_env (g, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
         netns_remove (ns);
+        ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }
   }
   fault_point ("cli:net:down");

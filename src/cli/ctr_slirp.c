@@ -104,13 +104,17 @@ static int
 publish (struct ctr *c, const char *state_dir, capsa_err **err)
 {
   json_t *specs = json_object_get (json_object_get (c->meta, "HostConfig"), "Publish"), *s;
-  size_t i;
+  size_t i, n = json_array_size (specs);
+  cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
   json_array_foreach (specs, i, s)
   {
-    struct capsa_port p;
-    if (capsa_port_parse (json_string_value (s), &p, err) < 0 || capsa_slirp_add_hostfwd (state_dir, &p, err) < 0)
+    if (capsa_port_parse (json_string_value (s), &ports[i], err) < 0 || ctr_ports_ephemeral (&ports[i], err) < 0
+        || capsa_slirp_add_hostfwd (state_dir, &ports[i], err) < 0)
       return capsa_err_wrap (err, "publish `%s`", json_string_value (s));
   }
+  json_t *ch = json_pack ("{s:o}", "Ports", ctr_ports_json (ports, n, false)); /* for port, ps, inspect */
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
   return 0;
 }
 

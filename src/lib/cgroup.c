@@ -307,6 +307,12 @@ host_dir (const struct cg_hier *h, const char *cgroup)
   return xasprintf ("%s%s", h->mount, cgroup + rl);
 }
 
+char *
+cg_hier_own_dir (const struct cg_hier *h)
+{
+  return host_dir (h, h->own);
+}
+
 /* A new v1 cpuset directory starts with empty cpus and mems, and no task can join it: copy the
  * parent's. */
 static int

@@ -62,6 +62,9 @@ struct cg_host
 };
 
 int cg_host_detect (struct cg_host *host, capsa_err **err);
+/* The host directory of this process's own cgroup in h (mount + own, less the mount's root;
+ * malloc'd), NULL when that cgroup lies outside what is mounted there. */
+char *cg_hier_own_dir (const struct cg_hier *h);
 void cg_host_free (struct cg_host *host);
 const char *cg_layout_name (enum cg_layout l);
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fsops.h"
@@ -16,80 +15,6 @@
 #include "util.h"
 
 
-
-const char *
-capsa_host_arch (const char **variant)
-{
-  static struct utsname u;
-  if (variant)
-    *variant = NULL;
-  uname (&u);
-  if (strcmp (u.machine, "x86_64") == 0)
-    return "amd64";
-  if (strcmp (u.machine, "aarch64") == 0)
-    {
-      if (variant)
-        *variant = "v8";
-      return "arm64";
-    }
-  if (strncmp (u.machine, "armv7", 5) == 0)
-    {
-      if (variant)
-        *variant = "v7";
-      return "arm";
-    }
-  if (strcmp (u.machine, "i686") == 0 || strcmp (u.machine, "i386") == 0)
-    return "386";
-  if (strcmp (u.machine, "ppc64le") == 0 || strcmp (u.machine, "s390x") == 0 || strcmp (u.machine, "riscv64") == 0)
-    return u.machine;
-  return u.machine;
-}
-
-bool
-capsa_layer_media_type_ok (const char *mt)
-{
-  static const char *ok[] = {
-    CAPSA_MT_OCI_LAYER,
-    CAPSA_MT_OCI_LAYER_GZIP,
-    CAPSA_MT_OCI_LAYER_ZSTD,
-    CAPSA_MT_DOCKER_LAYER,
-    "application/vnd.docker.image.rootfs.diff.tar",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-  };
-  if (mt == NULL)
-    return false;
-  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
-    if (strcmp (mt, ok[i]) == 0)
-      return true;
-  return false;
-}
-
-json_t *
-capsa_index_pick_platform (json_t *index, const char *what, capsa_err **err)
-{
-  const char *variant, *arch = capsa_host_arch (&variant);
-  json_t *m, *best = NULL;
-  size_t i;
-
-  json_array_foreach (json_object_get (index, "manifests"), i, m)
-  {
-    json_t *p = json_object_get (m, "platform");
-    const char *os = jstr (p, "os"), *a = jstr (p, "architecture"), *v = jstr (p, "variant");
-    if (os == NULL || a == NULL || strcmp (os, "linux") != 0 || strcmp (a, arch) != 0)
-      continue;
-    if (variant && v && strcmp (variant, v) != 0)
-      continue;
-    if (best == NULL || (variant && v))
-      best = m;
-  }
-  if (best == NULL)
-    capsa_fail_as (err, ENOENT, "%s: no image for this platform (linux/%s%s%s) in its index", what, arch,
-                   variant ? "/" : "", variant ? variant : "");
-  return best;
-}
 
 int
 capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err)
@@ -104,6 +29,38 @@ capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_
   if (*out == NULL)
     return capsa_fail_as (err, EINVAL, "blob %s: invalid JSON: %s (line %d)", digest, je.text, je.line);
   return 0;
+}
+
+int
+capsa_image_config_load (struct capsa_store *s, const char *digest, const char *image, struct capsa_image_config *out,
+                         capsa_err **err)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_free char *what = xasprintf ("image config of %s", image ? image : digest);
+  size_t len;
+
+  memset (out, 0, sizeof *out);
+  if (!capsa_digest_valid (digest))
+    return capsa_fail_as (err, EINVAL, "%s: not a valid sha256 digest", what);
+  if (capsa_store_read_blob (s, digest, &buf, &len, err) < 0)
+    return -1;
+  return capsa_image_config_parse (buf, len, what, out, err);
+}
+
+int
+capsa_manifest_load (struct capsa_store *s, const char *digest, const char *media_type, struct capsa_manifest *out,
+                     capsa_err **err)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_free char *what = xasprintf ("manifest %s", digest);
+  size_t len;
+
+  memset (out, 0, sizeof *out);
+  if (!capsa_digest_valid (digest))
+    return capsa_fail_as (err, EINVAL, "%s: not a valid sha256 digest", what);
+  if (capsa_store_read_blob (s, digest, &buf, &len, err) < 0)
+    return -1;
+  return capsa_manifest_parse (buf, len, media_type, what, out, err);
 }
 
 /* --- the index ----------------------------------------------------------------------------- */
@@ -342,25 +299,23 @@ capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *
 static void
 add_refs (struct capsa_store *s, json_t *img, json_t *blobs, json_t *layers)
 {
-  cleanup_json json_t *m = NULL, *c = NULL;
+  cleanup_manifest struct capsa_manifest m = { 0 };
+  cleanup_image_config struct capsa_image_config c = { 0 };
   cleanup_err capsa_err *ignored = NULL;
   const char *md = jstr (img, "manifest");
-  size_t i;
-  json_t *v;
 
-  if (md == NULL || capsa_blob_json (s, md, &m, &ignored) < 0)
+  /* a manifest that does not parse keeps nothing but itself: its image cannot be used anyway */
+  if (!capsa_digest_valid (md))
     return;
   json_object_set_new (blobs, md, json_true ());
-  const char *cd = jstr (json_object_get (m, "config"), "digest");
-  if (cd)
-    json_object_set_new (blobs, cd, json_true ());
-  json_array_foreach (json_object_get (m, "layers"), i, v)
-  if (jstr (v, "digest"))
-    json_object_set_new (blobs, jstr (v, "digest"), json_true ());
-  if (cd && capsa_blob_json (s, cd, &c, &ignored) == 0)
-    json_array_foreach (json_object_get (json_object_get (c, "rootfs"), "diff_ids"), i, v)
-    if (json_string_value (v))
-      json_object_set_new (layers, json_string_value (v), json_true ());
+  if (capsa_manifest_load (s, md, jstr (img, "mediaType"), &m, &ignored) < 0 || m.is_index)
+    return;
+  json_object_set_new (blobs, m.config.digest, json_true ());
+  for (size_t i = 0; i < m.n_layers; i++)
+    json_object_set_new (blobs, m.layers[i].digest, json_true ());
+  if (capsa_image_config_load (s, m.config.digest, NULL, &c, &ignored) == 0)
+    for (size_t i = 0; i < c.n_diff_ids; i++)
+      json_object_set_new (layers, c.diff_ids[i], json_true ());
 }
 
 /* Remove the entries of dir `sub` whose "sha256:NAME" is not a key of keep. */
@@ -427,8 +382,9 @@ capsa_store_gc (struct capsa_store *s, long long *reclaimed, capsa_err **err)
   int r = sweep (s, "blobs/sha256", blobs, reclaimed, err);
   if (r == 0)
     r = sweep (s, "layers", layers, reclaimed, err);
+  /* everything in tmp/ is stale here: every writer holds the gc lock shared */
   if (r == 0)
-    r = sweep (s, "tmp", NULL, NULL, err);
+    r = sweep (s, "tmp", NULL, reclaimed, err);
   capsa_store_unlock_gc (s);
   return r;
 }

@@ -16,18 +16,9 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "imgspec.h"
 #include "store.h"
 
-#define CAPSA_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define CAPSA_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define CAPSA_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define CAPSA_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define CAPSA_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define CAPSA_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define CAPSA_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define CAPSA_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define CAPSA_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define CAPSA_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* Read the index (an empty one when the file does not exist yet). */
 CAPSA_PUBLIC int capsa_index_read (struct capsa_store *s, json_t **out, capsa_err **err);
@@ -65,17 +56,16 @@ CAPSA_PUBLIC int capsa_image_prune (struct capsa_store *s, bool all, char ***del
  * exclusive gc lock, so no pull is running).  *reclaimed (optional) gets the bytes freed. */
 CAPSA_PUBLIC int capsa_store_gc (struct capsa_store *s, long long *reclaimed, capsa_err **err);
 
-/* Read and parse a JSON blob. */
+/* Read and check (imgspec.h) the image config `digest` from the store; `image` names it in
+ * errors ("image config of IMAGE: ..."), the digest when NULL. */
+CAPSA_PUBLIC int capsa_image_config_load (struct capsa_store *s, const char *digest, const char *image,
+                                          struct capsa_image_config *out, capsa_err **err);
+/* Read and check (imgspec.h) manifest or index `digest`; media_type: what the image index says it
+ * is, or NULL. */
+CAPSA_PUBLIC int capsa_manifest_load (struct capsa_store *s, const char *digest, const char *media_type,
+                                      struct capsa_manifest *out, capsa_err **err);
+
+/* Read and parse a JSON blob (no type checks: for the image commands that show it whole). */
 CAPSA_PUBLIC int capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err);
-
-/* The host's platform as OCI names it: "amd64", "arm64"..., and the variant ("v7") or NULL. */
-CAPSA_PUBLIC const char *capsa_host_arch (const char **variant);
-
-/* From an OCI index or Docker manifest list, the descriptor of this host's platform (linux and
- * capsa_host_arch(), the variant when both have one).  Borrowed from index; NULL with err set. */
-CAPSA_PUBLIC json_t *capsa_index_pick_platform (json_t *index, const char *what, capsa_err **err);
-
-/* Whether a layer media type is one capsa can unpack (plain, gzip or zstd tar). */
-CAPSA_PUBLIC bool capsa_layer_media_type_ok (const char *mt);
 
 #endif

@@ -13,38 +13,25 @@
 #include "util.h"
 
 static int
-check_and_unpack (struct capsa_store *s, json_t *manifest, json_t *config, const char *mdigest, long long *size,
-                  capsa_err **err)
+check_and_unpack (struct capsa_store *s, const struct capsa_manifest *m, const struct capsa_image_config *c,
+                  const char *mdigest, long long *size, capsa_err **err)
 {
-  json_t *layers = json_object_get (manifest, "layers");
-  json_t *diffids = json_object_get (json_object_get (config, "rootfs"), "diff_ids");
-  json_t *l;
-  size_t i;
-
-  if (!json_is_array (layers) || !json_is_array (diffids))
-    return capsa_fail_as (err, EINVAL, "manifest %s: no layers, or its config has no rootfs.diff_ids", mdigest);
-  if (json_array_size (layers) != json_array_size (diffids))
+  if (m->n_layers != c->n_diff_ids)
     return capsa_fail_as (err, EINVAL, "manifest %s has %zu layers but its config lists %zu diff ids", mdigest,
-                          json_array_size (layers), json_array_size (diffids));
+                          m->n_layers, c->n_diff_ids);
   *size = 0;
-  json_array_foreach (layers, i, l)
-  {
-    const char *d = jstr (l, "digest"), *mt = jstr (l, "mediaType");
-    const char *diffid = json_string_value (json_array_get (diffids, i));
-    if (!capsa_digest_valid (d) || !capsa_digest_valid (diffid))
-      return capsa_fail_as (err, EINVAL, "manifest %s: layer %zu: invalid digest or diff id", mdigest, i);
-    if (!capsa_layer_media_type_ok (mt))
-      return capsa_fail_as (err, ENOTSUP, "manifest %s: layer %s: unsupported media type `%s`", mdigest, d,
-                            mt ? mt : "");
-    if (!capsa_store_has_blob (s, d))
-      return capsa_fail_as (err, ENOENT, "manifest %s: layer blob %s is missing from the store", mdigest, d);
-    if (capsa_store_unpack_layer (s, d, diffid, NULL, err) < 0)
-      return -1;
-    cleanup_free char *path = capsa_store_layer_path (s, diffid);
-    cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0)
-      *size += fs_tree_size (fd);
-  }
+  for (size_t i = 0; i < m->n_layers; i++)
+    {
+      const char *d = m->layers[i].digest, *diffid = c->diff_ids[i];
+      if (!capsa_store_has_blob (s, d))
+        return capsa_fail_as (err, ENOENT, "manifest %s: layer blob %s is missing from the store", mdigest, d);
+      if (capsa_store_unpack_layer (s, d, diffid, NULL, err) < 0)
+        return -1;
+      cleanup_free char *path = capsa_store_layer_path (s, diffid);
+      cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        *size += fs_tree_size (fd);
+    }
   return 0;
 }
 
@@ -52,20 +39,21 @@ int
 capsa_image_register (struct capsa_store *s, const char *mdigest, const char *name, const char *repo_digest,
                       char *id_out, capsa_err **err)
 {
-  cleanup_json json_t *manifest = NULL, *config = NULL, *idx = NULL;
+  cleanup_manifest struct capsa_manifest m = { 0 };
+  cleanup_image_config struct capsa_image_config c = { 0 };
+  cleanup_json json_t *idx = NULL;
   cleanup_close int lock = -1;
   char added[64];
   long long size = 0;
 
-  if (capsa_blob_json (s, mdigest, &manifest, err) < 0)
+  if (capsa_manifest_load (s, mdigest, NULL, &m, err) < 0)
     return -1;
-  const char *cdigest = jstr (json_object_get (manifest, "config"), "digest");
-  if (json_integer_value (json_object_get (manifest, "schemaVersion")) != 2 || !capsa_digest_valid (cdigest))
-    return capsa_fail_as (err, EINVAL, "manifest %s: not an image manifest (schemaVersion 2 with a config)",
-                          mdigest);
-  if (capsa_blob_json (s, cdigest, &config, err) < 0)
+  if (m.is_index)
+    return capsa_fail_as (err, EINVAL, "manifest %s: an index, not an image manifest", mdigest);
+  const char *cdigest = m.config.digest;
+  if (capsa_image_config_load (s, cdigest, name, &c, err) < 0)
     return -1;
-  if (check_and_unpack (s, manifest, config, mdigest, &size, err) < 0)
+  if (check_and_unpack (s, &m, &c, mdigest, &size, err) < 0)
     return -1;
 
   lock = capsa_store_lock_index (s, err);
@@ -83,10 +71,9 @@ capsa_image_register (struct capsa_store *s, const char *mdigest, const char *na
   now_rfc3339 (added, sizeof added);
   if (mine == NULL)
     {
-      const char *mt = jstr (manifest, "mediaType");
       mine = json_pack ("{s:s, s:s, s:s, s:[], s:[], s:s, s:s, s:I}", "id", cdigest, "manifest", mdigest,
-                        "mediaType", mt ? mt : CAPSA_MT_OCI_MANIFEST, "names", "digests", "created",
-                        jstr (config, "created") ?: "", "added", added, "size", (json_int_t) size);
+                        "mediaType", m.media_type, "names", "digests", "created", c.created ? c.created : "",
+                        "added", added, "size", (json_int_t) size);
       json_array_append_new (images, mine);
     }
   else

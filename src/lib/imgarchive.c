@@ -25,24 +25,29 @@
 
 /* --- load ---------------------------------------------------------------------------------- */
 
-/* Read a JSON file named inside the layout (symlinks resolved inside it). */
+/* Read a file named inside the layout (symlinks resolved inside it). */
+static int
+layout_read (int layoutfd, const char *name, char **buf, size_t *len, capsa_err **err)
+{
+  cleanup_close int fd = rootpath_open (layoutfd, name, O_RDONLY, err);
+  if (fd < 0)
+    return -1;
+  /* read_file_at cannot take "" as a path: through /proc/self/fd */
+  cleanup_free char *p = xasprintf ("/proc/self/fd/%d", fd);
+  if (read_file_at (AT_FDCWD, p, buf, len, err) < 0)
+    return capsa_err_wrap (err, "read `%s`", name);
+  return 0;
+}
+
+/* Read a JSON file named inside the layout. */
 static int
 layout_json (int layoutfd, const char *name, json_t **out, capsa_err **err)
 {
-  cleanup_close int fd = rootpath_open (layoutfd, name, O_RDONLY, err);
   cleanup_free char *buf = NULL;
   json_error_t je;
   size_t len;
-  if (fd < 0 || read_file_at (fd, "", &buf, &len, err) < 0)
-    {
-      /* read_file_at cannot take "" as a path: fall back to /proc/self/fd */
-      if (fd < 0)
-        return -1;
-      capsa_err_free (err);
-      cleanup_free char *p = xasprintf ("/proc/self/fd/%d", fd);
-      if (read_file_at (AT_FDCWD, p, &buf, &len, err) < 0)
-        return capsa_err_wrap (err, "read `%s`", name);
-    }
+  if (layout_read (layoutfd, name, &buf, &len, err) < 0)
+    return -1;
   *out = json_loadb (buf, len, 0, &je);
   if (*out == NULL)
     return capsa_fail_as (err, EINVAL, "`%s`: invalid JSON: %s (line %d)", name, je.text, je.line);
@@ -107,49 +112,62 @@ oci_name (json_t *desc, const char *default_registry)
   return full;
 }
 
+/* The image manifest an index.json entry names (this platform's, when it names an index), with
+ * its config and layer blobs copied into the store. */
+static int
+load_oci_manifest (struct capsa_store *s, int layoutfd, const struct capsa_descriptor *desc, char *digest,
+                   capsa_err **err)
+{
+  cleanup_manifest struct capsa_manifest sub = { 0 }, m = { 0 };
+  const struct capsa_descriptor *d = desc;
+
+  if (load_layout_blob (s, layoutfd, d->digest, err) < 0)
+    return -1;
+  if (d->media_type && (strcmp (d->media_type, CAPSA_MT_OCI_INDEX) == 0
+                        || strcmp (d->media_type, CAPSA_MT_DOCKER_LIST) == 0))
+    {
+      if (capsa_manifest_load (s, d->digest, d->media_type, &sub, err) < 0
+          || (d = capsa_manifest_pick_platform (&sub, desc->digest, err)) == NULL
+          || load_layout_blob (s, layoutfd, d->digest, err) < 0)
+        return -1;
+    }
+  if (capsa_manifest_load (s, d->digest, d->media_type, &m, err) < 0)
+    return -1;
+  if (m.is_index)
+    return capsa_fail_as (err, EINVAL, "manifest %s: a nested index: not supported", d->digest);
+  if (load_layout_blob (s, layoutfd, m.config.digest, err) < 0)
+    return -1;
+  for (size_t j = 0; j < m.n_layers; j++)
+    if (load_layout_blob (s, layoutfd, m.layers[j].digest, err) < 0)
+      return -1;
+  snprintf (digest, CAPSA_DIGEST_LEN + 1, "%s", d->digest);
+  return 0;
+}
+
 static int
 load_oci (struct capsa_store *s, int layoutfd, const char *default_registry, char ***loaded, capsa_err **err)
 {
-  cleanup_json json_t *index = NULL;
-  json_t *desc;
-  size_t i;
+  cleanup_manifest struct capsa_manifest index = { 0 };
+  cleanup_free char *buf = NULL;
+  size_t len;
 
-  if (layout_json (layoutfd, "index.json", &index, err) < 0)
+  if (layout_read (layoutfd, "index.json", &buf, &len, err) < 0
+      || capsa_manifest_parse (buf, len, NULL, "`index.json`", &index, err) < 0)
     return -1;
-  json_array_foreach (json_object_get (index, "manifests"), i, desc)
-  {
-    cleanup_free char *name = oci_name (desc, default_registry);
-    cleanup_json json_t *sub = NULL;
-    const char *mt = jstr (desc, "mediaType"), *digest = jstr (desc, "digest");
-    char id[CAPSA_DIGEST_LEN + 1];
+  if (!index.is_index)
+    return capsa_fail_as (err, EINVAL, "`index.json` is not an image index");
+  for (size_t i = 0; i < index.n_manifests; i++)
+    {
+      json_t *desc = json_array_get (json_object_get (index.raw, "manifests"), i);
+      cleanup_free char *name = oci_name (desc, default_registry);
+      char digest[CAPSA_DIGEST_LEN + 1], id[CAPSA_DIGEST_LEN + 1];
 
-    if (load_layout_blob (s, layoutfd, digest, err) < 0)
-      return -1;
-    if (mt && (strcmp (mt, CAPSA_MT_OCI_INDEX) == 0 || strcmp (mt, CAPSA_MT_DOCKER_LIST) == 0))
-      {
-        if (capsa_blob_json (s, digest, &sub, err) < 0)
-          return -1;
-        json_t *pick = capsa_index_pick_platform (sub, digest, err);
-        if (pick == NULL)
-          return -1;
-        digest = jstr (pick, "digest");
-        if (load_layout_blob (s, layoutfd, digest, err) < 0)
-          return -1;
-      }
-    cleanup_json json_t *m = NULL;
-    if (capsa_blob_json (s, digest, &m, err) < 0)
-      return -1;
-    if (load_layout_blob (s, layoutfd, jstr (json_object_get (m, "config"), "digest"), err) < 0)
-      return -1;
-    json_t *l;
-    size_t j;
-    json_array_foreach (json_object_get (m, "layers"), j, l)
-    if (load_layout_blob (s, layoutfd, jstr (l, "digest"), err) < 0)
-      return -1;
-    if (capsa_image_register (s, digest, name, NULL, id, err) < 0)
-      return -1;
-    add_loaded (loaded, name, id, default_registry);
-  }
+      if (load_oci_manifest (s, layoutfd, &index.manifests[i], digest, err) < 0)
+        return -1;
+      if (capsa_image_register (s, digest, name, NULL, id, err) < 0)
+        return -1;
+      add_loaded (loaded, name, id, default_registry);
+    }
   return 0;
 }
 
@@ -177,7 +195,11 @@ load_docker_one (struct capsa_store *s, int layoutfd, json_t *entry, const char 
   struct stat st;
 
   if (cpath == NULL)
-    return capsa_fail_as (err, EINVAL, "manifest.json: an entry without \"Config\"");
+    return capsa_fail_as (err, EINVAL, "manifest.json: an entry without \"Config\" (a path)");
+  if (!json_is_array (json_object_get (entry, "Layers")))
+    return capsa_fail_as (err, EINVAL, "manifest.json: an entry without a \"Layers\" array");
+  if ((t = json_object_get (entry, "RepoTags")) && !json_is_null (t) && !json_is_array (t))
+    return capsa_fail_as (err, EINVAL, "manifest.json: \"RepoTags\" is not an array");
   {
     cleanup_close int fd = rootpath_open (layoutfd, cpath, O_RDONLY, err);
     if (fd < 0 || fstat (fd, &st) < 0 || capsa_store_put_blob_fd (s, fd, NULL, cdigest, err) < 0)
@@ -215,7 +237,9 @@ load_docker_one (struct capsa_store *s, int layoutfd, json_t *entry, const char 
   json_array_foreach (tags, i, t)
   {
     struct capsa_ref r;
-    if (capsa_ref_parse (json_string_value (t) ?: "", default_registry, &r, err) < 0)
+    if (!json_is_string (t))
+      return capsa_fail_as (err, EINVAL, "manifest.json: RepoTags[%zu] is not a string", i);
+    if (capsa_ref_parse (json_string_value (t), default_registry, &r, err) < 0)
       return capsa_err_wrap (err, "manifest.json: RepoTags[%zu]", i);
     cleanup_free char *full = capsa_ref_string (&r);
     capsa_ref_free (&r);
@@ -263,30 +287,35 @@ capsa_image_load (struct capsa_store *s, const char *path, const char *default_r
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int layoutfd = -1;
+  cleanup_err capsa_err *ignored = NULL;
   struct stat st;
-  int r;
+  int r, lockfd = -1;
 
   if (capsa_store_lock_gc (s, false, err) < 0)
     return -1;
+  capsa_store_clean_tmp (s, NULL, &ignored); /* best effort: what killed transfers left */
   if (strcmp (path, "-") != 0 && stat (path, &st) < 0)
     return capsa_fail (err, errno, "load `%s`", path);
   if (strcmp (path, "-") != 0 && S_ISDIR (st.st_mode))
     layoutfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   else
     {
-      tmp = capsa_store_mkdtemp (s, "load", err);
+      tmp = capsa_store_mkdtemp_locked (s, "load", &lockfd, err);
       if (tmp == NULL)
         return -1;
       if (extract_archive (path, tmp, err) < 0)
         {
-          cleanup_err capsa_err *ignored = NULL;
-          fs_rm_rf (tmp, &ignored);
+          capsa_store_tmp_release (s, tmp, lockfd);
           return capsa_err_wrap (err, "load `%s`", path);
         }
       layoutfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
   if (layoutfd < 0)
-    return capsa_fail (err, errno, "load `%s`", path);
+    {
+      int e = errno;
+      capsa_store_tmp_release (s, tmp, lockfd);
+      return capsa_fail (err, e, "load `%s`", path);
+    }
   if (faccessat (layoutfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     r = load_docker (s, layoutfd, default_registry, loaded, err);
   else if (faccessat (layoutfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -296,10 +325,7 @@ capsa_image_load (struct capsa_store *s, const char *path, const char *default_r
                        "neither manifest.json (docker-archive) nor index.json (OCI layout) found: not an image "
                        "archive");
   if (tmp)
-    {
-      cleanup_err capsa_err *ignored = NULL;
-      fs_rm_rf (tmp, &ignored);
-    }
+    capsa_store_tmp_release (s, tmp, lockfd);
   if (r < 0)
     return capsa_err_wrap (err, "load `%s`", path);
   return 0;
@@ -393,14 +419,20 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char
                    capsa_err **err)
 {
   const char *id = jstr (img, "id");
-  cleanup_json json_t *m = NULL, *config = NULL;
-  cleanup_free char *cname = xasprintf ("%s.json", capsa_digest_hex (id));
-  json_t *layers = json_array (), *tags = json_array (), *l, *n;
+  cleanup_manifest struct capsa_manifest m = { 0 };
+  cleanup_image_config struct capsa_image_config config = { 0 };
+  json_t *layers = json_array (), *tags = json_array (), *n;
   size_t i;
 
+  if (!capsa_digest_valid (id))
+    return capsa_fail_as (err, EINVAL, "the image index has an entry without a valid id");
+  cleanup_free char *cname = xasprintf ("%s.json", capsa_digest_hex (id));
   json_array_append_new (manifest, json_pack ("{s:s, s:o, s:o}", "Config", cname, "RepoTags", tags, "Layers", layers));
-  if (capsa_blob_json (s, jstr (img, "manifest"), &m, err) < 0 || capsa_blob_json (s, id, &config, err) < 0)
+  if (capsa_manifest_load (s, jstr (img, "manifest") ?: "", jstr (img, "mediaType"), &m, err) < 0
+      || capsa_image_config_load (s, id, NULL, &config, err) < 0)
     return -1;
+  if (m.is_index || m.n_layers != config.n_diff_ids)
+    return capsa_fail_as (err, EINVAL, "image %s: its manifest and config do not agree on the layers", id);
   {
     cleanup_close int fd = capsa_store_open_blob (s, id, err);
     if (fd < 0 || out_add_fd (o, cname, fd, err) < 0)
@@ -411,17 +443,13 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char
     cleanup_free char *fam = capsa_ref_familiar (json_string_value (n), default_registry);
     json_array_append_new (tags, json_string (fam));
   }
-  json_t *diffids = json_object_get (json_object_get (config, "rootfs"), "diff_ids");
-  json_array_foreach (json_object_get (m, "layers"), i, l)
+  for (i = 0; i < m.n_layers; i++)
   {
-    const char *diffid = json_string_value (json_array_get (diffids, i));
-    if (!capsa_digest_valid (diffid))
-      return capsa_fail_as (err, EINVAL, "image %s: its config lacks diff id %zu", id, i);
-    cleanup_free char *lname = xasprintf ("%s/layer.tar", capsa_digest_hex (diffid));
+    cleanup_free char *lname = xasprintf ("%s/layer.tar", capsa_digest_hex (config.diff_ids[i]));
     json_array_append_new (layers, json_string (lname));
     if (json_object_get (o->written, lname))
       continue;
-    cleanup_close int blob = capsa_store_open_blob (s, jstr (l, "digest"), err);
+    cleanup_close int blob = capsa_store_open_blob (s, m.layers[i].digest, err);
     if (blob < 0)
       return -1;
     cleanup_close int tmp = memfd_create ("capsa-layer", MFD_CLOEXEC);
@@ -436,23 +464,25 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char
 static int
 save_oci_image (struct out *o, struct capsa_store *s, json_t *img, json_t *index_list, capsa_err **err)
 {
-  cleanup_json json_t *m = NULL;
+  cleanup_manifest struct capsa_manifest m = { 0 };
   const char *md = jstr (img, "manifest");
-  json_t *l, *n;
+  json_t *n;
   size_t i;
   struct stat st;
 
-  if (capsa_blob_json (s, md, &m, err) < 0)
+  if (capsa_manifest_load (s, md ?: "", jstr (img, "mediaType"), &m, err) < 0)
     return -1;
-  if (out_add_blob (o, s, md, err) < 0 || out_add_blob (o, s, jstr (json_object_get (m, "config"), "digest"), err) < 0)
+  if (m.is_index)
+    return capsa_fail_as (err, EINVAL, "manifest %s: an index, not an image manifest", md);
+  if (out_add_blob (o, s, md, err) < 0 || out_add_blob (o, s, m.config.digest, err) < 0)
     return -1;
-  json_array_foreach (json_object_get (m, "layers"), i, l)
-  if (out_add_blob (o, s, jstr (l, "digest"), err) < 0)
-    return -1;
+  for (i = 0; i < m.n_layers; i++)
+    if (out_add_blob (o, s, m.layers[i].digest, err) < 0)
+      return -1;
   cleanup_close int fd = capsa_store_open_blob (s, md, err);
   if (fd < 0 || fstat (fd, &st) < 0)
     return -1;
-  const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
+  const char *mt = m.media_type;
   json_t *names = json_object_get (img, "names");
   if (json_array_size (names) == 0)
     json_array_append_new (index_list,

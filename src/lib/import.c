@@ -19,8 +19,40 @@
 
 
 
+/* Where the tar goes: libarchive's own fd writer says only "Write error", so this one keeps the
+ * errno and the path for the message. */
+struct tar_sink
+{
+  int fd;
+  const char *name;
+  int errnum; /* of the first failed write, 0 when none */
+};
+
+static la_ssize_t
+tar_sink_write (struct archive *a, void *data, const void *buf, size_t n)
+{
+  struct tar_sink *t = data;
+  if (write_all (t->fd, buf, n) < 0)
+    {
+      t->errnum = errno;
+      archive_set_error (a, errno, "write `%s`", t->name);
+      return -1;
+    }
+  return (la_ssize_t) n;
+}
+
+/* archive_fail, or the write's own error when the sink failed. */
 static int
-copy_disk_data (struct archive *disk, struct archive *w, const char *path, capsa_err **err)
+tar_fail (capsa_err **err, struct archive *a, const struct tar_sink *t, const char *what)
+{
+  if (t->errnum)
+    return capsa_fail (err, t->errnum, "write layer to `%s`", t->name);
+  return archive_fail (err, a, what);
+}
+
+static int
+copy_disk_data (struct archive *disk, struct archive *w, const struct tar_sink *t, const char *path,
+                capsa_err **err)
 {
   char buf[65536];
   for (;;)
@@ -31,13 +63,14 @@ copy_disk_data (struct archive *disk, struct archive *w, const char *path, capsa
       if (n == 0)
         return 0;
       if (archive_write_data (w, buf, (size_t) n) < 0)
-        return archive_fail (err, w, path);
+        return tar_fail (err, w, t, path);
     }
 }
 
 int
-capsa_tar_directory (const char *dir, int fd, capsa_err **err)
+capsa_tar_directory (const char *dir, int fd, const char *out_name, capsa_err **err)
 {
+  struct tar_sink sink = { fd, out_name ? out_name : "the tar", 0 };
   struct archive *disk = archive_read_disk_new ();
   struct archive *w = archive_write_new ();
   struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new ();
@@ -53,8 +86,8 @@ capsa_tar_directory (const char *dir, int fd, capsa_err **err)
   archive_entry_linkresolver_set_strategy (lr, archive_format (w));
   if (archive_read_disk_open (disk, dir) != ARCHIVE_OK)
     r = archive_fail (err, disk, dir);
-  else if (archive_write_open_fd (w, fd) != ARCHIVE_OK)
-    r = archive_fail (err, w, "write tar");
+  else if (archive_write_open2 (w, &sink, NULL, tar_sink_write, NULL, NULL) != ARCHIVE_OK)
+    r = tar_fail (err, w, &sink, "write tar");
   while (r == 0)
     {
       struct archive_entry *e = archive_entry_new (), *spare = NULL;
@@ -89,16 +122,16 @@ capsa_tar_directory (const char *dir, int fd, capsa_err **err)
       if (e && archive_entry_hardlink (e))
         has_data = false;
       if (e && archive_write_header (w, e) < ARCHIVE_WARN)
-        r = archive_fail (err, w, name);
+        r = tar_fail (err, w, &sink, name);
       else if (e && has_data && archive_entry_size (e) > 0)
-        r = copy_disk_data (disk, w, name, err);
+        r = copy_disk_data (disk, w, &sink, name, err);
       if (e)
         archive_entry_free (e);
       if (spare)
         archive_entry_free (spare);
     }
   if (r == 0 && archive_write_close (w) != ARCHIVE_OK)
-    r = archive_fail (err, w, "write tar");
+    r = tar_fail (err, w, &sink, "write tar");
   archive_entry_linkresolver_free (lr);
   archive_write_free (w);
   archive_read_free (disk);
@@ -236,7 +269,11 @@ capsa_image_from_layer (struct capsa_store *s, const char *layer_digest, const c
 static int
 sink_blob (void *data, const void *buf, size_t len, capsa_err **err)
 {
-  return capsa_blob_writer_write (data, buf, len, err);
+  struct capsa_blob_writer *w = data;
+  cleanup_err capsa_err *e = NULL;
+  if (capsa_blob_writer_write (w, buf, len, &e) == 0)
+    return 0;
+  return capsa_fail (err, e->errnum, "write layer to `%s/%s`", w->s->root, w->tmp);
 }
 
 /* The plain tar of source (file, directory or "-") as a blob. */
@@ -260,9 +297,9 @@ source_blob (struct capsa_store *s, const char *source, char *digest, capsa_err 
       cleanup_close int tfd = mkostemp (tmp, O_CLOEXEC);
       if (tfd < 0)
         return capsa_fail (err, errno, "create a temp file in `%s/tmp`", s->root);
-      unlink (tmp);
-      if (capsa_tar_directory (source, tfd, err) < 0)
-        return capsa_err_wrap (err, "import `%s`", source);
+      unlink (tmp); /* nothing is left behind, whatever happens next */
+      if (capsa_tar_directory (source, tfd, tmp, err) < 0)
+        return -1;
       if (lseek (tfd, 0, SEEK_SET) < 0)
         return capsa_fail (err, errno, "import `%s`", source);
       close (fd);
@@ -273,7 +310,7 @@ source_blob (struct capsa_store *s, const char *source, char *digest, capsa_err 
   if (capsa_layer_decompress (fd, sink_blob, &w, err) < 0)
     {
       capsa_blob_writer_abort (&w);
-      return capsa_err_wrap (err, "import `%s`", source);
+      return -1;
     }
   return capsa_blob_writer_commit (&w, NULL, digest, err);
 }
@@ -295,10 +332,11 @@ capsa_image_import (struct capsa_store *s, const char *source, const struct caps
   json_decref (scratch);
   if (capsa_store_lock_gc (s, false, err) < 0)
     return -1;
-  if (source_blob (s, source, digest, err) < 0)
-    return -1;
+  cleanup_err capsa_err *ignored = NULL;
+  capsa_store_clean_tmp (s, NULL, &ignored); /* best effort: what killed transfers left */
   cleanup_free char *by = xasprintf ("capsa import %s", source);
-  if (capsa_image_from_layer (s, digest, CAPSA_MT_OCI_LAYER, digest, o, by, id_out, err) < 0)
+  if (source_blob (s, source, digest, err) < 0
+      || capsa_image_from_layer (s, digest, CAPSA_MT_OCI_LAYER, digest, o, by, id_out, err) < 0)
     return capsa_err_wrap (err, "import `%s`", source);
   return 0;
 }

@@ -23,8 +23,9 @@ CAPSA_PUBLIC int capsa_image_import (struct capsa_store *s, const char *source, 
 /* Apply one Dockerfile-like instruction to an image config's "config" object. */
 CAPSA_PUBLIC int capsa_config_change (json_t *config, const char *change, capsa_err **err);
 
-/* Write a tar of directory `dir` (relative names, links not followed) to fd. */
-CAPSA_PUBLIC int capsa_tar_directory (const char *dir, int fd, capsa_err **err);
+/* Write a tar of directory `dir` (relative names, links not followed) to fd; out_name (may be
+ * NULL) names fd in errors ("write layer to `OUT_NAME`: no space left on device"). */
+CAPSA_PUBLIC int capsa_tar_directory (const char *dir, int fd, const char *out_name, capsa_err **err);
 
 /* Make a one-layer image around a layer blob already in the store (plain tar, digest = diffid
  * when `diffid` is NULL): writes the config and manifest, registers the image. */

@@ -1,7 +1,10 @@
 /* Per-network JSON files and address allocation: see ipam.h. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -9,6 +12,13 @@
 #include "ipam.h"
 #include "jsonutil.h"
 #include "util.h"
+
+static bool
+has_suffix (const char *s, size_t n, const char *suf)
+{
+  size_t k = strlen (suf);
+  return n > k && strcmp (s + n - k, suf) == 0;
+}
 
 int
 ipam_lock (const char *state_dir, int *dirfd, capsa_err **err)
@@ -239,4 +249,75 @@ ipam_lease_stale (json_t *lease)
   if (proc_stat_start ((pid_t) pid, &start, &st) < 0 || st == 'Z' || st == 'X')
     return true;
   return start != (uint64_t) json_integer_value (json_object_get (lease, "start"));
+}
+
+bool
+ipam_overlap (const struct in_addr *a, int pa, const struct in_addr *b, int pb)
+{
+  int p = pa < pb ? pa : pb;
+  uint32_t m = p ? ~0u << (32 - p) : 0;
+  return (ntohl (a->s_addr) & m) == (ntohl (b->s_addr) & m);
+}
+
+/* Every "subnet": "CIDR" of a config file's text (CNI conflists nest them in ipam.ranges, netavark
+ * in subnets[]: a text scan finds both); true when one overlaps net/prefix. */
+static bool
+text_subnet_clash (const char *text, const struct in_addr *net, int prefix)
+{
+  for (const char *p = strstr (text, "\"subnet\""); p; p = strstr (p + 1, "\"subnet\""))
+    {
+      const char *q = p + 8;
+      while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == ':')
+        q++;
+      const char *end = *q == '"' ? strchr (q + 1, '"') : NULL;
+      if (end == NULL || end - q > 40)
+        continue;
+      cleanup_free char *cidr = strndup (q + 1, (size_t) (end - q - 1));
+      cleanup_err capsa_err *e = NULL;
+      struct in_addr b;
+      int pb;
+      if (ipam_parse_cidr (cidr, &b, &pb, &e) == 0 && ipam_overlap (net, prefix, &b, pb))
+        return true;
+    }
+  return false;
+}
+
+static bool
+dir_subnet_clash (const char *dirpath, const struct in_addr *net, int prefix, char *what, size_t len)
+{
+  cleanup_dir DIR *d = opendir (dirpath);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      size_t n = strlen (de->d_name);
+      if (de->d_name[0] == '.' || !(has_suffix (de->d_name, n, ".conflist") || has_suffix (de->d_name, n, ".conf")
+                                    || has_suffix (de->d_name, n, ".json")))
+        continue;
+      cleanup_free char *buf = NULL;
+      cleanup_err capsa_err *e = NULL;
+      if (read_file_at (dirfd (d), de->d_name, &buf, NULL, &e) == 0 && text_subnet_clash (buf, net, prefix))
+        {
+          snprintf (what, len, "%s/%s", dirpath, de->d_name);
+          return true;
+        }
+    }
+  return false;
+}
+
+bool
+ipam_foreign_clash (const char *subnet, char *what, size_t len)
+{
+  cleanup_err capsa_err *e = NULL;
+  struct in_addr net;
+  int prefix;
+  if (ipam_parse_cidr (subnet, &net, &prefix, &e) < 0)
+    return false;
+  /* CAPSA_FOREIGN_NET_DIRS (colon-separated) replaces the list: only ever more ranges to avoid */
+  const char *env = getenv ("CAPSA_FOREIGN_NET_DIRS");
+  cleanup_free char *dirs = xstrdup (env ? env : IPAM_FOREIGN_NET_DIRS);
+  char *save = NULL;
+  for (char *dp = strtok_r (dirs, ":", &save); dp; dp = strtok_r (NULL, ":", &save))
+    if (dir_subnet_clash (dp, &net, prefix, what, len))
+      return true;
+  return false;
 }

@@ -37,6 +37,14 @@ int ipam_pick6 (json_t *net, const char *want, struct in6_addr *out, capsa_err *
 bool ipam_in6_match (const struct in6_addr *a, const struct in6_addr *b, int prefix);
 /* a += n (the host part of an address in a subnet). */
 void ipam_in6_add (struct in6_addr *a, uint32_t n);
+/* Whether a/pa and b/pb overlap. */
+bool ipam_overlap (const struct in_addr *a, int pa, const struct in_addr *b, int pb);
+/* Other engines' configured networks: podman's CNI (/etc/cni/net.d/ *.conflist) and netavark
+ * (/etc/containers/networks/ *.json) files.  true when one of their IPv4 subnets overlaps subnet;
+ * what (len) gets the file.  Their bridges may be down now and come up later: a capsa network
+ * there would then share a route with them. */
+#define IPAM_FOREIGN_NET_DIRS "/etc/cni/net.d:/etc/containers/networks"
+bool ipam_foreign_clash (const char *subnet, char *what, size_t len);
 /* true when the lease's process is gone (or is another process now). */
 bool ipam_lease_stale (json_t *lease);
 

@@ -94,64 +94,6 @@ bind_mount (const char *src, const char *target, unsigned long flags, const char
   return 0;
 }
 
-/* cgroup v1 or hybrid host: a tmpfs with one mount per hierarchy, as /proc/self/cgroup lists them. */
-static int
-mount_cgroup_v1 (int rootfd, const struct cfg_mount *m, const char *target, bool in_userns, capsa_err **err)
-{
-  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
-  char line[4096];
-  unsigned long sub = (m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-  if (mount ("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
-    return capsa_fail (err, errno, "mount tmpfs on `%s`", m->destination);
-  if (f == NULL)
-    return capsa_fail (err, errno, "open /proc/self/cgroup");
-  while (fgets (line, sizeof line, f))
-    {
-      char *ctrl = strchr (line, ':'), *end;
-      if (ctrl == NULL || (end = strchr (++ctrl, ':')) == NULL)
-        continue;
-      *end = '\0';
-      bool unified = *ctrl == '\0';
-      const char *name = unified ? "unified" : (strncmp (ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
-      cleanup_free char *dest = xasprintf ("%s/%s", m->destination, name);
-      cleanup_close int dfd = rootpath_mkpath (rootfd, dest, false, err);
-      char p[32];
-      if (dfd < 0)
-        return -1;
-      mnt_fd_path (dfd, p, sizeof p);
-      int r = unified ? mount ("cgroup2", p, "cgroup2", sub, NULL) : mount ("cgroup", p, "cgroup", sub, ctrl);
-      if (r < 0 && in_userns && (errno == EPERM || errno == EBUSY))
-        {
-          cleanup_free char *host = xasprintf ("/sys/fs/cgroup/%s", name);
-          r = mount (host, p, NULL, MS_BIND | MS_REC, NULL);
-        }
-      if (r < 0)
-        return capsa_fail (err, errno, "mount cgroup hierarchy `%s` on `%s`", ctrl, dest);
-    }
-  if (m->flags & MS_RDONLY)
-    return remount_dest (rootfd, m, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
-  return 0;
-}
-
-static int
-mount_cgroup (int rootfd, const struct cfg_mount *m, const char *target, bool in_userns, capsa_err **err)
-{
-  struct statfs sf;
-  if (statfs ("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
-    {
-      unsigned long flags = m->flags & ~(MS_BIND | MS_REC);
-      if (mount ("cgroup2", target, "cgroup2", flags, NULL) == 0)
-        return 0;
-      if (!in_userns || (errno != EPERM && errno != EBUSY))
-        return capsa_fail (err, errno, "mount cgroup2 on `%s`", m->destination);
-      if (mount ("/sys/fs/cgroup", target, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return capsa_fail (err, errno, "bind mount /sys/fs/cgroup on `%s`", m->destination);
-      return remount_dest (rootfd, m, flags, err);
-    }
-  return mount_cgroup_v1 (rootfd, m, target, in_userns, err);
-}
-
 static bool
 is_dir (const char *path)
 {
@@ -189,7 +131,7 @@ check_not_into_proc (int dfd, const struct cfg_mount *m, capsa_err **err)
 }
 
 int
-mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **err)
+mnt_apply (int rootfd, const struct cfg_mount *m, const struct mnt_opts *o, capsa_err **err)
 {
   const char *type = m->type ? m->type : "";
   bool bind = m->is_bind;
@@ -217,7 +159,7 @@ mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **er
     }
   else if (strcmp (type, "cgroup") == 0)
     {
-      if (mount_cgroup (rootfd, m, target, in_userns, err) < 0)
+      if (mnt_cgroup (rootfd, m, target, o, err) < 0)
         return -1;
     }
   else
@@ -226,7 +168,7 @@ mnt_apply (int rootfd, const struct cfg_mount *m, bool in_userns, capsa_err **er
       if (mount (src, target, type, extra, m->data) < 0)
         {
           int e = errno;
-          const char *host = in_userns ? userns_bind_fallback (type) : NULL;
+          const char *host = o->in_userns ? userns_bind_fallback (type) : NULL;
           if (host == NULL || (e != EPERM && e != EINVAL))
             return capsa_fail (err, e, "mount %s on `%s`", type, m->destination);
           if (bind_mount (host, target, MS_REC, m->destination, err) < 0 || remount_dest (rootfd, m, extra, err) < 0)

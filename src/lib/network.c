@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -135,11 +136,9 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
   if (parse_i64 (cp, 1, 65535, &v) < 0)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IP:]HOSTPORT:CONTAINERPORT[/udp]", spec);
   out->ctr_port = (int) v;
-  if (hp && *hp)
-    {
-      if (parse_i64 (hp, 1, 65535, &v) < 0)
-        return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
-    }
+  v = 0; /* no host port ("80", "IP::80"): docker's ephemeral port, chosen when it is reserved */
+  if (hp && *hp && parse_i64 (hp, 1, 65535, &v) < 0)
+    return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
   out->host_port = (int) v;
   return 0;
 }
@@ -325,6 +324,11 @@ subnet_used (int dir, const char *subnet, const char *bridge)
   return false;
 }
 
+/* What to do when the default network's subnet clashes. */
+#define DEFAULT_HINT                                                                                   \
+  "remove the default network (`capsa network rm bridge`, once no container uses it) and the next "  \
+  "start makes it again in a free range"
+
 /* Does the host already route (part of) subnet through an interface that is not `own_bridge`
  * (another container engine's bridge, a VPN, the LAN)?  Then a network there would clash.  The
  * default route does not count.  iface (IF_NAMESIZE) gets the interface. */
@@ -356,6 +360,24 @@ host_route_clash (const char *subnet, const char *own_bridge, char *iface)
         }
     }
   return false;
+}
+
+/* Is subnet free of the host's routes (but own_bridge's) and other engines' configured networks?
+ * (-1 with the error naming what it overlaps.)  Checked at creation and at each attach: a VPN, a
+ * LAN, another engine's bridge may have come since. */
+static int
+subnet_clash (const char *name, const char *subnet, const char *own_bridge, capsa_err **err)
+{
+  char iface[IF_NAMESIZE], what[PATH_MAX];
+  if (host_route_clash (subnet, own_bridge, iface))
+    return capsa_fail_as (err, EADDRINUSE,
+                          "subnet %s overlaps the host's route through `%s` (another engine's bridge, a VPN or the "
+                          "LAN?): %s",
+                          subnet, iface, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
+  if (ipam_foreign_clash (subnet, what, sizeof what))
+    return capsa_fail_as (err, EADDRINUSE, "subnet %s overlaps another engine's network configured in `%s`: %s",
+                          subnet, what, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
+  return 0;
 }
 
 /* Does another network's subnet6 overlap subnet6? */
@@ -479,21 +501,18 @@ network_create_locked (const struct capsa_netenv *env, int dir, const struct cap
   if (faccessat (dir, file, F_OK, 0) == 0)
     return capsa_fail_as (err, EEXIST, "network `%s` already exists", o->name);
   cleanup_free char *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
-  char clash[IF_NAMESIZE] = "";
+  char clash[IF_NAMESIZE] = "", what[PATH_MAX];
   for (int i = 1; subnet == NULL && i < 255; i++)
     {
       cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
-      if (!subnet_used (dir, c, NULL) && !host_route_clash (c, NULL, clash))
+      if (!subnet_used (dir, c, NULL) && !host_route_clash (c, NULL, clash) && !ipam_foreign_clash (c, what, sizeof what))
         subnet = take_ptr (&c);
     }
   if (subnet == NULL)
     return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
                           o->name);
-  if (host_route_clash (subnet, o->bridge, clash))
-    return capsa_fail_as (err, EADDRINUSE,
-                          "network `%s`: subnet %s overlaps the host's route through `%s` (another engine's bridge, "
-                          "a VPN or the LAN?): pick another with --subnet",
-                          o->name, subnet, clash);
+  if (subnet_clash (o->name, subnet, o->bridge, err) < 0)
+    return capsa_err_wrap (err, "network `%s`", o->name);
   struct in_addr base, gw;
   int prefix;
   if (ipam_parse_cidr (subnet, &base, &prefix, err) < 0)
@@ -556,6 +575,30 @@ load_existing (int dir, const char *name, json_t **net, capsa_err **err)
   return ipam_load (dir, name, net, err);
 }
 
+/* The default network's subnet: the first range of its pool that no other network, no host
+ * route and no other engine's configured network overlaps.  The pool is docker's default
+ * address pools: 172.17.0.0/16 to 172.31.0.0/16, then 192.168.0.0/16 in /20s.  Not podman's
+ * 10.88.0.0/16: when podman's cni-podman0 came up later, the host had two routes for it. */
+static int
+default_subnet (int dir, char *out, size_t len, capsa_err **err)
+{
+  char iface[IF_NAMESIZE], what[PATH_MAX];
+  for (int i = 0; i < 15 + 16; i++)
+    {
+      if (i < 15)
+        snprintf (out, len, "172.%d.0.0/16", 17 + i);
+      else
+        snprintf (out, len, "192.168.%d.0/20", (i - 15) * 16);
+      if (!subnet_used (dir, out, NULL) && !host_route_clash (out, CAPSA_NET_DEFAULT_BRIDGE, iface)
+          && !ipam_foreign_clash (out, what, sizeof what))
+        return 0;
+    }
+  return capsa_fail_as (err, EADDRNOTAVAIL,
+                        "the default network: every range of its pool (172.17.0.0/16 to 172.31.0.0/16, "
+                        "192.168.0.0/20 to 192.168.240.0/20) overlaps a host route or another network: run "
+                        "containers on a network of your own (`capsa network create --subnet CIDR NAME`, `--network NAME`)");
+}
+
 /* Load a network; the default one is created when missing. */
 static int
 network_load (const struct capsa_netenv *env, int dir, const char *name, json_t **net, capsa_err **err)
@@ -567,11 +610,9 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
     {
       if (strcmp (name, CAPSA_NET_DEFAULT) != 0)
         return load_existing (dir, name, net, err);
-      /* 10.88.0.0/16, unless the host routes it elsewhere already (podman's default bridge is
-       * there too): then the next free /16 */
-      char clash[IF_NAMESIZE], cand[24] = CAPSA_NET_DEFAULT_SUBNET;
-      for (int b = 90; b < 100 && host_route_clash (cand, CAPSA_NET_DEFAULT_BRIDGE, clash); b++)
-        snprintf (cand, sizeof cand, "10.%d.0.0/16", b);
+      char cand[24];
+      if (default_subnet (dir, cand, sizeof cand, err) < 0)
+        return -1;
       struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT, .subnet = cand,
                                          .bridge = CAPSA_NET_DEFAULT_BRIDGE };
       if (network_create_locked (env, dir, &o, err) < 0)
@@ -795,6 +836,8 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   if (network_load (env, dir, a->network, &net, err) < 0)
     return -1;
   const char *name = jstr (net, "name"), *cid = a->container_id;
+  if (subnet_clash (name, jstr (net, "subnet"), jstr (net, "bridge"), err) < 0)
+    return capsa_err_wrap (err, "network `%s`", name);
   json_t *leases = json_object_get (net, "leases");
   int reclaimed = reclaim_stale (net);
   if (json_object_get (leases, cid))
@@ -827,6 +870,10 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
           }
         }
     }
+  for (size_t i = 0; i < a->nports; i++)
+    if (a->ports[i].host_port <= 0)
+      return capsa_fail_as (err, EINVAL, "port %d/%s: no host port given (choose one: `HOSTPORT:%d`)",
+                            a->ports[i].ctr_port, a->ports[i].proto, a->ports[i].ctr_port);
   bool v6 = jstr (net, "subnet6") != NULL;
   for (size_t i = 0; i < a->nports && !v6; i++)
     if (strchr (a->ports[i].host_ip, ':'))

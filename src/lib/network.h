@@ -8,7 +8,9 @@
  * each network's subnet to the outside, DNATs published ports (from outside, from the host itself
  * and hairpin) and drops traffic between two networks.
  *
- * The default network, "bridge" (device capsa0, 10.88.0.0/16), is created on first use.  User
+ * The default network, "bridge" (device capsa0), is created on first use, on the first free range
+ * of docker's default address pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ...: free of
+ * other networks, host routes and other engines' configured networks, see ipam_foreign_clash).  User
  * networks have their own bridge and subnet, and their containers resolve each other by name:
  * every container attached with an etc_dir gets a hosts file listing the network's containers,
  * rewritten in place on every attach and detach.
@@ -34,7 +36,6 @@
 
 #define CAPSA_NET_DEFAULT "bridge"
 #define CAPSA_NET_DEFAULT_BRIDGE "capsa0"
-#define CAPSA_NET_DEFAULT_SUBNET "10.88.0.0/16"
 #define CAPSA_NET_STATE_DIR "/var/lib/capsa/network"
 #define CAPSA_NET_TABLE "capsa"
 
@@ -58,7 +59,8 @@ struct capsa_net_create_opts
   const char *gateway6; /* NULL: the subnet6's first address */
 };
 
-/* A published port, "[IP:]HOSTPORT:CPORT[/tcp|/udp]" (HOSTPORT may be empty: same as CPORT; an IPv6
+/* A published port, "[IP:][HOSTPORT:]CPORT[/tcp|/udp]" (HOSTPORT empty or left out: host_port 0, an
+ * ephemeral port that the caller picks (and reserves) before it attaches; an IPv6
  * IP in brackets, "[fd00::1]:8080:80").  Without an IP it is published on IPv4 and, for a container
  * with an IPv6 address, on IPv6 too.  ::1 cannot be published: the kernel does not route a packet
  * from ::1 to another interface (IPv6 has no route_localnet), so the host reaches such a port on

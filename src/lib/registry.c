@@ -51,6 +51,7 @@ struct response
   char *www_auth;
   char *location;
   char *digest; /* Docker-Content-Digest */
+  bool too_big; /* the body went over CAPSA_MANIFEST_MAX: cut */
 };
 
 static void
@@ -126,8 +127,12 @@ body_cb (char *ptr, size_t size, size_t n, void *data)
 {
   struct response *r = data;
   size_t len = size * n;
-  if (r->len + len > (64u << 20))
-    return 0; /* manifests and tokens are small; refuse a runaway body */
+  if (r->len + len > CAPSA_MANIFEST_MAX)
+    {
+      /* manifests, tokens and error bodies are small: refuse a runaway body */
+      r->too_big = true;
+      return 0;
+    }
   r->body = xrealloc (r->body, r->len + len + 1);
   memcpy (r->body + r->len, ptr, len);
   r->len += len;
@@ -481,9 +486,17 @@ request (struct client *c, const struct req *q, struct response *r, capsa_err **
           sleep_ms (200L << attempt++);
           continue;
         }
+      if (r->too_big)
+        {
+          cleanup_free char *url = full_url (c, q->path);
+          return capsa_fail_as (err, EFBIG, "%s %s: the response is over %u MiB, the limit for a manifest: refused",
+                                q->method, url, CAPSA_MANIFEST_MAX >> 20);
+        }
       if (rc != CURLE_OK)
-        return capsa_fail_as (err, EIO, "%s %s: %s", q->method, full_url (c, q->path),
-                              errbuf[0] ? errbuf : curl_easy_strerror (rc));
+        {
+          cleanup_free char *url = full_url (c, q->path);
+          return capsa_fail_as (err, EIO, "%s %s: %s", q->method, url, errbuf[0] ? errbuf : curl_easy_strerror (rc));
+        }
       if (r->status == 401 && !authed)
         {
           authed = true;
@@ -517,7 +530,7 @@ struct dl
   struct client *c;
   struct capsa_store *s;
   const char *digest;
-  uint64_t size;
+  uint64_t size; /* as the manifest declares it: no byte more is written */
   unsigned index, count;
   struct capsa_blob_writer w;
   bool open;
@@ -555,9 +568,25 @@ dl_write (char *ptr, size_t size, size_t n, void *data)
       /* asked to resume but got the whole blob: start over */
       if (status == 200 && d->w.size > 0 && capsa_blob_writer_restart (&d->w, &d->err) < 0)
         return 0;
+      curl_off_t cl = -1;
+      if (d->body_ok && curl_easy_getinfo (d->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0
+          && (uint64_t) cl > d->size - d->w.size)
+        {
+          capsa_fail_as (&d->err, EFBIG, "blob %s from %s: %lld bytes announced, more than the %llu its manifest "
+                                         "declares: refused",
+                         d->digest, d->c->registry, (long long) cl, (unsigned long long) d->size);
+          return 0;
+        }
     }
   if (!d->body_ok)
     return len; /* an error body: ignored, the status says it */
+  if (len > d->size - d->w.size)
+    {
+      /* a registry that lies about a size (or a blob that grew) could fill the disk: stop here */
+      capsa_fail_as (&d->err, EFBIG, "blob %s from %s: more than the %llu bytes its manifest declares: refused",
+                     d->digest, d->c->registry, (unsigned long long) d->size);
+      return 0;
+    }
   if (capsa_blob_writer_write (&d->w, ptr, len, &d->err) < 0)
     return 0;
   if (d->w.size - d->last_report >= 256 * 1024 || d->w.size == d->size)
@@ -628,11 +657,15 @@ dl_finish (struct dl *d, CURLM *multi, CURLcode rc, capsa_err **err)
     }
   if (rc == CURLE_OK && (status == 200 || status == 206))
     {
-      if (d->size && d->w.size < d->size && d->attempts < retries)
+      if (d->w.size < d->size && d->attempts < retries)
         {
           d->attempts++;
           return 1; /* cut short: resume */
         }
+      if (d->w.size != d->size)
+        return capsa_fail_as (err, EIO, "blob %s from %s: cut short at %llu of the %llu bytes its manifest declares",
+                              d->digest, d->c->registry, (unsigned long long) d->w.size,
+                              (unsigned long long) d->size);
       d->open = false;
       if (capsa_blob_writer_commit (&d->w, d->digest, NULL, err) < 0)
         return capsa_err_wrap (err, "blob %s from %s", d->digest, d->c->registry);
@@ -745,65 +778,85 @@ download_blobs (struct client *c, struct capsa_store *s, struct dl *dls, size_t 
 
 /* --- pull ---------------------------------------------------------------------------------- */
 
-static bool
-is_index (const char *mt)
-{
-  return mt && (strcmp (mt, CAPSA_MT_OCI_INDEX) == 0 || strcmp (mt, CAPSA_MT_DOCKER_LIST) == 0);
-}
-
-/* GET a manifest, check it against `expect` (a digest, or NULL) and store it. */
+/* GET a manifest, check it against `expect` (a digest, or NULL), parse it by type and store it. */
 static int
 fetch_manifest (struct client *c, struct capsa_store *s, const char *repo, const char *ref, const char *expect,
-                char *digest, char **media_type, json_t **out, capsa_err **err)
+                char *digest, struct capsa_manifest *out, capsa_err **err)
 {
   struct response r = { 0 };
   cleanup_free char *path = xasprintf ("/v2/%s/manifests/%s", repo, ref);
+  cleanup_free char *what = xasprintf ("manifest %s/%s%s%s", c->registry, repo, strchr (ref, ':') ? "@" : ":", ref);
   struct req q = { .method = "GET", .path = path, .accept = ACCEPT_MANIFESTS, .body_fd = -1 };
-  json_error_t je;
 
   if (request (c, &q, &r, err) < 0)
     return -1;
   if (r.status != 200)
     {
-      cleanup_free char *what = xasprintf ("manifest %s/%s:%s", c->registry, repo, ref);
-      if (r.status == 404)
-        {
-          response_free (&r);
-          return capsa_fail_as (err, ENOENT, "%s/%s:%s: not found in the registry (check the name and tag)",
-                                c->registry, repo, ref);
-        }
-      int e = http_error (err, what, &r);
+      int e = r.status == 404 ? capsa_fail_as (err, ENOENT, "%s: not found in the registry (check the name and tag)",
+                                               what + strlen ("manifest "))
+                              : http_error (err, what, &r);
       response_free (&r);
       return e;
     }
   capsa_sha256_buf (r.body ? r.body : "", r.len, digest);
   const char *want = expect ? expect : (r.digest && strncmp (r.digest, "sha256:", 7) == 0 ? r.digest : NULL);
+  int pr = -1;
   if (want && strcmp (want, digest) != 0)
-    {
-      capsa_fail_as (err, EIO, "manifest %s/%s:%s: digest mismatch: expected %s, the content hashes to %s",
-                     c->registry, repo, ref, want, digest);
-      response_free (&r);
-      return -1;
-    }
-  *out = json_loadb (r.body ? r.body : "", r.len, 0, &je);
-  if (*out == NULL)
-    {
-      response_free (&r);
-      return capsa_fail_as (err, EPROTO, "manifest %s/%s:%s: invalid JSON: %s", c->registry, repo, ref, je.text);
-    }
-  const char *mt = jstr (*out, "mediaType") ?: r.content_type;
-  *media_type = xstrdup (mt ? mt : "");
-  if (json_integer_value (json_object_get (*out, "schemaVersion")) == 1)
-    {
-      response_free (&r);
-      return capsa_fail_as (err, ENOTSUP,
-                            "%s/%s:%s is a schema 1 manifest, which capsa does not support (push it again with "
-                            "a current client)",
-                            c->registry, repo, ref);
-    }
-  int pr = capsa_store_put_blob (s, r.body ? r.body : "", r.len, NULL, err);
+    capsa_fail_as (err, EIO, "%s: digest mismatch: expected %s, the content hashes to %s", what, want, digest);
+  else if (capsa_manifest_parse (r.body ? r.body : "", r.len, r.content_type, what, out, err) == 0)
+    pr = capsa_store_put_blob (s, r.body ? r.body : "", r.len, NULL, err);
   response_free (&r);
   return pr;
+}
+
+/* The blobs of manifest m (config first), as downloads; owned by the caller. */
+static struct dl *
+manifest_downloads (const struct capsa_manifest *m)
+{
+  size_t n = m->n_layers;
+  struct dl *dls = xmalloc0 ((n + 1) * sizeof *dls);
+  dls[0] = (struct dl){ .digest = m->config.digest, .size = (uint64_t) m->config.size, .index = 0,
+                        .count = (unsigned) n + 1 };
+  for (size_t i = 0; i < n; i++)
+    dls[i + 1] = (struct dl){ .digest = m->layers[i].digest, .size = (uint64_t) m->layers[i].size,
+                              .index = (unsigned) i + 1, .count = (unsigned) n + 1 };
+  return dls;
+}
+
+/* The image manifest of ref: the top one, or this platform's when the top one is an index.
+ * top gets the top digest, digest the image manifest's. */
+static int
+fetch_image_manifest (struct client *c, struct capsa_store *s, struct capsa_ref *ref, char *top, char *digest,
+                      struct capsa_manifest *m, capsa_err **err)
+{
+  cleanup_manifest struct capsa_manifest index = { 0 };
+
+  if (fetch_manifest (c, s, ref->repo, ref->digest ? ref->digest : ref->tag, ref->digest, top, m, err) < 0)
+    return -1;
+  memcpy (digest, top, CAPSA_DIGEST_LEN + 1);
+  if (!m->is_index)
+    return 0;
+  index = *m;
+  memset (m, 0, sizeof *m);
+  const struct capsa_descriptor *pick = capsa_manifest_pick_platform (&index, top, err);
+  if (pick == NULL || fetch_manifest (c, s, ref->repo, pick->digest, pick->digest, digest, m, err) < 0)
+    return -1;
+  if (m->is_index)
+    return capsa_fail_as (err, EPROTO, "index %s: entry %s is an index too: not supported", top, pick->digest);
+  return 0;
+}
+
+/* The image config, in the store, against its manifest: types, and one diff id per layer. */
+static int
+check_config (struct capsa_store *s, const struct capsa_manifest *m, const char *name, capsa_err **err)
+{
+  cleanup_image_config struct capsa_image_config cfg = { 0 };
+  if (capsa_image_config_load (s, m->config.digest, name, &cfg, err) < 0)
+    return -1;
+  if (cfg.n_diff_ids != m->n_layers)
+    return capsa_fail_as (err, EINVAL, "image config of %s lists %zu diff ids for the manifest's %zu layers", name,
+                          cfg.n_diff_ids, m->n_layers);
+  return 0;
 }
 
 static int
@@ -812,8 +865,7 @@ pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_re
 {
   struct client c;
   cleanup_free char *scope = xasprintf ("repository:%s:pull", ref->repo);
-  cleanup_free char *mt = NULL, *mt2 = NULL;
-  cleanup_json json_t *m = NULL, *m2 = NULL;
+  cleanup_manifest struct capsa_manifest m = { 0 };
   char top[CAPSA_DIGEST_LEN + 1], digest[CAPSA_DIGEST_LEN + 1];
   int r = -1;
 
@@ -822,52 +874,19 @@ pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_re
       client_free (&c);
       return -1;
     }
-  if (fetch_manifest (&c, s, ref->repo, ref->digest ? ref->digest : ref->tag, ref->digest, top, &mt, &m, err) < 0)
+  if (fetch_image_manifest (&c, s, ref, top, digest, &m, err) < 0)
     goto done;
-  memcpy (digest, top, sizeof top);
-  if (is_index (mt))
-    {
-      json_t *pick = capsa_index_pick_platform (m, top, err);
-      const char *child = pick ? jstr (pick, "digest") : NULL;
-      if (pick == NULL)
-        goto done;
-      if (!capsa_digest_valid (child))
-        {
-          capsa_fail_as (err, EPROTO, "index %s: invalid digest for this platform", top);
-          goto done;
-        }
-      if (fetch_manifest (&c, s, ref->repo, child, child, digest, &mt2, &m2, err) < 0)
-        goto done;
-      json_decref (m);
-      m = take_ptr (&m2);
-    }
   {
-    json_t *layers = json_object_get (m, "layers"), *l;
-    json_t *config = json_object_get (m, "config");
-    size_t n = json_array_size (layers), i;
-    if (!capsa_digest_valid (jstr (config, "digest")))
-      {
-        capsa_fail_as (err, EPROTO, "manifest %s: no valid config digest", digest);
-        goto done;
-      }
-    struct dl *dls = xmalloc0 ((n + 1) * sizeof *dls);
-    dls[0] = (struct dl){ .digest = jstr (config, "digest"), .size = (uint64_t) json_integer_value (json_object_get (config, "size")),
-                          .index = 0, .count = (unsigned) n + 1 };
-    json_array_foreach (layers, i, l)
-    {
-      if (!capsa_digest_valid (jstr (l, "digest")) || !capsa_layer_media_type_ok (jstr (l, "mediaType")))
-        {
-          free (dls);
-          capsa_fail_as (err, ENOTSUP, "manifest %s: layer %zu: invalid digest or unsupported media type `%s`", digest,
-                         i, jstr (l, "mediaType") ?: "");
-          goto done;
-        }
-      dls[i + 1] = (struct dl){ .digest = jstr (l, "digest"), .size = (uint64_t) json_integer_value (json_object_get (l, "size")),
-                                .index = (unsigned) i + 1, .count = (unsigned) n + 1 };
-    }
-    int dr = download_blobs (&c, s, dls, n + 1, err);
+    struct dl *dls = manifest_downloads (&m);
+    cleanup_free char *name = ref->tag ? capsa_ref_string (ref) : xasprintf ("%s/%s@%s", ref->registry, ref->repo, top);
+    /* the config first, checked by type: a bad image costs no layer download */
+    int dr = download_blobs (&c, s, dls, 1, err);
+    if (dr == 0)
+      dr = check_config (s, &m, name, err);
+    if (dr == 0)
+      dr = download_blobs (&c, s, dls + 1, m.n_layers, err);
     if (dr == 0 && o->progress)
-      for (i = 1; i <= n; i++)
+      for (size_t i = 1; i <= m.n_layers; i++)
         report (&dls[i], CAPSA_PROGRESS_EXTRACTING);
     free (dls);
     if (dr < 0)
@@ -897,7 +916,12 @@ capsa_pull (struct capsa_store *s, const char *refstr, const struct capsa_regist
   /* writers hold the gc lock shared: rmi/prune wait rather than remove what is not registered yet */
   int r = capsa_store_lock_gc (s, false, err);
   if (r == 0)
-    r = pull_locked (s, &ref, o, id_out, digest_out, err);
+    {
+      /* what killed pulls left in tmp/ (only entries whose writer is gone: see store.h) */
+      cleanup_err capsa_err *ignored = NULL;
+      capsa_store_clean_tmp (s, NULL, &ignored);
+      r = pull_locked (s, &ref, o, id_out, digest_out, err);
+    }
   capsa_store_unlock_gc (s);
   if (r < 0)
     capsa_err_wrap (err, "pull %s", refstr);

@@ -185,8 +185,9 @@ rootfs_setup (const struct capsa_config *c, const struct rootfs_opts *o, capsa_e
   cleanup_close int rootfd = open (o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return capsa_fail (err, errno, "open rootfs `%s`", o->rootfs);
+  struct mnt_opts mo = { .in_userns = o->in_userns, .cgroupns = c->ns[CFG_NS_CGROUP].enabled };
   for (size_t i = 0; i < c->n_mounts; i++)
-    if (mnt_apply (rootfd, &c->mounts[i], o->in_userns, err) < 0)
+    if (mnt_apply (rootfd, &c->mounts[i], &mo, err) < 0)
       return capsa_err_wrap (err, "mounts[%zu]", i);
   if (!dev_is_bind_mounted (c) && populate_dev (rootfd, c, o->in_userns, err) < 0)
     return -1;

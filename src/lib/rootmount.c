@@ -27,28 +27,28 @@ valid_id (const char *id)
   return strspn (id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
-/* The image's diff ids, bottom layer first (owned strv). */
+/* The image's diff ids, bottom layer first (owned strv), from its config checked by type. */
 static int
 image_layers (struct capsa_store *s, const char *image, const char *default_registry, char **id_out,
               char ***diffids, capsa_err **err)
 {
-  json_t *idx = NULL, *config = NULL, *v;
-  size_t i;
+  json_t *idx = NULL;
+  struct capsa_image_config c;
   int r = -1;
 
   if (capsa_index_read (s, &idx, err) < 0)
     return -1;
   json_t *img = capsa_image_find (idx, image, default_registry, err);
-  if (img && capsa_blob_json (s, json_string_value (json_object_get (img, "id")), &config, err) == 0)
+  const char *id = img ? json_string_value (json_object_get (img, "id")) : NULL;
+  if (img && capsa_image_config_load (s, id ? id : "", image, &c, err) == 0)
     {
-      *id_out = xstrdup (json_string_value (json_object_get (img, "id")));
+      *id_out = xstrdup (id);
       *diffids = xmalloc0 (sizeof (char *));
-      json_array_foreach (json_object_get (json_object_get (config, "rootfs"), "diff_ids"), i, v)
-      strv_append (diffids, json_string_value (v));
+      for (size_t i = 0; i < c.n_diff_ids; i++)
+        strv_append (diffids, c.diff_ids[i]);
+      capsa_image_config_free (&c);
       r = 0;
     }
-  if (config)
-    json_decref (config);
   json_decref (idx);
   return r;
 }

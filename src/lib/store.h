@@ -11,7 +11,8 @@
  * Crash safety: a blob or a layer appears under its name only once complete (temp file or
  * directory + fsync + rename), and an image appears only when images.json is replaced after all
  * its blobs and layers are in place; an interrupted pull leaves at most litter in tmp/, which the
- * next garbage collection removes.
+ * next pull, load or import removes (capsa_store_clean_tmp: only entries whose writer is gone),
+ * and garbage collection too.
  *
  * Locking (flock): writers of blobs and layers (pull, load, import) hold gc.lock shared for their
  * whole run; garbage collection (rmi, prune) takes it exclusive, so it never removes what a
@@ -111,7 +112,19 @@ CAPSA_PUBLIC char *capsa_store_layer_path (struct capsa_store *s, const char *di
 /* Whether the layer's whiteouts are in overlayfs's form (it can be an overlay lower dir). */
 CAPSA_PUBLIC bool capsa_store_layer_is_overlay (struct capsa_store *s, const char *diffid);
 
-/* A new private directory in tmp/ ("ROOT/tmp/PREFIX-XXXXXX"), owned by the caller. */
+/* A new private directory in tmp/ ("ROOT/tmp/PREFIX-XXXXXX"), owned by the caller.  Not locked:
+ * capsa_store_clean_tmp() may remove it; writers use capsa_store_mkdtemp_locked(). */
 CAPSA_PUBLIC char *capsa_store_mkdtemp (struct capsa_store *s, const char *prefix, capsa_err **err);
+
+/* Transfers in tmp/ (store_write.c): each temp entry is flock'd by its writer for its whole life
+ * (a blob's temp file through its own fd, a directory through "NAME.lock" beside it).
+ * capsa_store_mkdtemp_locked: a new directory "ROOT/tmp/PREFIX-RANDOM" (owned path) and *lockfd,
+ * the lock that keeps it from the cleaner; capsa_store_tmp_release removes both.
+ * capsa_store_clean_tmp: remove every entry whose writer is gone (a killed pull), never a live
+ * one; *reclaimed (optional) gets the bytes freed.  Run by pull, load and import at their start. */
+CAPSA_PUBLIC char *capsa_store_mkdtemp_locked (struct capsa_store *s, const char *prefix, int *lockfd,
+                                               capsa_err **err);
+CAPSA_PUBLIC void capsa_store_tmp_release (struct capsa_store *s, const char *path, int lockfd);
+CAPSA_PUBLIC int capsa_store_clean_tmp (struct capsa_store *s, long long *reclaimed, capsa_err **err);
 
 #endif

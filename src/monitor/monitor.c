@@ -49,7 +49,8 @@ struct monitor
   const char *restart;   /* policy name */
   long long restart_max; /* on-failure:MAX (0: no limit) */
   int dirfd, sigfd, report_fd;
-  int net_keep; /* the write end of slirp4netns's exit fd, or -1 */
+  int *held;    /* held for the container's life: slirp4netns's exit fd, the published ports' sockets */
+  size_t nheld;
   struct mon_log log;
   struct mon_attach att;
 };
@@ -152,20 +153,25 @@ wait_pid (pid_t pid)
   return st;
 }
 
+/* The most fds a report carries (ctr_monitor.c HELPER_REPORT_MAX_FDS). */
+#define REPORT_MAX_FDS 250
+
 /* The helper's one report: "CODE ERRNO PID MESSAGE", maybe with fds attached: the pty master
- * (with -t) and then the write end of slirp4netns's exit fd (with --network slirp4netns). */
+ * (with -t), then what the monitor holds for the container's life: the write end of
+ * slirp4netns's exit fd, the sockets that reserve the published host ports.  fd[] gets them,
+ * *nfd how many. */
 static ssize_t
-recv_report (int sock, char *buf, size_t len, int fd[2])
+recv_report (int sock, char *buf, size_t len, int *fd, size_t *nfd)
 {
-  union
+  static union
   {
     struct cmsghdr h;
-    char b[CMSG_SPACE (2 * sizeof (int))];
+    char b[CMSG_SPACE (REPORT_MAX_FDS * sizeof (int))];
   } ctl;
   struct iovec iov = { buf, len - 1 };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
   ssize_t n;
-  fd[0] = fd[1] = -1;
+  *nfd = 0;
   do
     n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -176,9 +182,25 @@ recv_report (int sock, char *buf, size_t len, int fd[2])
   if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
     {
       size_t k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      memcpy (fd, CMSG_DATA (c), (k > 2 ? 2 : k) * sizeof (int));
+      *nfd = k > REPORT_MAX_FDS ? REPORT_MAX_FDS : k;
+      memcpy (fd, CMSG_DATA (c), *nfd * sizeof (int));
     }
   return n;
+}
+
+/* Hold fds for the container's life, in place of those held before (a start that brings none,
+ * a restart, keeps those). */
+static void
+hold_fds (struct monitor *m, const int *fds, size_t n)
+{
+  if (n == 0)
+    return;
+  for (size_t i = 0; i < m->nheld; i++)
+    close (m->held[i]);
+  free (m->held);
+  m->held = xmalloc0 (n * sizeof *fds);
+  memcpy (m->held, fds, n * sizeof *fds);
+  m->nheld = n;
 }
 
 static void
@@ -218,21 +240,20 @@ start_once (struct monitor *m, bool create_only, bool restart, struct run *r, in
   close_fd (&out[1]);
   close_fd (&err[1]);
   char buf[4096];
-  int fds[2], master = -1;
-  ssize_t n = helper > 0 ? recv_report (rep[0], buf, sizeof buf, fds) : -1;
-  if (n > 0)
+  int fds[REPORT_MAX_FDS], master = -1;
+  size_t nfds = 0;
+  ssize_t n = helper > 0 ? recv_report (rep[0], buf, sizeof buf, fds, &nfds) : -1;
+  if (n > 0 && nfds > 0)
     {
-      int k = 0;
+      size_t k = 0;
       if (m->tty)
         master = fds[k++];
-      if (k < 2 && fds[k] >= 0)
-        {
-          /* slirp4netns's lifeline: held until the monitor exits (a restart brings a new one) */
-          if (m->net_keep >= 0)
-            close (m->net_keep);
-          m->net_keep = fds[k];
-        }
+      /* held until the monitor exits, after the final `stopped` took the network down */
+      hold_fds (m, fds + k, nfds - k);
     }
+  else if (nfds > 0)
+    for (size_t i = 0; i < nfds; i++)
+      close (fds[i]);
   close (rep[0]);
   int st = helper > 0 ? wait_pid (helper) : -1;
   int code = EXIT_ERROR, pid = 0, off = 0;
@@ -510,7 +531,7 @@ parse_args (struct monitor *m, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-  struct monitor m = { .report_fd = 3, .sigfd = -1, .net_keep = -1, .att = { .listen_fd = -1 } };
+  struct monitor m = { .report_fd = 3, .sigfd = -1, .att = { .listen_fd = -1 } };
   if (parse_args (&m, argc, argv) < 0 || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
     return usage ();
   signal (SIGHUP, SIG_IGN);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build the config.json fuzzer into build-fuzz/fuzz_config (clang + libFuzzer + ASan + UBSan).
+# Build the fuzzers into build-fuzz/: fuzz_config (config.json) and fuzz_image (image configs and
+# manifests), with clang + libFuzzer + ASan + UBSan.
 # Not part of the meson build: libFuzzer needs clang and its own main().  See README.md.
 set -eu
 
@@ -10,12 +11,17 @@ if [ -z "${CC:-}" ]; then
 fi
 mkdir -p build-fuzz
 
-# shellcheck disable=SC2086  # EXTRA_CFLAGS is a list of flags
-"$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc/lib \
-  -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  ${EXTRA_CFLAGS:-} \
-  tests/fuzz/fuzz_config.c src/lib/error.c src/lib/config.c \
-  -ljansson -o build-fuzz/fuzz_config
+fuzzer() {
+  out=$1
+  shift
+  # shellcheck disable=SC2086  # EXTRA_CFLAGS is a list of flags
+  "$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc/lib \
+    -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    ${EXTRA_CFLAGS:-} \
+    "$@" -ljansson -o "build-fuzz/$out"
+  echo "built build-fuzz/$out"
+}
 
-echo "built build-fuzz/fuzz_config"
+fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/error.c src/lib/config.c
+fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/error.c src/lib/imgspec.c src/lib/digest.c src/lib/util.c

@@ -495,7 +495,8 @@ def test_bridge_network_ports_and_names(capsa):
         capsa("rm", "web")
         # no --network: the default network, as docker's (root), and -p works without it
         p = capsa("run", "--rm", "-p", "127.0.0.1:18183:80", "busybox", "sh", "-c", "ip route | grep default")
-        assert "default via 10.88.0.1" in p.stdout
+        gw = json.loads(capsa("network", "inspect", "bridge").stdout)[0]["gateway"]
+        assert f"default via {gw}" in p.stdout
     finally:
         capsa("rm", "-f", "web", check=False)
         capsa("network", "rm", "itnet", check=False)
@@ -550,20 +551,70 @@ def _get(url):
         return None
 
 
+def _default_gateway(capsa, *env):
+    e = dict(os.environ, **dict(env))
+    p = capsa("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", "ip route | grep default", env=e)
+    return p.stdout.split()[2]
+
+
+@contextlib.contextmanager
+def _dummy_link(name, addr):
+    """An interface with an address: the host routes its subnet through it (traffic: none).  A bridge
+    with no ports (a dummy link where the kernel has the module)."""
+    kind = "dummy" if subprocess.run(["ip", "link", "add", name, "type", "dummy"], capture_output=True).returncode == 0 else None
+    if kind is None:
+        subprocess.run(["ip", "link", "add", name, "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", addr, "dev", name], check=True)
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        yield
+    finally:
+        subprocess.run(["ip", "link", "del", name])
+
+
 def test_network_subnet_clashing_with_a_host_route(capsa):
     """Another engine's bridge on 10.88.0.0/16 (podman's default): an explicit overlapping subnet is
-    refused naming the interface, and the default network moves to the next free /16."""
+    refused naming the interface.  The default network takes the first free range of docker's pool
+    (172.17.0.0/16, 172.18.0.0/16...), never podman's 10.88.0.0/16, and skips one the host routes."""
     subprocess.run(["ip", "link", "add", "capsa-t-br", "type", "bridge"], check=True)
     try:
         subprocess.run(["ip", "addr", "add", "10.88.0.1/16", "dev", "capsa-t-br"], check=True)
         subprocess.run(["ip", "link", "set", "capsa-t-br", "up"], check=True)
         p = capsa("network", "create", "--subnet", "10.88.5.0/24", "clash", check=False)
         assert p.returncode == 125 and "overlaps the host's route through `capsa-t-br`" in p.stderr, p.stderr
-        p = capsa("run", "--rm", "--network", "bridge", "busybox", "sh", "-c", "ip route | grep default")
-        assert "default via 10.90.0.1" in p.stdout, p.stdout
     finally:
-        capsa("network", "rm", "bridge", check=False)
         subprocess.run(["ip", "link", "del", "capsa-t-br"])
+    try:
+        with _dummy_link("capsa-t-dum", "172.17.3.1/16"):
+            assert _default_gateway(capsa) == "172.18.0.1"
+        capsa("network", "rm", "bridge")
+        assert _default_gateway(capsa) == "172.17.0.1"
+        # at each start again: a route that came since is a clear error, not two routes
+        with _dummy_link("capsa-t-dum", "172.17.3.1/16"):
+            p = capsa("run", "--rm", "--network", "bridge", "busybox", "true", check=False)
+            assert p.returncode == 125, p.stderr
+            assert "subnet 172.17.0.0/16 overlaps the host's route through `capsa-t-dum`" in p.stderr, p.stderr
+            assert "capsa network rm bridge" in p.stderr and capsa.ps() == []
+    finally:
+        capsa("network", "rm", "-f", "bridge", check=False)
+
+
+def test_default_network_skips_other_engines_configured_networks(capsa):
+    """A network podman has configured (netavark's /etc/containers/networks/*.json, CNI's
+    /etc/cni/net.d/*.conflist; here a directory of such files, CAPSA_FOREIGN_NET_DIRS) is skipped by
+    the default network even while its bridge is down, and refused for --subnet."""
+    conf = capsa.tmp / "netconf"
+    conf.mkdir()
+    (conf / "other.json").write_text(json.dumps({"name": "other", "driver": "bridge",
+                                                 "subnets": [{"subnet": "172.17.0.0/16", "gateway": "172.17.0.1"}]}))
+    env = ("CAPSA_FOREIGN_NET_DIRS", str(conf))
+    try:
+        assert _default_gateway(capsa, env) == "172.18.0.1"
+        p = capsa("network", "create", "--subnet", "172.17.9.0/24", "n1", check=False,
+                  env=dict(os.environ, CAPSA_FOREIGN_NET_DIRS=str(conf)))
+        assert p.returncode == 125 and f"configured in `{conf}/other.json`" in p.stderr, p.stderr
+    finally:
+        capsa("network", "rm", "-f", "bridge", check=False)
 
 
 def test_network_container_mode(capsa):

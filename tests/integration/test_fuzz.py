@@ -1,4 +1,5 @@
-"""The config.json fuzzer (tests/fuzz, see its README.md) as part of the test suite.
+"""The fuzzers (tests/fuzz, see its README.md) as part of the test suite: config.json (fuzz_config) and
+the image config and manifest parsers (fuzz_image, shorter).
 
 Builds build-fuzz/fuzz_config with tests/fuzz/build.sh (clang + libFuzzer + ASan + UBSan), replays the
 seed corpus through it, then fuzzes for FUZZ_SECONDS.  Skipped, saying why, when no clang is installed
@@ -129,3 +130,36 @@ def test_fuzz_config_parser(fuzzer):
     executed = int(m.group(1))
     assert executed > MIN_EXECUTIONS, \
         f"only {executed} inputs executed in {FUZZ_SECONDS} s (want > {MIN_EXECUTIONS}):\n{tail(out)}"
+
+
+IMAGE_FUZZER = OUT / "fuzz_image"
+IMAGE_SEEDS = FUZZ_DIR / "corpus-image"
+IMAGE_DICT = FUZZ_DIR / "image.dict"
+IMAGE_FUZZ_SECONDS = 10
+
+
+def test_fuzz_image_parsers(fuzzer):
+    """fuzz_image (image configs, manifests, indexes) the same way, shorter: replays its seeds, then
+    fuzzes for IMAGE_FUZZ_SECONDS; exit 0, no artifact, enough executions."""
+    corpus, artifacts_dir = OUT / "ci-corpus-image", OUT / "ci-artifacts-image"
+    for d in (corpus, artifacts_dir):
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+    assert IMAGE_FUZZER.exists(), f"tests/fuzz/build.sh did not produce {IMAGE_FUZZER}"
+    seeds = sorted(str(f) for f in IMAGE_SEEDS.iterdir() if f.is_file())
+    assert len(seeds) >= 5, f"seed corpus {IMAGE_SEEDS} looks empty"
+    p = subprocess.run([str(IMAGE_FUZZER), f"-timeout={UNIT_TIMEOUT}", *seeds], cwd=TOP, env=sanitizer_env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert p.returncode == 0, f"fuzz_image on its seeds exited {p.returncode}:\n{report(p.stdout)}"
+    cmd = [str(IMAGE_FUZZER), f"-max_total_time={IMAGE_FUZZ_SECONDS}", "-max_len=8192", f"-timeout={UNIT_TIMEOUT}",
+           f"-dict={IMAGE_DICT}", f"-artifact_prefix={artifacts_dir}/", "-print_final_stats=1",
+           str(corpus), str(IMAGE_SEEDS)]
+    p = subprocess.run(cmd, cwd=TOP, env=sanitizer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=IMAGE_FUZZ_SECONDS + 120)
+    artifacts = sorted(f.name for f in artifacts_dir.iterdir()
+                       if f.name.startswith(("crash-", "leak-", "timeout-", "oom-")))
+    assert p.returncode == 0 and not artifacts, (
+        f"fuzz_image exited {p.returncode}, artifacts {artifacts} in {artifacts_dir}\n"
+        f"command: {' '.join(cmd)}\n{report(p.stdout)}")
+    m = re.search(r"^stat::number_of_executed_units:\s*(\d+)", p.stdout, re.M)
+    assert m and int(m.group(1)) > MIN_EXECUTIONS, f"too few executions:\n{tail(p.stdout)}"

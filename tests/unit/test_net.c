@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -28,6 +29,14 @@ test_port_specs (void **state)
   assert_string_equal (p.host_ip, "127.0.0.1");
   assert_int_equal (capsa_port_parse ("8080:80", &p, &err), 0);
   assert_string_equal (p.host_ip, "");
+  /* no host port: docker's ephemeral port (0 here, chosen when it is reserved) */
+  assert_int_equal (capsa_port_parse ("8095", &p, &err), 0);
+  assert_int_equal (p.host_port, 0);
+  assert_int_equal (p.ctr_port, 8095);
+  assert_int_equal (capsa_port_parse ("127.0.0.1::53/udp", &p, &err), 0);
+  assert_int_equal (p.host_port, 0);
+  assert_string_equal (p.host_ip, "127.0.0.1");
+  assert_string_equal (p.proto, "udp");
   assert_int_equal (capsa_port_parse ("[::1]:8080:80", &p, &err), -1);
   assert_non_null (strstr (err->msg, "::1 cannot be forwarded"));
   capsa_err_free (&err);
@@ -35,6 +44,37 @@ test_port_specs (void **state)
   capsa_err_free (&err);
   assert_int_equal (capsa_port_parse ("[fd00::1]:80", &p, &err), -1);
   capsa_err_free (&err);
+}
+
+/* Other engines' configured networks: CNI conflists (ipam.ranges) and netavark files (subnets). */
+static void
+test_foreign_networks (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/capsa-foreign-XXXXXX", what[4096], f[64];
+  assert_non_null (mkdtemp (dir));
+  snprintf (f, sizeof f, "%s/87-podman.conflist", dir);
+  FILE *fp = fopen (f, "w");
+  assert_non_null (fp);
+  fputs ("{\"plugins\": [{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.88.0.0/16\"}]]}}]}", fp);
+  fclose (fp);
+  snprintf (f, sizeof f, "%s/n.json", dir);
+  fp = fopen (f, "w");
+  assert_non_null (fp);
+  fputs ("{\"subnets\": [ { \"subnet\" :\n \"192.168.64.0/20\" }, {\"subnet\": \"fd00::/64\"} ]}", fp);
+  fclose (fp);
+  setenv ("CAPSA_FOREIGN_NET_DIRS", dir, 1);
+  assert_true (ipam_foreign_clash ("10.88.5.0/24", what, sizeof what));
+  assert_non_null (strstr (what, "87-podman.conflist"));
+  assert_true (ipam_foreign_clash ("192.168.0.0/16", what, sizeof what));
+  assert_non_null (strstr (what, "n.json"));
+  assert_false (ipam_foreign_clash ("172.17.0.0/16", what, sizeof what));
+  assert_false (ipam_foreign_clash ("192.168.80.0/20", what, sizeof what));
+  unsetenv ("CAPSA_FOREIGN_NET_DIRS");
+  unlink (f);
+  snprintf (f, sizeof f, "%s/87-podman.conflist", dir);
+  unlink (f);
+  rmdir (dir);
 }
 
 static void
@@ -112,6 +152,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_port_specs),
     cmocka_unit_test (test_ipam6),
+    cmocka_unit_test (test_foreign_networks),
     cmocka_unit_test (test_ruleset_families),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

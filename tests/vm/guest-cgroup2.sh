@@ -135,6 +135,19 @@ config '"/bin/sh", "-c", "(exec 3</dev/kmsg) && echo opened; (exec 4</dev/null) 
 out=$($OCI run -b /tmp/b d2 2>&1)
 case "$out" in *opened*null-ok*write-denied*) ok "device filter allows read, denies write" ;; *) fail "device filter allow" "$out" ;; esac
 
+# /sys/fs/cgroup shows the container's own cgroup, with and without a cgroup namespace: without
+# one (podman and Docker with --cgroupns=host, the CRI) a fresh cgroup2 mount would show the
+# host's root, no memory.max and every other cgroup (here: a sibling)
+mkdir -p $CG/sibling
+view='cat /sys/fs/cgroup/memory.max; find /sys/fs/cgroup -mindepth 1 -type d | wc -l; mkdir /sys/fs/cgroup/x 2>/dev/null && echo rw || echo ro'
+for ns in own host; do
+    config "\"/bin/sh\", \"-c\", \"$view\"" '"cgroupsPath": "/capsa-vm/v", "resources": {"memory": {"limit": 67108864}},'
+    [ $ns = host ] && sed -i 's/{"type": "cgroup"}, //' /tmp/b/config.json
+    out=$($OCI run -b /tmp/b v-$ns 2>&1 | tr '\n' ' ')
+    check "$ns cgroupns: own memory.max, no other cgroup, read-only" "67108864 0 ro " "$out"
+done
+rmdir $CG/sibling $CG
+
 # kill --all without a pid namespace goes through the cgroup (cgroup.kill for SIGKILL)
 config '"/bin/sh", "-c", "sleep 60 & sleep 60"' '"cgroupsPath": "/capsa-vm/k",'
 sed -i 's/{"type": "pid"}, //' /tmp/b/config.json

@@ -1,0 +1,261 @@
+/* Published ports (-p): the host ports are reserved, and shown (ps, inspect, port).
+ *
+ * Reservation, as docker's port allocator does it: every published host port is bound, for TCP
+ * or UDP, on the given address (or on every address, IPv4 and IPv6), for as long as the
+ * container's network is up.  Without it the DNAT rule silently takes over a port a host program
+ * listens on (`-p 22:22` would take sshd's), and two containers could publish the same port.
+ * The sockets are
+ * - bound and never listening: a DNATed packet never reaches them, one that does is refused;
+ * - without SO_REUSEADDR, so that they conflict with every other socket on the port, listening
+ *   or not, SO_REUSEADDR or not;
+ * - close-on-exec, held by the process that holds the container's life: the foreground
+ *   `capsa run`, or the monitor (`capsa __monitor start` hands them over with the start report);
+ *   closed when it ends, after the network (and its DNAT rules) went down.
+ * A host port 0 (`-p 8080`, `-p IP::8080`) is docker's ephemeral port: the kernel's choice when
+ * binding port 0, reserved by that very bind.  What was reserved goes to run.json "Ports" in
+ * docker's NetworkSettings.Ports shape ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "jsonutil.h"
+#include "network.h"
+#include "util.h"
+
+/* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it).
+ * Returns the fd, or -errno. */
+static int
+bind_port (int family, const char *ip, int type, int *port)
+{
+  int fd = socket (family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  union
+  {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+  } a;
+  memset (&a, 0, sizeof a);
+  socklen_t len;
+  if (family == AF_INET6)
+    {
+      int one = 1; /* the IPv4 side is bound by its own socket (or not wanted) */
+      setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+      a.in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons ((uint16_t) *port) };
+      if (ip)
+        inet_pton (AF_INET6, ip, &a.in6.sin6_addr);
+      len = sizeof a.in6;
+    }
+  else
+    {
+      a.in = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons ((uint16_t) *port) };
+      if (ip)
+        inet_pton (AF_INET, ip, &a.in.sin_addr);
+      len = sizeof a.in;
+    }
+  if (bind (fd, &a.sa, len) < 0 || getsockname (fd, &a.sa, &len) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return -e;
+    }
+  *port = ntohs (family == AF_INET6 ? a.in6.sin6_port : a.in.sin_port);
+  return fd;
+}
+
+static bool
+any_ip (const char *ip)
+{
+  return !ip || !*ip || strcmp (ip, "0.0.0.0") == 0 || strcmp (ip, "::") == 0;
+}
+
+/* Does container o (running) hold port/proto on ip (or on any address)? */
+static bool
+holds_port (const struct ctr *o, const char *proto, const char *ip, int port)
+{
+  const char *key;
+  json_t *v, *b;
+  size_t i;
+  json_object_foreach (json_object_get (o->run, "Ports"), key, v)
+  {
+    const char *slash = strchr (key, '/');
+    if (!slash || strcmp (slash + 1, proto) != 0)
+      continue;
+    json_array_foreach (v, i, b)
+    {
+      const char *hip = jstr (b, "HostIp");
+      if (atoi (jstr (b, "HostPort") ?: "0") == port && (any_ip (hip) || any_ip (ip) || strcmp (hip, ip) == 0))
+        return true;
+    }
+  }
+  return false;
+}
+
+/* The name of another live container that publishes port/proto on ip; NULL when none. */
+static char *
+port_owner (struct cli_global *g, const struct ctr *c, const char *proto, const char *ip, int port)
+{
+  cleanup_strv char **ids = ctr_list_ids (g);
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *o = NULL;
+      if (strcmp (*id, c->id) == 0 || ctr_load (g, *id, &o, NULL) < 0)
+        continue;
+      if (o->status != CTR_EXITED && o->status != CTR_DEAD && holds_port (o, proto, ip, port))
+        return xstrdup (ctr_name (o));
+    }
+  return NULL;
+}
+
+static int
+port_fail (struct cli_global *g, const struct ctr *c, const struct capsa_port *p, const char *ip, int e,
+           capsa_err **err)
+{
+  if (e != EADDRINUSE)
+    return capsa_fail (err, e, "reserve the host port %d/%s on %s", p->host_port, p->proto, ip);
+  cleanup_free char *owner = port_owner (g, c, p->proto, ip, p->host_port);
+  if (owner)
+    return capsa_fail_as (err, e, "port %d/%s on %s is already allocated by container %s", p->host_port, p->proto,
+                          ip, owner);
+  return capsa_fail_as (err, e, "port %d/%s on %s is already in use by another program", p->host_port, p->proto, ip);
+}
+
+static void
+push_fd (struct ctr *c, int fd)
+{
+  c->port_fds = xrealloc (c->port_fds, (c->nport_fds + 1) * sizeof *c->port_fds);
+  c->port_fds[c->nport_fds++] = fd;
+}
+
+/* One port: its address, or 0.0.0.0 and [::] (where the host has IPv6).  An ephemeral port is
+ * the IPv4 bind's choice; when [::] has that port taken, another is tried. */
+static int
+reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_err **err)
+{
+  int type = strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+  bool any = !*p->host_ip, v6 = strchr (p->host_ip, ':') != NULL;
+  const char *shown = any ? "0.0.0.0" : p->host_ip;
+  for (int tries = 0; tries < 16; tries++)
+    {
+      int port = p->host_port;
+      int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port);
+      if (fd < 0)
+        return port_fail (g, c, p, shown, -fd, err);
+      int fd6 = any ? bind_port (AF_INET6, NULL, type, &port) : -1;
+      if (fd6 == -EADDRINUSE)
+        {
+          close (fd);
+          if (p->host_port == 0)
+            continue;
+          return port_fail (g, c, p, "::", EADDRINUSE, err);
+        }
+      /* any other failure of [::]: the host has no IPv6 (nothing to take there) */
+      p->host_port = port;
+      push_fd (c, fd);
+      if (fd6 >= 0)
+        push_fd (c, fd6);
+      return 0;
+    }
+  return capsa_fail_as (err, EADDRINUSE, "found no free host port for %d/%s", p->ctr_port, p->proto);
+}
+
+int
+ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
+{
+  /* each port takes up to 2 sockets, and the monitor gets them all in one message (SCM_MAX_FD 253) */
+  if (n > 120)
+    return capsa_fail_as (err, E2BIG, "%zu published ports: at most 120 are supported", n);
+  for (size_t i = 0; i < n; i++)
+    if (reserve_one (g, c, &ports[i], err) < 0)
+      {
+        ctr_ports_release (c);
+        return -1;
+      }
+  return 0;
+}
+
+void
+ctr_ports_release (struct ctr *c)
+{
+  for (size_t i = 0; i < c->nport_fds; i++)
+    close (c->port_fds[i]);
+  free (c->port_fds);
+  c->port_fds = NULL;
+  c->nport_fds = 0;
+}
+
+int
+ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err)
+{
+  if (p->host_port != 0)
+    return 0;
+  bool v6 = strchr (p->host_ip, ':') != NULL;
+  int port = 0;
+  int fd = bind_port (v6 ? AF_INET6 : AF_INET, *p->host_ip ? p->host_ip : NULL,
+                      strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, &port);
+  if (fd < 0)
+    return capsa_fail (err, -fd, "choose a free host port for %d/%s", p->ctr_port, p->proto);
+  close (fd);
+  p->host_port = port;
+  return 0;
+}
+
+json_t *
+ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6)
+{
+  json_t *out = json_object ();
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct capsa_port *p = &ports[i];
+      cleanup_free char *key = xasprintf ("%d/%s", p->ctr_port, p->proto);
+      cleanup_free char *hp = xasprintf ("%d", p->host_port);
+      json_t *arr = json_object_get (out, key);
+      if (arr == NULL)
+        json_object_set_new (out, key, arr = json_array ());
+      json_array_append_new (arr, json_pack ("{s:s, s:s}", "HostIp", *p->host_ip ? p->host_ip : "0.0.0.0",
+                                             "HostPort", hp));
+      /* no address given: IPv6 too, for a container with an IPv6 address (network.h) */
+      if (!*p->host_ip && ipv6)
+        json_array_append_new (arr, json_pack ("{s:s, s:s}", "HostIp", "::", "HostPort", hp));
+    }
+  return out;
+}
+
+json_t *
+ctr_ports_live (const struct ctr *c)
+{
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED && c->status != CTR_RESTARTING)
+    return NULL;
+  json_t *p = json_object_get (c->run, "Ports");
+  return json_is_object (p) ? p : NULL;
+}
+
+/* docker's "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp". */
+char *
+ctr_ports_text (const struct ctr *c)
+{
+  char *s = xstrdup ("");
+  const char *key;
+  json_t *v, *b;
+  size_t i;
+  json_object_foreach (ctr_ports_live (c), key, v)
+  {
+    json_array_foreach (v, i, b)
+    {
+      const char *ip = jstr (b, "HostIp") ?: "";
+      bool v6 = strchr (ip, ':') != NULL;
+      char *t = xasprintf ("%s%s%s%s%s:%s->%s", s, *s ? ", " : "", v6 ? "[" : "", ip, v6 ? "]" : "",
+                           jstr (b, "HostPort") ?: "", key);
+      free (s);
+      s = t;
+    }
+  }
+  return s;
+}
