@@ -100,9 +100,36 @@ add_flags (cap_t caps, cap_flag_t flag, uint64_t bits, int last)
   return 0;
 }
 
-int
-caps_after_user (const struct caps_plan *plan, capsa_err **err)
+/* runc (libcontainer/capabilities) only warns when an ambient raise fails: its own `runc spec`
+ * config lists ambient capabilities that are not inheritable, and engines pass such sets on
+ * (podman exec -u 0 into a container run with -u 1000 --cap-add).  The same here: the process
+ * simply runs without them. */
+static void
+raise_ambient (const struct caps_plan *plan, char *warning, size_t len)
 {
+  size_t used = 0;
+  int e = 0;
+  for (int c = 0; c <= plan->last_cap; c++)
+    if ((plan->ambient & (1ULL << c)) && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      {
+        e = errno;
+        char *name = cap_to_name (c);
+        int n = snprintf (warning + used, len - used, "%s%s", used ? ", " : "can't raise ambient capability ",
+                          name ? name : "?");
+        cap_free (name);
+        if (n > 0 && (size_t) n < len - used)
+          used += (size_t) n;
+      }
+  if (used > 0)
+    snprintf (warning + used, len - used, ": %s (an ambient capability must be permitted and inheritable); "
+              "skipped, as runc does", strerror (e));
+}
+
+int
+caps_after_user (const struct caps_plan *plan, char *warning, size_t len, capsa_err **err)
+{
+  if (len > 0)
+    warning[0] = '\0';
   if (!plan->set)
     return 0;
   cap_t caps = cap_init ();
@@ -123,9 +150,6 @@ caps_after_user (const struct caps_plan *plan, capsa_err **err)
     return capsa_fail (err, errno, "clear keep-capabilities");
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return capsa_fail (err, errno, "clear the ambient capabilities");
-  for (int c = 0; c <= plan->last_cap; c++)
-    if ((plan->ambient & (1ULL << c)) && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-      return capsa_fail (err, errno, "raise ambient capability %s (it must be permitted and inheritable)",
-                         cap_to_name (c));
+  raise_ambient (plan, warning, len);
   return 0;
 }

@@ -70,6 +70,64 @@ no_controller (const char *what, const char *controller, capsa_err **err)
                         controller);
 }
 
+/* One cg_apply_resources is all or nothing (docker update must not leave the memory limit changed
+ * when the weight after it fails; runc's update is not atomic, this is stricter).  It runs the
+ * whole plan twice: a dry pass that opens every file for writing and writes nothing, so a missing
+ * controller, file or bad value fails before anything changed; then the real pass, which keeps
+ * each file's value before writing it, so a write the kernel refuses half-way (a limit below the
+ * usage, a cpu that is not there) puts back what was written.  Only one-line values are kept:
+ * the per-device lists and devices.allow/deny cannot be read back as writes, and the dry pass is
+ * their only check.  One run at a time (the runtime is single-threaded). */
+struct undo
+{
+  char *path, *old;
+};
+
+static struct res_run
+{
+  bool dry;
+  struct undo *undo;
+  size_t n;
+} *run;
+
+static void
+remember (const char *path)
+{
+  char *old = NULL;
+  size_t len = 0;
+  if (read_file_at (AT_FDCWD, path, &old, &len, NULL) < 0)
+    return;
+  char *nl = memchr (old, '\n', len);
+  if (len == 0 || (nl && nl + 1 != old + len))
+    {
+      free (old);
+      return;
+    }
+  run->undo = xrealloc (run->undo, (run->n + 1) * sizeof *run->undo);
+  run->undo[run->n++] = (struct undo) { xstrdup (path), old };
+}
+
+/* Put back every value written, last first; errors here cannot be reported better than the
+ * failure that caused the roll back. */
+static void
+roll_back (struct res_run *r)
+{
+  while (r->n > 0)
+    {
+      struct undo *u = &r->undo[--r->n];
+      int fd = open (u->path, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          (void) write (fd, u->old, strlen (u->old));
+          close (fd);
+        }
+      free (u->path);
+      free (u->old);
+    }
+  free (r->undo);
+  r->undo = NULL;
+}
+
 /* Write value into file of dir; ENOENT means this kernel has no such file. */
 static int
 set_file (const struct cg_dir *d, const char *file, const char *value, const char *what, capsa_err **err)
@@ -78,7 +136,13 @@ set_file (const struct cg_dir *d, const char *file, const char *value, const cha
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
     return capsa_fail_as (err, ENOTSUP, "%s: %s does not exist: this kernel does not offer it", what, path);
-  if (fd < 0 || write (fd, value, strlen (value)) < 0)
+  if (fd < 0)
+    return capsa_fail (err, errno, "%s: write `%s` to %s", what, value, path);
+  if (run && run->dry)
+    return 0;
+  if (run)
+    remember (path);
+  if (write (fd, value, strlen (value)) < 0)
     return capsa_fail (err, errno, "%s: write `%s` to %s", what, value, path);
   return 0;
 }
@@ -291,28 +355,38 @@ set_v2_weight (const struct cg_dir *d, const char *dev, int64_t w, const char *w
   return set_file (d, "io.weight", buf, what, err);
 }
 
+/* blockIO.weight; 0 = unset: dockerd sends it in every config (runc skips it; v2 refuses 0). */
+static int
+apply_blkio_weight (const struct cg_dir *d, json_t *jw, const char *where, capsa_err **err)
+{
+  cleanup_free char *what = xasprintf ("%s.blockIO.weight", where);
+  char buf[32];
+  int64_t w = 0;
+
+  if (jw == NULL)
+    return 0;
+  if (want_int (jw, what, &w, err) < 0)
+    return -1;
+  if (w == 0)
+    return 0;
+  if (d == NULL)
+    return no_controller (what, "blkio", err);
+  snprintf (buf, sizeof buf, "%" PRId64, w);
+  return d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err) : set_v2_weight (d, NULL, w, what, err);
+}
+
 static int
 apply_blkio (const struct capsa_cgroup *cg, json_t *bio, const char *where, capsa_err **err)
 {
-  json_t *jw = json_object_get (bio, "weight"), *arr;
+  json_t *arr;
   const struct cg_dir *d = dir_for (cg, "blkio");
   char buf[128];
   int64_t w = 0, major = 0, minor = 0;
   size_t i;
   json_t *e;
 
-  if (jw)
-    {
-      cleanup_free char *what = xasprintf ("%s.blockIO.weight", where);
-      if (want_int (jw, what, &w, err) < 0)
-        return -1;
-      if (d == NULL)
-        return no_controller (what, "blkio", err);
-      snprintf (buf, sizeof buf, "%" PRId64, w);
-      if ((d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err) : set_v2_weight (d, NULL, w, what, err))
-          < 0)
-        return -1;
-    }
+  if (apply_blkio_weight (d, json_object_get (bio, "weight"), where, err) < 0)
+    return -1;
   arr = json_object_get (bio, "weightDevice");
   json_array_foreach (arr, i, e)
   {
@@ -463,6 +537,8 @@ apply_devices (const struct capsa_cgroup *cg, json_t *arr, const char *where, ca
       const struct cg_dir *v2 = cg_dir_v2 (cg);
       if (v2 == NULL)
         return no_controller (where, "devices", err);
+      if (run && run->dry)
+        return 0;
       if (cg_bpf_devices (v2->path, (const char(*)[96]) rules, allow, total, err) < 0)
         return capsa_err_wrap (err, "%s.devices", where);
       return 0;
@@ -546,8 +622,34 @@ is_known_key (const char *section, const char *key)
   return false;
 }
 
+static int apply_all (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err);
+
 int
 cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err)
+{
+  struct res_run r = { .dry = true };
+
+  run = &r;
+  int ret = apply_all (cg, res, where, err);
+  if (ret == 0)
+    {
+      r.dry = false;
+      ret = apply_all (cg, res, where, err);
+      if (ret < 0)
+        roll_back (&r);
+    }
+  for (size_t i = 0; i < r.n; i++)
+    {
+      free (r.undo[i].path);
+      free (r.undo[i].old);
+    }
+  free (r.undo);
+  run = NULL;
+  return ret;
+}
+
+static int
+apply_all (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err)
 {
   static const char *const sections[] = { "memory", "cpu", "pids", "blockIO", "network" };
   const char *key;
@@ -580,8 +682,7 @@ cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *wher
   }
   if (cfg_check_resources (res, where, err) < 0)
     return -1;
-  /* cpuset before cpu, limits before anything that could fail half-way is not needed: the
-   * container is not running yet at create, and update reports the first failure. */
+  /* the order of the writes does not matter for all or nothing: see struct res_run */
   for (size_t i = 0; i < ARRAY_SIZE (simple); i++)
     {
       json_t *sec = json_object_get (res, simple[i].section);

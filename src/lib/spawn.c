@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "log.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "netlink.h"
 #include "process.h"
 #include "rootfs.h"
 #include "spawn.h"
@@ -115,6 +117,17 @@ hooks_before_pivot (void *arg, capsa_err **err)
 
 static bool child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan);
 
+/* A network namespace the runtime creates gets its loopback up, as runc does (its "loopback"
+ * network strategy): 127.0.0.1 works in a container without any other network. */
+static int
+child_loopback_up (capsa_err **err)
+{
+  cleanup_nl struct nl_sock *nl = NULL;
+  if (nl_open (&nl, err) < 0 || nl_link_set (nl, "lo", NULL, NULL, 0, true, err) < 0)
+    return capsa_err_wrap (err, "set the loopback of the new network namespace up");
+  return 0;
+}
+
 /* Enter the namespaces: join, unshare, fork when the init must be a child.  Returns in the
  * process that will be the container's init. */
 static int
@@ -146,6 +159,8 @@ child_enter_namespaces (const struct spawn_opts *o, const struct ns_plan *plan, 
   if (rest && unshare (rest) < 0)
     return capsa_fail (err, errno, "unshare namespaces (flags 0x%x)", rest);
   if ((rest & CLONE_NEWTIME) && ns_write_time_offsets (o->config, err) < 0)
+    return -1;
+  if (((plan->clone_flags | rest) & CLONE_NEWNET) && child_loopback_up (err) < 0)
     return -1;
   if (plan->need_fork)
     {
@@ -313,6 +328,62 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, const int *s
   return child_init_process (o, sock, exe, err);
 }
 
+/* ---- HOME (issue 13 item 7) ---- */
+
+/* "HOME=..." for the process when process.env has no HOME; NULL otherwise.  Child only. */
+static char *child_home;
+
+/* The home field of uid's line in passwd file f, NULL when there is none (or it is not absolute). */
+static char *
+passwd_home (FILE *f, uid_t uid)
+{
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (getline (&line, &cap, f) > 0)
+    {
+      char *field[7] = { 0 }, *p = line;
+      int n = 0;
+      line[strcspn (line, "\n")] = '\0';
+      for (; n < 7 && p; n++)
+        field[n] = strsep (&p, ":");
+      char *end;
+      if (n < 6 || field[2][0] == '\0')
+        continue;
+      unsigned long id = strtoul (field[2], &end, 10);
+      if (*end == '\0' && id == (unsigned long) uid && field[5][0] == '/')
+        return xstrdup (field[5]);
+    }
+  return NULL;
+}
+
+/* As runc (setupUser): HOME comes from the container's /etc/passwd for process.user.uid, "/"
+ * when the uid is not there, unless process.env sets it.  Read before the uid changes, with the
+ * container's root as /, so the lookup stays in the container; a passwd that is not a regular
+ * file (a fifo would block) counts as none. */
+static void
+child_find_home (const struct cfg_process *p)
+{
+  for (char **e = p->env; e && *e; e++)
+    if (strncmp (*e, "HOME=", 5) == 0)
+      return;
+  cleanup_free char *home = NULL;
+  int fd = open ("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st;
+  if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    {
+      FILE *f = fdopen (fd, "re");
+      if (f)
+        {
+          fd = -1;
+          home = passwd_home (f, p->user.uid);
+          fclose (f);
+        }
+    }
+  if (fd >= 0)
+    close (fd);
+  child_home = xasprintf ("HOME=%s", home ? home : "/");
+}
+
 /* The process itself, for create and exec alike: keyring, terminal, limits, seccomp (early),
  * capabilities and user, no_new_privs, cwd, executable. */
 static int
@@ -329,8 +400,14 @@ child_init_process (const struct spawn_opts *o, int sock, char **exe, capsa_err 
     return -1;
   if (seccomp_early (o) && load_seccomp (o, sock, err) < 0)
     return -1;
-  if (caps_before_user (o->caps, err) < 0 || proc_set_user (p, err) < 0 || caps_after_user (o->caps, err) < 0
-      || proc_set_no_new_privs (p, err) < 0 || proc_set_cwd (p, err) < 0)
+  char warning[512];
+  child_find_home (p);
+  if (caps_before_user (o->caps, err) < 0 || proc_set_user (p, err) < 0
+      || caps_after_user (o->caps, warning, sizeof warning, err) < 0)
+    return -1;
+  if (warning[0])
+    sync_send_warning (sock, warning);
+  if (proc_set_no_new_privs (p, err) < 0 || proc_set_cwd (p, err) < 0)
     return -1;
   return proc_find_executable (p, exe, err);
 }
@@ -369,6 +446,8 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   if (srcfds)
     mnt_close_sources (srcfds, o->config->n_mounts);
   env = build_env (o->config->process->env, o->extra_env);
+  if (child_home)
+    strv_append (&env, child_home);
   /* Belt and braces: whatever was opened since (all O_CLOEXEC) goes at exec too. */
   if (syscall (SYS_close_range, 3 + o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     for (int fd = 3 + o->preserve_fds; fd < 65536; fd++)
@@ -495,6 +574,9 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
               return capsa_fail (err, errno, "write to the container init");
             break;
           }
+        case SYNC_WARNING:
+          capsa_log (CAPSA_LOG_WARNING, "%s", m.msg);
+          break;
         case SYNC_READY:
           return 0;
         case SYNC_ERROR:

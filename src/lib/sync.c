@@ -48,15 +48,27 @@ sync_send (int sock, int type, int pid, int fd)
   return send_with_fd (sock, &m, offsetof (struct sync_msg, msg) + 1, fd);
 }
 
+static void
+send_text (int sock, int type, int errnum, const char *text)
+{
+  struct sync_msg m = { .type = type, .errnum = errnum };
+  size_t len;
+
+  strncpy (m.msg, text, sizeof m.msg - 1);
+  len = offsetof (struct sync_msg, msg) + strlen (m.msg) + 1;
+  (void) send_with_fd (sock, &m, len, -1);
+}
+
 void
 sync_send_error (int sock, const capsa_err *err)
 {
-  struct sync_msg m = { .type = SYNC_ERROR, .errnum = err ? err->errnum : 0 };
-  size_t len;
+  send_text (sock, SYNC_ERROR, err ? err->errnum : 0, err && err->msg ? err->msg : "unknown error");
+}
 
-  strncpy (m.msg, err && err->msg ? err->msg : "unknown error", sizeof m.msg - 1);
-  len = offsetof (struct sync_msg, msg) + strlen (m.msg) + 1;
-  (void) send_with_fd (sock, &m, len, -1);
+void
+sync_send_warning (int sock, const char *msg)
+{
+  send_text (sock, SYNC_WARNING, 0, msg);
 }
 
 int

@@ -24,6 +24,7 @@ enum sync_type
   SYNC_HOOKS,        /* child -> parent: mounts done, run prestart/createRuntime hooks (GO back) */
   SYNC_GO,           /* parent -> child: go on (first: id maps written, cgroup joined;
                         after READY: resources applied, exec when allowed) */
+  SYNC_WARNING,      /* child -> parent: a warning for the runtime's log (msg); nothing to answer */
 };
 
 struct sync_msg
@@ -38,6 +39,8 @@ struct sync_msg
 int sync_send (int sock, int type, int pid, int fd);
 /* Send SYNC_ERROR carrying err. */
 void sync_send_error (int sock, const capsa_err *err);
+/* Send SYNC_WARNING carrying msg (cut to fit). */
+void sync_send_warning (int sock, const char *msg);
 /* Receive one message; *fd (optional) gets an attached descriptor or -1.
  * Returns 1 on a message, 0 on EOF, -1 on error (errno). */
 int sync_recv (int sock, struct sync_msg *m, int *fd);
