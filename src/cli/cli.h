@@ -55,6 +55,17 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
+/* A group's subcommand that has no option parser of its own, and its usage text. */
+struct cli_sub_usage
+{
+  const char *name;
+  const char *usage;
+};
+/* `capsa GROUP SUB --help`, as main.c runs every request for help (it finds --help anywhere on
+ * the line): print SUB's usage from subs (n of them) on stdout and return true; false when argv
+ * is not that or SUB is not in subs. */
+bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
+
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
 /* A usage error ("images: unknown option `--x` (see `capsa images --help`)"); returns 125. */

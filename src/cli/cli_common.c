@@ -258,3 +258,17 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
   free (args);
   return cli_fail (&err);
 }
+
+bool
+cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv)
+{
+  if (argc != 3 || (strcmp (argv[2], "--help") != 0 && strcmp (argv[2], "-h") != 0))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (subs[i].name, argv[1]) == 0)
+      {
+        fputs (subs[i].usage, stdout);
+        return true;
+      }
+  return false;
+}

@@ -199,6 +199,11 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
 int
 cmd_version (struct cli_global *g, int argc, char **argv)
 {
+  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      printf ("Usage: capsa version\n\nPrint the version.\n");
+      return 0;
+    }
   struct utsname u;
   uname (&u);
   printf ("Client/Engine: capsa (daemonless)\n Version:     %s\n OS/Arch:     linux/%s\n Kernel:      %s\n",
@@ -226,9 +231,19 @@ count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stop
     }
 }
 
+static const struct cli_sub_usage system_usage[] = {
+  { "df", "Usage: capsa system df\n\nDisk space used by images, containers and volumes.\n" },
+  { "info", "Usage: capsa system info\n\nWhat capsa sees: containers, images, storage, kernel (also `capsa info`).\n" },
+};
+
 int
 cmd_info (struct cli_global *g, int argc, char **argv)
 {
+  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      fputs (system_usage[1].usage, stdout);
+      return 0;
+    }
   int all, running, paused, stopped;
   struct utsname u;
   count_ctrs (g, &all, &running, &paused, &stopped);
@@ -301,6 +316,17 @@ system_prune (struct cli_global *g, int argc, char **argv)
 int
 cmd_system (struct cli_global *g, int argc, char **argv)
 {
+  if (cli_sub_help (system_usage, ARRAY_SIZE (system_usage), argc, argv))
+    return 0;
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa system COMMAND\n\nCommands:\n"
+                  "  df        disk space used by images, containers and volumes\n"
+                  "  info      what capsa sees: containers, images, storage, kernel\n"
+                  "  prune     remove stopped containers, unused networks and unnamed images\n");
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
   if (argc >= 2 && strcmp (argv[1], "info") == 0)
     return cmd_info (g, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "prune") == 0)
