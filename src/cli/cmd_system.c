@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include "ctr.h"
+#include "template.h"
 #include "network.h"
 #include "ctr_isolation.h"
 #include "fsops.h"
@@ -50,46 +51,6 @@ ctr_inspect_json (struct ctr *c)
   return out;
 }
 
-/* A tiny subset of Go templates: "{{.A.B}}" and "{{json .A.B}}". */
-static void
-print_template (json_t *obj, const char *tmpl)
-{
-  cleanup_free char *t = xstrdup (tmpl);
-  char *p = t;
-  bool as_json = false;
-  size_t n = strlen (p);
-  if (n > 4 && strncmp (p, "{{", 2) == 0 && strcmp (p + n - 2, "}}") == 0)
-    {
-      p[n - 2] = '\0';
-      p += 2;
-    }
-  while (*p == ' ')
-    p++;
-  if (strncmp (p, "json ", 5) == 0)
-    as_json = true, p += 5;
-  while (*p == ' ')
-    p++;
-  char *end = p + strlen (p);
-  while (end > p && end[-1] == ' ')
-    *--end = '\0';
-  json_t *v = obj;
-  char *save = NULL;
-  for (char *k = strtok_r (*p == '.' ? p + 1 : p, ".", &save); k && v; k = strtok_r (NULL, ".", &save))
-    v = json_object_get (v, k);
-  if (v == NULL)
-    puts (as_json ? "null" : "<no value>");
-  else if (json_is_string (v) && !as_json)
-    puts (json_string_value (v));
-  else if (json_is_integer (v) && !as_json)
-    printf ("%lld\n", (long long) json_integer_value (v));
-  else
-    {
-      char *s = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
-      puts (s);
-      free (s);
-    }
-}
-
 /* capsa inspect / container inspect: containers first; anything else goes to image inspect. */
 int
 cmd_inspect_any (struct cli_global *g, int argc, char **argv)
@@ -111,7 +72,8 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
           json_decref (arr);
           printf ("Usage: capsa inspect [--format TEMPLATE] [--isolation] NAME...\n\n"
                   "Details of containers or images as JSON.\n\n"
-                  "  -f, --format TEMPLATE  {{.A.B}} or {{json .A.B}} for each one; with --isolation:\n"
+                  "  -f, --format TEMPLATE  a Go template for each one ({{.Name}} {{.Id}}, {{json .State}},\n"
+                  "                         {{range}}, {{index}}, {{if}}); with --isolation:\n"
                   "                         json, table (the default) or a template\n"
                   "      --isolation        how isolated a running container is, read live from the kernel:\n"
                   "                         namespaces against the host's, user mapping, cgroup limits in\n"
@@ -185,7 +147,12 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
       free (s);
     }
   else if (format)
-    json_array_foreach (arr, i, v) print_template (v, format);
+    {
+      capsa_err *err = NULL;
+      int r = cli_template_print_each (format, arr, &err);
+      json_decref (arr);
+      return r < 0 ? cli_fail (&err) : 0;
+    }
   else
     {
       char *s = json_dumps (arr, JSON_INDENT (4));

@@ -1,0 +1,32 @@
+"""What a docker user hits in the first hour (issue 14): inspect/ps --format templates (item 8),
+logs of foreground runs (13), OOMKilled (20), flag parsing (18)."""
+import json
+
+import pytest
+
+from test_cli_run import capsa  # noqa: F401  (the fixture)
+
+
+def test_inspect_format_templates(capsa):
+    capsa("create", "--name", "tpl", "-l", "a=1", "-l", "b=2", "busybox", "echo", "x", "y")
+    cid = capsa.inspect("tpl")["Id"]
+    f = lambda t, *names: capsa("inspect", "-f", t, *(names or ("tpl",)), check=False)  # noqa: E731
+    assert f("{{.Name}} {{.Id}}").stdout == f"/tpl {cid}\n"
+    assert f("x {{.Name}}").stdout == "x /tpl\n"
+    assert f("{{range .Config.Cmd}}<{{.}}>{{end}}").stdout == "<echo><x><y>\n"
+    assert f('{{index .Config.Labels "b"}}').stdout == "2\n"
+    assert f("{{range $k, $v := .Config.Labels}}{{$k}}={{$v}},{{end}}").stdout == "a=1,b=2,\n"
+    assert f("{{.Config.Labels}}").stdout == "map[a:1 b:2]\n"
+    assert f("{{if .State.Running}}up{{else}}down{{end}}").stdout == "down\n"
+    assert json.loads(f("{{json .Config.Labels}}").stdout) == {"a": "1", "b": "2"}
+    assert f("{{.Config.Labels.nope}}").stdout == "<no value>\n"  # a missing map key, as docker
+    for bad, why in [("{{.Nope}}", "can't evaluate field Nope"), ("{{printf .Name}}", "function not defined"),
+                     ("{{range .Config.Cmd}}x", "no matching {{end}}")]:
+        p = f(bad)
+        assert p.returncode == 125 and p.stdout == "" and why in p.stderr, (bad, p.stdout, p.stderr)
+    p = capsa("image", "inspect", "-f", "{{range .RepoTags}}{{.}} {{end}}", "busybox")
+    assert "busybox" in p.stdout
+    p = capsa("ps", "-a", "--format", "{{.Names}}:{{.State}}")
+    assert p.stdout.startswith("tpl:"), p.stdout
+    assert capsa("ps", "-a", "--format", "{{.Nope}}", check=False).returncode == 125
+    capsa("rm", "tpl")
