@@ -14,6 +14,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_logtee.h"
 #include "image.h"
 #include "rootmount.h"
 #include "util.h"
@@ -602,7 +603,14 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
         }
       return cli_fail (&err);
     }
-  if (capsa_container_run (&co, &status, &err) < 0)
+  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
+   * itself: not logged, see ctr_logtee.h) */
+  struct ctr_logtee tee = { .pid = -1 };
+  if (!o->tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
+    capsa_err_free (&err); /* (the run goes on without a log) */
+  int ran = capsa_container_run (&co, &status, &err);
+  ctr_logtee_stop (&tee);
+  if (ran < 0)
     {
       code = ctr_exec_error_code (err);
       record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", err->msg));

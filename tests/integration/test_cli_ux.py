@@ -30,3 +30,15 @@ def test_inspect_format_templates(capsa):
     assert p.stdout.startswith("tpl:"), p.stdout
     assert capsa("ps", "-a", "--format", "{{.Nope}}", check=False).returncode == 125
     capsa("rm", "tpl")
+
+
+def test_foreground_run_keeps_logs(capsa):
+    p = capsa("run", "--name", "fg", "busybox", "sh", "-c", "echo hi; echo oops >&2; printf partial")
+    assert p.stdout == "hi\npartial" and p.stderr == "oops\n", (p.stdout, p.stderr)
+    logs = capsa("logs", "fg")
+    assert logs.stdout == "hi\npartial" and logs.stderr == "oops\n", (logs.stdout, logs.stderr)
+    # the output still goes to the terminal when it is read late, and ctrl-c cannot cut the log
+    p = capsa("run", "--name", "fg2", "busybox", "sh", "-c", "seq 1 20000")
+    assert p.stdout.splitlines()[-1] == "20000"
+    assert capsa("logs", "--tail", "1", "fg2").stdout == "20000\n"
+    capsa("rm", "fg", "fg2")
