@@ -591,7 +591,8 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
                              (json_int_t) start, "StartedAt", now));
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle };
+  long long ooms = -1;
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
   int status = 0, code;
   if (ctr_net_up (g, c, &err) < 0)
     {
@@ -620,7 +621,7 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   else
     {
       code = status;
-      record (c->dir, json_pack ("{s:i}", "ExitCode", code));
+      record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", code, "OOMKilled", ooms > 0));
     }
   ctr_net_down (g, c);
   ctr_refresh (g, c);

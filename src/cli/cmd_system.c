@@ -30,7 +30,7 @@ ctr_inspect_json (struct ctr *c)
       out, "State",
       json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
                  "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
-                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", 0, "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
                  "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
                  json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",

@@ -42,3 +42,21 @@ def test_foreground_run_keeps_logs(capsa):
     assert p.stdout.splitlines()[-1] == "20000"
     assert capsa("logs", "--tail", "1", "fg2").stdout == "20000\n"
     capsa("rm", "fg", "fg2")
+
+
+MEMHOG = "x=a; while true; do x=$x$x; done"  # doubles a shell string until the cgroup kills it
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_oom_killed_is_recorded(capsa, detach):
+    limits = ["-m", "32m", "--memory-swap", "32m"]
+    capsa("run", "-d" if detach else "-i", "--name", "hog", *limits, "busybox", "sh", "-c", MEMHOG, check=False)
+    if detach:
+        assert capsa("wait", "hog", timeout=60).stdout.strip() == "137"
+    state = capsa.state("hog")
+    assert state["ExitCode"] == 137 and state["OOMKilled"] is True, state
+    capsa("run", "-d" if detach else "-i", "--name", "fine", *limits, "busybox", "true")
+    if detach:
+        capsa("wait", "fine")
+    assert capsa.state("fine")["OOMKilled"] is False
+    capsa("rm", "hog", "fine")
