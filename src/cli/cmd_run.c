@@ -236,7 +236,7 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:P", run_opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:P", run_opts)) != -1)
     {
       long long n = 0;
       switch (c)

@@ -60,3 +60,21 @@ def test_oom_killed_is_recorded(capsa, detach):
         capsa("wait", "fine")
     assert capsa.state("fine")["OOMKilled"] is False
     capsa("rm", "hog", "fine")
+
+
+def test_flags_parse_as_docker(capsa):
+    for word, args in [("--priv", ["--priv"]), ("--pid", ["--pid", "host"]), ("--inter", ["--inter"])]:
+        p = capsa("run", "--rm", *args, "busybox", "true", check=False)
+        assert p.returncode == 125 and f"unknown option `{word}`" in p.stderr, (args, p.stderr)
+    assert capsa("run", "--rm=true", "busybox", "true").returncode == 0
+    assert capsa.ps() == []  # removed: --rm=true is --rm
+    capsa("run", "--rm=false", "--name", "kept", "busybox", "true")
+    assert [c["Names"] for c in capsa.ps()] == ["kept"]
+    capsa("rm", "kept")
+    p = capsa("run", "--rm", "--read-only=true", "busybox", "touch", "/x", check=False)
+    assert p.returncode != 0 and "Read-only" in p.stderr, p.stderr
+    p = capsa("run", "--rm", "-e=FOO=bar", "--env=B=2", "busybox", "sh", "-c", 'echo "$FOO|$B"')
+    assert p.stdout == "bar|2\n"
+    # a value that looks like a boolean's is still a value
+    p = capsa("run", "--rm", "-e", "X=false", "busybox", "sh", "-c", 'echo "$X"')
+    assert p.stdout == "false\n"
