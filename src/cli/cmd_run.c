@@ -24,7 +24,7 @@ enum
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
   O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_UIDMAP, O_GIDMAP, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
-  O_CPUQUOTA, O_CPUPERIOD,
+  O_CPUQUOTA, O_CPUPERIOD, O_DETACHKEYS,
 };
 
 static const struct option run_opts[] = {
@@ -73,6 +73,7 @@ static const struct option run_opts[] = {
   { "uidmap", required_argument, NULL, O_UIDMAP },
   { "gidmap", required_argument, NULL, O_GIDMAP },
   { "pull", required_argument, NULL, O_PULL },
+  { "detach-keys", required_argument, NULL, O_DETACHKEYS },
   { "help", no_argument, NULL, 'H' },
   { 0 },
 };
@@ -82,8 +83,9 @@ static const char run_help[]
       "%s\n\n"
       "  -d, --detach               run in the background (a monitor keeps its logs) and print its id\n"
       "  -i, --interactive          keep stdin open (detached: for `capsa attach`)\n"
-      "  -t, --tty                  allocate a pseudo-terminal (detached: held by the monitor;\n"
-      "                             `capsa attach` connects to it, ctrl-p ctrl-q detaches)\n"
+      "  -t, --tty                  allocate a pseudo-terminal (held by the monitor: `capsa attach`\n"
+      "                             connects to it; with -i, run stays attached: ctrl-p ctrl-q detaches)\n"
+      "      --detach-keys KEYS     the sequence that detaches run -it (default ctrl-p,ctrl-q)\n"
       "      --rm                   remove the container when it exits\n"
       "      --name NAME            name the container\n"
       "  -h, --hostname NAME        the container's host name (default: its short id)\n"
@@ -396,6 +398,9 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
         case O_GIDMAP:
           strv_append (&o->gidmap, optarg);
           break;
+        case O_DETACHKEYS:
+          o->detach_keys = optarg;
+          break;
         case O_PULL:
           if (strcmp (optarg, "never") != 0 && strcmp (optarg, "missing") != 0)
             return cli_usage (cmd, "--pull %s: pull with `capsa pull` first; run uses local images", optarg);
@@ -635,6 +640,36 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   return code;
 }
 
+/* run -it: start the created container attached (its input, output and terminal), until it
+ * exits (its code) or the detach keys. */
+static int
+run_attached (struct cli_global *g, const char *id, const char *keys)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  int fd = -1;
+  if (ctr_load (g, id, &c, &err) < 0 || ctr_start_attach (g, c, &fd, &err) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      return cli_fail (&err);
+    }
+  int code = ctr_attach_stream (g, c, fd, true, true, keys, &err);
+  if (code < 0)
+    return cli_fail (&err);
+  /* --rm: gone when run returns, as docker's; its monitor removes it once it has exited (not
+   * when detached: it runs on) */
+  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
+  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
+    {
+      ctr_refresh (g, c);
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        break;
+      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+    }
+  return code;
+}
+
 static int
 run_or_create (struct cli_global *g, int argc, char **argv, bool create)
 {
@@ -655,7 +690,10 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return r;
     }
-  if (create)
+  /* run -it as docker runs it: the container under a monitor and this process attached to it
+   * (start -ai's path), so that ctrl-p ctrl-q (--detach-keys) leaves it running */
+  bool attached = !create && !o.detach && o.tty && o.interactive;
+  if (create || attached)
     o.detach = true;
   /* the foreground run makes the container's init in this process: from a sealed copy (main.c) */
   if (!o.detach && cli_exe_protect (g, &err) < 0)
@@ -683,7 +721,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (o.detach)
     {
       int code;
-      if (ctr_monitor_spawn (g, id, create, &code, &err) < 0)
+      if (ctr_monitor_spawn (g, id, create || attached, &code, &err) < 0)
         {
           fprintf (stderr, "capsa: %s\n", err->msg);
           capsa_err_free (&err);
@@ -697,9 +735,12 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
           parsed_free (&o);
           return code ? code : CLI_EXIT_ERROR;
         }
-      printf ("%s\n", id);
+      if (attached)
+        r = run_attached (g, id, o.detach_keys);
+      else
+        printf ("%s\n", id);
       parsed_free (&o);
-      return 0;
+      return attached ? r : 0;
     }
   r = run_foreground (g, &o, id);
   parsed_free (&o);

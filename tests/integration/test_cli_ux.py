@@ -1,6 +1,7 @@
 """What a docker user hits in the first hour (issue 14): inspect/ps --format templates (item 8),
 logs of foreground runs (13), OOMKilled (20), flag parsing (18)."""
 import json
+import time
 
 import pytest
 
@@ -78,3 +79,26 @@ def test_flags_parse_as_docker(capsa):
     # a value that looks like a boolean's is still a value
     p = capsa("run", "--rm", "-e", "X=false", "busybox", "sh", "-c", 'echo "$X"')
     assert p.stdout == "false\n"
+
+
+def test_run_it_detaches_with_ctrl_p_ctrl_q(capsa):
+    from test_cli_attach import Term
+    t = Term(capsa, "run", "-it", "--name", "it", "busybox", "sh")
+    time.sleep(0.5)
+    t.type(b"echo hel''lo\r")
+    t.expect(b"hello")
+    t.type(b"\x10\x11")
+    assert t.wait() == 0
+    assert capsa.state("it")["Running"] is True  # detached, still running
+    capsa("rm", "-f", "it")
+    # other keys, and the exit code when it ends by itself
+    t = Term(capsa, "run", "-it", "--rm", "--detach-keys", "ctrl-x", "--name", "it2", "busybox", "sh")
+    time.sleep(0.5)
+    t.type(b"\x18")
+    assert t.wait() == 0
+    capsa("rm", "-f", "it2")
+    t = Term(capsa, "run", "-it", "--rm", "busybox", "sh", "-c", "read x; echo got-$x; exit 4")
+    time.sleep(0.5)
+    t.type(b"abc\r")
+    t.expect(b"got-abc")
+    assert t.wait() == 4
