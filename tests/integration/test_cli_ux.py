@@ -30,6 +30,9 @@ def test_inspect_format_templates(capsa):
     p = capsa("ps", "-a", "--format", "{{.Names}}:{{.State}}")
     assert p.stdout.startswith("tpl:"), p.stdout
     assert capsa("ps", "-a", "--format", "{{.Nope}}", check=False).returncode == 125
+    assert capsa("images", "--format", "{{.Repository}}:{{.Tag}}").stdout == "busybox:latest\n"
+    assert capsa("images").stdout.splitlines()[1].split()[:2] == ["busybox", "latest"]
+    assert capsa("images", "--format", "{{.Nope}}", check=False).returncode == 125
     capsa("rm", "tpl")
 
 
