@@ -3,11 +3,37 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr_logtee.h"
 #include "mon.h"
+
+/* Close every fd from 3 on but the three kept: a lock this process holds must not stay held by
+ * the copy for as long as the container runs. */
+static void
+close_others (int a, int b, int c)
+{
+  int keep[3] = { a, b, c };
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (keep[j] < keep[i])
+        {
+          int x = keep[i];
+          keep[i] = keep[j];
+          keep[j] = x;
+        }
+  unsigned from = 3;
+  for (int i = 0; i < 3; i++)
+    {
+      if ((unsigned) keep[i] > from)
+        close_range (from, (unsigned) keep[i] - 1, 0);
+      from = (unsigned) keep[i] + 1;
+    }
+  close_range (from, ~0U, 0);
+}
 
 /* the child: never returns */
 static void
@@ -20,6 +46,7 @@ tee_child (int dirfd, int out, int err)
   signal (SIGHUP, SIG_IGN);
   signal (SIGTERM, SIG_IGN);
   signal (SIGPIPE, SIG_IGN);
+  close_others (dirfd, out, err);
   const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
   static struct mon_stream s[2];
   s[0] = (struct mon_stream){ .fd = out, .name = "stdout" };
