@@ -55,6 +55,25 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
+/* A group's subcommand that has no option parser of its own, and its usage text. */
+struct cli_sub_usage
+{
+  const char *name;
+  const char *usage;
+};
+/* `capsa GROUP SUB --help`, as main.c runs every request for help (it finds --help anywhere on
+ * the line): print SUB's usage from subs (n of them) on stdout and return true; false when argv
+ * is not that or SUB is not in subs. */
+bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
+
+struct option;
+/* getopt_long as docker's pflag parses: a long option only by its full name (getopt_long takes
+ * any unique prefix: `--priv` was --privileged, `--pid host` was --pids-limit); a boolean also as
+ * --NAME=true / --NAME=false (and -X=true / -X=false; false: as if not given, every boolean this
+ * is used for being off by default); `-e=FOO=bar` gives "FOO=bar", as pflag does, not "=FOO=bar".
+ * A rejected prefix returns '?' with argv[optind - 1] the word. */
+int cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts);
+
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
 /* A usage error ("images: unknown option `--x` (see `capsa images --help`)"); returns 125. */

@@ -258,3 +258,90 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
   free (args);
   return cli_fail (&err);
 }
+
+bool
+cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv)
+{
+  if (argc != 3 || (strcmp (argv[2], "--help") != 0 && strcmp (argv[2], "-h") != 0))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (subs[i].name, argv[1]) == 0)
+      {
+        fputs (subs[i].usage, stdout);
+        return true;
+      }
+  return false;
+}
+
+static const struct option *
+long_named (const struct option *opts, const char *name, size_t len)
+{
+  for (; opts->name; opts++)
+    if (strlen (opts->name) == len && strncmp (opts->name, name, len) == 0)
+      return opts;
+  return NULL;
+}
+
+/* --BOOL=true|false, -X=true|false at argv[at]: 1 to skip the word (false), 0 otherwise (a true
+ * one is cut to the bare flag, in place) */
+static int
+bool_value_form (char *tok, const char *shorts, const struct option *opts)
+{
+  char *eq = tok[0] == '-' ? strchr (tok, '=') : NULL;
+  if (eq == NULL || (strcmp (eq + 1, "true") != 0 && strcmp (eq + 1, "false") != 0))
+    return 0;
+  bool is_bool;
+  if (tok[1] == '-')
+    {
+      const struct option *o = long_named (opts, tok + 2, (size_t) (eq - tok - 2));
+      is_bool = o && o->has_arg == no_argument;
+    }
+  else
+    {
+      const char *sc = eq == tok + 2 && tok[1] != ':' ? strchr (shorts, tok[1]) : NULL;
+      is_bool = sc && sc[1] != ':';
+    }
+  if (!is_bool)
+    return 0;
+  if (eq[1] == 'f')
+    return 1;
+  *eq = '\0';
+  return 0;
+}
+
+int
+cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts)
+{
+  static char **seen_argv;
+  static int seen_at = -1;
+  for (;;)
+    {
+      int at = optind, idx = -1;
+      if (at < argc && (seen_argv != argv || seen_at != at))
+        {
+          /* a word getopt has not started yet (not the middle of a cluster such as -it) */
+          seen_argv = argv;
+          seen_at = at;
+          if (bool_value_form (argv[at], shorts, opts))
+            {
+              optind++;
+              continue;
+            }
+        }
+      int c = getopt_long (argc, argv, shorts, opts, &idx);
+      if (c != -1 && idx >= 0)
+        {
+          size_t n = strlen (opts[idx].name);
+          const char *w = argv[at];
+          if (strncmp (w, "--", 2) != 0 || strncmp (w + 2, opts[idx].name, n) != 0 || (w[2 + n] && w[2 + n] != '='))
+            {
+              optind = at + 1;
+              return '?';
+            }
+        }
+      else if (c != -1 && c != '?' && optarg && optarg[0] == '=' && optarg > argv[at]
+               && optarg <= argv[at] + strlen (argv[at]))
+        optarg++; /* -e=FOO=bar: the value is FOO=bar */
+      return c;
+    }
+}

@@ -14,6 +14,7 @@
 #include "jsonutil.h"
 #include "ctr.h"
 #include "network.h"
+#include "template.h"
 #include "util.h"
 
 int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
@@ -324,8 +325,9 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
       default:
         return cli_usage ("ps", "unknown option `%s`", argv[optind - 1]);
       }
-  if (format && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
-    return cli_usage ("ps", "--format: only `json` is supported");
+  bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
+  if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
+    return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
   cleanup_strv char **ids = ctr_list_ids (g);
   json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
@@ -339,6 +341,13 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
     }
   size_t i;
   json_t *v;
+  capsa_err *err = NULL;
+  if (tmpl)
+    {
+      int r = cli_template_print_each (format, arr, &err);
+      json_decref (arr);
+      return r < 0 ? cli_fail (&err) : 0;
+    }
   if (format)
     {
       char *s = json_dumps (arr, JSON_INDENT (2));

@@ -6,10 +6,12 @@
 
 #include "cli.h"
 #include "image.h"
+#include "template.h"
 #include "util.h"
 
-static void
-print_row (struct cli_global *g, json_t *img, const char *name, bool digests, bool no_trunc)
+/* An `images` row with docker's field names (what its --format templates use). */
+static json_t *
+image_row (struct cli_global *g, json_t *img, const char *name, bool no_trunc)
 {
   char size[32], since[64];
   const char *id = json_string_value (json_object_get (img, "id"));
@@ -21,14 +23,32 @@ print_row (struct cli_global *g, json_t *img, const char *name, bool digests, bo
     *colon = '\0';
   cli_human_size ((long long) json_integer_value (json_object_get (img, "size")), size, sizeof size);
   cli_human_since (json_string_value (json_object_get (img, "created")), since, sizeof since);
-  printf ("%-40s %-16s ", fam, colon ? colon + 1 : "<none>");
-  if (digests)
+  json_t *d = json_array_get (json_object_get (img, "digests"), 0);
+  const char *at = d ? strchr (json_string_value (d), '@') : NULL;
+  return json_pack ("{s:s, s:s, s:s#, s:s, s:s, s:s, s:s}", "Repository", fam, "Tag", colon ? colon + 1 : "<none>",
+                    "ID", no_trunc ? id : id + 7, no_trunc ? 71 : 12, "Digest", at ? at + 1 : "<none>", "CreatedAt",
+                    json_string_value (json_object_get (img, "created")) ?: "", "CreatedSince", since, "Size", size);
+}
+
+/* the row printed, or kept in rows (for --format TEMPLATE) */
+static void
+print_row (struct cli_global *g, json_t *img, const char *name, bool digests, bool no_trunc, json_t *rows)
+{
+  json_t *r = image_row (g, img, name, no_trunc);
+  const char *f[7];
+  const char *keys[] = { "Repository", "Tag", "Digest", "ID", "CreatedSince", "Size" };
+  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+    f[i] = json_string_value (json_object_get (r, keys[i]));
+  if (rows)
     {
-      json_t *d = json_array_get (json_object_get (img, "digests"), 0);
-      const char *at = d ? strchr (json_string_value (d), '@') : NULL;
-      printf ("%-72s ", at ? at + 1 : "<none>");
+      json_array_append_new (rows, r);
+      return;
     }
-  printf ("%-14.*s %-16s %s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7, since, size);
+  printf ("%-40s %-16s ", f[0], f[1]);
+  if (digests)
+    printf ("%-72s ", f[2]);
+  printf ("%-14s %-16s %s\n", f[3], f[4], f[5]);
+  json_decref (r);
 }
 
 static bool
@@ -54,6 +74,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
     { 0 },
   };
   bool quiet = false, digests = false, no_trunc = false, json = false;
+  const char *tmpl = NULL;
   cleanup_store struct capsa_store *s = NULL;
   capsa_err *err = NULL;
   json_t *idx = NULL, *img, *n;
@@ -76,9 +97,11 @@ cmd_images (struct cli_global *g, int argc, char **argv)
         no_trunc = true;
         break;
       case 'f':
-        if (strcmp (optarg, "json") != 0)
-          return cli_usage ("images", "--format: only `json` is supported");
-        json = true;
+        if (cli_template_is (optarg))
+          tmpl = optarg;
+        else if (strcmp (optarg, "json") != 0)
+          return cli_usage ("images", "--format: `json` or a Go template ({{.Repository}}:{{.Tag}})");
+        json = !tmpl;
         break;
       case 'h':
         printf ("Usage: capsa images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
@@ -86,6 +109,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
                 "      --digests    show the registry digests\n"
                 "      --no-trunc   full image ids\n"
                 "      --format json  one JSON array of the store's image records\n"
+                "      --format TEMPLATE  a Go template for each row: {{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}\n"
                 "  -a, --all        accepted (there are no intermediate images)\n");
         return 0;
       default:
@@ -107,7 +131,9 @@ cmd_images (struct cli_global *g, int argc, char **argv)
       json_decref (idx);
       return 0;
     }
-  if (!quiet)
+  json_t *rows = tmpl ? json_array () : NULL;
+  quiet = quiet && !tmpl;
+  if (!quiet && !tmpl)
     printf ("%-40s %-16s %s%-14s %-16s %s\n", "REPOSITORY", "TAG", digests ? "DIGEST" : "",
             digests ? "                                                                  IMAGE ID" : "IMAGE ID",
             "CREATED", "SIZE");
@@ -122,7 +148,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
             if (quiet)
               printf ("%.*s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7);
             else
-              print_row (g, img, NULL, digests, no_trunc);
+              print_row (g, img, NULL, digests, no_trunc, rows);
           }
         continue;
       }
@@ -137,10 +163,16 @@ cmd_images (struct cli_global *g, int argc, char **argv)
             printf ("%.*s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7);
         }
       else
-        print_row (g, img, json_string_value (n), digests, no_trunc);
+        print_row (g, img, json_string_value (n), digests, no_trunc, rows);
       printed = true;
     }
   }
   json_decref (idx);
+  if (rows)
+    {
+      int r = cli_template_print_each (tmpl, rows, &err);
+      json_decref (rows);
+      return r < 0 ? cli_fail (&err) : 0;
+    }
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "image.h"
+#include "template.h"
 #include "util.h"
 
 static json_t *
@@ -50,54 +51,6 @@ inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err
   return out;
 }
 
-/* A tiny subset of Go templates: "{{.A.B}}" and "{{json .A.B}}". */
-static int
-print_template (json_t *obj, const char *tmpl)
-{
-  cleanup_free char *t = xstrdup (tmpl);
-  char *p = t;
-  size_t n = strlen (p);
-  bool as_json = false;
-  if (n < 5 || strncmp (p, "{{", 2) != 0 || strcmp (p + n - 2, "}}") != 0)
-    return -1;
-  p[n - 2] = '\0';
-  p += 2;
-  while (*p == ' ')
-    p++;
-  if (strncmp (p, "json ", 5) == 0)
-    {
-      as_json = true;
-      p += 5;
-      while (*p == ' ')
-        p++;
-    }
-  char *end = p + strlen (p);
-  while (end > p && end[-1] == ' ')
-    *--end = '\0';
-  if (*p != '.')
-    return -1;
-  json_t *v = obj;
-  char *save = NULL;
-  for (char *k = strtok_r (p + 1, ".", &save); k && v; k = strtok_r (NULL, ".", &save))
-    v = json_object_get (v, k);
-  if (v == NULL)
-    {
-      puts (as_json ? "null" : "<no value>");
-      return 0;
-    }
-  if (json_is_string (v) && !as_json)
-    puts (json_string_value (v));
-  else if (json_is_integer (v) && !as_json)
-    printf ("%lld\n", (long long) json_integer_value (v));
-  else
-    {
-      char *s = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
-      puts (s);
-      free (s);
-    }
-  return 0;
-}
-
 int
 cmd_inspect (struct cli_global *g, int argc, char **argv)
 {
@@ -120,7 +73,7 @@ cmd_inspect (struct cli_global *g, int argc, char **argv)
         break;
       case 'h':
         printf ("Usage: capsa image inspect [OPTIONS] IMAGE...\n\n"
-                "  -f, --format TEMPLATE   print one field: {{.Id}}, {{.Config.Cmd}}, {{json .RootFS}}\n");
+                "  -f, --format TEMPLATE   a Go template for each: {{.Id}}, {{json .RootFS}}, {{range .RepoTags}}...{{end}}\n");
         return 0;
       default:
         return cli_usage ("image inspect", "unknown option `%s`", argv[optind - 1]);
@@ -142,16 +95,11 @@ cmd_inspect (struct cli_global *g, int argc, char **argv)
           status = cli_fail (&err);
           continue;
         }
-      if (format && print_template (one, format) < 0)
-        {
-          json_decref (one);
-          json_decref (all);
-          json_decref (idx);
-          return cli_usage ("image inspect", "--format: only {{.Field.Sub}} and {{json .Field}} are supported");
-        }
       json_array_append_new (all, one);
     }
-  if (format == NULL)
+  if (format && cli_template_print_each (format, all, &err) < 0)
+    status = cli_fail (&err);
+  else if (format == NULL)
     {
       char *out = json_dumps (all, JSON_INDENT (4));
       puts (out);

@@ -241,9 +241,21 @@ static const struct
   { "disconnect", net_disconnect, "detach a container from a network" },
 };
 
+static const struct cli_sub_usage net_usage[] = {
+  { "ls", "Usage: capsa network ls [-q]\n\nList networks (also `list`; -q: names only).\n" },
+  { "list", "Usage: capsa network ls [-q]\n\nList networks (also `list`; -q: names only).\n" },
+  { "inspect", "Usage: capsa network inspect NETWORK...\n\nNetworks' details as JSON.\n" },
+  { "rm", "Usage: capsa network rm [-f] NETWORK...\n\nRemove networks (-f: detach their containers).\n" },
+  { "connect", "Usage: capsa network connect [--ip IP] [--ip6 IP] [-p PORTS] NETWORK CONTAINER\n\n"
+               "Attach a running container to a network.\n" },
+  { "disconnect", "Usage: capsa network disconnect NETWORK CONTAINER\n\nDetach a container from a network.\n" },
+};
+
 int
 cmd_network (struct cli_global *g, int argc, char **argv)
 {
+  if (cli_sub_help (net_usage, ARRAY_SIZE (net_usage), argc, argv))
+    return 0;
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
       FILE *f = argc < 2 ? stderr : stdout;

@@ -14,6 +14,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_logtee.h"
 #include "image.h"
 #include "rootmount.h"
 #include "util.h"
@@ -23,7 +24,7 @@ enum
   O_RM = 1000, O_NAME, O_HOSTNAME, O_ENVFILE, O_ENTRYPOINT, O_MOUNT, O_TMPFS, O_READONLY, O_MEMORY, O_MEMSWAP,
   O_CPUS, O_CPUSHARES, O_CPUSET, O_PIDS, O_BLKIO, O_DEVICE, O_CAPADD, O_CAPDROP, O_PRIV, O_SECOPT, O_INIT,
   O_RESTART, O_ULIMIT, O_SYSCTL, O_SHM, O_LABEL, O_STOPSIG, O_STOPTIMEOUT, O_NETWORK, O_USERNS, O_UIDMAP, O_GIDMAP, O_PULL, O_PUBLISH, O_PUBLISH_ALL,
-  O_CPUQUOTA, O_CPUPERIOD,
+  O_CPUQUOTA, O_CPUPERIOD, O_DETACHKEYS,
 };
 
 static const struct option run_opts[] = {
@@ -72,6 +73,7 @@ static const struct option run_opts[] = {
   { "uidmap", required_argument, NULL, O_UIDMAP },
   { "gidmap", required_argument, NULL, O_GIDMAP },
   { "pull", required_argument, NULL, O_PULL },
+  { "detach-keys", required_argument, NULL, O_DETACHKEYS },
   { "help", no_argument, NULL, 'H' },
   { 0 },
 };
@@ -81,8 +83,9 @@ static const char run_help[]
       "%s\n\n"
       "  -d, --detach               run in the background (a monitor keeps its logs) and print its id\n"
       "  -i, --interactive          keep stdin open (detached: for `capsa attach`)\n"
-      "  -t, --tty                  allocate a pseudo-terminal (detached: held by the monitor;\n"
-      "                             `capsa attach` connects to it, ctrl-p ctrl-q detaches)\n"
+      "  -t, --tty                  allocate a pseudo-terminal (held by the monitor: `capsa attach`\n"
+      "                             connects to it; with -i, run stays attached: ctrl-p ctrl-q detaches)\n"
+      "      --detach-keys KEYS     the sequence that detaches run -it (default ctrl-p,ctrl-q)\n"
       "      --rm                   remove the container when it exits\n"
       "      --name NAME            name the container\n"
       "  -h, --hostname NAME        the container's host name (default: its short id)\n"
@@ -235,7 +238,7 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:P", run_opts, NULL)) != -1)
+  while ((c = cli_getopt (argc, argv, "+ditHh:e:w:u:v:m:c:l:p:P", run_opts)) != -1)
     {
       long long n = 0;
       switch (c)
@@ -394,6 +397,9 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
           break;
         case O_GIDMAP:
           strv_append (&o->gidmap, optarg);
+          break;
+        case O_DETACHKEYS:
+          o->detach_keys = optarg;
           break;
         case O_PULL:
           if (strcmp (optarg, "never") != 0 && strcmp (optarg, "missing") != 0)
@@ -596,7 +602,8 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
                              (json_int_t) start, "StartedAt", now));
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle };
+  long long ooms = -1;
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
   int status = 0, code;
   if (ctr_net_up (g, c, &err) < 0)
     {
@@ -608,7 +615,14 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
         }
       return cli_fail (&err);
     }
-  if (capsa_container_run (&co, &status, &err) < 0)
+  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
+   * itself: not logged, see ctr_logtee.h) */
+  struct ctr_logtee tee = { .pid = -1 };
+  if (!o->tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
+    capsa_err_free (&err); /* (the run goes on without a log) */
+  int ran = capsa_container_run (&co, &status, &err);
+  ctr_logtee_stop (&tee);
+  if (ran < 0)
     {
       code = ctr_exec_error_code (err);
       record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", err->msg));
@@ -618,7 +632,7 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   else
     {
       code = status;
-      record (c->dir, json_pack ("{s:i}", "ExitCode", code));
+      record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", code, "OOMKilled", ooms > 0));
     }
   ctr_net_down (g, c);
   ctr_refresh (g, c);
@@ -629,6 +643,36 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
     }
   else if (ctr_root_release (g, c->id, &err) < 0)
     cli_fail (&err);
+  return code;
+}
+
+/* run -it: start the created container attached (its input, output and terminal), until it
+ * exits (its code) or the detach keys. */
+static int
+run_attached (struct cli_global *g, const char *id, const char *keys)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  capsa_err *err = NULL;
+  int fd = -1;
+  if (ctr_load (g, id, &c, &err) < 0 || ctr_start_attach (g, c, &fd, &err) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      return cli_fail (&err);
+    }
+  int code = ctr_attach_stream (g, c, fd, true, true, keys, &err);
+  if (code < 0)
+    return cli_fail (&err);
+  /* --rm: gone when run returns, as docker's; its monitor removes it once it has exited (not
+   * when detached: it runs on) */
+  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
+  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
+    {
+      ctr_refresh (g, c);
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        break;
+      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+    }
   return code;
 }
 
@@ -652,7 +696,10 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return r;
     }
-  if (create)
+  /* run -it as docker runs it: the container under a monitor and this process attached to it
+   * (start -ai's path), so that ctrl-p ctrl-q (--detach-keys) leaves it running */
+  bool attached = !create && !o.detach && o.tty && o.interactive;
+  if (create || attached)
     o.detach = true;
   /* the foreground run makes the container's init in this process: from a sealed copy (main.c) */
   if (!o.detach && cli_exe_protect (g, &err) < 0)
@@ -680,7 +727,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (o.detach)
     {
       int code;
-      if (ctr_monitor_spawn (g, id, create, &code, &err) < 0)
+      if (ctr_monitor_spawn (g, id, create || attached, &code, &err) < 0)
         {
           fprintf (stderr, "capsa: %s\n", err->msg);
           capsa_err_free (&err);
@@ -694,9 +741,12 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
           parsed_free (&o);
           return code ? code : CLI_EXIT_ERROR;
         }
-      printf ("%s\n", id);
+      if (attached)
+        r = run_attached (g, id, o.detach_keys);
+      else
+        printf ("%s\n", id);
       parsed_free (&o);
-      return 0;
+      return attached ? r : 0;
     }
   r = run_foreground (g, &o, id);
   parsed_free (&o);

@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include "ctr.h"
+#include "template.h"
 #include "network.h"
 #include "ctr_isolation.h"
 #include "fsops.h"
@@ -29,7 +30,7 @@ ctr_inspect_json (struct ctr *c)
       out, "State",
       json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
                  "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
-                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", 0, "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
                  "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
                  json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
@@ -53,46 +54,6 @@ ctr_inspect_json (struct ctr *c)
   return out;
 }
 
-/* A tiny subset of Go templates: "{{.A.B}}" and "{{json .A.B}}". */
-static void
-print_template (json_t *obj, const char *tmpl)
-{
-  cleanup_free char *t = xstrdup (tmpl);
-  char *p = t;
-  bool as_json = false;
-  size_t n = strlen (p);
-  if (n > 4 && strncmp (p, "{{", 2) == 0 && strcmp (p + n - 2, "}}") == 0)
-    {
-      p[n - 2] = '\0';
-      p += 2;
-    }
-  while (*p == ' ')
-    p++;
-  if (strncmp (p, "json ", 5) == 0)
-    as_json = true, p += 5;
-  while (*p == ' ')
-    p++;
-  char *end = p + strlen (p);
-  while (end > p && end[-1] == ' ')
-    *--end = '\0';
-  json_t *v = obj;
-  char *save = NULL;
-  for (char *k = strtok_r (*p == '.' ? p + 1 : p, ".", &save); k && v; k = strtok_r (NULL, ".", &save))
-    v = json_object_get (v, k);
-  if (v == NULL)
-    puts (as_json ? "null" : "<no value>");
-  else if (json_is_string (v) && !as_json)
-    puts (json_string_value (v));
-  else if (json_is_integer (v) && !as_json)
-    printf ("%lld\n", (long long) json_integer_value (v));
-  else
-    {
-      char *s = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
-      puts (s);
-      free (s);
-    }
-}
-
 /* capsa inspect / container inspect: containers first; anything else goes to image inspect. */
 int
 cmd_inspect_any (struct cli_global *g, int argc, char **argv)
@@ -114,7 +75,8 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
           json_decref (arr);
           printf ("Usage: capsa inspect [--format TEMPLATE] [--isolation] NAME...\n\n"
                   "Details of containers or images as JSON.\n\n"
-                  "  -f, --format TEMPLATE  {{.A.B}} or {{json .A.B}} for each one; with --isolation:\n"
+                  "  -f, --format TEMPLATE  a Go template for each one ({{.Name}} {{.Id}}, {{json .State}},\n"
+                  "                         {{range}}, {{index}}, {{if}}); with --isolation:\n"
                   "                         json, table (the default) or a template\n"
                   "      --isolation        how isolated a running container is, read live from the kernel:\n"
                   "                         namespaces against the host's, user mapping, cgroup limits in\n"
@@ -188,7 +150,12 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
       free (s);
     }
   else if (format)
-    json_array_foreach (arr, i, v) print_template (v, format);
+    {
+      capsa_err *err = NULL;
+      int r = cli_template_print_each (format, arr, &err);
+      json_decref (arr);
+      return r < 0 ? cli_fail (&err) : 0;
+    }
   else
     {
       char *s = json_dumps (arr, JSON_INDENT (4));
@@ -202,6 +169,11 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
 int
 cmd_version (struct cli_global *g, int argc, char **argv)
 {
+  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      printf ("Usage: capsa version\n\nPrint the version.\n");
+      return 0;
+    }
   struct utsname u;
   uname (&u);
   printf ("Client/Engine: capsa (daemonless)\n Version:     %s\n OS/Arch:     linux/%s\n Kernel:      %s\n",
@@ -229,9 +201,19 @@ count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stop
     }
 }
 
+static const struct cli_sub_usage system_usage[] = {
+  { "df", "Usage: capsa system df\n\nDisk space used by images, containers and volumes.\n" },
+  { "info", "Usage: capsa system info\n\nWhat capsa sees: containers, images, storage, kernel (also `capsa info`).\n" },
+};
+
 int
 cmd_info (struct cli_global *g, int argc, char **argv)
 {
+  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      fputs (system_usage[1].usage, stdout);
+      return 0;
+    }
   int all, running, paused, stopped;
   struct utsname u;
   count_ctrs (g, &all, &running, &paused, &stopped);
@@ -304,6 +286,17 @@ system_prune (struct cli_global *g, int argc, char **argv)
 int
 cmd_system (struct cli_global *g, int argc, char **argv)
 {
+  if (cli_sub_help (system_usage, ARRAY_SIZE (system_usage), argc, argv))
+    return 0;
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa system COMMAND\n\nCommands:\n"
+                  "  df        disk space used by images, containers and volumes\n"
+                  "  info      what capsa sees: containers, images, storage, kernel\n"
+                  "  prune     remove stopped containers, unused networks and unnamed images\n");
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
   if (argc >= 2 && strcmp (argv[1], "info") == 0)
     return cmd_info (g, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "prune") == 0)

@@ -213,12 +213,23 @@ vol_create (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+static const struct cli_sub_usage vol_usage[] = {
+  { "ls", "Usage: capsa volume ls [-q] [--format json]\n\nList volumes (also `list`).\n" },
+  { "list", "Usage: capsa volume ls [-q] [--format json]\n\nList volumes (also `list`).\n" },
+  { "inspect", "Usage: capsa volume inspect NAME...\n\nVolumes' details as JSON.\n" },
+  { "rm", "Usage: capsa volume rm [-f] NAME...\n\nRemove volumes no container uses (-f: in use too).\n" },
+  { "remove", "Usage: capsa volume rm [-f] NAME...\n\nRemove volumes no container uses (-f: in use too).\n" },
+  { "prune", "Usage: capsa volume prune [-f]\n\nRemove every volume no container uses.\n" },
+};
+
 int
 cmd_volume (struct cli_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   const char *sub = argc > 1 ? argv[1] : NULL;
-  if (sub == NULL || strcmp (sub, "--help") == 0)
+  if (cli_sub_help (vol_usage, ARRAY_SIZE (vol_usage), argc, argv))
+    return 0;
+  if (sub == NULL || strcmp (sub, "--help") == 0 || strcmp (sub, "-h") == 0)
     {
       FILE *f = sub ? stdout : stderr;
       fprintf (f, "Usage: capsa volume COMMAND\n\nCommands:\n"

@@ -133,6 +133,7 @@ struct ctr_opts
   const char *userns;           /* --userns */
   char **uidmap, **gidmap;      /* --uidmap, --gidmap */
   const struct ctr_userns *un;  /* what --userns/--uidmap resolved to (set before ctr_build) */
+  const char *detach_keys;      /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
 };
 
 /* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */

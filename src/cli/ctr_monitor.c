@@ -312,6 +312,25 @@ helper_start (struct cli_global *g, const char *id, bool create_only, bool resta
   return 0;
 }
 
+/* State.OOMKilled of this run: the memory cgroup killed a process of it (its oom_kill count,
+ * read before the cgroup goes; a new run has a new cgroup, so each stop sets it again). */
+static void
+record_oom (struct ctr *c)
+{
+  cleanup_err capsa_err *err = NULL;
+  json_t *data = NULL;
+  long long ooms = -1;
+  bool running;
+  if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, &err) < 0)
+    return;
+  json_decref (data);
+  if (ooms < 0)
+    return;
+  json_t *changes = json_pack ("{s:b}", "OOMKilled", ooms > 0);
+  ctr_run_update (c->dir, changes, &err);
+  json_decref (changes);
+}
+
 /* `capsa __monitor stopped [--final] ID`: after each exit the runtime state goes; after the last
  * one the network, and the root filesystem (or the whole container with --rm). */
 static int
@@ -324,6 +343,7 @@ helper_stopped (struct cli_global *g, const char *id, bool final)
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
     {
+      record_oom (c);
       capsa_container_delete (c->oci_root, c->id, true, &err);
       capsa_err_free (&err);
       ctr_cgroup_parent_tidy ();

@@ -93,14 +93,100 @@ print_usage (FILE *f)
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 
-/* `capsa CMD --help`, `capsa GROUP CMD --help` (a --help further on may be the container's) */
+/* The groups: `capsa GROUP SUB ...` asks for SUB's help, not the group's. */
+static const char *const groups[] = { "container", "volume", "network", "system", "image" };
+
+static bool
+is_group (const char *name)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
+    if (strcmp (groups[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* Long options that take their value as the next word (`--format --help` formats with
+ * "--help", as docker's pflag reads it): a --help there is a value, not a request. */
+static bool
+takes_value (const char *opt)
+{
+  static const char *const with_value[]
+      = { "--format", "--filter", "--label", "--name", "--tail", "--since", "--until", "--signal",
+          "--time",   "--driver", "--subnet", "--gateway", "--ip", "--ip6", "--bridge", "--mtu",
+          "--alias",  "--detach-keys", "--output", "--input", "--username", "--password", "--change",
+          "--message", "--platform", "--compression-format" };
+  for (size_t i = 0; i < ARRAY_SIZE (with_value); i++)
+    if (strcmp (with_value[i], opt) == 0)
+      return true;
+  return false;
+}
+
+/* Commands whose arguments end with a command line for the container: only what comes before
+ * the image (or container) is capsa's, and their own getopt reads it (for run and create `-h`
+ * is --hostname, as in docker).  So the central check leaves them alone. */
+static bool
+carries_command (const char *name)
+{
+  return strcmp (name, "run") == 0 || strcmp (name, "create") == 0 || strcmp (name, "exec") == 0;
+}
+
+/* `--help` or `-h` anywhere before `--`, not as an option's value (argv is the command's, from
+ * its name; a group's subcommand is argv[1]).  Docker's rule: help wins over everything else on
+ * the line, and the command then does nothing. */
 static bool
 wants_help (int argc, char **argv)
 {
-  for (int i = 1; i < argc && i < 4; i++)
+  int from = 1;
+  if (is_group (argv[0]) && argc > 1 && argv[1][0] != '-')
+    {
+      if (carries_command (argv[1]))
+        return false;
+      from = 2;
+    }
+  else if (carries_command (argv[0]))
+    return false;
+  for (int i = from; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return false;
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        return !(i > from && takes_value (argv[i - 1]));
+    }
+  return false;
+}
+
+/* run, create, exec: `--help` among the options before the first argument (their getopt then
+ * prints the usage; no rootless namespace nor sealed copy is needed for that). */
+static bool
+leading_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc && argv[i][0] == '-'; i++)
     if (strcmp (argv[i], "--help") == 0)
       return true;
   return false;
+}
+
+/* Print the usage of argv's command (or group subcommand) and nothing else: the command runs
+ * with only `--help` after its name, which every command and subcommand answers with its usage
+ * (tests/integration/test_cli_help.py walks them all). */
+static int
+run_help (const struct command *cmd, struct cli_global *g, int first)
+{
+  char **argv = g->argv + first;
+  int argc = g->argc - first;
+  bool sub = is_group (argv[0]) && argc > 1 && argv[1][0] != '-';
+  /* the whole line as well: capsa-image (cli_image_helper) is exec'd with g->argv */
+  cleanup_free char **line = xmalloc0 ((size_t) (first + 4) * sizeof (char *));
+  memcpy (line, g->argv, (size_t) first * sizeof (char *));
+  int n = first;
+  line[n++] = argv[0];
+  if (sub)
+    line[n++] = argv[1];
+  line[n++] = (char *) "--help";
+  g->argv = line;
+  g->argc = n;
+  optind = 1;
+  return cmd->fn (g, n - first, line + first);
 }
 
 /* The commands that put a process of this program into a container (an init before it execs,
@@ -110,7 +196,7 @@ static bool
 enters_container (int argc, char **argv)
 {
   if (strcmp (argv[0], "exec") == 0)
-    return !wants_help (argc, argv);
+    return !leading_help (argc, argv);
   return strcmp (argv[0], "__monitor") == 0 && argc > 1 && strcmp (argv[1], "start") == 0;
 }
 
@@ -135,7 +221,9 @@ main (int argc, char **argv)
       {
         /* not root: every command works in the user's shared user namespace (rootless.h) */
         capsa_err *err = NULL;
-        if (!wants_help (argc - first, argv + first) && strcmp (name, "version") != 0
+        if (wants_help (argc - first, argv + first))
+          return run_help (&commands[i], &g, first);
+        if (strcmp (name, "version") != 0 && !leading_help (argc - first, argv + first)
             && cli_rootless_enter (&g, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files

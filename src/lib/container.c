@@ -773,6 +773,17 @@ run_poststart (const struct capsa_create_opts *o)
     warn_hooks (dirfd, st, "poststart", "running");
 }
 
+/* the memory cgroup's oom_kill count (v2 memory.events, v1 memory.oom_control); -1: unknown */
+static long long
+run_oom_kills (const char *root, const char *id)
+{
+  cleanup_state struct capsa_state *st = NULL;
+  cleanup_close int dirfd = state_open_dir (root, id, false, NULL);
+  if (dirfd < 0 || state_load (dirfd, id, &st, NULL) < 0 || st->cg.n == 0)
+    return -1;
+  return cg_oom_kills (&st->cg);
+}
+
 int
 capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_err **err)
 {
@@ -809,6 +820,8 @@ capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_
   if (r == 0)
     *exit_status = runloop_wait (&rl, res.pid, res.pty_master);
   runloop_release (&rl);
+  if (o->oom_kills)
+    *o->oom_kills = run_oom_kills (o->root, o->id);
   if (res.pty_master >= 0)
     close (res.pty_master);
   cleanup_err capsa_err *derr = NULL;

@@ -30,6 +30,8 @@ struct capsa_create_opts
   int preserve_fds;
   bool detach;                /* run only */
   bool no_cgroups;            /* --cgroup-manager disabled: no cgroup at all */
+  long long *oom_kills;       /* run in the foreground: set to the cgroup's oom_kill count once the
+                                 process has exited, before the cgroup goes (-1: unknown); may be NULL */
 };
 
 CAPSA_PUBLIC int capsa_container_create (const struct capsa_create_opts *o, capsa_err **err);

@@ -46,6 +46,10 @@ struct mon_stream
 void mon_log_open (struct mon_log *l);
 /* Write the complete lines of s (and the rest when flush). */
 void mon_log_lines (struct mon_log *l, struct mon_stream *s, bool flush);
+/* Until every stream's fd is at EOF: copy what it has to copy[i] (the terminal of a foreground
+ * `capsa run`, which has no monitor; a copy that fails is dropped, the log goes on) and its
+ * lines to the log.  The streams' fds are closed and set to -1. */
+void mon_log_tee (struct mon_log *l, struct mon_stream *s, const int *copy, size_t n);
 
 /* ---- attach clients (mon_attach.c) ---- */
 struct mon_attach

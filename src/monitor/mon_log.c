@@ -3,7 +3,9 @@
  * One record per line of output: "RFC3339NANO STREAM F|P TEXT", P when the line was cut (a line
  * longer than LOG_LINE_MAX, or the last bytes before EOF without a newline).  Past its size cap
  * the file becomes ctr.log.1 (replacing the older one) and a new ctr.log starts. */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,4 +62,38 @@ mon_log_lines (struct mon_log *l, struct mon_stream *s, bool flush)
     }
   memmove (s->buf, start, left);
   s->len = left;
+}
+
+void
+mon_log_tee (struct mon_log *l, struct mon_stream *s, const int *copy, size_t n)
+{
+  struct pollfd p[4];
+  bool copying[4] = { true, true, true, true };
+  size_t open_n = n = n < 4 ? n : 4;
+  while (open_n > 0)
+    {
+      for (size_t i = 0; i < n; i++)
+        p[i] = (struct pollfd){ s[i].fd, POLLIN, 0 };
+      if (poll (p, n, -1) < 0 && errno != EINTR)
+        break;
+      for (size_t i = 0; i < n; i++)
+        if (s[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+          {
+            ssize_t r = read (s[i].fd, s[i].buf + s[i].len, sizeof s[i].buf - s[i].len);
+            if (r < 0 && errno == EINTR)
+              continue;
+            if (r <= 0)
+              {
+                mon_log_lines (l, &s[i], true);
+                close (s[i].fd);
+                s[i].fd = -1;
+                open_n--;
+                continue;
+              }
+            if (copying[i] && write_all (copy[i], s[i].buf + s[i].len, (size_t) r) < 0)
+              copying[i] = false;
+            s[i].len += (size_t) r;
+            mon_log_lines (l, &s[i], false);
+          }
+    }
 }

@@ -1,0 +1,25 @@
+/* The log of a foreground `capsa run` (no monitor): its stdout and stderr go through pipes to a
+ * small child that copies them to the terminal and writes ROOT/containers/ID/ctr.log in the
+ * monitor's format (src/monitor/mon_log.c, the same code), so `capsa logs` shows a foreground
+ * run's output as docker's json-file log does. */
+#ifndef CAPSA_CTR_LOGTEE_H
+#define CAPSA_CTR_LOGTEE_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+struct ctr_logtee
+{
+  pid_t pid;     /* the copying child; -1: none */
+  int saved[2];  /* this process's stdout and stderr, put back by ctr_logtee_stop */
+};
+
+/* Start the copy into the container directory dir and make fds 1 and 2 its pipes.  On failure
+ * nothing changed (and the run goes on without a log). */
+int ctr_logtee_start (struct ctr_logtee *t, const char *dir, capsa_err **err);
+/* Put fds 1 and 2 back and wait for the copy to finish (the container has exited: every writer
+ * of the pipes is gone, unless it left a process behind sharing the host's pid namespace). */
+void ctr_logtee_stop (struct ctr_logtee *t);
+
+#endif

@@ -1,0 +1,107 @@
+"""What a docker user hits in the first hour (issue 14): inspect/ps --format templates (item 8),
+logs of foreground runs (13), OOMKilled (20), flag parsing (18)."""
+import json
+import time
+
+import pytest
+
+from test_cli_run import capsa  # noqa: F401  (the fixture)
+
+
+def test_inspect_format_templates(capsa):
+    capsa("create", "--name", "tpl", "-l", "a=1", "-l", "b=2", "busybox", "echo", "x", "y")
+    cid = capsa.inspect("tpl")["Id"]
+    f = lambda t, *names: capsa("inspect", "-f", t, *(names or ("tpl",)), check=False)  # noqa: E731
+    assert f("{{.Name}} {{.Id}}").stdout == f"/tpl {cid}\n"
+    assert f("x {{.Name}}").stdout == "x /tpl\n"
+    assert f("{{range .Config.Cmd}}<{{.}}>{{end}}").stdout == "<echo><x><y>\n"
+    assert f('{{index .Config.Labels "b"}}').stdout == "2\n"
+    assert f("{{range $k, $v := .Config.Labels}}{{$k}}={{$v}},{{end}}").stdout == "a=1,b=2,\n"
+    assert f("{{.Config.Labels}}").stdout == "map[a:1 b:2]\n"
+    assert f("{{if .State.Running}}up{{else}}down{{end}}").stdout == "down\n"
+    assert json.loads(f("{{json .Config.Labels}}").stdout) == {"a": "1", "b": "2"}
+    assert f("{{.Config.Labels.nope}}").stdout == "<no value>\n"  # a missing map key, as docker
+    for bad, why in [("{{.Nope}}", "can't evaluate field Nope"), ("{{printf .Name}}", "function not defined"),
+                     ("{{range .Config.Cmd}}x", "no matching {{end}}")]:
+        p = f(bad)
+        assert p.returncode == 125 and p.stdout == "" and why in p.stderr, (bad, p.stdout, p.stderr)
+    p = capsa("image", "inspect", "-f", "{{range .RepoTags}}{{.}} {{end}}", "busybox")
+    assert "busybox" in p.stdout
+    p = capsa("ps", "-a", "--format", "{{.Names}}:{{.State}}")
+    assert p.stdout.startswith("tpl:"), p.stdout
+    assert capsa("ps", "-a", "--format", "{{.Nope}}", check=False).returncode == 125
+    assert capsa("images", "--format", "{{.Repository}}:{{.Tag}}").stdout == "busybox:latest\n"
+    assert capsa("images").stdout.splitlines()[1].split()[:2] == ["busybox", "latest"]
+    assert capsa("images", "--format", "{{.Nope}}", check=False).returncode == 125
+    capsa("rm", "tpl")
+
+
+def test_foreground_run_keeps_logs(capsa):
+    p = capsa("run", "--name", "fg", "busybox", "sh", "-c", "echo hi; echo oops >&2; printf partial")
+    assert p.stdout == "hi\npartial" and p.stderr == "oops\n", (p.stdout, p.stderr)
+    logs = capsa("logs", "fg")
+    assert logs.stdout == "hi\npartial" and logs.stderr == "oops\n", (logs.stdout, logs.stderr)
+    # the output still goes to the terminal when it is read late, and ctrl-c cannot cut the log
+    p = capsa("run", "--name", "fg2", "busybox", "sh", "-c", "seq 1 20000")
+    assert p.stdout.splitlines()[-1] == "20000"
+    assert capsa("logs", "--tail", "1", "fg2").stdout == "20000\n"
+    capsa("rm", "fg", "fg2")
+
+
+MEMHOG = "x=a; while true; do x=$x$x; done"  # doubles a shell string until the cgroup kills it
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_oom_killed_is_recorded(capsa, detach):
+    limits = ["-m", "32m", "--memory-swap", "32m"]
+    capsa("run", "-d" if detach else "-i", "--name", "hog", *limits, "busybox", "sh", "-c", MEMHOG, check=False)
+    if detach:
+        assert capsa("wait", "hog", timeout=60).stdout.strip() == "137"
+    state = capsa.state("hog")
+    assert state["ExitCode"] == 137 and state["OOMKilled"] is True, state
+    capsa("run", "-d" if detach else "-i", "--name", "fine", *limits, "busybox", "true")
+    if detach:
+        capsa("wait", "fine")
+    assert capsa.state("fine")["OOMKilled"] is False
+    capsa("rm", "hog", "fine")
+
+
+def test_flags_parse_as_docker(capsa):
+    for word, args in [("--priv", ["--priv"]), ("--pid", ["--pid", "host"]), ("--inter", ["--inter"])]:
+        p = capsa("run", "--rm", *args, "busybox", "true", check=False)
+        assert p.returncode == 125 and f"unknown option `{word}`" in p.stderr, (args, p.stderr)
+    assert capsa("run", "--rm=true", "busybox", "true").returncode == 0
+    assert capsa.ps() == []  # removed: --rm=true is --rm
+    capsa("run", "--rm=false", "--name", "kept", "busybox", "true")
+    assert [c["Names"] for c in capsa.ps()] == ["kept"]
+    capsa("rm", "kept")
+    p = capsa("run", "--rm", "--read-only=true", "busybox", "touch", "/x", check=False)
+    assert p.returncode != 0 and "Read-only" in p.stderr, p.stderr
+    p = capsa("run", "--rm", "-e=FOO=bar", "--env=B=2", "busybox", "sh", "-c", 'echo "$FOO|$B"')
+    assert p.stdout == "bar|2\n"
+    # a value that looks like a boolean's is still a value
+    p = capsa("run", "--rm", "-e", "X=false", "busybox", "sh", "-c", 'echo "$X"')
+    assert p.stdout == "false\n"
+
+
+def test_run_it_detaches_with_ctrl_p_ctrl_q(capsa):
+    from test_cli_attach import Term
+    t = Term(capsa, "run", "-it", "--name", "it", "busybox", "sh")
+    time.sleep(0.5)
+    t.type(b"echo hel''lo\r")
+    t.expect(b"hello")
+    t.type(b"\x10\x11")
+    assert t.wait() == 0
+    assert capsa.state("it")["Running"] is True  # detached, still running
+    capsa("rm", "-f", "it")
+    # other keys, and the exit code when it ends by itself
+    t = Term(capsa, "run", "-it", "--rm", "--detach-keys", "ctrl-x", "--name", "it2", "busybox", "sh")
+    time.sleep(0.5)
+    t.type(b"\x18")
+    assert t.wait() == 0
+    capsa("rm", "-f", "it2")
+    t = Term(capsa, "run", "-it", "--rm", "busybox", "sh", "-c", "read x; echo got-$x; exit 4")
+    time.sleep(0.5)
+    t.type(b"abc\r")
+    t.expect(b"got-abc")
+    assert t.wait() == 4
