@@ -245,10 +245,8 @@ warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const cha
   json_t *config = saved_config (dirfd);
   if (config && hooks_any (config, kind))
     {
-      cleanup_err capsa_err *err = NULL;
       json_t *state = hooks_state (st->id, status, st->pid, st->bundle, st->annotations);
-      if (hooks_run (config, kind, state, &err) < 0)
-        capsa_log (CAPSA_LOG_WARNING, "%s", err->msg);
+      hooks_run_warn (config, kind, state);
       json_decref (state);
     }
   json_decref (config);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "log.h"
 #include "util.h"
 
 static const char *const kinds[] = { "prestart", "createRuntime", "createContainer", "startContainer",
@@ -208,6 +209,22 @@ hooks_run (json_t *config, const char *kind, json_t *state, capsa_err **err)
   if (run_one (h, kind, i, s ? s : "{}", err) < 0)
     return -1;
   return 0;
+}
+
+void
+hooks_run_warn (json_t *config, const char *kind, json_t *state)
+{
+  json_t *list = json_object_get (json_object_get (config, "hooks"), kind), *h;
+  size_t i;
+  if (json_array_size (list) == 0)
+    return;
+  cleanup_free char *s = json_dumps (state, JSON_COMPACT);
+  json_array_foreach (list, i, h)
+  {
+    cleanup_err capsa_err *err = NULL;
+    if (run_one (h, kind, i, s ? s : "{}", &err) < 0)
+      capsa_log (CAPSA_LOG_WARNING, "%s", err->msg);
+  }
 }
 
 json_t *

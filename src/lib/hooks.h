@@ -25,6 +25,11 @@
 
 /* Run config.hooks[kind] (config: the whole config.json document; may lack hooks). */
 int hooks_run (json_t *config, const char *kind, json_t *state, capsa_err **err);
+/* Run every hook of config.hooks[kind]; a failure is logged as a warning and the hooks after it
+ * still run (poststart, poststop: the runtime-spec's "the remaining hooks and lifecycle continue";
+ * runc 1.1.5 stops at the first failure, and fails start for poststart: capsa follows the spec,
+ * which is what the engines' hook users, e.g. podman's hooks.d, expect of a cleanup hook). */
+void hooks_run_warn (json_t *config, const char *kind, json_t *state);
 /* true when config.hooks[kind] has at least one hook. */
 bool hooks_any (json_t *config, const char *kind);
 /* The state a hook reads on stdin: {ociVersion, id, status, pid, bundle, annotations}. */

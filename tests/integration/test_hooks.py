@@ -101,6 +101,22 @@ def test_poststop_failure_is_a_warning(oci, bundle, workdir):
     assert "warning" in p.stderr and "cleanup-failed" in p.stderr
 
 
+def test_failing_poststart_and_poststop_hooks_do_not_stop_the_next(oci, bundle, workdir):
+    """runtime-spec: a failing poststart or poststop hook is a warning and the remaining hooks
+    still run (runc 1.1.5 stops at the first; see hooks.h)."""
+    bad = write_hook(workdir / "bad.sh", workdir / "log", extra="echo hook-failed >&2; exit 1")
+    good = write_hook(workdir / "good.sh", workdir / "log")
+    bundle.config["hooks"] = {k: [{"path": bad, "args": ["bad.sh", k + "-bad"]},
+                                  {"path": good, "args": ["good.sh", k + "-good"]}]
+                              for k in ("poststart", "poststop")}
+    bundle.args("/probe", "exit", "0")
+    p = oci("run", "-b", bundle.write().path, new_id(), check=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("hook-failed") == 2, p.stderr
+    kinds = [k for k, _, _ in entries(workdir / "log")]
+    assert kinds == ["poststart-bad", "poststart-good", "poststop-bad", "poststop-good"], kinds
+
+
 def test_hook_env_and_args(oci, bundle, workdir):
     out = workdir / "env.out"
     hook = workdir / "env.sh"
