@@ -81,6 +81,9 @@ def test_features():
     assert set(f["linux"]["namespaces"]) >= {"cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time"}
     assert "bind" in f["mountOptions"] and "rbind" in f["mountOptions"]
     assert f["linux"]["cgroup"]["v1"] and f["linux"]["cgroup"]["v2"] and not f["linux"]["cgroup"]["systemd"]
+    # what the config parser honours (idmapped mounts, every hook kind, seccomp's actions)
+    assert {"idmap", "ridmap"} <= set(f["mountOptions"]) and f["linux"]["mountExtensions"]["idmap"]["enabled"]
+    assert len(f["hooks"]) == 6 and f["linux"]["seccomp"]["enabled"] and "SCMP_ACT_NOTIFY" in f["linux"]["seccomp"]["actions"]
 
 
 def test_malformed_config_names_file_line_column(oci, bundle):
