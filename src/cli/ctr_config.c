@@ -2,6 +2,7 @@
  * laid over the default spec, then the flags, with Docker's default capabilities and seccomp
  * profile from share/ (see share/README.md for what --cap-add does to the filter). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -688,6 +689,40 @@ add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
   return 0;
 }
 
+/* --privileged: every device node of the host's /dev, as docker and podman give (runc's
+ * devices.HostDevices, which moby's oci.Devices uses): char and block devices found walking /dev,
+ * not under pts, shm, fd, mqueue, .lxc, .lxd-mounts, .udev (those are the container's own or not
+ * devices), nor console, and not ptmx: the runtime links /dev/ptmx to the container's own
+ * devpts, as runc ends up doing.  The privileged cgroup rule (allow all, rwm) covers them. */
+static void
+add_host_devices (json_t *devices, const char *dir, int depth)
+{
+  static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console",
+                                      "ptmx" };
+  DIR *d = depth < 8 ? opendir (dir) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    {
+      bool skipped = e->d_name[0] == '.' && (e->d_name[1] == '\0' || strcmp (e->d_name, "..") == 0);
+      for (size_t i = 0; i < sizeof skip / sizeof *skip && !skipped; i++)
+        skipped = strcmp (e->d_name, skip[i]) == 0;
+      struct stat st;
+      cleanup_free char *path = xasprintf ("%s/%s", dir, e->d_name);
+      if (skipped || fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        add_host_devices (devices, path, depth + 1);
+      else if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
+        json_array_append_new (devices,
+                               json_pack ("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", path, "type",
+                                          S_ISCHR (st.st_mode) ? "c" : "b", "major", (json_int_t) major (st.st_rdev),
+                                          "minor", (json_int_t) minor (st.st_rdev), "fileMode",
+                                          (int) (st.st_mode & 07777), "uid", (int) st.st_uid, "gid", (int) st.st_gid));
+    }
+  if (d)
+    closedir (d);
+}
+
 static int
 build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err **err)
 {
@@ -726,7 +761,10 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
   if (o->blkio_weight)
     json_object_set_new (res, "blockIO", json_pack ("{s:I}", "weight", (json_int_t) o->blkio_weight));
   if (o->privileged)
-    json_array_append_new (devrules, json_pack ("{s:b, s:s}", "allow", 1, "access", "rwm"));
+    {
+      json_array_append_new (devrules, json_pack ("{s:b, s:s}", "allow", 1, "access", "rwm"));
+      add_host_devices (json_object_get (linux_, "devices"), "/dev", 0);
+    }
   for (char **d = o->devices; d && *d; d++)
     if (add_device (*d, linux_, devrules, err) < 0)
       return -1;

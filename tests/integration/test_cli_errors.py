@@ -29,3 +29,17 @@ def test_update_persisted(capsa):
         assert _limit_inside(capsa, "u") == 80 << 20
     finally:
         capsa("rm", "-f", "u", check=False)
+
+
+def test_privileged_host_devices(capsa):
+    import os
+    host = [d for d in ("loop-control", "kmsg", "fuse", "net/tun", "loop0") if os.path.exists(f"/dev/{d}")]
+    if not host:
+        pytest.skip("the host has none of the devices looked for")
+    out = capsa("run", "--rm", "--privileged", "busybox", "sh", "-c",
+                "ls /dev /dev/net 2>/dev/null; readlink /dev/ptmx").stdout.split()
+    for d in host:
+        assert d.rsplit("/", 1)[-1] in out, (d, out)
+    assert "pts/ptmx" in out  # still the container's own pty multiplexer
+    plain = capsa("run", "--rm", "busybox", "ls", "/dev").stdout.split()
+    assert not set(h.rsplit("/", 1)[-1] for h in host) & set(plain), plain
