@@ -417,6 +417,20 @@ cmd_wait (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
+/* Refused before the library is asked, as docker: "container X is not running/paused". */
+static int
+pause_one (struct cli_global *g, const char *what, bool pause, capsa_err **err)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_find (g, what, &c, err) < 0)
+    return -1;
+  if (pause && c->status != CTR_RUNNING)
+    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
+  if (!pause && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
+  return capsa_container_pause (c->oci_root, c->id, pause, err);
+}
+
 static int
 pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
 {
@@ -426,9 +440,8 @@ pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
     return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
   for (int i = 1; i < argc; i++)
     {
-      cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || capsa_container_pause (c->oci_root, c->id, pause, &err) < 0)
+      if (pause_one (g, argv[i], pause, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -668,6 +681,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
                                         { 0 } };
   json_t *res = json_object ();
   int c, status = 0;
+  capsa_err *err = NULL;
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+m:c:h", opts, NULL)) != -1)
     {
@@ -682,6 +696,8 @@ cmd_update (struct cli_global *g, int argc, char **argv)
           if (json_object_get (res, "memory") == NULL)
             json_object_set_new (res, "memory", json_object ());
           json_object_set_new (json_object_get (res, "memory"), c == 'm' ? "limit" : "swap", json_integer (v));
+          if (c == 'm' && ctr_check_limits (v, 0, &err) < 0)
+            return json_decref (res), cli_fail (&err);
           break;
         case 'C':
         case 'c':
@@ -693,6 +709,8 @@ cmd_update (struct cli_global *g, int argc, char **argv)
               double cpus = strtod (optarg, NULL);
               if (cpus <= 0)
                 return json_decref (res), cli_usage ("update", "--cpus: invalid number `%s`", optarg);
+              if (ctr_check_limits (0, cpus, &err) < 0)
+                return json_decref (res), cli_fail (&err);
               json_object_set_new (json_object_get (res, "cpu"), "period", json_integer (100000));
               json_object_set_new (json_object_get (res, "cpu"), "quota", json_integer ((json_int_t) (cpus * 100000)));
             }
@@ -718,7 +736,6 @@ cmd_update (struct cli_global *g, int argc, char **argv)
     return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
   for (int i = optind; i < argc; i++)
     {
-      capsa_err *err = NULL;
       if (update_one (g, argv[i], res, &err) < 0)
         status = cli_fail (&err);
       else
