@@ -31,6 +31,15 @@ want_help (int argc, char **argv, const char *usage)
   return false;
 }
 
+/* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
+static int
+write_json_file (const char *dir, const char *rel, json_t *o, capsa_err **err)
+{
+  cleanup_free char *s = json_dumps (o, JSON_INDENT (1));
+  cleanup_free char *p = xasprintf ("%s/%s", dir, rel);
+  return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, err);
+}
+
 /* ---- stop / restart / kill ------------------------------------------------------------------ */
 
 static int
@@ -408,6 +417,20 @@ cmd_wait (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
+/* Refused before the library is asked, as docker: "container X is not running/paused". */
+static int
+pause_one (struct cli_global *g, const char *what, bool pause, capsa_err **err)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_find (g, what, &c, err) < 0)
+    return -1;
+  if (pause && c->status != CTR_RUNNING)
+    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
+  if (!pause && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
+  return capsa_container_pause (c->oci_root, c->id, pause, err);
+}
+
 static int
 pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
 {
@@ -417,9 +440,8 @@ pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
     return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
   for (int i = 1; i < argc; i++)
     {
-      cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || capsa_container_pause (c->oci_root, c->id, pause, &err) < 0)
+      if (pause_one (g, argv[i], pause, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -460,9 +482,7 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
   cleanup_free char *oldname = xstrdup (old);
   cleanup_free char *nm = xasprintf ("/%s", argv[2]);
   json_object_set_new (c->meta, "Name", json_string (nm));
-  cleanup_free char *s = json_dumps (c->meta, JSON_INDENT (1));
-  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
-  if (write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, &err) < 0)
+  if (write_json_file (c->dir, "container.json", c->meta, &err) < 0)
     {
       ctr_name_release (g, argv[2], c->id);
       return cli_fail (&err);
@@ -574,6 +594,80 @@ cmd_top (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+/* The HostConfig fields (docker's names) an update's resources set. */
+static void
+update_host_config (json_t *hc, json_t *res)
+{
+  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu"), *v;
+  if ((v = json_object_get (mem, "limit")))
+    json_object_set (hc, "Memory", v);
+  if ((v = json_object_get (mem, "swap")))
+    json_object_set (hc, "MemorySwap", v);
+  if ((v = json_object_get (cpu, "quota")))
+    {
+      /* --cpus N is stored as docker does, NanoCpus = N * 1e9 (quota over a 100ms period) */
+      json_object_set_new (hc, "NanoCpus", json_integer (json_integer_value (v) * 10000));
+      json_object_set (hc, "CpuQuota", v);
+      json_object_set (hc, "CpuPeriod", json_object_get (cpu, "period"));
+    }
+  if ((v = json_object_get (cpu, "shares")))
+    json_object_set (hc, "CpuShares", v);
+  if ((v = json_object_get (cpu, "cpus")))
+    json_object_set (hc, "CpusetCpus", v);
+  if ((v = json_object_get (json_object_get (res, "pids"), "limit")))
+    json_object_set (hc, "PidsLimit", v);
+}
+
+/* Keep an update for the container's next start (docker does): its HostConfig in container.json
+ * and linux.resources in the bundle's config.json, which the next start uses. */
+static int
+update_persist (struct ctr *c, json_t *res, capsa_err **err)
+{
+  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
+  json_error_t je;
+  json_t *cfg = json_load_file (cfgpath, 0, &je);
+  if (cfg == NULL)
+    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
+  json_t *linux_ = json_object_get (cfg, "linux");
+  if (linux_ == NULL)
+    json_object_set_new (cfg, "linux", linux_ = json_object ());
+  json_t *rs = json_object_get (linux_, "resources");
+  if (rs == NULL)
+    json_object_set_new (linux_, "resources", rs = json_object ());
+  const char *k;
+  json_t *v;
+  json_object_foreach (res, k, v)
+  {
+    json_t *cur = json_object_get (rs, k);
+    if (json_is_object (cur))
+      json_object_update (cur, v);
+    else
+      json_object_set (rs, k, v);
+  }
+  json_t *hc = json_object_get (c->meta, "HostConfig");
+  if (hc == NULL)
+    json_object_set_new (c->meta, "HostConfig", hc = json_object ());
+  update_host_config (hc, res);
+  int r = write_json_file (c->dir, "bundle/config.json", cfg, err);
+  json_decref (cfg);
+  if (r < 0)
+    return -1;
+  return write_json_file (c->dir, "container.json", c->meta, err);
+}
+
+/* Update one container: live when it runs, and kept for its next start in any state. */
+static int
+update_one (struct cli_global *g, const char *what, json_t *res, capsa_err **err)
+{
+  cleanup_ctr struct ctr *ct = NULL;
+  if (ctr_find (g, what, &ct, err) < 0)
+    return -1;
+  if ((ct->status == CTR_RUNNING || ct->status == CTR_PAUSED)
+      && capsa_container_update (ct->oci_root, ct->id, res, err) < 0)
+    return -1;
+  return update_persist (ct, res, err);
+}
+
 int
 cmd_update (struct cli_global *g, int argc, char **argv)
 {
@@ -587,6 +681,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
                                         { 0 } };
   json_t *res = json_object ();
   int c, status = 0;
+  capsa_err *err = NULL;
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+m:c:h", opts, NULL)) != -1)
     {
@@ -601,6 +696,8 @@ cmd_update (struct cli_global *g, int argc, char **argv)
           if (json_object_get (res, "memory") == NULL)
             json_object_set_new (res, "memory", json_object ());
           json_object_set_new (json_object_get (res, "memory"), c == 'm' ? "limit" : "swap", json_integer (v));
+          if (c == 'm' && ctr_check_limits (v, 0, &err) < 0)
+            return json_decref (res), cli_fail (&err);
           break;
         case 'C':
         case 'c':
@@ -612,6 +709,8 @@ cmd_update (struct cli_global *g, int argc, char **argv)
               double cpus = strtod (optarg, NULL);
               if (cpus <= 0)
                 return json_decref (res), cli_usage ("update", "--cpus: invalid number `%s`", optarg);
+              if (ctr_check_limits (0, cpus, &err) < 0)
+                return json_decref (res), cli_fail (&err);
               json_object_set_new (json_object_get (res, "cpu"), "period", json_integer (100000));
               json_object_set_new (json_object_get (res, "cpu"), "quota", json_integer ((json_int_t) (cpus * 100000)));
             }
@@ -637,9 +736,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
     return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
   for (int i = optind; i < argc; i++)
     {
-      cleanup_ctr struct ctr *ct = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &ct, &err) < 0 || capsa_container_update (ct->oci_root, ct->id, res, &err) < 0)
+      if (update_one (g, argv[i], res, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);

@@ -9,7 +9,9 @@
 #include "template.h"
 #include "util.h"
 
-static json_t *
+/* (also used by `capsa inspect` for the names that are images, cmd_system.c) */
+json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err);
+json_t *
 inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err)
 {
   json_t *config = NULL, *tags = json_array (), *digests = json_array (), *v;

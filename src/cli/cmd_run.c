@@ -16,6 +16,7 @@
 #include "ctr.h"
 #include "ctr_logtee.h"
 #include "image.h"
+#include "reference.h"
 #include "rootmount.h"
 #include "util.h"
 
@@ -519,6 +520,11 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
     {
       json_decref (idx);
       ctr_creating_done (g, id, lock);
+      struct capsa_ref ref = { 0 };
+      /* not an id nor a stored name: a malformed name says so (docker: "invalid reference format") */
+      if (capsa_ref_parse (o->image, g->default_registry, &ref, err) < 0)
+        return capsa_err_wrap (err, "invalid reference format");
+      capsa_ref_free (&ref);
       return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
                                          "with `capsa import`/`capsa load`)",
                             o->image, o->image);

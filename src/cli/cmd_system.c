@@ -54,15 +54,51 @@ ctr_inspect_json (struct ctr *c)
   return out;
 }
 
-/* capsa inspect / container inspect: containers first; anything else goes to image inspect. */
+json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err); /* cmd_inspect.c */
+
+/* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
+ * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
+ * the image store and index, opened at the first name that is not a container. */
+static int
+inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isolation, json_t *arr,
+                struct capsa_store **s, json_t **idx, capsa_err **err)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_find (g, name, &c, err) == 0)
+    {
+      json_t *rep = NULL;
+      if (isolation && ctr_isolation (g, c, &rep, err) < 0)
+        return -1;
+      json_array_append_new (arr, isolation ? rep : ctr_inspect_json (c));
+      return 0;
+    }
+  if (only_ctr)
+    return -1;
+  capsa_err_free (err);
+  if (*s == NULL && capsa_store_open (g->root, s, err) < 0)
+    return -1;
+  if (*idx == NULL && capsa_index_read (*s, idx, err) < 0)
+    return -1;
+  json_t *img = capsa_image_find (*idx, name, g->default_registry, NULL);
+  if (img == NULL)
+    return capsa_fail_as (err, ENOENT, "no such object: %s", name);
+  json_t *one = inspect_one (g, *s, img, err);
+  if (one == NULL)
+    return -1;
+  json_array_append_new (arr, one);
+  return 0;
+}
+
+/* capsa inspect / container inspect: containers first, then images. */
 int
 cmd_inspect_any (struct cli_global *g, int argc, char **argv)
 {
   const char *format = NULL;
   bool only_ctr = strcmp (argv[0], "container-inspect") == 0;
   bool isolation = false;
-  json_t *arr = json_array ();
-  int nargs = 0;
+  json_t *arr = json_array (), *idx = NULL;
+  cleanup_store struct capsa_store *store = NULL;
+  int nargs = 0, status = 0;
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--isolation") == 0)
       isolation = true;
@@ -102,33 +138,11 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
           continue;
         }
       nargs++;
-      cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0)
-        {
-          if (only_ctr)
-            {
-              json_decref (arr);
-              return cli_fail (&err);
-            }
-          capsa_err_free (&err);
-          json_decref (arr);
-          optind = 1;
-          return cmd_inspect (g, argc, argv);
-        }
-      if (isolation)
-        {
-          json_t *rep = NULL;
-          if (ctr_isolation (g, c, &rep, &err) < 0)
-            {
-              json_decref (arr);
-              return cli_fail (&err);
-            }
-          json_array_append_new (arr, rep);
-        }
-      else
-        json_array_append_new (arr, ctr_inspect_json (c));
+      if (inspect_lookup (g, argv[i], only_ctr, isolation, arr, &store, &idx, &err) < 0)
+        status = isolation ? cli_fail (&err) : (cli_fail (&err), 1); /* docker's inspect: 1 */
     }
+  json_decref (idx);
   if (nargs == 0)
     {
       json_decref (arr);
@@ -154,7 +168,7 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
       capsa_err *err = NULL;
       int r = cli_template_print_each (format, arr, &err);
       json_decref (arr);
-      return r < 0 ? cli_fail (&err) : 0;
+      return r < 0 ? cli_fail (&err) : status;
     }
   else
     {
@@ -163,7 +177,7 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
       free (s);
     }
   json_decref (arr);
-  return 0;
+  return status;
 }
 
 int

@@ -136,6 +136,10 @@ struct ctr_opts
   const char *detach_keys;      /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
 };
 
+/* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
+#define CTR_MIN_MEMORY (6LL << 20)
+int ctr_check_limits (long long memory, double cpus, capsa_err **err);
+
 /* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */
 struct ctr_userns
 {

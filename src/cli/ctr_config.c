@@ -2,6 +2,8 @@
  * laid over the default spec, then the flags, with Docker's default capabilities and seccomp
  * profile from share/ (see share/README.md for what --cap-add does to the filter). */
 #include <ctype.h>
+#include <sched.h>
+#include <dirent.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -320,7 +322,11 @@ security_opts (const struct ctr_opts *o, json_t *process, json_t *linux_, json_t
   if (seccomp)
     {
       json_error_t je;
-      prof = json_load_file (seccomp, 0, &je);
+      FILE *f = fopen (seccomp, "re");
+      if (f == NULL)
+        return capsa_fail (err, errno, "--security-opt seccomp=%s: opening seccomp profile %s", seccomp, seccomp);
+      prof = json_loadf (f, 0, &je);
+      fclose (f);
       if (prof == NULL)
         return capsa_fail_as (err, EINVAL, "--security-opt seccomp=%s: line %d: %s", seccomp, je.line, je.text);
     }
@@ -476,7 +482,10 @@ parse_volume (struct mounts_ctx *m, const char *spec, capsa_err **err)
         else if (strstr ("shared,rshared,slave,rslave,private,rprivate", o))
           prop = o[0] == 'r' ? o : NULL;
         else
-          return capsa_fail_as (err, EINVAL, "-v `%s`: unknown option `%s` (ro, rw, or a propagation)", spec, o);
+          return n == 1 && parts[0][0] == '/'
+                     /* SOURCE:DEST where DEST is relative (docker: "mount path must be absolute") */
+                     ? capsa_fail_as (err, EINVAL, "-v `%s`: the container path `%s` must be absolute", spec, o)
+                     : capsa_fail_as (err, EINVAL, "-v `%s`: unknown option `%s` (ro, rw, or a propagation)", spec, o);
     }
   if (n == 1)
     {
@@ -688,10 +697,64 @@ add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
   return 0;
 }
 
+/* --privileged: every device node of the host's /dev, as docker and podman give (runc's
+ * devices.HostDevices, which moby's oci.Devices uses): char and block devices found walking /dev,
+ * not under pts, shm, fd, mqueue, .lxc, .lxd-mounts, .udev (those are the container's own or not
+ * devices), nor console, and not ptmx: the runtime links /dev/ptmx to the container's own
+ * devpts, as runc ends up doing.  The privileged cgroup rule (allow all, rwm) covers them. */
+static void
+add_host_devices (json_t *devices, const char *dir, int depth)
+{
+  static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console",
+                                      "ptmx" };
+  DIR *d = depth < 8 ? opendir (dir) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    {
+      bool skipped = e->d_name[0] == '.' && (e->d_name[1] == '\0' || strcmp (e->d_name, "..") == 0);
+      for (size_t i = 0; i < sizeof skip / sizeof *skip && !skipped; i++)
+        skipped = strcmp (e->d_name, skip[i]) == 0;
+      struct stat st;
+      cleanup_free char *path = xasprintf ("%s/%s", dir, e->d_name);
+      if (skipped || fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        add_host_devices (devices, path, depth + 1);
+      else if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
+        json_array_append_new (devices,
+                               json_pack ("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", path, "type",
+                                          S_ISCHR (st.st_mode) ? "c" : "b", "major", (json_int_t) major (st.st_rdev),
+                                          "minor", (json_int_t) minor (st.st_rdev), "fileMode",
+                                          (int) (st.st_mode & 07777), "uid", (int) st.st_uid, "gid", (int) st.st_gid));
+    }
+  if (d)
+    closedir (d);
+}
+
+/* docker's limits on -m and --cpus (daemon verifyPlatformContainerResources): below 6 MiB a
+ * container is killed while it is set up; --cpus beyond the host's CPUs cannot be had. */
+int
+ctr_check_limits (long long memory, double cpus, capsa_err **err)
+{
+  if (memory > 0 && memory < CTR_MIN_MEMORY)
+    return capsa_fail_as (err, EINVAL,
+                          "--memory %lld bytes: below what a container needs to start; the minimum is 6MiB", memory);
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  if (sched_getaffinity (0, sizeof set, &set) == 0)
+    n = CPU_COUNT (&set); /* what this process may use, as Go's runtime.NumCPU() that docker uses */
+  if (cpus != 0 && (cpus < 0.01 || cpus > (double) n))
+    return capsa_fail_as (err, EINVAL, "--cpus %g: range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
+                          cpus, n, n);
+  return 0;
+}
+
 static int
 build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err **err)
 {
   json_t *res = json_object_get (linux_, "resources");
+  if (ctr_check_limits (o->memory, o->cpus, err) < 0)
+    return -1;
   json_t *devrules = json_object_get (res, "devices");
   json_object_set_new (linux_, "devices", json_array ());
   if (o->memory)
@@ -726,7 +789,10 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
   if (o->blkio_weight)
     json_object_set_new (res, "blockIO", json_pack ("{s:I}", "weight", (json_int_t) o->blkio_weight));
   if (o->privileged)
-    json_array_append_new (devrules, json_pack ("{s:b, s:s}", "allow", 1, "access", "rwm"));
+    {
+      json_array_append_new (devrules, json_pack ("{s:b, s:s}", "allow", 1, "access", "rwm"));
+      add_host_devices (json_object_get (linux_, "devices"), "/dev", 0);
+    }
   for (char **d = o->devices; d && *d; d++)
     if (add_device (*d, linux_, devrules, err) < 0)
       return -1;
@@ -740,6 +806,21 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
   json_object_set_new (hc, "PidsLimit", o->pids_limit ? json_integer (o->pids_limit) : json_null ());
   json_object_set_new (hc, "BlkioWeight", json_integer (o->blkio_weight));
   return 0;
+}
+
+/* docker's --ulimit names (go-units' ulimitNameMapping) */
+#define ULIMIT_NAMES "as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, " \
+                     "rttime, sigpending, stack"
+
+static bool
+ulimit_known (const char *name)
+{
+  static const char names[] = ULIMIT_NAMES;
+  size_t n = strlen (name);
+  for (const char *p = names; n && (p = strstr (p, name)); p += n)
+    if ((p == names || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+      return true;
+  return false;
 }
 
 static int
@@ -765,6 +846,8 @@ build_rlimits (const struct ctr_opts *o, json_t *process, capsa_err **err)
         h = INT64_MAX;
       if (soft > h)
         return capsa_fail_as (err, EINVAL, "--ulimit `%s`: the soft limit is above the hard limit", *u);
+      if (!ulimit_known (s))
+        return capsa_fail_as (err, EINVAL, "--ulimit `%s`: unknown limit `%s` (one of: %s)", *u, s, ULIMIT_NAMES);
       cleanup_free char *type = xasprintf ("RLIMIT_%s", s);
       for (char *p = type; *p; p++)
         *p = (char) toupper ((unsigned char) *p);
