@@ -1,4 +1,4 @@
-"""Moving files and images in and out (issue 14): `capsa cp` with `-` as a tar stream (items 11) and
+"""Moving files and images in and out (issue 14): `capsa cp` with `-` as a tar stream (item 11) and
 `capsa save IMAGE:TAG` writing only the asked tags into RepoTags (item 15)."""
 import io
 import json
@@ -26,3 +26,95 @@ def test_save_writes_only_the_asked_tags(capsa):
     image_id = json.loads(capsa("image", "inspect", "one:1").stdout)[0]["Id"]
     capsa("save", "-o", out, image_id)
     assert [m["RepoTags"] for m in archive_manifest(out)] == [[]]
+
+
+def cp_out(capsa, src):
+    p = subprocess.run([str(CAPSA), "--root", str(capsa.root), "cp", src, "-"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return tarfile.open(fileobj=io.BytesIO(p.stdout))
+
+
+def cp_in(capsa, data, dst, check=True):
+    p = subprocess.run([str(CAPSA), "--root", str(capsa.root), "cp", "-", dst], input=data, capture_output=True,
+                       timeout=60)
+    assert not check or p.returncode == 0, p.stderr
+    return p
+
+
+def tar_of(members):
+    """a tar (GNU format, as `tar c`) of (TarInfo, bytes) pairs"""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for info, data in members:
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def member(name, data=None, type=tarfile.REGTYPE, link=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = type, link, 0o644 if type != tarfile.DIRTYPE else 0o755
+    info.size = len(data) if data is not None else 0
+    return info, data
+
+
+def test_cp_to_stdout_is_a_tar_of_the_path(capsa):
+    capsa("create", "--name", "c", "busybox", "true")
+    long = "d" * 120
+    src = pathlib.Path(capsa.tmp) / "tree"
+    (src / long).mkdir(parents=True)
+    (src / long / "f").write_text("deep")
+    (src / "link").symlink_to("/etc/passwd")
+    capsa("cp", src, "c:/tree")
+    t = cp_out(capsa, "c:/tree")
+    names = set(t.getnames())
+    assert {"tree", "tree/link", f"tree/{long}", f"tree/{long}/f"} <= names, names
+    assert t.extractfile(f"tree/{long}/f").read() == b"deep"
+    assert t.getmember("tree/link").issym() and t.getmember("tree/link").linkname == "/etc/passwd"
+    # the system tar reads it too
+    p = subprocess.run(f"{CAPSA} --root {capsa.root} cp c:/etc - | tar t", shell=True, capture_output=True, text=True)
+    assert p.returncode == 0 and "etc/passwd" in p.stdout.split(), p
+    capsa("rm", "c")
+
+
+def test_cp_from_stdin_extracts_into_the_directory(capsa):
+    capsa("create", "--name", "c", "busybox", "true")
+    merged = pathlib.Path(capsa.inspect("c")["GraphDriver"]["Data"]["MergedDir"])
+    src = pathlib.Path(capsa.tmp) / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a").write_text("A")
+    (src / ("x" * 150)).write_text("long")
+    data = subprocess.run(["tar", "c", "-C", src, "."], capture_output=True, check=True).stdout
+    cp_in(capsa, data, "c:/tmp")
+    assert (merged / "tmp" / "sub" / "a").read_text() == "A"
+    assert (merged / "tmp" / ("x" * 150)).read_text() == "long"
+    # a pax stream (python's default) with a long name
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        info, data = member("p/" + "y" * 200, b"pax")
+        t.addfile(info, io.BytesIO(data))
+    cp_in(capsa, buf.getvalue(), "c:/tmp")
+    assert (merged / "tmp" / "p" / ("y" * 200)).read_text() == "pax"
+    capsa("rm", "c")
+
+
+def test_cp_from_stdin_never_leaves_the_target(capsa):
+    capsa("create", "--name", "c", "busybox", "true")
+    merged = pathlib.Path(capsa.inspect("c")["GraphDriver"]["Data"]["MergedDir"])
+    outside = pathlib.Path(capsa.tmp) / "outside"
+    outside.mkdir()
+    for bad, why in [([member("../escaped", b"x")], "`..`"),
+                     ([member("a/../../escaped", b"x")], "`..`"),
+                     ([member(str(outside / "escaped"), b"x")], "absolute"),
+                     # a symlink member, then a file through it: the symlink is never followed
+                     ([member("out", type=tarfile.SYMTYPE, link=str(outside)), member("out/escaped", b"x")],
+                      "symlink is never followed")]:
+        p = cp_in(capsa, tar_of(bad), "c:/tmp", check=False)
+        assert p.returncode != 0 and why in p.stderr.decode(), p.stderr
+    assert list(outside.iterdir()) == []
+    assert not (merged / "escaped").exists() and not (pathlib.Path(capsa.tmp) / "escaped").exists()
+    # a symlink in the container on the way to the target directory stays inside it too
+    (merged / "tmp" / "up").symlink_to(str(outside))
+    (merged / str(outside).lstrip("/")).mkdir(parents=True)
+    cp_in(capsa, tar_of([member("f", b"in")]), "c:/tmp/up")
+    assert list(outside.iterdir()) == [] and (merged / str(outside).lstrip("/") / "f").read_text() == "in"
+    capsa("rm", "c")
