@@ -1,10 +1,16 @@
 """Moving files and images in and out (issue 14): `capsa cp` with `-` as a tar stream (item 11) and
-`capsa save IMAGE:TAG` writing only the asked tags into RepoTags (item 15)."""
+`capsa save IMAGE:TAG` writing only the asked tags into RepoTags (item 15), and `capsa push`
+compressing uncompressed layers (item 16)."""
 import io
 import json
 import pathlib
 import subprocess
 import tarfile
+import urllib.request
+
+import pytest
+
+from registry_fixtures import REGISTRY_BIN, Registry
 
 from test_cli_run import CAPSA, capsa  # noqa: F401  (the fixture)
 
@@ -118,3 +124,52 @@ def test_cp_from_stdin_never_leaves_the_target(capsa):
     cp_in(capsa, tar_of([member("f", b"in")]), "c:/tmp/up")
     assert list(outside.iterdir()) == [] and (merged / str(outside).lstrip("/") / "f").read_text() == "in"
     capsa("rm", "c")
+
+
+@pytest.fixture
+def registry(tmp_path):
+    if not pathlib.Path(REGISTRY_BIN).exists():
+        pytest.skip("docker-registry is not installed")
+    r = Registry(tmp_path / "registry")
+    yield r
+    r.stop()
+
+
+def registry_get(registry, path, accept=None):
+    req = urllib.request.Request(f"http://{registry.host}{path}", headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req, timeout=10) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("fmt, magic, mt", [
+    (None, b"\x1f\x8b", "application/vnd.oci.image.layer.v1.tar+gzip"),
+    ("zstd", b"\x28\xb5\x2f\xfd", "application/vnd.oci.image.layer.v1.tar+zstd"),
+])
+def test_push_compresses_uncompressed_layers(capsa, registry, tmp_path, fmt, magic, mt):
+    local = json.loads(capsa("image", "inspect", "busybox").stdout)[0]
+    ref = f"{registry.host}/t/bb:1"
+    flags = ["--compression-format", fmt] if fmt else []
+    first = capsa("push", "-q", *flags, "busybox", ref, timeout=120)
+    m = json.loads(registry_get(registry, "/v2/t/bb/manifests/1",
+                                "application/vnd.oci.image.manifest.v1+json,"
+                                "application/vnd.docker.distribution.manifest.v2+json"))
+    assert [l["mediaType"] for l in m["layers"]] == [mt], m
+    blob = registry.blob_path(m["layers"][0]["digest"]).read_bytes()
+    assert blob[:len(magic)] == magic
+    assert len(blob) < local["Size"] * 0.8, (len(blob), local["Size"])
+    # the config keeps the uncompressed diff ids: a pull gives the same image back
+    config = json.loads(registry_get(registry, f"/v2/t/bb/blobs/{m['config']['digest']}"))
+    assert config["rootfs"]["diff_ids"] == local["RootFS"]["Layers"]
+    # the same compressed bytes again: the registry has them (HEAD), nothing is uploaded again
+    uploads = registry.dir / "data/docker/registry/v2/repositories/t/bb/_uploads"
+    second = capsa("push", "-q", *flags, "busybox", ref, timeout=120)
+    assert second.stdout == first.stdout
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+    other = Capsa_for(capsa, tmp_path)
+    other("pull", "-q", ref, timeout=120)
+    assert json.loads(other("image", "inspect", ref).stdout)[0]["Id"] == local["Id"]
+
+
+def Capsa_for(capsa, tmp_path):
+    from test_cli_run import Capsa
+    return Capsa(tmp_path / "other-root")
