@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cp_tar.h"
 #include "ctr.h"
 #include "rootpath.h"
 #include "util.h"
@@ -158,6 +159,8 @@ copy_node (const struct cp_ctx *x, int srcfd, int dstdir, const char *name, cons
   return copy_special (x, &st, dstdir, name, rel, err);
 }
 
+static char *base_of (const char *p);
+
 static bool
 split_ctr (const char *arg, char **ctr, char **path)
 {
@@ -172,6 +175,29 @@ split_ctr (const char *arg, char **ctr, char **path)
       *path = xstrdup ("/");
     }
   return true;
+}
+
+/* `capsa cp CTR:SRC -`: SRC as a tar stream on stdout; `capsa cp - CTR:DIR`: a tar stream from stdin
+   extracted into DIR, which must be a directory (as docker cp). */
+static int
+cp_stream (int rootfd, bool from, const char *cname, const char *cpath, capsa_err **err)
+{
+  if (from)
+    {
+      if (isatty (1))
+        return capsa_fail_as (err, EINVAL, "stdout is a terminal: redirect it (the tar stream is binary)");
+      cleanup_close int src = rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, err);
+      if (src < 0)
+        return capsa_err_wrap (err, "%s:%s", cname, cpath);
+      cleanup_free char *name = base_of (cpath);
+      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, err);
+    }
+  cleanup_close int dir = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, err);
+  if (dir < 0)
+    return capsa_err_wrap (err, "%s:%s: extracting a tar stream needs a directory", cname, cpath);
+  if (cp_tar_extract (0, dir, err) < 0)
+    return capsa_err_wrap (err, "extract into %s:%s", cname, cpath);
+  return 0;
 }
 
 /* An O_PATH fd to the container's root ("/" as it sees it). */
@@ -221,8 +247,9 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   if (argc == 2 && strcmp (argv[1], "--help") == 0)
     {
-      printf ("Usage: capsa cp CONTAINER:SRC HOST-DST\n       capsa cp HOST-SRC CONTAINER:DST\n\n"
-              "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n");
+      printf ("Usage: capsa cp CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST\n\n"
+              "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
+              "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.\n");
       return 0;
     }
   if (argc != 3)
@@ -237,6 +264,8 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   cleanup_close int rootfd = open_root (g, c, &err);
   if (rootfd < 0)
     return cli_fail (&err);
+  if (strcmp (argv[from ? 2 : 1], "-") == 0)
+    return cp_stream (rootfd, from, cname, cpath, &err) < 0 ? cli_fail (&err) : 0;
   if (from)
     {
       cleanup_close int src = rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, &err);

@@ -14,6 +14,7 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   static const struct option opts[] = {
     { "quiet", no_argument, NULL, 'q' },
     { "insecure", no_argument, NULL, 'k' },
+    { "compression-format", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { 0 },
   };
@@ -23,6 +24,7 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   struct cli_progress pr = { 0 };
   char digest[CAPSA_DIGEST_LEN + 1];
   bool quiet = false, insecure = false;
+  const char *compression = "gzip";
   capsa_err *err = NULL;
   int c;
 
@@ -36,11 +38,18 @@ cmd_push (struct cli_global *g, int argc, char **argv)
       case 'k':
         insecure = true;
         break;
+      case 'c':
+        if (strcmp (optarg, "gzip") != 0 && strcmp (optarg, "zstd") != 0)
+          return cli_usage ("push", "--compression-format: unknown format `%s` (gzip or zstd)", optarg);
+        compression = optarg;
+        break;
       case 'h':
         printf ("Usage: capsa push [OPTIONS] IMAGE [DESTINATION]\n\n"
                 "Upload IMAGE to the registry its name says, or to DESTINATION (REGISTRY/REPO[:TAG]).\n"
                 "  -q, --quiet      no progress\n"
-                "      --insecure   allow plain http and unverified TLS for this registry\n");
+                "      --insecure   allow plain http and unverified TLS for this registry\n"
+                "      --compression-format gzip|zstd\n"
+                "                   how uncompressed layers are compressed for the upload (default gzip)\n");
         return 0;
       default:
         return cli_usage ("push", "unknown option `%s`", argv[optind - 1]);
@@ -51,6 +60,7 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
   cli_registry_opts (g, &o, quiet, &pr);
+  o.compression = compression;
   if (insecure)
     {
       for (char **p = g->insecure; p && *p; p++)

@@ -415,8 +415,8 @@ sink_fd (void *data, const void *buf, size_t len, capsa_err **err)
 
 /* docker-archive: CONFIGHEX.json, DIFFIDHEX/layer.tar (uncompressed), manifest.json. */
 static int
-save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char *default_registry, json_t *manifest,
-                   capsa_err **err)
+save_docker_image (struct out *o, struct capsa_store *s, json_t *img, json_t *names, const char *default_registry,
+                   json_t *manifest, capsa_err **err)
 {
   const char *id = jstr (img, "id");
   cleanup_manifest struct capsa_manifest m = { 0 };
@@ -438,7 +438,7 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char
     if (fd < 0 || out_add_fd (o, cname, fd, err) < 0)
       return -1;
   }
-  json_array_foreach (json_object_get (img, "names"), i, n)
+  json_array_foreach (names, i, n)
   {
     cleanup_free char *fam = capsa_ref_familiar (json_string_value (n), default_registry);
     json_array_append_new (tags, json_string (fam));
@@ -462,7 +462,7 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, const char
 }
 
 static int
-save_oci_image (struct out *o, struct capsa_store *s, json_t *img, json_t *index_list, capsa_err **err)
+save_oci_image (struct out *o, struct capsa_store *s, json_t *img, json_t *names, json_t *index_list, capsa_err **err)
 {
   cleanup_manifest struct capsa_manifest m = { 0 };
   const char *md = jstr (img, "manifest");
@@ -483,7 +483,6 @@ save_oci_image (struct out *o, struct capsa_store *s, json_t *img, json_t *index
   if (fd < 0 || fstat (fd, &st) < 0)
     return -1;
   const char *mt = m.media_type;
-  json_t *names = json_object_get (img, "names");
   if (json_array_size (names) == 0)
     json_array_append_new (index_list,
                            json_pack ("{s:s, s:s, s:I}", "mediaType", mt, "digest", md, "size", (json_int_t) st.st_size));
@@ -528,25 +527,59 @@ open_output (struct out *o, enum capsa_archive_format format, const char *path, 
   return 0;
 }
 
+/* The name `what` gave `img` by, or NULL when it named it by id.  As `docker save`: the archive
+   tags an image with the names asked for only, none for an id, not every tag the image has. */
+static char *
+asked_name (json_t *img, const char *what, const char *default_registry)
+{
+  struct capsa_ref r;
+  cleanup_err capsa_err *ignored = NULL;
+  char *full = NULL;
+
+  if (capsa_ref_parse (what, default_registry, &r, &ignored) < 0)
+    return NULL;
+  if (r.tag && r.digest == NULL)
+    full = capsa_ref_string (&r);
+  capsa_ref_free (&r);
+  if (full && !json_strarray_has (json_object_get (img, "names"), full))
+    {
+      free (full);
+      full = NULL;
+    }
+  return full;
+}
+
 static int
 save_all (struct out *o, struct capsa_store *s, json_t *idx, char *const *images, const char *default_registry,
           enum capsa_archive_format format, capsa_err **err)
 {
   cleanup_json json_t *list = json_array ();
-  cleanup_json json_t *done = json_object ();
+  cleanup_json json_t *order = json_array ();  /* the images, each once, in the order asked */
+  cleanup_json json_t *names = json_object (); /* id -> the names asked for it */
+  json_t *img;
+  size_t i;
 
   for (char *const *im = images; *im; im++)
     {
-      json_t *img = capsa_image_find (idx, *im, default_registry, err);
-      if (img == NULL)
+      if ((img = capsa_image_find (idx, *im, default_registry, err)) == NULL)
         return -1;
-      if (json_object_get (done, jstr (img, "id")))
-        continue;
-      json_object_set_new (done, jstr (img, "id"), json_true ());
-      if (format == CAPSA_ARCHIVE_DOCKER ? save_docker_image (o, s, img, default_registry, list, err)
-                                         : save_oci_image (o, s, img, list, err))
-        return -1;
+      json_t *mine = json_object_get (names, jstr (img, "id"));
+      if (mine == NULL)
+        {
+          json_object_set_new (names, jstr (img, "id"), mine = json_array ());
+          json_array_append (order, img);
+        }
+      cleanup_free char *full = asked_name (img, *im, default_registry);
+      if (full && !json_strarray_has (mine, full))
+        json_array_append_new (mine, json_string (full));
     }
+  json_array_foreach (order, i, img)
+  {
+    json_t *mine = json_object_get (names, jstr (img, "id"));
+    if (format == CAPSA_ARCHIVE_DOCKER ? save_docker_image (o, s, img, mine, default_registry, list, err)
+                                       : save_oci_image (o, s, img, mine, list, err))
+      return -1;
+  }
   if (format == CAPSA_ARCHIVE_DOCKER)
     {
       cleanup_free char *buf = json_dumps (list, JSON_COMPACT);

@@ -11,14 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "auth.h"
+#include "digest.h"
+#include "imgspec.h"
 #include "image.h"
 #include "reference.h"
 #include "registry.h"
@@ -959,7 +964,7 @@ mount_source (json_t *img, const struct capsa_ref *dest)
 }
 
 static int
-push_blob (struct client *c, struct capsa_store *s, const char *repo, const char *digest, const char *from,
+push_blob (struct client *c, struct capsa_store *s, const char *repo, const char *digest, const char *from, int body,
            struct capsa_progress *p, capsa_err **err)
 {
   struct response r = { 0 };
@@ -999,9 +1004,9 @@ push_blob (struct client *c, struct capsa_store *s, const char *repo, const char
   cleanup_free char *loc = full_url (c, r.location);
   cleanup_free char *put = xasprintf ("%s%sdigest=%s", loc, strchr (loc, '?') ? "&" : "?", digest);
   response_free (&r);
-  cleanup_close int fd = capsa_store_open_blob (s, digest, err);
+  cleanup_close int fd = body >= 0 ? fcntl (body, F_DUPFD_CLOEXEC, 3) : capsa_store_open_blob (s, digest, err);
   struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0)
+  if (fd < 0 || fstat (fd, &st) < 0 || lseek (fd, 0, SEEK_SET) < 0)
     return -1;
   p->state = CAPSA_PROGRESS_UPLOADING;
   p->total = (uint64_t) st.st_size;
@@ -1026,6 +1031,70 @@ push_blob (struct client *c, struct capsa_store *s, const char *repo, const char
   return 0;
 }
 
+/* Copy the blob `digest` through a gzip or zstd filter into the memfd `out`. */
+static int
+compress_into (struct capsa_store *s, const char *digest, bool zstd, int out, capsa_err **err)
+{
+  cleanup_close int in = capsa_store_open_blob (s, digest, err);
+  if (in < 0)
+    return -1;
+  struct archive *a = archive_write_new ();
+  struct archive_entry *e = archive_entry_new ();
+  char buf[65536];
+  ssize_t n = 0;
+  int r = (zstd ? archive_write_add_filter_zstd (a) : archive_write_add_filter_gzip (a));
+  if (r == ARCHIVE_OK && !zstd) /* no time in the gzip header: the same layer, the same digest */
+    r = archive_write_set_filter_option (a, "gzip", "timestamp", NULL);
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_pathname (e, "layer");
+  if (r == ARCHIVE_OK)
+    r = archive_write_set_format_raw (a);
+  if (r == ARCHIVE_OK)
+    r = archive_write_set_bytes_in_last_block (a, 1);
+  if (r == ARCHIVE_OK)
+    r = archive_write_open_fd (a, out);
+  if (r == ARCHIVE_OK)
+    r = archive_write_header (a, e);
+  while (r == ARCHIVE_OK && (n = read (in, buf, sizeof buf)) > 0)
+    if (archive_write_data (a, buf, (size_t) n) != n)
+      r = ARCHIVE_FATAL;
+  if (r == ARCHIVE_OK && n == 0)
+    r = archive_write_close (a);
+  int e2 = r == ARCHIVE_OK && n == 0 ? 0 : capsa_fail_as (err, EIO, "compress layer %s: %s", digest,
+                                                          n < 0 ? strerror (errno) : archive_error_string (a));
+  archive_entry_free (e);
+  archive_write_free (a);
+  return e2;
+}
+
+/* An uncompressed layer (from import, commit or a docker-archive load) is compressed for the upload,
+   as docker and podman push do: gzip by default (every client reads it), or zstd.  The layer
+   descriptor `l` gets the compressed digest, size and media type; the config's diff_ids stay the
+   uncompressed digests.  *body gets the memfd to upload, -1 when the layer is compressed already. */
+static int
+compress_layer (struct capsa_store *s, json_t *l, const char *format, bool docker, int *body, capsa_err **err)
+{
+  const char *mt = jstr (l, "mediaType") ?: "";
+  bool zstd = format && strcmp (format, "zstd") == 0;
+  char digest[CAPSA_DIGEST_LEN + 1];
+  uint64_t size;
+
+  if (strcmp (mt, CAPSA_MT_OCI_LAYER) != 0 && strcmp (mt, "application/vnd.docker.image.rootfs.diff.tar") != 0)
+    return 0;
+  int fd = *body = memfd_create ("capsa-push-layer", MFD_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "memfd");
+  if (compress_into (s, jstr (l, "digest"), zstd, fd, err) < 0 || lseek (fd, 0, SEEK_SET) < 0
+      || capsa_sha256_fd (fd, digest, &size, err) < 0)
+    return -1;
+  json_object_set_new (l, "digest", json_string (digest));
+  json_object_set_new (l, "size", json_integer ((json_int_t) size));
+  json_object_set_new (l, "mediaType", json_string (zstd ? CAPSA_MT_OCI_LAYER_ZSTD
+                                                    : docker ? CAPSA_MT_DOCKER_LAYER
+                                                             : CAPSA_MT_OCI_LAYER_GZIP));
+  return 0;
+}
+
 static int
 push_image (struct client *c, struct capsa_store *s, json_t *img, const struct capsa_ref *dest, char *digest_out,
             capsa_err **err)
@@ -1044,17 +1113,33 @@ push_image (struct client *c, struct capsa_store *s, json_t *img, const struct c
   cleanup_free char *from = mount_source (img, dest);
   json_t *layers = json_object_get (m, "layers");
   unsigned count = (unsigned) json_array_size (layers) + 1;
+  const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
+  bool changed = false;
   json_array_foreach (layers, i, l)
   {
+    if (!capsa_digest_valid (jstr (l, "digest")))
+      return capsa_fail_as (err, EINVAL, "manifest %s: layer %zu has no valid digest", md, i);
+    cleanup_close int body = -1;
+    if (compress_layer (s, l, c->o->compression, strcmp (mt, CAPSA_MT_DOCKER_MANIFEST) == 0, &body, err) < 0)
+      return -1;
+    changed |= body >= 0;
     struct capsa_progress p = { jstr (l, "digest"), (unsigned) i + 1, count, 0,
                                 (uint64_t) json_integer_value (json_object_get (l, "size")), CAPSA_PROGRESS_WAITING };
-    if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, from, &p, err) < 0)
+    if (push_blob (c, s, dest->repo, p.digest, from, body, &p, err) < 0)
       return -1;
   }
   struct capsa_progress p = { jstr (json_object_get (m, "config"), "digest"), 0, count, 0, 0, CAPSA_PROGRESS_WAITING };
-  if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, NULL, &p, err) < 0)
+  if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, NULL, -1, &p, err) < 0)
     return -1;
-  const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
+  char newmd[CAPSA_DIGEST_LEN + 1];
+  if (changed)
+    {
+      free (mbuf);
+      mbuf = json_dumps (m, JSON_COMPACT);
+      mlen = strlen (mbuf);
+      capsa_sha256_buf (mbuf, mlen, newmd);
+      md = newmd;
+    }
   cleanup_free char *path = xasprintf ("/v2/%s/manifests/%s", dest->repo, dest->tag ? dest->tag : md);
   struct req q = { .method = "PUT", .path = path, .content_type = mt, .body = mbuf, .body_len = mlen, .body_fd = -1 };
   struct response r = { 0 };

@@ -51,6 +51,7 @@ struct capsa_registry_opts
   unsigned retries;             /* attempts per request after the first; 0: 3 */
   void (*progress) (void *data, const struct capsa_progress *p);
   void *progress_data;
+  const char *compression; /* push: "gzip" (NULL: the default) or "zstd", for uncompressed layers */
 };
 
 /* Pull `ref` into the store and register it.  name_out (optional, owned) gets the full name
