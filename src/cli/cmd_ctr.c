@@ -469,6 +469,7 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     }
   if (strcmp (oldname, c->id) != 0)
     ctr_name_release (g, oldname, c->id);
+  ctr_net_renamed (g, c);
   return 0;
 }
 

@@ -170,6 +170,7 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 /* Before the container starts / after it has stopped for good or is removed (idempotent). */
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
+void ctr_net_renamed (struct cli_global *g, struct ctr *c);
 /* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
  * the process that ran ctr_net_up (see there).  ctr_slirp_check validates OPTS at create. */
 bool ctr_net_is_slirp (const char *network_mode);
