@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <time.h>
+#include <wchar.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -291,6 +293,53 @@ ps_json (struct ctr *c)
                     "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"), "Ports", ports);
 }
 
+/* Display columns of the UTF-8 character at p (its length in *len); a bad byte is one column. */
+static int
+char_width (const char *p, size_t *len)
+{
+  mbstate_t st = { 0 };
+  wchar_t wc;
+  size_t k = mbrtowc (&wc, p, strlen (p), &st);
+  if (k == (size_t) -1 || k == (size_t) -2 || k == 0)
+    {
+      *len = 1;
+      return 1;
+    }
+  *len = k;
+  int w = wcwidth (wc);
+  return w < 0 ? 1 : w;
+}
+
+/* The COMMAND cell: quoted, cut to 20 display columns with "…" (docker's Ellipsis), then padded
+ * to 24 columns by display width, not bytes: a multibyte or wide command must not shift the
+ * columns after it. */
+static void
+print_command_cell (const char *command, bool notrunc)
+{
+  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  locale_t old = utf8 ? uselocale (utf8) : (locale_t) 0;
+  size_t cut = 0, len;
+  int w = 0, wcut = 0;
+  for (const char *p = command; *p; p += len)
+    {
+      int cw = char_width (p, &len);
+      if (w + cw <= 19)
+        cut = (size_t) (p - command) + len, wcut = w + cw;
+      w += cw;
+    }
+  int shown = w + 2;
+  if (notrunc || w <= 20)
+    printf ("\"%s\"", command);
+  else
+    printf ("\"%.*s…\"", (int) cut, command), shown = wcut + 3;
+  printf ("%*s   ", shown < 24 ? 24 - shown : 0, "");
+  if (utf8)
+    {
+      uselocale (old);
+      freelocale (utf8);
+    }
+}
+
 int
 cmd_ps (struct cli_global *g, int argc, char **argv)
 {
@@ -339,6 +388,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
         continue;
       json_array_append_new (arr, ps_json (ct));
     }
+  cli_sort_newest_first (arr, "CreatedAt");
   size_t i;
   json_t *v;
   capsa_err *err = NULL;
@@ -363,16 +413,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
               "STATUS", "PORTS", "NAMES");
       json_array_foreach (arr, i, v)
       {
-        char created[64], cmd[64];
+        char created[64];
         cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
-        const char *command = json_string_value (json_object_get (v, "Command"));
-        if (!notrunc && strlen (command) > 20)
-          snprintf (cmd, sizeof cmd, "\"%.19s…\"", command);
-        else
-          snprintf (cmd, sizeof cmd, "\"%s\"", command);
-        printf ("%-12.*s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", notrunc ? 64 : 12,
-                json_string_value (json_object_get (v, "ID")), json_string_value (json_object_get (v, "Image")), cmd,
-                created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
+        printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
+                json_string_value (json_object_get (v, "Image")));
+        print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
+        printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
                 json_string_value (json_object_get (v, "Names")));
       }
     }

@@ -1,0 +1,54 @@
+"""What `ps` and `images` show, as docker shows it: newest first, the COMMAND column aligned by
+display width, docker's human durations ("About a minute ago", "1 second")."""
+import datetime
+import json
+
+from test_cli_run import capsa  # noqa: F401  (the fixture)
+
+
+def _set_created(capsa, name, seconds_ago):
+    cid = capsa.inspect(name)["Id"]
+    p = capsa.root / "containers" / cid / "container.json"
+    meta = json.loads(p.read_text())
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds_ago)
+    meta["Created"] = t.strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+    p.write_text(json.dumps(meta))
+
+
+def test_ps_newest_first_and_human_durations(capsa):
+    try:
+        _ps_order(capsa)
+    finally:
+        capsa("rm", "-f", "old1", "mid2", "new3", check=False)
+
+
+def _ps_order(capsa):
+    for n in ("old1", "mid2", "new3"):
+        capsa("create", "--name", n, "busybox", "true")
+    _set_created(capsa, "old1", 70)
+    rows = capsa("ps", "-a").stdout.splitlines()[1:]
+    names = [r.split()[-1] for r in rows]
+    assert names == ["new3", "mid2", "old1"], rows
+    assert "About a minute ago" in rows[2], rows
+    assert [c["Names"] for c in capsa.ps()] == ["new3", "mid2", "old1"]
+    _set_created(capsa, "mid2", 60 * 60 * 24 * 3)
+    assert "3 days ago" in capsa("ps", "-a").stdout
+
+
+def test_ps_command_column_aligned_by_display_width(capsa):
+    try:
+        _columns(capsa)
+    finally:
+        capsa("rm", "-f", "plain", "multi", "short", check=False)
+
+
+def _columns(capsa):
+    capsa("create", "--name", "plain", "busybox", "echo", "aaaaaaaaaaaaaaaaaaaaaaaaaa")
+    capsa("create", "--name", "multi", "busybox", "echo", "ééééééééééééééééééééééé")
+    capsa("create", "--name", "short", "busybox", "echo", "ü")
+    out = capsa("ps", "-a").stdout.splitlines()
+    col = out[0].index("CREATED")
+    for line in out[1:]:
+        # every character here is one column wide: the string index is the display column
+        assert line[col - 3:col] == "   " and line[col] != " ", out
+    assert "…" in "\n".join(out) and "\ufffd" not in "\n".join(out), out
