@@ -88,6 +88,8 @@ void cli_human_size (long long bytes, char *buf, unsigned len);
 void cli_human_duration (long seconds, char *buf, unsigned len);
 void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* Sort an array of objects by their RFC 3339 field key, newest first (docker's ps and images). */
+/* A prune's "Are you sure you want to continue? [y/N]" (true: go on; -f/--force in argv: no question). */
+bool cli_confirm (int argc, char **argv, const char *what);
 struct json_t;
 void cli_sort_newest_first (struct json_t *arr, const char *key);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,6 +142,31 @@ cli_sort_newest_first (json_t *arr, const char *key)
   json_array_clear (arr);
   for (size_t i = 0; i < n; i++)
     json_array_append_new (arr, v[i]);
+}
+
+/* A prune's confirmation, as docker asks it: -f or --force among argv[1..] skips it; otherwise the
+ * answer is read from stdin, a tty or not (docker does the same: `yes | docker system prune`),
+ * and only "y" or "yes" goes on. */
+bool
+cli_confirm (int argc, char **argv, const char *what)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0
+        || (argv[i][0] == '-' && argv[i][1] != '-' && strchr (argv[i], 'f')))
+      return true;
+  if (strchr (what, '\n')) /* a list: "  - all stopped containers\n  - ..." */
+    printf ("WARNING! This will remove:\n%s\n\nAre you sure you want to continue? [y/N] ", what);
+  else
+    printf ("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
+  fflush (stdout);
+  char line[64];
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      printf ("\n");
+      return false;
+    }
+  line[strcspn (line, "\r\n")] = '\0';
+  return strcasecmp (line, "y") == 0 || strcasecmp (line, "yes") == 0;
 }
 
 enum

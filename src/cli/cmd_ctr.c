@@ -246,6 +246,8 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
 {
   if (want_help (argc, argv, "Usage: capsa container prune [-f]\n\nRemove every stopped container.\n"))
     return 0;
+  if (!cli_confirm (argc, argv, "all stopped containers"))
+    return 0;
   cleanup_strv char **ids = ctr_list_ids (g);
   for (char **id = ids; *id; id++)
     {

@@ -31,18 +31,21 @@ cmd_prune (struct cli_global *g, int argc, char **argv)
         all = true;
         break;
       case 'f':
-        break; /* there is no confirmation prompt */
+        break; /* cli_confirm sees it */
       case 'h':
         printf ("Usage: capsa image prune [OPTIONS]\n\n"
                 "Remove images without a name, and the blobs and layers nothing uses.\n"
                 "  -a, --all     remove every image no container uses\n"
-                "  -f, --force   accepted (no prompt)\n");
+                "  -f, --force   do not ask for confirmation\n");
         return 0;
       default:
         return cli_usage ("image prune", "unknown option `%s`", argv[optind - 1]);
       }
   if (optind < argc)
     return cli_usage ("image prune", "takes no arguments");
+  if (!cli_confirm (argc, argv, all ? "all images without at least one container associated to them"
+                                     : "all dangling images"))
+    return 0;
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
   if (capsa_image_prune (s, all, &deleted, &reclaimed, &err) < 0)

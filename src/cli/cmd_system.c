@@ -248,7 +248,16 @@ system_prune (struct cli_global *g, int argc, char **argv)
               "network leases, user networks without containers and unnamed images (-a: every image no container uses).\n");
       return 0;
     }
-  int r = cmd_container_prune (g, 1, (char *[]) { "prune", NULL });
+  bool all = false;
+  for (int i = 1; i < argc; i++)
+    all |= strcmp (argv[i], "-a") == 0 || strcmp (argv[i], "--all") == 0 || strcmp (argv[i], "-af") == 0
+           || strcmp (argv[i], "-fa") == 0;
+  if (!cli_confirm (argc, argv, all ? "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                      "  - all images without at least one container associated to them"
+                                    : "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                      "  - all dangling images"))
+    return 0;
+  int r = cmd_container_prune (g, 2, (char *[]) { "prune", "-f", NULL });
   if (r != 0)
     return r;
   ctr_slirp_prune (g);
@@ -279,8 +288,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
       if (reclaimed)
         printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
     }
-  bool all = argc >= 2 && (strcmp (argv[1], "-a") == 0 || strcmp (argv[1], "--all") == 0);
-  return cmd_prune (g, all ? 2 : 1, all ? (char *[]) { "prune", "-a", NULL } : (char *[]) { "prune", NULL });
+  return cmd_prune (g, all ? 3 : 2, all ? (char *[]) { "prune", "-a", "-f", NULL } : (char *[]) { "prune", "-f", NULL });
 }
 
 int

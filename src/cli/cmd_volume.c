@@ -308,6 +308,8 @@ cmd_volume (struct cli_global *g, int argc, char **argv)
     }
   if (strcmp (sub, "prune") == 0)
     {
+      if (!cli_confirm (argc, argv, "all local volumes not used by at least one container"))
+        return 0;
       json_t *used = used_volumes (g);
       cleanup_strv char **names = vol_names (g);
       for (char **n = names; *n; n++)

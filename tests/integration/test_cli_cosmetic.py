@@ -52,3 +52,25 @@ def _columns(capsa):
         # every character here is one column wide: the string index is the display column
         assert line[col - 3:col] == "   " and line[col] != " ", out
     assert "…" in "\n".join(out) and "\ufffd" not in "\n".join(out), out
+
+
+def test_prunes_ask_for_confirmation(capsa):
+    """docker: without -f a prune asks, reading the answer from stdin (a tty or not); "N" or no
+    answer removes nothing; -f does not ask; the space reclaimed is printed."""
+    try:
+        capsa("run", "--name", "stopped1", "busybox", "true")
+        for cmd in (("container", "prune"), ("system", "prune"), ("image", "prune"), ("volume", "prune")):
+            p = capsa(*cmd)  # stdin: /dev/null, no answer
+            assert "WARNING! This will remove" in p.stdout and "[y/N]" in p.stdout, (cmd, p.stdout)
+            p = capsa(*cmd, input="n\n", stdin=None)
+            assert "Are you sure you want to continue? [y/N]" in p.stdout, (cmd, p.stdout)
+        assert [c["Names"] for c in capsa.ps()] == ["stopped1"]
+        p = capsa("container", "prune", input="y\n", stdin=None)
+        assert capsa.ps() == [] and "[y/N]" in p.stdout
+        capsa("run", "--name", "stopped2", "busybox", "true")
+        p = capsa("system", "prune", "-f")
+        assert "WARNING" not in p.stdout and "Total reclaimed space:" in p.stdout, p.stdout
+        assert capsa.ps() == []
+        assert "WARNING" not in capsa("image", "prune", "--force").stdout
+    finally:
+        capsa("rm", "-f", "stopped1", "stopped2", check=False)
