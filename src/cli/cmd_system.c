@@ -347,7 +347,9 @@ cmd_system (struct cli_global *g, int argc, char **argv)
   printf ("%-16s %-8s %-8s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE");
   printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
   printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
-  printf ("%-16s %-8s %-8s %s\n", "Local Volumes", "-", "-", c);
+  int nvol, avol;
+  ctr_volume_counts (g, &nvol, &avol);
+  printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);
   return 0;
 }
 

@@ -74,3 +74,15 @@ def test_prunes_ask_for_confirmation(capsa):
         assert "WARNING" not in capsa("image", "prune", "--force").stdout
     finally:
         capsa("rm", "-f", "stopped1", "stopped2", check=False)
+
+
+def test_system_df_counts_volumes(capsa):
+    try:
+        capsa("volume", "create", "dfv1")
+        capsa("volume", "create", "dfv2")
+        capsa("create", "--name", "dfc", "-v", "dfv1:/data", "busybox", "true")
+        line = [l for l in capsa("system", "df").stdout.splitlines() if l.startswith("Local Volumes")][0]
+        assert line.split()[2:4] == ["2", "1"], line
+    finally:
+        capsa("rm", "-f", "dfc", check=False)
+        capsa("volume", "rm", "-f", "dfv1", "dfv2", check=False)
