@@ -86,3 +86,11 @@ def test_system_df_counts_volumes(capsa):
     finally:
         capsa("rm", "-f", "dfc", check=False)
         capsa("volume", "rm", "-f", "dfv1", "dfv2", check=False)
+
+
+def test_network_host_hostname_is_the_hosts(capsa):
+    """docker: under --network host the container's hostname is the host's (-h still wins)."""
+    import socket
+    out = capsa("run", "--rm", "--network", "host", "busybox", "hostname").stdout.strip()
+    assert out == socket.gethostname(), out
+    assert capsa("run", "--rm", "--network", "host", "-h", "mine", "busybox", "hostname").stdout.strip() == "mine"
