@@ -16,6 +16,7 @@
 #include "jsonutil.h"
 #include "ctr.h"
 #include "network.h"
+#include "rootpath.h"
 #include "template.h"
 #include "util.h"
 
@@ -574,6 +575,40 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 
 /* ---- top, update, stats -------------------------------------------------------------------- */
 
+/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
+ * container's uid, then the container's /etc/passwd, opened inside its root (rootpath.h: a symlink
+ * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
+static char *
+top_user (pid_t pid, long uid)
+{
+  char path[64], line[512];
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+  FILE *m = fopen (path, "re");
+  long in, out, cnt, cuid = -1;
+  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
+    if (uid >= out && uid < out + cnt)
+      cuid = in + (uid - out);
+  if (m)
+    fclose (m);
+  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
+  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_err capsa_err *e = NULL;
+  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
+  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
+  char *name = NULL;
+  if (fd >= 0 && f == NULL)
+    close (fd);
+  while (f && name == NULL && fgets (line, sizeof line, f))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
+        name = strndup (line, (size_t) (c1 - line));
+    }
+  if (f)
+    fclose (f);
+  return name;
+}
+
 int
 cmd_top (struct cli_global *g, int argc, char **argv)
 {
@@ -617,7 +652,11 @@ cmd_top (struct cli_global *g, int argc, char **argv)
           if (p)
             ppid = atoi (p + 6);
         }
-      printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
+      cleanup_free char *user = uid >= 0 ? top_user (pids[i], uid) : NULL;
+      if (user)
+        printf ("%-8s %-8d %-8d %s\n", user, (int) pids[i], ppid, cmdline);
+      else
+        printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
     }
   free (pids);
   return 0;

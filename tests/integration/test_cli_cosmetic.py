@@ -94,3 +94,19 @@ def test_network_host_hostname_is_the_hosts(capsa):
     out = capsa("run", "--rm", "--network", "host", "busybox", "hostname").stdout.strip()
     assert out == socket.gethostname(), out
     assert capsa("run", "--rm", "--network", "host", "-h", "mine", "busybox", "hostname").stdout.strip() == "mine"
+
+
+def test_top_shows_user_names_from_the_containers_passwd(capsa):
+    try:
+        capsa("run", "-d", "--name", "topr", "busybox", "sleep", "30")
+        capsa("exec", "topr", "sh", "-c", "echo 'capsauser:x:4242:4242::/:/bin/sh' >> /etc/passwd")
+        capsa("exec", "-d", "-u", "4242", "topr", "sleep", "30")
+        rows = capsa("top", "topr").stdout.splitlines()[1:]
+        users = {r.split()[0] for r in rows}
+        assert "root" in users and "capsauser" in users, rows
+        # a symlink to a host file is followed inside the container's root, never on the host
+        capsa("exec", "topr", "sh", "-c", "rm /etc/passwd && ln -s /../../../../etc/passwd /etc/passwd")
+        rows = capsa("top", "topr").stdout.splitlines()[1:]
+        assert {r.split()[0] for r in rows} <= {"0", "4242"}, rows
+    finally:
+        capsa("rm", "-f", "topr", check=False)
