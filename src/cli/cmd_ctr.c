@@ -16,6 +16,7 @@
 #include "jsonutil.h"
 #include "ctr.h"
 #include "network.h"
+#include "fsops.h"
 #include "rootpath.h"
 #include "template.h"
 #include "util.h"
@@ -242,6 +243,49 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
+/* The bytes a container's writable layer holds (what removing it reclaims). */
+static long long
+ctr_disk_size (struct cli_global *g, const char *id)
+{
+  static const char *subs[] = { "upper", "rootfs" };
+  long long n = 0;
+  for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+    {
+      cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, id, subs[k]);
+      cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        n += fs_tree_size (fd);
+    }
+  return n;
+}
+
+/* Remove every stopped container, printing docker's "Deleted Containers:" list; *reclaimed gets
+ * the bytes freed (system prune sums it with the images'). */
+void
+ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
+{
+  cleanup_strv char **ids = ctr_list_ids (g);
+  bool any = false;
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_load (g, *id, &c, NULL) < 0 || (c->status != CTR_EXITED && c->status != CTR_DEAD))
+        continue; /* (dead: a half-created one, whose creation died) */
+      long long size = ctr_disk_size (g, *id);
+      if (ctr_remove (g, c, false, false, &err) < 0)
+        {
+          cli_fail (&err);
+          continue;
+        }
+      printf ("%s%s\n", any ? "" : "Deleted Containers:\n", *id);
+      any = true;
+      *reclaimed += size;
+    }
+  if (any)
+    printf ("\n");
+}
+
 int
 cmd_container_prune (struct cli_global *g, int argc, char **argv)
 {
@@ -249,18 +293,11 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
     return 0;
   if (!cli_confirm (argc, argv, "all stopped containers"))
     return 0;
-  cleanup_strv char **ids = ctr_list_ids (g);
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_load (g, *id, &c, NULL) < 0 || (c->status != CTR_EXITED && c->status != CTR_DEAD))
-        continue; /* (dead: a half-created one, whose creation died) */
-      if (ctr_remove (g, c, false, false, &err) < 0)
-        cli_fail (&err);
-      else
-        printf ("%s\n", *id);
-    }
+  long long reclaimed = 0;
+  char size[32];
+  ctr_prune_stopped (g, &reclaimed);
+  cli_human_size (reclaimed, size, sizeof size);
+  printf ("Total reclaimed space: %s\n", size);
   return 0;
 }
 

@@ -257,9 +257,8 @@ system_prune (struct cli_global *g, int argc, char **argv)
                                     : "  - all stopped containers\n  - all networks not used by at least one container\n"
                                       "  - all dangling images"))
     return 0;
-  int r = cmd_container_prune (g, 2, (char *[]) { "prune", "-f", NULL });
-  if (r != 0)
-    return r;
+  long long bytes = 0;
+  ctr_prune_stopped (g, &bytes);
   ctr_slirp_prune (g);
   cleanup_free char *dir = xasprintf ("%s/network", g->root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
@@ -288,7 +287,12 @@ system_prune (struct cli_global *g, int argc, char **argv)
       if (reclaimed)
         printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
     }
-  return cmd_prune (g, all ? 3 : 2, all ? (char *[]) { "prune", "-a", "-f", NULL } : (char *[]) { "prune", "-f", NULL });
+  if (cli_image_prune (g, all, &bytes) != 0)
+    return CLI_EXIT_ERROR;
+  char size[32];
+  cli_human_size (bytes, size, sizeof size);
+  printf ("Total reclaimed space: %s\n", size);
+  return 0;
 }
 
 int

@@ -171,6 +171,9 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
 void ctr_net_renamed (struct cli_global *g, struct ctr *c);
+/* cmd_ctr.c: remove the stopped containers (docker's "Deleted Containers:" list), adding the
+ * bytes freed to *reclaimed. */
+void ctr_prune_stopped (struct cli_global *g, long long *reclaimed);
 /* cmd_volume.c, for `system df`: the volumes, and those a container uses. */
 void ctr_volume_counts (struct cli_global *g, int *total, int *active);
 /* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
