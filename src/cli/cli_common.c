@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capsa.h"
 #include "cli.h"
+#include "jsonutil.h"
 #include "reference.h"
 #include "registry.h"
 #include "selfexe.h"
@@ -75,6 +77,36 @@ cli_human_size (long long bytes, char *buf, unsigned len)
     snprintf (buf, len, "%.3g%s", v, units[u]);
 }
 
+/* docker's go-units HumanDuration: "Less than a second", "1 second", "About a minute", "5 minutes",
+ * "About an hour", "3 hours", "4 days", "2 weeks", "3 months", "2 years". */
+void
+cli_human_duration (long d, char *buf, unsigned len)
+{
+  long h = (d + 1800) / 3600; /* go-units rounds the hours */
+  if (d < 1)
+    snprintf (buf, len, "Less than a second");
+  else if (d == 1)
+    snprintf (buf, len, "1 second");
+  else if (d < 60)
+    snprintf (buf, len, "%ld seconds", d);
+  else if (d / 60 == 1)
+    snprintf (buf, len, "About a minute");
+  else if (d < 3600)
+    snprintf (buf, len, "%ld minutes", d / 60);
+  else if (h == 1)
+    snprintf (buf, len, "About an hour");
+  else if (h < 48)
+    snprintf (buf, len, "%ld hours", h);
+  else if (h < 24 * 7 * 2)
+    snprintf (buf, len, "%ld days", h / 24);
+  else if (h < 24 * 30 * 2)
+    snprintf (buf, len, "%ld weeks", h / 24 / 7);
+  else if (h < 24 * 365 * 2)
+    snprintf (buf, len, "%ld months", h / 24 / 30);
+  else
+    snprintf (buf, len, "%ld years", d / 3600 / 24 / 365);
+}
+
 void
 cli_human_since (const char *rfc3339, char *buf, unsigned len)
 {
@@ -84,20 +116,57 @@ cli_human_since (const char *rfc3339, char *buf, unsigned len)
       snprintf (buf, len, "N/A");
       return;
     }
-  time_t t = timegm (&tm), now = time (NULL);
-  long d = (long) difftime (now, t);
-  if (d < 0)
-    d = 0;
-  if (d < 60)
-    snprintf (buf, len, "%ld seconds ago", d);
-  else if (d < 3600)
-    snprintf (buf, len, "%ld minutes ago", d / 60);
-  else if (d < 86400 * 2)
-    snprintf (buf, len, "%ld hours ago", d / 3600);
-  else if (d < 86400 * 365L * 2)
-    snprintf (buf, len, "%ld days ago", d / 86400);
+  char d[48];
+  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), d, sizeof d);
+  snprintf (buf, len, "%s ago", d);
+}
+
+/* RFC 3339 times, newest first; equal to the second, the rest as text ("Z" or a fraction). */
+static int
+newest_first (const void *a, const void *b, void *key)
+{
+  const char *x = json_string_value (json_object_get (*(json_t *const *) a, key)) ?: "";
+  const char *y = json_string_value (json_object_get (*(json_t *const *) b, key)) ?: "";
+  int r = strncmp (y, x, 19);
+  return r ? r : strcmp (y, x);
+}
+
+void
+cli_sort_newest_first (json_t *arr, const char *key)
+{
+  size_t n = json_array_size (arr);
+  cleanup_free json_t **v = xmalloc0 ((n + 1) * sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = json_incref (json_array_get (arr, i));
+  qsort_r (v, n, sizeof *v, newest_first, (void *) key);
+  json_array_clear (arr);
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (arr, v[i]);
+}
+
+/* A prune's confirmation, as docker asks it: -f or --force among argv[1..] skips it; otherwise the
+ * answer is read from stdin, a tty or not (docker does the same: `yes | docker system prune`),
+ * and only "y" or "yes" goes on. */
+bool
+cli_confirm (int argc, char **argv, const char *what)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0
+        || (argv[i][0] == '-' && argv[i][1] != '-' && strchr (argv[i], 'f')))
+      return true;
+  if (strchr (what, '\n')) /* a list: "  - all stopped containers\n  - ..." */
+    printf ("WARNING! This will remove:\n%s\n\nAre you sure you want to continue? [y/N] ", what);
   else
-    snprintf (buf, len, "%ld years ago", d / (86400 * 365L));
+    printf ("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
+  fflush (stdout);
+  char line[64];
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      printf ("\n");
+      return false;
+    }
+  line[strcspn (line, "\r\n")] = '\0';
+  return strcasecmp (line, "y") == 0 || strcasecmp (line, "yes") == 0;
 }
 
 enum

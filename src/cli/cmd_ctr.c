@@ -7,13 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <time.h>
+#include <wchar.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "jsonutil.h"
 #include "ctr.h"
 #include "network.h"
+#include "fsops.h"
+#include "rootpath.h"
 #include "template.h"
 #include "util.h"
 
@@ -248,23 +252,61 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
-int
-cmd_container_prune (struct cli_global *g, int argc, char **argv)
+/* The bytes a container's writable layer holds (what removing it reclaims). */
+static long long
+ctr_disk_size (struct cli_global *g, const char *id)
 {
-  if (want_help (argc, argv, "Usage: capsa container prune [-f]\n\nRemove every stopped container.\n"))
-    return 0;
+  static const char *subs[] = { "upper", "rootfs" };
+  long long n = 0;
+  for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+    {
+      cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, id, subs[k]);
+      cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        n += fs_tree_size (fd);
+    }
+  return n;
+}
+
+/* Remove every stopped container, printing docker's "Deleted Containers:" list; *reclaimed gets
+ * the bytes freed (system prune sums it with the images'). */
+void
+ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
+{
   cleanup_strv char **ids = ctr_list_ids (g);
+  bool any = false;
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
       if (ctr_load (g, *id, &c, NULL) < 0 || (c->status != CTR_EXITED && c->status != CTR_DEAD))
         continue; /* (dead: a half-created one, whose creation died) */
+      long long size = ctr_disk_size (g, *id);
       if (ctr_remove (g, c, false, false, &err) < 0)
-        cli_fail (&err);
-      else
-        printf ("%s\n", *id);
+        {
+          cli_fail (&err);
+          continue;
+        }
+      printf ("%s%s\n", any ? "" : "Deleted Containers:\n", *id);
+      any = true;
+      *reclaimed += size;
     }
+  if (any)
+    printf ("\n");
+}
+
+int
+cmd_container_prune (struct cli_global *g, int argc, char **argv)
+{
+  if (want_help (argc, argv, "Usage: capsa container prune [-f]\n\nRemove every stopped container.\n"))
+    return 0;
+  if (!cli_confirm (argc, argv, "all stopped containers"))
+    return 0;
+  long long reclaimed = 0;
+  char size[32];
+  ctr_prune_stopped (g, &reclaimed);
+  cli_human_size (reclaimed, size, sizeof size);
+  printf ("Total reclaimed space: %s\n", size);
   return 0;
 }
 
@@ -298,6 +340,53 @@ ps_json (struct ctr *c)
                     "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
                     ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid", (json_int_t) c->pid,
                     "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"), "Ports", ports);
+}
+
+/* Display columns of the UTF-8 character at p (its length in *len); a bad byte is one column. */
+static int
+char_width (const char *p, size_t *len)
+{
+  mbstate_t st = { 0 };
+  wchar_t wc;
+  size_t k = mbrtowc (&wc, p, strlen (p), &st);
+  if (k == (size_t) -1 || k == (size_t) -2 || k == 0)
+    {
+      *len = 1;
+      return 1;
+    }
+  *len = k;
+  int w = wcwidth (wc);
+  return w < 0 ? 1 : w;
+}
+
+/* The COMMAND cell: quoted, cut to 20 display columns with "…" (docker's Ellipsis), then padded
+ * to 24 columns by display width, not bytes: a multibyte or wide command must not shift the
+ * columns after it. */
+static void
+print_command_cell (const char *command, bool notrunc)
+{
+  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  locale_t old = utf8 ? uselocale (utf8) : (locale_t) 0;
+  size_t cut = 0, len;
+  int w = 0, wcut = 0;
+  for (const char *p = command; *p; p += len)
+    {
+      int cw = char_width (p, &len);
+      if (w + cw <= 19)
+        cut = (size_t) (p - command) + len, wcut = w + cw;
+      w += cw;
+    }
+  int shown = w + 2;
+  if (notrunc || w <= 20)
+    printf ("\"%s\"", command);
+  else
+    printf ("\"%.*s…\"", (int) cut, command), shown = wcut + 3;
+  printf ("%*s   ", shown < 24 ? 24 - shown : 0, "");
+  if (utf8)
+    {
+      uselocale (old);
+      freelocale (utf8);
+    }
 }
 
 int
@@ -348,6 +437,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
         continue;
       json_array_append_new (arr, ps_json (ct));
     }
+  cli_sort_newest_first (arr, "CreatedAt");
   size_t i;
   json_t *v;
   capsa_err *err = NULL;
@@ -372,16 +462,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
               "STATUS", "PORTS", "NAMES");
       json_array_foreach (arr, i, v)
       {
-        char created[64], cmd[64];
+        char created[64];
         cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
-        const char *command = json_string_value (json_object_get (v, "Command"));
-        if (!notrunc && strlen (command) > 20)
-          snprintf (cmd, sizeof cmd, "\"%.19s…\"", command);
-        else
-          snprintf (cmd, sizeof cmd, "\"%s\"", command);
-        printf ("%-12.*s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", notrunc ? 64 : 12,
-                json_string_value (json_object_get (v, "ID")), json_string_value (json_object_get (v, "Image")), cmd,
-                created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
+        printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
+                json_string_value (json_object_get (v, "Image")));
+        print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
+        printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
                 json_string_value (json_object_get (v, "Names")));
       }
     }
@@ -489,6 +575,7 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     }
   if (strcmp (oldname, c->id) != 0)
     ctr_name_release (g, oldname, c->id);
+  ctr_net_renamed (g, c);
   return 0;
 }
 
@@ -545,6 +632,40 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 
 /* ---- top, update, stats -------------------------------------------------------------------- */
 
+/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
+ * container's uid, then the container's /etc/passwd, opened inside its root (rootpath.h: a symlink
+ * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
+static char *
+top_user (pid_t pid, long uid)
+{
+  char path[64], line[512];
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+  FILE *m = fopen (path, "re");
+  long in, out, cnt, cuid = -1;
+  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
+    if (uid >= out && uid < out + cnt)
+      cuid = in + (uid - out);
+  if (m)
+    fclose (m);
+  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
+  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_err capsa_err *e = NULL;
+  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
+  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
+  char *name = NULL;
+  if (fd >= 0 && f == NULL)
+    close (fd);
+  while (f && name == NULL && fgets (line, sizeof line, f))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
+        name = strndup (line, (size_t) (c1 - line));
+    }
+  if (f)
+    fclose (f);
+  return name;
+}
+
 int
 cmd_top (struct cli_global *g, int argc, char **argv)
 {
@@ -588,7 +709,11 @@ cmd_top (struct cli_global *g, int argc, char **argv)
           if (p)
             ppid = atoi (p + 6);
         }
-      printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
+      cleanup_free char *user = uid >= 0 ? top_user (pids[i], uid) : NULL;
+      if (user)
+        printf ("%-8s %-8d %-8d %s\n", user, (int) pids[i], ppid, cmdline);
+      else
+        printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
     }
   free (pids);
   return 0;

@@ -131,6 +131,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
       json_decref (idx);
       return 0;
     }
+  cli_sort_newest_first (images, "created");
   json_t *rows = tmpl ? json_array () : NULL;
   quiet = quiet && !tmpl;
   if (!quiet && !tmpl)

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ctr.h"
+#include "jsonutil.h"
 #include "network.h"
 #include "util.h"
 
@@ -197,6 +198,12 @@ net_connect (struct cli_global *g, int argc, char **argv)
   a.container_id = ct->id;
   a.name = ctr_name (ct);
   a.pid = ct->pid;
+  /* a container on a bridge network has its /etc/hosts bind-mounted from ROOT/containers/ID/etc:
+   * that file gets the new network's peers too (docker), and keeps its hostname */
+  cleanup_free char *etc = xasprintf ("%s/etc", ct->dir);
+  if (ctr_net_is_bridge (jstr (json_object_get (ct->meta, "HostConfig"), "NetworkMode")))
+    a.etc_dir = etc;
+  a.hostname = jstr (json_object_get (ct->meta, "Config"), "Hostname");
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   struct capsa_attach_result r;

@@ -262,9 +262,17 @@ system_prune (struct cli_global *g, int argc, char **argv)
               "network leases, user networks without containers and unnamed images (-a: every image no container uses).\n");
       return 0;
     }
-  int r = cmd_container_prune (g, 1, (char *[]) { "prune", NULL });
-  if (r != 0)
-    return r;
+  bool all = false;
+  for (int i = 1; i < argc; i++)
+    all |= strcmp (argv[i], "-a") == 0 || strcmp (argv[i], "--all") == 0 || strcmp (argv[i], "-af") == 0
+           || strcmp (argv[i], "-fa") == 0;
+  if (!cli_confirm (argc, argv, all ? "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                      "  - all images without at least one container associated to them"
+                                    : "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                      "  - all dangling images"))
+    return 0;
+  long long bytes = 0;
+  ctr_prune_stopped (g, &bytes);
   ctr_slirp_prune (g);
   cleanup_free char *dir = xasprintf ("%s/network", g->root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
@@ -293,8 +301,12 @@ system_prune (struct cli_global *g, int argc, char **argv)
       if (reclaimed)
         printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
     }
-  bool all = argc >= 2 && (strcmp (argv[1], "-a") == 0 || strcmp (argv[1], "--all") == 0);
-  return cmd_prune (g, all ? 2 : 1, all ? (char *[]) { "prune", "-a", NULL } : (char *[]) { "prune", NULL });
+  if (cli_image_prune (g, all, &bytes) != 0)
+    return CLI_EXIT_ERROR;
+  char size[32];
+  cli_human_size (bytes, size, sizeof size);
+  printf ("Total reclaimed space: %s\n", size);
+  return 0;
 }
 
 int
@@ -353,7 +365,9 @@ cmd_system (struct cli_global *g, int argc, char **argv)
   printf ("%-16s %-8s %-8s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE");
   printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
   printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
-  printf ("%-16s %-8s %-8s %s\n", "Local Volumes", "-", "-", c);
+  int nvol, avol;
+  ctr_volume_counts (g, &nvol, &avol);
+  printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);
   return 0;
 }
 

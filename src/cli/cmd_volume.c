@@ -150,6 +150,18 @@ vol_names (struct cli_global *g)
   return names;
 }
 
+/* For `system df`: how many volumes, and how many of them a container uses. */
+void
+ctr_volume_counts (struct cli_global *g, int *total, int *active)
+{
+  json_t *used = used_volumes (g);
+  cleanup_strv char **names = vol_names (g);
+  *total = *active = 0;
+  for (char **n = names; *n; n++, (*total)++)
+    *active += json_object_get (used, *n) != NULL;
+  json_decref (used);
+}
+
 static int
 vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, capsa_err **err)
 {
@@ -308,6 +320,8 @@ cmd_volume (struct cli_global *g, int argc, char **argv)
     }
   if (strcmp (sub, "prune") == 0)
     {
+      if (!cli_confirm (argc, argv, "all local volumes not used by at least one container"))
+        return 0;
       json_t *used = used_volumes (g);
       cleanup_strv char **names = vol_names (g);
       for (char **n = names; *n; n++)

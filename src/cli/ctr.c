@@ -371,17 +371,7 @@ human_duration (const char *since, char *buf, size_t len)
       snprintf (buf, len, "a while");
       return;
     }
-  long d = (long) difftime (time (NULL), timegm (&tm));
-  if (d < 1)
-    snprintf (buf, len, "Less than a second");
-  else if (d < 60)
-    snprintf (buf, len, "%ld second%s", d, d == 1 ? "" : "s");
-  else if (d < 3600)
-    snprintf (buf, len, "%ld minute%s", d / 60, d / 60 == 1 ? "" : "s");
-  else if (d < 86400 * 2)
-    snprintf (buf, len, "%ld hour%s", d / 3600, d / 3600 == 1 ? "" : "s");
-  else
-    snprintf (buf, len, "%ld days", d / 86400);
+  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
 }
 
 void

@@ -174,6 +174,12 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 /* Before the container starts / after it has stopped for good or is removed (idempotent). */
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
+void ctr_net_renamed (struct cli_global *g, struct ctr *c);
+/* cmd_ctr.c: remove the stopped containers (docker's "Deleted Containers:" list), adding the
+ * bytes freed to *reclaimed. */
+void ctr_prune_stopped (struct cli_global *g, long long *reclaimed);
+/* cmd_volume.c, for `system df`: the volumes, and those a container uses. */
+void ctr_volume_counts (struct cli_global *g, int *total, int *active);
 /* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
  * the process that ran ctr_net_up (see there).  ctr_slirp_check validates OPTS at create. */
 bool ctr_net_is_slirp (const char *network_mode);

@@ -927,8 +927,13 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
   json_t *mcfg = json_object_get (meta, "Config");
   json_t *env = json_array ();
   const char *hostname = o->hostname ? o->hostname : NULL;
-  char shortid[13];
+  char shortid[13], host[HOST_NAME_MAX + 1] = "";
   snprintf (shortid, sizeof shortid, "%.12s", id);
+  /* docker: under --network host the container is named as the host is (its own UTS namespace
+   * still: a sethostname in it does not rename the host) */
+  if (hostname == NULL && o->network && strcmp (o->network, "host") == 0 && gethostname (host, sizeof host - 1) == 0
+      && *host)
+    hostname = host;
   if (hostname == NULL)
     hostname = shortid;
 

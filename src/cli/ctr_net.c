@@ -225,6 +225,18 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
   fault_point ("cli:net:down");
 }
 
+/* After `rename`: the leases of every network get the new name, and the hosts files are
+ * rewritten (best effort: the rename itself is done; a network state that cannot be read is
+ * the network commands' error to report). */
+void
+ctr_net_renamed (struct cli_global *g, struct ctr *c)
+{
+  cleanup_free char *sdir = NULL;
+  cleanup_err capsa_err *err = NULL;
+  struct capsa_netenv env = net_env (g, &sdir);
+  capsa_net_rename (&env, c->id, ctr_name (c), &err);
+}
+
 /* The namespace file for ctr_slirp.c (the same as a bridge's). */
 int
 ctr_netns_create (const char *path, capsa_err **err)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -621,46 +622,76 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
   return ipam_load (dir, name, net, err);
 }
 
-/* The files of a container's lease (hosts lists the network's containers when it has "dns"). */
-static char *
-hosts_for (json_t *net, const char *cid)
+/* A growing string for the hosts file. */
+struct hbuf
+{
+  char *s;
+  size_t len, cap;
+};
+
+static void __attribute__ ((format (printf, 2, 3)))
+hbuf_add (struct hbuf *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (NULL, 0, fmt, ap);
+  va_end (ap);
+  if (b->len + (size_t) n + 1 > b->cap)
+    b->s = xrealloc (b->s, b->cap = (b->len + (size_t) n + 1) * 2);
+  va_start (ap, fmt);
+  vsnprintf (b->s + b->len, b->cap - b->len, fmt, ap);
+  va_end (ap);
+  b->len += (size_t) n;
+}
+
+/* One lease's IPv4 line, then its IPv6 one (resolvers try them in the file's order). */
+static void
+hosts_lease (struct hbuf *b, json_t *l, const char *first, const char *second)
+{
+  const char *fam[] = { "ip", "ip6" }, *nm = jstr (l, "name");
+  for (size_t f = 0; f < ARRAY_SIZE (fam); f++)
+    if (jstr (l, fam[f]))
+      hbuf_add (b, "%s\t%s %s%s%s\n", jstr (l, fam[f]), first, second, nm ? " " : "", nm ? nm : "");
+}
+
+/* cid's lines for one network: its own, and its peers' when the network has "dns". */
+static void
+hosts_net (struct hbuf *b, json_t *net, const char *cid)
 {
   json_t *leases = json_object_get (net, "leases"), *me = json_object_get (leases, cid);
-  size_t cap = 256;
-  char *out = xmalloc0 (cap);
-  size_t len = 0;
-#define ADD(...)                                                                                                       \
-  do                                                                                                                   \
-    {                                                                                                                  \
-      int n_ = snprintf (out + len, cap - len, __VA_ARGS__);                                                           \
-      if ((size_t) n_ >= cap - len)                                                                                    \
-        {                                                                                                              \
-          cap = (cap + (size_t) n_) * 2;                                                                               \
-          out = xrealloc (out, cap);                                                                                   \
-          snprintf (out + len, cap - len, __VA_ARGS__);                                                                \
-        }                                                                                                              \
-      len += (size_t) n_;                                                                                              \
-    }                                                                                                                  \
-  while (0)
-  ADD ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-  /* a container's IPv4 line, then its IPv6 one (resolvers try them in the file's order) */
-  const char *fam[] = { "ip", "ip6" };
-  for (size_t f = 0; me && f < ARRAY_SIZE (fam); f++)
-    if (jstr (me, fam[f]))
-      ADD ("%s\t%s %s%s%s\n", jstr (me, fam[f]), jstr (me, "hostname"), cid, jstr (me, "name") ? " " : "",
-           jstr (me, "name") ? jstr (me, "name") : "");
-  if (json_is_true (json_object_get (net, "dns")))
+  if (me)
+    hosts_lease (b, me, jstr (me, "hostname"), cid);
+  if (!json_is_true (json_object_get (net, "dns")))
+    return;
+  const char *k;
+  json_t *l;
+  json_object_foreach (leases, k, l)
+  if (strcmp (k, cid) != 0)
+    hosts_lease (b, l, k, jstr (l, "hostname"));
+}
+
+/* The hosts file of a container: net (in memory, maybe newer than its file), then every other
+ * network of the state directory dir (-1: none) it is attached to, as docker resolves the peers
+ * of each of a container's networks (`network connect` adds one). */
+static char *
+hosts_for (int dir, json_t *net, const char *cid)
+{
+  struct hbuf b = { 0 };
+  hbuf_add (&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  hosts_net (&b, net, cid);
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *e = NULL;
+  if (dir < 0 || list_names (dir, &names, &e) < 0)
+    return b.s;
+  for (char **n = names; *n; n++)
     {
-      const char *k;
-      json_t *l;
-      json_object_foreach (leases, k, l)
-        for (size_t f = 0; f < ARRAY_SIZE (fam); f++)
-          if (strcmp (k, cid) != 0 && jstr (l, fam[f]))
-            ADD ("%s\t%s %s%s%s\n", jstr (l, fam[f]), k, jstr (l, "hostname"), jstr (l, "name") ? " " : "",
-                 jstr (l, "name") ? jstr (l, "name") : "");
+      cleanup_json json_t *o = NULL;
+      if (strcmp (*n, jstr (net, "name") ?: "") != 0 && ipam_load (dir, *n, &o, &e) == 0
+          && json_object_get (json_object_get (o, "leases"), cid))
+        hosts_net (&b, o, cid);
+      capsa_err_free (&e);
     }
-#undef ADD
-  return out;
+  return b.s;
 }
 
 static char *
@@ -701,7 +732,7 @@ resolv_for (void)
 /* Write hosts, hostname and resolv.conf into a lease's etc_dir, in place (they may be bind-mounted
  * into the container: a rename would leave the container with the old inode). */
 static int
-write_etc (json_t *net, const char *cid, bool all, capsa_err **err)
+write_etc (int dir, json_t *net, const char *cid, bool all, capsa_err **err)
 {
   const char *dirpath = jstr (json_object_get (json_object_get (net, "leases"), cid), "etc_dir");
   if (dirpath == NULL)
@@ -709,7 +740,7 @@ write_etc (json_t *net, const char *cid, bool all, capsa_err **err)
   cleanup_close int d = open (dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d < 0)
     return capsa_fail (err, errno, "open `%s`", dirpath);
-  cleanup_free char *hosts = hosts_for (net, cid);
+  cleanup_free char *hosts = hosts_for (dir, net, cid);
   if (write_file_at (d, "hosts", hosts, strlen (hosts), 0644, err) < 0)
     return -1;
   if (!all)
@@ -725,7 +756,7 @@ write_etc (json_t *net, const char *cid, bool all, capsa_err **err)
 /* Rewrite the hosts files of every container of the network (best effort: a container whose
  * directory is gone must not block the others). */
 static void
-refresh_hosts (json_t *net)
+refresh_hosts (int dir, json_t *net)
 {
   if (!json_is_true (json_object_get (net, "dns")))
     return;
@@ -734,8 +765,28 @@ refresh_hosts (json_t *net)
   json_object_foreach (json_object_get (net, "leases"), k, l)
   {
     cleanup_err capsa_err *e = NULL;
-    write_etc (net, k, false, &e);
+    write_etc (dir, net, k, false, &e);
   }
+}
+
+/* Rewrite cid's own hosts file from the first of its networks whose lease has the etc_dir. */
+static void
+refresh_own (int dir, const char *cid)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *e = NULL;
+  if (list_names (dir, &names, &e) < 0)
+    return;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *o = NULL;
+      if (ipam_load (dir, *n, &o, &e) == 0 && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir"))
+        {
+          write_etc (dir, o, cid, false, &e);
+          return;
+        }
+      capsa_err_free (&e);
+    }
 }
 
 static void
@@ -925,7 +976,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   if (r == 0)
     r = sync_nat_if (env, dir, a->nports > 0 || reclaimed > 0, err);
   if (r == 0 && a->etc_dir)
-    r = write_etc (net, cid, true, err);
+    r = write_etc (dir, net, cid, true, err);
   if (r < 0)
     {
       cleanup_err capsa_err *e = NULL;
@@ -938,7 +989,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   json_object_set_new (lease, "ifname", json_string (res->ifname));
   ipam_save (dir, name, net, err); /* informational fields; the lease is already safe */
   capsa_err_free (err);
-  refresh_hosts (net);
+  refresh_hosts (dir, net);
   snprintf (res->host_ifname, sizeof res->host_ifname, "%s", veth);
   snprintf (res->address, sizeof res->address, "%s", ips);
   snprintf (res->gateway, sizeof res->gateway, "%s", jstr (net, "gateway"));
@@ -993,7 +1044,8 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
   drop_lease (net, container_id);
   if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
     return -1;
-  refresh_hosts (net);
+  refresh_hosts (st.dir, net);
+  refresh_own (st.dir, container_id); /* its other networks' file loses this one's lines */
   return 0;
 }
 
@@ -1080,7 +1132,7 @@ capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err)
           total += r;
           if (ipam_save (st.dir, *n, net, err) < 0)
             return -1;
-          refresh_hosts (net);
+          refresh_hosts (st.dir, net);
         }
     }
   if (reclaimed)
@@ -1102,10 +1154,37 @@ capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const 
   if (l == NULL)
     return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
   if (hosts)
-    *hosts = hosts_for (net, container_id);
+    *hosts = hosts_for (st.dir, net, container_id);
   if (hostname)
     *hostname = xasprintf ("%s\n", jstr (l, "hostname"));
   if (resolv)
     *resolv = resolv_for ();
+  return 0;
+}
+
+int
+capsa_net_rename (const struct capsa_netenv *env, const char *container_id, const char *name, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_strv char **names = NULL;
+  if (netstate_open (env, &st, err) < 0 || list_names (st.dir, &names, err) < 0)
+    return -1;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *net = NULL;
+      if (ipam_load (st.dir, *n, &net, err) < 0)
+        return -1;
+      json_t *l = json_object_get (json_object_get (net, "leases"), container_id);
+      if (l == NULL)
+        continue;
+      if (name && strcmp (name, container_id) != 0)
+        json_object_set_new (l, "name", json_string (name));
+      else
+        json_object_del (l, "name");
+      if (ipam_save (st.dir, *n, net, err) < 0)
+        return -1;
+      refresh_hosts (st.dir, net);
+    }
+  refresh_own (st.dir, container_id); /* on a network without dns, its own line */
   return 0;
 }

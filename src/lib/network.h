@@ -126,6 +126,11 @@ CAPSA_PUBLIC int capsa_net_detach (const struct capsa_netenv *env, const char *n
  * be NULL) gets how many. */
 CAPSA_PUBLIC int capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err);
 
+/* A container's new name (NULL: none but its id) in its leases of every network; the hosts files
+ * of its peers and its own are rewritten (docker: peers resolve the new name, not the old). */
+CAPSA_PUBLIC int capsa_net_rename (const struct capsa_netenv *env, const char *container_id, const char *name,
+                                   capsa_err **err);
+
 /* The three files' content for a container of a network (each may be NULL when not wanted). */
 CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network,
                                       const char *container_id, char **hosts, char **hostname, char **resolv,

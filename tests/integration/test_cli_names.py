@@ -72,7 +72,7 @@ def test_half_created_is_dead_then_removed(capsa, cmd, point):
     assert capsa("run", "--rm", "--name", "half", "busybox", "echo", "ok").stdout == "ok\n"  # the name is free
 
 
-@pytest.mark.parametrize("prune", [("container", "prune", "-f"), ("system", "prune")])
+@pytest.mark.parametrize("prune", [("container", "prune", "-f"), ("system", "prune", "-f")])
 def test_prune_removes_half_created(capsa, prune):
     for i, point in enumerate(["cli:claimed", "cli:mounted"]):
         p = capsa("run", "-d", "--name", f"h{i}", "busybox", "true", env=faulty(point), check=False)

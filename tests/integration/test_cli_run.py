@@ -322,7 +322,7 @@ def test_volumes(capsa):
     assert len(capsa("volume", "ls", "-q").stdout.split()) == 2
     capsa("rm", "-v", "anon")
     assert capsa("volume", "ls", "-q").stdout.split() == ["v2"]
-    assert capsa("volume", "prune").stdout.split() == ["v2"]
+    assert capsa("volume", "prune", "-f").stdout.split() == ["v2"]
 
 
 def test_read_only_and_tmpfs(capsa):
@@ -457,7 +457,8 @@ def test_misc_commands(capsa):
     capsa("run", "-d", "--name", "p2", "busybox", "sleep", "100")
     assert capsa("port", "p2").stdout == ""
     p1 = capsa.inspect("p1")["Id"]
-    assert capsa("container", "prune").stdout.strip() == p1
+    out = capsa("container", "prune", "-f").stdout
+    assert out.splitlines()[:2] == ["Deleted Containers:", p1] and "Total reclaimed space: " in out, out
     assert [c["Names"] for c in capsa.ps()] == ["p2"]
     assert capsa.inspect("p2")["HostConfig"]["NetworkMode"] == "bridge"  # docker's default, as root
     capsa("container", "rm", "-f", "p2")
@@ -673,13 +674,13 @@ def test_system_prune_networks(capsa):
     try:
         capsa("run", "-d", "--name", "netuser", "--network", "inuse", "busybox", "sleep", "30")
         capsa("run", "--name", "stopped1", "busybox", "true")
-        p = capsa("system", "prune")
+        p = capsa("system", "prune", "-f")
         assert "Deleted network: idle" in p.stdout and "inuse" not in p.stdout, p.stdout
         names = [r["Names"] for r in capsa.ps()]
         assert not any("stopped1" in n for n in names) and any("netuser" in n for n in names)
         assert "inuse" in capsa("network", "ls").stdout
         capsa("rm", "-f", "netuser")
-        assert "Deleted network: inuse" in capsa("system", "prune").stdout
+        assert "Deleted network: inuse" in capsa("system", "prune", "-f").stdout
         assert "Networking: none, host, bridge" in capsa("info").stdout
     finally:
         capsa("rm", "-f", "netuser", check=False)

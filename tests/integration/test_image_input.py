@@ -358,7 +358,7 @@ def test_image_prune_reports_the_stale_transfers(capsa, liar):
     kill_mid_blob(capsa, f"{liar.host}/x/y:slow", min_bytes=4 << 20)
     left = sum(f.stat().st_size for f in (capsa.root / "tmp").iterdir() if f.is_file())
     assert left >= 4 << 20
-    out = capsa("image", "prune").stdout
+    out = capsa("image", "prune", "-f").stdout
     total = out.strip().splitlines()[-1]
     assert total.startswith("Total reclaimed space: ") and not total.endswith(" 0B"), out
     number = float(total.split(": ")[1].rstrip("kMGTB"))

@@ -373,7 +373,7 @@ def test_malicious_layer_refused(capsa, work, case):
     assert p.returncode == 125 and message in p.stderr
     assert list(outside.iterdir()) == [] and capsa.images() == []
     # nothing half-unpacked stays in the store once collected
-    capsa("image", "prune")
+    capsa("image", "prune", "-f")
     assert list((capsa.root / "layers").iterdir()) == [] and list((capsa.root / "tmp").iterdir()) == []
 
 
@@ -417,7 +417,7 @@ def test_killed_pull_leaves_store_consistent(capsa, work, registry):
     p = other("pull", "-q", ref)
     assert p.stdout.strip() == ref
     assert [i["id"] for i in other.images()] == [image_id]
-    other("image", "prune")
+    other("image", "prune", "-f")
     assert list((other.root / "tmp").iterdir()) == []
     other("rmi", ref)
     assert list((other.root / "blobs/sha256").iterdir()) == [] and list((other.root / "layers").iterdir()) == []
@@ -432,7 +432,7 @@ def test_concurrent_pulls_and_rmi(capsa, work, registry, layered):
         capsa("push", "-q", r)
     other = Capsa(work / "other")
     procs = [other.popen("pull", "-q", r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in refs]
-    procs.append(other.popen("image", "prune", "-a", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    procs.append(other.popen("image", "prune", "-a", "-f", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     # prune -a may have run before or after some pulls; pull again what it removed
@@ -492,7 +492,7 @@ def test_tag_rmi_prune(capsa, work, layered):
     # moving a tag leaves the old image dangling; prune removes it, and its unshared layers
     capsa("tag", second, "one:2")
     assert [len(i["names"]) for i in capsa.images()] == [0, 2]
-    p = capsa("image", "prune")
+    p = capsa("image", "prune", "-f")
     assert f"deleted: {image_id}" in p.stdout and "Total reclaimed space" in p.stdout
     assert len(list((capsa.root / "layers").iterdir())) == 1
     out = capsa("rmi", "-f", second).stdout

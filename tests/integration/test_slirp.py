@@ -222,7 +222,7 @@ def test_slirp_monitor_killed_then_rm_and_prune(capsa):
         wait_for(lambda: _slirps(capsa.root) == [stray.pid])
         subprocess.run(["umount", str(ns)], check=True)
         shutil.rmtree(state)
-        p = capsa("system", "prune")
+        p = capsa("system", "prune", "-f")
         assert "Stopped 1 stray slirp4netns process" in p.stdout, p.stdout
         assert stray.wait(timeout=5) == -signal.SIGKILL
         _gone(capsa.root)

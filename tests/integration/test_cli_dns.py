@@ -1,0 +1,41 @@
+"""Name resolution between containers of a user network (ROOT/containers/ID/etc/hosts, bind-mounted
+into each container): `rename` and `network connect` keep every peer's entries current (docker)."""
+from test_cli_run import capsa  # noqa: F401  (the fixture)
+
+
+def _hosts(capsa, name):
+    return capsa("exec", name, "cat", "/etc/hosts").stdout
+
+
+def _resolves(capsa, who, target):
+    """who's /etc/hosts maps target (busybox's ping resolves through it: one packet, on the test's net)."""
+    return any(target in line.split()[1:] for line in _hosts(capsa, who).splitlines() if line.strip())
+
+
+def test_rename_and_connect_update_peers_hosts(capsa):
+    capsa("network", "create", "--subnet", "10.99.41.0/24", "dnsnet")
+    try:
+        capsa("run", "-d", "--name", "da", "--network", "dnsnet", "busybox", "sleep", "60")
+        capsa("run", "-d", "--name", "db", "--network", "dnsnet", "busybox", "sleep", "60")
+        assert _resolves(capsa, "da", "db") and _resolves(capsa, "db", "da")
+        capsa("rename", "db", "dbnew")
+        assert _resolves(capsa, "da", "dbnew"), _hosts(capsa, "da")
+        assert not _resolves(capsa, "da", "db"), _hosts(capsa, "da")
+        assert _resolves(capsa, "dbnew", "dbnew"), _hosts(capsa, "dbnew")
+        p = capsa("exec", "da", "ping", "-c1", "-W2", "dbnew", check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        # a third container, on another network, connected to dnsnet
+        capsa("run", "-d", "--name", "dc", "busybox", "sleep", "60")
+        capsa("network", "connect", "dnsnet", "dc")
+        assert _resolves(capsa, "dc", "da") and _resolves(capsa, "dc", "dbnew"), _hosts(capsa, "dc")
+        assert _resolves(capsa, "da", "dc") and _resolves(capsa, "dbnew", "dc"), _hosts(capsa, "da")
+        p = capsa("exec", "dc", "ping", "-c1", "-W2", "da", check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        capsa("network", "disconnect", "dnsnet", "dc")
+        assert not _resolves(capsa, "dc", "da"), _hosts(capsa, "dc")
+        assert not _resolves(capsa, "da", "dc"), _hosts(capsa, "da")
+    finally:
+        for n in ("da", "db", "dbnew", "dc"):
+            capsa("rm", "-f", n, check=False)
+        capsa("network", "rm", "-f", "dnsnet", check=False)
+        capsa("network", "rm", "-f", "bridge", check=False)
