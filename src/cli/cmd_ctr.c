@@ -279,8 +279,11 @@ ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_load (g, *id, &c, NULL) < 0 || (c->status != CTR_EXITED && c->status != CTR_DEAD))
-        continue; /* (dead: a half-created one, whose creation died) */
+      /* every container that is not running, as docker's: exited, created (never started) and
+       * dead (a half-created one, whose creation died) */
+      if (ctr_load (g, *id, &c, NULL) < 0
+          || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
+        continue;
       long long size = ctr_disk_size (g, *id);
       if (ctr_remove (g, c, false, false, &err) < 0)
         {

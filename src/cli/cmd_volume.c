@@ -162,6 +162,15 @@ ctr_volume_counts (struct cli_global *g, int *total, int *active)
   json_decref (used);
 }
 
+/* The bytes a volume's data holds (what removing it frees). */
+static long long
+vol_size (struct cli_global *g, const char *name)
+{
+  cleanup_free char *data = xasprintf ("%s/volumes/%s/_data", g->root, name);
+  cleanup_close int fd = open (data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd < 0 ? 0 : fs_tree_size (fd);
+}
+
 static int
 vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, capsa_err **err)
 {
@@ -324,12 +333,24 @@ cmd_volume (struct cli_global *g, int argc, char **argv)
         return 0;
       json_t *used = used_volumes (g);
       cleanup_strv char **names = vol_names (g);
+      long long reclaimed = 0;
+      bool any = false;
       for (char **n = names; *n; n++)
-        if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
-          printf ("%s\n", *n);
-        else
-          capsa_err_free (&err);
+        {
+          long long size = vol_size (g, *n);
+          if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
+            {
+              printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);
+              any = true;
+              reclaimed += size;
+            }
+          else
+            capsa_err_free (&err);
+        }
       json_decref (used);
+      char size[32];
+      cli_human_size (reclaimed, size, sizeof size);
+      printf ("%sTotal reclaimed space: %s\n", any ? "\n" : "", size);
       return 0;
     }
   return cli_usage ("volume", "unknown command `%s`", sub);

@@ -73,8 +73,18 @@ def test_prunes_ask_for_confirmation(capsa):
         assert "WARNING" not in p.stdout and p.stdout.count("Total reclaimed space:") == 1, p.stdout
         assert capsa.ps() == []
         assert "WARNING" not in capsa("image", "prune", "--force").stdout
+        # docker: a created (never started) container is pruned too; volume prune totals its space
+        capsa("create", "--name", "created1", "busybox", "true")
+        capsa("volume", "create", "prunev")
+        capsa("run", "--rm", "-v", "prunev:/d", "busybox", "dd", "if=/dev/zero", "of=/d/f", "bs=1024", "count=2048")
+        assert capsa.ps() != []
+        capsa("container", "prune", "-f")
+        assert capsa.ps() == []
+        p = capsa("volume", "prune", "-f")
+        assert "Deleted Volumes:\nprunev\n" in p.stdout and "Total reclaimed space: 2" in p.stdout, p.stdout
     finally:
-        capsa("rm", "-f", "stopped1", "stopped2", check=False)
+        capsa("rm", "-f", "stopped1", "stopped2", "created1", check=False)
+        capsa("volume", "rm", "-f", "prunev", check=False)
 
 
 def test_system_df_counts_volumes(capsa):
