@@ -756,25 +756,15 @@ update_persist (struct ctr *c, json_t *res, capsa_err **err)
   json_t *cfg = json_load_file (cfgpath, 0, &je);
   if (cfg == NULL)
     return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
-  json_t *linux_ = json_object_get (cfg, "linux");
-  if (linux_ == NULL)
-    json_object_set_new (cfg, "linux", linux_ = json_object ());
-  json_t *rs = json_object_get (linux_, "resources");
-  if (rs == NULL)
-    json_object_set_new (linux_, "resources", rs = json_object ());
-  const char *k;
-  json_t *v;
-  json_object_foreach (res, k, v)
-  {
-    json_t *cur = json_object_get (rs, k);
-    if (json_is_object (cur))
-      json_object_update (cur, v);
-    else
-      json_object_set (rs, k, v);
-  }
-  json_t *hc = json_object_get (c->meta, "HostConfig");
-  if (hc == NULL)
-    json_object_set_new (c->meta, "HostConfig", hc = json_object ());
+  json_t *rs = json_child_object (json_child_object (cfg, "linux"), "resources");
+  json_t *hc = json_child_object (c->meta, "HostConfig");
+  if (rs == NULL || hc == NULL)
+    {
+      json_decref (cfg);
+      return capsa_fail_as (err, EINVAL, "update `%s`: its linux.resources or HostConfig is not an object",
+                            ctr_name (c));
+    }
+  json_merge_sections (rs, res);
   update_host_config (hc, res);
   int r = write_json_file (c->dir, "bundle/config.json", cfg, err);
   json_decref (cfg);

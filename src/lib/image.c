@@ -31,6 +31,16 @@ capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_
   return 0;
 }
 
+/* The blob `digest` (what names it in errors), refusing a digest that is not one. */
+static int
+read_checked_blob (struct capsa_store *s, const char *digest, const char *what, char **buf, size_t *len,
+                   capsa_err **err)
+{
+  if (!capsa_digest_valid (digest))
+    return capsa_fail_as (err, EINVAL, "%s: not a valid sha256 digest", what);
+  return capsa_store_read_blob (s, digest, buf, len, err);
+}
+
 int
 capsa_image_config_load (struct capsa_store *s, const char *digest, const char *image, struct capsa_image_config *out,
                          capsa_err **err)
@@ -40,9 +50,7 @@ capsa_image_config_load (struct capsa_store *s, const char *digest, const char *
   size_t len;
 
   memset (out, 0, sizeof *out);
-  if (!capsa_digest_valid (digest))
-    return capsa_fail_as (err, EINVAL, "%s: not a valid sha256 digest", what);
-  if (capsa_store_read_blob (s, digest, &buf, &len, err) < 0)
+  if (read_checked_blob (s, digest, what, &buf, &len, err) < 0)
     return -1;
   return capsa_image_config_parse (buf, len, what, out, err);
 }
@@ -56,9 +64,7 @@ capsa_manifest_load (struct capsa_store *s, const char *digest, const char *medi
   size_t len;
 
   memset (out, 0, sizeof *out);
-  if (!capsa_digest_valid (digest))
-    return capsa_fail_as (err, EINVAL, "%s: not a valid sha256 digest", what);
-  if (capsa_store_read_blob (s, digest, &buf, &len, err) < 0)
+  if (read_checked_blob (s, digest, what, &buf, &len, err) < 0)
     return -1;
   return capsa_manifest_parse (buf, len, media_type, what, out, err);
 }

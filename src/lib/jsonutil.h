@@ -43,4 +43,31 @@ json_strarray_remove (json_t *arr, const char *s)
       json_array_remove (arr, i);
 }
 
+/* o[key] as an object, made (empty) when absent; NULL only when o[key] is something else. */
+static inline json_t *
+json_child_object (json_t *o, const char *key)
+{
+  json_t *c = json_object_get (o, key);
+  if (c == NULL)
+    json_object_set_new (o, key, c = json_object ());
+  return json_is_object (c) ? c : NULL;
+}
+
+/* Merge src into dst section by section: an object member of both is updated key by key (src
+ * wins), anything else is replaced by src's. */
+static inline void
+json_merge_sections (json_t *dst, json_t *src)
+{
+  const char *k;
+  json_t *v;
+  json_object_foreach (src, k, v)
+  {
+    json_t *have = json_object_get (dst, k);
+    if (json_is_object (have) && json_is_object (v))
+      json_object_update (have, v);
+    else
+      json_object_set (dst, k, v);
+  }
+}
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonutil.h"
 #include "oci.h"
 #include "util.h"
 
@@ -164,17 +165,7 @@ cmd_update (struct oci_global *g, int argc, char **argv)
       json_decref (flags);
       return 1;
     }
-  /* the flags win over the file, section by section */
-  const char *sec;
-  json_t *v;
-  json_object_foreach (flags, sec, v)
-  {
-    json_t *have = json_object_get (res, sec);
-    if (json_is_object (have))
-      json_object_update (have, v);
-    else
-      json_object_set (res, sec, v);
-  }
+  json_merge_sections (res, flags); /* the flags win over the file, section by section */
   json_decref (flags);
   int r = capsa_container_update (g->root, id, res, &err);
   json_decref (res);
