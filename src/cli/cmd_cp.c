@@ -1,6 +1,6 @@
 /* capsa cp CONTAINER:SRC HOST-DST | HOST-SRC CONTAINER:DST
  *
- * Paths inside the container are resolved through fds as if its root were "/" (rootpath.h), so a
+ * Paths inside the container are resolved through fds as if its root were "/" (resolve_in_root.h), so a
  * symlink in the container (absolute, or full of "..") can never lead outside it; below the top
  * every entry is opened with O_NOFOLLOW and symlinks are copied as symlinks.  A running
  * container is reached through /proc/PID/root (its volumes and tmpfs mounts too). */
@@ -17,7 +17,7 @@
 
 #include "cp_tar.h"
 #include "ctr.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 /* The copy's direction (devices are not made on the host). */

@@ -17,7 +17,7 @@
 #include "ctr.h"
 #include "network.h"
 #include "fsops.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "template.h"
 #include "util.h"
 
@@ -636,7 +636,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 /* ---- top, update, stats -------------------------------------------------------------------- */
 
 /* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
- * container's uid, then the container's /etc/passwd, opened inside its root (rootpath.h: a symlink
+ * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
  * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
 static char *
 top_user (pid_t pid, long uid)

@@ -1,12 +1,12 @@
 /* capsa image mount [--driver auto|overlay|vfs] IMAGE CONTAINER-ID, and image unmount CONTAINER-ID:
- * the root filesystem a container gets from an image (see rootmount.h). */
+ * the root filesystem a container gets from an image (see image_rootfs.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "rootmount.h"
+#include "image_rootfs.h"
 #include "util.h"
 
 int

@@ -1,4 +1,4 @@
-/* capsa network create/ls/inspect/rm/connect/disconnect: a thin layer over src/lib/network.h.
+/* capsa network create/ls/inspect/rm/connect/disconnect: a thin layer over src/lib/net/network.h.
  * Networks live under ROOT/network (one JSON file each, see ipam.h); the nftables table is
  * `capsa`. */
 #include <errno.h>

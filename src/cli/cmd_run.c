@@ -17,7 +17,7 @@
 #include "ctr_logtee.h"
 #include "image.h"
 #include "reference.h"
-#include "rootmount.h"
+#include "image_rootfs.h"
 #include "util.h"
 
 enum

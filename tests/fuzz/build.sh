@@ -15,7 +15,7 @@ fuzzer() {
   out=$1
   shift
   # shellcheck disable=SC2086  # EXTRA_CFLAGS is a list of flags
-  "$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc/lib \
+  "$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc/lib/base -Isrc/lib/runtime -Isrc/lib/image -Isrc/lib/net \
     -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     ${EXTRA_CFLAGS:-} \
@@ -23,5 +23,5 @@ fuzzer() {
   echo "built build-fuzz/$out"
 }
 
-fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/error.c src/lib/config.c
-fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/error.c src/lib/imgspec.c src/lib/digest.c src/lib/util.c
+fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/base/error.c src/lib/runtime/config.c
+fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/base/error.c src/lib/image/imgspec.c src/lib/base/digest.c src/lib/base/util.c

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the image config and manifest parsers (src/lib/imgspec.c): build and run
+/* libFuzzer harness for the image config and manifest parsers (src/lib/image/imgspec.c): build and run
  * with tests/fuzz/build.sh (see README.md).
  *
  * The first byte picks the parser and the transport's media type; the rest is the document.

@@ -1,4 +1,4 @@
-"""The capsa CLI and its monitor SIGKILLed at each step (CAPSA_FAULT, see src/lib/util.h): `capsa
+"""The capsa CLI and its monitor SIGKILLed at each step (CAPSA_FAULT, see src/lib/base/util.h): `capsa
 ps` still tells the truth and `capsa rm -f` still removes everything (the fixture checks that no
 container, mount, monitor or cgroup is left)."""
 import json

@@ -1,4 +1,4 @@
-"""Networking (src/lib/network.c, netlink.c, ipam.c, nat.c) with real traffic between real containers.
+"""Networking (src/lib/net/network.c, netlink.c, ipam.c, nat.c) with real traffic between real containers.
 
 Containers are started by capsa-oci in their own network namespace and attached by tests/net/netctl
 (the library's test driver, until the `capsa` CLI has --network/-p).  Each test uses its own IPAM

@@ -1,4 +1,4 @@
-"""--network slirp4netns: user-mode networking (src/lib/slirp.c, src/cli/ctr_slirp.c), with real
+"""--network slirp4netns: user-mode networking (src/lib/net/slirp.c, src/engine/ctr_slirp.c), with real
 traffic inside this machine: the container's tap0, the host's loopback through 10.0.2.2 (only when
 allowed), published TCP and UDP ports, and slirp4netns's lifetime (gone after stop, rm, exit with
 --rm, a killed monitor, and `system prune` for a stray one).  The rootless case (a network

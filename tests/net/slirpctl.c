@@ -1,4 +1,4 @@
-/* slirpctl: a test driver for capsa's slirp4netns module (src/lib/slirp.c), the way an unprivileged
+/* slirpctl: a test driver for capsa's slirp4netns module (src/lib/net/slirp.c), the way an unprivileged
  * user's capsa would use it, for tests/integration/test_slirp.py:
  *
  *   slirpctl NETNS STATEDIR [--publish SPEC]... [--allow-host-loopback] [--userns PATH]

@@ -1,4 +1,4 @@
-/* Unit tests for the config.json parser (src/lib/config.c).
+/* Unit tests for the config.json parser (src/lib/runtime/config.c).
  *
  * The JSON in these tests is written with ' for " (see q()), which keeps it readable; none of the
  * configs needs an apostrophe.

@@ -1,4 +1,4 @@
-/* The image config and manifest parsers (src/lib/imgspec.c): bad types are refused with the
+/* The image config and manifest parsers (src/lib/image/imgspec.c): bad types are refused with the
  * field's name, at read time. */
 #include <setjmp.h>
 #include <stdarg.h>

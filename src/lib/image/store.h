@@ -4,7 +4,7 @@
  *   ROOT/layers/HEX/diff       a layer unpacked once (HEX = its diff id), shared by every image
  *   ROOT/layers/HEX/format     "overlay" (whiteouts in overlayfs's form) or "oci" (.wh. files)
  *   ROOT/images.json           the index of images and tags (image.h), replaced atomically
- *   ROOT/containers/ID/        container roots made from images (rootmount.h)
+ *   ROOT/containers/ID/        container roots made from images (image_rootfs.h)
  *   ROOT/volumes/NAME/_data    named volumes (the CLI's)
  *   ROOT/tmp/                  work in progress; nothing here is ever visible as an image
  *

@@ -16,7 +16,7 @@
 #include "container.h"
 #include "ctr.h"
 #include "fsops.h"
-#include "rootmount.h"
+#include "image_rootfs.h"
 #include "selfexe.h"
 #include "util.h"
 

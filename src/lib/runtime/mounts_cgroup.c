@@ -21,7 +21,7 @@
 
 #include "cgroup.h"
 #include "mounts.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 #define CG_MOUNT_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)

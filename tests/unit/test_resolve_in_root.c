@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 struct fixture

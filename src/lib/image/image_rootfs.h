@@ -5,8 +5,8 @@
  *            cannot be mounted, or a layer kept OCI whiteouts because it was unpacked unprivileged).
  * ROOT/containers/ID/image records the image id (rmi and prune leave such images alone) and
  * ROOT/containers/ID/driver the driver used. */
-#ifndef CAPSA_ROOTMOUNT_H
-#define CAPSA_ROOTMOUNT_H
+#ifndef CAPSA_IMAGE_ROOTFS_H
+#define CAPSA_IMAGE_ROOTFS_H
 
 #include "error.h"
 #include "store.h"

@@ -25,7 +25,7 @@
 #include "fsops.h"
 #include "network.h"
 #include "rootless.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "selfexe.h"
 #include "spec.h"
 #include "slirp.h"

@@ -2,12 +2,12 @@
  *
  * Order (as runc and crun): make the old tree rslave so nothing propagates back to the host, bind
  * the rootfs onto itself, apply the config's mounts in order (each destination resolved inside
- * the rootfs through fds: rootpath.h), populate /dev unless it is a bind mount, create
+ * the rootfs through fds: resolve_in_root.h), populate /dev unless it is a bind mount, create
  * linux.devices, the process cwd when missing, pivot_root (or chroot with no_pivot), remount / read-only if asked, apply
  * rootfsPropagation, then mask and read-only paths.  Runs in the container's init only.
  */
-#ifndef CAPSA_ROOTFS_H
-#define CAPSA_ROOTFS_H
+#ifndef CAPSA_ROOTFS_SETUP_H
+#define CAPSA_ROOTFS_SETUP_H
 
 #include <stdbool.h>
 

@@ -1,4 +1,4 @@
-/* Mounting one config entry onto a destination inside the rootfs (used by rootfs.c). */
+/* Mounting one config entry onto a destination inside the rootfs (used by rootfs_setup.c). */
 #ifndef CAPSA_MOUNTS_H
 #define CAPSA_MOUNTS_H
 

@@ -13,7 +13,7 @@
 
 #include "idmap.h"
 #include "mounts.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 #define PROPAGATION_FLAGS (MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE)
@@ -168,7 +168,7 @@ check_not_into_proc (int dfd, const struct cfg_mount *m, int srcfd, capsa_err **
 
 /* Attach the tree opened by mnt_open_sources on target, then make it rslave: open_tree clones
  * the host's mount into the host's peer group, and mounts made under it in the container must
- * not propagate back (a bind made in the container's namespace is a slave already, rootfs.c). */
+ * not propagate back (a bind made in the container's namespace is a slave already, rootfs_setup.c). */
 static int
 attach_source (int rootfd, int tree, int dfd, const struct cfg_mount *m, capsa_err **err)
 {

@@ -1,4 +1,4 @@
-/* Resolving paths inside the rootfs: see rootpath.h. */
+/* Resolving paths inside the rootfs: see resolve_in_root.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 #define MAX_SYMLINKS 40

@@ -17,7 +17,7 @@
 #include "image.h"
 #include "layer.h"
 #include "reference.h"
-#include "rootpath.h"
+#include "resolve_in_root.h"
 #include "jsonutil.h"
 #include "util.h"
 

@@ -7,8 +7,8 @@
  * O_NOFOLLOW that expands symlinks itself and clamps ".." at the root (the checked fallback).
  * Returned fds are O_CLOEXEC and owned by the caller.
  */
-#ifndef CAPSA_ROOTPATH_H
-#define CAPSA_ROOTPATH_H
+#ifndef CAPSA_RESOLVE_IN_ROOT_H
+#define CAPSA_RESOLVE_IN_ROOT_H
 
 #include <stdbool.h>
 #include <sys/types.h>

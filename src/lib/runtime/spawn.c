@@ -22,7 +22,7 @@
 #include "namespaces.h"
 #include "netlink.h"
 #include "process.h"
-#include "rootfs.h"
+#include "rootfs_setup.h"
 #include "spawn.h"
 #include "sync.h"
 #include "terminal.h"

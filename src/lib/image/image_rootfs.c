@@ -1,4 +1,4 @@
-/* Container roots from images: see rootmount.h. */
+/* Container roots from images: see image_rootfs.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "fsops.h"
 #include "image.h"
 #include "idmap.h"
-#include "rootmount.h"
+#include "image_rootfs.h"
 #include "util.h"
 
 static bool

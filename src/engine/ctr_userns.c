@@ -11,7 +11,7 @@
  *   --uidmap/--gidmap C:H:S (root) podman's syntax, repeatable; --gidmap defaults to --uidmap
  *
  * As root, a container with mappings gets an overlay root whose lower dirs are idmapped mounts
- * of the shared layers (rootmount.h).  Its directory in the store and those of the volumes it
+ * of the shared layers (image_rootfs.h).  Its directory in the store and those of the volumes it
  * uses are 0710 with the group of its root (store.h): capsa-oci walks the paths to its bundle,
  * root and volumes as that root, inside the namespace, and no other host user may pass. */
 #include <dirent.h>

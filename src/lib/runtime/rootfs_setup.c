@@ -1,4 +1,4 @@
-/* The container's root filesystem: see rootfs.h. */
+/* The container's root filesystem: see rootfs_setup.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "mounts.h"
-#include "rootfs.h"
-#include "rootpath.h"
+#include "rootfs_setup.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 /* The devices every container gets in a non-bind /dev (runc's and Docker's default set). */

@@ -1,6 +1,6 @@
 /* User namespaces made only to carry id mappings, for idmapped mounts (mount_setattr with
  * MOUNT_ATTR_IDMAP): bind mounts with `idmap`/`ridmap` (mounts.c) and the image layers of a
- * container in a user namespace of its own (rootmount.c). */
+ * container in a user namespace of its own (image_rootfs.c). */
 #ifndef CAPSA_IDMAP_H
 #define CAPSA_IDMAP_H
 
