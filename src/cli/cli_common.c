@@ -13,6 +13,7 @@
 
 #include "capsa.h"
 #include "cli.h"
+#include "global_opts.h"
 #include "jsonutil.h"
 #include "reference.h"
 #include "registry.h"
@@ -31,17 +32,11 @@ cli_fail (capsa_err **err)
 int
 cli_usage (const char *cmd, const char *fmt, ...)
 {
-  char *msg = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    msg = NULL;
+  cleanup_free char *text = capsa_usage_vformat ("capsa", cmd, fmt, ap);
   va_end (ap);
-  if (strcmp (cmd, "capsa") == 0)
-    fprintf (stderr, "capsa: %s (see `capsa --help`)\n", msg ? msg : "invalid usage");
-  else
-    fprintf (stderr, "capsa: %s: %s (see `capsa %s --help`)\n", cmd, msg ? msg : "invalid usage", cmd);
-  free (msg);
+  fprintf (stderr, "capsa: %s\n", text);
   return CLI_EXIT_ERROR;
 }
 
@@ -169,65 +164,30 @@ cli_confirm (int argc, char **argv, const char *what)
   return strcasecmp (line, "y") == 0 || strcasecmp (line, "yes") == 0;
 }
 
-enum
-{
-  OPT_ROOT = 1000,
-  OPT_DEFAULT_REGISTRY,
-  OPT_INSECURE,
-  OPT_REGCONF,
-  OPT_AUTHFILE,
-  OPT_DEBUG,
-};
-
 static int
 parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *), char **flag_default)
 {
-  static const struct option opts[] = {
-    { "root", required_argument, NULL, OPT_ROOT },
-    { "default-registry", required_argument, NULL, OPT_DEFAULT_REGISTRY },
-    { "insecure-registry", required_argument, NULL, OPT_INSECURE },
-    { "registries-conf", required_argument, NULL, OPT_REGCONF },
-    { "authfile", required_argument, NULL, OPT_AUTHFILE },
-    { "debug", no_argument, NULL, OPT_DEBUG },
-    { "version", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
+  const struct capsa_global_opt opts[] = {
+    { "root", 0, true, CAPSA_GOPT_STRING, &g->root, NULL },
+    { "default-registry", 0, true, CAPSA_GOPT_STRING, flag_default, NULL },
+    { "insecure-registry", 0, true, CAPSA_GOPT_LIST, &g->insecure, NULL },
+    { "registries-conf", 0, true, CAPSA_GOPT_STRING, &g->registries_conf, NULL },
+    { "authfile", 0, true, CAPSA_GOPT_STRING, &g->authfile, NULL },
+    { "debug", 'D', false, CAPSA_GOPT_FLAG, &g->debug, NULL },
     { 0 },
   };
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+vhD", opts, NULL)) != -1)
-    switch (c)
-      {
-      case OPT_ROOT:
-        g->root = optarg;
-        break;
-      case OPT_DEFAULT_REGISTRY:
-        *flag_default = optarg;
-        break;
-      case OPT_INSECURE:
-        strv_append (&g->insecure, optarg);
-        break;
-      case OPT_REGCONF:
-        g->registries_conf = optarg;
-        break;
-      case OPT_AUTHFILE:
-        g->authfile = optarg;
-        break;
-      case 'D':
-      case OPT_DEBUG:
-        g->debug = true;
-        break;
-      case 'v':
-        printf ("capsa version %s\n", CAPSA_VERSION);
-        exit (0);
-      case 'h':
-        usage (stdout);
-        exit (0);
-      default:
-        return cli_usage ("capsa", "unknown global option `%s`", argv[optind - 1]), -1;
-      }
-  return optind;
+  cleanup_err capsa_err *err = NULL;
+  enum capsa_gopt_stop stop;
+  int first = capsa_parse_global_opts (opts, argc, argv, &stop, &err);
+  if (first < 0)
+    return cli_usage ("capsa", "%s", err->msg), -1;
+  if (stop == CAPSA_GOPT_VERSION)
+    printf ("capsa version %s\n", CAPSA_VERSION);
+  else if (stop == CAPSA_GOPT_HELP)
+    usage (stdout);
+  else
+    return first;
+  exit (0);
 }
 
 int
