@@ -445,28 +445,42 @@ apply_blkio (const struct capsa_cgroup *cg, json_t *bio, const char *where, caps
   return 0;
 }
 
+/* Calls fn (cg, entry, what, err) for each entry of the array arr; what names it: "WHERE.KEY[i]". */
 static int
-apply_hugetlb (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
+each_item (const struct capsa_cgroup *cg, json_t *arr, const char *where, const char *key,
+           int (*fn) (const struct capsa_cgroup *cg, json_t *e, const char *what, capsa_err **err), capsa_err **err)
 {
   size_t i;
   json_t *e;
   json_array_foreach (arr, i, e)
   {
-    cleanup_free char *what = xasprintf ("%s.hugepageLimits[%zu]", where, i);
-    const char *size = json_string_value (json_object_get (e, "pageSize"));
-    int64_t limit = 0;
-    char buf[32];
-    if (size == NULL || strchr (size, '/') || want_int (json_object_get (e, "limit"), what, &limit, err) < 0)
-      return capsa_fail_as (err, EINVAL, "%s: needs a pageSize string (\"2MB\") and an integer limit", what);
-    const struct cg_dir *d = dir_for (cg, "hugetlb");
-    if (d == NULL)
-      return no_controller (what, "hugetlb", err);
-    cleanup_free char *file = xasprintf (d->version == CG_V1 ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max", size);
-    snprintf (buf, sizeof buf, "%" PRId64, limit);
-    if (set_file (d, file, buf, what, err) < 0)
+    cleanup_free char *what = xasprintf ("%s.%s[%zu]", where, key, i);
+    if (fn (cg, e, what, err) < 0)
       return -1;
   }
   return 0;
+}
+
+static int
+hugetlb_limit (const struct capsa_cgroup *cg, json_t *e, const char *what, capsa_err **err)
+{
+  const char *size = json_string_value (json_object_get (e, "pageSize"));
+  int64_t limit = 0;
+  char buf[32];
+  if (size == NULL || strchr (size, '/') || want_int (json_object_get (e, "limit"), what, &limit, err) < 0)
+    return capsa_fail_as (err, EINVAL, "%s: needs a pageSize string (\"2MB\") and an integer limit", what);
+  const struct cg_dir *d = dir_for (cg, "hugetlb");
+  if (d == NULL)
+    return no_controller (what, "hugetlb", err);
+  cleanup_free char *file = xasprintf (d->version == CG_V1 ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max", size);
+  snprintf (buf, sizeof buf, "%" PRId64, limit);
+  return set_file (d, file, buf, what, err);
+}
+
+static int
+apply_hugetlb (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
+{
+  return each_item (cg, arr, where, "hugepageLimits", hugetlb_limit, err);
 }
 
 /* The devices every container needs, allowed after the config's rules (as runc and crun do):
@@ -582,25 +596,23 @@ apply_unified (const struct capsa_cgroup *cg, json_t *obj, const char *where, ca
 }
 
 static int
+net_priority (const struct capsa_cgroup *cg, json_t *e, const char *what, capsa_err **err)
+{
+  const struct cg_dir *d = cg_dir_for (cg, "net_prio");
+  const char *name = json_string_value (json_object_get (e, "name"));
+  char buf[128];
+  if (d == NULL)
+    return no_controller (what, "net_prio", err);
+  if (name == NULL || !json_is_integer (json_object_get (e, "priority")))
+    return capsa_fail_as (err, EINVAL, "%s: needs a name and an integer priority", what);
+  snprintf (buf, sizeof buf, "%s %" JSON_INTEGER_FORMAT, name, json_integer_value (json_object_get (e, "priority")));
+  return set_file (d, "net_prio.ifpriomap", buf, what, err);
+}
+
+static int
 apply_net_prio (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
 {
-  size_t i;
-  json_t *e;
-  json_array_foreach (arr, i, e)
-  {
-    cleanup_free char *what = xasprintf ("%s.network.priorities[%zu]", where, i);
-    const struct cg_dir *d = cg_dir_for (cg, "net_prio");
-    const char *name = json_string_value (json_object_get (e, "name"));
-    char buf[128];
-    if (d == NULL)
-      return no_controller (what, "net_prio", err);
-    if (name == NULL || !json_is_integer (json_object_get (e, "priority")))
-      return capsa_fail_as (err, EINVAL, "%s: needs a name and an integer priority", what);
-    snprintf (buf, sizeof buf, "%s %" JSON_INTEGER_FORMAT, name, json_integer_value (json_object_get (e, "priority")));
-    if (set_file (d, "net_prio.ifpriomap", buf, what, err) < 0)
-      return -1;
-  }
-  return 0;
+  return each_item (cg, arr, where, "network.priorities", net_priority, err);
 }
 
 static bool
