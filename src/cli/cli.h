@@ -41,6 +41,9 @@ struct cli_global
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the
  * registries config: the index of the command in argv, or -1 after reporting an error. */
 int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
+/* A front end's main(): the global options (cli_global_init), then run (g, index of the command
+ * word in argv) for the exit status. */
+int cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first));
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);

@@ -220,6 +220,16 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
 }
 
 int
+cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first))
+{
+  struct cli_global g;
+  int first = cli_global_init (&g, argc, argv, usage);
+  if (first < 0)
+    return CLI_EXIT_ERROR;
+  return run (&g, first);
+}
+
+int
 cli_libexec_path (const char *name, char **out, capsa_err **err)
 {
   cleanup_free char *exe = NULL;
