@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "error.h"
+
 static inline void
 json_decref_p (json_t **j)
 {
@@ -14,6 +16,12 @@ json_decref_p (json_t **j)
     json_decref (*j);
 }
 #define cleanup_json __attribute__ ((cleanup (json_decref_p)))
+
+/* Read dirfd/path (at most 64 MiB) and parse it: 0 with *out, which is NULL when the file is no
+ * JSON (je says why); 1 when the file does not exist; -1 when it cannot be read (*err: "read
+ * `what`: <strerror>"). */
+int json_read_file_at (int dirfd, const char *path, const char *what, json_t **out, json_error_t *je,
+                       capsa_err **err);
 
 /* o[key] as a string, NULL when absent or not a string (o may be NULL). */
 static inline const char *
