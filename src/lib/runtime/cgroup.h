@@ -88,6 +88,12 @@ const struct cg_dir *cg_dir_for (const struct capsa_cgroup *cg, const char *cont
 /* The v2 directory (unified hierarchy), NULL on a pure v1 host. */
 const struct cg_dir *cg_dir_v2 (const struct capsa_cgroup *cg);
 
+/* The cgroup that process pid is in now (/proc/PID/cgroup), one directory per hierarchy of host
+ * that holds it, in that file's order: version and controllers as in host's cg_hier, path the host
+ * directory (a hierarchy whose mount does not reach the process's cgroup is left out), top and
+ * mount NULL.  For reports: nothing is made or removed from it. */
+int cg_of_pid (const struct cg_host *host, pid_t pid, struct capsa_cgroup *cg, capsa_err **err);
+
 /* Plan the container's directories, creating nothing: each path as cg_make will make it, and
  * top = its first component missing now (NULL when it exists: joined, never removed).  `cgroups_path`
  * may be NULL or empty.  The plan is recorded before anything is made, so that a create killed at
