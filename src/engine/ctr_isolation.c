@@ -513,21 +513,21 @@ readonly_mounts (const struct mountinfo *mi)
   return ro;
 }
 
-/* The devices the config gives the container. */
+/* The devices the config gives the container (its linux.devices). */
 static json_t *
-devices_report (json_t *linux_)
+devices_report (json_t *devices)
 {
   json_t *devs = json_array ();
-  size_t i;
-  json_t *d;
-  json_array_foreach (json_object_get (linux_, "devices"), i, d)
-  {
-    const char *path = json_string_value (json_object_get (d, "path"));
-    const char *type = json_string_value (json_object_get (d, "type"));
-    json_array_append_new (devs, json_pack ("{s:s, s:s, s:I, s:I}", "path", path ? path : "?", "type",
-                                            type ? type : "?", "major", json_integer_value (json_object_get (d, "major")),
-                                            "minor", json_integer_value (json_object_get (d, "minor"))));
-  }
+  for (size_t i = 0; i < json_array_size (devices); i++)
+    {
+      json_t *d = json_array_get (devices, i);
+      const char *path = json_string_value (json_object_get (d, "path"));
+      const char *type = json_string_value (json_object_get (d, "type"));
+      json_array_append_new (devs, json_pack ("{s:s, s:s, s:I, s:I}", "path", path ? path : "?", "type",
+                                              type ? type : "?", "major",
+                                              json_integer_value (json_object_get (d, "major")), "minor",
+                                              json_integer_value (json_object_get (d, "minor"))));
+    }
   return devs;
 }
 
@@ -585,7 +585,7 @@ shared_report (json_t *cfg, const char *dir, const bool *shared, const struct mo
   uname (&u);
   json_t *sh = json_pack ("{s:s, s:b, s:b, s:b}", "kernel", u.release, "time", shared[7], "hostNetwork", shared[1],
                           "hostPid", shared[0]);
-  json_object_set_new (sh, "devices", devices_report (json_object_get (cfg, "linux")));
+  json_object_set_new (sh, "devices", devices_report (json_object_get (json_object_get (cfg, "linux"), "devices")));
   json_object_set_new (sh, "binds", binds_report (cfg, dir, mi));
   return sh;
 }
