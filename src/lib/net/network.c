@@ -77,6 +77,29 @@ fnv1a (const char *a, const char *b)
   return h;
 }
 
+/* The host address of a port spec (ip: IPv6, from inside brackets, when v6) into out->host_ip. */
+static int
+port_host_ip (const char *spec, const char *ip, bool v6, struct capsa_port *out, capsa_err **err)
+{
+  struct in_addr a;
+  struct in6_addr a6;
+  if (!v6 && inet_pton (AF_INET, ip, &a) != 1)
+    return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address (an IPv6 one goes in brackets)", spec,
+                          ip);
+  if (v6 && inet_pton (AF_INET6, ip, &a6) != 1)
+    return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv6 address", spec, ip);
+  if (v6 && IN6_IS_ADDR_LOOPBACK (&a6))
+    return capsa_fail_as (err, EINVAL,
+                          "port `%s`: ::1 cannot be forwarded to a container (the kernel does not route "
+                          "IPv6 loopback traffic elsewhere): publish on 127.0.0.1 or another address",
+                          spec);
+  if (v6)
+    inet_ntop (AF_INET6, &a6, out->host_ip, sizeof out->host_ip);
+  else
+    snprintf (out->host_ip, sizeof out->host_ip, "%s", ip);
+  return 0;
+}
+
 int
 capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
 {
@@ -113,25 +136,8 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
   if (ip6 && n != 3)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IPV6]:HOSTPORT:CONTAINERPORT", spec);
   const char *hp = NULL, *cp = parts[n - 1];
-  if (n == 3)
-    {
-      struct in_addr a;
-      struct in6_addr a6;
-      if (ip6 == NULL && inet_pton (AF_INET, parts[0], &a) != 1)
-        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address (an IPv6 one goes in brackets)",
-                              spec, parts[0]);
-      if (ip6 && inet_pton (AF_INET6, ip6, &a6) != 1)
-        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv6 address", spec, ip6);
-      if (ip6 && IN6_IS_ADDR_LOOPBACK (&a6))
-        return capsa_fail_as (err, EINVAL,
-                              "port `%s`: ::1 cannot be forwarded to a container (the kernel does not route "
-                              "IPv6 loopback traffic elsewhere): publish on 127.0.0.1 or another address",
-                              spec);
-      if (ip6)
-        inet_ntop (AF_INET6, &a6, out->host_ip, sizeof out->host_ip);
-      else
-        snprintf (out->host_ip, sizeof out->host_ip, "%s", parts[0]);
-    }
+  if (n == 3 && port_host_ip (spec, parts[0], ip6 != NULL, out, err) < 0)
+    return -1;
   if (n >= 2)
     hp = parts[n - 2];
   int64_t v;
@@ -505,6 +511,43 @@ create_v6 (int dir, const struct capsa_net_create_opts *o, json_t *net, capsa_er
   return 0;
 }
 
+/* The IPv4 subnet (*subnet, malloc'd) and gateway (gws, INET_ADDRSTRLEN) of a new network: o's,
+ * or the first free 10.89.N.0/24 and its first address. */
+static int
+create_v4 (int dir, const struct capsa_net_create_opts *o, char **subnet, char *gws, capsa_err **err)
+{
+  char clash[IF_NAMESIZE] = "", what[PATH_MAX];
+  *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
+  for (int i = 1; *subnet == NULL && i < 255; i++)
+    {
+      cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
+      if (!subnet_used (dir, false, c, NULL) && !host_route_clash (false, c, NULL, clash)
+          && !ipam_foreign_clash (c, what, sizeof what))
+        *subnet = take_ptr (&c);
+    }
+  if (*subnet == NULL)
+    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
+                          o->name);
+  if (subnet_clash (o->name, *subnet, o->bridge, err) < 0)
+    return capsa_err_wrap (err, "network `%s`", o->name);
+  struct in_addr base, gw;
+  int prefix;
+  if (ipam_parse_cidr (*subnet, &base, &prefix, err) < 0)
+    return -1;
+  if (subnet_used (dir, false, *subnet, NULL))
+    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, *subnet);
+  if (o->gateway)
+    {
+      uint32_t m = ~0u << (32 - prefix);
+      if (inet_pton (AF_INET, o->gateway, &gw) != 1 || (ntohl (gw.s_addr) & m) != ntohl (base.s_addr))
+        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway, *subnet);
+    }
+  else
+    gw.s_addr = htonl (ntohl (base.s_addr) + 1);
+  inet_ntop (AF_INET, &gw, gws, INET_ADDRSTRLEN);
+  return 0;
+}
+
 static int
 network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
                        capsa_err **err)
@@ -514,36 +557,10 @@ network_create_locked (const struct capsa_netenv *env, int dir, const struct cap
   cleanup_free char *file = xasprintf ("%s.json", o->name);
   if (faccessat (dir, file, F_OK, 0) == 0)
     return capsa_fail_as (err, EEXIST, "network `%s` already exists", o->name);
-  cleanup_free char *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
-  char clash[IF_NAMESIZE] = "", what[PATH_MAX];
-  for (int i = 1; subnet == NULL && i < 255; i++)
-    {
-      cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
-      if (!subnet_used (dir, false, c, NULL) && !host_route_clash (false, c, NULL, clash)
-          && !ipam_foreign_clash (c, what, sizeof what))
-        subnet = take_ptr (&c);
-    }
-  if (subnet == NULL)
-    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
-                          o->name);
-  if (subnet_clash (o->name, subnet, o->bridge, err) < 0)
-    return capsa_err_wrap (err, "network `%s`", o->name);
-  struct in_addr base, gw;
-  int prefix;
-  if (ipam_parse_cidr (subnet, &base, &prefix, err) < 0)
-    return -1;
-  if (subnet_used (dir, false, subnet, NULL))
-    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, subnet);
-  if (o->gateway)
-    {
-      uint32_t m = ~0u << (32 - prefix);
-      if (inet_pton (AF_INET, o->gateway, &gw) != 1 || (ntohl (gw.s_addr) & m) != ntohl (base.s_addr))
-        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway, subnet);
-    }
-  else
-    gw.s_addr = htonl (ntohl (base.s_addr) + 1);
+  cleanup_free char *subnet = NULL;
   char gws[INET_ADDRSTRLEN];
-  inet_ntop (AF_INET, &gw, gws, sizeof gws);
+  if (create_v4 (dir, o, &subnet, gws, err) < 0)
+    return -1;
   cleanup_free char *bridge = o->bridge ? xstrdup (o->bridge) : xasprintf ("cbr-%08x", fnv1a ("net", o->name));
   if (strlen (bridge) >= IF_NAMESIZE)
     return capsa_fail_as (err, EINVAL, "network `%s`: bridge name `%s` is too long", o->name, bridge);
