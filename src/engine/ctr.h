@@ -198,8 +198,10 @@ void ctr_slirp_prune (struct cli_global *g);
 struct capsa_port;
 int ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
 void ctr_ports_release (struct ctr *c);
-/* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is only chosen here. */
-int ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err);
+/* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is chosen here, and held
+ * by *hold (a socket that slirp4netns can bind beside, no one else; -1: the port was given) until
+ * slirp4netns has bound it. */
+int ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err);
 /* docker's NetworkSettings.Ports of ports (ipv6: the container has an IPv6 address). */
 json_t *ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6);
 /* run.json's Ports while the container runs (borrowed), else NULL; ps's "0.0.0.0:8080->80/tcp, ..." */

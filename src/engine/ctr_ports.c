@@ -28,14 +28,16 @@
 #include "network.h"
 #include "util.h"
 
-/* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it).
- * Returns the fd, or -errno. */
+/* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it), with
+ * SO_REUSEADDR when reuse.  Returns the fd, or -errno. */
 static int
-bind_port (int family, const char *ip, int type, int *port)
+bind_port (int family, const char *ip, int type, int *port, bool reuse)
 {
   int fd = socket (family, type | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -errno;
+  if (reuse)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof (int));
   union
   {
     struct sockaddr sa;
@@ -145,10 +147,10 @@ reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_er
   for (int tries = 0; tries < 16; tries++)
     {
       int port = p->host_port;
-      int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port);
+      int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port, false);
       if (fd < 0)
         return port_fail (g, c, p, shown, -fd, err);
-      int fd6 = any ? bind_port (AF_INET6, NULL, type, &port) : -1;
+      int fd6 = any ? bind_port (AF_INET6, NULL, type, &port, false) : -1;
       if (fd6 == -EADDRINUSE)
         {
           close (fd);
@@ -191,18 +193,22 @@ ctr_ports_release (struct ctr *c)
   c->nport_fds = 0;
 }
 
+/* The socket that holds the chosen port binds it with SO_REUSEADDR and never listens: libslirp
+ * binds its forwarder's socket with SO_REUSEADDR too, which the kernel allows beside a socket
+ * that is not listening, while a port-0 bind (or connect) of anyone else never gets the port. */
 int
-ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err)
+ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err)
 {
+  *hold = -1;
   if (p->host_port != 0)
     return 0;
   bool v6 = strchr (p->host_ip, ':') != NULL;
   int port = 0;
   int fd = bind_port (v6 ? AF_INET6 : AF_INET, *p->host_ip ? p->host_ip : NULL,
-                      strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, &port);
+                      strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, &port, true);
   if (fd < 0)
     return capsa_fail (err, -fd, "choose a free host port for %d/%s", p->ctr_port, p->proto);
-  close (fd);
+  *hold = fd;
   p->host_port = port;
   return 0;
 }
