@@ -175,6 +175,14 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
 void ctr_net_renamed (struct cli_global *g, struct ctr *c);
+/* `network connect -p`: hold hands the sockets reserving the new ports (c->port_fds, from
+ * ctr_ports_reserve; closed here either way) to the container's monitor, which holds them until
+ * release (`network disconnect`) or the container's end.  A foreground run has no monitor: its
+ * ports were only checked.  leases: every network's leases' published ports, by container id
+ * ({"ID": [{"host_ip", "host_port", "proto", ...}]}, owned). */
+int ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err);
+void ctr_net_release_ports (struct ctr *c, const char *network);
+json_t *ctr_net_leases (struct cli_global *g);
 /* cmd_ctr.c: remove the stopped containers (docker's "Deleted Containers:" list), adding the
  * bytes freed to *reclaimed. */
 void ctr_prune_stopped (struct cli_global *g, long long *reclaimed);

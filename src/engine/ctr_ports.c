@@ -100,17 +100,36 @@ holds_port (const struct ctr *o, const char *proto, const char *ip, int port)
   return false;
 }
 
-/* The name of another live container that publishes port/proto on ip; NULL when none. */
+/* Does one of the ports a network lease publishes (`network connect -p`: ctr_net_leases) match? */
+static bool
+lease_holds (json_t *ports, const char *proto, const char *ip, int port)
+{
+  json_t *b;
+  size_t i;
+  json_array_foreach (ports, i, b)
+  {
+    const char *hip = jstr (b, "host_ip");
+    if (json_integer_value (json_object_get (b, "host_port")) == port && strcmp (jstr (b, "proto") ?: "", proto) == 0
+        && (any_ip (hip) || any_ip (ip) || strcmp (hip, ip) == 0))
+      return true;
+  }
+  return false;
+}
+
+/* The name of another live container that publishes port/proto on ip (at run time, or on a
+ * network it was connected to); NULL when none. */
 static char *
 port_owner (struct cli_global *g, const struct ctr *c, const char *proto, const char *ip, int port)
 {
   cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_json json_t *leases = ctr_net_leases (g); /* (only when a port is taken: not worth caching) */
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *o = NULL;
       if (strcmp (*id, c->id) == 0 || ctr_load (g, *id, &o, NULL) < 0)
         continue;
-      if (o->status != CTR_EXITED && o->status != CTR_DEAD && holds_port (o, proto, ip, port))
+      if (o->status != CTR_EXITED && o->status != CTR_DEAD
+          && (holds_port (o, proto, ip, port) || lease_holds (json_object_get (leases, o->id), proto, ip, port)))
         return xstrdup (ctr_name (o));
     }
   return NULL;
