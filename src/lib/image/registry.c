@@ -395,6 +395,25 @@ not_authorized (struct client *c, capsa_err **err)
 }
 
 /* Answer a 401's challenge: sets c->authz. */
+/* "&scope=A&scope=B" for the space-separated scopes of a challenge (a mount asks for push here and
+ * pull on the repository it mounts from), as docker asks them; NULL when none.  Owned. */
+static char *
+scope_params (CURL *esc, const char *scope)
+{
+  char *out = NULL;
+  cleanup_free char *copy = scope ? xstrdup (scope) : NULL;
+  char *save = NULL;
+  for (char *one = copy ? strtok_r (copy, " ", &save) : NULL; one; one = strtok_r (NULL, " ", &save))
+    {
+      char *e = curl_easy_escape (esc, one, 0);
+      char *more = xasprintf ("%s&scope=%s", out ? out : "", e ? e : "");
+      curl_free (e);
+      free (out);
+      out = more;
+    }
+  return out;
+}
+
 static int
 authenticate (struct client *c, const char *www_auth, capsa_err **err)
 {
@@ -416,12 +435,11 @@ authenticate (struct client *c, const char *www_auth, capsa_err **err)
     return capsa_fail_as (err, EPROTO, "%s: bearer challenge without a realm", c->registry);
   CURL *esc = curl_easy_init ();
   char *s_service = service ? curl_easy_escape (esc, service, 0) : NULL;
-  char *s_scope = scope ? curl_easy_escape (esc, scope, 0) : NULL;
-  cleanup_free char *url = xasprintf ("%s%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
+  cleanup_free char *s_scope = scope_params (esc, scope);
+  cleanup_free char *url = xasprintf ("%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
                                       s_service ? "service=" : "", s_service ? s_service : "",
-                                      s_scope ? (s_service ? "&scope=" : "scope=") : "", s_scope ? s_scope : "");
+                                      s_scope ? s_scope + (s_service ? 0 : 1) : "");
   curl_free (s_service);
-  curl_free (s_scope);
   curl_easy_cleanup (esc);
 
   struct response r = { 0 };
