@@ -48,6 +48,7 @@ class TokenServer:
                              capture_output=True).stdout
         self.x5c = base64.b64encode(der).decode()
         self.requests = []
+        self.denied = set()  # repositories no one gets any access to
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -68,6 +69,7 @@ class TokenServer:
                 for scope in q.get("scope", []):
                     typ, name, actions = scope.split(":")
                     acts = actions.split(",") if ok else [a for a in actions.split(",") if a == "pull"]
+                    acts = [] if name in server.denied else acts
                     access.append({"type": typ, "name": name, "actions": acts})
                 body = json.dumps({"token": server.sign(q.get("service", [""])[0], access)}).encode()
                 self.send_response(200)

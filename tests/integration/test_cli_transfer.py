@@ -206,6 +206,28 @@ def test_push_mounts_layers_from_another_repository(capsa, tmp_path, auth):
         registry.stop()
 
 
+def test_push_uploads_when_the_mount_is_refused(capsa, tmp_path):
+    """The repository a blob is known to be in may be one the user can no longer pull from: the
+    mount is refused (401), and the blob is uploaded instead, as docker does."""
+    if not pathlib.Path(REGISTRY_BIN).exists():
+        pytest.skip("docker-registry is not installed")
+    registry = Registry(tmp_path / "registry", auth="token", accesslog=True)
+    try:
+        capsa("login", "-u", registry.user, "-p", registry.password, registry.host)
+        capsa("push", "-q", "busybox", f"{registry.host}/t/a:1", timeout=120)
+        registry.token.denied.add("t/a")
+        before = len(registry.requests())
+        capsa("push", "-q", "busybox", f"{registry.host}/t/b:1", timeout=120)
+        reqs = registry.requests()[before:]
+        assert [r[2] for r in reqs if r[0] == "POST" and "mount=" in r[1]] != [], reqs
+        assert len([r for r in reqs if r[0] == "PUT" and r[1].startswith("/v2/t/b/blobs/")]) == 2, reqs
+        other = Capsa_for(capsa, tmp_path)
+        other("login", "-u", registry.user, "-p", registry.password, registry.host)
+        other("pull", "-q", f"{registry.host}/t/b:1", timeout=120)
+    finally:
+        registry.stop()
+
+
 def Capsa_for(capsa, tmp_path):
     from test_cli_run import Capsa
     return Capsa(tmp_path / "other-root")

@@ -394,7 +394,6 @@ not_authorized (struct client *c, capsa_err **err)
                         c->registry);
 }
 
-/* Answer a 401's challenge: sets c->authz. */
 /* "&scope=A&scope=B" for the space-separated scopes of a challenge (a mount asks for push here and
  * pull on the repository it mounts from), as docker asks them; NULL when none.  Owned. */
 static char *
@@ -414,6 +413,7 @@ scope_params (CURL *esc, const char *scope)
   return out;
 }
 
+/* Answer a 401's challenge: sets c->authz. */
 static int
 authenticate (struct client *c, const char *www_auth, capsa_err **err)
 {
@@ -1002,6 +1002,26 @@ mount_source (json_t *img, const struct capsa_ref *dest)
   return NULL;
 }
 
+/* POST an upload of digest to repo: a mount from `from` when given (201: done), else or when the
+ * mount is refused (no pull access there: docker falls back the same way), a plain upload (202). */
+static int
+start_upload (struct client *c, const char *repo, const char *digest, const char *from, struct response *r,
+              capsa_err **err)
+{
+  if (from)
+    {
+      cleanup_free char *mount = xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
+      struct req qm = { .method = "POST", .path = mount, .body_fd = -1 };
+      cleanup_err capsa_err *refused = NULL;
+      if (request (c, &qm, r, &refused) == 0 && (r->status == 201 || r->status == 202))
+        return 0;
+      response_free (r);
+    }
+  cleanup_free char *post = xasprintf ("/v2/%s/blobs/uploads/", repo);
+  struct req qp = { .method = "POST", .path = post, .body_fd = -1 };
+  return request (c, &qp, r, err);
+}
+
 static int
 push_blob (struct client *c, struct capsa_store *s, const char *repo, const char *digest, const char *from, int body,
            struct capsa_progress *p, capsa_err **err)
@@ -1020,10 +1040,7 @@ push_blob (struct client *c, struct capsa_store *s, const char *repo, const char
         c->o->progress (c->o->progress_data, p);
       return 0;
     }
-  cleanup_free char *post = from ? xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from)
-                                 : xasprintf ("/v2/%s/blobs/uploads/", repo);
-  struct req qp = { .method = "POST", .path = post, .body_fd = -1 };
-  if (request (c, &qp, &r, err) < 0)
+  if (start_upload (c, repo, digest, from, &r, err) < 0)
     return -1;
   if (r.status == 201)
     {
