@@ -621,10 +621,10 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
         }
       return cli_fail (&err);
     }
-  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
-   * itself: not logged, see ctr_logtee.h) */
+  /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
+   * it stdout, as docker logs a tty container) */
   struct ctr_logtee tee = { .pid = -1 };
-  if (!o->tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
+  if (ctr_logtee_start (&tee, c->dir, &err) < 0)
     capsa_err_free (&err); /* (the run goes on without a log) */
   int ran = capsa_container_run (&co, &status, &err);
   ctr_logtee_stop (&tee);
