@@ -122,8 +122,8 @@ test_full_config_top (void **state)
   assert_true (c->root_readonly);
   assert_string_equal (c->hostname, "box");
   assert_string_equal (c->domainname, "example.org");
-  assert_non_null (c->raw);
-  assert_non_null (json_object_get (json_object_get (c->raw, "linux"), "resources"));
+  assert_non_null (c->resources);
+  assert_non_null (json_object_get (c->resources, "memory"));
   assert_non_null (c->annotations);
   assert_string_equal (json_string_value (json_object_get (c->annotations, "org.example.key")), "value");
 }
@@ -237,7 +237,10 @@ test_minimal_config (void **state)
   assert_null (c->annotations);
   assert_null (c->cgroups_path);
   assert_int_equal (c->rootfs_propagation, 0);
-  assert_non_null (c->raw);
+  assert_null (c->resources);
+  assert_null (c->seccomp);
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    assert_int_equal (c->hooks[k].n, 0);
 }
 
 static void
@@ -942,7 +945,6 @@ test_annotations (void **state)
 
   assert_true (json_is_object (c->annotations));
   assert_int_equal (json_object_size (c->annotations), 2);
-  assert_ptr_equal (c->annotations, json_object_get (c->raw, "annotations")); /* borrowed from raw */
   assert_string_equal (json_string_value (json_object_get (c->annotations, "b.c/d")), "2");
 
   expect_error ("{" BASE ",'annotations':['a']}", "config.json: annotations: must be an object");

@@ -10,8 +10,12 @@
  * Invariants after a successful parse:
  * - every `char *` documented "never NULL" is non-NULL; optional ones are NULL when absent;
  * - string vectors (char **) are NULL-terminated and never NULL (possibly empty) unless noted;
- * - `raw` holds the whole document (for sections parsed by later modules: hooks, resources,
- *   seccomp); it stays valid for the life of the config.
+ * - hooks and linux.seccomp are typed (struct cfg_hook, struct cfg_seccomp) and their shapes
+ *   checked here; the names only libseccomp knows (actions, architectures, operators) are
+ *   resolved by seccomp_plan_make().  linux.resources is kept as its checked JSON object
+ *   (cgroup_res.c applies it; `capsa update` sends the same LinuxResources objects);
+ * - nothing keeps the document: cfg_to_json() writes the typed config back out (what create saves
+ *   beside the state), and parsing that gives the same typed config.
  */
 #ifndef CAPSA_CONFIG_H
 #define CAPSA_CONFIG_H
@@ -129,6 +133,64 @@ struct cfg_process
   char *apparmor_profile, *selinux_label; /* accepted, may be NULL */
 };
 
+/* hooks.<kind>[]: runtime-spec hooks, see hooks.h for who runs which. */
+enum cfg_hook_kind
+{
+  CFG_HOOK_PRESTART = 0,
+  CFG_HOOK_CREATE_RUNTIME,
+  CFG_HOOK_CREATE_CONTAINER,
+  CFG_HOOK_START_CONTAINER,
+  CFG_HOOK_POSTSTART,
+  CFG_HOOK_POSTSTOP,
+  CFG_HOOK_COUNT
+};
+
+struct cfg_hook
+{
+  char *path;   /* never NULL, absolute */
+  char **args;  /* NULL when absent (argv is then just the path) */
+  char **env;   /* NULL when absent: the hook inherits the runtime's environment */
+  int timeout;  /* seconds, > 0; 0 when absent (no limit) */
+};
+
+struct cfg_hook_list
+{
+  struct cfg_hook *hooks;
+  size_t n;
+};
+
+/* linux.seccomp.syscalls[].args[]: the operator is kept by name (SCMP_CMP_EQ, ...). */
+struct cfg_seccomp_arg
+{
+  unsigned index;       /* 0 to 5 */
+  uint64_t value;
+  bool has_value_two;
+  uint64_t value_two;
+  char *op;             /* may be NULL (refused by seccomp_plan_make) */
+};
+
+struct cfg_seccomp_rule
+{
+  char **names;         /* never NULL */
+  char *action;         /* never NULL */
+  bool has_errno_ret;
+  int errno_ret;        /* 0 to 4095 */
+  struct cfg_seccomp_arg *args;
+  size_t n_args;        /* at most 6 */
+};
+
+struct cfg_seccomp
+{
+  char *default_action; /* never NULL */
+  bool has_default_errno;
+  int default_errno;    /* 0 to 4095 */
+  char **architectures; /* never NULL */
+  char **flags;         /* never NULL */
+  struct cfg_seccomp_rule *syscalls;
+  size_t n_syscalls;
+  char *listener_path, *listener_metadata; /* may be NULL */
+};
+
 struct cfg_time_offset
 {
   bool set;
@@ -161,10 +223,14 @@ struct capsa_config
   char **masked_paths;          /* never NULL */
   char **readonly_paths;        /* never NULL */
   char *mount_label;            /* may be NULL */
+  struct cfg_seccomp *seccomp;  /* linux.seccomp, NULL when absent */
+  /* linux.resources as a JSON object (owned reference, ranges checked by cfg_check_resources);
+   * NULL when absent */
+  json_t *resources;
 
-  /* annotations, as a JSON object (borrowed from raw); NULL when absent */
+  struct cfg_hook_list hooks[CFG_HOOK_COUNT];
+  /* annotations, as a JSON object of strings (owned reference); NULL when absent */
   json_t *annotations;
-  json_t *raw;                  /* owned reference to the whole document */
 };
 
 /* Parse a config file.  `name` is used in messages (usually the path as the user gave it). */
@@ -172,6 +238,14 @@ int cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err
 /* Parse from memory; `name` prefixes messages ("config.json"). */
 int cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err);
 void cfg_free (struct capsa_config *c);
+/* The config as a runtime-spec document (a new reference; NULL only when out of memory).  Only
+ * what capsa reads is written: unknown properties are gone.  cfg_parse_* of it gives the same
+ * typed config (tests/unit/test_config.c checks the round trip). */
+json_t *cfg_to_json (const struct capsa_config *c);
+/* The process alone, as runtime-spec's process object (new reference; NULL when out of memory). */
+json_t *cfg_process_to_json (const struct cfg_process *p);
+/* linux.seccomp alone (new reference): also the seccomp program cache's key (seccomp_filter.c). */
+json_t *cfg_seccomp_to_json (const struct cfg_seccomp *sc);
 /* A lone runtime-spec process object (exec --process); messages say "NAME: process.args: ...". */
 int cfg_parse_process_string (const char *json, size_t len, const char *name, struct cfg_process **out,
                               capsa_err **err);
@@ -193,8 +267,13 @@ int cfg_sysctl_relpath (const char *key, char *out, size_t len);
  * /proc when is_proc, or a bind onto a file lxcfs emulates), 0: no, -1: not under /proc at all. */
 int cfg_proc_mount_allowed (const char *destination, bool is_proc);
 
-/* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
+/* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown.  cfg_rlimit_name: the way back (NULL). */
 int cfg_rlimit_from_name (const char *name);
+const char *cfg_rlimit_name (int resource);
+/* MS_SLAVE|MS_REC -> "rslave"; NULL when it is no propagation. */
+const char *cfg_propagation_name (unsigned long propagation);
+/* CFG_HOOK_PRESTART -> "prestart" (the runtime-spec key), NULL when out of range. */
+const char *cfg_hook_kind_name (int kind);
 
 /* Parse one mount option word into m (used by cfg_parse and by tests).
  * Returns 1 when the word was a flag/propagation word, 0 when it is data. */

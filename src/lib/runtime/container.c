@@ -59,12 +59,6 @@ has_resources (json_t *res)
   return json_is_object (res) && json_object_size (res) > 0;
 }
 
-static json_t *
-config_resources (const struct capsa_config *c)
-{
-  return json_object_get (json_object_get (c->raw, "linux"), "resources");
-}
-
 /* Name the container's cgroup directories (cg->n == 0: no cgroup filesystem here), creating
  * nothing yet: they go into the record first. */
 static int
@@ -77,7 +71,7 @@ plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *
   int r = 0;
   if (host.layout != CG_LAYOUT_NONE)
     r = cg_plan (&host, c->cgroups_path, id, cg, err);
-  else if (has_resources (config_resources (c)))
+  else if (has_resources (c->resources))
     r = capsa_fail_as (err, ENOTSUP, "linux.resources: no cgroup filesystem is mounted on this host");
   cg_host_free (&host);
   return r;
@@ -89,7 +83,7 @@ plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *
 static int
 make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
 {
-  json_t *res = config_resources (c);
+  json_t *res = c->resources;
 
   if (cg->n == 0)
     return 0;
@@ -139,8 +133,7 @@ before_go (void *arg, pid_t init, capsa_err **err)
   if (state_write (l->dirfd, l->st, err) < 0)
     return -1;
   fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
-  json_t *devices = json_object_get (json_object_get (json_object_get (l->config->raw, "linux"), "resources"),
-                                     "devices");
+  json_t *devices = json_object_get (l->config->resources, "devices");
   if (l->cg->n == 0 || devices == NULL)
     return 0;
   json_t *only = json_pack ("{s:O}", "devices", devices);
@@ -151,7 +144,8 @@ before_go (void *arg, pid_t init, capsa_err **err)
 
 struct bundle
 {
-  struct capsa_config *config;
+  struct capsa_config *config; /* the caller's (capsa_create_opts.config) or `owned` */
+  struct capsa_config *owned;  /* parsed here from BUNDLE/config.json */
   char *path;   /* absolute */
   char *rootfs; /* absolute */
 };
@@ -159,8 +153,8 @@ struct bundle
 static void
 bundle_free (struct bundle *b)
 {
-  if (b->config)
-    cfg_free (b->config);
+  if (b->owned)
+    cfg_free (b->owned);
   free (b->path);
   free (b->rootfs);
 }
@@ -198,8 +192,9 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
     return capsa_fail (err, errno, "bundle `%s`", given);
   b->path = xstrdup (buf);
   cleanup_free char *cfgpath = xasprintf ("%s/config.json", b->path);
-  if (cfg_parse_file (cfgpath, &b->config, err) < 0)
+  if (o->config == NULL && cfg_parse_file (cfgpath, &b->owned, err) < 0)
     return -1;
+  b->config = o->config ? o->config : b->owned;
   if (check_config (b->config, o, detached, err) < 0)
     return -1;
   cleanup_free char *root = b->config->root_path[0] == '/' ? xstrdup (b->config->root_path)
@@ -216,40 +211,40 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
 /* The config as created, kept beside the state: exec and the poststop hooks at delete use it
  * even when the bundle has changed or gone. */
 static int
-save_config (int dirfd, json_t *raw, capsa_err **err)
+save_config (int dirfd, json_t *doc, capsa_err **err)
 {
-  cleanup_free char *s = json_dumps (raw, JSON_COMPACT);
+  cleanup_free char *s = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
   if (s == NULL)
     return capsa_fail (err, ENOMEM, "encode config.json");
   return write_file_replace_at (dirfd, "config.json", s, strlen (s), 0600, err);
 }
 
 /* The saved config (NULL when it cannot be read: a container made by an older capsa). */
-static json_t *
+static struct capsa_config *
 saved_config (int dirfd)
 {
   cleanup_free char *buf = NULL;
   size_t len = 0;
-  /* (not json_loadfd: jansson reads a file descriptor one byte per read()) */
-  if (read_file_at (dirfd, "config.json", &buf, &len, NULL) < 0)
+  struct capsa_config *c = NULL;
+  if (read_file_at (dirfd, "config.json", &buf, &len, NULL) < 0
+      || cfg_parse_string (buf, len, "config.json (saved at create)", &c, NULL) < 0)
     return NULL;
-  return json_loadb (buf, len, 0, NULL);
+  return c;
 }
 
 /* poststart and poststop: a failure is a warning, and the rest goes on (runtime-spec). */
 static void
-warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const char *status)
+warn_hooks (int dirfd, const struct capsa_state *st, enum cfg_hook_kind kind, const char *status)
 {
   if (!st->late_hooks)
     return; /* the common case: no config to read on run, start and delete */
-  json_t *config = saved_config (dirfd);
+  cleanup_config struct capsa_config *config = saved_config (dirfd);
   if (config && hooks_any (config, kind))
     {
       json_t *state = hooks_state (st->id, status, st->pid, st->bundle, st->annotations);
       hooks_run_warn (config, kind, state);
       json_decref (state);
     }
-  json_decref (config);
 }
 
 /* LISTEN_FDS from socket activation are passed on like runc: the fds and LISTEN_FDS/LISTEN_PID=1. */
@@ -290,19 +285,29 @@ record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle
   fault_point ("create:recorded");
   if (make_cgroup (b->config, &g->cg, err) < 0)
     return -1;
+  /* saved as given: before the notify socket's mount is added to the config */
+  json_t *doc = cfg_to_json (b->config);
   st->cg = g->cg;
   if (notify_host_socket ())
     {
       cleanup_free char *entry = NULL, *sdir = xasprintf ("%s/%s", o->root, o->id);
       if (notify_prepare (dirfd, sdir, b->config, &entry, err) < 0)
-        return -1;
+        {
+          json_decref (doc);
+          return -1;
+        }
       strv_append (extra_env, entry);
       /* run: the process goes right away, so listen now */
       if (run_mode && (*notify_fd = notify_bind (dirfd, err)) < 0)
-        return -1;
+        {
+          json_decref (doc);
+          return -1;
+        }
       fault_point ("create:notify");
     }
-  if (state_write (dirfd, st, err) < 0 || save_config (dirfd, b->config->raw, err) < 0)
+  int saved = state_write (dirfd, st, err) < 0 || save_config (dirfd, doc, err) < 0 ? -1 : 0;
+  json_decref (doc);
+  if (saved < 0)
     return -1;
   fault_point ("create:configured");
   return take_fd (&dirfd);
@@ -332,10 +337,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (!o->no_cgroups && b.config->ns[CFG_NS_USER].enabled)
     capsa_cgroup_prime ();
   /* everything the child will apply is prepared and checked before anything is created */
-  if (hooks_check (b.config->raw, err) < 0 || caps_plan_make (b.config->process, &caps, err) < 0
-      || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), cache_dir, &seccomp,
-                            err)
-             < 0)
+  if (caps_plan_make (b.config->process, &caps, err) < 0
+      || seccomp_plan_make (b.config->seccomp, cache_dir, &seccomp, err) < 0)
     goto out;
   if (!o->no_cgroups && plan_cgroup (o->id, b.config, &g.cg, err) < 0)
     goto out;
@@ -343,8 +346,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
-                            .late_hooks = hooks_any (b.config->raw, "poststart")
-                                          || hooks_any (b.config->raw, "poststop") };
+                            .late_hooks = hooks_any (b.config, CFG_HOOK_POSTSTART)
+                                          || hooks_any (b.config, CFG_HOOK_POSTSTOP) };
   dirfd = record_and_make (o, run_mode, &b, &g, &st, &extra_env, notify_fd, err);
   if (dirfd < 0)
     goto out;
@@ -469,7 +472,7 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
     }
   if (notify >= 0 && notify_relay (notify, notify_host_socket (), st->pid, init_alive, st, err) < 0)
     return -1;
-  warn_hooks (dirfd, st, "poststart", "running");
+  warn_hooks (dirfd, st, CFG_HOOK_POSTSTART, "running");
   return 0;
 }
 
@@ -591,7 +594,7 @@ destroy (const char *root, int dirfd, const struct capsa_state *st, capsa_err **
   if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
     return capsa_err_wrap (err, "delete container `%s`", st->id);
   fault_point ("delete:cgroup");
-  warn_hooks (dirfd, st, "poststop", "stopped");
+  warn_hooks (dirfd, st, CFG_HOOK_POSTSTOP, "stopped");
   return state_remove_dir (root, st->id, err);
 }
 
@@ -768,7 +771,7 @@ run_poststart (const struct capsa_create_opts *o)
   cleanup_state struct capsa_state *st = NULL;
   cleanup_close int dirfd = state_open_dir (o->root, o->id, false, NULL);
   if (dirfd >= 0 && state_load (dirfd, o->id, &st, NULL) == 0)
-    warn_hooks (dirfd, st, "poststart", "running");
+    warn_hooks (dirfd, st, CFG_HOOK_POSTSTART, "running");
 }
 
 /* the memory cgroup's oom_kill count (v2 memory.events, v1 memory.oom_control); -1: unknown */

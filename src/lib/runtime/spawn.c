@@ -83,12 +83,12 @@ wait_for (int sock, int type, capsa_err **err)
 
 /* Hooks the child runs itself (createContainer, startContainer). */
 static int
-child_hooks (const struct spawn_opts *o, const char *kind, const char *status, capsa_err **err)
+child_hooks (const struct spawn_opts *o, enum cfg_hook_kind kind, const char *status, capsa_err **err)
 {
-  if (!hooks_any (o->config->raw, kind))
+  if (!hooks_any (o->config, kind))
     return 0;
   json_t *state = hooks_state (o->id, status, host_pid, o->bundle, o->config->annotations);
-  int r = hooks_run (o->config->raw, kind, state, err);
+  int r = hooks_run (o->config, kind, state, err);
   json_decref (state);
   return r;
 }
@@ -105,14 +105,14 @@ hooks_before_pivot (void *arg, capsa_err **err)
 {
   const struct spawn_opts *o = ((const struct pivot_hooks *) arg)->o;
   int sock = ((const struct pivot_hooks *) arg)->sock;
-  if (hooks_any (o->config->raw, "prestart") || hooks_any (o->config->raw, "createRuntime"))
+  if (hooks_any (o->config, CFG_HOOK_PRESTART) || hooks_any (o->config, CFG_HOOK_CREATE_RUNTIME))
     {
       if (sync_send (sock, SYNC_HOOKS, 0, -1) < 0)
         return capsa_fail (err, errno, "setup channel: ask for the createRuntime hooks");
       if (wait_for (sock, SYNC_GO, err) < 0)
         return -1;
     }
-  return child_hooks (o, "createContainer", "creating", err);
+  return child_hooks (o, CFG_HOOK_CREATE_CONTAINER, "creating", err);
 }
 
 static bool child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan);
@@ -457,7 +457,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
     _exit (1);
   if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
     _exit (1);
-  if (!o->exec_mode && child_hooks (o, "startContainer", "created", &err) < 0)
+  if (!o->exec_mode && child_hooks (o, CFG_HOOK_START_CONTAINER, "created", &err) < 0)
     {
       sync_send_error (sock, err);
       dprintf (2, "capsa-oci: %s\n", err->msg);
@@ -564,9 +564,9 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
         case SYNC_HOOKS:
           {
             json_t *state = hooks_state (o->id, "creating", r->pid, o->bundle, o->config->annotations);
-            int h = hooks_run (o->config->raw, "prestart", state, err);
+            int h = hooks_run (o->config, CFG_HOOK_PRESTART, state, err);
             if (h == 0)
-              h = hooks_run (o->config->raw, "createRuntime", state, err);
+              h = hooks_run (o->config, CFG_HOOK_CREATE_RUNTIME, state, err);
             json_decref (state);
             if (h < 0)
               return -1;
