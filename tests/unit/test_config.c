@@ -1018,6 +1018,393 @@ test_oci_version (void **state)
   expect_error ("{'ociVersion':'1x','root':{'path':'r'}}", "ociVersion: `1x` is not a version");
 }
 
+
+/* ---- hooks, seccomp ------------------------------------------------------------------------ */
+
+static void
+test_hooks_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'hooks':{'prestart':[{'path':'/bin/a','args':['a','1'],'env':['X=1'],'timeout':5},"
+      "                              {'path':'/bin/b'}],"
+      "           'poststop':[{'path':'/bin/c','env':[]}],'createRuntime':null,'poststart':[]}}");
+  const struct cfg_hook_list *pre = &c->hooks[CFG_HOOK_PRESTART];
+  assert_int_equal (pre->n, 2);
+  assert_string_equal (pre->hooks[0].path, "/bin/a");
+  assert_string_equal (pre->hooks[0].args[1], "1");
+  assert_null (pre->hooks[0].args[2]);
+  assert_string_equal (pre->hooks[0].env[0], "X=1");
+  assert_int_equal (pre->hooks[0].timeout, 5);
+  assert_null (pre->hooks[1].args); /* absent: argv is the path */
+  assert_null (pre->hooks[1].env);  /* absent: the runtime's environment */
+  assert_int_equal (pre->hooks[1].timeout, 0);
+  assert_non_null (c->hooks[CFG_HOOK_POSTSTOP].hooks[0].env); /* given empty: an empty environment */
+  assert_null (c->hooks[CFG_HOOK_POSTSTOP].hooks[0].env[0]);
+  assert_int_equal (c->hooks[CFG_HOOK_CREATE_RUNTIME].n, 0);
+  assert_int_equal (c->hooks[CFG_HOOK_POSTSTART].n, 0);
+  assert_string_equal (cfg_hook_kind_name (CFG_HOOK_START_CONTAINER), "startContainer");
+  assert_null (cfg_hook_kind_name (CFG_HOOK_COUNT));
+}
+
+static void
+test_hook_errors (void **state)
+{
+  (void) state;
+  expect_error ("{" BASE ",'hooks':[]}", "config.json: hooks: must be an object");
+  expect_error ("{" BASE ",'hooks':{'preStart':[]}}", "config.json: hooks.preStart: unknown kind of hook");
+  expect_error ("{" BASE ",'hooks':{'prestart':{}}}", "config.json: hooks.prestart: must be an array");
+  expect_error ("{" BASE ",'hooks':{'prestart':['/bin/a']}}", "hooks.prestart[0]: must be an object");
+  expect_error ("{" BASE ",'hooks':{'createRuntime':[{'path':'relative/x'}]}}",
+                "config.json: hooks.createRuntime[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'args':[]}]}}", "hooks.poststop[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/bin/true','timeout':0}]}}",
+                "hooks.poststop[0].timeout: must be a positive integer");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/bin/true','timeout':'5'}]}}", "timeout");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/x','timeout':1},{'path':'/y','args':'a'}]}}",
+                "hooks.poststop[1].args: must be an array of strings");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/y','env':[1]}]}}", "hooks.poststop[0].env[0]: must be a string");
+}
+
+#define SECCOMP_FULL                                                                                              \
+  "{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,"                        \
+  "  'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86'],'flags':['SECCOMP_FILTER_FLAG_LOG'],"                  \
+  "  'listenerPath':'/run/l.sock','listenerMetadata':'meta',"                                                    \
+  "  'syscalls':[{'names':['read','write'],'action':'SCMP_ACT_ALLOW'},"                                          \
+  "              {'names':['kill'],'action':'SCMP_ACT_ERRNO','errnoRet':1,"                                       \
+  "               'args':[{'index':1,'value':9,'op':'SCMP_CMP_EQ'},"                                              \
+  "                       {'index':0,'value':-1,'valueTwo':255,'op':'SCMP_CMP_MASKED_EQ'}]}]}}}"
+
+static void
+test_seccomp_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (SECCOMP_FULL);
+  const struct cfg_seccomp *sc = c->seccomp;
+  assert_non_null (sc);
+  assert_string_equal (sc->default_action, "SCMP_ACT_ERRNO");
+  assert_true (sc->has_default_errno);
+  assert_int_equal (sc->default_errno, 38);
+  assert_string_equal (sc->architectures[1], "SCMP_ARCH_X86");
+  assert_string_equal (sc->flags[0], "SECCOMP_FILTER_FLAG_LOG");
+  assert_string_equal (sc->listener_path, "/run/l.sock");
+  assert_string_equal (sc->listener_metadata, "meta");
+  assert_int_equal (sc->n_syscalls, 2);
+  assert_string_equal (sc->syscalls[0].names[1], "write");
+  assert_false (sc->syscalls[0].has_errno_ret);
+  assert_int_equal (sc->syscalls[0].n_args, 0);
+  assert_true (sc->syscalls[1].has_errno_ret);
+  assert_int_equal (sc->syscalls[1].errno_ret, 1);
+  assert_int_equal (sc->syscalls[1].n_args, 2);
+  assert_int_equal (sc->syscalls[1].args[0].index, 1);
+  assert_int_equal (sc->syscalls[1].args[0].value, 9);
+  assert_false (sc->syscalls[1].args[0].has_value_two);
+  assert_true (sc->syscalls[1].args[1].value == UINT64_MAX); /* -1: every bit, as libseccomp reads it */
+  assert_int_equal (sc->syscalls[1].args[1].value_two, 255);
+  assert_string_equal (sc->syscalls[1].args[1].op, "SCMP_CMP_MASKED_EQ");
+
+  cleanup_config struct capsa_config *m = parse_ok ("{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}}}");
+  assert_false (m->seccomp->has_default_errno);
+  assert_non_null (m->seccomp->architectures);
+  assert_null (m->seccomp->architectures[0]);
+  assert_non_null (m->seccomp->flags);
+  assert_int_equal (m->seccomp->n_syscalls, 0);
+  cleanup_config struct capsa_config *n = parse_ok ("{" BASE ",'linux':{'seccomp':null}}");
+  assert_null (n->seccomp);
+}
+
+static void
+test_seccomp_errors (void **state)
+{
+  (void) state;
+#define SC(x) "{" BASE ",'linux':{'seccomp':" x "}}"
+  expect_error (SC ("[]"), "config.json: linux.seccomp: must be an object");
+  expect_error (SC ("{}"), "linux.seccomp.defaultAction: is required");
+  expect_error (SC ("{'defaultAction':1}"), "linux.seccomp.defaultAction: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','defaultErrnoRet':4096}"), "linux.seccomp.defaultErrnoRet");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','architectures':'x86'}"), "linux.seccomp.architectures");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','flags':[1]}"), "linux.seccomp.flags[0]: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':{}}"), "linux.seccomp.syscalls: must be an array");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[1]}"), "linux.seccomp.syscalls[0]: must be an object");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'action':'SCMP_ACT_LOG'}]}"),
+                "linux.seccomp.syscalls[0].names: must be an array of syscall names");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read',2],'action':'SCMP_ACT_LOG'}]}"),
+                "linux.seccomp.syscalls[0].names[1]: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read']}]}"),
+                "linux.seccomp.syscalls[0].action: is required");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','errnoRet':-1}]}"),
+                "linux.seccomp.syscalls[0].errnoRet");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':{}}]}"),
+                "linux.seccomp.syscalls[0].args: must be an array");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{},{},{},{},{},{},{}]}]}"),
+                "linux.seccomp.syscalls[0].args: at most 6 conditions");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':6,'value':1}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].index");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].value: is required");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0,'value':1,'valueTwo':'x'}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].valueTwo");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':3}"), "linux.seccomp.listenerPath: must be a string");
+#undef SC
+}
+
+/* ---- cfg_to_json: parse -> to_json -> parse gives the same typed config ------------------- */
+
+static void
+assert_strv_equal (char **a, char **b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  for (size_t i = 0; a && (a[i] || b[i]); i++)
+    {
+      assert_non_null (a[i]);
+      assert_non_null (b[i]);
+      assert_string_equal (a[i], b[i]);
+    }
+}
+
+static void
+assert_str_equal (const char *a, const char *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a)
+    assert_string_equal (a, b);
+}
+
+static void
+assert_maps_equal (const struct cfg_id_map *a, size_t na, const struct cfg_id_map *b, size_t nb)
+{
+  assert_int_equal (na, nb);
+  if (na)
+    assert_memory_equal (a, b, na * sizeof *a);
+}
+
+static void
+assert_process_equal (const struct cfg_process *a, const struct cfg_process *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a == NULL)
+    return;
+  assert_int_equal (a->terminal, b->terminal);
+  assert_int_equal (a->console_height, b->console_height);
+  assert_int_equal (a->console_width, b->console_width);
+  assert_strv_equal (a->args, b->args);
+  assert_strv_equal (a->env, b->env);
+  assert_string_equal (a->cwd, b->cwd);
+  assert_int_equal (a->user.uid, b->user.uid);
+  assert_int_equal (a->user.gid, b->user.gid);
+  assert_int_equal (a->user.has_umask, b->user.has_umask);
+  assert_int_equal (a->user.umask, b->user.umask);
+  assert_int_equal (a->user.n_additional_gids, b->user.n_additional_gids);
+  for (size_t i = 0; i < a->user.n_additional_gids; i++)
+    assert_int_equal (a->user.additional_gids[i], b->user.additional_gids[i]);
+  assert_int_equal (a->has_caps, b->has_caps);
+  assert_strv_equal (a->caps.bounding, b->caps.bounding);
+  assert_strv_equal (a->caps.effective, b->caps.effective);
+  assert_strv_equal (a->caps.inheritable, b->caps.inheritable);
+  assert_strv_equal (a->caps.permitted, b->caps.permitted);
+  assert_strv_equal (a->caps.ambient, b->caps.ambient);
+  assert_int_equal (a->n_rlimits, b->n_rlimits);
+  if (a->n_rlimits)
+    assert_memory_equal (a->rlimits, b->rlimits, a->n_rlimits * sizeof *a->rlimits);
+  assert_int_equal (a->no_new_privileges, b->no_new_privileges);
+  assert_int_equal (a->has_oom_score_adj, b->has_oom_score_adj);
+  assert_int_equal (a->oom_score_adj, b->oom_score_adj);
+  assert_str_equal (a->apparmor_profile, b->apparmor_profile);
+  assert_str_equal (a->selinux_label, b->selinux_label);
+}
+
+static void
+assert_mounts_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  assert_int_equal (a->n_mounts, b->n_mounts);
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      const struct cfg_mount *x = &a->mounts[i], *y = &b->mounts[i];
+      assert_string_equal (x->destination, y->destination);
+      assert_str_equal (x->type, y->type);
+      assert_str_equal (x->source, y->source);
+      assert_strv_equal (x->options, y->options);
+      assert_int_equal (x->flags, y->flags);
+      assert_int_equal (x->clear_flags, y->clear_flags);
+      assert_int_equal (x->propagation, y->propagation);
+      assert_str_equal (x->data, y->data);
+      assert_int_equal (x->is_bind, y->is_bind);
+      assert_int_equal (x->idmap, y->idmap);
+      assert_maps_equal (x->uid_maps, x->n_uid_maps, y->uid_maps, y->n_uid_maps);
+      assert_maps_equal (x->gid_maps, x->n_gid_maps, y->gid_maps, y->n_gid_maps);
+    }
+}
+
+static void
+assert_hooks_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    {
+      assert_int_equal (a->hooks[k].n, b->hooks[k].n);
+      for (size_t i = 0; i < a->hooks[k].n; i++)
+        {
+          const struct cfg_hook *x = &a->hooks[k].hooks[i], *y = &b->hooks[k].hooks[i];
+          assert_string_equal (x->path, y->path);
+          assert_strv_equal (x->args, y->args);
+          assert_strv_equal (x->env, y->env);
+          assert_int_equal (x->timeout, y->timeout);
+        }
+    }
+}
+
+static void
+assert_seccomp_equal (const struct cfg_seccomp *a, const struct cfg_seccomp *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a == NULL)
+    return;
+  assert_string_equal (a->default_action, b->default_action);
+  assert_int_equal (a->has_default_errno, b->has_default_errno);
+  assert_int_equal (a->default_errno, b->default_errno);
+  assert_strv_equal (a->architectures, b->architectures);
+  assert_strv_equal (a->flags, b->flags);
+  assert_str_equal (a->listener_path, b->listener_path);
+  assert_str_equal (a->listener_metadata, b->listener_metadata);
+  assert_int_equal (a->n_syscalls, b->n_syscalls);
+  for (size_t i = 0; i < a->n_syscalls; i++)
+    {
+      const struct cfg_seccomp_rule *x = &a->syscalls[i], *y = &b->syscalls[i];
+      assert_strv_equal (x->names, y->names);
+      assert_string_equal (x->action, y->action);
+      assert_int_equal (x->has_errno_ret, y->has_errno_ret);
+      assert_int_equal (x->errno_ret, y->errno_ret);
+      assert_int_equal (x->n_args, y->n_args);
+      for (size_t k = 0; k < x->n_args; k++)
+        {
+          assert_int_equal (x->args[k].index, y->args[k].index);
+          assert_true (x->args[k].value == y->args[k].value);
+          assert_int_equal (x->args[k].has_value_two, y->args[k].has_value_two);
+          assert_true (x->args[k].value_two == y->args[k].value_two);
+          assert_str_equal (x->args[k].op, y->args[k].op);
+        }
+    }
+}
+
+static void
+assert_linux_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    {
+      assert_int_equal (a->ns[t].enabled, b->ns[t].enabled);
+      assert_str_equal (a->ns[t].path, b->ns[t].path);
+    }
+  assert_maps_equal (a->uid_maps, a->n_uid_maps, b->uid_maps, b->n_uid_maps);
+  assert_maps_equal (a->gid_maps, a->n_gid_maps, b->gid_maps, b->n_gid_maps);
+  assert_memory_equal (&a->time_monotonic, &b->time_monotonic, sizeof a->time_monotonic);
+  assert_memory_equal (&a->time_boottime, &b->time_boottime, sizeof a->time_boottime);
+  assert_int_equal (a->n_devices, b->n_devices);
+  for (size_t i = 0; i < a->n_devices; i++)
+    {
+      const struct cfg_device *x = &a->devices[i], *y = &b->devices[i];
+      assert_string_equal (x->path, y->path);
+      assert_int_equal (x->type, y->type);
+      assert_int_equal (x->major, y->major);
+      assert_int_equal (x->minor, y->minor);
+      assert_int_equal (x->has_mode, y->has_mode);
+      assert_int_equal (x->mode, y->mode);
+      assert_int_equal (x->has_uid, y->has_uid);
+      assert_int_equal (x->uid, y->uid);
+      assert_int_equal (x->has_gid, y->has_gid);
+      assert_int_equal (x->gid, y->gid);
+    }
+  assert_int_equal (a->n_sysctls, b->n_sysctls);
+  for (size_t i = 0; i < a->n_sysctls; i++)
+    {
+      assert_string_equal (a->sysctls[i].key, b->sysctls[i].key);
+      assert_string_equal (a->sysctls[i].value, b->sysctls[i].value);
+    }
+  assert_str_equal (a->cgroups_path, b->cgroups_path);
+  assert_int_equal (a->rootfs_propagation, b->rootfs_propagation);
+  assert_strv_equal (a->masked_paths, b->masked_paths);
+  assert_strv_equal (a->readonly_paths, b->readonly_paths);
+  assert_str_equal (a->mount_label, b->mount_label);
+  assert_seccomp_equal (a->seccomp, b->seccomp);
+  assert_true ((a->resources == NULL) == (b->resources == NULL));
+  if (a->resources)
+    assert_true (json_equal (a->resources, b->resources));
+}
+
+static void
+assert_config_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  assert_string_equal (a->oci_version, b->oci_version);
+  assert_string_equal (a->root_path, b->root_path);
+  assert_int_equal (a->root_readonly, b->root_readonly);
+  assert_str_equal (a->hostname, b->hostname);
+  assert_str_equal (a->domainname, b->domainname);
+  assert_process_equal (a->process, b->process);
+  assert_mounts_equal (a, b);
+  assert_linux_equal (a, b);
+  assert_hooks_equal (a, b);
+  assert_true ((a->annotations == NULL) == (b->annotations == NULL));
+  if (a->annotations)
+    assert_true (json_equal (a->annotations, b->annotations));
+}
+
+/* parse(json) -> cfg_to_json -> parse: the same typed config, and the same document again. */
+static void
+round_trip (const char *json)
+{
+  cleanup_config struct capsa_config *a = parse_ok (json);
+  json_t *doc = cfg_to_json (a);
+  assert_non_null (doc);
+  cleanup_free char *s = json_dumps (doc, JSON_COMPACT);
+  assert_non_null (s);
+  cleanup_err capsa_err *err = NULL;
+  cleanup_config struct capsa_config *b = NULL;
+  if (cfg_parse_string (s, strlen (s), "saved", &b, &err) < 0)
+    fail_msg ("the written config does not parse: %s (%s)", err->msg, s);
+  assert_config_equal (a, b);
+  json_t *again = cfg_to_json (b);
+  assert_true (json_equal (doc, again));
+  json_decref (again);
+  json_decref (doc);
+}
+
+static void
+test_to_json_round_trip (void **state)
+{
+  (void) state;
+  round_trip (full_config);
+  round_trip ("{" BASE "}");
+  round_trip (SECCOMP_FULL);
+  round_trip ("{" BASE ",'hooks':{'prestart':[{'path':'/bin/a','args':['a','1'],'env':[],'timeout':5},{'path':'/b'}],"
+              "'poststop':[{'path':'/bin/c','env':['A=b']}]}}");
+  round_trip ("{" BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_CORE','soft':18446744073709551615,"
+              "'hard':18446744073709551615},{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
+              "'capabilities':{'bounding':[],'effective':['CAP_KILL']},'consoleSize':{'height':0,'width':7},"
+              "'user':{'uid':4294967294,'gid':1,'umask':18,'additionalGids':[5,6]},'oomScoreAdj':-1000}}");
+  round_trip ("{" BASE ",'mounts':[{'destination':'rel/dir','type':'bind','source':'/s','options':['rbind','ro','mode=1']},"
+              "{'destination':'/m','type':'tmpfs','options':['nosuid','rw','size=1k','rprivate']},"
+              "{'destination':'/i','source':'/x','options':['rbind','ridmap'],"
+              " 'uidMappings':[{'containerID':0,'hostID':1,'size':2}],'gidMappings':[{'containerID':0,'hostID':1,'size':2}]}],"
+              "'linux':{'namespaces':[{'type':'time'},{'type':'mount'},{'type':'network','path':'/proc/1/ns/net'}],"
+              "'timeOffsets':{'monotonic':{},'boottime':{'secs':-5,'nanosecs':7}},"
+              "'devices':[{'path':'/dev/p/','type':'p'},{'path':'/dev/b','type':'b','major':8,'minor':1,'fileMode':8630}],"
+              "'rootfsPropagation':'unbindable','resources':{'pids':{'limit':10},'devices':[{'allow':false,'access':'rwm'}]}}}");
+}
+
+/* What the saved config drops: properties capsa does not read. */
+static void
+test_to_json_drops_unknown (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+  json_t *doc = cfg_to_json (c);
+  assert_null (json_object_get (doc, "unknownField"));
+  assert_string_equal (json_string_value (json_object_get (json_object_get (doc, "root"), "path")), "rootfs");
+  assert_null (json_object_get (doc, "hooks")); /* 'prestart':[] is no hook */
+  json_t *p = cfg_process_to_json (c->process);
+  assert_true (json_equal (p, json_object_get (doc, "process")));
+  json_decref (p);
+  json_decref (doc);
+}
+
 int
 main (void)
 {
@@ -1057,6 +1444,12 @@ main (void)
     cmocka_unit_test (test_proc_mounts),
     cmocka_unit_test (test_annotations),
     cmocka_unit_test (test_custom_name),
+    cmocka_unit_test (test_hooks_typed),
+    cmocka_unit_test (test_hook_errors),
+    cmocka_unit_test (test_seccomp_typed),
+    cmocka_unit_test (test_seccomp_errors),
+    cmocka_unit_test (test_to_json_round_trip),
+    cmocka_unit_test (test_to_json_drops_unknown),
   };
   /* a group of its own (resource ranges, ociVersion): kept apart from the list above */
   const struct CMUnitTest input_tests[] = {
