@@ -1677,24 +1677,32 @@ load_json (const struct pctx *p, const char *json, size_t len)
 }
 
 int
-cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err)
+cfg_parse_json (json_t *doc, const char *name, struct capsa_config **out, capsa_err **err)
 {
   const struct pctx p = { .name = name ? name : "config.json", .err = err };
   cleanup_config struct capsa_config *c = NULL;
 
-  if (json == NULL)
-    return capsa_fail (err, EINVAL, "%s: no data", p.name);
   if ((c = calloc (1, sizeof *c)) == NULL)
     return oom (&p);
-  json_t *doc = load_json (&p, json, len);
-  if (doc == NULL)
-    return -1;
-  int r = parse_document (&p, doc, c);
-  json_decref (doc);
-  if (r < 0)
+  if (parse_document (&p, doc, c) < 0)
     return -1;
   *out = take_ptr (&c);
   return 0;
+}
+
+int
+cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err)
+{
+  const struct pctx p = { .name = name ? name : "config.json", .err = err };
+
+  if (json == NULL)
+    return capsa_fail (err, EINVAL, "%s: no data", p.name);
+  json_t *doc = load_json (&p, json, len);
+  if (doc == NULL)
+    return -1;
+  int r = cfg_parse_json (doc, p.name, out, err);
+  json_decref (doc);
+  return r;
 }
 
 int

@@ -237,6 +237,8 @@ struct capsa_config
 int cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err);
 /* Parse from memory; `name` prefixes messages ("config.json"). */
 int cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err);
+/* From a document already in memory (what the engine has just built; borrowed): the same checks. */
+int cfg_parse_json (json_t *doc, const char *name, struct capsa_config **out, capsa_err **err);
 void cfg_free (struct capsa_config *c);
 /* The config as a runtime-spec document (a new reference; NULL only when out of memory).  Only
  * what capsa reads is written: unknown properties are gone.  cfg_parse_* of it gives the same

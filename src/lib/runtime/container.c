@@ -313,34 +313,82 @@ record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle
   return take_fd (&dirfd);
 }
 
+/* Everything the child will apply, prepared and checked before anything is created: the config,
+ * the capabilities, the seccomp program, the cgroup's names. */
+static int
+prepare_create (const struct capsa_create_opts *o, bool detached, struct bundle *b, struct caps_plan *caps,
+                struct seccomp_plan *seccomp, struct capsa_cgroup *cg, capsa_err **err)
+{
+  /* compiled seccomp programs, beside the containers ('#' is never in a container id) */
+  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
+
+  if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, b, err) < 0)
+    return -1;
+  /* with a user namespace, this process moves the init into its v1 cgroups (spawn.c) */
+  if (!o->no_cgroups && b->config->ns[CFG_NS_USER].enabled)
+    capsa_cgroup_prime ();
+  if (caps_plan_make (b->config->process, caps, err) < 0
+      || seccomp_plan_make (b->config->seccomp, cache_dir, seccomp, err) < 0)
+    return -1;
+  if (!o->no_cgroups && plan_cgroup (o->id, b->config, cg, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The fifo the init waits on until start (create, not run); returns its read end. */
+static int
+open_exec_fifo (int dirfd, const char *id, capsa_err **err)
+{
+  if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
+    return capsa_fail (err, errno, "create exec fifo for `%s`", id);
+  int fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return capsa_fail (err, errno, "open exec fifo for `%s`", id);
+  fault_point ("create:fifo");
+  return fifo;
+}
+
+/* Once the init is spawned: its terminal to the console socket, the final record, the pid file. */
+static int
+finish_create (const struct capsa_create_opts *o, int dirfd, struct capsa_state *st, struct spawn_result *res,
+               capsa_err **err)
+{
+  if (res->pty_master >= 0 && o->console_socket)
+    {
+      int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
+      close (res->pty_master);
+      res->pty_master = -1;
+      if (sent < 0)
+        return -1;
+    }
+  st->pid = res->pid;
+  st->creating = false;
+  if (proc_stat_start (res->pid, &st->pid_start, NULL) < 0)
+    return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
+  if (state_write (dirfd, st, err) < 0)
+    return -1;
+  fault_point ("create:done");
+  if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
+    return -1;
+  return 0;
+}
+
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
  * ready.  On success the container is recorded and res describes its init. */
 static int
 do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, int *notify_fd,
            capsa_err **err)
 {
-  bool detached = !run_mode || o->detach;
   struct bundle b = { 0 };
   struct create_guard g = { .root = o->root, .id = o->id };
   cleanup_close int dirfd = -1, fifo = -1;
   cleanup_strv char **extra_env = NULL;
-  /* compiled seccomp programs, beside the containers ('#' is never in a container id) */
-  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
   struct caps_plan caps;
   struct seccomp_plan seccomp = { 0 };
   char now[48];
   int r = -1;
 
-  if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
-    goto out;
-  /* with a user namespace, this process moves the init into its v1 cgroups (spawn.c) */
-  if (!o->no_cgroups && b.config->ns[CFG_NS_USER].enabled)
-    capsa_cgroup_prime ();
-  /* everything the child will apply is prepared and checked before anything is created */
-  if (caps_plan_make (b.config->process, &caps, err) < 0
-      || seccomp_plan_make (b.config->seccomp, cache_dir, &seccomp, err) < 0)
-    goto out;
-  if (!o->no_cgroups && plan_cgroup (o->id, b.config, &g.cg, err) < 0)
+  if (prepare_create (o, !run_mode || o->detach, &b, &caps, &seccomp, &g.cg, err) < 0)
     goto out;
   now_rfc3339 (now, sizeof now);
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
@@ -349,23 +397,8 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
                             .late_hooks = hooks_any (b.config, CFG_HOOK_POSTSTART)
                                           || hooks_any (b.config, CFG_HOOK_POSTSTOP) };
   dirfd = record_and_make (o, run_mode, &b, &g, &st, &extra_env, notify_fd, err);
-  if (dirfd < 0)
+  if (dirfd < 0 || (!run_mode && (fifo = open_exec_fifo (dirfd, o->id, err)) < 0))
     goto out;
-  if (!run_mode)
-    {
-      if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
-        {
-          capsa_fail (err, errno, "create exec fifo for `%s`", o->id);
-          goto out;
-        }
-      fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fifo < 0)
-        {
-          capsa_fail (err, errno, "open exec fifo for `%s`", o->id);
-          goto out;
-        }
-      fault_point ("create:fifo");
-    }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
                            .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id,
@@ -379,25 +412,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
     goto out;
   g.pid = res->pid;
   fault_point ("create:spawned");
-  if (res->pty_master >= 0 && o->console_socket)
-    {
-      int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
-      close (res->pty_master);
-      res->pty_master = -1;
-      if (sent < 0)
-        goto out;
-    }
-  st.pid = res->pid;
-  st.creating = false;
-  if (proc_stat_start (res->pid, &st.pid_start, NULL) < 0)
-    {
-      capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
-      goto out;
-    }
-  if (state_write (dirfd, &st, err) < 0)
-    goto out;
-  fault_point ("create:done");
-  if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
+  if (finish_create (o, dirfd, &st, res, err) < 0)
     goto out;
   g.armed = false;
   r = 0;
