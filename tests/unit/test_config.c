@@ -123,7 +123,9 @@ test_full_config_top (void **state)
   assert_string_equal (c->hostname, "box");
   assert_string_equal (c->domainname, "example.org");
   assert_non_null (c->resources);
-  assert_non_null (json_object_get (c->resources, "memory"));
+  assert_true (c->resources->v[CFG_RES_MEMORY_LIMIT].set);
+  assert_int_equal (c->resources->v[CFG_RES_MEMORY_LIMIT].i, 1048576);
+  assert_int_equal (c->resources->sections, 1u << CFG_RES_SECTION_MEMORY);
   assert_non_null (c->annotations);
   assert_string_equal (json_string_value (json_object_get (c->annotations, "org.example.key")), "value");
 }
@@ -1148,6 +1150,131 @@ test_seccomp_errors (void **state)
 #undef SC
 }
 
+
+/* ---- linux.resources ---------------------------------------------------------------------- */
+
+#define RES_FULL                                                                                                 \
+  "{" BASE ",'linux':{'resources':{"                                                                            \
+  " 'memory':{'limit':1048576,'swap':-1,'reservation':1024,'swappiness':10,'disableOOMKiller':true,"             \
+  "           'checkBeforeUpdate':true,'kernel':null},"                                                           \
+  " 'cpu':{'shares':512,'quota':50000,'period':100000,'cpus':'0-1','mems':'0','burst':5,'idle':1},"              \
+  " 'pids':{'limit':-1},"                                                                                        \
+  " 'blockIO':{'weight':100,'leafWeight':50,'weightDevice':[{'major':8,'minor':0,'weight':200},"                   \
+  "            {'major':8,'minor':16,'leafWeight':20}],"                                                           \
+  "            'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':1048576}],'throttleWriteIOPSDevice':[]},"       \
+  " 'network':{'classID':7,'priorities':[{'name':'eth0','priority':3}]},"                                        \
+  " 'hugepageLimits':[{'pageSize':'2MB','limit':4194304}],"                                                      \
+  " 'unified':{'memory.high':'1G','cgroup.freeze':'0'},"                                                         \
+  " 'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':1,'minor':3,'access':'rw'},"       \
+  "            {'allow':true,'type':'p','major':-1,'minor':null,'access':''}],"                                  \
+  " 'rdma':{'mlx5_0':{'hcaHandles':3}}}}}"
+
+static void
+test_resources_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (RES_FULL);
+  const struct cfg_resources *r = c->resources;
+  assert_non_null (r);
+  assert_int_equal (r->sections, (1u << CFG_RES_SECTION_COUNT) - 1);
+  assert_int_equal (r->v[CFG_RES_MEMORY_LIMIT].i, 1048576);
+  assert_int_equal (r->v[CFG_RES_MEMORY_SWAP].i, -1);
+  assert_true (r->v[CFG_RES_MEMORY_DISABLE_OOM_KILLER].set && r->v[CFG_RES_MEMORY_DISABLE_OOM_KILLER].b);
+  assert_false (r->v[CFG_RES_MEMORY_KERNEL].set); /* null: absent */
+  assert_false (r->v[CFG_RES_MEMORY_USE_HIERARCHY].set);
+  assert_string_equal (r->v[CFG_RES_CPU_CPUS].s, "0-1");
+  assert_int_equal (r->v[CFG_RES_CPU_QUOTA].i, 50000);
+  assert_int_equal (r->v[CFG_RES_PIDS_LIMIT].i, -1);
+  assert_int_equal (r->v[CFG_RES_BLKIO_WEIGHT].i, 100);
+  assert_int_equal (r->n_weight_devices, 2);
+  assert_true (r->weight_devices[0].has_weight && !r->weight_devices[0].has_leaf_weight);
+  assert_int_equal (r->weight_devices[1].leaf_weight, 20);
+  assert_int_equal (r->n_throttles[CFG_THROTTLE_READ_BPS], 1);
+  assert_int_equal (r->throttles[CFG_THROTTLE_READ_BPS][0].rate, 1048576);
+  assert_int_equal (r->n_throttles[CFG_THROTTLE_WRITE_IOPS], 0);
+  assert_int_equal (r->v[CFG_RES_NETWORK_CLASS_ID].i, 7);
+  assert_string_equal (r->priorities[0].name, "eth0");
+  assert_string_equal (r->hugepages[0].page_size, "2MB");
+  assert_int_equal (r->n_unified, 2);
+  assert_string_equal (r->unified[0].key, "memory.high");
+  assert_int_equal (r->n_devices, 3);
+  assert_int_equal (r->devices[0].type, 'a');
+  assert_false (r->devices[0].allow);
+  assert_int_equal (r->devices[0].major, -1);
+  assert_int_equal (r->devices[1].type, 'c');
+  assert_int_equal (r->devices[1].minor, 3);
+  assert_string_equal (r->devices[1].access, "rw");
+  assert_string_equal (r->devices[2].access, "rwm"); /* empty: all */
+  assert_int_equal (r->devices[2].minor, -1);
+  assert_non_null (r->rdma);
+  const char *section, *key;
+  cfg_res_key_name (CFG_RES_CPU_REALTIME_RUNTIME, &section, &key);
+  assert_string_equal (section, "cpu");
+  assert_string_equal (key, "realtimeRuntime");
+  assert_string_equal (cfg_throttle_name (CFG_THROTTLE_WRITE_IOPS), "throttleWriteIOPSDevice");
+
+  cleanup_config struct capsa_config *e = parse_ok ("{" BASE ",'linux':{'resources':{}}}");
+  assert_non_null (e->resources);
+  assert_int_equal (e->resources->sections, 0); /* asks for no cgroup */
+  cleanup_config struct capsa_config *d = parse_ok ("{" BASE ",'linux':{'resources':{'devices':[]}}}");
+  assert_int_equal (d->resources->sections, 1u << CFG_RES_SECTION_DEVICES);
+}
+
+/* The same object from `update`: messages start with the caller's `where`. */
+static void
+test_resources_update_messages (void **state)
+{
+  (void) state;
+  static const struct
+  {
+    const char *json, *msg;
+  } bad[] = {
+    { "[]", "update: must be an object" },
+    { "{'memory':{'limitt':5}}", "update.memory.limitt: unknown resource" },
+    { "{'memroy':{}}", "update.memroy: unknown resource" },
+    { "{'memory':5}", "update.memory: must be an object" },
+    { "{'pids':{'limit':'many'}}", "update.pids.limit: must be an integer" },
+    { "{'cpu':{'cpus':3}}", "update.cpu.cpus: must be a string" },
+    { "{'memory':{'useHierarchy':1}}", "update.memory.useHierarchy: must be true or false" },
+    { "{'memory':{'limit':-5}}", "update.memory.limit: -5 is out of range (bytes, or -1 for unlimited)" },
+    { "{'cpu':{'quota':-2}}", "update.cpu.quota: -2 is out of range" },
+    { "{'cpu':{'quota':50000,'period':0}}", "update.cpu.period: 0 with a quota (50000)" },
+    { "{'blockIO':{'weightDevice':[{'major':8}]}}", "update.blockIO.weightDevice[0]: each entry needs integer major" },
+    { "{'blockIO':{'weightDevice':{}}}", "update.blockIO.weightDevice: must be an array" },
+    { "{'blockIO':{'throttleReadBpsDevice':[{'major':8,'minor':0}]}}",
+      "update.blockIO.throttleReadBpsDevice[0]: must be an integer" },
+    { "{'hugepageLimits':[{'pageSize':'../2MB','limit':1}]}", "update.hugepageLimits[0]: needs a pageSize string" },
+    { "{'network':{'priorities':[{'name':'eth0'}]}}", "update.network.priorities[0]: needs a name and an integer" },
+    { "{'unified':{'memory.high':1}}", "update.unified.memory.high: must be a string" },
+    { "{'unified':{'../x.y':'1'}}", "update.unified.../x.y: not a cgroup v2 file name" },
+    { "{'unified':{'nodot':'1'}}", "not a cgroup v2 file name" },
+    { "{'devices':{}}", "update.devices: must be an array" },
+    { "{'devices':[{'access':'rwm'}]}", "update.devices[0].allow: must be true or false" },
+    { "{'devices':[{'allow':true,'type':'x'}]}", "update.devices[0].type: `x` is not a, c, b or p" },
+    { "{'devices':[{'allow':true,'access':'rwx'}]}", "update.devices[0].access: `rwx` is not made of r, w and m" },
+    { "{'devices':[{'allow':true,'major':'8'}]}", "update.devices[0].major: must be an integer" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    {
+      cleanup_free char *j = q (bad[i].json);
+      json_t *doc = json_loads (j, 0, NULL);
+      assert_non_null (doc);
+      struct cfg_resources *r = NULL;
+      cleanup_err capsa_err *err = NULL;
+      assert_int_equal (cfg_parse_resources (doc, "update", &r, &err), -1);
+      assert_null (r);
+      if (strstr (err->msg, bad[i].msg) == NULL)
+        fail_msg ("error \"%s\" does not contain \"%s\"", err->msg, bad[i].msg);
+      json_decref (doc);
+    }
+  struct cfg_resources *r = NULL;
+  assert_int_equal (cfg_parse_resources (json_null (), "update", &r, NULL), 0);
+  assert_null (r);
+  /* in a config, the document's name first */
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'limitt':5}}}}",
+                "config.json: linux.resources.memory.limitt: unknown resource");
+}
+
 /* ---- cfg_to_json: parse -> to_json -> parse gives the same typed config ------------------- */
 
 static void
@@ -1286,6 +1413,52 @@ assert_seccomp_equal (const struct cfg_seccomp *a, const struct cfg_seccomp *b)
 }
 
 static void
+assert_resources_equal (const struct cfg_resources *a, const struct cfg_resources *b)
+{
+  assert_int_equal (a->sections, b->sections);
+  for (int k = 0; k < CFG_RES_COUNT; k++)
+    {
+      assert_int_equal (a->v[k].set, b->v[k].set);
+      assert_int_equal (a->v[k].i, b->v[k].i);
+      assert_int_equal (a->v[k].b, b->v[k].b);
+      assert_str_equal (a->v[k].s, b->v[k].s);
+    }
+  assert_int_equal (a->n_weight_devices, b->n_weight_devices);
+  if (a->n_weight_devices)
+    assert_memory_equal (a->weight_devices, b->weight_devices, a->n_weight_devices * sizeof *a->weight_devices);
+  for (int t = 0; t < CFG_THROTTLE_COUNT; t++)
+    {
+      assert_int_equal (a->n_throttles[t], b->n_throttles[t]);
+      if (a->n_throttles[t])
+        assert_memory_equal (a->throttles[t], b->throttles[t], a->n_throttles[t] * sizeof *a->throttles[t]);
+    }
+  assert_int_equal (a->n_hugepages, b->n_hugepages);
+  for (size_t i = 0; i < a->n_hugepages; i++)
+    {
+      assert_string_equal (a->hugepages[i].page_size, b->hugepages[i].page_size);
+      assert_int_equal (a->hugepages[i].limit, b->hugepages[i].limit);
+    }
+  assert_int_equal (a->n_priorities, b->n_priorities);
+  for (size_t i = 0; i < a->n_priorities; i++)
+    {
+      assert_string_equal (a->priorities[i].name, b->priorities[i].name);
+      assert_int_equal (a->priorities[i].priority, b->priorities[i].priority);
+    }
+  assert_int_equal (a->n_unified, b->n_unified);
+  for (size_t i = 0; i < a->n_unified; i++)
+    {
+      assert_string_equal (a->unified[i].key, b->unified[i].key);
+      assert_string_equal (a->unified[i].value, b->unified[i].value);
+    }
+  assert_int_equal (a->n_devices, b->n_devices);
+  if (a->n_devices)
+    assert_memory_equal (a->devices, b->devices, a->n_devices * sizeof *a->devices);
+  assert_true ((a->rdma == NULL) == (b->rdma == NULL));
+  if (a->rdma)
+    assert_true (json_equal (a->rdma, b->rdma));
+}
+
+static void
 assert_linux_equal (const struct capsa_config *a, const struct capsa_config *b)
 {
   for (int t = 0; t < CFG_NS_COUNT; t++)
@@ -1326,7 +1499,7 @@ assert_linux_equal (const struct capsa_config *a, const struct capsa_config *b)
   assert_seccomp_equal (a->seccomp, b->seccomp);
   assert_true ((a->resources == NULL) == (b->resources == NULL));
   if (a->resources)
-    assert_true (json_equal (a->resources, b->resources));
+    assert_resources_equal (a->resources, b->resources);
 }
 
 static void
@@ -1373,6 +1546,8 @@ test_to_json_round_trip (void **state)
   round_trip (full_config);
   round_trip ("{" BASE "}");
   round_trip (SECCOMP_FULL);
+  round_trip (RES_FULL);
+  round_trip ("{" BASE ",'linux':{'resources':{'memory':{},'devices':[],'rdma':5}}}");
   round_trip ("{" BASE ",'hooks':{'prestart':[{'path':'/bin/a','args':['a','1'],'env':[],'timeout':5},{'path':'/b'}],"
               "'poststop':[{'path':'/bin/c','env':['A=b']}]}}");
   round_trip ("{" BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_CORE','soft':18446744073709551615,"
@@ -1448,6 +1623,8 @@ main (void)
     cmocka_unit_test (test_hook_errors),
     cmocka_unit_test (test_seccomp_typed),
     cmocka_unit_test (test_seccomp_errors),
+    cmocka_unit_test (test_resources_typed),
+    cmocka_unit_test (test_resources_update_messages),
     cmocka_unit_test (test_to_json_round_trip),
     cmocka_unit_test (test_to_json_drops_unknown),
   };

@@ -323,7 +323,7 @@ cfg_free (struct capsa_config *c)
   strv_free (c->readonly_paths);
   free (c->mount_label);
   seccomp_free (c->seccomp);
-  json_decref (c->resources);
+  cfg_resources_free (c->resources);
   for (int k = 0; k < CFG_HOOK_COUNT; k++)
     hooks_free (&c->hooks[k]);
   json_decref (c->annotations);
@@ -1301,81 +1301,15 @@ parse_seccomp (const struct pctx *p, json_t *lx, struct capsa_config *c)
   return parse_seccomp_rules (p, o, sc);
 }
 
-/* ---- linux.resources ranges (cgroup_res.c applies the values) -------------------------- */
+/* ---- linux.resources: config_resources.c, shared with `update` ------------------------- */
 
-/* sec.key, when present, is an integer >= min; *v gets it (untouched when absent).  1: present. */
-static int
-check_min (json_t *sec, const char *key, int64_t min, const char *want, const char *where, const char *section,
-           int64_t *v, capsa_err **err)
-{
-  json_t *j = json_object_get (sec, key);
-  if (j == NULL || json_is_null (j))
-    return 0;
-  char what[256];
-  snprintf (what, sizeof what, "%s.%s.%s", where, section, key);
-  if (!json_is_integer (j))
-    return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
-  *v = json_integer_value (j);
-  if (*v < min)
-    return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is out of range (%s)", what, *v, want);
-  return 1;
-}
-
-/* Memory limits: bytes, or -1 for unlimited (runc's meaning).  Any other negative value used to
- * become "unlimited" here without a word; runc passes it on and the kernel refuses it (EINVAL):
- * refused here too, before anything is made, naming the key. */
-static int
-check_memory (json_t *mem, const char *where, capsa_err **err)
-{
-  static const char *const keys[] = { "limit", "swap", "reservation", "kernel", "kernelTCP" };
-  int64_t v;
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-    if (check_min (mem, keys[i], -1, "bytes, or -1 for unlimited", where, "memory", &v, err) < 0)
-      return -1;
-  return 0;
-}
-
-/* cpu.quota: microseconds per period, -1 (or 0, runc's "not set") for none; cpu.period:
- * microseconds.  Stricter than runc 1.1, which turns a quota of -2 into "max" and ignores a
- * period of 0: neither means anything, and a config that says them was written wrong. */
-static int
-check_cpu (json_t *cpu, const char *where, capsa_err **err)
-{
-  int64_t quota = 0, period = 1;
-  if (check_min (cpu, "quota", -1, "microseconds, or -1 for no limit", where, "cpu", &quota, err) < 0)
-    return -1;
-  int p = check_min (cpu, "period", 0, "microseconds, 1000 to 1000000", where, "cpu", &period, err);
-  if (p < 0)
-    return -1;
-  if (quota > 0 && p > 0 && period == 0)
-    return capsa_fail_as (err, EINVAL, "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
-                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)", where, quota);
-  return 0;
-}
-
-int
-cfg_check_resources (json_t *res, const char *where, capsa_err **err)
-{
-  if (res == NULL || json_is_null (res))
-    return 0;
-  if (!json_is_object (res))
-    return capsa_fail_as (err, EINVAL, "%s: must be an object", where);
-  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu");
-  if ((mem && !json_is_object (mem)) || (cpu && !json_is_object (cpu)))
-    return 0; /* (cg_apply_resources names the wrong type) */
-  return check_memory (mem, where, err) < 0 || check_cpu (cpu, where, err) < 0 ? -1 : 0;
-}
-
-/* linux.resources is applied by cgroup_res.c from the JSON object kept in the config; its ranges
- * are checked here so that a wrong value fails before anything is created. */
+/* Checked and typed here so that a wrong value fails before anything is created. */
 static int
 parse_resources (const struct pctx *p, json_t *lx, struct capsa_config *c)
 {
   cleanup_err capsa_err *e = NULL;
-  json_t *res = member (lx, "resources");
-  if (cfg_check_resources (res, "linux.resources", &e) < 0)
-    return bad (p, NULL, NULL, "%s", e->msg);
-  c->resources = json_incref (res);
+  if (cfg_parse_resources (member (lx, "resources"), "linux.resources", &c->resources, &e) < 0)
+    return e->errnum == ENOMEM ? oom (p) : bad (p, NULL, NULL, "%s", e->msg);
   return 0;
 }
 

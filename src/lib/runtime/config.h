@@ -10,10 +10,10 @@
  * Invariants after a successful parse:
  * - every `char *` documented "never NULL" is non-NULL; optional ones are NULL when absent;
  * - string vectors (char **) are NULL-terminated and never NULL (possibly empty) unless noted;
- * - hooks and linux.seccomp are typed (struct cfg_hook, struct cfg_seccomp) and their shapes
- *   checked here; the names only libseccomp knows (actions, architectures, operators) are
- *   resolved by seccomp_plan_make().  linux.resources is kept as its checked JSON object
- *   (cgroup_res.c applies it; `capsa update` sends the same LinuxResources objects);
+ * - hooks, linux.resources and linux.seccomp are typed (struct cfg_hook, cfg_resources,
+ *   cfg_seccomp) and their shapes checked here; what depends on the host (a controller, a cgroup
+ *   version, the names only libseccomp knows) is checked where it is applied (cgroup_res.c,
+ *   seccomp_plan_make());
  * - nothing keeps the document: cfg_to_json() writes the typed config back out (what create saves
  *   beside the state), and parsing that gives the same typed config.
  */
@@ -191,6 +191,124 @@ struct cfg_seccomp
   char *listener_path, *listener_metadata; /* may be NULL */
 };
 
+/* linux.resources (or an update's LinuxResources): the scalar values by key, then the lists.
+ * Ranges checked: memory limits and the cpu quota at least -1 (unlimited), the cpu period not
+ * negative and not 0 with a quota. */
+enum cfg_res_key
+{
+  CFG_RES_MEMORY_LIMIT = 0,
+  CFG_RES_MEMORY_SWAP,
+  CFG_RES_MEMORY_RESERVATION,
+  CFG_RES_MEMORY_KERNEL,
+  CFG_RES_MEMORY_KERNEL_TCP,
+  CFG_RES_MEMORY_SWAPPINESS,
+  CFG_RES_MEMORY_DISABLE_OOM_KILLER, /* boolean */
+  CFG_RES_MEMORY_USE_HIERARCHY,      /* boolean */
+  CFG_RES_CPU_SHARES,
+  CFG_RES_CPU_QUOTA,
+  CFG_RES_CPU_PERIOD,
+  CFG_RES_CPU_REALTIME_RUNTIME,
+  CFG_RES_CPU_REALTIME_PERIOD,
+  CFG_RES_CPU_BURST,
+  CFG_RES_CPU_IDLE,
+  CFG_RES_CPU_CPUS,                  /* string */
+  CFG_RES_CPU_MEMS,                  /* string */
+  CFG_RES_PIDS_LIMIT,
+  CFG_RES_BLKIO_WEIGHT,
+  CFG_RES_BLKIO_LEAF_WEIGHT,
+  CFG_RES_NETWORK_CLASS_ID,
+  CFG_RES_COUNT
+};
+
+struct cfg_res_value
+{
+  bool set;    /* given (and not null) */
+  int64_t i;   /* integer keys */
+  bool b;      /* boolean keys */
+  char *s;     /* string keys (owned) */
+};
+
+struct cfg_res_weight_device
+{
+  int64_t major, minor;
+  bool has_weight, has_leaf_weight;
+  int64_t weight, leaf_weight;
+};
+
+struct cfg_res_throttle
+{
+  int64_t major, minor, rate;
+};
+
+enum
+{
+  CFG_THROTTLE_READ_BPS = 0,
+  CFG_THROTTLE_WRITE_BPS,
+  CFG_THROTTLE_READ_IOPS,
+  CFG_THROTTLE_WRITE_IOPS,
+  CFG_THROTTLE_COUNT
+};
+
+struct cfg_res_hugepage
+{
+  char *page_size; /* never NULL, no '/' ("2MB") */
+  int64_t limit;
+};
+
+struct cfg_res_priority
+{
+  char *name;      /* never NULL */
+  int64_t priority;
+};
+
+struct cfg_res_unified
+{
+  char *key, *value; /* a cgroup v2 file name ("memory.high", no '/', not hidden) and its value */
+};
+
+struct cfg_res_device
+{
+  bool allow;
+  char type;       /* 'a', 'c', 'b' or 'p' ('a' when absent) */
+  char access[4];  /* r, w and m ("rwm" when absent) */
+  int64_t major, minor; /* -1: any */
+};
+
+/* The sections given (bits 1 << CFG_RES_SECTION_*), even empty ones: an object that names none
+ * asks for no cgroup. */
+enum
+{
+  CFG_RES_SECTION_MEMORY = 0,
+  CFG_RES_SECTION_CPU,
+  CFG_RES_SECTION_PIDS,
+  CFG_RES_SECTION_BLKIO,
+  CFG_RES_SECTION_NETWORK,
+  CFG_RES_SECTION_DEVICES,
+  CFG_RES_SECTION_HUGEPAGES,
+  CFG_RES_SECTION_UNIFIED,
+  CFG_RES_SECTION_RDMA,
+  CFG_RES_SECTION_COUNT
+};
+
+struct cfg_resources
+{
+  unsigned sections;
+  struct cfg_res_value v[CFG_RES_COUNT];
+  struct cfg_res_weight_device *weight_devices;
+  size_t n_weight_devices;
+  struct cfg_res_throttle *throttles[CFG_THROTTLE_COUNT];
+  size_t n_throttles[CFG_THROTTLE_COUNT];
+  struct cfg_res_hugepage *hugepages;
+  size_t n_hugepages;
+  struct cfg_res_priority *priorities; /* network.priorities */
+  size_t n_priorities;
+  struct cfg_res_unified *unified;
+  size_t n_unified;
+  struct cfg_res_device *devices;      /* used when sections has CFG_RES_SECTION_DEVICES */
+  size_t n_devices;
+  json_t *rdma;                        /* rdma limits (unsupported: refused when applied), or NULL */
+};
+
 struct cfg_time_offset
 {
   bool set;
@@ -224,9 +342,7 @@ struct capsa_config
   char **readonly_paths;        /* never NULL */
   char *mount_label;            /* may be NULL */
   struct cfg_seccomp *seccomp;  /* linux.seccomp, NULL when absent */
-  /* linux.resources as a JSON object (owned reference, ranges checked by cfg_check_resources);
-   * NULL when absent */
-  json_t *resources;
+  struct cfg_resources *resources; /* linux.resources, NULL when absent */
 
   struct cfg_hook_list hooks[CFG_HOOK_COUNT];
   /* annotations, as a JSON object of strings (owned reference); NULL when absent */
@@ -284,9 +400,16 @@ int cfg_mount_option (const char *word, unsigned long *flags, unsigned long *cle
 static inline void cfg_freep (struct capsa_config **c) { if (*c) cfg_free (*c); }
 #define cleanup_config __attribute__ ((cleanup (cfg_freep)))
 
-/* The values of linux.resources (or an update's LinuxResources) checked without the host: memory
- * limits and the cpu quota at least -1 (unlimited), the cpu period not negative and not 0 with a
- * quota.  `where` prefixes messages.  cfg_parse_* call it; cg_apply_resources too (update). */
-int cfg_check_resources (json_t *resources, const char *where, capsa_err **err);
+/* A LinuxResources object (linux.resources, or what `update` sends) into *out (NULL for a JSON
+ * null or no object at all); `where` prefixes messages ("update.memory.limit: must be an integer").
+ * Unknown or misspelt keys are refused.  cfg_parse_* call it for linux.resources. */
+int cfg_parse_resources (json_t *resources, const char *where, struct cfg_resources **out, capsa_err **err);
+void cfg_resources_free (struct cfg_resources *r);
+/* The way back (a new reference), as cfg_to_json() writes linux.resources. */
+json_t *cfg_resources_to_json (const struct cfg_resources *r);
+/* The JSON key of a scalar ("memory", "limit" for CFG_RES_MEMORY_LIMIT). */
+void cfg_res_key_name (enum cfg_res_key k, const char **section, const char **key);
+/* The JSON key of a throttle list ("throttleReadBpsDevice"). */
+const char *cfg_throttle_name (int t);
 
 #endif

@@ -287,7 +287,7 @@ linux_json (const struct capsa_config *c)
   if (c->seccomp)
     json_object_set_new (lx, "seccomp", cfg_seccomp_to_json (c->seccomp));
   if (c->resources)
-    json_object_set (lx, "resources", c->resources);
+    json_object_set_new (lx, "resources", cfg_resources_to_json (c->resources));
   return lx;
 }
 

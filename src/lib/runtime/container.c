@@ -53,10 +53,11 @@ create_guard_undo (struct create_guard *g)
   cg_free (&g->cg);
 }
 
+/* linux.resources names a section (even an empty one): the config asks for a cgroup. */
 static bool
-has_resources (json_t *res)
+has_resources (const struct cfg_resources *res)
 {
-  return json_is_object (res) && json_object_size (res) > 0;
+  return res && res->sections != 0;
 }
 
 /* Name the container's cgroup directories (cg->n == 0: no cgroup filesystem here), creating
@@ -83,7 +84,7 @@ plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *
 static int
 make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
 {
-  json_t *res = c->resources;
+  const struct cfg_resources *res = c->resources;
 
   if (cg->n == 0)
     return 0;
@@ -104,12 +105,11 @@ make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **
     }
   fault_point ("create:cgroup");
   /* everything but the device rules now; those once the child has made its device nodes */
-  json_t *early = json_is_object (res) ? json_deep_copy (res) : NULL;
-  if (early)
-    json_object_del (early, "devices");
-  int r = cg_apply_resources (cg, early, "linux.resources", err);
-  json_decref (early);
-  return r;
+  if (res == NULL)
+    return 0;
+  struct cfg_resources early = *res; /* (a shallow copy: borrows the lists) */
+  early.sections &= ~(1u << CFG_RES_SECTION_DEVICES);
+  return cg_apply_resources (cg, &early, "linux.resources", err);
 }
 
 /* Once the child is set up, before it may go on: record its pid (so that from here on a runtime
@@ -133,13 +133,12 @@ before_go (void *arg, pid_t init, capsa_err **err)
   if (state_write (l->dirfd, l->st, err) < 0)
     return -1;
   fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
-  json_t *devices = json_object_get (l->config->resources, "devices");
-  if (l->cg->n == 0 || devices == NULL)
+  const struct cfg_resources *res = l->config->resources;
+  if (l->cg->n == 0 || res == NULL || !(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
     return 0;
-  json_t *only = json_pack ("{s:O}", "devices", devices);
-  int r = cg_apply_resources (l->cg, only, "linux.resources", err);
-  json_decref (only);
-  return r;
+  struct cfg_resources only = { .sections = 1u << CFG_RES_SECTION_DEVICES, .devices = res->devices,
+                                .n_devices = res->n_devices };
+  return cg_apply_resources (l->cg, &only, "linux.resources", err);
 }
 
 struct bundle
@@ -681,7 +680,12 @@ capsa_container_update (const char *root, const char *id, json_t *resources, cap
     return capsa_fail_as (err, EINVAL, "container not running: cannot update `%s`, it has stopped", id);
   if (need_cgroup (st, "update", err) < 0)
     return -1;
-  return cg_apply_resources (&st->cg, resources, "update", err);
+  struct cfg_resources *res = NULL;
+  if (cfg_parse_resources (resources, "update", &res, err) < 0)
+    return -1;
+  int r = cg_apply_resources (&st->cg, res, "update", err);
+  cfg_resources_free (res);
+  return r;
 }
 
 int
