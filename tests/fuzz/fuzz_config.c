@@ -34,12 +34,20 @@ check_process (const struct cfg_process *p)
 }
 
 static void
-check_hooks_seccomp (const struct capsa_config *c)
+check_sections (const struct capsa_config *c)
 {
   for (int k = 0; k < CFG_HOOK_COUNT; k++)
     for (size_t i = 0; i < c->hooks[k].n; i++)
       check (c->hooks[k].hooks[i].path != NULL && c->hooks[k].hooks[i].path[0] == '/'
              && c->hooks[k].hooks[i].timeout >= 0);
+  const struct cfg_resources *r = c->resources;
+  for (size_t i = 0; r && i < r->n_devices; i++)
+    check (strchr ("acbp", r->devices[i].type) != NULL && r->devices[i].major >= -1 && r->devices[i].minor >= -1);
+  for (size_t i = 0; r && i < r->n_unified; i++)
+    check (strchr (r->unified[i].key, '/') == NULL && r->unified[i].key[0] != '.');
+  for (size_t i = 0; r && i < r->n_hugepages; i++)
+    check (strchr (r->hugepages[i].page_size, '/') == NULL);
+  check (r == NULL || !r->v[CFG_RES_MEMORY_LIMIT].set || r->v[CFG_RES_MEMORY_LIMIT].i >= -1);
   const struct cfg_seccomp *sc = c->seccomp;
   if (sc == NULL)
     return;
@@ -76,7 +84,6 @@ static void
 check_config (const struct capsa_config *c)
 {
   check (c->oci_version != NULL && c->root_path != NULL);
-  check (c->resources == NULL || json_is_object (c->resources));
   check (c->masked_paths != NULL && c->readonly_paths != NULL);
   check (c->annotations == NULL || json_is_object (c->annotations));
   if (c->process)
@@ -105,7 +112,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       check (c != NULL && err == NULL);
       check_config (c);
-      check_hooks_seccomp (c);
+      check_sections (c);
       check_round_trip (c);
       cfg_free (c);
       return 0;
