@@ -1564,6 +1564,26 @@ test_to_json_round_trip (void **state)
               "'rootfsPropagation':'unbindable','resources':{'pids':{'limit':10},'devices':[{'allow':false,'access':'rwm'}]}}}");
 }
 
+/* From a document in memory (what capsa run hands create): the same typed config; doc is borrowed. */
+static void
+test_parse_json_document (void **state)
+{
+  (void) state;
+  cleanup_free char *j = q (full_config);
+  json_t *doc = json_loads (j, 0, NULL);
+  assert_non_null (doc);
+  cleanup_config struct capsa_config *a = parse_ok (full_config), *b = NULL;
+  cleanup_err capsa_err *err = NULL;
+  assert_int_equal (cfg_parse_json (doc, "mem", &b, &err), 0);
+  assert_config_equal (a, b);
+  assert_int_equal (doc->refcount, 1);
+  json_t *bad = json_pack ("{s:s}", "ociVersion", "1.2.0");
+  assert_int_equal (cfg_parse_json (bad, "mem", &b, &err), -1);
+  assert_string_equal (err->msg, "mem: root: is required");
+  json_decref (bad);
+  json_decref (doc);
+}
+
 /* What the saved config drops: properties capsa does not read. */
 static void
 test_to_json_drops_unknown (void **state)
@@ -1627,6 +1647,7 @@ main (void)
     cmocka_unit_test (test_resources_update_messages),
     cmocka_unit_test (test_to_json_round_trip),
     cmocka_unit_test (test_to_json_drops_unknown),
+    cmocka_unit_test (test_parse_json_document),
   };
   /* a group of its own (resource ranges, ociVersion): kept apart from the list above */
   const struct CMUnitTest input_tests[] = {
