@@ -136,12 +136,11 @@ int cg_from_json (json_t *arr, struct capsa_cgroup *cg);
 
 /* ---- resources: cgroup_res.c ---- */
 
-/* Write linux.resources (or an update's LinuxResources object) into the container's cgroup.
- * `where` prefixes messages ("linux.resources" or "update").  Unknown keys are refused. */
-int cg_apply_resources (const struct capsa_cgroup *cg, json_t *resources, const char *where, capsa_err **err);
-
-/* One linux.resources.devices entry as cgroup v1 writes it ("c 1:3 rwm"); *allow its verdict. */
-int cg_device_rule (json_t *entry, const char *what, char *buf, size_t len, bool *allow, capsa_err **err);
+struct cfg_resources;
+/* Write linux.resources (or an update's LinuxResources, parsed by cfg_parse_resources) into the
+ * container's cgroup (NULL: nothing).  `where` prefixes messages ("linux.resources" or "update"). */
+int cg_apply_resources (const struct capsa_cgroup *cg, const struct cfg_resources *resources, const char *where,
+                        capsa_err **err);
 
 /* ---- v2 device filter: cgroup_bpf.c ---- */
 

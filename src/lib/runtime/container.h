@@ -1,6 +1,6 @@
 /* capsa's container lifecycle: the public API behind `capsa-oci` (and later `capsa`).
  *
- * create: parse and check the bundle's config, record the container under ROOT/ID, start its
+ * create: parse (or take, see capsa_create_opts.config) and check the bundle's config, record the container under ROOT/ID, start its
  *   init in its namespaces and leave it blocked before execve on ROOT/ID/exec.fifo; write the
  *   pid file.  Nothing is left behind when it fails.
  * start: release the init (a byte through the fifo) and remove the fifo.
@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "capsa.h"
+#include "config.h"
 #include "error.h"
 
 struct capsa_create_opts
@@ -23,6 +24,11 @@ struct capsa_create_opts
   const char *root;           /* runtime state root (--root) */
   const char *id;
   const char *bundle;         /* NULL: the current directory */
+  /* The bundle's config already parsed (the caller has just built it): used instead of reading
+   * BUNDLE/config.json, whose root.path it must share (a relative one is taken from the bundle).
+   * NULL: create reads and parses the file.  Borrowed for the call; create may add its own mounts
+   * to it (the notify socket's), so give it to one create only. */
+  struct capsa_config *config;
   const char *pid_file;       /* may be NULL */
   const char *console_socket; /* may be NULL */
   bool no_pivot;
