@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "capsa/options.h"
 #include "error.h"
 #include "store.h"
 
@@ -41,6 +42,8 @@ struct cli_global
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the
  * registries config: the index of the command in argv, or -1 after reporting an error. */
 int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
+/* their table (main.c prints it in the usage) */
+extern const struct capsa_opt cli_global_opts[];
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);
@@ -66,13 +69,26 @@ struct cli_sub_usage
  * is not that or SUB is not in subs. */
 bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
 
-struct option;
-/* getopt_long as docker's pflag parses: a long option only by its full name (getopt_long takes
- * any unique prefix: `--priv` was --privileged, `--pid host` was --pids-limit); a boolean also as
- * --NAME=true / --NAME=false (and -X=true / -X=false; false: as if not given, every boolean this
- * is used for being off by default); `-e=FOO=bar` gives "FOO=bar", as pflag does, not "=FOO=bar".
- * A rejected prefix returns '?' with argv[optind - 1] the word. */
-int cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts);
+/* A command's options and usage (include/capsa/options.h): one table drives its parsing, its
+ * --help and `capsa completion`. */
+struct cli_spec
+{
+  const char *name;             /* "run", "volume create": as in `capsa NAME --help` */
+  const char *usage;            /* what follows "Usage: capsa NAME ": "[OPTIONS] IMAGE [COMMAND] [ARG...]" */
+  const char *summary;          /* a paragraph */
+  const struct capsa_opt *opts; /* ended by CAPSA_O_END; its HELP entry makes --help work */
+  unsigned flags;               /* CAPSA_OPT_STOP: options end at the first operand (run, exec...) */
+  const char *footer;           /* printed after the options, or NULL */
+};
+/* Parse the command's options into base (capsa_opt_parse): the index of its first operand
+ * (> 0, argv permuted as getopt_long does).  Otherwise minus what the command returns: -0 after
+ * printing its --help on stdout, -125 after reporting a usage error ("capsa: ps: unknown option
+ * `--al` (see `capsa ps --help`)"):  `int first = cli_parse (...); if (first <= 0) return -first;` */
+int cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base);
+/* The usage: "Usage: capsa NAME USAGE", the summary, the options, the footer. */
+void cli_help (const struct cli_spec *spec, FILE *f);
+/* each command's, in its cmd_*.c (main.c's table lists them for `capsa completion`) */
+extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);

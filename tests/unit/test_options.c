@@ -188,7 +188,7 @@ test_values_and_help (void **state)
   assert_int_equal (o.pids, -1);
   assert_true (o.cpus == 0.5);
   assert_int_equal (parse_words (0, &o, "-m", "-1", NULL), CAPSA_OPT_USAGE);
-  assert_string_equal (msg, "-m: invalid size `-1` (a number with an optional unit: b, k, m, g)");
+  assert_string_equal (msg, "--memory: invalid size `-1` (a number with an optional unit: b, k, m, g)");
   assert_int_equal (parse_words (0, &o, "--pids-limit", "101", NULL), CAPSA_OPT_USAGE);
   assert_string_equal (msg, "--pids-limit: invalid number `101` (-1 to 100)");
   assert_int_equal (parse_words (0, &o, "--cpus", "0", NULL), CAPSA_OPT_USAGE);

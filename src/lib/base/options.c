@@ -107,11 +107,16 @@ store_number (const struct capsa_opt *o, const char *shown, const char *v, char 
     }
 }
 
-/* Store option o's value v (NULL: a flag without `=VALUE`); shown is the option as written. */
+/* Store option o's value v (NULL: a flag without `=VALUE`). */
 static int
-store (const struct capsa_opt *o, const char *shown, const char *v, void *base, capsa_err **err)
+store (const struct capsa_opt *o, const char *v, void *base, capsa_err **err)
 {
   char *field = (char *) base + o->offset;
+  char shown[128]; /* messages name the option by its long name, however it was written */
+  if (o->name)
+    snprintf (shown, sizeof shown, "--%s", o->name);
+  else
+    snprintf (shown, sizeof shown, "-%c", o->letter);
   int b;
   switch (o->kind)
     {
@@ -151,13 +156,11 @@ long_option (const struct capsa_opt *opts, int argc, char **argv, int i, void *b
   const struct capsa_opt *o = by_name (opts, w, len);
   if (o == NULL)
     return usage_error (err, "unknown option `%s`", argv[i]);
-  char shown[128];
-  snprintf (shown, sizeof shown, "--%s", o->name);
   if (!capsa_opt_takes_value (o) || eq)
-    return store (o, shown, eq ? eq + 1 : NULL, base, err);
+    return store (o, eq ? eq + 1 : NULL, base, err);
   if (i + 1 >= argc)
-    return usage_error (err, "option `%s` needs a value", shown);
-  int r = store (o, shown, argv[i + 1], base, err);
+    return usage_error (err, "option `--%s` needs a value", o->name);
+  int r = store (o, argv[i + 1], base, err);
   return r == 0 ? TOOK_NEXT : r;
 }
 
@@ -170,11 +173,10 @@ short_options (const struct capsa_opt *opts, int argc, char **argv, int i, void 
       const struct capsa_opt *o = by_letter (opts, *p);
       if (o == NULL)
         return usage_error (err, "unknown option `-%c`", *p);
-      char shown[3] = { '-', *p, '\0' };
       const char *v = p[1] == '=' ? p + 2 : NULL;
       if (!capsa_opt_takes_value (o))
         {
-          int r = store (o, shown, v, base, err);
+          int r = store (o, v, base, err);
           if (r != 0 || v)
             return r; /* (-d=false: the value is the rest of the word) */
           continue;
@@ -182,10 +184,10 @@ short_options (const struct capsa_opt *opts, int argc, char **argv, int i, void 
       if (v == NULL && p[1])
         v = p + 1;
       if (v)
-        return store (o, shown, v, base, err);
+        return store (o, v, base, err);
       if (i + 1 >= argc)
-        return usage_error (err, "option `%s` needs a value", shown);
-      int r = store (o, shown, argv[i + 1], base, err);
+        return usage_error (err, "option `-%c` needs a value", *p);
+      int r = store (o, argv[i + 1], base, err);
       return r == 0 ? TOOK_NEXT : r;
     }
   return 0;
@@ -235,7 +237,7 @@ capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned styl
 {
   for (; !TABLE_END (opts); opts++)
     {
-      if (opts->help == NULL || (opts->flags & CAPSA_OPTF_HIDDEN) || opts->kind == CAPSA_OPT_HELP)
+      if (opts->help == NULL || (opts->flags & CAPSA_OPTF_HIDDEN))
         continue;
       char left[256];
       int n;
