@@ -4,7 +4,6 @@
  * it in this process (the library's run loop: pty, signals, wait), then records the exit code. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,49 +655,38 @@ ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
   return ctr_start_attach (g, c, NULL, err);
 }
 
+struct start_opts
+{
+  bool attach, interactive;
+  const char *keys;
+};
+
+static const struct capsa_opt start_opts[] = {
+  CAPSA_O_BOOL ('a', "attach", struct start_opts, attach, "attach to its output (and exit with its code)"),
+  CAPSA_O_BOOL ('i', "interactive", struct start_opts, interactive, "attach its input too (it was made with -i)"),
+  CAPSA_O_STR (0, "detach-keys", struct start_opts, keys, "KEYS", "the sequence that detaches (default ctrl-p,ctrl-q)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_start
+    = { "start", "[OPTIONS] CONTAINER...",
+        "Start created or stopped containers (in the background, each with its monitor).", start_opts,
+        CAPSA_OPT_STOP, NULL };
+
 int
 cmd_start (struct cli_global *g, int argc, char **argv)
 {
-  enum
-  {
-    O_DETACH_KEYS = 1000,
-  };
-  static const struct option opts[] = { { "attach", no_argument, NULL, 'a' },
-                                        { "interactive", no_argument, NULL, 'i' },
-                                        { "detach-keys", required_argument, NULL, O_DETACH_KEYS },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  bool attach = false, interactive = false;
-  const char *keys = NULL;
-  int o, status = 0;
-  opterr = 0;
-  while ((o = getopt_long (argc, argv, "+aih", opts, NULL)) != -1)
-    switch (o)
-      {
-      case 'a':
-        attach = true;
-        break;
-      case 'i':
-        interactive = true;
-        break;
-      case O_DETACH_KEYS:
-        keys = optarg;
-        break;
-      case 'h':
-        printf ("Usage: capsa start [OPTIONS] CONTAINER...\n\nStart created or stopped containers (in the "
-                "background, each with its monitor).\n\n"
-                "  -a, --attach               attach to its output (and exit with its code)\n"
-                "  -i, --interactive          attach its input too (it was made with -i)\n"
-                "      --detach-keys KEYS     the sequence that detaches (default ctrl-p,ctrl-q)\n");
-        return 0;
-      default:
-        return cli_usage ("start", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind >= argc)
+  struct start_opts so = { 0 };
+  int status = 0, first = cli_parse (&cli_spec_start, argc, argv, &so);
+  if (first <= 0)
+    return -first;
+  bool attach = so.attach, interactive = so.interactive;
+  const char *keys = so.keys;
+  if (first >= argc)
     return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
-  if ((attach || interactive) && optind + 1 != argc)
+  if ((attach || interactive) && first + 1 != argc)
     return cli_usage ("start", "-a and -i attach to one container only");
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
