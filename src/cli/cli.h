@@ -91,7 +91,8 @@ void cli_help (const struct cli_spec *spec, FILE *f);
 extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_spec_stop, cli_spec_restart,
     cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause,
     cli_spec_unpause, cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec,
-    cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history;
+    cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount,
+    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
