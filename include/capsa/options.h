@@ -116,7 +116,7 @@ bool capsa_opt_takes_value (const struct capsa_opt *o);
 #define CAPSA_OPT_HELP_COMPACT 1u /* no column for the short letters: "  --root DIR", "  -v, --version" */
 /* The table's options as help lines, one per shown option (HIDDEN ones and those without help,
  * CAPSA_O_HELP's included, are left out): "  -m, --memory BYTES         memory limit", the text at `column`
- * (two spaces after a longer left part), its continuation lines indented to it. */
+ * (two spaces after a longer left part), its continuation lines at `column` too. */
 void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
 
 #endif

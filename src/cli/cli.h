@@ -58,16 +58,26 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
-/* A group's subcommand that has no option parser of its own, and its usage text. */
-struct cli_sub_usage
+/* A group of commands (`capsa volume ls`): each subcommand with its own options. */
+struct cli_sub
 {
   const char *name;
-  const char *usage;
+  int (*fn) (struct cli_global *, int, char **);
+  const struct cli_spec *spec; /* its options (completion); NULL: parsed by capsa-image */
+  const char *help;            /* its line in the group's usage */
+  bool alias;                  /* not listed (`list` for `ls`) */
 };
-/* `capsa GROUP SUB --help`, as main.c runs every request for help (it finds --help anywhere on
- * the line): print SUB's usage from subs (n of them) on stdout and return true; false when argv
- * is not that or SUB is not in subs. */
-bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
+struct cli_group
+{
+  const char *name;
+  const struct cli_sub *subs;
+  size_t n;
+};
+/* Run argv[1] of the group (argv[0] its name): its usage on stdout for --help or -h (0), on
+ * stderr without a subcommand (125); an unknown one is a usage error. */
+int cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv);
+extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
+    cli_group_image;
 
 /* A command's options and usage (include/capsa/options.h): one table drives its parsing, its
  * --help and `capsa completion`. */
@@ -92,7 +102,8 @@ extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_
     cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause,
     cli_spec_unpause, cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec,
     cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount,
-    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect;
+    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect,
+    cli_spec_inspect, cli_spec_version, cli_spec_info;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);

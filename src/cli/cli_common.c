@@ -335,18 +335,23 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
   return cli_fail (&err);
 }
 
-bool
-cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv)
+int
+cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv)
 {
-  if (argc != 3 || (strcmp (argv[2], "--help") != 0 && strcmp (argv[2], "-h") != 0))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (subs[i].name, argv[1]) == 0)
-      {
-        fputs (subs[i].usage, stdout);
-        return true;
-      }
-  return false;
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa %s COMMAND [OPTIONS] ARGS...\n\nCommands:\n", grp->name);
+      for (size_t i = 0; i < grp->n; i++)
+        if (!grp->subs[i].alias)
+          fprintf (f, "  %-11s %s\n", grp->subs[i].name, grp->subs[i].help ? grp->subs[i].help : "");
+      fprintf (f, "\nRun 'capsa %s COMMAND --help' for the options of a command.\n", grp->name);
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
+  for (size_t i = 0; i < grp->n; i++)
+    if (strcmp (grp->subs[i].name, argv[1]) == 0)
+      return grp->subs[i].fn (g, argc - 1, argv + 1);
+  return cli_usage (grp->name, "unknown command `%s`", argv[1]);
 }
 
 /* the column of the options' help texts */

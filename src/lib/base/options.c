@@ -250,16 +250,15 @@ capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned styl
       if (opts->arg && n >= 0 && (size_t) n < sizeof left)
         n += snprintf (left + n, sizeof left - (size_t) n, " %s", opts->arg);
       fputs (left, f);
-      int at = n + 2 > column ? n + 2 : column; /* (a long left part pushes the text right) */
       if (*opts->help)
-        fprintf (f, "%*s", at - n, "");
+        fprintf (f, "%*s", n + 2 > column ? 2 : column - n, "");
       for (const char *h = opts->help; *h;)
         {
           size_t len = strcspn (h, "\n");
           fprintf (f, "%.*s", (int) len, h);
           h += len;
           if (*h == '\n' && *++h)
-            fprintf (f, "\n%*s", at, "");
+            fprintf (f, "\n%*s", column, "");
         }
       fputc ('\n', f);
     }
