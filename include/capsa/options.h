@@ -109,6 +109,8 @@ int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, cha
 
 /* The option of a table by long name (full name only), or NULL. */
 const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);
+/* The option of a table by short letter, or NULL. */
+const struct capsa_opt *capsa_opt_find_letter (const struct capsa_opt *opts, char letter);
 /* Whether the option takes a value (`--name VALUE`): every kind but BOOL, HELP and flag CALLs. */
 bool capsa_opt_takes_value (const struct capsa_opt *o);
 

@@ -63,7 +63,7 @@ struct cli_sub
 {
   const char *name;
   int (*fn) (struct cli_global *, int, char **);
-  const struct cli_spec *spec; /* its options (completion); NULL: parsed by capsa-image */
+  const struct cli_spec *spec; /* its options (main.c's help rule, completion) */
   const char *help;            /* its line in the group's usage */
   bool alias;                  /* not listed (`list` for `ls`) */
 };

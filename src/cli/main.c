@@ -79,31 +79,37 @@ print_usage (FILE *f)
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 
-/* The groups: `capsa GROUP SUB ...` asks for SUB's help, not the group's. */
-static const char *const groups[] = { "container", "volume", "network", "system", "image" };
-
-static bool
-is_group (const char *name)
+/* The options of argv's command, or of its subcommand argv[1] for a group (`capsa GROUP SUB ...`
+ * asks for SUB's help, not the group's); NULL when there is none. */
+static const struct cli_spec *
+spec_of (const struct cli_command *cmd, int argc, char **argv)
 {
-  for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
-    if (strcmp (groups[i], name) == 0)
-      return true;
-  return false;
+  if (cmd->group == NULL)
+    return cmd->spec;
+  for (size_t i = 0; argc > 1 && i < cmd->group->n; i++)
+    if (strcmp (cmd->group->subs[i].name, argv[1]) == 0)
+      return cmd->group->subs[i].spec;
+  return NULL;
 }
 
-/* Long options that take their value as the next word (`--format --help` formats with
- * "--help", as docker's pflag reads it): a --help there is a value, not a request. */
+/* Whether the option word w of spec takes the next word as its value (`--format --help` formats
+ * with "--help", as docker's pflag reads it): a --help there is a value, not a request. */
 static bool
-takes_value (const char *opt)
+takes_value (const struct cli_spec *spec, const char *w)
 {
-  static const char *const with_value[]
-      = { "--format", "--filter", "--label", "--name", "--tail", "--since", "--until", "--signal",
-          "--time",   "--driver", "--subnet", "--gateway", "--ip", "--ip6", "--bridge", "--mtu",
-          "--alias",  "--detach-keys", "--output", "--input", "--username", "--password", "--change",
-          "--message", "--platform", "--compression-format" };
-  for (size_t i = 0; i < ARRAY_SIZE (with_value); i++)
-    if (strcmp (with_value[i], opt) == 0)
-      return true;
+  if (spec == NULL || w[0] != '-' || strchr (w, '='))
+    return false;
+  if (w[1] == '-')
+    {
+      const struct capsa_opt *o = capsa_opt_find (spec->opts, w + 2);
+      return o && capsa_opt_takes_value (o);
+    }
+  for (const char *p = w + 1; *p; p++) /* -dl: the letter that takes a value ends the word */
+    {
+      const struct capsa_opt *o = capsa_opt_find_letter (spec->opts, *p);
+      if (o == NULL || capsa_opt_takes_value (o))
+        return o && p[1] == '\0';
+    }
   return false;
 }
 
@@ -120,10 +126,11 @@ carries_command (const char *name)
  * its name; a group's subcommand is argv[1]).  Docker's rule: help wins over everything else on
  * the line, and the command then does nothing. */
 static bool
-wants_help (int argc, char **argv)
+wants_help (const struct cli_command *cmd, int argc, char **argv)
 {
+  const struct cli_spec *spec = spec_of (cmd, argc, argv);
   int from = 1;
-  if (is_group (argv[0]) && argc > 1 && argv[1][0] != '-')
+  if (cmd->group && argc > 1 && argv[1][0] != '-')
     {
       if (carries_command (argv[1]))
         return false;
@@ -136,7 +143,7 @@ wants_help (int argc, char **argv)
       if (strcmp (argv[i], "--") == 0)
         return false;
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        return !(i > from && takes_value (argv[i - 1]));
+        return !(i > from && takes_value (spec, argv[i - 1]));
     }
   return false;
 }
@@ -160,7 +167,7 @@ run_help (const struct cli_command *cmd, struct cli_global *g, int first)
 {
   char **argv = g->argv + first;
   int argc = g->argc - first;
-  bool sub = is_group (argv[0]) && argc > 1 && argv[1][0] != '-';
+  bool sub = cmd->group && argc > 1 && argv[1][0] != '-';
   /* the whole line as well: capsa-image (cli_image_helper) is exec'd with g->argv */
   cleanup_free char **line = xmalloc0 ((size_t) (first + 4) * sizeof (char *));
   memcpy (line, g->argv, (size_t) first * sizeof (char *));
@@ -207,7 +214,7 @@ main (int argc, char **argv)
       {
         /* not root: every command works in the user's shared user namespace (rootless.h) */
         capsa_err *err = NULL;
-        if (wants_help (argc - first, argv + first))
+        if (wants_help (&cli_commands[i], argc - first, argv + first))
           return run_help (&cli_commands[i], &g, first);
         if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && !leading_help (argc - first, argv + first)
             && cli_rootless_enter (&g, &err) < 0)
