@@ -92,25 +92,16 @@ spec_of (const struct cli_command *cmd, int argc, char **argv)
   return NULL;
 }
 
-/* Whether the option word w of spec takes the next word as its value (`--format --help` formats
- * with "--help", as docker's pflag reads it): a --help there is a value, not a request. */
+/* Whether the long option word w of spec takes the next word as its value (`--format --help`
+ * formats with "--help", as docker's pflag reads it): a --help there is a value, not a request.
+ * (Short options are not looked at: `inspect x -f -h` asks for help.) */
 static bool
 takes_value (const struct cli_spec *spec, const char *w)
 {
-  if (spec == NULL || w[0] != '-' || strchr (w, '='))
+  if (spec == NULL || strncmp (w, "--", 2) != 0 || strchr (w, '='))
     return false;
-  if (w[1] == '-')
-    {
-      const struct capsa_opt *o = capsa_opt_find (spec->opts, w + 2);
-      return o && capsa_opt_takes_value (o);
-    }
-  for (const char *p = w + 1; *p; p++) /* -dl: the letter that takes a value ends the word */
-    {
-      const struct capsa_opt *o = capsa_opt_find_letter (spec->opts, *p);
-      if (o == NULL || capsa_opt_takes_value (o))
-        return o && p[1] == '\0';
-    }
-  return false;
+  const struct capsa_opt *o = capsa_opt_find (spec->opts, w + 2);
+  return o && capsa_opt_takes_value (o);
 }
 
 /* Commands whose arguments end with a command line for the container: only what comes before
