@@ -1,7 +1,6 @@
 /* What the capsa programs share: error and usage reporting, the global options, and finding the
  * programs installed beside `capsa` (see cli.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>

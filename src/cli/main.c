@@ -2,7 +2,6 @@
  * import) run in capsa-image, which this program executes with the same command line: they need
  * libcurl, libarchive and OpenSSL, and linking those here made every `capsa run` load ~45
  * libraries it never uses.  Global options and error reporting are cli_common.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,7 +104,7 @@ takes_value (const struct cli_spec *spec, const char *w)
 }
 
 /* Commands whose arguments end with a command line for the container: only what comes before
- * the image (or container) is capsa's, and their own getopt reads it (for run and create `-h`
+ * the image (or container) is capsa's, and their own parser reads it (for run and create `-h`
  * is --hostname, as in docker).  So the central check leaves them alone. */
 static bool
 carries_command (const char *name)
@@ -139,7 +138,7 @@ wants_help (const struct cli_command *cmd, int argc, char **argv)
   return false;
 }
 
-/* run, create, exec: `--help` among the options before the first argument (their getopt then
+/* run, create, exec: `--help` among the options before the first argument (their parser then
  * prints the usage; no rootless namespace nor sealed copy is needed for that). */
 static bool
 leading_help (int argc, char **argv)
@@ -169,7 +168,6 @@ run_help (const struct cli_command *cmd, struct cli_global *g, int first)
   line[n++] = (char *) "--help";
   g->argv = line;
   g->argc = n;
-  optind = 1;
   return cmd->fn (g, n - first, line + first);
 }
 
@@ -214,7 +212,6 @@ main (int argc, char **argv)
          * it has once non-dumpable are its namespace root's, i.e. this user's) */
         if (enters_container (argc - first, argv + first) && cli_exe_protect (&g, &err) < 0)
           return cli_fail (&err);
-        optind = 1;
         return cli_commands[i].fn (&g, argc - first, argv + first);
       }
   return cli_usage ("capsa", "unknown command `%s`", name);
