@@ -17,6 +17,8 @@
  *  - operands and options mix (`rm NAME -f`) unless CAPSA_OPT_STOP: commands whose operands end
  *    with a command line for a container (run, exec) stop at the first operand.
  * Values of STRING options point into argv (not copied); LIST values are copied (strv_append).
+ * A command with a single option may pass that variable itself as base, its entry's offset 0
+ * (`bool force; capsa_opt_parse (rm_opts, 0, argc, argv, &force, &err)`).
  * Nothing is printed: errors come back in *err, their message naming the option as the user
  * wrote it ("unknown option `--priv`", "--memory: invalid size `x` (...)").
  */
