@@ -11,8 +11,8 @@
  *  - a value as `--name VALUE` or `--name=VALUE`, `-n VALUE`, `-nVALUE` or `-n=VALUE`
  *    (`-e=FOO=bar` is "FOO=bar", not "=FOO=bar");
  *  - a boolean also as `--name=true` / `--name=false` (and `-x=true`, pflag's spellings 1, t, T,
- *    TRUE, True and their false forms too); short booleans cluster: `-it`, `-dit`, `-itd=false`
- *    is refused (the `=` belongs to a single letter);
+ *    TRUE, True and their false forms too); short booleans cluster: `-it`, `-dit`, and in
+ *    `-it=false` the value is the last letter's;
  *  - `--` ends the options; a lone `-` is an operand;
  *  - operands and options mix (`rm NAME -f`) unless CAPSA_OPT_STOP: commands whose operands end
  *    with a command line for a container (run, exec) stop at the first operand.
@@ -30,6 +30,10 @@
 #include <stdio.h>
 
 struct capsa_err;
+
+#ifndef CAPSA_PUBLIC /* (as capsa.h has it: the library's exported symbols) */
+#define CAPSA_PUBLIC __attribute__ ((visibility ("default")))
+#endif
 
 enum capsa_opt_kind
 {
@@ -106,21 +110,21 @@ struct capsa_opt
 #define CAPSA_OPT_HELP_ASKED 0
 #define CAPSA_OPT_USAGE (-1)
 #define CAPSA_OPT_FAIL (-2)
-int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, void *base,
+CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, void *base,
                      struct capsa_err **err);
 
 /* The option of a table by long name (full name only), or NULL. */
-const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);
+CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);
 /* The option of a table by short letter, or NULL. */
-const struct capsa_opt *capsa_opt_find_letter (const struct capsa_opt *opts, char letter);
+CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find_letter (const struct capsa_opt *opts, char letter);
 /* Whether the option takes a value (`--name VALUE`): every kind but BOOL, HELP and flag CALLs. */
-bool capsa_opt_takes_value (const struct capsa_opt *o);
+CAPSA_PUBLIC bool capsa_opt_takes_value (const struct capsa_opt *o);
 
 /* --help style */
 #define CAPSA_OPT_HELP_COMPACT 1u /* no column for the short letters: "  --root DIR", "  -v, --version" */
 /* The table's options as help lines, one per shown option (HIDDEN ones and those without help,
  * CAPSA_O_HELP's included, are left out): "  -m, --memory BYTES         memory limit", the text at `column`
  * (two spaces after a longer left part), its continuation lines at `column` too. */
-void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
+CAPSA_PUBLIC void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
 
 #endif

@@ -138,6 +138,8 @@ test_booleans (void **state)
   (void) state;
   assert_int_equal (parse_words (0, &o, "--rm=true", "--detach=false", "-t=true", "-i=false", NULL), 5);
   assert_true (o.rm && !o.detach && o.tty && !o.interactive);
+  assert_int_equal (parse_words (0, &o, "-dit=false", NULL), 2); /* the value is the last letter's */
+  assert_true (o.detach && o.interactive && !o.tty);
   assert_int_equal (parse_words (0, &o, "--rm=1", "-d=T", NULL), 3);
   assert_true (o.rm && o.detach);
   assert_int_equal (parse_words (0, &o, "--rm=yes", NULL), CAPSA_OPT_USAGE);
