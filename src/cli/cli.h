@@ -108,6 +108,8 @@ struct cli_spec
  * printing its --help on stdout, -125 after reporting a usage error ("capsa: ps: unknown option
  * `--al` (see `capsa ps --help`)"):  `int first = cli_parse (...); if (first <= 0) return -first;` */
 int cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base);
+/* The table of a command without options: only -h, --help. */
+extern const struct capsa_opt cli_no_options[];
 /* The usage: "Usage: capsa NAME USAGE", the summary, the options, the footer. */
 void cli_help (const struct cli_spec *spec, FILE *f);
 /* each command's, in its cmd_*.c (main.c's table lists them for `capsa completion`) */

@@ -353,6 +353,8 @@ cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char
   return cli_usage (grp->name, "unknown command `%s`", argv[1]);
 }
 
+const struct capsa_opt cli_no_options[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+
 /* the column of the options' help texts */
 #define HELP_COLUMN 29
 

@@ -241,12 +241,11 @@ dir_of (const char *p)
   return xstrdup (dirname (d));
 }
 
-static const struct capsa_opt cp_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 const struct cli_spec cli_spec_cp
     = { "cp", "CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST",
         "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
         "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.",
-        cp_opts, 0, NULL };
+        cli_no_options, 0, NULL };
 
 int
 cmd_cp (struct cli_global *g, int argc, char **argv)

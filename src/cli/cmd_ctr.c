@@ -24,8 +24,7 @@
 int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 
 /* the commands with no option but --help */
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-#define OPERANDS_ONLY(NAME, USAGE, SUMMARY) { NAME, USAGE, SUMMARY, help_only, 0, NULL }
+#define OPERANDS_ONLY(NAME, USAGE, SUMMARY) { NAME, USAGE, SUMMARY, cli_no_options, 0, NULL }
 const struct cli_spec cli_spec_wait
     = OPERANDS_ONLY ("wait", "CONTAINER...", "Wait until containers stop; print their exit codes.");
 const struct cli_spec cli_spec_pause = OPERANDS_ONLY ("pause", "CONTAINER...", "Freeze every process of containers.");

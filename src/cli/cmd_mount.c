@@ -34,9 +34,8 @@ static const struct capsa_opt mount_opts[] = {
 const struct cli_spec cli_spec_image_mount
     = { "image mount", "[OPTIONS] IMAGE CONTAINER-ID", "Make CONTAINER-ID's root filesystem from IMAGE and print its path.",
         mount_opts, 0, NULL };
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 const struct cli_spec cli_spec_image_unmount
-    = { "image unmount", "CONTAINER-ID", "Unmount and remove CONTAINER-ID's root filesystem.", help_only, 0, NULL };
+    = { "image unmount", "CONTAINER-ID", "Unmount and remove CONTAINER-ID's root filesystem.", cli_no_options, 0, NULL };
 
 int
 cmd_mount (struct cli_global *g, int argc, char **argv)

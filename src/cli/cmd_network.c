@@ -106,9 +106,8 @@ static const struct capsa_opt ls_opts[] = {
 };
 static const struct cli_spec ls_spec = { "network ls", "[-q]", "List networks (also `list`; -q: names only).", ls_opts,
                                          0, NULL };
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 static const struct cli_spec inspect_spec
-    = { "network inspect", "NETWORK...", "Networks' details as JSON.", help_only, 0, NULL };
+    = { "network inspect", "NETWORK...", "Networks' details as JSON.", cli_no_options, 0, NULL };
 static const struct capsa_opt rm_opts[] = {
   { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "detach their containers" },
   CAPSA_O_HELP ('h'),
@@ -117,7 +116,7 @@ static const struct capsa_opt rm_opts[] = {
 static const struct cli_spec rm_spec
     = { "network rm", "[-f] NETWORK...", "Remove networks (-f: detach their containers).", rm_opts, 0, NULL };
 static const struct cli_spec disconnect_spec
-    = { "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", help_only, 0, NULL };
+    = { "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", cli_no_options, 0, NULL };
 
 static int
 net_ls (struct cli_global *g, int argc, char **argv)

@@ -176,16 +176,15 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
   return inspect_run (g, &cli_spec_inspect, false, argc, argv);
 }
 
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-const struct cli_spec cli_spec_version = { "version", NULL, "Print the version.", help_only, 0, NULL };
+const struct cli_spec cli_spec_version = { "version", NULL, "Print the version.", cli_no_options, 0, NULL };
 const struct cli_spec cli_spec_info
-    = { "info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).", help_only, 0,
+    = { "info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).", cli_no_options, 0,
         NULL };
 static const struct cli_spec system_info_spec
-    = { "system info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).", help_only, 0,
+    = { "system info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).", cli_no_options, 0,
         NULL };
 static const struct cli_spec df_spec
-    = { "system df", NULL, "Disk space used by images, containers and volumes.", help_only, 0, NULL };
+    = { "system df", NULL, "Disk space used by images, containers and volumes.", cli_no_options, 0, NULL };
 struct prune_flags
 {
   bool all, force;

@@ -5,10 +5,9 @@
 #include "cli.h"
 #include "image.h"
 
-static const struct capsa_opt tag_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 const struct cli_spec cli_spec_tag = { "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
                                        "Give the image SOURCE another name; a name held by another image moves.",
-                                       tag_opts, 0, NULL };
+                                       cli_no_options, 0, NULL };
 
 int
 cmd_tag (struct cli_global *g, int argc, char **argv)

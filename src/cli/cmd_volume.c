@@ -209,7 +209,6 @@ static const struct capsa_opt ls_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct capsa_opt inspect_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 static const struct capsa_opt rm_opts[] = {
   CAPSA_O_BOOL ('f', "force", F, force, "remove volumes in use too"),
   CAPSA_O_HELP ('h'),
@@ -226,7 +225,7 @@ static const struct cli_spec create_spec = { "volume create", "[-d local] [-l KE
                                              CAPSA_OPT_STOP, NULL };
 static const struct cli_spec ls_spec = { "volume ls", "[-q] [--format json]", "List volumes (also `list`).", ls_opts, 0,
                                          NULL };
-static const struct cli_spec inspect_spec = { "volume inspect", "NAME...", "Volumes' details as JSON.", inspect_opts, 0,
+static const struct cli_spec inspect_spec = { "volume inspect", "NAME...", "Volumes' details as JSON.", cli_no_options, 0,
                                               NULL };
 static const struct cli_spec rm_spec = { "volume rm", "[-f] NAME...", "Remove volumes no container uses (-f: in use too).",
                                          rm_opts, 0, NULL };

@@ -5,12 +5,11 @@
 
 #include "cli.h"
 
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 const struct cli_spec cli_spec_completion
     = { "completion", "bash",
         "Print a bash completion script for capsa: commands, subcommands and their flags\n"
         "(`source <(capsa completion bash)`, or save it in /etc/bash_completion.d/capsa).",
-        help_only, 0, NULL };
+        cli_no_options, 0, NULL };
 
 /* every flag of a table (" --name -x"), or only those that take a value */
 static void

@@ -56,9 +56,8 @@ const struct cli_spec cli_spec_login = { "login", "[OPTIONS] REGISTRY",
                                          "$XDG_CONFIG_HOME/capsa/auth.json, mode 0600).",
                                          login_opts, 0, NULL };
 
-static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
 const struct cli_spec cli_spec_logout
-    = { "logout", "REGISTRY", "Remove REGISTRY's credentials from capsa's auth file.", help_only, 0, NULL };
+    = { "logout", "REGISTRY", "Remove REGISTRY's credentials from capsa's auth file.", cli_no_options, 0, NULL };
 
 static const struct capsa_opt load_opts[] = {
   CAPSA_O_STR ('i', "input", struct load_flags, input, "FILE|DIR", "read it instead of stdin"),
