@@ -134,8 +134,8 @@ void cli_human_size (long long bytes, char *buf, unsigned len);
 void cli_human_duration (long seconds, char *buf, unsigned len);
 void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* Sort an array of objects by their RFC 3339 field key, newest first (docker's ps and images). */
-/* A prune's "Are you sure you want to continue? [y/N]" (true: go on; -f/--force in argv: no question). */
-bool cli_confirm (int argc, char **argv, const char *what);
+/* A prune's "Are you sure you want to continue? [y/N]" (true: go on; force, its -f: no question). */
+bool cli_confirm (bool force, const char *what);
 /* cmd_prune.c: image prune without its question and total (system prune sums the totals). */
 int cli_image_prune (struct cli_global *g, bool all, long long *reclaimed);
 struct json_t;

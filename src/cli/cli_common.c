@@ -143,16 +143,14 @@ cli_sort_newest_first (json_t *arr, const char *key)
     json_array_append_new (arr, v[i]);
 }
 
-/* A prune's confirmation, as docker asks it: -f or --force among argv[1..] skips it; otherwise the
- * answer is read from stdin, a tty or not (docker does the same: `yes | docker system prune`),
- * and only "y" or "yes" goes on. */
+/* A prune's confirmation, as docker asks it: -f (force) skips it; otherwise the answer is read
+ * from stdin, a tty or not (docker does the same: `yes | docker system prune`), and only "y" or
+ * "yes" goes on. */
 bool
-cli_confirm (int argc, char **argv, const char *what)
+cli_confirm (bool force, const char *what)
 {
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0
-        || (argv[i][0] == '-' && argv[i][1] != '-' && strchr (argv[i], 'f')))
-      return true;
+  if (force)
+    return true;
   if (strchr (what, '\n')) /* a list: "  - all stopped containers\n  - ..." */
     printf ("WARNING! This will remove:\n%s\n\nAre you sure you want to continue? [y/N] ", what);
   else

@@ -324,7 +324,7 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
   int first = cli_parse (&cli_spec_container_prune, argc, argv, &force);
   if (first <= 0)
     return -first;
-  if (!cli_confirm (argc, argv, "all stopped containers"))
+  if (!cli_confirm (force, "all stopped containers"))
     return 0;
   long long reclaimed = 0;
   char size[32];

@@ -11,7 +11,7 @@ struct prune_flags
 };
 static const struct capsa_opt prune_opts[] = {
   CAPSA_O_BOOL ('a', "all", struct prune_flags, all, "remove every image no container uses"),
-  CAPSA_O_BOOL ('f', "force", struct prune_flags, force, "do not ask for confirmation"), /* (cli_confirm sees it) */
+  CAPSA_O_BOOL ('f', "force", struct prune_flags, force, "do not ask for confirmation"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
@@ -31,8 +31,8 @@ cmd_prune (struct cli_global *g, int argc, char **argv)
   bool all = f.all;
   if (first < argc)
     return cli_usage ("image prune", "takes no arguments");
-  if (!cli_confirm (argc, argv, all ? "all images without at least one container associated to them"
-                                     : "all dangling images"))
+  if (!cli_confirm (f.force, all ? "all images without at least one container associated to them"
+                                 : "all dangling images"))
     return 0;
   if (cli_image_prune (g, all, &reclaimed) != 0)
     return CLI_EXIT_ERROR;

@@ -285,10 +285,10 @@ system_prune (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool all = f.all;
-  if (!cli_confirm (argc, argv, all ? "  - all stopped containers\n  - all networks not used by at least one container\n"
-                                      "  - all images without at least one container associated to them"
-                                    : "  - all stopped containers\n  - all networks not used by at least one container\n"
-                                      "  - all dangling images"))
+  if (!cli_confirm (f.force, all ? "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                   "  - all images without at least one container associated to them"
+                                 : "  - all stopped containers\n  - all networks not used by at least one container\n"
+                                   "  - all dangling images"))
     return 0;
   long long bytes = 0;
   ctr_prune_stopped (g, &bytes);

@@ -350,7 +350,7 @@ vol_prune (struct cli_global *g, int argc, char **argv)
   int first = cli_parse (&prune_spec, argc, argv, &f);
   if (first <= 0)
     return -first;
-  if (!cli_confirm (argc, argv, "all local volumes not used by at least one container"))
+  if (!cli_confirm (f.force, "all local volumes not used by at least one container"))
     return 0;
   json_t *used = used_volumes (g);
   cleanup_strv char **names = vol_names (g);
