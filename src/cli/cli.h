@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "capsa/options.h"
 #include "error.h"
 #include "store.h"
 
@@ -44,6 +45,8 @@ int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) 
 /* A front end's main(): the global options (cli_global_init), then run (g, index of the command
  * word in argv) for the exit status. */
 int cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first));
+/* their table (main.c prints it in the usage) */
+extern const struct capsa_opt cli_global_opts[];
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);
@@ -58,24 +61,67 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
-/* A group's subcommand that has no option parser of its own, and its usage text. */
-struct cli_sub_usage
+/* A group of commands (`capsa volume ls`): each subcommand with its own options. */
+struct cli_sub
 {
   const char *name;
-  const char *usage;
+  int (*fn) (struct cli_global *, int, char **);
+  const struct cli_spec *spec; /* its options (main.c's help rule, completion) */
+  const char *help;            /* its line in the group's usage */
+  bool alias;                  /* not listed (`list` for `ls`) */
 };
-/* `capsa GROUP SUB --help`, as main.c runs every request for help (it finds --help anywhere on
- * the line): print SUB's usage from subs (n of them) on stdout and return true; false when argv
- * is not that or SUB is not in subs. */
-bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
+struct cli_group
+{
+  const char *name;
+  const struct cli_sub *subs;
+  size_t n;
+};
+/* Run argv[1] of the group (argv[0] its name): its usage on stdout for --help or -h (0), on
+ * stderr without a subcommand (125); an unknown one is a usage error. */
+int cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv);
+/* `capsa`'s commands (main.c), ended by a NULL name */
+struct cli_command
+{
+  const char *name;
+  int (*fn) (struct cli_global *, int, char **);
+  const char *help;             /* its line in `capsa --help`; NULL: hidden */
+  const struct cli_spec *spec;  /* its options, or */
+  const struct cli_group *group; /* its subcommands */
+};
+extern const struct cli_command cli_commands[];
+/* `capsa completion bash` (completion.c): the script, from the tables */
+int cmd_completion (struct cli_global *g, int argc, char **argv);
+extern const struct cli_spec cli_spec_completion;
+extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
+    cli_group_image;
 
-struct option;
-/* getopt_long as docker's pflag parses: a long option only by its full name (getopt_long takes
- * any unique prefix: `--priv` was --privileged, `--pid host` was --pids-limit); a boolean also as
- * --NAME=true / --NAME=false (and -X=true / -X=false; false: as if not given, every boolean this
- * is used for being off by default); `-e=FOO=bar` gives "FOO=bar", as pflag does, not "=FOO=bar".
- * A rejected prefix returns '?' with argv[optind - 1] the word. */
-int cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts);
+/* A command's options and usage (include/capsa/options.h): one table drives its parsing, its
+ * --help and `capsa completion`. */
+struct cli_spec
+{
+  const char *name;             /* "run", "volume create": as in `capsa NAME --help` */
+  const char *usage;            /* what follows "Usage: capsa NAME ": "[OPTIONS] IMAGE [COMMAND] [ARG...]" */
+  const char *summary;          /* a paragraph */
+  const struct capsa_opt *opts; /* ended by CAPSA_O_END; its HELP entry makes --help work */
+  unsigned flags;               /* CAPSA_OPT_STOP: options end at the first operand (run, exec...) */
+  const char *footer;           /* printed after the options, or NULL */
+};
+/* Parse the command's options into base (capsa_opt_parse): the index of its first operand
+ * (> 0, argv permuted as getopt_long does).  Otherwise minus what the command returns: -0 after
+ * printing its --help on stdout, -125 after reporting a usage error ("capsa: ps: unknown option
+ * `--al` (see `capsa ps --help`)"):  `int first = cli_parse (...); if (first <= 0) return -first;` */
+int cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base);
+/* The table of a command without options: only -h, --help. */
+extern const struct capsa_opt cli_no_options[];
+/* The usage: "Usage: capsa NAME USAGE", the summary, the options, the footer. */
+void cli_help (const struct cli_spec *spec, FILE *f);
+/* each command's, in its cmd_*.c (main.c's table lists them for `capsa completion`) */
+extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_spec_stop, cli_spec_restart,
+    cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause,
+    cli_spec_unpause, cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec,
+    cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount,
+    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect,
+    cli_spec_inspect, cli_spec_version, cli_spec_info;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
@@ -91,8 +137,8 @@ void cli_human_size (long long bytes, char *buf, unsigned len);
 void cli_human_duration (long seconds, char *buf, unsigned len);
 void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* Sort an array of objects by their RFC 3339 field key, newest first (docker's ps and images). */
-/* A prune's "Are you sure you want to continue? [y/N]" (true: go on; -f/--force in argv: no question). */
-bool cli_confirm (int argc, char **argv, const char *what);
+/* A prune's "Are you sure you want to continue? [y/N]" (true: go on; force, its -f: no question). */
+bool cli_confirm (bool force, const char *what);
 /* cmd_prune.c: image prune without its question and total (system prune sums the totals). */
 int cli_image_prune (struct cli_global *g, bool all, long long *reclaimed);
 struct json_t;

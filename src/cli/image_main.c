@@ -3,7 +3,6 @@
  * OpenSSL, which the container commands do not, so they are a program of their own, installed in
  * libexec/capsa: `capsa` executes it with its own command line (cli_image_helper), and its output,
  * messages and exit status are those of the command. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +36,6 @@ dispatch (struct cli_global *g, int argc, char **argv, bool under_image)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, argv[0]) == 0 && (!under_image || commands[i].under_image))
       {
-        optind = 1;
         return commands[i].fn (g, argc, argv);
       }
   if (under_image)
