@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "error.h"
-#include "store.h"
+#include "capsa/error.h"
+#include "capsa/image.h"
 
 #define CLI_EXIT_ERROR 125
 

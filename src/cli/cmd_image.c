@@ -5,7 +5,7 @@
 #include "cli.h"
 #include <getopt.h>
 
-#include "util.h"
+#include "capsa/util.h"
 
 static const struct
 {

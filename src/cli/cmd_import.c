@@ -2,10 +2,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "import.h"
-#include "reference.h"
-#include "util.h"
 
 int
 cmd_import (struct cli_global *g, int argc, char **argv)
@@ -29,7 +28,7 @@ cmd_import (struct cli_global *g, int argc, char **argv)
     switch (c)
       {
       case 'c':
-        strv_append (&changes, optarg);
+        capsa_strv_append (&changes, optarg);
         break;
       case 'm':
         o.message = optarg;

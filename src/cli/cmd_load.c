@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "imgarchive.h"
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "util.h"
 
 int
 cmd_load (struct cli_global *g, int argc, char **argv)

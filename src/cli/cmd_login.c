@@ -6,10 +6,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "progress.h"
-#include "registry.h"
-#include "util.h"
 
 static char *
 read_line (FILE *f, bool echo)
@@ -62,11 +62,11 @@ cmd_login (struct cli_global *g, int argc, char **argv)
       {
       case 'u':
         free (user);
-        user = xstrdup (optarg);
+        user = capsa_xstrdup (optarg);
         break;
       case 'p':
         free (password);
-        password = xstrdup (optarg);
+        password = capsa_xstrdup (optarg);
         break;
       case 's':
         from_stdin = true;

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "progress.h"
-#include "registry.h"
-#include "util.h"
 
 int
 cmd_push (struct cli_global *g, int argc, char **argv)
@@ -64,10 +64,10 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   if (insecure)
     {
       for (char **p = g->insecure; p && *p; p++)
-        strv_append (&insecure_list, *p);
-      cleanup_free char *host = xstrdup (dest ? dest : argv[optind]);
+        capsa_strv_append (&insecure_list, *p);
+      cleanup_free char *host = capsa_xstrdup (dest ? dest : argv[optind]);
       host[strcspn (host, "/")] = '\0';
-      strv_append (&insecure_list, host);
+      capsa_strv_append (&insecure_list, host);
       o.insecure = insecure_list;
     }
   int r = capsa_push (s, argv[optind], dest, &o, digest, &err);

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imgarchive.h"
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "util.h"
 
 int
 cmd_save (struct cli_global *g, int argc, char **argv)

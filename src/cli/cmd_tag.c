@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/image.h"
 #include "cli.h"
-#include "image.h"
 
 int
 cmd_tag (struct cli_global *g, int argc, char **argv)

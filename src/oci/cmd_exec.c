@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exec.h"
-#include "log.h"
+#include "capsa/log.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "util.h"
 
 static const char exec_help[]
     = "Usage: capsa-oci exec [OPTIONS] CONTAINER-ID [COMMAND [ARGS...]]\n"
@@ -64,11 +64,11 @@ cmd_exec (struct oci_global *g, int argc, char **argv)
       {
       case 'p': o.process_file = optarg; break;
       case 't': o.tty = true; break;
-      case 'e': strv_append (&env, optarg); break;
+      case 'e': capsa_strv_append (&env, optarg); break;
       case O_CWD: o.cwd = optarg; break;
       case 'u': o.user = optarg; break;
-      case 'g': strv_append (&gids, optarg); break;
-      case 'c': strv_append (&caps, optarg); break;
+      case 'g': capsa_strv_append (&gids, optarg); break;
+      case 'c': capsa_strv_append (&caps, optarg); break;
       case O_NNP: o.no_new_privs = true; break;
       case 'd': o.detach = true; break;
       case O_PIDFILE: o.pid_file = optarg; break;

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "capsa/runtime.h"
 #include "oci.h"
-#include "spec.h"
 
 int
 cmd_features (struct oci_global *g, int argc, char **argv)

@@ -10,14 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capsa/util.h"
 #include "oci.h"
-#include "util.h"
 
 /* Index of the PID column in ps's header, -1 when there is none. */
 static int
 pid_column (const char *header)
 {
-  cleanup_free char *h = xstrdup (header);
+  cleanup_free char *h = capsa_xstrdup (header);
   char *save = NULL;
   int i = 0;
   for (char *t = strtok_r (h, " \t\n", &save); t; t = strtok_r (NULL, " \t\n", &save), i++)
@@ -29,7 +29,7 @@ pid_column (const char *header)
 static bool
 line_has_pid (const char *line, int col, const pid_t *pids, size_t n)
 {
-  cleanup_free char *l = xstrdup (line);
+  cleanup_free char *l = capsa_xstrdup (line);
   char *save = NULL, *t = strtok_r (l, " \t\n", &save);
   for (int i = 0; t && i < col; i++)
     t = strtok_r (NULL, " \t\n", &save);
@@ -45,7 +45,7 @@ line_has_pid (const char *line, int col, const pid_t *pids, size_t n)
 static int
 print_table (char **ps_args, int nargs, const pid_t *pids, size_t n)
 {
-  cleanup_free char **argv = xmalloc0 ((size_t) (nargs + 3) * sizeof *argv);
+  cleanup_free char **argv = capsa_xmalloc0 ((size_t) (nargs + 3) * sizeof *argv);
   int fds[2], status;
   argv[0] = "ps";
   if (nargs == 0)

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "spec.h"
-#include "util.h"
 
 int
 cmd_spec (struct oci_global *g, int argc, char **argv)
@@ -46,7 +46,7 @@ cmd_spec (struct oci_global *g, int argc, char **argv)
       }
   if (optind != argc)
     return oci_usage ("spec", "takes no arguments");
-  cleanup_free char *path = xasprintf ("%s/config.json", bundle);
+  cleanup_free char *path = capsa_xasprintf ("%s/config.json", bundle);
   json_t *spec = capsa_spec_default (rootless);
   char *s = spec ? json_dumps (spec, JSON_INDENT (2)) : NULL;
   json_decref (spec);
@@ -63,9 +63,9 @@ cmd_spec (struct oci_global *g, int argc, char **argv)
                   path);
       return oci_fail (&err);
     }
-  int r = write_all (fd, s, strlen (s));
+  int r = capsa_write_all (fd, s, strlen (s));
   if (r == 0)
-    r = write_all (fd, "\n", 1);
+    r = capsa_write_all (fd, "\n", 1);
   free (s);
   if (r < 0)
     {

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capsa.h"
-#include "log.h"
+#include "capsa/capsa.h"
+#include "capsa/log.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "selfexe.h"
-#include "util.h"
 
 static const struct command
 {
@@ -100,7 +100,7 @@ int
 oci_parse_count (const char *s)
 {
   int64_t n;
-  return parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
+  return capsa_parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
 }
 
 /* True when this process is in a user namespace other than the initial one: the initial

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "capsa/error.h"
 
 struct oci_global
 {
@@ -45,7 +45,7 @@ int cmd_exec (struct oci_global *g, int argc, char **argv);
 
 
 
-#include "container.h"
+#include "capsa/runtime.h"
 /* Shared by create and run: parse their options into o; run also takes --detach.
  * Returns the index of the container id in argv, or -1 after reporting a usage error. */
 int oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int argc, char **argv,
