@@ -2,9 +2,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image.h"
-#include "util.h"
 
 int
 cmd_prune (struct cli_global *g, int argc, char **argv)
