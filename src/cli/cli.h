@@ -12,6 +12,7 @@
 
 #include "capsa/error.h"
 #include "capsa/image.h"
+#include "capsa/options.h"
 
 #define CLI_EXIT_ERROR 125
 
@@ -41,6 +42,8 @@ struct cli_global
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the
  * registries config: the index of the command in argv, or -1 after reporting an error. */
 int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
+/* their table (main.c prints it in the usage) */
+extern const struct capsa_opt cli_global_opts[];
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);
@@ -55,24 +58,52 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
 
-/* A group's subcommand that has no option parser of its own, and its usage text. */
-struct cli_sub_usage
+/* A group of commands (`capsa volume ls`): each subcommand with its own options. */
+struct cli_sub
 {
   const char *name;
-  const char *usage;
+  int (*fn) (struct cli_global *, int, char **);
+  const struct cli_spec *spec; /* its options (completion); NULL: parsed by capsa-image */
+  const char *help;            /* its line in the group's usage */
+  bool alias;                  /* not listed (`list` for `ls`) */
 };
-/* `capsa GROUP SUB --help`, as main.c runs every request for help (it finds --help anywhere on
- * the line): print SUB's usage from subs (n of them) on stdout and return true; false when argv
- * is not that or SUB is not in subs. */
-bool cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv);
+struct cli_group
+{
+  const char *name;
+  const struct cli_sub *subs;
+  size_t n;
+};
+/* Run argv[1] of the group (argv[0] its name): its usage on stdout for --help or -h (0), on
+ * stderr without a subcommand (125); an unknown one is a usage error. */
+int cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv);
+extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
+    cli_group_image;
 
-struct option;
-/* getopt_long as docker's pflag parses: a long option only by its full name (getopt_long takes
- * any unique prefix: `--priv` was --privileged, `--pid host` was --pids-limit); a boolean also as
- * --NAME=true / --NAME=false (and -X=true / -X=false; false: as if not given, every boolean this
- * is used for being off by default); `-e=FOO=bar` gives "FOO=bar", as pflag does, not "=FOO=bar".
- * A rejected prefix returns '?' with argv[optind - 1] the word. */
-int cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts);
+/* A command's options and usage (include/capsa/options.h): one table drives its parsing, its
+ * --help and `capsa completion`. */
+struct cli_spec
+{
+  const char *name;             /* "run", "volume create": as in `capsa NAME --help` */
+  const char *usage;            /* what follows "Usage: capsa NAME ": "[OPTIONS] IMAGE [COMMAND] [ARG...]" */
+  const char *summary;          /* a paragraph */
+  const struct capsa_opt *opts; /* ended by CAPSA_O_END; its HELP entry makes --help work */
+  unsigned flags;               /* CAPSA_OPT_STOP: options end at the first operand (run, exec...) */
+  const char *footer;           /* printed after the options, or NULL */
+};
+/* Parse the command's options into base (capsa_opt_parse): the index of its first operand
+ * (> 0, argv permuted as getopt_long does).  Otherwise minus what the command returns: -0 after
+ * printing its --help on stdout, -125 after reporting a usage error ("capsa: ps: unknown option
+ * `--al` (see `capsa ps --help`)"):  `int first = cli_parse (...); if (first <= 0) return -first;` */
+int cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base);
+/* The usage: "Usage: capsa NAME USAGE", the summary, the options, the footer. */
+void cli_help (const struct cli_spec *spec, FILE *f);
+/* each command's, in its cmd_*.c (main.c's table lists them for `capsa completion`) */
+extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_spec_stop, cli_spec_restart,
+    cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause,
+    cli_spec_unpause, cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec,
+    cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount,
+    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect,
+    cli_spec_inspect, cli_spec_version, cli_spec_info;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);

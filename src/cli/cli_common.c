@@ -168,72 +168,79 @@ cli_confirm (int argc, char **argv, const char *what)
   return strcasecmp (line, "y") == 0 || strcasecmp (line, "yes") == 0;
 }
 
-enum
+/* the global options, before the command */
+struct global_opts
 {
-  OPT_ROOT = 1000,
-  OPT_DEFAULT_REGISTRY,
-  OPT_INSECURE,
-  OPT_REGCONF,
-  OPT_AUTHFILE,
-  OPT_DEBUG,
+  const char *root, *default_registry, *registries_conf, *authfile;
+  char **insecure;
+  bool debug, version;
+};
+
+const struct capsa_opt cli_global_opts[] = {
+  CAPSA_O_STR (0, "root", struct global_opts, root, "DIR",
+               "images, containers and volumes (default /var/lib/capsa, or\n"
+               "$XDG_DATA_HOME/capsa when not root)\n"
+               "Not root (rootless): needs /etc/subuid and /etc/subgid ranges and\n"
+               "newuidmap; runtime state in $XDG_RUNTIME_DIR/capsa (else\n"
+               "/tmp/capsa-UID); see README \"Rootless\""),
+  CAPSA_O_STR (0, "default-registry", struct global_opts, default_registry, "HOST",
+               "registry for short names like `busybox` (default docker.io)"),
+  CAPSA_O_LIST (0, "insecure-registry", struct global_opts, insecure, "HOST",
+                "allow plain http for HOST (repeatable; localhost and\n"
+                "127.0.0.0/8 always are)"),
+  CAPSA_O_STR (0, "registries-conf", struct global_opts, registries_conf, "FILE",
+               "registries config (JSON: \"default-registry\",\n"
+               "\"insecure-registries\"; default /etc/capsa/registries.json)"),
+  CAPSA_O_STR (0, "authfile", struct global_opts, authfile, "FILE",
+               "credentials written by `capsa login` (default\n"
+               "$XDG_CONFIG_HOME/capsa/auth.json); ~/.docker/config.json is also read"),
+  CAPSA_O_BOOL (0, "debug", struct global_opts, debug, "more detail in errors"),
+  CAPSA_O_BOOL ('D', NULL, struct global_opts, debug, NULL),
+  CAPSA_O_BOOL ('v', "version", struct global_opts, version, "print the version"),
+  { .name = "help", .letter = 'h', .kind = CAPSA_OPT_HELP, .help = "print this help" },
+  CAPSA_O_END,
 };
 
 static int
-parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *), char **flag_default)
+parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *), const char **flag_default)
 {
-  static const struct option opts[] = {
-    { "root", required_argument, NULL, OPT_ROOT },
-    { "default-registry", required_argument, NULL, OPT_DEFAULT_REGISTRY },
-    { "insecure-registry", required_argument, NULL, OPT_INSECURE },
-    { "registries-conf", required_argument, NULL, OPT_REGCONF },
-    { "authfile", required_argument, NULL, OPT_AUTHFILE },
-    { "debug", no_argument, NULL, OPT_DEBUG },
-    { "version", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+vhD", opts, NULL)) != -1)
-    switch (c)
-      {
-      case OPT_ROOT:
-        g->root = optarg;
-        break;
-      case OPT_DEFAULT_REGISTRY:
-        *flag_default = optarg;
-        break;
-      case OPT_INSECURE:
-        capsa_strv_append (&g->insecure, optarg);
-        break;
-      case OPT_REGCONF:
-        g->registries_conf = optarg;
-        break;
-      case OPT_AUTHFILE:
-        g->authfile = optarg;
-        break;
-      case 'D':
-      case OPT_DEBUG:
-        g->debug = true;
-        break;
-      case 'v':
-        printf ("capsa version %s\n", CAPSA_VERSION);
-        exit (0);
-      case 'h':
-        usage (stdout);
-        exit (0);
-      default:
-        return cli_usage ("capsa", "unknown global option `%s`", argv[optind - 1]), -1;
-      }
-  return optind;
+  struct global_opts o = { 0 };
+  capsa_err *err = NULL;
+  int first = capsa_opt_parse (cli_global_opts, CAPSA_OPT_STOP, argc, argv, &o, &err);
+  if (first == CAPSA_OPT_HELP_ASKED)
+    {
+      usage (stdout);
+      exit (0);
+    }
+  if (first < 0)
+    {
+      const char *msg = err->msg;
+      if (strncmp (msg, "unknown option", 14) == 0) /* (not the command's: "unknown global option") */
+        cli_usage ("capsa", "unknown global option%s", msg + 14);
+      else
+        cli_usage ("capsa", "%s", msg);
+      capsa_err_free (&err);
+      return -1;
+    }
+  if (o.version)
+    {
+      printf ("capsa version %s\n", CAPSA_VERSION);
+      exit (0);
+    }
+  g->root = o.root;
+  g->registries_conf = o.registries_conf;
+  g->authfile = o.authfile;
+  g->debug = o.debug;
+  g->insecure = o.insecure;
+  *flag_default = o.default_registry;
+  return first;
 }
 
 int
 cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *))
 {
   capsa_err *err = NULL;
-  char *flag_default = NULL;
+  const char *flag_default = NULL;
 
   memset (g, 0, sizeof *g);
   g->argc = argc;
@@ -327,89 +334,60 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
   return cli_fail (&err);
 }
 
-bool
-cli_sub_help (const struct cli_sub_usage *subs, size_t n, int argc, char **argv)
+int
+cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv)
 {
-  if (argc != 3 || (strcmp (argv[2], "--help") != 0 && strcmp (argv[2], "-h") != 0))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (subs[i].name, argv[1]) == 0)
-      {
-        fputs (subs[i].usage, stdout);
-        return true;
-      }
-  return false;
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *f = argc < 2 ? stderr : stdout;
+      fprintf (f, "Usage: capsa %s COMMAND [OPTIONS] ARGS...\n\nCommands:\n", grp->name);
+      for (size_t i = 0; i < grp->n; i++)
+        if (!grp->subs[i].alias)
+          fprintf (f, "  %-11s %s\n", grp->subs[i].name, grp->subs[i].help ? grp->subs[i].help : "");
+      fprintf (f, "\nRun 'capsa %s COMMAND --help' for the options of a command.\n", grp->name);
+      return argc < 2 ? CLI_EXIT_ERROR : 0;
+    }
+  for (size_t i = 0; i < grp->n; i++)
+    if (strcmp (grp->subs[i].name, argv[1]) == 0)
+      return grp->subs[i].fn (g, argc - 1, argv + 1);
+  return cli_usage (grp->name, "unknown command `%s`", argv[1]);
 }
 
-static const struct option *
-long_named (const struct option *opts, const char *name, size_t len)
-{
-  for (; opts->name; opts++)
-    if (strlen (opts->name) == len && strncmp (opts->name, name, len) == 0)
-      return opts;
-  return NULL;
-}
+/* the column of the options' help texts */
+#define HELP_COLUMN 29
 
-/* --BOOL=true|false, -X=true|false at argv[at]: 1 to skip the word (false), 0 otherwise (a true
- * one is cut to the bare flag, in place) */
-static int
-bool_value_form (char *tok, const char *shorts, const struct option *opts)
+void
+cli_help (const struct cli_spec *spec, FILE *f)
 {
-  char *eq = tok[0] == '-' ? strchr (tok, '=') : NULL;
-  if (eq == NULL || (strcmp (eq + 1, "true") != 0 && strcmp (eq + 1, "false") != 0))
-    return 0;
-  bool is_bool;
-  if (tok[1] == '-')
+  fprintf (f, "Usage: capsa %s%s%s\n\n%s\n", spec->name, spec->usage ? " " : "", spec->usage ? spec->usage : "",
+           spec->summary);
+  bool shown = false;
+  for (const struct capsa_opt *o = spec->opts; o->name || o->letter; o++)
+    shown |= o->help && !(o->flags & CAPSA_OPTF_HIDDEN);
+  if (shown)
     {
-      const struct option *o = long_named (opts, tok + 2, (size_t) (eq - tok - 2));
-      is_bool = o && o->has_arg == no_argument;
+      fputc ('\n', f);
+      capsa_opt_help (f, spec->opts, HELP_COLUMN, 0);
     }
-  else
-    {
-      const char *sc = eq == tok + 2 && tok[1] != ':' ? strchr (shorts, tok[1]) : NULL;
-      is_bool = sc && sc[1] != ':';
-    }
-  if (!is_bool)
-    return 0;
-  if (eq[1] == 'f')
-    return 1;
-  *eq = '\0';
-  return 0;
+  if (spec->footer)
+    fputs (spec->footer, f);
 }
 
 int
-cli_getopt (int argc, char **argv, const char *shorts, const struct option *opts)
+cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base)
 {
-  static char **seen_argv;
-  static int seen_at = -1;
-  for (;;)
+  capsa_err *err = NULL;
+  int r = capsa_opt_parse (spec->opts, spec->flags, argc, argv, base, &err);
+  if (r == CAPSA_OPT_HELP_ASKED)
     {
-      int at = optind, idx = -1;
-      if (at < argc && (seen_argv != argv || seen_at != at))
-        {
-          /* a word getopt has not started yet (not the middle of a cluster such as -it) */
-          seen_argv = argv;
-          seen_at = at;
-          if (bool_value_form (argv[at], shorts, opts))
-            {
-              optind++;
-              continue;
-            }
-        }
-      int c = getopt_long (argc, argv, shorts, opts, &idx);
-      if (c != -1 && idx >= 0)
-        {
-          size_t n = strlen (opts[idx].name);
-          const char *w = argv[at];
-          if (strncmp (w, "--", 2) != 0 || strncmp (w + 2, opts[idx].name, n) != 0 || (w[2 + n] && w[2 + n] != '='))
-            {
-              optind = at + 1;
-              return '?';
-            }
-        }
-      else if (c != -1 && c != '?' && optarg && optarg[0] == '=' && optarg > argv[at]
-               && optarg <= argv[at] + strlen (argv[at]))
-        optarg++; /* -e=FOO=bar: the value is FOO=bar */
-      return c;
+      cli_help (spec, stdout);
+      return 0;
     }
+  if (r == CAPSA_OPT_USAGE)
+    {
+      cli_usage (spec->name, "%s", err->msg);
+      capsa_err_free (&err);
+      return -CLI_EXIT_ERROR;
+    }
+  return r < 0 ? -cli_fail (&err) : r;
 }

@@ -8,7 +8,6 @@
  * the container exits, attach exits with its code. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -268,56 +267,54 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
   return code;
 }
 
+struct attach_flags
+{
+  const char *keys;
+  bool no_stdin, sig_proxy;
+};
+
+/* --sig-proxy takes its value as a word of its own (`--sig-proxy false`) */
+static int
+set_sig_proxy (void *base, const char *v, capsa_err **err)
+{
+  struct attach_flags *f = base;
+  if (strcmp (v, "true") != 0 && strcmp (v, "false") != 0)
+    return capsa_fail_as (err, EINVAL, "--sig-proxy: expected true or false, not `%s`", v);
+  f->sig_proxy = strcmp (v, "true") == 0;
+  return 0;
+}
+
+static const struct capsa_opt attach_opts[] = {
+  CAPSA_O_STR (0, "detach-keys", struct attach_flags, keys, "KEYS",
+               "the sequence that detaches (default ctrl-p,ctrl-q; \"\": none)"),
+  CAPSA_O_BOOL (0, "no-stdin", struct attach_flags, no_stdin, "do not send input"),
+  CAPSA_O_CALL (0, "sig-proxy", set_sig_proxy, "BOOL",
+                "pass the signals this command gets (INT, TERM, HUP, QUIT, USR1,\n"
+                "USR2, ALRM) on to the container (default true; without -t)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_attach
+    = { "attach", "[OPTIONS] CONTAINER",
+        "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
+        "Exits with the container's code when it stops; the detach keys leave it running.",
+        attach_opts, CAPSA_OPT_STOP, NULL };
+
 int
 cmd_attach (struct cli_global *g, int argc, char **argv)
 {
-  enum
-  {
-    O_DETACH_KEYS = 1000,
-    O_NO_STDIN,
-    O_SIG_PROXY,
-  };
-  static const struct option opts[] = { { "detach-keys", required_argument, NULL, O_DETACH_KEYS },
-                                        { "no-stdin", no_argument, NULL, O_NO_STDIN },
-                                        { "sig-proxy", required_argument, NULL, O_SIG_PROXY },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  const char *keys = NULL;
-  bool no_stdin = false, sig_proxy = true;
-  int o;
-  opterr = 0;
-  while ((o = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
-    switch (o)
-      {
-      case O_DETACH_KEYS:
-        keys = optarg;
-        break;
-      case O_NO_STDIN:
-        no_stdin = true;
-        break;
-      case O_SIG_PROXY:
-        if (strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
-          return cli_usage ("attach", "--sig-proxy: expected true or false, not `%s`", optarg);
-        sig_proxy = strcmp (optarg, "true") == 0;
-        break;
-      case 'h':
-        printf ("Usage: capsa attach [OPTIONS] CONTAINER\n\n"
-                "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
-                "Exits with the container's code when it stops; the detach keys leave it running.\n\n"
-                "      --detach-keys KEYS   the sequence that detaches (default ctrl-p,ctrl-q; \"\": none)\n"
-                "      --no-stdin           do not send input\n"
-                "      --sig-proxy BOOL     pass the signals this command gets (INT, TERM, HUP, QUIT, USR1,\n"
-                "                           USR2, ALRM) on to the container (default true; without -t)\n");
-        return 0;
-      default:
-        return cli_usage ("attach", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind + 1 != argc)
+  struct attach_flags f = { .sig_proxy = true };
+  int first = cli_parse (&cli_spec_attach, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  const char *keys = f.keys;
+  bool no_stdin = f.no_stdin, sig_proxy = f.sig_proxy;
+  if (first + 1 != argc)
     return cli_usage ("attach", "requires exactly 1 argument (CONTAINER)");
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd;
-  if (ctr_find (g, argv[optind], &c, &err) < 0)
+  if (ctr_find (g, argv[first], &c, &err) < 0)
     return cli_fail (&err);
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     {

@@ -241,18 +241,22 @@ dir_of (const char *p)
   return xstrdup (dirname (d));
 }
 
+static const struct capsa_opt cp_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+const struct cli_spec cli_spec_cp
+    = { "cp", "CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST",
+        "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
+        "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.",
+        cp_opts, 0, NULL };
+
 int
 cmd_cp (struct cli_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  if (argc == 2 && strcmp (argv[1], "--help") == 0)
-    {
-      printf ("Usage: capsa cp CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST\n\n"
-              "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
-              "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.\n");
-      return 0;
-    }
-  if (argc != 3)
+  int first = cli_parse (&cli_spec_cp, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  argv += first - 1; /* (argv[1], argv[2]: the operands) */
+  if (argc - first != 2)
     return cli_usage ("cp", "requires exactly 2 arguments (CONTAINER:SRC HOST-DST or HOST-SRC CONTAINER:DST)");
   cleanup_free char *cname = NULL, *cpath = NULL;
   bool from = split_ctr (argv[1], &cname, &cpath);

@@ -2,11 +2,11 @@
  * container prune: the lifecycle commands over the records of ctr.c and the library. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <locale.h>
 #include <time.h>
 #include <wchar.h>
@@ -23,16 +23,31 @@
 
 int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 
-static bool
-want_help (int argc, char **argv, const char *usage)
+/* the commands with no option but --help */
+static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+#define OPERANDS_ONLY(NAME, USAGE, SUMMARY) { NAME, USAGE, SUMMARY, help_only, 0, NULL }
+const struct cli_spec cli_spec_wait
+    = OPERANDS_ONLY ("wait", "CONTAINER...", "Wait until containers stop; print their exit codes.");
+const struct cli_spec cli_spec_pause = OPERANDS_ONLY ("pause", "CONTAINER...", "Freeze every process of containers.");
+const struct cli_spec cli_spec_unpause = OPERANDS_ONLY ("unpause", "CONTAINER...", "Thaw paused containers.");
+const struct cli_spec cli_spec_rename = OPERANDS_ONLY ("rename", "CONTAINER NEW-NAME", "Rename a container.");
+const struct cli_spec cli_spec_port = OPERANDS_ONLY (
+    "port", "CONTAINER [PRIVATE_PORT[/PROTO]]",
+    "Published ports, as docker prints them: \"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack "
+    "network); with a port, only its host addresses: \"0.0.0.0:8080\".");
+const struct cli_spec cli_spec_top = OPERANDS_ONLY ("top", "CONTAINER", "The container's processes (host pids).");
+
+/* Parse a command's options (cli_parse), then drop them from argv: argv[1..argc) are the
+ * operands.  Returns 1 to go on, or minus the command's exit status. */
+static int
+parse_drop (const struct cli_spec *spec, int *argc, char ***argv, void *base)
 {
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--help") == 0)
-      {
-        fputs (usage, stdout);
-        return true;
-      }
-  return false;
+  int first = cli_parse (spec, *argc, *argv, base);
+  if (first <= 0)
+    return first;
+  *argc -= first - 1;
+  *argv += first - 1;
+  return 1;
 }
 
 /* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
@@ -88,39 +103,43 @@ ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
   return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
 }
 
-static int
-parse_time_flag (int argc, char **argv, const char *cmd, int *timeout, int *first)
+struct stop_opts
 {
-  static const struct option opts[] = { { "time", required_argument, NULL, 't' },
-                                        { "timeout", required_argument, NULL, 't' },
-                                        { 0 } };
-  int c;
-  opterr = 0;
-  *timeout = -1;
-  while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1)
-    {
-      int64_t n;
-      if (c != 't')
-        return cli_usage (cmd, "unknown option `%s`", argv[optind - 1]);
-      if (parse_i64 (optarg, 0, 86400, &n) < 0)
-        return cli_usage (cmd, "-t: invalid number of seconds `%s`", optarg);
-      *timeout = (int) n;
-    }
-  if (optind >= argc)
-    return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
-  *first = optind;
-  return 0;
+  int timeout;
+};
+static const struct capsa_opt time_opts[] = {
+  CAPSA_O_INT ('t', "time", struct stop_opts, timeout, 0, 86400, "SECONDS", "seconds to wait before SIGKILL"),
+  CAPSA_O_INT (0, "timeout", struct stop_opts, timeout, 0, 86400, "SECONDS", NULL),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_stop
+    = { "stop", "[-t SECONDS] CONTAINER...", "Send the stop signal, then SIGKILL after the timeout (default 10 s).",
+        time_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_restart
+    = { "restart", "[-t SECONDS] CONTAINER...", "Stop, then start again.", time_opts, CAPSA_OPT_STOP, NULL };
+
+/* stop's and restart's -t; *first: the first container */
+static int
+parse_time_flag (const struct cli_spec *spec, int argc, char **argv, int *timeout, int *first)
+{
+  struct stop_opts o = { .timeout = -1 };
+  *first = cli_parse (spec, argc, argv, &o);
+  if (*first <= 0)
+    return -*first;
+  if (*first >= argc)
+    return cli_usage (spec->name, "requires at least 1 argument (CONTAINER)");
+  *timeout = o.timeout;
+  return -1;
 }
 
 int
 cmd_stop (struct cli_global *g, int argc, char **argv)
 {
-  int timeout, first, status = 0;
-  if (want_help (argc, argv, "Usage: capsa stop [-t SECONDS] CONTAINER...\n\nSend the stop signal, then SIGKILL "
-                             "after the timeout (default 10 s).\n"))
-    return 0;
-  if (parse_time_flag (argc, argv, "stop", &timeout, &first))
-    return CLI_EXIT_ERROR;
+  int timeout, first, status = parse_time_flag (&cli_spec_stop, argc, argv, &timeout, &first);
+  if (status >= 0)
+    return status;
+  status = 0;
   for (int i = first; i < argc; i++)
     {
       cleanup_ctr struct ctr *c = NULL;
@@ -136,11 +155,10 @@ cmd_stop (struct cli_global *g, int argc, char **argv)
 int
 cmd_restart (struct cli_global *g, int argc, char **argv)
 {
-  int timeout, first, status = 0;
-  if (want_help (argc, argv, "Usage: capsa restart [-t SECONDS] CONTAINER...\n\nStop, then start again.\n"))
-    return 0;
-  if (parse_time_flag (argc, argv, "restart", &timeout, &first))
-    return CLI_EXIT_ERROR;
+  int timeout, first, status = parse_time_flag (&cli_spec_restart, argc, argv, &timeout, &first);
+  if (status >= 0)
+    return status;
+  status = 0;
   for (int i = first; i < argc; i++)
     {
       cleanup_ctr struct ctr *c = NULL;
@@ -160,27 +178,28 @@ cmd_restart (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
+static const struct capsa_opt kill_opts[] = {
+  { .name = "signal", .letter = 's', .kind = CAPSA_OPT_STRING, .arg = "SIGNAL", .help = "the signal (default KILL)" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_kill = { "kill", "[-s SIGNAL] CONTAINER...",
+                                        "Send a signal (default KILL) to the container's main process.", kill_opts,
+                                        CAPSA_OPT_STOP, NULL };
+
 int
 cmd_kill (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
   const char *signame = "KILL";
-  int c, status = 0;
-  if (want_help (argc, argv, "Usage: capsa kill [-s SIGNAL] CONTAINER...\n\nSend a signal (default KILL) to the "
-                             "container's main process.\n"))
-    return 0;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+s:", opts, NULL)) != -1)
-    if (c == 's')
-      signame = optarg;
-    else
-      return cli_usage ("kill", "unknown option `%s`", argv[optind - 1]);
+  int status = 0, first = cli_parse (&cli_spec_kill, argc, argv, &signame);
+  if (first <= 0)
+    return -first;
   int sig = capsa_signal_parse (signame);
   if (sig <= 0)
     return cli_usage ("kill", "unknown signal `%s`", signame);
-  if (optind >= argc)
+  if (first >= argc)
     return cli_usage ("kill", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       cleanup_ctr struct ctr *ct = NULL;
       capsa_err *err = NULL;
@@ -211,36 +230,29 @@ cmd_kill (struct cli_global *g, int argc, char **argv)
 
 /* ---- rm ------------------------------------------------------------------------------------ */
 
+struct rm_opts
+{
+  bool force, volumes;
+};
+static const struct capsa_opt rm_opts[] = {
+  CAPSA_O_BOOL ('f', "force", struct rm_opts, force, "kill a running container first"),
+  CAPSA_O_BOOL ('v', "volumes", struct rm_opts, volumes, "remove its anonymous volumes too"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_rm = { "rm", "[-f] [-v] CONTAINER...", "Remove containers.", rm_opts, CAPSA_OPT_STOP, NULL };
+
 int
 cmd_rm (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-                                        { "volumes", no_argument, NULL, 'v' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  bool force = false, vols = false;
-  int c, status = 0;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+fvh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        force = true;
-        break;
-      case 'v':
-        vols = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa rm [-f] [-v] CONTAINER...\n\nRemove containers.\n"
-                "  -f, --force     kill a running container first\n"
-                "  -v, --volumes   remove its anonymous volumes too\n");
-        return 0;
-      default:
-        return cli_usage ("rm", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind >= argc)
+  struct rm_opts o = { 0 };
+  int status = 0, first = cli_parse (&cli_spec_rm, argc, argv, &o);
+  if (first <= 0)
+    return -first;
+  bool force = o.force, vols = o.volumes;
+  if (first >= argc)
     return cli_usage ("rm", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       cleanup_ctr struct ctr *ct = NULL;
       capsa_err *err = NULL;
@@ -298,11 +310,21 @@ ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
     printf ("\n");
 }
 
+static const struct capsa_opt force_opts[] = {
+  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "do not ask for confirmation" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_container_prune
+    = { "container prune", "[-f]", "Remove every stopped container.", force_opts, 0, NULL };
+
 int
 cmd_container_prune (struct cli_global *g, int argc, char **argv)
 {
-  if (want_help (argc, argv, "Usage: capsa container prune [-f]\n\nRemove every stopped container.\n"))
-    return 0;
+  bool force = false;
+  int first = cli_parse (&cli_spec_container_prune, argc, argv, &force);
+  if (first <= 0)
+    return -first;
   if (!cli_confirm (argc, argv, "all stopped containers"))
     return 0;
   long long reclaimed = 0;
@@ -392,40 +414,31 @@ print_command_cell (const char *command, bool notrunc)
     }
 }
 
+struct ps_opts
+{
+  bool all, quiet, notrunc;
+  const char *format;
+};
+static const struct capsa_opt ps_opts[] = {
+  CAPSA_O_BOOL ('a', "all", struct ps_opts, all, "all containers (default: the running ones)"),
+  CAPSA_O_BOOL ('q', "quiet", struct ps_opts, quiet, "only their ids"),
+  CAPSA_O_STR (0, "format", struct ps_opts, format, "FORMAT", "json, or a Go template ({{.ID}} {{.Names}})"),
+  CAPSA_O_BOOL (0, "no-trunc", struct ps_opts, notrunc, "do not shorten ids and commands"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_ps
+    = { "ps", "[-a] [-q] [--format json] [--no-trunc]", "List containers (running ones; -a: all).", ps_opts, 0, NULL };
+
 int
 cmd_ps (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-                                        { "quiet", no_argument, NULL, 'q' },
-                                        { "format", required_argument, NULL, 'f' },
-                                        { "no-trunc", no_argument, NULL, 'n' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  bool all = false, quiet = false, notrunc = false;
-  const char *format = NULL;
-  int c;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "aqh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'a':
-        all = true;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'f':
-        format = optarg;
-        break;
-      case 'n':
-        notrunc = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa ps [-a] [-q] [--format json] [--no-trunc]\n\nList containers (running ones; -a: all).\n");
-        return 0;
-      default:
-        return cli_usage ("ps", "unknown option `%s`", argv[optind - 1]);
-      }
+  struct ps_opts o = { 0 };
+  int first = cli_parse (&cli_spec_ps, argc, argv, &o);
+  if (first <= 0)
+    return -first;
+  bool all = o.all, quiet = o.quiet, notrunc = o.notrunc;
+  const char *format = o.format;
   bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
   if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
     return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
@@ -484,8 +497,9 @@ int
 cmd_wait (struct cli_global *g, int argc, char **argv)
 {
   int status = 0;
-  if (want_help (argc, argv, "Usage: capsa wait CONTAINER...\n\nWait until containers stop; print their exit codes.\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_wait, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   if (argc < 2)
     return cli_usage ("wait", "requires at least 1 argument (CONTAINER)");
   for (int i = 1; i < argc; i++)
@@ -541,16 +555,18 @@ pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
 int
 cmd_pause (struct cli_global *g, int argc, char **argv)
 {
-  if (want_help (argc, argv, "Usage: capsa pause CONTAINER...\n\nFreeze every process of containers.\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_pause, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   return pause_cmd (g, argc, argv, true);
 }
 
 int
 cmd_unpause (struct cli_global *g, int argc, char **argv)
 {
-  if (want_help (argc, argv, "Usage: capsa unpause CONTAINER...\n\nThaw paused containers.\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_unpause, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   return pause_cmd (g, argc, argv, false);
 }
 
@@ -559,8 +575,9 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
-  if (want_help (argc, argv, "Usage: capsa rename CONTAINER NEW-NAME\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_rename, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   if (argc != 3)
     return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
   if (!ctr_valid_name (argv[2]))
@@ -600,10 +617,9 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
-  if (want_help (argc, argv, "Usage: capsa port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nPublished ports, as docker "
-                             "prints them: \"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack "
-                             "network); with a port, only its host addresses: \"0.0.0.0:8080\".\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_port, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   if (argc < 2 || argc > 3)
     return cli_usage ("port", "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
   if (ctr_find (g, argv[1], &c, &err) < 0)
@@ -676,8 +692,9 @@ cmd_top (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   pid_t *pids = NULL;
   size_t n = 0;
-  if (want_help (argc, argv, "Usage: capsa top CONTAINER\n\nThe container's processes (host pids).\n"))
-    return 0;
+  int go = parse_drop (&cli_spec_top, &argc, &argv, NULL);
+  if (go <= 0)
+    return -go;
   if (argc < 2)
     return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
   if (ctr_find (g, argv[1], &c, &err) < 0)
@@ -786,73 +803,76 @@ update_one (struct cli_global *g, const char *what, json_t *res, capsa_err **err
   return update_persist (ct, res, err);
 }
 
+struct update_opts
+{
+  long long memory, swap, shares, pids;
+  double cpus;
+  const char *cpuset;
+};
+#define U struct update_opts
+static const struct capsa_opt update_opts[] = {
+  CAPSA_O_SIZE ('m', "memory", U, memory, "BYTES", "memory limit (-1: unlimited)", .flags = CAPSA_OPTF_MINUS1),
+  CAPSA_O_SIZE (0, "memory-swap", U, swap, "BYTES", "memory + swap limit (-1: unlimited)", .flags = CAPSA_OPTF_MINUS1),
+  CAPSA_O_NUMBER (0, "cpus", U, cpus, "N", "CPU quota (0.5 = half a CPU)"),
+  CAPSA_O_INT64 ('c', "cpu-shares", U, shares, 0, INT64_MAX, "N", "relative CPU weight"),
+  CAPSA_O_STR (0, "cpuset-cpus", U, cpuset, "LIST", "CPUs allowed (0-1, 0,2)"),
+  CAPSA_O_INT64 (0, "pids-limit", U, pids, -1, INT64_MAX, "N", "most processes at once (-1: unlimited)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef U
+const struct cli_spec cli_spec_update
+    = { "update", "[--memory B] [--memory-swap B] [--cpus N] [--cpu-shares N] [--cpuset-cpus L] [--pids-limit N] CONTAINER...",
+        "Change a running container's resource limits.", update_opts, CAPSA_OPT_STOP, NULL };
+
+static json_t *
+child_object (json_t *o, const char *key)
+{
+  if (json_object_get (o, key) == NULL)
+    json_object_set_new (o, key, json_object ());
+  return json_object_get (o, key);
+}
+
+/* update's flags as an OCI resources object */
+static int
+update_resources (const struct update_opts *o, json_t *res, capsa_err **err)
+{
+  if (o->memory && ctr_check_limits (o->memory, 0, err) < 0)
+    return -1;
+  if (o->cpus && ctr_check_limits (0, o->cpus, err) < 0)
+    return -1;
+  if (o->memory)
+    json_object_set_new (child_object (res, "memory"), "limit", json_integer (o->memory));
+  if (o->swap)
+    json_object_set_new (child_object (res, "memory"), "swap", json_integer (o->swap));
+  if (o->cpus)
+    {
+      json_object_set_new (child_object (res, "cpu"), "period", json_integer (100000));
+      json_object_set_new (child_object (res, "cpu"), "quota", json_integer ((json_int_t) (o->cpus * 100000)));
+    }
+  if (o->shares >= 0)
+    json_object_set_new (child_object (res, "cpu"), "shares", json_integer (o->shares));
+  if (o->cpuset)
+    json_object_set_new (child_object (res, "cpu"), "cpus", json_string (o->cpuset));
+  if (o->pids != LLONG_MIN)
+    json_object_set_new (res, "pids", json_pack ("{s:I}", "limit", (json_int_t) o->pids));
+  return 0;
+}
+
 int
 cmd_update (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "memory", required_argument, NULL, 'm' },
-                                        { "memory-swap", required_argument, NULL, 'S' },
-                                        { "cpus", required_argument, NULL, 'C' },
-                                        { "cpu-shares", required_argument, NULL, 'c' },
-                                        { "pids-limit", required_argument, NULL, 'p' },
-                                        { "cpuset-cpus", required_argument, NULL, 's' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  json_t *res = json_object ();
-  int c, status = 0;
+  struct update_opts o = { .shares = -1, .pids = LLONG_MIN };
   capsa_err *err = NULL;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+m:c:h", opts, NULL)) != -1)
-    {
-      long long v = 0;
-      switch (c)
-        {
-        case 'm':
-        case 'S':
-          v = strcmp (optarg, "-1") == 0 ? -1 : parse_bytes (optarg);
-          if (v == 0 || v < -1)
-            return json_decref (res), cli_usage ("update", "invalid size `%s`", optarg);
-          if (json_object_get (res, "memory") == NULL)
-            json_object_set_new (res, "memory", json_object ());
-          json_object_set_new (json_object_get (res, "memory"), c == 'm' ? "limit" : "swap", json_integer (v));
-          if (c == 'm' && ctr_check_limits (v, 0, &err) < 0)
-            return json_decref (res), cli_fail (&err);
-          break;
-        case 'C':
-        case 'c':
-        case 's':
-          if (json_object_get (res, "cpu") == NULL)
-            json_object_set_new (res, "cpu", json_object ());
-          if (c == 'C')
-            {
-              double cpus = strtod (optarg, NULL);
-              if (cpus <= 0)
-                return json_decref (res), cli_usage ("update", "--cpus: invalid number `%s`", optarg);
-              if (ctr_check_limits (0, cpus, &err) < 0)
-                return json_decref (res), cli_fail (&err);
-              json_object_set_new (json_object_get (res, "cpu"), "period", json_integer (100000));
-              json_object_set_new (json_object_get (res, "cpu"), "quota", json_integer ((json_int_t) (cpus * 100000)));
-            }
-          else if (c == 'c')
-            json_object_set_new (json_object_get (res, "cpu"), "shares", json_integer (atoll (optarg)));
-          else
-            json_object_set_new (json_object_get (res, "cpu"), "cpus", json_string (optarg));
-          break;
-        case 'p':
-          json_object_set_new (res, "pids", json_pack ("{s:I}", "limit", (json_int_t) atoll (optarg)));
-          break;
-        case 'h':
-          json_decref (res);
-          printf ("Usage: capsa update [--memory B] [--memory-swap B] [--cpus N] [--cpu-shares N] [--cpuset-cpus L] "
-                  "[--pids-limit N] CONTAINER...\n\nChange a running container's resource limits.\n");
-          return 0;
-        default:
-          json_decref (res);
-          return cli_usage ("update", "unknown option `%s`", argv[optind - 1]);
-        }
-    }
-  if (optind >= argc)
+  int status = 0, first = cli_parse (&cli_spec_update, argc, argv, &o);
+  if (first <= 0)
+    return -first;
+  json_t *res = json_object ();
+  if (update_resources (&o, res, &err) < 0)
+    return json_decref (res), cli_fail (&err);
+  if (first >= argc)
     return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       if (update_one (g, argv[i], res, &err) < 0)
         status = cli_fail (&err);
@@ -869,24 +889,31 @@ jnum (json_t *o, const char *a, const char *b)
   return json_integer_value (json_object_get (json_object_get (o, a), b));
 }
 
+struct stats_opts
+{
+  bool no_stream;
+  const char *format;
+};
+static const struct capsa_opt stats_opts[] = {
+  CAPSA_O_BOOL (0, "no-stream", struct stats_opts, no_stream, "one sample (the only mode)"),
+  CAPSA_O_STR (0, "format", struct stats_opts, format, "json", "one JSON object per container"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_stats
+    = { "stats", "--no-stream [--format json] [CONTAINER...]", "One sample of resource use.", stats_opts, 0, NULL };
+
 int
 cmd_stats (struct cli_global *g, int argc, char **argv)
 {
-  bool json_fmt = false;
+  struct stats_opts so = { 0 };
+  int first = cli_parse (&cli_spec_stats, argc, argv, &so);
+  if (first <= 0)
+    return -first;
+  bool json_fmt = so.format && strcmp (so.format, "json") == 0;
   char **names = xmalloc0 (sizeof (char *));
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--no-stream") == 0)
-      continue;
-    else if (strcmp (argv[i], "--format") == 0 && i + 1 < argc)
-      json_fmt = strcmp (argv[++i], "json") == 0;
-    else if (strcmp (argv[i], "--help") == 0)
-      {
-        printf ("Usage: capsa stats --no-stream [--format json] [CONTAINER...]\n\nOne sample of resource use.\n");
-        cleanup_strv_fn (&names);
-        return 0;
-      }
-    else
-      strv_append (&names, argv[i]);
+  for (int i = first; i < argc; i++)
+    strv_append (&names, argv[i]);
   if (names[0] == NULL)
     {
       cleanup_strv char **ids = ctr_list_ids (g);

@@ -1,7 +1,6 @@
 /* capsa exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...: through the library. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,81 +11,72 @@
 #include "exec.h"
 #include "util.h"
 
+struct exec_flags
+{
+  bool detach, interactive, tty, privileged;
+  const char *cwd, *user;
+  char **env;
+};
+
+/* -e KEY=VALUE, or -e KEY: its value here (left out when it has none) */
+static int
+add_env (void *base, const char *v, capsa_err **err)
+{
+  struct exec_flags *f = base;
+  if (strchr (v, '='))
+    strv_append (&f->env, v);
+  else if (getenv (v))
+    {
+      cleanup_free char *kv = xasprintf ("%s=%s", v, getenv (v));
+      strv_append (&f->env, kv);
+    }
+  return 0;
+}
+
+#define F struct exec_flags
+static const struct capsa_opt exec_opts[] = {
+  CAPSA_O_BOOL ('d', "detach", F, detach, "run it in the background"),
+  CAPSA_O_BOOL ('i', "interactive", F, interactive, "keep stdin open"),
+  CAPSA_O_BOOL ('t', "tty", F, tty, "allocate a pseudo-terminal"),
+  CAPSA_O_CALL ('e', "env", add_env, "KEY=VALUE", "set an environment variable (KEY alone: from this environment)"),
+  CAPSA_O_STR ('w', "workdir", F, cwd, "DIR", "working directory"),
+  CAPSA_O_STR ('u', "user", F, user, "USER[:GROUP]", "user name or uid (and group)"),
+  CAPSA_O_BOOL (0, "privileged", F, privileged, NULL), /* accepted: exec's process gets the container's rights */
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef F
+const struct cli_spec cli_spec_exec = { "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
+                                        "Run a command in a running container.", exec_opts, CAPSA_OPT_STOP, NULL };
+
 int
 cmd_exec (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "detach", no_argument, NULL, 'd' },
-                                        { "interactive", no_argument, NULL, 'i' },
-                                        { "tty", no_argument, NULL, 't' },
-                                        { "env", required_argument, NULL, 'e' },
-                                        { "workdir", required_argument, NULL, 'w' },
-                                        { "user", required_argument, NULL, 'u' },
-                                        { "privileged", no_argument, NULL, 'P' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  struct capsa_exec_opts o = { 0 };
-  cleanup_strv char **env = xmalloc0 (sizeof (char *));
-  const char *user = NULL;
-  bool interactive = false;
-  int c;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+dite:w:u:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'd':
-        o.detach = true;
-        break;
-      case 'i':
-        interactive = true;
-        break;
-      case 't':
-        o.tty = true;
-        break;
-      case 'e':
-        if (strchr (optarg, '='))
-          strv_append (&env, optarg);
-        else if (getenv (optarg))
-          {
-            cleanup_free char *kv = xasprintf ("%s=%s", optarg, getenv (optarg));
-            strv_append (&env, kv);
-          }
-        break;
-      case 'w':
-        o.cwd = optarg;
-        break;
-      case 'u':
-        user = optarg;
-        break;
-      case 'P':
-        break;
-      case 'h':
-        printf ("Usage: capsa exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container.\n"
-                "  -d, --detach         run it in the background\n"
-                "  -i, --interactive    keep stdin open\n"
-                "  -t, --tty            allocate a pseudo-terminal\n"
-                "  -e, --env KEY=VALUE  set an environment variable\n"
-                "  -w, --workdir DIR    working directory\n"
-                "  -u, --user USER[:GROUP]\n");
-        return 0;
-      default:
-        return cli_usage ("exec", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind < 2)
+  struct exec_flags f = { .env = xmalloc0 (sizeof (char *)) };
+  cleanup_strv char **env = NULL;
+  int first = cli_parse (&cli_spec_exec, argc, argv, &f);
+  env = f.env;
+  if (first <= 0)
+    return -first;
+  struct capsa_exec_opts o = { .detach = f.detach, .tty = f.tty, .cwd = f.cwd };
+  const char *user = f.user;
+  bool interactive = f.interactive;
+  if (argc - first < 2)
     return cli_usage ("exec", "requires at least 2 arguments (CONTAINER COMMAND)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (g, argv[optind], &ct, &err) < 0)
+  if (ctr_find (g, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status == CTR_PAUSED)
     {
-      capsa_fail_as (&err, EINVAL, "container %s is paused: unpause it first (`capsa unpause %s`)", argv[optind],
-                     argv[optind]);
+      capsa_fail_as (&err, EINVAL, "container %s is paused: unpause it first (`capsa unpause %s`)", argv[first],
+                     argv[first]);
       return cli_fail (&err);
     }
   if (ct->status != CTR_RUNNING)
     {
-      capsa_fail_as (&err, EINVAL, "container %s is not running (start it with `capsa start %s`)", argv[optind],
-                     argv[optind]);
+      capsa_fail_as (&err, EINVAL, "container %s is not running (start it with `capsa start %s`)", argv[first],
+                     argv[first]);
       return cli_fail (&err);
     }
   cleanup_free char *ustr = NULL;
@@ -117,7 +107,7 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
     }
   o.root = ct->oci_root;
   o.id = ct->id;
-  o.args = argv + optind + 1;
+  o.args = argv + first + 1;
   o.env = env;
   o.user = ustr;
   int status = 0;

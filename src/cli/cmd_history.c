@@ -1,5 +1,4 @@
 /* capsa history [--no-trunc] [--quiet] [--format json] IMAGE */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,54 +9,49 @@
 
 #include <fcntl.h>
 
+struct history_flags
+{
+  bool no_trunc, quiet;
+  const char *format;
+};
+
+static int
+format_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "json") != 0)
+    return capsa_fail_as (err, EINVAL, "--format: only `json` is supported");
+  return 0;
+}
+
+static const struct capsa_opt history_opts[] = {
+  CAPSA_O_BOOL (0, "no-trunc", struct history_flags, no_trunc, "full commands"),
+  CAPSA_O_BOOL ('q', "quiet", struct history_flags, quiet, "only the image id"),
+  CAPSA_O_STR (0, "format", struct history_flags, format, "json", "the config's history array", .check = format_ok),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_history
+    = { "history", "[OPTIONS] IMAGE", "Newest step first: when it was made, by what, and the size of its layer.",
+        history_opts, 0, NULL };
+
 int
 cmd_history (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "no-trunc", no_argument, NULL, 'n' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
+  struct history_flags f = { 0 };
   cleanup_store struct capsa_store *s = NULL;
   capsa_err *err = NULL;
-  bool no_trunc = false, quiet = false, json = false;
   json_t *idx = NULL, *config = NULL, *h;
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'n':
-        no_trunc = true;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'f':
-        if (strcmp (optarg, "json") != 0)
-          return cli_usage ("history", "--format: only `json` is supported");
-        json = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa history [OPTIONS] IMAGE\n\n"
-                "Newest step first: when it was made, by what, and the size of its layer.\n"
-                "      --no-trunc     full commands\n"
-                "  -q, --quiet        only the image id\n"
-                "      --format json  the config's history array\n");
-        return 0;
-      default:
-        return cli_usage ("history", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind != 1)
+  int first = cli_parse (&cli_spec_history, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool no_trunc = f.no_trunc, quiet = f.quiet, json = f.format != NULL;
+  if (argc - first != 1)
     return cli_usage ("history", "requires exactly 1 argument (IMAGE)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
   if (capsa_index_read (s, &idx, &err) < 0)
     return cli_fail (&err);
-  json_t *img = capsa_image_find (idx, argv[optind], g->default_registry, &err);
+  json_t *img = capsa_image_find (idx, argv[first], g->default_registry, &err);
   if (img == NULL || capsa_blob_json (s, json_string_value (json_object_get (img, "id")), &config, &err) < 0)
     {
       json_decref (idx);

@@ -1,5 +1,4 @@
 /* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--format json] [REPOSITORY[:TAG]] */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,60 +63,54 @@ matches (struct cli_global *g, const char *name, const char *filter)
              && (fam[n] == ':' || name[n] == ':') && strchr (filter, ':') == NULL);
 }
 
+struct images_flags
+{
+  bool all, quiet, digests, no_trunc;
+  const char *format;
+};
+
+static int
+format_ok (const char *v, capsa_err **err)
+{
+  if (!cli_template_is (v) && strcmp (v, "json") != 0)
+    return capsa_fail_as (err, EINVAL, "--format: `json` or a Go template ({{.Repository}}:{{.Tag}})");
+  return 0;
+}
+
+#define F struct images_flags
+static const struct capsa_opt images_opts[] = {
+  CAPSA_O_BOOL ('q', "quiet", F, quiet, "only image ids"),
+  CAPSA_O_BOOL (0, "digests", F, digests, "show the registry digests"),
+  CAPSA_O_BOOL (0, "no-trunc", F, no_trunc, "full image ids"),
+  CAPSA_O_STR (0, "format", F, format, "json|TEMPLATE",
+               "json: one JSON array of the store's image records; a Go template\n"
+               "for each row: {{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}",
+               .check = format_ok),
+  CAPSA_O_BOOL ('a', "all", F, all, "accepted (there are no intermediate images)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef F
+const struct cli_spec cli_spec_images
+    = { "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List the images in the store.", images_opts, 0, NULL };
+
 int
 cmd_images (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },     { "quiet", no_argument, NULL, 'q' },
-    { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
-    { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  bool quiet = false, digests = false, no_trunc = false, json = false;
-  const char *tmpl = NULL;
+  struct images_flags f = { 0 };
   cleanup_store struct capsa_store *s = NULL;
   capsa_err *err = NULL;
   json_t *idx = NULL, *img, *n;
   size_t i, j;
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "aqh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'a':
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'd':
-        digests = true;
-        break;
-      case 'n':
-        no_trunc = true;
-        break;
-      case 'f':
-        if (cli_template_is (optarg))
-          tmpl = optarg;
-        else if (strcmp (optarg, "json") != 0)
-          return cli_usage ("images", "--format: `json` or a Go template ({{.Repository}}:{{.Tag}})");
-        json = !tmpl;
-        break;
-      case 'h':
-        printf ("Usage: capsa images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
-                "  -q, --quiet      only image ids\n"
-                "      --digests    show the registry digests\n"
-                "      --no-trunc   full image ids\n"
-                "      --format json  one JSON array of the store's image records\n"
-                "      --format TEMPLATE  a Go template for each row: {{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}\n"
-                "  -a, --all        accepted (there are no intermediate images)\n");
-        return 0;
-      default:
-        return cli_usage ("images", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind > 1)
+  int first = cli_parse (&cli_spec_images, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool quiet = f.quiet, digests = f.digests, no_trunc = f.no_trunc;
+  const char *tmpl = f.format && cli_template_is (f.format) ? f.format : NULL;
+  bool json = f.format && !tmpl;
+  if (argc - first > 1)
     return cli_usage ("images", "at most 1 argument (REPOSITORY[:TAG])");
-  const char *filter = optind < argc ? argv[optind] : NULL;
+  const char *filter = first < argc ? argv[first] : NULL;
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
   if (capsa_index_read (s, &idx, &err) < 0)

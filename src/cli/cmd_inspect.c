@@ -1,5 +1,4 @@
 /* capsa image inspect [--format TEMPLATE] IMAGE...: docker's JSON for each image. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,34 +52,25 @@ inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err
   return out;
 }
 
+static const struct capsa_opt inspect_opts[] = {
+  { .name = "format", .letter = 'f', .kind = CAPSA_OPT_STRING, .arg = "TEMPLATE",
+    .help = "a Go template for each: {{.Id}}, {{json .RootFS}}, {{range .RepoTags}}...{{end}}" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_image_inspect
+    = { "image inspect", "[OPTIONS] IMAGE...", "Print images' details as JSON.", inspect_opts, 0, NULL };
+
 int
 cmd_inspect (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   cleanup_store struct capsa_store *s = NULL;
   const char *format = NULL;
   json_t *idx = NULL;
-  int c, status = 0;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "f:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        format = optarg;
-        break;
-      case 'h':
-        printf ("Usage: capsa image inspect [OPTIONS] IMAGE...\n\n"
-                "  -f, --format TEMPLATE   a Go template for each: {{.Id}}, {{json .RootFS}}, {{range .RepoTags}}...{{end}}\n");
-        return 0;
-      default:
-        return cli_usage ("image inspect", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind >= argc)
+  int status = 0, first = cli_parse (&cli_spec_image_inspect, argc, argv, &format);
+  if (first <= 0)
+    return -first;
+  if (first >= argc)
     return cli_usage ("image inspect", "requires at least 1 argument (IMAGE)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
@@ -88,7 +78,7 @@ cmd_inspect (struct cli_global *g, int argc, char **argv)
   if (capsa_index_read (s, &idx, &err) < 0)
     return cli_fail (&err);
   json_t *all = json_array ();
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       json_t *img = capsa_image_find (idx, argv[i], g->default_registry, &err);
       json_t *one = img ? inspect_one (g, s, img, &err) : NULL;

@@ -2,7 +2,6 @@
  * stdout records to stdout and stderr records to stderr. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,60 +67,63 @@ read_all (const char *path, size_t *len)
   return buf;
 }
 
+struct logs_flags
+{
+  struct logopts o;
+  bool follow;
+  long tail; /* -1: all */
+};
+
+static int
+set_tail (void *base, const char *v, capsa_err **err)
+{
+  struct logs_flags *f = base;
+  int64_t n;
+  if (strcmp (v, "all") == 0)
+    f->tail = -1;
+  else if (parse_i64 (v, 0, INT32_MAX, &n) < 0)
+    return capsa_fail_as (err, EINVAL, "--tail: invalid number `%s`", v);
+  else
+    f->tail = (long) n;
+  return 0;
+}
+
+static int
+set_since (void *base, const char *v, capsa_err **err)
+{
+  struct logs_flags *f = base;
+  f->o.since_ns = ctr_parse_since (v);
+  if (f->o.since_ns < 0)
+    return capsa_fail_as (err, EINVAL, "--since: `%s` is neither a duration (10s, 5m, 2h) nor a time (RFC 3339)", v);
+  return 0;
+}
+
+static const struct capsa_opt logs_opts[] = {
+  CAPSA_O_BOOL ('f', "follow", struct logs_flags, follow, "keep printing until it stops"),
+  CAPSA_O_CALL ('n', "tail", set_tail, "N", "only the last N lines"),
+  CAPSA_O_CALL (0, "since", set_since, "T", "only since T (10s, 5m, 2h, or an RFC 3339 time)"),
+  CAPSA_O_BOOL ('t', "timestamps", struct logs_flags, o.timestamps, "print each line's time"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_logs
+    = { "logs", "[OPTIONS] CONTAINER", "The output of a detached container.", logs_opts, 0, NULL };
+
 int
 cmd_logs (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
-                                        { "tail", required_argument, NULL, 'n' },
-                                        { "since", required_argument, NULL, 's' },
-                                        { "timestamps", no_argument, NULL, 't' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
-  struct logopts o = { 0 };
-  bool follow = false;
-  long tail = -1;
-  int c;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "fn:th", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        follow = true;
-        break;
-      case 'n':
-        if (strcmp (optarg, "all") == 0)
-          tail = -1;
-        else
-          {
-            int64_t v;
-            if (parse_i64 (optarg, 0, INT32_MAX, &v) < 0)
-              return cli_usage ("logs", "--tail: invalid number `%s`", optarg);
-            tail = (long) v;
-          }
-        break;
-      case 's':
-        o.since_ns = ctr_parse_since (optarg);
-        if (o.since_ns < 0)
-          return cli_usage ("logs", "--since: `%s` is neither a duration (10s, 5m, 2h) nor a time (RFC 3339)", optarg);
-        break;
-      case 't':
-        o.timestamps = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa logs [OPTIONS] CONTAINER\n\nThe output of a detached container.\n"
-                "  -f, --follow        keep printing until it stops\n"
-                "  -n, --tail N        only the last N lines\n"
-                "      --since T       only since T (10s, 5m, 2h, or an RFC 3339 time)\n"
-                "  -t, --timestamps    print each line's time\n");
-        return 0;
-      default:
-        return cli_usage ("logs", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind != 1)
+  struct logs_flags f = { .tail = -1 };
+  int first = cli_parse (&cli_spec_logs, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  struct logopts o = f.o;
+  bool follow = f.follow;
+  long tail = f.tail;
+  if (argc - first != 1)
     return cli_usage ("logs", "requires exactly 1 argument (CONTAINER)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (g, argv[optind], &ct, &err) < 0)
+  if (ctr_find (g, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *p1 = xasprintf ("%s/ctr.log.1", ct->dir);
   cleanup_free char *p0 = xasprintf ("%s/ctr.log", ct->dir);

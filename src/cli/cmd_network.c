@@ -2,7 +2,6 @@
  * Networks live under ROOT/network (one JSON file each, see ipam.h); the nftables table is
  * `capsa`. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,60 +18,78 @@ net_env (struct cli_global *g, char **dir)
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
+/* as docker: --subnet and --gateway once per family; an IPv6 subnet implies --ipv6 */
+static int
+set_subnet (void *base, const char *v, capsa_err **err)
+{
+  struct capsa_net_create_opts *o = base;
+  *(strchr (v, ':') ? &o->subnet6 : &o->subnet) = v;
+  return 0;
+}
+
+static int
+set_gateway (void *base, const char *v, capsa_err **err)
+{
+  struct capsa_net_create_opts *o = base;
+  *(strchr (v, ':') ? &o->gateway6 : &o->gateway) = v;
+  return 0;
+}
+
+static int
+set_mtu (void *base, const char *v, capsa_err **err)
+{
+  int64_t n;
+  if (parse_i64 (v, 68, 65535, &n) < 0)
+    return capsa_fail_as (err, EINVAL, "--mtu `%s`: want 68 to 65535", v);
+  ((struct capsa_net_create_opts *) base)->mtu = (int) n;
+  return 0;
+}
+
+static int
+driver_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "bridge") != 0)
+    return capsa_fail_as (err, EINVAL, "driver `%s`: only `bridge` is supported", v);
+  return 0;
+}
+
+/* (the driver's value is checked, then dropped: name is set after) */
+#define N struct capsa_net_create_opts
+static const struct capsa_opt create_opts[] = {
+  CAPSA_O_CALL (0, "subnet", set_subnet, "CIDR",
+                "IPv4 subnet (default: the first free 10.89.N.0/24); given an IPv6 one\n"
+                "too (fd00:1:2:3::/64), the network is dual stack"),
+  CAPSA_O_CALL (0, "gateway", set_gateway, "IP", "the bridge's address (default: the subnet's first); once per family"),
+  CAPSA_O_BOOL (0, "ipv6", N, ipv6, "dual stack: containers get an IPv6 address and route as well (default\n"
+                                    "subnet: a random unique local fdXX:XXXX:XXXX::/64)"),
+  CAPSA_O_STR (0, "bridge", N, bridge, "DEV", "the bridge device's name (default: cbr-XXXXXXXX)"),
+  CAPSA_O_CALL (0, "mtu", set_mtu, "N", "the MTU of the bridge and the containers' interfaces (default 1500)"),
+  CAPSA_O_BOOL (0, "internal", N, internal, "no NAT to the outside"),
+  CAPSA_O_STR ('d', "driver", N, name, "bridge", "the only driver", .check = driver_ok),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef N
+static const struct cli_spec create_spec = {
+  "network create", "[OPTIONS] NAME",
+  "Create a bridge network: containers on it reach each other (by name too), the outside\n"
+  "through NAT, and nothing of other networks.",
+  create_opts, CAPSA_OPT_STOP,
+  "\nPublished ports of a dual-stack network's containers answer on the host's IPv6 addresses\n"
+  "too, except ::1: the kernel does not forward IPv6 loopback traffic to a container (use\n"
+  "127.0.0.1 or another of the host's addresses).\n"
+};
+
 static int
 net_create (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "subnet", required_argument, NULL, 's' },  { "gateway", required_argument, NULL, 'g' },
-    { "bridge", required_argument, NULL, 'b' },  { "mtu", required_argument, NULL, 'm' },
-    { "internal", no_argument, NULL, 'i' },      { "driver", required_argument, NULL, 'd' },
-    { "ipv6", no_argument, NULL, '6' },          { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct capsa_net_create_opts o = { 0 };
-  int c;
-  int64_t v;
-  while ((c = getopt_long (argc, argv, "+d:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      /* as docker: --subnet and --gateway once per family; an IPv6 subnet implies --ipv6 */
-      case 's': *(strchr (optarg, ':') ? &o.subnet6 : &o.subnet) = optarg; break;
-      case 'g': *(strchr (optarg, ':') ? &o.gateway6 : &o.gateway) = optarg; break;
-      case '6': o.ipv6 = true; break;
-      case 'b': o.bridge = optarg; break;
-      case 'i': o.internal = true; break;
-      case 'm':
-        if (parse_i64 (optarg, 68, 65535, &v) < 0)
-          return cli_usage ("network create", "--mtu `%s`: want 68 to 65535", optarg);
-        o.mtu = (int) v;
-        break;
-      case 'd':
-        if (strcmp (optarg, "bridge") != 0)
-          return cli_usage ("network create", "driver `%s`: only `bridge` is supported", optarg);
-        break;
-      case 'h':
-        printf ("Usage: capsa network create [OPTIONS] NAME\n\n"
-                "Create a bridge network: containers on it reach each other (by name too), the outside\n"
-                "through NAT, and nothing of other networks.\n\n"
-                "Options:\n"
-                "      --subnet CIDR    IPv4 subnet (default: the first free 10.89.N.0/24); given an IPv6 one\n"
-                "                       too (fd00:1:2:3::/64), the network is dual stack\n"
-                "      --gateway IP     the bridge's address (default: the subnet's first); once per family\n"
-                "      --ipv6           dual stack: containers get an IPv6 address and route as well (default\n"
-                "                       subnet: a random unique local fdXX:XXXX:XXXX::/64)\n"
-                "      --bridge DEV     the bridge device's name (default: cbr-XXXXXXXX)\n"
-                "      --mtu N          the MTU of the bridge and the containers' interfaces (default 1500)\n"
-                "      --internal       no NAT to the outside\n"
-                "  -d, --driver bridge  the only driver\n\n"
-                "Published ports of a dual-stack network's containers answer on the host's IPv6 addresses\n"
-                "too, except ::1: the kernel does not forward IPv6 loopback traffic to a container (use\n"
-                "127.0.0.1 or another of the host's addresses).\n");
-        return 0;
-      default: return cli_usage ("network create", "unknown option");
-      }
-  if (optind + 1 != argc)
+  int first = cli_parse (&create_spec, argc, argv, &o);
+  if (first <= 0)
+    return -first;
+  if (first + 1 != argc)
     return cli_usage ("network create", "want one network name");
-  o.name = argv[optind];
+  o.name = argv[first];
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   capsa_err *err = NULL;
@@ -82,10 +99,33 @@ net_create (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+static const struct capsa_opt ls_opts[] = {
+  { .name = "quiet", .letter = 'q', .kind = CAPSA_OPT_BOOL, .help = "names only" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct cli_spec ls_spec = { "network ls", "[-q]", "List networks (also `list`; -q: names only).", ls_opts,
+                                         0, NULL };
+static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct cli_spec inspect_spec
+    = { "network inspect", "NETWORK...", "Networks' details as JSON.", help_only, 0, NULL };
+static const struct capsa_opt rm_opts[] = {
+  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "detach their containers" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct cli_spec rm_spec
+    = { "network rm", "[-f] NETWORK...", "Remove networks (-f: detach their containers).", rm_opts, 0, NULL };
+static const struct cli_spec disconnect_spec
+    = { "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", help_only, 0, NULL };
+
 static int
 net_ls (struct cli_global *g, int argc, char **argv)
 {
-  bool quiet = argc > 1 && (strcmp (argv[1], "-q") == 0 || strcmp (argv[1], "--quiet") == 0);
+  bool quiet = false;
+  int first = cli_parse (&ls_spec, argc, argv, &quiet);
+  if (first <= 0)
+    return -first;
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   capsa_err *err = NULL;
@@ -115,13 +155,16 @@ net_ls (struct cli_global *g, int argc, char **argv)
 static int
 net_inspect (struct cli_global *g, int argc, char **argv)
 {
-  if (argc < 2)
+  int first = cli_parse (&inspect_spec, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  if (first >= argc)
     return cli_usage ("network inspect", "want network names");
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   int rc = 0;
   printf ("[");
-  for (int i = 1; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       capsa_err *err = NULL;
       cleanup_free char *text = NULL;
@@ -130,7 +173,7 @@ net_inspect (struct cli_global *g, int argc, char **argv)
           rc = cli_fail (&err);
           continue;
         }
-      printf ("%s%s", i > 1 ? ",\n" : "\n", text);
+      printf ("%s%s", i > first ? ",\n" : "\n", text);
     }
   printf ("\n]\n");
   return rc;
@@ -140,9 +183,9 @@ static int
 net_rm (struct cli_global *g, int argc, char **argv)
 {
   bool force = false;
-  int i = 1;
-  if (i < argc && (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0))
-    force = true, i++;
+  int i = cli_parse (&rm_spec, argc, argv, &force);
+  if (i <= 0)
+    return -i;
   if (i >= argc)
     return cli_usage ("network rm", "want network names");
   cleanup_free char *dir = NULL;
@@ -161,40 +204,52 @@ net_rm (struct cli_global *g, int argc, char **argv)
 
 /* connect NET CONTAINER [--ip IP] [--ip6 IP] [-p SPEC]...: the container must be running (its init's
  * network namespace is joined). */
+struct connect_flags
+{
+  struct capsa_attach a;
+  struct capsa_port ports[64];
+};
+
+static int
+add_port (void *base, const char *v, capsa_err **err)
+{
+  struct connect_flags *f = base;
+  if (f->a.nports == ARRAY_SIZE (f->ports))
+    return capsa_fail_as (err, EINVAL, "too many ports");
+  return capsa_port_parse (v, &f->ports[f->a.nports++], err) < 0 ? CAPSA_OPT_FAIL : 0;
+}
+
+static const struct capsa_opt connect_opts[] = {
+  CAPSA_O_STR (0, "ip", struct connect_flags, a.ip, "IP", "its IPv4 address on the network"),
+  CAPSA_O_STR (0, "ip6", struct connect_flags, a.ip6, "IP", "its IPv6 address on the network"),
+  CAPSA_O_CALL ('p', "publish", add_port, "[IP:][HOST:]CTR[/udp]", "publish a port (repeatable)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct cli_spec connect_spec = { "network connect", "[--ip IP] [--ip6 IP] [-p PORTS] NETWORK CONTAINER",
+                                              "Attach a running container to a network.", connect_opts,
+                                              CAPSA_OPT_STOP, NULL };
+
 static int
 net_connect (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "ip", required_argument, NULL, 'i' },
-    { "ip6", required_argument, NULL, '6' },
-    { "publish", required_argument, NULL, 'p' },
-    { 0 },
-  };
-  struct capsa_port ports[64];
-  struct capsa_attach a = { .netns_fd = -1, .ports = ports };
+  struct connect_flags f = { .a = { .netns_fd = -1 } };
+  struct capsa_port *ports = f.ports;
+  struct capsa_attach a;
   capsa_err *err = NULL;
-  int c;
-  while ((c = getopt_long (argc, argv, "+p:", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'i': a.ip = optarg; break;
-      case '6': a.ip6 = optarg; break;
-      case 'p':
-        if (a.nports == ARRAY_SIZE (ports))
-          return cli_usage ("network connect", "too many ports");
-        if (capsa_port_parse (optarg, &ports[a.nports++], &err) < 0)
-          return cli_fail (&err);
-        break;
-      default: return cli_usage ("network connect", "unknown option");
-      }
-  if (optind + 2 != argc)
+  int first = cli_parse (&connect_spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  a = f.a;
+  a.ports = ports;
+  if (first + 2 != argc)
     return cli_usage ("network connect", "want NETWORK CONTAINER");
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[optind + 1], &ct, &err) < 0)
+  if (ctr_find (g, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
-    return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[optind + 1]), cli_fail (&err);
-  a.network = argv[optind];
+    return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[first + 1]), cli_fail (&err);
+  a.network = argv[first];
   a.container_id = ct->id;
   a.name = ctr_name (ct);
   a.pid = ct->pid;
@@ -220,63 +275,35 @@ net_connect (struct cli_global *g, int argc, char **argv)
 static int
 net_disconnect (struct cli_global *g, int argc, char **argv)
 {
-  if (argc != 3)
+  int first = cli_parse (&disconnect_spec, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  if (argc - first != 2)
     return cli_usage ("network disconnect", "want NETWORK CONTAINER");
   capsa_err *err = NULL;
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[2], &ct, &err) < 0)
+  if (ctr_find (g, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
-  if (capsa_net_detach (&env, argv[1], ct->id, &err) < 0)
+  if (capsa_net_detach (&env, argv[first], ct->id, &err) < 0)
     return cli_fail (&err);
   return 0;
 }
 
-static const struct
-{
-  const char *name;
-  int (*fn) (struct cli_global *, int, char **);
-  const char *help;
-} subs[] = {
-  { "create", net_create, "create a network (--subnet, --gateway, --ipv6, --bridge, --mtu, --internal)" },
-  { "ls", net_ls, "list networks (also `list`; -q: names only)" },
-  { "list", net_ls, NULL },
-  { "inspect", net_inspect, "print networks' details as JSON" },
-  { "rm", net_rm, "remove networks (-f: detach their containers)" },
-  { "connect", net_connect, "attach a running container to a network (--ip, --ip6, -p)" },
-  { "disconnect", net_disconnect, "detach a container from a network" },
+static const struct cli_sub net_subs[] = {
+  { "create", net_create, &create_spec, "create a network (--subnet, --gateway, --ipv6, --bridge, --mtu, --internal)" },
+  { "ls", net_ls, &ls_spec, "list networks (also `list`; -q: names only)" },
+  { "list", net_ls, &ls_spec, NULL, true },
+  { "inspect", net_inspect, &inspect_spec, "print networks' details as JSON" },
+  { "rm", net_rm, &rm_spec, "remove networks (-f: detach their containers)" },
+  { "connect", net_connect, &connect_spec, "attach a running container to a network (--ip, --ip6, -p)" },
+  { "disconnect", net_disconnect, &disconnect_spec, "detach a container from a network" },
 };
-
-static const struct cli_sub_usage net_usage[] = {
-  { "ls", "Usage: capsa network ls [-q]\n\nList networks (also `list`; -q: names only).\n" },
-  { "list", "Usage: capsa network ls [-q]\n\nList networks (also `list`; -q: names only).\n" },
-  { "inspect", "Usage: capsa network inspect NETWORK...\n\nNetworks' details as JSON.\n" },
-  { "rm", "Usage: capsa network rm [-f] NETWORK...\n\nRemove networks (-f: detach their containers).\n" },
-  { "connect", "Usage: capsa network connect [--ip IP] [--ip6 IP] [-p PORTS] NETWORK CONTAINER\n\n"
-               "Attach a running container to a network.\n" },
-  { "disconnect", "Usage: capsa network disconnect NETWORK CONTAINER\n\nDetach a container from a network.\n" },
-};
+const struct cli_group cli_group_network = { "network", net_subs, ARRAY_SIZE (net_subs) };
 
 int
 cmd_network (struct cli_global *g, int argc, char **argv)
 {
-  if (cli_sub_help (net_usage, ARRAY_SIZE (net_usage), argc, argv))
-    return 0;
-  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
-    {
-      FILE *f = argc < 2 ? stderr : stdout;
-      fprintf (f, "Usage: capsa network COMMAND [OPTIONS] ARGS...\n\nCommands:\n");
-      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
-        if (subs[i].help)
-          fprintf (f, "  %-11s %s\n", subs[i].name, subs[i].help);
-      return argc < 2 ? CLI_EXIT_ERROR : 0;
-    }
-  for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
-    if (strcmp (subs[i].name, argv[1]) == 0)
-      {
-        optind = 1;
-        return subs[i].fn (g, argc - 1, argv + 1);
-      }
-  return cli_usage ("network", "unknown command `%s`", argv[1]);
+  return cli_group_run (g, &cli_group_network, argc, argv);
 }

@@ -1,44 +1,35 @@
 /* capsa image prune [--all] [--force] */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
 
+struct prune_flags
+{
+  bool all, force;
+};
+static const struct capsa_opt prune_opts[] = {
+  CAPSA_O_BOOL ('a', "all", struct prune_flags, all, "remove every image no container uses"),
+  CAPSA_O_BOOL ('f', "force", struct prune_flags, force, "do not ask for confirmation"), /* (cli_confirm sees it) */
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_image_prune
+    = { "image prune", "[OPTIONS]", "Remove images without a name, and the blobs and layers nothing uses.", prune_opts,
+        0, NULL };
+
 int
 cmd_prune (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  bool all = false;
+  struct prune_flags f = { 0 };
   long long reclaimed = 0;
   char size[32];
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "afh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'a':
-        all = true;
-        break;
-      case 'f':
-        break; /* cli_confirm sees it */
-      case 'h':
-        printf ("Usage: capsa image prune [OPTIONS]\n\n"
-                "Remove images without a name, and the blobs and layers nothing uses.\n"
-                "  -a, --all     remove every image no container uses\n"
-                "  -f, --force   do not ask for confirmation\n");
-        return 0;
-      default:
-        return cli_usage ("image prune", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind < argc)
+  int first = cli_parse (&cli_spec_image_prune, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool all = f.all;
+  if (first < argc)
     return cli_usage ("image prune", "takes no arguments");
   if (!cli_confirm (argc, argv, all ? "all images without at least one container associated to them"
                                      : "all dangling images"))

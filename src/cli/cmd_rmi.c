@@ -1,43 +1,32 @@
 /* capsa rmi [--force] IMAGE... */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
 
+static const struct capsa_opt rmi_opts[] = {
+  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "remove an image by id even when it has several names" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_rmi = { "rmi", "[OPTIONS] IMAGE...",
+                                       "Remove a name (the image goes with its last name), or an image by id.",
+                                       rmi_opts, 0, NULL };
+
 int
 cmd_rmi (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   cleanup_store struct capsa_store *s = NULL;
   bool force = false;
-  int c, status = 0;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "fh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        force = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa rmi [OPTIONS] IMAGE...\n\n"
-                "Remove a name (the image goes with its last name), or an image by id.\n"
-                "  -f, --force   remove an image by id even when it has several names\n");
-        return 0;
-      default:
-        return cli_usage ("rmi", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind >= argc)
+  int status = 0, first = cli_parse (&cli_spec_rmi, argc, argv, &force);
+  if (first <= 0)
+    return -first;
+  if (first >= argc)
     return cli_usage ("rmi", "requires at least 1 argument (IMAGE)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
-  for (int i = optind; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
       cleanup_strv char **untagged = NULL, **deleted = NULL;
       capsa_err *err = NULL;

@@ -7,7 +7,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <getopt.h>
 
 #include "ctr.h"
 #include "template.h"
@@ -89,65 +88,37 @@ inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isol
   return 0;
 }
 
-/* capsa inspect / container inspect: containers first, then images. */
-int
-cmd_inspect_any (struct cli_global *g, int argc, char **argv)
+struct inspect_flags
 {
-  const char *format = NULL;
-  bool only_ctr = strcmp (argv[0], "container-inspect") == 0;
-  bool isolation = false;
-  json_t *arr = json_array (), *idx = NULL;
-  cleanup_store struct capsa_store *store = NULL;
-  int nargs = 0, status = 0;
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--isolation") == 0)
-      isolation = true;
-  if (isolation)
-    only_ctr = true;
-  for (int i = 1; i < argc; i++)
-    {
-      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        {
-          json_decref (arr);
-          printf ("Usage: capsa inspect [--format TEMPLATE] [--isolation] NAME...\n\n"
-                  "Details of containers or images as JSON.\n\n"
-                  "  -f, --format TEMPLATE  a Go template for each one ({{.Name}} {{.Id}}, {{json .State}},\n"
-                  "                         {{range}}, {{index}}, {{if}}); with --isolation:\n"
-                  "                         json, table (the default) or a template\n"
-                  "      --isolation        how isolated a running container is, read live from the kernel:\n"
-                  "                         namespaces against the host's, user mapping, cgroup limits in\n"
-                  "                         force, capabilities, no_new_privs, seccomp, masked and read-only\n"
-                  "                         paths, and what is still shared with the host\n");
-          return 0;
-        }
-      if (strcmp (argv[i], "--isolation") == 0)
-        continue;
-      if ((strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--format") == 0) && i + 1 < argc)
-        {
-          format = argv[++i];
-          continue;
-        }
-      if (strncmp (argv[i], "--format=", 9) == 0)
-        {
-          format = argv[i] + 9;
-          continue;
-        }
-      if (strcmp (argv[i], "--type") == 0 && i + 1 < argc)
-        {
-          only_ctr = strcmp (argv[++i], "container") == 0;
-          continue;
-        }
-      nargs++;
-      capsa_err *err = NULL;
-      if (inspect_lookup (g, argv[i], only_ctr, isolation, arr, &store, &idx, &err) < 0)
-        status = isolation ? cli_fail (&err) : (cli_fail (&err), 1); /* docker's inspect: 1 */
-    }
-  json_decref (idx);
-  if (nargs == 0)
-    {
-      json_decref (arr);
-      return cli_usage ("inspect", "requires at least 1 argument");
-    }
+  const char *format, *type;
+  bool isolation;
+};
+
+#define F struct inspect_flags
+static const struct capsa_opt inspect_opts[] = {
+  CAPSA_O_STR ('f', "format", F, format, "TEMPLATE",
+               "a Go template for each one ({{.Name}} {{.Id}}, {{json .State}},\n"
+               "{{range}}, {{index}}, {{if}}); with --isolation:\n"
+               "json, table (the default) or a template"),
+  CAPSA_O_BOOL (0, "isolation", F, isolation,
+                "how isolated a running container is, read live from the kernel:\n"
+                "namespaces against the host's, user mapping, cgroup limits in\n"
+                "force, capabilities, no_new_privs, seccomp, masked and read-only\n"
+                "paths, and what is still shared with the host"),
+  CAPSA_O_STR (0, "type", F, type, "container|image", "only containers, or containers then images"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef F
+const struct cli_spec cli_spec_inspect = { "inspect", "[--format TEMPLATE] [--isolation] NAME...",
+                                           "Details of containers or images as JSON.", inspect_opts, 0, NULL };
+static const struct cli_spec container_inspect_spec = { "container inspect", "[--format TEMPLATE] [--isolation] NAME...",
+                                                        "Details of containers as JSON.", inspect_opts, 0, NULL };
+
+/* the array of what inspect found, as --format and --isolation ask */
+static int
+inspect_print (json_t *arr, const char *format, bool isolation, int status)
+{
   size_t i;
   json_t *v;
   if (isolation && (format == NULL || strcmp (format, "table") == 0))
@@ -157,18 +128,10 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
         putchar ('\n');
       ctr_isolation_print (v);
     }
-  else if (isolation && strcmp (format, "json") == 0)
-    {
-      char *s = json_dumps (arr, JSON_INDENT (4));
-      puts (s);
-      free (s);
-    }
-  else if (format)
+  else if (format && !(isolation && strcmp (format, "json") == 0))
     {
       capsa_err *err = NULL;
-      int r = cli_template_print_each (format, arr, &err);
-      json_decref (arr);
-      return r < 0 ? cli_fail (&err) : status;
+      return cli_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : status;
     }
   else
     {
@@ -176,18 +139,75 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
       puts (s);
       free (s);
     }
+  return status;
+}
+
+static int
+inspect_run (struct cli_global *g, const struct cli_spec *spec, bool only_ctr, int argc, char **argv)
+{
+  struct inspect_flags f = { 0 };
+  json_t *idx = NULL;
+  cleanup_store struct capsa_store *store = NULL;
+  int status = 0, first = cli_parse (spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  if (f.type)
+    only_ctr = strcmp (f.type, "container") == 0;
+  only_ctr |= f.isolation;
+  if (first >= argc)
+    return cli_usage ("inspect", "requires at least 1 argument");
+  json_t *arr = json_array ();
+  for (int i = first; i < argc; i++)
+    {
+      capsa_err *err = NULL;
+      if (inspect_lookup (g, argv[i], only_ctr, f.isolation, arr, &store, &idx, &err) < 0)
+        status = f.isolation ? cli_fail (&err) : (cli_fail (&err), 1); /* docker's inspect: 1 */
+    }
+  json_decref (idx);
+  status = inspect_print (arr, f.format, f.isolation, status);
   json_decref (arr);
   return status;
 }
 
+/* capsa inspect / container inspect: containers first, then images. */
+int
+cmd_inspect_any (struct cli_global *g, int argc, char **argv)
+{
+  return inspect_run (g, &cli_spec_inspect, false, argc, argv);
+}
+
+static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+const struct cli_spec cli_spec_version = { "version", NULL, "Print the version.", help_only, 0, NULL };
+const struct cli_spec cli_spec_info
+    = { "info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).", help_only, 0,
+        NULL };
+static const struct cli_spec system_info_spec
+    = { "system info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).", help_only, 0,
+        NULL };
+static const struct cli_spec df_spec
+    = { "system df", NULL, "Disk space used by images, containers and volumes.", help_only, 0, NULL };
+struct prune_flags
+{
+  bool all, force;
+};
+static const struct capsa_opt prune_opts[] = {
+  CAPSA_O_BOOL ('a', "all", struct prune_flags, all, "every image no container uses too"),
+  CAPSA_O_BOOL ('f', "force", struct prune_flags, force, "do not ask for confirmation"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct cli_spec prune_spec
+    = { "system prune", "[-a] [-f]",
+        "Remove stopped containers, stray slirp4netns processes, stale network leases, user networks without "
+        "containers and unnamed images (-a: every image no container uses).",
+        prune_opts, 0, NULL };
+
 int
 cmd_version (struct cli_global *g, int argc, char **argv)
 {
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("Usage: capsa version\n\nPrint the version.\n");
-      return 0;
-    }
+  int first = cli_parse (&cli_spec_version, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
   struct utsname u;
   uname (&u);
   printf ("Client/Engine: capsa (daemonless)\n Version:     %s\n OS/Arch:     linux/%s\n Kernel:      %s\n",
@@ -215,19 +235,12 @@ count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stop
     }
 }
 
-static const struct cli_sub_usage system_usage[] = {
-  { "df", "Usage: capsa system df\n\nDisk space used by images, containers and volumes.\n" },
-  { "info", "Usage: capsa system info\n\nWhat capsa sees: containers, images, storage, kernel (also `capsa info`).\n" },
-};
-
-int
-cmd_info (struct cli_global *g, int argc, char **argv)
+static int
+info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **argv)
 {
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      fputs (system_usage[1].usage, stdout);
-      return 0;
-    }
+  int first = cli_parse (spec, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
   int all, running, paused, stopped;
   struct utsname u;
   count_ctrs (g, &all, &running, &paused, &stopped);
@@ -250,22 +263,29 @@ cmd_info (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+int
+cmd_info (struct cli_global *g, int argc, char **argv)
+{
+  return info_run (g, &cli_spec_info, argc, argv);
+}
+
+static int
+system_info (struct cli_global *g, int argc, char **argv)
+{
+  return info_run (g, &system_info_spec, argc, argv);
+}
+
 /* capsa system prune: stopped containers, then what networking no one uses any more (stale
  * leases of containers gone without a detach, user networks without containers), then images
  * without a name (with -a: every image no container uses). */
 static int
 system_prune (struct cli_global *g, int argc, char **argv)
 {
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("Usage: capsa system prune [-a] [-f]\n\nRemove stopped containers, stray slirp4netns processes, stale "
-              "network leases, user networks without containers and unnamed images (-a: every image no container uses).\n");
-      return 0;
-    }
-  bool all = false;
-  for (int i = 1; i < argc; i++)
-    all |= strcmp (argv[i], "-a") == 0 || strcmp (argv[i], "--all") == 0 || strcmp (argv[i], "-af") == 0
-           || strcmp (argv[i], "-fa") == 0;
+  struct prune_flags f = { 0 };
+  int first = cli_parse (&prune_spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool all = f.all;
   if (!cli_confirm (argc, argv, all ? "  - all stopped containers\n  - all networks not used by at least one container\n"
                                       "  - all images without at least one container associated to them"
                                     : "  - all stopped containers\n  - all networks not used by at least one container\n"
@@ -309,26 +329,13 @@ system_prune (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-int
-cmd_system (struct cli_global *g, int argc, char **argv)
+/* capsa system df */
+static int
+system_df (struct cli_global *g, int argc, char **argv)
 {
-  if (cli_sub_help (system_usage, ARRAY_SIZE (system_usage), argc, argv))
-    return 0;
-  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
-    {
-      FILE *f = argc < 2 ? stderr : stdout;
-      fprintf (f, "Usage: capsa system COMMAND\n\nCommands:\n"
-                  "  df        disk space used by images, containers and volumes\n"
-                  "  info      what capsa sees: containers, images, storage, kernel\n"
-                  "  prune     remove stopped containers, unused networks and unnamed images\n");
-      return argc < 2 ? CLI_EXIT_ERROR : 0;
-    }
-  if (argc >= 2 && strcmp (argv[1], "info") == 0)
-    return cmd_info (g, argc - 1, argv + 1);
-  if (argc >= 2 && strcmp (argv[1], "prune") == 0)
-    return system_prune (g, argc - 1, argv + 1);
-  if (argc < 2 || strcmp (argv[1], "df") != 0)
-    return cli_usage ("system", "expected `df`, `info` or `prune`");
+  int first = cli_parse (&df_spec, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
   cleanup_store struct capsa_store *s = NULL;
   json_t *idx = NULL;
   capsa_err *err = NULL;
@@ -371,62 +378,55 @@ cmd_system (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-int cmd_run (struct cli_global *, int, char **);
-int cmd_create (struct cli_global *, int, char **);
-int cmd_start (struct cli_global *, int, char **);
-int cmd_stop (struct cli_global *, int, char **);
-int cmd_restart (struct cli_global *, int, char **);
-int cmd_kill (struct cli_global *, int, char **);
-int cmd_rm (struct cli_global *, int, char **);
-int cmd_ps (struct cli_global *, int, char **);
-int cmd_logs (struct cli_global *, int, char **);
-int cmd_exec (struct cli_global *, int, char **);
-int cmd_wait (struct cli_global *, int, char **);
-int cmd_top (struct cli_global *, int, char **);
-int cmd_pause (struct cli_global *, int, char **);
-int cmd_unpause (struct cli_global *, int, char **);
-int cmd_update (struct cli_global *, int, char **);
-int cmd_stats (struct cli_global *, int, char **);
-int cmd_rename (struct cli_global *, int, char **);
-int cmd_port (struct cli_global *, int, char **);
-int cmd_cp (struct cli_global *, int, char **);
-
 static int
 container_inspect (struct cli_global *g, int argc, char **argv)
 {
-  argv[0] = (char *) "container-inspect";
-  return cmd_inspect_any (g, argc, argv);
+  return inspect_run (g, &container_inspect_spec, true, argc, argv);
 }
+
+static const struct cli_sub system_subs[] = {
+  { "df", system_df, &df_spec, "disk space used by images, containers and volumes" },
+  { "info", system_info, &system_info_spec, "what capsa sees: containers, images, storage, kernel" },
+  { "prune", system_prune, &prune_spec, "remove stopped containers, unused networks and unnamed images" },
+};
+const struct cli_group cli_group_system = { "system", system_subs, ARRAY_SIZE (system_subs) };
+
+int
+cmd_system (struct cli_global *g, int argc, char **argv)
+{
+  return cli_group_run (g, &cli_group_system, argc, argv);
+}
+
+/* `capsa container X`: the container commands again, as docker has them */
+static const struct cli_sub container_subs[] = {
+  { "run", cmd_run, &cli_spec_run, "run a command in a new container" },
+  { "create", cmd_create, &cli_spec_create, "create a container" },
+  { "start", cmd_start, &cli_spec_start, "start created or stopped containers" },
+  { "stop", cmd_stop, &cli_spec_stop, "stop containers" },
+  { "restart", cmd_restart, &cli_spec_restart, "stop and start containers" },
+  { "kill", cmd_kill, &cli_spec_kill, "send a signal to containers" },
+  { "rm", cmd_rm, &cli_spec_rm, "remove containers" },
+  { "ls", cmd_ps, &cli_spec_ps, "list containers (also `list`, `ps`)" },
+  { "list", cmd_ps, &cli_spec_ps, NULL, true },
+  { "ps", cmd_ps, &cli_spec_ps, NULL, true },
+  { "logs", cmd_logs, &cli_spec_logs, "print a container's output" },
+  { "exec", cmd_exec, &cli_spec_exec, "run a command in a running container" },
+  { "wait", cmd_wait, &cli_spec_wait, "wait until containers stop" },
+  { "top", cmd_top, &cli_spec_top, "list a container's processes" },
+  { "pause", cmd_pause, &cli_spec_pause, "freeze containers" },
+  { "unpause", cmd_unpause, &cli_spec_unpause, "thaw containers" },
+  { "update", cmd_update, &cli_spec_update, "change containers' resource limits" },
+  { "stats", cmd_stats, &cli_spec_stats, "resource use" },
+  { "rename", cmd_rename, &cli_spec_rename, "rename a container" },
+  { "port", cmd_port, &cli_spec_port, "a container's published ports" },
+  { "cp", cmd_cp, &cli_spec_cp, "copy files between a container and the host" },
+  { "prune", cmd_container_prune, &cli_spec_container_prune, "remove every stopped container" },
+  { "inspect", container_inspect, &container_inspect_spec, "print containers' details as JSON" },
+};
+const struct cli_group cli_group_container = { "container", container_subs, ARRAY_SIZE (container_subs) };
 
 int
 cmd_container (struct cli_global *g, int argc, char **argv)
 {
-  static const struct
-  {
-    const char *name;
-    int (*fn) (struct cli_global *, int, char **);
-  } subs[] = {
-    { "run", cmd_run },         { "create", cmd_create },   { "start", cmd_start },     { "stop", cmd_stop },
-    { "restart", cmd_restart }, { "kill", cmd_kill },       { "rm", cmd_rm },           { "ls", cmd_ps },
-    { "list", cmd_ps },         { "ps", cmd_ps },           { "logs", cmd_logs },       { "exec", cmd_exec },
-    { "wait", cmd_wait },       { "top", cmd_top },         { "pause", cmd_pause },     { "unpause", cmd_unpause },
-    { "update", cmd_update },   { "stats", cmd_stats },     { "rename", cmd_rename },   { "port", cmd_port },
-    { "cp", cmd_cp },           { "prune", cmd_container_prune }, { "inspect", container_inspect },
-  };
-  if (argc < 2 || strcmp (argv[1], "--help") == 0)
-    {
-      FILE *f = argc < 2 ? stderr : stdout;
-      fprintf (f, "Usage: capsa container COMMAND ...\n\nCommands:");
-      for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
-        fprintf (f, " %s", subs[i].name);
-      fprintf (f, "\n");
-      return argc < 2 ? CLI_EXIT_ERROR : 0;
-    }
-  for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
-    if (strcmp (subs[i].name, argv[1]) == 0)
-      {
-        optind = 1;
-        return subs[i].fn (g, argc - 1, argv + 1);
-      }
-  return cli_usage ("container", "unknown command `%s`", argv[1]);
+  return cli_group_run (g, &cli_group_container, argc, argv);
 }

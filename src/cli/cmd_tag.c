@@ -5,19 +5,22 @@
 #include "capsa/image.h"
 #include "cli.h"
 
+static const struct capsa_opt tag_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+const struct cli_spec cli_spec_tag = { "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+                                       "Give the image SOURCE another name; a name held by another image moves.",
+                                       tag_opts, 0, NULL };
+
 int
 cmd_tag (struct cli_global *g, int argc, char **argv)
 {
   cleanup_store struct capsa_store *s = NULL;
   capsa_err *err = NULL;
 
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("Usage: capsa tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\n"
-              "Give the image SOURCE another name; a name held by another image moves.\n");
-      return 0;
-    }
-  if (argc != 3)
+  int first = cli_parse (&cli_spec_tag, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  argv += first - 1; /* (argv[1], argv[2]: the operands) */
+  if (argc - first != 2)
     return cli_usage ("tag", "requires exactly 2 arguments (SOURCE TARGET)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,45 +183,79 @@ vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, ca
   return fs_rm_rf (dir, err);
 }
 
+static int
+driver_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "local") != 0)
+    return capsa_fail_as (err, EINVAL, "--driver `%s`: only `local` is supported", v);
+  return 0;
+}
+
+struct vol_flags
+{
+  const char *driver, *format;
+  char **labels;
+  bool quiet, force;
+};
+#define F struct vol_flags
+static const struct capsa_opt create_opts[] = {
+  CAPSA_O_STR ('d', "driver", F, driver, "local", "the only driver", .check = driver_ok),
+  CAPSA_O_LIST ('l', "label", F, labels, "KEY=VALUE", "metadata (repeatable)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct capsa_opt ls_opts[] = {
+  CAPSA_O_BOOL ('q', "quiet", F, quiet, "only the names"),
+  CAPSA_O_STR (0, "format", F, format, "json", "the volumes' details as a JSON array"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct capsa_opt inspect_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct capsa_opt rm_opts[] = {
+  CAPSA_O_BOOL ('f', "force", F, force, "remove volumes in use too"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct capsa_opt prune_opts[] = {
+  CAPSA_O_BOOL ('f', "force", F, force, "do not ask for confirmation"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+#undef F
+static const struct cli_spec create_spec = { "volume create", "[-d local] [-l KEY=VALUE]... [NAME]",
+                                             "Make a named volume (a random name without NAME).", create_opts,
+                                             CAPSA_OPT_STOP, NULL };
+static const struct cli_spec ls_spec = { "volume ls", "[-q] [--format json]", "List volumes (also `list`).", ls_opts, 0,
+                                         NULL };
+static const struct cli_spec inspect_spec = { "volume inspect", "NAME...", "Volumes' details as JSON.", inspect_opts, 0,
+                                              NULL };
+static const struct cli_spec rm_spec = { "volume rm", "[-f] NAME...", "Remove volumes no container uses (-f: in use too).",
+                                         rm_opts, 0, NULL };
+static const struct cli_spec prune_spec = { "volume prune", "[-f]", "Remove every volume no container uses.",
+                                            prune_opts, 0, NULL };
+
 /* capsa volume create [-d local] [-l KEY=VALUE]... [NAME]: an unknown flag is a usage error
  * (125) and creates nothing (it was taken for a missing name, making a random volume). */
 static int
 vol_create (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = { { "driver", required_argument, NULL, 'd' },
-                                        { "label", required_argument, NULL, 'l' },
-                                        { "help", no_argument, NULL, 'h' },
-                                        { 0 } };
+  struct vol_flags f = { 0 };
+  int first = cli_parse (&create_spec, argc, argv, &f);
+  cleanup_strv char **labelv = f.labels;
+  if (first <= 0)
+    return -first;
   cleanup_json json_t *labels = json_object ();
   capsa_err *err = NULL;
-  int c;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+d:l:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'd':
-        if (strcmp (optarg, "local") != 0)
-          return cli_usage ("volume create", "--driver `%s`: only `local` is supported", optarg);
-        break;
-      case 'l':
-        {
-          const char *eq = strchr (optarg, '=');
-          cleanup_free char *k = xasprintf ("%.*s", eq ? (int) (eq - optarg) : (int) strlen (optarg), optarg);
-          json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
-          break;
-        }
-      case 'h':
-        printf ("Usage: capsa volume create [-d local] [-l KEY=VALUE]... [NAME]\n\nMake a named volume (a random "
-                "name without NAME).\n");
-        return 0;
-      default:
-        return cli_usage ("volume create", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind > 1)
+  for (char **l = labelv; l && *l; l++)
+    {
+      const char *eq = strchr (*l, '=');
+      cleanup_free char *k = xasprintf ("%.*s", eq ? (int) (eq - *l) : (int) strlen (*l), *l);
+      json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
+    }
+  if (argc - first > 1)
     return cli_usage ("volume create", "takes at most 1 argument (NAME)");
   char id[CTR_ID_LEN + 1];
-  const char *name = optind < argc ? argv[optind] : NULL;
+  const char *name = first < argc ? argv[first] : NULL;
   if (name == NULL)
     {
       ctr_new_id (id);
@@ -235,124 +268,128 @@ vol_create (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-static const struct cli_sub_usage vol_usage[] = {
-  { "ls", "Usage: capsa volume ls [-q] [--format json]\n\nList volumes (also `list`).\n" },
-  { "list", "Usage: capsa volume ls [-q] [--format json]\n\nList volumes (also `list`).\n" },
-  { "inspect", "Usage: capsa volume inspect NAME...\n\nVolumes' details as JSON.\n" },
-  { "rm", "Usage: capsa volume rm [-f] NAME...\n\nRemove volumes no container uses (-f: in use too).\n" },
-  { "remove", "Usage: capsa volume rm [-f] NAME...\n\nRemove volumes no container uses (-f: in use too).\n" },
-  { "prune", "Usage: capsa volume prune [-f]\n\nRemove every volume no container uses.\n" },
+static int
+vol_ls (struct cli_global *g, int argc, char **argv)
+{
+  struct vol_flags f = { 0 };
+  int first = cli_parse (&ls_spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool quiet = f.quiet, js = f.format && strcmp (f.format, "json") == 0;
+  cleanup_strv char **names = vol_names (g);
+  json_t *arr = json_array ();
+  if (!quiet && !js)
+    printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");
+  for (char **n = names; *n; n++)
+    if (quiet)
+      printf ("%s\n", *n);
+    else if (js)
+      json_array_append_new (arr, vol_json (g, *n) ?: json_pack ("{s:s}", "Name", *n));
+    else
+      printf ("%-10s %s\n", "local", *n);
+  if (js)
+    {
+      char *s = json_dumps (arr, JSON_INDENT (2));
+      puts (s);
+      free (s);
+    }
+  json_decref (arr);
+  return 0;
+}
+
+static int
+vol_inspect (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  int first = cli_parse (&inspect_spec, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  json_t *arr = json_array ();
+  int status = 0;
+  for (int i = first; i < argc; i++)
+    {
+      json_t *j = ctr_valid_name (argv[i]) ? vol_json (g, argv[i]) : NULL;
+      if (j == NULL)
+        {
+          capsa_fail_as (&err, ENOENT, "no such volume: %s", argv[i]);
+          status = cli_fail (&err);
+        }
+      else
+        json_array_append_new (arr, j);
+    }
+  char *s = json_dumps (arr, JSON_INDENT (4));
+  puts (s);
+  free (s);
+  json_decref (arr);
+  return status;
+}
+
+static int
+vol_rm (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  struct vol_flags f = { 0 };
+  int status = 0, first = cli_parse (&rm_spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  json_t *used = used_volumes (g);
+  for (int i = first; i < argc; i++)
+    {
+      if (vol_remove (g, argv[i], f.force, used, &err) < 0)
+        status = cli_fail (&err);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  json_decref (used);
+  return status;
+}
+
+static int
+vol_prune (struct cli_global *g, int argc, char **argv)
+{
+  capsa_err *err = NULL;
+  struct vol_flags f = { 0 };
+  int first = cli_parse (&prune_spec, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  if (!cli_confirm (argc, argv, "all local volumes not used by at least one container"))
+    return 0;
+  json_t *used = used_volumes (g);
+  cleanup_strv char **names = vol_names (g);
+  long long reclaimed = 0;
+  bool any = false;
+  for (char **n = names; *n; n++)
+    {
+      long long size = vol_size (g, *n);
+      if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
+        {
+          printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);
+          any = true;
+          reclaimed += size;
+        }
+      else
+        capsa_err_free (&err);
+    }
+  json_decref (used);
+  char size[32];
+  cli_human_size (reclaimed, size, sizeof size);
+  printf ("%sTotal reclaimed space: %s\n", any ? "\n" : "", size);
+  return 0;
+}
+
+static const struct cli_sub vol_subs[] = {
+  { "create", vol_create, &create_spec, "make a named volume (a random name without NAME)" },
+  { "ls", vol_ls, &ls_spec, "list volumes" },
+  { "list", vol_ls, &ls_spec, NULL, true },
+  { "inspect", vol_inspect, &inspect_spec, "details as JSON" },
+  { "rm", vol_rm, &rm_spec, "remove volumes no container uses" },
+  { "remove", vol_rm, &rm_spec, NULL, true },
+  { "prune", vol_prune, &prune_spec, "remove every volume no container uses" },
 };
+const struct cli_group cli_group_volume = { "volume", vol_subs, ARRAY_SIZE (vol_subs) };
 
 int
 cmd_volume (struct cli_global *g, int argc, char **argv)
 {
-  capsa_err *err = NULL;
-  const char *sub = argc > 1 ? argv[1] : NULL;
-  if (cli_sub_help (vol_usage, ARRAY_SIZE (vol_usage), argc, argv))
-    return 0;
-  if (sub == NULL || strcmp (sub, "--help") == 0 || strcmp (sub, "-h") == 0)
-    {
-      FILE *f = sub ? stdout : stderr;
-      fprintf (f, "Usage: capsa volume COMMAND\n\nCommands:\n"
-                  "  create [NAME]          make a named volume (a random name without NAME)\n"
-                  "  ls [-q]                list volumes\n"
-                  "  inspect NAME...        details as JSON\n"
-                  "  rm [-f] NAME...        remove volumes no container uses\n"
-                  "  prune [-f]             remove every volume no container uses\n");
-      return sub ? 0 : CLI_EXIT_ERROR;
-    }
-  if (strcmp (sub, "create") == 0)
-    return vol_create (g, argc - 1, argv + 1);
-  if (strcmp (sub, "ls") == 0 || strcmp (sub, "list") == 0)
-    {
-      bool quiet = argc > 2 && strcmp (argv[2], "-q") == 0;
-      bool js = argc > 3 && strcmp (argv[2], "--format") == 0 && strcmp (argv[3], "json") == 0;
-      cleanup_strv char **names = vol_names (g);
-      json_t *arr = json_array ();
-      if (!quiet && !js)
-        printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");
-      for (char **n = names; *n; n++)
-        if (quiet)
-          printf ("%s\n", *n);
-        else if (js)
-          json_array_append_new (arr, vol_json (g, *n) ?: json_pack ("{s:s}", "Name", *n));
-        else
-          printf ("%-10s %s\n", "local", *n);
-      if (js)
-        {
-          char *s = json_dumps (arr, JSON_INDENT (2));
-          puts (s);
-          free (s);
-        }
-      json_decref (arr);
-      return 0;
-    }
-  if (strcmp (sub, "inspect") == 0)
-    {
-      json_t *arr = json_array ();
-      int status = 0;
-      for (int i = 2; i < argc; i++)
-        {
-          json_t *j = ctr_valid_name (argv[i]) ? vol_json (g, argv[i]) : NULL;
-          if (j == NULL)
-            {
-              capsa_fail_as (&err, ENOENT, "no such volume: %s", argv[i]);
-              status = cli_fail (&err);
-            }
-          else
-            json_array_append_new (arr, j);
-        }
-      char *s = json_dumps (arr, JSON_INDENT (4));
-      puts (s);
-      free (s);
-      json_decref (arr);
-      return status;
-    }
-  if (strcmp (sub, "rm") == 0 || strcmp (sub, "remove") == 0)
-    {
-      bool force = false;
-      int status = 0;
-      json_t *used = used_volumes (g);
-      for (int i = 2; i < argc; i++)
-        if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0)
-          force = true;
-      for (int i = 2; i < argc; i++)
-        if (argv[i][0] != '-')
-          {
-            if (vol_remove (g, argv[i], force, used, &err) < 0)
-              status = cli_fail (&err);
-            else
-              printf ("%s\n", argv[i]);
-          }
-      json_decref (used);
-      return status;
-    }
-  if (strcmp (sub, "prune") == 0)
-    {
-      if (!cli_confirm (argc, argv, "all local volumes not used by at least one container"))
-        return 0;
-      json_t *used = used_volumes (g);
-      cleanup_strv char **names = vol_names (g);
-      long long reclaimed = 0;
-      bool any = false;
-      for (char **n = names; *n; n++)
-        {
-          long long size = vol_size (g, *n);
-          if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
-            {
-              printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);
-              any = true;
-              reclaimed += size;
-            }
-          else
-            capsa_err_free (&err);
-        }
-      json_decref (used);
-      char size[32];
-      cli_human_size (reclaimed, size, sizeof size);
-      printf ("%sTotal reclaimed space: %s\n", any ? "\n" : "", size);
-      return 0;
-    }
-  return cli_usage ("volume", "unknown command `%s`", sub);
+  return cli_group_run (g, &cli_group_volume, argc, argv);
 }

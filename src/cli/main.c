@@ -64,29 +64,14 @@ static const char usage_text[]
       "\n"
       "Containers from images, the Docker way.\n"
       "\n"
-      "Global options:\n"
-      "  --root DIR                 images, containers and volumes (default /var/lib/capsa, or\n"
-      "                             $XDG_DATA_HOME/capsa when not root)\n"
-      "                             Not root (rootless): needs /etc/subuid and /etc/subgid ranges and\n"
-      "                             newuidmap; runtime state in $XDG_RUNTIME_DIR/capsa (else\n"
-      "                             /tmp/capsa-UID); see README \"Rootless\"\n"
-      "  --default-registry HOST    registry for short names like `busybox` (default docker.io)\n"
-      "  --insecure-registry HOST   allow plain http for HOST (repeatable; localhost and\n"
-      "                             127.0.0.0/8 always are)\n"
-      "  --registries-conf FILE     registries config (JSON: \"default-registry\",\n"
-      "                             \"insecure-registries\"; default /etc/capsa/registries.json)\n"
-      "  --authfile FILE            credentials written by `capsa login` (default\n"
-      "                             $XDG_CONFIG_HOME/capsa/auth.json); ~/.docker/config.json is also read\n"
-      "  --debug                    more detail in errors\n"
-      "  -v, --version              print the version\n"
-      "  -h, --help                 print this help\n"
-      "\n"
-      "Commands:\n";
+      "Global options:\n";
 
 static void
 print_usage (FILE *f)
 {
   fputs (usage_text, f);
+  capsa_opt_help (f, cli_global_opts, 29, CAPSA_OPT_HELP_COMPACT);
+  fputs ("\nCommands:\n", f);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (commands[i].help)
       fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
