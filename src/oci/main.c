@@ -96,13 +96,6 @@ oci_usage (const char *cmd, const char *fmt, ...)
   return oci_fail (&err);
 }
 
-int
-oci_parse_count (const char *s)
-{
-  int64_t n;
-  return capsa_parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
-}
-
 /* True when this process is in a user namespace other than the initial one: the initial
    namespace's uid_map is the identity over the whole range ("0 0 4294967295"), as runc's
    userns.RunningInUserNS reads it. */
