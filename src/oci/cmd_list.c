@@ -1,5 +1,4 @@
 /* capsa-oci list [--format table|json] [--quiet] */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +19,6 @@ print_table (json_t *arr)
             json_string_value (json_object_get (c, "status")), json_string_value (json_object_get (c, "bundle")),
             json_string_value (json_object_get (c, "created")), json_string_value (json_object_get (c, "owner")));
   }
-}
-
-/* --format table|json (list and ps) */
-int
-oci_check_format (const char *value, capsa_err **err)
-{
-  if (strcmp (value, "table") != 0 && strcmp (value, "json") != 0)
-    return capsa_fail_as (err, EINVAL, "--format: unknown format `%s` (table or json)", value);
-  return 0;
 }
 
 struct list_args

@@ -1,6 +1,8 @@
 /* capsa-oci: a command's options from its table (capsa/options.h), and its --help. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "capsa/options.h"
 #include "oci.h"
@@ -45,4 +47,13 @@ oci_parse (const struct oci_cmd *cmd, int argc, char **argv, void *base)
   if (r < 0)
     return oci_fail (&err), -1;
   return r;
+}
+
+/* --format table|json (list and ps) */
+int
+oci_check_format (const char *value, capsa_err **err)
+{
+  if (strcmp (value, "table") != 0 && strcmp (value, "json") != 0)
+    return capsa_fail_as (err, EINVAL, "--format: unknown format `%s` (table or json)", value);
+  return 0;
 }
