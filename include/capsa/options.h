@@ -111,6 +111,8 @@ CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, 
 
 /* The option of a table by long name (full name only), or NULL. */
 CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);
+/* The option of a table by short letter, or NULL. */
+CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find_letter (const struct capsa_opt *opts, char letter);
 /* Whether the option takes a value (`--name VALUE`): every kind but BOOL, HELP and flag CALLs. */
 CAPSA_PUBLIC bool capsa_opt_takes_value (const struct capsa_opt *o);
 

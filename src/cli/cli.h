@@ -63,7 +63,7 @@ struct cli_sub
 {
   const char *name;
   int (*fn) (struct cli_global *, int, char **);
-  const struct cli_spec *spec; /* its options (completion); NULL: parsed by capsa-image */
+  const struct cli_spec *spec; /* its options (main.c's help rule, completion) */
   const char *help;            /* its line in the group's usage */
   bool alias;                  /* not listed (`list` for `ls`) */
 };
@@ -76,6 +76,19 @@ struct cli_group
 /* Run argv[1] of the group (argv[0] its name): its usage on stdout for --help or -h (0), on
  * stderr without a subcommand (125); an unknown one is a usage error. */
 int cli_group_run (struct cli_global *g, const struct cli_group *grp, int argc, char **argv);
+/* `capsa`'s commands (main.c), ended by a NULL name */
+struct cli_command
+{
+  const char *name;
+  int (*fn) (struct cli_global *, int, char **);
+  const char *help;             /* its line in `capsa --help`; NULL: hidden */
+  const struct cli_spec *spec;  /* its options, or */
+  const struct cli_group *group; /* its subcommands */
+};
+extern const struct cli_command cli_commands[];
+/* `capsa completion bash` (completion.c): the script, from the tables */
+int cmd_completion (struct cli_global *g, int argc, char **argv);
+extern const struct cli_spec cli_spec_completion;
 extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
     cli_group_image;
 

@@ -1,49 +1,25 @@
 /* capsa load [--input FILE|DIR] [--quiet] */
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
+#include "image_opts.h"
 
 int
 cmd_load (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "input", required_argument, NULL, 'i' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   cleanup_store struct capsa_store *s = NULL;
   cleanup_strv char **loaded = NULL;
-  const char *input = "-";
+  struct load_flags f = { .input = "-" };
   capsa_err *err = NULL;
-  bool quiet = false;
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "i:qh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'i':
-        input = optarg;
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa load [OPTIONS]\n\n"
-                "Load images from a docker-archive (`docker save`), an OCI archive, or an OCI layout\n"
-                "directory; the format is recognized by itself.\n"
-                "  -i, --input FILE|DIR   read it instead of stdin\n"
-                "  -q, --quiet            print nothing\n");
-        return 0;
-      default:
-        return cli_usage ("load", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind < argc)
+  int first = cli_parse (&cli_spec_load, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  const char *input = f.input;
+  bool quiet = f.quiet;
+  if (first < argc)
     return cli_usage ("load", "takes no arguments (use --input FILE)");
   if (input[0] == '-' && input[1] == '\0' && isatty (0))
     return cli_usage ("load", "stdin is a terminal: give --input FILE or redirect an archive into it");

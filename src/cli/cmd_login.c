@@ -1,5 +1,4 @@
 /* capsa login [--username U] [--password P | --password-stdin] REGISTRY */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
+#include "image_opts.h"
 #include "progress.h"
 
 static char *
@@ -42,47 +42,16 @@ read_line (FILE *f, bool echo)
 int
 cmd_login (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "username", required_argument, NULL, 'u' },
-    { "password", required_argument, NULL, 'p' },
-    { "password-stdin", no_argument, NULL, 's' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct capsa_registry_opts o;
   struct cli_progress pr = { 0 };
-  cleanup_free char *user = NULL, *password = NULL;
-  bool from_stdin = false;
+  struct login_flags f = { 0 };
   capsa_err *err = NULL;
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "u:p:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'u':
-        free (user);
-        user = capsa_xstrdup (optarg);
-        break;
-      case 'p':
-        free (password);
-        password = capsa_xstrdup (optarg);
-        break;
-      case 's':
-        from_stdin = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa login [OPTIONS] REGISTRY\n\n"
-                "Check the credentials against REGISTRY, then save them (--authfile, default\n"
-                "$XDG_CONFIG_HOME/capsa/auth.json, mode 0600).\n"
-                "  -u, --username USER\n"
-                "  -p, --password PASSWORD   (visible to other users in ps: prefer --password-stdin)\n"
-                "      --password-stdin      read the password from stdin\n");
-        return 0;
-      default:
-        return cli_usage ("login", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind != 1)
+  int first = cli_parse (&cli_spec_login, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  cleanup_free char *user = f.user ? capsa_xstrdup (f.user) : NULL, *password = f.password ? capsa_xstrdup (f.password) : NULL;
+  bool from_stdin = f.from_stdin;
+  if (argc - first != 1)
     return cli_usage ("login", "requires exactly 1 argument (REGISTRY)");
   if (from_stdin && password)
     return cli_usage ("login", "--password and --password-stdin cannot be used together");
@@ -102,7 +71,7 @@ cmd_login (struct cli_global *g, int argc, char **argv)
   if (user == NULL || *user == '\0' || password == NULL || *password == '\0')
     return cli_usage ("login", "a username and a password are required");
   cli_registry_opts (g, &o, true, &pr);
-  if (capsa_login (argv[optind], user, password, &o, &err) < 0)
+  if (capsa_login (argv[first], user, password, &o, &err) < 0)
     return cli_fail (&err);
   printf ("Login Succeeded\n");
   return 0;
@@ -115,12 +84,11 @@ cmd_logout (struct cli_global *g, int argc, char **argv)
   struct cli_progress pr = { 0 };
   capsa_err *err = NULL;
 
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("Usage: capsa logout REGISTRY\n\nRemove REGISTRY's credentials from capsa's auth file.\n");
-      return 0;
-    }
-  if (argc != 2)
+  int first = cli_parse (&cli_spec_logout, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  argv += first - 1; /* (argv[1]: the operand) */
+  if (argc - first != 1)
     return cli_usage ("logout", "requires exactly 1 argument (REGISTRY)");
   cli_registry_opts (g, &o, true, &pr);
   int r = capsa_logout (argv[1], &o, &err);

@@ -1,5 +1,4 @@
 /* capsa pull [--quiet] [--insecure] NAME[:TAG|@DIGEST], and the progress display shared with push. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
+#include "image_opts.h"
 
 #include "progress.h"
 
@@ -108,40 +108,18 @@ cli_registry_opts (struct cli_global *g, struct capsa_registry_opts *o, bool qui
 int
 cmd_pull (struct cli_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "quiet", no_argument, NULL, 'q' },
-    { "insecure", no_argument, NULL, 'k' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   cleanup_store struct capsa_store *s = NULL;
   struct capsa_registry_opts o;
   struct cli_progress pr = { 0 };
   cleanup_free char *name = NULL;
   char id[CAPSA_DIGEST_LEN + 1], digest[CAPSA_DIGEST_LEN + 1];
-  bool quiet = false, insecure = false;
+  struct pull_flags f = { 0 };
   capsa_err *err = NULL;
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'q':
-        quiet = true;
-        break;
-      case 'k':
-        insecure = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
-                "  -q, --quiet      print only the image's name (no progress)\n"
-                "      --insecure   allow plain http and unverified TLS for this registry\n");
-        return 0;
-      default:
-        return cli_usage ("pull", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (argc - optind != 1)
+  int first = cli_parse (&cli_spec_pull, argc, argv, &f);
+  if (first <= 0)
+    return -first;
+  bool quiet = f.quiet, insecure = f.insecure;
+  if (argc - first != 1)
     return cli_usage ("pull", "requires exactly 1 argument (NAME[:TAG|@DIGEST])");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
@@ -152,14 +130,14 @@ cmd_pull (struct cli_global *g, int argc, char **argv)
       /* the registry of this reference: everything before the first / when it looks like a host */
       for (char **p = g->insecure; p && *p; p++)
         capsa_strv_append (&insecure_list, *p);
-      cleanup_free char *host = capsa_xstrdup (argv[optind]);
+      cleanup_free char *host = capsa_xstrdup (argv[first]);
       host[strcspn (host, "/")] = '\0';
       capsa_strv_append (&insecure_list, host);
       o.insecure = insecure_list;
     }
   if (!quiet && o.progress == NULL)
-    fprintf (stderr, "Pulling %s\n", argv[optind]);
-  int r = capsa_pull (s, argv[optind], &o, &name, id, digest, &err);
+    fprintf (stderr, "Pulling %s\n", argv[first]);
+  int r = capsa_pull (s, argv[first], &o, &name, id, digest, &err);
   cli_progress_free (&pr);
   if (r < 0)
     return cli_fail (&err);

@@ -7,56 +7,57 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image_opts.h"
 #include "rootless.h"
 #include "selfexe.h"
 #include "util.h"
 
-static const struct command
-{
-  const char *name;
-  int (*fn) (struct cli_global *, int, char **);
-  const char *help;
-} commands[] = {
-  { "run", cmd_run, "run a command in a new container (-d: in the background, with a monitor)" },
-  { "create", cmd_create, "create a container (started later by `start`)" },
-  { "start", cmd_start, "start created or stopped containers" },
-  { "stop", cmd_stop, "stop containers (stop signal, then SIGKILL after -t seconds)" },
-  { "restart", cmd_restart, "stop and start containers" },
-  { "kill", cmd_kill, "send a signal to containers (-s SIGNAL)" },
-  { "rm", cmd_rm, "remove containers (-f: running too, -v: their anonymous volumes)" },
-  { "ps", cmd_ps, "list containers (-a, -q, --format json)" },
-  { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)" },
-  { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)" },
-  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)" },
-  { "wait", cmd_wait, "wait until containers stop and print their exit codes" },
-  { "top", cmd_top, "list a container's processes" },
-  { "pause", cmd_pause, "freeze containers" },
-  { "unpause", cmd_unpause, "thaw containers" },
-  { "update", cmd_update, "change containers' resource limits" },
-  { "stats", cmd_stats, "resource use (--no-stream)" },
-  { "rename", cmd_rename, "rename a container" },
-  { "port", cmd_port, "a container's published ports (-p)" },
-  { "cp", cmd_cp, "copy files between a container and the host" },
-  { "container", cmd_container, "container commands: ls, inspect, prune, and the ones above" },
-  { "volume", cmd_volume, "volume commands: create, ls, inspect, rm, prune" },
-  { "network", cmd_network, "network commands: create, ls, inspect, rm, connect, disconnect" },
-  { "system", cmd_system, "system df, info, prune" },
-  { "info", cmd_info, "what capsa sees: containers, images, storage, kernel" },
-  { "version", cmd_version, "print the version" },
-  { "pull", cli_image_helper, "download an image from a registry" },
-  { "push", cli_image_helper, "upload an image to a registry" },
-  { "login", cli_image_helper, "log in to a registry (credentials checked, then saved)" },
-  { "logout", cli_image_helper, "remove a registry's saved credentials" },
-  { "images", cmd_images, "list images" },
-  { "tag", cmd_tag, "give an image another name" },
-  { "rmi", cmd_rmi, "remove images or names" },
-  { "history", cmd_history, "show how an image was built, layer by layer" },
-  { "load", cli_image_helper, "load images from a docker-archive, an OCI archive or an OCI layout" },
-  { "save", cli_image_helper, "write images to a docker-archive, an OCI archive or an OCI layout" },
-  { "import", cli_image_helper, "make an image from a rootfs tarball or directory" },
-  { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount..." },
-  { "inspect", cmd_inspect_any, "print containers' or images' details as JSON" },
+const struct cli_command cli_commands[] = {
+  { "run", cmd_run, "run a command in a new container (-d: in the background, with a monitor)", &cli_spec_run },
+  { "create", cmd_create, "create a container (started later by `start`)", &cli_spec_create },
+  { "start", cmd_start, "start created or stopped containers", &cli_spec_start },
+  { "stop", cmd_stop, "stop containers (stop signal, then SIGKILL after -t seconds)", &cli_spec_stop },
+  { "restart", cmd_restart, "stop and start containers", &cli_spec_restart },
+  { "kill", cmd_kill, "send a signal to containers (-s SIGNAL)", &cli_spec_kill },
+  { "rm", cmd_rm, "remove containers (-f: running too, -v: their anonymous volumes)", &cli_spec_rm },
+  { "ps", cmd_ps, "list containers (-a, -q, --format json)", &cli_spec_ps },
+  { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)", &cli_spec_exec },
+  { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)", &cli_spec_logs },
+  { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)", &cli_spec_attach },
+  { "wait", cmd_wait, "wait until containers stop and print their exit codes", &cli_spec_wait },
+  { "top", cmd_top, "list a container's processes", &cli_spec_top },
+  { "pause", cmd_pause, "freeze containers", &cli_spec_pause },
+  { "unpause", cmd_unpause, "thaw containers", &cli_spec_unpause },
+  { "update", cmd_update, "change containers' resource limits", &cli_spec_update },
+  { "stats", cmd_stats, "resource use (--no-stream)", &cli_spec_stats },
+  { "rename", cmd_rename, "rename a container", &cli_spec_rename },
+  { "port", cmd_port, "a container's published ports (-p)", &cli_spec_port },
+  { "cp", cmd_cp, "copy files between a container and the host", &cli_spec_cp },
+  { "container", cmd_container, "container commands: ls, inspect, prune, and the ones above", NULL,
+    &cli_group_container },
+  { "volume", cmd_volume, "volume commands: create, ls, inspect, rm, prune", NULL, &cli_group_volume },
+  { "network", cmd_network, "network commands: create, ls, inspect, rm, connect, disconnect", NULL,
+    &cli_group_network },
+  { "system", cmd_system, "system df, info, prune", NULL, &cli_group_system },
+  { "info", cmd_info, "what capsa sees: containers, images, storage, kernel", &cli_spec_info },
+  { "version", cmd_version, "print the version", &cli_spec_version },
+  { "pull", cli_image_helper, "download an image from a registry", &cli_spec_pull },
+  { "push", cli_image_helper, "upload an image to a registry", &cli_spec_push },
+  { "login", cli_image_helper, "log in to a registry (credentials checked, then saved)", &cli_spec_login },
+  { "logout", cli_image_helper, "remove a registry's saved credentials", &cli_spec_logout },
+  { "images", cmd_images, "list images", &cli_spec_images },
+  { "tag", cmd_tag, "give an image another name", &cli_spec_tag },
+  { "rmi", cmd_rmi, "remove images or names", &cli_spec_rmi },
+  { "history", cmd_history, "show how an image was built, layer by layer", &cli_spec_history },
+  { "load", cli_image_helper, "load images from a docker-archive, an OCI archive or an OCI layout", &cli_spec_load },
+  { "save", cli_image_helper, "write images to a docker-archive, an OCI archive or an OCI layout", &cli_spec_save },
+  { "import", cli_image_helper, "make an image from a rootfs tarball or directory", &cli_spec_import },
+  { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount...", NULL,
+    &cli_group_image },
+  { "inspect", cmd_inspect_any, "print containers' or images' details as JSON", &cli_spec_inspect },
+  { "completion", cmd_completion, "print a shell completion script (bash)", &cli_spec_completion },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
+  { NULL },
 };
 
 static const char usage_text[]
@@ -72,38 +73,35 @@ print_usage (FILE *f)
   fputs (usage_text, f);
   capsa_opt_help (f, cli_global_opts, 29, CAPSA_OPT_HELP_COMPACT);
   fputs ("\nCommands:\n", f);
-  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    if (commands[i].help)
-      fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+  for (size_t i = 0; cli_commands[i].name; i++)
+    if (cli_commands[i].help)
+      fprintf (f, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].help);
   fputs ("\nRun 'capsa COMMAND --help' for the options of a command.\n", f);
 }
 
-/* The groups: `capsa GROUP SUB ...` asks for SUB's help, not the group's. */
-static const char *const groups[] = { "container", "volume", "network", "system", "image" };
-
-static bool
-is_group (const char *name)
+/* The options of argv's command, or of its subcommand argv[1] for a group (`capsa GROUP SUB ...`
+ * asks for SUB's help, not the group's); NULL when there is none. */
+static const struct cli_spec *
+spec_of (const struct cli_command *cmd, int argc, char **argv)
 {
-  for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
-    if (strcmp (groups[i], name) == 0)
-      return true;
-  return false;
+  if (cmd->group == NULL)
+    return cmd->spec;
+  for (size_t i = 0; argc > 1 && i < cmd->group->n; i++)
+    if (strcmp (cmd->group->subs[i].name, argv[1]) == 0)
+      return cmd->group->subs[i].spec;
+  return NULL;
 }
 
-/* Long options that take their value as the next word (`--format --help` formats with
- * "--help", as docker's pflag reads it): a --help there is a value, not a request. */
+/* Whether the long option word w of spec takes the next word as its value (`--format --help`
+ * formats with "--help", as docker's pflag reads it): a --help there is a value, not a request.
+ * (Short options are not looked at: `inspect x -f -h` asks for help.) */
 static bool
-takes_value (const char *opt)
+takes_value (const struct cli_spec *spec, const char *w)
 {
-  static const char *const with_value[]
-      = { "--format", "--filter", "--label", "--name", "--tail", "--since", "--until", "--signal",
-          "--time",   "--driver", "--subnet", "--gateway", "--ip", "--ip6", "--bridge", "--mtu",
-          "--alias",  "--detach-keys", "--output", "--input", "--username", "--password", "--change",
-          "--message", "--platform", "--compression-format" };
-  for (size_t i = 0; i < ARRAY_SIZE (with_value); i++)
-    if (strcmp (with_value[i], opt) == 0)
-      return true;
-  return false;
+  if (spec == NULL || strncmp (w, "--", 2) != 0 || strchr (w, '='))
+    return false;
+  const struct capsa_opt *o = capsa_opt_find (spec->opts, w + 2);
+  return o && capsa_opt_takes_value (o);
 }
 
 /* Commands whose arguments end with a command line for the container: only what comes before
@@ -119,10 +117,11 @@ carries_command (const char *name)
  * its name; a group's subcommand is argv[1]).  Docker's rule: help wins over everything else on
  * the line, and the command then does nothing. */
 static bool
-wants_help (int argc, char **argv)
+wants_help (const struct cli_command *cmd, int argc, char **argv)
 {
+  const struct cli_spec *spec = spec_of (cmd, argc, argv);
   int from = 1;
-  if (is_group (argv[0]) && argc > 1 && argv[1][0] != '-')
+  if (cmd->group && argc > 1 && argv[1][0] != '-')
     {
       if (carries_command (argv[1]))
         return false;
@@ -135,7 +134,7 @@ wants_help (int argc, char **argv)
       if (strcmp (argv[i], "--") == 0)
         return false;
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        return !(i > from && takes_value (argv[i - 1]));
+        return !(i > from && takes_value (spec, argv[i - 1]));
     }
   return false;
 }
@@ -155,11 +154,11 @@ leading_help (int argc, char **argv)
  * with only `--help` after its name, which every command and subcommand answers with its usage
  * (tests/integration/test_cli_help.py walks them all). */
 static int
-run_help (const struct command *cmd, struct cli_global *g, int first)
+run_help (const struct cli_command *cmd, struct cli_global *g, int first)
 {
   char **argv = g->argv + first;
   int argc = g->argc - first;
-  bool sub = is_group (argv[0]) && argc > 1 && argv[1][0] != '-';
+  bool sub = cmd->group && argc > 1 && argv[1][0] != '-';
   /* the whole line as well: capsa-image (cli_image_helper) is exec'd with g->argv */
   cleanup_free char **line = xmalloc0 ((size_t) (first + 4) * sizeof (char *));
   memcpy (line, g->argv, (size_t) first * sizeof (char *));
@@ -201,14 +200,14 @@ main (int argc, char **argv)
   if (first < 0)
     return CLI_EXIT_ERROR;
   const char *name = argv[first];
-  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    if (strcmp (commands[i].name, name) == 0)
+  for (size_t i = 0; cli_commands[i].name; i++)
+    if (strcmp (cli_commands[i].name, name) == 0)
       {
         /* not root: every command works in the user's shared user namespace (rootless.h) */
         capsa_err *err = NULL;
-        if (wants_help (argc - first, argv + first))
-          return run_help (&commands[i], &g, first);
-        if (strcmp (name, "version") != 0 && !leading_help (argc - first, argv + first)
+        if (wants_help (&cli_commands[i], argc - first, argv + first))
+          return run_help (&cli_commands[i], &g, first);
+        if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && !leading_help (argc - first, argv + first)
             && cli_rootless_enter (&g, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
@@ -216,7 +215,7 @@ main (int argc, char **argv)
         if (enters_container (argc - first, argv + first) && cli_exe_protect (&g, &err) < 0)
           return cli_fail (&err);
         optind = 1;
-        return commands[i].fn (&g, argc - first, argv + first);
+        return cli_commands[i].fn (&g, argc - first, argv + first);
       }
   return cli_usage ("capsa", "unknown command `%s`", name);
 }

@@ -84,6 +84,55 @@ def test_flags_parse_as_docker(capsa):
     assert p.stdout == "false\n"
 
 
+def test_no_command_takes_a_prefix_or_an_unknown_flag(capsa):
+    """Every command parses from its option table (issue 15 item 4): a long option only by its full
+    name, an unknown one a usage error (125) that does nothing, in capsa and in capsa-image."""
+    capsa("create", "--name", "pfx", "busybox", "true")
+    for line, word in [(["ps", "--al"], "--al"), (["logs", "--foll", "pfx"], "--foll"),
+                       (["rm", "--forc", "pfx"], "--forc"), (["stop", "--tim", "1", "pfx"], "--tim"),
+                       (["images", "--qui"], "--qui"), (["volume", "ls", "--qui"], "--qui"),
+                       (["volume", "rm", "--forc", "nosuch"], "--forc"), (["network", "ls", "--qu"], "--qu"),
+                       (["inspect", "--form", "{{.Id}}", "pfx"], "--form"), (["system", "prune", "--forc"], "--forc"),
+                       (["container", "prune", "--forc"], "--forc"), (["exec", "--inter", "pfx", "true"], "--inter"),
+                       (["pull", "--qui", "busybox"], "--qui"), (["wait", "--bogus", "pfx"], "--bogus"),
+                       (["start", "--att", "pfx"], "--att"), (["--deb", "ps"], "--deb")]:
+        p = capsa(*line, check=False)
+        assert p.returncode == 125 and f"unknown {'global ' if line[0] == '--deb' else ''}option `{word}`" in p.stderr, \
+            (line, p.stderr)
+    assert [c["Names"] for c in capsa.ps()] == ["pfx"]  # nothing was done
+    # the full names still work, and so do values in every spelling
+    assert capsa("ps", "--all", "--quiet").stdout.strip() == capsa.inspect("pfx")["Id"][:12]
+    assert capsa("ps", "-aq", "--no-trunc=true").stdout.strip() == capsa.inspect("pfx")["Id"]
+    p = capsa("logs", "--tail=x", "pfx", check=False)
+    assert p.returncode == 125 and "--tail: invalid number `x`" in p.stderr
+    p = capsa("ps", "--format", check=False)
+    assert p.returncode == 125 and "option `--format` needs a value" in p.stderr
+    capsa("rm", "pfx")
+
+
+def test_completion_bash_from_the_tables(capsa, tmp_path):
+    import subprocess
+    p = capsa("completion", "bash")
+    script = tmp_path / "capsa.bash"
+    script.write_text(p.stdout)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    run_line = next(l for l in p.stdout.splitlines() if l.strip().startswith('"run")'))
+    for flag in ("--privileged", "--detach", "-d", "--publish", "--cpu-quota"):
+        assert f" {flag} " in run_line + " ", flag
+    assert '"volume create")' in p.stdout and '"network connect")' in p.stdout and '"pull")' in p.stdout
+    # completing `capsa run --pri`, `capsa vol`, `capsa volume create --l` in bash itself
+    def complete(*words):
+        cmd = (f"source {script}; COMP_WORDS=(capsa {' '.join(words)}); COMP_CWORD={len(words)}; _capsa; "
+               'echo "${COMPREPLY[*]}"')
+        return subprocess.run(["bash", "-c", cmd], capture_output=True, text=True).stdout.split()
+    assert complete("run", "--pri") == ["--privileged"]
+    assert complete("--root", "/x", "vol") == ["volume"]
+    assert complete("volume", "create", "--l") == ["--label"]
+    assert sorted(complete("network", "c")) == ["connect", "create"]
+    p = capsa("completion", "zsh", check=False)
+    assert p.returncode == 125 and "bash" in p.stderr
+
+
 def test_run_it_detaches_with_ctrl_p_ctrl_q(capsa):
     from test_cli_attach import Term
     t = Term(capsa, "run", "-it", "--name", "it", "busybox", "sh")

@@ -204,6 +204,8 @@ test_values_and_help (void **state)
   assert_int_equal (parse_words (0, &o, "--bogus", "--help", NULL), CAPSA_OPT_USAGE);
   assert_non_null (capsa_opt_find (table, "pids-limit"));
   assert_null (capsa_opt_find (table, "pids"));
+  assert_string_equal (capsa_opt_find_letter (table, 'm')->name, "memory");
+  assert_null (capsa_opt_find_letter (table, 'z'));
 }
 
 static void

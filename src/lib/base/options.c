@@ -35,6 +35,12 @@ capsa_opt_find (const struct capsa_opt *opts, const char *name)
   return by_name (opts, name, strlen (name));
 }
 
+const struct capsa_opt *
+capsa_opt_find_letter (const struct capsa_opt *opts, char letter)
+{
+  return letter ? by_letter (opts, letter) : NULL;
+}
+
 bool
 capsa_opt_takes_value (const struct capsa_opt *o)
 {

@@ -1,0 +1,99 @@
+/* The image transfer commands' options (image_opts.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "image_opts.h"
+
+static int
+compression_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "gzip") != 0 && strcmp (v, "zstd") != 0)
+    return capsa_fail_as (err, EINVAL, "--compression-format: unknown format `%s` (gzip or zstd)", v);
+  return 0;
+}
+
+static int
+archive_format_ok (const char *v, capsa_err **err)
+{
+  static const char *const known[] = { "docker-archive", "docker", "oci-archive", "oci", "oci-dir" };
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+    if (strcmp (v, known[i]) == 0)
+      return 0;
+  return capsa_fail_as (err, EINVAL, "--format: unknown format `%s` (docker-archive, oci-archive or oci-dir)", v);
+}
+
+static const struct capsa_opt pull_opts[] = {
+  CAPSA_O_BOOL ('q', "quiet", struct pull_flags, quiet, "print only the image's name (no progress)"),
+  CAPSA_O_BOOL (0, "insecure", struct pull_flags, insecure, "allow plain http and unverified TLS for this registry"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_pull
+    = { "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry.", pull_opts, 0, NULL };
+
+static const struct capsa_opt push_opts[] = {
+  CAPSA_O_BOOL ('q', "quiet", struct push_flags, quiet, "no progress"),
+  CAPSA_O_BOOL (0, "insecure", struct push_flags, insecure, "allow plain http and unverified TLS for this registry"),
+  CAPSA_O_STR (0, "compression-format", struct push_flags, compression, "gzip|zstd",
+               "how uncompressed layers are compressed for the upload (default gzip)", .check = compression_ok),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_push
+    = { "push", "[OPTIONS] IMAGE [DESTINATION]",
+        "Upload IMAGE to the registry its name says, or to DESTINATION (REGISTRY/REPO[:TAG]).", push_opts, 0, NULL };
+
+static const struct capsa_opt login_opts[] = {
+  CAPSA_O_STR ('u', "username", struct login_flags, user, "USER", "the user name"),
+  CAPSA_O_STR ('p', "password", struct login_flags, password, "PASSWORD",
+               "(visible to other users in ps: prefer --password-stdin)"),
+  CAPSA_O_BOOL (0, "password-stdin", struct login_flags, from_stdin, "read the password from stdin"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_login = { "login", "[OPTIONS] REGISTRY",
+                                         "Check the credentials against REGISTRY, then save them (--authfile, default\n"
+                                         "$XDG_CONFIG_HOME/capsa/auth.json, mode 0600).",
+                                         login_opts, 0, NULL };
+
+static const struct capsa_opt help_only[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+const struct cli_spec cli_spec_logout
+    = { "logout", "REGISTRY", "Remove REGISTRY's credentials from capsa's auth file.", help_only, 0, NULL };
+
+static const struct capsa_opt load_opts[] = {
+  CAPSA_O_STR ('i', "input", struct load_flags, input, "FILE|DIR", "read it instead of stdin"),
+  CAPSA_O_BOOL ('q', "quiet", struct load_flags, quiet, "print nothing"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_load = { "load", "[OPTIONS]",
+                                        "Load images from a docker-archive (`docker save`), an OCI archive, or an OCI "
+                                        "layout\ndirectory; the format is recognized by itself.",
+                                        load_opts, 0, NULL };
+
+static const struct capsa_opt save_opts[] = {
+  CAPSA_O_STR ('o', "output", struct save_flags, output, "FILE|DIR",
+               "write there instead of stdout (a directory for oci-dir)"),
+  CAPSA_O_STR ('f', "format", struct save_flags, format, "FORMAT",
+               "docker-archive (default, as `docker save`), oci-archive,\n"
+               "or oci-dir (an OCI image layout; an existing one is added to)",
+               .check = archive_format_ok),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_save
+    = { "save", "[OPTIONS] IMAGE...", "Write images to a docker-archive, an OCI archive or an OCI layout.", save_opts,
+        0, NULL };
+
+static const struct capsa_opt import_opts[] = {
+  CAPSA_O_LIST ('c', "change", struct import_flags, changes, "INSTR",
+                "CMD, ENTRYPOINT, ENV, WORKDIR, USER or LABEL, as in a Dockerfile"),
+  CAPSA_O_STR ('m', "message", struct import_flags, message, "MSG", "a comment for the image's history"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_import
+    = { "import", "[OPTIONS] TARBALL|DIRECTORY|- [REPOSITORY[:TAG]]",
+        "Make a one-layer image from a root filesystem: a tarball (plain, gzip, zstd, xz, bzip2)\n"
+        "such as Alpine's minirootfs, a directory such as debootstrap's, or a tar on stdin.",
+        import_opts, 0, NULL };
