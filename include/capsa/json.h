@@ -1,8 +1,8 @@
 /* Small helpers around jansson shared by the library and the front ends (json_t is part of the
  * API: capsa.h): scope-based release of a json_t (as cleanup.h does for memory and fds), a
  * NULL-safe string member, string arrays, merging sections.  All static inline: no symbols. */
-#ifndef CAPSA_JSONUTIL_H
-#define CAPSA_JSONUTIL_H
+#ifndef CAPSA_JSON_H
+#define CAPSA_JSON_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -25,18 +25,27 @@
 
 /* The container lifecycle.
  *
- * create: parse and check the bundle's config, record the container under ROOT/ID, start its
- *   init in its namespaces and leave it blocked before execve on ROOT/ID/exec.fifo; write the
- *   pid file.  Nothing is left behind when it fails.
+ * create: parse (or take, see capsa_create_opts.config) and check the bundle's config, record
+ *   the container under ROOT/ID, start its init in its namespaces and leave it blocked before
+ *   execve on ROOT/ID/exec.fifo; write the pid file.  Nothing is left behind when it fails.
  * start: release the init (a byte through the fifo) and remove the fifo.
  * run: create + start in one process, then (unless detached) proxy the terminal, forward
  *   signals, wait, delete, and report the exit status.
  */
+/* A bundle's config parsed and typed: the library's own (src/lib/runtime/config.h), opaque here;
+ * the engine builds one, capsa-oci passes none. */
+struct capsa_config;
+
 struct capsa_create_opts
 {
   const char *root;           /* runtime state root (--root) */
   const char *id;
   const char *bundle;         /* NULL: the current directory */
+  /* The bundle's config already parsed (the caller has just built it): used instead of reading
+   * BUNDLE/config.json, whose root.path it must share (a relative one is taken from the bundle).
+   * NULL: create reads and parses the file.  Borrowed for the call; create may add its own mounts
+   * to it (the notify socket's), so give it to one create only. */
+  struct capsa_config *config;
   const char *pid_file;       /* may be NULL */
   const char *console_socket; /* may be NULL */
   bool no_pivot;

@@ -44,6 +44,9 @@ struct cli_global
 int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
 /* their table (main.c prints it in the usage) */
 extern const struct capsa_opt cli_global_opts[];
+/* A front end's main(): the global options (cli_global_init), then run (g, index of the command
+ * word in argv) for the exit status. */
+int cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first));
 /* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
  * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
 int cli_libexec_path (const char *name, char **out, capsa_err **err);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capsa/capsa.h"
+#include "capsa/global_opts.h"
 #include "capsa/image.h"
 #include "capsa/json.h"
 #include "capsa/runtime.h"
@@ -30,17 +31,11 @@ cli_fail (capsa_err **err)
 int
 cli_usage (const char *cmd, const char *fmt, ...)
 {
-  char *msg = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    msg = NULL;
+  cleanup_free char *text = capsa_usage_vformat ("capsa", cmd, fmt, ap);
   va_end (ap);
-  if (strcmp (cmd, "capsa") == 0)
-    fprintf (stderr, "capsa: %s (see `capsa --help`)\n", msg ? msg : "invalid usage");
-  else
-    fprintf (stderr, "capsa: %s: %s (see `capsa %s --help`)\n", cmd, msg ? msg : "invalid usage", cmd);
-  free (msg);
+  fprintf (stderr, "capsa: %s\n", text);
   return CLI_EXIT_ERROR;
 }
 
@@ -263,6 +258,16 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
       return -1;
     }
   return first;
+}
+
+int
+cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first))
+{
+  struct cli_global g;
+  int first = cli_global_init (&g, argc, argv, usage);
+  if (first < 0)
+    return CLI_EXIT_ERROR;
+  return run (&g, first);
 }
 
 int

@@ -17,6 +17,7 @@
 
 #include "cp_tar.h"
 #include "ctr.h"
+#include "fsops.h"
 #include "resolve_in_root.h"
 #include "util.h"
 
@@ -69,6 +70,20 @@ copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa
   return 0;
 }
 
+/* A directory's entries go into dirfd. */
+struct copy_into
+{
+  const struct cp_ctx *x;
+  int dirfd;
+};
+
+static int
+copy_child (int child, const char *entry, const char *rel, void *arg, capsa_err **err)
+{
+  const struct copy_into *into = arg;
+  return copy_node (into->x, child, into->dirfd, entry, rel, err);
+}
+
 static int
 copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, const char *name, const char *rel,
           capsa_err **err)
@@ -81,23 +96,8 @@ copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, 
   cleanup_close int dfd = openat (dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return capsa_fail (err, errno, "open directory `%s`", name);
-  int rfd = openat (srcfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
-    return capsa_fail (err, errno, "read directory `%s`", name);
-  cleanup_dir DIR *d = fdopendir (rfd);
-  struct dirent *de;
-  while ((de = readdir (d)))
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      cleanup_free char *crel = xasprintf ("%s/%s", rel, de->d_name);
-      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0)
-        return capsa_fail (err, errno, "open `%s`", crel);
-      if (copy_node (x, child, dfd, de->d_name, crel, err) < 0)
-        return -1;
-    }
-  return 0;
+  struct copy_into into = { x, dfd };
+  return fs_each_entry (srcfd, name, rel, copy_child, &into, err);
 }
 
 /* FIFOs are made again (mkfifo) and device nodes too (mknod), as docker cp does, except a device
@@ -221,24 +221,27 @@ open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
   return fd;
 }
 
+/* p's last component (base) or what leads to it, trailing slashes aside (a copy). */
 static char *
-base_of (const char *p)
+path_part (const char *p, bool base)
 {
   cleanup_free char *d = xstrdup (p);
   size_t n = strlen (d);
   while (n > 1 && d[n - 1] == '/')
     d[--n] = '\0';
-  return xstrdup (basename (d));
+  return xstrdup (base ? basename (d) : dirname (d));
+}
+
+static char *
+base_of (const char *p)
+{
+  return path_part (p, true);
 }
 
 static char *
 dir_of (const char *p)
 {
-  cleanup_free char *d = xstrdup (p);
-  size_t n = strlen (d);
-  while (n > 1 && d[n - 1] == '/')
-    d[--n] = '\0';
-  return xstrdup (dirname (d));
+  return path_part (p, false);
 }
 
 static const struct capsa_opt cp_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };

@@ -263,12 +263,14 @@ net_connect (struct cli_global *g, int argc, char **argv)
   struct capsa_netenv env = net_env (g, &dir);
   struct capsa_attach_result r;
   /* a host port another program or container has is refused here too (an ephemeral one is
-   * chosen); this short-lived process cannot hold them for the container's life: bound, released */
-  if (ctr_ports_reserve (g, ct, ports, a.nports, &err) < 0)
+   * chosen); the container's monitor holds them from here on, for its life (ctr_net.c) */
+  if (ctr_ports_reserve (g, ct, ports, a.nports, &err) < 0 || ctr_net_hold_ports (ct, a.network, &err) < 0)
     return cli_fail (&err);
-  ctr_ports_release (ct);
   if (capsa_net_attach (&env, &a, &r, &err) < 0)
-    return cli_fail (&err);
+    {
+      ctr_net_release_ports (ct, a.network);
+      return cli_fail (&err);
+    }
   return 0;
 }
 
@@ -288,6 +290,7 @@ net_disconnect (struct cli_global *g, int argc, char **argv)
   struct capsa_netenv env = net_env (g, &dir);
   if (capsa_net_detach (&env, argv[first], ct->id, &err) < 0)
     return cli_fail (&err);
+  ctr_net_release_ports (ct, argv[1]); /* the ports `network connect -p` published there */
   return 0;
 }
 

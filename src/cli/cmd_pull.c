@@ -105,6 +105,18 @@ cli_registry_opts (struct cli_global *g, struct capsa_registry_opts *o, bool qui
     }
 }
 
+void
+cli_registry_insecure (struct cli_global *g, struct capsa_registry_opts *o, const char *ref, char ***list)
+{
+  for (char **p = g->insecure; p && *p; p++)
+    capsa_strv_append (list, *p);
+  /* the registry of this reference: everything before the first / when it looks like a host */
+  cleanup_free char *host = capsa_xstrdup (ref);
+  host[strcspn (host, "/")] = '\0';
+  capsa_strv_append (list, host);
+  o->insecure = *list;
+}
+
 int
 cmd_pull (struct cli_global *g, int argc, char **argv)
 {
@@ -126,15 +138,7 @@ cmd_pull (struct cli_global *g, int argc, char **argv)
   cli_registry_opts (g, &o, quiet, &pr);
   cleanup_strv char **insecure_list = NULL;
   if (insecure)
-    {
-      /* the registry of this reference: everything before the first / when it looks like a host */
-      for (char **p = g->insecure; p && *p; p++)
-        capsa_strv_append (&insecure_list, *p);
-      cleanup_free char *host = capsa_xstrdup (argv[first]);
-      host[strcspn (host, "/")] = '\0';
-      capsa_strv_append (&insecure_list, host);
-      o.insecure = insecure_list;
-    }
+    cli_registry_insecure (g, &o, argv[first], &insecure_list);
   if (!quiet && o.progress == NULL)
     fprintf (stderr, "Pulling %s\n", argv[first]);
   int r = capsa_pull (s, argv[first], &o, &name, id, digest, &err);

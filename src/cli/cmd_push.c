@@ -31,14 +31,7 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   cli_registry_opts (g, &o, quiet, &pr);
   o.compression = compression;
   if (insecure)
-    {
-      for (char **p = g->insecure; p && *p; p++)
-        capsa_strv_append (&insecure_list, *p);
-      cleanup_free char *host = capsa_xstrdup (dest ? dest : argv[first]);
-      host[strcspn (host, "/")] = '\0';
-      capsa_strv_append (&insecure_list, host);
-      o.insecure = insecure_list;
-    }
+    cli_registry_insecure (g, &o, dest ? dest : argv[first], &insecure_list);
   int r = capsa_push (s, argv[first], dest, &o, digest, &err);
   cli_progress_free (&pr);
   if (r < 0)

@@ -304,9 +304,11 @@ claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char
     }
 }
 
-/* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id. */
+/* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id.
+ * typed (may be NULL): the config just written, parsed from memory for a create in this process
+ * (NULL when it does not parse: the runtime then reads the file and says why, as before). */
 static int
-prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **err)
+prepare (struct cli_global *g, const struct ctr_opts *o, char *id, struct capsa_config **typed, capsa_err **err)
 {
   cleanup_store struct capsa_store *s = NULL;
   json_t *idx = NULL, *imgcfg = NULL, *config = NULL, *meta = NULL;
@@ -368,6 +370,8 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
     goto out;
   if (write_record (g, id, name, rootfs, config, meta, err) < 0)
     goto out;
+  if (typed)
+    cfg_parse_json (config, "config.json", typed, NULL);
   r = 0;
 out:
   json_decref (imgcfg);
@@ -399,7 +403,7 @@ record (const char *dir, json_t *changes)
 
 /* The foreground: this process is the container's parent until it exits. */
 static int
-run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
+run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id, struct capsa_config *typed)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
@@ -419,7 +423,8 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
                              (json_int_t) start, "StartedAt", now));
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
   long long ooms = -1;
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms,
+                                  .config = typed };
   int status = 0, code;
   if (ctr_net_up (g, c, &err) < 0)
     {
@@ -431,10 +436,10 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
         }
       return cli_fail (&err);
     }
-  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
-   * itself: not logged, see ctr_logtee.h) */
+  /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
+   * it stdout, as docker logs a tty container) */
   struct ctr_logtee tee = { .pid = -1 };
-  if (!o->tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
+  if (ctr_logtee_start (&tee, c->dir, &err) < 0)
     capsa_err_free (&err); /* (the run goes on without a log) */
   int ran = capsa_container_run (&co, &status, &err);
   ctr_logtee_stop (&tee);
@@ -523,7 +528,8 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       return cli_fail (&err);
     }
   o.un = &un;
-  r = prepare (g, &o, id, &err);
+  cleanup_config struct capsa_config *typed = NULL;
+  r = prepare (g, &o, id, o.detach ? NULL : &typed, &err);
   ctr_userns_free (&un); /* (the auto range is recorded now: its lock can go) */
   o.un = NULL;
   if (r < 0)
@@ -556,7 +562,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return attached ? r : 0;
     }
-  r = run_foreground (g, &o, id);
+  r = run_foreground (g, &o, id, typed);
   parsed_free (&o);
   return r;
 }

@@ -45,15 +45,18 @@ dispatch (struct cli_global *g, int argc, char **argv, bool under_image)
   return cli_usage ("capsa", "unknown command `%s` (capsa-image runs only the image transfers)", argv[0]);
 }
 
+static int
+run_command (struct cli_global *g, int first)
+{
+  int argc = g->argc;
+  char **argv = g->argv;
+  if (strcmp (argv[first], "image") == 0 && first + 1 < argc)
+    return dispatch (g, argc - first - 1, argv + first + 1, true);
+  return dispatch (g, argc - first, argv + first, false);
+}
+
 int
 main (int argc, char **argv)
 {
-  struct cli_global g;
-
-  int first = cli_global_init (&g, argc, argv, print_usage);
-  if (first < 0)
-    return CLI_EXIT_ERROR;
-  if (strcmp (argv[first], "image") == 0 && first + 1 < argc)
-    return dispatch (&g, argc - first - 1, argv + first + 1, true);
-  return dispatch (&g, argc - first, argv + first, false);
+  return cli_main (argc, argv, print_usage, run_command);
 }

@@ -191,14 +191,11 @@ cli_exe_protect (struct cli_global *g, capsa_err **err)
   return capsa_exe_sealed_reexec (argv, err);
 }
 
-int
-main (int argc, char **argv)
+static int
+run_command (struct cli_global *g, int first)
 {
-  struct cli_global g;
-
-  int first = cli_global_init (&g, argc, argv, print_usage);
-  if (first < 0)
-    return CLI_EXIT_ERROR;
+  int argc = g->argc;
+  char **argv = g->argv;
   const char *name = argv[first];
   for (size_t i = 0; cli_commands[i].name; i++)
     if (strcmp (cli_commands[i].name, name) == 0)
@@ -206,16 +203,22 @@ main (int argc, char **argv)
         /* not root: every command works in the user's shared user namespace (rootless.h) */
         capsa_err *err = NULL;
         if (wants_help (&cli_commands[i], argc - first, argv + first))
-          return run_help (&cli_commands[i], &g, first);
+          return run_help (&cli_commands[i], g, first);
         if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && !leading_help (argc - first, argv + first)
-            && cli_rootless_enter (&g, &err) < 0)
+            && cli_rootless_enter (g, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
          * it has once non-dumpable are its namespace root's, i.e. this user's) */
-        if (enters_container (argc - first, argv + first) && cli_exe_protect (&g, &err) < 0)
+        if (enters_container (argc - first, argv + first) && cli_exe_protect (g, &err) < 0)
           return cli_fail (&err);
         optind = 1;
-        return cli_commands[i].fn (&g, argc - first, argv + first);
+        return cli_commands[i].fn (g, argc - first, argv + first);
       }
   return cli_usage ("capsa", "unknown command `%s`", name);
+}
+
+int
+main (int argc, char **argv)
+{
+  return cli_main (argc, argv, print_usage, run_command);
 }

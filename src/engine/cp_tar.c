@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cp_tar.h"
+#include "fsops.h"
 #include "util.h"
 
 #define BLK 512
@@ -130,28 +131,18 @@ put_file (int out, int fd, const struct stat *st, const char *name, capsa_err **
 static int put_node (int out, int fd, const char *name, capsa_err **err);
 
 static int
+put_child (int child, const char *entry, const char *path, void *arg, capsa_err **err)
+{
+  return put_node (*(int *) arg, child, path, err);
+}
+
+static int
 put_dir (int out, int fd, const struct stat *st, const char *name, capsa_err **err)
 {
   cleanup_free char *dname = xasprintf ("%s/", name);
   if (put_entry (out, dname, st, '5', NULL, 0, err) < 0)
     return -1;
-  int rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
-    return capsa_fail (err, errno, "read directory `%s`", name);
-  cleanup_dir DIR *d = fdopendir (rfd);
-  struct dirent *de;
-  while ((de = readdir (d)))
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      cleanup_free char *cname = xasprintf ("%s/%s", name, de->d_name);
-      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0)
-        return capsa_fail (err, errno, "open `%s`", cname);
-      if (put_node (out, child, cname, err) < 0)
-        return -1;
-    }
-  return 0;
+  return fs_each_entry (fd, name, name, put_child, &out, err);
 }
 
 static int

@@ -175,6 +175,14 @@ int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json
 int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct cli_global *g, struct ctr *c);
 void ctr_net_renamed (struct cli_global *g, struct ctr *c);
+/* `network connect -p`: hold hands the sockets reserving the new ports (c->port_fds, from
+ * ctr_ports_reserve; closed here either way) to the container's monitor, which holds them until
+ * release (`network disconnect`) or the container's end.  A foreground run has no monitor: its
+ * ports were only checked.  leases: every network's leases' published ports, by container id
+ * ({"ID": [{"host_ip", "host_port", "proto", ...}]}, owned). */
+int ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err);
+void ctr_net_release_ports (struct ctr *c, const char *network);
+json_t *ctr_net_leases (struct cli_global *g);
 /* cmd_ctr.c: remove the stopped containers (docker's "Deleted Containers:" list), adding the
  * bytes freed to *reclaimed. */
 void ctr_prune_stopped (struct cli_global *g, long long *reclaimed);
@@ -198,8 +206,10 @@ void ctr_slirp_prune (struct cli_global *g);
 struct capsa_port;
 int ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
 void ctr_ports_release (struct ctr *c);
-/* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is only chosen here. */
-int ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err);
+/* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is chosen here, and held
+ * by *hold (a socket that slirp4netns can bind beside, no one else; -1: the port was given) until
+ * slirp4netns has bound it. */
+int ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err);
 /* docker's NetworkSettings.Ports of ports (ipv6: the container has an IPv6 address). */
 json_t *ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6);
 /* run.json's Ports while the container runs (borrowed), else NULL; ps's "0.0.0.0:8080->80/tcp, ..." */

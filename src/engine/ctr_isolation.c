@@ -12,7 +12,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "ctr_isolation.h"
+#include "jsonutil.h"
+#include "mountinfo.h"
 #include "util.h"
 
 static const char *const namespaces[] = { "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time" };
@@ -107,208 +110,78 @@ status_mask (const char *status, const char *key)
   return v ? strtoull (v, NULL, 16) : 0;
 }
 
-/* ---- mountinfo ----------------------------------------------------------------------------- */
-
-struct mnt
-{
-  char *root, *point, *opts, *fstype, *source, *super;
-};
-
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void
-unescape (char *s)
-{
-  char *o = s;
-  for (char *p = s; *p; p++)
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7')
-      {
-        *o++ = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-        p += 3;
-      }
-    else
-      *o++ = *p;
-  *o = '\0';
-}
-
-/* Parse a mountinfo file into an array (terminated by point == NULL); the strings point into *buf. */
-static struct mnt *
-mountinfo (const char *path, char **buf)
-{
-  *buf = slurp (path);
-  size_t n = 0, cap = 16;
-  struct mnt *m = xmalloc0 (cap * sizeof *m);
-  char *save = NULL;
-  for (char *l = *buf ? strtok_r (*buf, "\n", &save) : NULL; l; l = strtok_r (NULL, "\n", &save))
-    {
-      char *f[32];
-      int nf = 0;
-      char *s2 = NULL;
-      for (char *t = strtok_r (l, " ", &s2); t && nf < 32; t = strtok_r (NULL, " ", &s2))
-        f[nf++] = t;
-      int dash = -1;
-      for (int i = 6; i < nf; i++)
-        if (strcmp (f[i], "-") == 0)
-          {
-            dash = i;
-            break;
-          }
-      if (nf < 6 || dash < 0 || dash + 3 > nf)
-        continue;
-      if (n + 1 >= cap)
-        {
-          cap *= 2;
-          m = xrealloc (m, cap * sizeof *m);
-        }
-      unescape (f[3]);
-      unescape (f[4]);
-      m[n++] = (struct mnt) { f[3], f[4], f[5], f[dash + 1], f[dash + 2], dash + 3 < nf ? f[dash + 3] : (char *) "" };
-    }
-  m[n].point = NULL;
-  return m;
-}
-
-static bool
-opt_has (const char *opts, const char *o)
-{
-  size_t ol = strlen (o);
-  for (const char *p = opts; p && *p;)
-    {
-      size_t l = strcspn (p, ",");
-      if (l == ol && strncmp (p, o, l) == 0)
-        return true;
-      p += l;
-      if (*p == ',')
-        p++;
-    }
-  return false;
-}
-
-/* The mount now visible at `point` (the last one mounted there), NULL when none. */
-static const struct mnt *
-mount_at (const struct mnt *m, const char *point)
-{
-  const struct mnt *found = NULL;
-  for (; m->point; m++)
-    if (strcmp (m->point, point) == 0)
-      found = m;
-  return found;
-}
-
 /* ---- cgroups ------------------------------------------------------------------------------- */
 
-struct cg
+/* The container's cgroup as the report reads it: the host's hierarchies, the process's directories. */
+struct cg_view
 {
-  char *v1[16];   /* controller name -> dir, v1 */
-  char *v1name[16];
-  int nv1;
-  char *v2;       /* the container's v2 dir (may lack controllers) */
-  char *v2root;   /* the v2 mount point */
-  json_t *paths;  /* "memory" -> dir, "unified" -> dir */
+  struct cg_host host;
+  struct capsa_cgroup cg;
 };
 
-static char *
-cg_dir (const char *mountpoint, const char *mroot, const char *path)
+/* A process whose cgroup cannot be read has no limits to show: v is then (partly) empty. */
+static void
+cg_view_read (pid_t pid, struct cg_view *v)
 {
-  size_t rl = strlen (mroot);
-  if (strcmp (mroot, "/") == 0)
-    rl = 0;
-  else if (strncmp (path, mroot, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-    return NULL;
-  return xasprintf ("%s%s", mountpoint, path + rl);
+  cleanup_err capsa_err *e = NULL;
+  memset (v, 0, sizeof *v);
+  if (cg_host_detect (&v->host, &e) == 0)
+    cg_of_pid (&v->host, pid, &v->cg, &e);
 }
 
 static void
-cg_find (pid_t pid, struct cg *cg)
+cg_view_free (struct cg_view *v)
 {
-  memset (cg, 0, sizeof *cg);
-  cg->paths = json_object ();
-  char p[64];
-  snprintf (p, sizeof p, "/proc/%d/cgroup", (int) pid);
-  cleanup_free char *txt = slurp (p);
-  cleanup_free char *mbuf = NULL;
-  cleanup_free struct mnt *mnts = mountinfo ("/proc/self/mountinfo", &mbuf);
-  char *save = NULL;
-  for (char *l = txt ? strtok_r (txt, "\n", &save) : NULL; l; l = strtok_r (NULL, "\n", &save))
+  cg_free (&v->cg);
+  cg_host_free (&v->host);
+}
+
+/* "memory" -> dir for each v1 controller, "unified" -> the v2 dir. */
+static json_t *
+cg_paths (const struct capsa_cgroup *cg)
+{
+  json_t *paths = json_object ();
+  for (size_t i = 0; i < cg->n; i++)
     {
-      char *c1 = strchr (l, ':');
-      char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (c2 == NULL)
-        continue;
-      *c1 = *c2 = '\0';
-      const char *ctrls = c1 + 1, *path = c2 + 1;
-      if (*ctrls == '\0')
-        {
-          for (const struct mnt *m = mnts; m->point; m++)
-            if (strcmp (m->fstype, "cgroup2") == 0)
-              {
-                free (cg->v2);
-                cg->v2 = cg_dir (m->point, m->root, path);
-                free (cg->v2root);
-                cg->v2root = xstrdup (m->point);
-                if (cg->v2)
-                  break;
-              }
-          if (cg->v2)
-            json_object_set_new (cg->paths, "unified", json_string (cg->v2));
-          continue;
-        }
-      for (const struct mnt *m = mnts; m->point; m++)
-        {
-          if (strcmp (m->fstype, "cgroup") != 0)
-            continue;
-          bool all = true;
-          cleanup_free char *cs = xstrdup (ctrls);
-          char *s3 = NULL;
-          for (char *c = strtok_r (cs, ",", &s3); c; c = strtok_r (NULL, ",", &s3))
-            all = all && opt_has (m->super, c);
-          if (!all)
-            continue;
-          char *dir = cg_dir (m->point, m->root, path);
-          if (dir == NULL)
-            continue;
-          cleanup_free char *cs2 = xstrdup (ctrls);
-          for (char *c = strtok_r (cs2, ",", &s3); c; c = strtok_r (NULL, ",", &s3))
-            if (cg->nv1 < 16)
-              {
-                cg->v1name[cg->nv1] = xstrdup (c);
-                cg->v1[cg->nv1++] = xstrdup (dir);
-                json_object_set_new (cg->paths, c, json_string (dir));
-              }
-          free (dir);
-          break;
-        }
+      const struct cg_dir *d = &cg->d[i];
+      cleanup_free char *cs = xstrdup (d->version == CG_V2 ? "unified" : d->controllers);
+      char *save = NULL;
+      for (char *c = strtok_r (cs, ",", &save); c; c = strtok_r (NULL, ",", &save))
+        json_object_set_new (paths, c, json_string (d->path));
     }
+  return paths;
 }
 
-static void
-cg_free (struct cg *cg)
+/* The container's v1 directory of controller ctrl, NULL when it has none. */
+static const struct cg_dir *
+v1_dir (const struct capsa_cgroup *cg, const char *ctrl)
 {
-  for (int i = 0; i < cg->nv1; i++)
-    free (cg->v1[i]), free (cg->v1name[i]);
-  free (cg->v2);
-  free (cg->v2root);
-  json_decref (cg->paths);
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->d[i].version == CG_V1 && mount_opt_has (cg->d[i].controllers, ctrl))
+      return &cg->d[i];
+  return NULL;
 }
 
 /* The file of controller ctrl: the v1 file in ctrl's v1 hierarchy, or else the v2 file in the
- * unified dir.  *version is 1 or 2.  NULL when the container has neither. */
+ * unified dir.  *version is 1 or 2 (left as it was when there is neither: NULL). */
 static char *
-cg_file (struct cg *cg, const char *ctrl, const char *v1, const char *v2, int *version)
+cg_file (const struct capsa_cgroup *cg, const char *ctrl, const char *v1, const char *v2, int *version)
 {
-  for (int i = 0; v1 && i < cg->nv1; i++)
-    if (strcmp (cg->v1name[i], ctrl) == 0)
-      {
-        char *f = xasprintf ("%s/%s", cg->v1[i], v1);
-        if (access (f, R_OK) == 0)
-          {
-            *version = 1;
-            return f;
-          }
-        free (f);
-      }
-  if (cg->v2 && v2)
+  const struct cg_dir *d = v1 ? v1_dir (cg, ctrl) : NULL;
+  if (d)
     {
-      char *f = xasprintf ("%s/%s", cg->v2, v2);
+      char *f = xasprintf ("%s/%s", d->path, v1);
+      if (access (f, R_OK) == 0)
+        {
+          *version = 1;
+          return f;
+        }
+      free (f);
+    }
+  d = cg_dir_v2 (cg);
+  if (d && v2)
+    {
+      char *f = xasprintf ("%s/%s", d->path, v2);
       if (access (f, R_OK) == 0)
         {
           *version = 2;
@@ -342,7 +215,7 @@ limit_entry (const char *file, int version, const char *raw, json_t *limit, cons
 
 /* A byte limit: "max", -1 or a v1 "unlimited" (PAGE_COUNTER_MAX pages) is no limit. */
 static json_t *
-bytes_limit (struct cg *cg, const char *ctrl, const char *v1, const char *v2, const char *what)
+bytes_limit (const struct capsa_cgroup *cg, const char *ctrl, const char *v1, const char *v2, const char *what)
 {
   int ver = 0;
   cleanup_free char *f = cg_file (cg, ctrl, v1, v2, &ver);
@@ -358,110 +231,125 @@ bytes_limit (struct cg *cg, const char *ctrl, const char *v1, const char *v2, co
   return limit_entry (f, ver, raw, json_integer (v), t);
 }
 
+/* The limits below share *ver, the version of the last file found (the report has always shown
+ * it, for a limit without a file too). */
+
+/* v1 limits memory+swap together; v2 limits swap alone */
 static json_t *
-cg_limits (struct cg *cg)
+swap_limit (const struct capsa_cgroup *cg, int *ver)
 {
+  cleanup_free char *f1 = cg_file (cg, "memory", "memory.memsw.limit_in_bytes", NULL, ver);
+  if (f1)
+    return bytes_limit (cg, "memory", "memory.memsw.limit_in_bytes", NULL, " (memory+swap)");
+  return bytes_limit (cg, "memory", "-", "memory.swap.max", " (swap)");
+}
+
+static json_t *
+pids_limit (const struct capsa_cgroup *cg, int *ver)
+{
+  cleanup_free char *f = cg_file (cg, "pids", "pids.max", "pids.max", ver);
+  cleanup_free char *raw = f ? read_line (f) : NULL;
+  if (raw == NULL || strcmp (raw, "max") == 0)
+    return limit_entry (f, *ver, raw, json_null (), "no limit");
+  char t[64];
+  snprintf (t, sizeof t, "%s processes", raw);
+  return limit_entry (f, *ver, raw, json_integer (strtoll (raw, NULL, 10)), t);
+}
+
+/* v1: cpu.cfs_quota_us and cpu.cfs_period_us (*raw "QUOTA PERIOD"); v2: cpu.max. */
+static void
+cpu_quota (const struct capsa_cgroup *cg, const char *f, int *ver, char **raw, long long *quota, long long *period)
+{
+  if (f && *ver == 1)
+    {
+      *raw = read_line (f);
+      *quota = *raw ? strtoll (*raw, NULL, 10) : -1;
+      cleanup_free char *pf = cg_file (cg, "cpu", "cpu.cfs_period_us", NULL, ver);
+      cleanup_free char *p = pf ? read_line (pf) : NULL;
+      if (p)
+        *period = strtoll (p, NULL, 10);
+      *ver = 1;
+      if (*raw && p)
+        {
+          char *r = xasprintf ("%s %s", *raw, p);
+          free (*raw);
+          *raw = r;
+        }
+    }
+  else if (f)
+    {
+      *raw = read_line (f);
+      char q[32] = "";
+      if (*raw && sscanf (*raw, "%31s %lld", q, period) >= 1)
+        *quota = strcmp (q, "max") == 0 ? -1 : strtoll (q, NULL, 10);
+    }
+}
+
+static json_t *
+cpu_limit (const struct capsa_cgroup *cg, int *ver)
+{
+  long long quota = -1, period = 100000;
+  cleanup_free char *raw = NULL;
+  cleanup_free char *f = cg_file (cg, "cpu", "cpu.cfs_quota_us", "cpu.max", ver);
+  cpu_quota (cg, f, ver, &raw, &quota, &period);
+  if (quota < 0 || period <= 0)
+    return limit_entry (f, *ver, raw, json_null (), "no limit");
+  char t[96];
+  snprintf (t, sizeof t, "%.2f CPUs (quota %lldus per %lldus)", (double) quota / (double) period, quota, period);
+  return json_pack ("{s:s, s:i, s:s?, s:f, s:I, s:I, s:s}", "file", f, "cgroup", *ver, "raw", raw, "limit",
+                    (double) quota / (double) period, "quota", (json_int_t) quota, "period", (json_int_t) period,
+                    "text", t);
+}
+
+static json_t *
+cpu_weight (const struct capsa_cgroup *cg, int *ver)
+{
+  cleanup_free char *f = cg_file (cg, "cpu", "cpu.shares", "cpu.weight", ver);
+  cleanup_free char *raw = f ? read_line (f) : NULL;
+  long long v = raw ? strtoll (raw, NULL, 10) : 0;
+  bool dflt = raw == NULL || (*ver == 1 && v == 1024) || (*ver == 2 && v == 100);
+  char t[64];
+  snprintf (t, sizeof t, "%s %lld", *ver == 1 ? "shares" : "weight", v);
+  return limit_entry (f, *ver, raw, dflt ? json_null () : json_integer (v), dflt ? "no limit (default weight)" : t);
+}
+
+/* cpuset.cpus (mems false) or cpuset.mems, against the whole machine's set (the hierarchy root's). */
+static json_t *
+cpuset_limit (const struct cg_view *v, bool mems, int *ver)
+{
+  const char *v1 = mems ? "cpuset.mems" : "cpuset.cpus";
+  const char *v2 = mems ? "cpuset.mems.effective" : "cpuset.cpus.effective";
+  cleanup_free char *f = cg_file (&v->cg, "cpuset", v1, v2, ver);
+  cleanup_free char *raw = f ? read_line (f) : NULL;
+  cleanup_free char *rootf = NULL;
+  for (size_t i = 0; i < v->host.n && rootf == NULL; i++)
+    {
+      const struct cg_hier *h = &v->host.h[i];
+      if (*ver == 1 && h->version == CG_V1 && mount_opt_has (h->controllers, "cpuset") && v1_dir (&v->cg, "cpuset"))
+        rootf = xasprintf ("%s/%s", h->mount, v1);
+      if (*ver == 2 && h->version == CG_V2)
+        rootf = xasprintf ("%s/%s", h->mount, v2);
+    }
+  cleanup_free char *all = rootf ? read_line (rootf) : NULL;
+  bool unl = raw == NULL || raw[0] == '\0' || (all && strcmp (all, raw) == 0);
+  char t[128];
+  snprintf (t, sizeof t, unl ? "no limit (all: %s)" : "%s", unl ? (all ? all : "?") : raw);
+  return limit_entry (f, *ver, raw, unl ? json_null () : json_string (raw), t);
+}
+
+static json_t *
+cg_limits (const struct cg_view *v)
+{
+  const struct capsa_cgroup *cg = &v->cg;
   json_t *l = json_object ();
   int ver = 0;
   json_object_set_new (l, "memory", bytes_limit (cg, "memory", "memory.limit_in_bytes", "memory.max", NULL));
-  /* v1 limits memory+swap together; v2 limits swap alone */
-  {
-    cleanup_free char *f1 = cg_file (cg, "memory", "memory.memsw.limit_in_bytes", NULL, &ver);
-    if (f1)
-      json_object_set_new (l, "swap", bytes_limit (cg, "memory", "memory.memsw.limit_in_bytes", NULL, " (memory+swap)"));
-    else
-      json_object_set_new (l, "swap", bytes_limit (cg, "memory", "-", "memory.swap.max", " (swap)"));
-  }
-  {
-    cleanup_free char *f = cg_file (cg, "pids", "pids.max", "pids.max", &ver);
-    cleanup_free char *raw = f ? read_line (f) : NULL;
-    if (raw == NULL || strcmp (raw, "max") == 0)
-      json_object_set_new (l, "pids", limit_entry (f, ver, raw, json_null (), "no limit"));
-    else
-      {
-        char t[64];
-        snprintf (t, sizeof t, "%s processes", raw);
-        json_object_set_new (l, "pids", limit_entry (f, ver, raw, json_integer (strtoll (raw, NULL, 10)), t));
-      }
-  }
-  {
-    long long quota = -1, period = 100000;
-    cleanup_free char *raw = NULL;
-    cleanup_free char *f = cg_file (cg, "cpu", "cpu.cfs_quota_us", "cpu.max", &ver);
-    if (f && ver == 1)
-      {
-        raw = read_line (f);
-        quota = raw ? strtoll (raw, NULL, 10) : -1;
-        cleanup_free char *pf = cg_file (cg, "cpu", "cpu.cfs_period_us", NULL, &ver);
-        cleanup_free char *p = pf ? read_line (pf) : NULL;
-        if (p)
-          period = strtoll (p, NULL, 10);
-        ver = 1;
-        if (raw && p)
-          {
-            char *r = xasprintf ("%s %s", raw, p);
-            free (raw);
-            raw = r;
-          }
-      }
-    else if (f)
-      {
-        raw = read_line (f);
-        char q[32] = "";
-        if (raw && sscanf (raw, "%31s %lld", q, &period) >= 1)
-          quota = strcmp (q, "max") == 0 ? -1 : strtoll (q, NULL, 10);
-      }
-    if (quota < 0 || period <= 0)
-      json_object_set_new (l, "cpu", limit_entry (f, ver, raw, json_null (), "no limit"));
-    else
-      {
-        char t[96];
-        snprintf (t, sizeof t, "%.2f CPUs (quota %lldus per %lldus)", (double) quota / (double) period, quota, period);
-        json_object_set_new (l, "cpu", json_pack ("{s:s, s:i, s:s?, s:f, s:I, s:I, s:s}", "file", f, "cgroup", ver,
-                                                  "raw", raw, "limit", (double) quota / (double) period, "quota",
-                                                  (json_int_t) quota, "period", (json_int_t) period, "text", t));
-      }
-  }
-  {
-    cleanup_free char *f = cg_file (cg, "cpu", "cpu.shares", "cpu.weight", &ver);
-    cleanup_free char *raw = f ? read_line (f) : NULL;
-    long long v = raw ? strtoll (raw, NULL, 10) : 0;
-    bool dflt = raw == NULL || (ver == 1 && v == 1024) || (ver == 2 && v == 100);
-    char t[64];
-    snprintf (t, sizeof t, "%s %lld", ver == 1 ? "shares" : "weight", v);
-    json_object_set_new (l, "cpu-weight", limit_entry (f, ver, raw, dflt ? json_null () : json_integer (v),
-                                                       dflt ? "no limit (default weight)" : t));
-  }
-  for (int k = 0; k < 2; k++)
-    {
-      const char *v1 = k == 0 ? "cpuset.cpus" : "cpuset.mems";
-      const char *v2 = k == 0 ? "cpuset.cpus.effective" : "cpuset.mems.effective";
-      cleanup_free char *f = cg_file (cg, "cpuset", v1, v2, &ver);
-      cleanup_free char *raw = f ? read_line (f) : NULL;
-      /* the whole machine's set, from the hierarchy's root */
-      cleanup_free char *rootf = NULL;
-      if (ver == 1)
-        for (int i = 0; i < cg->nv1; i++)
-          if (strcmp (cg->v1name[i], "cpuset") == 0)
-            {
-              cleanup_free char *mbuf = NULL;
-              cleanup_free struct mnt *m = mountinfo ("/proc/self/mountinfo", &mbuf);
-              for (const struct mnt *x = m; x->point; x++)
-                if (strcmp (x->fstype, "cgroup") == 0 && opt_has (x->super, "cpuset"))
-                  {
-                    rootf = xasprintf ("%s/%s", x->point, v1);
-                    break;
-                  }
-            }
-      if (ver == 2 && cg->v2root)
-        rootf = xasprintf ("%s/%s", cg->v2root, v2);
-      cleanup_free char *all = rootf ? read_line (rootf) : NULL;
-      bool unl = raw == NULL || raw[0] == '\0' || (all && strcmp (all, raw) == 0);
-      char t[128];
-      snprintf (t, sizeof t, unl ? "no limit (all: %s)" : "%s", unl ? (all ? all : "?") : raw);
-      json_object_set_new (l, k == 0 ? "cpuset-cpus" : "cpuset-mems",
-                           limit_entry (f, ver, raw, unl ? json_null () : json_string (raw), t));
-    }
+  json_object_set_new (l, "swap", swap_limit (cg, &ver));
+  json_object_set_new (l, "pids", pids_limit (cg, &ver));
+  json_object_set_new (l, "cpu", cpu_limit (cg, &ver));
+  json_object_set_new (l, "cpu-weight", cpu_weight (cg, &ver));
+  json_object_set_new (l, "cpuset-cpus", cpuset_limit (v, false, &ver));
+  json_object_set_new (l, "cpuset-mems", cpuset_limit (v, true, &ver));
   return l;
 }
 
@@ -508,28 +396,12 @@ ns_note (const char *ns)
   return "no time namespace, the host's clocks";
 }
 
-int
-ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **err)
+/* The container's inode of each namespace against the host's (pid 1's, or capsa's own);
+ * shared[i] says whether namespaces[i] is the host's. */
+static json_t *
+ns_report (const char *pidstr, bool *shared)
 {
-  (void) g;
-  char pidstr[32];
-  snprintf (pidstr, sizeof pidstr, "%d", (int) c->pid);
-  char sp[64];
-  snprintf (sp, sizeof sp, "/proc/%d/status", (int) c->pid);
-  cleanup_free char *status = NULL;
-  if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED) && c->pid > 0)
-    status = slurp (sp);
-  if (status == NULL)
-    return capsa_fail_as (err, EINVAL,
-                          "container %s is not running: isolation is a property of a running container; start it first",
-                          ctr_name (c));
-
-  json_t *rep = json_pack ("{s:s, s:s, s:I, s:s}", "Id", c->id, "Name", ctr_name (c), "Pid", (json_int_t) c->pid,
-                           "Status", ctr_status_name (c->status));
-
-  /* namespaces: the container's inode against the host's (pid 1's, or capsa's own) */
   json_t *nss = json_object ();
-  bool shared[ARRAY_SIZE (namespaces)] = { 0 };
   for (size_t i = 0; i < ARRAY_SIZE (namespaces); i++)
     {
       cleanup_free char *mine = ns_link (pidstr, namespaces[i]);
@@ -551,99 +423,104 @@ ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **er
         }
       json_object_set_new (nss, namespaces[i], e);
     }
-  json_object_set_new (rep, "Namespaces", nss);
+  return nss;
+}
 
-  /* user mapping */
+static json_t *
+user_mapping (pid_t pid)
+{
   bool uid_id = false, gid_id = false;
-  json_t *um = json_pack ("{s:o, s:o}", "uidMap", id_map (c->pid, "uid_map", &uid_id), "gidMap",
-                          id_map (c->pid, "gid_map", &gid_id));
+  json_t *um = json_pack ("{s:o, s:o}", "uidMap", id_map (pid, "uid_map", &uid_id), "gidMap",
+                          id_map (pid, "gid_map", &gid_id));
   json_object_set_new (um, "identity", json_boolean (uid_id && gid_id));
   json_object_set_new (um, "text", json_string (uid_id && gid_id ? "none: container root is host root"
                                                                  : "container ids are mapped to other host ids"));
-  json_object_set_new (rep, "UserMapping", um);
+  return um;
+}
 
-  /* cgroups */
-  struct cg cg;
-  cg_find (c->pid, &cg);
-  json_object_set_new (rep, "Cgroups", json_pack ("{s:O, s:o}", "paths", cg.paths, "limits", cg_limits (&cg)));
-  cg_free (&cg);
+static json_t *
+cgroups_report (pid_t pid)
+{
+  struct cg_view v;
+  cg_view_read (pid, &v);
+  json_t *r = json_pack ("{s:o, s:o}", "paths", cg_paths (&v.cg), "limits", cg_limits (&v));
+  cg_view_free (&v);
+  return r;
+}
 
-  /* security: capabilities, no_new_privs, seccomp */
+/* capabilities, no_new_privs, seccomp, from the process's status */
+static json_t *
+security_report (const char *status)
+{
+  uint64_t eff = status_mask (status, "CapEff"), bnd = status_mask (status, "CapBnd");
+  cleanup_free char *self_status = slurp ("/proc/self/status");
+  uint64_t host_bnd = self_status ? status_mask (self_status, "CapBnd") : 0;
+  cleanup_free char *nnp = status_field (status, "NoNewPrivs");
+  cleanup_free char *sec = status_field (status, "Seccomp");
+  cleanup_free char *secf = status_field (status, "Seccomp_filters");
+  int mode = sec ? atoi (sec) : 0;
+  json_t *s = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s}", "CapEff", cap_list (eff), "CapBnd",
+                         cap_list (bnd), "CapPrm", cap_list (status_mask (status, "CapPrm")), "CapAmb",
+                         cap_list (status_mask (status, "CapAmb")), "FullCapabilities",
+                         (bnd & host_bnd) == host_bnd && (eff & host_bnd) == host_bnd, "NoNewPrivs",
+                         nnp && atoi (nnp) == 1, "Seccomp", mode, "SeccompMode",
+                         mode == 0 ? "none" : mode == 1 ? "strict" : mode == 2 ? "filter" : "?");
+  char hex[32];
+  snprintf (hex, sizeof hex, "%016" PRIx64, eff);
+  json_object_set_new (s, "CapEffHex", json_string (hex));
+  snprintf (hex, sizeof hex, "%016" PRIx64, bnd);
+  json_object_set_new (s, "CapBndHex", json_string (hex));
+  json_object_set_new (s, "SeccompFilters", secf ? json_integer (atoi (secf)) : json_null ());
+  return s;
+}
+
+/* The config's maskedPaths (masked true) or readonlyPaths, checked in the container's mounts. */
+static json_t *
+paths_report (json_t *want, bool masked, pid_t pid, const struct mountinfo *mi)
+{
+  json_t *arr = json_array ();
+  size_t i;
+  json_t *v;
+  json_array_foreach (want, i, v)
   {
-    uint64_t eff = status_mask (status, "CapEff"), bnd = status_mask (status, "CapBnd");
-    cleanup_free char *self_status = slurp ("/proc/self/status");
-    uint64_t host_bnd = self_status ? status_mask (self_status, "CapBnd") : 0;
-    cleanup_free char *nnp = status_field (status, "NoNewPrivs");
-    cleanup_free char *sec = status_field (status, "Seccomp");
-    cleanup_free char *secf = status_field (status, "Seccomp_filters");
-    int mode = sec ? atoi (sec) : 0;
-    json_t *s = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s}", "CapEff", cap_list (eff), "CapBnd",
-                           cap_list (bnd), "CapPrm", cap_list (status_mask (status, "CapPrm")), "CapAmb",
-                           cap_list (status_mask (status, "CapAmb")), "FullCapabilities",
-                           (bnd & host_bnd) == host_bnd && (eff & host_bnd) == host_bnd, "NoNewPrivs",
-                           nnp && atoi (nnp) == 1, "Seccomp", mode, "SeccompMode",
-                           mode == 0 ? "none" : mode == 1 ? "strict" : mode == 2 ? "filter" : "?");
-    char hex[32];
-    snprintf (hex, sizeof hex, "%016" PRIx64, eff);
-    json_object_set_new (s, "CapEffHex", json_string (hex));
-    snprintf (hex, sizeof hex, "%016" PRIx64, bnd);
-    json_object_set_new (s, "CapBndHex", json_string (hex));
-    json_object_set_new (s, "SeccompFilters", secf ? json_integer (atoi (secf)) : json_null ());
-    json_object_set_new (rep, "Security", s);
+    const char *p = json_string_value (v);
+    if (p == NULL)
+      continue;
+    const struct mountinfo_entry *m = mountinfo_at (mi, p);
+    cleanup_free char *inroot = xasprintf ("/proc/%d/root%s", (int) pid, p);
+    struct stat st;
+    const char *state;
+    bool ok = false;
+    if (m && (masked || mount_opt_has (m->opts, "ro")))
+      state = masked ? "masked" : "read-only", ok = true;
+    else if (lstat (inroot, &st) < 0)
+      state = "absent in the container", ok = true;
+    else
+      state = masked ? "NOT masked" : "NOT read-only";
+    json_array_append_new (arr, json_pack ("{s:s, s:s, s:b}", "path", p, "state", state, "ok", ok));
   }
+  return arr;
+}
 
-  /* mounts: the container's own table, checked against the config's masked/read-only paths and binds */
-  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
-  json_t *cfg = json_load_file (cfgpath, 0, NULL);
-  json_t *linux_ = json_object_get (cfg, "linux");
-  char mp[64];
-  snprintf (mp, sizeof mp, "/proc/%d/mountinfo", (int) c->pid);
-  cleanup_free char *mbuf = NULL;
-  cleanup_free struct mnt *mnts = mountinfo (mp, &mbuf);
-  for (int k = 0; k < 2; k++)
-    {
-      json_t *want = json_object_get (linux_, k == 0 ? "maskedPaths" : "readonlyPaths");
-      json_t *arr = json_array ();
-      size_t i;
-      json_t *v;
-      json_array_foreach (want, i, v)
-      {
-        const char *p = json_string_value (v);
-        if (p == NULL)
-          continue;
-        const struct mnt *m = mount_at (mnts, p);
-        cleanup_free char *inroot = xasprintf ("/proc/%d/root%s", (int) c->pid, p);
-        struct stat st;
-        const char *state;
-        bool ok = false;
-        if (m && (k == 0 || opt_has (m->opts, "ro")))
-          state = k == 0 ? "masked" : "read-only", ok = true;
-        else if (lstat (inroot, &st) < 0)
-          state = "absent in the container", ok = true;
-        else
-          state = k == 0 ? "NOT masked" : "NOT read-only";
-        json_array_append_new (arr, json_pack ("{s:s, s:s, s:b}", "path", p, "state", state, "ok", ok));
-      }
-      json_object_set_new (rep, k == 0 ? "MaskedPaths" : "ReadonlyPaths", arr);
-    }
+static json_t *
+readonly_mounts (const struct mountinfo *mi)
+{
   json_t *ro = json_array ();
-  for (const struct mnt *m = mnts; m->point; m++)
-    if (opt_has (m->opts, "ro"))
-      json_array_append_new (ro, json_pack ("{s:s, s:s, s:s}", "destination", m->point, "type", m->fstype, "source",
-                                            m->source));
-  json_object_set_new (rep, "ReadonlyMounts", ro);
+  for (size_t i = 0; i < mi->n; i++)
+    if (mount_opt_has (mi->m[i].opts, "ro"))
+      json_array_append_new (ro, json_pack ("{s:s, s:s, s:s}", "destination", mi->m[i].point, "type",
+                                            mi->m[i].fstype, "source", mi->m[i].source));
+  return ro;
+}
 
-  /* what is still shared with the host */
-  struct utsname u;
-  uname (&u);
-  json_t *sh = json_pack ("{s:s, s:b, s:b, s:b}", "kernel", u.release, "time", shared[7], "hostNetwork", shared[1],
-                          "hostPid", shared[0]);
+/* The devices the config gives the container (its linux.devices). */
+static json_t *
+devices_report (json_t *devices)
+{
   json_t *devs = json_array ();
-  {
-    size_t i;
-    json_t *d;
-    json_array_foreach (json_object_get (linux_, "devices"), i, d)
+  for (size_t i = 0; i < json_array_size (devices); i++)
     {
+      json_t *d = json_array_get (devices, i);
       const char *path = json_string_value (json_object_get (d, "path"));
       const char *type = json_string_value (json_object_get (d, "type"));
       json_array_append_new (devs, json_pack ("{s:s, s:s, s:I, s:I}", "path", path ? path : "?", "type",
@@ -651,43 +528,104 @@ ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **er
                                               json_integer_value (json_object_get (d, "major")), "minor",
                                               json_integer_value (json_object_get (d, "minor"))));
     }
-  }
-  json_object_set_new (sh, "devices", devs);
-  json_t *binds = json_array ();
+  return devs;
+}
+
+/* Whether a config mount is a bind (type or options), and whether its options say ro. */
+static bool
+is_bind (json_t *mnt, bool *cro)
+{
+  const char *type = json_string_value (json_object_get (mnt, "type"));
+  bool bind = type && strcmp (type, "bind") == 0;
+  size_t j;
+  json_t *o;
+  *cro = false;
+  json_array_foreach (json_object_get (mnt, "options"), j, o)
   {
-    size_t i;
-    json_t *mnt;
-    json_array_foreach (json_object_get (cfg, "mounts"), i, mnt)
-    {
-      const char *type = json_string_value (json_object_get (mnt, "type"));
-      json_t *opts = json_object_get (mnt, "options");
-      bool bind = type && strcmp (type, "bind") == 0, cro = false;
-      size_t j;
-      json_t *o;
-      json_array_foreach (opts, j, o)
-      {
-        const char *s = json_string_value (o);
-        if (s && (strcmp (s, "bind") == 0 || strcmp (s, "rbind") == 0))
-          bind = true;
-        if (s && strcmp (s, "ro") == 0)
-          cro = true;
-      }
-      const char *src = json_string_value (json_object_get (mnt, "source"));
-      const char *dst = json_string_value (json_object_get (mnt, "destination"));
-      if (!bind || src == NULL || dst == NULL)
-        continue;
-      const struct mnt *live = mount_at (mnts, dst);
-      bool rdonly = live ? opt_has (live->opts, "ro") : cro;
-      size_t dl = strlen (c->dir);
-      bool capsa_own = strncmp (src, c->dir, dl) == 0 && (src[dl] == '/' || src[dl] == '\0');
-      json_array_append_new (binds, json_pack ("{s:s, s:s, s:b, s:s, s:b, s:b}", "source", src, "destination", dst,
-                                               "readonly", rdonly, "mode", rdonly ? "ro" : "rw", "mounted",
-                                               live != NULL, "capsaFile", capsa_own));
-    }
+    const char *s = json_string_value (o);
+    if (s && (strcmp (s, "bind") == 0 || strcmp (s, "rbind") == 0))
+      bind = true;
+    if (s && strcmp (s, "ro") == 0)
+      *cro = true;
   }
-  json_object_set_new (sh, "binds", binds);
-  json_object_set_new (rep, "SharedWithHost", sh);
-  json_decref (cfg);
+  return bind;
+}
+
+/* The config's host binds, as the container's mount table has them (dir: the container's own,
+ * whose files are capsa's). */
+static json_t *
+binds_report (json_t *cfg, const char *dir, const struct mountinfo *mi)
+{
+  json_t *binds = json_array ();
+  size_t i;
+  json_t *mnt;
+  json_array_foreach (json_object_get (cfg, "mounts"), i, mnt)
+  {
+    bool cro;
+    const char *src = json_string_value (json_object_get (mnt, "source"));
+    const char *dst = json_string_value (json_object_get (mnt, "destination"));
+    if (!is_bind (mnt, &cro) || src == NULL || dst == NULL)
+      continue;
+    const struct mountinfo_entry *live = mountinfo_at (mi, dst);
+    bool rdonly = live ? mount_opt_has (live->opts, "ro") : cro;
+    size_t dl = strlen (dir);
+    bool capsa_own = strncmp (src, dir, dl) == 0 && (src[dl] == '/' || src[dl] == '\0');
+    json_array_append_new (binds, json_pack ("{s:s, s:s, s:b, s:s, s:b, s:b}", "source", src, "destination", dst,
+                                             "readonly", rdonly, "mode", rdonly ? "ro" : "rw", "mounted",
+                                             live != NULL, "capsaFile", capsa_own));
+  }
+  return binds;
+}
+
+/* What is still shared with the host: the kernel, time, network, pids, devices, binds. */
+static json_t *
+shared_report (json_t *cfg, const char *dir, const bool *shared, const struct mountinfo *mi)
+{
+  struct utsname u;
+  uname (&u);
+  json_t *sh = json_pack ("{s:s, s:b, s:b, s:b}", "kernel", u.release, "time", shared[7], "hostNetwork", shared[1],
+                          "hostPid", shared[0]);
+  json_object_set_new (sh, "devices", devices_report (json_object_get (json_object_get (cfg, "linux"), "devices")));
+  json_object_set_new (sh, "binds", binds_report (cfg, dir, mi));
+  return sh;
+}
+
+int
+ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **err)
+{
+  (void) g;
+  char pidstr[32], sp[64], mp[64];
+  snprintf (pidstr, sizeof pidstr, "%d", (int) c->pid);
+  snprintf (sp, sizeof sp, "/proc/%d/status", (int) c->pid);
+  cleanup_free char *status = NULL;
+  if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED) && c->pid > 0)
+    status = slurp (sp);
+  if (status == NULL)
+    return capsa_fail_as (err, EINVAL,
+                          "container %s is not running: isolation is a property of a running container; start it first",
+                          ctr_name (c));
+
+  json_t *rep = json_pack ("{s:s, s:s, s:I, s:s}", "Id", c->id, "Name", ctr_name (c), "Pid", (json_int_t) c->pid,
+                           "Status", ctr_status_name (c->status));
+  bool shared[ARRAY_SIZE (namespaces)] = { 0 };
+  json_object_set_new (rep, "Namespaces", ns_report (pidstr, shared));
+  json_object_set_new (rep, "UserMapping", user_mapping (c->pid));
+  json_object_set_new (rep, "Cgroups", cgroups_report (c->pid));
+  json_object_set_new (rep, "Security", security_report (status));
+
+  /* mounts: the container's own table, checked against the config's masked/read-only paths and binds */
+  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
+  cleanup_json json_t *cfg = json_load_file (cfgpath, 0, NULL);
+  json_t *linux_ = json_object_get (cfg, "linux");
+  cleanup_err capsa_err *e = NULL;
+  cleanup_mountinfo struct mountinfo mi = { 0 };
+  snprintf (mp, sizeof mp, "/proc/%d/mountinfo", (int) c->pid);
+  mountinfo_read (mp, &mi, &e); /* (a process gone by now: no mounts) */
+  json_object_set_new (rep, "MaskedPaths", paths_report (json_object_get (linux_, "maskedPaths"), true, c->pid, &mi));
+  json_object_set_new (rep, "ReadonlyPaths",
+                       paths_report (json_object_get (linux_, "readonlyPaths"), false, c->pid, &mi));
+  json_object_set_new (rep, "ReadonlyMounts", readonly_mounts (&mi));
+  json_object_set_new (rep, "SharedWithHost", shared_report (cfg, c->dir, shared, &mi));
   *out = rep;
   return 0;
 }
@@ -729,8 +667,9 @@ print_map (const char *label, json_t *a)
   putchar ('\n');
 }
 
-void
-ctr_isolation_print (json_t *r)
+/* The title line and the namespaces. */
+static void
+print_namespaces (json_t *r)
 {
   printf ("Container %s (%.12s), pid %lld, %s: isolation read live from the kernel\n",
           json_string_value (json_object_get (r, "Name")), json_string_value (json_object_get (r, "Id")),
@@ -747,12 +686,20 @@ ctr_isolation_print (json_t *r)
               json_string_value (json_object_get (e, "host")) ?: "-", json_string_value (json_object_get (e, "state")),
               note ? ": " : "", note ? note : "", "");
     }
+}
 
+static void
+print_user_mapping (json_t *r)
+{
   json_t *um = json_object_get (r, "UserMapping");
   printf ("\nUSER MAPPING (inside outside count): %s\n", json_string_value (json_object_get (um, "text")));
   print_map ("uid_map", json_object_get (um, "uidMap"));
   print_map ("gid_map", json_object_get (um, "gidMap"));
+}
 
+static void
+print_cgroups (json_t *r)
+{
   json_t *cgs = json_object_get (r, "Cgroups");
   printf ("\nCGROUP LIMITS\n");
   static const char *const order[] = { "memory", "swap", "pids", "cpu", "cpu-weight", "cpuset-cpus", "cpuset-mems" };
@@ -764,7 +711,11 @@ ctr_isolation_print (json_t *r)
               f ? "v" : "", f ? (json_integer_value (json_object_get (e, "cgroup")) == 1 ? "1 " : "2 ") : "",
               f ? f : "");
     }
+}
 
+static void
+print_security (json_t *r)
+{
   json_t *s = json_object_get (r, "Security");
   printf ("\nSECURITY\n");
   print_caps ("CapEff", json_object_get (s, "CapEff"));
@@ -780,7 +731,12 @@ ctr_isolation_print (json_t *r)
   if (json_is_integer (nf))
     printf (", %lld filter%s", (long long) json_integer_value (nf), json_integer_value (nf) == 1 ? "" : "s");
   putchar ('\n');
+}
 
+/* The masked and read-only paths, the read-only mounts. */
+static void
+print_paths (json_t *r)
+{
   for (int k = 0; k < 2; k++)
     {
       json_t *a = json_object_get (r, k == 0 ? "MaskedPaths" : "ReadonlyPaths");
@@ -804,17 +760,11 @@ ctr_isolation_print (json_t *r)
     printf ("  %-28s %s\n", json_string_value (json_object_get (v, "destination")),
             json_string_value (json_object_get (v, "type")));
   }
+}
 
-  json_t *sh = json_object_get (r, "SharedWithHost");
-  printf ("\nSHARED WITH THE HOST\n");
-  printf ("  %-12s %s (every container runs on the host's kernel)\n", "kernel",
-          json_string_value (json_object_get (sh, "kernel")));
-  printf ("  %-12s %s\n", "time",
-          json_is_true (json_object_get (sh, "time")) ? "SHARED: no time namespace, the host's clocks"
-                                                       : "private time namespace (offsets; the clock itself is the host's)");
-  printf ("  %-12s %s\n", "network",
-          json_is_true (json_object_get (sh, "hostNetwork")) ? "SHARED: the host's network namespace"
-                                                              : "private network namespace");
+static void
+print_devices_binds (json_t *sh)
+{
   json_t *devs = json_object_get (sh, "devices");
   size_t i;
   json_t *v;
@@ -831,4 +781,31 @@ ctr_isolation_print (json_t *r)
   printf ("  %-12s %s -> %s (%s)%s\n", i == 0 ? "host binds" : "", json_string_value (json_object_get (v, "source")),
           json_string_value (json_object_get (v, "destination")), json_string_value (json_object_get (v, "mode")),
           json_is_true (json_object_get (v, "capsaFile")) ? " capsa's own file" : "");
+}
+
+static void
+print_shared (json_t *r)
+{
+  json_t *sh = json_object_get (r, "SharedWithHost");
+  printf ("\nSHARED WITH THE HOST\n");
+  printf ("  %-12s %s (every container runs on the host's kernel)\n", "kernel",
+          json_string_value (json_object_get (sh, "kernel")));
+  printf ("  %-12s %s\n", "time",
+          json_is_true (json_object_get (sh, "time")) ? "SHARED: no time namespace, the host's clocks"
+                                                       : "private time namespace (offsets; the clock itself is the host's)");
+  printf ("  %-12s %s\n", "network",
+          json_is_true (json_object_get (sh, "hostNetwork")) ? "SHARED: the host's network namespace"
+                                                              : "private network namespace");
+  print_devices_binds (sh);
+}
+
+void
+ctr_isolation_print (json_t *r)
+{
+  print_namespaces (r);
+  print_user_mapping (r);
+  print_cgroups (r);
+  print_security (r);
+  print_paths (r);
+  print_shared (r);
 }

@@ -1,7 +1,8 @@
 /* The log of a foreground `capsa run` (no monitor): its stdout and stderr go through pipes to a
  * small child that copies them to the terminal and writes ROOT/containers/ID/ctr.log in the
  * monitor's format (src/monitor/mon_log.c, the same code), so `capsa logs` shows a foreground
- * run's output as docker's json-file log does. */
+ * run's output as docker's json-file log does.  With -t the runtime copies the pty's master to
+ * fd 1, so the terminal's output is logged the same way (as stdout, the monitor's way too). */
 #ifndef CAPSA_CTR_LOGTEE_H
 #define CAPSA_CTR_LOGTEE_H
 

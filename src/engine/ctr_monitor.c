@@ -25,6 +25,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "fdpass.h"
 #include "selfexe.h"
 #include "util.h"
 
@@ -132,7 +133,7 @@ ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *
 
 /* The most fds one report carries (the kernel's SCM_MAX_FD is 253): the pty master, slirp4netns's
  * exit fd, the published ports' sockets (ctr_ports.c, at most 2 a port). */
-#define HELPER_REPORT_MAX_FDS 250
+#define HELPER_REPORT_MAX_FDS FDPASS_MAX
 
 /* "CODE ERRNO PID MESSAGE" to the monitor, with fds: the pty master when there is one, then those
  * the monitor holds for the container's life (slirp4netns's exit fd, the published ports'). */
@@ -140,32 +141,13 @@ static void
 helper_report_fds (int code, int errnum, pid_t pid, const char *msg, int master, const int *keep, size_t nkeep)
 {
   cleanup_free char *s = xasprintf ("%d %d %d %s", code, errnum, (int) pid, msg);
-  static union
-  {
-    struct cmsghdr h;
-    char b[CMSG_SPACE (HELPER_REPORT_MAX_FDS * sizeof (int))];
-  } ctl;
   int fds[HELPER_REPORT_MAX_FDS];
   size_t nfds = 0;
   if (master >= 0)
     fds[nfds++] = master;
   for (size_t i = 0; i < nkeep && nfds < HELPER_REPORT_MAX_FDS; i++)
     fds[nfds++] = keep[i];
-  struct iovec iov = { s, strlen (s) };
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-  if (nfds)
-    {
-      memset (&ctl, 0, sizeof ctl);
-      m.msg_control = ctl.b;
-      m.msg_controllen = CMSG_SPACE (nfds * sizeof (int));
-      struct cmsghdr *c = CMSG_FIRSTHDR (&m);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (nfds * sizeof (int));
-      memcpy (CMSG_DATA (c), fds, nfds * sizeof (int));
-    }
-  while (sendmsg (HELPER_REPORT_FD, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-    ;
+  (void) fdpass_send (HELPER_REPORT_FD, s, strlen (s), fds, nfds);
 }
 
 static void

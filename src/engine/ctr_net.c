@@ -12,16 +12,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attach_proto.h"
 #include "ctr.h"
+#include "fdpass.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"
@@ -202,6 +206,22 @@ fail:
   return capsa_err_wrap (err, "--network %s", mode);
 }
 
+/* The networks `network connect` attached c to besides its own: their leases (and the DNAT
+ * rules of the ports published there) go with the container's network. */
+static void
+detach_connected (const struct capsa_netenv *env, struct ctr *c)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *err = NULL;
+  if (capsa_network_list (env, &names, &err) < 0)
+    return;
+  for (char **n = names; *n; n++)
+    {
+      capsa_net_detach (env, *n, c->id, &err); /* ENOENT: not attached there */
+      capsa_err_free (&err);
+    }
+}
+
 void
 ctr_net_down (struct cli_global *g, struct ctr *c)
 {
@@ -218,6 +238,7 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
         cleanup_err capsa_err *err = NULL;
         struct capsa_netenv env = net_env (g, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
+        detach_connected (&env, c);
         netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }
@@ -235,6 +256,90 @@ ctr_net_renamed (struct cli_global *g, struct ctr *c)
   cleanup_err capsa_err *err = NULL;
   struct capsa_netenv env = net_env (g, &sdir);
   capsa_net_rename (&env, c->id, ctr_name (c), &err);
+}
+
+json_t *
+ctr_net_leases (struct cli_global *g)
+{
+  cleanup_free char *sdir = NULL;
+  cleanup_err capsa_err *err = NULL;
+  cleanup_strv char **names = NULL;
+  struct capsa_netenv env = net_env (g, &sdir);
+  json_t *out = json_object ();
+  if (capsa_network_list (&env, &names, &err) < 0)
+    return out;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_free char *text = NULL;
+      cleanup_json json_t *net = NULL;
+      const char *cid;
+      json_t *l;
+      if (capsa_network_inspect (&env, *n, &text, &err) < 0 || (net = json_loads (text, 0, NULL)) == NULL)
+        {
+          capsa_err_free (&err);
+          continue;
+        }
+      json_object_foreach (json_object_get (net, "leases"), cid, l)
+      {
+        json_t *all = json_object_get (out, cid);
+        if (all == NULL)
+          json_object_set_new (out, cid, all = json_array ());
+        json_array_extend (all, json_object_get (l, "ports"));
+      }
+    }
+  return out;
+}
+
+/* One request to the monitor of c over its attach socket (attach_proto.h): kind, the network's
+ * name, fds attached; then its answer, past the output it sends every client meanwhile.
+ * *no_monitor: there is none listening (a foreground run), and nothing was done. */
+static int
+monitor_request (struct ctr *c, char kind, const char *network, const int *fds, size_t n, bool *no_monitor,
+                 capsa_err **err)
+{
+  int fd;
+  *no_monitor = false;
+  if (ctr_attach_connect (c, &fd, err) < 0)
+    {
+      *no_monitor = (*err)->errnum == ENOENT || (*err)->errnum == ECONNREFUSED;
+      return -1;
+    }
+  cleanup_close int s = fd;
+  cleanup_free char *pkt = xasprintf ("%c%s", kind, network);
+  if (fdpass_send (s, pkt, strlen (pkt), fds, n) < 0)
+    return capsa_fail (err, errno, "send the ports of network `%s` to the monitor of container %s", network,
+                       ctr_name (c));
+  time_t end = time (NULL) + 10;
+  char buf[ATTACH_MSG_MAX];
+  ssize_t r = 0;
+  while (time (NULL) < end && poll (&(struct pollfd){ s, POLLIN, 0 }, 1, 1000) >= 0)
+    if ((r = recv (s, buf, sizeof buf, MSG_DONTWAIT)) == 0 || (r > 0 && buf[0] == kind))
+      break;
+  if (r > 0 && buf[0] == kind)
+    return 0;
+  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`",
+                        ctr_name (c), network);
+}
+
+int
+ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
+{
+  bool no_monitor;
+  if (c->nport_fds == 0)
+    return 0;
+  int r = monitor_request (c, ATTACH_HOLD, network, c->port_fds, c->nport_fds, &no_monitor, err);
+  ctr_ports_release (c);
+  if (r < 0 && no_monitor)
+    capsa_err_free (err);
+  return r < 0 && !no_monitor ? -1 : 0;
+}
+
+void
+ctr_net_release_ports (struct ctr *c, const char *network)
+{
+  bool no_monitor;
+  cleanup_err capsa_err *err = NULL;
+  monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
 }
 
 /* The namespace file for ctr_slirp.c (the same as a bridge's). */

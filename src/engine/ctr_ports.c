@@ -28,14 +28,16 @@
 #include "network.h"
 #include "util.h"
 
-/* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it).
- * Returns the fd, or -errno. */
+/* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it), with
+ * SO_REUSEADDR when reuse.  Returns the fd, or -errno. */
 static int
-bind_port (int family, const char *ip, int type, int *port)
+bind_port (int family, const char *ip, int type, int *port, bool reuse)
 {
   int fd = socket (family, type | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -errno;
+  if (reuse)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof (int));
   union
   {
     struct sockaddr sa;
@@ -98,17 +100,36 @@ holds_port (const struct ctr *o, const char *proto, const char *ip, int port)
   return false;
 }
 
-/* The name of another live container that publishes port/proto on ip; NULL when none. */
+/* Does one of the ports a network lease publishes (`network connect -p`: ctr_net_leases) match? */
+static bool
+lease_holds (json_t *ports, const char *proto, const char *ip, int port)
+{
+  json_t *b;
+  size_t i;
+  json_array_foreach (ports, i, b)
+  {
+    const char *hip = jstr (b, "host_ip");
+    if (json_integer_value (json_object_get (b, "host_port")) == port && strcmp (jstr (b, "proto") ?: "", proto) == 0
+        && (any_ip (hip) || any_ip (ip) || strcmp (hip, ip) == 0))
+      return true;
+  }
+  return false;
+}
+
+/* The name of another live container that publishes port/proto on ip (at run time, or on a
+ * network it was connected to); NULL when none. */
 static char *
 port_owner (struct cli_global *g, const struct ctr *c, const char *proto, const char *ip, int port)
 {
   cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_json json_t *leases = ctr_net_leases (g); /* (only when a port is taken: not worth caching) */
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *o = NULL;
       if (strcmp (*id, c->id) == 0 || ctr_load (g, *id, &o, NULL) < 0)
         continue;
-      if (o->status != CTR_EXITED && o->status != CTR_DEAD && holds_port (o, proto, ip, port))
+      if (o->status != CTR_EXITED && o->status != CTR_DEAD
+          && (holds_port (o, proto, ip, port) || lease_holds (json_object_get (leases, o->id), proto, ip, port)))
         return xstrdup (ctr_name (o));
     }
   return NULL;
@@ -145,10 +166,10 @@ reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_er
   for (int tries = 0; tries < 16; tries++)
     {
       int port = p->host_port;
-      int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port);
+      int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port, false);
       if (fd < 0)
         return port_fail (g, c, p, shown, -fd, err);
-      int fd6 = any ? bind_port (AF_INET6, NULL, type, &port) : -1;
+      int fd6 = any ? bind_port (AF_INET6, NULL, type, &port, false) : -1;
       if (fd6 == -EADDRINUSE)
         {
           close (fd);
@@ -191,18 +212,22 @@ ctr_ports_release (struct ctr *c)
   c->nport_fds = 0;
 }
 
+/* The socket that holds the chosen port binds it with SO_REUSEADDR and never listens: libslirp
+ * binds its forwarder's socket with SO_REUSEADDR too, which the kernel allows beside a socket
+ * that is not listening, while a port-0 bind (or connect) of anyone else never gets the port. */
 int
-ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err)
+ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err)
 {
+  *hold = -1;
   if (p->host_port != 0)
     return 0;
   bool v6 = strchr (p->host_ip, ':') != NULL;
   int port = 0;
   int fd = bind_port (v6 ? AF_INET6 : AF_INET, *p->host_ip ? p->host_ip : NULL,
-                      strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, &port);
+                      strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, &port, true);
   if (fd < 0)
     return capsa_fail (err, -fd, "choose a free host port for %d/%s", p->ctr_port, p->proto);
-  close (fd);
+  *hold = fd;
   p->host_port = port;
   return 0;
 }

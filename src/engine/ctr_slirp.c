@@ -100,6 +100,31 @@ ctr_slirp_check (const char *mode, capsa_err **err)
   return parse_mode (mode, &o, &buf, err);
 }
 
+#define EPHEMERAL_TRIES 8
+
+/* One published port.  An ephemeral one is held from its choice until slirp4netns has bound it
+ * (ctr_ports_ephemeral); should a program binding with SO_REUSEADDR have taken it all the same
+ * (slirp4netns's answer does not say why it failed), the next try has another port. */
+static int
+publish_one (const char *state_dir, const char *spec, struct capsa_port *p, capsa_err **err)
+{
+  if (capsa_port_parse (spec, p, err) < 0)
+    return -1;
+  bool ephemeral = p->host_port == 0;
+  for (int attempt = 1;; attempt++)
+    {
+      cleanup_close int hold = -1;
+      if (ctr_ports_ephemeral (p, &hold, err) < 0)
+        return -1;
+      fault_point ("cli:slirp:port-chosen");
+      int r = capsa_slirp_add_hostfwd (state_dir, p, err);
+      if (r == 0 || !ephemeral || attempt == EPHEMERAL_TRIES)
+        return r;
+      capsa_err_free (err);
+      p->host_port = 0;
+    }
+}
+
 static int
 publish (struct ctr *c, const char *state_dir, capsa_err **err)
 {
@@ -108,8 +133,7 @@ publish (struct ctr *c, const char *state_dir, capsa_err **err)
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
   json_array_foreach (specs, i, s)
   {
-    if (capsa_port_parse (json_string_value (s), &ports[i], err) < 0 || ctr_ports_ephemeral (&ports[i], err) < 0
-        || capsa_slirp_add_hostfwd (state_dir, &ports[i], err) < 0)
+    if (publish_one (state_dir, json_string_value (s), &ports[i], err) < 0)
       return capsa_err_wrap (err, "publish `%s`", json_string_value (s));
   }
   json_t *ch = json_pack ("{s:o}", "Ports", ctr_ports_json (ports, n, false)); /* for port, ps, inspect */

@@ -7,9 +7,14 @@
  *
  *   client -> monitor   ATTACH_IN      bytes for the container's stdin (kept when it has -i)
  *                       ATTACH_RESIZE  "ROWS COLS" in decimal: the terminal's size (with -t)
+ *                       ATTACH_HOLD    a network's name, with the sockets (SCM_RIGHTS) that
+ *                                      reserve the host ports `network connect -p` published on
+ *                                      it: held until ATTACH_RELEASE or the container's end
+ *                       ATTACH_RELEASE a network's name (`network disconnect`): those go
  *   monitor -> client   ATTACH_STDOUT  output (a -t container's is all ATTACH_STDOUT)
  *                       ATTACH_STDERR  output on stderr
  *                       ATTACH_EXIT    the exit code in decimal; the monitor closes right after
+ *                       ATTACH_HOLD, ATTACH_RELEASE  (no payload) done: the answer to that request
  *
  * Output goes to every client connected at the time; a client that does not keep up (its socket
  * buffer is full) misses packets rather than blocking the container.  The log file has it all.
@@ -27,6 +32,8 @@ enum
   ATTACH_STDOUT = '1',
   ATTACH_STDERR = '2',
   ATTACH_EXIT = 'x',
+  ATTACH_HOLD = 'h',
+  ATTACH_RELEASE = 'r',
 };
 
 #endif

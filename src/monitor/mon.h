@@ -51,6 +51,22 @@ void mon_log_lines (struct mon_log *l, struct mon_stream *s, bool flush);
  * lines to the log.  The streams' fds are closed and set to -1. */
 void mon_log_tee (struct mon_log *l, struct mon_stream *s, const int *copy, size_t n);
 
+/* ---- sockets held for `network connect -p` (mon_hold.c), by network name ---- */
+struct mon_hold
+{
+  char *name;
+  int *fds;
+  size_t n;
+};
+struct mon_holds
+{
+  struct mon_hold *v;
+  size_t n;
+};
+/* Hold fds (taken over) for network name, in place of what name had; release closes them. */
+void mon_hold_add (struct mon_holds *hs, const char *name, const int *fds, size_t n);
+void mon_hold_release (struct mon_holds *hs, const char *name);
+
 /* ---- attach clients (mon_attach.c) ---- */
 struct mon_attach
 {

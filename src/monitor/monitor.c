@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "fdpass.h"
 #include "mon.h"
 
 #define EXIT_ERROR 125
@@ -51,6 +52,7 @@ struct monitor
   int dirfd, sigfd, report_fd;
   int *held;    /* held for the container's life: slirp4netns's exit fd, the published ports' sockets */
   size_t nheld;
+  struct mon_holds connected; /* the sockets of ports `network connect -p` published */
   struct mon_log log;
   struct mon_attach att;
 };
@@ -154,7 +156,7 @@ wait_pid (pid_t pid)
 }
 
 /* The most fds a report carries (ctr_monitor.c HELPER_REPORT_MAX_FDS). */
-#define REPORT_MAX_FDS 250
+#define REPORT_MAX_FDS FDPASS_MAX
 
 /* The helper's one report: "CODE ERRNO PID MESSAGE", maybe with fds attached: the pty master
  * (with -t), then what the monitor holds for the container's life: the write end of
@@ -163,28 +165,9 @@ wait_pid (pid_t pid)
 static ssize_t
 recv_report (int sock, char *buf, size_t len, int *fd, size_t *nfd)
 {
-  static union
-  {
-    struct cmsghdr h;
-    char b[CMSG_SPACE (REPORT_MAX_FDS * sizeof (int))];
-  } ctl;
-  struct iovec iov = { buf, len - 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
-  ssize_t n;
-  *nfd = 0;
-  do
-    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return -1;
-  buf[n] = '\0';
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    {
-      size_t k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      *nfd = k > REPORT_MAX_FDS ? REPORT_MAX_FDS : k;
-      memcpy (fd, CMSG_DATA (c), *nfd * sizeof (int));
-    }
+  ssize_t n = fdpass_recv (sock, buf, len - 1, 0, fd, nfd);
+  if (n >= 0)
+    buf[n] = '\0';
   return n;
 }
 
@@ -306,16 +289,37 @@ pump (struct monitor *m, struct mon_stream *s)
   return true;
 }
 
+/* ATTACH_HOLD / ATTACH_RELEASE from client fd (pkt: n bytes, NUL-terminated): done, answered. */
+static void
+hold_request (struct monitor *m, int fd, char *pkt, const int *fds, size_t nfds)
+{
+  if (pkt[0] == ATTACH_HOLD)
+    mon_hold_add (&m->connected, pkt + 1, fds, nfds);
+  else
+    mon_hold_release (&m->connected, pkt + 1);
+  send (fd, pkt, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* One packet from client i; false when it has gone. */
 static bool
 client_input (struct monitor *m, struct run *r, size_t i)
 {
-  char pkt[ATTACH_MSG_MAX];
-  ssize_t n = recv (m->att.clients[i], pkt, sizeof pkt, MSG_DONTWAIT);
+  char pkt[ATTACH_MSG_MAX + 1];
+  int fds[FDPASS_MAX];
+  size_t nfds;
+  ssize_t n = fdpass_recv (m->att.clients[i], pkt, sizeof pkt - 1, MSG_DONTWAIT, fds, &nfds);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return true;
   if (n <= 0)
     return false;
+  pkt[n] = '\0';
+  if (pkt[0] == ATTACH_HOLD || pkt[0] == ATTACH_RELEASE)
+    {
+      hold_request (m, m->att.clients[i], pkt, fds, nfds);
+      return true;
+    }
+  for (size_t k = 0; k < nfds; k++)
+    close (fds[k]);
   if (pkt[0] == ATTACH_IN && r->in >= 0)
     {
       /* never blocks: input the container does not read is dropped, not waited on */
@@ -324,7 +328,6 @@ client_input (struct monitor *m, struct run *r, size_t i)
   else if (pkt[0] == ATTACH_RESIZE && m->tty && r->out >= 0)
     {
       unsigned rows, cols;
-      pkt[n < (ssize_t) sizeof pkt ? n : (ssize_t) sizeof pkt - 1] = '\0';
       if (sscanf (pkt + 1, "%u %u", &rows, &cols) == 2)
         {
           struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };

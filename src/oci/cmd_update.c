@@ -73,100 +73,110 @@ read_resources (const char *path)
   return r;
 }
 
-static const char *
-opt_name (const struct option *opts, int val)
+/* runc's per-resource flags: where each goes in LinuxResources, and how its value is read. */
+enum flag_kind
 {
-  for (; opts->name; opts++)
-    if (opts->val == val)
-      return opts->name;
-  return "?";
-}
+  FLAG_INT,   /* an integer */
+  FLAG_BYTES, /* a size: bytes, or with k, m, g; -1 unlimited */
+  FLAG_TEXT,  /* a string as given (cpu lists) */
+};
+
+static const struct res_flag
+{
+  const char *name, *section, *key;
+  enum flag_kind kind;
+} res_flags[] = {
+  { "memory", "memory", "limit", FLAG_BYTES },
+  { "memory-reservation", "memory", "reservation", FLAG_BYTES },
+  { "memory-swap", "memory", "swap", FLAG_BYTES },
+  { "cpu-shares", "cpu", "shares", FLAG_INT },
+  { "cpu-share", "cpu", "shares", FLAG_INT },
+  { "cpu-period", "cpu", "period", FLAG_INT },
+  { "cpu-quota", "cpu", "quota", FLAG_INT },
+  { "cpu-rt-period", "cpu", "realtimePeriod", FLAG_INT },
+  { "cpu-rt-runtime", "cpu", "realtimeRuntime", FLAG_INT },
+  { "cpuset-cpus", "cpu", "cpus", FLAG_TEXT },
+  { "cpuset-mems", "cpu", "mems", FLAG_TEXT },
+  { "pids-limit", "pids", "limit", FLAG_INT },
+  { "blkio-weight", "blockIO", "weight", FLAG_INT },
+  { "kernel-memory", "memory", "kernel", FLAG_BYTES },
+  { "kernel-memory-tcp", "memory", "kernelTCP", FLAG_BYTES },
+};
 
 enum
 {
-  O_MEM = 1000, O_MEMRES, O_MEMSWAP, O_SHARES, O_PERIOD, O_QUOTA, O_RTPERIOD, O_RTRUNTIME, O_CPUS, O_MEMS,
-  O_PIDS, O_BLKIO, O_KMEM, O_KMEMTCP,
+  O_FLAG = 1000, /* res_flags[i] is O_FLAG + i */
 };
+
+/* The first entry of res_flags for the same resource as res_flags[i] (--cpu-shares for --cpu-share):
+ * one getopt value per resource, so an abbreviation of both spellings is no ambiguity. */
+static size_t
+canonical_flag (size_t i)
+{
+  for (size_t j = 0; j < i; j++)
+    if (strcmp (res_flags[j].section, res_flags[i].section) == 0 && strcmp (res_flags[j].key, res_flags[i].key) == 0)
+      return j;
+  return i;
+}
+
+/* Lay the value of res_flags[i] into flags.  -1 after a usage error. */
+static int
+set_flag (json_t *flags, size_t i, const char *val)
+{
+  const struct res_flag *f = &res_flags[i];
+  if (f->kind != FLAG_TEXT)
+    return set_num (flags, f->section, f->key, f->name, val, f->kind == FLAG_BYTES);
+  json_t *sec = json_object_get (flags, f->section);
+  if (sec == NULL)
+    json_object_set_new (flags, f->section, sec = json_object ());
+  json_object_set_new (sec, f->key, json_string (val));
+  return 0;
+}
+
+/* The options into flags (the per-resource ones) and *file (--resources): the exit status to stop
+ * with (after --help, or a usage error), or -1 to go on. */
+static int
+parse_update (int argc, char **argv, json_t *flags, const char **file)
+{
+  struct option opts[ARRAY_SIZE (res_flags) + 3] = {
+    { "resources", required_argument, NULL, 'r' },
+    { "help", no_argument, NULL, 'h' },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (res_flags); i++)
+    opts[2 + i] = (struct option){ res_flags[i].name, required_argument, NULL, O_FLAG + (int) canonical_flag (i) };
+  int c;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1)
+    if (c == 'r')
+      *file = optarg;
+    else if (c == 'h')
+      {
+        fputs (update_help, stdout);
+        return 0;
+      }
+    else if (c < O_FLAG || c >= O_FLAG + (int) ARRAY_SIZE (res_flags))
+      return oci_usage ("update", "unknown option `%s`", argv[optind - 1]);
+    else if (set_flag (flags, (size_t) (c - O_FLAG), optarg) < 0)
+      return 1;
+  return -1;
+}
 
 int
 cmd_update (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "resources", required_argument, NULL, 'r' },
-    { "memory", required_argument, NULL, O_MEM },
-    { "memory-reservation", required_argument, NULL, O_MEMRES },
-    { "memory-swap", required_argument, NULL, O_MEMSWAP },
-    { "cpu-shares", required_argument, NULL, O_SHARES },
-    { "cpu-share", required_argument, NULL, O_SHARES },
-    { "cpu-period", required_argument, NULL, O_PERIOD },
-    { "cpu-quota", required_argument, NULL, O_QUOTA },
-    { "cpu-rt-period", required_argument, NULL, O_RTPERIOD },
-    { "cpu-rt-runtime", required_argument, NULL, O_RTRUNTIME },
-    { "cpuset-cpus", required_argument, NULL, O_CPUS },
-    { "cpuset-mems", required_argument, NULL, O_MEMS },
-    { "pids-limit", required_argument, NULL, O_PIDS },
-    { "blkio-weight", required_argument, NULL, O_BLKIO },
-    { "kernel-memory", required_argument, NULL, O_KMEM },
-    { "kernel-memory-tcp", required_argument, NULL, O_KMEMTCP },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   capsa_err *err = NULL;
-  json_t *flags = json_object ();
+  cleanup_json json_t *flags = json_object ();
   const char *file = NULL;
-  int c, bad = 0;
 
-  opterr = 0;
-  while (!bad && (c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1)
-    {
-      const char *name = opt_name (opts, c);
-      switch (c)
-        {
-        case 'r': file = optarg; break;
-        case O_MEM: bad = set_num (flags, "memory", "limit", name, optarg, true); break;
-        case O_MEMRES: bad = set_num (flags, "memory", "reservation", name, optarg, true); break;
-        case O_MEMSWAP: bad = set_num (flags, "memory", "swap", name, optarg, true); break;
-        case O_KMEM: bad = set_num (flags, "memory", "kernel", name, optarg, true); break;
-        case O_KMEMTCP: bad = set_num (flags, "memory", "kernelTCP", name, optarg, true); break;
-        case O_SHARES: bad = set_num (flags, "cpu", "shares", name, optarg, false); break;
-        case O_PERIOD: bad = set_num (flags, "cpu", "period", name, optarg, false); break;
-        case O_QUOTA: bad = set_num (flags, "cpu", "quota", name, optarg, false); break;
-        case O_RTPERIOD: bad = set_num (flags, "cpu", "realtimePeriod", name, optarg, false); break;
-        case O_RTRUNTIME: bad = set_num (flags, "cpu", "realtimeRuntime", name, optarg, false); break;
-        case O_PIDS: bad = set_num (flags, "pids", "limit", name, optarg, false); break;
-        case O_BLKIO: bad = set_num (flags, "blockIO", "weight", name, optarg, false); break;
-        case O_CPUS:
-        case O_MEMS:
-          {
-            json_t *cpu = json_object_get (flags, "cpu");
-            if (cpu == NULL)
-              json_object_set_new (flags, "cpu", cpu = json_object ());
-            json_object_set_new (cpu, c == O_CPUS ? "cpus" : "mems", json_string (optarg));
-            break;
-          }
-        case 'h':
-          fputs (update_help, stdout);
-          json_decref (flags);
-          return 0;
-        default:
-          json_decref (flags);
-          return oci_usage ("update", "unknown option `%s`", argv[optind - 1]);
-        }
-    }
-  if (bad)
-    {
-      json_decref (flags);
-      return 1;
-    }
+  int status = parse_update (argc, argv, flags, &file);
+  if (status >= 0)
+    return status;
   const char *id = oci_one_id ("update", argc, argv, optind);
   json_t *res = id == NULL ? NULL : file ? read_resources (file) : json_object ();
   if (res == NULL)
-    {
-      json_decref (flags);
-      return 1;
-    }
+    return 1;
   json_merge_sections (res, flags); /* the flags win over the file, section by section */
-  json_decref (flags);
   int r = capsa_container_update (g->root, id, res, &err);
   json_decref (res);
   return r < 0 ? oci_fail (&err) : 0;

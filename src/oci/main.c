@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capsa/capsa.h"
+#include "capsa/global_opts.h"
 #include "capsa/log.h"
 #include "capsa/runtime.h"
 #include "capsa/util.h"
@@ -81,18 +82,12 @@ oci_fail (capsa_err **err)
 int
 oci_usage (const char *cmd, const char *fmt, ...)
 {
-  char *msg = NULL;
+  capsa_err *err = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    msg = NULL;
+  cleanup_free char *text = capsa_usage_vformat ("capsa-oci", cmd, fmt, ap);
   va_end (ap);
-  capsa_err *err = NULL;
-  if (strcmp (cmd, "capsa-oci") == 0)
-    capsa_fail_as (&err, EINVAL, "%s (see `capsa-oci --help`)", msg ? msg : "invalid usage");
-  else
-    capsa_fail_as (&err, EINVAL, "%s: %s (see `capsa-oci %s --help`)", cmd, msg ? msg : "invalid usage", cmd);
-  free (msg);
+  capsa_fail_as (&err, EINVAL, "%s", text);
   return oci_fail (&err);
 }
 
@@ -142,78 +137,58 @@ default_root (void)
   return buf;
 }
 
-enum
+static int
+set_log_format (const char *arg, void *target, capsa_err **err)
 {
-  OPT_ROOT = 1000,
-  OPT_LOG,
-  OPT_LOG_FORMAT,
-  OPT_DEBUG,
-  OPT_SYSTEMD,
-  OPT_CGMANAGER,
-  OPT_ROOTLESS,
-  OPT_CRIU,
-};
+  if (strcmp (arg, "json") != 0 && strcmp (arg, "text") != 0)
+    return capsa_fail_as (err, EINVAL, "--log-format: unknown format `%s` (text or json)", arg);
+  *(bool *) target = strcmp (arg, "json") == 0;
+  return 0;
+}
+
+static int
+set_cgroup_manager (const char *arg, void *target, capsa_err **err)
+{
+  struct oci_global *g = target;
+  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "disabled") != 0 && strcmp (arg, "systemd") != 0)
+    return capsa_fail_as (err, EINVAL, "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", arg);
+  g->cgroup_manager = arg;
+  if (strcmp (arg, "systemd") == 0)
+    g->systemd_cgroup = true;
+  return 0;
+}
 
 static int
 parse_global (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "root", required_argument, NULL, OPT_ROOT },
-    { "log", required_argument, NULL, OPT_LOG },
-    { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-    { "debug", no_argument, NULL, OPT_DEBUG },
-    { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
-    { "cgroup-manager", required_argument, NULL, OPT_CGMANAGER },
-    { "rootless", required_argument, NULL, OPT_ROOTLESS },
-    { "criu", required_argument, NULL, OPT_CRIU },
-    { "version", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
+  const struct capsa_global_opt opts[] = {
+    { "root", 0, true, CAPSA_GOPT_STRING, &g->root, NULL },
+    { "log", 0, true, CAPSA_GOPT_STRING, &g->log, NULL },
+    { "log-format", 0, true, CAPSA_GOPT_CALL, &g->json_log, set_log_format },
+    { "debug", 0, false, CAPSA_GOPT_FLAG, &g->debug, NULL },
+    { "systemd-cgroup", 0, false, CAPSA_GOPT_FLAG, &g->systemd_cgroup, NULL },
+    { "cgroup-manager", 0, true, CAPSA_GOPT_CALL, g, set_cgroup_manager },
+    { "rootless", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },
+    { "criu", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },
     { 0 },
   };
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case OPT_ROOT:
-        g->root = optarg;
-        break;
-      case OPT_LOG:
-        g->log = optarg;
-        break;
-      case OPT_LOG_FORMAT:
-        if (strcmp (optarg, "json") != 0 && strcmp (optarg, "text") != 0)
-          return oci_usage ("capsa-oci", "--log-format: unknown format `%s` (text or json)", optarg), -1;
-        g->json_log = strcmp (optarg, "json") == 0;
-        break;
-      case OPT_DEBUG:
-        g->debug = true;
-        break;
-      case OPT_SYSTEMD:
-        g->systemd_cgroup = true;
-        break;
-      case OPT_CGMANAGER:
-        if (strcmp (optarg, "cgroupfs") != 0 && strcmp (optarg, "disabled") != 0 && strcmp (optarg, "systemd") != 0)
-          return oci_usage ("capsa-oci", "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", optarg),
-                 -1;
-        g->cgroup_manager = optarg;
-        if (strcmp (optarg, "systemd") == 0)
-          g->systemd_cgroup = true;
-        break;
-      case OPT_ROOTLESS:
-      case OPT_CRIU:
-        break;
-      case 'v':
-        printf ("capsa-oci version %s\nspec: %s\n", CAPSA_VERSION, CAPSA_OCI_VERSION);
-        exit (0);
-      case 'h':
-        print_usage (stdout);
-        exit (0);
-      default:
-        return oci_usage ("capsa-oci", "unknown global option `%s`", argv[optind - 1]), -1;
-      }
-  return optind;
+  cleanup_err capsa_err *err = NULL;
+  enum capsa_gopt_stop stop;
+  int first = capsa_parse_global_opts (opts, argc, argv, &stop, &err);
+  if (first < 0)
+    return oci_usage ("capsa-oci", "%s", err->msg), -1;
+  switch (stop)
+    {
+    case CAPSA_GOPT_VERSION:
+      printf ("capsa-oci version %s\nspec: %s\n", CAPSA_VERSION, CAPSA_OCI_VERSION);
+      exit (0);
+    case CAPSA_GOPT_HELP:
+      print_usage (stdout);
+      exit (0);
+    case CAPSA_GOPT_NO_STOP:
+    default:
+      return first;
+    }
 }
 
 int

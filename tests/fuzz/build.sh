@@ -23,5 +23,5 @@ fuzzer() {
   echo "built build-fuzz/$out"
 }
 
-fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/base/error.c src/lib/runtime/config.c
+fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/base/error.c src/lib/runtime/config.c src/lib/runtime/config_json.c src/lib/runtime/config_resources.c
 fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/base/error.c src/lib/image/imgspec.c src/lib/base/digest.c src/lib/base/util.c

@@ -1,7 +1,9 @@
 /* libFuzzer harness for the config.json parser: build and run with tests/fuzz/build.sh (see README.md).
  *
  * Besides crashes and sanitizer reports, it aborts when a successful parse breaks an invariant that
- * config.h promises, or when a failure leaves no message or one without the document's name.
+ * config.h promises (hooks and linux.seccomp included), when a failure leaves no message or one
+ * without the document's name, or when cfg_to_json() of a parsed config does not parse back to the
+ * same document (the round trip create's saved config takes).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,9 +34,56 @@ check_process (const struct cfg_process *p)
 }
 
 static void
+check_sections (const struct capsa_config *c)
+{
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    for (size_t i = 0; i < c->hooks[k].n; i++)
+      check (c->hooks[k].hooks[i].path != NULL && c->hooks[k].hooks[i].path[0] == '/'
+             && c->hooks[k].hooks[i].timeout >= 0);
+  const struct cfg_resources *r = c->resources;
+  for (size_t i = 0; r && i < r->n_devices; i++)
+    check (strchr ("acbp", r->devices[i].type) != NULL && r->devices[i].major >= -1 && r->devices[i].minor >= -1);
+  for (size_t i = 0; r && i < r->n_unified; i++)
+    check (strchr (r->unified[i].key, '/') == NULL && r->unified[i].key[0] != '.');
+  for (size_t i = 0; r && i < r->n_hugepages; i++)
+    check (strchr (r->hugepages[i].page_size, '/') == NULL);
+  check (r == NULL || !r->v[CFG_RES_MEMORY_LIMIT].set || r->v[CFG_RES_MEMORY_LIMIT].i >= -1);
+  const struct cfg_seccomp *sc = c->seccomp;
+  if (sc == NULL)
+    return;
+  check (sc->default_action != NULL && sc->architectures != NULL && sc->flags != NULL);
+  check (sc->default_errno >= 0 && sc->default_errno <= 4095);
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    {
+      check (sc->syscalls[i].names != NULL && sc->syscalls[i].action != NULL && sc->syscalls[i].n_args <= 6);
+      for (size_t k = 0; k < sc->syscalls[i].n_args; k++)
+        check (sc->syscalls[i].args[k].index <= 5);
+    }
+}
+
+/* parse -> cfg_to_json -> parse -> cfg_to_json: the same document both times. */
+static void
+check_round_trip (const struct capsa_config *c)
+{
+  json_t *doc = cfg_to_json (c);
+  check (doc != NULL);
+  char *s = json_dumps (doc, JSON_COMPACT);
+  check (s != NULL);
+  struct capsa_config *again = NULL;
+  capsa_err *err = NULL;
+  check (cfg_parse_string (s, strlen (s), NAME, &again, &err) == 0);
+  json_t *doc2 = cfg_to_json (again);
+  check (json_equal (doc, doc2));
+  json_decref (doc2);
+  json_decref (doc);
+  free (s);
+  cfg_free (again);
+}
+
+static void
 check_config (const struct capsa_config *c)
 {
-  check (c->oci_version != NULL && c->root_path != NULL && c->raw != NULL);
+  check (c->oci_version != NULL && c->root_path != NULL);
   check (c->masked_paths != NULL && c->readonly_paths != NULL);
   check (c->annotations == NULL || json_is_object (c->annotations));
   if (c->process)
@@ -63,6 +112,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       check (c != NULL && err == NULL);
       check_config (c);
+      check_sections (c);
+      check_round_trip (c);
       cfg_free (c);
       return 0;
     }

@@ -48,6 +48,7 @@ class TokenServer:
                              capture_output=True).stdout
         self.x5c = base64.b64encode(der).decode()
         self.requests = []
+        self.denied = set()  # repositories no one gets any access to
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -68,6 +69,7 @@ class TokenServer:
                 for scope in q.get("scope", []):
                     typ, name, actions = scope.split(":")
                     acts = actions.split(",") if ok else [a for a in actions.split(",") if a == "pull"]
+                    acts = [] if name in server.denied else acts
                     access.append({"type": typ, "name": name, "actions": acts})
                 body = json.dumps({"token": server.sign(q.get("service", [""])[0], access)}).encode()
                 self.send_response(200)
@@ -102,14 +104,14 @@ class TokenServer:
 
 
 class Registry:
-    def __init__(self, workdir, auth=None, user="testuser", password="testpass"):
+    def __init__(self, workdir, auth=None, user="testuser", password="testpass", accesslog=False):
         self.dir = pathlib.Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.user, self.password = user, password
         self.token = None
-        cfg = ["version: 0.1", "log:", "  level: warn", "  accesslog:", "    disabled: true",
+        cfg = ["version: 0.1", "log:", "  level: warn", "  accesslog:", f"    disabled: {'false' if accesslog else 'true'}",
                "storage:", "  filesystem:", f"    rootdirectory: {self.dir}/data", "  delete:", "    enabled: true",
                "http:", f"  addr: {self.host}"]
         if auth == "basic":
@@ -137,6 +139,14 @@ class Registry:
                     self.stop()
                     raise RuntimeError(f"docker-registry did not start: {(self.dir / 'registry.log').read_text()}")
                 time.sleep(0.05)
+
+    def requests(self):
+        """(METHOD, PATH, STATUS) of each request so far, from the access log (accesslog=True)"""
+        import re
+        self.log.flush()
+        lines = (self.dir / "registry.log").read_text().splitlines()
+        return [(m[1], m[2], int(m[3])) for m in (re.search(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" (\d+)', l) for l in lines)
+                if m]
 
     def blob_path(self, digest):
         hexd = digest.split(":", 1)[1]

@@ -165,3 +165,32 @@ def test_network_connect_refuses_a_taken_port(capsa):
         capsa("rm", "-f", "nc1", check=False)
         capsa("network", "rm", "-f", "pnet", check=False)
         capsa("network", "rm", "-f", "bridge", check=False)
+
+
+def test_network_connect_holds_its_ports(capsa):
+    """`network connect -p`: the port's socket goes to the container's monitor, held while the
+    container runs: another container publishing it is refused (docker's "already allocated"), and
+    it is free again after `network disconnect` and after rm."""
+    port = BASE + 7
+    capsa("network", "create", "--subnet", "10.99.32.0/24", "hnet")
+    try:
+        capsa("run", "-d", "--name", "nh1", "busybox", "sleep", "60")
+        capsa("network", "connect", "-p", f"{port}:80", "hnet", "nh1")
+        assert not _can_bind(port)
+        p = capsa("run", "-d", "--name", "nh2", "-p", f"{port}:80", "busybox", "sleep", "30", check=False)
+        assert p.returncode == 125, p.stderr
+        assert f"port {port}/tcp on 0.0.0.0 is already allocated by container nh1" in p.stderr, p.stderr
+        # held by the monitor, never by the container
+        pid = capsa.inspect("nh1")["State"]["Pid"]
+        socks = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        assert not any(s.startswith("socket:") for s in socks), socks
+        capsa("network", "disconnect", "hnet", "nh1")
+        assert _can_bind(port)
+        capsa("network", "connect", "-p", f"{port}:80", "hnet", "nh1")
+        assert not _can_bind(port)
+        capsa("rm", "-f", "nh1")
+        assert _can_bind(port) and not _nft_has_port(port)
+    finally:
+        capsa("rm", "-f", "nh1", "nh2", check=False)
+        capsa("network", "rm", "-f", "hnet", check=False)
+        capsa("network", "rm", "-f", "bridge", check=False)

@@ -170,6 +170,64 @@ def test_push_compresses_uncompressed_layers(capsa, registry, tmp_path, fmt, mag
     assert json.loads(other("image", "inspect", ref).stdout)[0]["Id"] == local["Id"]
 
 
+@pytest.mark.parametrize("auth", [None, "token"])
+def test_push_mounts_layers_from_another_repository(capsa, tmp_path, auth):
+    """A layer pushed to (or pulled from) one repository of a registry is mounted into another one of
+    the same registry (POST ?mount=&from=, as docker's distribution metadata): no layer bytes again.
+    With tokens, the mount's challenge asks for two scopes (push here, pull there): both are asked."""
+    if not pathlib.Path(REGISTRY_BIN).exists():
+        pytest.skip("docker-registry is not installed")
+    registry = Registry(tmp_path / "registry", auth=auth, accesslog=True)
+    try:
+        if auth:
+            capsa("login", "-u", registry.user, "-p", registry.password, registry.host)
+        capsa("push", "-q", "busybox", f"{registry.host}/t/a:1", timeout=120)
+        first = registry.requests()
+        layer_puts = lambda reqs, repo: [r for r in reqs if r[0] == "PUT" and r[1].startswith(f"/v2/t/{repo}/blobs/")]  # noqa: E731
+        assert len(layer_puts(first, "a")) == 2, first  # the layer and the config
+        capsa("push", "-q", "busybox", f"{registry.host}/t/b:1", timeout=120)
+        second = registry.requests()[len(first):]
+        mounts = [r for r in second if r[0] == "POST" and "mount=" in r[1] and "from=t%2Fa" in r[1].replace("/", "%2F")]
+        # the layer and the config (with tokens, the first one is asked again with both scopes)
+        assert [r[2] for r in mounts if r[2] != 401] == [201, 201], second
+        assert layer_puts(second, "b") == [], second
+        other = Capsa_for(capsa, tmp_path)
+        if auth:
+            other("login", "-u", registry.user, "-p", registry.password, registry.host)
+        other("pull", "-q", f"{registry.host}/t/b:1", timeout=120)
+        # a pulled blob is recorded as being in its repository too
+        sources = json.loads((other.root / "blob-sources.json").read_text())
+        assert len(sources) == 2 and all(v == [f"{registry.host}/t/b"] for v in sources.values()), sources
+        other("push", "-q", f"{registry.host}/t/b:1", f"{registry.host}/t/c:1", timeout=120)
+        third = registry.requests()[len(first) + len(second):]
+        assert [r[2] for r in third if r[0] == "POST" and "mount=" in r[1] and r[2] != 401] == [201, 201], third
+        assert layer_puts(third, "c") == [], third
+    finally:
+        registry.stop()
+
+
+def test_push_uploads_when_the_mount_is_refused(capsa, tmp_path):
+    """The repository a blob is known to be in may be one the user can no longer pull from: the
+    mount is refused (401), and the blob is uploaded instead, as docker does."""
+    if not pathlib.Path(REGISTRY_BIN).exists():
+        pytest.skip("docker-registry is not installed")
+    registry = Registry(tmp_path / "registry", auth="token", accesslog=True)
+    try:
+        capsa("login", "-u", registry.user, "-p", registry.password, registry.host)
+        capsa("push", "-q", "busybox", f"{registry.host}/t/a:1", timeout=120)
+        registry.token.denied.add("t/a")
+        before = len(registry.requests())
+        capsa("push", "-q", "busybox", f"{registry.host}/t/b:1", timeout=120)
+        reqs = registry.requests()[before:]
+        assert [r[2] for r in reqs if r[0] == "POST" and "mount=" in r[1]] != [], reqs
+        assert len([r for r in reqs if r[0] == "PUT" and r[1].startswith("/v2/t/b/blobs/")]) == 2, reqs
+        other = Capsa_for(capsa, tmp_path)
+        other("login", "-u", registry.user, "-p", registry.password, registry.host)
+        other("pull", "-q", f"{registry.host}/t/b:1", timeout=120)
+    finally:
+        registry.stop()
+
+
 def Capsa_for(capsa, tmp_path):
     from test_cli_run import Capsa
     return Capsa(tmp_path / "other-root")

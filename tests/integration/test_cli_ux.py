@@ -48,6 +48,20 @@ def test_foreground_run_keeps_logs(capsa):
     capsa("rm", "fg", "fg2")
 
 
+def test_foreground_tty_run_keeps_logs(capsa):
+    """run -t (no -i) in the foreground: the pty's output reaches the terminal and ctr.log too, all of
+    it as stdout (docker's json-file log of a tty container)."""
+    from test_cli_attach import Term
+    t = Term(capsa, "run", "-t", "--name", "fgt", "busybox", "sh", "-c", "tty; echo hi; echo oops >&2")
+    assert t.wait(timeout=30) == 0
+    assert b"hi\r" in t.out and b"oops" in t.out, t.out
+    logs = capsa("logs", "fgt")
+    lines = [l.rstrip("\r") for l in logs.stdout.splitlines()]
+    assert lines[0].startswith("/dev/pts/") and lines[1:] == ["hi", "oops"], logs.stdout
+    assert logs.stderr == "", logs.stderr
+    capsa("rm", "fgt")
+
+
 MEMHOG = "x=a; while true; do x=$x$x; done"  # doubles a shell string until the cgroup kills it
 
 

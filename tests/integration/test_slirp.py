@@ -175,6 +175,73 @@ def test_slirp_published_tcp_and_udp_ports(capsa):
     _gone(capsa.root)
 
 
+def _inet_ports_of(pid):
+    """the ports of the IPv4 TCP sockets process pid holds (copied with pidfd_getfd: it is stopped)"""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    ports = []
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    continue
+                n = libc.syscall(438, pidfd, int(fd), 0)  # pidfd_getfd
+                if n < 0:
+                    continue
+                s = socket.socket(fileno=n)
+                if s.family == socket.AF_INET and s.type == socket.SOCK_STREAM:
+                    ports.append(s.getsockname()[1])
+                s.close()
+    finally:
+        os.close(pidfd)
+    return ports
+
+
+def _stopped(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_slirp_ephemeral_port_is_held_until_bound(capsa):
+    """-p 80 (a random host port): the port chosen is held by a socket until slirp4netns has bound it;
+    should another program bind it all the same (with SO_REUSEADDR, beside the holder), another port
+    is tried."""
+    www = capsa.tmp / "www"
+    www.mkdir()
+    (www / "index.html").write_text("ephemeral-through-slirp\n")
+    env = dict(os.environ, CAPSA_FAULT_STOP="cli:slirp:port-chosen")
+    proc = capsa.popen("run", "--name", "eph", "--network", "slirp4netns", "-p", "80", "-v", f"{www}:/www:ro",
+                       "busybox", "httpd", "-f", "-p", "80", "-h", "/www", env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    thief = socket.socket()
+    try:
+        wait_for(lambda: _stopped(proc.pid), timeout=20)
+        held = _inet_ports_of(proc.pid)
+        assert len(held) == 1, held
+        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        thief.bind(("0.0.0.0", held[0]))  # nothing but SO_REUSEADDR gets beside the holder
+        thief.listen()
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("0.0.0.0", held[0]))
+
+        def published():
+            if _stopped(proc.pid):  # the next try stops at the fault point too
+                os.kill(proc.pid, signal.SIGCONT)
+            return "80/tcp" in capsa("port", "eph", check=False).stdout
+        wait_for(published, timeout=20)
+        got = int(capsa("port", "eph", "80").stdout.strip().rsplit(":", 1)[1])
+        assert got != held[0]
+        assert "ephemeral-through-slirp" in _http_get(got)
+    finally:
+        thief.close()
+        if _stopped(proc.pid):
+            os.kill(proc.pid, signal.SIGCONT)
+        capsa("rm", "-f", "eph", check=False)
+        proc.wait(timeout=20)
+    _gone(capsa.root)
+
+
 def test_slirp_gone_after_stop_rm_and_exit_with_rm(capsa):
     capsa("run", "-d", "--name", "s1", "--network", "slirp4netns", "busybox", "sleep", "100")
     first = _slirps(capsa.root)

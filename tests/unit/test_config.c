@@ -122,8 +122,10 @@ test_full_config_top (void **state)
   assert_true (c->root_readonly);
   assert_string_equal (c->hostname, "box");
   assert_string_equal (c->domainname, "example.org");
-  assert_non_null (c->raw);
-  assert_non_null (json_object_get (json_object_get (c->raw, "linux"), "resources"));
+  assert_non_null (c->resources);
+  assert_true (c->resources->v[CFG_RES_MEMORY_LIMIT].set);
+  assert_int_equal (c->resources->v[CFG_RES_MEMORY_LIMIT].i, 1048576);
+  assert_int_equal (c->resources->sections, 1u << CFG_RES_SECTION_MEMORY);
   assert_non_null (c->annotations);
   assert_string_equal (json_string_value (json_object_get (c->annotations, "org.example.key")), "value");
 }
@@ -237,7 +239,10 @@ test_minimal_config (void **state)
   assert_null (c->annotations);
   assert_null (c->cgroups_path);
   assert_int_equal (c->rootfs_propagation, 0);
-  assert_non_null (c->raw);
+  assert_null (c->resources);
+  assert_null (c->seccomp);
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    assert_int_equal (c->hooks[k].n, 0);
 }
 
 static void
@@ -942,7 +947,6 @@ test_annotations (void **state)
 
   assert_true (json_is_object (c->annotations));
   assert_int_equal (json_object_size (c->annotations), 2);
-  assert_ptr_equal (c->annotations, json_object_get (c->raw, "annotations")); /* borrowed from raw */
   assert_string_equal (json_string_value (json_object_get (c->annotations, "b.c/d")), "2");
 
   expect_error ("{" BASE ",'annotations':['a']}", "config.json: annotations: must be an object");
@@ -1016,6 +1020,586 @@ test_oci_version (void **state)
   expect_error ("{'ociVersion':'1x','root':{'path':'r'}}", "ociVersion: `1x` is not a version");
 }
 
+
+/* ---- hooks, seccomp ------------------------------------------------------------------------ */
+
+static void
+test_hooks_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'hooks':{'prestart':[{'path':'/bin/a','args':['a','1'],'env':['X=1'],'timeout':5},"
+      "                              {'path':'/bin/b'}],"
+      "           'poststop':[{'path':'/bin/c','env':[]}],'createRuntime':null,'poststart':[]}}");
+  const struct cfg_hook_list *pre = &c->hooks[CFG_HOOK_PRESTART];
+  assert_int_equal (pre->n, 2);
+  assert_string_equal (pre->hooks[0].path, "/bin/a");
+  assert_string_equal (pre->hooks[0].args[1], "1");
+  assert_null (pre->hooks[0].args[2]);
+  assert_string_equal (pre->hooks[0].env[0], "X=1");
+  assert_int_equal (pre->hooks[0].timeout, 5);
+  assert_null (pre->hooks[1].args); /* absent: argv is the path */
+  assert_null (pre->hooks[1].env);  /* absent: the runtime's environment */
+  assert_int_equal (pre->hooks[1].timeout, 0);
+  assert_non_null (c->hooks[CFG_HOOK_POSTSTOP].hooks[0].env); /* given empty: an empty environment */
+  assert_null (c->hooks[CFG_HOOK_POSTSTOP].hooks[0].env[0]);
+  assert_int_equal (c->hooks[CFG_HOOK_CREATE_RUNTIME].n, 0);
+  assert_int_equal (c->hooks[CFG_HOOK_POSTSTART].n, 0);
+  assert_string_equal (cfg_hook_kind_name (CFG_HOOK_START_CONTAINER), "startContainer");
+  assert_null (cfg_hook_kind_name (CFG_HOOK_COUNT));
+}
+
+static void
+test_hook_errors (void **state)
+{
+  (void) state;
+  expect_error ("{" BASE ",'hooks':[]}", "config.json: hooks: must be an object");
+  expect_error ("{" BASE ",'hooks':{'preStart':[]}}", "config.json: hooks.preStart: unknown kind of hook");
+  expect_error ("{" BASE ",'hooks':{'prestart':{}}}", "config.json: hooks.prestart: must be an array");
+  expect_error ("{" BASE ",'hooks':{'prestart':['/bin/a']}}", "hooks.prestart[0]: must be an object");
+  expect_error ("{" BASE ",'hooks':{'createRuntime':[{'path':'relative/x'}]}}",
+                "config.json: hooks.createRuntime[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'args':[]}]}}", "hooks.poststop[0].path: must be an absolute path");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/bin/true','timeout':0}]}}",
+                "hooks.poststop[0].timeout: must be a positive integer");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/bin/true','timeout':'5'}]}}", "timeout");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/x','timeout':1},{'path':'/y','args':'a'}]}}",
+                "hooks.poststop[1].args: must be an array of strings");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/y','env':[1]}]}}", "hooks.poststop[0].env[0]: must be a string");
+}
+
+#define SECCOMP_FULL                                                                                              \
+  "{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,"                        \
+  "  'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86'],'flags':['SECCOMP_FILTER_FLAG_LOG'],"                  \
+  "  'listenerPath':'/run/l.sock','listenerMetadata':'meta',"                                                    \
+  "  'syscalls':[{'names':['read','write'],'action':'SCMP_ACT_ALLOW'},"                                          \
+  "              {'names':['kill'],'action':'SCMP_ACT_ERRNO','errnoRet':1,"                                       \
+  "               'args':[{'index':1,'value':9,'op':'SCMP_CMP_EQ'},"                                              \
+  "                       {'index':0,'value':-1,'valueTwo':255,'op':'SCMP_CMP_MASKED_EQ'}]}]}}}"
+
+static void
+test_seccomp_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (SECCOMP_FULL);
+  const struct cfg_seccomp *sc = c->seccomp;
+  assert_non_null (sc);
+  assert_string_equal (sc->default_action, "SCMP_ACT_ERRNO");
+  assert_true (sc->has_default_errno);
+  assert_int_equal (sc->default_errno, 38);
+  assert_string_equal (sc->architectures[1], "SCMP_ARCH_X86");
+  assert_string_equal (sc->flags[0], "SECCOMP_FILTER_FLAG_LOG");
+  assert_string_equal (sc->listener_path, "/run/l.sock");
+  assert_string_equal (sc->listener_metadata, "meta");
+  assert_int_equal (sc->n_syscalls, 2);
+  assert_string_equal (sc->syscalls[0].names[1], "write");
+  assert_false (sc->syscalls[0].has_errno_ret);
+  assert_int_equal (sc->syscalls[0].n_args, 0);
+  assert_true (sc->syscalls[1].has_errno_ret);
+  assert_int_equal (sc->syscalls[1].errno_ret, 1);
+  assert_int_equal (sc->syscalls[1].n_args, 2);
+  assert_int_equal (sc->syscalls[1].args[0].index, 1);
+  assert_int_equal (sc->syscalls[1].args[0].value, 9);
+  assert_false (sc->syscalls[1].args[0].has_value_two);
+  assert_true (sc->syscalls[1].args[1].value == UINT64_MAX); /* -1: every bit, as libseccomp reads it */
+  assert_int_equal (sc->syscalls[1].args[1].value_two, 255);
+  assert_string_equal (sc->syscalls[1].args[1].op, "SCMP_CMP_MASKED_EQ");
+
+  cleanup_config struct capsa_config *m = parse_ok ("{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}}}");
+  assert_false (m->seccomp->has_default_errno);
+  assert_non_null (m->seccomp->architectures);
+  assert_null (m->seccomp->architectures[0]);
+  assert_non_null (m->seccomp->flags);
+  assert_int_equal (m->seccomp->n_syscalls, 0);
+  cleanup_config struct capsa_config *n = parse_ok ("{" BASE ",'linux':{'seccomp':null}}");
+  assert_null (n->seccomp);
+}
+
+static void
+test_seccomp_errors (void **state)
+{
+  (void) state;
+#define SC(x) "{" BASE ",'linux':{'seccomp':" x "}}"
+  expect_error (SC ("[]"), "config.json: linux.seccomp: must be an object");
+  expect_error (SC ("{}"), "linux.seccomp.defaultAction: is required");
+  expect_error (SC ("{'defaultAction':1}"), "linux.seccomp.defaultAction: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','defaultErrnoRet':4096}"), "linux.seccomp.defaultErrnoRet");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','architectures':'x86'}"), "linux.seccomp.architectures");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','flags':[1]}"), "linux.seccomp.flags[0]: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':{}}"), "linux.seccomp.syscalls: must be an array");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[1]}"), "linux.seccomp.syscalls[0]: must be an object");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'action':'SCMP_ACT_LOG'}]}"),
+                "linux.seccomp.syscalls[0].names: must be an array of syscall names");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read',2],'action':'SCMP_ACT_LOG'}]}"),
+                "linux.seccomp.syscalls[0].names[1]: must be a string");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read']}]}"),
+                "linux.seccomp.syscalls[0].action: is required");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','errnoRet':-1}]}"),
+                "linux.seccomp.syscalls[0].errnoRet");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':{}}]}"),
+                "linux.seccomp.syscalls[0].args: must be an array");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{},{},{},{},{},{},{}]}]}"),
+                "linux.seccomp.syscalls[0].args: at most 6 conditions");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':6,'value':1}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].index");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].value: is required");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0,'value':1,'valueTwo':'x'}]}]}"),
+                "linux.seccomp.syscalls[0].args[0].valueTwo");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':3}"), "linux.seccomp.listenerPath: must be a string");
+#undef SC
+}
+
+
+/* ---- linux.resources ---------------------------------------------------------------------- */
+
+#define RES_FULL                                                                                                 \
+  "{" BASE ",'linux':{'resources':{"                                                                            \
+  " 'memory':{'limit':1048576,'swap':-1,'reservation':1024,'swappiness':10,'disableOOMKiller':true,"             \
+  "           'checkBeforeUpdate':true,'kernel':null},"                                                           \
+  " 'cpu':{'shares':512,'quota':50000,'period':100000,'cpus':'0-1','mems':'0','burst':5,'idle':1},"              \
+  " 'pids':{'limit':-1},"                                                                                        \
+  " 'blockIO':{'weight':100,'leafWeight':50,'weightDevice':[{'major':8,'minor':0,'weight':200},"                   \
+  "            {'major':8,'minor':16,'leafWeight':20}],"                                                           \
+  "            'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':1048576}],'throttleWriteIOPSDevice':[]},"       \
+  " 'network':{'classID':7,'priorities':[{'name':'eth0','priority':3}]},"                                        \
+  " 'hugepageLimits':[{'pageSize':'2MB','limit':4194304}],"                                                      \
+  " 'unified':{'memory.high':'1G','cgroup.freeze':'0'},"                                                         \
+  " 'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':1,'minor':3,'access':'rw'},"       \
+  "            {'allow':true,'type':'p','major':-1,'minor':null,'access':''}],"                                  \
+  " 'rdma':{'mlx5_0':{'hcaHandles':3}}}}}"
+
+static void
+test_resources_typed (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (RES_FULL);
+  const struct cfg_resources *r = c->resources;
+  assert_non_null (r);
+  assert_int_equal (r->sections, (1u << CFG_RES_SECTION_COUNT) - 1);
+  assert_int_equal (r->v[CFG_RES_MEMORY_LIMIT].i, 1048576);
+  assert_int_equal (r->v[CFG_RES_MEMORY_SWAP].i, -1);
+  assert_true (r->v[CFG_RES_MEMORY_DISABLE_OOM_KILLER].set && r->v[CFG_RES_MEMORY_DISABLE_OOM_KILLER].b);
+  assert_false (r->v[CFG_RES_MEMORY_KERNEL].set); /* null: absent */
+  assert_false (r->v[CFG_RES_MEMORY_USE_HIERARCHY].set);
+  assert_string_equal (r->v[CFG_RES_CPU_CPUS].s, "0-1");
+  assert_int_equal (r->v[CFG_RES_CPU_QUOTA].i, 50000);
+  assert_int_equal (r->v[CFG_RES_PIDS_LIMIT].i, -1);
+  assert_int_equal (r->v[CFG_RES_BLKIO_WEIGHT].i, 100);
+  assert_int_equal (r->n_weight_devices, 2);
+  assert_true (r->weight_devices[0].has_weight && !r->weight_devices[0].has_leaf_weight);
+  assert_int_equal (r->weight_devices[1].leaf_weight, 20);
+  assert_int_equal (r->n_throttles[CFG_THROTTLE_READ_BPS], 1);
+  assert_int_equal (r->throttles[CFG_THROTTLE_READ_BPS][0].rate, 1048576);
+  assert_int_equal (r->n_throttles[CFG_THROTTLE_WRITE_IOPS], 0);
+  assert_int_equal (r->v[CFG_RES_NETWORK_CLASS_ID].i, 7);
+  assert_string_equal (r->priorities[0].name, "eth0");
+  assert_string_equal (r->hugepages[0].page_size, "2MB");
+  assert_int_equal (r->n_unified, 2);
+  assert_string_equal (r->unified[0].key, "memory.high");
+  assert_int_equal (r->n_devices, 3);
+  assert_int_equal (r->devices[0].type, 'a');
+  assert_false (r->devices[0].allow);
+  assert_int_equal (r->devices[0].major, -1);
+  assert_int_equal (r->devices[1].type, 'c');
+  assert_int_equal (r->devices[1].minor, 3);
+  assert_string_equal (r->devices[1].access, "rw");
+  assert_string_equal (r->devices[2].access, "rwm"); /* empty: all */
+  assert_int_equal (r->devices[2].minor, -1);
+  assert_non_null (r->rdma);
+  const char *section, *key;
+  cfg_res_key_name (CFG_RES_CPU_REALTIME_RUNTIME, &section, &key);
+  assert_string_equal (section, "cpu");
+  assert_string_equal (key, "realtimeRuntime");
+  assert_string_equal (cfg_throttle_name (CFG_THROTTLE_WRITE_IOPS), "throttleWriteIOPSDevice");
+
+  cleanup_config struct capsa_config *e = parse_ok ("{" BASE ",'linux':{'resources':{}}}");
+  assert_non_null (e->resources);
+  assert_int_equal (e->resources->sections, 0); /* asks for no cgroup */
+  cleanup_config struct capsa_config *d = parse_ok ("{" BASE ",'linux':{'resources':{'devices':[]}}}");
+  assert_int_equal (d->resources->sections, 1u << CFG_RES_SECTION_DEVICES);
+}
+
+/* The same object from `update`: messages start with the caller's `where`. */
+static void
+test_resources_update_messages (void **state)
+{
+  (void) state;
+  static const struct
+  {
+    const char *json, *msg;
+  } bad[] = {
+    { "[]", "update: must be an object" },
+    { "{'memory':{'limitt':5}}", "update.memory.limitt: unknown resource" },
+    { "{'memroy':{}}", "update.memroy: unknown resource" },
+    { "{'memory':5}", "update.memory: must be an object" },
+    { "{'pids':{'limit':'many'}}", "update.pids.limit: must be an integer" },
+    { "{'cpu':{'cpus':3}}", "update.cpu.cpus: must be a string" },
+    { "{'memory':{'useHierarchy':1}}", "update.memory.useHierarchy: must be true or false" },
+    { "{'memory':{'limit':-5}}", "update.memory.limit: -5 is out of range (bytes, or -1 for unlimited)" },
+    { "{'cpu':{'quota':-2}}", "update.cpu.quota: -2 is out of range" },
+    { "{'cpu':{'quota':50000,'period':0}}", "update.cpu.period: 0 with a quota (50000)" },
+    { "{'blockIO':{'weightDevice':[{'major':8}]}}", "update.blockIO.weightDevice[0]: each entry needs integer major" },
+    { "{'blockIO':{'weightDevice':{}}}", "update.blockIO.weightDevice: must be an array" },
+    { "{'blockIO':{'throttleReadBpsDevice':[{'major':8,'minor':0}]}}",
+      "update.blockIO.throttleReadBpsDevice[0]: must be an integer" },
+    { "{'hugepageLimits':[{'pageSize':'../2MB','limit':1}]}", "update.hugepageLimits[0]: needs a pageSize string" },
+    { "{'network':{'priorities':[{'name':'eth0'}]}}", "update.network.priorities[0]: needs a name and an integer" },
+    { "{'unified':{'memory.high':1}}", "update.unified.memory.high: must be a string" },
+    { "{'unified':{'../x.y':'1'}}", "update.unified.../x.y: not a cgroup v2 file name" },
+    { "{'unified':{'nodot':'1'}}", "not a cgroup v2 file name" },
+    { "{'devices':{}}", "update.devices: must be an array" },
+    { "{'devices':[{'access':'rwm'}]}", "update.devices[0].allow: must be true or false" },
+    { "{'devices':[{'allow':true,'type':'x'}]}", "update.devices[0].type: `x` is not a, c, b or p" },
+    { "{'devices':[{'allow':true,'access':'rwx'}]}", "update.devices[0].access: `rwx` is not made of r, w and m" },
+    { "{'devices':[{'allow':true,'major':'8'}]}", "update.devices[0].major: must be an integer" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    {
+      cleanup_free char *j = q (bad[i].json);
+      json_t *doc = json_loads (j, 0, NULL);
+      assert_non_null (doc);
+      struct cfg_resources *r = NULL;
+      cleanup_err capsa_err *err = NULL;
+      assert_int_equal (cfg_parse_resources (doc, "update", &r, &err), -1);
+      assert_null (r);
+      if (strstr (err->msg, bad[i].msg) == NULL)
+        fail_msg ("error \"%s\" does not contain \"%s\"", err->msg, bad[i].msg);
+      json_decref (doc);
+    }
+  struct cfg_resources *r = NULL;
+  assert_int_equal (cfg_parse_resources (json_null (), "update", &r, NULL), 0);
+  assert_null (r);
+  /* in a config, the document's name first */
+  expect_error ("{" BASE ",'linux':{'resources':{'memory':{'limitt':5}}}}",
+                "config.json: linux.resources.memory.limitt: unknown resource");
+}
+
+/* ---- cfg_to_json: parse -> to_json -> parse gives the same typed config ------------------- */
+
+static void
+assert_strv_equal (char **a, char **b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  for (size_t i = 0; a && (a[i] || b[i]); i++)
+    {
+      assert_non_null (a[i]);
+      assert_non_null (b[i]);
+      assert_string_equal (a[i], b[i]);
+    }
+}
+
+static void
+assert_str_equal (const char *a, const char *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a)
+    assert_string_equal (a, b);
+}
+
+static void
+assert_maps_equal (const struct cfg_id_map *a, size_t na, const struct cfg_id_map *b, size_t nb)
+{
+  assert_int_equal (na, nb);
+  if (na)
+    assert_memory_equal (a, b, na * sizeof *a);
+}
+
+static void
+assert_process_equal (const struct cfg_process *a, const struct cfg_process *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a == NULL)
+    return;
+  assert_int_equal (a->terminal, b->terminal);
+  assert_int_equal (a->console_height, b->console_height);
+  assert_int_equal (a->console_width, b->console_width);
+  assert_strv_equal (a->args, b->args);
+  assert_strv_equal (a->env, b->env);
+  assert_string_equal (a->cwd, b->cwd);
+  assert_int_equal (a->user.uid, b->user.uid);
+  assert_int_equal (a->user.gid, b->user.gid);
+  assert_int_equal (a->user.has_umask, b->user.has_umask);
+  assert_int_equal (a->user.umask, b->user.umask);
+  assert_int_equal (a->user.n_additional_gids, b->user.n_additional_gids);
+  for (size_t i = 0; i < a->user.n_additional_gids; i++)
+    assert_int_equal (a->user.additional_gids[i], b->user.additional_gids[i]);
+  assert_int_equal (a->has_caps, b->has_caps);
+  assert_strv_equal (a->caps.bounding, b->caps.bounding);
+  assert_strv_equal (a->caps.effective, b->caps.effective);
+  assert_strv_equal (a->caps.inheritable, b->caps.inheritable);
+  assert_strv_equal (a->caps.permitted, b->caps.permitted);
+  assert_strv_equal (a->caps.ambient, b->caps.ambient);
+  assert_int_equal (a->n_rlimits, b->n_rlimits);
+  if (a->n_rlimits)
+    assert_memory_equal (a->rlimits, b->rlimits, a->n_rlimits * sizeof *a->rlimits);
+  assert_int_equal (a->no_new_privileges, b->no_new_privileges);
+  assert_int_equal (a->has_oom_score_adj, b->has_oom_score_adj);
+  assert_int_equal (a->oom_score_adj, b->oom_score_adj);
+  assert_str_equal (a->apparmor_profile, b->apparmor_profile);
+  assert_str_equal (a->selinux_label, b->selinux_label);
+}
+
+static void
+assert_mounts_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  assert_int_equal (a->n_mounts, b->n_mounts);
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      const struct cfg_mount *x = &a->mounts[i], *y = &b->mounts[i];
+      assert_string_equal (x->destination, y->destination);
+      assert_str_equal (x->type, y->type);
+      assert_str_equal (x->source, y->source);
+      assert_strv_equal (x->options, y->options);
+      assert_int_equal (x->flags, y->flags);
+      assert_int_equal (x->clear_flags, y->clear_flags);
+      assert_int_equal (x->propagation, y->propagation);
+      assert_str_equal (x->data, y->data);
+      assert_int_equal (x->is_bind, y->is_bind);
+      assert_int_equal (x->idmap, y->idmap);
+      assert_maps_equal (x->uid_maps, x->n_uid_maps, y->uid_maps, y->n_uid_maps);
+      assert_maps_equal (x->gid_maps, x->n_gid_maps, y->gid_maps, y->n_gid_maps);
+    }
+}
+
+static void
+assert_hooks_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    {
+      assert_int_equal (a->hooks[k].n, b->hooks[k].n);
+      for (size_t i = 0; i < a->hooks[k].n; i++)
+        {
+          const struct cfg_hook *x = &a->hooks[k].hooks[i], *y = &b->hooks[k].hooks[i];
+          assert_string_equal (x->path, y->path);
+          assert_strv_equal (x->args, y->args);
+          assert_strv_equal (x->env, y->env);
+          assert_int_equal (x->timeout, y->timeout);
+        }
+    }
+}
+
+static void
+assert_seccomp_equal (const struct cfg_seccomp *a, const struct cfg_seccomp *b)
+{
+  assert_true ((a == NULL) == (b == NULL));
+  if (a == NULL)
+    return;
+  assert_string_equal (a->default_action, b->default_action);
+  assert_int_equal (a->has_default_errno, b->has_default_errno);
+  assert_int_equal (a->default_errno, b->default_errno);
+  assert_strv_equal (a->architectures, b->architectures);
+  assert_strv_equal (a->flags, b->flags);
+  assert_str_equal (a->listener_path, b->listener_path);
+  assert_str_equal (a->listener_metadata, b->listener_metadata);
+  assert_int_equal (a->n_syscalls, b->n_syscalls);
+  for (size_t i = 0; i < a->n_syscalls; i++)
+    {
+      const struct cfg_seccomp_rule *x = &a->syscalls[i], *y = &b->syscalls[i];
+      assert_strv_equal (x->names, y->names);
+      assert_string_equal (x->action, y->action);
+      assert_int_equal (x->has_errno_ret, y->has_errno_ret);
+      assert_int_equal (x->errno_ret, y->errno_ret);
+      assert_int_equal (x->n_args, y->n_args);
+      for (size_t k = 0; k < x->n_args; k++)
+        {
+          assert_int_equal (x->args[k].index, y->args[k].index);
+          assert_true (x->args[k].value == y->args[k].value);
+          assert_int_equal (x->args[k].has_value_two, y->args[k].has_value_two);
+          assert_true (x->args[k].value_two == y->args[k].value_two);
+          assert_str_equal (x->args[k].op, y->args[k].op);
+        }
+    }
+}
+
+static void
+assert_resources_equal (const struct cfg_resources *a, const struct cfg_resources *b)
+{
+  assert_int_equal (a->sections, b->sections);
+  for (int k = 0; k < CFG_RES_COUNT; k++)
+    {
+      assert_int_equal (a->v[k].set, b->v[k].set);
+      assert_int_equal (a->v[k].i, b->v[k].i);
+      assert_int_equal (a->v[k].b, b->v[k].b);
+      assert_str_equal (a->v[k].s, b->v[k].s);
+    }
+  assert_int_equal (a->n_weight_devices, b->n_weight_devices);
+  if (a->n_weight_devices)
+    assert_memory_equal (a->weight_devices, b->weight_devices, a->n_weight_devices * sizeof *a->weight_devices);
+  for (int t = 0; t < CFG_THROTTLE_COUNT; t++)
+    {
+      assert_int_equal (a->n_throttles[t], b->n_throttles[t]);
+      if (a->n_throttles[t])
+        assert_memory_equal (a->throttles[t], b->throttles[t], a->n_throttles[t] * sizeof *a->throttles[t]);
+    }
+  assert_int_equal (a->n_hugepages, b->n_hugepages);
+  for (size_t i = 0; i < a->n_hugepages; i++)
+    {
+      assert_string_equal (a->hugepages[i].page_size, b->hugepages[i].page_size);
+      assert_int_equal (a->hugepages[i].limit, b->hugepages[i].limit);
+    }
+  assert_int_equal (a->n_priorities, b->n_priorities);
+  for (size_t i = 0; i < a->n_priorities; i++)
+    {
+      assert_string_equal (a->priorities[i].name, b->priorities[i].name);
+      assert_int_equal (a->priorities[i].priority, b->priorities[i].priority);
+    }
+  assert_int_equal (a->n_unified, b->n_unified);
+  for (size_t i = 0; i < a->n_unified; i++)
+    {
+      assert_string_equal (a->unified[i].key, b->unified[i].key);
+      assert_string_equal (a->unified[i].value, b->unified[i].value);
+    }
+  assert_int_equal (a->n_devices, b->n_devices);
+  if (a->n_devices)
+    assert_memory_equal (a->devices, b->devices, a->n_devices * sizeof *a->devices);
+  assert_true ((a->rdma == NULL) == (b->rdma == NULL));
+  if (a->rdma)
+    assert_true (json_equal (a->rdma, b->rdma));
+}
+
+static void
+assert_linux_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    {
+      assert_int_equal (a->ns[t].enabled, b->ns[t].enabled);
+      assert_str_equal (a->ns[t].path, b->ns[t].path);
+    }
+  assert_maps_equal (a->uid_maps, a->n_uid_maps, b->uid_maps, b->n_uid_maps);
+  assert_maps_equal (a->gid_maps, a->n_gid_maps, b->gid_maps, b->n_gid_maps);
+  assert_memory_equal (&a->time_monotonic, &b->time_monotonic, sizeof a->time_monotonic);
+  assert_memory_equal (&a->time_boottime, &b->time_boottime, sizeof a->time_boottime);
+  assert_int_equal (a->n_devices, b->n_devices);
+  for (size_t i = 0; i < a->n_devices; i++)
+    {
+      const struct cfg_device *x = &a->devices[i], *y = &b->devices[i];
+      assert_string_equal (x->path, y->path);
+      assert_int_equal (x->type, y->type);
+      assert_int_equal (x->major, y->major);
+      assert_int_equal (x->minor, y->minor);
+      assert_int_equal (x->has_mode, y->has_mode);
+      assert_int_equal (x->mode, y->mode);
+      assert_int_equal (x->has_uid, y->has_uid);
+      assert_int_equal (x->uid, y->uid);
+      assert_int_equal (x->has_gid, y->has_gid);
+      assert_int_equal (x->gid, y->gid);
+    }
+  assert_int_equal (a->n_sysctls, b->n_sysctls);
+  for (size_t i = 0; i < a->n_sysctls; i++)
+    {
+      assert_string_equal (a->sysctls[i].key, b->sysctls[i].key);
+      assert_string_equal (a->sysctls[i].value, b->sysctls[i].value);
+    }
+  assert_str_equal (a->cgroups_path, b->cgroups_path);
+  assert_int_equal (a->rootfs_propagation, b->rootfs_propagation);
+  assert_strv_equal (a->masked_paths, b->masked_paths);
+  assert_strv_equal (a->readonly_paths, b->readonly_paths);
+  assert_str_equal (a->mount_label, b->mount_label);
+  assert_seccomp_equal (a->seccomp, b->seccomp);
+  assert_true ((a->resources == NULL) == (b->resources == NULL));
+  if (a->resources)
+    assert_resources_equal (a->resources, b->resources);
+}
+
+static void
+assert_config_equal (const struct capsa_config *a, const struct capsa_config *b)
+{
+  assert_string_equal (a->oci_version, b->oci_version);
+  assert_string_equal (a->root_path, b->root_path);
+  assert_int_equal (a->root_readonly, b->root_readonly);
+  assert_str_equal (a->hostname, b->hostname);
+  assert_str_equal (a->domainname, b->domainname);
+  assert_process_equal (a->process, b->process);
+  assert_mounts_equal (a, b);
+  assert_linux_equal (a, b);
+  assert_hooks_equal (a, b);
+  assert_true ((a->annotations == NULL) == (b->annotations == NULL));
+  if (a->annotations)
+    assert_true (json_equal (a->annotations, b->annotations));
+}
+
+/* parse(json) -> cfg_to_json -> parse: the same typed config, and the same document again. */
+static void
+round_trip (const char *json)
+{
+  cleanup_config struct capsa_config *a = parse_ok (json);
+  json_t *doc = cfg_to_json (a);
+  assert_non_null (doc);
+  cleanup_free char *s = json_dumps (doc, JSON_COMPACT);
+  assert_non_null (s);
+  cleanup_err capsa_err *err = NULL;
+  cleanup_config struct capsa_config *b = NULL;
+  if (cfg_parse_string (s, strlen (s), "saved", &b, &err) < 0)
+    fail_msg ("the written config does not parse: %s (%s)", err->msg, s);
+  assert_config_equal (a, b);
+  json_t *again = cfg_to_json (b);
+  assert_true (json_equal (doc, again));
+  json_decref (again);
+  json_decref (doc);
+}
+
+static void
+test_to_json_round_trip (void **state)
+{
+  (void) state;
+  round_trip (full_config);
+  round_trip ("{" BASE "}");
+  round_trip (SECCOMP_FULL);
+  round_trip (RES_FULL);
+  round_trip ("{" BASE ",'linux':{'resources':{'memory':{},'devices':[],'rdma':5}}}");
+  round_trip ("{" BASE ",'hooks':{'prestart':[{'path':'/bin/a','args':['a','1'],'env':[],'timeout':5},{'path':'/b'}],"
+              "'poststop':[{'path':'/bin/c','env':['A=b']}]}}");
+  round_trip ("{" BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_CORE','soft':18446744073709551615,"
+              "'hard':18446744073709551615},{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
+              "'capabilities':{'bounding':[],'effective':['CAP_KILL']},'consoleSize':{'height':0,'width':7},"
+              "'user':{'uid':4294967294,'gid':1,'umask':18,'additionalGids':[5,6]},'oomScoreAdj':-1000}}");
+  round_trip ("{" BASE ",'mounts':[{'destination':'rel/dir','type':'bind','source':'/s','options':['rbind','ro','mode=1']},"
+              "{'destination':'/m','type':'tmpfs','options':['nosuid','rw','size=1k','rprivate']},"
+              "{'destination':'/i','source':'/x','options':['rbind','ridmap'],"
+              " 'uidMappings':[{'containerID':0,'hostID':1,'size':2}],'gidMappings':[{'containerID':0,'hostID':1,'size':2}]}],"
+              "'linux':{'namespaces':[{'type':'time'},{'type':'mount'},{'type':'network','path':'/proc/1/ns/net'}],"
+              "'timeOffsets':{'monotonic':{},'boottime':{'secs':-5,'nanosecs':7}},"
+              "'devices':[{'path':'/dev/p/','type':'p'},{'path':'/dev/b','type':'b','major':8,'minor':1,'fileMode':8630}],"
+              "'rootfsPropagation':'unbindable','resources':{'pids':{'limit':10},'devices':[{'allow':false,'access':'rwm'}]}}}");
+}
+
+/* From a document in memory (what capsa run hands create): the same typed config; doc is borrowed. */
+static void
+test_parse_json_document (void **state)
+{
+  (void) state;
+  cleanup_free char *j = q (full_config);
+  json_t *doc = json_loads (j, 0, NULL);
+  assert_non_null (doc);
+  cleanup_config struct capsa_config *a = parse_ok (full_config), *b = NULL;
+  cleanup_err capsa_err *err = NULL;
+  assert_int_equal (cfg_parse_json (doc, "mem", &b, &err), 0);
+  assert_config_equal (a, b);
+  assert_int_equal (doc->refcount, 1);
+  json_t *bad = json_pack ("{s:s}", "ociVersion", "1.2.0");
+  assert_int_equal (cfg_parse_json (bad, "mem", &b, &err), -1);
+  assert_string_equal (err->msg, "mem: root: is required");
+  json_decref (bad);
+  json_decref (doc);
+}
+
+/* What the saved config drops: properties capsa does not read. */
+static void
+test_to_json_drops_unknown (void **state)
+{
+  (void) state;
+  cleanup_config struct capsa_config *c = parse_ok (full_config);
+  json_t *doc = cfg_to_json (c);
+  assert_null (json_object_get (doc, "unknownField"));
+  assert_string_equal (json_string_value (json_object_get (json_object_get (doc, "root"), "path")), "rootfs");
+  assert_null (json_object_get (doc, "hooks")); /* 'prestart':[] is no hook */
+  json_t *p = cfg_process_to_json (c->process);
+  assert_true (json_equal (p, json_object_get (doc, "process")));
+  json_decref (p);
+  json_decref (doc);
+}
+
 int
 main (void)
 {
@@ -1055,6 +1639,15 @@ main (void)
     cmocka_unit_test (test_proc_mounts),
     cmocka_unit_test (test_annotations),
     cmocka_unit_test (test_custom_name),
+    cmocka_unit_test (test_hooks_typed),
+    cmocka_unit_test (test_hook_errors),
+    cmocka_unit_test (test_seccomp_typed),
+    cmocka_unit_test (test_seccomp_errors),
+    cmocka_unit_test (test_resources_typed),
+    cmocka_unit_test (test_resources_update_messages),
+    cmocka_unit_test (test_to_json_round_trip),
+    cmocka_unit_test (test_to_json_drops_unknown),
+    cmocka_unit_test (test_parse_json_document),
   };
   /* a group of its own (resource ranges, ociVersion): kept apart from the list above */
   const struct CMUnitTest input_tests[] = {

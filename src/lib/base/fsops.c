@@ -324,6 +324,30 @@ fs_copy_layer (int srcfd, int dstfd, capsa_err **err)
   return r;
 }
 
+int
+fs_each_entry (int dirfd, const char *what, const char *rel,
+               int (*fn) (int child, const char *entry, const char *path, void *arg, capsa_err **err), void *arg,
+               capsa_err **err)
+{
+  int rfd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0)
+    return capsa_fail (err, errno, "read directory `%s`", what);
+  cleanup_dir DIR *d = fdopendir (rfd);
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/%s", rel, de->d_name);
+      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0)
+        return capsa_fail (err, errno, "open `%s`", path);
+      if (fn (child, de->d_name, path, arg, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 long long
 fs_tree_size (int dirfd)
 {

@@ -20,6 +20,13 @@ int fs_rm_rf (const char *path, capsa_err **err);
  * the layer) are kept. */
 int fs_copy_layer (int srcfd, int dstfd, capsa_err **err);
 
+/* Calls fn (child, entry, path, arg, err) for each entry of the directory dirfd (an O_PATH fd of it
+ * will do) but "." and "..": child is an O_PATH | O_NOFOLLOW fd of the entry, closed when fn
+ * returns; path is "rel/entry".  Stops at the first failure of fn; its own failures read "read
+ * directory `what`" and "open `rel/entry`". */
+int fs_each_entry (int dirfd, const char *what, const char *rel,
+                   int (*fn) (int child, const char *entry, const char *path, void *arg, capsa_err **err), void *arg,
+                   capsa_err **err);
 /* Total size in bytes of the regular files below dirfd (each hardlink counted). */
 long long fs_tree_size (int dirfd);
 

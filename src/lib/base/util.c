@@ -109,6 +109,25 @@ write_all (int fd, const void *buf, size_t len)
 }
 
 int
+read_chunks (int fd, int (*fn) (const void *chunk, size_t len, void *arg, capsa_err **err), void *arg,
+             const char *what, capsa_err **err)
+{
+  char buf[65536];
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return capsa_fail (err, errno, "%s", what);
+      if (n == 0)
+        return 0;
+      if (fn (buf, (size_t) n, arg, err) < 0)
+        return -1;
+    }
+}
+
+int
 write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, capsa_err **err)
 {
   int flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (mode ? O_CREAT : 0);

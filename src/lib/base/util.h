@@ -34,6 +34,10 @@ int write_file_replace_at (int dirfd, const char *path, const void *buf, size_t 
 
 /* write()/read() that retry on EINTR and short counts.  Return 0 / -1 with errno. */
 int write_all (int fd, const void *buf, size_t len);
+/* Read fd to its end in chunks of up to 64 KiB, each handed to fn (chunk, its length, arg, err); stops
+ * at the first failure of fn.  A failed read (EINTR is retried) reads "<what>: <strerror>". */
+int read_chunks (int fd, int (*fn) (const void *chunk, size_t len, void *arg, capsa_err **err), void *arg,
+                 const char *what, capsa_err **err);
 
 /* Create a directory and its parents (like mkdir -p); existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, capsa_err **err);

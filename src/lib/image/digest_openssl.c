@@ -62,33 +62,36 @@ capsa_sha256_buf (const void *buf, size_t len, char *out)
   capsa_sha256_final (&h, out);
 }
 
+/* The hash of a stream, and its size so far. */
+struct hash_fd
+{
+  capsa_sha256 h;
+  uint64_t total;
+};
+
+static int
+hash_chunk (const void *chunk, size_t len, void *arg, capsa_err **err)
+{
+  struct hash_fd *x = arg;
+  capsa_sha256_update (&x->h, chunk, len);
+  x->total += len;
+  return 0;
+}
+
 int
 capsa_sha256_fd (int fd, char *out, uint64_t *size, capsa_err **err)
 {
-  char buf[65536];
-  capsa_sha256 h;
-  uint64_t total = 0;
+  struct hash_fd x = { .total = 0 };
 
-  capsa_sha256_init (&h);
-  for (;;)
+  capsa_sha256_init (&x.h);
+  if (read_chunks (fd, hash_chunk, &x, "read for sha256", err) < 0)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int e = errno;
-          capsa_sha256_free (&h);
-          return capsa_fail (err, e, "read for sha256");
-        }
-      if (n == 0)
-        break;
-      capsa_sha256_update (&h, buf, (size_t) n);
-      total += (uint64_t) n;
+      capsa_sha256_free (&x.h);
+      return -1;
     }
-  capsa_sha256_final (&h, out);
+  capsa_sha256_final (&x.h, out);
   if (size)
-    *size = total;
+    *size = x.total;
   return 0;
 }
 

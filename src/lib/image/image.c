@@ -74,19 +74,18 @@ capsa_manifest_load (struct capsa_store *s, const char *digest, const char *medi
 int
 capsa_index_read (struct capsa_store *s, json_t **out, capsa_err **err)
 {
-  cleanup_free char *buf = NULL;
-  size_t len;
+  cleanup_free char *what = xasprintf ("%s/images.json", s->root);
   json_error_t je;
-  cleanup_err capsa_err *e = NULL;
+  json_t *j = NULL;
 
-  if (read_file_at (s->rootfd, "images.json", &buf, &len, &e) < 0)
+  int r = json_read_file_at (s->rootfd, "images.json", what, &j, &je, err);
+  if (r < 0)
+    return -1;
+  if (r == 1)
     {
-      if (e->errnum != ENOENT)
-        return capsa_fail (err, e->errnum, "read `%s/images.json`", s->root);
       *out = json_pack ("{s:[]}", "images");
       return 0;
     }
-  json_t *j = json_loadb (buf, len, 0, &je);
   if (j == NULL || !json_is_array (json_object_get (j, "images")))
     {
       if (j)

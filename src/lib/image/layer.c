@@ -398,13 +398,108 @@ apply_hardlink (struct applier *a, int parent, const char *base, struct archive_
   return 0;
 }
 
+/* One entry to make: at parent/base (a fd of the directory, opened below the root without
+ * following links), named entry in messages, with the times ts. */
+struct new_entry
+{
+  struct applier *a;
+  struct archive_entry *e;
+  int parent;
+  const char *base, *entry;
+  struct timespec ts[2];
+};
+
+/* The owner of a link or node (as root only: a rootless unpack keeps its own). */
+static int
+chown_entry (const struct new_entry *n, capsa_err **err)
+{
+  if (n->a->is_root
+      && fchownat (n->parent, n->base, (uid_t) archive_entry_uid (n->e), (gid_t) archive_entry_gid (n->e),
+                   AT_SYMLINK_NOFOLLOW)
+             < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: chown", n->entry);
+  return 0;
+}
+
+static int
+make_file (const struct new_entry *n, struct archive *ar, capsa_err **err)
+{
+  cleanup_close int fd = openat (n->parent, n->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: create", n->entry);
+  if (write_data (ar, fd, n->e, n->entry, err) < 0 || set_meta_fd (n->a, fd, n->e, n->entry, err) < 0)
+    return -1;
+  if (futimens (fd, n->ts) < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: set times", n->entry);
+  return 0;
+}
+
+/* keep: the directory is there already (a merge) */
+static int
+make_dir (const struct new_entry *n, bool keep, capsa_err **err)
+{
+  struct applier *a = n->a;
+  if (!keep && mkdirat (n->parent, n->base, 0700) < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: mkdir", n->entry);
+  cleanup_close int fd = openat (n->parent, n->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: open", n->entry);
+  if (set_meta_fd (a, fd, n->e, n->entry, err) < 0)
+    return -1;
+  /* children change a directory's times: set them at the end */
+  a->dirs = xrealloc (a->dirs, (a->ndirs + 1) * sizeof *a->dirs);
+  a->dirs[a->ndirs].path = xstrdup (n->entry);
+  memcpy (a->dirs[a->ndirs].ts, n->ts, sizeof n->ts);
+  a->ndirs++;
+  return 0;
+}
+
+static int
+make_symlink (const struct new_entry *n, capsa_err **err)
+{
+  const char *target = archive_entry_symlink (n->e);
+  if (target == NULL)
+    target = archive_entry_symlink_utf8 (n->e);
+  if (target == NULL)
+    return capsa_fail_as (err, EINVAL, "layer entry `%s`: symlink without a target", n->entry);
+  /* the target is not checked: it is only ever resolved inside the container's root */
+  if (symlinkat (target, n->parent, n->base) < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: symlink", n->entry);
+  if (chown_entry (n, err) < 0)
+    return -1;
+  utimensat (n->parent, n->base, n->ts, AT_SYMLINK_NOFOLLOW);
+  return 0;
+}
+
+/* A device node or a FIFO. */
+static int
+make_node (const struct new_entry *n, mode_t type, capsa_err **err)
+{
+  if (type != AE_IFIFO && !n->a->is_root)
+    return 0; /* device files need root: skipped, as rootless engines do */
+  dev_t dev = makedev (archive_entry_rdevmajor (n->e), archive_entry_rdevminor (n->e));
+  if (mknodat (n->parent, n->base, type | 0600, type == AE_IFIFO ? 0 : dev) < 0)
+    {
+      if (errno == EPERM && type != AE_IFIFO)
+        return 0; /* root of a user namespace may not make devices either */
+      return capsa_fail (err, errno, "layer entry `%s`: mknod", n->entry);
+    }
+  if (chown_entry (n, err) < 0)
+    return -1;
+  /* freshly made by us in a directory opened without following links: not a symlink */
+  if (fchmodat (n->parent, n->base, archive_entry_mode (n->e) & 07777, 0) < 0)
+    return capsa_fail (err, errno, "layer entry `%s`: chmod", n->entry);
+  utimensat (n->parent, n->base, n->ts, AT_SYMLINK_NOFOLLOW);
+  return 0;
+}
+
 static int
 apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, capsa_err **err)
 {
   const char *entry = archive_entry_pathname (e);
   cleanup_strv char **comps = NULL;
   cleanup_close int parent = -1;
-  struct timespec ts[2];
+  struct new_entry n = { .a = a, .e = e };
   mode_t type = archive_entry_filetype (e);
 
   if (entry == NULL)
@@ -413,17 +508,17 @@ apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, cap
     return capsa_fail_as (err, EINVAL, "layer entry without a name");
   if (split_name (entry, entry, &comps, err) < 0)
     return -1;
-  size_t n = strv_len (comps);
-  entry_times (e, ts);
-  if (n == 0)
+  size_t nc = strv_len (comps);
+  entry_times (e, n.ts);
+  if (nc == 0)
     {
       /* the root itself ("./"): its metadata only */
       if (type != AE_IFDIR)
         return capsa_fail_as (err, EINVAL, "layer entry `%s`: the layer's root is not a directory", entry);
       return set_meta_fd (a, a->rootfd, e, entry, err);
     }
-  const char *base = comps[n - 1];
-  parent = open_dir_below (a, comps, n - 1, true, entry, err);
+  const char *base = comps[nc - 1];
+  parent = open_dir_below (a, comps, nc - 1, true, entry, err);
   if (parent < 0)
     return -1;
   if (a->o->whiteouts && strncmp (base, WH_PREFIX, strlen (WH_PREFIX)) == 0)
@@ -434,78 +529,19 @@ apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, cap
   int keep = clear_target (parent, base, type == AE_IFDIR, entry, err);
   if (keep < 0)
     return -1;
+  n.parent = parent, n.base = base, n.entry = entry;
   switch (type)
     {
     case AE_IFREG:
-      {
-        cleanup_close int fd
-            = openat (parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: create", entry);
-        if (write_data (ar, fd, e, entry, err) < 0 || set_meta_fd (a, fd, e, entry, err) < 0)
-          return -1;
-        if (futimens (fd, ts) < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: set times", entry);
-        return 0;
-      }
+      return make_file (&n, ar, err);
     case AE_IFDIR:
-      {
-        if (!keep && mkdirat (parent, base, 0700) < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: mkdir", entry);
-        cleanup_close int fd = openat (parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: open", entry);
-        if (set_meta_fd (a, fd, e, entry, err) < 0)
-          return -1;
-        /* children change a directory's times: set them at the end */
-        a->dirs = xrealloc (a->dirs, (a->ndirs + 1) * sizeof *a->dirs);
-        a->dirs[a->ndirs].path = xstrdup (entry);
-        memcpy (a->dirs[a->ndirs].ts, ts, sizeof ts);
-        a->ndirs++;
-        return 0;
-      }
+      return make_dir (&n, keep, err);
     case AE_IFLNK:
-      {
-        const char *target = archive_entry_symlink (e);
-        if (target == NULL)
-          target = archive_entry_symlink_utf8 (e);
-        if (target == NULL)
-          return capsa_fail_as (err, EINVAL, "layer entry `%s`: symlink without a target", entry);
-        /* the target is not checked: it is only ever resolved inside the container's root */
-        if (symlinkat (target, parent, base) < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: symlink", entry);
-        if (a->is_root
-            && fchownat (parent, base, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e),
-                         AT_SYMLINK_NOFOLLOW)
-                   < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: chown", entry);
-        utimensat (parent, base, ts, AT_SYMLINK_NOFOLLOW);
-        return 0;
-      }
+      return make_symlink (&n, err);
     case AE_IFCHR:
     case AE_IFBLK:
     case AE_IFIFO:
-      {
-        if (type != AE_IFIFO && !a->is_root)
-          return 0; /* device files need root: skipped, as rootless engines do */
-        dev_t dev = makedev (archive_entry_rdevmajor (e), archive_entry_rdevminor (e));
-        if (mknodat (parent, base, type | 0600, type == AE_IFIFO ? 0 : dev) < 0)
-          {
-            if (errno == EPERM && type != AE_IFIFO)
-              return 0; /* root of a user namespace may not make devices either */
-            return capsa_fail (err, errno, "layer entry `%s`: mknod", entry);
-          }
-        if (a->is_root
-            && fchownat (parent, base, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e),
-                         AT_SYMLINK_NOFOLLOW)
-                   < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: chown", entry);
-        /* freshly made by us in a directory opened without following links: not a symlink */
-        if (fchmodat (parent, base, archive_entry_mode (e) & 07777, 0) < 0)
-          return capsa_fail (err, errno, "layer entry `%s`: chmod", entry);
-        utimensat (parent, base, ts, AT_SYMLINK_NOFOLLOW);
-        return 0;
-      }
+      return make_node (&n, type, err);
     default:
       return 0; /* sockets and unknown types are not part of an image */
     }

@@ -32,18 +32,10 @@ registries_config_home (char *buf, size_t len)
 int
 registries_load_json (const char *path, json_t **out, capsa_err **err)
 {
-  cleanup_free char *buf = NULL;
-  size_t len;
   json_error_t je;
-  cleanup_err capsa_err *e = NULL;
-
-  if (read_file_at (AT_FDCWD, path, &buf, &len, &e) < 0)
-    {
-      if (e->errnum == ENOENT)
-        return 1;
-      return capsa_fail (err, e->errnum, "read `%s`", path);
-    }
-  *out = json_loadb (buf, len, 0, &je);
+  int r = json_read_file_at (AT_FDCWD, path, path, out, &je, err);
+  if (r != 0)
+    return r;
   if (*out == NULL || !json_is_object (*out))
     return capsa_fail_as (err, EINVAL, "`%s`: invalid JSON: %s (line %d)", path, *out ? "not an object" : je.text,
                           je.line);

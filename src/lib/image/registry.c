@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "blob_sources.h"
 #include "digest.h"
 #include "imgspec.h"
 #include "image.h"
@@ -393,6 +394,25 @@ not_authorized (struct client *c, capsa_err **err)
                         c->registry);
 }
 
+/* "&scope=A&scope=B" for the space-separated scopes of a challenge (a mount asks for push here and
+ * pull on the repository it mounts from), as docker asks them; NULL when none.  Owned. */
+static char *
+scope_params (CURL *esc, const char *scope)
+{
+  char *out = NULL;
+  cleanup_free char *copy = scope ? xstrdup (scope) : NULL;
+  char *save = NULL;
+  for (char *one = copy ? strtok_r (copy, " ", &save) : NULL; one; one = strtok_r (NULL, " ", &save))
+    {
+      char *e = curl_easy_escape (esc, one, 0);
+      char *more = xasprintf ("%s&scope=%s", out ? out : "", e ? e : "");
+      curl_free (e);
+      free (out);
+      out = more;
+    }
+  return out;
+}
+
 /* Answer a 401's challenge: sets c->authz. */
 static int
 authenticate (struct client *c, const char *www_auth, capsa_err **err)
@@ -415,12 +435,11 @@ authenticate (struct client *c, const char *www_auth, capsa_err **err)
     return capsa_fail_as (err, EPROTO, "%s: bearer challenge without a realm", c->registry);
   CURL *esc = curl_easy_init ();
   char *s_service = service ? curl_easy_escape (esc, service, 0) : NULL;
-  char *s_scope = scope ? curl_easy_escape (esc, scope, 0) : NULL;
-  cleanup_free char *url = xasprintf ("%s%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
+  cleanup_free char *s_scope = scope_params (esc, scope);
+  cleanup_free char *url = xasprintf ("%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
                                       s_service ? "service=" : "", s_service ? s_service : "",
-                                      s_scope ? (s_service ? "&scope=" : "scope=") : "", s_scope ? s_scope : "");
+                                      s_scope ? s_scope + (s_service ? 0 : 1) : "");
   curl_free (s_service);
-  curl_free (s_scope);
   curl_easy_cleanup (esc);
 
   struct response r = { 0 };
@@ -864,6 +883,24 @@ check_config (struct capsa_store *s, const struct capsa_manifest *m, const char 
   return 0;
 }
 
+/* Record where the blobs are now (a hint for later mounts: a failure to write it is no error). */
+static void
+note_sources (struct capsa_store *s, const struct capsa_ref *ref, const char *const *digests, size_t n)
+{
+  cleanup_err capsa_err *ignored = NULL;
+  blob_sources_add (s, ref->registry, ref->repo, digests, n, &ignored);
+}
+
+/* A pulled image's blobs are in its repository (for mounts when pushed to another one). */
+static void
+note_dl_sources (struct capsa_store *s, const struct capsa_ref *ref, const struct dl *dls, size_t n)
+{
+  cleanup_free const char **digests = xmalloc0 (n * sizeof *digests);
+  for (size_t i = 0; i < n; i++)
+    digests[i] = dls[i].digest;
+  note_sources (s, ref, digests, n);
+}
+
 static int
 pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_registry_opts *o, char *id_out,
              char *digest_out, capsa_err **err)
@@ -893,6 +930,8 @@ pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_re
     if (dr == 0 && o->progress)
       for (size_t i = 1; i <= m.n_layers; i++)
         report (&dls[i], CAPSA_PROGRESS_EXTRACTING);
+    if (dr == 0)
+      note_dl_sources (s, ref, dls, m.n_layers + 1);
     free (dls);
     if (dr < 0)
       goto done;
@@ -963,6 +1002,26 @@ mount_source (json_t *img, const struct capsa_ref *dest)
   return NULL;
 }
 
+/* POST an upload of digest to repo: a mount from `from` when given (201: done), else or when the
+ * mount is refused (no pull access there: docker falls back the same way), a plain upload (202). */
+static int
+start_upload (struct client *c, const char *repo, const char *digest, const char *from, struct response *r,
+              capsa_err **err)
+{
+  if (from)
+    {
+      cleanup_free char *mount = xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
+      struct req qm = { .method = "POST", .path = mount, .body_fd = -1 };
+      cleanup_err capsa_err *refused = NULL;
+      if (request (c, &qm, r, &refused) == 0 && (r->status == 201 || r->status == 202))
+        return 0;
+      response_free (r);
+    }
+  cleanup_free char *post = xasprintf ("/v2/%s/blobs/uploads/", repo);
+  struct req qp = { .method = "POST", .path = post, .body_fd = -1 };
+  return request (c, &qp, r, err);
+}
+
 static int
 push_blob (struct client *c, struct capsa_store *s, const char *repo, const char *digest, const char *from, int body,
            struct capsa_progress *p, capsa_err **err)
@@ -981,10 +1040,7 @@ push_blob (struct client *c, struct capsa_store *s, const char *repo, const char
         c->o->progress (c->o->progress_data, p);
       return 0;
     }
-  cleanup_free char *post = from ? xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from)
-                                 : xasprintf ("/v2/%s/blobs/uploads/", repo);
-  struct req qp = { .method = "POST", .path = post, .body_fd = -1 };
-  if (request (c, &qp, &r, err) < 0)
+  if (start_upload (c, repo, digest, from, &r, err) < 0)
     return -1;
   if (r.status == 201)
     {
@@ -1095,6 +1151,49 @@ compress_layer (struct capsa_store *s, json_t *l, const char *format, bool docke
   return 0;
 }
 
+/* Push one blob of the manifest, mounted when possible: from a repository of the registry known to
+ * have this blob (blob_sources.h), else from one that has the image (`from`, its names). */
+static int
+push_one (struct client *c, struct capsa_store *s, const struct capsa_ref *dest, const char *from, int body,
+          struct capsa_progress *p, capsa_err **err)
+{
+  cleanup_free char *known = blob_sources_find (s, p->digest, dest->registry, dest->repo);
+  return push_blob (c, s, dest->repo, p->digest, known ? known : from, body, p, err);
+}
+
+/* The layers (compressed when they are not: *changed is then true) and the config of manifest m. */
+static int
+push_blobs (struct client *c, struct capsa_store *s, json_t *img, json_t *m, const struct capsa_ref *dest,
+            bool *changed, capsa_err **err)
+{
+  cleanup_free char *from = mount_source (img, dest);
+  json_t *layers = json_object_get (m, "layers"), *l;
+  size_t n = json_array_size (layers), i;
+  unsigned count = (unsigned) n + 1;
+  const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
+  cleanup_free const char **pushed = xmalloc0 ((n + 1) * sizeof *pushed);
+  json_array_foreach (layers, i, l)
+  {
+    if (!capsa_digest_valid (jstr (l, "digest")))
+      return capsa_fail_as (err, EINVAL, "manifest %s: layer %zu has no valid digest", jstr (img, "manifest"), i);
+    cleanup_close int body = -1;
+    if (compress_layer (s, l, c->o->compression, strcmp (mt, CAPSA_MT_DOCKER_MANIFEST) == 0, &body, err) < 0)
+      return -1;
+    *changed |= body >= 0;
+    struct capsa_progress p = { jstr (l, "digest"), (unsigned) i + 1, count, 0,
+                                (uint64_t) json_integer_value (json_object_get (l, "size")), CAPSA_PROGRESS_WAITING };
+    if (push_one (c, s, dest, from, body, &p, err) < 0)
+      return -1;
+    pushed[i] = p.digest;
+  }
+  struct capsa_progress p = { jstr (json_object_get (m, "config"), "digest"), 0, count, 0, 0, CAPSA_PROGRESS_WAITING };
+  if (!capsa_digest_valid (p.digest) || push_one (c, s, dest, from, -1, &p, err) < 0)
+    return -1;
+  pushed[n] = p.digest;
+  note_sources (s, dest, pushed, n + 1);
+  return 0;
+}
+
 static int
 push_image (struct client *c, struct capsa_store *s, json_t *img, const struct capsa_ref *dest, char *digest_out,
             capsa_err **err)
@@ -1102,34 +1201,16 @@ push_image (struct client *c, struct capsa_store *s, json_t *img, const struct c
   const char *md = jstr (img, "manifest");
   cleanup_free char *mbuf = NULL;
   cleanup_json json_t *m = NULL;
-  size_t mlen, i;
-  json_t *l;
+  size_t mlen;
 
   if (capsa_store_read_blob (s, md, &mbuf, &mlen, err) < 0)
     return -1;
   m = json_loadb (mbuf, mlen, 0, NULL);
   if (m == NULL)
     return capsa_fail_as (err, EINVAL, "manifest %s is not JSON", md);
-  cleanup_free char *from = mount_source (img, dest);
-  json_t *layers = json_object_get (m, "layers");
-  unsigned count = (unsigned) json_array_size (layers) + 1;
   const char *mt = jstr (m, "mediaType") ?: jstr (img, "mediaType") ?: CAPSA_MT_OCI_MANIFEST;
   bool changed = false;
-  json_array_foreach (layers, i, l)
-  {
-    if (!capsa_digest_valid (jstr (l, "digest")))
-      return capsa_fail_as (err, EINVAL, "manifest %s: layer %zu has no valid digest", md, i);
-    cleanup_close int body = -1;
-    if (compress_layer (s, l, c->o->compression, strcmp (mt, CAPSA_MT_DOCKER_MANIFEST) == 0, &body, err) < 0)
-      return -1;
-    changed |= body >= 0;
-    struct capsa_progress p = { jstr (l, "digest"), (unsigned) i + 1, count, 0,
-                                (uint64_t) json_integer_value (json_object_get (l, "size")), CAPSA_PROGRESS_WAITING };
-    if (push_blob (c, s, dest->repo, p.digest, from, body, &p, err) < 0)
-      return -1;
-  }
-  struct capsa_progress p = { jstr (json_object_get (m, "config"), "digest"), 0, count, 0, 0, CAPSA_PROGRESS_WAITING };
-  if (!capsa_digest_valid (p.digest) || push_blob (c, s, dest->repo, p.digest, NULL, -1, &p, err) < 0)
+  if (push_blobs (c, s, img, m, dest, &changed, err) < 0)
     return -1;
   char newmd[CAPSA_DIGEST_LEN + 1];
   if (changed)

@@ -280,32 +280,23 @@ capsa_store_put_blob (struct capsa_store *s, const void *buf, size_t len, char *
   return capsa_blob_writer_commit (&w, d, NULL, err);
 }
 
+static int
+write_chunk (const void *chunk, size_t len, void *arg, capsa_err **err)
+{
+  return capsa_blob_writer_write (arg, chunk, len, err);
+}
+
 int
 capsa_store_put_blob_fd (struct capsa_store *s, int fd, const char *expected, char *digest_out, capsa_err **err)
 {
   struct capsa_blob_writer w;
-  char buf[65536];
 
   if (capsa_blob_writer_open (s, &w, err) < 0)
     return -1;
-  for (;;)
+  if (read_chunks (fd, write_chunk, &w, "read", err) < 0)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int e = errno;
-          capsa_blob_writer_abort (&w);
-          return capsa_fail (err, e, "read");
-        }
-      if (n == 0)
-        break;
-      if (capsa_blob_writer_write (&w, buf, (size_t) n, err) < 0)
-        {
-          capsa_blob_writer_abort (&w);
-          return -1;
-        }
+      capsa_blob_writer_abort (&w);
+      return -1;
     }
   return capsa_blob_writer_commit (&w, expected, digest_out, err);
 }

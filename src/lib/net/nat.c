@@ -9,31 +9,46 @@
 #include <unistd.h>
 
 #include "nat.h"
+#include "strbuf.h"
 #include "util.h"
 
-struct strbuf
+/* A published port's DNAT rules in the ports chain. */
+static void
+port_rules (struct strbuf *b, const struct nat_port *p)
 {
-  char *buf;
-  size_t len, cap;
-};
-
-static void __attribute__ ((format (printf, 2, 3)))
-sb_printf (struct strbuf *b, const char *fmt, ...)
-{
-  va_list ap;
-  for (;;)
+  /* a host address publishes on its family only (0.0.0.0 and ::, on every address of it); none, on
+   * both (IPv6 when the container has it) */
+  bool none = p->host_ip == NULL || *p->host_ip == '\0', v6_host = !none && strchr (p->host_ip, ':');
+  bool any = none || strcmp (p->host_ip, "0.0.0.0") == 0 || strcmp (p->host_ip, "::") == 0;
+  if (p->ctr_ip && !v6_host)
     {
-      va_start (ap, fmt);
-      int n = vsnprintf (b->buf ? b->buf + b->len : NULL, b->buf ? b->cap - b->len : 0, fmt, ap);
-      va_end (ap);
-      if (b->buf && (size_t) n < b->cap - b->len)
-        {
-          b->len += (size_t) n;
-          return;
-        }
-      b->cap = (b->cap + (size_t) n + 1) * 2;
-      b->buf = xrealloc (b->buf, b->cap);
+      strbuf_printf (b, "    ");
+      if (!any)
+        strbuf_printf (b, "ip daddr %s ", p->host_ip);
+      strbuf_printf (b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
     }
+  if (p->ctr_ip6 && (none || v6_host))
+    {
+      strbuf_printf (b, "    ");
+      if (!any)
+        strbuf_printf (b, "ip6 daddr %s ", p->host_ip);
+      strbuf_printf (b, "%s dport %d dnat ip6 to [%s]:%d\n", p->proto, p->host_port, p->ctr_ip6, p->ctr_port);
+    }
+}
+
+/* A network's rules in the postrouting chain: out to the world (unless internal), and hairpin. */
+static void
+masquerade_rules (struct strbuf *b, const struct nat_net *n)
+{
+  if (!n->internal)
+    strbuf_printf (b, "    ip saddr %s oifname != @bridges masquerade\n", n->subnet);
+  /* hairpin: a container reaching a published port of its own network through the host */
+  strbuf_printf (b, "    ct status dnat ip saddr %s oifname \"%s\" masquerade\n", n->subnet, n->bridge);
+  if (n->subnet6 == NULL)
+    return;
+  if (!n->internal)
+    strbuf_printf (b, "    ip6 saddr %s oifname != @bridges masquerade\n", n->subnet6);
+  strbuf_printf (b, "    ct status dnat ip6 saddr %s oifname \"%s\" masquerade\n", n->subnet6, n->bridge);
 }
 
 char *
@@ -42,63 +57,33 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
 {
   struct strbuf b = { 0 };
   /* "table" first so that "delete" always finds one: the three lines are one transaction */
-  sb_printf (&b, "table inet %s\ndelete table inet %s\n", table, table);
+  strbuf_printf (&b, "table inet %s\ndelete table inet %s\n", table, table);
   if (nnets == 0)
     return b.buf;
-  sb_printf (&b, "table inet %s {\n", table);
-  sb_printf (&b, "  set bridges {\n    type ifname\n    elements = { ");
+  strbuf_printf (&b, "table inet %s {\n", table);
+  strbuf_printf (&b, "  set bridges {\n    type ifname\n    elements = { ");
   for (size_t i = 0; i < nnets; i++)
-    sb_printf (&b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
-  sb_printf (&b, " }\n  }\n");
+    strbuf_printf (&b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
+  strbuf_printf (&b, " }\n  }\n");
   /* published ports: from outside and hairpin (prerouting), from the host itself (output) */
-  sb_printf (&b, "  chain ports {\n");
+  strbuf_printf (&b, "  chain ports {\n");
   for (size_t i = 0; i < nports; i++)
-    {
-      const struct nat_port *p = &ports[i];
-      /* a host address publishes on its family only (0.0.0.0 and ::, on every address of it); none, on
-       * both (IPv6 when the container has it) */
-      bool none = p->host_ip == NULL || *p->host_ip == '\0', v6_host = !none && strchr (p->host_ip, ':');
-      bool any = none || strcmp (p->host_ip, "0.0.0.0") == 0 || strcmp (p->host_ip, "::") == 0;
-      if (p->ctr_ip && !v6_host)
-        {
-          sb_printf (&b, "    ");
-          if (!any)
-            sb_printf (&b, "ip daddr %s ", p->host_ip);
-          sb_printf (&b, "%s dport %d dnat ip to %s:%d\n", p->proto, p->host_port, p->ctr_ip, p->ctr_port);
-        }
-      if (p->ctr_ip6 && (none || v6_host))
-        {
-          sb_printf (&b, "    ");
-          if (!any)
-            sb_printf (&b, "ip6 daddr %s ", p->host_ip);
-          sb_printf (&b, "%s dport %d dnat ip6 to [%s]:%d\n", p->proto, p->host_port, p->ctr_ip6, p->ctr_port);
-        }
-    }
-  sb_printf (&b, "  }\n");
-  sb_printf (&b, "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
+    port_rules (&b, &ports[i]);
+  strbuf_printf (&b, "  }\n");
+  strbuf_printf (&b, "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
                  "    fib daddr type local jump ports\n  }\n");
-  sb_printf (&b, "  chain output {\n    type nat hook output priority -100; policy accept;\n"
+  strbuf_printf (&b, "  chain output {\n    type nat hook output priority -100; policy accept;\n"
                  "    fib daddr type local jump ports\n  }\n");
-  sb_printf (&b, "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+  strbuf_printf (&b, "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
   for (size_t i = 0; i < nnets; i++)
-    {
-      if (!nets[i].internal)
-        sb_printf (&b, "    ip saddr %s oifname != @bridges masquerade\n", nets[i].subnet);
-      /* hairpin: a container reaching a published port of its own network through the host */
-      sb_printf (&b, "    ct status dnat ip saddr %s oifname \"%s\" masquerade\n", nets[i].subnet, nets[i].bridge);
-      if (nets[i].subnet6 == NULL)
-        continue;
-      if (!nets[i].internal)
-        sb_printf (&b, "    ip6 saddr %s oifname != @bridges masquerade\n", nets[i].subnet6);
-      sb_printf (&b, "    ct status dnat ip6 saddr %s oifname \"%s\" masquerade\n", nets[i].subnet6, nets[i].bridge);
-    }
+    masquerade_rules (&b, &nets[i]);
   /* the host's own localhost:PORT, DNATed in output (route_localnet is set on the bridges) */
-  sb_printf (&b, "    ip saddr 127.0.0.0/8 oifname @bridges masquerade\n  }\n");
+  strbuf_printf (&b, "    ip saddr 127.0.0.0/8 oifname @bridges masquerade\n  }\n");
   /* networks isolated from each other (interfaces, not addresses: both families) */
-  sb_printf (&b, "  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
+  strbuf_printf (&b, "  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
   for (size_t i = 0; i < nnets; i++)
-    sb_printf (&b, "    iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", nets[i].bridge, nets[i].bridge);
-  sb_printf (&b, "  }\n}\n");
+    strbuf_printf (&b, "    iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", nets[i].bridge, nets[i].bridge);
+  strbuf_printf (&b, "  }\n}\n");
   return b.buf;
 }
 

@@ -100,13 +100,23 @@ nl_talk (struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
     }
 }
 
+/* A request of type (NLM_F_REQUEST | flags) in buf with a zeroed family header of hdr_len bytes. */
+static struct nlmsghdr *
+request_msg (char *buf, int type, int flags, size_t hdr_len, void **hdr)
+{
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (uint16_t) type;
+  nlh->nlmsg_flags = (uint16_t) (NLM_F_REQUEST | flags);
+  *hdr = mnl_nlmsg_put_extra_header (nlh, hdr_len);
+  return nlh;
+}
+
 static struct nlmsghdr *
 link_msg (char *buf, int type, int flags, struct ifinfomsg **ifm)
 {
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-  *ifm = mnl_nlmsg_put_extra_header (nlh, sizeof **ifm);
+  void *hdr;
+  struct nlmsghdr *nlh = request_msg (buf, type, flags, sizeof **ifm, &hdr);
+  *ifm = hdr;
   (*ifm)->ifi_family = AF_UNSPEC;
   return nlh;
 }
@@ -169,17 +179,34 @@ nl_link_mac (struct nl_sock *s, const char *name, char *buf, size_t len, capsa_e
   return 0;
 }
 
+/* A link's IFLA_IFNAME, and its IFLA_MTU when mtu > 0. */
+static void
+put_name_mtu (struct nlmsghdr *nlh, const char *name, int mtu)
+{
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  if (mtu > 0)
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+}
+
+/* An RTM_NEWLINK request in buf (MNL_SOCKET_BUFFER_SIZE) that creates link `name` of kind `kind`;
+ * its IFLA_LINKINFO nest is left open (*linkinfo) for the kind's data. */
+static struct nlmsghdr *
+new_link_msg (char *buf, const char *name, int mtu, const char *kind, struct nlattr **linkinfo)
+{
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
+  put_name_mtu (nlh, name, mtu);
+  *linkinfo = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, kind);
+  return nlh;
+}
+
 int
 nl_bridge_create (struct nl_sock *s, const char *name, int mtu, bool exist_ok, capsa_err **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct ifinfomsg *ifm;
-  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
-  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
-  if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
-  struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "bridge");
+  struct nlattr *li;
+  struct nlmsghdr *nlh = new_link_msg (buf, name, mtu, "bridge", &li);
   mnl_attr_nest_end (nlh, li);
   if (nl_talk (s, nlh, NULL, NULL) < 0 && !(exist_ok && errno == EEXIST))
     return capsa_fail (err, errno, "create bridge `%s`", name);
@@ -190,20 +217,13 @@ int
 nl_veth_create (struct nl_sock *s, const char *host, const char *peer, int netns_fd, int mtu, capsa_err **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct ifinfomsg *ifm;
-  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
-  mnl_attr_put_strz (nlh, IFLA_IFNAME, host);
-  if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
-  struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *li;
+  struct nlmsghdr *nlh = new_link_msg (buf, host, mtu, "veth", &li);
   struct nlattr *data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
   struct nlattr *p = mnl_attr_nest_start (nlh, VETH_INFO_PEER);
   struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header (nlh, sizeof *pifm);
   pifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz (nlh, IFLA_IFNAME, peer);
-  if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+  put_name_mtu (nlh, peer, mtu);
   if (netns_fd >= 0)
     mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t) netns_fd);
   mnl_attr_nest_end (nlh, p);
@@ -276,10 +296,9 @@ addr_add (struct nl_sock *s, const char *ifname, int af, const void *addr, int p
   if (idx <= 0)
     return idx < 0 ? -1 : capsa_fail (err, ENODEV, "add address to `%s`", ifname);
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
-  nlh->nlmsg_type = RTM_NEWADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
+  void *hdr;
+  struct nlmsghdr *nlh = request_msg (buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct ifaddrmsg), &hdr);
+  struct ifaddrmsg *ifa = hdr;
   ifa->ifa_family = (unsigned char) af;
   ifa->ifa_prefixlen = (unsigned char) prefixlen;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -328,10 +347,9 @@ static int
 route_default (struct nl_sock *s, int af, const void *gw, capsa_err **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
-  nlh->nlmsg_type = RTM_NEWROUTE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-  struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
+  void *hdr;
+  struct nlmsghdr *nlh = request_msg (buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct rtmsg), &hdr);
+  struct rtmsg *rtm = hdr;
   rtm->rtm_family = (unsigned char) af;
   rtm->rtm_dst_len = 0;
   rtm->rtm_table = RT_TABLE_MAIN;

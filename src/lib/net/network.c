@@ -16,6 +16,7 @@
 #include "nat.h"
 #include "netlink.h"
 #include "network.h"
+#include "strbuf.h"
 #include "util.h"
 
 static const char *
@@ -76,6 +77,29 @@ fnv1a (const char *a, const char *b)
   return h;
 }
 
+/* The host address of a port spec (ip: IPv6, from inside brackets, when v6) into out->host_ip. */
+static int
+port_host_ip (const char *spec, const char *ip, bool v6, struct capsa_port *out, capsa_err **err)
+{
+  struct in_addr a;
+  struct in6_addr a6;
+  if (!v6 && inet_pton (AF_INET, ip, &a) != 1)
+    return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address (an IPv6 one goes in brackets)", spec,
+                          ip);
+  if (v6 && inet_pton (AF_INET6, ip, &a6) != 1)
+    return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv6 address", spec, ip);
+  if (v6 && IN6_IS_ADDR_LOOPBACK (&a6))
+    return capsa_fail_as (err, EINVAL,
+                          "port `%s`: ::1 cannot be forwarded to a container (the kernel does not route "
+                          "IPv6 loopback traffic elsewhere): publish on 127.0.0.1 or another address",
+                          spec);
+  if (v6)
+    inet_ntop (AF_INET6, &a6, out->host_ip, sizeof out->host_ip);
+  else
+    snprintf (out->host_ip, sizeof out->host_ip, "%s", ip);
+  return 0;
+}
+
 int
 capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
 {
@@ -112,25 +136,8 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
   if (ip6 && n != 3)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IPV6]:HOSTPORT:CONTAINERPORT", spec);
   const char *hp = NULL, *cp = parts[n - 1];
-  if (n == 3)
-    {
-      struct in_addr a;
-      struct in6_addr a6;
-      if (ip6 == NULL && inet_pton (AF_INET, parts[0], &a) != 1)
-        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv4 address (an IPv6 one goes in brackets)",
-                              spec, parts[0]);
-      if (ip6 && inet_pton (AF_INET6, ip6, &a6) != 1)
-        return capsa_fail_as (err, EINVAL, "port `%s`: `%s` is not an IPv6 address", spec, ip6);
-      if (ip6 && IN6_IS_ADDR_LOOPBACK (&a6))
-        return capsa_fail_as (err, EINVAL,
-                              "port `%s`: ::1 cannot be forwarded to a container (the kernel does not route "
-                              "IPv6 loopback traffic elsewhere): publish on 127.0.0.1 or another address",
-                              spec);
-      if (ip6)
-        inet_ntop (AF_INET6, &a6, out->host_ip, sizeof out->host_ip);
-      else
-        snprintf (out->host_ip, sizeof out->host_ip, "%s", parts[0]);
-    }
+  if (n == 3 && port_host_ip (spec, parts[0], ip6 != NULL, out, err) < 0)
+    return -1;
   if (n >= 2)
     hp = parts[n - 2];
   int64_t v;
@@ -173,16 +180,57 @@ list_names (int dir, char ***names, capsa_err **err)
   return 0;
 }
 
+/* Calls fn (lease id, lease, port, arg) for each port that a lease of net publishes; stops at the
+ * first non-zero return of fn and returns it. */
+static int
+foreach_port (json_t *net, int (*fn) (const char *cid, json_t *lease, json_t *port, void *arg), void *arg)
+{
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (net, "leases"), cid, l)
+  {
+    size_t pi;
+    json_t *p;
+    json_array_foreach (json_object_get (l, "ports"), pi, p)
+    {
+      int r = fn (cid, l, p, arg);
+      if (r != 0)
+        return r;
+    }
+  }
+  return 0;
+}
+
+/* The NAT table's ports, as foreach_port collects them (pointing into the networks' JSON). */
+struct nat_ports
+{
+  struct nat_port *v;
+  size_t n;
+};
+
+static int
+add_nat_port (const char *cid, json_t *l, json_t *p, void *arg)
+{
+  struct nat_ports *ports = arg;
+  ports->v = xrealloc (ports->v, (ports->n + 1) * sizeof *ports->v);
+  ports->v[ports->n++] = (struct nat_port){ .host_ip = jstr (p, "host_ip"),
+                                            .host_port = (int) json_integer_value (json_object_get (p, "host_port")),
+                                            .ctr_ip = jstr (l, "ip"),
+                                            .ctr_port = (int) json_integer_value (json_object_get (p, "container_port")),
+                                            .proto = jstr (p, "proto"), .ctr_ip6 = jstr (l, "ip6") };
+  return 0;
+}
+
 static int
 sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
 {
   cleanup_strv char **names = NULL;
   if (list_names (dir, &names, err) < 0)
     return -1;
-  size_t nn = strv_len (names), np = 0;
+  size_t nn = strv_len (names);
   json_t **nets = xmalloc0 ((nn + 1) * sizeof *nets);
   struct nat_net *nv = xmalloc0 ((nn + 1) * sizeof *nv);
-  struct nat_port *pv = NULL;
+  struct nat_ports ports = { NULL, 0 };
   int r = 0;
   size_t k = 0;
   for (size_t i = 0; i < nn && r == 0; i++)
@@ -196,30 +244,15 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
       nv[k - 1] = (struct nat_net){ .bridge = jstr (n, "bridge"), .subnet = jstr (n, "subnet"),
                                     .internal = json_is_true (json_object_get (n, "internal")),
                                     .subnet6 = jstr (n, "subnet6") };
-      const char *cid;
-      json_t *l;
-      json_object_foreach (json_object_get (n, "leases"), cid, l)
-      {
-        size_t pi;
-        json_t *p;
-        json_array_foreach (json_object_get (l, "ports"), pi, p)
-        {
-          pv = xrealloc (pv, (np + 1) * sizeof *pv);
-          pv[np++] = (struct nat_port){ .host_ip = jstr (p, "host_ip"),
-                                        .host_port = (int) json_integer_value (json_object_get (p, "host_port")),
-                                        .ctr_ip = jstr (l, "ip"),
-                                        .ctr_port = (int) json_integer_value (json_object_get (p, "container_port")),
-                                        .proto = jstr (p, "proto"), .ctr_ip6 = jstr (l, "ip6") };
-        }
-      }
+      foreach_port (n, add_nat_port, &ports);
     }
   if (r == 0)
-    r = nat_apply (env_table (env), nv, k, pv, np, err);
+    r = nat_apply (env_table (env), nv, k, ports.v, ports.n, err);
   for (size_t i = 0; i < k; i++)
     json_decref (nets[i]);
   free (nets);
   free (nv);
-  free (pv);
+  free (ports.v);
   return r;
 }
 
@@ -295,16 +328,44 @@ bridge_ensure (json_t *net, capsa_err **err)
   return 0;
 }
 
+/* A subnet of either family: an IPv4 address in the first 4 bytes (network order), and its prefix. */
+struct cidr
+{
+  struct in6_addr a;
+  int prefix;
+};
+
+/* subnet ("10.88.0.0/16", or "fd00::/64" when v6) into c; false when it does not parse. */
 static bool
-subnet_used (int dir, const char *subnet, const char *bridge)
+cidr_parse (bool v6, const char *subnet, struct cidr *c)
+{
+  cleanup_err capsa_err *e = NULL;
+  struct in_addr a4;
+  memset (c, 0, sizeof *c);
+  if (v6)
+    return ipam_parse_cidr6 (subnet, &c->a, &c->prefix, &e) == 0;
+  if (ipam_parse_cidr (subnet, &a4, &c->prefix, &e) < 0)
+    return false;
+  memcpy (c->a.s6_addr, &a4, sizeof a4);
+  return true;
+}
+
+static bool
+cidr_overlap (const struct cidr *x, const struct cidr *y)
+{
+  return ipam_in6_match (&x->a, &y->a, x->prefix < y->prefix ? x->prefix : y->prefix);
+}
+
+/* Does another network use bridge (when not NULL) or a subnet that overlaps subnet (when not NULL;
+ * the networks' "subnet6" when v6, "subnet" otherwise)? */
+static bool
+subnet_used (int dir, bool v6, const char *subnet, const char *bridge)
 {
   cleanup_strv char **names = NULL;
   cleanup_err capsa_err *e = NULL;
-  if (list_names (dir, &names, &e) < 0)
-    return false;
-  struct in_addr a, b;
-  int pa, pb;
-  if (subnet && ipam_parse_cidr (subnet, &a, &pa, &e) < 0)
+  const char *key = v6 ? "subnet6" : "subnet";
+  struct cidr mine, theirs;
+  if (list_names (dir, &names, &e) < 0 || (subnet && !cidr_parse (v6, subnet, &mine)))
     return false;
   for (char **n = names; *n; n++)
     {
@@ -314,13 +375,8 @@ subnet_used (int dir, const char *subnet, const char *bridge)
         continue;
       if (bridge && jstr (j, "bridge") && strcmp (jstr (j, "bridge"), bridge) == 0)
         return true;
-      if (subnet && ipam_parse_cidr (jstr (j, "subnet"), &b, &pb, &e2) == 0)
-        {
-          int p = pa < pb ? pa : pb;
-          uint32_t m = ~0u << (32 - p);
-          if ((ntohl (a.s_addr) & m) == (ntohl (b.s_addr) & m))
-            return true;
-        }
+      if (subnet && jstr (j, key) && cidr_parse (v6, jstr (j, key), &theirs) && cidr_overlap (&mine, &theirs))
+        return true;
     }
   return false;
 }
@@ -330,36 +386,58 @@ subnet_used (int dir, const char *subnet, const char *bridge)
   "remove the default network (`capsa network rm bridge`, once no container uses it) and the next "  \
   "start makes it again in a free range"
 
-/* Does the host already route (part of) subnet through an interface that is not `own_bridge`
- * (another container engine's bridge, a VPN, the LAN)?  Then a network there would clash.  The
- * default route does not count.  iface (IF_NAMESIZE) gets the interface. */
+/* One line of /proc/net/route (v6 false) or /proc/net/ipv6_route: its interface (IF_NAMESIZE) and
+ * destination.  false for a line that is no route, the default route, and for IPv6 the host's own
+ * addresses (local routes) and loopback: none of them make a subnet clash. */
 static bool
-host_route_clash (const char *subnet, const char *own_bridge, char *iface)
+route_line (bool v6, const char *line, char *ifn, struct cidr *dest)
 {
-  cleanup_fclose FILE *f = fopen ("/proc/net/route", "re");
-  cleanup_err capsa_err *e = NULL;
-  struct in_addr net;
-  int prefix;
-  char line[256];
-  if (f == NULL || ipam_parse_cidr (subnet, &net, &prefix, &e) < 0)
+  memset (dest, 0, sizeof *dest);
+  if (!v6)
+    {
+      unsigned long d, mask;
+      if (sscanf (line, "%15s %lx %*x %*x %*d %*d %*d %lx", ifn, &d, &mask) != 3 || mask == 0)
+        return false;
+      /* /proc/net/route prints addresses as the bytes are in memory: network order */
+      uint32_t d32 = (uint32_t) d;
+      memcpy (dest->a.s6_addr, &d32, sizeof d32);
+      dest->prefix = __builtin_popcount ((uint32_t) mask); /* a route's mask is contiguous */
+      return true;
+    }
+  char hex[33];
+  unsigned plen;
+  unsigned long flags;
+  if (sscanf (line, "%32s %x %*s %*s %*s %*s %*s %*s %lx %15s", hex, &plen, &flags, ifn) != 4 || plen == 0
+      || (flags & 0x80000000ul) /* RTF_LOCAL */ || strcmp (ifn, "lo") == 0)
+    return false;
+  for (int i = 0; i < 16; i++)
+    {
+      unsigned byte;
+      sscanf (hex + 2 * i, "%2x", &byte);
+      dest->a.s6_addr[i] = (uint8_t) byte;
+    }
+  dest->prefix = (int) plen;
+  return true;
+}
+
+/* Does the host already route (part of) subnet (IPv6 when v6) through an interface that is not
+ * `own_bridge` (another container engine's bridge, a VPN, the LAN)?  Then a network there would
+ * clash.  iface (IF_NAMESIZE) gets the interface. */
+static bool
+host_route_clash (bool v6, const char *subnet, const char *own_bridge, char *iface)
+{
+  cleanup_fclose FILE *f = fopen (v6 ? "/proc/net/ipv6_route" : "/proc/net/route", "re");
+  struct cidr net, dest;
+  char line[256], ifn[IF_NAMESIZE];
+  if (f == NULL || !cidr_parse (v6, subnet, &net))
     return false;
   while (fgets (line, sizeof line, f))
-    {
-      char ifn[IF_NAMESIZE];
-      unsigned long dest, mask;
-      if (sscanf (line, "%15s %lx %*x %*x %*d %*d %*d %lx", ifn, &dest, &mask) != 3 || mask == 0)
-        continue;
-      if (own_bridge && strcmp (ifn, own_bridge) == 0)
-        continue;
-      /* /proc/net/route prints addresses as the bytes are in memory: network order */
-      uint32_t d = ntohl ((uint32_t) dest), m = ntohl ((uint32_t) mask), n = ntohl (net.s_addr);
-      uint32_t mine = prefix ? ~0u << (32 - prefix) : 0, common = (m & mine);
-      if ((d & common) == (n & common))
-        {
-          snprintf (iface, IF_NAMESIZE, "%s", ifn);
-          return true;
-        }
-    }
+    if (route_line (v6, line, ifn, &dest) && !(own_bridge && strcmp (ifn, own_bridge) == 0)
+        && cidr_overlap (&dest, &net))
+      {
+        snprintf (iface, IF_NAMESIZE, "%s", ifn);
+        return true;
+      }
   return false;
 }
 
@@ -370,7 +448,7 @@ static int
 subnet_clash (const char *name, const char *subnet, const char *own_bridge, capsa_err **err)
 {
   char iface[IF_NAMESIZE], what[PATH_MAX];
-  if (host_route_clash (subnet, own_bridge, iface))
+  if (host_route_clash (false, subnet, own_bridge, iface))
     return capsa_fail_as (err, EADDRINUSE,
                           "subnet %s overlaps the host's route through `%s` (another engine's bridge, a VPN or the "
                           "LAN?): %s",
@@ -379,65 +457,6 @@ subnet_clash (const char *name, const char *subnet, const char *own_bridge, caps
     return capsa_fail_as (err, EADDRINUSE, "subnet %s overlaps another engine's network configured in `%s`: %s",
                           subnet, what, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
   return 0;
-}
-
-/* Does another network's subnet6 overlap subnet6? */
-static bool
-subnet6_used (int dir, const char *subnet6)
-{
-  cleanup_strv char **names = NULL;
-  cleanup_err capsa_err *e = NULL;
-  struct in6_addr a, b;
-  int pa, pb;
-  if (list_names (dir, &names, &e) < 0 || ipam_parse_cidr6 (subnet6, &a, &pa, &e) < 0)
-    return false;
-  for (char **n = names; *n; n++)
-    {
-      cleanup_json json_t *j = NULL;
-      cleanup_err capsa_err *e2 = NULL;
-      if (ipam_load (dir, *n, &j, &e2) == 0 && jstr (j, "subnet6")
-          && ipam_parse_cidr6 (jstr (j, "subnet6"), &b, &pb, &e2) == 0 && ipam_in6_match (&a, &b, pa < pb ? pa : pb))
-        return true;
-    }
-  return false;
-}
-
-/* host_route_clash for IPv6, from /proc/net/ipv6_route: the default route, the host's own
- * addresses (local routes) and loopback do not count. */
-static bool
-host_route_clash6 (const char *subnet6, const char *own_bridge, char *iface)
-{
-  cleanup_fclose FILE *f = fopen ("/proc/net/ipv6_route", "re");
-  cleanup_err capsa_err *e = NULL;
-  struct in6_addr net;
-  int prefix;
-  char line[256];
-  if (f == NULL || ipam_parse_cidr6 (subnet6, &net, &prefix, &e) < 0)
-    return false;
-  while (fgets (line, sizeof line, f))
-    {
-      char dest[33], ifn[IF_NAMESIZE];
-      unsigned plen;
-      unsigned long flags;
-      if (sscanf (line, "%32s %x %*s %*s %*s %*s %*s %*s %lx %15s", dest, &plen, &flags, ifn) != 4 || plen == 0
-          || (flags & 0x80000000ul) /* RTF_LOCAL */ || strcmp (ifn, "lo") == 0)
-        continue;
-      if (own_bridge && strcmp (ifn, own_bridge) == 0)
-        continue;
-      struct in6_addr d;
-      for (int i = 0; i < 16; i++)
-        {
-          unsigned byte;
-          sscanf (dest + 2 * i, "%2x", &byte);
-          d.s6_addr[i] = (uint8_t) byte;
-        }
-      if (ipam_in6_match (&d, &net, (int) plen < prefix ? (int) plen : prefix))
-        {
-          snprintf (iface, IF_NAMESIZE, "%s", ifn);
-          return true;
-        }
-    }
-  return false;
 }
 
 /* subnet6 and gateway6 of a new dual-stack network, into net. */
@@ -454,7 +473,7 @@ create_v6 (int dir, const struct capsa_net_create_opts *o, json_t *net, capsa_er
         return capsa_fail (err, errno, "network `%s`: pick an IPv6 subnet", o->name);
       inet_ntop (AF_INET6, &r, text, INET6_ADDRSTRLEN);
       strcat (text, "/64");
-      if (!subnet6_used (dir, text) && !host_route_clash6 (text, NULL, clash))
+      if (!subnet_used (dir, true, text, NULL) && !host_route_clash (true, text, NULL, clash))
         subnet = xstrdup (text);
     }
   if (subnet == NULL)
@@ -464,11 +483,11 @@ create_v6 (int dir, const struct capsa_net_create_opts *o, json_t *net, capsa_er
   int prefix;
   if (ipam_parse_cidr6 (subnet, &base, &prefix, err) < 0)
     return -1;
-  if (host_route_clash6 (subnet, o->bridge, clash))
+  if (host_route_clash (true, subnet, o->bridge, clash))
     return capsa_fail_as (err, EADDRINUSE,
                           "network `%s`: subnet %s overlaps the host's route through `%s`: pick another with --subnet",
                           o->name, subnet, clash);
-  if (subnet6_used (dir, subnet))
+  if (subnet_used (dir, true, subnet, NULL))
     return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, subnet);
   if (o->gateway6)
     {
@@ -492,6 +511,43 @@ create_v6 (int dir, const struct capsa_net_create_opts *o, json_t *net, capsa_er
   return 0;
 }
 
+/* The IPv4 subnet (*subnet, malloc'd) and gateway (gws, INET_ADDRSTRLEN) of a new network: o's,
+ * or the first free 10.89.N.0/24 and its first address. */
+static int
+create_v4 (int dir, const struct capsa_net_create_opts *o, char **subnet, char *gws, capsa_err **err)
+{
+  char clash[IF_NAMESIZE] = "", what[PATH_MAX];
+  *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
+  for (int i = 1; *subnet == NULL && i < 255; i++)
+    {
+      cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
+      if (!subnet_used (dir, false, c, NULL) && !host_route_clash (false, c, NULL, clash)
+          && !ipam_foreign_clash (c, what, sizeof what))
+        *subnet = take_ptr (&c);
+    }
+  if (*subnet == NULL)
+    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
+                          o->name);
+  if (subnet_clash (o->name, *subnet, o->bridge, err) < 0)
+    return capsa_err_wrap (err, "network `%s`", o->name);
+  struct in_addr base, gw;
+  int prefix;
+  if (ipam_parse_cidr (*subnet, &base, &prefix, err) < 0)
+    return -1;
+  if (subnet_used (dir, false, *subnet, NULL))
+    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, *subnet);
+  if (o->gateway)
+    {
+      uint32_t m = ~0u << (32 - prefix);
+      if (inet_pton (AF_INET, o->gateway, &gw) != 1 || (ntohl (gw.s_addr) & m) != ntohl (base.s_addr))
+        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway, *subnet);
+    }
+  else
+    gw.s_addr = htonl (ntohl (base.s_addr) + 1);
+  inet_ntop (AF_INET, &gw, gws, INET_ADDRSTRLEN);
+  return 0;
+}
+
 static int
 network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
                        capsa_err **err)
@@ -501,39 +557,14 @@ network_create_locked (const struct capsa_netenv *env, int dir, const struct cap
   cleanup_free char *file = xasprintf ("%s.json", o->name);
   if (faccessat (dir, file, F_OK, 0) == 0)
     return capsa_fail_as (err, EEXIST, "network `%s` already exists", o->name);
-  cleanup_free char *subnet = o->subnet ? xstrdup (o->subnet) : NULL;
-  char clash[IF_NAMESIZE] = "", what[PATH_MAX];
-  for (int i = 1; subnet == NULL && i < 255; i++)
-    {
-      cleanup_free char *c = xasprintf ("10.89.%d.0/24", i);
-      if (!subnet_used (dir, c, NULL) && !host_route_clash (c, NULL, clash) && !ipam_foreign_clash (c, what, sizeof what))
-        subnet = take_ptr (&c);
-    }
-  if (subnet == NULL)
-    return capsa_fail_as (err, EADDRNOTAVAIL, "network `%s`: no free subnet in 10.89.0.0/16; give one with --subnet",
-                          o->name);
-  if (subnet_clash (o->name, subnet, o->bridge, err) < 0)
-    return capsa_err_wrap (err, "network `%s`", o->name);
-  struct in_addr base, gw;
-  int prefix;
-  if (ipam_parse_cidr (subnet, &base, &prefix, err) < 0)
-    return -1;
-  if (subnet_used (dir, subnet, NULL))
-    return capsa_fail_as (err, EADDRINUSE, "network `%s`: subnet %s overlaps another network's", o->name, subnet);
-  if (o->gateway)
-    {
-      uint32_t m = ~0u << (32 - prefix);
-      if (inet_pton (AF_INET, o->gateway, &gw) != 1 || (ntohl (gw.s_addr) & m) != ntohl (base.s_addr))
-        return capsa_fail_as (err, EINVAL, "network `%s`: gateway `%s` is not in %s", o->name, o->gateway, subnet);
-    }
-  else
-    gw.s_addr = htonl (ntohl (base.s_addr) + 1);
+  cleanup_free char *subnet = NULL;
   char gws[INET_ADDRSTRLEN];
-  inet_ntop (AF_INET, &gw, gws, sizeof gws);
+  if (create_v4 (dir, o, &subnet, gws, err) < 0)
+    return -1;
   cleanup_free char *bridge = o->bridge ? xstrdup (o->bridge) : xasprintf ("cbr-%08x", fnv1a ("net", o->name));
   if (strlen (bridge) >= IF_NAMESIZE)
     return capsa_fail_as (err, EINVAL, "network `%s`: bridge name `%s` is too long", o->name, bridge);
-  if (subnet_used (dir, NULL, bridge))
+  if (subnet_used (dir, false, NULL, bridge))
     return capsa_fail_as (err, EEXIST, "network `%s`: bridge `%s` belongs to another network", o->name, bridge);
   char created[40];
   now_rfc3339 (created, sizeof created);
@@ -590,7 +621,7 @@ default_subnet (int dir, char *out, size_t len, capsa_err **err)
         snprintf (out, len, "172.%d.0.0/16", 17 + i);
       else
         snprintf (out, len, "192.168.%d.0/20", (i - 15) * 16);
-      if (!subnet_used (dir, out, NULL) && !host_route_clash (out, CAPSA_NET_DEFAULT_BRIDGE, iface)
+      if (!subnet_used (dir, false, out, NULL) && !host_route_clash (false, out, CAPSA_NET_DEFAULT_BRIDGE, iface)
           && !ipam_foreign_clash (out, what, sizeof what))
         return 0;
     }
@@ -622,41 +653,19 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
   return ipam_load (dir, name, net, err);
 }
 
-/* A growing string for the hosts file. */
-struct hbuf
-{
-  char *s;
-  size_t len, cap;
-};
-
-static void __attribute__ ((format (printf, 2, 3)))
-hbuf_add (struct hbuf *b, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  int n = vsnprintf (NULL, 0, fmt, ap);
-  va_end (ap);
-  if (b->len + (size_t) n + 1 > b->cap)
-    b->s = xrealloc (b->s, b->cap = (b->len + (size_t) n + 1) * 2);
-  va_start (ap, fmt);
-  vsnprintf (b->s + b->len, b->cap - b->len, fmt, ap);
-  va_end (ap);
-  b->len += (size_t) n;
-}
-
 /* One lease's IPv4 line, then its IPv6 one (resolvers try them in the file's order). */
 static void
-hosts_lease (struct hbuf *b, json_t *l, const char *first, const char *second)
+hosts_lease (struct strbuf *b, json_t *l, const char *first, const char *second)
 {
   const char *fam[] = { "ip", "ip6" }, *nm = jstr (l, "name");
   for (size_t f = 0; f < ARRAY_SIZE (fam); f++)
     if (jstr (l, fam[f]))
-      hbuf_add (b, "%s\t%s %s%s%s\n", jstr (l, fam[f]), first, second, nm ? " " : "", nm ? nm : "");
+      strbuf_printf (b, "%s\t%s %s%s%s\n", jstr (l, fam[f]), first, second, nm ? " " : "", nm ? nm : "");
 }
 
 /* cid's lines for one network: its own, and its peers' when the network has "dns". */
 static void
-hosts_net (struct hbuf *b, json_t *net, const char *cid)
+hosts_net (struct strbuf *b, json_t *net, const char *cid)
 {
   json_t *leases = json_object_get (net, "leases"), *me = json_object_get (leases, cid);
   if (me)
@@ -676,13 +685,13 @@ hosts_net (struct hbuf *b, json_t *net, const char *cid)
 static char *
 hosts_for (int dir, json_t *net, const char *cid)
 {
-  struct hbuf b = { 0 };
-  hbuf_add (&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  struct strbuf b = { 0 };
+  strbuf_printf (&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
   hosts_net (&b, net, cid);
   cleanup_strv char **names = NULL;
   cleanup_err capsa_err *e = NULL;
   if (dir < 0 || list_names (dir, &names, &e) < 0)
-    return b.s;
+    return b.buf;
   for (char **n = names; *n; n++)
     {
       cleanup_json json_t *o = NULL;
@@ -691,7 +700,7 @@ hosts_for (int dir, json_t *net, const char *cid)
         hosts_net (&b, o, cid);
       capsa_err_free (&e);
     }
-  return b.s;
+  return b.buf;
 }
 
 static char *
@@ -879,24 +888,36 @@ plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res
   return nl_link_mac (ctr, res->ifname, res->mac, sizeof res->mac, err);
 }
 
-static int
-attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attach *a, int netns_fd,
-               struct capsa_attach_result *res, capsa_err **err)
+/* A published port that an attach wants, and where to say who has it already. */
+struct port_want
 {
-  cleanup_json json_t *net = NULL;
-  if (network_load (env, dir, a->network, &net, err) < 0)
-    return -1;
-  const char *name = jstr (net, "name"), *cid = a->container_id;
-  if (subnet_clash (name, jstr (net, "subnet"), jstr (net, "bridge"), err) < 0)
-    return capsa_err_wrap (err, "network `%s`", name);
-  json_t *leases = json_object_get (net, "leases");
-  int reclaimed = reclaim_stale (net);
-  if (json_object_get (leases, cid))
-    return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
+  const struct capsa_port *want;
+  capsa_err **err;
+};
+
+static int
+port_taken (const char *cid, json_t *l, json_t *p, void *arg)
+{
+  const struct port_want *w = arg;
+  const struct capsa_port *want = w->want;
+  if (json_integer_value (json_object_get (p, "host_port")) == want->host_port
+      && strcmp (jstr (p, "proto"), want->proto) == 0
+      && (!*want->host_ip || !*jstr (p, "host_ip") || strcmp (jstr (p, "host_ip"), want->host_ip) == 0))
+    return capsa_fail_as (w->err, EADDRINUSE, "port %d/%s is already published by container `%s`",
+                          want->host_port, want->proto, cid);
+  return 0;
+}
+
+/* Can the attach a publish its ports (net: its network, loaded) and have the addresses it asks for? */
+static int
+attach_check (int dir, json_t *net, const struct capsa_attach *a, capsa_err **err)
+{
+  const char *name = jstr (net, "name");
   for (size_t i = 0; i < a->nports; i++)
     {
       /* a host port is taken once per protocol and address, across every network */
       cleanup_strv char **names = NULL;
+      struct port_want w = { &a->ports[i], err };
       if (list_names (dir, &names, err) < 0)
         return -1;
       for (char **n = names; *n; n++)
@@ -906,19 +927,8 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
             o = json_incref (net);
           else if (ipam_load (dir, *n, &o, err) < 0)
             return -1;
-          const char *k;
-          json_t *l;
-          json_object_foreach (json_object_get (o, "leases"), k, l)
-          {
-            size_t pi;
-            json_t *p;
-            json_array_foreach (json_object_get (l, "ports"), pi, p)
-            if (json_integer_value (json_object_get (p, "host_port")) == a->ports[i].host_port
-                && strcmp (jstr (p, "proto"), a->ports[i].proto) == 0
-                && (!*a->ports[i].host_ip || !*jstr (p, "host_ip") || strcmp (jstr (p, "host_ip"), a->ports[i].host_ip) == 0))
-              return capsa_fail_as (err, EADDRINUSE, "port %d/%s is already published by container `%s`",
-                                    a->ports[i].host_port, a->ports[i].proto, k);
-          }
+          if (foreach_port (o, port_taken, &w) < 0)
+            return -1;
         }
     }
   for (size_t i = 0; i < a->nports; i++)
@@ -932,17 +942,32 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
                             a->ports[i].host_ip, a->ports[i].host_port, name);
   if (a->ip6 && !v6)
     return capsa_fail_as (err, EINVAL, "address %s: network `%s` has no IPv6", a->ip6, name);
+  return 0;
+}
+
+/* The names and addresses of a new lease (ip6 "" on an IPv4-only network). */
+struct lease_names
+{
+  char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN], veth[IF_NAMESIZE], peer[IF_NAMESIZE];
+};
+
+/* The lease of a on net, added to net's "leases" (*lease: borrowed from net). */
+static int
+lease_add (json_t *net, const struct capsa_attach *a, struct lease_names *ln, json_t **lease, capsa_err **err)
+{
+  const char *name = jstr (net, "name"), *cid = a->container_id;
+  bool v6 = jstr (net, "subnet6") != NULL;
   struct in_addr ip;
   struct in6_addr ip6;
   if (ipam_pick (net, a->ip, &ip, err) < 0 || (v6 && ipam_pick6 (net, a->ip6, &ip6, err) < 0))
     return -1;
-  char ips[INET_ADDRSTRLEN], ip6s[INET6_ADDRSTRLEN] = "", veth[IF_NAMESIZE], peer[IF_NAMESIZE];
-  inet_ntop (AF_INET, &ip, ips, sizeof ips);
+  memset (ln, 0, sizeof *ln);
+  inet_ntop (AF_INET, &ip, ln->ip, sizeof ln->ip);
   if (v6)
-    inet_ntop (AF_INET6, &ip6, ip6s, sizeof ip6s);
+    inet_ntop (AF_INET6, &ip6, ln->ip6, sizeof ln->ip6);
   uint32_t h = fnv1a (name, cid);
-  snprintf (veth, sizeof veth, "vc%08x", h);
-  snprintf (peer, sizeof peer, "vp%08x", h);
+  snprintf (ln->veth, sizeof ln->veth, "vc%08x", h);
+  snprintf (ln->peer, sizeof ln->peer, "vp%08x", h);
   uint64_t start = 0;
   char stc;
   if (a->pid > 0 && proc_stat_start (a->pid, &start, &stc) < 0)
@@ -953,19 +978,26 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
     json_array_append_new (ports, json_pack ("{s:s, s:i, s:i, s:s}", "host_ip", a->ports[i].host_ip, "host_port",
                                              a->ports[i].host_port, "container_port", a->ports[i].ctr_port, "proto",
                                              a->ports[i].proto));
-  json_t *lease = json_pack ("{s:s, s:I, s:I, s:s, s:s, s:s, s:o}", "ip", ips, "pid", (json_int_t) a->pid, "start",
-                             (json_int_t) start, "veth", veth, "peer", peer, "hostname", hostname, "ports", ports);
+  json_t *l = json_pack ("{s:s, s:I, s:I, s:s, s:s, s:s, s:o}", "ip", ln->ip, "pid", (json_int_t) a->pid, "start",
+                         (json_int_t) start, "veth", ln->veth, "peer", ln->peer, "hostname", hostname, "ports", ports);
   if (a->etc_dir)
-    json_object_set_new (lease, "etc_dir", json_string (a->etc_dir));
+    json_object_set_new (l, "etc_dir", json_string (a->etc_dir));
   if (a->name)
-    json_object_set_new (lease, "name", json_string (a->name));
+    json_object_set_new (l, "name", json_string (a->name));
   if (v6)
-    json_object_set_new (lease, "ip6", json_string (ip6s));
-  json_object_set_new (leases, cid, lease);
-  /* recorded first: a crash from here on leaves a lease that goes stale with its container */
-  if (ipam_save (dir, name, net, err) < 0)
-    return -1;
-  memset (res, 0, sizeof *res);
+    json_object_set_new (l, "ip6", json_string (ln->ip6));
+  json_object_set_new (json_object_get (net, "leases"), cid, l);
+  *lease = l;
+  return 0;
+}
+
+/* Bring up what the recorded lease needs: the bridge, forwarding, the veth pair, NAT, the hosts
+ * files.  On failure the lease is dropped again. */
+static int
+lease_plumb (const struct capsa_netenv *env, int dir, json_t *net, json_t *lease, const struct capsa_attach *a,
+             int netns_fd, bool nat_changed, struct capsa_attach_result *res, capsa_err **err)
+{
+  const char *name = jstr (net, "name"), *cid = a->container_id;
   int r = bridge_ensure (net, err);
   if (r == 0)
     r = forwarding (dir, false, true, err);
@@ -974,7 +1006,7 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   if (r == 0)
     r = plumb (net, lease, netns_fd, res, err);
   if (r == 0)
-    r = sync_nat_if (env, dir, a->nports > 0 || reclaimed > 0, err);
+    r = sync_nat_if (env, dir, nat_changed, err);
   if (r == 0 && a->etc_dir)
     r = write_etc (dir, net, cid, true, err);
   if (r < 0)
@@ -985,24 +1017,57 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
         sync_nat (env, dir, &e);
       return capsa_err_wrap (err, "attach container `%s` to network `%s`", cid, name);
     }
+  return 0;
+}
+
+/* res's addresses and names, once the lease is up. */
+static void
+attach_result (json_t *net, const struct lease_names *ln, struct capsa_attach_result *res, capsa_err **err)
+{
+  snprintf (res->host_ifname, sizeof res->host_ifname, "%s", ln->veth);
+  snprintf (res->address, sizeof res->address, "%s", ln->ip);
+  snprintf (res->gateway, sizeof res->gateway, "%s", jstr (net, "gateway"));
+  snprintf (res->bridge, sizeof res->bridge, "%s", jstr (net, "bridge"));
+  struct in_addr b;
+  ipam_parse_cidr (jstr (net, "subnet"), &b, &res->prefixlen, err);
+  if (jstr (net, "subnet6") != NULL)
+    {
+      struct in6_addr b6;
+      snprintf (res->address6, sizeof res->address6, "%s", ln->ip6);
+      snprintf (res->gateway6, sizeof res->gateway6, "%s", jstr (net, "gateway6"));
+      ipam_parse_cidr6 (jstr (net, "subnet6"), &b6, &res->prefixlen6, err);
+    }
+}
+
+static int
+attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attach *a, int netns_fd,
+               struct capsa_attach_result *res, capsa_err **err)
+{
+  cleanup_json json_t *net = NULL;
+  if (network_load (env, dir, a->network, &net, err) < 0)
+    return -1;
+  const char *name = jstr (net, "name"), *cid = a->container_id;
+  if (subnet_clash (name, jstr (net, "subnet"), jstr (net, "bridge"), err) < 0)
+    return capsa_err_wrap (err, "network `%s`", name);
+  int reclaimed = reclaim_stale (net);
+  if (json_object_get (json_object_get (net, "leases"), cid))
+    return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
+  struct lease_names ln;
+  json_t *lease = NULL;
+  if (attach_check (dir, net, a, err) < 0 || lease_add (net, a, &ln, &lease, err) < 0)
+    return -1;
+  /* recorded first: a crash from here on leaves a lease that goes stale with its container */
+  if (ipam_save (dir, name, net, err) < 0)
+    return -1;
+  memset (res, 0, sizeof *res);
+  if (lease_plumb (env, dir, net, lease, a, netns_fd, a->nports > 0 || reclaimed > 0, res, err) < 0)
+    return -1;
   json_object_set_new (lease, "mac", json_string (res->mac));
   json_object_set_new (lease, "ifname", json_string (res->ifname));
   ipam_save (dir, name, net, err); /* informational fields; the lease is already safe */
   capsa_err_free (err);
   refresh_hosts (dir, net);
-  snprintf (res->host_ifname, sizeof res->host_ifname, "%s", veth);
-  snprintf (res->address, sizeof res->address, "%s", ips);
-  snprintf (res->gateway, sizeof res->gateway, "%s", jstr (net, "gateway"));
-  snprintf (res->bridge, sizeof res->bridge, "%s", jstr (net, "bridge"));
-  struct in_addr b;
-  ipam_parse_cidr (jstr (net, "subnet"), &b, &res->prefixlen, err);
-  if (v6)
-    {
-      struct in6_addr b6;
-      snprintf (res->address6, sizeof res->address6, "%s", ip6s);
-      snprintf (res->gateway6, sizeof res->gateway6, "%s", jstr (net, "gateway6"));
-      ipam_parse_cidr6 (jstr (net, "subnet6"), &b6, &res->prefixlen6, err);
-    }
+  attach_result (net, &ln, res, err);
   return 0;
 }
 
@@ -1028,18 +1093,30 @@ capsa_net_attach (const struct capsa_netenv *env, const struct capsa_attach *a, 
   return attach_locked (env, st.dir, a, netns_fd, res, err);
 }
 
+/* Open the network state, load *network (set to the default network when NULL) and find
+ * container_id's lease in it (*lease: borrowed from *net). */
+static int
+lease_load (const struct capsa_netenv *env, struct netstate *st, const char **network, const char *container_id,
+            json_t **net, json_t **lease, capsa_err **err)
+{
+  if (*network == NULL)
+    *network = CAPSA_NET_DEFAULT;
+  if (netstate_open (env, st, err) < 0 || load_existing (st->dir, *network, net, err) < 0)
+    return -1;
+  *lease = json_object_get (json_object_get (*net, "leases"), container_id);
+  if (*lease == NULL)
+    return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, *network);
+  return 0;
+}
+
 int
 capsa_net_detach (const struct capsa_netenv *env, const char *network, const char *container_id, capsa_err **err)
 {
   cleanup_netstate struct netstate st;
   cleanup_json json_t *net = NULL;
-  if (network == NULL)
-    network = CAPSA_NET_DEFAULT;
-  if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, network, &net, err) < 0)
+  json_t *lease;
+  if (lease_load (env, &st, &network, container_id, &net, &lease, err) < 0)
     return -1;
-  if (!json_object_get (json_object_get (net, "leases"), container_id))
-    return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
-  json_t *lease = json_object_get (json_object_get (net, "leases"), container_id);
   bool ports = json_array_size (json_object_get (lease, "ports")) > 0;
   drop_lease (net, container_id);
   if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
@@ -1113,28 +1190,43 @@ capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **
   return 0;
 }
 
-int
-capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err)
+/* Calls fn (net, arg) for each network of dir; one that fn changes (returns > 0) is saved and its
+ * hosts files are written again.  Stops at the first network that does not load or save. */
+static int
+update_networks (int dir, int (*fn) (json_t *net, void *arg), void *arg, capsa_err **err)
 {
-  cleanup_netstate struct netstate st;
   cleanup_strv char **names = NULL;
-  int total = 0;
-  if (netstate_open (env, &st, err) < 0 || list_names (st.dir, &names, err) < 0)
+  if (list_names (dir, &names, err) < 0)
     return -1;
   for (char **n = names; *n; n++)
     {
       cleanup_json json_t *net = NULL;
-      if (ipam_load (st.dir, *n, &net, err) < 0)
+      if (ipam_load (dir, *n, &net, err) < 0)
         return -1;
-      int r = reclaim_stale (net);
-      if (r > 0)
-        {
-          total += r;
-          if (ipam_save (st.dir, *n, net, err) < 0)
-            return -1;
-          refresh_hosts (st.dir, net);
-        }
+      if (fn (net, arg) <= 0)
+        continue;
+      if (ipam_save (dir, *n, net, err) < 0)
+        return -1;
+      refresh_hosts (dir, net);
     }
+  return 0;
+}
+
+static int
+reclaim_in (json_t *net, void *arg)
+{
+  int r = reclaim_stale (net);
+  *(int *) arg += r > 0 ? r : 0;
+  return r;
+}
+
+int
+capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  int total = 0;
+  if (netstate_open (env, &st, err) < 0 || update_networks (st.dir, reclaim_in, &total, err) < 0)
+    return -1;
   if (reclaimed)
     *reclaimed = total;
   return sync_nat (env, st.dir, err);
@@ -1146,13 +1238,9 @@ capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const 
 {
   cleanup_netstate struct netstate st;
   cleanup_json json_t *net = NULL;
-  if (network == NULL)
-    network = CAPSA_NET_DEFAULT;
-  if (netstate_open (env, &st, err) < 0 || load_existing (st.dir, network, &net, err) < 0)
+  json_t *l;
+  if (lease_load (env, &st, &network, container_id, &net, &l, err) < 0)
     return -1;
-  json_t *l = json_object_get (json_object_get (net, "leases"), container_id);
-  if (l == NULL)
-    return capsa_fail_as (err, ENOENT, "container `%s` is not attached to network `%s`", container_id, network);
   if (hosts)
     *hosts = hosts_for (st.dir, net, container_id);
   if (hostname)
@@ -1162,29 +1250,33 @@ capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const 
   return 0;
 }
 
+/* A container's new name, for rename_in: the lease's "name" (none when it is the id). */
+struct lease_rename
+{
+  const char *container_id, *name;
+};
+
+static int
+rename_in (json_t *net, void *arg)
+{
+  const struct lease_rename *r = arg;
+  json_t *l = json_object_get (json_object_get (net, "leases"), r->container_id);
+  if (l == NULL)
+    return 0;
+  if (r->name && strcmp (r->name, r->container_id) != 0)
+    json_object_set_new (l, "name", json_string (r->name));
+  else
+    json_object_del (l, "name");
+  return 1;
+}
+
 int
 capsa_net_rename (const struct capsa_netenv *env, const char *container_id, const char *name, capsa_err **err)
 {
   cleanup_netstate struct netstate st;
-  cleanup_strv char **names = NULL;
-  if (netstate_open (env, &st, err) < 0 || list_names (st.dir, &names, err) < 0)
+  struct lease_rename r = { container_id, name };
+  if (netstate_open (env, &st, err) < 0 || update_networks (st.dir, rename_in, &r, err) < 0)
     return -1;
-  for (char **n = names; *n; n++)
-    {
-      cleanup_json json_t *net = NULL;
-      if (ipam_load (st.dir, *n, &net, err) < 0)
-        return -1;
-      json_t *l = json_object_get (json_object_get (net, "leases"), container_id);
-      if (l == NULL)
-        continue;
-      if (name && strcmp (name, container_id) != 0)
-        json_object_set_new (l, "name", json_string (name));
-      else
-        json_object_del (l, "name");
-      if (ipam_save (st.dir, *n, net, err) < 0)
-        return -1;
-      refresh_hosts (st.dir, net);
-    }
   refresh_own (st.dir, container_id); /* on a network without dns, its own line */
   return 0;
 }

@@ -294,38 +294,46 @@ wait_ready (int ready, int pidfd, int timeout_ms, int dirfd, capsa_err **err)
     }
 }
 
-int
-capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, capsa_err **err)
+/* The user namespace slirp4netns joins: o's, or the owner of the netns when it is not ours
+ * (*userns -1: none to join). */
+static int
+open_userns (const struct capsa_slirp_opts *o, int netns, int *userns, capsa_err **err)
 {
-  *out = (struct capsa_slirp){ .pid = 0, .pidfd = -1, .exit_fd = -1 };
-  struct capsa_slirp_addrs addrs;
-  if (capsa_slirp_addresses (o->cidr, &addrs, err) < 0)
+  if (o->userns_path)
+    {
+      *userns = open (o->userns_path, O_RDONLY | O_CLOEXEC);
+      if (*userns < 0)
+        return capsa_fail (err, errno, "open `%s`", o->userns_path);
+      return 0;
+    }
+  if ((*userns = userns_to_join (netns, err)) < 0)
     return -1;
-  if (o->mtu != 0 && (o->mtu < 68 || o->mtu > 65521))
-    return capsa_fail_as (err, EINVAL, "mtu %d: expected 68 to 65521", o->mtu);
-  cleanup_free char *bin = find_binary (o, err);
-  if (bin == NULL)
-    return -1;
-  cleanup_close int dirfd = open (o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return capsa_fail (err, errno, "open `%s`", o->state_dir);
-  unlinkat (dirfd, SOCK_NAME, 0); /* a stale one: slirp4netns would fail to bind */
+  if (*userns == 0)
+    *userns = -1;
+  return 0;
+}
+
+/* What slirp4netns gets, every fd moved to >= 10 (see child_exec): its state dir (its cwd),
+ * /dev/null, its log, and fds: the exit pipe, the ready pipe, the netns, the userns (or -1). */
+struct slirp_child
+{
+  int dir, null, log;
+  int fds[4];
+};
+
+/* Open the child's files and pipes: out->exit_fd and *ready get the parent's ends. */
+static int
+child_files (const struct capsa_slirp_opts *o, int dirfd, struct capsa_slirp *out, int *ready, struct slirp_child *ch,
+             capsa_err **err)
+{
   cleanup_close int log = openat (dirfd, LOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   cleanup_close int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   cleanup_close int netns = open (o->netns_path, O_RDONLY | O_CLOEXEC);
   if (log < 0 || null < 0 || netns < 0)
     return capsa_fail (err, errno, "open `%s`", log < 0 ? LOG_NAME : null < 0 ? "/dev/null" : o->netns_path);
   int userns = -1;
-  if (o->userns_path)
-    {
-      userns = open (o->userns_path, O_RDONLY | O_CLOEXEC);
-      if (userns < 0)
-        return capsa_fail (err, errno, "open `%s`", o->userns_path);
-    }
-  else if ((userns = userns_to_join (netns, err)) < 0)
+  if (open_userns (o, netns, &userns, err) < 0)
     return -1;
-  else if (userns == 0)
-    userns = -1;
   int exitp[2], readyp[2];
   if (pipe2 (exitp, O_CLOEXEC) < 0)
     {
@@ -342,58 +350,75 @@ capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, ca
         close (userns);
       return capsa_fail (err, e, "pipe");
     }
-  cleanup_close int ready = readyp[0];
+  *ready = readyp[0];
   out->exit_fd = exitp[1];
-  /* the child's ends, moved to >= 10 (see child_exec) */
-  int fds[4] = { high_fd (exitp[0]), high_fd (readyp[1]), fcntl (netns, F_DUPFD_CLOEXEC, 10), high_fd (userns) };
-  int hdir = fcntl (dirfd, F_DUPFD_CLOEXEC, 10), hnull = fcntl (null, F_DUPFD_CLOEXEC, 10),
-      hlog = fcntl (log, F_DUPFD_CLOEXEC, 10);
+  *ch = (struct slirp_child){ .dir = fcntl (dirfd, F_DUPFD_CLOEXEC, 10), .null = fcntl (null, F_DUPFD_CLOEXEC, 10),
+                              .log = fcntl (log, F_DUPFD_CLOEXEC, 10),
+                              .fds = { high_fd (exitp[0]), high_fd (readyp[1]), fcntl (netns, F_DUPFD_CLOEXEC, 10),
+                                       high_fd (userns) } };
+  return 0;
+}
 
+/* slirp4netns's command line (argv points into the struct). */
+struct slirp_cmd
+{
+  char mtu[32], cidr[64], exitfd[32], readyfd[32], usernsp[64], netnsp[64];
+  const char *argv[24];
+};
+
+static void
+slirp_cmd (const struct capsa_slirp_opts *o, const char *bin, bool userns, struct slirp_cmd *c)
+{
   bool sandbox, seccomp;
   probe_features (bin, &sandbox, &seccomp);
-  char mtu[32], cidr[64], exitfd[32], readyfd[32], usernsp[64], netnsp[64];
-  snprintf (mtu, sizeof mtu, "--mtu=%d", o->mtu ? o->mtu : CAPSA_SLIRP_DEFAULT_MTU);
-  snprintf (cidr, sizeof cidr, "--cidr=%s", o->cidr ? o->cidr : CAPSA_SLIRP_DEFAULT_CIDR);
-  snprintf (exitfd, sizeof exitfd, "--exit-fd=%d", CHILD_EXIT_FD);
-  snprintf (readyfd, sizeof readyfd, "--ready-fd=%d", CHILD_READY_FD);
-  snprintf (usernsp, sizeof usernsp, "--userns-path=/proc/self/fd/%d", CHILD_USERNS_FD);
-  snprintf (netnsp, sizeof netnsp, "/proc/self/fd/%d", CHILD_NETNS_FD);
-  const char *argv[24];
+  snprintf (c->mtu, sizeof c->mtu, "--mtu=%d", o->mtu ? o->mtu : CAPSA_SLIRP_DEFAULT_MTU);
+  snprintf (c->cidr, sizeof c->cidr, "--cidr=%s", o->cidr ? o->cidr : CAPSA_SLIRP_DEFAULT_CIDR);
+  snprintf (c->exitfd, sizeof c->exitfd, "--exit-fd=%d", CHILD_EXIT_FD);
+  snprintf (c->readyfd, sizeof c->readyfd, "--ready-fd=%d", CHILD_READY_FD);
+  snprintf (c->usernsp, sizeof c->usernsp, "--userns-path=/proc/self/fd/%d", CHILD_USERNS_FD);
+  snprintf (c->netnsp, sizeof c->netnsp, "/proc/self/fd/%d", CHILD_NETNS_FD);
   size_t a = 0;
-  argv[a++] = bin;
-  argv[a++] = "--configure";
-  argv[a++] = mtu;
-  argv[a++] = cidr;
-  argv[a++] = "--api-socket=" SOCK_NAME; /* relative to state_dir, its cwd */
-  argv[a++] = exitfd;
-  argv[a++] = readyfd;
+  c->argv[a++] = bin;
+  c->argv[a++] = "--configure";
+  c->argv[a++] = c->mtu;
+  c->argv[a++] = c->cidr;
+  c->argv[a++] = "--api-socket=" SOCK_NAME; /* relative to state_dir, its cwd */
+  c->argv[a++] = c->exitfd;
+  c->argv[a++] = c->readyfd;
   if (!o->allow_host_loopback)
-    argv[a++] = "--disable-host-loopback";
+    c->argv[a++] = "--disable-host-loopback";
   if (o->enable_ipv6)
-    argv[a++] = "--enable-ipv6";
+    c->argv[a++] = "--enable-ipv6";
   if (sandbox && geteuid () == 0) /* it needs root where it runs (podman's rootless runs it in its userns) */
-    argv[a++] = "--enable-sandbox";
+    c->argv[a++] = "--enable-sandbox";
   if (seccomp)
-    argv[a++] = "--enable-seccomp";
-  if (fds[3] >= 0)
-    argv[a++] = usernsp;
-  argv[a++] = "--netns-type=path";
-  argv[a++] = netnsp;
-  argv[a++] = CAPSA_SLIRP_TAP;
-  argv[a] = NULL;
-  cleanup_free char **envp = child_env (o->state_dir);
+    c->argv[a++] = "--enable-seccomp";
+  if (userns)
+    c->argv[a++] = c->usernsp;
+  c->argv[a++] = "--netns-type=path";
+  c->argv[a++] = c->netnsp;
+  c->argv[a++] = CAPSA_SLIRP_TAP;
+  c->argv[a] = NULL;
+}
+
+/* Fork and exec slirp4netns (ch's fds are closed here); out->pid and out->pidfd get it. */
+static int
+spawn (const char *bin, const struct slirp_cmd *cmd, const char *state_dir, struct slirp_child *ch,
+       struct capsa_slirp *out, capsa_err **err)
+{
+  cleanup_free char **envp = child_env (state_dir);
   cleanup_free char *envkey = envp[strv_len (envp) - 1];
 
   pid_t pid = -1;
-  if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0 && hdir >= 0 && hnull >= 0 && hlog >= 0)
+  if (ch->fds[0] >= 0 && ch->fds[1] >= 0 && ch->fds[2] >= 0 && ch->dir >= 0 && ch->null >= 0 && ch->log >= 0)
     pid = fork ();
   int fork_errno = errno;
   if (pid == 0)
-    child_exec (bin, (char **) argv, envp, hdir, hnull, hlog, fds);
+    child_exec (bin, (char **) cmd->argv, envp, ch->dir, ch->null, ch->log, ch->fds);
   for (int i = 0; i < 4; i++)
-    if (fds[i] >= 0)
-      close (fds[i]);
-  close (hdir), close (hnull), close (hlog);
+    if (ch->fds[i] >= 0)
+      close (ch->fds[i]);
+  close (ch->dir), close (ch->null), close (ch->log);
   if (pid < 0)
     {
       capsa_slirp_stop (out, NULL);
@@ -410,8 +435,35 @@ capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, ca
       capsa_slirp_stop (out, NULL);
       return capsa_fail (err, e, "pidfd_open slirp4netns");
     }
+  return 0;
+}
+
+int
+capsa_slirp_start (const struct capsa_slirp_opts *o, struct capsa_slirp *out, capsa_err **err)
+{
+  *out = (struct capsa_slirp){ .pid = 0, .pidfd = -1, .exit_fd = -1 };
+  struct capsa_slirp_addrs addrs;
+  if (capsa_slirp_addresses (o->cidr, &addrs, err) < 0)
+    return -1;
+  if (o->mtu != 0 && (o->mtu < 68 || o->mtu > 65521))
+    return capsa_fail_as (err, EINVAL, "mtu %d: expected 68 to 65521", o->mtu);
+  cleanup_free char *bin = find_binary (o, err);
+  if (bin == NULL)
+    return -1;
+  cleanup_close int dirfd = open (o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return capsa_fail (err, errno, "open `%s`", o->state_dir);
+  unlinkat (dirfd, SOCK_NAME, 0); /* a stale one: slirp4netns would fail to bind */
+  cleanup_close int ready = -1;
+  struct slirp_child ch;
+  struct slirp_cmd cmd;
+  if (child_files (o, dirfd, out, &ready, &ch, err) < 0)
+    return -1;
+  slirp_cmd (o, bin, ch.fds[3] >= 0, &cmd);
+  if (spawn (bin, &cmd, o->state_dir, &ch, out, err) < 0)
+    return -1;
   if (wait_ready (ready, out->pidfd, o->timeout_ms > 0 ? o->timeout_ms : 10000, dirfd, err) < 0
-      || write_pidfile (dirfd, pid, err) < 0)
+      || write_pidfile (dirfd, out->pid, err) < 0)
     {
       capsa_slirp_stop (out, o->state_dir);
       return -1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "mountinfo.h"
 #include "util.h"
 
 /* ---- small file helpers -------------------------------------------------------------------- */
@@ -108,67 +109,14 @@ opts_have_all (const char *opts, const char *want)
   return true;
 }
 
-struct cg_mountinfo
-{
-  char *mount, *root, *fstype, *super;
-};
-
-/* Every cgroup/cgroup2 mount of /proc/self/mountinfo, in order (first mount of a hierarchy wins). */
-static size_t
-read_cgroup_mounts (struct cg_mountinfo **out)
-{
-  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
-  cleanup_free char *line = NULL;
-  size_t cap = 0, n = 0;
-  struct cg_mountinfo *v = NULL;
-
-  while (f && getline (&line, &cap, f) > 0)
-    {
-      char *fields[12] = { 0 }, *save = NULL, *sep = strstr (line, " - ");
-      int k = 0;
-      if (sep == NULL)
-        continue;
-      *sep = '\0';
-      for (char *t = strtok_r (line, " ", &save); t && k < 6; t = strtok_r (NULL, " ", &save))
-        fields[k++] = t;
-      char *fstype = strtok_r (sep + 3, " ", &save), *src = strtok_r (NULL, " ", &save);
-      char *super = strtok_r (NULL, " \n", &save);
-      if (k < 5 || fstype == NULL || src == NULL || super == NULL)
-        continue;
-      if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
-        continue;
-      v = xrealloc (v, (n + 1) * sizeof *v);
-      v[n].mount = xstrdup (fields[4]);
-      v[n].root = xstrdup (fields[3]);
-      v[n].fstype = xstrdup (fstype);
-      v[n].super = xstrdup (super);
-      n++;
-    }
-  *out = v;
-  return n;
-}
-
 static void
-free_mounts (struct cg_mountinfo *v, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      free (v[i].mount);
-      free (v[i].root);
-      free (v[i].fstype);
-      free (v[i].super);
-    }
-  free (v);
-}
-
-static void
-add_hier (struct cg_host *host, enum cg_version v, const struct cg_mountinfo *m, const char *controllers,
+add_hier (struct cg_host *host, enum cg_version v, const struct mountinfo_entry *m, const char *controllers,
           const char *own)
 {
   host->h = xrealloc (host->h, (host->n + 1) * sizeof *host->h);
   struct cg_hier *h = &host->h[host->n++];
   h->version = v;
-  h->mount = xstrdup (m->mount);
+  h->mount = xstrdup (m->point);
   h->root = xstrdup (m->root);
   h->controllers = xstrdup (controllers);
   h->own = xstrdup (own);
@@ -182,19 +130,35 @@ padded_controllers (const char *dir)
   return xasprintf (" %s ", line ? line : "");
 }
 
+/* The first mount of the hierarchy of a /proc/PID/cgroup line's controllers ("" for the unified
+ * one: a cgroup2 mount; else a cgroup mount with all of them in its super options), NULL if none. */
+static const struct mountinfo_entry *
+hierarchy_mount (const struct mountinfo *mi, const char *ctrls)
+{
+  for (size_t i = 0; i < mi->n; i++)
+    {
+      const struct mountinfo_entry *m = &mi->m[i];
+      bool is1 = strcmp (m->fstype, "cgroup") == 0, is2 = strcmp (m->fstype, "cgroup2") == 0;
+      if (*ctrls == '\0' ? is2 : (is1 && opts_have_all (m->super, ctrls)))
+        return m;
+    }
+  return NULL;
+}
+
 int
 cg_host_detect (struct cg_host *host, capsa_err **err)
 {
   cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
   cleanup_free char *line = NULL;
-  struct cg_mountinfo *mounts = NULL;
-  size_t cap = 0, nm;
+  cleanup_mountinfo struct mountinfo mi = { 0 };
+  size_t cap = 0;
   bool v1 = false, v2 = false;
 
   memset (host, 0, sizeof *host);
   if (f == NULL)
     return capsa_fail (err, errno, "open /proc/self/cgroup");
-  nm = read_cgroup_mounts (&mounts);
+  cleanup_err capsa_err *e = NULL;
+  mountinfo_read ("/proc/self/mountinfo", &mi, &e); /* (unreadable: no hierarchies) */
   while (getline (&line, &cap, f) > 0)
     {
       char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
@@ -203,26 +167,19 @@ cg_host_detect (struct cg_host *host, capsa_err **err)
       *c2 = '\0';
       char *ctrls = c1 + 1, *own = c2 + 1;
       own[strcspn (own, "\n")] = '\0';
-      for (size_t i = 0; i < nm; i++)
+      const struct mountinfo_entry *m = hierarchy_mount (&mi, ctrls);
+      if (m && strcmp (m->fstype, "cgroup2") == 0)
         {
-          bool is2 = strcmp (mounts[i].fstype, "cgroup2") == 0;
-          if (*ctrls == '\0' ? !is2 : (is2 || !opts_have_all (mounts[i].super, ctrls)))
-            continue;
-          if (is2)
-            {
-              cleanup_free char *avail = padded_controllers (mounts[i].mount);
-              add_hier (host, CG_V2, &mounts[i], avail, own);
-              v2 = true;
-            }
-          else
-            {
-              add_hier (host, CG_V1, &mounts[i], ctrls, own);
-              v1 = true;
-            }
-          break;
+          cleanup_free char *avail = padded_controllers (m->point);
+          add_hier (host, CG_V2, m, avail, own);
+          v2 = true;
+        }
+      else if (m)
+        {
+          add_hier (host, CG_V1, m, ctrls, own);
+          v1 = true;
         }
     }
-  free_mounts (mounts, nm);
   host->layout = v1 && v2 ? CG_LAYOUT_HYBRID : v1 ? CG_LAYOUT_V1 : v2 ? CG_LAYOUT_V2 : CG_LAYOUT_NONE;
   return 0;
 }
@@ -311,6 +268,49 @@ char *
 cg_hier_own_dir (const struct cg_hier *h)
 {
   return host_dir (h, h->own);
+}
+
+/* The hierarchy of a /proc/PID/cgroup line's controllers ("": the unified one), NULL if none. */
+static const struct cg_hier *
+hier_of (const struct cg_host *host, const char *ctrls)
+{
+  for (size_t i = 0; i < host->n; i++)
+    {
+      const struct cg_hier *h = &host->h[i];
+      if (*ctrls == '\0' ? h->version == CG_V2 : (h->version == CG_V1 && opts_have_all (h->controllers, ctrls)))
+        return h;
+    }
+  return NULL;
+}
+
+int
+cg_of_pid (const struct cg_host *host, pid_t pid, struct capsa_cgroup *cg, capsa_err **err)
+{
+  char p[64];
+  snprintf (p, sizeof p, "/proc/%d/cgroup", (int) pid);
+  cleanup_fclose FILE *f = fopen (p, "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+
+  memset (cg, 0, sizeof *cg);
+  if (f == NULL)
+    return capsa_fail (err, errno, "open %s", p);
+  while (getline (&line, &cap, f) > 0)
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 == NULL)
+        continue;
+      *c2 = '\0';
+      char *ctrls = c1 + 1, *path = c2 + 1;
+      path[strcspn (path, "\n")] = '\0';
+      const struct cg_hier *h = hier_of (host, ctrls);
+      char *dir = h ? host_dir (h, path) : NULL;
+      if (dir == NULL)
+        continue;
+      cg->d = xrealloc (cg->d, (cg->n + 1) * sizeof *cg->d);
+      cg->d[cg->n++] = (struct cg_dir){ .version = h->version, .controllers = xstrdup (h->controllers), .path = dir };
+    }
+  return 0;
 }
 
 /* A new v1 cpuset directory starts with empty cpus and mems, and no task can join it: copy the

@@ -88,6 +88,12 @@ const struct cg_dir *cg_dir_for (const struct capsa_cgroup *cg, const char *cont
 /* The v2 directory (unified hierarchy), NULL on a pure v1 host. */
 const struct cg_dir *cg_dir_v2 (const struct capsa_cgroup *cg);
 
+/* The cgroup that process pid is in now (/proc/PID/cgroup), one directory per hierarchy of host
+ * that holds it, in that file's order: version and controllers as in host's cg_hier, path the host
+ * directory (a hierarchy whose mount does not reach the process's cgroup is left out), top and
+ * mount NULL.  For reports: nothing is made or removed from it. */
+int cg_of_pid (const struct cg_host *host, pid_t pid, struct capsa_cgroup *cg, capsa_err **err);
+
 /* Plan the container's directories, creating nothing: each path as cg_make will make it, and
  * top = its first component missing now (NULL when it exists: joined, never removed).  `cgroups_path`
  * may be NULL or empty.  The plan is recorded before anything is made, so that a create killed at
@@ -130,12 +136,11 @@ int cg_from_json (json_t *arr, struct capsa_cgroup *cg);
 
 /* ---- resources: cgroup_res.c ---- */
 
-/* Write linux.resources (or an update's LinuxResources object) into the container's cgroup.
- * `where` prefixes messages ("linux.resources" or "update").  Unknown keys are refused. */
-int cg_apply_resources (const struct capsa_cgroup *cg, json_t *resources, const char *where, capsa_err **err);
-
-/* One linux.resources.devices entry as cgroup v1 writes it ("c 1:3 rwm"); *allow its verdict. */
-int cg_device_rule (json_t *entry, const char *what, char *buf, size_t len, bool *allow, capsa_err **err);
+struct cfg_resources;
+/* Write linux.resources (or an update's LinuxResources, parsed by cfg_parse_resources) into the
+ * container's cgroup (NULL: nothing).  `where` prefixes messages ("linux.resources" or "update"). */
+int cg_apply_resources (const struct capsa_cgroup *cg, const struct cfg_resources *resources, const char *where,
+                        capsa_err **err);
 
 /* ---- v2 device filter: cgroup_bpf.c ---- */
 

@@ -1,6 +1,7 @@
 /* linux.resources -> cgroup files, for v1 and v2 directories alike.  See cgroup.h.
  *
- * Most settings are one JSON value to one file whose name depends on the version of the
+ * The values come typed and checked (config_resources.c); what is left here depends on the host.
+ * Most settings are one value to one file whose name depends on the version of the
  * hierarchy holding the controller: they are the `simple` table below.  The rest (memory limit
  * with swap, cpu quota/period, block I/O per device, hugetlb, devices, unified) have a function
  * each.  Every write goes through set_file(), which turns "this host cannot" into a message that
@@ -30,27 +31,27 @@ enum conv
 
 static const struct simple
 {
-  const char *section, *key; /* linux.resources.<section>.<key> */
+  enum cfg_res_key key;      /* linux.resources.<section>.<key> */
   const char *controller;
   const char *v1, *v2;       /* file names; NULL: the setting does not exist on that version */
   enum conv conv;
 } simple[] = {
-  { "memory", "reservation", "memory", "memory.soft_limit_in_bytes", "memory.low", C_LIMIT },
-  { "memory", "swappiness", "memory", "memory.swappiness", NULL, C_INT },
-  { "memory", "disableOOMKiller", "memory", "memory.oom_control", NULL, C_BOOL },
-  { "memory", "useHierarchy", "memory", "memory.use_hierarchy", NULL, C_BOOL },
-  { "memory", "kernel", "memory", "memory.kmem.limit_in_bytes", NULL, C_LIMIT },
-  { "memory", "kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes", NULL, C_LIMIT },
-  { "cpu", "shares", "cpu", "cpu.shares", "cpu.weight", C_SHARES },
-  { "cpu", "realtimeRuntime", "cpu", "cpu.rt_runtime_us", NULL, C_INT },
-  { "cpu", "realtimePeriod", "cpu", "cpu.rt_period_us", NULL, C_INT },
-  { "cpu", "burst", "cpu", "cpu.cfs_burst_us", "cpu.max.burst", C_INT },
-  { "cpu", "idle", "cpu", NULL, "cpu.idle", C_INT },
-  { "cpu", "cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", C_STR },
-  { "cpu", "mems", "cpuset", "cpuset.mems", "cpuset.mems", C_STR },
-  { "pids", "limit", "pids", "pids.max", "pids.max", C_PIDS },
-  { "blockIO", "leafWeight", "blkio", "blkio.leaf_weight", NULL, C_INT },
-  { "network", "classID", "net_cls", "net_cls.classid", NULL, C_INT },
+  { CFG_RES_MEMORY_RESERVATION, "memory", "memory.soft_limit_in_bytes", "memory.low", C_LIMIT },
+  { CFG_RES_MEMORY_SWAPPINESS, "memory", "memory.swappiness", NULL, C_INT },
+  { CFG_RES_MEMORY_DISABLE_OOM_KILLER, "memory", "memory.oom_control", NULL, C_BOOL },
+  { CFG_RES_MEMORY_USE_HIERARCHY, "memory", "memory.use_hierarchy", NULL, C_BOOL },
+  { CFG_RES_MEMORY_KERNEL, "memory", "memory.kmem.limit_in_bytes", NULL, C_LIMIT },
+  { CFG_RES_MEMORY_KERNEL_TCP, "memory", "memory.kmem.tcp.limit_in_bytes", NULL, C_LIMIT },
+  { CFG_RES_CPU_SHARES, "cpu", "cpu.shares", "cpu.weight", C_SHARES },
+  { CFG_RES_CPU_REALTIME_RUNTIME, "cpu", "cpu.rt_runtime_us", NULL, C_INT },
+  { CFG_RES_CPU_REALTIME_PERIOD, "cpu", "cpu.rt_period_us", NULL, C_INT },
+  { CFG_RES_CPU_BURST, "cpu", "cpu.cfs_burst_us", "cpu.max.burst", C_INT },
+  { CFG_RES_CPU_IDLE, "cpu", NULL, "cpu.idle", C_INT },
+  { CFG_RES_CPU_CPUS, "cpuset", "cpuset.cpus", "cpuset.cpus", C_STR },
+  { CFG_RES_CPU_MEMS, "cpuset", "cpuset.mems", "cpuset.mems", C_STR },
+  { CFG_RES_PIDS_LIMIT, "pids", "pids.max", "pids.max", C_PIDS },
+  { CFG_RES_BLKIO_LEAF_WEIGHT, "blkio", "blkio.leaf_weight", NULL, C_INT },
+  { CFG_RES_NETWORK_CLASS_ID, "net_cls", "net_cls.classid", NULL, C_INT },
 };
 
 /* Which hierarchy holds a controller: blkio is called io on v2. */
@@ -155,21 +156,13 @@ not_on (const char *what, enum cg_version v, const char *controller, capsa_err *
 }
 
 static int
-want_int (json_t *v, const char *what, int64_t *out, capsa_err **err)
-{
-  if (!json_is_integer (v))
-    return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
-  *out = json_integer_value (v);
-  return 0;
-}
-
-static int
-apply_simple (const struct capsa_cgroup *cg, const struct simple *s, json_t *v, const char *what, capsa_err **err)
+apply_simple (const struct capsa_cgroup *cg, const struct simple *s, const struct cfg_res_value *v, const char *what,
+              capsa_err **err)
 {
   const struct cg_dir *d = dir_for (cg, s->controller);
   char buf[64];
   const char *value = buf;
-  int64_t n = 0;
+  int64_t n = v->i;
 
   if (d == NULL)
     return no_controller (what, s->controller, err);
@@ -177,21 +170,11 @@ apply_simple (const struct capsa_cgroup *cg, const struct simple *s, json_t *v, 
   if (file == NULL)
     return not_on (what, d->version, s->controller, err);
   if (s->conv == C_STR)
-    {
-      if (!json_is_string (v))
-        return capsa_fail_as (err, EINVAL, "%s: must be a string", what);
-      value = json_string_value (v);
-    }
+    value = v->s;
   else if (s->conv == C_BOOL)
-    {
-      if (!json_is_boolean (v))
-        return capsa_fail_as (err, EINVAL, "%s: must be true or false", what);
-      value = json_is_true (v) ? "1" : "0";
-    }
+    value = v->b ? "1" : "0";
   else
     {
-      if (want_int (v, what, &n, err) < 0)
-        return -1;
       if (s->conv == C_SHARES && n == 0)
         return 0; /* 0 = unset */
       if (s->conv == C_SHARES && d->version == CG_V2)
@@ -212,18 +195,16 @@ apply_simple (const struct capsa_cgroup *cg, const struct simple *s, json_t *v, 
  * so the order of the two writes depends on whether the limit grows or shrinks.  v2: swap.max is
  * the swap alone (swap - limit). */
 static int
-apply_memory (const struct capsa_cgroup *cg, json_t *mem, const char *where, capsa_err **err)
+apply_memory (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  json_t *jl = json_object_get (mem, "limit"), *js = json_object_get (mem, "swap");
+  bool jl = res->v[CFG_RES_MEMORY_LIMIT].set, js = res->v[CFG_RES_MEMORY_SWAP].set;
   cleanup_free char *wl = xasprintf ("%s.memory.limit", where);
   cleanup_free char *ws = xasprintf ("%s.memory.swap", where);
-  int64_t limit = 0, swap = 0;
+  int64_t limit = jl ? res->v[CFG_RES_MEMORY_LIMIT].i : 0, swap = js ? res->v[CFG_RES_MEMORY_SWAP].i : 0;
   char lbuf[32], sbuf[32];
 
-  if (jl == NULL && js == NULL)
+  if (!jl && !js)
     return 0;
-  if ((jl && want_int (jl, wl, &limit, err) < 0) || (js && want_int (js, ws, &swap, err) < 0))
-    return -1;
   const struct cg_dir *d = dir_for (cg, "memory");
   if (d == NULL)
     return no_controller (jl ? wl : ws, "memory", err);
@@ -237,7 +218,7 @@ apply_memory (const struct capsa_cgroup *cg, json_t *mem, const char *where, cap
         }
       if (js)
         {
-          if (swap >= 0 && (jl == NULL || limit < 0))
+          if (swap >= 0 && (!jl || limit < 0))
             return capsa_fail_as (err, EINVAL, "%s: a swap limit needs a memory limit on cgroup v2", ws);
           if (swap >= 0 && swap < limit)
             return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is below memory.limit %" PRId64
@@ -250,9 +231,9 @@ apply_memory (const struct capsa_cgroup *cg, json_t *mem, const char *where, cap
     }
   snprintf (lbuf, sizeof lbuf, "%" PRId64, limit < 0 ? -1 : limit);
   snprintf (sbuf, sizeof sbuf, "%" PRId64, swap < 0 ? -1 : swap);
-  if (js == NULL)
+  if (!js)
     return set_file (d, "memory.limit_in_bytes", lbuf, wl, err);
-  if (jl == NULL)
+  if (!jl)
     return set_file (d, "memory.memsw.limit_in_bytes", sbuf, ws, err);
   if (swap >= 0 && limit >= 0 && swap < limit)
     return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is below memory.limit %" PRId64
@@ -267,17 +248,15 @@ apply_memory (const struct capsa_cgroup *cg, json_t *mem, const char *where, cap
 }
 
 static int
-apply_cpu_max (const struct capsa_cgroup *cg, json_t *cpu, const char *where, capsa_err **err)
+apply_cpu_max (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  json_t *jq = json_object_get (cpu, "quota"), *jp = json_object_get (cpu, "period");
+  bool jq = res->v[CFG_RES_CPU_QUOTA].set, jp = res->v[CFG_RES_CPU_PERIOD].set;
   cleanup_free char *what = xasprintf ("%s.cpu.%s", where, jq ? "quota" : "period");
-  int64_t quota = -1, period = 0;
+  int64_t quota = jq ? res->v[CFG_RES_CPU_QUOTA].i : -1, period = jp ? res->v[CFG_RES_CPU_PERIOD].i : 0;
   char buf[64];
 
-  if (jq == NULL && jp == NULL)
+  if (!jq && !jp)
     return 0;
-  if ((jq && want_int (jq, what, &quota, err) < 0) || (jp && want_int (jp, what, &period, err) < 0))
-    return -1;
   const struct cg_dir *d = dir_for (cg, "cpu");
   if (d == NULL)
     return no_controller (what, "cpu", err);
@@ -306,7 +285,7 @@ apply_cpu_max (const struct capsa_cgroup *cg, json_t *cpu, const char *where, ca
       if (read_file_at (AT_FDCWD, path, &cur, NULL, NULL) == 0 && strchr (cur, ' '))
         period = strtoll (strchr (cur, ' ') + 1, NULL, 10);
     }
-  if (jq == NULL)
+  if (!jq)
     {
       cleanup_free char *path = xasprintf ("%s/cpu.max", d->path);
       cleanup_free char *cur = NULL;
@@ -320,25 +299,16 @@ apply_cpu_max (const struct capsa_cgroup *cg, json_t *cpu, const char *where, ca
   return set_file (d, "cpu.max", buf, what, err);
 }
 
-/* blockIO: weight, weightDevice[], throttle*Device[]. */
+/* blockIO: weight, weightDevice[], throttle*Device[] (by CFG_THROTTLE_*). */
 static const struct throttle
 {
-  const char *key, *v1, *v2;
-} throttles[] = {
-  { "throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps" },
-  { "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps" },
-  { "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops" },
-  { "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops" },
+  const char *v1, *v2;
+} throttles[CFG_THROTTLE_COUNT] = {
+  [CFG_THROTTLE_READ_BPS] = { "blkio.throttle.read_bps_device", "rbps" },
+  [CFG_THROTTLE_WRITE_BPS] = { "blkio.throttle.write_bps_device", "wbps" },
+  [CFG_THROTTLE_READ_IOPS] = { "blkio.throttle.read_iops_device", "riops" },
+  [CFG_THROTTLE_WRITE_IOPS] = { "blkio.throttle.write_iops_device", "wiops" },
 };
-
-static int
-device_numbers (json_t *dev, const char *what, int64_t *major, int64_t *minor, capsa_err **err)
-{
-  if (!json_is_object (dev) || want_int (json_object_get (dev, "major"), what, major, err) < 0
-      || want_int (json_object_get (dev, "minor"), what, minor, err) < 0)
-    return capsa_fail_as (err, EINVAL, "%s: each entry needs integer major and minor", what);
-  return 0;
-}
 
 /* v2 weight: io.bfq.weight (1-1000, like blkio) when BFQ is there, else io.weight (1-10000). */
 static int
@@ -357,115 +327,100 @@ set_v2_weight (const struct cg_dir *d, const char *dev, int64_t w, const char *w
 
 /* blockIO.weight; 0 = unset: dockerd sends it in every config (runc skips it; v2 refuses 0). */
 static int
-apply_blkio_weight (const struct cg_dir *d, json_t *jw, const char *where, capsa_err **err)
+apply_blkio_weight (const struct cg_dir *d, const struct cfg_res_value *v, const char *where, capsa_err **err)
 {
   cleanup_free char *what = xasprintf ("%s.blockIO.weight", where);
   char buf[32];
-  int64_t w = 0;
 
-  if (jw == NULL)
-    return 0;
-  if (want_int (jw, what, &w, err) < 0)
-    return -1;
-  if (w == 0)
+  if (!v->set || v->i == 0)
     return 0;
   if (d == NULL)
     return no_controller (what, "blkio", err);
-  snprintf (buf, sizeof buf, "%" PRId64, w);
-  return d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err) : set_v2_weight (d, NULL, w, what, err);
+  snprintf (buf, sizeof buf, "%" PRId64, v->i);
+  return d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err)
+                             : set_v2_weight (d, NULL, v->i, what, err);
 }
 
 static int
-apply_blkio (const struct capsa_cgroup *cg, json_t *bio, const char *where, capsa_err **err)
+apply_weight_device (const struct cg_dir *d, const struct cfg_res_weight_device *w, const char *what,
+                     capsa_err **err)
 {
-  json_t *arr;
-  const struct cg_dir *d = dir_for (cg, "blkio");
-  char buf[128];
-  int64_t w = 0, major = 0, minor = 0;
-  size_t i;
-  json_t *e;
+  char buf[128], dev[48];
 
-  if (apply_blkio_weight (d, json_object_get (bio, "weight"), where, err) < 0)
-    return -1;
-  arr = json_object_get (bio, "weightDevice");
-  json_array_foreach (arr, i, e)
-  {
-    cleanup_free char *what = xasprintf ("%s.blockIO.weightDevice[%zu]", where, i);
-    if (d == NULL)
-      return no_controller (what, "blkio", err);
-    if (device_numbers (e, what, &major, &minor, err) < 0)
-      return -1;
-    char dev[48];
-    snprintf (dev, sizeof dev, "%" PRId64 ":%" PRId64, major, minor);
-    json_t *jwd = json_object_get (e, "weight"), *jlw = json_object_get (e, "leafWeight");
-    if (jwd && want_int (jwd, what, &w, err) < 0)
-      return -1;
-    if (jwd && d->version == CG_V1)
-      {
-        snprintf (buf, sizeof buf, "%s %" PRId64, dev, w);
-        if (set_file (d, "blkio.weight_device", buf, what, err) < 0)
-          return -1;
-      }
-    else if (jwd && set_v2_weight (d, dev, w, what, err) < 0)
-      return -1;
-    if (jlw)
-      {
-        if (d->version == CG_V2)
-          return not_on (what, CG_V2, "io", err);
-        if (want_int (jlw, what, &w, err) < 0)
-          return -1;
-        snprintf (buf, sizeof buf, "%s %" PRId64, dev, w);
-        if (set_file (d, "blkio.leaf_weight_device", buf, what, err) < 0)
-          return -1;
-      }
-  }
-  for (size_t t = 0; t < ARRAY_SIZE (throttles); t++)
+  if (d == NULL)
+    return no_controller (what, "blkio", err);
+  snprintf (dev, sizeof dev, "%" PRId64 ":%" PRId64, w->major, w->minor);
+  if (w->has_weight && d->version == CG_V1)
     {
-      arr = json_object_get (bio, throttles[t].key);
-      json_array_foreach (arr, i, e)
+      snprintf (buf, sizeof buf, "%s %" PRId64, dev, w->weight);
+      if (set_file (d, "blkio.weight_device", buf, what, err) < 0)
+        return -1;
+    }
+  else if (w->has_weight && set_v2_weight (d, dev, w->weight, what, err) < 0)
+    return -1;
+  if (!w->has_leaf_weight)
+    return 0;
+  if (d->version == CG_V2)
+    return not_on (what, CG_V2, "io", err);
+  snprintf (buf, sizeof buf, "%s %" PRId64, dev, w->leaf_weight);
+  return set_file (d, "blkio.leaf_weight_device", buf, what, err);
+}
+
+static int
+apply_throttle (const struct cg_dir *d, int t, const struct cfg_res_throttle *th, const char *what, capsa_err **err)
+{
+  char buf[128], r[32] = "max";
+
+  if (d == NULL)
+    return no_controller (what, "blkio", err);
+  if (th->rate > 0)
+    snprintf (r, sizeof r, "%" PRId64, th->rate);
+  if (d->version == CG_V1)
+    snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRId64, th->major, th->minor, th->rate);
+  else
+    snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %s=%s", th->major, th->minor, throttles[t].v2, r);
+  return set_file (d, d->version == CG_V1 ? throttles[t].v1 : "io.max", buf, what, err);
+}
+
+static int
+apply_blkio (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
+{
+  const struct cg_dir *d = dir_for (cg, "blkio");
+
+  if (apply_blkio_weight (d, &res->v[CFG_RES_BLKIO_WEIGHT], where, err) < 0)
+    return -1;
+  for (size_t i = 0; i < res->n_weight_devices; i++)
+    {
+      cleanup_free char *what = xasprintf ("%s.blockIO.weightDevice[%zu]", where, i);
+      if (apply_weight_device (d, &res->weight_devices[i], what, err) < 0)
+        return -1;
+    }
+  for (int t = 0; t < CFG_THROTTLE_COUNT; t++)
+    for (size_t i = 0; i < res->n_throttles[t]; i++)
       {
-        cleanup_free char *what = xasprintf ("%s.blockIO.%s[%zu]", where, throttles[t].key, i);
-        int64_t rate = 0;
-        if (d == NULL)
-          return no_controller (what, "blkio", err);
-        if (device_numbers (e, what, &major, &minor, err) < 0
-            || want_int (json_object_get (e, "rate"), what, &rate, err) < 0)
-          return -1;
-        char r[32] = "max";
-        if (rate > 0)
-          snprintf (r, sizeof r, "%" PRId64, rate);
-        if (d->version == CG_V1)
-          snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRId64, major, minor, rate);
-        else
-          snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %s=%s", major, minor, throttles[t].v2, r);
-        if (set_file (d, d->version == CG_V1 ? throttles[t].v1 : "io.max", buf, what, err) < 0)
+        cleanup_free char *what = xasprintf ("%s.blockIO.%s[%zu]", where, cfg_throttle_name (t), i);
+        if (apply_throttle (d, t, &res->throttles[t][i], what, err) < 0)
           return -1;
       }
-    }
   return 0;
 }
 
 static int
-apply_hugetlb (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
+apply_hugetlb (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  size_t i;
-  json_t *e;
-  json_array_foreach (arr, i, e)
-  {
-    cleanup_free char *what = xasprintf ("%s.hugepageLimits[%zu]", where, i);
-    const char *size = json_string_value (json_object_get (e, "pageSize"));
-    int64_t limit = 0;
-    char buf[32];
-    if (size == NULL || strchr (size, '/') || want_int (json_object_get (e, "limit"), what, &limit, err) < 0)
-      return capsa_fail_as (err, EINVAL, "%s: needs a pageSize string (\"2MB\") and an integer limit", what);
-    const struct cg_dir *d = dir_for (cg, "hugetlb");
-    if (d == NULL)
-      return no_controller (what, "hugetlb", err);
-    cleanup_free char *file = xasprintf (d->version == CG_V1 ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max", size);
-    snprintf (buf, sizeof buf, "%" PRId64, limit);
-    if (set_file (d, file, buf, what, err) < 0)
-      return -1;
-  }
+  for (size_t i = 0; i < res->n_hugepages; i++)
+    {
+      cleanup_free char *what = xasprintf ("%s.hugepageLimits[%zu]", where, i);
+      char buf[32];
+      const struct cg_dir *d = dir_for (cg, "hugetlb");
+      if (d == NULL)
+        return no_controller (what, "hugetlb", err);
+      cleanup_free char *file = xasprintf (d->version == CG_V1 ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max",
+                                           res->hugepages[i].page_size);
+      snprintf (buf, sizeof buf, "%" PRId64, res->hugepages[i].limit);
+      if (set_file (d, file, buf, what, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -476,57 +431,36 @@ static const char *const default_device_rules[] = {
   "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
-int
-cg_device_rule (json_t *e, const char *what, char *buf, size_t len, bool *allow, capsa_err **err)
+/* One rule as cgroup v1 writes it ("c 1:3 rwm"). */
+static void
+device_rule (const struct cfg_res_device *d, char *buf, size_t len)
 {
-  json_t *jallow = json_object_get (e, "allow"), *jmaj = json_object_get (e, "major"),
-         *jmin = json_object_get (e, "minor");
-  const char *type = json_string_value (json_object_get (e, "type"));
-  const char *access = json_string_value (json_object_get (e, "access"));
   char maj[24] = "*", min[24] = "*";
-
-  if (!json_is_boolean (jallow))
-    return capsa_fail_as (err, EINVAL, "%s.allow: must be true or false", what);
-  *allow = json_is_true (jallow);
-  if (type == NULL || *type == '\0')
-    type = "a";
-  if (strlen (type) != 1 || !strchr ("acbp", type[0]))
-    return capsa_fail_as (err, EINVAL, "%s.type: `%s` is not a, c, b or p", what, type);
-  if (access == NULL || *access == '\0')
-    access = "rwm";
-  if (strspn (access, "rwm") != strlen (access))
-    return capsa_fail_as (err, EINVAL, "%s.access: `%s` is not made of r, w and m", what, access);
-  if (jmaj && !json_is_null (jmaj) && json_integer_value (jmaj) >= 0)
-    snprintf (maj, sizeof maj, "%" JSON_INTEGER_FORMAT, json_integer_value (jmaj));
-  if (jmin && !json_is_null (jmin) && json_integer_value (jmin) >= 0)
-    snprintf (min, sizeof min, "%" JSON_INTEGER_FORMAT, json_integer_value (jmin));
+  if (d->major >= 0)
+    snprintf (maj, sizeof maj, "%" PRId64, d->major);
+  if (d->minor >= 0)
+    snprintf (min, sizeof min, "%" PRId64, d->minor);
   /* a fifo is not a device to the kernel's filter: treat it as "all" like runc */
-  snprintf (buf, len, "%c %s:%s %s", type[0] == 'p' ? 'a' : type[0], maj, min, access);
-  return 0;
+  snprintf (buf, len, "%c %s:%s %s", d->type == 'p' ? 'a' : d->type, maj, min, d->access);
 }
 
 static int
-apply_devices (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
+apply_devices (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
   const struct cg_dir *d = cg_dir_for (cg, "devices");
-  size_t n = json_array_size (arr), total = n + ARRAY_SIZE (default_device_rules);
+  size_t n = res->n_devices, total = n + ARRAY_SIZE (default_device_rules);
   cleanup_free char(*rules)[96] = NULL;
   cleanup_free bool *allow = NULL;
-  size_t i;
-  json_t *e;
 
-  if (arr == NULL)
+  if (!(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
     return 0;
-  if (!json_is_array (arr))
-    return capsa_fail_as (err, EINVAL, "%s.devices: must be an array", where);
   rules = xmalloc0 (total * sizeof *rules);
   allow = xmalloc0 (total * sizeof *allow);
-  json_array_foreach (arr, i, e)
-  {
-    cleanup_free char *what = xasprintf ("%s.devices[%zu]", where, i);
-    if (cg_device_rule (e, what, rules[i], sizeof rules[i], &allow[i], err) < 0)
-      return -1;
-  }
+  for (size_t i = 0; i < n; i++)
+    {
+      device_rule (&res->devices[i], rules[i], sizeof rules[i]);
+      allow[i] = res->devices[i].allow;
+    }
   for (size_t k = 0; k < ARRAY_SIZE (default_device_rules); k++)
     {
       snprintf (rules[n + k], sizeof rules[n + k], "%s", default_device_rules[k]);
@@ -543,7 +477,7 @@ apply_devices (const struct capsa_cgroup *cg, json_t *arr, const char *where, ca
         return capsa_err_wrap (err, "%s.devices", where);
       return 0;
     }
-  for (i = 0; i < total; i++)
+  for (size_t i = 0; i < total; i++)
     {
       cleanup_free char *what = i < n ? xasprintf ("%s.devices[%zu]", where, i) : xstrdup ("default devices");
       if (set_file (d, allow[i] ? "devices.allow" : "devices.deny", rules[i], what, err) < 0)
@@ -552,80 +486,52 @@ apply_devices (const struct capsa_cgroup *cg, json_t *arr, const char *where, ca
   return 0;
 }
 
-/* unified: v2 file -> value, written as given.  Keys are file names in the container's own
- * directory: nothing with a slash, nothing hidden. */
+/* unified: v2 file -> value, written as given (config_resources.c checked the names). */
 static int
-apply_unified (const struct capsa_cgroup *cg, json_t *obj, const char *where, capsa_err **err)
+apply_unified (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  const char *key;
-  json_t *v;
   const struct cg_dir *d = cg_dir_v2 (cg);
 
-  json_object_foreach (obj, key, v)
-  {
-    cleanup_free char *what = xasprintf ("%s.unified.%s", where, key);
-    if (!json_is_string (v))
-      return capsa_fail_as (err, EINVAL, "%s: must be a string", what);
-    if (strchr (key, '/') || key[0] == '.' || strchr (key, '.') == NULL)
-      return capsa_fail_as (err, EINVAL, "%s: not a cgroup v2 file name", what);
-    if (d == NULL)
-      return capsa_fail_as (err, ENOTSUP, "%s: needs cgroup v2, and this host has only cgroup v1", what);
-    cleanup_free char *controller = xstrdup (key);
-    *strchr (controller, '.') = '\0';
-    if (strcmp (controller, "cgroup") != 0 && cg_dir_for (cg, controller) != d)
-      return capsa_fail_as (err, ENOTSUP, "%s: the `%s` controller is not enabled in the container's cgroup v2 (%s)",
-                            what, controller, d->path);
-    if (set_file (d, key, json_string_value (v), what, err) < 0)
-      return -1;
-  }
+  for (size_t i = 0; i < res->n_unified; i++)
+    {
+      const char *key = res->unified[i].key;
+      cleanup_free char *what = xasprintf ("%s.unified.%s", where, key);
+      if (d == NULL)
+        return capsa_fail_as (err, ENOTSUP, "%s: needs cgroup v2, and this host has only cgroup v1", what);
+      cleanup_free char *controller = xstrdup (key);
+      *strchr (controller, '.') = '\0';
+      if (strcmp (controller, "cgroup") != 0 && cg_dir_for (cg, controller) != d)
+        return capsa_fail_as (err, ENOTSUP, "%s: the `%s` controller is not enabled in the container's cgroup v2 (%s)",
+                              what, controller, d->path);
+      if (set_file (d, key, res->unified[i].value, what, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
 static int
-apply_net_prio (const struct capsa_cgroup *cg, json_t *arr, const char *where, capsa_err **err)
+apply_net_prio (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  size_t i;
-  json_t *e;
-  json_array_foreach (arr, i, e)
-  {
-    cleanup_free char *what = xasprintf ("%s.network.priorities[%zu]", where, i);
-    const struct cg_dir *d = cg_dir_for (cg, "net_prio");
-    const char *name = json_string_value (json_object_get (e, "name"));
-    char buf[128];
-    if (d == NULL)
-      return no_controller (what, "net_prio", err);
-    if (name == NULL || !json_is_integer (json_object_get (e, "priority")))
-      return capsa_fail_as (err, EINVAL, "%s: needs a name and an integer priority", what);
-    snprintf (buf, sizeof buf, "%s %" JSON_INTEGER_FORMAT, name, json_integer_value (json_object_get (e, "priority")));
-    if (set_file (d, "net_prio.ifpriomap", buf, what, err) < 0)
-      return -1;
-  }
+  for (size_t i = 0; i < res->n_priorities; i++)
+    {
+      cleanup_free char *what = xasprintf ("%s.network.priorities[%zu]", where, i);
+      const struct cg_dir *d = cg_dir_for (cg, "net_prio");
+      char buf[128];
+      if (d == NULL)
+        return no_controller (what, "net_prio", err);
+      snprintf (buf, sizeof buf, "%s %" PRId64, res->priorities[i].name, res->priorities[i].priority);
+      if (set_file (d, "net_prio.ifpriomap", buf, what, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
-static bool
-is_known_key (const char *section, const char *key)
-{
-  static const char *const special[] = {
-    "memory.limit", "memory.swap", "memory.checkBeforeUpdate", "cpu.quota", "cpu.period", "blockIO.weight",
-    "blockIO.weightDevice", "blockIO.throttleReadBpsDevice", "blockIO.throttleWriteBpsDevice",
-    "blockIO.throttleReadIOPSDevice", "blockIO.throttleWriteIOPSDevice", "network.priorities",
-  };
-  char both[96];
-  snprintf (both, sizeof both, "%s.%s", section, key);
-  for (size_t i = 0; i < ARRAY_SIZE (special); i++)
-    if (strcmp (both, special[i]) == 0)
-      return true;
-  for (size_t i = 0; i < ARRAY_SIZE (simple); i++)
-    if (strcmp (section, simple[i].section) == 0 && strcmp (key, simple[i].key) == 0)
-      return true;
-  return false;
-}
-
-static int apply_all (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err);
+static int apply_all (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where,
+                      capsa_err **err);
 
 int
-cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err)
+cg_apply_resources (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where,
+                    capsa_err **err)
 {
   struct res_run r = { .dry = true };
 
@@ -649,59 +555,27 @@ cg_apply_resources (const struct capsa_cgroup *cg, json_t *res, const char *wher
 }
 
 static int
-apply_all (const struct capsa_cgroup *cg, json_t *res, const char *where, capsa_err **err)
+apply_all (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
-  static const char *const sections[] = { "memory", "cpu", "pids", "blockIO", "network" };
-  const char *key;
-  json_t *v;
-
-  if (res == NULL || json_is_null (res))
+  if (res == NULL)
     return 0;
-  if (!json_is_object (res))
-    return capsa_fail_as (err, EINVAL, "%s: must be an object", where);
-  /* Unknown or misspelt keys are refused rather than dropped. */
-  json_object_foreach (res, key, v)
-  {
-    bool section = false;
-    for (size_t i = 0; i < ARRAY_SIZE (sections); i++)
-      if (strcmp (key, sections[i]) == 0)
-        section = true;
-    if (section)
-      {
-        const char *k2;
-        json_t *v2;
-        if (!json_is_object (v))
-          return capsa_fail_as (err, EINVAL, "%s.%s: must be an object", where, key);
-        json_object_foreach (v, k2, v2)
-        if (!is_known_key (key, k2))
-          return capsa_fail_as (err, EINVAL, "%s.%s.%s: unknown resource", where, key, k2);
-      }
-    else if (strcmp (key, "devices") != 0 && strcmp (key, "hugepageLimits") != 0 && strcmp (key, "unified") != 0
-             && strcmp (key, "rdma") != 0)
-      return capsa_fail_as (err, EINVAL, "%s.%s: unknown resource", where, key);
-  }
-  if (cfg_check_resources (res, where, err) < 0)
-    return -1;
   /* the order of the writes does not matter for all or nothing: see struct res_run */
   for (size_t i = 0; i < ARRAY_SIZE (simple); i++)
     {
-      json_t *sec = json_object_get (res, simple[i].section);
-      json_t *val = json_object_get (sec, simple[i].key);
-      if (val == NULL || json_is_null (val))
+      const char *section, *key;
+      if (!res->v[simple[i].key].set)
         continue;
-      cleanup_free char *what = xasprintf ("%s.%s.%s", where, simple[i].section, simple[i].key);
-      if (apply_simple (cg, &simple[i], val, what, err) < 0)
+      cfg_res_key_name (simple[i].key, &section, &key);
+      cleanup_free char *what = xasprintf ("%s.%s.%s", where, section, key);
+      if (apply_simple (cg, &simple[i], &res->v[simple[i].key], what, err) < 0)
         return -1;
     }
-  if (apply_memory (cg, json_object_get (res, "memory"), where, err) < 0
-      || apply_cpu_max (cg, json_object_get (res, "cpu"), where, err) < 0
-      || apply_blkio (cg, json_object_get (res, "blockIO"), where, err) < 0
-      || apply_hugetlb (cg, json_object_get (res, "hugepageLimits"), where, err) < 0
-      || apply_net_prio (cg, json_object_get (json_object_get (res, "network"), "priorities"), where, err) < 0
-      || apply_unified (cg, json_object_get (res, "unified"), where, err) < 0
-      || apply_devices (cg, json_object_get (res, "devices"), where, err) < 0)
+  if (apply_memory (cg, res, where, err) < 0 || apply_cpu_max (cg, res, where, err) < 0
+      || apply_blkio (cg, res, where, err) < 0 || apply_hugetlb (cg, res, where, err) < 0
+      || apply_net_prio (cg, res, where, err) < 0 || apply_unified (cg, res, where, err) < 0
+      || apply_devices (cg, res, where, err) < 0)
     return -1;
-  if (json_object_size (json_object_get (res, "rdma")) > 0)
+  if (res->rdma)
     return capsa_fail_as (err, ENOTSUP, "%s.rdma: rdma limits are not supported by capsa yet", where);
   return 0;
 }

@@ -176,6 +176,36 @@ cfg_mount_option (const char *word, unsigned long *flags, unsigned long *clear, 
   return 0;
 }
 
+const char *
+cfg_rlimit_name (int resource)
+{
+  for (size_t i = 0; i < N_ELEMS (rlimit_table); i++)
+    if (rlimit_table[i].resource == resource)
+      return rlimit_table[i].name;
+  return NULL;
+}
+
+const char *
+cfg_propagation_name (unsigned long propagation)
+{
+  for (size_t i = 0; propagation && i < N_ELEMS (mount_opts); i++)
+    if (mount_opts[i].kind == OPT_PROPAGATION && mount_opts[i].flag == propagation)
+      return mount_opts[i].name;
+  return NULL;
+}
+
+static const char *const hook_kinds[CFG_HOOK_COUNT] = {
+  [CFG_HOOK_PRESTART] = "prestart",          [CFG_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [CFG_HOOK_CREATE_CONTAINER] = "createContainer", [CFG_HOOK_START_CONTAINER] = "startContainer",
+  [CFG_HOOK_POSTSTART] = "poststart",        [CFG_HOOK_POSTSTOP] = "poststop",
+};
+
+const char *
+cfg_hook_kind_name (int kind)
+{
+  return kind >= 0 && kind < CFG_HOOK_COUNT ? hook_kinds[kind] : NULL;
+}
+
 /* A propagation word ("rslave") as MS_* flags; 0 when it is not one. */
 static unsigned long
 propagation_from_name (const char *word)
@@ -230,6 +260,40 @@ mounts_free (struct cfg_mount *m, size_t n)
   free (m);
 }
 
+static void
+hooks_free (struct cfg_hook_list *l)
+{
+  for (size_t i = 0; l->hooks && i < l->n; i++)
+    {
+      free (l->hooks[i].path);
+      strv_free (l->hooks[i].args);
+      strv_free (l->hooks[i].env);
+    }
+  free (l->hooks);
+}
+
+static void
+seccomp_free (struct cfg_seccomp *sc)
+{
+  if (sc == NULL)
+    return;
+  free (sc->default_action);
+  strv_free (sc->architectures);
+  strv_free (sc->flags);
+  for (size_t i = 0; sc->syscalls && i < sc->n_syscalls; i++)
+    {
+      strv_free (sc->syscalls[i].names);
+      free (sc->syscalls[i].action);
+      for (size_t k = 0; sc->syscalls[i].args && k < sc->syscalls[i].n_args; k++)
+        free (sc->syscalls[i].args[k].op);
+      free (sc->syscalls[i].args);
+    }
+  free (sc->syscalls);
+  free (sc->listener_path);
+  free (sc->listener_metadata);
+  free (sc);
+}
+
 void
 cfg_free (struct capsa_config *c)
 {
@@ -258,7 +322,11 @@ cfg_free (struct capsa_config *c)
   strv_free (c->masked_paths);
   strv_free (c->readonly_paths);
   free (c->mount_label);
-  json_decref (c->raw);
+  seccomp_free (c->seccomp);
+  cfg_resources_free (c->resources);
+  for (int k = 0; k < CFG_HOOK_COUNT; k++)
+    hooks_free (&c->hooks[k]);
+  json_decref (c->annotations);
   free (c);
 }
 
@@ -485,7 +553,7 @@ parse_annotations (const struct pctx *p, json_t *doc, struct capsa_config *c)
   json_object_foreach (a, k, v)
     if (!json_is_string (v))
       return bad (p, "annotations", k, "must be a string");
-  c->annotations = a;
+  c->annotations = json_incref (a);
   return 0;
 }
 
@@ -1053,80 +1121,195 @@ check_linux (const struct pctx *p, const struct capsa_config *c)
   return 0;
 }
 
-/* ---- linux.resources ranges (cgroup_res.c applies the values) -------------------------- */
+/* ---- hooks ------------------------------------------------------------------------------- */
 
-/* sec.key, when present, is an integer >= min; *v gets it (untouched when absent).  1: present. */
 static int
-check_min (json_t *sec, const char *key, int64_t min, const char *want, const char *where, const char *section,
-           int64_t *v, capsa_err **err)
+parse_hook (const struct pctx *p, json_t *e, const char *kind, size_t i, struct cfg_hook *h)
 {
-  json_t *j = json_object_get (sec, key);
-  if (j == NULL || json_is_null (j))
-    return 0;
-  char what[256];
-  snprintf (what, sizeof what, "%s.%s.%s", where, section, key);
-  if (!json_is_integer (j))
-    return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
-  *v = json_integer_value (j);
-  if (*v < min)
-    return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is out of range (%s)", what, *v, want);
-  return 1;
+  char at[AT_LEN];
+  long long timeout = 0;
+
+  snprintf (at, sizeof at, "hooks.%s[%zu]", kind, i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  json_t *path = member (e, "path");
+  if (!json_is_string (path) || json_string_value (path)[0] != '/')
+    return bad (p, at, "path", "must be an absolute path");
+  if (dup_str (p, json_string_value (path), &h->path) < 0 || get_strv (p, e, at, "args", &h->args) < 0
+      || get_strv (p, e, at, "env", &h->env) < 0)
+    return -1;
+  json_t *t = member (e, "timeout");
+  if (t && (!json_is_integer (t) || json_integer_value (t) <= 0 || json_integer_value (t) > INT_MAX))
+    return bad (p, at, "timeout", "must be a positive integer (seconds)");
+  if (t)
+    timeout = json_integer_value (t);
+  h->timeout = (int) timeout;
+  return 0;
 }
 
-/* Memory limits: bytes, or -1 for unlimited (runc's meaning).  Any other negative value used to
- * become "unlimited" here without a word; runc passes it on and the kernel refuses it (EINVAL):
- * refused here too, before anything is made, naming the key. */
 static int
-check_memory (json_t *mem, const char *where, capsa_err **err)
+parse_hook_list (const struct pctx *p, json_t *list, const char *kind, struct cfg_hook_list *l)
 {
-  static const char *const keys[] = { "limit", "swap", "reservation", "kernel", "kernelTCP" };
-  int64_t v;
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-    if (check_min (mem, keys[i], -1, "bytes, or -1 for unlimited", where, "memory", &v, err) < 0)
+  json_t *e;
+  size_t i;
+
+  if (!json_is_array (list))
+    return bad (p, "hooks", kind, "must be an array");
+  if ((l->hooks = alloc_elems (json_array_size (list), sizeof *l->hooks)) == NULL)
+    return oom (p);
+  l->n = json_array_size (list);
+  json_array_foreach (list, i, e)
+    if (parse_hook (p, e, kind, i, &l->hooks[i]) < 0)
       return -1;
   return 0;
 }
 
-/* cpu.quota: microseconds per period, -1 (or 0, runc's "not set") for none; cpu.period:
- * microseconds.  Stricter than runc 1.1, which turns a quota of -2 into "max" and ignores a
- * period of 0: neither means anything, and a config that says them was written wrong. */
 static int
-check_cpu (json_t *cpu, const char *where, capsa_err **err)
+parse_hooks (const struct pctx *p, json_t *doc, struct capsa_config *c)
 {
-  int64_t quota = 0, period = 1;
-  if (check_min (cpu, "quota", -1, "microseconds, or -1 for no limit", where, "cpu", &quota, err) < 0)
-    return -1;
-  int p = check_min (cpu, "period", 0, "microseconds, 1000 to 1000000", where, "cpu", &period, err);
-  if (p < 0)
-    return -1;
-  if (quota > 0 && p > 0 && period == 0)
-    return capsa_fail_as (err, EINVAL, "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
-                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)", where, quota);
+  json_t *hooks = NULL, *list;
+  const char *kind;
+  int r = get_object (p, doc, NULL, "hooks", &hooks);
+
+  if (r <= 0)
+    return r;
+  json_object_foreach (hooks, kind, list)
+    {
+      int k = 0;
+      while (k < CFG_HOOK_COUNT && strcmp (kind, hook_kinds[k]) != 0)
+        k++;
+      if (k == CFG_HOOK_COUNT)
+        return bad (p, "hooks", kind, "unknown kind of hook");
+      if (json_is_null (list))
+        continue;
+      if (parse_hook_list (p, list, kind, &c->hooks[k]) < 0)
+        return -1;
+    }
   return 0;
 }
 
-int
-cfg_check_resources (json_t *res, const char *where, capsa_err **err)
+/* ---- linux.seccomp: shapes here, names (actions, architectures, operators) in seccomp_filter.c */
+
+#define ERRNO_MAX 4095
+
+static int
+parse_seccomp_arg (const struct pctx *p, json_t *e, const char *at, struct cfg_seccomp_arg *a)
 {
-  if (res == NULL || json_is_null (res))
-    return 0;
-  if (!json_is_object (res))
-    return capsa_fail_as (err, EINVAL, "%s: must be an object", where);
-  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu");
-  if ((mem && !json_is_object (mem)) || (cpu && !json_is_object (cpu)))
-    return 0; /* (cg_apply_resources names the wrong type) */
-  return check_memory (mem, where, err) < 0 || check_cpu (cpu, where, err) < 0 ? -1 : 0;
+  long long index = 0, v = 0, v2 = 0;
+  int r;
+
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if ((r = get_int (p, e, at, "index", 0, 5, &index)) < 0 || required (p, at, "index", r) < 0
+      || (r = get_int (p, e, at, "value", INT64_MIN, INT64_MAX, &v)) < 0 || required (p, at, "value", r) < 0
+      || (r = get_int (p, e, at, "valueTwo", INT64_MIN, INT64_MAX, &v2)) < 0
+      || get_string (p, e, at, "op", &a->op) < 0)
+    return -1;
+  a->index = (unsigned) index;
+  a->value = (uint64_t) v;
+  a->has_value_two = r > 0;
+  a->value_two = (uint64_t) v2;
+  return 0;
 }
 
-/* linux.resources is applied from the raw document (cgroup_res.c); its ranges are checked here
- * so that a wrong value fails before anything is created. */
 static int
-check_resources (const struct pctx *p, json_t *doc)
+parse_seccomp_args (const struct pctx *p, json_t *e, const char *at, struct cfg_seccomp_rule *rule)
+{
+  char where[AT_LEN + 32];
+  json_t *a = NULL, *arg;
+  size_t i;
+  int r = get_array (p, e, at, "args", &a);
+
+  if (r <= 0)
+    return r;
+  if (json_array_size (a) > 6)
+    return bad (p, at, "args", "at most 6 conditions");
+  if ((rule->args = alloc_elems (json_array_size (a), sizeof *rule->args)) == NULL)
+    return oom (p);
+  rule->n_args = json_array_size (a);
+  json_array_foreach (a, i, arg)
+    {
+      snprintf (where, sizeof where, "%s.args[%zu]", at, i);
+      if (parse_seccomp_arg (p, arg, where, &rule->args[i]) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+parse_seccomp_rule (const struct pctx *p, json_t *e, size_t i, struct cfg_seccomp_rule *rule)
+{
+  char at[AT_LEN];
+  long long en = 0;
+  int r;
+
+  snprintf (at, sizeof at, "linux.seccomp.syscalls[%zu]", i);
+  if (!json_is_object (e))
+    return bad (p, at, NULL, "must be an object");
+  if ((r = get_strv (p, e, at, "names", &rule->names)) < 0)
+    return -1;
+  if (r == 0)
+    return bad (p, at, "names", "must be an array of syscall names");
+  if (required (p, at, "action", get_string (p, e, at, "action", &rule->action)) < 0
+      || (r = get_int (p, e, at, "errnoRet", 0, ERRNO_MAX, &en)) < 0)
+    return -1;
+  rule->has_errno_ret = r > 0;
+  rule->errno_ret = (int) en;
+  return parse_seccomp_args (p, e, at, rule);
+}
+
+static int
+parse_seccomp_rules (const struct pctx *p, json_t *o, struct cfg_seccomp *sc)
+{
+  json_t *a = NULL, *e;
+  size_t i;
+  int r = get_array (p, o, "linux.seccomp", "syscalls", &a);
+
+  if (r <= 0)
+    return r;
+  if ((sc->syscalls = alloc_elems (json_array_size (a), sizeof *sc->syscalls)) == NULL)
+    return oom (p);
+  sc->n_syscalls = json_array_size (a);
+  json_array_foreach (a, i, e)
+    if (parse_seccomp_rule (p, e, i, &sc->syscalls[i]) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+parse_seccomp (const struct pctx *p, json_t *lx, struct capsa_config *c)
+{
+  const char *at = "linux.seccomp";
+  json_t *o = NULL;
+  long long en = 0;
+  int r = get_object (p, lx, "linux", "seccomp", &o);
+
+  if (r <= 0)
+    return r;
+  struct cfg_seccomp *sc = c->seccomp = calloc (1, sizeof *c->seccomp);
+  if (sc == NULL)
+    return oom (p);
+  if (required (p, at, "defaultAction", get_string (p, o, at, "defaultAction", &sc->default_action)) < 0
+      || (r = get_int (p, o, at, "defaultErrnoRet", 0, ERRNO_MAX, &en)) < 0
+      || get_strv (p, o, at, "architectures", &sc->architectures) < 0 || ensure_strv (p, &sc->architectures) < 0
+      || get_strv (p, o, at, "flags", &sc->flags) < 0 || ensure_strv (p, &sc->flags) < 0
+      || get_string (p, o, at, "listenerPath", &sc->listener_path) < 0
+      || get_string (p, o, at, "listenerMetadata", &sc->listener_metadata) < 0)
+    return -1;
+  sc->has_default_errno = r > 0;
+  sc->default_errno = (int) en;
+  return parse_seccomp_rules (p, o, sc);
+}
+
+/* ---- linux.resources: config_resources.c, shared with `update` ------------------------- */
+
+/* Checked and typed here so that a wrong value fails before anything is created. */
+static int
+parse_resources (const struct pctx *p, json_t *lx, struct capsa_config *c)
 {
   cleanup_err capsa_err *e = NULL;
-  json_t *res = json_object_get (json_object_get (doc, "linux"), "resources");
-  if (cfg_check_resources (res, "linux.resources", &e) < 0)
-    return bad (p, NULL, NULL, "%s", e->msg);
+  if (cfg_parse_resources (member (lx, "resources"), "linux.resources", &c->resources, &e) < 0)
+    return e->errnum == ENOMEM ? oom (p) : bad (p, NULL, NULL, "%s", e->msg);
   return 0;
 }
 
@@ -1142,7 +1325,7 @@ parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
       || get_string (p, lx, "linux", "cgroupsPath", &c->cgroups_path) < 0
       || parse_rootfs_propagation (p, lx, c) < 0 || get_path_list (p, lx, "maskedPaths", &c->masked_paths) < 0
       || get_path_list (p, lx, "readonlyPaths", &c->readonly_paths) < 0
-      || get_string (p, lx, "linux", "mountLabel", &c->mount_label) < 0)
+      || get_string (p, lx, "linux", "mountLabel", &c->mount_label) < 0 || parse_seccomp (p, lx, c) < 0)
     return -1;
   return check_linux (p, c);
 }
@@ -1393,7 +1576,8 @@ parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (!json_is_object (doc))
     return bad (p, NULL, NULL, "must be a JSON object");
   if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
-      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0 || check_resources (p, doc) < 0
+      || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0
+      || parse_resources (p, json_object_get (doc, "linux"), c) < 0 || parse_hooks (p, doc, c) < 0
       || parse_annotations (p, doc, c) < 0
       || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
     return -1;
@@ -1427,19 +1611,32 @@ load_json (const struct pctx *p, const char *json, size_t len)
 }
 
 int
-cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err)
+cfg_parse_json (json_t *doc, const char *name, struct capsa_config **out, capsa_err **err)
 {
   const struct pctx p = { .name = name ? name : "config.json", .err = err };
   cleanup_config struct capsa_config *c = NULL;
 
-  if (json == NULL)
-    return capsa_fail (err, EINVAL, "%s: no data", p.name);
   if ((c = calloc (1, sizeof *c)) == NULL)
     return oom (&p);
-  if ((c->raw = load_json (&p, json, len)) == NULL || parse_document (&p, c->raw, c) < 0)
+  if (parse_document (&p, doc, c) < 0)
     return -1;
   *out = take_ptr (&c);
   return 0;
+}
+
+int
+cfg_parse_string (const char *json, size_t len, const char *name, struct capsa_config **out, capsa_err **err)
+{
+  const struct pctx p = { .name = name ? name : "config.json", .err = err };
+
+  if (json == NULL)
+    return capsa_fail (err, EINVAL, "%s: no data", p.name);
+  json_t *doc = load_json (&p, json, len);
+  if (doc == NULL)
+    return -1;
+  int r = cfg_parse_json (doc, p.name, out, err);
+  json_decref (doc);
+  return r;
 }
 
 int

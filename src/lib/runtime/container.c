@@ -53,16 +53,11 @@ create_guard_undo (struct create_guard *g)
   cg_free (&g->cg);
 }
 
+/* linux.resources names a section (even an empty one): the config asks for a cgroup. */
 static bool
-has_resources (json_t *res)
+has_resources (const struct cfg_resources *res)
 {
-  return json_is_object (res) && json_object_size (res) > 0;
-}
-
-static json_t *
-config_resources (const struct capsa_config *c)
-{
-  return json_object_get (json_object_get (c->raw, "linux"), "resources");
+  return res && res->sections != 0;
 }
 
 /* Name the container's cgroup directories (cg->n == 0: no cgroup filesystem here), creating
@@ -77,7 +72,7 @@ plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *
   int r = 0;
   if (host.layout != CG_LAYOUT_NONE)
     r = cg_plan (&host, c->cgroups_path, id, cg, err);
-  else if (has_resources (config_resources (c)))
+  else if (has_resources (c->resources))
     r = capsa_fail_as (err, ENOTSUP, "linux.resources: no cgroup filesystem is mounted on this host");
   cg_host_free (&host);
   return r;
@@ -89,7 +84,7 @@ plan_cgroup (const char *id, const struct capsa_config *c, struct capsa_cgroup *
 static int
 make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **err)
 {
-  json_t *res = config_resources (c);
+  const struct cfg_resources *res = c->resources;
 
   if (cg->n == 0)
     return 0;
@@ -110,12 +105,11 @@ make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **
     }
   fault_point ("create:cgroup");
   /* everything but the device rules now; those once the child has made its device nodes */
-  json_t *early = json_is_object (res) ? json_deep_copy (res) : NULL;
-  if (early)
-    json_object_del (early, "devices");
-  int r = cg_apply_resources (cg, early, "linux.resources", err);
-  json_decref (early);
-  return r;
+  if (res == NULL)
+    return 0;
+  struct cfg_resources early = *res; /* (a shallow copy: borrows the lists) */
+  early.sections &= ~(1u << CFG_RES_SECTION_DEVICES);
+  return cg_apply_resources (cg, &early, "linux.resources", err);
 }
 
 /* Once the child is set up, before it may go on: record its pid (so that from here on a runtime
@@ -139,19 +133,18 @@ before_go (void *arg, pid_t init, capsa_err **err)
   if (state_write (l->dirfd, l->st, err) < 0)
     return -1;
   fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
-  json_t *devices = json_object_get (json_object_get (json_object_get (l->config->raw, "linux"), "resources"),
-                                     "devices");
-  if (l->cg->n == 0 || devices == NULL)
+  const struct cfg_resources *res = l->config->resources;
+  if (l->cg->n == 0 || res == NULL || !(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
     return 0;
-  json_t *only = json_pack ("{s:O}", "devices", devices);
-  int r = cg_apply_resources (l->cg, only, "linux.resources", err);
-  json_decref (only);
-  return r;
+  struct cfg_resources only = { .sections = 1u << CFG_RES_SECTION_DEVICES, .devices = res->devices,
+                                .n_devices = res->n_devices };
+  return cg_apply_resources (l->cg, &only, "linux.resources", err);
 }
 
 struct bundle
 {
-  struct capsa_config *config;
+  struct capsa_config *config; /* the caller's (capsa_create_opts.config) or `owned` */
+  struct capsa_config *owned;  /* parsed here from BUNDLE/config.json */
   char *path;   /* absolute */
   char *rootfs; /* absolute */
 };
@@ -159,8 +152,8 @@ struct bundle
 static void
 bundle_free (struct bundle *b)
 {
-  if (b->config)
-    cfg_free (b->config);
+  if (b->owned)
+    cfg_free (b->owned);
   free (b->path);
   free (b->rootfs);
 }
@@ -198,8 +191,9 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
     return capsa_fail (err, errno, "bundle `%s`", given);
   b->path = xstrdup (buf);
   cleanup_free char *cfgpath = xasprintf ("%s/config.json", b->path);
-  if (cfg_parse_file (cfgpath, &b->config, err) < 0)
+  if (o->config == NULL && cfg_parse_file (cfgpath, &b->owned, err) < 0)
     return -1;
+  b->config = o->config ? o->config : b->owned;
   if (check_config (b->config, o, detached, err) < 0)
     return -1;
   cleanup_free char *root = b->config->root_path[0] == '/' ? xstrdup (b->config->root_path)
@@ -216,40 +210,40 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
 /* The config as created, kept beside the state: exec and the poststop hooks at delete use it
  * even when the bundle has changed or gone. */
 static int
-save_config (int dirfd, json_t *raw, capsa_err **err)
+save_config (int dirfd, json_t *doc, capsa_err **err)
 {
-  cleanup_free char *s = json_dumps (raw, JSON_COMPACT);
+  cleanup_free char *s = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
   if (s == NULL)
     return capsa_fail (err, ENOMEM, "encode config.json");
   return write_file_replace_at (dirfd, "config.json", s, strlen (s), 0600, err);
 }
 
 /* The saved config (NULL when it cannot be read: a container made by an older capsa). */
-static json_t *
+static struct capsa_config *
 saved_config (int dirfd)
 {
   cleanup_free char *buf = NULL;
   size_t len = 0;
-  /* (not json_loadfd: jansson reads a file descriptor one byte per read()) */
-  if (read_file_at (dirfd, "config.json", &buf, &len, NULL) < 0)
+  struct capsa_config *c = NULL;
+  if (read_file_at (dirfd, "config.json", &buf, &len, NULL) < 0
+      || cfg_parse_string (buf, len, "config.json (saved at create)", &c, NULL) < 0)
     return NULL;
-  return json_loadb (buf, len, 0, NULL);
+  return c;
 }
 
 /* poststart and poststop: a failure is a warning, and the rest goes on (runtime-spec). */
 static void
-warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const char *status)
+warn_hooks (int dirfd, const struct capsa_state *st, enum cfg_hook_kind kind, const char *status)
 {
   if (!st->late_hooks)
     return; /* the common case: no config to read on run, start and delete */
-  json_t *config = saved_config (dirfd);
+  cleanup_config struct capsa_config *config = saved_config (dirfd);
   if (config && hooks_any (config, kind))
     {
       json_t *state = hooks_state (st->id, status, st->pid, st->bundle, st->annotations);
       hooks_run_warn (config, kind, state);
       json_decref (state);
     }
-  json_decref (config);
 }
 
 /* LISTEN_FDS from socket activation are passed on like runc: the fds and LISTEN_FDS/LISTEN_PID=1. */
@@ -290,22 +284,92 @@ record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle
   fault_point ("create:recorded");
   if (make_cgroup (b->config, &g->cg, err) < 0)
     return -1;
+  /* saved as given: before the notify socket's mount is added to the config */
+  json_t *doc = cfg_to_json (b->config);
   st->cg = g->cg;
   if (notify_host_socket ())
     {
       cleanup_free char *entry = NULL, *sdir = xasprintf ("%s/%s", o->root, o->id);
       if (notify_prepare (dirfd, sdir, b->config, &entry, err) < 0)
-        return -1;
+        {
+          json_decref (doc);
+          return -1;
+        }
       strv_append (extra_env, entry);
       /* run: the process goes right away, so listen now */
       if (run_mode && (*notify_fd = notify_bind (dirfd, err)) < 0)
-        return -1;
+        {
+          json_decref (doc);
+          return -1;
+        }
       fault_point ("create:notify");
     }
-  if (state_write (dirfd, st, err) < 0 || save_config (dirfd, b->config->raw, err) < 0)
+  int saved = state_write (dirfd, st, err) < 0 || save_config (dirfd, doc, err) < 0 ? -1 : 0;
+  json_decref (doc);
+  if (saved < 0)
     return -1;
   fault_point ("create:configured");
   return take_fd (&dirfd);
+}
+
+/* Everything the child will apply, prepared and checked before anything is created: the config,
+ * the capabilities, the seccomp program, the cgroup's names. */
+static int
+prepare_create (const struct capsa_create_opts *o, bool detached, struct bundle *b, struct caps_plan *caps,
+                struct seccomp_plan *seccomp, struct capsa_cgroup *cg, capsa_err **err)
+{
+  /* compiled seccomp programs, beside the containers ('#' is never in a container id) */
+  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
+
+  if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, b, err) < 0)
+    return -1;
+  /* with a user namespace, this process moves the init into its v1 cgroups (spawn.c) */
+  if (!o->no_cgroups && b->config->ns[CFG_NS_USER].enabled)
+    capsa_cgroup_prime ();
+  if (caps_plan_make (b->config->process, caps, err) < 0
+      || seccomp_plan_make (b->config->seccomp, cache_dir, seccomp, err) < 0)
+    return -1;
+  if (!o->no_cgroups && plan_cgroup (o->id, b->config, cg, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The fifo the init waits on until start (create, not run); returns its read end. */
+static int
+open_exec_fifo (int dirfd, const char *id, capsa_err **err)
+{
+  if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
+    return capsa_fail (err, errno, "create exec fifo for `%s`", id);
+  int fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return capsa_fail (err, errno, "open exec fifo for `%s`", id);
+  fault_point ("create:fifo");
+  return fifo;
+}
+
+/* Once the init is spawned: its terminal to the console socket, the final record, the pid file. */
+static int
+finish_create (const struct capsa_create_opts *o, int dirfd, struct capsa_state *st, struct spawn_result *res,
+               capsa_err **err)
+{
+  if (res->pty_master >= 0 && o->console_socket)
+    {
+      int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
+      close (res->pty_master);
+      res->pty_master = -1;
+      if (sent < 0)
+        return -1;
+    }
+  st->pid = res->pid;
+  st->creating = false;
+  if (proc_stat_start (res->pid, &st->pid_start, NULL) < 0)
+    return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
+  if (state_write (dirfd, st, err) < 0)
+    return -1;
+  fault_point ("create:done");
+  if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
+    return -1;
+  return 0;
 }
 
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
@@ -314,55 +378,26 @@ static int
 do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, int *notify_fd,
            capsa_err **err)
 {
-  bool detached = !run_mode || o->detach;
   struct bundle b = { 0 };
   struct create_guard g = { .root = o->root, .id = o->id };
   cleanup_close int dirfd = -1, fifo = -1;
   cleanup_strv char **extra_env = NULL;
-  /* compiled seccomp programs, beside the containers ('#' is never in a container id) */
-  cleanup_free char *cache_dir = xasprintf ("%s/#seccomp-cache", o->root);
   struct caps_plan caps;
   struct seccomp_plan seccomp = { 0 };
   char now[48];
   int r = -1;
 
-  if (state_validate_id (o->id, err) < 0 || load_bundle (o, detached, &b, err) < 0)
-    goto out;
-  /* with a user namespace, this process moves the init into its v1 cgroups (spawn.c) */
-  if (!o->no_cgroups && b.config->ns[CFG_NS_USER].enabled)
-    capsa_cgroup_prime ();
-  /* everything the child will apply is prepared and checked before anything is created */
-  if (hooks_check (b.config->raw, err) < 0 || caps_plan_make (b.config->process, &caps, err) < 0
-      || seccomp_plan_make (json_object_get (json_object_get (b.config->raw, "linux"), "seccomp"), cache_dir, &seccomp,
-                            err)
-             < 0)
-    goto out;
-  if (!o->no_cgroups && plan_cgroup (o->id, b.config, &g.cg, err) < 0)
+  if (prepare_create (o, !run_mode || o->detach, &b, &caps, &seccomp, &g.cg, err) < 0)
     goto out;
   now_rfc3339 (now, sizeof now);
   struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
                             .owner = "", .creating = true, .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
-                            .late_hooks = hooks_any (b.config->raw, "poststart")
-                                          || hooks_any (b.config->raw, "poststop") };
+                            .late_hooks = hooks_any (b.config, CFG_HOOK_POSTSTART)
+                                          || hooks_any (b.config, CFG_HOOK_POSTSTOP) };
   dirfd = record_and_make (o, run_mode, &b, &g, &st, &extra_env, notify_fd, err);
-  if (dirfd < 0)
+  if (dirfd < 0 || (!run_mode && (fifo = open_exec_fifo (dirfd, o->id, err)) < 0))
     goto out;
-  if (!run_mode)
-    {
-      if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
-        {
-          capsa_fail (err, errno, "create exec fifo for `%s`", o->id);
-          goto out;
-        }
-      fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fifo < 0)
-        {
-          capsa_fail (err, errno, "open exec fifo for `%s`", o->id);
-          goto out;
-        }
-      fault_point ("create:fifo");
-    }
   struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
                            .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
                            .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id,
@@ -376,25 +411,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
     goto out;
   g.pid = res->pid;
   fault_point ("create:spawned");
-  if (res->pty_master >= 0 && o->console_socket)
-    {
-      int sent = term_send_to_console_socket (o->console_socket, res->pty_master, err);
-      close (res->pty_master);
-      res->pty_master = -1;
-      if (sent < 0)
-        goto out;
-    }
-  st.pid = res->pid;
-  st.creating = false;
-  if (proc_stat_start (res->pid, &st.pid_start, NULL) < 0)
-    {
-      capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
-      goto out;
-    }
-  if (state_write (dirfd, &st, err) < 0)
-    goto out;
-  fault_point ("create:done");
-  if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
+  if (finish_create (o, dirfd, &st, res, err) < 0)
     goto out;
   g.armed = false;
   r = 0;
@@ -469,7 +486,7 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
     }
   if (notify >= 0 && notify_relay (notify, notify_host_socket (), st->pid, init_alive, st, err) < 0)
     return -1;
-  warn_hooks (dirfd, st, "poststart", "running");
+  warn_hooks (dirfd, st, CFG_HOOK_POSTSTART, "running");
   return 0;
 }
 
@@ -591,7 +608,7 @@ destroy (const char *root, int dirfd, const struct capsa_state *st, capsa_err **
   if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
     return capsa_err_wrap (err, "delete container `%s`", st->id);
   fault_point ("delete:cgroup");
-  warn_hooks (dirfd, st, "poststop", "stopped");
+  warn_hooks (dirfd, st, CFG_HOOK_POSTSTOP, "stopped");
   return state_remove_dir (root, st->id, err);
 }
 
@@ -663,7 +680,12 @@ capsa_container_update (const char *root, const char *id, json_t *resources, cap
     return capsa_fail_as (err, EINVAL, "container not running: cannot update `%s`, it has stopped", id);
   if (need_cgroup (st, "update", err) < 0)
     return -1;
-  return cg_apply_resources (&st->cg, resources, "update", err);
+  struct cfg_resources *res = NULL;
+  if (cfg_parse_resources (resources, "update", &res, err) < 0)
+    return -1;
+  int r = cg_apply_resources (&st->cg, res, "update", err);
+  cfg_resources_free (res);
+  return r;
 }
 
 int
@@ -768,7 +790,7 @@ run_poststart (const struct capsa_create_opts *o)
   cleanup_state struct capsa_state *st = NULL;
   cleanup_close int dirfd = state_open_dir (o->root, o->id, false, NULL);
   if (dirfd >= 0 && state_load (dirfd, o->id, &st, NULL) == 0)
-    warn_hooks (dirfd, st, "poststart", "running");
+    warn_hooks (dirfd, st, CFG_HOOK_POSTSTART, "running");
 }
 
 /* the memory cgroup's oom_kill count (v2 memory.events, v1 memory.oom_control); -1: unknown */

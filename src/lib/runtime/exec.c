@@ -84,9 +84,10 @@ parse_id (const char *s, const char *what, uint32_t *out, capsa_err **err)
 
 /* The container's own process with the command line laid on top (runc's exec without --process). */
 static int
-process_from_flags (const struct capsa_exec_opts *o, json_t *raw, struct cfg_process **out, capsa_err **err)
+process_from_flags (const struct capsa_exec_opts *o, const struct cfg_process *base, struct cfg_process **out,
+                    capsa_err **err)
 {
-  json_t *proc = json_deep_copy (json_object_get (raw, "process"));
+  json_t *proc = base ? cfg_process_to_json (base) : NULL;
   if (proc == NULL)
     proc = json_pack ("{s:[s], s:s}", "args", "sh", "cwd", "/");
   json_t *args = json_array ();
@@ -188,8 +189,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
         c->ns[t].path = xasprintf ("/proc/%d/ns/%s", (int) st->pid, cfg_ns_proc_name (t));
       }
   if (caps_plan_make (c->process, &caps, err) < 0
-      || seccomp_plan_make (json_object_get (json_object_get (c->raw, "linux"), "seccomp"), cache_dir, &seccomp, err)
-             < 0)
+      || seccomp_plan_make (c->seccomp, cache_dir, &seccomp, err) < 0)
     return -1;
   cleanup_free char *rootp = xasprintf ("/proc/%d/root", (int) st->pid);
   cleanup_close int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -246,7 +246,7 @@ capsa_container_exec (const struct capsa_exec_opts *o, int *exit_status, capsa_e
   if (o->process_file ? read_process_file (o->process_file, &proc, err) < 0
                       : (o->args == NULL || o->args[0] == NULL)
                             ? capsa_fail_as (err, EINVAL, "exec: a command (or --process) is required") < 0
-                            : process_from_flags (o, c->raw, &proc, err) < 0)
+                            : process_from_flags (o, c->process, &proc, err) < 0)
     return -1;
   cfg_process_free (c->process);
   c->process = proc;

@@ -15,62 +15,15 @@
 #include "log.h"
 #include "util.h"
 
-static const char *const kinds[] = { "prestart", "createRuntime", "createContainer", "startContainer",
-                                     "poststart", "poststop" };
-
-bool
-hooks_any (json_t *config, const char *kind)
-{
-  return json_array_size (json_object_get (json_object_get (config, "hooks"), kind)) > 0;
-}
-
-int
-hooks_check (json_t *config, capsa_err **err)
-{
-  json_t *hooks = json_object_get (config, "hooks"), *list, *h;
-  const char *kind;
-  size_t i;
-
-  if (hooks == NULL)
-    return 0;
-  if (!json_is_object (hooks))
-    return capsa_fail_as (err, EINVAL, "config.json: hooks: must be an object");
-  json_object_foreach (hooks, kind, list)
-  {
-    bool known = false;
-    for (size_t k = 0; k < ARRAY_SIZE (kinds); k++)
-      known |= strcmp (kind, kinds[k]) == 0;
-    if (!known)
-      return capsa_fail_as (err, EINVAL, "config.json: hooks.%s: unknown kind of hook", kind);
-    if (!json_is_array (list))
-      return capsa_fail_as (err, EINVAL, "config.json: hooks.%s: must be an array", kind);
-    json_array_foreach (list, i, h)
-    {
-      const char *path = json_string_value (json_object_get (h, "path"));
-      json_t *t = json_object_get (h, "timeout"), *args = json_object_get (h, "args"), *env = json_object_get (h, "env");
-      if (path == NULL || path[0] != '/')
-        return capsa_fail_as (err, EINVAL, "config.json: hooks.%s[%zu].path: must be an absolute path", kind, i);
-      if (t && (!json_is_integer (t) || json_integer_value (t) <= 0))
-        return capsa_fail_as (err, EINVAL, "config.json: hooks.%s[%zu].timeout: must be a positive integer", kind, i);
-      if ((args && !json_is_array (args)) || (env && !json_is_array (env)))
-        return capsa_fail_as (err, EINVAL, "config.json: hooks.%s[%zu]: args and env must be arrays", kind, i);
-    }
-  }
-  return 0;
-}
-
+/* argv: the hook's args, or just its path when it has none */
 static char **
-to_strv (json_t *arr, const char *first)
+hook_argv (const struct cfg_hook *h)
 {
-  size_t i, n = json_array_size (arr);
-  char **v = xmalloc0 ((n + 2) * sizeof *v);
-  size_t k = 0;
-  if (n == 0 && first)
-    v[k++] = xstrdup (first);
-  json_t *e;
-  json_array_foreach (arr, i, e)
-  if (json_is_string (e))
-    v[k++] = xstrdup (json_string_value (e));
+  char **v = NULL;
+  if (h->args == NULL || h->args[0] == NULL)
+    strv_append (&v, h->path);
+  for (char **a = h->args; a && *a; a++)
+    strv_append (&v, *a);
   return v;
 }
 
@@ -137,16 +90,15 @@ wait_hook (pid_t pid, int errfd, int timeout_s, char *errbuf, size_t errlen, int
 }
 
 static int
-run_one (json_t *h, const char *kind, size_t i, const char *state, capsa_err **err)
+run_one (const struct cfg_hook *h, const char *kind, size_t i, const char *state, capsa_err **err)
 {
-  const char *path = json_string_value (json_object_get (h, "path"));
-  int timeout_s = (int) json_integer_value (json_object_get (h, "timeout"));
-  cleanup_strv char **argv = to_strv (json_object_get (h, "args"), path);
+  const char *path = h->path;
+  int timeout_s = h->timeout;
+  cleanup_strv char **argv = hook_argv (h);
   /* runc runs a hook with exec.Cmd{Env: hook.Env}: with no `env`, Go hands the runtime's own
    * environment on (runc 1.1.5 does; podman's hooks rely on PATH). An `env` given, even empty,
    * is the whole environment. */
-  json_t *env = json_object_get (h, "env");
-  cleanup_strv char **envp = env ? to_strv (env, NULL) : NULL;
+  char *const *envp = h->env;
   int in[2], errp[2], status = 0;
   char errbuf[1024] = "";
 
@@ -198,33 +150,31 @@ run_one (json_t *h, const char *kind, size_t i, const char *state, capsa_err **e
 }
 
 int
-hooks_run (json_t *config, const char *kind, json_t *state, capsa_err **err)
+hooks_run (const struct capsa_config *config, enum cfg_hook_kind kind, json_t *state, capsa_err **err)
 {
-  json_t *list = json_object_get (json_object_get (config, "hooks"), kind), *h;
-  size_t i;
-  if (json_array_size (list) == 0)
+  const struct cfg_hook_list *l = &config->hooks[kind];
+  if (l->n == 0)
     return 0;
   cleanup_free char *s = json_dumps (state, JSON_COMPACT);
-  json_array_foreach (list, i, h)
-  if (run_one (h, kind, i, s ? s : "{}", err) < 0)
-    return -1;
+  for (size_t i = 0; i < l->n; i++)
+    if (run_one (&l->hooks[i], cfg_hook_kind_name (kind), i, s ? s : "{}", err) < 0)
+      return -1;
   return 0;
 }
 
 void
-hooks_run_warn (json_t *config, const char *kind, json_t *state)
+hooks_run_warn (const struct capsa_config *config, enum cfg_hook_kind kind, json_t *state)
 {
-  json_t *list = json_object_get (json_object_get (config, "hooks"), kind), *h;
-  size_t i;
-  if (json_array_size (list) == 0)
+  const struct cfg_hook_list *l = &config->hooks[kind];
+  if (l->n == 0)
     return;
   cleanup_free char *s = json_dumps (state, JSON_COMPACT);
-  json_array_foreach (list, i, h)
-  {
-    cleanup_err capsa_err *err = NULL;
-    if (run_one (h, kind, i, s ? s : "{}", &err) < 0)
-      capsa_log (CAPSA_LOG_WARNING, "%s", err->msg);
-  }
+  for (size_t i = 0; i < l->n; i++)
+    {
+      cleanup_err capsa_err *err = NULL;
+      if (run_one (&l->hooks[i], cfg_hook_kind_name (kind), i, s ? s : "{}", &err) < 0)
+        capsa_log (CAPSA_LOG_WARNING, "%s", err->msg);
+    }
 }
 
 json_t *

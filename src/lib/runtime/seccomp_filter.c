@@ -50,27 +50,16 @@ static const struct
 
 /* The action `name` with its errno (ERRNO and TRACE carry data), or -1 with err. */
 static int
-parse_action (json_t *jname, json_t *jerrno, int default_errno, const char *what, uint32_t *out, bool *notify,
-              capsa_err **err)
+parse_action (const char *name, int errno_ret, const char *what, uint32_t *out, bool *notify, capsa_err **err)
 {
-  const char *name = json_string_value (jname);
-  if (name == NULL)
-    return capsa_fail_as (err, EINVAL, "%s: must be a string", what);
   for (size_t i = 0; i < ARRAY_SIZE (actions); i++)
     if (strcmp (name, actions[i].name) == 0)
       {
-        int e = default_errno;
-        if (jerrno && !json_is_null (jerrno))
-          {
-            if (!json_is_integer (jerrno) || json_integer_value (jerrno) < 0 || json_integer_value (jerrno) > 4095)
-              return capsa_fail_as (err, EINVAL, "%s: errnoRet must be an integer from 0 to 4095", what);
-            e = (int) json_integer_value (jerrno);
-          }
         *out = actions[i].action;
         if (actions[i].action == SCMP_ACT_ERRNO (0))
-          *out = SCMP_ACT_ERRNO ((uint16_t) e);
+          *out = SCMP_ACT_ERRNO ((uint16_t) errno_ret);
         else if (actions[i].action == SCMP_ACT_TRACE (0))
-          *out = SCMP_ACT_TRACE ((uint16_t) e);
+          *out = SCMP_ACT_TRACE ((uint16_t) errno_ret);
         if (actions[i].action == SCMP_ACT_NOTIFY)
           *notify = true;
         return 0;
@@ -79,151 +68,126 @@ parse_action (json_t *jname, json_t *jerrno, int default_errno, const char *what
 }
 
 static int
-add_arches (scmp_filter_ctx ctx, json_t *arr, capsa_err **err)
+add_arches (scmp_filter_ctx ctx, char **arches, capsa_err **err)
 {
-  size_t i;
-  json_t *a;
-  json_array_foreach (arr, i, a)
-  {
-    const char *name = json_string_value (a);
-    char lower[32];
-    size_t k = 0;
-    if (name == NULL || strncmp (name, "SCMP_ARCH_", 10) != 0)
-      return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_*", i);
-    for (const char *s = name + 10; *s && k < sizeof lower - 1; s++)
-      lower[k++] = (char) tolower ((unsigned char) *s);
-    lower[k] = '\0';
-    uint32_t arch = seccomp_arch_resolve_name (lower);
-    if (arch == 0)
-      return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: unknown architecture `%s`", i, name);
-    int r = seccomp_arch_add (ctx, arch);
-    if (r < 0 && r != -EEXIST)
-      return capsa_fail (err, -r, "linux.seccomp.architectures[%zu]: add `%s`", i, name);
-  }
+  for (size_t i = 0; arches[i]; i++)
+    {
+      const char *name = arches[i];
+      char lower[32];
+      size_t k = 0;
+      if (strncmp (name, "SCMP_ARCH_", 10) != 0)
+        return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_*", i);
+      for (const char *s = name + 10; *s && k < sizeof lower - 1; s++)
+        lower[k++] = (char) tolower ((unsigned char) *s);
+      lower[k] = '\0';
+      uint32_t arch = seccomp_arch_resolve_name (lower);
+      if (arch == 0)
+        return capsa_fail_as (err, EINVAL, "linux.seccomp.architectures[%zu]: unknown architecture `%s`", i, name);
+      int r = seccomp_arch_add (ctx, arch);
+      if (r < 0 && r != -EEXIST)
+        return capsa_fail (err, -r, "linux.seccomp.architectures[%zu]: add `%s`", i, name);
+    }
   return 0;
 }
 
 /* With ctx: set libseccomp's attributes; without: collect seccomp(2) flag bits in *bits. */
 static int
-set_flags (scmp_filter_ctx ctx, json_t *arr, unsigned *bits, capsa_err **err)
+set_flags (scmp_filter_ctx ctx, char **flags, unsigned *bits, capsa_err **err)
 {
-  size_t i;
-  json_t *f;
-  json_array_foreach (arr, i, f)
-  {
-    const char *name = json_string_value (f);
-    enum scmp_filter_attr attr;
-    if (name == NULL)
-      return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: must be a string", i);
-    if (strcmp (name, "SECCOMP_FILTER_FLAG_LOG") == 0)
-      attr = SCMP_FLTATR_CTL_LOG;
-    else if (strcmp (name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-      attr = SCMP_FLTATR_CTL_SSB;
-    else if (strcmp (name, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-      attr = SCMP_FLTATR_CTL_TSYNC;
-    else if (strcmp (name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
-      return capsa_fail_as (err, ENOTSUP, "linux.seccomp.flags[%zu]: %s needs libseccomp 2.6 (this build has %u.%u)",
-                            i, name, seccomp_version ()->major, seccomp_version ()->minor);
-    else
-      return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, name);
-    if (ctx)
-      {
-        int r = seccomp_attr_set (ctx, attr, 1);
-        if (r < 0)
-          return capsa_fail (err, -r, "linux.seccomp.flags[%zu]: %s", i, name);
-      }
-    else
-      *bits |= attr == SCMP_FLTATR_CTL_LOG    ? SECCOMP_FILTER_FLAG_LOG
-               : attr == SCMP_FLTATR_CTL_SSB  ? SECCOMP_FILTER_FLAG_SPEC_ALLOW
-                                              : SECCOMP_FILTER_FLAG_TSYNC;
-  }
+  for (size_t i = 0; flags[i]; i++)
+    {
+      const char *name = flags[i];
+      enum scmp_filter_attr attr;
+      if (strcmp (name, "SECCOMP_FILTER_FLAG_LOG") == 0)
+        attr = SCMP_FLTATR_CTL_LOG;
+      else if (strcmp (name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+        attr = SCMP_FLTATR_CTL_SSB;
+      else if (strcmp (name, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+        attr = SCMP_FLTATR_CTL_TSYNC;
+      else if (strcmp (name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+        return capsa_fail_as (err, ENOTSUP, "linux.seccomp.flags[%zu]: %s needs libseccomp 2.6 (this build has %u.%u)",
+                              i, name, seccomp_version ()->major, seccomp_version ()->minor);
+      else
+        return capsa_fail_as (err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag `%s`", i, name);
+      if (ctx)
+        {
+          int r = seccomp_attr_set (ctx, attr, 1);
+          if (r < 0)
+            return capsa_fail (err, -r, "linux.seccomp.flags[%zu]: %s", i, name);
+        }
+      else
+        *bits |= attr == SCMP_FLTATR_CTL_LOG   ? SECCOMP_FILTER_FLAG_LOG
+                 : attr == SCMP_FLTATR_CTL_SSB ? SECCOMP_FILTER_FLAG_SPEC_ALLOW
+                                               : SECCOMP_FILTER_FLAG_TSYNC;
+    }
   return 0;
 }
 
+/* The rule's conditions for libseccomp (config.c checked the indexes and the count). */
 static int
-parse_args (json_t *arr, const char *what, struct scmp_arg_cmp *cmp, size_t *n, bool *same_index, capsa_err **err)
+parse_args (const struct cfg_seccomp_rule *rule, const char *what, struct scmp_arg_cmp *cmp, bool *same_index,
+            capsa_err **err)
 {
-  size_t i;
-  json_t *a;
   unsigned seen = 0;
-  *n = 0;
   *same_index = false;
-  if (arr && !json_is_array (arr))
-    return capsa_fail_as (err, EINVAL, "%s.args: must be an array", what);
-  if (json_array_size (arr) > 6)
-    return capsa_fail_as (err, EINVAL, "%s.args: at most 6 conditions", what);
-  json_array_foreach (arr, i, a)
-  {
-    json_t *ji = json_object_get (a, "index"), *jv = json_object_get (a, "value"), *jv2 = json_object_get (a, "valueTwo");
-    const char *op = json_string_value (json_object_get (a, "op"));
-    if (!json_is_integer (ji) || json_integer_value (ji) < 0 || json_integer_value (ji) > 5)
-      return capsa_fail_as (err, EINVAL, "%s.args[%zu].index: must be 0 to 5", what, i);
-    if (!json_is_integer (jv) || (jv2 && !json_is_integer (jv2)))
-      return capsa_fail_as (err, EINVAL, "%s.args[%zu]: value and valueTwo must be integers", what, i);
-    size_t k;
-    for (k = 0; k < ARRAY_SIZE (operators); k++)
-      if (op && strcmp (op, operators[k].name) == 0)
-        break;
-    if (k == ARRAY_SIZE (operators))
-      return capsa_fail_as (err, EINVAL, "%s.args[%zu].op: unknown operator `%s`", what, i, op ? op : "(none)");
-    unsigned idx = (unsigned) json_integer_value (ji);
-    if (seen & (1u << idx))
-      *same_index = true;
-    seen |= 1u << idx;
-    cmp[*n] = (struct scmp_arg_cmp) { .arg = idx, .op = operators[k].op,
-                                      .datum_a = (scmp_datum_t) json_integer_value (jv),
-                                      .datum_b = jv2 ? (scmp_datum_t) json_integer_value (jv2) : 0 };
-    (*n)++;
-  }
+  for (size_t i = 0; i < rule->n_args; i++)
+    {
+      const struct cfg_seccomp_arg *a = &rule->args[i];
+      size_t k;
+      for (k = 0; k < ARRAY_SIZE (operators); k++)
+        if (a->op && strcmp (a->op, operators[k].name) == 0)
+          break;
+      if (k == ARRAY_SIZE (operators))
+        return capsa_fail_as (err, EINVAL, "%s.args[%zu].op: unknown operator `%s`", what, i, a->op ? a->op : "(none)");
+      if (seen & (1u << a->index))
+        *same_index = true;
+      seen |= 1u << a->index;
+      cmp[i] = (struct scmp_arg_cmp) { .arg = a->index, .op = operators[k].op, .datum_a = (scmp_datum_t) a->value,
+                                       .datum_b = a->has_value_two ? (scmp_datum_t) a->value_two : 0 };
+    }
   return 0;
 }
 
 /* One syscalls[] entry: every name, with its action and conditions. */
 static int
-add_syscall_rule (scmp_filter_ctx ctx, json_t *rule, size_t i, uint32_t default_action, int default_errno,
-                  bool *notify, capsa_err **err)
+add_syscall_rule (scmp_filter_ctx ctx, const struct cfg_seccomp_rule *rule, size_t i, uint32_t default_action,
+                  int default_errno, bool *notify, capsa_err **err)
 {
   char what[64];
   uint32_t action;
   struct scmp_arg_cmp cmp[6];
-  size_t ncmp, k;
+  size_t ncmp = rule->n_args;
   bool same_index;
-  json_t *names = json_object_get (rule, "names"), *jn;
 
   snprintf (what, sizeof what, "linux.seccomp.syscalls[%zu]", i);
-  if (!json_is_array (names))
-    return capsa_fail_as (err, EINVAL, "%s.names: must be an array of syscall names", what);
-  if (parse_action (json_object_get (rule, "action"), json_object_get (rule, "errnoRet"), default_errno, what,
-                    &action, notify, err)
+  if (parse_action (rule->action, rule->has_errno_ret ? rule->errno_ret : default_errno, what, &action, notify, err)
           < 0
-      || parse_args (json_object_get (rule, "args"), what, cmp, &ncmp, &same_index, err) < 0)
+      || parse_args (rule, what, cmp, &same_index, err) < 0)
     return -1;
   if (action == default_action)
     return 0; /* libseccomp refuses a rule that changes nothing */
-  json_array_foreach (names, k, jn)
-  {
-    const char *name = json_string_value (jn);
-    if (name == NULL)
-      return capsa_fail_as (err, EINVAL, "%s.names[%zu]: must be a string", what, k);
-    int nr = seccomp_syscall_resolve_name (name);
-    if (nr == __NR_SCMP_ERROR)
-      continue; /* unknown here: skipped like runc */
-    int r;
-    if (!same_index)
-      r = seccomp_rule_add_array (ctx, action, nr, (unsigned) ncmp, cmp);
-    else /* libseccomp ANDs conditions and refuses two on one argument: one rule each (an OR) */
-      {
-        r = 0;
-        for (size_t c = 0; c < ncmp && r == 0; c++)
-          r = seccomp_rule_add_array (ctx, action, nr, 1, &cmp[c]);
-      }
-    if (r < 0)
-      return capsa_fail (err, -r, "%s: add a rule for `%s`", what, name);
-  }
+  for (size_t k = 0; rule->names[k]; k++)
+    {
+      const char *name = rule->names[k];
+      int nr = seccomp_syscall_resolve_name (name);
+      if (nr == __NR_SCMP_ERROR)
+        continue; /* unknown here: skipped like runc */
+      int r;
+      if (!same_index)
+        r = seccomp_rule_add_array (ctx, action, nr, (unsigned) ncmp, cmp);
+      else /* libseccomp ANDs conditions and refuses two on one argument: one rule each (an OR) */
+        {
+          r = 0;
+          for (size_t c = 0; c < ncmp && r == 0; c++)
+            r = seccomp_rule_add_array (ctx, action, nr, 1, &cmp[c]);
+        }
+      if (r < 0)
+        return capsa_fail (err, -r, "%s: add a rule for `%s`", what, name);
+    }
   return 0;
 }
 
-static int build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err);
+static int build_filter (const struct cfg_seccomp *sc, struct seccomp_plan *plan, capsa_err **err);
 
 /* ---- the compiled-program cache ---- */
 
@@ -232,9 +196,11 @@ static int build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
 
 /* What the program depends on: the profile (canonical JSON), libseccomp's version, the machine. */
 static char *
-cache_key (json_t *sc)
+cache_key (const struct cfg_seccomp *sc)
 {
-  cleanup_free char *canon = json_dumps (sc, JSON_COMPACT | JSON_SORT_KEYS);
+  json_t *j = cfg_seccomp_to_json (sc);
+  cleanup_free char *canon = j ? json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref (j);
   const struct scmp_version *v = seccomp_version ();
   struct utsname u;
   uname (&u);
@@ -332,25 +298,23 @@ export_bpf (scmp_filter_ctx ctx, struct seccomp_plan *plan, capsa_err **err)
 }
 
 static bool
-has_notify (json_t *sc)
+has_notify (const struct cfg_seccomp *sc)
 {
-  size_t i;
-  json_t *r;
-  if (strcmp (json_string_value (json_object_get (sc, "defaultAction")) ?: "", "SCMP_ACT_NOTIFY") == 0)
+  if (strcmp (sc->default_action, "SCMP_ACT_NOTIFY") == 0)
     return true;
-  json_array_foreach (json_object_get (sc, "syscalls"), i, r)
-  if (strcmp (json_string_value (json_object_get (r, "action")) ?: "", "SCMP_ACT_NOTIFY") == 0)
-    return true;
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    if (strcmp (sc->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+      return true;
   return false;
 }
 
 int
-seccomp_plan_make (json_t *sc, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err)
+seccomp_plan_make (const struct cfg_seccomp *sc, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err)
 {
-  if (sc == NULL || json_is_null (sc) || !json_is_object (sc) || has_notify (sc))
+  if (sc == NULL || has_notify (sc))
     return build_filter (sc, plan, err);
   memset (plan, 0, sizeof *plan);
-  if (set_flags (NULL, json_object_get (sc, "flags"), &plan->flags, err) < 0)
+  if (set_flags (NULL, sc->flags, &plan->flags, err) < 0)
     return -1;
   unsigned flags = plan->flags;
   cleanup_free char *key = cache_key (sc);
@@ -372,29 +336,18 @@ seccomp_plan_make (json_t *sc, const char *cache_dir, struct seccomp_plan *plan,
   return 0;
 }
 
-/* The filter with libseccomp, from the JSON (every check and message happens here). */
+/* The filter with libseccomp, from the typed profile (the names are checked here). */
 static int
-build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
+build_filter (const struct cfg_seccomp *sc, struct seccomp_plan *plan, capsa_err **err)
 {
   uint32_t def;
-  int def_errno = EPERM;
+  int def_errno = sc && sc->has_default_errno ? sc->default_errno : EPERM;
   bool notify = false;
-  json_t *jde = json_object_get (sc, "defaultErrnoRet"), *rules;
-  size_t i;
-  json_t *rule;
 
   memset (plan, 0, sizeof *plan);
-  if (sc == NULL || json_is_null (sc))
+  if (sc == NULL)
     return 0;
-  if (!json_is_object (sc))
-    return capsa_fail_as (err, EINVAL, "linux.seccomp: must be an object");
-  if (jde && (!json_is_integer (jde) || json_integer_value (jde) < 0 || json_integer_value (jde) > 4095))
-    return capsa_fail_as (err, EINVAL, "linux.seccomp.defaultErrnoRet: must be an integer from 0 to 4095");
-  if (jde)
-    def_errno = (int) json_integer_value (jde);
-  if (parse_action (json_object_get (sc, "defaultAction"), jde, EPERM, "linux.seccomp.defaultAction", &def, &notify,
-                    err)
-      < 0)
+  if (parse_action (sc->default_action, def_errno, "linux.seccomp.defaultAction", &def, &notify, err) < 0)
     return -1;
   scmp_filter_ctx ctx = seccomp_init (def);
   if (ctx == NULL)
@@ -402,21 +355,14 @@ build_filter (json_t *sc, struct seccomp_plan *plan, capsa_err **err)
   plan->ctx = ctx;
   /* no_new_privs is process.noNewPrivileges' business, not a side effect of the filter */
   seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
-  if (add_arches (ctx, json_object_get (sc, "architectures"), err) < 0
-      || set_flags (ctx, json_object_get (sc, "flags"), NULL, err) < 0)
+  if (add_arches (ctx, sc->architectures, err) < 0 || set_flags (ctx, sc->flags, NULL, err) < 0)
     goto fail;
-  rules = json_object_get (sc, "syscalls");
-  if (rules && !json_is_array (rules))
-    {
-      capsa_fail_as (err, EINVAL, "linux.seccomp.syscalls: must be an array");
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    if (add_syscall_rule (ctx, &sc->syscalls[i], i, def, def_errno, &notify, err) < 0)
       goto fail;
-    }
-  json_array_foreach (rules, i, rule)
-  if (add_syscall_rule (ctx, rule, i, def, def_errno, &notify, err) < 0)
-    goto fail;
   plan->notify = notify;
-  plan->listener_path = json_string_value (json_object_get (sc, "listenerPath"));
-  plan->listener_metadata = json_string_value (json_object_get (sc, "listenerMetadata"));
+  plan->listener_path = sc->listener_path;
+  plan->listener_metadata = sc->listener_metadata;
   if (notify && (plan->listener_path == NULL || *plan->listener_path == '\0'))
     {
       capsa_fail_as (err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");

@@ -1,8 +1,8 @@
 /* linux.seccomp: a libseccomp filter built by the runtime before the clone, loaded by the child.
  *
- * seccomp_plan_make() reads the whole linux.seccomp object (defaultAction, defaultErrnoRet,
- * architectures, flags, syscalls with args and every operator, errnoRet, listenerPath and
- * listenerMetadata) and builds the filter in memory; every mistake is an error naming its JSON
+ * seccomp_plan_make() takes the typed linux.seccomp (config.c checked its shape: types, ranges,
+ * errnoRet, at most 6 conditions), resolves what only libseccomp knows (actions, architectures,
+ * flags, operators) and builds the filter in memory; every mistake is an error naming its JSON
  * path.  Syscall names libseccomp does not know for these architectures are skipped, as runc
  * does (profiles list syscalls of other architectures and kernels).  libseccomp's implicit
  * no_new_privs is turned off: process.noNewPrivileges alone decides it.
@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "error.h"
 
 struct seccomp_plan
@@ -46,7 +47,7 @@ seccomp_plan_active (const struct seccomp_plan *p)
  * exact profile text and the program, so the same profile is compiled once (libseccomp takes
  * ~10 ms for Docker's profile) and a hash collision can never load another profile's filter.
  * Filters with a listener are always built with libseccomp (its notify fd). */
-int seccomp_plan_make (json_t *seccomp, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err);
+int seccomp_plan_make (const struct cfg_seccomp *seccomp, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err);
 void seccomp_plan_free (struct seccomp_plan *plan);
 /* In the child.  *notify_fd gets the listener fd (or -1). */
 int seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err);

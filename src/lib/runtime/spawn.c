@@ -83,12 +83,12 @@ wait_for (int sock, int type, capsa_err **err)
 
 /* Hooks the child runs itself (createContainer, startContainer). */
 static int
-child_hooks (const struct spawn_opts *o, const char *kind, const char *status, capsa_err **err)
+child_hooks (const struct spawn_opts *o, enum cfg_hook_kind kind, const char *status, capsa_err **err)
 {
-  if (!hooks_any (o->config->raw, kind))
+  if (!hooks_any (o->config, kind))
     return 0;
   json_t *state = hooks_state (o->id, status, host_pid, o->bundle, o->config->annotations);
-  int r = hooks_run (o->config->raw, kind, state, err);
+  int r = hooks_run (o->config, kind, state, err);
   json_decref (state);
   return r;
 }
@@ -105,14 +105,14 @@ hooks_before_pivot (void *arg, capsa_err **err)
 {
   const struct spawn_opts *o = ((const struct pivot_hooks *) arg)->o;
   int sock = ((const struct pivot_hooks *) arg)->sock;
-  if (hooks_any (o->config->raw, "prestart") || hooks_any (o->config->raw, "createRuntime"))
+  if (hooks_any (o->config, CFG_HOOK_PRESTART) || hooks_any (o->config, CFG_HOOK_CREATE_RUNTIME))
     {
       if (sync_send (sock, SYNC_HOOKS, 0, -1) < 0)
         return capsa_fail (err, errno, "setup channel: ask for the createRuntime hooks");
       if (wait_for (sock, SYNC_GO, err) < 0)
         return -1;
     }
-  return child_hooks (o, "createContainer", "creating", err);
+  return child_hooks (o, CFG_HOOK_CREATE_CONTAINER, "creating", err);
 }
 
 static bool child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan);
@@ -457,7 +457,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
     _exit (1);
   if (o->exec_fifo >= 0 && wait_exec_fifo (o->exec_fifo, &err) < 0)
     _exit (1);
-  if (!o->exec_mode && child_hooks (o, "startContainer", "created", &err) < 0)
+  if (!o->exec_mode && child_hooks (o, CFG_HOOK_START_CONTAINER, "created", &err) < 0)
     {
       sync_send_error (sock, err);
       dprintf (2, "capsa-oci: %s\n", err->msg);
@@ -564,9 +564,9 @@ serve_child (const struct spawn_opts *o, pid_t child, int sock, struct spawn_res
         case SYNC_HOOKS:
           {
             json_t *state = hooks_state (o->id, "creating", r->pid, o->bundle, o->config->annotations);
-            int h = hooks_run (o->config->raw, "prestart", state, err);
+            int h = hooks_run (o->config, CFG_HOOK_PRESTART, state, err);
             if (h == 0)
-              h = hooks_run (o->config->raw, "createRuntime", state, err);
+              h = hooks_run (o->config, CFG_HOOK_CREATE_RUNTIME, state, err);
             json_decref (state);
             if (h < 0)
               return -1;
@@ -668,6 +668,35 @@ clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *bo
   return (pid_t) syscall (SYS_clone, (unsigned long) plan->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+static void
+close_nsfds (int nsfds[CFG_NS_COUNT])
+{
+  for (int t = 0; t < CFG_NS_COUNT; t++)
+    if (nsfds[t] >= 0)
+      close (nsfds[t]);
+}
+
+/* The parent's half once the child exists: its id maps and cgroup, then the setup dialogue up to
+ * the last word to go on. */
+static int
+drive_child (const struct spawn_opts *o, const struct ns_plan *plan, pid_t child, bool born_in_v2, int sock,
+             struct spawn_result *r, capsa_err **err)
+{
+  if (plan->new_user && (plan->clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
+    return -1;
+  if (o->cgroup && cg_enter (o->cgroup, child, !child_joins_v1 (o, plan), !born_in_v2, err) < 0)
+    return -1;
+  if (sync_send (sock, SYNC_GO, 0, -1) < 0)
+    return capsa_fail (err, errno, "write to the container init");
+  if (serve_child (o, child, sock, r, err) < 0)
+    return -1;
+  if (o->after_setup && o->after_setup (o->after_setup_arg, r->pid, err) < 0)
+    return -1;
+  if (sync_send (sock, SYNC_GO, r->pid, -1) < 0)
+    return capsa_fail (err, errno, "write to the container init");
+  return 0;
+}
+
 int
 spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err **err)
 {
@@ -683,15 +712,17 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
   ns_plan_make (o->config, &plan);
   if (o->config->n_sysctls)
     record_ns (runtime_ns);
-  if (ns_open_paths (o->config, nsfds, err) < 0)
-    goto close_ns;
-  if (open_bind_sources (o, &plan, &srcfds, err) < 0)
-    goto close_ns;
+  if (ns_open_paths (o->config, nsfds, err) < 0 || open_bind_sources (o, &plan, &srcfds, err) < 0)
+    {
+      close_nsfds (nsfds);
+      return -1;
+    }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       capsa_fail (err, errno, "socketpair");
       close_bind_sources (o, &srcfds);
-      goto close_ns;
+      close_nsfds (nsfds);
+      return -1;
     }
   bool born_in_v2 = false;
   child = clone_child (&plan, o->cgroup, &born_in_v2);
@@ -701,7 +732,8 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
       close (sv[0]);
       close (sv[1]);
       close_bind_sources (o, &srcfds);
-      goto close_ns;
+      close_nsfds (nsfds);
+      return -1;
     }
   if (child == 0)
     {
@@ -710,32 +742,11 @@ spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err *
     }
   close (sv[1]);
   close_bind_sources (o, &srcfds);
-  for (int t = 0; t < CFG_NS_COUNT; t++)
-    if (nsfds[t] >= 0)
-      close (nsfds[t]);
+  close_nsfds (nsfds);
   r->pid = child;
   r->sync_fd = sv[0];
-  if (plan.new_user && (plan.clone_flags & CLONE_NEWUSER) && ns_write_id_maps (child, o->config, err) < 0)
-    goto fail;
-  if (o->cgroup && cg_enter (o->cgroup, child, !child_joins_v1 (o, &plan), !born_in_v2, err) < 0)
-    goto fail;
-  if (sync_send (sv[0], SYNC_GO, 0, -1) < 0)
-    {
-      capsa_fail (err, errno, "write to the container init");
-      goto fail;
-    }
-  if (serve_child (o, child, sv[0], r, err) < 0)
-    goto fail;
-  if (o->after_setup && o->after_setup (o->after_setup_arg, r->pid, err) < 0)
-    goto fail;
-  if (sync_send (sv[0], SYNC_GO, r->pid, -1) < 0)
-    {
-      capsa_fail (err, errno, "write to the container init");
-      goto fail;
-    }
-  return 0;
-
-fail:
+  if (drive_child (o, &plan, child, born_in_v2, sv[0], r, err) == 0)
+    return 0;
   /* The init may be the child itself or a grandchild (r->pid): kill both, reap what is ours. */
   if (r->pid != child)
     kill_and_reap (r->pid, false);
@@ -745,12 +756,6 @@ fail:
   close (sv[0]);
   r->pid = 0;
   r->sync_fd = r->pty_master = -1;
-  return -1;
-
-close_ns:
-  for (int t = 0; t < CFG_NS_COUNT; t++)
-    if (nsfds[t] >= 0)
-      close (nsfds[t]);
   return -1;
 }
 
