@@ -8,6 +8,10 @@
  *   capsa/log.h      the runtime log (--log, --log-format, --debug)
  *   capsa/runtime.h  the OCI runtime: create, start, run, exec, kill, delete, state...
  *   capsa/image.h    the image store: images, references, pull and push, archives, roots
+ *   capsa/options.h  option tables: one per command drives its parsing and --help
+ *   capsa/global_opts.h  capsa-oci's global options (before the command)
+ *   capsa/engine.h   the container engine (containers as docker keeps them), for capsa and the
+ *                    Docker API service
  *
  * Invariants, for every function of these headers:
  * - Every exported function is named capsa_*; types are struct capsa_* / enum capsa_*.  A
