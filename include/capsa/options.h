@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "capsa/capsa.h"
+
 struct capsa_err;
 
 #ifndef CAPSA_PUBLIC /* (as capsa.h has it: the library's exported symbols) */
@@ -110,8 +112,8 @@ struct capsa_opt
 #define CAPSA_OPT_HELP_ASKED 0
 #define CAPSA_OPT_USAGE (-1)
 #define CAPSA_OPT_FAIL (-2)
-CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, void *base,
-                     struct capsa_err **err);
+CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv,
+                                  void *base, struct capsa_err **err);
 
 /* The option of a table by long name (full name only), or NULL. */
 CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "capsa/error.h"
+#include "capsa/image.h"
 #include "capsa/options.h"
-#include "error.h"
-#include "store.h"
 
 #define CLI_EXIT_ERROR 125
 

@@ -10,14 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capsa.h"
+#include "capsa/capsa.h"
+#include "capsa/global_opts.h"
+#include "capsa/image.h"
+#include "capsa/json.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "global_opts.h"
-#include "jsonutil.h"
-#include "reference.h"
-#include "registry.h"
-#include "selfexe.h"
-#include "util.h"
 
 int
 cli_fail (capsa_err **err)
@@ -129,7 +128,7 @@ void
 cli_sort_newest_first (json_t *arr, const char *key)
 {
   size_t n = json_array_size (arr);
-  cleanup_free json_t **v = xmalloc0 ((n + 1) * sizeof *v);
+  cleanup_free json_t **v = capsa_xmalloc0 ((n + 1) * sizeof *v);
   for (size_t i = 0; i < n; i++)
     v[i] = json_incref (json_array_get (arr, i));
   qsort_r (v, n, sizeof *v, newest_first, (void *) key);
@@ -248,7 +247,7 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   if (flag_default)
     {
       free (g->default_registry);
-      g->default_registry = xstrdup (flag_default);
+      g->default_registry = capsa_xstrdup (flag_default);
     }
   if (first >= argc)
     {
@@ -278,11 +277,11 @@ cli_libexec_path (const char *name, char **out, capsa_err **err)
   /* the build tree (every program in one directory), then the configured libexec directory, then
    * one beside a moved installation */
   char *cands[] = {
-    xasprintf ("%s/%s", exe, name),
+    capsa_xasprintf ("%s/%s", exe, name),
 #ifdef CAPSA_LIBEXECDIR
-    xasprintf ("%s/capsa/%s", CAPSA_LIBEXECDIR, name),
+    capsa_xasprintf ("%s/capsa/%s", CAPSA_LIBEXECDIR, name),
 #endif
-    xasprintf ("%s/../libexec/capsa/%s", exe, name),
+    capsa_xasprintf ("%s/../libexec/capsa/%s", exe, name),
   };
   *out = NULL;
   for (size_t i = 0; i < ARRAY_SIZE (cands); i++)
@@ -308,7 +307,7 @@ cli_same_argv (struct cli_global *g, char *argv0)
 {
   /* Rootless, this process is already in the user's namespace as its root, where the default
    * root would be root's: the store chosen outside goes along explicitly. */
-  char **args = xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
+  char **args = capsa_xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
   int n = 0;
   args[n++] = argv0;
   if (g->rootless)

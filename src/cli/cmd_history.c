@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "fsops.h"
-#include "image.h"
-#include "util.h"
 
 #include <fcntl.h>
 
@@ -90,13 +89,13 @@ cmd_history (struct cli_global *g, int argc, char **argv)
                 {
                   cleanup_free char *path = capsa_store_layer_path (s, diffid);
                   cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                  cli_human_size (fd >= 0 ? fs_tree_size (fd) : 0, size, sizeof size);
+                  cli_human_size (fd >= 0 ? capsa_fs_tree_size (fd) : 0, size, sizeof size);
                 }
             }
           cli_human_since (json_string_value (json_object_get (h, "created")), since, sizeof since);
           const char *by = json_string_value (json_object_get (h, "created_by")) ?: "";
           const char *comment = json_string_value (json_object_get (h, "comment")) ?: "";
-          cleanup_free char *by_short = xstrdup (by);
+          cleanup_free char *by_short = capsa_xstrdup (by);
           if (!no_trunc && strlen (by_short) > 45)
             strcpy (by_short + 42, "...");
           printf ("%-14.12s %-16s %-48s %-10s %s\n", i == n - 1 ? id + 7 : "<missing>", since, by_short, size,

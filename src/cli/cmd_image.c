@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "image_opts.h"
 
-#include "util.h"
+#include "capsa/util.h"
 
 /* (pull, push, load, save and import run in capsa-image: image_opts.h has their options) */
 static const struct cli_sub subs[] = {

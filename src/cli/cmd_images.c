@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image.h"
 #include "template.h"
-#include "util.h"
 
 /* An `images` row with docker's field names (what its --format templates use). */
 static json_t *
@@ -14,7 +14,7 @@ image_row (struct cli_global *g, json_t *img, const char *name, bool no_trunc)
 {
   char size[32], since[64];
   const char *id = json_string_value (json_object_get (img, "id"));
-  cleanup_free char *fam = name ? cli_familiar (g, name) : xstrdup ("<none>:<none>");
+  cleanup_free char *fam = name ? cli_familiar (g, name) : capsa_xstrdup ("<none>:<none>");
   char *colon = strrchr (fam, ':');
   if (colon && strchr (colon, '/'))
     colon = NULL;

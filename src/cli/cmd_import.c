@@ -1,11 +1,10 @@
 /* capsa import [--change INSTR]... [--message MSG] TARBALL|DIRECTORY|- [REPOSITORY[:TAG]] */
 #include <stdio.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "import.h"
-#include "reference.h"
-#include "util.h"
 
 int
 cmd_import (struct cli_global *g, int argc, char **argv)

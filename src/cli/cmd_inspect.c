@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image.h"
 #include "template.h"
-#include "util.h"
 
 /* (also used by `capsa inspect` for the names that are images, cmd_system.c) */
 json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err);

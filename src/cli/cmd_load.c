@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "imgarchive.h"
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "util.h"
 
 int
 cmd_load (struct cli_global *g, int argc, char **argv)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image_rootfs.h"
-#include "util.h"
 
 static int
 set_driver (void *base, const char *v, capsa_err **err)

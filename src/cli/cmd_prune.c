@@ -1,9 +1,9 @@
 /* capsa image prune [--all] [--force] */
 #include <stdio.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image.h"
-#include "util.h"
 
 struct prune_flags
 {

@@ -5,10 +5,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "registry.h"
-#include "util.h"
 
 #include "progress.h"
 
@@ -49,7 +49,7 @@ cli_progress (void *data, const struct capsa_progress *p)
   if (pr->lines == 0)
     {
       pr->lines = p->count;
-      pr->text = xmalloc0 (p->count * sizeof (char *));
+      pr->text = capsa_xmalloc0 (p->count * sizeof (char *));
       for (unsigned i = 0; i < p->count; i++)
         fputc ('\n', stderr);
     }
@@ -69,9 +69,9 @@ cli_progress (void *data, const struct capsa_progress *p)
   bool was_downloading = pr->text[p->index] && strstr (pr->text[p->index], ": Downloading") != NULL;
   free (pr->text[p->index]);
   if (p->state == CAPSA_PROGRESS_DOWNLOADING || p->state == CAPSA_PROGRESS_UPLOADING)
-    pr->text[p->index] = xasprintf ("%.12s: %s %s %s/%s", p->digest + 7, state_name (p->state), bar, done, total);
+    pr->text[p->index] = capsa_xasprintf ("%.12s: %s %s %s/%s", p->digest + 7, state_name (p->state), bar, done, total);
   else
-    pr->text[p->index] = xasprintf ("%.12s: %s", p->digest + 7, state_name (p->state));
+    pr->text[p->index] = capsa_xasprintf ("%.12s: %s", p->digest + 7, state_name (p->state));
   clock_gettime (CLOCK_MONOTONIC, &now);
   long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
   if (p->state == CAPSA_PROGRESS_DOWNLOADING && was_downloading && ms - pr->last_ms < 100)
@@ -109,11 +109,11 @@ void
 cli_registry_insecure (struct cli_global *g, struct capsa_registry_opts *o, const char *ref, char ***list)
 {
   for (char **p = g->insecure; p && *p; p++)
-    strv_append (list, *p);
+    capsa_strv_append (list, *p);
   /* the registry of this reference: everything before the first / when it looks like a host */
-  cleanup_free char *host = xstrdup (ref);
+  cleanup_free char *host = capsa_xstrdup (ref);
   host[strcspn (host, "/")] = '\0';
-  strv_append (list, host);
+  capsa_strv_append (list, host);
   o->insecure = *list;
 }
 

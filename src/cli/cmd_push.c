@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
 #include "progress.h"
-#include "registry.h"
-#include "util.h"
 
 int
 cmd_push (struct cli_global *g, int argc, char **argv)

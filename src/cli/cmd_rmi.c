@@ -1,9 +1,9 @@
 /* capsa rmi [--force] IMAGE... */
 #include <stdio.h>
 
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "image.h"
-#include "util.h"
 
 static const struct capsa_opt rmi_opts[] = {
   { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "remove an image by id even when it has several names" },

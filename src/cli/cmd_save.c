@@ -3,10 +3,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imgarchive.h"
+#include "capsa/image.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "util.h"
 
 int
 cmd_save (struct cli_global *g, int argc, char **argv)

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/image.h"
 #include "cli.h"
-#include "image.h"
 
 const struct cli_spec cli_spec_tag = { "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
                                        "Give the image SOURCE another name; a name held by another image moves.",

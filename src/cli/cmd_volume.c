@@ -10,6 +10,7 @@
 
 #include "ctr.h"
 #include "fsops.h"
+#include "store.h" /* capsa_store_private_dir: until engine.h */
 #include "jsonutil.h"
 #include "util.h"
 

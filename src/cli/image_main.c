@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/util.h"
 #include "cli.h"
-#include "util.h"
 
 static const struct command
 {

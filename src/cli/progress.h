@@ -2,8 +2,8 @@
 #ifndef CAPSA_CLI_PROGRESS_H
 #define CAPSA_CLI_PROGRESS_H
 
+#include "capsa/image.h"
 #include "cli.h"
-#include "registry.h"
 
 struct cli_progress
 {

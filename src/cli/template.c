@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
+#include "capsa/cleanup.h"
+#include "capsa/util.h"
 #include "template.h"
-#include "util.h"
 
 #define MAX_VARS 16
 #define MAX_TOKS 64
@@ -114,7 +114,7 @@ cmp_keys (const void *a, const void *b)
 static const char **
 sorted_keys (json_t *obj)
 {
-  const char **keys = xmalloc0 ((json_object_size (obj) + 1) * sizeof (char *));
+  const char **keys = capsa_xmalloc0 ((json_object_size (obj) + 1) * sizeof (char *));
   const char *k;
   json_t *v;
   size_t n = 0;
@@ -185,7 +185,7 @@ get_fields (struct tpl *t, struct val v, const char *path, struct val *out)
   while (*path == '.' && path[1])
     {
       const char *name = path + 1, *end = strchrnul (name, '.');
-      cleanup_free char *key = xasprintf ("%.*s", (int) (end - name), name);
+      cleanup_free char *key = capsa_xasprintf ("%.*s", (int) (end - name), name);
       if (v.j == NULL || !json_is_object (v.j))
         return fail (t, "can't evaluate field ", key);
       json_t *j = json_object_get (v.j, key);
@@ -360,7 +360,7 @@ fn_case (struct tpl *t, struct val v, bool up, struct val *out)
 {
   if (!v.j || !json_is_string (v.j))
     return fail (t, up ? "upper" : "lower", " wants a string");
-  cleanup_free char *s = xstrdup (json_string_value (v.j));
+  cleanup_free char *s = capsa_xstrdup (json_string_value (v.j));
   for (char *p = s; *p; p++)
     *p = (char) (up ? toupper ((unsigned char) *p) : tolower ((unsigned char) *p));
   *out = mkval (keep (t, json_string (s)), NULL);
@@ -381,7 +381,7 @@ call (struct tpl *t, const char *name, struct val *a, int n, struct val *out)
 {
   if (strcmp (name, "json") == 0)
     {
-      cleanup_free char *s = a[0].j ? json_dumps (a[0].j, JSON_COMPACT | JSON_ENCODE_ANY) : xstrdup ("null");
+      cleanup_free char *s = a[0].j ? json_dumps (a[0].j, JSON_COMPACT | JSON_ENCODE_ANY) : capsa_xstrdup ("null");
       *out = mkval (keep (t, json_string (s)), NULL);
       return 0;
     }
@@ -510,7 +510,7 @@ next_action (struct tpl *t, const char **p, bool emit, char **act)
     a++;
   while (close > a && isspace ((unsigned char) close[-1]))
     close--;
-  *act = xasprintf ("%.*s", (int) (close - a), a);
+  *act = capsa_xasprintf ("%.*s", (int) (close - a), a);
   *p = after;
   set_action (t, *act);
   return 1;
@@ -522,7 +522,7 @@ static int exec_list (struct tpl *t, const char **p, struct val dot, bool emit, 
 static int
 eval_text (struct tpl *t, const char *text, struct val dot, bool emit, struct val *out)
 {
-  cleanup_free char *copy = xstrdup (text);
+  cleanup_free char *copy = capsa_xstrdup (text);
   char *toks[MAX_TOKS];
   int n = tokenize (t, copy, toks);
   if (n < 0)
@@ -550,7 +550,7 @@ unclosed (struct tpl *t, const char *act)
 static int
 do_if (struct tpl *t, const char **p, const char *cond, struct val dot, bool emit)
 {
-  cleanup_free char *act = xasprintf ("if %s", cond);
+  cleanup_free char *act = capsa_xasprintf ("if %s", cond);
   struct val c;
   if (eval_text (t, cond, dot, emit, &c) < 0)
     return -1;
@@ -623,7 +623,7 @@ range_each (struct tpl *t, const char *body, int nv, int base, json_t *coll, siz
 static int
 do_range (struct tpl *t, const char **p, const char *hdr, struct val dot, bool emit)
 {
-  cleanup_free char *act = xasprintf ("range %s", hdr), *copy = xstrdup (hdr), *rest = NULL, *rest2 = NULL;
+  cleanup_free char *act = capsa_xasprintf ("range %s", hdr), *copy = capsa_xstrdup (hdr), *rest = NULL, *rest2 = NULL;
   char *toks[MAX_TOKS];
   int n = tokenize (t, copy, toks), base = t->nvars, skip;
   struct val coll = mkval (NULL, NULL);
@@ -687,7 +687,7 @@ exec_list (struct tpl *t, const char **p, struct val dot, bool emit, char **rest
           const char *r2 = act + 4;
           while (isspace ((unsigned char) *r2))
             r2++;
-          *rest = xstrdup (r2);
+          *rest = capsa_xstrdup (r2);
           return TERM_ELSE;
         }
       if (do_action (t, p, act, dot, emit) < 0)

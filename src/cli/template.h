@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "error.h"
+#include "capsa/error.h"
 
 /* Execute tmpl on data: *out is the text (malloc'd, owned by the caller; no newline added).
  * Returns 0, or -1 with *err saying what in the template failed (*out then NULL). */

@@ -1,31 +1,40 @@
 /* capsa-oci create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "oci.h"
 
-static const char create_help[]
-    = "Usage: capsa-oci %s [OPTIONS] CONTAINER-ID\n"
-      "\n"
-      "  -b, --bundle DIR          bundle directory holding config.json (default: current directory)\n"
-      "      --pid-file FILE       write the container init's pid to FILE\n"
-      "      --console-socket S    send the pty master to the unix socket S (process.terminal)\n"
-      "      --no-pivot            use chroot instead of pivot_root (a ramdisk root)\n"
-      "      --no-new-keyring      keep the caller's session keyring\n"
-      "      --preserve-fds N      pass N extra descriptors (3 .. 3+N-1) to the process\n"
-      "%s";
-
-enum
+/* accepted and ignored: --pidfd-socket (containerd's), --keep (runc run's) */
+static int
+ignored (void *base, const char *value, capsa_err **err)
 {
-  OPT_PIDFILE = 1000,
-  OPT_CONSOLE,
-  OPT_NOPIVOT,
-  OPT_NOKEYRING,
-  OPT_PRESERVE,
-  OPT_PIDFD,
-  OPT_KEEP,
-};
+  return 0;
+}
+
+/* The options of create and run (runc's, as go-runc, containerd and conmon pass them); run's
+ * --detach also has -d and a help line. */
+#define T struct capsa_create_opts
+#define CREATE_OPTS(DETACH_LETTER, DETACH_HELP) \
+  CAPSA_O_STR ('b', "bundle", T, bundle, "DIR", "bundle directory holding config.json (default: current directory)"), \
+  CAPSA_O_STR (0, "pid-file", T, pid_file, "FILE", "write the container init's pid to FILE"), \
+  CAPSA_O_STR (0, "console-socket", T, console_socket, "S", \
+               "send the pty master to the unix socket S (process.terminal)"), \
+  CAPSA_O_BOOL (0, "no-pivot", T, no_pivot, "use chroot instead of pivot_root (a ramdisk root)"), \
+  CAPSA_O_BOOL (0, "no-new-keyring", T, no_new_keyring, "keep the caller's session keyring"), \
+  CAPSA_O_INT (0, "preserve-fds", T, preserve_fds, 0, 4096, "N", \
+               "pass N extra descriptors (3 .. 3+N-1) to the process"), \
+  CAPSA_O_BOOL (DETACH_LETTER, "detach", T, detach, DETACH_HELP), \
+  CAPSA_O_CALL (0, "pidfd-socket", ignored, "S", NULL), \
+  CAPSA_O_CALL (0, "keep", ignored, NULL, NULL), \
+  CAPSA_O_HELP ('h'), \
+  CAPSA_O_END
+static const struct capsa_opt create_opts[] = { CREATE_OPTS (0, NULL) };
+static const struct capsa_opt run_opts[] = { CREATE_OPTS ('d', "do not wait for the container") };
+#undef CREATE_OPTS
+#undef T
+static const struct oci_cmd create_cmd = { "create", "[OPTIONS] CONTAINER-ID", NULL, create_opts, CAPSA_OPT_STOP,
+                                           28, 0 };
+static const struct oci_cmd run_cmd = { "run", "[OPTIONS] CONTAINER-ID", NULL, run_opts, CAPSA_OPT_STOP, 28, 0 };
 
 const char *
 oci_one_id (const char *cmd, int argc, char **argv, int first)
@@ -53,64 +62,16 @@ int
 oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int argc, char **argv,
                        struct capsa_create_opts *o)
 {
-  static const struct option opts[] = {
-    { "bundle", required_argument, NULL, 'b' },
-    { "pid-file", required_argument, NULL, OPT_PIDFILE },
-    { "console-socket", required_argument, NULL, OPT_CONSOLE },
-    { "pidfd-socket", required_argument, NULL, OPT_PIDFD },
-    { "no-pivot", no_argument, NULL, OPT_NOPIVOT },
-    { "no-new-keyring", no_argument, NULL, OPT_NOKEYRING },
-    { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
-    { "detach", no_argument, NULL, 'd' },
-    { "keep", no_argument, NULL, OPT_KEEP },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  int c;
-
   memset (o, 0, sizeof *o);
+  int first = oci_parse (is_run ? &run_cmd : &create_cmd, argc, argv, o);
+  if (first <= 0)
+    return first == 0 ? -2 : -1;
   o->root = g->root;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, is_run ? "+b:dh" : "+b:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'b':
-        o->bundle = optarg;
-        break;
-      case OPT_PIDFILE:
-        o->pid_file = optarg;
-        break;
-      case OPT_CONSOLE:
-        o->console_socket = optarg;
-        break;
-      case OPT_NOPIVOT:
-        o->no_pivot = true;
-        break;
-      case OPT_NOKEYRING:
-        o->no_new_keyring = true;
-        break;
-      case OPT_PRESERVE:
-        o->preserve_fds = oci_parse_count (optarg);
-        if (o->preserve_fds < 0)
-          return oci_usage (cmd, "--preserve-fds: `%s` is not a count of descriptors", optarg), -1;
-        break;
-      case 'd':
-        o->detach = true;
-        break;
-      case OPT_PIDFD:
-      case OPT_KEEP:
-        break;
-      case 'h':
-        printf (create_help, cmd, is_run ? "  -d, --detach              do not wait for the container\n" : "");
-        return -2;
-      default:
-        return oci_usage (cmd, "unknown option `%s`", argv[optind - 1]), -1;
-      }
   if (g->systemd_cgroup)
     return systemd_refused (cmd), -1;
   o->no_cgroups = strcmp (g->cgroup_manager, "disabled") == 0;
-  o->id = oci_one_id (cmd, argc, argv, optind);
-  return o->id ? optind : -1;
+  o->id = oci_one_id (cmd, argc, argv, first);
+  return o->id ? first : -1;
 }
 
 int

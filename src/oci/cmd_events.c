@@ -2,7 +2,7 @@
  * JSON lines, runc's shape: {"type":"stats","id":ID,"data":{cpu,memory,pids,blkio,hugetlb}} and
  * {"type":"oom","id":ID}.  --stats prints one and exits; otherwise stats every interval (default
  * 5s) and an oom line whenever the kernel's OOM killer acts in the container, until it stops. */
-#include <getopt.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,51 +52,55 @@ now_ms (void)
   return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct events_args
+{
+  bool stats;
+  long interval; /* ms */
+};
+
+static int
+set_interval (void *base, const char *value, capsa_err **err)
+{
+  struct events_args *a = base;
+  if ((a->interval = parse_duration_ms (value)) <= 0)
+    {
+      capsa_fail_as (err, EINVAL, "--interval: `%s` is not a duration (5s, 500ms, 1m)", value);
+      return CAPSA_OPT_USAGE;
+    }
+  return 0;
+}
+
+static const struct capsa_opt events_opts[] = {
+  CAPSA_O_BOOL (0, "stats", struct events_args, stats, "print the container's statistics once and exit"),
+  CAPSA_O_CALL (0, "interval", set_interval, "D", "statistics every D (default 5s); oom events as they happen"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct oci_cmd events_cmd = { "events", "[--stats] [--interval DURATION] CONTAINER-ID", NULL,
+                                           events_opts, 0, 22, CAPSA_OPT_HELP_COMPACT };
+
 int
 cmd_events (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "stats", no_argument, NULL, 's' },
-    { "interval", required_argument, NULL, 'i' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   capsa_err *err = NULL;
-  bool once = false, running;
-  long interval = 5000;
+  struct events_args a = { .interval = 5000 };
+  bool running;
   long long ooms = -1, prev_ooms;
   json_t *data = NULL;
-  int c;
+  int first = oci_parse (&events_cmd, argc, argv, &a);
 
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 's':
-        once = true;
-        break;
-      case 'i':
-        if ((interval = parse_duration_ms (optarg)) <= 0)
-          return oci_usage ("events", "--interval: `%s` is not a duration (5s, 500ms, 1m)", optarg);
-        break;
-      case 'h':
-        printf ("Usage: capsa-oci events [--stats] [--interval DURATION] CONTAINER-ID\n\n"
-                "  --stats             print the container's statistics once and exit\n"
-                "  --interval D        statistics every D (default 5s); oom events as they happen\n");
-        return 0;
-      default:
-        return oci_usage ("events", "unknown option `%s`", argv[optind - 1]);
-      }
-  const char *id = oci_one_id ("events", argc, argv, optind);
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  const char *id = oci_one_id ("events", argc, argv, first);
   if (id == NULL)
     return 1;
   if (capsa_container_stats (g->root, id, &data, &ooms, &running, &err) < 0)
     return oci_fail (&err);
   print_event ("stats", id, data);
   json_decref (data);
-  if (once)
+  if (a.stats)
     return 0;
-  long long next = now_ms () + interval;
+  long long next = now_ms () + a.interval;
   while (running)
     {
       poll (NULL, 0, 100);
@@ -113,7 +117,7 @@ cmd_events (struct oci_global *g, int argc, char **argv)
       if (now_ms () >= next && running)
         {
           print_event ("stats", id, data);
-          next += interval;
+          next += a.interval;
         }
       json_decref (data);
     }

@@ -2,15 +2,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "capsa/runtime.h"
 #include "oci.h"
-#include "spec.h"
+
+static const struct capsa_opt features_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct oci_cmd features_cmd = { "features", "", "The runtime's features (runtime-spec features.md) as JSON.\n",
+                                             features_opts };
 
 int
 cmd_features (struct oci_global *g, int argc, char **argv)
 {
+  int first = oci_parse (&features_cmd, argc, argv, NULL);
   (void) g;
-  (void) argv;
-  if (argc > 1)
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  if (first < argc)
     return oci_usage ("features", "takes no arguments");
   json_t *f = capsa_features ();
   char *s = f ? json_dumps (f, JSON_INDENT (2)) : NULL;

@@ -1,5 +1,4 @@
 /* capsa-oci list [--format table|json] [--quiet] */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,50 +21,41 @@ print_table (json_t *arr)
   }
 }
 
+struct list_args
+{
+  const char *format;
+  bool quiet;
+};
+
+static const struct capsa_opt list_opts[] = {
+  CAPSA_O_STR ('f', "format", struct list_args, format, "table|json", NULL, .check = oci_check_format),
+  CAPSA_O_BOOL ('q', "quiet", struct list_args, quiet, NULL),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct oci_cmd list_cmd = { "list", "[--format table|json] [--quiet]", NULL, list_opts, 0, 0, 0 };
+
 int
 cmd_list (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   capsa_err *err = NULL;
   json_t *arr = NULL;
-  const char *format = "table";
-  bool quiet = false;
-  int c;
+  struct list_args a = { .format = "table" };
+  int first = oci_parse (&list_cmd, argc, argv, &a);
 
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "f:qh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        format = optarg;
-        if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-          return oci_usage ("list", "--format: unknown format `%s` (table or json)", format);
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa-oci list [--format table|json] [--quiet]\n");
-        return 0;
-      default:
-        return oci_usage ("list", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind != argc)
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  if (first != argc)
     return oci_usage ("list", "takes no arguments");
   if (capsa_container_list (g->root, &arr, &err) < 0)
     return oci_fail (&err);
-  if (quiet)
+  if (a.quiet)
     {
       size_t i;
       json_t *one;
       json_array_foreach (arr, i, one) puts (json_string_value (json_object_get (one, "id")));
     }
-  else if (strcmp (format, "json") == 0)
+  else if (strcmp (a.format, "json") == 0)
     {
       char *s = json_dumps (arr, JSON_COMPACT);
       puts (s ? s : "[]");

@@ -1,29 +1,24 @@
 /* capsa-oci pause ID / resume ID: freeze or thaw every process of the container. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "oci.h"
 
+static const struct capsa_opt pause_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct oci_cmd pause_cmd = { "pause", "CONTAINER-ID",
+                                          "Freeze every process of the container (cgroup freezer).\n", pause_opts };
+static const struct oci_cmd resume_cmd = { "resume", "CONTAINER-ID",
+                                           "Thaw every process of the container (cgroup freezer).\n", pause_opts };
+
 static int
 pause_or_resume (struct oci_global *g, const char *cmd, bool pause, int argc, char **argv)
 {
-  static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
   capsa_err *err = NULL;
-  int c;
+  int first = oci_parse (pause ? &pause_cmd : &resume_cmd, argc, argv, NULL);
 
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
-    {
-      if (c == 'h')
-        {
-          printf ("Usage: capsa-oci %s CONTAINER-ID\n\n%s every process of the container (cgroup freezer).\n", cmd,
-                  pause ? "Freeze" : "Thaw");
-          return 0;
-        }
-      return oci_usage (cmd, "unknown option `%s`", argv[optind - 1]);
-    }
-  const char *id = oci_one_id (cmd, argc, argv, optind);
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  const char *id = oci_one_id (cmd, argc, argv, first);
   if (id == NULL)
     return 1;
   if (capsa_container_pause (g->root, id, pause, &err) < 0)

@@ -3,21 +3,20 @@
  * and the lines whose PID column is one of the container's. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capsa/util.h"
 #include "oci.h"
-#include "util.h"
 
 /* Index of the PID column in ps's header, -1 when there is none. */
 static int
 pid_column (const char *header)
 {
-  cleanup_free char *h = xstrdup (header);
+  cleanup_free char *h = capsa_xstrdup (header);
   char *save = NULL;
   int i = 0;
   for (char *t = strtok_r (h, " \t\n", &save); t; t = strtok_r (NULL, " \t\n", &save), i++)
@@ -29,7 +28,7 @@ pid_column (const char *header)
 static bool
 line_has_pid (const char *line, int col, const pid_t *pids, size_t n)
 {
-  cleanup_free char *l = xstrdup (line);
+  cleanup_free char *l = capsa_xstrdup (line);
   char *save = NULL, *t = strtok_r (l, " \t\n", &save);
   for (int i = 0; t && i < col; i++)
     t = strtok_r (NULL, " \t\n", &save);
@@ -45,7 +44,7 @@ line_has_pid (const char *line, int col, const pid_t *pids, size_t n)
 static int
 print_table (char **ps_args, int nargs, const pid_t *pids, size_t n)
 {
-  cleanup_free char **argv = xmalloc0 ((size_t) (nargs + 3) * sizeof *argv);
+  cleanup_free char **argv = capsa_xmalloc0 ((size_t) (nargs + 3) * sizeof *argv);
   int fds[2], status;
   argv[0] = "ps";
   if (nargs == 0)
@@ -93,43 +92,35 @@ print_table (char **ps_args, int nargs, const pid_t *pids, size_t n)
   return WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
 }
 
+static const struct capsa_opt ps_opts[] = {
+  { .name = "format", .letter = 'f', .kind = CAPSA_OPT_STRING, .arg = "table|json", .check = oci_check_format },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct oci_cmd ps_cmd = {
+  "ps", "[--format table|json] CONTAINER-ID [PS-ARGS...]",
+  "json: the host pids of the container's processes; table: ps PS-ARGS (default -ef) for them.\n", ps_opts,
+  CAPSA_OPT_STOP, 0, 0,
+};
+
 int
 cmd_ps (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   capsa_err *err = NULL;
   const char *format = "table";
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
-  int c;
+  int first = oci_parse (&ps_cmd, argc, argv, &format);
 
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'f':
-        format = optarg;
-        if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-          return oci_usage ("ps", "--format: unknown format `%s` (table or json)", format);
-        break;
-      case 'h':
-        printf ("Usage: capsa-oci ps [--format table|json] CONTAINER-ID [PS-ARGS...]\n\n"
-                "json: the host pids of the container's processes; table: ps PS-ARGS (default -ef) for them.\n");
-        return 0;
-      default:
-        return oci_usage ("ps", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind >= argc)
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  if (first >= argc)
     return oci_usage ("ps", "requires the container id");
-  if (capsa_container_pids (g->root, argv[optind], &pids, &n, &err) < 0)
+  if (capsa_container_pids (g->root, argv[first], &pids, &n, &err) < 0)
     return oci_fail (&err);
   if (strcmp (format, "json") == 0)
     {
-      if (optind + 1 < argc)
+      if (first + 1 < argc)
         return oci_usage ("ps", "ps arguments cannot be used with --format json");
       printf ("[");
       for (size_t i = 0; i < n; i++)
@@ -138,5 +129,5 @@ cmd_ps (struct oci_global *g, int argc, char **argv)
       return 0;
     }
   fflush (stdout);
-  return print_table (argv + optind + 1, argc - optind - 1, pids, n) < 0 ? 1 : 0;
+  return print_table (argv + first + 1, argc - first - 1, pids, n) < 0 ? 1 : 0;
 }

@@ -1,53 +1,48 @@
 /* capsa-oci spec [--bundle DIR] [--rootless]: write a default config.json. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "spec.h"
-#include "util.h"
+
+struct spec_args
+{
+  const char *bundle;
+  bool rootless;
+};
+
+static const struct capsa_opt spec_opts[] = {
+  CAPSA_O_STR ('b', "bundle", struct spec_args, bundle, "DIR", NULL),
+  CAPSA_O_BOOL (0, "rootless", struct spec_args, rootless, NULL),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct oci_cmd spec_cmd = {
+  "spec", "[--bundle DIR] [--rootless]",
+  "Writes DIR/config.json (default: ./config.json): a busybox-friendly config running `sh`\n"
+  "on a pty, rootfs in DIR/rootfs.  --rootless maps your uid/gid to root in a user namespace.\n",
+  spec_opts, 0, 0, 0,
+};
 
 int
 cmd_spec (struct oci_global *g, int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "bundle", required_argument, NULL, 'b' },
-    { "rootless", no_argument, NULL, 'r' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   capsa_err *err = NULL;
-  const char *bundle = ".";
-  bool rootless = false;
-  int c;
+  struct spec_args a = { .bundle = "." };
+  int first = oci_parse (&spec_cmd, argc, argv, &a);
 
   (void) g;
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "b:h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'b':
-        bundle = optarg;
-        break;
-      case 'r':
-        rootless = true;
-        break;
-      case 'h':
-        printf ("Usage: capsa-oci spec [--bundle DIR] [--rootless]\n\n"
-                "Writes DIR/config.json (default: ./config.json): a busybox-friendly config running `sh`\n"
-                "on a pty, rootfs in DIR/rootfs.  --rootless maps your uid/gid to root in a user namespace.\n");
-        return 0;
-      default:
-        return oci_usage ("spec", "unknown option `%s`", argv[optind - 1]);
-      }
-  if (optind != argc)
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  if (first != argc)
     return oci_usage ("spec", "takes no arguments");
-  cleanup_free char *path = xasprintf ("%s/config.json", bundle);
-  json_t *spec = capsa_spec_default (rootless);
+  cleanup_free char *path = capsa_xasprintf ("%s/config.json", a.bundle);
+  json_t *spec = capsa_spec_default (a.rootless);
   char *s = spec ? json_dumps (spec, JSON_INDENT (2)) : NULL;
   json_decref (spec);
   if (s == NULL)
@@ -63,9 +58,9 @@ cmd_spec (struct oci_global *g, int argc, char **argv)
                   path);
       return oci_fail (&err);
     }
-  int r = write_all (fd, s, strlen (s));
+  int r = capsa_write_all (fd, s, strlen (s));
   if (r == 0)
-    r = write_all (fd, "\n", 1);
+    r = capsa_write_all (fd, "\n", 1);
   free (s);
   if (r < 0)
     {

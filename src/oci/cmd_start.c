@@ -4,13 +4,17 @@
 
 #include "oci.h"
 
+static const struct capsa_opt start_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct oci_cmd start_cmd = { "start", "CONTAINER-ID", NULL, start_opts };
+
 int
 cmd_start (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    return printf ("Usage: capsa-oci start CONTAINER-ID\n"), 0;
-  const char *id = oci_one_id ("start", argc, argv, 1);
+  int first = oci_parse (&start_cmd, argc, argv, NULL);
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  const char *id = oci_one_id ("start", argc, argv, first);
   if (id == NULL)
     return 1;
   if (capsa_container_start (g->root, id, &err) < 0)

@@ -5,15 +5,19 @@
 
 #include "oci.h"
 
+static const struct capsa_opt state_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
+static const struct oci_cmd state_cmd = { "state", "CONTAINER-ID", NULL, state_opts };
+
 int
 cmd_state (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   json_t *st = NULL;
 
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    return printf ("Usage: capsa-oci state CONTAINER-ID\n"), 0;
-  const char *id = oci_one_id ("state", argc, argv, 1);
+  int first = oci_parse (&state_cmd, argc, argv, NULL);
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  const char *id = oci_one_id ("state", argc, argv, first);
   if (id == NULL)
     return 1;
   if (capsa_container_state (g->root, id, &st, &err) < 0)

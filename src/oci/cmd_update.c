@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jsonutil.h"
+#include "capsa/json.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "util.h"
 
 static const char update_help[]
     = "Usage: capsa-oci update [OPTIONS] CONTAINER-ID\n"
@@ -35,7 +35,7 @@ set_num (json_t *res, const char *section, const char *key, const char *flag, co
   char *end;
   if (bytes)
     {
-      n = strcmp (val, "-1") == 0 ? -1 : parse_bytes (val);
+      n = strcmp (val, "-1") == 0 ? -1 : capsa_parse_bytes (val);
       if (n < 0 && strcmp (val, "-1") != 0)
         return oci_usage ("update", "--%s: `%s` is not a size (bytes, or with k, m, g)", flag, val), -1;
     }

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capsa.h"
-#include "global_opts.h"
-#include "log.h"
+#include "capsa/capsa.h"
+#include "capsa/global_opts.h"
+#include "capsa/log.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "oci.h"
-#include "selfexe.h"
-#include "util.h"
 
 static const struct command
 {
@@ -89,13 +89,6 @@ oci_usage (const char *cmd, const char *fmt, ...)
   va_end (ap);
   capsa_fail_as (&err, EINVAL, "%s", text);
   return oci_fail (&err);
-}
-
-int
-oci_parse_count (const char *s)
-{
-  int64_t n;
-  return parse_i64 (s, 0, 4096, &n) == 0 ? (int) n : -1;
 }
 
 /* True when this process is in a user namespace other than the initial one: the initial

@@ -7,7 +7,8 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "capsa/error.h"
+#include "capsa/options.h"
 
 struct oci_global
 {
@@ -24,8 +25,23 @@ struct oci_global
 int oci_fail (capsa_err **err);
 /* Report a usage error ("create: requires exactly 1 argument") and return 1. */
 int oci_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-/* Parse --preserve-fds style non-negative integers; -1 when invalid. */
-int oci_parse_count (const char *s);
+/* A command's option table and help (oci_parse.c). */
+struct oci_cmd
+{
+  const char *name;             /* "create" */
+  const char *usage;            /* what follows "Usage: capsa-oci NAME " */
+  const char *about;            /* --help text before the options ('\n'-ended), may be NULL */
+  const struct capsa_opt *opts; /* the table: capsa/options.h */
+  unsigned flags;               /* CAPSA_OPT_STOP: options end at the first operand (the id) */
+  int column;                   /* --help: where the options' text starts */
+  unsigned style;               /* --help: CAPSA_OPT_HELP_COMPACT or 0 */
+};
+/* Parse argv (argv[0]: the command's name) with cmd's table into base, as runc's commands take
+ * them (full option names only): the index of the first operand; 0 after printing --help; -1
+ * after reporting a usage error or a failed option (exit status 1). */
+int oci_parse (const struct oci_cmd *cmd, int argc, char **argv, void *base);
+/* The check of --format table|json (list, ps). */
+int oci_check_format (const char *value, capsa_err **err);
 
 int cmd_create (struct oci_global *g, int argc, char **argv);
 int cmd_start (struct oci_global *g, int argc, char **argv);
@@ -45,7 +61,7 @@ int cmd_exec (struct oci_global *g, int argc, char **argv);
 
 
 
-#include "container.h"
+#include "capsa/runtime.h"
 /* Shared by create and run: parse their options into o; run also takes --detach.
  * Returns the index of the container id in argv, or -1 after reporting a usage error. */
 int oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int argc, char **argv,

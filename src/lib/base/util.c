@@ -378,3 +378,12 @@ wait_status_code (int status)
     return 128 + WTERMSIG (status);
   return 255;
 }
+
+/* The same functions under the names the front ends call (include/capsa/util.h). */
+CAPSA_EXPORT_AS (capsa_xmalloc0, xmalloc0);
+CAPSA_EXPORT_AS (capsa_xstrdup, xstrdup);
+CAPSA_EXPORT_AS (capsa_xasprintf, xasprintf);
+CAPSA_EXPORT_AS (capsa_strv_append, strv_append);
+CAPSA_EXPORT_AS (capsa_parse_i64, parse_i64);
+CAPSA_EXPORT_AS (capsa_parse_bytes, parse_bytes);
+CAPSA_EXPORT_AS (capsa_write_all, write_all);

@@ -8,10 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "capsa/util.h" /* ARRAY_SIZE, and the capsa_ names of some of these for the front ends */
 #include "cleanup.h"
 #include "error.h"
 
-#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+/* Export an internal function under its public capsa_ name too (include/capsa/): an alias,
+ * the same code, no wrapper.  Written after the function's definition, in its file. */
+#define CAPSA_EXPORT_AS(name, internal) __typeof__ (internal) name __attribute__ ((alias (#internal)))
 
 /* malloc family that never returns NULL (abort on OOM: the runtime cannot do anything useful then). */
 void *xmalloc0 (size_t n);

@@ -28,6 +28,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "capsa/image.h" /* the store's public part: open, close, layer paths */
 
 struct capsa_store
 {
@@ -35,19 +36,6 @@ struct capsa_store
   int rootfd;  /* O_DIRECTORY */
   int gcfd;    /* gc.lock while held, else -1 */
 };
-
-/* /var/lib/capsa as root, else $XDG_DATA_HOME/capsa (~/.local/share/capsa).  Static buffer. */
-CAPSA_PUBLIC const char *capsa_store_default_root (void);
-/* Open (creating it when missing) the store at root. */
-CAPSA_PUBLIC int capsa_store_open (const char *root, struct capsa_store **out, capsa_err **err);
-CAPSA_PUBLIC void capsa_store_close (struct capsa_store *s);
-static inline void
-capsa_store_closep (struct capsa_store **s)
-{
-  if (*s)
-    capsa_store_close (*s);
-}
-#define cleanup_store __attribute__ ((cleanup (capsa_store_closep)))
 
 /* Modes (store.c says why): ROOT, containers/ and volumes/ 0711; blobs/, layers/, tmp/ 0700;
  * each containers/ID and volumes/NAME 0700, or 0710 root:GID for a user-namespaced container.
@@ -107,8 +95,6 @@ CAPSA_PUBLIC bool capsa_store_has_layer (struct capsa_store *s, const char *diff
  * diffid_out (optional) gets the diff id. */
 CAPSA_PUBLIC int capsa_store_unpack_layer (struct capsa_store *s, const char *digest, const char *diffid,
                                            char *diffid_out, capsa_err **err);
-/* "ROOT/layers/HEX/diff", owned by the caller. */
-CAPSA_PUBLIC char *capsa_store_layer_path (struct capsa_store *s, const char *diffid);
 /* Whether the layer's whiteouts are in overlayfs's form (it can be an overlay lower dir). */
 CAPSA_PUBLIC bool capsa_store_layer_is_overlay (struct capsa_store *s, const char *diffid);
 

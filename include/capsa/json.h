@@ -1,0 +1,74 @@
+/* Small helpers around jansson shared by the library and the front ends (json_t is part of the
+ * API: capsa.h): scope-based release of a json_t (as cleanup.h does for memory and fds), a
+ * NULL-safe string member, string arrays, merging sections.  All static inline: no symbols. */
+#ifndef CAPSA_JSON_H
+#define CAPSA_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <string.h>
+
+static inline void
+json_decref_p (json_t **j)
+{
+  if (*j)
+    json_decref (*j);
+}
+#define cleanup_json __attribute__ ((cleanup (json_decref_p)))
+
+/* o[key] as a string, NULL when absent or not a string (o may be NULL). */
+static inline const char *
+jstr (json_t *o, const char *key)
+{
+  return json_string_value (json_object_get (o, key));
+}
+
+/* Whether the array arr holds the string s. */
+static inline bool
+json_strarray_has (json_t *arr, const char *s)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (arr, i, v)
+  if (json_is_string (v) && strcmp (json_string_value (v), s) == 0)
+    return true;
+  return false;
+}
+
+/* Remove every s from the string array arr. */
+static inline void
+json_strarray_remove (json_t *arr, const char *s)
+{
+  for (size_t i = json_array_size (arr); i-- > 0;)
+    if (strcmp (json_string_value (json_array_get (arr, i)) ?: "", s) == 0)
+      json_array_remove (arr, i);
+}
+
+/* o[key] as an object, made (empty) when absent; NULL only when o[key] is something else. */
+static inline json_t *
+json_child_object (json_t *o, const char *key)
+{
+  json_t *c = json_object_get (o, key);
+  if (c == NULL)
+    json_object_set_new (o, key, c = json_object ());
+  return json_is_object (c) ? c : NULL;
+}
+
+/* Merge src into dst section by section: an object member of both is updated key by key (src
+ * wins), anything else is replaced by src's. */
+static inline void
+json_merge_sections (json_t *dst, json_t *src)
+{
+  const char *k;
+  json_t *v;
+  json_object_foreach (src, k, v)
+  {
+    json_t *have = json_object_get (dst, k);
+    if (json_is_object (have) && json_is_object (v))
+      json_object_update (have, v);
+    else
+      json_object_set (dst, k, v);
+  }
+}
+
+#endif
