@@ -143,6 +143,11 @@ int cmd_system (struct cli_global *g, int argc, char **argv);
 int cmd_info (struct cli_global *g, int argc, char **argv);
 int cmd_version (struct cli_global *g, int argc, char **argv);
 int cmd_inspect_any (struct cli_global *g, int argc, char **argv);
+/* one image's inspect object (cmd_inspect.c; also for the names that are images in cmd_system.c) */
+struct json_t *inspect_one (struct cli_global *g, struct capsa_store *s, struct json_t *img, capsa_err **err);
+struct ctr;
+/* start a container of the store (cmd_run.c; also for `capsa start` and `restart` in cmd_ctr.c) */
+int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int cmd_attach (struct cli_global *g, int argc, char **argv);
 /* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
 int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);

@@ -13,6 +13,8 @@
 
 #include "capsa.h"
 #include "cli.h"
+#include "fault.h"
+#include "hostenv.h"
 #include "jsonutil.h"
 #include "reference.h"
 #include "registry.h"
@@ -236,6 +238,9 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_err *err = NULL;
   char *flag_default = NULL;
 
+  /* the library reads no environment: what it honours, it is given from ours */
+  capsa_host_env_load (getenv);
+  fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
   g->argc = argc;
   g->argv = argv;

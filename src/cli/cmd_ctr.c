@@ -21,8 +21,6 @@
 #include "template.h"
 #include "util.h"
 
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
-
 static bool
 want_help (int argc, char **argv, const char *usage)
 {

@@ -15,6 +15,7 @@
 #include "container.h"
 #include "ctr.h"
 #include "ctr_logtee.h"
+#include "fault.h"
 #include "image.h"
 #include "reference.h"
 #include "image_rootfs.h"
@@ -846,7 +847,6 @@ ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err
     }
 }
 
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int
 ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
 {

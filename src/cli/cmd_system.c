@@ -17,8 +17,6 @@
 #include "image.h"
 #include "util.h"
 
-int cmd_container_prune (struct cli_global *g, int argc, char **argv);
-
 static json_t *
 ctr_inspect_json (struct ctr *c)
 {
@@ -54,7 +52,6 @@ ctr_inspect_json (struct ctr *c)
   return out;
 }
 
-json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err); /* cmd_inspect.c */
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
@@ -370,26 +367,6 @@ cmd_system (struct cli_global *g, int argc, char **argv)
   printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);
   return 0;
 }
-
-int cmd_run (struct cli_global *, int, char **);
-int cmd_create (struct cli_global *, int, char **);
-int cmd_start (struct cli_global *, int, char **);
-int cmd_stop (struct cli_global *, int, char **);
-int cmd_restart (struct cli_global *, int, char **);
-int cmd_kill (struct cli_global *, int, char **);
-int cmd_rm (struct cli_global *, int, char **);
-int cmd_ps (struct cli_global *, int, char **);
-int cmd_logs (struct cli_global *, int, char **);
-int cmd_exec (struct cli_global *, int, char **);
-int cmd_wait (struct cli_global *, int, char **);
-int cmd_top (struct cli_global *, int, char **);
-int cmd_pause (struct cli_global *, int, char **);
-int cmd_unpause (struct cli_global *, int, char **);
-int cmd_update (struct cli_global *, int, char **);
-int cmd_stats (struct cli_global *, int, char **);
-int cmd_rename (struct cli_global *, int, char **);
-int cmd_port (struct cli_global *, int, char **);
-int cmd_cp (struct cli_global *, int, char **);
 
 static int
 container_inspect (struct cli_global *g, int argc, char **argv)

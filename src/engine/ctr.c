@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "fault.h"
 #include "fsops.h"
 #include "image_rootfs.h"
 #include "selfexe.h"

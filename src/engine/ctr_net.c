@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "fault.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"

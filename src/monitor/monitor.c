@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "fault.h"
 #include "mon.h"
 
 #define EXIT_ERROR 125
@@ -532,6 +533,7 @@ int
 main (int argc, char **argv)
 {
   struct monitor m = { .report_fd = 3, .sigfd = -1, .att = { .listen_fd = -1 } };
+  fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   if (parse_args (&m, argc, argv) < 0 || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
     return usage ();
   signal (SIGHUP, SIG_IGN);

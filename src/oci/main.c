@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "capsa.h"
+#include "fault.h"
+#include "hostenv.h"
 #include "log.h"
 #include "oci.h"
 #include "selfexe.h"
@@ -231,6 +233,9 @@ main (int argc, char **argv)
   int first;
 
   the_global = &g;
+  /* the library reads no environment: what it honours, it is given from ours */
+  capsa_host_env_load (getenv);
+  fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   capsa_log_set_program ("capsa-oci");
   /* Before the log is set up, a bad global flag is reported on stderr in text. */
   first = parse_global (&g, argc, argv);

@@ -15,7 +15,9 @@
 #include "capabilities.h"
 #include "config.h"
 #include "container.h"
+#include "fault.h"
 #include "hooks.h"
+#include "hostenv.h"
 #include "log.h"
 #include "notify.h"
 #include "seccomp_filter.h"
@@ -256,7 +258,7 @@ warn_hooks (int dirfd, const struct capsa_state *st, const char *kind, const cha
 static int
 listen_fds (char ***extra_env)
 {
-  const char *s = getenv ("LISTEN_FDS");
+  const char *s = capsa_host_env ()->listen_fds;
   int64_t n;
   if (s == NULL || parse_i64 (s, 1, 4096, &n) < 0)
     return 0;

@@ -9,6 +9,7 @@
 #include "capabilities.h"
 #include "config.h"
 #include "exec.h"
+#include "fault.h"
 #include "runloop.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
