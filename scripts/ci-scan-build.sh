@@ -1,0 +1,11 @@
+#!/bin/sh
+# clang's static analyzer over the whole build (build-scan/, reports in build-scan/report/):
+# exits non-zero when it finds anything.  A false positive is annotated where it is, narrowly
+# (an assert or an explicit initialisation that states what the analyzer cannot see).
+set -eu
+cd "$(dirname "$0")/.."
+sb=scan-build-14
+command -v "$sb" >/dev/null 2>&1 || sb=scan-build
+rm -rf build-scan
+"$sb" meson setup build-scan -Dfault_injection=true >/dev/null
+"$sb" -o build-scan/report --status-bugs ninja -C build-scan
