@@ -78,6 +78,10 @@ int cli_getopt (int argc, char **argv, const char *shorts, const struct option *
 int cli_fail (capsa_err **err);
 /* A usage error ("images: unknown option `--x` (see `capsa images --help`)"); returns 125. */
 int cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+#if defined __clang_analyzer__ && !defined CLI_COMMON_C /* (it reads one file at a time) */
+#define cli_fail(err) (cli_fail (err), CLI_EXIT_ERROR)
+#define cli_usage(...) (cli_usage (__VA_ARGS__), CLI_EXIT_ERROR)
+#endif
 /* Open the store at --root (reports the error itself: returns 125, or 0 with *s set). */
 int cli_open_store (struct cli_global *g, struct capsa_store **s);
 /* A stored full name as users write it (busybox:latest for docker.io/library/busybox:latest). */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CLI_COMMON_C /* (cli.h: not the analyzer's macros) */
 #include "capsa.h"
 #include "cli.h"
 #include "fault.h"
