@@ -35,19 +35,24 @@ field (struct capsa_host_env *env, size_t offset)
   return (const char **) (void *) ((char *) env + offset);
 }
 
+static const char *
+value_at (const struct capsa_host_env *env, size_t offset)
+{
+  return *(const char *const *) (const void *) ((const char *) env + offset);
+}
+
 void
 capsa_host_env_set (const struct capsa_host_env *env)
 {
-  struct capsa_host_env copy = *env;
+  struct capsa_host_env copy = { 0 };
   for (size_t i = 0; i < ARRAY_SIZE (host_env_vars); i++)
     {
-      const char **f = field (&copy, host_env_vars[i].offset);
-      free ((char *) *field (&host_env, host_env_vars[i].offset));
-      *f = *f ? xstrdup (*f) : NULL;
+      const char *v = value_at (env, host_env_vars[i].offset);
+      *field (&copy, host_env_vars[i].offset) = v ? xstrdup (v) : NULL;
     }
-#ifndef CAPSA_FAULT_INJECTION
-  copy.exe_no_copy = NULL; /* (no test hooks in this build) */
-#endif
+  /* (exe_no_copy is in the table only in a build with the test hooks: NULL in any other) */
+  for (size_t i = 0; i < ARRAY_SIZE (host_env_vars); i++)
+    free ((char *) *field (&host_env, host_env_vars[i].offset));
   host_env = copy;
 }
 
@@ -56,8 +61,13 @@ capsa_host_env_load (char *(*lookup) (const char *name))
 {
   struct capsa_host_env env = { 0 };
   for (size_t i = 0; i < ARRAY_SIZE (host_env_vars); i++)
-    *field (&env, host_env_vars[i].offset) = lookup (host_env_vars[i].name);
+    {
+      const char *v = lookup (host_env_vars[i].name); /* (copied at once: lookup may reuse a buffer) */
+      *field (&env, host_env_vars[i].offset) = v ? xstrdup (v) : NULL;
+    }
   capsa_host_env_set (&env);
+  for (size_t i = 0; i < ARRAY_SIZE (host_env_vars); i++)
+    free ((char *) *field (&env, host_env_vars[i].offset));
 }
 
 const struct capsa_host_env *
