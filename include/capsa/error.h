@@ -44,4 +44,13 @@ CAPSA_PUBLIC const char *capsa_strerror (int errnum, char *buf, unsigned len);
 
 #define cleanup_err __attribute__ ((cleanup (capsa_err_free)))
 
+/* For clang's analyzer (scripts/ci-scan-build.sh), which reads one file at a time: the failures
+ * above always return -1, so it does not follow paths on which they "succeed". */
+#if defined __clang_analyzer__ && !defined CAPSA_ERROR_C
+#define capsa_fail(...) (capsa_fail (__VA_ARGS__), -1)
+#define capsa_fail_as(...) (capsa_fail_as (__VA_ARGS__), -1)
+#define capsa_failv(...) (capsa_failv (__VA_ARGS__), -1)
+#define capsa_err_wrap(...) (capsa_err_wrap (__VA_ARGS__), -1)
+#endif
+
 #endif

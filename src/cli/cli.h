@@ -127,6 +127,10 @@ extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_
 int cli_fail (capsa_err **err);
 /* A usage error ("images: unknown option `--x` (see `capsa images --help`)"); returns 125. */
 int cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+#if defined __clang_analyzer__ && !defined CLI_COMMON_C /* (it reads one file at a time) */
+#define cli_fail(err) (cli_fail (err), CLI_EXIT_ERROR)
+#define cli_usage(...) (cli_usage (__VA_ARGS__), CLI_EXIT_ERROR)
+#endif
 /* Open the store at --root (reports the error itself: returns 125, or 0 with *s set). */
 int cli_open_store (struct cli_global *g, struct capsa_store **s);
 /* A stored full name as users write it (busybox:latest for docker.io/library/busybox:latest). */
@@ -192,6 +196,11 @@ int cmd_system (struct cli_global *g, int argc, char **argv);
 int cmd_info (struct cli_global *g, int argc, char **argv);
 int cmd_version (struct cli_global *g, int argc, char **argv);
 int cmd_inspect_any (struct cli_global *g, int argc, char **argv);
+/* one image's inspect object (cmd_inspect.c; also for the names that are images in cmd_system.c) */
+struct json_t *inspect_one (struct cli_global *g, struct capsa_store *s, struct json_t *img, capsa_err **err);
+struct ctr;
+/* start a container of the store (cmd_run.c; also for `capsa start` and `restart` in cmd_ctr.c) */
+int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int cmd_attach (struct cli_global *g, int argc, char **argv);
 /* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
 int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);

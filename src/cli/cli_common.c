@@ -10,8 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CLI_COMMON_C /* (cli.h: not the analyzer's macros) */
 #include "capsa/capsa.h"
+#include "capsa/fault.h"
 #include "capsa/global_opts.h"
+#include "capsa/hostenv.h"
 #include "capsa/image.h"
 #include "capsa/json.h"
 #include "capsa/runtime.h"
@@ -234,6 +237,9 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_err *err = NULL;
   const char *flag_default = NULL;
 
+  /* the library reads no environment: what it honours, it is given from ours */
+  capsa_host_env_load (getenv);
+  capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
   g->argc = argc;
   g->argv = argv;

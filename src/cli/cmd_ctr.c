@@ -21,7 +21,6 @@
 #include "template.h"
 #include "util.h"
 
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 
 /* the commands with no option but --help */
 #define OPERANDS_ONLY(NAME, USAGE, SUMMARY) { NAME, USAGE, SUMMARY, cli_no_options, 0, NULL }

@@ -9,7 +9,6 @@
 #include "template.h"
 
 /* (also used by `capsa inspect` for the names that are images, cmd_system.c) */
-json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err);
 json_t *
 inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err)
 {

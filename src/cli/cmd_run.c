@@ -14,6 +14,7 @@
 #include "container.h"
 #include "ctr.h"
 #include "ctr_logtee.h"
+#include "fault.h"
 #include "image.h"
 #include "reference.h"
 #include "image_rootfs.h"
@@ -354,7 +355,7 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, struct capsa_
   if (claim_name (g, o, id, name, sizeof name, err) < 0)
     goto out;
   named = true;
-  fault_point ("cli:claimed");
+  capsa_fault_point ("cli:claimed");
   if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
     {
       /* the shared layers seen through idmapped mounts: the container's root owns its image */
@@ -365,7 +366,7 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, struct capsa_
   else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
     goto out;
   mounted = true;
-  fault_point ("cli:mounted");
+  capsa_fault_point ("cli:mounted");
   if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
     goto out;
   if (write_record (g, id, name, rootfs, config, meta, err) < 0)
@@ -537,7 +538,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return cli_fail (&err);
     }
-  fault_point ("cli:recorded");
+  capsa_fault_point ("cli:recorded");
   if (o.detach)
     {
       int code;
@@ -654,7 +655,6 @@ ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err
     }
 }
 
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int
 ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
 {

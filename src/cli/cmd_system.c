@@ -16,8 +16,6 @@
 #include "image.h"
 #include "util.h"
 
-int cmd_container_prune (struct cli_global *g, int argc, char **argv);
-
 static json_t *
 ctr_inspect_json (struct ctr *c)
 {
@@ -53,7 +51,6 @@ ctr_inspect_json (struct ctr *c)
   return out;
 }
 
-json_t *inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err); /* cmd_inspect.c */
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:

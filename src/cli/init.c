@@ -7,8 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int main (int argc, char **argv);
-
 int
 main (int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "fault.h"
 #include "fsops.h"
 #include "image_rootfs.h"
 #include "selfexe.h"
@@ -582,7 +583,7 @@ remove_stop (struct cli_global *g, struct ctr *c, bool force, capsa_err **err)
        * with them free, as docker's does */
       for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
         nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      fault_point ("cli:rm:killed");
+      capsa_fault_point ("cli:rm:killed");
     }
   return 0;
 }
@@ -606,7 +607,7 @@ ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_er
     }
   if (vols)
     remove_volumes (g, c->meta);
-  fault_point ("cli:rm:deleted"); /* the runtime state is gone; the root and the record are not */
+  capsa_fault_point ("cli:rm:deleted"); /* the runtime state is gone; the root and the record are not */
   cleanup_store struct capsa_store *s = NULL;
   if (capsa_store_open (g->root, &s, err) < 0)
     return -1;

@@ -25,6 +25,7 @@
 
 #include "attach_proto.h"
 #include "ctr.h"
+#include "fault.h"
 #include "fdpass.h"
 #include "jsonutil.h"
 #include "network.h"
@@ -141,7 +142,7 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
   if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
     return 0;
-  fault_point ("cli:net:up");
+  capsa_fault_point ("cli:net:up");
   cleanup_close int lock = net_lock (c);
   if (lock < 0)
     return capsa_fail (err, errno, "container %s: `%s`", ctr_name (c), c->dir);
@@ -175,7 +176,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
       ctr_ports_release (c);
       return -1;
     }
-  fault_point ("cli:net:netns");
+  capsa_fault_point ("cli:net:netns");
   nsfd = open (ns, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     {
@@ -191,7 +192,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
-  fault_point ("cli:net:attached");
+  capsa_fault_point ("cli:net:attached");
   json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}, s:o}", "Network", "IPAddress", res.address,
                           "Gateway", res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac,
                           "GlobalIPv6Address", res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen",
@@ -243,7 +244,7 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }
   }
-  fault_point ("cli:net:down");
+  capsa_fault_point ("cli:net:down");
 }
 
 /* After `rename`: the leases of every network get the new name, and the hosts files are

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "fault.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "slirp.h"
@@ -116,7 +117,7 @@ publish_one (const char *state_dir, const char *spec, struct capsa_port *p, caps
       cleanup_close int hold = -1;
       if (ctr_ports_ephemeral (p, &hold, err) < 0)
         return -1;
-      fault_point ("cli:slirp:port-chosen");
+      capsa_fault_point ("cli:slirp:port-chosen");
       int r = capsa_slirp_add_hostfwd (state_dir, p, err);
       if (r == 0 || !ephemeral || attempt == EPHEMERAL_TRIES)
         return r;

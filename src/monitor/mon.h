@@ -20,7 +20,7 @@
 #define MON_MAX_CLIENTS 16
 
 /* small helpers: the library's util.c and error.c (libc only) are compiled in: xmalloc0,
- * xasprintf, write_all, now_rfc3339, proc_stat_start, fault_point, parse_bytes */
+ * xasprintf, write_all, now_rfc3339, proc_stat_start, capsa_fault_point, parse_bytes */
 
 /* ---- run.json (mon_runjson.c): the flat object ctr_run_update writes; values kept as text ---- */
 /* Set keys[i] to the JSON text raws[i] (NULL removes it), under ROOT/containers/ID/run.lock. */

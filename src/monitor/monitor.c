@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "fault.h"
 #include "fdpass.h"
 #include "mon.h"
 
@@ -457,14 +458,14 @@ loop (struct monitor *m)
           break;
         }
       report (m, 0, 0, "");
-      fault_point ("monitor:started");
+      capsa_fault_point ("monitor:started");
       if (!m->create_only || !first)
         run_set_now (m, "StartedAt", "false");
       code = watch (m, &r);
       bool again = !stop_requested (m) && should_restart (m, code);
       long long count = mon_run_int (m->dirfd, "RestartCount", 0);
       /* recorded before the runtime state goes, so no reader ever sees neither */
-      fault_point ("monitor:exited");
+      capsa_fault_point ("monitor:exited");
       char now[48], fin[52], ec[16];
       now_rfc3339 (now, sizeof now);
       snprintf (fin, sizeof fin, "\"%s\"", now);
@@ -535,6 +536,7 @@ int
 main (int argc, char **argv)
 {
   struct monitor m = { .report_fd = 3, .sigfd = -1, .att = { .listen_fd = -1 } };
+  capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   if (parse_args (&m, argc, argv) < 0 || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
     return usage ();
   signal (SIGHUP, SIG_IGN);

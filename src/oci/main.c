@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "capsa/capsa.h"
+#include "capsa/fault.h"
 #include "capsa/global_opts.h"
+#include "capsa/hostenv.h"
 #include "capsa/log.h"
 #include "capsa/runtime.h"
 #include "capsa/util.h"
@@ -199,6 +201,9 @@ main (int argc, char **argv)
   int first;
 
   the_global = &g;
+  /* the library reads no environment: what it honours, it is given from ours */
+  capsa_host_env_load (getenv);
+  capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   capsa_log_set_program ("capsa-oci");
   /* Before the log is set up, a bad global flag is reported on stderr in text. */
   first = parse_global (&g, argc, argv);

@@ -28,6 +28,23 @@ CONFIG_NS = {"pid": "pid", "net": "network", "mnt": "mount", "ipc": "ipc", "uts"
 _ids = itertools.count()
 
 
+def _built_with(option):
+    """Whether the build under test has the boolean meson option on (its meson-info)."""
+    try:
+        opts = json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(o.get("name") == option and o.get("value") is True for o in opts)
+
+
+# the test hooks (CAPSA_FAULT, CAPSA_FAULT_STOP, CAPSA_UNSAFE_EXE_NO_COPY) are only in a build
+# configured with -Dfault_injection=true (scripts/test.sh makes one); elsewhere their tests skip
+TEST_HOOKS = _built_with("fault_injection")
+needs_test_hooks = pytest.mark.skipif(
+    not TEST_HOOKS, reason="needs the test hooks (CAPSA_FAULT, CAPSA_UNSAFE_EXE_NO_COPY): a build configured "
+    "with -Dfault_injection=true, as scripts/test.sh makes")
+
+
 def host_ns(name):
     return os.stat(f"/proc/self/ns/{name}").st_ino
 

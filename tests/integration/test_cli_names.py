@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from conftest import needs_test_hooks
 from test_cli_run import capsa  # noqa: F401  (the fixture)
 
 
@@ -51,6 +52,7 @@ def test_concurrent_runs_with_one_name_one_wins(capsa):
     assert_nothing_left(capsa)
 
 
+@needs_test_hooks
 @pytest.mark.parametrize("cmd", ["run", "create"])
 @pytest.mark.parametrize("point", ["cli:claimed", "cli:mounted"])
 def test_half_created_is_dead_then_removed(capsa, cmd, point):
@@ -72,6 +74,7 @@ def test_half_created_is_dead_then_removed(capsa, cmd, point):
     assert capsa("run", "--rm", "--name", "half", "busybox", "echo", "ok").stdout == "ok\n"  # the name is free
 
 
+@needs_test_hooks
 @pytest.mark.parametrize("prune", [("container", "prune", "-f"), ("system", "prune", "-f")])
 def test_prune_removes_half_created(capsa, prune):
     for i, point in enumerate(["cli:claimed", "cli:mounted"]):

@@ -1,4 +1,4 @@
-"""The capsa CLI and its monitor SIGKILLed at each step (CAPSA_FAULT, see src/lib/base/util.h): `capsa
+"""The capsa CLI and its monitor SIGKILLed at each step (CAPSA_FAULT, see src/lib/base/fault.h): `capsa
 ps` still tells the truth and `capsa rm -f` still removes everything (the fixture checks that no
 container, mount, monitor or cgroup is left)."""
 import json
@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import needs_test_hooks
 from test_cli_run import CAPSA, capsa, wait_for  # noqa: F401  (the fixture)
 
 
@@ -21,6 +22,7 @@ def status_of(capsa, name):
     return rows[0]["Status"] if rows else None
 
 
+@needs_test_hooks
 def test_cli_killed_after_recording(capsa):
     p = capsa("run", "-d", "--name", "f1", "busybox", "sleep", "30", env=faulty("cli:recorded"), check=False)
     assert p.returncode == -9
@@ -30,6 +32,7 @@ def test_cli_killed_after_recording(capsa):
     assert status_of(capsa, "f1") is None
 
 
+@needs_test_hooks
 def test_monitor_killed_once_the_container_runs(capsa):
     capsa("run", "-d", "--name", "f2", "busybox", "sleep", "30", env=faulty("monitor:started"))
     assert wait_for(lambda: (status_of(capsa, "f2") or "").startswith("Up"))
@@ -40,6 +43,7 @@ def test_monitor_killed_once_the_container_runs(capsa):
     assert status_of(capsa, "f2") is None
 
 
+@needs_test_hooks
 def test_monitor_killed_as_the_container_exits(capsa):
     capsa("run", "-d", "--name", "f3", "busybox", "sh", "-c", "sleep 0.3; exit 4", env=faulty("monitor:exited"))
     assert wait_for(lambda: (status_of(capsa, "f3") or "").startswith("Exited"), timeout=10)
@@ -47,6 +51,7 @@ def test_monitor_killed_as_the_container_exits(capsa):
     assert status_of(capsa, "f3") is None
 
 
+@needs_test_hooks
 @pytest.mark.parametrize("point", ["cli:rm:killed", "cli:rm:deleted"])
 def test_rm_killed_half_way_then_again(capsa, point):
     capsa("run", "-d", "--name", "f4", "busybox", "sleep", "30")
@@ -87,6 +92,7 @@ def _rm_once_leaves_nothing(capsa, name, port):
     assert left == [], f"{name}: left {left}"
 
 
+@needs_test_hooks
 @pytest.mark.parametrize("point", ["cli:recorded", "cli:net:netns", "cli:net:attached", "monitor:started"])
 def test_networked_run_killed_at_each_step_then_one_rm(capsa, point):
     port = 18400 + ["cli:recorded", "cli:net:netns", "cli:net:attached", "monitor:started"].index(point)
@@ -153,6 +159,7 @@ def _stopped(word):
     return out
 
 
+@needs_test_hooks
 def test_rm_between_its_teardown_and_the_removal_while_the_monitor_sets_up(capsa):
     """The race of the issue, lined up: the monitor of a killed `run -d` goes on to bring the network
     up just after `rm -f` took it down and before rm removes the directory.  Before, its netns mount

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import OCI, Runtime, new_id, state_left
+from conftest import OCI, Runtime, needs_test_hooks, new_id, state_left
 
 # Docker's default capability set (share/capabilities-default.json holds the same list)
 DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -89,6 +89,7 @@ def test_runtime_binary_cannot_be_overwritten(oci, bundle, workdir):
     assert report["written"] < 0, report
 
 
+@needs_test_hooks
 def test_runtime_binary_attack_works_without_the_sealed_copy(oci, bundle, workdir):
     report, changed, head = exe_attack(workdir, bundle, protected=False)
     assert report["written"] == 11 and changed and head == b"CAPSA-PWNED", report

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 
-from conftest import BUILD, PROBE
+from conftest import BUILD, PROBE, needs_test_hooks
 from test_cli_run import capsa, wait_for  # noqa: F401  (the fixture)
 
 # what `capsa` runs from beside itself: the victim directory holds all of them
@@ -73,6 +73,7 @@ def test_exec_cannot_overwrite_capsa(capsa):
     assert report["written"] < 0 and report["errname"] == "EPERM", report
 
 
+@needs_test_hooks
 def test_exec_attack_works_without_the_sealed_copy(capsa):
     report, changed, head = exec_attack(capsa, protected=False)
     assert report["held"] and not report["sealed"], report
@@ -106,6 +107,7 @@ def test_init_is_a_readonly_private_copy(capsa):
     assert not list(capsa.root.glob("containers/*/capsa-init"))  # the copy went with the container
 
 
+@needs_test_hooks
 def test_init_is_the_installed_file_without_the_protection(capsa):
     # the control: the inode comparison above does tell the installed file
     _, is_host_file, _, changed = init_view(capsa, env=dict(os.environ, CAPSA_UNSAFE_EXE_NO_COPY="1"))

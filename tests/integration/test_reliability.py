@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Runtime, new_id, state_left
+from conftest import Runtime, needs_test_hooks, new_id, state_left
 
 LONG = os.environ.get("CAPSA_RELIABILITY_LONG") == "1"
 
@@ -101,6 +101,7 @@ def host_pids_of(cid):
     return out
 
 
+@needs_test_hooks
 @pytest.mark.parametrize("step,point", FAULTS, ids=[f"{s}-{p}" for s, p in FAULTS])
 def test_sigkill_at_each_step_then_delete_force_cleans_up(oci, bundle, workdir, step, point):
     prefix = f"capsa-fault-{os.getpid()}"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostenv.h"
 #include "network.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ main (int argc, char **argv)
   struct capsa_netenv env = { 0 };
   cleanup_err capsa_err *err = NULL;
   int i = 1;
+  capsa_host_env_load (getenv);
   for (; i < argc && strncmp (argv[i], "--", 2) == 0; i++)
     {
       const char *v;

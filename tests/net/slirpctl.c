@@ -6,9 +6,11 @@
  * starts slirp4netns for the network namespace NETNS, publishes the ports, prints "ready" and
  * holds it until its stdin closes, then stops it.  Exit 1 with "slirpctl: MESSAGE" on failure. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hostenv.h"
 #include "slirp.h"
 #include "util.h"
 
@@ -24,6 +26,7 @@ int
 main (int argc, char **argv)
 {
   capsa_err *err = NULL;
+  capsa_host_env_load (getenv);
   if (argc < 3)
     {
       fprintf (stderr, "usage: slirpctl NETNS STATEDIR [--publish SPEC]... [--allow-host-loopback] [--userns PATH]\n");

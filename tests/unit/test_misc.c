@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "container.h"
+#include "hostenv.h"
+#include "selfexe.h"
 #include "state.h"
 
 static void
@@ -64,6 +67,43 @@ test_error_messages (void **state)
   capsa_err_free (&err);
 }
 
+/* The environment the library is given: every variable by its name, copied; the unsafe switch
+ * only in a build with the test hooks. */
+static char *
+fake_env (const char *name)
+{
+  static char buf[64];
+  if (strcmp (name, "XDG_DATA_HOME") == 0)
+    return NULL;
+  snprintf (buf, sizeof buf, strcmp (name, "CAPSA_UNSAFE_EXE_NO_COPY") == 0 ? "1" : "v:%s", name);
+  return buf;
+}
+
+static void
+test_host_env (void **state)
+{
+  (void) state;
+  capsa_host_env_load (fake_env);
+  const struct capsa_host_env *e = capsa_host_env ();
+  assert_string_equal (e->notify_socket, "v:NOTIFY_SOCKET");
+  assert_string_equal (e->home, "v:HOME");
+  assert_string_equal (e->registries_conf, "v:CAPSA_REGISTRIES_CONF");
+  assert_string_equal (e->exe_origin, "v:" CAPSA_EXE_ORIGIN_ENV);
+  assert_null (e->xdg_data_home);
+#ifdef CAPSA_FAULT_INJECTION
+  assert_true (capsa_exe_protection_off ());
+#else
+  assert_null (e->exe_no_copy);
+  assert_false (capsa_exe_protection_off ());
+#endif
+  capsa_host_env_set (capsa_host_env ()); /* (its own copy: safe) */
+  assert_string_equal (capsa_host_env ()->home, "v:HOME");
+  capsa_host_env_set (&(struct capsa_host_env){ .path = "/x" });
+  assert_string_equal (capsa_host_env ()->path, "/x");
+  assert_null (capsa_host_env ()->home);
+  assert_false (capsa_exe_protection_off ());
+}
+
 int
 main (void)
 {
@@ -71,6 +111,7 @@ main (void)
     cmocka_unit_test (test_signal_names),
     cmocka_unit_test (test_container_ids),
     cmocka_unit_test (test_error_messages),
+    cmocka_unit_test (test_host_env),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "hostenv.h"
 #include "ipam.h"
 #include "nat.h"
 #include "network.h"
@@ -63,14 +64,14 @@ test_foreign_networks (void **state)
   assert_non_null (fp);
   fputs ("{\"subnets\": [ { \"subnet\" :\n \"192.168.64.0/20\" }, {\"subnet\": \"fd00::/64\"} ]}", fp);
   fclose (fp);
-  setenv ("CAPSA_FOREIGN_NET_DIRS", dir, 1);
+  capsa_host_env_set (&(struct capsa_host_env){ .foreign_net_dirs = dir });
   assert_true (ipam_foreign_clash ("10.88.5.0/24", what, sizeof what));
   assert_non_null (strstr (what, "87-podman.conflist"));
   assert_true (ipam_foreign_clash ("192.168.0.0/16", what, sizeof what));
   assert_non_null (strstr (what, "n.json"));
   assert_false (ipam_foreign_clash ("172.17.0.0/16", what, sizeof what));
   assert_false (ipam_foreign_clash ("192.168.80.0/20", what, sizeof what));
-  unsetenv ("CAPSA_FOREIGN_NET_DIRS");
+  capsa_host_env_set (&(struct capsa_host_env){ 0 });
   unlink (f);
   snprintf (f, sizeof f, "%s/87-podman.conflist", dir);
   unlink (f);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CAPSA_ERROR_C /* (error.h: not the analyzer's macros) */
 #include "error.h"
 
 const char *

@@ -11,12 +11,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hostenv.h"
 #include "selfexe.h"
 #include "util.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 /* the host path of the program a sealed copy was made from, for the copy */
-#define EXE_PATH_ENV "_CAPSA_EXE_PATH"
+#define EXE_PATH_ENV CAPSA_EXE_ORIGIN_ENV
 
 extern char **environ;
 
@@ -26,7 +27,7 @@ static char *exe_origin;
 bool
 capsa_exe_protection_off (void)
 {
-  const char *off = getenv ("CAPSA_UNSAFE_EXE_NO_COPY");
+  const char *off = capsa_host_env ()->exe_no_copy; /* (NULL without the test hooks) */
   return off && strcmp (off, "1") == 0;
 }
 
@@ -91,7 +92,7 @@ exec_sealed_copy (int self, char **argv, capsa_err **err)
 static int
 enter_copy (capsa_err **err)
 {
-  const char *origin = getenv (EXE_PATH_ENV);
+  const char *origin = capsa_host_env ()->exe_origin;
   if (origin && exe_origin == NULL)
     exe_origin = xstrdup (origin);
   unsetenv (EXE_PATH_ENV);

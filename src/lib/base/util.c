@@ -304,17 +304,6 @@ close_fds_except (int first, const int *keep, size_t nkeep)
     }
 }
 
-void
-fault_point (const char *name)
-{
-  const char *f = getenv ("CAPSA_FAULT");
-  if (f && strcmp (f, name) == 0)
-    raise (SIGKILL);
-  f = getenv ("CAPSA_FAULT_STOP");
-  if (f && strcmp (f, name) == 0)
-    raise (SIGSTOP);
-}
-
 bool
 in_initial_userns (void)
 {

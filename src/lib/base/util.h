@@ -56,16 +56,6 @@ int proc_stat_start (pid_t pid, uint64_t *start, char *state);
 void strv_append (char ***v, const char *s);
 size_t strv_len (char **v);
 
-/* Fault injection for the reliability tests: when $CAPSA_FAULT names this point, the process
- * SIGKILLs itself here, as a crash or an impatient caller would.  Names: create's steps, each
- * after something was made, "create:dir", "create:recorded", "create:cgroup", "create:notify",
- * "create:configured", "create:fifo", "create:init", "create:spawned", "create:done"; then
- * "start:released", "delete:killed", "delete:cgroup", "exec:spawned"; in the capsa CLI
- * "cli:recorded", "cli:rm:killed", "cli:rm:deleted", "cli:net:up", "cli:net:netns",
- * "cli:net:attached", "cli:net:down", and in its monitor "monitor:started", "monitor:exited".
- * $CAPSA_FAULT_STOP names a point where the process stops itself instead (SIGSTOP): a test lines
- * two processes up at a race, then lets them go on with SIGCONT. */
-void fault_point (const char *name);
 /* A size with an optional k/m/g/t suffix (powers of 1024) and b: bytes, or -1 when invalid. */
 long long parse_bytes (const char *s);
 /* A wait status as a shell reports it: the exit code, or 128 + the signal that killed it. */

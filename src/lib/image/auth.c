@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "digest.h"
+#include "hostenv.h"
 #include "reference.h"
 #include "registry.h"
 #include "jsonutil.h"
@@ -22,8 +23,9 @@ capsa_auth_file_default (void)
 {
   static char buf[PATH_MAX + 32];
   char home[PATH_MAX];
-  if (getenv ("CAPSA_AUTH_FILE") && *getenv ("CAPSA_AUTH_FILE"))
-    return getenv ("CAPSA_AUTH_FILE");
+  const char *env = capsa_host_env ()->auth_file;
+  if (env && *env)
+    return env;
   snprintf (buf, sizeof buf, "%s/capsa/auth.json", registries_config_home (home, sizeof home));
   return buf;
 }
@@ -85,7 +87,7 @@ int
 capsa_auth_lookup (const char *authfile, const char *registry, char **user, char **password, capsa_err **err)
 {
   char buf[PATH_MAX];
-  const char *dc = getenv ("DOCKER_CONFIG"), *home = getenv ("HOME");
+  const char *dc = capsa_host_env ()->docker_config, *home = capsa_host_env ()->home;
 
   int r = lookup_in (authfile ? authfile : capsa_auth_file_default (), registry, user, password, err);
   if (r != 1)

@@ -294,9 +294,10 @@ capsa_image_load (struct capsa_store *s, const char *path, const char *default_r
   if (capsa_store_lock_gc (s, false, err) < 0)
     return -1;
   capsa_store_clean_tmp (s, NULL, &ignored); /* best effort: what killed transfers left */
-  if (strcmp (path, "-") != 0 && stat (path, &st) < 0)
+  bool from_stdin = strcmp (path, "-") == 0;
+  if (!from_stdin && stat (path, &st) < 0)
     return capsa_fail (err, errno, "load `%s`", path);
-  if (strcmp (path, "-") != 0 && S_ISDIR (st.st_mode))
+  if (!from_stdin && S_ISDIR (st.st_mode))
     layoutfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   else
     {

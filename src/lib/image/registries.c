@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "hostenv.h"
 #include "reference.h"
 #include "registry.h"
 #include "jsonutil.h"
@@ -20,8 +21,8 @@
 const char *
 registries_config_home (char *buf, size_t len)
 {
-  const char *xdg = getenv ("XDG_CONFIG_HOME");
-  const char *home = getenv ("HOME");
+  const char *xdg = capsa_host_env ()->xdg_config_home;
+  const char *home = capsa_host_env ()->home;
   if (xdg && *xdg)
     snprintf (buf, len, "%s", xdg);
   else
@@ -50,9 +51,9 @@ capsa_registries_conf_load (const char *path, char **default_registry, char ***i
   bool explicit_path = path != NULL;
 
   *default_registry = xstrdup (CAPSA_DEFAULT_REGISTRY);
-  if (path == NULL && getenv ("CAPSA_REGISTRIES_CONF"))
+  if (path == NULL && capsa_host_env ()->registries_conf)
     {
-      path = getenv ("CAPSA_REGISTRIES_CONF");
+      path = capsa_host_env ()->registries_conf;
       explicit_path = true;
     }
   if (path == NULL)

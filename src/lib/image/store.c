@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hostenv.h"
 #include "store.h"
 #include "util.h"
 
@@ -17,8 +18,8 @@ const char *
 capsa_store_default_root (void)
 {
   static char buf[PATH_MAX];
-  const char *xdg = getenv ("XDG_DATA_HOME");
-  const char *home = getenv ("HOME");
+  const char *xdg = capsa_host_env ()->xdg_data_home;
+  const char *home = capsa_host_env ()->home;
 
   if (geteuid () == 0)
     return "/var/lib/capsa";

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "hostenv.h"
 #include "ipam.h"
 #include "jsonutil.h"
 #include "util.h"
@@ -313,7 +314,7 @@ ipam_foreign_clash (const char *subnet, char *what, size_t len)
   if (ipam_parse_cidr (subnet, &net, &prefix, &e) < 0)
     return false;
   /* CAPSA_FOREIGN_NET_DIRS (colon-separated) replaces the list: only ever more ranges to avoid */
-  const char *env = getenv ("CAPSA_FOREIGN_NET_DIRS");
+  const char *env = capsa_host_env ()->foreign_net_dirs;
   cleanup_free char *dirs = xstrdup (env ? env : IPAM_FOREIGN_NET_DIRS);
   char *save = NULL;
   for (char *dp = strtok_r (dirs, ":", &save); dp; dp = strtok_r (NULL, ":", &save))

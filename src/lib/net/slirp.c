@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "hostenv.h"
 #include "slirp.h"
 #include "util.h"
 
@@ -95,7 +96,7 @@ capsa_slirp_addresses (const char *cidr, struct capsa_slirp_addrs *out, capsa_er
 static char *
 find_binary (const struct capsa_slirp_opts *o, capsa_err **err)
 {
-  const char *b = o->binary ? o->binary : getenv ("CAPSA_SLIRP4NETNS");
+  const char *b = o->binary ? o->binary : capsa_host_env ()->slirp4netns;
   if (b && *b)
     {
       if (access (b, X_OK) == 0)
@@ -103,7 +104,7 @@ find_binary (const struct capsa_slirp_opts *o, capsa_err **err)
       capsa_fail (err, errno, "slirp4netns `%s`", b);
       return NULL;
     }
-  const char *path = getenv ("PATH");
+  const char *path = capsa_host_env ()->path;
   if (path == NULL || *path == '\0')
     path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   cleanup_free char *dirs = xstrdup (path);

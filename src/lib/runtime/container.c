@@ -15,7 +15,9 @@
 #include "capabilities.h"
 #include "config.h"
 #include "container.h"
+#include "fault.h"
 #include "hooks.h"
+#include "hostenv.h"
 #include "log.h"
 #include "notify.h"
 #include "seccomp_filter.h"
@@ -103,7 +105,7 @@ make_cgroup (const struct capsa_config *c, struct capsa_cgroup *cg, capsa_err **
       return capsa_err_wrap (err, "linux.resources needs a cgroup this user may create (a delegated cgroup v2 "
                                   "subtree); without one, drop linux.resources");
     }
-  fault_point ("create:cgroup");
+  capsa_fault_point ("create:cgroup");
   /* everything but the device rules now; those once the child has made its device nodes */
   if (res == NULL)
     return 0;
@@ -132,7 +134,7 @@ before_go (void *arg, pid_t init, capsa_err **err)
     return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) init);
   if (state_write (l->dirfd, l->st, err) < 0)
     return -1;
-  fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
+  capsa_fault_point ("create:init"); /* the init exists, is recorded, and waits for the word to go on */
   const struct cfg_resources *res = l->config->resources;
   if (l->cg->n == 0 || res == NULL || !(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
     return 0;
@@ -250,7 +252,7 @@ warn_hooks (int dirfd, const struct capsa_state *st, enum cfg_hook_kind kind, co
 static int
 listen_fds (char ***extra_env)
 {
-  const char *s = getenv ("LISTEN_FDS");
+  const char *s = capsa_host_env ()->listen_fds;
   int64_t n;
   if (s == NULL || parse_i64 (s, 1, 4096, &n) < 0)
     return 0;
@@ -274,14 +276,14 @@ record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle
   if (dirfd < 0)
     return -1;
   g->armed = true;
-  fault_point ("create:dir");
+  capsa_fault_point ("create:dir");
   st->creator_pid = getpid ();
   st->cg = g->cg;
   if (proc_stat_start (st->creator_pid, &st->creator_start, NULL) < 0)
     return capsa_fail (err, ESRCH, "read the start time of this process (%d)", (int) st->creator_pid);
   if (state_write (dirfd, st, err) < 0)
     return -1;
-  fault_point ("create:recorded");
+  capsa_fault_point ("create:recorded");
   if (make_cgroup (b->config, &g->cg, err) < 0)
     return -1;
   /* saved as given: before the notify socket's mount is added to the config */
@@ -302,13 +304,13 @@ record_and_make (const struct capsa_create_opts *o, bool run_mode, struct bundle
           json_decref (doc);
           return -1;
         }
-      fault_point ("create:notify");
+      capsa_fault_point ("create:notify");
     }
   int saved = state_write (dirfd, st, err) < 0 || save_config (dirfd, doc, err) < 0 ? -1 : 0;
   json_decref (doc);
   if (saved < 0)
     return -1;
-  fault_point ("create:configured");
+  capsa_fault_point ("create:configured");
   return take_fd (&dirfd);
 }
 
@@ -343,7 +345,7 @@ open_exec_fifo (int dirfd, const char *id, capsa_err **err)
   int fifo = openat (dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
     return capsa_fail (err, errno, "open exec fifo for `%s`", id);
-  fault_point ("create:fifo");
+  capsa_fault_point ("create:fifo");
   return fifo;
 }
 
@@ -366,7 +368,7 @@ finish_create (const struct capsa_create_opts *o, int dirfd, struct capsa_state 
     return capsa_fail_as (err, ESRCH, "container init %d exited during create", (int) res->pid);
   if (state_write (dirfd, st, err) < 0)
     return -1;
-  fault_point ("create:done");
+  capsa_fault_point ("create:done");
   if (o->pid_file && state_write_pid_file (o->pid_file, res->pid, err) < 0)
     return -1;
   return 0;
@@ -410,7 +412,7 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (spawn_container (&so, res, err) < 0)
     goto out;
   g.pid = res->pid;
-  fault_point ("create:spawned");
+  capsa_fault_point ("create:spawned");
   if (finish_create (o, dirfd, &st, res, err) < 0)
     goto out;
   g.armed = false;
@@ -477,7 +479,7 @@ capsa_container_start (const char *root, const char *id, capsa_err **err)
         close (notify);
       return capsa_fail (err, errno, "release the container init of `%s`", id);
     }
-  fault_point ("start:released");
+  capsa_fault_point ("start:released");
   if (unlinkat (dirfd, "exec.fifo", 0) < 0)
     {
       if (notify >= 0)
@@ -604,10 +606,10 @@ destroy (const char *root, int dirfd, const struct capsa_state *st, capsa_err **
       if (wait_dead (st, err) < 0)
         return -1;
     }
-  fault_point ("delete:killed");
+  capsa_fault_point ("delete:killed");
   if (st->cg.n && destroy_cgroup (&st->cg, err) < 0)
     return capsa_err_wrap (err, "delete container `%s`", st->id);
-  fault_point ("delete:cgroup");
+  capsa_fault_point ("delete:cgroup");
   warn_hooks (dirfd, st, CFG_HOOK_POSTSTOP, "stopped");
   return state_remove_dir (root, st->id, err);
 }

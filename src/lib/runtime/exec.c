@@ -9,6 +9,7 @@
 #include "capabilities.h"
 #include "config.h"
 #include "exec.h"
+#include "fault.h"
 #include "runloop.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
@@ -206,7 +207,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
                            .copy_winsize = !o->detach };
   if (spawn_container (&so, &res, err) < 0)
     goto out;
-  fault_point ("exec:spawned");
+  capsa_fault_point ("exec:spawned");
   if (res.pty_master >= 0 && o->console_socket
       && term_send_to_console_socket (o->console_socket, res.pty_master, err) < 0)
     goto out;

@@ -12,13 +12,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hostenv.h"
 #include "notify.h"
 #include "util.h"
 
 const char *
 notify_host_socket (void)
 {
-  const char *s = getenv ("NOTIFY_SOCKET");
+  const char *s = capsa_host_env ()->notify_socket;
   return s && *s ? s : NULL;
 }
 
