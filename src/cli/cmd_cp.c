@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cp_tar.h"
+#include "cli.h"
 #include "ctr.h"
 #include "resolve_in_root.h"
 #include "util.h"
@@ -211,7 +212,7 @@ open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
       if (fd >= 0)
         return fd;
     }
-  if (ctr_root_ensure (g, c->id, err) < 0)
+  if (ctr_root_ensure (&g->eng, c->id, err) < 0)
     return -1;
   const char *rootfs = json_string_value (
       json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
@@ -259,7 +260,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   if (!from && !split_ctr (argv[2], &cname, &cpath))
     return cli_usage ("cp", "one of the paths must be CONTAINER:PATH");
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (g, cname, &c, &err) < 0)
+  if (ctr_find (&g->eng, cname, &c, &err) < 0)
     return cli_fail (&err);
   cleanup_close int rootfd = open_root (g, c, &err);
   if (rootfd < 0)

@@ -14,14 +14,13 @@
 
 #include "container.h"
 #include "jsonutil.h"
+#include "cli.h"
 #include "ctr.h"
 #include "network.h"
 #include "fsops.h"
 #include "resolve_in_root.h"
 #include "template.h"
 #include "util.h"
-
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 
 static bool
 want_help (int argc, char **argv, const char *usage)
@@ -45,48 +44,6 @@ write_json_file (const char *dir, const char *rel, json_t *o, capsa_err **err)
 }
 
 /* ---- stop / restart / kill ------------------------------------------------------------------ */
-
-static int
-ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
-{
-  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  /* asked first, whatever the state: a monitor between two runs of a restart policy reads it */
-  if (write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, err) < 0)
-    return -1;
-  if (timeout < 0)
-    {
-      json_t *t = json_object_get (json_object_get (c->meta, "Config"), "StopTimeout");
-      timeout = t ? (int) json_integer_value (t) : 10;
-    }
-  const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
-  int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
-  /* A monitor that passed its last look at stop-requested may start one more run: stop that
-   * one too, until the monitor has gone (it leaves once no restart is coming). */
-  for (int round = 0; round < 3; round++)
-    {
-      cleanup_err capsa_err *e = NULL;
-      ctr_refresh (g, c);
-      if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
-        {
-          capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &e);
-          ctr_wait_exited (g, c, timeout * 1000);
-          ctr_refresh (g, c);
-        }
-      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
-        {
-          capsa_err_free (&e);
-          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
-          if (ctr_wait_exited (g, c, 15000) < 0)
-            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
-        }
-      for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      if (!ctr_monitor_alive (c))
-        return 0;
-    }
-  ctr_refresh (g, c);
-  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
-}
 
 static int
 parse_time_flag (int argc, char **argv, const char *cmd, int *timeout, int *first)
@@ -125,7 +82,7 @@ cmd_stop (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &c, &err) < 0 || capsa_ctr_stop (&g->eng, c, timeout, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -145,14 +102,14 @@ cmd_restart (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &c, &err) < 0 || capsa_ctr_stop (&g->eng, c, timeout, &err) < 0)
         {
           status = cli_fail (&err);
           continue;
         }
-      ctr_wait_exited (g, c, 15000);
-      ctr_refresh (g, c);
-      if (ctr_start (g, c, &err) < 0)
+      ctr_wait_exited (&g->eng, c, 15000);
+      ctr_refresh (&g->eng, c);
+      if (capsa_ctr_start (&g->eng, c, NULL, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -184,7 +141,7 @@ cmd_kill (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *ct = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &ct, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &ct, &err) < 0)
         {
           status = cli_fail (&err);
           continue;
@@ -244,7 +201,7 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *ct = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &ct, &err) < 0 || ctr_remove (g, ct, force, vols, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &ct, &err) < 0 || ctr_remove (&g->eng, ct, force, vols, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -252,50 +209,34 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
   return status;
 }
 
-/* The bytes a container's writable layer holds (what removing it reclaims). */
-static long long
-ctr_disk_size (struct cli_global *g, const char *id)
+struct prune_list
 {
-  static const char *subs[] = { "upper", "rootfs" };
-  long long n = 0;
-  for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+  bool any;
+  long long reclaimed;
+};
+
+static void
+prune_print (void *data, const char *id, long long size, capsa_err **err)
+{
+  struct prune_list *l = data;
+  if (err && *err)
     {
-      cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, id, subs[k]);
-      cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0)
-        n += fs_tree_size (fd);
+      cli_fail (err);
+      return;
     }
-  return n;
+  printf ("%s%s\n", l->any ? "" : "Deleted Containers:\n", id);
+  l->any = true;
+  l->reclaimed += size;
 }
 
-/* Remove every stopped container, printing docker's "Deleted Containers:" list; *reclaimed gets
- * the bytes freed (system prune sums it with the images'). */
 void
-ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
+cli_container_prune (struct cli_global *g, long long *reclaimed)
 {
-  cleanup_strv char **ids = ctr_list_ids (g);
-  bool any = false;
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      /* every container that is not running, as docker's: exited, created (never started) and
-       * dead (a half-created one, whose creation died) */
-      if (ctr_load (g, *id, &c, NULL) < 0
-          || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
-        continue;
-      long long size = ctr_disk_size (g, *id);
-      if (ctr_remove (g, c, false, false, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      printf ("%s%s\n", any ? "" : "Deleted Containers:\n", *id);
-      any = true;
-      *reclaimed += size;
-    }
-  if (any)
+  struct prune_list l = { 0 };
+  capsa_ctr_prune (&g->eng, prune_print, &l);
+  if (l.any)
     printf ("\n");
+  *reclaimed += l.reclaimed;
 }
 
 int
@@ -307,7 +248,7 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
     return 0;
   long long reclaimed = 0;
   char size[32];
-  ctr_prune_stopped (g, &reclaimed);
+  cli_container_prune (g, &reclaimed);
   cli_human_size (reclaimed, size, sizeof size);
   printf ("Total reclaimed space: %s\n", size);
   return 0;
@@ -329,6 +270,52 @@ command_text (json_t *meta)
   }
   (void) n;
   return s;
+}
+
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
+static void
+human_duration (const char *since, char *buf, size_t len)
+{
+  struct tm tm = { 0 };
+  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    {
+      snprintf (buf, len, "a while");
+      return;
+    }
+  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
+}
+
+static void
+ctr_status_text (const struct ctr *c, char *buf, size_t len)
+{
+  char d[64];
+  switch (c->status)
+    {
+    case CTR_CREATED:
+      snprintf (buf, len, "Created");
+      break;
+    case CTR_DEAD:
+      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
+      break;
+    case CTR_RUNNING:
+    case CTR_PAUSED:
+      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
+      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+      break;
+    case CTR_RESTARTING:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")),
+                d);
+      break;
+    case CTR_EXITED:
+    default:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      if (c->exit_code < 0)
+        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
+      else
+        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
+      break;
+    }
 }
 
 static json_t *
@@ -429,12 +416,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
   if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
     return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
-  cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_strv char **ids = ctr_list_ids (&g->eng);
   json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *ct = NULL;
-      if (ctr_load (g, *id, &ct, NULL) < 0)
+      if (ctr_load (&g->eng, *id, &ct, NULL) < 0)
         continue;
       if (!all && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
@@ -492,13 +479,13 @@ cmd_wait (struct cli_global *g, int argc, char **argv)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &c, &err) < 0)
         {
           status = cli_fail (&err);
           continue;
         }
       /* a created container waits for its start, a restarting one for its last run */
-      while (ctr_wait_exited (g, c, 1000) < 0 || c->status == CTR_RESTARTING)
+      while (ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
         ;
       printf ("%d\n", c->exit_code);
       fflush (stdout);
@@ -511,7 +498,7 @@ static int
 pause_one (struct cli_global *g, const char *what, bool pause, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (g, what, &c, err) < 0)
+  if (ctr_find (&g->eng, what, &c, err) < 0)
     return -1;
   if (pause && c->status != CTR_RUNNING)
     return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
@@ -565,7 +552,7 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
   if (!ctr_valid_name (argv[2]))
     return cli_usage ("rename", "invalid container name `%s`", argv[2]);
-  if (ctr_find (g, argv[1], &c, &err) < 0 || ctr_name_reserve (g, argv[2], c->id, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || ctr_name_reserve (&g->eng, argv[2], c->id, &err) < 0)
     return cli_fail (&err);
   const char *old = ctr_name (c);
   cleanup_free char *oldname = xstrdup (old);
@@ -573,12 +560,12 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
   json_object_set_new (c->meta, "Name", json_string (nm));
   if (write_json_file (c->dir, "container.json", c->meta, &err) < 0)
     {
-      ctr_name_release (g, argv[2], c->id);
+      ctr_name_release (&g->eng, argv[2], c->id);
       return cli_fail (&err);
     }
   if (strcmp (oldname, c->id) != 0)
-    ctr_name_release (g, oldname, c->id);
-  ctr_net_renamed (g, c);
+    ctr_name_release (&g->eng, oldname, c->id);
+  ctr_net_renamed (&g->eng, c);
   return 0;
 }
 
@@ -606,7 +593,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
     return 0;
   if (argc < 2 || argc > 3)
     return cli_usage ("port", "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
-  if (ctr_find (g, argv[1], &c, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0)
     return cli_fail (&err);
   json_t *ports = ctr_ports_live (c), *v, *b;
   const char *key;
@@ -680,7 +667,7 @@ cmd_top (struct cli_global *g, int argc, char **argv)
     return 0;
   if (argc < 2)
     return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
-  if (ctr_find (g, argv[1], &c, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0)
     return cli_fail (&err);
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     {
@@ -778,7 +765,7 @@ static int
 update_one (struct cli_global *g, const char *what, json_t *res, capsa_err **err)
 {
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, what, &ct, err) < 0)
+  if (ctr_find (&g->eng, what, &ct, err) < 0)
     return -1;
   if ((ct->status == CTR_RUNNING || ct->status == CTR_PAUSED)
       && capsa_container_update (ct->oci_root, ct->id, res, err) < 0)
@@ -889,7 +876,7 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
       strv_append (&names, argv[i]);
   if (names[0] == NULL)
     {
-      cleanup_strv char **ids = ctr_list_ids (g);
+      cleanup_strv char **ids = ctr_list_ids (&g->eng);
       for (char **id = ids; *id; id++)
         strv_append (&names, *id);
     }
@@ -902,7 +889,7 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
       json_t *data = NULL;
       long long ooms;
       bool running;
-      if (ctr_find (g, *n, &c, &err) < 0)
+      if (ctr_find (&g->eng, *n, &c, &err) < 0)
         {
           cli_fail (&err);
           continue;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "cli.h"
 #include "ctr.h"
 #include "exec.h"
 #include "util.h"
@@ -75,7 +76,7 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
     return cli_usage ("exec", "requires at least 2 arguments (CONTAINER COMMAND)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (g, argv[optind], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[optind], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status == CTR_PAUSED)
     {

@@ -49,7 +49,7 @@ cmd_import (struct cli_global *g, int argc, char **argv)
   if (argc - optind == 2)
     {
       struct capsa_ref r;
-      if (capsa_ref_parse (argv[optind + 1], g->default_registry, &r, &err) < 0)
+      if (capsa_ref_parse (argv[optind + 1], g->eng.default_registry, &r, &err) < 0)
         return cli_fail (&err);
       if (r.tag == NULL)
         {

@@ -15,7 +15,7 @@
 static struct capsa_netenv
 net_env (struct cli_global *g, char **dir)
 {
-  *dir = xasprintf ("%s/network", g->root);
+  *dir = xasprintf ("%s/network", g->eng.root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
@@ -190,7 +190,7 @@ net_connect (struct cli_global *g, int argc, char **argv)
   if (optind + 2 != argc)
     return cli_usage ("network connect", "want NETWORK CONTAINER");
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[optind + 1], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[optind + 1], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
     return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[optind + 1]), cli_fail (&err);
@@ -209,7 +209,7 @@ net_connect (struct cli_global *g, int argc, char **argv)
   struct capsa_attach_result r;
   /* a host port another program or container has is refused here too (an ephemeral one is
    * chosen); this short-lived process cannot hold them for the container's life: bound, released */
-  if (ctr_ports_reserve (g, ct, ports, a.nports, &err) < 0)
+  if (ctr_ports_reserve (&g->eng, ct, ports, a.nports, &err) < 0)
     return cli_fail (&err);
   ctr_ports_release (ct);
   if (capsa_net_attach (&env, &a, &r, &err) < 0)
@@ -224,7 +224,7 @@ net_disconnect (struct cli_global *g, int argc, char **argv)
     return cli_usage ("network disconnect", "want NETWORK CONTAINER");
   capsa_err *err = NULL;
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[2], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[2], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);

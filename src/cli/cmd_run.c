@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "cli.h"
 #include "ctr.h"
 #include "ctr_logtee.h"
 #include "image.h"
@@ -445,7 +446,7 @@ write_record (struct cli_global *g, const char *id, const char *name, const char
 {
   cleanup_free char *nm = xasprintf ("/%s", name);
   json_object_set_new (meta, "Name", json_string (nm));
-  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->eng.root, id);
   cleanup_free char *bundle = xasprintf ("%s/bundle", dir);
   cleanup_free char *drvp = xasprintf ("%s/driver", dir);
   cleanup_free char *drv = NULL;
@@ -478,13 +479,13 @@ claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char
   if (o->name)
     {
       snprintf (name, len, "%s", o->name);
-      return ctr_name_reserve (g, name, id, err);
+      return ctr_name_reserve (&g->eng, name, id, err);
     }
   for (int attempt = 0;; attempt++)
     {
       cleanup_err capsa_err *ne = NULL;
       random_name (name, len, id, attempt);
-      if (ctr_name_reserve (g, name, id, &ne) == 0)
+      if (ctr_name_reserve (&g->eng, name, id, &ne) == 0)
         return 0;
       if (attempt == 7)
         {
@@ -506,23 +507,23 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
   bool named = false, mounted = false;
 
   ctr_new_id (id);
-  if (capsa_store_open (g->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
+  if (capsa_store_open (g->eng.root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
     return -1;
   /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */
-  int lock = ctr_creating_lock (g, id, err);
+  int lock = ctr_creating_lock (&g->eng, id, err);
   if (lock < 0)
     {
       json_decref (idx);
       return -1;
     }
-  json_t *img = capsa_image_find (idx, o->image, g->default_registry, NULL);
+  json_t *img = capsa_image_find (idx, o->image, g->eng.default_registry, NULL);
   if (img == NULL)
     {
       json_decref (idx);
-      ctr_creating_done (g, id, lock);
+      ctr_creating_done (&g->eng, id, lock);
       struct capsa_ref ref = { 0 };
       /* not an id nor a stored name: a malformed name says so (docker: "invalid reference format") */
-      if (capsa_ref_parse (o->image, g->default_registry, &ref, err) < 0)
+      if (capsa_ref_parse (o->image, g->eng.default_registry, &ref, err) < 0)
         return capsa_err_wrap (err, "invalid reference format");
       capsa_ref_free (&ref);
       return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
@@ -543,18 +544,18 @@ prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **e
     goto out;
   named = true;
   fault_point ("cli:claimed");
-  if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
+  if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->eng.rootless)
     {
       /* the shared layers seen through idmapped mounts: the container's root owns its image */
       cleanup_free char *um = ctr_userns_map_text (o->un->uidmap), *gm = ctr_userns_map_text (o->un->gidmap);
-      if (capsa_rootfs_mount_idmapped (s, image_id, id, g->default_registry, um, gm, &rootfs, err) < 0)
+      if (capsa_rootfs_mount_idmapped (s, image_id, id, g->eng.default_registry, um, gm, &rootfs, err) < 0)
         goto out;
     }
-  else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
+  else if (capsa_rootfs_mount (s, image_id, id, g->eng.default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
     goto out;
   mounted = true;
   fault_point ("cli:mounted");
-  if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
+  if (ctr_build (&g->eng, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
     goto out;
   if (write_record (g, id, name, rootfs, config, meta, err) < 0)
     goto out;
@@ -569,9 +570,9 @@ out:
       if (mounted)
         capsa_rootfs_unmount (s, id, &e);
       if (named)
-        ctr_name_release (g, name, id);
+        ctr_name_release (&g->eng, name, id);
     }
-  ctr_creating_done (g, id, lock);
+  ctr_creating_done (&g->eng, id, lock);
   return r;
 }
 
@@ -593,7 +594,7 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
-  if (ctr_load (g, id, &c, &err) < 0)
+  if (ctr_load (&g->eng, id, &c, &err) < 0)
     return cli_fail (&err);
   if (!o->interactive)
     {
@@ -611,13 +612,13 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
   long long ooms = -1;
   struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
   int status = 0, code;
-  if (ctr_net_up (g, c, &err) < 0)
+  if (ctr_net_up (&g->eng, c, &err) < 0)
     {
       record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg));
       if (o->rm)
         {
           cleanup_err capsa_err *re = NULL;
-          ctr_remove (g, c, true, true, &re);
+          ctr_remove (&g->eng, c, true, true, &re);
         }
       return cli_fail (&err);
     }
@@ -640,14 +641,14 @@ run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
       code = status;
       record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", code, "OOMKilled", ooms > 0));
     }
-  ctr_net_down (g, c);
-  ctr_refresh (g, c);
+  ctr_net_down (&g->eng, c);
+  ctr_refresh (&g->eng, c);
   if (o->rm)
     {
-      if (ctr_remove (g, c, true, true, &err) < 0)
+      if (ctr_remove (&g->eng, c, true, true, &err) < 0)
         cli_fail (&err);
     }
-  else if (ctr_root_release (g, c->id, &err) < 0)
+  else if (ctr_root_release (&g->eng, c->id, &err) < 0)
     cli_fail (&err);
   return code;
 }
@@ -660,7 +661,7 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd = -1;
-  if (ctr_load (g, id, &c, &err) < 0 || ctr_start_attach (g, c, &fd, &err) < 0)
+  if (ctr_load (&g->eng, id, &c, &err) < 0 || capsa_ctr_start (&g->eng, c, &fd, &err) < 0)
     {
       if (fd >= 0)
         close (fd);
@@ -674,7 +675,7 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
   for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
     {
-      ctr_refresh (g, c);
+      ctr_refresh (&g->eng, c);
       if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
         break;
       nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
@@ -714,7 +715,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       return cli_fail (&err);
     }
   struct ctr_userns un = { .lockfd = -1 };
-  if (ctr_userns_resolve (g, &o, &un, &err) < 0)
+  if (ctr_userns_resolve (&g->eng, &o, &un, &err) < 0)
     {
       ctr_userns_free (&un);
       parsed_free (&o);
@@ -733,15 +734,15 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (o.detach)
     {
       int code;
-      if (ctr_monitor_spawn (g, id, create || attached, &code, &err) < 0)
+      if (ctr_monitor_spawn (&g->eng, id, create || attached, &code, &err) < 0)
         {
           fprintf (stderr, "capsa: %s\n", err->msg);
           capsa_err_free (&err);
           cleanup_ctr struct ctr *c = NULL;
-          if (ctr_load (g, id, &c, NULL) == 0 && (o.rm || code == CLI_EXIT_ERROR))
+          if (ctr_load (&g->eng, id, &c, NULL) == 0 && (o.rm || code == CLI_EXIT_ERROR))
             {
               /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
-              ctr_remove (g, c, true, true, &err);
+              ctr_remove (&g->eng, c, true, true, &err);
               capsa_err_free (&err);
             }
           parsed_free (&o);
@@ -769,88 +770,6 @@ int
 cmd_create (struct cli_global *g, int argc, char **argv)
 {
   return run_or_create (g, argc, argv, true);
-}
-
-/* Release a created container's init (its monitor is there since create). */
-static int
-start_created (struct ctr *c, capsa_err **err)
-{
-  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  unlink (stop);
-  if (capsa_container_start (c->oci_root, c->id, err) < 0)
-    return -1;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  json_t *ch = json_pack ("{s:s}", "StartedAt", now);
-  ctr_run_update (c->dir, ch, NULL);
-  json_decref (ch);
-  return 0;
-}
-
-/* Start a created container, or a stopped one again (a new monitor).  With attach_fd, connected
- * to the monitor before the container runs, so that none of its output is missed: a stopped one
- * is created first, then attached, then started. */
-int
-ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err)
-{
-  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
-  switch (c->status)
-    {
-    case CTR_RUNNING:
-    case CTR_RESTARTING:
-      return attach_fd ? ctr_attach_connect (c, attach_fd, err) : 0;
-    case CTR_PAUSED:
-      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
-                            ctr_name (c));
-    case CTR_DEAD:
-      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
-                                         "remove it with `capsa rm %s`",
-                            ctr_name (c), ctr_name (c));
-    case CTR_CREATED:
-      if (access (oci, F_OK) == 0)
-        {
-          if (attach_fd && ctr_attach_connect (c, attach_fd, err) < 0)
-            return -1;
-          return start_created (c, err);
-        }
-      /* fall through: a record without a runtime container (its create never finished) */
-      __attribute__ ((fallthrough));
-    case CTR_EXITED:
-    default:
-      {
-        cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-        cleanup_err capsa_err *de = NULL;
-        if (access (oci, F_OK) == 0)
-          capsa_container_delete (c->oci_root, c->id, true, &de);
-        unlink (stop);
-        json_t *ch = json_pack ("{s:n, s:n, s:b}", "FinishedAt", "Error", "Restarting", 0);
-        json_object_del (ch, "FinishedAt");
-        ctr_run_update (c->dir, ch, NULL);
-        json_decref (ch);
-        /* The last run's monitor records the exit first and releases the network after: a new
-         * monitor attaching before that release ends would see it undone (its netns, its lease). */
-        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
-          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-        if (ctr_monitor_alive (c))
-          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
-        /* run.json keeps the last exit until the new start is recorded */
-        int code;
-        if (ctr_monitor_spawn (g, c->id, attach_fd != NULL, &code, err) < 0)
-          return -1;
-        if (attach_fd == NULL)
-          return 0;
-        if (ctr_attach_connect (c, attach_fd, err) < 0)
-          return -1;
-        return start_created (c, err);
-      }
-    }
-}
-
-int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
-int
-ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
-{
-  return ctr_start_attach (g, c, NULL, err);
 }
 
 int
@@ -900,8 +819,8 @@ cmd_start (struct cli_global *g, int argc, char **argv)
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
       int fd = -1;
-      if (ctr_find (g, argv[i], &c, &err) < 0
-          || ctr_start_attach (g, c, attach || interactive ? &fd : NULL, &err) < 0)
+      if (ctr_find (&g->eng, argv[i], &c, &err) < 0
+          || capsa_ctr_start (&g->eng, c, attach || interactive ? &fd : NULL, &err) < 0)
         {
           if (fd >= 0)
             close (fd);
@@ -916,4 +835,22 @@ cmd_start (struct cli_global *g, int argc, char **argv)
         printf ("%s\n", argv[i]);
     }
   return status;
+}
+
+/* `capsa __monitor start|stopped [--create|--final|--restart] ID`: what capsa-monitor execs for
+ * the steps that need the library (capsa/engine.h). */
+int
+cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
+{
+  const char *flag = argc == 4 ? argv[2] : NULL;
+  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
+                              || strcmp (flag, "--restart") == 0)))
+    return cli_usage ("__monitor", "for capsa-monitor only");
+  const char *id = argv[argc - 1];
+  if (strcmp (argv[1], "start") == 0)
+    return capsa_ctr_monitor_start (&g->eng, id, flag && strcmp (flag, "--create") == 0,
+                                    flag && strcmp (flag, "--restart") == 0);
+  if (strcmp (argv[1], "stopped") == 0)
+    return capsa_ctr_monitor_stopped (&g->eng, id, flag && strcmp (flag, "--final") == 0);
+  return cli_usage ("__monitor", "for capsa-monitor only");
 }

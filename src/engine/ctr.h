@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "cli.h"
+#include "capsa/engine.h"
 #include "error.h"
 
 #define CTR_ID_LEN 64
@@ -59,21 +59,19 @@ void ctr_free (struct ctr *c);
 static inline void ctr_freep (struct ctr **c) { if (*c) ctr_free (*c); }
 #define cleanup_ctr __attribute__ ((cleanup (ctr_freep)))
 
-char *ctr_oci_root (struct cli_global *g);
+char *ctr_oci_root (struct capsa_engine *e);
 /* Find a container by full id, unique id prefix or name; the error says what to do.  A container
  * whose creation died half-way (a claimed name, a directory, a mounted root, but no complete
  * container.json) is found too, as CTR_DEAD, so that `rm` can remove it; one whose creation is
  * still in progress is EBUSY. */
-int ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **err);
+int ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err **err);
 /* Load container `id` (a full id) and compute its status. */
-int ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err);
+int ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err);
 /* Recompute status, pid and exit code. */
-void ctr_refresh (struct cli_global *g, struct ctr *c);
+void ctr_refresh (struct capsa_engine *e, struct ctr *c);
 /* Every container's full id (NULL-terminated, owned), half-created ones included. */
-char **ctr_list_ids (struct cli_global *g);
+char **ctr_list_ids (struct capsa_engine *e);
 const char *ctr_status_name (enum ctr_status s);
-/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
-void ctr_status_text (const struct ctr *c, char *buf, size_t len);
 const char *ctr_name (const struct ctr *c);
 
 /* run.json updates (read-modify-write under the container dir's run.lock). */
@@ -83,40 +81,32 @@ json_t *ctr_run_read (const char *dir);
 /* Names: ROOT/names/NAME -> ID, claimed with symlink(2) (fails when NAME exists: atomic, an
  * O_EXCL claim) and never taken over: only its container (its failed creation, rm, rename) frees
  * it.  release unlinks NAME only while it still points to id. */
-int ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err);
-void ctr_name_release (struct cli_global *g, const char *name, const char *id);
+int ctr_name_reserve (struct capsa_engine *e, const char *name, const char *id, capsa_err **err);
+void ctr_name_release (struct capsa_engine *e, const char *name, const char *id);
 /* The creation lock ROOT/creating/ID: held (flock) by `run`/`create` from before the name claim
  * until the record is complete; returns the fd.  done: unlink it and close fd. */
-int ctr_creating_lock (struct cli_global *g, const char *id, capsa_err **err);
-void ctr_creating_done (struct cli_global *g, const char *id, int fd);
+int ctr_creating_lock (struct capsa_engine *e, const char *id, capsa_err **err);
+void ctr_creating_done (struct capsa_engine *e, const char *id, int fd);
 
 /* Is the container's monitor (run.json MonitorPid, checked against its start time) alive? */
 bool ctr_monitor_alive (const struct ctr *c);
 /* Remove the shared /capsa parent cgroup of every hierarchy when no container is left in it. */
 void ctr_cgroup_parent_tidy (void);
 /* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */
-int ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err);
+int ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
 /* Unmount the root (overlay) of a stopped container / mount it again before a start. */
-int ctr_root_release (struct cli_global *g, const char *id, capsa_err **err);
-int ctr_root_ensure (struct cli_global *g, const char *id, capsa_err **err);
+int ctr_root_release (struct capsa_engine *e, const char *id, capsa_err **err);
+int ctr_root_ensure (struct capsa_engine *e, const char *id, capsa_err **err);
 
 /* The monitor (ctr_monitor.c).  mode: "create" (init left blocked until `start`) or "run".
  * Forks a detached monitor process, waits until the container exists (or failed: *err, and
  * *exit_code 125/126/127).  Returns 0 when the container was created/started. */
-int ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err);
-/* Attaching (cmd_attach.c) to the monitor's attach socket (src/monitor/attach_proto.h).
- * connect: *fd gets the connection; fails when no monitor listens (the container is not running).
- * stream: output to stdout/stderr, stdin in (when forward_stdin) with detach_keys ("ctrl-p,ctrl-q",
- * NULL: docker's default, "": none) and the terminal's size; with sig_proxy and no tty, the
- * signals it gets go on to the container; returns the container's exit code, 0 when detached, -1
- * on error.  Consumes fd. */
+int ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int *exit_code, capsa_err **err);
+/* Connect to the monitor's attach socket (src/monitor/attach_proto.h; ctr_start.c): *fd gets
+ * the connection; fails when no monitor listens (the container is not running detached). */
 int ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
-int ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, bool sig_proxy,
-                       const char *detach_keys, capsa_err **err);
-/* Start a container (cmd_run.c); with attach_fd != NULL, connected to it before it runs. */
-int ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err);
 /* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */
-int ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms);
+int ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms);
 
 /* The flags of run/create (cmd_run.c parses them, ctr_config.c turns them into an OCI config). */
 struct ctr_opts
@@ -151,7 +141,7 @@ struct ctr_userns
   json_t *uidmap, *gidmap;
   int lockfd;             /* auto: ROOT/userns.lock, held until the record is written; -1 */
 };
-int ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err);
+int ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err);
 void ctr_userns_free (struct ctr_userns *u);
 /* Add the namespace and mappings to the OCI config, UsernsMode and IDMappings to the record. */
 void ctr_userns_apply (const struct ctr_opts *o, const struct ctr_userns *u, json_t *config, json_t *meta);
@@ -161,25 +151,22 @@ char *ctr_userns_map_text (json_t *maps);
 /* Build the OCI config (*config) and the container record (*meta) for container `id` whose root
  * filesystem is `rootfs`, from the image's config (imgcfg: the config blob) and the flags.
  * Named and anonymous volumes are created as needed. */
-int ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs,
+int ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs,
                const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
 /* The network mode of a container run without --network (depends on rootless or not). */
-const char *ctr_default_network (struct cli_global *g);
+const char *ctr_default_network (struct capsa_engine *e);
 /* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
  * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */
 bool ctr_net_is_bridge (const char *network_mode);
 /* ctr_build: join the namespace by path, bind-mount the etc files, record the mode. */
-int ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts,
+int ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t *linux_, json_t *mounts,
                     json_t *meta, capsa_err **err);
 /* Before the container starts / after it has stopped for good or is removed (idempotent). */
-int ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err);
-void ctr_net_down (struct cli_global *g, struct ctr *c);
-void ctr_net_renamed (struct cli_global *g, struct ctr *c);
-/* cmd_ctr.c: remove the stopped containers (docker's "Deleted Containers:" list), adding the
- * bytes freed to *reclaimed. */
-void ctr_prune_stopped (struct cli_global *g, long long *reclaimed);
-/* cmd_volume.c, for `system df`: the volumes, and those a container uses. */
-void ctr_volume_counts (struct cli_global *g, int *total, int *active);
+int ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err);
+void ctr_net_down (struct capsa_engine *e, struct ctr *c);
+void ctr_net_renamed (struct capsa_engine *e, struct ctr *c);
+/* ctr_volume.c, for `system df`: the volumes, and those a container uses. */
+void ctr_volume_counts (struct capsa_engine *e, int *total, int *active);
 /* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
  * the process that ran ctr_net_up (see there).  ctr_slirp_check validates OPTS at create. */
 bool ctr_net_is_slirp (const char *network_mode);
@@ -191,12 +178,12 @@ void ctr_slirp_down (struct ctr *c);
  * process stops it by its pid file, as any other process would. */
 int ctr_slirp_release (struct ctr *c);
 /* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left. */
-void ctr_slirp_prune (struct cli_global *g);
+void ctr_slirp_prune (struct capsa_engine *e);
 /* Published ports (ctr_ports.c).  reserve: bind every host port of ports (a host port 0 gets the
  * kernel's free one, written back), the sockets going to c->port_fds; the error says who has a
  * port already taken (a container, or another program).  release: close them. */
 struct capsa_port;
-int ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
+int ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
 void ctr_ports_release (struct ctr *c);
 /* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is only chosen here. */
 int ctr_ports_ephemeral (struct capsa_port *p, capsa_err **err);
@@ -208,12 +195,23 @@ char *ctr_ports_text (const struct ctr *c);
 /* ctr_net.c: the namespace file ROOT/containers/ID/netns (a bind mount of an nsfs file). */
 int ctr_netns_create (const char *path, capsa_err **err);
 void ctr_netns_remove (const char *path);
-/* Volumes (cmd_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned. */
-int ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err);
+/* Volumes (ctr_volume.c): ROOT/volumes/NAME/_data, made when missing.  *path owned; *created
+ * (may be NULL): this call made it (of concurrent creators exactly one).  make: with labels. */
+int ctr_volume_ensure (struct capsa_engine *e, const char *name, char **path, bool *created, capsa_err **err);
+int ctr_volume_make (struct capsa_engine *e, const char *name, json_t *labels, char **path, bool *created,
+                     capsa_err **err);
+/* volume.json of NAME (new reference; NULL when missing); every volume's name (owned strv);
+ * {NAME: ID} of the volumes some container uses (new reference); the bytes NAME's data holds. */
+json_t *ctr_volume_json (struct capsa_engine *e, const char *name);
+char **ctr_volume_names (struct capsa_engine *e);
+json_t *ctr_volume_used (struct capsa_engine *e);
+long long ctr_volume_size (struct capsa_engine *e, const char *name);
+/* Remove NAME (used: ctr_volume_used's; refused when in use unless force). */
+int ctr_volume_remove (struct capsa_engine *e, const char *name, bool force, json_t *used, capsa_err **err);
 /* Let the root of a user-namespaced container (host gid `gid`) through ROOT/volumes/NAME, which
  * is private (store.h): the directory's group becomes gid (refused while a container of another
  * group uses the volume). */
-int ctr_volume_grant (struct cli_global *g, const char *name, gid_t gid, capsa_err **err);
+int ctr_volume_grant (struct capsa_engine *e, const char *name, gid_t gid, capsa_err **err);
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
 int ctr_exec_error_code (const capsa_err *err);
 /* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */

@@ -361,7 +361,7 @@ is_volume_name (const char *s)
 
 struct mounts_ctx
 {
-  struct cli_global *g;
+  struct capsa_engine *e;
   json_t *oci;       /* config mounts */
   json_t *docker;    /* inspect's Mounts */
   json_t *binds;     /* HostConfig.Binds */
@@ -414,18 +414,18 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
       json_array_append_new (m->anon, json_string (name));
     }
   bool created = false;
-  if (ctr_volume_ensure (m->g, name, &path, &created, err) < 0)
+  if (ctr_volume_ensure (m->e, name, &path, &created, err) < 0)
     return -1;
   if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
     return capsa_err_wrap (err, "volume `%s`", name);
-  if (m->un && m->un->gidmap && !m->g->rootless)
+  if (m->un && m->un->gidmap && !m->e->rootless)
     {
       /* as podman does: a new volume belongs to the root of the container that made it */
       long long u = mapped_root (m->un->uidmap), gr = mapped_root (m->un->gidmap);
       if (created && m->un->new_ns && u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
         return capsa_fail (err, errno, "volume `%s`: chown `%s` to the container's root", name, path);
       /* and every user-namespaced root that uses it passes through its private directory */
-      if (ctr_volume_grant (m->g, name, gr > 0 ? (gid_t) gr : 0, err) < 0)
+      if (ctr_volume_grant (m->e, name, gr > 0 ? (gid_t) gr : 0, err) < 0)
         return -1;
     }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
@@ -589,10 +589,10 @@ parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
 }
 
 static int
-build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
+build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
+  struct mounts_ctx m = { e, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
                           o->un };
   size_t i;
   json_t *v;
@@ -993,11 +993,11 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
  * container, by another process.  The copy is in the directory that holds the container's
  * root filesystem, so whoever may reach that root may reach it. */
 static int
-add_init (struct cli_global *g, const char *id, json_t *config, capsa_err **err)
+add_init (struct capsa_engine *e, const char *id, json_t *config, capsa_err **err)
 {
-  cleanup_free char *p = NULL, *copy = xasprintf ("%s/containers/%s/capsa-init", g->root, id);
+  cleanup_free char *p = NULL, *copy = xasprintf ("%s/containers/%s/capsa-init", e->root, id);
   bool off = capsa_exe_protection_off (); /* (the escape tests' switch: the installed file) */
-  if (cli_libexec_path ("capsa-init", &p, err) < 0 || (!off && capsa_exe_private_copy (p, copy, err) < 0))
+  if (e->libexec_path ("capsa-init", &p, err) < 0 || (!off && capsa_exe_private_copy (p, copy, err) < 0))
     return capsa_err_wrap (err, "--init");
   json_array_append_new (json_object_get (config, "mounts"), bind_mount (off ? p : copy, "/dev/init", true, NULL));
   json_t *args = json_object_get (json_object_get (config, "process"), "args");
@@ -1029,9 +1029,9 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
  * default, the bridge network.  Rootless: slirp4netns, as podman, when it is installed and
  * /dev/net/tun is open to the user (else none: loopback only). */
 const char *
-ctr_default_network (struct cli_global *g)
+ctr_default_network (struct capsa_engine *e)
 {
-  if (g->rootless)
+  if (e->rootless)
     return capsa_slirp_usable () ? "slirp4netns" : "none";
   return "bridge";
 }
@@ -1040,16 +1040,16 @@ ctr_default_network (struct cli_global *g)
  * host delegates a cgroup v2 subtree to the user; elsewhere (v1 or hybrid hosts, no delegation)
  * none at all, as podman with cgroupfs on v1 does, and then the resource flags cannot work. */
 static int
-rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
+rootless_cgroups (struct capsa_engine *e, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
 {
-  if (!g->rootless)
+  if (!e->rootless)
     {
       char cg[128];
       snprintf (cg, sizeof cg, "/capsa/%s", id);
       json_object_set_new (linux_, "cgroupsPath", json_string (cg));
       return 0;
     }
-  if (cli_rootless_cgroup_writable ())
+  if (rootless_cgroup_writable ())
     {
       char cg[128];
       snprintf (cg, sizeof cg, "capsa-%s", id);
@@ -1068,14 +1068,14 @@ rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_
                             "cgroup controllers are v1 (or the v2 tree is not delegated to uid %u), where only "
                             "root may create cgroups; run as root, or on a cgroup v2 host with a delegated "
                             "subtree",
-                            flags[i], g->host_uid);
+                            flags[i], e->host_uid);
   json_object_del (linux_, "resources");
   json_object_del (linux_, "cgroupsPath");
   return 0;
 }
 
 int
-ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
+ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
            json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
 {
   json_t *icfg = json_object_get (imgcfg, "config");
@@ -1110,7 +1110,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
       "HostConfig", "AutoRemove", o->rm,
       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
-      o->network ? o->network : ctr_default_network (g), "Driver", "overlay");
+      o->network ? o->network : ctr_default_network (e), "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
   json_t *hc = json_object_get (meta, "HostConfig");
@@ -1158,12 +1158,12 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
                        json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", caps, "effective", caps, "permitted",
                                   caps, "inheritable", "ambient"));
   if (security_opts (o, process, linux_, caps, err) < 0 || build_rlimits (o, process, err) < 0
-      || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, rootfs, config, meta, err) < 0)
+      || build_resources (o, linux_, hc, err) < 0 || build_mounts (e, o, rootfs, config, meta, err) < 0)
     goto out;
-  if (o->init && add_init (g, id, config, err) < 0)
+  if (o->init && add_init (e, id, config, err) < 0)
     goto out;
   json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
-  if (rootless_cgroups (g, o, linux_, id, err) < 0)
+  if (rootless_cgroups (e, o, linux_, id, err) < 0)
     goto out;
   if (o->un)
     ctr_userns_apply (o, o->un, config, meta);
@@ -1173,7 +1173,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
       json_object_del (linux_, "readonlyPaths");
     }
   json_t *ns = json_object_get (linux_, "namespaces");
-  const char *net = o->network ? o->network : ctr_default_network (g);
+  const char *net = o->network ? o->network : ctr_default_network (e);
   if (strcmp (net, "host") == 0)
     {
       for (size_t i = json_array_size (ns); i-- > 0;)
@@ -1184,7 +1184,7 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
     {
       /* join another running container's network namespace (docker's --network container:NAME) */
       cleanup_ctr struct ctr *other = NULL;
-      if (ctr_find (g, net + 10, &other, err) < 0)
+      if (ctr_find (e, net + 10, &other, err) < 0)
         goto out;
       if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
         {
@@ -1200,14 +1200,14 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
     }
   else if (ctr_net_is_bridge (net) || ctr_net_is_slirp (net))
     {
-      if (g->rootless && !ctr_net_is_slirp (net))
+      if (e->rootless && !ctr_net_is_slirp (net))
         {
           capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
                                      "rootless containers have --network slirp4netns (their default), none or host",
                          net);
           goto out;
         }
-      if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
+      if (ctr_net_config (e, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
         goto out;
     }
   if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))

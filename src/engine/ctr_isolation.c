@@ -509,9 +509,9 @@ ns_note (const char *ns)
 }
 
 int
-ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **err)
+ctr_isolation (struct capsa_engine *eng, struct ctr *c, json_t **out, capsa_err **err)
 {
-  (void) g;
+  (void) eng;
   char pidstr[32];
   snprintf (pidstr, sizeof pidstr, "%d", (int) c->pid);
   char sp[64];

@@ -1,12 +1,12 @@
-/* The CLI's side of the monitor of a detached container.
+/* The engine's side of the monitor of a detached container.
  *
  * The monitor itself is src/monitor (capsa-monitor, libc only, static): it holds the container's
  * stdio, writes its log, serves its attach socket, reaps it and records its exit.  Here:
  *
  * - ctr_monitor_spawn() starts one, detached from the CLI (a new session, double fork), and
  *   waits for its report: the container exists, or why it could not be made;
- * - `capsa __monitor start|stopped` (cmd_monitor_helper), the hidden subcommand the monitor execs
- *   for what needs the capsa library: creating the container with the stdio it was handed, and
+ * - the steps of `capsa __monitor start|stopped` (capsa_ctr_monitor_start/stopped; the front end
+ *   parses the hidden subcommand the monitor execs), what needs the capsa library: creating the container with the stdio it was handed, and
  *   deleting the runtime state, the network and the root filesystem once it has stopped.
  *   They live as long as that step takes, so the library never lives in the monitor.
  */
@@ -33,14 +33,14 @@
 
 /* capsa-monitor next to this binary (the build tree), or in libexec/capsa (installed). */
 static int
-monitor_path (char **out, capsa_err **err)
+monitor_path (struct capsa_engine *e, char **out, capsa_err **err)
 {
-  return cli_libexec_path ("capsa-monitor", out, err);
+  return e->libexec_path ("capsa-monitor", out, err);
 }
 
 /* The monitor's command line: what it needs to know of the container, decided at create. */
 static char **
-monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct ctr *c, bool create_only)
+monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, struct ctr *c, bool create_only)
 {
   json_t *cfg = json_object_get (c->meta, "Config");
   json_t *pol = json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy");
@@ -50,7 +50,7 @@ monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct
   strv_append (&argv, "--capsa");
   strv_append (&argv, exe);
   strv_append (&argv, "--root");
-  strv_append (&argv, g->root);
+  strv_append (&argv, e->root);
   if (create_only)
     strv_append (&argv, "--create");
   if (json_is_true (json_object_get (cfg, "Tty")))
@@ -69,16 +69,16 @@ monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct
 }
 
 int
-ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err)
+ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int *exit_code, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_free char *monitor = NULL;
   cleanup_free char *exe = NULL; /* what the monitor execs for `capsa __monitor`: the host's path */
   int rep[2];
   *exit_code = 0;
-  if (capsa_exe_path (&exe, err) < 0 || ctr_load (g, id, &c, err) < 0 || monitor_path (&monitor, err) < 0)
+  if (capsa_exe_path (&exe, err) < 0 || ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
     return -1;
-  cleanup_strv char **argv = monitor_argv (g, monitor, exe, c, create_only);
+  cleanup_strv char **argv = monitor_argv (e, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)
     return capsa_fail (err, errno, "pipe");
   fflush (stdout);
@@ -235,28 +235,28 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
 
 /* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the container's stdio (unless it has a pty),
  * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
-static int
-helper_start (struct cli_global *g, const char *id, bool create_only, bool restart)
+int
+capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   cleanup_close int dirfd = -1, console = -1;
   cleanup_free char *console_path = NULL;
   fcntl (HELPER_REPORT_FD, F_SETFD, FD_CLOEXEC);
-  if (ctr_load (g, id, &c, &err) < 0)
+  if (ctr_load (e, id, &c, &err) < 0)
     {
-      helper_report (CLI_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
+      helper_report (CAPSA_ENGINE_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
   c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
-  if ((!restart && ctr_net_up (g, c, &err) < 0) || ctr_root_ensure (g, c->id, &err) < 0
+  if ((!restart && ctr_net_up (e, c, &err) < 0) || ctr_root_ensure (e, c->id, &err) < 0
       || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
     {
-      helper_failed (c, CLI_EXIT_ERROR, err);
+      helper_failed (c, CAPSA_ENGINE_EXIT_ERROR, err);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir), *pidfile = xasprintf ("%s/init.pid", c->dir);
   /* the init's pid from the pid file: the runtime's state says 0 once it has exited, and an
@@ -289,7 +289,7 @@ helper_start (struct cli_global *g, const char *id, bool create_only, bool resta
     {
       helper_failed (c, ctr_exec_error_code (err), err);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   pid_t pid = 0;
   cleanup_free char *pidtext = NULL;
@@ -333,12 +333,12 @@ record_oom (struct ctr *c)
 
 /* `capsa __monitor stopped [--final] ID`: after each exit the runtime state goes; after the last
  * one the network, and the root filesystem (or the whole container with --rm). */
-static int
-helper_stopped (struct cli_global *g, const char *id, bool final)
+int
+capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  if (ctr_load (g, id, &c, &err) < 0)
+  if (ctr_load (e, id, &c, &err) < 0)
     return 0; /* removed already (`capsa rm -f` raced us) */
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
@@ -350,26 +350,11 @@ helper_stopped (struct cli_global *g, const char *id, bool final)
     }
   if (!final)
     return 0;
-  ctr_net_down (g, c); /* stopped for good: its address and published ports go */
-  ctr_refresh (g, c);
+  ctr_net_down (e, c); /* stopped for good: its address and published ports go */
+  ctr_refresh (e, c);
   if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
-    ctr_remove (g, c, true, true, &err);
+    ctr_remove (e, c, true, true, &err);
   else
-    ctr_root_release (g, c->id, &err);
+    ctr_root_release (e, c->id, &err);
   return 0;
-}
-
-int
-cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
-{
-  const char *flag = argc == 4 ? argv[2] : NULL;
-  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
-                              || strcmp (flag, "--restart") == 0)))
-    return cli_usage ("__monitor", "for capsa-monitor only");
-  const char *id = argv[argc - 1];
-  if (strcmp (argv[1], "start") == 0)
-    return helper_start (g, id, flag && strcmp (flag, "--create") == 0, flag && strcmp (flag, "--restart") == 0);
-  if (strcmp (argv[1], "stopped") == 0)
-    return helper_stopped (g, id, flag && strcmp (flag, "--final") == 0);
-  return cli_usage ("__monitor", "for capsa-monitor only");
 }

@@ -36,17 +36,17 @@ ctr_net_is_bridge (const char *mode)
 }
 
 static struct capsa_netenv
-net_env (struct cli_global *g, char **dir)
+net_env (struct capsa_engine *e, char **dir)
 {
-  *dir = xasprintf ("%s/network", g->root);
+  *dir = xasprintf ("%s/network", e->root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
 int
-ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts, json_t *meta,
+ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t *linux_, json_t *mounts, json_t *meta,
                 capsa_err **err)
 {
-  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", e->root, id);
   cleanup_free char *etc = xasprintf ("%s/etc", dir);
   if (mkdir_p (etc, 0755, err) < 0 || (ctr_net_is_slirp (mode) && ctr_slirp_check (mode, err) < 0))
     return -1;
@@ -129,10 +129,10 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
   return 0;
 }
 
-static int net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err);
+static int net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err);
 
 int
-ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
+ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
   if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
@@ -145,11 +145,11 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
     return -1;
   if (ctr_net_is_slirp (mode))
     return ctr_slirp_up (c, err);
-  return net_up_locked (g, c, mode, err);
+  return net_up_locked (e, c, mode, err);
 }
 
 static int
-net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err)
+net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err)
 {
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
@@ -163,7 +163,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
     return capsa_err_wrap (err, "--network %s", mode);
   /* the host ports first: a taken one fails the start before anything is made */
   ctr_ports_release (c);
-  if (ctr_ports_reserve (g, c, ports, n, err) < 0)
+  if (ctr_ports_reserve (e, c, ports, n, err) < 0)
     return -1;
   netns_remove (ns); /* a stale one from a crash */
   if (netns_create (ns, err) < 0)
@@ -178,7 +178,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
       capsa_fail (err, errno, "open `%s`", ns);
       goto fail;
     }
-  struct capsa_netenv env = net_env (g, &sdir);
+  struct capsa_netenv env = net_env (e, &sdir);
   const char *name = ctr_name (c);
   struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode, .container_id = c->id,
                             .netns_fd = nsfd, .pid = c->net_owner ? c->net_owner : getpid (), .ports = ports, .nports = n,
@@ -203,7 +203,7 @@ fail:
 }
 
 void
-ctr_net_down (struct cli_global *g, struct ctr *c)
+ctr_net_down (struct capsa_engine *e, struct ctr *c)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
   if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
@@ -216,7 +216,7 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
       {
         cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
         cleanup_err capsa_err *err = NULL;
-        struct capsa_netenv env = net_env (g, &sdir);
+        struct capsa_netenv env = net_env (e, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
         netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
@@ -229,11 +229,11 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
  * rewritten (best effort: the rename itself is done; a network state that cannot be read is
  * the network commands' error to report). */
 void
-ctr_net_renamed (struct cli_global *g, struct ctr *c)
+ctr_net_renamed (struct capsa_engine *e, struct ctr *c)
 {
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
-  struct capsa_netenv env = net_env (g, &sdir);
+  struct capsa_netenv env = net_env (e, &sdir);
   capsa_net_rename (&env, c->id, ctr_name (c), &err);
 }
 

@@ -1,0 +1,94 @@
+/* capsa's container engine (src/engine): containers as docker keeps them — records in the store,
+ * the OCI config built from an image and options, networks, user namespaces, the rootless pause
+ * process, the monitor of detached containers — shared by the front ends (the `capsa` command
+ * line, and the Docker API service).
+ *
+ * Invariants:
+ *
+ * - Every engine call takes the context `struct capsa_engine *e`, filled by the front end before
+ *   the first call (the store root at least) and by capsa_engine_rootless_enter (the rootless
+ *   fields); the engine reads it and never changes it afterwards.  Its strings are borrowed from
+ *   the front end, except rundir and default_registry, which the context owns (freed with the
+ *   process: a front end makes one context and keeps it).
+ * - The engine never prints and never exits: it reports failures through `capsa_err **err`
+ *   (error.h: a negative return, a message saying what, where and why) and leaves printing, exit
+ *   codes and usage messages to the front end.  Where a docker exit code is part of the result
+ *   (125 capsa's own error, 126 cannot invoke, 127 not found) the function says so.
+ * - jansson's json_t is part of the engine's API: a container's record (container.json, run.json)
+ *   is docker's inspect shape, held as json_t by struct ctr (src/engine/ctr.h), and options that
+ *   are docker's JSON (resources of an update) are passed as json_t.  The usual jansson rules
+ *   hold: a function documents whether it borrows, steals or returns a new reference.
+ * - The front end is single-threaded when it calls capsa_engine_rootless_enter (setns into a user
+ *   namespace requires it); the other calls make no threads of their own.
+ *
+ * The records, options and lower-level calls (struct ctr, struct ctr_opts, ctr_find...) are still
+ * declared in src/engine/ctr.h, which the CLI includes; the calls below are the engine's public
+ * entry points, named capsa_engine_* (the engine itself) and capsa_ctr_* (one container).
+ */
+#ifndef CAPSA_ENGINE_H
+#define CAPSA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* The exit code of capsa's own errors (docker's 125). */
+#define CAPSA_ENGINE_EXIT_ERROR 125
+
+/* A range of ids (one line of /etc/subuid or /etc/subgid). */
+struct capsa_idrange
+{
+  unsigned long start, count;
+};
+
+/* The engine's context: where the store is, and who runs it. */
+struct capsa_engine
+{
+  const char *root;          /* the store (ROOT/containers, ROOT/oci...): never NULL */
+  char *default_registry;    /* what an image name without one refers to (docker.io) */
+  bool debug;
+  /* Find a program installed with capsa (capsa-monitor, capsa-init): *out owned.  Set by the
+   * front end, which knows where it is installed. */
+  int (*libexec_path) (const char *name, char **out, capsa_err **err);
+  /* rootless (set by capsa_engine_rootless_enter): when not root, once the shared user
+   * namespace is joined; all zero as root */
+  bool rootless;
+  char *rundir;                             /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
+  unsigned host_uid, host_gid;              /* the user outside */
+  struct capsa_idrange subuid, subgid;      /* its first /etc/subuid and /etc/subgid ranges */
+};
+
+/* When not root: make the runtime directory, find or start the pause process and join its user
+ * and mount namespaces (src/engine/rootless.h; the process must still be single-threaded).  Sets
+ * e->rootless, e->rundir, e->host_uid/gid and e->subuid/subgid.  Nothing to do as root. */
+int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
+
+struct ctr; /* a container's record (src/engine/ctr.h) */
+
+/* Start a created container, or a stopped one again (a new monitor).  With attach_fd, *attach_fd
+ * gets a connection to its monitor's attach socket made before the container runs, so that none
+ * of its output is missed (a stopped one is created, then attached, then started).  Refused for
+ * a paused or half-created container. */
+int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_err **err);
+/* Stop a container: its stop signal (Config.StopSignal, SIGTERM), then SIGKILL after timeout
+ * seconds (< 0: its Config.StopTimeout, 10); no restart policy brings it back (stop-requested).
+ * Waits until its monitor is gone. */
+int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+/* Remove every container that is not running (exited, created, dead).  report is called for
+ * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
+ * error (borrowed: report may take it with take_ptr) when it could not be removed. */
+typedef void capsa_ctr_pruned_fn (void *data, const char *id, long long size, capsa_err **err);
+void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data);
+
+/* The monitor's heavy steps (`capsa __monitor start|stopped ID`, what capsa-monitor execs for
+ * what needs the library; src/engine/ctr_monitor.c).  start: fds 0-2 are the container's stdio
+ * (unless it has a pty), fd 3 the monitor's report socket, which gets the result (the error too);
+ * create_only leaves the init blocked until `start`, restart keeps the last run's network.
+ * stopped: after each exit the runtime state goes; after the last one (final) the network and the
+ * root filesystem, or the whole container when it was run with --rm.  Both return the exit
+ * status of the step: 0, or CAPSA_ENGINE_EXIT_ERROR. */
+int capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart);
+int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final);
+
+#endif
