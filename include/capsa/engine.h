@@ -64,7 +64,14 @@ struct capsa_engine
  * e->rootless, e->rundir, e->host_uid/gid and e->subuid/subgid.  Nothing to do as root. */
 int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 
-struct ctr; /* a container's record (src/engine/ctr.h) */
+struct ctr;      /* a container's record (src/engine/ctr.h) */
+struct ctr_opts; /* what `run`/`create` were asked (src/engine/ctr.h) */
+
+/* Create a container from o (its user namespace resolved from o->userns/uidmap/gidmap; o->un is
+ * left NULL): the name (--name, or a free random one), the root filesystem mounted from the
+ * image, the OCI bundle and container.json; id (CTR_ID_LEN + 1 bytes) gets its id.  On failure
+ * nothing is left behind.  The container is not started (capsa_ctr_start, or a monitor). */
+int capsa_ctr_create (struct capsa_engine *e, struct ctr_opts *o, char *id, capsa_err **err);
 
 /* Start a created container, or a stopped one again (a new monitor).  With attach_fd, *attach_fd
  * gets a connection to its monitor's attach socket made before the container runs, so that none
@@ -75,6 +82,20 @@ int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, caps
  * seconds (< 0: its Config.StopTimeout, 10); no restart policy brings it back (stop-requested).
  * Waits until its monitor is gone. */
 int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+/* Stop (as capsa_ctr_stop), then start again. */
+int capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+/* Send sig to the container's init (refused unless it runs or is paused); SIGKILL and SIGTERM
+ * count as a stop asked for (no restart).  what: the container as the caller named it, for the
+ * message. */
+int capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int sig, capsa_err **err);
+/* Freeze (pause) or thaw every process of a running / paused container. */
+int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err);
+/* Change its resources (res: an OCI linux.resources object, borrowed): live when it runs, and kept
+ * for its next start in any state (HostConfig and the bundle's config.json). */
+struct json_t;
+int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, struct json_t *res, capsa_err **err);
+/* Give it name (a valid, free name: claimed first, the old one released after). */
+int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
 /* Remove every container that is not running (exited, created, dead).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */

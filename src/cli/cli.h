@@ -89,6 +89,12 @@ void cli_sort_newest_first (struct json_t *arr, const char *key);
  * the errors), adding the bytes freed to *reclaimed. */
 void cli_container_prune (struct cli_global *g, long long *reclaimed);
 struct ctr;
+/* What cli_ctr_for_each does to one container c (name: as the user gave it): 0, or -1 with *err. */
+typedef int cli_ctr_fn (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err);
+/* cmd_ctr.c: for each of names[0..n): find the container (full id, unique id prefix or name), act
+ * on it, print the name as given when print is set and act succeeded, report an error (cli_fail)
+ * and go on to the next.  Returns the exit status: 0, or 125 when any of them failed. */
+int cli_ctr_for_each (struct cli_global *g, char **names, int n, bool print, cli_ctr_fn *act, void *data);
 /* cmd_attach.c: stream an attach connection fd (capsa_ctr_start's, consumed): output to
  * stdout/stderr, stdin in (when forward_stdin) with detach_keys ("ctrl-p,ctrl-q", NULL: docker's
  * default, "": none) and the terminal's size; with sig_proxy and no tty, the signals it gets go

@@ -34,16 +34,35 @@ want_help (int argc, char **argv, const char *usage)
   return false;
 }
 
-/* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
-static int
-write_json_file (const char *dir, const char *rel, json_t *o, capsa_err **err)
+/* ---- stop / restart / kill ------------------------------------------------------------------ */
+
+int
+cli_ctr_for_each (struct cli_global *g, char **names, int n, bool print, cli_ctr_fn *act, void *data)
 {
-  cleanup_free char *s = json_dumps (o, JSON_INDENT (1));
-  cleanup_free char *p = xasprintf ("%s/%s", dir, rel);
-  return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, err);
+  int status = 0;
+  for (int i = 0; i < n; i++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (&g->eng, names[i], &c, &err) < 0 || act (g, c, names[i], data, &err) < 0)
+        status = cli_fail (&err);
+      else if (print)
+        printf ("%s\n", names[i]);
+    }
+  return status;
 }
 
-/* ---- stop / restart / kill ------------------------------------------------------------------ */
+static int
+stop_one (struct cli_global *g, struct ctr *c, const char *name, void *timeout, capsa_err **err)
+{
+  return capsa_ctr_stop (&g->eng, c, *(int *) timeout, err);
+}
+
+static int
+restart_one (struct cli_global *g, struct ctr *c, const char *name, void *timeout, capsa_err **err)
+{
+  return capsa_ctr_restart (&g->eng, c, *(int *) timeout, err);
+}
 
 static int
 parse_time_flag (int argc, char **argv, const char *cmd, int *timeout, int *first)
@@ -72,49 +91,30 @@ parse_time_flag (int argc, char **argv, const char *cmd, int *timeout, int *firs
 int
 cmd_stop (struct cli_global *g, int argc, char **argv)
 {
-  int timeout, first, status = 0;
+  int timeout, first;
   if (want_help (argc, argv, "Usage: capsa stop [-t SECONDS] CONTAINER...\n\nSend the stop signal, then SIGKILL "
                              "after the timeout (default 10 s).\n"))
     return 0;
   if (parse_time_flag (argc, argv, "stop", &timeout, &first))
     return CLI_EXIT_ERROR;
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (&g->eng, argv[i], &c, &err) < 0 || capsa_ctr_stop (&g->eng, c, timeout, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + first, argc - first, true, stop_one, &timeout);
 }
 
 int
 cmd_restart (struct cli_global *g, int argc, char **argv)
 {
-  int timeout, first, status = 0;
+  int timeout, first;
   if (want_help (argc, argv, "Usage: capsa restart [-t SECONDS] CONTAINER...\n\nStop, then start again.\n"))
     return 0;
   if (parse_time_flag (argc, argv, "restart", &timeout, &first))
     return CLI_EXIT_ERROR;
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (&g->eng, argv[i], &c, &err) < 0 || capsa_ctr_stop (&g->eng, c, timeout, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      ctr_wait_exited (&g->eng, c, 15000);
-      ctr_refresh (&g->eng, c);
-      if (capsa_ctr_start (&g->eng, c, NULL, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + first, argc - first, true, restart_one, &timeout);
+}
+
+static int
+kill_one (struct cli_global *g, struct ctr *c, const char *name, void *sig, capsa_err **err)
+{
+  return capsa_ctr_kill (&g->eng, c, name, *(int *) sig, err);
 }
 
 int
@@ -122,7 +122,7 @@ cmd_kill (struct cli_global *g, int argc, char **argv)
 {
   static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
   const char *signame = "KILL";
-  int c, status = 0;
+  int c;
   if (want_help (argc, argv, "Usage: capsa kill [-s SIGNAL] CONTAINER...\n\nSend a signal (default KILL) to the "
                              "container's main process.\n"))
     return 0;
@@ -137,36 +137,17 @@ cmd_kill (struct cli_global *g, int argc, char **argv)
     return cli_usage ("kill", "unknown signal `%s`", signame);
   if (optind >= argc)
     return cli_usage ("kill", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *ct = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (&g->eng, argv[i], &ct, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
-        {
-          capsa_fail_as (&err, EINVAL, "cannot kill container %s: it is not running", argv[i]);
-          status = cli_fail (&err);
-          continue;
-        }
-      if (sig == SIGKILL || sig == SIGTERM)
-        {
-          /* docker counts a kill as a manual stop: no restart */
-          cleanup_free char *stop = xasprintf ("%s/stop-requested", ct->dir);
-          write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, NULL);
-        }
-      if (capsa_container_kill (ct->oci_root, ct->id, sig, sig == SIGKILL, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + optind, argc - optind, true, kill_one, &sig);
 }
 
 /* ---- rm ------------------------------------------------------------------------------------ */
+
+static int
+rm_one (struct cli_global *g, struct ctr *c, const char *name, void *how, capsa_err **err)
+{
+  const bool *fv = how; /* force, volumes */
+  return ctr_remove (&g->eng, c, fv[0], fv[1], err);
+}
 
 int
 cmd_rm (struct cli_global *g, int argc, char **argv)
@@ -176,7 +157,7 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
                                         { "help", no_argument, NULL, 'h' },
                                         { 0 } };
   bool force = false, vols = false;
-  int c, status = 0;
+  int c;
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+fvh", opts, NULL)) != -1)
     switch (c)
@@ -197,16 +178,8 @@ cmd_rm (struct cli_global *g, int argc, char **argv)
       }
   if (optind >= argc)
     return cli_usage ("rm", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *ct = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (&g->eng, argv[i], &ct, &err) < 0 || ctr_remove (&g->eng, ct, force, vols, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  bool how[2] = { force, vols };
+  return cli_ctr_for_each (g, argv + optind, argc - optind, true, rm_one, how);
 }
 
 struct prune_list
@@ -467,62 +440,40 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
 
 /* ---- wait, pause, unpause, rename, port ---------------------------------------------------- */
 
+/* a created container waits for its start, a restarting one for its last run */
+static int
+wait_one (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err)
+{
+  while (ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
+    ;
+  printf ("%d\n", c->exit_code);
+  fflush (stdout);
+  return 0;
+}
+
 int
 cmd_wait (struct cli_global *g, int argc, char **argv)
 {
-  int status = 0;
   if (want_help (argc, argv, "Usage: capsa wait CONTAINER...\n\nWait until containers stop; print their exit codes.\n"))
     return 0;
   if (argc < 2)
     return cli_usage ("wait", "requires at least 1 argument (CONTAINER)");
-  for (int i = 1; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (&g->eng, argv[i], &c, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      /* a created container waits for its start, a restarting one for its last run */
-      while (ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
-        ;
-      printf ("%d\n", c->exit_code);
-      fflush (stdout);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + 1, argc - 1, false, wait_one, NULL);
 }
 
-/* Refused before the library is asked, as docker: "container X is not running/paused". */
 static int
-pause_one (struct cli_global *g, const char *what, bool pause, capsa_err **err)
+pause_one (struct cli_global *g, struct ctr *c, const char *name, void *pause, capsa_err **err)
 {
-  cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (&g->eng, what, &c, err) < 0)
-    return -1;
-  if (pause && c->status != CTR_RUNNING)
-    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
-  if (!pause && c->status != CTR_PAUSED)
-    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
-  return capsa_container_pause (c->oci_root, c->id, pause, err);
+  return capsa_ctr_pause (&g->eng, c, name, *(bool *) pause, err);
 }
 
 static int
 pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
 {
   const char *cmd = pause ? "pause" : "unpause";
-  int status = 0;
   if (argc < 2)
     return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
-  for (int i = 1; i < argc; i++)
-    {
-      capsa_err *err = NULL;
-      if (pause_one (g, argv[i], pause, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + 1, argc - 1, true, pause_one, &pause);
 }
 
 int
@@ -552,20 +503,8 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
   if (!ctr_valid_name (argv[2]))
     return cli_usage ("rename", "invalid container name `%s`", argv[2]);
-  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || ctr_name_reserve (&g->eng, argv[2], c->id, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_rename (&g->eng, c, argv[2], &err) < 0)
     return cli_fail (&err);
-  const char *old = ctr_name (c);
-  cleanup_free char *oldname = xstrdup (old);
-  cleanup_free char *nm = xasprintf ("/%s", argv[2]);
-  json_object_set_new (c->meta, "Name", json_string (nm));
-  if (write_json_file (c->dir, "container.json", c->meta, &err) < 0)
-    {
-      ctr_name_release (&g->eng, argv[2], c->id);
-      return cli_fail (&err);
-    }
-  if (strcmp (oldname, c->id) != 0)
-    ctr_name_release (&g->eng, oldname, c->id);
-  ctr_net_renamed (&g->eng, c);
   return 0;
 }
 
@@ -709,68 +648,10 @@ cmd_top (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-/* The HostConfig fields (docker's names) an update's resources set. */
-static void
-update_host_config (json_t *hc, json_t *res)
-{
-  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu"), *v;
-  if ((v = json_object_get (mem, "limit")))
-    json_object_set (hc, "Memory", v);
-  if ((v = json_object_get (mem, "swap")))
-    json_object_set (hc, "MemorySwap", v);
-  if ((v = json_object_get (cpu, "quota")))
-    {
-      /* --cpus N is stored as docker does, NanoCpus = N * 1e9 (quota over a 100ms period) */
-      json_object_set_new (hc, "NanoCpus", json_integer (json_integer_value (v) * 10000));
-      json_object_set (hc, "CpuQuota", v);
-      json_object_set (hc, "CpuPeriod", json_object_get (cpu, "period"));
-    }
-  if ((v = json_object_get (cpu, "shares")))
-    json_object_set (hc, "CpuShares", v);
-  if ((v = json_object_get (cpu, "cpus")))
-    json_object_set (hc, "CpusetCpus", v);
-  if ((v = json_object_get (json_object_get (res, "pids"), "limit")))
-    json_object_set (hc, "PidsLimit", v);
-}
-
-/* Keep an update for the container's next start (docker does): its HostConfig in container.json
- * and linux.resources in the bundle's config.json, which the next start uses. */
 static int
-update_persist (struct ctr *c, json_t *res, capsa_err **err)
+update_one (struct cli_global *g, struct ctr *c, const char *name, void *res, capsa_err **err)
 {
-  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
-  json_error_t je;
-  json_t *cfg = json_load_file (cfgpath, 0, &je);
-  if (cfg == NULL)
-    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
-  json_t *rs = json_child_object (json_child_object (cfg, "linux"), "resources");
-  json_t *hc = json_child_object (c->meta, "HostConfig");
-  if (rs == NULL || hc == NULL)
-    {
-      json_decref (cfg);
-      return capsa_fail_as (err, EINVAL, "update `%s`: its linux.resources or HostConfig is not an object",
-                            ctr_name (c));
-    }
-  json_merge_sections (rs, res);
-  update_host_config (hc, res);
-  int r = write_json_file (c->dir, "bundle/config.json", cfg, err);
-  json_decref (cfg);
-  if (r < 0)
-    return -1;
-  return write_json_file (c->dir, "container.json", c->meta, err);
-}
-
-/* Update one container: live when it runs, and kept for its next start in any state. */
-static int
-update_one (struct cli_global *g, const char *what, json_t *res, capsa_err **err)
-{
-  cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (&g->eng, what, &ct, err) < 0)
-    return -1;
-  if ((ct->status == CTR_RUNNING || ct->status == CTR_PAUSED)
-      && capsa_container_update (ct->oci_root, ct->id, res, err) < 0)
-    return -1;
-  return update_persist (ct, res, err);
+  return capsa_ctr_update (&g->eng, c, res, err);
 }
 
 int
@@ -839,13 +720,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
     }
   if (optind >= argc)
     return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
-  for (int i = optind; i < argc; i++)
-    {
-      if (update_one (g, argv[i], res, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
+  status = cli_ctr_for_each (g, argv + optind, argc - optind, true, update_one, res);
   json_decref (res);
   return status;
 }
@@ -854,6 +729,43 @@ static long long
 jnum (json_t *o, const char *a, const char *b)
 {
   return json_integer_value (json_object_get (json_object_get (o, a), b));
+}
+
+static int
+stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt, capsa_err **err)
+{
+  json_t *data = NULL;
+  long long ooms;
+  bool running;
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    return 0;
+  if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, err) < 0)
+    return -1;
+  if (*(bool *) json_fmt)
+    {
+      json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
+      char *s = json_dumps (o, JSON_COMPACT);
+      puts (s);
+      free (s);
+      json_decref (o);
+    }
+  else
+    {
+      char used[32], lim[32];
+      json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
+      cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
+      long long l = json_integer_value (json_object_get (mem, "limit"));
+      if (l <= 0 || l > (1LL << 60))
+        snprintf (lim, sizeof lim, "unlimited");
+      else
+        cli_human_size (l, lim, sizeof lim);
+      char both[72];
+      snprintf (both, sizeof both, "%s / %s", used, lim);
+      printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
+              (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
+    }
+  json_decref (data);
+  return 0;
 }
 
 int
@@ -882,50 +794,8 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
     }
   if (!json_fmt)
     printf ("%-12s   %-20s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "PIDS", "CPU TIME");
-  for (char **n = names; *n; n++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      json_t *data = NULL;
-      long long ooms;
-      bool running;
-      if (ctr_find (&g->eng, *n, &c, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-        continue;
-      if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      if (json_fmt)
-        {
-          json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
-          char *s = json_dumps (o, JSON_COMPACT);
-          puts (s);
-          free (s);
-          json_decref (o);
-        }
-      else
-        {
-          char used[32], lim[32];
-          json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
-          cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
-          long long l = json_integer_value (json_object_get (mem, "limit"));
-          if (l <= 0 || l > (1LL << 60))
-            snprintf (lim, sizeof lim, "unlimited");
-          else
-            cli_human_size (l, lim, sizeof lim);
-          char both[72];
-          snprintf (both, sizeof both, "%s / %s", used, lim);
-          printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
-                  (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
-        }
-      json_decref (data);
-    }
+  /* errors are reported, but stats exits 0, as docker's --no-stream does */
+  cli_ctr_for_each (g, names, (int) strv_len (names), false, stats_one, &json_fmt);
   cleanup_strv_fn (&names);
   return 0;
 }

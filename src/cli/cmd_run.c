@@ -425,158 +425,6 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
 }
 
 static void
-random_name (char *buf, size_t len, const char *id, int attempt)
-{
-  static const char *adj[] = { "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid",
-                               "merry", "nimble", "proud", "quiet", "sharp", "tender", "vivid", "witty" };
-  static const char *noun[] = { "ada", "babbage", "curie", "dijkstra", "euler", "fermi", "gauss", "hopper",
-                                "knuth", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wirth" };
-  unsigned a = (unsigned) strtoul ((char[]){ id[0], id[1], 0 }, NULL, 16);
-  unsigned b = (unsigned) strtoul ((char[]){ id[2], id[3], 0 }, NULL, 16);
-  if (attempt == 0)
-    snprintf (buf, len, "%s_%s", adj[a % 16], noun[b % 16]);
-  else
-    snprintf (buf, len, "%s_%s_%.6s", adj[a % 16], noun[b % 16], id + 4 + attempt);
-}
-
-/* The bundle's config.json and container.json. */
-static int
-write_record (struct cli_global *g, const char *id, const char *name, const char *rootfs, json_t *config, json_t *meta,
-              capsa_err **err)
-{
-  cleanup_free char *nm = xasprintf ("/%s", name);
-  json_object_set_new (meta, "Name", json_string (nm));
-  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->eng.root, id);
-  cleanup_free char *bundle = xasprintf ("%s/bundle", dir);
-  cleanup_free char *drvp = xasprintf ("%s/driver", dir);
-  cleanup_free char *drv = NULL;
-  if (read_file_at (AT_FDCWD, drvp, &drv, NULL, NULL) == 0)
-    json_object_set_new (meta, "Driver", json_string (drv));
-  json_object_set_new (meta, "GraphDriver",
-                       json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs,
-                                  "UpperDir", dir));
-  /* 0711: a container root mapped to another host uid must be able to enter it (config.json
-   * stays 0600) */
-  if (mkdir (bundle, 0711) < 0)
-    {
-      capsa_fail (err, errno, "mkdir `%s`", bundle);
-      return -1;
-    }
-  cleanup_free char *cs = json_dumps (config, JSON_INDENT (1));
-  cleanup_free char *ms = json_dumps (meta, JSON_INDENT (1));
-  cleanup_free char *cp = xasprintf ("%s/config.json", bundle);
-  cleanup_free char *mp = xasprintf ("%s/container.json", dir);
-  if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0
-      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0600, err) < 0) /* (its env: secrets) */
-    return -1;
-  return 0;
-}
-
-/* Claim --name, or a random name (a few tries), for container id. */
-static int
-claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char *name, size_t len, capsa_err **err)
-{
-  if (o->name)
-    {
-      snprintf (name, len, "%s", o->name);
-      return ctr_name_reserve (&g->eng, name, id, err);
-    }
-  for (int attempt = 0;; attempt++)
-    {
-      cleanup_err capsa_err *ne = NULL;
-      random_name (name, len, id, attempt);
-      if (ctr_name_reserve (&g->eng, name, id, &ne) == 0)
-        return 0;
-      if (attempt == 7)
-        {
-          *err = take_ptr (&ne);
-          return -1;
-        }
-    }
-}
-
-/* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id. */
-static int
-prepare (struct cli_global *g, const struct ctr_opts *o, char *id, capsa_err **err)
-{
-  cleanup_store struct capsa_store *s = NULL;
-  json_t *idx = NULL, *imgcfg = NULL, *config = NULL, *meta = NULL;
-  cleanup_free char *rootfs = NULL;
-  char name[96];
-  int r = -1;
-  bool named = false, mounted = false;
-
-  ctr_new_id (id);
-  if (capsa_store_open (g->eng.root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
-    return -1;
-  /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */
-  int lock = ctr_creating_lock (&g->eng, id, err);
-  if (lock < 0)
-    {
-      json_decref (idx);
-      return -1;
-    }
-  json_t *img = capsa_image_find (idx, o->image, g->eng.default_registry, NULL);
-  if (img == NULL)
-    {
-      json_decref (idx);
-      ctr_creating_done (&g->eng, id, lock);
-      struct capsa_ref ref = { 0 };
-      /* not an id nor a stored name: a malformed name says so (docker: "invalid reference format") */
-      if (capsa_ref_parse (o->image, g->eng.default_registry, &ref, err) < 0)
-        return capsa_err_wrap (err, "invalid reference format");
-      capsa_ref_free (&ref);
-      return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
-                                         "with `capsa import`/`capsa load`)",
-                            o->image, o->image);
-    }
-  cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
-  json_decref (idx);
-  {
-    /* checked by type before anything is made: a bad config leaves no container behind */
-    struct capsa_image_config ic;
-    if (capsa_image_config_load (s, image_id, o->image, &ic, err) < 0)
-      goto out;
-    imgcfg = json_incref (ic.raw);
-    capsa_image_config_free (&ic);
-  }
-  if (claim_name (g, o, id, name, sizeof name, err) < 0)
-    goto out;
-  named = true;
-  fault_point ("cli:claimed");
-  if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->eng.rootless)
-    {
-      /* the shared layers seen through idmapped mounts: the container's root owns its image */
-      cleanup_free char *um = ctr_userns_map_text (o->un->uidmap), *gm = ctr_userns_map_text (o->un->gidmap);
-      if (capsa_rootfs_mount_idmapped (s, image_id, id, g->eng.default_registry, um, gm, &rootfs, err) < 0)
-        goto out;
-    }
-  else if (capsa_rootfs_mount (s, image_id, id, g->eng.default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
-    goto out;
-  mounted = true;
-  fault_point ("cli:mounted");
-  if (ctr_build (&g->eng, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
-    goto out;
-  if (write_record (g, id, name, rootfs, config, meta, err) < 0)
-    goto out;
-  r = 0;
-out:
-  json_decref (imgcfg);
-  json_decref (config);
-  json_decref (meta);
-  if (r < 0)
-    {
-      cleanup_err capsa_err *e = NULL;
-      if (mounted)
-        capsa_rootfs_unmount (s, id, &e);
-      if (named)
-        ctr_name_release (&g->eng, name, id);
-    }
-  ctr_creating_done (&g->eng, id, lock);
-  return r;
-}
-
-static void
 record (const char *dir, json_t *changes)
 {
   cleanup_err capsa_err *e = NULL;
@@ -714,18 +562,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return cli_fail (&err);
     }
-  struct ctr_userns un = { .lockfd = -1 };
-  if (ctr_userns_resolve (&g->eng, &o, &un, &err) < 0)
-    {
-      ctr_userns_free (&un);
-      parsed_free (&o);
-      return cli_fail (&err);
-    }
-  o.un = &un;
-  r = prepare (g, &o, id, &err);
-  ctr_userns_free (&un); /* (the auto range is recorded now: its lock can go) */
-  o.un = NULL;
-  if (r < 0)
+  if (capsa_ctr_create (&g->eng, &o, id, &err) < 0)
     {
       parsed_free (&o);
       return cli_fail (&err);
@@ -772,6 +609,34 @@ cmd_create (struct cli_global *g, int argc, char **argv)
   return run_or_create (g, argc, argv, true);
 }
 
+struct start_how
+{
+  bool attach, interactive;
+  const char *keys;
+  int code; /* attached: the container's exit code; -1 */
+};
+
+/* Start one container; with -a/-i, stream it until it exits (or is detached from). */
+static int
+start_one (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err)
+{
+  struct start_how *h = data;
+  int fd = -1;
+  if (capsa_ctr_start (&g->eng, c, h->attach ? &fd : NULL, err) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  if (fd < 0)
+    {
+      printf ("%s\n", name);
+      return 0;
+    }
+  h->code = ctr_attach_stream (g, c, fd, h->interactive, true, h->keys, err);
+  return h->code < 0 ? -1 : 0;
+}
+
 int
 cmd_start (struct cli_global *g, int argc, char **argv)
 {
@@ -786,7 +651,7 @@ cmd_start (struct cli_global *g, int argc, char **argv)
                                         { 0 } };
   bool attach = false, interactive = false;
   const char *keys = NULL;
-  int o, status = 0;
+  int o;
   opterr = 0;
   while ((o = getopt_long (argc, argv, "+aih", opts, NULL)) != -1)
     switch (o)
@@ -814,27 +679,9 @@ cmd_start (struct cli_global *g, int argc, char **argv)
     return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
   if ((attach || interactive) && optind + 1 != argc)
     return cli_usage ("start", "-a and -i attach to one container only");
-  for (int i = optind; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      int fd = -1;
-      if (ctr_find (&g->eng, argv[i], &c, &err) < 0
-          || capsa_ctr_start (&g->eng, c, attach || interactive ? &fd : NULL, &err) < 0)
-        {
-          if (fd >= 0)
-            close (fd);
-          status = cli_fail (&err);
-        }
-      else if (fd >= 0)
-        {
-          int code = ctr_attach_stream (g, c, fd, interactive, true, keys, &err);
-          return code < 0 ? cli_fail (&err) : code;
-        }
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  struct start_how how = { attach || interactive, interactive, keys, -1 };
+  int status = cli_ctr_for_each (g, argv + optind, argc - optind, false, start_one, &how);
+  return how.code >= 0 ? how.code : status;
 }
 
 /* `capsa __monitor start|stopped [--create|--final|--restart] ID`: what capsa-monitor execs for
