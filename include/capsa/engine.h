@@ -82,6 +82,14 @@ int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, caps
  * seconds (< 0: its Config.StopTimeout, 10); no restart policy brings it back (stop-requested).
  * Waits until its monitor is gone. */
 int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+/* Run container id (created) in this process, the foreground `capsa run`: its network up, its
+ * output also logged (unless tty), until it exits; then its network down and its root unmounted
+ * (rm: the container removed).  stdin is /dev/null unless interactive.  Returns its exit code,
+ * or the docker code of why it could not run (126, 127, 125) with *run_err saying why; -1 with
+ * *err when it could not be started (its network; recorded in run.json, removed with rm).  With a
+ * code >= 0, *err may still tell that removing or unmounting it failed afterwards. */
+int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, bool interactive, bool tty, bool rm,
+                              capsa_err **run_err, capsa_err **err);
 /* Stop (as capsa_ctr_stop), then start again. */
 int capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
 /* Send sig to the container's init (refused unless it runs or is paused); SIGKILL and SIGTERM

@@ -24,6 +24,7 @@
 #include "container.h"
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_life.h"
 #include "terminal.h"
 #include "util.h"
 

@@ -10,6 +10,7 @@
 #include "container.h"
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_config.h"
 #include "exec.h"
 #include "util.h"
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"

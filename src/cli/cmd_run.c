@@ -15,6 +15,8 @@
 #include "container.h"
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_config.h"
+#include "ctr_life.h"
 #include "ctr_logtee.h"
 #include "image.h"
 #include "reference.h"
@@ -424,79 +426,20 @@ parse_run (const char *cmd, int argc, char **argv, struct ctr_opts *o)
   return 0;
 }
 
-static void
-record (const char *dir, json_t *changes)
-{
-  cleanup_err capsa_err *e = NULL;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  if (!json_object_get (changes, "StartedAt") && json_object_get (changes, "ExitCode"))
-    json_object_set_new (changes, "FinishedAt", json_string (now));
-  ctr_run_update (dir, changes, &e);
-  json_decref (changes);
-}
-
-/* The foreground: this process is the container's parent until it exits. */
+/* The foreground: this process is the container's parent until it exits (a sealed copy: main.c). */
 static int
 run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id)
 {
-  cleanup_ctr struct ctr *c = NULL;
-  capsa_err *err = NULL;
-  if (ctr_load (&g->eng, id, &c, &err) < 0)
+  capsa_err *err = NULL, *run_err = NULL;
+  int code = capsa_ctr_run_foreground (&g->eng, id, o->interactive, o->tty, o->rm, &run_err, &err);
+  if (code < 0)
     return cli_fail (&err);
-  if (!o->interactive)
+  if (run_err)
     {
-      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-      dup2 (null, 0);
-      close (null);
+      fprintf (stderr, "capsa: %s\n", run_err->msg);
+      capsa_err_free (&run_err);
     }
-  uint64_t start = 0;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  proc_stat_start (getpid (), &start, NULL);
-  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
-                             (json_int_t) start, "StartedAt", now));
-  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
-  long long ooms = -1;
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
-  int status = 0, code;
-  if (ctr_net_up (&g->eng, c, &err) < 0)
-    {
-      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg));
-      if (o->rm)
-        {
-          cleanup_err capsa_err *re = NULL;
-          ctr_remove (&g->eng, c, true, true, &re);
-        }
-      return cli_fail (&err);
-    }
-  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
-   * itself: not logged, see ctr_logtee.h) */
-  struct ctr_logtee tee = { .pid = -1 };
-  if (!o->tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
-    capsa_err_free (&err); /* (the run goes on without a log) */
-  int ran = capsa_container_run (&co, &status, &err);
-  ctr_logtee_stop (&tee);
-  if (ran < 0)
-    {
-      code = ctr_exec_error_code (err);
-      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", err->msg));
-      fprintf (stderr, "capsa: %s\n", err->msg);
-      capsa_err_free (&err);
-    }
-  else
-    {
-      code = status;
-      record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", code, "OOMKilled", ooms > 0));
-    }
-  ctr_net_down (&g->eng, c);
-  ctr_refresh (&g->eng, c);
-  if (o->rm)
-    {
-      if (ctr_remove (&g->eng, c, true, true, &err) < 0)
-        cli_fail (&err);
-    }
-  else if (ctr_root_release (&g->eng, c->id, &err) < 0)
+  if (err)
     cli_fail (&err);
   return code;
 }

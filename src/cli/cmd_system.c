@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_net.h"
 #include "template.h"
 #include "network.h"
 #include "ctr_isolation.h"

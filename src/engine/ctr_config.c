@@ -22,6 +22,8 @@
 #include "capabilities.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_config.h"
+#include "ctr_net.h"
 #include "fsops.h"
 #include "network.h"
 #include "rootless.h"

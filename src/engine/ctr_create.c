@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_config.h"
 #include "image.h"
 #include "image_rootfs.h"
 #include "jsonutil.h"

@@ -25,6 +25,8 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
 #include "selfexe.h"
 #include "util.h"
 

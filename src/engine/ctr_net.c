@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"
@@ -66,42 +67,6 @@ ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t
     json_object_set_new (n, "path", json_sprintf ("%s/netns", dir));
   json_object_set_new (json_object_get (meta, "HostConfig"), "NetworkMode", json_string (mode));
   return 0;
-}
-
-/* A network namespace held by a bind mount of its nsfs file at path. */
-static int
-netns_create (const char *path, capsa_err **err)
-{
-  int fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return capsa_fail (err, errno, "create `%s`", path);
-  close (fd);
-  pid_t pid = fork ();
-  if (pid < 0)
-    return capsa_fail (err, errno, "fork");
-  if (pid == 0)
-    _exit (unshare (CLONE_NEWNET) == 0 && mount ("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0 ? 0 : errno);
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return capsa_fail (err, WIFEXITED (status) ? WEXITSTATUS (status) : EIO, "make the network namespace `%s`", path);
-  return 0;
-}
-
-/* Every mount on path (lazily: a process may still hold the namespace), then the file.  A mount
- * that appears meanwhile (unlink says EBUSY) is taken off too, a few times. */
-static void
-netns_remove (const char *path)
-{
-  for (int round = 0; round < 8; round++)
-    {
-      for (int i = 0; i < 16 && umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
-        ;
-      if (unlink (path) == 0 || errno != EBUSY)
-        return;
-      nanosleep (&(struct timespec){ 0, 1000000 }, NULL);
-    }
 }
 
 /* The network of one container is brought up and down under an exclusive flock of its directory
@@ -165,8 +130,8 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   ctr_ports_release (c);
   if (ctr_ports_reserve (e, c, ports, n, err) < 0)
     return -1;
-  netns_remove (ns); /* a stale one from a crash */
-  if (netns_create (ns, err) < 0)
+  ctr_netns_remove (ns); /* a stale one from a crash */
+  if (ctr_netns_create (ns, err) < 0)
     {
       ctr_ports_release (c);
       return -1;
@@ -198,7 +163,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
 
 fail:
   ctr_ports_release (c);
-  netns_remove (ns);
+  ctr_netns_remove (ns);
   return capsa_err_wrap (err, "--network %s", mode);
 }
 
@@ -218,7 +183,7 @@ ctr_net_down (struct capsa_engine *e, struct ctr *c)
         cleanup_err capsa_err *err = NULL;
         struct capsa_netenv env = net_env (e, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
-        netns_remove (ns);
+        ctr_netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }
   }
@@ -235,17 +200,4 @@ ctr_net_renamed (struct capsa_engine *e, struct ctr *c)
   cleanup_err capsa_err *err = NULL;
   struct capsa_netenv env = net_env (e, &sdir);
   capsa_net_rename (&env, c->id, ctr_name (c), &err);
-}
-
-/* The namespace file for ctr_slirp.c (the same as a bridge's). */
-int
-ctr_netns_create (const char *path, capsa_err **err)
-{
-  return netns_create (path, err);
-}
-
-void
-ctr_netns_remove (const char *path)
-{
-  netns_remove (path);
 }

@@ -9,6 +9,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "util.h"
 

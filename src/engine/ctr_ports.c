@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"
@@ -179,16 +180,6 @@ ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *por
         return -1;
       }
   return 0;
-}
-
-void
-ctr_ports_release (struct ctr *c)
-{
-  for (size_t i = 0; i < c->nport_fds; i++)
-    close (c->port_fds[i]);
-  free (c->port_fds);
-  c->port_fds = NULL;
-  c->nport_fds = 0;
 }
 
 int

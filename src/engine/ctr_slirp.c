@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "slirp.h"

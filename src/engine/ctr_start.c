@@ -14,6 +14,9 @@
 #include "attach_proto.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
+#include "ctr_logtee.h"
 #include "fsops.h"
 #include "util.h"
 
@@ -196,4 +199,92 @@ capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data
         report (data, *id, size, NULL);
       capsa_err_free (&err);
     }
+}
+
+/* ---- the foreground run ------------------------------------------------------------------ */
+
+/* Record changes (consumed) in run.json; an exit gets its FinishedAt. */
+static void
+record (const char *dir, json_t *changes)
+{
+  cleanup_err capsa_err *e = NULL;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  if (!json_object_get (changes, "StartedAt") && json_object_get (changes, "ExitCode"))
+    json_object_set_new (changes, "FinishedAt", json_string (now));
+  ctr_run_update (dir, changes, &e);
+  json_decref (changes);
+}
+
+/* This process is the container's monitor: recorded as such, with the start time. */
+static void
+record_started_here (struct ctr *c)
+{
+  uint64_t start = 0;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  proc_stat_start (getpid (), &start, NULL);
+  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
+                             (json_int_t) start, "StartedAt", now));
+}
+
+/* Run it in this process until it exits: its exit code, or the docker code of why it could not
+ * run (*run_err). */
+static int
+run_here (struct ctr *c, bool tty, capsa_err **run_err)
+{
+  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
+  long long ooms = -1;
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms };
+  capsa_err *err = NULL;
+  int status = 0;
+  /* its output to ctr.log too, as a monitor would (with -t the container has the terminal
+   * itself: not logged, see ctr_logtee.h) */
+  struct ctr_logtee tee = { .pid = -1 };
+  if (!tty && ctr_logtee_start (&tee, c->dir, &err) < 0)
+    capsa_err_free (&err); /* (the run goes on without a log) */
+  int ran = capsa_container_run (&co, &status, run_err);
+  ctr_logtee_stop (&tee);
+  if (ran < 0)
+    {
+      int code = ctr_exec_error_code (*run_err);
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", (*run_err)->msg));
+      return code;
+    }
+  record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", status, "OOMKilled", ooms > 0));
+  return status;
+}
+
+int
+capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, bool interactive, bool tty, bool rm,
+                          capsa_err **run_err, capsa_err **err)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_load (e, id, &c, err) < 0)
+    return -1;
+  if (!interactive)
+    {
+      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      dup2 (null, 0);
+      close (null);
+    }
+  record_started_here (c);
+  if (ctr_net_up (e, c, err) < 0)
+    {
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CAPSA_ENGINE_EXIT_ERROR, "Error", (*err)->msg));
+      if (rm)
+        {
+          cleanup_err capsa_err *re = NULL;
+          ctr_remove (e, c, true, true, &re);
+        }
+      return -1;
+    }
+  int code = run_here (c, tty, run_err);
+  ctr_net_down (e, c);
+  ctr_refresh (e, c);
+  if (rm)
+    ctr_remove (e, c, true, true, err);
+  else
+    ctr_root_release (e, c->id, err);
+  return code;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_config.h"
 #include "rootless.h"
 #include "util.h"
 
