@@ -21,9 +21,19 @@
  * - The front end is single-threaded when it calls capsa_engine_rootless_enter (setns into a user
  *   namespace requires it); the other calls make no threads of their own.
  *
- * The records, options and lower-level calls (struct ctr, struct ctr_opts, ctr_find...) are still
- * declared in src/engine/ctr.h, which the CLI includes; the calls below are the engine's public
- * entry points, named capsa_engine_* (the engine itself) and capsa_ctr_* (one container).
+ * - The engine is layered; each layer calls only those below it (no file calls back up):
+ *     ctr.h          records in the store (ctr.c), volumes (ctr_volume.c)
+ *     ctr_net.h      the netns file (ctr_netns.c) < ports (ctr_ports.c) < slirp4netns (ctr_slirp.c)
+ *                    < bridges and the dispatch by network mode (ctr_net.c)
+ *     ctr_config.h   the spec builder (ctr_config.c: a list of steps), user namespaces (ctr_userns.c)
+ *     ctr_life.h     removal (ctr_remove.c), the monitor (ctr_monitor.c)
+ *     engine.h       creating (ctr_create.c), starting, stopping, running, pruning (ctr_start.c),
+ *                    kill, pause, update, rename, restart (ctr_ops.c), the rootless namespace
+ *                    (rootless.c)
+ *   The records, options and lower calls (struct ctr, struct ctr_opts, ctr_find...) are still
+ *   declared in those private headers, which the CLI includes too; the calls below are the
+ *   engine's public entry points, named capsa_engine_* (the engine itself) and capsa_ctr_* (one
+ *   container).  A front end's command parses, makes one or a few of these calls, and prints.
  */
 #ifndef CAPSA_ENGINE_H
 #define CAPSA_ENGINE_H
@@ -90,6 +100,15 @@ int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_er
  * code >= 0, *err may still tell that removing or unmounting it failed afterwards. */
 int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, bool interactive, bool tty, bool rm,
                               capsa_err **run_err, capsa_err **err);
+/* Hand created container id to a monitor of its own (detached, outliving the caller): created
+ * only (create_only: its init waits for capsa_ctr_start) or started.  On failure *code is the
+ * docker code (125, 126, 127; 0 when unknown) and a container that never ran is removed (with rm,
+ * any). */
+int capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
+                            capsa_err **err);
+/* After an attached run of a --rm container ended: wait (a few seconds at most) until its monitor
+ * has removed it, so that it is gone when the caller returns, as docker's is. */
+void capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c);
 /* Stop (as capsa_ctr_stop), then start again. */
 int capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
 /* Send sig to the container's init (refused unless it runs or is paused); SIGKILL and SIGTERM
@@ -104,6 +123,10 @@ struct json_t;
 int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, struct json_t *res, capsa_err **err);
 /* Give it name (a valid, free name: claimed first, the old one released after). */
 int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
+/* The processes of a running or paused container, as `top` shows them: *procs (new reference) an
+ * array of {Pid, PPid, Uid (host), User (its name in the container's /etc/passwd, when there is
+ * one), Cmd}. */
+int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, struct json_t **procs, capsa_err **err);
 /* Remove every container that is not running (exited, created, dead).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */

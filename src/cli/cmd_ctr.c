@@ -355,6 +355,26 @@ print_command_cell (const char *command, bool notrunc)
     }
 }
 
+/* ps's table, docker's columns. */
+static void
+ps_table (json_t *arr, bool notrunc)
+{
+  size_t i;
+  json_t *v;
+  printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
+          "PORTS", "NAMES");
+  json_array_foreach (arr, i, v)
+  {
+    char created[64];
+    cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
+    printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
+            json_string_value (json_object_get (v, "Image")));
+    print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
+    printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")),
+            json_string_value (json_object_get (v, "Ports")), json_string_value (json_object_get (v, "Names")));
+  }
+}
+
 int
 cmd_ps (struct cli_global *g, int argc, char **argv)
 {
@@ -423,20 +443,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
     json_array_foreach (arr, i, v)
     printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
   else
-    {
-      printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-              "STATUS", "PORTS", "NAMES");
-      json_array_foreach (arr, i, v)
-      {
-        char created[64];
-        cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
-        printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
-                json_string_value (json_object_get (v, "Image")));
-        print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
-        printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
-                json_string_value (json_object_get (v, "Names")));
-      }
-    }
+    ps_table (arr, notrunc);
   json_decref (arr);
   return 0;
 }
@@ -564,90 +571,32 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 
 /* ---- top, update, stats -------------------------------------------------------------------- */
 
-/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
- * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
- * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
-static char *
-top_user (pid_t pid, long uid)
-{
-  char path[64], line[512];
-  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
-  FILE *m = fopen (path, "re");
-  long in, out, cnt, cuid = -1;
-  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
-    if (uid >= out && uid < out + cnt)
-      cuid = in + (uid - out);
-  if (m)
-    fclose (m);
-  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
-  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_err capsa_err *e = NULL;
-  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
-  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
-  char *name = NULL;
-  if (fd >= 0 && f == NULL)
-    close (fd);
-  while (f && name == NULL && fgets (line, sizeof line, f))
-    {
-      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
-        name = strndup (line, (size_t) (c1 - line));
-    }
-  if (f)
-    fclose (f);
-  return name;
-}
-
 int
 cmd_top (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
+  cleanup_json json_t *procs = NULL;
   capsa_err *err = NULL;
-  pid_t *pids = NULL;
-  size_t n = 0;
   if (want_help (argc, argv, "Usage: capsa top CONTAINER\n\nThe container's processes (host pids).\n"))
     return 0;
   if (argc < 2)
     return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
-  if (ctr_find (&g->eng, argv[1], &c, &err) < 0)
-    return cli_fail (&err);
-  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-    {
-      capsa_fail_as (&err, EINVAL, "container %s is not running", argv[1]);
-      return cli_fail (&err);
-    }
-  if (capsa_container_pids (c->oci_root, c->id, &pids, &n, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_top (&g->eng, c, argv[1], &procs, &err) < 0)
     return cli_fail (&err);
   printf ("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
-  for (size_t i = 0; i < n; i++)
-    {
-      char path[64];
-      cleanup_free char *cmdline = NULL, *status = NULL;
-      size_t len = 0;
-      snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pids[i]);
-      if (read_file_at (AT_FDCWD, path, &cmdline, &len, NULL) < 0)
-        continue;
-      for (size_t k = 0; k + 1 < len; k++)
-        if (cmdline[k] == '\0')
-          cmdline[k] = ' ';
-      snprintf (path, sizeof path, "/proc/%d/status", (int) pids[i]);
-      int uid = -1, ppid = -1;
-      if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) == 0)
-        {
-          char *u = strstr (status, "\nUid:");
-          char *p = strstr (status, "\nPPid:");
-          if (u)
-            uid = atoi (u + 5);
-          if (p)
-            ppid = atoi (p + 6);
-        }
-      cleanup_free char *user = uid >= 0 ? top_user (pids[i], uid) : NULL;
-      if (user)
-        printf ("%-8s %-8d %-8d %s\n", user, (int) pids[i], ppid, cmdline);
-      else
-        printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
-    }
-  free (pids);
+  size_t i;
+  json_t *p;
+  json_array_foreach (procs, i, p)
+  {
+    int pid = (int) json_integer_value (json_object_get (p, "Pid"));
+    int ppid = (int) json_integer_value (json_object_get (p, "PPid"));
+    const char *user = json_string_value (json_object_get (p, "User"));
+    const char *cmd = json_string_value (json_object_get (p, "Cmd"));
+    if (user)
+      printf ("%-8s %-8d %-8d %s\n", user, pid, ppid, cmd);
+    else
+      printf ("%-8d %-8d %-8d %s\n", (int) json_integer_value (json_object_get (p, "Uid")), pid, ppid, cmd);
+  }
   return 0;
 }
 

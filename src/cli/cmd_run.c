@@ -461,16 +461,8 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   int code = ctr_attach_stream (g, c, fd, true, true, keys, &err);
   if (code < 0)
     return cli_fail (&err);
-  /* --rm: gone when run returns, as docker's; its monitor removes it once it has exited (not
-   * when detached: it runs on) */
-  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
-  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
-    {
-      ctr_refresh (&g->eng, c);
-      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
-        break;
-      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-    }
+  /* --rm: gone when run returns, as docker's */
+  capsa_ctr_wait_removed (&g->eng, c);
   return code;
 }
 
@@ -514,17 +506,9 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (o.detach)
     {
       int code;
-      if (ctr_monitor_spawn (&g->eng, id, create || attached, &code, &err) < 0)
+      if (capsa_ctr_run_detached (&g->eng, id, create || attached, o.rm, &code, &err) < 0)
         {
-          fprintf (stderr, "capsa: %s\n", err->msg);
-          capsa_err_free (&err);
-          cleanup_ctr struct ctr *c = NULL;
-          if (ctr_load (&g->eng, id, &c, NULL) == 0 && (o.rm || code == CLI_EXIT_ERROR))
-            {
-              /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
-              ctr_remove (&g->eng, c, true, true, &err);
-              capsa_err_free (&err);
-            }
+          cli_fail (&err);
           parsed_free (&o);
           return code ? code : CLI_EXIT_ERROR;
         }

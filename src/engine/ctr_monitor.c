@@ -235,6 +235,33 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
   helper_report (code, err->errnum, 0, err->msg, -1, -1);
 }
 
+/* Create the container (and start it unless create_only); a tty one gets its pty master in
+ * *master, through the console socket. */
+static int
+helper_create (struct ctr *c, const struct capsa_create_opts *o, bool create_only, bool tty, int console, int *master,
+               capsa_err **err)
+{
+  int r, status;
+  /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
+   * that the process never sees a terminal of no size */
+  if (create_only || tty)
+    r = capsa_container_create (o, err);
+  else
+    r = capsa_container_run (o, &status, err);
+  if (r < 0 || console < 0)
+    return r;
+  *master = console_receive (console, err);
+  if (*master >= 0)
+    ioctl (*master, TIOCSWINSZ, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
+  if (*master < 0 || (!create_only && capsa_container_start (c->oci_root, c->id, err) < 0))
+    {
+      cleanup_err capsa_err *de = NULL;
+      capsa_container_delete (c->oci_root, c->id, true, &de);
+      return -1;
+    }
+  return 0;
+}
+
 /* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the container's stdio (unless it has a pty),
  * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
 int
@@ -266,25 +293,8 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
   unlink (pidfile);
   struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true,
                                  .console_socket = console_path, .pid_file = pidfile };
-  int r, status, master = -1;
-  /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
-   * that the process never sees a terminal of no size */
-  if (create_only || tty)
-    r = capsa_container_create (&o, &err);
-  else
-    r = capsa_container_run (&o, &status, &err);
-  if (r == 0 && console >= 0)
-    {
-      master = console_receive (console, &err);
-      if (master >= 0)
-        ioctl (master, TIOCSWINSZ, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
-      if (master < 0 || (!create_only && capsa_container_start (c->oci_root, c->id, &err) < 0))
-        {
-          cleanup_err capsa_err *de = NULL;
-          capsa_container_delete (c->oci_root, c->id, true, &de);
-          r = -1;
-        }
-    }
+  int master = -1;
+  int r = helper_create (c, &o, create_only, tty, console, &master, &err);
   if (dirfd >= 0)
     unlinkat (dirfd, "console.sock", 0);
   if (r < 0)

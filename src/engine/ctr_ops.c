@@ -11,6 +11,7 @@
 #include "ctr.h"
 #include "ctr_net.h"
 #include "jsonutil.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 /* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
@@ -133,4 +134,91 @@ capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err
   ctr_wait_exited (e, c, 15000);
   ctr_refresh (e, c);
   return capsa_ctr_start (e, c, NULL, err);
+}
+
+/* ---- top ---------------------------------------------------------------------------------- */
+
+/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
+ * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
+ * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
+static char *
+top_user (pid_t pid, long uid)
+{
+  char path[64], line[512];
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+  FILE *m = fopen (path, "re");
+  long in, out, cnt, cuid = -1;
+  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
+    if (uid >= out && uid < out + cnt)
+      cuid = in + (uid - out);
+  if (m)
+    fclose (m);
+  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
+  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_err capsa_err *e = NULL;
+  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
+  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
+  char *name = NULL;
+  if (fd >= 0 && f == NULL)
+    close (fd);
+  while (f && name == NULL && fgets (line, sizeof line, f))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
+        name = strndup (line, (size_t) (c1 - line));
+    }
+  if (f)
+    fclose (f);
+  return name;
+}
+
+/* One process of top: {Pid, PPid, Uid, User (when the container names it), Cmd}; NULL when it is
+ * gone already. */
+static json_t *
+top_proc (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *cmdline = NULL, *status = NULL;
+  size_t len = 0;
+  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  if (read_file_at (AT_FDCWD, path, &cmdline, &len, NULL) < 0)
+    return NULL;
+  for (size_t k = 0; k + 1 < len; k++)
+    if (cmdline[k] == '\0')
+      cmdline[k] = ' ';
+  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  int uid = -1, ppid = -1;
+  if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) == 0)
+    {
+      char *u = strstr (status, "\nUid:");
+      char *p = strstr (status, "\nPPid:");
+      if (u)
+        uid = atoi (u + 5);
+      if (p)
+        ppid = atoi (p + 6);
+    }
+  cleanup_free char *user = uid >= 0 ? top_user (pid, uid) : NULL;
+  /* (as the bytes are: a command line or a name need not be UTF-8) */
+  return json_pack ("{s:i, s:i, s:i, s:o, s:o}", "Pid", (int) pid, "PPid", ppid, "Uid", uid, "User",
+                    user ? json_string_nocheck (user) : json_null (), "Cmd", json_string_nocheck (cmdline));
+}
+
+int
+capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs, capsa_err **err)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container %s is not running", what);
+  if (capsa_container_pids (c->oci_root, c->id, &pids, &n, err) < 0)
+    return -1;
+  *procs = json_array ();
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *p = top_proc (pids[i]);
+      if (p)
+        json_array_append_new (*procs, p);
+    }
+  free (pids);
+  return 0;
 }

@@ -288,3 +288,35 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, bool interacti
     ctr_root_release (e, c->id, err);
   return code;
 }
+
+/* ---- detached ------------------------------------------------------------------------------ */
+
+int
+capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
+                        capsa_err **err)
+{
+  if (ctr_monitor_spawn (e, id, create_only, code, err) == 0)
+    return 0;
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_load (e, id, &c, NULL) == 0 && (rm || *code == CAPSA_ENGINE_EXIT_ERROR))
+    {
+      /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
+      cleanup_err capsa_err *re = NULL;
+      ctr_remove (e, c, true, true, &re);
+    }
+  return -1;
+}
+
+void
+capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c)
+{
+  /* its monitor removes it once it has exited (not when detached: it runs on) */
+  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
+  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
+    {
+      ctr_refresh (e, c);
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        break;
+      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+    }
+}
