@@ -12,8 +12,10 @@
  *   process: a front end makes one context and keeps it).
  * - The engine never prints and never exits: it reports failures through `capsa_err **err`
  *   (error.h: a negative return, a message saying what, where and why) and leaves printing, exit
- *   codes and usage messages to the front end.  Where a docker exit code is part of the result
- *   (125 capsa's own error, 126 cannot invoke, 127 not found) the function says so.
+ *   codes and usage messages to the front end (warnings go to a callback it gives, as cp_tar.h's;
+ *   ctr_isolation_print, the isolation report's text form, is the one printer left in
+ *   src/engine).  Where a docker exit code is part of the result (125 capsa's own error, 126
+ *   cannot invoke, 127 not found) the function says so.
  * - jansson's json_t is part of the engine's API: a container's record (container.json, run.json)
  *   is docker's inspect shape, held as json_t by struct ctr (src/engine/ctr.h), and options that
  *   are docker's JSON (resources of an update) are passed as json_t.  The usual jansson rules

@@ -178,6 +178,13 @@ split_ctr (const char *arg, char **ctr, char **path)
   return true;
 }
 
+/* cp_tar.c's warnings, as cp's own. */
+static void
+cp_warn (const char *msg)
+{
+  fprintf (stderr, "capsa: cp: warning: %s\n", msg);
+}
+
 /* `capsa cp CTR:SRC -`: SRC as a tar stream on stdout; `capsa cp - CTR:DIR`: a tar stream from stdin
    extracted into DIR, which must be a directory (as docker cp). */
 static int
@@ -191,12 +198,12 @@ cp_stream (int rootfd, bool from, const char *cname, const char *cpath, capsa_er
       if (src < 0)
         return capsa_err_wrap (err, "%s:%s", cname, cpath);
       cleanup_free char *name = base_of (cpath);
-      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, err);
+      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, cp_warn, err);
     }
   cleanup_close int dir = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, err);
   if (dir < 0)
     return capsa_err_wrap (err, "%s:%s: extracting a tar stream needs a directory", cname, cpath);
-  if (cp_tar_extract (0, dir, err) < 0)
+  if (cp_tar_extract (0, dir, cp_warn, err) < 0)
     return capsa_err_wrap (err, "extract into %s:%s", cname, cpath);
   return 0;
 }

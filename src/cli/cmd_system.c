@@ -275,7 +275,9 @@ system_prune (struct cli_global *g, int argc, char **argv)
     return 0;
   long long bytes = 0;
   cli_container_prune (g, &bytes);
-  ctr_slirp_prune (&g->eng);
+  int killed = ctr_slirp_prune (&g->eng);
+  if (killed)
+    printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
   cleanup_free char *dir = xasprintf ("%s/network", g->eng.root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
   capsa_err *err = NULL;

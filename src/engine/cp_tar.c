@@ -127,10 +127,10 @@ put_file (int out, int fd, const struct stat *st, const char *name, capsa_err **
   return put_pad (out, (size_t) st->st_size, err);
 }
 
-static int put_node (int out, int fd, const char *name, capsa_err **err);
+static int put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err);
 
 static int
-put_dir (int out, int fd, const struct stat *st, const char *name, capsa_err **err)
+put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   cleanup_free char *dname = xasprintf ("%s/", name);
   if (put_entry (out, dname, st, '5', NULL, 0, err) < 0)
@@ -148,21 +148,21 @@ put_dir (int out, int fd, const struct stat *st, const char *name, capsa_err **e
       cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (child < 0)
         return capsa_fail (err, errno, "open `%s`", cname);
-      if (put_node (out, child, cname, err) < 0)
+      if (put_node (out, child, cname, warn, err) < 0)
         return -1;
     }
   return 0;
 }
 
 static int
-put_node (int out, int fd, const char *name, capsa_err **err)
+put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct stat st;
   char target[4096];
   if (fstat (fd, &st) < 0)
     return capsa_fail (err, errno, "stat `%s`", name);
   if (S_ISDIR (st.st_mode))
-    return put_dir (out, fd, &st, name, err);
+    return put_dir (out, fd, &st, name, warn, err);
   if (S_ISREG (st.st_mode))
     return put_file (out, fd, &st, name, err);
   if (S_ISLNK (st.st_mode))
@@ -176,15 +176,16 @@ put_node (int out, int fd, const char *name, capsa_err **err)
   if (S_ISFIFO (st.st_mode))
     return put_entry (out, name, &st, '6', NULL, 0, err);
   /* device nodes and sockets are left out of the stream, named (as cp to a directory does) */
-  fprintf (stderr, "capsa: cp: warning: skipped `%s`: not a file, directory, symlink or FIFO\n", name);
+  cleanup_free char *msg = xasprintf ("skipped `%s`: not a file, directory, symlink or FIFO", name);
+  warn (msg);
   return 0;
 }
 
 int
-cp_tar_write (int out, int srcfd, const char *name, capsa_err **err)
+cp_tar_write (int out, int srcfd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   static const char end[2 * BLK];
-  if (put_node (out, srcfd, name, err) < 0)
+  if (put_node (out, srcfd, name, warn, err) < 0)
     return -1;
   if (write_all (out, end, sizeof end) < 0)
     return capsa_fail (err, errno, "write the tar stream");
@@ -324,7 +325,8 @@ clear_leaf (int dir, const char *leaf, bool keep_dir)
 }
 
 static int
-put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, capsa_err **err)
+put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, cp_tar_warn_fn *warn,
+            capsa_err **err)
 {
   if (m->type == '5')
     {
@@ -359,8 +361,11 @@ put_member (int in, int dstdir, const struct member *m, int dir, const char *lea
       r = linkat (tdir, tleaf, dir, leaf, 0);
     }
   else
-    fprintf (stderr, "capsa: cp: warning: skipped `%s`: a device node or an unknown member (type %c)\n",
-             m->name, m->type);
+    {
+      cleanup_free char *msg = xasprintf ("skipped `%s`: a device node or an unknown member (type %c)", m->name,
+                                          m->type);
+      warn (msg);
+    }
   if (r < 0)
     return capsa_fail (err, errno, "member `%s`: create", m->name);
   return get_data (in, m->size, -1, NULL, err);
@@ -407,7 +412,7 @@ get_header (int in, struct member *m, capsa_err **err)
 }
 
 int
-cp_tar_extract (int in, int dstdir, capsa_err **err)
+cp_tar_extract (int in, int dstdir, cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct member m = { 0 };
   int r;
@@ -417,7 +422,7 @@ cp_tar_extract (int in, int dstdir, capsa_err **err)
         continue;
       cleanup_free char *leaf = NULL;
       cleanup_close int dir = open_parent (dstdir, m.name, &leaf, err);
-      if (dir < 0 || put_member (in, dstdir, &m, dir, leaf, err) < 0)
+      if (dir < 0 || put_member (in, dstdir, &m, dir, leaf, warn, err) < 0)
         r = -1;
       free (m.name);
       free (m.link);

@@ -32,8 +32,9 @@ void ctr_slirp_down (struct ctr *c);
  * (closing the last copy stops it), or -1 when there is none.  Afterwards ctr_slirp_down in this
  * process stops it by its pid file, as any other process would. */
 int ctr_slirp_release (struct ctr *c);
-/* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left. */
-void ctr_slirp_prune (struct capsa_engine *e);
+/* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left; how
+ * many were. */
+int ctr_slirp_prune (struct capsa_engine *e);
 
 /* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
  * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */

@@ -240,11 +240,12 @@ slirp_wanted (const char *state_dir, void *data)
   return ctr_monitor_alive (c);
 }
 
-void
+int
 ctr_slirp_prune (struct capsa_engine *e)
 {
   cleanup_err capsa_err *err = NULL;
   int killed = 0;
-  if (capsa_slirp_gc (slirp_wanted, e, &killed, &err) == 0 && killed)
-    printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
+  if (capsa_slirp_gc (slirp_wanted, e, &killed, &err) < 0)
+    return 0;
+  return killed;
 }
