@@ -77,7 +77,8 @@ struct capsa_engine
 int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 
 struct ctr;      /* a container's record (src/engine/ctr.h) */
-struct ctr_opts; /* what `run`/`create` were asked (src/engine/ctr.h) */
+struct ctr_opts; /* what `run`/`create` were asked (src/engine/ctr_config.h) */
+struct json_t;   /* jansson's json_t */
 
 /* Create a container from o (its user namespace resolved from o->userns/uidmap/gidmap; o->un is
  * left NULL): the name (--name, or a free random one), the root filesystem mounted from the
@@ -121,7 +122,6 @@ int capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int
 int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err);
 /* Change its resources (res: an OCI linux.resources object, borrowed): live when it runs, and kept
  * for its next start in any state (HostConfig and the bundle's config.json). */
-struct json_t;
 int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, struct json_t *res, capsa_err **err);
 /* Give it name (a valid, free name: claimed first, the old one released after). */
 int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);

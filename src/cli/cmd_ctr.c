@@ -1,5 +1,6 @@
 /* capsa stop, restart, kill, rm, ps, wait, pause, unpause, rename, port, top, update, stats,
- * container prune: the lifecycle commands over the records of ctr.c and the library. */
+ * container prune: the lifecycle commands.  Each parses, calls the engine (capsa/engine.h) for
+ * each container named (cli_ctr_for_each), and prints. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,9 +20,6 @@
 #include "ctr_config.h"
 #include "ctr_life.h"
 #include "ctr_net.h"
-#include "network.h"
-#include "fsops.h"
-#include "resolve_in_root.h"
 #include "template.h"
 #include "util.h"
 

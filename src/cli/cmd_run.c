@@ -1,7 +1,9 @@
-/* capsa run / create / start: a container from an image, through the library directly.
+/* capsa run / create / start (and the hidden `capsa __monitor`): parse, call the engine
+ * (capsa/engine.h), print.
  *
- * run -d and create hand the container to a monitor (ctr_monitor.c, src/monitor); run in the foreground keeps
- * it in this process (the library's run loop: pty, signals, wait), then records the exit code. */
+ * run -d and create hand the container to a monitor (capsa_ctr_run_detached, src/monitor); run in
+ * the foreground keeps it in this process (capsa_ctr_run_foreground: the library's run loop, pty,
+ * signals, wait); run -it starts it under a monitor and attaches (cmd_attach.c's streaming). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,15 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container.h"
 #include "cli.h"
 #include "ctr.h"
 #include "ctr_config.h"
-#include "ctr_life.h"
-#include "ctr_logtee.h"
-#include "image.h"
-#include "reference.h"
-#include "image_rootfs.h"
 #include "util.h"
 
 enum

@@ -15,7 +15,6 @@
 
 #include "container.h"
 #include "ctr.h"
-#include "fsops.h"
 #include "image_rootfs.h"
 #include "selfexe.h"
 #include "util.h"
