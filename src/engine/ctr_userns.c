@@ -263,6 +263,61 @@ ns_path_maps (const char *path, json_t **uidmap, json_t **gidmap, capsa_err **er
   return 0;
 }
 
+/* --uidmap/--gidmap (root): a namespace of its own with those mappings. */
+static int
+userns_maps (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
+{
+  if (e->rootless)
+    return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
+                                      "range; --userns keep-id keeps your own uid)");
+  if (!(o->uidmap && o->uidmap[0]))
+    return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
+  if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
+    return -1;
+  if (o->gidmap && o->gidmap[0] ? parse_maps ("--gidmap", o->gidmap, &u->gidmap, err) < 0
+                                : parse_maps ("--uidmap", o->uidmap, &u->gidmap, err) < 0)
+    return -1;
+  u->new_ns = true;
+  return 0;
+}
+
+/* --userns ns:PATH: join that namespace. */
+static int
+userns_ns_path (struct capsa_engine *e, const char *mode, struct ctr_userns *u, capsa_err **err)
+{
+  if (mode[3] != '/')
+    return capsa_fail_as (err, EINVAL, "--userns %s: expected ns:PATH with an absolute path", mode);
+  if (access (mode + 3, R_OK) < 0)
+    return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
+  u->path = xstrdup (mode + 3);
+  /* root: the image is then seen through idmapped mounts with the namespace's own mappings,
+   * so that its root owns it (rootless: the namespace is the user's, as the image's files) */
+  if (!e->rootless && ns_path_maps (u->path, &u->uidmap, &u->gidmap, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* --userns keep-id (rootless): the user's own uid and gid inside as outside. */
+static int
+userns_keep_id (struct capsa_engine *e, struct ctr_userns *u, capsa_err **err)
+{
+  if (!e->rootless)
+    return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
+                                       "and out: --userns host, or auto for a range of its own)");
+  if (e->subuid.count <= e->host_uid || e->subgid.count <= e->host_gid)
+    return capsa_fail_as (err, ERANGE,
+                          "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
+                          "(/etc/subuid gives %lu ids)",
+                          e->host_uid, e->host_gid, e->subuid.count);
+  u->uidmap = keep_id_map (e->host_uid, e->subuid.count);
+  u->gidmap = keep_id_map (e->host_gid, e->subgid.count);
+  u->new_ns = true;
+  u->keep_id = true;
+  u->keep_uid = e->host_uid;
+  u->keep_gid = e->host_gid;
+  return 0;
+}
+
 int
 ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
 {
@@ -273,53 +328,13 @@ ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr
   if (maps && mode)
     return capsa_fail_as (err, EINVAL, "--userns %s and --uidmap/--gidmap: give one or the other", mode);
   if (maps)
-    {
-      if (e->rootless)
-        return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
-                                          "range; --userns keep-id keeps your own uid)");
-      if (!(o->uidmap && o->uidmap[0]))
-        return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
-      if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
-        return -1;
-      if (o->gidmap && o->gidmap[0] ? parse_maps ("--gidmap", o->gidmap, &u->gidmap, err) < 0
-                                    : parse_maps ("--uidmap", o->uidmap, &u->gidmap, err) < 0)
-        return -1;
-      u->new_ns = true;
-      return 0;
-    }
+    return userns_maps (e, o, u, err);
   if (mode == NULL || strcmp (mode, "host") == 0)
     return 0;
   if (strncmp (mode, "ns:", 3) == 0)
-    {
-      if (mode[3] != '/')
-        return capsa_fail_as (err, EINVAL, "--userns %s: expected ns:PATH with an absolute path", mode);
-      if (access (mode + 3, R_OK) < 0)
-        return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
-      u->path = xstrdup (mode + 3);
-      /* root: the image is then seen through idmapped mounts with the namespace's own mappings,
-       * so that its root owns it (rootless: the namespace is the user's, as the image's files) */
-      if (!e->rootless && ns_path_maps (u->path, &u->uidmap, &u->gidmap, err) < 0)
-        return -1;
-      return 0;
-    }
+    return userns_ns_path (e, mode, u, err);
   if (strcmp (mode, "keep-id") == 0)
-    {
-      if (!e->rootless)
-        return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
-                                           "and out: --userns host, or auto for a range of its own)");
-      if (e->subuid.count <= e->host_uid || e->subgid.count <= e->host_gid)
-        return capsa_fail_as (err, ERANGE,
-                              "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
-                              "(/etc/subuid gives %lu ids)",
-                              e->host_uid, e->host_gid, e->subuid.count);
-      u->uidmap = keep_id_map (e->host_uid, e->subuid.count);
-      u->gidmap = keep_id_map (e->host_gid, e->subgid.count);
-      u->new_ns = true;
-      u->keep_id = true;
-      u->keep_uid = e->host_uid;
-      u->keep_gid = e->host_gid;
-      return 0;
-    }
+    return userns_keep_id (e, u, err);
   if (strcmp (mode, "auto") == 0 || strncmp (mode, "auto:", 5) == 0)
     {
       if (e->rootless)
