@@ -70,6 +70,19 @@ copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa
   return 0;
 }
 
+struct copy_to
+{
+  const struct cp_ctx *x;
+  int dir;
+};
+
+static int
+copy_child (void *data, int child, const char *leaf, const char *path, capsa_err **err)
+{
+  struct copy_to *t = data;
+  return copy_node (t->x, child, t->dir, leaf, path, err);
+}
+
 static int
 copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, const char *name, const char *rel,
           capsa_err **err)
@@ -82,23 +95,8 @@ copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, 
   cleanup_close int dfd = openat (dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return capsa_fail (err, errno, "open directory `%s`", name);
-  int rfd = openat (srcfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
-    return capsa_fail (err, errno, "read directory `%s`", name);
-  cleanup_dir DIR *d = fdopendir (rfd);
-  struct dirent *de;
-  while ((de = readdir (d)))
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      cleanup_free char *crel = xasprintf ("%s/%s", rel, de->d_name);
-      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0)
-        return capsa_fail (err, errno, "open `%s`", crel);
-      if (copy_node (x, child, dfd, de->d_name, crel, err) < 0)
-        return -1;
-    }
-  return 0;
+  struct copy_to t = { x, dfd };
+  return cp_each_child (srcfd, name, rel, copy_child, &t, err);
 }
 
 /* FIFOs are made again (mkfifo) and device nodes too (mknod), as docker cp does, except a device

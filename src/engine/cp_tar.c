@@ -127,7 +127,42 @@ put_file (int out, int fd, const struct stat *st, const char *name, capsa_err **
   return put_pad (out, (size_t) st->st_size, err);
 }
 
+int
+cp_each_child (int fd, const char *label, const char *prefix, cp_child_fn *fn, void *data, capsa_err **err)
+{
+  int rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0)
+    return capsa_fail (err, errno, "read directory `%s`", label);
+  cleanup_dir DIR *d = fdopendir (rfd);
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/%s", prefix, de->d_name);
+      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0)
+        return capsa_fail (err, errno, "open `%s`", path);
+      if (fn (data, child, de->d_name, path, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err);
+
+struct put_to
+{
+  int out;
+  cp_tar_warn_fn *warn;
+};
+
+static int
+put_child (void *data, int child, const char *leaf, const char *path, capsa_err **err)
+{
+  struct put_to *t = data;
+  return put_node (t->out, child, path, t->warn, err);
+}
 
 static int
 put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
@@ -135,23 +170,8 @@ put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_f
   cleanup_free char *dname = xasprintf ("%s/", name);
   if (put_entry (out, dname, st, '5', NULL, 0, err) < 0)
     return -1;
-  int rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
-    return capsa_fail (err, errno, "read directory `%s`", name);
-  cleanup_dir DIR *d = fdopendir (rfd);
-  struct dirent *de;
-  while ((de = readdir (d)))
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      cleanup_free char *cname = xasprintf ("%s/%s", name, de->d_name);
-      cleanup_close int child = openat (rfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0)
-        return capsa_fail (err, errno, "open `%s`", cname);
-      if (put_node (out, child, cname, warn, err) < 0)
-        return -1;
-    }
-  return 0;
+  struct put_to t = { out, warn };
+  return cp_each_child (fd, name, name, put_child, &t, err);
 }
 
 static int

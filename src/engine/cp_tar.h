@@ -12,3 +12,9 @@ int cp_tar_write (int out, int srcfd, const char *name, cp_tar_warn_fn *warn, ca
 /* Extract the tar stream `in` into the directory `dstdir`; members named absolutely or with `..`
    are refused, and no symlink is followed on the way to a member. */
 int cp_tar_extract (int in, int dstdir, cp_tar_warn_fn *warn, capsa_err **err);
+
+/* Each entry of the directory at fd but . and .., opened O_PATH without following a symlink:
+ * fn (data, child, leaf, path) with path "PREFIX/LEAF" (child closed after); stops at the first
+ * failure.  label names the directory in the error. */
+typedef int cp_child_fn (void *data, int child, const char *leaf, const char *path, capsa_err **err);
+int cp_each_child (int fd, const char *label, const char *prefix, cp_child_fn *fn, void *data, capsa_err **err);
