@@ -57,6 +57,11 @@ struct capsa_create_opts
                                  process has exited, before the cgroup goes (-1: unknown); may be NULL */
 };
 
+/* Release a parsed config (one capsa_ctr_create gave). */
+CAPSA_PUBLIC void capsa_config_free (struct capsa_config *c);
+static inline void capsa_config_freep (struct capsa_config **c) { if (*c) capsa_config_free (*c); }
+#define cleanup_capsa_config __attribute__ ((cleanup (capsa_config_freep)))
+
 CAPSA_PUBLIC int capsa_container_create (const struct capsa_create_opts *o, capsa_err **err);
 CAPSA_PUBLIC int capsa_container_start (const char *root, const char *id, capsa_err **err);
 /* Returns the exit status the runtime should exit with (the process's code, 128+signal). */

@@ -10,33 +10,24 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "capsa/engine.h"
 #include "capsa/error.h"
 #include "capsa/image.h"
 #include "capsa/options.h"
 
-#define CLI_EXIT_ERROR 125
-
-/* A range of ids (one line of /etc/subuid or /etc/subgid). */
-struct cli_idrange
-{
-  unsigned long start, count;
-};
+#define CLI_EXIT_ERROR CAPSA_ENGINE_EXIT_ERROR
 
 struct cli_global
 {
-  const char *root;             /* --root: the image store */
-  char *default_registry;       /* --default-registry, or the registries config, or docker.io */
+  /* the engine's context (capsa/engine.h): eng.root is --root (the store), eng.default_registry
+   * --default-registry, or the registries config, or docker.io; eng.debug --debug; the rootless
+   * fields are set once the shared user namespace is joined (capsa_engine_rootless_enter) */
+  struct capsa_engine eng;
   char **insecure;              /* --insecure-registry (repeatable) plus the config's list */
   const char *registries_conf;  /* --registries-conf */
   const char *authfile;         /* --authfile: where login writes (read before ~/.docker/config.json) */
-  bool debug;
   int argc;                     /* the whole command line, global options included */
   char **argv;
-  /* rootless (rootless.h): set when not root, once the shared user namespace is joined */
-  bool rootless;
-  char *rundir;                 /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
-  unsigned host_uid, host_gid;  /* the user outside */
-  struct cli_idrange subuid, subgid; /* its first /etc/subuid and /etc/subgid ranges */
 };
 
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the
@@ -147,6 +138,22 @@ bool cli_confirm (bool force, const char *what);
 int cli_image_prune (struct cli_global *g, bool all, long long *reclaimed);
 struct json_t;
 void cli_sort_newest_first (struct json_t *arr, const char *key);
+/* cmd_ctr.c: remove the stopped containers, printing docker's "Deleted Containers:" list (and
+ * the errors), adding the bytes freed to *reclaimed. */
+void cli_container_prune (struct cli_global *g, long long *reclaimed);
+struct ctr;
+/* What cli_ctr_for_each does to one container c (name: as the user gave it): 0, or -1 with *err. */
+typedef int cli_ctr_fn (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err);
+/* cmd_ctr.c: for each of names[0..n): find the container (full id, unique id prefix or name), act
+ * on it, print the name as given when print is set and act succeeded, report an error (cli_fail)
+ * and go on to the next.  Returns the exit status: 0, or 125 when any of them failed. */
+int cli_ctr_for_each (struct cli_global *g, char **names, int n, bool print, cli_ctr_fn *act, void *data);
+/* cmd_attach.c: stream an attach connection fd (capsa_ctr_start's, consumed): output to
+ * stdout/stderr, stdin in (when forward_stdin) with detach_keys ("ctrl-p,ctrl-q", NULL: docker's
+ * default, "": none) and the terminal's size; with sig_proxy and no tty, the signals it gets go
+ * on to the container.  Returns the container's exit code, 0 when detached, -1 on error. */
+int ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, bool sig_proxy,
+                       const char *detach_keys, capsa_err **err);
 
 /* image transfers: in capsa-image (image_main.c); `capsa` runs them through cli_image_helper */
 int cmd_pull (struct cli_global *g, int argc, char **argv);

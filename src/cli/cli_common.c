@@ -45,7 +45,7 @@ int
 cli_open_store (struct cli_global *g, struct capsa_store **s)
 {
   capsa_err *err = NULL;
-  if (capsa_store_open (g->root, s, &err) < 0)
+  if (capsa_store_open (g->eng.root, s, &err) < 0)
     return cli_fail (&err);
   return 0;
 }
@@ -53,7 +53,7 @@ cli_open_store (struct cli_global *g, struct capsa_store **s)
 char *
 cli_familiar (struct cli_global *g, const char *full)
 {
-  return capsa_ref_familiar (full, g->default_registry);
+  return capsa_ref_familiar (full, g->eng.default_registry);
 }
 
 void
@@ -222,10 +222,10 @@ parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *
       printf ("capsa version %s\n", CAPSA_VERSION);
       exit (0);
     }
-  g->root = o.root;
+  g->eng.root = o.root;
   g->registries_conf = o.registries_conf;
   g->authfile = o.authfile;
-  g->debug = o.debug;
+  g->eng.debug = o.debug;
   g->insecure = o.insecure;
   *flag_default = o.default_registry;
   return first;
@@ -241,19 +241,20 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_host_env_load (getenv);
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
+  g->eng.libexec_path = cli_libexec_path;
   g->argc = argc;
   g->argv = argv;
   int first = parse_global (g, argc, argv, usage, &flag_default);
   if (first < 0)
     return -1;
-  if (g->root == NULL)
-    g->root = capsa_store_default_root ();
-  if (capsa_registries_conf_load (g->registries_conf, &g->default_registry, &g->insecure, &err) < 0)
+  if (g->eng.root == NULL)
+    g->eng.root = capsa_store_default_root ();
+  if (capsa_registries_conf_load (g->registries_conf, &g->eng.default_registry, &g->insecure, &err) < 0)
     return cli_fail (&err), -1;
   if (flag_default)
     {
-      free (g->default_registry);
-      g->default_registry = capsa_xstrdup (flag_default);
+      free (g->eng.default_registry);
+      g->eng.default_registry = capsa_xstrdup (flag_default);
     }
   if (first >= argc)
     {
@@ -316,10 +317,10 @@ cli_same_argv (struct cli_global *g, char *argv0)
   char **args = capsa_xmalloc0 ((size_t) (g->argc + 3) * sizeof (char *));
   int n = 0;
   args[n++] = argv0;
-  if (g->rootless)
+  if (g->eng.rootless)
     {
       args[n++] = (char *) "--root";
-      args[n++] = (char *) g->root;
+      args[n++] = (char *) g->eng.root;
     }
   for (int i = 1; i < g->argc; i++)
     args[n++] = g->argv[i];

@@ -21,7 +21,9 @@
 
 #include "attach_proto.h"
 #include "container.h"
+#include "cli.h"
 #include "ctr.h"
+#include "ctr_life.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -64,30 +66,6 @@ parse_detach_keys (const char *s, unsigned char *keys)
         return n;
       p = end;
     }
-}
-
-int
-ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int dirfd = open (c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return capsa_fail (err, errno, "open `%s`", c->dir);
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, ATTACH_SOCKET);
-  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (s < 0)
-    return capsa_fail (err, errno, "socket");
-  if (connect (s, (struct sockaddr *) &addr, sizeof addr) < 0)
-    {
-      if (errno == ENOENT || errno == ECONNREFUSED)
-        return capsa_fail_as (err, errno,
-                              "cannot attach to container %s: its monitor is not there (it is not running "
-                              "detached; start it with `capsa start -a %s`)",
-                              ctr_name (c), ctr_name (c));
-      return capsa_fail (err, errno, "connect to the attach socket of container %s", ctr_name (c));
-    }
-  *fd = take_fd (&s);
-  return 0;
 }
 
 static void
@@ -261,7 +239,7 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
   if (code < 0)
     {
       /* the monitor went without a word (killed?): what the records say */
-      ctr_wait_exited (g, c, 5000);
+      ctr_wait_exited (&g->eng, c, 5000);
       code = c->exit_code >= 0 ? c->exit_code : CLI_EXIT_ERROR;
     }
   return code;
@@ -314,7 +292,7 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd;
-  if (ctr_find (g, argv[first], &c, &err) < 0)
+  if (ctr_find (&g->eng, argv[first], &c, &err) < 0)
     return cli_fail (&err);
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     {

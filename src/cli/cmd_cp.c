@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cp_tar.h"
+#include "cli.h"
 #include "ctr.h"
 #include "fsops.h"
 #include "resolve_in_root.h"
@@ -177,6 +178,13 @@ split_ctr (const char *arg, char **ctr, char **path)
   return true;
 }
 
+/* cp_tar.c's warnings, as cp's own. */
+static void
+cp_warn (const char *msg)
+{
+  fprintf (stderr, "capsa: cp: warning: %s\n", msg);
+}
+
 /* `capsa cp CTR:SRC -`: SRC as a tar stream on stdout; `capsa cp - CTR:DIR`: a tar stream from stdin
    extracted into DIR, which must be a directory (as docker cp). */
 static int
@@ -190,12 +198,12 @@ cp_stream (int rootfd, bool from, const char *cname, const char *cpath, capsa_er
       if (src < 0)
         return capsa_err_wrap (err, "%s:%s", cname, cpath);
       cleanup_free char *name = base_of (cpath);
-      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, err);
+      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, cp_warn, err);
     }
   cleanup_close int dir = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, err);
   if (dir < 0)
     return capsa_err_wrap (err, "%s:%s: extracting a tar stream needs a directory", cname, cpath);
-  if (cp_tar_extract (0, dir, err) < 0)
+  if (cp_tar_extract (0, dir, cp_warn, err) < 0)
     return capsa_err_wrap (err, "extract into %s:%s", cname, cpath);
   return 0;
 }
@@ -211,7 +219,7 @@ open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
       if (fd >= 0)
         return fd;
     }
-  if (ctr_root_ensure (g, c->id, err) < 0)
+  if (ctr_root_ensure (&g->eng, c->id, err) < 0)
     return -1;
   const char *rootfs = json_string_value (
       json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
@@ -265,7 +273,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   if (!from && !split_ctr (argv[2], &cname, &cpath))
     return cli_usage ("cp", "one of the paths must be CONTAINER:PATH");
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (g, cname, &c, &err) < 0)
+  if (ctr_find (&g->eng, cname, &c, &err) < 0)
     return cli_fail (&err);
   cleanup_close int rootfd = open_root (g, c, &err);
   if (rootfd < 0)

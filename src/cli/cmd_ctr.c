@@ -1,5 +1,6 @@
 /* capsa stop, restart, kill, rm, ps, wait, pause, unpause, rename, port, top, update, stats,
- * container prune: the lifecycle commands over the records of ctr.c and the library. */
+ * container prune: the lifecycle commands.  Each parses, calls the engine (capsa/engine.h) for
+ * each container named (cli_ctr_for_each), and prints. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,10 +15,11 @@
 
 #include "container.h"
 #include "jsonutil.h"
+#include "cli.h"
 #include "ctr.h"
-#include "network.h"
-#include "fsops.h"
-#include "resolve_in_root.h"
+#include "ctr_config.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
 #include "template.h"
 #include "util.h"
 
@@ -48,57 +50,34 @@ parse_drop (const struct cli_spec *spec, int *argc, char ***argv, void *base)
   return 1;
 }
 
-/* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
-static int
-write_json_file (const char *dir, const char *rel, json_t *o, capsa_err **err)
-{
-  cleanup_free char *s = json_dumps (o, JSON_INDENT (1));
-  cleanup_free char *p = xasprintf ("%s/%s", dir, rel);
-  return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, err);
-}
-
 /* ---- stop / restart / kill ------------------------------------------------------------------ */
 
-static int
-ctr_stop (struct cli_global *g, struct ctr *c, int timeout, capsa_err **err)
+int
+cli_ctr_for_each (struct cli_global *g, char **names, int n, bool print, cli_ctr_fn *act, void *data)
 {
-  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  /* asked first, whatever the state: a monitor between two runs of a restart policy reads it */
-  if (write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, err) < 0)
-    return -1;
-  if (timeout < 0)
+  int status = 0;
+  for (int i = 0; i < n; i++)
     {
-      json_t *t = json_object_get (json_object_get (c->meta, "Config"), "StopTimeout");
-      timeout = t ? (int) json_integer_value (t) : 10;
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      if (ctr_find (&g->eng, names[i], &c, &err) < 0 || act (g, c, names[i], data, &err) < 0)
+        status = cli_fail (&err);
+      else if (print)
+        printf ("%s\n", names[i]);
     }
-  const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
-  int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
-  /* A monitor that passed its last look at stop-requested may start one more run: stop that
-   * one too, until the monitor has gone (it leaves once no restart is coming). */
-  for (int round = 0; round < 3; round++)
-    {
-      cleanup_err capsa_err *e = NULL;
-      ctr_refresh (g, c);
-      if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
-        {
-          capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &e);
-          ctr_wait_exited (g, c, timeout * 1000);
-          ctr_refresh (g, c);
-        }
-      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
-        {
-          capsa_err_free (&e);
-          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &e);
-          if (ctr_wait_exited (g, c, 15000) < 0)
-            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
-        }
-      for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      if (!ctr_monitor_alive (c))
-        return 0;
-    }
-  ctr_refresh (g, c);
-  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
+  return status;
+}
+
+static int
+stop_one (struct cli_global *g, struct ctr *c, const char *name, void *timeout, capsa_err **err)
+{
+  return capsa_ctr_stop (&g->eng, c, *(int *) timeout, err);
+}
+
+static int
+restart_one (struct cli_global *g, struct ctr *c, const char *name, void *timeout, capsa_err **err)
+{
+  return capsa_ctr_restart (&g->eng, c, *(int *) timeout, err);
 }
 
 struct stop_opts
@@ -137,17 +116,7 @@ cmd_stop (struct cli_global *g, int argc, char **argv)
   int timeout, first, status = parse_time_flag (&cli_spec_stop, argc, argv, &timeout, &first);
   if (status >= 0)
     return status;
-  status = 0;
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + first, argc - first, true, stop_one, &timeout);
 }
 
 int
@@ -156,24 +125,13 @@ cmd_restart (struct cli_global *g, int argc, char **argv)
   int timeout, first, status = parse_time_flag (&cli_spec_restart, argc, argv, &timeout, &first);
   if (status >= 0)
     return status;
-  status = 0;
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0 || ctr_stop (g, c, timeout, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      ctr_wait_exited (g, c, 15000);
-      ctr_refresh (g, c);
-      if (ctr_start (g, c, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + first, argc - first, true, restart_one, &timeout);
+}
+
+static int
+kill_one (struct cli_global *g, struct ctr *c, const char *name, void *sig, capsa_err **err)
+{
+  return capsa_ctr_kill (&g->eng, c, name, *(int *) sig, err);
 }
 
 static const struct capsa_opt kill_opts[] = {
@@ -189,7 +147,7 @@ int
 cmd_kill (struct cli_global *g, int argc, char **argv)
 {
   const char *signame = "KILL";
-  int status = 0, first = cli_parse (&cli_spec_kill, argc, argv, &signame);
+  int first = cli_parse (&cli_spec_kill, argc, argv, &signame);
   if (first <= 0)
     return -first;
   int sig = capsa_signal_parse (signame);
@@ -197,33 +155,7 @@ cmd_kill (struct cli_global *g, int argc, char **argv)
     return cli_usage ("kill", "unknown signal `%s`", signame);
   if (first >= argc)
     return cli_usage ("kill", "requires at least 1 argument (CONTAINER)");
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *ct = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &ct, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
-        {
-          capsa_fail_as (&err, EINVAL, "cannot kill container %s: it is not running", argv[i]);
-          status = cli_fail (&err);
-          continue;
-        }
-      if (sig == SIGKILL || sig == SIGTERM)
-        {
-          /* docker counts a kill as a manual stop: no restart */
-          cleanup_free char *stop = xasprintf ("%s/stop-requested", ct->dir);
-          write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, NULL);
-        }
-      if (capsa_container_kill (ct->oci_root, ct->id, sig, sig == SIGKILL, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + first, argc - first, true, kill_one, &sig);
 }
 
 /* ---- rm ------------------------------------------------------------------------------------ */
@@ -240,72 +172,55 @@ static const struct capsa_opt rm_opts[] = {
 };
 const struct cli_spec cli_spec_rm = { "rm", "[-f] [-v] CONTAINER...", "Remove containers.", rm_opts, CAPSA_OPT_STOP, NULL };
 
+static int
+rm_one (struct cli_global *g, struct ctr *c, const char *name, void *how, capsa_err **err)
+{
+  const bool *fv = how; /* force, volumes */
+  return ctr_remove (&g->eng, c, fv[0], fv[1], err);
+}
+
 int
 cmd_rm (struct cli_global *g, int argc, char **argv)
 {
   struct rm_opts o = { 0 };
-  int status = 0, first = cli_parse (&cli_spec_rm, argc, argv, &o);
+  int first = cli_parse (&cli_spec_rm, argc, argv, &o);
   if (first <= 0)
     return -first;
   bool force = o.force, vols = o.volumes;
   if (first >= argc)
     return cli_usage ("rm", "requires at least 1 argument (CONTAINER)");
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *ct = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &ct, &err) < 0 || ctr_remove (g, ct, force, vols, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  bool how[2] = { force, vols };
+  return cli_ctr_for_each (g, argv + first, argc - first, true, rm_one, how);
 }
 
-/* The bytes a container's writable layer holds (what removing it reclaims). */
-static long long
-ctr_disk_size (struct cli_global *g, const char *id)
+struct prune_list
 {
-  static const char *subs[] = { "upper", "rootfs" };
-  long long n = 0;
-  for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+  bool any;
+  long long reclaimed;
+};
+
+static void
+prune_print (void *data, const char *id, long long size, capsa_err **err)
+{
+  struct prune_list *l = data;
+  if (err && *err)
     {
-      cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, id, subs[k]);
-      cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0)
-        n += fs_tree_size (fd);
+      cli_fail (err);
+      return;
     }
-  return n;
+  printf ("%s%s\n", l->any ? "" : "Deleted Containers:\n", id);
+  l->any = true;
+  l->reclaimed += size;
 }
 
-/* Remove every stopped container, printing docker's "Deleted Containers:" list; *reclaimed gets
- * the bytes freed (system prune sums it with the images'). */
 void
-ctr_prune_stopped (struct cli_global *g, long long *reclaimed)
+cli_container_prune (struct cli_global *g, long long *reclaimed)
 {
-  cleanup_strv char **ids = ctr_list_ids (g);
-  bool any = false;
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      /* every container that is not running, as docker's: exited, created (never started) and
-       * dead (a half-created one, whose creation died) */
-      if (ctr_load (g, *id, &c, NULL) < 0
-          || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
-        continue;
-      long long size = ctr_disk_size (g, *id);
-      if (ctr_remove (g, c, false, false, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      printf ("%s%s\n", any ? "" : "Deleted Containers:\n", *id);
-      any = true;
-      *reclaimed += size;
-    }
-  if (any)
+  struct prune_list l = { 0 };
+  capsa_ctr_prune (&g->eng, prune_print, &l);
+  if (l.any)
     printf ("\n");
+  *reclaimed += l.reclaimed;
 }
 
 static const struct capsa_opt force_opts[] = {
@@ -327,7 +242,7 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
     return 0;
   long long reclaimed = 0;
   char size[32];
-  ctr_prune_stopped (g, &reclaimed);
+  cli_container_prune (g, &reclaimed);
   cli_human_size (reclaimed, size, sizeof size);
   printf ("Total reclaimed space: %s\n", size);
   return 0;
@@ -349,6 +264,52 @@ command_text (json_t *meta)
   }
   (void) n;
   return s;
+}
+
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
+static void
+human_duration (const char *since, char *buf, size_t len)
+{
+  struct tm tm = { 0 };
+  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    {
+      snprintf (buf, len, "a while");
+      return;
+    }
+  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
+}
+
+static void
+ctr_status_text (const struct ctr *c, char *buf, size_t len)
+{
+  char d[64];
+  switch (c->status)
+    {
+    case CTR_CREATED:
+      snprintf (buf, len, "Created");
+      break;
+    case CTR_DEAD:
+      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
+      break;
+    case CTR_RUNNING:
+    case CTR_PAUSED:
+      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
+      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+      break;
+    case CTR_RESTARTING:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")),
+                d);
+      break;
+    case CTR_EXITED:
+    default:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      if (c->exit_code < 0)
+        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
+      else
+        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
+      break;
+    }
 }
 
 static json_t *
@@ -428,6 +389,26 @@ static const struct capsa_opt ps_opts[] = {
 const struct cli_spec cli_spec_ps
     = { "ps", "[-a] [-q] [--format json] [--no-trunc]", "List containers (running ones; -a: all).", ps_opts, 0, NULL };
 
+/* ps's table, docker's columns. */
+static void
+ps_table (json_t *arr, bool notrunc)
+{
+  size_t i;
+  json_t *v;
+  printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
+          "PORTS", "NAMES");
+  json_array_foreach (arr, i, v)
+  {
+    char created[64];
+    cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
+    printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
+            json_string_value (json_object_get (v, "Image")));
+    print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
+    printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")),
+            json_string_value (json_object_get (v, "Ports")), json_string_value (json_object_get (v, "Names")));
+  }
+}
+
 int
 cmd_ps (struct cli_global *g, int argc, char **argv)
 {
@@ -440,12 +421,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
   if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
     return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
-  cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_strv char **ids = ctr_list_ids (&g->eng);
   json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *ct = NULL;
-      if (ctr_load (g, *id, &ct, NULL) < 0)
+      if (ctr_load (&g->eng, *id, &ct, NULL) < 0)
         continue;
       if (!all && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
@@ -471,83 +452,48 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
     json_array_foreach (arr, i, v)
     printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
   else
-    {
-      printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-              "STATUS", "PORTS", "NAMES");
-      json_array_foreach (arr, i, v)
-      {
-        char created[64];
-        cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
-        printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
-                json_string_value (json_object_get (v, "Image")));
-        print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
-        printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")), json_string_value (json_object_get (v, "Ports")),
-                json_string_value (json_object_get (v, "Names")));
-      }
-    }
+    ps_table (arr, notrunc);
   json_decref (arr);
   return 0;
 }
 
 /* ---- wait, pause, unpause, rename, port ---------------------------------------------------- */
 
+/* a created container waits for its start, a restarting one for its last run */
+static int
+wait_one (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err)
+{
+  while (ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
+    ;
+  printf ("%d\n", c->exit_code);
+  fflush (stdout);
+  return 0;
+}
+
 int
 cmd_wait (struct cli_global *g, int argc, char **argv)
 {
-  int status = 0;
   int go = parse_drop (&cli_spec_wait, &argc, &argv, NULL);
   if (go <= 0)
     return -go;
   if (argc < 2)
     return cli_usage ("wait", "requires at least 1 argument (CONTAINER)");
-  for (int i = 1; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      if (ctr_find (g, argv[i], &c, &err) < 0)
-        {
-          status = cli_fail (&err);
-          continue;
-        }
-      /* a created container waits for its start, a restarting one for its last run */
-      while (ctr_wait_exited (g, c, 1000) < 0 || c->status == CTR_RESTARTING)
-        ;
-      printf ("%d\n", c->exit_code);
-      fflush (stdout);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + 1, argc - 1, false, wait_one, NULL);
 }
 
-/* Refused before the library is asked, as docker: "container X is not running/paused". */
 static int
-pause_one (struct cli_global *g, const char *what, bool pause, capsa_err **err)
+pause_one (struct cli_global *g, struct ctr *c, const char *name, void *pause, capsa_err **err)
 {
-  cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (g, what, &c, err) < 0)
-    return -1;
-  if (pause && c->status != CTR_RUNNING)
-    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
-  if (!pause && c->status != CTR_PAUSED)
-    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
-  return capsa_container_pause (c->oci_root, c->id, pause, err);
+  return capsa_ctr_pause (&g->eng, c, name, *(bool *) pause, err);
 }
 
 static int
 pause_cmd (struct cli_global *g, int argc, char **argv, bool pause)
 {
   const char *cmd = pause ? "pause" : "unpause";
-  int status = 0;
   if (argc < 2)
     return cli_usage (cmd, "requires at least 1 argument (CONTAINER)");
-  for (int i = 1; i < argc; i++)
-    {
-      capsa_err *err = NULL;
-      if (pause_one (g, argv[i], pause, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  return cli_ctr_for_each (g, argv + 1, argc - 1, true, pause_one, &pause);
 }
 
 int
@@ -580,20 +526,8 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
   if (!ctr_valid_name (argv[2]))
     return cli_usage ("rename", "invalid container name `%s`", argv[2]);
-  if (ctr_find (g, argv[1], &c, &err) < 0 || ctr_name_reserve (g, argv[2], c->id, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_rename (&g->eng, c, argv[2], &err) < 0)
     return cli_fail (&err);
-  const char *old = ctr_name (c);
-  cleanup_free char *oldname = xstrdup (old);
-  cleanup_free char *nm = xasprintf ("/%s", argv[2]);
-  json_object_set_new (c->meta, "Name", json_string (nm));
-  if (write_json_file (c->dir, "container.json", c->meta, &err) < 0)
-    {
-      ctr_name_release (g, argv[2], c->id);
-      return cli_fail (&err);
-    }
-  if (strcmp (oldname, c->id) != 0)
-    ctr_name_release (g, oldname, c->id);
-  ctr_net_renamed (g, c);
   return 0;
 }
 
@@ -620,7 +554,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
     return -go;
   if (argc < 2 || argc > 3)
     return cli_usage ("port", "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
-  if (ctr_find (g, argv[1], &c, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0)
     return cli_fail (&err);
   json_t *ports = ctr_ports_live (c), *v, *b;
   const char *key;
@@ -649,156 +583,40 @@ cmd_port (struct cli_global *g, int argc, char **argv)
 
 /* ---- top, update, stats -------------------------------------------------------------------- */
 
-/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
- * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
- * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
-static char *
-top_user (pid_t pid, long uid)
-{
-  char path[64], line[512];
-  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
-  FILE *m = fopen (path, "re");
-  long in, out, cnt, cuid = -1;
-  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
-    if (uid >= out && uid < out + cnt)
-      cuid = in + (uid - out);
-  if (m)
-    fclose (m);
-  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
-  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_err capsa_err *e = NULL;
-  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
-  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
-  char *name = NULL;
-  if (fd >= 0 && f == NULL)
-    close (fd);
-  while (f && name == NULL && fgets (line, sizeof line, f))
-    {
-      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
-        name = strndup (line, (size_t) (c1 - line));
-    }
-  if (f)
-    fclose (f);
-  return name;
-}
-
 int
 cmd_top (struct cli_global *g, int argc, char **argv)
 {
   cleanup_ctr struct ctr *c = NULL;
+  cleanup_json json_t *procs = NULL;
   capsa_err *err = NULL;
-  pid_t *pids = NULL;
-  size_t n = 0;
   int go = parse_drop (&cli_spec_top, &argc, &argv, NULL);
   if (go <= 0)
     return -go;
   if (argc < 2)
     return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
-  if (ctr_find (g, argv[1], &c, &err) < 0)
-    return cli_fail (&err);
-  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-    {
-      capsa_fail_as (&err, EINVAL, "container %s is not running", argv[1]);
-      return cli_fail (&err);
-    }
-  if (capsa_container_pids (c->oci_root, c->id, &pids, &n, &err) < 0)
+  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_top (&g->eng, c, argv[1], &procs, &err) < 0)
     return cli_fail (&err);
   printf ("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
-  for (size_t i = 0; i < n; i++)
-    {
-      char path[64];
-      cleanup_free char *cmdline = NULL, *status = NULL;
-      size_t len = 0;
-      snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pids[i]);
-      if (read_file_at (AT_FDCWD, path, &cmdline, &len, NULL) < 0)
-        continue;
-      for (size_t k = 0; k + 1 < len; k++)
-        if (cmdline[k] == '\0')
-          cmdline[k] = ' ';
-      snprintf (path, sizeof path, "/proc/%d/status", (int) pids[i]);
-      int uid = -1, ppid = -1;
-      if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) == 0)
-        {
-          char *u = strstr (status, "\nUid:");
-          char *p = strstr (status, "\nPPid:");
-          if (u)
-            uid = atoi (u + 5);
-          if (p)
-            ppid = atoi (p + 6);
-        }
-      cleanup_free char *user = uid >= 0 ? top_user (pids[i], uid) : NULL;
-      if (user)
-        printf ("%-8s %-8d %-8d %s\n", user, (int) pids[i], ppid, cmdline);
-      else
-        printf ("%-8d %-8d %-8d %s\n", uid, (int) pids[i], ppid, cmdline);
-    }
-  free (pids);
+  size_t i;
+  json_t *p;
+  json_array_foreach (procs, i, p)
+  {
+    int pid = (int) json_integer_value (json_object_get (p, "Pid"));
+    int ppid = (int) json_integer_value (json_object_get (p, "PPid"));
+    const char *user = json_string_value (json_object_get (p, "User"));
+    const char *cmd = json_string_value (json_object_get (p, "Cmd"));
+    if (user)
+      printf ("%-8s %-8d %-8d %s\n", user, pid, ppid, cmd);
+    else
+      printf ("%-8d %-8d %-8d %s\n", (int) json_integer_value (json_object_get (p, "Uid")), pid, ppid, cmd);
+  }
   return 0;
 }
 
-/* The HostConfig fields (docker's names) an update's resources set. */
-static void
-update_host_config (json_t *hc, json_t *res)
-{
-  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu"), *v;
-  if ((v = json_object_get (mem, "limit")))
-    json_object_set (hc, "Memory", v);
-  if ((v = json_object_get (mem, "swap")))
-    json_object_set (hc, "MemorySwap", v);
-  if ((v = json_object_get (cpu, "quota")))
-    {
-      /* --cpus N is stored as docker does, NanoCpus = N * 1e9 (quota over a 100ms period) */
-      json_object_set_new (hc, "NanoCpus", json_integer (json_integer_value (v) * 10000));
-      json_object_set (hc, "CpuQuota", v);
-      json_object_set (hc, "CpuPeriod", json_object_get (cpu, "period"));
-    }
-  if ((v = json_object_get (cpu, "shares")))
-    json_object_set (hc, "CpuShares", v);
-  if ((v = json_object_get (cpu, "cpus")))
-    json_object_set (hc, "CpusetCpus", v);
-  if ((v = json_object_get (json_object_get (res, "pids"), "limit")))
-    json_object_set (hc, "PidsLimit", v);
-}
-
-/* Keep an update for the container's next start (docker does): its HostConfig in container.json
- * and linux.resources in the bundle's config.json, which the next start uses. */
 static int
-update_persist (struct ctr *c, json_t *res, capsa_err **err)
+update_one (struct cli_global *g, struct ctr *c, const char *name, void *res, capsa_err **err)
 {
-  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
-  json_error_t je;
-  json_t *cfg = json_load_file (cfgpath, 0, &je);
-  if (cfg == NULL)
-    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
-  json_t *rs = json_child_object (json_child_object (cfg, "linux"), "resources");
-  json_t *hc = json_child_object (c->meta, "HostConfig");
-  if (rs == NULL || hc == NULL)
-    {
-      json_decref (cfg);
-      return capsa_fail_as (err, EINVAL, "update `%s`: its linux.resources or HostConfig is not an object",
-                            ctr_name (c));
-    }
-  json_merge_sections (rs, res);
-  update_host_config (hc, res);
-  int r = write_json_file (c->dir, "bundle/config.json", cfg, err);
-  json_decref (cfg);
-  if (r < 0)
-    return -1;
-  return write_json_file (c->dir, "container.json", c->meta, err);
-}
-
-/* Update one container: live when it runs, and kept for its next start in any state. */
-static int
-update_one (struct cli_global *g, const char *what, json_t *res, capsa_err **err)
-{
-  cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, what, &ct, err) < 0)
-    return -1;
-  if ((ct->status == CTR_RUNNING || ct->status == CTR_PAUSED)
-      && capsa_container_update (ct->oci_root, ct->id, res, err) < 0)
-    return -1;
-  return update_persist (ct, res, err);
+  return capsa_ctr_update (&g->eng, c, res, err);
 }
 
 struct update_opts
@@ -870,13 +688,7 @@ cmd_update (struct cli_global *g, int argc, char **argv)
     return json_decref (res), cli_fail (&err);
   if (first >= argc)
     return json_decref (res), cli_usage ("update", "requires at least 1 argument (CONTAINER)");
-  for (int i = first; i < argc; i++)
-    {
-      if (update_one (g, argv[i], res, &err) < 0)
-        status = cli_fail (&err);
-      else
-        printf ("%s\n", argv[i]);
-    }
+  status = cli_ctr_for_each (g, argv + first, argc - first, true, update_one, res);
   json_decref (res);
   return status;
 }
@@ -901,6 +713,43 @@ static const struct capsa_opt stats_opts[] = {
 const struct cli_spec cli_spec_stats
     = { "stats", "--no-stream [--format json] [CONTAINER...]", "One sample of resource use.", stats_opts, 0, NULL };
 
+static int
+stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt, capsa_err **err)
+{
+  json_t *data = NULL;
+  long long ooms;
+  bool running;
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    return 0;
+  if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, err) < 0)
+    return -1;
+  if (*(bool *) json_fmt)
+    {
+      json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
+      char *s = json_dumps (o, JSON_COMPACT);
+      puts (s);
+      free (s);
+      json_decref (o);
+    }
+  else
+    {
+      char used[32], lim[32];
+      json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
+      cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
+      long long l = json_integer_value (json_object_get (mem, "limit"));
+      if (l <= 0 || l > (1LL << 60))
+        snprintf (lim, sizeof lim, "unlimited");
+      else
+        cli_human_size (l, lim, sizeof lim);
+      char both[72];
+      snprintf (both, sizeof both, "%s / %s", used, lim);
+      printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
+              (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
+    }
+  json_decref (data);
+  return 0;
+}
+
 int
 cmd_stats (struct cli_global *g, int argc, char **argv)
 {
@@ -914,56 +763,14 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
     strv_append (&names, argv[i]);
   if (names[0] == NULL)
     {
-      cleanup_strv char **ids = ctr_list_ids (g);
+      cleanup_strv char **ids = ctr_list_ids (&g->eng);
       for (char **id = ids; *id; id++)
         strv_append (&names, *id);
     }
   if (!json_fmt)
     printf ("%-12s   %-20s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "PIDS", "CPU TIME");
-  for (char **n = names; *n; n++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      json_t *data = NULL;
-      long long ooms;
-      bool running;
-      if (ctr_find (g, *n, &c, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-        continue;
-      if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, &err) < 0)
-        {
-          cli_fail (&err);
-          continue;
-        }
-      if (json_fmt)
-        {
-          json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
-          char *s = json_dumps (o, JSON_COMPACT);
-          puts (s);
-          free (s);
-          json_decref (o);
-        }
-      else
-        {
-          char used[32], lim[32];
-          json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
-          cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
-          long long l = json_integer_value (json_object_get (mem, "limit"));
-          if (l <= 0 || l > (1LL << 60))
-            snprintf (lim, sizeof lim, "unlimited");
-          else
-            cli_human_size (l, lim, sizeof lim);
-          char both[72];
-          snprintf (both, sizeof both, "%s / %s", used, lim);
-          printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
-                  (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
-        }
-      json_decref (data);
-    }
+  /* errors are reported, but stats exits 0, as docker's --no-stream does */
+  cli_ctr_for_each (g, names, (int) strv_len (names), false, stats_one, &json_fmt);
   cleanup_strv_fn (&names);
   return 0;
 }

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "cli.h"
 #include "ctr.h"
+#include "ctr_config.h"
 #include "exec.h"
 #include "util.h"
 
@@ -65,7 +67,7 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
     return cli_usage ("exec", "requires at least 2 arguments (CONTAINER COMMAND)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (g, argv[first], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status == CTR_PAUSED)
     {

@@ -51,7 +51,7 @@ cmd_history (struct cli_global *g, int argc, char **argv)
     return CLI_EXIT_ERROR;
   if (capsa_index_read (s, &idx, &err) < 0)
     return cli_fail (&err);
-  json_t *img = capsa_image_find (idx, argv[first], g->default_registry, &err);
+  json_t *img = capsa_image_find (idx, argv[first], g->eng.default_registry, &err);
   if (img == NULL || capsa_blob_json (s, json_string_value (json_object_get (img, "id")), &config, &err) < 0)
     {
       json_decref (idx);

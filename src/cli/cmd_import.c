@@ -25,7 +25,7 @@ cmd_import (struct cli_global *g, int argc, char **argv)
   if (argc - first == 2)
     {
       struct capsa_ref r;
-      if (capsa_ref_parse (argv[first + 1], g->default_registry, &r, &err) < 0)
+      if (capsa_ref_parse (argv[first + 1], g->eng.default_registry, &r, &err) < 0)
         return cli_fail (&err);
       if (r.tag == NULL)
         {

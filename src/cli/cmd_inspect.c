@@ -79,7 +79,7 @@ cmd_inspect (struct cli_global *g, int argc, char **argv)
   json_t *all = json_array ();
   for (int i = first; i < argc; i++)
     {
-      json_t *img = capsa_image_find (idx, argv[i], g->default_registry, &err);
+      json_t *img = capsa_image_find (idx, argv[i], g->eng.default_registry, &err);
       json_t *one = img ? inspect_one (g, s, img, &err) : NULL;
       if (one == NULL)
         {

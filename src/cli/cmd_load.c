@@ -25,7 +25,7 @@ cmd_load (struct cli_global *g, int argc, char **argv)
     return cli_usage ("load", "stdin is a terminal: give --input FILE or redirect an archive into it");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
-  int r = capsa_image_load (s, input, g->default_registry, &loaded, &err);
+  int r = capsa_image_load (s, input, g->eng.default_registry, &loaded, &err);
   for (char **l = loaded; !quiet && l && *l; l++)
     printf ("%s\n", *l);
   return r < 0 ? cli_fail (&err) : 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ctr.h"
 #include "util.h"
 
@@ -123,7 +124,7 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
     return cli_usage ("logs", "requires exactly 1 argument (CONTAINER)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (g, argv[first], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *p1 = xasprintf ("%s/ctr.log.1", ct->dir);
   cleanup_free char *p0 = xasprintf ("%s/ctr.log", ct->dir);
@@ -174,7 +175,7 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
       fflush (stderr);
       if (!got)
         {
-          ctr_refresh (g, ct);
+          ctr_refresh (&g->eng, ct);
           if (ct->status == CTR_EXITED && ++idle > 3)
             break;
           if (access (ct->dir, F_OK) != 0)

@@ -51,7 +51,7 @@ cmd_mount (struct cli_global *g, int argc, char **argv)
     return cli_usage ("image mount", "requires exactly 2 arguments (IMAGE CONTAINER-ID)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
-  if (capsa_rootfs_mount (s, argv[first], argv[first + 1], g->default_registry, driver, &path, &err) < 0)
+  if (capsa_rootfs_mount (s, argv[first], argv[first + 1], g->eng.default_registry, driver, &path, &err) < 0)
     return cli_fail (&err);
   printf ("%s\n", path);
   return 0;

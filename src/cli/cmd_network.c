@@ -7,6 +7,8 @@
 
 #include "cli.h"
 #include "ctr.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"
@@ -14,7 +16,7 @@
 static struct capsa_netenv
 net_env (struct cli_global *g, char **dir)
 {
-  *dir = xasprintf ("%s/network", g->root);
+  *dir = xasprintf ("%s/network", g->eng.root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
@@ -244,7 +246,7 @@ net_connect (struct cli_global *g, int argc, char **argv)
   if (first + 2 != argc)
     return cli_usage ("network connect", "want NETWORK CONTAINER");
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[first + 1], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
     return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[first + 1]), cli_fail (&err);
@@ -262,8 +264,8 @@ net_connect (struct cli_global *g, int argc, char **argv)
   struct capsa_netenv env = net_env (g, &dir);
   struct capsa_attach_result r;
   /* a host port another program or container has is refused here too (an ephemeral one is
-   * chosen); the container's monitor holds them from here on, for its life (ctr_net.c) */
-  if (ctr_ports_reserve (g, ct, ports, a.nports, &err) < 0 || ctr_net_hold_ports (ct, a.network, &err) < 0)
+   * chosen); the container's monitor holds them from here on, for its life (ctr_monitor.c) */
+  if (ctr_ports_reserve (&g->eng, ct, ports, a.nports, &err) < 0 || ctr_net_hold_ports (ct, a.network, &err) < 0)
     return cli_fail (&err);
   if (capsa_net_attach (&env, &a, &r, &err) < 0)
     {
@@ -283,7 +285,7 @@ net_disconnect (struct cli_global *g, int argc, char **argv)
     return cli_usage ("network disconnect", "want NETWORK CONTAINER");
   capsa_err *err = NULL;
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (g, argv[first + 1], &ct, &err) < 0)
+  if (ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);

@@ -95,7 +95,7 @@ void
 cli_registry_opts (struct cli_global *g, struct capsa_registry_opts *o, bool quiet, struct cli_progress *pr)
 {
   memset (o, 0, sizeof *o);
-  o->default_registry = g->default_registry;
+  o->default_registry = g->eng.default_registry;
   o->insecure = g->insecure;
   o->authfile = g->authfile;
   if (!quiet && isatty (2))

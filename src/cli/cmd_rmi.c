@@ -30,7 +30,7 @@ cmd_rmi (struct cli_global *g, int argc, char **argv)
     {
       cleanup_strv char **untagged = NULL, **deleted = NULL;
       capsa_err *err = NULL;
-      int r = capsa_image_remove (s, argv[i], force, g->default_registry, &untagged, &deleted, &err);
+      int r = capsa_image_remove (s, argv[i], force, g->eng.default_registry, &untagged, &deleted, &err);
       for (char **u = untagged; u && *u; u++)
         {
           cleanup_free char *fam = cli_familiar (g, *u);

@@ -1,7 +1,9 @@
-/* capsa run / create / start: a container from an image, through the library directly.
+/* capsa run / create / start (and the hidden `capsa __monitor`): parse, call the engine
+ * (capsa/engine.h), print.
  *
- * run -d and create hand the container to a monitor (ctr_monitor.c, src/monitor); run in the foreground keeps
- * it in this process (the library's run loop: pty, signals, wait), then records the exit code. */
+ * run -d and create hand the container to a monitor (capsa_ctr_run_detached, src/monitor); run in
+ * the foreground keeps it in this process (capsa_ctr_run_foreground: the library's run loop, pty,
+ * signals, wait); run -it starts it under a monitor and attaches (cmd_attach.c's streaming). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,13 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container.h"
+#include "capsa/fault.h"
+#include "capsa/runtime.h"
+#include "cli.h"
 #include "ctr.h"
-#include "ctr_logtee.h"
-#include "fault.h"
-#include "image.h"
-#include "reference.h"
-#include "image_rootfs.h"
+#include "ctr_config.h"
 #include "util.h"
 
 static char **
@@ -234,236 +234,20 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
   return 1;
 }
 
-static void
-random_name (char *buf, size_t len, const char *id, int attempt)
-{
-  static const char *adj[] = { "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid",
-                               "merry", "nimble", "proud", "quiet", "sharp", "tender", "vivid", "witty" };
-  static const char *noun[] = { "ada", "babbage", "curie", "dijkstra", "euler", "fermi", "gauss", "hopper",
-                                "knuth", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wirth" };
-  unsigned a = (unsigned) strtoul ((char[]){ id[0], id[1], 0 }, NULL, 16);
-  unsigned b = (unsigned) strtoul ((char[]){ id[2], id[3], 0 }, NULL, 16);
-  if (attempt == 0)
-    snprintf (buf, len, "%s_%s", adj[a % 16], noun[b % 16]);
-  else
-    snprintf (buf, len, "%s_%s_%.6s", adj[a % 16], noun[b % 16], id + 4 + attempt);
-}
-
-/* The bundle's config.json and container.json. */
-static int
-write_record (struct cli_global *g, const char *id, const char *name, const char *rootfs, json_t *config, json_t *meta,
-              capsa_err **err)
-{
-  cleanup_free char *nm = xasprintf ("/%s", name);
-  json_object_set_new (meta, "Name", json_string (nm));
-  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
-  cleanup_free char *bundle = xasprintf ("%s/bundle", dir);
-  cleanup_free char *drvp = xasprintf ("%s/driver", dir);
-  cleanup_free char *drv = NULL;
-  if (read_file_at (AT_FDCWD, drvp, &drv, NULL, NULL) == 0)
-    json_object_set_new (meta, "Driver", json_string (drv));
-  json_object_set_new (meta, "GraphDriver",
-                       json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs,
-                                  "UpperDir", dir));
-  /* 0711: a container root mapped to another host uid must be able to enter it (config.json
-   * stays 0600) */
-  if (mkdir (bundle, 0711) < 0)
-    {
-      capsa_fail (err, errno, "mkdir `%s`", bundle);
-      return -1;
-    }
-  cleanup_free char *cs = json_dumps (config, JSON_INDENT (1));
-  cleanup_free char *ms = json_dumps (meta, JSON_INDENT (1));
-  cleanup_free char *cp = xasprintf ("%s/config.json", bundle);
-  cleanup_free char *mp = xasprintf ("%s/container.json", dir);
-  if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0
-      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0600, err) < 0) /* (its env: secrets) */
-    return -1;
-  return 0;
-}
-
-/* Claim --name, or a random name (a few tries), for container id. */
-static int
-claim_name (struct cli_global *g, const struct ctr_opts *o, const char *id, char *name, size_t len, capsa_err **err)
-{
-  if (o->name)
-    {
-      snprintf (name, len, "%s", o->name);
-      return ctr_name_reserve (g, name, id, err);
-    }
-  for (int attempt = 0;; attempt++)
-    {
-      cleanup_err capsa_err *ne = NULL;
-      random_name (name, len, id, attempt);
-      if (ctr_name_reserve (g, name, id, &ne) == 0)
-        return 0;
-      if (attempt == 7)
-        {
-          *err = take_ptr (&ne);
-          return -1;
-        }
-    }
-}
-
-/* Make the container: root filesystem, bundle, record.  *id_out (65 bytes) gets its id.
- * typed (may be NULL): the config just written, parsed from memory for a create in this process
- * (NULL when it does not parse: the runtime then reads the file and says why, as before). */
-static int
-prepare (struct cli_global *g, const struct ctr_opts *o, char *id, struct capsa_config **typed, capsa_err **err)
-{
-  cleanup_store struct capsa_store *s = NULL;
-  json_t *idx = NULL, *imgcfg = NULL, *config = NULL, *meta = NULL;
-  cleanup_free char *rootfs = NULL;
-  char name[96];
-  int r = -1;
-  bool named = false, mounted = false;
-
-  ctr_new_id (id);
-  if (capsa_store_open (g->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
-    return -1;
-  /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */
-  int lock = ctr_creating_lock (g, id, err);
-  if (lock < 0)
-    {
-      json_decref (idx);
-      return -1;
-    }
-  json_t *img = capsa_image_find (idx, o->image, g->default_registry, NULL);
-  if (img == NULL)
-    {
-      json_decref (idx);
-      ctr_creating_done (g, id, lock);
-      struct capsa_ref ref = { 0 };
-      /* not an id nor a stored name: a malformed name says so (docker: "invalid reference format") */
-      if (capsa_ref_parse (o->image, g->default_registry, &ref, err) < 0)
-        return capsa_err_wrap (err, "invalid reference format");
-      capsa_ref_free (&ref);
-      return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
-                                         "with `capsa import`/`capsa load`)",
-                            o->image, o->image);
-    }
-  cleanup_free char *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
-  json_decref (idx);
-  {
-    /* checked by type before anything is made: a bad config leaves no container behind */
-    struct capsa_image_config ic;
-    if (capsa_image_config_load (s, image_id, o->image, &ic, err) < 0)
-      goto out;
-    imgcfg = json_incref (ic.raw);
-    capsa_image_config_free (&ic);
-  }
-  if (claim_name (g, o, id, name, sizeof name, err) < 0)
-    goto out;
-  named = true;
-  capsa_fault_point ("cli:claimed");
-  if (o->un && (o->un->new_ns || (o->un->path && o->un->uidmap)) && !g->rootless)
-    {
-      /* the shared layers seen through idmapped mounts: the container's root owns its image */
-      cleanup_free char *um = ctr_userns_map_text (o->un->uidmap), *gm = ctr_userns_map_text (o->un->gidmap);
-      if (capsa_rootfs_mount_idmapped (s, image_id, id, g->default_registry, um, gm, &rootfs, err) < 0)
-        goto out;
-    }
-  else if (capsa_rootfs_mount (s, image_id, id, g->default_registry, CAPSA_ROOTFS_AUTO, &rootfs, err) < 0)
-    goto out;
-  mounted = true;
-  capsa_fault_point ("cli:mounted");
-  if (ctr_build (g, o, id, rootfs, image_id, imgcfg, &config, &meta, err) < 0)
-    goto out;
-  if (write_record (g, id, name, rootfs, config, meta, err) < 0)
-    goto out;
-  if (typed)
-    cfg_parse_json (config, "config.json", typed, NULL);
-  r = 0;
-out:
-  json_decref (imgcfg);
-  json_decref (config);
-  json_decref (meta);
-  if (r < 0)
-    {
-      cleanup_err capsa_err *e = NULL;
-      if (mounted)
-        capsa_rootfs_unmount (s, id, &e);
-      if (named)
-        ctr_name_release (g, name, id);
-    }
-  ctr_creating_done (g, id, lock);
-  return r;
-}
-
-static void
-record (const char *dir, json_t *changes)
-{
-  cleanup_err capsa_err *e = NULL;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  if (!json_object_get (changes, "StartedAt") && json_object_get (changes, "ExitCode"))
-    json_object_set_new (changes, "FinishedAt", json_string (now));
-  ctr_run_update (dir, changes, &e);
-  json_decref (changes);
-}
-
-/* The foreground: this process is the container's parent until it exits. */
+/* The foreground: this process is the container's parent until it exits (a sealed copy: main.c). */
 static int
 run_foreground (struct cli_global *g, const struct ctr_opts *o, const char *id, struct capsa_config *typed)
 {
-  cleanup_ctr struct ctr *c = NULL;
-  capsa_err *err = NULL;
-  if (ctr_load (g, id, &c, &err) < 0)
+  capsa_err *err = NULL, *run_err = NULL;
+  int code = capsa_ctr_run_foreground (&g->eng, id, typed, o->interactive, o->tty, o->rm, &run_err, &err);
+  if (code < 0)
     return cli_fail (&err);
-  if (!o->interactive)
+  if (run_err)
     {
-      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-      dup2 (null, 0);
-      close (null);
+      fprintf (stderr, "capsa: %s\n", run_err->msg);
+      capsa_err_free (&run_err);
     }
-  uint64_t start = 0;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  proc_stat_start (getpid (), &start, NULL);
-  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
-                             (json_int_t) start, "StartedAt", now));
-  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
-  long long ooms = -1;
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms,
-                                  .config = typed };
-  int status = 0, code;
-  if (ctr_net_up (g, c, &err) < 0)
-    {
-      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CLI_EXIT_ERROR, "Error", err->msg));
-      if (o->rm)
-        {
-          cleanup_err capsa_err *re = NULL;
-          ctr_remove (g, c, true, true, &re);
-        }
-      return cli_fail (&err);
-    }
-  /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
-   * it stdout, as docker logs a tty container) */
-  struct ctr_logtee tee = { .pid = -1 };
-  if (ctr_logtee_start (&tee, c->dir, &err) < 0)
-    capsa_err_free (&err); /* (the run goes on without a log) */
-  int ran = capsa_container_run (&co, &status, &err);
-  ctr_logtee_stop (&tee);
-  if (ran < 0)
-    {
-      code = ctr_exec_error_code (err);
-      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", err->msg));
-      fprintf (stderr, "capsa: %s\n", err->msg);
-      capsa_err_free (&err);
-    }
-  else
-    {
-      code = status;
-      record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", code, "OOMKilled", ooms > 0));
-    }
-  ctr_net_down (g, c);
-  ctr_refresh (g, c);
-  if (o->rm)
-    {
-      if (ctr_remove (g, c, true, true, &err) < 0)
-        cli_fail (&err);
-    }
-  else if (ctr_root_release (g, c->id, &err) < 0)
+  if (err)
     cli_fail (&err);
   return code;
 }
@@ -476,7 +260,7 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd = -1;
-  if (ctr_load (g, id, &c, &err) < 0 || ctr_start_attach (g, c, &fd, &err) < 0)
+  if (ctr_load (&g->eng, id, &c, &err) < 0 || capsa_ctr_start (&g->eng, c, &fd, &err) < 0)
     {
       if (fd >= 0)
         close (fd);
@@ -485,16 +269,8 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   int code = ctr_attach_stream (g, c, fd, true, true, keys, &err);
   if (code < 0)
     return cli_fail (&err);
-  /* --rm: gone when run returns, as docker's; its monitor removes it once it has exited (not
-   * when detached: it runs on) */
-  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
-  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
-    {
-      ctr_refresh (g, c);
-      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
-        break;
-      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-    }
+  /* --rm: gone when run returns, as docker's */
+  capsa_ctr_wait_removed (&g->eng, c);
   return code;
 }
 
@@ -521,19 +297,8 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       parsed_free (&o);
       return cli_fail (&err);
     }
-  struct ctr_userns un = { .lockfd = -1 };
-  if (ctr_userns_resolve (g, &o, &un, &err) < 0)
-    {
-      ctr_userns_free (&un);
-      parsed_free (&o);
-      return cli_fail (&err);
-    }
-  o.un = &un;
-  cleanup_config struct capsa_config *typed = NULL;
-  r = prepare (g, &o, id, o.detach ? NULL : &typed, &err);
-  ctr_userns_free (&un); /* (the auto range is recorded now: its lock can go) */
-  o.un = NULL;
-  if (r < 0)
+  cleanup_capsa_config struct capsa_config *typed = NULL;
+  if (capsa_ctr_create (&g->eng, &o, id, o.detach ? NULL : &typed, &err) < 0)
     {
       parsed_free (&o);
       return cli_fail (&err);
@@ -542,17 +307,9 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
   if (o.detach)
     {
       int code;
-      if (ctr_monitor_spawn (g, id, create || attached, &code, &err) < 0)
+      if (capsa_ctr_run_detached (&g->eng, id, create || attached, o.rm, &code, &err) < 0)
         {
-          fprintf (stderr, "capsa: %s\n", err->msg);
-          capsa_err_free (&err);
-          cleanup_ctr struct ctr *c = NULL;
-          if (ctr_load (g, id, &c, NULL) == 0 && (o.rm || code == CLI_EXIT_ERROR))
-            {
-              /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
-              ctr_remove (g, c, true, true, &err);
-              capsa_err_free (&err);
-            }
+          cli_fail (&err);
           parsed_free (&o);
           return code ? code : CLI_EXIT_ERROR;
         }
@@ -580,85 +337,32 @@ cmd_create (struct cli_global *g, int argc, char **argv)
   return run_or_create (g, argc, argv, true);
 }
 
-/* Release a created container's init (its monitor is there since create). */
+struct start_how
+{
+  bool attach, interactive;
+  const char *keys;
+  int code; /* attached: the container's exit code; -1 */
+};
+
+/* Start one container; with -a/-i, stream it until it exits (or is detached from). */
 static int
-start_created (struct ctr *c, capsa_err **err)
+start_one (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err)
 {
-  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  unlink (stop);
-  if (capsa_container_start (c->oci_root, c->id, err) < 0)
-    return -1;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  json_t *ch = json_pack ("{s:s}", "StartedAt", now);
-  ctr_run_update (c->dir, ch, NULL);
-  json_decref (ch);
-  return 0;
-}
-
-/* Start a created container, or a stopped one again (a new monitor).  With attach_fd, connected
- * to the monitor before the container runs, so that none of its output is missed: a stopped one
- * is created first, then attached, then started. */
-int
-ctr_start_attach (struct cli_global *g, struct ctr *c, int *attach_fd, capsa_err **err)
-{
-  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
-  switch (c->status)
+  struct start_how *h = data;
+  int fd = -1;
+  if (capsa_ctr_start (&g->eng, c, h->attach ? &fd : NULL, err) < 0)
     {
-    case CTR_RUNNING:
-    case CTR_RESTARTING:
-      return attach_fd ? ctr_attach_connect (c, attach_fd, err) : 0;
-    case CTR_PAUSED:
-      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
-                            ctr_name (c));
-    case CTR_DEAD:
-      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
-                                         "remove it with `capsa rm %s`",
-                            ctr_name (c), ctr_name (c));
-    case CTR_CREATED:
-      if (access (oci, F_OK) == 0)
-        {
-          if (attach_fd && ctr_attach_connect (c, attach_fd, err) < 0)
-            return -1;
-          return start_created (c, err);
-        }
-      /* fall through: a record without a runtime container (its create never finished) */
-      __attribute__ ((fallthrough));
-    case CTR_EXITED:
-    default:
-      {
-        cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-        cleanup_err capsa_err *de = NULL;
-        if (access (oci, F_OK) == 0)
-          capsa_container_delete (c->oci_root, c->id, true, &de);
-        unlink (stop);
-        json_t *ch = json_pack ("{s:n, s:n, s:b}", "FinishedAt", "Error", "Restarting", 0);
-        json_object_del (ch, "FinishedAt");
-        ctr_run_update (c->dir, ch, NULL);
-        json_decref (ch);
-        /* The last run's monitor records the exit first and releases the network after: a new
-         * monitor attaching before that release ends would see it undone (its netns, its lease). */
-        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
-          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-        if (ctr_monitor_alive (c))
-          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
-        /* run.json keeps the last exit until the new start is recorded */
-        int code;
-        if (ctr_monitor_spawn (g, c->id, attach_fd != NULL, &code, err) < 0)
-          return -1;
-        if (attach_fd == NULL)
-          return 0;
-        if (ctr_attach_connect (c, attach_fd, err) < 0)
-          return -1;
-        return start_created (c, err);
-      }
+      if (fd >= 0)
+        close (fd);
+      return -1;
     }
-}
-
-int
-ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err)
-{
-  return ctr_start_attach (g, c, NULL, err);
+  if (fd < 0)
+    {
+      printf ("%s\n", name);
+      return 0;
+    }
+  h->code = ctr_attach_stream (g, c, fd, h->interactive, true, h->keys, err);
+  return h->code < 0 ? -1 : 0;
 }
 
 struct start_opts
@@ -683,7 +387,7 @@ int
 cmd_start (struct cli_global *g, int argc, char **argv)
 {
   struct start_opts so = { 0 };
-  int status = 0, first = cli_parse (&cli_spec_start, argc, argv, &so);
+  int first = cli_parse (&cli_spec_start, argc, argv, &so);
   if (first <= 0)
     return -first;
   bool attach = so.attach, interactive = so.interactive;
@@ -692,25 +396,25 @@ cmd_start (struct cli_global *g, int argc, char **argv)
     return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
   if ((attach || interactive) && first + 1 != argc)
     return cli_usage ("start", "-a and -i attach to one container only");
-  for (int i = first; i < argc; i++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      capsa_err *err = NULL;
-      int fd = -1;
-      if (ctr_find (g, argv[i], &c, &err) < 0
-          || ctr_start_attach (g, c, attach || interactive ? &fd : NULL, &err) < 0)
-        {
-          if (fd >= 0)
-            close (fd);
-          status = cli_fail (&err);
-        }
-      else if (fd >= 0)
-        {
-          int code = ctr_attach_stream (g, c, fd, interactive, true, keys, &err);
-          return code < 0 ? cli_fail (&err) : code;
-        }
-      else
-        printf ("%s\n", argv[i]);
-    }
-  return status;
+  struct start_how how = { attach || interactive, interactive, keys, -1 };
+  int status = cli_ctr_for_each (g, argv + first, argc - first, false, start_one, &how);
+  return how.code >= 0 ? how.code : status;
+}
+
+/* `capsa __monitor start|stopped [--create|--final|--restart] ID`: what capsa-monitor execs for
+ * the steps that need the library (capsa/engine.h). */
+int
+cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
+{
+  const char *flag = argc == 4 ? argv[2] : NULL;
+  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
+                              || strcmp (flag, "--restart") == 0)))
+    return cli_usage ("__monitor", "for capsa-monitor only");
+  const char *id = argv[argc - 1];
+  if (strcmp (argv[1], "start") == 0)
+    return capsa_ctr_monitor_start (&g->eng, id, flag && strcmp (flag, "--create") == 0,
+                                    flag && strcmp (flag, "--restart") == 0);
+  if (strcmp (argv[1], "stopped") == 0)
+    return capsa_ctr_monitor_stopped (&g->eng, id, flag && strcmp (flag, "--final") == 0);
+  return cli_usage ("__monitor", "for capsa-monitor only");
 }

@@ -27,7 +27,7 @@ cmd_save (struct cli_global *g, int argc, char **argv)
     return cli_usage ("save", "stdout is a terminal: give --output FILE or redirect it");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
-  if (capsa_image_save (s, argv + first, g->default_registry, format, output, &err) < 0)
+  if (capsa_image_save (s, argv + first, g->eng.default_registry, format, output, &err) < 0)
     return cli_fail (&err);
   return 0;
 }

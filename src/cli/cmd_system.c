@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 
+#include "cli.h"
 #include "ctr.h"
+#include "ctr_net.h"
 #include "template.h"
 #include "network.h"
 #include "ctr_isolation.h"
@@ -60,10 +62,10 @@ inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isol
                 struct capsa_store **s, json_t **idx, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (g, name, &c, err) == 0)
+  if (ctr_find (&g->eng, name, &c, err) == 0)
     {
       json_t *rep = NULL;
-      if (isolation && ctr_isolation (g, c, &rep, err) < 0)
+      if (isolation && ctr_isolation (&g->eng, c, &rep, err) < 0)
         return -1;
       json_array_append_new (arr, isolation ? rep : ctr_inspect_json (c));
       return 0;
@@ -71,11 +73,11 @@ inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isol
   if (only_ctr)
     return -1;
   capsa_err_free (err);
-  if (*s == NULL && capsa_store_open (g->root, s, err) < 0)
+  if (*s == NULL && capsa_store_open (g->eng.root, s, err) < 0)
     return -1;
   if (*idx == NULL && capsa_index_read (*s, idx, err) < 0)
     return -1;
-  json_t *img = capsa_image_find (*idx, name, g->default_registry, NULL);
+  json_t *img = capsa_image_find (*idx, name, g->eng.default_registry, NULL);
   if (img == NULL)
     return capsa_fail_as (err, ENOENT, "no such object: %s", name);
   json_t *one = inspect_one (g, *s, img, err);
@@ -214,12 +216,12 @@ cmd_version (struct cli_global *g, int argc, char **argv)
 static void
 count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stopped)
 {
-  cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_strv char **ids = ctr_list_ids (&g->eng);
   *all = *running = *paused = *stopped = 0;
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
-      if (ctr_load (g, *id, &c, NULL) < 0)
+      if (ctr_load (&g->eng, *id, &c, NULL) < 0)
         continue;
       (*all)++;
       if (c->status == CTR_RUNNING)
@@ -245,7 +247,7 @@ info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **ar
   json_t *idx = NULL;
   capsa_err *err = NULL;
   size_t nimg = 0;
-  if (capsa_store_open (g->root, &s, &err) == 0 && capsa_index_read (s, &idx, &err) == 0)
+  if (capsa_store_open (g->eng.root, &s, &err) == 0 && capsa_index_read (s, &idx, &err) == 0)
     nimg = json_array_size (json_object_get (idx, "images"));
   capsa_err_free (&err);
   json_decref (idx);
@@ -255,7 +257,7 @@ info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **ar
           "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
           "Architecture: %s\nNetworking: none, host, bridge (capsa0), user networks, container:NAME\n"
           "Capsa Version: %s\n",
-          g->root, ctr_share_dir () ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
+          g->eng.root, ctr_share_dir () ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
   return 0;
 }
 
@@ -288,14 +290,16 @@ system_prune (struct cli_global *g, int argc, char **argv)
                                    "  - all dangling images"))
     return 0;
   long long bytes = 0;
-  ctr_prune_stopped (g, &bytes);
-  ctr_slirp_prune (g);
-  cleanup_free char *dir = xasprintf ("%s/network", g->root);
+  cli_container_prune (g, &bytes);
+  int killed = ctr_slirp_prune (&g->eng);
+  if (killed)
+    printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
+  cleanup_free char *dir = xasprintf ("%s/network", g->eng.root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
   capsa_err *err = NULL;
   int reclaimed = 0;
   cleanup_strv char **names = NULL;
-  if (access (dir, F_OK) == 0 && !g->rootless) /* (rootless has no bridge networking) */
+  if (access (dir, F_OK) == 0 && !g->eng.rootless) /* (rootless has no bridge networking) */
     {
       if (capsa_net_gc (&env, &reclaimed, &err) < 0 || capsa_network_list (&env, &names, &err) < 0)
         return cli_fail (&err);
@@ -338,26 +342,26 @@ system_df (struct cli_global *g, int argc, char **argv)
   long long isize = 0, csize = 0, vsize = 0;
   size_t nimg = 0, i;
   json_t *v;
-  if (capsa_store_open (g->root, &s, &err) < 0 || capsa_index_read (s, &idx, &err) < 0)
+  if (capsa_store_open (g->eng.root, &s, &err) < 0 || capsa_index_read (s, &idx, &err) < 0)
     return cli_fail (&err);
   nimg = json_array_size (json_object_get (idx, "images"));
   json_array_foreach (json_object_get (idx, "images"), i, v) isize += json_integer_value (json_object_get (v, "size"));
   json_decref (idx);
   int all, running, paused, stopped;
   count_ctrs (g, &all, &running, &paused, &stopped);
-  cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_strv char **ids = ctr_list_ids (&g->eng);
   for (char **id = ids; *id; id++)
     {
       static const char *subs[] = { "upper", "rootfs" };
       for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
         {
-          cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->root, *id, subs[k]);
+          cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->eng.root, *id, subs[k]);
           cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
           if (fd >= 0)
             csize += fs_tree_size (fd);
         }
     }
-  cleanup_free char *vp = xasprintf ("%s/volumes", g->root);
+  cleanup_free char *vp = xasprintf ("%s/volumes", g->eng.root);
   cleanup_close int vfd = open (vp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (vfd >= 0)
     vsize = fs_tree_size (vfd);
@@ -369,7 +373,7 @@ system_df (struct cli_global *g, int argc, char **argv)
   printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
   printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
   int nvol, avol;
-  ctr_volume_counts (g, &nvol, &avol);
+  ctr_volume_counts (&g->eng, &nvol, &avol);
   printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);
   return 0;
 }

@@ -23,7 +23,7 @@ cmd_tag (struct cli_global *g, int argc, char **argv)
     return cli_usage ("tag", "requires exactly 2 arguments (SOURCE TARGET)");
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
-  if (capsa_image_tag (s, argv[1], argv[2], g->default_registry, &err) < 0)
+  if (capsa_image_tag (s, argv[1], argv[2], g->eng.default_registry, &err) < 0)
     return cli_fail (&err);
   return 0;
 }

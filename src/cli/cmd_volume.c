@@ -8,180 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ctr.h"
 #include "fsops.h"
 #include "store.h" /* capsa_store_private_dir: until engine.h */
 #include "jsonutil.h"
 #include "util.h"
-
-static char *
-vol_dir (struct cli_global *g, const char *name)
-{
-  return xasprintf ("%s/volumes/%s", g->root, name);
-}
-
-/* Write volume.json (meta) unless a concurrent creation did first: it is written aside and linked
- * into place with link(2), which fails when meta exists, so of concurrent creators exactly one
- * gets 1 (it created the volume: it alone copies the image's files into it); the others get 0. */
-static int
-vol_claim (const char *meta, const char *name, const char *data, json_t *labels, capsa_err **err)
-{
-  char now[48];
-  now_rfc3339 (now, sizeof now);
-  json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:O, s:s}", "Name", name, "Driver", "local", "Mountpoint", data,
-                         "CreatedAt", now, "Labels", labels, "Scope", "local");
-  cleanup_free char *s = json_dumps (j, JSON_INDENT (1));
-  json_decref (j);
-  cleanup_free char *tmp = xasprintf ("%s.%d", meta, (int) getpid ());
-  if (write_file_replace_at (AT_FDCWD, tmp, s, strlen (s), 0644, err) < 0)
-    return -1;
-  int r = link (tmp, meta), e = errno;
-  unlink (tmp);
-  if (r < 0 && e != EEXIST)
-    return capsa_fail (err, e, "create `%s`", meta);
-  return r == 0;
-}
-
-static int volume_make (struct cli_global *g, const char *name, json_t *labels, char **path, bool *created,
-                        capsa_err **err);
-
-int
-ctr_volume_ensure (struct cli_global *g, const char *name, char **path, bool *created, capsa_err **err)
-{
-  cleanup_json json_t *labels = json_object ();
-  return volume_make (g, name, labels, path, created, err);
-}
-
-static int
-volume_make (struct cli_global *g, const char *name, json_t *labels, char **path, bool *created, capsa_err **err)
-{
-  if (created)
-    *created = false;
-  if (!ctr_valid_name (name))
-    return capsa_fail_as (err, EINVAL, "invalid volume name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", name);
-  cleanup_free char *dir = vol_dir (g, name);
-  cleanup_free char *data = xasprintf ("%s/_data", dir);
-  cleanup_free char *meta = xasprintf ("%s/volume.json", dir);
-  if (access (meta, F_OK) != 0)
-    {
-      /* private (store.h): what a container writes there is for no other host user; _data
-       * itself is the volume's root as the container sees it (docker's 0755) */
-      cleanup_free char *top = xasprintf ("%s/volumes", g->root);
-      if (mkdir_p (top, 0711, err) < 0)
-        return -1;
-      if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, dir);
-      if (mkdir (data, 0755) < 0 && errno != EEXIST)
-        return capsa_fail (err, errno, "volume `%s`: mkdir `%s`", name, data);
-      int r = vol_claim (meta, name, data, labels, err);
-      if (r < 0)
-        return -1;
-      if (created)
-        *created = r == 1;
-    }
-  *path = take_ptr (&data);
-  return 0;
-}
-
-static json_t *
-vol_json (struct cli_global *g, const char *name)
-{
-  cleanup_free char *meta = xasprintf ("%s/volumes/%s/volume.json", g->root, name);
-  return json_load_file (meta, 0, NULL);
-}
-
-/* Names of volumes some container uses. */
-static json_t *
-used_volumes (struct cli_global *g)
-{
-  json_t *used = json_object ();
-  cleanup_strv char **ids = ctr_list_ids (g);
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      size_t i;
-      json_t *m;
-      if (ctr_load (g, *id, &c, NULL) < 0)
-        continue;
-      json_array_foreach (json_object_get (c->meta, "Mounts"), i, m)
-      if (json_object_get (m, "Name"))
-        json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
-    }
-  return used;
-}
-
-int
-ctr_volume_grant (struct cli_global *g, const char *name, gid_t gid, capsa_err **err)
-{
-  cleanup_free char *dir = vol_dir (g, name);
-  struct stat st;
-  if (stat (dir, &st) < 0)
-    return capsa_fail (err, errno, "volume `%s`: stat `%s`", name, dir);
-  if ((st.st_mode & 07777) == 0710 && st.st_gid == gid)
-    return 0;
-  if ((st.st_mode & 0070) && st.st_gid != 0 && st.st_gid != gid)
-    {
-      /* a directory has one group: taken from a container that still uses it, that one's root
-       * could not reach it any more (and opening it to every host user is what store.h closes) */
-      json_t *used = used_volumes (g);
-      const char *owner = json_string_value (json_object_get (used, name));
-      cleanup_free char *by = owner ? xstrdup (owner) : NULL;
-      json_decref (used);
-      if (by)
-        return capsa_fail_as (err, EBUSY,
-                              "volume `%s` is open to host group %u, the root of container %.12s that uses it: a "
-                              "container whose root is host gid %u cannot share it (another --userns range: remove "
-                              "that container, or use a bind mount)",
-                              name, (unsigned) st.st_gid, by, (unsigned) gid);
-    }
-  return capsa_store_private_dir (AT_FDCWD, dir, true, gid, err);
-}
-
-static char **
-vol_names (struct cli_global *g)
-{
-  cleanup_free char *d = xasprintf ("%s/volumes", g->root);
-  cleanup_dir DIR *dir = opendir (d);
-  char **names = xmalloc0 (sizeof (char *));
-  struct dirent *de;
-  while (dir && (de = readdir (dir)))
-    if (de->d_name[0] != '.')
-      strv_append (&names, de->d_name);
-  return names;
-}
-
-/* For `system df`: how many volumes, and how many of them a container uses. */
-void
-ctr_volume_counts (struct cli_global *g, int *total, int *active)
-{
-  json_t *used = used_volumes (g);
-  cleanup_strv char **names = vol_names (g);
-  *total = *active = 0;
-  for (char **n = names; *n; n++, (*total)++)
-    *active += json_object_get (used, *n) != NULL;
-  json_decref (used);
-}
-
-/* The bytes a volume's data holds (what removing it frees). */
-static long long
-vol_size (struct cli_global *g, const char *name)
-{
-  cleanup_free char *data = xasprintf ("%s/volumes/%s/_data", g->root, name);
-  cleanup_close int fd = open (data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  return fd < 0 ? 0 : fs_tree_size (fd);
-}
-
-static int
-vol_remove (struct cli_global *g, const char *name, bool force, json_t *used, capsa_err **err)
-{
-  cleanup_free char *dir = vol_dir (g, name);
-  if (!ctr_valid_name (name) || access (dir, F_OK) != 0)
-    return capsa_fail_as (err, ENOENT, "no such volume: %s (see `capsa volume ls`)", name);
-  const char *by = json_string_value (json_object_get (used, name));
-  if (by && !force)
-    return capsa_fail_as (err, EBUSY, "volume %s is in use by container %.12s: remove that container first", name, by);
-  return fs_rm_rf (dir, err);
-}
 
 static int
 driver_ok (const char *v, capsa_err **err)
@@ -261,7 +93,7 @@ vol_create (struct cli_global *g, int argc, char **argv)
       name = id;
     }
   cleanup_free char *path = NULL;
-  if (volume_make (g, name, labels, &path, NULL, &err) < 0)
+  if (ctr_volume_make (&g->eng, name, labels, &path, NULL, &err) < 0)
     return cli_fail (&err);
   printf ("%s\n", name);
   return 0;
@@ -275,7 +107,7 @@ vol_ls (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool quiet = f.quiet, js = f.format && strcmp (f.format, "json") == 0;
-  cleanup_strv char **names = vol_names (g);
+  cleanup_strv char **names = ctr_volume_names (&g->eng);
   json_t *arr = json_array ();
   if (!quiet && !js)
     printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");
@@ -283,7 +115,7 @@ vol_ls (struct cli_global *g, int argc, char **argv)
     if (quiet)
       printf ("%s\n", *n);
     else if (js)
-      json_array_append_new (arr, vol_json (g, *n) ?: json_pack ("{s:s}", "Name", *n));
+      json_array_append_new (arr, ctr_volume_json (&g->eng, *n) ?: json_pack ("{s:s}", "Name", *n));
     else
       printf ("%-10s %s\n", "local", *n);
   if (js)
@@ -307,7 +139,7 @@ vol_inspect (struct cli_global *g, int argc, char **argv)
   int status = 0;
   for (int i = first; i < argc; i++)
     {
-      json_t *j = ctr_valid_name (argv[i]) ? vol_json (g, argv[i]) : NULL;
+      json_t *j = ctr_valid_name (argv[i]) ? ctr_volume_json (&g->eng, argv[i]) : NULL;
       if (j == NULL)
         {
           capsa_fail_as (&err, ENOENT, "no such volume: %s", argv[i]);
@@ -331,10 +163,10 @@ vol_rm (struct cli_global *g, int argc, char **argv)
   int status = 0, first = cli_parse (&rm_spec, argc, argv, &f);
   if (first <= 0)
     return -first;
-  json_t *used = used_volumes (g);
+  json_t *used = ctr_volume_used (&g->eng);
   for (int i = first; i < argc; i++)
     {
-      if (vol_remove (g, argv[i], f.force, used, &err) < 0)
+      if (ctr_volume_remove (&g->eng, argv[i], f.force, used, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -353,14 +185,14 @@ vol_prune (struct cli_global *g, int argc, char **argv)
     return -first;
   if (!cli_confirm (f.force, "all local volumes not used by at least one container"))
     return 0;
-  json_t *used = used_volumes (g);
-  cleanup_strv char **names = vol_names (g);
+  json_t *used = ctr_volume_used (&g->eng);
+  cleanup_strv char **names = ctr_volume_names (&g->eng);
   long long reclaimed = 0;
   bool any = false;
   for (char **n = names; *n; n++)
     {
-      long long size = vol_size (g, *n);
-      if (!json_object_get (used, *n) && vol_remove (g, *n, false, used, &err) == 0)
+      long long size = ctr_volume_size (&g->eng, *n);
+      if (!json_object_get (used, *n) && ctr_volume_remove (&g->eng, *n, false, used, &err) == 0)
         {
           printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);
           any = true;

@@ -7,7 +7,6 @@
 
 #include "cli.h"
 #include "image_opts.h"
-#include "rootless.h"
 #include "selfexe.h"
 #include "util.h"
 
@@ -203,7 +202,7 @@ run_command (struct cli_global *g, int first)
         if (wants_help (&cli_commands[i], argc - first, argv + first))
           return run_help (&cli_commands[i], g, first);
         if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && !leading_help (argc - first, argv + first)
-            && cli_rootless_enter (g, &err) < 0)
+            && capsa_engine_rootless_enter (&g->eng, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
          * it has once non-dumpable are its namespace root's, i.e. this user's) */

@@ -17,6 +17,7 @@
 
 #include "cp_tar.h"
 #include "fsops.h"
+#include "fsops.h"
 #include "util.h"
 
 #define BLK 512
@@ -128,32 +129,40 @@ put_file (int out, int fd, const struct stat *st, const char *name, capsa_err **
   return put_pad (out, (size_t) st->st_size, err);
 }
 
-static int put_node (int out, int fd, const char *name, capsa_err **err);
+static int put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err);
+
+struct put_to
+{
+  int out;
+  cp_tar_warn_fn *warn;
+};
 
 static int
-put_child (int child, const char *entry, const char *path, void *arg, capsa_err **err)
+put_child (int child, const char *entry, const char *path, void *data, capsa_err **err)
 {
-  return put_node (*(int *) arg, child, path, err);
+  struct put_to *t = data;
+  return put_node (t->out, child, path, t->warn, err);
 }
 
 static int
-put_dir (int out, int fd, const struct stat *st, const char *name, capsa_err **err)
+put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   cleanup_free char *dname = xasprintf ("%s/", name);
   if (put_entry (out, dname, st, '5', NULL, 0, err) < 0)
     return -1;
-  return fs_each_entry (fd, name, name, put_child, &out, err);
+  struct put_to t = { out, warn };
+  return fs_each_entry (fd, name, name, put_child, &t, err);
 }
 
 static int
-put_node (int out, int fd, const char *name, capsa_err **err)
+put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct stat st;
   char target[4096];
   if (fstat (fd, &st) < 0)
     return capsa_fail (err, errno, "stat `%s`", name);
   if (S_ISDIR (st.st_mode))
-    return put_dir (out, fd, &st, name, err);
+    return put_dir (out, fd, &st, name, warn, err);
   if (S_ISREG (st.st_mode))
     return put_file (out, fd, &st, name, err);
   if (S_ISLNK (st.st_mode))
@@ -167,15 +176,16 @@ put_node (int out, int fd, const char *name, capsa_err **err)
   if (S_ISFIFO (st.st_mode))
     return put_entry (out, name, &st, '6', NULL, 0, err);
   /* device nodes and sockets are left out of the stream, named (as cp to a directory does) */
-  fprintf (stderr, "capsa: cp: warning: skipped `%s`: not a file, directory, symlink or FIFO\n", name);
+  cleanup_free char *msg = xasprintf ("skipped `%s`: not a file, directory, symlink or FIFO", name);
+  warn (msg);
   return 0;
 }
 
 int
-cp_tar_write (int out, int srcfd, const char *name, capsa_err **err)
+cp_tar_write (int out, int srcfd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
 {
   static const char end[2 * BLK];
-  if (put_node (out, srcfd, name, err) < 0)
+  if (put_node (out, srcfd, name, warn, err) < 0)
     return -1;
   if (write_all (out, end, sizeof end) < 0)
     return capsa_fail (err, errno, "write the tar stream");
@@ -315,7 +325,8 @@ clear_leaf (int dir, const char *leaf, bool keep_dir)
 }
 
 static int
-put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, capsa_err **err)
+put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, cp_tar_warn_fn *warn,
+            capsa_err **err)
 {
   if (m->type == '5')
     {
@@ -350,8 +361,11 @@ put_member (int in, int dstdir, const struct member *m, int dir, const char *lea
       r = linkat (tdir, tleaf, dir, leaf, 0);
     }
   else
-    fprintf (stderr, "capsa: cp: warning: skipped `%s`: a device node or an unknown member (type %c)\n",
-             m->name, m->type);
+    {
+      cleanup_free char *msg = xasprintf ("skipped `%s`: a device node or an unknown member (type %c)", m->name,
+                                          m->type);
+      warn (msg);
+    }
   if (r < 0)
     return capsa_fail (err, errno, "member `%s`: create", m->name);
   return get_data (in, m->size, -1, NULL, err);
@@ -398,7 +412,7 @@ get_header (int in, struct member *m, capsa_err **err)
 }
 
 int
-cp_tar_extract (int in, int dstdir, capsa_err **err)
+cp_tar_extract (int in, int dstdir, cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct member m = { 0 };
   int r;
@@ -408,7 +422,7 @@ cp_tar_extract (int in, int dstdir, capsa_err **err)
         continue;
       cleanup_free char *leaf = NULL;
       cleanup_close int dir = open_parent (dstdir, m.name, &leaf, err);
-      if (dir < 0 || put_member (in, dstdir, &m, dir, leaf, err) < 0)
+      if (dir < 0 || put_member (in, dstdir, &m, dir, leaf, warn, err) < 0)
         r = -1;
       free (m.name);
       free (m.link);

@@ -22,6 +22,16 @@
 #include "util.h"
 
 void
+ctr_ports_release (struct ctr *c)
+{
+  for (size_t i = 0; i < c->nport_fds; i++)
+    close (c->port_fds[i]);
+  free (c->port_fds);
+  c->port_fds = NULL;
+  c->nport_fds = 0;
+}
+
+void
 ctr_free (struct ctr *c)
 {
   ctr_ports_release (c);
@@ -34,11 +44,11 @@ ctr_free (struct ctr *c)
 }
 
 char *
-ctr_oci_root (struct cli_global *g)
+ctr_oci_root (struct capsa_engine *e)
 {
-  if (g->rundir)
-    return xasprintf ("%s/oci", g->rundir); /* rootless: runtime state under XDG_RUNTIME_DIR */
-  return xasprintf ("%s/oci", g->root);
+  if (e->rundir)
+    return xasprintf ("%s/oci", e->rundir); /* rootless: runtime state under XDG_RUNTIME_DIR */
+  return xasprintf ("%s/oci", e->root);
 }
 
 void
@@ -103,10 +113,10 @@ pid_alive (json_t *run, const char *pidkey, const char *startkey)
 }
 
 void
-ctr_refresh (struct cli_global *g, struct ctr *c)
+ctr_refresh (struct capsa_engine *e, struct ctr *c)
 {
   json_t *st = NULL;
-  cleanup_err capsa_err *e = NULL;
+  cleanup_err capsa_err *le = NULL;
 
   json_decref (c->run);
   c->run = ctr_run_read (c->dir);
@@ -118,7 +128,7 @@ ctr_refresh (struct cli_global *g, struct ctr *c)
       return;
     }
   bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
-  if (capsa_container_state (c->oci_root, c->id, &st, &e) == 0)
+  if (capsa_container_state (c->oci_root, c->id, &st, &le) == 0)
     {
       const char *s = json_string_value (json_object_get (st, "status"));
       c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
@@ -149,7 +159,7 @@ ctr_refresh (struct cli_global *g, struct ctr *c)
       json_decref (st);
       return;
     }
-  (void) g;
+  (void) e;
   if (json_is_true (json_object_get (c->run, "Restarting")) && monitor)
     c->status = CTR_RESTARTING;
   else if (json_object_get (c->run, "FinishedAt"))
@@ -184,9 +194,9 @@ load_meta (struct ctr *c)
 /* The name claimed for id (owned), NULL when none: a scan of ROOT/names (only for half-created
  * containers, whose record does not say). */
 static char *
-name_of_id (struct cli_global *g, const char *id)
+name_of_id (struct capsa_engine *e, const char *id)
 {
-  cleanup_free char *d = xasprintf ("%s/names", g->root);
+  cleanup_free char *d = xasprintf ("%s/names", e->root);
   cleanup_dir DIR *dir = opendir (d);
   struct dirent *de;
   char target[CTR_ID_LEN + 2];
@@ -201,21 +211,21 @@ name_of_id (struct cli_global *g, const char *id)
 
 /* Is the creation of id in progress (its ROOT/creating/ID held by a live `run`/`create`)? */
 static bool
-creating (struct cli_global *g, const char *id)
+creating (struct capsa_engine *e, const char *id)
 {
-  cleanup_free char *p = xasprintf ("%s/creating/%s", g->root, id);
+  cleanup_free char *p = xasprintf ("%s/creating/%s", e->root, id);
   cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   return fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
 /* A container whose creation died half-way: a directory or a claimed name, nothing else known. */
 static int
-load_partial (struct cli_global *g, struct ctr *c, capsa_err **err)
+load_partial (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
-  cleanup_free char *name = name_of_id (g, c->id);
+  cleanup_free char *name = name_of_id (e, c->id);
   if (name == NULL && access (c->dir, F_OK) != 0)
     return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", c->id);
-  if (creating (g, c->id))
+  if (creating (e, c->id))
     return capsa_fail_as (err, EBUSY, "container %.12s is being created: try again in a moment", c->id);
   if (load_meta (c) == 0) /* (completed between the first look and the lock's) */
     return 0;
@@ -227,18 +237,18 @@ load_partial (struct cli_global *g, struct ctr *c, capsa_err **err)
 }
 
 int
-ctr_load (struct cli_global *g, const char *id, struct ctr **out, capsa_err **err)
+ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err)
 {
   struct ctr *c = xmalloc0 (sizeof *c);
   c->id = xstrdup (id);
-  c->dir = xasprintf ("%s/containers/%s", g->root, id);
-  c->oci_root = ctr_oci_root (g);
-  if (load_meta (c) < 0 && load_partial (g, c, err) < 0)
+  c->dir = xasprintf ("%s/containers/%s", e->root, id);
+  c->oci_root = ctr_oci_root (e);
+  if (load_meta (c) < 0 && load_partial (e, c, err) < 0)
     {
       ctr_free (c);
       return -1;
     }
-  ctr_refresh (g, c);
+  ctr_refresh (e, c);
   *out = c;
   return 0;
 }
@@ -280,10 +290,10 @@ list_ids_in (const char *d, bool targets, char ***ids)
 }
 
 char **
-ctr_list_ids (struct cli_global *g)
+ctr_list_ids (struct capsa_engine *e)
 {
-  cleanup_free char *d = xasprintf ("%s/containers", g->root);
-  cleanup_free char *n = xasprintf ("%s/names", g->root);
+  cleanup_free char *d = xasprintf ("%s/containers", e->root);
+  cleanup_free char *n = xasprintf ("%s/names", e->root);
   char **ids = xmalloc0 (sizeof (char *));
   list_ids_in (d, false, &ids);
   list_ids_in (n, true, &ids); /* claims whose creation died before its directory was made */
@@ -291,28 +301,28 @@ ctr_list_ids (struct cli_global *g)
 }
 
 int
-ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **err)
+ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err **err)
 {
   if (what == NULL || *what == '\0')
     return capsa_fail_as (err, EINVAL, "a container name or id is required");
   if (what[0] == '/')
     what++;
   if (is_full_id (what))
-    return ctr_load (g, what, out, err);
+    return ctr_load (e, what, out, err);
   if (ctr_valid_name (what))
     {
-      cleanup_free char *link = xasprintf ("%s/names/%s", g->root, what);
+      cleanup_free char *link = xasprintf ("%s/names/%s", e->root, what);
       char target[CTR_ID_LEN + 2];
       ssize_t n = readlink (link, target, sizeof target - 1);
-      cleanup_err capsa_err *e = NULL;
+      cleanup_err capsa_err *le = NULL;
       if (n == CTR_ID_LEN)
         {
           target[n] = '\0';
-          if (ctr_load (g, target, out, &e) == 0)
+          if (ctr_load (e, target, out, &le) == 0)
             return 0;
-          if (e->errnum == EBUSY)
+          if (le->errnum == EBUSY)
             {
-              *err = take_ptr (&e);
+              *err = take_ptr (&le);
               return -1;
             }
         }
@@ -320,7 +330,7 @@ ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **
   size_t n = strlen (what);
   if (strspn (what, "0123456789abcdef") == n)
     {
-      cleanup_strv char **ids = ctr_list_ids (g);
+      cleanup_strv char **ids = ctr_list_ids (e);
       const char *found = NULL;
       for (char **i = ids; *i; i++)
         if (strncmp (*i, what, n) == 0)
@@ -330,7 +340,7 @@ ctr_find (struct cli_global *g, const char *what, struct ctr **out, capsa_err **
             found = *i;
           }
       if (found)
-        return ctr_load (g, found, out, err);
+        return ctr_load (e, found, out, err);
     }
   return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", what);
 }
@@ -363,60 +373,15 @@ ctr_status_name (enum ctr_status s)
     }
 }
 
-static void
-human_duration (const char *since, char *buf, size_t len)
-{
-  struct tm tm = { 0 };
-  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-    {
-      snprintf (buf, len, "a while");
-      return;
-    }
-  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
-}
-
-void
-ctr_status_text (const struct ctr *c, char *buf, size_t len)
-{
-  char d[64];
-  switch (c->status)
-    {
-    case CTR_CREATED:
-      snprintf (buf, len, "Created");
-      break;
-    case CTR_DEAD:
-      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
-      break;
-    case CTR_RUNNING:
-    case CTR_PAUSED:
-      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
-      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
-      break;
-    case CTR_RESTARTING:
-      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
-      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")),
-                d);
-      break;
-    case CTR_EXITED:
-    default:
-      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
-      if (c->exit_code < 0)
-        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
-      else
-        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
-      break;
-    }
-}
-
 /* Claim: symlink(2) is atomic and fails with EEXIST, so of two concurrent claims one wins.  A
  * claim is never taken over here, even when its container looks half-made: its creation may still
  * be writing the record, and two takers would each unlink the other's fresh claim (the race
  * that let 3 of 30 concurrent `run --name same` win).  A dead one is freed by `capsa rm NAME`,
  * as docker keeps a dead container's name until it is removed. */
 int
-ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_err **err)
+ctr_name_reserve (struct capsa_engine *e, const char *name, const char *id, capsa_err **err)
 {
-  cleanup_free char *dir = xasprintf ("%s/names", g->root);
+  cleanup_free char *dir = xasprintf ("%s/names", e->root);
   cleanup_free char *link = xasprintf ("%s/%s", dir, name);
   if (mkdir_p (dir, 0700, err) < 0)
     return -1;
@@ -427,9 +392,9 @@ ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_
   char target[CTR_ID_LEN + 2] = "";
   ssize_t n = readlink (link, target, sizeof target - 1);
   target[n > 0 ? n : 0] = '\0';
-  cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", g->root, target);
+  cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", e->root, target);
   const char *why = access (meta, F_OK) == 0     ? ""
-                    : creating (g, target) ? ", which is being created"
+                    : creating (e, target) ? ", which is being created"
                                            : ", which was not fully created (its `capsa run` or `create` died)";
   return capsa_fail_as (err, EEXIST,
                         "the container name \"/%s\" is already in use by container %.12s%s: remove it "
@@ -438,9 +403,9 @@ ctr_name_reserve (struct cli_global *g, const char *name, const char *id, capsa_
 }
 
 void
-ctr_name_release (struct cli_global *g, const char *name, const char *id)
+ctr_name_release (struct capsa_engine *e, const char *name, const char *id)
 {
-  cleanup_free char *link = xasprintf ("%s/names/%s", g->root, name);
+  cleanup_free char *link = xasprintf ("%s/names/%s", e->root, name);
   char target[CTR_ID_LEN + 2];
   ssize_t n = readlink (link, target, sizeof target - 1);
   if (n == CTR_ID_LEN && strncmp (target, id, CTR_ID_LEN) == 0)
@@ -448,9 +413,9 @@ ctr_name_release (struct cli_global *g, const char *name, const char *id)
 }
 
 int
-ctr_creating_lock (struct cli_global *g, const char *id, capsa_err **err)
+ctr_creating_lock (struct capsa_engine *e, const char *id, capsa_err **err)
 {
-  cleanup_free char *dir = xasprintf ("%s/creating", g->root);
+  cleanup_free char *dir = xasprintf ("%s/creating", e->root);
   cleanup_free char *p = xasprintf ("%s/%s", dir, id);
   if (mkdir_p (dir, 0700, err) < 0)
     return -1;
@@ -461,21 +426,21 @@ ctr_creating_lock (struct cli_global *g, const char *id, capsa_err **err)
 }
 
 void
-ctr_creating_done (struct cli_global *g, const char *id, int fd)
+ctr_creating_done (struct capsa_engine *e, const char *id, int fd)
 {
-  cleanup_free char *p = xasprintf ("%s/creating/%s", g->root, id);
+  cleanup_free char *p = xasprintf ("%s/creating/%s", e->root, id);
   unlink (p);
   if (fd >= 0)
     close (fd);
 }
 
 int
-ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms)
+ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms)
 {
   struct timespec ts = { 0, 10 * 1000000 };
   for (long waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += 10)
     {
-      ctr_refresh (g, c);
+      ctr_refresh (e, c);
       bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
       /* exited, and recorded by the monitor (or there is no monitor left to record it) */
       if (c->status == CTR_EXITED && (c->exit_code >= 0 || !monitor))
@@ -492,36 +457,21 @@ ctr_wait_exited (struct cli_global *g, struct ctr *c, int timeout_ms)
 /* ---- root filesystem ---------------------------------------------------------------------- */
 
 int
-ctr_root_release (struct cli_global *g, const char *id, capsa_err **err)
+ctr_root_release (struct capsa_engine *e, const char *id, capsa_err **err)
 {
   cleanup_store struct capsa_store *s = NULL;
-  if (capsa_store_open (g->root, &s, err) < 0)
+  if (capsa_store_open (e->root, &s, err) < 0)
     return -1;
   return capsa_rootfs_release (s, id, err);
 }
 
 int
-ctr_root_ensure (struct cli_global *g, const char *id, capsa_err **err)
+ctr_root_ensure (struct capsa_engine *e, const char *id, capsa_err **err)
 {
   cleanup_store struct capsa_store *s = NULL;
-  if (capsa_store_open (g->root, &s, err) < 0)
+  if (capsa_store_open (e->root, &s, err) < 0)
     return -1;
   return capsa_rootfs_remount (s, id, err);
-}
-
-/* ---- removal ------------------------------------------------------------------------------- */
-
-static void
-remove_volumes (struct cli_global *g, json_t *meta)
-{
-  size_t i;
-  json_t *v;
-  json_array_foreach (json_object_get (meta, "AnonymousVolumes"), i, v)
-  {
-    cleanup_free char *p = xasprintf ("%s/volumes/%s", g->root, json_string_value (v));
-    cleanup_err capsa_err *e = NULL;
-    fs_rm_rf (p, &e);
-  }
 }
 
 /* Containers' cgroups are /capsa/ID in every hierarchy: once the last container is gone, the
@@ -557,73 +507,6 @@ ctr_monitor_alive (const struct ctr *c)
   bool alive = pid_alive (run, "MonitorPid", "MonitorStart");
   json_decref (run);
   return alive;
-}
-
-/* rm's first half: refuse a live container without force, else kill it and wait. */
-static int
-remove_stop (struct cli_global *g, struct ctr *c, bool force, capsa_err **err)
-{
-  bool stopped = c->status == CTR_EXITED || c->status == CTR_CREATED || c->status == CTR_DEAD;
-  if (!stopped && !force)
-    return capsa_fail_as (err, EBUSY,
-                          "cannot remove container %s: it is %s; stop it first (`capsa stop %s`) or force "
-                          "the removal (`capsa rm -f %s`)",
-                          ctr_name (c), ctr_status_name (c->status), ctr_name (c), ctr_name (c));
-  if (c->partial || (c->status == CTR_EXITED && !force))
-    return 0;
-  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
-  cleanup_err capsa_err *e = NULL;
-  write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, &e);
-  if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
-    {
-      cleanup_err capsa_err *ke = NULL;
-      capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
-      ctr_wait_exited (g, c, 10000);
-      /* its monitor holds the published ports until it has taken the network down: rm returns
-       * with them free, as docker's does */
-      for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      capsa_fault_point ("cli:rm:killed");
-    }
-  return 0;
-}
-
-int
-ctr_remove (struct cli_global *g, struct ctr *c, bool force, bool vols, capsa_err **err)
-{
-  if (remove_stop (g, c, force, err) < 0)
-    return -1;
-  ctr_net_down (g, c); /* (done by the monitor already, unless it was killed) */
-  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
-  if (access (oci, F_OK) == 0)
-    {
-      cleanup_err capsa_err *de = NULL;
-      if (capsa_container_delete (c->oci_root, c->id, true, &de) < 0 && access (oci, F_OK) == 0)
-        {
-          *err = take_ptr (&de);
-          return capsa_err_wrap (err, "remove container %s", ctr_name (c));
-        }
-      ctr_cgroup_parent_tidy ();
-    }
-  if (vols)
-    remove_volumes (g, c->meta);
-  capsa_fault_point ("cli:rm:deleted"); /* the runtime state is gone; the root and the record are not */
-  cleanup_store struct capsa_store *s = NULL;
-  if (capsa_store_open (g->root, &s, err) < 0)
-    return -1;
-  if (c->partial)
-    {
-      cleanup_free char *ns = xasprintf ("%s/netns", c->dir);
-      ctr_netns_remove (ns); /* (a half-made one has no record of its network mode) */
-    }
-  if (access (c->dir, F_OK) == 0 && capsa_rootfs_unmount (s, c->id, err) < 0 && access (c->dir, F_OK) == 0)
-    return -1;
-  capsa_err_free (err);
-  /* the name last: until the record is gone, a retry by name must still find it */
-  if (strcmp (ctr_name (c), c->id) != 0)
-    ctr_name_release (g, ctr_name (c), c->id);
-  ctr_creating_done (g, c->id, -1); /* (left by a creation that died) */
-  return 0;
 }
 
 /* ---- small parsers ------------------------------------------------------------------------- */
@@ -664,7 +547,7 @@ ctr_exec_error_code (const capsa_err *err)
 {
   if (err && err->msg && strstr (err->msg, "exec: \""))
     return err->errnum == ENOENT ? 127 : 126;
-  return CLI_EXIT_ERROR;
+  return CAPSA_ENGINE_EXIT_ERROR;
 }
 
 const char *

@@ -22,7 +22,10 @@
 #include "capabilities.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_config.h"
+#include "ctr_net.h"
 #include "fsops.h"
+#include "jsonutil.h"
 #include "network.h"
 #include "rootless.h"
 #include "resolve_in_root.h"
@@ -361,7 +364,7 @@ is_volume_name (const char *s)
 
 struct mounts_ctx
 {
-  struct cli_global *g;
+  struct capsa_engine *e;
   json_t *oci;       /* config mounts */
   json_t *docker;    /* inspect's Mounts */
   json_t *binds;     /* HostConfig.Binds */
@@ -414,18 +417,18 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
       json_array_append_new (m->anon, json_string (name));
     }
   bool created = false;
-  if (ctr_volume_ensure (m->g, name, &path, &created, err) < 0)
+  if (ctr_volume_ensure (m->e, name, &path, &created, err) < 0)
     return -1;
   if (created && prefill_volume (m->rootfs, dst, path, err) < 0)
     return capsa_err_wrap (err, "volume `%s`", name);
-  if (m->un && m->un->gidmap && !m->g->rootless)
+  if (m->un && m->un->gidmap && !m->e->rootless)
     {
       /* as podman does: a new volume belongs to the root of the container that made it */
       long long u = mapped_root (m->un->uidmap), gr = mapped_root (m->un->gidmap);
       if (created && m->un->new_ns && u >= 0 && gr >= 0 && chown (path, (uid_t) u, (gid_t) gr) < 0)
         return capsa_fail (err, errno, "volume `%s`: chown `%s` to the container's root", name, path);
       /* and every user-namespaced root that uses it passes through its private directory */
-      if (ctr_volume_grant (m->g, name, gr > 0 ? (gid_t) gr : 0, err) < 0)
+      if (ctr_volume_grant (m->e, name, gr > 0 ? (gid_t) gr : 0, err) < 0)
         return -1;
     }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
@@ -589,10 +592,10 @@ parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
 }
 
 static int
-build_mounts (struct cli_global *g, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
+build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { g, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
+  struct mounts_ctx m = { e, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
                           o->un };
   size_t i;
   json_t *v;
@@ -993,11 +996,11 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
  * container, by another process.  The copy is in the directory that holds the container's
  * root filesystem, so whoever may reach that root may reach it. */
 static int
-add_init (struct cli_global *g, const char *id, json_t *config, capsa_err **err)
+add_init (struct capsa_engine *e, const char *id, json_t *config, capsa_err **err)
 {
-  cleanup_free char *p = NULL, *copy = xasprintf ("%s/containers/%s/capsa-init", g->root, id);
+  cleanup_free char *p = NULL, *copy = xasprintf ("%s/containers/%s/capsa-init", e->root, id);
   bool off = capsa_exe_protection_off (); /* (the escape tests' switch: the installed file) */
-  if (cli_libexec_path ("capsa-init", &p, err) < 0 || (!off && capsa_exe_private_copy (p, copy, err) < 0))
+  if (e->libexec_path ("capsa-init", &p, err) < 0 || (!off && capsa_exe_private_copy (p, copy, err) < 0))
     return capsa_err_wrap (err, "--init");
   json_array_append_new (json_object_get (config, "mounts"), bind_mount (off ? p : copy, "/dev/init", true, NULL));
   json_t *args = json_object_get (json_object_get (config, "process"), "args");
@@ -1029,9 +1032,9 @@ publish_exposed (json_t *icfg, json_t *pub, capsa_err **err)
  * default, the bridge network.  Rootless: slirp4netns, as podman, when it is installed and
  * /dev/net/tun is open to the user (else none: loopback only). */
 const char *
-ctr_default_network (struct cli_global *g)
+ctr_default_network (struct capsa_engine *e)
 {
-  if (g->rootless)
+  if (e->rootless)
     return capsa_slirp_usable () ? "slirp4netns" : "none";
   return "bridge";
 }
@@ -1040,16 +1043,16 @@ ctr_default_network (struct cli_global *g)
  * host delegates a cgroup v2 subtree to the user; elsewhere (v1 or hybrid hosts, no delegation)
  * none at all, as podman with cgroupfs on v1 does, and then the resource flags cannot work. */
 static int
-rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
+rootless_cgroups (struct capsa_engine *e, const struct ctr_opts *o, json_t *linux_, const char *id, capsa_err **err)
 {
-  if (!g->rootless)
+  if (!e->rootless)
     {
       char cg[128];
       snprintf (cg, sizeof cg, "/capsa/%s", id);
       json_object_set_new (linux_, "cgroupsPath", json_string (cg));
       return 0;
     }
-  if (cli_rootless_cgroup_writable ())
+  if (rootless_cgroup_writable ())
     {
       char cg[128];
       snprintf (cg, sizeof cg, "capsa-%s", id);
@@ -1068,27 +1071,37 @@ rootless_cgroups (struct cli_global *g, const struct ctr_opts *o, json_t *linux_
                             "cgroup controllers are v1 (or the v2 tree is not delegated to uid %u), where only "
                             "root may create cgroups; run as root, or on a cgroup v2 host with a delegated "
                             "subtree",
-                            flags[i], g->host_uid);
+                            flags[i], e->host_uid);
   json_object_del (linux_, "resources");
   json_object_del (linux_, "cgroupsPath");
   return 0;
 }
 
-int
-ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
-           json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
-{
-  json_t *icfg = json_object_get (imgcfg, "config");
-  json_t *config = capsa_spec_default (false);
-  json_t *linux_ = json_object_get (config, "linux");
-  json_t *process = json_object_get (config, "process");
-  json_t *caps = NULL;
-  char now[48];
-  now_rfc3339 (now, sizeof now);
+/* ---- ctr_build: the config as a list of steps ---------------------------------------------- */
 
+/* What the steps of ctr_build share: its arguments, and the config and record being built. */
+struct build
+{
+  struct capsa_engine *e;
+  const struct ctr_opts *o;
+  const char *id, *rootfs, *image_id;
+  json_t *imgcfg, *icfg; /* the image's config blob, and its "config" (borrowed) */
+  json_t *config, *linux_, *process; /* the OCI config (owned) and two of its objects */
+  json_t *meta, *hc;     /* the record (owned) and its HostConfig */
+  json_t *caps;          /* the capability set (owned) */
+  const char *net;       /* the network mode */
+};
+
+typedef int build_step (struct build *b, capsa_err **err);
+
+/* The record: docker's inspect shape without State; Labels are the image's, then --label's. */
+static int
+step_meta (struct build *b, capsa_err **err)
+{
+  const struct ctr_opts *o = b->o;
   json_t *labels = json_object ();
-  if (json_is_object (json_object_get (icfg, "Labels")))
-    json_object_update (labels, json_object_get (icfg, "Labels"));
+  if (json_is_object (json_object_get (b->icfg, "Labels")))
+    json_object_update (labels, json_object_get (b->icfg, "Labels"));
   for (char **l = o->labels; l && *l; l++)
     {
       cleanup_free char *k = xstrdup (*l);
@@ -1097,182 +1110,241 @@ ctr_build (struct cli_global *g, const struct ctr_opts *o, const char *id, const
         *v++ = '\0';
       json_object_set_new (labels, k, json_string (v ? v : ""));
     }
-  const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value (json_object_get (icfg, "StopSignal"));
+  const char *stopsig = o->stop_signal ? o->stop_signal : json_string_value (json_object_get (b->icfg, "StopSignal"));
   if (stopsig && capsa_signal_parse (stopsig) < 0)
     {
       json_decref (labels);
-      json_decref (config);
       return capsa_fail_as (err, EINVAL, "--stop-signal: unknown signal `%s`", stopsig);
     }
-  json_t *meta = json_pack (
-      "{s:s, s:s, s:s, s:s, s:{s:o, s:b, s:b, s:b, s:s, s:s}, s:{s:b, s:b, s:b, s:s}, s:s}", "Id", id, "Created",
-      now, "Image", image_id, "ImageName", o->image, "Config", "Labels", labels, "Tty", o->tty, "OpenStdin",
-      o->interactive, "AttachStdout", !o->detach, "Image", o->image, "StopSignal", stopsig ? stopsig : "SIGTERM",
-      "HostConfig", "AutoRemove", o->rm,
-      "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode",
-      o->network ? o->network : ctr_default_network (g), "Driver", "overlay");
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  b->meta = json_pack ("{s:s, s:s, s:s, s:s, s:{s:o, s:b, s:b, s:b, s:s, s:s}, s:{s:b, s:b, s:b, s:s}, s:s}", "Id",
+                       b->id, "Created", now, "Image", b->image_id, "ImageName", o->image, "Config", "Labels", labels,
+                       "Tty", o->tty, "OpenStdin", o->interactive, "AttachStdout", !o->detach, "Image", o->image,
+                       "StopSignal", stopsig ? stopsig : "SIGTERM", "HostConfig", "AutoRemove", o->rm,
+                       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode", b->net, "Driver",
+                       "overlay");
   if (o->stop_timeout >= 0)
-    json_object_set_new (json_object_get (meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
-  json_t *hc = json_object_get (meta, "HostConfig");
-  json_t *cap_add = json_array (), *cap_drop = json_array (), *sec = json_array ();
-  for (char **s = o->cap_add; s && *s; s++)
-    json_array_append_new (cap_add, json_string (*s));
-  for (char **s = o->cap_drop; s && *s; s++)
-    json_array_append_new (cap_drop, json_string (*s));
-  for (char **s = o->security_opt; s && *s; s++)
-    json_array_append_new (sec, json_string (*s));
-  json_object_set_new (hc, "CapAdd", cap_add);
-  json_object_set_new (hc, "CapDrop", cap_drop);
-  json_object_set_new (hc, "SecurityOpt", sec);
-  json_object_set_new (hc, "Init", json_boolean (o->init));
-  {
-    const char *r = o->restart ? o->restart : "no";
-    cleanup_free char *rn = xstrdup (r);
-    char *max = strchr (rn, ':');
-    int64_t m = 0;
-    if (max)
-      *max++ = '\0';
-    if ((strcmp (rn, "no") != 0 && strcmp (rn, "always") != 0 && strcmp (rn, "unless-stopped") != 0
-         && strcmp (rn, "on-failure") != 0)
-        || (max && (strcmp (rn, "on-failure") != 0 || parse_i64 (max, 0, INT32_MAX, &m) < 0)))
-      {
-        json_decref (meta);
-        json_decref (config);
-        return capsa_fail_as (err, EINVAL,
-                              "--restart `%s`: expected no, on-failure[:MAX-RETRIES], always or unless-stopped", r);
-      }
-    if (o->rm && strcmp (rn, "no") != 0)
-      {
-        json_decref (meta);
-        json_decref (config);
-        return capsa_fail_as (err, EINVAL, "conflicting options: --restart and --rm");
-      }
-    json_object_set_new (hc, "RestartPolicy",
-                         json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
-  }
+    json_object_set_new (json_object_get (b->meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
+  b->hc = json_object_get (b->meta, "HostConfig");
+  return 0;
+}
 
-  int r = -1;
-  if (build_process (o, id, rootfs, icfg, config, meta, err) < 0 || make_caps (o, &caps, err) < 0)
-    goto out;
-  json_object_set_new (process, "capabilities",
-                       json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", caps, "effective", caps, "permitted",
-                                  caps, "inheritable", "ambient"));
-  if (security_opts (o, process, linux_, caps, err) < 0 || build_rlimits (o, process, err) < 0
-      || build_resources (o, linux_, hc, err) < 0 || build_mounts (g, o, rootfs, config, meta, err) < 0)
-    goto out;
-  if (o->init && add_init (g, id, config, err) < 0)
-    goto out;
-  json_object_set_new (config, "root", json_pack ("{s:s, s:b}", "path", rootfs, "readonly", o->read_only));
-  if (rootless_cgroups (g, o, linux_, id, err) < 0)
-    goto out;
-  if (o->un)
-    ctr_userns_apply (o, o->un, config, meta);
-  if (o->privileged)
+static json_t *
+strv_json (char **v)
+{
+  json_t *a = json_array ();
+  for (; v && *v; v++)
+    json_array_append_new (a, json_string (*v));
+  return a;
+}
+
+/* HostConfig's CapAdd, CapDrop, SecurityOpt, Init and RestartPolicy (checked: a known policy, a
+ * count only for on-failure, none with --rm). */
+static int
+step_host_config (struct build *b, capsa_err **err)
+{
+  const struct ctr_opts *o = b->o;
+  json_object_set_new (b->hc, "CapAdd", strv_json (o->cap_add));
+  json_object_set_new (b->hc, "CapDrop", strv_json (o->cap_drop));
+  json_object_set_new (b->hc, "SecurityOpt", strv_json (o->security_opt));
+  json_object_set_new (b->hc, "Init", json_boolean (o->init));
+  const char *r = o->restart ? o->restart : "no";
+  cleanup_free char *rn = xstrdup (r);
+  char *max = strchr (rn, ':');
+  int64_t m = 0;
+  if (max)
+    *max++ = '\0';
+  if ((strcmp (rn, "no") != 0 && strcmp (rn, "always") != 0 && strcmp (rn, "unless-stopped") != 0
+       && strcmp (rn, "on-failure") != 0)
+      || (max && (strcmp (rn, "on-failure") != 0 || parse_i64 (max, 0, INT32_MAX, &m) < 0)))
+    return capsa_fail_as (err, EINVAL, "--restart `%s`: expected no, on-failure[:MAX-RETRIES], always or unless-stopped",
+                          r);
+  if (o->rm && strcmp (rn, "no") != 0)
+    return capsa_fail_as (err, EINVAL, "conflicting options: --restart and --rm");
+  json_object_set_new (b->hc, "RestartPolicy", json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
+  return 0;
+}
+
+static int
+step_process (struct build *b, capsa_err **err)
+{
+  return build_process (b->o, b->id, b->rootfs, b->icfg, b->config, b->meta, err);
+}
+
+/* The capability set (every one of the process's sets but the ambient and inheritable), and the
+ * security options that follow it (seccomp, no-new-privileges). */
+static int
+step_caps (struct build *b, capsa_err **err)
+{
+  if (make_caps (b->o, &b->caps, err) < 0)
+    return -1;
+  json_object_set_new (b->process, "capabilities",
+                       json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", b->caps, "effective", b->caps,
+                                  "permitted", b->caps, "inheritable", "ambient"));
+  return security_opts (b->o, b->process, b->linux_, b->caps, err);
+}
+
+static int
+step_limits (struct build *b, capsa_err **err)
+{
+  if (build_rlimits (b->o, b->process, err) < 0)
+    return -1;
+  return build_resources (b->o, b->linux_, b->hc, err);
+}
+
+static int
+step_mounts (struct build *b, capsa_err **err)
+{
+  return build_mounts (b->e, b->o, b->rootfs, b->config, b->meta, err);
+}
+
+/* --init, the root filesystem, a rootless container's cgroup, the user namespace, --privileged. */
+static int
+step_root (struct build *b, capsa_err **err)
+{
+  if (b->o->init && add_init (b->e, b->id, b->config, err) < 0)
+    return -1;
+  json_object_set_new (b->config, "root", json_pack ("{s:s, s:b}", "path", b->rootfs, "readonly", b->o->read_only));
+  if (rootless_cgroups (b->e, b->o, b->linux_, b->id, err) < 0)
+    return -1;
+  if (b->o->un)
+    ctr_userns_apply (b->o, b->o->un, b->config, b->meta);
+  if (b->o->privileged)
     {
-      json_object_del (linux_, "maskedPaths");
-      json_object_del (linux_, "readonlyPaths");
+      json_object_del (b->linux_, "maskedPaths");
+      json_object_del (b->linux_, "readonlyPaths");
     }
-  json_t *ns = json_object_get (linux_, "namespaces");
-  const char *net = o->network ? o->network : ctr_default_network (g);
+  return 0;
+}
+
+/* --network container:NAME: join that running container's network namespace. */
+static int
+join_container_net (struct build *b, json_t *ns, capsa_err **err)
+{
+  cleanup_ctr struct ctr *other = NULL;
+  if (ctr_find (b->e, b->net + 10, &other, err) < 0)
+    return -1;
+  if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)",
+                          b->net, b->net + 10);
+  json_t *n;
+  size_t k;
+  json_array_foreach (ns, k, n)
+  if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
+    json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
+  return 0;
+}
+
+/* The network namespace: the host's, another container's, or one made ahead (bridge, slirp). */
+static int
+step_network (struct build *b, capsa_err **err)
+{
+  json_t *ns = json_object_get (b->linux_, "namespaces");
+  const char *net = b->net;
   if (strcmp (net, "host") == 0)
     {
       for (size_t i = json_array_size (ns); i-- > 0;)
         if (strcmp (json_string_value (json_object_get (json_array_get (ns, i), "type")), "network") == 0)
           json_array_remove (ns, i);
+      return 0;
     }
-  else if (strncmp (net, "container:", 10) == 0)
-    {
-      /* join another running container's network namespace (docker's --network container:NAME) */
-      cleanup_ctr struct ctr *other = NULL;
-      if (ctr_find (g, net + 10, &other, err) < 0)
-        goto out;
-      if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
-        {
-          capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)", net,
-                         net + 10);
-          goto out;
-        }
-      json_t *n;
-      size_t k;
-      json_array_foreach (ns, k, n)
-      if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
-        json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
-    }
-  else if (ctr_net_is_bridge (net) || ctr_net_is_slirp (net))
-    {
-      if (g->rootless && !ctr_net_is_slirp (net))
-        {
-          capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
-                                     "rootless containers have --network slirp4netns (their default), none or host",
-                         net);
-          goto out;
-        }
-      if (ctr_net_config (g, id, net, linux_, json_object_get (config, "mounts"), meta, err) < 0)
-        goto out;
-    }
-  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
-    {
-      capsa_fail_as (err, EINVAL, "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
-                                  "network's name, or slirp4netns)");
-      goto out;
-    }
-  json_t *pub = json_array ();
-  if (o->publish_all && publish_exposed (json_object_get (imgcfg, "config"), pub, err) < 0)
-    {
-      json_decref (pub);
-      goto out;
-    }
+  if (strncmp (net, "container:", 10) == 0)
+    return join_container_net (b, ns, err);
+  if (!ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
+    return 0;
+  if (b->e->rootless && !ctr_net_is_slirp (net))
+    return capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
+                                      "rootless containers have --network slirp4netns (their default), none or host",
+                          net);
+  return ctr_net_config (b->e, b->id, net, b->linux_, json_object_get (b->config, "mounts"), b->meta, err);
+}
+
+/* HostConfig.Publish: -P's exposed ports, then -p's (checked), on a network that can have them. */
+static int
+step_publish (struct build *b, capsa_err **err)
+{
+  const struct ctr_opts *o = b->o;
+  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (b->net) && !ctr_net_is_slirp (b->net))
+    return capsa_fail_as (err, EINVAL, "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
+                                       "network's name, or slirp4netns)");
+  cleanup_json json_t *pub = json_array ();
+  if (o->publish_all && publish_exposed (json_object_get (b->imgcfg, "config"), pub, err) < 0)
+    return -1;
   for (char **p = o->publish; p && *p; p++)
     {
       struct capsa_port port;
       if (capsa_port_parse (*p, &port, err) < 0)
-        {
-          json_decref (pub);
-          goto out;
-        }
+        return -1;
       json_array_append_new (pub, json_string (*p));
     }
-  json_object_set_new (json_object_get (meta, "HostConfig"), "Publish", pub);
-  if (o->sysctls && o->sysctls[0])
+  json_object_set (b->hc, "Publish", pub);
+  return 0;
+}
+
+/* --sysctl KEY=VALUE: namespaced keys only (check_cli_sysctl). */
+static int
+step_sysctls (struct build *b, capsa_err **err)
+{
+  if (b->o->sysctls == NULL || b->o->sysctls[0] == NULL)
+    return 0;
+  json_t *ns = json_object_get (b->linux_, "namespaces");
+  cleanup_json json_t *sc = json_object ();
+  for (char **s = b->o->sysctls; *s; s++)
     {
-      json_t *sc = json_object ();
-      for (char **s = o->sysctls; *s; s++)
-        {
-          cleanup_free char *k = xstrdup (*s);
-          char *v = strchr (k, '=');
-          if (v == NULL)
-            {
-              json_decref (sc);
-              capsa_fail_as (err, EINVAL, "--sysctl `%s`: expected KEY=VALUE", *s);
-              goto out;
-            }
-          *v++ = '\0';
-          if (check_cli_sysctl (k, ns, net, err) < 0)
-            {
-              json_decref (sc);
-              goto out;
-            }
-          json_object_set_new (sc, k, json_string (v));
-        }
-      json_object_set_new (linux_, "sysctl", sc);
+      cleanup_free char *k = xstrdup (*s);
+      char *v = strchr (k, '=');
+      if (v == NULL)
+        return capsa_fail_as (err, EINVAL, "--sysctl `%s`: expected KEY=VALUE", *s);
+      *v++ = '\0';
+      if (check_cli_sysctl (k, ns, b->net, err) < 0)
+        return -1;
+      json_object_set_new (sc, k, json_string (v));
     }
-  json_t *args = json_object_get (process, "args");
-  json_object_set_new (meta, "Path", json_incref (json_array_get (args, 0)));
+  json_object_set (b->linux_, "sysctl", sc);
+  return 0;
+}
+
+/* The record's Path and Args (the process's), and its Name, set once claimed. */
+static int
+step_args (struct build *b, capsa_err **err)
+{
+  json_t *args = json_object_get (b->process, "args");
+  json_object_set_new (b->meta, "Path", json_incref (json_array_get (args, 0)));
   json_t *rest = json_array ();
   for (size_t i = 1; i < json_array_size (args); i++)
     json_array_append (rest, json_array_get (args, i));
-  json_object_set_new (meta, "Args", rest);
-  json_object_set_new (meta, "Name", json_string (""));
-  r = 0;
-out:
-  json_decref (caps);
+  json_object_set_new (b->meta, "Args", rest);
+  json_object_set_new (b->meta, "Name", json_string (""));
+  return 0;
+}
+
+/* In order: each step may use what those before it made. */
+static build_step *const build_steps[] = {
+  step_meta, step_host_config, step_process, step_caps,    step_limits, step_mounts,
+  step_root, step_network,     step_publish, step_sysctls, step_args,
+};
+
+int
+ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
+           json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
+{
+  struct build b = { .e = e, .o = o, .id = id, .rootfs = rootfs, .image_id = image_id, .imgcfg = imgcfg,
+                     .icfg = json_object_get (imgcfg, "config"), .config = capsa_spec_default (false),
+                     .net = o->network ? o->network : ctr_default_network (e) };
+  b.linux_ = json_object_get (b.config, "linux");
+  b.process = json_object_get (b.config, "process");
+  int r = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (build_steps) && r == 0; i++)
+    r = build_steps[i](&b, err);
+  json_decref (b.caps);
   if (r < 0)
     {
-      json_decref (config);
-      json_decref (meta);
+      json_decref (b.config);
+      json_decref (b.meta);
       return -1;
     }
-  *config_out = config;
-  *meta_out = meta;
+  *config_out = b.config;
+  *meta_out = b.meta;
   return 0;
 }

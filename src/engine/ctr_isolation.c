@@ -591,9 +591,9 @@ shared_report (json_t *cfg, const char *dir, const bool *shared, const struct mo
 }
 
 int
-ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **err)
+ctr_isolation (struct capsa_engine *eng, struct ctr *c, json_t **out, capsa_err **err)
 {
-  (void) g;
+  (void) eng;
   char pidstr[32], sp[64], mp[64];
   snprintf (pidstr, sizeof pidstr, "%d", (int) c->pid);
   snprintf (sp, sizeof sp, "/proc/%d/status", (int) c->pid);

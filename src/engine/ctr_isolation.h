@@ -11,7 +11,7 @@
 
 /* The report for container c (running or paused) as a JSON object (owned); an error when the
  * container is not running. */
-int ctr_isolation (struct cli_global *g, struct ctr *c, json_t **out, capsa_err **err);
+int ctr_isolation (struct capsa_engine *e, struct ctr *c, json_t **out, capsa_err **err);
 /* Print a report made by ctr_isolation as readable tables on stdout. */
 void ctr_isolation_print (json_t *rep);
 

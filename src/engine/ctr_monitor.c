@@ -1,18 +1,19 @@
-/* The CLI's side of the monitor of a detached container.
+/* The engine's side of the monitor of a detached container.
  *
  * The monitor itself is src/monitor (capsa-monitor, libc only, static): it holds the container's
  * stdio, writes its log, serves its attach socket, reaps it and records its exit.  Here:
  *
  * - ctr_monitor_spawn() starts one, detached from the CLI (a new session, double fork), and
  *   waits for its report: the container exists, or why it could not be made;
- * - `capsa __monitor start|stopped` (cmd_monitor_helper), the hidden subcommand the monitor execs
- *   for what needs the capsa library: creating the container with the stdio it was handed, and
+ * - the steps of `capsa __monitor start|stopped` (capsa_ctr_monitor_start/stopped; the front end
+ *   parses the hidden subcommand the monitor execs), what needs the capsa library: creating the container with the stdio it was handed, and
  *   deleting the runtime state, the network and the root filesystem once it has stopped.
  *   They live as long as that step takes, so the library never lives in the monitor.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,14 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "attach_proto.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
 #include "fdpass.h"
 #include "selfexe.h"
 #include "util.h"
@@ -34,14 +39,14 @@
 
 /* capsa-monitor next to this binary (the build tree), or in libexec/capsa (installed). */
 static int
-monitor_path (char **out, capsa_err **err)
+monitor_path (struct capsa_engine *e, char **out, capsa_err **err)
 {
-  return cli_libexec_path ("capsa-monitor", out, err);
+  return e->libexec_path ("capsa-monitor", out, err);
 }
 
 /* The monitor's command line: what it needs to know of the container, decided at create. */
 static char **
-monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct ctr *c, bool create_only)
+monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, struct ctr *c, bool create_only)
 {
   json_t *cfg = json_object_get (c->meta, "Config");
   json_t *pol = json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy");
@@ -51,7 +56,7 @@ monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct
   strv_append (&argv, "--capsa");
   strv_append (&argv, exe);
   strv_append (&argv, "--root");
-  strv_append (&argv, g->root);
+  strv_append (&argv, e->root);
   if (create_only)
     strv_append (&argv, "--create");
   if (json_is_true (json_object_get (cfg, "Tty")))
@@ -70,16 +75,16 @@ monitor_argv (struct cli_global *g, const char *monitor, const char *exe, struct
 }
 
 int
-ctr_monitor_spawn (struct cli_global *g, const char *id, bool create_only, int *exit_code, capsa_err **err)
+ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int *exit_code, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_free char *monitor = NULL;
   cleanup_free char *exe = NULL; /* what the monitor execs for `capsa __monitor`: the host's path */
   int rep[2];
   *exit_code = 0;
-  if (capsa_exe_path (&exe, err) < 0 || ctr_load (g, id, &c, err) < 0 || monitor_path (&monitor, err) < 0)
+  if (capsa_exe_path (&exe, err) < 0 || ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
     return -1;
-  cleanup_strv char **argv = monitor_argv (g, monitor, exe, c, create_only);
+  cleanup_strv char **argv = monitor_argv (e, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)
     return capsa_fail (err, errno, "pipe");
   fflush (stdout);
@@ -215,30 +220,57 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
   helper_report (code, err->errnum, 0, err->msg, -1, -1);
 }
 
+/* Create the container (and start it unless create_only); a tty one gets its pty master in
+ * *master, through the console socket. */
+static int
+helper_create (struct ctr *c, const struct capsa_create_opts *o, bool create_only, bool tty, int console, int *master,
+               capsa_err **err)
+{
+  int r, status;
+  /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
+   * that the process never sees a terminal of no size */
+  if (create_only || tty)
+    r = capsa_container_create (o, err);
+  else
+    r = capsa_container_run (o, &status, err);
+  if (r < 0 || console < 0)
+    return r;
+  *master = console_receive (console, err);
+  if (*master >= 0)
+    ioctl (*master, TIOCSWINSZ, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
+  if (*master < 0 || (!create_only && capsa_container_start (c->oci_root, c->id, err) < 0))
+    {
+      cleanup_err capsa_err *de = NULL;
+      capsa_container_delete (c->oci_root, c->id, true, &de);
+      return -1;
+    }
+  return 0;
+}
+
 /* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the container's stdio (unless it has a pty),
  * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
-static int
-helper_start (struct cli_global *g, const char *id, bool create_only, bool restart)
+int
+capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart)
 {
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   cleanup_close int dirfd = -1, console = -1;
   cleanup_free char *console_path = NULL;
   fcntl (HELPER_REPORT_FD, F_SETFD, FD_CLOEXEC);
-  if (ctr_load (g, id, &c, &err) < 0)
+  if (ctr_load (e, id, &c, &err) < 0)
     {
-      helper_report (CLI_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
+      helper_report (CAPSA_ENGINE_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
   c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
-  if ((!restart && ctr_net_up (g, c, &err) < 0) || ctr_root_ensure (g, c->id, &err) < 0
+  if ((!restart && ctr_net_up (e, c, &err) < 0) || ctr_root_ensure (e, c->id, &err) < 0
       || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
     {
-      helper_failed (c, CLI_EXIT_ERROR, err);
+      helper_failed (c, CAPSA_ENGINE_EXIT_ERROR, err);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir), *pidfile = xasprintf ("%s/init.pid", c->dir);
   /* the init's pid from the pid file: the runtime's state says 0 once it has exited, and an
@@ -246,32 +278,15 @@ helper_start (struct cli_global *g, const char *id, bool create_only, bool resta
   unlink (pidfile);
   struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true,
                                  .console_socket = console_path, .pid_file = pidfile };
-  int r, status, master = -1;
-  /* with a pty: create, give it a size (docker's 80x24 until someone attaches), then start, so
-   * that the process never sees a terminal of no size */
-  if (create_only || tty)
-    r = capsa_container_create (&o, &err);
-  else
-    r = capsa_container_run (&o, &status, &err);
-  if (r == 0 && console >= 0)
-    {
-      master = console_receive (console, &err);
-      if (master >= 0)
-        ioctl (master, TIOCSWINSZ, &(struct winsize){ .ws_row = 24, .ws_col = 80 });
-      if (master < 0 || (!create_only && capsa_container_start (c->oci_root, c->id, &err) < 0))
-        {
-          cleanup_err capsa_err *de = NULL;
-          capsa_container_delete (c->oci_root, c->id, true, &de);
-          r = -1;
-        }
-    }
+  int master = -1;
+  int r = helper_create (c, &o, create_only, tty, console, &master, &err);
   if (dirfd >= 0)
     unlinkat (dirfd, "console.sock", 0);
   if (r < 0)
     {
       helper_failed (c, ctr_exec_error_code (err), err);
       capsa_err_free (&err);
-      return CLI_EXIT_ERROR;
+      return CAPSA_ENGINE_EXIT_ERROR;
     }
   pid_t pid = 0;
   cleanup_free char *pidtext = NULL;
@@ -315,12 +330,12 @@ record_oom (struct ctr *c)
 
 /* `capsa __monitor stopped [--final] ID`: after each exit the runtime state goes; after the last
  * one the network, and the root filesystem (or the whole container with --rm). */
-static int
-helper_stopped (struct cli_global *g, const char *id, bool final)
+int
+capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  if (ctr_load (g, id, &c, &err) < 0)
+  if (ctr_load (e, id, &c, &err) < 0)
     return 0; /* removed already (`capsa rm -f` raced us) */
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
@@ -332,26 +347,63 @@ helper_stopped (struct cli_global *g, const char *id, bool final)
     }
   if (!final)
     return 0;
-  ctr_net_down (g, c); /* stopped for good: its address and published ports go */
-  ctr_refresh (g, c);
+  ctr_net_down (e, c); /* stopped for good: its address and published ports go */
+  ctr_refresh (e, c);
   if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
-    ctr_remove (g, c, true, true, &err);
+    ctr_remove (e, c, true, true, &err);
   else
-    ctr_root_release (g, c->id, &err);
+    ctr_root_release (e, c->id, &err);
   return 0;
+}
+/* One request to the monitor of c over its attach socket (attach_proto.h): kind, the network's
+ * name, fds attached; then its answer, past the output it sends every client meanwhile.
+ * *no_monitor: there is none listening (a foreground run), and nothing was done. */
+static int
+monitor_request (struct ctr *c, char kind, const char *network, const int *fds, size_t n, bool *no_monitor,
+                 capsa_err **err)
+{
+  int fd;
+  *no_monitor = false;
+  if (ctr_attach_connect (c, &fd, err) < 0)
+    {
+      *no_monitor = (*err)->errnum == ENOENT || (*err)->errnum == ECONNREFUSED;
+      return -1;
+    }
+  cleanup_close int s = fd;
+  cleanup_free char *pkt = xasprintf ("%c%s", kind, network);
+  if (fdpass_send (s, pkt, strlen (pkt), fds, n) < 0)
+    return capsa_fail (err, errno, "send the ports of network `%s` to the monitor of container %s", network,
+                       ctr_name (c));
+  time_t end = time (NULL) + 10;
+  char buf[ATTACH_MSG_MAX];
+  ssize_t r = 0;
+  while (time (NULL) < end && poll (&(struct pollfd){ s, POLLIN, 0 }, 1, 1000) >= 0)
+    if ((r = recv (s, buf, sizeof buf, MSG_DONTWAIT)) == 0 || (r > 0 && buf[0] == kind))
+      break;
+  if (r > 0 && buf[0] == kind)
+    return 0;
+  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`",
+                        ctr_name (c), network);
 }
 
 int
-cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
+ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
 {
-  const char *flag = argc == 4 ? argv[2] : NULL;
-  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
-                              || strcmp (flag, "--restart") == 0)))
-    return cli_usage ("__monitor", "for capsa-monitor only");
-  const char *id = argv[argc - 1];
-  if (strcmp (argv[1], "start") == 0)
-    return helper_start (g, id, flag && strcmp (flag, "--create") == 0, flag && strcmp (flag, "--restart") == 0);
-  if (strcmp (argv[1], "stopped") == 0)
-    return helper_stopped (g, id, flag && strcmp (flag, "--final") == 0);
-  return cli_usage ("__monitor", "for capsa-monitor only");
+  bool no_monitor;
+  if (c->nport_fds == 0)
+    return 0;
+  int r = monitor_request (c, ATTACH_HOLD, network, c->port_fds, c->nport_fds, &no_monitor, err);
+  ctr_ports_release (c);
+  if (r < 0 && no_monitor)
+    capsa_err_free (err);
+  return r < 0 && !no_monitor ? -1 : 0;
 }
+
+void
+ctr_net_release_ports (struct ctr *c, const char *network)
+{
+  bool no_monitor;
+  cleanup_err capsa_err *err = NULL;
+  monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
+}
+

@@ -25,6 +25,7 @@
 
 #include "attach_proto.h"
 #include "ctr.h"
+#include "ctr_net.h"
 #include "fault.h"
 #include "fdpass.h"
 #include "jsonutil.h"
@@ -41,17 +42,17 @@ ctr_net_is_bridge (const char *mode)
 }
 
 static struct capsa_netenv
-net_env (struct cli_global *g, char **dir)
+net_env (struct capsa_engine *e, char **dir)
 {
-  *dir = xasprintf ("%s/network", g->root);
+  *dir = xasprintf ("%s/network", e->root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
 int
-ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *linux_, json_t *mounts, json_t *meta,
+ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t *linux_, json_t *mounts, json_t *meta,
                 capsa_err **err)
 {
-  cleanup_free char *dir = xasprintf ("%s/containers/%s", g->root, id);
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", e->root, id);
   cleanup_free char *etc = xasprintf ("%s/etc", dir);
   if (mkdir_p (etc, 0755, err) < 0 || (ctr_net_is_slirp (mode) && ctr_slirp_check (mode, err) < 0))
     return -1;
@@ -71,42 +72,6 @@ ctr_net_config (struct cli_global *g, const char *id, const char *mode, json_t *
     json_object_set_new (n, "path", json_sprintf ("%s/netns", dir));
   json_object_set_new (json_object_get (meta, "HostConfig"), "NetworkMode", json_string (mode));
   return 0;
-}
-
-/* A network namespace held by a bind mount of its nsfs file at path. */
-static int
-netns_create (const char *path, capsa_err **err)
-{
-  int fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return capsa_fail (err, errno, "create `%s`", path);
-  close (fd);
-  pid_t pid = fork ();
-  if (pid < 0)
-    return capsa_fail (err, errno, "fork");
-  if (pid == 0)
-    _exit (unshare (CLONE_NEWNET) == 0 && mount ("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0 ? 0 : errno);
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return capsa_fail (err, WIFEXITED (status) ? WEXITSTATUS (status) : EIO, "make the network namespace `%s`", path);
-  return 0;
-}
-
-/* Every mount on path (lazily: a process may still hold the namespace), then the file.  A mount
- * that appears meanwhile (unlink says EBUSY) is taken off too, a few times. */
-static void
-netns_remove (const char *path)
-{
-  for (int round = 0; round < 8; round++)
-    {
-      for (int i = 0; i < 16 && umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
-        ;
-      if (unlink (path) == 0 || errno != EBUSY)
-        return;
-      nanosleep (&(struct timespec){ 0, 1000000 }, NULL);
-    }
 }
 
 /* The network of one container is brought up and down under an exclusive flock of its directory
@@ -134,10 +99,10 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
   return 0;
 }
 
-static int net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err);
+static int net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err);
 
 int
-ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
+ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
   if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
@@ -150,11 +115,11 @@ ctr_net_up (struct cli_global *g, struct ctr *c, capsa_err **err)
     return -1;
   if (ctr_net_is_slirp (mode))
     return ctr_slirp_up (c, err);
-  return net_up_locked (g, c, mode, err);
+  return net_up_locked (e, c, mode, err);
 }
 
 static int
-net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err **err)
+net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err)
 {
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
@@ -168,10 +133,10 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
     return capsa_err_wrap (err, "--network %s", mode);
   /* the host ports first: a taken one fails the start before anything is made */
   ctr_ports_release (c);
-  if (ctr_ports_reserve (g, c, ports, n, err) < 0)
+  if (ctr_ports_reserve (e, c, ports, n, err) < 0)
     return -1;
-  netns_remove (ns); /* a stale one from a crash */
-  if (netns_create (ns, err) < 0)
+  ctr_netns_remove (ns); /* a stale one from a crash */
+  if (ctr_netns_create (ns, err) < 0)
     {
       ctr_ports_release (c);
       return -1;
@@ -183,7 +148,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
       capsa_fail (err, errno, "open `%s`", ns);
       goto fail;
     }
-  struct capsa_netenv env = net_env (g, &sdir);
+  struct capsa_netenv env = net_env (e, &sdir);
   const char *name = ctr_name (c);
   struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode, .container_id = c->id,
                             .netns_fd = nsfd, .pid = c->net_owner ? c->net_owner : getpid (), .ports = ports, .nports = n,
@@ -203,7 +168,7 @@ net_up_locked (struct cli_global *g, struct ctr *c, const char *mode, capsa_err 
 
 fail:
   ctr_ports_release (c);
-  netns_remove (ns);
+  ctr_netns_remove (ns);
   return capsa_err_wrap (err, "--network %s", mode);
 }
 
@@ -224,7 +189,7 @@ detach_connected (const struct capsa_netenv *env, struct ctr *c)
 }
 
 void
-ctr_net_down (struct cli_global *g, struct ctr *c)
+ctr_net_down (struct capsa_engine *e, struct ctr *c)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
   if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
@@ -237,10 +202,10 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
       {
         cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
         cleanup_err capsa_err *err = NULL;
-        struct capsa_netenv env = net_env (g, &sdir);
+        struct capsa_netenv env = net_env (e, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
         detach_connected (&env, c);
-        netns_remove (ns);
+        ctr_netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }
   }
@@ -251,21 +216,21 @@ ctr_net_down (struct cli_global *g, struct ctr *c)
  * rewritten (best effort: the rename itself is done; a network state that cannot be read is
  * the network commands' error to report). */
 void
-ctr_net_renamed (struct cli_global *g, struct ctr *c)
+ctr_net_renamed (struct capsa_engine *e, struct ctr *c)
 {
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
-  struct capsa_netenv env = net_env (g, &sdir);
+  struct capsa_netenv env = net_env (e, &sdir);
   capsa_net_rename (&env, c->id, ctr_name (c), &err);
 }
 
 json_t *
-ctr_net_leases (struct cli_global *g)
+ctr_net_leases (struct capsa_engine *e)
 {
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
   cleanup_strv char **names = NULL;
-  struct capsa_netenv env = net_env (g, &sdir);
+  struct capsa_netenv env = net_env (e, &sdir);
   json_t *out = json_object ();
   if (capsa_network_list (&env, &names, &err) < 0)
     return out;
@@ -291,67 +256,3 @@ ctr_net_leases (struct cli_global *g)
   return out;
 }
 
-/* One request to the monitor of c over its attach socket (attach_proto.h): kind, the network's
- * name, fds attached; then its answer, past the output it sends every client meanwhile.
- * *no_monitor: there is none listening (a foreground run), and nothing was done. */
-static int
-monitor_request (struct ctr *c, char kind, const char *network, const int *fds, size_t n, bool *no_monitor,
-                 capsa_err **err)
-{
-  int fd;
-  *no_monitor = false;
-  if (ctr_attach_connect (c, &fd, err) < 0)
-    {
-      *no_monitor = (*err)->errnum == ENOENT || (*err)->errnum == ECONNREFUSED;
-      return -1;
-    }
-  cleanup_close int s = fd;
-  cleanup_free char *pkt = xasprintf ("%c%s", kind, network);
-  if (fdpass_send (s, pkt, strlen (pkt), fds, n) < 0)
-    return capsa_fail (err, errno, "send the ports of network `%s` to the monitor of container %s", network,
-                       ctr_name (c));
-  time_t end = time (NULL) + 10;
-  char buf[ATTACH_MSG_MAX];
-  ssize_t r = 0;
-  while (time (NULL) < end && poll (&(struct pollfd){ s, POLLIN, 0 }, 1, 1000) >= 0)
-    if ((r = recv (s, buf, sizeof buf, MSG_DONTWAIT)) == 0 || (r > 0 && buf[0] == kind))
-      break;
-  if (r > 0 && buf[0] == kind)
-    return 0;
-  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`",
-                        ctr_name (c), network);
-}
-
-int
-ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
-{
-  bool no_monitor;
-  if (c->nport_fds == 0)
-    return 0;
-  int r = monitor_request (c, ATTACH_HOLD, network, c->port_fds, c->nport_fds, &no_monitor, err);
-  ctr_ports_release (c);
-  if (r < 0 && no_monitor)
-    capsa_err_free (err);
-  return r < 0 && !no_monitor ? -1 : 0;
-}
-
-void
-ctr_net_release_ports (struct ctr *c, const char *network)
-{
-  bool no_monitor;
-  cleanup_err capsa_err *err = NULL;
-  monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
-}
-
-/* The namespace file for ctr_slirp.c (the same as a bridge's). */
-int
-ctr_netns_create (const char *path, capsa_err **err)
-{
-  return netns_create (path, err);
-}
-
-void
-ctr_netns_remove (const char *path)
-{
-  netns_remove (path);
-}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "util.h"
@@ -119,14 +120,14 @@ lease_holds (json_t *ports, const char *proto, const char *ip, int port)
 /* The name of another live container that publishes port/proto on ip (at run time, or on a
  * network it was connected to); NULL when none. */
 static char *
-port_owner (struct cli_global *g, const struct ctr *c, const char *proto, const char *ip, int port)
+port_owner (struct capsa_engine *e, const struct ctr *c, const char *proto, const char *ip, int port)
 {
-  cleanup_strv char **ids = ctr_list_ids (g);
-  cleanup_json json_t *leases = ctr_net_leases (g); /* (only when a port is taken: not worth caching) */
+  cleanup_strv char **ids = ctr_list_ids (e);
+  cleanup_json json_t *leases = ctr_net_leases (e); /* (only when a port is taken: not worth caching) */
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *o = NULL;
-      if (strcmp (*id, c->id) == 0 || ctr_load (g, *id, &o, NULL) < 0)
+      if (strcmp (*id, c->id) == 0 || ctr_load (e, *id, &o, NULL) < 0)
         continue;
       if (o->status != CTR_EXITED && o->status != CTR_DEAD
           && (holds_port (o, proto, ip, port) || lease_holds (json_object_get (leases, o->id), proto, ip, port)))
@@ -136,16 +137,16 @@ port_owner (struct cli_global *g, const struct ctr *c, const char *proto, const 
 }
 
 static int
-port_fail (struct cli_global *g, const struct ctr *c, const struct capsa_port *p, const char *ip, int e,
+port_fail (struct capsa_engine *e, const struct ctr *c, const struct capsa_port *p, const char *ip, int errnum,
            capsa_err **err)
 {
-  if (e != EADDRINUSE)
-    return capsa_fail (err, e, "reserve the host port %d/%s on %s", p->host_port, p->proto, ip);
-  cleanup_free char *owner = port_owner (g, c, p->proto, ip, p->host_port);
+  if (errnum != EADDRINUSE)
+    return capsa_fail (err, errnum, "reserve the host port %d/%s on %s", p->host_port, p->proto, ip);
+  cleanup_free char *owner = port_owner (e, c, p->proto, ip, p->host_port);
   if (owner)
-    return capsa_fail_as (err, e, "port %d/%s on %s is already allocated by container %s", p->host_port, p->proto,
+    return capsa_fail_as (err, errnum, "port %d/%s on %s is already allocated by container %s", p->host_port, p->proto,
                           ip, owner);
-  return capsa_fail_as (err, e, "port %d/%s on %s is already in use by another program", p->host_port, p->proto, ip);
+  return capsa_fail_as (err, errnum, "port %d/%s on %s is already in use by another program", p->host_port, p->proto, ip);
 }
 
 static void
@@ -158,7 +159,7 @@ push_fd (struct ctr *c, int fd)
 /* One port: its address, or 0.0.0.0 and [::] (where the host has IPv6).  An ephemeral port is
  * the IPv4 bind's choice; when [::] has that port taken, another is tried. */
 static int
-reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_err **err)
+reserve_one (struct capsa_engine *e, struct ctr *c, struct capsa_port *p, capsa_err **err)
 {
   int type = strcmp (p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
   bool any = !*p->host_ip, v6 = strchr (p->host_ip, ':') != NULL;
@@ -168,14 +169,14 @@ reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_er
       int port = p->host_port;
       int fd = bind_port (v6 ? AF_INET6 : AF_INET, any ? NULL : p->host_ip, type, &port, false);
       if (fd < 0)
-        return port_fail (g, c, p, shown, -fd, err);
+        return port_fail (e, c, p, shown, -fd, err);
       int fd6 = any ? bind_port (AF_INET6, NULL, type, &port, false) : -1;
       if (fd6 == -EADDRINUSE)
         {
           close (fd);
           if (p->host_port == 0)
             continue;
-          return port_fail (g, c, p, "::", EADDRINUSE, err);
+          return port_fail (e, c, p, "::", EADDRINUSE, err);
         }
       /* any other failure of [::]: the host has no IPv6 (nothing to take there) */
       p->host_port = port;
@@ -188,28 +189,18 @@ reserve_one (struct cli_global *g, struct ctr *c, struct capsa_port *p, capsa_er
 }
 
 int
-ctr_ports_reserve (struct cli_global *g, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
+ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
 {
   /* each port takes up to 2 sockets, and the monitor gets them all in one message (SCM_MAX_FD 253) */
   if (n > 120)
     return capsa_fail_as (err, E2BIG, "%zu published ports: at most 120 are supported", n);
   for (size_t i = 0; i < n; i++)
-    if (reserve_one (g, c, &ports[i], err) < 0)
+    if (reserve_one (e, c, &ports[i], err) < 0)
       {
         ctr_ports_release (c);
         return -1;
       }
   return 0;
-}
-
-void
-ctr_ports_release (struct ctr *c)
-{
-  for (size_t i = 0; i < c->nport_fds; i++)
-    close (c->port_fds[i]);
-  free (c->port_fds);
-  c->port_fds = NULL;
-  c->nport_fds = 0;
 }
 
 /* The socket that holds the chosen port binds it with SO_REUSEADDR and never listens: libslirp

@@ -18,6 +18,7 @@
 
 #include "ctr.h"
 #include "fault.h"
+#include "ctr_net.h"
 #include "jsonutil.h"
 #include "network.h"
 #include "slirp.h"
@@ -251,24 +252,25 @@ ctr_slirp_down (struct ctr *c)
 static bool
 slirp_wanted (const char *state_dir, void *data)
 {
-  struct cli_global *g = data;
+  struct capsa_engine *e = data;
   if (access (state_dir, F_OK) != 0)
     return false;
-  cleanup_free char *prefix = xasprintf ("%s/containers/", g->root);
+  cleanup_free char *prefix = xasprintf ("%s/containers/", e->root);
   if (strncmp (state_dir, prefix, strlen (prefix)) != 0)
     return true;
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  if (ctr_load (g, state_dir + strlen (prefix), &c, &err) < 0)
+  if (ctr_load (e, state_dir + strlen (prefix), &c, &err) < 0)
     return false;
   return ctr_monitor_alive (c);
 }
 
-void
-ctr_slirp_prune (struct cli_global *g)
+int
+ctr_slirp_prune (struct capsa_engine *e)
 {
   cleanup_err capsa_err *err = NULL;
   int killed = 0;
-  if (capsa_slirp_gc (slirp_wanted, g, &killed, &err) == 0 && killed)
-    printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
+  if (capsa_slirp_gc (slirp_wanted, e, &killed, &err) < 0)
+    return 0;
+  return killed;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctr.h"
+#include "ctr_config.h"
 #include "rootless.h"
 #include "util.h"
 
@@ -85,14 +86,14 @@ struct span
 
 /* Host ranges other containers of this store use (their HostConfig.IDMappings). */
 static void
-used_ranges (struct cli_global *g, const char *key, struct span **out, size_t *n)
+used_ranges (struct capsa_engine *e, const char *key, struct span **out, size_t *n)
 {
-  cleanup_strv char **ids = ctr_list_ids (g);
+  cleanup_strv char **ids = ctr_list_ids (e);
   *out = NULL;
   *n = 0;
   for (char **id = ids; id && *id; id++)
     {
-      cleanup_free char *p = xasprintf ("%s/containers/%s/container.json", g->root, *id);
+      cleanup_free char *p = xasprintf ("%s/containers/%s/container.json", e->root, *id);
       json_t *meta = json_load_file (p, 0, NULL);
       json_t *maps = json_object_get (json_object_get (json_object_get (meta, "HostConfig"), "IDMappings"), key);
       size_t i;
@@ -111,7 +112,7 @@ used_ranges (struct cli_global *g, const char *key, struct span **out, size_t *n
 
 /* The lowest start of `size` free ids inside one of `ranges`, or -1. */
 static long long
-pick_free (const struct cli_idrange *ranges, size_t nr, const struct span *used, size_t nu, unsigned long size)
+pick_free (const struct capsa_idrange *ranges, size_t nr, const struct span *used, size_t nu, unsigned long size)
 {
   for (size_t r = 0; r < nr; r++)
     {
@@ -135,7 +136,7 @@ pick_free (const struct cli_idrange *ranges, size_t nr, const struct span *used,
 }
 
 static int
-userns_auto (struct cli_global *g, const char *opts, struct ctr_userns *u, capsa_err **err)
+userns_auto (struct capsa_engine *e, const char *opts, struct ctr_userns *u, capsa_err **err)
 {
   int64_t size = AUTO_SIZE_DEFAULT;
   if (opts && *opts)
@@ -145,7 +146,7 @@ userns_auto (struct cli_global *g, const char *opts, struct ctr_userns *u, capsa
     }
   /* held until the container's record (with its IDMappings) is written: no two containers
    * pick the same range */
-  cleanup_free char *lockp = xasprintf ("%s/userns.lock", g->root);
+  cleanup_free char *lockp = xasprintf ("%s/userns.lock", e->root);
   u->lockfd = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (u->lockfd < 0 || flock (u->lockfd, LOCK_EX) < 0)
     return capsa_fail (err, errno, "lock `%s`", lockp);
@@ -154,17 +155,17 @@ userns_auto (struct cli_global *g, const char *opts, struct ctr_userns *u, capsa
   json_t **dst[] = { &u->uidmap, &u->gidmap };
   for (size_t i = 0; i < 2; i++)
     {
-      cleanup_free struct cli_idrange *ranges = NULL;
+      cleanup_free struct capsa_idrange *ranges = NULL;
       cleanup_free struct span *used = NULL;
       size_t nr = 0, nu = 0;
-      if (cli_subid_ranges (files[i], "containers", (uid_t) -1, &ranges, &nr) < 0)
+      if (rootless_subid_ranges (files[i], "containers", (uid_t) -1, &ranges, &nr) < 0)
         return capsa_fail (err, errno, "read %s", files[i]);
       if (nr == 0)
         return capsa_fail_as (err, ENOENT,
                               "--userns auto: %s has no range for the user `containers`, where capsa takes "
                               "containers' ids from: add one, e.g. `containers:2147483647:2147483648`",
                               files[i]);
-      used_ranges (g, keys[i], &used, &nu);
+      used_ranges (e, keys[i], &used, &nu);
       long long start = pick_free (ranges, nr, used, nu, (unsigned long) size);
       if (start < 0)
         return capsa_fail_as (err, ENOSPC,
@@ -262,8 +263,63 @@ ns_path_maps (const char *path, json_t **uidmap, json_t **gidmap, capsa_err **er
   return 0;
 }
 
+/* --uidmap/--gidmap (root): a namespace of its own with those mappings. */
+static int
+userns_maps (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
+{
+  if (e->rootless)
+    return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
+                                      "range; --userns keep-id keeps your own uid)");
+  if (!(o->uidmap && o->uidmap[0]))
+    return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
+  if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
+    return -1;
+  if (o->gidmap && o->gidmap[0] ? parse_maps ("--gidmap", o->gidmap, &u->gidmap, err) < 0
+                                : parse_maps ("--uidmap", o->uidmap, &u->gidmap, err) < 0)
+    return -1;
+  u->new_ns = true;
+  return 0;
+}
+
+/* --userns ns:PATH: join that namespace. */
+static int
+userns_ns_path (struct capsa_engine *e, const char *mode, struct ctr_userns *u, capsa_err **err)
+{
+  if (mode[3] != '/')
+    return capsa_fail_as (err, EINVAL, "--userns %s: expected ns:PATH with an absolute path", mode);
+  if (access (mode + 3, R_OK) < 0)
+    return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
+  u->path = xstrdup (mode + 3);
+  /* root: the image is then seen through idmapped mounts with the namespace's own mappings,
+   * so that its root owns it (rootless: the namespace is the user's, as the image's files) */
+  if (!e->rootless && ns_path_maps (u->path, &u->uidmap, &u->gidmap, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* --userns keep-id (rootless): the user's own uid and gid inside as outside. */
+static int
+userns_keep_id (struct capsa_engine *e, struct ctr_userns *u, capsa_err **err)
+{
+  if (!e->rootless)
+    return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
+                                       "and out: --userns host, or auto for a range of its own)");
+  if (e->subuid.count <= e->host_uid || e->subgid.count <= e->host_gid)
+    return capsa_fail_as (err, ERANGE,
+                          "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
+                          "(/etc/subuid gives %lu ids)",
+                          e->host_uid, e->host_gid, e->subuid.count);
+  u->uidmap = keep_id_map (e->host_uid, e->subuid.count);
+  u->gidmap = keep_id_map (e->host_gid, e->subgid.count);
+  u->new_ns = true;
+  u->keep_id = true;
+  u->keep_uid = e->host_uid;
+  u->keep_gid = e->host_gid;
+  return 0;
+}
+
 int
-ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
+ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
 {
   const char *mode = o->userns && *o->userns ? o->userns : NULL;
   memset (u, 0, sizeof *u);
@@ -272,59 +328,19 @@ ctr_userns_resolve (struct cli_global *g, const struct ctr_opts *o, struct ctr_u
   if (maps && mode)
     return capsa_fail_as (err, EINVAL, "--userns %s and --uidmap/--gidmap: give one or the other", mode);
   if (maps)
-    {
-      if (g->rootless)
-        return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
-                                          "range; --userns keep-id keeps your own uid)");
-      if (!(o->uidmap && o->uidmap[0]))
-        return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
-      if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
-        return -1;
-      if (o->gidmap && o->gidmap[0] ? parse_maps ("--gidmap", o->gidmap, &u->gidmap, err) < 0
-                                    : parse_maps ("--uidmap", o->uidmap, &u->gidmap, err) < 0)
-        return -1;
-      u->new_ns = true;
-      return 0;
-    }
+    return userns_maps (e, o, u, err);
   if (mode == NULL || strcmp (mode, "host") == 0)
     return 0;
   if (strncmp (mode, "ns:", 3) == 0)
-    {
-      if (mode[3] != '/')
-        return capsa_fail_as (err, EINVAL, "--userns %s: expected ns:PATH with an absolute path", mode);
-      if (access (mode + 3, R_OK) < 0)
-        return capsa_fail (err, errno, "--userns %s: cannot open `%s`", mode, mode + 3);
-      u->path = xstrdup (mode + 3);
-      /* root: the image is then seen through idmapped mounts with the namespace's own mappings,
-       * so that its root owns it (rootless: the namespace is the user's, as the image's files) */
-      if (!g->rootless && ns_path_maps (u->path, &u->uidmap, &u->gidmap, err) < 0)
-        return -1;
-      return 0;
-    }
+    return userns_ns_path (e, mode, u, err);
   if (strcmp (mode, "keep-id") == 0)
-    {
-      if (!g->rootless)
-        return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
-                                           "and out: --userns host, or auto for a range of its own)");
-      if (g->subuid.count <= g->host_uid || g->subgid.count <= g->host_gid)
-        return capsa_fail_as (err, ERANGE,
-                              "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
-                              "(/etc/subuid gives %lu ids)",
-                              g->host_uid, g->host_gid, g->subuid.count);
-      u->uidmap = keep_id_map (g->host_uid, g->subuid.count);
-      u->gidmap = keep_id_map (g->host_gid, g->subgid.count);
-      u->new_ns = true;
-      u->keep_id = true;
-      u->keep_uid = g->host_uid;
-      u->keep_gid = g->host_gid;
-      return 0;
-    }
+    return userns_keep_id (e, u, err);
   if (strcmp (mode, "auto") == 0 || strncmp (mode, "auto:", 5) == 0)
     {
-      if (g->rootless)
+      if (e->rootless)
         return capsa_fail_as (err, EPERM, "--userns auto needs root (rootless containers already get your "
                                           "/etc/subuid range)");
-      if (userns_auto (g, mode[4] ? mode + 5 : NULL, u, err) < 0)
+      if (userns_auto (e, mode[4] ? mode + 5 : NULL, u, err) < 0)
         return -1;
       u->new_ns = true;
       return 0;

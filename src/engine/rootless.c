@@ -29,7 +29,7 @@
 /* ---- subordinate ids ---------------------------------------------------------------------- */
 
 int
-cli_subid_ranges (const char *file, const char *user, uid_t uid, struct cli_idrange **out, size_t *n)
+rootless_subid_ranges (const char *file, const char *user, uid_t uid, struct capsa_idrange **out, size_t *n)
 {
   cleanup_fclose FILE *f = fopen (file, "re");
   char line[512], uidstr[32];
@@ -52,7 +52,7 @@ cli_subid_ranges (const char *file, const char *user, uid_t uid, struct cli_idra
       if (parse_i64 (start, 0, UINT32_MAX, &s) < 0 || parse_i64 (count, 1, UINT32_MAX, &c) < 0)
         continue;
       *out = xrealloc (*out, (*n + 1) * sizeof **out);
-      (*out)[(*n)++] = (struct cli_idrange){ (unsigned long) s, (unsigned long) c };
+      (*out)[(*n)++] = (struct capsa_idrange){ (unsigned long) s, (unsigned long) c };
     }
   return 0;
 }
@@ -60,7 +60,7 @@ cli_subid_ranges (const char *file, const char *user, uid_t uid, struct cli_idra
 /* ---- the runtime directory ---------------------------------------------------------------- */
 
 int
-cli_rootless_rundir (char **out, capsa_err **err)
+rootless_rundir (char **out, capsa_err **err)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR");
   struct stat st;
@@ -93,7 +93,7 @@ cli_rootless_rundir (char **out, capsa_err **err)
 /* ---- cgroups ------------------------------------------------------------------------------ */
 
 bool
-cli_rootless_cgroup_writable (void)
+rootless_cgroup_writable (void)
 {
   struct statfs sf;
   if (statfs ("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
@@ -165,7 +165,7 @@ pause_main (const char *rundir)
 }
 
 static int
-run_idmap (const char *helper, pid_t pid, unsigned long own, const struct cli_idrange *r, capsa_err **err)
+run_idmap (const char *helper, pid_t pid, unsigned long own, const struct capsa_idrange *r, capsa_err **err)
 {
   char a[6][24];
   snprintf (a[0], sizeof a[0], "%d", (int) pid);
@@ -200,7 +200,7 @@ run_idmap (const char *helper, pid_t pid, unsigned long own, const struct cli_id
 
 /* Start the pause process in a new user + mount namespace mapped by newuidmap/newgidmap. */
 static int
-pause_start (struct cli_global *g, pid_t *pid_out, capsa_err **err)
+pause_start (struct capsa_engine *e, pid_t *pid_out, capsa_err **err)
 {
   int up[2], down[2];
   if (pipe2 (up, O_CLOEXEC) < 0 || pipe2 (down, O_CLOEXEC) < 0)
@@ -229,7 +229,7 @@ pause_start (struct cli_global *g, pid_t *pid_out, capsa_err **err)
       for (int i = 0; i < 3 && null >= 0; i++)
         dup2 (null, i);
       close_fds_except (3, NULL, 0);
-      pause_main (g->rundir);
+      pause_main (e->rundir);
     }
   close (up[1]);
   close (down[0]);
@@ -238,18 +238,18 @@ pause_start (struct cli_global *g, pid_t *pid_out, capsa_err **err)
   while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
     ;
   ssize_t n = read (upr, msg, sizeof msg);
-  int e = n == (ssize_t) sizeof msg ? msg[0] : EIO;
+  int en = n == (ssize_t) sizeof msg ? msg[0] : EIO;
   pid_t pid = msg[1];
-  if (e != 0)
+  if (en != 0)
     {
-      return capsa_fail_as (err, e > 0 ? e : EIO, "make a user namespace for rootless capsa: %s%s",
-                            strerror (e > 0 ? e : EIO),
-                            e == EPERM || e == ENOSPC ? " (check sysctl user.max_user_namespaces and "
+      return capsa_fail_as (err, en > 0 ? en : EIO, "make a user namespace for rootless capsa: %s%s",
+                            strerror (en > 0 ? en : EIO),
+                            en == EPERM || en == ENOSPC ? " (check sysctl user.max_user_namespaces and "
                                                         "kernel.unprivileged_userns_clone)"
                                                       : "");
     }
-  if (run_idmap ("newuidmap", pid, g->host_uid, &g->subuid, err) < 0
-      || run_idmap ("newgidmap", pid, g->host_gid, &g->subgid, err) < 0)
+  if (run_idmap ("newuidmap", pid, e->host_uid, &e->subuid, err) < 0
+      || run_idmap ("newgidmap", pid, e->host_gid, &e->subgid, err) < 0)
     {
       kill (pid, SIGKILL);
       return -1;
@@ -262,9 +262,9 @@ pause_start (struct cli_global *g, pid_t *pid_out, capsa_err **err)
 
 /* The live pause process named by pause.pid, or 0. */
 static pid_t
-pause_find (struct cli_global *g)
+pause_find (struct capsa_engine *e)
 {
-  cleanup_free char *pidf = xasprintf ("%s/pause.pid", g->rundir);
+  cleanup_free char *pidf = xasprintf ("%s/pause.pid", e->rundir);
   cleanup_free char *buf = NULL;
   long pid;
   unsigned long long start;
@@ -311,17 +311,17 @@ join (pid_t pid, capsa_err **err)
 }
 
 static int
-find_subids (struct cli_global *g, capsa_err **err)
+find_subids (struct capsa_engine *e, capsa_err **err)
 {
-  struct passwd *pw = getpwuid (g->host_uid);
+  struct passwd *pw = getpwuid (e->host_uid);
   const char *name = pw ? pw->pw_name : NULL;
   static const char *files[] = { "/etc/subuid", "/etc/subgid" };
-  struct cli_idrange *dst[] = { &g->subuid, &g->subgid };
+  struct capsa_idrange *dst[] = { &e->subuid, &e->subgid };
   for (size_t i = 0; i < 2; i++)
     {
-      cleanup_free struct cli_idrange *r = NULL;
+      cleanup_free struct capsa_idrange *r = NULL;
       size_t n = 0;
-      if (cli_subid_ranges (files[i], name, g->host_uid, &r, &n) < 0)
+      if (rootless_subid_ranges (files[i], name, e->host_uid, &r, &n) < 0)
         return capsa_fail (err, errno, "read %s", files[i]);
       if (n == 0)
         return capsa_fail_as (err, ENOENT,
@@ -338,7 +338,7 @@ find_subids (struct cli_global *g, capsa_err **err)
 #define ROOTLESS_ENV "_CAPSA_ROOTLESS"
 
 int
-cli_rootless_enter (struct cli_global *g, capsa_err **err)
+capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err)
 {
   if (geteuid () == 0)
     {
@@ -349,33 +349,33 @@ cli_rootless_enter (struct cli_global *g, capsa_err **err)
       int end = 0;
       if (ctx == NULL || in_initial_userns () || sscanf (ctx, "%u:%u:%n", &uid, &gid, &end) != 2 || end == 0)
         return 0;
-      g->rootless = true;
-      g->host_uid = uid;
-      g->host_gid = gid;
-      g->rundir = xstrdup (ctx + end);
-      return find_subids (g, err);
+      e->rootless = true;
+      e->host_uid = uid;
+      e->host_gid = gid;
+      e->rundir = xstrdup (ctx + end);
+      return find_subids (e, err);
     }
-  g->rootless = true;
-  g->host_uid = getuid ();
-  g->host_gid = getgid ();
-  if (cli_rootless_rundir (&g->rundir, err) < 0 || find_subids (g, err) < 0)
+  e->rootless = true;
+  e->host_uid = getuid ();
+  e->host_gid = getgid ();
+  if (rootless_rundir (&e->rundir, err) < 0 || find_subids (e, err) < 0)
     return -1;
-  cleanup_free char *ctx = xasprintf ("%u:%u:%s", g->host_uid, g->host_gid, g->rundir);
+  cleanup_free char *ctx = xasprintf ("%u:%u:%s", e->host_uid, e->host_gid, e->rundir);
   setenv (ROOTLESS_ENV, ctx, 1);
-  cleanup_free char *lockp = xasprintf ("%s/pause.lock", g->rundir);
+  cleanup_free char *lockp = xasprintf ("%s/pause.lock", e->rundir);
   cleanup_close int lock = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0)
     return capsa_fail (err, errno, "open `%s`", lockp);
   if (flock (lock, LOCK_EX) < 0)
     return capsa_fail (err, errno, "lock `%s`", lockp);
-  pid_t pid = pause_find (g);
+  pid_t pid = pause_find (e);
   if (pid == 0)
     {
       uint64_t start = 0;
-      if (pause_start (g, &pid, err) < 0)
+      if (pause_start (e, &pid, err) < 0)
         return capsa_err_wrap (err, "rootless capsa");
       proc_stat_start (pid, &start, NULL);
-      cleanup_free char *pidf = xasprintf ("%s/pause.pid", g->rundir);
+      cleanup_free char *pidf = xasprintf ("%s/pause.pid", e->rundir);
       cleanup_free char *line = xasprintf ("%d %llu\n", (int) pid, (unsigned long long) start);
       if (write_file_replace_at (AT_FDCWD, pidf, line, strlen (line), 0600, err) < 0)
         {

@@ -18,23 +18,23 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cli.h"
+#include "capsa/engine.h"
 
 /* The ranges of `user` (by name, or by uid when uid != -1) in file; *out malloc'd (NULL, 0 when
  * none or the file is missing).  -1 with errno when the file cannot be read. */
-int cli_subid_ranges (const char *file, const char *user, uid_t uid, struct cli_idrange **out, size_t *n);
+int rootless_subid_ranges (const char *file, const char *user, uid_t uid, struct capsa_idrange **out, size_t *n);
 
 /* When not root: make RUNDIR, find or start the pause process and join its namespaces (the
- * process must still be single-threaded).  Sets g->rootless, g->rundir, g->host_uid/gid and
- * g->subuid/subgid.  Nothing to do as root. */
-int cli_rootless_enter (struct cli_global *g, capsa_err **err);
+ * process must still be single-threaded).  Sets e->rootless, e->rundir, e->host_uid/gid and
+ * e->subuid/subgid.  Nothing to do as root. */
+int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 /* The runtime directory for this uid (made 0700 when missing; refused when someone else owns
  * it).  *out owned. */
-int cli_rootless_rundir (char **out, capsa_err **err);
+int rootless_rundir (char **out, capsa_err **err);
 /* Whether a rootless container can have a cgroup of its own: a pure cgroup v2 host whose
  * subtree next to this process's cgroup (where the library puts a relative cgroupsPath) is
  * writable, i.e. delegated to the user.  Not on hybrid or v1 hosts: there the controllers are v1
  * and only root may create cgroups in them. */
-bool cli_rootless_cgroup_writable (void);
+bool rootless_cgroup_writable (void);
 
 #endif

@@ -1706,3 +1706,6 @@ cfg_parse_file (const char *path, struct capsa_config **out, capsa_err **err)
     return -1;
   return cfg_parse_string (buf, len, path, out, err);
 }
+
+/* capsa/runtime.h's name for it (front ends release the config capsa_ctr_create parsed) */
+void capsa_config_free (struct capsa_config *c) __attribute__ ((alias ("cfg_free"), visibility ("default")));

@@ -1,0 +1,59 @@
+/* The spec builder (ctr_config.c) and the user namespaces of containers (ctr_userns.c): what
+ * `run`/`create` were asked, turned into an OCI config and a record.  Over ctr.h and ctr_net.h. */
+#ifndef CAPSA_ENGINE_CTR_CONFIG_H
+#define CAPSA_ENGINE_CTR_CONFIG_H
+
+#include "ctr.h"
+
+/* The flags of run/create (cmd_run.c parses them, ctr_config.c turns them into an OCI config). */
+struct ctr_opts
+{
+  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
+  const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
+  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
+      **sysctls, **labels, **publish;
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota, cpu_period; /* 0: not given */
+  double cpus;
+  int stop_timeout; /* -1: not given */
+  const char *image;
+  char **cmd; /* after the image (may be empty) */
+  const char *userns;           /* --userns */
+  char **uidmap, **gidmap;      /* --uidmap, --gidmap */
+  const struct ctr_userns *un;  /* what --userns/--uidmap resolved to (set before ctr_build) */
+  const char *detach_keys;      /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
+};
+
+/* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
+#define CTR_MIN_MEMORY (6LL << 20)
+int ctr_check_limits (long long memory, double cpus, capsa_err **err);
+
+/* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */
+struct ctr_userns
+{
+  bool new_ns;            /* one of its own, with uidmap/gidmap (OCI arrays, host ids as the
+                           * library sees them: the shared namespace's ids when rootless) */
+  bool keep_id;           /* --userns keep-id: the process runs as keep_uid:keep_gid unless -u */
+  unsigned keep_uid, keep_gid;
+  char *path;             /* ns:PATH: join it */
+  json_t *uidmap, *gidmap;
+  int lockfd;             /* auto: ROOT/userns.lock, held until the record is written; -1 */
+};
+int ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err);
+void ctr_userns_free (struct ctr_userns *u);
+/* Add the namespace and mappings to the OCI config, UsernsMode and IDMappings to the record. */
+void ctr_userns_apply (const struct ctr_opts *o, const struct ctr_userns *u, json_t *config, json_t *meta);
+/* "C H S" lines (/proc/PID/uid_map's form) of an OCI mappings array (owned). */
+char *ctr_userns_map_text (json_t *maps);
+
+/* Build the OCI config (*config) and the container record (*meta) for container `id` whose root
+ * filesystem is `rootfs`, from the image's config (imgcfg: the config blob) and the flags.
+ * Named and anonymous volumes are created as needed. */
+int ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs,
+               const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
+/* The network mode of a container run without --network (depends on rootless or not). */
+const char *ctr_default_network (struct capsa_engine *e);
+/* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */
+int ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
+                      capsa_err **err);
+
+#endif

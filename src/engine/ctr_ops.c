@@ -1,0 +1,224 @@
+/* What is done to an existing container (capsa/engine.h): kill, pause, update, rename, restart.
+ * Each refuses a container in the wrong state before the library is asked, as docker does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "ctr.h"
+#include "ctr_net.h"
+#include "jsonutil.h"
+#include "resolve_in_root.h"
+#include "util.h"
+
+/* Write json o to DIR/rel (atomically, 0600: both files hold the container's env). */
+static int
+write_json_file (const char *dir, const char *rel, json_t *o, capsa_err **err)
+{
+  cleanup_free char *s = json_dumps (o, JSON_INDENT (1));
+  cleanup_free char *p = xasprintf ("%s/%s", dir, rel);
+  return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0600, err);
+}
+
+int
+capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int sig, capsa_err **err)
+{
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "cannot kill container %s: it is not running", what);
+  if (sig == SIGKILL || sig == SIGTERM)
+    {
+      /* docker counts a kill as a manual stop: no restart */
+      cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+      write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, NULL);
+    }
+  return capsa_container_kill (c->oci_root, c->id, sig, sig == SIGKILL, err);
+}
+
+int
+capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err)
+{
+  if (pause && c->status != CTR_RUNNING)
+    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
+  if (!pause && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
+  return capsa_container_pause (c->oci_root, c->id, pause, err);
+}
+
+/* The HostConfig fields (docker's names) an update's resources set. */
+static void
+update_host_config (json_t *hc, json_t *res)
+{
+  json_t *mem = json_object_get (res, "memory"), *cpu = json_object_get (res, "cpu"), *v;
+  if ((v = json_object_get (mem, "limit")))
+    json_object_set (hc, "Memory", v);
+  if ((v = json_object_get (mem, "swap")))
+    json_object_set (hc, "MemorySwap", v);
+  if ((v = json_object_get (cpu, "quota")))
+    {
+      /* --cpus N is stored as docker does, NanoCpus = N * 1e9 (quota over a 100ms period) */
+      json_object_set_new (hc, "NanoCpus", json_integer (json_integer_value (v) * 10000));
+      json_object_set (hc, "CpuQuota", v);
+      json_object_set (hc, "CpuPeriod", json_object_get (cpu, "period"));
+    }
+  if ((v = json_object_get (cpu, "shares")))
+    json_object_set (hc, "CpuShares", v);
+  if ((v = json_object_get (cpu, "cpus")))
+    json_object_set (hc, "CpusetCpus", v);
+  if ((v = json_object_get (json_object_get (res, "pids"), "limit")))
+    json_object_set (hc, "PidsLimit", v);
+}
+
+/* Keep an update for the container's next start (docker does): its HostConfig in container.json
+ * and linux.resources in the bundle's config.json, which the next start uses. */
+static int
+update_persist (struct ctr *c, json_t *res, capsa_err **err)
+{
+  cleanup_free char *cfgpath = xasprintf ("%s/bundle/config.json", c->dir);
+  json_error_t je;
+  json_t *cfg = json_load_file (cfgpath, 0, &je);
+  if (cfg == NULL)
+    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
+  json_t *rs = json_child_object (json_child_object (cfg, "linux"), "resources");
+  json_t *hc = json_child_object (c->meta, "HostConfig");
+  if (rs == NULL || hc == NULL)
+    {
+      json_decref (cfg);
+      return capsa_fail_as (err, EINVAL, "update `%s`: its linux.resources or HostConfig is not an object",
+                            ctr_name (c));
+    }
+  json_merge_sections (rs, res);
+  update_host_config (hc, res);
+  int r = write_json_file (c->dir, "bundle/config.json", cfg, err);
+  json_decref (cfg);
+  if (r < 0)
+    return -1;
+  return write_json_file (c->dir, "container.json", c->meta, err);
+}
+
+int
+capsa_ctr_update (struct capsa_engine *e, struct ctr *c, json_t *res, capsa_err **err)
+{
+  if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+      && capsa_container_update (c->oci_root, c->id, res, err) < 0)
+    return -1;
+  return update_persist (c, res, err);
+}
+
+int
+capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err)
+{
+  if (ctr_name_reserve (e, name, c->id, err) < 0)
+    return -1;
+  cleanup_free char *oldname = xstrdup (ctr_name (c));
+  cleanup_free char *nm = xasprintf ("/%s", name);
+  json_object_set_new (c->meta, "Name", json_string (nm));
+  if (write_json_file (c->dir, "container.json", c->meta, err) < 0)
+    {
+      ctr_name_release (e, name, c->id);
+      return -1;
+    }
+  if (strcmp (oldname, c->id) != 0)
+    ctr_name_release (e, oldname, c->id);
+  ctr_net_renamed (e, c);
+  return 0;
+}
+
+int
+capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err)
+{
+  if (capsa_ctr_stop (e, c, timeout, err) < 0)
+    return -1;
+  ctr_wait_exited (e, c, 15000);
+  ctr_refresh (e, c);
+  return capsa_ctr_start (e, c, NULL, err);
+}
+
+/* ---- top ---------------------------------------------------------------------------------- */
+
+/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
+ * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
+ * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
+static char *
+top_user (pid_t pid, long uid)
+{
+  char path[64], line[512];
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+  FILE *m = fopen (path, "re");
+  long in, out, cnt, cuid = -1;
+  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
+    if (uid >= out && uid < out + cnt)
+      cuid = in + (uid - out);
+  if (m)
+    fclose (m);
+  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
+  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_err capsa_err *e = NULL;
+  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
+  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
+  char *name = NULL;
+  if (fd >= 0 && f == NULL)
+    close (fd);
+  while (f && name == NULL && fgets (line, sizeof line, f))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
+        name = strndup (line, (size_t) (c1 - line));
+    }
+  if (f)
+    fclose (f);
+  return name;
+}
+
+/* One process of top: {Pid, PPid, Uid, User (when the container names it), Cmd}; NULL when it is
+ * gone already. */
+static json_t *
+top_proc (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *cmdline = NULL, *status = NULL;
+  size_t len = 0;
+  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  if (read_file_at (AT_FDCWD, path, &cmdline, &len, NULL) < 0)
+    return NULL;
+  for (size_t k = 0; k + 1 < len; k++)
+    if (cmdline[k] == '\0')
+      cmdline[k] = ' ';
+  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  int uid = -1, ppid = -1;
+  if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) == 0)
+    {
+      char *u = strstr (status, "\nUid:");
+      char *p = strstr (status, "\nPPid:");
+      if (u)
+        uid = atoi (u + 5);
+      if (p)
+        ppid = atoi (p + 6);
+    }
+  cleanup_free char *user = uid >= 0 ? top_user (pid, uid) : NULL;
+  /* (as the bytes are: a command line or a name need not be UTF-8) */
+  return json_pack ("{s:i, s:i, s:i, s:o, s:o}", "Pid", (int) pid, "PPid", ppid, "Uid", uid, "User",
+                    user ? json_string_nocheck (user) : json_null (), "Cmd", json_string_nocheck (cmdline));
+}
+
+int
+capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs, capsa_err **err)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
+    return capsa_fail_as (err, EINVAL, "container %s is not running", what);
+  if (capsa_container_pids (c->oci_root, c->id, &pids, &n, err) < 0)
+    return -1;
+  *procs = json_array ();
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *p = top_proc (pids[i]);
+      if (p)
+        json_array_append_new (*procs, p);
+    }
+  free (pids);
+  return 0;
+}

@@ -1,0 +1,324 @@
+/* Starting and stopping containers, and pruning the stopped ones (capsa/engine.h): the
+ * lifecycle over the records of ctr.c, the monitor (ctr_monitor.c) and the library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach_proto.h"
+#include "container.h"
+#include "ctr.h"
+#include "ctr_life.h"
+#include "ctr_net.h"
+#include "ctr_logtee.h"
+#include "fsops.h"
+#include "util.h"
+
+int
+ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int dirfd = open (c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return capsa_fail (err, errno, "open `%s`", c->dir);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, ATTACH_SOCKET);
+  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return capsa_fail (err, errno, "socket");
+  if (connect (s, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        return capsa_fail_as (err, errno,
+                              "cannot attach to container %s: its monitor is not there (it is not running "
+                              "detached; start it with `capsa start -a %s`)",
+                              ctr_name (c), ctr_name (c));
+      return capsa_fail (err, errno, "connect to the attach socket of container %s", ctr_name (c));
+    }
+  *fd = take_fd (&s);
+  return 0;
+}
+
+
+/* Release a created container's init (its monitor is there since create). */
+static int
+start_created (struct ctr *c, capsa_err **err)
+{
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  unlink (stop);
+  if (capsa_container_start (c->oci_root, c->id, err) < 0)
+    return -1;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  json_t *ch = json_pack ("{s:s}", "StartedAt", now);
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
+  return 0;
+}
+
+/* Start a created container, or a stopped one again (a new monitor).  With attach_fd, connected
+ * to the monitor before the container runs, so that none of its output is missed: a stopped one
+ * is created first, then attached, then started. */
+int
+capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_err **err)
+{
+  cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
+  switch (c->status)
+    {
+    case CTR_RUNNING:
+    case CTR_RESTARTING:
+      return attach_fd ? ctr_attach_connect (c, attach_fd, err) : 0;
+    case CTR_PAUSED:
+      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
+                            ctr_name (c));
+    case CTR_DEAD:
+      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
+                                         "remove it with `capsa rm %s`",
+                            ctr_name (c), ctr_name (c));
+    case CTR_CREATED:
+      if (access (oci, F_OK) == 0)
+        {
+          if (attach_fd && ctr_attach_connect (c, attach_fd, err) < 0)
+            return -1;
+          return start_created (c, err);
+        }
+      /* fall through: a record without a runtime container (its create never finished) */
+      __attribute__ ((fallthrough));
+    case CTR_EXITED:
+    default:
+      {
+        cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+        cleanup_err capsa_err *de = NULL;
+        if (access (oci, F_OK) == 0)
+          capsa_container_delete (c->oci_root, c->id, true, &de);
+        unlink (stop);
+        json_t *ch = json_pack ("{s:n, s:n, s:b}", "FinishedAt", "Error", "Restarting", 0);
+        json_object_del (ch, "FinishedAt");
+        ctr_run_update (c->dir, ch, NULL);
+        json_decref (ch);
+        /* The last run's monitor records the exit first and releases the network after: a new
+         * monitor attaching before that release ends would see it undone (its netns, its lease). */
+        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
+          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+        if (ctr_monitor_alive (c))
+          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
+        /* run.json keeps the last exit until the new start is recorded */
+        int code;
+        if (ctr_monitor_spawn (e, c->id, attach_fd != NULL, &code, err) < 0)
+          return -1;
+        if (attach_fd == NULL)
+          return 0;
+        if (ctr_attach_connect (c, attach_fd, err) < 0)
+          return -1;
+        return start_created (c, err);
+      }
+    }
+}
+
+
+int
+capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err)
+{
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  /* asked first, whatever the state: a monitor between two runs of a restart policy reads it */
+  if (write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, err) < 0)
+    return -1;
+  if (timeout < 0)
+    {
+      json_t *t = json_object_get (json_object_get (c->meta, "Config"), "StopTimeout");
+      timeout = t ? (int) json_integer_value (t) : 10;
+    }
+  const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
+  int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
+  /* A monitor that passed its last look at stop-requested may start one more run: stop that
+   * one too, until the monitor has gone (it leaves once no restart is coming). */
+  for (int round = 0; round < 3; round++)
+    {
+      cleanup_err capsa_err *le = NULL;
+      ctr_refresh (e, c);
+      if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
+        {
+          capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &le);
+          ctr_wait_exited (e, c, timeout * 1000);
+          ctr_refresh (e, c);
+        }
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
+        {
+          capsa_err_free (&le);
+          capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &le);
+          if (ctr_wait_exited (e, c, 15000) < 0)
+            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
+        }
+      for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
+        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+      if (!ctr_monitor_alive (c))
+        return 0;
+    }
+  ctr_refresh (e, c);
+  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
+}
+
+/* The bytes a container's writable layer holds (what removing it reclaims). */
+static long long
+ctr_disk_size (struct capsa_engine *e, const char *id)
+{
+  static const char *subs[] = { "upper", "rootfs" };
+  long long n = 0;
+  for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
+    {
+      cleanup_free char *p = xasprintf ("%s/containers/%s/%s", e->root, id, subs[k]);
+      cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        n += fs_tree_size (fd);
+    }
+  return n;
+}
+
+void
+capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data)
+{
+  cleanup_strv char **ids = ctr_list_ids (e);
+  for (char **id = ids; *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      capsa_err *err = NULL;
+      /* every container that is not running, as docker's: exited, created (never started) and
+       * dead (a half-created one, whose creation died) */
+      if (ctr_load (e, *id, &c, NULL) < 0
+          || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
+        continue;
+      long long size = ctr_disk_size (e, *id);
+      if (ctr_remove (e, c, false, false, &err) < 0)
+        report (data, *id, 0, &err);
+      else
+        report (data, *id, size, NULL);
+      capsa_err_free (&err);
+    }
+}
+
+/* ---- the foreground run ------------------------------------------------------------------ */
+
+/* Record changes (consumed) in run.json; an exit gets its FinishedAt. */
+static void
+record (const char *dir, json_t *changes)
+{
+  cleanup_err capsa_err *e = NULL;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  if (!json_object_get (changes, "StartedAt") && json_object_get (changes, "ExitCode"))
+    json_object_set_new (changes, "FinishedAt", json_string (now));
+  ctr_run_update (dir, changes, &e);
+  json_decref (changes);
+}
+
+/* This process is the container's monitor: recorded as such, with the start time. */
+static void
+record_started_here (struct ctr *c)
+{
+  uint64_t start = 0;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  proc_stat_start (getpid (), &start, NULL);
+  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
+                             (json_int_t) start, "StartedAt", now));
+}
+
+/* Run it in this process until it exits: its exit code, or the docker code of why it could not
+ * run (*run_err). */
+static int
+run_here (struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
+{
+  cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
+  long long ooms = -1;
+  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms,
+                                  .config = typed };
+  capsa_err *err = NULL;
+  int status = 0;
+  /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
+   * it stdout, as docker logs a tty container) */
+  struct ctr_logtee tee = { .pid = -1 };
+  if (ctr_logtee_start (&tee, c->dir, &err) < 0)
+    capsa_err_free (&err); /* (the run goes on without a log) */
+  int ran = capsa_container_run (&co, &status, run_err);
+  ctr_logtee_stop (&tee);
+  if (ran < 0)
+    {
+      int code = ctr_exec_error_code (*run_err);
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", (*run_err)->msg));
+      return code;
+    }
+  record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", status, "OOMKilled", ooms > 0));
+  return status;
+}
+
+int
+capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
+                          bool tty, bool rm,
+                          capsa_err **run_err, capsa_err **err)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_load (e, id, &c, err) < 0)
+    return -1;
+  if (!interactive)
+    {
+      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      dup2 (null, 0);
+      close (null);
+    }
+  record_started_here (c);
+  if (ctr_net_up (e, c, err) < 0)
+    {
+      record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", CAPSA_ENGINE_EXIT_ERROR, "Error", (*err)->msg));
+      if (rm)
+        {
+          cleanup_err capsa_err *re = NULL;
+          ctr_remove (e, c, true, true, &re);
+        }
+      return -1;
+    }
+  int code = run_here (c, typed, run_err);
+  ctr_net_down (e, c);
+  ctr_refresh (e, c);
+  if (rm)
+    ctr_remove (e, c, true, true, err);
+  else
+    ctr_root_release (e, c->id, err);
+  return code;
+}
+
+/* ---- detached ------------------------------------------------------------------------------ */
+
+int
+capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
+                        capsa_err **err)
+{
+  if (ctr_monitor_spawn (e, id, create_only, code, err) == 0)
+    return 0;
+  cleanup_ctr struct ctr *c = NULL;
+  if (ctr_load (e, id, &c, NULL) == 0 && (rm || *code == CAPSA_ENGINE_EXIT_ERROR))
+    {
+      /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
+      cleanup_err capsa_err *re = NULL;
+      ctr_remove (e, c, true, true, &re);
+    }
+  return -1;
+}
+
+void
+capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c)
+{
+  /* its monitor removes it once it has exited (not when detached: it runs on) */
+  bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
+  for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
+    {
+      ctr_refresh (e, c);
+      if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
+        break;
+      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+    }
+}
