@@ -15,7 +15,7 @@ fuzzer() {
   out=$1
   shift
   # shellcheck disable=SC2086  # EXTRA_CFLAGS is a list of flags
-  "$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc/lib/base -Isrc/lib/runtime -Isrc/lib/image -Isrc/lib/net \
+  "$CC" -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Isrc/lib/base -Isrc/lib/runtime -Isrc/lib/image -Isrc/lib/net \
     -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     ${EXTRA_CFLAGS:-} \
