@@ -57,8 +57,8 @@ struct capsa_idrange
 /* The engine's context: where the store is, and who runs it. */
 struct capsa_engine
 {
-  const char *root;          /* the store (ROOT/containers, ROOT/oci...): never NULL */
-  char *default_registry;    /* what an image name without one refers to (docker.io) */
+  const char *root;       /* the store (ROOT/containers, ROOT/oci...): never NULL */
+  char *default_registry; /* what an image name without one refers to (docker.io) */
   bool debug;
   /* Find a program installed with capsa (capsa-monitor, capsa-init): *out owned.  Set by the
    * front end, which knows where it is installed. */
@@ -66,9 +66,9 @@ struct capsa_engine
   /* rootless (set by capsa_engine_rootless_enter): when not root, once the shared user
    * namespace is joined; all zero as root */
   bool rootless;
-  char *rundir;                             /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
-  unsigned host_uid, host_gid;              /* the user outside */
-  struct capsa_idrange subuid, subgid;      /* its first /etc/subuid and /etc/subgid ranges */
+  char *rundir;                        /* $XDG_RUNTIME_DIR/capsa or /tmp/capsa-UID */
+  unsigned host_uid, host_gid;         /* the user outside */
+  struct capsa_idrange subuid, subgid; /* its first /etc/subuid and /etc/subgid ranges */
 };
 
 /* When not root: make the runtime directory, find or start the pause process and join its user
@@ -76,9 +76,9 @@ struct capsa_engine
  * e->rootless, e->rundir, e->host_uid/gid and e->subuid/subgid.  Nothing to do as root. */
 int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 
-struct ctr;      /* a container's record (src/engine/ctr.h) */
-struct ctr_opts; /* what `run`/`create` were asked (src/engine/ctr_config.h) */
-struct json_t;   /* jansson's json_t */
+struct ctr;          /* a container's record (src/engine/ctr.h) */
+struct ctr_opts;     /* what `run`/`create` were asked (src/engine/ctr_config.h) */
+struct json_t;       /* jansson's json_t */
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
 
 /* Create a container from o (its user namespace resolved from o->userns/uidmap/gidmap; o->un is
@@ -101,13 +101,13 @@ int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, caps
  * Waits until its monitor is gone. */
 int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
 /* Run container id (created) in this process, the foreground `capsa run`: its network up, its
- * output also logged (with a tty: what the terminal shows, as stdout), until it exits; then its network down and its root unmounted
- * (rm: the container removed).  stdin is /dev/null unless interactive.  Returns its exit code,
- * or the docker code of why it could not run (126, 127, 125) with *run_err saying why; -1 with
- * *err when it could not be started (its network; recorded in run.json, removed with rm).  With a
- * code >= 0, *err may still tell that removing or unmounting it failed afterwards. */
-int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed,
-                              bool interactive, bool tty, bool rm, capsa_err **run_err, capsa_err **err);
+ * output also logged (with a tty: what the terminal shows, as stdout), until it exits; then its network down and its
+ * root unmounted (rm: the container removed).  stdin is /dev/null unless interactive.  Returns its exit code, or the
+ * docker code of why it could not run (126, 127, 125) with *run_err saying why; -1 with *err when it could not be
+ * started (its network; recorded in run.json, removed with rm).  With a code >= 0, *err may still tell that removing or
+ * unmounting it failed afterwards. */
+int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
+                              bool tty, bool rm, capsa_err **run_err, capsa_err **err);
 /* Hand created container id to a monitor of its own (detached, outliving the caller): created
  * only (create_only: its init waits for capsa_ctr_start) or started.  On failure *code is the
  * docker code (125, 126, 127; 0 when unknown) and a container that never ran is removed (with rm,

@@ -28,8 +28,7 @@ typedef struct capsa_err
 
 /* Record a failure; the message is fmt + ": " + strerror(errnum) (lowercased like Go/runc) when
  * errnum != 0.  Returns -1 and sets errno = errnum. */
-CAPSA_PUBLIC int capsa_fail (capsa_err **err, int errnum, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+CAPSA_PUBLIC int capsa_fail (capsa_err **err, int errnum, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 /* Record a failure whose message already says why ("container `x` does not exist"): errnum is
  * kept for callers that branch on it, but no strerror text is appended. */
 CAPSA_PUBLIC int capsa_fail_as (capsa_err **err, int errnum, const char *fmt, ...)

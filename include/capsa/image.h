@@ -63,8 +63,7 @@ struct capsa_ref
   char *digest;   /* NULL unless @sha256:... */
 };
 
-CAPSA_PUBLIC int capsa_ref_parse (const char *s, const char *default_registry, struct capsa_ref *r,
-                                  capsa_err **err);
+CAPSA_PUBLIC int capsa_ref_parse (const char *s, const char *default_registry, struct capsa_ref *r, capsa_err **err);
 CAPSA_PUBLIC void capsa_ref_free (struct capsa_ref *r);
 #define cleanup_ref __attribute__ ((cleanup (capsa_ref_free)))
 /* "registry/repo" */
@@ -92,8 +91,7 @@ CAPSA_PUBLIC int capsa_index_read (struct capsa_store *s, json_t **out, capsa_er
 
 /* Find an image by name (normalized with default_registry), name@digest, full id or id prefix.
  * Returns a borrowed reference into idx, or NULL with err set ("no such image: x"). */
-CAPSA_PUBLIC json_t *capsa_image_find (json_t *idx, const char *what, const char *default_registry,
-                                       capsa_err **err);
+CAPSA_PUBLIC json_t *capsa_image_find (json_t *idx, const char *what, const char *default_registry, capsa_err **err);
 
 /* Add a full name to an existing image. */
 CAPSA_PUBLIC int capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name,
@@ -102,9 +100,8 @@ CAPSA_PUBLIC int capsa_image_tag (struct capsa_store *s, const char *what, const
 /* Remove a name, or an image by id.  An image with several names is only untagged when `what`
  * is one of its names; by id it needs `force`.  *untagged and *deleted (NULL-terminated, owned)
  * list what happened, as `docker rmi` prints it.  Unreferenced blobs and layers are collected. */
-CAPSA_PUBLIC int capsa_image_remove (struct capsa_store *s, const char *what, bool force,
-                                     const char *default_registry, char ***untagged, char ***deleted,
-                                     capsa_err **err);
+CAPSA_PUBLIC int capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry,
+                                     char ***untagged, char ***deleted, capsa_err **err);
 
 /* Remove dangling images (all images not used by a container with `all`), then collect. */
 CAPSA_PUBLIC int capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *reclaimed,
@@ -132,11 +129,11 @@ enum capsa_progress_state
   CAPSA_PROGRESS_DOWNLOADING,
   CAPSA_PROGRESS_RETRYING,
   CAPSA_PROGRESS_VERIFIED,
-  CAPSA_PROGRESS_EXISTS,    /* already in the store (pull) or in the registry (push) */
+  CAPSA_PROGRESS_EXISTS, /* already in the store (pull) or in the registry (push) */
   CAPSA_PROGRESS_EXTRACTING,
   CAPSA_PROGRESS_DONE,
   CAPSA_PROGRESS_UPLOADING,
-  CAPSA_PROGRESS_MOUNTED,   /* push: mounted from another repository of the registry */
+  CAPSA_PROGRESS_MOUNTED, /* push: mounted from another repository of the registry */
 };
 
 struct capsa_progress
@@ -220,9 +217,9 @@ CAPSA_PUBLIC int capsa_image_save (struct capsa_store *s, char *const *images, c
  * image whose layer blob is the plain tar (so its digest is its diff id). */
 struct capsa_import_opts
 {
-  const char *name;           /* full "registry/repo:tag", or NULL for an untagged image */
-  char *const *changes;       /* Dockerfile-like instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL */
-  const char *message;        /* history comment, may be NULL */
+  const char *name;     /* full "registry/repo:tag", or NULL for an untagged image */
+  char *const *changes; /* Dockerfile-like instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL */
+  const char *message;  /* history comment, may be NULL */
 };
 
 /* source: a file, a directory, or "-" for stdin. */
@@ -239,8 +236,8 @@ CAPSA_PUBLIC int capsa_tar_directory (const char *dir, int fd, const char *out_n
 /* Make a one-layer image around a layer blob already in the store (plain tar, digest = diffid
  * when `diffid` is NULL): writes the config and manifest, registers the image. */
 CAPSA_PUBLIC int capsa_image_from_layer (struct capsa_store *s, const char *layer_digest, const char *media_type,
-                                         const char *diffid, const struct capsa_import_opts *o,
-                                         const char *created_by, char *id_out, capsa_err **err);
+                                         const char *diffid, const struct capsa_import_opts *o, const char *created_by,
+                                         char *id_out, capsa_err **err);
 
 /* A container's root filesystem made from an image, under ROOT/containers/ID/:
  *   overlay: merged/ = overlayfs of the image's unpacked layers (read-only lower dirs, shared by
@@ -259,8 +256,8 @@ enum capsa_rootfs_driver
 /* Give container `id` a root from image `image` (name or id).  *path_out (owned) gets the root's
  * path.  On failure nothing is left behind. */
 CAPSA_PUBLIC int capsa_rootfs_mount (struct capsa_store *s, const char *image, const char *id,
-                                     const char *default_registry, enum capsa_rootfs_driver driver,
-                                     char **path_out, capsa_err **err);
+                                     const char *default_registry, enum capsa_rootfs_driver driver, char **path_out,
+                                     capsa_err **err);
 /* The same for a container in a user namespace of its own: uid_map and gid_map are its mappings
  * in /proc/PID/uid_map's form ("CONTAINER HOST SIZE" lines).  The image's layers become the
  * overlay's lower dirs through idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP), so the shared
@@ -269,8 +266,8 @@ CAPSA_PUBLIC int capsa_rootfs_mount (struct capsa_store *s, const char *image, c
  * gid_map) for a later capsa_rootfs_remount.  Overlay only: a kernel or filesystem that cannot
  * idmap is an error that says so. */
 CAPSA_PUBLIC int capsa_rootfs_mount_idmapped (struct capsa_store *s, const char *image, const char *id,
-                                              const char *default_registry, const char *uid_map,
-                                              const char *gid_map, char **path_out, capsa_err **err);
+                                              const char *default_registry, const char *uid_map, const char *gid_map,
+                                              char **path_out, capsa_err **err);
 /* Unmount (overlay) and remove everything of container `id`.  A missing id is an error. */
 CAPSA_PUBLIC int capsa_rootfs_unmount (struct capsa_store *s, const char *id, capsa_err **err);
 

@@ -29,9 +29,7 @@ json_strarray_has (json_t *arr, const char *s)
 {
   size_t i;
   json_t *v;
-  json_array_foreach (arr, i, v)
-  if (json_is_string (v) && strcmp (json_string_value (v), s) == 0)
-    return true;
+  json_array_foreach (arr, i, v) if (json_is_string (v) && strcmp (json_string_value (v), s) == 0) return true;
   return false;
 }
 

@@ -57,45 +57,67 @@ enum capsa_opt_kind
 
 struct capsa_opt
 {
-  const char *name;         /* long name without "--"; NULL (and letter 0) ends the table */
-  char letter;              /* short name, 0 for none */
+  const char *name; /* long name without "--"; NULL (and letter 0) ends the table */
+  char letter;      /* short name, 0 for none */
   enum capsa_opt_kind kind;
-  size_t offset;            /* the field in the caller's struct (offsetof), unused by CALL and HELP */
-  const char *arg;          /* the value's name in --help ("NAME"); NULL for a flag */
-  const char *help;         /* --help text, "" for none; '\n' starts a continuation line; NULL: not in
-                               --help (still completed: HIDDEN hides it from both) */
-  long long min, max;       /* INT, INT64: the accepted range */
+  size_t offset;      /* the field in the caller's struct (offsetof), unused by CALL and HELP */
+  const char *arg;    /* the value's name in --help ("NAME"); NULL for a flag */
+  const char *help;   /* --help text, "" for none; '\n' starts a continuation line; NULL: not in
+                         --help (still completed: HIDDEN hides it from both) */
+  long long min, max; /* INT, INT64: the accepted range */
   /* STRING, LIST: checks the value before it is stored; < 0 with *err set refuses it */
   int (*check) (const char *value, struct capsa_err **err);
   /* CALL: stores the value itself.  Returns 0, CAPSA_OPT_USAGE (the value is wrong: a usage
    * error) or CAPSA_OPT_FAIL (something else failed, e.g. reading --env-file), *err set. */
   int (*set) (void *base, const char *value, struct capsa_err **err);
-  unsigned flags;           /* CAPSA_OPTF_* */
+  unsigned flags; /* CAPSA_OPTF_* */
 };
 
 /* Table entries.  L: short letter or 0; N: long name; T, F: the struct and its field; extra
  * designated initializers may follow (`.check = fn`, `.flags = CAPSA_OPTF_HIDDEN`). */
-#define CAPSA_O_BOOL(L, N, T, F, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_BOOL, .offset = offsetof (T, F), .help = HELP, __VA_ARGS__ }
-#define CAPSA_O_STR(L, N, T, F, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_STRING, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ }
-#define CAPSA_O_LIST(L, N, T, F, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_LIST, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ }
-#define CAPSA_O_INT(L, N, T, F, MIN, MAX, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_INT, .offset = offsetof (T, F), .arg = ARG, .help = HELP, \
-    .min = MIN, .max = MAX, __VA_ARGS__ }
-#define CAPSA_O_INT64(L, N, T, F, MIN, MAX, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_INT64, .offset = offsetof (T, F), .arg = ARG, .help = HELP, \
-    .min = MIN, .max = MAX, __VA_ARGS__ }
-#define CAPSA_O_SIZE(L, N, T, F, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_SIZE, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ }
-#define CAPSA_O_NUMBER(L, N, T, F, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_NUMBER, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ }
+#define CAPSA_O_BOOL(L, N, T, F, HELP, ...)                                                                            \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_BOOL, .offset = offsetof (T, F), .help = HELP, __VA_ARGS__               \
+  }
+#define CAPSA_O_STR(L, N, T, F, ARG, HELP, ...)                                                                        \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_STRING, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ \
+  }
+#define CAPSA_O_LIST(L, N, T, F, ARG, HELP, ...)                                                                       \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_LIST, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__   \
+  }
+#define CAPSA_O_INT(L, N, T, F, MIN, MAX, ARG, HELP, ...)                                                              \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_INT, .offset = offsetof (T, F), .arg = ARG, .help = HELP, .min = MIN,    \
+    .max = MAX, __VA_ARGS__                                                                                            \
+  }
+#define CAPSA_O_INT64(L, N, T, F, MIN, MAX, ARG, HELP, ...)                                                            \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_INT64, .offset = offsetof (T, F), .arg = ARG, .help = HELP, .min = MIN,  \
+    .max = MAX, __VA_ARGS__                                                                                            \
+  }
+#define CAPSA_O_SIZE(L, N, T, F, ARG, HELP, ...)                                                                       \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_SIZE, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__   \
+  }
+#define CAPSA_O_NUMBER(L, N, T, F, ARG, HELP, ...)                                                                     \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_NUMBER, .offset = offsetof (T, F), .arg = ARG, .help = HELP, __VA_ARGS__ \
+  }
 /* ARG NULL: a flag (set gets value NULL) */
-#define CAPSA_O_CALL(L, N, FN, ARG, HELP, ...) \
-  { .name = N, .letter = L, .kind = CAPSA_OPT_CALL, .set = FN, .arg = ARG, .help = HELP, __VA_ARGS__ }
-#define CAPSA_O_HELP(L) { .name = "help", .letter = L, .kind = CAPSA_OPT_HELP }
-#define CAPSA_O_END { 0 }
+#define CAPSA_O_CALL(L, N, FN, ARG, HELP, ...)                                                                         \
+  {                                                                                                                    \
+    .name = N, .letter = L, .kind = CAPSA_OPT_CALL, .set = FN, .arg = ARG, .help = HELP, __VA_ARGS__                   \
+  }
+#define CAPSA_O_HELP(L)                                                                                                \
+  {                                                                                                                    \
+    .name = "help", .letter = L, .kind = CAPSA_OPT_HELP                                                                \
+  }
+#define CAPSA_O_END                                                                                                    \
+  {                                                                                                                    \
+    0                                                                                                                  \
+  }
 
 /* capsa_opt_parse flags */
 #define CAPSA_OPT_STOP 1u /* options end at the first operand (its own options follow it) */
@@ -112,8 +134,8 @@ struct capsa_opt
 #define CAPSA_OPT_HELP_ASKED 0
 #define CAPSA_OPT_USAGE (-1)
 #define CAPSA_OPT_FAIL (-2)
-CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv,
-                                  void *base, struct capsa_err **err);
+CAPSA_PUBLIC int capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, void *base,
+                                  struct capsa_err **err);
 
 /* The option of a table by long name (full name only), or NULL. */
 CAPSA_PUBLIC const struct capsa_opt *capsa_opt_find (const struct capsa_opt *opts, const char *name);

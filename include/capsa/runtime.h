@@ -38,9 +38,9 @@ struct capsa_config;
 
 struct capsa_create_opts
 {
-  const char *root;           /* runtime state root (--root) */
+  const char *root; /* runtime state root (--root) */
   const char *id;
-  const char *bundle;         /* NULL: the current directory */
+  const char *bundle; /* NULL: the current directory */
   /* The bundle's config already parsed (the caller has just built it): used instead of reading
    * BUNDLE/config.json, whose root.path it must share (a relative one is taken from the bundle).
    * NULL: create reads and parses the file.  Borrowed for the call; create may add its own mounts
@@ -51,15 +51,20 @@ struct capsa_create_opts
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
-  bool detach;                /* run only */
-  bool no_cgroups;            /* --cgroup-manager disabled: no cgroup at all */
-  long long *oom_kills;       /* run in the foreground: set to the cgroup's oom_kill count once the
-                                 process has exited, before the cgroup goes (-1: unknown); may be NULL */
+  bool detach;          /* run only */
+  bool no_cgroups;      /* --cgroup-manager disabled: no cgroup at all */
+  long long *oom_kills; /* run in the foreground: set to the cgroup's oom_kill count once the
+                           process has exited, before the cgroup goes (-1: unknown); may be NULL */
 };
 
 /* Release a parsed config (one capsa_ctr_create gave). */
 CAPSA_PUBLIC void capsa_config_free (struct capsa_config *c);
-static inline void capsa_config_freep (struct capsa_config **c) { if (*c) capsa_config_free (*c); }
+static inline void
+capsa_config_freep (struct capsa_config **c)
+{
+  if (*c)
+    capsa_config_free (*c);
+}
 #define cleanup_capsa_config __attribute__ ((cleanup (capsa_config_freep)))
 
 CAPSA_PUBLIC int capsa_container_create (const struct capsa_create_opts *o, capsa_err **err);
@@ -99,13 +104,13 @@ CAPSA_PUBLIC int capsa_signal_parse (const char *s);
 struct capsa_exec_opts
 {
   const char *root, *id;
-  const char *process_file;   /* --process FILE ("-": stdin); NULL: args and flags */
-  char **args;                /* NULL-terminated; required without process_file */
-  char **env;                 /* extra KEY=VALUE (may be NULL) */
-  const char *cwd;            /* may be NULL */
-  const char *user;           /* "uid[:gid]" (may be NULL) */
-  char **additional_gids;     /* decimal strings (may be NULL) */
-  char **caps;                /* capabilities to add (may be NULL) */
+  const char *process_file; /* --process FILE ("-": stdin); NULL: args and flags */
+  char **args;              /* NULL-terminated; required without process_file */
+  char **env;               /* extra KEY=VALUE (may be NULL) */
+  const char *cwd;          /* may be NULL */
+  const char *user;         /* "uid[:gid]" (may be NULL) */
+  char **additional_gids;   /* decimal strings (may be NULL) */
+  char **caps;              /* capabilities to add (may be NULL) */
   bool tty, detach, no_new_privs;
   const char *pid_file, *console_socket;
   int preserve_fds;

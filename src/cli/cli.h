@@ -23,10 +23,10 @@ struct cli_global
    * --default-registry, or the registries config, or docker.io; eng.debug --debug; the rootless
    * fields are set once the shared user namespace is joined (capsa_engine_rootless_enter) */
   struct capsa_engine eng;
-  char **insecure;              /* --insecure-registry (repeatable) plus the config's list */
-  const char *registries_conf;  /* --registries-conf */
-  const char *authfile;         /* --authfile: where login writes (read before ~/.docker/config.json) */
-  int argc;                     /* the whole command line, global options included */
+  char **insecure;             /* --insecure-registry (repeatable) plus the config's list */
+  const char *registries_conf; /* --registries-conf */
+  const char *authfile;        /* --authfile: where login writes (read before ~/.docker/config.json) */
+  int argc;                    /* the whole command line, global options included */
   char **argv;
 };
 
@@ -75,8 +75,8 @@ struct cli_command
 {
   const char *name;
   int (*fn) (struct cli_global *, int, char **);
-  const char *help;             /* its line in `capsa --help`; NULL: hidden */
-  const struct cli_spec *spec;  /* its options, or */
+  const char *help;              /* its line in `capsa --help`; NULL: hidden */
+  const struct cli_spec *spec;   /* its options, or */
   const struct cli_group *group; /* its subcommands */
 };
 extern const struct cli_command cli_commands[];
@@ -108,11 +108,11 @@ extern const struct capsa_opt cli_no_options[];
 void cli_help (const struct cli_spec *spec, FILE *f);
 /* each command's, in its cmd_*.c (main.c's table lists them for `capsa completion`) */
 extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_spec_stop, cli_spec_restart,
-    cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause,
-    cli_spec_unpause, cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec,
-    cli_spec_logs, cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount,
-    cli_spec_image_unmount, cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect,
-    cli_spec_inspect, cli_spec_version, cli_spec_info;
+    cli_spec_kill, cli_spec_rm, cli_spec_container_prune, cli_spec_ps, cli_spec_wait, cli_spec_pause, cli_spec_unpause,
+    cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec, cli_spec_logs,
+    cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount, cli_spec_image_unmount,
+    cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect, cli_spec_inspect, cli_spec_version,
+    cli_spec_info;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);

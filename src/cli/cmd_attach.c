@@ -272,11 +272,15 @@ static const struct capsa_opt attach_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_attach
-    = { "attach", "[OPTIONS] CONTAINER",
-        "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
-        "Exits with the container's code when it stops; the detach keys leave it running.",
-        attach_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_attach = {
+  "attach",
+  "[OPTIONS] CONTAINER",
+  "Connect to a detached container's output, and its input when it has -i (`run -dit`).\n"
+  "Exits with the container's code when it stops; the detach keys leave it running.",
+  attach_opts,
+  CAPSA_OPT_STOP,
+  NULL
+};
 
 int
 cmd_attach (struct cli_global *g, int argc, char **argv)

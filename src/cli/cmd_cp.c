@@ -110,13 +110,13 @@ copy_special (const struct cp_ctx *x, const struct stat *st, int dstdir, const c
               capsa_err **err)
 {
   bool fifo = S_ISFIFO (st->st_mode);
-  const char *kind = fifo                      ? "FIFO"
+  const char *kind = fifo                     ? "FIFO"
                      : S_ISSOCK (st->st_mode) ? "socket"
                      : S_ISCHR (st->st_mode)  ? "character device"
                                               : "block device";
-  const char *why = S_ISSOCK (st->st_mode)  ? "a socket cannot be copied"
-                    : !fifo && x->to_host ? "a device node made by a container is not created on the host"
-                                          : NULL;
+  const char *why = S_ISSOCK (st->st_mode) ? "a socket cannot be copied"
+                    : !fifo && x->to_host  ? "a device node made by a container is not created on the host"
+                                           : NULL;
   if (why == NULL)
     {
       struct stat cur;
@@ -252,11 +252,15 @@ dir_of (const char *p)
   return path_part (p, false);
 }
 
-const struct cli_spec cli_spec_cp
-    = { "cp", "CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST",
-        "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
-        "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.",
-        cli_no_options, 0, NULL };
+const struct cli_spec cli_spec_cp = {
+  "cp",
+  "CONTAINER:SRC HOST-DST|-\n       capsa cp HOST-SRC|- CONTAINER:DST",
+  "Copy files between a container and the host.  Symlinks inside the container never lead out of it.\n"
+  "`-` is a tar stream: of SRC on stdout, or from stdin extracted into the directory DST.",
+  cli_no_options,
+  0,
+  NULL
+};
 
 int
 cmd_cp (struct cli_global *g, int argc, char **argv)

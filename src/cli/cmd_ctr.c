@@ -23,11 +23,13 @@
 #include "template.h"
 #include "util.h"
 
-
 /* the commands with no option but --help */
-#define OPERANDS_ONLY(NAME, USAGE, SUMMARY) { NAME, USAGE, SUMMARY, cli_no_options, 0, NULL }
-const struct cli_spec cli_spec_wait
-    = OPERANDS_ONLY ("wait", "CONTAINER...", "Wait until containers stop; print their exit codes.");
+#define OPERANDS_ONLY(NAME, USAGE, SUMMARY)                                                                            \
+  {                                                                                                                    \
+    NAME, USAGE, SUMMARY, cli_no_options, 0, NULL                                                                      \
+  }
+const struct cli_spec cli_spec_wait = OPERANDS_ONLY ("wait", "CONTAINER...",
+                                                     "Wait until containers stop; print their exit codes.");
 const struct cli_spec cli_spec_pause = OPERANDS_ONLY ("pause", "CONTAINER...", "Freeze every process of containers.");
 const struct cli_spec cli_spec_unpause = OPERANDS_ONLY ("unpause", "CONTAINER...", "Thaw paused containers.");
 const struct cli_spec cli_spec_rename = OPERANDS_ONLY ("rename", "CONTAINER NEW-NAME", "Rename a container.");
@@ -90,11 +92,15 @@ static const struct capsa_opt time_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_stop
-    = { "stop", "[-t SECONDS] CONTAINER...", "Send the stop signal, then SIGKILL after the timeout (default 10 s).",
-        time_opts, CAPSA_OPT_STOP, NULL };
-const struct cli_spec cli_spec_restart
-    = { "restart", "[-t SECONDS] CONTAINER...", "Stop, then start again.", time_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_stop = { "stop",
+                                        "[-t SECONDS] CONTAINER...",
+                                        "Send the stop signal, then SIGKILL after the timeout (default 10 s).",
+                                        time_opts,
+                                        CAPSA_OPT_STOP,
+                                        NULL };
+const struct cli_spec cli_spec_restart = {
+  "restart", "[-t SECONDS] CONTAINER...", "Stop, then start again.", time_opts, CAPSA_OPT_STOP, NULL
+};
 
 /* stop's and restart's -t; *first: the first container */
 static int
@@ -139,9 +145,12 @@ static const struct capsa_opt kill_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_kill = { "kill", "[-s SIGNAL] CONTAINER...",
-                                        "Send a signal (default KILL) to the container's main process.", kill_opts,
-                                        CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_kill = { "kill",
+                                        "[-s SIGNAL] CONTAINER...",
+                                        "Send a signal (default KILL) to the container's main process.",
+                                        kill_opts,
+                                        CAPSA_OPT_STOP,
+                                        NULL };
 
 int
 cmd_kill (struct cli_global *g, int argc, char **argv)
@@ -170,7 +179,8 @@ static const struct capsa_opt rm_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_rm = { "rm", "[-f] [-v] CONTAINER...", "Remove containers.", rm_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_rm = { "rm",    "[-f] [-v] CONTAINER...", "Remove containers.",
+                                      rm_opts, CAPSA_OPT_STOP,           NULL };
 
 static int
 rm_one (struct cli_global *g, struct ctr *c, const char *name, void *how, capsa_err **err)
@@ -228,8 +238,8 @@ static const struct capsa_opt force_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_container_prune
-    = { "container prune", "[-f]", "Remove every stopped container.", force_opts, 0, NULL };
+const struct cli_spec cli_spec_container_prune = { "container prune", "[-f]", "Remove every stopped container.",
+                                                   force_opts,        0,      NULL };
 
 int
 cmd_container_prune (struct cli_global *g, int argc, char **argv)
@@ -298,8 +308,7 @@ ctr_status_text (const struct ctr *c, char *buf, size_t len)
       break;
     case CTR_RESTARTING:
       human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
-      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")),
-                d);
+      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")), d);
       break;
     case CTR_EXITED:
     default:
@@ -386,8 +395,9 @@ static const struct capsa_opt ps_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_ps
-    = { "ps", "[-a] [-q] [--format json] [--no-trunc]", "List containers (running ones; -a: all).", ps_opts, 0, NULL };
+const struct cli_spec cli_spec_ps = {
+  "ps", "[-a] [-q] [--format json] [--no-trunc]", "List containers (running ones; -a: all).", ps_opts, 0, NULL
+};
 
 /* ps's table, docker's columns. */
 static void
@@ -449,8 +459,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
       free (s);
     }
   else if (quiet)
-    json_array_foreach (arr, i, v)
-    printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
+    json_array_foreach (arr, i, v) printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
   else
     ps_table (arr, notrunc);
   json_decref (arr);
@@ -568,15 +577,13 @@ cmd_port (struct cli_global *g, int argc, char **argv)
           capsa_fail_as (&err, ENOENT, "no public port `%s` published for %s", want, argv[1]);
           return cli_fail (&err);
         }
-      json_array_foreach (arr, i, b)
-      print_binding ("", b);
+      json_array_foreach (arr, i, b) print_binding ("", b);
       return 0;
     }
   json_object_foreach (ports, key, v)
   {
     cleanup_free char *prefix = xasprintf ("%s -> ", key);
-    json_array_foreach (v, i, b)
-    print_binding (prefix, b);
+    json_array_foreach (v, i, b) print_binding (prefix, b);
   }
   return 0;
 }
@@ -637,9 +644,14 @@ static const struct capsa_opt update_opts[] = {
   CAPSA_O_END,
 };
 #undef U
-const struct cli_spec cli_spec_update
-    = { "update", "[--memory B] [--memory-swap B] [--cpus N] [--cpu-shares N] [--cpuset-cpus L] [--pids-limit N] CONTAINER...",
-        "Change a running container's resource limits.", update_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_update = {
+  "update",
+  "[--memory B] [--memory-swap B] [--cpus N] [--cpu-shares N] [--cpuset-cpus L] [--pids-limit N] CONTAINER...",
+  "Change a running container's resource limits.",
+  update_opts,
+  CAPSA_OPT_STOP,
+  NULL
+};
 
 static json_t *
 child_object (json_t *o, const char *key)
@@ -710,8 +722,9 @@ static const struct capsa_opt stats_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_stats
-    = { "stats", "--no-stream [--format json] [CONTAINER...]", "One sample of resource use.", stats_opts, 0, NULL };
+const struct cli_spec cli_spec_stats = {
+  "stats", "--no-stream [--format json] [CONTAINER...]", "One sample of resource use.", stats_opts, 0, NULL
+};
 
 static int
 stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt, capsa_err **err)

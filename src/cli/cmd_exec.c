@@ -48,8 +48,10 @@ static const struct capsa_opt exec_opts[] = {
   CAPSA_O_END,
 };
 #undef F
-const struct cli_spec cli_spec_exec = { "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
-                                        "Run a command in a running container.", exec_opts, CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_exec = {
+  "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", exec_opts, CAPSA_OPT_STOP,
+  NULL
+};
 
 int
 cmd_exec (struct cli_global *g, int argc, char **argv)

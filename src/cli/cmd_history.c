@@ -30,9 +30,12 @@ static const struct capsa_opt history_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_history
-    = { "history", "[OPTIONS] IMAGE", "Newest step first: when it was made, by what, and the size of its layer.",
-        history_opts, 0, NULL };
+const struct cli_spec cli_spec_history = { "history",
+                                           "[OPTIONS] IMAGE",
+                                           "Newest step first: when it was made, by what, and the size of its layer.",
+                                           history_opts,
+                                           0,
+                                           NULL };
 
 int
 cmd_history (struct cli_global *g, int argc, char **argv)
@@ -98,8 +101,7 @@ cmd_history (struct cli_global *g, int argc, char **argv)
           cleanup_free char *by_short = capsa_xstrdup (by);
           if (!no_trunc && strlen (by_short) > 45)
             strcpy (by_short + 42, "...");
-          printf ("%-14.12s %-16s %-48s %-10s %s\n", i == n - 1 ? id + 7 : "<missing>", since, by_short, size,
-                  comment);
+          printf ("%-14.12s %-16s %-48s %-10s %s\n", i == n - 1 ? id + 7 : "<missing>", since, by_short, size, comment);
         }
     }
   json_decref (config);

@@ -59,8 +59,8 @@ matches (struct cli_global *g, const char *name, const char *filter)
   size_t n = strlen (filter);
   /* "busybox" matches every tag of busybox; "busybox:1" only that one */
   return strcmp (fam, filter) == 0 || strcmp (name, filter) == 0
-         || ((strncmp (fam, filter, n) == 0 || strncmp (name, filter, n) == 0)
-             && (fam[n] == ':' || name[n] == ':') && strchr (filter, ':') == NULL);
+         || ((strncmp (fam, filter, n) == 0 || strncmp (name, filter, n) == 0) && (fam[n] == ':' || name[n] == ':')
+             && strchr (filter, ':') == NULL);
 }
 
 struct images_flags
@@ -91,8 +91,9 @@ static const struct capsa_opt images_opts[] = {
   CAPSA_O_END,
 };
 #undef F
-const struct cli_spec cli_spec_images
-    = { "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List the images in the store.", images_opts, 0, NULL };
+const struct cli_spec cli_spec_images = {
+  "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List the images in the store.", images_opts, 0, NULL
+};
 
 int
 cmd_images (struct cli_global *g, int argc, char **argv)

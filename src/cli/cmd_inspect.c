@@ -37,28 +37,31 @@ inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err
                               "Layers", json_object_get (cr, "diff_ids"));
   json_t *out = json_pack (
       "{s:s, s:o, s:o, s:s, s:O*, s:s, s:s, s:s, s:O*, s:I, s:o, s:O*, s:s, s:s, s:{s:s}}", "Id", cdigest, "RepoTags",
-      tags, "RepoDigests", digests, "Created", json_string_value (json_object_get (config, "created")) ?: "",
-      "Config", json_object_get (config, "config"), "Architecture",
+      tags, "RepoDigests", digests, "Created", json_string_value (json_object_get (config, "created")) ?: "", "Config",
+      json_object_get (config, "config"), "Architecture",
       json_string_value (json_object_get (config, "architecture")) ?: "", "Os",
       json_string_value (json_object_get (config, "os")) ?: "", "Author",
       json_string_value (json_object_get (config, "author")) ?: "", "Variant", json_object_get (config, "variant"),
-      "Size", json_integer_value (json_object_get (img, "size")), "RootFS", rootfs,
-      "History", json_object_get (config, "history"), "Manifest",
-      json_string_value (json_object_get (img, "manifest")) ?: "", "ManifestMediaType",
-      json_string_value (json_object_get (img, "mediaType")) ?: "", "Metadata", "LastTagTime",
+      "Size", json_integer_value (json_object_get (img, "size")), "RootFS", rootfs, "History",
+      json_object_get (config, "history"), "Manifest", json_string_value (json_object_get (img, "manifest")) ?: "",
+      "ManifestMediaType", json_string_value (json_object_get (img, "mediaType")) ?: "", "Metadata", "LastTagTime",
       json_string_value (json_object_get (img, "added")) ?: "");
   json_decref (config);
   return out;
 }
 
 static const struct capsa_opt inspect_opts[] = {
-  { .name = "format", .letter = 'f', .kind = CAPSA_OPT_STRING, .arg = "TEMPLATE",
+  { .name = "format",
+    .letter = 'f',
+    .kind = CAPSA_OPT_STRING,
+    .arg = "TEMPLATE",
     .help = "a Go template for each: {{.Id}}, {{json .RootFS}}, {{range .RepoTags}}...{{end}}" },
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_image_inspect
-    = { "image inspect", "[OPTIONS] IMAGE...", "Print images' details as JSON.", inspect_opts, 0, NULL };
+const struct cli_spec cli_spec_image_inspect = {
+  "image inspect", "[OPTIONS] IMAGE...", "Print images' details as JSON.", inspect_opts, 0, NULL
+};
 
 int
 cmd_inspect (struct cli_global *g, int argc, char **argv)

@@ -49,7 +49,8 @@ cmd_login (struct cli_global *g, int argc, char **argv)
   int first = cli_parse (&cli_spec_login, argc, argv, &f);
   if (first <= 0)
     return -first;
-  cleanup_free char *user = f.user ? capsa_xstrdup (f.user) : NULL, *password = f.password ? capsa_xstrdup (f.password) : NULL;
+  cleanup_free char *user = f.user ? capsa_xstrdup (f.user) : NULL,
+                    *password = f.password ? capsa_xstrdup (f.password) : NULL;
   bool from_stdin = f.from_stdin;
   if (argc - first != 1)
     return cli_usage ("login", "requires exactly 1 argument (REGISTRY)");

@@ -107,8 +107,9 @@ static const struct capsa_opt logs_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_logs
-    = { "logs", "[OPTIONS] CONTAINER", "The output of a detached container.", logs_opts, 0, NULL };
+const struct cli_spec cli_spec_logs = {
+  "logs", "[OPTIONS] CONTAINER", "The output of a detached container.", logs_opts, 0, NULL
+};
 
 int
 cmd_logs (struct cli_global *g, int argc, char **argv)

@@ -31,11 +31,15 @@ static const struct capsa_opt mount_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_image_mount
-    = { "image mount", "[OPTIONS] IMAGE CONTAINER-ID", "Make CONTAINER-ID's root filesystem from IMAGE and print its path.",
-        mount_opts, 0, NULL };
-const struct cli_spec cli_spec_image_unmount
-    = { "image unmount", "CONTAINER-ID", "Unmount and remove CONTAINER-ID's root filesystem.", cli_no_options, 0, NULL };
+const struct cli_spec cli_spec_image_mount = { "image mount",
+                                               "[OPTIONS] IMAGE CONTAINER-ID",
+                                               "Make CONTAINER-ID's root filesystem from IMAGE and print its path.",
+                                               mount_opts,
+                                               0,
+                                               NULL };
+const struct cli_spec cli_spec_image_unmount = {
+  "image unmount", "CONTAINER-ID", "Unmount and remove CONTAINER-ID's root filesystem.", cli_no_options, 0, NULL
+};
 
 int
 cmd_mount (struct cli_global *g, int argc, char **argv)

@@ -62,8 +62,9 @@ static const struct capsa_opt create_opts[] = {
                 "IPv4 subnet (default: the first free 10.89.N.0/24); given an IPv6 one\n"
                 "too (fd00:1:2:3::/64), the network is dual stack"),
   CAPSA_O_CALL (0, "gateway", set_gateway, "IP", "the bridge's address (default: the subnet's first); once per family"),
-  CAPSA_O_BOOL (0, "ipv6", N, ipv6, "dual stack: containers get an IPv6 address and route as well (default\n"
-                                    "subnet: a random unique local fdXX:XXXX:XXXX::/64)"),
+  CAPSA_O_BOOL (0, "ipv6", N, ipv6,
+                "dual stack: containers get an IPv6 address and route as well (default\n"
+                "subnet: a random unique local fdXX:XXXX:XXXX::/64)"),
   CAPSA_O_STR (0, "bridge", N, bridge, "DEV", "the bridge device's name (default: cbr-XXXXXXXX)"),
   CAPSA_O_CALL (0, "mtu", set_mtu, "N", "the MTU of the bridge and the containers' interfaces (default 1500)"),
   CAPSA_O_BOOL (0, "internal", N, internal, "no NAT to the outside"),
@@ -73,10 +74,12 @@ static const struct capsa_opt create_opts[] = {
 };
 #undef N
 static const struct cli_spec create_spec = {
-  "network create", "[OPTIONS] NAME",
+  "network create",
+  "[OPTIONS] NAME",
   "Create a bridge network: containers on it reach each other (by name too), the outside\n"
   "through NAT, and nothing of other networks.",
-  create_opts, CAPSA_OPT_STOP,
+  create_opts,
+  CAPSA_OPT_STOP,
   "\nPublished ports of a dual-stack network's containers answer on the host's IPv6 addresses\n"
   "too, except ::1: the kernel does not forward IPv6 loopback traffic to a container (use\n"
   "127.0.0.1 or another of the host's addresses).\n"
@@ -106,19 +109,22 @@ static const struct capsa_opt ls_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct cli_spec ls_spec = { "network ls", "[-q]", "List networks (also `list`; -q: names only).", ls_opts,
-                                         0, NULL };
-static const struct cli_spec inspect_spec
-    = { "network inspect", "NETWORK...", "Networks' details as JSON.", cli_no_options, 0, NULL };
+static const struct cli_spec ls_spec = { "network ls", "[-q]", "List networks (also `list`; -q: names only).",
+                                         ls_opts,      0,      NULL };
+static const struct cli_spec inspect_spec = {
+  "network inspect", "NETWORK...", "Networks' details as JSON.", cli_no_options, 0, NULL
+};
 static const struct capsa_opt rm_opts[] = {
   { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "detach their containers" },
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct cli_spec rm_spec
-    = { "network rm", "[-f] NETWORK...", "Remove networks (-f: detach their containers).", rm_opts, 0, NULL };
-static const struct cli_spec disconnect_spec
-    = { "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", cli_no_options, 0, NULL };
+static const struct cli_spec rm_spec = {
+  "network rm", "[-f] NETWORK...", "Remove networks (-f: detach their containers).", rm_opts, 0, NULL
+};
+static const struct cli_spec disconnect_spec = {
+  "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", cli_no_options, 0, NULL
+};
 
 static int
 net_ls (struct cli_global *g, int argc, char **argv)
@@ -147,7 +153,8 @@ net_ls (struct cli_global *g, int argc, char **argv)
         return cli_fail (&err);
       json_t *j = json_loads (text, 0, NULL);
       printf ("%-20s %-10s %-18s %-24s %zu\n", *n, "bridge", json_string_value (json_object_get (j, "subnet")),
-              json_string_value (json_object_get (j, "subnet6")) ?: "-", json_object_size (json_object_get (j, "leases")));
+              json_string_value (json_object_get (j, "subnet6")) ?: "-",
+              json_object_size (json_object_get (j, "leases")));
       json_decref (j);
     }
   return 0;
@@ -227,9 +234,12 @@ static const struct capsa_opt connect_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct cli_spec connect_spec = { "network connect", "[--ip IP] [--ip6 IP] [-p PORTS] NETWORK CONTAINER",
-                                              "Attach a running container to a network.", connect_opts,
-                                              CAPSA_OPT_STOP, NULL };
+static const struct cli_spec connect_spec = { "network connect",
+                                              "[--ip IP] [--ip6 IP] [-p PORTS] NETWORK CONTAINER",
+                                              "Attach a running container to a network.",
+                                              connect_opts,
+                                              CAPSA_OPT_STOP,
+                                              NULL };
 
 static int
 net_connect (struct cli_global *g, int argc, char **argv)

@@ -15,9 +15,10 @@ static const struct capsa_opt prune_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_image_prune
-    = { "image prune", "[OPTIONS]", "Remove images without a name, and the blobs and layers nothing uses.", prune_opts,
-        0, NULL };
+const struct cli_spec cli_spec_image_prune = {
+  "image prune", "[OPTIONS]", "Remove images without a name, and the blobs and layers nothing uses.",
+  prune_opts,    0,           NULL
+};
 
 int
 cmd_prune (struct cli_global *g, int argc, char **argv)
@@ -31,8 +32,8 @@ cmd_prune (struct cli_global *g, int argc, char **argv)
   bool all = f.all;
   if (first < argc)
     return cli_usage ("image prune", "takes no arguments");
-  if (!cli_confirm (f.force, all ? "all images without at least one container associated to them"
-                                 : "all dangling images"))
+  if (!cli_confirm (f.force,
+                    all ? "all images without at least one container associated to them" : "all dangling images"))
     return 0;
   if (cli_image_prune (g, all, &reclaimed) != 0)
     return CLI_EXIT_ERROR;

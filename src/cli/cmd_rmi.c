@@ -6,13 +6,17 @@
 #include "cli.h"
 
 static const struct capsa_opt rmi_opts[] = {
-  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "remove an image by id even when it has several names" },
+  { .name = "force",
+    .letter = 'f',
+    .kind = CAPSA_OPT_BOOL,
+    .help = "remove an image by id even when it has several names" },
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_rmi = { "rmi", "[OPTIONS] IMAGE...",
-                                       "Remove a name (the image goes with its last name), or an image by id.",
-                                       rmi_opts, 0, NULL };
+const struct cli_spec cli_spec_rmi = {
+  "rmi", "[OPTIONS] IMAGE...", "Remove a name (the image goes with its last name), or an image by id.", rmi_opts, 0,
+  NULL
+};
 
 int
 cmd_rmi (struct cli_global *g, int argc, char **argv)

@@ -54,8 +54,8 @@ struct parsed
 static void
 parsed_free (struct ctr_opts *o)
 {
-  char ***all[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap, &o->gidmap };
+  char ***all[] = { &o->env,          &o->volumes, &o->mounts,  &o->tmpfs,  &o->devices, &o->cap_add, &o->cap_drop,
+                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap,  &o->gidmap };
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
 }
@@ -118,8 +118,9 @@ set_entrypoint (void *base, const char *v, capsa_err **err)
 static const struct capsa_opt run_opts[] = {
   CAPSA_O_BOOL ('d', "detach", O, detach, "run in the background (a monitor keeps its logs) and print its id"),
   CAPSA_O_BOOL ('i', "interactive", O, interactive, "keep stdin open (detached: for `capsa attach`)"),
-  CAPSA_O_BOOL ('t', "tty", O, tty, "allocate a pseudo-terminal (held by the monitor: `capsa attach`\n"
-                                    "connects to it; with -i, run stays attached: ctrl-p ctrl-q detaches)"),
+  CAPSA_O_BOOL ('t', "tty", O, tty,
+                "allocate a pseudo-terminal (held by the monitor: `capsa attach`\n"
+                "connects to it; with -i, run stays attached: ctrl-p ctrl-q detaches)"),
   CAPSA_O_STR (0, "detach-keys", O, detach_keys, "KEYS", "the sequence that detaches run -it (default ctrl-p,ctrl-q)"),
   CAPSA_O_BOOL (0, "rm", O, rm, "remove the container when it exits"),
   CAPSA_O_STR (0, "name", O, name, "NAME", "name the container", .check = name_ok),
@@ -199,12 +200,18 @@ static const char run_footer[]
     = "Rootless: no cgroup of its own on v1/hybrid hosts (resource flags are refused); network\n"
       "slirp4netns by default (none when it or /dev/net/tun is not usable), none or host.\n";
 
-const struct cli_spec cli_spec_run = { "run", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-                                       "Run a command in a new container from IMAGE.", run_opts, CAPSA_OPT_STOP,
+const struct cli_spec cli_spec_run = { "run",
+                                       "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+                                       "Run a command in a new container from IMAGE.",
+                                       run_opts,
+                                       CAPSA_OPT_STOP,
                                        run_footer };
-const struct cli_spec cli_spec_create = { "create", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+const struct cli_spec cli_spec_create = { "create",
+                                          "[OPTIONS] IMAGE [COMMAND] [ARG...]",
                                           "Create a container from IMAGE (started later by `capsa start`).",
-                                          run_opts, CAPSA_OPT_STOP, run_footer };
+                                          run_opts,
+                                          CAPSA_OPT_STOP,
+                                          run_footer };
 
 /* Parse run/create flags into o (its lists allocated: parsed_free frees them, whatever the
  * result): 1, or minus the command's exit status (0 after --help, 125), as cli_parse. */
@@ -213,8 +220,8 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
 {
   const char *cmd = spec->name;
   o->stop_timeout = -1;
-  char ***lists[] = { &o->env, &o->volumes, &o->mounts, &o->tmpfs, &o->devices, &o->cap_add, &o->cap_drop,
-                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap, &o->gidmap };
+  char ***lists[] = { &o->env,          &o->volumes, &o->mounts,  &o->tmpfs,  &o->devices, &o->cap_add, &o->cap_drop,
+                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap,  &o->gidmap };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   int first = cli_parse (spec, argc, argv, o);
@@ -225,8 +232,10 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
   o->image = argv[first];
   o->cmd = argv + first + 1;
   if (o->cpu_quota > 0 && o->cpu_quota < 1000)
-    return -cli_usage (cmd, "--cpu-quota: %lld is below 1000 microseconds, the least the kernel takes "
-                            "(-1 for no limit)", o->cpu_quota);
+    return -cli_usage (cmd,
+                       "--cpu-quota: %lld is below 1000 microseconds, the least the kernel takes "
+                       "(-1 for no limit)",
+                       o->cpu_quota);
   if (o->rm && o->restart && strcmp (o->restart, "no") != 0)
     return -cli_usage (cmd, "conflicting options: --restart and --rm");
   if (o->cpus > 0 && (o->cpu_quota || o->cpu_period))
@@ -378,10 +387,14 @@ static const struct capsa_opt start_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_start
-    = { "start", "[OPTIONS] CONTAINER...",
-        "Start created or stopped containers (in the background, each with its monitor).", start_opts,
-        CAPSA_OPT_STOP, NULL };
+const struct cli_spec cli_spec_start = {
+  "start",
+  "[OPTIONS] CONTAINER...",
+  "Start created or stopped containers (in the background, each with its monitor).",
+  start_opts,
+  CAPSA_OPT_STOP,
+  NULL
+};
 
 int
 cmd_start (struct cli_global *g, int argc, char **argv)
@@ -407,8 +420,9 @@ int
 cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
 {
   const char *flag = argc == 4 ? argv[2] : NULL;
-  if (argc != 3 && !(flag && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0
-                              || strcmp (flag, "--restart") == 0)))
+  if (argc != 3
+      && !(flag
+           && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0 || strcmp (flag, "--restart") == 0)))
     return cli_usage ("__monitor", "for capsa-monitor only");
   const char *id = argv[argc - 1];
   if (strcmp (argv[1], "start") == 0)

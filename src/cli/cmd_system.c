@@ -7,7 +7,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-
 #include "cli.h"
 #include "ctr.h"
 #include "ctr_net.h"
@@ -29,8 +28,9 @@ ctr_inspect_json (struct ctr *c)
       out, "State",
       json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
                  "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
-                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled", json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid", (json_int_t) c->pid,
-                 "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled",
+                 json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid",
+                 (json_int_t) c->pid, "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
                  json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
                  json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
@@ -52,7 +52,6 @@ ctr_inspect_json (struct ctr *c)
   json_object_set_new (out, "NetworkSettings", ns);
   return out;
 }
-
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
@@ -109,10 +108,16 @@ static const struct capsa_opt inspect_opts[] = {
   CAPSA_O_END,
 };
 #undef F
-const struct cli_spec cli_spec_inspect = { "inspect", "[--format TEMPLATE] [--isolation] NAME...",
-                                           "Details of containers or images as JSON.", inspect_opts, 0, NULL };
-static const struct cli_spec container_inspect_spec = { "container inspect", "[--format TEMPLATE] [--isolation] NAME...",
-                                                        "Details of containers as JSON.", inspect_opts, 0, NULL };
+const struct cli_spec cli_spec_inspect = {
+  "inspect", "[--format TEMPLATE] [--isolation] NAME...", "Details of containers or images as JSON.", inspect_opts, 0,
+  NULL
+};
+static const struct cli_spec container_inspect_spec = { "container inspect",
+                                                        "[--format TEMPLATE] [--isolation] NAME...",
+                                                        "Details of containers as JSON.",
+                                                        inspect_opts,
+                                                        0,
+                                                        NULL };
 
 /* the array of what inspect found, as --format and --isolation ask */
 static int
@@ -176,14 +181,16 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
 }
 
 const struct cli_spec cli_spec_version = { "version", NULL, "Print the version.", cli_no_options, 0, NULL };
-const struct cli_spec cli_spec_info
-    = { "info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).", cli_no_options, 0,
-        NULL };
-static const struct cli_spec system_info_spec
-    = { "system info", NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).", cli_no_options, 0,
-        NULL };
-static const struct cli_spec df_spec
-    = { "system df", NULL, "Disk space used by images, containers and volumes.", cli_no_options, 0, NULL };
+const struct cli_spec cli_spec_info = {
+  "info",         NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).",
+  cli_no_options, 0,    NULL
+};
+static const struct cli_spec system_info_spec = {
+  "system info",  NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).",
+  cli_no_options, 0,    NULL
+};
+static const struct cli_spec df_spec = { "system df",    NULL, "Disk space used by images, containers and volumes.",
+                                         cli_no_options, 0,    NULL };
 struct prune_flags
 {
   bool all, force;
@@ -194,11 +201,15 @@ static const struct capsa_opt prune_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct cli_spec prune_spec
-    = { "system prune", "[-a] [-f]",
-        "Remove stopped containers, stray slirp4netns processes, stale network leases, user networks without "
-        "containers and unnamed images (-a: every image no container uses).",
-        prune_opts, 0, NULL };
+static const struct cli_spec prune_spec = {
+  "system prune",
+  "[-a] [-f]",
+  "Remove stopped containers, stray slirp4netns processes, stale network leases, user networks without "
+  "containers and unnamed images (-a: every image no container uses).",
+  prune_opts,
+  0,
+  NULL
+};
 
 int
 cmd_version (struct cli_global *g, int argc, char **argv)

@@ -5,9 +5,12 @@
 #include "capsa/image.h"
 #include "cli.h"
 
-const struct cli_spec cli_spec_tag = { "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+const struct cli_spec cli_spec_tag = { "tag",
+                                       "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
                                        "Give the image SOURCE another name; a name held by another image moves.",
-                                       cli_no_options, 0, NULL };
+                                       cli_no_options,
+                                       0,
+                                       NULL };
 
 int
 cmd_tag (struct cli_global *g, int argc, char **argv)

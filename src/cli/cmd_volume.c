@@ -53,17 +53,21 @@ static const struct capsa_opt prune_opts[] = {
   CAPSA_O_END,
 };
 #undef F
-static const struct cli_spec create_spec = { "volume create", "[-d local] [-l KEY=VALUE]... [NAME]",
-                                             "Make a named volume (a random name without NAME).", create_opts,
-                                             CAPSA_OPT_STOP, NULL };
+static const struct cli_spec create_spec = { "volume create",
+                                             "[-d local] [-l KEY=VALUE]... [NAME]",
+                                             "Make a named volume (a random name without NAME).",
+                                             create_opts,
+                                             CAPSA_OPT_STOP,
+                                             NULL };
 static const struct cli_spec ls_spec = { "volume ls", "[-q] [--format json]", "List volumes (also `list`).", ls_opts, 0,
                                          NULL };
-static const struct cli_spec inspect_spec = { "volume inspect", "NAME...", "Volumes' details as JSON.", cli_no_options, 0,
-                                              NULL };
-static const struct cli_spec rm_spec = { "volume rm", "[-f] NAME...", "Remove volumes no container uses (-f: in use too).",
-                                         rm_opts, 0, NULL };
+static const struct cli_spec inspect_spec = { "volume inspect", "NAME...", "Volumes' details as JSON.",
+                                              cli_no_options,   0,         NULL };
+static const struct cli_spec rm_spec = {
+  "volume rm", "[-f] NAME...", "Remove volumes no container uses (-f: in use too).", rm_opts, 0, NULL
+};
 static const struct cli_spec prune_spec = { "volume prune", "[-f]", "Remove every volume no container uses.",
-                                            prune_opts, 0, NULL };
+                                            prune_opts,     0,      NULL };
 
 /* capsa volume create [-d local] [-l KEY=VALUE]... [NAME]: an unknown flag is a usage error
  * (125) and creates nothing (it was taken for a missing name, making a random volume). */

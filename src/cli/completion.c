@@ -5,11 +5,15 @@
 
 #include "cli.h"
 
-const struct cli_spec cli_spec_completion
-    = { "completion", "bash",
-        "Print a bash completion script for capsa: commands, subcommands and their flags\n"
-        "(`source <(capsa completion bash)`, or save it in /etc/bash_completion.d/capsa).",
-        cli_no_options, 0, NULL };
+const struct cli_spec cli_spec_completion = {
+  "completion",
+  "bash",
+  "Print a bash completion script for capsa: commands, subcommands and their flags\n"
+  "(`source <(capsa completion bash)`, or save it in /etc/bash_completion.d/capsa).",
+  cli_no_options,
+  0,
+  NULL
+};
 
 /* every flag of a table (" --name -x"), or only those that take a value */
 static void

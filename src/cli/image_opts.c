@@ -28,8 +28,9 @@ static const struct capsa_opt pull_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_pull
-    = { "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry.", pull_opts, 0, NULL };
+const struct cli_spec cli_spec_pull = {
+  "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry.", pull_opts, 0, NULL
+};
 
 static const struct capsa_opt push_opts[] = {
   CAPSA_O_BOOL ('q', "quiet", struct push_flags, quiet, "no progress"),
@@ -39,9 +40,14 @@ static const struct capsa_opt push_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_push
-    = { "push", "[OPTIONS] IMAGE [DESTINATION]",
-        "Upload IMAGE to the registry its name says, or to DESTINATION (REGISTRY/REPO[:TAG]).", push_opts, 0, NULL };
+const struct cli_spec cli_spec_push = {
+  "push",
+  "[OPTIONS] IMAGE [DESTINATION]",
+  "Upload IMAGE to the registry its name says, or to DESTINATION (REGISTRY/REPO[:TAG]).",
+  push_opts,
+  0,
+  NULL
+};
 
 static const struct capsa_opt login_opts[] = {
   CAPSA_O_STR ('u', "username", struct login_flags, user, "USER", "the user name"),
@@ -51,13 +57,17 @@ static const struct capsa_opt login_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_login = { "login", "[OPTIONS] REGISTRY",
+const struct cli_spec cli_spec_login = { "login",
+                                         "[OPTIONS] REGISTRY",
                                          "Check the credentials against REGISTRY, then save them (--authfile, default\n"
                                          "$XDG_CONFIG_HOME/capsa/auth.json, mode 0600).",
-                                         login_opts, 0, NULL };
+                                         login_opts,
+                                         0,
+                                         NULL };
 
-const struct cli_spec cli_spec_logout
-    = { "logout", "REGISTRY", "Remove REGISTRY's credentials from capsa's auth file.", cli_no_options, 0, NULL };
+const struct cli_spec cli_spec_logout = {
+  "logout", "REGISTRY", "Remove REGISTRY's credentials from capsa's auth file.", cli_no_options, 0, NULL
+};
 
 static const struct capsa_opt load_opts[] = {
   CAPSA_O_STR ('i', "input", struct load_flags, input, "FILE|DIR", "read it instead of stdin"),
@@ -65,10 +75,13 @@ static const struct capsa_opt load_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_load = { "load", "[OPTIONS]",
+const struct cli_spec cli_spec_load = { "load",
+                                        "[OPTIONS]",
                                         "Load images from a docker-archive (`docker save`), an OCI archive, or an OCI "
                                         "layout\ndirectory; the format is recognized by itself.",
-                                        load_opts, 0, NULL };
+                                        load_opts,
+                                        0,
+                                        NULL };
 
 static const struct capsa_opt save_opts[] = {
   CAPSA_O_STR ('o', "output", struct save_flags, output, "FILE|DIR",
@@ -80,9 +93,9 @@ static const struct capsa_opt save_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_save
-    = { "save", "[OPTIONS] IMAGE...", "Write images to a docker-archive, an OCI archive or an OCI layout.", save_opts,
-        0, NULL };
+const struct cli_spec cli_spec_save = {
+  "save", "[OPTIONS] IMAGE...", "Write images to a docker-archive, an OCI archive or an OCI layout.", save_opts, 0, NULL
+};
 
 static const struct capsa_opt import_opts[] = {
   CAPSA_O_LIST ('c', "change", struct import_flags, changes, "INSTR",
@@ -91,8 +104,12 @@ static const struct capsa_opt import_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_import
-    = { "import", "[OPTIONS] TARBALL|DIRECTORY|- [REPOSITORY[:TAG]]",
-        "Make a one-layer image from a root filesystem: a tarball (plain, gzip, zstd, xz, bzip2)\n"
-        "such as Alpine's minirootfs, a directory such as debootstrap's, or a tar on stdin.",
-        import_opts, 0, NULL };
+const struct cli_spec cli_spec_import = {
+  "import",
+  "[OPTIONS] TARBALL|DIRECTORY|- [REPOSITORY[:TAG]]",
+  "Make a one-layer image from a root filesystem: a tarball (plain, gzip, zstd, xz, bzip2)\n"
+  "such as Alpine's minirootfs, a directory such as debootstrap's, or a tar on stdin.",
+  import_opts,
+  0,
+  NULL
+};

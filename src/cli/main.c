@@ -58,12 +58,11 @@ const struct cli_command cli_commands[] = {
   { NULL },
 };
 
-static const char usage_text[]
-    = "Usage: capsa [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
-      "\n"
-      "Containers from images, the Docker way.\n"
-      "\n"
-      "Global options:\n";
+static const char usage_text[] = "Usage: capsa [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
+                                 "\n"
+                                 "Containers from images, the Docker way.\n"
+                                 "\n"
+                                 "Global options:\n";
 
 static void
 print_usage (FILE *f)
@@ -201,8 +200,8 @@ run_command (struct cli_global *g, int first)
         capsa_err *err = NULL;
         if (wants_help (&cli_commands[i], argc - first, argv + first))
           return run_help (&cli_commands[i], g, first);
-        if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && !leading_help (argc - first, argv + first)
-            && capsa_engine_rootless_enter (&g->eng, &err) < 0)
+        if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0
+            && !leading_help (argc - first, argv + first) && capsa_engine_rootless_enter (&g->eng, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files
          * it has once non-dumpable are its namespace root's, i.e. this user's) */

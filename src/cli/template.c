@@ -68,9 +68,9 @@ fail (struct tpl *t, const char *fmt, const char *what)
 static bool
 is_map_field (const char *field)
 {
-  static const char *const maps[] = { "Labels",  "Networks",   "Ports",      "ExposedPorts", "Volumes",
-                                      "Options", "Annotations", "Sysctls",   "StorageOpt",   "Data",
-                                      "DriverOpts", "Tmpfs",    "IPAMOptions", "Config.Labels" };
+  static const char *const maps[] = { "Labels",     "Networks",    "Ports",       "ExposedPorts", "Volumes",
+                                      "Options",    "Annotations", "Sysctls",     "StorageOpt",   "Data",
+                                      "DriverOpts", "Tmpfs",       "IPAMOptions", "Config.Labels" };
   for (size_t i = 0; i < ARRAY_SIZE (maps); i++)
     if (strcmp (maps[i], field) == 0)
       return true;
@@ -575,7 +575,9 @@ do_if (struct tpl *t, const char **p, const char *cond, struct val dot, bool emi
 static int
 range_vars (struct tpl *t, char **toks, int n)
 {
-  int nv = n >= 3 && strcmp (toks[1], ":=") == 0 ? 1 : n >= 5 && strcmp (toks[1], ",") == 0 && strcmp (toks[3], ":=") == 0 ? 2 : 0;
+  int nv = n >= 3 && strcmp (toks[1], ":=") == 0                                 ? 1
+           : n >= 5 && strcmp (toks[1], ",") == 0 && strcmp (toks[3], ":=") == 0 ? 2
+                                                                                 : 0;
   for (int i = 0; i < nv; i++)
     {
       const char *name = toks[2 * i];
@@ -606,9 +608,8 @@ range_each (struct tpl *t, const char *body, int nv, int base, json_t *coll, siz
     {
       size_t i;
       json_t *e;
-      json_array_foreach (coll, i, e)
-      if (range_one (t, body, nv, base, keep (t, json_integer ((json_int_t) i)), e) < 0)
-        return -1;
+      json_array_foreach (coll, i, e) if (range_one (t, body, nv, base, keep (t, json_integer ((json_int_t) i)), e)
+                                          < 0) return -1;
       *count = json_array_size (coll);
       return 0;
     }

@@ -27,7 +27,7 @@ struct hdr
   char name[100], mode[8], uid[8], gid[8], size[12], mtime[12], chksum[8], type, linkname[100];
   char magic[8], uname[32], gname[32], devmajor[8], devminor[8], prefix[155], pad[12];
 };
-_Static_assert (sizeof (struct hdr) == BLK, "a tar header is one block");
+_Static_assert(sizeof (struct hdr) == BLK, "a tar header is one block");
 
 /* --- writing ------------------------------------------------------------------------------------ */
 
@@ -40,8 +40,7 @@ copy_field (char *f, size_t size, const char *s)
 }
 
 static int
-put_header (int out, const char *name, const struct stat *st, char type, const char *link, size_t size,
-            capsa_err **err)
+put_header (int out, const char *name, const struct stat *st, char type, const char *link, size_t size, capsa_err **err)
 {
   struct hdr h = { 0 };
   unsigned sum = 0;
@@ -85,8 +84,7 @@ put_data (int out, const void *buf, size_t len, capsa_err **err)
 
 /* A header, with GNU long-name (L) and long-link (K) entries before it where a name does not fit. */
 static int
-put_entry (int out, const char *name, const struct stat *st, char type, const char *link, size_t size,
-           capsa_err **err)
+put_entry (int out, const char *name, const struct stat *st, char type, const char *link, size_t size, capsa_err **err)
 {
   static const struct stat none = { .st_mode = 0644 };
   if (link && strlen (link) >= 100
@@ -297,8 +295,8 @@ open_parent (int dstdir, const char *name, char **leaf, capsa_err **err)
       for (next = strtok_r (NULL, "/", &save); next && strcmp (next, ".") == 0; next = strtok_r (NULL, "/", &save))
         ;
       if (strcmp (comp, "..") == 0)
-        return close (cur), capsa_fail_as (err, EINVAL, "member `%s`: `..` would lead out of the target: refused",
-                                           name);
+        return close (cur),
+               capsa_fail_as (err, EINVAL, "member `%s`: `..` would lead out of the target: refused", name);
       if (next == NULL)
         break;
       if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
@@ -403,9 +401,8 @@ get_header (int in, struct member *m, capsa_err **err)
       return 2;
     }
   if (m->name == NULL)
-    m->name = memcmp (h.magic, "ustar", 6) == 0 && h.prefix[0]
-                  ? xasprintf ("%.155s/%.100s", h.prefix, h.name)
-                  : strndup (h.name, sizeof h.name);
+    m->name = memcmp (h.magic, "ustar", 6) == 0 && h.prefix[0] ? xasprintf ("%.155s/%.100s", h.prefix, h.name)
+                                                               : strndup (h.name, sizeof h.name);
   if (m->link == NULL)
     m->link = strndup (h.linkname, sizeof h.linkname);
   return 1;

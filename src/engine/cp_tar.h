@@ -12,4 +12,3 @@ int cp_tar_write (int out, int srcfd, const char *name, cp_tar_warn_fn *warn, ca
 /* Extract the tar stream `in` into the directory `dstdir`; members named absolutely or with `..`
    are refused, and no symlink is followed on the way to a member. */
 int cp_tar_extract (int in, int dstdir, cp_tar_warn_fn *warn, capsa_err **err);
-

@@ -150,8 +150,8 @@ ctr_refresh (struct capsa_engine *e, struct ctr *c)
           else if (monitor && c->status == CTR_EXITED)
             {
               /* not recorded yet: the monitor decides in a moment whether it runs again */
-              const char *pol = json_string_value (json_object_get (
-                  json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy"), "Name"));
+              const char *pol = json_string_value (
+                  json_object_get (json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy"), "Name"));
               if (pol && strcmp (pol, "no") != 0)
                 c->status = CTR_RESTARTING;
             }
@@ -393,9 +393,9 @@ ctr_name_reserve (struct capsa_engine *e, const char *name, const char *id, caps
   ssize_t n = readlink (link, target, sizeof target - 1);
   target[n > 0 ? n : 0] = '\0';
   cleanup_free char *meta = xasprintf ("%s/containers/%s/container.json", e->root, target);
-  const char *why = access (meta, F_OK) == 0     ? ""
-                    : creating (e, target) ? ", which is being created"
-                                           : ", which was not fully created (its `capsa run` or `create` died)";
+  const char *why = access (meta, F_OK) == 0 ? ""
+                    : creating (e, target)   ? ", which is being created"
+                                             : ", which was not fully created (its `capsa run` or `create` died)";
   return capsa_fail_as (err, EEXIST,
                         "the container name \"/%s\" is already in use by container %.12s%s: remove it "
                         "(`capsa rm %s`) or choose another name",

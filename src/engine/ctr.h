@@ -43,11 +43,11 @@ enum ctr_status
 
 struct ctr
 {
-  char *id;        /* full id, 64 hex */
-  char *dir;       /* ROOT/containers/ID */
-  char *oci_root;  /* ROOT/oci */
-  json_t *meta;    /* container.json (owned) */
-  json_t *run;     /* run.json (owned, {} when missing) */
+  char *id;       /* full id, 64 hex */
+  char *dir;      /* ROOT/containers/ID */
+  char *oci_root; /* ROOT/oci */
+  json_t *meta;   /* container.json (owned) */
+  json_t *run;    /* run.json (owned, {} when missing) */
   enum ctr_status status;
   pid_t pid;       /* the init when running or paused */
   int exit_code;   /* when exited; -1 unknown */
@@ -61,7 +61,12 @@ struct ctr
 void ctr_ports_release (struct ctr *c);
 /* Free c (its port sockets closed). */
 void ctr_free (struct ctr *c);
-static inline void ctr_freep (struct ctr **c) { if (*c) ctr_free (*c); }
+static inline void
+ctr_freep (struct ctr **c)
+{
+  if (*c)
+    ctr_free (*c);
+}
 #define cleanup_ctr __attribute__ ((cleanup (ctr_freep)))
 
 char *ctr_oci_root (struct capsa_engine *e);

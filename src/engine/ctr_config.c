@@ -142,9 +142,7 @@ strv_has (json_t *arr, const char *s)
 {
   size_t i;
   json_t *v;
-  json_array_foreach (arr, i, v)
-  if (strcmp (json_string_value (v), s) == 0)
-    return true;
+  json_array_foreach (arr, i, v) if (strcmp (json_string_value (v), s) == 0) return true;
   return false;
 }
 
@@ -228,14 +226,33 @@ static const struct
   const char *cap;
   const char *syscalls[24];
 } cap_syscalls[] = {
-  { "CAP_SYS_ADMIN", { "bpf", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount",
-                       "mount_setattr", "move_mount", "name_to_handle_at", "open_tree", "perf_event_open",
-                       "pivot_root", "quotactl", "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog",
-                       "umount", "umount2", "unshare" } },
+  { "CAP_SYS_ADMIN", { "bpf",
+                       "fanotify_init",
+                       "fsconfig",
+                       "fsmount",
+                       "fsopen",
+                       "fspick",
+                       "lookup_dcookie",
+                       "mount",
+                       "mount_setattr",
+                       "move_mount",
+                       "name_to_handle_at",
+                       "open_tree",
+                       "perf_event_open",
+                       "pivot_root",
+                       "quotactl",
+                       "quotactl_fd",
+                       "setdomainname",
+                       "sethostname",
+                       "setns",
+                       "syslog",
+                       "umount",
+                       "umount2",
+                       "unshare" } },
   { "CAP_SYS_PTRACE", { "kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace" } },
   { "CAP_SYS_MODULE", { "delete_module", "finit_module", "init_module" } },
-  { "CAP_SYS_TIME", { "adjtimex", "clock_adjtime", "clock_adjtime64", "clock_settime", "clock_settime64",
-                      "settimeofday", "stime" } },
+  { "CAP_SYS_TIME",
+    { "adjtimex", "clock_adjtime", "clock_adjtime64", "clock_settime", "clock_settime64", "settimeofday", "stime" } },
   { "CAP_SYS_BOOT", { "reboot" } },
   { "CAP_SYSLOG", { "syslog" } },
   { "CAP_SYS_RAWIO", { "ioperm", "iopl" } },
@@ -316,8 +333,8 @@ security_opts (const struct ctr_opts *o, json_t *process, json_t *linux_, json_t
       else if (strncmp (*s, "label", 5) == 0 || strncmp (*s, "apparmor", 8) == 0)
         continue; /* no LSM here: accepted and ignored, as docker does where there is none */
       else
-        return capsa_fail_as (err, EINVAL,
-                              "--security-opt `%s`: expected seccomp=unconfined|FILE or no-new-privileges", *s);
+        return capsa_fail_as (err, EINVAL, "--security-opt `%s`: expected seccomp=unconfined|FILE or no-new-privileges",
+                              *s);
     }
   if (seccomp && strcmp (seccomp, "unconfined") == 0)
     return 0;
@@ -365,11 +382,11 @@ is_volume_name (const char *s)
 struct mounts_ctx
 {
   struct capsa_engine *e;
-  json_t *oci;       /* config mounts */
-  json_t *docker;    /* inspect's Mounts */
-  json_t *binds;     /* HostConfig.Binds */
-  json_t *anon;      /* anonymous volume names */
-  const char *rootfs; /* the container's root: a new volume is filled from what the image has there */
+  json_t *oci;                 /* config mounts */
+  json_t *docker;              /* inspect's Mounts */
+  json_t *binds;               /* HostConfig.Binds */
+  json_t *anon;                /* anonymous volume names */
+  const char *rootfs;          /* the container's root: a new volume is filled from what the image has there */
   const struct ctr_userns *un; /* a user namespace of its own: a new volume is its root's */
 };
 
@@ -379,9 +396,8 @@ mapped_root (json_t *maps)
 {
   size_t i;
   json_t *m;
-  json_array_foreach (maps, i, m)
-  if (json_integer_value (json_object_get (m, "containerID")) == 0)
-    return json_integer_value (json_object_get (m, "hostID"));
+  json_array_foreach (maps, i, m) if (json_integer_value (json_object_get (m, "containerID"))
+                                      == 0) return json_integer_value (json_object_get (m, "hostID"));
   return -1;
 }
 
@@ -432,9 +448,9 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
         return -1;
     }
   json_array_append_new (m->oci, bind_mount (path, dst, ro, NULL));
-  json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name,
-                                               "Source", path, "Destination", dst, "Driver", "local", "Mode", "",
-                                               "RW", !ro));
+  json_array_append_new (m->docker,
+                         json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Type", "volume", "Name", name, "Source",
+                                    path, "Destination", dst, "Driver", "local", "Mode", "", "RW", !ro));
   return 0;
 }
 
@@ -454,9 +470,9 @@ add_bind (struct mounts_ctx *m, const char *src, const char *dst, bool ro, const
   if (realpath (src, real) == NULL)
     return capsa_fail (err, errno, "bind source path `%s`", src);
   json_array_append_new (m->oci, bind_mount (real, dst, ro, prop));
-  json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", real,
-                                               "Destination", dst, "Mode", ro ? "ro" : "", "RW", !ro, "Propagation",
-                                               prop ? prop : "rprivate"));
+  json_array_append_new (m->docker,
+                         json_pack ("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", real, "Destination",
+                                    dst, "Mode", ro ? "ro" : "", "RW", !ro, "Propagation", prop ? prop : "rprivate"));
   return 0;
 }
 
@@ -502,9 +518,9 @@ parse_volume (struct mounts_ctx *m, const char *spec, capsa_err **err)
   if (parts[0][0] == '/')
     return add_bind (m, parts[0], parts[1], ro, prop, true, err);
   if (!is_volume_name (parts[0]))
-    return capsa_fail_as (err, EINVAL,
-                          "-v `%s`: `%s` is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-                          spec, parts[0]);
+    return capsa_fail_as (
+        err, EINVAL, "-v `%s`: `%s` is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+        spec, parts[0]);
   return add_volume (m, parts[0], parts[1], ro, false, err);
 }
 
@@ -584,8 +600,8 @@ parse_mount (struct mounts_ctx *m, const char *spec, capsa_err **err)
           topts = t;
         }
       json_array_append_new (m->oci, tmpfs_mount (dst, topts));
-      json_array_append_new (m->docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "",
-                                                   "Destination", dst, "RW", !ro));
+      json_array_append_new (
+          m->docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "", "Destination", dst, "RW", !ro));
       return 0;
     }
   return capsa_fail_as (err, EINVAL, "--mount `%s`: unknown type `%s` (bind, volume or tmpfs)", spec, type);
@@ -595,7 +611,7 @@ static int
 build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { e, json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
+  struct mounts_ctx m = { e,    json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
                           o->un };
   size_t i;
   json_t *v;
@@ -603,13 +619,13 @@ build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *root
   json_object_set_new (json_object_get (meta, "HostConfig"), "Binds", m.binds);
   json_object_set_new (meta, "AnonymousVolumes", m.anon);
   if (o->shm_size > 0)
-    json_array_foreach (m.oci, i, v)
-    if (strcmp (json_string_value (json_object_get (v, "destination")), "/dev/shm") == 0)
-      {
-        char sz[64];
-        snprintf (sz, sizeof sz, "size=%lldk", (o->shm_size + 1023) / 1024);
-        json_object_set_new (v, "options", json_pack ("[s,s,s,s,s]", "nosuid", "noexec", "nodev", "mode=1777", sz));
-      }
+    json_array_foreach (m.oci, i,
+                        v) if (strcmp (json_string_value (json_object_get (v, "destination")), "/dev/shm") == 0)
+    {
+      char sz[64];
+      snprintf (sz, sizeof sz, "size=%lldk", (o->shm_size + 1023) / 1024);
+      json_object_set_new (v, "options", json_pack ("[s,s,s,s,s]", "nosuid", "noexec", "nodev", "mode=1777", sz));
+    }
   for (char **s = o->tmpfs; s && *s; s++)
     {
       cleanup_free char *d = xstrdup (*s);
@@ -619,8 +635,8 @@ build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *root
       if (d[0] != '/')
         return capsa_fail_as (err, EINVAL, "--tmpfs `%s`: the destination must be an absolute path", *s);
       json_array_append_new (m.oci, tmpfs_mount (d, opts));
-      json_array_append_new (m.docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "",
-                                                  "Destination", d, "RW", true));
+      json_array_append_new (
+          m.docker, json_pack ("{s:s, s:s, s:s, s:b}", "Type", "tmpfs", "Source", "", "Destination", d, "RW", true));
     }
   for (char **s = o->volumes; s && *s; s++)
     if (parse_volume (&m, *s, err) < 0)
@@ -638,9 +654,7 @@ has_namespace (json_t *ns, const char *type)
 {
   json_t *n;
   size_t i;
-  json_array_foreach (ns, i, n)
-  if (strcmp (json_string_value (json_object_get (n, "type")), type) == 0)
-    return true;
+  json_array_foreach (ns, i, n) if (strcmp (json_string_value (json_object_get (n, "type")), type) == 0) return true;
   return false;
 }
 
@@ -691,12 +705,11 @@ add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
   const char *type = S_ISCHR (st.st_mode) ? "c" : "b";
   json_array_append_new (json_object_get (linux_, "devices"),
                          json_pack ("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", ctr ? ctr : host, "type", type,
-                                    "major", (json_int_t) major (st.st_rdev), "minor",
-                                    (json_int_t) minor (st.st_rdev), "fileMode", (int) (st.st_mode & 07777), "uid", 0,
-                                    "gid", 0));
+                                    "major", (json_int_t) major (st.st_rdev), "minor", (json_int_t) minor (st.st_rdev),
+                                    "fileMode", (int) (st.st_mode & 07777), "uid", 0, "gid", 0));
   json_array_append_new (devrules, json_pack ("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type, "major",
-                                              (json_int_t) major (st.st_rdev), "minor",
-                                              (json_int_t) minor (st.st_rdev), "access", perm ? perm : "rwm"));
+                                              (json_int_t) major (st.st_rdev), "minor", (json_int_t) minor (st.st_rdev),
+                                              "access", perm ? perm : "rwm"));
   return 0;
 }
 
@@ -708,8 +721,7 @@ add_device (const char *spec, json_t *linux_, json_t *devrules, capsa_err **err)
 static void
 add_host_devices (json_t *devices, const char *dir, int depth)
 {
-  static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console",
-                                      "ptmx" };
+  static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console", "ptmx" };
   DIR *d = depth < 8 ? opendir (dir) : NULL;
   struct dirent *e;
   while (d && (e = readdir (d)))
@@ -747,8 +759,9 @@ ctr_check_limits (long long memory, double cpus, capsa_err **err)
   if (sched_getaffinity (0, sizeof set, &set) == 0)
     n = CPU_COUNT (&set); /* what this process may use, as Go's runtime.NumCPU() that docker uses */
   if (cpus != 0 && (cpus < 0.01 || cpus > (double) n))
-    return capsa_fail_as (err, EINVAL, "--cpus %g: range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
-                          cpus, n, n);
+    return capsa_fail_as (err, EINVAL,
+                          "--cpus %g: range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available", cpus,
+                          n, n);
   return 0;
 }
 
@@ -812,8 +825,9 @@ build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err
 }
 
 /* docker's --ulimit names (go-units' ulimitNameMapping) */
-#define ULIMIT_NAMES "as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, " \
-                     "rttime, sigpending, stack"
+#define ULIMIT_NAMES                                                                                                   \
+  "as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, "                           \
+  "rttime, sigpending, stack"
 
 static bool
 ulimit_known (const char *name)
@@ -857,8 +871,8 @@ build_rlimits (const struct ctr_opts *o, json_t *process, capsa_err **err)
       for (size_t i = json_array_size (rl); i-- > 0;)
         if (strcmp (json_string_value (json_object_get (json_array_get (rl, i), "type")), type) == 0)
           json_array_remove (rl, i);
-      json_array_append_new (rl, json_pack ("{s:s, s:I, s:I}", "type", type, "soft", (json_int_t) soft, "hard",
-                                            (json_int_t) h));
+      json_array_append_new (
+          rl, json_pack ("{s:s, s:I, s:I}", "type", type, "soft", (json_int_t) soft, "hard", (json_int_t) h));
     }
   return 0;
 }
@@ -915,16 +929,17 @@ build_args (const struct ctr_opts *o, json_t *icfg, json_t *process, json_t *met
   if (json_array_size (args) == 0)
     {
       json_decref (args);
-      return capsa_fail_as (err, EINVAL, "no command specified: the image has no Cmd or Entrypoint; give one after "
-                                         "the image name");
+      return capsa_fail_as (err, EINVAL,
+                            "no command specified: the image has no Cmd or Entrypoint; give one after "
+                            "the image name");
     }
   json_object_set_new (process, "args", args);
   return 0;
 }
 
 static int
-build_process (const struct ctr_opts *o, const char *id, const char *rootfs, json_t *icfg, json_t *config,
-               json_t *meta, capsa_err **err)
+build_process (const struct ctr_opts *o, const char *id, const char *rootfs, json_t *icfg, json_t *config, json_t *meta,
+               capsa_err **err)
 {
   json_t *process = json_object_get (config, "process");
   json_t *mcfg = json_object_get (meta, "Config");
@@ -1059,11 +1074,11 @@ rootless_cgroups (struct capsa_engine *e, const struct ctr_opts *o, json_t *linu
       json_object_set_new (linux_, "cgroupsPath", json_string (cg));
       return 0;
     }
-  static const char *flags[] = { "--memory",      "--memory-swap", "--cpus",         "--cpu-shares", "--cpuset-cpus",
-                                 "--pids-limit",  "--blkio-weight", "--cpu-quota", "--cpu-period" };
-  bool given[] = { o->memory != 0,     o->memory_swap != 0,  o->cpus > 0,        o->cpu_shares != 0,
-                   o->cpuset_cpus != NULL, o->pids_limit != 0, o->blkio_weight != 0, o->cpu_quota != 0,
-                   o->cpu_period != 0 };
+  static const char *flags[] = { "--memory",     "--memory-swap",  "--cpus",      "--cpu-shares", "--cpuset-cpus",
+                                 "--pids-limit", "--blkio-weight", "--cpu-quota", "--cpu-period" };
+  bool given[] = { o->memory != 0,       o->memory_swap != 0,    o->cpus > 0,
+                   o->cpu_shares != 0,   o->cpuset_cpus != NULL, o->pids_limit != 0,
+                   o->blkio_weight != 0, o->cpu_quota != 0,      o->cpu_period != 0 };
   for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
     if (given[i])
       return capsa_fail_as (err, ENOTSUP,
@@ -1085,11 +1100,11 @@ struct build
   struct capsa_engine *e;
   const struct ctr_opts *o;
   const char *id, *rootfs, *image_id;
-  json_t *imgcfg, *icfg; /* the image's config blob, and its "config" (borrowed) */
+  json_t *imgcfg, *icfg;             /* the image's config blob, and its "config" (borrowed) */
   json_t *config, *linux_, *process; /* the OCI config (owned) and two of its objects */
-  json_t *meta, *hc;     /* the record (owned) and its HostConfig */
-  json_t *caps;          /* the capability set (owned) */
-  const char *net;       /* the network mode */
+  json_t *meta, *hc;                 /* the record (owned) and its HostConfig */
+  json_t *caps;                      /* the capability set (owned) */
+  const char *net;                   /* the network mode */
 };
 
 typedef int build_step (struct build *b, capsa_err **err);
@@ -1121,9 +1136,8 @@ step_meta (struct build *b, capsa_err **err)
   b->meta = json_pack ("{s:s, s:s, s:s, s:s, s:{s:o, s:b, s:b, s:b, s:s, s:s}, s:{s:b, s:b, s:b, s:s}, s:s}", "Id",
                        b->id, "Created", now, "Image", b->image_id, "ImageName", o->image, "Config", "Labels", labels,
                        "Tty", o->tty, "OpenStdin", o->interactive, "AttachStdout", !o->detach, "Image", o->image,
-                       "StopSignal", stopsig ? stopsig : "SIGTERM", "HostConfig", "AutoRemove", o->rm,
-                       "ReadonlyRootfs", o->read_only, "Privileged", o->privileged, "NetworkMode", b->net, "Driver",
-                       "overlay");
+                       "StopSignal", stopsig ? stopsig : "SIGTERM", "HostConfig", "AutoRemove", o->rm, "ReadonlyRootfs",
+                       o->read_only, "Privileged", o->privileged, "NetworkMode", b->net, "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (b->meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
   b->hc = json_object_get (b->meta, "HostConfig");
@@ -1158,11 +1172,12 @@ step_host_config (struct build *b, capsa_err **err)
   if ((strcmp (rn, "no") != 0 && strcmp (rn, "always") != 0 && strcmp (rn, "unless-stopped") != 0
        && strcmp (rn, "on-failure") != 0)
       || (max && (strcmp (rn, "on-failure") != 0 || parse_i64 (max, 0, INT32_MAX, &m) < 0)))
-    return capsa_fail_as (err, EINVAL, "--restart `%s`: expected no, on-failure[:MAX-RETRIES], always or unless-stopped",
-                          r);
+    return capsa_fail_as (err, EINVAL,
+                          "--restart `%s`: expected no, on-failure[:MAX-RETRIES], always or unless-stopped", r);
   if (o->rm && strcmp (rn, "no") != 0)
     return capsa_fail_as (err, EINVAL, "conflicting options: --restart and --rm");
-  json_object_set_new (b->hc, "RestartPolicy", json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
+  json_object_set_new (b->hc, "RestartPolicy",
+                       json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
   return 0;
 }
 
@@ -1180,8 +1195,8 @@ step_caps (struct build *b, capsa_err **err)
   if (make_caps (b->o, &b->caps, err) < 0)
     return -1;
   json_object_set_new (b->process, "capabilities",
-                       json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", b->caps, "effective", b->caps,
-                                  "permitted", b->caps, "inheritable", "ambient"));
+                       json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", b->caps, "effective", b->caps, "permitted",
+                                  b->caps, "inheritable", "ambient"));
   return security_opts (b->o, b->process, b->linux_, b->caps, err);
 }
 
@@ -1226,13 +1241,12 @@ join_container_net (struct build *b, json_t *ns, capsa_err **err)
   if (ctr_find (b->e, b->net + 10, &other, err) < 0)
     return -1;
   if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
-    return capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)",
-                          b->net, b->net + 10);
+    return capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)", b->net,
+                          b->net + 10);
   json_t *n;
   size_t k;
-  json_array_foreach (ns, k, n)
-  if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
-    json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
+  json_array_foreach (ns, k, n) if (strcmp (json_string_value (json_object_get (n, "type")), "network") == 0)
+      json_object_set_new (n, "path", json_sprintf ("/proc/%d/ns/net", (int) other->pid));
   return 0;
 }
 
@@ -1254,8 +1268,9 @@ step_network (struct build *b, capsa_err **err)
   if (!ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
     return 0;
   if (b->e->rootless && !ctr_net_is_slirp (net))
-    return capsa_fail_as (err, EPERM, "--network %s needs root (a bridge, veths and NAT rules on the host); "
-                                      "rootless containers have --network slirp4netns (their default), none or host",
+    return capsa_fail_as (err, EPERM,
+                          "--network %s needs root (a bridge, veths and NAT rules on the host); "
+                          "rootless containers have --network slirp4netns (their default), none or host",
                           net);
   return ctr_net_config (b->e, b->id, net, b->linux_, json_object_get (b->config, "mounts"), b->meta, err);
 }
@@ -1266,8 +1281,9 @@ step_publish (struct build *b, capsa_err **err)
 {
   const struct ctr_opts *o = b->o;
   if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (b->net) && !ctr_net_is_slirp (b->net))
-    return capsa_fail_as (err, EINVAL, "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
-                                       "network's name, or slirp4netns)");
+    return capsa_fail_as (err, EINVAL,
+                          "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
+                          "network's name, or slirp4netns)");
   cleanup_json json_t *pub = json_array ();
   if (o->publish_all && publish_exposed (json_object_get (b->imgcfg, "config"), pub, err) < 0)
     return -1;
@@ -1329,8 +1345,14 @@ int
 ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs, const char *image_id,
            json_t *imgcfg, json_t **config_out, json_t **meta_out, capsa_err **err)
 {
-  struct build b = { .e = e, .o = o, .id = id, .rootfs = rootfs, .image_id = image_id, .imgcfg = imgcfg,
-                     .icfg = json_object_get (imgcfg, "config"), .config = capsa_spec_default (false),
+  struct build b = { .e = e,
+                     .o = o,
+                     .id = id,
+                     .rootfs = rootfs,
+                     .image_id = image_id,
+                     .imgcfg = imgcfg,
+                     .icfg = json_object_get (imgcfg, "config"),
+                     .config = capsa_spec_default (false),
                      .net = o->network ? o->network : ctr_default_network (e) };
   b.linux_ = json_object_get (b.config, "linux");
   b.process = json_object_get (b.config, "process");

@@ -10,17 +10,18 @@ struct ctr_opts
 {
   bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
-  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits,
-      **sysctls, **labels, **publish;
-  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota, cpu_period; /* 0: not given */
+  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits, **sysctls,
+      **labels, **publish;
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota,
+      cpu_period; /* 0: not given */
   double cpus;
   int stop_timeout; /* -1: not given */
   const char *image;
-  char **cmd; /* after the image (may be empty) */
-  const char *userns;           /* --userns */
-  char **uidmap, **gidmap;      /* --uidmap, --gidmap */
-  const struct ctr_userns *un;  /* what --userns/--uidmap resolved to (set before ctr_build) */
-  const char *detach_keys;      /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
+  char **cmd;                  /* after the image (may be empty) */
+  const char *userns;          /* --userns */
+  char **uidmap, **gidmap;     /* --uidmap, --gidmap */
+  const struct ctr_userns *un; /* what --userns/--uidmap resolved to (set before ctr_build) */
+  const char *detach_keys;     /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
 };
 
 /* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
@@ -30,13 +31,13 @@ int ctr_check_limits (long long memory, double cpus, capsa_err **err);
 /* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */
 struct ctr_userns
 {
-  bool new_ns;            /* one of its own, with uidmap/gidmap (OCI arrays, host ids as the
-                           * library sees them: the shared namespace's ids when rootless) */
-  bool keep_id;           /* --userns keep-id: the process runs as keep_uid:keep_gid unless -u */
+  bool new_ns;  /* one of its own, with uidmap/gidmap (OCI arrays, host ids as the
+                 * library sees them: the shared namespace's ids when rootless) */
+  bool keep_id; /* --userns keep-id: the process runs as keep_uid:keep_gid unless -u */
   unsigned keep_uid, keep_gid;
-  char *path;             /* ns:PATH: join it */
+  char *path; /* ns:PATH: join it */
   json_t *uidmap, *gidmap;
-  int lockfd;             /* auto: ROOT/userns.lock, held until the record is written; -1 */
+  int lockfd; /* auto: ROOT/userns.lock, held until the record is written; -1 */
 };
 int ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err);
 void ctr_userns_free (struct ctr_userns *u);

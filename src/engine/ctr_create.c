@@ -21,10 +21,10 @@
 static void
 random_name (char *buf, size_t len, const char *id, int attempt)
 {
-  static const char *adj[] = { "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid",
-                               "merry", "nimble", "proud", "quiet", "sharp", "tender", "vivid", "witty" };
-  static const char *noun[] = { "ada", "babbage", "curie", "dijkstra", "euler", "fermi", "gauss", "hopper",
-                                "knuth", "lovelace", "noether", "pascal", "ritchie", "shannon", "turing", "wirth" };
+  static const char *adj[] = { "brave", "calm",   "eager", "fond",  "gentle", "happy",  "keen",  "lucid",
+                               "merry", "nimble", "proud", "quiet", "sharp",  "tender", "vivid", "witty" };
+  static const char *noun[] = { "ada",   "babbage",  "curie",   "dijkstra", "euler",   "fermi",   "gauss",  "hopper",
+                                "knuth", "lovelace", "noether", "pascal",   "ritchie", "shannon", "turing", "wirth" };
   unsigned a = (unsigned) strtoul ((char[]){ id[0], id[1], 0 }, NULL, 16);
   unsigned b = (unsigned) strtoul ((char[]){ id[2], id[3], 0 }, NULL, 16);
   if (attempt == 0)
@@ -35,8 +35,8 @@ random_name (char *buf, size_t len, const char *id, int attempt)
 
 /* The bundle's config.json and container.json. */
 static int
-write_record (struct capsa_engine *e, const char *id, const char *name, const char *rootfs, json_t *config, json_t *meta,
-              capsa_err **err)
+write_record (struct capsa_engine *e, const char *id, const char *name, const char *rootfs, json_t *config,
+              json_t *meta, capsa_err **err)
 {
   cleanup_free char *nm = xasprintf ("/%s", name);
   json_object_set_new (meta, "Name", json_string (nm));
@@ -46,9 +46,9 @@ write_record (struct capsa_engine *e, const char *id, const char *name, const ch
   cleanup_free char *drv = NULL;
   if (read_file_at (AT_FDCWD, drvp, &drv, NULL, NULL) == 0)
     json_object_set_new (meta, "Driver", json_string (drv));
-  json_object_set_new (meta, "GraphDriver",
-                       json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs,
-                                  "UpperDir", dir));
+  json_object_set_new (
+      meta, "GraphDriver",
+      json_pack ("{s:s, s:{s:s, s:s}}", "Name", drv ? drv : "overlay", "Data", "MergedDir", rootfs, "UpperDir", dir));
   /* 0711: a container root mapped to another host uid must be able to enter it (config.json
    * stays 0600) */
   if (mkdir (bundle, 0711) < 0)
@@ -103,8 +103,9 @@ find_image (struct capsa_engine *e, struct capsa_store *s, json_t *idx, const ch
       if (capsa_ref_parse (image, e->default_registry, &ref, err) < 0)
         return capsa_err_wrap (err, "invalid reference format");
       capsa_ref_free (&ref);
-      return capsa_fail_as (err, ENOENT, "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
-                                         "with `capsa import`/`capsa load`)",
+      return capsa_fail_as (err, ENOENT,
+                            "image '%s' not found locally; pull it with `capsa pull %s` (or make one "
+                            "with `capsa import`/`capsa load`)",
                             image, image);
     }
   *image_id = xstrdup (json_string_value (json_object_get (img, "id")));
@@ -164,7 +165,7 @@ prepare (struct capsa_engine *e, const struct ctr_opts *o, char *id, struct caps
     r = write_record (e, id, name, rootfs, config, meta, err);
   if (r == 0 && typed)
     cfg_parse_json (config, "config.json", typed, NULL); /* (NULL when it does not parse: the runtime
-                                                           * then reads the file and says why) */
+                                                          * then reads the file and says why) */
   if (r < 0)
     {
       cleanup_err capsa_err *ue = NULL;

@@ -21,13 +21,47 @@
 static const char *const namespaces[] = { "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time" };
 
 static const char *const cap_names[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-  "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
-  "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
 };
 
 /* A whole small file (proc, cgroup), NULL when it cannot be read. */
@@ -416,8 +450,8 @@ ns_report (const char *pidstr, bool *shared)
       else
         {
           shared[i] = host && strcmp (mine, host) == 0;
-          e = json_pack ("{s:s, s:s?, s:s, s:b, s:s}", "container", mine, "host", host, "hostFrom", host_from,
-                         "shared", shared[i], "state", shared[i] ? "SHARED with the host" : "private");
+          e = json_pack ("{s:s, s:s?, s:s, s:b, s:s}", "container", mine, "host", host, "hostFrom", host_from, "shared",
+                         shared[i], "state", shared[i] ? "SHARED with the host" : "private");
           if (shared[i])
             json_object_set_new (e, "note", json_string (ns_note (namespaces[i])));
         }
@@ -433,8 +467,9 @@ user_mapping (pid_t pid)
   json_t *um = json_pack ("{s:o, s:o}", "uidMap", id_map (pid, "uid_map", &uid_id), "gidMap",
                           id_map (pid, "gid_map", &gid_id));
   json_object_set_new (um, "identity", json_boolean (uid_id && gid_id));
-  json_object_set_new (um, "text", json_string (uid_id && gid_id ? "none: container root is host root"
-                                                                 : "container ids are mapped to other host ids"));
+  json_object_set_new (um, "text",
+                       json_string (uid_id && gid_id ? "none: container root is host root"
+                                                     : "container ids are mapped to other host ids"));
   return um;
 }
 
@@ -459,12 +494,15 @@ security_report (const char *status)
   cleanup_free char *sec = status_field (status, "Seccomp");
   cleanup_free char *secf = status_field (status, "Seccomp_filters");
   int mode = sec ? atoi (sec) : 0;
-  json_t *s = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s}", "CapEff", cap_list (eff), "CapBnd",
-                         cap_list (bnd), "CapPrm", cap_list (status_mask (status, "CapPrm")), "CapAmb",
+  json_t *s = json_pack ("{s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s}", "CapEff", cap_list (eff), "CapBnd", cap_list (bnd),
+                         "CapPrm", cap_list (status_mask (status, "CapPrm")), "CapAmb",
                          cap_list (status_mask (status, "CapAmb")), "FullCapabilities",
                          (bnd & host_bnd) == host_bnd && (eff & host_bnd) == host_bnd, "NoNewPrivs",
                          nnp && atoi (nnp) == 1, "Seccomp", mode, "SeccompMode",
-                         mode == 0 ? "none" : mode == 1 ? "strict" : mode == 2 ? "filter" : "?");
+                         mode == 0   ? "none"
+                         : mode == 1 ? "strict"
+                         : mode == 2 ? "filter"
+                                     : "?");
   char hex[32];
   snprintf (hex, sizeof hex, "%016" PRIx64, eff);
   json_object_set_new (s, "CapEffHex", json_string (hex));
@@ -508,8 +546,8 @@ readonly_mounts (const struct mountinfo *mi)
   json_t *ro = json_array ();
   for (size_t i = 0; i < mi->n; i++)
     if (mount_opt_has (mi->m[i].opts, "ro"))
-      json_array_append_new (ro, json_pack ("{s:s, s:s, s:s}", "destination", mi->m[i].point, "type",
-                                            mi->m[i].fstype, "source", mi->m[i].source));
+      json_array_append_new (ro, json_pack ("{s:s, s:s, s:s}", "destination", mi->m[i].point, "type", mi->m[i].fstype,
+                                            "source", mi->m[i].source));
   return ro;
 }
 
@@ -523,10 +561,10 @@ devices_report (json_t *devices)
       json_t *d = json_array_get (devices, i);
       const char *path = json_string_value (json_object_get (d, "path"));
       const char *type = json_string_value (json_object_get (d, "type"));
-      json_array_append_new (devs, json_pack ("{s:s, s:s, s:I, s:I}", "path", path ? path : "?", "type",
-                                              type ? type : "?", "major",
-                                              json_integer_value (json_object_get (d, "major")), "minor",
-                                              json_integer_value (json_object_get (d, "minor"))));
+      json_array_append_new (devs,
+                             json_pack ("{s:s, s:s, s:I, s:I}", "path", path ? path : "?", "type", type ? type : "?",
+                                        "major", json_integer_value (json_object_get (d, "major")), "minor",
+                                        json_integer_value (json_object_get (d, "minor"))));
     }
   return devs;
 }
@@ -571,8 +609,8 @@ binds_report (json_t *cfg, const char *dir, const struct mountinfo *mi)
     size_t dl = strlen (dir);
     bool capsa_own = strncmp (src, dir, dl) == 0 && (src[dl] == '/' || src[dl] == '\0');
     json_array_append_new (binds, json_pack ("{s:s, s:s, s:b, s:s, s:b, s:b}", "source", src, "destination", dst,
-                                             "readonly", rdonly, "mode", rdonly ? "ro" : "rw", "mounted",
-                                             live != NULL, "capsaFile", capsa_own));
+                                             "readonly", rdonly, "mode", rdonly ? "ro" : "rw", "mounted", live != NULL,
+                                             "capsaFile", capsa_own));
   }
   return binds;
 }
@@ -661,9 +699,9 @@ print_map (const char *label, json_t *a)
   size_t i;
   json_t *v;
   json_array_foreach (a, i, v)
-  printf (" %lld %lld %lld%s", (long long) json_integer_value (json_array_get (v, 0)),
-          (long long) json_integer_value (json_array_get (v, 1)), (long long) json_integer_value (json_array_get (v, 2)),
-          i + 1 < json_array_size (a) ? ";" : "");
+      printf (" %lld %lld %lld%s", (long long) json_integer_value (json_array_get (v, 0)),
+              (long long) json_integer_value (json_array_get (v, 1)),
+              (long long) json_integer_value (json_array_get (v, 2)), i + 1 < json_array_size (a) ? ";" : "");
   putchar ('\n');
 }
 
@@ -673,7 +711,8 @@ print_namespaces (json_t *r)
 {
   printf ("Container %s (%.12s), pid %lld, %s: isolation read live from the kernel\n",
           json_string_value (json_object_get (r, "Name")), json_string_value (json_object_get (r, "Id")),
-          (long long) json_integer_value (json_object_get (r, "Pid")), json_string_value (json_object_get (r, "Status")));
+          (long long) json_integer_value (json_object_get (r, "Pid")),
+          json_string_value (json_object_get (r, "Status")));
 
   printf ("\nNAMESPACES\n  %-8s %-22s %-22s %s\n", "TYPE", "CONTAINER", "HOST", "STATE");
   json_t *nss = json_object_get (r, "Namespaces");
@@ -707,9 +746,8 @@ print_cgroups (json_t *r)
     {
       json_t *e = json_object_get (json_object_get (cgs, "limits"), order[i]);
       const char *f = json_string_value (json_object_get (e, "file"));
-      printf ("  %-12s %-40s %s%s%s\n", order[i], json_string_value (json_object_get (e, "text")),
-              f ? "v" : "", f ? (json_integer_value (json_object_get (e, "cgroup")) == 1 ? "1 " : "2 ") : "",
-              f ? f : "");
+      printf ("  %-12s %-40s %s%s%s\n", order[i], json_string_value (json_object_get (e, "text")), f ? "v" : "",
+              f ? (json_integer_value (json_object_get (e, "cgroup")) == 1 ? "1 " : "2 ") : "", f ? f : "");
     }
 }
 
@@ -740,14 +778,14 @@ print_paths (json_t *r)
   for (int k = 0; k < 2; k++)
     {
       json_t *a = json_object_get (r, k == 0 ? "MaskedPaths" : "ReadonlyPaths");
-      printf ("\n%s (from the config, checked in the container's mounts)\n", k == 0 ? "MASKED PATHS" : "READ-ONLY PATHS");
+      printf ("\n%s (from the config, checked in the container's mounts)\n",
+              k == 0 ? "MASKED PATHS" : "READ-ONLY PATHS");
       if (json_array_size (a) == 0)
         printf ("  none\n");
       size_t i;
       json_t *v;
-      json_array_foreach (a, i, v)
-      printf ("  %-28s %s\n", json_string_value (json_object_get (v, "path")),
-              json_string_value (json_object_get (v, "state")));
+      json_array_foreach (a, i, v) printf ("  %-28s %s\n", json_string_value (json_object_get (v, "path")),
+                                           json_string_value (json_object_get (v, "state")));
     }
   printf ("\nREAD-ONLY MOUNTS\n");
   {
@@ -756,9 +794,8 @@ print_paths (json_t *r)
       printf ("  none\n");
     size_t i;
     json_t *v;
-    json_array_foreach (a, i, v)
-    printf ("  %-28s %s\n", json_string_value (json_object_get (v, "destination")),
-            json_string_value (json_object_get (v, "type")));
+    json_array_foreach (a, i, v) printf ("  %-28s %s\n", json_string_value (json_object_get (v, "destination")),
+                                         json_string_value (json_object_get (v, "type")));
   }
 }
 
@@ -770,17 +807,17 @@ print_devices_binds (json_t *sh)
   json_t *v;
   if (json_array_size (devs) == 0)
     printf ("  %-12s none given (only the default /dev: null zero full random urandom tty)\n", "devices");
-  json_array_foreach (devs, i, v)
-  printf ("  %-12s %s (%s %lld:%lld)\n", i == 0 ? "devices" : "", json_string_value (json_object_get (v, "path")),
-          json_string_value (json_object_get (v, "type")), (long long) json_integer_value (json_object_get (v, "major")),
-          (long long) json_integer_value (json_object_get (v, "minor")));
+  json_array_foreach (devs, i, v) printf (
+      "  %-12s %s (%s %lld:%lld)\n", i == 0 ? "devices" : "", json_string_value (json_object_get (v, "path")),
+      json_string_value (json_object_get (v, "type")), (long long) json_integer_value (json_object_get (v, "major")),
+      (long long) json_integer_value (json_object_get (v, "minor")));
   json_t *binds = json_object_get (sh, "binds");
   if (json_array_size (binds) == 0)
     printf ("  %-12s none\n", "host binds");
-  json_array_foreach (binds, i, v)
-  printf ("  %-12s %s -> %s (%s)%s\n", i == 0 ? "host binds" : "", json_string_value (json_object_get (v, "source")),
-          json_string_value (json_object_get (v, "destination")), json_string_value (json_object_get (v, "mode")),
-          json_is_true (json_object_get (v, "capsaFile")) ? " capsa's own file" : "");
+  json_array_foreach (binds, i, v) printf (
+      "  %-12s %s -> %s (%s)%s\n", i == 0 ? "host binds" : "", json_string_value (json_object_get (v, "source")),
+      json_string_value (json_object_get (v, "destination")), json_string_value (json_object_get (v, "mode")),
+      json_is_true (json_object_get (v, "capsaFile")) ? " capsa's own file" : "");
 }
 
 static void
@@ -791,11 +828,12 @@ print_shared (json_t *r)
   printf ("  %-12s %s (every container runs on the host's kernel)\n", "kernel",
           json_string_value (json_object_get (sh, "kernel")));
   printf ("  %-12s %s\n", "time",
-          json_is_true (json_object_get (sh, "time")) ? "SHARED: no time namespace, the host's clocks"
-                                                       : "private time namespace (offsets; the clock itself is the host's)");
+          json_is_true (json_object_get (sh, "time"))
+              ? "SHARED: no time namespace, the host's clocks"
+              : "private time namespace (offsets; the clock itself is the host's)");
   printf ("  %-12s %s\n", "network",
           json_is_true (json_object_get (sh, "hostNetwork")) ? "SHARED: the host's network namespace"
-                                                              : "private network namespace");
+                                                             : "private network namespace");
   print_devices_binds (sh);
 }
 

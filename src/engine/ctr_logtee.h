@@ -12,8 +12,8 @@
 
 struct ctr_logtee
 {
-  pid_t pid;     /* the copying child; -1: none */
-  int saved[2];  /* this process's stdout and stderr, put back by ctr_logtee_stop */
+  pid_t pid;    /* the copying child; -1: none */
+  int saved[2]; /* this process's stdout and stderr, put back by ctr_logtee_stop */
 };
 
 /* Start the copy into the container directory dir and make fds 1 and 2 its pipes.  On failure

@@ -6,9 +6,9 @@
  * - ctr_monitor_spawn() starts one, detached from the CLI (a new session, double fork), and
  *   waits for its report: the container exists, or why it could not be made;
  * - the steps of `capsa __monitor start|stopped` (capsa_ctr_monitor_start/stopped; the front end
- *   parses the hidden subcommand the monitor execs), what needs the capsa library: creating the container with the stdio it was handed, and
- *   deleting the runtime state, the network and the root filesystem once it has stopped.
- *   They live as long as that step takes, so the library never lives in the monitor.
+ *   parses the hidden subcommand the monitor execs), what needs the capsa library: creating the container with the
+ * stdio it was handed, and deleting the runtime state, the network and the root filesystem once it has stopped. They
+ * live as long as that step takes, so the library never lives in the monitor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,8 +65,8 @@ monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, stru
     strv_append (&argv, "--stdin");
   if (name && strcmp (name, "no") != 0)
     {
-      cleanup_free char *r = xasprintf ("%s:%lld", name, (long long) json_integer_value (
-                                                            json_object_get (pol, "MaximumRetryCount")));
+      cleanup_free char *r = xasprintf ("%s:%lld", name,
+                                        (long long) json_integer_value (json_object_get (pol, "MaximumRetryCount")));
       strv_append (&argv, "--restart");
       strv_append (&argv, r);
     }
@@ -124,8 +124,7 @@ ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int
   buf[len] = '\0';
   int code = 0, errnum = 0, off = 0;
   if (len == 0 || sscanf (buf, "%d %d %n", &code, &errnum, &off) < 2)
-    return capsa_fail_as (err, EIO, "the monitor of container %.12s (%s) died before it could start it", id,
-                          monitor);
+    return capsa_fail_as (err, EIO, "the monitor of container %.12s (%s) died before it could start it", id, monitor);
   if (code != 0)
     {
       *exit_code = code;
@@ -213,8 +212,8 @@ helper_failed (struct ctr *c, int code, capsa_err *err)
 {
   char now[48];
   now_rfc3339 (now, sizeof now);
-  json_t *f = json_pack ("{s:i, s:s, s:b, s:s}", "ExitCode", code, "Error", err->msg, "Restarting", 0,
-                         "FinishedAt", now);
+  json_t *f = json_pack ("{s:i, s:s, s:b, s:s}", "ExitCode", code, "Error", err->msg, "Restarting", 0, "FinishedAt",
+                         now);
   ctr_run_update (c->dir, f, NULL);
   json_decref (f);
   helper_report (code, err->errnum, 0, err->msg, -1, -1);
@@ -247,8 +246,9 @@ helper_create (struct ctr *c, const struct capsa_create_opts *o, bool create_onl
   return 0;
 }
 
-/* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the container's stdio (unless it has a pty),
- * fd 3 the monitor's report socket.  The init is left to the monitor, its subreaper. */
+/* `capsa __monitor start [--create|--restart] ID` (--restart: the network of the last run stays): fds 0-2 are the
+ * container's stdio (unless it has a pty), fd 3 the monitor's report socket.  The init is left to the monitor, its
+ * subreaper. */
 int
 capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart)
 {
@@ -276,8 +276,12 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
   /* the init's pid from the pid file: the runtime's state says 0 once it has exited, and an
    * init that exits at once must still be told from other children the monitor inherits */
   unlink (pidfile);
-  struct capsa_create_opts o = { .root = c->oci_root, .id = c->id, .bundle = bundle, .detach = true,
-                                 .console_socket = console_path, .pid_file = pidfile };
+  struct capsa_create_opts o = { .root = c->oci_root,
+                                 .id = c->id,
+                                 .bundle = bundle,
+                                 .detach = true,
+                                 .console_socket = console_path,
+                                 .pid_file = pidfile };
   int master = -1;
   int r = helper_create (c, &o, create_only, tty, console, &master, &err);
   if (dirfd >= 0)
@@ -382,8 +386,8 @@ monitor_request (struct ctr *c, char kind, const char *network, const int *fds, 
       break;
   if (r > 0 && buf[0] == kind)
     return 0;
-  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`",
-                        ctr_name (c), network);
+  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`", ctr_name (c),
+                        network);
 }
 
 int
@@ -406,4 +410,3 @@ ctr_net_release_ports (struct ctr *c, const char *network)
   cleanup_err capsa_err *err = NULL;
   monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
 }
-

@@ -67,9 +67,8 @@ ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t
     }
   json_t *ns = json_object_get (linux_, "namespaces"), *n;
   size_t i;
-  json_array_foreach (ns, i, n)
-  if (strcmp (jstr (n, "type") ?: "", "network") == 0)
-    json_object_set_new (n, "path", json_sprintf ("%s/netns", dir));
+  json_array_foreach (ns, i, n) if (strcmp (jstr (n, "type") ?: "", "network") == 0)
+      json_object_set_new (n, "path", json_sprintf ("%s/netns", dir));
   json_object_set_new (json_object_get (meta, "HostConfig"), "NetworkMode", json_string (mode));
   return 0;
 }
@@ -128,9 +127,8 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
   json_t *s;
-  json_array_foreach (specs, i, s)
-  if (capsa_port_parse (json_string_value (s), &ports[i], err) < 0)
-    return capsa_err_wrap (err, "--network %s", mode);
+  json_array_foreach (specs, i, s) if (capsa_port_parse (json_string_value (s), &ports[i], err)
+                                       < 0) return capsa_err_wrap (err, "--network %s", mode);
   /* the host ports first: a taken one fails the start before anything is made */
   ctr_ports_release (c);
   if (ctr_ports_reserve (e, c, ports, n, err) < 0)
@@ -150,9 +148,14 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
     }
   struct capsa_netenv env = net_env (e, &sdir);
   const char *name = ctr_name (c);
-  struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode, .container_id = c->id,
-                            .netns_fd = nsfd, .pid = c->net_owner ? c->net_owner : getpid (), .ports = ports, .nports = n,
-                            .name = name && strcmp (name, c->id) ? name : NULL, .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
+  struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode,
+                            .container_id = c->id,
+                            .netns_fd = nsfd,
+                            .pid = c->net_owner ? c->net_owner : getpid (),
+                            .ports = ports,
+                            .nports = n,
+                            .name = name && strcmp (name, c->id) ? name : NULL,
+                            .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
                             .etc_dir = etc };
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
@@ -255,4 +258,3 @@ ctr_net_leases (struct capsa_engine *e)
     }
   return out;
 }
-

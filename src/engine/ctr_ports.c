@@ -146,7 +146,8 @@ port_fail (struct capsa_engine *e, const struct ctr *c, const struct capsa_port 
   if (owner)
     return capsa_fail_as (err, errnum, "port %d/%s on %s is already allocated by container %s", p->host_port, p->proto,
                           ip, owner);
-  return capsa_fail_as (err, errnum, "port %d/%s on %s is already in use by another program", p->host_port, p->proto, ip);
+  return capsa_fail_as (err, errnum, "port %d/%s on %s is already in use by another program", p->host_port, p->proto,
+                        ip);
 }
 
 static void
@@ -235,8 +236,8 @@ ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6)
       json_t *arr = json_object_get (out, key);
       if (arr == NULL)
         json_object_set_new (out, key, arr = json_array ());
-      json_array_append_new (arr, json_pack ("{s:s, s:s}", "HostIp", *p->host_ip ? p->host_ip : "0.0.0.0",
-                                             "HostPort", hp));
+      json_array_append_new (arr,
+                             json_pack ("{s:s, s:s}", "HostIp", *p->host_ip ? p->host_ip : "0.0.0.0", "HostPort", hp));
       /* no address given: IPv6 too, for a container with an IPv6 address (network.h) */
       if (!*p->host_ip && ipv6)
         json_array_append_new (arr, json_pack ("{s:s, s:s}", "HostIp", "::", "HostPort", hp));

@@ -98,4 +98,3 @@ ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_
   ctr_creating_done (e, c->id, -1); /* (left by a creation that died) */
   return 0;
 }
-

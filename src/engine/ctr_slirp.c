@@ -165,8 +165,8 @@ write_etc (struct ctr *c, const struct capsa_slirp_opts *o, const struct capsa_s
       o->allow_host_loopback ? "\n" : "");
   cleanup_free char *hostname = xasprintf ("%s\n", hn);
   /* slirp4netns's DNS forwarder asks the host's resolvers; keep the host's search domains */
-  cleanup_free char *host = NULL, *resolv = xasprintf ("nameserver %s\n%s", a->dns,
-                                                         o->enable_ipv6 ? "nameserver fd00::3\n" : "");
+  cleanup_free char *host = NULL,
+                    *resolv = xasprintf ("nameserver %s\n%s", a->dns, o->enable_ipv6 ? "nameserver fd00::3\n" : "");
   if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, NULL) == 0)
     for (char *save = NULL, *l = strtok_r (host, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
       if (strncmp (l, "search", 6) == 0 || strncmp (l, "options", 7) == 0)

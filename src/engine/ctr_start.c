@@ -44,7 +44,6 @@ ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
   return 0;
 }
 
-
 /* Release a created container's init (its monitor is there since create). */
 static int
 start_created (struct ctr *c, capsa_err **err)
@@ -77,8 +76,9 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
       return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
                             ctr_name (c));
     case CTR_DEAD:
-      return capsa_fail_as (err, EINVAL, "container %s was not fully created (its `capsa run` or `create` died): "
-                                         "remove it with `capsa rm %s`",
+      return capsa_fail_as (err, EINVAL,
+                            "container %s was not fully created (its `capsa run` or `create` died): "
+                            "remove it with `capsa rm %s`",
                             ctr_name (c), ctr_name (c));
     case CTR_CREATED:
       if (access (oci, F_OK) == 0)
@@ -119,7 +119,6 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
       }
     }
 }
-
 
 int
 capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err)
@@ -235,8 +234,9 @@ run_here (struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
 {
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
   long long ooms = -1;
-  struct capsa_create_opts co = { .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms,
-                                  .config = typed };
+  struct capsa_create_opts co = {
+    .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms, .config = typed
+  };
   capsa_err *err = NULL;
   int status = 0;
   /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
@@ -258,8 +258,7 @@ run_here (struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
 
 int
 capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
-                          bool tty, bool rm,
-                          capsa_err **run_err, capsa_err **err)
+                          bool tty, bool rm, capsa_err **run_err, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
   if (ctr_load (e, id, &c, err) < 0)
@@ -294,8 +293,7 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
 /* ---- detached ------------------------------------------------------------------------------ */
 
 int
-capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
-                        capsa_err **err)
+capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code, capsa_err **err)
 {
   if (ctr_monitor_spawn (e, id, create_only, code, err) == 0)
     return 0;

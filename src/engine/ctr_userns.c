@@ -47,8 +47,7 @@ ctr_userns_free (struct ctr_userns *u)
 static json_t *
 one_map (unsigned long c, unsigned long h, unsigned long n)
 {
-  return json_pack ("{s:I, s:I, s:I}", "containerID", (json_int_t) c, "hostID", (json_int_t) h, "size",
-                    (json_int_t) n);
+  return json_pack ("{s:I, s:I, s:I}", "containerID", (json_int_t) c, "hostID", (json_int_t) h, "size", (json_int_t) n);
 }
 
 /* "C:H:S" entries (podman's --uidmap) into an OCI mappings array. */
@@ -68,8 +67,7 @@ parse_maps (const char *flag, char **specs, json_t **out, capsa_err **err)
       if (k != 3 || tok != NULL || v[0] + v[2] > UINT32_MAX || v[1] + v[2] > UINT32_MAX)
         {
           json_decref (arr);
-          return capsa_fail_as (err, EINVAL, "%s `%s`: expected CONTAINER_ID:HOST_ID:SIZE (0:100000:65536)", flag,
-                                *s);
+          return capsa_fail_as (err, EINVAL, "%s `%s`: expected CONTAINER_ID:HOST_ID:SIZE (0:100000:65536)", flag, *s);
         }
       json_array_append_new (arr, one_map ((unsigned long) v[0], (unsigned long) v[1], (unsigned long) v[2]));
     }
@@ -268,8 +266,9 @@ static int
 userns_maps (struct capsa_engine *e, const struct ctr_opts *o, struct ctr_userns *u, capsa_err **err)
 {
   if (e->rootless)
-    return capsa_fail_as (err, EPERM, "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
-                                      "range; --userns keep-id keeps your own uid)");
+    return capsa_fail_as (err, EPERM,
+                          "--uidmap/--gidmap need root (rootless containers get your /etc/subuid "
+                          "range; --userns keep-id keeps your own uid)");
   if (!(o->uidmap && o->uidmap[0]))
     return capsa_fail_as (err, EINVAL, "--gidmap needs --uidmap as well");
   if (parse_maps ("--uidmap", o->uidmap, &u->uidmap, err) < 0)
@@ -302,8 +301,9 @@ static int
 userns_keep_id (struct capsa_engine *e, struct ctr_userns *u, capsa_err **err)
 {
   if (!e->rootless)
-    return capsa_fail_as (err, EINVAL, "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
-                                       "and out: --userns host, or auto for a range of its own)");
+    return capsa_fail_as (err, EINVAL,
+                          "--userns keep-id is for rootless capsa (as root your uid is 0 inside "
+                          "and out: --userns host, or auto for a range of its own)");
   if (e->subuid.count <= e->host_uid || e->subgid.count <= e->host_gid)
     return capsa_fail_as (err, ERANGE,
                           "--userns keep-id needs a subuid/subgid range larger than your uid %u and gid %u "
@@ -338,8 +338,9 @@ ctr_userns_resolve (struct capsa_engine *e, const struct ctr_opts *o, struct ctr
   if (strcmp (mode, "auto") == 0 || strncmp (mode, "auto:", 5) == 0)
     {
       if (e->rootless)
-        return capsa_fail_as (err, EPERM, "--userns auto needs root (rootless containers already get your "
-                                          "/etc/subuid range)");
+        return capsa_fail_as (err, EPERM,
+                              "--userns auto needs root (rootless containers already get your "
+                              "/etc/subuid range)");
       if (userns_auto (e, mode[4] ? mode + 5 : NULL, u, err) < 0)
         return -1;
       u->new_ns = true;
@@ -372,10 +373,10 @@ maps_meta (json_t *maps)
   json_t *arr = json_array ();
   size_t i;
   json_t *m;
-  json_array_foreach (maps, i, m)
-  json_array_append_new (arr, json_sprintf ("%lld:%lld:%lld", json_integer_value (json_object_get (m, "containerID")),
-                                            json_integer_value (json_object_get (m, "hostID")),
-                                            json_integer_value (json_object_get (m, "size"))));
+  json_array_foreach (maps, i, m) json_array_append_new (
+      arr, json_sprintf ("%lld:%lld:%lld", json_integer_value (json_object_get (m, "containerID")),
+                         json_integer_value (json_object_get (m, "hostID")),
+                         json_integer_value (json_object_get (m, "size"))));
   return arr;
 }
 
@@ -399,6 +400,6 @@ ctr_userns_apply (const struct ctr_opts *o, const struct ctr_userns *u, json_t *
                          json_pack ("{s:I, s:I}", "uid", (json_int_t) u->keep_uid, "gid", (json_int_t) u->keep_gid));
   json_object_set (linux_, "uidMappings", u->uidmap);
   json_object_set (linux_, "gidMappings", u->gidmap);
-  json_object_set_new (hc, "IDMappings", json_pack ("{s:o, s:o}", "UidMap", maps_meta (u->uidmap), "GidMap",
-                                                     maps_meta (u->gidmap)));
+  json_object_set_new (hc, "IDMappings",
+                       json_pack ("{s:o, s:o}", "UidMap", maps_meta (u->uidmap), "GidMap", maps_meta (u->gidmap)));
 }

@@ -100,9 +100,8 @@ ctr_volume_used (struct capsa_engine *e)
       json_t *m;
       if (ctr_load (e, *id, &c, NULL) < 0)
         continue;
-      json_array_foreach (json_object_get (c->meta, "Mounts"), i, m)
-      if (json_object_get (m, "Name"))
-        json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
+      json_array_foreach (json_object_get (c->meta, "Mounts"), i, m) if (json_object_get (m, "Name"))
+          json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
     }
   return used;
 }
@@ -179,4 +178,3 @@ ctr_volume_remove (struct capsa_engine *e, const char *name, bool force, json_t 
     return capsa_fail_as (err, EBUSY, "volume %s is in use by container %.12s: remove that container first", name, by);
   return fs_rm_rf (dir, err);
 }
-

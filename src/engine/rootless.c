@@ -81,8 +81,9 @@ rootless_rundir (char **out, capsa_err **err)
   if (lstat (dir, &st) < 0)
     return capsa_fail (err, errno, "stat `%s`", dir);
   if (!S_ISDIR (st.st_mode) || st.st_uid != getuid ())
-    return capsa_fail_as (err, EPERM, "the runtime directory `%s` is not a directory owned by uid %u: remove it or "
-                                      "set XDG_RUNTIME_DIR",
+    return capsa_fail_as (err, EPERM,
+                          "the runtime directory `%s` is not a directory owned by uid %u: remove it or "
+                          "set XDG_RUNTIME_DIR",
                           dir, (unsigned) getuid ());
   if ((st.st_mode & 077) && chmod (dir, 0700) < 0)
     return capsa_fail (err, errno, "chmod 0700 `%s`", dir);
@@ -188,12 +189,14 @@ run_idmap (const char *helper, pid_t pid, unsigned long own, const struct capsa_
     if (errno != EINTR)
       return capsa_fail (err, errno, "wait for %s", helper);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
-    return capsa_fail_as (err, ENOENT, "%s not found: rootless capsa needs the uidmap package "
-                                       "(apt-get install uidmap)",
+    return capsa_fail_as (err, ENOENT,
+                          "%s not found: rootless capsa needs the uidmap package "
+                          "(apt-get install uidmap)",
                           helper);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return capsa_fail_as (err, EPERM, "%s %d 0 %lu 1 1 %lu %lu failed (see its message above): check /etc/subuid "
-                                      "and /etc/subgid",
+    return capsa_fail_as (err, EPERM,
+                          "%s %d 0 %lu 1 1 %lu %lu failed (see its message above): check /etc/subuid "
+                          "and /etc/subgid",
                           helper, (int) pid, own, r->start, r->count);
   return 0;
 }
@@ -245,8 +248,8 @@ pause_start (struct capsa_engine *e, pid_t *pid_out, capsa_err **err)
       return capsa_fail_as (err, en > 0 ? en : EIO, "make a user namespace for rootless capsa: %s%s",
                             strerror (en > 0 ? en : EIO),
                             en == EPERM || en == ENOSPC ? " (check sysctl user.max_user_namespaces and "
-                                                        "kernel.unprivileged_userns_clone)"
-                                                      : "");
+                                                          "kernel.unprivileged_userns_clone)"
+                                                        : "");
     }
   if (run_idmap ("newuidmap", pid, e->host_uid, &e->subuid, err) < 0
       || run_idmap ("newgidmap", pid, e->host_gid, &e->subgid, err) < 0)
@@ -269,8 +272,8 @@ pause_find (struct capsa_engine *e)
   long pid;
   unsigned long long start;
   uint64_t now;
-  if (read_file_at (AT_FDCWD, pidf, &buf, NULL, NULL) < 0 || sscanf (buf, "%ld %llu", &pid, &start) != 2
-      || pid <= 0 || proc_stat_start ((pid_t) pid, &now, NULL) < 0 || now != start)
+  if (read_file_at (AT_FDCWD, pidf, &buf, NULL, NULL) < 0 || sscanf (buf, "%ld %llu", &pid, &start) != 2 || pid <= 0
+      || proc_stat_start ((pid_t) pid, &now, NULL) < 0 || now != start)
     return 0;
   return (pid_t) pid;
 }
@@ -296,8 +299,9 @@ join (pid_t pid, capsa_err **err)
   /* a recycled pid would lead elsewhere: the namespace must be one this user made */
   uid_t owner = (uid_t) -1;
   if (r == 0 && (ioctl (fds[0], NS_GET_OWNER_UID, &owner) < 0 || owner != getuid ()))
-    r = capsa_fail_as (err, EPERM, "pause process %d is not in a user namespace of uid %u (owner %d): remove "
-                                   "its pause.pid",
+    r = capsa_fail_as (err, EPERM,
+                       "pause process %d is not in a user namespace of uid %u (owner %d): remove "
+                       "its pause.pid",
                        (int) pid, (unsigned) getuid (), (int) owner);
   for (size_t i = 0; i < ARRAY_SIZE (ns) && r == 0; i++)
     if (setns (fds[i], ns[i].type) < 0)

@@ -37,9 +37,9 @@ struct mon_log
 };
 struct mon_stream
 {
-  int fd;            /* -1 when finished */
-  const char *name;  /* "stdout" / "stderr" */
-  char kind;         /* ATTACH_STDOUT / ATTACH_STDERR */
+  int fd;           /* -1 when finished */
+  const char *name; /* "stdout" / "stderr" */
+  char kind;        /* ATTACH_STDOUT / ATTACH_STDERR */
   char buf[LOG_LINE_MAX];
   size_t len;
 };

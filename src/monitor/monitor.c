@@ -51,7 +51,7 @@ struct monitor
   const char *restart;   /* policy name */
   long long restart_max; /* on-failure:MAX (0: no limit) */
   int dirfd, sigfd, report_fd;
-  int *held;    /* held for the container's life: slirp4netns's exit fd, the published ports' sockets */
+  int *held; /* held for the container's life: slirp4netns's exit fd, the published ports' sockets */
   size_t nheld;
   struct mon_holds connected; /* the sockets of ports `network connect -p` published */
   struct mon_log log;
@@ -360,8 +360,9 @@ watch (struct monitor *m, struct run *r)
     fcntl (r->in, F_SETFL, fcntl (r->in, F_GETFL) | O_NONBLOCK);
   while (so.fd >= 0 || se.fd >= 0 || code < 0)
     {
-      struct pollfd p[4 + MON_MAX_CLIENTS] = { { m->sigfd, POLLIN, 0 }, { so.fd, POLLIN, 0 },
-                                               { se.fd, POLLIN, 0 }, { m->att.listen_fd, POLLIN, 0 } };
+      struct pollfd p[4 + MON_MAX_CLIENTS] = {
+        { m->sigfd, POLLIN, 0 }, { so.fd, POLLIN, 0 }, { se.fd, POLLIN, 0 }, { m->att.listen_fd, POLLIN, 0 }
+      };
       size_t nc = m->att.n;
       for (size_t i = 0; i < nc; i++)
         p[4 + i] = (struct pollfd){ m->att.clients[i], POLLIN, 0 };
@@ -571,8 +572,7 @@ main (int argc, char **argv)
            (const char *[]){ pid_s, start_s, "false" });
 
   const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
-  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx)
-                                                                                     : 10 * 1024 * 1024 };
+  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx) : 10 * 1024 * 1024 };
   mon_log_open (&m.log);
   /* before the container exists, so `capsa start -a` of a created container misses nothing */
   mon_attach_listen (&m.att, m.dirfd);

@@ -14,26 +14,25 @@ ignored (void *base, const char *value, capsa_err **err)
 /* The options of create and run (runc's, as go-runc, containerd and conmon pass them); run's
  * --detach also has -d and a help line. */
 #define T struct capsa_create_opts
-#define CREATE_OPTS(DETACH_LETTER, DETACH_HELP) \
-  CAPSA_O_STR ('b', "bundle", T, bundle, "DIR", "bundle directory holding config.json (default: current directory)"), \
-  CAPSA_O_STR (0, "pid-file", T, pid_file, "FILE", "write the container init's pid to FILE"), \
-  CAPSA_O_STR (0, "console-socket", T, console_socket, "S", \
-               "send the pty master to the unix socket S (process.terminal)"), \
-  CAPSA_O_BOOL (0, "no-pivot", T, no_pivot, "use chroot instead of pivot_root (a ramdisk root)"), \
-  CAPSA_O_BOOL (0, "no-new-keyring", T, no_new_keyring, "keep the caller's session keyring"), \
-  CAPSA_O_INT (0, "preserve-fds", T, preserve_fds, 0, 4096, "N", \
-               "pass N extra descriptors (3 .. 3+N-1) to the process"), \
-  CAPSA_O_BOOL (DETACH_LETTER, "detach", T, detach, DETACH_HELP), \
-  CAPSA_O_CALL (0, "pidfd-socket", ignored, "S", NULL), \
-  CAPSA_O_CALL (0, "keep", ignored, NULL, NULL), \
-  CAPSA_O_HELP ('h'), \
-  CAPSA_O_END
+#define CREATE_OPTS(DETACH_LETTER, DETACH_HELP)                                                                        \
+  CAPSA_O_STR ('b', "bundle", T, bundle, "DIR", "bundle directory holding config.json (default: current directory)"),  \
+      CAPSA_O_STR (0, "pid-file", T, pid_file, "FILE", "write the container init's pid to FILE"),                      \
+      CAPSA_O_STR (0, "console-socket", T, console_socket, "S",                                                        \
+                   "send the pty master to the unix socket S (process.terminal)"),                                     \
+      CAPSA_O_BOOL (0, "no-pivot", T, no_pivot, "use chroot instead of pivot_root (a ramdisk root)"),                  \
+      CAPSA_O_BOOL (0, "no-new-keyring", T, no_new_keyring, "keep the caller's session keyring"),                      \
+      CAPSA_O_INT (0, "preserve-fds", T, preserve_fds, 0, 4096, "N",                                                   \
+                   "pass N extra descriptors (3 .. 3+N-1) to the process"),                                            \
+      CAPSA_O_BOOL (DETACH_LETTER, "detach", T, detach, DETACH_HELP),                                                  \
+      CAPSA_O_CALL (0, "pidfd-socket", ignored, "S", NULL), CAPSA_O_CALL (0, "keep", ignored, NULL, NULL),             \
+      CAPSA_O_HELP ('h'), CAPSA_O_END
 static const struct capsa_opt create_opts[] = { CREATE_OPTS (0, NULL) };
 static const struct capsa_opt run_opts[] = { CREATE_OPTS ('d', "do not wait for the container") };
 #undef CREATE_OPTS
 #undef T
-static const struct oci_cmd create_cmd = { "create", "[OPTIONS] CONTAINER-ID", NULL, create_opts, CAPSA_OPT_STOP,
-                                           28, 0 };
+static const struct oci_cmd create_cmd = {
+  "create", "[OPTIONS] CONTAINER-ID", NULL, create_opts, CAPSA_OPT_STOP, 28, 0
+};
 static const struct oci_cmd run_cmd = { "run", "[OPTIONS] CONTAINER-ID", NULL, run_opts, CAPSA_OPT_STOP, 28, 0 };
 
 const char *

@@ -76,8 +76,9 @@ static const struct capsa_opt events_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd events_cmd = { "events", "[--stats] [--interval DURATION] CONTAINER-ID", NULL,
-                                           events_opts, 0, 22, CAPSA_OPT_HELP_COMPACT };
+static const struct oci_cmd events_cmd = {
+  "events", "[--stats] [--interval DURATION] CONTAINER-ID", NULL, events_opts, 0, 22, CAPSA_OPT_HELP_COMPACT
+};
 
 int
 cmd_events (struct oci_global *g, int argc, char **argv)

@@ -57,8 +57,9 @@ static const struct capsa_opt exec_opts[] = {
   CAPSA_O_END,
 };
 #undef T
-static const struct oci_cmd exec_cmd = { "exec", "[OPTIONS] CONTAINER-ID [COMMAND [ARGS...]]", NULL, exec_opts,
-                                         CAPSA_OPT_STOP, 29, 0 };
+static const struct oci_cmd exec_cmd = {
+  "exec", "[OPTIONS] CONTAINER-ID [COMMAND [ARGS...]]", NULL, exec_opts, CAPSA_OPT_STOP, 29, 0
+};
 
 int
 cmd_exec (struct oci_global *g, int argc, char **argv)

@@ -6,7 +6,8 @@
 #include "oci.h"
 
 static const struct capsa_opt features_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-static const struct oci_cmd features_cmd = { "features", "", "The runtime's features (runtime-spec features.md) as JSON.\n",
+static const struct oci_cmd features_cmd = { "features", "",
+                                             "The runtime's features (runtime-spec features.md) as JSON.\n",
                                              features_opts };
 
 int

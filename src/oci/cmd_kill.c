@@ -4,14 +4,20 @@
 #include "oci.h"
 
 static const struct capsa_opt kill_opts[] = {
-  { .name = "all", .letter = 'a', .kind = CAPSA_OPT_BOOL,
+  { .name = "all",
+    .letter = 'a',
+    .kind = CAPSA_OPT_BOOL,
     .help = "signal every process in the container (its pid namespace), not only init" },
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
 static const struct oci_cmd kill_cmd = {
-  "kill", "[--all] CONTAINER-ID [SIGNAL]",
-  "SIGNAL: a number (9) or a name with or without SIG (KILL, SIGKILL); default SIGTERM.\n", kill_opts, 0, 14,
+  "kill",
+  "[--all] CONTAINER-ID [SIGNAL]",
+  "SIGNAL: a number (9) or a name with or without SIG (KILL, SIGKILL); default SIGTERM.\n",
+  kill_opts,
+  0,
+  14,
   CAPSA_OPT_HELP_COMPACT,
 };
 

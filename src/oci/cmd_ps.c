@@ -98,9 +98,13 @@ static const struct capsa_opt ps_opts[] = {
   CAPSA_O_END,
 };
 static const struct oci_cmd ps_cmd = {
-  "ps", "[--format table|json] CONTAINER-ID [PS-ARGS...]",
-  "json: the host pids of the container's processes; table: ps PS-ARGS (default -ef) for them.\n", ps_opts,
-  CAPSA_OPT_STOP, 0, 0,
+  "ps",
+  "[--format table|json] CONTAINER-ID [PS-ARGS...]",
+  "json: the host pids of the container's processes; table: ps PS-ARGS (default -ef) for them.\n",
+  ps_opts,
+  CAPSA_OPT_STOP,
+  0,
+  0,
 };
 
 int

@@ -23,10 +23,14 @@ static const struct capsa_opt spec_opts[] = {
   CAPSA_O_END,
 };
 static const struct oci_cmd spec_cmd = {
-  "spec", "[--bundle DIR] [--rootless]",
+  "spec",
+  "[--bundle DIR] [--rootless]",
   "Writes DIR/config.json (default: ./config.json): a busybox-friendly config running `sh`\n"
   "on a pty, rootfs in DIR/rootfs.  --rootless maps your uid/gid to root in a user namespace.\n",
-  spec_opts, 0, 0, 0,
+  spec_opts,
+  0,
+  0,
+  0,
 };
 
 int

@@ -12,13 +12,13 @@
 
 struct oci_global
 {
-  const char *root;     /* state root */
-  const char *log;      /* --log, may be NULL */
-  bool json_log;        /* --log-format json */
+  const char *root; /* state root */
+  const char *log;  /* --log, may be NULL */
+  bool json_log;    /* --log-format json */
   bool debug;
   bool systemd_cgroup;
   const char *cgroup_manager; /* "cgroupfs" (default) or "disabled" */
-  const char *argv0;    /* command name for messages */
+  const char *argv0;          /* command name for messages */
 };
 
 /* Report err (consumed) and return 1. */
@@ -58,8 +58,6 @@ int cmd_update (struct oci_global *g, int argc, char **argv);
 int cmd_ps (struct oci_global *g, int argc, char **argv);
 int cmd_events (struct oci_global *g, int argc, char **argv);
 int cmd_exec (struct oci_global *g, int argc, char **argv);
-
-
 
 #include "capsa/runtime.h"
 /* Shared by create and run: parse their options into o; run also takes --detach.

@@ -58,8 +58,7 @@ check_config (const struct capsa_image_config *c)
     check (capsa_digest_valid (c->diff_ids[i]));
   json_t *env = json_object_get (json_object_get (c->raw, "config"), "Env"), *v;
   size_t i;
-  json_array_foreach (env, i, v)
-  check (json_is_string (v));
+  json_array_foreach (env, i, v) check (json_is_string (v));
 }
 
 static void
@@ -72,8 +71,9 @@ check_error (capsa_err *err)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  static const char *types[] = { NULL, CAPSA_MT_OCI_MANIFEST, CAPSA_MT_OCI_INDEX, CAPSA_MT_DOCKER_MANIFEST,
-                                 CAPSA_MT_DOCKER_LIST, "application/json" };
+  static const char *types[] = {
+    NULL, CAPSA_MT_OCI_MANIFEST, CAPSA_MT_OCI_INDEX, CAPSA_MT_DOCKER_MANIFEST, CAPSA_MT_DOCKER_LIST, "application/json"
+  };
   capsa_err *err = NULL;
   if (size < 1)
     return 0;

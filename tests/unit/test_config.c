@@ -74,43 +74,43 @@ expect_error_v (const char *json, const char *needle, ...)
 
 /* ---- whole documents ------------------------------------------------------------------------ */
 
-static const char full_config[] =
-  "{'ociVersion':'1.2.0',"
-  " 'root':{'path':'rootfs','readonly':true},"
-  " 'hostname':'box','domainname':'example.org',"
-  " 'mounts':["
-  "   {'destination':'/proc','type':'proc','source':'proc'},"
-  "   {'destination':'/dev','type':'tmpfs','source':'tmpfs',"
-  "    'options':['nosuid','strictatime','mode=755','size=65536k']},"
-  "   {'destination':'/data','type':'bind','source':'/srv/data','options':['rbind','ro','rprivate']}"
-  " ],"
-  " 'process':{"
-  "   'terminal':true,'consoleSize':{'height':24,'width':80},"
-  "   'user':{'uid':1000,'gid':100,'umask':18,'additionalGids':[5,6,7]},"
-  "   'args':['sh','-c','echo hi'],"
-  "   'env':['PATH=/usr/bin:/bin','TERM=xterm'],"
-  "   'cwd':'/home/user',"
-  "   'capabilities':{'bounding':['CAP_CHOWN','CAP_KILL'],'effective':['CAP_CHOWN'],"
-  "                   'permitted':['CAP_CHOWN','CAP_KILL'],'ambient':[]},"
-  "   'rlimits':[{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
-  "   'noNewPrivileges':true,'oomScoreAdj':-17,"
-  "   'apparmorProfile':'unconfined','selinuxLabel':'system_u:system_r:container_t:s0'"
-  " },"
-  " 'linux':{"
-  "   'namespaces':[{'type':'pid'},{'type':'network','path':'/var/run/netns/x'},{'type':'mount'},"
-  "                 {'type':'ipc'},{'type':'uts'},{'type':'user'},{'type':'cgroup'}],"
-  "   'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
-  "   'gidMappings':[{'containerID':0,'hostID':200000,'size':1000},{'containerID':1000,'hostID':1000,'size':1}],"
-  "   'devices':[{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':438,'uid':0,'gid':0}],"
-  "   'sysctl':{'net.ipv4.ip_forward':'1','kernel.shmmax':'4096'},"
-  "   'cgroupsPath':'/capsa/box','rootfsPropagation':'rslave',"
-  "   'maskedPaths':['/proc/kcore','/proc/keys'],'readonlyPaths':['/proc/sys'],"
-  "   'mountLabel':'system_u:object_r:container_file_t:s0',"
-  "   'resources':{'memory':{'limit':1048576}},'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}"
-  " },"
-  " 'annotations':{'org.example.key':'value'},"
-  " 'hooks':{'prestart':[]},'unknownField':{'ignored':[1,2,3]}"
-  "}";
+static const char full_config[]
+    = "{'ociVersion':'1.2.0',"
+      " 'root':{'path':'rootfs','readonly':true},"
+      " 'hostname':'box','domainname':'example.org',"
+      " 'mounts':["
+      "   {'destination':'/proc','type':'proc','source':'proc'},"
+      "   {'destination':'/dev','type':'tmpfs','source':'tmpfs',"
+      "    'options':['nosuid','strictatime','mode=755','size=65536k']},"
+      "   {'destination':'/data','type':'bind','source':'/srv/data','options':['rbind','ro','rprivate']}"
+      " ],"
+      " 'process':{"
+      "   'terminal':true,'consoleSize':{'height':24,'width':80},"
+      "   'user':{'uid':1000,'gid':100,'umask':18,'additionalGids':[5,6,7]},"
+      "   'args':['sh','-c','echo hi'],"
+      "   'env':['PATH=/usr/bin:/bin','TERM=xterm'],"
+      "   'cwd':'/home/user',"
+      "   'capabilities':{'bounding':['CAP_CHOWN','CAP_KILL'],'effective':['CAP_CHOWN'],"
+      "                   'permitted':['CAP_CHOWN','CAP_KILL'],'ambient':[]},"
+      "   'rlimits':[{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
+      "   'noNewPrivileges':true,'oomScoreAdj':-17,"
+      "   'apparmorProfile':'unconfined','selinuxLabel':'system_u:system_r:container_t:s0'"
+      " },"
+      " 'linux':{"
+      "   'namespaces':[{'type':'pid'},{'type':'network','path':'/var/run/netns/x'},{'type':'mount'},"
+      "                 {'type':'ipc'},{'type':'uts'},{'type':'user'},{'type':'cgroup'}],"
+      "   'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
+      "   'gidMappings':[{'containerID':0,'hostID':200000,'size':1000},{'containerID':1000,'hostID':1000,'size':1}],"
+      "   'devices':[{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':438,'uid':0,'gid':0}],"
+      "   'sysctl':{'net.ipv4.ip_forward':'1','kernel.shmmax':'4096'},"
+      "   'cgroupsPath':'/capsa/box','rootfsPropagation':'rslave',"
+      "   'maskedPaths':['/proc/kcore','/proc/keys'],'readonlyPaths':['/proc/sys'],"
+      "   'mountLabel':'system_u:object_r:container_file_t:s0',"
+      "   'resources':{'memory':{'limit':1048576}},'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}"
+      " },"
+      " 'annotations':{'org.example.key':'value'},"
+      " 'hooks':{'prestart':[]},'unknownField':{'ignored':[1,2,3]}"
+      "}";
 
 static void
 test_full_config_top (void **state)
@@ -273,9 +273,9 @@ test_minimal_process_defaults (void **state)
 static void
 test_null_is_absent (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'hostname':null,'process':{'args':['x'],'env':null,'capabilities':null},"
-                  "'linux':{'namespaces':null,'sysctl':null},'annotations':null,'mounts':null}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'hostname':null,'process':{'args':['x'],'env':null,'capabilities':null},"
+      "'linux':{'namespaces':null,'sysctl':null},'annotations':null,'mounts':null}");
 
   assert_null (c->hostname);
   assert_non_null (c->process->env);
@@ -346,8 +346,8 @@ test_process_number_ranges (void **state)
                 "config.json: process.consoleSize.width: is required");
   expect_error ("{" BASE ",'process':{'args':['x'],'terminal':1}}", "config.json: process.terminal: must be a boolean");
 
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'process':{'args':['x'],'user':{'uid':4294967294,'gid':4294967294}}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'process':{'args':['x'],'user':{'uid':4294967294,'gid':4294967294}}}");
   assert_int_equal (c->process->user.uid, 4294967294u);
 }
 
@@ -546,9 +546,9 @@ test_mount_errors (void **state)
 static void
 test_namespaces_with_paths (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/proc/1/ns/net'},"
-                  "{'type':'ipc','path':''},{'type':'time'},{'type':'user','path':'/run/userns/x'}]}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'linux':{'namespaces':[{'type':'network','path':'/proc/1/ns/net'},"
+      "{'type':'ipc','path':''},{'type':'time'},{'type':'user','path':'/run/userns/x'}]}}");
 
   assert_true (c->ns[CFG_NS_NETWORK].enabled);
   assert_string_equal (c->ns[CFG_NS_NETWORK].path, "/proc/1/ns/net");
@@ -579,7 +579,7 @@ test_ns_tables (void **state)
 {
   static const char *const names[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
   static const char *const proc[] = { "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time" };
-  static const int flags[] = { CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
+  static const int flags[] = { CLONE_NEWPID, CLONE_NEWNET,  CLONE_NEWNS,     CLONE_NEWIPC,
                                CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME };
 
   for (int t = 0; t < CFG_NS_COUNT; t++)
@@ -622,13 +622,13 @@ test_id_mappings (void **state)
 static void
 test_rlimits (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'process':{'args':['x'],'rlimits':["
-                  "{'type':'RLIMIT_CORE','soft':18446744073709551615,'hard':18446744073709551615},"
-                  "{'type':'RLIMIT_NPROC','soft':0,'hard':9223372036854775807},"
-                  "{'type':'RLIMIT_STACK','soft':-1,'hard':-1}]},"
-                  "'annotations':{'note':'18446744073709551615 in a string stays as it is',"
-                  "'esc':'\\'18446744073709551615'}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'process':{'args':['x'],'rlimits':["
+      "{'type':'RLIMIT_CORE','soft':18446744073709551615,'hard':18446744073709551615},"
+      "{'type':'RLIMIT_NPROC','soft':0,'hard':9223372036854775807},"
+      "{'type':'RLIMIT_STACK','soft':-1,'hard':-1}]},"
+      "'annotations':{'note':'18446744073709551615 in a string stays as it is',"
+      "'esc':'\\'18446744073709551615'}}");
   struct cfg_process *p = c->process;
 
   assert_int_equal (p->n_rlimits, 3);
@@ -667,11 +667,20 @@ test_rlimit_names (void **state)
     const char *name;
     int r;
   } all[] = {
-    { "RLIMIT_AS", RLIMIT_AS },            { "RLIMIT_CORE", RLIMIT_CORE },        { "RLIMIT_CPU", RLIMIT_CPU },
-    { "RLIMIT_DATA", RLIMIT_DATA },        { "RLIMIT_FSIZE", RLIMIT_FSIZE },      { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-    { "RLIMIT_NOFILE", RLIMIT_NOFILE },    { "RLIMIT_NPROC", RLIMIT_NPROC },      { "RLIMIT_RSS", RLIMIT_RSS },
-    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },    { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+    { "RLIMIT_AS", RLIMIT_AS },
+    { "RLIMIT_CORE", RLIMIT_CORE },
+    { "RLIMIT_CPU", RLIMIT_CPU },
+    { "RLIMIT_DATA", RLIMIT_DATA },
+    { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+    { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+    { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+    { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+    { "RLIMIT_NPROC", RLIMIT_NPROC },
+    { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+    { "RLIMIT_RTTIME", RLIMIT_RTTIME },
     { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
     { "RLIMIT_STACK", RLIMIT_STACK },
   };
@@ -686,8 +695,8 @@ test_rlimit_names (void **state)
 static void
 test_capabilities_absent_sets (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'process':{'args':['x'],'capabilities':{'effective':['CAP_NET_RAW']}}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'process':{'args':['x'],'capabilities':{'effective':['CAP_NET_RAW']}}}");
 
   assert_true (c->process->has_caps);
   assert_null (c->process->caps.bounding);
@@ -701,12 +710,12 @@ test_capabilities_absent_sets (void **state)
 static void
 test_devices (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'linux':{'devices':["
-                  "{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':8630,'uid':5,'gid':6},"
-                  "{'path':'/dev/sda','type':'b','major':8,'minor':0},"
-                  "{'path':'/dev/fifo','type':'p'},"
-                  "{'path':'/dev/null2','type':'u','major':1,'minor':3,'fileMode':420}]}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'linux':{'devices':["
+      "{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':8630,'uid':5,'gid':6},"
+      "{'path':'/dev/sda','type':'b','major':8,'minor':0},"
+      "{'path':'/dev/fifo','type':'p'},"
+      "{'path':'/dev/null2','type':'u','major':1,'minor':3,'fileMode':420}]}}");
   struct cfg_device *d = c->devices;
 
   assert_int_equal (c->n_devices, 4);
@@ -747,8 +756,9 @@ test_rootfs_propagation (void **state)
     const char *word;
     unsigned long flags;
   } all[] = {
-    { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE | MS_REC },     { "shared", MS_SHARED },
-    { "rshared", MS_SHARED | MS_REC }, { "slave", MS_SLAVE },             { "rslave", MS_SLAVE | MS_REC },
+    { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+    { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+    { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
     { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
   };
 
@@ -769,9 +779,9 @@ test_rootfs_propagation (void **state)
 static void
 test_time_offsets (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'time'}],"
-                  "'timeOffsets':{'monotonic':{'secs':-86400,'nanosecs':500},'boottime':{'secs':3600}}}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'linux':{'namespaces':[{'type':'time'}],"
+      "'timeOffsets':{'monotonic':{'secs':-86400,'nanosecs':500},'boottime':{'secs':3600}}}}");
 
   assert_true (c->time_monotonic.set);
   assert_int_equal (c->time_monotonic.secs, -86400);
@@ -797,9 +807,9 @@ test_time_offsets (void **state)
 static void
 test_sysctl (void **state)
 {
-  cleanup_config struct capsa_config *c
-      = parse_ok ("{" BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'}],"
-                  "'sysctl':{'net/ipv4/conf/eth0.100/forwarding':'1','fs.mqueue.msg_max':'64'}}}");
+  cleanup_config struct capsa_config *c = parse_ok (
+      "{" BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'}],"
+      "'sysctl':{'net/ipv4/conf/eth0.100/forwarding':'1','fs.mqueue.msg_max':'64'}}}");
 
   assert_int_equal (c->n_sysctls, 2);
   assert_string_equal (c->sysctls[0].key, "net/ipv4/conf/eth0.100/forwarding");
@@ -825,10 +835,14 @@ test_sysctl_namespaces (void **state)
   {
     const char *key, *ns;
   } keyed[] = {
-    { "net.ipv4.ping_group_range", "network" }, { "net/ipv4/ip_forward", "network" },
-    { "kernel.shmmax", "ipc" },                 { "kernel.msgmnb", "ipc" },
-    { "kernel/sem", "ipc" },                    { "kernel.shm_rmid_forced", "ipc" },
-    { "fs.mqueue.queues_max", "ipc" },          { "kernel.domainname", "uts" },
+    { "net.ipv4.ping_group_range", "network" },
+    { "net/ipv4/ip_forward", "network" },
+    { "kernel.shmmax", "ipc" },
+    { "kernel.msgmnb", "ipc" },
+    { "kernel/sem", "ipc" },
+    { "kernel.shm_rmid_forced", "ipc" },
+    { "fs.mqueue.queues_max", "ipc" },
+    { "kernel.domainname", "uts" },
     { "kernel.hostname", "uts" },
   };
   char json[1024], want[256];
@@ -838,17 +852,17 @@ test_sysctl_namespaces (void **state)
       snprintf (json, sizeof json, "{" BASE ",'linux':{" NS_ALL ",'sysctl':{'%s':'1'}}}", keyed[i].key);
       cfg_free (parse_ok (json));
       /* every namespace but the one it needs */
-      snprintf (json, sizeof json,
-                "{" BASE ",'linux':{'namespaces':[%s%s%s{'type':'mount'}],'sysctl':{'%s':'1'}}}",
+      snprintf (json, sizeof json, "{" BASE ",'linux':{'namespaces':[%s%s%s{'type':'mount'}],'sysctl':{'%s':'1'}}}",
                 strcmp (keyed[i].ns, "network") ? "{'type':'network'}," : "",
-                strcmp (keyed[i].ns, "ipc") ? "{'type':'ipc'}," : "", strcmp (keyed[i].ns, "uts") ? "{'type':'uts'}," : "",
-                keyed[i].key);
+                strcmp (keyed[i].ns, "ipc") ? "{'type':'ipc'}," : "",
+                strcmp (keyed[i].ns, "uts") ? "{'type':'uts'}," : "", keyed[i].key);
       snprintf (want, sizeof want, "`%s` needs the container's own %s namespace (the config shares the host's)",
                 keyed[i].key, keyed[i].ns);
       expect_error (json, "config.json: linux.sysctl: ", want, "refused, it would change the host");
     }
   static const char *const host[] = { "kernel.core_pattern", "vm.overcommit_memory", "kernel/core_pattern",
-                                      "fs.file-max", "kernel.pid_max", "user.max_user_namespaces", "kernel.shm" };
+                                      "fs.file-max",         "kernel.pid_max",       "user.max_user_namespaces",
+                                      "kernel.shm" };
   for (size_t i = 0; i < sizeof host / sizeof host[0]; i++)
     {
       snprintf (json, sizeof json, "{" BASE ",'linux':{" NS_ALL ",'sysctl':{'%s':'1'}}}", host[i]);
@@ -976,9 +990,14 @@ test_resource_ranges (void **state)
 {
   (void) state;
   static const char *const ok[] = {
-    "'memory':{'limit':-1,'swap':-1}", "'memory':{'limit':0}", "'memory':{'limit':268435456,'reservation':-1}",
-    "'cpu':{'quota':-1}",              "'cpu':{'quota':0}",   "'cpu':{'quota':50000,'period':100000}",
-    "'cpu':{'period':100000}",         "'cpu':{'quota':-1,'period':0}",
+    "'memory':{'limit':-1,'swap':-1}",
+    "'memory':{'limit':0}",
+    "'memory':{'limit':268435456,'reservation':-1}",
+    "'cpu':{'quota':-1}",
+    "'cpu':{'quota':0}",
+    "'cpu':{'quota':50000,'period':100000}",
+    "'cpu':{'period':100000}",
+    "'cpu':{'quota':-1,'period':0}",
   };
   for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
     {
@@ -1019,7 +1038,6 @@ test_oci_version (void **state)
   expect_error ("{'ociVersion':'-1.0','root':{'path':'r'}}", "ociVersion: `-1.0` is not a version");
   expect_error ("{'ociVersion':'1x','root':{'path':'r'}}", "ociVersion: `1x` is not a version");
 }
-
 
 /* ---- hooks, seccomp ------------------------------------------------------------------------ */
 
@@ -1065,16 +1083,17 @@ test_hook_errors (void **state)
   expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/bin/true','timeout':'5'}]}}", "timeout");
   expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/x','timeout':1},{'path':'/y','args':'a'}]}}",
                 "hooks.poststop[1].args: must be an array of strings");
-  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/y','env':[1]}]}}", "hooks.poststop[0].env[0]: must be a string");
+  expect_error ("{" BASE ",'hooks':{'poststop':[{'path':'/y','env':[1]}]}}",
+                "hooks.poststop[0].env[0]: must be a string");
 }
 
-#define SECCOMP_FULL                                                                                              \
-  "{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,"                        \
-  "  'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86'],'flags':['SECCOMP_FILTER_FLAG_LOG'],"                  \
-  "  'listenerPath':'/run/l.sock','listenerMetadata':'meta',"                                                    \
-  "  'syscalls':[{'names':['read','write'],'action':'SCMP_ACT_ALLOW'},"                                          \
-  "              {'names':['kill'],'action':'SCMP_ACT_ERRNO','errnoRet':1,"                                       \
-  "               'args':[{'index':1,'value':9,'op':'SCMP_CMP_EQ'},"                                              \
+#define SECCOMP_FULL                                                                                                   \
+  "{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,"                               \
+  "  'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86'],'flags':['SECCOMP_FILTER_FLAG_LOG'],"                        \
+  "  'listenerPath':'/run/l.sock','listenerMetadata':'meta',"                                                          \
+  "  'syscalls':[{'names':['read','write'],'action':'SCMP_ACT_ALLOW'},"                                                \
+  "              {'names':['kill'],'action':'SCMP_ACT_ERRNO','errnoRet':1,"                                            \
+  "               'args':[{'index':1,'value':9,'op':'SCMP_CMP_EQ'},"                                                   \
   "                       {'index':0,'value':-1,'valueTwo':255,'op':'SCMP_CMP_MASKED_EQ'}]}]}}}"
 
 static void
@@ -1105,7 +1124,8 @@ test_seccomp_typed (void **state)
   assert_int_equal (sc->syscalls[1].args[1].value_two, 255);
   assert_string_equal (sc->syscalls[1].args[1].op, "SCMP_CMP_MASKED_EQ");
 
-  cleanup_config struct capsa_config *m = parse_ok ("{" BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}}}");
+  cleanup_config struct capsa_config *m = parse_ok ("{" BASE
+                                                    ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'}}}");
   assert_false (m->seccomp->has_default_errno);
   assert_non_null (m->seccomp->architectures);
   assert_null (m->seccomp->architectures[0]);
@@ -1127,7 +1147,8 @@ test_seccomp_errors (void **state)
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','architectures':'x86'}"), "linux.seccomp.architectures");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','flags':[1]}"), "linux.seccomp.flags[0]: must be a string");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':{}}"), "linux.seccomp.syscalls: must be an array");
-  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[1]}"), "linux.seccomp.syscalls[0]: must be an object");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[1]}"),
+                "linux.seccomp.syscalls[0]: must be an object");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'action':'SCMP_ACT_LOG'}]}"),
                 "linux.seccomp.syscalls[0].names: must be an array of syscall names");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read',2],'action':'SCMP_ACT_LOG'}]}"),
@@ -1138,35 +1159,38 @@ test_seccomp_errors (void **state)
                 "linux.seccomp.syscalls[0].errnoRet");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':{}}]}"),
                 "linux.seccomp.syscalls[0].args: must be an array");
-  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{},{},{},{},{},{},{}]}]}"),
-                "linux.seccomp.syscalls[0].args: at most 6 conditions");
-  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':6,'value':1}]}]}"),
-                "linux.seccomp.syscalls[0].args[0].index");
+  expect_error (
+      SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{},{},{},{},{},{},{}]}]}"),
+      "linux.seccomp.syscalls[0].args: at most 6 conditions");
+  expect_error (
+      SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':6,'value':1}]}]}"),
+      "linux.seccomp.syscalls[0].args[0].index");
   expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0}]}]}"),
                 "linux.seccomp.syscalls[0].args[0].value: is required");
-  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0,'value':1,'valueTwo':'x'}]}]}"),
-                "linux.seccomp.syscalls[0].args[0].valueTwo");
-  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':3}"), "linux.seccomp.listenerPath: must be a string");
+  expect_error (
+      SC ("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'A','args':[{'index':0,'value':1,'valueTwo':'x'}]}]}"),
+      "linux.seccomp.syscalls[0].args[0].valueTwo");
+  expect_error (SC ("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':3}"),
+                "linux.seccomp.listenerPath: must be a string");
 #undef SC
 }
 
-
 /* ---- linux.resources ---------------------------------------------------------------------- */
 
-#define RES_FULL                                                                                                 \
-  "{" BASE ",'linux':{'resources':{"                                                                            \
-  " 'memory':{'limit':1048576,'swap':-1,'reservation':1024,'swappiness':10,'disableOOMKiller':true,"             \
-  "           'checkBeforeUpdate':true,'kernel':null},"                                                           \
-  " 'cpu':{'shares':512,'quota':50000,'period':100000,'cpus':'0-1','mems':'0','burst':5,'idle':1},"              \
-  " 'pids':{'limit':-1},"                                                                                        \
-  " 'blockIO':{'weight':100,'leafWeight':50,'weightDevice':[{'major':8,'minor':0,'weight':200},"                   \
-  "            {'major':8,'minor':16,'leafWeight':20}],"                                                           \
-  "            'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':1048576}],'throttleWriteIOPSDevice':[]},"       \
-  " 'network':{'classID':7,'priorities':[{'name':'eth0','priority':3}]},"                                        \
-  " 'hugepageLimits':[{'pageSize':'2MB','limit':4194304}],"                                                      \
-  " 'unified':{'memory.high':'1G','cgroup.freeze':'0'},"                                                         \
-  " 'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':1,'minor':3,'access':'rw'},"       \
-  "            {'allow':true,'type':'p','major':-1,'minor':null,'access':''}],"                                  \
+#define RES_FULL                                                                                                       \
+  "{" BASE ",'linux':{'resources':{"                                                                                   \
+  " 'memory':{'limit':1048576,'swap':-1,'reservation':1024,'swappiness':10,'disableOOMKiller':true,"                   \
+  "           'checkBeforeUpdate':true,'kernel':null},"                                                                \
+  " 'cpu':{'shares':512,'quota':50000,'period':100000,'cpus':'0-1','mems':'0','burst':5,'idle':1},"                    \
+  " 'pids':{'limit':-1},"                                                                                              \
+  " 'blockIO':{'weight':100,'leafWeight':50,'weightDevice':[{'major':8,'minor':0,'weight':200},"                       \
+  "            {'major':8,'minor':16,'leafWeight':20}],"                                                               \
+  "            'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':1048576}],'throttleWriteIOPSDevice':[]},"          \
+  " 'network':{'classID':7,'priorities':[{'name':'eth0','priority':3}]},"                                              \
+  " 'hugepageLimits':[{'pageSize':'2MB','limit':4194304}],"                                                            \
+  " 'unified':{'memory.high':'1G','cgroup.freeze':'0'},"                                                               \
+  " 'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':1,'minor':3,'access':'rw'},"            \
+  "            {'allow':true,'type':'p','major':-1,'minor':null,'access':''}],"                                        \
   " 'rdma':{'mlx5_0':{'hcaHandles':3}}}}}"
 
 static void
@@ -1554,14 +1578,15 @@ test_to_json_round_trip (void **state)
               "'hard':18446744073709551615},{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096}],"
               "'capabilities':{'bounding':[],'effective':['CAP_KILL']},'consoleSize':{'height':0,'width':7},"
               "'user':{'uid':4294967294,'gid':1,'umask':18,'additionalGids':[5,6]},'oomScoreAdj':-1000}}");
-  round_trip ("{" BASE ",'mounts':[{'destination':'rel/dir','type':'bind','source':'/s','options':['rbind','ro','mode=1']},"
-              "{'destination':'/m','type':'tmpfs','options':['nosuid','rw','size=1k','rprivate']},"
-              "{'destination':'/i','source':'/x','options':['rbind','ridmap'],"
-              " 'uidMappings':[{'containerID':0,'hostID':1,'size':2}],'gidMappings':[{'containerID':0,'hostID':1,'size':2}]}],"
-              "'linux':{'namespaces':[{'type':'time'},{'type':'mount'},{'type':'network','path':'/proc/1/ns/net'}],"
-              "'timeOffsets':{'monotonic':{},'boottime':{'secs':-5,'nanosecs':7}},"
-              "'devices':[{'path':'/dev/p/','type':'p'},{'path':'/dev/b','type':'b','major':8,'minor':1,'fileMode':8630}],"
-              "'rootfsPropagation':'unbindable','resources':{'pids':{'limit':10},'devices':[{'allow':false,'access':'rwm'}]}}}");
+  round_trip (
+      "{" BASE ",'mounts':[{'destination':'rel/dir','type':'bind','source':'/s','options':['rbind','ro','mode=1']},"
+      "{'destination':'/m','type':'tmpfs','options':['nosuid','rw','size=1k','rprivate']},"
+      "{'destination':'/i','source':'/x','options':['rbind','ridmap'],"
+      " 'uidMappings':[{'containerID':0,'hostID':1,'size':2}],'gidMappings':[{'containerID':0,'hostID':1,'size':2}]}],"
+      "'linux':{'namespaces':[{'type':'time'},{'type':'mount'},{'type':'network','path':'/proc/1/ns/net'}],"
+      "'timeOffsets':{'monotonic':{},'boottime':{'secs':-5,'nanosecs':7}},"
+      "'devices':[{'path':'/dev/p/','type':'p'},{'path':'/dev/b','type':'b','major':8,'minor':1,'fileMode':8630}],"
+      "'rootfsPropagation':'unbindable','resources':{'pids':{'limit':10},'devices':[{'allow':false,'access':'rwm'}]}}}");
 }
 
 /* From a document in memory (what capsa run hands create): the same typed config; doc is borrowed. */

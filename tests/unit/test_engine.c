@@ -94,12 +94,14 @@ test_build_record (void **state)
 {
   (void) state;
   char *labels[] = { (char *) "a=1", (char *) "b", NULL };
-  struct ctr_opts o = { .image = "busybox", .stop_timeout = 7, .network = "none", .restart = "on-failure:2",
-                        .labels = labels };
+  struct ctr_opts o = {
+    .image = "busybox", .stop_timeout = 7, .network = "none", .restart = "on-failure:2", .labels = labels
+  };
   json_t *config, *meta;
   capsa_err *err = NULL;
-  int r = build (&o, "{\"config\": {\"Cmd\": [\"sh\", \"-c\", \"true\"], \"Labels\": {\"a\": \"0\", \"c\": \"2\"}, "
-                     "\"StopSignal\": \"SIGINT\"}}",
+  int r = build (&o,
+                 "{\"config\": {\"Cmd\": [\"sh\", \"-c\", \"true\"], \"Labels\": {\"a\": \"0\", \"c\": \"2\"}, "
+                 "\"StopSignal\": \"SIGINT\"}}",
                  &config, &meta, &err);
   if (r < 0)
     fail_msg ("ctr_build: %s", err->msg);

@@ -34,12 +34,9 @@ static int
 parse (struct globals *g, char **argv, enum capsa_gopt_stop *stop, capsa_err **err)
 {
   const struct capsa_global_opt opts[] = {
-    { "root", 0, true, CAPSA_GOPT_STRING, &g->root, NULL },
-    { "add", 'a', true, CAPSA_GOPT_LIST, &g->list, NULL },
-    { "debug", 'D', false, CAPSA_GOPT_FLAG, &g->debug, NULL },
-    { "mode", 0, true, CAPSA_GOPT_CALL, &g->mode, set_mode },
-    { "compat", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },
-    { 0 },
+    { "root", 0, true, CAPSA_GOPT_STRING, &g->root, NULL },    { "add", 'a', true, CAPSA_GOPT_LIST, &g->list, NULL },
+    { "debug", 'D', false, CAPSA_GOPT_FLAG, &g->debug, NULL }, { "mode", 0, true, CAPSA_GOPT_CALL, &g->mode, set_mode },
+    { "compat", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },      { 0 },
   };
   int argc = 0;
   while (argv[argc] != NULL)
@@ -55,8 +52,8 @@ test_table (void **state)
   struct globals g;
   enum capsa_gopt_stop stop;
   capsa_err *err = NULL;
-  char *argv[] = { "prog", "--root", "/r", "-a", "x", "--add=y", "-D", "--compat", "c", "--mode", "b",
-                   "run", "--root", "no", NULL };
+  char *argv[] = { "prog", "--root", "/r", "-a",  "x",      "--add=y", "-D", "--compat",
+                   "c",    "--mode", "b",  "run", "--root", "no",      NULL };
   (void) state;
   assert_int_equal (parse (&g, argv, &stop, &err), 11);
   assert_int_equal (stop, CAPSA_GOPT_NO_STOP);

@@ -119,18 +119,19 @@ test_manifest_types (void **state)
   assert_manifest_error ("{\"schemaVersion\": \"2\"}", NULL, "manifest x: schemaVersion is a string, not an integer");
   assert_manifest_error ("{\"schemaVersion\": 2, " CFG ", \"layers\": [" LAYER (CAPSA_MT_OCI_LAYER, "-1") "]}", NULL,
                          "manifest x: layers[0].size is -1: refused (a size is never negative)");
-  assert_manifest_error ("{\"schemaVersion\": 2, " CFG ", \"layers\": [" LAYER (CAPSA_MT_OCI_LAYER, "\"5\"") "]}",
-                         NULL, "manifest x: layers[0].size is a string, not an integer");
+  assert_manifest_error ("{\"schemaVersion\": 2, " CFG ", \"layers\": [" LAYER (CAPSA_MT_OCI_LAYER, "\"5\"") "]}", NULL,
+                         "manifest x: layers[0].size is a string, not an integer");
   assert_manifest_error ("{\"schemaVersion\": 2, " CFG ", \"layers\": [" LAYER ("text/html", "5") "]}", NULL,
                          "manifest x: layers[0].mediaType `text/html` is not a layer capsa can unpack");
   assert_manifest_error ("{\"schemaVersion\": 2, " CFG ", \"layers\": {}}", NULL,
                          "manifest x: layers is an object, not an array");
   assert_manifest_error ("{\"schemaVersion\": 2, \"mediaType\": \"text/plain\", " CFG ", \"layers\": []}", NULL,
                          "manifest x: media type `text/plain` is not an image manifest or index");
-  assert_manifest_error ("{\"schemaVersion\": 2, \"mediaType\": \"" CAPSA_MT_OCI_MANIFEST "\", " CFG ", \"layers\": []}",
+  assert_manifest_error ("{\"schemaVersion\": 2, \"mediaType\": \"" CAPSA_MT_OCI_MANIFEST "\", " CFG
+                         ", \"layers\": []}",
                          CAPSA_MT_OCI_INDEX,
-                         "manifest x: served as `" CAPSA_MT_OCI_INDEX "` but the document says it is `"
-                         CAPSA_MT_OCI_MANIFEST "`: refused");
+                         "manifest x: served as `" CAPSA_MT_OCI_INDEX
+                         "` but the document says it is `" CAPSA_MT_OCI_MANIFEST "`: refused");
   assert_manifest_error ("{\"schemaVersion\": 2, \"config\": {\"mediaType\": \"application/x-helm\", \"digest\": \"" D1
                          "\", \"size\": 1}, \"layers\": []}",
                          NULL,

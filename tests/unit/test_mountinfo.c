@@ -10,15 +10,15 @@
 #include "mountinfo.h"
 #include "util.h"
 
-static const char table[] =
-    "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc proc rw\n"
-    "25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
-    "30 25 0:26 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
-    "31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:10 master:3 - cgroup cgroup rw,memory\n"
-    "40 25 8:1 /srv/with\\040space /mnt/a\\040b ro,relatime - ext4 /dev/sda1 rw\n"
-    "not a mount line\n"
-    "41 25 0:50 / /mnt/a\\040b rw - tmpfs tmpfs\n"
-    "42 25 0:51 / /short rw - tmpfs\n";
+static const char table[]
+    = "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc proc rw\n"
+      "25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+      "30 25 0:26 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+      "31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:10 master:3 - cgroup cgroup rw,memory\n"
+      "40 25 8:1 /srv/with\\040space /mnt/a\\040b ro,relatime - ext4 /dev/sda1 rw\n"
+      "not a mount line\n"
+      "41 25 0:50 / /mnt/a\\040b rw - tmpfs tmpfs\n"
+      "42 25 0:51 / /short rw - tmpfs\n";
 
 static void
 test_parse (void **state)

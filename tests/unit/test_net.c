@@ -126,9 +126,17 @@ test_ruleset_families (void **state)
                             { .bridge = "br4", .subnet = "10.2.0.0/24" } };
   struct nat_port ports[] = {
     { .host_port = 80, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "tcp", .ctr_ip6 = "fd00:1::2" },
-    { .host_ip = "127.0.0.1", .host_port = 81, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "tcp",
+    { .host_ip = "127.0.0.1",
+      .host_port = 81,
+      .ctr_ip = "10.1.0.2",
+      .ctr_port = 8080,
+      .proto = "tcp",
       .ctr_ip6 = "fd00:1::2" },
-    { .host_ip = "fd7d::1", .host_port = 82, .ctr_ip = "10.1.0.2", .ctr_port = 8080, .proto = "udp",
+    { .host_ip = "fd7d::1",
+      .host_port = 82,
+      .ctr_ip = "10.1.0.2",
+      .ctr_port = 8080,
+      .proto = "udp",
       .ctr_ip6 = "fd00:1::2" },
     { .host_port = 83, .ctr_ip = "10.2.0.2", .ctr_port = 80, .proto = "tcp" },
   };

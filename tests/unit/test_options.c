@@ -184,7 +184,8 @@ test_values_and_help (void **state)
 {
   struct o o;
   (void) state;
-  assert_int_equal (parse_words (0, &o, "-m", "1k", "--memory-swap", "-1", "--pids-limit=-1", "--cpus", "0.5", NULL), 8);
+  assert_int_equal (parse_words (0, &o, "-m", "1k", "--memory-swap", "-1", "--pids-limit=-1", "--cpus", "0.5", NULL),
+                    8);
   assert_int_equal (o.mem, 1024);
   assert_int_equal (o.swap, -1);
   assert_int_equal (o.pids, -1);
@@ -239,9 +240,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_long_and_short),      cmocka_unit_test (test_no_prefixes_and_unknowns),
-    cmocka_unit_test (test_booleans),            cmocka_unit_test (test_operands_and_stop),
-    cmocka_unit_test (test_values_and_help),     cmocka_unit_test (test_help_lines),
+    cmocka_unit_test (test_long_and_short),  cmocka_unit_test (test_no_prefixes_and_unknowns),
+    cmocka_unit_test (test_booleans),        cmocka_unit_test (test_operands_and_stop),
+    cmocka_unit_test (test_values_and_help), cmocka_unit_test (test_help_lines),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -38,7 +38,8 @@ checks (const char *decoy)
   char buf[256];
   cleanup_err capsa_err *err = NULL;
 
-  if (mount (NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mount (decoy, "/proc/sys/kernel", NULL, MS_BIND, NULL) < 0)
+  if (mount (NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0
+      || mount (decoy, "/proc/sys/kernel", NULL, MS_BIND, NULL) < 0)
     return 1;
   /* the decoy is what a plain open sees */
   int plain = open ("/proc/sys/kernel/ostype", O_RDONLY | O_CLOEXEC);

@@ -19,7 +19,7 @@
 
 struct fixture
 {
-  char dir[PATH_MAX];  /* holds root/ and outside/ */
+  char dir[PATH_MAX]; /* holds root/ and outside/ */
   int rootfd;
   struct stat outside;
 };
@@ -52,10 +52,10 @@ setup_tree (void **state, bool fallback)
   mk (f->dir, "root/etc");
   mk (f->dir, "root/dev");
   snprintf (p, sizeof p, "%s/root", f->dir);
-  ln (p, "/etc", "abs");                     /* absolute link: must mean root/etc */
-  ln (p, "../../outside", "rel_escape");     /* relative escape: clamped at root */
-  ln (p, "../../../../../../..", "dots");    /* many dots: root itself */
-  ln (p, f->dir, "host_abs");                /* absolute host path: must stay inside */
+  ln (p, "/etc", "abs");                  /* absolute link: must mean root/etc */
+  ln (p, "../../outside", "rel_escape");  /* relative escape: clamped at root */
+  ln (p, "../../../../../../..", "dots"); /* many dots: root itself */
+  ln (p, f->dir, "host_abs");             /* absolute host path: must stay inside */
   ln (p, "loop2", "loop1");
   ln (p, "loop1", "loop2");
   snprintf (p, sizeof p, "%s/outside", f->dir);
@@ -68,8 +68,16 @@ setup_tree (void **state, bool fallback)
   return 0;
 }
 
-static int setup_openat2 (void **state) { return setup_tree (state, false); }
-static int setup_fallback (void **state) { return setup_tree (state, true); }
+static int
+setup_openat2 (void **state)
+{
+  return setup_tree (state, false);
+}
+static int
+setup_fallback (void **state)
+{
+  return setup_tree (state, true);
+}
 
 static int
 teardown (void **state)
@@ -177,15 +185,17 @@ test_mkpath_file (void **state)
   assert_true (S_ISREG (st.st_mode));
 }
 
-#define BOTH(t) cmocka_unit_test_setup_teardown (t, setup_openat2, teardown), \
-                cmocka_unit_test_setup_teardown (t, setup_fallback, teardown)
+#define BOTH(t)                                                                                                        \
+  cmocka_unit_test_setup_teardown (t, setup_openat2, teardown),                                                        \
+      cmocka_unit_test_setup_teardown (t, setup_fallback, teardown)
 
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    BOTH (test_plain_and_absolute),  BOTH (test_dotdot_clamped), BOTH (test_symlink_escapes_stay_inside),
-    BOTH (test_symlink_loop),        BOTH (test_mkpath_through_escaping_link), BOTH (test_mkpath_file),
+    BOTH (test_plain_and_absolute),           BOTH (test_dotdot_clamped),
+    BOTH (test_symlink_escapes_stay_inside),  BOTH (test_symlink_loop),
+    BOTH (test_mkpath_through_escaping_link), BOTH (test_mkpath_file),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

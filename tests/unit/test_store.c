@@ -61,8 +61,8 @@ test_old_store_tightened (void **state)
   assert_int_equal (chmod (dir, 0755), 0);
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   assert_true (fd >= 0);
-  const char *dirs[] = { "layers", "containers", "containers/a", "containers/b", "volumes", "volumes/v",
-                         "volumes/v/_data" };
+  const char *dirs[] = { "layers",  "containers", "containers/a",   "containers/b",
+                         "volumes", "volumes/v",  "volumes/v/_data" };
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
     assert_int_equal (mkdirat (fd, dirs[i], 0755), 0);
   assert_int_equal (fchmodat (fd, "layers", 0711, 0), 0);

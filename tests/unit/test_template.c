@@ -34,13 +34,13 @@ render (const char *tmpl)
   return out;
 }
 
-#define assert_render(tmpl, want)                                                                            \
-  do                                                                                                         \
-    {                                                                                                        \
-      char *got_ = render (tmpl);                                                                            \
-      assert_string_equal (got_, want);                                                                      \
-      free (got_);                                                                                           \
-    }                                                                                                        \
+#define assert_render(tmpl, want)                                                                                      \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      char *got_ = render (tmpl);                                                                                      \
+      assert_string_equal (got_, want);                                                                                \
+      free (got_);                                                                                                     \
+    }                                                                                                                  \
   while (0)
 
 static void
@@ -71,7 +71,7 @@ test_go_printing (void **state)
   (void) state;
   assert_render ("{{.Args}}", "[a b]");
   assert_render ("{{.Config.Labels}}", "map[a:1 b:2]"); /* a map: keys sorted */
-  assert_render ("{{.State}}", "{running true 42}");   /* a struct: fields in order */
+  assert_render ("{{.State}}", "{running true 42}");    /* a struct: fields in order */
   assert_render ("{{.NetworkSettings.Ports}}", "map[80/tcp:[{0.0.0.0 8080}]]");
   assert_render ("{{json .Args}}", "[\"a\",\"b\"]");
   assert_render ("{{.Args | json}}", "[\"a\",\"b\"]");
@@ -135,9 +135,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_fields_and_text), cmocka_unit_test (test_go_printing),
-    cmocka_unit_test (test_missing),         cmocka_unit_test (test_functions),
-    cmocka_unit_test (test_range_and_if),
+    cmocka_unit_test (test_fields_and_text), cmocka_unit_test (test_go_printing),  cmocka_unit_test (test_missing),
+    cmocka_unit_test (test_functions),       cmocka_unit_test (test_range_and_if),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

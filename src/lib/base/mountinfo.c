@@ -38,7 +38,9 @@ parse_line (char *l, struct mountinfo_entry *e)
     return false;
   unescape (f[3]);
   unescape (f[4]);
-  *e = (struct mountinfo_entry){ f[3], f[4], f[5], f[dash + 1], f[dash + 2], dash + 3 < nf ? f[dash + 3] : (char *) "" };
+  *e = (struct mountinfo_entry){
+    f[3], f[4], f[5], f[dash + 1], f[dash + 2], dash + 3 < nf ? f[dash + 3] : (char *) ""
+  };
   return true;
 }
 

@@ -221,7 +221,8 @@ capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **
           operands[nop++] = w;
           continue;
         }
-      int r = w[1] == '-' ? long_option (opts, argc, argv, i, base, err) : short_options (opts, argc, argv, i, base, err);
+      int r = w[1] == '-' ? long_option (opts, argc, argv, i, base, err)
+                          : short_options (opts, argc, argv, i, base, err);
       if (r == HELP_MET)
         return CAPSA_OPT_HELP_ASKED;
       if (r < 0)

@@ -109,8 +109,8 @@ write_all (int fd, const void *buf, size_t len)
 }
 
 int
-read_chunks (int fd, int (*fn) (const void *chunk, size_t len, void *arg, capsa_err **err), void *arg,
-             const char *what, capsa_err **err)
+read_chunks (int fd, int (*fn) (const void *chunk, size_t len, void *arg, capsa_err **err), void *arg, const char *what,
+             capsa_err **err)
 {
   char buf[65536];
   for (;;)

@@ -17,7 +17,6 @@
 #include "jsonutil.h"
 #include "util.h"
 
-
 const char *
 capsa_auth_file_default (void)
 {

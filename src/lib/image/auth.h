@@ -14,7 +14,6 @@ const char *registries_config_home (char *buf, size_t len);
 int registries_load_json (const char *path, json_t **out, capsa_err **err);
 
 /* Save user/password for registry in authfile (NULL: capsa_auth_file_default()), mode 0600. */
-int auth_save (const char *authfile, const char *registry, const char *user, const char *password,
-               capsa_err **err);
+int auth_save (const char *authfile, const char *registry, const char *user, const char *password, capsa_err **err);
 
 #endif

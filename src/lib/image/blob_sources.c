@@ -41,8 +41,8 @@ sources_put (json_t *all, const char *digest, const char *where)
 }
 
 int
-blob_sources_add (struct capsa_store *s, const char *registry, const char *repo, const char *const *digests,
-                  size_t n, capsa_err **err)
+blob_sources_add (struct capsa_store *s, const char *registry, const char *repo, const char *const *digests, size_t n,
+                  capsa_err **err)
 {
   if (n == 0)
     return 0;

@@ -14,8 +14,6 @@
 #include "jsonutil.h"
 #include "util.h"
 
-
-
 int
 capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err)
 {
@@ -125,8 +123,9 @@ capsa_image_find (json_t *idx, const char *what, const char *default_registry, c
       json_array_foreach (images, i, img)
       {
         if ((full && json_strarray_has (json_object_get (img, "names"), full))
-            || (dig && (json_strarray_has (json_object_get (img, "digests"), dig)
-                        || strcmp (jstr (img, "manifest") ?: "", r.digest) == 0)))
+            || (dig
+                && (json_strarray_has (json_object_get (img, "digests"), dig)
+                    || strcmp (jstr (img, "manifest") ?: "", r.digest) == 0)))
           {
             capsa_ref_free (&r);
             return img;
@@ -145,8 +144,7 @@ capsa_image_find (json_t *idx, const char *what, const char *default_registry, c
       if (id && strncmp (id + 7, hex, n) == 0)
         {
           if (found && found != img)
-            return capsa_fail_as (err, EINVAL, "image id prefix `%s` is ambiguous: give more digits", what),
-                   NULL;
+            return capsa_fail_as (err, EINVAL, "image id prefix `%s` is ambiguous: give more digits", what), NULL;
           found = img;
         }
     }
@@ -177,7 +175,7 @@ capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name, 
   if (target == NULL)
     return -1;
   json_array_foreach (json_object_get (idx, "images"), i, img)
-  json_strarray_remove (json_object_get (img, "names"), full);
+      json_strarray_remove (json_object_get (img, "names"), full);
   json_array_append_new (json_object_get (target, "names"), json_string (full));
   return capsa_index_write (s, idx, err);
 }
@@ -216,8 +214,8 @@ image_user (struct capsa_store *s, const char *id)
 }
 
 int
-capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry,
-                    char ***untagged, char ***deleted, capsa_err **err)
+capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry, char ***untagged,
+                    char ***deleted, capsa_err **err)
 {
   cleanup_json json_t *idx = NULL;
   struct capsa_ref r;
@@ -253,14 +251,11 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
     const char *id = jstr (img, "id");
     cleanup_free char *user = image_user (s, id);
     if (user)
-      return capsa_fail_as (err, EBUSY, "image %s is used by container `%s`: remove the container first", what,
-                            user);
+      return capsa_fail_as (err, EBUSY, "image %s is used by container `%s`: remove the container first", what, user);
     size_t i;
     json_t *n;
-    json_array_foreach (names, i, n)
-    strv_append (untagged, json_string_value (n));
-    json_array_foreach (json_object_get (img, "digests"), i, n)
-    strv_append (untagged, json_string_value (n));
+    json_array_foreach (names, i, n) strv_append (untagged, json_string_value (n));
+    json_array_foreach (json_object_get (img, "digests"), i, n) strv_append (untagged, json_string_value (n));
     strv_append (deleted, id);
     json_t *images = json_object_get (idx, "images");
     for (i = 0; i < json_array_size (images); i++)
@@ -382,8 +377,7 @@ capsa_store_gc (struct capsa_store *s, long long *reclaimed, capsa_err **err)
         return -1;
       }
   }
-  json_array_foreach (json_object_get (idx, "images"), i, img)
-  add_refs (s, img, blobs, layers);
+  json_array_foreach (json_object_get (idx, "images"), i, img) add_refs (s, img, blobs, layers);
   int r = sweep (s, "blobs/sha256", blobs, reclaimed, err);
   if (r == 0)
     r = sweep (s, "layers", layers, reclaimed, err);

@@ -71,9 +71,9 @@ capsa_image_register (struct capsa_store *s, const char *mdigest, const char *na
   now_rfc3339 (added, sizeof added);
   if (mine == NULL)
     {
-      mine = json_pack ("{s:s, s:s, s:s, s:[], s:[], s:s, s:s, s:I}", "id", cdigest, "manifest", mdigest,
-                        "mediaType", m.media_type, "names", "digests", "created", c.created ? c.created : "",
-                        "added", added, "size", (json_int_t) size);
+      mine = json_pack ("{s:s, s:s, s:s, s:[], s:[], s:s, s:s, s:I}", "id", cdigest, "manifest", mdigest, "mediaType",
+                        m.media_type, "names", "digests", "created", c.created ? c.created : "", "added", added, "size",
+                        (json_int_t) size);
       json_array_append_new (images, mine);
     }
   else

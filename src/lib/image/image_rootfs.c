@@ -27,8 +27,8 @@ valid_id (const char *id)
 
 /* The image's diff ids, bottom layer first (owned strv), from its config checked by type. */
 static int
-image_layers (struct capsa_store *s, const char *image, const char *default_registry, char **id_out,
-              char ***diffids, capsa_err **err)
+image_layers (struct capsa_store *s, const char *image, const char *default_registry, char **id_out, char ***diffids,
+              capsa_err **err)
 {
   json_t *idx = NULL;
   struct capsa_image_config c;
@@ -76,8 +76,9 @@ idmap_layer (const char *src, const char *dst, int usernsfd, capsa_err **err)
   if (t < 0)
     return capsa_fail (err, errno, "open_tree `%s`", src);
   if (mount_setattr (t, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-    return capsa_fail (err, errno, "idmap the layer `%s` (mount_setattr MOUNT_ATTR_IDMAP: needs Linux 5.12+ and "
-                                   "a filesystem with idmapped mounts)",
+    return capsa_fail (err, errno,
+                       "idmap the layer `%s` (mount_setattr MOUNT_ATTR_IDMAP: needs Linux 5.12+ and "
+                       "a filesystem with idmapped mounts)",
                        src);
   if (move_mount (t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return capsa_fail (err, errno, "attach the idmapped layer at `%s`", dst);
@@ -107,8 +108,7 @@ map_root (const char *dir, const char *file)
   return h > 0 ? (unsigned long) h : 0;
 }
 
-static int mount_overlay_layers (struct capsa_store *s, const char *dir, char **layers, int usernsfd,
-                                 capsa_err **err);
+static int mount_overlay_layers (struct capsa_store *s, const char *dir, char **layers, int usernsfd, capsa_err **err);
 
 /* Overlay root in dir/merged; idmapped lower dirs when dir/uid_map is there. */
 static int
@@ -206,8 +206,8 @@ copy_vfs (struct capsa_store *s, const char *dir, char **layers, capsa_err **err
 }
 
 static int
-make_root (struct capsa_store *s, const char *dir, char **layers, enum capsa_rootfs_driver driver,
-           const char **used, capsa_err **err)
+make_root (struct capsa_store *s, const char *dir, char **layers, enum capsa_rootfs_driver driver, const char **used,
+           capsa_err **err)
 {
   if (driver != CAPSA_ROOTFS_VFS)
     {

@@ -21,8 +21,6 @@
 #include "jsonutil.h"
 #include "util.h"
 
-
-
 /* --- load ---------------------------------------------------------------------------------- */
 
 /* Read a file named inside the layout (symlinks resolved inside it). */
@@ -123,8 +121,8 @@ load_oci_manifest (struct capsa_store *s, int layoutfd, const struct capsa_descr
 
   if (load_layout_blob (s, layoutfd, d->digest, err) < 0)
     return -1;
-  if (d->media_type && (strcmp (d->media_type, CAPSA_MT_OCI_INDEX) == 0
-                        || strcmp (d->media_type, CAPSA_MT_DOCKER_LIST) == 0))
+  if (d->media_type
+      && (strcmp (d->media_type, CAPSA_MT_OCI_INDEX) == 0 || strcmp (d->media_type, CAPSA_MT_DOCKER_LIST) == 0))
     {
       if (capsa_manifest_load (s, d->digest, d->media_type, &sub, err) < 0
           || (d = capsa_manifest_pick_platform (&sub, desc->digest, err)) == NULL
@@ -218,8 +216,8 @@ load_docker_one (struct capsa_store *s, int layoutfd, json_t *entry, const char 
     const char *mt = layer_media_type (fd);
     if (capsa_store_put_blob_fd (s, fd, NULL, ldigest, err) < 0)
       return capsa_err_wrap (err, "layer `%s`", lpath);
-    json_array_append_new (layers,
-                           json_pack ("{s:s, s:s, s:I}", "mediaType", mt, "digest", ldigest, "size", (json_int_t) st.st_size));
+    json_array_append_new (
+        layers, json_pack ("{s:s, s:s, s:I}", "mediaType", mt, "digest", ldigest, "size", (json_int_t) st.st_size));
   }
   cleanup_json json_t *m = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
                                       CAPSA_MT_OCI_MANIFEST, "config", "mediaType", CAPSA_MT_OCI_CONFIG, "digest",
@@ -261,9 +259,8 @@ load_docker (struct capsa_store *s, int layoutfd, const char *default_registry, 
     return -1;
   if (!json_is_array (manifest))
     return capsa_fail_as (err, EINVAL, "manifest.json is not a list");
-  json_array_foreach (manifest, i, entry)
-  if (load_docker_one (s, layoutfd, entry, default_registry, loaded, err) < 0)
-    return -1;
+  json_array_foreach (manifest, i,
+                      entry) if (load_docker_one (s, layoutfd, entry, default_registry, loaded, err) < 0) return -1;
   return 0;
 }
 
@@ -445,20 +442,20 @@ save_docker_image (struct out *o, struct capsa_store *s, json_t *img, json_t *na
     json_array_append_new (tags, json_string (fam));
   }
   for (i = 0; i < m.n_layers; i++)
-  {
-    cleanup_free char *lname = xasprintf ("%s/layer.tar", capsa_digest_hex (config.diff_ids[i]));
-    json_array_append_new (layers, json_string (lname));
-    if (json_object_get (o->written, lname))
-      continue;
-    cleanup_close int blob = capsa_store_open_blob (s, m.layers[i].digest, err);
-    if (blob < 0)
-      return -1;
-    cleanup_close int tmp = memfd_create ("capsa-layer", MFD_CLOEXEC);
-    if (tmp < 0)
-      return capsa_fail (err, errno, "memfd");
-    if (capsa_layer_decompress (blob, sink_fd, &tmp, err) < 0 || out_add_fd (o, lname, tmp, err) < 0)
-      return -1;
-  }
+    {
+      cleanup_free char *lname = xasprintf ("%s/layer.tar", capsa_digest_hex (config.diff_ids[i]));
+      json_array_append_new (layers, json_string (lname));
+      if (json_object_get (o->written, lname))
+        continue;
+      cleanup_close int blob = capsa_store_open_blob (s, m.layers[i].digest, err);
+      if (blob < 0)
+        return -1;
+      cleanup_close int tmp = memfd_create ("capsa-layer", MFD_CLOEXEC);
+      if (tmp < 0)
+        return capsa_fail (err, errno, "memfd");
+      if (capsa_layer_decompress (blob, sink_fd, &tmp, err) < 0 || out_add_fd (o, lname, tmp, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -485,8 +482,8 @@ save_oci_image (struct out *o, struct capsa_store *s, json_t *img, json_t *names
     return -1;
   const char *mt = m.media_type;
   if (json_array_size (names) == 0)
-    json_array_append_new (index_list,
-                           json_pack ("{s:s, s:s, s:I}", "mediaType", mt, "digest", md, "size", (json_int_t) st.st_size));
+    json_array_append_new (
+        index_list, json_pack ("{s:s, s:s, s:I}", "mediaType", mt, "digest", md, "size", (json_int_t) st.st_size));
   json_array_foreach (names, i, n)
   {
     const char *full = json_string_value (n);

@@ -85,17 +85,25 @@ struct field
 };
 
 static const struct field healthcheck_fields[] = {
-  { "Test", K_STRINGS, NULL },     { "Interval", K_INT, NULL },      { "Timeout", K_INT, NULL },
-  { "StartPeriod", K_INT, NULL },  { "StartInterval", K_INT, NULL }, { "Retries", K_INT, NULL },
+  { "Test", K_STRINGS, NULL },    { "Interval", K_INT, NULL },      { "Timeout", K_INT, NULL },
+  { "StartPeriod", K_INT, NULL }, { "StartInterval", K_INT, NULL }, { "Retries", K_INT, NULL },
   { NULL, K_STRING, NULL },
 };
 
 /* what `capsa run`, `inspect` and `history` read, with docker's types */
 static const struct field run_fields[] = {
-  { "User", K_STRING, NULL },         { "ExposedPorts", K_SET, NULL },  { "Env", K_STRINGS, NULL },
-  { "Entrypoint", K_STRINGS, NULL },  { "Cmd", K_STRINGS, NULL },       { "Volumes", K_SET, NULL },
-  { "WorkingDir", K_STRING, NULL },   { "Labels", K_STRING_MAP, NULL }, { "StopSignal", K_STRING, NULL },
-  { "ArgsEscaped", K_BOOL, NULL },    { "OnBuild", K_STRINGS, NULL },   { "Shell", K_STRINGS, NULL },
+  { "User", K_STRING, NULL },
+  { "ExposedPorts", K_SET, NULL },
+  { "Env", K_STRINGS, NULL },
+  { "Entrypoint", K_STRINGS, NULL },
+  { "Cmd", K_STRINGS, NULL },
+  { "Volumes", K_SET, NULL },
+  { "WorkingDir", K_STRING, NULL },
+  { "Labels", K_STRING_MAP, NULL },
+  { "StopSignal", K_STRING, NULL },
+  { "ArgsEscaped", K_BOOL, NULL },
+  { "OnBuild", K_STRINGS, NULL },
+  { "Shell", K_STRINGS, NULL },
   { "Healthcheck", K_OBJECT, healthcheck_fields },
   { NULL, K_STRING, NULL },
 };
@@ -112,15 +120,13 @@ static const struct field history_fields[] = {
 };
 
 static const struct field config_fields[] = {
-  { "created", K_STRING, NULL },          { "author", K_STRING, NULL },   { "architecture", K_STRING, NULL },
-  { "os", K_STRING, NULL },               { "variant", K_STRING, NULL },  { "os.version", K_STRING, NULL },
-  { "config", K_OBJECT, run_fields },     { "rootfs", K_OBJECT, rootfs_fields },
-  { "history", K_OBJECTS, history_fields },
+  { "created", K_STRING, NULL },      { "author", K_STRING, NULL },          { "architecture", K_STRING, NULL },
+  { "os", K_STRING, NULL },           { "variant", K_STRING, NULL },         { "os.version", K_STRING, NULL },
+  { "config", K_OBJECT, run_fields }, { "rootfs", K_OBJECT, rootfs_fields }, { "history", K_OBJECTS, history_fields },
   { NULL, K_STRING, NULL },
 };
 
-static int check_fields (json_t *o, const struct field *fields, const char *what, const char *prefix,
-                         capsa_err **err);
+static int check_fields (json_t *o, const struct field *fields, const char *what, const char *prefix, capsa_err **err);
 
 static int
 check_members (json_t *v, enum kind kind, const char *what, const char *path, capsa_err **err)
@@ -221,10 +227,10 @@ capsa_image_config_check (json_t *cfg, const char *what, capsa_err **err)
     return capsa_fail_as (err, EINVAL, "%s: rootfs.type is `%s`, not `layers`", what, type ? type : "");
   size_t i;
   json_t *d;
-  json_array_foreach (json_object_get (rootfs, "diff_ids"), i, d)
-  if (!capsa_digest_valid (json_string_value (d)))
-    return capsa_fail_as (err, EINVAL, "%s: rootfs.diff_ids[%zu] `%.80s` is not a sha256 digest", what, i,
-                          json_string_value (d));
+  json_array_foreach (json_object_get (rootfs, "diff_ids"), i, d) if (
+      !capsa_digest_valid (json_string_value (
+          d))) return capsa_fail_as (err, EINVAL, "%s: rootfs.diff_ids[%zu] `%.80s` is not a sha256 digest", what, i,
+                                     json_string_value (d));
   return 0;
 }
 
@@ -244,8 +250,8 @@ capsa_image_config_parse (const char *buf, size_t len, const char *what, struct 
 {
   memset (out, 0, sizeof *out);
   if (len > CAPSA_IMAGE_CONFIG_MAX)
-    return capsa_fail_as (err, EFBIG, "%s: %zu bytes, over the %u MiB limit for an image config: refused", what,
-                          len, CAPSA_IMAGE_CONFIG_MAX >> 20);
+    return capsa_fail_as (err, EFBIG, "%s: %zu bytes, over the %u MiB limit for an image config: refused", what, len,
+                          CAPSA_IMAGE_CONFIG_MAX >> 20);
   json_t *j = load_json (buf, len, what, err);
   if (j == NULL)
     return -1;
@@ -364,8 +370,7 @@ parse_desc (json_t *o, const char *what, const char *path, struct capsa_descript
     return size ? wrong_type (err, what, p, size, "an integer") : capsa_fail_as (err, EINVAL, "%s: no %s", what, p);
   d->size = json_integer_value (size);
   if (d->size < 0)
-    return capsa_fail_as (err, EINVAL, "%s: %s is %" PRId64 ": refused (a size is never negative)", what, p,
-                          d->size);
+    return capsa_fail_as (err, EINVAL, "%s: %s is %" PRId64 ": refused (a size is never negative)", what, p, d->size);
   sub_path (p, sizeof p, path, "platform");
   return parse_platform (json_object_get (o, "platform"), what, p, d, err);
 }
@@ -396,18 +401,19 @@ parse_image_manifest (struct capsa_manifest *m, const char *what, capsa_err **er
   if (parse_desc (json_object_get (m->raw, "config"), what, "config", &m->config, err) < 0)
     return -1;
   if (m->config.media_type == NULL || !is_config_type (m->config.media_type))
-    return capsa_fail_as (err, ENOTSUP, "%s: config.mediaType `%.100s` is not an image config (an artifact, not a "
-                                        "container image?)",
+    return capsa_fail_as (err, ENOTSUP,
+                          "%s: config.mediaType `%.100s` is not an image config (an artifact, not a "
+                          "container image?)",
                           what, m->config.media_type ? m->config.media_type : "");
   if (m->config.size > (int64_t) CAPSA_IMAGE_CONFIG_MAX)
-    return capsa_fail_as (err, EFBIG, "%s: config.size %" PRId64 " is over the %u MiB limit for an image config",
-                          what, m->config.size, CAPSA_IMAGE_CONFIG_MAX >> 20);
+    return capsa_fail_as (err, EFBIG, "%s: config.size %" PRId64 " is over the %u MiB limit for an image config", what,
+                          m->config.size, CAPSA_IMAGE_CONFIG_MAX >> 20);
   if (parse_desc_array (m->raw, "layers", what, &m->layers, &m->n_layers, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_layers; i++)
     if (!capsa_layer_media_type_ok (m->layers[i].media_type))
-      return capsa_fail_as (err, ENOTSUP, "%s: layers[%zu].mediaType `%.100s` is not a layer capsa can unpack", what,
-                            i, m->layers[i].media_type ? m->layers[i].media_type : "");
+      return capsa_fail_as (err, ENOTSUP, "%s: layers[%zu].mediaType `%.100s` is not a layer capsa can unpack", what, i,
+                            m->layers[i].media_type ? m->layers[i].media_type : "");
   return 0;
 }
 

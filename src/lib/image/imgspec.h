@@ -48,8 +48,8 @@ struct capsa_descriptor
  * is one capsa can unpack; for an index, every entry has a valid digest and size. */
 struct capsa_manifest
 {
-  json_t *raw;             /* owned: the whole document */
-  const char *media_type;  /* the document's, else the transport's (Content-Type) */
+  json_t *raw;            /* owned: the whole document */
+  const char *media_type; /* the document's, else the transport's (Content-Type) */
   bool is_index;
   struct capsa_descriptor config;
   struct capsa_descriptor *layers; /* owned array, n_layers entries (manifests only) */

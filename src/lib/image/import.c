@@ -17,8 +17,6 @@
 #include "jsonutil.h"
 #include "util.h"
 
-
-
 /* Where the tar goes: libarchive's own fd writer says only "Write error", so this one keeps the
  * errno and the path for the message. */
 struct tar_sink
@@ -51,8 +49,7 @@ tar_fail (capsa_err **err, struct archive *a, const struct tar_sink *t, const ch
 }
 
 static int
-copy_disk_data (struct archive *disk, struct archive *w, const struct tar_sink *t, const char *path,
-                capsa_err **err)
+copy_disk_data (struct archive *disk, struct archive *w, const struct tar_sink *t, const char *path, capsa_err **err)
 {
   char buf[65536];
   for (;;)
@@ -241,25 +238,23 @@ capsa_image_from_layer (struct capsa_store *s, const char *layer_digest, const c
   now_rfc3339 (now, sizeof now);
   const char *arch = capsa_host_arch (&variant);
   cleanup_json json_t *config = json_pack (
-      "{s:s, s:s, s:s, s:{s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "created", now, "architecture", arch, "os",
-      "linux", "config", "Env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "rootfs",
-      "type", "layers", "diff_ids", did, "history", "created", now, "created_by", created_by);
+      "{s:s, s:s, s:s, s:{s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "created", now, "architecture", arch, "os", "linux",
+      "config", "Env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "rootfs", "type", "layers",
+      "diff_ids", did, "history", "created", now, "created_by", created_by);
   if (variant && strcmp (arch, "arm") == 0)
     json_object_set_new (config, "variant", json_string (variant));
   if (o->message)
-    json_object_set_new (json_array_get (json_object_get (config, "history"), 0), "comment",
-                         json_string (o->message));
+    json_object_set_new (json_array_get (json_object_get (config, "history"), 0), "comment", json_string (o->message));
   for (char *const *c = o->changes; c && *c; c++)
     if (capsa_config_change (json_object_get (config, "config"), *c, err) < 0)
       return -1;
   cleanup_free char *cbuf = json_dumps (config, JSON_COMPACT);
   if (capsa_store_put_blob (s, cbuf, strlen (cbuf), cdigest, err) < 0)
     return -1;
-  cleanup_json json_t *manifest
-      = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
-                   CAPSA_MT_OCI_MANIFEST, "config", "mediaType", CAPSA_MT_OCI_CONFIG, "digest", cdigest, "size",
-                   (json_int_t) strlen (cbuf), "layers", "mediaType", media_type, "digest", layer_digest, "size",
-                   (json_int_t) st.st_size);
+  cleanup_json json_t *manifest = json_pack (
+      "{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType", CAPSA_MT_OCI_MANIFEST,
+      "config", "mediaType", CAPSA_MT_OCI_CONFIG, "digest", cdigest, "size", (json_int_t) strlen (cbuf), "layers",
+      "mediaType", media_type, "digest", layer_digest, "size", (json_int_t) st.st_size);
   cleanup_free char *mbuf = json_dumps (manifest, JSON_COMPACT);
   if (capsa_store_put_blob (s, mbuf, strlen (mbuf), mdigest, err) < 0)
     return -1;

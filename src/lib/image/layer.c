@@ -176,8 +176,7 @@ split_name (const char *entry, const char *name, char ***out, capsa_err **err)
   char *save = NULL;
 
   if (name[0] == '/')
-    return capsa_fail_as (err, EPERM, "layer entry `%s`: absolute path: refusing to write outside the layer",
-                          entry);
+    return capsa_fail_as (err, EPERM, "layer entry `%s`: absolute path: refusing to write outside the layer", entry);
   copy = xstrdup (name);
   comps = xmalloc0 (sizeof (char *));
   for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
@@ -586,8 +585,7 @@ apply_all (struct applier *a, struct source *s, uint64_t *count, capsa_err **err
 }
 
 int
-capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o, struct capsa_layer_result *res,
-                   capsa_err **err)
+capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o, struct capsa_layer_result *res, capsa_err **err)
 {
   struct applier a = { .rootfd = dirfd, .o = o, .is_root = geteuid () == 0 };
   struct source *s = xmalloc0 (sizeof *s);

@@ -34,8 +34,8 @@ struct capsa_layer_result
 };
 
 /* Read the tar from fd (to its end) and apply it onto dirfd. */
-CAPSA_PUBLIC int capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o,
-                                    struct capsa_layer_result *res, capsa_err **err);
+CAPSA_PUBLIC int capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o, struct capsa_layer_result *res,
+                                    capsa_err **err);
 
 /* Digest of the uncompressed stream of fd (a layer's diff id) without applying it. */
 CAPSA_PUBLIC int capsa_layer_diffid (int fd, char *diffid, bool *compressed, capsa_err **err);

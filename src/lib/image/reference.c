@@ -81,8 +81,9 @@ capsa_ref_parse (const char *s, const char *default_registry, struct capsa_ref *
       r->digest = xstrdup (at + 1);
     }
   slash = strchr (name, '/');
-  if (slash && (memchr (name, '.', (size_t) (slash - name)) || memchr (name, ':', (size_t) (slash - name))
-                || strncmp (name, "localhost/", 10) == 0))
+  if (slash
+      && (memchr (name, '.', (size_t) (slash - name)) || memchr (name, ':', (size_t) (slash - name))
+          || strncmp (name, "localhost/", 10) == 0))
     {
       *slash = '\0';
       if (!valid_host (name))

@@ -86,8 +86,7 @@ capsa_registries_conf_load (const char *path, char **default_registry, char ***i
   json_array_foreach (list, i, v)
   {
     if (!json_is_string (v))
-      return capsa_fail_as (err, EINVAL, "registries config `%s`: insecure-registries[%zu] must be a string", path,
-                            i);
+      return capsa_fail_as (err, EINVAL, "registries config `%s`: insecure-registries[%zu] must be a string", path, i);
     strv_append (insecure, json_string_value (v));
   }
   return 0;

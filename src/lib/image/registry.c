@@ -31,10 +31,8 @@
 #include "jsonutil.h"
 #include "util.h"
 
-#define ACCEPT_MANIFESTS                                                                                              \
+#define ACCEPT_MANIFESTS                                                                                               \
   "Accept: " CAPSA_MT_OCI_MANIFEST ", " CAPSA_MT_OCI_INDEX ", " CAPSA_MT_DOCKER_MANIFEST ", " CAPSA_MT_DOCKER_LIST
-
-
 
 struct client
 {
@@ -436,9 +434,8 @@ authenticate (struct client *c, const char *www_auth, capsa_err **err)
   CURL *esc = curl_easy_init ();
   char *s_service = service ? curl_easy_escape (esc, service, 0) : NULL;
   cleanup_free char *s_scope = scope_params (esc, scope);
-  cleanup_free char *url = xasprintf ("%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?",
-                                      s_service ? "service=" : "", s_service ? s_service : "",
-                                      s_scope ? s_scope + (s_service ? 0 : 1) : "");
+  cleanup_free char *url = xasprintf ("%s%s%s%s%s", realm, strchr (realm, '?') ? "&" : "?", s_service ? "service=" : "",
+                                      s_service ? s_service : "", s_scope ? s_scope + (s_service ? 0 : 1) : "");
   curl_free (s_service);
   curl_easy_cleanup (esc);
 
@@ -596,8 +593,9 @@ dl_write (char *ptr, size_t size, size_t n, void *data)
       if (d->body_ok && curl_easy_getinfo (d->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0
           && (uint64_t) cl > d->size - d->w.size)
         {
-          capsa_fail_as (&d->err, EFBIG, "blob %s from %s: %lld bytes announced, more than the %llu its manifest "
-                                         "declares: refused",
+          capsa_fail_as (&d->err, EFBIG,
+                         "blob %s from %s: %lld bytes announced, more than the %llu its manifest "
+                         "declares: refused",
                          d->digest, d->c->registry, (long long) cl, (unsigned long long) d->size);
           return 0;
         }
@@ -688,8 +686,7 @@ dl_finish (struct dl *d, CURLM *multi, CURLcode rc, capsa_err **err)
         }
       if (d->w.size != d->size)
         return capsa_fail_as (err, EIO, "blob %s from %s: cut short at %llu of the %llu bytes its manifest declares",
-                              d->digest, d->c->registry, (unsigned long long) d->w.size,
-                              (unsigned long long) d->size);
+                              d->digest, d->c->registry, (unsigned long long) d->w.size, (unsigned long long) d->size);
       d->open = false;
       if (capsa_blob_writer_commit (&d->w, d->digest, NULL, err) < 0)
         return capsa_err_wrap (err, "blob %s from %s", d->digest, d->c->registry);
@@ -839,11 +836,14 @@ manifest_downloads (const struct capsa_manifest *m)
 {
   size_t n = m->n_layers;
   struct dl *dls = xmalloc0 ((n + 1) * sizeof *dls);
-  dls[0] = (struct dl){ .digest = m->config.digest, .size = (uint64_t) m->config.size, .index = 0,
-                        .count = (unsigned) n + 1 };
+  dls[0] = (struct dl){
+    .digest = m->config.digest, .size = (uint64_t) m->config.size, .index = 0, .count = (unsigned) n + 1
+  };
   for (size_t i = 0; i < n; i++)
-    dls[i + 1] = (struct dl){ .digest = m->layers[i].digest, .size = (uint64_t) m->layers[i].size,
-                              .index = (unsigned) i + 1, .count = (unsigned) n + 1 };
+    dls[i + 1] = (struct dl){ .digest = m->layers[i].digest,
+                              .size = (uint64_t) m->layers[i].size,
+                              .index = (unsigned) i + 1,
+                              .count = (unsigned) n + 1 };
   return dls;
 }
 
@@ -1068,7 +1068,10 @@ push_blob (struct client *c, struct capsa_store *s, const char *repo, const char
   p->total = (uint64_t) st.st_size;
   if (c->o->progress)
     c->o->progress (c->o->progress_data, p);
-  struct req qu = { .method = "PUT", .path = put, .content_type = "application/octet-stream", .body_fd = fd,
+  struct req qu = { .method = "PUT",
+                    .path = put,
+                    .content_type = "application/octet-stream",
+                    .body_fd = fd,
                     .body_fd_size = (uint64_t) st.st_size };
   if (request (c, &qu, &r, err) < 0)
     return -1;
@@ -1116,8 +1119,9 @@ compress_into (struct capsa_store *s, const char *digest, bool zstd, int out, ca
       r = ARCHIVE_FATAL;
   if (r == ARCHIVE_OK && n == 0)
     r = archive_write_close (a);
-  int e2 = r == ARCHIVE_OK && n == 0 ? 0 : capsa_fail_as (err, EIO, "compress layer %s: %s", digest,
-                                                          n < 0 ? strerror (errno) : archive_error_string (a));
+  int e2 = r == ARCHIVE_OK && n == 0 ? 0
+                                     : capsa_fail_as (err, EIO, "compress layer %s: %s", digest,
+                                                      n < 0 ? strerror (errno) : archive_error_string (a));
   archive_entry_free (e);
   archive_write_free (a);
   return e2;
@@ -1145,9 +1149,10 @@ compress_layer (struct capsa_store *s, json_t *l, const char *format, bool docke
     return -1;
   json_object_set_new (l, "digest", json_string (digest));
   json_object_set_new (l, "size", json_integer ((json_int_t) size));
-  json_object_set_new (l, "mediaType", json_string (zstd ? CAPSA_MT_OCI_LAYER_ZSTD
-                                                    : docker ? CAPSA_MT_DOCKER_LAYER
-                                                             : CAPSA_MT_OCI_LAYER_GZIP));
+  json_object_set_new (l, "mediaType",
+                       json_string (zstd     ? CAPSA_MT_OCI_LAYER_ZSTD
+                                    : docker ? CAPSA_MT_DOCKER_LAYER
+                                             : CAPSA_MT_OCI_LAYER_GZIP));
   return 0;
 }
 
@@ -1180,8 +1185,10 @@ push_blobs (struct client *c, struct capsa_store *s, json_t *img, json_t *m, con
     if (compress_layer (s, l, c->o->compression, strcmp (mt, CAPSA_MT_DOCKER_MANIFEST) == 0, &body, err) < 0)
       return -1;
     *changed |= body >= 0;
-    struct capsa_progress p = { jstr (l, "digest"), (unsigned) i + 1, count, 0,
-                                (uint64_t) json_integer_value (json_object_get (l, "size")), CAPSA_PROGRESS_WAITING };
+    struct capsa_progress p = {
+      jstr (l, "digest"),    (unsigned) i + 1, count, 0, (uint64_t) json_integer_value (json_object_get (l, "size")),
+      CAPSA_PROGRESS_WAITING
+    };
     if (push_one (c, s, dest, from, body, &p, err) < 0)
       return -1;
     pushed[i] = p.digest;

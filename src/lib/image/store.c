@@ -47,16 +47,15 @@ static const struct
   const char *name;
   mode_t mode;
 } store_dirs[] = {
-  { ".", 0711 },      { "blobs", 0700 }, { "blobs/sha256", 0700 }, { "containers", 0711 },
-  { "volumes", 0711 }, { "tmp", 0700 },  { "layers", 0700 }, /* (last: see store_tighten) */
+  { ".", 0711 },       { "blobs", 0700 }, { "blobs/sha256", 0700 }, { "containers", 0711 },
+  { "volumes", 0711 }, { "tmp", 0700 },   { "layers", 0700 }, /* (last: see store_tighten) */
 };
 
 int
 capsa_store_private_dir (int dirfd, const char *name, bool userns, gid_t gid, capsa_err **err)
 {
   if (userns && fchownat (dirfd, name, (uid_t) -1, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return capsa_fail (err, errno, "chgrp `%s` to %u (the group of the container's root)", name,
-                       (unsigned) gid);
+    return capsa_fail (err, errno, "chgrp `%s` to %u (the group of the container's root)", name, (unsigned) gid);
   if (fchmodat (dirfd, name, userns ? 0710 : 0700, 0) < 0)
     return capsa_fail (err, errno, "chmod `%s` %s", name, userns ? "0710" : "0700");
   return 0;

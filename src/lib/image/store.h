@@ -32,9 +32,9 @@
 
 struct capsa_store
 {
-  char *root;  /* absolute path, owned */
-  int rootfd;  /* O_DIRECTORY */
-  int gcfd;    /* gc.lock while held, else -1 */
+  char *root; /* absolute path, owned */
+  int rootfd; /* O_DIRECTORY */
+  int gcfd;   /* gc.lock while held, else -1 */
 };
 
 /* Modes (store.c says why): ROOT, containers/ and volumes/ 0711; blobs/, layers/, tmp/ 0700;
@@ -108,8 +108,7 @@ CAPSA_PUBLIC char *capsa_store_mkdtemp (struct capsa_store *s, const char *prefi
  * the lock that keeps it from the cleaner; capsa_store_tmp_release removes both.
  * capsa_store_clean_tmp: remove every entry whose writer is gone (a killed pull), never a live
  * one; *reclaimed (optional) gets the bytes freed.  Run by pull, load and import at their start. */
-CAPSA_PUBLIC char *capsa_store_mkdtemp_locked (struct capsa_store *s, const char *prefix, int *lockfd,
-                                               capsa_err **err);
+CAPSA_PUBLIC char *capsa_store_mkdtemp_locked (struct capsa_store *s, const char *prefix, int *lockfd, capsa_err **err);
 CAPSA_PUBLIC void capsa_store_tmp_release (struct capsa_store *s, const char *path, int lockfd);
 CAPSA_PUBLIC int capsa_store_clean_tmp (struct capsa_store *s, long long *reclaimed, capsa_err **err);
 

@@ -334,9 +334,8 @@ unpack_locked (struct capsa_store *s, const char *digest, const char *diffid, ch
   if (unpack_into (s, digest, tmp, &res, err) < 0)
     return capsa_err_wrap (err, "unpack layer %s", digest);
   if (diffid && strcmp (diffid, res.diffid) != 0)
-    return capsa_fail_as (err, EIO,
-                            "unpack layer %s: its content (diff id %s) does not match the image config's %s",
-                            digest, res.diffid, diffid);
+    return capsa_fail_as (err, EIO, "unpack layer %s: its content (diff id %s) does not match the image config's %s",
+                          digest, res.diffid, diffid);
   if (diffid_out)
     memcpy (diffid_out, res.diffid, CAPSA_DIGEST_LEN + 1);
   cleanup_free char *fmt = xasprintf ("%s/format", tmp);

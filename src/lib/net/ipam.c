@@ -139,9 +139,7 @@ leased (json_t *leases, const char *key, const char *ip)
 {
   const char *k;
   json_t *v;
-  json_object_foreach (leases, k, v)
-    if (jstr (v, key) && strcmp (jstr (v, key), ip) == 0)
-      return true;
+  json_object_foreach (leases, k, v) if (jstr (v, key) && strcmp (jstr (v, key), ip) == 0) return true;
   return false;
 }
 
@@ -291,8 +289,9 @@ dir_subnet_clash (const char *dirpath, const struct in_addr *net, int prefix, ch
   while (d && (de = readdir (d)))
     {
       size_t n = strlen (de->d_name);
-      if (de->d_name[0] == '.' || !(has_suffix (de->d_name, n, ".conflist") || has_suffix (de->d_name, n, ".conf")
-                                    || has_suffix (de->d_name, n, ".json")))
+      if (de->d_name[0] == '.'
+          || !(has_suffix (de->d_name, n, ".conflist") || has_suffix (de->d_name, n, ".conf")
+               || has_suffix (de->d_name, n, ".json")))
         continue;
       cleanup_free char *buf = NULL;
       cleanup_err capsa_err *e = NULL;

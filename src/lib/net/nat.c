@@ -52,8 +52,7 @@ masquerade_rules (struct strbuf *b, const struct nat_net *n)
 }
 
 char *
-nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
-             size_t nports)
+nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports, size_t nports)
 {
   struct strbuf b = { 0 };
   /* "table" first so that "delete" always finds one: the three lines are one transaction */
@@ -71,9 +70,9 @@ nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const 
     port_rules (&b, &ports[i]);
   strbuf_printf (&b, "  }\n");
   strbuf_printf (&b, "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
-                 "    fib daddr type local jump ports\n  }\n");
+                     "    fib daddr type local jump ports\n  }\n");
   strbuf_printf (&b, "  chain output {\n    type nat hook output priority -100; policy accept;\n"
-                 "    fib daddr type local jump ports\n  }\n");
+                     "    fib daddr type local jump ports\n  }\n");
   strbuf_printf (&b, "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
   for (size_t i = 0; i < nnets; i++)
     masquerade_rules (&b, &nets[i]);
@@ -141,8 +140,8 @@ nft_load (capsa_err **err)
 }
 
 int
-nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
-           size_t nports, capsa_err **err)
+nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports, size_t nports,
+           capsa_err **err)
 {
   if (nft_load (err) < 0)
     return -1;

@@ -15,9 +15,9 @@
 
 struct nat_net
 {
-  const char *bridge; /* the network's bridge device */
-  const char *subnet; /* "10.88.0.0/16" */
-  bool internal;      /* no masquerade to the outside */
+  const char *bridge;  /* the network's bridge device */
+  const char *subnet;  /* "10.88.0.0/16" */
+  bool internal;       /* no masquerade to the outside */
   const char *subnet6; /* NULL, or "fd00:1:2:3::/64" for a dual-stack network */
 };
 
@@ -27,13 +27,13 @@ struct nat_port
   int host_port;
   const char *ctr_ip;
   int ctr_port;
-  const char *proto; /* "tcp" or "udp" */
+  const char *proto;   /* "tcp" or "udp" */
   const char *ctr_ip6; /* NULL, or the container's IPv6 address: the port is published on IPv6 too */
 };
 
 /* Make table `inet NAME` hold the rules for nets and ports (no nets: the table is removed). */
-int nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
-               size_t nports, capsa_err **err);
+int nat_apply (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports, size_t nports,
+               capsa_err **err);
 /* The ruleset text nat_apply() loads (for inspect and the tests); owned by the caller. */
 char *nat_ruleset (const char *table, const struct nat_net *nets, size_t nnets, const struct nat_port *ports,
                    size_t nports);

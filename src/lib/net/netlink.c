@@ -135,12 +135,12 @@ link_info_cb (const struct nlmsghdr *nlh, void *data)
   struct ifinfomsg *ifm = mnl_nlmsg_get_payload (nlh);
   struct nlattr *a;
   li->index = ifm->ifi_index;
-  mnl_attr_for_each (a, nlh, sizeof *ifm)
-    if (mnl_attr_get_type (a) == IFLA_ADDRESS && mnl_attr_get_payload_len (a) == 6)
-      {
-        memcpy (li->mac, mnl_attr_get_payload (a), 6);
-        li->has_mac = true;
-      }
+  mnl_attr_for_each (a, nlh,
+                     sizeof *ifm) if (mnl_attr_get_type (a) == IFLA_ADDRESS && mnl_attr_get_payload_len (a) == 6)
+  {
+    memcpy (li->mac, mnl_attr_get_payload (a), 6);
+    li->has_mac = true;
+  }
   return MNL_CB_OK;
 }
 
@@ -330,8 +330,7 @@ addr_add (struct nl_sock *s, const char *ifname, int af, const void *addr, int p
 }
 
 int
-nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,
-             capsa_err **err)
+nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok, capsa_err **err)
 {
   return addr_add (s, ifname, AF_INET, &addr, prefixlen, exist_ok, err);
 }

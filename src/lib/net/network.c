@@ -216,8 +216,10 @@ add_nat_port (const char *cid, json_t *l, json_t *p, void *arg)
   ports->v[ports->n++] = (struct nat_port){ .host_ip = jstr (p, "host_ip"),
                                             .host_port = (int) json_integer_value (json_object_get (p, "host_port")),
                                             .ctr_ip = jstr (l, "ip"),
-                                            .ctr_port = (int) json_integer_value (json_object_get (p, "container_port")),
-                                            .proto = jstr (p, "proto"), .ctr_ip6 = jstr (l, "ip6") };
+                                            .ctr_port = (int) json_integer_value (
+                                                json_object_get (p, "container_port")),
+                                            .proto = jstr (p, "proto"),
+                                            .ctr_ip6 = jstr (l, "ip6") };
   return 0;
 }
 
@@ -241,7 +243,8 @@ sync_nat (const struct capsa_netenv *env, int dir, capsa_err **err)
           break;
         }
       json_t *n = nets[k++];
-      nv[k - 1] = (struct nat_net){ .bridge = jstr (n, "bridge"), .subnet = jstr (n, "subnet"),
+      nv[k - 1] = (struct nat_net){ .bridge = jstr (n, "bridge"),
+                                    .subnet = jstr (n, "subnet"),
                                     .internal = json_is_true (json_object_get (n, "internal")),
                                     .subnet6 = jstr (n, "subnet6") };
       foreach_port (n, add_nat_port, &ports);
@@ -382,8 +385,8 @@ subnet_used (int dir, bool v6, const char *subnet, const char *bridge)
 }
 
 /* What to do when the default network's subnet clashes. */
-#define DEFAULT_HINT                                                                                   \
-  "remove the default network (`capsa network rm bridge`, once no container uses it) and the next "  \
+#define DEFAULT_HINT                                                                                                   \
+  "remove the default network (`capsa network rm bridge`, once no container uses it) and the next "                    \
   "start makes it again in a free range"
 
 /* One line of /proc/net/route (v6 false) or /proc/net/ipv6_route: its interface (IF_NAMESIZE) and
@@ -452,10 +455,11 @@ subnet_clash (const char *name, const char *subnet, const char *own_bridge, caps
     return capsa_fail_as (err, EADDRINUSE,
                           "subnet %s overlaps the host's route through `%s` (another engine's bridge, a VPN or the "
                           "LAN?): %s",
-                          subnet, iface, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
+                          subnet, iface,
+                          strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
   if (ipam_foreign_clash (subnet, what, sizeof what))
-    return capsa_fail_as (err, EADDRINUSE, "subnet %s overlaps another engine's network configured in `%s`: %s",
-                          subnet, what, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
+    return capsa_fail_as (err, EADDRINUSE, "subnet %s overlaps another engine's network configured in `%s`: %s", subnet,
+                          what, strcmp (name, CAPSA_NET_DEFAULT) == 0 ? DEFAULT_HINT : "pick another with --subnet");
   return 0;
 }
 
@@ -549,8 +553,7 @@ create_v4 (int dir, const struct capsa_net_create_opts *o, char **subnet, char *
 }
 
 static int
-network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o,
-                       capsa_err **err)
+network_create_locked (const struct capsa_netenv *env, int dir, const struct capsa_net_create_opts *o, capsa_err **err)
 {
   if (!valid_name (o->name))
     return capsa_fail_as (err, EINVAL, "network name `%s`: use letters, digits, `.`, `_`, `-`", o->name ? o->name : "");
@@ -625,10 +628,11 @@ default_subnet (int dir, char *out, size_t len, capsa_err **err)
           && !ipam_foreign_clash (out, what, sizeof what))
         return 0;
     }
-  return capsa_fail_as (err, EADDRNOTAVAIL,
-                        "the default network: every range of its pool (172.17.0.0/16 to 172.31.0.0/16, "
-                        "192.168.0.0/20 to 192.168.240.0/20) overlaps a host route or another network: run "
-                        "containers on a network of your own (`capsa network create --subnet CIDR NAME`, `--network NAME`)");
+  return capsa_fail_as (
+      err, EADDRNOTAVAIL,
+      "the default network: every range of its pool (172.17.0.0/16 to 172.31.0.0/16, "
+      "192.168.0.0/20 to 192.168.240.0/20) overlaps a host route or another network: run "
+      "containers on a network of your own (`capsa network create --subnet CIDR NAME`, `--network NAME`)");
 }
 
 /* Load a network; the default one is created when missing. */
@@ -645,7 +649,8 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
       char cand[24];
       if (default_subnet (dir, cand, sizeof cand, err) < 0)
         return -1;
-      struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT, .subnet = cand,
+      struct capsa_net_create_opts o = { .name = CAPSA_NET_DEFAULT,
+                                         .subnet = cand,
                                          .bridge = CAPSA_NET_DEFAULT_BRIDGE };
       if (network_create_locked (env, dir, &o, err) < 0)
         return -1;
@@ -674,9 +679,7 @@ hosts_net (struct strbuf *b, json_t *net, const char *cid)
     return;
   const char *k;
   json_t *l;
-  json_object_foreach (leases, k, l)
-  if (strcmp (k, cid) != 0)
-    hosts_lease (b, l, k, jstr (l, "hostname"));
+  json_object_foreach (leases, k, l) if (strcmp (k, cid) != 0) hosts_lease (b, l, k, jstr (l, "hostname"));
 }
 
 /* The hosts file of a container: net (in memory, maybe newer than its file), then every other
@@ -816,12 +819,11 @@ reclaim_stale (json_t *net)
   int n = 0;
   const char *k;
   json_t *l, *tmp;
-  json_object_foreach_safe (json_object_get (net, "leases"), tmp, k, l)
-  if (ipam_lease_stale (l))
-    {
-      drop_lease (net, k);
-      n++;
-    }
+  json_object_foreach_safe (json_object_get (net, "leases"), tmp, k, l) if (ipam_lease_stale (l))
+  {
+    drop_lease (net, k);
+    n++;
+  }
   return n;
 }
 
@@ -858,7 +860,8 @@ plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res
   if (nl_veth_create (host, veth, peer, netns_fd, mtu, err) < 0
       || nl_link_set (host, veth, NULL, jstr (net, "bridge"), 0, true, err) < 0)
     return -1;
-  if (nl_link_set (ctr, peer, res->ifname, NULL, 0, true, err) < 0 || nl_link_set (ctr, "lo", NULL, NULL, 0, true, err) < 0
+  if (nl_link_set (ctr, peer, res->ifname, NULL, 0, true, err) < 0
+      || nl_link_set (ctr, "lo", NULL, NULL, 0, true, err) < 0
       || nl_addr_add (ctr, res->ifname, ip, prefix, false, err) < 0)
     return -1;
   /* the first network gives the default route; a second one only its subnet */
@@ -903,8 +906,8 @@ port_taken (const char *cid, json_t *l, json_t *p, void *arg)
   if (json_integer_value (json_object_get (p, "host_port")) == want->host_port
       && strcmp (jstr (p, "proto"), want->proto) == 0
       && (!*want->host_ip || !*jstr (p, "host_ip") || strcmp (jstr (p, "host_ip"), want->host_ip) == 0))
-    return capsa_fail_as (w->err, EADDRINUSE, "port %d/%s is already published by container `%s`",
-                          want->host_port, want->proto, cid);
+    return capsa_fail_as (w->err, EADDRINUSE, "port %d/%s is already published by container `%s`", want->host_port,
+                          want->proto, cid);
   return 0;
 }
 

@@ -49,12 +49,12 @@ struct capsa_netenv
 struct capsa_net_create_opts
 {
   const char *name;
-  const char *subnet;  /* "10.89.3.0/24"; NULL: the first free 10.89.N.0/24 */
-  const char *gateway; /* NULL: the subnet's first address */
-  const char *bridge;  /* NULL: "cbr-" + 8 hex digits */
-  int mtu;             /* 0: 1500 */
-  bool internal;       /* no masquerade to the outside */
-  bool ipv6;           /* dual stack (implied by subnet6) */
+  const char *subnet;   /* "10.89.3.0/24"; NULL: the first free 10.89.N.0/24 */
+  const char *gateway;  /* NULL: the subnet's first address */
+  const char *bridge;   /* NULL: "cbr-" + 8 hex digits */
+  int mtu;              /* 0: 1500 */
+  bool internal;        /* no masquerade to the outside */
+  bool ipv6;            /* dual stack (implied by subnet6) */
   const char *subnet6;  /* "fd00:1:2:3::/64"; NULL with ipv6: a random unique local /64 (RFC 4193) */
   const char *gateway6; /* NULL: the subnet6's first address */
 };
@@ -108,13 +108,11 @@ CAPSA_PUBLIC int capsa_network_create (const struct capsa_netenv *env, const str
                                        capsa_err **err);
 /* Remove a network and its bridge; one with containers attached only with force (they are
  * detached).  The last network gone, the nftables table goes and ip_forward gets its old value. */
-CAPSA_PUBLIC int capsa_network_remove (const struct capsa_netenv *env, const char *name, bool force,
-                                       capsa_err **err);
+CAPSA_PUBLIC int capsa_network_remove (const struct capsa_netenv *env, const char *name, bool force, capsa_err **err);
 /* Names of the networks (a NULL-terminated vector the caller frees), the default one included. */
 CAPSA_PUBLIC int capsa_network_list (const struct capsa_netenv *env, char ***names, capsa_err **err);
 /* The network's state as JSON text (definition and containers); owned by the caller. */
-CAPSA_PUBLIC int capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **json,
-                                        capsa_err **err);
+CAPSA_PUBLIC int capsa_network_inspect (const struct capsa_netenv *env, const char *name, char **json, capsa_err **err);
 
 CAPSA_PUBLIC int capsa_net_attach (const struct capsa_netenv *env, const struct capsa_attach *a,
                                    struct capsa_attach_result *res, capsa_err **err);
@@ -132,8 +130,7 @@ CAPSA_PUBLIC int capsa_net_rename (const struct capsa_netenv *env, const char *c
                                    capsa_err **err);
 
 /* The three files' content for a container of a network (each may be NULL when not wanted). */
-CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network,
-                                      const char *container_id, char **hosts, char **hostname, char **resolv,
-                                      capsa_err **err);
+CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const char *container_id,
+                                      char **hosts, char **hostname, char **resolv, capsa_err **err);
 
 #endif

@@ -71,8 +71,10 @@ capsa_slirp_addresses (const char *cidr, struct capsa_slirp_addrs *out, capsa_er
   int64_t prefix;
   struct in_addr a;
   if (slash == NULL || (size_t) (slash - c) >= sizeof ip || parse_i64 (slash + 1, 1, 25, &prefix) < 0)
-    return capsa_fail_as (err, EINVAL, "cidr `%s`: expected an IPv4 network with a prefix of 1 to 25 bits "
-                                       "(10.0.2.0/24)", c);
+    return capsa_fail_as (err, EINVAL,
+                          "cidr `%s`: expected an IPv4 network with a prefix of 1 to 25 bits "
+                          "(10.0.2.0/24)",
+                          c);
   memcpy (ip, c, (size_t) (slash - c));
   ip[slash - c] = '\0';
   if (inet_pton (AF_INET, ip, &a) != 1)
@@ -353,7 +355,8 @@ child_files (const struct capsa_slirp_opts *o, int dirfd, struct capsa_slirp *ou
     }
   *ready = readyp[0];
   out->exit_fd = exitp[1];
-  *ch = (struct slirp_child){ .dir = fcntl (dirfd, F_DUPFD_CLOEXEC, 10), .null = fcntl (null, F_DUPFD_CLOEXEC, 10),
+  *ch = (struct slirp_child){ .dir = fcntl (dirfd, F_DUPFD_CLOEXEC, 10),
+                              .null = fcntl (null, F_DUPFD_CLOEXEC, 10),
                               .log = fcntl (log, F_DUPFD_CLOEXEC, 10),
                               .fds = { high_fd (exitp[0]), high_fd (readyp[1]), fcntl (netns, F_DUPFD_CLOEXEC, 10),
                                        high_fd (userns) } };

@@ -32,12 +32,12 @@
 
 struct capsa_slirp_opts
 {
-  const char *netns_path;  /* the namespace to serve (an nsfs file, /proc/PID/ns/net) */
-  const char *state_dir;   /* an existing directory for the socket, log and pid file */
-  const char *userns_path; /* NULL: found from the namespace, joined only when needed (see below) */
-  const char *binary;      /* NULL: $CAPSA_SLIRP4NETNS, else slirp4netns from $PATH */
-  const char *cidr;        /* NULL: 10.0.2.0/24 (prefix 1 to 25) */
-  int mtu;                 /* 0: 65520 */
+  const char *netns_path;   /* the namespace to serve (an nsfs file, /proc/PID/ns/net) */
+  const char *state_dir;    /* an existing directory for the socket, log and pid file */
+  const char *userns_path;  /* NULL: found from the namespace, joined only when needed (see below) */
+  const char *binary;       /* NULL: $CAPSA_SLIRP4NETNS, else slirp4netns from $PATH */
+  const char *cidr;         /* NULL: 10.0.2.0/24 (prefix 1 to 25) */
+  int mtu;                  /* 0: 65520 */
   bool allow_host_loopback; /* the container may reach the host's 127.0.0.1 at the .2 address */
   bool enable_ipv6;
   int timeout_ms; /* how long to wait for "ready"; 0: 10 s */

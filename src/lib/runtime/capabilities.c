@@ -121,8 +121,10 @@ raise_ambient (const struct caps_plan *plan, char *warning, size_t len)
           used += (size_t) n;
       }
   if (used > 0)
-    snprintf (warning + used, len - used, ": %s (an ambient capability must be permitted and inheritable); "
-              "skipped, as runc does", strerror (e));
+    snprintf (warning + used, len - used,
+              ": %s (an ambient capability must be permitted and inheritable); "
+              "skipped, as runc does",
+              strerror (e));
 }
 
 int
@@ -141,8 +143,9 @@ caps_after_user (const struct caps_plan *plan, char *warning, size_t len, capsa_
       || add_flags (caps, CAP_INHERITABLE, plan->inheritable, plan->last_cap) < 0)
     r = capsa_fail (err, errno, "build the capability sets");
   else if (cap_set_proc (caps) < 0)
-    r = capsa_fail (err, errno, "set the process capabilities (effective must be within permitted, permitted "
-                                "within bounding)");
+    r = capsa_fail (err, errno,
+                    "set the process capabilities (effective must be within permitted, permitted "
+                    "within bounding)");
   cap_free (caps);
   if (r < 0)
     return r;

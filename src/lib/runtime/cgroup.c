@@ -414,13 +414,13 @@ static bool
 bad_cgroups_path (const char *c)
 {
   size_t n = c ? strlen (c) : 0;
-  return c && (strstr (c, "/../") || strncmp (c, "../", 3) == 0 || (n >= 3 && strcmp (c + n - 3, "/..") == 0)
-               || strcmp (c, "..") == 0);
+  return c
+         && (strstr (c, "/../") || strncmp (c, "../", 3) == 0 || (n >= 3 && strcmp (c + n - 3, "/..") == 0)
+             || strcmp (c, "..") == 0);
 }
 
 int
-cg_plan (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg,
-         capsa_err **err)
+cg_plan (const struct cg_host *host, const char *cgroups_path, const char *id, struct capsa_cgroup *cg, capsa_err **err)
 {
   memset (cg, 0, sizeof *cg);
   if (bad_cgroups_path (cgroups_path))
@@ -433,14 +433,14 @@ cg_plan (const struct cg_host *host, const char *cgroups_path, const char *id, s
       char *dir = host_dir (h, cgroup);
       if (dir == NULL)
         {
-          capsa_fail_as (err, EINVAL, "cgroup `%s` is outside the hierarchy mounted at %s (root %s)", cgroup,
-                         h->mount, h->root);
+          capsa_fail_as (err, EINVAL, "cgroup `%s` is outside the hierarchy mounted at %s (root %s)", cgroup, h->mount,
+                         h->root);
           cg_free (cg);
           return -1;
         }
       /* (v2: the controllers enabled for it are known once it exists: cg_make) */
-      cg->d[cg->n++] = (struct cg_dir) { h->version, xstrdup (h->version == CG_V2 ? "" : h->controllers), dir,
-                                         first_missing (h->mount, dir), xstrdup (h->mount) };
+      cg->d[cg->n++] = (struct cg_dir){ h->version, xstrdup (h->version == CG_V2 ? "" : h->controllers), dir,
+                                        first_missing (h->mount, dir), xstrdup (h->mount) };
     }
   return 0;
 }
@@ -846,8 +846,8 @@ cg_from_json (json_t *arr, struct capsa_cgroup *cg)
     const char *top = json_string_value (json_object_get (o, "top"));
     if (path == NULL)
       continue;
-    cg->d[cg->n++] = (struct cg_dir) { json_integer_value (json_object_get (o, "v")) == 2 ? CG_V2 : CG_V1,
-                                       xstrdup (ctrl ? ctrl : ""), xstrdup (path), top ? xstrdup (top) : NULL, NULL };
+    cg->d[cg->n++] = (struct cg_dir){ json_integer_value (json_object_get (o, "v")) == 2 ? CG_V2 : CG_V1,
+                                      xstrdup (ctrl ? ctrl : ""), xstrdup (path), top ? xstrdup (top) : NULL, NULL };
   }
   return 0;
 }

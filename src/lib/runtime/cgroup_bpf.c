@@ -26,7 +26,7 @@
 #include "cgroup.h"
 #include "util.h"
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LDX_W(d, s, o) INSN (BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
 #define ALU32_K(op, d, k) INSN (BPF_ALU | (op) | BPF_K, d, 0, 0, k)
 #define MOV32_X(d, s) INSN (BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
@@ -49,8 +49,8 @@ emit (struct prog *p, struct bpf_insn i)
 
 struct rule
 {
-  int type;     /* BPF_DEVCG_DEV_CHAR / _BLOCK, 0 = all */
-  int access;   /* BPF_DEVCG_ACC_* bits */
+  int type;          /* BPF_DEVCG_DEV_CHAR / _BLOCK, 0 = all */
+  int access;        /* BPF_DEVCG_ACC_* bits */
   long major, minor; /* -1 = any */
 };
 

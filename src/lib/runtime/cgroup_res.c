@@ -31,9 +31,9 @@ enum conv
 
 static const struct simple
 {
-  enum cfg_res_key key;      /* linux.resources.<section>.<key> */
+  enum cfg_res_key key; /* linux.resources.<section>.<key> */
   const char *controller;
-  const char *v1, *v2;       /* file names; NULL: the setting does not exist on that version */
+  const char *v1, *v2; /* file names; NULL: the setting does not exist on that version */
   enum conv conv;
 } simple[] = {
   { CFG_RES_MEMORY_RESERVATION, "memory", "memory.soft_limit_in_bytes", "memory.low", C_LIMIT },
@@ -67,8 +67,7 @@ dir_for (const struct capsa_cgroup *cg, const char *controller)
 static int
 no_controller (const char *what, const char *controller, capsa_err **err)
 {
-  return capsa_fail_as (err, ENOTSUP, "%s: the `%s` cgroup controller is not available on this host", what,
-                        controller);
+  return capsa_fail_as (err, ENOTSUP, "%s: the `%s` cgroup controller is not available on this host", what, controller);
 }
 
 /* One cg_apply_resources is all or nothing (docker update must not leave the memory limit changed
@@ -89,7 +88,7 @@ static struct res_run
   bool dry;
   struct undo *undo;
   size_t n;
-} *run;
+} * run;
 
 static void
 remember (const char *path)
@@ -105,7 +104,7 @@ remember (const char *path)
       return;
     }
   run->undo = xrealloc (run->undo, (run->n + 1) * sizeof *run->undo);
-  run->undo[run->n++] = (struct undo) { xstrdup (path), old };
+  run->undo[run->n++] = (struct undo){ xstrdup (path), old };
 }
 
 /* Put back every value written, last first; errors here cannot be reported better than the
@@ -221,8 +220,9 @@ apply_memory (const struct capsa_cgroup *cg, const struct cfg_resources *res, co
           if (swap >= 0 && (!jl || limit < 0))
             return capsa_fail_as (err, EINVAL, "%s: a swap limit needs a memory limit on cgroup v2", ws);
           if (swap >= 0 && swap < limit)
-            return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is below memory.limit %" PRId64
-                                  " (swap counts memory plus swap)", ws, swap, limit);
+            return capsa_fail_as (err, EINVAL,
+                                  "%s: %" PRId64 " is below memory.limit %" PRId64 " (swap counts memory plus swap)",
+                                  ws, swap, limit);
           snprintf (sbuf, sizeof sbuf, "%" PRId64, swap - limit);
           if (set_file (d, "memory.swap.max", swap < 0 ? "max" : sbuf, ws, err) < 0)
             return -1;
@@ -236,8 +236,9 @@ apply_memory (const struct capsa_cgroup *cg, const struct cfg_resources *res, co
   if (!jl)
     return set_file (d, "memory.memsw.limit_in_bytes", sbuf, ws, err);
   if (swap >= 0 && limit >= 0 && swap < limit)
-    return capsa_fail_as (err, EINVAL, "%s: %" PRId64 " is below memory.limit %" PRId64
-                          " (swap counts memory plus swap)", ws, swap, limit);
+    return capsa_fail_as (err, EINVAL,
+                          "%s: %" PRId64 " is below memory.limit %" PRId64 " (swap counts memory plus swap)", ws, swap,
+                          limit);
   /* raising: memsw first; lowering: limit first.  Try one order, then the other. */
   cleanup_err capsa_err *first = NULL;
   if (set_file (d, "memory.limit_in_bytes", lbuf, wl, &first) == 0)
@@ -337,13 +338,11 @@ apply_blkio_weight (const struct cg_dir *d, const struct cfg_res_value *v, const
   if (d == NULL)
     return no_controller (what, "blkio", err);
   snprintf (buf, sizeof buf, "%" PRId64, v->i);
-  return d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err)
-                             : set_v2_weight (d, NULL, v->i, what, err);
+  return d->version == CG_V1 ? set_file (d, "blkio.weight", buf, what, err) : set_v2_weight (d, NULL, v->i, what, err);
 }
 
 static int
-apply_weight_device (const struct cg_dir *d, const struct cfg_res_weight_device *w, const char *what,
-                     capsa_err **err)
+apply_weight_device (const struct cg_dir *d, const struct cfg_res_weight_device *w, const char *what, capsa_err **err)
 {
   char buf[128], dev[48];
 
@@ -427,8 +426,7 @@ apply_hugetlb (const struct capsa_cgroup *cg, const struct cfg_resources *res, c
 /* The devices every container needs, allowed after the config's rules (as runc and crun do):
  * null, zero, full, random, urandom, tty, console, ptmx and the pty slaves. */
 static const char *const default_device_rules[] = {
-  "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-  "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+  "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
 /* One rule as cgroup v1 writes it ("c 1:3 rwm"). */
@@ -449,7 +447,7 @@ apply_devices (const struct capsa_cgroup *cg, const struct cfg_resources *res, c
 {
   const struct cg_dir *d = cg_dir_for (cg, "devices");
   size_t n = res->n_devices, total = n + ARRAY_SIZE (default_device_rules);
-  cleanup_free char(*rules)[96] = NULL;
+  cleanup_free char (*rules)[96] = NULL;
   cleanup_free bool *allow = NULL;
 
   if (!(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
@@ -473,7 +471,7 @@ apply_devices (const struct capsa_cgroup *cg, const struct cfg_resources *res, c
         return no_controller (where, "devices", err);
       if (run && run->dry)
         return 0;
-      if (cg_bpf_devices (v2->path, (const char(*)[96]) rules, allow, total, err) < 0)
+      if (cg_bpf_devices (v2->path, (const char (*)[96]) rules, allow, total, err) < 0)
         return capsa_err_wrap (err, "%s.devices", where);
       return 0;
     }
@@ -530,8 +528,7 @@ static int apply_all (const struct capsa_cgroup *cg, const struct cfg_resources 
                       capsa_err **err);
 
 int
-cg_apply_resources (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where,
-                    capsa_err **err)
+cg_apply_resources (const struct capsa_cgroup *cg, const struct cfg_resources *res, const char *where, capsa_err **err)
 {
   struct res_run r = { .dry = true };
 

@@ -120,13 +120,13 @@ memory_stats (const struct capsa_cgroup *cg)
                                  num_in (d, "memory.memsw.limit_in_bytes"), num_in (d, "memory.memsw.failcnt")),
                       "raw", keyed (d, "memory.stat"));
   json_t *events = keyed (d, "memory.events");
-  json_t *o = json_pack ("{s:o, s:o, s:o}", "usage",
-                         mem_entry (num_in (d, "memory.current"), num_in (d, "memory.peak"), num_in (d, "memory.max"),
-                                    key_of (events, "max")),
-                         "swap",
-                         mem_entry (num_in (d, "memory.swap.current"), num_in (d, "memory.swap.peak"),
-                                    num_in (d, "memory.swap.max"), 0),
-                         "raw", keyed (d, "memory.stat"));
+  json_t *o = json_pack (
+      "{s:o, s:o, s:o}", "usage",
+      mem_entry (num_in (d, "memory.current"), num_in (d, "memory.peak"), num_in (d, "memory.max"),
+                 key_of (events, "max")),
+      "swap",
+      mem_entry (num_in (d, "memory.swap.current"), num_in (d, "memory.swap.peak"), num_in (d, "memory.swap.max"), 0),
+      "raw", keyed (d, "memory.stat"));
   json_decref (events);
   return o;
 }
@@ -207,8 +207,9 @@ hugetlb_stats (const struct capsa_cgroup *cg)
           failcnt = key_of (ev, "max");
           json_decref (ev);
         }
-      json_object_set_new (o, size, json_pack ("{s:I, s:I, s:I}", "usage", num_in (d, de->d_name), "max",
-                                               num_in (d, max), "failcnt", failcnt));
+      json_object_set_new (
+          o, size,
+          json_pack ("{s:I, s:I, s:I}", "usage", num_in (d, de->d_name), "max", num_in (d, max), "failcnt", failcnt));
     }
   return o;
 }

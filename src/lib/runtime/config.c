@@ -25,11 +25,11 @@
 #include "cleanup.h"
 #include "config.h"
 
-#define ID_MAX 4294967294LL           /* largest uid/gid: (uid_t) -1 means "no change" to the kernel */
+#define ID_MAX 4294967294LL /* largest uid/gid: (uid_t) -1 means "no change" to the kernel */
 #define U32_MAX 4294967295LL
-#define CONFIG_MAX_SIZE (64u << 20)   /* a config larger than this is a mistake, not a config */
-#define SYSCTL_KEY_MAX 255            /* no sysctl name is near this long: a longer key is invalid */
-#define AT_LEN 128                    /* JSON path buffers: "linux.namespaces[123]" */
+#define CONFIG_MAX_SIZE (64u << 20) /* a config larger than this is a mistake, not a config */
+#define SYSCTL_KEY_MAX 255          /* no sysctl name is near this long: a longer key is invalid */
+#define AT_LEN 128                  /* JSON path buffers: "linux.namespaces[123]" */
 
 /* Where we are: the name for messages and the error to set. */
 struct pctx
@@ -55,7 +55,10 @@ static const struct
   [CFG_NS_TIME] = { "time", "time", CLONE_NEWTIME },
 };
 
-#define RL(x) { #x, x }
+#define RL(x)                                                                                                          \
+  {                                                                                                                    \
+#x, x                                                                                                              \
+  }
 static const struct
 {
   const char *name;
@@ -84,28 +87,50 @@ static const struct
   enum opt_kind kind;
   unsigned long flag;
 } mount_opts[] = {
-  { "ro", OPT_SET, MS_RDONLY },                      { "rw", OPT_CLEAR, MS_RDONLY },
-  { "nosuid", OPT_SET, MS_NOSUID },                  { "suid", OPT_CLEAR, MS_NOSUID },
-  { "nodev", OPT_SET, MS_NODEV },                    { "dev", OPT_CLEAR, MS_NODEV },
-  { "noexec", OPT_SET, MS_NOEXEC },                  { "exec", OPT_CLEAR, MS_NOEXEC },
-  { "sync", OPT_SET, MS_SYNCHRONOUS },               { "async", OPT_CLEAR, MS_SYNCHRONOUS },
-  { "mand", OPT_SET, MS_MANDLOCK },                  { "nomand", OPT_CLEAR, MS_MANDLOCK },
-  { "noatime", OPT_SET, MS_NOATIME },                { "atime", OPT_CLEAR, MS_NOATIME },
-  { "nodiratime", OPT_SET, MS_NODIRATIME },          { "diratime", OPT_CLEAR, MS_NODIRATIME },
-  { "relatime", OPT_SET, MS_RELATIME },              { "norelatime", OPT_CLEAR, MS_RELATIME },
-  { "strictatime", OPT_SET, MS_STRICTATIME },        { "nostrictatime", OPT_CLEAR, MS_STRICTATIME },
-  { "lazytime", OPT_SET, MS_LAZYTIME },              { "nolazytime", OPT_CLEAR, MS_LAZYTIME },
-  { "nosymfollow", OPT_SET, MS_NOSYMFOLLOW },        { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
-  { "iversion", OPT_SET, MS_I_VERSION },             { "noiversion", OPT_CLEAR, MS_I_VERSION },
-  { "silent", OPT_SET, MS_SILENT },                  { "loud", OPT_CLEAR, MS_SILENT },
-  { "dirsync", OPT_SET, MS_DIRSYNC },                { "remount", OPT_SET, MS_REMOUNT },
-  { "bind", OPT_SET, MS_BIND },                      { "rbind", OPT_SET, MS_BIND | MS_REC },
-  { "private", OPT_PROPAGATION, MS_PRIVATE },        { "rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC },
-  { "shared", OPT_PROPAGATION, MS_SHARED },          { "rshared", OPT_PROPAGATION, MS_SHARED | MS_REC },
-  { "slave", OPT_PROPAGATION, MS_SLAVE },            { "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC },
-  { "unbindable", OPT_PROPAGATION, MS_UNBINDABLE },  { "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC },
-  { "idmap", OPT_IGNORE, 0 },                        { "ridmap", OPT_IGNORE, 0 },
-  { "tmpcopyup", OPT_IGNORE, 0 },                    { "defaults", OPT_IGNORE, 0 },
+  { "ro", OPT_SET, MS_RDONLY },
+  { "rw", OPT_CLEAR, MS_RDONLY },
+  { "nosuid", OPT_SET, MS_NOSUID },
+  { "suid", OPT_CLEAR, MS_NOSUID },
+  { "nodev", OPT_SET, MS_NODEV },
+  { "dev", OPT_CLEAR, MS_NODEV },
+  { "noexec", OPT_SET, MS_NOEXEC },
+  { "exec", OPT_CLEAR, MS_NOEXEC },
+  { "sync", OPT_SET, MS_SYNCHRONOUS },
+  { "async", OPT_CLEAR, MS_SYNCHRONOUS },
+  { "mand", OPT_SET, MS_MANDLOCK },
+  { "nomand", OPT_CLEAR, MS_MANDLOCK },
+  { "noatime", OPT_SET, MS_NOATIME },
+  { "atime", OPT_CLEAR, MS_NOATIME },
+  { "nodiratime", OPT_SET, MS_NODIRATIME },
+  { "diratime", OPT_CLEAR, MS_NODIRATIME },
+  { "relatime", OPT_SET, MS_RELATIME },
+  { "norelatime", OPT_CLEAR, MS_RELATIME },
+  { "strictatime", OPT_SET, MS_STRICTATIME },
+  { "nostrictatime", OPT_CLEAR, MS_STRICTATIME },
+  { "lazytime", OPT_SET, MS_LAZYTIME },
+  { "nolazytime", OPT_CLEAR, MS_LAZYTIME },
+  { "nosymfollow", OPT_SET, MS_NOSYMFOLLOW },
+  { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
+  { "iversion", OPT_SET, MS_I_VERSION },
+  { "noiversion", OPT_CLEAR, MS_I_VERSION },
+  { "silent", OPT_SET, MS_SILENT },
+  { "loud", OPT_CLEAR, MS_SILENT },
+  { "dirsync", OPT_SET, MS_DIRSYNC },
+  { "remount", OPT_SET, MS_REMOUNT },
+  { "bind", OPT_SET, MS_BIND },
+  { "rbind", OPT_SET, MS_BIND | MS_REC },
+  { "private", OPT_PROPAGATION, MS_PRIVATE },
+  { "rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC },
+  { "shared", OPT_PROPAGATION, MS_SHARED },
+  { "rshared", OPT_PROPAGATION, MS_SHARED | MS_REC },
+  { "slave", OPT_PROPAGATION, MS_SLAVE },
+  { "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC },
+  { "unbindable", OPT_PROPAGATION, MS_UNBINDABLE },
+  { "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC },
+  { "idmap", OPT_IGNORE, 0 },
+  { "ridmap", OPT_IGNORE, 0 },
+  { "tmpcopyup", OPT_IGNORE, 0 },
+  { "defaults", OPT_IGNORE, 0 },
 };
 
 #define N_ELEMS(a) (sizeof (a) / sizeof ((a)[0]))
@@ -195,9 +220,12 @@ cfg_propagation_name (unsigned long propagation)
 }
 
 static const char *const hook_kinds[CFG_HOOK_COUNT] = {
-  [CFG_HOOK_PRESTART] = "prestart",          [CFG_HOOK_CREATE_RUNTIME] = "createRuntime",
-  [CFG_HOOK_CREATE_CONTAINER] = "createContainer", [CFG_HOOK_START_CONTAINER] = "startContainer",
-  [CFG_HOOK_POSTSTART] = "poststart",        [CFG_HOOK_POSTSTOP] = "poststop",
+  [CFG_HOOK_PRESTART] = "prestart",
+  [CFG_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [CFG_HOOK_CREATE_CONTAINER] = "createContainer",
+  [CFG_HOOK_START_CONTAINER] = "startContainer",
+  [CFG_HOOK_POSTSTART] = "poststart",
+  [CFG_HOOK_POSTSTOP] = "poststop",
 };
 
 const char *
@@ -472,12 +500,12 @@ get_strv (const struct pctx *p, json_t *obj, const char *at, const char *key, ch
   if (v == NULL)
     return oom (p);
   json_array_foreach (a, i, s)
-    {
-      if (!json_is_string (s))
-        return bad_elem (p, at, key, i, "must be a string");
-      if ((v[i] = strdup (json_string_value (s))) == NULL)
-        return oom (p);
-    }
+  {
+    if (!json_is_string (s))
+      return bad_elem (p, at, key, i, "must be a string");
+    if ((v[i] = strdup (json_string_value (s))) == NULL)
+      return oom (p);
+  }
   strv_free (*out);
   *out = take_ptr (&v);
   return 1;
@@ -550,9 +578,7 @@ parse_annotations (const struct pctx *p, json_t *doc, struct capsa_config *c)
 
   if (r <= 0)
     return r;
-  json_object_foreach (a, k, v)
-    if (!json_is_string (v))
-      return bad (p, "annotations", k, "must be a string");
+  json_object_foreach (a, k, v) if (!json_is_string (v)) return bad (p, "annotations", k, "must be a string");
   c->annotations = json_incref (a);
   return 0;
 }
@@ -585,8 +611,8 @@ mount_derive (const struct pctx *p, struct cfg_mount *m)
   return 0;
 }
 
-static int parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key,
-                          struct cfg_id_map **maps, size_t *n);
+static int parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key, struct cfg_id_map **maps,
+                          size_t *n);
 
 /* runtime-spec 1.2 idmapped mounts: options idmap (the mount itself) or ridmap (its submounts
  * too), and the mount's own uidMappings/gidMappings.  Mappings without either option mean
@@ -651,9 +677,7 @@ parse_mounts (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if ((c->mounts = alloc_elems (json_array_size (a), sizeof *c->mounts)) == NULL)
     return oom (p);
   c->n_mounts = json_array_size (a);
-  json_array_foreach (a, i, e)
-    if (parse_mount (p, e, i, &c->mounts[i]) < 0)
-      return -1;
+  json_array_foreach (a, i, e) if (parse_mount (p, e, i, &c->mounts[i]) < 0) return -1;
   return 0;
 }
 
@@ -709,11 +733,11 @@ parse_additional_gids (const struct pctx *p, json_t *user, struct cfg_user *u)
   if ((u->additional_gids = alloc_elems (json_array_size (a), sizeof *u->additional_gids)) == NULL)
     return oom (p);
   json_array_foreach (a, i, e)
-    {
-      if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > ID_MAX)
-        return bad_elem (p, "process.user", "additionalGids", i, "must be an integer between 0 and 4294967294");
-      u->additional_gids[i] = (gid_t) json_integer_value (e);
-    }
+  {
+    if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > ID_MAX)
+      return bad_elem (p, "process.user", "additionalGids", i, "must be an integer between 0 and 4294967294");
+    u->additional_gids[i] = (gid_t) json_integer_value (e);
+  }
   u->n_additional_gids = json_array_size (a);
   return 0;
 }
@@ -806,9 +830,7 @@ parse_rlimits (const struct pctx *p, json_t *proc, struct cfg_process *pr)
     return r;
   if ((pr->rlimits = alloc_elems (json_array_size (a), sizeof *pr->rlimits)) == NULL)
     return oom (p);
-  json_array_foreach (a, i, e)
-    if (parse_rlimit (p, e, i, &pr->rlimits[i], &seen) < 0)
-      return -1;
+  json_array_foreach (a, i, e) if (parse_rlimit (p, e, i, &pr->rlimits[i], &seen) < 0) return -1;
   pr->n_rlimits = json_array_size (a);
   return 0;
 }
@@ -882,9 +904,7 @@ parse_namespaces (const struct pctx *p, json_t *lx, struct capsa_config *c)
 
   if (get_array (p, lx, "linux", "namespaces", &a) < 0)
     return -1;
-  json_array_foreach (a, i, e)
-    if (parse_namespace (p, e, i, c) < 0)
-      return -1;
+  json_array_foreach (a, i, e) if (parse_namespace (p, e, i, c) < 0) return -1;
   return 0;
 }
 
@@ -909,8 +929,7 @@ parse_id_map (const struct pctx *p, json_t *e, const char *at, struct cfg_id_map
 
 /* obj.key (linux.uidMappings, mounts[3].gidMappings): ctx names obj in messages. */
 static int
-parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key, struct cfg_id_map **maps,
-               size_t *n)
+parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *key, struct cfg_id_map **maps, size_t *n)
 {
   char at[AT_LEN];
   json_t *a = NULL, *e;
@@ -923,11 +942,11 @@ parse_id_maps (const struct pctx *p, json_t *obj, const char *ctx, const char *k
     return oom (p);
   *n = json_array_size (a);
   json_array_foreach (a, i, e)
-    {
-      snprintf (at, sizeof at, "%s.%s[%zu]", ctx, key, i);
-      if (parse_id_map (p, e, at, &(*maps)[i]) < 0)
-        return -1;
-    }
+  {
+    snprintf (at, sizeof at, "%s.%s[%zu]", ctx, key, i);
+    if (parse_id_map (p, e, at, &(*maps)[i]) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -960,15 +979,15 @@ parse_time_offsets (const struct pctx *p, json_t *lx, struct capsa_config *c)
   if (get_object (p, lx, "linux", "timeOffsets", &o) < 0)
     return -1;
   json_object_foreach (o, k, v)
-    {
-      struct cfg_time_offset *t = strcmp (k, "monotonic") == 0  ? &c->time_monotonic
-                                  : strcmp (k, "boottime") == 0 ? &c->time_boottime
-                                                                : NULL;
-      if (t == NULL)
-        return bad (p, "linux.timeOffsets", k, "unknown clock (expected \"monotonic\" or \"boottime\")");
-      if (parse_time_offset (p, v, k, t) < 0)
-        return -1;
-    }
+  {
+    struct cfg_time_offset *t = strcmp (k, "monotonic") == 0  ? &c->time_monotonic
+                                : strcmp (k, "boottime") == 0 ? &c->time_boottime
+                                                              : NULL;
+    if (t == NULL)
+      return bad (p, "linux.timeOffsets", k, "unknown clock (expected \"monotonic\" or \"boottime\")");
+    if (parse_time_offset (p, v, k, t) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -1034,9 +1053,7 @@ parse_devices (const struct pctx *p, json_t *lx, struct capsa_config *c)
   if ((c->devices = alloc_elems (json_array_size (a), sizeof *c->devices)) == NULL)
     return oom (p);
   c->n_devices = json_array_size (a);
-  json_array_foreach (a, i, e)
-    if (parse_device (p, e, i, &c->devices[i]) < 0)
-      return -1;
+  json_array_foreach (a, i, e) if (parse_device (p, e, i, &c->devices[i]) < 0) return -1;
   return 0;
 }
 
@@ -1068,16 +1085,16 @@ parse_sysctl (const struct pctx *p, json_t *lx, struct capsa_config *c)
   if ((c->sysctls = alloc_elems (json_object_size (o), sizeof *c->sysctls)) == NULL)
     return oom (p);
   json_object_foreach (o, k, v)
-    {
-      struct cfg_sysctl *s = &c->sysctls[i++];
-      c->n_sysctls = i;
-      if (!sysctl_key_ok (k))
-        return bad (p, "linux", "sysctl", "invalid key \"%s\"", k);
-      if (!json_is_string (v))
-        return bad (p, "linux.sysctl", k, "must be a string");
-      if (dup_str (p, k, &s->key) < 0 || dup_str (p, json_string_value (v), &s->value) < 0)
-        return -1;
-    }
+  {
+    struct cfg_sysctl *s = &c->sysctls[i++];
+    c->n_sysctls = i;
+    if (!sysctl_key_ok (k))
+      return bad (p, "linux", "sysctl", "invalid key \"%s\"", k);
+    if (!json_is_string (v))
+      return bad (p, "linux.sysctl", k, "must be a string");
+    if (dup_str (p, k, &s->key) < 0 || dup_str (p, json_string_value (v), &s->value) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -1158,9 +1175,7 @@ parse_hook_list (const struct pctx *p, json_t *list, const char *kind, struct cf
   if ((l->hooks = alloc_elems (json_array_size (list), sizeof *l->hooks)) == NULL)
     return oom (p);
   l->n = json_array_size (list);
-  json_array_foreach (list, i, e)
-    if (parse_hook (p, e, kind, i, &l->hooks[i]) < 0)
-      return -1;
+  json_array_foreach (list, i, e) if (parse_hook (p, e, kind, i, &l->hooks[i]) < 0) return -1;
   return 0;
 }
 
@@ -1174,17 +1189,17 @@ parse_hooks (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (r <= 0)
     return r;
   json_object_foreach (hooks, kind, list)
-    {
-      int k = 0;
-      while (k < CFG_HOOK_COUNT && strcmp (kind, hook_kinds[k]) != 0)
-        k++;
-      if (k == CFG_HOOK_COUNT)
-        return bad (p, "hooks", kind, "unknown kind of hook");
-      if (json_is_null (list))
-        continue;
-      if (parse_hook_list (p, list, kind, &c->hooks[k]) < 0)
-        return -1;
-    }
+  {
+    int k = 0;
+    while (k < CFG_HOOK_COUNT && strcmp (kind, hook_kinds[k]) != 0)
+      k++;
+    if (k == CFG_HOOK_COUNT)
+      return bad (p, "hooks", kind, "unknown kind of hook");
+    if (json_is_null (list))
+      continue;
+    if (parse_hook_list (p, list, kind, &c->hooks[k]) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -1202,8 +1217,7 @@ parse_seccomp_arg (const struct pctx *p, json_t *e, const char *at, struct cfg_s
     return bad (p, at, NULL, "must be an object");
   if ((r = get_int (p, e, at, "index", 0, 5, &index)) < 0 || required (p, at, "index", r) < 0
       || (r = get_int (p, e, at, "value", INT64_MIN, INT64_MAX, &v)) < 0 || required (p, at, "value", r) < 0
-      || (r = get_int (p, e, at, "valueTwo", INT64_MIN, INT64_MAX, &v2)) < 0
-      || get_string (p, e, at, "op", &a->op) < 0)
+      || (r = get_int (p, e, at, "valueTwo", INT64_MIN, INT64_MAX, &v2)) < 0 || get_string (p, e, at, "op", &a->op) < 0)
     return -1;
   a->index = (unsigned) index;
   a->value = (uint64_t) v;
@@ -1228,11 +1242,11 @@ parse_seccomp_args (const struct pctx *p, json_t *e, const char *at, struct cfg_
     return oom (p);
   rule->n_args = json_array_size (a);
   json_array_foreach (a, i, arg)
-    {
-      snprintf (where, sizeof where, "%s.args[%zu]", at, i);
-      if (parse_seccomp_arg (p, arg, where, &rule->args[i]) < 0)
-        return -1;
-    }
+  {
+    snprintf (where, sizeof where, "%s.args[%zu]", at, i);
+    if (parse_seccomp_arg (p, arg, where, &rule->args[i]) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -1270,9 +1284,7 @@ parse_seccomp_rules (const struct pctx *p, json_t *o, struct cfg_seccomp *sc)
   if ((sc->syscalls = alloc_elems (json_array_size (a), sizeof *sc->syscalls)) == NULL)
     return oom (p);
   sc->n_syscalls = json_array_size (a);
-  json_array_foreach (a, i, e)
-    if (parse_seccomp_rule (p, e, i, &sc->syscalls[i]) < 0)
-      return -1;
+  json_array_foreach (a, i, e) if (parse_seccomp_rule (p, e, i, &sc->syscalls[i]) < 0) return -1;
   return 0;
 }
 
@@ -1322,8 +1334,8 @@ parse_linux (const struct pctx *p, json_t *doc, struct capsa_config *c)
       || parse_id_maps (p, lx, "linux", "uidMappings", &c->uid_maps, &c->n_uid_maps) < 0
       || parse_id_maps (p, lx, "linux", "gidMappings", &c->gid_maps, &c->n_gid_maps) < 0
       || parse_time_offsets (p, lx, c) < 0 || parse_devices (p, lx, c) < 0 || parse_sysctl (p, lx, c) < 0
-      || get_string (p, lx, "linux", "cgroupsPath", &c->cgroups_path) < 0
-      || parse_rootfs_propagation (p, lx, c) < 0 || get_path_list (p, lx, "maskedPaths", &c->masked_paths) < 0
+      || get_string (p, lx, "linux", "cgroupsPath", &c->cgroups_path) < 0 || parse_rootfs_propagation (p, lx, c) < 0
+      || get_path_list (p, lx, "maskedPaths", &c->masked_paths) < 0
       || get_path_list (p, lx, "readonlyPaths", &c->readonly_paths) < 0
       || get_string (p, lx, "linux", "mountLabel", &c->mount_label) < 0 || parse_seccomp (p, lx, c) < 0)
     return -1;
@@ -1448,9 +1460,16 @@ check_sysctls (const struct pctx *p, const struct capsa_config *c)
 
 /* The files under /proc that lxcfs emulates and bind-mounts (runc's checkProcMount list). */
 static const char *const proc_mount_files[] = {
-  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-  "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
-  "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled",
+  "/proc/cpuinfo",
+  "/proc/diskstats",
+  "/proc/meminfo",
+  "/proc/stat",
+  "/proc/swaps",
+  "/proc/uptime",
+  "/proc/loadavg",
+  "/proc/slabinfo",
+  "/proc/sys/kernel/ns_last_pid",
+  "/proc/sys/crypto/fips_enabled",
 };
 
 /* path with "//", "." and ".." folded away (".." stops at "/", as inside the rootfs). */
@@ -1516,9 +1535,11 @@ check_proc_mounts (const struct pctx *p, const struct capsa_config *c)
       clean_path (m->destination, d, sizeof d);
       int r = cfg_proc_mount_allowed (d, is_proc);
       if (r == 0 && strcmp (d, "/proc") == 0)
-        return bad (p, at, "destination",
-                    "`%s` is not a procfs (%s): refused, /proc must be a proc mount", m->destination,
-                    m->is_bind ? "a bind mount" : m->type ? m->type : "no type");
+        return bad (p, at, "destination", "`%s` is not a procfs (%s): refused, /proc must be a proc mount",
+                    m->destination,
+                    m->is_bind ? "a bind mount"
+                    : m->type  ? m->type
+                               : "no type");
       if (r == 0)
         return bad (p, at, "destination",
                     "`%s` is inside /proc: refused (only binds onto the files lxcfs emulates, such as "
@@ -1578,8 +1599,8 @@ parse_document (const struct pctx *p, json_t *doc, struct capsa_config *c)
   if (parse_top (p, doc, c) < 0 || parse_root (p, doc, c) < 0 || parse_mounts (p, doc, c) < 0
       || parse_process (p, doc, c) < 0 || parse_linux (p, doc, c) < 0
       || parse_resources (p, json_object_get (doc, "linux"), c) < 0 || parse_hooks (p, doc, c) < 0
-      || parse_annotations (p, doc, c) < 0
-      || ensure_strv (p, &c->masked_paths) < 0 || ensure_strv (p, &c->readonly_paths) < 0)
+      || parse_annotations (p, doc, c) < 0 || ensure_strv (p, &c->masked_paths) < 0
+      || ensure_strv (p, &c->readonly_paths) < 0)
     return -1;
   if (check_sysctls (p, c) < 0 || check_proc_mounts (p, c) < 0)
     return -1;

@@ -44,8 +44,8 @@ enum cfg_ns_type
 
 struct cfg_namespace
 {
-  bool enabled;   /* listed in linux.namespaces */
-  char *path;     /* join this existing namespace (NULL: create a new one) */
+  bool enabled; /* listed in linux.namespaces */
+  char *path;   /* join this existing namespace (NULL: create a new one) */
 };
 
 struct cfg_id_map
@@ -55,17 +55,17 @@ struct cfg_id_map
 
 struct cfg_mount
 {
-  char *destination;  /* never NULL, absolute */
-  char *type;         /* may be NULL (bind mounts) */
-  char *source;       /* may be NULL */
-  char **options;     /* raw option words as in the config, never NULL */
+  char *destination; /* never NULL, absolute */
+  char *type;        /* may be NULL (bind mounts) */
+  char *source;      /* may be NULL */
+  char **options;    /* raw option words as in the config, never NULL */
   /* Derived from options by cfg_parse (see mount option table in config.c): */
-  unsigned long flags;        /* MS_* flags to set (MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...) */
-  unsigned long clear_flags;  /* flags explicitly turned off (rw, suid, dev, exec, ...) */
-  unsigned long propagation;  /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, with MS_REC, or 0 */
-  char *data;                 /* comma-joined options that are not flags ("mode=755,size=65536k"); may be NULL */
-  bool is_bind;               /* type "bind" or option bind/rbind */
-  int idmap;                  /* 0, CFG_IDMAP or CFG_RIDMAP (submounts too): an idmapped bind */
+  unsigned long flags;       /* MS_* flags to set (MS_RDONLY, MS_NOSUID, MS_BIND, MS_REC, ...) */
+  unsigned long clear_flags; /* flags explicitly turned off (rw, suid, dev, exec, ...) */
+  unsigned long propagation; /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, with MS_REC, or 0 */
+  char *data;                /* comma-joined options that are not flags ("mode=755,size=65536k"); may be NULL */
+  bool is_bind;              /* type "bind" or option bind/rbind */
+  int idmap;                 /* 0, CFG_IDMAP or CFG_RIDMAP (submounts too): an idmapped bind */
   struct cfg_id_map *uid_maps, *gid_maps; /* the mount's own (runtime-spec 1.2), may be empty */
   size_t n_uid_maps, n_gid_maps;
 };
@@ -78,17 +78,17 @@ enum
 
 struct cfg_rlimit
 {
-  int resource;           /* RLIMIT_* */
+  int resource; /* RLIMIT_* */
   uint64_t soft, hard;
 };
 
 struct cfg_device
 {
-  char *path;     /* never NULL, absolute */
-  char type;      /* 'c', 'b', 'u' or 'p' */
+  char *path; /* never NULL, absolute */
+  char type;  /* 'c', 'b', 'u' or 'p' */
   int64_t major, minor;
-  bool has_mode;  /* fileMode given */
-  mode_t mode;    /* permission bits (fileMode), 0666 when absent */
+  bool has_mode; /* fileMode given */
+  mode_t mode;   /* permission bits (fileMode), 0666 when absent */
   bool has_uid, has_gid;
   uid_t uid;
   gid_t gid;
@@ -119,12 +119,12 @@ struct cfg_process
 {
   bool terminal;
   unsigned console_height, console_width; /* consoleSize, 0 when absent */
-  char **args;     /* never NULL, at least one element */
-  char **env;      /* never NULL */
-  char *cwd;       /* never NULL, absolute */
+  char **args;                            /* never NULL, at least one element */
+  char **env;                             /* never NULL */
+  char *cwd;                              /* never NULL, absolute */
   struct cfg_user user;
   struct cfg_caps caps;
-  bool has_caps;   /* process.capabilities present */
+  bool has_caps; /* process.capabilities present */
   struct cfg_rlimit *rlimits;
   size_t n_rlimits;
   bool no_new_privileges;
@@ -147,10 +147,10 @@ enum cfg_hook_kind
 
 struct cfg_hook
 {
-  char *path;   /* never NULL, absolute */
-  char **args;  /* NULL when absent (argv is then just the path) */
-  char **env;   /* NULL when absent: the hook inherits the runtime's environment */
-  int timeout;  /* seconds, > 0; 0 when absent (no limit) */
+  char *path;  /* never NULL, absolute */
+  char **args; /* NULL when absent (argv is then just the path) */
+  char **env;  /* NULL when absent: the hook inherits the runtime's environment */
+  int timeout; /* seconds, > 0; 0 when absent (no limit) */
 };
 
 struct cfg_hook_list
@@ -162,21 +162,21 @@ struct cfg_hook_list
 /* linux.seccomp.syscalls[].args[]: the operator is kept by name (SCMP_CMP_EQ, ...). */
 struct cfg_seccomp_arg
 {
-  unsigned index;       /* 0 to 5 */
+  unsigned index; /* 0 to 5 */
   uint64_t value;
   bool has_value_two;
   uint64_t value_two;
-  char *op;             /* may be NULL (refused by seccomp_plan_make) */
+  char *op; /* may be NULL (refused by seccomp_plan_make) */
 };
 
 struct cfg_seccomp_rule
 {
-  char **names;         /* never NULL */
-  char *action;         /* never NULL */
+  char **names; /* never NULL */
+  char *action; /* never NULL */
   bool has_errno_ret;
-  int errno_ret;        /* 0 to 4095 */
+  int errno_ret; /* 0 to 4095 */
   struct cfg_seccomp_arg *args;
-  size_t n_args;        /* at most 6 */
+  size_t n_args; /* at most 6 */
 };
 
 struct cfg_seccomp
@@ -211,8 +211,8 @@ enum cfg_res_key
   CFG_RES_CPU_REALTIME_PERIOD,
   CFG_RES_CPU_BURST,
   CFG_RES_CPU_IDLE,
-  CFG_RES_CPU_CPUS,                  /* string */
-  CFG_RES_CPU_MEMS,                  /* string */
+  CFG_RES_CPU_CPUS, /* string */
+  CFG_RES_CPU_MEMS, /* string */
   CFG_RES_PIDS_LIMIT,
   CFG_RES_BLKIO_WEIGHT,
   CFG_RES_BLKIO_LEAF_WEIGHT,
@@ -222,10 +222,10 @@ enum cfg_res_key
 
 struct cfg_res_value
 {
-  bool set;    /* given (and not null) */
-  int64_t i;   /* integer keys */
-  bool b;      /* boolean keys */
-  char *s;     /* string keys (owned) */
+  bool set;  /* given (and not null) */
+  int64_t i; /* integer keys */
+  bool b;    /* boolean keys */
+  char *s;   /* string keys (owned) */
 };
 
 struct cfg_res_weight_device
@@ -257,7 +257,7 @@ struct cfg_res_hugepage
 
 struct cfg_res_priority
 {
-  char *name;      /* never NULL */
+  char *name; /* never NULL */
   int64_t priority;
 };
 
@@ -269,8 +269,8 @@ struct cfg_res_unified
 struct cfg_res_device
 {
   bool allow;
-  char type;       /* 'a', 'c', 'b' or 'p' ('a' when absent) */
-  char access[4];  /* r, w and m ("rwm" when absent) */
+  char type;            /* 'a', 'c', 'b' or 'p' ('a' when absent) */
+  char access[4];       /* r, w and m ("rwm" when absent) */
   int64_t major, minor; /* -1: any */
 };
 
@@ -304,9 +304,9 @@ struct cfg_resources
   size_t n_priorities;
   struct cfg_res_unified *unified;
   size_t n_unified;
-  struct cfg_res_device *devices;      /* used when sections has CFG_RES_SECTION_DEVICES */
+  struct cfg_res_device *devices; /* used when sections has CFG_RES_SECTION_DEVICES */
   size_t n_devices;
-  json_t *rdma;                        /* rdma limits (unsupported: refused when applied), or NULL */
+  json_t *rdma; /* rdma limits (unsupported: refused when applied), or NULL */
 };
 
 struct cfg_time_offset
@@ -318,11 +318,11 @@ struct cfg_time_offset
 
 struct capsa_config
 {
-  char *oci_version;   /* never NULL */
-  char *root_path;     /* root.path, never NULL (may be relative to the bundle) */
+  char *oci_version; /* never NULL */
+  char *root_path;   /* root.path, never NULL (may be relative to the bundle) */
   bool root_readonly;
-  char *hostname;      /* may be NULL */
-  char *domainname;    /* may be NULL */
+  char *hostname;              /* may be NULL */
+  char *domainname;            /* may be NULL */
   struct cfg_process *process; /* NULL when the config has no process (not runnable by create) */
   struct cfg_mount *mounts;
   size_t n_mounts;
@@ -336,13 +336,13 @@ struct capsa_config
   size_t n_devices;
   struct cfg_sysctl *sysctls;
   size_t n_sysctls;
-  char *cgroups_path;           /* linux.cgroupsPath, may be NULL */
+  char *cgroups_path;               /* linux.cgroupsPath, may be NULL */
   unsigned long rootfs_propagation; /* MS_* propagation (with MS_REC when r-prefixed) or 0 */
-  char **masked_paths;          /* never NULL */
-  char **readonly_paths;        /* never NULL */
-  char *mount_label;            /* may be NULL */
-  struct cfg_seccomp *seccomp;  /* linux.seccomp, NULL when absent */
-  struct cfg_resources *resources; /* linux.resources, NULL when absent */
+  char **masked_paths;              /* never NULL */
+  char **readonly_paths;            /* never NULL */
+  char *mount_label;                /* may be NULL */
+  struct cfg_seccomp *seccomp;      /* linux.seccomp, NULL when absent */
+  struct cfg_resources *resources;  /* linux.resources, NULL when absent */
 
   struct cfg_hook_list hooks[CFG_HOOK_COUNT];
   /* annotations, as a JSON object of strings (owned reference); NULL when absent */
@@ -371,8 +371,8 @@ void cfg_process_free (struct cfg_process *p);
 
 /* "pid" -> CFG_NS_PID ...; -1 when unknown. */
 int cfg_ns_from_name (const char *name);
-const char *cfg_ns_name (int type);     /* CFG_NS_PID -> "pid" */
-int cfg_ns_clone_flag (int type);       /* CFG_NS_PID -> CLONE_NEWPID */
+const char *cfg_ns_name (int type);      /* CFG_NS_PID -> "pid" */
+int cfg_ns_clone_flag (int type);        /* CFG_NS_PID -> CLONE_NEWPID */
 const char *cfg_ns_proc_name (int type); /* CFG_NS_NETWORK -> "net" (name under /proc/PID/ns) */
 
 /* The namespace a sysctl key belongs to (CFG_NS_IPC, CFG_NS_NETWORK or CFG_NS_UTS), -1 when it is
@@ -397,7 +397,12 @@ const char *cfg_hook_kind_name (int kind);
  * Returns 1 when the word was a flag/propagation word, 0 when it is data. */
 int cfg_mount_option (const char *word, unsigned long *flags, unsigned long *clear, unsigned long *propagation);
 
-static inline void cfg_freep (struct capsa_config **c) { if (*c) cfg_free (*c); }
+static inline void
+cfg_freep (struct capsa_config **c)
+{
+  if (*c)
+    cfg_free (*c);
+}
 #define cleanup_config __attribute__ ((cleanup (cfg_freep)))
 
 /* A LinuxResources object (linux.resources, or what `update` sends) into *out (NULL for a JSON

@@ -40,8 +40,8 @@ id_maps_json (const struct cfg_id_map *m, size_t n)
 {
   json_t *a = json_array ();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new (a, json_pack ("{s:I, s:I, s:I}", "containerID", (json_int_t) m[i].container_id,
-                                         "hostID", (json_int_t) m[i].host_id, "size", (json_int_t) m[i].size));
+    json_array_append_new (a, json_pack ("{s:I, s:I, s:I}", "containerID", (json_int_t) m[i].container_id, "hostID",
+                                         (json_int_t) m[i].host_id, "size", (json_int_t) m[i].size));
   return a;
 }
 
@@ -105,14 +105,14 @@ rlimits_json (const struct cfg_rlimit *rl, size_t n)
 json_t *
 cfg_process_to_json (const struct cfg_process *p)
 {
-  json_t *o = json_pack ("{s:b, s:o, s:o, s:s, s:o, s:b}", "terminal", p->terminal, "args", strv_json (p->args),
-                         "env", strv_json (p->env), "cwd", p->cwd, "user", user_json (&p->user),
-                         "noNewPrivileges", p->no_new_privileges);
+  json_t *o = json_pack ("{s:b, s:o, s:o, s:s, s:o, s:b}", "terminal", p->terminal, "args", strv_json (p->args), "env",
+                         strv_json (p->env), "cwd", p->cwd, "user", user_json (&p->user), "noNewPrivileges",
+                         p->no_new_privileges);
   if (o == NULL)
     return NULL;
   if (p->console_height || p->console_width)
-    json_object_set_new (o, "consoleSize", json_pack ("{s:i, s:i}", "height", (int) p->console_height, "width",
-                                                      (int) p->console_width));
+    json_object_set_new (o, "consoleSize",
+                         json_pack ("{s:i, s:i}", "height", (int) p->console_height, "width", (int) p->console_width));
   if (p->has_caps)
     json_object_set_new (o, "capabilities", caps_json (&p->caps));
   if (p->n_rlimits)
@@ -234,8 +234,9 @@ set_time_offsets (json_t *lx, const struct capsa_config *c)
   json_t *o = json_object ();
   for (size_t i = 0; i < 2; i++)
     if (t[i]->set)
-      json_object_set_new (o, names[i], json_pack ("{s:I, s:I}", "secs", (json_int_t) t[i]->secs, "nanosecs",
-                                                   (json_int_t) t[i]->nanosecs));
+      json_object_set_new (
+          o, names[i],
+          json_pack ("{s:I, s:I}", "secs", (json_int_t) t[i]->secs, "nanosecs", (json_int_t) t[i]->nanosecs));
   if (json_object_size (o))
     json_object_set_new (lx, "timeOffsets", o);
   else
@@ -296,9 +297,8 @@ linux_json (const struct capsa_config *c)
 json_t *
 cfg_to_json (const struct capsa_config *c)
 {
-  json_t *doc = json_pack ("{s:s, s:{s:s, s:b}, s:o, s:o}", "ociVersion", c->oci_version, "root", "path",
-                           c->root_path, "readonly", c->root_readonly, "mounts", mounts_json (c), "linux",
-                           linux_json (c));
+  json_t *doc = json_pack ("{s:s, s:{s:s, s:b}, s:o, s:o}", "ociVersion", c->oci_version, "root", "path", c->root_path,
+                           "readonly", c->root_readonly, "mounts", mounts_json (c), "linux", linux_json (c));
   if (doc == NULL)
     return NULL;
   set_str (doc, "hostname", c->hostname);

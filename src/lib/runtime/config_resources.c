@@ -59,10 +59,14 @@ static const char *const throttle_keys[CFG_THROTTLE_COUNT] = {
 
 /* The top-level members, by CFG_RES_SECTION_*; the first five are objects of keys. */
 static const char *const section_names[CFG_RES_SECTION_COUNT] = {
-  [CFG_RES_SECTION_MEMORY] = "memory",          [CFG_RES_SECTION_CPU] = "cpu",
-  [CFG_RES_SECTION_PIDS] = "pids",              [CFG_RES_SECTION_BLKIO] = "blockIO",
-  [CFG_RES_SECTION_NETWORK] = "network",        [CFG_RES_SECTION_DEVICES] = "devices",
-  [CFG_RES_SECTION_HUGEPAGES] = "hugepageLimits", [CFG_RES_SECTION_UNIFIED] = "unified",
+  [CFG_RES_SECTION_MEMORY] = "memory",
+  [CFG_RES_SECTION_CPU] = "cpu",
+  [CFG_RES_SECTION_PIDS] = "pids",
+  [CFG_RES_SECTION_BLKIO] = "blockIO",
+  [CFG_RES_SECTION_NETWORK] = "network",
+  [CFG_RES_SECTION_DEVICES] = "devices",
+  [CFG_RES_SECTION_HUGEPAGES] = "hugepageLimits",
+  [CFG_RES_SECTION_UNIFIED] = "unified",
   [CFG_RES_SECTION_RDMA] = "rdma",
 };
 #define N_KEYED_SECTIONS (CFG_RES_SECTION_NETWORK + 1)
@@ -154,23 +158,22 @@ check_keys (json_t *res, const char *where, struct cfg_resources *r, capsa_err *
   json_t *v, *v2;
 
   json_object_foreach (res, key, v)
-    {
-      size_t s = 0;
-      while (s < CFG_RES_SECTION_COUNT && strcmp (key, section_names[s]) != 0)
-        s++;
-      if (s == CFG_RES_SECTION_COUNT)
-        return capsa_fail_as (err, EINVAL, "%s.%s: unknown resource", where, key);
-      if (json_is_null (v))
-        continue;
-      r->sections |= 1u << s;
-      if (s >= N_KEYED_SECTIONS)
-        continue;
-      if (!json_is_object (v))
-        return capsa_fail_as (err, EINVAL, "%s.%s: must be an object", where, key);
-      json_object_foreach (v, k2, v2)
-        if (!is_known_key (key, k2))
-          return capsa_fail_as (err, EINVAL, "%s.%s.%s: unknown resource", where, key, k2);
-    }
+  {
+    size_t s = 0;
+    while (s < CFG_RES_SECTION_COUNT && strcmp (key, section_names[s]) != 0)
+      s++;
+    if (s == CFG_RES_SECTION_COUNT)
+      return capsa_fail_as (err, EINVAL, "%s.%s: unknown resource", where, key);
+    if (json_is_null (v))
+      continue;
+    r->sections |= 1u << s;
+    if (s >= N_KEYED_SECTIONS)
+      continue;
+    if (!json_is_object (v))
+      return capsa_fail_as (err, EINVAL, "%s.%s: must be an object", where, key);
+    json_object_foreach (v, k2, v2) if (!is_known_key (key, k2)) return capsa_fail_as (
+        err, EINVAL, "%s.%s.%s: unknown resource", where, key, k2);
+  }
   return 0;
 }
 
@@ -205,8 +208,10 @@ check_ranges (const struct cfg_resources *r, const char *where, capsa_err **err)
     }
   const struct cfg_res_value *q = &r->v[CFG_RES_CPU_QUOTA], *p = &r->v[CFG_RES_CPU_PERIOD];
   if (q->set && q->i > 0 && p->set && p->i == 0)
-    return capsa_fail_as (err, EINVAL, "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
-                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)", where, q->i);
+    return capsa_fail_as (err, EINVAL,
+                          "%s.cpu.period: 0 with a quota (%" PRId64 "): a quota needs a period "
+                          "(microseconds, 1000 to 1000000; leave it out for the default 100000)",
+                          where, q->i);
   return 0;
 }
 
@@ -302,14 +307,14 @@ parse_blkio (json_t *bio, const char *where, struct cfg_resources *r, capsa_err 
   if (a && (r->weight_devices = alloc_elems (json_array_size (a), sizeof *r->weight_devices)) == NULL)
     return oom (where, err);
   json_array_foreach (a, i, e)
-    {
-      cleanup_free char *what = NULL;
-      if (asprintf (&what, "%s.blockIO.weightDevice[%zu]", where, i) < 0)
-        return oom (where, err);
-      if (parse_weight_device (e, what, &r->weight_devices[i], err) < 0)
-        return -1;
-      r->n_weight_devices = i + 1;
-    }
+  {
+    cleanup_free char *what = NULL;
+    if (asprintf (&what, "%s.blockIO.weightDevice[%zu]", where, i) < 0)
+      return oom (where, err);
+    if (parse_weight_device (e, what, &r->weight_devices[i], err) < 0)
+      return -1;
+    r->n_weight_devices = i + 1;
+  }
   for (size_t t = 0; t < CFG_THROTTLE_COUNT; t++)
     {
       if (get_list (bio, where, "blockIO", throttle_keys[t], &a, err) < 0)
@@ -317,17 +322,17 @@ parse_blkio (json_t *bio, const char *where, struct cfg_resources *r, capsa_err 
       if (a && (r->throttles[t] = alloc_elems (json_array_size (a), sizeof *r->throttles[t])) == NULL)
         return oom (where, err);
       json_array_foreach (a, i, e)
-        {
-          struct cfg_res_throttle *th = &r->throttles[t][i];
-          cleanup_free char *what = NULL;
-          if (asprintf (&what, "%s.blockIO.%s[%zu]", where, throttle_keys[t], i) < 0)
-            return oom (where, err);
-          if (device_numbers (e, what, &th->major, &th->minor, err) < 0)
-            return -1;
-          if (int_member (e, "rate", &th->rate) <= 0)
-            return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
-          r->n_throttles[t] = i + 1;
-        }
+      {
+        struct cfg_res_throttle *th = &r->throttles[t][i];
+        cleanup_free char *what = NULL;
+        if (asprintf (&what, "%s.blockIO.%s[%zu]", where, throttle_keys[t], i) < 0)
+          return oom (where, err);
+        if (device_numbers (e, what, &th->major, &th->minor, err) < 0)
+          return -1;
+        if (int_member (e, "rate", &th->rate) <= 0)
+          return capsa_fail_as (err, EINVAL, "%s: must be an integer", what);
+        r->n_throttles[t] = i + 1;
+      }
     }
   return 0;
 }
@@ -341,16 +346,18 @@ parse_hugepages (json_t *a, const char *where, struct cfg_resources *r, capsa_er
   if (a && (r->hugepages = alloc_elems (json_array_size (a), sizeof *r->hugepages)) == NULL)
     return oom (where, err);
   json_array_foreach (a, i, e)
-    {
-      const char *size = json_string_value (json_object_get (e, "pageSize"));
-      struct cfg_res_hugepage *h = &r->hugepages[i];
-      if (size == NULL || strchr (size, '/') || int_member (e, "limit", &h->limit) <= 0)
-        return capsa_fail_as (err, EINVAL, "%s.hugepageLimits[%zu]: needs a pageSize string (\"2MB\") and an "
-                              "integer limit", where, i);
-      if ((h->page_size = strdup (size)) == NULL)
-        return oom (where, err);
-      r->n_hugepages = i + 1;
-    }
+  {
+    const char *size = json_string_value (json_object_get (e, "pageSize"));
+    struct cfg_res_hugepage *h = &r->hugepages[i];
+    if (size == NULL || strchr (size, '/') || int_member (e, "limit", &h->limit) <= 0)
+      return capsa_fail_as (err, EINVAL,
+                            "%s.hugepageLimits[%zu]: needs a pageSize string (\"2MB\") and an "
+                            "integer limit",
+                            where, i);
+    if ((h->page_size = strdup (size)) == NULL)
+      return oom (where, err);
+    r->n_hugepages = i + 1;
+  }
   return 0;
 }
 
@@ -363,16 +370,15 @@ parse_priorities (json_t *a, const char *where, struct cfg_resources *r, capsa_e
   if (a && (r->priorities = alloc_elems (json_array_size (a), sizeof *r->priorities)) == NULL)
     return oom (where, err);
   json_array_foreach (a, i, e)
-    {
-      const char *name = json_string_value (json_object_get (e, "name"));
-      struct cfg_res_priority *p = &r->priorities[i];
-      if (name == NULL || int_member (e, "priority", &p->priority) <= 0)
-        return capsa_fail_as (err, EINVAL, "%s.network.priorities[%zu]: needs a name and an integer priority",
-                              where, i);
-      if ((p->name = strdup (name)) == NULL)
-        return oom (where, err);
-      r->n_priorities = i + 1;
-    }
+  {
+    const char *name = json_string_value (json_object_get (e, "name"));
+    struct cfg_res_priority *p = &r->priorities[i];
+    if (name == NULL || int_member (e, "priority", &p->priority) <= 0)
+      return capsa_fail_as (err, EINVAL, "%s.network.priorities[%zu]: needs a name and an integer priority", where, i);
+    if ((p->name = strdup (name)) == NULL)
+      return oom (where, err);
+    r->n_priorities = i + 1;
+  }
   return 0;
 }
 
@@ -392,16 +398,16 @@ parse_unified (json_t *o, const char *where, struct cfg_resources *r, capsa_err 
   if ((r->unified = alloc_elems (json_object_size (o), sizeof *r->unified)) == NULL)
     return oom (where, err);
   json_object_foreach (o, key, v)
-    {
-      if (!json_is_string (v))
-        return capsa_fail_as (err, EINVAL, "%s.unified.%s: must be a string", where, key);
-      if (strchr (key, '/') || key[0] == '.' || strchr (key, '.') == NULL)
-        return capsa_fail_as (err, EINVAL, "%s.unified.%s: not a cgroup v2 file name", where, key);
-      struct cfg_res_unified *u = &r->unified[i++];
-      r->n_unified = i;
-      if ((u->key = strdup (key)) == NULL || (u->value = strdup (json_string_value (v))) == NULL)
-        return oom (where, err);
-    }
+  {
+    if (!json_is_string (v))
+      return capsa_fail_as (err, EINVAL, "%s.unified.%s: must be a string", where, key);
+    if (strchr (key, '/') || key[0] == '.' || strchr (key, '.') == NULL)
+      return capsa_fail_as (err, EINVAL, "%s.unified.%s: not a cgroup v2 file name", where, key);
+    struct cfg_res_unified *u = &r->unified[i++];
+    r->n_unified = i;
+    if ((u->key = strdup (key)) == NULL || (u->value = strdup (json_string_value (v))) == NULL)
+      return oom (where, err);
+  }
   return 0;
 }
 
@@ -447,9 +453,8 @@ parse_device_rule (json_t *e, const char *what, struct cfg_res_device *d, capsa_
     return capsa_fail_as (err, EINVAL, "%s.access: `%s` is not made of r, w and m", what, access);
   d->type = type[0];
   snprintf (d->access, sizeof d->access, "%s", access);
-  return rule_number (e, what, "major", &d->major, err) < 0 || rule_number (e, what, "minor", &d->minor, err) < 0
-             ? -1
-             : 0;
+  return rule_number (e, what, "major", &d->major, err) < 0 || rule_number (e, what, "minor", &d->minor, err) < 0 ? -1
+                                                                                                                  : 0;
 }
 
 static int
@@ -461,16 +466,16 @@ parse_devices (json_t *a, const char *where, struct cfg_resources *r, capsa_err 
   if (a && (r->devices = alloc_elems (json_array_size (a), sizeof *r->devices)) == NULL)
     return oom (where, err);
   json_array_foreach (a, i, e)
-    {
-      cleanup_free char *what = NULL;
-      if (asprintf (&what, "%s.devices[%zu]", where, i) < 0)
-        return oom (where, err);
-      if (!json_is_object (e))
-        return capsa_fail_as (err, EINVAL, "%s: must be an object", what);
-      if (parse_device_rule (e, what, &r->devices[i], err) < 0)
-        return -1;
-      r->n_devices = i + 1;
-    }
+  {
+    cleanup_free char *what = NULL;
+    if (asprintf (&what, "%s.devices[%zu]", where, i) < 0)
+      return oom (where, err);
+    if (!json_is_object (e))
+      return capsa_fail_as (err, EINVAL, "%s: must be an object", what);
+    if (parse_device_rule (e, what, &r->devices[i], err) < 0)
+      return -1;
+    r->n_devices = i + 1;
+  }
   return 0;
 }
 
@@ -483,7 +488,8 @@ parse_lists (json_t *res, const char *where, struct cfg_resources *r, capsa_err 
       || get_list (json_object_get (res, "hugepageLimits"), where, "hugepageLimits", NULL, &hp, err) < 0
       || parse_hugepages (hp, where, r, err) < 0
       || get_list (json_object_get (res, "network"), where, "network", "priorities", &prio, err) < 0
-      || parse_priorities (prio, where, r, err) < 0 || parse_unified (json_object_get (res, "unified"), where, r, err) < 0
+      || parse_priorities (prio, where, r, err) < 0
+      || parse_unified (json_object_get (res, "unified"), where, r, err) < 0
       || get_list (json_object_get (res, "devices"), where, "devices", NULL, &dev, err) < 0
       || parse_devices (dev, where, r, err) < 0)
     return -1;

@@ -138,7 +138,8 @@ before_go (void *arg, pid_t init, capsa_err **err)
   const struct cfg_resources *res = l->config->resources;
   if (l->cg->n == 0 || res == NULL || !(res->sections & (1u << CFG_RES_SECTION_DEVICES)))
     return 0;
-  struct cfg_resources only = { .sections = 1u << CFG_RES_SECTION_DEVICES, .devices = res->devices,
+  struct cfg_resources only = { .sections = 1u << CFG_RES_SECTION_DEVICES,
+                                .devices = res->devices,
                                 .n_devices = res->n_devices };
   return cg_apply_resources (l->cg, &only, "linux.resources", err);
 }
@@ -147,8 +148,8 @@ struct bundle
 {
   struct capsa_config *config; /* the caller's (capsa_create_opts.config) or `owned` */
   struct capsa_config *owned;  /* parsed here from BUNDLE/config.json */
-  char *path;   /* absolute */
-  char *rootfs; /* absolute */
+  char *path;                  /* absolute */
+  char *rootfs;                /* absolute */
 };
 
 static void
@@ -199,7 +200,7 @@ load_bundle (const struct capsa_create_opts *o, bool detached, struct bundle *b,
   if (check_config (b->config, o, detached, err) < 0)
     return -1;
   cleanup_free char *root = b->config->root_path[0] == '/' ? xstrdup (b->config->root_path)
-                                                            : xasprintf ("%s/%s", b->path, b->config->root_path);
+                                                           : xasprintf ("%s/%s", b->path, b->config->root_path);
   struct stat st;
   if (realpath (root, buf) == NULL || stat (buf, &st) < 0)
     return capsa_fail (err, errno, "rootfs `%s` (root.path in %s)", root, cfgpath);
@@ -262,7 +263,6 @@ listen_fds (char ***extra_env)
   free (e);
   return (int) n;
 }
-
 
 /* The record first, then what it names: the state directory (mkdir, so one create of an id wins)
  * and in it state.json listing the cgroup directories still to be made, then those, then the
@@ -377,8 +377,7 @@ finish_create (const struct capsa_create_opts *o, int dirfd, struct capsa_state 
 /* The common part of create and run.  run_mode: no exec fifo, the init execs as soon as it is
  * ready.  On success the container is recorded and res describes its init. */
 static int
-do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, int *notify_fd,
-           capsa_err **err)
+do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result *res, int *notify_fd, capsa_err **err)
 {
   struct bundle b = { 0 };
   struct create_guard g = { .root = o->root, .id = o->id };
@@ -392,17 +391,29 @@ do_create (const struct capsa_create_opts *o, bool run_mode, struct spawn_result
   if (prepare_create (o, !run_mode || o->detach, &b, &caps, &seccomp, &g.cg, err) < 0)
     goto out;
   now_rfc3339 (now, sizeof now);
-  struct capsa_state st = { .id = (char *) o->id, .bundle = b.path, .rootfs = b.rootfs, .created = now,
-                            .owner = "", .creating = true, .annotations = b.config->annotations,
+  struct capsa_state st = { .id = (char *) o->id,
+                            .bundle = b.path,
+                            .rootfs = b.rootfs,
+                            .created = now,
+                            .owner = "",
+                            .creating = true,
+                            .annotations = b.config->annotations,
                             .pid_ns_private = b.config->ns[CFG_NS_PID].enabled && !b.config->ns[CFG_NS_PID].path,
                             .late_hooks = hooks_any (b.config, CFG_HOOK_POSTSTART)
                                           || hooks_any (b.config, CFG_HOOK_POSTSTOP) };
   dirfd = record_and_make (o, run_mode, &b, &g, &st, &extra_env, notify_fd, err);
   if (dirfd < 0 || (!run_mode && (fifo = open_exec_fifo (dirfd, o->id, err)) < 0))
     goto out;
-  struct spawn_opts so = { .config = b.config, .bundle = b.path, .rootfs = b.rootfs, .no_pivot = o->no_pivot,
-                           .no_new_keyring = o->no_new_keyring, .exec_fifo = fifo,
-                           .cgroup = g.cg.n ? &g.cg : NULL, .caps = &caps, .seccomp = &seccomp, .id = o->id,
+  struct spawn_opts so = { .config = b.config,
+                           .bundle = b.path,
+                           .rootfs = b.rootfs,
+                           .no_pivot = o->no_pivot,
+                           .no_new_keyring = o->no_new_keyring,
+                           .exec_fifo = fifo,
+                           .cgroup = g.cg.n ? &g.cg : NULL,
+                           .caps = &caps,
+                           .seccomp = &seccomp,
+                           .id = o->id,
                            .copy_winsize = run_mode && !o->detach };
   struct before_go late = { &g.cg, b.config, dirfd, &st };
   so.after_setup = before_go;
@@ -543,8 +554,7 @@ signal_container (const struct capsa_state *st, int sig, bool all, capsa_err **e
   if (all && st->pid_ns_private && signal_pid_namespace (st->pid, sig) == 0)
     return 0;
   if (kill (st->pid, sig) < 0)
-    return capsa_fail (err, errno, errno == ESRCH ? "container not running" : "kill container init %d",
-                       (int) st->pid);
+    return capsa_fail (err, errno, errno == ESRCH ? "container not running" : "kill container init %d", (int) st->pid);
   /* a frozen (v1) process acts on SIGKILL only once thawed */
   if (sig == SIGKILL && st->status == CAPSA_STATUS_PAUSED)
     cg_freeze (&st->cg, false, NULL);
@@ -637,7 +647,7 @@ capsa_container_delete (const char *root, const char *id, bool force, capsa_err 
     default:
       if (!force)
         return capsa_fail_as (err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
-                           capsa_status_name (st->status));
+                              capsa_status_name (st->status));
     }
   return destroy (root, dirfd, st, err);
 }
@@ -648,8 +658,10 @@ static int
 need_cgroup (const struct capsa_state *st, const char *what, capsa_err **err)
 {
   if (st->cg.n == 0)
-    return capsa_fail_as (err, ENOTSUP, "cannot %s container `%s`: it has no cgroup (created with "
-                          "--cgroup-manager disabled, or rootless without a delegated cgroup)", what, st->id);
+    return capsa_fail_as (err, ENOTSUP,
+                          "cannot %s container `%s`: it has no cgroup (created with "
+                          "--cgroup-manager disabled, or rootless without a delegated cgroup)",
+                          what, st->id);
   return 0;
 }
 

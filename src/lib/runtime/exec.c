@@ -170,7 +170,6 @@ still_the_init (const struct capsa_state *st)
   return proc_stat_start (st->pid, &start, &state) == 0 && start == st->pid_start && state != 'Z';
 }
 
-
 /* Everything after the checks: prepare, spawn into the container, then detach or wait. */
 static int
 exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct capsa_config *c, int *exit_status,
@@ -189,8 +188,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
         free (c->ns[t].path);
         c->ns[t].path = xasprintf ("/proc/%d/ns/%s", (int) st->pid, cfg_ns_proc_name (t));
       }
-  if (caps_plan_make (c->process, &caps, err) < 0
-      || seccomp_plan_make (c->seccomp, cache_dir, &seccomp, err) < 0)
+  if (caps_plan_make (c->process, &caps, err) < 0 || seccomp_plan_make (c->seccomp, cache_dir, &seccomp, err) < 0)
     return -1;
   cleanup_free char *rootp = xasprintf ("/proc/%d/root", (int) st->pid);
   cleanup_close int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -201,9 +199,17 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
     }
   if (!o->detach && runloop_prepare (&rl, err) < 0)
     goto out;
-  struct spawn_opts so = { .config = c, .bundle = st->bundle, .rootfs = st->rootfs, .preserve_fds = o->preserve_fds,
-                           .exec_fifo = -1, .cgroup = st->cg.n ? &st->cg : NULL, .caps = &caps,
-                           .seccomp = &seccomp, .id = st->id, .exec_mode = true, .exec_root_fd = rootfd,
+  struct spawn_opts so = { .config = c,
+                           .bundle = st->bundle,
+                           .rootfs = st->rootfs,
+                           .preserve_fds = o->preserve_fds,
+                           .exec_fifo = -1,
+                           .cgroup = st->cg.n ? &st->cg : NULL,
+                           .caps = &caps,
+                           .seccomp = &seccomp,
+                           .id = st->id,
+                           .exec_mode = true,
+                           .exec_root_fd = rootfd,
                            .copy_winsize = !o->detach };
   if (spawn_container (&so, &res, err) < 0)
     goto out;
@@ -245,9 +251,9 @@ capsa_container_exec (const struct capsa_exec_opts *o, int *exit_status, capsa_e
   if (st->cg.n && c->ns[CFG_NS_USER].enabled)
     capsa_cgroup_prime ();
   if (o->process_file ? read_process_file (o->process_file, &proc, err) < 0
-                      : (o->args == NULL || o->args[0] == NULL)
-                            ? capsa_fail_as (err, EINVAL, "exec: a command (or --process) is required") < 0
-                            : process_from_flags (o, c->process, &proc, err) < 0)
+      : (o->args == NULL || o->args[0] == NULL)
+          ? capsa_fail_as (err, EINVAL, "exec: a command (or --process) is required") < 0
+          : process_from_flags (o, c->process, &proc, err) < 0)
     return -1;
   cfg_process_free (c->process);
   c->process = proc;

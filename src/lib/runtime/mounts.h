@@ -22,8 +22,7 @@ struct mnt_opts
 int mnt_apply (int rootfd, const struct cfg_mount *m, int srcfd, const struct mnt_opts *o, capsa_err **err);
 
 /* A `cgroup` mount of m onto target (its destination, made already; "/proc/self/fd/N"). */
-int mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const struct mnt_opts *o,
-                capsa_err **err);
+int mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const struct mnt_opts *o, capsa_err **err);
 
 /* Bind sources opened by the runtime, as the host's root, before the container enters its user
  * namespace ("mount source fds", runc 1.1+): a source only root may read (a 0700 directory) can

@@ -101,8 +101,8 @@ link_comounted (int dirfd, const char *name, const char *dest, capsa_err **err)
 
 /* Mount one hierarchy at DEST/<base name of its host mount point>. */
 static int
-mount_v1_entry (int rootfd, int dirfd, const struct cg_hier *h, const struct cfg_mount *m,
-                const struct mnt_opts *o, capsa_err **err)
+mount_v1_entry (int rootfd, int dirfd, const struct cg_hier *h, const struct cfg_mount *m, const struct mnt_opts *o,
+                capsa_err **err)
 {
   const char *slash = strrchr (h->mount, '/');
   const char *name = slash ? slash + 1 : h->mount;
@@ -141,16 +141,14 @@ mount_v1 (int rootfd, const struct cfg_mount *m, const char *target, const struc
 }
 
 int
-mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const struct mnt_opts *o,
-            capsa_err **err)
+mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const struct mnt_opts *o, capsa_err **err)
 {
   struct cg_host host;
   if (cg_host_detect (&host, err) < 0)
     return capsa_err_wrap (err, "mount cgroup on `%s`", m->destination);
   int r;
   if (host.layout == CG_LAYOUT_NONE)
-    r = capsa_fail_as (err, ENOENT, "mount cgroup on `%s`: the host has no cgroup filesystem mounted",
-                       m->destination);
+    r = capsa_fail_as (err, ENOENT, "mount cgroup on `%s`: the host has no cgroup filesystem mounted", m->destination);
   else if (host.layout == CG_LAYOUT_V2)
     /* Pure v2 without a cgroup namespace: runc and crun mount a fresh cgroup2 when the kernel lets
      * them, which shows the host's whole tree (the very problem above); the container's own

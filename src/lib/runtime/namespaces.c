@@ -153,10 +153,10 @@ run_idmap_helper (const char *helper, pid_t pid, const struct cfg_id_map *m, siz
       return capsa_fail (err, errno, "wait for %s", helper);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
     return capsa_fail_as (err, ENOENT, "%s not found: install the uidmap package to use id ranges without root",
-                       helper);
+                          helper);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return capsa_fail_as (err, EPERM, "%s %d failed (exit status %d): check /etc/subuid and /etc/subgid", helper,
-                       (int) pid, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+                          (int) pid, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
   return 0;
 }
 
@@ -210,8 +210,8 @@ ns_write_time_offsets (const struct capsa_config *c, capsa_err **err)
   size_t len = 0;
 
   if (c->time_monotonic.set)
-    len += (size_t) snprintf (buf + len, sizeof buf - len, "monotonic %lld %u\n",
-                              (long long) c->time_monotonic.secs, c->time_monotonic.nanosecs);
+    len += (size_t) snprintf (buf + len, sizeof buf - len, "monotonic %lld %u\n", (long long) c->time_monotonic.secs,
+                              c->time_monotonic.nanosecs);
   if (c->time_boottime.set)
     len += (size_t) snprintf (buf + len, sizeof buf - len, "boottime %lld %u\n", (long long) c->time_boottime.secs,
                               c->time_boottime.nanosecs);

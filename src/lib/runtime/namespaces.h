@@ -18,11 +18,11 @@
 
 struct ns_plan
 {
-  int clone_flags;    /* CLONE_NEW* given to clone() */
-  int unshare_flags;  /* CLONE_NEW* the child unshares after joining (may include CLONE_NEWUSER) */
-  bool join_any;      /* some namespace is joined by path */
-  bool need_fork;     /* the child forks again: the grandchild is the init */
-  bool new_user;      /* a new user namespace is created (parent writes the maps) */
+  int clone_flags;   /* CLONE_NEW* given to clone() */
+  int unshare_flags; /* CLONE_NEW* the child unshares after joining (may include CLONE_NEWUSER) */
+  bool join_any;     /* some namespace is joined by path */
+  bool need_fork;    /* the child forks again: the grandchild is the init */
+  bool new_user;     /* a new user namespace is created (parent writes the maps) */
 };
 
 void ns_plan_make (const struct capsa_config *c, struct ns_plan *plan);

@@ -86,8 +86,7 @@ forward (const char *host_socket, pid_t pid, capsa_err **err)
 }
 
 int
-notify_relay (int fd, const char *host_socket, pid_t pid, bool (*alive) (pid_t, void *), void *arg,
-              capsa_err **err)
+notify_relay (int fd, const char *host_socket, pid_t pid, bool (*alive) (pid_t, void *), void *arg, capsa_err **err)
 {
   cleanup_close int sock = fd;
   for (;;)

@@ -23,8 +23,7 @@ const char *notify_host_socket (void);
 
 /* create: make ROOT/ID/notify, add its bind mount to the config, and return the env entry the
  * process gets (caller frees). */
-int notify_prepare (int state_dirfd, const char *state_dir, struct capsa_config *c, char **env_entry,
-                    capsa_err **err);
+int notify_prepare (int state_dirfd, const char *state_dir, struct capsa_config *c, char **env_entry, capsa_err **err);
 
 /* start/run: bind ROOT/ID/notify/notify.sock; returns the socket fd (or -1 without a notify dir:
  * the container was not made with NOTIFY_SOCKET). */

@@ -58,8 +58,7 @@ static int
 open_beneath (int procfd, const char *path, int flags)
 {
   struct open_how how = { .flags = (unsigned) (flags | O_NOFOLLOW | O_CLOEXEC),
-                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS
-                                     | RESOLVE_NO_MAGICLINKS };
+                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
   int fd = (int) syscall (SYS_openat2, procfd, path, &how, sizeof how);
   if (fd >= 0 || errno != ENOSYS)
     return fd;

@@ -28,8 +28,8 @@ static const struct
 {
   const char *name, *target;
 } default_links[] = {
-  { "fd", "/proc/self/fd" },          { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
-  { "stderr", "/proc/self/fd/2" },    { "ptmx", "pts/ptmx" },         { "core", "/proc/kcore" },
+  { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+  { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },         { "core", "/proc/kcore" },
 };
 
 static bool
@@ -44,8 +44,8 @@ dev_is_bind_mounted (const struct capsa_config *c)
 /* Create one device node at `path` inside rootfd: mknod, or in a user namespace (where mknod is
  * not allowed) an empty file with the host's node bind-mounted over it. */
 static int
-make_device (int rootfd, const char *path, char type, unsigned major, unsigned minor, mode_t perm, uid_t uid,
-             gid_t gid, bool in_userns, capsa_err **err)
+make_device (int rootfd, const char *path, char type, unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_t gid,
+             bool in_userns, capsa_err **err)
 {
   char parent[PATH_MAX];
   const char *base = strrchr (path, '/');
@@ -227,7 +227,9 @@ open_dev_null (int rootfd, capsa_err **err)
   if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
     return capsa_fail_as (err, EPERM,
                           "/dev/null in the container is not the null device (%s): refused to mask paths with it",
-                          S_ISLNK (st.st_mode) ? "a symlink" : S_ISCHR (st.st_mode) ? "another device" : "not a device");
+                          S_ISLNK (st.st_mode)   ? "a symlink"
+                          : S_ISCHR (st.st_mode) ? "another device"
+                                                 : "not a device");
   return take_fd (&fd);
 }
 

@@ -3,8 +3,8 @@
  * Order (as runc and crun): make the old tree rslave so nothing propagates back to the host, bind
  * the rootfs onto itself, apply the config's mounts in order (each destination resolved inside
  * the rootfs through fds: resolve_in_root.h), populate /dev unless it is a bind mount, create
- * linux.devices, the process cwd when missing, pivot_root (or chroot with no_pivot), remount / read-only if asked, apply
- * rootfsPropagation, then mask and read-only paths.  Runs in the container's init only.
+ * linux.devices, the process cwd when missing, pivot_root (or chroot with no_pivot), remount / read-only if asked,
+ * apply rootfsPropagation, then mask and read-only paths.  Runs in the container's init only.
  */
 #ifndef CAPSA_ROOTFS_SETUP_H
 #define CAPSA_ROOTFS_SETUP_H
@@ -16,10 +16,10 @@
 
 struct rootfs_opts
 {
-  const char *rootfs;   /* absolute host path of the rootfs */
+  const char *rootfs; /* absolute host path of the rootfs */
   bool no_pivot;
-  bool in_userns;       /* created or joined a user namespace: mknod and some mounts are not allowed */
-  const int *src_fds;   /* bind sources (mnt_open_sources), one per config mount; may be NULL */
+  bool in_userns;     /* created or joined a user namespace: mknod and some mounts are not allowed */
+  const int *src_fds; /* bind sources (mnt_open_sources), one per config mount; may be NULL */
   /* called once every mount and device exists, right before pivot_root/chroot (hooks); may be NULL */
   int (*before_pivot) (void *arg, capsa_err **err);
   void *before_pivot_arg;

@@ -43,8 +43,12 @@ static const struct
   const char *name;
   enum scmp_compare op;
 } operators[] = {
-  { "SCMP_CMP_NE", SCMP_CMP_NE },        { "SCMP_CMP_LT", SCMP_CMP_LT }, { "SCMP_CMP_LE", SCMP_CMP_LE },
-  { "SCMP_CMP_EQ", SCMP_CMP_EQ },        { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+  { "SCMP_CMP_NE", SCMP_CMP_NE },
+  { "SCMP_CMP_LT", SCMP_CMP_LT },
+  { "SCMP_CMP_LE", SCMP_CMP_LE },
+  { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+  { "SCMP_CMP_GE", SCMP_CMP_GE },
+  { "SCMP_CMP_GT", SCMP_CMP_GT },
   { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 };
 
@@ -142,8 +146,10 @@ parse_args (const struct cfg_seccomp_rule *rule, const char *what, struct scmp_a
       if (seen & (1u << a->index))
         *same_index = true;
       seen |= 1u << a->index;
-      cmp[i] = (struct scmp_arg_cmp) { .arg = a->index, .op = operators[k].op, .datum_a = (scmp_datum_t) a->value,
-                                       .datum_b = a->has_value_two ? (scmp_datum_t) a->value_two : 0 };
+      cmp[i] = (struct scmp_arg_cmp){ .arg = a->index,
+                                      .op = operators[k].op,
+                                      .datum_a = (scmp_datum_t) a->value,
+                                      .datum_b = a->has_value_two ? (scmp_datum_t) a->value_two : 0 };
     }
   return 0;
 }
@@ -160,8 +166,7 @@ add_syscall_rule (scmp_filter_ctx ctx, const struct cfg_seccomp_rule *rule, size
   bool same_index;
 
   snprintf (what, sizeof what, "linux.seccomp.syscalls[%zu]", i);
-  if (parse_action (rule->action, rule->has_errno_ret ? rule->errno_ret : default_errno, what, &action, notify, err)
-          < 0
+  if (parse_action (rule->action, rule->has_errno_ret ? rule->errno_ret : default_errno, what, &action, notify, err) < 0
       || parse_args (rule, what, cmp, &same_index, err) < 0)
     return -1;
   if (action == default_action)

@@ -47,7 +47,8 @@ seccomp_plan_active (const struct seccomp_plan *p)
  * exact profile text and the program, so the same profile is compiled once (libseccomp takes
  * ~10 ms for Docker's profile) and a hash collision can never load another profile's filter.
  * Filters with a listener are always built with libseccomp (its notify fd). */
-int seccomp_plan_make (const struct cfg_seccomp *seccomp, const char *cache_dir, struct seccomp_plan *plan, capsa_err **err);
+int seccomp_plan_make (const struct cfg_seccomp *seccomp, const char *cache_dir, struct seccomp_plan *plan,
+                       capsa_err **err);
 void seccomp_plan_free (struct seccomp_plan *plan);
 /* In the child.  *notify_fd gets the listener fd (or -1). */
 int seccomp_plan_load (const struct seccomp_plan *plan, int *notify_fd, capsa_err **err);

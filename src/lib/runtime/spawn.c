@@ -290,12 +290,13 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, const int *s
             capsa_err **err)
 {
   const struct capsa_config *c = o->config;
-    struct pivot_hooks hook_arg = { o, sock };
-  struct rootfs_opts ro = { .rootfs = o->rootfs, .no_pivot = o->no_pivot,
-                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL
-                                         || !in_initial_userns (),
+  struct pivot_hooks hook_arg = { o, sock };
+  struct rootfs_opts ro = { .rootfs = o->rootfs,
+                            .no_pivot = o->no_pivot,
+                            .in_userns = plan->new_user || c->ns[CFG_NS_USER].path != NULL || !in_initial_userns (),
                             .src_fds = srcfds,
-                            .before_pivot = hooks_before_pivot, .before_pivot_arg = &hook_arg };
+                            .before_pivot = hooks_before_pivot,
+                            .before_pivot_arg = &hook_arg };
 
   if (o->exec_mode)
     return child_init_exec (o, sock, exe, err);
@@ -319,8 +320,7 @@ child_init (const struct spawn_opts *o, const struct ns_plan *plan, const int *s
     {
       /* sysctls go in between: after pivot_root the container's own /proc is there, and
        * rootfs_finish then makes /proc/sys read-only (runc's order) */
-      if (rootfs_setup (c, &ro, err) < 0 || proc_apply_sysctls (c, own_ns, err) < 0
-          || rootfs_finish (c, &ro, err) < 0)
+      if (rootfs_setup (c, &ro, err) < 0 || proc_apply_sysctls (c, own_ns, err) < 0 || rootfs_finish (c, &ro, err) < 0)
         return -1;
     }
   else if (proc_apply_sysctls (c, own_ns, err) < 0)
@@ -437,8 +437,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
   char **env;
 
   child_close_fds (o, nsfds, srcfds, sock);
-  if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0
-      || child_init (o, plan, srcfds, sock, &exe, &err) < 0)
+  if (child_enter_namespaces (o, plan, nsfds, sock, &err) < 0 || child_init (o, plan, srcfds, sock, &exe, &err) < 0)
     {
       sync_send_error (sock, err);
       _exit (1);
@@ -464,7 +463,7 @@ child_main (const struct spawn_opts *o, const struct ns_plan *plan, const int ns
       _exit (1);
     }
   reset_signals ();
-  if (seccomp_plan_active (o->seccomp) && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int) { -1 }, &err) < 0)
+  if (seccomp_plan_active (o->seccomp) && !seccomp_early (o) && seccomp_plan_load (o->seccomp, &(int){ -1 }, &err) < 0)
     {
       sync_send_error (sock, err);
       dprintf (2, "capsa-oci: %s\n", err->msg);
@@ -501,7 +500,7 @@ child_failed (pid_t pid, capsa_err **err)
   if (WIFSIGNALED (status))
     return capsa_fail_as (err, ECHILD, "container init was killed by signal %d during setup", WTERMSIG (status));
   return capsa_fail_as (err, ECHILD, "container init exited with status %d during setup",
-                     WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+                        WIFEXITED (status) ? WEXITSTATUS (status) : -1);
 }
 
 /* The child's message is complete already (strerror included): keep it, and its errno. */
@@ -651,7 +650,8 @@ clone_child (const struct ns_plan *plan, const struct capsa_cgroup *cg, bool *bo
       {
         uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
             cgroup;
-      } args = { .flags = (uint64_t) plan->clone_flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+      } args = { .flags = (uint64_t) plan->clone_flags | CLONE_INTO_CGROUP,
+                 .exit_signal = SIGCHLD,
                  .cgroup = (uint64_t) cgfd };
       if (cgfd >= 0)
         {

@@ -23,14 +23,14 @@
 struct spawn_opts
 {
   const struct capsa_config *config;
-  const char *bundle;     /* absolute; the child's cwd while mounting (relative bind sources) */
-  const char *rootfs;     /* absolute */
+  const char *bundle; /* absolute; the child's cwd while mounting (relative bind sources) */
+  const char *rootfs; /* absolute */
   bool no_pivot;
-  bool no_new_keyring;    /* keep the caller's session keyring (default: join a new one) */
-  int preserve_fds;       /* fds 3 .. 3+preserve_fds-1 are passed to the process */
-  char **extra_env;       /* NULL-terminated, appended to process.env; may be NULL */
-  int exec_fifo;          /* fd the child waits on before exec (-1: exec right away) */
-  const struct capsa_cgroup *cgroup; /* joined by the child before it goes on; NULL: none */
+  bool no_new_keyring;                /* keep the caller's session keyring (default: join a new one) */
+  int preserve_fds;                   /* fds 3 .. 3+preserve_fds-1 are passed to the process */
+  char **extra_env;                   /* NULL-terminated, appended to process.env; may be NULL */
+  int exec_fifo;                      /* fd the child waits on before exec (-1: exec right away) */
+  const struct capsa_cgroup *cgroup;  /* joined by the child before it goes on; NULL: none */
   const struct caps_plan *caps;       /* never NULL */
   const struct seccomp_plan *seccomp; /* never NULL (ctx NULL: no filter) */
   const char *id;                     /* for the seccomp listener's and the hooks' state */
@@ -50,9 +50,9 @@ struct spawn_opts
 
 struct spawn_result
 {
-  pid_t pid;              /* the container's init, on the host */
-  int sync_fd;            /* parent end of the setup channel (EOF once the init has exec'd) */
-  int pty_master;         /* -1 without process.terminal */
+  pid_t pid;      /* the container's init, on the host */
+  int sync_fd;    /* parent end of the setup channel (EOF once the init has exec'd) */
+  int pty_master; /* -1 without process.terminal */
 };
 
 int spawn_container (const struct spawn_opts *o, struct spawn_result *r, capsa_err **err);

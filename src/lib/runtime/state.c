@@ -31,8 +31,8 @@ state_validate_id (const char *id, capsa_err **err)
   for (const char *p = id; *p; p++)
     {
       char c = *p;
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-                || c == '+' || c == '-' || c == '.';
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+'
+                || c == '-' || c == '.';
       if (!ok)
         return capsa_fail_as (err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] are allowed", id);
     }
@@ -142,11 +142,10 @@ state_remove_dir (const char *root, const char *id, capsa_err **err)
 int
 state_write (int dirfd, const struct capsa_state *st, capsa_err **err)
 {
-  json_t *o = json_pack ("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:b, s:b}", "ociVersion", CAPSA_OCI_VERSION,
-                         "id", st->id, "pid", (json_int_t) st->pid, "pid_start", (json_int_t) st->pid_start,
-                         "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",
-                         st->owner ? st->owner : "", "pid_ns_private", st->pid_ns_private, "creating",
-                         st->creating);
+  json_t *o = json_pack ("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:b, s:b}", "ociVersion", CAPSA_OCI_VERSION, "id",
+                         st->id, "pid", (json_int_t) st->pid, "pid_start", (json_int_t) st->pid_start, "bundle",
+                         st->bundle, "rootfs", st->rootfs, "created", st->created, "owner", st->owner ? st->owner : "",
+                         "pid_ns_private", st->pid_ns_private, "creating", st->creating);
   if (o == NULL)
     return capsa_fail (err, ENOMEM, "encode state of `%s`", st->id);
   if (st->annotations)
@@ -256,8 +255,8 @@ state_load (int dirfd, const char *id, struct capsa_state **out, capsa_err **err
     }
   o = json_loads (buf, 0, &jerr);
   if (o == NULL)
-    return capsa_fail (err, 0, "state of container `%s` is corrupt: line %d, column %d: %s", id, jerr.line,
-                       jerr.column, jerr.text);
+    return capsa_fail (err, 0, "state of container `%s` is corrupt: line %d, column %d: %s", id, jerr.line, jerr.column,
+                       jerr.text);
   st = xmalloc0 (sizeof *st);
   st->id = get_str (o, "id");
   st->pid = (pid_t) json_integer_value (json_object_get (o, "pid"));
@@ -287,9 +286,8 @@ state_to_oci_json (const struct capsa_state *st)
   bool alive = st->status == CAPSA_STATUS_CREATED || st->status == CAPSA_STATUS_RUNNING
                || st->status == CAPSA_STATUS_PAUSED || st->status == CAPSA_STATUS_CREATING;
   json_t *o = json_pack ("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion", CAPSA_OCI_VERSION, "id", st->id,
-                         "pid", (json_int_t) (alive ? st->pid : 0), "status", capsa_status_name (st->status),
-                         "bundle", st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",
-                         st->owner ? st->owner : "");
+                         "pid", (json_int_t) (alive ? st->pid : 0), "status", capsa_status_name (st->status), "bundle",
+                         st->bundle, "rootfs", st->rootfs, "created", st->created, "owner", st->owner ? st->owner : "");
   if (o && st->annotations && json_object_size (st->annotations) > 0)
     json_object_set (o, "annotations", st->annotations);
   return o;

@@ -37,20 +37,20 @@ enum capsa_status
 struct capsa_state
 {
   char *id;
-  pid_t pid;               /* container init on the host, 0 before it exists */
-  uint64_t pid_start;      /* its start time (clock ticks since boot) */
-  char *bundle;            /* absolute */
-  char *rootfs;            /* absolute */
-  char *created;           /* RFC 3339 */
+  pid_t pid;          /* container init on the host, 0 before it exists */
+  uint64_t pid_start; /* its start time (clock ticks since boot) */
+  char *bundle;       /* absolute */
+  char *rootfs;       /* absolute */
+  char *created;      /* RFC 3339 */
   char *owner;
-  bool pid_ns_private;     /* the container has its own pid namespace */
-  bool creating;           /* create has not finished */
-  pid_t creator_pid;       /* the process running create, and its start time: a record still */
-  uint64_t creator_start;  /*   `creating` whose creator is gone was left by a killed create */
-  bool late_hooks;         /* the config has poststart or poststop hooks (read the saved config then) */
-  json_t *annotations;     /* owned, may be NULL */
-  struct capsa_cgroup cg;  /* the container's cgroup directories (none: n == 0) */
-  enum capsa_status status;/* computed by state_load */
+  bool pid_ns_private;      /* the container has its own pid namespace */
+  bool creating;            /* create has not finished */
+  pid_t creator_pid;        /* the process running create, and its start time: a record still */
+  uint64_t creator_start;   /*   `creating` whose creator is gone was left by a killed create */
+  bool late_hooks;          /* the config has poststart or poststop hooks (read the saved config then) */
+  json_t *annotations;      /* owned, may be NULL */
+  struct capsa_cgroup cg;   /* the container's cgroup directories (none: n == 0) */
+  enum capsa_status status; /* computed by state_load */
 };
 
 CAPSA_PUBLIC const char *capsa_status_name (enum capsa_status s);
@@ -77,7 +77,12 @@ int state_write_pid_file (const char *path, pid_t pid, capsa_err **err);
 /* Refresh st->status from /proc and the exec fifo. */
 void state_refresh_status (int dirfd, struct capsa_state *st);
 
-static inline void state_freep (struct capsa_state **s) { if (*s) state_free (*s); }
+static inline void
+state_freep (struct capsa_state **s)
+{
+  if (*s)
+    state_free (*s);
+}
 #define cleanup_state __attribute__ ((cleanup (state_freep)))
 
 #endif

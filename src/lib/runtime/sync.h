@@ -14,17 +14,17 @@
 
 enum sync_type
 {
-  SYNC_USERNS = 1,   /* child -> parent: I unshared a user namespace, write my id maps (pid) */
-  SYNC_USERNS_DONE,  /* parent -> child: maps written */
-  SYNC_PID,          /* intermediate -> parent: the container init is `pid` */
-  SYNC_PTY,          /* child -> parent: pty master attached (SCM_RIGHTS) */
-  SYNC_READY,        /* child -> parent: setup done, waiting for start */
-  SYNC_ERROR,        /* child -> parent: setup failed (errnum, msg) */
-  SYNC_SECCOMP,      /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
-  SYNC_HOOKS,        /* child -> parent: mounts done, run prestart/createRuntime hooks (GO back) */
-  SYNC_GO,           /* parent -> child: go on (first: id maps written, cgroup joined;
-                        after READY: resources applied, exec when allowed) */
-  SYNC_WARNING,      /* child -> parent: a warning for the runtime's log (msg); nothing to answer */
+  SYNC_USERNS = 1,  /* child -> parent: I unshared a user namespace, write my id maps (pid) */
+  SYNC_USERNS_DONE, /* parent -> child: maps written */
+  SYNC_PID,         /* intermediate -> parent: the container init is `pid` */
+  SYNC_PTY,         /* child -> parent: pty master attached (SCM_RIGHTS) */
+  SYNC_READY,       /* child -> parent: setup done, waiting for start */
+  SYNC_ERROR,       /* child -> parent: setup failed (errnum, msg) */
+  SYNC_SECCOMP,     /* child -> parent: the seccomp listener fd (SCM_RIGHTS) */
+  SYNC_HOOKS,       /* child -> parent: mounts done, run prestart/createRuntime hooks (GO back) */
+  SYNC_GO,          /* parent -> child: go on (first: id maps written, cgroup joined;
+                       after READY: resources applied, exec when allowed) */
+  SYNC_WARNING,     /* child -> parent: a warning for the runtime's log (msg); nothing to answer */
 };
 
 struct sync_msg
