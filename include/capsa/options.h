@@ -25,6 +25,7 @@
 #ifndef CAPSA_OPTIONS_H
 #define CAPSA_OPTIONS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -150,5 +151,12 @@ CAPSA_PUBLIC bool capsa_opt_takes_value (const struct capsa_opt *o);
  * CAPSA_O_HELP's included, are left out): "  -m, --memory BYTES         memory limit", the text at `column`
  * (two spaces after a longer left part), its continuation lines at `column` too. */
 CAPSA_PUBLIC void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
+
+/* The text of a usage error, for the front end to print: "MSG (see `PROG --help`)" when cmd is
+ * prog itself (a global option's or the command word's), "CMD: MSG (see `PROG CMD --help`)" for
+ * a command's; MSG is fmt formatted with ap ("invalid usage" when that fails).  Returns a
+ * malloc'd string the caller frees. */
+CAPSA_PUBLIC char *capsa_usage_vformat (const char *prog, const char *cmd, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 #endif

@@ -13,7 +13,7 @@
 #define CLI_COMMON_C /* (cli.h: not the analyzer's macros) */
 #include "capsa/capsa.h"
 #include "capsa/fault.h"
-#include "capsa/global_opts.h"
+#include "capsa/options.h"
 #include "capsa/hostenv.h"
 #include "capsa/image.h"
 #include "capsa/json.h"

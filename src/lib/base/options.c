@@ -270,3 +270,16 @@ capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned styl
       fputc ('\n', f);
     }
 }
+
+char *
+capsa_usage_vformat (const char *prog, const char *cmd, const char *fmt, va_list ap)
+{
+  char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  char *text = strcmp (cmd, prog) == 0
+                   ? xasprintf ("%s (see `%s --help`)", msg ? msg : "invalid usage", prog)
+                   : xasprintf ("%s: %s (see `%s %s --help`)", cmd, msg ? msg : "invalid usage", prog, cmd);
+  free (msg);
+  return text;
+}
