@@ -242,6 +242,10 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
   g->eng.libexec_path = cli_libexec_path;
+  g->eng.xdg_runtime_dir = getenv ("XDG_RUNTIME_DIR");
+  g->eng.share_dir = getenv ("CAPSA_SHARE_DIR");
+  g->eng.log_max_size = getenv ("CAPSA_LOG_MAX_SIZE");
+  g->eng.rootless_ctx = getenv (CAPSA_ENGINE_ROOTLESS_ENV);
   g->argc = argc;
   g->argv = argv;
   int first = parse_global (g, argc, argv, usage, &flag_default);
