@@ -122,6 +122,9 @@ struct capsa_opt
 
 /* capsa_opt_parse flags */
 #define CAPSA_OPT_STOP 1u /* options end at the first operand (its own options follow it) */
+#define CAPSA_OPT_GLOBAL                                                                                               \
+  2u /* a front end's global options, before the command: an unknown one is                                            \
+        "unknown global option `--x`" (with STOP: the command ends them) */
 
 /* Parse argv[1..argc) (argv[0] is the command's name) into base.  Operands keep their order
  * and are moved after the options, as getopt_long permutes argv: the return value is the index

@@ -201,7 +201,7 @@ parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *
 {
   struct global_opts o = { 0 };
   capsa_err *err = NULL;
-  int first = capsa_opt_parse (cli_global_opts, CAPSA_OPT_STOP, argc, argv, &o, &err);
+  int first = capsa_opt_parse (cli_global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, &o, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
     {
       usage (stdout);
@@ -209,11 +209,7 @@ parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *
     }
   if (first < 0)
     {
-      const char *msg = err->msg;
-      if (strncmp (msg, "unknown option", 14) == 0) /* (not the command's: "unknown global option") */
-        cli_usage ("capsa", "unknown global option%s", msg + 14);
-      else
-        cli_usage ("capsa", "%s", msg);
+      cli_usage ("capsa", "%s", err->msg);
       capsa_err_free (&err);
       return -1;
     }

@@ -191,7 +191,7 @@ static int
 parse_global (struct global_args *a, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  int first = capsa_opt_parse (global_opts, CAPSA_OPT_STOP, argc, argv, a, &err);
+  int first = capsa_opt_parse (global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, a, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
     {
       print_usage (stdout);
@@ -199,11 +199,7 @@ parse_global (struct global_args *a, int argc, char **argv)
     }
   if (first < 0)
     {
-      const char *msg = err->msg;
-      if (strncmp (msg, "unknown option", 14) == 0) /* (not a command's: "unknown global option") */
-        oci_usage ("capsa-oci", "unknown global option%s", msg + 14);
-      else
-        oci_usage ("capsa-oci", "%s", msg);
+      oci_usage ("capsa-oci", "%s", err->msg);
       capsa_err_free (&err);
       return -1;
     }

@@ -177,6 +177,12 @@ test_operands_and_stop (void **state)
   assert_string_equal (words[2], "img");
   assert_string_equal (words[3], "-t");
   assert_int_equal (parse_words (CAPSA_OPT_STOP, &o, "-d", NULL), 2); /* no operand: argc */
+  /* GLOBAL: a front end's options before the command, named so in errors */
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "--bogus", "cmd", NULL), CAPSA_OPT_USAGE);
+  assert_string_equal (msg, "unknown global option `--bogus`");
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "-dx", NULL), CAPSA_OPT_USAGE);
+  assert_string_equal (msg, "unknown global option `-x`");
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "-d", "cmd", "--bogus", NULL), 2);
 }
 
 static void
