@@ -52,9 +52,34 @@ struct global_args
   bool version;
 };
 
-static int set_log_format (void *base, const char *arg, capsa_err **err);
-static int set_cgroup_manager (void *base, const char *arg, capsa_err **err);
-static int ignore_value (void *base, const char *arg, capsa_err **err);
+static int
+set_log_format (void *base, const char *arg, capsa_err **err)
+{
+  if (strcmp (arg, "json") != 0 && strcmp (arg, "text") != 0)
+    return capsa_fail_as (err, EINVAL, "--log-format: unknown format `%s` (text or json)", arg);
+  ((struct global_args *) base)->g.json_log = strcmp (arg, "json") == 0;
+  return 0;
+}
+
+static int
+set_cgroup_manager (void *base, const char *arg, capsa_err **err)
+{
+  struct oci_global *g = &((struct global_args *) base)->g;
+  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "disabled") != 0 && strcmp (arg, "systemd") != 0)
+    return capsa_fail_as (err, EINVAL, "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", arg);
+  g->cgroup_manager = arg;
+  if (strcmp (arg, "systemd") == 0)
+    g->systemd_cgroup = true;
+  return 0;
+}
+
+/* --rootless, --criu: runc's, accepted and ignored (with their value) */
+static int
+ignore_value (void *base, const char *arg, capsa_err **err)
+{
+  (void) base, (void) arg, (void) err;
+  return 0;
+}
 
 static const struct capsa_opt global_opts[] = {
   CAPSA_O_STR (0, "root", struct global_args, g.root, "DIR",
@@ -154,35 +179,6 @@ default_root (void)
     return "/run/capsa-oci";
   snprintf (buf, sizeof buf, "%s/capsa-oci", getenv ("XDG_RUNTIME_DIR"));
   return buf;
-}
-
-static int
-set_log_format (void *base, const char *arg, capsa_err **err)
-{
-  if (strcmp (arg, "json") != 0 && strcmp (arg, "text") != 0)
-    return capsa_fail_as (err, EINVAL, "--log-format: unknown format `%s` (text or json)", arg);
-  ((struct global_args *) base)->g.json_log = strcmp (arg, "json") == 0;
-  return 0;
-}
-
-static int
-set_cgroup_manager (void *base, const char *arg, capsa_err **err)
-{
-  struct oci_global *g = &((struct global_args *) base)->g;
-  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "disabled") != 0 && strcmp (arg, "systemd") != 0)
-    return capsa_fail_as (err, EINVAL, "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", arg);
-  g->cgroup_manager = arg;
-  if (strcmp (arg, "systemd") == 0)
-    g->systemd_cgroup = true;
-  return 0;
-}
-
-/* --rootless, --criu: runc's, accepted and ignored (with their value) */
-static int
-ignore_value (void *base, const char *arg, capsa_err **err)
-{
-  (void) base, (void) arg, (void) err;
-  return 0;
 }
 
 /* The global options into a->g: the index of the command in argv, or -1 after a usage error.
