@@ -9,7 +9,6 @@
  *   capsa/runtime.h  the OCI runtime: create, start, run, exec, kill, delete, state...
  *   capsa/image.h    the image store: images, references, pull and push, archives, roots
  *   capsa/options.h  option tables: one per command drives its parsing and --help
- *   capsa/global_opts.h  capsa-oci's global options (before the command)
  *   capsa/engine.h   the container engine (containers as docker keeps them), for capsa and the
  *                    Docker API service
  *

@@ -63,6 +63,12 @@ struct capsa_engine
   /* Find a program installed with capsa (capsa-monitor, capsa-init): *out owned.  Set by the
    * front end, which knows where it is installed. */
   int (*libexec_path) (const char *name, char **out, capsa_err **err);
+  /* What the engine honours of the environment: the front end reads it (the engine calls no
+   * getenv; the Docker API service gives its own) and sets these, NULL when unset. */
+  const char *xdg_runtime_dir; /* XDG_RUNTIME_DIR: where rootless runtime state goes */
+  const char *share_dir;       /* CAPSA_SHARE_DIR: the default profiles, over the installed ones */
+  const char *log_max_size;    /* CAPSA_LOG_MAX_SIZE: a foreground run's ctr.log (bytes, k, m, g) */
+  const char *rootless_ctx;    /* CAPSA_ENGINE_ROOTLESS_ENV: a capsa started inside the namespace */
   /* rootless (set by capsa_engine_rootless_enter): when not root, once the shared user
    * namespace is joined; all zero as root */
   bool rootless;
@@ -70,6 +76,11 @@ struct capsa_engine
   unsigned host_uid, host_gid;         /* the user outside */
   struct capsa_idrange subuid, subgid; /* its first /etc/subuid and /etc/subgid ranges */
 };
+
+/* What a capsa started inside the rootless namespace (by capsa-monitor, or capsa-image) needs to
+ * know of the user outside, "UID:GID:RUNDIR": capsa_engine_rootless_enter puts it in the
+ * environment for them, the front end gives it back in rootless_ctx. */
+#define CAPSA_ENGINE_ROOTLESS_ENV "_CAPSA_ROOTLESS"
 
 /* When not root: make the runtime directory, find or start the pause process and join its user
  * and mount namespaces (src/engine/rootless.h; the process must still be single-threaded).  Sets

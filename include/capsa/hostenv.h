@@ -5,7 +5,22 @@
  * other library call, or builds a struct capsa_host_env from a configuration of its own and
  * passes it to capsa_host_env_set.  Each field is the variable's value, NULL when it is unset
  * (the library tells unset from empty as it always did).  Without either call every field is
- * NULL: an empty environment. */
+ * NULL: an empty environment.
+ *
+ * Why one process-wide struct, set once, and not parameters of the calls that use it:
+ * - These are the host process's own surroundings, not a request's: the service manager's
+ *   NOTIFY_SOCKET and LISTEN_FDS handed on to a container, where slirp4netns and the user's
+ *   files (HOME, XDG_*, credentials) are, the sealed copy's origin.  They are the same for
+ *   every call a process makes, and a Docker API service serving many clients has one set of
+ *   them too.  What does differ per caller (the store root, the registry, rootless) travels in
+ *   the call's own context: struct capsa_engine, the options structs.
+ * - They are read deep down, where many paths meet (spawn, the sealed-exe check of every
+ *   create, run and exec, the store's and registries' defaults, network attach): a parameter
+ *   would run through dozens of functions whose callers can pass nothing but the same value.
+ * - Set once keeps it safe without locks: capsa_host_env_set copies, and readers take no lock;
+ *   so it must run before any other library call and before the process starts a thread, and
+ *   never again after.  It also keeps the library testable: a unit test sets the struct it
+ *   wants instead of editing its own environment. */
 #ifndef CAPSA_HOSTENV_H
 #define CAPSA_HOSTENV_H
 

@@ -25,6 +25,7 @@
 #ifndef CAPSA_OPTIONS_H
 #define CAPSA_OPTIONS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -121,6 +122,9 @@ struct capsa_opt
 
 /* capsa_opt_parse flags */
 #define CAPSA_OPT_STOP 1u /* options end at the first operand (its own options follow it) */
+#define CAPSA_OPT_GLOBAL                                                                                               \
+  2u /* a front end's global options, before the command: an unknown one is                                            \
+        "unknown global option `--x`" (with STOP: the command ends them) */
 
 /* Parse argv[1..argc) (argv[0] is the command's name) into base.  Operands keep their order
  * and are moved after the options, as getopt_long permutes argv: the return value is the index
@@ -150,5 +154,12 @@ CAPSA_PUBLIC bool capsa_opt_takes_value (const struct capsa_opt *o);
  * CAPSA_O_HELP's included, are left out): "  -m, --memory BYTES         memory limit", the text at `column`
  * (two spaces after a longer left part), its continuation lines at `column` too. */
 CAPSA_PUBLIC void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
+
+/* The text of a usage error, for the front end to print: "MSG (see `PROG --help`)" when cmd is
+ * prog itself (a global option's or the command word's), "CMD: MSG (see `PROG CMD --help`)" for
+ * a command's; MSG is fmt formatted with ap ("invalid usage" when that fails).  Returns a
+ * malloc'd string the caller frees. */
+CAPSA_PUBLIC char *capsa_usage_vformat (const char *prog, const char *cmd, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 #endif

@@ -13,7 +13,7 @@
 #define CLI_COMMON_C /* (cli.h: not the analyzer's macros) */
 #include "capsa/capsa.h"
 #include "capsa/fault.h"
-#include "capsa/global_opts.h"
+#include "capsa/options.h"
 #include "capsa/hostenv.h"
 #include "capsa/image.h"
 #include "capsa/json.h"
@@ -201,7 +201,7 @@ parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *
 {
   struct global_opts o = { 0 };
   capsa_err *err = NULL;
-  int first = capsa_opt_parse (cli_global_opts, CAPSA_OPT_STOP, argc, argv, &o, &err);
+  int first = capsa_opt_parse (cli_global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, &o, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
     {
       usage (stdout);
@@ -209,11 +209,7 @@ parse_global (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *
     }
   if (first < 0)
     {
-      const char *msg = err->msg;
-      if (strncmp (msg, "unknown option", 14) == 0) /* (not the command's: "unknown global option") */
-        cli_usage ("capsa", "unknown global option%s", msg + 14);
-      else
-        cli_usage ("capsa", "%s", msg);
+      cli_usage ("capsa", "%s", err->msg);
       capsa_err_free (&err);
       return -1;
     }
@@ -242,6 +238,10 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
   g->eng.libexec_path = cli_libexec_path;
+  g->eng.xdg_runtime_dir = getenv ("XDG_RUNTIME_DIR");
+  g->eng.share_dir = getenv ("CAPSA_SHARE_DIR");
+  g->eng.log_max_size = getenv ("CAPSA_LOG_MAX_SIZE");
+  g->eng.rootless_ctx = getenv (CAPSA_ENGINE_ROOTLESS_ENV);
   g->argc = argc;
   g->argv = argv;
   int first = parse_global (g, argc, argv, usage, &flag_default);

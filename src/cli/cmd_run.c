@@ -45,6 +45,27 @@ read_env_file (const char *path, char ***env, capsa_err **err)
   return 0;
 }
 
+/* -e KEY and --env-file's KEY lines: KEY=its value here, or left out when it has none, as
+ * docker's CLI resolves them before the engine sees them */
+static void
+resolve_env (char **env)
+{
+  size_t n = 0;
+  for (char **e = env; *e; e++)
+    {
+      char *kv = *e;
+      if (strchr (kv, '=') == NULL)
+        {
+          const char *v = getenv (kv);
+          kv = v ? xasprintf ("%s=%s", *e, v) : NULL;
+          free (*e);
+        }
+      if (kv)
+        env[n++] = kv;
+    }
+  env[n] = NULL;
+}
+
 struct parsed
 {
   struct ctr_opts o;
@@ -229,6 +250,7 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
     return first;
   if (first >= argc)
     return -cli_usage (cmd, "requires at least 1 argument (IMAGE)");
+  resolve_env (o->env);
   o->image = argv[first];
   o->cmd = argv + first + 1;
   if (o->cpu_quota > 0 && o->cpu_quota < 1000)

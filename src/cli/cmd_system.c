@@ -268,7 +268,7 @@ info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **ar
           "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
           "Architecture: %s\nNetworking: none, host, bridge (capsa0), user networks, container:NAME\n"
           "Capsa Version: %s\n",
-          g->eng.root, ctr_share_dir () ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
+          g->eng.root, ctr_share_dir (&g->eng) ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
   return 0;
 }
 

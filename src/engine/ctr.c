@@ -551,10 +551,10 @@ ctr_exec_error_code (const capsa_err *err)
 }
 
 const char *
-ctr_share_dir (void)
+ctr_share_dir (const struct capsa_engine *e)
 {
   static char buf[PATH_MAX];
-  const char *env = getenv ("CAPSA_SHARE_DIR");
+  const char *env = e->share_dir;
   if (env && *env)
     return env;
   if (buf[0]) /* found before: `run` asks for each of the default profiles */

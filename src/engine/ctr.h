@@ -131,7 +131,7 @@ int ctr_volume_grant (struct capsa_engine *e, const char *name, gid_t gid, capsa
 /* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
 int ctr_exec_error_code (const capsa_err *err);
 /* The share/ directory holding capabilities-default.json and seccomp-default.json. */
-const char *ctr_share_dir (void);
+const char *ctr_share_dir (const struct capsa_engine *e);
 /* Random 64-hex id. */
 void ctr_new_id (char out[CTR_ID_LEN + 1]);
 /* Parse "10s", "5m", "1h", an RFC 3339 time or unix seconds into unix time (ns); -1 when invalid. */

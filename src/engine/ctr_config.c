@@ -35,9 +35,9 @@
 #include "util.h"
 
 static json_t *
-load_share (const char *file, capsa_err **err)
+load_share (const struct capsa_engine *e, const char *file, capsa_err **err)
 {
-  const char *dir = ctr_share_dir ();
+  const char *dir = ctr_share_dir (e);
   if (dir == NULL)
     return capsa_fail_as (err, ENOENT,
                           "cannot find capsa's share directory (%s): install capsa, or set CAPSA_SHARE_DIR", file),
@@ -174,14 +174,14 @@ all_caps (json_t *arr)
 
 /* The final capability list (bounding = effective = permitted). */
 static int
-make_caps (const struct ctr_opts *o, json_t **out, capsa_err **err)
+make_caps (const struct capsa_engine *e, const struct ctr_opts *o, json_t **out, capsa_err **err)
 {
   json_t *caps = json_array ();
   if (o->privileged)
     all_caps (caps);
   else
     {
-      json_t *def = load_share ("capabilities-default.json", err);
+      json_t *def = load_share (e, "capabilities-default.json", err);
       if (def == NULL)
         {
           json_decref (caps);
@@ -318,7 +318,8 @@ seccomp_for_caps (json_t *prof, json_t *caps)
 
 /* --security-opt: seccomp=unconfined|FILE, no-new-privileges[=true|false]; label/apparmor ignored. */
 static int
-security_opts (const struct ctr_opts *o, json_t *process, json_t *linux_, json_t *caps, capsa_err **err)
+security_opts (const struct capsa_engine *e, const struct ctr_opts *o, json_t *process, json_t *linux_, json_t *caps,
+               capsa_err **err)
 {
   const char *seccomp = o->privileged ? "unconfined" : NULL;
   for (char **s = o->security_opt; s && *s; s++)
@@ -352,7 +353,7 @@ security_opts (const struct ctr_opts *o, json_t *process, json_t *linux_, json_t
     }
   else
     {
-      prof = load_share ("seccomp-default.json", err);
+      prof = load_share (e, "seccomp-default.json", err);
       if (prof == NULL)
         return -1;
       seccomp_for_caps (prof, caps);
@@ -967,13 +968,8 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
     env_set (env, "TERM=xterm");
   for (char **e = o->env; e && *e; e++)
     {
-      if (strchr (*e, '='))
+      if (strchr (*e, '=')) /* (the front end gave KEY alone its value here, or left it out) */
         env_set (env, *e);
-      else if (getenv (*e))
-        {
-          cleanup_free char *kv = xasprintf ("%s=%s", *e, getenv (*e));
-          env_set (env, kv);
-        }
     }
   json_object_set_new (process, "env", env);
   json_object_set (mcfg, "Env", env);
@@ -1192,12 +1188,12 @@ step_process (struct build *b, capsa_err **err)
 static int
 step_caps (struct build *b, capsa_err **err)
 {
-  if (make_caps (b->o, &b->caps, err) < 0)
+  if (make_caps (b->e, b->o, &b->caps, err) < 0)
     return -1;
   json_object_set_new (b->process, "capabilities",
                        json_pack ("{s:O, s:O, s:O, s:[], s:[]}", "bounding", b->caps, "effective", b->caps, "permitted",
                                   b->caps, "inheritable", "ambient"));
-  return security_opts (b->o, b->process, b->linux_, b->caps, err);
+  return security_opts (b->e, b->o, b->process, b->linux_, b->caps, err);
 }
 
 static int

@@ -37,7 +37,7 @@ close_others (int a, int b, int c)
 
 /* the child: never returns */
 static void
-tee_child (int dirfd, int out, int err)
+tee_child (int dirfd, int out, int err, const char *mx)
 {
   /* ctrl-c, a hang-up or a closed terminal must not lose what the container still writes:
    * the copy ends at EOF only, when the container's last writer is gone */
@@ -47,7 +47,6 @@ tee_child (int dirfd, int out, int err)
   signal (SIGTERM, SIG_IGN);
   signal (SIGPIPE, SIG_IGN);
   close_others (dirfd, out, err);
-  const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
   static struct mon_stream s[2];
   s[0] = (struct mon_stream){ .fd = out, .name = "stdout" };
   s[1] = (struct mon_stream){ .fd = err, .name = "stderr" };
@@ -58,7 +57,7 @@ tee_child (int dirfd, int out, int err)
 }
 
 int
-ctr_logtee_start (struct ctr_logtee *t, const char *dir, capsa_err **err)
+ctr_logtee_start (struct ctr_logtee *t, const char *dir, const char *max_size, capsa_err **err)
 {
   int po[2], pe[2];
   t->pid = -1;
@@ -79,7 +78,7 @@ ctr_logtee_start (struct ctr_logtee *t, const char *dir, capsa_err **err)
     {
       close (po[1]);
       close (pe[1]);
-      tee_child (dirfd, po[0], pe[0]);
+      tee_child (dirfd, po[0], pe[0], max_size);
     }
   int e = errno;
   close (po[0]);

@@ -230,7 +230,7 @@ record_started_here (struct ctr *c)
 /* Run it in this process until it exits: its exit code, or the docker code of why it could not
  * run (*run_err). */
 static int
-run_here (struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
+run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
 {
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
   long long ooms = -1;
@@ -242,7 +242,7 @@ run_here (struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
   /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
    * it stdout, as docker logs a tty container) */
   struct ctr_logtee tee = { .pid = -1 };
-  if (ctr_logtee_start (&tee, c->dir, &err) < 0)
+  if (ctr_logtee_start (&tee, c->dir, e->log_max_size, &err) < 0)
     capsa_err_free (&err); /* (the run goes on without a log) */
   int ran = capsa_container_run (&co, &status, run_err);
   ctr_logtee_stop (&tee);
@@ -280,7 +280,7 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
         }
       return -1;
     }
-  int code = run_here (c, typed, run_err);
+  int code = run_here (e, c, typed, run_err);
   ctr_net_down (e, c);
   ctr_refresh (e, c);
   if (rm)

@@ -60,9 +60,8 @@ rootless_subid_ranges (const char *file, const char *user, uid_t uid, struct cap
 /* ---- the runtime directory ---------------------------------------------------------------- */
 
 int
-rootless_rundir (char **out, capsa_err **err)
+rootless_rundir (const char *xdg, char **out, capsa_err **err)
 {
-  const char *xdg = getenv ("XDG_RUNTIME_DIR");
   struct stat st;
   cleanup_free char *dir = NULL;
   if (xdg && *xdg == '/' && access (xdg, W_OK | X_OK) == 0)
@@ -339,7 +338,7 @@ find_subids (struct capsa_engine *e, capsa_err **err)
 }
 
 /* What a capsa started inside the namespace needs to know of the user outside: "UID:GID:RUNDIR". */
-#define ROOTLESS_ENV "_CAPSA_ROOTLESS"
+#define ROOTLESS_ENV CAPSA_ENGINE_ROOTLESS_ENV
 
 int
 capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err)
@@ -348,7 +347,7 @@ capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err)
     {
       /* a capsa started inside the namespace (by capsa-monitor, or capsa-image): root in it,
        * rootless still */
-      const char *ctx = getenv (ROOTLESS_ENV);
+      const char *ctx = e->rootless_ctx;
       unsigned uid, gid;
       int end = 0;
       if (ctx == NULL || in_initial_userns () || sscanf (ctx, "%u:%u:%n", &uid, &gid, &end) != 2 || end == 0)
@@ -362,7 +361,7 @@ capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err)
   e->rootless = true;
   e->host_uid = getuid ();
   e->host_gid = getgid ();
-  if (rootless_rundir (&e->rundir, err) < 0 || find_subids (e, err) < 0)
+  if (rootless_rundir (e->xdg_runtime_dir, &e->rundir, err) < 0 || find_subids (e, err) < 0)
     return -1;
   cleanup_free char *ctx = xasprintf ("%u:%u:%s", e->host_uid, e->host_gid, e->rundir);
   setenv (ROOTLESS_ENV, ctx, 1);

@@ -30,7 +30,7 @@ int rootless_subid_ranges (const char *file, const char *user, uid_t uid, struct
 int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 /* The runtime directory for this uid (made 0700 when missing; refused when someone else owns
  * it).  *out owned. */
-int rootless_rundir (char **out, capsa_err **err);
+int rootless_rundir (const char *xdg, char **out, capsa_err **err);
 /* Whether a rootless container can have a cgroup of its own: a pure cgroup v2 host whose
  * subtree next to this process's cgroup (where the library puts a relative cgroupsPath) is
  * writable, i.e. delegated to the user.  Not on hybrid or v1 hosts: there the controllers are v1

@@ -2,7 +2,6 @@
  * The LinuxResources JSON (runtime-spec) from --resources, with runc's per-resource flags laid on
  * top; only what is given changes. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +10,6 @@
 #include "capsa/json.h"
 #include "capsa/util.h"
 #include "oci.h"
-
-static const char update_help[]
-    = "Usage: capsa-oci update [OPTIONS] CONTAINER-ID\n"
-      "\n"
-      "  -r, --resources FILE|-     LinuxResources JSON (runtime-spec) from FILE or standard input\n"
-      "      --memory N             memory limit (bytes; k, m, g suffixes; -1 unlimited)\n"
-      "      --memory-reservation N soft memory limit\n"
-      "      --memory-swap N        memory plus swap limit\n"
-      "      --cpu-shares N         relative cpu weight (v2: converted to cpu.weight)\n"
-      "      --cpu-period US        cpu quota period in microseconds\n"
-      "      --cpu-quota US         cpu time per period in microseconds (-1 unlimited)\n"
-      "      --cpu-rt-period US, --cpu-rt-runtime US   realtime scheduling (v1)\n"
-      "      --cpuset-cpus LIST     cpus the container may use (0-3,5)\n"
-      "      --cpuset-mems LIST     memory nodes the container may use\n"
-      "      --pids-limit N         maximum number of processes (<= 0 unlimited)\n"
-      "      --blkio-weight N       block I/O weight (10-1000)\n";
 
 static int
 set_num (json_t *res, const char *section, const char *key, const char *flag, const char *val, bool bytes)
@@ -81,43 +64,79 @@ enum flag_kind
   FLAG_TEXT,  /* a string as given (cpu lists) */
 };
 
-static const struct res_flag
-{
-  const char *name, *section, *key;
-  enum flag_kind kind;
-} res_flags[] = {
-  { "memory", "memory", "limit", FLAG_BYTES },
-  { "memory-reservation", "memory", "reservation", FLAG_BYTES },
-  { "memory-swap", "memory", "swap", FLAG_BYTES },
-  { "cpu-shares", "cpu", "shares", FLAG_INT },
-  { "cpu-share", "cpu", "shares", FLAG_INT },
-  { "cpu-period", "cpu", "period", FLAG_INT },
-  { "cpu-quota", "cpu", "quota", FLAG_INT },
-  { "cpu-rt-period", "cpu", "realtimePeriod", FLAG_INT },
-  { "cpu-rt-runtime", "cpu", "realtimeRuntime", FLAG_INT },
-  { "cpuset-cpus", "cpu", "cpus", FLAG_TEXT },
-  { "cpuset-mems", "cpu", "mems", FLAG_TEXT },
-  { "pids-limit", "pids", "limit", FLAG_INT },
-  { "blkio-weight", "blockIO", "weight", FLAG_INT },
-  { "kernel-memory", "memory", "kernel", FLAG_BYTES },
-  { "kernel-memory-tcp", "memory", "kernelTCP", FLAG_BYTES },
-};
-
 enum
 {
-  O_FLAG = 1000, /* res_flags[i] is O_FLAG + i */
+  R_MEMORY,
+  R_MEMORY_RESERVATION,
+  R_MEMORY_SWAP,
+  R_CPU_SHARES,
+  R_CPU_PERIOD,
+  R_CPU_QUOTA,
+  R_CPU_RT_PERIOD,
+  R_CPU_RT_RUNTIME,
+  R_CPUSET_CPUS,
+  R_CPUSET_MEMS,
+  R_PIDS_LIMIT,
+  R_BLKIO_WEIGHT,
+  R_KERNEL_MEMORY,
+  R_KERNEL_MEMORY_TCP,
+  R_COUNT,
 };
 
-/* The first entry of res_flags for the same resource as res_flags[i] (--cpu-shares for --cpu-share):
- * one getopt value per resource, so an abbreviation of both spellings is no ambiguity. */
-static size_t
-canonical_flag (size_t i)
+static const struct res_flag
 {
-  for (size_t j = 0; j < i; j++)
-    if (strcmp (res_flags[j].section, res_flags[i].section) == 0 && strcmp (res_flags[j].key, res_flags[i].key) == 0)
-      return j;
-  return i;
-}
+  const char *name, *section, *key; /* name: the flag's, as messages show it */
+  enum flag_kind kind;
+} res_flags[R_COUNT] = {
+  [R_MEMORY] = { "memory", "memory", "limit", FLAG_BYTES },
+  [R_MEMORY_RESERVATION] = { "memory-reservation", "memory", "reservation", FLAG_BYTES },
+  [R_MEMORY_SWAP] = { "memory-swap", "memory", "swap", FLAG_BYTES },
+  [R_CPU_SHARES] = { "cpu-shares", "cpu", "shares", FLAG_INT },
+  [R_CPU_PERIOD] = { "cpu-period", "cpu", "period", FLAG_INT },
+  [R_CPU_QUOTA] = { "cpu-quota", "cpu", "quota", FLAG_INT },
+  [R_CPU_RT_PERIOD] = { "cpu-rt-period", "cpu", "realtimePeriod", FLAG_INT },
+  [R_CPU_RT_RUNTIME] = { "cpu-rt-runtime", "cpu", "realtimeRuntime", FLAG_INT },
+  [R_CPUSET_CPUS] = { "cpuset-cpus", "cpu", "cpus", FLAG_TEXT },
+  [R_CPUSET_MEMS] = { "cpuset-mems", "cpu", "mems", FLAG_TEXT },
+  [R_PIDS_LIMIT] = { "pids-limit", "pids", "limit", FLAG_INT },
+  [R_BLKIO_WEIGHT] = { "blkio-weight", "blockIO", "weight", FLAG_INT },
+  [R_KERNEL_MEMORY] = { "kernel-memory", "memory", "kernel", FLAG_BYTES },
+  [R_KERNEL_MEMORY_TCP] = { "kernel-memory-tcp", "memory", "kernelTCP", FLAG_BYTES },
+};
+
+/* The options: --resources, and each resource flag's value as given (the last one given wins;
+ * --cpu-share, runc's spelling, shares --cpu-shares' slot). */
+struct update_opts
+{
+  const char *resources;
+  const char *val[R_COUNT];
+};
+
+#define RES(N, R, ARG, HELP) CAPSA_O_STR (0, N, struct update_opts, val[R], ARG, HELP)
+static const struct capsa_opt update_opts[] = {
+  CAPSA_O_STR ('r', "resources", struct update_opts, resources, "FILE|-",
+               "LinuxResources JSON (runtime-spec) from FILE or standard input"),
+  RES ("memory", R_MEMORY, "N", "memory limit (bytes; k, m, g suffixes; -1 unlimited)"),
+  RES ("memory-reservation", R_MEMORY_RESERVATION, "N", "soft memory limit"),
+  RES ("memory-swap", R_MEMORY_SWAP, "N", "memory plus swap limit"),
+  RES ("cpu-shares", R_CPU_SHARES, "N", "relative cpu weight (v2: converted to cpu.weight)"),
+  RES ("cpu-share", R_CPU_SHARES, "N", NULL),
+  RES ("cpu-period", R_CPU_PERIOD, "US", "cpu quota period in microseconds"),
+  RES ("cpu-quota", R_CPU_QUOTA, "US", "cpu time per period in microseconds (-1 unlimited)"),
+  RES ("cpu-rt-period", R_CPU_RT_PERIOD, "US", "realtime scheduling period (v1)"),
+  RES ("cpu-rt-runtime", R_CPU_RT_RUNTIME, "US", "realtime scheduling runtime (v1)"),
+  RES ("cpuset-cpus", R_CPUSET_CPUS, "LIST", "cpus the container may use (0-3,5)"),
+  RES ("cpuset-mems", R_CPUSET_MEMS, "LIST", "memory nodes the container may use"),
+  RES ("pids-limit", R_PIDS_LIMIT, "N", "maximum number of processes (<= 0 unlimited)"),
+  RES ("blkio-weight", R_BLKIO_WEIGHT, "N", "block I/O weight (10-1000)"),
+  RES ("kernel-memory", R_KERNEL_MEMORY, "N", NULL),
+  RES ("kernel-memory-tcp", R_KERNEL_MEMORY_TCP, "N", NULL),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct oci_cmd update_cmd = {
+  "update", "[OPTIONS] CONTAINER-ID", NULL, update_opts, 0, 29, 0,
+};
 
 /* Lay the value of res_flags[i] into flags.  -1 after a usage error. */
 static int
@@ -133,33 +152,14 @@ set_flag (json_t *flags, size_t i, const char *val)
   return 0;
 }
 
-/* The options into flags (the per-resource ones) and *file (--resources): the exit status to stop
- * with (after --help, or a usage error), or -1 to go on. */
+/* The resource flags that were given, into flags: -1 after a usage error. */
 static int
-parse_update (int argc, char **argv, json_t *flags, const char **file)
+set_flags (json_t *flags, const struct update_opts *o)
 {
-  struct option opts[ARRAY_SIZE (res_flags) + 3] = {
-    { "resources", required_argument, NULL, 'r' },
-    { "help", no_argument, NULL, 'h' },
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (res_flags); i++)
-    opts[2 + i] = (struct option){ res_flags[i].name, required_argument, NULL, O_FLAG + (int) canonical_flag (i) };
-  int c;
-
-  opterr = 0;
-  while ((c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1)
-    if (c == 'r')
-      *file = optarg;
-    else if (c == 'h')
-      {
-        fputs (update_help, stdout);
-        return 0;
-      }
-    else if (c < O_FLAG || c >= O_FLAG + (int) ARRAY_SIZE (res_flags))
-      return oci_usage ("update", "unknown option `%s`", argv[optind - 1]);
-    else if (set_flag (flags, (size_t) (c - O_FLAG), optarg) < 0)
-      return 1;
-  return -1;
+  for (size_t i = 0; i < R_COUNT; i++)
+    if (o->val[i] && set_flag (flags, i, o->val[i]) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -167,13 +167,15 @@ cmd_update (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   cleanup_json json_t *flags = json_object ();
-  const char *file = NULL;
+  struct update_opts o = { 0 };
 
-  int status = parse_update (argc, argv, flags, &file);
-  if (status >= 0)
-    return status;
-  const char *id = oci_one_id ("update", argc, argv, optind);
-  json_t *res = id == NULL ? NULL : file ? read_resources (file) : json_object ();
+  int first = oci_parse (&update_cmd, argc, argv, &o);
+  if (first <= 0)
+    return first == 0 ? 0 : 1;
+  if (set_flags (flags, &o) < 0)
+    return 1;
+  const char *id = oci_one_id ("update", argc, argv, first);
+  json_t *res = id == NULL ? NULL : o.resources ? read_resources (o.resources) : json_object ();
   if (res == NULL)
     return 1;
   json_merge_sections (res, flags); /* the flags win over the file, section by section */

@@ -1,6 +1,5 @@
 /* capsa-oci: global flags, the command table, and the one place that prints errors. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,7 +9,7 @@
 
 #include "capsa/capsa.h"
 #include "capsa/fault.h"
-#include "capsa/global_opts.h"
+#include "capsa/options.h"
 #include "capsa/hostenv.h"
 #include "capsa/log.h"
 #include "capsa/runtime.h"
@@ -40,24 +39,65 @@ static const struct command
   { "features", cmd_features, "print the runtime's features as JSON" },
 };
 
-static const char usage_text[]
-    = "Usage: capsa-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
-      "\n"
-      "An OCI runtime (runtime-spec " CAPSA_OCI_VERSION ") with runc's command line.\n"
-      "\n"
-      "Global options:\n"
-      "  --root DIR               state directory (default /run/capsa-oci, or\n"
-      "                           $XDG_RUNTIME_DIR/capsa-oci when not the host's root)\n"
-      "  --log FILE               write errors and debug messages to FILE\n"
-      "  --log-format text|json   format of --log (json: one object per line: level, msg, time)\n"
-      "  --debug                  log debug messages\n"
-      "  --systemd-cgroup         ask for the systemd cgroup manager (refused: systemd is not used)\n"
-      "  --cgroup-manager cgroupfs|disabled\n"
-      "  --rootless true|false|auto  accepted for compatibility\n"
-      "  -v, --version            print the version\n"
-      "  -h, --help               print this help\n"
-      "\n"
-      "Commands:\n";
+static const char usage_text[] = "Usage: capsa-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
+                                 "\n"
+                                 "An OCI runtime (runtime-spec " CAPSA_OCI_VERSION ") with runc's command line.\n"
+                                 "\n"
+                                 "Global options:\n";
+
+/* the global options, before the command (runc's: the first word that is no option is the command) */
+struct global_args
+{
+  struct oci_global g;
+  bool version;
+};
+
+static int
+set_log_format (void *base, const char *arg, capsa_err **err)
+{
+  if (strcmp (arg, "json") != 0 && strcmp (arg, "text") != 0)
+    return capsa_fail_as (err, EINVAL, "--log-format: unknown format `%s` (text or json)", arg);
+  ((struct global_args *) base)->g.json_log = strcmp (arg, "json") == 0;
+  return 0;
+}
+
+static int
+set_cgroup_manager (void *base, const char *arg, capsa_err **err)
+{
+  struct oci_global *g = &((struct global_args *) base)->g;
+  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "disabled") != 0 && strcmp (arg, "systemd") != 0)
+    return capsa_fail_as (err, EINVAL, "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", arg);
+  g->cgroup_manager = arg;
+  if (strcmp (arg, "systemd") == 0)
+    g->systemd_cgroup = true;
+  return 0;
+}
+
+/* --rootless, --criu: runc's, accepted and ignored (with their value) */
+static int
+ignore_value (void *base, const char *arg, capsa_err **err)
+{
+  (void) base, (void) arg, (void) err;
+  return 0;
+}
+
+static const struct capsa_opt global_opts[] = {
+  CAPSA_O_STR (0, "root", struct global_args, g.root, "DIR",
+               "state directory (default /run/capsa-oci, or\n"
+               "$XDG_RUNTIME_DIR/capsa-oci when not the host's root)"),
+  CAPSA_O_STR (0, "log", struct global_args, g.log, "FILE", "write errors and debug messages to FILE"),
+  CAPSA_O_CALL (0, "log-format", set_log_format, "text|json",
+                "format of --log (json: one object per line: level, msg, time)"),
+  CAPSA_O_BOOL (0, "debug", struct global_args, g.debug, "log debug messages"),
+  CAPSA_O_BOOL (0, "systemd-cgroup", struct global_args, g.systemd_cgroup,
+                "ask for the systemd cgroup manager (refused: systemd is not used)"),
+  CAPSA_O_CALL (0, "cgroup-manager", set_cgroup_manager, "cgroupfs|disabled", ""),
+  CAPSA_O_CALL (0, "rootless", ignore_value, "true|false|auto", "accepted for compatibility"),
+  CAPSA_O_CALL (0, "criu", ignore_value, "PATH", NULL),
+  CAPSA_O_BOOL ('v', "version", struct global_args, version, "print the version"),
+  { .name = "help", .letter = 'h', .kind = CAPSA_OPT_HELP, .help = "print this help" },
+  CAPSA_O_END,
+};
 
 static struct oci_global *the_global;
 
@@ -65,6 +105,8 @@ static void
 print_usage (FILE *f)
 {
   fputs (usage_text, f);
+  capsa_opt_help (f, global_opts, 27, CAPSA_OPT_HELP_COMPACT);
+  fputs ("\nCommands:\n", f);
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
   fputs ("\nRun 'capsa-oci COMMAND --help' for the options of a command.\n", f);
@@ -139,79 +181,52 @@ default_root (void)
   return buf;
 }
 
+/* The global options into a->g: the index of the command in argv, or -1 after a usage error.
+ * --help and --version print and exit 0. */
 static int
-set_log_format (const char *arg, void *target, capsa_err **err)
+parse_global (struct global_args *a, int argc, char **argv)
 {
-  if (strcmp (arg, "json") != 0 && strcmp (arg, "text") != 0)
-    return capsa_fail_as (err, EINVAL, "--log-format: unknown format `%s` (text or json)", arg);
-  *(bool *) target = strcmp (arg, "json") == 0;
-  return 0;
-}
-
-static int
-set_cgroup_manager (const char *arg, void *target, capsa_err **err)
-{
-  struct oci_global *g = target;
-  if (strcmp (arg, "cgroupfs") != 0 && strcmp (arg, "disabled") != 0 && strcmp (arg, "systemd") != 0)
-    return capsa_fail_as (err, EINVAL, "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", arg);
-  g->cgroup_manager = arg;
-  if (strcmp (arg, "systemd") == 0)
-    g->systemd_cgroup = true;
-  return 0;
-}
-
-static int
-parse_global (struct oci_global *g, int argc, char **argv)
-{
-  const struct capsa_global_opt opts[] = {
-    { "root", 0, true, CAPSA_GOPT_STRING, &g->root, NULL },
-    { "log", 0, true, CAPSA_GOPT_STRING, &g->log, NULL },
-    { "log-format", 0, true, CAPSA_GOPT_CALL, &g->json_log, set_log_format },
-    { "debug", 0, false, CAPSA_GOPT_FLAG, &g->debug, NULL },
-    { "systemd-cgroup", 0, false, CAPSA_GOPT_FLAG, &g->systemd_cgroup, NULL },
-    { "cgroup-manager", 0, true, CAPSA_GOPT_CALL, g, set_cgroup_manager },
-    { "rootless", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },
-    { "criu", 0, true, CAPSA_GOPT_IGNORE, NULL, NULL },
-    { 0 },
-  };
-  cleanup_err capsa_err *err = NULL;
-  enum capsa_gopt_stop stop;
-  int first = capsa_parse_global_opts (opts, argc, argv, &stop, &err);
-  if (first < 0)
-    return oci_usage ("capsa-oci", "%s", err->msg), -1;
-  switch (stop)
+  capsa_err *err = NULL;
+  int first = capsa_opt_parse (global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, a, &err);
+  if (first == CAPSA_OPT_HELP_ASKED)
     {
-    case CAPSA_GOPT_VERSION:
-      printf ("capsa-oci version %s\nspec: %s\n", CAPSA_VERSION, CAPSA_OCI_VERSION);
-      exit (0);
-    case CAPSA_GOPT_HELP:
       print_usage (stdout);
       exit (0);
-    case CAPSA_GOPT_NO_STOP:
-    default:
-      return first;
     }
+  if (first < 0)
+    {
+      oci_usage ("capsa-oci", "%s", err->msg);
+      capsa_err_free (&err);
+      return -1;
+    }
+  if (a->version)
+    {
+      printf ("capsa-oci version %s\nspec: %s\n", CAPSA_VERSION, CAPSA_OCI_VERSION);
+      exit (0);
+    }
+  return first;
 }
 
 int
 main (int argc, char **argv)
 {
-  struct oci_global g = { .root = NULL, .cgroup_manager = "cgroupfs", .argv0 = "capsa-oci" };
+  struct global_args a = { .g = { .root = NULL, .cgroup_manager = "cgroupfs", .argv0 = "capsa-oci" } };
+  struct oci_global *g = &a.g;
   cleanup_err capsa_err *err = NULL;
   int first;
 
-  the_global = &g;
+  the_global = g;
   /* the library reads no environment: what it honours, it is given from ours */
   capsa_host_env_load (getenv);
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   capsa_log_set_program ("capsa-oci");
   /* Before the log is set up, a bad global flag is reported on stderr in text. */
-  first = parse_global (&g, argc, argv);
+  first = parse_global (&a, argc, argv);
   if (first < 0)
     return 1;
-  if (g.root == NULL)
-    g.root = default_root ();
-  if (capsa_log_init (g.log, g.json_log ? CAPSA_LOG_JSON : CAPSA_LOG_TEXT, g.debug, &err) < 0)
+  if (g->root == NULL)
+    g->root = default_root ();
+  if (capsa_log_init (g->log, g->json_log ? CAPSA_LOG_JSON : CAPSA_LOG_TEXT, g->debug, &err) < 0)
     {
       fprintf (stderr, "capsa-oci: %s\n", err->msg);
       return 1;
@@ -229,9 +244,8 @@ main (int argc, char **argv)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
       {
-        optind = 1;
-        capsa_log (CAPSA_LOG_DEBUG, "capsa-oci %s (root %s)", name, g.root);
-        return commands[i].fn (&g, argc - first, argv + first);
+        capsa_log (CAPSA_LOG_DEBUG, "capsa-oci %s (root %s)", name, g->root);
+        return commands[i].fn (g, argc - first, argv + first);
       }
   return oci_usage ("capsa-oci", "unknown command `%s`", name);
 }

@@ -64,6 +64,6 @@ int cmd_exec (struct oci_global *g, int argc, char **argv);
  * Returns the index of the container id in argv, or -1 after reporting a usage error. */
 int oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int argc, char **argv,
                            struct capsa_create_opts *o);
-/* Exactly one positional argument (the container id) at argv[optind]; NULL after a usage error. */
+/* Exactly one positional argument (the container id) at argv[first]; NULL after a usage error. */
 const char *oci_one_id (const char *cmd, int argc, char **argv, int first);
 #endif

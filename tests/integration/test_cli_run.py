@@ -134,6 +134,17 @@ def test_run_output_and_exit_codes(capsa):
     assert capsa.ps() == []
 
 
+def test_run_env_key_alone_comes_from_here(capsa):
+    """-e KEY and an --env-file line KEY: the value in capsa's environment, left out when it has none."""
+    env = dict(os.environ, CAPSA_T_SET="from here", CAPSA_T_FILE="file too")
+    env.pop("CAPSA_T_UNSET", None)
+    envf = capsa.tmp / "env"
+    envf.write_text("CAPSA_T_FILE\nCAPSA_T_UNSET\n")
+    p = capsa("run", "--rm", "--network", "none", "-e", "CAPSA_T_SET", "-e", "CAPSA_T_UNSET", "--env-file", envf,
+              "busybox", "sh", "-c", 'echo "$CAPSA_T_SET|$CAPSA_T_FILE|${CAPSA_T_UNSET-unset}"', env=env)
+    assert p.stdout.strip() == "from here|file too|unset"
+
+
 def test_run_env_workdir_user_entrypoint(capsa):
     p = capsa("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "nobody", "busybox",
               "sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"')

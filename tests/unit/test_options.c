@@ -177,6 +177,12 @@ test_operands_and_stop (void **state)
   assert_string_equal (words[2], "img");
   assert_string_equal (words[3], "-t");
   assert_int_equal (parse_words (CAPSA_OPT_STOP, &o, "-d", NULL), 2); /* no operand: argc */
+  /* GLOBAL: a front end's options before the command, named so in errors */
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "--bogus", "cmd", NULL), CAPSA_OPT_USAGE);
+  assert_string_equal (msg, "unknown global option `--bogus`");
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "-dx", NULL), CAPSA_OPT_USAGE);
+  assert_string_equal (msg, "unknown global option `-x`");
+  assert_int_equal (parse_words (CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, &o, "-d", "cmd", "--bogus", NULL), 2);
 }
 
 static void
@@ -236,6 +242,28 @@ test_help_lines (void **state)
   free (buf);
 }
 
+static char *
+usage_text (const char *prog, const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *text = capsa_usage_vformat (prog, cmd, fmt, ap);
+  va_end (ap);
+  return text;
+}
+
+static void
+test_usage_text (void **state)
+{
+  (void) state;
+  char *t = usage_text ("capsa", "capsa", "unknown command `%s`", "x");
+  assert_string_equal (t, "unknown command `x` (see `capsa --help`)");
+  free (t);
+  t = usage_text ("capsa-oci", "kill", "requires %d arguments", 2);
+  assert_string_equal (t, "kill: requires 2 arguments (see `capsa-oci kill --help`)");
+  free (t);
+}
+
 int
 main (void)
 {
@@ -243,6 +271,7 @@ main (void)
     cmocka_unit_test (test_long_and_short),  cmocka_unit_test (test_no_prefixes_and_unknowns),
     cmocka_unit_test (test_booleans),        cmocka_unit_test (test_operands_and_stop),
     cmocka_unit_test (test_values_and_help), cmocka_unit_test (test_help_lines),
+    cmocka_unit_test (test_usage_text),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -77,6 +77,8 @@ parse_bool (const char *v)
 #define TOOK_NEXT 1 /* the value was the next word */
 #define HELP_MET 2  /* --help: stop */
 
+/* what an unknown option is called: "unknown option" or "unknown global option" */
+#define KIND(flags) ((flags) &CAPSA_OPT_GLOBAL ? "global " : "")
 #define usage_error(err, ...) (capsa_fail_as (err, EINVAL, __VA_ARGS__), CAPSA_OPT_USAGE)
 
 static int
@@ -155,13 +157,13 @@ store (const struct capsa_opt *o, const char *v, void *base, capsa_err **err)
 
 /* --NAME[=VALUE] at argv[i]: 0, TOOK_NEXT, HELP_MET or < 0 */
 static int
-long_option (const struct capsa_opt *opts, int argc, char **argv, int i, void *base, capsa_err **err)
+long_option (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, int i, void *base, capsa_err **err)
 {
   const char *w = argv[i] + 2, *eq = strchr (w, '=');
   size_t len = eq ? (size_t) (eq - w) : strlen (w);
   const struct capsa_opt *o = by_name (opts, w, len);
   if (o == NULL)
-    return usage_error (err, "unknown option `%s`", argv[i]);
+    return usage_error (err, "unknown %soption `%s`", KIND (flags), argv[i]);
   if (!capsa_opt_takes_value (o) || eq)
     return store (o, eq ? eq + 1 : NULL, base, err);
   if (i + 1 >= argc)
@@ -172,13 +174,13 @@ long_option (const struct capsa_opt *opts, int argc, char **argv, int i, void *b
 
 /* -abc, -n VALUE, -nVALUE, -n=VALUE at argv[i]: as long_option */
 static int
-short_options (const struct capsa_opt *opts, int argc, char **argv, int i, void *base, capsa_err **err)
+short_options (const struct capsa_opt *opts, unsigned flags, int argc, char **argv, int i, void *base, capsa_err **err)
 {
   for (const char *p = argv[i] + 1; *p; p++)
     {
       const struct capsa_opt *o = by_letter (opts, *p);
       if (o == NULL)
-        return usage_error (err, "unknown option `-%c`", *p);
+        return usage_error (err, "unknown %soption `-%c`", KIND (flags), *p);
       const char *v = p[1] == '=' ? p + 2 : NULL;
       if (!capsa_opt_takes_value (o))
         {
@@ -221,8 +223,8 @@ capsa_opt_parse (const struct capsa_opt *opts, unsigned flags, int argc, char **
           operands[nop++] = w;
           continue;
         }
-      int r = w[1] == '-' ? long_option (opts, argc, argv, i, base, err)
-                          : short_options (opts, argc, argv, i, base, err);
+      int r = w[1] == '-' ? long_option (opts, flags, argc, argv, i, base, err)
+                          : short_options (opts, flags, argc, argv, i, base, err);
       if (r == HELP_MET)
         return CAPSA_OPT_HELP_ASKED;
       if (r < 0)
@@ -269,4 +271,17 @@ capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned styl
         }
       fputc ('\n', f);
     }
+}
+
+char *
+capsa_usage_vformat (const char *prog, const char *cmd, const char *fmt, va_list ap)
+{
+  char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  char *text = strcmp (cmd, prog) == 0
+                   ? xasprintf ("%s (see `%s --help`)", msg ? msg : "invalid usage", prog)
+                   : xasprintf ("%s: %s (see `%s %s --help`)", cmd, msg ? msg : "invalid usage", prog, cmd);
+  free (msg);
+  return text;
 }

@@ -1,2 +1,0 @@
-/* The front ends' global options are public: include/capsa/global_opts.h. */
-#include "capsa/global_opts.h"
