@@ -154,10 +154,16 @@ def lo_flags(oci, bundle):
     return int(oci("run", "-b", bundle.write().path, new_id()).stdout, 16)
 
 
+# a listener on loopback, then "hello" sent to it until it is there (no fixed sleep: a loaded
+# machine may start the listener late), then what it got
+def loopback_echo(port):
+    return (f"timeout 10 nc -l -p {port} > /tmp/got & for i in $(seq 100); do echo hello | nc 127.0.0.1 {port} && break;"
+            " sleep 0.1; done; wait; cat /tmp/got")
+
+
 def test_loopback_up_in_a_new_network_namespace(oci, bundle):
     assert lo_flags(oci, bundle) & 1  # IFF_UP
-    bundle.args("/bin/sh", "-c", "nc -l -p 5555 > /tmp/got & sleep 0.3; echo hello | nc 127.0.0.1 5555;"
-                " sleep 0.3; cat /tmp/got")
+    bundle.args("/bin/sh", "-c", loopback_echo(5555))
     p = oci("run", "-b", bundle.write().path, new_id(), check=False)
     assert "hello" in p.stdout, p.stderr
 
@@ -198,6 +204,6 @@ def test_cli_home_and_loopback(capsa):
     assert capsa("run", "--rm", "--network", "none", "-u", "4321", "busybox", "sh", "-c",
                  "echo $HOME").stdout.strip() == "/"
     p = capsa("run", "--rm", "--network", "none", "busybox", "sh", "-c",
-              "nc -l -p 8080 > /tmp/got & sleep 0.3; echo hello | nc 127.0.0.1 8080; sleep 0.3; cat /tmp/got",
+              loopback_echo(8080),
               check=False)
     assert "hello" in p.stdout, p.stderr
