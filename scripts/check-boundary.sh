@@ -6,6 +6,8 @@
 #     and their own folder on the include path: an unexported call fails to link;
 #  3. a probe that calls an internal helper must fail to link against libcapsa.so (the map works).
 # Usage: scripts/check-boundary.sh [BUILD_DIR]   (default build-boundary; made when missing)
+#        scripts/check-boundary.sh --includes      (only lists "FILE: HEADERS" for step 1, pending
+#                                                   files included; scripts/measures.sh counts them)
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-boundary}
@@ -31,6 +33,14 @@ bad_includes () {
     esac
   done
 }
+
+if [ "${1:-}" = --includes ]; then
+  for f in src/oci/*.[ch] src/cli/*.[ch]; do
+    bad=$(bad_includes "$f" | tr '\n' ' ')
+    [ -z "$bad" ] || echo "$f: ${bad% }"
+  done
+  exit 0
+fi
 
 status=0
 for f in src/oci/*.[ch] src/cli/*.[ch]; do

@@ -161,6 +161,57 @@ attach_output (int sock, int *code)
  * makes them keys). */
 static const int proxied[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
 
+/* SIGWINCH, and with sig_proxy the proxied signals, blocked and read from the signalfd returned;
+ * *old is the mask to restore. */
+static int
+attach_signalfd (bool sig_proxy, sigset_t *old)
+{
+  sigset_t mask;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGWINCH);
+  for (size_t i = 0; sig_proxy && i < ARRAY_SIZE (proxied); i++)
+    sigaddset (&mask, proxied[i]);
+  sigprocmask (SIG_BLOCK, &mask, old);
+  return signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The signals that came: each but SIGWINCH goes to the container; with a tty, its size is sent. */
+static void
+attach_signals (struct ctr *c, int sigfd, int sock, bool tty, int term)
+{
+  struct signalfd_siginfo si;
+  while (read (sigfd, &si, sizeof si) == sizeof si)
+    if (si.ssi_signo != SIGWINCH)
+      {
+        cleanup_err capsa_err *ke = NULL;
+        capsa_container_kill (c->oci_root, c->id, (int) si.ssi_signo, false, &ke);
+      }
+  if (tty)
+    send_size (sock, term);
+}
+
+/* What stdin has, through the detach keys, to the container; true when the keys were typed.
+ * *in_open goes false at the end of the input. */
+static bool
+attach_input (struct detacher *d, int sock, bool *in_open)
+{
+  unsigned char buf[4096];
+  char out[sizeof buf + DETACH_KEYS_MAX];
+  size_t olen;
+  ssize_t n = read (0, buf, sizeof buf);
+  if (n < 0 && errno == EINTR)
+    return false;
+  if (n <= 0)
+    {
+      *in_open = false; /* the container's stdin stays open, as docker's does */
+      return false;
+    }
+  bool detached = detach_filter (d, buf, (size_t) n, out, &olen);
+  if (olen)
+    send_input (sock, out, olen);
+  return detached;
+}
+
 int
 ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_stdin, bool sig_proxy,
                    const char *detach_keys, capsa_err **err)
@@ -178,14 +229,8 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
   struct term_saved saved = { 0 };
   if (tty && forward_stdin && term == 0)
     term_make_raw (0, &saved);
-  sigset_t mask, old;
-  sigemptyset (&mask);
-  sigaddset (&mask, SIGWINCH);
-  sig_proxy = sig_proxy && !tty;
-  for (size_t i = 0; sig_proxy && i < ARRAY_SIZE (proxied); i++)
-    sigaddset (&mask, proxied[i]);
-  sigprocmask (SIG_BLOCK, &mask, &old);
-  cleanup_close int sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  sigset_t old;
+  cleanup_close int sigfd = attach_signalfd (sig_proxy && !tty, &old);
   if (tty)
     send_size (sock, term);
   int code = -1;
@@ -198,36 +243,11 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
       if (p[0].revents && !attach_output (sock, &code))
         break;
       if (p[2].revents & POLLIN)
-        {
-          struct signalfd_siginfo si;
-          while (read (sigfd, &si, sizeof si) == sizeof si)
-            if (si.ssi_signo != SIGWINCH)
-              {
-                cleanup_err capsa_err *ke = NULL;
-                capsa_container_kill (c->oci_root, c->id, (int) si.ssi_signo, false, &ke);
-              }
-          if (tty)
-            send_size (sock, term);
-        }
+        attach_signals (c, sigfd, sock, tty, term);
       if (p[1].revents)
-        {
-          unsigned char buf[4096];
-          char out[sizeof buf + DETACH_KEYS_MAX];
-          size_t olen;
-          ssize_t n = read (0, buf, sizeof buf);
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n <= 0)
-            {
-              in_open = false; /* the container's stdin stays open, as docker's does */
-              continue;
-            }
-          detached = detach_filter (&d, buf, (size_t) n, out, &olen);
-          if (olen)
-            send_input (sock, out, olen);
-          if (detached)
-            break;
-        }
+        detached = attach_input (&d, sock, &in_open);
+      if (detached)
+        break;
     }
   term_restore (0, &saved);
   sigprocmask (SIG_SETMASK, &old, NULL);

@@ -429,7 +429,9 @@ command (struct tpl *t, char **toks, int n, struct val *piped, struct val dot, b
         return fail (t, "can't give arguments to a non-function ", toks[0]);
       return operand (t, toks[0], dot, emit, out);
     }
-  struct val args[MAX_TOKS];
+  /* zeroed: a slot past na reads as no value.  The arity check below keeps call() within na,
+   * but through the function's name, which clang's analyzer does not follow */
+  struct val args[MAX_TOKS] = { 0 };
   int na = 0;
   for (int i = 1; i < n; i++)
     if (operand (t, toks[i], dot, emit, &args[na++]) < 0)

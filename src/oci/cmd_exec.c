@@ -61,13 +61,21 @@ static const struct oci_cmd exec_cmd = {
   "exec", "[OPTIONS] CONTAINER-ID [COMMAND [ARGS...]]", NULL, exec_opts, CAPSA_OPT_STOP, 29, 0
 };
 
+/* The lists oci_parse() filled in o (o owns them). */
+static void
+exec_opts_free (struct capsa_exec_opts *o)
+{
+  cleanup_strv_fn (&o->env);
+  cleanup_strv_fn (&o->additional_gids);
+  cleanup_strv_fn (&o->caps);
+}
+
 int
 cmd_exec (struct oci_global *g, int argc, char **argv)
 {
-  struct capsa_exec_opts o = { .root = g->root };
+  __attribute__ ((cleanup (exec_opts_free))) struct capsa_exec_opts o = { .root = g->root };
   capsa_err *err = NULL;
   int status = 0, first = oci_parse (&exec_cmd, argc, argv, &o);
-  cleanup_strv char **env = o.env, **gids = o.additional_gids, **caps = o.caps; /* the lists' owners */
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -24,17 +24,19 @@ fail (capsa_err **err)
   return 1;
 }
 
-static const char *
-opt (int argc, char **argv, int *i, const char *name)
+/* True when argv[*i] is option `name`: *value is then its value, and *i moves on to it. */
+static bool
+opt (int argc, char **argv, int *i, const char *name, const char **value)
 {
   if (strcmp (argv[*i], name) != 0)
-    return NULL;
+    return false;
   if (*i + 1 >= argc)
     {
       fprintf (stderr, "netctl: %s needs a value\n", name);
       exit (2);
     }
-  return argv[++*i];
+  *value = argv[++*i];
+  return true;
 }
 
 int
@@ -47,9 +49,9 @@ main (int argc, char **argv)
   for (; i < argc && strncmp (argv[i], "--", 2) == 0; i++)
     {
       const char *v;
-      if ((v = opt (argc, argv, &i, "--state")))
+      if (opt (argc, argv, &i, "--state", &v))
         env.state_dir = v;
-      else if ((v = opt (argc, argv, &i, "--table")))
+      else if (opt (argc, argv, &i, "--table", &v))
         env.table = v;
       else
         {
@@ -72,15 +74,15 @@ main (int argc, char **argv)
           for (; i < argc; i++)
             {
               const char *v;
-              if ((v = opt (argc, argv, &i, "--subnet")))
+              if (opt (argc, argv, &i, "--subnet", &v))
                 o.subnet = v;
-              else if ((v = opt (argc, argv, &i, "--gateway")))
+              else if (opt (argc, argv, &i, "--gateway", &v))
                 o.gateway = v;
-              else if ((v = opt (argc, argv, &i, "--bridge")))
+              else if (opt (argc, argv, &i, "--bridge", &v))
                 o.bridge = v;
-              else if ((v = opt (argc, argv, &i, "--subnet6")))
+              else if (opt (argc, argv, &i, "--subnet6", &v))
                 o.subnet6 = v;
-              else if ((v = opt (argc, argv, &i, "--gateway6")))
+              else if (opt (argc, argv, &i, "--gateway6", &v))
                 o.gateway6 = v;
               else if (strcmp (argv[i], "--internal") == 0)
                 o.internal = true;
@@ -125,22 +127,22 @@ main (int argc, char **argv)
       for (i += 3; i < argc; i++)
         {
           const char *v;
-          if ((v = opt (argc, argv, &i, "--publish")))
+          if (opt (argc, argv, &i, "--publish", &v))
             {
               if (a.nports == 16)
                 return fprintf (stderr, "netctl: too many ports\n"), 2;
               if (capsa_port_parse (v, &ports[a.nports++], &err) < 0)
                 return fail (&err);
             }
-          else if ((v = opt (argc, argv, &i, "--name")))
+          else if (opt (argc, argv, &i, "--name", &v))
             a.name = v;
-          else if ((v = opt (argc, argv, &i, "--hostname")))
+          else if (opt (argc, argv, &i, "--hostname", &v))
             a.hostname = v;
-          else if ((v = opt (argc, argv, &i, "--ip")))
+          else if (opt (argc, argv, &i, "--ip", &v))
             a.ip = v;
-          else if ((v = opt (argc, argv, &i, "--ip6")))
+          else if (opt (argc, argv, &i, "--ip6", &v))
             a.ip6 = v;
-          else if ((v = opt (argc, argv, &i, "--etc")))
+          else if (opt (argc, argv, &i, "--etc", &v))
             a.etc_dir = v;
           else
             return fprintf (stderr, "netctl: unknown option %s\n", argv[i]), 2;

@@ -381,6 +381,12 @@ bad (const struct pctx *p, const char *at, const char *key, const char *fmt, ...
   return capsa_fail (p->err, 0, "%s: %s%s%s: %s", p->name, at, *at && *key ? "." : "", key, what ? what : "invalid");
 }
 
+/* bad() always returns -1 (capsa_fail's -1).  clang's analyzer does not follow calls to variadic
+ * functions, so it is told here, as error.h tells it for capsa_fail (scripts/ci-scan-build.sh). */
+#ifdef __clang_analyzer__
+#define bad(...) (bad (__VA_ARGS__), -1)
+#endif
+
 /* The same for element i of array `key`: "NAME: AT.KEY[i]: what". */
 static int
 bad_elem (const struct pctx *p, const char *at, const char *key, size_t i, const char *what)

@@ -123,7 +123,7 @@ state_remove_dir (const char *root, const char *id, capsa_err **err)
   d = fdopendir (fd);
   if (d == NULL)
     return capsa_fail (err, errno, "read state directory `%s`", path);
-  fd = -1; /* owned by d now */
+  (void) take_fd (&fd); /* owned by d now */
   while ((de = readdir (d)))
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
