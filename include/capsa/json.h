@@ -23,6 +23,16 @@ jstr (json_t *o, const char *key)
   return json_string_value (json_object_get (o, key));
 }
 
+/* A new array of the strings of the NULL-terminated v (v may be NULL: an empty array). */
+static inline json_t *
+json_strv (char **v)
+{
+  json_t *a = json_array ();
+  for (; v && *v; v++)
+    json_array_append_new (a, json_string (*v));
+  return a;
+}
+
 /* Whether the array arr holds the string s. */
 static inline bool
 json_strarray_has (json_t *arr, const char *s)

@@ -1140,24 +1140,15 @@ step_meta (struct build *b, capsa_err **err)
   return 0;
 }
 
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (; v && *v; v++)
-    json_array_append_new (a, json_string (*v));
-  return a;
-}
-
 /* HostConfig's CapAdd, CapDrop, SecurityOpt, Init and RestartPolicy (checked: a known policy, a
  * count only for on-failure, none with --rm). */
 static int
 step_host_config (struct build *b, capsa_err **err)
 {
   const struct ctr_opts *o = b->o;
-  json_object_set_new (b->hc, "CapAdd", strv_json (o->cap_add));
-  json_object_set_new (b->hc, "CapDrop", strv_json (o->cap_drop));
-  json_object_set_new (b->hc, "SecurityOpt", strv_json (o->security_opt));
+  json_object_set_new (b->hc, "CapAdd", json_strv (o->cap_add));
+  json_object_set_new (b->hc, "CapDrop", json_strv (o->cap_drop));
+  json_object_set_new (b->hc, "SecurityOpt", json_strv (o->security_opt));
   json_object_set_new (b->hc, "Init", json_boolean (o->init));
   const char *r = o->restart ? o->restart : "no";
   cleanup_free char *rn = xstrdup (r);

@@ -10,15 +10,7 @@
 #include <sys/resource.h>
 
 #include "config.h"
-
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (; v && *v; v++)
-    json_array_append_new (a, json_string (*v));
-  return a;
-}
+#include "jsonutil.h"
 
 /* obj[key] = value unless value is NULL (absent). */
 static void
@@ -32,7 +24,7 @@ static void
 set_strv (json_t *obj, const char *key, char **v)
 {
   if (v)
-    json_object_set_new (obj, key, strv_json (v));
+    json_object_set_new (obj, key, json_strv (v));
 }
 
 static json_t *
@@ -105,8 +97,8 @@ rlimits_json (const struct cfg_rlimit *rl, size_t n)
 json_t *
 cfg_process_to_json (const struct cfg_process *p)
 {
-  json_t *o = json_pack ("{s:b, s:o, s:o, s:s, s:o, s:b}", "terminal", p->terminal, "args", strv_json (p->args), "env",
-                         strv_json (p->env), "cwd", p->cwd, "user", user_json (&p->user), "noNewPrivileges",
+  json_t *o = json_pack ("{s:b, s:o, s:o, s:s, s:o, s:b}", "terminal", p->terminal, "args", json_strv (p->args), "env",
+                         json_strv (p->env), "cwd", p->cwd, "user", user_json (&p->user), "noNewPrivileges",
                          p->no_new_privileges);
   if (o == NULL)
     return NULL;
@@ -133,7 +125,7 @@ mounts_json (const struct capsa_config *c)
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       const struct cfg_mount *m = &c->mounts[i];
-      json_t *o = json_pack ("{s:s, s:o}", "destination", m->destination, "options", strv_json (m->options));
+      json_t *o = json_pack ("{s:s, s:o}", "destination", m->destination, "options", json_strv (m->options));
       set_str (o, "type", m->type);
       set_str (o, "source", m->source);
       set_id_maps (o, "uidMappings", m->uid_maps, m->n_uid_maps, "gidMappings", m->gid_maps, m->n_gid_maps);
@@ -172,7 +164,7 @@ hooks_json (const struct capsa_config *c)
 static json_t *
 seccomp_rule_json (const struct cfg_seccomp_rule *r)
 {
-  json_t *o = json_pack ("{s:o, s:s}", "names", strv_json (r->names), "action", r->action);
+  json_t *o = json_pack ("{s:o, s:s}", "names", json_strv (r->names), "action", r->action);
   if (r->has_errno_ret)
     json_object_set_new (o, "errnoRet", json_integer (r->errno_ret));
   if (r->n_args == 0)
@@ -195,7 +187,7 @@ json_t *
 cfg_seccomp_to_json (const struct cfg_seccomp *sc)
 {
   json_t *o = json_pack ("{s:s, s:o, s:o}", "defaultAction", sc->default_action, "architectures",
-                         strv_json (sc->architectures), "flags", strv_json (sc->flags));
+                         json_strv (sc->architectures), "flags", json_strv (sc->flags));
   if (o == NULL)
     return NULL;
   if (sc->has_default_errno)
@@ -268,7 +260,7 @@ static json_t *
 linux_json (const struct capsa_config *c)
 {
   json_t *lx = json_pack ("{s:o, s:o, s:o}", "namespaces", namespaces_json (c), "maskedPaths",
-                          strv_json (c->masked_paths), "readonlyPaths", strv_json (c->readonly_paths));
+                          json_strv (c->masked_paths), "readonlyPaths", json_strv (c->readonly_paths));
   if (lx == NULL)
     return NULL;
   set_id_maps (lx, "uidMappings", c->uid_maps, c->n_uid_maps, "gidMappings", c->gid_maps, c->n_gid_maps);
