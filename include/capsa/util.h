@@ -35,6 +35,8 @@ CAPSA_PUBLIC long long capsa_parse_bytes (const char *s);
 
 /* write() that retries on EINTR and short counts: 0, or -1 with errno. */
 CAPSA_PUBLIC int capsa_write_all (int fd, const void *buf, size_t len);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and intervals. */
+CAPSA_PUBLIC long long capsa_monotonic_ms (void);
 
 /* Total size in bytes of the regular files below dirfd (each hardlink counted), not following
  * symlinks. */

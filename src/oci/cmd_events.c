@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capsa/util.h"
 #include "oci.h"
 
 /* "5s", "250ms", "1m", "2" (seconds) -> milliseconds; -1 when malformed. */
@@ -42,14 +43,6 @@ print_event (const char *type, const char *id, json_t *data)
   fflush (stdout);
   free (s);
   json_decref (o);
-}
-
-static long long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct events_args
@@ -101,7 +94,7 @@ cmd_events (struct oci_global *g, int argc, char **argv)
   json_decref (data);
   if (a.stats)
     return 0;
-  long long next = now_ms () + a.interval;
+  long long next = capsa_monotonic_ms () + a.interval;
   while (running)
     {
       poll (NULL, 0, 100);
@@ -115,7 +108,7 @@ cmd_events (struct oci_global *g, int argc, char **argv)
         }
       if (ooms > prev_ooms && prev_ooms >= 0)
         print_event ("oom", id, NULL);
-      if (now_ms () >= next && running)
+      if (capsa_monotonic_ms () >= next && running)
         {
           print_event ("stats", id, data);
           next += a.interval;

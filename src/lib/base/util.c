@@ -209,6 +209,14 @@ parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out)
   return 0;
 }
 
+long long
+monotonic_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 now_rfc3339 (char *buf, size_t len)
 {
@@ -376,3 +384,4 @@ CAPSA_EXPORT_AS (capsa_strv_append, strv_append);
 CAPSA_EXPORT_AS (capsa_parse_i64, parse_i64);
 CAPSA_EXPORT_AS (capsa_parse_bytes, parse_bytes);
 CAPSA_EXPORT_AS (capsa_write_all, write_all);
+CAPSA_EXPORT_AS (capsa_monotonic_ms, monotonic_ms);

@@ -27,26 +27,18 @@ hook_argv (const struct cfg_hook *h)
   return v;
 }
 
-static long long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for pid, at most timeout_s (0: forever); collects its stderr from errfd meanwhile. */
 static int
 wait_hook (pid_t pid, int errfd, int timeout_s, char *errbuf, size_t errlen, int *status)
 {
-  long long deadline = timeout_s > 0 ? now_ms () + timeout_s * 1000LL : 0;
+  long long deadline = timeout_s > 0 ? monotonic_ms () + timeout_s * 1000LL : 0;
   size_t used = 0;
   int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   for (;;)
     {
       /* negative fds are ignored by poll: a closed stderr or a missing pidfd drop out */
       struct pollfd p[2] = { { .fd = errfd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-      int wait_ms = deadline ? (int) (deadline - now_ms ()) : -1;
+      int wait_ms = deadline ? (int) (deadline - monotonic_ms ()) : -1;
       if (deadline && wait_ms <= 0)
         break;
       if (pidfd < 0 && (wait_ms < 0 || wait_ms > 50))
