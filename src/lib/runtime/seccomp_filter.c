@@ -68,7 +68,9 @@ parse_action (const char *name, int errno_ret, const char *what, uint32_t *out, 
           *notify = true;
         return 0;
       }
-  return capsa_fail_as (err, EINVAL, "%s: unknown action `%s`", what, name);
+  /* (-1 spelled out: with it the compiler sees that *out is set whenever this succeeds) */
+  capsa_fail_as (err, EINVAL, "%s: unknown action `%s`", what, name);
+  return -1;
 }
 
 static int
