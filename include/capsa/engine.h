@@ -12,12 +12,12 @@
  *   process: a front end makes one context and keeps it).
  * - The engine never prints and never exits: it reports failures through `capsa_err **err`
  *   (error.h: a negative return, a message saying what, where and why) and leaves printing, exit
- *   codes and usage messages to the front end (warnings go to a callback it gives, as cp_tar.h's;
- *   capsa_ctr_isolation_print, the isolation report's text form, is the one printer left in
- *   src/engine).  Where a docker exit code is part of the result (125 capsa's own error, 126
+ *   codes and usage messages to the front end (warnings go to a callback it gives, as
+ *   capsa_cp_tar_*'s; capsa_ctr_isolation_print, the isolation report's text form, is the one
+ *   printer left in src/engine).  Where a docker exit code is part of the result (125 capsa's own error, 126
  *   cannot invoke, 127 not found) the function says so.
  * - jansson's json_t is part of the engine's API: a container's record (container.json, run.json)
- *   is docker's inspect shape, held as json_t by struct ctr (src/engine/ctr.h), and options that
+ *   is docker's inspect shape, held as json_t by struct ctr (below), and options that
  *   are docker's JSON (resources of an update) are passed as json_t.  The usual jansson rules
  *   hold: a function documents whether it borrows, steals or returns a new reference.
  * - The front end is single-threaded when it calls capsa_engine_rootless_enter (setns into a user
@@ -239,7 +239,8 @@ CAPSA_PUBLIC int capsa_ctr_root_ensure (struct capsa_engine *e, const char *id, 
 /* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */
 CAPSA_PUBLIC int capsa_ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms);
 
-/* Named volumes (ctr_volume.c): ROOT/volumes/NAME/_data.  For `system df`: the volumes, and those a container uses. */
+/* Named volumes (ctr_volume.c): ROOT/volumes/NAME/_data.  For `system df`: the volumes, and
+ * those a container uses. */
 CAPSA_PUBLIC void capsa_volume_counts (struct capsa_engine *e, int *total, int *active);
 
 /* Make volume NAME (with labels) when missing: *path its _data (owned); *created (may be NULL):
@@ -277,8 +278,8 @@ CAPSA_PUBLIC int capsa_ctr_resolve_user (const char *rootfs, const char *spec, u
 
 /* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */
 CAPSA_PUBLIC int capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
-/* Connect to the monitor's attach socket (src/monitor/attach_proto.h; ctr_start.c): *fd gets
- * the connection; fails when no monitor listens (the container is not running detached). */
+/* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
+ * connection; fails when no monitor listens (the container is not running detached). */
 CAPSA_PUBLIC int capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
 
 /* Networks of containers (ctr_net.c, ctr_ports.c, ctr_slirp.c).  Whether a network mode is a

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "capsa/attach.h"
-#include "capsa/runtime.h"
-#include "cli.h"
 #include "capsa/engine.h"
+#include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 #define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
 #define DETACH_KEYS_MAX 16

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "capsa/engine.h"
-#include "cli.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 /* The copy's direction (devices are not made on the host). */
 struct cp_ctx

@@ -13,12 +13,12 @@
 #include <wchar.h>
 #include <unistd.h>
 
-#include "capsa/runtime.h"
-#include "capsa/json.h"
-#include "cli.h"
 #include "capsa/engine.h"
-#include "template.h"
+#include "capsa/json.h"
+#include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "cli.h"
+#include "template.h"
 
 /* the commands with no option but --help */
 #define OPERANDS_ONLY(NAME, USAGE, SUMMARY)                                                                            \

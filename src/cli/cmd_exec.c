@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capsa/runtime.h"
-#include "cli.h"
 #include "capsa/engine.h"
+#include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 struct exec_flags
 {

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "capsa/engine.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 struct logopts
 {

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "capsa/engine.h"
 #include "capsa/json.h"
 #include "capsa/net.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 static struct capsa_netenv
 net_env (struct cli_global *g, char **dir)

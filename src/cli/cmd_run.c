@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capsa/engine.h"
 #include "capsa/fault.h"
 #include "capsa/runtime.h"
-#include "cli.h"
-#include "capsa/engine.h"
 #include "capsa/util.h"
+#include "cli.h"
 
 static char **
 strv_new (void)

@@ -7,12 +7,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "capsa/engine.h"
-#include "template.h"
+#include "capsa/image.h"
 #include "capsa/net.h"
 #include "capsa/util.h"
-#include "capsa/image.h"
+#include "cli.h"
+#include "template.h"
 
 static json_t *
 ctr_inspect_json (struct ctr *c)

@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "capsa/engine.h"
-#include "capsa/util.h"
 #include "capsa/image.h"
 #include "capsa/json.h"
+#include "capsa/util.h"
+#include "cli.h"
 
 static int
 driver_ok (const char *v, capsa_err **err)

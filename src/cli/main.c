@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "image_opts.h"
 #include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "cli.h"
+#include "image_opts.h"
 
 const struct cli_command cli_commands[] = {
   { "run", cmd_run, "run a command in a new container (-d: in the background, with a monitor)", &cli_spec_run },

@@ -1,4 +1,4 @@
-/* capsa cp with `-`: a small tar writer and reader (see cp_tar.h).
+/* capsa cp with `-`: a small tar writer and reader (see capsa/engine.h, capsa_cp_tar_*).
  *
  * `capsa` links no libarchive on purpose (src/cli/meson.build), and cp needs only what `docker cp`
  * streams: directories, regular files and symlinks, in the GNU format (GNU `L`/`K` entries for long

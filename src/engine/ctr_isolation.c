@@ -1,6 +1,6 @@
-/* `capsa inspect --isolation`: see ctr_isolation.h.  Everything is read from the kernel at the
- * moment of the call; the config is used only to say what was asked (masked paths, binds, devices)
- * and then checked against the container's live mount table. */
+/* `capsa inspect --isolation`: see capsa_ctr_isolation in capsa/engine.h.  Everything is read
+ * from the kernel at the moment of the call; the config is used only to say what was asked
+ * (masked paths, binds, devices) and then checked against the container's live mount table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -359,7 +359,7 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
     ctr_root_release (e, c->id, &err);
   return 0;
 }
-/* One request to the monitor of c over its attach socket (attach_proto.h): kind, the network's
+/* One request to the monitor of c over its attach socket (capsa/attach.h): kind, the network's
  * name, fds attached; then its answer, past the output it sends every client meanwhile.
  * *no_monitor: there is none listening (a foreground run), and nothing was done. */
 static int
