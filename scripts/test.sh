@@ -6,8 +6,8 @@
 #      built binaries).  The build has the test hooks (-Dfault_injection=true: the fault-injection
 #      points and CAPSA_UNSAFE_EXE_NO_COPY, which the reliability and escape tests need; a build
 #      without them skips those tests, saying why);
-#   3. the library boundary (check-boundary.sh: front ends link against a libcapsa.so that exports
-#      only capsa_*), the sanitizer build (ci-asan.sh: ASan + UBSan, unit tests and a slice of the
+#   3. the library boundary (check-boundary.sh, a release build: front ends link against a
+#      libcapsa.so that exports only capsa_*), the sanitizer build (ci-asan.sh: ASan + UBSan, unit tests and a slice of the
 #      integration tests) and clang's analyzer (ci-scan-build.sh), each in a build of its own.
 # CAPSA_TEST_QUICK=1 stops after 2 (for a quick local run).
 set -eu

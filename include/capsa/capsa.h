@@ -9,6 +9,8 @@
  *   capsa/runtime.h  the OCI runtime: create, start, run, exec, kill, delete, state...
  *   capsa/image.h    the image store: images, references, pull and push, archives, roots
  *   capsa/options.h  option tables: one per command drives its parsing and --help
+ *   capsa/net.h      networks: bridges, NAT, published ports, the etc files of a container
+ *   capsa/attach.h   the attach socket protocol of a container's monitor
  *   capsa/engine.h   the container engine (containers as docker keeps them), for capsa and the
  *                    Docker API service
  *

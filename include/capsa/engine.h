@@ -12,12 +12,12 @@
  *   process: a front end makes one context and keeps it).
  * - The engine never prints and never exits: it reports failures through `capsa_err **err`
  *   (error.h: a negative return, a message saying what, where and why) and leaves printing, exit
- *   codes and usage messages to the front end (warnings go to a callback it gives, as cp_tar.h's;
- *   ctr_isolation_print, the isolation report's text form, is the one printer left in
- *   src/engine).  Where a docker exit code is part of the result (125 capsa's own error, 126
+ *   codes and usage messages to the front end (warnings go to a callback it gives, as
+ *   capsa_cp_tar_*'s; capsa_ctr_isolation_print, the isolation report's text form, is the one
+ *   printer left in src/engine).  Where a docker exit code is part of the result (125 capsa's own error, 126
  *   cannot invoke, 127 not found) the function says so.
  * - jansson's json_t is part of the engine's API: a container's record (container.json, run.json)
- *   is docker's inspect shape, held as json_t by struct ctr (src/engine/ctr.h), and options that
+ *   is docker's inspect shape, held as json_t by struct ctr (below), and options that
  *   are docker's JSON (resources of an update) are passed as json_t.  The usual jansson rules
  *   hold: a function documents whether it borrows, steals or returns a new reference.
  * - The front end is single-threaded when it calls capsa_engine_rootless_enter (setns into a user
@@ -32,17 +32,25 @@
  *     engine.h       creating (ctr_create.c), starting, stopping, running, pruning (ctr_start.c),
  *                    kill, pause, update, rename, restart (ctr_ops.c), the rootless namespace
  *                    (rootless.c)
- *   The records, options and lower calls (struct ctr, struct ctr_opts, ctr_find...) are still
- *   declared in those private headers, which the CLI includes too; the calls below are the
- *   engine's public entry points, named capsa_engine_* (the engine itself) and capsa_ctr_* (one
- *   container).  A front end's command parses, makes one or a few of these calls, and prints.
+ *   The private headers of src/engine declare what only the engine calls (ctr_build,
+ *   ctr_net_up...: ctr_ names); everything a front end calls is here, named capsa_engine_* (the
+ *   engine itself), capsa_ctr_* (one container, or containers) and capsa_volume_* (named
+ *   volumes), and exported (CAPSA_PUBLIC).  A front end's command parses, makes one or a few of
+ *   these calls, and prints.
+ * - The types keep their short names (struct ctr, enum ctr_status, struct ctr_opts, CTR_*): they
+ *   are the engine's vocabulary, used on nearly every line of src/engine and the CLI, and are no
+ *   symbols (the boundary, capsa.map, is about symbols); a capsa_ prefix would only lengthen them.
  */
 #ifndef CAPSA_ENGINE_H
 #define CAPSA_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include <jansson.h>
+
+#include "capsa.h"
 #include "error.h"
 
 /* The exit code of capsa's own errors (docker's 125). */
@@ -85,12 +93,69 @@ struct capsa_engine
 /* When not root: make the runtime directory, find or start the pause process and join its user
  * and mount namespaces (src/engine/rootless.h; the process must still be single-threaded).  Sets
  * e->rootless, e->rundir, e->host_uid/gid and e->subuid/subgid.  Nothing to do as root. */
-int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
+CAPSA_PUBLIC int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 
-struct ctr;          /* a container's record (src/engine/ctr.h) */
-struct ctr_opts;     /* what `run`/`create` were asked (src/engine/ctr_config.h) */
-struct json_t;       /* jansson's json_t */
+/* A container's record, as loaded from the store (capsa_ctr_find, capsa_ctr_load). */
+#define CTR_ID_LEN 64
+
+enum ctr_status
+{
+  CTR_CREATED,
+  CTR_RUNNING,
+  CTR_PAUSED,
+  CTR_RESTARTING,
+  CTR_EXITED,
+  CTR_DEAD, /* half-created: its `capsa run`/`create` died before the record was complete */
+};
+
+struct ctr
+{
+  char *id;       /* full id, 64 hex */
+  char *dir;      /* ROOT/containers/ID */
+  char *oci_root; /* ROOT/oci */
+  json_t *meta;   /* container.json (owned) */
+  json_t *run;    /* run.json (owned, {} when missing) */
+  enum ctr_status status;
+  pid_t pid;       /* the init when running or paused */
+  int exit_code;   /* when exited; -1 unknown */
+  pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
+  bool partial;    /* no complete container.json: meta is only {Id, Name}, status CTR_DEAD */
+  int *port_fds;   /* ctr_net_up: the sockets reserving its published host ports (ctr_ports.c) */
+  size_t nport_fds;
+};
+
+/* Free c (its port sockets closed). */
+CAPSA_PUBLIC void capsa_ctr_free (struct ctr *c);
+static inline void
+ctr_freep (struct ctr **c)
+{
+  if (*c)
+    capsa_ctr_free (*c);
+}
+#define cleanup_ctr __attribute__ ((cleanup (ctr_freep)))
+
+/* The flags of run/create (the front end parses them, ctr_config.c turns them into an OCI config). */
+struct ctr_userns; /* what --userns/--uidmap resolved to (src/engine/ctr_config.h) */
+struct ctr_opts
+{
+  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
+  const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
+  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits, **sysctls,
+      **labels, **publish;
+  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota,
+      cpu_period; /* 0: not given */
+  double cpus;
+  int stop_timeout; /* -1: not given */
+  const char *image;
+  char **cmd;                  /* after the image (may be empty) */
+  const char *userns;          /* --userns */
+  char **uidmap, **gidmap;     /* --uidmap, --gidmap */
+  const struct ctr_userns *un; /* what --userns/--uidmap resolved to (set before ctr_build) */
+  const char *detach_keys;     /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
+};
+
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
+struct capsa_port;   /* a published port (capsa/net.h) */
 
 /* Create a container from o (its user namespace resolved from o->userns/uidmap/gidmap; o->un is
  * left NULL): the name (--name, or a free random one), the root filesystem mounted from the
@@ -99,57 +164,58 @@ struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
  * (may be NULL): the OCI config just written, parsed from memory for a run in this process
  * (capsa_ctr_run_foreground), so the runtime does not read the file back; NULL when it does not
  * parse (the runtime then reads the file and says why). */
-int capsa_ctr_create (struct capsa_engine *e, struct ctr_opts *o, char *id, struct capsa_config **typed,
-                      capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_create (struct capsa_engine *e, struct ctr_opts *o, char *id, struct capsa_config **typed,
+                                   capsa_err **err);
 
 /* Start a created container, or a stopped one again (a new monitor).  With attach_fd, *attach_fd
  * gets a connection to its monitor's attach socket made before the container runs, so that none
  * of its output is missed (a stopped one is created, then attached, then started).  Refused for
  * a paused or half-created container. */
-int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_err **err);
 /* Stop a container: its stop signal (Config.StopSignal, SIGTERM), then SIGKILL after timeout
  * seconds (< 0: its Config.StopTimeout, 10); no restart policy brings it back (stop-requested).
  * Waits until its monitor is gone. */
-int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
 /* Run container id (created) in this process, the foreground `capsa run`: its network up, its
  * output also logged (with a tty: what the terminal shows, as stdout), until it exits; then its network down and its
  * root unmounted (rm: the container removed).  stdin is /dev/null unless interactive.  Returns its exit code, or the
  * docker code of why it could not run (126, 127, 125) with *run_err saying why; -1 with *err when it could not be
  * started (its network; recorded in run.json, removed with rm).  With a code >= 0, *err may still tell that removing or
  * unmounting it failed afterwards. */
-int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
-                              bool tty, bool rm, capsa_err **run_err, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed,
+                                           bool interactive, bool tty, bool rm, capsa_err **run_err, capsa_err **err);
 /* Hand created container id to a monitor of its own (detached, outliving the caller): created
  * only (create_only: its init waits for capsa_ctr_start) or started.  On failure *code is the
  * docker code (125, 126, 127; 0 when unknown) and a container that never ran is removed (with rm,
  * any). */
-int capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
-                            capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only, bool rm, int *code,
+                                         capsa_err **err);
 /* After an attached run of a --rm container ended: wait (a few seconds at most) until its monitor
  * has removed it, so that it is gone when the caller returns, as docker's is. */
-void capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c);
+CAPSA_PUBLIC void capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c);
 /* Stop (as capsa_ctr_stop), then start again. */
-int capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **err);
 /* Send sig to the container's init (refused unless it runs or is paused); SIGKILL and SIGTERM
  * count as a stop asked for (no restart).  what: the container as the caller named it, for the
  * message. */
-int capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int sig, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int sig, capsa_err **err);
 /* Freeze (pause) or thaw every process of a running / paused container. */
-int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err);
 /* Change its resources (res: an OCI linux.resources object, borrowed): live when it runs, and kept
  * for its next start in any state (HostConfig and the bundle's config.json). */
-int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, struct json_t *res, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, json_t *res, capsa_err **err);
 /* Give it name (a valid, free name: claimed first, the old one released after). */
-int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
 /* The processes of a running or paused container, as `top` shows them: *procs (new reference) an
  * array of {Pid, PPid, Uid (host), User (its name in the container's /etc/passwd, when there is
  * one), Cmd}. */
-int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, struct json_t **procs, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
+                                capsa_err **err);
 /* Remove every container that is not running (exited, created, dead).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */
 typedef void capsa_ctr_pruned_fn (void *data, const char *id, long long size, capsa_err **err);
-void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data);
+CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data);
 
 /* The monitor's heavy steps (`capsa __monitor start|stopped ID`, what capsa-monitor execs for
  * what needs the library; src/engine/ctr_monitor.c).  start: fds 0-2 are the container's stdio
@@ -158,7 +224,113 @@ void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void 
  * stopped: after each exit the runtime state goes; after the last one (final) the network and the
  * root filesystem, or the whole container when it was run with --rm.  Both return the exit
  * status of the step: 0, or CAPSA_ENGINE_EXIT_ERROR. */
-int capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart);
-int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final);
+CAPSA_PUBLIC int capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart);
+CAPSA_PUBLIC int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final);
+
+/* Containers in the store (ctr.c). */
+/* Find a container by full id, unique id prefix or name; the error says what to do.  A container
+ * whose creation died half-way (a claimed name, a directory, a mounted root, but no complete
+ * container.json) is found too, as CTR_DEAD, so that `rm` can remove it; one whose creation is
+ * still in progress is EBUSY. */
+CAPSA_PUBLIC int capsa_ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err **err);
+
+/* Load container `id` (a full id) and compute its status. */
+CAPSA_PUBLIC int capsa_ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err);
+/* Recompute status, pid and exit code. */
+CAPSA_PUBLIC void capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c);
+
+/* Every container's full id (NULL-terminated, owned), half-created ones included. */
+CAPSA_PUBLIC char **capsa_ctr_list_ids (struct capsa_engine *e);
+CAPSA_PUBLIC const char *capsa_ctr_status_name (enum ctr_status s);
+CAPSA_PUBLIC const char *capsa_ctr_name (const struct ctr *c);
+
+/* Mount the root (overlay) of a stopped container again (before a start, or `cp` into it). */
+CAPSA_PUBLIC int capsa_ctr_root_ensure (struct capsa_engine *e, const char *id, capsa_err **err);
+
+/* Wait until the container is exited (timeout_ms < 0: forever); 0 when it is. */
+CAPSA_PUBLIC int capsa_ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms);
+
+/* Named volumes (ctr_volume.c): ROOT/volumes/NAME/_data.  For `system df`: the volumes, and
+ * those a container uses. */
+CAPSA_PUBLIC void capsa_volume_counts (struct capsa_engine *e, int *total, int *active);
+
+/* Make volume NAME (with labels) when missing: *path its _data (owned); *created (may be NULL):
+ * this call made it (of concurrent creators exactly one). */
+CAPSA_PUBLIC int capsa_volume_make (struct capsa_engine *e, const char *name, json_t *labels, char **path,
+                                    bool *created, capsa_err **err);
+
+/* volume.json of NAME (new reference; NULL when missing); every volume's name (owned strv);
+ * {NAME: ID} of the volumes some container uses (new reference); the bytes NAME's data holds. */
+CAPSA_PUBLIC json_t *capsa_volume_json (struct capsa_engine *e, const char *name);
+CAPSA_PUBLIC char **capsa_volume_names (struct capsa_engine *e);
+CAPSA_PUBLIC json_t *capsa_volume_used (struct capsa_engine *e);
+CAPSA_PUBLIC long long capsa_volume_size (struct capsa_engine *e, const char *name);
+/* Remove NAME (used: capsa_volume_used's; refused when in use unless force). */
+CAPSA_PUBLIC int capsa_volume_remove (struct capsa_engine *e, const char *name, bool force, json_t *used,
+                                      capsa_err **err);
+
+/* Map a container exec error to docker's code: 127 not found, 126 cannot invoke, else 125. */
+CAPSA_PUBLIC int capsa_ctr_exec_error_code (const capsa_err *err);
+/* The share/ directory holding capabilities-default.json and seccomp-default.json. */
+CAPSA_PUBLIC const char *capsa_engine_share_dir (const struct capsa_engine *e);
+/* Random 64-hex id. */
+CAPSA_PUBLIC void capsa_ctr_new_id (char out[CTR_ID_LEN + 1]);
+/* Parse "10s", "5m", "1h", an RFC 3339 time or unix seconds into unix time (ns); -1 when invalid. */
+CAPSA_PUBLIC long long capsa_ctr_parse_since (const char *s);
+/* Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+CAPSA_PUBLIC bool capsa_ctr_valid_name (const char *s);
+
+/* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
+#define CTR_MIN_MEMORY (6LL << 20)
+CAPSA_PUBLIC int capsa_ctr_check_limits (long long memory, double cpus, capsa_err **err);
+/* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */
+CAPSA_PUBLIC int capsa_ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid,
+                                         json_t **extra_gids, capsa_err **err);
+
+/* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */
+CAPSA_PUBLIC int capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
+/* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
+ * connection; fails when no monitor listens (the container is not running detached). */
+CAPSA_PUBLIC int capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
+
+/* Networks of containers (ctr_net.c, ctr_ports.c, ctr_slirp.c).  Whether a network mode is a
+ * bridge network ("bridge" or a named network; not none, host, container:..., slirp4netns, "").  */
+CAPSA_PUBLIC bool capsa_ctr_net_is_bridge (const char *network_mode);
+/* Published ports: bind every host port of ports (a host port 0 gets the kernel's free one,
+ * written back), the sockets going to c->port_fds; the error says who has a port already taken
+ * (a container, or another program); capsa_ctr_free closes them. */
+CAPSA_PUBLIC int capsa_ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n,
+                                          capsa_err **err);
+/* run.json's Ports while the container runs (borrowed), else NULL; ps's "0.0.0.0:8080->80/tcp, ..." */
+CAPSA_PUBLIC json_t *capsa_ctr_ports_live (const struct ctr *c);
+CAPSA_PUBLIC char *capsa_ctr_ports_text (const struct ctr *c);
+/* `network connect -p` (ctr_monitor.c): hold hands the sockets reserving the new ports
+ * (c->port_fds, from capsa_ctr_ports_reserve; closed here either way) to the container's monitor,
+ * which holds them until release (`network disconnect`) or the container's end.  A foreground
+ * run has no monitor: its ports were only checked. */
+CAPSA_PUBLIC int capsa_ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err);
+CAPSA_PUBLIC void capsa_ctr_net_release_ports (struct ctr *c, const char *network);
+/* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left; how
+ * many were. */
+CAPSA_PUBLIC int capsa_ctr_slirp_prune (struct capsa_engine *e);
+
+/* `capsa inspect --isolation` (ctr_isolation.c): how isolated a running container is, read live
+ * from the kernel (/proc/PID/ns, uid_map/gid_map, /proc/PID/status, /proc/PID/cgroup and the
+ * cgroup files, /proc/PID/mountinfo), with the bundle's config.json only for what the kernel
+ * cannot tell (which paths were meant to be masked, which mounts are host binds, which devices
+ * were given).  The report for container c (running or paused) as a JSON object (owned); an
+ * error when the container is not running. */
+CAPSA_PUBLIC int capsa_ctr_isolation (struct capsa_engine *e, struct ctr *c, json_t **out, capsa_err **err);
+/* Print a report made by capsa_ctr_isolation as readable tables on stdout. */
+CAPSA_PUBLIC void capsa_ctr_isolation_print (json_t *rep);
+
+/* capsa cp with `-` (cp_tar.c): a tar stream of a path, and a tar stream extracted into a
+ * directory.  What was left out of a copy (a device node...) is said to warn: msg is borrowed. */
+typedef void capsa_cp_tar_warn_fn (const char *msg);
+/* Write `name` (the tree at O_PATH fd `srcfd`, symlinks as symlinks) as a tar stream to `out`. */
+CAPSA_PUBLIC int capsa_cp_tar_write (int out, int srcfd, const char *name, capsa_cp_tar_warn_fn *warn, capsa_err **err);
+/* Extract the tar stream `in` into the directory `dstdir`; members named absolutely or with `..`
+   are refused, and no symlink is followed on the way to a member. */
+CAPSA_PUBLIC int capsa_cp_tar_extract (int in, int dstdir, capsa_cp_tar_warn_fn *warn, capsa_err **err);
 
 #endif

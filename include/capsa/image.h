@@ -28,6 +28,9 @@
 
 #define CAPSA_DIGEST_LEN 71 /* "sha256:" + 64 hex, without the NUL (as src/lib/base/digest.h) */
 
+/* The host's platform as OCI names it: "amd64", "arm64"..., and the variant ("v7") or NULL. */
+CAPSA_PUBLIC const char *capsa_host_arch (const char **variant);
+
 /* The store (src/lib/image/store.h describes its layout, crash safety and locks). */
 struct capsa_store;
 

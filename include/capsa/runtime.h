@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include <jansson.h>
 
@@ -166,5 +167,15 @@ CAPSA_PUBLIC int capsa_exe_path (char **out, capsa_err **err);
 /* Copy the file at src to a new file dst (created 0555; fails when it exists): a program that
  * gets bind-mounted into a container, so the container never reaches the installed one. */
 CAPSA_PUBLIC int capsa_exe_private_copy (const char *src, const char *dst, capsa_err **err);
+
+/* The terminal of a foreground front end (attach, run -it): put fd in raw mode when it is a
+ * terminal, the old mode kept in *s; put it back. */
+struct capsa_term_saved
+{
+  bool saved;
+  struct termios tio;
+};
+CAPSA_PUBLIC void capsa_term_make_raw (int fd, struct capsa_term_saved *s);
+CAPSA_PUBLIC void capsa_term_restore (int fd, const struct capsa_term_saved *s);
 
 #endif

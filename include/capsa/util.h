@@ -28,6 +28,21 @@ CAPSA_PUBLIC char *capsa_xasprintf (const char *fmt, ...) __attribute__ ((format
  * release it with cleanup_strv. */
 CAPSA_PUBLIC void capsa_strv_append (char ***v, const char *s);
 
+/* The number of strings of the NULL-terminated vector v (v may be NULL). */
+CAPSA_PUBLIC size_t capsa_strv_len (char **v);
+/* Read a whole file (at most 64 MiB) into a NUL-terminated buffer; *len (optional) gets its size. */
+CAPSA_PUBLIC int capsa_read_file_at (int dirfd, const char *path, char **out, size_t *len, capsa_err **err);
+/* Call fn for each entry of the directory dirfd (an O_PATH fd of it will do) but "." and "..":
+ * child is an O_PATH | O_NOFOLLOW fd of the entry, closed when fn returns; path is "rel/entry".
+ * Stops at the first failure of fn (src/lib/base/fsops.h). */
+CAPSA_PUBLIC int capsa_fs_each_entry (int dirfd, const char *what, const char *rel,
+                                      int (*fn) (int child, const char *entry, const char *path, void *arg,
+                                                 capsa_err **err),
+                                      void *arg, capsa_err **err);
+/* Open `path` inside rootfd with `flags` (O_PATH, O_RDONLY, O_DIRECTORY, ...; O_CREAT not allowed),
+ * never leaving the root: symlinks and ".." resolved within it (src/lib/base/resolve_in_root.h). */
+CAPSA_PUBLIC int capsa_rootpath_open (int rootfd, const char *path, int flags, capsa_err **err);
+
 /* A decimal integer in [min, max]: 0 and *out, or -1 (no capsa_err: callers word the message). */
 CAPSA_PUBLIC int capsa_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
 /* A size with an optional k/m/g/t suffix (powers of 1024) and b: bytes, or -1 when invalid. */

@@ -1,5 +1,5 @@
 /* capsa attach [--detach-keys KEYS] [--no-stdin] CONTAINER: connect this terminal to a detached
- * container through its monitor's attach socket (src/monitor/attach_proto.h).
+ * container through its monitor's attach socket (capsa/attach.h).
  *
  * Output is streamed as it comes (stdout and stderr apart, a -t container's all on stdout); input
  * goes to the container when it was made with -i; with -t this terminal is put in raw mode and
@@ -19,13 +19,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "attach_proto.h"
-#include "container.h"
+#include "capsa/attach.h"
+#include "capsa/engine.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_life.h"
-#include "terminal.h"
-#include "util.h"
 
 #define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
 #define DETACH_KEYS_MAX 16
@@ -146,9 +144,9 @@ attach_output (int sock, int *code)
   switch (pkt[0])
     {
     case ATTACH_STDOUT:
-      return write_all (1, pkt + 1, (size_t) n - 1), true;
+      return capsa_write_all (1, pkt + 1, (size_t) n - 1), true;
     case ATTACH_STDERR:
-      return write_all (2, pkt + 1, (size_t) n - 1), true;
+      return capsa_write_all (2, pkt + 1, (size_t) n - 1), true;
     case ATTACH_EXIT:
       *code = atoi (pkt + 1);
       return false;
@@ -226,9 +224,9 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
     return capsa_fail_as (err, EINVAL, "--detach-keys `%s`: give ctrl-X or single characters, comma-separated",
                           detach_keys);
   int term = isatty (0) ? 0 : isatty (1) ? 1 : -1;
-  struct term_saved saved = { 0 };
+  struct capsa_term_saved saved = { 0 };
   if (tty && forward_stdin && term == 0)
-    term_make_raw (0, &saved);
+    capsa_term_make_raw (0, &saved);
   sigset_t old;
   cleanup_close int sigfd = attach_signalfd (sig_proxy && !tty, &old);
   if (tty)
@@ -249,7 +247,7 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
       if (detached)
         break;
     }
-  term_restore (0, &saved);
+  capsa_term_restore (0, &saved);
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (detached)
     {
@@ -259,7 +257,7 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
   if (code < 0)
     {
       /* the monitor went without a word (killed?): what the records say */
-      ctr_wait_exited (&g->eng, c, 5000);
+      capsa_ctr_wait_exited (&g->eng, c, 5000);
       code = c->exit_code >= 0 ? c->exit_code : CLI_EXIT_ERROR;
     }
   return code;
@@ -316,15 +314,15 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd;
-  if (ctr_find (&g->eng, argv[first], &c, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[first], &c, &err) < 0)
     return cli_fail (&err);
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     {
       capsa_fail_as (&err, EINVAL, "cannot attach to container %s: it is %s (start it with `capsa start -a %s`)",
-                     ctr_name (c), ctr_status_name (c->status), ctr_name (c));
+                     capsa_ctr_name (c), capsa_ctr_status_name (c->status), capsa_ctr_name (c));
       return cli_fail (&err);
     }
-  if (ctr_attach_connect (c, &fd, &err) < 0)
+  if (capsa_ctr_attach_connect (c, &fd, &err) < 0)
     return cli_fail (&err);
   int code = ctr_attach_stream (g, c, fd, !no_stdin, sig_proxy, keys, &err);
   return code < 0 ? cli_fail (&err) : code;

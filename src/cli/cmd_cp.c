@@ -15,12 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cp_tar.h"
+#include "capsa/engine.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "fsops.h"
-#include "resolve_in_root.h"
-#include "util.h"
 
 /* The copy's direction (devices are not made on the host). */
 struct cp_ctx
@@ -62,7 +59,7 @@ copy_file (int srcfd, const struct stat *st, int dstdir, const char *name, capsa
           if (errno != EINVAL && errno != ENOSYS)
             return capsa_fail (err, errno, "copy `%s`", name);
           while ((r = read (in, buf, sizeof buf)) > 0)
-            if (write_all (out, buf, (size_t) r) < 0)
+            if (capsa_write_all (out, buf, (size_t) r) < 0)
               return capsa_fail (err, errno, "write `%s`", name);
           break;
         }
@@ -98,7 +95,7 @@ copy_dir (const struct cp_ctx *x, int srcfd, const struct stat *st, int dstdir, 
   if (dfd < 0)
     return capsa_fail (err, errno, "open directory `%s`", name);
   struct copy_into into = { x, dfd };
-  return fs_each_entry (srcfd, name, rel, copy_child, &into, err);
+  return capsa_fs_each_entry (srcfd, name, rel, copy_child, &into, err);
 }
 
 /* FIFOs are made again (mkfifo) and device nodes too (mknod), as docker cp does, except a device
@@ -169,11 +166,11 @@ split_ctr (const char *arg, char **ctr, char **path)
   if (colon == NULL || arg[0] == '/' || arg[0] == '.' || colon == arg)
     return false;
   *ctr = strndup (arg, (size_t) (colon - arg));
-  *path = xstrdup (colon + 1);
+  *path = capsa_xstrdup (colon + 1);
   if (**path == '\0')
     {
       free (*path);
-      *path = xstrdup ("/");
+      *path = capsa_xstrdup ("/");
     }
   return true;
 }
@@ -194,16 +191,16 @@ cp_stream (int rootfd, bool from, const char *cname, const char *cpath, capsa_er
     {
       if (isatty (1))
         return capsa_fail_as (err, EINVAL, "stdout is a terminal: redirect it (the tar stream is binary)");
-      cleanup_close int src = rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, err);
+      cleanup_close int src = capsa_rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, err);
       if (src < 0)
         return capsa_err_wrap (err, "%s:%s", cname, cpath);
       cleanup_free char *name = base_of (cpath);
-      return cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, cp_warn, err);
+      return capsa_cp_tar_write (1, src, strcmp (name, "/") == 0 ? "." : name, cp_warn, err);
     }
-  cleanup_close int dir = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, err);
+  cleanup_close int dir = capsa_rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, err);
   if (dir < 0)
     return capsa_err_wrap (err, "%s:%s: extracting a tar stream needs a directory", cname, cpath);
-  if (cp_tar_extract (0, dir, cp_warn, err) < 0)
+  if (capsa_cp_tar_extract (0, dir, cp_warn, err) < 0)
     return capsa_err_wrap (err, "extract into %s:%s", cname, cpath);
   return 0;
 }
@@ -214,18 +211,18 @@ open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
 {
   if (c->pid > 0)
     {
-      cleanup_free char *p = xasprintf ("/proc/%d/root", (int) c->pid);
+      cleanup_free char *p = capsa_xasprintf ("/proc/%d/root", (int) c->pid);
       int fd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd >= 0)
         return fd;
     }
-  if (ctr_root_ensure (&g->eng, c->id, err) < 0)
+  if (capsa_ctr_root_ensure (&g->eng, c->id, err) < 0)
     return -1;
   const char *rootfs = json_string_value (
       json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
   int fd = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
   if (fd < 0)
-    return capsa_fail (err, errno, "open the root filesystem of %s", ctr_name (c));
+    return capsa_fail (err, errno, "open the root filesystem of %s", capsa_ctr_name (c));
   return fd;
 }
 
@@ -233,11 +230,11 @@ open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
 static char *
 path_part (const char *p, bool base)
 {
-  cleanup_free char *d = xstrdup (p);
+  cleanup_free char *d = capsa_xstrdup (p);
   size_t n = strlen (d);
   while (n > 1 && d[n - 1] == '/')
     d[--n] = '\0';
-  return xstrdup (base ? basename (d) : dirname (d));
+  return capsa_xstrdup (base ? basename (d) : dirname (d));
 }
 
 static char *
@@ -277,7 +274,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   if (!from && !split_ctr (argv[2], &cname, &cpath))
     return cli_usage ("cp", "one of the paths must be CONTAINER:PATH");
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (&g->eng, cname, &c, &err) < 0)
+  if (capsa_ctr_find (&g->eng, cname, &c, &err) < 0)
     return cli_fail (&err);
   cleanup_close int rootfd = open_root (g, c, &err);
   if (rootfd < 0)
@@ -286,7 +283,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
     return cp_stream (rootfd, from, cname, cpath, &err) < 0 ? cli_fail (&err) : 0;
   if (from)
     {
-      cleanup_close int src = rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, &err);
+      cleanup_close int src = capsa_rootpath_open (rootfd, cpath, O_PATH | O_NOFOLLOW, &err);
       if (src < 0)
         return capsa_err_wrap (&err, "%s:%s", cname, cpath), cli_fail (&err);
       const char *dst = argv[2];
@@ -294,12 +291,12 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
       cleanup_free char *dname = NULL, *dparent = NULL;
       if (stat (dst, &st) == 0 && S_ISDIR (st.st_mode))
         {
-          dparent = xstrdup (dst);
+          dparent = capsa_xstrdup (dst);
           dname = base_of (cpath);
           if (strcmp (dname, "/") == 0)
             {
               free (dname);
-              dname = xstrdup ("rootfs");
+              dname = capsa_xstrdup ("rootfs");
             }
         }
       else
@@ -324,14 +321,14 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
       capsa_fail (&err, errno, "`%s`", argv[1]);
       return cli_fail (&err);
     }
-  cleanup_close int dirfd = rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, NULL);
+  cleanup_close int dirfd = capsa_rootpath_open (rootfd, cpath, O_RDONLY | O_DIRECTORY, NULL);
   cleanup_free char *name = NULL;
   if (dirfd >= 0)
     name = base_of (argv[1]);
   else
     {
       cleanup_free char *parent = dir_of (cpath);
-      dirfd = rootpath_open (rootfd, parent, O_RDONLY | O_DIRECTORY, &err);
+      dirfd = capsa_rootpath_open (rootfd, parent, O_RDONLY | O_DIRECTORY, &err);
       if (dirfd < 0)
         return capsa_err_wrap (&err, "%s:%s", cname, parent), cli_fail (&err);
       name = base_of (cpath);

@@ -13,15 +13,12 @@
 #include <wchar.h>
 #include <unistd.h>
 
-#include "container.h"
-#include "jsonutil.h"
+#include "capsa/engine.h"
+#include "capsa/json.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_config.h"
-#include "ctr_life.h"
-#include "ctr_net.h"
 #include "template.h"
-#include "util.h"
 
 /* the commands with no option but --help */
 #define OPERANDS_ONLY(NAME, USAGE, SUMMARY)                                                                            \
@@ -62,7 +59,7 @@ cli_ctr_for_each (struct cli_global *g, char **names, int n, bool print, cli_ctr
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
-      if (ctr_find (&g->eng, names[i], &c, &err) < 0 || act (g, c, names[i], data, &err) < 0)
+      if (capsa_ctr_find (&g->eng, names[i], &c, &err) < 0 || act (g, c, names[i], data, &err) < 0)
         status = cli_fail (&err);
       else if (print)
         printf ("%s\n", names[i]);
@@ -186,7 +183,7 @@ static int
 rm_one (struct cli_global *g, struct ctr *c, const char *name, void *how, capsa_err **err)
 {
   const bool *fv = how; /* force, volumes */
-  return ctr_remove (&g->eng, c, fv[0], fv[1], err);
+  return capsa_ctr_remove (&g->eng, c, fv[0], fv[1], err);
 }
 
 int
@@ -265,10 +262,10 @@ command_text (json_t *meta)
 {
   size_t n = 0, i;
   json_t *v;
-  char *s = xstrdup (json_string_value (json_object_get (meta, "Path")) ?: "");
+  char *s = capsa_xstrdup (json_string_value (json_object_get (meta, "Path")) ?: "");
   json_array_foreach (json_object_get (meta, "Args"), i, v)
   {
-    char *t = xasprintf ("%s %s", s, json_string_value (v));
+    char *t = capsa_xasprintf ("%s %s", s, json_string_value (v));
     free (s);
     s = t;
   }
@@ -327,12 +324,13 @@ ps_json (struct ctr *c)
   char st[128];
   ctr_status_text (c, st, sizeof st);
   cleanup_free char *cmd = command_text (c->meta);
-  cleanup_free char *ports = ctr_ports_text (c);
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*, s:s}", "ID", c->id, "Names", ctr_name (c),
-                    "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "", "Command", cmd,
-                    "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
-                    ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid", (json_int_t) c->pid,
-                    "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"), "Ports", ports);
+  cleanup_free char *ports = capsa_ctr_ports_text (c);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*, s:s}", "ID", c->id, "Names",
+                    capsa_ctr_name (c), "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "",
+                    "Command", cmd, "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "",
+                    "State", capsa_ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid",
+                    (json_int_t) c->pid, "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"),
+                    "Ports", ports);
 }
 
 /* Display columns of the UTF-8 character at p (its length in *len); a bad byte is one column. */
@@ -431,12 +429,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
   if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
     return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
-  cleanup_strv char **ids = ctr_list_ids (&g->eng);
+  cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
   json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *ct = NULL;
-      if (ctr_load (&g->eng, *id, &ct, NULL) < 0)
+      if (capsa_ctr_load (&g->eng, *id, &ct, NULL) < 0)
         continue;
       if (!all && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
@@ -472,7 +470,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
 static int
 wait_one (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err)
 {
-  while (ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
+  while (capsa_ctr_wait_exited (&g->eng, c, 1000) < 0 || c->status == CTR_RESTARTING)
     ;
   printf ("%d\n", c->exit_code);
   fflush (stdout);
@@ -533,9 +531,9 @@ cmd_rename (struct cli_global *g, int argc, char **argv)
     return -go;
   if (argc != 3)
     return cli_usage ("rename", "requires exactly 2 arguments (CONTAINER NEW-NAME)");
-  if (!ctr_valid_name (argv[2]))
+  if (!capsa_ctr_valid_name (argv[2]))
     return cli_usage ("rename", "invalid container name `%s`", argv[2]);
-  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_rename (&g->eng, c, argv[2], &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_rename (&g->eng, c, argv[2], &err) < 0)
     return cli_fail (&err);
   return 0;
 }
@@ -563,14 +561,14 @@ cmd_port (struct cli_global *g, int argc, char **argv)
     return -go;
   if (argc < 2 || argc > 3)
     return cli_usage ("port", "requires 1 or 2 arguments (CONTAINER [PRIVATE_PORT[/PROTO]])");
-  if (ctr_find (&g->eng, argv[1], &c, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[1], &c, &err) < 0)
     return cli_fail (&err);
-  json_t *ports = ctr_ports_live (c), *v, *b;
+  json_t *ports = capsa_ctr_ports_live (c), *v, *b;
   const char *key;
   size_t i;
   if (argc == 3)
     {
-      cleanup_free char *want = strchr (argv[2], '/') ? xstrdup (argv[2]) : xasprintf ("%s/tcp", argv[2]);
+      cleanup_free char *want = strchr (argv[2], '/') ? capsa_xstrdup (argv[2]) : capsa_xasprintf ("%s/tcp", argv[2]);
       json_t *arr = json_object_get (ports, want);
       if (json_array_size (arr) == 0)
         {
@@ -582,7 +580,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
     }
   json_object_foreach (ports, key, v)
   {
-    cleanup_free char *prefix = xasprintf ("%s -> ", key);
+    cleanup_free char *prefix = capsa_xasprintf ("%s -> ", key);
     json_array_foreach (v, i, b) print_binding (prefix, b);
   }
   return 0;
@@ -601,7 +599,7 @@ cmd_top (struct cli_global *g, int argc, char **argv)
     return -go;
   if (argc < 2)
     return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
-  if (ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_top (&g->eng, c, argv[1], &procs, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_top (&g->eng, c, argv[1], &procs, &err) < 0)
     return cli_fail (&err);
   printf ("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
   size_t i;
@@ -665,9 +663,9 @@ child_object (json_t *o, const char *key)
 static int
 update_resources (const struct update_opts *o, json_t *res, capsa_err **err)
 {
-  if (o->memory && ctr_check_limits (o->memory, 0, err) < 0)
+  if (o->memory && capsa_ctr_check_limits (o->memory, 0, err) < 0)
     return -1;
-  if (o->cpus && ctr_check_limits (0, o->cpus, err) < 0)
+  if (o->cpus && capsa_ctr_check_limits (0, o->cpus, err) < 0)
     return -1;
   if (o->memory)
     json_object_set_new (child_object (res, "memory"), "limit", json_integer (o->memory));
@@ -738,7 +736,7 @@ stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt
     return -1;
   if (*(bool *) json_fmt)
     {
-      json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", ctr_name (c), "Stats", data);
+      json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", capsa_ctr_name (c), "Stats", data);
       char *s = json_dumps (o, JSON_COMPACT);
       puts (s);
       free (s);
@@ -756,7 +754,7 @@ stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt
         cli_human_size (l, lim, sizeof lim);
       char both[72];
       snprintf (both, sizeof both, "%s / %s", used, lim);
-      printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, ctr_name (c), both, jnum (data, "pids", "current"),
+      printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, capsa_ctr_name (c), both, jnum (data, "pids", "current"),
               (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
     }
   json_decref (data);
@@ -771,19 +769,19 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool json_fmt = so.format && strcmp (so.format, "json") == 0;
-  char **names = xmalloc0 (sizeof (char *));
+  char **names = capsa_xmalloc0 (sizeof (char *));
   for (int i = first; i < argc; i++)
-    strv_append (&names, argv[i]);
+    capsa_strv_append (&names, argv[i]);
   if (names[0] == NULL)
     {
-      cleanup_strv char **ids = ctr_list_ids (&g->eng);
+      cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
       for (char **id = ids; *id; id++)
-        strv_append (&names, *id);
+        capsa_strv_append (&names, *id);
     }
   if (!json_fmt)
     printf ("%-12s   %-20s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "PIDS", "CPU TIME");
   /* errors are reported, but stats exits 0, as docker's --no-stream does */
-  cli_ctr_for_each (g, names, (int) strv_len (names), false, stats_one, &json_fmt);
+  cli_ctr_for_each (g, names, (int) capsa_strv_len (names), false, stats_one, &json_fmt);
   cleanup_strv_fn (&names);
   return 0;
 }

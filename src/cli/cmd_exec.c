@@ -6,12 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "container.h"
+#include "capsa/engine.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_config.h"
-#include "exec.h"
-#include "util.h"
 
 struct exec_flags
 {
@@ -26,11 +24,11 @@ add_env (void *base, const char *v, capsa_err **err)
 {
   struct exec_flags *f = base;
   if (strchr (v, '='))
-    strv_append (&f->env, v);
+    capsa_strv_append (&f->env, v);
   else if (getenv (v))
     {
-      cleanup_free char *kv = xasprintf ("%s=%s", v, getenv (v));
-      strv_append (&f->env, kv);
+      cleanup_free char *kv = capsa_xasprintf ("%s=%s", v, getenv (v));
+      capsa_strv_append (&f->env, kv);
     }
   return 0;
 }
@@ -56,7 +54,7 @@ const struct cli_spec cli_spec_exec = {
 int
 cmd_exec (struct cli_global *g, int argc, char **argv)
 {
-  struct exec_flags f = { .env = xmalloc0 (sizeof (char *)) };
+  struct exec_flags f = { .env = capsa_xmalloc0 (sizeof (char *)) };
   cleanup_strv char **env = NULL;
   int first = cli_parse (&cli_spec_exec, argc, argv, &f);
   env = f.env;
@@ -69,7 +67,7 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
     return cli_usage ("exec", "requires at least 2 arguments (CONTAINER COMMAND)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (&g->eng, argv[first], &ct, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status == CTR_PAUSED)
     {
@@ -89,10 +87,10 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
       unsigned uid, gid;
       const char *rootfs = json_string_value (
           json_object_get (json_object_get (json_object_get (ct->meta, "GraphDriver"), "Data"), "MergedDir"));
-      cleanup_free char *proot = xasprintf ("/proc/%d/root", (int) ct->pid);
-      if (ctr_resolve_user (ct->pid > 0 ? proot : rootfs, user, &uid, &gid, NULL, &err) < 0)
+      cleanup_free char *proot = capsa_xasprintf ("/proc/%d/root", (int) ct->pid);
+      if (capsa_ctr_resolve_user (ct->pid > 0 ? proot : rootfs, user, &uid, &gid, NULL, &err) < 0)
         return cli_fail (&err);
-      ustr = xasprintf ("%u:%u", uid, gid);
+      ustr = capsa_xasprintf ("%u:%u", uid, gid);
     }
   if (!interactive && !o.detach)
     {
@@ -117,7 +115,7 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
   int status = 0;
   if (capsa_container_exec (&o, &status, &err) < 0)
     {
-      int code = ctr_exec_error_code (err);
+      int code = capsa_ctr_exec_error_code (err);
       cli_fail (&err);
       return code;
     }

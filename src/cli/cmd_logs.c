@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capsa/engine.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "util.h"
 
 struct logopts
 {
@@ -33,7 +33,7 @@ emit (const struct logopts *o, char *line)
   *sp2 = '\0';
   bool partial = sp2[1] == 'P';
   const char *text = sp2 + 3;
-  if (o->since_ns > 0 && ctr_parse_since (line) < o->since_ns)
+  if (o->since_ns > 0 && capsa_ctr_parse_since (line) < o->since_ns)
     return;
   FILE *f = strcmp (sp1 + 1, "stderr") == 0 ? stderr : stdout;
   if (o->timestamps)
@@ -63,8 +63,8 @@ read_all (const char *path, size_t *len)
 {
   char *buf = NULL;
   *len = 0;
-  if (read_file_at (AT_FDCWD, path, &buf, len, NULL) < 0)
-    return xstrdup ("");
+  if (capsa_read_file_at (AT_FDCWD, path, &buf, len, NULL) < 0)
+    return capsa_xstrdup ("");
   return buf;
 }
 
@@ -82,7 +82,7 @@ set_tail (void *base, const char *v, capsa_err **err)
   int64_t n;
   if (strcmp (v, "all") == 0)
     f->tail = -1;
-  else if (parse_i64 (v, 0, INT32_MAX, &n) < 0)
+  else if (capsa_parse_i64 (v, 0, INT32_MAX, &n) < 0)
     return capsa_fail_as (err, EINVAL, "--tail: invalid number `%s`", v);
   else
     f->tail = (long) n;
@@ -93,7 +93,7 @@ static int
 set_since (void *base, const char *v, capsa_err **err)
 {
   struct logs_flags *f = base;
-  f->o.since_ns = ctr_parse_since (v);
+  f->o.since_ns = capsa_ctr_parse_since (v);
   if (f->o.since_ns < 0)
     return capsa_fail_as (err, EINVAL, "--since: `%s` is neither a duration (10s, 5m, 2h) nor a time (RFC 3339)", v);
   return 0;
@@ -125,14 +125,14 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
     return cli_usage ("logs", "requires exactly 1 argument (CONTAINER)");
   cleanup_ctr struct ctr *ct = NULL;
   capsa_err *err = NULL;
-  if (ctr_find (&g->eng, argv[first], &ct, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
-  cleanup_free char *p1 = xasprintf ("%s/ctr.log.1", ct->dir);
-  cleanup_free char *p0 = xasprintf ("%s/ctr.log", ct->dir);
+  cleanup_free char *p1 = capsa_xasprintf ("%s/ctr.log.1", ct->dir);
+  cleanup_free char *p0 = capsa_xasprintf ("%s/ctr.log", ct->dir);
   size_t l1, l0;
   cleanup_free char *b1 = read_all (p1, &l1);
   cleanup_free char *b0 = read_all (p0, &l0);
-  cleanup_free char *all = xasprintf ("%s%s", b1, b0);
+  cleanup_free char *all = capsa_xasprintf ("%s%s", b1, b0);
   emit_all (&o, all, tail);
   fflush (stdout);
   fflush (stderr);
@@ -140,7 +140,7 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
     return 0;
   /* follow: read what is appended (a rotation starts the new file from 0) until it has exited */
   off_t pos = (off_t) l0;
-  cleanup_free char *part = xstrdup ("");
+  cleanup_free char *part = capsa_xstrdup ("");
   int idle = 0;
   for (;;)
     {
@@ -159,10 +159,10 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
               buf[n] = '\0';
               pos += n;
               got = true;
-              char *joined = xasprintf ("%s%s", part, buf);
+              char *joined = capsa_xasprintf ("%s%s", part, buf);
               free (part);
               char *last = strrchr (joined, '\n');
-              part = xstrdup (last ? last + 1 : joined);
+              part = capsa_xstrdup (last ? last + 1 : joined);
               if (last)
                 {
                   last[1] = '\0';
@@ -176,7 +176,7 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
       fflush (stderr);
       if (!got)
         {
-          ctr_refresh (&g->eng, ct);
+          capsa_ctr_refresh (&g->eng, ct);
           if (ct->status == CTR_EXITED && ++idle > 3)
             break;
           if (access (ct->dir, F_OK) != 0)

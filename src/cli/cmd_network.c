@@ -1,22 +1,20 @@
-/* capsa network create/ls/inspect/rm/connect/disconnect: a thin layer over src/lib/net/network.h.
+/* capsa network create/ls/inspect/rm/connect/disconnect: a thin layer over capsa/net.h.
  * Networks live under ROOT/network (one JSON file each, see ipam.h); the nftables table is
  * `capsa`. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/engine.h"
+#include "capsa/json.h"
+#include "capsa/net.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_life.h"
-#include "ctr_net.h"
-#include "jsonutil.h"
-#include "network.h"
-#include "util.h"
 
 static struct capsa_netenv
 net_env (struct cli_global *g, char **dir)
 {
-  *dir = xasprintf ("%s/network", g->eng.root);
+  *dir = capsa_xasprintf ("%s/network", g->eng.root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
 }
 
@@ -41,7 +39,7 @@ static int
 set_mtu (void *base, const char *v, capsa_err **err)
 {
   int64_t n;
-  if (parse_i64 (v, 68, 65535, &n) < 0)
+  if (capsa_parse_i64 (v, 68, 65535, &n) < 0)
     return capsa_fail_as (err, EINVAL, "--mtu `%s`: want 68 to 65535", v);
   ((struct capsa_net_create_opts *) base)->mtu = (int) n;
   return 0;
@@ -256,18 +254,18 @@ net_connect (struct cli_global *g, int argc, char **argv)
   if (first + 2 != argc)
     return cli_usage ("network connect", "want NETWORK CONTAINER");
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
     return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[first + 1]), cli_fail (&err);
   a.network = argv[first];
   a.container_id = ct->id;
-  a.name = ctr_name (ct);
+  a.name = capsa_ctr_name (ct);
   a.pid = ct->pid;
   /* a container on a bridge network has its /etc/hosts bind-mounted from ROOT/containers/ID/etc:
    * that file gets the new network's peers too (docker), and keeps its hostname */
-  cleanup_free char *etc = xasprintf ("%s/etc", ct->dir);
-  if (ctr_net_is_bridge (jstr (json_object_get (ct->meta, "HostConfig"), "NetworkMode")))
+  cleanup_free char *etc = capsa_xasprintf ("%s/etc", ct->dir);
+  if (capsa_ctr_net_is_bridge (jstr (json_object_get (ct->meta, "HostConfig"), "NetworkMode")))
     a.etc_dir = etc;
   a.hostname = jstr (json_object_get (ct->meta, "Config"), "Hostname");
   cleanup_free char *dir = NULL;
@@ -275,11 +273,12 @@ net_connect (struct cli_global *g, int argc, char **argv)
   struct capsa_attach_result r;
   /* a host port another program or container has is refused here too (an ephemeral one is
    * chosen); the container's monitor holds them from here on, for its life (ctr_monitor.c) */
-  if (ctr_ports_reserve (&g->eng, ct, ports, a.nports, &err) < 0 || ctr_net_hold_ports (ct, a.network, &err) < 0)
+  if (capsa_ctr_ports_reserve (&g->eng, ct, ports, a.nports, &err) < 0
+      || capsa_ctr_net_hold_ports (ct, a.network, &err) < 0)
     return cli_fail (&err);
   if (capsa_net_attach (&env, &a, &r, &err) < 0)
     {
-      ctr_net_release_ports (ct, a.network);
+      capsa_ctr_net_release_ports (ct, a.network);
       return cli_fail (&err);
     }
   return 0;
@@ -295,13 +294,13 @@ net_disconnect (struct cli_global *g, int argc, char **argv)
     return cli_usage ("network disconnect", "want NETWORK CONTAINER");
   capsa_err *err = NULL;
   cleanup_ctr struct ctr *ct = NULL;
-  if (ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
+  if (capsa_ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = net_env (g, &dir);
   if (capsa_net_detach (&env, argv[first], ct->id, &err) < 0)
     return cli_fail (&err);
-  ctr_net_release_ports (ct, argv[1]); /* the ports `network connect -p` published there */
+  capsa_ctr_net_release_ports (ct, argv[1]); /* the ports `network connect -p` published there */
   return 0;
 }
 

@@ -13,24 +13,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capsa/engine.h"
 #include "capsa/fault.h"
 #include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_config.h"
-#include "util.h"
 
 static char **
 strv_new (void)
 {
-  return xmalloc0 (sizeof (char *));
+  return capsa_xmalloc0 (sizeof (char *));
 }
 
 static int
 read_env_file (const char *path, char ***env, capsa_err **err)
 {
   cleanup_free char *buf = NULL;
-  if (read_file_at (AT_FDCWD, path, &buf, NULL, err) < 0)
+  if (capsa_read_file_at (AT_FDCWD, path, &buf, NULL, err) < 0)
     return capsa_err_wrap (err, "--env-file");
   char *save = NULL;
   for (char *l = strtok_r (buf, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
@@ -40,7 +39,7 @@ read_env_file (const char *path, char ***env, capsa_err **err)
       if (*l == '\0' || *l == '#')
         continue;
       l[strcspn (l, "\r")] = '\0';
-      strv_append (env, l);
+      capsa_strv_append (env, l);
     }
   return 0;
 }
@@ -57,7 +56,7 @@ resolve_env (char **env)
       if (strchr (kv, '=') == NULL)
         {
           const char *v = getenv (kv);
-          kv = v ? xasprintf ("%s=%s", *e, v) : NULL;
+          kv = v ? capsa_xasprintf ("%s=%s", *e, v) : NULL;
           free (*e);
         }
       if (kv)
@@ -106,7 +105,7 @@ volume_spec_ok (const char *v, capsa_err **err)
 static int
 name_ok (const char *v, capsa_err **err)
 {
-  if (!ctr_valid_name (v))
+  if (!capsa_ctr_valid_name (v))
     return capsa_fail_as (err, EINVAL, "--name: invalid container name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", v);
   return 0;
 }
@@ -291,7 +290,7 @@ run_attached (struct cli_global *g, const char *id, const char *keys)
   cleanup_ctr struct ctr *c = NULL;
   capsa_err *err = NULL;
   int fd = -1;
-  if (ctr_load (&g->eng, id, &c, &err) < 0 || capsa_ctr_start (&g->eng, c, &fd, &err) < 0)
+  if (capsa_ctr_load (&g->eng, id, &c, &err) < 0 || capsa_ctr_start (&g->eng, c, &fd, &err) < 0)
     {
       if (fd >= 0)
         close (fd);

@@ -7,15 +7,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "capsa/engine.h"
+#include "capsa/image.h"
+#include "capsa/net.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "ctr_net.h"
 #include "template.h"
-#include "network.h"
-#include "ctr_isolation.h"
-#include "fsops.h"
-#include "image.h"
-#include "util.h"
 
 static json_t *
 ctr_inspect_json (struct ctr *c)
@@ -26,7 +23,7 @@ ctr_inspect_json (struct ctr *c)
   json_object_del (out, "ImageName");
   json_object_set_new (
       out, "State",
-      json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", ctr_status_name (c->status),
+      json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", capsa_ctr_status_name (c->status),
                  "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
                  "Restarting", c->status == CTR_RESTARTING, "OOMKilled",
                  json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid",
@@ -36,7 +33,7 @@ ctr_inspect_json (struct ctr *c)
                  json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
   json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
   json_object_set_new (out, "LogPath", json_string (""));
-  cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
+  cleanup_free char *lp = capsa_xasprintf ("%s/ctr.log", c->dir);
   json_object_set_new (out, "LogPath", json_string (lp));
   /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
   json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
@@ -46,7 +43,7 @@ ctr_inspect_json (struct ctr *c)
       json_object_update (ns, addrs);
       json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
     }
-  json_t *ports = ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
+  json_t *ports = capsa_ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
   if (ports)
     json_object_set (ns, "Ports", ports);
   json_object_set_new (out, "NetworkSettings", ns);
@@ -61,10 +58,10 @@ inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isol
                 struct capsa_store **s, json_t **idx, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_find (&g->eng, name, &c, err) == 0)
+  if (capsa_ctr_find (&g->eng, name, &c, err) == 0)
     {
       json_t *rep = NULL;
-      if (isolation && ctr_isolation (&g->eng, c, &rep, err) < 0)
+      if (isolation && capsa_ctr_isolation (&g->eng, c, &rep, err) < 0)
         return -1;
       json_array_append_new (arr, isolation ? rep : ctr_inspect_json (c));
       return 0;
@@ -130,7 +127,7 @@ inspect_print (json_t *arr, const char *format, bool isolation, int status)
     {
       if (i > 0)
         putchar ('\n');
-      ctr_isolation_print (v);
+      capsa_ctr_isolation_print (v);
     }
   else if (format && !(isolation && strcmp (format, "json") == 0))
     {
@@ -227,12 +224,12 @@ cmd_version (struct cli_global *g, int argc, char **argv)
 static void
 count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stopped)
 {
-  cleanup_strv char **ids = ctr_list_ids (&g->eng);
+  cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
   *all = *running = *paused = *stopped = 0;
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
-      if (ctr_load (&g->eng, *id, &c, NULL) < 0)
+      if (capsa_ctr_load (&g->eng, *id, &c, NULL) < 0)
         continue;
       (*all)++;
       if (c->status == CTR_RUNNING)
@@ -268,7 +265,7 @@ info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **ar
           "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
           "Architecture: %s\nNetworking: none, host, bridge (capsa0), user networks, container:NAME\n"
           "Capsa Version: %s\n",
-          g->eng.root, ctr_share_dir (&g->eng) ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
+          g->eng.root, capsa_engine_share_dir (&g->eng) ?: "(not found)", u.release, u.machine, CAPSA_VERSION);
   return 0;
 }
 
@@ -302,10 +299,10 @@ system_prune (struct cli_global *g, int argc, char **argv)
     return 0;
   long long bytes = 0;
   cli_container_prune (g, &bytes);
-  int killed = ctr_slirp_prune (&g->eng);
+  int killed = capsa_ctr_slirp_prune (&g->eng);
   if (killed)
     printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
-  cleanup_free char *dir = xasprintf ("%s/network", g->eng.root);
+  cleanup_free char *dir = capsa_xasprintf ("%s/network", g->eng.root);
   struct capsa_netenv env = { .state_dir = dir, .table = CAPSA_NET_TABLE };
   capsa_err *err = NULL;
   int reclaimed = 0;
@@ -360,22 +357,22 @@ system_df (struct cli_global *g, int argc, char **argv)
   json_decref (idx);
   int all, running, paused, stopped;
   count_ctrs (g, &all, &running, &paused, &stopped);
-  cleanup_strv char **ids = ctr_list_ids (&g->eng);
+  cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
   for (char **id = ids; *id; id++)
     {
       static const char *subs[] = { "upper", "rootfs" };
       for (size_t k = 0; k < ARRAY_SIZE (subs); k++)
         {
-          cleanup_free char *p = xasprintf ("%s/containers/%s/%s", g->eng.root, *id, subs[k]);
+          cleanup_free char *p = capsa_xasprintf ("%s/containers/%s/%s", g->eng.root, *id, subs[k]);
           cleanup_close int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
           if (fd >= 0)
-            csize += fs_tree_size (fd);
+            csize += capsa_fs_tree_size (fd);
         }
     }
-  cleanup_free char *vp = xasprintf ("%s/volumes", g->eng.root);
+  cleanup_free char *vp = capsa_xasprintf ("%s/volumes", g->eng.root);
   cleanup_close int vfd = open (vp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (vfd >= 0)
-    vsize = fs_tree_size (vfd);
+    vsize = capsa_fs_tree_size (vfd);
   char a[32], b[32], c[32];
   cli_human_size (isize, a, sizeof a);
   cli_human_size (csize, b, sizeof b);
@@ -384,7 +381,7 @@ system_df (struct cli_global *g, int argc, char **argv)
   printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
   printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
   int nvol, avol;
-  ctr_volume_counts (&g->eng, &nvol, &avol);
+  capsa_volume_counts (&g->eng, &nvol, &avol);
   printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);
   return 0;
 }

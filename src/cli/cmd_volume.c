@@ -8,12 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capsa/engine.h"
+#include "capsa/image.h"
+#include "capsa/json.h"
+#include "capsa/util.h"
 #include "cli.h"
-#include "ctr.h"
-#include "fsops.h"
-#include "store.h" /* capsa_store_private_dir: until engine.h */
-#include "jsonutil.h"
-#include "util.h"
 
 static int
 driver_ok (const char *v, capsa_err **err)
@@ -84,7 +83,7 @@ vol_create (struct cli_global *g, int argc, char **argv)
   for (char **l = labelv; l && *l; l++)
     {
       const char *eq = strchr (*l, '=');
-      cleanup_free char *k = xasprintf ("%.*s", eq ? (int) (eq - *l) : (int) strlen (*l), *l);
+      cleanup_free char *k = capsa_xasprintf ("%.*s", eq ? (int) (eq - *l) : (int) strlen (*l), *l);
       json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
     }
   if (argc - first > 1)
@@ -93,11 +92,11 @@ vol_create (struct cli_global *g, int argc, char **argv)
   const char *name = first < argc ? argv[first] : NULL;
   if (name == NULL)
     {
-      ctr_new_id (id);
+      capsa_ctr_new_id (id);
       name = id;
     }
   cleanup_free char *path = NULL;
-  if (ctr_volume_make (&g->eng, name, labels, &path, NULL, &err) < 0)
+  if (capsa_volume_make (&g->eng, name, labels, &path, NULL, &err) < 0)
     return cli_fail (&err);
   printf ("%s\n", name);
   return 0;
@@ -111,7 +110,7 @@ vol_ls (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool quiet = f.quiet, js = f.format && strcmp (f.format, "json") == 0;
-  cleanup_strv char **names = ctr_volume_names (&g->eng);
+  cleanup_strv char **names = capsa_volume_names (&g->eng);
   json_t *arr = json_array ();
   if (!quiet && !js)
     printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");
@@ -119,7 +118,7 @@ vol_ls (struct cli_global *g, int argc, char **argv)
     if (quiet)
       printf ("%s\n", *n);
     else if (js)
-      json_array_append_new (arr, ctr_volume_json (&g->eng, *n) ?: json_pack ("{s:s}", "Name", *n));
+      json_array_append_new (arr, capsa_volume_json (&g->eng, *n) ?: json_pack ("{s:s}", "Name", *n));
     else
       printf ("%-10s %s\n", "local", *n);
   if (js)
@@ -143,7 +142,7 @@ vol_inspect (struct cli_global *g, int argc, char **argv)
   int status = 0;
   for (int i = first; i < argc; i++)
     {
-      json_t *j = ctr_valid_name (argv[i]) ? ctr_volume_json (&g->eng, argv[i]) : NULL;
+      json_t *j = capsa_ctr_valid_name (argv[i]) ? capsa_volume_json (&g->eng, argv[i]) : NULL;
       if (j == NULL)
         {
           capsa_fail_as (&err, ENOENT, "no such volume: %s", argv[i]);
@@ -167,10 +166,10 @@ vol_rm (struct cli_global *g, int argc, char **argv)
   int status = 0, first = cli_parse (&rm_spec, argc, argv, &f);
   if (first <= 0)
     return -first;
-  json_t *used = ctr_volume_used (&g->eng);
+  json_t *used = capsa_volume_used (&g->eng);
   for (int i = first; i < argc; i++)
     {
-      if (ctr_volume_remove (&g->eng, argv[i], f.force, used, &err) < 0)
+      if (capsa_volume_remove (&g->eng, argv[i], f.force, used, &err) < 0)
         status = cli_fail (&err);
       else
         printf ("%s\n", argv[i]);
@@ -189,14 +188,14 @@ vol_prune (struct cli_global *g, int argc, char **argv)
     return -first;
   if (!cli_confirm (f.force, "all local volumes not used by at least one container"))
     return 0;
-  json_t *used = ctr_volume_used (&g->eng);
-  cleanup_strv char **names = ctr_volume_names (&g->eng);
+  json_t *used = capsa_volume_used (&g->eng);
+  cleanup_strv char **names = capsa_volume_names (&g->eng);
   long long reclaimed = 0;
   bool any = false;
   for (char **n = names; *n; n++)
     {
-      long long size = ctr_volume_size (&g->eng, *n);
-      if (!json_object_get (used, *n) && ctr_volume_remove (&g->eng, *n, false, used, &err) == 0)
+      long long size = capsa_volume_size (&g->eng, *n);
+      if (!json_object_get (used, *n) && capsa_volume_remove (&g->eng, *n, false, used, &err) == 0)
         {
           printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);
           any = true;

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsa/runtime.h"
+#include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "selfexe.h"
-#include "util.h"
 
 const struct cli_command cli_commands[] = {
   { "run", cmd_run, "run a command in a new container (-d: in the background, with a monitor)", &cli_spec_run },
@@ -157,7 +157,7 @@ run_help (const struct cli_command *cmd, struct cli_global *g, int first)
   int argc = g->argc - first;
   bool sub = cmd->group && argc > 1 && argv[1][0] != '-';
   /* the whole line as well: capsa-image (cli_image_helper) is exec'd with g->argv */
-  cleanup_free char **line = xmalloc0 ((size_t) (first + 4) * sizeof (char *));
+  cleanup_free char **line = capsa_xmalloc0 ((size_t) (first + 4) * sizeof (char *));
   memcpy (line, g->argv, (size_t) first * sizeof (char *));
   int n = first;
   line[n++] = argv[0];

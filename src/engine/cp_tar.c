@@ -1,4 +1,4 @@
-/* capsa cp with `-`: a small tar writer and reader (see cp_tar.h).
+/* capsa cp with `-`: a small tar writer and reader (see capsa/engine.h, capsa_cp_tar_*).
  *
  * `capsa` links no libarchive on purpose (src/cli/meson.build), and cp needs only what `docker cp`
  * streams: directories, regular files and symlinks, in the GNU format (GNU `L`/`K` entries for long
@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cp_tar.h"
-#include "fsops.h"
+#include "capsa/engine.h"
 #include "fsops.h"
 #include "util.h"
 
@@ -127,12 +126,12 @@ put_file (int out, int fd, const struct stat *st, const char *name, capsa_err **
   return put_pad (out, (size_t) st->st_size, err);
 }
 
-static int put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err);
+static int put_node (int out, int fd, const char *name, capsa_cp_tar_warn_fn *warn, capsa_err **err);
 
 struct put_to
 {
   int out;
-  cp_tar_warn_fn *warn;
+  capsa_cp_tar_warn_fn *warn;
 };
 
 static int
@@ -143,7 +142,7 @@ put_child (int child, const char *entry, const char *path, void *data, capsa_err
 }
 
 static int
-put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
+put_dir (int out, int fd, const struct stat *st, const char *name, capsa_cp_tar_warn_fn *warn, capsa_err **err)
 {
   cleanup_free char *dname = xasprintf ("%s/", name);
   if (put_entry (out, dname, st, '5', NULL, 0, err) < 0)
@@ -153,7 +152,7 @@ put_dir (int out, int fd, const struct stat *st, const char *name, cp_tar_warn_f
 }
 
 static int
-put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
+put_node (int out, int fd, const char *name, capsa_cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct stat st;
   char target[4096];
@@ -180,7 +179,7 @@ put_node (int out, int fd, const char *name, cp_tar_warn_fn *warn, capsa_err **e
 }
 
 int
-cp_tar_write (int out, int srcfd, const char *name, cp_tar_warn_fn *warn, capsa_err **err)
+capsa_cp_tar_write (int out, int srcfd, const char *name, capsa_cp_tar_warn_fn *warn, capsa_err **err)
 {
   static const char end[2 * BLK];
   if (put_node (out, srcfd, name, warn, err) < 0)
@@ -323,7 +322,7 @@ clear_leaf (int dir, const char *leaf, bool keep_dir)
 }
 
 static int
-put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, cp_tar_warn_fn *warn,
+put_member (int in, int dstdir, const struct member *m, int dir, const char *leaf, capsa_cp_tar_warn_fn *warn,
             capsa_err **err)
 {
   if (m->type == '5')
@@ -409,7 +408,7 @@ get_header (int in, struct member *m, capsa_err **err)
 }
 
 int
-cp_tar_extract (int in, int dstdir, cp_tar_warn_fn *warn, capsa_err **err)
+capsa_cp_tar_extract (int in, int dstdir, capsa_cp_tar_warn_fn *warn, capsa_err **err)
 {
   struct member m = { 0 };
   int r;

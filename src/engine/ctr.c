@@ -32,7 +32,7 @@ ctr_ports_release (struct ctr *c)
 }
 
 void
-ctr_free (struct ctr *c)
+capsa_ctr_free (struct ctr *c)
 {
   ctr_ports_release (c);
   free (c->id);
@@ -52,7 +52,7 @@ ctr_oci_root (struct capsa_engine *e)
 }
 
 void
-ctr_new_id (char out[CTR_ID_LEN + 1])
+capsa_ctr_new_id (char out[CTR_ID_LEN + 1])
 {
   unsigned char raw[CTR_ID_LEN / 2];
   if (getrandom (raw, sizeof raw, 0) != (ssize_t) sizeof raw)
@@ -66,7 +66,7 @@ ctr_new_id (char out[CTR_ID_LEN + 1])
 }
 
 bool
-ctr_valid_name (const char *s)
+capsa_ctr_valid_name (const char *s)
 {
   size_t n = strlen (s);
   static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
@@ -113,7 +113,7 @@ pid_alive (json_t *run, const char *pidkey, const char *startkey)
 }
 
 void
-ctr_refresh (struct capsa_engine *e, struct ctr *c)
+capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c)
 {
   json_t *st = NULL;
   cleanup_err capsa_err *le = NULL;
@@ -237,7 +237,7 @@ load_partial (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 }
 
 int
-ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err)
+capsa_ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err)
 {
   struct ctr *c = xmalloc0 (sizeof *c);
   c->id = xstrdup (id);
@@ -245,10 +245,10 @@ ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **
   c->oci_root = ctr_oci_root (e);
   if (load_meta (c) < 0 && load_partial (e, c, err) < 0)
     {
-      ctr_free (c);
+      capsa_ctr_free (c);
       return -1;
     }
-  ctr_refresh (e, c);
+  capsa_ctr_refresh (e, c);
   *out = c;
   return 0;
 }
@@ -290,7 +290,7 @@ list_ids_in (const char *d, bool targets, char ***ids)
 }
 
 char **
-ctr_list_ids (struct capsa_engine *e)
+capsa_ctr_list_ids (struct capsa_engine *e)
 {
   cleanup_free char *d = xasprintf ("%s/containers", e->root);
   cleanup_free char *n = xasprintf ("%s/names", e->root);
@@ -301,15 +301,15 @@ ctr_list_ids (struct capsa_engine *e)
 }
 
 int
-ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err **err)
+capsa_ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err **err)
 {
   if (what == NULL || *what == '\0')
     return capsa_fail_as (err, EINVAL, "a container name or id is required");
   if (what[0] == '/')
     what++;
   if (is_full_id (what))
-    return ctr_load (e, what, out, err);
-  if (ctr_valid_name (what))
+    return capsa_ctr_load (e, what, out, err);
+  if (capsa_ctr_valid_name (what))
     {
       cleanup_free char *link = xasprintf ("%s/names/%s", e->root, what);
       char target[CTR_ID_LEN + 2];
@@ -318,7 +318,7 @@ ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err 
       if (n == CTR_ID_LEN)
         {
           target[n] = '\0';
-          if (ctr_load (e, target, out, &le) == 0)
+          if (capsa_ctr_load (e, target, out, &le) == 0)
             return 0;
           if (le->errnum == EBUSY)
             {
@@ -330,7 +330,7 @@ ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err 
   size_t n = strlen (what);
   if (strspn (what, "0123456789abcdef") == n)
     {
-      cleanup_strv char **ids = ctr_list_ids (e);
+      cleanup_strv char **ids = capsa_ctr_list_ids (e);
       const char *found = NULL;
       for (char **i = ids; *i; i++)
         if (strncmp (*i, what, n) == 0)
@@ -340,20 +340,20 @@ ctr_find (struct capsa_engine *e, const char *what, struct ctr **out, capsa_err 
             found = *i;
           }
       if (found)
-        return ctr_load (e, found, out, err);
+        return capsa_ctr_load (e, found, out, err);
     }
   return capsa_fail_as (err, ENOENT, "no such container: %s (see `capsa ps -a`)", what);
 }
 
 const char *
-ctr_name (const struct ctr *c)
+capsa_ctr_name (const struct ctr *c)
 {
   const char *n = json_string_value (json_object_get (c->meta, "Name"));
   return n ? (n[0] == '/' ? n + 1 : n) : c->id;
 }
 
 const char *
-ctr_status_name (enum ctr_status s)
+capsa_ctr_status_name (enum ctr_status s)
 {
   switch (s)
     {
@@ -435,12 +435,12 @@ ctr_creating_done (struct capsa_engine *e, const char *id, int fd)
 }
 
 int
-ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms)
+capsa_ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms)
 {
   struct timespec ts = { 0, 10 * 1000000 };
   for (long waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += 10)
     {
-      ctr_refresh (e, c);
+      capsa_ctr_refresh (e, c);
       bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
       /* exited, and recorded by the monitor (or there is no monitor left to record it) */
       if (c->status == CTR_EXITED && (c->exit_code >= 0 || !monitor))
@@ -466,7 +466,7 @@ ctr_root_release (struct capsa_engine *e, const char *id, capsa_err **err)
 }
 
 int
-ctr_root_ensure (struct capsa_engine *e, const char *id, capsa_err **err)
+capsa_ctr_root_ensure (struct capsa_engine *e, const char *id, capsa_err **err)
 {
   cleanup_store struct capsa_store *s = NULL;
   if (capsa_store_open (e->root, &s, err) < 0)
@@ -512,7 +512,7 @@ ctr_monitor_alive (const struct ctr *c)
 /* ---- small parsers ------------------------------------------------------------------------- */
 
 long long
-ctr_parse_since (const char *s)
+capsa_ctr_parse_since (const char *s)
 {
   char *end;
   struct tm tm = { 0 };
@@ -543,7 +543,7 @@ ctr_parse_since (const char *s)
 }
 
 int
-ctr_exec_error_code (const capsa_err *err)
+capsa_ctr_exec_error_code (const capsa_err *err)
 {
   if (err && err->msg && strstr (err->msg, "exec: \""))
     return err->errnum == ENOENT ? 127 : 126;
@@ -551,7 +551,7 @@ ctr_exec_error_code (const capsa_err *err)
 }
 
 const char *
-ctr_share_dir (const struct capsa_engine *e)
+capsa_engine_share_dir (const struct capsa_engine *e)
 {
   static char buf[PATH_MAX];
   const char *env = e->share_dir;

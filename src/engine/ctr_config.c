@@ -26,7 +26,7 @@
 #include "ctr_net.h"
 #include "fsops.h"
 #include "jsonutil.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "rootless.h"
 #include "resolve_in_root.h"
 #include "selfexe.h"
@@ -37,7 +37,7 @@
 static json_t *
 load_share (const struct capsa_engine *e, const char *file, capsa_err **err)
 {
-  const char *dir = ctr_share_dir (e);
+  const char *dir = capsa_engine_share_dir (e);
   if (dir == NULL)
     return capsa_fail_as (err, ENOENT,
                           "cannot find capsa's share directory (%s): install capsa, or set CAPSA_SHARE_DIR", file),
@@ -98,8 +98,8 @@ numeric (const char *s)
 }
 
 int
-ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
-                  capsa_err **err)
+capsa_ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
+                        capsa_err **err)
 {
   cleanup_free char *u = xstrdup (spec);
   char *grp = strchr (u, ':');
@@ -377,7 +377,7 @@ bind_mount (const char *src, const char *dst, bool ro, const char *prop)
 static bool
 is_volume_name (const char *s)
 {
-  return s[0] != '/' && s[0] != '.' && ctr_valid_name (s);
+  return s[0] != '/' && s[0] != '.' && capsa_ctr_valid_name (s);
 }
 
 struct mounts_ctx
@@ -429,7 +429,7 @@ add_volume (struct mounts_ctx *m, const char *name, const char *dst, bool ro, bo
   char anon_name[CTR_ID_LEN + 1];
   if (anonymous)
     {
-      ctr_new_id (anon_name);
+      capsa_ctr_new_id (anon_name);
       name = anon_name;
       json_array_append_new (m->anon, json_string (name));
     }
@@ -750,7 +750,7 @@ add_host_devices (json_t *devices, const char *dir, int depth)
 /* docker's limits on -m and --cpus (daemon verifyPlatformContainerResources): below 6 MiB a
  * container is killed while it is set up; --cpus beyond the host's CPUs cannot be had. */
 int
-ctr_check_limits (long long memory, double cpus, capsa_err **err)
+capsa_ctr_check_limits (long long memory, double cpus, capsa_err **err)
 {
   if (memory > 0 && memory < CTR_MIN_MEMORY)
     return capsa_fail_as (err, EINVAL,
@@ -770,7 +770,7 @@ static int
 build_resources (const struct ctr_opts *o, json_t *linux_, json_t *hc, capsa_err **err)
 {
   json_t *res = json_object_get (linux_, "resources");
-  if (ctr_check_limits (o->memory, o->cpus, err) < 0)
+  if (capsa_ctr_check_limits (o->memory, o->cpus, err) < 0)
     return -1;
   json_t *devrules = json_object_get (res, "devices");
   json_object_set_new (linux_, "devices", json_array ());
@@ -984,7 +984,7 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
 
   const char *user = o->user ? o->user : json_string_value (json_object_get (icfg, "User"));
   unsigned uid = 0, gid = 0;
-  if (user && *user && ctr_resolve_user (rootfs, user, &uid, &gid, NULL, err) < 0)
+  if (user && *user && capsa_ctr_resolve_user (rootfs, user, &uid, &gid, NULL, err) < 0)
     return -1;
   json_object_set_new (process, "user", json_pack ("{s:I, s:I}", "uid", (json_int_t) uid, "gid", (json_int_t) gid));
   json_object_set_new (mcfg, "User", json_string (user ? user : ""));
@@ -1225,7 +1225,7 @@ static int
 join_container_net (struct build *b, json_t *ns, capsa_err **err)
 {
   cleanup_ctr struct ctr *other = NULL;
-  if (ctr_find (b->e, b->net + 10, &other, err) < 0)
+  if (capsa_ctr_find (b->e, b->net + 10, &other, err) < 0)
     return -1;
   if (other->status != CTR_RUNNING && other->status != CTR_PAUSED)
     return capsa_fail_as (err, EINVAL, "--network %s: that container is not running (`capsa start %s` first)", b->net,
@@ -1252,7 +1252,7 @@ step_network (struct build *b, capsa_err **err)
     }
   if (strncmp (net, "container:", 10) == 0)
     return join_container_net (b, ns, err);
-  if (!ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
+  if (!capsa_ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
     return 0;
   if (b->e->rootless && !ctr_net_is_slirp (net))
     return capsa_fail_as (err, EPERM,
@@ -1267,7 +1267,8 @@ static int
 step_publish (struct build *b, capsa_err **err)
 {
   const struct ctr_opts *o = b->o;
-  if (((o->publish && o->publish[0]) || o->publish_all) && !ctr_net_is_bridge (b->net) && !ctr_net_is_slirp (b->net))
+  if (((o->publish && o->publish[0]) || o->publish_all) && !capsa_ctr_net_is_bridge (b->net)
+      && !ctr_net_is_slirp (b->net))
     return capsa_fail_as (err, EINVAL,
                           "-p and -P need a bridge network or slirp4netns: add `--network bridge` (or a "
                           "network's name, or slirp4netns)");

@@ -5,29 +5,6 @@
 
 #include "ctr.h"
 
-/* The flags of run/create (cmd_run.c parses them, ctr_config.c turns them into an OCI config). */
-struct ctr_opts
-{
-  bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
-  const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
-  char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits, **sysctls,
-      **labels, **publish;
-  long long memory, memory_swap, shm_size, cpu_shares, pids_limit, blkio_weight, cpu_quota,
-      cpu_period; /* 0: not given */
-  double cpus;
-  int stop_timeout; /* -1: not given */
-  const char *image;
-  char **cmd;                  /* after the image (may be empty) */
-  const char *userns;          /* --userns */
-  char **uidmap, **gidmap;     /* --uidmap, --gidmap */
-  const struct ctr_userns *un; /* what --userns/--uidmap resolved to (set before ctr_build) */
-  const char *detach_keys;     /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
-};
-
-/* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
-#define CTR_MIN_MEMORY (6LL << 20)
-int ctr_check_limits (long long memory, double cpus, capsa_err **err);
-
 /* The container's user namespace (ctr_userns.c), from --userns and --uidmap/--gidmap. */
 struct ctr_userns
 {
@@ -53,8 +30,5 @@ int ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id,
                const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
 /* The network mode of a container run without --network (depends on rootless or not). */
 const char *ctr_default_network (struct capsa_engine *e);
-/* "user[:group]" (names looked up in the container's /etc/passwd and /etc/group) -> uid, gid. */
-int ctr_resolve_user (const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, json_t **extra_gids,
-                      capsa_err **err);
 
 #endif

@@ -141,7 +141,7 @@ prepare (struct capsa_engine *e, const struct ctr_opts *o, char *id, struct caps
   char name[96];
   bool named = false, mounted = false;
 
-  ctr_new_id (id);
+  capsa_ctr_new_id (id);
   if (capsa_store_open (e->root, &s, err) < 0 || capsa_index_read (s, &idx, err) < 0)
     return -1;
   /* held until the record is complete: ps/rm/prune tell this creation from a dead one by it */

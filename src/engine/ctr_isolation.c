@@ -1,6 +1,6 @@
-/* `capsa inspect --isolation`: see ctr_isolation.h.  Everything is read from the kernel at the
- * moment of the call; the config is used only to say what was asked (masked paths, binds, devices)
- * and then checked against the container's live mount table. */
+/* `capsa inspect --isolation`: see capsa_ctr_isolation in capsa/engine.h.  Everything is read
+ * from the kernel at the moment of the call; the config is used only to say what was asked
+ * (masked paths, binds, devices) and then checked against the container's live mount table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "ctr_isolation.h"
+#include "ctr.h"
 #include "jsonutil.h"
 #include "mountinfo.h"
 #include "util.h"
@@ -629,7 +629,7 @@ shared_report (json_t *cfg, const char *dir, const bool *shared, const struct mo
 }
 
 int
-ctr_isolation (struct capsa_engine *eng, struct ctr *c, json_t **out, capsa_err **err)
+capsa_ctr_isolation (struct capsa_engine *eng, struct ctr *c, json_t **out, capsa_err **err)
 {
   (void) eng;
   char pidstr[32], sp[64], mp[64];
@@ -641,10 +641,10 @@ ctr_isolation (struct capsa_engine *eng, struct ctr *c, json_t **out, capsa_err 
   if (status == NULL)
     return capsa_fail_as (err, EINVAL,
                           "container %s is not running: isolation is a property of a running container; start it first",
-                          ctr_name (c));
+                          capsa_ctr_name (c));
 
-  json_t *rep = json_pack ("{s:s, s:s, s:I, s:s}", "Id", c->id, "Name", ctr_name (c), "Pid", (json_int_t) c->pid,
-                           "Status", ctr_status_name (c->status));
+  json_t *rep = json_pack ("{s:s, s:s, s:I, s:s}", "Id", c->id, "Name", capsa_ctr_name (c), "Pid", (json_int_t) c->pid,
+                           "Status", capsa_ctr_status_name (c->status));
   bool shared[ARRAY_SIZE (namespaces)] = { 0 };
   json_object_set_new (rep, "Namespaces", ns_report (pidstr, shared));
   json_object_set_new (rep, "UserMapping", user_mapping (c->pid));
@@ -838,7 +838,7 @@ print_shared (json_t *r)
 }
 
 void
-ctr_isolation_print (json_t *r)
+capsa_ctr_isolation_print (json_t *r)
 {
   print_namespaces (r);
   print_user_mapping (r);

@@ -82,7 +82,7 @@ ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int
   cleanup_free char *exe = NULL; /* what the monitor execs for `capsa __monitor`: the host's path */
   int rep[2];
   *exit_code = 0;
-  if (capsa_exe_path (&exe, err) < 0 || ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
+  if (capsa_exe_path (&exe, err) < 0 || capsa_ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
     return -1;
   cleanup_strv char **argv = monitor_argv (e, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)
@@ -257,7 +257,7 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
   cleanup_close int dirfd = -1, console = -1;
   cleanup_free char *console_path = NULL;
   fcntl (HELPER_REPORT_FD, F_SETFD, FD_CLOEXEC);
-  if (ctr_load (e, id, &c, &err) < 0)
+  if (capsa_ctr_load (e, id, &c, &err) < 0)
     {
       helper_report (CAPSA_ENGINE_EXIT_ERROR, err->errnum, 0, err->msg, -1, -1);
       capsa_err_free (&err);
@@ -265,7 +265,7 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
     }
   bool tty = json_is_true (json_object_get (json_object_get (c->meta, "Config"), "Tty"));
   c->net_owner = getppid (); /* the lease lives as long as the monitor, not this step */
-  if ((!restart && ctr_net_up (e, c, &err) < 0) || ctr_root_ensure (e, c->id, &err) < 0
+  if ((!restart && ctr_net_up (e, c, &err) < 0) || capsa_ctr_root_ensure (e, c->id, &err) < 0
       || (tty && (console = console_listen (c, &dirfd, &console_path, &err)) < 0))
     {
       helper_failed (c, CAPSA_ENGINE_EXIT_ERROR, err);
@@ -288,7 +288,7 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
     unlinkat (dirfd, "console.sock", 0);
   if (r < 0)
     {
-      helper_failed (c, ctr_exec_error_code (err), err);
+      helper_failed (c, capsa_ctr_exec_error_code (err), err);
       capsa_err_free (&err);
       return CAPSA_ENGINE_EXIT_ERROR;
     }
@@ -339,7 +339,7 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  if (ctr_load (e, id, &c, &err) < 0)
+  if (capsa_ctr_load (e, id, &c, &err) < 0)
     return 0; /* removed already (`capsa rm -f` raced us) */
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
@@ -352,14 +352,14 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
   if (!final)
     return 0;
   ctr_net_down (e, c); /* stopped for good: its address and published ports go */
-  ctr_refresh (e, c);
+  capsa_ctr_refresh (e, c);
   if (json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove")))
-    ctr_remove (e, c, true, true, &err);
+    capsa_ctr_remove (e, c, true, true, &err);
   else
     ctr_root_release (e, c->id, &err);
   return 0;
 }
-/* One request to the monitor of c over its attach socket (attach_proto.h): kind, the network's
+/* One request to the monitor of c over its attach socket (capsa/attach.h): kind, the network's
  * name, fds attached; then its answer, past the output it sends every client meanwhile.
  * *no_monitor: there is none listening (a foreground run), and nothing was done. */
 static int
@@ -368,7 +368,7 @@ monitor_request (struct ctr *c, char kind, const char *network, const int *fds, 
 {
   int fd;
   *no_monitor = false;
-  if (ctr_attach_connect (c, &fd, err) < 0)
+  if (capsa_ctr_attach_connect (c, &fd, err) < 0)
     {
       *no_monitor = (*err)->errnum == ENOENT || (*err)->errnum == ECONNREFUSED;
       return -1;
@@ -377,7 +377,7 @@ monitor_request (struct ctr *c, char kind, const char *network, const int *fds, 
   cleanup_free char *pkt = xasprintf ("%c%s", kind, network);
   if (fdpass_send (s, pkt, strlen (pkt), fds, n) < 0)
     return capsa_fail (err, errno, "send the ports of network `%s` to the monitor of container %s", network,
-                       ctr_name (c));
+                       capsa_ctr_name (c));
   time_t end = time (NULL) + 10;
   char buf[ATTACH_MSG_MAX];
   ssize_t r = 0;
@@ -386,12 +386,12 @@ monitor_request (struct ctr *c, char kind, const char *network, const int *fds, 
       break;
   if (r > 0 && buf[0] == kind)
     return 0;
-  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`", ctr_name (c),
-                        network);
+  return capsa_fail_as (err, EPROTO, "the monitor of container %s did not take the ports of network `%s`",
+                        capsa_ctr_name (c), network);
 }
 
 int
-ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
+capsa_ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
 {
   bool no_monitor;
   if (c->nport_fds == 0)
@@ -404,7 +404,7 @@ ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err)
 }
 
 void
-ctr_net_release_ports (struct ctr *c, const char *network)
+capsa_ctr_net_release_ports (struct ctr *c, const char *network)
 {
   bool no_monitor;
   cleanup_err capsa_err *err = NULL;

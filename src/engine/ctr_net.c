@@ -29,13 +29,13 @@
 #include "fault.h"
 #include "fdpass.h"
 #include "jsonutil.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "util.h"
 
 static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
 
 bool
-ctr_net_is_bridge (const char *mode)
+capsa_ctr_net_is_bridge (const char *mode)
 {
   return mode && *mode && strcmp (mode, "none") != 0 && strcmp (mode, "host") != 0
          && strncmp (mode, "container:", 10) != 0 && !ctr_net_is_slirp (mode);
@@ -94,7 +94,7 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
   cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
   if (access (stop, F_OK) == 0)
     return capsa_fail_as (err, ECANCELED, "container %s is being stopped or removed: its network is not set up",
-                          ctr_name (c));
+                          capsa_ctr_name (c));
   return 0;
 }
 
@@ -104,12 +104,12 @@ int
 ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
-  if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
+  if (!ctr_net_is_slirp (mode) && !capsa_ctr_net_is_bridge (mode))
     return 0;
   capsa_fault_point ("cli:net:up");
   cleanup_close int lock = net_lock (c);
   if (lock < 0)
-    return capsa_fail (err, errno, "container %s: `%s`", ctr_name (c), c->dir);
+    return capsa_fail (err, errno, "container %s: `%s`", capsa_ctr_name (c), c->dir);
   if (check_not_stopping (c, err) < 0)
     return -1;
   if (ctr_net_is_slirp (mode))
@@ -131,7 +131,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
                                        < 0) return capsa_err_wrap (err, "--network %s", mode);
   /* the host ports first: a taken one fails the start before anything is made */
   ctr_ports_release (c);
-  if (ctr_ports_reserve (e, c, ports, n, err) < 0)
+  if (capsa_ctr_ports_reserve (e, c, ports, n, err) < 0)
     return -1;
   ctr_netns_remove (ns); /* a stale one from a crash */
   if (ctr_netns_create (ns, err) < 0)
@@ -147,7 +147,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
       goto fail;
     }
   struct capsa_netenv env = net_env (e, &sdir);
-  const char *name = ctr_name (c);
+  const char *name = capsa_ctr_name (c);
   struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode,
                             .container_id = c->id,
                             .netns_fd = nsfd,
@@ -195,7 +195,7 @@ void
 ctr_net_down (struct capsa_engine *e, struct ctr *c)
 {
   const char *mode = jstr (json_object_get (c->meta, "HostConfig"), "NetworkMode");
-  if (!ctr_net_is_slirp (mode) && !ctr_net_is_bridge (mode))
+  if (!ctr_net_is_slirp (mode) && !capsa_ctr_net_is_bridge (mode))
     return;
   {
     cleanup_close int lock = net_lock (c);
@@ -224,7 +224,7 @@ ctr_net_renamed (struct capsa_engine *e, struct ctr *c)
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
   struct capsa_netenv env = net_env (e, &sdir);
-  capsa_net_rename (&env, c->id, ctr_name (c), &err);
+  capsa_net_rename (&env, c->id, capsa_ctr_name (c), &err);
 }
 
 json_t *

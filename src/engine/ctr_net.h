@@ -9,20 +9,14 @@
 /* ctr_netns.c: the namespace file ROOT/containers/ID/netns (a bind mount of an nsfs file). */
 int ctr_netns_create (const char *path, capsa_err **err);
 void ctr_netns_remove (const char *path);
-/* Published ports (ctr_ports.c).  reserve: bind every host port of ports (a host port 0 gets the
- * kernel's free one, written back), the sockets going to c->port_fds; the error says who has a
- * port already taken (a container, or another program); ctr_ports_release (ctr.h) closes them. */
+/* Published ports (ctr_ports.c; capsa_ctr_ports_reserve is in capsa/engine.h). */
 struct capsa_port;
-int ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err);
 /* slirp4netns binds the host ports itself: an ephemeral one (host_port 0) is chosen here, and held
  * by *hold (a socket that slirp4netns can bind beside, no one else; -1: the port was given) until
  * slirp4netns has bound it. */
 int ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err);
 /* docker's NetworkSettings.Ports of ports (ipv6: the container has an IPv6 address). */
 json_t *ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6);
-/* run.json's Ports while the container runs (borrowed), else NULL; ps's "0.0.0.0:8080->80/tcp, ..." */
-json_t *ctr_ports_live (const struct ctr *c);
-char *ctr_ports_text (const struct ctr *c);
 
 /* --network slirp4netns[:OPTS] (ctr_slirp.c): the same namespace served by slirp4netns, owned by
  * the process that ran ctr_net_up (see there).  ctr_slirp_check validates OPTS at create. */
@@ -34,13 +28,9 @@ void ctr_slirp_down (struct ctr *c);
  * (closing the last copy stops it), or -1 when there is none.  Afterwards ctr_slirp_down in this
  * process stops it by its pid file, as any other process would. */
 int ctr_slirp_release (struct ctr *c);
-/* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left; how
- * many were. */
-int ctr_slirp_prune (struct capsa_engine *e);
 
 /* Bridge networking (ctr_net.c): a network namespace made ahead (ROOT/containers/ID/netns)
  * attached to a network, with published ports and /etc/hosts, hostname, resolv.conf. */
-bool ctr_net_is_bridge (const char *network_mode);
 /* ctr_build: join the namespace by path, bind-mount the etc files, record the mode. */
 int ctr_net_config (struct capsa_engine *e, const char *id, const char *mode, json_t *linux_, json_t *mounts,
                     json_t *meta, capsa_err **err);
@@ -49,7 +39,7 @@ int ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err);
 void ctr_net_down (struct capsa_engine *e, struct ctr *c);
 void ctr_net_renamed (struct capsa_engine *e, struct ctr *c);
 /* Every network's leases' published ports, by container id ({"ID": [{"host_ip", "host_port",
- * "proto", ...}]}, owned): who holds a port, for the error of ctr_ports_reserve. */
+ * "proto", ...}]}, owned): who holds a port, for the error of capsa_ctr_ports_reserve. */
 json_t *ctr_net_leases (struct capsa_engine *e);
 
 #endif

@@ -41,9 +41,11 @@ int
 capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool pause, capsa_err **err)
 {
   if (pause && c->status != CTR_RUNNING)
-    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what, ctr_status_name (c->status));
+    return capsa_fail_as (err, EINVAL, "container %s is not running (it is %s)", what,
+                          capsa_ctr_status_name (c->status));
   if (!pause && c->status != CTR_PAUSED)
-    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what, ctr_status_name (c->status));
+    return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what,
+                          capsa_ctr_status_name (c->status));
   return capsa_container_pause (c->oci_root, c->id, pause, err);
 }
 
@@ -80,14 +82,14 @@ update_persist (struct ctr *c, json_t *res, capsa_err **err)
   json_error_t je;
   json_t *cfg = json_load_file (cfgpath, 0, &je);
   if (cfg == NULL)
-    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", ctr_name (c), je.text);
+    return capsa_fail_as (err, EINVAL, "update `%s`: reading its configuration: %s", capsa_ctr_name (c), je.text);
   json_t *rs = json_child_object (json_child_object (cfg, "linux"), "resources");
   json_t *hc = json_child_object (c->meta, "HostConfig");
   if (rs == NULL || hc == NULL)
     {
       json_decref (cfg);
       return capsa_fail_as (err, EINVAL, "update `%s`: its linux.resources or HostConfig is not an object",
-                            ctr_name (c));
+                            capsa_ctr_name (c));
     }
   json_merge_sections (rs, res);
   update_host_config (hc, res);
@@ -112,7 +114,7 @@ capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa
 {
   if (ctr_name_reserve (e, name, c->id, err) < 0)
     return -1;
-  cleanup_free char *oldname = xstrdup (ctr_name (c));
+  cleanup_free char *oldname = xstrdup (capsa_ctr_name (c));
   cleanup_free char *nm = xasprintf ("/%s", name);
   json_object_set_new (c->meta, "Name", json_string (nm));
   if (write_json_file (c->dir, "container.json", c->meta, err) < 0)
@@ -131,8 +133,8 @@ capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err
 {
   if (capsa_ctr_stop (e, c, timeout, err) < 0)
     return -1;
-  ctr_wait_exited (e, c, 15000);
-  ctr_refresh (e, c);
+  capsa_ctr_wait_exited (e, c, 15000);
+  capsa_ctr_refresh (e, c);
   return capsa_ctr_start (e, c, NULL, err);
 }
 

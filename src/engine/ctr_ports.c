@@ -26,7 +26,7 @@
 #include "ctr.h"
 #include "ctr_net.h"
 #include "jsonutil.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "util.h"
 
 /* Bind a socket of type to ip (NULL: any) and *port (0: the kernel picks, *port gets it), with
@@ -122,16 +122,16 @@ lease_holds (json_t *ports, const char *proto, const char *ip, int port)
 static char *
 port_owner (struct capsa_engine *e, const struct ctr *c, const char *proto, const char *ip, int port)
 {
-  cleanup_strv char **ids = ctr_list_ids (e);
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
   cleanup_json json_t *leases = ctr_net_leases (e); /* (only when a port is taken: not worth caching) */
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *o = NULL;
-      if (strcmp (*id, c->id) == 0 || ctr_load (e, *id, &o, NULL) < 0)
+      if (strcmp (*id, c->id) == 0 || capsa_ctr_load (e, *id, &o, NULL) < 0)
         continue;
       if (o->status != CTR_EXITED && o->status != CTR_DEAD
           && (holds_port (o, proto, ip, port) || lease_holds (json_object_get (leases, o->id), proto, ip, port)))
-        return xstrdup (ctr_name (o));
+        return xstrdup (capsa_ctr_name (o));
     }
   return NULL;
 }
@@ -190,7 +190,7 @@ reserve_one (struct capsa_engine *e, struct ctr *c, struct capsa_port *p, capsa_
 }
 
 int
-ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
+capsa_ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
 {
   /* each port takes up to 2 sockets, and the monitor gets them all in one message (SCM_MAX_FD 253) */
   if (n > 120)
@@ -238,7 +238,7 @@ ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6)
         json_object_set_new (out, key, arr = json_array ());
       json_array_append_new (arr,
                              json_pack ("{s:s, s:s}", "HostIp", *p->host_ip ? p->host_ip : "0.0.0.0", "HostPort", hp));
-      /* no address given: IPv6 too, for a container with an IPv6 address (network.h) */
+      /* no address given: IPv6 too, for a container with an IPv6 address (capsa/net.h) */
       if (!*p->host_ip && ipv6)
         json_array_append_new (arr, json_pack ("{s:s, s:s}", "HostIp", "::", "HostPort", hp));
     }
@@ -246,7 +246,7 @@ ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6)
 }
 
 json_t *
-ctr_ports_live (const struct ctr *c)
+capsa_ctr_ports_live (const struct ctr *c)
 {
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED && c->status != CTR_RESTARTING)
     return NULL;
@@ -256,13 +256,13 @@ ctr_ports_live (const struct ctr *c)
 
 /* docker's "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp". */
 char *
-ctr_ports_text (const struct ctr *c)
+capsa_ctr_ports_text (const struct ctr *c)
 {
   char *s = xstrdup ("");
   const char *key;
   json_t *v, *b;
   size_t i;
-  json_object_foreach (ctr_ports_live (c), key, v)
+  json_object_foreach (capsa_ctr_ports_live (c), key, v)
   {
     json_array_foreach (v, i, b)
     {

@@ -41,7 +41,8 @@ remove_stop (struct capsa_engine *e, struct ctr *c, bool force, capsa_err **err)
     return capsa_fail_as (err, EBUSY,
                           "cannot remove container %s: it is %s; stop it first (`capsa stop %s`) or force "
                           "the removal (`capsa rm -f %s`)",
-                          ctr_name (c), ctr_status_name (c->status), ctr_name (c), ctr_name (c));
+                          capsa_ctr_name (c), capsa_ctr_status_name (c->status), capsa_ctr_name (c),
+                          capsa_ctr_name (c));
   if (c->partial || (c->status == CTR_EXITED && !force))
     return 0;
   cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
@@ -51,7 +52,7 @@ remove_stop (struct capsa_engine *e, struct ctr *c, bool force, capsa_err **err)
     {
       cleanup_err capsa_err *ke = NULL;
       capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &ke);
-      ctr_wait_exited (e, c, 10000);
+      capsa_ctr_wait_exited (e, c, 10000);
       /* its monitor holds the published ports until it has taken the network down: rm returns
        * with them free, as docker's does */
       for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
@@ -62,7 +63,7 @@ remove_stop (struct capsa_engine *e, struct ctr *c, bool force, capsa_err **err)
 }
 
 int
-ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err)
+capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err)
 {
   if (remove_stop (e, c, force, err) < 0)
     return -1;
@@ -74,7 +75,7 @@ ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_
       if (capsa_container_delete (c->oci_root, c->id, true, &de) < 0 && access (oci, F_OK) == 0)
         {
           *err = take_ptr (&de);
-          return capsa_err_wrap (err, "remove container %s", ctr_name (c));
+          return capsa_err_wrap (err, "remove container %s", capsa_ctr_name (c));
         }
       ctr_cgroup_parent_tidy ();
     }
@@ -93,8 +94,8 @@ ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_
     return -1;
   capsa_err_free (err);
   /* the name last: until the record is gone, a retry by name must still find it */
-  if (strcmp (ctr_name (c), c->id) != 0)
-    ctr_name_release (e, ctr_name (c), c->id);
+  if (strcmp (capsa_ctr_name (c), c->id) != 0)
+    ctr_name_release (e, capsa_ctr_name (c), c->id);
   ctr_creating_done (e, c->id, -1); /* (left by a creation that died) */
   return 0;
 }

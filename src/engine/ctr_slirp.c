@@ -20,7 +20,7 @@
 #include "fault.h"
 #include "ctr_net.h"
 #include "jsonutil.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "slirp.h"
 #include "util.h"
 
@@ -157,7 +157,7 @@ write_etc (struct ctr *c, const struct capsa_slirp_opts *o, const struct capsa_s
   snprintf (shortid, sizeof shortid, "%s", c->id);
   if (hn == NULL || *hn == '\0')
     hn = shortid;
-  const char *name = ctr_name (c);
+  const char *name = capsa_ctr_name (c);
   cleanup_free char *hosts = xasprintf (
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s %s\n%s%s%s", a->guest, hn,
       strcmp (name, c->id) ? name : shortid, o->allow_host_loopback ? a->gateway : "",
@@ -260,13 +260,13 @@ slirp_wanted (const char *state_dir, void *data)
     return true;
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  if (ctr_load (e, state_dir + strlen (prefix), &c, &err) < 0)
+  if (capsa_ctr_load (e, state_dir + strlen (prefix), &c, &err) < 0)
     return false;
   return ctr_monitor_alive (c);
 }
 
 int
-ctr_slirp_prune (struct capsa_engine *e)
+capsa_ctr_slirp_prune (struct capsa_engine *e)
 {
   cleanup_err capsa_err *err = NULL;
   int killed = 0;

@@ -21,7 +21,7 @@
 #include "util.h"
 
 int
-ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
+capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   cleanup_close int dirfd = open (c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -37,8 +37,8 @@ ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
         return capsa_fail_as (err, errno,
                               "cannot attach to container %s: its monitor is not there (it is not running "
                               "detached; start it with `capsa start -a %s`)",
-                              ctr_name (c), ctr_name (c));
-      return capsa_fail (err, errno, "connect to the attach socket of container %s", ctr_name (c));
+                              capsa_ctr_name (c), capsa_ctr_name (c));
+      return capsa_fail (err, errno, "connect to the attach socket of container %s", capsa_ctr_name (c));
     }
   *fd = take_fd (&s);
   return 0;
@@ -71,19 +71,19 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
     {
     case CTR_RUNNING:
     case CTR_RESTARTING:
-      return attach_fd ? ctr_attach_connect (c, attach_fd, err) : 0;
+      return attach_fd ? capsa_ctr_attach_connect (c, attach_fd, err) : 0;
     case CTR_PAUSED:
-      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`", ctr_name (c),
-                            ctr_name (c));
+      return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`",
+                            capsa_ctr_name (c), capsa_ctr_name (c));
     case CTR_DEAD:
       return capsa_fail_as (err, EINVAL,
                             "container %s was not fully created (its `capsa run` or `create` died): "
                             "remove it with `capsa rm %s`",
-                            ctr_name (c), ctr_name (c));
+                            capsa_ctr_name (c), capsa_ctr_name (c));
     case CTR_CREATED:
       if (access (oci, F_OK) == 0)
         {
-          if (attach_fd && ctr_attach_connect (c, attach_fd, err) < 0)
+          if (attach_fd && capsa_ctr_attach_connect (c, attach_fd, err) < 0)
             return -1;
           return start_created (c, err);
         }
@@ -106,14 +106,14 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
         for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
           nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
         if (ctr_monitor_alive (c))
-          return capsa_fail_as (err, EBUSY, "container %s is still stopping", ctr_name (c));
+          return capsa_fail_as (err, EBUSY, "container %s is still stopping", capsa_ctr_name (c));
         /* run.json keeps the last exit until the new start is recorded */
         int code;
         if (ctr_monitor_spawn (e, c->id, attach_fd != NULL, &code, err) < 0)
           return -1;
         if (attach_fd == NULL)
           return 0;
-        if (ctr_attach_connect (c, attach_fd, err) < 0)
+        if (capsa_ctr_attach_connect (c, attach_fd, err) < 0)
           return -1;
         return start_created (c, err);
       }
@@ -139,27 +139,27 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
   for (int round = 0; round < 3; round++)
     {
       cleanup_err capsa_err *le = NULL;
-      ctr_refresh (e, c);
+      capsa_ctr_refresh (e, c);
       if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
         {
           capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &le);
-          ctr_wait_exited (e, c, timeout * 1000);
-          ctr_refresh (e, c);
+          capsa_ctr_wait_exited (e, c, timeout * 1000);
+          capsa_ctr_refresh (e, c);
         }
       if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
         {
           capsa_err_free (&le);
           capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &le);
-          if (ctr_wait_exited (e, c, 15000) < 0)
-            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", ctr_name (c));
+          if (capsa_ctr_wait_exited (e, c, 15000) < 0)
+            return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", capsa_ctr_name (c));
         }
       for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
         nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
       if (!ctr_monitor_alive (c))
         return 0;
     }
-  ctr_refresh (e, c);
-  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", ctr_name (c));
+  capsa_ctr_refresh (e, c);
+  return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", capsa_ctr_name (c));
 }
 
 /* The bytes a container's writable layer holds (what removing it reclaims). */
@@ -181,18 +181,18 @@ ctr_disk_size (struct capsa_engine *e, const char *id)
 void
 capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data)
 {
-  cleanup_strv char **ids = ctr_list_ids (e);
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
       capsa_err *err = NULL;
       /* every container that is not running, as docker's: exited, created (never started) and
        * dead (a half-created one, whose creation died) */
-      if (ctr_load (e, *id, &c, NULL) < 0
+      if (capsa_ctr_load (e, *id, &c, NULL) < 0
           || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
         continue;
       long long size = ctr_disk_size (e, *id);
-      if (ctr_remove (e, c, false, false, &err) < 0)
+      if (capsa_ctr_remove (e, c, false, false, &err) < 0)
         report (data, *id, 0, &err);
       else
         report (data, *id, size, NULL);
@@ -248,7 +248,7 @@ run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, cap
   ctr_logtee_stop (&tee);
   if (ran < 0)
     {
-      int code = ctr_exec_error_code (*run_err);
+      int code = capsa_ctr_exec_error_code (*run_err);
       record (c->dir, json_pack ("{s:i, s:s}", "ExitCode", code, "Error", (*run_err)->msg));
       return code;
     }
@@ -261,7 +261,7 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
                           bool tty, bool rm, capsa_err **run_err, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_load (e, id, &c, err) < 0)
+  if (capsa_ctr_load (e, id, &c, err) < 0)
     return -1;
   if (!interactive)
     {
@@ -276,15 +276,15 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
       if (rm)
         {
           cleanup_err capsa_err *re = NULL;
-          ctr_remove (e, c, true, true, &re);
+          capsa_ctr_remove (e, c, true, true, &re);
         }
       return -1;
     }
   int code = run_here (e, c, typed, run_err);
   ctr_net_down (e, c);
-  ctr_refresh (e, c);
+  capsa_ctr_refresh (e, c);
   if (rm)
-    ctr_remove (e, c, true, true, err);
+    capsa_ctr_remove (e, c, true, true, err);
   else
     ctr_root_release (e, c->id, err);
   return code;
@@ -298,11 +298,11 @@ capsa_ctr_run_detached (struct capsa_engine *e, const char *id, bool create_only
   if (ctr_monitor_spawn (e, id, create_only, code, err) == 0)
     return 0;
   cleanup_ctr struct ctr *c = NULL;
-  if (ctr_load (e, id, &c, NULL) == 0 && (rm || *code == CAPSA_ENGINE_EXIT_ERROR))
+  if (capsa_ctr_load (e, id, &c, NULL) == 0 && (rm || *code == CAPSA_ENGINE_EXIT_ERROR))
     {
       /* nothing ran: leave nothing behind (docker keeps a created record; capsa does not) */
       cleanup_err capsa_err *re = NULL;
-      ctr_remove (e, c, true, true, &re);
+      capsa_ctr_remove (e, c, true, true, &re);
     }
   return -1;
 }
@@ -314,7 +314,7 @@ capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c)
   bool rm = json_is_true (json_object_get (json_object_get (c->meta, "HostConfig"), "AutoRemove"));
   for (int i = 0; rm && i < 250 && access (c->dir, F_OK) == 0 && ctr_monitor_alive (c); i++)
     {
-      ctr_refresh (e, c);
+      capsa_ctr_refresh (e, c);
       if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
         break;
       nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);

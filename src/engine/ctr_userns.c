@@ -86,7 +86,7 @@ struct span
 static void
 used_ranges (struct capsa_engine *e, const char *key, struct span **out, size_t *n)
 {
-  cleanup_strv char **ids = ctr_list_ids (e);
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
   *out = NULL;
   *n = 0;
   for (char **id = ids; id && *id; id++)

@@ -46,15 +46,16 @@ int
 ctr_volume_ensure (struct capsa_engine *e, const char *name, char **path, bool *created, capsa_err **err)
 {
   cleanup_json json_t *labels = json_object ();
-  return ctr_volume_make (e, name, labels, path, created, err);
+  return capsa_volume_make (e, name, labels, path, created, err);
 }
 
 int
-ctr_volume_make (struct capsa_engine *e, const char *name, json_t *labels, char **path, bool *created, capsa_err **err)
+capsa_volume_make (struct capsa_engine *e, const char *name, json_t *labels, char **path, bool *created,
+                   capsa_err **err)
 {
   if (created)
     *created = false;
-  if (!ctr_valid_name (name))
+  if (!capsa_ctr_valid_name (name))
     return capsa_fail_as (err, EINVAL, "invalid volume name `%s` ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", name);
   cleanup_free char *dir = vol_dir (e, name);
   cleanup_free char *data = xasprintf ("%s/_data", dir);
@@ -81,7 +82,7 @@ ctr_volume_make (struct capsa_engine *e, const char *name, json_t *labels, char 
 }
 
 json_t *
-ctr_volume_json (struct capsa_engine *e, const char *name)
+capsa_volume_json (struct capsa_engine *e, const char *name)
 {
   cleanup_free char *meta = xasprintf ("%s/volumes/%s/volume.json", e->root, name);
   return json_load_file (meta, 0, NULL);
@@ -89,16 +90,16 @@ ctr_volume_json (struct capsa_engine *e, const char *name)
 
 /* Names of volumes some container uses. */
 json_t *
-ctr_volume_used (struct capsa_engine *e)
+capsa_volume_used (struct capsa_engine *e)
 {
   json_t *used = json_object ();
-  cleanup_strv char **ids = ctr_list_ids (e);
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
       size_t i;
       json_t *m;
-      if (ctr_load (e, *id, &c, NULL) < 0)
+      if (capsa_ctr_load (e, *id, &c, NULL) < 0)
         continue;
       json_array_foreach (json_object_get (c->meta, "Mounts"), i, m) if (json_object_get (m, "Name"))
           json_object_set_new (used, json_string_value (json_object_get (m, "Name")), json_string (c->id));
@@ -119,7 +120,7 @@ ctr_volume_grant (struct capsa_engine *e, const char *name, gid_t gid, capsa_err
     {
       /* a directory has one group: taken from a container that still uses it, that one's root
        * could not reach it any more (and opening it to every host user is what store.h closes) */
-      json_t *used = ctr_volume_used (e);
+      json_t *used = capsa_volume_used (e);
       const char *owner = json_string_value (json_object_get (used, name));
       cleanup_free char *by = owner ? xstrdup (owner) : NULL;
       json_decref (used);
@@ -134,7 +135,7 @@ ctr_volume_grant (struct capsa_engine *e, const char *name, gid_t gid, capsa_err
 }
 
 char **
-ctr_volume_names (struct capsa_engine *e)
+capsa_volume_names (struct capsa_engine *e)
 {
   cleanup_free char *d = xasprintf ("%s/volumes", e->root);
   cleanup_dir DIR *dir = opendir (d);
@@ -148,10 +149,10 @@ ctr_volume_names (struct capsa_engine *e)
 
 /* For `system df`: how many volumes, and how many of them a container uses. */
 void
-ctr_volume_counts (struct capsa_engine *e, int *total, int *active)
+capsa_volume_counts (struct capsa_engine *e, int *total, int *active)
 {
-  json_t *used = ctr_volume_used (e);
-  cleanup_strv char **names = ctr_volume_names (e);
+  json_t *used = capsa_volume_used (e);
+  cleanup_strv char **names = capsa_volume_names (e);
   *total = *active = 0;
   for (char **n = names; *n; n++, (*total)++)
     *active += json_object_get (used, *n) != NULL;
@@ -160,7 +161,7 @@ ctr_volume_counts (struct capsa_engine *e, int *total, int *active)
 
 /* The bytes a volume's data holds (what removing it frees). */
 long long
-ctr_volume_size (struct capsa_engine *e, const char *name)
+capsa_volume_size (struct capsa_engine *e, const char *name)
 {
   cleanup_free char *data = xasprintf ("%s/volumes/%s/_data", e->root, name);
   cleanup_close int fd = open (data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -168,10 +169,10 @@ ctr_volume_size (struct capsa_engine *e, const char *name)
 }
 
 int
-ctr_volume_remove (struct capsa_engine *e, const char *name, bool force, json_t *used, capsa_err **err)
+capsa_volume_remove (struct capsa_engine *e, const char *name, bool force, json_t *used, capsa_err **err)
 {
   cleanup_free char *dir = vol_dir (e, name);
-  if (!ctr_valid_name (name) || access (dir, F_OK) != 0)
+  if (!capsa_ctr_valid_name (name) || access (dir, F_OK) != 0)
     return capsa_fail_as (err, ENOENT, "no such volume: %s (see `capsa volume ls`)", name);
   const char *by = json_string_value (json_object_get (used, name));
   if (by && !force)

@@ -24,10 +24,6 @@
  * none or the file is missing).  -1 with errno when the file cannot be read. */
 int rootless_subid_ranges (const char *file, const char *user, uid_t uid, struct capsa_idrange **out, size_t *n);
 
-/* When not root: make RUNDIR, find or start the pause process and join its namespaces (the
- * process must still be single-threaded).  Sets e->rootless, e->rundir, e->host_uid/gid and
- * e->subuid/subgid.  Nothing to do as root. */
-int capsa_engine_rootless_enter (struct capsa_engine *e, capsa_err **err);
 /* The runtime directory for this uid (made 0700 when missing; refused when someone else owns
  * it).  *out owned. */
 int rootless_rundir (const char *xdg, char **out, capsa_err **err);

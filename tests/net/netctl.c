@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "hostenv.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "util.h"
 
 static int

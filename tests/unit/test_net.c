@@ -13,7 +13,7 @@
 #include "hostenv.h"
 #include "ipam.h"
 #include "nat.h"
-#include "network.h"
+#include "capsa/net.h"
 
 static void
 test_port_specs (void **state)

@@ -381,5 +381,6 @@ fs_tree_size (int dirfd)
   return total;
 }
 
-/* The name the front ends call it by (include/capsa/util.h). */
+/* The names the front ends call them by (include/capsa/util.h). */
 CAPSA_EXPORT_AS (capsa_fs_tree_size, fs_tree_size);
+CAPSA_EXPORT_AS (capsa_fs_each_entry, fs_each_entry);

@@ -247,3 +247,6 @@ rootpath_mkpath (int rootfd, const char *path, bool as_file, capsa_err **err)
     return capsa_fail (err, errno, "create `%s` inside the rootfs", path);
   return fd;
 }
+
+/* The name the front ends call it by (include/capsa/util.h). */
+CAPSA_EXPORT_AS (capsa_rootpath_open, rootpath_open);

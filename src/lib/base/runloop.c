@@ -77,7 +77,7 @@ reap (pid_t init, int *status)
 int
 runloop_wait (struct runloop *rl, pid_t init, int master)
 {
-  struct term_saved saved = { 0 };
+  struct capsa_term_saved saved = { 0 };
   struct pollfd pfd[3] = { { .fd = rl->sigfd, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
   int status = 0;
   bool exited = reap (init, &status);

@@ -385,3 +385,5 @@ CAPSA_EXPORT_AS (capsa_parse_i64, parse_i64);
 CAPSA_EXPORT_AS (capsa_parse_bytes, parse_bytes);
 CAPSA_EXPORT_AS (capsa_write_all, write_all);
 CAPSA_EXPORT_AS (capsa_monotonic_ms, monotonic_ms);
+CAPSA_EXPORT_AS (capsa_strv_len, strv_len);
+CAPSA_EXPORT_AS (capsa_read_file_at, read_file_at);

@@ -1,4 +1,4 @@
-/* capsa networks: see network.h.  The pieces: netlink.c (links, addresses, routes), ipam.c (state
+/* capsa networks: see capsa/net.h.  The pieces: netlink.c (links, addresses, routes), ipam.c (state
  * files, addresses, lock), nat.c (the nftables table). */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -15,7 +15,7 @@
 #include "jsonutil.h"
 #include "nat.h"
 #include "netlink.h"
-#include "network.h"
+#include "capsa/net.h"
 #include "strbuf.h"
 #include "util.h"
 

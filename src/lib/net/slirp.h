@@ -24,7 +24,7 @@
 
 #include "capsa.h"
 #include "error.h"
-#include "network.h"
+#include "capsa/net.h"
 
 #define CAPSA_SLIRP_DEFAULT_CIDR "10.0.2.0/24"
 #define CAPSA_SLIRP_DEFAULT_MTU 65520

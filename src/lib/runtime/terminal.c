@@ -68,7 +68,7 @@ term_send_to_console_socket (const char *path, int master, capsa_err **err)
 }
 
 void
-term_make_raw (int fd, struct term_saved *s)
+term_make_raw (int fd, struct capsa_term_saved *s)
 {
   struct termios raw;
 
@@ -83,7 +83,7 @@ term_make_raw (int fd, struct term_saved *s)
 }
 
 void
-term_restore (int fd, const struct term_saved *s)
+term_restore (int fd, const struct capsa_term_saved *s)
 {
   if (s->saved)
     tcsetattr (fd, TCSANOW, &s->tio);
@@ -96,3 +96,7 @@ term_copy_winsize (int from, int to)
   if (ioctl (from, TIOCGWINSZ, &ws) == 0)
     (void) ioctl (to, TIOCSWINSZ, &ws);
 }
+
+/* The names the front ends call them by (include/capsa/runtime.h). */
+CAPSA_EXPORT_AS (capsa_term_make_raw, term_make_raw);
+CAPSA_EXPORT_AS (capsa_term_restore, term_restore);

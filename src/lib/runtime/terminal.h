@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <termios.h>
 
+#include "capsa/runtime.h"
 #include "error.h"
 
 /* In the container: open a new pty pair (both O_CLOEXEC, O_NOCTTY). */
@@ -16,15 +17,10 @@ int term_attach_slave (int slave, unsigned rows, unsigned cols, capsa_err **err)
 /* In the runtime: connect to the console socket and send master. */
 int term_send_to_console_socket (const char *path, int master, capsa_err **err);
 
-/* Foreground proxy helpers. */
-struct term_saved
-{
-  bool saved;
-  struct termios tio;
-};
+/* Foreground proxy helpers (struct capsa_term_saved: capsa/runtime.h). */
 /* Put fd (the runtime's stdin) in raw mode when it is a terminal; the old mode is kept in *s. */
-void term_make_raw (int fd, struct term_saved *s);
-void term_restore (int fd, const struct term_saved *s);
+void term_make_raw (int fd, struct capsa_term_saved *s);
+void term_restore (int fd, const struct capsa_term_saved *s);
 /* Copy the window size of `from` to `to` (both terminals); silently nothing otherwise. */
 void term_copy_winsize (int from, int to);
 

@@ -1,4 +1,5 @@
-/* capsa networks: bridges, veth pairs, addresses, NAT, published ports and the container's
+/* capsa networks (public: the engine and the front ends call them): bridges, veth pairs, addresses,
+ * NAT, published ports and the container's
  * /etc/hosts, /etc/hostname and /etc/resolv.conf.
  *
  * A network is a Linux bridge with the gateway address of its subnet; a container joins it by a
@@ -22,8 +23,8 @@
  *
  * State: one JSON file per network under env->state_dir (default /var/lib/capsa/network), every
  * change made under one flock of that directory.  All functions follow error.h. */
-#ifndef CAPSA_NETWORK_H
-#define CAPSA_NETWORK_H
+#ifndef CAPSA_NET_H
+#define CAPSA_NET_H
 
 #include <netinet/in.h>
 #include <net/if.h>
@@ -31,8 +32,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "capsa.h"
-#include "error.h"
+#include "capsa/capsa.h"
+#include "capsa/error.h"
 
 #define CAPSA_NET_DEFAULT "bridge"
 #define CAPSA_NET_DEFAULT_BRIDGE "capsa0"
