@@ -310,6 +310,18 @@ CAPSA_PUBLIC char *capsa_ctr_ports_text (const struct ctr *c);
  * run has no monitor: its ports were only checked. */
 CAPSA_PUBLIC int capsa_ctr_net_hold_ports (struct ctr *c, const char *network, capsa_err **err);
 CAPSA_PUBLIC void capsa_ctr_net_release_ports (struct ctr *c, const char *network);
+/* Where the engine's networks are (ROOT/network and capsa's nftables table; *dir owned, what
+ * env's state_dir points to). */
+struct capsa_netenv;
+CAPSA_PUBLIC struct capsa_netenv capsa_engine_netenv (const struct capsa_engine *e, char **dir);
+/* `network connect` (ctr_connect.c): attach running container ct to a->network (a's ip, ip6,
+ * ports as asked; the rest filled from ct), its new published ports reserved and held by its
+ * monitor.  `network disconnect`: detach it, its ports there released. */
+struct capsa_attach;
+CAPSA_PUBLIC int capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_attach *a,
+                                        capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_net_disconnect (struct capsa_engine *e, struct ctr *ct, const char *network,
+                                           capsa_err **err);
 /* `capsa system prune`: kill every slirp4netns whose container is gone or has no owner left; how
  * many were. */
 CAPSA_PUBLIC int capsa_ctr_slirp_prune (struct capsa_engine *e);

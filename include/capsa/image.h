@@ -27,6 +27,9 @@
 #include "capsa/error.h"
 
 #define CAPSA_DIGEST_LEN 71 /* "sha256:" + 64 hex, without the NUL (as src/lib/base/digest.h) */
+/* The "sha256:<64 hex>" digest of a buffer into out (CAPSA_DIGEST_LEN + 1 bytes); the image
+ * library's (libcrypto). */
+CAPSA_PUBLIC void capsa_sha256_buf (const void *buf, size_t len, char *out);
 
 /* The host's platform as OCI names it: "amd64", "arm64"..., and the variant ("v7") or NULL. */
 CAPSA_PUBLIC const char *capsa_host_arch (const char **variant);

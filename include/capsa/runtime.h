@@ -164,6 +164,12 @@ CAPSA_PUBLIC int capsa_exe_sealed_reexec (char **argv, capsa_err **err);
  * it was made from.  *out owned. */
 CAPSA_PUBLIC int capsa_exe_path (char **out, capsa_err **err);
 
+/* A program installed with capsa (capsa-monitor, capsa-init, capsa-image, capsa-service): beside
+ * the running program (the build tree, or libexec/capsa for the programs there), else in
+ * CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned.  What front ends give
+ * as struct capsa_engine's libexec_path (capsa/engine.h). */
+CAPSA_PUBLIC int capsa_libexec_path (const char *name, char **out, capsa_err **err);
+
 /* Copy the file at src to a new file dst (created 0555; fails when it exists): a program that
  * gets bind-mounted into a container, so the container never reaches the installed one. */
 CAPSA_PUBLIC int capsa_exe_private_copy (const char *src, const char *dst, capsa_err **err);

@@ -30,6 +30,9 @@ struct cli_global
   char **argv;
 };
 
+/* `capsa system service` (cmd_service.c): executes capsa-service */
+int cmd_system_service (struct cli_global *g, int argc, char **argv);
+
 /* Parse the global options (exits after --help/--version, usage printing the help) and load the
  * registries config: the index of the command in argv, or -1 after reporting an error. */
 int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FILE *));
@@ -38,9 +41,6 @@ int cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) 
 int cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_global *g, int first));
 /* their table (main.c prints it in the usage) */
 extern const struct capsa_opt cli_global_opts[];
-/* A program installed with capsa (capsa-init, capsa-image): beside the running program (the build
- * tree), else in CAPSA_LIBEXECDIR/capsa, else in ../libexec/capsa from it.  *out is owned. */
-int cli_libexec_path (const char *name, char **out, capsa_err **err);
 /* This command line again for another program (argv0; the strings are g's): the same global
  * options, plus the store's --root when rootless.  The array is malloc'd, NULL-terminated. */
 char **cli_same_argv (struct cli_global *g, char *argv0);

@@ -237,7 +237,7 @@ cli_global_init (struct cli_global *g, int argc, char **argv, void (*usage) (FIL
   capsa_host_env_load (getenv);
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   memset (g, 0, sizeof *g);
-  g->eng.libexec_path = cli_libexec_path;
+  g->eng.libexec_path = capsa_libexec_path;
   g->eng.xdg_runtime_dir = getenv ("XDG_RUNTIME_DIR");
   g->eng.share_dir = getenv ("CAPSA_SHARE_DIR");
   g->eng.log_max_size = getenv ("CAPSA_LOG_MAX_SIZE");
@@ -274,41 +274,6 @@ cli_main (int argc, char **argv, void (*usage) (FILE *), int (*run) (struct cli_
   return run (&g, first);
 }
 
-int
-cli_libexec_path (const char *name, char **out, capsa_err **err)
-{
-  cleanup_free char *exe = NULL;
-  if (capsa_exe_path (&exe, err) < 0) /* (not /proc/self/exe: that of a sealed copy is no path) */
-    return -1;
-  *strrchr (exe, '/') = '\0';
-  /* the build tree (every program in one directory), then the configured libexec directory, then
-   * one beside a moved installation */
-  char *cands[] = {
-    capsa_xasprintf ("%s/%s", exe, name),
-#ifdef CAPSA_LIBEXECDIR
-    capsa_xasprintf ("%s/capsa/%s", CAPSA_LIBEXECDIR, name),
-#endif
-    capsa_xasprintf ("%s/../libexec/capsa/%s", exe, name),
-  };
-  *out = NULL;
-  for (size_t i = 0; i < ARRAY_SIZE (cands); i++)
-    {
-      if (*out == NULL && access (cands[i], X_OK) == 0)
-        *out = cands[i];
-      else
-        free (cands[i]);
-    }
-  if (*out == NULL)
-    return capsa_fail_as (err, ENOENT, "%s is not installed: not beside `%s/capsa`, nor in %s", name, exe,
-#ifdef CAPSA_LIBEXECDIR
-                          CAPSA_LIBEXECDIR "/capsa"
-#else
-                          "../libexec/capsa"
-#endif
-    );
-  return 0;
-}
-
 char **
 cli_same_argv (struct cli_global *g, char *argv0)
 {
@@ -333,7 +298,7 @@ cli_image_helper (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   cleanup_free char *path = NULL;
 
-  if (cli_libexec_path ("capsa-image", &path, &err) < 0)
+  if (capsa_libexec_path ("capsa-image", &path, &err) < 0)
     return capsa_err_wrap (&err, "`capsa %s`", argv[0]), cli_fail (&err);
   char **args = cli_same_argv (g, path);
   fflush (NULL);

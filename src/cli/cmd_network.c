@@ -11,13 +11,6 @@
 #include "capsa/util.h"
 #include "cli.h"
 
-static struct capsa_netenv
-net_env (struct cli_global *g, char **dir)
-{
-  *dir = capsa_xasprintf ("%s/network", g->eng.root);
-  return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
-}
-
 /* as docker: --subnet and --gateway once per family; an IPv6 subnet implies --ipv6 */
 static int
 set_subnet (void *base, const char *v, capsa_err **err)
@@ -94,7 +87,7 @@ net_create (struct cli_global *g, int argc, char **argv)
     return cli_usage ("network create", "want one network name");
   o.name = argv[first];
   cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
+  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   capsa_err *err = NULL;
   if (capsa_network_create (&env, &o, &err) < 0)
     return cli_fail (&err);
@@ -132,7 +125,7 @@ net_ls (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
+  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   capsa_err *err = NULL;
   cleanup_strv char **names = NULL;
   if (capsa_network_list (&env, &names, &err) < 0)
@@ -167,7 +160,7 @@ net_inspect (struct cli_global *g, int argc, char **argv)
   if (first >= argc)
     return cli_usage ("network inspect", "want network names");
   cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
+  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   int rc = 0;
   printf ("[");
   for (int i = first; i < argc; i++)
@@ -195,7 +188,7 @@ net_rm (struct cli_global *g, int argc, char **argv)
   if (i >= argc)
     return cli_usage ("network rm", "want network names");
   cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
+  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   int rc = 0;
   for (; i < argc; i++)
     {
@@ -259,28 +252,8 @@ net_connect (struct cli_global *g, int argc, char **argv)
   if (ct->status != CTR_RUNNING && ct->status != CTR_PAUSED)
     return capsa_fail_as (&err, EINVAL, "container `%s` is not running", argv[first + 1]), cli_fail (&err);
   a.network = argv[first];
-  a.container_id = ct->id;
-  a.name = capsa_ctr_name (ct);
-  a.pid = ct->pid;
-  /* a container on a bridge network has its /etc/hosts bind-mounted from ROOT/containers/ID/etc:
-   * that file gets the new network's peers too (docker), and keeps its hostname */
-  cleanup_free char *etc = capsa_xasprintf ("%s/etc", ct->dir);
-  if (capsa_ctr_net_is_bridge (jstr (json_object_get (ct->meta, "HostConfig"), "NetworkMode")))
-    a.etc_dir = etc;
-  a.hostname = jstr (json_object_get (ct->meta, "Config"), "Hostname");
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
-  struct capsa_attach_result r;
-  /* a host port another program or container has is refused here too (an ephemeral one is
-   * chosen); the container's monitor holds them from here on, for its life (ctr_monitor.c) */
-  if (capsa_ctr_ports_reserve (&g->eng, ct, ports, a.nports, &err) < 0
-      || capsa_ctr_net_hold_ports (ct, a.network, &err) < 0)
+  if (capsa_ctr_net_connect (&g->eng, ct, &a, &err) < 0)
     return cli_fail (&err);
-  if (capsa_net_attach (&env, &a, &r, &err) < 0)
-    {
-      capsa_ctr_net_release_ports (ct, a.network);
-      return cli_fail (&err);
-    }
   return 0;
 }
 
@@ -296,11 +269,8 @@ net_disconnect (struct cli_global *g, int argc, char **argv)
   cleanup_ctr struct ctr *ct = NULL;
   if (capsa_ctr_find (&g->eng, argv[first + 1], &ct, &err) < 0)
     return cli_fail (&err);
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = net_env (g, &dir);
-  if (capsa_net_detach (&env, argv[first], ct->id, &err) < 0)
+  if (capsa_ctr_net_disconnect (&g->eng, ct, argv[first], &err) < 0)
     return cli_fail (&err);
-  capsa_ctr_net_release_ports (ct, argv[1]); /* the ports `network connect -p` published there */
   return 0;
 }
 

@@ -396,6 +396,7 @@ static const struct cli_sub system_subs[] = {
   { "df", system_df, &df_spec, "disk space used by images, containers and volumes" },
   { "info", system_info, &system_info_spec, "what capsa sees: containers, images, storage, kernel" },
   { "prune", system_prune, &prune_spec, "remove stopped containers, unused networks and unnamed images" },
+  { "service", cmd_system_service, NULL, "serve the Docker Engine API on a socket (docker, compose, SDKs)" },
 };
 const struct cli_group cli_group_system = { "system", system_subs, ARRAY_SIZE (system_subs) };
 

@@ -41,8 +41,8 @@ capsa_ctr_net_is_bridge (const char *mode)
          && strncmp (mode, "container:", 10) != 0 && !ctr_net_is_slirp (mode);
 }
 
-static struct capsa_netenv
-net_env (struct capsa_engine *e, char **dir)
+struct capsa_netenv
+capsa_engine_netenv (const struct capsa_engine *e, char **dir)
 {
   *dir = xasprintf ("%s/network", e->root);
   return (struct capsa_netenv){ .state_dir = *dir, .table = CAPSA_NET_TABLE };
@@ -146,7 +146,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
       capsa_fail (err, errno, "open `%s`", ns);
       goto fail;
     }
-  struct capsa_netenv env = net_env (e, &sdir);
+  struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
   const char *name = capsa_ctr_name (c);
   struct capsa_attach a = { .network = strcmp (mode, "bridge") == 0 ? NULL : mode,
                             .container_id = c->id,
@@ -205,7 +205,7 @@ ctr_net_down (struct capsa_engine *e, struct ctr *c)
       {
         cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
         cleanup_err capsa_err *err = NULL;
-        struct capsa_netenv env = net_env (e, &sdir);
+        struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
         capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
         detach_connected (&env, c);
         ctr_netns_remove (ns);
@@ -223,7 +223,7 @@ ctr_net_renamed (struct capsa_engine *e, struct ctr *c)
 {
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
-  struct capsa_netenv env = net_env (e, &sdir);
+  struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
   capsa_net_rename (&env, c->id, capsa_ctr_name (c), &err);
 }
 
@@ -233,7 +233,7 @@ ctr_net_leases (struct capsa_engine *e)
   cleanup_free char *sdir = NULL;
   cleanup_err capsa_err *err = NULL;
   cleanup_strv char **names = NULL;
-  struct capsa_netenv env = net_env (e, &sdir);
+  struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
   json_t *out = json_object ();
   if (capsa_network_list (&env, &names, &err) < 0)
     return out;

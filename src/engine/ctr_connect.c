@@ -1,0 +1,48 @@
+/* `network connect` and `network disconnect` of a running container (both front ends). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "capsa/cleanup.h"
+#include "capsa/engine.h"
+#include "capsa/net.h"
+#include "ctr.h"
+#include "jsonutil.h"
+#include "util.h"
+
+int
+capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_attach *a, capsa_err **err)
+{
+  a->container_id = ct->id;
+  a->name = capsa_ctr_name (ct);
+  a->pid = ct->pid;
+  /* a container on a bridge network has its /etc/hosts bind-mounted from ROOT/containers/ID/etc:
+   * that file gets the new network's peers too (docker), and keeps its hostname */
+  cleanup_free char *etc = xasprintf ("%s/etc", ct->dir);
+  if (capsa_ctr_net_is_bridge (jstr (json_object_get (ct->meta, "HostConfig"), "NetworkMode")))
+    a->etc_dir = etc;
+  a->hostname = jstr (json_object_get (ct->meta, "Config"), "Hostname");
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = capsa_engine_netenv (e, &dir);
+  struct capsa_attach_result r;
+  /* a host port another program or container has is refused here too (an ephemeral one is
+   * chosen); the container's monitor holds them from here on, for its life (ctr_monitor.c) */
+  if (capsa_ctr_ports_reserve (e, ct, (struct capsa_port *) a->ports, a->nports, err) < 0
+      || capsa_ctr_net_hold_ports (ct, a->network, err) < 0)
+    return -1;
+  int rc = capsa_net_attach (&env, a, &r, err);
+  a->etc_dir = NULL; /* (etc is freed here) */
+  if (rc < 0)
+    capsa_ctr_net_release_ports (ct, a->network);
+  return rc;
+}
+
+int
+capsa_ctr_net_disconnect (struct capsa_engine *e, struct ctr *ct, const char *network, capsa_err **err)
+{
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = capsa_engine_netenv (e, &dir);
+  if (capsa_net_detach (&env, network, ct->id, err) < 0)
+    return -1;
+  capsa_ctr_net_release_ports (ct, network); /* the ports `network connect -p` published there */
+  return 0;
+}

@@ -1,0 +1,158 @@
+/* /volumes: named volumes (the engine's ROOT/volumes), local driver only. */
+#include <errno.h>
+#include <string.h>
+
+#include "capsa/cleanup.h"
+#include "capsa/json.h"
+#include "capsa/util.h"
+#include "svc.h"
+
+static bool
+labels_match (json_t *vol, json_t *want)
+{
+  json_t *labels = json_object_get (vol, "Labels"), *v;
+  size_t i;
+  json_array_foreach (want, i, v)
+  {
+    const char *kv = json_string_value (v), *eq = kv ? strchr (kv, '=') : NULL;
+    cleanup_free char *k = eq ? strndup (kv, (size_t) (eq - kv)) : capsa_xstrdup (kv ?: "");
+    const char *have = json_string_value (json_object_get (labels, k));
+    if (have == NULL || (eq && strcmp (have, eq + 1) != 0))
+      return false;
+  }
+  return true;
+}
+
+/* docker's volume filters: name (substring), label, dangling */
+static bool
+vol_match (json_t *filters, json_t *vol, json_t *used)
+{
+  const char *name = json_string_value (json_object_get (vol, "Name"));
+  json_t *names = json_object_get (filters, "name"), *v;
+  size_t i;
+  bool any = json_array_size (names) == 0;
+  json_array_foreach (names, i, v) any |= strstr (name, json_string_value (v) ?: "") != NULL;
+  if (!any || !labels_match (vol, json_object_get (filters, "label")))
+    return false;
+  json_t *dangling = json_object_get (filters, "dangling");
+  if (json_array_size (dangling))
+    {
+      const char *d = json_string_value (json_array_get (dangling, 0));
+      bool want = d && (strcmp (d, "true") == 0 || strcmp (d, "1") == 0);
+      return want == (json_object_get (used, name) == NULL);
+    }
+  return true;
+}
+
+static json_t *
+vol_json (struct svc_req *r, const char *name)
+{
+  json_t *v = capsa_volume_json (&r->s->eng, name);
+  if (v && !json_object_get (v, "Options"))
+    json_object_set_new (v, "Options", json_object ());
+  return v;
+}
+
+enum MHD_Result
+api_vol_list (struct svc_req *r)
+{
+  cleanup_json json_t *filters = NULL;
+  enum MHD_Result res;
+  if (!svc_filters (r, &filters, &res))
+    return res;
+  cleanup_strv char **names = capsa_volume_names (&r->s->eng);
+  cleanup_json json_t *used = capsa_volume_used (&r->s->eng);
+  json_t *arr = json_array ();
+  for (char **n = names; n && *n; n++)
+    {
+      json_t *v = vol_json (r, *n);
+      if (v && vol_match (filters, v, used))
+        json_array_append_new (arr, v);
+      else
+        json_decref (v);
+    }
+  return svc_reply_json (r, 200, json_pack ("{s:o, s:[]}", "Volumes", arr, "Warnings"));
+}
+
+enum MHD_Result
+api_vol_create (struct svc_req *r)
+{
+  cleanup_json json_t *body = NULL;
+  cleanup_err capsa_err *err = NULL;
+  enum MHD_Result res;
+  if (!svc_body_json (r, true, &body, &res))
+    return res;
+  const char *driver = jstr (body, "Driver"), *name = jstr (body, "Name");
+  if (driver && *driver && strcmp (driver, "local") != 0)
+    return svc_reply_err (r, 400, "volume driver `%s`: capsa has only the local driver", driver);
+  if (json_object_size (json_object_get (body, "DriverOpts")))
+    return svc_reply_err (r, 400, "DriverOpts: the local driver of capsa takes no options");
+  char id[CTR_ID_LEN + 1];
+  if (name == NULL || *name == '\0')
+    {
+      capsa_ctr_new_id (id);
+      name = id;
+    }
+  json_t *labels = json_object_get (body, "Labels");
+  cleanup_json json_t *lab = json_is_object (labels) ? json_incref (labels) : json_object ();
+  cleanup_free char *path = NULL;
+  if (capsa_volume_make (&r->s->eng, name, lab, &path, NULL, &err) < 0)
+    return svc_reply_capsa_err (r, &err);
+  json_t *v = vol_json (r, name);
+  if (v == NULL)
+    return svc_reply_err (r, 500, "volume %s: made, but its volume.json cannot be read", name);
+  return svc_reply_json (r, 201, v);
+}
+
+enum MHD_Result
+api_vol_inspect (struct svc_req *r)
+{
+  json_t *v = capsa_ctr_valid_name (r->param[0]) ? vol_json (r, r->param[0]) : NULL;
+  if (v == NULL)
+    return svc_reply_err (r, 404, "get %s: no such volume", r->param[0]);
+  return svc_reply_json (r, 200, v);
+}
+
+enum MHD_Result
+api_vol_delete (struct svc_req *r)
+{
+  cleanup_err capsa_err *err = NULL;
+  cleanup_json json_t *used = capsa_volume_used (&r->s->eng);
+  if (!capsa_ctr_valid_name (r->param[0]))
+    return svc_reply_err (r, 404, "get %s: no such volume", r->param[0]);
+  if (capsa_volume_remove (&r->s->eng, r->param[0], svc_query_bool (r, "force", false), used, &err) < 0)
+    {
+      if (err->errnum == ENOENT)
+        return svc_reply_err (r, 404, "get %s: no such volume", r->param[0]);
+      return svc_reply_capsa_err (r, &err);
+    }
+  return svc_reply_empty (r, 204);
+}
+
+enum MHD_Result
+api_vol_prune (struct svc_req *r)
+{
+  cleanup_json json_t *filters = NULL;
+  enum MHD_Result res;
+  if (!svc_filters (r, &filters, &res))
+    return res;
+  cleanup_json json_t *used = capsa_volume_used (&r->s->eng);
+  cleanup_strv char **names = capsa_volume_names (&r->s->eng);
+  json_t *deleted = json_array ();
+  long long reclaimed = 0;
+  for (char **n = names; n && *n; n++)
+    {
+      cleanup_err capsa_err *err = NULL;
+      cleanup_json json_t *v = vol_json (r, *n);
+      if (json_object_get (used, *n) || !v || !labels_match (v, json_object_get (filters, "label")))
+        continue;
+      long long size = capsa_volume_size (&r->s->eng, *n);
+      if (capsa_volume_remove (&r->s->eng, *n, false, used, &err) == 0)
+        {
+          json_array_append_new (deleted, json_string (*n));
+          reclaimed += size > 0 ? size : 0;
+        }
+    }
+  return svc_reply_json (r, 200,
+                         json_pack ("{s:o, s:I}", "VolumesDeleted", deleted, "SpaceReclaimed", (json_int_t) reclaimed));
+}

@@ -1,0 +1,323 @@
+/* The HTTP side of capsa-service: requests read whole, the version prefix, docker's answers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capsa/cleanup.h"
+#include "capsa/json.h"
+#include "capsa/util.h"
+#include "svc.h"
+#include "svc_http.h"
+
+static void
+add_common_headers (struct MHD_Response *resp)
+{
+  MHD_add_response_header (resp, "Api-Version", SVC_API_VERSION);
+  MHD_add_response_header (resp, "Docker-Experimental", "false");
+  MHD_add_response_header (resp, "Ostype", "linux");
+  MHD_add_response_header (resp, "Server", "capsa/" CAPSA_VERSION " (linux)");
+}
+
+enum MHD_Result
+svc_reply_response (struct svc_req *r, unsigned status, struct MHD_Response *resp)
+{
+  if (resp == NULL)
+    return MHD_NO;
+  add_common_headers (resp);
+  enum MHD_Result ret = MHD_queue_response (r->conn, status, resp);
+  MHD_destroy_response (resp);
+  r->replied = true;
+  return ret;
+}
+
+enum MHD_Result
+svc_reply_raw (struct svc_req *r, unsigned status, const char *ctype, const char *data, size_t len)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer (len, (void *) data, MHD_RESPMEM_MUST_COPY);
+  if (resp && ctype)
+    MHD_add_response_header (resp, "Content-Type", ctype);
+  return svc_reply_response (r, status, resp);
+}
+
+enum MHD_Result
+svc_reply_json (struct svc_req *r, unsigned status, json_t *body)
+{
+  cleanup_free char *text = json_dumps (body, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref (body);
+  if (text == NULL)
+    return svc_reply_err (r, 500, "cannot encode the answer as JSON");
+  size_t n = strlen (text);
+  text[n] = '\0';
+  struct MHD_Response *resp = MHD_create_response_from_buffer (n, text, MHD_RESPMEM_MUST_COPY);
+  if (resp)
+    MHD_add_response_header (resp, "Content-Type", "application/json");
+  return svc_reply_response (r, status, resp);
+}
+
+enum MHD_Result
+svc_reply_empty (struct svc_req *r, unsigned status)
+{
+  return svc_reply_raw (r, status, NULL, "", 0);
+}
+
+enum MHD_Result
+svc_reply_err (struct svc_req *r, unsigned status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  cleanup_free char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  return svc_reply_json (r, status, json_pack ("{s:s}", "message", msg ?: "out of memory"));
+}
+
+unsigned
+svc_status_of_errno (int e)
+{
+  switch (e)
+    {
+    case ENOENT:
+      return 404;
+    case EEXIST:
+    case EBUSY:
+    case ENOTEMPTY:
+      return 409;
+    case EINVAL:
+    case E2BIG:
+    case ERANGE:
+      return 400;
+    case EPERM:
+    case EACCES:
+      return 403;
+    case ENOSYS:
+    case EOPNOTSUPP:
+      return 501;
+    default:
+      return 500;
+    }
+}
+
+enum MHD_Result
+svc_reply_capsa_err (struct svc_req *r, capsa_err **err)
+{
+  unsigned status = svc_status_of_errno (*err ? (*err)->errnum : 0);
+  enum MHD_Result ret = svc_reply_err (r, status, "%s", *err ? (*err)->msg : "unknown error");
+  capsa_err_free (err);
+  return ret;
+}
+
+const char *
+svc_query (struct svc_req *r, const char *name)
+{
+  return MHD_lookup_connection_value (r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool
+svc_query_bool (struct svc_req *r, const char *name, bool def)
+{
+  const char *v = svc_query (r, name);
+  if (v == NULL)
+    return def;
+  return strcmp (v, "1") == 0 || strcasecmp (v, "true") == 0;
+}
+
+bool
+svc_query_int (struct svc_req *r, const char *name, long long def, long long *out, enum MHD_Result *res)
+{
+  const char *v = svc_query (r, name);
+  *out = def;
+  if (v == NULL || *v == '\0')
+    return true;
+  char *end;
+  errno = 0;
+  long long n = strtoll (v, &end, 10);
+  if (errno || *end)
+    {
+      *res = svc_reply_err (r, 400, "invalid value for %s: `%s` is not an integer", name, v);
+      return false;
+    }
+  *out = n;
+  return true;
+}
+
+bool
+svc_body_json (struct svc_req *r, bool empty_ok, json_t **out, enum MHD_Result *res)
+{
+  if (r->len == 0 && empty_ok)
+    {
+      *out = json_object ();
+      return true;
+    }
+  json_error_t je;
+  *out = json_loadb (r->body ? r->body : "", r->len, 0, &je);
+  if (*out == NULL || !json_is_object (*out))
+    {
+      json_decref (*out);
+      *out = NULL;
+      *res = r->len == 0 ? svc_reply_err (r, 400, "a JSON object is required in the request body")
+                         : svc_reply_err (r, 400, "invalid JSON in the request body: %s (line %d)", je.text, je.line);
+      return false;
+    }
+  return true;
+}
+
+/* The version prefix: "/v1.41/containers/json" -> "/containers/json", api 41. */
+static bool
+strip_version (const char *url, char **path, int *api)
+{
+  *api = SVC_API_MINOR;
+  if (url[0] == '/' && url[1] == 'v' && url[2] >= '0' && url[2] <= '9')
+    {
+      char *end;
+      long major = strtol (url + 2, &end, 10);
+      long minor = *end == '.' ? strtol (end + 1, &end, 10) : -1;
+      if (major != 1 || minor < 0 || (*end != '/' && *end != '\0'))
+        return false;
+      *api = (int) minor;
+      url = end;
+    }
+  *path = capsa_xstrdup (*url ? url : "/");
+  return true;
+}
+
+static enum MHD_Result
+dispatch (struct svc_req *r, const char *url)
+{
+  if (!strip_version (url, &r->path, &r->api))
+    return svc_reply_err (r, 400, "malformed version in `%s`: expected /v1.NN/...", url);
+  if (r->api > SVC_API_MINOR)
+    return svc_reply_err (r, 400, "client version 1.%d is too new. Maximum supported API version is %s", r->api,
+                          SVC_API_VERSION);
+  if (r->api < SVC_API_MIN_MINOR)
+    return svc_reply_err (r, 400,
+                          "client version 1.%d is too old. Minimum supported API version is 1.%d, please "
+                          "upgrade your client to a newer version",
+                          r->api, SVC_API_MIN_MINOR);
+  if (r->too_big)
+    return svc_reply_err (r, 413, "request body over %u bytes", SVC_BODY_MAX);
+  bool known = false;
+  svc_handler *h = svc_route (r, &known);
+  if (h)
+    return h (r);
+  if (known)
+    return svc_reply_err (r, 405, "%s is not allowed on %s", r->method, r->path);
+  return svc_reply_err (r, 404, "page not found");
+}
+
+static void
+req_free (struct svc_req *r)
+{
+  free (r->path);
+  for (size_t i = 0; i < SVC_MAX_PARAMS; i++)
+    free (r->param[i]);
+  free (r->body);
+  free (r);
+}
+
+static void
+body_append (struct svc_req *r, const char *data, size_t n)
+{
+  if (r->too_big || r->len + n > SVC_BODY_MAX)
+    {
+      r->too_big = true;
+      return;
+    }
+  char *b = realloc (r->body, r->len + n + 1);
+  if (b == NULL)
+    {
+      r->too_big = true;
+      return;
+    }
+  r->body = b;
+  memcpy (r->body + r->len, data, n);
+  r->len += n;
+  r->body[r->len] = '\0';
+}
+
+enum MHD_Result
+svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
+            const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+  struct svc_req *r = *con_cls;
+  (void) version;
+  if (r == NULL)
+    {
+      r = capsa_xmalloc0 (sizeof *r);
+      r->s = cls;
+      r->conn = conn;
+      r->method = method;
+      *con_cls = r;
+      return MHD_YES;
+    }
+  if (*upload_data_size)
+    {
+      body_append (r, upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+  if (r->replied)
+    return MHD_YES;
+  enum MHD_Result ret = dispatch (r, url);
+  if (!r->replied)
+    return MHD_NO; /* a handler that did not answer: the connection is closed */
+  return ret;
+}
+
+void
+svc_completed (void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode code)
+{
+  (void) cls;
+  (void) conn;
+  (void) code;
+  if (*con_cls)
+    req_free (*con_cls);
+  *con_cls = NULL;
+}
+
+bool
+svc_filters (struct svc_req *r, json_t **out, enum MHD_Result *res)
+{
+  const char *q = svc_query (r, "filters");
+  *out = json_object ();
+  if (q == NULL || *q == '\0')
+    return true;
+  json_error_t je;
+  cleanup_json json_t *in = json_loads (q, 0, &je);
+  const char *k;
+  json_t *v;
+  if (!json_is_object (in))
+    goto bad;
+  json_object_foreach (in, k, v)
+  {
+    json_t *arr = json_array (), *e;
+    const char *key;
+    size_t i;
+    if (json_is_array (v))
+      json_array_foreach (v, i, e) if (json_is_string (e)) json_array_append (arr, e);
+    if (json_is_object (v)) /* the old form: {"key": {"value": true}} */
+      json_object_foreach (v, key, e) if (json_is_true (e)) json_array_append_new (arr, json_string (key));
+    json_object_set_new (*out, k, arr);
+    if (!json_is_array (v) && !json_is_object (v))
+      goto bad;
+  }
+  return true;
+bad:
+  json_decref (*out);
+  *out = NULL;
+  *res = svc_reply_err (r, 400, "invalid filters: `%s` (want {\"key\": [\"value\", ...]})", q);
+  return false;
+}
+
+bool
+svc_filter_match (json_t *filters, const char *key, const char *v)
+{
+  json_t *vals = json_object_get (filters, key), *e;
+  size_t i;
+  if (json_array_size (vals) == 0)
+    return true;
+  json_array_foreach (vals, i, e) if (v && strcmp (json_string_value (e), v) == 0) return true;
+  return false;
+}
