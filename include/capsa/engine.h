@@ -226,6 +226,11 @@ CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *
  * status of the step: 0, or CAPSA_ENGINE_EXIT_ERROR. */
 CAPSA_PUBLIC int capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_only, bool restart);
 CAPSA_PUBLIC int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final);
+/* The command line of those steps, argv = {"__monitor", "start"|"stopped", [--create|--restart|
+ * --final,] ID}: what either front end runs when capsa-monitor executes it (the program that
+ * started the monitor: `capsa`, or capsa-service).  The step's exit status, -1 for a command line
+ * that is none of these. */
+CAPSA_PUBLIC int capsa_ctr_monitor_main (struct capsa_engine *e, int argc, char **argv);
 
 /* Containers in the store (ctr.c). */
 /* Find a container by full id, unique id prefix or name; the error says what to do.  A container

@@ -440,16 +440,8 @@ cmd_start (struct cli_global *g, int argc, char **argv)
 int
 cmd_monitor_helper (struct cli_global *g, int argc, char **argv)
 {
-  const char *flag = argc == 4 ? argv[2] : NULL;
-  if (argc != 3
-      && !(flag
-           && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0 || strcmp (flag, "--restart") == 0)))
-    return cli_usage ("__monitor", "for capsa-monitor only");
-  const char *id = argv[argc - 1];
-  if (strcmp (argv[1], "start") == 0)
-    return capsa_ctr_monitor_start (&g->eng, id, flag && strcmp (flag, "--create") == 0,
-                                    flag && strcmp (flag, "--restart") == 0);
-  if (strcmp (argv[1], "stopped") == 0)
-    return capsa_ctr_monitor_stopped (&g->eng, id, flag && strcmp (flag, "--final") == 0);
+  int r = capsa_ctr_monitor_main (&g->eng, argc, argv);
+  if (r >= 0)
+    return r;
   return cli_usage ("__monitor", "for capsa-monitor only");
 }

@@ -410,3 +410,20 @@ capsa_ctr_net_release_ports (struct ctr *c, const char *network)
   cleanup_err capsa_err *err = NULL;
   monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
 }
+
+int
+capsa_ctr_monitor_main (struct capsa_engine *e, int argc, char **argv)
+{
+  const char *flag = argc == 4 ? argv[2] : NULL;
+  if (argc != 3
+      && !(flag
+           && (strcmp (flag, "--create") == 0 || strcmp (flag, "--final") == 0 || strcmp (flag, "--restart") == 0)))
+    return -1;
+  const char *id = argv[argc - 1];
+  if (strcmp (argv[1], "start") == 0)
+    return capsa_ctr_monitor_start (e, id, flag && strcmp (flag, "--create") == 0,
+                                    flag && strcmp (flag, "--restart") == 0);
+  if (strcmp (argv[1], "stopped") == 0)
+    return capsa_ctr_monitor_stopped (e, id, flag && strcmp (flag, "--final") == 0);
+  return -1;
+}

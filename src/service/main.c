@@ -125,6 +125,23 @@ init_engine (struct svc *s, const struct svc_opts *o, capsa_err **err)
   return capsa_engine_rootless_enter (&s->eng, err);
 }
 
+/* `capsa-service --root R __monitor ...`: the monitor of a container this service started runs
+ * its steps with the program that started it */
+static int
+monitor_step (struct svc *s, const struct svc_opts *o, int argc, char **argv)
+{
+  cleanup_err capsa_err *err = NULL;
+  if (init_engine (s, o, &err) < 0)
+    {
+      fprintf (stderr, "capsa-service __monitor: %s\n", err->msg);
+      return 125;
+    }
+  int r = capsa_ctr_monitor_main (&s->eng, argc, argv);
+  if (r < 0)
+    fprintf (stderr, "capsa-service __monitor: for capsa-monitor only\n");
+  return r < 0 ? 125 : r;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -134,9 +151,11 @@ main (int argc, char **argv)
 
   capsa_host_env_load (getenv);
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
-  int first = capsa_opt_parse (svc_opts_table, 0, argc, argv, &o, &err);
+  int first = capsa_opt_parse (svc_opts_table, CAPSA_OPT_STOP, argc, argv, &o, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
     return usage (stdout), 0;
+  if (first >= 0 && first < argc && strcmp (argv[first], "__monitor") == 0)
+    return monitor_step (&s, &o, argc - first, argv + first);
   if (first < 0 || argc - first > 1)
     {
       fprintf (stderr, "capsa system service: %s\n", err ? err->msg : "at most one URI");

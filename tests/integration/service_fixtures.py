@@ -1,0 +1,149 @@
+"""The Docker API service under test: `capsa system service` on a unix socket of its own, with a store
+of its own (a busybox image made offline), driven by the real clients: docker 20.10's CLI
+(/usr/bin/docker, not a newer one in /usr/local/bin), docker-compose 1.29 and the Python docker SDK.
+Each fixture stops the service and checks that nothing is left: containers, mounts, processes."""
+import contextlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BUILD, TOP
+
+CAPSA = BUILD / "src" / "cli" / "capsa"
+SERVICE = BUILD / "src" / "cli" / "capsa-service"
+DOCKER = pathlib.Path("/usr/bin/docker")
+COMPOSE = pathlib.Path("/usr/bin/docker-compose")
+PY = "/usr/bin/python3"
+
+needs_service = pytest.mark.skipif(not SERVICE.exists(), reason=f"build capsa-service first: {SERVICE} is missing")
+needs_docker = pytest.mark.skipif(not DOCKER.exists(), reason="docker 20.10's CLI (/usr/bin/docker, docker.io) "
+                                  "is not installed")
+
+
+def _procs_mentioning(text):
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    continue
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(p))
+    return found
+
+
+class Service:
+    """A running `capsa system service` and clients pointed at it."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.root = tmp / "root"
+        self.sock = tmp / "capsa.sock"
+        self.uri = f"unix://{self.sock}"
+        self.config = tmp / "docker-config"  # the docker CLI's own config: not the host's
+        self.config.mkdir()
+        self.proc = None
+
+    def env(self, **extra):
+        return dict(os.environ, DOCKER_HOST=self.uri, DOCKER_CONFIG=str(self.config), **extra)
+
+    def capsa(self, *args, check=True, timeout=60, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.run([str(CAPSA), "--root", str(self.root), *map(str, args)], timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"capsa {' '.join(map(str, args))} exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+        return p
+
+    def docker(self, *args, check=True, timeout=60, **kw):
+        """The docker CLI against the service; with check, a failure shows its output."""
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.run([str(DOCKER), *map(str, args)], timeout=timeout, env=self.env(), **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"docker {' '.join(map(str, args))} exited {p.returncode}\n"
+                                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def start(self, *extra):
+        self.proc = subprocess.Popen([str(CAPSA), "--root", str(self.root), "system", "service", "--time", "0",
+                                      *extra, self.uri], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the service exited {self.proc.returncode}: {self.proc.stderr.read()}")
+            with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as s:
+                s.connect(str(self.sock))
+                return self
+            time.sleep(0.02)
+        raise AssertionError("the service did not listen within 10 s")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("the service did not stop on SIGTERM within 10 s")
+
+
+def cleanup_store(svc):
+    """Remove what the tests left in svc's store; returns what leaked (for the assertion)."""
+    leftovers = []
+    with contextlib.suppress(Exception):
+        left = json.loads(svc.capsa("ps", "-a", "--format", "json").stdout)
+        if left:
+            svc.capsa("rm", "-f", "-v", *[x["ID"] for x in left], check=False)
+    for net in ("bridge",) + tuple(p.stem for p in (svc.root / "network").glob("*.json") if p.stem != "bridge"):
+        if (svc.root / "network" / f"{net}.json").exists():
+            svc.capsa("network", "rm", "-f", net, check=False)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [l.split()[4] for l in f if str(svc.tmp) in l.split()[4]]
+    if mounts:
+        leftovers.append(f"mounts: {mounts}")
+        for m in sorted(mounts, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+    deadline = time.time() + 5
+    while _procs_mentioning(str(svc.root)) and time.time() < deadline:
+        time.sleep(0.05)
+    procs = _procs_mentioning(str(svc.root))
+    if procs:
+        leftovers.append(f"processes: {procs}")
+        for p in procs:
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+    return leftovers
+
+
+@contextlib.contextmanager
+def service_running(image=True):
+    """A service with its own store (with busybox:latest when image), stopped and cleaned after."""
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="capsa-svc-"))
+    os.chmod(tmp, 0o755)
+    svc = Service(tmp)
+    try:
+        if image:
+            subprocess.run(["sh", str(TOP / "scripts" / "mkimage-busybox.sh"), "busybox", "--", "--root",
+                            str(svc.root)], check=True, capture_output=True, env=dict(os.environ, CAPSA=str(CAPSA)))
+        svc.start()
+        yield svc
+    finally:
+        svc.stop()
+        leftovers = cleanup_store(svc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        assert not leftovers, "leaked: " + "; ".join(leftovers)

@@ -1,0 +1,242 @@
+"""`capsa system service`: the Docker Engine API on a socket.  The socket, version negotiation,
+docker's errors, the 501 answer for what is not served, volumes, networks and the containers'
+lifecycle, through the real docker 20.10 CLI and plain HTTP (for exact statuses)."""
+import http.client
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+
+import pytest
+
+from service_fixtures import CAPSA, DOCKER, needs_docker, needs_service, service_running
+
+pytestmark = needs_service
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(self.path)
+
+
+def api(svc, method, path, body=None, headers=None):
+    """(status, parsed JSON or text, headers) of one request."""
+    c = UnixHTTP(str(svc.sock))
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    hdrs = {"Content-Type": "application/json"} if isinstance(body, (dict, list)) else {}
+    hdrs.update(headers or {})
+    c.request(method, path, body=data, headers=hdrs)
+    r = c.getresponse()
+    raw = r.read().decode()
+    c.close()
+    try:
+        return r.status, json.loads(raw), r.headers
+    except ValueError:
+        return r.status, raw, r.headers
+
+
+@pytest.fixture(scope="module")
+def svc():
+    with service_running() as s:
+        yield s
+
+
+def test_ping_version_and_negotiation(svc):
+    st, body, h = api(svc, "GET", "/_ping")
+    assert (st, body, h["Api-Version"]) == (200, "OK", "1.41")
+    st, body, _ = api(svc, "HEAD", "/_ping")
+    assert st == 200
+    st, v, _ = api(svc, "GET", "/v1.41/version")
+    assert st == 200 and v["ApiVersion"] == "1.41" and v["MinAPIVersion"] == "1.24" and v["Os"] == "linux"
+    st, v, _ = api(svc, "GET", "/v1.24/version")
+    assert st == 200
+    st, e, _ = api(svc, "GET", "/v1.99/version")
+    assert st == 400 and e["message"] == "client version 1.99 is too new. Maximum supported API version is 1.41"
+    st, e, _ = api(svc, "GET", "/v1.12/version")
+    assert st == 400 and "too old" in e["message"]
+
+
+@needs_docker
+def test_docker_cli_version_and_info(svc):
+    p = svc.docker("version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}")
+    assert p.stdout.split() == ["0.1.0", "1.41"]
+    info = json.loads(svc.docker("info", "--format", "{{json .}}").stdout)
+    assert info["DockerRootDir"] == str(svc.root) and info["OSType"] == "linux"
+    assert info["Images"] == 1 and info["Containers"] == 0
+
+
+def test_a_newer_client_negotiates_down(svc):
+    """A docker CLI newer than 1.41 (docker 28 speaks 1.50) asks /_ping, then talks 1.41."""
+    newer = "/usr/local/bin/docker"
+    if not os.path.exists(newer):
+        pytest.skip("no newer docker CLI in /usr/local/bin to negotiate down")
+    p = subprocess.run([newer, "version", "--format", "{{.Client.APIVersion}} {{.Server.APIVersion}}"],
+                       capture_output=True, text=True, env=svc.env(), timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[1] == "1.41"
+
+
+def test_errors_are_dockers(svc):
+    st, e, h = api(svc, "GET", "/v1.41/swarm")
+    assert st == 501 and "GET /swarm" in e["message"] and h["Content-Type"] == "application/json"
+    st, e, _ = api(svc, "GET", "/v1.41/no/such/path/here")
+    assert st == 404 and e["message"] == "page not found"
+    st, e, _ = api(svc, "POST", "/v1.41/containers/nosuch/start")
+    assert st == 404 and e["message"] == "No such container: nosuch"
+    st, e, _ = api(svc, "POST", "/v1.41/volumes/create", body=b"{not json")
+    assert st == 400 and "invalid JSON" in e["message"]
+    st, e, _ = api(svc, "POST", "/v1.41/volumes/create", body=b"x" * (17 << 20))
+    assert st == 413
+    st, e, _ = api(svc, "POST", "/v1.41/containers/nosuch/kill?signal=SIGNOPE")
+    assert st == 400 and "Invalid signal" in e["message"]
+
+
+@needs_docker
+def test_volumes(svc):
+    assert svc.docker("volume", "create", "--label", "k=v", "data").stdout.strip() == "data"
+    v = json.loads(svc.docker("volume", "inspect", "data").stdout)[0]
+    assert v["Name"] == "data" and v["Driver"] == "local" and v["Labels"] == {"k": "v"}
+    assert v["Mountpoint"] == str(svc.root / "volumes" / "data" / "_data")
+    assert "data" in svc.docker("volume", "ls", "-q", "--filter", "label=k=v").stdout.split()
+    assert svc.docker("volume", "ls", "-q", "--filter", "label=k=other").stdout.strip() == ""
+    p = svc.docker("volume", "create", "-d", "nfs", "x", check=False)
+    assert p.returncode != 0 and "only the local driver" in p.stderr
+    assert svc.docker("volume", "rm", "data").stdout.strip() == "data"
+    p = svc.docker("volume", "inspect", "data", check=False)
+    assert p.returncode != 0 and "no such volume" in p.stderr.lower()
+    anon = svc.docker("volume", "create").stdout.strip()
+    assert len(anon) == 64
+    assert anon in svc.docker("volume", "prune", "-f").stdout
+
+
+@needs_docker
+def test_networks(svc):
+    nid = svc.docker("network", "create", "--subnet", "10.213.7.0/24", "svcnet").stdout.strip()
+    assert len(nid) == 64
+    try:
+        n = json.loads(svc.docker("network", "inspect", "svcnet").stdout)[0]
+        assert n["Id"] == nid and n["Driver"] == "bridge" and n["Scope"] == "local"
+        assert n["IPAM"]["Config"] == [{"Subnet": "10.213.7.0/24", "Gateway": "10.213.7.1"}]
+        assert json.loads(svc.docker("network", "inspect", nid[:12]).stdout)[0]["Name"] == "svcnet"
+        names = svc.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+        assert {"svcnet", "host", "none"} <= set(names)
+        p = svc.docker("network", "create", "svcnet", check=False)
+        assert p.returncode != 0 and "already exists" in p.stderr
+        p = svc.docker("network", "create", "-d", "overlay", "ov", check=False)
+        assert p.returncode != 0 and "only bridge networks" in p.stderr
+    finally:
+        svc.docker("network", "rm", "svcnet", check=False)
+    p = svc.docker("network", "inspect", "svcnet", check=False)
+    assert p.returncode != 0 and "no such network" in p.stderr.lower()
+    p = svc.docker("network", "rm", "host", check=False)
+    assert p.returncode != 0 and "pre-defined" in p.stderr
+
+
+@needs_docker
+def test_lifecycle_of_a_container(svc):
+    """start, pause, unpause, top, kill, wait, restart, stop, rename, rm: docker's CLI over the API on a
+    container capsa created in the same store."""
+    cid = svc.capsa("create", "--name", "life", "busybox", "sleep", "1000").stdout.strip()
+    assert svc.docker("start", "life").stdout.strip() == "life"
+    st, _, _ = api(svc, "POST", "/v1.41/containers/life/start")
+    assert st == 304  # already running
+    svc.docker("pause", "life")
+    st, e, _ = api(svc, "POST", "/v1.41/containers/life/pause")
+    assert st == 409
+    svc.docker("unpause", "life")
+    top = svc.docker("top", "life").stdout
+    assert "sleep 1000" in top and "PID" in top
+    p = svc.docker("rm", "life", check=False)
+    assert p.returncode != 0 and "cannot remove a running container" in p.stderr
+    svc.docker("kill", "life")  # (sleep as PID 1 ignores SIGTERM, as under docker)
+    assert svc.docker("wait", "life").stdout.strip() == "137"
+    svc.docker("restart", "-t", "1", "life")
+    svc.docker("stop", "-t", "1", "life")
+    st, _, _ = api(svc, "POST", "/v1.41/containers/life/stop")
+    assert st == 304
+    svc.docker("rename", "life", "life2")
+    p = svc.capsa("inspect", "life2")
+    assert json.loads(p.stdout)[0]["Id"] == cid
+    svc.docker("rm", "life2")
+    assert svc.capsa("ps", "-a", "-q").stdout.strip() == ""
+
+
+def test_wait_answers_headers_at_once(svc):
+    """The docker CLI posts wait before start and needs the headers first: they must not wait for the
+    exit.  condition=next-exit returns after the start that follows."""
+    svc.capsa("create", "--name", "w", "busybox", "sh", "-c", "sleep 0.3; exit 7")
+    c = UnixHTTP(str(svc.sock))
+    c.request("POST", "/v1.41/containers/w/wait?condition=next-exit")
+    r = c.getresponse()  # returns as soon as the headers came
+    assert r.status == 200
+    assert api(svc, "POST", "/v1.41/containers/w/start")[0] == 204
+    assert json.loads(r.read()) == {"Error": None, "StatusCode": 7}
+    c.close()
+    st, e, _ = api(svc, "POST", "/v1.41/containers/w/wait?condition=bogus")
+    assert st == 400
+    svc.capsa("rm", "w")
+
+
+def test_socket_mode_stale_and_live(svc, tmp_path):
+    assert stat.S_IMODE(os.stat(svc.sock).st_mode) == 0o660
+    # a second service on the same socket is refused while the first listens
+    p = subprocess.run([str(CAPSA), "--root", str(svc.root), "system", "service", svc.uri], capture_output=True,
+                       text=True, timeout=20)
+    assert p.returncode == 125 and "another service listens there" in p.stderr
+    # a stale socket (nobody listens) is replaced; --time 1 makes it exit once idle
+    stale = tmp_path / "stale.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(stale))
+    s.close()
+    t0 = time.time()
+    p = subprocess.run([str(CAPSA), "--root", str(svc.root), "system", "service", "--time", "1", f"unix://{stale}"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    assert 0.9 < time.time() - t0 < 10
+    assert not stale.exists()  # removed when it ended
+
+
+def test_tcp_beyond_loopback_is_refused(svc):
+    p = subprocess.run([str(CAPSA), "--root", str(svc.root), "system", "service", "tcp://0.0.0.0:23750"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 125 and "not a loopback address" in p.stderr and "--tcp-any" in p.stderr
+    p = subprocess.run([str(CAPSA), "--root", str(svc.root), "system", "service", "ftp://x"], capture_output=True,
+                       text=True, timeout=20)
+    assert p.returncode == 125 and "unix:///PATH or tcp://HOST:PORT" in p.stderr
+
+
+def test_tcp_loopback(svc):
+    port = 23751
+    proc = subprocess.Popen([str(CAPSA), "--root", str(svc.root), "system", "service", "--time", "0",
+                             f"tcp://127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/_ping")
+                assert c.getresponse().read() == b"OK"
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("no answer on tcp")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_help(svc):
+    p = subprocess.run([str(CAPSA), "system", "service", "--help"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0 and "Docker Engine API" in p.stdout and "--time" in p.stdout
+    p = subprocess.run([str(CAPSA), "system", "--help"], capture_output=True, text=True, timeout=20)
+    assert "service" in p.stdout
+    assert DOCKER  # (the import is used by the marks above)
