@@ -341,6 +341,11 @@ CAPSA_PUBLIC int capsa_ctr_isolation (struct capsa_engine *e, struct ctr *c, jso
 /* Print a report made by capsa_ctr_isolation as readable tables on stdout. */
 CAPSA_PUBLIC void capsa_ctr_isolation_print (json_t *rep);
 
+/* An O_PATH fd of the container's root as it sees "/" (cp_tar.c): a running one's through
+ * /proc/PID/root (its volumes and tmpfs mounts too), a stopped one's root filesystem mounted
+ * again.  Resolve paths in it with capsa_rootpath_open (capsa/util.h). */
+CAPSA_PUBLIC int capsa_ctr_open_root (struct capsa_engine *e, struct ctr *c, capsa_err **err);
+
 /* capsa cp with `-` (cp_tar.c): a tar stream of a path, and a tar stream extracted into a
  * directory.  What was left out of a copy (a device node...) is said to warn: msg is borrowed. */
 typedef void capsa_cp_tar_warn_fn (const char *msg);

@@ -72,6 +72,13 @@ enum MHD_Result svc_reply_capsa_err (struct svc_req *r, capsa_err **err);
 /* A response the caller built (headers added), queued and released. */
 enum MHD_Result svc_reply_response (struct svc_req *r, unsigned status, struct MHD_Response *resp);
 
+/* A body produced by fn (data, fd) in a thread of its own, writing to fd (a pipe whose other end
+ * the response reads, chunked) until it returns; free_data (data) after.  A client that goes
+ * away makes fn's writes fail (EPIPE).  headers: NULL, or name, value, ..., NULL. */
+typedef void svc_producer (void *data, int fd);
+enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers,
+                                svc_producer *fn, void *data, void (*free_data) (void *));
+
 /* The query's values: NULL when absent; docker's booleans ("1", "true", "True"; a present empty
  * value is false); an integer (def when absent, -1 with a 400 sent when malformed: the handler
  * returns what svc_query_int_or_reply left in *res). */
