@@ -481,6 +481,10 @@ set_cpus_memory (json_t *hc, struct ctr_opts *o, capsa_err **err)
                           "HostConfig.NanoCpus: conflicting options: Nano CPUs and CPU %s cannot both be set",
                           o->cpu_period ? "Period" : "Quota");
   o->cpus = (double) nano / 1e9;
+  if (o->memory > 0 && o->memory < CTR_MIN_MEMORY)
+    return capsa_fail_as (err, EINVAL, "HostConfig.Memory: Minimum memory limit allowed is 6MB");
+  if (capsa_ctr_check_limits (0, o->cpus, err) < 0)
+    return capsa_err_wrap (err, "HostConfig.NanoCpus");
   if (o->cpu_quota > 0 && o->cpu_quota < 1000)
     return capsa_fail_as (err, EINVAL, "HostConfig.CpuQuota: CPU cfs quota can not be less than 1ms (i.e. 1000)");
   if (o->memory == 0 && o->memory_swap > 0)
