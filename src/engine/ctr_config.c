@@ -516,7 +516,9 @@ parse_volume (struct mounts_ctx *m, const char *spec, capsa_err **err)
       for (char *save = NULL, *o = strtok_r (opts, ",", &save); o; o = strtok_r (NULL, ",", &save))
         if (strcmp (o, "ro") == 0)
           ro = true;
-        else if (strcmp (o, "rw") == 0 || strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "nocopy") == 0)
+        /* (cached, delegated, consistent: Docker Desktop's, which dockerd on Linux accepts and ignores) */
+        else if (strcmp (o, "rw") == 0 || strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "nocopy") == 0
+                 || strcmp (o, "cached") == 0 || strcmp (o, "delegated") == 0 || strcmp (o, "consistent") == 0)
           continue;
         else if (strstr ("shared,rshared,slave,rslave,private,rprivate", o))
           prop = o[0] == 'r' ? o : NULL;

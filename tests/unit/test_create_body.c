@@ -613,6 +613,34 @@ test_engine_seccomp_inline (void **state)
   parsed_free (&p);
 }
 
+/* A bind with Docker Desktop's consistency option (compose files written on macOS), and an
+ * anonymous volume, through the spec builder. */
+static void
+test_engine_binds (void **state)
+{
+  json_t *config;
+  char b[512];
+  snprintf (b, sizeof b,
+            "{'Image': 'b', 'Volumes': {'/anon': {}, '/b': {}}, 'HostConfig': {'NetworkMode': 'none', "
+            "'Binds': ['%s/src:/b:ro,cached']}}",
+            root);
+  build_body (b, &config);
+  json_t *mounts = json_object_get (config, "mounts"), *m, *bind = NULL, *anon = NULL;
+  size_t i;
+  json_array_foreach (mounts, i, m)
+  {
+    if (strcmp (jstr (m, "destination"), "/b") == 0)
+      bind = m;
+    if (strcmp (jstr (m, "destination"), "/anon") == 0)
+      anon = m;
+  }
+  assert_non_null (bind);
+  assert_non_null (anon);
+  assert_true (json_strarray_has (json_object_get (bind, "options"), "ro"));
+  assert_non_null (strstr (jstr (bind, "source"), "/src"));
+  json_decref (config);
+}
+
 int
 main (void)
 {
@@ -629,6 +657,7 @@ main (void)
     cmocka_unit_test (test_type_sweep),
     cmocka_unit_test (test_engine_entrypoint),
     cmocka_unit_test (test_engine_seccomp_inline),
+    cmocka_unit_test (test_engine_binds),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }
