@@ -57,12 +57,15 @@
  *     UsernsMode                           userns
  *     LogConfig                            Type "", json-file, local: silent; another driver,
  *                                          or Config options: warned (capsa keeps its own log)
- *     OomScoreAdj, MemoryReservation,      warned (dropped): soft hints; dockerd too drops the
- *     MemorySwappiness, OomKillDisable,      last four where the kernel lacks them
- *     KernelMemory, KernelMemoryTCP,
+ *     OomScoreAdj, MemoryReservation,      warned (dropped): hints the engine has no field for;
+ *     MemorySwappiness, OomKillDisable,      dockerd too drops OomKillDisable, swappiness and
+ *     KernelMemory, KernelMemoryTCP          kernel memory with a warning where the kernel lacks
+ *                                            them (MemorySwappiness -1: not set)
  *     CpuCount, CpuPercent,                warned: Windows only (dockerd on Linux ignores them)
  *     IOMaximumIOps, IOMaximumBandwidth
  *     ContainerIDFile, ConsoleSize         the client's: ignored
+ *     Binds' options                       the engine's -v options, and Docker Desktop's cached,
+ *                                          delegated, consistent (accepted and ignored)
  *     refused (no engine support): VolumeDriver (but local), VolumesFrom, Links, Dns, DnsOptions,
  *       DnsSearch, ExtraHosts, GroupAdd, IpcMode (but private, shareable), PidMode, UTSMode,
  *       Cgroup, CgroupnsMode (but private), CgroupParent, StorageOpt, Runtime (but runc,
