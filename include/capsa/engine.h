@@ -152,6 +152,10 @@ struct ctr_opts
   char **uidmap, **gidmap;     /* --uidmap, --gidmap */
   const struct ctr_userns *un; /* what --userns/--uidmap resolved to (set before ctr_build) */
   const char *detach_keys;     /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
+  /* With entrypoint_set: the entrypoint as an argv (the Docker API's array), over entrypoint;
+   * empty ([]): none, and the image's Cmd is still used (dockerd's rule; --entrypoint "", the
+   * API's [""], drops both). */
+  char **entrypoint_argv;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
