@@ -359,4 +359,15 @@ CAPSA_PUBLIC int capsa_cp_tar_write (int out, int srcfd, const char *name, capsa
    are refused, and no symlink is followed on the way to a member. */
 CAPSA_PUBLIC int capsa_cp_tar_extract (int in, int dstdir, capsa_cp_tar_warn_fn *warn, capsa_err **err);
 
+/* Containers as docker shows them (ctr_view.c).  Inspect: GET /containers/{id}/json's object
+ * (the record with State, NetworkSettings, LogPath filled in; new reference).  Summary: an entry
+ * of GET /containers/json (Id, Names ["/name"], Image, ImageID, Command, Created (unix), Ports
+ * [{IP, PrivatePort, PublicPort, Type}], Labels, State, Status, HostConfig, NetworkSettings,
+ * Mounts; new reference).  Status text: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created".
+ * Command text: Path and Args joined (owned). */
+CAPSA_PUBLIC json_t *capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c);
+CAPSA_PUBLIC json_t *capsa_ctr_summary_json (struct capsa_engine *e, struct ctr *c);
+CAPSA_PUBLIC void capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len);
+CAPSA_PUBLIC char *capsa_ctr_command_text (json_t *meta);
+
 #endif

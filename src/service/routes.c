@@ -30,6 +30,8 @@ static const struct route routes[] = {
   { "GET", "/containers/{}/top", api_ctr_top },
   { "DELETE", "/containers/{}", api_ctr_delete },
   { "POST", "/containers/create", api_ctr_create },
+  { "GET", "/containers/json", api_ctr_list },
+  { "GET", "/containers/{}/json", api_ctr_inspect },
   { "GET", "/containers/{}/archive", api_ctr_archive_get },
   { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
   { "GET", "/containers/{}/export", api_ctr_export },
