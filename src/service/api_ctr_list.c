@@ -71,12 +71,13 @@ ctr_match (json_t *f, struct ctr *c, json_t *sum)
          && network_match (f, sum);
 }
 
+/* entries {"t": the record's RFC 3339 creation time (nanoseconds: the unix seconds of Created
+ * tie), "v": the summary} */
 static int
 newest_first (const void *a, const void *b)
 {
-  json_int_t x = json_integer_value (json_object_get (*(json_t *const *) a, "Created"));
-  json_int_t y = json_integer_value (json_object_get (*(json_t *const *) b, "Created"));
-  return x < y ? 1 : x > y ? -1 : 0;
+  const char *x = jstr (*(json_t *const *) a, "t"), *y = jstr (*(json_t *const *) b, "t");
+  return -strcmp (x ?: "", y ?: "");
 }
 
 static json_t *
@@ -89,7 +90,7 @@ sorted (json_t *arr, long long limit)
   qsort (v, n, sizeof *v, newest_first);
   json_t *out = json_array ();
   for (size_t i = 0; i < n && (limit <= 0 || (long long) i < limit); i++)
-    json_array_append (out, v[i]);
+    json_array_append (out, json_object_get (v[i], "v"));
   free (v);
   json_decref (arr);
   return out;
@@ -116,7 +117,7 @@ api_ctr_list (struct svc_req *r)
         continue;
       json_t *sum = capsa_ctr_summary_json (&r->s->eng, c);
       if (ctr_match (f, c, sum))
-        json_array_append_new (arr, sum);
+        json_array_append_new (arr, json_pack ("{s:s, s:o}", "t", jstr (c->meta, "Created") ?: "", "v", sum));
       else
         json_decref (sum);
     }
