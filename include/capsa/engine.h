@@ -370,4 +370,20 @@ CAPSA_PUBLIC json_t *capsa_ctr_summary_json (struct capsa_engine *e, struct ctr 
 CAPSA_PUBLIC void capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len);
 CAPSA_PUBLIC char *capsa_ctr_command_text (json_t *meta);
 
+/* A container's logged output (ctr_logs.c): each record that passes q goes to fn (stream 1 stdout,
+ * 2 stderr; ts its RFC 3339 time with nanoseconds; text without its newline, partial when the
+ * line was cut: no newline is due after it), in order.  tail: only the last N records (-1: all);
+ * since_ns/until_ns (0: none) bound their times; follow: then what comes, until the container has
+ * exited and its log is drained; while nothing comes, fn is called every 100 ms with stream 0
+ * and text NULL.  fn returns non-zero to stop (the value is returned); 0 otherwise. */
+struct capsa_log_query
+{
+  long long since_ns, until_ns;
+  long tail;
+  bool follow, no_stdout, no_stderr;
+};
+typedef int capsa_log_fn (void *data, int stream, const char *ts, const char *text, size_t len, bool partial);
+CAPSA_PUBLIC int capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_query *q,
+                                 capsa_log_fn *fn, void *data);
+
 #endif

@@ -32,6 +32,7 @@ static const struct route routes[] = {
   { "POST", "/containers/create", api_ctr_create },
   { "GET", "/containers/json", api_ctr_list },
   { "GET", "/containers/{}/json", api_ctr_inspect },
+  { "GET", "/containers/{}/logs", api_ctr_logs },
   { "GET", "/containers/{}/archive", api_ctr_archive_get },
   { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
   { "GET", "/containers/{}/export", api_ctr_export },

@@ -79,6 +79,10 @@ typedef void svc_producer (void *data, int fd);
 enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers,
                                 svc_producer *fn, void *data, void (*free_data) (void *));
 
+/* One piece of a container's output on fd: in a frame of docker's multiplexed stream (stream 1
+ * stdout, 2 stderr; an 8-byte head) unless raw (a container with a terminal).  0, or -1. */
+int svc_write_frame (int fd, bool raw, int stream, const char *data, size_t len);
+
 /* The query's values: NULL when absent; docker's booleans ("1", "true", "True"; a present empty
  * value is false); an integer (def when absent, -1 with a 400 sent when malformed: the handler
  * returns what svc_query_int_or_reply left in *res). */
@@ -100,7 +104,7 @@ bool svc_find_ctr (struct svc_req *r, struct ctr **c, enum MHD_Result *res);
 svc_handler api_ping, api_version, api_info, api_not_implemented;
 svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_pause, api_ctr_unpause, api_ctr_wait,
     api_ctr_delete, api_ctr_rename, api_ctr_top, api_ctr_prune, api_ctr_create, api_ctr_archive_get, api_ctr_export,
-    api_ctr_list, api_ctr_inspect;
+    api_ctr_list, api_ctr_inspect, api_ctr_logs;
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,
     api_net_prune;

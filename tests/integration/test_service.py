@@ -327,3 +327,27 @@ def test_containers_outlive_the_service(svc):
         assert svc.docker("ps", "--format", "{{.Names}}").stdout.split() == ["longlived"]
     finally:
         svc.docker("rm", "-f", "longlived")
+
+
+@needs_docker
+def test_logs(svc):
+    svc.docker("run", "-d", "--name", "talk", "busybox", "sh", "-c",
+               "echo out1; echo err1 >&2; sleep 0.5; echo out2")
+    try:
+        p = svc.docker("logs", "-f", "talk", timeout=30)  # -f ends when the container does
+        assert p.stdout == "out1\nout2\n" and p.stderr == "err1\n"
+        p = svc.docker("logs", "--tail", "1", "talk")
+        assert p.stdout + p.stderr == "out2\n"
+        p = svc.docker("logs", "-t", "talk")
+        first = p.stdout.splitlines()[0]
+        assert first.endswith(" out1") and first[:4].isdigit() and "T" in first.split()[0]
+        assert svc.docker("logs", "--since", "2099-01-01T00:00:00Z", "talk").stdout == ""
+        st, e, _ = api(svc, "GET", "/v1.41/containers/talk/logs")
+        assert st == 400 and "at least one stream" in e["message"]
+        # a terminal's output comes raw, not framed
+        svc.docker("run", "-d", "-t", "--name", "tty", "busybox", "echo", "on a tty")
+        time.sleep(0.5)
+        assert svc.docker("logs", "tty", text=False).stdout == b"on a tty\r\n"
+        assert svc.capsa("logs", "talk").stdout == "out1\nout2\n"  # the CLI reads the same log
+    finally:
+        svc.docker("rm", "-f", "talk", "tty", check=False)

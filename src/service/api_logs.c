@@ -1,0 +1,135 @@
+/* GET /containers/{id}/logs?stdout&stderr&follow&since&until&timestamps&tail: the engine's log
+ * records as docker's stream: each in a frame of docker's multiplexed format (stream, 3 zero
+ * bytes, big-endian size) unless the container has a terminal (raw bytes). */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capsa/cleanup.h"
+#include "capsa/json.h"
+#include "capsa/util.h"
+#include "svc.h"
+
+struct log_job
+{
+  struct svc *s;
+  struct ctr *c;
+  struct capsa_log_query q;
+  bool tty, timestamps;
+  int fd;
+};
+
+static void
+log_job_free (void *p)
+{
+  struct log_job *j = p;
+  if (j->c)
+    capsa_ctr_free (j->c);
+  free (j);
+}
+
+int
+svc_write_frame (int fd, bool raw, int stream, const char *data, size_t len)
+{
+  unsigned char h[8] = { (unsigned char) stream,
+                         0,
+                         0,
+                         0,
+                         (unsigned char) (len >> 24),
+                         (unsigned char) (len >> 16),
+                         (unsigned char) (len >> 8),
+                         (unsigned char) len };
+  if (!raw && capsa_write_all (fd, h, sizeof h) < 0)
+    return -1;
+  return capsa_write_all (fd, data, len);
+}
+
+static int
+log_record (void *data, int stream, const char *ts, const char *text, size_t len, bool partial)
+{
+  struct log_job *j = data;
+  if (stream == 0) /* nothing new: is the client still there (the pipe's reader)? */
+    {
+      struct pollfd p = { .fd = j->fd, .events = POLLOUT };
+      return poll (&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) ? 1 : 0;
+    }
+  size_t tl = j->timestamps ? strlen (ts) + 1 : 0;
+  char *buf = malloc (tl + len + 1);
+  if (buf == NULL)
+    return 1;
+  if (tl)
+    memcpy (buf, ts, tl - 1), buf[tl - 1] = ' ';
+  memcpy (buf + tl, text, len);
+  size_t n = tl + len;
+  if (!partial)
+    buf[n++] = '\n';
+  int r = svc_write_frame (j->fd, j->tty, stream, buf, n);
+  free (buf);
+  return r < 0 ? 1 : 0;
+}
+
+static void
+log_job_run (void *p, int fd)
+{
+  struct log_job *j = p;
+  j->fd = fd;
+  capsa_ctr_logs (&j->s->eng, j->c, &j->q, log_record, j);
+}
+
+/* docker's since/until: unix seconds, with a fraction ("1700000000.000000001"), or what
+ * capsa_ctr_parse_since reads (RFC 3339, 10m); 0 for none */
+static bool
+query_time (struct svc_req *r, const char *name, long long *ns, enum MHD_Result *res)
+{
+  const char *v = svc_query (r, name);
+  *ns = 0;
+  if (v == NULL || *v == '\0' || strcmp (v, "0") == 0)
+    return true;
+  char *end;
+  errno = 0;
+  long long sec = strtoll (v, &end, 10), frac = 0;
+  if (!errno && end != v && (*end == '\0' || *end == '.'))
+    {
+      for (int i = 0, d = *end == '.'; i < 9; i++)
+        {
+          frac = frac * 10 + (d && end[d] >= '0' && end[d] <= '9' ? end[d++] - '0' : 0);
+        }
+      *ns = sec * 1000000000LL + frac;
+      return true;
+    }
+  *ns = capsa_ctr_parse_since (v);
+  if (*ns >= 0)
+    return true;
+  *res = svc_reply_err (r, 400, "invalid value for %s: `%s` (unix seconds, or an RFC 3339 time)", name, v);
+  return false;
+}
+
+enum MHD_Result
+api_ctr_logs (struct svc_req *r)
+{
+  struct log_job *j = capsa_xmalloc0 (sizeof *j);
+  enum MHD_Result res;
+  const char *tail = svc_query (r, "tail");
+  bool out = svc_query_bool (r, "stdout", false), err = svc_query_bool (r, "stderr", false);
+  j->s = r->s;
+  j->q.tail = -1;
+  if (tail && *tail && strcmp (tail, "all") != 0)
+    j->q.tail = atol (tail);
+  j->q.follow = svc_query_bool (r, "follow", false);
+  j->q.no_stdout = !out;
+  j->q.no_stderr = !err;
+  j->timestamps = svc_query_bool (r, "timestamps", false);
+  if (!out && !err)
+    res = svc_reply_err (r, 400, "Bad parameters: you must choose at least one stream");
+  else if (query_time (r, "since", &j->q.since_ns, &res) && query_time (r, "until", &j->q.until_ns, &res)
+           && svc_find_ctr (r, &j->c, &res))
+    {
+      j->tty = json_is_true (json_object_get (json_object_get (j->c->meta, "Config"), "Tty"));
+      return svc_reply_pipe (r, 200, "application/vnd.docker.raw-stream", NULL, log_job_run, j, log_job_free);
+    }
+  log_job_free (j);
+  return res;
+}
