@@ -121,6 +121,12 @@ client_init (struct client *c, const struct capsa_registry_opts *o, const char *
   const char *api = strcmp (registry, "docker.io") == 0 ? "registry-1.docker.io" : registry;
   c->base = xasprintf ("https://%s", api);
   c->scope = scope ? xstrdup (scope) : NULL;
+  if (o->user)
+    {
+      c->user = xstrdup (o->user);
+      c->password = xstrdup (o->password ? o->password : "");
+      return 0;
+    }
   return capsa_auth_lookup (o->authfile, registry, &c->user, &c->password, err) < 0 ? -1 : 0;
 }
 
