@@ -68,8 +68,10 @@ ref_match (json_t *patterns, const char *tag)
   json_t *p;
   size_t i;
   cleanup_free char *repo = capsa_xstrdup (tag);
-  char *colon = strrchr (repo, ':');
-  if (colon && !strchr (colon, '/'))
+  char *at = strchr (repo, '@'), *colon = strrchr (repo, ':');
+  if (at)
+    *at = '\0';
+  else if (colon && !strchr (colon, '/'))
     *colon = '\0';
   json_array_foreach (patterns, i, p)
   {
@@ -78,6 +80,16 @@ ref_match (json_t *patterns, const char *tag)
       return true;
   }
   return false;
+}
+
+/* Leave in names (RepoTags or RepoDigests) those the reference filter matches: false when none. */
+static bool
+keep_matching (json_t *names, json_t *refs)
+{
+  for (size_t i = json_array_size (names); i-- > 0;)
+    if (!ref_match (refs, json_string_value (json_array_get (names, i))))
+      json_array_remove (names, i);
+  return json_array_size (names) > 0;
 }
 
 static bool
@@ -121,14 +133,9 @@ summary_match (json_t *row, json_t *filters, long long before, long long since)
   if (d && (strcmp (d, "true") == 0 || strcmp (d, "1") == 0) != dangling)
     return false;
   json_t *refs = json_object_get (filters, "reference");
-  if (json_array_size (refs))
-    {
-      for (size_t i = json_array_size (tags); i-- > 0;)
-        if (!ref_match (refs, json_string_value (json_array_get (tags, i))))
-          json_array_remove (tags, i);
-      if (json_array_size (tags) == 0)
-        return false;
-    }
+  if (json_array_size (refs)
+      && !(keep_matching (tags, refs) | keep_matching (json_object_get (row, "RepoDigests"), refs)))
+    return false;
   long long created = json_integer_value (json_object_get (row, "Created"));
   if ((before >= 0 && created >= before) || (since >= 0 && created <= since))
     return false;

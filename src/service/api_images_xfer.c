@@ -108,9 +108,12 @@ progress (struct xfer *x, const struct capsa_progress *p, bool push)
     return;
   char id[13];
   snprintf (id, sizeof id, "%.12s", strncmp (p->digest, "sha256:", 7) == 0 ? p->digest + 7 : p->digest);
-  if (!json_object_get (x->seen, id))
+  json_t *known = json_object_get (x->seen, id);
+  if (json_is_false (known) && !push) /* already in the store: nothing more to say */
+    return;
+  if (known == NULL)
     {
-      json_object_set_new (x->seen, id, json_true ());
+      json_object_set_new (x->seen, id, json_boolean (p->state != CAPSA_PROGRESS_EXISTS));
       if (p->state != CAPSA_PROGRESS_EXISTS)
         emit (x->fd, json_pack ("{s:s, s:{}, s:s}", "status", push ? "Preparing" : "Pulling fs layer", "progressDetail",
                                 "id", id));
@@ -188,6 +191,10 @@ pull_run (void *p, int fd)
   cleanup_free char *d = capsa_xasprintf ("Digest: %s", digest);
   cleanup_free char *status = capsa_xasprintf (
       "Status: %s for %s", strcmp (old, id) == 0 ? "Image is up to date" : "Downloaded newer image", fam);
+  const char *layer;
+  json_t *fetched;
+  json_object_foreach (x->seen, layer, fetched) if (json_is_true (fetched))
+      emit (fd, json_pack ("{s:s, s:{}, s:s}", "status", "Pull complete", "progressDetail", "id", layer));
   emit_status (fd, d, NULL);
   emit_status (fd, status, NULL);
 }
