@@ -200,6 +200,9 @@ CAPSA_PUBLIC int capsa_push (struct capsa_store *s, const char *image, const cha
  * to the auth file. */
 CAPSA_PUBLIC int capsa_login (const char *registry, const char *user, const char *password,
                               const struct capsa_registry_opts *o, capsa_err **err);
+/* The check alone, nothing saved (the Docker API's POST /auth: the client keeps them). */
+CAPSA_PUBLIC int capsa_login_check (const char *registry, const char *user, const char *password,
+                                    const struct capsa_registry_opts *o, capsa_err **err);
 /* Remove the saved credentials of `registry`; 1 when there were none. */
 CAPSA_PUBLIC int capsa_logout (const char *registry, const struct capsa_registry_opts *o, capsa_err **err);
 

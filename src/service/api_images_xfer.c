@@ -390,3 +390,37 @@ api_image_load (struct svc_req *r)
     }
   return svc_reply_raw (r, 200, "application/json", out, strlen (out));
 }
+
+/* POST /auth (docker login): the credentials checked against the registry, not kept (the client
+ * keeps them and sends them with each pull and push, X-Registry-Auth). */
+enum MHD_Result
+api_auth (struct svc_req *r)
+{
+  cleanup_json json_t *body = NULL;
+  capsa_err *err = NULL;
+  enum MHD_Result res;
+  if (!svc_body_json (r, false, &body, &res))
+    return res;
+  const char *user = json_string_value (json_object_get (body, "username"));
+  const char *password = json_string_value (json_object_get (body, "password"));
+  const char *server = json_string_value (json_object_get (body, "serveraddress"));
+  if (user == NULL || password == NULL)
+    return svc_reply_err (r, 400, "username and password are required (an identity token is not supported)");
+  /* "https://index.docker.io/v1/" is docker's name for docker.io; else a host[:port] maybe with a scheme */
+  const char *host = server && *server ? server : "docker.io";
+  host = strstr (host, "://") ? strstr (host, "://") + 3 : host;
+  cleanup_free char *reg = strndup (host, strcspn (host, "/"));
+  if (strcmp (reg, "index.docker.io") == 0 || strcmp (reg, "registry-1.docker.io") == 0)
+    reg[0] = '\0';
+  struct xfer x = { .s = r->s };
+  struct capsa_registry_opts o = xfer_opts (&x, false);
+  o.progress = NULL;
+  if (capsa_login_check (*reg ? reg : "docker.io", user, password, &o, &err) < 0)
+    {
+      unsigned status = err && err->errnum == EACCES ? 401 : 500;
+      res = svc_reply_err (r, status, "%s", err ? err->msg : "login failed");
+      capsa_err_free (&err);
+      return res;
+    }
+  return svc_reply_json (r, 200, json_pack ("{s:s, s:s}", "Status", "Login Succeeded", "IdentityToken", ""));
+}

@@ -50,6 +50,7 @@ static const struct route routes[] = {
   /* images: names hold slashes, api_images finds the operation at the end of the path */
   { "POST", "/images/load", api_image_load, .body_file = true },
   { "*", "/images/**", api_images },
+  { "POST", "/auth", api_auth },
   /* docker's API beyond what is served: 501 with the endpoint's name */
   { "*", "/containers/{}", api_not_implemented },
   { "*", "/containers/{}/{}", api_not_implemented },

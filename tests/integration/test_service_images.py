@@ -149,15 +149,21 @@ def test_save_load_roundtrip(svc, tmp_path):
 
 
 def test_push_with_registry_auth(svc, tmp_path_factory):
-    """X-Registry-Auth: the docker CLI sends its config.json's credentials; the service uses them."""
+    """docker login (POST /auth: checked, not kept by the service); then the CLI sends the credentials it saved
+    with each push and pull (X-Registry-Auth), which the service uses."""
     r = Registry(tmp_path_factory.mktemp("svc-registry-basic"), auth="basic")
     try:
         dest = f"{r.host}/auth/busybox:1"
         svc.docker("tag", "busybox", dest)
         p = svc.docker("push", dest, check=False, timeout=60)
         assert p.returncode != 0 and "requires authentication" in p.stderr, p.stderr
+        p = svc.docker("login", "-u", r.user, "-p", "wrong", r.host, check=False)
+        assert p.returncode != 0 and "refused the credentials" in p.stderr, p.stderr
+        st, body, _ = api(svc, "POST", "/auth", {"username": r.user, "password": "wrong", "serveraddress": r.host})
+        assert st == 401 and "refused the credentials" in body["message"]
+        assert "Login Succeeded" in svc.docker("login", "-u", r.user, "-p", r.password, r.host).stdout
         auth = base64.b64encode(f"{r.user}:{r.password}".encode()).decode()
-        (svc.config / "config.json").write_text(json.dumps({"auths": {r.host: {"auth": auth}}}))
+        assert json.loads((svc.config / "config.json").read_text())["auths"][r.host]["auth"] == auth
         try:
             assert "1: digest: sha256:" in svc.docker("push", dest, timeout=120).stdout
             svc.docker("rmi", dest)
