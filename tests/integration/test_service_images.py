@@ -13,6 +13,7 @@ import pytest
 
 from registry_fixtures import Registry
 from service_fixtures import PY, needs_docker, needs_service, service_running
+from test_dockerd import IMAGE as DOCKERD_IMAGE, docker, image_tarball  # noqa: F401 (docker: a fixture)
 from test_service import UnixHTTP, api
 
 pytestmark = [needs_service, needs_docker,
@@ -200,3 +201,33 @@ print("ok")
 """
     p = subprocess.run([PY, "-c", code], env=svc.env(), capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def _get(sock, path):
+    c = UnixHTTP(str(sock))
+    c.request("GET", path)
+    r = c.getresponse()
+    body = json.loads(r.read())
+    c.close()
+    return r.status, body
+
+
+def test_answers_match_dockerd(svc, docker, tmp_path):
+    """The same docker-archive loaded into dockerd 20.10 and into the service: the same image (id, tags,
+    created, history), and every field dockerd gives in the list, inspect and history answers."""
+    tarball = tmp_path / "dockerd-busybox.tar"
+    image_tarball(tarball)
+    svc.docker("load", "-i", tarball)
+    try:
+        for path in (f"/images/{DOCKERD_IMAGE}/json", f"/images/{DOCKERD_IMAGE}/history",
+                     '/images/json?filters={"reference":["' + DOCKERD_IMAGE + '"]}'):
+            st_d, theirs = _get(docker.work / "docker.sock", path)
+            st_c, ours = _get(svc.sock, path)
+            assert st_d == st_c == 200, (path, theirs, ours)
+            one_d, one_c = (theirs[0], ours[0]) if isinstance(theirs, list) else (theirs, ours)
+            assert set(one_d) <= set(one_c), (path, set(one_d) - set(one_c))
+            for k in ("Id", "RepoTags", "Created", "CreatedBy", "Comment", "Architecture", "Os"):
+                assert one_d.get(k) == one_c.get(k), (path, k, one_d.get(k), one_c.get(k))
+            assert not isinstance(theirs, list) or len(theirs) == len(ours)
+    finally:
+        svc.docker("rmi", DOCKERD_IMAGE)

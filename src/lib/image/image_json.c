@@ -61,6 +61,8 @@ capsa_image_inspect_json (struct capsa_store *s, json_t *img, const char *defaul
       str_or (config, "architecture", ""), "Os", str_or (config, "os", ""), "Variant",
       json_object_get (config, "variant"), "Size", size, "VirtualSize", size, "GraphDriver", "Data", "Name", "overlay2",
       "RootFS", rootfs);
+  if (!json_object_get (out, "ContainerConfig")) /* dockerd gives an empty one */
+    json_object_set_new (out, "ContainerConfig", json_object ());
   json_object_set_new (out, "History", json_deep_copy (json_object_get (config, "history")) ?: json_array ());
   json_object_set_new (out, "Manifest", json_string (str_or (img, "manifest", "")));
   json_object_set_new (out, "ManifestMediaType", json_string (str_or (img, "mediaType", "")));
