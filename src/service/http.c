@@ -249,6 +249,22 @@ body_append (struct svc_req *r, const char *data, size_t n)
   r->body[r->len] = '\0';
 }
 
+/* An unnamed temp file for a body (in $TMPDIR, else /var/tmp: not a tmpfs), -1 with errno. */
+static int
+body_file (void)
+{
+  const char *tmp = getenv ("TMPDIR");
+  tmp = tmp && *tmp ? tmp : "/var/tmp";
+  int fd = open (tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+    return fd;
+  cleanup_free char *path = capsa_xasprintf ("%s/capsa-body-XXXXXX", tmp);
+  fd = mkostemp (path, O_CLOEXEC);
+  if (fd >= 0)
+    unlink (path);
+  return fd;
+}
+
 enum MHD_Result
 svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
             const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -263,13 +279,8 @@ svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char 
       r->method = method;
       r->body_fd = -1;
       r->bad_version = !strip_version (url, &r->path, &r->api);
-      if (!r->bad_version && svc_route_body_file (method, r->path))
-        {
-          const char *tmp = getenv ("TMPDIR");
-          r->body_fd = open (tmp && *tmp ? tmp : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-          if (r->body_fd < 0)
-            r->body_errno = errno;
-        }
+      if (!r->bad_version && svc_route_body_file (method, r->path) && (r->body_fd = body_file ()) < 0)
+        r->body_errno = errno;
       *con_cls = r;
       return MHD_YES;
     }
