@@ -152,6 +152,10 @@ struct ctr_opts
   char **uidmap, **gidmap;     /* --uidmap, --gidmap */
   const struct ctr_userns *un; /* what --userns/--uidmap resolved to (set before ctr_build) */
   const char *detach_keys;     /* --detach-keys (run -it; NULL: ctrl-p,ctrl-q) */
+  /* With entrypoint_set: the entrypoint as an argv (the Docker API's array), over entrypoint;
+   * empty ([]): none, and the image's Cmd is still used (dockerd's rule; --entrypoint "", the
+   * API's [""], drops both). */
+  char **entrypoint_argv;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -341,6 +345,11 @@ CAPSA_PUBLIC int capsa_ctr_isolation (struct capsa_engine *e, struct ctr *c, jso
 /* Print a report made by capsa_ctr_isolation as readable tables on stdout. */
 CAPSA_PUBLIC void capsa_ctr_isolation_print (json_t *rep);
 
+/* An O_PATH fd of the container's root as it sees "/" (cp_tar.c): a running one's through
+ * /proc/PID/root (its volumes and tmpfs mounts too), a stopped one's root filesystem mounted
+ * again.  Resolve paths in it with capsa_rootpath_open (capsa/util.h). */
+CAPSA_PUBLIC int capsa_ctr_open_root (struct capsa_engine *e, struct ctr *c, capsa_err **err);
+
 /* capsa cp with `-` (cp_tar.c): a tar stream of a path, and a tar stream extracted into a
  * directory.  What was left out of a copy (a device node...) is said to warn: msg is borrowed. */
 typedef void capsa_cp_tar_warn_fn (const char *msg);
@@ -349,5 +358,16 @@ CAPSA_PUBLIC int capsa_cp_tar_write (int out, int srcfd, const char *name, capsa
 /* Extract the tar stream `in` into the directory `dstdir`; members named absolutely or with `..`
    are refused, and no symlink is followed on the way to a member. */
 CAPSA_PUBLIC int capsa_cp_tar_extract (int in, int dstdir, capsa_cp_tar_warn_fn *warn, capsa_err **err);
+
+/* Containers as docker shows them (ctr_view.c).  Inspect: GET /containers/{id}/json's object
+ * (the record with State, NetworkSettings, LogPath filled in; new reference).  Summary: an entry
+ * of GET /containers/json (Id, Names ["/name"], Image, ImageID, Command, Created (unix), Ports
+ * [{IP, PrivatePort, PublicPort, Type}], Labels, State, Status, HostConfig, NetworkSettings,
+ * Mounts; new reference).  Status text: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created".
+ * Command text: Path and Args joined (owned). */
+CAPSA_PUBLIC json_t *capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c);
+CAPSA_PUBLIC json_t *capsa_ctr_summary_json (struct capsa_engine *e, struct ctr *c);
+CAPSA_PUBLIC void capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len);
+CAPSA_PUBLIC char *capsa_ctr_command_text (json_t *meta);
 
 #endif

@@ -30,6 +30,9 @@
 /* The "sha256:<64 hex>" digest of a buffer into out (CAPSA_DIGEST_LEN + 1 bytes); the image
  * library's (libcrypto). */
 CAPSA_PUBLIC void capsa_sha256_buf (const void *buf, size_t len, char *out);
+/* base64 (standard alphabet, padded; owned), and back (NULL when s is none; *len its size). */
+CAPSA_PUBLIC char *capsa_base64_encode (const void *buf, size_t len);
+CAPSA_PUBLIC char *capsa_base64_decode (const char *s, size_t *len);
 
 /* base64 (standard alphabet, padded), the image library's: NULL when s is not valid base64; *len
  * gets the decoded size (NUL-terminated anyway). */

@@ -50,6 +50,8 @@ CAPSA_PUBLIC long long capsa_parse_bytes (const char *s);
 
 /* write() that retries on EINTR and short counts: 0, or -1 with errno. */
 CAPSA_PUBLIC int capsa_write_all (int fd, const void *buf, size_t len);
+/* A duration as docker words it (go-units: "Less than a second", "About a minute", "3 hours"). */
+CAPSA_PUBLIC void capsa_human_duration (long seconds, char *buf, unsigned len);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and intervals. */
 CAPSA_PUBLIC long long capsa_monotonic_ms (void);
 

@@ -129,7 +129,6 @@ char *cli_familiar (struct cli_global *g, const char *full);
 /* Human sizes: "4.2MB" like docker. */
 void cli_human_size (long long bytes, char *buf, unsigned len);
 /* "3 minutes ago" from an RFC 3339 time. */
-void cli_human_duration (long seconds, char *buf, unsigned len);
 void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* Sort an array of objects by their RFC 3339 field key, newest first (docker's ps and images). */
 /* A prune's "Are you sure you want to continue? [y/N]" (true: go on; force, its -f: no question). */

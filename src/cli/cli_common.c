@@ -76,34 +76,6 @@ cli_human_size (long long bytes, char *buf, unsigned len)
 /* docker's go-units HumanDuration: "Less than a second", "1 second", "About a minute", "5 minutes",
  * "About an hour", "3 hours", "4 days", "2 weeks", "3 months", "2 years". */
 void
-cli_human_duration (long d, char *buf, unsigned len)
-{
-  long h = (d + 1800) / 3600; /* go-units rounds the hours */
-  if (d < 1)
-    snprintf (buf, len, "Less than a second");
-  else if (d == 1)
-    snprintf (buf, len, "1 second");
-  else if (d < 60)
-    snprintf (buf, len, "%ld seconds", d);
-  else if (d / 60 == 1)
-    snprintf (buf, len, "About a minute");
-  else if (d < 3600)
-    snprintf (buf, len, "%ld minutes", d / 60);
-  else if (h == 1)
-    snprintf (buf, len, "About an hour");
-  else if (h < 48)
-    snprintf (buf, len, "%ld hours", h);
-  else if (h < 24 * 7 * 2)
-    snprintf (buf, len, "%ld days", h / 24);
-  else if (h < 24 * 30 * 2)
-    snprintf (buf, len, "%ld weeks", h / 24 / 7);
-  else if (h < 24 * 365 * 2)
-    snprintf (buf, len, "%ld months", h / 24 / 30);
-  else
-    snprintf (buf, len, "%ld years", d / 3600 / 24 / 365);
-}
-
-void
 cli_human_since (const char *rfc3339, char *buf, unsigned len)
 {
   struct tm tm = { 0 };
@@ -113,7 +85,7 @@ cli_human_since (const char *rfc3339, char *buf, unsigned len)
       return;
     }
   char d[48];
-  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), d, sizeof d);
+  capsa_human_duration ((long) difftime (time (NULL), timegm (&tm)), d, sizeof d);
   snprintf (buf, len, "%s ago", d);
 }
 

@@ -205,27 +205,6 @@ cp_stream (int rootfd, bool from, const char *cname, const char *cpath, capsa_er
   return 0;
 }
 
-/* An O_PATH fd to the container's root ("/" as it sees it). */
-static int
-open_root (struct cli_global *g, struct ctr *c, capsa_err **err)
-{
-  if (c->pid > 0)
-    {
-      cleanup_free char *p = capsa_xasprintf ("/proc/%d/root", (int) c->pid);
-      int fd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0)
-        return fd;
-    }
-  if (capsa_ctr_root_ensure (&g->eng, c->id, err) < 0)
-    return -1;
-  const char *rootfs = json_string_value (
-      json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
-  int fd = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (fd < 0)
-    return capsa_fail (err, errno, "open the root filesystem of %s", capsa_ctr_name (c));
-  return fd;
-}
-
 /* p's last component (base) or what leads to it, trailing slashes aside (a copy). */
 static char *
 path_part (const char *p, bool base)
@@ -276,7 +255,7 @@ cmd_cp (struct cli_global *g, int argc, char **argv)
   cleanup_ctr struct ctr *c = NULL;
   if (capsa_ctr_find (&g->eng, cname, &c, &err) < 0)
     return cli_fail (&err);
-  cleanup_close int rootfd = open_root (g, c, &err);
+  cleanup_close int rootfd = capsa_ctr_open_root (&g->eng, c, &err);
   if (rootfd < 0)
     return cli_fail (&err);
   if (strcmp (argv[from ? 2 : 1], "-") == 0)

@@ -257,73 +257,12 @@ cmd_container_prune (struct cli_global *g, int argc, char **argv)
 
 /* ---- ps ------------------------------------------------------------------------------------ */
 
-static char *
-command_text (json_t *meta)
-{
-  size_t n = 0, i;
-  json_t *v;
-  char *s = capsa_xstrdup (json_string_value (json_object_get (meta, "Path")) ?: "");
-  json_array_foreach (json_object_get (meta, "Args"), i, v)
-  {
-    char *t = capsa_xasprintf ("%s %s", s, json_string_value (v));
-    free (s);
-    s = t;
-  }
-  (void) n;
-  return s;
-}
-
-/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
-static void
-human_duration (const char *since, char *buf, size_t len)
-{
-  struct tm tm = { 0 };
-  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-    {
-      snprintf (buf, len, "a while");
-      return;
-    }
-  cli_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
-}
-
-static void
-ctr_status_text (const struct ctr *c, char *buf, size_t len)
-{
-  char d[64];
-  switch (c->status)
-    {
-    case CTR_CREATED:
-      snprintf (buf, len, "Created");
-      break;
-    case CTR_DEAD:
-      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
-      break;
-    case CTR_RUNNING:
-    case CTR_PAUSED:
-      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
-      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
-      break;
-    case CTR_RESTARTING:
-      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
-      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")), d);
-      break;
-    case CTR_EXITED:
-    default:
-      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
-      if (c->exit_code < 0)
-        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
-      else
-        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
-      break;
-    }
-}
-
 static json_t *
 ps_json (struct ctr *c)
 {
   char st[128];
-  ctr_status_text (c, st, sizeof st);
-  cleanup_free char *cmd = command_text (c->meta);
+  capsa_ctr_status_text (c, st, sizeof st);
+  cleanup_free char *cmd = capsa_ctr_command_text (c->meta);
   cleanup_free char *ports = capsa_ctr_ports_text (c);
   return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*, s:s}", "ID", c->id, "Names",
                     capsa_ctr_name (c), "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "",

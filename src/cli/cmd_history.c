@@ -51,7 +51,7 @@ print_table (json_t *steps, bool no_trunc)
     long long created = json_integer_value (json_object_get (h, "Created"));
     if (created > 0)
       {
-        cli_human_duration ((long) difftime (time (NULL), (time_t) created), d, sizeof d);
+        capsa_human_duration ((long) difftime (time (NULL), (time_t) created), d, sizeof d);
         snprintf (since, sizeof since, "%s ago", d);
       }
     cli_human_size (json_integer_value (json_object_get (h, "Size")), size, sizeof size);

@@ -14,42 +14,6 @@
 #include "cli.h"
 #include "template.h"
 
-static json_t *
-ctr_inspect_json (struct ctr *c)
-{
-  json_t *out = json_deep_copy (c->meta);
-  json_t *run = c->run;
-  json_object_del (out, "AnonymousVolumes");
-  json_object_del (out, "ImageName");
-  json_object_set_new (
-      out, "State",
-      json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", capsa_ctr_status_name (c->status),
-                 "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
-                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled",
-                 json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid",
-                 (json_int_t) c->pid, "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
-                 json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
-                 json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
-                 json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
-  json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
-  json_object_set_new (out, "LogPath", json_string (""));
-  cleanup_free char *lp = capsa_xasprintf ("%s/ctr.log", c->dir);
-  json_object_set_new (out, "LogPath", json_string (lp));
-  /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
-  json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
-  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
-  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED && c->status != CTR_DEAD)
-    {
-      json_object_update (ns, addrs);
-      json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
-    }
-  json_t *ports = capsa_ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
-  if (ports)
-    json_object_set (ns, "Ports", ports);
-  json_object_set_new (out, "NetworkSettings", ns);
-  return out;
-}
-
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
  * the image store and index, opened at the first name that is not a container. */
@@ -63,7 +27,7 @@ inspect_lookup (struct cli_global *g, const char *name, bool only_ctr, bool isol
       json_t *rep = NULL;
       if (isolation && capsa_ctr_isolation (&g->eng, c, &rep, err) < 0)
         return -1;
-      json_array_append_new (arr, isolation ? rep : ctr_inspect_json (c));
+      json_array_append_new (arr, isolation ? rep : capsa_ctr_inspect_json (&g->eng, c));
       return 0;
     }
   if (only_ctr)

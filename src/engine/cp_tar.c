@@ -430,3 +430,23 @@ capsa_cp_tar_extract (int in, int dstdir, capsa_cp_tar_warn_fn *warn, capsa_err 
   free (m.link);
   return r;
 }
+
+int
+capsa_ctr_open_root (struct capsa_engine *e, struct ctr *c, capsa_err **err)
+{
+  if (c->pid > 0)
+    {
+      cleanup_free char *p = xasprintf ("/proc/%d/root", (int) c->pid);
+      int fd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        return fd;
+    }
+  if (capsa_ctr_root_ensure (e, c->id, err) < 0)
+    return -1;
+  const char *rootfs = json_string_value (
+      json_object_get (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "MergedDir"));
+  int fd = rootfs ? open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (fd < 0)
+    return capsa_fail (err, errno, "open the root filesystem of %s", capsa_ctr_name (c));
+  return fd;
+}

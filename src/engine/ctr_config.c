@@ -316,7 +316,32 @@ seccomp_for_caps (json_t *prof, json_t *caps)
   json_array_append_new (rules, json_pack ("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
 }
 
-/* --security-opt: seccomp=unconfined|FILE, no-new-privileges[=true|false]; label/apparmor ignored. */
+/* --security-opt seccomp=FILE, or the profile's text itself: the Docker API's form (the docker
+ * CLI sends the file's content). */
+static int
+seccomp_profile (const char *seccomp, json_t **prof, capsa_err **err)
+{
+  json_error_t je;
+  *prof = NULL;
+  if (seccomp[0] == '{')
+    {
+      *prof = json_loads (seccomp, 0, &je);
+      if (*prof == NULL)
+        return capsa_fail_as (err, EINVAL, "--security-opt seccomp: the profile given inline: line %d: %s", je.line,
+                              je.text);
+      return 0;
+    }
+  FILE *f = fopen (seccomp, "re");
+  if (f == NULL)
+    return capsa_fail (err, errno, "--security-opt seccomp=%s: opening seccomp profile %s", seccomp, seccomp);
+  *prof = json_loadf (f, 0, &je);
+  fclose (f);
+  if (*prof == NULL)
+    return capsa_fail_as (err, EINVAL, "--security-opt seccomp=%s: line %d: %s", seccomp, je.line, je.text);
+  return 0;
+}
+
+/* --security-opt: seccomp=unconfined|FILE|PROFILE, no-new-privileges[=true|false]; label/apparmor ignored. */
 static int
 security_opts (const struct capsa_engine *e, const struct ctr_opts *o, json_t *process, json_t *linux_, json_t *caps,
                capsa_err **err)
@@ -342,14 +367,8 @@ security_opts (const struct capsa_engine *e, const struct ctr_opts *o, json_t *p
   json_t *prof;
   if (seccomp)
     {
-      json_error_t je;
-      FILE *f = fopen (seccomp, "re");
-      if (f == NULL)
-        return capsa_fail (err, errno, "--security-opt seccomp=%s: opening seccomp profile %s", seccomp, seccomp);
-      prof = json_loadf (f, 0, &je);
-      fclose (f);
-      if (prof == NULL)
-        return capsa_fail_as (err, EINVAL, "--security-opt seccomp=%s: line %d: %s", seccomp, je.line, je.text);
+      if (seccomp_profile (seccomp, &prof, err) < 0)
+        return -1;
     }
   else
     {
@@ -497,7 +516,9 @@ parse_volume (struct mounts_ctx *m, const char *spec, capsa_err **err)
       for (char *save = NULL, *o = strtok_r (opts, ",", &save); o; o = strtok_r (NULL, ",", &save))
         if (strcmp (o, "ro") == 0)
           ro = true;
-        else if (strcmp (o, "rw") == 0 || strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "nocopy") == 0)
+        /* (cached, delegated, consistent: Docker Desktop's, which dockerd on Linux accepts and ignores) */
+        else if (strcmp (o, "rw") == 0 || strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "nocopy") == 0
+                 || strcmp (o, "cached") == 0 || strcmp (o, "delegated") == 0 || strcmp (o, "consistent") == 0)
           continue;
         else if (strstr ("shared,rshared,slave,rslave,private,rprivate", o))
           prop = o[0] == 'r' ? o : NULL;
@@ -911,7 +932,12 @@ static int
 build_args (const struct ctr_opts *o, json_t *icfg, json_t *process, json_t *meta_cfg, capsa_err **err)
 {
   json_t *ep = json_array (), *cmd = json_array (), *args = json_array ();
-  if (o->entrypoint_set)
+  /* the image's Cmd goes with its Entrypoint, or with an API entrypoint of none ([]) */
+  bool image_cmd = !o->entrypoint_set || (o->entrypoint_argv && o->entrypoint_argv[0] == NULL);
+  if (o->entrypoint_set && o->entrypoint_argv)
+    for (char **a = o->entrypoint_argv; *a; a++)
+      json_array_append_new (ep, json_string (*a));
+  else if (o->entrypoint_set)
     {
       if (o->entrypoint && *o->entrypoint)
         json_array_append_new (ep, json_string (o->entrypoint));
@@ -921,7 +947,7 @@ build_args (const struct ctr_opts *o, json_t *icfg, json_t *process, json_t *met
   if (o->cmd && o->cmd[0])
     for (char **c = o->cmd; *c; c++)
       json_array_append_new (cmd, json_string (*c));
-  else if (!o->entrypoint_set && json_is_array (json_object_get (icfg, "Cmd")))
+  else if (image_cmd && json_is_array (json_object_get (icfg, "Cmd")))
     json_array_extend (cmd, json_object_get (icfg, "Cmd"));
   json_array_extend (args, ep);
   json_array_extend (args, cmd);

@@ -3,7 +3,7 @@
  * "progressDetail": {...}}; a failure after the 200 went out is an {"errorDetail": ...} line,
  * what the docker CLI prints); save (GET /images/{name}/get, /images/get?names=...) streams a
  * docker-archive tar; load (POST /images/load) reads the tar that http.c kept in a temp file.
- * The transfer runs in a thread of its own (svc_reply_stream) whose progress callback writes the
+ * The transfer runs in a thread of its own (svc_reply_pipe) whose progress callback writes the
  * messages into the stream. */
 #include <errno.h>
 #include <stdio.h>
@@ -256,7 +256,7 @@ api_image_create (struct svc_req *r)
   if (platform && *platform && strncmp (platform, "linux", 5) != 0)
     return svc_reply_err (r, 400, "platform `%s`: capsa pulls images for this host's platform only", platform);
   struct xfer *x = xfer_new (r, with_tag (from, svc_query (r, "tag")));
-  return svc_reply_stream (r, "application/json", pull_run, x, xfer_free);
+  return svc_reply_pipe (r, 200, "application/json", NULL, pull_run, x, xfer_free);
 }
 
 static void
@@ -316,7 +316,7 @@ api_image_push (struct svc_req *r, const char *name)
       free (ref);
       return res;
     }
-  return svc_reply_stream (r, "application/json", push_run, xfer_new (r, ref), xfer_free);
+  return svc_reply_pipe (r, 200, "application/json", NULL, push_run, xfer_new (r, ref), xfer_free);
 }
 
 static void
@@ -360,7 +360,7 @@ api_image_save (struct svc_req *r, const char *name)
     }
   struct xfer *x = xfer_new (r, NULL);
   x->names = names;
-  return svc_reply_stream (r, "application/x-tar", save_run, x, xfer_free);
+  return svc_reply_pipe (r, 200, "application/x-tar", NULL, save_run, x, xfer_free);
 }
 
 enum MHD_Result

@@ -1,6 +1,7 @@
 /* The HTTP side of capsa-service: requests read whole, the version prefix, docker's answers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,4 +353,60 @@ svc_filter_match (json_t *filters, const char *key, const char *v)
     return true;
   json_array_foreach (vals, i, e) if (v && strcmp (json_string_value (e), v) == 0) return true;
   return false;
+}
+
+struct pipe_job
+{
+  svc_producer *fn;
+  void *data;
+  void (*free_data) (void *);
+  int fd;
+};
+
+static void *
+pipe_job_run (void *p)
+{
+  struct pipe_job *j = p;
+  j->fn (j->data, j->fd);
+  close (j->fd);
+  if (j->free_data)
+    j->free_data (j->data);
+  free (j);
+  return NULL;
+}
+
+enum MHD_Result
+svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers, svc_producer *fn,
+                void *data, void (*free_data) (void *))
+{
+  int p[2];
+  pthread_t t;
+  pthread_attr_t a;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    {
+      if (free_data)
+        free_data (data);
+      return svc_reply_err (r, 500, "pipe: %s", strerror (errno));
+    }
+  struct pipe_job *j = capsa_xmalloc0 (sizeof *j);
+  *j = (struct pipe_job){ fn, data, free_data, p[1] };
+  pthread_attr_init (&a);
+  pthread_attr_setdetachstate (&a, PTHREAD_CREATE_DETACHED);
+  int e = pthread_create (&t, &a, pipe_job_run, j);
+  pthread_attr_destroy (&a);
+  if (e != 0)
+    {
+      close (p[0]);
+      close (p[1]);
+      if (free_data)
+        free_data (data);
+      free (j);
+      return svc_reply_err (r, 500, "start a thread: %s", strerror (e));
+    }
+  struct MHD_Response *resp = MHD_create_response_from_pipe (p[0]);
+  if (resp && ctype)
+    MHD_add_response_header (resp, "Content-Type", ctype);
+  for (size_t i = 0; resp && headers && headers[i]; i += 2)
+    MHD_add_response_header (resp, headers[i], headers[i + 1]);
+  return svc_reply_response (r, status, resp);
 }

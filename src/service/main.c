@@ -81,8 +81,9 @@ on_connection (void *cls, struct MHD_Connection *conn, void **socket_context, en
 static struct MHD_Daemon *
 start_daemon (struct svc *s, int fd)
 {
+  /* (libmicrohttpd's own messages, a client that went away mid-stream, only with --debug) */
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_UPGRADE
-                   | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+                   | MHD_USE_ITC | (s->eng.debug ? MHD_USE_ERROR_LOG : 0);
   return MHD_start_daemon (flags, 0, NULL, NULL, svc_access, s, MHD_OPTION_LISTEN_SOCKET, fd,
                            MHD_OPTION_NOTIFY_COMPLETED, svc_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
                            s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (256 * 1024), MHD_OPTION_END);

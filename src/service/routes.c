@@ -32,6 +32,12 @@ static const struct route routes[] = {
   { "POST", "/containers/{}/rename", api_ctr_rename },
   { "GET", "/containers/{}/top", api_ctr_top },
   { "DELETE", "/containers/{}", api_ctr_delete },
+  { "POST", "/containers/create", api_ctr_create },
+  { "GET", "/containers/json", api_ctr_list },
+  { "GET", "/containers/{}/json", api_ctr_inspect },
+  { "GET", "/containers/{}/archive", api_ctr_archive_get },
+  { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
+  { "GET", "/containers/{}/export", api_ctr_export },
   { "POST", "/containers/prune", api_ctr_prune },
   /* volumes */
   { "GET", "/volumes", api_vol_list },

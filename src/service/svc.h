@@ -78,12 +78,12 @@ enum MHD_Result svc_reply_capsa_err (struct svc_req *r, capsa_err **err);
 /* A response the caller built (headers added), queued and released. */
 enum MHD_Result svc_reply_response (struct svc_req *r, unsigned status, struct MHD_Response *resp);
 
-/* A streamed answer (200, ctype): fn(ctx, fd) runs in a thread of its own and writes the body to
- * fd (a pipe; EPIPE once the client is gone), sent as it comes; ctx_free(ctx) after it, also on
- * failure to start. */
-typedef void svc_stream_fn (void *ctx, int fd);
-enum MHD_Result svc_reply_stream (struct svc_req *r, const char *ctype, svc_stream_fn *fn, void *ctx,
-                                  void (*ctx_free) (void *));
+/* A body produced by fn (data, fd) in a thread of its own, writing to fd (a pipe whose other end
+ * the response reads, chunked) until it returns; free_data (data) after.  A client that goes
+ * away makes fn's writes fail (EPIPE).  headers: NULL, or name, value, ..., NULL. */
+typedef void svc_producer (void *data, int fd);
+enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers,
+                                svc_producer *fn, void *data, void (*free_data) (void *));
 
 /* The query's values: NULL when absent; docker's booleans ("1", "true", "True"; a present empty
  * value is false); an integer (def when absent, -1 with a 400 sent when malformed: the handler
@@ -111,7 +111,8 @@ bool svc_find_image (struct svc_req *r, json_t *idx, const char *name, json_t **
 /* The handlers (api_*.c), named after docker's operation ids. */
 svc_handler api_ping, api_version, api_info, api_not_implemented;
 svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_pause, api_ctr_unpause, api_ctr_wait,
-    api_ctr_delete, api_ctr_rename, api_ctr_top, api_ctr_prune;
+    api_ctr_delete, api_ctr_rename, api_ctr_top, api_ctr_prune, api_ctr_create, api_ctr_archive_get, api_ctr_export,
+    api_ctr_list, api_ctr_inspect;
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,
     api_net_prune;

@@ -240,3 +240,90 @@ def test_help(svc):
     p = subprocess.run([str(CAPSA), "system", "--help"], capture_output=True, text=True, timeout=20)
     assert "service" in p.stdout
     assert DOCKER  # (the import is used by the marks above)
+
+
+@needs_docker
+def test_run_detached_ps_inspect(svc):
+    cid = svc.docker("run", "-d", "--name", "web", "-l", "tier=front", "-e", "A=1", "-p", "127.0.0.1:18091:80",
+                     "busybox", "httpd", "-f", "-p", "80").stdout.strip()
+    try:
+        assert len(cid) == 64
+        svc.docker("create", "--name", "idle", "busybox", "true")
+        rows = svc.docker("ps", "--format", "{{.ID}}|{{.Names}}|{{.Image}}|{{.Status}}|{{.Ports}}").stdout.splitlines()
+        assert len(rows) == 1
+        id12, name, image, status, ports = rows[0].split("|")
+        assert (id12, name, image) == (cid[:12], "web", "busybox") and status.startswith("Up ")
+        assert ports == "127.0.0.1:18091->80/tcp"
+        names = svc.docker("ps", "-a", "--format", "{{.Names}}").stdout.split()
+        assert names == ["idle", "web"]  # newest first
+        assert svc.docker("ps", "-aq", "--filter", "label=tier=front").stdout.split() == [cid[:12]]
+        assert svc.docker("ps", "-aq", "--filter", "status=created").stdout.split() != []
+        assert svc.docker("ps", "-aq", "--filter", "name=nope").stdout.strip() == ""
+        f = "{{.Name}} {{.State.Status}} {{.State.Running}} {{.Config.Image}} {{index .Config.Labels \"tier\"}}"
+        assert svc.docker("inspect", "-f", f, "web").stdout.split() == ["/web", "running", "true", "busybox", "front"]
+        env = json.loads(svc.docker("inspect", "-f", "{{json .Config.Env}}", "web").stdout)
+        assert "A=1" in env
+        # what the service created, the CLI sees: one engine, one store
+        assert "web" in svc.capsa("ps", "--format", "{{.Names}}").stdout
+        # the published port answers
+        out = subprocess.run(["/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:18091/"], capture_output=True,
+                             timeout=10)
+        assert out.returncode in (0, 1)  # (httpd answers 404 for /: the connection itself is what counts)
+    finally:
+        svc.docker("rm", "-f", "web", "idle", check=False)
+    p = svc.docker("container", "inspect", "web", check=False)
+    assert p.returncode != 0 and "No such container: web" in p.stderr
+
+
+@needs_docker
+def test_create_errors(svc):
+    svc.docker("create", "--name", "dup", "busybox", "true")
+    try:
+        p = svc.docker("create", "--name", "dup", "busybox", "true", check=False)
+        assert p.returncode != 0 and "already in use" in p.stderr
+        st, e, _ = api(svc, "POST", "/v1.41/containers/create", body={"Image": "nosuchimage:1"})
+        assert st == 404 and e["message"] == "No such image: nosuchimage:1"
+        st, e, _ = api(svc, "POST", "/v1.41/containers/create", body={"Image": "busybox", "HostConfig": {"Memory": "x"}})
+        assert st == 400 and "Memory" in e["message"]
+        st, e, _ = api(svc, "POST", "/v1.41/containers/create", body={"Image": "busybox",
+                                                                         "HostConfig": {"VolumesFrom": ["dup"]}})
+        assert st == 400 and "VolumesFrom" in e["message"]
+        st, e, _ = api(svc, "POST", "/v1.41/containers/create?name=bad%20name", body={"Image": "busybox"})
+        assert st == 400
+        assert svc.capsa("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["dup"]  # nothing else made
+    finally:
+        svc.docker("rm", "dup")
+
+
+@needs_docker
+def test_cp_and_export(svc, tmp_path):
+    svc.docker("run", "-d", "--name", "files", "busybox", "sh", "-c", "echo data > /tmp/f; sleep 100")
+    try:
+        for _ in range(100):
+            if svc.docker("cp", "files:/tmp/f", str(tmp_path / "f"), check=False).returncode == 0:
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "f").read_text() == "data\n"
+        p = subprocess.run([str(DOCKER), "cp", "files:/etc", "-"], capture_output=True, env=svc.env(), timeout=30)
+        assert p.returncode == 0 and b"etc/passwd" in p.stdout
+        p = svc.docker("cp", "files:/no/such", str(tmp_path / "x"), check=False)
+        assert p.returncode != 0 and "No such container:path: files:/no/such" in p.stderr  # (as with dockerd)
+        out = tmp_path / "rootfs.tar"
+        svc.docker("export", "-o", str(out), "files")
+        names = subprocess.run(["tar", "tf", str(out)], capture_output=True, text=True, check=True).stdout.split()
+        assert "./bin/busybox" in names and not any(n.startswith("./proc/") and n != "./proc/" for n in names)
+    finally:
+        svc.docker("rm", "-f", "files")
+
+
+@needs_docker
+def test_containers_outlive_the_service(svc):
+    """Daemonless: a container keeps running when the service stops, and a new service sees it."""
+    svc.docker("run", "-d", "--name", "longlived", "busybox", "sleep", "100")
+    try:
+        svc.stop()
+        assert "longlived" in svc.capsa("ps", "--format", "{{.Names}}").stdout
+        svc.start()
+        assert svc.docker("ps", "--format", "{{.Names}}").stdout.split() == ["longlived"]
+    finally:
+        svc.docker("rm", "-f", "longlived")

@@ -377,6 +377,34 @@ wait_status_code (int status)
 }
 
 /* The same functions under the names the front ends call (include/capsa/util.h). */
+void
+capsa_human_duration (long d, char *buf, unsigned len)
+{
+  long h = (d + 1800) / 3600; /* go-units rounds the hours */
+  if (d < 1)
+    snprintf (buf, len, "Less than a second");
+  else if (d == 1)
+    snprintf (buf, len, "1 second");
+  else if (d < 60)
+    snprintf (buf, len, "%ld seconds", d);
+  else if (d / 60 == 1)
+    snprintf (buf, len, "About a minute");
+  else if (d < 3600)
+    snprintf (buf, len, "%ld minutes", d / 60);
+  else if (h == 1)
+    snprintf (buf, len, "About an hour");
+  else if (h < 48)
+    snprintf (buf, len, "%ld hours", h);
+  else if (h < 24 * 7 * 2)
+    snprintf (buf, len, "%ld days", h / 24);
+  else if (h < 24 * 30 * 2)
+    snprintf (buf, len, "%ld weeks", h / 24 / 7);
+  else if (h < 24 * 365 * 2)
+    snprintf (buf, len, "%ld months", h / 24 / 30);
+  else
+    snprintf (buf, len, "%ld years", d / 3600 / 24 / 365);
+}
+
 CAPSA_EXPORT_AS (capsa_xmalloc0, xmalloc0);
 CAPSA_EXPORT_AS (capsa_xstrdup, xstrdup);
 CAPSA_EXPORT_AS (capsa_xasprintf, xasprintf);

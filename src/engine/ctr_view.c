@@ -1,0 +1,161 @@
+/* Containers as docker shows them (GET /containers/{id}/json and /containers/json, `capsa
+ * inspect` and `capsa ps`): built from the record (container.json, run.json) and what is live
+ * (published ports). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capsa/cleanup.h"
+#include "capsa/engine.h"
+#include "capsa/json.h"
+#include "jsonutil.h"
+#include "util.h"
+
+char *
+capsa_ctr_command_text (json_t *meta)
+{
+  size_t i;
+  json_t *v;
+  char *s = xstrdup (json_string_value (json_object_get (meta, "Path")) ?: "");
+  json_array_foreach (json_object_get (meta, "Args"), i, v)
+  {
+    char *t = xasprintf ("%s %s", s, json_string_value (v));
+    free (s);
+    s = t;
+  }
+  return s;
+}
+
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created"... */
+static void
+human_duration (const char *since, char *buf, size_t len)
+{
+  struct tm tm = { 0 };
+  if (since == NULL || strptime (since, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    {
+      snprintf (buf, len, "a while");
+      return;
+    }
+  capsa_human_duration ((long) difftime (time (NULL), timegm (&tm)), buf, (unsigned) len);
+}
+
+void
+capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len)
+{
+  char d[64];
+  switch (c->status)
+    {
+    case CTR_CREATED:
+      snprintf (buf, len, "Created");
+      break;
+    case CTR_DEAD:
+      snprintf (buf, len, "Dead"); /* docker's word for a container it could not finish or remove */
+      break;
+    case CTR_RUNNING:
+    case CTR_PAUSED:
+      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
+      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
+      break;
+    case CTR_RESTARTING:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")), d);
+      break;
+    case CTR_EXITED:
+    default:
+      human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
+      if (c->exit_code < 0)
+        snprintf (buf, len, "Exited (unknown: its monitor is gone)");
+      else
+        snprintf (buf, len, "Exited (%d) %s ago", c->exit_code, d);
+      break;
+    }
+}
+
+json_t *
+capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
+{
+  json_t *out = json_deep_copy (c->meta);
+  json_t *run = c->run;
+  (void) e;
+  json_object_del (out, "AnonymousVolumes");
+  json_object_del (out, "ImageName");
+  json_object_set_new (
+      out, "State",
+      json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:i, s:s, s:s, s:s}", "Status", capsa_ctr_status_name (c->status),
+                 "Running", c->status == CTR_RUNNING || c->status == CTR_PAUSED, "Paused", c->status == CTR_PAUSED,
+                 "Restarting", c->status == CTR_RESTARTING, "OOMKilled",
+                 json_is_true (json_object_get (run, "OOMKilled")), "Dead", c->status == CTR_DEAD, "Pid",
+                 (json_int_t) c->pid, "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "Error",
+                 json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
+                 json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
+                 json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
+  json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
+  json_object_set_new (out, "LogPath", json_string (""));
+  cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
+  json_object_set_new (out, "LogPath", json_string (lp));
+  /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
+  json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
+  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
+  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED && c->status != CTR_DEAD)
+    {
+      json_object_update (ns, addrs);
+      json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
+    }
+  json_t *ports = capsa_ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
+  if (ports)
+    json_object_set (ns, "Ports", ports);
+  json_object_set_new (out, "NetworkSettings", ns);
+  return out;
+}
+
+/* RFC 3339 (capsa's "2026-12-07T07:00:00.123456789Z") -> unix seconds; 0 when unreadable */
+static long long
+unix_time (const char *t)
+{
+  struct tm tm = { 0 };
+  return t && strptime (t, "%Y-%m-%dT%H:%M:%S", &tm) ? (long long) timegm (&tm) : 0;
+}
+
+/* docker's [{IP, PrivatePort, PublicPort, Type}] of a running container's published ports */
+static json_t *
+summary_ports (const struct ctr *c)
+{
+  json_t *out = json_array (), *binds;
+  const char *key;
+  json_object_foreach (capsa_ctr_ports_live (c), key, binds)
+  {
+    int port = atoi (key);
+    const char *slash = strchr (key, '/');
+    json_t *b;
+    size_t i;
+    json_array_foreach (binds, i, b)
+    {
+      const char *hp = jstr (b, "HostPort");
+      json_array_append_new (out,
+                             json_pack ("{s:s, s:i, s:i, s:s}", "IP", jstr (b, "HostIp") ?: "0.0.0.0", "PrivatePort",
+                                        port, "PublicPort", hp ? atoi (hp) : 0, "Type", slash ? slash + 1 : "tcp"));
+    }
+  }
+  return out;
+}
+
+json_t *
+capsa_ctr_summary_json (struct capsa_engine *e, struct ctr *c)
+{
+  char st[128];
+  capsa_ctr_status_text (c, st, sizeof st);
+  cleanup_free char *cmd = capsa_ctr_command_text (c->meta);
+  cleanup_free char *name = xasprintf ("/%s", capsa_ctr_name (c));
+  cleanup_json json_t *full = capsa_ctr_inspect_json (e, c);
+  json_t *hc = json_object_get (c->meta, "HostConfig"), *cfg = json_object_get (c->meta, "Config");
+  json_t *labels = json_object_get (cfg, "Labels");
+  return json_pack ("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, s:{s:O}, s:O}", "Id", c->id, "Names",
+                    name, "Image", jstr (c->meta, "ImageName") ?: "", "ImageID", jstr (c->meta, "Image") ?: "",
+                    "Command", cmd, "Created", (json_int_t) unix_time (jstr (c->meta, "Created")), "Ports",
+                    summary_ports (c), "Labels", json_is_object (labels) ? json_incref (labels) : json_object (),
+                    "State", capsa_ctr_status_name (c->status), "Status", st, "HostConfig", "NetworkMode",
+                    jstr (hc, "NetworkMode") ?: "default", "NetworkSettings", "Networks",
+                    json_object_get (json_object_get (full, "NetworkSettings"), "Networks") ?: json_object (), "Mounts",
+                    json_object_get (c->meta, "Mounts") ?: json_array ());
+}
