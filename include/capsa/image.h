@@ -34,6 +34,10 @@ CAPSA_PUBLIC void capsa_sha256_buf (const void *buf, size_t len, char *out);
 CAPSA_PUBLIC char *capsa_base64_encode (const void *buf, size_t len);
 CAPSA_PUBLIC char *capsa_base64_decode (const char *s, size_t *len);
 
+/* base64 (standard alphabet, padded), the image library's: NULL when s is not valid base64; *len
+ * gets the decoded size (NUL-terminated anyway). */
+CAPSA_PUBLIC char *capsa_base64_decode (const char *s, size_t *len);
+
 /* The host's platform as OCI names it: "amd64", "arm64"..., and the variant ("v7") or NULL. */
 CAPSA_PUBLIC const char *capsa_host_arch (const char **variant);
 
@@ -119,6 +123,23 @@ CAPSA_PUBLIC int capsa_image_prune (struct capsa_store *s, bool all, char ***del
 /* Read and parse a JSON blob (no type checks: for the image commands that show it whole). */
 CAPSA_PUBLIC int capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err);
 
+/* Docker's JSON for an image of the index (src/lib/image/image_json.c), as its Engine API gives it
+ * (v1.41) and `capsa image inspect`, `capsa history` and capsa-service print it; names in their
+ * familiar form (capsa_ref_familiar with default_registry).  Each returns a new reference.
+ *   inspect: ImageInspect (Id, RepoTags, RepoDigests, Created, Config, RootFS, Size...), plus
+ *            capsa's Manifest and ManifestMediaType; NULL with err set when the config is unreadable.
+ *   summary: ImageSummary, one row of GET /images/json (Created in unix seconds; a dangling image
+ *            has RepoTags ["<none>:<none>"] and RepoDigests ["<none>@<none>"], as dockerd's).
+ *   history: the list of GET /images/{name}/history, newest step first (Id "<missing>" but for
+ *            the top; Size of each step's unpacked layer). */
+CAPSA_PUBLIC json_t *capsa_image_inspect_json (struct capsa_store *s, json_t *img, const char *default_registry,
+                                               capsa_err **err);
+CAPSA_PUBLIC json_t *capsa_image_summary_json (struct capsa_store *s, json_t *img, const char *default_registry);
+CAPSA_PUBLIC json_t *capsa_image_history_json (struct capsa_store *s, json_t *img, const char *default_registry,
+                                               capsa_err **err);
+/* An RFC 3339 time ("2024-05-01T10:00:00.123Z") in unix seconds; 0 when malformed or NULL. */
+CAPSA_PUBLIC long long capsa_time_unix (const char *rfc3339);
+
 /* The OCI distribution (v2) client on libcurl: pull, push, login.
  *
  * Transport: https, except for registries marked insecure (the list in the options, plus
@@ -163,6 +184,9 @@ struct capsa_registry_opts
   void (*progress) (void *data, const struct capsa_progress *p);
   void *progress_data;
   const char *compression; /* push: "gzip" (NULL: the default) or "zstd", for uncompressed layers */
+  /* credentials for this call (docker's X-Registry-Auth), used instead of the saved ones when
+   * user is set */
+  const char *user, *password;
 };
 
 /* Pull `ref` into the store and register it.  name_out (optional, owned) gets the full name
@@ -179,6 +203,9 @@ CAPSA_PUBLIC int capsa_push (struct capsa_store *s, const char *image, const cha
  * to the auth file. */
 CAPSA_PUBLIC int capsa_login (const char *registry, const char *user, const char *password,
                               const struct capsa_registry_opts *o, capsa_err **err);
+/* The check alone, nothing saved (the Docker API's POST /auth: the client keeps them). */
+CAPSA_PUBLIC int capsa_login_check (const char *registry, const char *user, const char *password,
+                                    const struct capsa_registry_opts *o, capsa_err **err);
 /* Remove the saved credentials of `registry`; 1 when there were none. */
 CAPSA_PUBLIC int capsa_logout (const char *registry, const struct capsa_registry_opts *o, capsa_err **err);
 

@@ -7,7 +7,9 @@
 #include "capsa/util.h"
 #include "cli.h"
 
-#include <fcntl.h>
+#include <time.h>
+
+#include "capsa/json.h"
 
 struct history_flags
 {
@@ -37,17 +39,41 @@ const struct cli_spec cli_spec_history = { "history",
                                            0,
                                            NULL };
 
+static void
+print_table (json_t *steps, bool no_trunc)
+{
+  json_t *h;
+  size_t i;
+  printf ("%-14s %-16s %-48s %-10s %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+  json_array_foreach (steps, i, h)
+  {
+    char since[64] = "N/A", size[32], d[48];
+    long long created = json_integer_value (json_object_get (h, "Created"));
+    if (created > 0)
+      {
+        capsa_human_duration ((long) difftime (time (NULL), (time_t) created), d, sizeof d);
+        snprintf (since, sizeof since, "%s ago", d);
+      }
+    cli_human_size (json_integer_value (json_object_get (h, "Size")), size, sizeof size);
+    const char *id = json_string_value (json_object_get (h, "Id"));
+    cleanup_free char *by = capsa_xstrdup (json_string_value (json_object_get (h, "CreatedBy")));
+    if (!no_trunc && strlen (by) > 45)
+      strcpy (by + 42, "...");
+    printf ("%-14.12s %-16s %-48s %-10s %s\n", strncmp (id, "sha256:", 7) == 0 ? id + 7 : id, since, by, size,
+            json_string_value (json_object_get (h, "Comment")));
+  }
+}
+
 int
 cmd_history (struct cli_global *g, int argc, char **argv)
 {
   struct history_flags f = { 0 };
   cleanup_store struct capsa_store *s = NULL;
   capsa_err *err = NULL;
-  json_t *idx = NULL, *config = NULL, *h;
+  cleanup_json json_t *idx = NULL, *config = NULL, *steps = NULL;
   int first = cli_parse (&cli_spec_history, argc, argv, &f);
   if (first <= 0)
     return -first;
-  bool no_trunc = f.no_trunc, quiet = f.quiet, json = f.format != NULL;
   if (argc - first != 1)
     return cli_usage ("history", "requires exactly 1 argument (IMAGE)");
   if (cli_open_store (g, &s) != 0)
@@ -55,56 +81,20 @@ cmd_history (struct cli_global *g, int argc, char **argv)
   if (capsa_index_read (s, &idx, &err) < 0)
     return cli_fail (&err);
   json_t *img = capsa_image_find (idx, argv[first], g->eng.default_registry, &err);
-  if (img == NULL || capsa_blob_json (s, json_string_value (json_object_get (img, "id")), &config, &err) < 0)
-    {
-      json_decref (idx);
-      return cli_fail (&err);
-    }
-  const char *id = json_string_value (json_object_get (img, "id"));
-  json_t *history = json_object_get (config, "history");
-  json_t *diffids = json_object_get (json_object_get (config, "rootfs"), "diff_ids");
-  if (quiet)
+  const char *id = img ? json_string_value (json_object_get (img, "id")) : NULL;
+  if (img == NULL || capsa_blob_json (s, id, &config, &err) < 0)
+    return cli_fail (&err);
+  if (f.quiet)
     printf ("%.12s\n", id + 7);
-  else if (json)
+  else if (f.format)
     {
-      char *out = json_dumps (history ? history : json_array (), JSON_INDENT (1));
+      json_t *history = json_object_get (config, "history");
+      cleanup_free char *out = history ? json_dumps (history, JSON_INDENT (1)) : capsa_xstrdup ("[]");
       puts (out);
-      free (out);
     }
+  else if ((steps = capsa_image_history_json (s, img, g->eng.default_registry, &err)) == NULL)
+    return cli_fail (&err);
   else
-    {
-      printf ("%-14s %-16s %-48s %-10s %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
-      /* each non-empty history entry has a layer, in order */
-      size_t nlayers = 0, n = json_array_size (history);
-      for (size_t i = 0; i < n; i++)
-        if (!json_is_true (json_object_get (json_array_get (history, i), "empty_layer")))
-          nlayers++;
-      for (size_t i = n; i-- > 0;)
-        {
-          char since[64], size[32] = "0B";
-          h = json_array_get (history, i);
-          bool empty = json_is_true (json_object_get (h, "empty_layer"));
-          if (!empty)
-            {
-              nlayers--;
-              const char *diffid = json_string_value (json_array_get (diffids, nlayers));
-              if (diffid)
-                {
-                  cleanup_free char *path = capsa_store_layer_path (s, diffid);
-                  cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                  cli_human_size (fd >= 0 ? capsa_fs_tree_size (fd) : 0, size, sizeof size);
-                }
-            }
-          cli_human_since (json_string_value (json_object_get (h, "created")), since, sizeof since);
-          const char *by = json_string_value (json_object_get (h, "created_by")) ?: "";
-          const char *comment = json_string_value (json_object_get (h, "comment")) ?: "";
-          cleanup_free char *by_short = capsa_xstrdup (by);
-          if (!no_trunc && strlen (by_short) > 45)
-            strcpy (by_short + 42, "...");
-          printf ("%-14.12s %-16s %-48s %-10s %s\n", i == n - 1 ? id + 7 : "<missing>", since, by_short, size, comment);
-        }
-    }
-  json_decref (config);
-  json_decref (idx);
+    print_table (steps, f.no_trunc);
   return 0;
 }

@@ -12,42 +12,7 @@
 json_t *
 inspect_one (struct cli_global *g, struct capsa_store *s, json_t *img, capsa_err **err)
 {
-  json_t *config = NULL, *tags = json_array (), *digests = json_array (), *v;
-  size_t i;
-  const char *cdigest = json_string_value (json_object_get (img, "id"));
-
-  if (capsa_blob_json (s, cdigest, &config, err) < 0)
-    {
-      json_decref (tags);
-      json_decref (digests);
-      return NULL;
-    }
-  json_array_foreach (json_object_get (img, "names"), i, v)
-  {
-    cleanup_free char *fam = cli_familiar (g, json_string_value (v));
-    json_array_append_new (tags, json_string (fam));
-  }
-  json_array_foreach (json_object_get (img, "digests"), i, v)
-  {
-    cleanup_free char *fam = cli_familiar (g, json_string_value (v));
-    json_array_append_new (digests, json_string (fam));
-  }
-  json_t *cr = json_object_get (config, "rootfs");
-  json_t *rootfs = json_pack ("{s:s, s:O*}", "Type", json_string_value (json_object_get (cr, "type")) ?: "layers",
-                              "Layers", json_object_get (cr, "diff_ids"));
-  json_t *out = json_pack (
-      "{s:s, s:o, s:o, s:s, s:O*, s:s, s:s, s:s, s:O*, s:I, s:o, s:O*, s:s, s:s, s:{s:s}}", "Id", cdigest, "RepoTags",
-      tags, "RepoDigests", digests, "Created", json_string_value (json_object_get (config, "created")) ?: "", "Config",
-      json_object_get (config, "config"), "Architecture",
-      json_string_value (json_object_get (config, "architecture")) ?: "", "Os",
-      json_string_value (json_object_get (config, "os")) ?: "", "Author",
-      json_string_value (json_object_get (config, "author")) ?: "", "Variant", json_object_get (config, "variant"),
-      "Size", json_integer_value (json_object_get (img, "size")), "RootFS", rootfs, "History",
-      json_object_get (config, "history"), "Manifest", json_string_value (json_object_get (img, "manifest")) ?: "",
-      "ManifestMediaType", json_string_value (json_object_get (img, "mediaType")) ?: "", "Metadata", "LastTagTime",
-      json_string_value (json_object_get (img, "added")) ?: "");
-  json_decref (config);
-  return out;
+  return capsa_image_inspect_json (s, img, g->eng.default_registry, err);
 }
 
 static const struct capsa_opt inspect_opts[] = {

@@ -189,7 +189,7 @@ strip_version (const char *url, char **path, int *api)
 static enum MHD_Result
 dispatch (struct svc_req *r, const char *url)
 {
-  if (!strip_version (url, &r->path, &r->api))
+  if (r->bad_version)
     return svc_reply_err (r, 400, "malformed version in `%s`: expected /v1.NN/...", url);
   if (r->api > SVC_API_MINOR)
     return svc_reply_err (r, 400, "client version 1.%d is too new. Maximum supported API version is %s", r->api,
@@ -201,6 +201,8 @@ dispatch (struct svc_req *r, const char *url)
                           r->api, SVC_API_MIN_MINOR);
   if (r->too_big)
     return svc_reply_err (r, 413, "request body over %u bytes", SVC_BODY_MAX);
+  if (r->body_errno)
+    return svc_reply_err (r, 500, "cannot keep the request body in a temporary file: %s", strerror (r->body_errno));
   bool known = false;
   svc_handler *h = svc_route (r, &known);
   if (h)
@@ -217,12 +219,20 @@ req_free (struct svc_req *r)
   for (size_t i = 0; i < SVC_MAX_PARAMS; i++)
     free (r->param[i]);
   free (r->body);
+  if (r->body_fd >= 0)
+    close (r->body_fd);
   free (r);
 }
 
 static void
 body_append (struct svc_req *r, const char *data, size_t n)
 {
+  if (r->body_fd >= 0 || r->body_errno)
+    {
+      if (r->body_errno == 0 && capsa_write_all (r->body_fd, data, n) < 0)
+        r->body_errno = errno;
+      return;
+    }
   if (r->too_big || r->len + n > SVC_BODY_MAX)
     {
       r->too_big = true;
@@ -240,6 +250,22 @@ body_append (struct svc_req *r, const char *data, size_t n)
   r->body[r->len] = '\0';
 }
 
+/* An unnamed temp file for a body (in $TMPDIR, else /var/tmp: not a tmpfs), -1 with errno. */
+static int
+body_file (void)
+{
+  const char *tmp = getenv ("TMPDIR");
+  tmp = tmp && *tmp ? tmp : "/var/tmp";
+  int fd = open (tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+    return fd;
+  cleanup_free char *path = capsa_xasprintf ("%s/capsa-body-XXXXXX", tmp);
+  fd = mkostemp (path, O_CLOEXEC);
+  if (fd >= 0)
+    unlink (path);
+  return fd;
+}
+
 enum MHD_Result
 svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
             const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -252,6 +278,10 @@ svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char 
       r->s = cls;
       r->conn = conn;
       r->method = method;
+      r->body_fd = -1;
+      r->bad_version = !strip_version (url, &r->path, &r->api);
+      if (!r->bad_version && svc_route_body_file (method, r->path) && (r->body_fd = body_file ()) < 0)
+        r->body_errno = errno;
       *con_cls = r;
       return MHD_YES;
     }

@@ -1,5 +1,7 @@
 /* The routes of the Docker Engine API that capsa-service serves: method, path pattern ("{}" is
- * one segment, given to the handler in r->param), handler.  A path of docker's API that capsa
+ * one segment, given to the handler in r->param; a final "**" is the rest of the path, one
+ * segment or more, which the handler reads from r->path), handler, and whether the body is a
+ * file (svc_route_body_file).  A path of docker's API that capsa
  * does not serve yet answers 501 naming it (api_not_implemented), never a hang. */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@ struct route
 {
   const char *method, *pattern;
   svc_handler *fn;
+  bool body_file;
 };
 
 static const struct route routes[] = {
@@ -51,15 +54,15 @@ static const struct route routes[] = {
   { "DELETE", "/networks/{}", api_net_delete },
   { "POST", "/networks/{}/connect", api_net_connect },
   { "POST", "/networks/{}/disconnect", api_net_disconnect },
+  /* images: names hold slashes, api_images finds the operation at the end of the path */
+  { "POST", "/images/load", api_image_load, .body_file = true },
+  { "*", "/images/**", api_images },
+  { "POST", "/auth", api_auth },
   /* docker's API beyond what is served: 501 with the endpoint's name */
   { "*", "/containers/{}", api_not_implemented },
   { "*", "/containers/{}/{}", api_not_implemented },
   { "*", "/containers/{}/{}/{}", api_not_implemented },
   { "*", "/exec/{}/{}", api_not_implemented },
-  { "*", "/images/{}", api_not_implemented },
-  { "*", "/images/{}/{}", api_not_implemented },
-  { "*", "/images/{}/{}/{}", api_not_implemented },
-  { "*", "/images/{}/{}/{}/{}", api_not_implemented },
   { "*", "/build", api_not_implemented },
   { "*", "/build/{}", api_not_implemented },
   { "*", "/events", api_not_implemented },
@@ -94,6 +97,8 @@ match (const char *pattern, const char *path, char **params)
   size_t np = 0;
   while (*pattern && *path)
     {
+      if (strcmp (pattern, "**") == 0)
+        return true;
       if (strncmp (pattern, "{}", 2) == 0)
         {
           size_t n = strcspn (path, "/");
@@ -137,4 +142,18 @@ svc_route (struct svc_req *r, bool *path_known)
         }
     }
   return NULL;
+}
+
+bool
+svc_route_body_file (const char *method, const char *path)
+{
+  char *params[SVC_MAX_PARAMS] = { 0 };
+  for (size_t i = 0; i < ARRAY_SIZE (routes); i++)
+    if (routes[i].body_file && strcmp (routes[i].method, method) == 0 && match (routes[i].pattern, path, params))
+      {
+        for (size_t k = 0; k < SVC_MAX_PARAMS; k++)
+          free (params[k]);
+        return true;
+      }
+  return false;
 }

@@ -50,6 +50,9 @@ struct svc_req
   int api;                     /* the minor version asked for (41 when none) */
   char *param[SVC_MAX_PARAMS]; /* the {} segments of the route, owned */
   char *body;                  /* owned, NUL-terminated */
+  int body_fd;                 /* routes that take a file (load): the body is in this temp file, -1 else */
+  int body_errno;              /* writing it failed */
+  bool bad_version;
   size_t len;
   bool too_big;
   bool replied;
@@ -59,6 +62,9 @@ typedef enum MHD_Result svc_handler (struct svc_req *r);
 
 /* routes.c: the handler of method + path, NULL when there is none (params filled). */
 svc_handler *svc_route (struct svc_req *r, bool *path_known);
+/* Whether the route of method + path takes its body as a file (an image archive: not read into
+ * memory, no SVC_BODY_MAX; http.c writes it to r->body_fd, an unnamed temp file). */
+bool svc_route_body_file (const char *method, const char *path);
 
 /* http.c: answers.  Each queues one response on r's connection and returns MHD's result. */
 enum MHD_Result svc_reply_json (struct svc_req *r, unsigned status, json_t *body /* stolen */);
@@ -100,6 +106,12 @@ bool svc_filter_match (json_t *filters, const char *key, const char *v);
 /* The container named by r->param[0]: docker's 404 "No such container: X" when there is none. */
 bool svc_find_ctr (struct svc_req *r, struct ctr **c, enum MHD_Result *res);
 
+/* The image store (api_images.c): opened, or an error sent; an image found by name or id in
+ * idx, or docker's 404 "No such image: NAME" sent. */
+struct capsa_store;
+bool svc_open_store (struct svc_req *r, struct capsa_store **s, enum MHD_Result *res);
+bool svc_find_image (struct svc_req *r, json_t *idx, const char *name, json_t **img, enum MHD_Result *res);
+
 /* The handlers (api_*.c), named after docker's operation ids. */
 svc_handler api_ping, api_version, api_info, api_not_implemented;
 svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_pause, api_ctr_unpause, api_ctr_wait,
@@ -108,5 +120,8 @@ svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,
     api_net_prune;
+svc_handler api_images, api_image_create, api_image_load, api_auth;
+enum MHD_Result api_image_push (struct svc_req *r, const char *name);
+enum MHD_Result api_image_save (struct svc_req *r, const char *name /* NULL: the names query */);
 
 #endif

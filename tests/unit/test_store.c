@@ -91,12 +91,62 @@ test_old_store_tightened (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* Docker's JSON for an image (image_json.c): summary, inspect and history from an index entry
+ * and its config. */
+static void
+test_image_json (void **state)
+{
+  char dir[] = "/tmp/capsa-ut-store-XXXXXX", id[CAPSA_DIGEST_LEN + 1];
+  struct capsa_store *s = NULL;
+  capsa_err *err = NULL;
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  assert_int_equal (capsa_store_open (dir, &s, &err), 0);
+  const char *config
+      = "{\"architecture\": \"amd64\", \"os\": \"linux\", \"created\": \"2026-01-01T00:00:10.5Z\","
+        " \"config\": {\"Labels\": {\"a\": \"b\"}}, \"rootfs\": {\"type\": \"layers\", \"diff_ids\": []},"
+        " \"history\": [{\"created\": \"2026-01-01T00:00:00Z\", \"created_by\": \"one\", \"empty_layer\": true},"
+        " {\"created\": \"2026-01-01T00:00:10Z\", \"created_by\": \"two\", \"empty_layer\": true}]}";
+  assert_int_equal (capsa_store_put_blob (s, config, strlen (config), id, &err), 0);
+  json_t *img = json_pack ("{s:s, s:[s], s:[], s:s, s:i}", "id", id, "names", "docker.io/library/busybox:1", "digests",
+                           "created", "2026-01-01T00:00:10.5Z", "size", 42);
+  json_t *sum = capsa_image_summary_json (s, img, "docker.io");
+  assert_string_equal (json_string_value (json_array_get (json_object_get (sum, "RepoTags"), 0)), "busybox:1");
+  assert_int_equal (json_integer_value (json_object_get (sum, "Created")), 1767225610);
+  assert_int_equal (json_integer_value (json_object_get (sum, "SharedSize")), -1);
+  assert_string_equal (json_string_value (json_object_get (json_object_get (sum, "Labels"), "a")), "b");
+  json_decref (sum);
+  json_t *hist = capsa_image_history_json (s, img, "docker.io", &err);
+  assert_int_equal (json_array_size (hist), 2);
+  assert_string_equal (json_string_value (json_object_get (json_array_get (hist, 0), "CreatedBy")), "two");
+  assert_string_equal (json_string_value (json_object_get (json_array_get (hist, 0), "Id")), id);
+  assert_string_equal (json_string_value (json_object_get (json_array_get (hist, 1), "Id")), "<missing>");
+  assert_true (json_is_null (json_object_get (json_array_get (hist, 1), "Tags")));
+  json_decref (hist);
+  json_t *ins = capsa_image_inspect_json (s, img, "docker.io", &err);
+  assert_string_equal (json_string_value (json_object_get (ins, "Id")), id);
+  assert_int_equal (json_integer_value (json_object_get (ins, "VirtualSize")), 42);
+  json_decref (ins);
+  json_array_clear (json_object_get (img, "names")); /* dangling */
+  sum = capsa_image_summary_json (s, img, "docker.io");
+  assert_string_equal (json_string_value (json_array_get (json_object_get (sum, "RepoTags"), 0)), "<none>:<none>");
+  assert_string_equal (json_string_value (json_array_get (json_object_get (sum, "RepoDigests"), 0)), "<none>@<none>");
+  json_decref (sum);
+  json_decref (img);
+  assert_int_equal (capsa_time_unix ("bad"), 0);
+  capsa_store_close (s);
+  char cmd[64];
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal (system (cmd), 0);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_map_root),
     cmocka_unit_test (test_old_store_tightened),
+    cmocka_unit_test (test_image_json),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

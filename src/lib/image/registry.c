@@ -121,6 +121,12 @@ client_init (struct client *c, const struct capsa_registry_opts *o, const char *
   const char *api = strcmp (registry, "docker.io") == 0 ? "registry-1.docker.io" : registry;
   c->base = xasprintf ("https://%s", api);
   c->scope = scope ? xstrdup (scope) : NULL;
+  if (o->user)
+    {
+      c->user = xstrdup (o->user);
+      c->password = xstrdup (o->password ? o->password : "");
+      return 0;
+    }
   return capsa_auth_lookup (o->authfile, registry, &c->user, &c->password, err) < 0 ? -1 : 0;
 }
 
@@ -1279,8 +1285,8 @@ capsa_push (struct capsa_store *s, const char *image, const char *dest, const st
 /* --- login --------------------------------------------------------------------------------- */
 
 int
-capsa_login (const char *registry, const char *user, const char *password, const struct capsa_registry_opts *o,
-             capsa_err **err)
+capsa_login_check (const char *registry, const char *user, const char *password, const struct capsa_registry_opts *o,
+                   capsa_err **err)
 {
   struct client c;
   struct response r = { 0 };
@@ -1301,7 +1307,14 @@ capsa_login (const char *registry, const char *user, const char *password, const
     rc = http_error (err, "GET /v2/", &r);
   response_free (&r);
   client_free (&c);
-  if (rc < 0)
-    return capsa_err_wrap (err, "login to %s", registry);
+  return rc < 0 ? capsa_err_wrap (err, "login to %s", registry) : 0;
+}
+
+int
+capsa_login (const char *registry, const char *user, const char *password, const struct capsa_registry_opts *o,
+             capsa_err **err)
+{
+  if (capsa_login_check (registry, user, password, o, err) < 0)
+    return -1;
   return auth_save (o->authfile, registry, user, password, err);
 }
