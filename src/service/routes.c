@@ -36,6 +36,8 @@ static const struct route routes[] = {
   { "GET", "/containers/json", api_ctr_list },
   { "GET", "/containers/{}/json", api_ctr_inspect },
   { "GET", "/containers/{}/logs", api_ctr_logs },
+  { "GET", "/containers/{}/stats", api_ctr_stats },
+  { "POST", "/containers/{}/update", api_ctr_update },
   { "GET", "/containers/{}/archive", api_ctr_archive_get },
   { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
   { "GET", "/containers/{}/export", api_ctr_export },

@@ -351,3 +351,22 @@ def test_logs(svc):
         assert svc.capsa("logs", "talk").stdout == "out1\nout2\n"  # the CLI reads the same log
     finally:
         svc.docker("rm", "-f", "talk", "tty", check=False)
+
+
+@needs_docker
+def test_stats_and_update(svc):
+    svc.docker("run", "-d", "--name", "busy", "busybox", "sh", "-c", "while :; do :; done")
+    try:
+        row = svc.docker("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}} {{.MemUsage}}").stdout
+        name, cpu, pids, *_ = row.split()
+        assert name == "busy" and pids == "1"
+        assert float(cpu.rstrip("%")) > 20  # a busy loop, over the second dockerd measures too
+        st, one, _ = api(svc, "GET", "/v1.41/containers/busy/stats?stream=false&one-shot=true")
+        assert st == 200 and one["id"] and one["memory_stats"]["usage"] > 0 and "eth0" in one["networks"]
+        svc.docker("update", "-m", "64m", "--cpus", "0.5", "busy")
+        hc = json.loads(svc.docker("inspect", "-f", "{{json .HostConfig}}", "busy").stdout)
+        assert hc["Memory"] == 64 << 20 and hc["NanoCpus"] == 500000000
+        p = svc.docker("update", "--restart", "always", "busy", check=False)
+        assert p.returncode != 0 and "RestartPolicy" in p.stderr
+    finally:
+        svc.docker("rm", "-f", "busy")
