@@ -175,3 +175,36 @@ api_ctr_export (struct svc_req *r)
   j->name = capsa_xstrdup (".");
   return svc_reply_pipe (r, 200, "application/octet-stream", NULL, tar_job_run, j, tar_job_free);
 }
+
+/* PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=: the body, a tar stream, extracted
+ * into the directory DIR of the container (members named absolutely or with "..", and symlinks on
+ * the way to a member, refused: cp_tar.c) */
+enum MHD_Result
+api_ctr_archive_put (struct svc_req *r)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  enum MHD_Result res;
+  const char *path = svc_query (r, "path");
+  if (path == NULL || *path == '\0')
+    return svc_reply_err (r, 400, "path is required (?path=/DIR)");
+  if (r->body_fd < 0)
+    return svc_reply_err (r, 400, "a tar stream is required in the request body");
+  if (!svc_find_ctr (r, &c, &res))
+    return res;
+  cleanup_close int root = capsa_ctr_open_root (&r->s->eng, c, &err);
+  if (root < 0)
+    return svc_reply_capsa_err (r, &err);
+  cleanup_close int dir = capsa_rootpath_open (root, path, O_RDONLY | O_DIRECTORY, &err);
+  if (dir < 0)
+    {
+      if (err->errnum == ENOENT)
+        return svc_reply_err (r, 404, "Could not find the file %s in container %s", path, r->param[0]);
+      if (err->errnum == ENOTDIR)
+        return svc_reply_err (r, 400, "extraction point is not a directory");
+      return svc_reply_capsa_err (r, &err);
+    }
+  if (lseek (r->body_fd, 0, SEEK_SET) < 0 || capsa_cp_tar_extract (r->body_fd, dir, tar_job_warn, &err) < 0)
+    return svc_reply_err (r, 400, "extract into %s: %s", path, err ? err->msg : "cannot read the body");
+  return svc_reply_empty (r, 200);
+}

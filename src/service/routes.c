@@ -40,6 +40,7 @@ static const struct route routes[] = {
   { "POST", "/containers/{}/update", api_ctr_update },
   { "GET", "/containers/{}/archive", api_ctr_archive_get },
   { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
+  { "PUT", "/containers/{}/archive", api_ctr_archive_put, .body_file = true },
   { "GET", "/containers/{}/export", api_ctr_export },
   { "POST", "/containers/prune", api_ctr_prune },
   /* volumes */

@@ -308,6 +308,18 @@ def test_cp_and_export(svc, tmp_path):
         assert p.returncode == 0 and b"etc/passwd" in p.stdout
         p = svc.docker("cp", "files:/no/such", str(tmp_path / "x"), check=False)
         assert p.returncode != 0 and "No such container:path: files:/no/such" in p.stderr  # (as with dockerd)
+        # and into it: a file, a directory
+        (tmp_path / "in.txt").write_text("from the host\n")
+        (tmp_path / "d").mkdir()
+        (tmp_path / "d" / "x").write_text("x\n")
+        svc.docker("cp", str(tmp_path / "in.txt"), "files:/tmp/")
+        svc.docker("cp", str(tmp_path / "d"), "files:/tmp/d")
+        svc.docker("cp", "files:/tmp/in.txt", str(tmp_path / "back.txt"))
+        assert (tmp_path / "back.txt").read_text() == "from the host\n"
+        svc.docker("cp", "files:/tmp/d/x", str(tmp_path / "x2"))
+        assert (tmp_path / "x2").read_text() == "x\n"
+        p = svc.docker("cp", str(tmp_path / "in.txt"), "files:/no/dir/", check=False)
+        assert p.returncode != 0
         out = tmp_path / "rootfs.tar"
         svc.docker("export", "-o", str(out), "files")
         names = subprocess.run(["tar", "tf", str(out)], capture_output=True, text=True, check=True).stdout.split()
