@@ -34,7 +34,8 @@ CAPSA_PUBLIC int capsa_fail (capsa_err **err, int errnum, const char *fmt, ...) 
 CAPSA_PUBLIC int capsa_fail_as (capsa_err **err, int errnum, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 /* Same as capsa_fail, errno taken by the caller at the moment of failure. */
-CAPSA_PUBLIC int capsa_failv (capsa_err **err, int errnum, const char *fmt, va_list ap);
+CAPSA_PUBLIC int capsa_failv (capsa_err **err, int errnum, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 /* Prefix context to an existing error.  Returns -1 and leaves errno = (*err)->errnum. */
 CAPSA_PUBLIC int capsa_err_wrap (capsa_err **err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 CAPSA_PUBLIC void capsa_err_free (capsa_err **err);

@@ -167,25 +167,6 @@ svc_body_json (struct svc_req *r, bool empty_ok, json_t **out, enum MHD_Result *
   return true;
 }
 
-/* The version prefix: "/v1.41/containers/json" -> "/containers/json", api 41. */
-static bool
-strip_version (const char *url, char **path, int *api)
-{
-  *api = SVC_API_MINOR;
-  if (url[0] == '/' && url[1] == 'v' && url[2] >= '0' && url[2] <= '9')
-    {
-      char *end;
-      long major = strtol (url + 2, &end, 10);
-      long minor = *end == '.' ? strtol (end + 1, &end, 10) : -1;
-      if (major != 1 || minor < 0 || (*end != '/' && *end != '\0'))
-        return false;
-      *api = (int) minor;
-      url = end;
-    }
-  *path = capsa_xstrdup (*url ? url : "/");
-  return true;
-}
-
 static enum MHD_Result
 dispatch (struct svc_req *r, const char *url)
 {
@@ -279,7 +260,7 @@ svc_access (void *cls, struct MHD_Connection *conn, const char *url, const char 
       r->conn = conn;
       r->method = method;
       r->body_fd = -1;
-      r->bad_version = !strip_version (url, &r->path, &r->api);
+      r->bad_version = !svc_strip_version (url, &r->path, &r->api);
       if (!r->bad_version && svc_route_body_file (method, r->path) && (r->body_fd = body_file ()) < 0)
         r->body_errno = errno;
       *con_cls = r;
@@ -314,32 +295,8 @@ bool
 svc_filters (struct svc_req *r, json_t **out, enum MHD_Result *res)
 {
   const char *q = svc_query (r, "filters");
-  *out = json_object ();
-  if (q == NULL || *q == '\0')
+  if (svc_filters_parse (q, out))
     return true;
-  json_error_t je;
-  cleanup_json json_t *in = json_loads (q, 0, &je);
-  const char *k;
-  json_t *v;
-  if (!json_is_object (in))
-    goto bad;
-  json_object_foreach (in, k, v)
-  {
-    json_t *arr = json_array (), *e;
-    const char *key;
-    size_t i;
-    if (json_is_array (v))
-      json_array_foreach (v, i, e) if (json_is_string (e)) json_array_append (arr, e);
-    if (json_is_object (v)) /* the old form: {"key": {"value": true}} */
-      json_object_foreach (v, key, e) if (json_is_true (e)) json_array_append_new (arr, json_string (key));
-    json_object_set_new (*out, k, arr);
-    if (!json_is_array (v) && !json_is_object (v))
-      goto bad;
-  }
-  return true;
-bad:
-  json_decref (*out);
-  *out = NULL;
   *res = svc_reply_err (r, 400, "invalid filters: `%s` (want {\"key\": [\"value\", ...]})", q);
   return false;
 }

@@ -92,48 +92,13 @@ static const struct route routes[] = {
   { "*", "/distribution/{}/json", api_not_implemented },
 };
 
-/* Whether path matches pattern; the {} segments are copied to params (percent-decoded by MHD
- * already: the URL it hands over is decoded). */
-static bool
-match (const char *pattern, const char *path, char **params)
-{
-  size_t np = 0;
-  while (*pattern && *path)
-    {
-      if (strcmp (pattern, "**") == 0)
-        return true;
-      if (strncmp (pattern, "{}", 2) == 0)
-        {
-          size_t n = strcspn (path, "/");
-          if (n == 0 || np >= SVC_MAX_PARAMS)
-            break;
-          params[np++] = strndup (path, n);
-          pattern += 2;
-          path += n;
-          continue;
-        }
-      if (*pattern != *path)
-        break;
-      pattern++;
-      path++;
-    }
-  bool ok = *pattern == '\0' && (*path == '\0' || strcmp (path, "/") == 0);
-  if (!ok)
-    for (size_t i = 0; i < np; i++)
-      {
-        free (params[i]);
-        params[i] = NULL;
-      }
-  return ok;
-}
-
 svc_handler *
 svc_route (struct svc_req *r, bool *path_known)
 {
   *path_known = false;
   for (size_t i = 0; i < ARRAY_SIZE (routes); i++)
     {
-      if (!match (routes[i].pattern, r->path, r->param))
+      if (!svc_path_match (routes[i].pattern, r->path, r->param))
         continue;
       *path_known = true;
       if (strcmp (routes[i].method, r->method) == 0 || strcmp (routes[i].method, "*") == 0)
@@ -152,7 +117,8 @@ svc_route_body_file (const char *method, const char *path)
 {
   char *params[SVC_MAX_PARAMS] = { 0 };
   for (size_t i = 0; i < ARRAY_SIZE (routes); i++)
-    if (routes[i].body_file && strcmp (routes[i].method, method) == 0 && match (routes[i].pattern, path, params))
+    if (routes[i].body_file && strcmp (routes[i].method, method) == 0
+        && svc_path_match (routes[i].pattern, path, params))
       {
         for (size_t k = 0; k < SVC_MAX_PARAMS; k++)
           free (params[k]);

@@ -24,12 +24,9 @@
 
 #include "capsa/engine.h"
 #include "capsa/error.h"
+#include "reqparse.h"
 
-#define SVC_API_VERSION "1.41"
-#define SVC_API_MINOR 41
-#define SVC_API_MIN_MINOR 24
 #define SVC_BODY_MAX (16u << 20) /* a JSON body; larger is 413 */
-#define SVC_MAX_PARAMS 3
 
 struct svc
 {

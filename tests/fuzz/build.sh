@@ -1,6 +1,8 @@
 #!/bin/sh
-# Build the fuzzers into build-fuzz/: fuzz_config (config.json) and fuzz_image (image configs and
-# manifests), with clang + libFuzzer + ASan + UBSan.
+# Build the fuzzers into build-fuzz/: fuzz_config (config.json), fuzz_image (image configs and
+# manifests) and fuzz_api (what capsa-service parses of a request), with clang + libFuzzer + ASan +
+# UBSan.  fuzz_api links the engine and the core library as a meson build of their own with the
+# same instrumentation (build-fuzz/lib: the create body's parser calls into both).
 # Not part of the meson build: libFuzzer needs clang and its own main().  See README.md.
 set -eu
 
@@ -25,3 +27,14 @@ fuzzer() {
 
 fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/base/error.c src/lib/runtime/config.c src/lib/runtime/config_json.c src/lib/runtime/config_resources.c
 fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/base/error.c src/lib/image/imgspec.c src/lib/base/digest.c src/lib/base/util.c
+
+# the engine and core library, instrumented, for fuzz_api (werror off: clang words a few warnings
+# gcc does not)
+if [ ! -f build-fuzz/lib/build.ninja ]; then
+  CC=$CC meson setup build-fuzz/lib -Dwerror=false -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+fi
+ninja -C build-fuzz/lib src/engine/libcapsa_engine.a src/lib/libcapsa_core.a >/dev/null
+fuzzer fuzz_api tests/fuzz/fuzz_api.c src/service/reqparse.c src/service/create_body.c -Isrc/service \
+  build-fuzz/lib/src/engine/libcapsa_engine.a build-fuzz/lib/src/lib/libcapsa_core.a \
+  $(pkg-config --libs libcap libseccomp libmnl) -ldl

@@ -136,30 +136,45 @@ IMAGE_FUZZER = OUT / "fuzz_image"
 IMAGE_SEEDS = FUZZ_DIR / "corpus-image"
 IMAGE_DICT = FUZZ_DIR / "image.dict"
 IMAGE_FUZZ_SECONDS = 10
+API_FUZZER = OUT / "fuzz_api"
+API_SEEDS = FUZZ_DIR / "corpus-api"
+API_DICT = FUZZ_DIR / "api.dict"
+API_FUZZ_SECONDS = 10
 
 
-def test_fuzz_image_parsers(fuzzer):
-    """fuzz_image (image configs, manifests, indexes) the same way, shorter: replays its seeds, then
-    fuzzes for IMAGE_FUZZ_SECONDS; exit 0, no artifact, enough executions."""
-    corpus, artifacts_dir = OUT / "ci-corpus-image", OUT / "ci-artifacts-image"
+def fuzz_briefly(name, fuzzer_path, seeds_dir, dict_path, seconds):
+    """One of the shorter fuzzers: replays its seeds, then fuzzes for `seconds`; exit 0, no artifact,
+    enough executions."""
+    corpus, artifacts_dir = OUT / f"ci-corpus-{name}", OUT / f"ci-artifacts-{name}"
     for d in (corpus, artifacts_dir):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-    assert IMAGE_FUZZER.exists(), f"tests/fuzz/build.sh did not produce {IMAGE_FUZZER}"
-    seeds = sorted(str(f) for f in IMAGE_SEEDS.iterdir() if f.is_file())
-    assert len(seeds) >= 5, f"seed corpus {IMAGE_SEEDS} looks empty"
-    p = subprocess.run([str(IMAGE_FUZZER), f"-timeout={UNIT_TIMEOUT}", *seeds], cwd=TOP, env=sanitizer_env(),
+    assert fuzzer_path.exists(), f"tests/fuzz/build.sh did not produce {fuzzer_path}"
+    seeds = sorted(str(f) for f in seeds_dir.iterdir() if f.is_file())
+    assert len(seeds) >= 5, f"seed corpus {seeds_dir} looks empty"
+    p = subprocess.run([str(fuzzer_path), f"-timeout={UNIT_TIMEOUT}", *seeds], cwd=TOP, env=sanitizer_env(),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
-    assert p.returncode == 0, f"fuzz_image on its seeds exited {p.returncode}:\n{report(p.stdout)}"
-    cmd = [str(IMAGE_FUZZER), f"-max_total_time={IMAGE_FUZZ_SECONDS}", "-max_len=8192", f"-timeout={UNIT_TIMEOUT}",
-           f"-dict={IMAGE_DICT}", f"-artifact_prefix={artifacts_dir}/", "-print_final_stats=1",
-           str(corpus), str(IMAGE_SEEDS)]
+    assert p.returncode == 0, f"{fuzzer_path.name} on its seeds exited {p.returncode}:\n{report(p.stdout)}"
+    cmd = [str(fuzzer_path), f"-max_total_time={seconds}", "-max_len=8192", f"-timeout={UNIT_TIMEOUT}",
+           f"-dict={dict_path}", f"-artifact_prefix={artifacts_dir}/", "-print_final_stats=1",
+           str(corpus), str(seeds_dir)]
     p = subprocess.run(cmd, cwd=TOP, env=sanitizer_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=IMAGE_FUZZ_SECONDS + 120)
+                       text=True, timeout=seconds + 120)
     artifacts = sorted(f.name for f in artifacts_dir.iterdir()
                        if f.name.startswith(("crash-", "leak-", "timeout-", "oom-")))
     assert p.returncode == 0 and not artifacts, (
-        f"fuzz_image exited {p.returncode}, artifacts {artifacts} in {artifacts_dir}\n"
+        f"{fuzzer_path.name} exited {p.returncode}, artifacts {artifacts} in {artifacts_dir}\n"
         f"command: {' '.join(cmd)}\n{report(p.stdout)}")
     m = re.search(r"^stat::number_of_executed_units:\s*(\d+)", p.stdout, re.M)
     assert m and int(m.group(1)) > MIN_EXECUTIONS, f"too few executions:\n{tail(p.stdout)}"
+
+
+def test_fuzz_image_parsers(fuzzer):
+    """fuzz_image (image configs, manifests, indexes) the same way, shorter."""
+    fuzz_briefly("image", IMAGE_FUZZER, IMAGE_SEEDS, IMAGE_DICT, IMAGE_FUZZ_SECONDS)
+
+
+def test_fuzz_api_requests(fuzzer):
+    """fuzz_api: what capsa-service parses of a request (the version prefix, route patterns, filters,
+    the create body's translation into the engine's options)."""
+    fuzz_briefly("api", API_FUZZER, API_SEEDS, API_DICT, API_FUZZ_SECONDS)
