@@ -1,8 +1,8 @@
 #!/bin/sh
 # The library boundary (issue 15.2): the front ends use only the public API in include/capsa/.
-#  1. src/oci and src/cli include only include/capsa/ headers and their own folder's;
+#  1. src/oci, src/cli and src/service include only include/capsa/ headers and their own folder's;
 #  2. a build with -Dboundary_check=true makes libcapsa.so (the library and the engine) export
-#     only capsa_* and links capsa-oci, capsa-image and `capsa` itself against it with only
+#     only capsa_* and links capsa-oci, capsa-image, `capsa` and capsa-service against it with only
 #     include/ and their own folder on the include path: an unexported call fails to link;
 #  3. a probe that calls an internal helper must fail to link against libcapsa.so (the map works).
 # The boundary build is a release build (-O3) of the whole tree: warnings that only the optimiser
@@ -36,7 +36,7 @@ bad_includes () {
 }
 
 if [ "${1:-}" = --includes ]; then
-  for f in src/oci/*.[ch] src/cli/*.[ch]; do
+  for f in src/oci/*.[ch] src/cli/*.[ch] src/service/*.[ch]; do
     bad=$(bad_includes "$f" | tr '\n' ' ')
     [ -z "$bad" ] || echo "$f: ${bad% }"
   done
@@ -44,7 +44,7 @@ if [ "${1:-}" = --includes ]; then
 fi
 
 status=0
-for f in src/oci/*.[ch] src/cli/*.[ch]; do
+for f in src/oci/*.[ch] src/cli/*.[ch] src/service/*.[ch]; do
   bad=$(bad_includes "$f" | tr '\n' ' ')
   if [ -n "$bad" ]; then
     if is_pending "$f"; then
