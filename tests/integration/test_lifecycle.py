@@ -285,3 +285,29 @@ def test_notify_socket_container_that_never_reports(oci, bundle, workdir):
     assert p.returncode != 0 and "ended before it sent READY=1" in p.stderr, p.stderr
     host.close()
     oci("delete", "--force", cid)
+
+
+def test_notify_socket_out_of_other_users_reach(oci, bundle, workdir):
+    """The runtime's state directories are traversable (0711): the notify socket sits below a 0700
+    directory, so that no other host user can send READY=1 for a container (the container's own user
+    reaches it through its bind mount)."""
+    import socket
+    host = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = str(workdir / "host-notify3.sock")
+    host.bind(path)
+    host.settimeout(10)
+    env = dict(os.environ, NOTIFY_SOCKET=path)
+    bundle.args("/bin/sh", "-c", "sleep 0.3; /probe notify READY=1; sleep 30")
+    cid = new_id()
+    subprocess.run(oci.cmd("create", "-b", bundle.write().path, cid), env=env, check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(oci.cmd("start", cid), env=env, check=True, timeout=20)
+    assert host.recv(4096).decode().startswith("READY=1")
+    host.close()
+    notify = os.path.join(oci.root, cid, "notify")
+    assert os.stat(notify).st_mode & 0o777 == 0o700
+    p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "/bin/busybox", "ls",
+                        f"{notify}/dir"], capture_output=True, text=True)
+    assert p.returncode != 0 and "ermission denied" in p.stderr
+    oci("delete", "--force", cid)
+    assert not os.path.exists(notify)

@@ -26,14 +26,17 @@ notify_host_socket (void)
 int
 notify_prepare (int state_dirfd, const char *state_dir, struct capsa_config *c, char **env_entry, capsa_err **err)
 {
-  if (mkdirat (state_dirfd, "notify", 0755) < 0 && errno != EEXIST)
+  /* notify/ (0700: no user of the host reaches the socket, as the runtime's state dirs are
+   * traversable) holds dir/ (0755: the container's user, whoever it is, does through the bind) */
+  if ((mkdirat (state_dirfd, "notify", 0700) < 0 && errno != EEXIST)
+      || (mkdirat (state_dirfd, "notify/dir", 0755) < 0 && errno != EEXIST))
     return capsa_fail (err, errno, "create the notify socket directory");
   c->mounts = xrealloc (c->mounts, (c->n_mounts + 1) * sizeof *c->mounts);
   struct cfg_mount *m = &c->mounts[c->n_mounts++];
   memset (m, 0, sizeof *m);
   m->destination = xstrdup (NOTIFY_DIR_IN_CONTAINER);
   m->type = xstrdup ("bind");
-  m->source = xasprintf ("%s/notify", state_dir);
+  m->source = xasprintf ("%s/notify/dir", state_dir);
   m->options = xmalloc0 (sizeof (char *));
   m->flags = MS_BIND;
   m->is_bind = true;
@@ -45,12 +48,12 @@ int
 notify_bind (int state_dirfd, capsa_err **err)
 {
   struct stat st;
-  if (fstatat (state_dirfd, "notify", &st, 0) < 0)
+  if (fstatat (state_dirfd, "notify/dir", &st, 0) < 0)
     return -1;
   /* bind through /proc/self/fd: the path stays short whatever the runtime root is */
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/notify/notify.sock", state_dirfd);
-  unlinkat (state_dirfd, "notify/notify.sock", 0);
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/notify/dir/notify.sock", state_dirfd);
+  unlinkat (state_dirfd, "notify/dir/notify.sock", 0);
   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
     {
@@ -59,8 +62,8 @@ notify_bind (int state_dirfd, capsa_err **err)
         close (fd);
       return capsa_fail (err, e, "bind the container's notify socket");
     }
-  /* the container's user may be anyone */
-  fchmodat (state_dirfd, "notify/notify.sock", 0777, 0);
+  /* the container's user may be anyone; the host's others stop at notify/ (0700) */
+  fchmodat (state_dirfd, "notify/dir/notify.sock", 0777, 0);
   return fd;
 }
 

@@ -90,7 +90,8 @@ state_open_dir (const char *root, const char *id, bool lock, capsa_err **err)
   return take_fd (&fd);
 }
 
-/* A subdirectory of a state directory (notify/): its files, then itself. */
+/* A subdirectory of a state directory (notify/ and its dir/): its files and directories, then
+ * itself. */
 static int
 remove_subdir (int parent, const char *name)
 {
@@ -106,7 +107,8 @@ remove_subdir (int parent, const char *name)
     }
   while ((de = readdir (d)))
     if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-      unlinkat (dirfd (d), de->d_name, 0);
+      if (unlinkat (dirfd (d), de->d_name, 0) < 0 && errno == EISDIR)
+        remove_subdir (dirfd (d), de->d_name);
   return unlinkat (parent, name, AT_REMOVEDIR);
 }
 
