@@ -456,3 +456,33 @@ def test_userns_keep_id_as_root_and_ns_path(root_capsa):
                    "stat -c %u /bin/busybox; touch /etc/made && echo ok")
     assert p.stdout.split() == ["0", "ok"]
     root_capsa("rm", "-f", "owner")
+
+
+def test_rootless_docker_api_service(rl):
+    """`capsa system service` as an ordinary user: its default socket is $XDG_RUNTIME_DIR/capsa/capsa.sock
+    (0660, the user's), containers it creates are the user's rootless ones, and it stops on SIGTERM."""
+    docker = "/usr/bin/docker"
+    if not os.path.exists(docker):
+        pytest.skip("docker 20.10's CLI (/usr/bin/docker) is not installed")
+    rl.mkimage()
+    sock = rl.rundir / "capsa.sock"
+    svc = subprocess.Popen([str(CAPSA), "system", "service", "--time", "0"], preexec_fn=rl._demote, env=rl.env,
+                           cwd=rl.base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: sock.exists() or svc.poll() is not None)
+        assert svc.poll() is None, svc.stderr.read()
+        st = os.stat(sock)
+        assert stat.S_IMODE(st.st_mode) == 0o660 and st.st_uid == rl.pw.pw_uid
+        env = dict(os.environ, DOCKER_HOST=f"unix://{sock}", DOCKER_CONFIG=str(rl.base / "dc"))
+        d = lambda *a: subprocess.run([docker, *a], env=env, capture_output=True, text=True, timeout=60)
+        p = d("run", "-d", "--name", "rlsvc", "--network", "none", "busybox", "sleep", "100")
+        assert p.returncode == 0, p.stderr
+        p = d("inspect", "-f", "{{.State.Pid}}", "rlsvc")
+        pid = int(p.stdout)
+        assert os.stat(f"/proc/{pid}").st_uid == rl.pw.pw_uid  # the user's process, not root's
+        assert "rlsvc" in rl("ps", "--format", "{{.Names}}").stdout  # the same store as the user's capsa
+        assert d("rm", "-f", "rlsvc").returncode == 0
+    finally:
+        svc.terminate()
+        svc.wait(timeout=10)
+    assert not sock.exists()
