@@ -1,7 +1,9 @@
 #!/bin/sh
 # The benchmark, from one command: installs what it compares against (crun, runc, podman, a
-# registry), builds capsa as a release build in build-bench/, and prints medians and ratios
-# (bench/run.py: the runtime against crun and runc; bench/pull.py: pull against podman).
+# registry, dockerd), builds capsa as a release build in build-bench/, and prints medians and ratios
+# (bench/run.py: the runtime against crun and runc; bench/pull.py: pull against podman;
+# bench/cli.py: `capsa run` against podman; bench/service.py: `capsa system service` against dockerd
+# and podman's service, through docker's CLI).
 # Usage: sh bench/run.sh [--quick] [--profile]
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,4 +26,6 @@ runs=5
 [ "${1:-}" = "--quick" ] && runs=3
 /usr/bin/python3 bench/pull.py --build build-bench --runs $runs
 echo
-exec /usr/bin/python3 bench/cli.py --build build-bench --runs $((runs * 4))
+/usr/bin/python3 bench/cli.py --build build-bench --runs $((runs * 4))
+echo
+exec /usr/bin/python3 bench/service.py --build build-bench --runs $((runs * 4))
