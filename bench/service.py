@@ -14,15 +14,18 @@ Method (printed with the results):
 - The same image in all three: busybox made offline (scripts/mkimage-busybox.sh) in a scratch capsa
   store, `capsa save`d, and `docker load`ed into each engine through its socket.
 - One client: docker 20.10's CLI (/usr/bin/docker) with its own DOCKER_CONFIG, DOCKER_HOST set to the
-  engine's socket.  Default networking: capsa's bridge, dockerd's docker0, podman's CNI bridge.
-  dockerd runs with iptables, ip-forward and ip-masq off: its iptables set-up turns the host's
-  FORWARD policy to DROP, which would cut every other bridge on this host (a container run
-  without published ports adds no rule, so the work per container is the same).  Where a docker0
-  is already on the host, all three run with --network none instead (the output says which).
+  engine's socket.  Default networking: capsa's bridge, dockerd's default `bridge` network,
+  podman's CNI bridge.  dockerd's network is on a bridge of the bench's own (`"bridge": NAME`, a
+  free 10.211.N.0/24), not docker0: any other dockerd started here with `"bridge": "none"` (the
+  tests') deletes docker0.  dockerd runs with iptables, ip-forward and ip-masq off: its iptables
+  set-up turns the host's FORWARD policy to DROP, which would cut every other bridge on this host
+  (a container run without published ports adds no rule, so the work per container is the same).
 - The timed step is `docker run --rm busybox true`; where capsa's service cannot attach yet it is
   `docker run -d busybox true` + `docker wait` + `docker rm` on all three (labelled so).  W warm-up
   rounds, then N rounds, the engines in a shuffled order each round; medians and p90, ratios of
   medians (goal: capsa <= 0.3x dockerd).
+- The docker CLI's own cost (a Go program: start-up, /_ping, version negotiation) is in every step,
+  the same for all three: the median `docker ps -a` (nothing to list) per engine is printed beside the times.
 - Memory: VmRSS of each service after the runs, idle: capsa-service; dockerd + containerd;
   podman's service process.  Then 50 containers made with `docker create` on capsa and listed
   with `docker ps -a`: capsa-service's VmRSS after.
@@ -33,6 +36,7 @@ Usage: python3 bench/service.py [--runs N] [--build DIR]
 """
 import argparse
 import contextlib
+import ipaddress
 import json
 import os
 import random
@@ -158,13 +162,25 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """
 
 
-def dockerd_config(w, driver, cgparent):
+def make_bridge(name):
+    """A bridge for dockerd's default network, on the first 10.211.N.0/24 that no host route overlaps."""
+    routes = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    used = [ipaddress.ip_network(r.split()[0], strict=False) for r in routes.splitlines()
+            if r.split() and r.split()[0][0].isdigit()]
+    net = next(n for n in (ipaddress.ip_network(f"10.211.{i}.0/24") for i in range(256))
+               if not any(n.overlaps(u) for u in used))
+    subprocess.run(["ip", "link", "add", name, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", f"{net[1]}/24", "dev", name], check=True)
+    subprocess.run(["ip", "link", "set", name, "up"], check=True)
+
+
+def dockerd_config(w, driver, cgparent, bridge):
     return {
         "data-root": f"{w}/docker/data-{driver}", "exec-root": f"{w}/docker/exec", "pidfile": f"{w}/docker/pid",
         "hosts": [f"unix://{w}/dockerd.sock"], "containerd": f"{w}/containerd/containerd.sock",
         "containerd-namespace": "capsa-bench", "containerd-plugins-namespace": "capsa-bench-plugins",
-        # the default bridge (docker0), without the iptables set-up that would DROP the host's forwarding
-        "iptables": False, "ip6tables": False, "ip-masq": False, "ip-forward": False,
+        # the default network on the bench's bridge, without the iptables set-up (it DROPs forwarding)
+        "bridge": bridge, "iptables": False, "ip6tables": False, "ip-masq": False, "ip-forward": False,
         "storage-driver": driver, "exec-opts": ["native.cgroupdriver=cgroupfs"], "cgroup-parent": f"/{cgparent}",
         # the host's hard nofile limit is 20000: docker's default (1048576) cannot be set
         "default-ulimits": {"nofile": {"Name": "nofile", "Soft": 20000, "Hard": 20000}},
@@ -172,8 +188,9 @@ def dockerd_config(w, driver, cgparent):
     }
 
 
-def start_dockerd(w, env, cgparent):
+def start_dockerd(w, env, cgparent, bridge):
     e = Engine("dockerd", w, env)
+    make_bridge(bridge)
     d = f"{w}/containerd"
     os.makedirs(d)
     os.makedirs(f"{w}/docker")
@@ -183,7 +200,7 @@ def start_dockerd(w, env, cgparent):
             or ctd.poll() is not None:
         raise RuntimeError(f"containerd does not start: {e.log_tail('containerd')}")
     for driver in ("overlay2", "vfs"):
-        open(f"{w}/docker/daemon.json", "w").write(json.dumps(dockerd_config(w, driver, cgparent)))
+        open(f"{w}/docker/daemon.json", "w").write(json.dumps(dockerd_config(w, driver, cgparent, bridge)))
         dd = e.spawn(["dockerd", "--config-file", f"{w}/docker/daemon.json"], f"dockerd-{driver}")
         if e.up():
             e.driver = driver
@@ -207,34 +224,48 @@ def start_podman(w, env, conf):
 
 # ---- the measure ------------------------------------------------------------------------------
 
-def step_rm(e, net):
-    e.docker("run", "--rm", *net, "busybox", "true")
+def step_rm(e):
+    e.docker("run", "--rm", "busybox", "true")
 
 
-def step_detached(e, net):
-    cid = e.docker("run", "-d", *net, "busybox", "true").stdout.strip()
+def step_detached(e):
+    cid = e.docker("run", "-d", "busybox", "true").stdout.strip()
     e.docker("wait", cid)
     e.docker("rm", cid)
 
 
-def attach_works(capsa, net):
+def attach_works(capsa):
     """Whether capsa's service serves `docker run --rm` (the attach stream); what it leaves is removed."""
-    ok = capsa.docker("run", "--rm", *net, "busybox", "true", check=False, timeout=30).returncode == 0
+    ok = capsa.docker("run", "--rm", "busybox", "true", check=False, timeout=30).returncode == 0
     capsa.rm_all()
     return ok
 
 
-def measure(engines, step, net, runs):
+def measure(engines, step, runs):
     times = {e.name: [] for e in engines}
     order = list(engines)
     for i in range(WARM + runs):
         random.shuffle(order)
         for e in order:
             t0 = time.perf_counter()
-            step(e, net)
+            step(e)
             if i >= WARM:
                 times[e.name].append(time.perf_counter() - t0)
     return times
+
+
+def cli_floor(engines, n=5):
+    """The docker CLI's own cost per call: median of `docker ps -a` (a _ping and one GET) on each engine
+    (not `docker version`: podman's takes 0.5 s)."""
+    out = {}
+    for e in engines:
+        v = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            e.docker("ps", "-aq")
+            v.append(time.perf_counter() - t0)
+        out[e.name] = statistics.median(v)
+    return out
 
 
 def listed_rss(capsa, n=50):
@@ -246,15 +277,14 @@ def listed_rss(capsa, n=50):
     return listed, capsa.rss()
 
 
-def report(engines, times, what, net, runs, idle, listed):
+def report(engines, times, what, runs, floor, idle, listed):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     drv = next(e.driver for e in engines if e.name == "dockerd")
     print(f"capsa system service against dockerd and podman's service, one run ({os.cpu_count()} cpus, {cpu})")
     print(f"method: `{what}` through each engine's socket with docker 20.10's CLI, {runs} rounds after {WARM} "
           "warm-up, engines in a shuffled order each round; medians (p90); the same busybox image `docker load`ed "
           f"into each; dockerd: containerd + runc, {drv} storage, iptables off; podman: runc, cgroupfs; "
-          + ("network: each engine's default bridge" if not net else
-             "network: --network none on all three (a docker0 was already on this host)"))
+          "network: each engine's default bridge")
     print("versions: " + ", ".join(f"{e.name} {e.docker('version', '--format', '{{.Server.Version}}').stdout.strip()}"
                                     for e in engines))
     med = {n: statistics.median(v) for n, v in times.items()}
@@ -263,6 +293,8 @@ def report(engines, times, what, net, runs, idle, listed):
     r = med["capsa"] / med["dockerd"]
     print(f"  capsa/dockerd {r:.2f} (goal <= 0.3: {'met' if r <= 0.3 else 'NOT met'}); "
           f"capsa/podman {med['capsa'] / med['podman']:.2f}")
+    print("  the CLI's own cost, one `docker ps -a` per engine (median of 5): "
+          + ", ".join(f"{n} {v * 1000:.1f} ms" for n, v in floor.items()))
     print("idle service memory after the runs (VmRSS):")
     for e in engines:
         parts = " + ".join(f"{p.args[0].rsplit('/', 1)[-1]} {rss_kib(p.pid)}" for p in e.procs)
@@ -287,7 +319,7 @@ def make_image(w, capsa, env):
     shutil.rmtree(store)
 
 
-def cleanup(w, engines, before, cgparent, capsa):
+def cleanup(w, engines, before, cgparent, capsa, bridge):
     for e in engines:
         e.rm_all()
         if e.name == "capsa":
@@ -298,8 +330,8 @@ def cleanup(w, engines, before, cgparent, capsa):
     for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
         if line.split()[4].startswith(w):
             subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
-    # dockerd's docker0, podman's CNI bridge and its iptables-nft tables (capsa removes its own)
-    for link in ("docker0", "cni-podman0"):
+    # dockerd's bridge, podman's CNI bridge and its iptables-nft tables (capsa removes its own)
+    for link in (bridge, "cni-podman0"):
         if link not in before["links"]:
             subprocess.run(["ip", "link", "del", link], capture_output=True)
     for table in ("ip nat", "ip filter"):
@@ -341,26 +373,27 @@ def main():
     env = dict(os.environ, DOCKER_CONFIG=f"{w}/docker-config")
     env.pop("DOCKER_CONTEXT", None)
     before, cgparent, engines = host_state(), f"capsa-svcbench-{os.getpid()}", []
-    net = ["--network", "none"] if "docker0" in before["links"] else []
+    bridge = f"cbench{os.getpid() % 100000}"
     try:
         make_image(w, capsa, env)
         engines.append(start_capsa(w, env, capsa))
-        engines.append(start_dockerd(w, env, cgparent))
+        engines.append(start_dockerd(w, env, cgparent, bridge))
         engines.append(start_podman(w, env, conf))
         for e in engines:
             e.docker("load", "-i", f"{w}/img.tar")
-        if attach_works(engines[0], net):
+        if attach_works(engines[0]):
             step, what = step_rm, "docker run --rm busybox true"
         else:
             step, what = step_detached, "docker run -d busybox true; docker wait; docker rm (no attach in capsa yet)"
         log(f"bench/service.py: {what}, {a.runs} rounds ...")
-        times = measure(engines, step, net, a.runs)
+        times = measure(engines, step, a.runs)
+        floor = cli_floor(engines)
         time.sleep(1)
         idle = {e.name: e.rss() for e in engines}
         listed = listed_rss(engines[0])
-        report(engines, times, what, net, a.runs, idle, listed)
+        report(engines, times, what, a.runs, floor, idle, listed)
     finally:
-        cleanup(w, engines, before, cgparent, capsa)
+        cleanup(w, engines, before, cgparent, capsa, bridge)
 
 
 if __name__ == "__main__":
