@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
@@ -72,6 +73,61 @@ capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len)
     }
 }
 
+/* What dockerd's inspect always has, for the keys a record lacks (capsa keeps only what it uses;
+ * clients index these without checking, docker-compose and the SDKs among them). */
+static const char inspect_defaults[]
+    = "{\"Platform\": \"linux\", \"MountLabel\": \"\", \"ProcessLabel\": \"\", \"AppArmorProfile\": \"\","
+      " \"ExecIDs\": null, \"Driver\": \"overlay2\","
+      " \"HostConfig\": {\"ContainerIDFile\": \"\", \"LogConfig\": {\"Type\": \"json-file\", \"Config\": {}},"
+      " \"PortBindings\": {}, \"VolumeDriver\": \"\", \"VolumesFrom\": null, \"CgroupnsMode\": \"private\","
+      " \"Dns\": [], \"DnsOptions\": [], \"DnsSearch\": [], \"ExtraHosts\": null, \"GroupAdd\": null,"
+      " \"IpcMode\": \"private\", \"Cgroup\": \"\", \"Links\": null, \"OomScoreAdj\": 0, \"PidMode\": \"\","
+      " \"PublishAllPorts\": false, \"UTSMode\": \"\", \"ShmSize\": 67108864, \"Runtime\": \"capsa\","
+      " \"ConsoleSize\": [0, 0], \"Isolation\": \"\", \"CgroupParent\": \"\", \"BlkioWeightDevice\": [],"
+      " \"BlkioDeviceReadBps\": null, \"BlkioDeviceWriteBps\": null, \"BlkioDeviceReadIOps\": null,"
+      " \"BlkioDeviceWriteIOps\": null, \"CpuRealtimePeriod\": 0, \"CpuRealtimeRuntime\": 0, \"CpusetMems\": \"\","
+      " \"Devices\": [], \"DeviceCgroupRules\": null, \"DeviceRequests\": null, \"KernelMemory\": 0,"
+      " \"KernelMemoryTCP\": 0, \"MemoryReservation\": 0, \"MemorySwappiness\": null, \"OomKillDisable\": false,"
+      " \"Ulimits\": null, \"CpuCount\": 0, \"CpuPercent\": 0, \"IOMaximumIOps\": 0, \"IOMaximumBandwidth\": 0,"
+      " \"MaskedPaths\": [], \"ReadonlyPaths\": []},"
+      " \"Config\": {\"Domainname\": \"\", \"AttachStdin\": false, \"AttachStdout\": false,"
+      " \"AttachStderr\": false, \"StdinOnce\": false, \"Volumes\": null, \"OnBuild\": null},"
+      " \"NetworkSettings\": {\"Bridge\": \"\", \"SandboxID\": \"\", \"HairpinMode\": false,"
+      " \"LinkLocalIPv6Address\": \"\", \"LinkLocalIPv6PrefixLen\": 0, \"SandboxKey\": \"\","
+      " \"SecondaryIPAddresses\": null, \"SecondaryIPv6Addresses\": null, \"EndpointID\": \"\", \"Gateway\": \"\","
+      " \"GlobalIPv6Address\": \"\", \"GlobalIPv6PrefixLen\": 0, \"IPAddress\": \"\", \"IPPrefixLen\": 0,"
+      " \"IPv6Gateway\": \"\", \"MacAddress\": \"\", \"Networks\": {}}}";
+
+/* dst gets src's keys it lacks, object by object */
+static void
+fill_missing (json_t *dst, json_t *src)
+{
+  const char *k;
+  json_t *v;
+  json_object_foreach (src, k, v)
+  {
+    json_t *d = json_object_get (dst, k);
+    if (d == NULL || json_is_null (d))
+      json_object_set (dst, k, v);
+    else if (json_is_object (d) && json_is_object (v))
+      fill_missing (d, v);
+  }
+}
+
+/* the files capsa made for the container's /etc (bridge networks): docker's *Path keys */
+static void
+etc_paths (json_t *out, const struct ctr *c)
+{
+  static const char *const keys[][2] = { { "ResolvConfPath", "resolv.conf" },
+                                         { "HostnamePath", "hostname" },
+                                         { "HostsPath", "hosts" } };
+  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/etc/%s", c->dir, keys[i][1]);
+      json_object_set_new (out, keys[i][0], json_string (access (p, F_OK) == 0 ? p : ""));
+    }
+}
+
 json_t *
 capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
 {
@@ -106,6 +162,9 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
   if (ports)
     json_object_set (ns, "Ports", ports);
   json_object_set_new (out, "NetworkSettings", ns);
+  etc_paths (out, c);
+  cleanup_json json_t *dflt = json_loads (inspect_defaults, 0, NULL);
+  fill_missing (out, dflt);
   return out;
 }
 
