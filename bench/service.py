@@ -92,8 +92,10 @@ def stop(p, timeout=20):
 class Engine:
     """One engine's service processes and a docker CLI pointed at its socket."""
 
-    def __init__(self, name, w, env):
+    def __init__(self, name, w, env, engines):
+        """Listed in engines at once: what a failed start leaves is cleaned up with the rest."""
         self.name, self.w, self.procs = name, w, []
+        engines.append(self)
         self.env = dict(env, DOCKER_HOST=f"unix://{w}/{name}.sock")
 
     def spawn(self, cmd, logname, env=None):
@@ -137,8 +139,8 @@ class Engine:
 
 # ---- the three engines --------------------------------------------------------------------------
 
-def start_capsa(w, env, capsa):
-    e = Engine("capsa", w, env)
+def start_capsa(w, env, engines, capsa):
+    e = Engine("capsa", w, env, engines)
     e.root = f"{w}/capsa"
     e.spawn([capsa, "--root", e.root, "system", "service", "--time", "0", f"unix://{w}/capsa.sock"], "capsa")
     if not e.up():
@@ -188,8 +190,8 @@ def dockerd_config(w, driver, cgparent, bridge):
     }
 
 
-def start_dockerd(w, env, cgparent, bridge):
-    e = Engine("dockerd", w, env)
+def start_dockerd(w, env, engines, cgparent, bridge):
+    e = Engine("dockerd", w, env, engines)
     make_bridge(bridge)
     d = f"{w}/containerd"
     os.makedirs(d)
@@ -211,8 +213,8 @@ def start_dockerd(w, env, cgparent, bridge):
     raise RuntimeError("dockerd does not start with overlay2 nor vfs")
 
 
-def start_podman(w, env, conf):
-    e = Engine("podman", w, env)
+def start_podman(w, env, engines, conf):
+    e = Engine("podman", w, env, engines)
     e.flags = ["podman", "--root", f"{w}/ps", "--runroot", f"{w}/pr", "--tmpdir", f"{w}/pt", "--cgroup-manager",
                "cgroupfs", "--events-backend", "file", "--runtime", "runc"]
     e.penv = dict(os.environ, CONTAINERS_CONF=conf)
@@ -376,9 +378,9 @@ def main():
     bridge = f"cbench{os.getpid() % 100000}"
     try:
         make_image(w, capsa, env)
-        engines.append(start_capsa(w, env, capsa))
-        engines.append(start_dockerd(w, env, cgparent, bridge))
-        engines.append(start_podman(w, env, conf))
+        start_capsa(w, env, engines, capsa)
+        start_dockerd(w, env, engines, cgparent, bridge)
+        start_podman(w, env, engines, conf)
         for e in engines:
             e.docker("load", "-i", f"{w}/img.tar")
         if attach_works(engines[0]):
