@@ -77,9 +77,11 @@ wait_loop (struct waiter *w)
     inotify_add_watch (in, w->dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_DELETE_SELF);
   while (!wait_done (w))
     {
-      struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = w->client, .events = POLLRDHUP } };
+      struct pollfd p[3] = { { .fd = in, .events = POLLIN },
+                             { .fd = w->client, .events = POLLRDHUP },
+                             { .fd = w->s->stop_fd, .events = POLLIN } };
       /* the watch sees run.json change; the timeout covers what it cannot (a pid that died) */
-      if (poll (p, 2, 200) > 0 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+      if (poll (p, 3, 200) > 0 && ((p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) || p[2].revents))
         {
           w->code = -1;
           return;

@@ -54,7 +54,7 @@ log_record (void *data, int stream, const char *ts, const char *text, size_t len
   if (stream == 0) /* nothing new: is the client still there (the pipe's reader)? */
     {
       struct pollfd p = { .fd = j->fd, .events = POLLOUT };
-      return poll (&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) ? 1 : 0;
+      return (poll (&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) || svc_stopping (j->s) ? 1 : 0;
     }
   size_t tl = j->timestamps ? strlen (ts) + 1 : 0;
   char *buf = malloc (tl + len + 1);

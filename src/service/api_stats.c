@@ -164,8 +164,11 @@ stats_job_run (void *p, int fd)
 {
   struct stats_job *j = p;
   json_t *prev = j->one_shot ? NULL : sample (j->s, j->c);
-  if (!j->stream && !j->one_shot && prev)
-    sleep (1);
+  if (!j->stream && !j->one_shot && prev && !svc_sleep_ms (j->s, 1000))
+    {
+      json_decref (prev);
+      return;
+    }
   for (;;)
     {
       json_t *cur = sample (j->s, j->c);
@@ -175,9 +178,8 @@ stats_job_run (void *p, int fd)
       bool ok = emit (fd, cur);
       json_decref (prev);
       prev = cur;
-      if (!ok || !j->stream)
+      if (!ok || !j->stream || !svc_sleep_ms (j->s, 1000))
         break;
-      sleep (1);
     }
   json_decref (prev);
 }

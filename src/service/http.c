@@ -1,6 +1,7 @@
 /* The HTTP side of capsa-service: requests read whole, the version prefix, docker's answers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -366,4 +367,17 @@ svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const cha
   for (size_t i = 0; resp && headers && headers[i]; i += 2)
     MHD_add_response_header (resp, headers[i], headers[i + 1]);
   return svc_reply_response (r, status, resp);
+}
+
+bool
+svc_stopping (struct svc *s)
+{
+  return !svc_sleep_ms (s, 0);
+}
+
+bool
+svc_sleep_ms (struct svc *s, int ms)
+{
+  struct pollfd p = { .fd = s->stop_fd, .events = POLLIN };
+  return poll (&p, 1, ms) <= 0;
 }

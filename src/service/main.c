@@ -3,6 +3,7 @@
  * registries it resolved.  Exits after --time seconds without a connection (0: never). */
 #include <errno.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,9 @@ init_engine (struct svc *s, const struct svc_opts *o, capsa_err **err)
   s->insecure = o->insecure;
   s->authfile = o->authfile;
   atomic_store (&s->started_ns, (long long) time (NULL) * 1000000000LL);
+  s->stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s->stop_fd < 0)
+    return capsa_fail (err, errno, "eventfd");
   /* rootless: join the user's namespace while this process has one thread */
   return capsa_engine_rootless_enter (&s->eng, err);
 }
@@ -181,7 +185,8 @@ main (int argc, char **argv)
   if (o.debug)
     fprintf (stderr, "capsa system service: listening on %s\n", l.uri);
   serve (&s, o.idle);
-  MHD_stop_daemon (d); /* (closes the listening socket) */
+  eventfd_write (s.stop_fd, 1); /* the streams that wait end (svc_stopping) */
+  MHD_stop_daemon (d);          /* (closes the listening socket) */
   l.fd = -1;
   svc_listen_close (&l);
   return 0;

@@ -36,6 +36,7 @@ struct svc
   atomic_int active;       /* open connections */
   atomic_llong last_ms;    /* when the last connection closed (capsa_monotonic_ms) */
   atomic_llong started_ns; /* for events: when the service started */
+  int stop_fd;             /* an eventfd, readable once the service stops (svc_stopping) */
 };
 
 struct svc_req
@@ -85,6 +86,12 @@ enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *
 /* One piece of a container's output on fd: in a frame of docker's multiplexed stream (stream 1
  * stdout, 2 stderr; an 8-byte head) unless raw (a container with a terminal).  0, or -1. */
 int svc_write_frame (int fd, bool raw, int stream, const char *data, size_t len);
+
+/* Whether the service is stopping; svc_sleep_ms: wait ms, false at once when it is (streams that
+ * wait (wait, logs -f, stats, events, attach) poll s->stop_fd too, and end, so that a stopping
+ * service does not wait for its containers). */
+bool svc_stopping (struct svc *s);
+bool svc_sleep_ms (struct svc *s, int ms);
 
 /* The query's values: NULL when absent; docker's booleans ("1", "true", "True"; a present empty
  * value is false); an integer (def when absent, -1 with a 400 sent when malformed: the handler

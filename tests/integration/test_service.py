@@ -382,3 +382,24 @@ def test_stats_and_update(svc):
         assert p.returncode != 0 and "RestartPolicy" in p.stderr
     finally:
         svc.docker("rm", "-f", "busy")
+
+
+@needs_docker
+def test_stop_with_streams_open(svc):
+    """SIGTERM ends the service at once even while clients follow logs, wait and stats of a running
+    container (the streams end; the container runs on)."""
+    svc.docker("run", "-d", "--network", "none", "--name", "streamed", "busybox", "sleep", "100")
+    procs = [subprocess.Popen([str(DOCKER), *a, "streamed"], env=svc.env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for a in (("logs", "-f"), ("wait",), ("stats",))]
+    try:
+        time.sleep(1.5)
+        t0 = time.time()
+        svc.stop()
+        assert time.time() - t0 < 5
+        assert "streamed" in svc.capsa("ps", "--format", "{{.Names}}").stdout
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        svc.start()
+        svc.docker("rm", "-f", "streamed")
