@@ -77,6 +77,10 @@ struct capsa_engine
   const char *share_dir;       /* CAPSA_SHARE_DIR: the default profiles, over the installed ones */
   const char *log_max_size;    /* CAPSA_LOG_MAX_SIZE: a foreground run's ctr.log (bytes, k, m, g) */
   const char *rootless_ctx;    /* CAPSA_ENGINE_ROOTLESS_ENV: a capsa started inside the namespace */
+  /* The program capsa-monitor executes for a container's `__monitor` steps (the front end that
+   * started it runs them: capsa_ctr_monitor_main); NULL: this program.  The Docker API service
+   * names `capsa`, which starts in a fifth of its own time (no HTTP or TLS library to load). */
+  const char *monitor_exe;
   /* rootless (set by capsa_engine_rootless_enter): when not root, once the shared user
    * namespace is joined; all zero as root */
   bool rootless;

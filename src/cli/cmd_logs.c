@@ -61,10 +61,21 @@ set_since (void *base, const char *v, capsa_err **err)
   return 0;
 }
 
+static int
+set_until (void *base, const char *v, capsa_err **err)
+{
+  struct logs_flags *f = base;
+  f->q.until_ns = capsa_ctr_parse_since (v);
+  if (f->q.until_ns < 0)
+    return capsa_fail_as (err, EINVAL, "--until: `%s` is neither a duration (10s, 5m, 2h) nor a time (RFC 3339)", v);
+  return 0;
+}
+
 static const struct capsa_opt logs_opts[] = {
   CAPSA_O_BOOL ('f', "follow", struct logs_flags, q.follow, "keep printing until it stops"),
   CAPSA_O_CALL ('n', "tail", set_tail, "N", "only the last N lines"),
   CAPSA_O_CALL (0, "since", set_since, "T", "only since T (10s, 5m, 2h, or an RFC 3339 time)"),
+  CAPSA_O_CALL (0, "until", set_until, "T", "only before T (as --since)"),
   CAPSA_O_BOOL ('t', "timestamps", struct logs_flags, timestamps, "print each line's time"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,

@@ -17,13 +17,16 @@ cmd_system_service (struct cli_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   cleanup_free char *path = NULL;
-  if (capsa_libexec_path ("capsa-service", &path, &err) < 0)
+  cleanup_free char *self = NULL;
+  if (capsa_libexec_path ("capsa-service", &path, &err) < 0 || capsa_exe_path (&self, &err) < 0)
     return capsa_err_wrap (&err, "`capsa system service`"), cli_fail (&err);
-  size_t n = 0, max = 8 + 2 * capsa_strv_len (g->insecure) + (size_t) argc;
+  size_t n = 0, max = 10 + 2 * capsa_strv_len (g->insecure) + (size_t) argc;
   char **args = capsa_xmalloc0 (max * sizeof (char *));
   args[n++] = path;
   args[n++] = (char *) "--root";
   args[n++] = (char *) g->eng.root;
+  args[n++] = (char *) "--capsa"; /* the monitors' steps run by this program: it starts faster */
+  args[n++] = self;
   args[n++] = (char *) "--default-registry";
   args[n++] = g->eng.default_registry;
   for (char **i = g->insecure; i && *i; i++)

@@ -82,7 +82,11 @@ ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int
   cleanup_free char *exe = NULL; /* what the monitor execs for `capsa __monitor`: the host's path */
   int rep[2];
   *exit_code = 0;
-  if (capsa_exe_path (&exe, err) < 0 || capsa_ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
+  if (e->monitor_exe)
+    exe = xstrdup (e->monitor_exe);
+  else if (capsa_exe_path (&exe, err) < 0)
+    return -1;
+  if (capsa_ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
     return -1;
   cleanup_strv char **argv = monitor_argv (e, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)

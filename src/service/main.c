@@ -23,7 +23,7 @@
 
 struct svc_opts
 {
-  const char *root, *default_registry, *authfile;
+  const char *root, *default_registry, *authfile, *capsa;
   char **insecure;
   bool debug, tcp_any;
   int idle;
@@ -35,6 +35,8 @@ static const struct capsa_opt svc_opts_table[] = {
   CAPSA_O_LIST (0, "insecure-registry", struct svc_opts, insecure, "HOST", "plain http for HOST (repeatable)"),
   CAPSA_O_STR (0, "authfile", struct svc_opts, authfile, "FILE", "registry credentials"),
   CAPSA_O_BOOL (0, "debug", struct svc_opts, debug, "more detail in errors"),
+  /* (from `capsa system service`: the capsa that runs the monitors' steps, capsa_engine.monitor_exe) */
+  CAPSA_O_STR (0, "capsa", struct svc_opts, capsa, "PATH", NULL, .flags = CAPSA_OPTF_HIDDEN),
   CAPSA_O_INT ('t', "time", struct svc_opts, idle, 0, 1000000, "SECONDS",
                "exit after SECONDS without a connection (default 5; 0: never)"),
   CAPSA_O_BOOL (0, "tcp-any", struct svc_opts, tcp_any,
@@ -115,6 +117,7 @@ init_engine (struct svc *s, const struct svc_opts *o, capsa_err **err)
   s->eng.root = o->root ?: capsa_store_default_root ();
   s->eng.debug = o->debug;
   s->eng.libexec_path = capsa_libexec_path;
+  s->eng.monitor_exe = o->capsa;
   s->eng.xdg_runtime_dir = getenv ("XDG_RUNTIME_DIR");
   s->eng.share_dir = getenv ("CAPSA_SHARE_DIR");
   s->eng.log_max_size = getenv ("CAPSA_LOG_MAX_SIZE");
