@@ -31,7 +31,9 @@ struct waiter
   char *finished0; /* FinishedAt when the wait began (next-exit waits for another) */
   enum wait_cond cond;
   int code;
-  int client; /* the connection's socket: a client gone ends the wait */
+  int client;  /* the connection's socket: a client gone ends the wait */
+  int pending; /* polls spent waiting for an exit code to be recorded */
+  bool gone;   /* the client left, or the service stops */
   bool sent;
 };
 
@@ -45,7 +47,9 @@ waiter_free (void *p)
   free (w);
 }
 
-/* Whether the condition holds now; w->code follows the container's last exit. */
+/* Whether the condition holds now; w->code follows the container's last exit.  An exit whose code
+ * is not recorded yet (the init is gone, its monitor writes run.json a moment later) is waited
+ * for, a few seconds at most. */
 static bool
 wait_done (struct waiter *w)
 {
@@ -55,11 +59,15 @@ wait_done (struct waiter *w)
   bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING;
   const char *fin = json_string_value (json_object_get (c->run, "FinishedAt"));
   bool exited = c->status == CTR_EXITED || c->status == CTR_DEAD;
-  if (exited && c->exit_code >= 0)
+  if (exited && c->exit_code < 0 && w->pending++ < 25)
+    return false; /* (the poll's 200 ms, or the watch, brings the record) */
+  if (exited)
     w->code = c->exit_code;
   switch (w->cond)
     {
     case WAIT_NOT_RUNNING:
+      if (c->status == CTR_CREATED)
+        w->code = 0;
       return !live;
     case WAIT_NEXT_EXIT:
       return exited && fin && (w->finished0 == NULL || strcmp (fin, w->finished0) != 0);
@@ -83,7 +91,7 @@ wait_loop (struct waiter *w)
       /* the watch sees run.json change; the timeout covers what it cannot (a pid that died) */
       if (poll (p, 3, 200) > 0 && ((p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) || p[2].revents))
         {
-          w->code = -1;
+          w->gone = true;
           return;
         }
       char buf[4096];
@@ -100,7 +108,7 @@ wait_read (void *cls, uint64_t pos, char *buf, size_t max)
   if (w->sent)
     return MHD_CONTENT_READER_END_OF_STREAM;
   wait_loop (w);
-  if (w->code < 0 && w->client >= 0)
+  if (w->gone)
     return MHD_CONTENT_READER_END_WITH_ERROR;
   int n = snprintf (buf, max, "{\"Error\":null,\"StatusCode\":%d}\n", w->code < 0 ? 0 : w->code);
   w->sent = true;

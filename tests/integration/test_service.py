@@ -403,3 +403,16 @@ def test_stop_with_streams_open(svc):
             p.wait()
         svc.start()
         svc.docker("rm", "-f", "streamed")
+
+
+def test_wait_right_after_a_fast_exit(svc):
+    """start, then wait at once on a container that exits at once: its code, even when the wait comes
+    between the exit and its record (run.json is written by the monitor a moment later)."""
+    for i in range(5):
+        st, made, _ = api(svc, "POST", "/v1.41/containers/create",
+                          body={"Image": "busybox", "Cmd": ["sh", "-c", "exit 3"], "HostConfig": {"NetworkMode": "none"}})
+        assert st == 201, made
+        assert api(svc, "POST", f"/v1.41/containers/{made['Id']}/start")[0] == 204
+        st, w, _ = api(svc, "POST", f"/v1.41/containers/{made['Id']}/wait")
+        assert (st, w) == (200, {"Error": None, "StatusCode": 3}), (i, w)
+        assert api(svc, "DELETE", f"/v1.41/containers/{made['Id']}")[0] == 204
