@@ -133,6 +133,13 @@ main (int argc, char **argv)
   cleanup_err capsa_err *err = NULL;
 
   capsa_host_env_load (getenv);
+  /* exec puts processes into containers from this program (api_exec.c): run from a sealed copy
+   * of it (capsa/runtime.h), made while this process has one thread */
+  if (capsa_exe_sealed_reexec (argv, &err) < 0)
+    {
+      fprintf (stderr, "capsa system service: %s\n", err->msg);
+      return 125;
+    }
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   int first = capsa_opt_parse (svc_opts_table, 0, argc, argv, &o, &err);
   if (first == CAPSA_OPT_HELP_ASKED)

@@ -30,6 +30,13 @@ static const struct route routes[] = {
   { "GET", "/containers/{}/top", api_ctr_top },
   { "DELETE", "/containers/{}", api_ctr_delete },
   { "POST", "/containers/prune", api_ctr_prune },
+  /* attach and exec: hijacked streams (hijack.h) */
+  { "POST", "/containers/{}/attach", api_ctr_attach },
+  { "POST", "/containers/{}/resize", api_ctr_resize },
+  { "POST", "/containers/{}/exec", api_exec_create },
+  { "POST", "/exec/{}/start", api_exec_start },
+  { "POST", "/exec/{}/resize", api_exec_resize },
+  { "GET", "/exec/{}/json", api_exec_inspect },
   /* volumes */
   { "GET", "/volumes", api_vol_list },
   { "POST", "/volumes/create", api_vol_create },
