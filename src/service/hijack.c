@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +32,25 @@ struct hj
   char *out; /* framed output not yet sent: out[off..len) */
   size_t len, cap, off;
 };
+
+/* Readable once the service ends (svc_hijack_stop_all): every relay polls it. */
+static int stop_fd = -1;
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void
+stop_fd_make (void)
+{
+  stop_fd = eventfd (0, EFD_CLOEXEC);
+}
+
+void
+svc_hijack_stop_all (void)
+{
+  pthread_once (&stop_once, stop_fd_make);
+  uint64_t one = 1;
+  if (stop_fd >= 0 && write (stop_fd, &one, sizeof one) < 0)
+    return;
+}
 
 void
 hj_relay_init (struct hj_relay *rl)
@@ -180,7 +202,9 @@ read_client (struct hj *h)
 static void
 hj_step (struct hj *h)
 {
-  struct pollfd p[4] = { { .fd = h->rl.src[0], .events = POLLIN }, { .fd = h->rl.src[1], .events = POLLIN } };
+  struct pollfd p[5] = { { .fd = h->rl.src[0], .events = POLLIN },
+                         { .fd = h->rl.src[1], .events = POLLIN },
+                         [4] = { .fd = stop_fd, .events = POLLIN } };
   bool direct = h->rl.sink < 0 || h->rl.sink_monitor; /* input that never blocks on the sink */
   bool read_in = h->client_in && (direct || h->sink_ready);
   p[2] = (struct pollfd){ .fd = h->client, .events = read_in ? POLLIN : 0 };
@@ -190,9 +214,9 @@ hj_step (struct hj *h)
       h->over = true;
       return;
     }
-  if (poll (p, 4, -1) < 0)
+  if (poll (p, 5, -1) < 0 || p[4].revents)
     {
-      h->over = errno != EINTR;
+      h->over = p[4].revents || errno != EINTR;
       return;
     }
   for (int i = 0; i < 2; i++)
@@ -303,6 +327,7 @@ enum MHD_Result
 svc_hijack (struct svc_req *r, const struct hj_relay *rl, hj_start_fn *start, hj_done_fn *done, void *data,
             void (*free_data) (void *))
 {
+  pthread_once (&stop_once, stop_fd_make);
   struct hj *h = capsa_xmalloc0 (sizeof *h);
   h->rl = *rl;
   h->start = start;

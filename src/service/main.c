@@ -16,6 +16,7 @@
 #include "capsa/options.h"
 #include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "hijack.h"
 #include "svc.h"
 #include "svc_http.h"
 #include "svc_listen.h"
@@ -168,7 +169,8 @@ main (int argc, char **argv)
   if (o.debug)
     fprintf (stderr, "capsa system service: listening on %s\n", l.uri);
   serve (&s, o.idle);
-  MHD_stop_daemon (d); /* (closes the listening socket) */
+  svc_hijack_stop_all (); /* attach and exec streams end: their threads can be joined */
+  MHD_stop_daemon (d);    /* (closes the listening socket) */
   l.fd = -1;
   svc_listen_close (&l);
   return 0;
