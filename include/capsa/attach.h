@@ -7,6 +7,9 @@
  *
  *   client -> monitor   ATTACH_IN      bytes for the container's stdin (kept when it has -i)
  *                       ATTACH_RESIZE  "ROWS COLS" in decimal: the terminal's size (with -t)
+ *                       ATTACH_CLOSE_IN (no payload) the client's input has ended: the
+ *                                      container's stdin pipe is closed (docker's StdinOnce;
+ *                                      without -t)
  *                       ATTACH_HOLD    a network's name, with the sockets (SCM_RIGHTS) that
  *                                      reserve the host ports `network connect -p` published on
  *                                      it: held until ATTACH_RELEASE or the container's end
@@ -34,6 +37,7 @@ enum
 {
   ATTACH_IN = 'i',
   ATTACH_RESIZE = 'w',
+  ATTACH_CLOSE_IN = 'e',
   ATTACH_STDOUT = '1',
   ATTACH_STDERR = '2',
   ATTACH_EXIT = 'x',

@@ -60,6 +60,7 @@ api_ctr_attach (struct svc_req *r)
     {
       rl.sink = fd;
       rl.sink_monitor = true;
+      rl.stdin_once = cfg_bool (c, "StdinOnce") && !rl.tty;
     }
   return svc_hijack (r, &rl, NULL, NULL, NULL, NULL);
 }

@@ -190,7 +190,10 @@ read_client (struct hj *h)
     {
       /* the client's half-close: the process's stdin ends (a pipe's), its output still comes */
       h->client_in = false;
-      if (!h->rl.sink_monitor && h->rl.sink != h->rl.src[0])
+      char eof = ATTACH_CLOSE_IN;
+      if (h->rl.sink_monitor && h->rl.stdin_once && h->rl.sink >= 0)
+        send (h->rl.sink, &eof, 1, MSG_NOSIGNAL);
+      else if (!h->rl.sink_monitor && h->rl.sink != h->rl.src[0])
         close_fd (&h->rl.sink);
       return;
     }

@@ -9,7 +9,7 @@
  *   (an 8-byte header: the stream, 1 or 2, three zero bytes, the payload's size as a big-endian
  *   uint32).  Input goes, through the detach keys, to the process's stdin (the monitor's
  *   ATTACH_IN, or a pipe or pty); the client's end of input (half-close) closes only that way
- *   (an exec's stdin pipe), output keeps coming.
+ *   (an exec's stdin pipe; a container's with StdinOnce, ATTACH_CLOSE_IN), output keeps coming.
  * - The stream ends with the process (the monitor's ATTACH_EXIT; an exec's outputs closed), the
  *   detach keys, or the client gone.  Then `done` runs, still before the connection is closed
  *   (an exec records its exit code there: the docker CLI inspects it once the stream ends).
@@ -35,6 +35,7 @@ struct hj_relay
   enum hj_kind kind[2];
   int sink;          /* where the client's input goes (-1: dropped) */
   bool sink_monitor; /* sink is a monitor's socket: input as ATTACH_IN packets */
+  bool stdin_once;   /* the client's end of input closes the container's (ATTACH_CLOSE_IN) */
   bool tty;          /* output raw, else multiplexed frames */
   bool want_out, want_err;
   struct capsa_detacher keys;

@@ -204,6 +204,20 @@ def test_start_attach_exit_code_stderr_and_stdin(cli):
     cli.capsa("rm", "once", "reader")
 
 
+def test_start_attach_stdin_once(cli):
+    """docker's StdinOnce (what `docker run -i` and `create -i` set): the client's end of input is
+    the container's, so `echo x | docker run -i busybox cat` ends."""
+    cid = cli.capsa("create", "-i", "--name", "once-in", "busybox", "cat").stdout.strip()
+    meta = cli.root / "containers" / cid / "container.json"
+    j = json.loads(meta.read_text())
+    if not j["Config"].get("StdinOnce"):  # (capsa create -i does not record it: docker run -i's does)
+        j["Config"]["StdinOnce"] = True
+        meta.write_text(json.dumps(j))
+    p = cli.docker("start", "-ai", "once-in", input="through cat\n", timeout=20)
+    assert (p.returncode, p.stdout) == (0, "through cat\n"), p.stderr
+    cli.capsa("rm", "once-in")
+
+
 def test_attach_tty_and_detach_keys(cli):
     cli.capsa("run", "-dit", "--name", "shell", "busybox", "sh")
     t = Term(cli, "attach", "shell")
