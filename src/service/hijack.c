@@ -358,5 +358,8 @@ svc_hijack (struct svc_req *r, const struct hj_relay *rl, hj_start_fn *start, hj
   MHD_add_response_header (resp, "Content-Type", stream_ctype (r, rl->tty));
   if (up) /* (MHD adds Connection: Upgrade itself) */
     MHD_add_response_header (resp, "Upgrade", "tcp");
-  return svc_reply_response (r, up ? 101 : 200, resp);
+  enum MHD_Result ret = svc_reply_response (r, up ? 101 : 200, resp);
+  if (up && ret == MHD_NO)
+    hj_finish (h); /* not queued: the upgrade never comes (a body response frees h itself) */
+  return ret;
 }
