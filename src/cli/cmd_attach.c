@@ -25,109 +25,13 @@
 #include "capsa/util.h"
 #include "cli.h"
 
-#define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
-#define DETACH_KEYS_MAX 16
-
-/* docker's --detach-keys: comma-separated "ctrl-X" (X a letter or one of @[\]^_) or single
- * characters.  Returns the number of bytes, -1 when invalid. */
-static int
-parse_detach_keys (const char *s, unsigned char *keys)
-{
-  int n = 0;
-  if (*s == '\0')
-    return 0;
-  for (const char *p = s;; p++)
-    {
-      const char *end = strchr (p, ',');
-      size_t len = end ? (size_t) (end - p) : strlen (p);
-      if (n == DETACH_KEYS_MAX)
-        return -1;
-      if (len == 1)
-        keys[n++] = (unsigned char) p[0];
-      else if (len == 6 && strncmp (p, "ctrl-", 5) == 0)
-        {
-          char k = p[5];
-          if (k >= 'a' && k <= 'z')
-            keys[n++] = (unsigned char) (k - 'a' + 1);
-          else if (k >= 'A' && k <= 'Z')
-            keys[n++] = (unsigned char) (k - 'A' + 1);
-          else if (k == '@')
-            keys[n++] = 0;
-          else if (strchr ("[\\]^_", k))
-            keys[n++] = (unsigned char) (k - '[' + 27);
-          else
-            return -1;
-        }
-      else
-        return -1;
-      if (end == NULL)
-        return n;
-      p = end;
-    }
-}
-
 static void
 send_size (int sock, int tty)
 {
   struct winsize ws;
   if (tty < 0 || ioctl (tty, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
     return;
-  char pkt[32];
-  int n = snprintf (pkt, sizeof pkt, "%c%u %u", ATTACH_RESIZE, ws.ws_row, ws.ws_col);
-  send (sock, pkt, (size_t) n, MSG_NOSIGNAL);
-}
-
-struct detacher
-{
-  unsigned char keys[DETACH_KEYS_MAX];
-  int n;       /* keys in the sequence (0: none) */
-  int matched; /* held back: the first `matched` keys were typed last */
-};
-
-/* Pass input through the detach keys into out (room for len + DETACH_KEYS_MAX); true when the
- * whole sequence was typed.  A partial match is held until the next byte decides. */
-static bool
-detach_filter (struct detacher *d, const unsigned char *in, size_t len, char *out, size_t *outlen)
-{
-  size_t o = 0;
-  for (size_t i = 0; i < len; i++)
-    {
-      if (d->n && in[i] == d->keys[d->matched])
-        {
-          if (++d->matched == d->n)
-            {
-              *outlen = o;
-              return true;
-            }
-          continue;
-        }
-      /* not the sequence after all: what was held goes, then this byte is looked at afresh */
-      memcpy (out + o, d->keys, (size_t) d->matched);
-      o += (size_t) d->matched;
-      d->matched = 0;
-      if (d->n && in[i] == d->keys[0])
-        d->matched = 1;
-      else
-        out[o++] = (char) in[i];
-    }
-  *outlen = o;
-  return false;
-}
-
-static void
-send_input (int sock, const char *buf, size_t len)
-{
-  char pkt[ATTACH_MSG_MAX];
-  while (len > 0)
-    {
-      size_t n = len < sizeof pkt - 1 ? len : sizeof pkt - 1;
-      pkt[0] = ATTACH_IN;
-      memcpy (pkt + 1, buf, n);
-      while (send (sock, pkt, n + 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
-        ;
-      buf += n;
-      len -= n;
-    }
+  capsa_attach_send_resize (sock, ws.ws_row, ws.ws_col);
 }
 
 /* One packet from the monitor; false when the stream is over (*code set when it said so). */
@@ -191,10 +95,10 @@ attach_signals (struct ctr *c, int sigfd, int sock, bool tty, int term)
 /* What stdin has, through the detach keys, to the container; true when the keys were typed.
  * *in_open goes false at the end of the input. */
 static bool
-attach_input (struct detacher *d, int sock, bool *in_open)
+attach_input (struct capsa_detacher *d, int sock, bool *in_open)
 {
   unsigned char buf[4096];
-  char out[sizeof buf + DETACH_KEYS_MAX];
+  char out[sizeof buf + CAPSA_DETACH_KEYS_MAX];
   size_t olen;
   ssize_t n = read (0, buf, sizeof buf);
   if (n < 0 && errno == EINTR)
@@ -204,9 +108,9 @@ attach_input (struct detacher *d, int sock, bool *in_open)
       *in_open = false; /* the container's stdin stays open, as docker's does */
       return false;
     }
-  bool detached = detach_filter (d, buf, (size_t) n, out, &olen);
+  bool detached = capsa_detach_filter (d, buf, (size_t) n, out, &olen);
   if (olen)
-    send_input (sock, out, olen);
+    capsa_attach_send_input (sock, out, olen);
   return detached;
 }
 
@@ -215,12 +119,11 @@ ctr_attach_stream (struct cli_global *g, struct ctr *c, int fd, bool forward_std
                    const char *detach_keys, capsa_err **err)
 {
   cleanup_close int sock = fd;
-  struct detacher d = { 0 };
+  struct capsa_detacher d;
   json_t *cfg = json_object_get (c->meta, "Config");
   bool tty = json_is_true (json_object_get (cfg, "Tty"));
   forward_stdin = forward_stdin && json_is_true (json_object_get (cfg, "OpenStdin"));
-  d.n = parse_detach_keys (detach_keys ? detach_keys : DETACH_KEYS_DEFAULT, d.keys);
-  if (d.n < 0)
+  if (capsa_detach_keys_parse (detach_keys, &d) < 0)
     return capsa_fail_as (err, EINVAL, "--detach-keys `%s`: give ctrl-X or single characters, comma-separated",
                           detach_keys);
   int term = isatty (0) ? 0 : isatty (1) ? 1 : -1;

@@ -326,6 +326,8 @@ client_input (struct monitor *m, struct run *r, size_t i)
       /* never blocks: input the container does not read is dropped, not waited on */
       (void) !write (r->in, pkt + 1, (size_t) n - 1);
     }
+  else if (pkt[0] == ATTACH_CLOSE_IN && !m->tty)
+    close_fd (&r->in); /* the container reads the end of its input */
   else if (pkt[0] == ATTACH_RESIZE && m->tty && r->out >= 0)
     {
       unsigned rows, cols;

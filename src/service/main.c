@@ -17,6 +17,7 @@
 #include "capsa/options.h"
 #include "capsa/runtime.h"
 #include "capsa/util.h"
+#include "hijack.h"
 #include "svc.h"
 #include "svc_http.h"
 #include "svc_listen.h"
@@ -158,6 +159,13 @@ main (int argc, char **argv)
   cleanup_err capsa_err *err = NULL;
 
   capsa_host_env_load (getenv);
+  /* exec puts processes into containers from this program (api_exec.c): run from a sealed copy
+   * of it (capsa/runtime.h), made while this process has one thread */
+  if (capsa_exe_sealed_reexec (argv, &err) < 0)
+    {
+      fprintf (stderr, "capsa system service: %s\n", err->msg);
+      return 125;
+    }
   capsa_fault_setup (getenv ("CAPSA_FAULT"), getenv ("CAPSA_FAULT_STOP"));
   int first = capsa_opt_parse (svc_opts_table, CAPSA_OPT_STOP, argc, argv, &o, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
@@ -189,6 +197,7 @@ main (int argc, char **argv)
     fprintf (stderr, "capsa system service: listening on %s\n", l.uri);
   serve (&s, o.idle);
   eventfd_write (s.stop_fd, 1); /* the streams that wait end (svc_stopping) */
+  svc_hijack_stop_all ();       /* attach and exec streams end: their threads can be joined */
   MHD_stop_daemon (d);          /* (closes the listening socket) */
   l.fd = -1;
   svc_listen_close (&l);

@@ -43,6 +43,13 @@ static const struct route routes[] = {
   { "PUT", "/containers/{}/archive", api_ctr_archive_put, .body_file = true },
   { "GET", "/containers/{}/export", api_ctr_export },
   { "POST", "/containers/prune", api_ctr_prune },
+  /* attach and exec: hijacked streams (hijack.h) */
+  { "POST", "/containers/{}/attach", api_ctr_attach },
+  { "POST", "/containers/{}/resize", api_ctr_resize },
+  { "POST", "/containers/{}/exec", api_exec_create },
+  { "POST", "/exec/{}/start", api_exec_start },
+  { "POST", "/exec/{}/resize", api_exec_resize },
+  { "GET", "/exec/{}/json", api_exec_inspect },
   /* volumes */
   { "GET", "/volumes", api_vol_list },
   { "POST", "/volumes/create", api_vol_create },

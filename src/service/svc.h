@@ -107,6 +107,9 @@ bool svc_filters (struct svc_req *r, json_t **out, enum MHD_Result *res);
 /* Whether filters' values for key hold v (true when filters has no such key). */
 bool svc_filter_match (json_t *filters, const char *key, const char *v);
 
+/* ?h=ROWS&w=COLS of a resize (attach's and exec's): false with a 400 sent. */
+bool svc_query_size (struct svc_req *r, unsigned *rows, unsigned *cols, enum MHD_Result *res);
+
 /* The container named by r->param[0]: docker's 404 "No such container: X" when there is none. */
 bool svc_find_ctr (struct svc_req *r, struct ctr **c, enum MHD_Result *res);
 
@@ -121,6 +124,7 @@ svc_handler api_ping, api_version, api_info, api_not_implemented;
 svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_pause, api_ctr_unpause, api_ctr_wait,
     api_ctr_delete, api_ctr_rename, api_ctr_top, api_ctr_prune, api_ctr_create, api_ctr_archive_get, api_ctr_export,
     api_ctr_list, api_ctr_inspect, api_ctr_logs, api_ctr_stats, api_ctr_update, api_ctr_archive_put;
+svc_handler api_ctr_attach, api_ctr_resize, api_exec_create, api_exec_start, api_exec_resize, api_exec_inspect;
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,
     api_net_prune;
