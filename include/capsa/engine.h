@@ -143,6 +143,7 @@ struct ctr_userns; /* what --userns/--uidmap resolved to (src/engine/ctr_config.
 struct ctr_opts
 {
   bool detach, interactive, tty, rm, read_only, privileged, init, entrypoint_set, publish_all;
+  bool stdin_once; /* Config.StdinOnce: the first attach to end its input closes the container's stdin */
   const char *name, *hostname, *workdir, *user, *entrypoint, *cpuset_cpus, *restart, *stop_signal, *network;
   char **env, **volumes, **mounts, **tmpfs, **devices, **cap_add, **cap_drop, **security_opt, **ulimits, **sysctls,
       **labels, **publish;

@@ -1162,6 +1162,8 @@ step_meta (struct build *b, capsa_err **err)
                        o->read_only, "Privileged", o->privileged, "NetworkMode", b->net, "Driver", "overlay");
   if (o->stop_timeout >= 0)
     json_object_set_new (json_object_get (b->meta, "Config"), "StopTimeout", json_integer (o->stop_timeout));
+  if (o->stdin_once)
+    json_object_set_new (json_object_get (b->meta, "Config"), "StdinOnce", json_true ());
   b->hc = json_object_get (b->meta, "HostConfig");
   return 0;
 }

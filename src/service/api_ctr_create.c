@@ -69,7 +69,10 @@ api_ctr_create (struct svc_req *r)
   else if (capsa_ctr_create (&r->s->eng, &o, id, NULL, &err) < 0)
     res = create_failed (r, &err);
   else if (capsa_ctr_run_detached (&r->s->eng, id, true, o.rm, &code, &err) < 0)
-    res = svc_reply_capsa_err (r, &err);
+    /* the runtime's create failed (a program that is not there: code 127...).  dockerd would
+     * fail at start (the docker CLI then exits 126/127); here the container is gone already,
+     * so it is create's error: never a 404, which the docker CLI takes for a missing image */
+    res = svc_reply_err (r, code == 126 || code == 127 ? 400 : 500, "%s", err->msg);
   else
     res = svc_reply_json (r, 201, json_pack ("{s:s, s:O}", "Id", id, "Warnings", warnings));
   svc_create_opts_free (&o, &keep);

@@ -223,6 +223,7 @@ static const struct field config_fields[] = {
   { "StopSignal", F_STR, OFF (stop_signal), 0, 0, 0 },
   { "Tty", F_BOOL, OFF (tty), 0, 0, 0 },
   { "OpenStdin", F_BOOL, OFF (interactive), 0, 0, 0 },
+  { "StdinOnce", F_BOOL, OFF (stdin_once), 0, 0, 0 },
   { "Env", F_STRV, OFF (env), 0, 0, 0 },
   { "Labels", F_MAP, OFF (labels), 0, 0, '=' },
 };

@@ -29,7 +29,9 @@
  *     Domainname                           warned: capsa sets the host name only
  *     Healthcheck                          warned: no health checks (Test ["NONE"]: silent)
  *     MacAddress                           refused
- *     AttachStdin/Stdout/Stderr, StdinOnce the service's (attach), not the engine's: ignored
+ *     StdinOnce                            stdin_once (the attach that ends its input closes the
+ *                                          container's stdin: `echo x | docker run -i ... cat`)
+ *     AttachStdin/Stdout/Stderr            the service's (attach), not the engine's: ignored
  *     ArgsEscaped, OnBuild, Shell          build or Windows only: ignored
  *   HostConfig
  *     Binds                                volumes (checked: 1 to 3 non-empty fields)

@@ -71,7 +71,8 @@ class Service:
         """The docker CLI against the service; with check, a failure shows its output."""
         kw.setdefault("capture_output", True)
         kw.setdefault("text", True)
-        kw.setdefault("stdin", subprocess.DEVNULL)
+        if "input" not in kw:
+            kw.setdefault("stdin", subprocess.DEVNULL)
         p = subprocess.run([str(DOCKER), *map(str, args)], timeout=timeout, env=self.env(), **kw)
         if check and p.returncode != 0:
             raise AssertionError(f"docker {' '.join(map(str, args))} exited {p.returncode}\n"

@@ -416,3 +416,26 @@ def test_wait_right_after_a_fast_exit(svc):
         st, w, _ = api(svc, "POST", f"/v1.41/containers/{made['Id']}/wait")
         assert (st, w) == (200, {"Error": None, "StatusCode": 3}), (i, w)
         assert api(svc, "DELETE", f"/v1.41/containers/{made['Id']}")[0] == 204
+
+
+@needs_docker
+def test_docker_run_attached(svc):
+    """docker run in the foreground: create, attach, wait, start through the API; output, stderr apart,
+    the exit code, --rm leaving nothing, stdin piped with -i (StdinOnce), the image pulled... (not
+    here: no registry)."""
+    p = svc.docker("run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 5",
+                   check=False)
+    assert (p.returncode, p.stdout, p.stderr) == (5, "out\n", "err\n")
+    p = svc.docker("run", "--rm", "-i", "--network", "none", "busybox", "cat", input="piped in\n", check=False)
+    assert (p.returncode, p.stdout) == (0, "piped in\n"), p.stderr
+    # a program that is not there: 127 as with dockerd (capsa's create runs the runtime's create at
+    # once, so it is create's 400, with runc's words: the docker CLI maps them to 127 too)
+    p = svc.docker("run", "--rm", "--network", "none", "busybox", "/no/such", check=False)
+    assert p.returncode == 127 and "/no/such" in p.stderr and "Pulling" not in p.stderr, p.stderr
+    assert svc.capsa("ps", "-aq").stdout.strip() == ""  # --rm removed them all
+    p = svc.docker("run", "--name", "kept", "--network", "none", "busybox", "echo", "kept")
+    assert p.stdout == "kept\n"
+    assert svc.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "kept").stdout.split() == ["exited", "0"]
+    svc.docker("rm", "kept")
+    p = svc.docker("run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0")  # the default bridge
+    assert " eth0 " in p.stdout and "inet " in p.stdout
