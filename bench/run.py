@@ -331,7 +331,7 @@ def report(a, res, n, warm, par, mem):
         m = median(c["peak RSS KiB"]) / median(res["crun"]["peak RSS KiB"])
         print(f"targets: run time <= 0.8x crun: {r:.2f}x {'met' if r <= 0.8 else 'NOT met'}; "
               f"peak RSS <= crun: {m:.2f}x {'met' if m <= 1.0 else 'NOT met'}")
-    print("capsa run --rm vs podman run --rm --network none: see bench/cli.py (run.sh runs it last)")
+    print("capsa run --rm vs podman run --rm --network none: see bench/cli.py and bench/service.py (run.sh runs them last)")
 
 
 def main():
