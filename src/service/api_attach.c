@@ -90,7 +90,9 @@ api_ctr_resize (struct svc_req *r)
   unsigned rows, cols;
   if (!svc_query_size (r, &rows, &cols, &res) || !svc_find_ctr (r, &c, &res))
     return res;
-  if (c->status != CTR_RUNNING)
+  /* a created one too: its monitor holds its terminal from creation, and the docker CLI resizes
+   * right after start, when the record may not say running yet */
+  if (c->status != CTR_RUNNING && c->status != CTR_CREATED && c->status != CTR_PAUSED)
     return svc_reply_err (r, 409, "Container %s is not running", c->id);
   cleanup_close int fd = -1;
   if (!monitor_connect (r, c, &fd, &res))

@@ -333,3 +333,20 @@ def test_raw_attach_detach_keys(svc):
     s.close()
     assert svc.capsa("inspect", "-f", "{{.State.Running}}", "catter").stdout.strip() == "true"
     svc.capsa("rm", "-f", "catter")
+
+
+def test_run_it_in_a_pty(cli):
+    """docker run -it: the container's terminal is this pty's size, follows its resizes, and the
+    exit code comes back; --rm leaves nothing."""
+    t = Term(cli, "run", "-it", "--rm", "--network", "none", "busybox", "sh")
+    t.expect(b"# ")
+    t.type(b"stty size; echo $((6*7))\r")
+    t.expect(b"42")
+    assert b"33 111" in t.out
+    t.resize(40, 100)
+    time.sleep(0.3)
+    t.type(b"stty size\r")
+    t.expect(b"40 100")
+    t.type(b"exit 4\r")
+    assert t.close() == 4
+    wait_for(lambda: cli.docker("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["box"])
