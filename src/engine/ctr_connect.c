@@ -33,6 +33,8 @@ capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_atta
   a->etc_dir = NULL; /* (etc is freed here) */
   if (rc < 0)
     capsa_ctr_net_release_ports (ct, a->network);
+  else
+    capsa_engine_net_event (e, "connect", a->network, ct->id);
   return rc;
 }
 
@@ -44,5 +46,6 @@ capsa_ctr_net_disconnect (struct capsa_engine *e, struct ctr *ct, const char *ne
   if (capsa_net_detach (&env, network, ct->id, err) < 0)
     return -1;
   capsa_ctr_net_release_ports (ct, network); /* the ports `network connect -p` published there */
+  capsa_engine_net_event (e, "disconnect", network, ct->id);
   return 0;
 }
