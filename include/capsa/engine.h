@@ -360,9 +360,16 @@ CAPSA_PUBLIC void capsa_engine_event (struct capsa_engine *e, const char *type, 
 /* A container's event: its image, name and labels as attributes, and key=value when key. */
 CAPSA_PUBLIC void capsa_ctr_event (struct capsa_engine *e, const struct ctr *c, const char *action, const char *key,
                                    const char *value);
-/* A network's (create, destroy, connect, disconnect: with container_id). */
+/* A network's (create, destroy, connect, disconnect: with container_id); its Actor.ID is the
+ * network's name. */
 CAPSA_PUBLIC void capsa_engine_net_event (struct capsa_engine *e, const char *action, const char *network,
                                           const char *container_id);
+/* capsa_network_create and capsa_network_remove (capsa/net.h) of the engine's networks, with
+ * their events. */
+struct capsa_net_create_opts;
+CAPSA_PUBLIC int capsa_engine_network_create (struct capsa_engine *e, const struct capsa_net_create_opts *o,
+                                              capsa_err **err);
+CAPSA_PUBLIC int capsa_engine_network_remove (struct capsa_engine *e, const char *name, bool force, capsa_err **err);
 /* Whether event ev passes docker's filters ({"key": ["v", ...]}, or {"key": {"v": true}}): event,
  * type, container, network, volume, image, label (K or K=V), scope.  NULL or {}: every one. */
 CAPSA_PUBLIC bool capsa_engine_event_match (json_t *ev, json_t *filters);

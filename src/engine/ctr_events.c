@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capsa/net.h"
 #include "ctr.h"
 #include "ctr_events.h"
 #include "jsonutil.h"
@@ -157,21 +156,15 @@ ctr_event_by_id (struct capsa_engine *e, const char *id, const char *action, con
     capsa_ctr_event (e, c, action, key, value);
 }
 
+/* (Actor.ID is the network's name: the id capsa-service shows is a digest, which the container
+ * commands, linked without libcrypto, do not compute) */
 void
 capsa_engine_net_event (struct capsa_engine *e, const char *action, const char *network, const char *container_id)
 {
-  cleanup_free char *dir = NULL, *text = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (e, &dir);
-  cleanup_err capsa_err *err = NULL;
-  cleanup_json json_t *net = NULL;
-  if (capsa_network_inspect (&env, network, &text, &err) == 0)
-    net = json_loads (text, 0, NULL);
-  const char *id = jstr (net, "Id");
-  const char *driver = jstr (net, "Driver");
-  cleanup_json json_t *attrs = json_pack ("{s:s, s:s}", "name", network, "type", driver ? driver : "bridge");
+  cleanup_json json_t *attrs = json_pack ("{s:s, s:s}", "name", network, "type", "bridge");
   if (container_id)
     json_object_set_new (attrs, "container", json_string (container_id));
-  capsa_engine_event (e, "network", action, id ? id : network, attrs);
+  capsa_engine_event (e, "network", action, network, attrs);
 }
 
 /* ---- filters: docker's (daemon/events/filter.go) ------------------------------------------ */

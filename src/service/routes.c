@@ -44,6 +44,9 @@ static const struct route routes[] = {
   { "DELETE", "/networks/{}", api_net_delete },
   { "POST", "/networks/{}/connect", api_net_connect },
   { "POST", "/networks/{}/disconnect", api_net_disconnect },
+  /* events, disk usage */
+  { "GET", "/events", api_events },
+  { "GET", "/system/df", api_system_df },
   /* docker's API beyond what is served: 501 with the endpoint's name */
   { "*", "/containers/{}", api_not_implemented },
   { "*", "/containers/{}/{}", api_not_implemented },
