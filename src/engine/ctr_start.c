@@ -144,6 +144,7 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
     }
   const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
   int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
+  bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING; /* (for its event) */
   /* A monitor that passed its last look at stop-requested may start one more run: stop that
    * one too, until the monitor has gone (it leaves once no restart is coming). */
   for (int round = 0; round < 3; round++)
@@ -169,7 +170,11 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
       for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
         nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
       if (!ctr_monitor_alive (c))
-        return capsa_ctr_event (e, c, "stop", NULL, NULL), 0;
+        {
+          if (live)
+            capsa_ctr_event (e, c, "stop", NULL, NULL);
+          return 0;
+        }
     }
   capsa_ctr_refresh (e, c);
   return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", capsa_ctr_name (c));

@@ -114,3 +114,22 @@ def test_system_df(svc):
         assert "Local Volumes" in out and "TYPE" in out and "RECLAIMABLE" in out
     finally:
         svc.docker("volume", "rm", "dfvol")
+
+
+def test_capsa_events_prints_what_docker_prints(svc):
+    """`capsa events` reads the same log: its text lines are docker's, byte for byte (in UTC)."""
+    t0 = time.time() - 0.1
+    svc.capsa("run", "--name", "ev3", "--label", "k=v", "busybox", "true")
+    svc.docker("rename", "ev3", "ev4")
+    svc.docker("rm", "ev4")
+    span = ["--since", f"{t0:.3f}", "--until", f"{time.time() + 0.1:.3f}"]
+    theirs = subprocess.run([str(DOCKER), "events", *span], env=svc.env(TZ="UTC"), capture_output=True, text=True,
+                            timeout=30).stdout
+    ours = svc.capsa("events", *span).stdout
+    assert ours == theirs and "container rename" in ours and "oldName=/ev3" in ours, (ours, theirs)
+    assert "exitCode=0" in ours and "k=v" in ours
+    fmt = svc.capsa("events", *span, "--filter", "event=die", "--format", "{{.Actor.Attributes.name}} "
+                    "{{.Actor.Attributes.exitCode}} {{.Actor.Attributes.signal}}").stdout
+    assert fmt == "ev3 0 <no value>\n"
+    p = svc.capsa("events", "--filter", "nope", check=False)
+    assert p.returncode == 125 and "KEY=VALUE" in p.stderr
