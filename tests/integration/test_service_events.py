@@ -42,14 +42,15 @@ def test_replay_lifecycle(svc):
     svc.docker("stop", "-t", "1", "ev1")
     svc.docker("rm", "ev1")
     lines = events(svc, t0)
-    want = ["container create ev1", "container start ev1", "container kill ev1", "container die ev1",
-            "container stop ev1", "container destroy ev1"]
+    want = ["container create ev1", "network connect bridge", "container start ev1", "container kill ev1",
+            "container die ev1", "network disconnect bridge", "container stop ev1", "container destroy ev1"]
     assert in_order(lines, want), lines
     assert events(svc, t0, "--filter", "event=die") == ["container die ev1"]
     assert events(svc, t0, "--filter", "container=ev1", "--filter", "event=create") == ["container create ev1"]
     assert len(events(svc, t0, "--filter", "label=tier=web")) == len([l for l in lines if l.endswith(" ev1")])
     assert events(svc, t0, "--filter", "label=tier=db") == []
     assert events(svc, t0, "--filter", "type=volume") == []
+    assert events(svc, t0, "--filter", "network=bridge") == ["network connect bridge", "network disconnect bridge"]
     # docker's shape, and the exit code of the die
     st, raw, _ = api(svc, "GET", f"/v1.41/events?since={t0:.3f}&until={time.time():.3f}"
                      '&filters={"event":["die"]}')
@@ -128,8 +129,8 @@ def test_capsa_events_prints_what_docker_prints(svc):
     ours = svc.capsa("events", *span).stdout
     assert ours == theirs and "container rename" in ours and "oldName=/ev3" in ours, (ours, theirs)
     assert "exitCode=0" in ours and "k=v" in ours
-    fmt = svc.capsa("events", *span, "--filter", "event=die", "--format", "{{.Actor.Attributes.name}} "
-                    "{{.Actor.Attributes.exitCode}} {{.Actor.Attributes.signal}}").stdout
+    fmt = svc.capsa("events", *span, "--filter", "event=die", "--filter", "container=ev3", "--format",
+                    "{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}} {{.Actor.Attributes.signal}}").stdout
     assert fmt == "ev3 0 <no value>\n"
     p = svc.capsa("events", "--filter", "nope", check=False)
     assert p.returncode == 125 and "KEY=VALUE" in p.stderr
