@@ -390,5 +390,42 @@ struct capsa_log_query
 typedef int capsa_log_fn (void *data, int stream, const char *ts, const char *text, size_t len, bool partial);
 CAPSA_PUBLIC int capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_query *q,
                                  capsa_log_fn *fn, void *data);
+/* docker's events (ctr_events.c): ROOT/events.log, one JSON line per event in docker's shape
+ * ({status, id, from (containers), Type, Action, Actor {ID, Attributes}, scope, time, timeNano}),
+ * written where the engine does the thing, so that what `capsa`, capsa-service and the monitors
+ * do all appears; renamed to events.log.1 past 1 MiB.  Writing never fails the operation.
+ * Append one event: type container, network, volume or image; attributes borrowed (may be NULL). */
+CAPSA_PUBLIC void capsa_engine_event (struct capsa_engine *e, const char *type, const char *action, const char *id,
+                                      json_t *attributes);
+/* A container's event: its image, name and labels as attributes, and key=value when key. */
+CAPSA_PUBLIC void capsa_ctr_event (struct capsa_engine *e, const struct ctr *c, const char *action, const char *key,
+                                   const char *value);
+/* A network's (create, destroy, connect, disconnect: with container_id); its Actor.ID is the
+ * network's name. */
+CAPSA_PUBLIC void capsa_engine_net_event (struct capsa_engine *e, const char *action, const char *network,
+                                          const char *container_id);
+/* capsa_network_create and capsa_network_remove (capsa/net.h) of the engine's networks, with
+ * their events. */
+struct capsa_net_create_opts;
+CAPSA_PUBLIC int capsa_engine_network_create (struct capsa_engine *e, const struct capsa_net_create_opts *o,
+                                              capsa_err **err);
+CAPSA_PUBLIC int capsa_engine_network_remove (struct capsa_engine *e, const char *name, bool force, capsa_err **err);
+/* Whether event ev passes docker's filters ({"key": ["v", ...]}, or {"key": {"v": true}}): event,
+ * type, container, network, volume, image, label (K or K=V), scope.  NULL or {}: every one. */
+CAPSA_PUBLIC bool capsa_engine_event_match (json_t *ev, json_t *filters);
+/* Reading the log: the events from since_ns on (< 0: only those to come), to until_ns (< 0: no
+ * end), that pass filters (borrowed); with follow, those that come are waited for (inotify on
+ * ROOT), until until_ns passes.  next: 1 with *ev (new reference), 0 when none came within
+ * timeout_ms, -1 at the end (until passed; or, without follow, the log read). */
+struct capsa_events;
+CAPSA_PUBLIC int capsa_engine_events_open (struct capsa_engine *e, long long since_ns, long long until_ns, bool follow,
+                                           json_t *filters, struct capsa_events **out, capsa_err **err);
+CAPSA_PUBLIC int capsa_engine_events_next (struct capsa_events *it, int timeout_ms, json_t **ev);
+CAPSA_PUBLIC void capsa_engine_events_close (struct capsa_events *it);
+/* The same as a loop: fn gets each event (borrowed), and NULL each second none comes while
+ * following; a non-zero return stops.  0, or -1 when the log cannot be read. */
+typedef int capsa_event_fn (void *data, json_t *ev);
+CAPSA_PUBLIC int capsa_engine_events_read (struct capsa_engine *e, long long since_ns, long long until_ns, bool follow,
+                                           json_t *filters, capsa_event_fn *fn, void *data, capsa_err **err);
 
 #endif

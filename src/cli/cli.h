@@ -112,7 +112,7 @@ extern const struct cli_spec cli_spec_run, cli_spec_create, cli_spec_start, cli_
     cli_spec_rename, cli_spec_port, cli_spec_top, cli_spec_update, cli_spec_stats, cli_spec_exec, cli_spec_logs,
     cli_spec_cp, cli_spec_attach, cli_spec_images, cli_spec_history, cli_spec_image_mount, cli_spec_image_unmount,
     cli_spec_image_prune, cli_spec_rmi, cli_spec_tag, cli_spec_image_inspect, cli_spec_inspect, cli_spec_version,
-    cli_spec_info;
+    cli_spec_info, cli_spec_events;
 
 /* Report err (consumed) on stderr as "capsa: MESSAGE" and return 125. */
 int cli_fail (capsa_err **err);
@@ -185,6 +185,7 @@ int cmd_rm (struct cli_global *g, int argc, char **argv);
 int cmd_ps (struct cli_global *g, int argc, char **argv);
 int cmd_exec (struct cli_global *g, int argc, char **argv);
 int cmd_logs (struct cli_global *g, int argc, char **argv);
+int cmd_events (struct cli_global *g, int argc, char **argv);
 int cmd_wait (struct cli_global *g, int argc, char **argv);
 int cmd_top (struct cli_global *g, int argc, char **argv);
 int cmd_pause (struct cli_global *g, int argc, char **argv);

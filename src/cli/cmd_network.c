@@ -86,10 +86,8 @@ net_create (struct cli_global *g, int argc, char **argv)
   if (first + 1 != argc)
     return cli_usage ("network create", "want one network name");
   o.name = argv[first];
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   capsa_err *err = NULL;
-  if (capsa_network_create (&env, &o, &err) < 0)
+  if (capsa_engine_network_create (&g->eng, &o, &err) < 0)
     return cli_fail (&err);
   puts (o.name);
   return 0;
@@ -187,13 +185,11 @@ net_rm (struct cli_global *g, int argc, char **argv)
     return -i;
   if (i >= argc)
     return cli_usage ("network rm", "want network names");
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   int rc = 0;
   for (; i < argc; i++)
     {
       capsa_err *err = NULL;
-      if (capsa_network_remove (&env, argv[i], force, &err) < 0)
+      if (capsa_engine_network_remove (&g->eng, argv[i], force, &err) < 0)
         rc = cli_fail (&err);
       else
         puts (argv[i]);

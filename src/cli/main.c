@@ -21,6 +21,8 @@ const struct cli_command cli_commands[] = {
   { "ps", cmd_ps, "list containers (-a, -q, --format json)", &cli_spec_ps },
   { "exec", cmd_exec, "run a command in a running container (-it, -e, -w, -u, -d)", &cli_spec_exec },
   { "logs", cmd_logs, "print a container's output (-f, --tail, --since, -t)", &cli_spec_logs },
+  { "events", cmd_events, "print what happens to containers, networks and volumes (--since, --until, --filter)",
+    &cli_spec_events },
   { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)", &cli_spec_attach },
   { "wait", cmd_wait, "wait until containers stop and print their exit codes", &cli_spec_wait },
   { "top", cmd_top, "list a container's processes", &cli_spec_top },

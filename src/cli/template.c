@@ -68,9 +68,9 @@ fail (struct tpl *t, const char *fmt, const char *what)
 static bool
 is_map_field (const char *field)
 {
-  static const char *const maps[] = { "Labels",     "Networks",    "Ports",       "ExposedPorts", "Volumes",
-                                      "Options",    "Annotations", "Sysctls",     "StorageOpt",   "Data",
-                                      "DriverOpts", "Tmpfs",       "IPAMOptions", "Config.Labels" };
+  static const char *const maps[] = { "Labels",     "Networks",    "Ports",       "ExposedPorts",  "Volumes",
+                                      "Options",    "Annotations", "Sysctls",     "StorageOpt",    "Data",
+                                      "DriverOpts", "Tmpfs",       "IPAMOptions", "Config.Labels", "Attributes" };
   for (size_t i = 0; i < ARRAY_SIZE (maps); i++)
     if (strcmp (maps[i], field) == 0)
       return true;

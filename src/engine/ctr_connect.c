@@ -1,4 +1,5 @@
-/* `network connect` and `network disconnect` of a running container (both front ends). */
+/* `network connect` and `network disconnect` of a running container, and `network create` and
+ * `network rm`, with their events (both front ends). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -33,6 +34,8 @@ capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_atta
   a->etc_dir = NULL; /* (etc is freed here) */
   if (rc < 0)
     capsa_ctr_net_release_ports (ct, a->network);
+  else
+    capsa_engine_net_event (e, "connect", a->network, ct->id);
   return rc;
 }
 
@@ -44,5 +47,28 @@ capsa_ctr_net_disconnect (struct capsa_engine *e, struct ctr *ct, const char *ne
   if (capsa_net_detach (&env, network, ct->id, err) < 0)
     return -1;
   capsa_ctr_net_release_ports (ct, network); /* the ports `network connect -p` published there */
+  capsa_engine_net_event (e, "disconnect", network, ct->id);
+  return 0;
+}
+
+int
+capsa_engine_network_create (struct capsa_engine *e, const struct capsa_net_create_opts *o, capsa_err **err)
+{
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = capsa_engine_netenv (e, &dir);
+  if (capsa_network_create (&env, o, err) < 0)
+    return -1;
+  capsa_engine_net_event (e, "create", o->name, NULL);
+  return 0;
+}
+
+int
+capsa_engine_network_remove (struct capsa_engine *e, const char *name, bool force, capsa_err **err)
+{
+  cleanup_free char *dir = NULL;
+  struct capsa_netenv env = capsa_engine_netenv (e, &dir);
+  if (capsa_network_remove (&env, name, force, err) < 0)
+    return -1;
+  capsa_engine_net_event (e, "destroy", name, NULL);
   return 0;
 }

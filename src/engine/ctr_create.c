@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "ctr.h"
+#include "ctr_events.h"
 #include "ctr_config.h"
 #include "fault.h"
 #include "image.h"
@@ -191,5 +192,7 @@ capsa_ctr_create (struct capsa_engine *e, struct ctr_opts *o, char *id, struct c
   int r = prepare (e, o, id, typed, err);
   ctr_userns_free (&un); /* (the auto range is recorded now: its lock can go) */
   o->un = NULL;
+  if (r == 0)
+    ctr_event_by_id (e, id, "create", NULL, NULL);
   return r;
 }

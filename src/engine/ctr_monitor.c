@@ -28,6 +28,7 @@
 #include "attach_proto.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_events.h"
 #include "ctr_life.h"
 #include "ctr_net.h"
 #include "fdpass.h"
@@ -312,6 +313,8 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
   /* the ports' sockets, and slirp4netns's exit fd: the monitor holds them from now on */
   helper_report_fds (0, 0, pid, "", master, c->port_fds, c->nport_fds);
   ctr_ports_release (c); /* (closes keep too) */
+  if (!create_only)
+    capsa_ctr_event (e, c, "start", NULL, NULL);
   if (master >= 0)
     close (master);
   return 0;
@@ -348,6 +351,10 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
   cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
   if (access (oci, F_OK) == 0)
     {
+      /* (after each exit: the monitor recorded its code before this step) */
+      char code[24];
+      snprintf (code, sizeof code, "%lld", json_integer_value (json_object_get (c->run, "ExitCode")));
+      capsa_ctr_event (e, c, "die", "exitCode", code);
       record_oom (c);
       capsa_container_delete (c->oci_root, c->id, true, &err);
       capsa_err_free (&err);

@@ -161,6 +161,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
   capsa_fault_point ("cli:net:attached");
+  capsa_engine_net_event (e, "connect", mode, c->id);
   json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}, s:o}", "Network", "IPAddress", res.address,
                           "Gateway", res.gateway, "IPPrefixLen", res.prefixlen, "MacAddress", res.mac,
                           "GlobalIPv6Address", res.address6, "IPv6Gateway", res.gateway6, "GlobalIPv6PrefixLen",
@@ -178,7 +179,7 @@ fail:
 /* The networks `network connect` attached c to besides its own: their leases (and the DNAT
  * rules of the ports published there) go with the container's network. */
 static void
-detach_connected (const struct capsa_netenv *env, struct ctr *c)
+detach_connected (struct capsa_engine *e, const struct capsa_netenv *env, struct ctr *c)
 {
   cleanup_strv char **names = NULL;
   cleanup_err capsa_err *err = NULL;
@@ -186,7 +187,8 @@ detach_connected (const struct capsa_netenv *env, struct ctr *c)
     return;
   for (char **n = names; *n; n++)
     {
-      capsa_net_detach (env, *n, c->id, &err); /* ENOENT: not attached there */
+      if (capsa_net_detach (env, *n, c->id, &err) == 0) /* ENOENT: not attached there */
+        capsa_engine_net_event (e, "disconnect", *n, c->id);
       capsa_err_free (&err);
     }
 }
@@ -206,8 +208,10 @@ ctr_net_down (struct capsa_engine *e, struct ctr *c)
         cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
         cleanup_err capsa_err *err = NULL;
         struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
-        capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err); /* ENOENT: not attached */
-        detach_connected (&env, c);
+        /* ENOENT: not attached (any more: a monitor's stopped step did it) */
+        if (capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err) == 0)
+          capsa_engine_net_event (e, "disconnect", mode, c->id);
+        detach_connected (e, &env, c);
         ctr_netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }

@@ -9,6 +9,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_events.h"
 #include "ctr_net.h"
 #include "jsonutil.h"
 #include "resolve_in_root.h"
@@ -34,7 +35,12 @@ capsa_ctr_kill (struct capsa_engine *e, struct ctr *c, const char *what, int sig
       cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
       write_file_replace_at (AT_FDCWD, stop, "", 0, 0644, NULL);
     }
-  return capsa_container_kill (c->oci_root, c->id, sig, sig == SIGKILL, err);
+  if (capsa_container_kill (c->oci_root, c->id, sig, sig == SIGKILL, err) < 0)
+    return -1;
+  char s[16];
+  snprintf (s, sizeof s, "%d", sig);
+  capsa_ctr_event (e, c, "kill", "signal", s);
+  return 0;
 }
 
 int
@@ -46,7 +52,10 @@ capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool p
   if (!pause && c->status != CTR_PAUSED)
     return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what,
                           capsa_ctr_status_name (c->status));
-  return capsa_container_pause (c->oci_root, c->id, pause, err);
+  if (capsa_container_pause (c->oci_root, c->id, pause, err) < 0)
+    return -1;
+  capsa_ctr_event (e, c, pause ? "pause" : "unpause", NULL, NULL);
+  return 0;
 }
 
 /* The HostConfig fields (docker's names) an update's resources set. */
@@ -125,6 +134,8 @@ capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa
   if (strcmp (oldname, c->id) != 0)
     ctr_name_release (e, oldname, c->id);
   ctr_net_renamed (e, c);
+  cleanup_free char *was = xasprintf ("/%s", oldname);
+  capsa_ctr_event (e, c, "rename", "oldName", was);
   return 0;
 }
 
@@ -135,7 +146,10 @@ capsa_ctr_restart (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err
     return -1;
   capsa_ctr_wait_exited (e, c, 15000);
   capsa_ctr_refresh (e, c);
-  return capsa_ctr_start (e, c, NULL, err);
+  if (capsa_ctr_start (e, c, NULL, err) < 0)
+    return -1;
+  capsa_ctr_event (e, c, "restart", NULL, NULL);
+  return 0;
 }
 
 /* ---- top ---------------------------------------------------------------------------------- */

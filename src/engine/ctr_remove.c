@@ -10,6 +10,7 @@
 
 #include "container.h"
 #include "ctr.h"
+#include "ctr_events.h"
 #include "ctr_life.h"
 #include "ctr_net.h"
 #include "fault.h"
@@ -97,5 +98,6 @@ capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, 
   if (strcmp (capsa_ctr_name (c), c->id) != 0)
     ctr_name_release (e, capsa_ctr_name (c), c->id);
   ctr_creating_done (e, c->id, -1); /* (left by a creation that died) */
+  capsa_ctr_event (e, c, "destroy", NULL, NULL);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "attach_proto.h"
 #include "container.h"
 #include "ctr.h"
+#include "ctr_events.h"
 #include "ctr_life.h"
 #include "ctr_net.h"
 #include "ctr_logtee.h"
@@ -46,7 +47,7 @@ capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
 
 /* Release a created container's init (its monitor is there since create). */
 static int
-start_created (struct ctr *c, capsa_err **err)
+start_created (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
   cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
   unlink (stop);
@@ -57,6 +58,7 @@ start_created (struct ctr *c, capsa_err **err)
   json_t *ch = json_pack ("{s:s}", "StartedAt", now);
   ctr_run_update (c->dir, ch, NULL);
   json_decref (ch);
+  capsa_ctr_event (e, c, "start", NULL, NULL);
   return 0;
 }
 
@@ -85,7 +87,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
         {
           if (attach_fd && capsa_ctr_attach_connect (c, attach_fd, err) < 0)
             return -1;
-          return start_created (c, err);
+          return start_created (e, c, err);
         }
       /* fall through: a record without a runtime container (its create never finished) */
       __attribute__ ((fallthrough));
@@ -115,9 +117,17 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
           return 0;
         if (capsa_ctr_attach_connect (c, attach_fd, err) < 0)
           return -1;
-        return start_created (c, err);
+        return start_created (e, c, err);
       }
     }
+}
+
+static void
+kill_event (struct capsa_engine *e, struct ctr *c, int sig)
+{
+  char s[16];
+  snprintf (s, sizeof s, "%d", sig);
+  capsa_ctr_event (e, c, "kill", "signal", s);
 }
 
 int
@@ -134,6 +144,7 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
     }
   const char *signame = json_string_value (json_object_get (json_object_get (c->meta, "Config"), "StopSignal"));
   int sig = signame ? capsa_signal_parse (signame) : SIGTERM;
+  bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING; /* (for its event) */
   /* A monitor that passed its last look at stop-requested may start one more run: stop that
    * one too, until the monitor has gone (it leaves once no restart is coming). */
   for (int round = 0; round < 3; round++)
@@ -142,6 +153,7 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
       capsa_ctr_refresh (e, c);
       if (c->status == CTR_RUNNING && timeout > 0 && round == 0)
         {
+          kill_event (e, c, sig > 0 ? sig : SIGTERM);
           capsa_container_kill (c->oci_root, c->id, sig > 0 ? sig : SIGTERM, false, &le);
           capsa_ctr_wait_exited (e, c, timeout * 1000);
           capsa_ctr_refresh (e, c);
@@ -149,6 +161,8 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
       if (c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_CREATED)
         {
           capsa_err_free (&le);
+          if (c->status != CTR_CREATED)
+            kill_event (e, c, SIGKILL);
           capsa_container_kill (c->oci_root, c->id, SIGKILL, true, &le);
           if (capsa_ctr_wait_exited (e, c, 15000) < 0)
             return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", capsa_ctr_name (c));
@@ -156,7 +170,11 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
       for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
         nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
       if (!ctr_monitor_alive (c))
-        return 0;
+        {
+          if (live)
+            capsa_ctr_event (e, c, "stop", NULL, NULL);
+          return 0;
+        }
     }
   capsa_ctr_refresh (e, c);
   return c->status == CTR_EXITED ? 0 : capsa_fail_as (err, EBUSY, "container %s keeps restarting", capsa_ctr_name (c));
@@ -280,7 +298,11 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
         }
       return -1;
     }
+  capsa_ctr_event (e, c, "start", NULL, NULL);
   int code = run_here (e, c, typed, run_err);
+  char codes[16];
+  snprintf (codes, sizeof codes, "%d", code);
+  capsa_ctr_event (e, c, "die", "exitCode", codes);
   ctr_net_down (e, c);
   capsa_ctr_refresh (e, c);
   if (rm)

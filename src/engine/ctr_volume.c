@@ -42,6 +42,13 @@ vol_claim (const char *meta, const char *name, const char *data, json_t *labels,
   return r == 0;
 }
 
+static void
+volume_event (struct capsa_engine *e, const char *action, const char *name)
+{
+  cleanup_json json_t *attrs = json_pack ("{s:s}", "driver", "local");
+  capsa_engine_event (e, "volume", action, name, attrs);
+}
+
 int
 ctr_volume_ensure (struct capsa_engine *e, const char *name, char **path, bool *created, capsa_err **err)
 {
@@ -76,6 +83,8 @@ capsa_volume_make (struct capsa_engine *e, const char *name, json_t *labels, cha
         return -1;
       if (created)
         *created = r == 1;
+      if (r == 1)
+        volume_event (e, "create", name);
     }
   *path = take_ptr (&data);
   return 0;
@@ -177,5 +186,8 @@ capsa_volume_remove (struct capsa_engine *e, const char *name, bool force, json_
   const char *by = json_string_value (json_object_get (used, name));
   if (by && !force)
     return capsa_fail_as (err, EBUSY, "volume %s is in use by container %.12s: remove that container first", name, by);
-  return fs_rm_rf (dir, err);
+  if (fs_rm_rf (dir, err) < 0)
+    return -1;
+  volume_event (e, "destroy", name);
+  return 0;
 }

@@ -224,9 +224,7 @@ api_net_create (struct svc_req *r)
   cleanup_json json_t *old = find_network (r, o.name);
   if (old && strcmp (jstr (old, "Name"), o.name) == 0)
     return svc_reply_err (r, 409, "network with name %s already exists", o.name);
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&r->s->eng, &dir);
-  if (capsa_network_create (&env, &o, &err) < 0)
+  if (capsa_engine_network_create (&r->s->eng, &o, &err) < 0)
     return svc_reply_capsa_err (r, &err);
   cleanup_json json_t *made = find_network (r, o.name);
   const char *warn = json_object_size (json_object_get (body, "Labels"))
@@ -245,9 +243,7 @@ api_net_delete (struct svc_req *r)
   const char *name = jstr (n, "Name");
   if (strcmp (name, "host") == 0 || strcmp (name, "none") == 0)
     return svc_reply_err (r, 403, "%s is a pre-defined network and cannot be removed", name);
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&r->s->eng, &dir);
-  if (capsa_network_remove (&env, name, false, &err) < 0)
+  if (capsa_engine_network_remove (&r->s->eng, name, false, &err) < 0)
     {
       if (err->errnum == EBUSY)
         return capsa_err_free (&err),
@@ -262,8 +258,6 @@ enum MHD_Result
 api_net_prune (struct svc_req *r)
 {
   cleanup_json json_t *all = all_networks (r, true);
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&r->s->eng, &dir);
   json_t *deleted = json_array (), *n;
   size_t i;
   json_array_foreach (all, i, n)
@@ -273,7 +267,7 @@ api_net_prune (struct svc_req *r)
     if (strcmp (name, CAPSA_NET_DEFAULT) == 0 || strcmp (name, "host") == 0 || strcmp (name, "none") == 0
         || json_object_size (json_object_get (n, "Containers")))
       continue;
-    if (capsa_network_remove (&env, name, false, &err) == 0)
+    if (capsa_engine_network_remove (&r->s->eng, name, false, &err) == 0)
       json_array_append_new (deleted, json_string (name));
   }
   return svc_reply_json (r, 200, json_pack ("{s:o}", "NetworksDeleted", deleted));

@@ -68,6 +68,9 @@ static const struct route routes[] = {
   { "POST", "/images/load", api_image_load, .body_file = true },
   { "*", "/images/**", api_images },
   { "POST", "/auth", api_auth },
+  /* events, disk usage */
+  { "GET", "/events", api_events },
+  { "GET", "/system/df", api_system_df },
   /* docker's API beyond what is served: 501 with the endpoint's name */
   { "*", "/containers/{}", api_not_implemented },
   { "*", "/containers/{}/{}", api_not_implemented },

@@ -131,5 +131,6 @@ svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_n
 svc_handler api_images, api_image_create, api_image_load, api_auth;
 enum MHD_Result api_image_push (struct svc_req *r, const char *name);
 enum MHD_Result api_image_save (struct svc_req *r, const char *name /* NULL: the names query */);
+svc_handler api_events, api_system_df;
 
 #endif

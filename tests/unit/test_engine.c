@@ -1,5 +1,5 @@
 /* The engine (src/engine) without a container: the spec builder's steps (ctr_build) and their
- * errors, and prune on an empty store. */
+ * errors, prune on an empty store, and the event log (its lines, rotation, reading, filters). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include "capsa/engine.h"
 #include "ctr.h"
 #include "ctr_config.h"
+#include "ctr_events.h"
 #include "util.h"
 
 static char root[] = "/tmp/capsa-test-engine-XXXXXX";
@@ -143,13 +144,137 @@ test_prune_empty_store (void **state)
   assert_int_equal (n, 0);
 }
 
+/* The events in ROOT's log, read from since 0, without following. */
+static int
+count_events (struct capsa_engine *e, json_t *filters)
+{
+  struct capsa_events *it;
+  capsa_err *err = NULL;
+  json_t *ev;
+  int n = 0, r;
+  assert_int_equal (capsa_engine_events_open (e, 0, -1, false, filters, &it, &err), 0);
+  while ((r = capsa_engine_events_next (it, 0, &ev)) == 1)
+    {
+      n++;
+      json_decref (ev);
+    }
+  assert_int_equal (r, -1);
+  capsa_engine_events_close (it);
+  return n;
+}
+
+static void
+test_event_line (void **state)
+{
+  (void) state;
+  struct capsa_engine e = { .root = root };
+  json_t *attrs = json_pack ("{s:s, s:s, s:s}", "image", "busybox", "name", "x", "com.example", "yes");
+  capsa_engine_event (&e, "container", "start", "abc", attrs);
+  capsa_engine_event (&e, "volume", "create", "v1", NULL);
+  char path[600];
+  snprintf (path, sizeof path, "%s/events.log", root);
+  FILE *f = fopen (path, "re");
+  assert_non_null (f);
+  char line[4096];
+  assert_non_null (fgets (line, sizeof line, f));
+  assert_non_null (strchr (line, '\n'));
+  json_t *ev = json_loads (line, 0, NULL);
+  assert_non_null (ev);
+  assert_string_equal (json_string_value (json_object_get (ev, "status")), "start");
+  assert_string_equal (json_string_value (json_object_get (ev, "id")), "abc");
+  assert_string_equal (json_string_value (json_object_get (ev, "from")), "busybox");
+  assert_string_equal (json_string_value (json_object_get (ev, "Type")), "container");
+  assert_string_equal (json_string_value (json_object_get (ev, "Action")), "start");
+  assert_string_equal (json_string_value (json_object_get (ev, "scope")), "local");
+  json_t *actor = json_object_get (ev, "Actor");
+  assert_string_equal (json_string_value (json_object_get (actor, "ID")), "abc");
+  assert_true (json_equal (json_object_get (actor, "Attributes"), attrs));
+  long long ns = json_integer_value (json_object_get (ev, "timeNano"));
+  assert_int_equal (json_integer_value (json_object_get (ev, "time")), ns / 1000000000LL);
+  json_decref (ev);
+  assert_non_null (fgets (line, sizeof line, f));
+  ev = json_loads (line, 0, NULL);
+  assert_null (json_object_get (ev, "status")); /* (containers only) */
+  assert_string_equal (json_string_value (json_object_get (ev, "Type")), "volume");
+  json_decref (ev);
+  fclose (f);
+
+  /* docker's filters */
+  json_t *flt = json_pack ("{s:[s]}", "event", "start");
+  assert_int_equal (count_events (&e, flt), 1);
+  json_decref (flt);
+  flt = json_pack ("{s:[s], s:[s]}", "type", "container", "label", "com.example=yes");
+  assert_int_equal (count_events (&e, flt), 1);
+  json_decref (flt);
+  flt = json_pack ("{s:[s]}", "label", "com.example=no");
+  assert_int_equal (count_events (&e, flt), 0);
+  json_decref (flt);
+  flt = json_pack ("{s:[s, s]}", "container", "nope", "ab");
+  assert_int_equal (count_events (&e, flt), 1); /* (an id prefix) */
+  json_decref (flt);
+  flt = json_pack ("{s:[s]}", "image", "busybox:latest");
+  assert_int_equal (count_events (&e, flt), 0);
+  json_decref (flt);
+  flt = json_pack ("{s:{s:b}}", "volume", "v1", 1); /* (the old form) */
+  assert_int_equal (count_events (&e, flt), 1);
+  json_decref (flt);
+  assert_int_equal (count_events (&e, NULL), 2);
+
+  /* a line stays under PIPE_BUF: labels too long are dropped, name and image kept */
+  char big[8192];
+  memset (big, 'a', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  json_object_set_new (attrs, "big", json_string (big));
+  capsa_engine_event (&e, "container", "die", "abc", attrs);
+  json_decref (attrs);
+  flt = json_pack ("{s:[s], s:[s]}", "event", "die", "container", "x");
+  assert_int_equal (count_events (&e, flt), 1);
+  json_decref (flt);
+}
+
+static void
+test_event_rotation (void **state)
+{
+  (void) state;
+  char sub[600], path[700];
+  snprintf (sub, sizeof sub, "%s/rot", root);
+  assert_int_equal (mkdir (sub, 0700), 0);
+  struct capsa_engine e = { .root = sub };
+  ctr_events_rotate_bytes = 4096;
+  int n = 0;
+  struct stat st;
+  snprintf (path, sizeof path, "%s/events.log.1", sub);
+  for (; stat (path, &st) < 0; n++)
+    capsa_engine_event (&e, "network", "create", "n", NULL);
+  assert_true (st.st_size >= 4096 && st.st_size < 4096 + 4096);
+  /* every line is in one of the two files, in order */
+  for (int k = 0; k < 3; k++, n++)
+    capsa_engine_event (&e, "network", "destroy", "n", NULL);
+  assert_int_equal (count_events (&e, NULL), n);
+  json_t *flt = json_pack ("{s:[s]}", "event", "destroy");
+  assert_int_equal (count_events (&e, flt), 3);
+  json_decref (flt);
+  /* following: what comes later is read; the end is until's */
+  struct capsa_events *it;
+  capsa_err *err = NULL;
+  json_t *ev;
+  assert_int_equal (capsa_engine_events_open (&e, -1, -1, true, NULL, &it, &err), 0);
+  assert_int_equal (capsa_engine_events_next (it, 50, &ev), 0);
+  capsa_engine_event (&e, "network", "connect", "n", NULL);
+  assert_int_equal (capsa_engine_events_next (it, 2000, &ev), 1);
+  assert_string_equal (json_string_value (json_object_get (ev, "Action")), "connect");
+  json_decref (ev);
+  capsa_engine_events_close (it);
+  ctr_events_rotate_bytes = CTR_EVENTS_ROTATE_BYTES;
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_build_errors),
-    cmocka_unit_test (test_build_record),
-    cmocka_unit_test (test_prune_empty_store),
+    cmocka_unit_test (test_build_errors),      cmocka_unit_test (test_build_record),
+    cmocka_unit_test (test_prune_empty_store), cmocka_unit_test (test_event_line),
+    cmocka_unit_test (test_event_rotation),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

@@ -1,0 +1,14 @@
+/* The event log's private knob (ctr_events.c), for the unit tests: the size past which
+ * ROOT/events.log is renamed to events.log.1 (CTR_EVENTS_ROTATE_BYTES unless changed). */
+#ifndef CAPSA_CTR_EVENTS_H
+#define CAPSA_CTR_EVENTS_H
+
+#define CTR_EVENTS_ROTATE_BYTES (1LL << 20)
+
+extern long long ctr_events_rotate_bytes;
+
+struct capsa_engine;
+/* capsa_ctr_event of container id (loaded for its attributes; nothing when it is gone). */
+void ctr_event_by_id (struct capsa_engine *e, const char *id, const char *action, const char *key, const char *value);
+
+#endif
