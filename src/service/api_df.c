@@ -1,7 +1,10 @@
 /* GET /system/df: docker's disk usage, {LayersSize, Images, Containers, Volumes, BuildCache},
  * as `capsa system df` counts it: the images' unpacked sizes (the store's index), the volumes'
- * data with who uses them.  Images and Containers are [] until the engine and the image library
- * give their summaries (docker's ImageSummary, ContainerSummary). */
+ * data with who uses them; the images' and containers' summaries (docker's ImageSummary,
+ * ContainerSummary, with the bytes each container's writable layer holds as SizeRw). */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "capsa/cleanup.h"
 #include "capsa/image.h"
 #include "capsa/json.h"
@@ -46,11 +49,49 @@ volumes_usage (struct capsa_engine *e)
   return out;
 }
 
+static json_t *
+images_usage (struct capsa_engine *e)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  cleanup_json json_t *idx = NULL;
+  cleanup_err capsa_err *err = NULL;
+  json_t *out = json_array (), *img;
+  size_t i;
+  if (capsa_store_open (e->root, &s, &err) < 0 || capsa_index_read (s, &idx, &err) < 0)
+    return out;
+  json_array_foreach (json_object_get (idx, "images"), i, img)
+      json_array_append_new (out, capsa_image_summary_json (s, img, e->default_registry));
+  return out;
+}
+
+static json_t *
+containers_usage (struct capsa_engine *e)
+{
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
+  json_t *out = json_array ();
+  for (char **id = ids; id && *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      if (capsa_ctr_load (e, *id, &c, NULL) < 0)
+        continue;
+      json_t *sum = capsa_ctr_summary_json (e, c);
+      const char *upper = jstr (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "UpperDir");
+      int fd = upper ? open (upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+      json_object_set_new (sum, "SizeRw", json_integer (fd >= 0 ? capsa_fs_tree_size (fd) : 0));
+      json_object_set_new (sum, "SizeRootFs", json_integer (0));
+      if (fd >= 0)
+        close (fd);
+      json_array_append_new (out, sum);
+    }
+  return out;
+}
+
 enum MHD_Result
 api_system_df (struct svc_req *r)
 {
   struct capsa_engine *e = &r->s->eng;
   return svc_reply_json (r, 200,
-                         json_pack ("{s:I, s:[], s:[], s:o, s:[]}", "LayersSize", (json_int_t) layers_size (e),
-                                    "Images", "Containers", "Volumes", volumes_usage (e), "BuildCache"));
+                         json_pack ("{s:I, s:o, s:o, s:o, s:[]}", "LayersSize", (json_int_t) layers_size (e), "Images",
+                                    images_usage (e), "Containers", containers_usage (e), "Volumes", volumes_usage (e),
+                                    "BuildCache"));
 }

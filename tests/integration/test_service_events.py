@@ -105,15 +105,22 @@ def test_stream_until_the_client_leaves(svc):
 
 def test_system_df(svc):
     svc.docker("volume", "create", "dfvol")
+    svc.docker("create", "--name", "dfctr", "--network", "none", "busybox", "true")
     try:
         st, df, _ = api(svc, "GET", "/v1.41/system/df")
         assert st == 200
         assert df["LayersSize"] > 0 and df["BuildCache"] == []
+        assert any("busybox:latest" in (i["RepoTags"] or []) for i in df["Images"])
+        c = [x for x in df["Containers"] if x["Names"] == ["/dfctr"]][0]
+        assert c["SizeRw"] >= 0 and c["State"] == "created"
         v = [x for x in df["Volumes"] if x["Name"] == "dfvol"][0]
         assert v["UsageData"] == {"Size": 0, "RefCount": 0} and v["Driver"] == "local"
         out = svc.docker("system", "df").stdout
         assert "Local Volumes" in out and "TYPE" in out and "RECLAIMABLE" in out
+        row = [l for l in out.splitlines() if l.startswith("Containers")][0]
+        assert row.split()[1] == "1"
     finally:
+        svc.docker("rm", "dfctr")
         svc.docker("volume", "rm", "dfvol")
 
 
