@@ -295,6 +295,27 @@ connect_args (struct svc_req *r, json_t **body, json_t **net, struct ctr **c, en
   return true;
 }
 
+/* EndpointConfig.Aliases as the attach takes them (NULL-terminated, the strings borrowed from ep;
+ * NULL when none); false with a 400 sent when it is no array of strings. */
+static bool
+connect_aliases (struct svc_req *r, json_t *ep, const char ***out, enum MHD_Result *res)
+{
+  json_t *v = json_object_get (ep, "Aliases"), *a;
+  size_t i;
+  if (v == NULL || json_is_null (v))
+    return true;
+  if (!json_is_array (v))
+    return *res = svc_reply_err (r, 400, "EndpointConfig.Aliases: expected an array of strings"), false;
+  *out = capsa_xmalloc0 ((json_array_size (v) + 1) * sizeof **out);
+  json_array_foreach (v, i, a)
+  {
+    if (!json_is_string (a))
+      return *res = svc_reply_err (r, 400, "EndpointConfig.Aliases[%zu]: expected a string", i), false;
+    (*out)[i] = json_string_value (a);
+  }
+  return true;
+}
+
 enum MHD_Result
 api_net_connect (struct svc_req *r)
 {
@@ -306,8 +327,11 @@ api_net_connect (struct svc_req *r)
     return res;
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     return svc_reply_err (r, 409, "container %s is not running: capsa connects running containers only", c->id);
-  json_t *ipam = json_object_get (json_object_get (body, "EndpointConfig"), "IPAMConfig");
-  struct capsa_attach a = { .netns_fd = -1, .network = jstr (net, "Name") };
+  json_t *ep = json_object_get (body, "EndpointConfig"), *ipam = json_object_get (ep, "IPAMConfig");
+  cleanup_free const char **aliases = NULL;
+  if (!connect_aliases (r, ep, &aliases, &res))
+    return res;
+  struct capsa_attach a = { .netns_fd = -1, .network = jstr (net, "Name"), .aliases = aliases };
   a.ip = jstr (ipam, "IPv4Address");
   a.ip6 = jstr (ipam, "IPv6Address");
   if (a.ip && *a.ip == '\0')
