@@ -140,6 +140,11 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
   cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
   json_object_set_new (out, "LogPath", json_string (lp));
   json_object_del (out, "Aliases");
+  /* what `logs` reads is capsa's own log, docker's json-file in effect (clients check the driver
+   * before they ask for logs: docker-compose skips a container without one) */
+  json_t *hc = json_object_get (out, "HostConfig");
+  if (json_is_object (hc) && json_object_get (hc, "LogConfig") == NULL)
+    json_object_set_new (hc, "LogConfig", json_pack ("{s:s, s:{}}", "Type", "json-file", "Config"));
   json_t *ns = json_pack ("{s:{}}", "Ports");
   net_settings (c, ns);
   json_t *ports = capsa_ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
