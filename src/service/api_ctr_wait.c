@@ -31,8 +31,10 @@ struct waiter
   char *finished0; /* FinishedAt when the wait began (next-exit waits for another) */
   enum wait_cond cond;
   int code;
-  int client; /* the connection's socket: a client gone ends the wait */
+  int client;           /* the connection's socket: a client gone ends the wait */
+  long long unknown_ms; /* when it was first seen exited with its code not yet recorded (0: not) */
   bool sent;
+  bool gone; /* the client left */
 };
 
 static void
@@ -57,6 +59,16 @@ wait_done (struct waiter *w)
   bool exited = c->status == CTR_EXITED || c->status == CTR_DEAD;
   if (exited && c->exit_code >= 0)
     w->code = c->exit_code;
+  /* its process gone, its monitor not yet done recording the code: a moment more (a monitor gone
+   * for good leaves it unknown: answered after 2 s) */
+  if (exited && c->exit_code < 0 && w->cond != WAIT_REMOVED)
+    {
+      long long now = capsa_monotonic_ms ();
+      if (w->unknown_ms == 0)
+        w->unknown_ms = now;
+      if (now - w->unknown_ms < 2000)
+        return false;
+    }
   switch (w->cond)
     {
     case WAIT_NOT_RUNNING:
@@ -81,7 +93,7 @@ wait_loop (struct waiter *w)
       /* the watch sees run.json change; the timeout covers what it cannot (a pid that died) */
       if (poll (p, 2, 200) > 0 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
         {
-          w->code = -1;
+          w->gone = true;
           return;
         }
       char buf[4096];
@@ -98,7 +110,7 @@ wait_read (void *cls, uint64_t pos, char *buf, size_t max)
   if (w->sent)
     return MHD_CONTENT_READER_END_OF_STREAM;
   wait_loop (w);
-  if (w->code < 0 && w->client >= 0)
+  if (w->gone)
     return MHD_CONTENT_READER_END_WITH_ERROR;
   int n = snprintf (buf, max, "{\"Error\":null,\"StatusCode\":%d}\n", w->code < 0 ? 0 : w->code);
   w->sent = true;
