@@ -1,6 +1,7 @@
 """The Python docker SDK (python3-docker 5.0.3, /usr/bin/python3) against `capsa system service`:
 ping, version, containers.run (attached: create, start, wait, then logs; detached: logs, wait,
-stop, remove), containers.list with label filters, networks and volumes."""
+stop, remove), containers.list with label filters, networks (connect with an alias a peer reaches)
+and volumes; the same script against a private dockerd (runc) first."""
 import subprocess
 import textwrap
 
@@ -44,6 +45,18 @@ SCRIPT = textwrap.dedent("""\
     assert c.networks.get("sdknet").name == "sdknet"
     assert c.networks.get(n.id).id == n.id
     assert "sdknet" in [x.name for x in c.networks.list()]
+    # connect with an alias: a container of the network reaches the other by it
+    n0 = c.networks.create("sdknet0", driver="bridge")
+    srv = c.containers.run("busybox", "sleep 100", detach=True, name="sdk-srv", network="sdknet0")
+    n.connect(srv, aliases=["sdkalias"])
+    probe = c.containers.run("busybox", ["sh", "-c", "until ping -c1 -W1 sdkalias; do sleep 0.2; done; echo found"],
+                             detach=True, network="sdknet")
+    assert probe.wait(timeout=20)["StatusCode"] == 0
+    assert b"found" in probe.logs(), probe.logs()
+    probe.remove()
+    n.disconnect(srv)
+    srv.remove(force=True)
+    n0.remove()
     n.remove()
     assert "sdknet" not in [x.name for x in c.networks.list()]
     # volumes
