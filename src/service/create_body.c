@@ -900,9 +900,10 @@ set_endpoint (json_t *body, struct ctr_opts *o, struct svc_strings *keep, json_t
     }
   json_object_foreach (eps, net, ep)
   {
-    if (o->network == NULL)
+    bool dflt = strcmp (net, "default") == 0; /* the docker CLI's key without --network */
+    if (o->network == NULL && !dflt)
       o->network = keep_str (keep, net);
-    else if (strcmp (o->network, net) != 0)
+    else if (o->network && !dflt && strcmp (o->network, net) != 0)
       return capsa_fail_as (err, EINVAL,
                             "NetworkingConfig.EndpointsConfig.%s: not the container's network (HostConfig.NetworkMode "
                             "`%s`): connect it to another network after it is created",

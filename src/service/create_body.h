@@ -74,7 +74,9 @@
  *       CpuRealtimeRuntime, CpusetMems, DeviceCgroupRules, DeviceRequests
  *   NetworkingConfig.EndpointsConfig       one network at most (dockerd's rule): its name is the
  *                                          network when NetworkMode is the default, and must be
- *                                          NetworkMode's otherwise; Aliases: aliases (a user
+ *                                          NetworkMode's otherwise ("default": the default
+ *                                          network, the docker CLI's key without --network);
+ *                                          Aliases: aliases (a user
  *                                          network only: the engine refuses them on the default
  *                                          bridge, as dockerd); IPAMConfig addresses, Links,
  *                                          MacAddress, DriverOpts refused; the rest (NetworkID,

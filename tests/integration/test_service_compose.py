@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from service_fixtures import COMPOSE, needs_docker, needs_service, service_running
+from test_service import api
 from test_dockerd import IMAGE, docker  # noqa: F401  (the fixture: a private dockerd 20.10, runc)
 
 pytestmark = [needs_service, needs_docker,
@@ -129,3 +130,25 @@ def _up_ps_logs_scale_down(svc):
     assert _project_containers(svc) == []
     assert f"{PROJECT}_default" not in svc.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
     assert f"{PROJECT}_data" not in svc.docker("volume", "ls", "-q").stdout.split()
+
+
+def test_network_alias_api():
+    """Aliases through the service: refused on the default bridge with dockerd's message, nothing
+    left (the docker CLI refuses it itself); docker create --network-alias on a user network,
+    shown by inspect with the short id (dockerd's)."""
+    with service_running() as svc:
+        body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "bridge"},
+                "NetworkingConfig": {"EndpointsConfig": {"bridge": {"Aliases": ["x"]}}}}
+        status, answer, _ = api(svc, "POST", "/v1.41/containers/create", body)
+        assert status == 400, (status, answer)
+        assert "network-scoped alias is supported only for containers in user defined networks" in \
+            answer["message"], answer
+        assert svc.docker("ps", "-aq").stdout.strip() == ""
+        svc.docker("network", "create", "anet")
+        try:
+            cid = svc.docker("create", "--network", "anet", "--network-alias", "db", "busybox", "true").stdout.strip()
+            al = svc.docker("inspect", "-f", "{{json .NetworkSettings.Networks.anet.Aliases}}", cid).stdout.strip()
+            assert al == '["db","%s"]' % cid[:12], al
+            svc.docker("rm", cid)
+        finally:
+            svc.docker("network", "rm", "anet", check=False)
