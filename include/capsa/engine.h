@@ -161,6 +161,9 @@ struct ctr_opts
    * empty ([]): none, and the image's Cmd is still used (dockerd's rule; --entrypoint "", the
    * API's [""], drops both). */
   char **entrypoint_argv;
+  /* --network-alias: more names its network's containers resolve it by (a user network only:
+   * refused on the default bridge, as docker); NULL or empty: none */
+  char **aliases;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -329,7 +332,7 @@ CAPSA_PUBLIC void capsa_ctr_net_release_ports (struct ctr *c, const char *networ
 struct capsa_netenv;
 CAPSA_PUBLIC struct capsa_netenv capsa_engine_netenv (const struct capsa_engine *e, char **dir);
 /* `network connect` (ctr_connect.c): attach running container ct to a->network (a's ip, ip6,
- * ports as asked; the rest filled from ct), its new published ports reserved and held by its
+ * ports and aliases as asked; the rest filled from ct), its new published ports reserved and held by its
  * monitor.  `network disconnect`: detach it, its ports there released. */
 struct capsa_attach;
 CAPSA_PUBLIC int capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_attach *a,

@@ -13,8 +13,8 @@
  * of docker's default address pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ...: free of
  * other networks, host routes and other engines' configured networks, see ipam_foreign_clash).  User
  * networks have their own bridge and subnet, and their containers resolve each other by name:
- * every container attached with an etc_dir gets a hosts file listing the network's containers,
- * rewritten in place on every attach and detach.
+ * every container attached with an etc_dir gets a hosts file listing the network's containers
+ * (each by its id, hostname, name and aliases), rewritten in place on every attach and detach.
  *
  * A network created with IPv6 is dual stack: its bridge has a gateway address in subnet6 too, and
  * each container gets an IPv6 address (no duplicate address detection: usable at once) and an
@@ -87,6 +87,9 @@ struct capsa_attach
   const char *ip;       /* NULL: the next free address */
   const char *etc_dir;  /* NULL, or a directory that gets hosts, hostname, resolv.conf (kept current) */
   const char *ip6;      /* NULL: the next free IPv6 address (on a network with IPv6) */
+  /* NULL, or a NULL-terminated list of more names the network's containers resolve to this one
+   * (docker's network-scoped aliases, --network-alias); kept in the lease */
+  const char *const *aliases;
 };
 
 struct capsa_attach_result

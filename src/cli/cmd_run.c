@@ -74,8 +74,9 @@ struct parsed
 static void
 parsed_free (struct ctr_opts *o)
 {
-  char ***all[] = { &o->env,          &o->volumes, &o->mounts,  &o->tmpfs,  &o->devices, &o->cap_add, &o->cap_drop,
-                    &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap,  &o->gidmap };
+  char ***all[] = { &o->env,     &o->volumes,  &o->mounts,       &o->tmpfs,   &o->devices,
+                    &o->cap_add, &o->cap_drop, &o->security_opt, &o->ulimits, &o->sysctls,
+                    &o->labels,  &o->publish,  &o->uidmap,       &o->gidmap,  &o->aliases };
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
 }
@@ -195,6 +196,9 @@ static const struct capsa_opt run_opts[] = {
                "allow_host_loopback=true (reach the host's 127.0.0.1 at 10.0.2.2),\n"
                "mtu=N, cidr=CIDR, enable_ipv6=true, port_handler=slirp4netns)"),
   CAPSA_O_STR (0, "net", O, network, "MODE", NULL, .flags = CAPSA_OPTF_HIDDEN), /* docker's old name */
+  CAPSA_O_LIST (0, "network-alias", O, aliases, "NAME",
+                "another name the containers of its network resolve it by (a user\n"
+                "network only; repeatable)"),
   CAPSA_O_LIST ('p', "publish", O, publish, "[IP:][HOST:]CTR[/udp]",
                 "publish a port, reserved for the container's life (a\n"
                 "bridge network or slirp4netns; no HOST: a free port; [IPV6]:HOST:CTR)"),
@@ -240,8 +244,9 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
 {
   const char *cmd = spec->name;
   o->stop_timeout = -1;
-  char ***lists[] = { &o->env,          &o->volumes, &o->mounts,  &o->tmpfs,  &o->devices, &o->cap_add, &o->cap_drop,
-                      &o->security_opt, &o->ulimits, &o->sysctls, &o->labels, &o->publish, &o->uidmap,  &o->gidmap };
+  char ***lists[] = { &o->env,     &o->volumes,  &o->mounts,       &o->tmpfs,   &o->devices,
+                      &o->cap_add, &o->cap_drop, &o->security_opt, &o->ulimits, &o->sysctls,
+                      &o->labels,  &o->publish,  &o->uidmap,       &o->gidmap,  &o->aliases };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
   int first = cli_parse (spec, argc, argv, o);

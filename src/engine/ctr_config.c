@@ -1280,6 +1280,11 @@ step_network (struct build *b, capsa_err **err)
     }
   if (strncmp (net, "container:", 10) == 0)
     return join_container_net (b, ns, err);
+  if (b->o->aliases && b->o->aliases[0] && (!capsa_ctr_net_is_bridge (net) || strcmp (net, CAPSA_NET_DEFAULT) == 0))
+    return capsa_fail_as (err, EINVAL,
+                          "network-scoped alias is supported only for containers in user defined networks");
+  if (b->o->aliases && b->o->aliases[0])
+    json_object_set_new (b->meta, "Aliases", json_strv (b->o->aliases));
   if (!capsa_ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
     return 0;
   if (b->e->rootless && !ctr_net_is_slirp (net))

@@ -2,6 +2,7 @@
  * `network rm`, with their events (both front ends). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
@@ -13,6 +14,9 @@
 int
 capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_attach *a, capsa_err **err)
 {
+  if (a->aliases && a->aliases[0] && (a->network == NULL || strcmp (a->network, CAPSA_NET_DEFAULT) == 0))
+    return capsa_fail_as (err, EINVAL,
+                          "network-scoped alias is supported only for containers in user defined networks");
   a->container_id = ct->id;
   a->name = capsa_ctr_name (ct);
   a->pid = ct->pid;

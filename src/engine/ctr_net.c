@@ -100,6 +100,18 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
 
 static int net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err);
 
+/* The record's network aliases (--network-alias) as the attach takes them: a NULL-terminated
+ * array (the caller frees it) of strings borrowed from meta. */
+static const char **
+meta_aliases (json_t *meta)
+{
+  json_t *v = json_object_get (meta, "Aliases"), *a;
+  const char **out = xmalloc0 ((json_array_size (v) + 1) * sizeof *out);
+  size_t i, n = 0;
+  json_array_foreach (v, i, a) if (json_is_string (a)) out[n++] = json_string_value (a);
+  return out;
+}
+
 int
 ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
@@ -123,6 +135,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
+  cleanup_free const char **aliases = meta_aliases (c->meta);
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
@@ -156,7 +169,8 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
                             .nports = n,
                             .name = name && strcmp (name, c->id) ? name : NULL,
                             .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
-                            .etc_dir = etc };
+                            .etc_dir = etc,
+                            .aliases = aliases };
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;

@@ -128,6 +128,51 @@ etc_paths (json_t *out, const struct ctr *c)
     }
 }
 
+/* docker's EndpointSettings of the container's network: its aliases (on a user network the short
+ * id too, as dockerd adds it), its addresses while it runs ("" and 0 else). */
+static json_t *
+endpoint (const struct ctr *c, const char *mode, json_t *addrs)
+{
+  json_t *ep = json_pack ("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}", "IPAMConfig", "Links",
+                          "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen",
+                          0, "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", "",
+                          "DriverOpts");
+  if (addrs)
+    json_object_update (ep, addrs);
+  if (strcmp (mode, "bridge") == 0)
+    return ep;
+  json_t *al = json_array (), *a;
+  size_t i;
+  char shortid[13];
+  snprintf (shortid, sizeof shortid, "%s", c->id);
+  bool has_short = false;
+  json_array_foreach (json_object_get (c->meta, "Aliases"), i, a)
+  {
+    json_array_append (al, a);
+    has_short |= json_is_string (a) && strcmp (json_string_value (a), shortid) == 0;
+  }
+  if (!has_short)
+    json_array_append_new (al, json_string (shortid));
+  json_object_set_new (ep, "Aliases", al);
+  return ep;
+}
+
+/* docker's shape: the addresses at the top (while it runs) and under Networks.NAME (one network
+ * per container; a bridge network's is there before it runs, as dockerd shows it) */
+static void
+net_settings (const struct ctr *c, json_t *ns)
+{
+  json_t *addrs = json_object_get (c->run, "Network");
+  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
+  bool live = json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED && c->status != CTR_DEAD;
+  if (live)
+    json_object_update (ns, addrs);
+  if (mode && capsa_ctr_net_is_bridge (mode))
+    json_object_set_new (ns, "Networks", json_pack ("{s:o}", mode, endpoint (c, mode, live ? addrs : NULL)));
+  else if (live)
+    json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
+}
+
 json_t *
 capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
 {
@@ -150,14 +195,14 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
   json_object_set_new (out, "LogPath", json_string (""));
   cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
   json_object_set_new (out, "LogPath", json_string (lp));
-  /* docker's shape: the addresses at the top and under Networks.NAME (one network per container) */
-  json_t *ns = json_pack ("{s:{}}", "Ports"), *addrs = json_object_get (run, "Network");
-  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
-  if (json_is_object (addrs) && c->status != CTR_CREATED && c->status != CTR_EXITED && c->status != CTR_DEAD)
-    {
-      json_object_update (ns, addrs);
-      json_object_set_new (ns, "Networks", json_pack ("{s:O}", mode ?: "bridge", addrs));
-    }
+  json_object_del (out, "Aliases");
+  /* what `logs` reads is capsa's own log, docker's json-file in effect (clients check the driver
+   * before they ask for logs: docker-compose skips a container without one) */
+  json_t *hc = json_object_get (out, "HostConfig");
+  if (json_is_object (hc) && json_object_get (hc, "LogConfig") == NULL)
+    json_object_set_new (hc, "LogConfig", json_pack ("{s:s, s:{}}", "Type", "json-file", "Config"));
+  json_t *ns = json_pack ("{s:{}}", "Ports");
+  net_settings (c, ns);
   json_t *ports = capsa_ctr_ports_live (c); /* docker's {"80/tcp": [{"HostIp", "HostPort"}]} */
   if (ports)
     json_object_set (ns, "Ports", ports);

@@ -51,6 +51,24 @@ net_containers (json_t *n)
   return out;
 }
 
+/* The Options a network was made with, as dockerd reports them (docker-compose compares them with
+ * its file's driver_opts, and wants the network made again when they differ): the default
+ * network's bridge and MTU; a user network's bridge when it was named (not capsa's cbr-XXXXXXXX)
+ * and MTU when it is not the default 1500 (capsa records 1500 when none was given). */
+static json_t *
+net_options (json_t *n)
+{
+  const char *br = jstr (n, "bridge") ?: "";
+  long long mtu = (long long) json_integer_value (json_object_get (n, "mtu"));
+  bool dflt = strcmp (jstr (n, "name") ?: "", CAPSA_NET_DEFAULT) == 0;
+  json_t *o = json_object ();
+  if (dflt || !(strncmp (br, "cbr-", 4) == 0 && strlen (br) == 12))
+    json_object_set_new (o, "com.docker.network.bridge.name", json_string (br));
+  if (dflt || (mtu > 0 && mtu != 1500))
+    json_object_set_new (o, "com.docker.network.driver.mtu", json_sprintf ("%lld", mtu > 0 ? mtu : 1500));
+  return o;
+}
+
 /* docker's network object of capsa's network state n (capsa_network_inspect) */
 static json_t *
 net_docker (json_t *n, bool details)
@@ -58,15 +76,13 @@ net_docker (json_t *n, bool details)
   const char *name = jstr (n, "name"), *created = jstr (n, "created");
   char id[65];
   net_id (name, created, id);
-  char mtu[16];
-  snprintf (mtu, sizeof mtu, "%lld", (long long) (json_integer_value (json_object_get (n, "mtu")) ?: 1500));
   json_t *d = json_pack (
-      "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:{s:s, s:s}, s:{}}", "Name",
-      name, "Id", id, "Created", created ?: "0001-01-01T00:00:00Z", "Scope", "local", "Driver", "bridge", "EnableIPv6",
+      "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:o, s:{}}", "Name", name,
+      "Id", id, "Created", created ?: "0001-01-01T00:00:00Z", "Scope", "local", "Driver", "bridge", "EnableIPv6",
       json_is_true (json_object_get (n, "ipv6")), "IPAM", "Driver", "default", "Options", "Config", ipam_config (n),
       "Internal", json_is_true (json_object_get (n, "internal")), "Attachable", 0, "Ingress", 0, "ConfigFrom",
       "Network", "", "ConfigOnly", 0, "Containers", details ? net_containers (n) : json_object (), "Options",
-      "com.docker.network.bridge.name", jstr (n, "bridge") ?: "", "com.docker.network.driver.mtu", mtu, "Labels");
+      net_options (n), "Labels");
   return d;
 }
 
@@ -289,6 +305,27 @@ connect_args (struct svc_req *r, json_t **body, json_t **net, struct ctr **c, en
   return true;
 }
 
+/* EndpointConfig.Aliases as the attach takes them (NULL-terminated, the strings borrowed from ep;
+ * NULL when none); false with a 400 sent when it is no array of strings. */
+static bool
+connect_aliases (struct svc_req *r, json_t *ep, const char ***out, enum MHD_Result *res)
+{
+  json_t *v = json_object_get (ep, "Aliases"), *a;
+  size_t i;
+  if (v == NULL || json_is_null (v))
+    return true;
+  if (!json_is_array (v))
+    return *res = svc_reply_err (r, 400, "EndpointConfig.Aliases: expected an array of strings"), false;
+  *out = capsa_xmalloc0 ((json_array_size (v) + 1) * sizeof **out);
+  json_array_foreach (v, i, a)
+  {
+    if (!json_is_string (a))
+      return *res = svc_reply_err (r, 400, "EndpointConfig.Aliases[%zu]: expected a string", i), false;
+    (*out)[i] = json_string_value (a);
+  }
+  return true;
+}
+
 enum MHD_Result
 api_net_connect (struct svc_req *r)
 {
@@ -300,8 +337,11 @@ api_net_connect (struct svc_req *r)
     return res;
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     return svc_reply_err (r, 409, "container %s is not running: capsa connects running containers only", c->id);
-  json_t *ipam = json_object_get (json_object_get (body, "EndpointConfig"), "IPAMConfig");
-  struct capsa_attach a = { .netns_fd = -1, .network = jstr (net, "Name") };
+  json_t *ep = json_object_get (body, "EndpointConfig"), *ipam = json_object_get (ep, "IPAMConfig");
+  cleanup_free const char **aliases = NULL;
+  if (!connect_aliases (r, ep, &aliases, &res))
+    return res;
+  struct capsa_attach a = { .netns_fd = -1, .network = jstr (net, "Name"), .aliases = aliases };
   a.ip = jstr (ipam, "IPv4Address");
   a.ip6 = jstr (ipam, "IPv6Address");
   if (a.ip && *a.ip == '\0')

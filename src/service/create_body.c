@@ -853,28 +853,8 @@ set_ports (json_t *body, json_t *hc, struct ctr_opts *o, capsa_err **err)
 
 /* ---- the network --------------------------------------------------------------------------- */
 
-/* Aliases the engine has not (peers find a container by its name): said, once. */
 static int
-check_aliases (json_t *ep, const char *sec, const struct ctr_opts *o, json_t *warnings, capsa_err **err)
-{
-  cleanup_strv char **aliases = NULL;
-  char list[256] = "";
-  size_t n = 0;
-  if (get_strv (ep, sec, "Aliases", false, &aliases, err) < 0)
-    return -1;
-  for (char **a = aliases; a && *a; a++)
-    if (o->name == NULL || strcmp (*a, o->name) != 0)
-      n += (size_t) snprintf (list + n, n < sizeof list ? sizeof list - n : 0, "%s`%s`", n ? ", " : "", *a);
-  if (n)
-    warn (warnings,
-          "%sAliases: network aliases are not supported, other containers find this one by its name (%s "
-          "ignored)",
-          sec, list);
-  return 0;
-}
-
-static int
-endpoint_config (const char *net, json_t *ep, const struct ctr_opts *o, json_t *warnings, capsa_err **err)
+endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnings, capsa_err **err)
 {
   static const struct unsupported ep_unsupported[] = {
     { "Links", REFUSE, "links are not supported", NULL, false },
@@ -897,7 +877,7 @@ endpoint_config (const char *net, json_t *ep, const struct ctr_opts *o, json_t *
       || check_unsupported (ep_unsupported, ARRAY_SIZE (ep_unsupported), ep, sec, warnings, err) < 0
       || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0)
     return -1;
-  return check_aliases (ep, sec, o, warnings, err);
+  return get_strv (ep, sec, "Aliases", false, &o->aliases, err);
 }
 
 /* NetworkingConfig.EndpointsConfig: one network at most, the container's. */
@@ -921,9 +901,10 @@ set_endpoint (json_t *body, struct ctr_opts *o, struct svc_strings *keep, json_t
     }
   json_object_foreach (eps, net, ep)
   {
-    if (o->network == NULL)
+    bool dflt = strcmp (net, "default") == 0; /* the docker CLI's key without --network */
+    if (o->network == NULL && !dflt)
       o->network = keep_str (keep, net);
-    else if (strcmp (o->network, net) != 0)
+    else if (o->network && !dflt && strcmp (o->network, net) != 0)
       return capsa_fail_as (err, EINVAL,
                             "NetworkingConfig.EndpointsConfig.%s: not the container's network (HostConfig.NetworkMode "
                             "`%s`): connect it to another network after it is created",
@@ -1010,9 +991,9 @@ svc_create_opts (json_t *body, const char *name, struct ctr_opts *o, struct svc_
 void
 svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
 {
-  char ***lists[] = { &o->env,     &o->volumes,      &o->mounts,  &o->tmpfs,          &o->devices,
-                      &o->cap_add, &o->cap_drop,     &o->ulimits, &o->sysctls,        &o->labels,
-                      &o->publish, &o->security_opt, &o->cmd,     &o->entrypoint_argv };
+  char ***lists[] = { &o->env,     &o->volumes,      &o->mounts,  &o->tmpfs,           &o->devices,
+                      &o->cap_add, &o->cap_drop,     &o->ulimits, &o->sysctls,         &o->labels,
+                      &o->publish, &o->security_opt, &o->cmd,     &o->entrypoint_argv, &o->aliases };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     {
       cleanup_strv_fn (lists[i]);

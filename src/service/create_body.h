@@ -76,9 +76,11 @@
  *       CpuRealtimeRuntime, CpusetMems, DeviceCgroupRules, DeviceRequests
  *   NetworkingConfig.EndpointsConfig       one network at most (dockerd's rule): its name is the
  *                                          network when NetworkMode is the default, and must be
- *                                          NetworkMode's otherwise; Aliases (but the container's
- *                                          name) warned: the engine has none, peers find the
- *                                          container by its name; IPAMConfig addresses, Links,
+ *                                          NetworkMode's otherwise ("default": the default
+ *                                          network, the docker CLI's key without --network);
+ *                                          Aliases: aliases (a user
+ *                                          network only: the engine refuses them on the default
+ *                                          bridge, as dockerd); IPAMConfig addresses, Links,
  *                                          MacAddress, DriverOpts refused; the rest (NetworkID,
  *                                          IPAddress...: inspect's output fields) ignored
  *   ?name=                                 name (a leading `/` dropped; docker's name rule)

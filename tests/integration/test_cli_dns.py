@@ -39,3 +39,27 @@ def test_rename_and_connect_update_peers_hosts(capsa):
             capsa("rm", "-f", n, check=False)
         capsa("network", "rm", "-f", "dnsnet", check=False)
         capsa("network", "rm", "-f", "bridge", check=False)
+
+
+def test_network_alias(capsa):
+    """--network-alias (repeatable): peers resolve the container by each alias (and reach it);
+    inspect shows them with the short id, as dockerd; refused on the default bridge."""
+    p = capsa("run", "--rm", "--network-alias", "x", "busybox", "true", check=False)
+    assert p.returncode == 125, p.stdout + p.stderr
+    assert "network-scoped alias is supported only for containers in user defined networks" in p.stderr
+    capsa("network", "create", "--subnet", "10.99.42.0/24", "aliasnet")
+    try:
+        capsa("run", "-d", "--name", "aw", "--network", "aliasnet", "--network-alias", "web",
+              "--network-alias", "www", "busybox", "sleep", "60")
+        capsa("run", "-d", "--name", "ac", "--network", "aliasnet", "busybox", "sleep", "60")
+        assert _resolves(capsa, "ac", "web") and _resolves(capsa, "ac", "www"), _hosts(capsa, "ac")
+        p = capsa("exec", "ac", "ping", "-c1", "-W2", "www", check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        cid = capsa("inspect", "-f", "{{.Id}}", "aw").stdout.strip()
+        al = capsa("inspect", "-f", "{{json .NetworkSettings.Networks.aliasnet.Aliases}}", "aw").stdout.strip()
+        assert al == '["web","www","%s"]' % cid[:12], al
+    finally:
+        for n in ("aw", "ac"):
+            capsa("rm", "-f", n, check=False)
+        capsa("network", "rm", "-f", "aliasnet", check=False)
+        capsa("network", "rm", "-f", "bridge", check=False)

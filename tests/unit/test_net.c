@@ -155,14 +155,48 @@ test_ruleset_families (void **state)
   free (r);
 }
 
+/* The hosts lines of a user network's containers: a peer by its id, hostname, name and aliases
+ * (capsa_net_etc_files reads the network's state file, written here as attach records it). */
+static void
+test_hosts_aliases (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/capsa-test-net-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  char file[64];
+  snprintf (file, sizeof file, "%s/n1.json", dir);
+  FILE *f = fopen (file, "w");
+  assert_non_null (f);
+  fputs ("{\"name\": \"n1\", \"dns\": true, \"leases\": {"
+         "\"aaaa\": {\"ip\": \"10.1.0.2\", \"hostname\": \"ha\", \"name\": \"web\", \"aliases\": [\"www\", \"front\"]},"
+         "\"bbbb\": {\"ip\": \"10.1.0.3\", \"ip6\": \"fd00::3\", \"hostname\": \"hb\"}}}",
+         f);
+  fclose (f);
+  struct capsa_netenv env = { .state_dir = dir };
+  capsa_err *err = NULL;
+  char *hosts = NULL;
+  assert_int_equal (capsa_net_etc_files (&env, "n1", "bbbb", &hosts, NULL, NULL, &err), 0);
+  assert_non_null (strstr (hosts, "10.1.0.2\taaaa ha web www front\n"));
+  assert_non_null (strstr (hosts, "10.1.0.3\thb bbbb\n"));
+  assert_non_null (strstr (hosts, "fd00::3\thb bbbb\n"));
+  free (hosts);
+  assert_int_equal (capsa_net_etc_files (&env, "n1", "aaaa", &hosts, NULL, NULL, &err), 0);
+  assert_non_null (strstr (hosts, "10.1.0.2\tha aaaa web www front\n"));
+  free (hosts);
+  char lock[64];
+  snprintf (lock, sizeof lock, "%s/.lock", dir);
+  unlink (lock);
+  unlink (file);
+  rmdir (dir);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_port_specs),
-    cmocka_unit_test (test_ipam6),
-    cmocka_unit_test (test_foreign_networks),
-    cmocka_unit_test (test_ruleset_families),
+    cmocka_unit_test (test_port_specs),       cmocka_unit_test (test_ipam6),
+    cmocka_unit_test (test_foreign_networks), cmocka_unit_test (test_ruleset_families),
+    cmocka_unit_test (test_hosts_aliases),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

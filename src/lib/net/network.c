@@ -658,14 +658,22 @@ network_load (const struct capsa_netenv *env, int dir, const char *name, json_t 
   return ipam_load (dir, name, net, err);
 }
 
-/* One lease's IPv4 line, then its IPv6 one (resolvers try them in the file's order). */
+/* One lease's IPv4 line, then its IPv6 one (resolvers try them in the file's order): its
+ * addresses, then first, second, its name and its aliases. */
 static void
 hosts_lease (struct strbuf *b, json_t *l, const char *first, const char *second)
 {
   const char *fam[] = { "ip", "ip6" }, *nm = jstr (l, "name");
   for (size_t f = 0; f < ARRAY_SIZE (fam); f++)
-    if (jstr (l, fam[f]))
-      strbuf_printf (b, "%s\t%s %s%s%s\n", jstr (l, fam[f]), first, second, nm ? " " : "", nm ? nm : "");
+    {
+      if (jstr (l, fam[f]) == NULL)
+        continue;
+      strbuf_printf (b, "%s\t%s %s%s%s", jstr (l, fam[f]), first, second, nm ? " " : "", nm ? nm : "");
+      size_t i;
+      json_t *a;
+      json_array_foreach (json_object_get (l, "aliases"), i, a) strbuf_printf (b, " %s", json_string_value (a));
+      strbuf_printf (b, "\n");
+    }
 }
 
 /* cid's lines for one network: its own, and its peers' when the network has "dns". */
@@ -945,6 +953,10 @@ attach_check (int dir, json_t *net, const struct capsa_attach *a, capsa_err **er
                             a->ports[i].host_ip, a->ports[i].host_port, name);
   if (a->ip6 && !v6)
     return capsa_fail_as (err, EINVAL, "address %s: network `%s` has no IPv6", a->ip6, name);
+  for (const char *const *p = a->aliases; p && *p; p++)
+    if (!valid_name (*p))
+      return capsa_fail_as (err, EINVAL, "network alias `%s`: a name of letters, digits, `.`, `_` and `-` is needed",
+                            *p);
   return 0;
 }
 
@@ -987,6 +999,13 @@ lease_add (json_t *net, const struct capsa_attach *a, struct lease_names *ln, js
     json_object_set_new (l, "etc_dir", json_string (a->etc_dir));
   if (a->name)
     json_object_set_new (l, "name", json_string (a->name));
+  if (a->aliases && a->aliases[0])
+    {
+      json_t *al = json_array ();
+      for (const char *const *p = a->aliases; *p; p++)
+        json_array_append_new (al, json_string (*p));
+      json_object_set_new (l, "aliases", al);
+    }
   if (v6)
     json_object_set_new (l, "ip6", json_string (ln->ip6));
   json_object_set_new (json_object_get (net, "leases"), cid, l);
