@@ -431,4 +431,9 @@ typedef int capsa_event_fn (void *data, json_t *ev);
 CAPSA_PUBLIC int capsa_engine_events_read (struct capsa_engine *e, long long since_ns, long long until_ns, bool follow,
                                            json_t *filters, capsa_event_fn *fn, void *data, capsa_err **err);
 
+/* A container's changes to its image (ctr_changes.c; `docker diff`): *out (new reference) an
+ * array of {Path, Kind} sorted by path, Kind 0 modified (in the image too), 1 added, 2 deleted;
+ * EOPNOTSUPP for a root that is a copy (vfs), not an overlay. */
+CAPSA_PUBLIC int capsa_ctr_changes (struct capsa_engine *e, struct ctr *c, json_t **out, capsa_err **err);
+
 #endif

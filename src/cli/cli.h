@@ -188,6 +188,8 @@ int cmd_logs (struct cli_global *g, int argc, char **argv);
 int cmd_events (struct cli_global *g, int argc, char **argv);
 int cmd_wait (struct cli_global *g, int argc, char **argv);
 int cmd_top (struct cli_global *g, int argc, char **argv);
+int cmd_diff (struct cli_global *g, int argc, char **argv);
+extern const struct cli_spec cli_spec_diff;
 int cmd_pause (struct cli_global *g, int argc, char **argv);
 int cmd_unpause (struct cli_global *g, int argc, char **argv);
 int cmd_update (struct cli_global *g, int argc, char **argv);

@@ -386,6 +386,7 @@ static const struct cli_sub container_subs[] = {
   { "exec", cmd_exec, &cli_spec_exec, "run a command in a running container" },
   { "wait", cmd_wait, &cli_spec_wait, "wait until containers stop" },
   { "top", cmd_top, &cli_spec_top, "list a container's processes" },
+  { "diff", cmd_diff, &cli_spec_diff, "what a container changed in its image" },
   { "pause", cmd_pause, &cli_spec_pause, "freeze containers" },
   { "unpause", cmd_unpause, &cli_spec_unpause, "thaw containers" },
   { "update", cmd_update, &cli_spec_update, "change containers' resource limits" },

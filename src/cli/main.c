@@ -26,6 +26,7 @@ const struct cli_command cli_commands[] = {
   { "attach", cmd_attach, "connect to a detached container's stdio (detach: ctrl-p ctrl-q)", &cli_spec_attach },
   { "wait", cmd_wait, "wait until containers stop and print their exit codes", &cli_spec_wait },
   { "top", cmd_top, "list a container's processes", &cli_spec_top },
+  { "diff", cmd_diff, "what a container changed in its image", &cli_spec_diff },
   { "pause", cmd_pause, "freeze containers", &cli_spec_pause },
   { "unpause", cmd_unpause, "thaw containers", &cli_spec_unpause },
   { "update", cmd_update, "change containers' resource limits", &cli_spec_update },

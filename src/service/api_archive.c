@@ -208,3 +208,18 @@ api_ctr_archive_put (struct svc_req *r)
     return svc_reply_err (r, 400, "extract into %s: %s", path, err ? err->msg : "cannot read the body");
   return svc_reply_empty (r, 200);
 }
+
+/* GET /containers/{id}/changes: `docker diff` */
+enum MHD_Result
+api_ctr_changes (struct svc_req *r)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  enum MHD_Result res;
+  json_t *changes = NULL;
+  if (!svc_find_ctr (r, &c, &res))
+    return res;
+  if (capsa_ctr_changes (&r->s->eng, c, &changes, &err) < 0)
+    return svc_reply_capsa_err (r, &err);
+  return svc_reply_json (r, 200, changes);
+}

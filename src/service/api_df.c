@@ -75,8 +75,8 @@ containers_usage (struct capsa_engine *e)
       if (capsa_ctr_load (e, *id, &c, NULL) < 0)
         continue;
       json_t *sum = capsa_ctr_summary_json (e, c);
-      const char *upper = jstr (json_object_get (json_object_get (c->meta, "GraphDriver"), "Data"), "UpperDir");
-      int fd = upper ? open (upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+      cleanup_free char *upper = capsa_xasprintf ("%s/upper", c->dir); /* its overlay's writable layer */
+      int fd = open (upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       json_object_set_new (sum, "SizeRw", json_integer (fd >= 0 ? capsa_fs_tree_size (fd) : 0));
       json_object_set_new (sum, "SizeRootFs", json_integer (0));
       if (fd >= 0)

@@ -42,6 +42,7 @@ static const struct route routes[] = {
   { "HEAD", "/containers/{}/archive", api_ctr_archive_get },
   { "PUT", "/containers/{}/archive", api_ctr_archive_put, .body_file = true },
   { "GET", "/containers/{}/export", api_ctr_export },
+  { "GET", "/containers/{}/changes", api_ctr_changes },
   { "POST", "/containers/prune", api_ctr_prune },
   /* attach and exec: hijacked streams (hijack.h) */
   { "POST", "/containers/{}/attach", api_ctr_attach },

@@ -123,7 +123,7 @@ bool svc_find_image (struct svc_req *r, json_t *idx, const char *name, json_t **
 svc_handler api_ping, api_version, api_info, api_not_implemented;
 svc_handler api_ctr_start, api_ctr_stop, api_ctr_restart, api_ctr_kill, api_ctr_pause, api_ctr_unpause, api_ctr_wait,
     api_ctr_delete, api_ctr_rename, api_ctr_top, api_ctr_prune, api_ctr_create, api_ctr_archive_get, api_ctr_export,
-    api_ctr_list, api_ctr_inspect, api_ctr_logs, api_ctr_stats, api_ctr_update, api_ctr_archive_put;
+    api_ctr_list, api_ctr_inspect, api_ctr_logs, api_ctr_stats, api_ctr_update, api_ctr_archive_put, api_ctr_changes;
 svc_handler api_ctr_attach, api_ctr_resize, api_exec_create, api_exec_start, api_exec_resize, api_exec_inspect;
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,

@@ -439,3 +439,19 @@ def test_docker_run_attached(svc):
     svc.docker("rm", "kept")
     p = svc.docker("run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0")  # the default bridge
     assert " eth0 " in p.stdout and "inet " in p.stdout
+
+
+@needs_docker
+def test_diff(svc):
+    """docker diff: what a container changed in its image (A added, C changed, D deleted), as docker
+    prints it."""
+    svc.docker("run", "--name", "changer", "--network", "none", "busybox", "sh", "-c",
+               "echo new > /root/new; rm /etc/group; echo more >> /etc/passwd; mkdir -p /tmp/d/e")
+    try:
+        lines = svc.docker("diff", "changer").stdout.splitlines()
+        assert "A /root/new" in lines and "D /etc/group" in lines and "C /etc/passwd" in lines
+        assert "C /etc" in lines and "A /tmp/d" in lines and "A /tmp/d/e" in lines
+        assert lines == sorted(lines, key=lambda l: l[2:])
+        assert svc.capsa("diff", "changer").stdout.splitlines() == lines  # capsa diff: the same
+    finally:
+        svc.docker("rm", "changer")
