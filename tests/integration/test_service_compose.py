@@ -114,6 +114,11 @@ def _up_ps_logs_scale_down(svc):
         assert nets and nets[0]["Name"] == f"{PROJECT}_default"
         vols = svc.docker("volume", "ls", "-q").stdout.split()
         assert f"{PROJECT}_data" in vols, vols
+        # exec in a service's container (-T: no terminal here), its output and exit code
+        p = _compose(svc, path, "exec", "-T", "web", "cat", "/www/index.html")
+        assert p.stdout.strip() == "hello-compose"
+        p = _compose(svc, path, "exec", "-T", "client", "sh", "-c", "wget -q -O- http://web/; exit 3", check=False)
+        assert p.returncode == 3 and "hello-compose" in p.stdout, p.stdout + p.stderr
         # a second client, which reaches web too
         _compose(svc, path, "up", "-d", "--scale", "client=2")
         names = _project_containers(svc)
