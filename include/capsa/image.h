@@ -174,6 +174,10 @@ struct capsa_progress
   enum capsa_progress_state state;
 };
 
+/* docker's words for a layer's state in a pull's or a push's progress ("Downloading", "Pull
+ * complete", "Layer already exists"...); NULL for a state docker does not show. */
+CAPSA_PUBLIC const char *capsa_progress_word (enum capsa_progress_state st, bool push);
+
 struct capsa_registry_opts
 {
   const char *default_registry; /* for short names; NULL: docker.io */

@@ -79,4 +79,32 @@ json_merge_sections (json_t *dst, json_t *src)
   }
 }
 
+/* What kind of JSON value v is, for messages ("an object", "a string"...; NULL: "absent");
+ * integers_apart: "an integer" and "a number with a fraction" rather than "a number". */
+static inline const char *
+json_kind_name (json_t *v, bool integers_apart)
+{
+  if (v == NULL)
+    return "absent";
+  switch (json_typeof (v))
+    {
+    case JSON_OBJECT:
+      return "an object";
+    case JSON_ARRAY:
+      return "an array";
+    case JSON_STRING:
+      return "a string";
+    case JSON_INTEGER:
+      return integers_apart ? "an integer" : "a number";
+    case JSON_REAL:
+      return integers_apart ? "a number with a fraction" : "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "a boolean";
+    case JSON_NULL:
+    default:
+      return "null";
+    }
+}
+
 #endif

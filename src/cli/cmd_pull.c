@@ -12,34 +12,6 @@
 
 #include "progress.h"
 
-static const char *
-state_name (enum capsa_progress_state st)
-{
-  switch (st)
-    {
-    case CAPSA_PROGRESS_WAITING:
-      return "Waiting";
-    case CAPSA_PROGRESS_DOWNLOADING:
-      return "Downloading";
-    case CAPSA_PROGRESS_RETRYING:
-      return "Retrying";
-    case CAPSA_PROGRESS_VERIFIED:
-      return "Verified";
-    case CAPSA_PROGRESS_EXISTS:
-      return "Already exists";
-    case CAPSA_PROGRESS_EXTRACTING:
-      return "Extracting";
-    case CAPSA_PROGRESS_DONE:
-      return "Pushed";
-    case CAPSA_PROGRESS_UPLOADING:
-      return "Pushing";
-    case CAPSA_PROGRESS_MOUNTED:
-      return "Mounted from another repository";
-    default:
-      return "";
-    }
-}
-
 /* One line per layer, redrawn in place with ANSI cursor moves; at most every 100 ms. */
 void
 cli_progress (void *data, const struct capsa_progress *p)
@@ -69,9 +41,10 @@ cli_progress (void *data, const struct capsa_progress *p)
   bool was_downloading = pr->text[p->index] && strstr (pr->text[p->index], ": Downloading") != NULL;
   free (pr->text[p->index]);
   if (p->state == CAPSA_PROGRESS_DOWNLOADING || p->state == CAPSA_PROGRESS_UPLOADING)
-    pr->text[p->index] = capsa_xasprintf ("%.12s: %s %s %s/%s", p->digest + 7, state_name (p->state), bar, done, total);
+    pr->text[p->index] = capsa_xasprintf ("%.12s: %s %s %s/%s", p->digest + 7,
+                                          capsa_progress_word (p->state, pr->push) ?: "", bar, done, total);
   else
-    pr->text[p->index] = capsa_xasprintf ("%.12s: %s", p->digest + 7, state_name (p->state));
+    pr->text[p->index] = capsa_xasprintf ("%.12s: %s", p->digest + 7, capsa_progress_word (p->state, pr->push) ?: "");
   clock_gettime (CLOCK_MONOTONIC, &now);
   long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
   if (p->state == CAPSA_PROGRESS_DOWNLOADING && was_downloading && ms - pr->last_ms < 100)

@@ -14,7 +14,7 @@ cmd_push (struct cli_global *g, int argc, char **argv)
   cleanup_store struct capsa_store *s = NULL;
   cleanup_strv char **insecure_list = NULL;
   struct capsa_registry_opts o;
-  struct cli_progress pr = { 0 };
+  struct cli_progress pr = { .push = true };
   char digest[CAPSA_DIGEST_LEN + 1];
   struct push_flags f = { .compression = "gzip" };
   capsa_err *err = NULL;

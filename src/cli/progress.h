@@ -10,6 +10,7 @@ struct cli_progress
   unsigned lines;
   char **text;
   long last_ms;
+  bool push; /* docker's words for a push (capsa_progress_word) */
 };
 
 void cli_progress (void *data, const struct capsa_progress *p);

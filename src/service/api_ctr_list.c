@@ -8,22 +8,6 @@
 #include "capsa/util.h"
 #include "svc.h"
 
-static bool
-label_match (json_t *labels, json_t *want)
-{
-  json_t *v;
-  size_t i;
-  json_array_foreach (want, i, v)
-  {
-    const char *kv = json_string_value (v), *eq = strchr (kv, '=');
-    cleanup_free char *k = eq ? strndup (kv, (size_t) (eq - kv)) : capsa_xstrdup (kv);
-    const char *have = jstr (labels, k);
-    if (have == NULL || (eq && strcmp (have, eq + 1) != 0))
-      return false;
-  }
-  return true;
-}
-
 /* whether any value of filter key matches s: as a prefix (id) or a substring (name) */
 static bool
 any_match (json_t *f, const char *key, const char *s, bool prefix)
@@ -62,7 +46,7 @@ ctr_match (json_t *f, struct ctr *c, json_t *sum)
   snprintf (code, sizeof code, "%d", c->exit_code);
   const char *name = capsa_ctr_name (c);
   return any_match (f, "id", c->id, true) && any_match (f, "name", name, false)
-         && label_match (json_object_get (sum, "Labels"), json_object_get (f, "label"))
+         && svc_labels_match (json_object_get (sum, "Labels"), json_object_get (f, "label"))
          && svc_filter_match (f, "status", capsa_ctr_status_name (c->status))
          && (json_array_size (json_object_get (f, "exited")) == 0
              || (c->status == CTR_EXITED && svc_filter_match (f, "exited", code)))

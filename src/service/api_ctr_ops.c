@@ -62,8 +62,9 @@ stop_timeout (struct svc_req *r, int *t, enum MHD_Result *res)
   return true;
 }
 
-enum MHD_Result
-api_ctr_stop (struct svc_req *r)
+/* stop (304 when it is not running) or restart, with ?t= */
+static enum MHD_Result
+stop_or_restart (struct svc_req *r, bool restart)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
@@ -71,21 +72,23 @@ api_ctr_stop (struct svc_req *r)
   int t;
   if (!stop_timeout (r, &t, &res) || !svc_find_ctr (r, &c, &res))
     return res;
+  if (restart)
+    return done (r, capsa_ctr_restart (&r->s->eng, c, t, &err), &err);
   if (!is_live (c))
     return svc_reply_empty (r, 304);
   return done (r, capsa_ctr_stop (&r->s->eng, c, t, &err), &err);
 }
 
 enum MHD_Result
+api_ctr_stop (struct svc_req *r)
+{
+  return stop_or_restart (r, false);
+}
+
+enum MHD_Result
 api_ctr_restart (struct svc_req *r)
 {
-  cleanup_ctr struct ctr *c = NULL;
-  cleanup_err capsa_err *err = NULL;
-  enum MHD_Result res;
-  int t;
-  if (!stop_timeout (r, &t, &res) || !svc_find_ctr (r, &c, &res))
-    return res;
-  return done (r, capsa_ctr_restart (&r->s->eng, c, t, &err), &err);
+  return stop_or_restart (r, true);
 }
 
 enum MHD_Result

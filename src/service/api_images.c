@@ -92,22 +92,6 @@ keep_matching (json_t *names, json_t *refs)
   return json_array_size (names) > 0;
 }
 
-static bool
-labels_match (json_t *labels, json_t *want)
-{
-  json_t *v;
-  size_t i;
-  json_array_foreach (want, i, v)
-  {
-    const char *kv = json_string_value (v), *eq = strchr (kv, '=');
-    cleanup_free char *k = eq ? strndup (kv, (size_t) (eq - kv)) : capsa_xstrdup (kv);
-    const char *have = json_string_value (json_object_get (labels, k));
-    if (have == NULL || (eq && strcmp (have, eq + 1) != 0))
-      return false;
-  }
-  return true;
-}
-
 /* The Created of the image a before/since filter names: -1 with a 404 sent when there is none. */
 static bool
 filter_time (struct svc_req *r, json_t *idx, json_t *filters, const char *key, long long *t, enum MHD_Result *res)
@@ -139,7 +123,7 @@ summary_match (json_t *row, json_t *filters, long long before, long long since)
   long long created = json_integer_value (json_object_get (row, "Created"));
   if ((before >= 0 && created >= before) || (since >= 0 && created <= since))
     return false;
-  return labels_match (json_object_get (row, "Labels"), json_object_get (filters, "label"));
+  return svc_labels_match (json_object_get (row, "Labels"), json_object_get (filters, "label"));
 }
 
 static int

@@ -71,39 +71,10 @@ emit_err (int fd, capsa_err **err)
   capsa_err_free (err);
 }
 
-/* docker's words for a layer's state, pull and push. */
-static const char *
-state_word (enum capsa_progress_state st, bool push)
-{
-  switch (st)
-    {
-    case CAPSA_PROGRESS_WAITING:
-      return "Waiting";
-    case CAPSA_PROGRESS_DOWNLOADING:
-      return "Downloading";
-    case CAPSA_PROGRESS_RETRYING:
-      return "Retrying";
-    case CAPSA_PROGRESS_VERIFIED:
-      return push ? NULL : "Download complete";
-    case CAPSA_PROGRESS_EXISTS:
-      return push ? "Layer already exists" : "Already exists";
-    case CAPSA_PROGRESS_EXTRACTING:
-      return "Extracting";
-    case CAPSA_PROGRESS_DONE:
-      return push ? "Pushed" : "Pull complete";
-    case CAPSA_PROGRESS_UPLOADING:
-      return "Pushing";
-    case CAPSA_PROGRESS_MOUNTED:
-      return "Mounted from another repository";
-    default:
-      return NULL;
-    }
-}
-
 static void
 progress (struct xfer *x, const struct capsa_progress *p, bool push)
 {
-  const char *word = state_word (p->state, push);
+  const char *word = capsa_progress_word (p->state, push);
   if (p->digest == NULL || word == NULL || p->index == 0) /* index 0: the config, which docker does not show */
     return;
   char id[13];

@@ -326,8 +326,10 @@ connect_aliases (struct svc_req *r, json_t *ep, const char ***out, enum MHD_Resu
   return true;
 }
 
-enum MHD_Result
-api_net_connect (struct svc_req *r)
+/* connect: attach the running container to the network (its IPAMConfig addresses, Aliases);
+ * disconnect: detach it */
+static enum MHD_Result
+connect_or_not (struct svc_req *r, bool connect)
 {
   cleanup_json json_t *body = NULL, *net = NULL;
   cleanup_ctr struct ctr *c = NULL;
@@ -335,6 +337,9 @@ api_net_connect (struct svc_req *r)
   enum MHD_Result res;
   if (!connect_args (r, &body, &net, &c, &res))
     return res;
+  if (!connect)
+    return capsa_ctr_net_disconnect (&r->s->eng, c, jstr (net, "Name"), &err) < 0 ? svc_reply_capsa_err (r, &err)
+                                                                                  : svc_reply_empty (r, 200);
   if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
     return svc_reply_err (r, 409, "container %s is not running: capsa connects running containers only", c->id);
   json_t *ep = json_object_get (body, "EndpointConfig"), *ipam = json_object_get (ep, "IPAMConfig");
@@ -354,15 +359,13 @@ api_net_connect (struct svc_req *r)
 }
 
 enum MHD_Result
+api_net_connect (struct svc_req *r)
+{
+  return connect_or_not (r, true);
+}
+
+enum MHD_Result
 api_net_disconnect (struct svc_req *r)
 {
-  cleanup_json json_t *body = NULL, *net = NULL;
-  cleanup_ctr struct ctr *c = NULL;
-  cleanup_err capsa_err *err = NULL;
-  enum MHD_Result res;
-  if (!connect_args (r, &body, &net, &c, &res))
-    return res;
-  if (capsa_ctr_net_disconnect (&r->s->eng, c, jstr (net, "Name"), &err) < 0)
-    return svc_reply_capsa_err (r, &err);
-  return svc_reply_empty (r, 200);
+  return connect_or_not (r, false);
 }

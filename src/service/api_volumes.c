@@ -7,22 +7,6 @@
 #include "capsa/util.h"
 #include "svc.h"
 
-static bool
-labels_match (json_t *vol, json_t *want)
-{
-  json_t *labels = json_object_get (vol, "Labels"), *v;
-  size_t i;
-  json_array_foreach (want, i, v)
-  {
-    const char *kv = json_string_value (v), *eq = kv ? strchr (kv, '=') : NULL;
-    cleanup_free char *k = eq ? strndup (kv, (size_t) (eq - kv)) : capsa_xstrdup (kv ?: "");
-    const char *have = json_string_value (json_object_get (labels, k));
-    if (have == NULL || (eq && strcmp (have, eq + 1) != 0))
-      return false;
-  }
-  return true;
-}
-
 /* docker's volume filters: name (substring), label, dangling */
 static bool
 vol_match (json_t *filters, json_t *vol, json_t *used)
@@ -32,7 +16,7 @@ vol_match (json_t *filters, json_t *vol, json_t *used)
   size_t i;
   bool any = json_array_size (names) == 0;
   json_array_foreach (names, i, v) any |= strstr (name, json_string_value (v) ?: "") != NULL;
-  if (!any || !labels_match (vol, json_object_get (filters, "label")))
+  if (!any || !svc_labels_match (json_object_get (vol, "Labels"), json_object_get (filters, "label")))
     return false;
   json_t *dangling = json_object_get (filters, "dangling");
   if (json_array_size (dangling))
@@ -53,24 +37,40 @@ vol_json (struct svc_req *r, const char *name)
   return v;
 }
 
-enum MHD_Result
-api_vol_list (struct svc_req *r)
+/* The volumes that pass the query's filters (prune: only the unused ones, by label only), with
+ * who uses them (*used); false with a 400 sent for bad filters. */
+static bool
+matching_volumes (struct svc_req *r, bool prune, json_t **out, json_t **used, enum MHD_Result *res)
 {
   cleanup_json json_t *filters = NULL;
-  enum MHD_Result res;
-  if (!svc_filters (r, &filters, &res))
-    return res;
+  if (!svc_filters (r, &filters, res))
+    return false;
   cleanup_strv char **names = capsa_volume_names (&r->s->eng);
-  cleanup_json json_t *used = capsa_volume_used (&r->s->eng);
-  json_t *arr = json_array ();
+  *used = capsa_volume_used (&r->s->eng);
+  *out = json_array ();
   for (char **n = names; n && *n; n++)
     {
       json_t *v = vol_json (r, *n);
-      if (v && vol_match (filters, v, used))
-        json_array_append_new (arr, v);
+      bool ok = v
+                && (prune ? !json_object_get (*used, *n)
+                                && svc_labels_match (json_object_get (v, "Labels"), json_object_get (filters, "label"))
+                          : vol_match (filters, v, *used));
+      if (ok)
+        json_array_append_new (*out, v);
       else
         json_decref (v);
     }
+  return true;
+}
+
+enum MHD_Result
+api_vol_list (struct svc_req *r)
+{
+  json_t *arr;
+  cleanup_json json_t *used = NULL;
+  enum MHD_Result res;
+  if (!matching_volumes (r, false, &arr, &used, &res))
+    return res;
   return svc_reply_json (r, 200, json_pack ("{s:o, s:[]}", "Volumes", arr, "Warnings"));
 }
 
@@ -132,27 +132,24 @@ api_vol_delete (struct svc_req *r)
 enum MHD_Result
 api_vol_prune (struct svc_req *r)
 {
-  cleanup_json json_t *filters = NULL;
+  cleanup_json json_t *vols = NULL, *used = NULL;
   enum MHD_Result res;
-  if (!svc_filters (r, &filters, &res))
+  if (!matching_volumes (r, true, &vols, &used, &res))
     return res;
-  cleanup_json json_t *used = capsa_volume_used (&r->s->eng);
-  cleanup_strv char **names = capsa_volume_names (&r->s->eng);
-  json_t *deleted = json_array ();
+  json_t *deleted = json_array (), *v;
   long long reclaimed = 0;
-  for (char **n = names; n && *n; n++)
-    {
-      cleanup_err capsa_err *err = NULL;
-      cleanup_json json_t *v = vol_json (r, *n);
-      if (json_object_get (used, *n) || !v || !labels_match (v, json_object_get (filters, "label")))
-        continue;
-      long long size = capsa_volume_size (&r->s->eng, *n);
-      if (capsa_volume_remove (&r->s->eng, *n, false, used, &err) == 0)
-        {
-          json_array_append_new (deleted, json_string (*n));
-          reclaimed += size > 0 ? size : 0;
-        }
-    }
+  size_t i;
+  json_array_foreach (vols, i, v)
+  {
+    cleanup_err capsa_err *err = NULL;
+    const char *name = jstr (v, "Name");
+    long long size = capsa_volume_size (&r->s->eng, name);
+    if (capsa_volume_remove (&r->s->eng, name, false, used, &err) == 0)
+      {
+        json_array_append_new (deleted, json_string (name));
+        reclaimed += size > 0 ? size : 0;
+      }
+  }
   return svc_reply_json (r, 200,
                          json_pack ("{s:o, s:I}", "VolumesDeleted", deleted, "SpaceReclaimed", (json_int_t) reclaimed));
 }

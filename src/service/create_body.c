@@ -52,36 +52,11 @@ warn (json_t *warnings, const char *fmt, ...)
   va_end (ap);
 }
 
-static const char *
-kind_name (json_t *v)
-{
-  switch (json_typeof (v))
-    {
-    case JSON_OBJECT:
-      return "an object";
-    case JSON_ARRAY:
-      return "an array";
-    case JSON_STRING:
-      return "a string";
-    case JSON_INTEGER:
-      return "an integer";
-    case JSON_REAL:
-      return "a number with a fraction";
-    case JSON_TRUE:
-    case JSON_FALSE:
-      return "a boolean";
-    case JSON_NULL:
-      return "null";
-    default:
-      return "something else";
-    }
-}
-
 /* sec: the path of obj with a trailing dot ("HostConfig."), "" at the top level */
 static int
 bad_type (const char *sec, const char *key, const char *want, json_t *v, capsa_err **err)
 {
-  return capsa_fail_as (err, EINVAL, "%s%s: expected %s, got %s", sec, key, want, kind_name (v));
+  return capsa_fail_as (err, EINVAL, "%s%s: expected %s, got %s", sec, key, want, json_kind_name (v, true));
 }
 
 /* obj[key], NULL when absent or null (obj may be NULL) */
@@ -154,7 +129,7 @@ get_strv (json_t *obj, const char *sec, const char *key, bool slice, char ***out
   json_array_foreach (v, i, s)
   {
     if (!json_is_string (s))
-      return capsa_fail_as (err, EINVAL, "%s%s[%zu]: expected a string, got %s", sec, key, i, kind_name (s));
+      return capsa_fail_as (err, EINVAL, "%s%s[%zu]: expected a string, got %s", sec, key, i, json_kind_name (s, true));
     capsa_strv_append (out, json_string_value (s));
   }
   return 0;
@@ -172,7 +147,7 @@ get_map (json_t *obj, const char *sec, const char *key, char sep, char ***out, c
   json_object_foreach (m, k, v)
   {
     if (!json_is_string (v))
-      return capsa_fail_as (err, EINVAL, "%s%s[%s]: expected a string, got %s", sec, key, k, kind_name (v));
+      return capsa_fail_as (err, EINVAL, "%s%s[%s]: expected a string, got %s", sec, key, k, json_kind_name (v, true));
     const char *s = json_string_value (v);
     strv_take (out, sep == ':' && *s == '\0' ? capsa_xstrdup (k) : capsa_xasprintf ("%s%c%s", k, sep, s));
   }
@@ -643,7 +618,8 @@ add_mount (struct ctr_opts *o, json_t *m, size_t i, json_t *warnings, capsa_err 
   bool ro;
   snprintf (sec, sizeof sec, "HostConfig.Mounts[%zu].", i);
   if (!json_is_object (m))
-    return capsa_fail_as (err, EINVAL, "HostConfig.Mounts[%zu]: expected an object, got %s", i, kind_name (m));
+    return capsa_fail_as (err, EINVAL, "HostConfig.Mounts[%zu]: expected an object, got %s", i,
+                          json_kind_name (m, true));
   if (get_str (m, sec, "Type", &type, err) < 0 || get_str (m, sec, "Source", &src, err) < 0
       || get_str (m, sec, "Target", &dst, err) < 0 || get_bool (m, sec, "ReadOnly", &ro, err) < 0)
     return -1;
@@ -672,7 +648,8 @@ add_device (struct ctr_opts *o, json_t *d, size_t i, capsa_err **err)
   const char *host, *ctr, *perm;
   snprintf (sec, sizeof sec, "HostConfig.Devices[%zu].", i);
   if (!json_is_object (d))
-    return capsa_fail_as (err, EINVAL, "HostConfig.Devices[%zu]: expected an object, got %s", i, kind_name (d));
+    return capsa_fail_as (err, EINVAL, "HostConfig.Devices[%zu]: expected an object, got %s", i,
+                          json_kind_name (d, true));
   if (get_str (d, sec, "PathOnHost", &host, err) < 0 || get_str (d, sec, "PathInContainer", &ctr, err) < 0
       || get_str (d, sec, "CgroupPermissions", &perm, err) < 0)
     return -1;
@@ -695,7 +672,8 @@ add_ulimit (struct ctr_opts *o, json_t *u, size_t i, capsa_err **err)
   long long soft, hard;
   snprintf (sec, sizeof sec, "HostConfig.Ulimits[%zu].", i);
   if (!json_is_object (u))
-    return capsa_fail_as (err, EINVAL, "HostConfig.Ulimits[%zu]: expected an object, got %s", i, kind_name (u));
+    return capsa_fail_as (err, EINVAL, "HostConfig.Ulimits[%zu]: expected an object, got %s", i,
+                          json_kind_name (u, true));
   if (get_str (u, sec, "Name", &name, err) < 0 || get_int (u, sec, "Soft", &soft, err) < 0
       || get_int (u, sec, "Hard", &hard, err) < 0)
     return -1;
@@ -806,7 +784,7 @@ add_binding (struct ctr_opts *o, const char *key, int port, const char *proto, j
   snprintf (sec, sizeof sec, "HostConfig.PortBindings[%s][%zu].", key, i);
   if (!json_is_object (b))
     return capsa_fail_as (err, EINVAL, "HostConfig.PortBindings[%s][%zu]: expected an object, got %s", key, i,
-                          kind_name (b));
+                          json_kind_name (b, true));
   if (get_str (b, sec, "HostIp", &ip, err) < 0 || get_str (b, sec, "HostPort", &hp, err) < 0)
     return -1;
   cleanup_free char *spec = ip ? capsa_xasprintf (strchr (ip, ':') ? "[%s]:%s:%d/%s" : "%s:%s:%d/%s", ip, hp ? hp : "",
@@ -837,7 +815,8 @@ set_ports (json_t *body, json_t *hc, struct ctr_opts *o, capsa_err **err)
     if (port_key ("HostConfig.PortBindings", key, &port, &proto, err) < 0)
       return -1;
     if (v && !json_is_null (v) && !json_is_array (v))
-      return capsa_fail_as (err, EINVAL, "HostConfig.PortBindings[%s]: expected an array, got %s", key, kind_name (v));
+      return capsa_fail_as (err, EINVAL, "HostConfig.PortBindings[%s]: expected an array, got %s", key,
+                            json_kind_name (v, true));
     json_array_foreach (v, i, b) if (add_binding (o, key, port, proto, b, i, err) < 0) return -1;
   }
   json_object_foreach (ex, key, v)
@@ -872,7 +851,7 @@ endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnin
   snprintf (isec, sizeof isec, "%sIPAMConfig.", sec);
   if (ep && !json_is_object (ep))
     return capsa_fail_as (err, EINVAL, "NetworkingConfig.EndpointsConfig.%s: expected an object, got %s", net,
-                          kind_name (ep));
+                          json_kind_name (ep, true));
   if (get_obj (ep, sec, "IPAMConfig", &ipam, err) < 0
       || check_unsupported (ep_unsupported, ARRAY_SIZE (ep_unsupported), ep, sec, warnings, err) < 0
       || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0)

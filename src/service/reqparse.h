@@ -23,4 +23,8 @@ bool svc_path_match (const char *pattern, const char *path, char **params);
  * {"key": ["v", ...]} (*out: new reference, {} for NULL or ""); false when malformed. */
 bool svc_filters_parse (const char *q, json_t **out);
 
+/* Whether labels (an object) has every one of want's "K" (present) and "K=V" (equal): docker's
+ * label filter. */
+bool svc_labels_match (json_t *labels, json_t *want);
+
 #endif

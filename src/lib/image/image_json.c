@@ -132,3 +132,32 @@ capsa_image_history_json (struct capsa_store *s, json_t *img, const char *defaul
     }
   return out;
 }
+
+/* docker's words for a layer's state, pull and push. */
+const char *
+capsa_progress_word (enum capsa_progress_state st, bool push)
+{
+  switch (st)
+    {
+    case CAPSA_PROGRESS_WAITING:
+      return "Waiting";
+    case CAPSA_PROGRESS_DOWNLOADING:
+      return "Downloading";
+    case CAPSA_PROGRESS_RETRYING:
+      return "Retrying";
+    case CAPSA_PROGRESS_VERIFIED:
+      return push ? NULL : "Download complete";
+    case CAPSA_PROGRESS_EXISTS:
+      return push ? "Layer already exists" : "Already exists";
+    case CAPSA_PROGRESS_EXTRACTING:
+      return "Extracting";
+    case CAPSA_PROGRESS_DONE:
+      return push ? "Pushed" : "Pull complete";
+    case CAPSA_PROGRESS_UPLOADING:
+      return "Pushing";
+    case CAPSA_PROGRESS_MOUNTED:
+      return "Mounted from another repository";
+    default:
+      return NULL;
+    }
+}

@@ -10,41 +10,17 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "capsa/json.h"
 #include "digest.h"
 #include "imgspec.h"
 #include "util.h"
 
 /* ---- types --------------------------------------------------------------------------------- */
 
-static const char *
-type_name (json_t *v)
-{
-  if (v == NULL)
-    return "absent";
-  switch (json_typeof (v))
-    {
-    case JSON_OBJECT:
-      return "an object";
-    case JSON_ARRAY:
-      return "an array";
-    case JSON_STRING:
-      return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-      return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-      return "a boolean";
-    case JSON_NULL:
-    default:
-      return "null";
-    }
-}
-
 static int
 wrong_type (capsa_err **err, const char *what, const char *path, json_t *v, const char *want)
 {
-  return capsa_fail_as (err, EINVAL, "%s: %s is %s, not %s", what, path, type_name (v), want);
+  return capsa_fail_as (err, EINVAL, "%s: %s is %s, not %s", what, path, json_kind_name (v, false), want);
 }
 
 /* A field's path for messages ("config.Env[2]"), cut to the buffer when very deep. */
