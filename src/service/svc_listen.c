@@ -116,8 +116,11 @@ svc_listen (const struct capsa_engine *e, const char *uri, bool tcp_any, struct 
 {
   cleanup_free char *dflt = NULL;
   if (uri == NULL)
-    uri = dflt = e->rootless ? capsa_xasprintf ("unix://%s/capsa.sock", e->rundir)
-                             : capsa_xstrdup ("unix:///run/capsa/capsa.sock");
+    {
+      dflt = e->rootless ? capsa_xasprintf ("unix://%s/capsa.sock", e->rundir)
+                         : capsa_xstrdup ("unix:///run/capsa/capsa.sock");
+      uri = dflt;
+    }
   l->fd = -1;
   l->uri = capsa_xstrdup (uri);
   if (strncmp (uri, "unix://", 7) == 0)

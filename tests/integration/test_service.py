@@ -132,7 +132,21 @@ def test_networks(svc):
         assert p.returncode != 0 and "already exists" in p.stderr
         p = svc.docker("network", "create", "-d", "overlay", "ov", check=False)
         assert p.returncode != 0 and "only bridge networks" in p.stderr
+        # docker network connect / disconnect of a running container, with an alias
+        svc.docker("run", "-d", "--name", "joiner", "--network", "none", "busybox", "sleep", "100")
+        svc.docker("network", "connect", "--alias", "jj", "svcnet", "joiner")
+        n = json.loads(svc.docker("network", "inspect", "svcnet").stdout)[0]
+        assert [c["Name"] for c in n["Containers"].values()] == ["joiner"]
+        addr = list(n["Containers"].values())[0]["IPv4Address"]
+        assert addr.startswith("10.213.7.") and addr.endswith("/24")
+        p = svc.docker("exec", "joiner", "ip", "-o", "-4", "addr")
+        assert addr.split("/")[0] in p.stdout
+        p = svc.docker("network", "rm", "svcnet", check=False)
+        assert p.returncode != 0 and "active endpoints" in p.stderr
+        svc.docker("network", "disconnect", "svcnet", "joiner")
+        assert json.loads(svc.docker("network", "inspect", "svcnet").stdout)[0]["Containers"] == {}
     finally:
+        svc.docker("rm", "-f", "joiner", check=False)
         svc.docker("network", "rm", "svcnet", check=False)
     p = svc.docker("network", "inspect", "svcnet", check=False)
     assert p.returncode != 0 and "no such network" in p.stderr.lower()
