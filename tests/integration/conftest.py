@@ -279,3 +279,40 @@ def no_networking_left():
     yield
     left = _capsa_networking() - before
     assert not left, f"the tests left capsa networking behind: {sorted(left)}"
+
+
+def _capsa_cgroups():
+    """The cgroup directories named capsa (the runtime's parent, capsa/ID) on every hierarchy."""
+    found = set()
+    for top in pathlib.Path("/sys/fs/cgroup").glob("*"):
+        for d in list(top.glob("*capsa*")) + list(top.glob("*capsa*/*")) + ([top] if "capsa" in top.name else []):
+            if d.is_dir():
+                found.add(str(d))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_cgroups_left():
+    """A container's cgroups go with it, whatever ended it: no test may leave one.  Checked once, at
+    the end of the session (the fixtures of the modules that create containers check their own)."""
+    before = _capsa_cgroups()
+    yield
+    left = _capsa_cgroups() - before
+    assert not left, f"the tests left cgroups behind: {sorted(left)}"
+
+
+def procs_mentioning(text):
+    """pids of the live processes (not this one) whose command line mentions text (a test's root:
+    its monitors and containers)."""
+    found = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    continue
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(p))
+    return found

@@ -3,6 +3,9 @@ of its own (a busybox image made offline), driven by the real clients: docker 20
 (/usr/bin/docker, not a newer one in /usr/local/bin), docker-compose 1.29 and the Python docker SDK.
 Each fixture stops the service and checks that nothing is left: containers, mounts, processes."""
 import contextlib
+import copy
+import functools
+import http.client
 import json
 import os
 import pathlib
@@ -15,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOP
+from conftest import BUILD, TOP, procs_mentioning
 
 CAPSA = BUILD / "src" / "cli" / "capsa"
 SERVICE = BUILD / "src" / "cli" / "capsa-service"
@@ -26,21 +29,6 @@ PY = "/usr/bin/python3"
 needs_service = pytest.mark.skipif(not SERVICE.exists(), reason=f"build capsa-service first: {SERVICE} is missing")
 needs_docker = pytest.mark.skipif(not DOCKER.exists(), reason="docker 20.10's CLI (/usr/bin/docker, docker.io) "
                                   "is not installed")
-
-
-def _procs_mentioning(text):
-    found = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{p}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                    continue
-            with open(f"/proc/{p}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    found.append(int(p))
-    return found
 
 
 class Service:
@@ -79,6 +67,24 @@ class Service:
                                  f"stdout: {p.stdout}\nstderr: {p.stderr}")
         return p
 
+    def http(self, method, path, body=None, headers=None):
+        """(status, raw body) of one request on the socket (body: JSON, when given)."""
+        c = http.client.HTTPConnection("localhost", timeout=30)
+        c.sock = socket.socket(socket.AF_UNIX)
+        c.sock.connect(str(self.sock))
+        c.request(method, path, body=json.dumps(body) if body is not None else None,
+                  headers={"Content-Type": "application/json", **(headers or {})})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def unchecked(self):
+        """The same service, whose docker() leaves the exit code to the caller."""
+        u = copy.copy(self)
+        u.docker = functools.partial(Service.docker, self, check=False)
+        return u
+
     def start(self, *extra):
         self.proc = subprocess.Popen([str(CAPSA), "--root", str(self.root), "system", "service", "--time", "0",
                                       *extra, self.uri], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -106,6 +112,7 @@ class Service:
 def cleanup_store(svc):
     """Remove what the tests left in svc's store; returns what leaked (for the assertion)."""
     leftovers = []
+    ids = {p.name for p in (svc.root / "containers").glob("*")}  # (every container the store had)
     with contextlib.suppress(Exception):
         left = json.loads(svc.capsa("ps", "-a", "--format", "json").stdout)
         if left:
@@ -120,9 +127,12 @@ def cleanup_store(svc):
         for m in sorted(mounts, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
     deadline = time.time() + 5
-    while _procs_mentioning(str(svc.root)) and time.time() < deadline:
+    while procs_mentioning(str(svc.root)) and time.time() < deadline:
         time.sleep(0.05)
-    procs = _procs_mentioning(str(svc.root))
+    cgroups = [str(d) for d in pathlib.Path("/sys/fs/cgroup").glob("*/capsa/*") if d.name in ids]
+    if cgroups:
+        leftovers.append(f"cgroups: {cgroups}")
+    procs = procs_mentioning(str(svc.root))
     if procs:
         leftovers.append(f"processes: {procs}")
         for p in procs:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOP
+from conftest import BUILD, TOP, procs_mentioning
 
 CAPSA = BUILD / "src" / "cli" / "capsa"
 
@@ -21,19 +21,8 @@ pytestmark = pytest.mark.skipif(not CAPSA.exists(), reason=f"build capsa first: 
 
 
 def _monitors(root):
-    """pids of processes whose command line or cwd mentions this test's root (monitors, containers)."""
-    found = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{p}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                    continue
-            with open(f"/proc/{p}/cmdline", "rb") as f:
-                if str(root).encode() in f.read():
-                    found.append(int(p))
-    return found
+    """pids of processes whose command line mentions this test's root (monitors, containers)."""
+    return procs_mentioning(str(root))
 
 
 class Capsa:

@@ -242,19 +242,25 @@ def test_pid_reuse_is_not_mistaken_for_the_container(oci, bundle, workdir):
     assert os.path.exists(f"/proc/{os.getpid()}")
 
 
-def test_notify_socket_is_relayed(oci, bundle, workdir):
-    """NOTIFY_SOCKET (systemd, podman --sdnotify=container): the container gets a socket of its own,
-    start returns once it said READY=1, and the caller receives READY=1 with the init's pid."""
+def notified_create(oci, bundle, path):
+    """A container created with NOTIFY_SOCKET=path (a datagram socket bound here: host) whose
+    process says READY=1 after 0.3 s: (host, env, id)."""
     import socket
     host = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    path = str(workdir / "host-notify.sock")
-    host.bind(path)
+    host.bind(str(path))
     host.settimeout(10)
-    env = dict(os.environ, NOTIFY_SOCKET=path)
+    env = dict(os.environ, NOTIFY_SOCKET=str(path))
     bundle.args("/bin/sh", "-c", "sleep 0.3; /probe notify READY=1; sleep 30")
     cid = new_id()
     subprocess.run(oci.cmd("create", "-b", bundle.write().path, cid), env=env, check=True,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return host, env, cid
+
+
+def test_notify_socket_is_relayed(oci, bundle, workdir):
+    """NOTIFY_SOCKET (systemd, podman --sdnotify=container): the container gets a socket of its own,
+    start returns once it said READY=1, and the caller receives READY=1 with the init's pid."""
+    host, env, cid = notified_create(oci, bundle, workdir / "host-notify.sock")
     t0 = time.time()
     subprocess.run(oci.cmd("start", cid), env=env, check=True, timeout=20)
     assert time.time() - t0 >= 0.25  # start waited for READY=1
@@ -291,16 +297,7 @@ def test_notify_socket_out_of_other_users_reach(oci, bundle, workdir):
     """The runtime's state directories are traversable (0711): the notify socket sits below a 0700
     directory, so that no other host user can send READY=1 for a container (the container's own user
     reaches it through its bind mount)."""
-    import socket
-    host = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    path = str(workdir / "host-notify3.sock")
-    host.bind(path)
-    host.settimeout(10)
-    env = dict(os.environ, NOTIFY_SOCKET=path)
-    bundle.args("/bin/sh", "-c", "sleep 0.3; /probe notify READY=1; sleep 30")
-    cid = new_id()
-    subprocess.run(oci.cmd("create", "-b", bundle.write().path, cid), env=env, check=True,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    host, env, cid = notified_create(oci, bundle, workdir / "host-notify3.sock")
     subprocess.run(oci.cmd("start", cid), env=env, check=True, timeout=20)
     assert host.recv(4096).decode().startswith("READY=1")
     host.close()
