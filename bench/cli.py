@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from common import rss_kib
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -22,13 +24,6 @@ def timed(cmd, env=None):
     subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    env=env)
     return time.perf_counter() - t0
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def pids_named(name):

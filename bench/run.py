@@ -30,11 +30,9 @@ import sys
 import tempfile
 import time
 
+from common import log, p90
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 # ---- set-up -----------------------------------------------------------------------------------
@@ -115,10 +113,6 @@ def timed(cmd, rss=False):
 
 def median(v):
     return statistics.median(v)
-
-
-def p90(v):
-    return sorted(v)[max(0, int(len(v) * 0.9) - 1)]
 
 
 class Runtime:

@@ -48,25 +48,11 @@ import sys
 import tempfile
 import time
 
+from common import log, p90, rss_kib
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER = "/usr/bin/docker"
 WARM = 3
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def p90(v):
-    return sorted(v)[max(0, int(len(v) * 0.9) - 1)]
-
-
-def rss_kib(pid):
-    with contextlib.suppress(OSError):
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wait_for(pred, timeout):
