@@ -5,7 +5,6 @@ same with capsa's bridge network against --network none and against podman's def
 the memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
 container running).  Usage: python3 bench/cli.py [--runs N] [--build DIR]
 """
-import argparse
 import os
 import shutil
 import statistics
@@ -14,9 +13,8 @@ import sys
 import tempfile
 import time
 
-from common import rss_kib
+from common import TOP, args_and_capsa, rss_kib
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def timed(cmd, env=None):
@@ -39,11 +37,7 @@ def pids_named(name):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--build", default=f"{TOP}/build-bench")
-    a = ap.parse_args()
-    capsa = os.path.abspath(f"{a.build}/src/cli/capsa")
+    a, capsa = args_and_capsa(__doc__)
     if not os.path.exists(capsa) or not shutil.which("podman"):
         sys.exit("bench/cli.py: needs the capsa CLI and podman (bench/run.sh installs and builds them)")
     w = tempfile.mkdtemp(prefix="capsa-clibench-")

@@ -1,6 +1,10 @@
 """What the bench scripts share: the log line, the 90th percentile, a process's resident memory."""
+import argparse
 import contextlib
+import os
 import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def log(*a):
@@ -18,3 +22,12 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def args_and_capsa(doc, runs=20):
+    """The command line of a bench script (--runs, --build) and the capsa it measures."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--build", default=f"{TOP}/build-bench")
+    a = ap.parse_args()
+    return a, os.path.abspath(f"{a.build}/src/cli/capsa")

@@ -34,7 +34,6 @@ Method (printed with the results):
   engines made are removed when they were not there before.
 Usage: python3 bench/service.py [--runs N] [--build DIR]
 """
-import argparse
 import contextlib
 import ipaddress
 import json
@@ -48,9 +47,8 @@ import sys
 import tempfile
 import time
 
-from common import log, p90, rss_kib
+from common import TOP, args_and_capsa, log, p90, rss_kib
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER = "/usr/bin/docker"
 WARM = 3
 
@@ -342,11 +340,7 @@ def cleanup(w, engines, before, cgparent, capsa, bridge):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--build", default=f"{TOP}/build-bench")
-    a = ap.parse_args()
-    capsa = os.path.abspath(f"{a.build}/src/cli/capsa")
+    a, capsa = args_and_capsa(__doc__)
     for b in (capsa, DOCKER, "/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/podman"):
         if not os.access(b, os.X_OK):
             sys.exit(f"bench/service.py: {b} is missing (bench/run.sh installs and builds what it needs)")

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import BUILD, TOP, procs_mentioning
+from test_cli_run import Capsa
 
 CAPSA = BUILD / "src" / "cli" / "capsa"
 SERVICE = BUILD / "src" / "cli" / "capsa-service"
@@ -42,18 +43,10 @@ class Service:
         self.config = tmp / "docker-config"  # the docker CLI's own config: not the host's
         self.config.mkdir()
         self.proc = None
+        self.capsa = Capsa(self.root)  # the capsa CLI on the same store
 
     def env(self, **extra):
         return dict(os.environ, DOCKER_HOST=self.uri, DOCKER_CONFIG=str(self.config), **extra)
-
-    def capsa(self, *args, check=True, timeout=60, **kw):
-        kw.setdefault("capture_output", True)
-        kw.setdefault("text", True)
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        p = subprocess.run([str(CAPSA), "--root", str(self.root), *map(str, args)], timeout=timeout, **kw)
-        if check and p.returncode != 0:
-            raise AssertionError(f"capsa {' '.join(map(str, args))} exited {p.returncode}\n{p.stdout}\n{p.stderr}")
-        return p
 
     def docker(self, *args, check=True, timeout=60, **kw):
         """The docker CLI against the service; with check, a failure shows its output."""
