@@ -259,6 +259,12 @@ CAPSA_PUBLIC void capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c);
 /* Every container's full id (NULL-terminated, owned), half-created ones included. */
 CAPSA_PUBLIC char **capsa_ctr_list_ids (struct capsa_engine *e);
 CAPSA_PUBLIC const char *capsa_ctr_status_name (enum ctr_status s);
+/* How many containers the store has: in all, running, paused, and the rest (info, system df). */
+struct capsa_ctr_counts
+{
+  int all, running, paused, stopped;
+};
+CAPSA_PUBLIC void capsa_ctr_count (struct capsa_engine *e, struct capsa_ctr_counts *n);
 CAPSA_PUBLIC const char *capsa_ctr_name (const struct ctr *c);
 
 /* Mount the root (overlay) of a stopped container again (before a start, or `cp` into it). */

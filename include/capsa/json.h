@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline void
@@ -105,6 +106,23 @@ json_kind_name (json_t *v, bool integers_apart)
     default:
       return "null";
     }
+}
+
+/* Sort arr's members in place with cmp (qsort_r's: a and b point to json_t *; arg is handed on). */
+static inline void
+json_array_sort (json_t *arr, int (*cmp) (const void *a, const void *b, void *arg), void *arg)
+{
+  size_t n = json_array_size (arr);
+  json_t **v = (json_t **) calloc (n + 1, sizeof *v);
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    v[i] = json_incref (json_array_get (arr, i));
+  qsort_r (v, n, sizeof *v, cmp, arg);
+  json_array_clear (arr);
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (arr, v[i]);
+  free (v);
 }
 
 #endif

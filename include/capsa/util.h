@@ -52,6 +52,10 @@ CAPSA_PUBLIC long long capsa_parse_bytes (const char *s);
 CAPSA_PUBLIC int capsa_write_all (int fd, const void *buf, size_t len);
 /* A duration as docker words it (go-units: "Less than a second", "About a minute", "3 hours"). */
 CAPSA_PUBLIC void capsa_human_duration (long seconds, char *buf, unsigned len);
+/* Now as RFC 3339 with nanoseconds, UTC ("2026-12-07T07:00:00.123456789Z"; 40 bytes do). */
+CAPSA_PUBLIC void capsa_now_rfc3339 (char *buf, size_t len);
+/* Unix time in nanoseconds (CLOCK_REALTIME). */
+CAPSA_PUBLIC long long capsa_realtime_ns (void);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and intervals. */
 CAPSA_PUBLIC long long capsa_monotonic_ms (void);
 

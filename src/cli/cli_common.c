@@ -102,14 +102,7 @@ newest_first (const void *a, const void *b, void *key)
 void
 cli_sort_newest_first (json_t *arr, const char *key)
 {
-  size_t n = json_array_size (arr);
-  cleanup_free json_t **v = capsa_xmalloc0 ((n + 1) * sizeof *v);
-  for (size_t i = 0; i < n; i++)
-    v[i] = json_incref (json_array_get (arr, i));
-  qsort_r (v, n, sizeof *v, newest_first, (void *) key);
-  json_array_clear (arr);
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new (arr, v[i]);
+  json_array_sort (arr, newest_first, (void *) key);
 }
 
 /* A prune's confirmation, as docker asks it: -f (force) skips it; otherwise the answer is read

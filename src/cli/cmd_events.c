@@ -135,9 +135,7 @@ cmd_events (struct cli_global *g, int argc, char **argv)
   if (parse_filters (o.filters, filters) || parse_time ("--since", o.since, &since)
       || parse_time ("--until", o.until, &until))
     return CLI_EXIT_ERROR;
-  struct timespec now;
-  clock_gettime (CLOCK_REALTIME, &now);
-  bool follow = until < 0 || until > (long long) now.tv_sec * 1000000000LL + now.tv_nsec;
+  bool follow = until < 0 || until > capsa_realtime_ns ();
   struct printer p = { .format = o.format };
   capsa_err *err = NULL;
   if (capsa_engine_events_read (&g->eng, since, until, follow, filters, print_event, &p, &err) < 0)

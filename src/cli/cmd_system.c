@@ -185,35 +185,15 @@ cmd_version (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-static void
-count_ctrs (struct cli_global *g, int *all, int *running, int *paused, int *stopped)
-{
-  cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
-  *all = *running = *paused = *stopped = 0;
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      if (capsa_ctr_load (&g->eng, *id, &c, NULL) < 0)
-        continue;
-      (*all)++;
-      if (c->status == CTR_RUNNING)
-        (*running)++;
-      else if (c->status == CTR_PAUSED)
-        (*paused)++;
-      else
-        (*stopped)++;
-    }
-}
-
 static int
 info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **argv)
 {
   int first = cli_parse (spec, argc, argv, NULL);
   if (first <= 0)
     return -first;
-  int all, running, paused, stopped;
+  struct capsa_ctr_counts n;
   struct utsname u;
-  count_ctrs (g, &all, &running, &paused, &stopped);
+  capsa_ctr_count (&g->eng, &n);
   uname (&u);
   cleanup_store struct capsa_store *s = NULL;
   json_t *idx = NULL;
@@ -223,8 +203,8 @@ info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **ar
     nimg = json_array_size (json_object_get (idx, "images"));
   capsa_err_free (&err);
   json_decref (idx);
-  printf ("Containers: %d\n Running: %d\n Paused: %d\n Stopped: %d\nImages: %zu\n", all, running, paused, stopped,
-          nimg);
+  printf ("Containers: %d\n Running: %d\n Paused: %d\n Stopped: %d\nImages: %zu\n", n.all, n.running, n.paused,
+          n.stopped, nimg);
   printf ("Storage Driver: overlay (vfs fallback)\nRoot Dir: %s\nRuntime: capsa library (in-process; a monitor per "
           "detached container)\nSecurity Options: seccomp (default profile from %s)\nKernel Version: %s\n"
           "Architecture: %s\nNetworking: none, host, bridge (capsa0), user networks, container:NAME\n"
@@ -319,8 +299,8 @@ system_df (struct cli_global *g, int argc, char **argv)
   nimg = json_array_size (json_object_get (idx, "images"));
   json_array_foreach (json_object_get (idx, "images"), i, v) isize += json_integer_value (json_object_get (v, "size"));
   json_decref (idx);
-  int all, running, paused, stopped;
-  count_ctrs (g, &all, &running, &paused, &stopped);
+  struct capsa_ctr_counts n;
+  capsa_ctr_count (&g->eng, &n);
   cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
   for (char **id = ids; *id; id++)
     {
@@ -343,7 +323,7 @@ system_df (struct cli_global *g, int argc, char **argv)
   cli_human_size (vsize, c, sizeof c);
   printf ("%-16s %-8s %-8s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE");
   printf ("%-16s %-8zu %-8s %s\n", "Images", nimg, "-", a);
-  printf ("%-16s %-8d %-8d %s\n", "Containers", all, running + paused, b);
+  printf ("%-16s %-8d %-8d %s\n", "Containers", n.all, n.running + n.paused, b);
   int nvol, avol;
   capsa_volume_counts (&g->eng, &nvol, &avol);
   printf ("%-16s %-8d %-8d %s\n", "Local Volumes", nvol, avol, c);

@@ -511,6 +511,14 @@ ctr_monitor_alive (const struct ctr *c)
 
 /* ---- small parsers ------------------------------------------------------------------------- */
 
+/* seconds (a double: what strtod read) in nanoseconds, -1 out of [0, 2262) or not a number */
+static long long
+seconds_ns (double sec)
+{
+  double ns = sec * 1e9;
+  return ns >= 0 && ns < 9.2e18 ? (long long) ns : -1;
+}
+
 long long
 capsa_ctr_parse_since (const char *s)
 {
@@ -518,20 +526,20 @@ capsa_ctr_parse_since (const char *s)
   struct tm tm = { 0 };
   errno = 0;
   double v = strtod (s, &end);
-  struct timespec now;
-  clock_gettime (CLOCK_REALTIME, &now);
-  long long nowns = (long long) now.tv_sec * 1000000000LL + now.tv_nsec;
   if (!errno && end != s && end[0] && !end[1] && strchr ("smhd", end[0]))
     {
       double mul = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
-      return nowns - (long long) (v * mul * 1e9);
+      long long back = seconds_ns (v * mul), now = realtime_ns ();
+      return back < 0 || back > now ? -1 : now - back;
     }
   if (!errno && end != s && *end == '\0')
-    return (long long) (v * 1e9);
+    return seconds_ns (v);
   const char *rest = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
   if (rest == NULL)
     return -1;
-  long long ns = (long long) timegm (&tm) * 1000000000LL;
+  long long ns = seconds_ns ((double) timegm (&tm));
+  if (ns < 0)
+    return -1;
   if (*rest == '.')
     {
       long long frac = 0, scale = 100000000;
@@ -589,4 +597,24 @@ capsa_engine_share_dir (const struct capsa_engine *e)
         }
     }
   return NULL;
+}
+
+void
+capsa_ctr_count (struct capsa_engine *e, struct capsa_ctr_counts *n)
+{
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
+  memset (n, 0, sizeof *n);
+  for (char **id = ids; id && *id; id++)
+    {
+      cleanup_ctr struct ctr *c = NULL;
+      if (capsa_ctr_load (e, *id, &c, NULL) < 0)
+        continue;
+      n->all++;
+      if (c->status == CTR_RUNNING)
+        n->running++;
+      else if (c->status == CTR_PAUSED)
+        n->paused++;
+      else
+        n->stopped++;
+    }
 }

@@ -12,6 +12,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
 #include "capsa/image.h"
+#include "capsa/util.h"
 #include "fsops.h"
 #include "image.h"
 #include "imgspec.h"
@@ -25,13 +26,17 @@ struct walk
   json_t *out;
 };
 
+/* Whether rel is in a layer: resolved inside the layer as the container would see it (a layer's
+ * symlink on the way, absolute or full of "..", never leads out to the host's files) */
 static bool
 in_lower (const struct walk *w, const char *rel)
 {
-  struct stat st;
   for (size_t i = 0; i < w->n; i++)
-    if (fstatat (w->lowers[i], rel + 1, &st, AT_SYMLINK_NOFOLLOW) == 0)
-      return true;
+    {
+      cleanup_close int fd = capsa_rootpath_open (w->lowers[i], rel, O_PATH | O_NOFOLLOW, NULL);
+      if (fd >= 0)
+        return true;
+    }
   return false;
 }
 
@@ -52,24 +57,10 @@ visit (int child, const char *entry, const char *rel, void *arg, capsa_err **err
 }
 
 static int
-by_path (const void *a, const void *b)
+by_path (const void *a, const void *b, void *arg)
 {
+  (void) arg;
   return strcmp (jstr (*(json_t *const *) a, "Path"), jstr (*(json_t *const *) b, "Path"));
-}
-
-static json_t *
-sorted (json_t *arr)
-{
-  size_t n = json_array_size (arr);
-  json_t **v = xmalloc0 ((n + 1) * sizeof *v), *out = json_array ();
-  for (size_t i = 0; i < n; i++)
-    v[i] = json_array_get (arr, i);
-  qsort (v, n, sizeof *v, by_path);
-  for (size_t i = 0; i < n; i++)
-    json_array_append (out, v[i]);
-  free (v);
-  json_decref (arr);
-  return out;
 }
 
 /* the image's layers opened (w->lowers) */
@@ -112,6 +103,7 @@ capsa_ctr_changes (struct capsa_engine *e, struct ctr *c, json_t **out, capsa_er
       json_decref (w.out);
       return -1;
     }
-  *out = sorted (w.out);
+  json_array_sort (w.out, by_path, NULL);
+  *out = w.out;
   return 0;
 }

@@ -28,14 +28,6 @@
 
 long long ctr_events_rotate_bytes = CTR_EVENTS_ROTATE_BYTES;
 
-static long long
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* docker's message: status, id and from are the old fields, of containers only. */
 static json_t *
 event_build (const char *type, const char *action, const char *id, json_t *attrs, long long ns)
@@ -76,7 +68,7 @@ static char *
 event_line (const char *type, const char *action, const char *id, json_t *attrs)
 {
   static const char *keep[] = { "image", "name", "container", "exitCode", "signal", "oldName", "type", "driver" };
-  long long ns = now_ns ();
+  long long ns = realtime_ns ();
   cleanup_json json_t *ev = event_build (type, action, id, attrs, ns);
   char *s = event_text (ev);
   if (s)
@@ -407,7 +399,7 @@ events_next_file (struct capsa_events *it)
 int
 capsa_engine_events_next (struct capsa_events *it, int timeout_ms, json_t **ev)
 {
-  long long deadline = now_ns () + (long long) timeout_ms * 1000000LL;
+  long long deadline = realtime_ns () + (long long) timeout_ms * 1000000LL;
   for (;;)
     {
       int r = events_take_line (it, ev);
@@ -415,7 +407,7 @@ capsa_engine_events_next (struct capsa_events *it, int timeout_ms, json_t **ev)
         return r;
       if (events_fill (it) > 0 || events_next_file (it))
         continue;
-      long long now = now_ns ();
+      long long now = realtime_ns ();
       if (!it->follow || (it->until >= 0 && now > it->until))
         return -1;
       if (now >= deadline)

@@ -58,8 +58,9 @@ ctr_match (json_t *f, struct ctr *c, json_t *sum)
 /* entries {"t": the record's RFC 3339 creation time (nanoseconds: the unix seconds of Created
  * tie), "v": the summary} */
 static int
-newest_first (const void *a, const void *b)
+newest_first (const void *a, const void *b, void *arg)
 {
+  (void) arg;
   const char *x = jstr (*(json_t *const *) a, "t"), *y = jstr (*(json_t *const *) b, "t");
   return -strcmp (x ?: "", y ?: "");
 }
@@ -67,15 +68,10 @@ newest_first (const void *a, const void *b)
 static json_t *
 sorted (json_t *arr, long long limit)
 {
-  size_t n = json_array_size (arr);
-  json_t **v = capsa_xmalloc0 ((n + 1) * sizeof *v);
-  for (size_t i = 0; i < n; i++)
-    v[i] = json_array_get (arr, i);
-  qsort (v, n, sizeof *v, newest_first);
+  json_array_sort (arr, newest_first, NULL);
   json_t *out = json_array ();
-  for (size_t i = 0; i < n && (limit <= 0 || (long long) i < limit); i++)
-    json_array_append (out, json_object_get (v[i], "v"));
-  free (v);
+  for (size_t i = 0; i < json_array_size (arr) && (limit <= 0 || (long long) i < limit); i++)
+    json_array_append (out, json_object_get (json_array_get (arr, i), "v"));
   json_decref (arr);
   return out;
 }

@@ -5,7 +5,6 @@
  *
  * The response's content reader blocks in the engine's reader (a thread per connection), a
  * second at a time, looking meanwhile whether the client has gone (POLLRDHUP), as wait does. */
-#include <ctype.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,32 +69,6 @@ events_reader (void *cls, uint64_t pos, char *buf, size_t max)
   return (ssize_t) n;
 }
 
-/* docker's since/until: unix seconds with an optional fraction (what its CLI sends), else what
- * capsa_ctr_parse_since reads (an RFC 3339 time, a duration back from now).  *ns -1 when absent;
- * false when malformed. */
-static bool
-parse_time (const char *v, long long *ns)
-{
-  *ns = -1;
-  if (v == NULL || *v == '\0')
-    return true;
-  const char *p = v;
-  long long sec = 0, frac = 0, scale = 1000000000LL;
-  while (isdigit ((unsigned char) *p) && sec < 100000000000LL)
-    sec = sec * 10 + (*p++ - '0');
-  if (p != v && *p == '.')
-    for (p++; isdigit ((unsigned char) *p); p++)
-      if (scale > 1)
-        frac += (*p - '0') * (scale /= 10);
-  if (p != v && *p == '\0')
-    {
-      *ns = sec * 1000000000LL + frac;
-      return true;
-    }
-  *ns = capsa_ctr_parse_since (v);
-  return *ns >= 0;
-}
-
 /* The filters docker's daemon knows for events: any other is its 400. */
 static bool
 filters_known (json_t *filters, const char **bad)
@@ -115,23 +88,15 @@ filters_known (json_t *filters, const char **bad)
   return true;
 }
 
-static long long
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 enum MHD_Result
 api_events (struct svc_req *r)
 {
   enum MHD_Result res;
   long long since, until;
   const char *bad = NULL;
-  if (!parse_time (svc_query (r, "since"), &since))
+  if (!svc_parse_time (svc_query (r, "since"), &since))
     return svc_reply_err (r, 400, "invalid since: `%s` (unix seconds, or an RFC 3339 time)", svc_query (r, "since"));
-  if (!parse_time (svc_query (r, "until"), &until))
+  if (!svc_parse_time (svc_query (r, "until"), &until))
     return svc_reply_err (r, 400, "invalid until: `%s` (unix seconds, or an RFC 3339 time)", svc_query (r, "until"));
   cleanup_json json_t *filters = NULL;
   if (!svc_filters (r, &filters, &res))
@@ -140,7 +105,7 @@ api_events (struct svc_req *r)
     return svc_reply_err (r, 400, "Invalid filter '%s'", bad);
   struct evstream *s = capsa_xmalloc0 (sizeof *s);
   capsa_err *err = NULL;
-  bool follow = until < 0 || until > now_ns ();
+  bool follow = until < 0 || until > capsa_realtime_ns ();
   if (capsa_engine_events_open (&r->s->eng, since, until, follow, filters, &s->it, &err) < 0)
     {
       free (s);

@@ -127,27 +127,12 @@ summary_match (json_t *row, json_t *filters, long long before, long long since)
 }
 
 static int
-newest_first (const void *a, const void *b)
+newest_first (const void *a, const void *b, void *arg)
 {
+  (void) arg;
   json_int_t x = json_integer_value (json_object_get (*(json_t *const *) a, "Created"));
   json_int_t y = json_integer_value (json_object_get (*(json_t *const *) b, "Created"));
   return (x < y) - (x > y);
-}
-
-/* The rows of the list, newest first (dockerd's order). */
-static json_t *
-sorted (json_t *rows)
-{
-  size_t n = json_array_size (rows);
-  cleanup_free json_t **v = capsa_xmalloc0 ((n + 1) * sizeof *v);
-  for (size_t i = 0; i < n; i++)
-    v[i] = json_array_get (rows, i);
-  qsort (v, n, sizeof *v, newest_first);
-  json_t *out = json_array ();
-  for (size_t i = 0; i < n; i++)
-    json_array_append (out, v[i]);
-  json_decref (rows);
-  return out;
 }
 
 static enum MHD_Result
@@ -173,7 +158,8 @@ image_list (struct svc_req *r)
       json_array_append (rows, row);
     json_decref (row);
   }
-  return svc_reply_json (r, 200, sorted (rows));
+  json_array_sort (rows, newest_first, NULL);
+  return svc_reply_json (r, 200, rows);
 }
 
 static enum MHD_Result

@@ -34,14 +34,8 @@ log_job_free (void *p)
 int
 svc_write_frame (int fd, bool raw, int stream, const char *data, size_t len)
 {
-  unsigned char h[8] = { (unsigned char) stream,
-                         0,
-                         0,
-                         0,
-                         (unsigned char) (len >> 24),
-                         (unsigned char) (len >> 16),
-                         (unsigned char) (len >> 8),
-                         (unsigned char) len };
+  unsigned char h[8];
+  svc_frame_head (h, stream, len);
   if (!raw && capsa_write_all (fd, h, sizeof h) < 0)
     return -1;
   return capsa_write_all (fd, data, len);
@@ -79,32 +73,19 @@ log_job_run (void *p, int fd)
   capsa_ctr_logs (&j->s->eng, j->c, &j->q, log_record, j);
 }
 
-/* docker's since/until: unix seconds, with a fraction ("1700000000.000000001"), or what
- * capsa_ctr_parse_since reads (RFC 3339, 10m); 0 for none */
+/* since/until for the log query: 0 when absent (no bound) */
 static bool
 query_time (struct svc_req *r, const char *name, long long *ns, enum MHD_Result *res)
 {
   const char *v = svc_query (r, name);
-  *ns = 0;
-  if (v == NULL || *v == '\0' || strcmp (v, "0") == 0)
-    return true;
-  char *end;
-  errno = 0;
-  long long sec = strtoll (v, &end, 10), frac = 0;
-  if (!errno && end != v && (*end == '\0' || *end == '.'))
+  if (!svc_parse_time (v, ns))
     {
-      for (int i = 0, d = *end == '.'; i < 9; i++)
-        {
-          frac = frac * 10 + (d && end[d] >= '0' && end[d] <= '9' ? end[d++] - '0' : 0);
-        }
-      *ns = sec * 1000000000LL + frac;
-      return true;
+      *res = svc_reply_err (r, 400, "invalid value for %s: `%s` (unix seconds, or an RFC 3339 time)", name, v);
+      return false;
     }
-  *ns = capsa_ctr_parse_since (v);
-  if (*ns >= 0)
-    return true;
-  *res = svc_reply_err (r, 400, "invalid value for %s: `%s` (unix seconds, or an RFC 3339 time)", name, v);
-  return false;
+  if (*ns < 0)
+    *ns = 0;
+  return true;
 }
 
 enum MHD_Result
@@ -113,11 +94,17 @@ api_ctr_logs (struct svc_req *r)
   struct log_job *j = capsa_xmalloc0 (sizeof *j);
   enum MHD_Result res;
   const char *tail = svc_query (r, "tail");
+  long long n = -1;
   bool out = svc_query_bool (r, "stdout", false), err = svc_query_bool (r, "stderr", false);
   j->s = r->s;
-  j->q.tail = -1;
   if (tail && *tail && strcmp (tail, "all") != 0)
-    j->q.tail = atol (tail);
+    {
+      if (!svc_query_int (r, "tail", -1, &n, &res))
+        return log_job_free (j), res;
+      if (n < 0)
+        return log_job_free (j), svc_reply_err (r, 400, "invalid value for tail: `%s` (a count, or all)", tail);
+    }
+  j->q.tail = (long) n; /* -1: all */
   j->q.follow = svc_query_bool (r, "follow", false);
   j->q.no_stdout = !out;
   j->q.no_stderr = !err;

@@ -94,17 +94,6 @@ networks (pid_t pid)
   return out;
 }
 
-static void
-now_rfc3339 (char *buf, size_t len)
-{
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  size_t n = strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* One sample of c (NULL when it is not running any more). */
 static json_t *
 sample (struct svc *s, struct ctr *c)
@@ -118,7 +107,7 @@ sample (struct svc *s, struct ctr *c)
       || capsa_container_stats (c->oci_root, c->id, &d, &ooms, &running, &err) < 0)
     return NULL;
   char read[48];
-  now_rfc3339 (read, sizeof read);
+  capsa_now_rfc3339 (read, sizeof read);
   cleanup_free char *name = capsa_xasprintf ("/%s", capsa_ctr_name (c));
   return json_pack ("{s:s, s:s, s:{s:I, s:I}, s:{}, s:i, s:{}, s:o, s:o, s:s, s:s, s:o}", "read", read, "preread",
                     "0001-01-01T00:00:00Z", "pids_stats", "current", num (d, "pids", "current"), "limit",

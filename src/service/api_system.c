@@ -24,54 +24,20 @@ api_ping (struct svc_req *r)
   return svc_reply_response (r, 200, resp);
 }
 
-static const char *
-go_arch (const char *machine)
-{
-  if (strcmp (machine, "x86_64") == 0)
-    return "amd64";
-  if (strcmp (machine, "aarch64") == 0)
-    return "arm64";
-  return machine;
-}
-
 enum MHD_Result
 api_version (struct svc_req *r)
 {
   struct utsname u;
   uname (&u);
   json_t *details = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ApiVersion", SVC_API_VERSION, "MinAPIVersion", "1.24",
-                               "Os", "linux", "Arch", go_arch (u.machine), "KernelVersion", u.release, "GitCommit", "");
-  return svc_reply_json (r, 200,
-                         json_pack ("{s:{s:s}, s:[{s:s, s:s, s:o}], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                                    "Platform", "Name", "capsa", "Components", "Name", "Engine", "Version",
-                                    CAPSA_VERSION, "Details", details, "Version", CAPSA_VERSION, "ApiVersion",
-                                    SVC_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion", "", "Os",
-                                    "linux", "Arch", go_arch (u.machine), "KernelVersion", u.release, "BuildTime", ""));
-}
-
-struct ctr_counts
-{
-  int all, running, paused, stopped;
-};
-
-static void
-count_ctrs (struct capsa_engine *e, struct ctr_counts *n)
-{
-  cleanup_strv char **ids = capsa_ctr_list_ids (e);
-  memset (n, 0, sizeof *n);
-  for (char **id = ids; id && *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      if (capsa_ctr_load (e, *id, &c, NULL) < 0)
-        continue;
-      n->all++;
-      if (c->status == CTR_RUNNING)
-        n->running++;
-      else if (c->status == CTR_PAUSED)
-        n->paused++;
-      else
-        n->stopped++;
-    }
+                               "Os", "linux", "Arch", capsa_host_arch (NULL), "KernelVersion", u.release, "GitCommit",
+                               "");
+  return svc_reply_json (
+      r, 200,
+      json_pack ("{s:{s:s}, s:[{s:s, s:s, s:o}], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Platform", "Name",
+                 "capsa", "Components", "Name", "Engine", "Version", CAPSA_VERSION, "Details", details, "Version",
+                 CAPSA_VERSION, "ApiVersion", SVC_API_VERSION, "MinAPIVersion", "1.24", "GitCommit", "", "GoVersion",
+                 "", "Os", "linux", "Arch", capsa_host_arch (NULL), "KernelVersion", u.release, "BuildTime", ""));
 }
 
 static size_t
@@ -104,8 +70,8 @@ info_host (void)
 enum MHD_Result
 api_info (struct svc_req *r)
 {
-  struct ctr_counts n;
-  count_ctrs (&r->s->eng, &n);
+  struct capsa_ctr_counts n;
+  capsa_ctr_count (&r->s->eng, &n);
   json_t *info = json_pack (
       "{s:s, s:i, s:i, s:i, s:i, s:I, s:s, s:[], s:s, s:s, s:s, s:{s:{s:s}}, s:{s:s, s:s}, s:b, s:b, s:b, s:b, "
       "s:b, s:b, s:[s], s:[], s:s, s:b, s:s}",

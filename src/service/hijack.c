@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,26 +30,8 @@ struct hj
   bool started, over, finished;
   char *out; /* framed output not yet sent: out[off..len) */
   size_t len, cap, off;
+  int stop_fd; /* the service's (svc_stopping): readable once it stops, which ends the relay */
 };
-
-/* Readable once the service ends (svc_hijack_stop_all): every relay polls it. */
-static int stop_fd = -1;
-static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
-
-static void
-stop_fd_make (void)
-{
-  stop_fd = eventfd (0, EFD_CLOEXEC);
-}
-
-void
-svc_hijack_stop_all (void)
-{
-  pthread_once (&stop_once, stop_fd_make);
-  uint64_t one = 1;
-  if (stop_fd >= 0 && write (stop_fd, &one, sizeof one) < 0)
-    return;
-}
 
 void
 hj_relay_init (struct hj_relay *rl)
@@ -101,10 +82,8 @@ emit (struct hj *h, int stream, const char *p, size_t n)
     return;
   if (!h->rl.tty)
     {
-      unsigned char hdr[8] = {
-        (unsigned char) stream, 0, 0, 0, (unsigned char) (n >> 24), (unsigned char) (n >> 16), (unsigned char) (n >> 8),
-        (unsigned char) n
-      };
+      unsigned char hdr[8];
+      svc_frame_head (hdr, stream, n);
       out_add (h, hdr, sizeof hdr);
     }
   out_add (h, p, n);
@@ -207,7 +186,7 @@ hj_step (struct hj *h)
 {
   struct pollfd p[5] = { { .fd = h->rl.src[0], .events = POLLIN },
                          { .fd = h->rl.src[1], .events = POLLIN },
-                         [4] = { .fd = stop_fd, .events = POLLIN } };
+                         [4] = { .fd = h->stop_fd, .events = POLLIN } };
   bool direct = h->rl.sink < 0 || h->rl.sink_monitor; /* input that never blocks on the sink */
   bool read_in = h->client_in && (direct || h->sink_ready);
   p[2] = (struct pollfd){ .fd = h->client, .events = read_in ? POLLIN : 0 };
@@ -330,9 +309,9 @@ enum MHD_Result
 svc_hijack (struct svc_req *r, const struct hj_relay *rl, hj_start_fn *start, hj_done_fn *done, void *data,
             void (*free_data) (void *))
 {
-  pthread_once (&stop_once, stop_fd_make);
   struct hj *h = capsa_xmalloc0 (sizeof *h);
   h->rl = *rl;
+  h->stop_fd = r->s->stop_fd;
   h->start = start;
   h->done = done;
   h->data = data;

@@ -58,8 +58,4 @@ typedef void hj_done_fn (void *data, struct hj_relay *rl);
 enum MHD_Result svc_hijack (struct svc_req *r, const struct hj_relay *rl, hj_start_fn *start, hj_done_fn *done,
                             void *data, void (*free_data) (void *));
 
-/* The service's end: every open stream ends (their `done` still runs), so that the server's
- * threads can be joined.  Called once, from the main thread. */
-void svc_hijack_stop_all (void);
-
 #endif

@@ -196,8 +196,7 @@ main (int argc, char **argv)
   if (o.debug)
     fprintf (stderr, "capsa system service: listening on %s\n", l.uri);
   serve (&s, o.idle);
-  eventfd_write (s.stop_fd, 1); /* the streams that wait end (svc_stopping) */
-  svc_hijack_stop_all ();       /* attach and exec streams end: their threads can be joined */
+  eventfd_write (s.stop_fd, 1); /* the streams that wait end (svc_stopping), attach and exec too */
   MHD_stop_daemon (d);          /* (closes the listening socket) */
   l.fd = -1;
   svc_listen_close (&l);

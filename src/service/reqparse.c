@@ -1,9 +1,12 @@
 /* The parts of a request that are parsed from text alone (reqparse.h): no libmicrohttpd here,
  * so that tests/fuzz/fuzz_api.c runs them on any input. */
+#include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capsa/cleanup.h"
+#include "capsa/engine.h"
 #include "capsa/json.h"
 #include "capsa/util.h"
 #include "reqparse.h"
@@ -107,4 +110,31 @@ svc_labels_match (json_t *labels, json_t *want)
       return false;
   }
   return true;
+}
+
+bool
+svc_parse_time (const char *v, long long *ns)
+{
+  *ns = -1;
+  if (v == NULL || *v == '\0')
+    return true;
+  const char *p = v;
+  long long sec = 0, frac = 0, scale = 1000000000LL;
+  for (; isdigit ((unsigned char) *p); p++)
+    {
+      if (sec > (LLONG_MAX / 1000000000LL - 9) / 10)
+        return false; /* past 2262: no time in nanoseconds */
+      sec = sec * 10 + (*p - '0');
+    }
+  if (p != v && *p == '.')
+    for (p++; isdigit ((unsigned char) *p); p++)
+      if (scale > 1)
+        frac += (*p - '0') * (scale /= 10);
+  if (p != v && *p == '\0')
+    {
+      *ns = sec * 1000000000LL + frac;
+      return true;
+    }
+  *ns = capsa_ctr_parse_since (v);
+  return *ns >= 0;
 }

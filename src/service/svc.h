@@ -83,6 +83,19 @@ typedef void svc_producer (void *data, int fd);
 enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers,
                                 svc_producer *fn, void *data, void (*free_data) (void *));
 
+/* The 8-byte head of a frame of docker's multiplexed stream: the stream (1 stdout, 2 stderr), 3
+ * zero bytes, the payload's size in big-endian 32 bits. */
+static inline void
+svc_frame_head (unsigned char h[8], int stream, size_t n)
+{
+  h[0] = (unsigned char) stream;
+  h[1] = h[2] = h[3] = 0;
+  h[4] = (unsigned char) (n >> 24);
+  h[5] = (unsigned char) (n >> 16);
+  h[6] = (unsigned char) (n >> 8);
+  h[7] = (unsigned char) n;
+}
+
 /* One piece of a container's output on fd: in a frame of docker's multiplexed stream (stream 1
  * stdout, 2 stderr; an 8-byte head) unless raw (a container with a terminal).  0, or -1. */
 int svc_write_frame (int fd, bool raw, int stream, const char *data, size_t len);

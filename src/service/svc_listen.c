@@ -91,8 +91,10 @@ listen_tcp (const char *hostport, bool tcp_any, struct svc_listen *l, capsa_err 
                             "it owns the host; give --tcp-any to listen there anyway",
                             hostport);
     }
-  if (!is_loopback (ai->ai_addr))
-    l->warning = "the API listens beyond loopback without TLS: whoever reaches it is root on this host";
+  /* (as dockerd warns for tcp without TLS: on loopback too, every local user can connect) */
+  l->warning = is_loopback (ai->ai_addr)
+                   ? "the API listens on tcp without TLS: every user of this host can connect, and is root here"
+                   : "the API listens beyond loopback without TLS: whoever reaches it is root on this host";
   int fd = socket (ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
   int r = fd < 0 ? -1 : setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (r == 0)

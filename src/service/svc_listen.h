@@ -12,7 +12,7 @@ struct svc_listen
   int fd;              /* listening, O_CLOEXEC */
   char *uri;           /* what it listens on, owned */
   char *unix_path;     /* a unix socket's path (removed by svc_listen_close), owned */
-  const char *warning; /* a tcp address beyond loopback (--tcp-any) */
+  const char *warning; /* tcp: whoever connects is root here (beyond loopback: --tcp-any) */
 };
 
 /* Listen on uri (NULL: the default unix socket, /run/capsa/capsa.sock as root, RUNDIR/capsa.sock

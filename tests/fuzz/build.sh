@@ -32,7 +32,7 @@ fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/base/error.c src/lib/image/img
 # gcc does not)
 if [ ! -f build-fuzz/lib/build.ninja ]; then
   CC=$CC meson setup build-fuzz/lib -Dwerror=false -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+    -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' >/dev/null
 fi
 ninja -C build-fuzz/lib src/engine/libcapsa_engine.a src/lib/libcapsa_core.a >/dev/null
 fuzzer fuzz_api tests/fuzz/fuzz_api.c src/service/reqparse.c src/service/create_body.c -Isrc/service \

@@ -42,6 +42,9 @@ check_url (const char *url)
 static void
 check_filters (const char *q)
 {
+  long long ns;
+  if (svc_parse_time (q, &ns) && ns < -1)
+    abort (); /* a time, or -1 for none */
   json_t *f = NULL, *v, *e;
   const char *k;
   size_t i;

@@ -246,6 +246,8 @@ def test_tcp_loopback(svc):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # tcp has no permissions: every local user may connect, and is root through the API
+    assert "every user of this host can connect" in proc.stderr.read()
 
 
 def test_help(svc):
@@ -370,6 +372,12 @@ def test_logs(svc):
         assert svc.docker("logs", "--since", "2099-01-01T00:00:00Z", "talk").stdout == ""
         st, e, _ = api(svc, "GET", "/v1.41/containers/talk/logs")
         assert st == 400 and "at least one stream" in e["message"]
+        for bad in ("x", "-3"):
+            st, e, _ = api(svc, "GET", f"/v1.41/containers/talk/logs?stdout=1&tail={bad}")
+            assert st == 400 and "tail" in e["message"], (bad, e)
+        for bad in ("yesterday", "99999999999999999", "99999999999h"):
+            st, e, _ = api(svc, "GET", f"/v1.41/containers/talk/logs?stdout=1&since={bad}")
+            assert st == 400 and "since" in e["message"], (bad, e)
         # a terminal's output comes raw, not framed
         svc.docker("run", "-d", "-t", "--name", "tty", "busybox", "echo", "on a tty")
         time.sleep(0.5)
@@ -469,3 +477,28 @@ def test_diff(svc):
         assert svc.capsa("diff", "changer").stdout.splitlines() == lines  # capsa diff: the same
     finally:
         svc.docker("rm", "changer")
+
+
+@needs_docker
+def test_diff_never_looks_at_the_host(svc, tmp_path):
+    """An image whose layer has a symlink to / (`hostlink`): a container that puts a directory there
+    with a file the host has (/usr/sbin/ip) but the image does not.  diff compares against the layer
+    as the container saw it, inside the layer: the file is added, not "changed" because the host has
+    one (the host's files are never looked at)."""
+    assert os.path.exists("/usr/sbin/ip")
+    r = tmp_path / "rootfs"
+    (r / "bin").mkdir(parents=True)
+    subprocess.run(["cp", "/bin/busybox", str(r / "bin" / "busybox")], check=True)
+    for a in ("sh", "mkdir", "rm", "touch"):
+        os.symlink("busybox", r / "bin" / a)
+    os.symlink("/", r / "hostlink")
+    svc.capsa("import", r, "linky")
+    svc.docker("run", "--name", "linker", "--network", "none", "linky", "/bin/sh", "-c",
+               "rm /hostlink; mkdir -p /hostlink/usr/sbin; touch /hostlink/usr/sbin/ip")
+    try:
+        lines = svc.docker("diff", "linker").stdout.splitlines()
+        assert "A /hostlink/usr/sbin/ip" in lines and "C /hostlink/usr/sbin/ip" not in lines, lines
+        assert "A /hostlink/usr" in lines, lines
+    finally:
+        svc.docker("rm", "linker")
+        svc.docker("rmi", "linky")

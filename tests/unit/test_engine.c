@@ -268,13 +268,29 @@ test_event_rotation (void **state)
   ctr_events_rotate_bytes = CTR_EVENTS_ROTATE_BYTES;
 }
 
+/* since/until times: unix seconds, durations back from now, RFC 3339; what cannot be a time in
+ * nanoseconds (before 1970, past 2262, not a number) is -1, never an overflow */
+static void
+test_parse_since (void **state)
+{
+  (void) state;
+  assert_int_equal (capsa_ctr_parse_since ("1700000000"), 1700000000LL * 1000000000LL);
+  assert_int_equal (capsa_ctr_parse_since ("2023-11-14T22:13:20.5Z"), 1700000000LL * 1000000000LL + 500000000);
+  long long t = capsa_ctr_parse_since ("10m"), now = capsa_realtime_ns ();
+  assert_true (t > 0 && now - t >= 600LL * 1000000000LL && now - t < 610LL * 1000000000LL);
+  static const char *const bad[] = { "99999999999999999",    "99999999999h", "-5m", "inf", "nan", "-1",
+                                     "3000-01-01T00:00:00Z", "yesterday" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    assert_int_equal (capsa_ctr_parse_since (bad[i]), -1);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_build_errors),      cmocka_unit_test (test_build_record),
     cmocka_unit_test (test_prune_empty_store), cmocka_unit_test (test_event_line),
-    cmocka_unit_test (test_event_rotation),
+    cmocka_unit_test (test_event_rotation),    cmocka_unit_test (test_parse_since),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

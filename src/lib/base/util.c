@@ -217,6 +217,14 @@ monotonic_ms (void)
   return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long
+realtime_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 void
 now_rfc3339 (char *buf, size_t len)
 {
@@ -413,5 +421,7 @@ CAPSA_EXPORT_AS (capsa_parse_i64, parse_i64);
 CAPSA_EXPORT_AS (capsa_parse_bytes, parse_bytes);
 CAPSA_EXPORT_AS (capsa_write_all, write_all);
 CAPSA_EXPORT_AS (capsa_monotonic_ms, monotonic_ms);
+CAPSA_EXPORT_AS (capsa_now_rfc3339, now_rfc3339);
+CAPSA_EXPORT_AS (capsa_realtime_ns, realtime_ns);
 CAPSA_EXPORT_AS (capsa_strv_len, strv_len);
 CAPSA_EXPORT_AS (capsa_read_file_at, read_file_at);

@@ -49,6 +49,8 @@ int parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
 void now_rfc3339 (char *buf, size_t len);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and intervals. */
 long long monotonic_ms (void);
+/* Nanoseconds of CLOCK_REALTIME (unix time): event times. */
+long long realtime_ns (void);
 
 /* Process start time (field 22 of /proc/PID/stat), used to tell a pid apart from a reused one.
  * Returns 0 and *state (the one-letter state) on success, -1 when the process does not exist. */
