@@ -2,11 +2,13 @@
 docker's errors, the 501 answer for what is not served, volumes, networks and the containers'
 lifecycle, through the real docker 20.10 CLI and plain HTTP (for exact statuses)."""
 import http.client
+import io
 import json
 import os
 import socket
 import stat
 import subprocess
+import tarfile
 import time
 
 import pytest
@@ -502,3 +504,41 @@ def test_diff_never_looks_at_the_host(svc, tmp_path):
     finally:
         svc.docker("rm", "linker")
         svc.docker("rmi", "linky")
+
+
+def test_other_users_cannot_reach_the_socket(svc):
+    """The unix socket is root's (0660): an unprivileged user of the host cannot connect to it."""
+    p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "/usr/bin/python3", "-c",
+                        f"import socket; s = socket.socket(socket.AF_UNIX); s.connect({str(svc.sock)!r})"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0 and "PermissionError" in p.stderr, p.stderr
+
+
+@needs_docker
+def test_archive_stays_in_the_container(svc, tmp_path):
+    """docker cp through the API cannot reach the host: a path through a symlink the container made
+    (to /) is resolved inside the container, and a tar uploaded with `..` or absolute members is
+    refused, writing nothing on the host."""
+    marker = tmp_path / "host-only-marker"
+    marker.write_text("host\n")
+    svc.docker("run", "-d", "--name", "boxer", "--network", "none", "busybox", "sh", "-c",
+               "ln -s / /tmp/hostroot; sleep 100")
+    try:
+        for _ in range(100):
+            if svc.docker("exec", "boxer", "test", "-L", "/tmp/hostroot", check=False).returncode == 0:
+                break
+            time.sleep(0.05)
+        p = svc.docker("cp", f"boxer:/tmp/hostroot{marker}", str(tmp_path / "got"), check=False)
+        assert p.returncode != 0 and not (tmp_path / "got").exists(), p.stdout
+        for name in ("../../../../../../" + str(marker.parent / "escaped").lstrip("/"), str(tmp_path / "abs")):
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as t:
+                info = tarfile.TarInfo(name)
+                info.size = 4
+                t.addfile(info, io.BytesIO(b"pwn\n"))
+            st, e, _ = api(svc, "PUT", "/v1.41/containers/boxer/archive?path=/tmp", body=buf.getvalue(),
+                           headers={"Content-Type": "application/x-tar"})
+            assert st == 400, (name, st, e)
+        assert not (tmp_path / "escaped").exists() and not (tmp_path / "abs").exists()
+    finally:
+        svc.docker("rm", "-f", "boxer")
