@@ -69,9 +69,13 @@ CAPSA_PUBLIC int capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s
 /* --- build: an image from a Dockerfile and a context --------------------------------------- */
 struct capsa_build_opts
 {
-  const char *context;         /* a directory */
-  const char *dockerfile;      /* a path ("-": the text is in dockerfile_text); NULL: CONTEXT/Dockerfile, else
-                                  CONTEXT/Containerfile */
+  /* a directory, or "-": a tar of it (plain, gzip, xz, zstd...) read from context_fd, extracted
+   * into the store's tmp/ and removed after (the Docker API's body, `docker build - < ctx.tar`) */
+  const char *context;
+  int context_fd;
+  /* a path ("-": the text is in dockerfile_text; with a tar context, a path inside it); NULL:
+   * CONTEXT/Dockerfile, else CONTEXT/Containerfile */
+  const char *dockerfile;
   const char *dockerfile_text; /* with dockerfile "-": the Dockerfile itself (NUL-terminated) */
   char *const *tags;           /* full names given to the result */
   char *const *build_args;     /* "K=V" (or "K": from env_lookup) */

@@ -162,6 +162,7 @@ int cmd_logout (struct cli_global *g, int argc, char **argv);
 int cmd_load (struct cli_global *g, int argc, char **argv);
 int cmd_save (struct cli_global *g, int argc, char **argv);
 int cmd_import (struct cli_global *g, int argc, char **argv);
+int cmd_build (struct cli_global *g, int argc, char **argv);
 
 /* images in the store */
 int cmd_images (struct cli_global *g, int argc, char **argv);

@@ -15,9 +15,9 @@ static const struct command
   int (*fn) (struct cli_global *, int, char **);
   bool under_image; /* also `capsa image NAME` */
 } commands[] = {
-  { "pull", cmd_pull, true },      { "push", cmd_push, true }, { "login", cmd_login, false },
-  { "logout", cmd_logout, false }, { "load", cmd_load, true }, { "save", cmd_save, true },
-  { "import", cmd_import, true },
+  { "pull", cmd_pull, true },      { "push", cmd_push, true },   { "login", cmd_login, false },
+  { "logout", cmd_logout, false }, { "load", cmd_load, true },   { "save", cmd_save, true },
+  { "import", cmd_import, true },  { "build", cmd_build, true },
 };
 
 static void

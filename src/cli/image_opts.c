@@ -113,3 +113,51 @@ const struct cli_spec cli_spec_import = {
   0,
   NULL
 };
+
+static int
+build_network_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "none") && strcmp (v, "bridge") && strcmp (v, "host") && strcmp (v, "default"))
+    return capsa_fail_as (err, EINVAL, "--network: `%s` is not none, bridge or host", v);
+  return 0;
+}
+
+static int
+build_progress_ok (const char *v, capsa_err **err)
+{
+  if (strcmp (v, "plain") && strcmp (v, "tty") && strcmp (v, "auto"))
+    return capsa_fail_as (err, EINVAL, "--progress: `%s` is not plain, tty or auto", v);
+  return 0;
+}
+
+static const struct capsa_opt build_opts[] = {
+  CAPSA_O_LIST ('t', "tag", struct build_flags, tags, "NAME[:TAG]", "name the image (repeatable)"),
+  CAPSA_O_STR ('f', "file", struct build_flags, file, "FILE",
+               "the Dockerfile (default: CONTEXT/Dockerfile, else CONTEXT/Containerfile; - for stdin)"),
+  CAPSA_O_LIST (0, "build-arg", struct build_flags, build_args, "K=V", "set an ARG (K alone: from the environment)"),
+  CAPSA_O_STR (0, "target", struct build_flags, target, "STAGE", "build up to this stage (FROM ... AS STAGE)"),
+  CAPSA_O_BOOL (0, "no-cache", struct build_flags, no_cache, "run every step again (the results are cached anew)"),
+  CAPSA_O_BOOL (0, "pull", struct build_flags, pull, "pull the FROM images even when they are in the store"),
+  CAPSA_O_LIST (0, "label", struct build_flags, labels, "K=V", "set a label on the image"),
+  CAPSA_O_STR (0, "network", struct build_flags, network, "MODE", "RUN's network: bridge (default), none or host",
+               .check = build_network_ok),
+  CAPSA_O_BOOL ('q', "quiet", struct build_flags, quiet, "print only the image id (and RUN's errors)"),
+  CAPSA_O_STR (0, "iidfile", struct build_flags, iidfile, "FILE", "write the image id to FILE"),
+  CAPSA_O_LIST (0, "secret", struct build_flags, secrets, "id=ID,src=FILE",
+                "a file for RUN --mount=type=secret,id=ID (not kept in the image)"),
+  CAPSA_O_STR (0, "progress", struct build_flags, progress, "MODE",
+               "plain, tty (each step's time) or auto (tty on a terminal)", .check = build_progress_ok),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_build = {
+  "build",
+  "[OPTIONS] CONTEXT",
+  "Build an image from a Dockerfile (or Containerfile) and the directory CONTEXT: FROM, RUN,\n"
+  "COPY, ADD, ENV, ARG, WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, LABEL, VOLUME, STOPSIGNAL,\n"
+  "HEALTHCHECK, SHELL, ONBUILD; multi-stage builds; .dockerignore (.containerignore).  Each\n"
+  "step's result is cached: an unchanged step is not run again.",
+  build_opts,
+  0,
+  NULL
+};

@@ -35,6 +35,14 @@ struct import_flags
   const char *message;
 };
 
+struct build_flags
+{
+  char **tags, **build_args, **labels, **secrets;
+  const char *file, *target, *network, *iidfile, *progress;
+  bool no_cache, pull, quiet;
+};
+
+extern const struct cli_spec cli_spec_build;
 extern const struct cli_spec cli_spec_pull, cli_spec_push, cli_spec_login, cli_spec_logout, cli_spec_load,
     cli_spec_save, cli_spec_import;
 

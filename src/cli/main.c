@@ -52,6 +52,7 @@ const struct cli_command cli_commands[] = {
   { "history", cmd_history, "show how an image was built, layer by layer", &cli_spec_history },
   { "load", cli_image_helper, "load images from a docker-archive, an OCI archive or an OCI layout", &cli_spec_load },
   { "save", cli_image_helper, "write images to a docker-archive, an OCI archive or an OCI layout", &cli_spec_save },
+  { "build", cli_image_helper, "build an image from a Dockerfile", &cli_spec_build },
   { "import", cli_image_helper, "make an image from a rootfs tarball or directory", &cli_spec_import },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount...", NULL,
     &cli_group_image },

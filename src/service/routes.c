@@ -69,6 +69,7 @@ static const struct route routes[] = {
   { "POST", "/images/load", api_image_load, .body_file = true },
   { "*", "/images/**", api_images },
   { "POST", "/auth", api_auth },
+  { "POST", "/build", api_build, .body_file = true },
   /* events, disk usage */
   { "GET", "/events", api_events },
   { "GET", "/system/df", api_system_df },

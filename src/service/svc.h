@@ -141,7 +141,7 @@ svc_handler api_ctr_attach, api_ctr_resize, api_exec_create, api_exec_start, api
 svc_handler api_vol_list, api_vol_create, api_vol_inspect, api_vol_delete, api_vol_prune;
 svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_net_connect, api_net_disconnect,
     api_net_prune;
-svc_handler api_images, api_image_create, api_image_load, api_auth;
+svc_handler api_images, api_image_create, api_image_load, api_auth, api_build;
 enum MHD_Result api_image_push (struct svc_req *r, const char *name);
 enum MHD_Result api_image_save (struct svc_req *r, const char *name /* NULL: the names query */);
 svc_handler api_events, api_system_df;

@@ -1,0 +1,149 @@
+/* capsa build [OPTIONS] CONTEXT: capsa_build (include/capsa/build.h) with the command line's
+ * options; the steps are printed as they run ("STEP 2/5: RUN make", "--> Using cache"), each
+ * with its time, and the image id last (alone with -q).  CONTEXT `-`: a tar of the context on
+ * stdin, as `docker build - < ctx.tar` (and the Docker API service's POST /build). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capsa/build.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
+#include "cli.h"
+#include "image_opts.h"
+
+static void
+print_out (void *data, const char *text)
+{
+  (void) data;
+  fputs (text, stdout);
+  fflush (stdout);
+}
+
+/* -t names, normalized as docker does (a missing tag is latest). */
+static int
+full_names (struct cli_global *g, char **tags, char ***out)
+{
+  for (char **t = tags; t && *t; t++)
+    {
+      struct capsa_ref r;
+      capsa_err *err = NULL;
+      if (capsa_ref_parse (*t, g->eng.default_registry, &r, &err) < 0)
+        return cli_fail (&err);
+      if (r.tag == NULL)
+        {
+          capsa_ref_free (&r);
+          return cli_usage ("build", "-t %s: the image name must be NAME[:TAG], not a digest", *t);
+        }
+      cleanup_free char *full = capsa_ref_string (&r);
+      capsa_ref_free (&r);
+      capsa_strv_append (out, full);
+    }
+  return 0;
+}
+
+static int
+read_stdin (char **text)
+{
+  size_t cap = 0, len = 0;
+  char *buf = NULL;
+  for (;;)
+    {
+      if (len + 4096 >= cap)
+        {
+          char *more = realloc (buf, cap = cap * 2 + 8192);
+          if (more == NULL)
+            {
+              free (buf);
+              return -1;
+            }
+          buf = more;
+        }
+      ssize_t n = read (0, buf + len, cap - len - 1);
+      if (n <= 0)
+        break;
+      len += (size_t) n;
+    }
+  buf[len] = '\0';
+  *text = buf;
+  return 0;
+}
+
+static int
+write_iid (const char *path, const char *id)
+{
+  FILE *f = fopen (path, "w");
+  if (f == NULL || fprintf (f, "%s", id) < 0 || fclose (f) != 0)
+    {
+      perror (path);
+      return CLI_EXIT_ERROR;
+    }
+  return 0;
+}
+
+static const char *
+env_value (const char *name)
+{
+  return getenv (name);
+}
+
+static int
+run_build (struct cli_global *g, struct build_flags *f, const char *context, char **names)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  cleanup_free char *text = NULL;
+  char id[CAPSA_DIGEST_LEN + 1];
+  capsa_err *err = NULL;
+  struct capsa_build_opts o = { .context = context,
+                                .dockerfile = f->file,
+                                .tags = names,
+                                .build_args = f->build_args,
+                                .labels = f->labels,
+                                .secrets = f->secrets,
+                                .target = f->target,
+                                .no_cache = f->no_cache,
+                                .pull = f->pull,
+                                .quiet = f->quiet,
+                                .print = f->quiet ? NULL : print_out,
+                                .out_fd = -1,
+                                .env_lookup = env_value };
+  if (f->network && strcmp (f->network, "default") != 0)
+    o.network = f->network;
+  if (strcmp (context, "-") == 0 && f->file && strcmp (f->file, "-") == 0)
+    return cli_usage ("build", "-f - and a context on stdin (-) cannot both be read");
+  if (f->file && strcmp (f->file, "-") == 0)
+    read_stdin (&text);
+  o.context_fd = 0;
+  o.dockerfile_text = text;
+  if (f->quiet)
+    o.out_fd = 2; /* RUN's output goes to stderr: stdout is the id alone */
+  if (cli_open_store (g, &s) != 0)
+    return CLI_EXIT_ERROR;
+  if (capsa_build (&g->eng, s, &o, id, &err) < 0)
+    return cli_fail (&err);
+  printf ("%s\n", id);
+  return f->iidfile ? write_iid (f->iidfile, id) : 0;
+}
+
+int
+cmd_build (struct cli_global *g, int argc, char **argv)
+{
+  struct build_flags f = { 0 };
+  int first = cli_parse (&cli_spec_build, argc, argv, &f);
+  cleanup_strv char **tags = f.tags, **args = f.build_args, **labels = f.labels, **secrets = f.secrets;
+  cleanup_strv char **names = NULL;
+  if (first <= 0)
+    return -first;
+  if (argc - first != 1)
+    return cli_usage ("build", "requires exactly 1 argument (CONTEXT)");
+  int r = full_names (g, tags, &names);
+  if (r != 0)
+    return r;
+  /* RUN puts processes of this program into containers: from a sealed copy (capsa/runtime.h) */
+  capsa_err *err = NULL;
+  cleanup_free char **same = cli_same_argv (g, g->argv[0]);
+  if (capsa_exe_sealed_reexec (same, &err) < 0)
+    return cli_fail (&err);
+  return run_build (g, &f, argv[first], names);
+}
