@@ -379,8 +379,16 @@ run_container (struct bctx *b, const struct df_instr *in, struct run_mounts *m, 
   cleanup_free char *dir = xasprintf ("%s/containers/%s", b->e->root, id);
   cleanup_free char *merged = xasprintf ("%s/merged", dir);
   cleanup_close int rootfd = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* the runtime's own mount points too, where the image has none: they are no part of a step */
+  static const char *runtime_points[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/proc", "/sys", "/dev",
+                                          NULL };
+  cleanup_strv char **targets = NULL;
+  for (char **t = m->targets; t && *t; t++)
+    strv_append (&targets, *t);
+  for (const char **t = runtime_points; *t; t++)
+    strv_append (&targets, *t);
   if (rootfd >= 0)
-    points = new_mount_points (m->targets, rootfd);
+    points = new_mount_points (targets, rootfd);
   int code = run_here (b, id, typed, err);
   if (code == 0)
     {
