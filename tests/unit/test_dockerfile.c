@@ -634,6 +634,10 @@ test_glob (void **state)
   glob_fails (ctx, "[a-", NULL, "[a-: syntax error in pattern");
   /* link -> /etc: looked up inside the context, where there is no etc/passwd */
   glob_fails (ctx, "link/passwd", NULL, "file not found in build context or excluded by .dockerignore: link/passwd");
+  /* a wildcard does not lead through a symlink (a literal component does, inside the context) */
+  glob_fails (ctx, "dir/*/a.txt", NULL,
+              "no source files were specified: nothing in the build context matches `dir/*/a.txt` (or .dockerignore "
+              "excludes it)");
   glob_fails (ctx, "link/*", NULL,
               "no source files were specified: nothing in the build context matches `link/*` (or .dockerignore "
               "excludes it)");

@@ -97,9 +97,21 @@ step_literal (int ctxfd, const char *dir, const char *comp, char ***next, capsa_
   return 0;
 }
 
-/* The entries of dir that pat matches. */
+/* Whether entry de of d is a directory itself (not a symlink to one). */
+static bool
+real_dir (DIR *d, const struct dirent *de)
+{
+  struct stat st;
+  if (de->d_type != DT_UNKNOWN)
+    return de->d_type == DT_DIR;
+  return fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode);
+}
+
+/* The entries of dir that pat matches; only real directories when more components follow: as
+ * docker's walk of the context, a wildcard does not lead through a symlink (one that loops back
+ * would make a pattern of many `*` components grow without end). */
 static int
-step_wild (int ctxfd, const char *dir, const struct df_pattern *pat, char ***next, capsa_err **err)
+step_wild (int ctxfd, const char *dir, const struct df_pattern *pat, bool last, char ***next, capsa_err **err)
 {
   int fd = open_dir (ctxfd, dir, O_RDONLY, err);
   cleanup_dir DIR *d = NULL;
@@ -118,7 +130,8 @@ step_wild (int ctxfd, const char *dir, const struct df_pattern *pat, char ***nex
   errno = 0;
   while ((de = readdir (d)))
     {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0 || !df_pattern_match (pat, de->d_name))
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0 || !df_pattern_match (pat, de->d_name)
+          || (!last && !real_dir (d, de)))
         continue;
       cleanup_free char *p = join (dir, de->d_name);
       strv_append (next, p);
@@ -130,7 +143,7 @@ step_wild (int ctxfd, const char *dir, const struct df_pattern *pat, char ***nex
 
 /* The paths matching comp below each of cur. */
 static int
-step_all (int ctxfd, char **cur, const char *comp, const char *pattern, char ***next, capsa_err **err)
+step_all (int ctxfd, char **cur, const char *comp, bool last, const char *pattern, char ***next, capsa_err **err)
 {
   struct df_pattern *pat = NULL;
   int r = 0;
@@ -142,7 +155,7 @@ step_all (int ctxfd, char **cur, const char *comp, const char *pattern, char ***
         return capsa_fail_as (err, EINVAL, "%s: syntax error in pattern", pattern);
     }
   for (char **c = cur; c && *c && r == 0; c++)
-    r = pat ? step_wild (ctxfd, *c, pat, next, err) : step_literal (ctxfd, *c, comp, next, err);
+    r = pat ? step_wild (ctxfd, *c, pat, last, next, err) : step_literal (ctxfd, *c, comp, next, err);
   df_pattern_free (pat);
   return r;
 }
@@ -184,7 +197,7 @@ df_glob (int ctxfd, const char *pattern, const struct df_ignore *ig, char ***out
   for (char **c = comps; c && *c; c++)
     {
       cleanup_strv char **next = NULL;
-      if (step_all (ctxfd, cur, *c, pattern, &next, err) < 0)
+      if (step_all (ctxfd, cur, *c, c[1] == NULL, pattern, &next, err) < 0)
         return -1;
       cleanup_strv_fn (&cur);
       cur = take_ptr (&next);
