@@ -259,6 +259,11 @@ test_run_mount (void **state)
   assert_null (none[0]);
   parse_fails ("FROM x\nRUN --network=a --network=b x\n", "Dockerfile:2: RUN: duplicate flag specified: --network");
   parse_fails ("FROM x\nRUN\n", "Dockerfile:2: RUN requires at least one argument");
+  df_free (&df);
+  parse_ok ("FROM x\nCMD\nENTRYPOINT \n", &df);
+  assert_true (df.instrs[1].json && df.instrs[2].json);
+  assert_args (&df.instrs[1], NULL);
+  assert_args (&df.instrs[2], NULL);
 }
 
 static void

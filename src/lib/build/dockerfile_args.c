@@ -190,10 +190,15 @@ at_least_one (struct df_parser *p, struct df_instr *in)
   return df_fail_at (p, in->line, "%s requires at least one argument", in->keyword);
 }
 
-/* RUN CMD ENTRYPOINT */
+/* RUN CMD ENTRYPOINT; CMD or ENTRYPOINT alone is `[]` (docker's and buildah's reset). */
 static int
 shape_cmd (struct df_parser *p, struct df_instr *in, const char *rest)
 {
+  if (*rest == '\0' && in->kind != DF_RUN)
+    {
+      in->json = true;
+      return 0;
+    }
   if (*rest == '\0')
     return at_least_one (p, in);
   return exec_or_shell (p, in, rest);
