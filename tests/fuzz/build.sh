@@ -38,3 +38,7 @@ ninja -C build-fuzz/lib src/engine/libcapsa_engine.a src/lib/libcapsa_core.a >/d
 fuzzer fuzz_api tests/fuzz/fuzz_api.c src/service/reqparse.c src/service/create_body.c -Isrc/service \
   build-fuzz/lib/src/engine/libcapsa_engine.a build-fuzz/lib/src/lib/libcapsa_core.a \
   $(pkg-config --libs libcap libseccomp libmnl) -ldl
+# the Dockerfile parser, the word expander, .dockerignore and COPY/ADD globs (src/lib/build)
+fuzzer fuzz_dockerfile tests/fuzz/fuzz_dockerfile.c -Isrc/lib/build src/lib/build/dockerfile.c \
+  src/lib/build/dockerfile_args.c src/lib/build/expand.c src/lib/build/glob.c src/lib/build/ignore.c \
+  src/lib/build/match.c src/lib/base/error.c src/lib/base/util.c src/lib/base/resolve_in_root.c

@@ -140,6 +140,10 @@ API_FUZZER = OUT / "fuzz_api"
 API_SEEDS = FUZZ_DIR / "corpus-api"
 API_DICT = FUZZ_DIR / "api.dict"
 API_FUZZ_SECONDS = 10
+DOCKERFILE_FUZZER = OUT / "fuzz_dockerfile"
+DOCKERFILE_SEEDS = FUZZ_DIR / "corpus-dockerfile"
+DOCKERFILE_DICT = FUZZ_DIR / "dockerfile.dict"
+DOCKERFILE_FUZZ_SECONDS = 10
 
 
 def fuzz_briefly(name, fuzzer_path, seeds_dir, dict_path, seconds):
@@ -178,3 +182,9 @@ def test_fuzz_api_requests(fuzzer):
     """fuzz_api: what capsa-service parses of a request (the version prefix, route patterns, filters,
     the create body's translation into the engine's options)."""
     fuzz_briefly("api", API_FUZZER, API_SEEDS, API_DICT, API_FUZZ_SECONDS)
+
+
+def test_fuzz_dockerfile(fuzzer):
+    """fuzz_dockerfile: the Dockerfile parser, the word expander, .dockerignore patterns and the
+    COPY/ADD globs over a small context directory (src/lib/build)."""
+    fuzz_briefly("dockerfile", DOCKERFILE_FUZZER, DOCKERFILE_SEEDS, DOCKERFILE_DICT, DOCKERFILE_FUZZ_SECONDS)

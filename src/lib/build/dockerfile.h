@@ -53,6 +53,7 @@ struct df_flag
  *     JSON array: args are the array's strings (JSON escapes decoded).
  *   shell form: RUN CMD ENTRYPOINT (and HEALTHCHECK CMD): args is one string, the command as
  *     written with the line continuations removed (the escape character and the newline go).
+ *     CMD or ENTRYPOINT without arguments is the exec form `[]` (docker and buildah take it).
  *   ENV LABEL: args alternate KEY, VALUE: `ENV a=1 b="x y"` gives a, 1, b, "x y" (the quotes
  *     kept for the expander); the old form `ENV KEY rest of line` gives KEY, "rest of line".
  *     ENV without a value, or a LABEL without `=`, is an error.
