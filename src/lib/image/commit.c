@@ -91,10 +91,13 @@ update_config (json_t *config, const char *diffid, const struct capsa_commit_opt
   json_object_set_new (config, "created", json_string (now));
   json_object_del (config, "container");
   json_object_del (config, "container_config");
-  if (o->author)
-    json_object_set_new (config, "author", json_string (o->author));
-  else
-    json_object_del (config, "author");
+  static const char *own[] = { "author", "comment" }; /* this image's, not the parent's */
+  const char *mine[] = { o->author, o->comment };
+  for (size_t i = 0; i < ARRAY_SIZE (own); i++)
+    if (mine[i])
+      json_object_set_new (config, own[i], json_string (mine[i]));
+    else
+      json_object_del (config, own[i]);
   if (o->config)
     json_object_set_new (config, "config", json_deep_copy (o->config));
   json_t *rootfs = json_object_get (config, "rootfs");

@@ -257,9 +257,156 @@ command_value (const char *v)
   return json_pack ("[s,s,s]", "/bin/sh", "-c", v);
 }
 
+static int
+change_cmd (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  json_object_set_new (config, "Cmd", command_value (v));
+  return 0;
+}
+
+static int
+change_entrypoint (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  json_object_set_new (config, "Entrypoint", command_value (v));
+  return 0;
+}
+
+/* A string field: WORKDIR, USER, STOPSIGNAL. */
+static int
+change_string (json_t *config, const char *key, const char *v)
+{
+  json_object_set_new (config, key, json_string (v));
+  return 0;
+}
+
+static int
+change_workdir (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  return change_string (config, "WorkingDir", v);
+}
+
+static int
+change_user (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  return change_string (config, "User", v);
+}
+
+static int
+change_stopsignal (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  return change_string (config, "StopSignal", v);
+}
+
+/* config[key], an object or an array made when missing. */
+static json_t *
+member (json_t *config, const char *key, bool array)
+{
+  json_t *m = json_object_get (config, key);
+  if (array ? !json_is_array (m) : !json_is_object (m))
+    json_object_set_new (config, key, m = array ? json_array () : json_object ());
+  return m;
+}
+
+static int
+change_label (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  char *eq = strchr (v, '=');
+  if (eq == NULL)
+    return capsa_fail_as (err, EINVAL, "change `%s`: expected KEY=VALUE", change);
+  *eq = '\0';
+  json_object_set_new (member (config, "Labels", false), v, json_string (eq + 1));
+  return 0;
+}
+
+static int
+change_env (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  char *eq = strchr (v, '=');
+  if (eq == NULL)
+    return capsa_fail_as (err, EINVAL, "change `%s`: expected KEY=VALUE", change);
+  json_t *env = member (config, "Env", true);
+  size_t klen = (size_t) (eq - v) + 1;
+  for (size_t i = json_array_size (env); i-- > 0;)
+    if (strncmp (json_string_value (json_array_get (env, i)) ?: "", v, klen) == 0)
+      json_array_remove (env, i);
+  json_array_append_new (env, json_string (v));
+  return 0;
+}
+
+static int
+change_expose (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  /* "80 8080/udp" -> ExposedPorts {"80/tcp": {}, "8080/udp": {}} */
+  json_t *ports = member (config, "ExposedPorts", false);
+  char *save = NULL;
+  for (char *t = strtok_r (v, " \t", &save); t; t = strtok_r (NULL, " \t", &save))
+    {
+      char *slash = strchr (t, '/'), *end;
+      long port = strtol (t, &end, 10);
+      const char *proto = slash ? slash + 1 : "tcp";
+      if (end == t || port < 1 || port > 65535 || (slash ? end != slash : *end != '\0')
+          || (strcmp (proto, "tcp") != 0 && strcmp (proto, "udp") != 0))
+        return capsa_fail_as (err, EINVAL, "change `%s`: `%s` is not PORT[/tcp|/udp]", change, t);
+      cleanup_free char *key = xasprintf ("%ld/%s", port, proto);
+      json_object_set_new (ports, key, json_object ());
+    }
+  return 0;
+}
+
+/* VOLUME ["/a", "/b"] or VOLUME /a /b -> Volumes {"/a": {}, "/b": {}} */
+static int
+change_volume (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  cleanup_json json_t *list = json_loads (v, 0, NULL);
+  json_t *vols = member (config, "Volumes", false), *p;
+  size_t i;
+  if (json_is_array (list))
+    json_array_foreach (list, i, p)
+    {
+      if (!json_is_string (p) || json_string_value (p)[0] != '/')
+        return capsa_fail_as (err, EINVAL, "change `%s`: a volume is an absolute path", change);
+      json_object_set_new (vols, json_string_value (p), json_object ());
+    }
+  else
+    {
+      char *save = NULL;
+      for (char *t = strtok_r (v, " \t", &save); t; t = strtok_r (NULL, " \t", &save))
+        {
+          if (t[0] != '/')
+            return capsa_fail_as (err, EINVAL, "change `%s`: `%s` is not an absolute path", change, t);
+          json_object_set_new (vols, t, json_object ());
+        }
+    }
+  return 0;
+}
+
+static int
+change_onbuild (json_t *config, char *v, const char *change, capsa_err **err)
+{
+  (void) change, (void) err;
+  json_array_append_new (member (config, "OnBuild", true), json_string (v));
+  return 0;
+}
+
 int
 capsa_config_change (json_t *config, const char *change, capsa_err **err)
 {
+  static const struct
+  {
+    const char *name;
+    int (*apply) (json_t *config, char *v, const char *change, capsa_err **err);
+  } changes[] = {
+    { "CMD", change_cmd },         { "ENTRYPOINT", change_entrypoint },
+    { "ENV", change_env },         { "EXPOSE", change_expose },
+    { "LABEL", change_label },     { "ONBUILD", change_onbuild },
+    { "USER", change_user },       { "VOLUME", change_volume },
+    { "WORKDIR", change_workdir }, { "STOPSIGNAL", change_stopsignal },
+  };
   cleanup_free char *copy = xstrdup (change);
   char *v = copy;
   while (*v && !isspace ((unsigned char) *v))
@@ -272,62 +419,13 @@ capsa_config_change (json_t *config, const char *change, capsa_err **err)
     *p = (char) toupper ((unsigned char) *p);
   if (*v == '\0')
     return capsa_fail_as (err, EINVAL, "change `%s`: missing value", change);
-  if (strcmp (copy, "CMD") == 0)
-    json_object_set_new (config, "Cmd", command_value (v));
-  else if (strcmp (copy, "ENTRYPOINT") == 0)
-    json_object_set_new (config, "Entrypoint", command_value (v));
-  else if (strcmp (copy, "WORKDIR") == 0)
-    json_object_set_new (config, "WorkingDir", json_string (v));
-  else if (strcmp (copy, "USER") == 0)
-    json_object_set_new (config, "User", json_string (v));
-  else if (strcmp (copy, "ENV") == 0 || strcmp (copy, "LABEL") == 0)
-    {
-      char *eq = strchr (v, '=');
-      if (eq == NULL)
-        return capsa_fail_as (err, EINVAL, "change `%s`: expected KEY=VALUE", change);
-      if (strcmp (copy, "LABEL") == 0)
-        {
-          *eq = '\0';
-          json_t *labels = json_object_get (config, "Labels");
-          if (!json_is_object (labels))
-            json_object_set_new (config, "Labels", labels = json_object ());
-          json_object_set_new (labels, v, json_string (eq + 1));
-          return 0;
-        }
-      json_t *env = json_object_get (config, "Env");
-      if (!json_is_array (env))
-        json_object_set_new (config, "Env", env = json_array ());
-      size_t klen = (size_t) (eq - v) + 1;
-      for (size_t i = json_array_size (env); i-- > 0;)
-        if (strncmp (json_string_value (json_array_get (env, i)) ?: "", v, klen) == 0)
-          json_array_remove (env, i);
-      json_array_append_new (env, json_string (v));
-    }
-  else if (strcmp (copy, "EXPOSE") == 0)
-    {
-      /* "80 8080/udp" -> ExposedPorts {"80/tcp": {}, "8080/udp": {}} */
-      json_t *ports = json_object_get (config, "ExposedPorts");
-      if (!json_is_object (ports))
-        json_object_set_new (config, "ExposedPorts", ports = json_object ());
-      char *save = NULL;
-      for (char *t = strtok_r (v, " \t", &save); t; t = strtok_r (NULL, " \t", &save))
-        {
-          char *slash = strchr (t, '/'), *end;
-          long port = strtol (t, &end, 10);
-          const char *proto = slash ? slash + 1 : "tcp";
-          if (end == t || port < 1 || port > 65535 || (slash ? end != slash : *end != '\0')
-              || (strcmp (proto, "tcp") != 0 && strcmp (proto, "udp") != 0))
-            return capsa_fail_as (err, EINVAL, "change `%s`: `%s` is not PORT[/tcp|/udp]", change, t);
-          cleanup_free char *key = xasprintf ("%ld/%s", port, proto);
-          json_object_set_new (ports, key, json_object ());
-        }
-    }
-  else
-    return capsa_fail_as (err, EINVAL,
-                          "change `%s`: unsupported instruction `%s` (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, "
-                          "EXPOSE)",
-                          change, copy);
-  return 0;
+  for (size_t i = 0; i < ARRAY_SIZE (changes); i++)
+    if (strcmp (copy, changes[i].name) == 0)
+      return changes[i].apply (config, v, change, err);
+  return capsa_fail_as (err, EINVAL,
+                        "change `%s`: unsupported instruction `%s` (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, "
+                        "USER, VOLUME, WORKDIR, STOPSIGNAL)",
+                        change, copy);
 }
 
 int
