@@ -248,6 +248,17 @@ def test_export(store):
     assert p.returncode != 0 and "terminal" in p.stderr, p.stderr
     p = capsa("export", "nosuch", check=False)
     assert p.returncode != 0 and "no such container" in p.stderr
+    # a running one: its root filesystem, not its volumes or /proc
+    capsa("run", "-d", "--network", "none", "--name", "run1", "-v", "vol1:/data", "busybox", "sh", "-c",
+          "echo r > /r; echo v > /data/v; while :; do sleep 0.1; done")
+    for _ in range(100):
+        if capsa("exec", "run1", "cat", "/data/v", check=False).returncode == 0:
+            break
+    capsa("export", "-o", capsa.tmp / "run1.tar", "run1")
+    names = tar_names((capsa.tmp / "run1.tar").read_bytes())[0]
+    assert "./r" in names and "./data/v" not in names and not [n for n in names if n.startswith("./proc/")]
+    capsa("rm", "-f", "-v", "run1")
+    capsa("volume", "rm", "vol1", check=False)
 
 
 @needs_service

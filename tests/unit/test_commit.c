@@ -114,11 +114,41 @@ test_commit_layers (void **state)
   sh ("rm -rf %s", dir);
 }
 
+/* FROM scratch with nothing else: a zero-layer image, which registers and mounts (vfs: an empty
+ * root; the overlay driver gives it an empty lower dir). */
+static void
+test_commit_scratch_empty (void **state)
+{
+  char dir[] = "/tmp/capsa-ut-commit-XXXXXX", id[CAPSA_DIGEST_LEN + 1], p[256];
+  struct capsa_store *s = NULL;
+  capsa_err *err = NULL;
+  json_t *idx = NULL, *m = NULL;
+  char *root = NULL;
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  assert_int_equal (capsa_store_open (dir, &s, &err), 0);
+  struct capsa_commit_opts o = { .name = "localhost/empty:1", .created_by = "nothing" };
+  assert_int_equal (capsa_image_commit (s, NULL, &o, id, &err), 0);
+  json_t *img = entry_of (s, &idx, "localhost/empty:1");
+  assert_int_equal (capsa_blob_json (s, jstr (img, "manifest"), &m, &err), 0);
+  assert_int_equal (json_array_size (json_object_get (m, "layers")), 0);
+  json_decref (m);
+  json_decref (idx);
+  assert_int_equal (capsa_rootfs_mount (s, id, "c1", NULL, CAPSA_ROOTFS_VFS, &root, &err), 0);
+  snprintf (p, sizeof p, "%s/containers/c1/rootfs", dir);
+  assert_string_equal (root, p);
+  free (root);
+  assert_int_equal (capsa_rootfs_unmount (s, "c1", &err), 0);
+  capsa_store_close (s);
+  sh ("rm -rf %s", dir);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_commit_layers),
+    cmocka_unit_test (test_commit_scratch_empty),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
