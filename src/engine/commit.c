@@ -2,6 +2,8 @@
  * image, with the config it was run with and the changes given (include/capsa/build.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,6 +123,8 @@ upper_of (struct ctr *c, const char *name, capsa_err **err)
   return take_ptr (&up);
 }
 
+static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
 int
 capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, const struct capsa_ctr_commit_opts *o,
                   char *id_out, capsa_err **err)
@@ -139,21 +143,29 @@ capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, 
                                   .created_by = by,
                                   .comment = o->message,
                                   .author = o->author };
-  bool paused = false;
-  if (o->pause && c->status == CTR_RUNNING)
+  if (!o->pause || c->status != CTR_RUNNING)
+    return capsa_image_commit (s, upper, &co, id_out, err) < 0 ? capsa_err_wrap (err, "commit %s", name) : 0;
+  /* frozen while its layer is made, and thawed whatever happens: a ctrl-c or a kill meanwhile
+   * waits until it is (this thread's signals held; delivered when unblocked) */
+  sigset_t hold, old;
+  sigemptyset (&hold);
+  for (size_t i = 0; i < ARRAY_SIZE (held_signals); i++)
+    sigaddset (&hold, held_signals[i]);
+  pthread_sigmask (SIG_BLOCK, &hold, &old);
+  int r = capsa_ctr_pause (e, c, name, true, err);
+  if (r < 0)
+    capsa_err_wrap (err, "commit %s: pause it", name);
+  else
     {
-      if (capsa_ctr_pause (e, c, name, true, err) < 0)
-        return capsa_err_wrap (err, "commit %s: pause it", name);
       c->status = CTR_PAUSED;
-      paused = true;
-    }
-  int r = capsa_image_commit (s, upper, &co, id_out, err);
-  if (paused)
-    {
+      r = capsa_image_commit (s, upper, &co, id_out, err);
       cleanup_err capsa_err *terr = NULL;
       if (capsa_ctr_pause (e, c, name, false, r < 0 ? &terr : err) < 0 && r == 0)
         r = -1;
       c->status = CTR_RUNNING;
+      if (r < 0)
+        capsa_err_wrap (err, "commit %s", name);
     }
-  return r < 0 ? capsa_err_wrap (err, "commit %s", name) : 0;
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  return r;
 }
