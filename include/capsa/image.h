@@ -106,17 +106,26 @@ CAPSA_PUBLIC int capsa_index_read (struct capsa_store *s, json_t **out, capsa_er
  * Returns a borrowed reference into idx, or NULL with err set ("no such image: x"). */
 CAPSA_PUBLIC json_t *capsa_image_find (json_t *idx, const char *what, const char *default_registry, capsa_err **err);
 
+/* Images made by commit and build record their "parent" (an image id) in the index.  An
+ * untagged image that is another one's parent is an intermediate image (`images -a` shows it);
+ * an untagged one that is not is dangling (docker's rule). */
+CAPSA_PUBLIC bool capsa_image_is_parent (json_t *idx, const char *id);
+CAPSA_PUBLIC bool capsa_image_intermediate (json_t *idx, json_t *img);
+CAPSA_PUBLIC bool capsa_image_dangling (json_t *idx, json_t *img);
+
 /* Add a full name to an existing image. */
 CAPSA_PUBLIC int capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name,
                                   const char *default_registry, capsa_err **err);
 
 /* Remove a name, or an image by id.  An image with several names is only untagged when `what`
- * is one of its names; by id it needs `force`.  *untagged and *deleted (NULL-terminated, owned)
- * list what happened, as `docker rmi` prints it.  Unreferenced blobs and layers are collected. */
+ * is one of its names; by id it needs `force`.  A removed image's untagged parents that no other
+ * image or container uses go with it.  *untagged and *deleted (NULL-terminated, owned) list what
+ * happened, as `docker rmi` prints it.  Unreferenced blobs and layers are collected. */
 CAPSA_PUBLIC int capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry,
                                      char ***untagged, char ***deleted, capsa_err **err);
 
-/* Remove dangling images (all images not used by a container with `all`), then collect. */
+/* Remove dangling images (all images not used by a container with `all`), and then the parents
+ * that leaves dangling (unused), then collect. */
 CAPSA_PUBLIC int capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *reclaimed,
                                     capsa_err **err);
 

@@ -163,6 +163,8 @@ int cmd_load (struct cli_global *g, int argc, char **argv);
 int cmd_save (struct cli_global *g, int argc, char **argv);
 int cmd_import (struct cli_global *g, int argc, char **argv);
 int cmd_build (struct cli_global *g, int argc, char **argv);
+int cmd_commit (struct cli_global *g, int argc, char **argv);
+int cmd_export (struct cli_global *g, int argc, char **argv);
 
 /* images in the store */
 int cmd_images (struct cli_global *g, int argc, char **argv);
@@ -190,7 +192,7 @@ int cmd_events (struct cli_global *g, int argc, char **argv);
 int cmd_wait (struct cli_global *g, int argc, char **argv);
 int cmd_top (struct cli_global *g, int argc, char **argv);
 int cmd_diff (struct cli_global *g, int argc, char **argv);
-extern const struct cli_spec cli_spec_diff;
+extern const struct cli_spec cli_spec_diff, cli_spec_export;
 int cmd_pause (struct cli_global *g, int argc, char **argv);
 int cmd_unpause (struct cli_global *g, int argc, char **argv);
 int cmd_update (struct cli_global *g, int argc, char **argv);

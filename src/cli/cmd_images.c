@@ -1,4 +1,5 @@
-/* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--format json] [REPOSITORY[:TAG]] */
+/* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--format json] [REPOSITORY[:TAG]]
+ * (intermediate images, untagged parents of others, only with --all, as docker's) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static const struct capsa_opt images_opts[] = {
                "json: one JSON array of the store's image records; a Go template\n"
                "for each row: {{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}",
                .check = format_ok),
-  CAPSA_O_BOOL ('a', "all", F, all, "accepted (there are no intermediate images)"),
+  CAPSA_O_BOOL ('a', "all", F, all, "intermediate images too (untagged parents of others)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
@@ -138,7 +139,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
     const char *id = json_string_value (json_object_get (img, "id"));
     if (json_array_size (names) == 0)
       {
-        if (filter == NULL)
+        if (filter == NULL && (f.all || !capsa_image_intermediate (idx, img)))
           {
             if (quiet)
               printf ("%.*s\n", no_trunc ? 71 : 12, no_trunc ? id : id + 7);

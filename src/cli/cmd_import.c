@@ -22,20 +22,10 @@ cmd_import (struct cli_global *g, int argc, char **argv)
   o.message = f.message;
   if (argc - first < 1 || argc - first > 2)
     return cli_usage ("import", "requires 1 or 2 arguments (SOURCE [REPOSITORY[:TAG]])");
-  if (argc - first == 2)
-    {
-      struct capsa_ref r;
-      if (capsa_ref_parse (argv[first + 1], g->eng.default_registry, &r, &err) < 0)
-        return cli_fail (&err);
-      if (r.tag == NULL)
-        {
-          capsa_ref_free (&r);
-          return cli_usage ("import", "the image name must be REPOSITORY[:TAG], not a digest");
-        }
-      full = capsa_ref_string (&r);
-      capsa_ref_free (&r);
-      o.name = full;
-    }
+  int rc = argc - first == 2 ? cli_image_name (g, "import", argv[first + 1], &full) : 0;
+  if (rc != 0)
+    return rc;
+  o.name = full;
   o.changes = changes;
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;

@@ -1,6 +1,6 @@
 /* capsa-image: the image transfer commands of `capsa` (pull, push, login, logout, load, save,
- * import, also as `capsa image pull|push|load|save|import`).  They need libcurl, libarchive and
- * OpenSSL, which the container commands do not, so they are a program of their own, installed in
+ * import, also as `capsa image pull|push|load|save|import`; and commit, which writes a layer).  They need libcurl,
+ * libarchive and OpenSSL, which the container commands do not, so they are a program of their own, installed in
  * libexec/capsa: `capsa` executes it with its own command line (cli_image_helper), and its output,
  * messages and exit status are those of the command. */
 #include <stdio.h>
@@ -15,9 +15,9 @@ static const struct command
   int (*fn) (struct cli_global *, int, char **);
   bool under_image; /* also `capsa image NAME` */
 } commands[] = {
-  { "pull", cmd_pull, true },      { "push", cmd_push, true },   { "login", cmd_login, false },
-  { "logout", cmd_logout, false }, { "load", cmd_load, true },   { "save", cmd_save, true },
-  { "import", cmd_import, true },  { "build", cmd_build, true },
+  { "pull", cmd_pull, true },      { "push", cmd_push, true },      { "login", cmd_login, false },
+  { "logout", cmd_logout, false }, { "load", cmd_load, true },      { "save", cmd_save, true },
+  { "import", cmd_import, true },  { "commit", cmd_commit, false }, { "build", cmd_build, true },
 };
 
 static void
@@ -26,7 +26,7 @@ print_usage (FILE *f)
   fputs ("Usage: capsa [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
          "\n"
          "capsa-image runs the image transfer commands of capsa: pull, push, login, logout, load,\n"
-         "save, import (and `image pull|push|load|save|import`).  See `capsa --help`.\n",
+         "save, import, commit (and `image pull|push|load|save|import`).  See `capsa --help`.\n",
          f);
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "capsa/image.h"
 #include "image_opts.h"
 
 static int
@@ -98,8 +99,9 @@ const struct cli_spec cli_spec_save = {
 };
 
 static const struct capsa_opt import_opts[] = {
-  CAPSA_O_LIST ('c', "change", struct import_flags, changes, "INSTR",
-                "CMD, ENTRYPOINT, ENV, WORKDIR, USER or LABEL, as in a Dockerfile"),
+  CAPSA_O_LIST (
+      'c', "change", struct import_flags, changes, "INSTR",
+      "CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME,\nWORKDIR or STOPSIGNAL, as in a Dockerfile"),
   CAPSA_O_STR ('m', "message", struct import_flags, message, "MSG", "a comment for the image's history"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
@@ -161,3 +163,39 @@ const struct cli_spec cli_spec_build = {
   0,
   NULL
 };
+static const struct capsa_opt commit_opts[] = {
+  CAPSA_O_LIST (
+      'c', "change", struct commit_flags, changes, "INSTR",
+      "CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME,\nWORKDIR or STOPSIGNAL, as in a Dockerfile"),
+  CAPSA_O_STR ('m', "message", struct commit_flags, message, "MSG", "a comment for the image's history"),
+  CAPSA_O_STR ('a', "author", struct commit_flags, author, "AUTHOR", "the image's author (\"Name <mail>\")"),
+  CAPSA_O_BOOL ('p', "pause", struct commit_flags, pause,
+                "freeze a running container while its layer is made\n(default true; --pause=false)"),
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_commit = {
+  "commit",
+  "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+  "Make an image of a container's changes: a new layer on its image, with the config it runs with.",
+  commit_opts,
+  0,
+  NULL
+};
+
+int
+cli_image_name (struct cli_global *g, const char *cmd, const char *arg, char **full)
+{
+  struct capsa_ref r;
+  capsa_err *err = NULL;
+  if (capsa_ref_parse (arg, g->eng.default_registry, &r, &err) < 0)
+    return cli_fail (&err);
+  if (r.tag == NULL)
+    {
+      capsa_ref_free (&r);
+      return cli_usage (cmd, "the image name must be REPOSITORY[:TAG], not a digest");
+    }
+  *full = capsa_ref_string (&r);
+  capsa_ref_free (&r);
+  return 0;
+}

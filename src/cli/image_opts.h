@@ -43,7 +43,18 @@ struct build_flags
 };
 
 extern const struct cli_spec cli_spec_build;
+struct commit_flags
+{
+  char **changes;
+  const char *message, *author;
+  bool pause; /* true (set before parsing): docker's default */
+};
+
 extern const struct cli_spec cli_spec_pull, cli_spec_push, cli_spec_login, cli_spec_logout, cli_spec_load,
-    cli_spec_save, cli_spec_import;
+    cli_spec_save, cli_spec_import, cli_spec_commit;
+
+/* The full name of image name `arg` for command cmd (a tag, not a digest) in *full (owned);
+ * non-zero: the exit status, the error printed. */
+int cli_image_name (struct cli_global *g, const char *cmd, const char *arg, char **full);
 
 #endif

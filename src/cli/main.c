@@ -54,6 +54,8 @@ const struct cli_command cli_commands[] = {
   { "save", cli_image_helper, "write images to a docker-archive, an OCI archive or an OCI layout", &cli_spec_save },
   { "build", cli_image_helper, "build an image from a Dockerfile", &cli_spec_build },
   { "import", cli_image_helper, "make an image from a rootfs tarball or directory", &cli_spec_import },
+  { "commit", cli_image_helper, "make an image of a container's changes", &cli_spec_commit },
+  { "export", cmd_export, "write a container's filesystem as a tar", &cli_spec_export },
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount...", NULL,
     &cli_group_image },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON", &cli_spec_inspect },

@@ -109,10 +109,9 @@ filter_time (struct svc_req *r, json_t *idx, json_t *filters, const char *key, l
 
 /* Whether row (an ImageSummary) passes the filters; its RepoTags keep the matching ones. */
 static bool
-summary_match (json_t *row, json_t *filters, long long before, long long since)
+summary_match (json_t *row, bool dangling, json_t *filters, long long before, long long since)
 {
   json_t *tags = json_object_get (row, "RepoTags");
-  bool dangling = strcmp (json_string_value (json_array_get (tags, 0)) ?: "", "<none>:<none>") == 0;
   const char *d = json_string_value (json_array_get (json_object_get (filters, "dangling"), 0));
   if (d && (strcmp (d, "true") == 0 || strcmp (d, "1") == 0) != dangling)
     return false;
@@ -151,10 +150,14 @@ image_list (struct svc_req *r)
     return res;
   json_t *rows = json_array (), *img;
   size_t i;
+  bool all = svc_query_bool (r, "all", false);
   json_array_foreach (json_object_get (idx, "images"), i, img)
   {
+    /* intermediate images (untagged parents) only with all=1, as dockerd */
+    if (!all && capsa_image_intermediate (idx, img))
+      continue;
     json_t *row = capsa_image_summary_json (s, img, r->s->eng.default_registry);
-    if (summary_match (row, filters, before, since))
+    if (summary_match (row, capsa_image_dangling (idx, img), filters, before, since))
       json_array_append (rows, row);
     json_decref (row);
   }

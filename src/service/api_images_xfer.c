@@ -304,15 +304,6 @@ save_run (void *p, int fd)
     capsa_err_free (&err);
 }
 
-static enum MHD_Result
-add_name (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-  (void) kind;
-  if (strcmp (key, "names") == 0 && value && *value)
-    capsa_strv_append ((char ***) cls, value);
-  return MHD_YES;
-}
-
 enum MHD_Result
 api_image_save (struct svc_req *r, const char *name)
 {
@@ -321,7 +312,7 @@ api_image_save (struct svc_req *r, const char *name)
   if (name)
     capsa_strv_append (&names, name);
   else
-    MHD_get_connection_values (r->conn, MHD_GET_ARGUMENT_KIND, add_name, &names);
+    names = svc_query_list (r, "names");
   if (names == NULL)
     return svc_reply_err (r, 400, "no image named: give names=IMAGE");
   if (!images_exist (r, names, &res))

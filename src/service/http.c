@@ -119,6 +119,30 @@ svc_query (struct svc_req *r, const char *name)
   return MHD_lookup_connection_value (r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_list
+{
+  const char *name;
+  char **values;
+};
+
+static enum MHD_Result
+add_value (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  struct query_list *q = cls;
+  (void) kind;
+  if (strcmp (key, q->name) == 0 && value && *value)
+    capsa_strv_append (&q->values, value);
+  return MHD_YES;
+}
+
+char **
+svc_query_list (struct svc_req *r, const char *name)
+{
+  struct query_list q = { name, NULL };
+  MHD_get_connection_values (r->conn, MHD_GET_ARGUMENT_KIND, add_value, &q);
+  return q.values;
+}
+
 bool
 svc_query_bool (struct svc_req *r, const char *name, bool def)
 {

@@ -73,6 +73,7 @@ static const struct route routes[] = {
   /* events, disk usage */
   { "GET", "/events", api_events },
   { "GET", "/system/df", api_system_df },
+  { "POST", "/commit", api_commit },
   /* docker's API beyond what is served: 501 with the endpoint's name */
   { "*", "/containers/{}", api_not_implemented },
   { "*", "/containers/{}/{}", api_not_implemented },

@@ -111,6 +111,8 @@ bool svc_sleep_ms (struct svc *s, int ms);
  * returns what svc_query_int_or_reply left in *res). */
 const char *svc_query (struct svc_req *r, const char *name);
 bool svc_query_bool (struct svc_req *r, const char *name, bool def);
+/* Every non-empty value of a repeated parameter (names=a&names=b): owned, NULL when none. */
+char **svc_query_list (struct svc_req *r, const char *name);
 bool svc_query_int (struct svc_req *r, const char *name, long long def, long long *out, enum MHD_Result *res);
 /* The body as JSON: an object (an empty body is {} when empty_ok); false with a 400 sent. */
 bool svc_body_json (struct svc_req *r, bool empty_ok, json_t **out, enum MHD_Result *res);
@@ -144,6 +146,6 @@ svc_handler api_net_list, api_net_inspect, api_net_create, api_net_delete, api_n
 svc_handler api_images, api_image_create, api_image_load, api_auth, api_build;
 enum MHD_Result api_image_push (struct svc_req *r, const char *name);
 enum MHD_Result api_image_save (struct svc_req *r, const char *name /* NULL: the names query */);
-svc_handler api_events, api_system_df;
+svc_handler api_events, api_system_df, api_commit;
 
 #endif

@@ -213,6 +213,69 @@ image_user (struct capsa_store *s, const char *id)
   return NULL;
 }
 
+bool
+capsa_image_is_parent (json_t *idx, const char *id)
+{
+  size_t i;
+  json_t *img;
+  json_array_foreach (json_object_get (idx, "images"), i, img)
+  {
+    if (id && strcmp (jstr (img, "parent") ?: "", id) == 0)
+      return true;
+  }
+  return false;
+}
+
+bool
+capsa_image_intermediate (json_t *idx, json_t *img)
+{
+  return json_array_size (json_object_get (img, "names")) == 0 && capsa_image_is_parent (idx, jstr (img, "id"));
+}
+
+bool
+capsa_image_dangling (json_t *idx, json_t *img)
+{
+  return json_array_size (json_object_get (img, "names")) == 0 && !capsa_image_is_parent (idx, jstr (img, "id"));
+}
+
+/* Take img out of the index's images (*deleted gets its id). */
+static void
+drop_image (json_t *idx, json_t *img, char ***deleted)
+{
+  json_t *images = json_object_get (idx, "images");
+  strv_append (deleted, jstr (img, "id"));
+  for (size_t i = 0; i < json_array_size (images); i++)
+    if (json_array_get (images, i) == img)
+      {
+        json_array_remove (images, i);
+        return;
+      }
+}
+
+/* After an image with parent `parent` (an id, may be NULL) went: that parent too when it is
+ * untagged and nothing else (an image, a container) uses it, and so on up (docker's rmi). */
+static void
+drop_unused_parents (struct capsa_store *s, json_t *idx, const char *parent, char ***deleted)
+{
+  cleanup_free char *id = parent ? xstrdup (parent) : NULL;
+  while (id)
+    {
+      json_t *p = NULL, *img;
+      size_t i;
+      json_array_foreach (json_object_get (idx, "images"), i, img) if (strcmp (jstr (img, "id") ?: "", id) == 0) p
+          = img;
+      cleanup_free char *user = p ? image_user (s, id) : NULL;
+      if (p == NULL || user || !capsa_image_dangling (idx, p))
+        return;
+      char *next = jstr (p, "parent") ? xstrdup (jstr (p, "parent")) : NULL;
+      json_incref (p);
+      drop_image (idx, p, deleted);
+      json_decref (p);
+      free (id);
+      id = next;
+    }
+}
+
 int
 capsa_image_remove (struct capsa_store *s, const char *what, bool force, const char *default_registry, char ***untagged,
                     char ***deleted, capsa_err **err)
@@ -237,7 +300,11 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
         capsa_ref_free (&r);
       }
     bool by_name = full && json_strarray_has (names, full);
-    if (by_name && json_array_size (names) > 1)
+    bool has_child = capsa_image_is_parent (idx, jstr (img, "id"));
+    if (!by_name && has_child)
+      return capsa_fail_as (err, EBUSY, "image %s has dependent child images: remove them first", what);
+    /* a parent's last name goes, the image stays (an intermediate one) */
+    if (by_name && (json_array_size (names) > 1 || has_child))
       {
         json_strarray_remove (names, full);
         strv_append (untagged, full);
@@ -256,14 +323,9 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
     json_t *n;
     json_array_foreach (names, i, n) strv_append (untagged, json_string_value (n));
     json_array_foreach (json_object_get (img, "digests"), i, n) strv_append (untagged, json_string_value (n));
-    strv_append (deleted, id);
-    json_t *images = json_object_get (idx, "images");
-    for (i = 0; i < json_array_size (images); i++)
-      if (json_array_get (images, i) == img)
-        {
-          json_array_remove (images, i);
-          break;
-        }
+    cleanup_free char *parent = jstr (img, "parent") ? xstrdup (jstr (img, "parent")) : NULL;
+    drop_image (idx, img, deleted);
+    drop_unused_parents (s, idx, parent, deleted);
     if (capsa_index_write (s, idx, err) < 0)
       return -1;
   }
@@ -279,14 +341,23 @@ capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *
     if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
       return -1;
     json_t *images = json_object_get (idx, "images");
-    for (size_t i = json_array_size (images); i-- > 0;)
+    /* the heads first (no image's parent), then what their removal leaves so, as docker does */
+    for (bool again = true; again;)
       {
-        json_t *img = json_array_get (images, i);
-        cleanup_free char *user = image_user (s, jstr (img, "id"));
-        if (user || (!all && json_array_size (json_object_get (img, "names")) > 0))
-          continue;
-        strv_append (deleted, jstr (img, "id"));
-        json_array_remove (images, i);
+        again = false;
+        for (size_t i = json_array_size (images); i-- > 0;)
+          {
+            json_t *img = json_array_get (images, i);
+            const char *id = jstr (img, "id");
+            if (capsa_image_is_parent (idx, id) || (!all && json_array_size (json_object_get (img, "names")) > 0))
+              continue;
+            cleanup_free char *user = image_user (s, id);
+            if (user)
+              continue;
+            strv_append (deleted, id);
+            json_array_remove (images, i);
+            again = true;
+          }
       }
     if (capsa_index_write (s, idx, err) < 0)
       return -1;

@@ -20,6 +20,12 @@ CAPSA_PUBLIC int capsa_index_write (struct capsa_store *s, json_t *idx, capsa_er
 CAPSA_PUBLIC int capsa_image_register (struct capsa_store *s, const char *manifest_digest, const char *name,
                                        const char *repo_digest, char *id_out, capsa_err **err);
 
+/* capsa_image_register for an image made here (commit, build): its index entry also records
+ * "parent" (the image id it was made on) and "buildcache" (its build cache key), either NULL. */
+CAPSA_PUBLIC int capsa_image_register_made (struct capsa_store *s, const char *manifest_digest, const char *name,
+                                            const char *repo_digest, const char *parent, const char *cache_key,
+                                            char *id_out, capsa_err **err);
+
 /* Garbage collection: blobs and layers no image refers to, and everything in tmp/ (under the
  * exclusive gc lock, so no pull is running).  *reclaimed (optional) gets the bytes freed. */
 CAPSA_PUBLIC int capsa_store_gc (struct capsa_store *s, long long *reclaimed, capsa_err **err);

@@ -54,13 +54,13 @@ capsa_image_inspect_json (struct capsa_store *s, json_t *img, const char *defaul
   json_t *out = json_pack (
       "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:O*, s:s, s:s, s:O*, s:s, s:s, s:O*, s:I, s:I, s:{s:n, s:s}, s:o}", "Id",
       id, "RepoTags", familiar_names (img, "names", default_registry), "RepoDigests",
-      familiar_names (img, "digests", default_registry), "Parent", "", "Comment", str_or (config, "comment", ""),
-      "Created", str_or (config, "created", ""), "Container", str_or (config, "container", ""), "ContainerConfig",
-      json_object_get (config, "container_config"), "DockerVersion", str_or (config, "docker_version", ""), "Author",
-      str_or (config, "author", ""), "Config", json_object_get (config, "config"), "Architecture",
-      str_or (config, "architecture", ""), "Os", str_or (config, "os", ""), "Variant",
-      json_object_get (config, "variant"), "Size", size, "VirtualSize", size, "GraphDriver", "Data", "Name", "overlay2",
-      "RootFS", rootfs);
+      familiar_names (img, "digests", default_registry), "Parent", str_or (img, "parent", ""), "Comment",
+      str_or (config, "comment", ""), "Created", str_or (config, "created", ""), "Container",
+      str_or (config, "container", ""), "ContainerConfig", json_object_get (config, "container_config"),
+      "DockerVersion", str_or (config, "docker_version", ""), "Author", str_or (config, "author", ""), "Config",
+      json_object_get (config, "config"), "Architecture", str_or (config, "architecture", ""), "Os",
+      str_or (config, "os", ""), "Variant", json_object_get (config, "variant"), "Size", size, "VirtualSize", size,
+      "GraphDriver", "Data", "Name", "overlay2", "RootFS", rootfs);
   if (!json_object_get (out, "ContainerConfig")) /* dockerd gives an empty one */
     json_object_set_new (out, "ContainerConfig", json_object ());
   json_object_set_new (out, "History", json_deep_copy (json_object_get (config, "history")) ?: json_array ());
@@ -86,10 +86,11 @@ capsa_image_summary_json (struct capsa_store *s, json_t *img, const char *defaul
     }
   json_t *labels = json_object_get (json_object_get (config, "config"), "Labels");
   json_int_t size = json_integer_value (json_object_get (img, "size"));
-  return json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:O, s:I}", "Id", id, "ParentId", "", "RepoTags", tags,
-                    "RepoDigests", digests, "Created", (json_int_t) capsa_time_unix (str_or (img, "created", NULL)),
-                    "Size", size, "VirtualSize", size, "SharedSize", (json_int_t) -1, "Labels",
-                    json_is_object (labels) ? labels : json_null (), "Containers", (json_int_t) -1);
+  return json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:O, s:I}", "Id", id, "ParentId",
+                    str_or (img, "parent", ""), "RepoTags", tags, "RepoDigests", digests, "Created",
+                    (json_int_t) capsa_time_unix (str_or (img, "created", NULL)), "Size", size, "VirtualSize", size,
+                    "SharedSize", (json_int_t) -1, "Labels", json_is_object (labels) ? labels : json_null (),
+                    "Containers", (json_int_t) -1);
 }
 
 /* The size of the unpacked layer diffid (0 when it is not there). */

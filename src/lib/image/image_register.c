@@ -39,6 +39,23 @@ int
 capsa_image_register (struct capsa_store *s, const char *mdigest, const char *name, const char *repo_digest,
                       char *id_out, capsa_err **err)
 {
+  return capsa_image_register_made (s, mdigest, name, repo_digest, NULL, NULL, id_out, err);
+}
+
+/* Set (or drop, value NULL) the index entry's field key. */
+static void
+set_or_drop (json_t *img, const char *key, const char *value)
+{
+  if (value)
+    json_object_set_new (img, key, json_string (value));
+  else
+    json_object_del (img, key);
+}
+
+int
+capsa_image_register_made (struct capsa_store *s, const char *mdigest, const char *name, const char *repo_digest,
+                           const char *parent, const char *cache_key, char *id_out, capsa_err **err)
+{
   cleanup_manifest struct capsa_manifest m = { 0 };
   cleanup_image_config struct capsa_image_config c = { 0 };
   cleanup_json json_t *idx = NULL;
@@ -82,6 +99,11 @@ capsa_image_register (struct capsa_store *s, const char *mdigest, const char *na
     json_array_append_new (json_object_get (mine, "names"), json_string (name));
   if (repo_digest && !json_strarray_has (json_object_get (mine, "digests"), repo_digest))
     json_array_append_new (json_object_get (mine, "digests"), json_string (repo_digest));
+  if (parent || cache_key)
+    {
+      set_or_drop (mine, "parent", parent);
+      set_or_drop (mine, "buildcache", cache_key);
+    }
   if (capsa_index_write (s, idx, err) < 0)
     return -1;
   if (id_out)
