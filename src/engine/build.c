@@ -563,7 +563,8 @@ finish (struct bctx *b, struct bstage *st, capsa_err **err)
     {
       if (capsa_image_tag (b->s, st->image, *t, b->e->default_registry, err) < 0)
         return -1;
-      build_say (b, "Successfully tagged %s\n", *t);
+      cleanup_free char *fam = capsa_ref_familiar (*t, b->e->default_registry);
+      build_say (b, "Successfully tagged %s\n", fam);
     }
   return 0;
 }
