@@ -46,10 +46,17 @@ def _has_build():
     return p.returncode == 0
 
 
-pytestmark = [
+# on every test but the harness's own (test_flatten_*)
+needs_build = [
     pytest.mark.skipif(BUILDAH is None, reason="buildah is missing (.ci/packages-test.txt lists it)"),
     pytest.mark.skipif(not _has_build(), reason="this capsa has no `build` command yet"),
 ]
+
+
+def builds(f):
+    for m in needs_build:
+        f = m(f)
+    return f
 
 
 # ---- buildah, private -------------------------------------------------------------------------
@@ -318,6 +325,43 @@ def diff_trees(a, b):
     return "\n".join(lines)
 
 
+def _layer(entries):
+    """A layer tar in memory: (name, type, data or link target, mode, uid)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, kind, data, mode, uid in entries:
+            i = tarfile.TarInfo(name)
+            i.type, i.mode, i.uid, i.gid = kind, mode, uid, uid
+            if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
+                i.linkname = data
+                t.addfile(i)
+            else:
+                i.size = len(data or b"")
+                t.addfile(i, io.BytesIO(data or b"") if data else None)
+    buf.seek(0)
+    return buf
+
+
+def test_flatten_applies_whiteouts():
+    """The harness itself: whiteouts hide the layers below (not their own layer), an opaque
+    directory keeps only what its layer puts in it, a file replaces a directory, hard links
+    read as their target."""
+    D, F, L, H = tarfile.DIRTYPE, tarfile.REGTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+    tree = {}
+    apply_layer(tree, _layer([("./a", D, None, 0o755, 0), ("./a/x", F, b"x", 0o644, 0), ("./a/y", F, b"y", 0o600, 5),
+                              ("./b", D, None, 0o700, 0), ("./b/old", F, b"o", 0o644, 0), ("./c", D, None, 0o755, 0),
+                              ("./c/in", F, b"i", 0o644, 0), ("./gone", F, b"g", 0o644, 0),
+                              ("./l", L, "a/x", 0o777, 0), ("./h", H, "a/y", 0o600, 5)]))
+    apply_layer(tree, _layer([("./.wh.gone", F, None, 0o644, 0), ("./b/.wh..wh..opq", F, None, 0o644, 0),
+                              ("./b/new", F, b"n", 0o640, 1), ("./c", F, b"now a file", 0o644, 0),
+                              ("./a/.wh.x", F, None, 0o644, 0), ("./a/x2", F, b"x2", 0o644, 0)]))
+    sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
+    assert set(tree) == {"a", "a/y", "a/x2", "b", "b/new", "c", "l", "h"}
+    assert tree["c"] == ("file", 0o644, 0, 0, sha(b"now a file"))
+    assert tree["h"] == ("file", 0o600, 5, 5, sha(b"y")) and tree["l"] == ("symlink", 0o777, 0, 0, sha(b"a/x"))
+    assert tree["b"] == ("dir", 0o700, 0, 0, None) and tree["b/new"] == ("file", 0o640, 1, 1, sha(b"n"))
+
+
 # ---- the two builds ---------------------------------------------------------------------------------
 
 def context_copy(capsa, name):
@@ -371,6 +415,7 @@ def assert_same(cc, bb, base):
     assert config_of(cc[0]) == config_of(bb[0])
 
 
+@builds
 def test_busybox_multistage_same_as_buildah(capsa, buildah):  # noqa: F811
     ctx = context_copy(capsa, "busybox")
     cc, bb, base = both(capsa, buildah, ctx, "ms")
@@ -402,6 +447,7 @@ def test_busybox_multistage_same_as_buildah(capsa, buildah):  # noqa: F811
     assert capsa("run", "--rm", "--network", "none", "ms").stdout == "/app\n"
 
 
+@builds
 def test_target_and_build_arg_same_as_buildah(capsa, buildah):  # noqa: F811
     ctx = context_copy(capsa, "busybox")
     cc, bb, base = both(capsa, buildah, ctx, "tgt", "--target", "builder", "--build-arg", "GREETING=bonjour")
@@ -425,6 +471,7 @@ def debian(capsa, buildah):  # noqa: F811
     return "debian:bookworm"
 
 
+@builds
 def test_debian_same_as_buildah(capsa, buildah, debian):  # noqa: F811
     ctx = context_copy(capsa, "debian")
     cc, bb, base = both(capsa, buildah, ctx, "deb", base=debian)
@@ -462,6 +509,7 @@ def cache_ctx(capsa):  # noqa: F811
     return ctx
 
 
+@builds
 def test_cache_hits_and_misses(capsa, buildah):  # noqa: F811
     ctx = cache_ctx(capsa)
     # buildah first (--layers: its cache), the same three builds
@@ -484,8 +532,8 @@ def test_cache_hits_and_misses(capsa, buildah):  # noqa: F811
     assert out.count("Using cache") == 1, out
     out = capsa_build(capsa, ctx, "-t", "c").stdout
     chunks = re.split(r"(?m)^STEP \d+/\d+: ", out)[1:]
-    cached = ["--> Using cache" in c for c in chunks]
-    assert cached == [False, True, False, False, False, False] or cached[1:] == [True, False, False, False, False], out
+    cached = ["--> Using cache" in c for c in chunks[1:]]  # FROM's: a builder may say either
+    assert cached == [True, False, False, False, False], out
     id2 = image_id(capsa, "c")
     assert id2 != id1
     assert capsa("run", "--rm", "--network", "none", "c", "cat", "/a-copy").stdout == "a2\n"
@@ -499,11 +547,14 @@ def test_cache_hits_and_misses(capsa, buildah):  # noqa: F811
 
 # ---- the command line: -f -, --iidfile, -q, --label --------------------------------------------
 
+@builds
 def test_stdin_iidfile_quiet_label(capsa, buildah):  # noqa: F811
     ctx = cache_ctx(capsa)
     df = "FROM busybox\nCOPY a /from-stdin\nLABEL from=stdin\n"
-    buildah.bud(ctx, "-f", "-", "--iidfile", capsa.tmp / "bid", "-t", "s", input=df)
+    buildah.bud(ctx, "-f", "-", "--iidfile", capsa.tmp / "bid", "-t", "s", "--label", "extra=yes", input=df)
     assert (capsa.tmp / "bid").read_text().startswith("sha256:")
+    bcfg = flatten(buildah.export("s", capsa.tmp / "s.tar"))[0]
+    assert config_of(bcfg)["Labels"] == {"from": "stdin", "extra": "yes"}
     iid = capsa.tmp / "iid"
     p = capsa_build(capsa, ctx, "-f", "-", "--iidfile", iid, "-t", "s", "--label", "extra=yes", input=df)
     cid = image_id(capsa, "s")
@@ -533,6 +584,7 @@ def assert_nothing_left(capsa):  # noqa: F811
     assert not tmp.exists() or list(tmp.iterdir()) == [], list(tmp.iterdir())
 
 
+@builds
 def test_failing_run(capsa, buildah):  # noqa: F811
     ctx = capsa.tmp / "ctx-fail"
     ctx.mkdir()
@@ -543,8 +595,10 @@ def test_failing_run(capsa, buildah):  # noqa: F811
     p = capsa_build(capsa, ctx, "-t", "f", check=False)
     out = p.stdout + p.stderr
     assert p.returncode != 0
-    assert "to-stdout" in out and "to-stderr" in out and "never" not in p.stdout.replace("RUN echo never", "")
-    assert re.search(r"\b3\b", p.stderr) and "Dockerfile:3" in p.stderr, p.stderr
+    assert "to-stdout" in out and "to-stderr" in out and "STEP 4/4" not in out, out
+    # the error names the Dockerfile's line, the instruction and RUN's exit code
+    # ("exit 3", "exited 3", "exit code 3", "exit status: 3"...)
+    assert "Dockerfile:3" in p.stderr and re.search(r"\bexit\w*\b\D{0,12}\b3\b", p.stderr), p.stderr
     assert capsa("images", "-q", "f", check=False).stdout.strip() == ""
     assert_nothing_left(capsa)
     assert not procs_mentioning(str(capsa.root))
@@ -559,6 +613,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
+@builds
 def test_bad_dockerfile(capsa, buildah, case):  # noqa: F811
     text, line, instr = BAD[case]
     ctx = capsa.tmp / "ctx-bad"
@@ -604,6 +659,7 @@ def podman(capsa):  # noqa: F811
             subprocess.run(["find", d, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"], stderr=subprocess.DEVNULL)
 
 
+@builds
 def test_saved_build_runs_in_podman(capsa, buildah, podman):  # noqa: F811
     ctx = capsa.tmp / "ctx-podman"
     ctx.mkdir()
