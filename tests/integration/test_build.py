@@ -393,6 +393,10 @@ def capsa_build(capsa, ctx, *opts, check=True, **kw):  # noqa: F811
     return capsa("build", "--network", "none", *opts, ctx, check=check, timeout=kw.pop("timeout", 300), **kw)
 
 
+def bare(image_id):
+    return image_id.removeprefix("sha256:")
+
+
 def image_id(capsa, name):  # noqa: F811
     return json.loads(capsa("image", "inspect", name).stdout)[0]["Id"]
 
@@ -440,10 +444,10 @@ def test_busybox_multistage_same_as_buildah(capsa, buildah):  # noqa: F811
     assert "PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in cfg["Env"]
     assert_same(cc, bb, base)
     # and what RUN wrote, read back through capsa run
-    p = capsa("run", "--rm", "--network", "none", "--entrypoint", "cat", "ms",
+    p = capsa("run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "cat", "ms",
               "/app/from-builder/greeting", "/app/from-builder/subst", "/app/version", "/tmp/uid-at-build",
               "/app/from-builder/backslash")
-    assert p.stdout == "hello world\nfallback set\n1.0 /app\n1000\ntab\\there\n"
+    assert p.stdout == "hello world\nfallback set\n1.0 /app\n1000\ntab\there\n"
     assert capsa("run", "--rm", "--network", "none", "ms").stdout == "/app\n"
 
 
@@ -487,6 +491,11 @@ def test_debian_same_as_buildah(capsa, buildah, debian):  # noqa: F811
 
 # ---- capsa's own: the cache ----------------------------------------------------------------
 
+def log_of(p):
+    """What a build printed: its step lines are on stdout, or else with the rest on stderr."""
+    return p.stdout if "STEP 1/" in p.stdout else p.stdout + p.stderr
+
+
 def steps(out):
     return [l for l in out.splitlines() if re.match(r"STEP \d+/\d+: ", l)]
 
@@ -512,37 +521,41 @@ def cache_ctx(capsa):  # noqa: F811
 @builds
 def test_cache_hits_and_misses(capsa, buildah):  # noqa: F811
     ctx = cache_ctx(capsa)
-    # buildah first (--layers: its cache), the same three builds
+    # buildah first (--layers: its cache), the same builds
     buildah.bud(ctx, "--layers", "-t", "c")
     assert buildah.bud(ctx, "--layers", "-t", "c").stdout.count("Using cache") == 5
-    first = capsa_build(capsa, ctx, "-t", "c")
-    s = steps(first.stdout)
-    assert len(s) == 6 and s[0] == "STEP 1/6: FROM busybox" and s[2] == "STEP 3/6: COPY a /a", first.stdout
-    assert "Using cache" not in first.stdout
+    t0 = time.perf_counter()
+    first = log_of(capsa_build(capsa, ctx, "-t", "c"))
+    cold_s = time.perf_counter() - t0
+    s = steps(first)
+    assert len(s) == 6 and s[0] == "STEP 1/6: FROM busybox" and s[2] == "STEP 3/6: COPY a /a", first
+    assert "Using cache" not in first
     id1 = image_id(capsa, "c")
     t0 = time.perf_counter()
-    again = capsa_build(capsa, ctx, "-t", "c")
+    again = log_of(capsa_build(capsa, ctx, "-t", "c"))
     cached_s = time.perf_counter() - t0
-    assert again.stdout.count("--> Using cache") == 5, again.stdout
+    assert again.count("--> Using cache") == 5, again
     assert image_id(capsa, "c") == id1
     # a changed file: the steps before its COPY cached, that COPY and all after it run again
     (ctx / "a").write_text("a2\n")
-    (ctx / "b").write_text("b1\n")
     out = buildah.bud(ctx, "--layers", "-t", "c").stdout
     assert out.count("Using cache") == 1, out
-    out = capsa_build(capsa, ctx, "-t", "c").stdout
+    out = log_of(capsa_build(capsa, ctx, "-t", "c"))
     chunks = re.split(r"(?m)^STEP \d+/\d+: ", out)[1:]
     cached = ["--> Using cache" in c for c in chunks[1:]]  # FROM's: a builder may say either
     assert cached == [True, False, False, False, False], out
-    id2 = image_id(capsa, "c")
-    assert id2 != id1
+    assert image_id(capsa, "c") != id1
     assert capsa("run", "--rm", "--network", "none", "c", "cat", "/a-copy").stdout == "a2\n"
-    # --no-cache: every step runs, the same content
+    # the file as it was: the first build's steps are all still in the cache
+    (ctx / "a").write_text("a1\n")
+    out = log_of(capsa_build(capsa, ctx, "-t", "c"))
+    assert out.count("--> Using cache") == 5 and image_id(capsa, "c") == id1, out
+    # --no-cache: every step runs
     buildah.bud(ctx, "--layers", "--no-cache", "-t", "c")
-    out = capsa_build(capsa, ctx, "--no-cache", "-t", "c").stdout
-    assert "Using cache" not in out and len(steps(out)) == 6
-    assert capsa("run", "--rm", "--network", "none", "c", "cat", "/a-copy", "/b").stdout == "a2\nb1\n"
-    print(f"cached rebuild: {cached_s:.2f} s")
+    out = log_of(capsa_build(capsa, ctx, "--no-cache", "-t", "c"))
+    assert "Using cache" not in out and len(steps(out)) == 6, out
+    assert capsa("run", "--rm", "--network", "none", "c", "cat", "/a-copy", "/b").stdout == "a1\nb1\n"
+    print(f"capsa build: cold {cold_s:.2f} s, cached {cached_s:.2f} s ({cached_s / cold_s:.0%})")
 
 
 # ---- the command line: -f -, --iidfile, -q, --label --------------------------------------------
@@ -558,7 +571,7 @@ def test_stdin_iidfile_quiet_label(capsa, buildah):  # noqa: F811
     iid = capsa.tmp / "iid"
     p = capsa_build(capsa, ctx, "-f", "-", "--iidfile", iid, "-t", "s", "--label", "extra=yes", input=df)
     cid = image_id(capsa, "s")
-    assert iid.read_text().strip() == cid, (iid.read_text(), cid)
+    assert iid.read_text().strip() in (cid, bare(cid)), (iid.read_text(), cid)
     cfg = json.loads(capsa("image", "inspect", "s").stdout)[0]
     labels = (cfg.get("Config") or cfg.get("config") or {}).get("Labels")
     assert labels == {"from": "stdin", "extra": "yes"}, cfg
@@ -567,7 +580,8 @@ def test_stdin_iidfile_quiet_label(capsa, buildah):  # noqa: F811
     q = buildah.bud(ctx, "-q", "--no-cache", "-t", "q").stdout.split()
     assert len(q) == 1
     p = capsa_build(capsa, ctx, "-q", "--no-cache", "-t", "q")
-    assert p.stdout.split() == [image_id(capsa, "q")] and re.fullmatch(r"(sha256:)?[0-9a-f]{64}\n", p.stdout), p.stdout
+    assert [bare(x) for x in p.stdout.split()] == [bare(image_id(capsa, "q"))] and re.fullmatch(r"(sha256:)?[0-9a-f]{64}\n", p.stdout), p.stdout
+    assert "STEP" not in p.stderr, p.stderr
     # the default Dockerfile name, then Containerfile
     (ctx / "Dockerfile").rename(ctx / "Containerfile")
     buildah.bud(ctx, "-t", "cf")
