@@ -537,6 +537,18 @@ def test_cache_hits_and_misses(capsa, buildah):  # noqa: F811
     cached_s = time.perf_counter() - t0
     assert again.count("--> Using cache") == 5, again
     assert image_id(capsa, "c") == id1
+    # a file touched (its mtime only): still all cached, as docker's and buildah's (the key is the
+    # content, mode and owner, not the time); a mode changed: from its COPY on, as a content change
+    later = time.time() + 100
+    os.utime(ctx / "a", (later, later))
+    assert buildah.bud(ctx, "--layers", "-t", "c").stdout.count("Using cache") == 5
+    out = log_of(capsa_build(capsa, ctx, "-t", "c"))
+    assert out.count("--> Using cache") == 5 and image_id(capsa, "c") == id1, out
+    os.chmod(ctx / "a", 0o600)
+    assert buildah.bud(ctx, "--layers", "-t", "c").stdout.count("Using cache") == 1
+    out = log_of(capsa_build(capsa, ctx, "-t", "c"))
+    assert out.count("--> Using cache") == 1 and image_id(capsa, "c") != id1, out
+    os.chmod(ctx / "a", 0o644)
     # a changed file: the steps before its COPY cached, that COPY and all after it run again
     (ctx / "a").write_text("a2\n")
     out = buildah.bud(ctx, "--layers", "-t", "c").stdout
