@@ -2,8 +2,8 @@
 # The benchmark, from one command: installs what it compares against (crun, runc, podman, a
 # registry, dockerd), builds capsa as a release build in build-bench/, and prints medians and ratios
 # (bench/run.py: the runtime against crun and runc; bench/pull.py: pull against podman;
-# bench/cli.py: `capsa run` against podman; bench/service.py: `capsa system service` against dockerd
-# and podman's service, through docker's CLI).
+# bench/cli.py: `capsa run` against podman; bench/build.py: `capsa build` against `buildah bud`;
+# bench/service.py: `capsa system service` against dockerd and podman's service, through docker's CLI).
 # Usage: sh bench/run.sh [--quick] [--profile]
 set -eu
 cd "$(dirname "$0")/.."
@@ -27,5 +27,7 @@ runs=5
 /usr/bin/python3 bench/pull.py --build build-bench --runs $runs
 echo
 /usr/bin/python3 bench/cli.py --build build-bench --runs $((runs * 4))
+echo
+/usr/bin/python3 bench/build.py --build build-bench --runs 1
 echo
 exec /usr/bin/python3 bench/service.py --build build-bench --runs $((runs * 4))
