@@ -34,7 +34,8 @@ struct copy_src
   bool dest_dir;   /* the destination is a directory (ends with /, or several sources) */
   bool add;
   unsigned uid, gid;
-  int chmod; /* -1: keep */
+  bool keep_owner; /* --from without --chown: the owners of the source (docker's and buildah's rule) */
+  int chmod;       /* -1: keep */
 };
 
 static void
@@ -287,6 +288,8 @@ make_entry (struct copier *k, int fd, const struct stat *st, int parent, const c
 {
   struct copy_src *c = k->c;
   mode_t mode = c->chmod >= 0 ? (mode_t) c->chmod : st->st_mode & 07777;
+  uid_t uid = c->keep_owner ? st->st_uid : c->uid;
+  gid_t gid = c->keep_owner ? st->st_gid : c->gid;
   struct stat old;
   bool exists = fstatat (parent, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
   if (S_ISDIR (st->st_mode))
@@ -311,9 +314,8 @@ make_entry (struct copier *k, int fd, const struct stat *st, int parent, const c
           target[n] = '\0';
           if (symlinkat (target, parent, name) < 0)
             return capsa_fail (err, errno, "create the link for `%s`", rel);
-          return fchownat (parent, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0
-                     ? capsa_fail (err, errno, "chown `%s`", rel)
-                     : 0;
+          return fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? capsa_fail (err, errno, "chown `%s`", rel)
+                                                                            : 0;
         }
       if (S_ISFIFO (st->st_mode))
         {
@@ -331,7 +333,7 @@ make_entry (struct copier *k, int fd, const struct stat *st, int parent, const c
       else
         return 0; /* devices and sockets are not copied (docker's neither) */
     }
-  if (fchownat (parent, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat (parent, name, mode, 0) < 0)
+  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat (parent, name, mode, 0) < 0)
     return capsa_fail (err, errno, "set the owner and mode of the copy of `%s`", rel);
   return 0;
 }
@@ -430,6 +432,7 @@ copy_into (struct bctx *b, struct copy_src *c, const char *rootfs, capsa_err **e
   const char *chown = df_flag (b->in, "chown");
   if (chown && capsa_ctr_resolve_user (rootfs, chown, &c->uid, &c->gid, NULL, err) < 0)
     return -1;
+  c->keep_owner = c->from_root && chown == NULL;
   struct copier k = { c, rootfd, NULL, NULL };
   for (char **m = c->matches; m && *m; m++)
     if (copy_one (&k, *m, err) < 0)

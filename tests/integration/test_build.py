@@ -314,6 +314,10 @@ def config_of(config):
     out = {k: c.get(k) or None for k in CONFIG_KEYS}
     if out["Labels"]:
         out["Labels"] = {k: v for k, v in out["Labels"].items() if k not in BUILDER_LABELS} or None
+    # ENV of a variable the base has: docker's builder replaces it where it is, buildah moves it to
+    # the end; capsa does as docker.  Names are unique either way, so the set is what is compared.
+    if out["Env"]:
+        out["Env"] = sorted(out["Env"])
     return out
 
 
