@@ -16,6 +16,7 @@ import pytest
 from conftest import OCI
 from test_cli_run import CAPSA, capsa  # noqa: F401 (the fixture)
 from service_fixtures import needs_docker, needs_service, service_running
+from test_cli_rootless import rl, user  # noqa: F401 (the fixtures)
 
 CHANGES = ("echo new > /new; echo changed >> /etc/passwd; rm /etc/group; rm -rf /usr; "
            "mkdir -p /var/o/sub; echo a > /var/o/a; rm -rf /var/o; mkdir /var/o; echo b > /var/o/b; "
@@ -287,3 +288,20 @@ def test_docker_commit_through_service():
         names = tar_names((svc.tmp / "d1.tar").read_bytes())[0]
         assert "./hi" in names and "./etc/group" not in names, names
         svc.docker("rm", "d1", "d2")
+
+
+def test_rootless_commit(rl):
+    """As a user: the layers hold the ids as the user's namespace sees them (root's files are 0).
+    (No directory of a lower layer is removed here: the rootless overlay, without privileged
+    xattrs, cannot remove one, in the container itself already.)"""
+    rl.mkimage()
+    rl("run", "--network", "none", "--name", "r1", "busybox", "sh", "-c", "echo hi > /hi; rm /etc/group; "
+       "mkdir -p /opt/a; echo a > /opt/a/a")
+    rl("commit", "-c", "ENV R=1", "r1", "rc:1")
+    rl("run", "--network", "none", "--name", "r2", "rc:1", "sh", "-c", "rm /opt/a/a; echo b > /opt/b")
+    rl("commit", "r2", "rc:2")
+    p = rl("run", "--rm", "--network", "none", "rc:2", "sh", "-c",
+           'cat /hi; ls /etc/group /opt/a/a 2>&1; ls /opt; echo $R; stat -c %u /hi', check=False)
+    assert p.stdout.splitlines() == ["hi", "ls: /etc/group: No such file or directory",
+                                     "ls: /opt/a/a: No such file or directory", "a", "b", "1", "0"], p.stdout + p.stderr
+    rl("rm", "r1", "r2")
