@@ -120,6 +120,10 @@ def test_intermediate_images(store):
     capsa("run", "--network", "none", "--name", "c2", mid, "sh", "-c", "echo two > /two")
     top = capsa("commit", "c2", "top:1").stdout.strip()
     assert json.loads(capsa("image", "inspect", "top:1").stdout)[0]["Parent"] == mid
+    # history names each step's image (docker's), down to busybox's import
+    hist = capsa("history", "top:1").stdout.splitlines()[1:]
+    chain = [top, mid] + [json.loads(capsa("image", "inspect", i).stdout)[0]["Id"] for i in ("stage0", "busybox")]
+    assert [h.split()[0] for h in hist] == [i[7:19] for i in chain], hist
     assert mid not in image_ids(capsa) and top in image_ids(capsa)
     assert mid in image_ids(capsa, "-a")
     assert "<none>" in capsa("images", "-a").stdout and "<none>" not in capsa("images").stdout
