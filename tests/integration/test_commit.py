@@ -206,6 +206,15 @@ def test_save_of_commit_loads_into_podman(store):
         out = podman("run", "--rm", "--network", "none", "localhost/committed:1", "sh", "-c", CHECK,
                      check=False).stdout.splitlines()
         assert out == EXPECTED
+        # export: the same members as podman's export of the same image's container (but for
+        # what podman's runtime adds to a container's root)
+        podman("create", "--name", "pc", "--network", "none", "localhost/committed:1", "true")
+        podman("export", "-o", str(w / "p.tar"), "pc")
+        capsa("create", "--network", "none", "--name", "cc", "localhost/committed:1", "true")
+        capsa("export", "-o", w / "c.tar", "cc")
+        norm = lambda names: {n[2:] if n.startswith("./") else n for n in names} - {".", ""}  # noqa: E731
+        ours, theirs = norm(tar_names((w / "c.tar").read_bytes())[0]), norm(tar_names((w / "p.tar").read_bytes())[0])
+        assert ours <= theirs and not {n for n in theirs - ours if not n.startswith("run")}, theirs ^ ours
     finally:
         podman("rm", "-af", "-t", "0", check=False)
         podman("system", "reset", "-f", check=False)
