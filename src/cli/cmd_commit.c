@@ -29,7 +29,8 @@ cmd_commit (struct cli_global *g, int argc, char **argv)
   struct capsa_ctr_commit_opts o = {
     .name = full, .changes = changes, .message = f.message, .author = f.author, .pause = f.pause
   };
-  if (capsa_ctr_find (&g->eng, argv[first], &c, &err) < 0)
+  /* (capsa executed this program inside the rootless namespace: the engine learns of it) */
+  if (capsa_engine_rootless_enter (&g->eng, &err) < 0 || capsa_ctr_find (&g->eng, argv[first], &c, &err) < 0)
     return cli_fail (&err);
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;

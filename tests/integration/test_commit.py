@@ -16,6 +16,7 @@ import pytest
 from conftest import OCI
 from test_cli_run import CAPSA, capsa  # noqa: F401 (the fixture)
 from service_fixtures import needs_docker, needs_service, service_running
+from test_cli_rootless import rl, user  # noqa: F401 (the fixtures)
 
 CHANGES = ("echo new > /new; echo changed >> /etc/passwd; rm /etc/group; rm -rf /usr; "
            "mkdir -p /var/o/sub; echo a > /var/o/a; rm -rf /var/o; mkdir /var/o; echo b > /var/o/b; "
@@ -119,6 +120,10 @@ def test_intermediate_images(store):
     capsa("run", "--network", "none", "--name", "c2", mid, "sh", "-c", "echo two > /two")
     top = capsa("commit", "c2", "top:1").stdout.strip()
     assert json.loads(capsa("image", "inspect", "top:1").stdout)[0]["Parent"] == mid
+    # history names each step's image (docker's), down to busybox's import
+    hist = capsa("history", "top:1").stdout.splitlines()[1:]
+    chain = [top, mid] + [json.loads(capsa("image", "inspect", i).stdout)[0]["Id"] for i in ("stage0", "busybox")]
+    assert [h.split()[0] for h in hist] == [i[7:19] for i in chain], hist
     assert mid not in image_ids(capsa) and top in image_ids(capsa)
     assert mid in image_ids(capsa, "-a")
     assert "<none>" in capsa("images", "-a").stdout and "<none>" not in capsa("images").stdout
@@ -201,6 +206,15 @@ def test_save_of_commit_loads_into_podman(store):
         out = podman("run", "--rm", "--network", "none", "localhost/committed:1", "sh", "-c", CHECK,
                      check=False).stdout.splitlines()
         assert out == EXPECTED
+        # export: the same members as podman's export of the same image's container (but for
+        # what podman's runtime adds to a container's root)
+        podman("create", "--name", "pc", "--network", "none", "localhost/committed:1", "true")
+        podman("export", "-o", str(w / "p.tar"), "pc")
+        capsa("create", "--network", "none", "--name", "cc", "localhost/committed:1", "true")
+        capsa("export", "-o", w / "c.tar", "cc")
+        norm = lambda names: {n[2:] if n.startswith("./") else n for n in names} - {".", ""}  # noqa: E731
+        ours, theirs = norm(tar_names((w / "c.tar").read_bytes())[0]), norm(tar_names((w / "p.tar").read_bytes())[0])
+        assert ours <= theirs and not {n for n in theirs - ours if not n.startswith("run")}, theirs ^ ours
     finally:
         podman("rm", "-af", "-t", "0", check=False)
         podman("system", "reset", "-f", check=False)
@@ -287,3 +301,20 @@ def test_docker_commit_through_service():
         names = tar_names((svc.tmp / "d1.tar").read_bytes())[0]
         assert "./hi" in names and "./etc/group" not in names, names
         svc.docker("rm", "d1", "d2")
+
+
+def test_rootless_commit(rl):
+    """As a user: the layers hold the ids as the user's namespace sees them (root's files are 0).
+    (No directory of a lower layer is removed here: the rootless overlay, without privileged
+    xattrs, cannot remove one, in the container itself already.)"""
+    rl.mkimage()
+    rl("run", "--network", "none", "--name", "r1", "busybox", "sh", "-c", "echo hi > /hi; rm /etc/group; "
+       "mkdir -p /opt/a; echo a > /opt/a/a")
+    rl("commit", "-c", "ENV R=1", "r1", "rc:1")
+    rl("run", "--network", "none", "--name", "r2", "rc:1", "sh", "-c", "rm /opt/a/a; echo b > /opt/b")
+    rl("commit", "r2", "rc:2")
+    p = rl("run", "--rm", "--network", "none", "rc:2", "sh", "-c",
+           'cat /hi; ls /etc/group /opt/a/a 2>&1; ls /opt; echo $R; stat -c %u /hi', check=False)
+    assert p.stdout.splitlines() == ["hi", "ls: /etc/group: No such file or directory",
+                                     "ls: /opt/a/a: No such file or directory", "a", "b", "1", "0"], p.stdout + p.stderr
+    rl("rm", "r1", "r2")

@@ -104,6 +104,27 @@ layer_size (struct capsa_store *s, const char *diffid)
   return fd >= 0 ? capsa_fs_tree_size (fd) : 0;
 }
 
+/* Which image of img's parent chain (the index's "parent": commit and build add one history
+ * entry per image) made each of the n history steps: steps[i] (borrowed from idx), NULL where
+ * the store does not have it (docker's history shows <missing> there). */
+static void
+step_images (struct capsa_store *s, json_t *idx, json_t *img, json_t **steps, size_t n)
+{
+  for (json_t *cur = img; cur;)
+    {
+      cleanup_json json_t *c = NULL;
+      cleanup_err capsa_err *ignored = NULL;
+      if (capsa_blob_json (s, json_string_value (json_object_get (cur, "id")) ?: "", &c, &ignored) < 0)
+        return;
+      size_t len = json_array_size (json_object_get (c, "history"));
+      if (len == 0 || len > n || steps[len - 1])
+        return; /* (a chain that does not shorten: no loop) */
+      steps[len - 1] = cur;
+      const char *parent = json_string_value (json_object_get (cur, "parent"));
+      cur = parent ? capsa_image_find (idx, parent, NULL, NULL) : NULL;
+    }
+}
+
 json_t *
 capsa_image_history_json (struct capsa_store *s, json_t *img, const char *default_registry, capsa_err **err)
 {
@@ -117,18 +138,27 @@ capsa_image_history_json (struct capsa_store *s, json_t *img, const char *defaul
   /* each entry that is not an empty layer has a layer, in order */
   for (size_t i = 0; i < n; i++)
     nlayers += !json_is_true (json_object_get (json_array_get (history, i), "empty_layer"));
+  cleanup_json json_t *idx = NULL;
+  cleanup_err capsa_err *ignored = NULL;
+  cleanup_free json_t **steps = xmalloc0 ((n + 1) * sizeof *steps);
+  if (n && capsa_index_read (s, &idx, &ignored) == 0)
+    step_images (s, idx, img, steps, n);
+  if (n)
+    steps[n - 1] = img;
   json_t *out = json_array ();
   for (size_t i = n; i-- > 0;)
     {
-      json_t *h = json_array_get (history, i);
+      json_t *h = json_array_get (history, i), *by = steps[i];
       long long size = 0;
       if (!json_is_true (json_object_get (h, "empty_layer")))
         size = layer_size (s, json_string_value (json_array_get (diffids, --nlayers)));
-      bool top = i == n - 1;
-      json_array_append_new (out, json_pack ("{s:s, s:I, s:s, s:o, s:I, s:s}", "Id", top ? id : "<missing>", "Created",
+      json_array_append_new (out, json_pack ("{s:s, s:I, s:s, s:o, s:I, s:s}", "Id",
+                                             by ? str_or (by, "id", "") : "<missing>", "Created",
                                              (json_int_t) capsa_time_unix (str_or (h, "created", NULL)), "CreatedBy",
                                              str_or (h, "created_by", ""), "Tags",
-                                             top ? familiar_names (img, "names", default_registry) : json_null (),
+                                             by && (by == img || json_array_size (json_object_get (by, "names")))
+                                                 ? familiar_names (by, "names", default_registry)
+                                                 : json_null (),
                                              "Size", (json_int_t) size, "Comment", str_or (h, "comment", "")));
     }
   return out;
