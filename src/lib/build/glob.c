@@ -24,11 +24,9 @@ split_pattern (const char *pattern, char ***comps, capsa_err **err)
   for (const char *p = pattern; *p;)
     {
       size_t len = strcspn (p, "/");
-      cleanup_free char *c = strndup (p, len);
+      cleanup_free char *c = xasprintf ("%.*s", (int) len, p);
       p += len;
       p += *p == '/';
-      if (c == NULL)
-        abort ();
       if (len == 0 || strcmp (c, ".") == 0)
         continue;
       if (strcmp (c, "..") != 0)
