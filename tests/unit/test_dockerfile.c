@@ -647,6 +647,13 @@ test_glob (void **state)
               "no source files were specified: nothing in the build context matches `link/*` (or .dockerignore "
               "excludes it)");
   df_ignore_free (ig);
+  /* an excluded directory with an exception below it stays (what is below is filtered later) */
+  ig = ignore ("dir\n!dir/sub/y.txt\n");
+  globs (ctx, "dir", ig, "dir", NULL);
+  globs (ctx, "dir/sub", ig, "dir/sub", NULL);
+  globs (ctx, "dir/sub/y.txt", ig, "dir/sub/y.txt", NULL);
+  glob_fails (ctx, "dir/x.txt", ig, "file not found in build context or excluded by .dockerignore: dir/x.txt");
+  df_ignore_free (ig);
   cleanup_err capsa_err *err = NULL;
   assert_int_equal (fs_rm_rf (dir, &err), 0);
 }

@@ -24,11 +24,9 @@ split_pattern (const char *pattern, char ***comps, capsa_err **err)
   for (const char *p = pattern; *p;)
     {
       size_t len = strcspn (p, "/");
-      cleanup_free char *c = strndup (p, len);
+      cleanup_free char *c = xasprintf ("%.*s", (int) len, p);
       p += len;
       p += *p == '/';
-      if (c == NULL)
-        abort ();
       if (len == 0 || strcmp (c, ".") == 0)
         continue;
       if (strcmp (c, "..") != 0)
@@ -166,15 +164,30 @@ cmp_str (const void *a, const void *b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* Sorted, the excluded paths left out (not the context's root: docker copies it, empty). */
+/* Whether rel is left out: excluded, and not a directory below which an exception includes
+ * something again. */
+static bool
+left_out (int ctxfd, const char *rel, const struct df_ignore *ig)
+{
+  cleanup_err capsa_err *e = NULL;
+
+  if (strcmp (rel, ".") == 0 || !df_ignore_excluded (ig, rel))
+    return false; /* not the context's root: docker copies it, empty */
+  if (!df_ignore_reincludes_below (ig, rel))
+    return true;
+  cleanup_close int fd = rootpath_open (ctxfd, rel, O_PATH | O_DIRECTORY, &e);
+  return fd < 0;
+}
+
+/* Sorted, the excluded paths left out. */
 static char **
-finish (char **v, const struct df_ignore *ig)
+finish (int ctxfd, char **v, const struct df_ignore *ig)
 {
   size_t n = 0;
 
   for (size_t i = 0; v && v[i]; i++)
     {
-      if (strcmp (v[i], ".") != 0 && df_ignore_excluded (ig, v[i]))
+      if (left_out (ctxfd, v[i], ig))
         free (v[i]);
       else
         v[n++] = v[i];
@@ -207,7 +220,7 @@ df_glob (int ctxfd, const char *pattern, const struct df_ignore *ig, char ***out
       free (cur[0]);
       cur[0] = xstrdup (".");
     }
-  cur = finish (cur, ig);
+  cur = finish (ctxfd, cur, ig);
   if (cur == NULL || cur[0] == NULL)
     {
       if (df_has_wildcards (pattern))

@@ -12,6 +12,7 @@ struct ig_rule
 {
   bool exception;
   struct df_pattern *pat;
+  char *text; /* cleaned */
 };
 
 struct df_ignore
@@ -27,7 +28,10 @@ df_ignore_free (struct df_ignore *ig)
   if (ig == NULL)
     return;
   for (size_t i = 0; i < ig->n; i++)
-    df_pattern_free (ig->r[i].pat);
+    {
+      df_pattern_free (ig->r[i].pat);
+      free (ig->r[i].text);
+    }
   free (ig->r);
   free (ig);
 }
@@ -68,7 +72,7 @@ add_rule (struct df_ignore *ig, const char *line, unsigned lineno, capsa_err **e
   if (pat == NULL)
     return capsa_fail_as (err, EINVAL, "line %u: syntax error in pattern `%s`", lineno, line);
   ig->r = xrealloc (ig->r, (ig->n + 1) * sizeof *ig->r);
-  ig->r[ig->n++] = (struct ig_rule){ exception, pat };
+  ig->r[ig->n++] = (struct ig_rule){ exception, pat, xstrdup (p) };
   ig->exceptions |= exception;
   return 0;
 }
@@ -140,4 +144,18 @@ bool
 df_ignore_has_exceptions (const struct df_ignore *ig)
 {
   return ig != NULL && ig->exceptions;
+}
+
+bool
+df_ignore_reincludes_below (const struct df_ignore *ig, const char *dir)
+{
+  size_t n = strlen (dir);
+
+  for (size_t i = 0; ig && i < ig->n; i++)
+    {
+      const char *t = ig->r[i].text;
+      if (ig->r[i].exception && strncmp (t, dir, n) == 0 && (t[n] == '/' || t[n] == '\0'))
+        return true;
+    }
+  return false;
 }

@@ -9,12 +9,13 @@
 void
 dbuf_put (struct dbuf *b, const char *s, size_t n)
 {
-  if (b->len + n + 1 > b->cap)
+  if (b->s == NULL || b->len + n + 1 > b->cap)
     {
       b->cap = (b->len + n + 1) * 2;
       b->s = xrealloc (b->s, b->cap);
     }
-  memcpy (b->s + b->len, s, n);
+  if (n > 0)
+    memcpy (b->s + b->len, s, n);
   b->len += n;
   b->s[b->len] = '\0';
 }

@@ -36,4 +36,9 @@ bool df_pattern_match (const struct df_pattern *p, const char *name);
 /* Whether pattern has an unescaped `*`, `?` or `[`. */
 bool df_has_wildcards (const char *pattern);
 
+/* Whether an exception of ig (`!dir/keep`) names something below dir, or dir itself: an excluded
+ * directory is then kept (moby's archive walk does the same), for what is included again. */
+struct df_ignore;
+bool df_ignore_reincludes_below (const struct df_ignore *ig, const char *dir);
+
 #endif
