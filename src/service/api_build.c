@@ -23,6 +23,7 @@ struct build_job
 {
   struct svc *s;
   char **argv;
+  bool quiet;  /* q=1: the id is the whole stream, as dockerd's */
   int body_fd; /* the context tar (owned) */
 };
 
@@ -111,6 +112,8 @@ build_argv (struct svc_req *r, enum MHD_Result *res)
     capsa_strv_append (&argv, "--no-cache");
   if (svc_query_bool (r, "pull", false))
     capsa_strv_append (&argv, "--pull");
+  if (svc_query_bool (r, "q", false))
+    capsa_strv_append (&argv, "-q");
   if (!json_pairs (svc_query (r, "buildargs"), "--build-arg", &argv)
       || !json_pairs (svc_query (r, "labels"), "--label", &argv))
     {
@@ -189,6 +192,8 @@ build_run (void *p, int fd)
   if (pid > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0 && strncmp (last, "sha256:", 7) == 0)
     {
       emit (fd, json_pack ("{s:{s:s}}", "aux", "ID", last));
+      if (j->quiet)
+        return emit (fd, json_pack ("{s:s+}", "stream", last, "\n"));
       cleanup_free char *done = capsa_xasprintf ("Successfully built %.12s\n", last + 7);
       return emit (fd, json_pack ("{s:s}", "stream", done));
     }
@@ -212,6 +217,7 @@ api_build (struct svc_req *r)
   struct build_job *j = capsa_xmalloc0 (sizeof *j);
   j->s = r->s;
   j->argv = argv;
+  j->quiet = svc_query_bool (r, "q", false);
   j->body_fd = fcntl (r->body_fd, F_DUPFD_CLOEXEC, 3);
   if (j->body_fd < 0 || lseek (j->body_fd, 0, SEEK_SET) < 0)
     {

@@ -40,6 +40,27 @@ familiar_names (json_t *img, const char *key, const char *default_registry)
   return out;
 }
 
+/* The config's "config" with every field of docker's container.Config (Go marshals them all: "" for
+ * the strings, false, null), as dockerd's inspect shows any image, pulled or built. */
+static json_t *
+full_config (json_t *c)
+{
+  json_t *out = json_is_object (c) ? json_deep_copy (c) : json_object ();
+  static const char *strings[] = { "Hostname", "Domainname", "User", "Image", "WorkingDir" };
+  static const char *bools[] = { "AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce" };
+  static const char *nulls[] = { "Env", "Cmd", "Volumes", "Entrypoint", "OnBuild", "Labels" };
+  for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+    if (!json_object_get (out, strings[i]))
+      json_object_set_new (out, strings[i], json_string (""));
+  for (size_t i = 0; i < sizeof bools / sizeof *bools; i++)
+    if (!json_object_get (out, bools[i]))
+      json_object_set_new (out, bools[i], json_false ());
+  for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++)
+    if (!json_object_get (out, nulls[i]))
+      json_object_set_new (out, nulls[i], json_null ());
+  return out;
+}
+
 json_t *
 capsa_image_inspect_json (struct capsa_store *s, json_t *img, const char *default_registry, capsa_err **err)
 {
@@ -52,13 +73,13 @@ capsa_image_inspect_json (struct capsa_store *s, json_t *img, const char *defaul
                               json_object_get (cr, "diff_ids"));
   json_int_t size = json_integer_value (json_object_get (img, "size"));
   json_t *out = json_pack (
-      "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:O*, s:s, s:s, s:O*, s:s, s:s, s:O*, s:I, s:I, s:{s:n, s:s}, s:o}", "Id",
-      id, "RepoTags", familiar_names (img, "names", default_registry), "RepoDigests",
+      "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:O*, s:s, s:s, s:o, s:s, s:s, s:O*, s:I, s:I, s:{s:n, s:s}, s:o}", "Id", id,
+      "RepoTags", familiar_names (img, "names", default_registry), "RepoDigests",
       familiar_names (img, "digests", default_registry), "Parent", str_or (img, "parent", ""), "Comment",
       str_or (config, "comment", ""), "Created", str_or (config, "created", ""), "Container",
       str_or (config, "container", ""), "ContainerConfig", json_object_get (config, "container_config"),
       "DockerVersion", str_or (config, "docker_version", ""), "Author", str_or (config, "author", ""), "Config",
-      json_object_get (config, "config"), "Architecture", str_or (config, "architecture", ""), "Os",
+      full_config (json_object_get (config, "config")), "Architecture", str_or (config, "architecture", ""), "Os",
       str_or (config, "os", ""), "Variant", json_object_get (config, "variant"), "Size", size, "VirtualSize", size,
       "GraphDriver", "Data", "Name", "overlay2", "RootFS", rootfs);
   if (!json_object_get (out, "ContainerConfig")) /* dockerd gives an empty one */
