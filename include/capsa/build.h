@@ -84,6 +84,7 @@ struct capsa_build_opts
   const char *target;          /* the stage to stop at, NULL: the last */
   const char *network;         /* RUN's network: "none", "bridge", "host" (NULL: bridge, as docker) */
   bool no_cache, pull, quiet;
+  bool timings; /* each step's time after its result (--progress tty, or a terminal) */
   /* what the build prints: a step line ("STEP 2/5: RUN make"), "--> Using cache", the result,
    * and the output of RUN (which runs with this process's stdout and stderr when out_fd < 0,
    * else with out_fd for both) */

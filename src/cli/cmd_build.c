@@ -108,6 +108,8 @@ run_build (struct cli_global *g, struct build_flags *f, const char *context, cha
                                 .print = f->quiet ? NULL : print_out,
                                 .out_fd = -1,
                                 .env_lookup = env_value };
+  o.timings = f->progress ? strcmp (f->progress, "tty") == 0 || (strcmp (f->progress, "auto") == 0 && isatty (1))
+                          : isatty (1);
   if (f->network && strcmp (f->network, "default") != 0)
     o.network = f->network;
   if (strcmp (context, "-") == 0 && f->file && strcmp (f->file, "-") == 0)

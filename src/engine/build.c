@@ -338,8 +338,10 @@ run_step (struct bctx *b, const struct df_instr *in, bool trigger, capsa_err **e
     r = build_config_step (b, in, NULL, err) < 0 ? build_step_fail (b, err) : run_work_step (b, in, err);
   else
     r = run_config_step (b, in, err);
-  if (r == 0 && in->kind != DF_ARG)
+  if (r == 0 && in->kind != DF_ARG && b->o->timings)
     build_say (b, "--> %.12s (%.2fs)\n", b->cur->image + 7, (double) (monotonic_ms () - t0) / 1000);
+  else if (r == 0 && in->kind != DF_ARG)
+    build_say (b, "--> %.12s\n", b->cur->image + 7);
   return r;
 }
 

@@ -184,9 +184,25 @@ hash_entry (int fd, const struct stat *st, const char *rel, void *arg, capsa_err
   return 0;
 }
 
+/* COPY --from: the image's id stands for what it holds (content-addressed), so nothing is mounted
+ * or read to know whether the step is cached. */
+static int
+from_digest (struct bctx *b, const char *raw, char *digest, capsa_err **err)
+{
+  cleanup_free char *from = NULL;
+  char id[CAPSA_DIGEST_LEN + 1];
+  if (build_expand (b, raw, &from, err) < 0 || build_from_ref (b, from, id, err) < 0)
+    return -1;
+  cleanup_free char *text = xasprintf ("from %s", id);
+  capsa_sha256_buf (text, strlen (text), digest);
+  return 0;
+}
+
 int
 build_copy_digest (struct bctx *b, const struct df_instr *in, char *digest, capsa_err **err)
 {
+  if (df_flag (in, "from"))
+    return from_digest (b, df_flag (in, "from"), digest, err);
   struct copy_src c = { .rootfd = -1 };
   capsa_sha256 h;
   int r = copy_src_init (b, in, &c, err);
@@ -196,11 +212,6 @@ build_copy_digest (struct bctx *b, const struct df_instr *in, char *digest, caps
     {
       cleanup_close int fd = capsa_rootpath_open (c.rootfd, *m, O_PATH, err);
       r = fd < 0 ? -1 : walk (&w, fd, *m, err);
-    }
-  if (r == 0 && c.from_root)
-    {
-      /* a --from image: its id stands for what it holds (what is read above is its content) */
-      capsa_sha256_update (&h, "from", 4);
     }
   if (r == 0)
     capsa_sha256_final (&h, digest);
