@@ -37,20 +37,6 @@ job_free (void *p)
   free (j);
 }
 
-static void
-emit (int fd, json_t *msg)
-{
-  cleanup_free char *text = json_dumps (msg, JSON_COMPACT);
-  json_decref (msg);
-  if (text)
-    {
-      size_t n = strlen (text);
-      text[n] = '\n';
-      if (capsa_write_all (fd, text, n + 1) < 0)
-        errno = 0; /* a client gone: the build goes on */
-    }
-}
-
 static enum MHD_Result
 collect_arg (void *data, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -160,14 +146,14 @@ relay (int in, int fd, char *last, size_t cap)
         {
           size_t line = nl ? (size_t) (nl - buf) + 1 : len;
           if (last[0])
-            emit (fd, json_pack ("{s:s}", "stream", last));
+            svc_emit (fd, json_pack ("{s:s}", "stream", last));
           snprintf (last, cap, "%.*s", (int) (line < cap ? line : cap - 1), buf);
           memmove (buf, buf + line, len - line + 1);
           len -= line;
         }
     }
   if (len && last[0])
-    emit (fd, json_pack ("{s:s}", "stream", last));
+    svc_emit (fd, json_pack ("{s:s}", "stream", last));
   if (len)
     snprintf (last, cap, "%.*s", (int) (cap - 1), buf);
 }
@@ -180,7 +166,7 @@ build_run (void *p, int fd)
   char last[4096];
   int status = 0;
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
-    return emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", "pipe", "error", "pipe"));
+    return svc_emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", "pipe", "error", "pipe"));
   pid_t pid = spawn (j, pipefd[1]);
   close (pipefd[1]);
   if (pid > 0)
@@ -191,14 +177,14 @@ build_run (void *p, int fd)
   last[strcspn (last, "\n")] = '\0';
   if (pid > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0 && strncmp (last, "sha256:", 7) == 0)
     {
-      emit (fd, json_pack ("{s:{s:s}}", "aux", "ID", last));
+      svc_emit (fd, json_pack ("{s:{s:s}}", "aux", "ID", last));
       if (j->quiet)
-        return emit (fd, json_pack ("{s:s+}", "stream", last, "\n"));
+        return svc_emit (fd, json_pack ("{s:s+}", "stream", last, "\n"));
       cleanup_free char *done = capsa_xasprintf ("Successfully built %.12s\n", last + 7);
-      return emit (fd, json_pack ("{s:s}", "stream", done));
+      return svc_emit (fd, json_pack ("{s:s}", "stream", done));
     }
   const char *msg = strncmp (last, "capsa: ", 7) == 0 ? last + 7 : last[0] ? last : "the build failed";
-  emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
+  svc_emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
 }
 
 enum MHD_Result

@@ -39,35 +39,20 @@ xfer_free (void *p)
   free (x);
 }
 
-/* One message of the stream (stolen); a client gone is not the transfer's failure. */
-static void
-emit (int fd, json_t *msg)
-{
-  cleanup_free char *text = json_dumps (msg, JSON_COMPACT);
-  json_decref (msg);
-  if (text)
-    {
-      size_t n = strlen (text);
-      text[n] = '\n';
-      if (capsa_write_all (fd, text, n + 1) < 0)
-        errno = 0;
-    }
-}
-
 static void
 emit_status (int fd, const char *status, const char *id)
 {
   json_t *m = json_pack ("{s:s}", "status", status);
   if (id)
     json_object_set_new (m, "id", json_string (id));
-  emit (fd, m);
+  svc_emit (fd, m);
 }
 
 static void
 emit_err (int fd, capsa_err **err)
 {
   const char *msg = *err ? (*err)->msg : "unknown error";
-  emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
+  svc_emit (fd, json_pack ("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
   capsa_err_free (err);
 }
 
@@ -86,8 +71,8 @@ progress (struct xfer *x, const struct capsa_progress *p, bool push)
     {
       json_object_set_new (x->seen, id, json_boolean (p->state != CAPSA_PROGRESS_EXISTS));
       if (p->state != CAPSA_PROGRESS_EXISTS)
-        emit (x->fd, json_pack ("{s:s, s:{}, s:s}", "status", push ? "Preparing" : "Pulling fs layer", "progressDetail",
-                                "id", id));
+        svc_emit (x->fd, json_pack ("{s:s, s:{}, s:s}", "status", push ? "Preparing" : "Pulling fs layer",
+                                    "progressDetail", "id", id));
       if (p->state == CAPSA_PROGRESS_WAITING)
         return;
     }
@@ -99,7 +84,7 @@ progress (struct xfer *x, const struct capsa_progress *p, bool push)
       json_object_set_new (detail, "current", json_integer ((json_int_t) p->done));
       json_object_set_new (detail, "total", json_integer ((json_int_t) p->total));
     }
-  emit (x->fd, json_pack ("{s:s, s:o, s:s}", "status", word, "progressDetail", detail, "id", id));
+  svc_emit (x->fd, json_pack ("{s:s, s:o, s:s}", "status", word, "progressDetail", detail, "id", id));
 }
 
 static void
@@ -165,7 +150,7 @@ pull_run (void *p, int fd)
   const char *layer;
   json_t *fetched;
   json_object_foreach (x->seen, layer, fetched) if (json_is_true (fetched))
-      emit (fd, json_pack ("{s:s, s:{}, s:s}", "status", "Pull complete", "progressDetail", "id", layer));
+      svc_emit (fd, json_pack ("{s:s, s:{}, s:s}", "status", "Pull complete", "progressDetail", "id", layer));
   emit_status (fd, d, NULL);
   emit_status (fd, status, NULL);
 }
@@ -252,7 +237,7 @@ push_run (void *p, int fd)
   const char *tag = ref.tag ? ref.tag : "latest";
   cleanup_free char *done = capsa_xasprintf ("%s: digest: %s", tag, digest);
   emit_status (fd, done, NULL);
-  emit (fd, json_pack ("{s:{}, s:{s:s, s:s}}", "progressDetail", "aux", "Tag", tag, "Digest", digest));
+  svc_emit (fd, json_pack ("{s:{}, s:{s:s, s:s}}", "progressDetail", "aux", "Tag", tag, "Digest", digest));
 }
 
 /* Whether every name is an image of the store; docker's 404 sent when one is not. */

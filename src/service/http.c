@@ -405,3 +405,17 @@ svc_sleep_ms (struct svc *s, int ms)
   struct pollfd p = { .fd = s->stop_fd, .events = POLLIN };
   return poll (&p, 1, ms) <= 0;
 }
+
+void
+svc_emit (int fd, json_t *msg)
+{
+  cleanup_free char *text = json_dumps (msg, JSON_COMPACT);
+  json_decref (msg);
+  if (text)
+    {
+      size_t n = strlen (text);
+      text[n] = '\n';
+      if (capsa_write_all (fd, text, n + 1) < 0)
+        errno = 0; /* a client gone: the transfer or build goes on */
+    }
+}

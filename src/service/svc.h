@@ -83,6 +83,10 @@ typedef void svc_producer (void *data, int fd);
 enum MHD_Result svc_reply_pipe (struct svc_req *r, unsigned status, const char *ctype, const char *const *headers,
                                 svc_producer *fn, void *data, void (*free_data) (void *));
 
+/* One JSON message (stolen) of a progress stream (pull, push, build), a line on fd; a client gone
+ * is not the producer's failure. */
+void svc_emit (int fd, json_t *msg);
+
 /* The 8-byte head of a frame of docker's multiplexed stream: the stream (1 stdout, 2 stderr), 3
  * zero bytes, the payload's size in big-endian 32 bits. */
 static inline void
