@@ -92,6 +92,10 @@ struct capsa_build_opts
   void *print_data;
   int out_fd;
   const char *(*env_lookup) (const char *name); /* for a --build-arg without a value; NULL: none */
+  /* Called once, before the first RUN is run (not for a build all from the cache): a front end
+   * re-executes from a sealed copy of itself there (capsa/runtime.h), where the build starts
+   * again and finds the steps done so far in the cache; step is the RUN's number.  NULL: none. */
+  int (*before_run) (void *data, unsigned step, capsa_err **err);
 };
 
 /* Build: the stages in order up to the target (the others only when a later one uses them),

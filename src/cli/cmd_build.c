@@ -13,12 +13,41 @@
 #include "cli.h"
 #include "image_opts.h"
 
+/* What is printed.  In the sealed copy a build re-executes into before its first RUN, the lines
+ * up to that RUN's step line were printed already: they are left out (resume). */
+struct printer
+{
+  struct cli_global *g;
+  unsigned resume; /* the step the copy goes on from, 0: none */
+};
+
 static void
 print_out (void *data, const char *text)
 {
-  (void) data;
+  struct printer *p = data;
+  if (p->resume)
+    {
+      if (strncmp (text, "STEP ", 5) == 0 && strtoul (text + 5, NULL, 10) == p->resume)
+        p->resume = 0;
+      return;
+    }
   fputs (text, stdout);
   fflush (stdout);
+}
+
+#define RESUME_ENV "_CAPSA_BUILD_RESUME"
+
+/* RUN puts processes of this program into containers: from a sealed copy (capsa/runtime.h),
+ * made only when a step must run (a build all from the cache starts no copy). */
+static int
+seal (void *data, unsigned step, capsa_err **err)
+{
+  struct printer *p = data;
+  char buf[16];
+  snprintf (buf, sizeof buf, "%u", step);
+  setenv (RESUME_ENV, buf, 1);
+  cleanup_free char **same = cli_same_argv (p->g, p->g->argv[0]);
+  return capsa_exe_sealed_reexec (same, err);
 }
 
 /* -t names, normalized as docker does (a missing tag is latest). */
@@ -88,6 +117,14 @@ env_value (const char *name)
   return getenv (name);
 }
 
+/* The sealed copy at once: --no-cache runs every step (the copy would run them again), and stdin
+ * (a tar context, -f -) can be read only once. */
+static bool
+early_seal (const struct build_flags *f, const char *context)
+{
+  return f->no_cache || strcmp (context, "-") == 0 || (f->file && strcmp (f->file, "-") == 0);
+}
+
 static int
 run_build (struct cli_global *g, struct build_flags *f, const char *context, char **names)
 {
@@ -107,7 +144,12 @@ run_build (struct cli_global *g, struct build_flags *f, const char *context, cha
                                 .quiet = f->quiet,
                                 .print = f->quiet ? NULL : print_out,
                                 .out_fd = -1,
-                                .env_lookup = env_value };
+                                .env_lookup = env_value,
+                                .before_run = early_seal (f, context) ? NULL : seal };
+  const char *resume = getenv (RESUME_ENV);
+  struct printer pr = { g, resume ? (unsigned) strtoul (resume, NULL, 10) : 0 };
+  unsetenv (RESUME_ENV);
+  o.print_data = &pr;
   o.timings = f->progress ? strcmp (f->progress, "tty") == 0 || (strcmp (f->progress, "auto") == 0 && isatty (1))
                           : isatty (1);
   if (f->network && strcmp (f->network, "default") != 0)
@@ -142,10 +184,9 @@ cmd_build (struct cli_global *g, int argc, char **argv)
   int r = full_names (g, tags, &names);
   if (r != 0)
     return r;
-  /* RUN puts processes of this program into containers: from a sealed copy (capsa/runtime.h) */
   capsa_err *err = NULL;
-  cleanup_free char **same = cli_same_argv (g, g->argv[0]);
-  if (capsa_exe_sealed_reexec (same, &err) < 0)
+  struct printer none = { g, 0 };
+  if (early_seal (&f, argv[first]) && seal (&none, 0, &err) < 0)
     return cli_fail (&err);
   return run_build (g, &f, argv[first], names);
 }

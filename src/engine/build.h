@@ -43,6 +43,7 @@ struct bctx
   struct bstage *stages;
   size_t nstages;
   unsigned step, nsteps;
+  bool ran; /* o->before_run was called */
   struct bstage *cur;
   const struct df_instr *in; /* the step being run */
 };

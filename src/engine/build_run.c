@@ -412,6 +412,9 @@ build_run_step (struct bctx *b, const struct df_instr *in, const char *key, char
 {
   struct run_mounts m = { 0 };
   int r = -1;
+  if (!b->ran && b->o->before_run && b->o->before_run (b->o->print_data, b->step, err) < 0)
+    return -1;
+  b->ran = true;
   if (ensure_image (b, err) == 0 && run_mounts_make (b, in, &m, err) == 0)
     r = run_container (b, in, &m, key, out, err);
   run_mounts_free (b, &m);
