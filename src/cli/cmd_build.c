@@ -186,6 +186,9 @@ cmd_build (struct cli_global *g, int argc, char **argv)
     return r;
   capsa_err *err = NULL;
   struct printer none = { g, 0 };
+  /* (capsa executed this program inside the rootless namespace: the engine learns of it) */
+  if (capsa_engine_rootless_enter (&g->eng, &err) < 0)
+    return cli_fail (&err);
   if (early_seal (&f, argv[first]) && seal (&none, 0, &err) < 0)
     return cli_fail (&err);
   return run_build (g, &f, argv[first], names);

@@ -486,3 +486,21 @@ def test_rootless_docker_api_service(rl):
         svc.terminate()
         svc.wait(timeout=10)
     assert not sock.exists()
+
+
+def test_rootless_build(rl, user):
+    """capsa build as the user: RUN in the user's namespace, COPY with --chown, the result runs."""
+    rl.mkimage()
+    ctx = rl.base / "ctx"
+    ctx.mkdir()
+    (ctx / "f.txt").write_text("copied\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo ran > /ran && rm /bin/zcat\n"
+                                    "COPY --chown=1000:1000 f.txt /home/f.txt\nCMD [\"cat\", \"/ran\", \"/home/f.txt\"]\n")
+    for d in (ctx, ctx / "f.txt", ctx / "Dockerfile"):
+        os.chown(d, rl.pw.pw_uid, rl.pw.pw_gid)
+    out = rl("build", "--network", "none", "-t", "rb", ctx, timeout=120).stdout
+    assert "STEP 4/4" in out, out
+    assert rl("run", "--rm", "--network", "none", "rb").stdout == "ran\ncopied\n"
+    p = rl("run", "--rm", "--network", "none", "rb", "sh", "-c", "stat -c %u:%g /home/f.txt; test -e /bin/zcat || echo gone")
+    assert p.stdout == "1000:1000\ngone\n", p.stdout
+    assert rl("build", "--network", "none", "-t", "rb", ctx).stdout.count("Using cache") == 3
