@@ -113,3 +113,20 @@ def test_compose_build(svc, tmp_path):
     assert svc.docker("run", "--rm", "--network", "none", "composed:1").stdout == "a\n"
     svc.docker("rmi", "composed:1")
     shutil.rmtree(ctx)
+
+
+def test_capsa_build_saved_loads_into_dockerd(svc, docker, tmp_path):
+    """`capsa build`, then `capsa save`: dockerd 20.10 loads the archive and runs the image as built
+    (a file RUN wrote, a COPY, a file of the base deleted, Env and Cmd)."""
+    ctx = _context(tmp_path, f"FROM {IMAGE}\nRUN echo ran > /ran && rm /bin/zcat\nCOPY files/a.txt /a.txt\n"
+                             "ENV WHO=capsa\nCMD [\"sh\", \"-c\", \"cat /ran /a.txt; echo $WHO; test -e /bin/zcat || "
+                             "echo gone\"]\n")
+    svc.capsa("build", "--network", "none", "-t", "cb:1", ctx, timeout=120)
+    svc.capsa("save", "-o", tmp_path / "cb.tar", "cb:1")
+    docker("load", "-i", tmp_path / "cb.tar")
+    try:
+        out = docker("run", "--rm", "--network", "none", "cb:1").stdout
+        assert out == "ran\na\ncapsa\ngone\n", out
+    finally:
+        docker("rmi", "cb:1", check=False)
+        svc.capsa("rmi", "cb:1")
