@@ -21,6 +21,7 @@ static const struct cli_sub subs[] = {
   { "load", cli_image_helper, &cli_spec_load, "load images from an archive or OCI layout" },
   { "save", cli_image_helper, &cli_spec_save, "save images to an archive or OCI layout" },
   { "import", cli_image_helper, &cli_spec_import, "make an image from a rootfs tarball or directory" },
+  { "build", cli_image_helper, &cli_spec_build, "build an image from a Dockerfile" },
   { "mount", cmd_mount, &cli_spec_image_mount,
     "give a container id a root filesystem from an image (overlayfs or a copy)" },
   { "unmount", cmd_unmount, &cli_spec_image_unmount, "unmount and remove what `image mount` made (also `umount`)" },

@@ -12,6 +12,7 @@
 #include "capsa/net.h"
 #include "capsa/util.h"
 #include "cli.h"
+#include "image_opts.h"
 #include "template.h"
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
@@ -374,6 +375,8 @@ static const struct cli_sub container_subs[] = {
   { "rename", cmd_rename, &cli_spec_rename, "rename a container" },
   { "port", cmd_port, &cli_spec_port, "a container's published ports" },
   { "cp", cmd_cp, &cli_spec_cp, "copy files between a container and the host" },
+  { "export", cmd_export, &cli_spec_export, "write a container's filesystem as a tar" },
+  { "commit", cli_image_helper, &cli_spec_commit, "make an image of a container's changes" },
   { "prune", cmd_container_prune, &cli_spec_container_prune, "remove every stopped container" },
   { "inspect", container_inspect, &container_inspect_spec, "print containers' details as JSON" },
 };

@@ -50,6 +50,8 @@ run_command (struct cli_global *g, int first)
   char **argv = g->argv;
   if (strcmp (argv[first], "image") == 0 && first + 1 < argc)
     return dispatch (g, argc - first - 1, argv + first + 1, true);
+  if (strcmp (argv[first], "container") == 0 && first + 1 < argc && strcmp (argv[first + 1], "commit") == 0)
+    return dispatch (g, argc - first - 1, argv + first + 1, false); /* `capsa container commit` */
   return dispatch (g, argc - first, argv + first, false);
 }
 
