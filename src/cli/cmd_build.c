@@ -170,18 +170,25 @@ run_build (struct cli_global *g, struct build_flags *f, const char *context, cha
   return f->iidfile ? write_iid (f->iidfile, id) : 0;
 }
 
+static void
+flags_free (struct build_flags *f)
+{
+  char ***lists[] = { &f->tags, &f->build_args, &f->labels, &f->secrets };
+  for (size_t i = 0; i < 4; i++)
+    cleanup_strv_fn (lists[i]);
+}
+
 int
 cmd_build (struct cli_global *g, int argc, char **argv)
 {
-  struct build_flags f = { 0 };
+  struct build_flags f __attribute__ ((cleanup (flags_free))) = { 0 };
   int first = cli_parse (&cli_spec_build, argc, argv, &f);
-  cleanup_strv char **tags = f.tags, **args = f.build_args, **labels = f.labels, **secrets = f.secrets;
   cleanup_strv char **names = NULL;
   if (first <= 0)
     return -first;
   if (argc - first != 1)
     return cli_usage ("build", "requires exactly 1 argument (CONTEXT)");
-  int r = full_names (g, tags, &names);
+  int r = full_names (g, f.tags, &names);
   if (r != 0)
     return r;
   capsa_err *err = NULL;

@@ -149,33 +149,29 @@ expose_or_volume (struct bctx *b, const struct df_instr *in, struct strbuf *by, 
   return 0;
 }
 
-/* "/a/b/../c" made absolute against base and cleaned. */
+/* "/a/b/../c" made absolute against base and cleaned (a ".." above / stays at /). */
 static char *
 clean_dir (const char *base, const char *dir)
 {
   cleanup_free char *joined = dir[0] == '/' ? xstrdup (dir) : xasprintf ("%s/%s", base ? base : "/", dir);
-  cleanup_strv char **parts = NULL;
-  char *save = NULL;
+  char *out = xmalloc0 (strlen (joined) + 2), *save = NULL;
+  size_t len = 0;
   for (char *c = strtok_r (joined, "/", &save); c; c = strtok_r (NULL, "/", &save))
     {
-      size_t n = strv_len (parts);
       if (strcmp (c, ".") == 0)
         continue;
       if (strcmp (c, "..") == 0)
         {
-          if (n > 0)
-            {
-              free (parts[n - 1]);
-              parts[n - 1] = NULL;
-            }
+          while (len > 0 && out[--len] != '/')
+            ;
+          out[len] = '\0';
           continue;
         }
-      strv_append (&parts, c);
+      len += (size_t) sprintf (out + len, "/%s", c);
     }
-  struct strbuf out = { 0 };
-  for (char **p = parts; p && *p; p++)
-    strbuf_printf (&out, "/%s", *p);
-  return out.buf ? out.buf : xstrdup ("/");
+  if (len == 0)
+    strcpy (out, "/");
+  return out;
 }
 
 /* One expanded string (USER, WORKDIR, STOPSIGNAL). */
