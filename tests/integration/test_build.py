@@ -448,6 +448,9 @@ def test_busybox_multistage_same_as_buildah(capsa, buildah):  # noqa: F811
     assert cfg["Labels"] == {"org.example.version": "1.0", "org.example.name": "capsa test", "org.example.multi": "a b"}
     assert "PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in cfg["Env"]
     assert_same(cc, bb, base)
+    # the same image as an OCI archive: the same tree and config
+    capsa("save", "--format", "oci-archive", "-o", capsa.tmp / "capsa-oci.tar", "ms")
+    assert flatten(capsa.tmp / "capsa-oci.tar") == cc
     # and what RUN wrote, read back through capsa run
     p = capsa("run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "cat", "ms",
               "/app/from-builder/greeting", "/app/from-builder/subst", "/app/version", "/tmp/uid-at-build",
@@ -599,10 +602,13 @@ def test_stdin_iidfile_quiet_label(capsa, buildah):  # noqa: F811
     p = capsa_build(capsa, ctx, "-q", "--no-cache", "-t", "q")
     assert [bare(x) for x in p.stdout.split()] == [bare(image_id(capsa, "q"))] and re.fullmatch(r"(sha256:)?[0-9a-f]{64}\n", p.stdout), p.stdout
     assert "STEP" not in p.stderr, p.stderr
-    # the default Dockerfile name, then Containerfile
-    (ctx / "Dockerfile").rename(ctx / "Containerfile")
-    buildah.bud(ctx, "-t", "cf")
-    capsa_build(capsa, ctx, "-t", "cf")
+    # no Dockerfile: the Containerfile, and a .containerignore as a .dockerignore
+    (ctx / "Dockerfile").unlink()
+    (ctx / "Containerfile").write_text("FROM busybox\nCOPY . /ctx\n")
+    (ctx / ".containerignore").write_text("b\n")
+    cc, bb, base = both(capsa, buildah, ctx, "cf")
+    assert "ctx/a" in cc[1] and "ctx/b" not in cc[1] and "ctx/Containerfile" in cc[1]
+    assert_same(cc, bb, base)
 
 
 MOUNT_DF = """FROM busybox
