@@ -100,6 +100,7 @@ class Buildah:
         return self("bud", "--runtime", "runc", "--network", "none", *opts, context, **kw)
 
     def export(self, image, dest):
+        pathlib.Path(dest).unlink(missing_ok=True)  # docker-archive: would add to it
         self("push", image, f"docker-archive:{dest}")
         return dest
 
@@ -405,10 +406,10 @@ def image_id(capsa, name):  # noqa: F811
     return json.loads(capsa("image", "inspect", name).stdout)[0]["Id"]
 
 
-def both(capsa, buildah, ctx, tag, *opts, base="busybox"):  # noqa: F811
-    """The same build by buildah and by capsa, each result flattened: (capsa's, buildah's, base),
-    each a (config, tree)."""
-    buildah.bud(ctx, "-t", tag, *opts)
+def both(capsa, buildah, ctx, tag, *opts, base="busybox", buildah_opts=()):  # noqa: F811
+    """The same build by buildah (with buildah_opts too) and by capsa, each result flattened:
+    (capsa's, buildah's, base), each a (config, tree)."""
+    buildah.bud(ctx, "-t", tag, *opts, *buildah_opts)
     bb = flatten(buildah.export(tag, capsa.tmp / "buildah-out.tar"))
     capsa_build(capsa, ctx, "-t", tag, *opts)
     capsa("save", "-o", capsa.tmp / "capsa-out.tar", tag)
@@ -495,6 +496,37 @@ def test_debian_same_as_buildah(capsa, buildah, debian):  # noqa: F811
     p = capsa("run", "--rm", "--network", "none", "deb", "sh", "-c", "cat whoami; grep -c . /srv/packages")
     who, n = p.stdout.split("\n")[:2]
     assert who == "app:staff2 /home/app" and int(n) > 50
+
+
+DOCKER_FIELDS_DF = """FROM scratch AS files
+COPY a /a
+FROM busybox
+SHELL ["/bin/sh", "-e", "-c"]
+HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD test -e /a
+ONBUILD RUN echo triggered > /trig
+COPY --from=files /a /a
+"""
+
+
+@builds
+def test_docker_fields_and_onbuild_as_buildah(capsa, buildah):  # noqa: F811
+    """FROM scratch, and what only docker's image format holds (buildah keeps it with --format
+    docker; capsa's OCI config carries docker's fields): SHELL, HEALTHCHECK, ONBUILD, whose
+    trigger runs in the build FROM the image."""
+    ctx = capsa.tmp / "ctx-docker"
+    ctx.mkdir()
+    (ctx / "a").write_text("a\n")
+    (ctx / "Dockerfile").write_text(DOCKER_FIELDS_DF)
+    (ctx / "Dockerfile.child").write_text("FROM onb\nRUN test -e /trig\n")
+    cc, bb, base = both(capsa, buildah, ctx, "onb", buildah_opts=("--format", "docker"))
+    assert_same(cc, bb, base)
+    keys = ("Shell", "Healthcheck", "OnBuild")
+    cfg, bcfg = ({k: (c.get("config") or {}).get(k) for k in keys} for c in (cc[0], bb[0]))
+    assert cfg == bcfg and cfg["OnBuild"] == ["RUN echo triggered > /trig"], (cfg, bcfg)
+    cc, bb, base = both(capsa, buildah, ctx, "child", "-f", ctx / "Dockerfile.child", base="onb",
+                        buildah_opts=("--format", "docker"))
+    assert "trig" in cc[1]
+    assert_same(cc, bb, base)
 
 
 # ---- capsa's own: the cache ----------------------------------------------------------------
