@@ -725,8 +725,9 @@ def _interrupt(cmd, env=None, timeout=20):
 
 
 @builds
-@pytest.mark.xfail(reason="capsa build goes on after SIGINT while a RUN runs (the RUN's sh, PID 1 of its "
-                   "namespace, ignores the forwarded signal); buildah stops", strict=False)
+@pytest.mark.xfail(reason="capsa build does not stop on SIGINT while a RUN runs: the RUN runs to its end and "
+                   "the build goes on (SIGINT to the whole process group too, as a terminal's ^C: the layer is "
+                   "committed); buildah stops", strict=False)
 def test_interrupted_run(capsa, buildah):  # noqa: F811
     """SIGINT (^C) while a RUN runs: the build stops, and its container, mounts and temporary
     files go with it."""
