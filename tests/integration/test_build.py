@@ -694,6 +694,26 @@ def test_run_mounts_same_as_buildah(capsa, buildah):  # noqa: F811
     assert capsa_build(capsa, ctx, "--no-cache", "-t", "mnt", check=False).returncode != 0
 
 
+@builds
+def test_run_network_modes(capsa, buildah):  # noqa: F811
+    """RUN's network: none (lo alone), host (the host's interfaces), bridge (capsa's default network:
+    eth0 and lo); buildah with host first.  --no-cache each time: the network is not in the cache
+    key (as docker's), an unchanged RUN would be taken from the cache."""
+    ctx = capsa.tmp / "ctx-net"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text('FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort > /ifs\n')
+    host = sorted(os.listdir("/sys/class/net"))
+    buildah("bud", "--runtime", "runc", "--network", "host", "-t", "n-host", ctx)
+    got = {}
+    for mode in ("none", "host", "bridge"):
+        capsa("build", "--no-cache", "-q", "--network", mode, "-t", f"n-{mode}", ctx, timeout=120)
+        got[mode] = capsa("run", "--rm", "--network", "none", f"n-{mode}", "cat", "/ifs").stdout.split()
+    # the host's links may come and go meanwhile (other tests' bridges): some of them, not lo alone
+    assert got["none"] == ["lo"] and got["bridge"] == ["eth0", "lo"], got
+    assert "lo" in got["host"] and set(got["host"]) & (set(host) - {"lo"}), (got, host)
+    assert capsa.ps() == []
+
+
 # ---- what fails ---------------------------------------------------------------------------------
 
 def assert_nothing_left(capsa):  # noqa: F811
