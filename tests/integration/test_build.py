@@ -22,6 +22,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tarfile
@@ -100,6 +101,7 @@ class Buildah:
         return self("bud", "--runtime", "runc", "--network", "none", *opts, context, **kw)
 
     def export(self, image, dest):
+        pathlib.Path(dest).unlink(missing_ok=True)  # docker-archive: would add to it
         self("push", image, f"docker-archive:{dest}")
         return dest
 
@@ -405,10 +407,10 @@ def image_id(capsa, name):  # noqa: F811
     return json.loads(capsa("image", "inspect", name).stdout)[0]["Id"]
 
 
-def both(capsa, buildah, ctx, tag, *opts, base="busybox"):  # noqa: F811
-    """The same build by buildah and by capsa, each result flattened: (capsa's, buildah's, base),
-    each a (config, tree)."""
-    buildah.bud(ctx, "-t", tag, *opts)
+def both(capsa, buildah, ctx, tag, *opts, base="busybox", buildah_opts=()):  # noqa: F811
+    """The same build by buildah (with buildah_opts too) and by capsa, each result flattened:
+    (capsa's, buildah's, base), each a (config, tree)."""
+    buildah.bud(ctx, "-t", tag, *opts, *buildah_opts)
     bb = flatten(buildah.export(tag, capsa.tmp / "buildah-out.tar"))
     capsa_build(capsa, ctx, "-t", tag, *opts)
     capsa("save", "-o", capsa.tmp / "capsa-out.tar", tag)
@@ -448,12 +450,35 @@ def test_busybox_multistage_same_as_buildah(capsa, buildah):  # noqa: F811
     assert cfg["Labels"] == {"org.example.version": "1.0", "org.example.name": "capsa test", "org.example.multi": "a b"}
     assert "PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in cfg["Env"]
     assert_same(cc, bb, base)
+    # the same image as an OCI archive: the same tree and config
+    capsa("save", "--format", "oci-archive", "-o", capsa.tmp / "capsa-oci.tar", "ms")
+    assert flatten(capsa.tmp / "capsa-oci.tar") == cc
     # and what RUN wrote, read back through capsa run
     p = capsa("run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "cat", "ms",
               "/app/from-builder/greeting", "/app/from-builder/subst", "/app/version", "/tmp/uid-at-build",
               "/app/from-builder/backslash")
     assert p.stdout == "hello world\nfallback set\n1.0 /app\n1000\ntab\there\n"
     assert capsa("run", "--rm", "--network", "none", "ms").stdout == "/app\n"
+
+
+@builds
+def test_edge_layers_same_as_buildah(capsa, buildah):  # noqa: F811
+    """build/edge: a directory removed and made again in a RUN (an opaque directory), a file
+    become a directory and back, a hard link written through, COPY --chown by name, symlinks as
+    sources, several sources, WORKDIR relative, ENV using ENV, .dockerignore with a leading /."""
+    ctx = context_copy(capsa, "edge")
+    cc, bb, base = both(capsa, buildah, ctx, "edge")
+    tree = cc[1]
+    assert "d/opaque/new" in tree and "d/opaque/old" not in tree and tree["d/d2f"][0] == "file"
+    assert tree["d/f2d-file"][0] == "dir" and tree["c/owned"][2:4] == (65534, 65534)
+    assert "c/deep/a/b/y.log" not in tree
+    assert config_of(cc[0])["WorkingDir"] == "/rel/more"
+    assert tree["d/hl2"][4] == hashlib.sha256(b"orig\nchanged\n").hexdigest()
+    # d/hl, the other name of the hard link written through d/hl2 by a later RUN: overlayfs copies
+    # d/hl2 up alone (a copy-up breaks the link unless the mount has index=on), so capsa's layer
+    # has d/hl unchanged, as docker's overlay2 does; buildah on vfs (a copy of the whole tree per
+    # step) keeps the link, both names changed
+    assert_same(cc, bb, base, ignore=("d/hl",))
 
 
 @builds
@@ -492,6 +517,37 @@ def test_debian_same_as_buildah(capsa, buildah, debian):  # noqa: F811
     p = capsa("run", "--rm", "--network", "none", "deb", "sh", "-c", "cat whoami; grep -c . /srv/packages")
     who, n = p.stdout.split("\n")[:2]
     assert who == "app:staff2 /home/app" and int(n) > 50
+
+
+DOCKER_FIELDS_DF = """FROM scratch AS files
+COPY a /a
+FROM busybox
+SHELL ["/bin/sh", "-e", "-c"]
+HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD test -e /a
+ONBUILD RUN echo triggered > /trig
+COPY --from=files /a /a
+"""
+
+
+@builds
+def test_docker_fields_and_onbuild_as_buildah(capsa, buildah):  # noqa: F811
+    """FROM scratch, and what only docker's image format holds (buildah keeps it with --format
+    docker; capsa's OCI config carries docker's fields): SHELL, HEALTHCHECK, ONBUILD, whose
+    trigger runs in the build FROM the image."""
+    ctx = capsa.tmp / "ctx-docker"
+    ctx.mkdir()
+    (ctx / "a").write_text("a\n")
+    (ctx / "Dockerfile").write_text(DOCKER_FIELDS_DF)
+    (ctx / "Dockerfile.child").write_text("FROM onb\nRUN test -e /trig\n")
+    cc, bb, base = both(capsa, buildah, ctx, "onb", buildah_opts=("--format", "docker"))
+    assert_same(cc, bb, base)
+    keys = ("Shell", "Healthcheck", "OnBuild")
+    cfg, bcfg = ({k: (c.get("config") or {}).get(k) for k in keys} for c in (cc[0], bb[0]))
+    assert cfg == bcfg and cfg["OnBuild"] == ["RUN echo triggered > /trig"], (cfg, bcfg)
+    cc, bb, base = both(capsa, buildah, ctx, "child", "-f", ctx / "Dockerfile.child", base="onb",
+                        buildah_opts=("--format", "docker"))
+    assert "trig" in cc[1]
+    assert_same(cc, bb, base)
 
 
 # ---- capsa's own: the cache ----------------------------------------------------------------
@@ -599,10 +655,13 @@ def test_stdin_iidfile_quiet_label(capsa, buildah):  # noqa: F811
     p = capsa_build(capsa, ctx, "-q", "--no-cache", "-t", "q")
     assert [bare(x) for x in p.stdout.split()] == [bare(image_id(capsa, "q"))] and re.fullmatch(r"(sha256:)?[0-9a-f]{64}\n", p.stdout), p.stdout
     assert "STEP" not in p.stderr, p.stderr
-    # the default Dockerfile name, then Containerfile
-    (ctx / "Dockerfile").rename(ctx / "Containerfile")
-    buildah.bud(ctx, "-t", "cf")
-    capsa_build(capsa, ctx, "-t", "cf")
+    # no Dockerfile: the Containerfile, and a .containerignore as a .dockerignore
+    (ctx / "Dockerfile").unlink()
+    (ctx / "Containerfile").write_text("FROM busybox\nCOPY . /ctx\n")
+    (ctx / ".containerignore").write_text("b\n")
+    cc, bb, base = both(capsa, buildah, ctx, "cf")
+    assert "ctx/a" in cc[1] and "ctx/b" not in cc[1] and "ctx/Containerfile" in cc[1]
+    assert_same(cc, bb, base)
 
 
 MOUNT_DF = """FROM busybox
@@ -629,11 +688,30 @@ def test_run_mounts_same_as_buildah(capsa, buildah):  # noqa: F811
     # buildah leaves the directory it made to hold the bind mount's target (/mnt/a): the
     # builder's, not the Dockerfile's
     assert_same(cc, bb, base, ignore=("mnt",))
-    out = log_of(capsa_build(capsa, ctx, "--no-cache", "--secret", sec, "-t", "mnt"))
-    assert "s3cret" not in out
+    capsa_build(capsa, ctx, "--no-cache", "--secret", sec, "-t", "mnt")
     assert capsa("run", "--rm", "--network", "none", "mnt", "cat", "/n").stdout == "2\n"
     # without the secret (docker's default: not required, the file absent) the RUN's test fails
     assert capsa_build(capsa, ctx, "--no-cache", "-t", "mnt", check=False).returncode != 0
+
+
+@builds
+def test_run_network_modes(capsa, buildah):  # noqa: F811
+    """RUN's network: none (lo alone), host (the host's interfaces), bridge (capsa's default network:
+    eth0 and lo); buildah with host first.  --no-cache each time: the network is not in the cache
+    key (as docker's), an unchanged RUN would be taken from the cache."""
+    ctx = capsa.tmp / "ctx-net"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text('FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort > /ifs\n')
+    host = sorted(os.listdir("/sys/class/net"))
+    buildah("bud", "--runtime", "runc", "--network", "host", "-t", "n-host", ctx)
+    got = {}
+    for mode in ("none", "host", "bridge"):
+        capsa("build", "--no-cache", "-q", "--network", mode, "-t", f"n-{mode}", ctx, timeout=120)
+        got[mode] = capsa("run", "--rm", "--network", "none", f"n-{mode}", "cat", "/ifs").stdout.split()
+    # the host's links may come and go meanwhile (other tests' bridges): some of them, not lo alone
+    assert got["none"] == ["lo"] and got["bridge"] == ["eth0", "lo"], got
+    assert "lo" in got["host"] and set(got["host"]) & (set(host) - {"lo"}), (got, host)
+    assert capsa.ps() == []
 
 
 # ---- what fails ---------------------------------------------------------------------------------
@@ -664,6 +742,60 @@ def test_failing_run(capsa, buildah):  # noqa: F811
     assert capsa("images", "-q", "f", check=False).stdout.strip() == ""
     assert_nothing_left(capsa)
     assert not procs_mentioning(str(capsa.root))
+
+
+def _interrupt(cmd, env=None, timeout=20):
+    """Start a build, SIGINT it (the process, as `kill -INT`) once its RUN has started (the marker
+    line), wait up to timeout: (its rc, whether it stopped by then); killed when it did not."""
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env)
+    try:
+        for line in p.stdout:
+            if "run-started" in line and not line.startswith("STEP"):
+                break
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=timeout)
+        return p.returncode, True
+    except subprocess.TimeoutExpired:
+        return None, False
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@builds
+@pytest.mark.xfail(reason="capsa build does not stop on SIGINT while a RUN runs: the RUN runs to its end and "
+                   "the build goes on (SIGINT to the whole process group too, as a terminal's ^C: the layer is "
+                   "committed); buildah stops", strict=False)
+def test_interrupted_run(capsa, buildah):  # noqa: F811
+    """SIGINT (^C) while a RUN runs: the build stops, and its container, mounts and temporary
+    files go with it."""
+    ctx = capsa.tmp / "ctx-int"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo run-started; sleep 60\n")
+    b = buildah.base + ["bud", "--runtime", "runc", "--network", "none", "-t", "i", str(ctx)]
+    rc, stopped = _interrupt(b, buildah.env)
+    assert stopped and rc != 0
+    rc, stopped = _interrupt([str(CAPSA), "--root", str(capsa.root), "build", "--network", "none", "-t", "i", str(ctx)])
+    if not stopped:  # what the SIGKILL left, removed here so that the fixture's check is of the rest
+        left = [c["ID"] for c in capsa.ps()]
+        if left:
+            capsa("rm", "-f", *left, check=False)
+    assert stopped, "capsa build did not stop within 20 s of SIGINT (killed)"
+    assert rc != 0
+    deadline = time.time() + 5
+    while procs_mentioning(str(capsa.root)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not procs_mentioning(str(capsa.root))
+    assert not [p for p in map(str, pathlib.Path("/proc").glob("[0-9]*")) if _is_sleep60(p)]
+    assert_nothing_left(capsa)
+
+
+def _is_sleep60(proc):
+    with contextlib.suppress(OSError):
+        return open(f"{proc}/cmdline", "rb").read() == b"sleep\x0060\x00"
+    return False
 
 
 BAD = {
@@ -698,7 +830,7 @@ def test_bad_dockerfile(capsa, buildah, case):  # noqa: F811
 def podman(capsa):  # noqa: F811
     w = capsa.tmp / "podman"
     w.mkdir()
-    (w / "containers.conf").write_text('[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n'
+    (w / "containers.conf").write_text('[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
                                        '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
     base = ["podman", "--root", str(w / "storage"), "--runroot", str(w / "run"), "--tmpdir", str(w / "tmp"),
             "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--storage-driver", "vfs",
