@@ -13,6 +13,7 @@
 #ifndef CAPSA_BUILD_H
 #define CAPSA_BUILD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -96,6 +97,9 @@ struct capsa_build_opts
    * re-executes from a sealed copy of itself there (capsa/runtime.h), where the build starts
    * again and finds the steps done so far in the cache; step is the RUN's number.  NULL: none. */
   int (*before_run) (void *data, unsigned step, capsa_err **err);
+  /* Set (by the front end's signal handler: SIGINT, SIGTERM) to stop the build before its next
+   * step; a RUN running then is killed by those signals itself.  NULL: none. */
+  const volatile sig_atomic_t *cancel;
 };
 
 /* Build: the stages in order up to the target (the others only when a later one uses them),

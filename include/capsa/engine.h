@@ -196,6 +196,10 @@ CAPSA_PUBLIC int capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int time
  * unmounting it failed afterwards. */
 CAPSA_PUBLIC int capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed,
                                            bool interactive, bool tty, bool rm, capsa_err **run_err, capsa_err **err);
+/* The same, but SIGINT, SIGTERM and SIGHUP to this process kill the container instead of being
+ * forwarded to it, *interrupted getting the signal (0 when none came): a build's RUN. */
+CAPSA_PUBLIC int capsa_ctr_run_stoppable (struct capsa_engine *e, const char *id, struct capsa_config *typed,
+                                          int *interrupted, capsa_err **run_err, capsa_err **err);
 /* Hand created container id to a monitor of its own (detached, outliving the caller): created
  * only (create_only: its init waits for capsa_ctr_start) or started.  On failure *code is the
  * docker code (125, 126, 127; 0 when unknown) and a container that never ran is removed (with rm,

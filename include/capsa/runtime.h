@@ -56,6 +56,10 @@ struct capsa_create_opts
   bool no_cgroups;      /* --cgroup-manager disabled: no cgroup at all */
   long long *oom_kills; /* run in the foreground: set to the cgroup's oom_kill count once the
                            process has exited, before the cgroup goes (-1: unknown); may be NULL */
+  /* run in the foreground: NULL, the signals this process gets are forwarded to the container;
+   * else SIGINT, SIGTERM and SIGHUP kill it (SIGKILL) and *interrupted gets the signal (a
+   * build's RUN, which Ctrl-C stops) */
+  int *interrupted;
 };
 
 /* Release a parsed config (one capsa_ctr_create gave). */

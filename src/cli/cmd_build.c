@@ -2,6 +2,7 @@
  * options; the steps are printed as they run ("STEP 2/5: RUN make", "--> Using cache"), each
  * with its time, and the image id last (alone with -q).  CONTEXT `-`: a tar of the context on
  * stdin, as `docker build - < ctx.tar` (and the Docker API service's POST /build). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,26 @@ early_seal (const struct build_flags *f, const char *context)
   return f->no_cache || strcmp (context, "-") == 0 || (f->file && strcmp (f->file, "-") == 0);
 }
 
+static volatile sig_atomic_t cancelled;
+
+static void
+on_signal (int sig)
+{
+  cancelled = sig;
+}
+
+/* SIGINT, SIGTERM, SIGHUP stop the build between steps (and kill a RUN: capsa_build), so that
+ * what a step made is removed rather than left by a killed process. */
+static void
+catch_signals (void)
+{
+  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
 static int
 run_build (struct cli_global *g, struct build_flags *f, const char *context, char **names)
 {
@@ -150,6 +171,8 @@ run_build (struct cli_global *g, struct build_flags *f, const char *context, cha
   struct printer pr = { g, resume ? (unsigned) strtoul (resume, NULL, 10) : 0 };
   unsetenv (RESUME_ENV);
   o.print_data = &pr;
+  o.cancel = &cancelled;
+  catch_signals ();
   o.timings = f->progress ? strcmp (f->progress, "tty") == 0 || (strcmp (f->progress, "auto") == 0 && isatty (1))
                           : isatty (1);
   if (f->network && strcmp (f->network, "default") != 0)

@@ -325,8 +325,11 @@ run_step (struct bctx *b, const struct df_instr *in, bool trigger, capsa_err **e
 {
   long long t0 = monotonic_ms ();
   b->in = in;
+  if (b->o->cancel && *b->o->cancel)
+    return capsa_fail_as (err, EINTR, "%s:%u: interrupted: the build stops before `%s`", b->df.name, in->line,
+                          in->original);
   if (trigger)
-    build_say (b, "STEP %u/%u: %s (a trigger of the base image)\n", b->step, b->nsteps, in->original);
+    build_say (b, "--> the base image's ONBUILD trigger: %s\n", in->original);
   else
     build_say (b, "STEP %u/%u: %s\n", ++b->step, b->nsteps, in->original);
   int r;

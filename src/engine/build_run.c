@@ -329,13 +329,19 @@ run_here (struct bctx *b, const char *id, struct capsa_config *typed, capsa_err 
         dup2 (b->o->out_fd, 1 + i);
       }
   cleanup_err capsa_err *run_err = NULL;
-  int code = capsa_ctr_run_foreground (b->e, id, typed, false, false, false, &run_err, err);
+  int sig = 0;
+  int code = capsa_ctr_run_stoppable (b->e, id, typed, &sig, &run_err, err);
   for (int i = 0; i < 2; i++)
     if (saved[i] >= 0)
       {
         dup2 (saved[i], 1 + i);
         close (saved[i]);
       }
+  if (sig)
+    {
+      capsa_err_free (err);
+      return capsa_fail_as (err, EINTR, "interrupted (%s): the build stops", strsignal (sig));
+    }
   if (code > 0 && run_err)
     return capsa_fail_as (err, EINVAL, "%s (exit code %d)", run_err->msg, code);
   return code;

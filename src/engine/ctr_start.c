@@ -248,12 +248,12 @@ record_started_here (struct ctr *c)
 /* Run it in this process until it exits: its exit code, or the docker code of why it could not
  * run (*run_err). */
 static int
-run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, capsa_err **run_err)
+run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, int *interrupted, capsa_err **run_err)
 {
   cleanup_free char *bundle = xasprintf ("%s/bundle", c->dir);
   long long ooms = -1;
   struct capsa_create_opts co = {
-    .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms, .config = typed
+    .root = c->oci_root, .id = c->id, .bundle = bundle, .oom_kills = &ooms, .config = typed, .interrupted = interrupted
   };
   capsa_err *err = NULL;
   int status = 0;
@@ -274,9 +274,9 @@ run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, cap
   return status;
 }
 
-int
-capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
-                          bool tty, bool rm, capsa_err **run_err, capsa_err **err)
+static int
+run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive, bool rm,
+                int *interrupted, capsa_err **run_err, capsa_err **err)
 {
   cleanup_ctr struct ctr *c = NULL;
   if (capsa_ctr_load (e, id, &c, err) < 0)
@@ -299,7 +299,7 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
       return -1;
     }
   capsa_ctr_event (e, c, "start", NULL, NULL);
-  int code = run_here (e, c, typed, run_err);
+  int code = run_here (e, c, typed, interrupted, run_err);
   char codes[16];
   snprintf (codes, sizeof codes, "%d", code);
   capsa_ctr_event (e, c, "die", "exitCode", codes);
@@ -310,6 +310,22 @@ capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_c
   else
     ctr_root_release (e, c->id, err);
   return code;
+}
+
+int
+capsa_ctr_run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typed, bool interactive,
+                          bool tty, bool rm, capsa_err **run_err, capsa_err **err)
+{
+  (void) tty;
+  return run_foreground (e, id, typed, interactive, rm, NULL, run_err, err);
+}
+
+int
+capsa_ctr_run_stoppable (struct capsa_engine *e, const char *id, struct capsa_config *typed, int *interrupted,
+                         capsa_err **run_err, capsa_err **err)
+{
+  *interrupted = 0;
+  return run_foreground (e, id, typed, false, false, interrupted, run_err, err);
 }
 
 /* ---- detached ------------------------------------------------------------------------------ */

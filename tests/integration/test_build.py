@@ -765,9 +765,6 @@ def _interrupt(cmd, env=None, timeout=20):
 
 
 @builds
-@pytest.mark.xfail(reason="capsa build does not stop on SIGINT while a RUN runs: the RUN runs to its end and "
-                   "the build goes on (SIGINT to the whole process group too, as a terminal's ^C: the layer is "
-                   "committed); buildah stops", strict=False)
 def test_interrupted_run(capsa, buildah):  # noqa: F811
     """SIGINT (^C) while a RUN runs: the build stops, and its container, mounts and temporary
     files go with it."""
@@ -777,6 +774,11 @@ def test_interrupted_run(capsa, buildah):  # noqa: F811
     b = buildah.base + ["bud", "--runtime", "runc", "--network", "none", "-t", "i", str(ctx)]
     rc, stopped = _interrupt(b, buildah.env)
     assert stopped and rc != 0
+    # buildah's own RUN outlives it here (runc's container, reparented to init): killed, so that
+    # what is checked below is capsa's
+    for p in [p for p in map(str, pathlib.Path("/proc").glob("[0-9]*")) if _is_sleep60(p)]:
+        with contextlib.suppress(OSError):
+            os.kill(int(p.rsplit("/", 1)[1]), signal.SIGKILL)
     rc, stopped = _interrupt([str(CAPSA), "--root", str(capsa.root), "build", "--network", "none", "-t", "i", str(ctx)])
     if not stopped:  # what the SIGKILL left, removed here so that the fixture's check is of the rest
         left = [c["ID"] for c in capsa.ps()]

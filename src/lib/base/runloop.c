@@ -75,7 +75,7 @@ reap (pid_t init, int *status)
 }
 
 int
-runloop_wait (struct runloop *rl, pid_t init, int master)
+runloop_wait (struct runloop *rl, pid_t init, int master, int *interrupted)
 {
   struct capsa_term_saved saved = { 0 };
   struct pollfd pfd[3] = { { .fd = rl->sigfd, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
@@ -102,6 +102,11 @@ runloop_wait (struct runloop *rl, pid_t init, int master)
                 exited = reap (init, &status) || exited;
               else if (si.ssi_signo == SIGWINCH && master >= 0)
                 term_copy_winsize (0, master);
+              else if (interrupted && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP))
+                {
+                  *interrupted = (int) si.ssi_signo;
+                  kill (init, SIGKILL);
+                }
               else
                 kill (init, (int) si.ssi_signo);
             }

@@ -18,7 +18,9 @@ struct runloop
 /* Before the container exists: become a child subreaper and block the forwarded signals (the
  * init unblocks them before exec), so none is lost between spawn and wait. */
 int runloop_prepare (struct runloop *rl, capsa_err **err);
-int runloop_wait (struct runloop *rl, pid_t init, int pty_master);
+/* Wait for init, forwarding the signals this process gets to it; with interrupted, SIGINT,
+ * SIGTERM and SIGHUP kill it instead (SIGKILL) and *interrupted gets the signal. */
+int runloop_wait (struct runloop *rl, pid_t init, int pty_master, int *interrupted);
 void runloop_release (struct runloop *rl);
 
 #endif

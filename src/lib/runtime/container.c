@@ -852,7 +852,7 @@ capsa_container_run (const struct capsa_create_opts *o, int *exit_status, capsa_
   if (r == 0)
     run_poststart (o);
   if (r == 0)
-    *exit_status = runloop_wait (&rl, res.pid, res.pty_master);
+    *exit_status = runloop_wait (&rl, res.pid, res.pty_master, o->interrupted);
   runloop_release (&rl);
   if (o->oom_kills)
     *o->oom_kills = run_oom_kills (o->root, o->id);

@@ -222,7 +222,7 @@ exec_in (const struct capsa_exec_opts *o, const struct capsa_state *st, struct c
   if (o->pid_file && state_write_pid_file (o->pid_file, res.pid, err) < 0)
     goto out;
   if (!o->detach)
-    *exit_status = runloop_wait (&rl, res.pid, o->console_socket ? -1 : res.pty_master);
+    *exit_status = runloop_wait (&rl, res.pid, o->console_socket ? -1 : res.pty_master, NULL);
   r = 0;
 out:
   if (rl.sigfd >= 0)
