@@ -3,6 +3,7 @@
  * only read images, link no libarchive. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,28 @@
 #include "image.h"
 #include "jsonutil.h"
 #include "util.h"
+
+/* The bytes an unpacked layer holds: computed once and kept beside it (layers/HEX/size: a layer
+ * never changes once unpacked), so that registering an image of many steps walks no tree twice. */
+static long long
+layer_size (struct capsa_store *s, const char *diffid)
+{
+  cleanup_free char *rel = xasprintf ("layers/%s/size", capsa_digest_hex (diffid));
+  cleanup_free char *text = NULL;
+  cleanup_err capsa_err *ignored = NULL;
+  int64_t n;
+  if (read_file_at (s->rootfd, rel, &text, NULL, &ignored) == 0 && parse_i64 (text, 0, INT64_MAX, &n) == 0)
+    return n;
+  cleanup_free char *path = capsa_store_layer_path (s, diffid);
+  cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  long long size = fs_tree_size (fd);
+  char buf[32];
+  int len = snprintf (buf, sizeof buf, "%lld", size);
+  write_file_atomic_at (s->rootfd, rel, buf, (size_t) len, 0600, &ignored); /* best effort: a cache */
+  return size;
+}
 
 static int
 check_and_unpack (struct capsa_store *s, const struct capsa_manifest *m, const struct capsa_image_config *c,
@@ -27,10 +50,7 @@ check_and_unpack (struct capsa_store *s, const struct capsa_manifest *m, const s
         return capsa_fail_as (err, ENOENT, "manifest %s: layer blob %s is missing from the store", mdigest, d);
       if (capsa_store_unpack_layer (s, d, diffid, NULL, err) < 0)
         return -1;
-      cleanup_free char *path = capsa_store_layer_path (s, diffid);
-      cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0)
-        *size += fs_tree_size (fd);
+      *size += layer_size (s, diffid);
     }
   return 0;
 }
