@@ -575,14 +575,16 @@ def _dummy_link(name, addr):
 
 
 def test_network_subnet_clashing_with_a_host_route(capsa):
-    """Another engine's bridge on 10.88.0.0/16 (podman's default): an explicit overlapping subnet is
-    refused naming the interface.  The default network takes the first free range of docker's pool
-    (172.17.0.0/16, 172.18.0.0/16...), never podman's 10.88.0.0/16, and skips one the host routes."""
+    """Another engine's bridge (on a range of its own, 10.213.0.0/16: podman's cni-podman0 on
+    10.88.0.0/16 may be up already, left by a podman run of another suite, and would be named
+    first): an explicit overlapping subnet is refused naming the interface.  The default network
+    takes the first free range of docker's pool (172.17.0.0/16, 172.18.0.0/16...), never podman's
+    10.88.0.0/16, and skips one the host routes."""
     subprocess.run(["ip", "link", "add", "capsa-t-br", "type", "bridge"], check=True)
     try:
-        subprocess.run(["ip", "addr", "add", "10.88.0.1/16", "dev", "capsa-t-br"], check=True)
+        subprocess.run(["ip", "addr", "add", "10.213.0.1/16", "dev", "capsa-t-br"], check=True)
         subprocess.run(["ip", "link", "set", "capsa-t-br", "up"], check=True)
-        p = capsa("network", "create", "--subnet", "10.88.5.0/24", "clash", check=False)
+        p = capsa("network", "create", "--subnet", "10.213.5.0/24", "clash", check=False)
         assert p.returncode == 125 and "overlaps the host's route through `capsa-t-br`" in p.stderr, p.stderr
     finally:
         subprocess.run(["ip", "link", "del", "capsa-t-br"])
