@@ -164,6 +164,9 @@ struct ctr_opts
   /* --network-alias: more names its network's containers resolve it by (a user network only:
    * refused on the default bridge, as docker); NULL or empty: none */
   char **aliases;
+  /* --pull always|missing|never: what the front end does before create when the image is missing
+   * (the engine itself never pulls); NULL: missing */
+  const char *pull;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */

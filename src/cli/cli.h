@@ -51,6 +51,11 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
 /* Run the command in capsa-image (exec, same command line, so same output and exit status); only
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
+/* run/create's --pull (run_pull.c): the image pulled by capsa-image when policy asks (missing,
+ * the default: when the store lacks it; always; never), its output on stderr.  0, or the exit
+ * status to return (the pull's error was printed). argc: the command's own, to find the global
+ * options before it in g->argv. */
+int cli_run_pull (struct cli_global *g, int argc, const char *image, const char *policy);
 
 /* A group of commands (`capsa volume ls`): each subcommand with its own options. */
 struct cli_sub

@@ -114,8 +114,8 @@ name_ok (const char *v, capsa_err **err)
 static int
 pull_ok (const char *v, capsa_err **err)
 {
-  if (strcmp (v, "never") != 0 && strcmp (v, "missing") != 0)
-    return capsa_fail_as (err, EINVAL, "--pull %s: pull with `capsa pull` first; run uses local images", v);
+  if (strcmp (v, "never") != 0 && strcmp (v, "missing") != 0 && strcmp (v, "always") != 0)
+    return capsa_fail_as (err, EINVAL, "--pull %s: expected always, missing or never", v);
   return 0;
 }
 
@@ -214,7 +214,8 @@ static const struct capsa_opt run_opts[] = {
                 "them; repeatable)"),
   CAPSA_O_LIST (0, "gidmap", O, gidmap, "C:H:S", "the same for group ids (default: as --uidmap)"),
   /* only local images: the value is checked, then dropped (parse_run sets image after) */
-  CAPSA_O_STR (0, "pull", O, image, "never|missing", NULL, .check = pull_ok),
+  CAPSA_O_STR (0, "pull", O, pull, "POLICY", "missing (default: pull an image the store lacks), always, or never",
+               .check = pull_ok),
   CAPSA_O_HELP ('H'),
   CAPSA_O_END,
 };
@@ -333,6 +334,11 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       return cli_fail (&err);
     }
   cleanup_capsa_config struct capsa_config *typed = NULL;
+  if ((r = cli_run_pull (g, argc, o.image, o.pull)) != 0)
+    {
+      parsed_free (&o);
+      return r;
+    }
   if (capsa_ctr_create (&g->eng, &o, id, o.detach ? NULL : &typed, &err) < 0)
     {
       parsed_free (&o);

@@ -115,9 +115,12 @@ def test_run_output_and_exit_codes(capsa):
     assert p.returncode == 127, p.stderr
     p = capsa("run", "--rm", "busybox", "/etc/passwd", check=False)
     assert p.returncode == 126, p.stderr
-    p = capsa("run", "--rm", "no-such-image", "true", check=False)
+    p = capsa("run", "--rm", "--pull", "never", "no-such-image", "true", check=False)
     assert p.returncode == 125
     assert "not found locally" in p.stderr and "capsa pull no-such-image" in p.stderr
+    # (the default pulls it: from docker.io, which this machine cannot reach)
+    p = capsa("run", "--rm", "no-such-image", "true", check=False)
+    assert p.returncode == 125 and "Unable to find image 'no-such-image' locally" in p.stderr, p.stderr
     p = capsa("run", "--rm", "--bogus-flag", "busybox", check=False)
     assert p.returncode == 125
     assert capsa.ps() == []

@@ -557,3 +557,30 @@ def test_pull_progress_on_a_terminal_only(capsa, work, registry):
     p = fresh2("pull", ref)  # stderr is a pipe here: no progress
     assert "\x1b[" not in p.stderr and "\x1b[" not in p.stdout, p.stderr
     assert ref in p.stdout, p.stdout
+
+
+def test_run_pulls_a_missing_image(capsa, work, registry):
+    """run/create --pull (docker's): missing (the default) pulls an image the store lacks, first saying so on
+    stderr (stdout is the container's); never refuses it; always pulls again.  The pull is capsa-image's."""
+    subprocess.run(["sh", str(TOP / "scripts/mkimage-busybox.sh"), "busybox", "--", "--root", str(capsa.root)],
+                   check=True, capture_output=True)
+    ref = f"{registry.host}/capsa/run-pull:1"
+    capsa("tag", "busybox", ref)
+    capsa("push", ref)
+    other = Capsa(work / "other")
+    p = other("run", "--rm", "--network", "none", "--pull", "never", ref, "true", check=False)
+    assert p.returncode == 125 and "not found locally" in p.stderr, p.stderr
+    p = other("run", "--rm", "--network", "none", ref, "echo", "hi")
+    assert p.stdout == "hi\n", p.stdout
+    assert f"Unable to find image '{ref}' locally" in p.stderr and "Digest: sha256:" in p.stderr, p.stderr
+    assert [i["names"] for i in other.images()] == [[ref]]
+    p = other("run", "--rm", "--network", "none", ref, "true")  # there now: no pull
+    assert "Unable to find" not in p.stderr and "Digest" not in p.stderr, p.stderr
+    p = other("run", "--rm", "--network", "none", "--pull", "always", ref, "true")
+    assert "Unable to find" not in p.stderr and "Digest: sha256:" in p.stderr, p.stderr
+    third = Capsa(work / "third")
+    cid = third("create", "--network", "none", ref, "true").stdout.strip()
+    assert len(cid) == 64, cid
+    third("rm", cid)
+    p = other("run", "--rm", "--pull", "sometimes", ref, "true", check=False)
+    assert p.returncode == 125 and "expected always, missing or never" in p.stderr, p.stderr

@@ -1,0 +1,74 @@
+/* run and create's --pull (cli.h): as docker's, an image the store lacks is pulled first
+ * ("Unable to find image 'x' locally", then the pull's progress, on stderr: stdout is the
+ * container's, or its id).  The pull is capsa-image's (`capsa` loads no libcurl), run as a child
+ * with the same global options. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capsa/image.h"
+#include "capsa/json.h"
+#include "capsa/runtime.h"
+#include "capsa/util.h"
+#include "cli.h"
+
+static bool
+in_store (struct cli_global *g, const char *image)
+{
+  cleanup_store struct capsa_store *s = NULL;
+  cleanup_json json_t *idx = NULL;
+  cleanup_err capsa_err *err = NULL;
+  if (capsa_store_open (g->eng.root, &s, &err) < 0 || capsa_index_read (s, &idx, &err) < 0)
+    return false; /* the pull says why */
+  return capsa_image_find (idx, image, g->eng.default_registry, &err) != NULL;
+}
+
+/* capsa-image [GLOBAL OPTIONS] pull IMAGE: the globals are what g->argv has before the command
+ * (`container run`: before the group's name). */
+static char **
+pull_argv (struct cli_global *g, int argc, const char *path, const char *image)
+{
+  int end = g->argc - argc;
+  if (end >= 2 && strcmp (g->argv[end - 1], "container") == 0)
+    end--;
+  char **args = capsa_xmalloc0 ((size_t) (end + 3) * sizeof *args);
+  args[0] = (char *) path;
+  for (int i = 1; i < end; i++)
+    args[i] = g->argv[i];
+  args[end] = (char *) "pull";
+  args[end + 1] = (char *) image;
+  return args;
+}
+
+int
+cli_run_pull (struct cli_global *g, int argc, const char *image, const char *policy)
+{
+  capsa_err *err = NULL;
+  cleanup_free char *path = NULL;
+  if (policy == NULL)
+    policy = "missing";
+  if (strcmp (policy, "never") == 0 || (strcmp (policy, "missing") == 0 && in_store (g, image)))
+    return 0;
+  if (strcmp (policy, "missing") == 0)
+    fprintf (stderr, "Unable to find image '%s' locally\n", image);
+  if (capsa_libexec_path ("capsa-image", &path, &err) < 0)
+    return capsa_err_wrap (&err, "pull `%s`", image), cli_fail (&err);
+  cleanup_free char **args = pull_argv (g, argc, path, image);
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (2, 1);
+      execv (path, args);
+      fprintf (stderr, "capsa: pull `%s`: exec %s: %s\n", image, path, strerror (errno));
+      _exit (CLI_EXIT_ERROR);
+    }
+  int status = 0;
+  if (pid < 0)
+    return capsa_fail (&err, errno, "pull `%s`: fork", image), cli_fail (&err);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : CLI_EXIT_ERROR;
+}
