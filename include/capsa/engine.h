@@ -319,6 +319,16 @@ CAPSA_PUBLIC int capsa_ctr_resolve_user (const char *rootfs, const char *spec, u
 
 /* Remove a stopped container entirely: OCI state, root filesystem, name, anonymous volumes (vols). */
 CAPSA_PUBLIC int capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
+/* Docker's container filters (ctr_filter.c; `ps --filter`, GET /containers/json): filters is
+ * {"key": ["value", ...]} of id (a prefix), name (a part), label (K or K=V), status, exited (a
+ * code), ancestor (an image name or id prefix), network.  check: an unknown key is an error
+ * ("invalid filter 'x'", as docker).  match: every key matches (a key's values: any). */
+CAPSA_PUBLIC int capsa_ctr_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC bool capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *filters);
+/* Whether labels (an object) has every one of want's "K" (present) and "K=V" (equal): docker's
+ * label filter, for containers, images, networks and volumes. */
+CAPSA_PUBLIC bool capsa_labels_match (json_t *labels, json_t *want);
+
 /* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
  * connection; fails when no monitor listens (the container is not running detached). */
 CAPSA_PUBLIC int capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);

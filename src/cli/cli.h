@@ -51,6 +51,8 @@ int cli_exe_protect (struct cli_global *g, capsa_err **err);
 /* Run the command in capsa-image (exec, same command line, so same output and exit status); only
  * returns on failure (125). */
 int cli_image_helper (struct cli_global *g, int argc, char **argv);
+/* --filter KEY=VALUE arguments as docker's filters JSON {"KEY": ["VALUE", ...]} (*out new). */
+int cli_filters (char **args, json_t **out, capsa_err **err);
 /* run/create's --pull (run_pull.c): the image pulled by capsa-image when policy asks (missing,
  * the default: when the store lacks it; always; never), its output on stderr.  0, or the exit
  * status to return (the pull's error was printed). argc: the command's own, to find the global

@@ -332,3 +332,21 @@ cli_parse (const struct cli_spec *spec, int argc, char **argv, void *base)
     }
   return r < 0 ? -cli_fail (&err) : r;
 }
+
+int
+cli_filters (char **args, json_t **out, capsa_err **err)
+{
+  *out = json_object ();
+  for (char **a = args; a && *a; a++)
+    {
+      const char *eq = strchr (*a, '=');
+      if (eq == NULL || eq == *a)
+        return capsa_fail_as (err, EINVAL, "--filter `%s`: expected KEY=VALUE", *a);
+      cleanup_free char *k = strndup (*a, (size_t) (eq - *a));
+      json_t *vals = json_object_get (*out, k);
+      if (vals == NULL)
+        json_object_set_new (*out, k, vals = json_array ());
+      json_array_append_new (vals, json_string (eq + 1));
+    }
+  return 0;
+}

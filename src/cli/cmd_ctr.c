@@ -323,18 +323,24 @@ struct ps_opts
 {
   bool all, quiet, notrunc;
   const char *format;
+  char **filters;
 };
 static const struct capsa_opt ps_opts[] = {
   CAPSA_O_BOOL ('a', "all", struct ps_opts, all, "all containers (default: the running ones)"),
   CAPSA_O_BOOL ('q', "quiet", struct ps_opts, quiet, "only their ids"),
   CAPSA_O_STR (0, "format", struct ps_opts, format, "FORMAT", "json, or a Go template ({{.ID}} {{.Names}})"),
   CAPSA_O_BOOL (0, "no-trunc", struct ps_opts, notrunc, "do not shorten ids and commands"),
+  CAPSA_O_LIST ('f', "filter", struct ps_opts, filters, "KEY=VALUE",
+                "id, name, label (K or K=V), status, exited, ancestor, network (repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_ps = {
-  "ps", "[-a] [-q] [--format json] [--no-trunc]", "List containers (running ones; -a: all).", ps_opts, 0, NULL
-};
+const struct cli_spec cli_spec_ps = { "ps",
+                                      "[-a] [-q] [-f KEY=VALUE]... [--format json] [--no-trunc]",
+                                      "List containers (running ones; -a: all).",
+                                      ps_opts,
+                                      0,
+                                      NULL };
 
 /* ps's table, docker's columns. */
 static void
@@ -361,8 +367,14 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
 {
   struct ps_opts o = { 0 };
   int first = cli_parse (&cli_spec_ps, argc, argv, &o);
+  cleanup_strv char **filter_args = o.filters;
   if (first <= 0)
     return -first;
+  capsa_err *err = NULL;
+  cleanup_json json_t *filters = NULL;
+  if (cli_filters (filter_args, &filters, &err) < 0 || capsa_ctr_filters_check (filters, &err) < 0)
+    return cli_fail (&err);
+  bool by_status = json_object_get (filters, "status") != NULL;
   bool all = o.all, quiet = o.quiet, notrunc = o.notrunc;
   const char *format = o.format;
   bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
@@ -375,14 +387,14 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
       cleanup_ctr struct ctr *ct = NULL;
       if (capsa_ctr_load (&g->eng, *id, &ct, NULL) < 0)
         continue;
-      if (!all && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
+      if (!all && !by_status && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
-      json_array_append_new (arr, ps_json (ct));
+      if (capsa_ctr_filter_match (&g->eng, ct, filters))
+        json_array_append_new (arr, ps_json (ct));
     }
   cli_sort_newest_first (arr, "CreatedAt");
   size_t i;
   json_t *v;
-  capsa_err *err = NULL;
   if (tmpl)
     {
       int r = cli_template_print_each (format, arr, &err);

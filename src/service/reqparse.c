@@ -99,17 +99,7 @@ bad:
 bool
 svc_labels_match (json_t *labels, json_t *want)
 {
-  json_t *v;
-  size_t i;
-  json_array_foreach (want, i, v)
-  {
-    const char *kv = json_string_value (v), *eq = kv ? strchr (kv, '=') : NULL;
-    cleanup_free char *k = eq ? strndup (kv, (size_t) (eq - kv)) : capsa_xstrdup (kv ?: "");
-    const char *have = json_string_value (json_object_get (labels, k));
-    if (have == NULL || (eq && strcmp (have, eq + 1) != 0))
-      return false;
-  }
-  return true;
+  return capsa_labels_match (labels, want);
 }
 
 bool

@@ -728,3 +728,30 @@ def test_container_record_is_private(capsa):
     capsa("rename", cid, "renamed")
     assert os.stat(rec).st_mode & 0o077 == 0, oct(os.stat(rec).st_mode)
     capsa("rm", "renamed")
+
+
+def test_ps_filters(capsa):
+    """ps --filter as docker's: id (prefix), name (a part), label (K, K=V), status (shows stopped ones
+    without -a), exited, ancestor, network; keys AND, a key's values OR; an unknown key is an error."""
+    capsa("run", "-d", "--name", "web-1", "--network", "none", "--label", "tier=front", "--label", "x",
+          "busybox", "sleep", "60")
+    capsa("run", "--name", "job-1", "--network", "none", "busybox", "sh", "-c", "exit 3", check=False)
+    capsa("create", "--name", "idle-1", "--network", "none", "busybox", "true")
+
+    def names(*flags):
+        return sorted(capsa("ps", *flags, "--format", "{{.Names}}").stdout.split())
+    wid = capsa.inspect("web-1")["Id"]
+    assert names("-f", f"id={wid[:8]}") == ["web-1"]
+    assert names("-a", "-f", "name=-1") == ["idle-1", "job-1", "web-1"]
+    assert names("-f", "label=tier=front") == names("-f", "label=x") == ["web-1"]
+    assert names("-f", "label=tier=back") == []
+    assert names("-f", "status=exited") == ["job-1"]
+    assert names("-f", "status=created", "-f", "status=exited") == ["idle-1", "job-1"]
+    assert names("-a", "-f", "exited=3") == ["job-1"] and names("-a", "-f", "exited=0") == []
+    assert names("-a", "-f", "ancestor=busybox", "-f", "name=web") == ["web-1"]
+    assert names("-a", "-f", "network=none") == ["idle-1", "job-1", "web-1"]
+    p = capsa("ps", "-f", "colour=red", check=False)
+    assert p.returncode == 125 and "invalid filter 'colour'" in p.stderr, p.stderr
+    p = capsa("ps", "-f", "nokey", check=False)
+    assert p.returncode == 125 and "expected KEY=VALUE" in p.stderr, p.stderr
+    capsa("rm", "-f", "web-1", "job-1", "idle-1")
