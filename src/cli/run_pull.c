@@ -51,6 +51,11 @@ cli_run_pull (struct cli_global *g, int argc, const char *image, const char *pol
     policy = "missing";
   if (strcmp (policy, "never") == 0 || (strcmp (policy, "missing") == 0 && in_store (g, image)))
     return 0;
+  struct capsa_ref ref = { 0 };
+  cleanup_err capsa_err *bad = NULL;
+  if (capsa_ref_parse (image, g->eng.default_registry, &ref, &bad) < 0)
+    return 0; /* no name to pull: create says "invalid reference format" */
+  capsa_ref_free (&ref);
   if (strcmp (policy, "missing") == 0)
     fprintf (stderr, "Unable to find image '%s' locally\n", image);
   if (capsa_libexec_path ("capsa-image", &path, &err) < 0)
