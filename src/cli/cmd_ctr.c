@@ -389,7 +389,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
         continue;
       if (!all && !by_status && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
-      if (capsa_ctr_filter_match (&g->eng, ct, filters))
+      if (capsa_ctr_filter_match (&g->eng, ct, NULL, filters))
         json_array_append_new (arr, ps_json (ct));
     }
   cli_sort_newest_first (arr, "CreatedAt");

@@ -79,13 +79,14 @@ capsa_ctr_filters_check (json_t *filters, capsa_err **err)
 }
 
 bool
-capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *filters)
+capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, json_t *filters)
 {
   if (json_object_size (filters) == 0)
     return true;
   char code[16];
   snprintf (code, sizeof code, "%d", c->exit_code);
-  cleanup_json json_t *sum = capsa_ctr_summary_json (e, c);
+  cleanup_json json_t *made = summary ? NULL : capsa_ctr_summary_json (e, c);
+  json_t *sum = summary ? summary : made;
   return any_match (filters, "id", c->id, 1) && any_match (filters, "name", capsa_ctr_name (c), 2)
          && capsa_labels_match (json_object_get (sum, "Labels"), json_object_get (filters, "label"))
          && any_match (filters, "status", capsa_ctr_status_name (c->status), 0)

@@ -51,9 +51,11 @@ api_ctr_list (struct svc_req *r)
       bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING;
       if (!all && !live && json_array_size (json_object_get (f, "status")) == 0)
         continue;
-      if (capsa_ctr_filter_match (&r->s->eng, c, f))
-        json_array_append_new (arr, json_pack ("{s:s, s:o}", "t", jstr (c->meta, "Created") ?: "", "v",
-                                               capsa_ctr_summary_json (&r->s->eng, c)));
+      json_t *sum = capsa_ctr_summary_json (&r->s->eng, c);
+      if (capsa_ctr_filter_match (&r->s->eng, c, sum, f))
+        json_array_append_new (arr, json_pack ("{s:s, s:o}", "t", jstr (c->meta, "Created") ?: "", "v", sum));
+      else
+        json_decref (sum);
     }
   return svc_reply_json (r, 200, sorted (arr, limit));
 }
