@@ -212,6 +212,13 @@ one_mount (struct bctx *b, const char *spec, struct run_mounts *m, capsa_err **e
     {
       cleanup_free char *rwopt = mount_opt (spec, "rw") ?: mount_opt (spec, "readwrite");
       rw = rwopt != NULL;
+      /* buildkit discards what a RUN writes to an rw bind; a bind of the context would write to
+       * the host's files: refused (from= binds a root of the store's, which goes after the step) */
+      if (rw && from == NULL)
+        return capsa_fail_as (err, ENOTSUP,
+                              "RUN --mount=%s: rw binds of the context are not supported (the writes would "
+                              "reach the context's files on the host); copy what must change",
+                              spec);
       int rootfd = b->ctxfd;
       cleanup_close int fromfd = -1;
       if (from)

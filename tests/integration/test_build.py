@@ -872,3 +872,18 @@ def test_saved_build_runs_in_podman(capsa, buildah, podman):  # noqa: F811
     name = next(l.split()[-1] for l in podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.splitlines()
                 if "pc" in l)
     assert podman("run", "--rm", "--network", "none", name).stdout == "built\ncapsa /work\ngone\n"
+
+
+def test_rw_bind_of_the_context_cannot_write_to_the_host(capsa):  # noqa: F811
+    """RUN --mount=type=bind,rw of the context: buildkit discards such writes; here they would land in the
+    host's files, so it is refused, and the context is as it was (a file made, one changed: neither)."""
+    ctx = capsa.tmp / "ctx-rw"
+    ctx.mkdir()
+    (ctx / "keep").write_text("original\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN --mount=type=bind,source=.,target=/c,rw "
+                                    "sh -c 'echo pwned > /c/keep; touch /c/made'\n")
+    p = capsa_build(capsa, ctx, "-t", "rw", check=False)
+    assert p.returncode == 125 and "rw binds of the context are not supported" in p.stderr, p.stderr
+    assert "Dockerfile:2: RUN" in p.stderr, p.stderr
+    assert (ctx / "keep").read_text() == "original\n" and not (ctx / "made").exists()
+    assert_nothing_left(capsa)
