@@ -167,6 +167,10 @@ struct ctr_opts
   /* --pull always|missing|never: what the front end does before create when the image is missing
    * (the engine itself never pulls); NULL: missing */
   const char *pull;
+  /* The bind sources of mounts are /proc/PID/fd/N links to files the caller holds open (capsa
+   * build's RUN --mount): taken as they are, not canonicalised (realpath would turn them back into
+   * a path, which the runtime would resolve again later) */
+  bool bind_fd_sources;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */

@@ -118,6 +118,8 @@ struct run_mounts
   char **specs;   /* --mount values for the container */
   char **targets; /* where they go, to leave out of the layer */
   char **roots;   /* roots of from= images, unmounted afterwards */
+  int *fds;       /* the bind sources, held open until the run is over */
+  size_t nfds;
 };
 
 static void
@@ -128,6 +130,9 @@ run_mounts_free (struct bctx *b, struct run_mounts *m)
   cleanup_strv_fn (&m->specs);
   cleanup_strv_fn (&m->targets);
   cleanup_strv_fn (&m->roots);
+  for (size_t i = 0; i < m->nfds; i++)
+    close (m->fds[i]);
+  free (m->fds);
 }
 
 /* key=value of a --mount's comma list (NULL when absent; "" for a bare key). */
@@ -145,21 +150,19 @@ mount_opt (const char *spec, const char *key)
   return NULL;
 }
 
-/* The host path of a bind source: rel resolved inside the context (or a from= root), so that
- * it can name nothing outside. */
+/* A bind source: rel resolved inside the context (or a from= root), so that it can name nothing
+ * outside, and held open in m; *out names that open file (/proc/PID/fd/N), not its path: the
+ * runtime mounts it later, and a path of the context's would be resolved again then (its owner
+ * could have swapped a directory of it for a symlink to a host path in between). */
 static int
-bind_source (int rootfd, const char *rel, char **out, capsa_err **err)
+bind_source (struct run_mounts *m, int rootfd, const char *rel, char **out, capsa_err **err)
 {
-  cleanup_close int fd = capsa_rootpath_open (rootfd, rel && *rel ? rel : ".", O_PATH, err);
+  int fd = capsa_rootpath_open (rootfd, rel && *rel ? rel : ".", O_PATH, err);
   if (fd < 0)
     return -1;
-  char buf[4096];
-  cleanup_free char *link = xasprintf ("/proc/self/fd/%d", fd);
-  ssize_t n = readlink (link, buf, sizeof buf - 1);
-  if (n < 0)
-    return capsa_fail (err, errno, "resolve `%s`", rel);
-  buf[n] = '\0';
-  *out = xstrdup (buf);
+  m->fds = xrealloc (m->fds, (m->nfds + 1) * sizeof *m->fds);
+  m->fds[m->nfds++] = fd;
+  *out = xasprintf ("/proc/%d/fd/%d", (int) getpid (), fd);
   return 0;
 }
 
@@ -232,7 +235,7 @@ one_mount (struct bctx *b, const char *spec, struct run_mounts *m, capsa_err **e
           if (fromfd < 0)
             return capsa_fail (err, errno, "open `%s`", rootfs);
         }
-      if (bind_source (rootfd, rel, &src, err) < 0)
+      if (bind_source (m, rootfd, rel, &src, err) < 0)
         return -1;
     }
   else if (strcmp (type, "secret") == 0)
@@ -319,6 +322,7 @@ run_create (struct bctx *b, const struct df_instr *in, struct run_mounts *m, cha
   o.entrypoint_argv = none;
   o.env = env ? env : none;
   o.mounts = m->specs ? m->specs : none;
+  o.bind_fd_sources = true;
   o.network = df_flag (in, "network") ?: b->o->network ?: "bridge";
   o.stop_timeout = -1;
   return capsa_ctr_create (b->e, &o, id, typed, err);

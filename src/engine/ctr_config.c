@@ -408,6 +408,7 @@ struct mounts_ctx
   json_t *anon;                /* anonymous volume names */
   const char *rootfs;          /* the container's root: a new volume is filled from what the image has there */
   const struct ctr_userns *un; /* a user namespace of its own: a new volume is its root's */
+  bool fd_sources;             /* ctr_opts.bind_fd_sources */
 };
 
 /* The host id of container id 0 in OCI mappings (-1 when unmapped). */
@@ -487,7 +488,9 @@ add_bind (struct mounts_ctx *m, const char *src, const char *dst, bool ro, const
       if (mkdir_p (src, 0755, err) < 0)
         return -1;
     }
-  if (realpath (src, real) == NULL)
+  if (m->fd_sources)
+    snprintf (real, sizeof real, "%s", src);
+  else if (realpath (src, real) == NULL)
     return capsa_fail (err, errno, "bind source path `%s`", src);
   json_array_append_new (m->oci, bind_mount (real, dst, ro, prop));
   json_array_append_new (m->docker,
@@ -633,8 +636,14 @@ static int
 build_mounts (struct capsa_engine *e, const struct ctr_opts *o, const char *rootfs, json_t *config, json_t *meta,
               capsa_err **err)
 {
-  struct mounts_ctx m = { e,    json_object_get (config, "mounts"), json_array (), json_array (), json_array (), rootfs,
-                          o->un };
+  struct mounts_ctx m = { e,
+                          json_object_get (config, "mounts"),
+                          json_array (),
+                          json_array (),
+                          json_array (),
+                          rootfs,
+                          o->un,
+                          o->bind_fd_sources };
   size_t i;
   json_t *v;
   json_object_set_new (meta, "Mounts", m.docker);

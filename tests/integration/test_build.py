@@ -14,6 +14,7 @@ failure (skipped, with buildah's reason, only when buildah cannot run a trivial 
 rather than as capsa's.
 """
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import io
@@ -27,6 +28,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 
 import pytest
@@ -886,4 +888,38 @@ def test_rw_bind_of_the_context_cannot_write_to_the_host(capsa):  # noqa: F811
     assert p.returncode == 125 and "rw binds of the context are not supported" in p.stderr, p.stderr
     assert "Dockerfile:2: RUN" in p.stderr, p.stderr
     assert (ctx / "keep").read_text() == "original\n" and not (ctx / "made").exists()
+    assert_nothing_left(capsa)
+
+
+def test_bind_source_swapped_for_a_symlink_stays_in_the_context(capsa):  # noqa: F811
+    """A RUN bind's source is resolved inside the context once and held open: the context's owner swapping
+    the directory for a symlink to a host path (atomically, over and over, while builds run) never gets the
+    host path bound into the RUN (before the fix the runtime mounted the path again, resolved anew)."""
+    ctx, host = capsa.tmp / "ctx-race", capsa.tmp / "host-secret"
+    for d in (ctx / "d", host):
+        d.mkdir(parents=True)
+    (ctx / "d" / "marker").write_text("context\n")
+    (host / "marker").write_text("HOSTSECRET\n")
+    os.symlink(host, ctx / "e")
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN --mount=type=bind,source=d,target=/m cat /m/marker\n")
+    libc = ctypes.CDLL(None, use_errno=True)
+    stop = threading.Event()
+
+    def swap():
+        a, b = bytes(ctx / "d"), bytes(ctx / "e")
+        while not stop.is_set():
+            assert libc.renameat2(-100, a, -100, b, 2) == 0, os.strerror(ctypes.get_errno())  # RENAME_EXCHANGE
+
+    t = threading.Thread(target=swap)
+    t.start()
+    try:
+        runs = [capsa_build(capsa, ctx, "--no-cache", "-t", "race", check=False) for _ in range(12)]
+    finally:
+        stop.set()
+        t.join()
+    outs = [p.stdout + p.stderr for p in runs]
+    bad = [o for o in outs if "HOSTSECRET" in o]
+    assert not bad, bad[0]
+    assert any(p.returncode == 0 and "context" in p.stdout for p in runs), outs
+    capsa("rmi", "race", check=False)
     assert_nothing_left(capsa)

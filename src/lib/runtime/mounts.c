@@ -260,6 +260,26 @@ idmap_tree (int t, const struct capsa_config *c, const struct cfg_mount *m, caps
   return 0;
 }
 
+/* A bind that only a detached tree can make: an idmapped one, or one whose source is a file
+ * descriptor's link (/proc/PID/fd/N or /proc/self/fd/N: a file its caller holds open, as capsa
+ * build's RUN binds, so that no path is resolved twice).  By path, the child would bind from a
+ * mount of the runtime's namespace, not its own copy, which the kernel refuses (EINVAL). */
+static bool
+needs_tree (const struct cfg_mount *m)
+{
+  const char *s = m->source;
+  if (m->idmap)
+    return true;
+  if (s == NULL || strncmp (s, "/proc/", 6) != 0)
+    return false;
+  s += 6;
+  if (strncmp (s, "self", 4) == 0)
+    s += 4;
+  else
+    s += strspn (s, "0123456789");
+  return strncmp (s, "/fd/", 4) == 0;
+}
+
 /* One source: a detached copy of the host's mount (open_tree OPEN_TREE_CLONE), recursive for
  * rbind, idmapped when asked; -1 where the kernel lacks open_tree or refuses it to a runtime
  * without CAP_SYS_ADMIN over its mount namespace (capsa-oci run by an ordinary user: it reaches
@@ -274,7 +294,7 @@ open_source (int bundlefd, const struct capsa_config *c, const struct cfg_mount 
   if (m->source == NULL || *m->source == '\0')
     return 0; /* (mnt_apply says what is wrong) */
   cleanup_close int t = open_tree (bundlefd, m->source, flags);
-  if (t < 0 && (errno == ENOSYS || errno == EPERM) && !m->idmap)
+  if (t < 0 && (errno == ENOSYS || errno == EPERM) && !needs_tree (m))
     return 0;
   if (t < 0)
     return capsa_fail (err, errno, "bind mount source `%s` for `%s`", m->source, m->destination);
@@ -288,16 +308,16 @@ open_source (int bundlefd, const struct capsa_config *c, const struct cfg_mount 
 }
 
 bool
-mnt_any_idmapped (const struct capsa_config *c)
+mnt_any_by_tree (const struct capsa_config *c)
 {
   for (size_t i = 0; i < c->n_mounts; i++)
-    if (c->mounts[i].idmap)
+    if (c->mounts[i].is_bind && needs_tree (&c->mounts[i]))
       return true;
   return false;
 }
 
 int
-mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_idmapped, int min_fd, int *fds,
+mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_by_tree, int min_fd, int *fds,
                   capsa_err **err)
 {
   for (size_t i = 0; i < c->n_mounts; i++)
@@ -308,7 +328,7 @@ mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_id
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       const struct cfg_mount *m = &c->mounts[i];
-      if (!m->is_bind || (only_idmapped && !m->idmap))
+      if (!m->is_bind || (only_by_tree && !needs_tree (m)))
         continue;
       if (open_source (bfd, c, m, min_fd, &fds[i], err) < 0)
         {

@@ -30,10 +30,12 @@ int mnt_cgroup (int rootfd, const struct cfg_mount *m, const char *target, const
  * c->n_mounts slots: a detached tree (O_CLOEXEC, numbered >= min_fd) for each bind mount, -1
  * for the rest.  Relative sources are taken from bundle. On failure nothing stays open.
  * Idmapped binds (idmap, ridmap, mount uidMappings) are made so too, with or without a user
- * namespace: only_idmapped opens those alone (a container without one). */
-int mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_idmapped, int min_fd, int *fds,
+ * namespace, and so are binds of an fd's link (/proc/PID/fd/N): only_by_tree opens those alone
+ * (a container without one). */
+int mnt_open_sources (const struct capsa_config *c, const char *bundle, bool only_by_tree, int min_fd, int *fds,
                       capsa_err **err);
-bool mnt_any_idmapped (const struct capsa_config *c);
+/* Has c a bind only mnt_open_sources can make (idmapped, or from an fd's link)? */
+bool mnt_any_by_tree (const struct capsa_config *c);
 void mnt_close_sources (int *fds, size_t n);
 
 /* Remount the mount at `path` (seen from the current root) as a bind with `flags`, keeping the

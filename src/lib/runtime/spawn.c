@@ -608,7 +608,7 @@ child_joins_v1 (const struct spawn_opts *o, const struct ns_plan *plan)
 
 /* With a user namespace, the bind sources are opened here, as the runtime's (host) root, before
  * the child enters it (mounts.h: mnt_open_sources); without one the child binds by path as root,
- * which reaches every source already (idmapped binds excepted: mounts.h). Leaves *fds NULL when
+ * which reaches every source already (idmapped binds and fd links excepted: mounts.h). Leaves *fds NULL when
  * not needed. */
 static int
 open_bind_sources (const struct spawn_opts *o, const struct ns_plan *plan, int **fds, capsa_err **err)
@@ -616,7 +616,7 @@ open_bind_sources (const struct spawn_opts *o, const struct ns_plan *plan, int *
   const struct capsa_config *c = o->config;
   bool userns = plan->new_user || c->ns[CFG_NS_USER].path;
   *fds = NULL;
-  if (o->exec_mode || !c->ns[CFG_NS_MOUNT].enabled || c->n_mounts == 0 || !(userns || mnt_any_idmapped (c)))
+  if (o->exec_mode || !c->ns[CFG_NS_MOUNT].enabled || c->n_mounts == 0 || !(userns || mnt_any_by_tree (c)))
     return 0;
   *fds = xmalloc0 (c->n_mounts * sizeof (int));
   if (mnt_open_sources (c, o->bundle, !userns, 3 + o->preserve_fds, *fds, err) < 0)
