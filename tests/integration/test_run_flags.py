@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from service_fixtures import needs_docker, needs_service, service_running
 from test_cli_run import _get, capsa, wait_for  # noqa: F401  (the fixture)
 
 BASE = 18601  # 18601-18619: this file's host ports
@@ -300,3 +301,29 @@ def test_help_lists_the_flags(capsa):
                  "--annotation", "--cgroup-parent", "--memory-reservation", "--cpuset-mems", "--device-read-bps",
                  "--device-write-iops", "--oom-kill-disable", "--oom-score-adj", "--env-host", "--platform"):
         assert f"  {flag} " in out, flag
+
+
+@needs_service
+@needs_docker
+def test_through_the_docker_api():
+    """The docker 20.10 CLI against capsa's service: the same flags land as from capsa's CLI
+    (HostConfig's PidMode, IpcMode, UTSMode, GroupAdd, OomScoreAdj, VolumesFrom, CgroupParent,
+    MemoryReservation, BlkioDeviceReadBps), and a bad one is refused with the engine's message."""
+    with service_running() as svc:
+        out = svc.docker("run", "--rm", "--network", "none", "--pid", "host", "--ipc", "host", "--uts", "host",
+                         "--group-add", "10", "--oom-score-adj", "500", "busybox", "sh", "-c",
+                         "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts;"
+                         " id -G; cat /proc/self/oom_score_adj").stdout.split()
+        assert out == [_ns("self", "pid"), _ns("self", "ipc"), _ns("self", "uts"), "0", "10", "500"]
+        svc.docker("create", "--name", "vsrc", "--network", "none", "-v", "/tmp:/hosttmp:ro", "busybox", "true")
+        try:
+            dev = _block_device()
+            svc.docker("create", "--name", "vdst", "--network", "none", "--volumes-from", "vsrc",
+                       "--memory-reservation", "32m", "--device-read-bps", f"{dev}:1mb", "busybox", "true")
+            hc = json.loads(svc.docker("inspect", "vdst").stdout)[0]["HostConfig"]
+            assert hc["VolumesFrom"] == ["vsrc"] and hc["MemoryReservation"] == 32 << 20
+            assert hc["BlkioDeviceReadBps"] == [{"Path": dev, "Rate": 1 << 20}]
+            p = svc.docker("create", "--network", "none", "--pid", "container:nosuch", "busybox", "true", check=False)
+            assert p.returncode != 0 and "no such container: nosuch" in p.stderr, p.stderr
+        finally:
+            svc.docker("rm", "-f", "vsrc", "vdst", check=False)
