@@ -328,6 +328,9 @@ CAPSA_PUBLIC bool capsa_ctr_valid_name (const char *s);
 
 /* --platform's value: OS/ARCH[/VARIANT] (linux/amd64, linux/arm/v7), names of [a-z0-9_]. */
 CAPSA_PUBLIC int capsa_platform_check (const char *platform, capsa_err **err);
+/* Is the image of config blob cfg (its os, architecture, variant) of platform OS/ARCH[/VARIANT]?
+ * (no VARIANT: any) */
+CAPSA_PUBLIC bool capsa_platform_match (const char *platform, json_t *cfg);
 /* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
 #define CTR_MIN_MEMORY (6LL << 20)
 CAPSA_PUBLIC int capsa_ctr_check_limits (long long memory, double cpus, capsa_err **err);

@@ -440,7 +440,7 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       return cli_fail (&err);
     }
   cleanup_capsa_config struct capsa_config *typed = NULL;
-  if ((r = cli_run_pull (g, argc, o.image, o.pull)) != 0)
+  if ((r = cli_run_pull (g, argc, o.image, o.pull, o.platform)) != 0)
     {
       parsed_free (&o);
       return r;

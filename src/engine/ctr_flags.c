@@ -528,6 +528,16 @@ capsa_platform_check (const char *platform, capsa_err **err)
   return 0;
 }
 
+bool
+capsa_platform_match (const char *platform, json_t *cfg)
+{
+  const char *os = jstr (cfg, "os") ?: "linux", *arch = jstr (cfg, "architecture") ?: "";
+  const char *variant = jstr (cfg, "variant");
+  cleanup_free char *full = xasprintf ("%s/%s%s%s", os, arch, variant ? "/" : "", variant ?: "");
+  cleanup_free char *plain = xasprintf ("%s/%s", os, arch);
+  return strcmp (platform, full) == 0 || strcmp (platform, plain) == 0;
+}
+
 /* The image must be of the platform asked (docker's message when a local image is not). */
 static int
 check_platform (const struct ctr_flags_in *in, capsa_err **err)
@@ -538,10 +548,9 @@ check_platform (const struct ctr_flags_in *in, capsa_err **err)
   const char *os = jstr (in->imgcfg, "os") ?: "linux", *arch = jstr (in->imgcfg, "architecture") ?: "";
   const char *variant = jstr (in->imgcfg, "variant");
   cleanup_free char *have = xasprintf ("%s/%s%s%s", os, arch, variant ? "/" : "", variant ?: "");
-  cleanup_free char *have_novar = xasprintf ("%s/%s", os, arch);
   if (capsa_platform_check (want, err) < 0)
     return -1;
-  if (strcmp (want, have) == 0 || strcmp (want, have_novar) == 0)
+  if (capsa_platform_match (want, in->imgcfg))
     return 0;
   return capsa_fail_as (err, EINVAL,
                         "image with reference %s was found but does not match the specified platform: wanted %s, "
