@@ -22,6 +22,13 @@
 
 #define CAP_SYS_RESOURCE_BIT 24
 
+/* A list of HostConfig: null when empty, as docker's inspect shows it. */
+static json_t *
+strv_or_null (char **v)
+{
+  return v && *v ? json_strv (v) : json_null ();
+}
+
 /* ---- namespaces ---------------------------------------------------------------------------- */
 
 static json_t *
@@ -184,8 +191,11 @@ apply_cgroup_parent (const struct ctr_flags_in *in, json_t *linux_, json_t *hc, 
   cleanup_free char *s = xasprintf ("/%s/", p);
   if (strstr (s, "/../") || strstr (s, "/./") || strspn (p, "/") == strlen (p))
     return capsa_fail_as (err, EINVAL, "--cgroup-parent `%s`: a path of cgroup names, without `.` or `..`", p);
-  while (strstr (s, "//"))
-    memmove (strstr (s, "//"), strstr (s, "//") + 1, strlen (strstr (s, "//")));
+  size_t n = 0; /* "//" as "/" */
+  for (const char *c = s; *c; c++)
+    if (*c != '/' || n == 0 || s[n - 1] != '/')
+      s[n++] = *c;
+  s[n] = '\0';
   json_object_set_new (linux_, "cgroupsPath", json_sprintf ("%s%s", s, in->id));
   return 0;
 }
@@ -244,11 +254,13 @@ apply_throttles (const struct ctr_opts *o, json_t *res, json_t *hc, capsa_err **
   };
   for (size_t i = 0; i < ARRAY_SIZE (t); i++)
     {
-      json_t *docker = json_array ();
-      json_object_set_new (hc, t[i].docker, docker);
       if (t[i].specs == NULL || t[i].specs[0] == NULL)
-        continue;
-      json_t *oci = json_array ();
+        {
+          json_object_set_new (hc, t[i].docker, json_null ()); /* (docker's inspect: null) */
+          continue;
+        }
+      json_t *docker = json_array (), *oci = json_array ();
+      json_object_set_new (hc, t[i].docker, docker);
       json_object_set_new (res_section (res, "blockIO"), t[i].oci, oci);
       for (char **s = t[i].specs; *s; s++)
         if (throttle_one (t[i].flag, *s, t[i].bytes, oci, docker, err) < 0)
@@ -323,7 +335,10 @@ apply_resources (const struct ctr_flags_in *in, json_t *linux_, json_t *hc, caps
                           "--memory-reservation, --cpuset-mems, --oom-kill-disable and --device-*-bps/iops need a "
                           "cgroup, and rootless containers on this host run without one");
   if (res == NULL)
-    return apply_throttles (o, json_object (), hc, err); /* (HostConfig's empty lists) */
+    {
+      cleanup_json json_t *none = json_object (); /* (only HostConfig's empty lists) */
+      return apply_throttles (o, none, hc, err);
+    }
   if (o->memory_reservation)
     {
       if (o->memory && o->memory_reservation > o->memory)
@@ -386,7 +401,7 @@ static int
 apply_groups (const struct ctr_flags_in *in, json_t *process, json_t *hc, capsa_err **err)
 {
   json_t *user = json_object_get (process, "user"), *gids = json_object_get (user, "additionalGids");
-  json_object_set_new (hc, "GroupAdd", json_strv (in->o->group_add));
+  json_object_set_new (hc, "GroupAdd", strv_or_null (in->o->group_add));
   for (char **g = in->o->group_add; g && *g; g++)
     {
       cleanup_free char *spec = xasprintf ("0:%s", *g);
@@ -498,7 +513,7 @@ volumes_from_one (const struct ctr_flags_in *in, const char *spec, capsa_err **e
 static int
 apply_volumes_from (const struct ctr_flags_in *in, json_t *hc, capsa_err **err)
 {
-  json_object_set_new (hc, "VolumesFrom", json_strv (in->o->volumes_from));
+  json_object_set_new (hc, "VolumesFrom", strv_or_null (in->o->volumes_from));
   if (json_object_get (in->meta, "Mounts") == NULL)
     json_object_set_new (in->meta, "Mounts", json_array ());
   for (char **s = in->o->volumes_from; s && *s; s++)
