@@ -16,6 +16,7 @@ import pytest
 
 from service_fixtures import needs_docker, needs_service, service_running
 from test_cli_run import _get, capsa, wait_for  # noqa: F401  (the fixture)
+from test_dockerd import IMAGE, docker  # noqa: F401  (dockerd 20.10 with its own roots)
 
 BASE = 18601  # 18601-18619: this file's host ports
 DOCKER = pathlib.Path("/usr/bin/docker")
@@ -327,3 +328,24 @@ def test_through_the_docker_api():
             assert p.returncode != 0 and "no such container: nosuch" in p.stderr, p.stderr
         finally:
             svc.docker("rm", "-f", "vsrc", "vdst", check=False)
+
+
+def test_same_as_dockerd(capsa, docker):  # noqa: F811
+    """The same runs under dockerd 20.10 (runc) and capsa give the same answers: the host's PID and
+    UTS namespaces, --ipc none's missing /dev/shm, --group-add, --oom-score-adj (a raise; a lowering
+    fails in both), a working directory made (root's, 0755), and one that is a file refused.
+    (The default cgroup namespace differs on this cgroup v1 host: dockerd's is the host's, capsa's
+    its own, as dockerd's on v2.)"""
+    script = ("readlink /proc/self/ns/pid; hostname; grep -c ' /dev/shm ' /proc/mounts; id -G;"
+              " cat /proc/self/oom_score_adj; pwd; stat -c '%u %a' .")
+    flags = ["--network", "none", "--pid", "host", "--uts", "host", "--ipc", "none", "--group-add", "10",
+             "--oom-score-adj", "500", "-w", "/made/here"]
+    theirs = docker("run", "--rm", *flags, IMAGE, "sh", "-c", script, check=False)
+    ours = capsa("run", "--rm", *flags, "busybox", "sh", "-c", script, check=False)
+    assert theirs.stdout == ours.stdout and theirs.stdout, (theirs.stdout, theirs.stderr, ours.stdout, ours.stderr)
+    for bad in (["-w", "/etc/passwd"], ["--oom-score-adj", "-5"] if not _has_cap_sys_resource() else None):
+        if bad is None:
+            continue
+        theirs = docker("run", "--rm", "--network", "none", *bad, IMAGE, "true", check=False)
+        ours = capsa("run", "--rm", "--network", "none", *bad, "busybox", "true", check=False)
+        assert theirs.returncode != 0 and ours.returncode == 125, (bad, theirs.stderr, ours.stderr)
