@@ -9,6 +9,7 @@ behaviour (docker run reference: --pid, --ipc, --uts, --cgroupns, --volumes-from
 import json
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
 
@@ -349,3 +350,23 @@ def test_same_as_dockerd(capsa, docker):  # noqa: F811
         theirs = docker("run", "--rm", "--network", "none", *bad, IMAGE, "true", check=False)
         ours = capsa("run", "--rm", "--network", "none", *bad, "busybox", "true", check=False)
         assert theirs.returncode != 0 and ours.returncode == 125, (bad, theirs.stderr, ours.stderr)
+
+
+@pytest.mark.skipif(shutil.which("slirp4netns") is None, reason="slirp4netns is not installed")
+def test_port_range_on_slirp4netns(capsa):
+    """-p A-B:C on slirp4netns: the first port of the range slirp4netns can bind (the one before is
+    a host program's), reachable from 127.0.0.1."""
+    www = capsa.tmp / "www"
+    www.mkdir()
+    (www / "index.html").write_text("slirp range\n")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", BASE + 15))
+    taken.listen(1)
+    try:
+        capsa("run", "-d", "--name", "sr", "--network", "slirp4netns", "-p", f"127.0.0.1:{BASE + 15}-{BASE + 17}:80",
+              "-v", f"{www}:/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        assert capsa("port", "sr").stdout.split() == ["80/tcp", "->", f"127.0.0.1:{BASE + 16}"]
+        assert wait_for(lambda: _get(f"http://127.0.0.1:{BASE + 16}/")) == b"slirp range\n"
+    finally:
+        taken.close()
+        capsa("rm", "-f", "sr", check=False)
