@@ -17,6 +17,7 @@ import pytest
 
 from service_fixtures import needs_docker, needs_service, service_running
 from test_cli_run import _get, capsa, wait_for  # noqa: F401  (the fixture)
+from test_cli_rootless import rl, user  # noqa: F401  (a rootless capsa)
 from test_dockerd import IMAGE, docker  # noqa: F401  (dockerd 20.10 with its own roots)
 
 BASE = 18601  # 18601-18619: this file's host ports
@@ -370,3 +371,22 @@ def test_port_range_on_slirp4netns(capsa):
     finally:
         taken.close()
         capsa("rm", "-f", "sr", check=False)
+
+
+def test_rootless(rl):  # noqa: F811
+    """Rootless on this host (no cgroup of its own): the new resource flags and --cgroup-parent are
+    refused clearly; the namespace flags, --group-add and a made working directory work; a raise of
+    the OOM score works, a lowering is refused (no CAP_SYS_RESOURCE in the host's namespace)."""
+    rl.mkimage()
+    probe = subprocess.run(["stat", "-fc", "%T", "/sys/fs/cgroup"], capture_output=True, text=True).stdout.strip()
+    if probe != "cgroup2fs":
+        for flag in (["--memory-reservation", "32m"], ["--cpuset-mems", "0"], ["--oom-kill-disable"],
+                     ["--cgroup-parent", "/x"]):
+            p = rl("run", "--rm", "--network", "none", *flag, "busybox", "true", check=False)
+            assert p.returncode == 125 and "rootless" in p.stderr, (flag, p.stderr)
+    out = rl("run", "--rm", "--network", "none", "--uts", "host", "--group-add", "10", "--oom-score-adj", "100",
+             "-w", "/made", "busybox", "sh", "-c", "hostname; id -G; cat /proc/self/oom_score_adj; pwd").stdout
+    assert out.split() == [socket.gethostname(), "0", "10", "100", "/made"]
+    p = rl("run", "--rm", "--network", "none", "--oom-score-adj", "-1", "busybox", "true", check=False)
+    assert p.returncode == 125 and "CAP_SYS_RESOURCE" in p.stderr
+    assert rl("ps", "-aq").stdout == ""
