@@ -438,6 +438,55 @@ apply_annotations (const struct ctr_flags_in *in, json_t *hc, capsa_err **err)
   return 0;
 }
 
+/* The host id of container id 0 in OCI mappings (-1: none). */
+static long long
+root_of (json_t *maps)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach (maps, i, m) if (json_integer_value (json_object_get (m, "containerID"))
+                                      == 0) return json_integer_value (json_object_get (m, "hostID"));
+  return -1;
+}
+
+/* The components of wd the root filesystem lacks, as a vector of paths ("/a", "/a/b"). */
+static char **
+missing_components (int rootfd, const char *wd)
+{
+  char **v = xmalloc0 (sizeof *v);
+  cleanup_free char *p = xstrdup (wd);
+  for (char *slash = p + 1;; slash++)
+    {
+      bool end = *slash == '\0';
+      if (!end && *slash != '/')
+        continue;
+      *slash = '\0';
+      cleanup_close int fd = rootpath_open (rootfd, p, O_PATH, NULL);
+      if (fd < 0)
+        strv_append (&v, p);
+      if (end)
+        return v;
+      *slash = '/';
+    }
+}
+
+/* A container with a user namespace of its own (as root: its root is another host id, the
+ * image seen through idmapped mounts) gets the directories made for it as its root's. */
+static int
+chown_made (const struct ctr_flags_in *in, int rootfd, char **made, capsa_err **err)
+{
+  const struct ctr_userns *un = in->o->un;
+  long long u = un && un->new_ns && !in->e->rootless ? root_of (un->uidmap) : -1;
+  long long g = un && un->new_ns && !in->e->rootless ? root_of (un->gidmap) : -1;
+  for (char **p = made; u > 0 && *p; p++)
+    {
+      cleanup_close int fd = rootpath_open (rootfd, *p, O_PATH | O_DIRECTORY, err);
+      if (fd < 0 || fchownat (fd, "", (uid_t) u, (gid_t) (g >= 0 ? g : u), AT_EMPTY_PATH) < 0)
+        return fd < 0 ? -1 : capsa_fail (err, errno, "-w: chown `%s` to the container's root", *p);
+    }
+  return 0;
+}
+
 /* The working directory (-w, the image's WORKDIR) is made when the root filesystem lacks it,
  * owned by root, 0755 (docker's create); one that is no directory is an error.  Through fds:
  * a link in the image cannot point the mkdir outside the root. */
@@ -459,11 +508,12 @@ make_workdir (const struct ctr_flags_in *in, json_t *process, capsa_err **err)
     return 0;
   if (miss && miss->errnum != ENOENT)
     return capsa_fail_as (err, miss->errnum, "-w `%s`: cannot mkdir: %s", wd, miss->msg);
+  cleanup_strv char **missing = missing_components (rootfd, wd);
   int made = rootpath_mkpath (rootfd, wd, false, err);
   if (made < 0)
     return capsa_err_wrap (err, "-w `%s`", wd);
   close (made);
-  return 0;
+  return chown_made (in, rootfd, missing, err);
 }
 
 /* ---- --volumes-from ------------------------------------------------------------------------ */

@@ -284,6 +284,9 @@ def test_env_host(capsa):
 def test_workdir_is_made(capsa):
     """-w DIR the image lacks: made (root's, 0755), as docker's create; a file: an error."""
     assert _run(capsa, "-w", "/made/here", "busybox", "sh", "-c", "pwd; stat -c '%u %a' .") == "/made/here\n0 755\n"
+    # a user namespace of its own: its root's (docker's remapped root), writable by it
+    assert _run(capsa, "--uidmap", "0:300000:65536", "-w", "/made/there", "busybox", "sh", "-c",
+                "stat -c '%u %a' . ..; touch f && echo writable") == "0 755\n0 755\nwritable\n"
     _refused(capsa, "-w", "/etc/passwd", "busybox", "true", want="`/etc/passwd` is not a directory")
     _refused(capsa, "-w", "/etc/passwd/x", "busybox", "true", want="cannot mkdir")
 
