@@ -171,6 +171,22 @@ struct ctr_opts
    * build's RUN --mount): taken as they are, not canonicalised (realpath would turn them back into
    * a path, which the runtime would resolve again later) */
   bool bind_fd_sources;
+  /* issue 18 item 9, the run flags of namespaces, cgroups, process and mounts (ctr_flags.c); NULL,
+   * 0 or false: not given.  pid/ipc/uts/cgroupns: docker's modes (host, container:X, private...) */
+  const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+  const char *cgroup_parent, *cpuset_mems; /* --cgroup-parent PATH (the cgroup is PATH/ID), --cpuset-mems */
+  char **volumes_from;                     /* --volumes-from CTR[:ro|rw] */
+  char **group_add;                        /* --group-add: group names (the image's /etc/group) or gids */
+  char **annotations;                      /* --annotation KEY=VALUE: OCI annotations */
+  /* --device-read-bps, --device-write-bps (DEV:RATE[kmg]), --device-read-iops, --device-write-iops (DEV:N) */
+  char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops;
+  long long memory_reservation; /* --memory-reservation: the soft limit */
+  bool oom_kill_disable;
+  bool oom_score_adj_set; /* --oom-score-adj given: oom_score_adj (-1000..1000) */
+  int oom_score_adj;
+  bool env_host;        /* --env-host: the front end put its whole environment before env */
+  const char *cidfile;  /* --cidfile: the front end writes the id there */
+  const char *platform; /* --platform OS/ARCH[/VARIANT]: the image must be of it (checked at create) */
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -314,6 +330,11 @@ CAPSA_PUBLIC long long capsa_ctr_parse_since (const char *s);
 /* Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 CAPSA_PUBLIC bool capsa_ctr_valid_name (const char *s);
 
+/* --platform's value: OS/ARCH[/VARIANT] (linux/amd64, linux/arm/v7), names of [a-z0-9_]. */
+CAPSA_PUBLIC int capsa_platform_check (const char *platform, capsa_err **err);
+/* Is the image of config blob cfg (its os, architecture, variant) of platform OS/ARCH[/VARIANT]?
+ * (no VARIANT: any) */
+CAPSA_PUBLIC bool capsa_platform_match (const char *platform, json_t *cfg);
 /* -m and --cpus within docker's bounds (6 MiB at least; 0.01 to the CPUs there are); 0 is not given. */
 #define CTR_MIN_MEMORY (6LL << 20)
 CAPSA_PUBLIC int capsa_ctr_check_limits (long long memory, double cpus, capsa_err **err);

@@ -200,6 +200,8 @@ struct capsa_registry_opts
   /* credentials for this call (docker's X-Registry-Auth), used instead of the saved ones when
    * user is set */
   const char *user, *password;
+  /* pull: "OS/ARCH[/VARIANT]", the entry to take from an index; NULL: this host's platform */
+  const char *platform;
 };
 
 /* Pull `ref` into the store and register it.  name_out (optional, owned) gets the full name

@@ -72,6 +72,9 @@ struct capsa_port
   int host_port;
   int ctr_port;
   char proto[4]; /* "tcp" or "udp" */
+  /* -p 8000-8010:80: the last host port of a range to take one free port from (host_port is the
+   * first; the one taken replaces it); 0: no range */
+  int host_port_end;
 };
 
 struct capsa_attach

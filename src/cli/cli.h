@@ -57,7 +57,7 @@ int cli_filters (char **args, json_t **out, capsa_err **err);
  * the default: when the store lacks it; always; never), its output on stderr.  0, or the exit
  * status to return (the pull's error was printed). argc: the command's own, to find the global
  * options before it in g->argv. */
-int cli_run_pull (struct cli_global *g, int argc, const char *image, const char *policy);
+int cli_run_pull (struct cli_global *g, int argc, const char *image, const char *policy, const char *platform);
 
 /* A group of commands (`capsa volume ls`): each subcommand with its own options. */
 struct cli_sub

@@ -109,6 +109,7 @@ cmd_pull (struct cli_global *g, int argc, char **argv)
   if (cli_open_store (g, &s) != 0)
     return CLI_EXIT_ERROR;
   cli_registry_opts (g, &o, quiet, &pr);
+  o.platform = f.platform;
   cleanup_strv char **insecure_list = NULL;
   if (insecure)
     cli_registry_insecure (g, &o, argv[first], &insecure_list);

@@ -65,15 +65,71 @@ resolve_env (char **env)
   env[n] = NULL;
 }
 
+extern char **environ;
+
+/* --env-host: this whole environment first, so that -e and --env-file come over it (podman's
+ * order: the image's, the host's, then the flags'). */
+static void
+env_host_prepend (struct ctr_opts *o)
+{
+  char **v = strv_new ();
+  for (char **e = environ; e && *e; e++)
+    capsa_strv_append (&v, *e);
+  for (char **e = o->env; *e; e++)
+    capsa_strv_append (&v, *e);
+  cleanup_strv_fn (&o->env);
+  o->env = v;
+}
+
+/* --cidfile FILE: made before the container (docker's CLI refuses one that exists), and given
+ * the id once it is created; removed when the create fails.  Returns the fd, or -1. */
+static int
+cidfile_open (const char *path, capsa_err **err)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST)
+    return capsa_fail_as (err, EEXIST,
+                          "--cidfile `%s`: container ID file found, make sure the other container isn't running or "
+                          "delete it",
+                          path);
+  if (fd < 0)
+    return capsa_fail (err, errno, "--cidfile `%s`", path);
+  return fd;
+}
+
+static int
+cidfile_done (const char *path, int fd, const char *id, capsa_err **err)
+{
+  if (fd < 0)
+    return 0;
+  int r = id ? capsa_write_all (fd, id, strlen (id)) : 0;
+  int e = errno;
+  close (fd);
+  if (id == NULL)
+    unlink (path);
+  return r < 0 ? capsa_fail (err, e, "--cidfile `%s`: write the id", path) : 0;
+}
+
 struct parsed
 {
   struct ctr_opts o;
   char **lists[16];
 };
 
+/* The lists of issue 18's run flags (parse_run leaves them NULL until given). */
+static void
+run_flags_free (struct ctr_opts *o)
+{
+  char ***all[] = { &o->volumes_from,     &o->group_add,        &o->annotations,      &o->device_read_bps,
+                    &o->device_write_bps, &o->device_read_iops, &o->device_write_iops };
+  for (size_t i = 0; i < ARRAY_SIZE (all); i++)
+    cleanup_strv_fn (all[i]);
+}
+
 static void
 parsed_free (struct ctr_opts *o)
 {
+  run_flags_free (o);
   char ***all[] = { &o->env,     &o->volumes,  &o->mounts,       &o->tmpfs,   &o->devices,
                     &o->cap_add, &o->cap_drop, &o->security_opt, &o->ulimits, &o->sysctls,
                     &o->labels,  &o->publish,  &o->uidmap,       &o->gidmap,  &o->aliases };
@@ -135,6 +191,25 @@ set_entrypoint (void *base, const char *v, capsa_err **err)
   return 0;
 }
 
+static int
+set_oom_score_adj (void *base, const char *v, capsa_err **err)
+{
+  struct ctr_opts *o = base;
+  int64_t n;
+  if (capsa_parse_i64 (v, -1000, 1000, &n) < 0)
+    return capsa_fail_as (err, EINVAL, "--oom-score-adj `%s`: expected a number from -1000 to 1000", v),
+           CAPSA_OPT_USAGE;
+  o->oom_score_adj = (int) n;
+  o->oom_score_adj_set = true;
+  return 0;
+}
+
+static int
+platform_ok (const char *v, capsa_err **err)
+{
+  return capsa_platform_check (v, err);
+}
+
 #define O struct ctr_opts
 static const struct capsa_opt run_opts[] = {
   CAPSA_O_BOOL ('d', "detach", O, detach, "run in the background (a monitor keeps its logs) and print its id"),
@@ -145,11 +220,15 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_STR (0, "detach-keys", O, detach_keys, "KEYS", "the sequence that detaches run -it (default ctrl-p,ctrl-q)"),
   CAPSA_O_BOOL (0, "rm", O, rm, "remove the container when it exits"),
   CAPSA_O_STR (0, "name", O, name, "NAME", "name the container", .check = name_ok),
+  CAPSA_O_STR (0, "cidfile", O, cidfile, "FILE", "write the container's id to FILE (which must not exist)"),
   CAPSA_O_STR ('h', "hostname", O, hostname, "NAME", "the container's host name (default: its short id)"),
   CAPSA_O_LIST ('e', "env", O, env, "KEY[=VALUE]", "set an environment variable (KEY alone: from this environment)"),
   CAPSA_O_CALL (0, "env-file", set_env_file, "FILE", "read KEY=VALUE lines from FILE"),
+  CAPSA_O_BOOL (0, "env-host", O, env_host, "this whole environment, under the image's (-e and --env-file over it)"),
   CAPSA_O_STR ('w', "workdir", O, workdir, "DIR", "working directory inside the container"),
   CAPSA_O_STR ('u', "user", O, user, "USER[:GROUP]", "user name or uid (and group)"),
+  CAPSA_O_LIST (0, "group-add", O, group_add, "GROUP",
+                "another group of the process (a name of the image's /etc/group, or a gid)"),
   CAPSA_O_CALL (0, "entrypoint", set_entrypoint, "CMD", "override the image's entrypoint (\"\": none)"),
   CAPSA_O_LIST ('v', "volume", O, volumes, "SRC:DST[:ro]",
                 "bind mount a host path, or a named volume (NAME:DST), or an\n"
@@ -157,6 +236,8 @@ static const struct capsa_opt run_opts[] = {
                 .check = volume_spec_ok),
   CAPSA_O_LIST (0, "mount", O, mounts, "type=bind|volume|tmpfs,source=..,target=..[,readonly][,tmpfs-size=..]", ""),
   CAPSA_O_LIST (0, "tmpfs", O, tmpfs, "DST[:OPTS]", "mount a tmpfs"),
+  CAPSA_O_LIST (0, "volumes-from", O, volumes_from, "CTR[:ro|rw]",
+                "the binds and volumes of another container, at the same places"),
   CAPSA_O_BOOL (0, "read-only", O, read_only, "read-only root filesystem"),
   CAPSA_O_SIZE ('m', "memory", O, memory, "BYTES", "memory limit (512m, 1g...)"),
   CAPSA_O_SIZE (0, "memory-swap", O, memory_swap, "BYTES", "memory + swap limit (-1: unlimited)",
@@ -172,11 +253,23 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_STR (0, "cpuset-cpus", O, cpuset_cpus, "LIST", "CPUs allowed (0-1, 0,2)"),
   CAPSA_O_INT64 (0, "pids-limit", O, pids_limit, -1, INT32_MAX, "N", "most processes at once"),
   CAPSA_O_INT64 (0, "blkio-weight", O, blkio_weight, 10, 1000, "N", "block I/O weight (10-1000)"),
+  CAPSA_O_LIST (0, "device-read-bps", O, device_read_bps, "DEV:RATE", "most bytes read per second from DEV (1m...)"),
+  CAPSA_O_LIST (0, "device-write-bps", O, device_write_bps, "DEV:RATE", "most bytes written per second to DEV"),
+  CAPSA_O_LIST (0, "device-read-iops", O, device_read_iops, "DEV:N", "most reads per second from DEV"),
+  CAPSA_O_LIST (0, "device-write-iops", O, device_write_iops, "DEV:N", "most writes per second to DEV"),
+  CAPSA_O_SIZE (0, "memory-reservation", O, memory_reservation, "BYTES", "memory soft limit"),
+  CAPSA_O_STR (0, "cpuset-mems", O, cpuset_mems, "LIST", "memory nodes allowed (0-1, 0,2)"),
+  CAPSA_O_BOOL (0, "oom-kill-disable", O, oom_kill_disable, "no OOM kill at the memory limit (cgroup v1)"),
+  CAPSA_O_CALL (0, "oom-score-adj", set_oom_score_adj, "N",
+                "the process's OOM score adjustment (-1000 to 1000; below capsa's\n"
+                "own needs CAP_SYS_RESOURCE)"),
+  CAPSA_O_STR (0, "cgroup-parent", O, cgroup_parent, "PATH", "the cgroup the container's goes under (PATH/ID)"),
   CAPSA_O_LIST (0, "device", O, devices, "HOST[:CTR][:rwm]", "give a host device"),
   CAPSA_O_LIST (0, "cap-add", O, cap_add, "CAP", "add a capability (ALL for all); the seccomp filter follows"),
   CAPSA_O_LIST (0, "cap-drop", O, cap_drop, "CAP", "drop a capability (ALL for all)"),
   CAPSA_O_BOOL (0, "privileged", O, privileged, "every capability, no seccomp, no masked paths, all devices"),
   CAPSA_O_LIST (0, "security-opt", O, security_opt, "OPT", "seccomp=unconfined|FILE, no-new-privileges"),
+  CAPSA_O_LIST (0, "annotation", O, annotations, "KEY=VALUE", "an OCI annotation of the container (config.json)"),
   CAPSA_O_BOOL (0, "init", O, init, "a tiny init as PID 1 that reaps zombies and forwards signals"),
   CAPSA_O_STR (0, "restart", O, restart, "POLICY", "no, on-failure[:MAX], always, unless-stopped (detached)"),
   CAPSA_O_LIST (0, "ulimit", O, ulimits, "NAME=SOFT[:HARD]", "resource limit (nofile=1024:2048)"),
@@ -213,9 +306,17 @@ static const struct capsa_opt run_opts[] = {
                 "(root) map container ids C.. to host ids H.. (S of\n"
                 "them; repeatable)"),
   CAPSA_O_LIST (0, "gidmap", O, gidmap, "C:H:S", "the same for group ids (default: as --uidmap)"),
+  CAPSA_O_STR (0, "pid", O, pid_mode, "MODE", "host (the host's PID namespace) or container:NAME (a running one's)"),
+  CAPSA_O_STR (0, "ipc", O, ipc_mode, "MODE",
+               "private (default), shareable, none (no /dev/shm), host, or\n"
+               "container:NAME (its IPC namespace; /dev/shm stays this one's)"),
+  CAPSA_O_STR (0, "uts", O, uts_mode, "MODE", "host: the host's UTS namespace (its host name)"),
+  CAPSA_O_STR (0, "cgroupns", O, cgroupns_mode, "MODE", "private (default: a cgroup namespace of its own) or host"),
   /* only local images: the value is checked, then dropped (parse_run sets image after) */
   CAPSA_O_STR (0, "pull", O, pull, "POLICY", "missing (default: pull an image the store lacks), always, or never",
                .check = pull_ok),
+  CAPSA_O_STR (0, "platform", O, platform, "OS/ARCH[/VARIANT]",
+               "the image's platform (pulled for it; a local image of another is refused)", .check = platform_ok),
   CAPSA_O_HELP ('H'),
   CAPSA_O_END,
 };
@@ -255,8 +356,13 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
     return first;
   if (first >= argc)
     return -cli_usage (cmd, "requires at least 1 argument (IMAGE)");
+  if (o->env_host)
+    env_host_prepend (o);
   resolve_env (o->env);
   o->image = argv[first];
+  if (o->oom_kill_disable && o->memory == 0)
+    fprintf (stderr, "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be "
+                     "dangerous.\n");
   o->cmd = argv + first + 1;
   if (o->cpu_quota > 0 && o->cpu_quota < 1000)
     return -cli_usage (cmd,
@@ -334,16 +440,20 @@ run_or_create (struct cli_global *g, int argc, char **argv, bool create)
       return cli_fail (&err);
     }
   cleanup_capsa_config struct capsa_config *typed = NULL;
-  if ((r = cli_run_pull (g, argc, o.image, o.pull)) != 0)
+  if ((r = cli_run_pull (g, argc, o.image, o.pull, o.platform)) != 0)
     {
       parsed_free (&o);
       return r;
     }
-  if (capsa_ctr_create (&g->eng, &o, id, o.detach ? NULL : &typed, &err) < 0)
+  int cidfd = o.cidfile ? cidfile_open (o.cidfile, &err) : -1;
+  if ((o.cidfile && cidfd < 0) || capsa_ctr_create (&g->eng, &o, id, o.detach ? NULL : &typed, &err) < 0)
     {
+      cidfile_done (o.cidfile, cidfd, NULL, NULL);
       parsed_free (&o);
       return cli_fail (&err);
     }
+  if (cidfile_done (o.cidfile, cidfd, id, &err) < 0)
+    cli_fail (&err); /* (the container is made: docker goes on too) */
   capsa_fault_point ("cli:recorded");
   if (o.detach)
     {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "capsa/engine.h"
 #include "capsa/image.h"
 #include "image_opts.h"
 
@@ -23,9 +24,17 @@ archive_format_ok (const char *v, capsa_err **err)
   return capsa_fail_as (err, EINVAL, "--format: unknown format `%s` (docker-archive, oci-archive or oci-dir)", v);
 }
 
+static int
+platform_ok (const char *v, capsa_err **err)
+{
+  return capsa_platform_check (v, err);
+}
+
 static const struct capsa_opt pull_opts[] = {
   CAPSA_O_BOOL ('q', "quiet", struct pull_flags, quiet, "print only the image's name (no progress)"),
   CAPSA_O_BOOL (0, "insecure", struct pull_flags, insecure, "allow plain http and unverified TLS for this registry"),
+  CAPSA_O_STR (0, "platform", struct pull_flags, platform, "OS/ARCH[/VARIANT]",
+               "the platform to take from a multi-platform image (default: this host's)", .check = platform_ok),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };

@@ -8,6 +8,7 @@
 struct pull_flags
 {
   bool quiet, insecure;
+  const char *platform; /* --platform OS/ARCH[/VARIANT] */
 };
 struct push_flags
 {

@@ -985,8 +985,9 @@ build_process (const struct ctr_opts *o, const char *id, const char *rootfs, jso
   snprintf (shortid, sizeof shortid, "%.12s", id);
   /* docker: under --network host the container is named as the host is (its own UTS namespace
    * still: a sethostname in it does not rename the host) */
-  if (hostname == NULL && o->network && strcmp (o->network, "host") == 0 && gethostname (host, sizeof host - 1) == 0
-      && *host)
+  bool host_uts = (o->network && strcmp (o->network, "host") == 0)
+                  || (o->uts_mode && strcmp (o->uts_mode, "host") == 0);
+  if (hostname == NULL && host_uts && gethostname (host, sizeof host - 1) == 0 && *host)
     hostname = host;
   if (hostname == NULL)
     hostname = shortid;
@@ -1257,6 +1258,14 @@ step_root (struct build *b, capsa_err **err)
   return 0;
 }
 
+/* The flags of ctr_flags.c: after the mounts (--volumes-from) and the root (--cgroup-parent). */
+static int
+step_flags (struct build *b, capsa_err **err)
+{
+  struct ctr_flags_in in = { b->e, b->o, b->id, b->rootfs, b->imgcfg, b->config, b->meta };
+  return ctr_flags_apply (&in, err);
+}
+
 /* --network container:NAME: join that running container's network namespace. */
 static int
 join_container_net (struct build *b, json_t *ns, capsa_err **err)
@@ -1317,13 +1326,19 @@ step_publish (struct build *b, capsa_err **err)
   cleanup_json json_t *pub = json_array ();
   if (o->publish_all && publish_exposed (json_object_get (b->imgcfg, "config"), pub, err) < 0)
     return -1;
+  cleanup_strv char **specs = xmalloc0 (sizeof (char *));
   for (char **p = o->publish; p && *p; p++)
+    if (ctr_ports_expand (*p, &specs, err) < 0)
+      return -1;
+  for (char **p = specs; *p; p++)
     {
       struct capsa_port port;
       if (capsa_port_parse (*p, &port, err) < 0)
         return -1;
       json_array_append_new (pub, json_string (*p));
     }
+  if (json_array_size (pub) > 120) /* (capsa_ctr_ports_reserve's limit, said before it is made) */
+    return capsa_fail_as (err, E2BIG, "-p: %zu published ports: at most 120 are supported", json_array_size (pub));
   json_object_set (b->hc, "Publish", pub);
   return 0;
 }
@@ -1367,8 +1382,8 @@ step_args (struct build *b, capsa_err **err)
 
 /* In order: each step may use what those before it made. */
 static build_step *const build_steps[] = {
-  step_meta, step_host_config, step_process, step_caps,    step_limits, step_mounts,
-  step_root, step_network,     step_publish, step_sysctls, step_args,
+  step_meta, step_host_config, step_process, step_caps,    step_limits,  step_mounts,
+  step_root, step_flags,       step_network, step_publish, step_sysctls, step_args,
 };
 
 int

@@ -28,6 +28,19 @@ char *ctr_userns_map_text (json_t *maps);
  * Named and anonymous volumes are created as needed. */
 int ctr_build (struct capsa_engine *e, const struct ctr_opts *o, const char *id, const char *rootfs,
                const char *image_id, json_t *imgcfg, json_t **config, json_t **meta, capsa_err **err);
+/* The run flags of ctr_flags.c (namespaces, cgroup parent, more resources, the process's groups,
+ * OOM score and working directory, annotations, --volumes-from, --platform), over the config and
+ * record ctr_build made so far (its mounts and root included).  Borrowed, all of it. */
+struct ctr_flags_in
+{
+  struct capsa_engine *e;
+  const struct ctr_opts *o;
+  const char *id, *rootfs;
+  json_t *imgcfg;        /* the image's config blob (architecture, os) */
+  json_t *config, *meta; /* the OCI config and the record, changed */
+};
+int ctr_flags_apply (const struct ctr_flags_in *in, capsa_err **err);
+
 /* The network mode of a container run without --network (depends on rootless or not). */
 const char *ctr_default_network (struct capsa_engine *e);
 

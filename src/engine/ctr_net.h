@@ -15,6 +15,11 @@ struct capsa_port;
  * by *hold (a socket that slirp4netns can bind beside, no one else; -1: the port was given) until
  * slirp4netns has bound it. */
 int ctr_ports_ephemeral (struct capsa_port *p, int *hold, capsa_err **err);
+/* -p SPEC with port ranges (8000-8003:80-83, IP:8000-8001:80-81/udp, 80-83) as the specs of one
+ * port each, appended to *out (a vector); 8000-8010:80 stays one spec (capsa_port_parse's
+ * host_port_end: a free port of the range at start).  Docker's errors for ranges that do not
+ * match. */
+int ctr_ports_expand (const char *spec, char ***out, capsa_err **err);
 /* docker's NetworkSettings.Ports of ports (ipv6: the container has an IPv6 address). */
 json_t *ctr_ports_json (const struct capsa_port *ports, size_t n, bool ipv6);
 

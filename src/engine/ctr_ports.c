@@ -189,6 +189,31 @@ reserve_one (struct capsa_engine *e, struct ctr *c, struct capsa_port *p, capsa_
   return capsa_fail_as (err, EADDRINUSE, "found no free host port for %d/%s", p->ctr_port, p->proto);
 }
 
+/* -p 8000-8010:80: the first free port of the range (docker's allocator takes one of it too). */
+static int
+reserve_range (struct capsa_engine *e, struct ctr *c, struct capsa_port *p, capsa_err **err)
+{
+  int first = p->host_port, last = p->host_port_end;
+  for (int port = first; port <= last; port++)
+    {
+      capsa_err *why = NULL;
+      p->host_port = port;
+      p->host_port_end = 0;
+      if (reserve_one (e, c, p, &why) == 0)
+        return 0;
+      if (why->errnum != EADDRINUSE)
+        {
+          *err = why;
+          return -1;
+        }
+      capsa_err_free (&why);
+    }
+  p->host_port = first;
+  p->host_port_end = last;
+  return capsa_fail_as (err, EADDRINUSE, "no free host port in %d-%d for %d/%s: every one is in use", first, last,
+                        p->ctr_port, p->proto);
+}
+
 int
 capsa_ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_port *ports, size_t n, capsa_err **err)
 {
@@ -196,12 +221,85 @@ capsa_ctr_ports_reserve (struct capsa_engine *e, struct ctr *c, struct capsa_por
   if (n > 120)
     return capsa_fail_as (err, E2BIG, "%zu published ports: at most 120 are supported", n);
   for (size_t i = 0; i < n; i++)
-    if (reserve_one (e, c, &ports[i], err) < 0)
+    if ((ports[i].host_port_end ? reserve_range (e, c, &ports[i], err) : reserve_one (e, c, &ports[i], err)) < 0)
       {
         ctr_ports_release (c);
         return -1;
       }
   return 0;
+}
+
+/* "A" or "A-B" (ports, A <= B) into *a, *b. */
+static bool
+port_range (const char *s, int *a, int *b)
+{
+  int64_t x, y = 0;
+  const char *dash = strchr (s, '-');
+  cleanup_free char *first = dash ? strndup (s, (size_t) (dash - s)) : xstrdup (s);
+  if (parse_i64 (first, 1, 65535, &x) < 0 || (dash && parse_i64 (dash + 1, x, 65535, &y) < 0))
+    return false;
+  *a = (int) x;
+  *b = dash ? (int) y : (int) x;
+  return true;
+}
+
+/* The specs of a range whose parts are split: prefix ("IP:", "" or NULL for no host part), the
+ * host part, the container range and proto ("" or "/udp"). */
+static int
+expand_ranges (const char *spec, const char *prefix, const char *host, const char *ctr, const char *proto, char ***out,
+               capsa_err **err)
+{
+  int c0, c1, h0 = 0, h1 = 0;
+  if (!port_range (ctr, &c0, &c1))
+    return capsa_fail_as (err, EINVAL, "-p `%s`: Invalid containerPort: %s", spec, ctr);
+  if (*host && !port_range (host, &h0, &h1))
+    return capsa_fail_as (err, EINVAL, "-p `%s`: Invalid hostPort: %s", spec, host);
+  if (*host && c1 - c0 != h1 - h0 && c1 != c0)
+    return capsa_fail_as (err, EINVAL,
+                          "-p `%s`: Invalid ranges specified for container and host Ports: %s and %s (as many host "
+                          "ports as container ports, or one container port for a range of host ports)",
+                          spec, ctr, host);
+  for (int i = 0; i <= c1 - c0; i++)
+    {
+      cleanup_free char *h = NULL, *one = NULL;
+      if (*host && c1 == c0 && h1 != h0)
+        h = xstrdup (host); /* one port of the range, chosen at start */
+      else
+        h = *host ? xasprintf ("%d", h0 + i) : xstrdup ("");
+      one = prefix ? xasprintf ("%s%s:%d%s", prefix, h, c0 + i, proto) : xasprintf ("%d%s", c0 + i, proto);
+      strv_append (out, one);
+    }
+  return 0;
+}
+
+int
+ctr_ports_expand (const char *spec, char ***out, capsa_err **err)
+{
+  cleanup_free char *s = xstrdup (spec), *proto = NULL, *prefix = NULL;
+  char *slash = strrchr (s, '/'), *ctr = strrchr (s, ':'), *host = s, *colon;
+  proto = slash ? xstrdup (slash) : xstrdup ("");
+  if (slash)
+    *slash = '\0';
+  if (ctr)
+    {
+      *ctr++ = '\0';
+      colon = strrchr (s, ':');
+      if (colon && !strchr (colon, ']'))
+        {
+          host = colon + 1;
+          prefix = strndup (s, (size_t) (host - s));
+        }
+      else if (colon == NULL && !strchr (s, ']'))
+        prefix = xstrdup ("");
+    }
+  if (ctr == NULL || prefix == NULL || (!strchr (ctr, '-') && !strchr (host, '-')))
+    {
+      if (ctr == NULL && strchr (s, '-'))
+        return expand_ranges (spec, NULL, "", s, proto, out, err);
+      strv_append (out, spec); /* no range: capsa_port_parse's to check */
+      return 0;
+    }
+  return expand_ranges (spec, prefix, host, ctr, proto, out, err);
 }
 
 /* The socket that holds the chosen port binds it with SO_REUSEADDR and never listens: libslirp

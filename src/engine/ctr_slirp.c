@@ -104,6 +104,20 @@ ctr_slirp_check (const char *mode, capsa_err **err)
 
 #define EPHEMERAL_TRIES 8
 
+/* 8000-8010:80: the first port of the range that slirp4netns could bind. */
+static int
+publish_range (const char *state_dir, struct capsa_port *p, capsa_err **err)
+{
+  int last = p->host_port_end;
+  p->host_port_end = 0;
+  for (;; p->host_port++)
+    {
+      if (capsa_slirp_add_hostfwd (state_dir, p, err) == 0 || p->host_port >= last)
+        return *err ? -1 : 0;
+      capsa_err_free (err);
+    }
+}
+
 /* One published port.  An ephemeral one is held from its choice until slirp4netns has bound it
  * (ctr_ports_ephemeral); should a program binding with SO_REUSEADDR have taken it all the same
  * (slirp4netns's answer does not say why it failed), the next try has another port. */
@@ -112,6 +126,8 @@ publish_one (const char *state_dir, const char *spec, struct capsa_port *p, caps
 {
   if (capsa_port_parse (spec, p, err) < 0)
     return -1;
+  if (p->host_port_end)
+    return publish_range (state_dir, p, err);
   bool ephemeral = p->host_port == 0;
   for (int attempt = 1;; attempt++)
     {

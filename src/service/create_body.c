@@ -226,6 +226,18 @@ static const struct field host_fields[] = {
   { "SecurityOpt", F_STRV, OFF (security_opt), 0, 0, 0 },
   { "Sysctls", F_MAP, OFF (sysctls), 0, 0, '=' },
   { "Tmpfs", F_MAP, OFF (tmpfs), 0, 0, ':' },
+  /* issue 18's run flags (the engine checks the values, under the CLI's names) */
+  { "PidMode", F_STR, OFF (pid_mode), 0, 0, 0 },
+  { "IpcMode", F_STR, OFF (ipc_mode), 0, 0, 0 },
+  { "UTSMode", F_STR, OFF (uts_mode), 0, 0, 0 },
+  { "CgroupnsMode", F_STR, OFF (cgroupns_mode), 0, 0, 0 },
+  { "CgroupParent", F_STR, OFF (cgroup_parent), 0, 0, 0 },
+  { "CpusetMems", F_STR, OFF (cpuset_mems), 0, 0, 0 },
+  { "MemoryReservation", F_INT, OFF (memory_reservation), 0, LLONG_MAX, 0 },
+  { "OomKillDisable", F_BOOL, OFF (oom_kill_disable), 0, 0, 0 },
+  { "VolumesFrom", F_STRV, OFF (volumes_from), 0, 0, 0 },
+  { "GroupAdd", F_STRV, OFF (group_add), 0, 0, 0 },
+  { "Annotations", F_MAP, OFF (annotations), 0, 0, '=' },
 };
 #undef OFF
 
@@ -300,38 +312,23 @@ static const struct unsupported config_unsupported[] = {
   }
 static const struct unsupported host_unsupported[] = {
   { "VolumeDriver", REFUSE, "volume drivers are not supported", "local", false },
-  NOT_SUPPORTED ("VolumesFrom", "volumes from other containers"),
   { "Links", REFUSE, "links are not supported (put the containers on one user-defined network)", NULL, false },
   NOT_SUPPORTED ("Dns", "custom DNS servers"),
   NOT_SUPPORTED ("DnsOptions", "custom DNS options"),
   NOT_SUPPORTED ("DnsSearch", "custom DNS search domains"),
   NOT_SUPPORTED ("ExtraHosts", "extra /etc/hosts entries"),
-  NOT_SUPPORTED ("GroupAdd", "additional groups"),
-  { "IpcMode", REFUSE, "only a private IPC namespace is supported", "private,shareable", false },
-  { "PidMode", REFUSE, "only a private PID namespace is supported", NULL, false },
-  { "UTSMode", REFUSE, "only a private UTS namespace is supported", NULL, false },
   { "Cgroup", REFUSE, "joining another container's cgroup is not supported", NULL, false },
-  { "CgroupnsMode", REFUSE, "only a private cgroup namespace is supported", "private", false },
-  { "CgroupParent", REFUSE, "a cgroup parent is not supported (capsa's cgroups are under /capsa)", NULL, false },
   NOT_SUPPORTED ("StorageOpt", "storage options"),
   { "Runtime", REFUSE, "capsa runs containers with capsa-oci only", "runc,capsa,capsa-oci", false },
   { "Isolation", REFUSE, "only the default isolation is supported", "default", false },
   { "MaskedPaths", REFUSE, "a custom set of masked paths is not supported", NULL, true },
   { "ReadonlyPaths", REFUSE, "a custom set of read-only paths is not supported", NULL, true },
   NOT_SUPPORTED ("BlkioWeightDevice", "per-device block I/O weights"),
-  NOT_SUPPORTED ("BlkioDeviceReadBps", "per-device block I/O limits"),
-  NOT_SUPPORTED ("BlkioDeviceWriteBps", "per-device block I/O limits"),
-  NOT_SUPPORTED ("BlkioDeviceReadIOps", "per-device block I/O limits"),
-  NOT_SUPPORTED ("BlkioDeviceWriteIOps", "per-device block I/O limits"),
   NOT_SUPPORTED ("CpuRealtimePeriod", "real-time CPU limits"),
   NOT_SUPPORTED ("CpuRealtimeRuntime", "real-time CPU limits"),
-  { "CpusetMems", REFUSE, "a set of memory nodes is not supported", NULL, false },
   NOT_SUPPORTED ("DeviceCgroupRules", "device cgroup rules"),
   { "DeviceRequests", REFUSE, "device requests (GPUs) are not supported", NULL, false },
-  { "OomScoreAdj", WARN, "an OOM score adjustment is not supported", NULL, false },
-  { "MemoryReservation", WARN, "a memory soft limit is not supported", NULL, false },
   { "MemorySwappiness", WARN, "a memory swappiness is not supported", "-1", false },
-  { "OomKillDisable", WARN, "disabling the OOM killer is not supported", NULL, false },
   { "KernelMemory", WARN, "kernel memory limits are deprecated and not supported", NULL, false },
   { "KernelMemoryTCP", WARN, "kernel memory limits are deprecated and not supported", NULL, false },
   { "CpuCount", WARN, "a Windows-only option", NULL, false },
@@ -473,6 +470,38 @@ set_cpus_memory (json_t *hc, struct ctr_opts *o, capsa_err **err)
     o->memory_swap = 0; /* -1 without a limit: unlimited, as without it */
   if (o->pids_limit < 0)
     o->pids_limit = 0; /* dockerd: 0 and -1 are unlimited */
+  return 0;
+}
+
+/* OomScoreAdj (0: not given, as dockerd leaves it) and BlkioDevice{Read,Write}{Bps,IOps}
+ * ([{Path, Rate}]) as the CLI's DEV:RATE. */
+static int
+set_oom_blkio (json_t *hc, struct ctr_opts *o, capsa_err **err)
+{
+  long long adj;
+  if (get_int (hc, "HostConfig.", "OomScoreAdj", &adj, err) < 0)
+    return -1;
+  if (adj < -1000 || adj > 1000)
+    return capsa_fail_as (err, EINVAL, "HostConfig.OomScoreAdj: %lld is out of range (-1000 to 1000)", adj);
+  o->oom_score_adj = (int) adj;
+  o->oom_score_adj_set = adj != 0;
+  const char *keys[] = { "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps" };
+  char ***lists[] = { &o->device_read_bps, &o->device_write_bps, &o->device_read_iops, &o->device_write_iops };
+  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+    {
+      json_t *v = member (hc, keys[i]), *d;
+      size_t j;
+      if (v && !json_is_array (v))
+        return bad_type ("HostConfig.", keys[i], "an array of {Path, Rate}", v, err);
+      json_array_foreach (v, j, d)
+      {
+        const char *path = jstr (d, "Path");
+        json_t *rate = json_object_get (d, "Rate");
+        if (path == NULL || !json_is_integer (rate) || json_integer_value (rate) < 0)
+          return bad_type ("HostConfig.", keys[i], "an array of {Path, Rate} (a string, an integer >= 0)", v, err);
+        strv_take (lists[i], capsa_xasprintf ("%s:%lld", path, (long long) json_integer_value (rate)));
+      }
+    }
   return 0;
 }
 
@@ -934,7 +963,7 @@ host_config_apply (json_t *body, json_t *hc, struct ctr_opts *o, struct svc_stri
 {
   if (apply_fields (host_fields, ARRAY_SIZE (host_fields), hc, "HostConfig.", o, keep, err) < 0
       || check_unsupported (host_unsupported, ARRAY_SIZE (host_unsupported), hc, "HostConfig.", warnings, err) < 0
-      || set_cpus_memory (hc, o, err) < 0 || set_restart (hc, o, keep, err) < 0
+      || set_cpus_memory (hc, o, err) < 0 || set_oom_blkio (hc, o, err) < 0 || set_restart (hc, o, keep, err) < 0
       || check_log_config (hc, warnings, err) < 0 || check_binds (o->volumes, err) < 0
       || each_item (hc, "Mounts", mount_fn, o, warnings, err) < 0
       || each_item (hc, "Devices", device_fn, o, warnings, err) < 0
@@ -970,9 +999,28 @@ svc_create_opts (json_t *body, const char *name, struct ctr_opts *o, struct svc_
 void
 svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
 {
-  char ***lists[] = { &o->env,     &o->volumes,      &o->mounts,  &o->tmpfs,           &o->devices,
-                      &o->cap_add, &o->cap_drop,     &o->ulimits, &o->sysctls,         &o->labels,
-                      &o->publish, &o->security_opt, &o->cmd,     &o->entrypoint_argv, &o->aliases };
+  char ***lists[] = { &o->env,
+                      &o->volumes,
+                      &o->mounts,
+                      &o->tmpfs,
+                      &o->devices,
+                      &o->cap_add,
+                      &o->cap_drop,
+                      &o->ulimits,
+                      &o->sysctls,
+                      &o->labels,
+                      &o->publish,
+                      &o->security_opt,
+                      &o->cmd,
+                      &o->entrypoint_argv,
+                      &o->aliases,
+                      &o->volumes_from,
+                      &o->group_add,
+                      &o->annotations,
+                      &o->device_read_bps,
+                      &o->device_write_bps,
+                      &o->device_read_iops,
+                      &o->device_write_iops };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     {
       cleanup_strv_fn (lists[i]);

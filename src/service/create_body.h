@@ -59,21 +59,25 @@
  *     UsernsMode                           userns
  *     LogConfig                            Type "", json-file, local: silent; another driver,
  *                                          or Config options: warned (capsa keeps its own log)
- *     OomScoreAdj, MemoryReservation,      warned (dropped): hints the engine has no field for;
- *     MemorySwappiness, OomKillDisable,      dockerd too drops OomKillDisable, swappiness and
- *     KernelMemory, KernelMemoryTCP          kernel memory with a warning where the kernel lacks
- *                                            them (MemorySwappiness -1: not set)
+ *     PidMode, IpcMode, UTSMode,           pid_mode, ipc_mode, uts_mode, cgroupns_mode,
+ *     CgroupnsMode, CgroupParent,            cgroup_parent, cpuset_mems, memory_reservation,
+ *     CpusetMems, MemoryReservation,         oom_kill_disable, oom_score_adj (-1000..1000),
+ *     OomKillDisable, OomScoreAdj,           volumes_from, group_add, annotations "k=v",
+ *     VolumesFrom, GroupAdd, Annotations,    device_{read,write}_{bps,iops} "PATH:RATE" (the
+ *     BlkioDevice{Read,Write}{Bps,IOps}      engine checks them: ctr_flags.c)
+ *     MemorySwappiness, KernelMemory,      warned (dropped): hints the engine has no field for;
+ *     KernelMemoryTCP                        dockerd too drops swappiness and kernel memory with
+ *                                            a warning where the kernel lacks them
+ *                                            (MemorySwappiness -1: not set)
  *     CpuCount, CpuPercent,                warned: Windows only (dockerd on Linux ignores them)
  *     IOMaximumIOps, IOMaximumBandwidth
  *     ContainerIDFile, ConsoleSize         the client's: ignored
  *     Binds' options                       the engine's -v options, and Docker Desktop's cached,
  *                                          delegated, consistent (accepted and ignored)
- *     refused (no engine support): VolumeDriver (but local), VolumesFrom, Links, Dns, DnsOptions,
- *       DnsSearch, ExtraHosts, GroupAdd, IpcMode (but private, shareable), PidMode, UTSMode,
- *       Cgroup, CgroupnsMode (but private), CgroupParent, StorageOpt, Runtime (but runc,
- *       capsa), Isolation (but default), MaskedPaths, ReadonlyPaths (any non-null),
- *       BlkioWeightDevice, BlkioDevice{Read,Write}{Bps,IOps}, CpuRealtimePeriod,
- *       CpuRealtimeRuntime, CpusetMems, DeviceCgroupRules, DeviceRequests
+ *     refused (no engine support): VolumeDriver (but local), Links, Dns, DnsOptions,
+ *       DnsSearch, ExtraHosts, Cgroup, StorageOpt, Runtime (but runc, capsa), Isolation (but
+ *       default), MaskedPaths, ReadonlyPaths (any non-null), BlkioWeightDevice,
+ *       CpuRealtimePeriod, CpuRealtimeRuntime, DeviceCgroupRules, DeviceRequests
  *   NetworkingConfig.EndpointsConfig       one network at most (dockerd's rule): its name is the
  *                                          network when NetworkMode is the default, and must be
  *                                          NetworkMode's otherwise ("default": the default

@@ -272,6 +272,17 @@ def test_pull_docker_media_types_and_index(capsa, work, registry, layered):
     assert info["Architecture"] == "amd64" and info["Id"] == m["Id"]
     # the same image as the v2s2 one: it now has both repositories' digests (the index's for multi)
     assert f"{registry.host}/skopeo/multi@sha256:{ih}" in info["RepoDigests"]
+    # --platform (issue 18): the index's other entry, by pull and by create over the local amd64 one
+    p = capsa("pull", "--platform", "linux/s390x", f"{registry.host}/skopeo/multi:1", check=False)
+    assert p.returncode != 0 and "no image for the requested platform (linux/s390x)" in p.stderr, p.stderr
+    # (the arm64 image has no programs: create pulls it, then finds no `true`)
+    p = capsa("create", "--network", "none", "--platform", "linux/arm64", f"{registry.host}/skopeo/multi:1", "true",
+              check=False)
+    assert "Pulling" in p.stderr and "executable file not found" in p.stderr, p.stderr
+    info = json.loads(capsa("image", "inspect", f"{registry.host}/skopeo/multi:1").stdout)[0]
+    assert info["Architecture"] == "arm64"
+    capsa("pull", "--platform", "linux/amd64", f"{registry.host}/skopeo/multi:1")
+    assert json.loads(capsa("image", "inspect", f"{registry.host}/skopeo/multi:1").stdout)[0]["Id"] == m["Id"]
 
 
 def test_pull_basic_auth(capsa, work, auth_registry, layered):

@@ -304,8 +304,9 @@ def test_create_errors(svc):
         st, e, _ = api(svc, "POST", "/v1.41/containers/create", body={"Image": "busybox", "HostConfig": {"Memory": "x"}})
         assert st == 400 and "Memory" in e["message"]
         st, e, _ = api(svc, "POST", "/v1.41/containers/create", body={"Image": "busybox",
-                                                                         "HostConfig": {"VolumesFrom": ["dup"]}})
-        assert st == 400 and "VolumesFrom" in e["message"]
+                                                                         "HostConfig": {"BlkioWeightDevice": [
+                                                                             {"Path": "/dev/null", "Weight": 10}]}})
+        assert st == 400 and "BlkioWeightDevice" in e["message"]
         st, e, _ = api(svc, "POST", "/v1.41/containers/create?name=bad%20name", body={"Image": "busybox"})
         assert st == 400
         assert svc.capsa("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["dup"]  # nothing else made

@@ -276,8 +276,10 @@ static const struct
   { "{'Image': 'b', 'HostConfig': {'Dns': ['1.1.1.1']}}", "HostConfig.Dns: custom DNS servers are not supported" },
   { "{'Image': 'b', 'HostConfig': {'MaskedPaths': []}}",
     "HostConfig.MaskedPaths: a custom set of masked paths is not supported" },
-  { "{'Image': 'b', 'HostConfig': {'IpcMode': 'host'}}",
-    "HostConfig.IpcMode: only a private IPC namespace is supported" },
+  { "{'Image': 'b', 'HostConfig': {'BlkioWeightDevice': [{'Path': '/dev/null', 'Weight': 10}]}}",
+    "HostConfig.BlkioWeightDevice: per-device block I/O weights are not supported" },
+  { "{'Image': 'b', 'HostConfig': {'OomScoreAdj': 1001}}",
+    "HostConfig.OomScoreAdj: 1001 is out of range (-1000 to 1000)" },
   { "{'Image': 'b', 'HostConfig': {'Runtime': 'runsc'}}",
     "HostConfig.Runtime: capsa runs containers with capsa-oci only" },
   { "{'Image': 'b', 'HostConfig': {'DeviceRequests': [{'Count': -1}]}}",
@@ -383,7 +385,6 @@ test_warnings (void **state)
   const char *want[] = {
     "Domainname: capsa sets the host name only, not a domain name (ignored)",
     "Healthcheck: health checks are not supported (ignored)",
-    "HostConfig.OomScoreAdj: an OOM score adjustment is not supported (ignored)",
     "HostConfig.MemorySwappiness: a memory swappiness is not supported (ignored)",
     "HostConfig.KernelMemory: kernel memory limits are deprecated and not supported (ignored)",
     "HostConfig.LogConfig.Type: the log driver `syslog` is not supported: capsa keeps its own log (ignored)",
@@ -457,6 +458,31 @@ test_fields (void **state)
                     0);
   STRV (p.o.publish, "[::]:8080:80/tcp", "53/udp");
   STRV (p.o.mounts, "type=tmpfs,target=/m,tmpfs-mode=700");
+  parsed_free (&p);
+  /* issue 18's run flags: the CLI's values */
+  assert_int_equal (parse_text ("{'Image': 'b', 'HostConfig': {'PidMode': 'host', 'IpcMode': 'container:x',"
+                                "'UTSMode': 'host', 'CgroupnsMode': 'host', 'CgroupParent': '/p', 'CpusetMems': '0',"
+                                "'MemoryReservation': 1024, 'OomKillDisable': true, 'OomScoreAdj': 5,"
+                                "'VolumesFrom': ['a:ro'], 'GroupAdd': ['10'], 'Annotations': {'k': 'v'},"
+                                "'BlkioDeviceReadBps': [{'Path': '/dev/vda', 'Rate': 1024}],"
+                                "'BlkioDeviceWriteIOps': [{'Path': '/dev/vda', 'Rate': 7}]}}",
+                                NULL, &p, &err),
+                    0);
+  assert_no_warnings (&p);
+  assert_string_equal (p.o.pid_mode, "host");
+  assert_string_equal (p.o.ipc_mode, "container:x");
+  assert_string_equal (p.o.uts_mode, "host");
+  assert_string_equal (p.o.cgroupns_mode, "host");
+  assert_string_equal (p.o.cgroup_parent, "/p");
+  assert_string_equal (p.o.cpuset_mems, "0");
+  assert_int_equal (p.o.memory_reservation, 1024);
+  assert_true (p.o.oom_kill_disable && p.o.oom_score_adj_set);
+  assert_int_equal (p.o.oom_score_adj, 5);
+  STRV (p.o.volumes_from, "a:ro");
+  STRV (p.o.group_add, "10");
+  STRV (p.o.annotations, "k=v");
+  STRV (p.o.device_read_bps, "/dev/vda:1024");
+  STRV (p.o.device_write_iops, "/dev/vda:7");
   parsed_free (&p);
 }
 

@@ -11,8 +11,10 @@
 #include <sys/utsname.h>
 
 #include "capsa/json.h"
+#include "cleanup.h"
 #include "digest.h"
 #include "imgspec.h"
+#include "util.h"
 #include "util.h"
 
 /* ---- types --------------------------------------------------------------------------------- */
@@ -499,14 +501,30 @@ capsa_host_arch (const char **variant)
 const struct capsa_descriptor *
 capsa_manifest_pick_platform (const struct capsa_manifest *m, const char *what, capsa_err **err)
 {
-  const char *variant, *arch = capsa_host_arch (&variant);
+  return capsa_manifest_pick_for (m, NULL, what, err);
+}
+
+const struct capsa_descriptor *
+capsa_manifest_pick_for (const struct capsa_manifest *m, const char *platform, const char *what, capsa_err **err)
+{
+  const char *variant, *arch = capsa_host_arch (&variant), *os = "linux";
   const struct capsa_descriptor *best = NULL;
+  cleanup_free char *want = platform ? xstrdup (platform) : NULL;
+  if (want)
+    {
+      char *a = strchr (want, '/'), *v = a ? strchr (a + 1, '/') : NULL;
+      if (a == NULL)
+        return capsa_fail_as (err, EINVAL, "platform `%s`: expected OS/ARCH[/VARIANT]", platform), NULL;
+      *a++ = '\0';
+      if (v)
+        *v++ = '\0';
+      os = want, arch = a, variant = v;
+    }
 
   for (size_t i = 0; i < m->n_manifests; i++)
     {
       const struct capsa_descriptor *d = &m->manifests[i];
-      if (d->os == NULL || d->architecture == NULL || strcmp (d->os, "linux") != 0
-          || strcmp (d->architecture, arch) != 0)
+      if (d->os == NULL || d->architecture == NULL || strcmp (d->os, os) != 0 || strcmp (d->architecture, arch) != 0)
         continue;
       if (variant && d->variant && strcmp (variant, d->variant) != 0)
         continue;
@@ -514,7 +532,7 @@ capsa_manifest_pick_platform (const struct capsa_manifest *m, const char *what, 
         best = d;
     }
   if (best == NULL)
-    capsa_fail_as (err, ENOENT, "%s: no image for this platform (linux/%s%s%s) in its index", what, arch,
-                   variant ? "/" : "", variant ? variant : "");
+    capsa_fail_as (err, ENOENT, "%s: no image for %s platform (%s/%s%s%s) in its index", what,
+                   platform ? "the requested" : "this", os, arch, variant ? "/" : "", variant ? variant : "");
   return best;
 }

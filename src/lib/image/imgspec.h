@@ -70,6 +70,9 @@ CAPSA_PUBLIC void capsa_manifest_free (struct capsa_manifest *m);
  * when both have one).  Borrowed from m; NULL with err set. */
 CAPSA_PUBLIC const struct capsa_descriptor *capsa_manifest_pick_platform (const struct capsa_manifest *m,
                                                                           const char *what, capsa_err **err);
+/* The same for platform "OS/ARCH[/VARIANT]" (pull --platform; NULL: this host's). */
+CAPSA_PUBLIC const struct capsa_descriptor *
+capsa_manifest_pick_for (const struct capsa_manifest *m, const char *platform, const char *what, capsa_err **err);
 
 /* An image config.  Invariants after a successful parse: every field capsa reads (created,
  * architecture, os, config.{User, Env, Entrypoint, Cmd, WorkingDir, ExposedPorts, Volumes, Labels,

@@ -868,7 +868,7 @@ fetch_image_manifest (struct client *c, struct capsa_store *s, struct capsa_ref 
     return 0;
   index = *m;
   memset (m, 0, sizeof *m);
-  const struct capsa_descriptor *pick = capsa_manifest_pick_platform (&index, top, err);
+  const struct capsa_descriptor *pick = capsa_manifest_pick_for (&index, c->o->platform, top, err);
   if (pick == NULL || fetch_manifest (c, s, ref->repo, pick->digest, pick->digest, digest, m, err) < 0)
     return -1;
   if (m->is_index)

@@ -135,19 +135,25 @@ capsa_port_parse (const char *spec, struct capsa_port *out, capsa_err **err)
     }
   if (ip6 && n != 3)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IPV6]:HOSTPORT:CONTAINERPORT", spec);
-  const char *hp = NULL, *cp = parts[n - 1];
+  char *hp = NULL;
+  const char *cp = parts[n - 1];
   if (n == 3 && port_host_ip (spec, parts[0], ip6 != NULL, out, err) < 0)
     return -1;
   if (n >= 2)
     hp = parts[n - 2];
-  int64_t v;
+  int64_t v, end = 0;
   if (parse_i64 (cp, 1, 65535, &v) < 0)
     return capsa_fail_as (err, EINVAL, "port `%s`: want [IP:]HOSTPORT:CONTAINERPORT[/udp]", spec);
   out->ctr_port = (int) v;
   v = 0; /* no host port ("80", "IP::80"): docker's ephemeral port, chosen when it is reserved */
-  if (hp && *hp && parse_i64 (hp, 1, 65535, &v) < 0)
-    return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s` is not a port number", spec, hp);
+  char *dash = hp ? strchr (hp, '-') : NULL;
+  if (dash)
+    *dash++ = '\0'; /* "8000-8010": one free port of the range, chosen when it is reserved */
+  if (hp && *hp && (parse_i64 (hp, 1, 65535, &v) < 0 || (dash && (parse_i64 (dash, v, 65535, &end) < 0))))
+    return capsa_fail_as (err, EINVAL, "port `%s`: host port `%s%s%s` is not a port %s", spec, hp, dash ? "-" : "",
+                          dash ? dash : "", dash ? "range" : "number");
   out->host_port = (int) v;
+  out->host_port_end = end > v ? (int) end : 0;
   return 0;
 }
 
