@@ -18,7 +18,7 @@
 #include "capsa/runtime.h"
 #include "capsa/util.h"
 #include "cli.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* the commands with no option but --help */
 #define OPERANDS_ONLY(NAME, USAGE, SUMMARY)                                                                            \
@@ -377,7 +377,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   bool by_status = json_object_get (filters, "status") != NULL;
   bool all = o.all, quiet = o.quiet, notrunc = o.notrunc;
   const char *format = o.format;
-  bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
+  bool tmpl = format && strcmp (format, "{{json .}}") != 0 && capsa_template_is (format);
   if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
     return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
   cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
@@ -397,7 +397,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   json_t *v;
   if (tmpl)
     {
-      int r = cli_template_print_each (format, arr, &err);
+      int r = capsa_template_print_each (format, arr, &err);
       json_decref (arr);
       return r < 0 ? cli_fail (&err) : 0;
     }

@@ -7,7 +7,7 @@
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* An `images` row with docker's field names (what its --format templates use). */
 static json_t *
@@ -73,7 +73,7 @@ struct images_flags
 static int
 format_ok (const char *v, capsa_err **err)
 {
-  if (!cli_template_is (v) && strcmp (v, "json") != 0)
+  if (!capsa_template_is (v) && strcmp (v, "json") != 0)
     return capsa_fail_as (err, EINVAL, "--format: `json` or a Go template ({{.Repository}}:{{.Tag}})");
   return 0;
 }
@@ -108,7 +108,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool quiet = f.quiet, digests = f.digests, no_trunc = f.no_trunc;
-  const char *tmpl = f.format && cli_template_is (f.format) ? f.format : NULL;
+  const char *tmpl = f.format && capsa_template_is (f.format) ? f.format : NULL;
   bool json = f.format && !tmpl;
   if (argc - first > 1)
     return cli_usage ("images", "at most 1 argument (REPOSITORY[:TAG])");
@@ -166,7 +166,7 @@ cmd_images (struct cli_global *g, int argc, char **argv)
   json_decref (idx);
   if (rows)
     {
-      int r = cli_template_print_each (tmpl, rows, &err);
+      int r = capsa_template_print_each (tmpl, rows, &err);
       json_decref (rows);
       return r < 0 ? cli_fail (&err) : 0;
     }

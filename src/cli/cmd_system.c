@@ -13,7 +13,7 @@
 #include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
@@ -97,7 +97,7 @@ inspect_print (json_t *arr, const char *format, bool isolation, int status)
   else if (format && !(isolation && strcmp (format, "json") == 0))
     {
       capsa_err *err = NULL;
-      return cli_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : status;
+      return capsa_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : status;
     }
   else
     {
