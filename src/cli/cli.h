@@ -224,4 +224,22 @@ int cmd_attach (struct cli_global *g, int argc, char **argv);
 /* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
 int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);
 
+/* cli_format.c: --format for the list commands.  docker's table headers of each command's fields
+ * (pairs field, header: capsa_template_print_list). */
+extern const char *const cli_ps_headers[],
+    *const cli_images_headers[], *const cli_network_headers[], *const cli_volume_headers[], *const cli_stats_headers[];
+/* rows through fmt: `json` (one object a line, as `{{json .}}`), a template or `table TEMPLATE`
+ * (0, or the exit status of the error it reported: 125) */
+int cli_print_rows (const char *fmt, struct json_t *rows, const char *const *headers);
+/* docker's CreatedAt ("2006-01-02 15:04:05 -0700 MST", local time) from an RFC 3339 time */
+void cli_docker_time (const char *rfc3339, char *buf, size_t len);
+/* "a=1,b=2" (keys sorted), and strings joined by sep (both malloc'd) */
+char *cli_labels_text (struct json_t *labels);
+char *cli_join_strings (struct json_t *arr, const char *sep);
+/* json_array_sort's comparison of strings */
+int cli_cmp_json_strings (const void *a, const void *b, void *unused);
+/* ps's row with docker's CLI fields (Command, CreatedAt, ID, Image, Labels, LocalVolumes, Mounts,
+ * Names, Networks, Ports, RunningFor, Size, State, Status); summary: capsa_ctr_summary_json */
+json_t *cli_ps_row (struct ctr *c, struct json_t *summary, bool notrunc);
+
 #endif

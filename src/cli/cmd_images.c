@@ -1,5 +1,5 @@
-/* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--format json] [REPOSITORY[:TAG]]
- * (intermediate images, untagged parents of others, only with --all, as docker's) */
+/* capsa images [--all] [--quiet] [--digests] [--no-trunc] [--filter K=V] [--format json|raw|TEMPLATE]
+ * [REPOSITORY[:TAG]] (intermediate images, untagged parents of others, only with --all, as docker's) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +25,13 @@ image_row (struct cli_global *g, json_t *img, const char *name, bool no_trunc)
   cli_human_since (json_string_value (json_object_get (img, "created")), since, sizeof since);
   json_t *d = json_array_get (json_object_get (img, "digests"), 0);
   const char *at = d ? strchr (json_string_value (d), '@') : NULL;
-  return json_pack ("{s:s, s:s, s:s#, s:s, s:s, s:s, s:s}", "Repository", fam, "Tag", colon ? colon + 1 : "<none>",
-                    "ID", no_trunc ? id : id + 7, no_trunc ? 71 : 12, "Digest", at ? at + 1 : "<none>", "CreatedAt",
-                    json_string_value (json_object_get (img, "created")) ?: "", "CreatedSince", since, "Size", size);
+  char created[64];
+  cli_docker_time (json_string_value (json_object_get (img, "created")), created, sizeof created);
+  /* docker's keys, in the order its {{json .}} prints them */
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s#, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A", "CreatedAt",
+                    created, "CreatedSince", since, "Digest", at ? at + 1 : "<none>", "ID", no_trunc ? id : id + 7,
+                    no_trunc ? 71 : 12, "Repository", fam, "SharedSize", "N/A", "Size", size, "Tag",
+                    colon ? colon + 1 : "<none>", "UniqueSize", "N/A", "VirtualSize", size);
 }
 
 /* the row printed, or kept in rows (for --format TEMPLATE) */
@@ -73,8 +77,8 @@ struct images_flags
 static int
 format_ok (const char *v, capsa_err **err)
 {
-  if (!capsa_template_is (v) && strcmp (v, "json") != 0)
-    return capsa_fail_as (err, EINVAL, "--format: `json` or a Go template ({{.Repository}}:{{.Tag}})");
+  if (!capsa_template_is (v) && strcmp (v, "json") != 0 && strcmp (v, "raw") != 0)
+    return capsa_fail_as (err, EINVAL, "--format: `json`, `raw`, `table` or a Go template ({{.Repository}}:{{.Tag}})");
   return 0;
 }
 
@@ -83,9 +87,10 @@ static const struct capsa_opt images_opts[] = {
   CAPSA_O_BOOL ('q', "quiet", F, quiet, "only image ids"),
   CAPSA_O_BOOL (0, "digests", F, digests, "show the registry digests"),
   CAPSA_O_BOOL (0, "no-trunc", F, no_trunc, "full image ids"),
-  CAPSA_O_STR (0, "format", F, format, "json|TEMPLATE",
-               "json: one JSON array of the store's image records; a Go template\n"
-               "for each row: {{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}",
+  CAPSA_O_STR (0, "format", F, format, "json|raw|TEMPLATE",
+               "json: a row a line with docker's fields; raw: one JSON array of the store's\n"
+               "image records; a Go template for each row ({{.Repository}}:{{.Tag}} {{.ID}})\n"
+               "or `table TEMPLATE` (a header line, aligned columns)",
                .check = format_ok),
   CAPSA_O_BOOL ('a', "all", F, all, "intermediate images too (untagged parents of others)"),
   CAPSA_O_HELP ('h'),
@@ -108,8 +113,8 @@ cmd_images (struct cli_global *g, int argc, char **argv)
   if (first <= 0)
     return -first;
   bool quiet = f.quiet, digests = f.digests, no_trunc = f.no_trunc;
-  const char *tmpl = f.format && capsa_template_is (f.format) ? f.format : NULL;
-  bool json = f.format && !tmpl;
+  const char *tmpl = f.format && strcmp (f.format, "raw") != 0 && strcmp (f.format, "table") != 0 ? f.format : NULL;
+  bool json = f.format && strcmp (f.format, "raw") == 0;
   if (argc - first > 1)
     return cli_usage ("images", "at most 1 argument (REPOSITORY[:TAG])");
   const char *filter = first < argc ? argv[first] : NULL;
@@ -166,9 +171,9 @@ cmd_images (struct cli_global *g, int argc, char **argv)
   json_decref (idx);
   if (rows)
     {
-      int r = capsa_template_print_each (tmpl, rows, &err);
+      int r = cli_print_rows (tmpl, rows, cli_images_headers);
       json_decref (rows);
-      return r < 0 ? cli_fail (&err) : 0;
+      return r;
     }
   return 0;
 }
