@@ -331,6 +331,41 @@ CAPSA_PUBLIC bool capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c,
  * label filter, for containers, images, networks and volumes. */
 CAPSA_PUBLIC bool capsa_labels_match (json_t *labels, json_t *want);
 
+/* Docker's filters of the other lists (list_filter.c), for the command line and the service.
+ * Each _check refuses a key the list does not know ("invalid filter 'x'") and a bad value
+ * (dangling=maybe); each _match says whether one item passes (every key; a key's values: any).
+ * images: reference (globs on the familiar name, with or without its tag: busybox:*), dangling,
+ * label, before, since (an image: created before/after it; _times finds them, -1: none, ENOENT
+ * "No such image").  summary: capsa_image_summary_json (its RepoTags and RepoDigests keep only
+ * the names the reference filter matches). */
+CAPSA_PUBLIC int capsa_image_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC int capsa_image_filter_times (json_t *idx, json_t *filters, const char *default_registry,
+                                           long long *before, long long *since, capsa_err **err);
+CAPSA_PUBLIC bool capsa_image_filter_match (json_t *summary, bool dangling, json_t *filters, long long before,
+                                            long long since);
+/* the reference filter alone, on one familiar name (true: no such filter) */
+CAPSA_PUBLIC bool capsa_image_ref_match (json_t *filters, const char *familiar);
+/* networks: name (part of it), id (a prefix), label, driver, type=custom|builtin, dangling (a
+ * custom network without containers), scope; net: docker's network object (its Containers). */
+CAPSA_PUBLIC int capsa_network_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC bool capsa_network_filter_match (json_t *net, json_t *filters);
+/* docker's network object (Name, Id, Created, Scope, Driver, EnableIPv6, IPAM, Internal,
+ * Containers (with details, else empty), Options, Labels...) of capsa's network state n (the JSON
+ * of capsa_network_inspect); every network so, host and none last (new references) */
+CAPSA_PUBLIC json_t *capsa_network_docker_json (json_t *n, bool details);
+CAPSA_PUBLIC json_t *capsa_networks_docker_json (struct capsa_engine *e, bool details);
+/* host, none and the default network: docker's predefined networks */
+CAPSA_PUBLIC bool capsa_network_builtin (const char *name);
+/* volumes: name (part of it), label, driver, dangling (used by no container: used is
+ * capsa_volume_used) */
+CAPSA_PUBLIC int capsa_volume_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC bool capsa_volume_filter_match (json_t *vol, json_t *used, json_t *filters);
+/* prunes: label, label! (those without it are pruned), until (made before: a duration such as
+ * 10m or 1h30m before now, a unix time or an RFC 3339 time; *until: unix seconds, -1: none);
+ * image prune also dangling.  created: the item's creation time (unix seconds). */
+CAPSA_PUBLIC int capsa_prune_filters_check (json_t *filters, bool image, long long *until, capsa_err **err);
+CAPSA_PUBLIC bool capsa_prune_filter_match (json_t *labels, long long created, json_t *filters, long long until);
+
 /* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
  * connection; fails when no monitor listens (the container is not running detached). */
 CAPSA_PUBLIC int capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err);
