@@ -44,7 +44,10 @@ cli_docker_time (const char *rfc3339, char *buf, size_t len)
     }
   time_t t = timegm (&tm);
   localtime_r (&t, &local);
-  strftime (buf, len, "%Y-%m-%d %H:%M:%S %z %Z", &local);
+  char zone[32];
+  strftime (zone, sizeof zone, "%z %Z", &local);
+  snprintf (buf, len, "%04d-%02d-%02d %02d:%02d:%02d %s", local.tm_year + 1900, local.tm_mon + 1, local.tm_mday,
+            local.tm_hour, local.tm_min, local.tm_sec, zone); /* (strftime's %Y: "1" for the year 1) */
 }
 
 int

@@ -11,16 +11,14 @@
 #include "capsa/image.h"
 #include "capsa/json.h"
 #include "capsa/net.h"
+#include "sha256.h"
 #include "util.h"
 
 static void
 net_id (const char *name, const char *created, char out[65])
 {
-  char d[CAPSA_DIGEST_LEN + 1];
   cleanup_free char *s = xasprintf ("%s\n%s", name, created ?: "");
-  capsa_sha256_buf (s, strlen (s), d);
-  memcpy (out, d + 7, 64);
-  out[64] = '\0';
+  sha256_hex (s, strlen (s), out);
 }
 
 static json_t *
