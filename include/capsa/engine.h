@@ -321,10 +321,10 @@ CAPSA_PUBLIC int capsa_ctr_resolve_user (const char *rootfs, const char *spec, u
 CAPSA_PUBLIC int capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
 /* Docker's container filters (ctr_filter.c; `ps --filter`, GET /containers/json): filters is
  * {"key": ["value", ...]} of id (a prefix), name (a part), label (K or K=V), status, exited (a
- * code), ancestor (an image name or id prefix), network.  check: an unknown key is an error
- * ("invalid filter 'x'", as docker).  match: every key matches (a key's values: any); summary
- * (borrowed) is c's capsa_ctr_summary_json when the caller has it, NULL: made when a filter
- * needs it. */
+ * code), ancestor (an image name or id prefix), network, before and since (a container: made
+ * before/after it; none such: nothing matches), volume (a volume name or a destination).  check:
+ * an unknown key is an error ("invalid filter 'x'", as docker).  match: every key matches (a key's values: any);
+ * summary (borrowed) is c's capsa_ctr_summary_json when the caller has it, NULL: made when a filter needs it. */
 CAPSA_PUBLIC int capsa_ctr_filters_check (json_t *filters, capsa_err **err);
 CAPSA_PUBLIC bool capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, json_t *filters);
 /* Whether labels (an object) has every one of want's "K" (present) and "K=V" (equal): docker's

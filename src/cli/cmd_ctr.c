@@ -333,7 +333,8 @@ static const struct capsa_opt ps_opts[] = {
                "or `table TEMPLATE` (a header line, aligned columns: table {{.Names}}\\t{{.Status}})"),
   CAPSA_O_BOOL (0, "no-trunc", struct ps_opts, notrunc, "do not shorten ids and commands"),
   CAPSA_O_LIST ('f', "filter", struct ps_opts, filters, "KEY=VALUE",
-                "id, name, label (K or K=V), status, exited, ancestor, network (repeatable)"),
+                "id, name, label (K or K=V), status, exited, ancestor, network,\n"
+                "before=CTR, since=CTR, volume=NAME|DEST (repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
