@@ -230,11 +230,13 @@ CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const 
  * one), Cmd}. */
 CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
                                 capsa_err **err);
-/* Remove every container that is not running (exited, created, dead).  report is called for
+/* Remove every container that is not running (exited, created, dead) and passes filters (NULL:
+ * none; capsa_prune_filters_check's label, label!, until, until being its *until).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */
 typedef void capsa_ctr_pruned_fn (void *data, const char *id, long long size, capsa_err **err);
-CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data);
+CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, json_t *filters, long long until,
+                                   capsa_ctr_pruned_fn *report, void *data);
 
 /* The monitor's heavy steps (`capsa __monitor start|stopped ID`, what capsa-monitor execs for
  * what needs the library; src/engine/ctr_monitor.c).  start: fds 0-2 are the container's stdio
@@ -365,6 +367,11 @@ CAPSA_PUBLIC bool capsa_volume_filter_match (json_t *vol, json_t *used, json_t *
  * image prune also dangling.  created: the item's creation time (unix seconds). */
 CAPSA_PUBLIC int capsa_prune_filters_check (json_t *filters, bool image, long long *until, capsa_err **err);
 CAPSA_PUBLIC bool capsa_prune_filter_match (json_t *labels, long long created, json_t *filters, long long until);
+/* image prune (capsa_image_prune; all: unused named images too) of the images filters let go */
+struct capsa_store;
+CAPSA_PUBLIC int capsa_image_prune_filtered (struct capsa_store *s, bool all, json_t *filters, long long until,
+                                             const char *default_registry, char ***deleted, long long *reclaimed,
+                                             capsa_err **err);
 
 /* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
  * connection; fails when no monitor listens (the container is not running detached). */

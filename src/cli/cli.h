@@ -141,12 +141,18 @@ void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* A prune's "Are you sure you want to continue? [y/N]" (true: go on; force, its -f: no question). */
 bool cli_confirm (bool force, const char *what);
 /* cmd_prune.c: image prune without its question and total (system prune sums the totals). */
-int cli_image_prune (struct cli_global *g, bool all, long long *reclaimed);
+int cli_image_prune (struct cli_global *g, bool all, struct json_t *filters, long long until, long long *reclaimed);
 struct json_t;
 void cli_sort_newest_first (struct json_t *arr, const char *key);
 /* cmd_ctr.c: remove the stopped containers, printing docker's "Deleted Containers:" list (and
  * the errors), adding the bytes freed to *reclaimed. */
-void cli_container_prune (struct cli_global *g, long long *reclaimed);
+void cli_container_prune (struct cli_global *g, struct json_t *filters, long long until, long long *reclaimed);
+/* the prunes' options: -f, --filter (label, label!, until) */
+struct cli_prune_opts
+{
+  bool force, all;
+  char **filters;
+};
 struct ctr;
 /* What cli_ctr_for_each does to one container c (name: as the user gave it): 0, or -1 with *err. */
 typedef int cli_ctr_fn (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err);

@@ -221,35 +221,44 @@ prune_print (void *data, const char *id, long long size, capsa_err **err)
 }
 
 void
-cli_container_prune (struct cli_global *g, long long *reclaimed)
+cli_container_prune (struct cli_global *g, json_t *filters, long long until, long long *reclaimed)
 {
   struct prune_list l = { 0 };
-  capsa_ctr_prune (&g->eng, prune_print, &l);
+  capsa_ctr_prune (&g->eng, filters, until, prune_print, &l);
   if (l.any)
     printf ("\n");
   *reclaimed += l.reclaimed;
 }
 
-static const struct capsa_opt force_opts[] = {
-  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "do not ask for confirmation" },
+static const struct capsa_opt prune_opts[] = {
+  CAPSA_O_BOOL ('f', "force", struct cli_prune_opts, force, "do not ask for confirmation"),
+  CAPSA_O_LIST (0, "filter", struct cli_prune_opts, filters, "KEY=VALUE",
+                "label=K[=V], label!=K[=V], until=DURATION|TIME (made before; repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_container_prune = { "container prune", "[-f]", "Remove every stopped container.",
-                                                   force_opts,        0,      NULL };
+const struct cli_spec cli_spec_container_prune = {
+  "container prune", "[-f] [--filter KEY=VALUE]...", "Remove every stopped container.", prune_opts, 0, NULL
+};
 
 int
 cmd_container_prune (struct cli_global *g, int argc, char **argv)
 {
-  bool force = false;
-  int first = cli_parse (&cli_spec_container_prune, argc, argv, &force);
+  struct cli_prune_opts o = { 0 };
+  int first = cli_parse (&cli_spec_container_prune, argc, argv, &o);
+  cleanup_strv char **filter_args = o.filters;
   if (first <= 0)
     return -first;
-  if (!cli_confirm (force, "all stopped containers"))
+  capsa_err *err = NULL;
+  cleanup_json json_t *filters = NULL;
+  long long until;
+  if (cli_filters (filter_args, &filters, &err) < 0 || capsa_prune_filters_check (filters, false, &until, &err) < 0)
+    return cli_fail (&err);
+  if (!cli_confirm (o.force, "all stopped containers"))
     return 0;
   long long reclaimed = 0;
   char size[32];
-  cli_container_prune (g, &reclaimed);
+  cli_container_prune (g, filters, until, &reclaimed);
   cli_human_size (reclaimed, size, sizeof size);
   printf ("Total reclaimed space: %s\n", size);
   return 0;

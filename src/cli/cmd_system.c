@@ -243,7 +243,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
                                    "  - all dangling images"))
     return 0;
   long long bytes = 0;
-  cli_container_prune (g, &bytes);
+  cli_container_prune (g, NULL, -1, &bytes);
   int killed = capsa_ctr_slirp_prune (&g->eng);
   if (killed)
     printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
@@ -274,7 +274,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
       if (reclaimed)
         printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
     }
-  if (cli_image_prune (g, all, &bytes) != 0)
+  if (cli_image_prune (g, all, NULL, -1, &bytes) != 0)
     return CLI_EXIT_ERROR;
   char size[32];
   cli_human_size (bytes, size, sizeof size);

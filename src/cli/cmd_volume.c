@@ -53,6 +53,8 @@ static const struct capsa_opt rm_opts[] = {
 };
 static const struct capsa_opt prune_opts[] = {
   CAPSA_O_BOOL ('f', "force", F, force, "do not ask for confirmation"),
+  CAPSA_O_LIST (0, "filter", F, filters, "KEY=VALUE",
+                "label=K[=V], label!=K[=V], until=DURATION|TIME (made before; repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
@@ -77,8 +79,9 @@ static const struct cli_spec inspect_spec = {
 static const struct cli_spec rm_spec = {
   "volume rm", "[-f] NAME...", "Remove volumes no container uses (-f: in use too).", rm_opts, 0, NULL
 };
-static const struct cli_spec prune_spec = { "volume prune", "[-f]", "Remove every volume no container uses.",
-                                            prune_opts,     0,      NULL };
+static const struct cli_spec prune_spec = {
+  "volume prune", "[-f] [--filter KEY=VALUE]...", "Remove every volume no container uses.", prune_opts, 0, NULL
+};
 
 /* capsa volume create [-d local] [-l KEY=VALUE]... [NAME]: an unknown flag is a usage error
  * (125) and creates nothing (it was taken for a missing name, making a random volume). */
@@ -213,8 +216,13 @@ vol_prune (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   struct vol_flags f = { 0 };
   int first = cli_parse (&prune_spec, argc, argv, &f);
+  cleanup_strv char **filter_args = f.filters;
   if (first <= 0)
     return -first;
+  cleanup_json json_t *filters = NULL;
+  long long until;
+  if (cli_filters (filter_args, &filters, &err) < 0 || capsa_prune_filters_check (filters, false, &until, &err) < 0)
+    return cli_fail (&err);
   if (!cli_confirm (f.force, "all local volumes not used by at least one container"))
     return 0;
   json_t *used = capsa_volume_used (&g->eng);
@@ -224,6 +232,10 @@ vol_prune (struct cli_global *g, int argc, char **argv)
   for (char **n = names; *n; n++)
     {
       long long size = capsa_volume_size (&g->eng, *n);
+      cleanup_json json_t *v = capsa_volume_json (&g->eng, *n);
+      if (!capsa_prune_filter_match (json_object_get (v, "Labels"), capsa_time_unix (jstr (v, "CreatedAt")), filters,
+                                     until))
+        continue;
       if (!json_object_get (used, *n) && capsa_volume_remove (&g->eng, *n, false, used, &err) == 0)
         {
           printf ("%s%s\n", any ? "" : "Deleted Volumes:\n", *n);

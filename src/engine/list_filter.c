@@ -344,3 +344,30 @@ capsa_prune_filter_match (json_t *labels, long long created, json_t *filters, lo
   }
   return true;
 }
+
+struct pick
+{
+  struct capsa_store *s;
+  json_t *filters;
+  long long until;
+  const char *registry;
+};
+
+static bool
+pick_image (json_t *img, void *data)
+{
+  struct pick *p = data;
+  cleanup_json json_t *sum = capsa_image_summary_json (p->s, img, p->registry);
+  return capsa_prune_filter_match (json_object_get (sum, "Labels"),
+                                   (long long) json_integer_value (json_object_get (sum, "Created")), p->filters,
+                                   p->until);
+}
+
+int
+capsa_image_prune_filtered (struct capsa_store *s, bool all, json_t *filters, long long until,
+                            const char *default_registry, char ***deleted, long long *reclaimed, capsa_err **err)
+{
+  struct pick p = { s, filters, until, default_registry };
+  bool any = json_object_get (filters, "label") || json_object_get (filters, "label!") || until >= 0;
+  return capsa_image_prune_pick (s, all, any ? pick_image : NULL, &p, deleted, reclaimed, err);
+}

@@ -175,11 +175,14 @@ image_prune (struct svc_req *r)
   capsa_err *err = NULL;
   enum MHD_Result res;
   long long reclaimed = 0;
+  long long until;
   if (!svc_filters (r, &filters, &res) || !svc_open_store (r, &s, &res))
     return res;
   const char *d = json_string_value (json_array_get (json_object_get (filters, "dangling"), 0));
   bool all = d && (strcmp (d, "false") == 0 || strcmp (d, "0") == 0);
-  if (capsa_image_prune (s, all, &deleted, &reclaimed, &err) < 0)
+  if (capsa_prune_filters_check (filters, true, &until, &err) < 0
+      || capsa_image_prune_filtered (s, all, filters, until, r->s->eng.default_registry, &deleted, &reclaimed, &err)
+             < 0)
     return svc_reply_capsa_err (r, &err);
   json_t *arr = json_array ();
   add_deleted (arr, "Deleted", deleted, NULL);

@@ -149,6 +149,14 @@ api_net_delete (struct svc_req *r)
 enum MHD_Result
 api_net_prune (struct svc_req *r)
 {
+  cleanup_json json_t *f = NULL;
+  capsa_err *perr = NULL;
+  enum MHD_Result res;
+  long long until;
+  if (!svc_filters (r, &f, &res))
+    return res;
+  if (capsa_prune_filters_check (f, false, &until, &perr) < 0)
+    return svc_reply_capsa_err (r, &perr);
   cleanup_json json_t *all = all_networks (r, true);
   json_t *deleted = json_array (), *n;
   size_t i;
@@ -157,7 +165,8 @@ api_net_prune (struct svc_req *r)
     cleanup_err capsa_err *err = NULL;
     const char *name = jstr (n, "Name");
     if (strcmp (name, CAPSA_NET_DEFAULT) == 0 || strcmp (name, "host") == 0 || strcmp (name, "none") == 0
-        || json_object_size (json_object_get (n, "Containers")))
+        || json_object_size (json_object_get (n, "Containers"))
+        || !capsa_prune_filter_match (json_object_get (n, "Labels"), capsa_time_unix (jstr (n, "Created")), f, until))
       continue;
     if (capsa_engine_network_remove (&r->s->eng, name, false, &err) == 0)
       json_array_append_new (deleted, json_string (name));

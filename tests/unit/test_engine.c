@@ -140,7 +140,7 @@ test_prune_empty_store (void **state)
   (void) state;
   struct capsa_engine e = { .root = root };
   int n = 0;
-  capsa_ctr_prune (&e, count_pruned, &n);
+  capsa_ctr_prune (&e, NULL, -1, count_pruned, &n);
   assert_int_equal (n, 0);
 }
 
