@@ -351,6 +351,11 @@ CAPSA_PUBLIC bool capsa_image_ref_match (json_t *filters, const char *familiar);
  * custom network without containers), scope; net: docker's network object (its Containers). */
 CAPSA_PUBLIC int capsa_network_filters_check (json_t *filters, capsa_err **err);
 CAPSA_PUBLIC bool capsa_network_filter_match (json_t *net, json_t *filters);
+/* docker's /version object (Version, ApiVersion: api_version, Os, Arch, KernelVersion,
+ * Components...) and /info object (Containers, ContainersRunning, Images, Driver, DockerRootDir,
+ * ServerVersion, KernelVersion, NCPU, MemTotal, SecurityOptions...): new references */
+CAPSA_PUBLIC json_t *capsa_engine_version_json (const char *api_version);
+CAPSA_PUBLIC json_t *capsa_engine_info_json (struct capsa_engine *e);
 /* docker's network object (Name, Id, Created, Scope, Driver, EnableIPv6, IPAM, Internal,
  * Containers (with details, else empty), Options, Labels...) of capsa's network state n (the JSON
  * of capsa_network_inspect); every network so, host and none last (new references) */
