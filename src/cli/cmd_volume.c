@@ -117,6 +117,12 @@ vol_create (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+static int
+cmp_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 /* docker's volume ls row (its VolumeContext) */
 static json_t *
 vol_row (json_t *v, json_t *used, const char *name)
@@ -144,6 +150,7 @@ vol_ls (struct cli_global *g, int argc, char **argv)
     return cli_fail (&err);
   const char *format = f.format && strcmp (f.format, "table") != 0 ? f.format : NULL;
   cleanup_strv char **names = capsa_volume_names (&g->eng);
+  qsort (names, capsa_strv_len (names), sizeof *names, cmp_names); /* by name, as docker's */
   cleanup_json json_t *rows = json_array (), *used = capsa_volume_used (&g->eng);
   if (!f.quiet && !format)
     printf ("%-10s %s\n", "DRIVER", "VOLUME NAME");

@@ -224,6 +224,13 @@ test_table (void **state)
   /* without table: \t and \n are a tab and a newline, nothing aligned */
   assert_list ("{{.ID}}\\t{{.Names}}\\n", rows, "abc\tweb\n\nd\ta-long-name-here\n\n");
   assert_list ("{{.ID}} ", rows, "abc\nd\n");
+  /* parsed before it runs, as Go: a bad template fails over no rows too */
+  char *bad = list ("{{if}}", "[]");
+  assert_non_null (strstr (bad, "missing value"));
+  free (bad);
+  bad = list ("table {{nofunc .X}}", "[]");
+  assert_non_null (strstr (bad, "function not defined: nofunc"));
+  free (bad);
   char *err = list ("table {{.ID}}\\t{{.Nope}}", rows);
   assert_non_null (strstr (err, "can't evaluate field Nope"));
   free (err);

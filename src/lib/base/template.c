@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "capsa/cleanup.h"
+#include "capsa/json.h"
 #include "capsa/template.h"
 #include "capsa/util.h"
 
@@ -1046,8 +1047,10 @@ exec_list (struct tpl *t, const char **p, struct val dot, bool emit, char **rest
     }
 }
 
+/* tmpl on data (NULL: a table's header line); emit false: only its syntax and its functions
+ * checked, as Go parses a template before it runs it (an empty list must fail too) */
 static int
-render (const char *tmpl, json_t *data, const char *const *headers, char **out, capsa_err **err)
+run (const char *tmpl, json_t *data, const char *const *headers, bool emit, char **out, capsa_err **err)
 {
   struct tpl t = { .root = data, .tmp = json_array (), .tmpl = tmpl, .err = err, .headers = headers };
   t.header = data == NULL;
@@ -1057,7 +1060,7 @@ render (const char *tmpl, json_t *data, const char *const *headers, char **out, 
   t.out = open_memstream (&buf, &len);
   if (t.out == NULL)
     return json_decref (t.tmp), capsa_fail (err, errno, "template: open_memstream");
-  int term = exec_list (&t, &p, mkval (data, NULL), true, &rest);
+  int term = exec_list (&t, &p, mkval (data, NULL), emit, &rest);
   fclose (t.out);
   free (rest);
   *out = NULL;
@@ -1072,6 +1075,20 @@ render (const char *tmpl, json_t *data, const char *const *headers, char **out, 
     fail (&t, term == TERM_END ? "{{end}}" : "{{else}}", " without {{if}}, {{with}} or {{range}}");
   json_decref (t.tmp);
   return -1;
+}
+
+static int
+render (const char *tmpl, json_t *data, const char *const *headers, char **out, capsa_err **err)
+{
+  return run (tmpl, data, headers, true, out, err);
+}
+
+static int
+check (const char *tmpl, capsa_err **err)
+{
+  cleanup_json json_t *null = json_null ();
+  cleanup_free char *out = NULL;
+  return run (tmpl, null, NULL, false, &out, err);
 }
 
 int
@@ -1107,7 +1124,7 @@ capsa_template_print_each (const char *tmpl, json_t *arr, capsa_err **err)
   FILE *f = open_memstream (&all, &len);
   if (f == NULL)
     return capsa_fail (err, errno, "template: open_memstream");
-  int r = render_lines (f, tmpl, arr, err);
+  int r = check (tmpl, err) < 0 ? -1 : render_lines (f, tmpl, arr, err);
   fclose (f);
   if (r == 0)
     fputs (all, stdout);
@@ -1142,7 +1159,7 @@ capsa_template_print_list (FILE *f, const char *fmt, json_t *arr, const char *co
   FILE *mem = open_memstream (&all, &len);
   if (mem == NULL)
     return capsa_fail (err, errno, "template: open_memstream");
-  int r = table ? render (tmpl, NULL, headers, &head, err) : 0;
+  int r = check (tmpl, err) < 0 ? -1 : table ? render (tmpl, NULL, headers, &head, err) : 0;
   if (r == 0 && head)
     fprintf (mem, "%s\n", head);
   r = r < 0 ? r : render_lines (mem, tmpl, arr, err);
