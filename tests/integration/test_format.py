@@ -66,6 +66,8 @@ def test_tables_and_json_keys(both):
     assert [(x["Names"], x["State"], x["Labels"], x["Mounts"], x["LocalVolumes"]) for x in ck] == \
         [(x["Names"], x["State"], x["Labels"], x["Mounts"], x["LocalVolumes"]) for x in dk]
     assert [json.loads(l) for l in lines(c("ps", "-a", "--format", "json"))] == ck  # (docker 23's keyword)
+    fmt = 'table {{.Names}}\t{{.Label "a"}}|{{printf "%-4s|%3.1s" .State .Names}}|{{upper .Names | lower}}'
+    assert lines(c("ps", "-a", "--format", fmt)) == lines(d("ps", "-a", "--format", fmt))
     fmt = "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}\\t{{.Digest}}"
     assert header(c("images", "--format", fmt)) == header(d("images", "--format", fmt))
     fmt = "table {{.Repository}}:{{.Tag}}"

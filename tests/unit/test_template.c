@@ -221,6 +221,11 @@ test_table (void **state)
   assert_list ("table {{.Names | upper}}:{{json .ID}}", rows,
                "NAMES:CONTAINER ID\nWEB:\"abc\"\nA-LONG-NAME-HERE:\"d\"\n");
   assert_list ("table {{.ID}}", "[]", "CONTAINER ID\n");
+  /* docker's {{.Label "k"}} method: over an object of labels, or docker's "k=v,..." text */
+  assert_render ("{{with .Config}}{{.Label \"a\"}}|{{.Label \"zz\"}}{{end}}", "1|");
+  assert_list ("table {{.Label \"b\"}}\\t{{.ID}}", "[{\"ID\": \"x\", \"Labels\": \"a=1,b=two=2\"}]",
+               "b         CONTAINER ID\ntwo=2     x\n");
+  assert_list ("table {{.Label \"com.my_key\"}}", "[]", "my key\n");
   /* without table: \t and \n are a tab and a newline, nothing aligned */
   assert_list ("{{.ID}}\\t{{.Names}}\\n", rows, "abc\tweb\n\nd\ta-long-name-here\n\n");
   assert_list ("{{.ID}} ", rows, "abc\nd\n");

@@ -758,6 +758,44 @@ find_func (const char *name)
   return -1;
 }
 
+/* docker's {{.Label "KEY"}} (ps, network ls, volume ls): KEY's value in dot's Labels, an object
+ * or docker's "k=v,k2=v2" text; "" when it has none */
+static int
+label_method (struct tpl *t, const char *arg, struct val dot, bool emit, struct val *out)
+{
+  struct val key;
+  if (operand (t, arg, dot, emit, &key) < 0)
+    return -1;
+  if (!emit)
+    return *out = mkval (NULL, NULL), 0;
+  if (!is_str (key))
+    return fail (t, "Label wants a string", NULL);
+  if (t->header)
+    {
+      /* docker's header: the key's last dotted part, - and _ as spaces */
+      const char *dot_at = strrchr (json_string_value (key.j), '.');
+      cleanup_free char *h = capsa_xstrdup (dot_at ? dot_at + 1 : json_string_value (key.j));
+      for (char *p = h; *p; p++)
+        *p = *p == '-' || *p == '_' ? ' ' : *p;
+      return *out = str_val (t, h), 0;
+    }
+  json_t *labels = dot.j && json_is_object (dot.j) ? json_object_get (dot.j, "Labels") : NULL;
+  const char *k = json_string_value (key.j);
+  if (labels == NULL && !(dot.j && json_is_object (dot.j)))
+    return fail (t, "can't evaluate field Label", NULL);
+  if (json_is_object (labels))
+    return *out = str_val (t, json_string_value (json_object_get (labels, k)) ?: ""), 0;
+  size_t kl = strlen (k);
+  for (const char *p = json_string_value (labels) ?: ""; *p;)
+    {
+      const char *end = strchrnul (p, ',');
+      if ((size_t) (end - p) > kl && strncmp (p, k, kl) == 0 && p[kl] == '=')
+        return *out = mkval (keep (t, json_stringn (p + kl + 1, (size_t) (end - p) - kl - 1)), NULL), 0;
+      p = *end ? end + 1 : end;
+    }
+  return *out = str_val (t, ""), 0;
+}
+
 /* One command of a pipeline: a function and its arguments (plus the piped value), or an operand. */
 static int
 command (struct tpl *t, char **toks, int n, struct val *piped, struct val dot, bool emit, struct val *out)
@@ -769,6 +807,8 @@ command (struct tpl *t, char **toks, int n, struct val *piped, struct val dot, b
     {
       if (isalpha ((unsigned char) toks[0][0]) && strcmp (toks[0], "true") != 0 && strcmp (toks[0], "false") != 0)
         return fail (t, "function not defined: ", toks[0]);
+      if (n == 2 && !piped && strcmp (toks[0], ".Label") == 0)
+        return label_method (t, toks[1], dot, emit, out);
       if (n > 1 || piped)
         return fail (t, "can't give arguments to a non-function ", toks[0]);
       return operand (t, toks[0], dot, emit, out);
