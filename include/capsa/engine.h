@@ -250,11 +250,13 @@ CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const 
  * one), Cmd}. */
 CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
                                 capsa_err **err);
-/* Remove every container that is not running (exited, created, dead).  report is called for
+/* Remove every container that is not running (exited, created, dead) and passes filters (NULL:
+ * none; capsa_prune_filters_check's label, label!, until, until being its *until).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */
 typedef void capsa_ctr_pruned_fn (void *data, const char *id, long long size, capsa_err **err);
-CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data);
+CAPSA_PUBLIC void capsa_ctr_prune (struct capsa_engine *e, json_t *filters, long long until,
+                                   capsa_ctr_pruned_fn *report, void *data);
 
 /* The monitor's heavy steps (`capsa __monitor start|stopped ID`, what capsa-monitor execs for
  * what needs the library; src/engine/ctr_monitor.c).  start: fds 0-2 are the container's stdio
@@ -346,15 +348,60 @@ CAPSA_PUBLIC int capsa_ctr_resolve_user (const char *rootfs, const char *spec, u
 CAPSA_PUBLIC int capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, capsa_err **err);
 /* Docker's container filters (ctr_filter.c; `ps --filter`, GET /containers/json): filters is
  * {"key": ["value", ...]} of id (a prefix), name (a part), label (K or K=V), status, exited (a
- * code), ancestor (an image name or id prefix), network.  check: an unknown key is an error
- * ("invalid filter 'x'", as docker).  match: every key matches (a key's values: any); summary
- * (borrowed) is c's capsa_ctr_summary_json when the caller has it, NULL: made when a filter
- * needs it. */
+ * code), ancestor (an image name or id prefix), network, before and since (a container: made
+ * before/after it; none such: nothing matches), volume (a volume name or a destination).  check:
+ * an unknown key is an error ("invalid filter 'x'", as docker).  match: every key matches (a key's values: any);
+ * summary (borrowed) is c's capsa_ctr_summary_json when the caller has it, NULL: made when a filter needs it. */
 CAPSA_PUBLIC int capsa_ctr_filters_check (json_t *filters, capsa_err **err);
 CAPSA_PUBLIC bool capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, json_t *filters);
 /* Whether labels (an object) has every one of want's "K" (present) and "K=V" (equal): docker's
  * label filter, for containers, images, networks and volumes. */
 CAPSA_PUBLIC bool capsa_labels_match (json_t *labels, json_t *want);
+
+/* Docker's filters of the other lists (list_filter.c), for the command line and the service.
+ * Each _check refuses a key the list does not know ("invalid filter 'x'") and a bad value
+ * (dangling=maybe); each _match says whether one item passes (every key; a key's values: any).
+ * images: reference (globs on the familiar name, with or without its tag: busybox:*), dangling,
+ * label, before, since (an image: created before/after it; _times finds them, -1: none, ENOENT
+ * "No such image").  summary: capsa_image_summary_json (its RepoTags and RepoDigests keep only
+ * the names the reference filter matches). */
+CAPSA_PUBLIC int capsa_image_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC int capsa_image_filter_times (json_t *idx, json_t *filters, const char *default_registry,
+                                           long long *before, long long *since, capsa_err **err);
+CAPSA_PUBLIC bool capsa_image_filter_match (json_t *summary, bool dangling, json_t *filters, long long before,
+                                            long long since);
+/* the reference filter alone, on one familiar name (true: no such filter) */
+CAPSA_PUBLIC bool capsa_image_ref_match (json_t *filters, const char *familiar);
+/* networks: name (part of it), id (a prefix), label, driver, type=custom|builtin, dangling (a
+ * custom network without containers), scope; net: docker's network object (its Containers). */
+CAPSA_PUBLIC int capsa_network_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC bool capsa_network_filter_match (json_t *net, json_t *filters);
+/* docker's /version object (Version, ApiVersion: api_version, Os, Arch, KernelVersion,
+ * Components...) and /info object (Containers, ContainersRunning, Images, Driver, DockerRootDir,
+ * ServerVersion, KernelVersion, NCPU, MemTotal, SecurityOptions...): new references */
+CAPSA_PUBLIC json_t *capsa_engine_version_json (const char *api_version);
+CAPSA_PUBLIC json_t *capsa_engine_info_json (struct capsa_engine *e);
+/* docker's network object (Name, Id, Created, Scope, Driver, EnableIPv6, IPAM, Internal,
+ * Containers (with details, else empty), Options, Labels...) of capsa's network state n (the JSON
+ * of capsa_network_inspect); every network so, host and none last (new references) */
+CAPSA_PUBLIC json_t *capsa_network_docker_json (json_t *n, bool details);
+CAPSA_PUBLIC json_t *capsa_networks_docker_json (struct capsa_engine *e, bool details);
+/* host, none and the default network: docker's predefined networks */
+CAPSA_PUBLIC bool capsa_network_builtin (const char *name);
+/* volumes: name (part of it), label, driver, dangling (used by no container: used is
+ * capsa_volume_used) */
+CAPSA_PUBLIC int capsa_volume_filters_check (json_t *filters, capsa_err **err);
+CAPSA_PUBLIC bool capsa_volume_filter_match (json_t *vol, json_t *used, json_t *filters);
+/* prunes: label, label! (those without it are pruned), until (made before: a duration such as
+ * 10m or 1h30m before now, a unix time or an RFC 3339 time; *until: unix seconds, -1: none);
+ * image prune also dangling.  created: the item's creation time (unix seconds). */
+CAPSA_PUBLIC int capsa_prune_filters_check (json_t *filters, bool image, long long *until, capsa_err **err);
+CAPSA_PUBLIC bool capsa_prune_filter_match (json_t *labels, long long created, json_t *filters, long long until);
+/* image prune (capsa_image_prune; all: unused named images too) of the images filters let go */
+struct capsa_store;
+CAPSA_PUBLIC int capsa_image_prune_filtered (struct capsa_store *s, bool all, json_t *filters, long long until,
+                                             const char *default_registry, char ***deleted, long long *reclaimed,
+                                             capsa_err **err);
 
 /* Connect to the monitor's attach socket (capsa/attach.h; ctr_start.c): *fd gets the
  * connection; fails when no monitor listens (the container is not running detached). */

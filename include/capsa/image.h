@@ -128,6 +128,11 @@ CAPSA_PUBLIC int capsa_image_remove (struct capsa_store *s, const char *what, bo
  * that leaves dangling (unused), then collect. */
 CAPSA_PUBLIC int capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *reclaimed,
                                     capsa_err **err);
+/* The same, removing only the images pick (the store's record of one) says may go: the prunes'
+ * --filter (label, until). */
+typedef bool capsa_image_pick_fn (json_t *img, void *data);
+CAPSA_PUBLIC int capsa_image_prune_pick (struct capsa_store *s, bool all, capsa_image_pick_fn *pick, void *data,
+                                         char ***deleted, long long *reclaimed, capsa_err **err);
 
 /* Read and parse a JSON blob (no type checks: for the image commands that show it whole). */
 CAPSA_PUBLIC int capsa_blob_json (struct capsa_store *s, const char *digest, json_t **out, capsa_err **err);

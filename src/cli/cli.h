@@ -141,12 +141,18 @@ void cli_human_since (const char *rfc3339, char *buf, unsigned len);
 /* A prune's "Are you sure you want to continue? [y/N]" (true: go on; force, its -f: no question). */
 bool cli_confirm (bool force, const char *what);
 /* cmd_prune.c: image prune without its question and total (system prune sums the totals). */
-int cli_image_prune (struct cli_global *g, bool all, long long *reclaimed);
+int cli_image_prune (struct cli_global *g, bool all, struct json_t *filters, long long until, long long *reclaimed);
 struct json_t;
 void cli_sort_newest_first (struct json_t *arr, const char *key);
 /* cmd_ctr.c: remove the stopped containers, printing docker's "Deleted Containers:" list (and
  * the errors), adding the bytes freed to *reclaimed. */
-void cli_container_prune (struct cli_global *g, long long *reclaimed);
+void cli_container_prune (struct cli_global *g, struct json_t *filters, long long until, long long *reclaimed);
+/* the prunes' options: -f, --filter (label, label!, until) */
+struct cli_prune_opts
+{
+  bool force, all;
+  char **filters;
+};
 struct ctr;
 /* What cli_ctr_for_each does to one container c (name: as the user gave it): 0, or -1 with *err. */
 typedef int cli_ctr_fn (struct cli_global *g, struct ctr *c, const char *name, void *data, capsa_err **err);
@@ -223,5 +229,23 @@ int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int cmd_attach (struct cli_global *g, int argc, char **argv);
 /* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
 int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);
+
+/* cli_format.c: --format for the list commands.  docker's table headers of each command's fields
+ * (pairs field, header: capsa_template_print_list). */
+extern const char *const cli_ps_headers[],
+    *const cli_images_headers[], *const cli_network_headers[], *const cli_volume_headers[], *const cli_stats_headers[];
+/* rows through fmt: `json` (one object a line, as `{{json .}}`), a template or `table TEMPLATE`
+ * (0, or the exit status of the error it reported: 125) */
+int cli_print_rows (const char *fmt, struct json_t *rows, const char *const *headers);
+/* docker's CreatedAt ("2006-01-02 15:04:05 -0700 MST", local time) from an RFC 3339 time */
+void cli_docker_time (const char *rfc3339, char *buf, size_t len);
+/* "a=1,b=2" (keys sorted), and strings joined by sep (both malloc'd) */
+char *cli_labels_text (struct json_t *labels);
+char *cli_join_strings (struct json_t *arr, const char *sep);
+/* json_array_sort's comparison of strings */
+int cli_cmp_json_strings (const void *a, const void *b, void *unused);
+/* ps's row with docker's CLI fields (Command, CreatedAt, ID, Image, Labels, LocalVolumes, Mounts,
+ * Names, Networks, Ports, RunningFor, Size, State, Status); summary: capsa_ctr_summary_json */
+json_t *cli_ps_row (struct ctr *c, struct json_t *summary, bool notrunc);
 
 #endif

@@ -18,7 +18,7 @@
 #include "capsa/runtime.h"
 #include "capsa/util.h"
 #include "cli.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* the commands with no option but --help */
 #define OPERANDS_ONLY(NAME, USAGE, SUMMARY)                                                                            \
@@ -221,35 +221,44 @@ prune_print (void *data, const char *id, long long size, capsa_err **err)
 }
 
 void
-cli_container_prune (struct cli_global *g, long long *reclaimed)
+cli_container_prune (struct cli_global *g, json_t *filters, long long until, long long *reclaimed)
 {
   struct prune_list l = { 0 };
-  capsa_ctr_prune (&g->eng, prune_print, &l);
+  capsa_ctr_prune (&g->eng, filters, until, prune_print, &l);
   if (l.any)
     printf ("\n");
   *reclaimed += l.reclaimed;
 }
 
-static const struct capsa_opt force_opts[] = {
-  { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "do not ask for confirmation" },
+static const struct capsa_opt prune_opts[] = {
+  CAPSA_O_BOOL ('f', "force", struct cli_prune_opts, force, "do not ask for confirmation"),
+  CAPSA_O_LIST (0, "filter", struct cli_prune_opts, filters, "KEY=VALUE",
+                "label=K[=V], label!=K[=V], until=DURATION|TIME (made before; repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-const struct cli_spec cli_spec_container_prune = { "container prune", "[-f]", "Remove every stopped container.",
-                                                   force_opts,        0,      NULL };
+const struct cli_spec cli_spec_container_prune = {
+  "container prune", "[-f] [--filter KEY=VALUE]...", "Remove every stopped container.", prune_opts, 0, NULL
+};
 
 int
 cmd_container_prune (struct cli_global *g, int argc, char **argv)
 {
-  bool force = false;
-  int first = cli_parse (&cli_spec_container_prune, argc, argv, &force);
+  struct cli_prune_opts o = { 0 };
+  int first = cli_parse (&cli_spec_container_prune, argc, argv, &o);
+  cleanup_strv char **filter_args = o.filters;
   if (first <= 0)
     return -first;
-  if (!cli_confirm (force, "all stopped containers"))
+  capsa_err *err = NULL;
+  cleanup_json json_t *filters = NULL;
+  long long until;
+  if (cli_filters (filter_args, &filters, &err) < 0 || capsa_prune_filters_check (filters, false, &until, &err) < 0)
+    return cli_fail (&err);
+  if (!cli_confirm (o.force, "all stopped containers"))
     return 0;
   long long reclaimed = 0;
   char size[32];
-  cli_container_prune (g, &reclaimed);
+  cli_container_prune (g, filters, until, &reclaimed);
   cli_human_size (reclaimed, size, sizeof size);
   printf ("Total reclaimed space: %s\n", size);
   return 0;
@@ -328,10 +337,13 @@ struct ps_opts
 static const struct capsa_opt ps_opts[] = {
   CAPSA_O_BOOL ('a', "all", struct ps_opts, all, "all containers (default: the running ones)"),
   CAPSA_O_BOOL ('q', "quiet", struct ps_opts, quiet, "only their ids"),
-  CAPSA_O_STR (0, "format", struct ps_opts, format, "FORMAT", "json, or a Go template ({{.ID}} {{.Names}})"),
+  CAPSA_O_STR (0, "format", struct ps_opts, format, "FORMAT",
+               "json (docker's fields, an object a line), table, a Go template ({{.ID}} {{.Names}})\n"
+               "or `table TEMPLATE` (a header line, aligned columns: table {{.Names}}\\t{{.Status}})"),
   CAPSA_O_BOOL (0, "no-trunc", struct ps_opts, notrunc, "do not shorten ids and commands"),
   CAPSA_O_LIST ('f', "filter", struct ps_opts, filters, "KEY=VALUE",
-                "id, name, label (K or K=V), status, exited, ancestor, network (repeatable)"),
+                "id, name, label (K or K=V), status, exited, ancestor, network,\n"
+                "before=CTR, since=CTR, volume=NAME|DEST (repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
@@ -376,12 +388,11 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
     return cli_fail (&err);
   bool by_status = json_object_get (filters, "status") != NULL;
   bool all = o.all, quiet = o.quiet, notrunc = o.notrunc;
-  const char *format = o.format;
-  bool tmpl = format && strcmp (format, "{{json .}}") != 0 && cli_template_is (format);
-  if (format && !tmpl && strcmp (format, "json") != 0 && strcmp (format, "{{json .}}") != 0)
-    return cli_usage ("ps", "--format: `json` or a Go template ({{.ID}} {{.Names}})");
+  const char *format = o.format && strcmp (o.format, "table") != 0 ? o.format : NULL;
+  if (format && strcmp (format, "json") != 0 && !capsa_template_is (format))
+    return cli_usage ("ps", "--format: `json`, `table`, or a Go template ({{.ID}} {{.Names}})");
   cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
-  json_t *arr = json_array ();
+  cleanup_json json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *ct = NULL;
@@ -389,29 +400,27 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
         continue;
       if (!all && !by_status && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
-      if (capsa_ctr_filter_match (&g->eng, ct, NULL, filters))
-        json_array_append_new (arr, ps_json (ct));
+      cleanup_json json_t *sum = format || json_object_size (filters) ? capsa_ctr_summary_json (&g->eng, ct) : NULL;
+      if (!capsa_ctr_filter_match (&g->eng, ct, sum, filters))
+        continue;
+      json_t *j = ps_json (ct);
+      if (format)
+        json_object_set_new (j, "row", cli_ps_row (ct, sum, notrunc));
+      json_array_append_new (arr, j);
     }
   cli_sort_newest_first (arr, "CreatedAt");
   size_t i;
   json_t *v;
-  if (tmpl)
-    {
-      int r = cli_template_print_each (format, arr, &err);
-      json_decref (arr);
-      return r < 0 ? cli_fail (&err) : 0;
-    }
   if (format)
     {
-      char *s = json_dumps (arr, JSON_INDENT (2));
-      puts (s);
-      free (s);
+      cleanup_json json_t *rows = json_array ();
+      json_array_foreach (arr, i, v) json_array_append (rows, json_object_get (v, "row"));
+      return cli_print_rows (format, rows, cli_ps_headers);
     }
-  else if (quiet)
+  if (quiet)
     json_array_foreach (arr, i, v) printf ("%.*s\n", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")));
   else
     ps_table (arr, notrunc);
-  json_decref (arr);
   return 0;
 }
 

@@ -12,7 +12,7 @@
 #include "capsa/json.h"
 #include "capsa/util.h"
 #include "cli.h"
-#include "template.h"
+#include "capsa/template.h"
 
 struct events_opts
 {
@@ -86,7 +86,7 @@ print_event (void *data, json_t *ev)
   else
     {
       cleanup_free char *out = NULL;
-      if (cli_template_render (p->format, ev, &out, &p->err) < 0)
+      if (capsa_template_render (p->format, ev, &out, &p->err) < 0)
         return 1;
       puts (out);
     }

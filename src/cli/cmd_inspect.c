@@ -6,7 +6,7 @@
 #include "capsa/image.h"
 #include "capsa/util.h"
 #include "cli.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* (also used by `capsa inspect` for the names that are images, cmd_system.c) */
 json_t *
@@ -56,7 +56,7 @@ cmd_inspect (struct cli_global *g, int argc, char **argv)
         }
       json_array_append_new (all, one);
     }
-  if (format && cli_template_print_each (format, all, &err) < 0)
+  if (format && capsa_template_print_each (format, all, &err) < 0)
     status = cli_fail (&err);
   else if (format == NULL)
     {

@@ -8,6 +8,7 @@
 #include "capsa/engine.h"
 #include "capsa/json.h"
 #include "capsa/net.h"
+#include "capsa/template.h"
 #include "capsa/util.h"
 #include "cli.h"
 
@@ -93,15 +94,38 @@ net_create (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
+struct net_ls_opts
+{
+  bool quiet, notrunc;
+  const char *format;
+  char **filters;
+};
 static const struct capsa_opt ls_opts[] = {
-  { .name = "quiet", .letter = 'q', .kind = CAPSA_OPT_BOOL, .help = "names only" },
+  CAPSA_O_BOOL ('q', "quiet", struct net_ls_opts, quiet, "names only"),
+  CAPSA_O_BOOL (0, "no-trunc", struct net_ls_opts, notrunc, "full ids in --format"),
+  CAPSA_O_STR (0, "format", struct net_ls_opts, format, "FORMAT",
+               "json (docker's fields, an object a line), a Go template ({{.Name}} {{.ID}}\n"
+               "{{.Driver}}) or `table TEMPLATE`; host and none are listed as docker lists them"),
+  CAPSA_O_LIST ('f', "filter", struct net_ls_opts, filters, "KEY=VALUE",
+                "name, id, label, driver, type=custom|builtin, dangling=true|false (repeatable)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct cli_spec ls_spec = { "network ls", "[-q]", "List networks (also `list`; -q: names only).",
-                                         ls_opts,      0,      NULL };
+static const struct capsa_opt inspect_opts[] = {
+  { .name = "format",
+    .letter = 'f',
+    .kind = CAPSA_OPT_STRING,
+    .arg = "TEMPLATE",
+    .help = "a Go template over docker's network object ({{.Name}} {{.IPAM.Config}})" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct cli_spec ls_spec = {
+  "network ls", "[-q] [--format FORMAT] [-f KEY=VALUE]...", "List networks (also `list`; -q: names only).", ls_opts, 0,
+  NULL
+};
 static const struct cli_spec inspect_spec = {
-  "network inspect", "NETWORK...", "Networks' details as JSON.", cli_no_options, 0, NULL
+  "network inspect", "[-f TEMPLATE] NETWORK...", "Networks' details as JSON.", inspect_opts, 0, NULL
 };
 static const struct capsa_opt rm_opts[] = {
   { .name = "force", .letter = 'f', .kind = CAPSA_OPT_BOOL, .help = "detach their containers" },
@@ -115,48 +139,109 @@ static const struct cli_spec disconnect_spec = {
   "network disconnect", "NETWORK CONTAINER", "Detach a container from a network.", cli_no_options, 0, NULL
 };
 
+/* docker's network ls row (its NetworkContext) of a network object */
+static json_t *
+net_row (json_t *n, bool notrunc)
+{
+  char created[64];
+  cli_docker_time (jstr (n, "Created"), created, sizeof created);
+  cleanup_free char *labels = cli_labels_text (json_object_get (n, "Labels"));
+  return json_pack ("{s:s, s:s, s:s#, s:s, s:s, s:s, s:s, s:s}", "CreatedAt", created, "Driver", jstr (n, "Driver"),
+                    "ID", jstr (n, "Id"), notrunc ? 64 : 12, "IPv6",
+                    json_is_true (json_object_get (n, "EnableIPv6")) ? "true" : "false", "Internal",
+                    json_is_true (json_object_get (n, "Internal")) ? "true" : "false", "Labels", labels, "Name",
+                    jstr (n, "Name"), "Scope", jstr (n, "Scope"));
+}
+
+/* capsa's own table: name, driver, subnets, the count of containers */
+static int
+net_table_row (struct capsa_netenv *env, const char *name, capsa_err **err)
+{
+  cleanup_free char *text = NULL;
+  if (capsa_network_inspect (env, name, &text, err) < 0)
+    return -1;
+  cleanup_json json_t *j = json_loads (text, 0, NULL);
+  printf ("%-20s %-10s %-18s %-24s %zu\n", name, "bridge", jstr (j, "subnet") ?: "", jstr (j, "subnet6") ?: "-",
+          json_object_size (json_object_get (j, "leases")));
+  return 0;
+}
+
 static int
 net_ls (struct cli_global *g, int argc, char **argv)
 {
-  bool quiet = false;
-  int first = cli_parse (&ls_spec, argc, argv, &quiet);
+  struct net_ls_opts o = { 0 };
+  int first = cli_parse (&ls_spec, argc, argv, &o);
+  cleanup_strv char **filter_args = o.filters;
   if (first <= 0)
     return -first;
+  capsa_err *err = NULL;
+  cleanup_json json_t *filters = NULL;
+  if (cli_filters (filter_args, &filters, &err) < 0 || capsa_network_filters_check (filters, &err) < 0)
+    return cli_fail (&err);
+  const char *format = o.format && strcmp (o.format, "table") != 0 ? o.format : NULL;
+  cleanup_json json_t *all = capsa_networks_docker_json (&g->eng, json_object_get (filters, "dangling") != NULL);
+  cleanup_json json_t *rows = json_array ();
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
-  capsa_err *err = NULL;
-  cleanup_strv char **names = NULL;
-  if (capsa_network_list (&env, &names, &err) < 0)
-    return cli_fail (&err);
-  if (!quiet)
+  size_t i;
+  json_t *n;
+  if (!o.quiet && !format)
     printf ("%-20s %-10s %-18s %-24s %s\n", "NAME", "DRIVER", "SUBNET", "IPV6 SUBNET", "CONTAINERS");
-  for (char **n = names; *n; n++)
+  json_array_foreach (all, i, n)
+  {
+    const char *name = jstr (n, "Name");
+    if (!capsa_network_filter_match (n, filters))
+      continue;
+    if (format)
+      json_array_append_new (rows, net_row (n, o.notrunc));
+    else if (strcmp (name, "host") == 0 || strcmp (name, "none") == 0)
+      continue; /* (docker's pseudo networks: capsa's table lists its own) */
+    else if (o.quiet)
+      puts (name);
+    else if (net_table_row (&env, name, &err) < 0)
+      return cli_fail (&err);
+  }
+  return format ? cli_print_rows (format, rows, cli_network_headers) : 0;
+}
+
+/* -f: docker's network objects through the template */
+static int
+net_inspect_format (struct cli_global *g, const char *format, int argc, char **argv)
+{
+  cleanup_json json_t *all = capsa_networks_docker_json (&g->eng, true), *sel = json_array ();
+  capsa_err *err = NULL;
+  int rc = 0;
+  for (int i = 0; i < argc; i++)
     {
-      if (quiet)
+      json_t *n, *found = NULL;
+      size_t j;
+      json_array_foreach (all, j, n) if (strcmp (jstr (n, "Name"), argv[i]) == 0
+                                         || strncmp (jstr (n, "Id"), argv[i], strlen (argv[i])) == 0) found
+          = n;
+      if (found)
+        json_array_append (sel, found);
+      else
         {
-          puts (*n);
-          continue;
+          capsa_fail_as (&err, ENOENT, "network %s not found", argv[i]);
+          rc = cli_fail (&err);
         }
-      cleanup_free char *text = NULL;
-      if (capsa_network_inspect (&env, *n, &text, &err) < 0)
-        return cli_fail (&err);
-      json_t *j = json_loads (text, 0, NULL);
-      printf ("%-20s %-10s %-18s %-24s %zu\n", *n, "bridge", json_string_value (json_object_get (j, "subnet")),
-              json_string_value (json_object_get (j, "subnet6")) ?: "-",
-              json_object_size (json_object_get (j, "leases")));
-      json_decref (j);
     }
-  return 0;
+  if (capsa_template_print_each (format, sel, &err) < 0)
+    return cli_fail (&err);
+  return rc;
 }
 
 static int
 net_inspect (struct cli_global *g, int argc, char **argv)
 {
-  int first = cli_parse (&inspect_spec, argc, argv, NULL);
+  const char *format = NULL;
+  int first = cli_parse (&inspect_spec, argc, argv, &format);
   if (first <= 0)
     return -first;
   if (first >= argc)
     return cli_usage ("network inspect", "want network names");
+  if (format)
+    return net_inspect_format (g, format, argc - first, argv + first);
   cleanup_free char *dir = NULL;
   struct capsa_netenv env = capsa_engine_netenv (&g->eng, &dir);
   int rc = 0;

@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include "capsa/engine.h"
+#include "capsa/json.h"
 #include "capsa/image.h"
 #include "capsa/net.h"
 #include "capsa/util.h"
 #include "cli.h"
 #include "image_opts.h"
-#include "template.h"
+#include "capsa/template.h"
 
 /* One NAME of `capsa inspect`: a container first, else (unless only_ctr) an image; what is neither
  * is reported and the others still printed, as docker ("no such object", exit 1).  *s and *idx:
@@ -97,7 +98,7 @@ inspect_print (json_t *arr, const char *format, bool isolation, int status)
   else if (format && !(isolation && strcmp (format, "json") == 0))
     {
       capsa_err *err = NULL;
-      return cli_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : status;
+      return capsa_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : status;
     }
   else
     {
@@ -142,14 +143,40 @@ cmd_inspect_any (struct cli_global *g, int argc, char **argv)
   return inspect_run (g, &cli_spec_inspect, false, argc, argv);
 }
 
-const struct cli_spec cli_spec_version = { "version", NULL, "Print the version.", cli_no_options, 0, NULL };
+static const struct capsa_opt version_opts[] = {
+  { .name = "format",
+    .letter = 'f',
+    .kind = CAPSA_OPT_STRING,
+    .arg = "TEMPLATE",
+    .help = "a Go template over docker's version object ({{.Client.Version}} {{.Server.Version}}, {{json .}})" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+static const struct capsa_opt info_opts[] = {
+  { .name = "format",
+    .letter = 'f',
+    .kind = CAPSA_OPT_STRING,
+    .arg = "TEMPLATE",
+    .help = "a Go template over docker's info object ({{.ServerVersion}} {{.Containers}}, {{json .}})" },
+  CAPSA_O_HELP ('h'),
+  CAPSA_O_END,
+};
+const struct cli_spec cli_spec_version = { "version", "[-f TEMPLATE]", "Print the version.", version_opts, 0, NULL };
 const struct cli_spec cli_spec_info = {
-  "info",         NULL, "What capsa sees: containers, images, storage, kernel (also `capsa system info`).",
-  cli_no_options, 0,    NULL
+  "info",
+  "[-f TEMPLATE]",
+  "What capsa sees: containers, images, storage, kernel (also `capsa system info`).",
+  info_opts,
+  0,
+  NULL
 };
 static const struct cli_spec system_info_spec = {
-  "system info",  NULL, "What capsa sees: containers, images, storage, kernel (also `capsa info`).",
-  cli_no_options, 0,    NULL
+  "system info",
+  "[-f TEMPLATE]",
+  "What capsa sees: containers, images, storage, kernel (also `capsa info`).",
+  info_opts,
+  0,
+  NULL
 };
 static const struct cli_spec df_spec = { "system df",    NULL, "Disk space used by images, containers and volumes.",
                                          cli_no_options, 0,    NULL };
@@ -173,12 +200,29 @@ static const struct cli_spec prune_spec = {
   NULL
 };
 
+/* one object through a template, a line (125 when it fails) */
+static int
+print_one (const char *format, json_t *v)
+{
+  cleanup_json json_t *arr = json_pack ("[O]", v);
+  capsa_err *err = NULL;
+  return capsa_template_print_each (format, arr, &err) < 0 ? cli_fail (&err) : 0;
+}
+
 int
 cmd_version (struct cli_global *g, int argc, char **argv)
 {
-  int first = cli_parse (&cli_spec_version, argc, argv, NULL);
+  const char *format = NULL;
+  int first = cli_parse (&cli_spec_version, argc, argv, &format);
   if (first <= 0)
     return -first;
+  if (format)
+    {
+      /* docker's {Client, Server}: the command line is the engine here */
+      cleanup_json json_t *server = capsa_engine_version_json ("1.41");
+      cleanup_json json_t *v = json_pack ("{s:O, s:O}", "Client", server, "Server", server);
+      return print_one (format, v);
+    }
   struct utsname u;
   uname (&u);
   printf ("Client/Engine: capsa (daemonless)\n Version:     %s\n OS/Arch:     linux/%s\n Kernel:      %s\n",
@@ -189,9 +233,15 @@ cmd_version (struct cli_global *g, int argc, char **argv)
 static int
 info_run (struct cli_global *g, const struct cli_spec *spec, int argc, char **argv)
 {
-  int first = cli_parse (spec, argc, argv, NULL);
+  const char *format = NULL;
+  int first = cli_parse (spec, argc, argv, &format);
   if (first <= 0)
     return -first;
+  if (format)
+    {
+      cleanup_json json_t *info = capsa_engine_info_json (&g->eng);
+      return print_one (format, info);
+    }
   struct capsa_ctr_counts n;
   struct utsname u;
   capsa_ctr_count (&g->eng, &n);
@@ -243,7 +293,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
                                    "  - all dangling images"))
     return 0;
   long long bytes = 0;
-  cli_container_prune (g, &bytes);
+  cli_container_prune (g, NULL, -1, &bytes);
   int killed = capsa_ctr_slirp_prune (&g->eng);
   if (killed)
     printf ("Stopped %d stray slirp4netns process%s\n", killed, killed == 1 ? "" : "es");
@@ -274,7 +324,7 @@ system_prune (struct cli_global *g, int argc, char **argv)
       if (reclaimed)
         printf ("Reclaimed %d stale network lease%s\n", reclaimed, reclaimed == 1 ? "" : "s");
     }
-  if (cli_image_prune (g, all, &bytes) != 0)
+  if (cli_image_prune (g, all, NULL, -1, &bytes) != 0)
     return CLI_EXIT_ERROR;
   char size[32];
   cli_human_size (bytes, size, sizeof size);

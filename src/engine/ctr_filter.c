@@ -60,7 +60,42 @@ network_match (json_t *f, json_t *sum)
   return false;
 }
 
-static const char *const known[] = { "id", "name", "label", "status", "exited", "ancestor", "network", NULL };
+/* before=CTR, since=CTR: made before or after that container (none such: nothing matches) */
+static bool
+time_match (struct capsa_engine *e, json_t *f, const char *key, struct ctr *c)
+{
+  const char *what = json_string_value (json_array_get (json_object_get (f, key), 0));
+  if (what == NULL)
+    return true;
+  cleanup_ctr struct ctr *ref = NULL;
+  if (capsa_ctr_find (e, what, &ref, NULL) < 0)
+    return false;
+  int cmp = strcmp (jstr (c->meta, "Created") ?: "", jstr (ref->meta, "Created") ?: "");
+  return key[0] == 'b' ? cmp < 0 : cmp > 0;
+}
+
+/* volume=NAME|DEST: a mount of that volume, or at that destination */
+static bool
+volume_match (json_t *f, json_t *sum)
+{
+  json_t *vals = json_object_get (f, "volume"), *v, *m;
+  size_t i, j;
+  if (json_array_size (vals) == 0)
+    return true;
+  json_array_foreach (vals, i, v)
+  {
+    const char *w = json_string_value (v) ?: "";
+    json_array_foreach (json_object_get (sum, "Mounts"), j, m)
+    {
+      if (strcmp (jstr (m, "Name") ?: "", w) == 0 || strcmp (jstr (m, "Destination") ?: "", w) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+static const char *const known[] = { "id",      "name",   "label", "status", "exited", "ancestor",
+                                     "network", "before", "since", "volume", NULL };
 
 int
 capsa_ctr_filters_check (json_t *filters, capsa_err **err)
@@ -73,7 +108,9 @@ capsa_ctr_filters_check (json_t *filters, capsa_err **err)
     for (i = 0; known[i] && strcmp (known[i], k) != 0; i++)
       ;
     if (known[i] == NULL)
-      return capsa_fail_as (err, EINVAL, "invalid filter '%s' (id, name, label, status, exited, ancestor, network)", k);
+      return capsa_fail_as (
+          err, EINVAL,
+          "invalid filter '%s' (id, name, label, status, exited, ancestor, network, before, since, volume)", k);
   }
   return 0;
 }
@@ -94,5 +131,6 @@ capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, 
              || (c->status == CTR_EXITED && any_match (filters, "exited", code, 0)))
          && (any_match (filters, "ancestor", jstr (sum, "Image"), 0)
              || any_match (filters, "ancestor", jstr (sum, "ImageID"), 1))
-         && network_match (filters, sum);
+         && network_match (filters, sum) && volume_match (filters, sum) && time_match (e, filters, "before", c)
+         && time_match (e, filters, "since", c);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "capsa/image.h"
 #include "container.h"
 #include "ctr.h"
 #include "ctr_events.h"
@@ -197,7 +198,7 @@ ctr_disk_size (struct capsa_engine *e, const char *id)
 }
 
 void
-capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data)
+capsa_ctr_prune (struct capsa_engine *e, json_t *filters, long long until, capsa_ctr_pruned_fn *report, void *data)
 {
   cleanup_strv char **ids = capsa_ctr_list_ids (e);
   for (char **id = ids; *id; id++)
@@ -208,6 +209,11 @@ capsa_ctr_prune (struct capsa_engine *e, capsa_ctr_pruned_fn *report, void *data
        * dead (a half-created one, whose creation died) */
       if (capsa_ctr_load (e, *id, &c, NULL) < 0
           || (c->status != CTR_EXITED && c->status != CTR_CREATED && c->status != CTR_DEAD))
+        continue;
+      if (filters
+          && !capsa_prune_filter_match (json_object_get (json_object_get (c->meta, "Config"), "Labels"),
+                                        capsa_time_unix (json_string_value (json_object_get (c->meta, "Created"))),
+                                        filters, until))
         continue;
       long long size = ctr_disk_size (e, *id);
       if (capsa_ctr_remove (e, c, false, false, &err) < 0)

@@ -220,8 +220,16 @@ on_pruned (void *data, const char *id, long long size, capsa_err **err)
 enum MHD_Result
 api_ctr_prune (struct svc_req *r)
 {
+  cleanup_json json_t *f = NULL;
+  capsa_err *err = NULL;
+  enum MHD_Result res;
+  long long until;
+  if (!svc_filters (r, &f, &res))
+    return res;
+  if (capsa_prune_filters_check (f, false, &until, &err) < 0)
+    return svc_reply_capsa_err (r, &err);
   struct pruned p = { json_array (), 0 };
-  capsa_ctr_prune (&r->s->eng, on_pruned, &p);
+  capsa_ctr_prune (&r->s->eng, f, until, on_pruned, &p);
   return svc_reply_json (r, 200,
                          json_pack ("{s:o, s:I}", "ContainersDeleted", p.ids, "SpaceReclaimed", (json_int_t) p.bytes));
 }

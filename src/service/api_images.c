@@ -3,7 +3,6 @@
  * the operation from the path's last segment, as dockerd's router ({name:.*}/json) does; the
  * transfers (pull, push, save, load) are in api_images_xfer.c. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,70 +60,6 @@ open_image (struct svc_req *r, const char *name, struct capsa_store **s, json_t 
   return svc_find_image (r, *idx, name, img, res);
 }
 
-/* docker's reference filter: a glob on the familiar name, with and without its tag. */
-static bool
-ref_match (json_t *patterns, const char *tag)
-{
-  json_t *p;
-  size_t i;
-  cleanup_free char *repo = capsa_xstrdup (tag);
-  char *at = strchr (repo, '@'), *colon = strrchr (repo, ':');
-  if (at)
-    *at = '\0';
-  else if (colon && !strchr (colon, '/'))
-    *colon = '\0';
-  json_array_foreach (patterns, i, p)
-  {
-    const char *pat = json_string_value (p);
-    if (fnmatch (pat, tag, FNM_PATHNAME) == 0 || fnmatch (pat, repo, FNM_PATHNAME) == 0)
-      return true;
-  }
-  return false;
-}
-
-/* Leave in names (RepoTags or RepoDigests) those the reference filter matches: false when none. */
-static bool
-keep_matching (json_t *names, json_t *refs)
-{
-  for (size_t i = json_array_size (names); i-- > 0;)
-    if (!ref_match (refs, json_string_value (json_array_get (names, i))))
-      json_array_remove (names, i);
-  return json_array_size (names) > 0;
-}
-
-/* The Created of the image a before/since filter names: -1 with a 404 sent when there is none. */
-static bool
-filter_time (struct svc_req *r, json_t *idx, json_t *filters, const char *key, long long *t, enum MHD_Result *res)
-{
-  const char *name = json_string_value (json_array_get (json_object_get (filters, key), 0));
-  json_t *img;
-  *t = -1;
-  if (name == NULL)
-    return true;
-  if (!svc_find_image (r, idx, name, &img, res))
-    return false;
-  *t = capsa_time_unix (json_string_value (json_object_get (img, "created")));
-  return true;
-}
-
-/* Whether row (an ImageSummary) passes the filters; its RepoTags keep the matching ones. */
-static bool
-summary_match (json_t *row, bool dangling, json_t *filters, long long before, long long since)
-{
-  json_t *tags = json_object_get (row, "RepoTags");
-  const char *d = json_string_value (json_array_get (json_object_get (filters, "dangling"), 0));
-  if (d && (strcmp (d, "true") == 0 || strcmp (d, "1") == 0) != dangling)
-    return false;
-  json_t *refs = json_object_get (filters, "reference");
-  if (json_array_size (refs)
-      && !(keep_matching (tags, refs) | keep_matching (json_object_get (row, "RepoDigests"), refs)))
-    return false;
-  long long created = json_integer_value (json_object_get (row, "Created"));
-  if ((before >= 0 && created >= before) || (since >= 0 && created <= since))
-    return false;
-  return svc_labels_match (json_object_get (row, "Labels"), json_object_get (filters, "label"));
-}
-
 static int
 newest_first (const void *a, const void *b, void *arg)
 {
@@ -144,10 +79,15 @@ image_list (struct svc_req *r)
   long long before, since;
   if (!svc_filters (r, &filters, &res) || !svc_open_store (r, &s, &res))
     return res;
-  if (capsa_index_read (s, &idx, &err) < 0)
-    return svc_reply_capsa_err (r, &err);
-  if (!filter_time (r, idx, filters, "before", &before, &res) || !filter_time (r, idx, filters, "since", &since, &res))
-    return res;
+  if (capsa_image_filters_check (filters, &err) < 0 || capsa_index_read (s, &idx, &err) < 0
+      || capsa_image_filter_times (idx, filters, r->s->eng.default_registry, &before, &since, &err) < 0)
+    {
+      if (err->errnum != ENOENT) /* (EINVAL: a bad filter, 400) */
+        return svc_reply_capsa_err (r, &err);
+      res = svc_reply_err (r, 404, "%s", err->msg);
+      capsa_err_free (&err);
+      return res;
+    }
   json_t *rows = json_array (), *img;
   size_t i;
   bool all = svc_query_bool (r, "all", false);
@@ -157,7 +97,7 @@ image_list (struct svc_req *r)
     if (!all && capsa_image_intermediate (idx, img))
       continue;
     json_t *row = capsa_image_summary_json (s, img, r->s->eng.default_registry);
-    if (summary_match (row, capsa_image_dangling (idx, img), filters, before, since))
+    if (capsa_image_filter_match (row, capsa_image_dangling (idx, img), filters, before, since))
       json_array_append (rows, row);
     json_decref (row);
   }
@@ -235,11 +175,14 @@ image_prune (struct svc_req *r)
   capsa_err *err = NULL;
   enum MHD_Result res;
   long long reclaimed = 0;
+  long long until;
   if (!svc_filters (r, &filters, &res) || !svc_open_store (r, &s, &res))
     return res;
   const char *d = json_string_value (json_array_get (json_object_get (filters, "dangling"), 0));
   bool all = d && (strcmp (d, "false") == 0 || strcmp (d, "0") == 0);
-  if (capsa_image_prune (s, all, &deleted, &reclaimed, &err) < 0)
+  if (capsa_prune_filters_check (filters, true, &until, &err) < 0
+      || capsa_image_prune_filtered (s, all, filters, until, r->s->eng.default_registry, &deleted, &reclaimed, &err)
+             < 0)
     return svc_reply_capsa_err (r, &err);
   json_t *arr = json_array ();
   add_deleted (arr, "Deleted", deleted, NULL);

@@ -1,6 +1,5 @@
-/* /networks: capsa's bridge networks in docker's shape, with docker's two built-in pseudo
- * networks (host, none) listed as dockerd lists them.  A network's Id is the sha256 of its name
- * and creation time: stable for its life, new for a network made again under the same name. */
+/* /networks: capsa's bridge networks in docker's shape (capsa_networks_docker_json, with docker's
+ * two built-in pseudo networks), filtered by the engine's capsa_network_filter_match. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,118 +12,11 @@
 #include "capsa/util.h"
 #include "svc.h"
 
-static void
-net_id (const char *name, const char *created, char out[65])
-{
-  char d[CAPSA_DIGEST_LEN + 1];
-  cleanup_free char *s = capsa_xasprintf ("%s\n%s", name, created ?: "");
-  capsa_sha256_buf (s, strlen (s), d);
-  memcpy (out, d + 7, 64);
-  out[64] = '\0';
-}
-
-static json_t *
-ipam_config (json_t *n)
-{
-  json_t *cfg = json_array ();
-  json_array_append_new (
-      cfg, json_pack ("{s:s, s:s}", "Subnet", jstr (n, "subnet") ?: "", "Gateway", jstr (n, "gateway") ?: ""));
-  if (jstr (n, "subnet6"))
-    json_array_append_new (
-        cfg, json_pack ("{s:s, s:s}", "Subnet", jstr (n, "subnet6"), "Gateway", jstr (n, "gateway6") ?: ""));
-  return cfg;
-}
-
-static json_t *
-net_containers (json_t *n)
-{
-  json_t *out = json_object (), *l;
-  const char *cid;
-  const char *subnet = jstr (n, "subnet"), *slash = subnet ? strchr (subnet, '/') : NULL;
-  json_object_foreach (json_object_get (n, "leases"), cid, l)
-  {
-    cleanup_free char *v4 = capsa_xasprintf ("%s%s", jstr (l, "ip") ?: "", slash ? slash : "");
-    json_object_set_new (out, cid,
-                         json_pack ("{s:s, s:s, s:s, s:s, s:s}", "Name", jstr (l, "name") ?: "", "EndpointID", "",
-                                    "MacAddress", "", "IPv4Address", v4, "IPv6Address", jstr (l, "ip6") ?: ""));
-  }
-  return out;
-}
-
-/* The Options a network was made with, as dockerd reports them (docker-compose compares them with
- * its file's driver_opts, and wants the network made again when they differ): the default
- * network's bridge and MTU; a user network's bridge when it was named (not capsa's cbr-XXXXXXXX)
- * and MTU when it is not the default 1500 (capsa records 1500 when none was given). */
-static json_t *
-net_options (json_t *n)
-{
-  const char *br = jstr (n, "bridge") ?: "";
-  long long mtu = (long long) json_integer_value (json_object_get (n, "mtu"));
-  bool dflt = strcmp (jstr (n, "name") ?: "", CAPSA_NET_DEFAULT) == 0;
-  json_t *o = json_object ();
-  if (dflt || !(strncmp (br, "cbr-", 4) == 0 && strlen (br) == 12))
-    json_object_set_new (o, "com.docker.network.bridge.name", json_string (br));
-  if (dflt || (mtu > 0 && mtu != 1500))
-    json_object_set_new (o, "com.docker.network.driver.mtu", json_sprintf ("%lld", mtu > 0 ? mtu : 1500));
-  return o;
-}
-
-/* docker's network object of capsa's network state n (capsa_network_inspect) */
-static json_t *
-net_docker (json_t *n, bool details)
-{
-  const char *name = jstr (n, "name"), *created = jstr (n, "created");
-  char id[65];
-  net_id (name, created, id);
-  json_t *d = json_pack (
-      "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, s:{s:s}, s:b, s:o, s:o, s:{}}", "Name", name,
-      "Id", id, "Created", created ?: "0001-01-01T00:00:00Z", "Scope", "local", "Driver", "bridge", "EnableIPv6",
-      json_is_true (json_object_get (n, "ipv6")), "IPAM", "Driver", "default", "Options", "Config", ipam_config (n),
-      "Internal", json_is_true (json_object_get (n, "internal")), "Attachable", 0, "Ingress", 0, "ConfigFrom",
-      "Network", "", "ConfigOnly", 0, "Containers", details ? net_containers (n) : json_object (), "Options",
-      net_options (n), "Labels");
-  return d;
-}
-
-static json_t *
-net_builtin (const char *name)
-{
-  char id[65];
-  net_id (name, "builtin", id);
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[]}, s:b, s:b, s:b, s:{s:s}, s:b, s:{}, s:{}, "
-                    "s:{}}",
-                    "Name", name, "Id", id, "Created", "0001-01-01T00:00:00Z", "Scope", "local", "Driver",
-                    strcmp (name, "host") == 0 ? "host" : "null", "EnableIPv6", 0, "IPAM", "Driver", "default",
-                    "Options", "Config", "Internal", 0, "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "",
-                    "ConfigOnly", 0, "Containers", "Options", "Labels");
-}
-
 /* Every network in docker's shape (new reference), the built-in ones last. */
 static json_t *
 all_networks (struct svc_req *r, bool details)
 {
-  cleanup_free char *dir = NULL;
-  struct capsa_netenv env = capsa_engine_netenv (&r->s->eng, &dir);
-  cleanup_strv char **names = NULL;
-  cleanup_err capsa_err *err = NULL;
-  json_t *arr = json_array ();
-  if (capsa_network_list (&env, &names, &err) < 0)
-    names = NULL;
-  for (char **n = names; n && *n; n++)
-    {
-      cleanup_free char *text = NULL;
-      if (capsa_network_inspect (&env, *n, &text, &err) < 0)
-        {
-          capsa_err_free (&err);
-          continue;
-        }
-      cleanup_json json_t *j = json_loads (text, 0, NULL);
-      if (j)
-        json_array_append_new (arr, net_docker (j, details));
-    }
-  json_array_append_new (arr, net_builtin ("host"));
-  json_array_append_new (arr, net_builtin ("none"));
-  return arr;
+  return capsa_networks_docker_json (&r->s->eng, details);
 }
 
 /* The network named by name, full id or unique id prefix (new reference), NULL when none. */
@@ -139,35 +31,19 @@ find_network (struct svc_req *r, const char *what)
   return hits == 1 ? json_incref (found) : NULL;
 }
 
-static bool
-net_match (json_t *f, json_t *n)
-{
-  json_t *names = json_object_get (f, "name"), *v;
-  size_t i;
-  bool ok = json_array_size (names) == 0;
-  json_array_foreach (names, i, v) ok |= strstr (jstr (n, "Name"), json_string_value (v)) != NULL;
-  json_t *ids = json_object_get (f, "id");
-  bool id_ok = json_array_size (ids) == 0;
-  json_array_foreach (ids, i, v) id_ok |= strncmp (jstr (n, "Id"), json_string_value (v),
-                                                   strlen (json_string_value (v)))
-                                          == 0;
-  bool builtin = strcmp (jstr (n, "Name"), "host") == 0 || strcmp (jstr (n, "Name"), "none") == 0
-                 || strcmp (jstr (n, "Name"), CAPSA_NET_DEFAULT) == 0;
-  return ok && id_ok && svc_filter_match (f, "driver", jstr (n, "Driver"))
-         && svc_filter_match (f, "type", builtin ? "builtin" : "custom") && svc_filter_match (f, "scope", "local")
-         && json_array_size (json_object_get (f, "label")) == 0; /* (capsa's networks have no labels) */
-}
-
 enum MHD_Result
 api_net_list (struct svc_req *r)
 {
   cleanup_json json_t *f = NULL;
   enum MHD_Result res;
+  capsa_err *err = NULL;
   if (!svc_filters (r, &f, &res))
     return res;
-  json_t *all = all_networks (r, false), *out = json_array (), *n;
+  if (capsa_network_filters_check (f, &err) < 0)
+    return svc_reply_capsa_err (r, &err);
+  json_t *all = all_networks (r, json_object_get (f, "dangling") != NULL), *out = json_array (), *n;
   size_t i;
-  json_array_foreach (all, i, n) if (net_match (f, n)) json_array_append (out, n);
+  json_array_foreach (all, i, n) if (capsa_network_filter_match (n, f)) json_array_append (out, n);
   json_decref (all);
   return svc_reply_json (r, 200, out);
 }
@@ -273,6 +149,14 @@ api_net_delete (struct svc_req *r)
 enum MHD_Result
 api_net_prune (struct svc_req *r)
 {
+  cleanup_json json_t *f = NULL;
+  capsa_err *perr = NULL;
+  enum MHD_Result res;
+  long long until;
+  if (!svc_filters (r, &f, &res))
+    return res;
+  if (capsa_prune_filters_check (f, false, &until, &perr) < 0)
+    return svc_reply_capsa_err (r, &perr);
   cleanup_json json_t *all = all_networks (r, true);
   json_t *deleted = json_array (), *n;
   size_t i;
@@ -281,7 +165,8 @@ api_net_prune (struct svc_req *r)
     cleanup_err capsa_err *err = NULL;
     const char *name = jstr (n, "Name");
     if (strcmp (name, CAPSA_NET_DEFAULT) == 0 || strcmp (name, "host") == 0 || strcmp (name, "none") == 0
-        || json_object_size (json_object_get (n, "Containers")))
+        || json_object_size (json_object_get (n, "Containers"))
+        || !capsa_prune_filter_match (json_object_get (n, "Labels"), capsa_time_unix (jstr (n, "Created")), f, until))
       continue;
     if (capsa_engine_network_remove (&r->s->eng, name, false, &err) == 0)
       json_array_append_new (deleted, json_string (name));

@@ -3,30 +3,10 @@
 #include <string.h>
 
 #include "capsa/cleanup.h"
+#include "capsa/image.h"
 #include "capsa/json.h"
 #include "capsa/util.h"
 #include "svc.h"
-
-/* docker's volume filters: name (substring), label, dangling */
-static bool
-vol_match (json_t *filters, json_t *vol, json_t *used)
-{
-  const char *name = json_string_value (json_object_get (vol, "Name"));
-  json_t *names = json_object_get (filters, "name"), *v;
-  size_t i;
-  bool any = json_array_size (names) == 0;
-  json_array_foreach (names, i, v) any |= strstr (name, json_string_value (v) ?: "") != NULL;
-  if (!any || !svc_labels_match (json_object_get (vol, "Labels"), json_object_get (filters, "label")))
-    return false;
-  json_t *dangling = json_object_get (filters, "dangling");
-  if (json_array_size (dangling))
-    {
-      const char *d = json_string_value (json_array_get (dangling, 0));
-      bool want = d && (strcmp (d, "true") == 0 || strcmp (d, "1") == 0);
-      return want == (json_object_get (used, name) == NULL);
-    }
-  return true;
-}
 
 static json_t *
 vol_json (struct svc_req *r, const char *name)
@@ -43,8 +23,16 @@ static bool
 matching_volumes (struct svc_req *r, bool prune, json_t **out, json_t **used, enum MHD_Result *res)
 {
   cleanup_json json_t *filters = NULL;
+  capsa_err *err = NULL;
+  long long until;
   if (!svc_filters (r, &filters, res))
     return false;
+  if ((prune ? capsa_prune_filters_check (filters, false, &until, &err) : capsa_volume_filters_check (filters, &err))
+      < 0)
+    {
+      *res = svc_reply_capsa_err (r, &err);
+      return false;
+    }
   cleanup_strv char **names = capsa_volume_names (&r->s->eng);
   *used = capsa_volume_used (&r->s->eng);
   *out = json_array ();
@@ -53,8 +41,9 @@ matching_volumes (struct svc_req *r, bool prune, json_t **out, json_t **used, en
       json_t *v = vol_json (r, *n);
       bool ok = v
                 && (prune ? !json_object_get (*used, *n)
-                                && svc_labels_match (json_object_get (v, "Labels"), json_object_get (filters, "label"))
-                          : vol_match (filters, v, *used));
+                                && capsa_prune_filter_match (json_object_get (v, "Labels"),
+                                                             capsa_time_unix (jstr (v, "CreatedAt")), filters, until)
+                          : capsa_volume_filter_match (v, *used, filters));
       if (ok)
         json_array_append_new (*out, v);
       else

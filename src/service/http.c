@@ -326,17 +326,6 @@ svc_filters (struct svc_req *r, json_t **out, enum MHD_Result *res)
   return false;
 }
 
-bool
-svc_filter_match (json_t *filters, const char *key, const char *v)
-{
-  json_t *vals = json_object_get (filters, key), *e;
-  size_t i;
-  if (json_array_size (vals) == 0)
-    return true;
-  json_array_foreach (vals, i, e) if (v && strcmp (json_string_value (e), v) == 0) return true;
-  return false;
-}
-
 struct pipe_job
 {
   svc_producer *fn;

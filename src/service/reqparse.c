@@ -97,12 +97,6 @@ bad:
 }
 
 bool
-svc_labels_match (json_t *labels, json_t *want)
-{
-  return capsa_labels_match (labels, want);
-}
-
-bool
 svc_parse_time (const char *v, long long *ns)
 {
   *ns = -1;

@@ -27,8 +27,5 @@ bool svc_filters_parse (const char *q, json_t **out);
  * "1700000000.000000001"), else what capsa_ctr_parse_since reads (an RFC 3339 time, a duration
  * back from now).  *ns -1 when v is NULL or empty; false when malformed. */
 bool svc_parse_time (const char *v, long long *ns);
-/* Whether labels (an object) has every one of want's "K" (present) and "K=V" (equal): docker's
- * label filter. */
-bool svc_labels_match (json_t *labels, json_t *want);
 
 #endif

@@ -123,8 +123,6 @@ bool svc_body_json (struct svc_req *r, bool empty_ok, json_t **out, enum MHD_Res
 /* The filters query (docker's {"key": ["v", ...]} or the old {"key": {"v": true}}): a new
  * reference, {} when absent; false with a 400 sent when malformed. */
 bool svc_filters (struct svc_req *r, json_t **out, enum MHD_Result *res);
-/* Whether filters' values for key hold v (true when filters has no such key). */
-bool svc_filter_match (json_t *filters, const char *key, const char *v);
 
 /* ?h=ROWS&w=COLS of a resize (attach's and exec's): false with a 400 sent. */
 bool svc_query_size (struct svc_req *r, unsigned *rows, unsigned *cols, enum MHD_Result *res);

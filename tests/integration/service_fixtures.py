@@ -107,7 +107,7 @@ def cleanup_store(svc):
     leftovers = []
     ids = {p.name for p in (svc.root / "containers").glob("*")}  # (every container the store had)
     with contextlib.suppress(Exception):
-        left = json.loads(svc.capsa("ps", "-a", "--format", "json").stdout)
+        left = [json.loads(l) for l in svc.capsa("ps", "-a", "--format", "json").stdout.splitlines()]
         if left:
             svc.capsa("rm", "-f", "-v", *[x["ID"] for x in left], check=False)
     for net in ("bridge",) + tuple(p.stem for p in (svc.root / "network").glob("*.json") if p.stem != "bridge"):

@@ -57,7 +57,7 @@ def test_rm_killed_half_way_then_again(capsa, point):
     capsa("run", "-d", "--name", "f4", "busybox", "sleep", "30")
     p = capsa("rm", "-f", "f4", env=faulty(point), check=False)
     assert p.returncode == -9
-    json.loads(capsa("ps", "-a", "--format", "json").stdout)  # still readable
+    [json.loads(l) for l in capsa("ps", "-a", "--format", "json").stdout.splitlines()]  # still readable
     assert not (status_of(capsa, "f4") or "Exited").startswith("Up")
     capsa("rm", "-f", "f4")
     assert status_of(capsa, "f4") is None

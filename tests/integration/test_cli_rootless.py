@@ -237,7 +237,7 @@ def test_rootless_detached_logs_exec_cp_stop_rm(rl, user):
     assert len(cid) == 64
     assert (rl.rundir / "oci" / cid).is_dir()  # runtime state under $XDG_RUNTIME_DIR/capsa
     _wait(lambda: "tick 2" in rl("logs", "bg").stdout)
-    ps = json.loads(rl("ps", "--format", "json").stdout)
+    ps = [json.loads(l) for l in rl("ps", "--format", "json").stdout.splitlines()]
     assert [c["Names"] for c in ps] == ["bg"]
     p = rl("exec", "bg", "sh", "-c", "id -u; cat /proc/1/uid_map")
     assert p.stdout.split()[:3] == ["0", "0", str(pw.pw_uid)]

@@ -21,7 +21,7 @@ def test_inspect_format_templates(capsa):
     assert f("{{if .State.Running}}up{{else}}down{{end}}").stdout == "down\n"
     assert json.loads(f("{{json .Config.Labels}}").stdout) == {"a": "1", "b": "2"}
     assert f("{{.Config.Labels.nope}}").stdout == "<no value>\n"  # a missing map key, as docker
-    for bad, why in [("{{.Nope}}", "can't evaluate field Nope"), ("{{printf .Name}}", "function not defined"),
+    for bad, why in [("{{.Nope}}", "can't evaluate field Nope"), ("{{nofunc .Name}}", "function not defined"),
                      ("{{range .Config.Cmd}}x", "no matching {{end}}")]:
         p = f(bad)
         assert p.returncode == 125 and p.stdout == "" and why in p.stderr, (bad, p.stdout, p.stderr)

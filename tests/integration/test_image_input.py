@@ -53,7 +53,7 @@ class Capsa:
         return subprocess.Popen([str(CAPSA), "--root", str(self.root), *map(str, args)], env=self.env, **kw)
 
     def images(self):
-        return json.loads(self("images", "--format", "json").stdout)
+        return json.loads(self("images", "--format", "raw").stdout)
 
     def tmp_entries(self):
         tmp = self.root / "tmp"
@@ -103,7 +103,7 @@ def test_run_refuses_a_config_whose_env_holds_a_number(capsa, work):
     assert p.returncode == 125, p
     assert "config.Env[0] is a number, not a string" in p.stderr, p.stderr
     assert "image config of busybox" in p.stderr, p.stderr
-    assert json.loads(capsa("ps", "-a", "--format", "json").stdout) == []
+    assert [json.loads(l) for l in capsa("ps", "-a", "--format", "json").stdout.splitlines()] == []
     containers = capsa.root / "containers"
     assert not containers.exists() or list(containers.iterdir()) == []
     assert mounts_under(capsa.root) == []

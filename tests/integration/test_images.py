@@ -54,7 +54,7 @@ class Capsa:
         return subprocess.Popen([str(CAPSA), "--root", str(self.root), *map(str, args)], env=self.env, **kw)
 
     def images(self):
-        return json.loads(self("images", "--format", "json").stdout)
+        return json.loads(self("images", "--format", "raw").stdout)
 
     def names(self):
         return sorted(n for img in self.images() for n in img["names"])

@@ -74,7 +74,7 @@ def test_docker_build_matches_dockerd(svc, docker, tmp_path, monkeypatch):
     # the same again: every step from the cache, the same image
     again = _build(svc.docker, "-t", "built:1", "--build-arg", "GREETING=hi", ctx).stdout
     assert "Using cache" in again, again
-    left = json.loads(svc.capsa("ps", "-a", "--format", "json").stdout)
+    left = [json.loads(l) for l in svc.capsa("ps", "-a", "--format", "json").stdout.splitlines()]
     assert left == [], left
     assert list((svc.root / "tmp").glob("build*")) == []
     for cli in (docker, svc.docker):
@@ -96,7 +96,7 @@ def test_quiet_and_failing_run(svc, docker, tmp_path):
                              text=True, timeout=180, env=_env(env))
         assert out.returncode != 0 and "returned a non-zero code: 3" in out.stderr + out.stdout, out
         assert "before" in out.stdout, out
-    assert json.loads(svc.capsa("ps", "-a", "--format", "json").stdout) == []
+    assert [json.loads(l) for l in svc.capsa("ps", "-a", "--format", "json").stdout.splitlines()] == []
     for i, env in zip(ids, (docker.env, svc.env())):
         subprocess.run(["/usr/bin/docker", "rmi", i], capture_output=True, env=env)
 

@@ -39,7 +39,7 @@ def svc(reg):
 
 
 def ids(svc):
-    return {i["id"]: i["names"] for i in json.loads(svc.capsa("images", "--format", "json").stdout)}
+    return {i["id"]: i["names"] for i in json.loads(svc.capsa("images", "--format", "raw").stdout)}
 
 
 def one_file_tar(tmp_path, text):

@@ -15,6 +15,7 @@
 
 #include "fsops.h"
 #include "jsonutil.h"
+#include "sha256.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -151,14 +152,35 @@ test_json_read_file (void **state)
   assert_int_equal (fs_rm_rf (dir, &err), 0);
 }
 
+/* the core library's SHA-256 (network ids) against FIPS 180-4's examples */
+static void
+test_sha256 (void **state)
+{
+  (void) state;
+  static const char *const cases[][2] = {
+    { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+    { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+    { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+  };
+  char out[65], many[201];
+  memset (many, 'a', 200);
+  many[200] = '\0';
+  sha256_hex (many, 200, out); /* several blocks */
+  assert_string_equal (out, "c2a908d98f5df987ade41b5fce213067efbcc21ef2240212a41e54b5e7c28ae5");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      sha256_hex (cases[i][0], strlen (cases[i][0]), out);
+      assert_string_equal (out, cases[i][1]);
+    }
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_read_chunks),
-    cmocka_unit_test (test_strbuf),
-    cmocka_unit_test (test_each_entry),
-    cmocka_unit_test (test_json_read_file),
+    cmocka_unit_test (test_read_chunks), cmocka_unit_test (test_sha256),         cmocka_unit_test (test_strbuf),
+    cmocka_unit_test (test_each_entry),  cmocka_unit_test (test_json_read_file),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

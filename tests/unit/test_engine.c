@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -140,7 +141,7 @@ test_prune_empty_store (void **state)
   (void) state;
   struct capsa_engine e = { .root = root };
   int n = 0;
-  capsa_ctr_prune (&e, count_pruned, &n);
+  capsa_ctr_prune (&e, NULL, -1, count_pruned, &n);
   assert_int_equal (n, 0);
 }
 
@@ -284,6 +285,89 @@ test_parse_since (void **state)
     assert_int_equal (capsa_ctr_parse_since (bad[i]), -1);
 }
 
+/* docker's filters of images, networks, volumes and prunes (list_filter.c) */
+static json_t *
+filters_of (const char *text)
+{
+  json_t *f = json_loads (text, 0, NULL);
+  assert_non_null (f);
+  return f;
+}
+
+static void
+test_list_filters (void **state)
+{
+  (void) state;
+  capsa_err *err = NULL;
+  long long until;
+  json_t *f = filters_of ("{\"nope\": [\"1\"]}");
+  assert_int_equal (capsa_image_filters_check (f, &err), -1);
+  assert_non_null (strstr (err->msg, "invalid filter 'nope'"));
+  capsa_err_free (&err);
+  assert_int_equal (capsa_volume_filters_check (f, &err), -1);
+  capsa_err_free (&err);
+  assert_int_equal (capsa_network_filters_check (f, &err), -1);
+  capsa_err_free (&err);
+  json_decref (f);
+  f = filters_of ("{\"dangling\": [\"maybe\"]}");
+  assert_int_equal (capsa_image_filters_check (f, &err), -1);
+  capsa_err_free (&err);
+  json_decref (f);
+  /* reference globs on the familiar name, with and without the tag; the other tags are dropped */
+  f = filters_of ("{\"reference\": [\"busybox:*\"], \"label\": [\"a=1\"]}");
+  json_t *sum = json_loads ("{\"RepoTags\": [\"busybox:1\", \"me/bb:1\"], \"RepoDigests\": [], \"Created\": 100,"
+                            " \"Labels\": {\"a\": \"1\"}}",
+                            0, NULL);
+  assert_true (capsa_image_filter_match (sum, false, f, -1, -1));
+  assert_int_equal (json_array_size (json_object_get (sum, "RepoTags")), 1);
+  assert_false (capsa_image_filter_match (sum, false, f, 100, -1)); /* before: made before 100 */
+  assert_true (capsa_image_filter_match (sum, false, f, -1, 99));   /* since: after 99 */
+  json_decref (sum);
+  json_decref (f);
+  /* networks: type, dangling (custom and unused), name (a part) */
+  json_t *net = json_loads ("{\"Name\": \"mynet\", \"Id\": \"abcdef\", \"Driver\": \"bridge\", \"Containers\": {}}", 0,
+                            NULL);
+  f = filters_of ("{\"type\": [\"custom\"], \"dangling\": [\"true\"], \"name\": [\"yne\"], \"id\": [\"abc\"]}");
+  assert_int_equal (capsa_network_filters_check (f, &err), 0);
+  assert_true (capsa_network_filter_match (net, f));
+  json_decref (f);
+  f = filters_of ("{\"type\": [\"builtin\"]}");
+  assert_false (capsa_network_filter_match (net, f));
+  json_decref (f);
+  f = filters_of ("{\"type\": [\"other\"]}");
+  assert_int_equal (capsa_network_filters_check (f, &err), -1);
+  capsa_err_free (&err);
+  json_decref (f);
+  json_decref (net);
+  /* prunes: until as a duration, a unix time, an RFC 3339 time; label and label! */
+  f = filters_of ("{\"until\": [\"1h30m\"]}");
+  assert_int_equal (capsa_prune_filters_check (f, false, &until, &err), 0);
+  assert_true (llabs (until - ((long long) time (NULL) - 5400)) <= 2);
+  json_decref (f);
+  f = filters_of ("{\"until\": [\"2000-01-02T00:00:00+01:00\"], \"label!\": [\"keep\"]}");
+  assert_int_equal (capsa_prune_filters_check (f, false, &until, &err), 0);
+  assert_int_equal (until, 946767600LL);
+  json_t *labels = json_pack ("{s:s}", "keep", "1");
+  assert_false (capsa_prune_filter_match (labels, 100, f, until));
+  assert_true (capsa_prune_filter_match (NULL, 100, f, until));
+  assert_false (capsa_prune_filter_match (NULL, 946767600LL, f, until));
+  json_decref (labels);
+  json_decref (f);
+  f = filters_of ("{\"until\": [\"1700000000\"]}");
+  assert_int_equal (capsa_prune_filters_check (f, false, &until, &err), 0);
+  assert_int_equal (until, 1700000000LL);
+  json_decref (f);
+  f = filters_of ("{\"until\": [\"soon\"]}");
+  assert_int_equal (capsa_prune_filters_check (f, false, &until, &err), -1);
+  capsa_err_free (&err);
+  json_decref (f);
+  f = filters_of ("{\"dangling\": [\"true\"]}");
+  assert_int_equal (capsa_prune_filters_check (f, false, &until, &err), -1); /* only image prune's */
+  capsa_err_free (&err);
+  assert_int_equal (capsa_prune_filters_check (f, true, &until, &err), 0);
+  json_decref (f);
+}
+
 int
 main (void)
 {
@@ -291,6 +375,7 @@ main (void)
     cmocka_unit_test (test_build_errors),      cmocka_unit_test (test_build_record),
     cmocka_unit_test (test_prune_empty_store), cmocka_unit_test (test_event_line),
     cmocka_unit_test (test_event_rotation),    cmocka_unit_test (test_parse_since),
+    cmocka_unit_test (test_list_filters),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

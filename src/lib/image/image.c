@@ -335,6 +335,13 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
 int
 capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *reclaimed, capsa_err **err)
 {
+  return capsa_image_prune_pick (s, all, NULL, NULL, deleted, reclaimed, err);
+}
+
+int
+capsa_image_prune_pick (struct capsa_store *s, bool all, capsa_image_pick_fn *pick, void *data, char ***deleted,
+                        long long *reclaimed, capsa_err **err)
+{
   cleanup_json json_t *idx = NULL;
   {
     cleanup_close int lock = capsa_store_lock_index (s, err);
@@ -352,7 +359,7 @@ capsa_image_prune (struct capsa_store *s, bool all, char ***deleted, long long *
             if (capsa_image_is_parent (idx, id) || (!all && json_array_size (json_object_get (img, "names")) > 0))
               continue;
             cleanup_free char *user = image_user (s, id);
-            if (user)
+            if (user || (pick && !pick (img, data)))
               continue;
             strv_append (deleted, id);
             json_array_remove (images, i);

@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "capsa/cleanup.h"
+#include "capsa/json.h"
+#include "capsa/template.h"
 #include "capsa/util.h"
-#include "template.h"
 
 #define MAX_VARS 16
 #define MAX_TOKS 64
@@ -31,7 +32,10 @@ struct tpl
   struct var vars[MAX_VARS];
   int nvars;
   const char *tmpl;
-  char action[96]; /* the action being run, for errors */
+  char action[96];            /* the action being run, for errors */
+  size_t pos;                 /* where it starts in tmpl */
+  const char *const *headers; /* header mode (a table's header line): field, header pairs */
+  bool header;
   capsa_err **err;
 };
 
@@ -58,10 +62,23 @@ enum term
   TERM_ELSE,
 };
 
+/* Go's error: "template: :LINE:COL: executing "" at <{{ACTION}}>: WHY" */
 static int
-fail (struct tpl *t, const char *fmt, const char *what)
+fail_at (struct tpl *t, size_t pos, const char *act, const char *why, const char *what)
 {
-  return capsa_fail_as (t->err, EINVAL, "template `%s`: at `{{%s}}`: %s%s", t->tmpl, t->action, fmt, what ? what : "");
+  int line = 1;
+  size_t col = pos;
+  for (size_t i = 0; i < pos && t->tmpl[i]; i++)
+    if (t->tmpl[i] == '\n')
+      line++, col = pos - i - 1;
+  return capsa_fail_as (t->err, EINVAL, "template: :%d:%zu: executing \"\" at <{{%s}}>: %s%s", line, col, act, why,
+                        what ? what : "");
+}
+
+static int
+fail (struct tpl *t, const char *why, const char *what)
+{
+  return fail_at (t, t->pos, t->action, why, what);
 }
 
 /* docker's map fields (Go maps in its inspect structs); any other object is a struct */
@@ -179,9 +196,36 @@ print_val (FILE *f, struct val v)
 }
 
 /* .A.B from v (a path of fields, each after a dot) */
+/* utf-8 characters in s[0..n) (widths in tables and printf) */
+static size_t
+runes (const char *s, size_t n)
+{
+  size_t r = 0;
+  for (size_t i = 0; i < n; i++)
+    r += ((unsigned char) s[i] & 0xC0) != 0x80;
+  return r;
+}
+
+/* In a table's header line a field is its header: the caller's, else its name in capitals. */
+static struct val
+header_of (struct tpl *t, const char *path)
+{
+  path += *path == '.';
+  for (size_t i = 0; t->headers && t->headers[i] && t->headers[i + 1]; i += 2)
+    if (strcmp (t->headers[i], path) == 0)
+      return mkval (keep (t, json_string (t->headers[i + 1])), NULL);
+  const char *last = strrchr (path, '.');
+  cleanup_free char *up = capsa_xstrdup (last ? last + 1 : path);
+  for (char *p = up; *p; p++)
+    *p = (char) toupper ((unsigned char) *p);
+  return mkval (keep (t, json_string (up)), NULL);
+}
+
 static int
 get_fields (struct tpl *t, struct val v, const char *path, struct val *out)
 {
+  if (t->header)
+    return *out = header_of (t, path), 0;
   while (*path == '.' && path[1])
     {
       const char *name = path + 1, *end = strchrnul (name, '.');
@@ -209,7 +253,9 @@ find_var (struct tpl *t, const char *name, size_t len)
   return NULL;
 }
 
-/* One operand: . .A.B $ $v $v.A "string" 12 true false */
+static int eval_text (struct tpl *t, const char *text, struct val dot, bool emit, struct val *out);
+
+/* One operand: . .A.B $ $v $v.A "string" 12 true false (PIPELINE) */
 static int
 operand (struct tpl *t, const char *tok, struct val dot, bool emit, struct val *out)
 {
@@ -236,6 +282,11 @@ operand (struct tpl *t, const char *tok, struct val dot, bool emit, struct val *
       *out = mkval (keep (t, json_boolean (tok[0] == 't')), NULL);
       return 0;
     }
+  if (tok[0] == '(')
+    {
+      cleanup_free char *inner = capsa_xasprintf ("%.*s", (int) strlen (tok) - 2, tok + 1);
+      return eval_text (t, inner, dot, emit, out);
+    }
   if (tok[0] == '$')
     {
       size_t len = strcspn (tok + 1, ".");
@@ -249,8 +300,24 @@ operand (struct tpl *t, const char *tok, struct val dot, bool emit, struct val *
   return fail (t, "function not defined: ", tok);
 }
 
-/* Split an action into words: "strings" whole, `|` and `,` alone; the array points into s,
- * which is cut up.  Returns the count, or -1 (too many, an unterminated string, parentheses). */
+/* After the ) that closes the ( at s, past "strings" (NULL: none). */
+static char *
+paren_close (char *s)
+{
+  int depth = 0;
+  bool in_str = false;
+  for (; *s; s++)
+    if (in_str && *s == '\\' && s[1])
+      s++;
+    else if (*s == '"')
+      in_str = !in_str;
+    else if (!in_str && (*s == '(' || *s == ')') && (depth += *s == '(' ? 1 : -1) == 0)
+      return s + 1;
+  return NULL;
+}
+
+/* Split an action into words: "strings" and (pipelines) whole, `|` and `,` alone; the array points into s,
+ * which is cut up.  Returns the count, or -1 (too many, an unterminated string or parenthesis). */
 static int
 tokenize (struct tpl *t, char *s, char **toks)
 {
@@ -265,9 +332,18 @@ tokenize (struct tpl *t, char *s, char **toks)
         }
       if (n == MAX_TOKS - 1)
         return fail (t, "too many words", NULL);
-      if (*s == '(' || *s == ')' || *s == '`')
-        return fail (t, "not supported: ", *s == '`' ? "raw strings" : "parentheses");
+      if (*s == ')' || *s == '`')
+        return fail (t, *s == '`' ? "not supported: raw strings" : "unexpected )", NULL);
       toks[n++] = s;
+      if (*s == '(')
+        {
+          s = paren_close (s);
+          if (s == NULL)
+            return fail (t, "unclosed (", NULL);
+          if (*s && !isspace ((unsigned char) *s) && *s != '|' && *s != ',')
+            return fail (t, "not supported: a field of (...)", NULL);
+          continue;
+        }
       if (*s == '|' || *s == ',')
         {
           toks[n - 1] = sep[*s == ','];
@@ -367,32 +443,300 @@ fn_case (struct tpl *t, struct val v, bool up, struct val *out)
   return 0;
 }
 
+/* a value as print_val writes it (malloc'd) */
+static char *
+val_text (struct val v)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return capsa_xstrdup ("");
+  print_val (f, v);
+  fclose (f);
+  return buf;
+}
+
+static struct val
+str_val (struct tpl *t, const char *s)
+{
+  return mkval (keep (t, json_string (s)), NULL);
+}
+
+static bool
+is_str (struct val v)
+{
+  return v.j && json_is_string (v.j);
+}
+
+/* docker's title: the first letter of each word in capitals (as Go's strings.Title) */
+static int
+fn_title (struct tpl *t, struct val v, struct val *out)
+{
+  if (!is_str (v))
+    return fail (t, "title wants a string", NULL);
+  cleanup_free char *s = capsa_xstrdup (json_string_value (v.j));
+  bool start = true;
+  for (char *p = s; *p; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+      if (start && isalpha (c))
+        *p = (char) toupper (c);
+      start = !(isalnum (c) || c == '_' || c >= 0x80);
+    }
+  return *out = str_val (t, s), 0;
+}
+
+static int
+fn_split (struct tpl *t, struct val *a, struct val *out)
+{
+  if (!is_str (a[0]) || !is_str (a[1]))
+    return fail (t, "split wants a string and a separator", NULL);
+  const char *s = json_string_value (a[0].j), *sep = json_string_value (a[1].j);
+  size_t n = strlen (sep);
+  json_t *arr = keep (t, json_array ());
+  while (n > 0 || *s)
+    {
+      const char *e = n ? strstr (s, sep) : s + 1;
+      size_t len = e ? (size_t) (e - s) : strlen (s);
+      json_array_append_new (arr, json_stringn (s, len));
+      if (e == NULL || (n == 0 && *e == '\0'))
+        break;
+      s = e + n;
+    }
+  return *out = mkval (arr, NULL), 0;
+}
+
+/* docker's truncate S N (the first N bytes) and pad S BEFORE AFTER (spaces around a non-empty S) */
+static int
+fn_cut (struct tpl *t, const char *name, struct val *a, int n, struct val *out)
+{
+  if (!is_str (a[0]) || !a[1].j || !json_is_integer (a[1].j) || (n > 2 && (!a[2].j || !json_is_integer (a[2].j))))
+    return fail (t, name, " wants a string and numbers");
+  const char *s = json_string_value (a[0].j);
+  json_int_t x = json_integer_value (a[1].j), y = n > 2 ? json_integer_value (a[2].j) : 0;
+  if (x < 0 || y < 0 || x > 4096 || y > 4096)
+    return fail (t, name, ": a number out of range");
+  if (name[0] == 't')
+    return *out = mkval (keep (t, json_stringn (s, strlen (s) < (size_t) x ? strlen (s) : (size_t) x)), NULL), 0;
+  cleanup_free char *p = *s ? capsa_xasprintf ("%*s%s%*s", (int) x, "", s, (int) y, "") : capsa_xstrdup ("");
+  return *out = str_val (t, p), 0;
+}
+
+/* lt le gt ge over two numbers or two strings */
+static int
+fn_compare (struct tpl *t, const char *name, struct val *a, struct val *out)
+{
+  json_t *x = a[0].j, *y = a[1].j;
+  int c;
+  if (x && y && json_is_number (x) && json_is_number (y))
+    c = json_number_value (x) < json_number_value (y) ? -1 : json_number_value (x) > json_number_value (y);
+  else if (is_str (a[0]) && is_str (a[1]))
+    c = strcmp (json_string_value (x), json_string_value (y));
+  else
+    return fail (t, "incompatible types for comparison", NULL);
+  bool r = name[0] == 'l' ? (name[1] == 't' ? c < 0 : c <= 0) : (name[1] == 't' ? c > 0 : c >= 0);
+  return *out = mkval (keep (t, json_boolean (r)), NULL), 0;
+}
+
+/* Go's and (the first false argument, else the last) and or (the first true one, else the last) */
+static struct val
+fn_andor (struct val *a, int n, bool and)
+{
+  for (int i = 0; i < n - 1; i++)
+    if (truth (a[i]) != and)
+      return a[i];
+  return a[n - 1];
+}
+
+/* Go's print: the values, with a space between two that are not strings */
+static int
+fn_print (struct tpl *t, struct val *a, int n, struct val *out)
+{
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return fail (t, "print: out of memory", NULL);
+  for (int i = 0; i < n; i++)
+    {
+      if (i > 0 && !is_str (a[i - 1]) && !is_str (a[i]))
+        fputc (' ', f);
+      print_val (f, a[i]);
+    }
+  fclose (f);
+  return *out = str_val (t, buf), 0;
+}
+
+struct spec
+{
+  bool left, zero;
+  int width, prec; /* -1: none */
+};
+
+/* s padded to the spec's width (by characters, as Go), cut to its precision when cut */
+static void
+put_padded (FILE *f, const struct spec *sp, const char *s, bool cut)
+{
+  size_t n = strlen (s);
+  if (cut && sp->prec >= 0)
+    for (size_t i = 0, r = 0; i < n; i++)
+      if (((unsigned char) s[i] & 0xC0) != 0x80 && r++ == (size_t) sp->prec)
+        {
+          n = i;
+          break;
+        }
+  size_t w = runes (s, n);
+  size_t pad = sp->width > 0 && (size_t) sp->width > w ? (size_t) sp->width - w : 0;
+  bool zero = sp->zero && !sp->left;
+  size_t sign = zero && (*s == '-' || *s == '+') ? 1 : 0;
+  fwrite (s, 1, sign, f);
+  for (size_t i = 0; !sp->left && i < pad; i++)
+    fputc (zero ? '0' : ' ', f);
+  fwrite (s + sign, 1, n - sign, f);
+  for (size_t i = 0; sp->left && i < pad; i++)
+    fputc (' ', f);
+}
+
+/* One verb of printf with its argument: %d %x of integers, %s %v %q %x of anything */
+static void
+put_verb (FILE *f, const struct spec *sp, char verb, struct val v)
+{
+  cleanup_free char *s = NULL;
+  bool num = v.j && json_is_integer (v.j);
+  if ((verb == 'd' || verb == 'x') && num)
+    s = capsa_xasprintf (verb == 'd' ? "%lld" : "%llx", (long long) json_integer_value (v.j));
+  else if (verb == 'd')
+    {
+      cleanup_free char *txt = val_text (v);
+      s = capsa_xasprintf ("%%!d(%s)", txt);
+    }
+  else if (verb == 'q')
+    s = v.j ? json_dumps (v.j, JSON_ENCODE_ANY | JSON_COMPACT) : capsa_xstrdup ("\"<no value>\"");
+  else if (verb == 'x')
+    {
+      cleanup_free char *txt = val_text (v);
+      s = capsa_xmalloc0 (strlen (txt) * 2 + 1);
+      for (size_t i = 0; txt[i]; i++)
+        sprintf (s + 2 * i, "%02x", (unsigned char) txt[i]);
+    }
+  else
+    s = val_text (v);
+  put_padded (f, sp, s, verb == 's' || verb == 'v');
+}
+
+/* the flags, width and precision after a % (at *p, moved past them) */
+static struct spec
+parse_spec (const char **p)
+{
+  struct spec sp = { .prec = -1 };
+  for (; **p == '-' || **p == '0' || **p == '+' || **p == ' ' || **p == '#'; (*p)++)
+    sp.left = sp.left || **p == '-', sp.zero = sp.zero || **p == '0';
+  for (; isdigit ((unsigned char) **p) && sp.width < 1000; (*p)++)
+    sp.width = sp.width * 10 + (**p - '0');
+  if (**p == '.')
+    for (sp.prec = 0, (*p)++; isdigit ((unsigned char) **p) && sp.prec < 1000; (*p)++)
+      sp.prec = sp.prec * 10 + (**p - '0');
+  return sp;
+}
+
+static int
+fn_printf (struct tpl *t, struct val *a, int n, struct val *out)
+{
+  if (!is_str (a[0]))
+    return fail (t, "printf wants a format string first", NULL);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  int next = 1;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return fail (t, "printf: out of memory", NULL);
+  for (const char *p = json_string_value (a[0].j); *p; p++)
+    {
+      if (*p != '%' || p[1] == '%')
+        {
+          fputc (*p, f);
+          p += *p == '%';
+          continue;
+        }
+      p++;
+      struct spec sp = parse_spec (&p);
+      if (*p == '\0' || strchr ("sdvqx", *p) == NULL)
+        {
+          fclose (f);
+          return fail (t, "printf: verbs are %s %d %v %q %x and %%, not %", *p ? (char[2]){ *p, 0 } : "");
+        }
+      if (next < n)
+        put_verb (f, &sp, *p, a[next++]);
+      else
+        fprintf (f, "%%!%c(MISSING)", *p);
+    }
+  fclose (f);
+  return *out = str_val (t, buf), 0;
+}
+
 static const struct
 {
   const char *name;
   int min, max; /* arguments, the piped value included */
 } funcs[] = {
-  { "json", 1, 1 },  { "index", 2, 8 }, { "len", 1, 1 }, { "join", 2, 2 }, { "upper", 1, 1 },
-  { "lower", 1, 1 }, { "eq", 2, 8 },    { "ne", 2, 2 },  { "not", 1, 1 },
+  { "json", 1, 1 }, { "index", 2, 8 },  { "len", 1, 1 },     { "join", 2, 2 },  { "upper", 1, 1 }, { "lower", 1, 1 },
+  { "eq", 2, 8 },   { "ne", 2, 2 },     { "not", 1, 1 },     { "title", 1, 1 }, { "split", 2, 2 }, { "truncate", 2, 2 },
+  { "pad", 3, 3 },  { "and", 1, 8 },    { "or", 1, 8 },      { "lt", 2, 2 },    { "le", 2, 2 },    { "gt", 2, 2 },
+  { "ge", 2, 2 },   { "print", 0, 16 }, { "printf", 1, 16 },
 };
 
+/* in a table's header line docker's functions give back the header they were given */
+static bool
+header_identity (const char *name)
+{
+  static const char *const ids[] = { "json", "split", "join", "title", "lower", "upper", "pad", "truncate" };
+  for (size_t i = 0; i < ARRAY_SIZE (ids); i++)
+    if (strcmp (ids[i], name) == 0)
+      return true;
+  return false;
+}
+
 static int
-call (struct tpl *t, const char *name, struct val *a, int n, struct val *out)
+call_text (struct tpl *t, const char *name, struct val *a, int n, struct val *out)
 {
   if (strcmp (name, "json") == 0)
     {
       cleanup_free char *s = a[0].j ? json_dumps (a[0].j, JSON_COMPACT | JSON_ENCODE_ANY) : capsa_xstrdup ("null");
-      *out = mkval (keep (t, json_string (s)), NULL);
-      return 0;
+      return *out = str_val (t, s), 0;
     }
-  if (strcmp (name, "index") == 0)
-    return fn_index (t, a, n, out);
-  if (strcmp (name, "len") == 0)
-    return fn_len (t, a[0], out);
   if (strcmp (name, "join") == 0)
     return fn_join (t, a, out);
   if (strcmp (name, "upper") == 0 || strcmp (name, "lower") == 0)
     return fn_case (t, a[0], name[0] == 'u', out);
+  if (strcmp (name, "title") == 0)
+    return fn_title (t, a[0], out);
+  if (strcmp (name, "split") == 0)
+    return fn_split (t, a, out);
+  if (strcmp (name, "truncate") == 0 || strcmp (name, "pad") == 0)
+    return fn_cut (t, name, a, n, out);
+  if (strcmp (name, "print") == 0)
+    return fn_print (t, a, n, out);
+  return fn_printf (t, a, n, out);
+}
+
+static int
+call (struct tpl *t, const char *name, struct val *a, int n, struct val *out)
+{
+  if (t->header && header_identity (name))
+    return *out = a[0], 0;
+  if (strcmp (name, "index") == 0)
+    return fn_index (t, a, n, out);
+  if (strcmp (name, "len") == 0)
+    return fn_len (t, a[0], out);
+  if (strcmp (name, "and") == 0 || strcmp (name, "or") == 0)
+    return *out = fn_andor (a, n, name[0] == 'a'), 0;
+  if (name[0] == 'l' && name[2] == '\0')
+    return fn_compare (t, name, a, out);
+  if (name[0] == 'g' && name[2] == '\0')
+    return fn_compare (t, name, a, out);
+  if (strcmp (name, "eq") != 0 && strcmp (name, "ne") != 0 && strcmp (name, "not") != 0)
+    return call_text (t, name, a, n, out);
   bool r = !truth (a[0]);
   if (strcmp (name, "eq") == 0 || strcmp (name, "ne") == 0)
     {
@@ -414,6 +758,44 @@ find_func (const char *name)
   return -1;
 }
 
+/* docker's {{.Label "KEY"}} (ps, network ls, volume ls): KEY's value in dot's Labels, an object
+ * or docker's "k=v,k2=v2" text; "" when it has none */
+static int
+label_method (struct tpl *t, const char *arg, struct val dot, bool emit, struct val *out)
+{
+  struct val key;
+  if (operand (t, arg, dot, emit, &key) < 0)
+    return -1;
+  if (!emit)
+    return *out = mkval (NULL, NULL), 0;
+  if (!is_str (key))
+    return fail (t, "Label wants a string", NULL);
+  if (t->header)
+    {
+      /* docker's header: the key's last dotted part, - and _ as spaces */
+      const char *dot_at = strrchr (json_string_value (key.j), '.');
+      cleanup_free char *h = capsa_xstrdup (dot_at ? dot_at + 1 : json_string_value (key.j));
+      for (char *p = h; *p; p++)
+        *p = *p == '-' || *p == '_' ? ' ' : *p;
+      return *out = str_val (t, h), 0;
+    }
+  json_t *labels = dot.j && json_is_object (dot.j) ? json_object_get (dot.j, "Labels") : NULL;
+  const char *k = json_string_value (key.j);
+  if (labels == NULL && !(dot.j && json_is_object (dot.j)))
+    return fail (t, "can't evaluate field Label", NULL);
+  if (json_is_object (labels))
+    return *out = str_val (t, json_string_value (json_object_get (labels, k)) ?: ""), 0;
+  size_t kl = strlen (k);
+  for (const char *p = json_string_value (labels) ?: ""; *p;)
+    {
+      const char *end = strchrnul (p, ',');
+      if ((size_t) (end - p) > kl && strncmp (p, k, kl) == 0 && p[kl] == '=')
+        return *out = mkval (keep (t, json_stringn (p + kl + 1, (size_t) (end - p) - kl - 1)), NULL), 0;
+      p = *end ? end + 1 : end;
+    }
+  return *out = str_val (t, ""), 0;
+}
+
 /* One command of a pipeline: a function and its arguments (plus the piped value), or an operand. */
 static int
 command (struct tpl *t, char **toks, int n, struct val *piped, struct val dot, bool emit, struct val *out)
@@ -425,6 +807,8 @@ command (struct tpl *t, char **toks, int n, struct val *piped, struct val dot, b
     {
       if (isalpha ((unsigned char) toks[0][0]) && strcmp (toks[0], "true") != 0 && strcmp (toks[0], "false") != 0)
         return fail (t, "function not defined: ", toks[0]);
+      if (n == 2 && !piped && strcmp (toks[0], ".Label") == 0)
+        return label_method (t, toks[1], dot, emit, out);
       if (n > 1 || piped)
         return fail (t, "can't give arguments to a non-function ", toks[0]);
       return operand (t, toks[0], dot, emit, out);
@@ -503,7 +887,7 @@ next_action (struct tpl *t, const char **p, bool emit, char **act)
     fwrite (s, 1, (size_t) (text_end - s), t->out);
   const char *close = action_close (a), *after;
   if (close == NULL)
-    return capsa_fail_as (t->err, EINVAL, "template `%s`: unclosed action at `%.20s`", t->tmpl, open);
+    return fail_at (t, (size_t) (open - t->tmpl), "", "unclosed action", NULL);
   after = close + 2;
   if (close - a >= 2 && close[-1] == '-' && isspace ((unsigned char) close[-2]))
     for (close--; isspace ((unsigned char) *after);)
@@ -515,6 +899,7 @@ next_action (struct tpl *t, const char **p, bool emit, char **act)
   *act = capsa_xasprintf ("%.*s", (int) (close - a), a);
   *p = after;
   set_action (t, *act);
+  t->pos = (size_t) (a - t->tmpl);
   return 1;
 }
 
@@ -543,33 +928,34 @@ is_word (const char *act, const char *word)
 }
 
 static int
-unclosed (struct tpl *t, const char *act)
+unclosed (struct tpl *t, const char *act, size_t pos)
 {
-  set_action (t, act);
-  return fail (t, "no matching {{end}}", NULL);
+  return fail_at (t, pos, act, "no matching {{end}}", NULL);
 }
 
+/* {{if P}} or {{with P}} (which sets dot to P's value in its first branch) */
 static int
-do_if (struct tpl *t, const char **p, const char *cond, struct val dot, bool emit)
+do_if (struct tpl *t, const char **p, const char *cond, struct val dot, bool emit, bool with)
 {
-  cleanup_free char *act = capsa_xasprintf ("if %s", cond);
+  cleanup_free char *act = capsa_xasprintf ("%s %s", with ? "with" : "if", cond);
+  size_t pos = t->pos;
   struct val c;
   if (eval_text (t, cond, dot, emit, &c) < 0)
     return -1;
   bool yes = emit && truth (c);
   cleanup_free char *rest = NULL;
-  int term = exec_list (t, p, dot, yes, &rest);
+  int term = exec_list (t, p, with && yes ? c : dot, yes, &rest);
   if (term < 0 || term == TERM_END)
     return term < 0 ? -1 : 0;
   if (term == TERM_EOF)
-    return unclosed (t, act);
-  if (is_word (rest, "if"))
-    return do_if (t, p, rest + 3, dot, emit && !yes);
+    return unclosed (t, act, pos);
+  if (is_word (rest, "if") && !with)
+    return do_if (t, p, rest + 3, dot, emit && !yes, false);
   if (*rest)
     return fail (t, "bad else: ", rest);
   cleanup_free char *rest2 = NULL;
   term = exec_list (t, p, dot, emit && !yes, &rest2);
-  return term < 0 ? -1 : term != TERM_END ? unclosed (t, act) : 0;
+  return term < 0 ? -1 : term != TERM_END ? unclosed (t, act, pos) : 0;
 }
 
 /* Declare the variables of `range $k, $v := P` (names without $; value NULL); the index of P in
@@ -627,18 +1013,21 @@ static int
 do_range (struct tpl *t, const char **p, const char *hdr, struct val dot, bool emit)
 {
   cleanup_free char *act = capsa_xasprintf ("range %s", hdr), *copy = capsa_xstrdup (hdr), *rest = NULL, *rest2 = NULL;
+  size_t pos = t->pos;
   char *toks[MAX_TOKS];
   int n = tokenize (t, copy, toks), base = t->nvars, skip;
   struct val coll = mkval (NULL, NULL);
   if (n < 0 || (skip = range_vars (t, toks, n)) < 0 || pipeline (t, toks + skip, n - skip, dot, emit, &coll) < 0)
     return -1;
   int nv = t->nvars - base;
+  if (t->header && coll.j && json_is_string (coll.j))
+    coll = mkval (NULL, NULL); /* a table's header: the field's header, nothing to range over */
   if (emit && coll.j && !json_is_null (coll.j) && !json_is_array (coll.j) && !json_is_object (coll.j))
     return fail (t, "range can't iterate over this value", NULL);
   const char *body = *p;
   int term = exec_list (t, p, dot, false, &rest); /* its shape, and where it ends */
   if (term < 0 || term == TERM_EOF)
-    return term < 0 ? -1 : unclosed (t, act);
+    return term < 0 ? -1 : unclosed (t, act, pos);
   size_t count = 0;
   if (emit && coll.j && !json_is_null (coll.j) && range_each (t, body, nv, base, coll.j, &count) < 0)
     return -1;
@@ -648,7 +1037,7 @@ do_range (struct tpl *t, const char **p, const char *hdr, struct val dot, bool e
         return fail (t, "bad else in range: ", rest);
       term = exec_list (t, p, dot, emit && count == 0, &rest2);
       if (term < 0 || term != TERM_END)
-        return term < 0 ? -1 : unclosed (t, act);
+        return term < 0 ? -1 : unclosed (t, act, pos);
     }
   t->nvars = base;
   return 0;
@@ -659,11 +1048,11 @@ do_action (struct tpl *t, const char **p, const char *act, struct val dot, bool 
 {
   if (strncmp (act, "/*", 2) == 0)
     return strlen (act) >= 4 && strcmp (act + strlen (act) - 2, "*/") == 0 ? 0 : fail (t, "unclosed comment", NULL);
-  if (is_word (act, "if"))
-    return do_if (t, p, act + 2, dot, emit);
+  if (is_word (act, "if") || is_word (act, "with"))
+    return do_if (t, p, act + (act[0] == 'i' ? 2 : 4), dot, emit, act[0] == 'w');
   if (is_word (act, "range"))
     return do_range (t, p, act + 5, dot, emit);
-  if (is_word (act, "with") || is_word (act, "define") || is_word (act, "template") || is_word (act, "block"))
+  if (is_word (act, "define") || is_word (act, "template") || is_word (act, "block"))
     return fail (t, "not supported: ", act);
   struct val v;
   if (eval_text (t, act, dot, emit, &v) < 0)
@@ -698,59 +1087,132 @@ exec_list (struct tpl *t, const char **p, struct val dot, bool emit, char **rest
     }
 }
 
-int
-cli_template_render (const char *tmpl, json_t *data, char **out, capsa_err **err)
+/* tmpl on data (NULL: a table's header line); emit false: only its syntax and its functions
+ * checked, as Go parses a template before it runs it (an empty list must fail too) */
+static int
+run (const char *tmpl, json_t *data, const char *const *headers, bool emit, char **out, capsa_err **err)
 {
-  struct tpl t = { .root = data, .tmp = json_array (), .tmpl = tmpl, .err = err };
+  struct tpl t = { .root = data, .tmp = json_array (), .tmpl = tmpl, .err = err, .headers = headers };
+  t.header = data == NULL;
   char *buf = NULL, *rest = NULL;
   size_t len = 0;
   const char *p = tmpl;
   t.out = open_memstream (&buf, &len);
   if (t.out == NULL)
-    return capsa_fail (err, errno, "template: open_memstream");
-  int term = exec_list (&t, &p, mkval (data, NULL), true, &rest);
+    return json_decref (t.tmp), capsa_fail (err, errno, "template: open_memstream");
+  int term = exec_list (&t, &p, mkval (data, NULL), emit, &rest);
   fclose (t.out);
-  json_decref (t.tmp);
   free (rest);
   *out = NULL;
   if (term == TERM_EOF)
     {
+      json_decref (t.tmp);
       *out = buf;
       return 0;
     }
   free (buf);
   if (term >= 0)
-    capsa_fail_as (err, EINVAL, "template `%s`: {{%s}} without {{if}} or {{range}}", tmpl,
-                   term == TERM_END ? "end" : "else");
+    fail (&t, term == TERM_END ? "{{end}}" : "{{else}}", " without {{if}}, {{with}} or {{range}}");
+  json_decref (t.tmp);
   return -1;
 }
 
-int
-cli_template_print_each (const char *tmpl, json_t *arr, capsa_err **err)
+static int
+render (const char *tmpl, json_t *data, const char *const *headers, char **out, capsa_err **err)
 {
-  cleanup_free char *all = NULL;
-  size_t len = 0, i;
+  return run (tmpl, data, headers, true, out, err);
+}
+
+static int
+check (const char *tmpl, capsa_err **err)
+{
+  cleanup_json json_t *null = json_null ();
+  cleanup_free char *out = NULL;
+  return run (tmpl, null, NULL, false, &out, err);
+}
+
+int
+capsa_template_render (const char *tmpl, json_t *data, char **out, capsa_err **err)
+{
+  json_t *null = data ? NULL : json_null ();
+  int r = render (tmpl, data ? data : null, NULL, out, err);
+  json_decref (null);
+  return r;
+}
+
+/* each element of arr through tmpl, a line each, into f */
+static int
+render_lines (FILE *f, const char *tmpl, json_t *arr, capsa_err **err)
+{
+  size_t i;
   json_t *v;
-  FILE *f = open_memstream (&all, &len);
-  if (f == NULL)
-    return capsa_fail (err, errno, "template: open_memstream");
   json_array_foreach (arr, i, v)
   {
     cleanup_free char *one = NULL;
-    if (cli_template_render (tmpl, v, &one, err) < 0)
-      {
-        fclose (f);
-        return -1;
-      }
+    if (capsa_template_render (tmpl, v, &one, err) < 0)
+      return -1;
     fprintf (f, "%s\n", one);
   }
-  fclose (f);
-  fputs (all, stdout);
   return 0;
 }
 
 int
-cli_template_is (const char *s)
+capsa_template_print_each (const char *tmpl, json_t *arr, capsa_err **err)
 {
-  return strstr (s, "{{") != NULL;
+  cleanup_free char *all = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&all, &len);
+  if (f == NULL)
+    return capsa_fail (err, errno, "template: open_memstream");
+  int r = check (tmpl, err) < 0 ? -1 : render_lines (f, tmpl, arr, err);
+  fclose (f);
+  if (r == 0)
+    fputs (all, stdout);
+  return r;
+}
+
+/* docker's CLI: "table " taken off, spaces trimmed, `\t` and `\n` made a tab and a newline */
+static char *
+list_format (const char *fmt, bool *table)
+{
+  *table = strncmp (fmt, "table", 5) == 0;
+  fmt += *table ? 5 : 0;
+  fmt += strspn (fmt, " ");
+  char *s = capsa_xstrdup (fmt), *w = s;
+  for (const char *r = s; *r; r++)
+    if (r[0] == '\\' && (r[1] == 't' || r[1] == 'n'))
+      *w++ = *++r == 't' ? '\t' : '\n';
+    else
+      *w++ = *r;
+  while (w > s && w[-1] == ' ')
+    w--;
+  *w = '\0';
+  return s;
+}
+
+int
+capsa_template_print_list (FILE *f, const char *fmt, json_t *arr, const char *const *headers, capsa_err **err)
+{
+  bool table;
+  cleanup_free char *tmpl = list_format (fmt, &table), *all = NULL, *head = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream (&all, &len);
+  if (mem == NULL)
+    return capsa_fail (err, errno, "template: open_memstream");
+  int r = check (tmpl, err) < 0 ? -1 : table ? render (tmpl, NULL, headers, &head, err) : 0;
+  if (r == 0 && head)
+    fprintf (mem, "%s\n", head);
+  r = r < 0 ? r : render_lines (mem, tmpl, arr, err);
+  fclose (mem);
+  if (r < 0)
+    return r;
+  cleanup_free char *aligned = table ? capsa_tabwriter (all, 10, 3) : NULL;
+  fputs (aligned ? aligned : all, f);
+  return 0;
+}
+
+int
+capsa_template_is (const char *s)
+{
+  return strstr (s, "{{") != NULL || strncmp (s, "table", 5) == 0;
 }
