@@ -1,0 +1,278 @@
+/* `capsa __man DIR`: the manual pages, made from the option tables (cli_commands, their specs
+ * and groups): capsa.1, capsa-COMMAND.1 for each command, capsa-GROUP.1 and capsa-GROUP-SUB.1
+ * for each group.  The build runs it (src/cli/meson.build) and `meson install` puts the pages
+ * in mandir/man1.  Each page has NAME, SYNOPSIS, DESCRIPTION and OPTIONS: the options are those
+ * `capsa CMD --help` lists (not the hidden ones), with their help text. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capsa/util.h"
+#include "cli.h"
+
+/* Text for roff: backslashes and dashes escaped, and a line that would start with a control
+ * character ('.' or '\'') guarded with \&.  '\n' in s starts a new output line. */
+static void
+roff_text (FILE *f, const char *s)
+{
+  bool bol = true;
+  for (; s && *s; s++)
+    {
+      if (bol && (*s == '.' || *s == '\''))
+        fputs ("\\&", f);
+      bol = *s == '\n';
+      if (*s == '\\')
+        fputs ("\\e", f);
+      else if (*s == '-')
+        fputs ("\\-", f);
+      else
+        fputc (*s, f);
+    }
+}
+
+/* "network create" -> "network-create" (the page's name after "capsa-") */
+static void
+page_name (char *buf, size_t len, const char *cmd)
+{
+  snprintf (buf, len, "capsa%s%s", cmd ? "-" : "", cmd ? cmd : "");
+  for (char *p = buf; *p; p++)
+    if (*p == ' ')
+      *p = '-';
+}
+
+static void
+page_head (FILE *f, const char *page, const char *oneline)
+{
+  char upper[128];
+  size_t i;
+  for (i = 0; page[i] && i + 1 < sizeof upper; i++)
+    upper[i] = (char) (page[i] >= 'a' && page[i] <= 'z' ? page[i] - 'a' + 'A' : page[i]);
+  upper[i] = '\0';
+  fprintf (f, ".TH \"%s\" \"1\" \"\" \"capsa %s\" \"capsa Manual\"\n.SH NAME\n", upper, CAPSA_VERSION);
+  roff_text (f, page);
+  fputs (" \\- ", f);
+  roff_text (f, oneline);
+  fputc ('\n', f);
+}
+
+/* one option: ".TP" then "-m, --memory BYTES", then its help */
+static void
+page_option (FILE *f, const struct capsa_opt *o)
+{
+  fputs (".TP\n", f);
+  if (o->letter)
+    fprintf (f, "\\fB\\-%c\\fR%s", o->letter, o->name ? ", " : "");
+  if (o->name)
+    {
+      fputs ("\\fB\\-\\-", f);
+      roff_text (f, o->name);
+      fputs ("\\fR", f);
+    }
+  if (o->arg && capsa_opt_takes_value (o))
+    {
+      fputs (" \\fI", f);
+      roff_text (f, o->arg);
+      fputs ("\\fR", f);
+    }
+  fputc ('\n', f);
+  roff_text (f, o->help);
+  fputc ('\n', f);
+}
+
+static bool
+shown (const struct capsa_opt *o)
+{
+  return o->help && *o->help && !(o->flags & CAPSA_OPTF_HIDDEN);
+}
+
+static void
+page_options (FILE *f, const struct capsa_opt *opts, const char *title)
+{
+  bool any = false;
+  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
+    any |= shown (o);
+  if (!any)
+    return;
+  fprintf (f, ".SH %s\n", title);
+  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
+    if (shown (o))
+      page_option (f, o);
+}
+
+/* The page of one command (spec), oneline its line in the command list. */
+static void
+page_command (FILE *f, const struct cli_spec *spec, const char *path, const char *oneline)
+{
+  char page[128];
+  page_name (page, sizeof page, path);
+  page_head (f, page, oneline);
+  fputs (".SH SYNOPSIS\n.B capsa ", f);
+  roff_text (f, path);
+  fputc ('\n', f);
+  if (spec->usage)
+    {
+      roff_text (f, spec->usage);
+      fputc ('\n', f);
+    }
+  fputs (".SH DESCRIPTION\n", f);
+  roff_text (f, spec->summary);
+  fputc ('\n', f);
+  page_options (f, spec->opts, "OPTIONS");
+  if (spec->footer)
+    {
+      fputs (".SH NOTES\n.nf\n", f);
+      roff_text (f, spec->footer);
+      fputs ("\n.fi\n", f);
+    }
+  fputs (".SH SEE ALSO\n\\fBcapsa\\fR(1)\n", f);
+}
+
+/* A group's page: its subcommands, each with its page. */
+static void
+page_group (FILE *f, const struct cli_command *c)
+{
+  char page[128];
+  page_name (page, sizeof page, c->name);
+  page_head (f, page, c->help);
+  fprintf (f, ".SH SYNOPSIS\n.B capsa %s\nSUBCOMMAND [OPTIONS] ARGS...\n.SH SUBCOMMANDS\n", c->name);
+  for (size_t i = 0; i < c->group->n; i++)
+    {
+      const struct cli_sub *s = &c->group->subs[i];
+      if (s->alias)
+        continue;
+      char sub[100];
+      snprintf (sub, sizeof sub, "%s %s", c->name, s->name);
+      page_name (page, sizeof page, sub);
+      fprintf (f, ".TP\n\\fB%s\\fR(1)\n", page);
+      roff_text (f, s->help);
+      fputc ('\n', f);
+    }
+  fputs (".SH SEE ALSO\n\\fBcapsa\\fR(1)\n", f);
+}
+
+static void
+page_main (FILE *f)
+{
+  page_head (f, "capsa", "containers from images, the Docker way");
+  fputs (".SH SYNOPSIS\n.B capsa\n[GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n.SH DESCRIPTION\n"
+         "capsa runs containers from images without a daemon. Each command has a page of its own: "
+         "\\fBcapsa\\-run\\fR(1), and \\fBcapsa \\fICOMMAND\\fB \\-\\-help\\fR prints the same options.\n",
+         f);
+  page_options (f, cli_global_opts, "GLOBAL OPTIONS");
+  fputs (".SH COMMANDS\n", f);
+  for (const struct cli_command *c = cli_commands; c->name; c++)
+    if (c->help)
+      {
+        char page[128];
+        page_name (page, sizeof page, c->name);
+        fprintf (f, ".TP\n\\fB%s\\fR(1)\n", page);
+        roff_text (f, c->help);
+        fputc ('\n', f);
+      }
+}
+
+/* The commands whose pages are written: every listed one and its subcommands, an alias's too
+ * (docker's `network list`) left out. */
+typedef void page_fn (FILE *f, const void *what, const char *path, const char *oneline);
+
+static void
+write_cmd (FILE *f, const void *what, const char *path, const char *oneline)
+{
+  page_command (f, what, path, oneline);
+}
+
+static void
+write_group (FILE *f, const void *what, const char *path, const char *oneline)
+{
+  (void) oneline, (void) path;
+  page_group (f, what);
+}
+
+static void
+write_main (FILE *f, const void *what, const char *path, const char *oneline)
+{
+  (void) what, (void) oneline, (void) path;
+  page_main (f);
+}
+
+/* DIR/PAGE.1 */
+static int
+write_page (const char *dir, const char *cmd, page_fn *fn, const void *what, const char *oneline, capsa_err **err)
+{
+  char page[128];
+  page_name (page, sizeof page, cmd);
+  cleanup_free char *file = capsa_xasprintf ("%s/%s.1", dir, page);
+  FILE *f = fopen (file, "we");
+  if (f == NULL)
+    return capsa_fail (err, errno, "create the page `%s`", file);
+  fn (f, what, cmd, oneline);
+  if (fclose (f) != 0)
+    return capsa_fail (err, errno, "write the page `%s`", file);
+  return 0;
+}
+
+static int
+write_pages (const char *dir, capsa_err **err)
+{
+  if (write_page (dir, NULL, write_main, NULL, NULL, err) < 0)
+    return -1;
+  for (const struct cli_command *c = cli_commands; c->name; c++)
+    {
+      if (c->help == NULL)
+        continue;
+      if (c->spec && write_page (dir, c->name, write_cmd, c->spec, c->help, err) < 0)
+        return -1;
+      if (c->group && write_page (dir, c->name, write_group, c, NULL, err) < 0)
+        return -1;
+      for (size_t i = 0; c->group && i < c->group->n; i++)
+        {
+          const struct cli_sub *s = &c->group->subs[i];
+          char sub[100];
+          snprintf (sub, sizeof sub, "%s %s", c->name, s->name);
+          if (!s->alias && s->spec && write_page (dir, sub, write_cmd, s->spec, s->help, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+const struct cli_spec cli_spec_man = {
+  "__man",
+  "DIR [STAMP]",
+  "Write the manual pages (capsa.1, capsa-COMMAND.1...) into DIR, made from the option tables;\n"
+  "then touch STAMP when given (the build's record that they are made).",
+  cli_no_options,
+  0,
+  NULL
+};
+
+int
+cmd_man (struct cli_global *g, int argc, char **argv)
+{
+  (void) g;
+  int first = cli_parse (&cli_spec_man, argc, argv, NULL);
+  if (first <= 0)
+    return -first;
+  if (argc - first < 1 || argc - first > 2)
+    return cli_usage ("__man", "requires 1 or 2 arguments: DIR [STAMP]");
+  capsa_err *err = NULL;
+  const char *dir = argv[first];
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    {
+      capsa_fail (&err, errno, "create the directory `%s`", dir);
+      return cli_fail (&err);
+    }
+  if (write_pages (dir, &err) < 0)
+    return cli_fail (&err);
+  if (argc - first == 2)
+    {
+      FILE *f = fopen (argv[first + 1], "we");
+      if (f == NULL || fclose (f) != 0)
+        {
+          capsa_fail (&err, errno, "write the stamp `%s`", argv[first + 1]);
+          return cli_fail (&err);
+        }
+    }
+  return 0;
+}
