@@ -76,7 +76,8 @@ monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, stru
 }
 
 /* ROOT/containers/ID/monitor.pid: the monitor's pid (from run.json, where it records itself
- * before it reports), for a systemd unit's PIDFile (`capsa generate systemd`).  Best effort. */
+ * before it reports), for a systemd unit's PIDFile (`capsa generate systemd`); and this boot's id
+ * beside MonitorPid in run.json (ctr_boot_id).  Best effort. */
 static void
 write_monitor_pid (struct ctr *c)
 {
@@ -85,8 +86,12 @@ write_monitor_pid (struct ctr *c)
   json_decref (run);
   cleanup_free char *p = xasprintf ("%s/monitor.pid", c->dir), *text = xasprintf ("%lld\n", (long long) pid);
   cleanup_err capsa_err *err = NULL;
-  if (pid > 0)
-    write_file_replace_at (AT_FDCWD, p, text, strlen (text), 0644, &err);
+  if (pid <= 0)
+    return;
+  write_file_replace_at (AT_FDCWD, p, text, strlen (text), 0644, &err);
+  json_t *ch = json_pack ("{s:s}", "BootId", ctr_boot_id ());
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
 }
 
 int
