@@ -150,7 +150,9 @@ print_case (FILE *f, const char *path, const struct cli_spec *spec, const char *
 {
   enum sh_case what = *(enum sh_case *) arg;
   (void) help;
-  if (spec == NULL || (what == CASE_STOP && !(spec->flags & CAPSA_OPT_STOP)))
+  /* (CASE_STOP: the options end at the operand that starts a command line: run, exec...) */
+  if (spec == NULL
+      || (what == CASE_STOP && (!(spec->flags & CAPSA_OPT_STOP) || !spec->usage || !strstr (spec->usage, "COMMAND"))))
     return;
   fprintf (f, "    \"%s\") echo \"", path);
   if (what == CASE_OPERANDS)

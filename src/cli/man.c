@@ -83,7 +83,7 @@ page_option (FILE *f, const struct capsa_opt *o)
 static bool
 shown (const struct capsa_opt *o)
 {
-  return o->help && *o->help && !(o->flags & CAPSA_OPTF_HIDDEN);
+  return o->help && !(o->flags & CAPSA_OPTF_HIDDEN); /* (as --help: "" is shown, without a text) */
 }
 
 static void
