@@ -11,26 +11,6 @@
 #include "capsa/util.h"
 #include "cli.h"
 
-/* Text for roff: backslashes and dashes escaped, and a line that would start with a control
- * character ('.' or '\'') guarded with \&.  '\n' in s starts a new output line. */
-static void
-roff_text (FILE *f, const char *s)
-{
-  bool bol = true;
-  for (; s && *s; s++)
-    {
-      if (bol && (*s == '.' || *s == '\''))
-        fputs ("\\&", f);
-      bol = *s == '\n';
-      if (*s == '\\')
-        fputs ("\\e", f);
-      else if (*s == '-')
-        fputs ("\\-", f);
-      else
-        fputc (*s, f);
-    }
-}
-
 /* "network create" -> "network-create" (the page's name after "capsa-") */
 static void
 page_name (char *buf, size_t len, const char *cmd)
@@ -41,88 +21,29 @@ page_name (char *buf, size_t len, const char *cmd)
       *p = '-';
 }
 
-static void
-page_head (FILE *f, const char *page, const char *oneline)
-{
-  char upper[128];
-  size_t i;
-  for (i = 0; page[i] && i + 1 < sizeof upper; i++)
-    upper[i] = (char) (page[i] >= 'a' && page[i] <= 'z' ? page[i] - 'a' + 'A' : page[i]);
-  upper[i] = '\0';
-  fprintf (f, ".TH \"%s\" \"1\" \"\" \"capsa %s\" \"capsa Manual\"\n.SH NAME\n", upper, CAPSA_VERSION);
-  roff_text (f, page);
-  fputs (" \\- ", f);
-  roff_text (f, oneline);
-  fputc ('\n', f);
-}
-
-/* one option: ".TP" then "-m, --memory BYTES", then its help */
-static void
-page_option (FILE *f, const struct capsa_opt *o)
-{
-  fputs (".TP\n", f);
-  if (o->letter)
-    fprintf (f, "\\fB\\-%c\\fR%s", o->letter, o->name ? ", " : "");
-  if (o->name)
-    {
-      fputs ("\\fB\\-\\-", f);
-      roff_text (f, o->name);
-      fputs ("\\fR", f);
-    }
-  if (o->arg && capsa_opt_takes_value (o))
-    {
-      fputs (" \\fI", f);
-      roff_text (f, o->arg);
-      fputs ("\\fR", f);
-    }
-  fputc ('\n', f);
-  roff_text (f, o->help);
-  fputc ('\n', f);
-}
-
-static bool
-shown (const struct capsa_opt *o)
-{
-  return o->help && !(o->flags & CAPSA_OPTF_HIDDEN); /* (as --help: "" is shown, without a text) */
-}
-
-static void
-page_options (FILE *f, const struct capsa_opt *opts, const char *title)
-{
-  bool any = false;
-  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
-    any |= shown (o);
-  if (!any)
-    return;
-  fprintf (f, ".SH %s\n", title);
-  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
-    if (shown (o))
-      page_option (f, o);
-}
-
 /* The page of one command (spec), oneline its line in the command list. */
 static void
 page_command (FILE *f, const struct cli_spec *spec, const char *path, const char *oneline)
 {
   char page[128];
   page_name (page, sizeof page, path);
-  page_head (f, page, oneline);
+  capsa_opt_man_head (f, page, "capsa " CAPSA_VERSION, oneline);
   fputs (".SH SYNOPSIS\n.B capsa ", f);
-  roff_text (f, path);
+  capsa_opt_man_text (f, path);
   fputc ('\n', f);
   if (spec->usage)
     {
-      roff_text (f, spec->usage);
+      capsa_opt_man_text (f, spec->usage);
       fputc ('\n', f);
     }
   fputs (".SH DESCRIPTION\n", f);
-  roff_text (f, spec->summary);
+  capsa_opt_man_text (f, spec->summary);
   fputc ('\n', f);
-  page_options (f, spec->opts, "OPTIONS");
+  capsa_opt_man (f, spec->opts, "OPTIONS");
   if (spec->footer)
     {
       fputs (".SH NOTES\n.nf\n", f);
-      roff_text (f, spec->footer);
+      capsa_opt_man_text (f, spec->footer);
       fputs ("\n.fi\n", f);
     }
   fputs (".SH SEE ALSO\n\\fBcapsa\\fR(1)\n", f);
@@ -134,7 +55,7 @@ page_group (FILE *f, const struct cli_command *c)
 {
   char page[128];
   page_name (page, sizeof page, c->name);
-  page_head (f, page, c->help);
+  capsa_opt_man_head (f, page, "capsa " CAPSA_VERSION, c->help);
   fprintf (f, ".SH SYNOPSIS\n.B capsa %s\nSUBCOMMAND [OPTIONS] ARGS...\n.SH SUBCOMMANDS\n", c->name);
   for (size_t i = 0; i < c->group->n; i++)
     {
@@ -145,7 +66,7 @@ page_group (FILE *f, const struct cli_command *c)
       snprintf (sub, sizeof sub, "%s %s", c->name, s->name);
       page_name (page, sizeof page, sub);
       fprintf (f, ".TP\n\\fB%s\\fR(1)\n", page);
-      roff_text (f, s->help);
+      capsa_opt_man_text (f, s->help);
       fputc ('\n', f);
     }
   fputs (".SH SEE ALSO\n\\fBcapsa\\fR(1)\n", f);
@@ -154,12 +75,12 @@ page_group (FILE *f, const struct cli_command *c)
 static void
 page_main (FILE *f)
 {
-  page_head (f, "capsa", "containers from images, the Docker way");
+  capsa_opt_man_head (f, "capsa", "capsa " CAPSA_VERSION, "containers from images, the Docker way");
   fputs (".SH SYNOPSIS\n.B capsa\n[GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n.SH DESCRIPTION\n"
          "capsa runs containers from images without a daemon. Each command has a page of its own: "
          "\\fBcapsa\\-run\\fR(1), and \\fBcapsa \\fICOMMAND\\fB \\-\\-help\\fR prints the same options.\n",
          f);
-  page_options (f, cli_global_opts, "GLOBAL OPTIONS");
+  capsa_opt_man (f, cli_global_opts, "GLOBAL OPTIONS");
   fputs (".SH COMMANDS\n", f);
   for (const struct cli_command *c = cli_commands; c->name; c++)
     if (c->help)
@@ -167,7 +88,7 @@ page_main (FILE *f)
         char page[128];
         page_name (page, sizeof page, c->name);
         fprintf (f, ".TP\n\\fB%s\\fR(1)\n", page);
-        roff_text (f, c->help);
+        capsa_opt_man_text (f, c->help);
         fputc ('\n', f);
       }
 }

@@ -16,6 +16,8 @@ from conftest import BUILD, TOP
 from test_cli_run import CAPSA, capsa, wait_for  # noqa: F401  (the fixture)
 
 MAN = BUILD / "src" / "cli" / "man"
+OCI_MAN = BUILD / "src" / "oci" / "man"
+OCI = BUILD / "src" / "oci" / "capsa-oci"
 
 
 def _complete(capsa, *words):
@@ -90,7 +92,7 @@ def _help_options(capsa, *cmd):
 
 def test_man_pages_built_from_the_tables(capsa):
     assert (MAN / "capsa.1").exists(), "the build makes the pages (src/cli/meson.build)"
-    pages = sorted(MAN.glob("*.1"))
+    pages = sorted(MAN.glob("*.1")) + sorted(OCI_MAN.glob("*.1"))
     for page in pages:
         p = subprocess.run(["groff", "-ww", "-z", "-man", "-Tutf8", str(page)], capture_output=True, text=True)
         assert p.returncode == 0 and p.stderr == "", f"{page.name}: {p.stderr}"
@@ -102,6 +104,16 @@ def test_man_pages_built_from_the_tables(capsa):
         text = (MAN / f"capsa-{'-'.join(cmd)}.1").read_text()
         for opt in _help_options(capsa, *cmd) - {"help"}:
             assert f"\\-\\-{opt.replace('-', chr(92) + '-')}" in text, f"capsa {' '.join(cmd)} --{opt}"
+    # capsa-oci's, from its tables too (runc's command line)
+    oci_cmds = re.findall(r"^  ([a-z]+) ", subprocess.run([str(OCI), "--help"], capture_output=True,
+                                                          text=True).stdout, re.M)
+    assert len(oci_cmds) >= 15 and {p.name for p in OCI_MAN.glob("*.1")} == \
+        {"capsa-oci.1"} | {f"capsa-oci-{c}.1" for c in oci_cmds}
+    for cmd in ("create", "exec", "update"):
+        help_ = subprocess.run([str(OCI), cmd, "--help"], capture_output=True, text=True).stdout
+        text = (OCI_MAN / f"capsa-oci-{cmd}.1").read_text()
+        for opt in set(re.findall(r"(?<![\w-])--([a-z0-9][a-z0-9-]*)", help_)) - {"help"}:
+            assert f"\\-\\-{opt.replace('-', chr(92) + '-')}" in text, f"capsa-oci {cmd} --{opt}"
     text = subprocess.run(["man", "-l", str(MAN / "capsa-run.1")], capture_output=True, text=True,
                           env=dict(os.environ, MANWIDTH="100")).stdout
     text = re.sub(".\x08", "", text)  # (bold and underline as overstrikes)
@@ -118,7 +130,9 @@ def test_meson_install_puts_everything_in_place(tmp_path):
     opts = {o["name"]: o["value"] for o in json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())}
     prefix = dest / opts["prefix"].lstrip("/")
     assert (prefix / opts["mandir"] / "man1" / "capsa-run.1").exists()
-    assert len(list((prefix / opts["mandir"] / "man1").glob("capsa*.1"))) == len(list(MAN.glob("*.1")))
+    assert (prefix / opts["mandir"] / "man1" / "capsa-oci-create.1").exists()
+    assert len(list((prefix / opts["mandir"] / "man1").glob("capsa*.1"))) == \
+        len(list(MAN.glob("*.1"))) + len(list(OCI_MAN.glob("*.1")))
     share = prefix / opts["datadir"]
     assert (share / "bash-completion" / "completions" / "capsa.bash").read_text().startswith("# bash completion")
     assert (share / "zsh" / "site-functions" / "_capsa").exists()
