@@ -192,7 +192,8 @@ CAPSA_PUBLIC int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *at
  * exited now (nothing of it runs), with restart policy always, or unless-stopped and not stopped
  * by the user (`capsa stop`/`kill` left stop-requested); *policy: its policy's name (borrowed).
  * capsa_ctr_start of an exited container whose monitor died first clears what that run left
- * (its lease, netns file, root mount, the unrecorded exit as 255).  Start them all: report is
+ * (its lease, netns file, root mount, the unrecorded exit as 255).  Start them all (those on
+ * another container's network, --network container:X, after the others): report is
  * called for each, err NULL once started (else borrowed); returns how many failed. */
 CAPSA_PUBLIC bool capsa_ctr_boot_restartable (const struct ctr *c, const char **policy);
 typedef void capsa_ctr_boot_fn (void *data, struct ctr *c, const char *policy, capsa_err **err);

@@ -268,22 +268,33 @@ capsa_ctr_boot_restartable (const struct ctr *c, const char **policy)
   return access (stop, F_OK) != 0;
 }
 
+/* Start container id when a boot brings it back and it belongs to this pass: 0 those with a
+ * network of their own, 1 those that share another container's (--network container:X, which
+ * must run first).  -1 when it failed (reported), else 0. */
+static int
+boot_start (struct capsa_engine *e, const char *id, int pass, capsa_ctr_boot_fn *report, void *data)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  const char *pol;
+  if (capsa_ctr_load (e, id, &c, NULL) < 0 || !capsa_ctr_boot_restartable (c, &pol))
+    return 0;
+  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
+  if ((mode && strncmp (mode, "container:", 10) == 0) != (pass == 1))
+    return 0;
+  int r = capsa_ctr_start (e, c, NULL, &err);
+  report (data, c, pol, r < 0 ? &err : NULL);
+  return r < 0 ? -1 : 0;
+}
+
 int
 capsa_ctr_start_all_restart (struct capsa_engine *e, capsa_ctr_boot_fn *report, void *data)
 {
   cleanup_strv char **ids = capsa_ctr_list_ids (e);
   int failed = 0;
-  for (char **id = ids; *id; id++)
-    {
-      cleanup_ctr struct ctr *c = NULL;
-      cleanup_err capsa_err *err = NULL;
-      const char *pol;
-      if (capsa_ctr_load (e, *id, &c, NULL) < 0 || !capsa_ctr_boot_restartable (c, &pol))
-        continue;
-      int r = capsa_ctr_start (e, c, NULL, &err);
-      failed += r < 0;
-      report (data, c, pol, r < 0 ? &err : NULL);
-    }
+  for (int pass = 0; pass < 2; pass++)
+    for (char **id = ids; *id; id++)
+      failed += boot_start (e, *id, pass, report, data) < 0;
   return failed;
 }
 
