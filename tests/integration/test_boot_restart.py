@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import urllib.request
 import pytest
 
 from conftest import procs_mentioning
+from test_cli_rootless import rl, user  # noqa: F401  (the fixtures)
 from test_cli_run import CAPSA, capsa, wait_for  # noqa: F401  (the fixture)
 
 PORT = 18291  # the web container's published port
@@ -199,3 +201,34 @@ def test_the_boot_unit(capsa):
     local.write_text(text.replace(keys["ExecStart"], f"{CAPSA} start --all-restart"))
     p = subprocess.run([sa, "verify", "--man=no", str(local)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_rootless_all_restart_after_a_reboot(rl, user):
+    """Rootless, the runtime state is in $XDG_RUNTIME_DIR/capsa (a tmpfs, /run/user/UID): a reboot
+    takes all of it (the runtime state, the pause process's pid file), with every process of the user
+    (the pause process holding the shared user and mount namespaces, so the overlay roots too)."""
+    from test_cli_rootless import _user_procs
+    pw = user[0]
+    rl.mkimage()
+    rl("run", "-d", "--name", "up", "--restart", "always", "--network", "none", "busybox", "sleep", "1000")
+    rl("run", "-d", "--name", "down", "--restart", "unless-stopped", "--network", "none", "busybox", "sleep",
+       "1000")
+    rl("stop", "-t", "1", "down")
+    assert rl("inspect", "-f", "{{.State.Running}}", "up").stdout.strip() == "true"
+    for _ in range(100):
+        procs = _user_procs(pw.pw_uid)
+        if not procs:
+            break
+        for p in procs:
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+        time.sleep(0.05)
+    assert not _user_procs(pw.pw_uid)
+    shutil.rmtree(rl.rundir)
+    assert rl("inspect", "-f", "{{.State.Running}}", "up").stdout.strip() == "false"
+    p = rl("start", "--all-restart")
+    assert p.stdout == "up: started (restart policy always)\n", p.stdout + p.stderr
+    assert rl("inspect", "-f", "{{.State.Running}}", "up").stdout.strip() == "true"
+    assert rl("exec", "up", "echo", "back").stdout == "back\n"
+    assert rl("inspect", "-f", "{{.State.Running}}", "down").stdout.strip() == "false"
+    rl("rm", "-f", "up", "down")

@@ -140,6 +140,8 @@ def test_meson_install_puts_everything_in_place(tmp_path):
     unitdir = opts["systemdsystemunitdir"] or str(pathlib.Path(opts["prefix"]) / "lib" / "systemd" / "system")
     unit = (dest / unitdir.lstrip("/") / "capsa-restart.service").read_text()
     assert f"ExecStart={opts['prefix']}/{opts['bindir']}/capsa start --all-restart" in unit
+    userdir = opts["systemduserunitdir"] or str(pathlib.Path(opts["prefix"]) / "lib" / "systemd" / "user")
+    assert (dest / userdir.lstrip("/") / "capsa-restart.service").read_text() == unit
 
 
 def _unit_keys(text):
