@@ -294,14 +294,19 @@ static const char bash_main[] = "_capsa () {\n"
                                 "complete -o default -F _capsa capsa\n";
 
 static const char zsh_main[]
-    = "_capsa () {\n"
+    = "# (the candidates made in ksh's array rules, which the data functions are written in; zsh's own\n"
+      "# completion functions, _files, then run in zsh's)\n"
+      "_capsa_zsh_candidates () {\n"
       "  emulate -L zsh -o ksharrays -o shwordsplit\n"
       "  local -a _capsa_words _capsa_global\n"
       "  local _capsa_path _capsa_nth _capsa_value _capsa_done\n"
       "  _capsa_words=(\"${words[@]}\")\n"
       "  _capsa_scan _ $((CURRENT - 1))\n"
+      "  _capsa_candidates \"${words[CURRENT - 1]}\"\n"
+      "}\n"
+      "_capsa () {\n"
       "  local -a cands\n"
-      "  cands=(${(f)\"$(_capsa_candidates \"${words[CURRENT - 1]}\")\"})\n"
+      "  cands=(${(f)\"$(_capsa_zsh_candidates)\"})\n"
       "  if (( ${#cands} )); then compadd -- \"${cands[@]}\"; else _files; fi\n"
       "}\n"
       "if [[ ${funcstack[1]} == _capsa ]]; then _capsa \"$@\"; else compdef _capsa capsa; fi\n";
