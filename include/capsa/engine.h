@@ -207,6 +207,17 @@ CAPSA_PUBLIC int capsa_ctr_create (struct capsa_engine *e, struct ctr_opts *o, c
  * of its output is missed (a stopped one is created, then attached, then started).  Refused for
  * a paused or half-created container. */
 CAPSA_PUBLIC int capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_err **err);
+/* After the host rebooted (`capsa start --all-restart`, the boot hook of
+ * contrib/systemd/capsa-restart.service): whether c is one a boot brings back: started before,
+ * exited now (nothing of it runs), with restart policy always, or unless-stopped and not stopped
+ * by the user (`capsa stop`/`kill` left stop-requested); *policy: its policy's name (borrowed).
+ * capsa_ctr_start of an exited container whose monitor died first clears what that run left
+ * (its lease, netns file, root mount, the unrecorded exit as 255).  Start them all (those on
+ * another container's network, --network container:X, after the others): report is
+ * called for each, err NULL once started (else borrowed); returns how many failed. */
+CAPSA_PUBLIC bool capsa_ctr_boot_restartable (const struct ctr *c, const char **policy);
+typedef void capsa_ctr_boot_fn (void *data, struct ctr *c, const char *policy, capsa_err **err);
+CAPSA_PUBLIC int capsa_ctr_start_all_restart (struct capsa_engine *e, capsa_ctr_boot_fn *report, void *data);
 /* Stop a container: its stop signal (Config.StopSignal, SIGTERM), then SIGKILL after timeout
  * seconds (< 0: its Config.StopTimeout, 10); no restart policy brings it back (stop-requested).
  * Waits until its monitor is gone. */

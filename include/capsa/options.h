@@ -155,6 +155,15 @@ CAPSA_PUBLIC bool capsa_opt_takes_value (const struct capsa_opt *o);
  * (two spaces after a longer left part), its continuation lines at `column` too. */
 CAPSA_PUBLIC void capsa_opt_help (FILE *f, const struct capsa_opt *opts, int column, unsigned style);
 
+/* Manual pages (roff, man(7)) from the tables, for the front ends' page writers: text escaped for
+ * roff (backslashes, dashes, a control character at a line's start; '\n' starts a new line); a
+ * page's head (.TH of PAGE in capitals, program its footer: "capsa 0.1.0", then NAME: "PAGE \-
+ * ONELINE"); and a section TITLE of the options --help shows (the same ones, with their help),
+ * left out when there is none. */
+CAPSA_PUBLIC void capsa_opt_man_text (FILE *f, const char *s);
+CAPSA_PUBLIC void capsa_opt_man_head (FILE *f, const char *page, const char *program, const char *oneline);
+CAPSA_PUBLIC void capsa_opt_man (FILE *f, const struct capsa_opt *opts, const char *title);
+
 /* The text of a usage error, for the front end to print: "MSG (see `PROG --help`)" when cmd is
  * prog itself (a global option's or the command word's), "CMD: MSG (see `PROG CMD --help`)" for
  * a command's; MSG is fmt formatted with ap ("invalid usage" when that fails).  Returns a

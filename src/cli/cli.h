@@ -87,9 +87,15 @@ struct cli_command
   const struct cli_group *group; /* its subcommands */
 };
 extern const struct cli_command cli_commands[];
-/* `capsa completion bash` (completion.c): the script, from the tables */
+/* `capsa completion bash|zsh|fish` (completion.c): the script, from the tables */
 int cmd_completion (struct cli_global *g, int argc, char **argv);
 extern const struct cli_spec cli_spec_completion;
+/* `capsa __man DIR [STAMP]` (man.c): the manual pages, from the tables (the build runs it) */
+int cmd_man (struct cli_global *g, int argc, char **argv);
+extern const struct cli_spec cli_spec_man;
+/* `capsa generate systemd` (cmd_generate.c) */
+int cmd_generate (struct cli_global *g, int argc, char **argv);
+extern const struct cli_group cli_group_generate;
 extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
     cli_group_image;
 

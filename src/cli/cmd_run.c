@@ -520,23 +520,50 @@ struct start_opts
 {
   bool attach, interactive;
   const char *keys;
+  bool all_restart; /* --all-restart (boot) */
 };
 
 static const struct capsa_opt start_opts[] = {
   CAPSA_O_BOOL ('a', "attach", struct start_opts, attach, "attach to its output (and exit with its code)"),
   CAPSA_O_BOOL ('i', "interactive", struct start_opts, interactive, "attach its input too (it was made with -i)"),
   CAPSA_O_STR (0, "detach-keys", struct start_opts, keys, "KEYS", "the sequence that detaches (default ctrl-p,ctrl-q)"),
+  CAPSA_O_BOOL (0, "all-restart", struct start_opts, all_restart,
+                "after a reboot: start every container whose restart policy is always, or\n"
+                "unless-stopped and not stopped by the user (the boot hook; no CONTAINER)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
 const struct cli_spec cli_spec_start = {
   "start",
-  "[OPTIONS] CONTAINER...",
+  "[OPTIONS] CONTAINER...\n       capsa start --all-restart",
   "Start created or stopped containers (in the background, each with its monitor).",
   start_opts,
   CAPSA_OPT_STOP,
   NULL
 };
+
+/* --all-restart: a line for each container started (or not), stdout or stderr */
+static void
+boot_report (void *data, struct ctr *c, const char *policy, capsa_err **err)
+{
+  (void) data;
+  if (err == NULL)
+    {
+      printf ("%s: started (restart policy %s)\n", capsa_ctr_name (c), policy);
+      fflush (stdout);
+      return;
+    }
+  capsa_err_wrap (err, "%s (restart policy %s): not started", capsa_ctr_name (c), policy);
+  cli_fail (err);
+}
+
+static int
+start_all_restart (struct cli_global *g, int operands, bool attach)
+{
+  if (operands > 0 || attach)
+    return cli_usage ("start", "--all-restart takes no container, nor -a or -i");
+  return capsa_ctr_start_all_restart (&g->eng, boot_report, NULL) > 0 ? CLI_EXIT_ERROR : 0;
+}
 
 int
 cmd_start (struct cli_global *g, int argc, char **argv)
@@ -547,6 +574,8 @@ cmd_start (struct cli_global *g, int argc, char **argv)
     return -first;
   bool attach = so.attach, interactive = so.interactive;
   const char *keys = so.keys;
+  if (so.all_restart)
+    return start_all_restart (g, argc - first, attach || interactive);
   if (first >= argc)
     return cli_usage ("start", "requires at least 1 argument (CONTAINER)");
   if ((attach || interactive) && first + 1 != argc)

@@ -59,8 +59,10 @@ const struct cli_command cli_commands[] = {
   { "image", cmd_image, "image commands: ls, inspect, prune, rm, tag, history, mount, unmount...", NULL,
     &cli_group_image },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON", &cli_spec_inspect },
-  { "completion", cmd_completion, "print a shell completion script (bash)", &cli_spec_completion },
+  { "generate", cmd_generate, "generate a systemd unit for a container (generate systemd)", NULL, &cli_group_generate },
+  { "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)", &cli_spec_completion },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
+  { "__man", cmd_man, NULL, &cli_spec_man }, /* hidden: the manual pages, for the build */
   { NULL },
 };
 
@@ -206,7 +208,7 @@ run_command (struct cli_global *g, int first)
         capsa_err *err = NULL;
         if (wants_help (&cli_commands[i], argc - first, argv + first))
           return run_help (&cli_commands[i], g, first);
-        if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0
+        if (strcmp (name, "version") != 0 && strcmp (name, "completion") != 0 && strcmp (name, "__man") != 0
             && !leading_help (argc - first, argv + first) && capsa_engine_rootless_enter (&g->eng, &err) < 0)
           return cli_fail (&err);
         /* (after entering the rootless namespace: the copy is exec'd there, so the /proc files

@@ -103,9 +103,28 @@ ctr_run_update (const char *dir, json_t *changes, capsa_err **err)
   return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0644, err);
 }
 
+const char *
+ctr_boot_id (void)
+{
+  static char id[40];
+  if (id[0] == '\0')
+    {
+      cleanup_free char *text = NULL;
+      cleanup_err capsa_err *err = NULL;
+      if (read_file_at (AT_FDCWD, "/proc/sys/kernel/random/boot_id", &text, NULL, &err) == 0)
+        snprintf (id, sizeof id, "%.36s", text);
+    }
+  return id;
+}
+
+/* Whether the process recorded in run (its pid and start time) still lives.  A record of another
+ * boot (its BootId) names no process of this one, whatever has that pid now. */
 static bool
 pid_alive (json_t *run, const char *pidkey, const char *startkey)
 {
+  const char *boot = json_string_value (json_object_get (run, "BootId"));
+  if (boot && *ctr_boot_id () && strcmp (boot, ctr_boot_id ()) != 0)
+    return false;
   pid_t pid = (pid_t) json_integer_value (json_object_get (run, pidkey));
   uint64_t want = (uint64_t) json_integer_value (json_object_get (run, startkey)), got;
   char st;

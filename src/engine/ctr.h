@@ -48,6 +48,9 @@ int ctr_creating_lock (struct capsa_engine *e, const char *id, capsa_err **err);
 void ctr_creating_done (struct capsa_engine *e, const char *id, int fd);
 
 /* Is the container's monitor (run.json MonitorPid, checked against its start time) alive? */
+/* This boot's id (/proc/sys/kernel/random/boot_id; "" when unreadable): run.json's BootId, recorded
+ * with MonitorPid, tells a monitor of an earlier boot (its pid may be another process's now). */
+const char *ctr_boot_id (void);
 bool ctr_monitor_alive (const struct ctr *c);
 /* Remove the shared /capsa parent cgroup of every hierarchy when no container is left in it. */
 void ctr_cgroup_parent_tidy (void);

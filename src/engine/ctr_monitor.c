@@ -75,6 +75,25 @@ monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, stru
   return argv;
 }
 
+/* ROOT/containers/ID/monitor.pid: the monitor's pid (from run.json, where it records itself
+ * before it reports), for a systemd unit's PIDFile (`capsa generate systemd`); and this boot's id
+ * beside MonitorPid in run.json (ctr_boot_id).  Best effort. */
+static void
+write_monitor_pid (struct ctr *c)
+{
+  json_t *run = ctr_run_read (c->dir);
+  json_int_t pid = json_integer_value (json_object_get (run, "MonitorPid"));
+  json_decref (run);
+  cleanup_free char *p = xasprintf ("%s/monitor.pid", c->dir), *text = xasprintf ("%lld\n", (long long) pid);
+  cleanup_err capsa_err *err = NULL;
+  if (pid <= 0)
+    return;
+  write_file_replace_at (AT_FDCWD, p, text, strlen (text), 0644, &err);
+  json_t *ch = json_pack ("{s:s}", "BootId", ctr_boot_id ());
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
+}
+
 int
 ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int *exit_code, capsa_err **err)
 {
@@ -135,6 +154,7 @@ ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int
       *exit_code = code;
       return capsa_fail_as (err, errnum, "%s", buf + off);
     }
+  write_monitor_pid (c);
   return 0;
 }
 

@@ -63,6 +63,36 @@ start_created (struct capsa_engine *e, struct ctr *c, capsa_err **err)
   return 0;
 }
 
+/* Whether c's last run ended without its monitor recording it: started after its last recorded
+ * finish (or never finished), and no monitor left (killed, or the host rebooted). */
+static bool
+run_unrecorded (struct ctr *c)
+{
+  const char *fin = json_string_value (json_object_get (c->run, "FinishedAt"));
+  const char *sta = json_string_value (json_object_get (c->run, "StartedAt"));
+  return sta && (fin == NULL || strcmp (fin, sta) < 0);
+}
+
+/* What a run whose monitor died leaves (a reboot: /run and the mounts gone, pids stale; or a
+ * SIGKILLed monitor): the exit it never recorded (255, as dockerd records a container it finds
+ * dead), the network lease its dead monitor held, the netns file, the root mount.  The monitor's
+ * last step would have done it; undone here before a new monitor starts, so that nothing of the
+ * old run is in its way.  Runs only when the monitor is gone. */
+static void
+stale_clean (struct capsa_engine *e, struct ctr *c)
+{
+  cleanup_err capsa_err *err = NULL;
+  if (!run_unrecorded (c))
+    return;
+  char now[48];
+  now_rfc3339 (now, sizeof now);
+  json_t *ch = json_pack ("{s:i, s:s}", "ExitCode", 255, "FinishedAt", now);
+  ctr_run_update (c->dir, ch, NULL);
+  json_decref (ch);
+  ctr_net_down (e, c);
+  ctr_root_release (e, c->id, &err);
+}
+
 /* Start a created container, or a stopped one again (a new monitor).  With attach_fd, connected
  * to the monitor before the container runs, so that none of its output is missed: a stopped one
  * is created first, then attached, then started. */
@@ -110,6 +140,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
           nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
         if (ctr_monitor_alive (c))
           return capsa_fail_as (err, EBUSY, "container %s is still stopping", capsa_ctr_name (c));
+        stale_clean (e, c);
         /* run.json keeps the last exit until the new start is recorded */
         int code;
         if (ctr_monitor_spawn (e, c->id, attach_fd != NULL, &code, err) < 0)
@@ -224,6 +255,55 @@ capsa_ctr_prune (struct capsa_engine *e, json_t *filters, long long until, capsa
     }
 }
 
+/* ---- after a reboot: `capsa start --all-restart` ---------------------------------------------- */
+
+bool
+capsa_ctr_boot_restartable (const struct ctr *c, const char **policy)
+{
+  const char *pol = json_string_value (
+      json_object_get (json_object_get (json_object_get (c->meta, "HostConfig"), "RestartPolicy"), "Name"));
+  *policy = pol;
+  /* (docker's rule at its start: only a container that has been started before) */
+  if (c->partial || c->status != CTR_EXITED || !json_object_get (c->run, "StartedAt") || pol == NULL)
+    return false;
+  if (strcmp (pol, "always") == 0)
+    return true;
+  if (strcmp (pol, "unless-stopped") != 0)
+    return false;
+  cleanup_free char *stop = xasprintf ("%s/stop-requested", c->dir);
+  return access (stop, F_OK) != 0;
+}
+
+/* Start container id when a boot brings it back and it belongs to this pass: 0 those with a
+ * network of their own, 1 those that share another container's (--network container:X, which
+ * must run first).  -1 when it failed (reported), else 0. */
+static int
+boot_start (struct capsa_engine *e, const char *id, int pass, capsa_ctr_boot_fn *report, void *data)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  const char *pol;
+  if (capsa_ctr_load (e, id, &c, NULL) < 0 || !capsa_ctr_boot_restartable (c, &pol))
+    return 0;
+  const char *mode = json_string_value (json_object_get (json_object_get (c->meta, "HostConfig"), "NetworkMode"));
+  if ((mode && strncmp (mode, "container:", 10) == 0) != (pass == 1))
+    return 0;
+  int r = capsa_ctr_start (e, c, NULL, &err);
+  report (data, c, pol, r < 0 ? &err : NULL);
+  return r < 0 ? -1 : 0;
+}
+
+int
+capsa_ctr_start_all_restart (struct capsa_engine *e, capsa_ctr_boot_fn *report, void *data)
+{
+  cleanup_strv char **ids = capsa_ctr_list_ids (e);
+  int failed = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (char **id = ids; *id; id++)
+      failed += boot_start (e, *id, pass, report, data) < 0;
+  return failed;
+}
+
 /* ---- the foreground run ------------------------------------------------------------------ */
 
 /* Record changes (consumed) in run.json; an exit gets its FinishedAt. */
@@ -247,8 +327,8 @@ record_started_here (struct ctr *c)
   char now[48];
   now_rfc3339 (now, sizeof now);
   proc_stat_start (getpid (), &start, NULL);
-  record (c->dir, json_pack ("{s:I, s:I, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
-                             (json_int_t) start, "StartedAt", now));
+  record (c->dir, json_pack ("{s:I, s:I, s:s, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
+                             (json_int_t) start, "StartedAt", now, "BootId", ctr_boot_id ()));
 }
 
 /* Run it in this process until it exits: its exit code, or the docker code of why it could not

@@ -30,10 +30,8 @@ static const struct capsa_opt create_opts[] = { CREATE_OPTS (0, NULL) };
 static const struct capsa_opt run_opts[] = { CREATE_OPTS ('d', "do not wait for the container") };
 #undef CREATE_OPTS
 #undef T
-static const struct oci_cmd create_cmd = {
-  "create", "[OPTIONS] CONTAINER-ID", NULL, create_opts, CAPSA_OPT_STOP, 28, 0
-};
-static const struct oci_cmd run_cmd = { "run", "[OPTIONS] CONTAINER-ID", NULL, run_opts, CAPSA_OPT_STOP, 28, 0 };
+const struct oci_cmd oci_cmd_create = { "create", "[OPTIONS] CONTAINER-ID", NULL, create_opts, CAPSA_OPT_STOP, 28, 0 };
+const struct oci_cmd oci_cmd_run = { "run", "[OPTIONS] CONTAINER-ID", NULL, run_opts, CAPSA_OPT_STOP, 28, 0 };
 
 const char *
 oci_one_id (const char *cmd, int argc, char **argv, int first)
@@ -62,7 +60,7 @@ oci_parse_create_opts (struct oci_global *g, const char *cmd, bool is_run, int a
                        struct capsa_create_opts *o)
 {
   memset (o, 0, sizeof *o);
-  int first = oci_parse (is_run ? &run_cmd : &create_cmd, argc, argv, o);
+  int first = oci_parse (is_run ? &oci_cmd_run : &oci_cmd_create, argc, argv, o);
   if (first <= 0)
     return first == 0 ? -2 : -1;
   o->root = g->root;

@@ -11,7 +11,7 @@ static const struct capsa_opt delete_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd delete_cmd = {
+const struct oci_cmd oci_cmd_delete = {
   "delete", "[--force] CONTAINER-ID", NULL, delete_opts, 0, 16, CAPSA_OPT_HELP_COMPACT,
 };
 
@@ -20,7 +20,7 @@ cmd_delete (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   bool force = false;
-  int first = oci_parse (&delete_cmd, argc, argv, &force);
+  int first = oci_parse (&oci_cmd_delete, argc, argv, &force);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -69,7 +69,7 @@ static const struct capsa_opt events_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd events_cmd = {
+const struct oci_cmd oci_cmd_events = {
   "events", "[--stats] [--interval DURATION] CONTAINER-ID", NULL, events_opts, 0, 22, CAPSA_OPT_HELP_COMPACT
 };
 
@@ -81,7 +81,7 @@ cmd_events (struct oci_global *g, int argc, char **argv)
   bool running;
   long long ooms = -1, prev_ooms;
   json_t *data = NULL;
-  int first = oci_parse (&events_cmd, argc, argv, &a);
+  int first = oci_parse (&oci_cmd_events, argc, argv, &a);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

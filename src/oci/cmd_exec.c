@@ -57,7 +57,7 @@ static const struct capsa_opt exec_opts[] = {
   CAPSA_O_END,
 };
 #undef T
-static const struct oci_cmd exec_cmd = {
+const struct oci_cmd oci_cmd_exec = {
   "exec", "[OPTIONS] CONTAINER-ID [COMMAND [ARGS...]]", NULL, exec_opts, CAPSA_OPT_STOP, 29, 0
 };
 
@@ -75,7 +75,7 @@ cmd_exec (struct oci_global *g, int argc, char **argv)
 {
   __attribute__ ((cleanup (exec_opts_free))) struct capsa_exec_opts o = { .root = g->root };
   capsa_err *err = NULL;
-  int status = 0, first = oci_parse (&exec_cmd, argc, argv, &o);
+  int status = 0, first = oci_parse (&oci_cmd_exec, argc, argv, &o);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -6,14 +6,14 @@
 #include "oci.h"
 
 static const struct capsa_opt features_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-static const struct oci_cmd features_cmd = { "features", "",
-                                             "The runtime's features (runtime-spec features.md) as JSON.\n",
-                                             features_opts };
+const struct oci_cmd oci_cmd_features = { "features", "",
+                                          "The runtime's features (runtime-spec features.md) as JSON.\n",
+                                          features_opts };
 
 int
 cmd_features (struct oci_global *g, int argc, char **argv)
 {
-  int first = oci_parse (&features_cmd, argc, argv, NULL);
+  int first = oci_parse (&oci_cmd_features, argc, argv, NULL);
   (void) g;
   if (first <= 0)
     return first == 0 ? 0 : 1;

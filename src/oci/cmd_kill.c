@@ -11,7 +11,7 @@ static const struct capsa_opt kill_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd kill_cmd = {
+const struct oci_cmd oci_cmd_kill = {
   "kill",
   "[--all] CONTAINER-ID [SIGNAL]",
   "SIGNAL: a number (9) or a name with or without SIG (KILL, SIGKILL); default SIGTERM.\n",
@@ -26,7 +26,7 @@ cmd_kill (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   bool all = false;
-  int sig = 15, first = oci_parse (&kill_cmd, argc, argv, &all);
+  int sig = 15, first = oci_parse (&oci_cmd_kill, argc, argv, &all);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -33,7 +33,7 @@ static const struct capsa_opt list_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd list_cmd = { "list", "[--format table|json] [--quiet]", NULL, list_opts, 0, 0, 0 };
+const struct oci_cmd oci_cmd_list = { "list", "[--format table|json] [--quiet]", NULL, list_opts, 0, 0, 0 };
 
 int
 cmd_list (struct oci_global *g, int argc, char **argv)
@@ -41,7 +41,7 @@ cmd_list (struct oci_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   json_t *arr = NULL;
   struct list_args a = { .format = "table" };
-  int first = oci_parse (&list_cmd, argc, argv, &a);
+  int first = oci_parse (&oci_cmd_list, argc, argv, &a);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -5,16 +5,16 @@
 #include "oci.h"
 
 static const struct capsa_opt pause_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-static const struct oci_cmd pause_cmd = { "pause", "CONTAINER-ID",
-                                          "Freeze every process of the container (cgroup freezer).\n", pause_opts };
-static const struct oci_cmd resume_cmd = { "resume", "CONTAINER-ID",
-                                           "Thaw every process of the container (cgroup freezer).\n", pause_opts };
+const struct oci_cmd oci_cmd_pause = { "pause", "CONTAINER-ID",
+                                       "Freeze every process of the container (cgroup freezer).\n", pause_opts };
+const struct oci_cmd oci_cmd_resume = { "resume", "CONTAINER-ID",
+                                        "Thaw every process of the container (cgroup freezer).\n", pause_opts };
 
 static int
 pause_or_resume (struct oci_global *g, const char *cmd, bool pause, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  int first = oci_parse (pause ? &pause_cmd : &resume_cmd, argc, argv, NULL);
+  int first = oci_parse (pause ? &oci_cmd_pause : &oci_cmd_resume, argc, argv, NULL);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

@@ -97,7 +97,7 @@ static const struct capsa_opt ps_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd ps_cmd = {
+const struct oci_cmd oci_cmd_ps = {
   "ps",
   "[--format table|json] CONTAINER-ID [PS-ARGS...]",
   "json: the host pids of the container's processes; table: ps PS-ARGS (default -ef) for them.\n",
@@ -114,7 +114,7 @@ cmd_ps (struct oci_global *g, int argc, char **argv)
   const char *format = "table";
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
-  int first = oci_parse (&ps_cmd, argc, argv, &format);
+  int first = oci_parse (&oci_cmd_ps, argc, argv, &format);
 
   if (first <= 0)
     return first == 0 ? 0 : 1;

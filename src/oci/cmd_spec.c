@@ -22,7 +22,7 @@ static const struct capsa_opt spec_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd spec_cmd = {
+const struct oci_cmd oci_cmd_spec = {
   "spec",
   "[--bundle DIR] [--rootless]",
   "Writes DIR/config.json (default: ./config.json): a busybox-friendly config running `sh`\n"
@@ -38,7 +38,7 @@ cmd_spec (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
   struct spec_args a = { .bundle = "." };
-  int first = oci_parse (&spec_cmd, argc, argv, &a);
+  int first = oci_parse (&oci_cmd_spec, argc, argv, &a);
 
   (void) g;
   if (first <= 0)

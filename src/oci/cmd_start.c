@@ -5,13 +5,13 @@
 #include "oci.h"
 
 static const struct capsa_opt start_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-static const struct oci_cmd start_cmd = { "start", "CONTAINER-ID", NULL, start_opts };
+const struct oci_cmd oci_cmd_start = { "start", "CONTAINER-ID", NULL, start_opts };
 
 int
 cmd_start (struct oci_global *g, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  int first = oci_parse (&start_cmd, argc, argv, NULL);
+  int first = oci_parse (&oci_cmd_start, argc, argv, NULL);
   if (first <= 0)
     return first == 0 ? 0 : 1;
   const char *id = oci_one_id ("start", argc, argv, first);

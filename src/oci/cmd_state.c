@@ -6,7 +6,7 @@
 #include "oci.h"
 
 static const struct capsa_opt state_opts[] = { CAPSA_O_HELP ('h'), CAPSA_O_END };
-static const struct oci_cmd state_cmd = { "state", "CONTAINER-ID", NULL, state_opts };
+const struct oci_cmd oci_cmd_state = { "state", "CONTAINER-ID", NULL, state_opts };
 
 int
 cmd_state (struct oci_global *g, int argc, char **argv)
@@ -14,7 +14,7 @@ cmd_state (struct oci_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   json_t *st = NULL;
 
-  int first = oci_parse (&state_cmd, argc, argv, NULL);
+  int first = oci_parse (&oci_cmd_state, argc, argv, NULL);
   if (first <= 0)
     return first == 0 ? 0 : 1;
   const char *id = oci_one_id ("state", argc, argv, first);

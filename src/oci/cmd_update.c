@@ -134,7 +134,7 @@ static const struct capsa_opt update_opts[] = {
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
-static const struct oci_cmd update_cmd = {
+const struct oci_cmd oci_cmd_update = {
   "update", "[OPTIONS] CONTAINER-ID", NULL, update_opts, 0, 29, 0,
 };
 
@@ -169,7 +169,7 @@ cmd_update (struct oci_global *g, int argc, char **argv)
   cleanup_json json_t *flags = json_object ();
   struct update_opts o = { 0 };
 
-  int first = oci_parse (&update_cmd, argc, argv, &o);
+  int first = oci_parse (&oci_cmd_update, argc, argv, &o);
   if (first <= 0)
     return first == 0 ? 0 : 1;
   if (set_flags (flags, &o) < 0)

@@ -16,27 +16,23 @@
 #include "capsa/util.h"
 #include "oci.h"
 
-static const struct command
-{
-  const char *name;
-  int (*fn) (struct oci_global *, int, char **);
-  const char *help;
-} commands[] = {
-  { "create", cmd_create, "create a container from a bundle, its process blocked before exec" },
-  { "start", cmd_start, "start the process of a created container" },
-  { "run", cmd_run, "create and start a container, and wait for it unless --detach" },
-  { "exec", cmd_exec, "run a process in a running container (--process FILE, or a command)" },
-  { "state", cmd_state, "print the state of a container as JSON" },
-  { "kill", cmd_kill, "send a signal to the container's init (or every process with --all)" },
-  { "delete", cmd_delete, "delete a stopped container (--force: kill it first)" },
-  { "list", cmd_list, "list the containers under --root" },
-  { "pause", cmd_pause, "freeze every process of a container" },
-  { "resume", cmd_resume, "thaw a paused container" },
-  { "update", cmd_update, "change a container's resources (--resources FILE|-, --memory, ...)" },
-  { "ps", cmd_ps, "list a container's processes (--format table|json)" },
-  { "events", cmd_events, "statistics (--stats) and OOM events of a container as JSON lines" },
-  { "spec", cmd_spec, "write a default config.json (--rootless for an unprivileged user)" },
-  { "features", cmd_features, "print the runtime's features as JSON" },
+const struct oci_command oci_commands[] = {
+  { "create", cmd_create, "create a container from a bundle, its process blocked before exec", &oci_cmd_create },
+  { "start", cmd_start, "start the process of a created container", &oci_cmd_start },
+  { "run", cmd_run, "create and start a container, and wait for it unless --detach", &oci_cmd_run },
+  { "exec", cmd_exec, "run a process in a running container (--process FILE, or a command)", &oci_cmd_exec },
+  { "state", cmd_state, "print the state of a container as JSON", &oci_cmd_state },
+  { "kill", cmd_kill, "send a signal to the container's init (or every process with --all)", &oci_cmd_kill },
+  { "delete", cmd_delete, "delete a stopped container (--force: kill it first)", &oci_cmd_delete },
+  { "list", cmd_list, "list the containers under --root", &oci_cmd_list },
+  { "pause", cmd_pause, "freeze every process of a container", &oci_cmd_pause },
+  { "resume", cmd_resume, "thaw a paused container", &oci_cmd_resume },
+  { "update", cmd_update, "change a container's resources (--resources FILE|-, --memory, ...)", &oci_cmd_update },
+  { "ps", cmd_ps, "list a container's processes (--format table|json)", &oci_cmd_ps },
+  { "events", cmd_events, "statistics (--stats) and OOM events of a container as JSON lines", &oci_cmd_events },
+  { "spec", cmd_spec, "write a default config.json (--rootless for an unprivileged user)", &oci_cmd_spec },
+  { "features", cmd_features, "print the runtime's features as JSON", &oci_cmd_features },
+  { NULL },
 };
 
 static const char usage_text[] = "Usage: capsa-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...\n"
@@ -81,7 +77,7 @@ ignore_value (void *base, const char *arg, capsa_err **err)
   return 0;
 }
 
-static const struct capsa_opt global_opts[] = {
+const struct capsa_opt oci_global_opts[] = {
   CAPSA_O_STR (0, "root", struct global_args, g.root, "DIR",
                "state directory (default /run/capsa-oci, or\n"
                "$XDG_RUNTIME_DIR/capsa-oci when not the host's root)"),
@@ -105,10 +101,10 @@ static void
 print_usage (FILE *f)
 {
   fputs (usage_text, f);
-  capsa_opt_help (f, global_opts, 27, CAPSA_OPT_HELP_COMPACT);
+  capsa_opt_help (f, oci_global_opts, 27, CAPSA_OPT_HELP_COMPACT);
   fputs ("\nCommands:\n", f);
-  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+  for (size_t i = 0; oci_commands[i].name; i++)
+    fprintf (f, "  %-10s %s\n", oci_commands[i].name, oci_commands[i].help);
   fputs ("\nRun 'capsa-oci COMMAND --help' for the options of a command.\n", f);
 }
 
@@ -187,7 +183,7 @@ static int
 parse_global (struct global_args *a, int argc, char **argv)
 {
   capsa_err *err = NULL;
-  int first = capsa_opt_parse (global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, a, &err);
+  int first = capsa_opt_parse (oci_global_opts, CAPSA_OPT_STOP | CAPSA_OPT_GLOBAL, argc, argv, a, &err);
   if (first == CAPSA_OPT_HELP_ASKED)
     {
       print_usage (stdout);
@@ -241,11 +237,13 @@ main (int argc, char **argv)
   if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0)
       && capsa_exe_sealed_reexec (argv, &err) < 0)
     return oci_fail (&err);
-  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    if (strcmp (commands[i].name, name) == 0)
+  for (size_t i = 0; oci_commands[i].name; i++)
+    if (strcmp (oci_commands[i].name, name) == 0)
       {
         capsa_log (CAPSA_LOG_DEBUG, "capsa-oci %s (root %s)", name, g->root);
-        return commands[i].fn (g, argc - first, argv + first);
+        return oci_commands[i].fn (g, argc - first, argv + first);
       }
+  if (strcmp (name, "__man") == 0) /* (hidden: the build's) */
+    return argc - first == 2 ? oci_man (argv[first + 1]) : oci_usage ("__man", "requires 1 argument: DIR");
   return oci_usage ("capsa-oci", "unknown command `%s`", name);
 }

@@ -40,6 +40,22 @@ struct oci_cmd
  * them (full option names only): the index of the first operand; 0 after printing --help; -1
  * after reporting a usage error or a failed option (exit status 1). */
 int oci_parse (const struct oci_cmd *cmd, int argc, char **argv, void *base);
+/* Each command's (its cmd_*.c), for main.c's table and the manual pages (oci_man.c). */
+extern const struct oci_cmd oci_cmd_create, oci_cmd_run, oci_cmd_delete, oci_cmd_events, oci_cmd_exec, oci_cmd_features,
+    oci_cmd_kill, oci_cmd_list, oci_cmd_pause, oci_cmd_resume, oci_cmd_ps, oci_cmd_spec, oci_cmd_start, oci_cmd_state,
+    oci_cmd_update;
+/* `capsa-oci __man DIR`: capsa-oci.1 and capsa-oci-COMMAND.1 (oci_man.c) from the tables; the
+ * commands as main.c lists them (help: the line in the usage), ended by a NULL name. */
+struct oci_command
+{
+  const char *name;
+  int (*fn) (struct oci_global *, int, char **);
+  const char *help;
+  const struct oci_cmd *cmd;
+};
+extern const struct oci_command oci_commands[];
+extern const struct capsa_opt oci_global_opts[];
+int oci_man (const char *dir);
 /* The check of --format table|json (list, ps). */
 int oci_check_format (const char *value, capsa_err **err);
 

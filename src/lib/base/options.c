@@ -285,3 +285,85 @@ capsa_usage_vformat (const char *prog, const char *cmd, const char *fmt, va_list
   free (msg);
   return text;
 }
+
+/* ---- manual pages ---------------------------------------------------------------------------- */
+
+void
+capsa_opt_man_text (FILE *f, const char *s)
+{
+  bool bol = true;
+  for (; s && *s; s++)
+    {
+      if (bol && (*s == '.' || *s == '\''))
+        fputs ("\\&", f);
+      bol = *s == '\n';
+      if (*s == '\\')
+        fputs ("\\e", f);
+      else if (*s == '-')
+        fputs ("\\-", f);
+      else
+        fputc (*s, f);
+    }
+}
+
+/* one option: ".TP", "-m, --memory BYTES" in bold and italics, then its help */
+static void
+man_option (FILE *f, const struct capsa_opt *o)
+{
+  fputs (".TP\n", f);
+  if (o->letter)
+    fprintf (f, "\\fB\\-%c\\fR%s", o->letter, o->name ? ", " : "");
+  if (o->name)
+    {
+      fputs ("\\fB\\-\\-", f);
+      capsa_opt_man_text (f, o->name);
+      fputs ("\\fR", f);
+    }
+  if (o->arg && capsa_opt_takes_value (o))
+    {
+      fputs (" \\fI", f);
+      capsa_opt_man_text (f, o->arg);
+      fputs ("\\fR", f);
+    }
+  fputc ('\n', f);
+  if (o->help && *o->help)
+    {
+      capsa_opt_man_text (f, o->help);
+      fputc ('\n', f);
+    }
+}
+
+static bool
+man_shown (const struct capsa_opt *o)
+{
+  return o->help && !(o->flags & CAPSA_OPTF_HIDDEN); /* (as --help: "" is shown, without a text) */
+}
+
+void
+capsa_opt_man (FILE *f, const struct capsa_opt *opts, const char *title)
+{
+  bool any = false;
+  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
+    any |= man_shown (o);
+  if (!any)
+    return;
+  fputs (".SH ", f);
+  capsa_opt_man_text (f, title);
+  fputc ('\n', f);
+  for (const struct capsa_opt *o = opts; o->name || o->letter; o++)
+    if (man_shown (o))
+      man_option (f, o);
+}
+
+void
+capsa_opt_man_head (FILE *f, const char *page, const char *program, const char *oneline)
+{
+  fputs (".TH \"", f);
+  for (const char *p = page; *p; p++)
+    fputc (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p, f);
+  fprintf (f, "\" \"1\" \"\" \"%s\" \"capsa Manual\"\n.SH NAME\n", program);
+  capsa_opt_man_text (f, page);
+  fputs (" \\- ", f);
+  capsa_opt_man_text (f, oneline);
+  fputc ('\n', f);
+}
