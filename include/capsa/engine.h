@@ -167,6 +167,10 @@ struct ctr_opts
   /* --pull always|missing|never: what the front end does before create when the image is missing
    * (the engine itself never pulls); NULL: missing */
   const char *pull;
+  /* logs (issue 18, item 8): --log-driver json-file|k8s-file|none|passthrough (NULL: json-file)
+   * and --log-opt KEY=VALUE (max-size, max-file, labels, env; path for k8s-file) */
+  const char *log_driver;
+  char **log_opts;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -418,6 +422,12 @@ struct capsa_log_query
 typedef int capsa_log_fn (void *data, int stream, const char *ts, const char *text, size_t len, bool partial);
 CAPSA_PUBLIC int capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_query *q,
                                  capsa_log_fn *fn, void *data);
+/* Whether c's log driver keeps what `logs` reads (json-file, k8s-file): none and passthrough are
+ * ENOTSUP, "configured logging driver does not support reading" as docker says. */
+CAPSA_PUBLIC int capsa_ctr_log_readable (const struct ctr *c, capsa_err **err);
+/* `logs --details`: the log's attributes (--log-opt labels= and env= of c's labels and variables),
+ * docker's "k=v,k2=v2" (sorted, query-escaped; "" when none); owned. */
+CAPSA_PUBLIC char *capsa_ctr_log_details (const struct ctr *c);
 /* docker's events (ctr_events.c): ROOT/events.log, one JSON line per event in docker's shape
  * ({status, id, from (containers), Type, Action, Actor {ID, Attributes}, scope, time, timeNano}),
  * written where the engine does the thing, so that what `capsa`, capsa-service and the monitors
