@@ -234,6 +234,34 @@ CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const 
  * one), Cmd}. */
 CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
                                 capsa_err **err);
+/* One sample of a running or paused container's resource use (ctr_stats.c), the numbers docker's
+ * stats give: cpu_ns its CPU time, system_ns the host's (/proc/stat), online_cpus; mem_usage
+ * less the inactive page cache (as the docker CLI shows it) and mem_limit (unlimited: the host's
+ * memory); net_rx/net_tx summed over its namespace's interfaces but lo (networks: docker's
+ * per-interface object, owned); blk_read/blk_write over every device (v1 blkio, v2 io.stat);
+ * pids; raw: the runtime's data (runc's events --stats shape, owned).  ESRCH when it is not
+ * running.  capsa_ctr_stats_clear frees raw and networks. */
+struct capsa_ctr_stats
+{
+  long long read_ns; /* when (unix time) */
+  unsigned long long cpu_ns, system_ns;
+  int online_cpus;
+  long long mem_usage, mem_limit, pids;
+  unsigned long long net_rx, net_tx, blk_read, blk_write;
+  json_t *raw, *networks;
+};
+CAPSA_PUBLIC int capsa_ctr_stats_sample (struct capsa_engine *e, struct ctr *c, struct capsa_ctr_stats *s,
+                                         capsa_err **err);
+CAPSA_PUBLIC void capsa_ctr_stats_clear (struct capsa_ctr_stats *s);
+/* docker's CPU %: the container's CPU time over the host's between two samples, times the online
+ * CPUs, times 100 (0 without prev, or when nothing moved). */
+CAPSA_PUBLIC double capsa_ctr_stats_cpu_percent (const struct capsa_ctr_stats *prev, const struct capsa_ctr_stats *cur);
+/* top with ps options, as docker's (ctr_top.c): the host's `ps` run with ps_args (split at spaces;
+ * NULL or "": -ef), only the lines of the container's processes (by the PID column): *out (new
+ * reference) docker's {Titles: [...], Processes: [[...], ...]}.  No PID column is an error
+ * ("Couldn't find PID field in ps output"), as docker's. */
+CAPSA_PUBLIC int capsa_ctr_top_ps (struct capsa_engine *e, struct ctr *c, const char *what, const char *ps_args,
+                                   json_t **out, capsa_err **err);
 /* Remove every container that is not running (exited, created, dead).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
  * error (borrowed: report may take it with take_ptr) when it could not be removed. */
