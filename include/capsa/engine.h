@@ -229,11 +229,6 @@ CAPSA_PUBLIC int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const c
 CAPSA_PUBLIC int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, json_t *res, capsa_err **err);
 /* Give it name (a valid, free name: claimed first, the old one released after). */
 CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
-/* The processes of a running or paused container, as `top` shows them: *procs (new reference) an
- * array of {Pid, PPid, Uid (host), User (its name in the container's /etc/passwd, when there is
- * one), Cmd}. */
-CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
-                                capsa_err **err);
 /* One sample of a running or paused container's resource use (ctr_stats.c), the numbers docker's
  * stats give: cpu_ns its CPU time, system_ns the host's (/proc/stat), online_cpus; mem_usage
  * less the inactive page cache (as the docker CLI shows it) and mem_limit (unlimited: the host's
@@ -259,7 +254,8 @@ CAPSA_PUBLIC double capsa_ctr_stats_cpu_percent (const struct capsa_ctr_stats *p
 /* top with ps options, as docker's (ctr_top.c): the host's `ps` run with ps_args (split at spaces;
  * NULL or "": -ef), only the lines of the container's processes (by the PID column): *out (new
  * reference) docker's {Titles: [...], Processes: [[...], ...]}.  No PID column is an error
- * ("Couldn't find PID field in ps output"), as docker's. */
+ * ("Couldn't find PID field in ps output"), as docker's.  The UID and USER columns name users as
+ * the container's /etc/passwd does (opened inside its root), the number when it has none. */
 CAPSA_PUBLIC int capsa_ctr_top_ps (struct capsa_engine *e, struct ctr *c, const char *what, const char *ps_args,
                                    json_t **out, capsa_err **err);
 /* Remove every container that is not running (exited, created, dead).  report is called for

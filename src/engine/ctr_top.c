@@ -1,7 +1,9 @@
 /* `top CONTAINER [ps OPTIONS]` as docker's daemon does it (capsa_ctr_top_ps, capsa/engine.h): the
  * host's ps with those options (-ef by default; first with -q and the container's pids, again
  * without when ps refuses that combination), then only the lines whose PID column is one of the
- * container's processes (the cgroup's), the fields past the titles' count joined into the last. */
+ * container's processes (the cgroup's), the fields past the titles' count joined into the last.
+ * The UID and USER columns name the users as the container's /etc/passwd does (podman's top;
+ * docker's shows the host's names). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "capsa/engine.h"
 #include "capsa/json.h"
 #include "capsa/runtime.h"
+#include "resolve_in_root.h"
 #include "util.h"
 
 /* Run argv (ps, found in PATH) and read its stdout into *out (owned); its exit status, or -1. */
@@ -145,6 +148,79 @@ parse_ps (char *text, const pid_t *pids, size_t n, json_t **out, capsa_err **err
   return 0;
 }
 
+/* The user name of host uid `uid` as container process pid sees it: its uid_map back to the
+ * container's uid, then the container's /etc/passwd, opened inside its root (resolve_in_root.h: a symlink
+ * there cannot reach a host file).  NULL: no name (the number is shown, as ps does). */
+static char *
+top_user (pid_t pid, long uid)
+{
+  char path[64], line[512];
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int) pid);
+  FILE *m = fopen (path, "re");
+  long in, out, cnt, cuid = -1;
+  while (m && cuid < 0 && fscanf (m, "%ld %ld %ld", &in, &out, &cnt) == 3)
+    if (uid >= out && uid < out + cnt)
+      cuid = in + (uid - out);
+  if (m)
+    fclose (m);
+  snprintf (path, sizeof path, "/proc/%d/root", (int) pid);
+  cleanup_close int root = cuid < 0 ? -1 : open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_err capsa_err *e = NULL;
+  int fd = root < 0 ? -1 : rootpath_open (root, "/etc/passwd", O_RDONLY, &e);
+  FILE *f = fd < 0 ? NULL : fdopen (fd, "re");
+  char *name = NULL;
+  if (fd >= 0 && f == NULL)
+    close (fd);
+  while (f && name == NULL && fgets (line, sizeof line, f))
+    {
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 && strtol (c2 + 1, NULL, 10) == cuid && c2[1] != ':')
+        name = strndup (line, (size_t) (c1 - line));
+    }
+  if (f)
+    fclose (f);
+  return name;
+}
+
+/* The effective uid of pid (-1 when it is gone). */
+static long
+proc_euid (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *status = NULL;
+  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  if (read_file_at (AT_FDCWD, path, &status, NULL, NULL) < 0)
+    return -1;
+  char *u = strstr (status, "\nUid:");
+  long ruid, euid;
+  return u && sscanf (u + 5, "%ld %ld", &ruid, &euid) == 2 ? euid : -1;
+}
+
+/* The UID and USER columns as the container names its users (its /etc/passwd, as podman's top),
+ * the number when it has no name for one; ps gave the host's names. */
+static void
+container_users (json_t *out)
+{
+  json_t *titles = json_object_get (out, "Titles"), *row;
+  size_t pid_col = 0, i, r;
+  json_t *t;
+  json_array_foreach (titles, i, t) if (strcmp (json_string_value (t), "PID") == 0) pid_col = i;
+  json_array_foreach (titles, i, t)
+  {
+    if (strcmp (json_string_value (t), "UID") != 0 && strcmp (json_string_value (t), "USER") != 0)
+      continue;
+    json_array_foreach (json_object_get (out, "Processes"), r, row)
+    {
+      pid_t pid = (pid_t) strtol (json_string_value (json_array_get (row, pid_col)), NULL, 10);
+      long uid = pid > 0 ? proc_euid (pid) : -1;
+      cleanup_free char *name = uid >= 0 ? top_user (pid, uid) : NULL;
+      cleanup_free char *num = xasprintf ("%ld", uid);
+      if (uid >= 0)
+        json_array_set_new (row, i, json_string_nocheck (name ? name : num));
+    }
+  }
+}
+
 /* argv of ps: the options split at spaces (docker's strings.Split), then -qPID,PID... when q */
 static char **
 ps_argv (const char *ps_args, const pid_t *pids, size_t n, bool q)
@@ -198,5 +274,8 @@ capsa_ctr_top_ps (struct capsa_engine *e, struct ctr *c, const char *what, const
         return capsa_fail_as (err, EINVAL, "ps %s: exit status %d (are the ps options right?)",
                               ps_args && *ps_args ? ps_args : "-ef", st);
     }
-  return parse_ps (text, pids, n, out, err);
+  if (parse_ps (text, pids, n, out, err) < 0)
+    return -1;
+  container_users (*out);
+  return 0;
 }
