@@ -75,8 +75,9 @@ utf8_len (const unsigned char *s, size_t n)
   return len;
 }
 
-/* text as a JSON string's content, as docker's json-file writes it: <, > and & as \u00XX,
- * invalid UTF-8 as U+FFFD.  Returns an allocated buffer of *outlen bytes. */
+/* text as a JSON string's content, as docker's json-file writes it: \n, \r, \" and \\, other
+ * control characters and <, > and & as \u00XX, U+2028 and U+2029 as \u2028, a byte of invalid
+ * UTF-8 as \ufffd.  Returns an allocated buffer of *outlen bytes. */
 static char *
 json_escape (const char *text, size_t len, size_t *outlen)
 {
@@ -88,12 +89,14 @@ json_escape (const char *text, size_t len, size_t *outlen)
       size_t u = utf8_len (s + i, len - i);
       if (c == '"' || c == '\\')
         *o++ = '\\', *o++ = (char) c;
-      else if (c == '\n' || c == '\t' || c == '\r')
-        *o++ = '\\', *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+      else if (c == '\n' || c == '\r')
+        *o++ = '\\', *o++ = c == '\n' ? 'n' : 'r';
       else if (c < 0x20 || c == '<' || c == '>' || c == '&')
-        o += sprintf (o, "\\u%04x", c);
+        o += sprintf (o, "\\u%04x", c); /* (\t too, as docker's) */
+      else if (u == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+        o += sprintf (o, "\\u%04x", s[i + 2] == 0xa8 ? 0x2028 : 0x2029);
       else if (u == 0)
-        memcpy (o, "\xef\xbf\xbd", 3), o += 3, u = 1;
+        o += sprintf (o, "\\ufffd"), u = 1;
       else
         memcpy (o, s + i, u), o += u;
       i += u ? u : 1;

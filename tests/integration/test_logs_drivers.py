@@ -8,7 +8,9 @@ import re
 
 import pytest
 
+from service_fixtures import needs_docker, service_running
 from test_cli_run import capsa as _capsa, wait_for  # noqa: F401  (the fixture)
+from test_dockerd import docker  # noqa: F401  (dockerd 20.10 with its own roots: skipped when missing)
 
 RFC3339NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -50,7 +52,7 @@ def test_json_file_escapes_as_docker(capsa):
     # printf's \\ is one backslash; \t, \001 control characters
     capsa("run", "--name", "e", "--log-driver", "json-file", "busybox", "printf", 'a"b\\\\c<&>\\t\\001\\n')
     line = open(_log_path(capsa, "e")).read().splitlines()[0]
-    assert line.startswith('{"log":"a\\"b\\\\c\\u003c\\u0026\\u003e\\t\\u0001\\n","stream":"stdout","time":"'), line
+    assert line.startswith('{"log":"a\\"b\\\\c\\u003c\\u0026\\u003e\\u0009\\u0001\\n","stream":"stdout","time":"'), line
     assert capsa("logs", "e").stdout == 'a"b\\c<&>\t\x01\n'
 
 
@@ -144,3 +146,44 @@ def test_until_and_since_also_with_follow(capsa):
     p = capsa("logs", "-f", "--until", "1s", "u", timeout=10)
     assert p.stdout == "early\nlate\n" or p.stdout == "early\n"
     capsa("rm", "-f", "u")
+
+
+@needs_docker
+def test_service_log_config_details_until_and_none():
+    """The Docker API service: HostConfig.LogConfig as --log-driver/--log-opt, GET /logs?details and
+    until, and a driver that keeps nothing answered as dockerd (501, "does not support reading")."""
+    with service_running() as svc:
+        try:
+            svc.docker("run", "--name", "sl", "-l", "k=v", "--log-opt", "labels=k", "--log-opt", "max-size=1k",
+                       "busybox", "echo", "hi")
+            lc = svc.capsa.inspect("sl")["HostConfig"]["LogConfig"]
+            assert lc == {"Type": "json-file", "Config": {"labels": "k", "max-size": "1k"}}
+            assert svc.docker("logs", "--details", "sl").stdout == "k=v hi\n"
+            assert svc.docker("logs", "--until", "2000-01-01T00:00:00Z", "sl").stdout == ""
+            svc.docker("run", "--name", "sn", "--log-driver", "none", "busybox", "echo", "x")
+            p = svc.docker("logs", "sn", check=False)
+            assert p.returncode != 0 and "configured logging driver does not support reading" in p.stderr
+            p = svc.docker("run", "--log-opt", "bad=1", "busybox", "true", check=False)
+            assert p.returncode != 0 and "unknown log opt 'bad'" in p.stderr
+        finally:
+            svc.docker("rm", "-f", "sl", "sn", check=False)
+
+
+def test_json_file_lines_as_dockerd_writes_them(docker, capsa):
+    """dockerd 20.10's json-file (runc, its own roots: test_dockerd's daemon) and capsa's, for the
+    same container: the same keys in the same order, the same escapes, labels= as "attrs", and the
+    same `logs --details` text."""
+    script = "echo out; echo err >&2; printf 'a<b>&\\\\c\\tq\\001\\r\\342\\200\\250\\377\\n'; printf cut"
+    args = ["--name", "cmp", "-l", "app=a b", "--log-opt", "labels=app"]
+    docker("run", "--runtime", "runc", *args, "capsa-test/busybox:latest", "sh", "-c", script, errors="replace")
+    capsa("run", *args, "busybox", "sh", "-c", script, errors="replace")
+    try:
+        theirs = open(json.loads(docker("inspect", "cmp").stdout)[0]["LogPath"]).read().splitlines()
+        ours = open(_log_path(capsa, "cmp")).read().splitlines()
+        strip = [lambda l: re.sub(r'"time":"[^"]*"', '"time":""', l)]
+        assert sorted(map(strip[0], theirs)) == sorted(map(strip[0], ours)), (theirs, ours)
+        assert docker("logs", "--details", "cmp", errors="replace").stdout == \
+            capsa("logs", "--details", "cmp", errors="replace").stdout
+        assert docker("logs", "cmp", errors="replace").stderr == capsa("logs", "cmp", errors="replace").stderr
+    finally:
+        docker("rm", "-f", "cmp", check=False)
