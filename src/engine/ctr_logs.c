@@ -100,24 +100,24 @@ read_all (const char *path, size_t *len)
   return buf;
 }
 
-/* What was appended to path since *pos (a rotation starts the new file from 0): whole records to
- * w, a partial last line kept in *part.  Whether anything came. */
-static bool
-follow_once (struct log_walk *w, const char *path, off_t *pos, char **part)
+/* The log being followed: the file open (-1: none yet), its inode. */
+struct follow
 {
-  struct stat st;
-  if (stat (path, &st) == 0 && st.st_size < *pos)
-    *pos = 0;
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fd;
+  ino_t ino;
+};
+
+/* What fd has from its offset to its end: whole records to w, a partial last line kept in *part.
+ * Whether anything came. */
+static bool
+drain (struct log_walk *w, int fd, char **part)
+{
   bool got = false;
   char buf[65536];
   ssize_t n;
-  if (fd < 0 || lseek (fd, *pos, SEEK_SET) < 0)
-    return false;
   while (!w->stop && (n = read (fd, buf, sizeof buf - 1)) > 0)
     {
       buf[n] = '\0';
-      *pos += n;
       got = true;
       char *joined = xasprintf ("%s%s", *part, buf);
       free (*part);
@@ -129,6 +129,36 @@ follow_once (struct log_walk *w, const char *path, off_t *pos, char **part)
           records (w, joined, -1);
         }
       free (joined);
+    }
+  return got;
+}
+
+static void
+follow_open (struct follow *f, const char *path)
+{
+  struct stat st;
+  f->fd = open (path, O_RDONLY | O_CLOEXEC);
+  f->ino = f->fd >= 0 && fstat (f->fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* What was appended since the last call; when the file was rotated (path is another inode now),
+ * the rest of the old one first, then the new one from its start.  Whether anything came. */
+static bool
+follow_once (struct log_walk *w, const char *path, struct follow *f, char **part)
+{
+  struct stat st;
+  if (f->fd < 0)
+    follow_open (f, path);
+  if (f->fd < 0)
+    return false;
+  bool got = drain (w, f->fd, part);
+  if (stat (path, &st) == 0 && st.st_ino != f->ino)
+    {
+      got |= drain (w, f->fd, part); /* (written before the rename) */
+      close (f->fd);
+      follow_open (f, path);
+      if (f->fd >= 0)
+        got |= drain (w, f->fd, part);
     }
   return got;
 }
@@ -160,14 +190,19 @@ capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_qu
   struct ctr_log_set ls;
   size_t l0 = 0;
   ctr_log_settings (c, &ls);
+  /* (opened first: what is written while the files are read is followed from there) */
+  struct follow f = { -1, 0 };
+  if (q->follow)
+    follow_open (&f, ls.path);
   cleanup_free char *all = read_rotated (&ls, &l0);
   records (&w, all, q->tail);
-  off_t pos = (off_t) l0;
+  if (f.fd >= 0 && lseek (f.fd, (off_t) l0, SEEK_SET) < 0)
+    close (f.fd), f.fd = -1;
   cleanup_free char *part = xstrdup ("");
   /* follow: until it has exited (and the log is drained), or fn says stop */
   for (int idle = 0; q->follow && !w.stop;)
     {
-      if (follow_once (&w, ls.path, &pos, &part))
+      if (follow_once (&w, ls.path, &f, &part))
         {
           idle = 0;
           continue;
@@ -180,6 +215,8 @@ capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_qu
       w.stop = fn (data, 0, NULL, NULL, 0, false); /* idle: the caller may stop (its client left) */
       nanosleep (&(struct timespec){ 0, 100 * 1000000 }, NULL);
     }
+  if (f.fd >= 0)
+    close (f.fd);
   ctr_log_set_free (&ls);
   return w.stop;
 }

@@ -122,6 +122,17 @@ def test_rotation_keeps_max_file_and_reads_in_order(capsa):
     assert tail == [f"line{i}" for i in range(n - 4, n + 1)]
 
 
+def test_follow_goes_on_across_rotations(capsa):
+    """logs -f while the monitor rotates (1k files, 3 kept): every line once, in order (the old
+    file's rest, then the new one)."""
+    n = 150
+    capsa("run", "-d", "--name", "fr", "--log-opt", "max-size=1k", "--log-opt", "max-file=3", "busybox",
+          "sh", "-c", f"sleep 0.5; i=1; while [ $i -le {n} ]; do echo line$i; i=$((i+1)); sleep 0.02; done")
+    p = capsa("logs", "-f", "fr", timeout=60)
+    nums = [int(x[4:]) for x in p.stdout.split()]
+    assert nums == list(range(1, n + 1)), nums
+
+
 def test_details_labels_and_env(capsa):
     capsa("run", "--name", "d", "-l", "app=web site", "-l", "tier=b", "-e", "REGION=eu", "--log-opt", "labels=tier,app",
           "--log-opt", "env=REGION,MISSING", "busybox", "echo", "hi")
