@@ -186,7 +186,8 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_LIST ('l', "label", O, labels, "KEY=VALUE", "metadata"),
   CAPSA_O_STR (0, "log-driver", O, log_driver, "DRIVER",
                "json-file (default: docker's), k8s-file (podman's), none, or\n"
-               "passthrough (a foreground run's stdio is the caller's; not with -t or -d)"),
+               "passthrough (the container's stdout and stderr are this command's:\n"
+               "not with -t; -d: they outlive it; `logs` has nothing)"),
   CAPSA_O_LIST (0, "log-opt", O, log_opts, "KEY=VALUE",
                 "max-size=SIZE (rotate past it), max-file=N (files kept),\n"
                 "labels=K,..., env=V,... (attributes: logs --details), path=FILE (k8s-file)"),

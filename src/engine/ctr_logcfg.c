@@ -164,14 +164,6 @@ ctr_log_set_free (struct ctr_log_set *s)
   s->path = s->attrs = NULL;
 }
 
-bool
-ctr_log_passthrough (const struct ctr *c)
-{
-  json_t *lc = json_object_get (json_object_get (c->meta, "HostConfig"), "LogConfig");
-  const char *type = json_string_value (json_object_get (lc, "Type"));
-  return type && strcmp (type, "passthrough") == 0;
-}
-
 int
 capsa_ctr_log_readable (const struct ctr *c, capsa_err **err)
 {

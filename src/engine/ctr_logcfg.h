@@ -25,7 +25,5 @@ struct ctr_log_set
 };
 void ctr_log_settings (const struct ctr *c, struct ctr_log_set *s);
 void ctr_log_set_free (struct ctr_log_set *s);
-/* Whether c's driver is passthrough (its stdio the caller's: a foreground run only). */
-bool ctr_log_passthrough (const struct ctr *c);
 
 #endif

@@ -46,7 +46,7 @@ monitor_path (struct capsa_engine *e, char **out, capsa_err **err)
   return e->libexec_path ("capsa-monitor", out, err);
 }
 
-/* The log's part of it (ctr_logcfg.h): --log-driver k|j|n, and what was given of max-size,
+/* The log's part of it (ctr_logcfg.h): --log-driver k|j|n|p, and what was given of max-size,
  * max-file, path and the attributes. */
 static void
 monitor_log_args (char ***argv, const struct ctr *c)
@@ -55,7 +55,7 @@ monitor_log_args (char ***argv, const struct ctr *c)
   char num[24];
   ctr_log_settings (c, &ls);
   strv_append (argv, "--log-driver");
-  strv_append (argv, ls.format == 'j' ? "j" : ls.format == 'n' ? "n" : "k");
+  strv_append (argv, ls.format == 'j' ? "j" : ls.format == 'n' ? "n" : ls.format == 'p' ? "p" : "k");
   if (ls.max > 0)
     {
       snprintf (num, sizeof num, "%lld", ls.max);
@@ -127,10 +127,6 @@ ctr_monitor_spawn (struct capsa_engine *e, const char *id, bool create_only, int
     return -1;
   if (capsa_ctr_load (e, id, &c, err) < 0 || monitor_path (e, &monitor, err) < 0)
     return -1;
-  if (ctr_log_passthrough (c))
-    return capsa_fail_as (err, EINVAL,
-                          "--log-driver passthrough: the container's stdio is the caller's, so it runs in the "
-                          "foreground only (`capsa run` without -d; not create/start)");
   cleanup_strv char **argv = monitor_argv (e, monitor, exe, c, create_only);
   if (pipe2 (rep, O_CLOEXEC) < 0)
     return capsa_fail (err, errno, "pipe");

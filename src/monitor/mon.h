@@ -34,7 +34,7 @@ struct mon_log
   int dirfd;
   int fd;
   long long size, max;
-  char format;       /* 'k' (or 0) k8s-file, 'j' json-file, 'n' none: nothing written */
+  char format;       /* 'k' (or 0) k8s-file, 'j' json-file; 'n' none, 'p' passthrough: nothing written */
   int files;         /* how many files in all: NAME, NAME.1, ... (0: 2) */
   const char *name;  /* the file in dirfd (NULL: ctr.log) */
   const char *attrs; /* json-file: `"attrs":{...},` put in each record (NULL: none) */

@@ -6,7 +6,7 @@
  *   longer than LOG_LINE_MAX, or the last bytes before EOF without a newline);
  * - json-file (docker's): {"log":"TEXT\n","stream":"stdout","time":"RFC3339NANO"}, the "\n"
  *   only after a whole line, "attrs" (--log-opt labels=/env=) before "time" as docker puts it;
- * - none: nothing is written.
+ * - none, passthrough ('p': the container's stdio is the caller's): nothing is written.
  * Past its size cap the file becomes NAME.1 (NAME.1 NAME.2, ..., the oldest dropped: `files` in
  * all), and a new NAME starts. */
 #include <errno.h>
@@ -33,7 +33,7 @@ mon_log_open (struct mon_log *l)
   struct stat st;
   l->fd = -1;
   l->size = 0;
-  if (l->format == 'n')
+  if (l->format == 'n' || l->format == 'p')
     return;
   l->fd = openat (l->dirfd, log_name (l), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   l->size = l->fd >= 0 && fstat (l->fd, &st) == 0 ? st.st_size : 0;
@@ -122,7 +122,7 @@ static void
 log_record (struct mon_log *l, const char *stream, const char *text, size_t len, bool partial)
 {
   char now[48], head[96], tail[192];
-  if (l->format == 'n')
+  if (l->format == 'n' || l->format == 'p')
     return;
   now_rfc3339 (now, sizeof now);
   if (l->format != 'j')

@@ -2,7 +2,7 @@
  * container, like conmon.
  *
  *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]]
- *                 [--log-driver k|j|n] [--log-size B] [--log-files N] [--log-path F] [--log-attrs J] ID
+ *                 [--log-driver k|j|n|p] [--log-size B] [--log-files N] [--log-path F] [--log-attrs J] ID
  *
  * Started by the CLI (ctr_monitor.c) in a session of its own, with fd 3 the CLI's report pipe:
  * it writes "CODE ERRNO MESSAGE" there once the container exists (CODE 0) or failed to start.
@@ -203,11 +203,12 @@ static int
 start_once (struct monitor *m, bool create_only, bool restart, struct run *r, int *errnum, char **msg)
 {
   int rep[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+  bool passthrough = m->log.format == 'p'; /* its stdout and stderr: the monitor's own */
   *r = (struct run){ .init = 0, .out = -1, .err = -1, .in = -1 };
   *errnum = 0;
   *msg = NULL;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0
-      || (!m->tty && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
+      || (!m->tty && !passthrough && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
       || (!m->tty && m->open_stdin && pipe2 (in, O_CLOEXEC) < 0))
     {
       *errnum = errno;
@@ -220,7 +221,8 @@ start_once (struct monitor *m, bool create_only, bool restart, struct run *r, in
     }
   /* a restart keeps the network the last run had (only the final stop releases it) */
   const char *args[] = { "start", create_only ? "--create" : restart ? "--restart" : NULL };
-  pid_t helper = run_capsa (m, args, args[1] ? 2 : 1, (int[]){ in[0], out[1], err[1], rep[1] });
+  pid_t helper = run_capsa (m, args, args[1] ? 2 : 1,
+                            (int[]){ in[0], passthrough ? 1 : out[1], passthrough ? 2 : err[1], rep[1] });
   close (rep[1]);
   close_fd (&in[0]);
   close_fd (&out[1]);
@@ -586,8 +588,10 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  /* (passthrough: the container's stdout and stderr are those this monitor was given) */
   for (int fd = 0; fd < 3; fd++)
-    dup2 (null, fd);
+    if (fd == 0 || m.log.format != 'p')
+      dup2 (null, fd);
   close (null);
   char *dir = xasprintf ("%s/containers/%s", m.root, m.id);
   m.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -523,6 +523,11 @@ log_config (json_t *hc, struct ctr_opts *o, struct svc_strings *keep, json_t *wa
             type);
       return 0;
     }
+  if (type && strcmp (type, "passthrough") == 0)
+    return capsa_fail_as (err, EINVAL,
+                          "%sType: passthrough is not for the API (the service's stdio is no "
+                          "client's; podman refuses it remotely too)",
+                          sec);
   if (type && *type)
     o->log_driver = keep_str (keep, type);
   json_object_foreach (cfg, key, v)
