@@ -187,6 +187,10 @@ struct ctr_opts
   bool env_host;        /* --env-host: the front end put its whole environment before env */
   const char *cidfile;  /* --cidfile: the front end writes the id there */
   const char *platform; /* --platform OS/ARCH[/VARIANT]: the image must be of it (checked at create) */
+  /* logs (issue 18, item 8): --log-driver json-file|k8s-file|none|passthrough (NULL: json-file)
+   * and --log-opt KEY=VALUE (max-size, max-file, labels, env; path for k8s-file) */
+  const char *log_driver;
+  char **log_opts;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -256,11 +260,35 @@ CAPSA_PUBLIC int capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const c
 CAPSA_PUBLIC int capsa_ctr_update (struct capsa_engine *e, struct ctr *c, json_t *res, capsa_err **err);
 /* Give it name (a valid, free name: claimed first, the old one released after). */
 CAPSA_PUBLIC int capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa_err **err);
-/* The processes of a running or paused container, as `top` shows them: *procs (new reference) an
- * array of {Pid, PPid, Uid (host), User (its name in the container's /etc/passwd, when there is
- * one), Cmd}. */
-CAPSA_PUBLIC int capsa_ctr_top (struct capsa_engine *e, struct ctr *c, const char *what, json_t **procs,
-                                capsa_err **err);
+/* One sample of a running or paused container's resource use (ctr_stats.c), the numbers docker's
+ * stats give: cpu_ns its CPU time, system_ns the host's (/proc/stat), online_cpus; mem_usage
+ * less the inactive page cache (as the docker CLI shows it) and mem_limit (unlimited: the host's
+ * memory); net_rx/net_tx summed over its namespace's interfaces but lo (networks: docker's
+ * per-interface object, owned); blk_read/blk_write over every device (v1 blkio, v2 io.stat);
+ * pids; raw: the runtime's data (runc's events --stats shape, owned).  ESRCH when it is not
+ * running.  capsa_ctr_stats_clear frees raw and networks. */
+struct capsa_ctr_stats
+{
+  long long read_ns; /* when (unix time) */
+  unsigned long long cpu_ns, system_ns;
+  int online_cpus;
+  long long mem_usage, mem_limit, pids;
+  unsigned long long net_rx, net_tx, blk_read, blk_write;
+  json_t *raw, *networks;
+};
+CAPSA_PUBLIC int capsa_ctr_stats_sample (struct capsa_engine *e, struct ctr *c, struct capsa_ctr_stats *s,
+                                         capsa_err **err);
+CAPSA_PUBLIC void capsa_ctr_stats_clear (struct capsa_ctr_stats *s);
+/* docker's CPU %: the container's CPU time over the host's between two samples, times the online
+ * CPUs, times 100 (0 without prev, or when nothing moved). */
+CAPSA_PUBLIC double capsa_ctr_stats_cpu_percent (const struct capsa_ctr_stats *prev, const struct capsa_ctr_stats *cur);
+/* top with ps options, as docker's (ctr_top.c): the host's `ps` run with ps_args (split at spaces;
+ * NULL or "": -ef), only the lines of the container's processes (by the PID column): *out (new
+ * reference) docker's {Titles: [...], Processes: [[...], ...]}.  No PID column is an error
+ * ("Couldn't find PID field in ps output"), as docker's.  The UID and USER columns name users as
+ * the container's /etc/passwd does (opened inside its root), the number when it has none. */
+CAPSA_PUBLIC int capsa_ctr_top_ps (struct capsa_engine *e, struct ctr *c, const char *what, const char *ps_args,
+                                   json_t **out, capsa_err **err);
 /* Remove every container that is not running (exited, created, dead) and passes filters (NULL:
  * none; capsa_prune_filters_check's label, label!, until, until being its *until).  report is called for
  * each: with err NULL and size the bytes its writable layer held once it is gone, or with the
@@ -501,6 +529,12 @@ struct capsa_log_query
 typedef int capsa_log_fn (void *data, int stream, const char *ts, const char *text, size_t len, bool partial);
 CAPSA_PUBLIC int capsa_ctr_logs (struct capsa_engine *e, struct ctr *c, const struct capsa_log_query *q,
                                  capsa_log_fn *fn, void *data);
+/* Whether c's log driver keeps what `logs` reads (json-file, k8s-file): none and passthrough are
+ * ENOTSUP, "configured logging driver does not support reading" as docker says. */
+CAPSA_PUBLIC int capsa_ctr_log_readable (const struct ctr *c, capsa_err **err);
+/* `logs --details`: the log's attributes (--log-opt labels= and env= of c's labels and variables),
+ * docker's "k=v,k2=v2" (sorted, query-escaped; "" when none); owned. */
+CAPSA_PUBLIC char *capsa_ctr_log_details (const struct ctr *c);
 /* docker's events (ctr_events.c): ROOT/events.log, one JSON line per event in docker's shape
  * ({status, id, from (containers), Type, Action, Actor {ID, Attributes}, scope, time, timeNano}),
  * written where the engine does the thing, so that what `capsa`, capsa-service and the monitors

@@ -1,4 +1,4 @@
-/* capsa stop, restart, kill, rm, ps, wait, pause, unpause, rename, port, top, update, stats,
+/* capsa stop, restart, kill, rm, ps, wait, pause, unpause, rename, port, update (top, stats: cmd_stats.c),
  * container prune: the lifecycle commands.  Each parses, calls the engine (capsa/engine.h) for
  * each container named (cli_ctr_for_each), and prints. */
 #include <errno.h>
@@ -34,7 +34,6 @@ const struct cli_spec cli_spec_port = OPERANDS_ONLY (
     "port", "CONTAINER [PRIVATE_PORT[/PROTO]]",
     "Published ports, as docker prints them: \"80/tcp -> 0.0.0.0:8080\" (and \"80/tcp -> [::]:8080\" on a dual-stack "
     "network); with a port, only its host addresses: \"0.0.0.0:8080\".");
-const struct cli_spec cli_spec_top = OPERANDS_ONLY ("top", "CONTAINER", "The container's processes (host pids).");
 
 /* Parse a command's options (cli_parse), then drop them from argv: argv[1..argc) are the
  * operands.  Returns 1 to go on, or minus the command's exit status. */
@@ -546,37 +545,7 @@ cmd_port (struct cli_global *g, int argc, char **argv)
   return 0;
 }
 
-/* ---- top, update, stats -------------------------------------------------------------------- */
-
-int
-cmd_top (struct cli_global *g, int argc, char **argv)
-{
-  cleanup_ctr struct ctr *c = NULL;
-  cleanup_json json_t *procs = NULL;
-  capsa_err *err = NULL;
-  int go = parse_drop (&cli_spec_top, &argc, &argv, NULL);
-  if (go <= 0)
-    return -go;
-  if (argc < 2)
-    return cli_usage ("top", "requires at least 1 argument (CONTAINER)");
-  if (capsa_ctr_find (&g->eng, argv[1], &c, &err) < 0 || capsa_ctr_top (&g->eng, c, argv[1], &procs, &err) < 0)
-    return cli_fail (&err);
-  printf ("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
-  size_t i;
-  json_t *p;
-  json_array_foreach (procs, i, p)
-  {
-    int pid = (int) json_integer_value (json_object_get (p, "Pid"));
-    int ppid = (int) json_integer_value (json_object_get (p, "PPid"));
-    const char *user = json_string_value (json_object_get (p, "User"));
-    const char *cmd = json_string_value (json_object_get (p, "Cmd"));
-    if (user)
-      printf ("%-8s %-8d %-8d %s\n", user, pid, ppid, cmd);
-    else
-      printf ("%-8d %-8d %-8d %s\n", (int) json_integer_value (json_object_get (p, "Uid")), pid, ppid, cmd);
-  }
-  return 0;
-}
+/* ---- update (stats and top: cmd_stats.c) ------------------------------------------------- */
 
 static int
 update_one (struct cli_global *g, struct ctr *c, const char *name, void *res, capsa_err **err)
@@ -661,87 +630,4 @@ cmd_update (struct cli_global *g, int argc, char **argv)
   status = cli_ctr_for_each (g, argv + first, argc - first, true, update_one, res);
   json_decref (res);
   return status;
-}
-
-static long long
-jnum (json_t *o, const char *a, const char *b)
-{
-  return json_integer_value (json_object_get (json_object_get (o, a), b));
-}
-
-struct stats_opts
-{
-  bool no_stream;
-  const char *format;
-};
-static const struct capsa_opt stats_opts[] = {
-  CAPSA_O_BOOL (0, "no-stream", struct stats_opts, no_stream, "one sample (the only mode)"),
-  CAPSA_O_STR (0, "format", struct stats_opts, format, "json", "one JSON object per container"),
-  CAPSA_O_HELP ('h'),
-  CAPSA_O_END,
-};
-const struct cli_spec cli_spec_stats = {
-  "stats", "--no-stream [--format json] [CONTAINER...]", "One sample of resource use.", stats_opts, 0, NULL
-};
-
-static int
-stats_one (struct cli_global *g, struct ctr *c, const char *name, void *json_fmt, capsa_err **err)
-{
-  json_t *data = NULL;
-  long long ooms;
-  bool running;
-  if (c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-    return 0;
-  if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, err) < 0)
-    return -1;
-  if (*(bool *) json_fmt)
-    {
-      json_t *o = json_pack ("{s:s, s:s, s:O}", "ID", c->id, "Name", capsa_ctr_name (c), "Stats", data);
-      char *s = json_dumps (o, JSON_COMPACT);
-      puts (s);
-      free (s);
-      json_decref (o);
-    }
-  else
-    {
-      char used[32], lim[32];
-      json_t *mem = json_object_get (json_object_get (data, "memory"), "usage");
-      cli_human_size (json_integer_value (json_object_get (mem, "usage")), used, sizeof used);
-      long long l = json_integer_value (json_object_get (mem, "limit"));
-      if (l <= 0 || l > (1LL << 60))
-        snprintf (lim, sizeof lim, "unlimited");
-      else
-        cli_human_size (l, lim, sizeof lim);
-      char both[72];
-      snprintf (both, sizeof both, "%s / %s", used, lim);
-      printf ("%-12.12s   %-20s %-22s %-8lld %.2fs\n", c->id, capsa_ctr_name (c), both, jnum (data, "pids", "current"),
-              (double) jnum (json_object_get (data, "cpu"), "usage", "total") / 1e9);
-    }
-  json_decref (data);
-  return 0;
-}
-
-int
-cmd_stats (struct cli_global *g, int argc, char **argv)
-{
-  struct stats_opts so = { 0 };
-  int first = cli_parse (&cli_spec_stats, argc, argv, &so);
-  if (first <= 0)
-    return -first;
-  bool json_fmt = so.format && strcmp (so.format, "json") == 0;
-  char **names = capsa_xmalloc0 (sizeof (char *));
-  for (int i = first; i < argc; i++)
-    capsa_strv_append (&names, argv[i]);
-  if (names[0] == NULL)
-    {
-      cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
-      for (char **id = ids; *id; id++)
-        capsa_strv_append (&names, *id);
-    }
-  if (!json_fmt)
-    printf ("%-12s   %-20s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "PIDS", "CPU TIME");
-  /* errors are reported, but stats exits 0, as docker's --no-stream does */
-  cli_ctr_for_each (g, names, (int) capsa_strv_len (names), false, stats_one, &json_fmt);
-  cleanup_strv_fn (&names);
-  return 0;
 }

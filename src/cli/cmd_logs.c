@@ -1,5 +1,6 @@
-/* capsa logs [-f] [--tail N] [--since T] [-t] CONTAINER: the monitor's log (ctr.log.1 then ctr.log),
- * stdout records to stdout and stderr records to stderr. */
+/* capsa logs [-f] [--tail N] [--since T] [--until T] [-t] [--details] CONTAINER: the monitor's log
+ * (the rotated files, then ctr.log; any driver's format), stdout records to stdout and stderr
+ * records to stderr.  none and passthrough keep nothing: an error, as docker's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@
 struct logs_flags
 {
   struct capsa_log_query q;
-  bool timestamps;
+  bool timestamps, details;
+  char *attrs; /* --details: the log's attributes (owned) */
 };
 
 /* `capsa logs`'s printing of one record (stream 0: nothing came for a while) */
@@ -29,6 +31,8 @@ print_record (void *data, int stream, const char *ts, const char *text, size_t l
   FILE *f = stream == 2 ? stderr : stdout;
   if (o->timestamps)
     fprintf (f, "%s ", ts);
+  if (o->attrs)
+    fprintf (f, "%s ", o->attrs); /* docker's: the attributes, then a space (alone when none) */
   fwrite (text, 1, len, f);
   if (!partial)
     fputc ('\n', f);
@@ -77,6 +81,8 @@ static const struct capsa_opt logs_opts[] = {
   CAPSA_O_CALL (0, "since", set_since, "T", "only since T (10s, 5m, 2h, or an RFC 3339 time)"),
   CAPSA_O_CALL (0, "until", set_until, "T", "only before T (as --since)"),
   CAPSA_O_BOOL ('t', "timestamps", struct logs_flags, timestamps, "print each line's time"),
+  CAPSA_O_BOOL (0, "details", struct logs_flags, details,
+                "print the log's attributes before each line (--log-opt labels=, env=)"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
@@ -97,6 +103,10 @@ cmd_logs (struct cli_global *g, int argc, char **argv)
   capsa_err *err = NULL;
   if (capsa_ctr_find (&g->eng, argv[first], &ct, &err) < 0)
     return cli_fail (&err);
+  if (capsa_ctr_log_readable (ct, &err) < 0)
+    return cli_fail (&err);
+  f.attrs = f.details ? capsa_ctr_log_details (ct) : NULL;
   capsa_ctr_logs (&g->eng, ct, &f.q, print_record, &f);
+  free (f.attrs);
   return 0;
 }

@@ -135,6 +135,7 @@ parsed_free (struct ctr_opts *o)
                     &o->labels,  &o->publish,  &o->uidmap,       &o->gidmap,  &o->aliases };
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
+  cleanup_strv_fn (&o->log_opts);
 }
 
 /* -v's shape, before anything is made: 1 to 3 fields split at `:`, none empty (docker: "empty
@@ -276,6 +277,13 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_LIST (0, "sysctl", O, sysctls, "KEY=VALUE", "namespaced kernel parameter"),
   CAPSA_O_SIZE (0, "shm-size", O, shm_size, "BYTES", "size of /dev/shm"),
   CAPSA_O_LIST ('l', "label", O, labels, "KEY=VALUE", "metadata"),
+  CAPSA_O_STR (0, "log-driver", O, log_driver, "DRIVER",
+               "json-file (default: docker's), k8s-file (podman's), none, or\n"
+               "passthrough (the container's stdout and stderr are this command's:\n"
+               "not with -t; -d: they outlive it; `logs` has nothing)"),
+  CAPSA_O_LIST (0, "log-opt", O, log_opts, "KEY=VALUE",
+                "max-size=SIZE (rotate past it), max-file=N (files kept),\n"
+                "labels=K,..., env=V,... (attributes: logs --details), path=FILE (k8s-file)"),
   CAPSA_O_STR (0, "stop-signal", O, stop_signal, "SIG", "signal `capsa stop` sends first (default SIGTERM)"),
   CAPSA_O_INT (0, "stop-timeout", O, stop_timeout, -1, 86400, "SECS",
                "seconds `capsa stop` waits before SIGKILL (default 10)"),
@@ -351,6 +359,7 @@ parse_run (const struct cli_spec *spec, int argc, char **argv, struct ctr_opts *
                       &o->labels,  &o->publish,  &o->uidmap,       &o->gidmap,  &o->aliases };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     *lists[i] = strv_new ();
+  o->log_opts = strv_new ();
   int first = cli_parse (spec, argc, argv, o);
   if (first <= 0)
     return first;

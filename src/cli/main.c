@@ -30,7 +30,7 @@ const struct cli_command cli_commands[] = {
   { "pause", cmd_pause, "freeze containers", &cli_spec_pause },
   { "unpause", cmd_unpause, "thaw containers", &cli_spec_unpause },
   { "update", cmd_update, "change containers' resource limits", &cli_spec_update },
-  { "stats", cmd_stats, "resource use (--no-stream)", &cli_spec_stats },
+  { "stats", cmd_stats, "resource use, a table a second (--no-stream: one)", &cli_spec_stats },
   { "rename", cmd_rename, "rename a container", &cli_spec_rename },
   { "port", cmd_port, "a container's published ports (-p)", &cli_spec_port },
   { "cp", cmd_cp, "copy files between a container and the host", &cli_spec_cp },

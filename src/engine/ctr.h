@@ -9,7 +9,8 @@
  *   ROOT/containers/ID/run.json      what happened to it: started/finished times, exit code,
  *                                    restart count, the monitor's pid (written atomically)
  *   ROOT/containers/ID/bundle/config.json   the OCI config made from the image and the flags
- *   ROOT/containers/ID/ctr.log (+ .1)      its output: "TIME STREAM LINE" (size-capped, rotated)
+ *   ROOT/containers/ID/ctr.log (+ .1 ...)  its output in the log driver's format (json-file, k8s-file:
+ *                                      ctr_logcfg.h), size-capped, rotated by the monitor
  *   ROOT/containers/ID/stop-requested      stop/kill was asked: no restart
  *   ROOT/oci/ID/                     the library's runtime state (container.h), state root ROOT/oci
  *   ROOT/names/NAME -> ID            names (a symlink made with symlink(2): atomic and unique)

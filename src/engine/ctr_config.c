@@ -23,6 +23,7 @@
 #include "container.h"
 #include "ctr.h"
 #include "ctr_config.h"
+#include "ctr_logcfg.h"
 #include "ctr_net.h"
 #include "fsops.h"
 #include "jsonutil.h"
@@ -1203,6 +1204,10 @@ step_host_config (struct build *b, capsa_err **err)
     return capsa_fail_as (err, EINVAL, "conflicting options: --restart and --rm");
   json_object_set_new (b->hc, "RestartPolicy",
                        json_pack ("{s:s, s:I}", "Name", rn, "MaximumRetryCount", (json_int_t) m));
+  json_t *lc = NULL; /* --log-driver, --log-opt (ctr_logcfg.c) */
+  if (ctr_log_config (o, &lc, err) < 0)
+    return -1;
+  json_object_set_new (b->hc, "LogConfig", lc);
   return 0;
 }
 

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr_logtee.h"
+#include "capsa/cleanup.h"
+#include "util.h"
 #include "mon.h"
 
 /* Close every fd from 3 on but the three kept: a lock this process holds must not stay held by
@@ -37,7 +40,7 @@ close_others (int a, int b, int c)
 
 /* the child: never returns */
 static void
-tee_child (int dirfd, int out, int err, const char *mx)
+tee_child (int dirfd, int out, int err, struct mon_log *l)
 {
   /* ctrl-c, a hang-up or a closed terminal must not lose what the container still writes:
    * the copy ends at EOF only, when the container's last writer is gone */
@@ -50,17 +53,33 @@ tee_child (int dirfd, int out, int err, const char *mx)
   static struct mon_stream s[2];
   s[0] = (struct mon_stream){ .fd = out, .name = "stdout" };
   s[1] = (struct mon_stream){ .fd = err, .name = "stderr" };
-  struct mon_log l = { .dirfd = dirfd, .max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx) : 10 * 1024 * 1024 };
-  mon_log_open (&l);
-  mon_log_tee (&l, s, (const int[]){ 1, 2 }, 2);
+  l->dirfd = dirfd;
+  mon_log_open (l);
+  mon_log_tee (l, s, (const int[]){ 1, 2 }, 2);
   _exit (0);
 }
 
+/* ls as the monitor's log writer takes it; *name (owned) the file in the directory *dir (owned) */
+static void
+tee_log (const struct ctr_log_set *ls, const char *max_size, struct mon_log *l, char **dir)
+{
+  const char *slash = strrchr (ls->path, '/');
+  *dir = slash == ls->path ? xstrdup ("/") : xasprintf ("%.*s", (int) (slash - ls->path), ls->path);
+  *l = (struct mon_log){ .max = ls->max, .format = ls->format, .files = ls->files, .name = slash + 1 };
+  if (l->max <= 0)
+    l->max = max_size && parse_bytes (max_size) > 0 ? parse_bytes (max_size) : 10 * 1024 * 1024;
+  if (ls->attrs)
+    l->attrs = xasprintf ("\"attrs\":%s,", ls->attrs);
+}
+
 int
-ctr_logtee_start (struct ctr_logtee *t, const char *dir, const char *max_size, capsa_err **err)
+ctr_logtee_start (struct ctr_logtee *t, const struct ctr_log_set *ls, const char *max_size, capsa_err **err)
 {
   int po[2], pe[2];
+  struct mon_log l;
+  cleanup_free char *dir = NULL;
   t->pid = -1;
+  tee_log (ls, max_size, &l, &dir);
   cleanup_close int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return capsa_fail (err, errno, "log: open %s", dir);
@@ -78,9 +97,10 @@ ctr_logtee_start (struct ctr_logtee *t, const char *dir, const char *max_size, c
     {
       close (po[1]);
       close (pe[1]);
-      tee_child (dirfd, po[0], pe[0], max_size);
+      tee_child (dirfd, po[0], pe[0], &l);
     }
   int e = errno;
+  free ((char *) l.attrs); /* (the child's copy is its own) */
   close (po[0]);
   close (pe[0]);
   t->saved[0] = pid > 0 ? fcntl (1, F_DUPFD_CLOEXEC, 3) : -1;

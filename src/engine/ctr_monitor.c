@@ -30,6 +30,7 @@
 #include "ctr.h"
 #include "ctr_events.h"
 #include "ctr_life.h"
+#include "ctr_logcfg.h"
 #include "ctr_net.h"
 #include "fdpass.h"
 #include "selfexe.h"
@@ -43,6 +44,42 @@ static int
 monitor_path (struct capsa_engine *e, char **out, capsa_err **err)
 {
   return e->libexec_path ("capsa-monitor", out, err);
+}
+
+/* The log's part of it (ctr_logcfg.h): --log-driver k|j|n|p, and what was given of max-size,
+ * max-file, path and the attributes. */
+static void
+monitor_log_args (char ***argv, const struct ctr *c)
+{
+  struct ctr_log_set ls;
+  char num[24];
+  ctr_log_settings (c, &ls);
+  strv_append (argv, "--log-driver");
+  strv_append (argv, ls.format == 'j' ? "j" : ls.format == 'n' ? "n" : ls.format == 'p' ? "p" : "k");
+  if (ls.max > 0)
+    {
+      snprintf (num, sizeof num, "%lld", ls.max);
+      strv_append (argv, "--log-size");
+      strv_append (argv, num);
+    }
+  if (ls.files > 0)
+    {
+      snprintf (num, sizeof num, "%d", ls.files);
+      strv_append (argv, "--log-files");
+      strv_append (argv, num);
+    }
+  cleanup_free char *def = xasprintf ("%s/ctr.log", c->dir);
+  if (strcmp (ls.path, def) != 0)
+    {
+      strv_append (argv, "--log-path");
+      strv_append (argv, ls.path);
+    }
+  if (ls.attrs)
+    {
+      strv_append (argv, "--log-attrs");
+      strv_append (argv, ls.attrs);
+    }
+  ctr_log_set_free (&ls);
 }
 
 /* The monitor's command line: what it needs to know of the container, decided at create. */
@@ -64,6 +101,7 @@ monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, stru
     strv_append (&argv, "--tty");
   if (json_is_true (json_object_get (cfg, "OpenStdin")))
     strv_append (&argv, "--stdin");
+  monitor_log_args (&argv, c);
   if (name && strcmp (name, "no") != 0)
     {
       cleanup_free char *r = xasprintf ("%s:%lld", name,

@@ -346,8 +346,12 @@ run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, int
   /* its output to ctr.log too, as a monitor would (with -t: what the pty's master gives, all of
    * it stdout, as docker logs a tty container) */
   struct ctr_logtee tee = { .pid = -1 };
-  if (ctr_logtee_start (&tee, c->dir, e->log_max_size, &err) < 0)
+  struct ctr_log_set ls;
+  ctr_log_settings (c, &ls);
+  /* (passthrough: its stdio is this process's, nothing copied) */
+  if (ls.format != 'p' && ctr_logtee_start (&tee, &ls, e->log_max_size, &err) < 0)
     capsa_err_free (&err); /* (the run goes on without a log) */
+  ctr_log_set_free (&ls);
   int ran = capsa_container_run (&co, &status, run_err);
   ctr_logtee_stop (&tee);
   if (ran < 0)

@@ -10,6 +10,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
 #include "capsa/json.h"
+#include "ctr_logcfg.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -192,9 +193,10 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
                  json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
   json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
-  json_object_set_new (out, "LogPath", json_string (""));
-  cleanup_free char *lp = xasprintf ("%s/ctr.log", c->dir);
-  json_object_set_new (out, "LogPath", json_string (lp));
+  struct ctr_log_set ls; /* the driver's file (k8s-file's path=); none and passthrough: "", as docker */
+  ctr_log_settings (c, &ls);
+  json_object_set_new (out, "LogPath", json_string (ls.format == 'n' || ls.format == 'p' ? "" : ls.path));
+  ctr_log_set_free (&ls);
   json_object_del (out, "Aliases");
   /* what `logs` reads is capsa's own log, docker's json-file in effect (clients check the driver
    * before they ask for logs: docker-compose skips a container without one) */

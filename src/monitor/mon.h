@@ -28,12 +28,16 @@ int mon_run_update (int dirfd, size_t n, const char *const *keys, const char *co
 /* An integer member of run.json, or def when missing. */
 long long mon_run_int (int dirfd, const char *key, long long def);
 
-/* ---- the log (mon_log.c): "RFC3339NANO STREAM F|P TEXT" records, rotated past max ---- */
+/* ---- the log (mon_log.c): k8s-file or json-file records, rotated past max ---- */
 struct mon_log
 {
   int dirfd;
   int fd;
   long long size, max;
+  char format;       /* 'k' (or 0) k8s-file, 'j' json-file; 'n' none, 'p' passthrough: nothing written */
+  int files;         /* how many files in all: NAME, NAME.1, ... (0: 2) */
+  const char *name;  /* the file in dirfd (NULL: ctr.log) */
+  const char *attrs; /* json-file: `"attrs":{...},` put in each record (NULL: none) */
 };
 struct mon_stream
 {
@@ -43,6 +47,7 @@ struct mon_stream
   char buf[LOG_LINE_MAX];
   size_t len;
 };
+/* Open (create) the file to append to; l->fd -1 when it cannot be, or with none. */
 void mon_log_open (struct mon_log *l);
 /* Write the complete lines of s (and the rest when flush). */
 void mon_log_lines (struct mon_log *l, struct mon_stream *s, bool flush);

@@ -1,7 +1,8 @@
 /* capsa-monitor: the monitor of a detached container (`capsa run -d`, `capsa create`), one per
  * container, like conmon.
  *
- *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]] ID
+ *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]]
+ *                 [--log-driver k|j|n|p] [--log-size B] [--log-files N] [--log-path F] [--log-attrs J] ID
  *
  * Started by the CLI (ctr_monitor.c) in a session of its own, with fd 3 the CLI's report pipe:
  * it writes "CODE ERRNO MESSAGE" there once the container exists (CODE 0) or failed to start.
@@ -55,6 +56,7 @@ struct monitor
   size_t nheld;
   struct mon_holds connected; /* the sockets of ports `network connect -p` published */
   struct mon_log log;
+  const char *log_path; /* --log-path: k8s-file's path= (NULL: ROOT/containers/ID/ctr.log) */
   struct mon_attach att;
 };
 
@@ -201,11 +203,12 @@ static int
 start_once (struct monitor *m, bool create_only, bool restart, struct run *r, int *errnum, char **msg)
 {
   int rep[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+  bool passthrough = m->log.format == 'p'; /* its stdout and stderr: the monitor's own */
   *r = (struct run){ .init = 0, .out = -1, .err = -1, .in = -1 };
   *errnum = 0;
   *msg = NULL;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0
-      || (!m->tty && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
+      || (!m->tty && !passthrough && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
       || (!m->tty && m->open_stdin && pipe2 (in, O_CLOEXEC) < 0))
     {
       *errnum = errno;
@@ -218,7 +221,8 @@ start_once (struct monitor *m, bool create_only, bool restart, struct run *r, in
     }
   /* a restart keeps the network the last run had (only the final stop releases it) */
   const char *args[] = { "start", create_only ? "--create" : restart ? "--restart" : NULL };
-  pid_t helper = run_capsa (m, args, args[1] ? 2 : 1, (int[]){ in[0], out[1], err[1], rep[1] });
+  pid_t helper = run_capsa (m, args, args[1] ? 2 : 1,
+                            (int[]){ in[0], passthrough ? 1 : out[1], passthrough ? 2 : err[1], rep[1] });
   close (rep[1]);
   close_fd (&in[0]);
   close_fd (&out[1]);
@@ -499,6 +503,41 @@ usage (void)
   return EXIT_ERROR;
 }
 
+/* --log-driver k|j|n, --log-size BYTES, --log-files N, --log-path FILE, --log-attrs JSON */
+static void
+log_arg (struct monitor *m, const char *name, const char *v)
+{
+  if (strcmp (name, "driver") == 0)
+    m->log.format = v[0];
+  else if (strcmp (name, "size") == 0)
+    m->log.max = strtoll (v, NULL, 10);
+  else if (strcmp (name, "files") == 0)
+    m->log.files = atoi (v);
+  else if (strcmp (name, "path") == 0)
+    m->log_path = v;
+  else if (strcmp (name, "attrs") == 0)
+    m->log.attrs = xasprintf ("\"attrs\":%s,", v);
+}
+
+/* The log's directory and file: the container's ctr.log, or --log-path's. */
+static void
+log_setup (struct monitor *m)
+{
+  const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
+  m->log.dirfd = m->dirfd;
+  if (m->log.max <= 0)
+    m->log.max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx) : 10 * 1024 * 1024;
+  const char *slash = m->log_path ? strrchr (m->log_path, '/') : NULL;
+  if (slash)
+    {
+      char *dir = slash == m->log_path ? xasprintf ("/") : xasprintf ("%.*s", (int) (slash - m->log_path), m->log_path);
+      m->log.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      m->log.name = slash + 1;
+      free (dir);
+    }
+  mon_log_open (&m->log);
+}
+
 static int
 parse_args (struct monitor *m, int argc, char **argv)
 {
@@ -516,6 +555,8 @@ parse_args (struct monitor *m, int argc, char **argv)
         m->capsa = argv[++i];
       else if (i + 1 < argc && strcmp (a, "--root") == 0)
         m->root = argv[++i];
+      else if (i + 1 < argc && strncmp (a, "--log-", 6) == 0)
+        log_arg (m, a + 6, argv[++i]);
       else if (i + 1 < argc && strcmp (a, "--restart") == 0)
         {
           char *name = argv[++i], *colon = strchr (name, ':');
@@ -547,8 +588,10 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  /* (passthrough: the container's stdout and stderr are those this monitor was given) */
   for (int fd = 0; fd < 3; fd++)
-    dup2 (null, fd);
+    if (fd == 0 || m.log.format != 'p')
+      dup2 (null, fd);
   close (null);
   char *dir = xasprintf ("%s/containers/%s", m.root, m.id);
   m.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -573,9 +616,7 @@ main (int argc, char **argv)
   run_set (&m, 3, (const char *[]){ "MonitorPid", "MonitorStart", "Restarting" },
            (const char *[]){ pid_s, start_s, "false" });
 
-  const char *mx = getenv ("CAPSA_LOG_MAX_SIZE");
-  m.log = (struct mon_log){ .dirfd = m.dirfd, .max = mx && parse_bytes (mx) > 0 ? parse_bytes (mx) : 10 * 1024 * 1024 };
-  mon_log_open (&m.log);
+  log_setup (&m);
   /* before the container exists, so `capsa start -a` of a created container misses nothing */
   mon_attach_listen (&m.att, m.dirfd);
 

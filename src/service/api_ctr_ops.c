@@ -172,33 +172,22 @@ api_ctr_rename (struct svc_req *r)
   return done (r, capsa_ctr_rename (&r->s->eng, c, name, &err), &err);
 }
 
+/* GET /containers/{id}/top?ps_args=: the host's ps with those options (-ef), the container's lines
+ * (capsa_ctr_top_ps), as dockerd. */
 enum MHD_Result
 api_ctr_top (struct svc_req *r)
 {
   cleanup_ctr struct ctr *c = NULL;
   cleanup_err capsa_err *err = NULL;
-  cleanup_json json_t *procs = NULL;
+  json_t *out = NULL;
   enum MHD_Result res;
   if (!svc_find_ctr (r, &c, &res))
     return res;
   if (!is_live (c))
     return svc_reply_err (r, 409, "Container %s is not running", c->id);
-  if (capsa_ctr_top (&r->s->eng, c, r->param[0], &procs, &err) < 0)
-    return svc_reply_capsa_err (r, &err);
-  json_t *rows = json_array (), *p;
-  size_t i;
-  json_array_foreach (procs, i, p)
-  {
-    const char *user = json_string_value (json_object_get (p, "User"));
-    char uid[32], pid[32], ppid[32];
-    snprintf (uid, sizeof uid, "%lld", (long long) json_integer_value (json_object_get (p, "Uid")));
-    snprintf (pid, sizeof pid, "%lld", (long long) json_integer_value (json_object_get (p, "Pid")));
-    snprintf (ppid, sizeof ppid, "%lld", (long long) json_integer_value (json_object_get (p, "PPid")));
-    json_array_append_new (rows, json_pack ("[s, s, s, s]", user && *user ? user : uid, pid, ppid,
-                                            json_string_value (json_object_get (p, "Cmd")) ?: ""));
-  }
-  return svc_reply_json (r, 200,
-                         json_pack ("{s:[s, s, s, s], s:o}", "Titles", "UID", "PID", "PPID", "CMD", "Processes", rows));
+  if (capsa_ctr_top_ps (&r->s->eng, c, r->param[0], svc_query (r, "ps_args"), &out, &err) < 0)
+    return svc_reply_err (r, 500, "%s", err->msg);
+  return svc_reply_json (r, 200, out);
 }
 
 struct pruned

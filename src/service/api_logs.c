@@ -1,6 +1,8 @@
-/* GET /containers/{id}/logs?stdout&stderr&follow&since&until&timestamps&tail: the engine's log
- * records as docker's stream: each in a frame of docker's multiplexed format (stream, 3 zero
- * bytes, big-endian size) unless the container has a terminal (raw bytes). */
+/* GET /containers/{id}/logs?stdout&stderr&follow&since&until&timestamps&tail&details: the engine's
+ * log records as docker's stream: each in a frame of docker's multiplexed format (stream, 3 zero
+ * bytes, big-endian size) unless the container has a terminal (raw bytes).  details: the log's
+ * attributes and a space before each line (after the time), as dockerd; a driver that keeps no
+ * log (none, passthrough) is 501, as dockerd's "does not support reading". */
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@ struct log_job
   struct ctr *c;
   struct capsa_log_query q;
   bool tty, timestamps;
+  char *details; /* details=1: the attributes (owned), else NULL */
   int fd;
 };
 
@@ -28,6 +31,7 @@ log_job_free (void *p)
   struct log_job *j = p;
   if (j->c)
     capsa_ctr_free (j->c);
+  free (j->details);
   free (j);
 }
 
@@ -50,14 +54,16 @@ log_record (void *data, int stream, const char *ts, const char *text, size_t len
       struct pollfd p = { .fd = j->fd, .events = POLLOUT };
       return (poll (&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP))) || svc_stopping (j->s) ? 1 : 0;
     }
-  size_t tl = j->timestamps ? strlen (ts) + 1 : 0;
-  char *buf = malloc (tl + len + 1);
+  size_t tl = j->timestamps ? strlen (ts) + 1 : 0, dl = j->details ? strlen (j->details) + 1 : 0;
+  char *buf = malloc (tl + dl + len + 1);
   if (buf == NULL)
     return 1;
   if (tl)
     memcpy (buf, ts, tl - 1), buf[tl - 1] = ' ';
-  memcpy (buf + tl, text, len);
-  size_t n = tl + len;
+  if (dl)
+    memcpy (buf + tl, j->details, dl - 1), buf[tl + dl - 1] = ' ';
+  memcpy (buf + tl + dl, text, len);
+  size_t n = tl + dl + len;
   if (!partial)
     buf[n++] = '\n';
   int r = svc_write_frame (j->fd, j->tty, stream, buf, n);
@@ -114,7 +120,14 @@ api_ctr_logs (struct svc_req *r)
   else if (query_time (r, "since", &j->q.since_ns, &res) && query_time (r, "until", &j->q.until_ns, &res)
            && svc_find_ctr (r, &j->c, &res))
     {
+      cleanup_err capsa_err *e = NULL;
+      if (capsa_ctr_log_readable (j->c, &e) < 0)
+        {
+          log_job_free (j);
+          return svc_reply_err (r, 501, "%s", e->msg);
+        }
       j->tty = json_is_true (json_object_get (json_object_get (j->c->meta, "Config"), "Tty"));
+      j->details = svc_query_bool (r, "details", false) ? capsa_ctr_log_details (j->c) : NULL;
       return svc_reply_pipe (r, 200, "application/vnd.docker.raw-stream", NULL, log_job_run, j, log_job_free);
     }
   log_job_free (j);

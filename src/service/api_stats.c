@@ -1,8 +1,8 @@
-/* GET /containers/{id}/stats?stream=&one-shot=: docker's stats objects, made from the runtime's
- * sample (capsa_container_stats: runc's `events --stats` data) and the host's /proc/stat and the
- * container's /proc/PID/net/dev.  stream (the default): one object a second until the client
- * leaves or the container stops; stream=false: one, with precpu_stats a second before (as
- * dockerd, so that the docker CLI's CPU % means something) unless one-shot. */
+/* GET /containers/{id}/stats?stream=&one-shot=: docker's stats objects, made from the engine's
+ * sample (capsa_ctr_stats_sample: the runtime's cgroup data, the host's /proc/stat and the
+ * container's /proc/PID/net/dev), the one `capsa stats` shows.  stream (the default): one object a second until the
+ * client leaves or the container stops; stream=false: one, with precpu_stats a second before (as dockerd, so that the
+ * docker CLI's CPU % means something) unless one-shot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,34 +22,18 @@ num (json_t *o, const char *a, const char *b)
   return json_integer_value (json_object_get (json_object_get (o, a), b));
 }
 
-/* the host's CPU time, in nanoseconds (docker's system_cpu_usage: the "cpu" line of /proc/stat) */
-static json_int_t
-system_cpu_ns (void)
-{
-  cleanup_fclose FILE *f = fopen ("/proc/stat", "re");
-  unsigned long long v[8] = { 0 }, sum = 0;
-  if (f == NULL
-      || fscanf (f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                 &v[7])
-             < 4)
-    return 0;
-  for (int i = 0; i < 8; i++)
-    sum += v[i];
-  return (json_int_t) (sum * (1000000000ULL / (unsigned long long) sysconf (_SC_CLK_TCK)));
-}
-
 static json_t *
-cpu_stats (json_t *d)
+cpu_stats (const struct capsa_ctr_stats *st)
 {
+  json_t *d = st->raw;
   json_t *cpu = json_object_get (d, "cpu"), *usage = json_object_get (cpu, "usage");
   json_t *percpu = json_object_get (usage, "percpu");
-  return json_pack ("{s:{s:I, s:O, s:I, s:I}, s:I, s:i, s:{s:I, s:I, s:I}}", "cpu_usage", "total_usage",
-                    num (cpu, "usage", "total"), "percpu_usage", percpu ?: json_array (), "usage_in_kernelmode",
-                    num (cpu, "usage", "kernel"), "usage_in_usermode", num (cpu, "usage", "user"), "system_cpu_usage",
-                    system_cpu_ns (), "online_cpus", (int) sysconf (_SC_NPROCESSORS_ONLN), "throttling_data", "periods",
-                    num (cpu, "throttling", "periods"), "throttled_periods",
-                    num (cpu, "throttling", "throttledPeriods"), "throttled_time",
-                    num (cpu, "throttling", "throttledTime"));
+  return json_pack (
+      "{s:{s:I, s:O, s:I, s:I}, s:I, s:i, s:{s:I, s:I, s:I}}", "cpu_usage", "total_usage", num (cpu, "usage", "total"),
+      "percpu_usage", percpu ?: json_array (), "usage_in_kernelmode", num (cpu, "usage", "kernel"), "usage_in_usermode",
+      num (cpu, "usage", "user"), "system_cpu_usage", (json_int_t) st->system_ns, "online_cpus", st->online_cpus,
+      "throttling_data", "periods", num (cpu, "throttling", "periods"), "throttled_periods",
+      num (cpu, "throttling", "throttledPeriods"), "throttled_time", num (cpu, "throttling", "throttledTime"));
 }
 
 static json_t *
@@ -64,56 +48,37 @@ memory_stats (json_t *d)
                     num (mem, "usage", "max"), "stats", raw ?: json_object (), "limit", limit);
 }
 
-/* docker's networks object from /proc/PID/net/dev (the container's network namespace) */
+/* docker's blkio_stats: io_service_bytes_recursive from the runtime's ioServiceBytesRecursive
+ * (op as docker writes it: "read", "write" on v2, "Read"... on v1, as the kernel names them) */
 static json_t *
-networks (pid_t pid)
+blkio_stats (json_t *d)
 {
-  char path[64], line[512];
-  snprintf (path, sizeof path, "/proc/%d/net/dev", (int) pid);
-  cleanup_fclose FILE *f = fopen (path, "re");
-  json_t *out = json_object ();
-  while (f && fgets (line, sizeof line, f))
-    {
-      char name[64];
-      unsigned long long v[16];
-      char *colon = strchr (line, ':');
-      if (colon == NULL)
-        continue;
-      *colon = ' ';
-      if (sscanf (line, " %63s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", name, &v[0], &v[1], &v[2],
-                  &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11])
-              != 13
-          || strcmp (name, "lo") == 0)
-        continue;
-      json_object_set_new (out, name,
-                           json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_bytes", (json_int_t) v[0],
-                                      "rx_packets", (json_int_t) v[1], "rx_errors", (json_int_t) v[2], "rx_dropped",
-                                      (json_int_t) v[3], "tx_bytes", (json_int_t) v[8], "tx_packets", (json_int_t) v[9],
-                                      "tx_errors", (json_int_t) v[10], "tx_dropped", (json_int_t) v[11]));
-    }
-  return out;
+  json_t *bytes = json_object_get (json_object_get (d, "blkio"), "ioServiceBytesRecursive");
+  return json_pack ("{s:O, s:n, s:n, s:n, s:n, s:n, s:n, s:n}", "io_service_bytes_recursive", bytes ?: json_array (),
+                    "io_serviced_recursive", "io_queue_recursive", "io_service_time_recursive",
+                    "io_wait_time_recursive", "io_merged_recursive", "io_time_recursive", "sectors_recursive");
 }
 
-/* One sample of c (NULL when it is not running any more). */
+/* One sample of c (NULL when it is not running any more): capsa_ctr_stats_sample's numbers, the
+ * same `capsa stats` shows. */
 static json_t *
 sample (struct svc *s, struct ctr *c)
 {
-  cleanup_json json_t *d = NULL;
+  struct capsa_ctr_stats st;
   cleanup_err capsa_err *err = NULL;
-  long long ooms;
-  bool running;
-  capsa_ctr_refresh (&s->eng, c);
-  if ((c->status != CTR_RUNNING && c->status != CTR_PAUSED)
-      || capsa_container_stats (c->oci_root, c->id, &d, &ooms, &running, &err) < 0)
+  if (capsa_ctr_stats_sample (&s->eng, c, &st, &err) < 0)
     return NULL;
   char read[48];
   capsa_now_rfc3339 (read, sizeof read);
   cleanup_free char *name = capsa_xasprintf ("/%s", capsa_ctr_name (c));
-  return json_pack ("{s:s, s:s, s:{s:I, s:I}, s:{}, s:i, s:{}, s:o, s:o, s:s, s:s, s:o}", "read", read, "preread",
-                    "0001-01-01T00:00:00Z", "pids_stats", "current", num (d, "pids", "current"), "limit",
-                    num (d, "pids", "limit"), "blkio_stats", "num_procs", 0, "storage_stats", "cpu_stats",
-                    cpu_stats (d), "memory_stats", memory_stats (d), "name", name, "id", c->id, "networks",
-                    networks (c->pid));
+  json_t *d = st.raw;
+  json_t *o = json_pack ("{s:s, s:s, s:{s:I, s:I}, s:o, s:i, s:{}, s:o, s:o, s:s, s:s, s:O}", "read", read, "preread",
+                         "0001-01-01T00:00:00Z", "pids_stats", "current", num (d, "pids", "current"), "limit",
+                         num (d, "pids", "limit"), "blkio_stats", blkio_stats (d), "num_procs", 0, "storage_stats",
+                         "cpu_stats", cpu_stats (&st), "memory_stats", memory_stats (d), "name", name, "id", c->id,
+                         "networks", st.networks);
+  capsa_ctr_stats_clear (&st);
+  return o;
 }
 
 /* cur gets prev's cpu_stats as its precpu_stats (and prev's time as preread) */

@@ -535,20 +535,36 @@ set_restart (json_t *hc, struct ctr_opts *o, struct svc_strings *keep, capsa_err
   return 0;
 }
 
-/* LogConfig: capsa keeps its own log of each container (what `logs` reads), whatever is asked. */
+/* LogConfig: json-file, k8s-file, none and passthrough with their Config (checked by the engine, as
+ * --log-driver and --log-opt); another driver is a warning, and the default (json-file) is used. */
 static int
-check_log_config (json_t *hc, json_t *warnings, capsa_err **err)
+log_config (json_t *hc, struct ctr_opts *o, struct svc_strings *keep, json_t *warnings, capsa_err **err)
 {
   static const char sec[] = "HostConfig.LogConfig.";
-  json_t *lc, *cfg;
-  const char *type;
+  json_t *lc, *cfg, *v;
+  const char *type, *key;
   if (get_obj (hc, "HostConfig.", "LogConfig", &lc, err) < 0 || get_str (lc, sec, "Type", &type, err) < 0
       || get_obj (lc, sec, "Config", &cfg, err) < 0)
     return -1;
-  if (type && !in_list ("json-file,local", type))
-    warn (warnings, "%sType: the log driver `%s` is not supported: capsa keeps its own log (ignored)", sec, type);
-  else if (json_object_size (cfg))
-    warn (warnings, "%sConfig: log options are not supported (ignored)", sec);
+  if (type && *type && !in_list ("json-file,k8s-file,none,passthrough", type))
+    {
+      warn (warnings, "%sType: the log driver `%s` is not supported: json-file is used (its Config ignored)", sec,
+            type);
+      return 0;
+    }
+  if (type && strcmp (type, "passthrough") == 0)
+    return capsa_fail_as (err, EINVAL,
+                          "%sType: passthrough is not for the API (the service's stdio is no "
+                          "client's; podman refuses it remotely too)",
+                          sec);
+  if (type && *type)
+    o->log_driver = keep_str (keep, type);
+  json_object_foreach (cfg, key, v)
+  {
+    if (!json_is_string (v))
+      return capsa_fail_as (err, EINVAL, "%sConfig.%s: expected a string", sec, key);
+    strv_take (&o->log_opts, capsa_xasprintf ("%s=%s", key, json_string_value (v)));
+  }
   return 0;
 }
 
@@ -964,7 +980,7 @@ host_config_apply (json_t *body, json_t *hc, struct ctr_opts *o, struct svc_stri
   if (apply_fields (host_fields, ARRAY_SIZE (host_fields), hc, "HostConfig.", o, keep, err) < 0
       || check_unsupported (host_unsupported, ARRAY_SIZE (host_unsupported), hc, "HostConfig.", warnings, err) < 0
       || set_cpus_memory (hc, o, err) < 0 || set_oom_blkio (hc, o, err) < 0 || set_restart (hc, o, keep, err) < 0
-      || check_log_config (hc, warnings, err) < 0 || check_binds (o->volumes, err) < 0
+      || log_config (hc, o, keep, warnings, err) < 0 || check_binds (o->volumes, err) < 0
       || each_item (hc, "Mounts", mount_fn, o, warnings, err) < 0
       || each_item (hc, "Devices", device_fn, o, warnings, err) < 0
       || each_item (hc, "Ulimits", ulimit_fn, o, warnings, err) < 0)
@@ -1026,6 +1042,8 @@ svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
       cleanup_strv_fn (lists[i]);
       *lists[i] = NULL;
     }
+  cleanup_strv_fn (&o->log_opts);
+  o->log_opts = NULL;
   cleanup_strv_fn (&keep->strs);
   keep->strs = NULL;
   keep->n = 0;

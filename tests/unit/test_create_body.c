@@ -387,7 +387,7 @@ test_warnings (void **state)
     "Healthcheck: health checks are not supported (ignored)",
     "HostConfig.MemorySwappiness: a memory swappiness is not supported (ignored)",
     "HostConfig.KernelMemory: kernel memory limits are deprecated and not supported (ignored)",
-    "HostConfig.LogConfig.Type: the log driver `syslog` is not supported: capsa keeps its own log (ignored)",
+    "HostConfig.LogConfig.Type: the log driver `syslog` is not supported: json-file is used (its Config ignored)",
   };
   assert_int_equal (json_array_size (p.warnings), ARRAY_SIZE (want));
   for (size_t i = 0; i < ARRAY_SIZE (want); i++)
@@ -411,8 +411,9 @@ test_warnings (void **state)
                                 "'Config': {'max-size': '1m'}}}}",
                                 NULL, &p, &err),
                     0);
-  assert_string_equal (json_string_value (json_array_get (p.warnings, 0)),
-                       "HostConfig.LogConfig.Config: log options are not supported (ignored)");
+  assert_no_warnings (&p); /* the log options go to the engine, as --log-opt */
+  assert_string_equal (p.o.log_driver, "json-file");
+  assert_string_equal (p.o.log_opts[0], "max-size=1m");
   parsed_free (&p);
   /* no warnings array: dropped */
   cleanup_json json_t *body = json_pack ("{s:s, s:s}", "Image", "b", "Domainname", "x");

@@ -26,7 +26,7 @@ tmpdir (char *path)
 static void
 rmtree (int dirfd, char *path)
 {
-  static const char *const files[] = { "run.json", "run.lock", "ctr.log", "ctr.log.1" };
+  static const char *const files[] = { "run.json", "run.lock", "ctr.log", "ctr.log.1", "ctr.log.2", "ctr.log.3" };
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
     unlinkat (dirfd, files[i], 0);
   close (dirfd);
@@ -121,12 +121,63 @@ test_log_records (void **state)
   rmtree (d, path);
 }
 
+static char *
+slurp (int dirfd, const char *name)
+{
+  static char buf[4096];
+  int fd = openat (dirfd, name, O_RDONLY);
+  if (fd < 0)
+    return NULL;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  buf[n < 0 ? 0 : n] = '\0';
+  return buf;
+}
+
+/* json-file: docker's object, its escapes, attrs; and rotation keeping `files` files in all */
+static void
+test_log_json_file_and_rotation (void **state)
+{
+  char path[64];
+  int d = tmpdir (path);
+  (void) state;
+  struct mon_log l = { .dirfd = d, .max = 50, .format = 'j', .files = 3, .attrs = "\"attrs\":{\"a\":\"b\"}," };
+  mon_log_open (&l);
+  struct mon_stream *s = calloc (1, sizeof *s);
+  s->name = "stderr";
+  memcpy (s->buf, "x\"<\t\xff\n", 6);
+  s->len = 6;
+  mon_log_lines (&l, s, false);
+  char *got = slurp (d, "ctr.log");
+  assert_non_null (got);
+  assert_memory_equal (
+      got, "{\"log\":\"x\\\"\\u003c\\u0009\\ufffd\\n\",\"stream\":\"stderr\",\"attrs\":{\"a\":\"b\"},\"time\":\"", 65);
+  json_t *j = json_loads (got, 0, NULL);
+  assert_non_null (j);
+  assert_string_equal (json_string_value (json_object_get (j, "log")), "x\"<\t\xef\xbf\xbd\n");
+  json_decref (j);
+  /* past 50 bytes each record starts a new file: ctr.log, .1, .2 kept, the oldest dropped */
+  for (int i = 0; i < 5; i++)
+    {
+      s->len = (size_t) snprintf (s->buf, sizeof s->buf, "line%d\n", i);
+      mon_log_lines (&l, s, false);
+    }
+  close (l.fd);
+  assert_non_null (strstr (slurp (d, "ctr.log"), "line4"));
+  assert_non_null (strstr (slurp (d, "ctr.log.1"), "line3"));
+  assert_non_null (strstr (slurp (d, "ctr.log.2"), "line2"));
+  assert_null (slurp (d, "ctr.log.3"));
+  free (s);
+  rmtree (d, path);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_run_json_keeps_what_it_does_not_know),
     cmocka_unit_test (test_log_records),
+    cmocka_unit_test (test_log_json_file_and_rotation),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
