@@ -137,4 +137,21 @@ CAPSA_PUBLIC int capsa_net_rename (const struct capsa_netenv *env, const char *c
 CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const char *container_id,
                                       char **hosts, char **hostname, char **resolv, capsa_err **err);
 
+/* The DNS server of a user network (src/lib/net/dns_server.c, podman's aardvark-dns design): on
+ * the network's gateway address port 53/udp (and its IPv6 gateway), in the host's network
+ * namespace, it answers A and AAAA for the network's containers by id, short id, name and
+ * --network-alias, from the network's leases (reloaded the moment its state file changes);
+ * NXDOMAIN for a name of the network's that is gone; other names go to the nameservers of
+ * resolv_conf and their answer is relayed.  Runs until the network has no container left or is
+ * removed (0).  The pidfile is flocked while it serves: when another server holds it, returns 0 at
+ * once.  ready_fd (>= 0) gets "0" once it serves, or "ERRNO message" when it cannot. */
+struct capsa_dns_opts
+{
+  const char *network;
+  const char *pidfile;
+  const char *resolv_conf; /* NULL: /etc/resolv.conf */
+  int ready_fd;
+};
+CAPSA_PUBLIC int capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts *o, capsa_err **err);
+
 #endif

@@ -1,0 +1,506 @@
+/* The DNS server of one user network: see capsa/net.h (capsa_net_dns_serve).
+ *
+ * Why podman's design (aardvark-dns: one server per network on the gateway address, in the host's
+ * network namespace) and not docker's (127.0.0.11 in each container's namespace, served by the
+ * daemon through a socket it made in there): capsa has no daemon that outlives its commands and
+ * could serve every namespace, and a server per container would cost a process per container.
+ * One process per network, started by the first container's attach and gone with the last, sees
+ * every container of its network at once, reaches the host's resolvers as they are (127.0.0.53
+ * too: it runs in the host's namespace) and needs no iptables redirection inside the containers.
+ *
+ * The records are the network's leases themselves (STATE/NAME.json, which every attach, detach
+ * and rename rewrites atomically): an inotify watch of the state directory reloads them the
+ * moment they change, so no command has to tell the server anything.  The server leaves when its
+ * network has no lease left or is removed, deciding it under the state lock, so that an attach
+ * (made under that lock) either sees it serving or finds its pidfile lock free to start another. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "ipam.h"
+#include "jsonutil.h"
+#include "capsa/net.h"
+#include "util.h"
+
+#define MAX_UPSTREAMS 3
+#define MAX_PENDING 64
+#define FORWARD_TIMEOUT_MS 2000
+#define MSG_MAX 4096
+
+struct upstream
+{
+  struct sockaddr_storage sa;
+  socklen_t len;
+};
+
+/* A query forwarded to the host's resolvers, waiting for their answer. */
+struct pending
+{
+  int fd;   /* connected to up[next - 1]; -1: free slot */
+  int from; /* the listening socket it came on */
+  struct sockaddr_storage client;
+  socklen_t clen;
+  long long deadline; /* ms, CLOCK_MONOTONIC */
+  size_t next;        /* the next upstream to try on timeout */
+  size_t qlen;
+  uint8_t q[DNS_UDP_MAX * 3];
+};
+
+struct server
+{
+  const char *name, *resolv;
+  char file[PATH_MAX];
+  const char *state_dir;
+  json_t *net;
+  char **seen; /* every name it answered for since it started: one gone is NXDOMAIN */
+  int udp[2];  /* IPv4, IPv6 (-1: none) */
+  int ino;
+  struct upstream up[MAX_UPSTREAMS];
+  size_t nup;
+  struct pending pend[MAX_PENDING];
+};
+
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The host's resolvers: the nameserver lines of resolv (at most MAX_UPSTREAMS), port 53. */
+static void
+load_upstreams (struct server *s)
+{
+  cleanup_fclose FILE *f = fopen (s->resolv, "re");
+  char line[512], addr[INET6_ADDRSTRLEN + 16];
+  s->nup = 0;
+  while (f && s->nup < MAX_UPSTREAMS && fgets (line, sizeof line, f))
+    {
+      if (sscanf (line, "nameserver %61s", addr) != 1)
+        continue;
+      char *pct = strchr (addr, '%'); /* a link-local's zone: not kept */
+      if (pct)
+        *pct = '\0';
+      struct upstream *u = &s->up[s->nup];
+      struct sockaddr_in *a4 = (struct sockaddr_in *) &u->sa;
+      struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) &u->sa;
+      memset (u, 0, sizeof *u);
+      if (inet_pton (AF_INET, addr, &a4->sin_addr) == 1)
+        {
+          a4->sin_family = AF_INET;
+          a4->sin_port = htons (53);
+          u->len = sizeof *a4;
+        }
+      else if (inet_pton (AF_INET6, addr, &a6->sin6_addr) == 1)
+        {
+          a6->sin6_family = AF_INET6;
+          a6->sin6_port = htons (53);
+          u->len = sizeof *a6;
+        }
+      else
+        continue;
+      s->nup++;
+    }
+}
+
+/* The names of one lease: its id, short id, name and aliases, calling fn on each. */
+static bool
+lease_has (const char *cid, json_t *l, const char *want)
+{
+  if (strcasecmp (cid, want) == 0 || (strlen (want) == 12 && strncasecmp (cid, want, 12) == 0))
+    return true;
+  if (jstr (l, "name") && strcasecmp (jstr (l, "name"), want) == 0)
+    return true;
+  size_t i;
+  json_t *a;
+  json_array_foreach (json_object_get (l, "aliases"), i,
+                      a) if (json_is_string (a) && strcasecmp (json_string_value (a), want) == 0) return true;
+  return false;
+}
+
+static void
+remember (struct server *s, const char *name)
+{
+  for (char **p = s->seen; p && *p; p++)
+    if (strcasecmp (*p, name) == 0)
+      return;
+  strv_append (&s->seen, name);
+}
+
+/* Load the records again: 1 loaded, 0 the network is gone, -1 it does not load. */
+static int
+reload (struct server *s, capsa_err **err)
+{
+  json_error_t je;
+  json_t *net = json_load_file (s->file, 0, &je);
+  if (net == NULL)
+    {
+      if (access (s->file, F_OK) < 0 && errno == ENOENT)
+        return 0;
+      return capsa_fail_as (err, EIO, "network `%s`: `%s`: %s", s->name, s->file, je.text);
+    }
+  json_decref (s->net);
+  s->net = net;
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (net, "leases"), cid, l)
+  {
+    remember (s, cid);
+    if (jstr (l, "name"))
+      remember (s, jstr (l, "name"));
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get (l, "aliases"), i, a) if (json_is_string (a))
+        remember (s, json_string_value (a));
+  }
+  load_upstreams (s);
+  return 1;
+}
+
+/* The local answer to q: its records into rrs (*n), and the rcode; -1: not a name of the
+ * network's (forward it). */
+static int
+lookup (struct server *s, const struct dns_query *q, struct dns_rr *rrs, size_t max, size_t *n)
+{
+  *n = 0;
+  bool found = false;
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (s->net, "leases"), cid, l)
+  {
+    if (!lease_has (cid, l, q->name))
+      continue;
+    found = true;
+    struct dns_rr rr = { .ttl = 0 };
+    bool any = q->qtype == 255;
+    if ((q->qtype == DNS_TYPE_A || any) && *n < max && jstr (l, "ip")
+        && inet_pton (AF_INET, jstr (l, "ip"), rr.addr) == 1)
+      rr.type = DNS_TYPE_A, rrs[(*n)++] = rr;
+    if ((q->qtype == DNS_TYPE_AAAA || any) && *n < max && jstr (l, "ip6")
+        && inet_pton (AF_INET6, jstr (l, "ip6"), rr.addr) == 1)
+      rr.type = DNS_TYPE_AAAA, rrs[(*n)++] = rr;
+  }
+  if (found)
+    return DNS_RCODE_OK; /* (no record of that type: NODATA) */
+  for (char **p = s->seen; p && *p; p++)
+    if (strcasecmp (*p, q->name) == 0)
+      return DNS_RCODE_NXDOMAIN; /* a container of the network's that is gone */
+  return -1;
+}
+
+/* One socket bound to the gateway (not yet there, or tentative: IP_FREEBIND) port 53. */
+static int
+bind_gateway (int family, const char *gw, capsa_err **err)
+{
+  struct sockaddr_storage ss = { 0 };
+  socklen_t len;
+  struct sockaddr_in *a4 = (struct sockaddr_in *) &ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) &ss;
+  if (family == AF_INET)
+    len = sizeof *a4, a4->sin_family = AF_INET, a4->sin_port = htons (53), inet_pton (AF_INET, gw, &a4->sin_addr);
+  else
+    len = sizeof *a6, a6->sin6_family = AF_INET6, a6->sin6_port = htons (53), inet_pton (AF_INET6, gw, &a6->sin6_addr);
+  cleanup_close int fd = socket (family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  if (fd < 0)
+    return capsa_fail (err, errno, "socket");
+  setsockopt (fd, SOL_IP, IP_FREEBIND, &one, sizeof one);
+  if (family == AF_INET6)
+    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &ss, len) < 0)
+    return capsa_fail (err, errno, "bind %s port 53/udp", gw);
+  return take_fd (&fd);
+}
+
+/* Send the query on to the next of the host's resolvers (p->next): -1 when none is left. */
+static int
+forward_next (struct server *s, struct pending *p)
+{
+  while (p->next < s->nup)
+    {
+      struct upstream *u = &s->up[p->next++];
+      if (p->fd >= 0)
+        close (p->fd);
+      p->fd = socket (u->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (p->fd >= 0 && connect (p->fd, (struct sockaddr *) &u->sa, u->len) == 0
+          && send (p->fd, p->q, p->qlen, 0) == (ssize_t) p->qlen)
+        {
+          p->deadline = now_ms () + FORWARD_TIMEOUT_MS;
+          return 0;
+        }
+    }
+  return -1;
+}
+
+static void
+reply (int fd, const struct sockaddr_storage *to, socklen_t tolen, const uint8_t *msg, size_t len)
+{
+  sendto (fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *) to, tolen);
+}
+
+/* End a forward that has no answer: SERVFAIL to the client. */
+static void
+pending_fail (struct pending *p)
+{
+  struct dns_query q;
+  uint8_t out[12];
+  if (dns_parse_query (p->q, p->qlen, &q) < 0 && p->qlen < 12)
+    return;
+  dns_error (q.id, q.flags, DNS_RCODE_SERVFAIL, out);
+  reply (p->from, &p->client, p->clen, out, sizeof out);
+}
+
+static void
+pending_end (struct pending *p)
+{
+  if (p->fd >= 0)
+    close (p->fd);
+  p->fd = -1;
+}
+
+static void
+forward (struct server *s, int from, const struct sockaddr_storage *cl, socklen_t clen, const uint8_t *msg, size_t len)
+{
+  struct pending *p = NULL;
+  for (size_t i = 0; i < MAX_PENDING && p == NULL; i++)
+    if (s->pend[i].fd < 0 && s->pend[i].from < 0)
+      p = &s->pend[i];
+  if (p == NULL || len > sizeof p->q)
+    return; /* full: the client retries */
+  *p = (struct pending){ .fd = -1, .from = from, .client = *cl, .clen = clen, .qlen = len };
+  memcpy (p->q, msg, len);
+  if (forward_next (s, p) < 0)
+    {
+      pending_fail (p);
+      pending_end (p);
+      p->from = -1;
+    }
+}
+
+/* A query on the listening socket fd. */
+static void
+serve_one (struct server *s, int fd)
+{
+  uint8_t msg[MSG_MAX], out[DNS_UDP_MAX];
+  struct sockaddr_storage cl;
+  socklen_t clen = sizeof cl;
+  ssize_t len = recvfrom (fd, msg, sizeof msg, MSG_DONTWAIT, (struct sockaddr *) &cl, &clen);
+  struct dns_query q;
+  if (len < 12)
+    return;
+  if (dns_parse_query (msg, (size_t) len, &q) < 0)
+    {
+      if (!(q.flags & 0x8000)) /* never answer an answer */
+        {
+          dns_error (q.id, q.flags, DNS_RCODE_FORMERR, out);
+          reply (fd, &cl, clen, out, 12);
+        }
+      return;
+    }
+  struct dns_rr rrs[16];
+  size_t n;
+  int rcode = q.qclass == DNS_CLASS_IN ? lookup (s, &q, rrs, ARRAY_SIZE (rrs), &n) : -1;
+  if (rcode < 0)
+    return forward (s, fd, &cl, clen, msg, (size_t) len);
+  int olen = dns_answer (&q, msg, rcode, rrs, n, out, sizeof out);
+  if (olen > 0)
+    reply (fd, &cl, clen, out, (size_t) olen);
+}
+
+/* The answer of a resolver to a pending forward, relayed as it is. */
+static void
+relay (struct pending *p)
+{
+  uint8_t msg[MSG_MAX];
+  ssize_t len = recv (p->fd, msg, sizeof msg, MSG_DONTWAIT);
+  if (len < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (len >= 12 && memcmp (msg, p->q, 2) == 0)
+    reply (p->from, &p->client, p->clen, msg, (size_t) len);
+  else
+    pending_fail (p);
+  pending_end (p);
+  p->from = -1;
+}
+
+static void
+expire (struct server *s)
+{
+  long long now = now_ms ();
+  for (size_t i = 0; i < MAX_PENDING; i++)
+    {
+      struct pending *p = &s->pend[i];
+      if (p->fd >= 0 && now >= p->deadline && forward_next (s, p) < 0)
+        {
+          pending_fail (p);
+          pending_end (p);
+          p->from = -1;
+        }
+    }
+}
+
+/* Whether the network is gone or has no container left, decided under the state lock (see the
+ * top of the file); the lock stays held (*lock) until the server has given up its pidfile. */
+static bool
+should_leave (struct server *s, int *lock)
+{
+  cleanup_err capsa_err *e = NULL;
+  int dir = -1;
+  *lock = ipam_lock (s->state_dir, &dir, &e);
+  if (dir >= 0)
+    close (dir);
+  int r = reload (s, &e);
+  if (r == 0 || (r > 0 && json_object_size (json_object_get (s->net, "leases")) == 0))
+    return true;
+  if (*lock >= 0)
+    close (*lock);
+  *lock = -1;
+  return false;
+}
+
+/* The inotify events: 1 when the network's file changed, 0 not, -1 the watch failed. */
+static int
+file_changed (struct server *s)
+{
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  const char *base = strrchr (s->file, '/') + 1;
+  int changed = 0;
+  ssize_t n;
+  while ((n = read (s->ino, buf, sizeof buf)) > 0)
+    for (char *p = buf; p < buf + n;)
+      {
+        struct inotify_event *ev = (struct inotify_event *) p;
+        if (ev->len && strcmp (ev->name, base) == 0)
+          changed = 1;
+        if (ev->mask & (IN_IGNORED | IN_Q_OVERFLOW))
+          changed = 1;
+        p += sizeof *ev + ev->len;
+      }
+  return n < 0 && errno != EAGAIN ? -1 : changed;
+}
+
+static void
+server_free (struct server *s)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (s->udp); i++)
+    cleanup_close_fn (&s->udp[i]);
+  cleanup_close_fn (&s->ino);
+  for (size_t i = 0; i < MAX_PENDING; i++)
+    pending_end (&s->pend[i]);
+  json_decref (s->net);
+  cleanup_strv_fn (&s->seen);
+}
+
+/* The sockets and the watch, once the records are loaded. */
+static int
+server_open (struct server *s, capsa_err **err)
+{
+  s->ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  if (s->ino < 0
+      || inotify_add_watch (s->ino, s->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) < 0)
+    return capsa_fail (err, errno, "network `%s`: watch `%s`", s->name, s->state_dir);
+  int r = reload (s, err);
+  if (r <= 0)
+    return r < 0 ? -1 : capsa_fail_as (err, ENOENT, "network `%s` does not exist", s->name);
+  if (jstr (s->net, "gateway") == NULL)
+    return capsa_fail_as (err, EINVAL, "network `%s` has no gateway address", s->name);
+  s->udp[0] = bind_gateway (AF_INET, jstr (s->net, "gateway"), err);
+  if (s->udp[0] < 0)
+    return capsa_err_wrap (err, "the DNS server of network `%s`", s->name);
+  if (jstr (s->net, "gateway6") && (s->udp[1] = bind_gateway (AF_INET6, jstr (s->net, "gateway6"), err)) < 0)
+    return capsa_err_wrap (err, "the DNS server of network `%s`", s->name);
+  return 0;
+}
+
+/* Wait for the next event: the sockets, the watch, the pending forwards' timeouts. */
+static int
+server_loop (struct server *s, int *leave_lock)
+{
+  for (;;)
+    {
+      struct pollfd pf[3 + MAX_PENDING];
+      size_t np = 0, map[MAX_PENDING];
+      pf[np++] = (struct pollfd){ .fd = s->ino, .events = POLLIN };
+      pf[np++] = (struct pollfd){ .fd = s->udp[0], .events = POLLIN };
+      pf[np++] = (struct pollfd){ .fd = s->udp[1], .events = POLLIN }; /* -1: ignored by poll */
+      long long next = -1, now = now_ms ();
+      for (size_t i = 0; i < MAX_PENDING; i++)
+        if (s->pend[i].fd >= 0)
+          {
+            map[np - 3] = i;
+            pf[np++] = (struct pollfd){ .fd = s->pend[i].fd, .events = POLLIN };
+            if (next < 0 || s->pend[i].deadline < next)
+              next = s->pend[i].deadline;
+          }
+      int r = poll (pf, np, next < 0 ? -1 : (int) (next > now ? next - now : 0));
+      if (r < 0 && errno != EINTR)
+        return -1;
+      if (r > 0 && (pf[0].revents & POLLIN) && file_changed (s) != 0 && should_leave (s, leave_lock))
+        return 0;
+      for (size_t i = 1; r > 0 && i < 3; i++)
+        if (pf[i].revents & POLLIN)
+          serve_one (s, pf[i].fd);
+      for (size_t i = 3; r > 0 && i < np; i++)
+        if (pf[i].revents & (POLLIN | POLLERR))
+          relay (&s->pend[map[i - 3]]);
+      expire (s);
+    }
+}
+
+/* Say on ready_fd (when >= 0) that it serves ("0"), or why not ("ERRNO message"). */
+static void
+report (int ready_fd, capsa_err *e)
+{
+  if (ready_fd < 0)
+    return;
+  char buf[1024];
+  int n = e ? snprintf (buf, sizeof buf, "%d %s", e->errnum, e->msg) : snprintf (buf, sizeof buf, "0");
+  if (write (ready_fd, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1) < 0)
+    return;
+}
+
+int
+capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts *o, capsa_err **err)
+{
+  cleanup_close int pidf = open (o->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (pidf < 0)
+    return capsa_fail (err, errno, "open `%s`", o->pidfile);
+  if (flock (pidf, LOCK_EX | LOCK_NB) < 0)
+    {
+      if (errno != EWOULDBLOCK)
+        return capsa_fail (err, errno, "lock `%s`", o->pidfile);
+      report (o->ready_fd, NULL); /* another one serves the network */
+      return 0;
+    }
+  char pid[24];
+  int pl = snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+  if (ftruncate (pidf, 0) < 0 || pwrite (pidf, pid, (size_t) pl, 0) != pl)
+    return capsa_fail (err, errno, "write `%s`", o->pidfile);
+  struct server s = { .name = o->network,
+                      .resolv = o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf",
+                      .state_dir = env && env->state_dir ? env->state_dir : CAPSA_NET_STATE_DIR,
+                      .udp = { -1, -1 },
+                      .ino = -1 };
+  for (size_t i = 0; i < MAX_PENDING; i++)
+    s.pend[i].fd = s.pend[i].from = -1;
+  snprintf (s.file, sizeof s.file, "%s/%s.json", s.state_dir, o->network);
+  int leave_lock = -1, r = server_open (&s, err);
+  report (o->ready_fd, r < 0 ? *err : NULL);
+  if (r == 0)
+    r = server_loop (&s, &leave_lock) < 0 ? capsa_fail (err, errno, "network `%s`: DNS server", o->network) : 0;
+  server_free (&s);
+  cleanup_close_fn (&pidf); /* given up before the state lock: the next attach starts another */
+  cleanup_close_fn (&leave_lock);
+  return r;
+}
