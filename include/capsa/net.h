@@ -90,6 +90,11 @@ struct capsa_attach
   /* NULL, or a NULL-terminated list of more names the network's containers resolve to this one
    * (docker's network-scoped aliases, --network-alias); kept in the lease */
   const char *const *aliases;
+  /* issue 18 DNS: NULL or NULL-terminated lists kept in the lease for the etc files: --dns (the
+   * resolv.conf nameservers, over the network's DNS server), --dns-search, --dns-option, and
+   * --add-host "NAME:IP" (IP host-gateway: the network's gateway) */
+  const char *const *dns, *const *dns_search, *const *dns_options, *const *extra_hosts;
+  const char *mac; /* NULL, or the container end's MAC address ("02:42:ac:11:00:02") */
 };
 
 struct capsa_attach_result
@@ -144,7 +149,7 @@ CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char
  * NXDOMAIN for a name of the network's that is gone; other names go to the nameservers of
  * resolv_conf and their answer is relayed.  Runs until the network has no container left or is
  * removed (0).  The pidfile is flocked while it serves: when another server holds it, returns 0 at
- * once.  ready_fd (>= 0) gets "0" once it serves, or "ERRNO message" when it cannot. */
+ * once.  ready_fd (>= 0) gets "0" once it serves, or "ERRNO message" when it cannot, and is closed. */
 struct capsa_dns_opts
 {
   const char *network;

@@ -61,6 +61,7 @@ const struct cli_command cli_commands[] = {
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON", &cli_spec_inspect },
   { "completion", cmd_completion, "print a shell completion script (bash)", &cli_spec_completion },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
+  { "__dns", cmd_dns_helper, NULL },         /* hidden: a user network's DNS server */
   { NULL },
 };
 

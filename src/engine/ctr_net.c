@@ -25,6 +25,7 @@
 
 #include "attach_proto.h"
 #include "ctr.h"
+#include "ctr_dns.h"
 #include "ctr_net.h"
 #include "fault.h"
 #include "fdpass.h"
@@ -100,12 +101,12 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
 
 static int net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err);
 
-/* The record's network aliases (--network-alias) as the attach takes them: a NULL-terminated
- * array (the caller frees it) of strings borrowed from meta. */
+/* A list of the record (the network aliases, --dns...) as the attach takes it: a NULL-terminated
+ * array (the caller frees it) of strings borrowed from v, a JSON array. */
 static const char **
-meta_aliases (json_t *meta)
+meta_strv (json_t *v)
 {
-  json_t *v = json_object_get (meta, "Aliases"), *a;
+  json_t *a;
   const char **out = xmalloc0 ((json_array_size (v) + 1) * sizeof *out);
   size_t i, n = 0;
   json_array_foreach (v, i, a) if (json_is_string (a)) out[n++] = json_string_value (a);
@@ -135,7 +136,12 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
-  cleanup_free const char **aliases = meta_aliases (c->meta);
+  cleanup_free const char **aliases = meta_strv (json_object_get (c->meta, "Aliases"));
+  cleanup_free const char **dns = meta_strv (json_object_get (hc, "Dns"));
+  cleanup_free const char **search = meta_strv (json_object_get (hc, "DnsSearch"));
+  cleanup_free const char **opts = meta_strv (json_object_get (hc, "DnsOptions"));
+  cleanup_free const char **hosts = meta_strv (json_object_get (hc, "ExtraHosts"));
+  json_t *ipam = json_object_get (c->meta, "IPAMConfig");
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
@@ -170,10 +176,23 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
                             .name = name && strcmp (name, c->id) ? name : NULL,
                             .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
                             .etc_dir = etc,
-                            .aliases = aliases };
+                            .aliases = aliases,
+                            .ip = jstr (ipam, "IPv4Address"),
+                            .ip6 = jstr (ipam, "IPv6Address"),
+                            .dns = dns,
+                            .dns_search = search,
+                            .dns_options = opts,
+                            .extra_hosts = hosts,
+                            .mac = jstr (json_object_get (c->meta, "Config"), "MacAddress") };
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
+  if (ctr_dns_ensure (e, a.network, err) < 0)
+    {
+      cleanup_err capsa_err *e2 = NULL;
+      capsa_net_detach (&env, a.network, c->id, &e2);
+      goto fail;
+    }
   capsa_fault_point ("cli:net:attached");
   capsa_engine_net_event (e, "connect", mode, c->id);
   json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}, s:o}", "Network", "IPAddress", res.address,

@@ -467,7 +467,10 @@ report (int ready_fd, capsa_err *e)
   char buf[1024];
   int n = e ? snprintf (buf, sizeof buf, "%d %s", e->errnum, e->msg) : snprintf (buf, sizeof buf, "0");
   if (write (ready_fd, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1) < 0)
-    return;
+    {
+      /* (the starter is gone: serve anyway) */
+    }
+  close (ready_fd);
 }
 
 int
