@@ -1286,7 +1286,7 @@ record_dns (struct build *b, const char *net, capsa_err **err)
     json_object_set_new (json_object_get (b->meta, "Config"), "MacAddress", json_string (o->mac_address));
   if (o->ip || o->ip6)
     json_object_set_new (b->meta, "IPAMConfig",
-                         json_pack ("{s:s?, s:s?}", "IPv4Address", o->ip, "IPv6Address", o->ip6));
+                         json_pack ("{s:s*, s:s*}", "IPv4Address", o->ip, "IPv6Address", o->ip6));
   return 0;
 }
 

@@ -14,6 +14,7 @@
  * network has no lease left or is removed, deciding it under the state lock, so that an attach
  * (made under that lock) either sees it serving or finds its pidfile lock free to start another. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +31,7 @@
 #include "ipam.h"
 #include "jsonutil.h"
 #include "capsa/net.h"
+#include "capsa/json.h"
 #include "util.h"
 
 #define MAX_UPSTREAMS 3
@@ -168,22 +170,19 @@ reload (struct server *s, capsa_err **err)
   return 1;
 }
 
-/* The local answer to q: its records into rrs (*n), and the rcode; -1: not a name of the
- * network's (forward it). */
-static int
-lookup (struct server *s, const struct dns_query *q, struct dns_rr *rrs, size_t max, size_t *n)
+/* q's records on net (its leases' names) into rrs (*n): whether net has the name. */
+static bool
+lookup_in (json_t *net, const struct dns_query *q, struct dns_rr *rrs, size_t max, size_t *n)
 {
-  *n = 0;
-  bool found = false;
+  bool found = false, any = q->qtype == 255;
   const char *cid;
   json_t *l;
-  json_object_foreach (json_object_get (s->net, "leases"), cid, l)
+  json_object_foreach (json_object_get (net, "leases"), cid, l)
   {
     if (!lease_has (cid, l, q->name))
       continue;
     found = true;
     struct dns_rr rr = { .ttl = 0 };
-    bool any = q->qtype == 255;
     if ((q->qtype == DNS_TYPE_A || any) && *n < max && jstr (l, "ip")
         && inet_pton (AF_INET, jstr (l, "ip"), rr.addr) == 1)
       rr.type = DNS_TYPE_A, rrs[(*n)++] = rr;
@@ -191,8 +190,60 @@ lookup (struct server *s, const struct dns_query *q, struct dns_rr *rrs, size_t 
         && inet_pton (AF_INET6, jstr (l, "ip6"), rr.addr) == 1)
       rr.type = DNS_TYPE_AAAA, rrs[(*n)++] = rr;
   }
-  if (found)
+  return found;
+}
+
+/* The container whose address on the network the query came from (NULL: none of them). */
+static const char *
+client_id (struct server *s, const struct sockaddr_storage *cl)
+{
+  char a[INET6_ADDRSTRLEN] = "";
+  const char *key = cl->ss_family == AF_INET6 ? "ip6" : "ip";
+  if (cl->ss_family == AF_INET)
+    inet_ntop (AF_INET, &((const struct sockaddr_in *) cl)->sin_addr, a, sizeof a);
+  else
+    inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) cl)->sin6_addr, a, sizeof a);
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (s->net, "leases"), cid,
+                       l) if (jstr (l, key) && strcmp (jstr (l, key), a) == 0) return cid;
+  return NULL;
+}
+
+/* q's name on the other networks of container cid (`network connect`): docker resolves the
+ * names of each network of a container, and its resolv.conf names one network's server. */
+static bool
+lookup_other (struct server *s, const char *cid, const struct dns_query *q, struct dns_rr *rrs, size_t max, size_t *n)
+{
+  cleanup_dir DIR *d = opendir (s->state_dir);
+  const char *own = strrchr (s->file, '/') + 1;
+  struct dirent *de;
+  bool found = false;
+  while (d && !found && (de = readdir (d)))
+    {
+      size_t l = strlen (de->d_name);
+      if (de->d_name[0] == '.' || l < 6 || strcmp (de->d_name + l - 5, ".json") != 0 || strcmp (de->d_name, own) == 0)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/%s", s->state_dir, de->d_name);
+      cleanup_json json_t *net = json_load_file (path, 0, NULL);
+      if (net && json_object_get (json_object_get (net, "leases"), cid))
+        found = lookup_in (net, q, rrs, max, n);
+    }
+  return found;
+}
+
+/* The local answer to q from client cl: its records into rrs (*n), and the rcode; -1: not a name
+ * of the network's (forward it). */
+static int
+lookup (struct server *s, const struct dns_query *q, const struct sockaddr_storage *cl, struct dns_rr *rrs, size_t max,
+        size_t *n)
+{
+  *n = 0;
+  if (lookup_in (s->net, q, rrs, max, n))
     return DNS_RCODE_OK; /* (no record of that type: NODATA) */
+  const char *cid = client_id (s, cl);
+  if (cid && lookup_other (s, cid, q, rrs, max, n))
+    return DNS_RCODE_OK;
   for (char **p = s->seen; p && *p; p++)
     if (strcasecmp (*p, q->name) == 0)
       return DNS_RCODE_NXDOMAIN; /* a container of the network's that is gone */
@@ -310,7 +361,7 @@ serve_one (struct server *s, int fd)
     }
   struct dns_rr rrs[16];
   size_t n;
-  int rcode = q.qclass == DNS_CLASS_IN ? lookup (s, &q, rrs, ARRAY_SIZE (rrs), &n) : -1;
+  int rcode = q.qclass == DNS_CLASS_IN ? lookup (s, &q, &cl, rrs, ARRAY_SIZE (rrs), &n) : -1;
   if (rcode < 0)
     return forward (s, fd, &cl, clen, msg, (size_t) len);
   int olen = dns_answer (&q, msg, rcode, rrs, n, out, sizeof out);

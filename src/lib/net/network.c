@@ -310,8 +310,15 @@ bridge_ensure (json_t *net, capsa_err **err)
     return -1;
   inet_pton (AF_INET, jstr (net, "gateway"), &gw);
   int mtu = (int) json_integer_value (json_object_get (net, "mtu"));
-  if (nl_bridge_create (s, br, mtu, true, err) < 0 || nl_addr_add (s, br, gw, prefix, true, err) < 0
-      || nl_link_set (s, br, NULL, NULL, 0, true, err) < 0)
+  /* a MAC address of its own: a bridge without one takes its lowest port's, and changes it when
+   * that container goes; the others' ARP entry of the gateway (their DNS server, their route
+   * out) then points nowhere for up to half a minute */
+  uint32_t h = fnv1a ("bridge", br);
+  const unsigned char mac[6] = {
+    0x02, 0xca, (unsigned char) (h >> 24), (unsigned char) (h >> 16), (unsigned char) (h >> 8), (unsigned char) h
+  };
+  if (nl_bridge_create (s, br, mtu, true, err) < 0 || nl_link_set_mac (s, br, mac, err) < 0
+      || nl_addr_add (s, br, gw, prefix, true, err) < 0 || nl_link_set (s, br, NULL, NULL, 0, true, err) < 0)
     return capsa_err_wrap (err, "network `%s`", jstr (net, "name"));
   /* the host's own 127.0.0.1:PORT is DNATed to the bridge: let loopback sources route there */
   cleanup_free char *rl = xasprintf ("net/ipv4/conf/%s/route_localnet", br);
@@ -823,7 +830,7 @@ write_etc (int dir, json_t *net, const char *cid, bool all, capsa_err **err)
 
 /* Rewrite cid's own hosts file from the first of its networks whose lease has the etc_dir. */
 static void
-refresh_own (int dir, const char *cid)
+refresh_own (int dir, const char *cid, bool all)
 {
   cleanup_strv char **names = NULL;
   cleanup_err capsa_err *e = NULL;
@@ -834,7 +841,7 @@ refresh_own (int dir, const char *cid)
       cleanup_json json_t *o = NULL;
       if (ipam_load (dir, *n, &o, &e) == 0 && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir"))
         {
-          write_etc (dir, o, cid, false, &e);
+          write_etc (dir, o, cid, all, &e);
           return;
         }
       capsa_err_free (&e);
@@ -1078,7 +1085,8 @@ lease_add (json_t *net, const struct capsa_attach *a, struct lease_names *ln, js
   return 0;
 }
 
-/* Has cid a lease with an etc_dir on another network than net? */
+/* Has cid a lease with an etc_dir on another network than net, one with a DNS server?  (Then
+ * its resolv.conf stays: that server answers for the names of each of its networks.) */
 static bool
 etc_elsewhere (int dir, json_t *net, const char *cid)
 {
@@ -1090,7 +1098,8 @@ etc_elsewhere (int dir, json_t *net, const char *cid)
     {
       cleanup_json json_t *o = NULL;
       if (strcmp (*n, jstr (net, "name") ?: "") != 0 && ipam_load (dir, *n, &o, &e) == 0
-          && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir"))
+          && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir")
+          && json_is_true (json_object_get (o, "dns")))
         return true;
       capsa_err_free (&e);
     }
@@ -1113,8 +1122,8 @@ lease_plumb (const struct capsa_netenv *env, int dir, json_t *net, json_t *lease
     r = plumb (net, lease, netns_fd, res, err);
   if (r == 0)
     r = sync_nat_if (env, dir, nat_changed, err);
-  /* its resolv.conf and hostname are its first network's (`network connect` adds only lines to
-   * its hosts file) */
+  /* its resolv.conf and hostname are its first network's with a DNS server (`network connect`
+   * adds lines to its hosts file, and a DNS server to a container on the default network) */
   if (r == 0 && a->etc_dir)
     r = write_etc (dir, net, cid, !etc_elsewhere (dir, net, cid), err);
   if (r < 0)
@@ -1228,7 +1237,8 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
   drop_lease (net, container_id);
   if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
     return -1;
-  refresh_own (st.dir, container_id); /* its other networks' file loses this one's lines */
+  /* its other networks' file loses this one's lines, and resolv.conf this one's DNS server */
+  refresh_own (st.dir, container_id, true);
   return 0;
 }
 
@@ -1382,6 +1392,6 @@ capsa_net_rename (const struct capsa_netenv *env, const char *container_id, cons
   struct lease_rename r = { container_id, name };
   if (netstate_open (env, &st, err) < 0 || update_networks (st.dir, rename_in, &r, err) < 0)
     return -1;
-  refresh_own (st.dir, container_id); /* on a network without dns, its own line */
+  refresh_own (st.dir, container_id, false); /* its own line */
   return 0;
 }
