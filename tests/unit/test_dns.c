@@ -63,8 +63,10 @@ test_compressed_names (void **state)
   assert_string_equal (out, "www.example");
   assert_int_equal (next, 29);
   /* a pointer to itself, or forwards: refused (no loops) */
-  uint8_t loop[] = { 0, 0, 0xc0, 2 };
-  assert_int_equal (dns_read_name (loop, sizeof loop, 2, out, &next), -1);
+  uint8_t loop[16] = { [12] = 0, [14] = 0xc0, [15] = 14 };
+  assert_int_equal (dns_read_name (loop, sizeof loop, 14, out, &next), -1);
+  uint8_t hdr[16] = { [12] = 0xc0, [13] = 3 }; /* into the header */
+  assert_int_equal (dns_read_name (hdr, sizeof hdr, 12, out, &next), -1);
   uint8_t fwd[] = { 0xc0, 2, 0 };
   assert_int_equal (dns_read_name (fwd, sizeof fwd, 0, out, &next), -1);
   /* reserved label types, a label with a dot, a name too long */

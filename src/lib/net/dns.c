@@ -71,7 +71,7 @@ dns_read_name (const uint8_t *msg, size_t len, size_t off, char *out, size_t *ne
           if (*next == 0)
             *next = pos + 2;
           size_t target = ptr & 0x3fffu;
-          if (target >= pos) /* only backwards: no loops */
+          if (target >= pos || target < HDR) /* only backwards (no loops), never into the header */
             return -1;
           pos = target;
           continue;
