@@ -201,6 +201,7 @@ static const struct field config_fields[] = {
   { "StdinOnce", F_BOOL, OFF (stdin_once), 0, 0, 0 },
   { "Env", F_STRV, OFF (env), 0, 0, 0 },
   { "Labels", F_MAP, OFF (labels), 0, 0, '=' },
+  { "MacAddress", F_STR, OFF (mac_address), 0, 0, 0 },
 };
 
 /* (AutoRemove before RestartPolicy, PublishAllPorts before the ports: set_* read them) */
@@ -226,6 +227,11 @@ static const struct field host_fields[] = {
   { "SecurityOpt", F_STRV, OFF (security_opt), 0, 0, 0 },
   { "Sysctls", F_MAP, OFF (sysctls), 0, 0, '=' },
   { "Tmpfs", F_MAP, OFF (tmpfs), 0, 0, ':' },
+  /* issue 18 DNS: the engine checks them as for --dns, --dns-search, --dns-option, --add-host */
+  { "Dns", F_STRV, OFF (dns), 0, 0, 0 },
+  { "DnsSearch", F_STRV, OFF (dns_search), 0, 0, 0 },
+  { "DnsOptions", F_STRV, OFF (dns_options), 0, 0, 0 },
+  { "ExtraHosts", F_STRV, OFF (extra_hosts), 0, 0, 0 },
 };
 #undef OFF
 
@@ -291,7 +297,6 @@ struct unsupported
 
 static const struct unsupported config_unsupported[] = {
   { "Domainname", WARN, "capsa sets the host name only, not a domain name", NULL, false },
-  { "MacAddress", REFUSE, "a fixed MAC address is not supported", NULL, false },
 };
 
 #define NOT_SUPPORTED(key, what)                                                                                       \
@@ -302,10 +307,6 @@ static const struct unsupported host_unsupported[] = {
   { "VolumeDriver", REFUSE, "volume drivers are not supported", "local", false },
   NOT_SUPPORTED ("VolumesFrom", "volumes from other containers"),
   { "Links", REFUSE, "links are not supported (put the containers on one user-defined network)", NULL, false },
-  NOT_SUPPORTED ("Dns", "custom DNS servers"),
-  NOT_SUPPORTED ("DnsOptions", "custom DNS options"),
-  NOT_SUPPORTED ("DnsSearch", "custom DNS search domains"),
-  NOT_SUPPORTED ("ExtraHosts", "extra /etc/hosts entries"),
   NOT_SUPPORTED ("GroupAdd", "additional groups"),
   { "IpcMode", REFUSE, "only a private IPC namespace is supported", "private,shareable", false },
   { "PidMode", REFUSE, "only a private PID namespace is supported", NULL, false },
@@ -833,20 +834,19 @@ set_ports (json_t *body, json_t *hc, struct ctr_opts *o, capsa_err **err)
 /* ---- the network --------------------------------------------------------------------------- */
 
 static int
-endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnings, capsa_err **err)
+endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, struct svc_strings *keep, json_t *warnings,
+                 capsa_err **err)
 {
   static const struct unsupported ep_unsupported[] = {
     { "Links", REFUSE, "links are not supported", NULL, false },
-    { "MacAddress", REFUSE, "a fixed MAC address is not supported", NULL, false },
     { "DriverOpts", REFUSE, "network driver options are not supported", NULL, false },
   };
   static const struct unsupported ipam_unsupported[] = {
-    { "IPv4Address", REFUSE, "a fixed address is not supported", NULL, false },
-    { "IPv6Address", REFUSE, "a fixed address is not supported", NULL, false },
     { "LinkLocalIPs", REFUSE, "link-local addresses are not supported", NULL, false },
   };
   char sec[160], isec[176];
   json_t *ipam;
+  const char *ip = NULL, *ip6 = NULL, *mac = NULL;
   snprintf (sec, sizeof sec, "NetworkingConfig.EndpointsConfig.%s.", net);
   snprintf (isec, sizeof isec, "%sIPAMConfig.", sec);
   if (ep && !json_is_object (ep))
@@ -854,8 +854,17 @@ endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnin
                           json_kind_name (ep, true));
   if (get_obj (ep, sec, "IPAMConfig", &ipam, err) < 0
       || check_unsupported (ep_unsupported, ARRAY_SIZE (ep_unsupported), ep, sec, warnings, err) < 0
-      || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0)
+      || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0
+      || get_str (ipam, isec, "IPv4Address", &ip, err) < 0 || get_str (ipam, isec, "IPv6Address", &ip6, err) < 0
+      || get_str (ep, sec, "MacAddress", &mac, err) < 0)
     return -1;
+  /* (docker's fixed addresses and the endpoint's MAC address: --ip, --ip6, --mac-address) */
+  if (ip && *ip)
+    o->ip = keep_str (keep, ip);
+  if (ip6 && *ip6)
+    o->ip6 = keep_str (keep, ip6);
+  if (mac && *mac)
+    o->mac_address = keep_str (keep, mac);
   return get_strv (ep, sec, "Aliases", false, &o->aliases, err);
 }
 
@@ -888,7 +897,7 @@ set_endpoint (json_t *body, struct ctr_opts *o, struct svc_strings *keep, json_t
                             "NetworkingConfig.EndpointsConfig.%s: not the container's network (HostConfig.NetworkMode "
                             "`%s`): connect it to another network after it is created",
                             net, o->network);
-    return endpoint_config (net, member (eps, net), o, warnings, err);
+    return endpoint_config (net, member (eps, net), o, keep, warnings, err);
   }
   return 0;
 }
@@ -973,10 +982,16 @@ svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
   char ***lists[] = { &o->env,     &o->volumes,      &o->mounts,  &o->tmpfs,           &o->devices,
                       &o->cap_add, &o->cap_drop,     &o->ulimits, &o->sysctls,         &o->labels,
                       &o->publish, &o->security_opt, &o->cmd,     &o->entrypoint_argv, &o->aliases };
+  char ***dns[] = { &o->dns, &o->dns_search, &o->dns_options, &o->extra_hosts };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     {
       cleanup_strv_fn (lists[i]);
       *lists[i] = NULL;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (dns); i++)
+    {
+      cleanup_strv_fn (dns[i]);
+      *dns[i] = NULL;
     }
   cleanup_strv_fn (&keep->strs);
   keep->strs = NULL;
