@@ -52,6 +52,28 @@ def listening(addr):
     return f"{addr}:53" in out
 
 
+def tcp_query(server, name):
+    """name's A records asked of server over TCP (RFC 1035 4.2.2), from the host."""
+    q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack("!HH", 1, 1)
+    with socket.create_connection((server, 53), timeout=3) as c:
+        c.sendall(struct.pack("!H", len(q)) + q)
+        n = struct.unpack("!H", c.recv(2))[0]
+        a = b""
+        while len(a) < n:
+            a += c.recv(n - len(a))
+    assert a[:2] == b"\x42\x42" and a[2] & 0x80
+    count, off, out = struct.unpack("!H", a[6:8])[0], len(q), []
+    for _ in range(count):
+        rtype, rdlen = struct.unpack("!H", a[off + 2:off + 4])[0], struct.unpack("!H", a[off + 10:off + 12])[0]
+        if rtype == 1:
+            out.append(socket.inet_ntoa(a[off + 12:off + 16]))
+        off += 12 + rdlen
+    return out
+
+
 class Responder:
     """A UDP DNS server on 127.0.0.77:53 answering `NAME.capsa-test` with 192.0.2.77, NXDOMAIN else."""
 
@@ -117,6 +139,7 @@ def test_names_aliases_and_updates(capsa, dnsnet):
     assert lookup(capsa, "d2", "d1") == [ip1]
     cid = capsa("inspect", "-f", "{{.Id}}", "d2").stdout.strip()
     assert lookup(capsa, "d1", cid[:12]) == [ip2]
+    assert tcp_query(gw, "web") == [ip2], "over TCP too"
     # no peer in a hosts file: a third container is resolvable at once, the others' files untouched
     before = {n: capsa("exec", n, "cat", "/etc/hosts").stdout for n in ("d1", "d2")}
     assert ip2 not in before["d1"] and ip1 not in before["d2"], before

@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #define MAX_PENDING 64
 #define FORWARD_TIMEOUT_MS 2000
 #define MSG_MAX 4096
+#define FIXED 5 /* the inotify watch, then UDP and TCP of each family */
 
 struct upstream
 {
@@ -66,6 +68,7 @@ struct server
   json_t *net;
   char **seen; /* every name it answered for since it started: one gone is NXDOMAIN */
   int udp[2];  /* IPv4, IPv6 (-1: none) */
+  int tcp[2];  /* the same, listening */
   int ino;
   struct upstream up[MAX_UPSTREAMS];
   size_t nup;
@@ -250,9 +253,10 @@ lookup (struct server *s, const struct dns_query *q, const struct sockaddr_stora
   return -1;
 }
 
-/* One socket bound to the gateway (not yet there, or tentative: IP_FREEBIND) port 53. */
+/* One socket (SOCK_DGRAM, or SOCK_STREAM listening) bound to the gateway (not yet there, or
+ * tentative: IP_FREEBIND) port 53. */
 static int
-bind_gateway (int family, const char *gw, capsa_err **err)
+bind_gateway (int family, int type, const char *gw, capsa_err **err)
 {
   struct sockaddr_storage ss = { 0 };
   socklen_t len;
@@ -262,15 +266,20 @@ bind_gateway (int family, const char *gw, capsa_err **err)
     len = sizeof *a4, a4->sin_family = AF_INET, a4->sin_port = htons (53), inet_pton (AF_INET, gw, &a4->sin_addr);
   else
     len = sizeof *a6, a6->sin6_family = AF_INET6, a6->sin6_port = htons (53), inet_pton (AF_INET6, gw, &a6->sin6_addr);
-  cleanup_close int fd = socket (family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  cleanup_close int fd = socket (family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
+  const char *proto = type == SOCK_STREAM ? "tcp" : "udp";
   if (fd < 0)
     return capsa_fail (err, errno, "socket");
   setsockopt (fd, SOL_IP, IP_FREEBIND, &one, sizeof one);
+  if (type == SOCK_STREAM)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* (a predecessor's TIME_WAIT) */
   if (family == AF_INET6)
     setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bind (fd, (struct sockaddr *) &ss, len) < 0)
-    return capsa_fail (err, errno, "bind %s port 53/udp", gw);
+    return capsa_fail (err, errno, "bind %s port 53/%s", gw, proto);
+  if (type == SOCK_STREAM && listen (fd, 16) < 0)
+    return capsa_fail (err, errno, "listen on %s port 53/tcp", gw);
   return take_fd (&fd);
 }
 
@@ -369,6 +378,83 @@ serve_one (struct server *s, int fd)
     reply (fd, &cl, clen, out, (size_t) olen);
 }
 
+/* Read or write exactly len bytes on a TCP connection (its timeouts bound the wait). */
+static bool
+tcp_io (int fd, uint8_t *buf, size_t len, bool wr)
+{
+  for (size_t done = 0; done < len;)
+    {
+      ssize_t n = wr ? send (fd, buf + done, len - done, MSG_NOSIGNAL) : recv (fd, buf + done, len - done, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return false;
+      done += (size_t) n;
+    }
+  return true;
+}
+
+/* One query over TCP to the first of the host's resolvers that answers: the answer's length. */
+static ssize_t
+forward_tcp (struct server *s, uint8_t *msg, size_t len, size_t cap)
+{
+  struct timeval tv = { .tv_sec = FORWARD_TIMEOUT_MS / 1000 };
+  for (size_t i = 0; i < s->nup; i++)
+    {
+      cleanup_close int fd = socket (s->up[i].sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      uint8_t hdr[2] = { (uint8_t) (len >> 8), (uint8_t) len };
+      if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
+          || setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0
+          || connect (fd, (struct sockaddr *) &s->up[i].sa, s->up[i].len) < 0 || !tcp_io (fd, hdr, 2, true)
+          || !tcp_io (fd, msg, len, true) || !tcp_io (fd, hdr, 2, false))
+        continue;
+      size_t alen = (size_t) hdr[0] << 8 | hdr[1];
+      if (alen >= 12 && alen <= cap && tcp_io (fd, msg, alen, false))
+        return (ssize_t) alen;
+    }
+  return -1;
+}
+
+/* A connection on a listening socket: one query (RFC 1035 4.2.2: a two-byte length first),
+ * answered, then closed.  Its reads and writes wait one second at most, a forward
+ * FORWARD_TIMEOUT_MS a resolver: TCP is the rare fallback of a truncated answer, so it is served
+ * in line rather than with the UDP forwards' bookkeeping. */
+static void
+serve_tcp (struct server *s, int lfd)
+{
+  struct sockaddr_storage cl;
+  socklen_t clen = sizeof cl;
+  cleanup_close int fd = accept4 (lfd, (struct sockaddr *) &cl, &clen, SOCK_CLOEXEC);
+  struct timeval tv = { .tv_sec = 1 };
+  uint8_t hdr[2], msg[MSG_MAX], out[MSG_MAX];
+  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
+      || setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 || !tcp_io (fd, hdr, 2, false))
+    return;
+  size_t len = (size_t) hdr[0] << 8 | hdr[1];
+  struct dns_query q;
+  if (len < 12 || len > sizeof msg || !tcp_io (fd, msg, len, false))
+    return;
+  struct dns_rr rrs[16];
+  size_t n;
+  int olen = -1;
+  if (dns_parse_query (msg, len, &q) < 0)
+    dns_error (q.id, q.flags, DNS_RCODE_FORMERR, out), olen = 12;
+  else
+    {
+      int rcode = q.qclass == DNS_CLASS_IN ? lookup (s, &q, &cl, rrs, ARRAY_SIZE (rrs), &n) : -1;
+      if (rcode >= 0)
+        olen = dns_answer (&q, msg, rcode, rrs, n, out, sizeof out);
+      else if ((olen = (int) forward_tcp (s, msg, len, sizeof out)) > 0)
+        memcpy (out, msg, (size_t) olen);
+      else
+        dns_error (q.id, q.flags, DNS_RCODE_SERVFAIL, out), olen = 12;
+    }
+  hdr[0] = (uint8_t) (olen >> 8);
+  hdr[1] = (uint8_t) olen;
+  if (olen > 0 && tcp_io (fd, hdr, 2, true))
+    tcp_io (fd, out, (size_t) olen, true);
+}
+
 /* The answer of a resolver to a pending forward, relayed as it is. */
 static void
 relay (struct pending *p)
@@ -445,7 +531,10 @@ static void
 server_free (struct server *s)
 {
   for (size_t i = 0; i < ARRAY_SIZE (s->udp); i++)
-    cleanup_close_fn (&s->udp[i]);
+    {
+      cleanup_close_fn (&s->udp[i]);
+      cleanup_close_fn (&s->tcp[i]);
+    }
   cleanup_close_fn (&s->ino);
   for (size_t i = 0; i < MAX_PENDING; i++)
     pending_end (&s->pend[i]);
@@ -466,11 +555,12 @@ server_open (struct server *s, capsa_err **err)
     return r < 0 ? -1 : capsa_fail_as (err, ENOENT, "network `%s` does not exist", s->name);
   if (jstr (s->net, "gateway") == NULL)
     return capsa_fail_as (err, EINVAL, "network `%s` has no gateway address", s->name);
-  s->udp[0] = bind_gateway (AF_INET, jstr (s->net, "gateway"), err);
-  if (s->udp[0] < 0)
-    return capsa_err_wrap (err, "the DNS server of network `%s`", s->name);
-  if (jstr (s->net, "gateway6") && (s->udp[1] = bind_gateway (AF_INET6, jstr (s->net, "gateway6"), err)) < 0)
-    return capsa_err_wrap (err, "the DNS server of network `%s`", s->name);
+  const char *gw[2] = { jstr (s->net, "gateway"), jstr (s->net, "gateway6") };
+  for (int f = 0; f < 2; f++)
+    if (gw[f]
+        && ((s->udp[f] = bind_gateway (f ? AF_INET6 : AF_INET, SOCK_DGRAM, gw[f], err)) < 0
+            || (s->tcp[f] = bind_gateway (f ? AF_INET6 : AF_INET, SOCK_STREAM, gw[f], err)) < 0))
+      return capsa_err_wrap (err, "the DNS server of network `%s`", s->name);
   return 0;
 }
 
@@ -480,16 +570,19 @@ server_loop (struct server *s, int *leave_lock)
 {
   for (;;)
     {
-      struct pollfd pf[3 + MAX_PENDING];
+      struct pollfd pf[FIXED + MAX_PENDING];
       size_t np = 0, map[MAX_PENDING];
       pf[np++] = (struct pollfd){ .fd = s->ino, .events = POLLIN };
-      pf[np++] = (struct pollfd){ .fd = s->udp[0], .events = POLLIN };
-      pf[np++] = (struct pollfd){ .fd = s->udp[1], .events = POLLIN }; /* -1: ignored by poll */
+      for (size_t f = 0; f < 2; f++) /* (-1: ignored by poll) */
+        {
+          pf[np++] = (struct pollfd){ .fd = s->udp[f], .events = POLLIN };
+          pf[np++] = (struct pollfd){ .fd = s->tcp[f], .events = POLLIN };
+        }
       long long next = -1, now = now_ms ();
       for (size_t i = 0; i < MAX_PENDING; i++)
         if (s->pend[i].fd >= 0)
           {
-            map[np - 3] = i;
+            map[np - FIXED] = i;
             pf[np++] = (struct pollfd){ .fd = s->pend[i].fd, .events = POLLIN };
             if (next < 0 || s->pend[i].deadline < next)
               next = s->pend[i].deadline;
@@ -499,12 +592,12 @@ server_loop (struct server *s, int *leave_lock)
         return -1;
       if (r > 0 && (pf[0].revents & POLLIN) && file_changed (s) != 0 && should_leave (s, leave_lock))
         return 0;
-      for (size_t i = 1; r > 0 && i < 3; i++)
+      for (size_t i = 1; r > 0 && i < FIXED; i++)
         if (pf[i].revents & POLLIN)
-          serve_one (s, pf[i].fd);
-      for (size_t i = 3; r > 0 && i < np; i++)
+          (i % 2 ? serve_one : serve_tcp) (s, pf[i].fd);
+      for (size_t i = FIXED; r > 0 && i < np; i++)
         if (pf[i].revents & (POLLIN | POLLERR))
-          relay (&s->pend[map[i - 3]]);
+          relay (&s->pend[map[i - FIXED]]);
       expire (s);
     }
 }
@@ -545,6 +638,7 @@ capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts
                       .resolv = o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf",
                       .state_dir = env && env->state_dir ? env->state_dir : CAPSA_NET_STATE_DIR,
                       .udp = { -1, -1 },
+                      .tcp = { -1, -1 },
                       .ino = -1 };
   for (size_t i = 0; i < MAX_PENDING; i++)
     s.pend[i].fd = s.pend[i].from = -1;
