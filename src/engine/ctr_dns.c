@@ -53,6 +53,8 @@ static void __attribute__ ((noreturn)) dns_exec (const char *exe, char **argv, i
   if (null < 0 || dup2 (report, DNS_REPORT_FD) < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (null, 2) < 0)
     _exit (127);
   close_range (DNS_REPORT_FD + 1, ~0U, 0); /* a monitor's report socket, a container's pipes */
+  if (chdir ("/") < 0)                     /* (not pinning the caller's directory: a mount there must stay removable) */
+    _exit (127);
   execv (exe, argv);
   _exit (127);
 }

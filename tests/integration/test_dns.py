@@ -176,6 +176,19 @@ def test_names_aliases_and_updates(capsa, dnsnet):
     assert not dns_procs(capsa) and not listening(gw)
 
 
+def test_concurrent_starts_one_server(capsa, dnsnet):
+    """Three containers started at once on a network without a server: one server (the pidfile's
+    flock), and each start returns once it serves."""
+    ps = [capsa.popen("run", "-d", "--name", n, "--network", "dnsnet", "busybox", "sleep", "120",
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in ("d1", "d2", "d3")]
+    for p in ps:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert len(dns_procs(capsa)) == 1
+    for a, b in (("d1", "d2"), ("d2", "d3"), ("d3", "d1")):
+        assert lookup(capsa, a, b) == [ip_of(capsa, b, "dnsnet")]
+
+
 def test_network_rm_stops_server(capsa, dnsnet):
     capsa("run", "-d", "--name", "d1", "--network", "dnsnet", "busybox", "sleep", "120")
     assert dns_procs(capsa)

@@ -617,6 +617,22 @@ report (int ready_fd, capsa_err *e)
   close (ready_fd);
 }
 
+/* Wait (2 s at most) until the server holding the pidfile has bound its sockets: it writes
+ * "PID ready" there then.  (Two containers starting at once on a network both start a server;
+ * the one that loses the lock must not say "serving" before the other does.) */
+static void
+wait_ready (int pidf)
+{
+  for (int i = 0; i < 40; i++)
+    {
+      char buf[32] = "";
+      if (pread (pidf, buf, sizeof buf - 1, 0) > 0 && strstr (buf, " ready"))
+        return;
+      struct timespec ts = { 0, 50 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+}
+
 int
 capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts *o, capsa_err **err)
 {
@@ -627,7 +643,8 @@ capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts
     {
       if (errno != EWOULDBLOCK)
         return capsa_fail (err, errno, "lock `%s`", o->pidfile);
-      report (o->ready_fd, NULL); /* another one serves the network */
+      wait_ready (pidf); /* another one serves the network, or is about to */
+      report (o->ready_fd, NULL);
       return 0;
     }
   char pid[24];
@@ -644,6 +661,9 @@ capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts
     s.pend[i].fd = s.pend[i].from = -1;
   snprintf (s.file, sizeof s.file, "%s/%s.json", s.state_dir, o->network);
   int leave_lock = -1, r = server_open (&s, err);
+  pl = snprintf (pid, sizeof pid, "%d ready\n", (int) getpid ());
+  if (r == 0 && pwrite (pidf, pid, (size_t) pl, 0) != pl)
+    r = capsa_fail (err, errno, "write `%s`", o->pidfile);
   report (o->ready_fd, r < 0 ? *err : NULL);
   if (r == 0)
     r = server_loop (&s, &leave_lock) < 0 ? capsa_fail (err, errno, "network `%s`: DNS server", o->network) : 0;
