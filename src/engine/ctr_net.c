@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
@@ -113,6 +114,38 @@ meta_strv (json_t *v)
   return out;
 }
 
+/* The lists of the record an attach takes (their strings borrowed from the record). */
+struct attach_lists
+{
+  const char **aliases, **dns, **search, **opts, **hosts;
+};
+
+static void
+attach_lists_free (struct attach_lists *l)
+{
+  free (l->aliases);
+  free (l->dns);
+  free (l->search);
+  free (l->opts);
+  free (l->hosts);
+}
+#define cleanup_attach_lists __attribute__ ((cleanup (attach_lists_free)))
+
+/* a's --network-alias, --dns..., --add-host, --ip, --ip6 and --mac-address, from the record. */
+static void
+attach_from_meta (struct capsa_attach *a, json_t *meta, struct attach_lists *l)
+{
+  json_t *hc = json_object_get (meta, "HostConfig"), *ipam = json_object_get (meta, "IPAMConfig");
+  a->aliases = l->aliases = meta_strv (json_object_get (meta, "Aliases"));
+  a->dns = l->dns = meta_strv (json_object_get (hc, "Dns"));
+  a->dns_search = l->search = meta_strv (json_object_get (hc, "DnsSearch"));
+  a->dns_options = l->opts = meta_strv (json_object_get (hc, "DnsOptions"));
+  a->extra_hosts = l->hosts = meta_strv (json_object_get (hc, "ExtraHosts"));
+  a->ip = jstr (ipam, "IPv4Address");
+  a->ip6 = jstr (ipam, "IPv6Address");
+  a->mac = jstr (json_object_get (meta, "Config"), "MacAddress");
+}
+
 int
 ctr_net_up (struct capsa_engine *e, struct ctr *c, capsa_err **err)
 {
@@ -136,12 +169,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
-  cleanup_free const char **aliases = meta_strv (json_object_get (c->meta, "Aliases"));
-  cleanup_free const char **dns = meta_strv (json_object_get (hc, "Dns"));
-  cleanup_free const char **search = meta_strv (json_object_get (hc, "DnsSearch"));
-  cleanup_free const char **opts = meta_strv (json_object_get (hc, "DnsOptions"));
-  cleanup_free const char **hosts = meta_strv (json_object_get (hc, "ExtraHosts"));
-  json_t *ipam = json_object_get (c->meta, "IPAMConfig");
+  cleanup_attach_lists struct attach_lists lists = { NULL };
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
@@ -175,15 +203,8 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
                             .nports = n,
                             .name = name && strcmp (name, c->id) ? name : NULL,
                             .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
-                            .etc_dir = etc,
-                            .aliases = aliases,
-                            .ip = jstr (ipam, "IPv4Address"),
-                            .ip6 = jstr (ipam, "IPv6Address"),
-                            .dns = dns,
-                            .dns_search = search,
-                            .dns_options = opts,
-                            .extra_hosts = hosts,
-                            .mac = jstr (json_object_get (c->meta, "Config"), "MacAddress") };
+                            .etc_dir = etc };
+  attach_from_meta (&a, c->meta, &lists);
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;

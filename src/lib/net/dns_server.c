@@ -119,7 +119,7 @@ load_upstreams (struct server *s)
     }
 }
 
-/* The names of one lease: its id, short id, name and aliases, calling fn on each. */
+/* Is want one of the lease's names: its id, short id, name, aliases (case-insensitively)? */
 static bool
 lease_has (const char *cid, json_t *l, const char *want)
 {
