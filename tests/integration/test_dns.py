@@ -189,6 +189,21 @@ def test_concurrent_starts_one_server(capsa, dnsnet):
         assert lookup(capsa, a, b) == [ip_of(capsa, b, "dnsnet")]
 
 
+def test_other_networks_get_no_answer(capsa, dnsnet):
+    """A container of another network reaches this network's gateway (a host address), but the
+    server answers only its own network's clients."""
+    capsa("run", "-d", "--name", "d1", "--network", "dnsnet", "busybox", "sleep", "120")
+    capsa("network", "create", "--subnet", "10.99.52.0/24", "othnet")
+    try:
+        capsa("run", "-d", "--name", "dx", "--network", "othnet", "busybox", "sleep", "120")
+        p = capsa("exec", "dx", "nslookup", "-timeout=1", "-retry=1", "-type=a", "d1", f"{SUBNET}.1", check=False)
+        assert p.returncode != 0 and "timed out" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert lookup(capsa, "dx", "d1") == [], "its own server does not know d1"
+    finally:
+        capsa("rm", "-f", "dx", check=False)
+        capsa("network", "rm", "-f", "othnet", check=False)
+
+
 def test_network_rm_stops_server(capsa, dnsnet):
     capsa("run", "-d", "--name", "d1", "--network", "dnsnet", "busybox", "sleep", "120")
     assert dns_procs(capsa)

@@ -348,6 +348,45 @@ forward (struct server *s, int from, const struct sockaddr_storage *cl, socklen_
     }
 }
 
+/* Is addr one of the host's own addresses (a program of the host asking)? */
+static bool
+host_address (const struct sockaddr_storage *addr)
+{
+  struct sockaddr_storage a = *addr;
+  if (a.ss_family == AF_INET)
+    ((struct sockaddr_in *) &a)->sin_port = 0;
+  else
+    ((struct sockaddr_in6 *) &a)->sin6_port = 0;
+  cleanup_close int fd = socket (a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  socklen_t len = a.ss_family == AF_INET ? sizeof (struct sockaddr_in) : sizeof (struct sockaddr_in6);
+  return fd >= 0 && bind (fd, (struct sockaddr *) &a, len) == 0;
+}
+
+/* Is the client on the network (its subnet or subnet6: a container of it), or the host?  Others are not answered: a
+ * container of another network reaches this gateway too (the host's own address: no isolation rule between them), and
+ * must learn nothing of this network's containers, nor use the server as a resolver of its own. */
+static bool
+client_ok (struct server *s, const struct sockaddr_storage *cl)
+{
+  cleanup_err capsa_err *e = NULL;
+  struct in6_addr base, a = { 0 };
+  int prefix;
+  if (cl->ss_family == AF_INET)
+    {
+      struct in_addr b4;
+      const struct in_addr *c4 = &((const struct sockaddr_in *) cl)->sin_addr;
+      if (ipam_parse_cidr (jstr (s->net, "subnet") ?: "", &b4, &prefix, &e) < 0)
+        return host_address (cl);
+      if (prefix == 0 || ((ntohl (c4->s_addr) ^ ntohl (b4.s_addr)) >> (32 - prefix)) == 0)
+        return true;
+      return host_address (cl);
+    }
+  a = ((const struct sockaddr_in6 *) cl)->sin6_addr;
+  if (ipam_parse_cidr6 (jstr (s->net, "subnet6") ?: "", &base, &prefix, &e) == 0 && ipam_in6_match (&a, &base, prefix))
+    return true;
+  return host_address (cl);
+}
+
 /* A query on the listening socket fd. */
 static void
 serve_one (struct server *s, int fd)
@@ -357,7 +396,7 @@ serve_one (struct server *s, int fd)
   socklen_t clen = sizeof cl;
   ssize_t len = recvfrom (fd, msg, sizeof msg, MSG_DONTWAIT, (struct sockaddr *) &cl, &clen);
   struct dns_query q;
-  if (len < 12)
+  if (len < 12 || !client_ok (s, &cl))
     return;
   if (dns_parse_query (msg, (size_t) len, &q) < 0)
     {
@@ -427,7 +466,7 @@ serve_tcp (struct server *s, int lfd)
   cleanup_close int fd = accept4 (lfd, (struct sockaddr *) &cl, &clen, SOCK_CLOEXEC);
   struct timeval tv = { .tv_sec = 1 };
   uint8_t hdr[2], msg[MSG_MAX], out[MSG_MAX];
-  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
+  if (fd < 0 || !client_ok (s, &cl) || setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0
       || setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 || !tcp_io (fd, hdr, 2, false))
     return;
   size_t len = (size_t) hdr[0] << 8 | hdr[1];
