@@ -252,6 +252,22 @@ def test_fixed_ip_and_mac(capsa, dnsnet):
     assert p.returncode == 125 and "user defined networks only" in p.stderr, p.stderr
 
 
+def test_fixed_ip6_and_aaaa(capsa, dnsnet):
+    """--ip6 on a dual-stack network; the server answers AAAA with it (and listens on the IPv6
+    gateway too)."""
+    capsa("network", "create", "--subnet", "10.99.53.0/24", "--subnet", "fd7c:53::/64", "v6dns")
+    try:
+        capsa("run", "-d", "--name", "dip", "--network", "v6dns", "--ip6", "fd7c:53::77", "busybox", "sleep", "120")
+        capsa("run", "-d", "--name", "dip2", "--network", "v6dns", "busybox", "sleep", "120")
+        assert capsa.inspect("dip")["NetworkSettings"]["GlobalIPv6Address"] == "fd7c:53::77"
+        p = capsa("exec", "dip2", "nslookup", "-type=aaaa", "dip")
+        assert "fd7c:53::77" in p.stdout, p.stdout
+        assert listening("[fd7c:53::1]") or listening("fd7c:53::1"), "on the IPv6 gateway too"
+    finally:
+        capsa("rm", "-f", "dip", "dip2", check=False)
+        capsa("network", "rm", "-f", "v6dns", check=False)
+
+
 def test_podman_comparison():
     """podman's aardvark-dns is the model; compared only where podman uses netavark + aardvark."""
     aardvark = shutil.which("aardvark-dns") or next(
