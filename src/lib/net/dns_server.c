@@ -38,6 +38,7 @@
 #define MAX_UPSTREAMS 3
 #define MAX_PENDING 64
 #define FORWARD_TIMEOUT_MS 2000
+#define LIVENESS_CHECK_MS 30000 /* how often it looks whether its containers still live */
 #define MSG_MAX 4096
 #define FIXED 5 /* the inotify watch, then UDP and TCP of each family */
 
@@ -526,18 +527,33 @@ expire (struct server *s)
     }
 }
 
-/* Whether the network is gone or has no container left, decided under the state lock (see the
- * top of the file); the lock stays held (*lock) until the server has given up its pidfile. */
+/* Has the network a container left whose process lives?  (A lease whose container died with
+ * its monitor stays until a gc: the server need not.) */
+static bool
+any_live_lease (struct server *s)
+{
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (s->net, "leases"), cid, l) if (!ipam_lease_stale (l)) return true;
+  return false;
+}
+
+/* Whether the network is gone or has no live container left, decided under the state lock (see
+ * the top of the file); the lock stays held (*lock) until the server has given up its pidfile.
+ * A state directory that is gone (its store removed) is not made again for the lock. */
 static bool
 should_leave (struct server *s, int *lock)
 {
   cleanup_err capsa_err *e = NULL;
   int dir = -1;
+  *lock = -1;
+  if (access (s->state_dir, F_OK) < 0)
+    return true;
   *lock = ipam_lock (s->state_dir, &dir, &e);
   if (dir >= 0)
     close (dir);
   int r = reload (s, &e);
-  if (r == 0 || (r > 0 && json_object_size (json_object_get (s->net, "leases")) == 0))
+  if (r == 0 || (r > 0 && !any_live_lease (s)))
     return true;
   if (*lock >= 0)
     close (*lock);
@@ -607,6 +623,7 @@ server_open (struct server *s, capsa_err **err)
 static int
 server_loop (struct server *s, int *leave_lock)
 {
+  long long check = now_ms () + LIVENESS_CHECK_MS;
   for (;;)
     {
       struct pollfd pf[FIXED + MAX_PENDING];
@@ -626,11 +643,16 @@ server_loop (struct server *s, int *leave_lock)
             if (next < 0 || s->pend[i].deadline < next)
               next = s->pend[i].deadline;
           }
-      int r = poll (pf, np, next < 0 ? -1 : (int) (next > now ? next - now : 0));
+      if (next < 0 || next > check)
+        next = check;
+      int r = poll (pf, np, (int) (next > now ? next - now : 0));
       if (r < 0 && errno != EINTR)
         return -1;
-      if (r > 0 && (pf[0].revents & POLLIN) && file_changed (s) != 0 && should_leave (s, leave_lock))
+      bool changed = r > 0 && (pf[0].revents & POLLIN) && file_changed (s) != 0;
+      if ((changed || now_ms () >= check) && should_leave (s, leave_lock))
         return 0;
+      if (now_ms () >= check)
+        check = now_ms () + LIVENESS_CHECK_MS;
       for (size_t i = 1; r > 0 && i < FIXED; i++)
         if (pf[i].revents & POLLIN)
           (i % 2 ? serve_one : serve_tcp) (s, pf[i].fd);
