@@ -2,8 +2,8 @@
  * and run with tests/fuzz/build.sh (see README.md).
  *
  * An input is a message as a container might send one: it goes through dns_parse_query and, when
- * that accepts it, dns_answer (with two records, into a buffer of the input's first byte's size,
- * so that truncation is exercised); and through dns_parse_answer as a response from a resolver.
+ * that accepts it, dns_answer (with three records, A, AAAA and PTR to the question's name, into a buffer of the input's
+ * first byte's size, so that truncation is exercised); and through dns_parse_answer as a response from a resolver.
  * Besides crashes and sanitizer reports, it aborts when an answer does not parse back as a
  * response with the query's id, or a parsed name breaks dns.h (too long, a dot or a byte outside
  * printable ASCII in a label). */
@@ -43,10 +43,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       check (q.qend <= size);
       check_name (q.name);
-      struct dns_rr rr[2] = { { .type = DNS_TYPE_A, .addr = { 10, 0, 0, 1 } }, { .type = DNS_TYPE_AAAA } };
+      struct dns_rr rr[3] = { { .type = DNS_TYPE_A, .addr = { 10, 0, 0, 1 } },
+                              { .type = DNS_TYPE_AAAA },
+                              { .type = DNS_TYPE_PTR, .target = q.name[0] ? q.name : "web.net" } };
       size_t cap = size ? (size_t) data[0] * 4 : 0;
       uint8_t *out = malloc (cap ? cap : 1);
-      int n = dns_answer (&q, msg, DNS_RCODE_OK, rr, 2, out, cap);
+      int n = dns_answer (&q, msg, DNS_RCODE_OK, rr, 3, out, cap);
       if (n >= 0)
         {
           int rcode;

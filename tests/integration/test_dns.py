@@ -140,6 +140,8 @@ def test_names_aliases_and_updates(capsa, dnsnet):
     cid = capsa("inspect", "-f", "{{.Id}}", "d2").stdout.strip()
     assert lookup(capsa, "d1", cid[:12]) == [ip2]
     assert tcp_query(gw, "web") == [ip2], "over TCP too"
+    ptr = capsa("exec", "d1", "nslookup", ip2).stdout
+    assert "d2.dnsnet" in ptr, ptr  # reverse: docker's NAME.NETWORK
     # no peer in a hosts file: a third container is resolvable at once, the others' files untouched
     before = {n: capsa("exec", n, "cat", "/etc/hosts").stdout for n in ("d1", "d2")}
     assert ip2 not in before["d1"] and ip1 not in before["d2"], before

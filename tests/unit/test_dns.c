@@ -117,6 +117,29 @@ test_truncated (void **state)
 }
 
 static void
+test_ptr_answer (void **state)
+{
+  uint8_t q[512], out[512];
+  int n = dns_make_query (9, "3.51.99.10.in-addr.arpa", DNS_TYPE_PTR, q, sizeof q);
+  struct dns_query dq;
+  assert_int_equal (dns_parse_query (q, (size_t) n, &dq), 0);
+  struct dns_rr rr = { .type = DNS_TYPE_PTR, .target = "web.mynet" };
+  int a = dns_answer (&dq, q, DNS_RCODE_OK, &rr, 1, out, sizeof out);
+  assert_int_equal (a, n + 12 + 11);
+  assert_int_equal (out[7], 1);
+  char name[DNS_NAME_MAX + 1];
+  size_t next;
+  assert_int_equal (dns_read_name (out, (size_t) a, (size_t) n + 12, name, &next), 0);
+  assert_string_equal (name, "web.mynet");
+  assert_int_equal (next, (size_t) a);
+  /* a target that is no name: left out */
+  rr.target = "a..b";
+  assert_int_equal (dns_answer (&dq, q, DNS_RCODE_OK, &rr, 1, out, sizeof out), n);
+  assert_int_equal (out[7], 0);
+  assert_false (out[2] & 0x02); /* (not truncated: left out) */
+}
+
+static void
 test_error_answer (void **state)
 {
   uint8_t out[12];
@@ -135,9 +158,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_query_roundtrip),
-    cmocka_unit_test (test_compressed_names),
-    cmocka_unit_test (test_truncated),
+    cmocka_unit_test (test_query_roundtrip), cmocka_unit_test (test_compressed_names),
+    cmocka_unit_test (test_truncated),       cmocka_unit_test (test_ptr_answer),
     cmocka_unit_test (test_error_answer),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -120,6 +120,61 @@ dns_error (uint16_t id, uint16_t qflags, int rcode, uint8_t out[12])
   put16 (out + 2, (uint16_t) (FLAG_QR | (qflags & (FLAG_RD | 0x7800u)) | FLAG_RA | (rcode & 0xf)));
 }
 
+/* name in wire form at out (cap bytes): its length, -1 when not valid or it does not fit. */
+static int
+put_name (const char *name, uint8_t *out, size_t cap)
+{
+  size_t pos = 0;
+  if (strlen (name) > DNS_NAME_MAX)
+    return -1;
+  for (const char *p = name; *p;)
+    {
+      size_t l = strcspn (p, ".");
+      if (l == 0 || l > 63 || cap - pos < l + 2)
+        return -1;
+      out[pos++] = (uint8_t) l;
+      memcpy (out + pos, p, l);
+      pos += l;
+      p += l;
+      if (*p == '.' && *++p == '\0')
+        break;
+    }
+  if (pos == 0 || cap - pos < 1)
+    return -1;
+  out[pos++] = 0;
+  return (int) pos;
+}
+
+/* One record at out (room bytes): its length, 0 when it does not fit, -1 when it is invalid. */
+static int
+put_rr (const struct dns_rr *rr, uint8_t *out, size_t room)
+{
+  size_t alen = rr->type == DNS_TYPE_AAAA ? 16 : 4;
+  if (room < 12)
+    return 0;
+  put16 (out, 0xc000 | HDR); /* the question's name */
+  put16 (out + 2, rr->type);
+  put16 (out + 4, DNS_CLASS_IN);
+  put32 (out + 6, rr->ttl);
+  if (rr->type == DNS_TYPE_PTR)
+    {
+      uint8_t wire[DNS_NAME_MAX + 2];
+      int n = put_name (rr->target ? rr->target : "", wire, sizeof wire);
+      if (n < 0)
+        return -1; /* no name */
+      if (room - 12 < (size_t) n)
+        return 0;
+      memcpy (out + 12, wire, (size_t) n);
+      alen = (size_t) n;
+    }
+  else if (room - 12 < alen)
+    return 0;
+  else
+    memcpy (out + 12, rr->addr, alen);
+  put16 (out + 10, (uint16_t) alen);
+  return (int) (12 + alen);
+}
+
 int
 dns_answer (const struct dns_query *q, const uint8_t *msg, int rcode, const struct dns_rr *rrs, size_t n, uint8_t *out,
             size_t cap)
@@ -133,20 +188,15 @@ dns_answer (const struct dns_query *q, const uint8_t *msg, int rcode, const stru
   size_t len = q->qend, count = 0;
   for (size_t i = 0; i < n; i++)
     {
-      size_t alen = rrs[i].type == DNS_TYPE_AAAA ? 16 : 4;
-      if (cap - len < 12 + alen)
+      int r = put_rr (&rrs[i], out + len, cap - len);
+      if (r < 0)
+        continue;
+      if (r == 0)
         {
           out[2] |= FLAG_TC >> 8;
           break;
         }
-      uint8_t *p = out + len;
-      put16 (p, 0xc000 | HDR); /* the question's name */
-      put16 (p + 2, rrs[i].type);
-      put16 (p + 4, DNS_CLASS_IN);
-      put32 (p + 6, rrs[i].ttl);
-      put16 (p + 10, (uint16_t) alen);
-      memcpy (p + 12, rrs[i].addr, alen);
-      len += 12 + alen;
+      len += (size_t) r;
       count++;
     }
   put16 (out + 6, (uint16_t) count);
@@ -156,27 +206,16 @@ dns_answer (const struct dns_query *q, const uint8_t *msg, int rcode, const stru
 int
 dns_make_query (uint16_t id, const char *name, uint16_t qtype, uint8_t *out, size_t cap)
 {
-  size_t nl = strlen (name);
-  if (nl == 0 || nl > DNS_NAME_MAX || cap < HDR + nl + 2 + 4)
+  if (cap < HDR + 4)
     return -1;
   memset (out, 0, HDR);
   put16 (out, id);
   put16 (out + 2, FLAG_RD);
   put16 (out + 4, 1);
-  size_t pos = HDR;
-  for (const char *p = name; *p;)
-    {
-      size_t l = strcspn (p, ".");
-      if (l == 0 || l > 63)
-        return -1;
-      out[pos++] = (uint8_t) l;
-      memcpy (out + pos, p, l);
-      pos += l;
-      p += l;
-      if (*p == '.' && *++p == '\0')
-        break;
-    }
-  out[pos++] = 0;
+  int n = put_name (name, out + HDR, cap - HDR - 4);
+  if (n < 0)
+    return -1;
+  size_t pos = HDR + (size_t) n;
   put16 (out + pos, qtype);
   put16 (out + pos + 2, DNS_CLASS_IN);
   return (int) (pos + 4);

@@ -14,6 +14,7 @@
 
 #define DNS_TYPE_A 1
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_PTR 12
 #define DNS_CLASS_IN 1
 
 #define DNS_RCODE_OK 0
@@ -32,12 +33,13 @@ struct dns_query
   size_t qend; /* where the question ends in the message */
 };
 
-/* One answer record: an address of the question's name. */
+/* One answer record of the question's name: an address, or a name (PTR). */
 struct dns_rr
 {
-  uint16_t type; /* DNS_TYPE_A (4 bytes of addr) or DNS_TYPE_AAAA (16) */
+  uint16_t type; /* DNS_TYPE_A (4 bytes of addr), DNS_TYPE_AAAA (16) or DNS_TYPE_PTR (target) */
   uint32_t ttl;
-  uint8_t addr[16]; /* network order */
+  uint8_t addr[16];   /* network order */
+  const char *target; /* PTR: the name it points to (borrowed; too long: the record is left out) */
 };
 
 /* The name at off in msg (len bytes), following compression pointers (backwards only, a bounded

@@ -14,6 +14,7 @@
  * network has no lease left or is removed, deciding it under the state lock, so that an attach
  * (made under that lock) either sees it serving or finds its pidfile lock free to start another. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +75,7 @@ struct server
   struct upstream up[MAX_UPSTREAMS];
   size_t nup;
   struct pending pend[MAX_PENDING];
+  char ptr_name[DNS_NAME_MAX + 1]; /* a PTR answer's target */
 };
 
 static long long
@@ -236,6 +238,49 @@ lookup_other (struct server *s, const char *cid, const struct dns_query *q, stru
   return found;
 }
 
+/* Is a (IPv4) in the network's subnet? */
+static bool
+in_subnet4 (struct server *s, struct in_addr a)
+{
+  cleanup_err capsa_err *e = NULL;
+  struct in_addr base;
+  int prefix;
+  if (ipam_parse_cidr (jstr (s->net, "subnet") ?: "", &base, &prefix, &e) < 0)
+    return false;
+  return prefix == 0 || ((ntohl (a.s_addr) ^ ntohl (base.s_addr)) >> (32 - prefix)) == 0;
+}
+
+/* "D.C.B.A.in-addr.arpa" of an address of the network's: its container's name as docker answers
+ * it, NAME.NETWORK (its short id when it has no name); NXDOMAIN for a free address of the subnet,
+ * -1 for another (forward it). */
+static int
+lookup_ptr (struct server *s, const struct dns_query *q, struct dns_rr *rr)
+{
+  unsigned o[4];
+  int end = 0;
+  char ip[INET_ADDRSTRLEN];
+  struct in_addr a;
+  if (sscanf (q->name, "%3u.%3u.%3u.%3u.%n", &o[3], &o[2], &o[1], &o[0], &end) != 4 || end == 0
+      || strcasecmp (q->name + end, "in-addr.arpa") != 0 || !isdigit ((unsigned char) q->name[0]))
+    return -1;
+  snprintf (ip, sizeof ip, "%u.%u.%u.%u", o[0], o[1], o[2], o[3]);
+  if (inet_pton (AF_INET, ip, &a) != 1)
+    return -1;
+  const char *cid;
+  json_t *l;
+  json_object_foreach (json_object_get (s->net, "leases"), cid,
+                       l) if (jstr (l, "ip") && strcmp (jstr (l, "ip"), ip) == 0)
+  {
+    if (jstr (l, "name"))
+      snprintf (s->ptr_name, sizeof s->ptr_name, "%s.%s", jstr (l, "name"), s->name);
+    else
+      snprintf (s->ptr_name, sizeof s->ptr_name, "%.12s.%s", cid, s->name);
+    *rr = (struct dns_rr){ .type = DNS_TYPE_PTR, .target = s->ptr_name };
+    return DNS_RCODE_OK;
+  }
+  return in_subnet4 (s, a) ? DNS_RCODE_NXDOMAIN : -1;
+}
+
 /* The local answer to q from client cl: its records into rrs (*n), and the rcode; -1: not a name
  * of the network's (forward it). */
 static int
@@ -243,6 +288,13 @@ lookup (struct server *s, const struct dns_query *q, const struct sockaddr_stora
         size_t *n)
 {
   *n = 0;
+  if (q->qtype == DNS_TYPE_PTR)
+    {
+      int r = lookup_ptr (s, q, &rrs[0]);
+      *n = r == DNS_RCODE_OK;
+      if (r >= 0 || strstr (q->name, ".in-addr.arpa"))
+        return r;
+    }
   if (lookup_in (s->net, q, rrs, max, n))
     return DNS_RCODE_OK; /* (no record of that type: NODATA) */
   const char *cid = client_id (s, cl);
@@ -370,19 +422,11 @@ static bool
 client_ok (struct server *s, const struct sockaddr_storage *cl)
 {
   cleanup_err capsa_err *e = NULL;
-  struct in6_addr base, a = { 0 };
+  struct in6_addr base;
   int prefix;
   if (cl->ss_family == AF_INET)
-    {
-      struct in_addr b4;
-      const struct in_addr *c4 = &((const struct sockaddr_in *) cl)->sin_addr;
-      if (ipam_parse_cidr (jstr (s->net, "subnet") ?: "", &b4, &prefix, &e) < 0)
-        return host_address (cl);
-      if (prefix == 0 || ((ntohl (c4->s_addr) ^ ntohl (b4.s_addr)) >> (32 - prefix)) == 0)
-        return true;
-      return host_address (cl);
-    }
-  a = ((const struct sockaddr_in6 *) cl)->sin6_addr;
+    return in_subnet4 (s, ((const struct sockaddr_in *) cl)->sin_addr) || host_address (cl);
+  struct in6_addr a = ((const struct sockaddr_in6 *) cl)->sin6_addr;
   if (ipam_parse_cidr6 (jstr (s->net, "subnet6") ?: "", &base, &prefix, &e) == 0 && ipam_in6_match (&a, &base, prefix))
     return true;
   return host_address (cl);
