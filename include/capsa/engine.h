@@ -191,6 +191,11 @@ struct ctr_opts
    * and --log-opt KEY=VALUE (max-size, max-file, labels, env; path for k8s-file) */
   const char *log_driver;
   char **log_opts;
+  /* issue 18 item 5 (DNS): --dns (resolv.conf's nameservers, over the network's DNS server),
+   * --dns-search, --dns-option, --add-host NAME:IP (IP host-gateway: the network's gateway);
+   * NULL or empty: none.  --ip, --ip6 (a fixed address on a user network), --mac-address */
+  char **dns, **dns_search, **dns_options, **extra_hosts;
+  const char *ip, *ip6, *mac_address;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -466,6 +471,12 @@ CAPSA_PUBLIC void capsa_ctr_net_release_ports (struct ctr *c, const char *networ
 /* Where the engine's networks are (ROOT/network and capsa's nftables table; *dir owned, what
  * env's state_dir points to). */
 struct capsa_netenv;
+/* `capsa __dns NETWORK` (hidden; src/engine/ctr_dns.c): the DNS server of a user network, which
+ * the engine starts with fd 3 its report pipe (capsa_net_dns_serve in capsa/net.h), until the
+ * network has no container left.  resolv_conf: where the host's resolvers are (NULL:
+ * /etc/resolv.conf; the front end's CAPSA_DNS_RESOLV_CONF, for tests). */
+CAPSA_PUBLIC int capsa_engine_dns_main (struct capsa_engine *e, const char *network, const char *resolv_conf,
+                                        capsa_err **err);
 CAPSA_PUBLIC struct capsa_netenv capsa_engine_netenv (const struct capsa_engine *e, char **dir);
 /* `network connect` (ctr_connect.c): attach running container ct to a->network (a's ip, ip6,
  * ports and aliases as asked; the rest filled from ct), its new published ports reserved and held by its

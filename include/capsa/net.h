@@ -12,9 +12,10 @@
  * The default network, "bridge" (device capsa0), is created on first use, on the first free range
  * of docker's default address pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ...: free of
  * other networks, host routes and other engines' configured networks, see ipam_foreign_clash).  User
- * networks have their own bridge and subnet, and their containers resolve each other by name:
- * every container attached with an etc_dir gets a hosts file listing the network's containers
- * (each by its id, hostname, name and aliases), rewritten in place on every attach and detach.
+ * networks have their own bridge and subnet, and their containers resolve each other by name
+ * through the network's DNS server (capsa_net_dns_serve below, on the gateway address): a
+ * container attached with an etc_dir gets a resolv.conf naming it, and a hosts file of its own
+ * lines only (localhost, its addresses, its --add-host entries), never rewritten for a peer.
  *
  * A network created with IPv6 is dual stack: its bridge has a gateway address in subnet6 too, and
  * each container gets an IPv6 address (no duplicate address detection: usable at once) and an
@@ -93,6 +94,11 @@ struct capsa_attach
   /* NULL, or a NULL-terminated list of more names the network's containers resolve to this one
    * (docker's network-scoped aliases, --network-alias); kept in the lease */
   const char *const *aliases;
+  /* issue 18 DNS: NULL or NULL-terminated lists kept in the lease for the etc files: --dns (the
+   * resolv.conf nameservers, over the network's DNS server), --dns-search, --dns-option, and
+   * --add-host "NAME:IP" (IP host-gateway: the network's gateway) */
+  const char *const *dns, *const *dns_search, *const *dns_options, *const *extra_hosts;
+  const char *mac; /* NULL, or the container end's MAC address ("02:42:ac:11:00:02") */
 };
 
 struct capsa_attach_result
@@ -123,21 +129,39 @@ CAPSA_PUBLIC int capsa_network_inspect (const struct capsa_netenv *env, const ch
 
 CAPSA_PUBLIC int capsa_net_attach (const struct capsa_netenv *env, const struct capsa_attach *a,
                                    struct capsa_attach_result *res, capsa_err **err);
-/* Undo an attach: the veth pair, the lease, the published ports; the network's other containers'
- * hosts files are rewritten.  A container that is not attached is an error (ENOENT). */
+/* Undo an attach: the veth pair, the lease, the published ports; the container's own etc files
+ * are rewritten from its remaining networks.  A container that is not attached is an error (ENOENT). */
 CAPSA_PUBLIC int capsa_net_detach (const struct capsa_netenv *env, const char *network, const char *container_id,
                                    capsa_err **err);
 /* Reclaim every stale lease (its container's process is gone) of every network; *reclaimed (may
  * be NULL) gets how many. */
 CAPSA_PUBLIC int capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err);
 
-/* A container's new name (NULL: none but its id) in its leases of every network; the hosts files
- * of its peers and its own are rewritten (docker: peers resolve the new name, not the old). */
+/* A container's new name (NULL: none but its id) in its leases of every network (the DNS servers
+ * reload them: peers resolve the new name, not the old, as docker's); its own hosts file is
+ * rewritten. */
 CAPSA_PUBLIC int capsa_net_rename (const struct capsa_netenv *env, const char *container_id, const char *name,
                                    capsa_err **err);
 
 /* The three files' content for a container of a network (each may be NULL when not wanted). */
 CAPSA_PUBLIC int capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const char *container_id,
                                       char **hosts, char **hostname, char **resolv, capsa_err **err);
+
+/* The DNS server of a user network (src/lib/net/dns_server.c, podman's aardvark-dns design): on
+ * the network's gateway address port 53, UDP and TCP (and its IPv6 gateway), in the host's network
+ * namespace, it answers A and AAAA for the network's containers by id, short id, name and
+ * --network-alias, from the network's leases (reloaded the moment its state file changes);
+ * NXDOMAIN for a name of the network's that is gone; other names go to the nameservers of
+ * resolv_conf and their answer is relayed.  Runs until the network has no container left or is
+ * removed (0).  The pidfile is flocked while it serves: when another server holds it, returns 0 at
+ * once.  ready_fd (>= 0) gets "0" once it serves, or "ERRNO message" when it cannot, and is closed. */
+struct capsa_dns_opts
+{
+  const char *network;
+  const char *pidfile;
+  const char *resolv_conf; /* NULL: /etc/resolv.conf */
+  int ready_fd;
+};
+CAPSA_PUBLIC int capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts *o, capsa_err **err);
 
 #endif

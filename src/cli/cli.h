@@ -223,6 +223,7 @@ int cmd_container (struct cli_global *g, int argc, char **argv);
 int cmd_container_prune (struct cli_global *g, int argc, char **argv);
 int cmd_volume (struct cli_global *g, int argc, char **argv);
 int cmd_network (struct cli_global *g, int argc, char **argv);
+int cmd_dns_helper (struct cli_global *g, int argc, char **argv);
 int cmd_system (struct cli_global *g, int argc, char **argv);
 int cmd_info (struct cli_global *g, int argc, char **argv);
 int cmd_version (struct cli_global *g, int argc, char **argv);

@@ -3,6 +3,7 @@
  * `capsa`. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capsa/engine.h"
@@ -370,4 +371,18 @@ int
 cmd_network (struct cli_global *g, int argc, char **argv)
 {
   return cli_group_run (g, &cli_group_network, argc, argv);
+}
+
+/* `capsa __dns NETWORK` (hidden): the DNS server of a user network, which the engine starts
+ * (capsa_engine_dns_main).  CAPSA_DNS_RESOLV_CONF (for tests) names the host's resolvers' file
+ * instead of /etc/resolv.conf. */
+int
+cmd_dns_helper (struct cli_global *g, int argc, char **argv)
+{
+  if (argc != 2)
+    return cli_usage ("__dns", "for the engine only: __dns NETWORK");
+  cleanup_err capsa_err *err = NULL;
+  if (capsa_engine_dns_main (&g->eng, argv[1], getenv ("CAPSA_DNS_RESOLV_CONF"), &err) < 0)
+    return cli_fail (&err);
+  return 0;
 }

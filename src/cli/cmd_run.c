@@ -4,6 +4,7 @@
  * run -d and create hand the container to a monitor (capsa_ctr_run_detached, src/monitor); run in
  * the foreground keeps it in this process (capsa_ctr_run_foreground: the library's run loop, pty,
  * signals, wait); run -it starts it under a monitor and attaches (cmd_attach.c's streaming). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -136,6 +137,9 @@ parsed_free (struct ctr_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (all); i++)
     cleanup_strv_fn (all[i]);
   cleanup_strv_fn (&o->log_opts);
+  char ***dns[] = { &o->dns, &o->dns_search, &o->dns_options, &o->extra_hosts };
+  for (size_t i = 0; i < ARRAY_SIZE (dns); i++)
+    cleanup_strv_fn (dns[i]);
 }
 
 /* -v's shape, before anything is made: 1 to 3 fields split at `:`, none empty (docker: "empty
@@ -174,6 +178,45 @@ pull_ok (const char *v, capsa_err **err)
   if (strcmp (v, "never") != 0 && strcmp (v, "missing") != 0 && strcmp (v, "always") != 0)
     return capsa_fail_as (err, EINVAL, "--pull %s: expected always, missing or never", v);
   return 0;
+}
+
+/* --dns, --ip, --ip6, --add-host: an address as docker's flags take it */
+static int
+addr_ok (const char *flag, int af, const char *v, capsa_err **err)
+{
+  unsigned char buf[sizeof (struct in6_addr)];
+  if (inet_pton (af, v, buf) != 1)
+    return capsa_fail_as (err, EINVAL, "%s %s: not an IPv%c address", flag, v, af == AF_INET ? '4' : '6');
+  return 0;
+}
+
+static int
+dns_ip_ok (const char *v, capsa_err **err)
+{
+  return addr_ok ("--dns", strchr (v, ':') ? AF_INET6 : AF_INET, v, err);
+}
+
+static int
+ip4_ok (const char *v, capsa_err **err)
+{
+  return addr_ok ("--ip", AF_INET, v, err);
+}
+
+static int
+ip6_ok (const char *v, capsa_err **err)
+{
+  return addr_ok ("--ip6", AF_INET6, v, err);
+}
+
+static int
+add_host_ok (const char *v, capsa_err **err)
+{
+  const char *c = strchr (v, ':');
+  if (c == NULL || c == v)
+    return capsa_fail_as (err, EINVAL, "--add-host %s: bad format, want NAME:IP", v);
+  if (strcmp (c + 1, "host-gateway") == 0)
+    return 0;
+  return addr_ok ("--add-host", strchr (c + 1, ':') ? AF_INET6 : AF_INET, c + 1, err);
 }
 
 static int
@@ -300,6 +343,17 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_LIST (0, "network-alias", O, aliases, "NAME",
                 "another name the containers of its network resolve it by (a user\n"
                 "network only; repeatable)"),
+  CAPSA_O_LIST (0, "dns", O, dns, "IP", "a nameserver for its resolv.conf, over the network's (repeatable)",
+                .check = dns_ip_ok),
+  CAPSA_O_LIST (0, "dns-search", O, dns_search, "DOMAIN", "a search domain for its resolv.conf (repeatable)"),
+  CAPSA_O_LIST (0, "dns-option", O, dns_options, "OPT", "a resolv.conf option (ndots:2; repeatable)"),
+  CAPSA_O_LIST (0, "add-host", O, extra_hosts, "NAME:IP",
+                "a line of its /etc/hosts (IP host-gateway: the network's gateway;\n"
+                "repeatable)",
+                .check = add_host_ok),
+  CAPSA_O_STR (0, "ip", O, ip, "ADDR", "its IPv4 address on a user network", .check = ip4_ok),
+  CAPSA_O_STR (0, "ip6", O, ip6, "ADDR", "its IPv6 address on a user network with IPv6", .check = ip6_ok),
+  CAPSA_O_STR (0, "mac-address", O, mac_address, "MAC", "its MAC address on a bridge network (02:42:ac:11:00:02)"),
   CAPSA_O_LIST ('p', "publish", O, publish, "[IP:][HOST:]CTR[/udp]",
                 "publish a port, reserved for the container's life (a\n"
                 "bridge network or slirp4netns; no HOST: a free port; [IPV6]:HOST:CTR)"),

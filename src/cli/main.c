@@ -63,6 +63,7 @@ const struct cli_command cli_commands[] = {
   { "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)", &cli_spec_completion },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
   { "__man", cmd_man, NULL, &cli_spec_man }, /* hidden: the manual pages, for the build */
+  { "__dns", cmd_dns_helper, NULL },         /* hidden: a user network's DNS server */
   { NULL },
 };
 

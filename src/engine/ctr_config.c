@@ -1288,6 +1288,57 @@ join_container_net (struct build *b, json_t *ns, capsa_err **err)
   return 0;
 }
 
+/* An address of either family (what --dns and --add-host take). */
+static bool
+is_ip (const char *s)
+{
+  unsigned char buf[sizeof (struct in6_addr)];
+  return inet_pton (AF_INET, s, buf) == 1 || inet_pton (AF_INET6, s, buf) == 1;
+}
+
+/* --dns IP..., --add-host NAME:IP|host-gateway (the API's Dns and ExtraHosts come here unchecked). */
+static int
+check_dns (const struct ctr_opts *o, capsa_err **err)
+{
+  for (char **p = o->dns; p && *p; p++)
+    if (!is_ip (*p))
+      return capsa_fail_as (err, EINVAL, "--dns %s: not an IP address", *p);
+  for (char **p = o->extra_hosts; p && *p; p++)
+    {
+      const char *c = strchr (*p, ':');
+      if (c == NULL || c == *p || (strcmp (c + 1, "host-gateway") != 0 && !is_ip (c + 1)))
+        return capsa_fail_as (err, EINVAL, "--add-host %s: bad format, want NAME:IP (or NAME:host-gateway)", *p);
+    }
+  return 0;
+}
+
+/* docker's HostConfig.Dns, DnsSearch, DnsOptions, ExtraHosts (always there, [] when not given),
+ * Config.MacAddress, and the endpoint's IPAMConfig (meta's, ctr_view.c shows it) for --ip and
+ * --ip6, which only a user network has (docker's rule). */
+static int
+record_dns (struct build *b, const char *net, capsa_err **err)
+{
+  const struct ctr_opts *o = b->o;
+  json_t *hc = json_object_get (b->meta, "HostConfig");
+  bool user = capsa_ctr_net_is_bridge (net) && strcmp (net, CAPSA_NET_DEFAULT) != 0;
+  if ((o->ip || o->ip6) && !user)
+    return capsa_fail_as (err, EINVAL, "user specified IP address is supported on user defined networks only");
+  if (o->mac_address && !capsa_ctr_net_is_bridge (net))
+    return capsa_fail_as (err, EINVAL, "--mac-address needs a bridge network (the default one or a user network)");
+  if (check_dns (o, err) < 0)
+    return -1;
+  static const char *const keys[] = { "Dns", "DnsSearch", "DnsOptions", "ExtraHosts" };
+  char **const vals[] = { o->dns, o->dns_search, o->dns_options, o->extra_hosts };
+  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+    json_object_set_new (hc, keys[i], vals[i] ? json_strv (vals[i]) : json_array ());
+  if (o->mac_address)
+    json_object_set_new (json_object_get (b->meta, "Config"), "MacAddress", json_string (o->mac_address));
+  if (o->ip || o->ip6)
+    json_object_set_new (b->meta, "IPAMConfig",
+                         json_pack ("{s:s*, s:s*}", "IPv4Address", o->ip, "IPv6Address", o->ip6));
+  return 0;
+}
+
 /* The network namespace: the host's, another container's, or one made ahead (bridge, slirp). */
 static int
 step_network (struct build *b, capsa_err **err)
@@ -1308,6 +1359,8 @@ step_network (struct build *b, capsa_err **err)
                           "network-scoped alias is supported only for containers in user defined networks");
   if (b->o->aliases && b->o->aliases[0])
     json_object_set_new (b->meta, "Aliases", json_strv (b->o->aliases));
+  if (record_dns (b, net, err) < 0)
+    return -1;
   if (!capsa_ctr_net_is_bridge (net) && !ctr_net_is_slirp (net))
     return 0;
   if (b->e->rootless && !ctr_net_is_slirp (net))

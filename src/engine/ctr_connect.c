@@ -8,6 +8,7 @@
 #include "capsa/engine.h"
 #include "capsa/net.h"
 #include "ctr.h"
+#include "ctr_dns.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -36,6 +37,11 @@ capsa_ctr_net_connect (struct capsa_engine *e, struct ctr *ct, struct capsa_atta
     return -1;
   int rc = capsa_net_attach (&env, a, &r, err);
   a->etc_dir = NULL; /* (etc is freed here) */
+  if (rc == 0 && (rc = ctr_dns_ensure (e, a->network, err)) < 0)
+    {
+      cleanup_err capsa_err *e2 = NULL;
+      capsa_net_detach (&env, a->network, ct->id, &e2);
+    }
   if (rc < 0)
     capsa_ctr_net_release_ports (ct, a->network);
   else

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
@@ -25,6 +26,7 @@
 
 #include "attach_proto.h"
 #include "ctr.h"
+#include "ctr_dns.h"
 #include "ctr_net.h"
 #include "fault.h"
 #include "fdpass.h"
@@ -100,16 +102,48 @@ check_not_stopping (const struct ctr *c, capsa_err **err)
 
 static int net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_err **err);
 
-/* The record's network aliases (--network-alias) as the attach takes them: a NULL-terminated
- * array (the caller frees it) of strings borrowed from meta. */
+/* A list of the record (the network aliases, --dns...) as the attach takes it: a NULL-terminated
+ * array (the caller frees it) of strings borrowed from v, a JSON array. */
 static const char **
-meta_aliases (json_t *meta)
+meta_strv (json_t *v)
 {
-  json_t *v = json_object_get (meta, "Aliases"), *a;
+  json_t *a;
   const char **out = xmalloc0 ((json_array_size (v) + 1) * sizeof *out);
   size_t i, n = 0;
   json_array_foreach (v, i, a) if (json_is_string (a)) out[n++] = json_string_value (a);
   return out;
+}
+
+/* The lists of the record an attach takes (their strings borrowed from the record). */
+struct attach_lists
+{
+  const char **aliases, **dns, **search, **opts, **hosts;
+};
+
+static void
+attach_lists_free (struct attach_lists *l)
+{
+  free (l->aliases);
+  free (l->dns);
+  free (l->search);
+  free (l->opts);
+  free (l->hosts);
+}
+#define cleanup_attach_lists __attribute__ ((cleanup (attach_lists_free)))
+
+/* a's --network-alias, --dns..., --add-host, --ip, --ip6 and --mac-address, from the record. */
+static void
+attach_from_meta (struct capsa_attach *a, json_t *meta, struct attach_lists *l)
+{
+  json_t *hc = json_object_get (meta, "HostConfig"), *ipam = json_object_get (meta, "IPAMConfig");
+  a->aliases = l->aliases = meta_strv (json_object_get (meta, "Aliases"));
+  a->dns = l->dns = meta_strv (json_object_get (hc, "Dns"));
+  a->dns_search = l->search = meta_strv (json_object_get (hc, "DnsSearch"));
+  a->dns_options = l->opts = meta_strv (json_object_get (hc, "DnsOptions"));
+  a->extra_hosts = l->hosts = meta_strv (json_object_get (hc, "ExtraHosts"));
+  a->ip = jstr (ipam, "IPv4Address");
+  a->ip6 = jstr (ipam, "IPv6Address");
+  a->mac = jstr (json_object_get (meta, "Config"), "MacAddress");
 }
 
 int
@@ -135,7 +169,7 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
   json_t *hc = json_object_get (c->meta, "HostConfig");
   cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *etc = xasprintf ("%s/etc", c->dir), *sdir = NULL;
   cleanup_close int nsfd = -1;
-  cleanup_free const char **aliases = meta_aliases (c->meta);
+  cleanup_attach_lists struct attach_lists lists = { NULL };
   json_t *specs = json_object_get (hc, "Publish");
   size_t n = json_array_size (specs), i;
   cleanup_free struct capsa_port *ports = xmalloc0 ((n + 1) * sizeof *ports);
@@ -169,11 +203,17 @@ net_up_locked (struct capsa_engine *e, struct ctr *c, const char *mode, capsa_er
                             .nports = n,
                             .name = name && strcmp (name, c->id) ? name : NULL,
                             .hostname = jstr (json_object_get (c->meta, "Config"), "Hostname"),
-                            .etc_dir = etc,
-                            .aliases = aliases };
+                            .etc_dir = etc };
+  attach_from_meta (&a, c->meta, &lists);
   struct capsa_attach_result res;
   if (capsa_net_attach (&env, &a, &res, err) < 0)
     goto fail;
+  if (ctr_dns_ensure (e, a.network, err) < 0)
+    {
+      cleanup_err capsa_err *e2 = NULL;
+      capsa_net_detach (&env, a.network, c->id, &e2);
+      goto fail;
+    }
   capsa_fault_point ("cli:net:attached");
   capsa_engine_net_event (e, "connect", mode, c->id);
   json_t *ch = json_pack ("{s:{s:s, s:s, s:i, s:s, s:s, s:s, s:i}, s:o}", "Network", "IPAddress", res.address,

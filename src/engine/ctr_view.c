@@ -140,6 +140,8 @@ endpoint (const struct ctr *c, const char *mode, json_t *addrs)
                           "DriverOpts");
   if (addrs)
     json_object_update (ep, addrs);
+  if (json_object_get (c->meta, "IPAMConfig")) /* --ip, --ip6 */
+    json_object_set (ep, "IPAMConfig", json_object_get (c->meta, "IPAMConfig"));
   if (strcmp (mode, "bridge") == 0)
     return ep;
   json_t *al = json_array (), *a;
@@ -198,6 +200,7 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
   json_object_set_new (out, "LogPath", json_string (ls.format == 'n' || ls.format == 'p' ? "" : ls.path));
   ctr_log_set_free (&ls);
   json_object_del (out, "Aliases");
+  json_object_del (out, "IPAMConfig"); /* (NetworkSettings.Networks.NAME's) */
   /* what `logs` reads is capsa's own log, docker's json-file in effect (clients check the driver
    * before they ask for logs: docker-compose skips a container without one) */
   json_t *hc = json_object_get (out, "HostConfig");

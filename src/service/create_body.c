@@ -201,6 +201,7 @@ static const struct field config_fields[] = {
   { "StdinOnce", F_BOOL, OFF (stdin_once), 0, 0, 0 },
   { "Env", F_STRV, OFF (env), 0, 0, 0 },
   { "Labels", F_MAP, OFF (labels), 0, 0, '=' },
+  { "MacAddress", F_STR, OFF (mac_address), 0, 0, 0 },
 };
 
 /* (AutoRemove before RestartPolicy, PublishAllPorts before the ports: set_* read them) */
@@ -238,6 +239,11 @@ static const struct field host_fields[] = {
   { "VolumesFrom", F_STRV, OFF (volumes_from), 0, 0, 0 },
   { "GroupAdd", F_STRV, OFF (group_add), 0, 0, 0 },
   { "Annotations", F_MAP, OFF (annotations), 0, 0, '=' },
+  /* issue 18 DNS: the engine checks them as for --dns, --dns-search, --dns-option, --add-host */
+  { "Dns", F_STRV, OFF (dns), 0, 0, 0 },
+  { "DnsSearch", F_STRV, OFF (dns_search), 0, 0, 0 },
+  { "DnsOptions", F_STRV, OFF (dns_options), 0, 0, 0 },
+  { "ExtraHosts", F_STRV, OFF (extra_hosts), 0, 0, 0 },
 };
 #undef OFF
 
@@ -303,7 +309,6 @@ struct unsupported
 
 static const struct unsupported config_unsupported[] = {
   { "Domainname", WARN, "capsa sets the host name only, not a domain name", NULL, false },
-  { "MacAddress", REFUSE, "a fixed MAC address is not supported", NULL, false },
 };
 
 #define NOT_SUPPORTED(key, what)                                                                                       \
@@ -313,10 +318,6 @@ static const struct unsupported config_unsupported[] = {
 static const struct unsupported host_unsupported[] = {
   { "VolumeDriver", REFUSE, "volume drivers are not supported", "local", false },
   { "Links", REFUSE, "links are not supported (put the containers on one user-defined network)", NULL, false },
-  NOT_SUPPORTED ("Dns", "custom DNS servers"),
-  NOT_SUPPORTED ("DnsOptions", "custom DNS options"),
-  NOT_SUPPORTED ("DnsSearch", "custom DNS search domains"),
-  NOT_SUPPORTED ("ExtraHosts", "extra /etc/hosts entries"),
   { "Cgroup", REFUSE, "joining another container's cgroup is not supported", NULL, false },
   NOT_SUPPORTED ("StorageOpt", "storage options"),
   { "Runtime", REFUSE, "capsa runs containers with capsa-oci only", "runc,capsa,capsa-oci", false },
@@ -878,20 +879,19 @@ set_ports (json_t *body, json_t *hc, struct ctr_opts *o, capsa_err **err)
 /* ---- the network --------------------------------------------------------------------------- */
 
 static int
-endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnings, capsa_err **err)
+endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, struct svc_strings *keep, json_t *warnings,
+                 capsa_err **err)
 {
   static const struct unsupported ep_unsupported[] = {
     { "Links", REFUSE, "links are not supported", NULL, false },
-    { "MacAddress", REFUSE, "a fixed MAC address is not supported", NULL, false },
     { "DriverOpts", REFUSE, "network driver options are not supported", NULL, false },
   };
   static const struct unsupported ipam_unsupported[] = {
-    { "IPv4Address", REFUSE, "a fixed address is not supported", NULL, false },
-    { "IPv6Address", REFUSE, "a fixed address is not supported", NULL, false },
     { "LinkLocalIPs", REFUSE, "link-local addresses are not supported", NULL, false },
   };
   char sec[160], isec[176];
   json_t *ipam;
+  const char *ip = NULL, *ip6 = NULL, *mac = NULL;
   snprintf (sec, sizeof sec, "NetworkingConfig.EndpointsConfig.%s.", net);
   snprintf (isec, sizeof isec, "%sIPAMConfig.", sec);
   if (ep && !json_is_object (ep))
@@ -899,8 +899,17 @@ endpoint_config (const char *net, json_t *ep, struct ctr_opts *o, json_t *warnin
                           json_kind_name (ep, true));
   if (get_obj (ep, sec, "IPAMConfig", &ipam, err) < 0
       || check_unsupported (ep_unsupported, ARRAY_SIZE (ep_unsupported), ep, sec, warnings, err) < 0
-      || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0)
+      || check_unsupported (ipam_unsupported, ARRAY_SIZE (ipam_unsupported), ipam, isec, warnings, err) < 0
+      || get_str (ipam, isec, "IPv4Address", &ip, err) < 0 || get_str (ipam, isec, "IPv6Address", &ip6, err) < 0
+      || get_str (ep, sec, "MacAddress", &mac, err) < 0)
     return -1;
+  /* (docker's fixed addresses and the endpoint's MAC address: --ip, --ip6, --mac-address) */
+  if (ip && *ip)
+    o->ip = keep_str (keep, ip);
+  if (ip6 && *ip6)
+    o->ip6 = keep_str (keep, ip6);
+  if (mac && *mac)
+    o->mac_address = keep_str (keep, mac);
   return get_strv (ep, sec, "Aliases", false, &o->aliases, err);
 }
 
@@ -933,7 +942,7 @@ set_endpoint (json_t *body, struct ctr_opts *o, struct svc_strings *keep, json_t
                             "NetworkingConfig.EndpointsConfig.%s: not the container's network (HostConfig.NetworkMode "
                             "`%s`): connect it to another network after it is created",
                             net, o->network);
-    return endpoint_config (net, member (eps, net), o, warnings, err);
+    return endpoint_config (net, member (eps, net), o, keep, warnings, err);
   }
   return 0;
 }
@@ -1037,6 +1046,7 @@ svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
                       &o->device_write_bps,
                       &o->device_read_iops,
                       &o->device_write_iops };
+  char ***dns[] = { &o->dns, &o->dns_search, &o->dns_options, &o->extra_hosts };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     {
       cleanup_strv_fn (lists[i]);
@@ -1044,6 +1054,11 @@ svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
     }
   cleanup_strv_fn (&o->log_opts);
   o->log_opts = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE (dns); i++)
+    {
+      cleanup_strv_fn (dns[i]);
+      *dns[i] = NULL;
+    }
   cleanup_strv_fn (&keep->strs);
   keep->strs = NULL;
   keep->n = 0;

@@ -26,6 +26,7 @@ fuzzer() {
 }
 
 fuzzer fuzz_config tests/fuzz/fuzz_config.c src/lib/base/error.c src/lib/runtime/config.c src/lib/runtime/config_json.c src/lib/runtime/config_resources.c
+fuzzer fuzz_dns tests/fuzz/fuzz_dns.c src/lib/net/dns.c
 fuzzer fuzz_image tests/fuzz/fuzz_image.c src/lib/base/error.c src/lib/image/imgspec.c src/lib/base/digest.c src/lib/base/util.c
 
 # the engine and core library, instrumented, for fuzz_api (werror off: clang words a few warnings

@@ -535,9 +535,9 @@ def test_ipv6_network(capsa):
         # the host, on the bridge's IPv6 address, through the published port
         assert wait_for(lambda: _get(f"http://[{net['gateway6']}]:18182/")) == b"served-over-v6\n"
         p = capsa("run", "--rm", "--network", "v6net", "busybox", "sh", "-c",
-                  f"wget -qO- http://[{addr6}]/ && ip -6 route | grep default && grep web6 /etc/hosts")
+                  f"wget -qO- http://[{addr6}]/ && ip -6 route | grep default && nslookup -type=aaaa web6")
         assert p.stdout.startswith("served-over-v6\n") and f"default via {net['gateway6']}" in p.stdout, p.stdout
-        assert addr6 in p.stdout  # /etc/hosts lists the other container's IPv6 address
+        assert addr6 in p.stdout  # the network's DNS server answers AAAA with the other's IPv6 address
     finally:
         capsa("rm", "-f", "web6", check=False)
         capsa("network", "rm", "v6net", check=False)

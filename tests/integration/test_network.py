@@ -267,17 +267,28 @@ def test_container_to_container_and_isolation(netenv):
     assert netenv.exec(other, "ip route | grep -q 'default via 10.251.5.1'").returncode == 0
 
 
-def test_name_resolution_on_user_network(netenv):
+def test_name_resolution_on_user_network(netenv, tmp_path):
+    """Through the network's DNS server (netctl dns: capsa_net_dns_serve), not the hosts files:
+    the first container's file is not rewritten when the second comes."""
     netenv.network("tnet-n", "--subnet", "10.251.6.0/24")
     srv, rs = netenv.server("web", "tnet-n", "hello-by-name")
+    hosts_before = (rs["etc"] / "hosts").read_text()
     cli, rc = netenv.container("client", ["/bin/sleep", "600"], "tnet-n")
-    # both hosts files list both containers, the first one's rewritten when the second came
-    assert f"{rc['address']}\t{cli}" in (rs["etc"] / "hosts").read_text()
-    assert nc_from(netenv, cli, srv) == "hello-by-name"  # by container name
-    assert nc_from(netenv, cli, "web") == "hello-by-name"  # by hostname
-    assert nc_from(netenv, cli, "web-alias") == "hello-by-name"  # by the name given apart from the id
-    netenv.netctl("detach", "tnet-n", cli)
-    assert cli not in (rs["etc"] / "hosts").read_text()
+    assert (rs["etc"] / "hosts").read_text() == hosts_before
+    assert (rc["etc"] / "resolv.conf").read_text().startswith("nameserver 10.251.6.1\n")
+    dns = subprocess.Popen([str(NETCTL), "--state", str(netenv.state), "--table", TABLE, "dns", "tnet-n",
+                            str(tmp_path / "dns.pid"), "/dev/null"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert dns.stdout.read() == "0", "the server reports it serves"
+        assert nc_from(netenv, cli, srv) == "hello-by-name"  # by container id
+        assert nc_from(netenv, cli, "web-alias") == "hello-by-name"  # by the name given apart from the id
+        netenv.netctl("detach", "tnet-n", cli)
+        netenv.netctl("detach", "tnet-n", srv)
+        assert dns.wait(timeout=5) == 0, "the server leaves with the network's last container"
+    finally:
+        if dns.poll() is None:
+            dns.kill()
+            dns.wait()
 
 
 def test_masquerade_to_outside(netenv):
@@ -398,9 +409,10 @@ def test_ipv6_addresses_routes_and_cleanup(netenv):
     assert p.returncode != 0 and "in use" in p.stderr
     p = netenv.netctl("attach", "tnet-6a", "x", str(os.getpid()), "--ip6", "fd7c:12::5", check=False)
     assert p.returncode != 0 and "not in subnet" in p.stderr
-    # /etc/hosts: both families, for the container itself and its peers
+    # /etc/hosts: both families, for the container itself (its peers: the network's DNS server)
     hosts = (r["etc"] / "hosts").read_text()
-    assert "10.251.11.2\tsix" in hosts and "fd7c:11::2\tsix" in hosts and f"fd7c:11::abcd\t{cid2}" in hosts
+    assert "10.251.11.2\tsix" in hosts and "fd7c:11::2\tsix" in hosts and "fd7c:11::abcd" not in hosts
+    assert "fd7c:11::abcd\tseven" in (r2["etc"] / "hosts").read_text()
     # a network with --ipv6 alone gets a random unique local /64 (RFC 4193)
     auto = netenv.network("tnet-6auto", "--subnet", "10.251.13.0/24", "--ipv6")
     assert auto["subnet6"].startswith("fd") and auto["subnet6"].endswith("::/64"), auto

@@ -7,6 +7,7 @@
  *   netctl ... detach NET CONTAINER
  *   netctl ... gc
  *   netctl ... etc NET CONTAINER        (prints hosts, hostname and resolv.conf)
+ *   netctl ... dns NET PIDFILE [RESOLV] (the network's DNS server, in the foreground)
  * attach prints the result as one JSON object.  Exit 1 with "netctl: MESSAGE" on failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,13 @@ main (int argc, char **argv)
         return fail (&err);
       printf ("%s--\n%s--\n%s", h, hn, rc);
       return 0;
+    }
+  else if (strcmp (cmd, "dns") == 0 && i + 1 < argc)
+    {
+      struct capsa_dns_opts o = {
+        .network = argv[i], .pidfile = argv[i + 1], .resolv_conf = argv[i + 2], .ready_fd = 1
+      };
+      return capsa_net_dns_serve (&env, &o, &err) < 0 ? fail (&err) : 0;
     }
   fprintf (stderr, "netctl: bad command line (see the comment at the top of tests/net/netctl.c)\n");
   return 2;

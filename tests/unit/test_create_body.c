@@ -257,7 +257,6 @@ static const struct
   { "{'Image': 'b', 'Entrypoint': {}}", "Entrypoint: expected an array of strings, got an object" },
   { "{'Image': 'b', 'Labels': {'a': 1}}", "Labels[a]: expected a string, got an integer" },
   { "{'Image': 'b', 'StopTimeout': -5}", "StopTimeout: -5 is out of range (-1 to 2147483647)" },
-  { "{'Image': 'b', 'MacAddress': '02:42:ac:11:00:02'}", "MacAddress: a fixed MAC address is not supported" },
   { "{'Image': 'b', 'HostConfig': {'PortBindings': {'80/sctp': []}}}",
     "HostConfig.PortBindings: `80/sctp`: only tcp and udp ports can be published" },
   { "{'Image': 'b', 'HostConfig': {'PortBindings': {'http': []}}}",
@@ -273,7 +272,7 @@ static const struct
     "ExposedPorts: invalid port `x/tcp` (PORT/tcp or PORT/udp)" },
   { "{'Image': 'b', 'HostConfig': {'VolumeDriver': 'convoy'}}",
     "HostConfig.VolumeDriver: volume drivers are not supported" },
-  { "{'Image': 'b', 'HostConfig': {'Dns': ['1.1.1.1']}}", "HostConfig.Dns: custom DNS servers are not supported" },
+  { "{'Image': 'b', 'HostConfig': {'Dns': '1.1.1.1'}}", "HostConfig.Dns: expected an array of strings, got a string" },
   { "{'Image': 'b', 'HostConfig': {'MaskedPaths': []}}",
     "HostConfig.MaskedPaths: a custom set of masked paths is not supported" },
   { "{'Image': 'b', 'HostConfig': {'BlkioWeightDevice': [{'Path': '/dev/null', 'Weight': 10}]}}",
@@ -327,8 +326,8 @@ static const struct
   { "{'Image': 'b', 'HostConfig': {'Ulimits': {}}}", "HostConfig.Ulimits: expected an array, got an object" },
   { "{'Image': 'b', 'NetworkingConfig': {'EndpointsConfig': {'a': {}, 'b': {}}}}",
     "NetworkingConfig.EndpointsConfig: Container cannot be connected to network endpoints: a, b" },
-  { "{'Image': 'b', 'NetworkingConfig': {'EndpointsConfig': {'n': {'IPAMConfig': {'IPv4Address': '10.0.0.2'}}}}}",
-    "NetworkingConfig.EndpointsConfig.n.IPAMConfig.IPv4Address: a fixed address is not supported" },
+  { "{'Image': 'b', 'NetworkingConfig': {'EndpointsConfig': {'n': {'IPAMConfig': {'IPv4Address': 5}}}}}",
+    "NetworkingConfig.EndpointsConfig.n.IPAMConfig.IPv4Address: expected a string, got an integer" },
   { "{'Image': 'b', 'HostConfig': {'NetworkMode': 'm'}, 'NetworkingConfig': {'EndpointsConfig': {'n': {}}}}",
     "NetworkingConfig.EndpointsConfig.n: not the container's network (HostConfig.NetworkMode `m`): connect it to "
     "another network after it is created" },
@@ -367,6 +366,28 @@ test_name (void **state)
   assert_int_equal (parse_text ("{'Image': 'b'}", "bad name", &p, &err), -1);
   assert_string_equal (err->msg, "Invalid container name (bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
   capsa_err_free (&err);
+  parsed_free (&p);
+}
+
+/* docker's DNS fields, fixed addresses and MAC address: the CLI's --dns... (issue 18, DNS) */
+static void
+test_dns_fields (void **state)
+{
+  struct parsed p;
+  capsa_err *err = NULL;
+  assert_int_equal (parse_text ("{'Image': 'b', 'MacAddress': '02:42:ac:11:00:09', 'HostConfig': {'NetworkMode': 'n',"
+                                " 'Dns': ['1.1.1.1'], 'DnsSearch': ['a.example'], 'DnsOptions': ['ndots:2'],"
+                                " 'ExtraHosts': ['db:10.0.0.9']}, 'NetworkingConfig': {'EndpointsConfig': {'n':"
+                                " {'IPAMConfig': {'IPv4Address': '10.0.0.2', 'IPv6Address': 'fd00::2'}}}}}",
+                                NULL, &p, &err),
+                    0);
+  assert_string_equal (p.o.dns[0], "1.1.1.1");
+  assert_string_equal (p.o.dns_search[0], "a.example");
+  assert_string_equal (p.o.dns_options[0], "ndots:2");
+  assert_string_equal (p.o.extra_hosts[0], "db:10.0.0.9");
+  assert_string_equal (p.o.ip, "10.0.0.2");
+  assert_string_equal (p.o.ip6, "fd00::2");
+  assert_string_equal (p.o.mac_address, "02:42:ac:11:00:09");
   parsed_free (&p);
 }
 
@@ -678,6 +699,7 @@ main (void)
     cmocka_unit_test (test_python_sdk),
     cmocka_unit_test (test_refused),
     cmocka_unit_test (test_name),
+    cmocka_unit_test (test_dns_fields),
     cmocka_unit_test (test_warnings),
     cmocka_unit_test (test_fields),
     cmocka_unit_test (test_type_sweep),

@@ -167,8 +167,10 @@ test_hosts_aliases (void **state)
   snprintf (file, sizeof file, "%s/n1.json", dir);
   FILE *f = fopen (file, "w");
   assert_non_null (f);
-  fputs ("{\"name\": \"n1\", \"dns\": true, \"leases\": {"
-         "\"aaaa\": {\"ip\": \"10.1.0.2\", \"hostname\": \"ha\", \"name\": \"web\", \"aliases\": [\"www\", \"front\"]},"
+  fputs ("{\"name\": \"n1\", \"dns\": true, \"gateway\": \"10.1.0.1\", \"leases\": {"
+         "\"aaaa\": {\"ip\": \"10.1.0.2\", \"hostname\": \"ha\", \"name\": \"web\", \"aliases\": [\"www\", \"front\"],"
+         " \"extra_hosts\": [\"db:10.9.9.9\", \"gw.host:host-gateway\"], \"dns_servers\": [\"9.9.9.9\"],"
+         " \"dns_search\": [\"a.example\", \"b.example\"], \"dns_options\": [\"ndots:2\"]},"
          "\"bbbb\": {\"ip\": \"10.1.0.3\", \"ip6\": \"fd00::3\", \"hostname\": \"hb\"}}}",
          f);
   fclose (f);
@@ -176,13 +178,23 @@ test_hosts_aliases (void **state)
   capsa_err *err = NULL;
   char *hosts = NULL;
   assert_int_equal (capsa_net_etc_files (&env, "n1", "bbbb", &hosts, NULL, NULL, &err), 0);
-  assert_non_null (strstr (hosts, "10.1.0.2\taaaa ha web www front\n"));
+  /* its own lines only: the peers are the network's DNS server's */
+  assert_null (strstr (hosts, "10.1.0.2"));
   assert_non_null (strstr (hosts, "10.1.0.3\thb bbbb\n"));
   assert_non_null (strstr (hosts, "fd00::3\thb bbbb\n"));
   free (hosts);
-  assert_int_equal (capsa_net_etc_files (&env, "n1", "aaaa", &hosts, NULL, NULL, &err), 0);
+  char *resolv = NULL;
+  assert_int_equal (capsa_net_etc_files (&env, "n1", "bbbb", NULL, NULL, &resolv, &err), 0);
+  assert_string_equal (strtok (resolv, "\n"), "nameserver 10.1.0.1");
+  free (resolv);
+  assert_int_equal (capsa_net_etc_files (&env, "n1", "aaaa", &hosts, NULL, &resolv, &err), 0);
   assert_non_null (strstr (hosts, "10.1.0.2\tha aaaa web www front\n"));
+  assert_non_null (strstr (hosts, "10.9.9.9\tdb\n"));
+  assert_non_null (strstr (hosts, "10.1.0.1\tgw.host\n"));
+  assert_null (strstr (hosts, "10.1.0.3"));
+  assert_string_equal (resolv, "nameserver 9.9.9.9\nsearch a.example b.example\noptions ndots:2\n");
   free (hosts);
+  free (resolv);
   char lock[64];
   snprintf (lock, sizeof lock, "%s/.lock", dir);
   unlink (lock);

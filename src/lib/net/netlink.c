@@ -287,6 +287,19 @@ nl_link_set (struct nl_sock *s, const char *name, const char *new_name, const ch
   return 0;
 }
 
+int
+nl_link_set_mac (struct nl_sock *s, const char *name, const unsigned char mac[6], capsa_err **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, 0, &ifm);
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  mnl_attr_put (nlh, IFLA_ADDRESS, 6, mac);
+  if (nl_talk (s, nlh, NULL, NULL) < 0)
+    return capsa_fail (err, errno, "set the MAC address of link `%s`", name);
+  return 0;
+}
+
 /* RTM_NEWADDR for AF_INET (addr: struct in_addr) or AF_INET6 (struct in6_addr) */
 static int
 addr_add (struct nl_sock *s, const char *ifname, int af, const void *addr, int prefixlen, bool exist_ok,

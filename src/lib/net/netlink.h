@@ -32,6 +32,8 @@ int nl_link_del (struct nl_sock *s, const char *name, bool missing_ok, capsa_err
 int nl_link_set (struct nl_sock *s, const char *name, const char *new_name, const char *master, int mtu, bool up,
                  capsa_err **err);
 /* The link's MAC address as "aa:bb:cc:dd:ee:ff" (buf >= 18). */
+/* Give link name (down) the hardware address mac. */
+int nl_link_set_mac (struct nl_sock *s, const char *name, const unsigned char mac[6], capsa_err **err);
 int nl_link_mac (struct nl_sock *s, const char *name, char *buf, size_t len, capsa_err **err);
 /* Add an IPv4 address (exist_ok: EEXIST is fine). */
 int nl_addr_add (struct nl_sock *s, const char *ifname, struct in_addr addr, int prefixlen, bool exist_ok,

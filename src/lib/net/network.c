@@ -316,8 +316,15 @@ bridge_ensure (json_t *net, capsa_err **err)
     return -1;
   inet_pton (AF_INET, jstr (net, "gateway"), &gw);
   int mtu = (int) json_integer_value (json_object_get (net, "mtu"));
-  if (nl_bridge_create (s, br, mtu, true, err) < 0 || nl_addr_add (s, br, gw, prefix, true, err) < 0
-      || nl_link_set (s, br, NULL, NULL, 0, true, err) < 0)
+  /* a MAC address of its own: a bridge without one takes its lowest port's, and changes it when
+   * that container goes; the others' ARP entry of the gateway (their DNS server, their route
+   * out) then points nowhere for up to half a minute */
+  uint32_t h = fnv1a ("bridge", br);
+  const unsigned char mac[6] = {
+    0x02, 0xca, (unsigned char) (h >> 24), (unsigned char) (h >> 16), (unsigned char) (h >> 8), (unsigned char) h
+  };
+  if (nl_bridge_create (s, br, mtu, true, err) < 0 || nl_link_set_mac (s, br, mac, err) < 0
+      || nl_addr_add (s, br, gw, prefix, true, err) < 0 || nl_link_set (s, br, NULL, NULL, 0, true, err) < 0)
     return capsa_err_wrap (err, "network `%s`", jstr (net, "name"));
   /* the host's own 127.0.0.1:PORT is DNATed to the bridge: let loopback sources route there */
   cleanup_free char *rl = xasprintf ("net/ipv4/conf/%s/route_localnet", br);
@@ -682,23 +689,37 @@ hosts_lease (struct strbuf *b, json_t *l, const char *first, const char *second)
     }
 }
 
-/* cid's lines for one network: its own, and its peers' when the network has "dns". */
+/* A lease's --add-host entries ("NAME:IP"; IP host-gateway: the network's gateway, docker's rule). */
+static void
+hosts_extra (struct strbuf *b, json_t *net, json_t *l)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (l, "extra_hosts"), i, v)
+  {
+    const char *e = json_string_value (v), *colon = e ? strchr (e, ':') : NULL;
+    if (colon == NULL)
+      continue;
+    const char *ip = strcmp (colon + 1, "host-gateway") == 0 ? jstr (net, "gateway") : colon + 1;
+    strbuf_printf (b, "%s\t%.*s\n", ip ? ip : "", (int) (colon - e), e);
+  }
+}
+
+/* cid's lines for one network: its --add-host entries and its own addresses.  Its peers are not
+ * listed: they are the network's DNS server's (dns_server.c), so that a start rewrites no other
+ * container's file. */
 static void
 hosts_net (struct strbuf *b, json_t *net, const char *cid)
 {
-  json_t *leases = json_object_get (net, "leases"), *me = json_object_get (leases, cid);
-  if (me)
-    hosts_lease (b, me, jstr (me, "hostname"), cid);
-  if (!json_is_true (json_object_get (net, "dns")))
+  json_t *me = json_object_get (json_object_get (net, "leases"), cid);
+  if (me == NULL)
     return;
-  const char *k;
-  json_t *l;
-  json_object_foreach (leases, k, l) if (strcmp (k, cid) != 0) hosts_lease (b, l, k, jstr (l, "hostname"));
+  hosts_extra (b, net, me);
+  hosts_lease (b, me, jstr (me, "hostname"), cid);
 }
 
 /* The hosts file of a container: net (in memory, maybe newer than its file), then every other
- * network of the state directory dir (-1: none) it is attached to, as docker resolves the peers
- * of each of a container's networks (`network connect` adds one). */
+ * network of the state directory dir (-1: none) it is attached to (`network connect` adds one). */
 static char *
 hosts_for (int dir, json_t *net, const char *cid)
 {
@@ -712,47 +733,80 @@ hosts_for (int dir, json_t *net, const char *cid)
   for (char **n = names; *n; n++)
     {
       cleanup_json json_t *o = NULL;
-      if (strcmp (*n, jstr (net, "name") ?: "") != 0 && ipam_load (dir, *n, &o, &e) == 0
-          && json_object_get (json_object_get (o, "leases"), cid))
+      if (strcmp (*n, jstr (net, "name") ?: "") != 0 && ipam_load (dir, *n, &o, &e) == 0)
         hosts_net (&b, o, cid);
       capsa_err_free (&e);
     }
   return b.buf;
 }
 
-static char *
-resolv_for (void)
+/* The lines of the host's resolv.conf that start with key (nameserver, search, options); a
+ * nameserver on the host's loopback is left out: unreachable from the container's namespace. */
+static void
+resolv_host (struct strbuf *b, const char *key)
 {
   cleanup_free char *host = NULL;
   cleanup_err capsa_err *e = NULL;
-  size_t cap = 256, len = 0;
-  char *out = xmalloc0 (cap);
-  bool ns = false;
-  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, &e) == 0)
-    for (char *save = NULL, *line = strtok_r (host, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-      {
-        /* a nameserver on the host's loopback is unreachable from the container's namespace */
-        if (strncmp (line, "nameserver", 10) == 0
-            && (strstr (line + 10, " 127.") || strstr (line + 10, "\t127.") || strstr (line + 10, " ::1")))
-          continue;
-        if (strncmp (line, "nameserver", 10) != 0 && strncmp (line, "search", 6) != 0
-            && strncmp (line, "options", 7) != 0)
-          continue;
-        ns |= strncmp (line, "nameserver", 10) == 0;
-        size_t l = strlen (line);
-        out = xrealloc (out, cap = cap + l + 2);
-        memcpy (out + len, line, l);
-        len += l;
-        out[len++] = '\n';
-        out[len] = '\0';
-      }
-  if (!ns)
+  size_t kl = strlen (key);
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, &e) < 0)
+    return;
+  for (char *save = NULL, *line = strtok_r (host, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      const char *def = "nameserver 8.8.8.8\nnameserver 1.1.1.1\n";
-      out = xrealloc (out, cap + strlen (def) + 1);
-      strcpy (out + len, def);
+      if (strncmp (line, key, kl) != 0 || (line[kl] != ' ' && line[kl] != '\t'))
+        continue;
+      if (strcmp (key, "nameserver") == 0
+          && (strstr (line + kl, " 127.") || strstr (line + kl, "\t127.") || strstr (line + kl, " ::1")))
+        continue;
+      strbuf_printf (b, "%s\n", line);
     }
-  return out;
+}
+
+/* key's values from the lease (--dns, --dns-search, --dns-option) on one line each ("nameserver")
+ * or all on one: false when the lease has none. */
+static bool
+resolv_lease (struct strbuf *b, json_t *l, const char *field, const char *key, bool one_line)
+{
+  json_t *v = json_object_get (l, field), *x;
+  size_t i;
+  if (json_array_size (v) == 0)
+    return false;
+  if (strcmp (field, "dns_search") == 0 && json_array_size (v) == 1
+      && strcmp (json_string_value (json_array_get (v, 0)) ?: "", ".") == 0)
+    return true; /* docker: `--dns-search .` is no search domain */
+  json_array_foreach (v, i, x)
+  {
+    const char *val = json_string_value (x) ?: "";
+    if (!one_line)
+      strbuf_printf (b, "%s %s\n", key, val);
+    else
+      strbuf_printf (b, "%s%s%s", i ? " " : key, i ? "" : " ", val);
+  }
+  if (one_line)
+    strbuf_printf (b, "\n");
+  return true;
+}
+
+/* A container's resolv.conf: --dns's nameservers, else its network's DNS server (the gateway, on
+ * a network with "dns"), else the host's; --dns-search and --dns-option over the host's. */
+static char *
+resolv_for (json_t *net, json_t *l)
+{
+  struct strbuf b = { 0 };
+  strbuf_printf (&b, "%s", "");
+  bool own = resolv_lease (&b, l, "dns_servers", "nameserver", false);
+  if (!own && json_is_true (json_object_get (net, "dns")) && jstr (net, "gateway"))
+    strbuf_printf (&b, "nameserver %s\n", jstr (net, "gateway"));
+  else if (!own)
+    {
+      resolv_host (&b, "nameserver");
+      if (strstr (b.buf, "nameserver") == NULL)
+        strbuf_printf (&b, "nameserver 8.8.8.8\nnameserver 1.1.1.1\n");
+    }
+  if (!resolv_lease (&b, l, "dns_search", "search", true))
+    resolv_host (&b, "search");
+  if (!resolv_lease (&b, l, "dns_options", "options", true))
+    resolv_host (&b, "options");
+  return b.buf;
 }
 
 /* Write hosts, hostname and resolv.conf into a lease's etc_dir, in place (they may be bind-mounted
@@ -771,33 +825,18 @@ write_etc (int dir, json_t *net, const char *cid, bool all, capsa_err **err)
     return -1;
   if (!all)
     return 0;
-  cleanup_free char *resolv = resolv_for ();
-  cleanup_free char *hn = xasprintf ("%s\n", jstr (json_object_get (json_object_get (net, "leases"), cid), "hostname"));
+  json_t *l = json_object_get (json_object_get (net, "leases"), cid);
+  cleanup_free char *resolv = resolv_for (net, l);
+  cleanup_free char *hn = xasprintf ("%s\n", jstr (l, "hostname"));
   if (write_file_at (d, "hostname", hn, strlen (hn), 0644, err) < 0
       || write_file_at (d, "resolv.conf", resolv, strlen (resolv), 0644, err) < 0)
     return -1;
   return 0;
 }
 
-/* Rewrite the hosts files of every container of the network (best effort: a container whose
- * directory is gone must not block the others). */
-static void
-refresh_hosts (int dir, json_t *net)
-{
-  if (!json_is_true (json_object_get (net, "dns")))
-    return;
-  const char *k;
-  json_t *l;
-  json_object_foreach (json_object_get (net, "leases"), k, l)
-  {
-    cleanup_err capsa_err *e = NULL;
-    write_etc (dir, net, k, false, &e);
-  }
-}
-
 /* Rewrite cid's own hosts file from the first of its networks whose lease has the etc_dir. */
 static void
-refresh_own (int dir, const char *cid)
+refresh_own (int dir, const char *cid, bool all)
 {
   cleanup_strv char **names = NULL;
   cleanup_err capsa_err *e = NULL;
@@ -808,7 +847,7 @@ refresh_own (int dir, const char *cid)
       cleanup_json json_t *o = NULL;
       if (ipam_load (dir, *n, &o, &e) == 0 && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir"))
         {
-          write_etc (dir, o, cid, false, &e);
+          write_etc (dir, o, cid, all, &e);
           return;
         }
       capsa_err_free (&e);
@@ -854,6 +893,20 @@ first_free_eth (struct nl_sock *s, char *buf, capsa_err **err)
   return capsa_fail_as (err, ENOSPC, "no free ethN name in the container");
 }
 
+/* "02:42:ac:11:00:02" into mac: false when text is NULL or no unicast MAC address. */
+static bool
+parse_mac (const char *text, unsigned char mac[6])
+{
+  int end = 0;
+  if (text == NULL
+      || sscanf (text, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
+                 &end)
+             != 6
+      || text[end] != '\0' || strlen (text) != 17)
+    return false;
+  return (mac[0] & 1) == 0; /* not multicast (nor broadcast) */
+}
+
 /* The links of an attach, once the lease is recorded. */
 static int
 plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res, capsa_err **err)
@@ -873,6 +926,9 @@ plumb (json_t *net, json_t *lease, int netns_fd, struct capsa_attach_result *res
   nl_link_del (host, veth, true, err); /* a leftover of a crashed attach of the same container */
   if (nl_veth_create (host, veth, peer, netns_fd, mtu, err) < 0
       || nl_link_set (host, veth, NULL, jstr (net, "bridge"), 0, true, err) < 0)
+    return -1;
+  unsigned char mac[6];
+  if (parse_mac (jstr (lease, "want_mac"), mac) && nl_link_set_mac (ctr, peer, mac, err) < 0)
     return -1;
   if (nl_link_set (ctr, peer, res->ifname, NULL, 0, true, err) < 0
       || nl_link_set (ctr, "lo", NULL, NULL, 0, true, err) < 0
@@ -957,6 +1013,10 @@ attach_check (int dir, json_t *net, const struct capsa_attach *a, capsa_err **er
     if (strchr (a->ports[i].host_ip, ':'))
       return capsa_fail_as (err, EINVAL, "port [%s]:%d: network `%s` has no IPv6 (`capsa network create --ipv6`)",
                             a->ports[i].host_ip, a->ports[i].host_port, name);
+  unsigned char mac[6];
+  if (a->mac && !parse_mac (a->mac, mac))
+    return capsa_fail_as (err, EINVAL, "MAC address `%s`: want six hex bytes, XX:XX:XX:XX:XX:XX, not multicast",
+                          a->mac);
   if (a->ip6 && !v6)
     return capsa_fail_as (err, EINVAL, "address %s: network `%s` has no IPv6", a->ip6, name);
   for (const char *const *p = a->aliases; p && *p; p++)
@@ -971,6 +1031,18 @@ struct lease_names
 {
   char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN], veth[IF_NAMESIZE], peer[IF_NAMESIZE];
 };
+
+/* v (NULL-terminated; NULL or empty: nothing) as the lease's array key. */
+static void
+lease_strv (json_t *l, const char *key, const char *const *v)
+{
+  if (v == NULL || v[0] == NULL)
+    return;
+  json_t *arr = json_array ();
+  for (const char *const *p = v; *p; p++)
+    json_array_append_new (arr, json_string (*p));
+  json_object_set_new (l, key, arr);
+}
 
 /* The lease of a on net, added to net's "leases" (*lease: borrowed from net). */
 static int
@@ -1005,18 +1077,39 @@ lease_add (json_t *net, const struct capsa_attach *a, struct lease_names *ln, js
     json_object_set_new (l, "etc_dir", json_string (a->etc_dir));
   if (a->name)
     json_object_set_new (l, "name", json_string (a->name));
-  if (a->aliases && a->aliases[0])
-    {
-      json_t *al = json_array ();
-      for (const char *const *p = a->aliases; *p; p++)
-        json_array_append_new (al, json_string (*p));
-      json_object_set_new (l, "aliases", al);
-    }
+  lease_strv (l, "aliases", a->aliases);
+  lease_strv (l, "dns_servers", a->dns);
+  lease_strv (l, "dns_search", a->dns_search);
+  lease_strv (l, "dns_options", a->dns_options);
+  lease_strv (l, "extra_hosts", a->extra_hosts);
+  if (a->mac)
+    json_object_set_new (l, "want_mac", json_string (a->mac));
   if (v6)
     json_object_set_new (l, "ip6", json_string (ln->ip6));
   json_object_set_new (json_object_get (net, "leases"), cid, l);
   *lease = l;
   return 0;
+}
+
+/* Has cid a lease with an etc_dir on another network than net, one with a DNS server?  (Then
+ * its resolv.conf stays: that server answers for the names of each of its networks.) */
+static bool
+etc_elsewhere (int dir, json_t *net, const char *cid)
+{
+  cleanup_strv char **names = NULL;
+  cleanup_err capsa_err *e = NULL;
+  if (list_names (dir, &names, &e) < 0)
+    return false;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *o = NULL;
+      if (strcmp (*n, jstr (net, "name") ?: "") != 0 && ipam_load (dir, *n, &o, &e) == 0
+          && jstr (json_object_get (json_object_get (o, "leases"), cid), "etc_dir")
+          && json_is_true (json_object_get (o, "dns")))
+        return true;
+      capsa_err_free (&e);
+    }
+  return false;
 }
 
 /* Bring up what the recorded lease needs: the bridge, forwarding, the veth pair, NAT, the hosts
@@ -1035,8 +1128,10 @@ lease_plumb (const struct capsa_netenv *env, int dir, json_t *net, json_t *lease
     r = plumb (net, lease, netns_fd, res, err);
   if (r == 0)
     r = sync_nat_if (env, dir, nat_changed, err);
+  /* its resolv.conf and hostname are its first network's with a DNS server (`network connect`
+   * adds lines to its hosts file, and a DNS server to a container on the default network) */
   if (r == 0 && a->etc_dir)
-    r = write_etc (dir, net, cid, true, err);
+    r = write_etc (dir, net, cid, !etc_elsewhere (dir, net, cid), err);
   if (r < 0)
     {
       cleanup_err capsa_err *e = NULL;
@@ -1094,7 +1189,6 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   json_object_set_new (lease, "ifname", json_string (res->ifname));
   ipam_save (dir, name, net, err); /* informational fields; the lease is already safe */
   capsa_err_free (err);
-  refresh_hosts (dir, net);
   attach_result (net, &ln, res, err);
   return 0;
 }
@@ -1149,8 +1243,8 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
   drop_lease (net, container_id);
   if (ipam_save (st.dir, network, net, err) < 0 || sync_nat_if (env, st.dir, ports, err) < 0)
     return -1;
-  refresh_hosts (st.dir, net);
-  refresh_own (st.dir, container_id); /* its other networks' file loses this one's lines */
+  /* its other networks' file loses this one's lines, and resolv.conf this one's DNS server */
+  refresh_own (st.dir, container_id, true);
   return 0;
 }
 
@@ -1235,7 +1329,6 @@ update_networks (int dir, int (*fn) (json_t *net, void *arg), void *arg, capsa_e
         continue;
       if (ipam_save (dir, *n, net, err) < 0)
         return -1;
-      refresh_hosts (dir, net);
     }
   return 0;
 }
@@ -1274,7 +1367,7 @@ capsa_net_etc_files (const struct capsa_netenv *env, const char *network, const 
   if (hostname)
     *hostname = xasprintf ("%s\n", jstr (l, "hostname"));
   if (resolv)
-    *resolv = resolv_for ();
+    *resolv = resolv_for (net, l);
   return 0;
 }
 
@@ -1305,6 +1398,6 @@ capsa_net_rename (const struct capsa_netenv *env, const char *container_id, cons
   struct lease_rename r = { container_id, name };
   if (netstate_open (env, &st, err) < 0 || update_networks (st.dir, rename_in, &r, err) < 0)
     return -1;
-  refresh_own (st.dir, container_id); /* on a network without dns, its own line */
+  refresh_own (st.dir, container_id, false); /* its own line */
   return 0;
 }
