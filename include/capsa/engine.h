@@ -167,6 +167,13 @@ struct ctr_opts
   /* --pull always|missing|never: what the front end does before create when the image is missing
    * (the engine itself never pulls); NULL: missing */
   const char *pull;
+  /* healthchecks (issue 18.6): --health-cmd (a CMD-SHELL string), the durations as given (Go's
+   * syntax: 30s, 1m30s; NULL: the image's, else docker's default), --health-retries (0: the
+   * image's, else 3), --no-healthcheck, --health-on-failure none|kill|restart|stop (NULL: none) */
+  const char *health_cmd, *health_interval, *health_timeout, *health_start_period, *health_start_interval;
+  int health_retries;
+  bool no_healthcheck;
+  const char *health_on_failure;
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -250,6 +257,18 @@ CAPSA_PUBLIC int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *
  * started the monitor: `capsa`, or capsa-service).  The step's exit status, -1 for a command line
  * that is none of these. */
 CAPSA_PUBLIC int capsa_ctr_monitor_main (struct capsa_engine *e, int argc, char **argv);
+
+/* Healthchecks (ctr_health.c).  A duration in Go's syntax ("30s", "1m30s", "500ms", "0") in
+ * nanoseconds; -1 when malformed or negative. */
+CAPSA_PUBLIC long long capsa_duration_parse (const char *s);
+/* Run running container c's healthcheck once now (an exec in it, killed when its Timeout passes),
+ * as its monitor does at each interval: State.Health updated (run.json's Health), a
+ * health_status event when the status changed.  *passed: this check passed; status (the new
+ * State.Health.Status): healthy, unhealthy or starting.  An error when c has no healthcheck
+ * (ENOENT) or is not running.  This process becomes a child subreaper (the check's process is
+ * reaped here). */
+CAPSA_PUBLIC int capsa_ctr_health_run (struct capsa_engine *e, struct ctr *c, bool *passed, char status[16],
+                                       capsa_err **err);
 
 /* Containers in the store (ctr.c). */
 /* Find a container by full id, unique id prefix or name; the error says what to do.  A container

@@ -8,6 +8,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
 #include "capsa/json.h"
+#include "ctr_health.h"
 #include "util.h"
 
 bool
@@ -60,7 +61,7 @@ network_match (json_t *f, json_t *sum)
   return false;
 }
 
-static const char *const known[] = { "id", "name", "label", "status", "exited", "ancestor", "network", NULL };
+static const char *const known[] = { "id", "name", "label", "status", "exited", "ancestor", "network", "health", NULL };
 
 int
 capsa_ctr_filters_check (json_t *filters, capsa_err **err)
@@ -73,7 +74,20 @@ capsa_ctr_filters_check (json_t *filters, capsa_err **err)
     for (i = 0; known[i] && strcmp (known[i], k) != 0; i++)
       ;
     if (known[i] == NULL)
-      return capsa_fail_as (err, EINVAL, "invalid filter '%s' (id, name, label, status, exited, ancestor, network)", k);
+      return capsa_fail_as (err, EINVAL,
+                            "invalid filter '%s' (id, name, label, status, exited, ancestor, network, health)", k);
+    size_t j;
+    json_t *w;
+    static const char *const health[] = { "starting", "healthy", "unhealthy", "none" };
+    json_array_foreach (strcmp (k, "health") == 0 ? v : NULL, j, w)
+    {
+      const char *s = json_string_value (w) ?: "";
+      size_t h;
+      for (h = 0; h < ARRAY_SIZE (health) && strcmp (health[h], s) != 0; h++)
+        ;
+      if (h == ARRAY_SIZE (health)) /* docker's words */
+        return capsa_fail_as (err, EINVAL, "Unrecognised filter value for health: %s", s);
+    }
   }
   return 0;
 }
@@ -94,5 +108,5 @@ capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, 
              || (c->status == CTR_EXITED && any_match (filters, "exited", code, 0)))
          && (any_match (filters, "ancestor", jstr (sum, "Image"), 0)
              || any_match (filters, "ancestor", jstr (sum, "ImageID"), 1))
-         && network_match (filters, sum);
+         && network_match (filters, sum) && any_match (filters, "health", ctr_health_status (c), 0);
 }

@@ -1,7 +1,8 @@
 /* capsa-monitor: the monitor of a detached container (`capsa run -d`, `capsa create`), one per
  * container, like conmon.
  *
- *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]] ID
+ *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]]
+ *                 [--health INTERVAL:START_PERIOD:START_INTERVAL:ACTION] ID
  *
  * Started by the CLI (ctr_monitor.c) in a session of its own, with fd 3 the CLI's report pipe:
  * it writes "CODE ERRNO MESSAGE" there once the container exists (CODE 0) or failed to start.
@@ -17,7 +18,10 @@
  * this process): `start` creates the container (networking, root filesystem, the runtime's
  * create or run) with the stdio it is given and reports the init's pid and the pty master over
  * fd 3; `stopped` deletes the runtime state after each exit and, with --final, releases the
- * network and the root filesystem, or removes the container (--rm).
+ * network and the root filesystem, or removes the container (--rm); `health` runs the
+ * container's healthcheck once (--health: every INTERVAL ms, START_INTERVAL within the start
+ * period while it is starting; one process per check, so the monitor itself stays small) and
+ * exits 1 when it is unhealthy, when the monitor does what ACTION says (kill, stop, restart).
  *
  * It survives the CLI (a new session, no terminal).  Killed, it leaves the container running,
  * and `capsa ps` still tells the truth from the runtime state. */
@@ -56,6 +60,15 @@ struct monitor
   struct mon_holds connected; /* the sockets of ports `network connect -p` published */
   struct mon_log log;
   struct mon_attach att;
+  struct mon_health
+  {
+    long long interval, start_period, start_interval; /* ms; interval 0: no healthcheck */
+    const char *action;                               /* --health-on-failure: none, kill, stop, restart */
+    pid_t pid;                                        /* the `__monitor health` in flight, 0: none */
+    long long next, started, kill_at;                 /* monotonic ms; kill_at 0: no SIGKILL due */
+    bool starting;                                    /* no check has passed in this run */
+    bool restart;                                     /* the action killed it: start it again */
+  } health;
 };
 
 /* One run of the container: its init and the monitor's ends of its stdio. */
@@ -347,6 +360,93 @@ client_drop (struct mon_attach *a, size_t i)
   a->clients[i] = a->clients[--a->n];
 }
 
+/* ---- healthchecks: the monitor times them, `capsa __monitor health` makes each ---- */
+
+static void
+health_begin (struct monitor *m)
+{
+  struct mon_health *h = &m->health;
+  h->started = monotonic_ms ();
+  h->starting = true;
+  h->kill_at = 0;
+  /* docker 20.10: the first check an interval after the start (docker 25: the start interval) */
+  h->next = h->started + h->start_interval;
+}
+
+/* ms until the next check is due (-1: none to make) */
+static long
+health_wait_ms (struct monitor *m)
+{
+  struct mon_health *h = &m->health;
+  long long now = monotonic_ms (), due = h->pid ? -1 : h->next;
+  if (h->kill_at && (due < 0 || h->kill_at < due))
+    due = h->kill_at;
+  if (h->interval == 0 || due < 0)
+    return -1;
+  return due <= now ? 0 : (long) (due - now);
+}
+
+static void
+health_tick (struct monitor *m, struct run *r)
+{
+  struct mon_health *h = &m->health;
+  long long now = monotonic_ms ();
+  if (h->interval == 0)
+    return;
+  if (h->kill_at && now >= h->kill_at)
+    {
+      kill (r->init, SIGKILL); /* --health-on-failure stop: its time to stop is over */
+      h->kill_at = 0;
+    }
+  if (h->pid == 0 && now >= h->next)
+    {
+      const char *args[] = { "health" };
+      h->pid = run_capsa (m, args, 1, (int[]){ -1, -1, -1, -1 });
+      if (h->pid < 0)
+        h->pid = 0, h->next = now + h->interval;
+    }
+}
+
+/* The check ended with wait status st: when the next is due, and what an unhealthy one asks. */
+static void
+health_done (struct monitor *m, struct run *r, int st, bool live)
+{
+  struct mon_health *h = &m->health;
+  int code = WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+  long long now = monotonic_ms ();
+  h->pid = 0;
+  if (code == 0 || code == 1)
+    h->starting = false;
+  bool early = h->starting && now - h->started < h->start_period;
+  h->next = now + (early ? h->start_interval : h->interval);
+  if (!live || code != 1 || strcmp (h->action, "none") == 0 || h->kill_at)
+    return;
+  if (strcmp (h->action, "restart") == 0)
+    h->restart = true;
+  else /* kill, stop: for good, as `capsa kill` and `capsa stop` */
+    close (openat (m->dirfd, "stop-requested", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (strcmp (h->action, "stop") == 0)
+    {
+      kill (r->init, SIGTERM);
+      h->kill_at = now + 10000;
+    }
+  else
+    kill (r->init, SIGKILL);
+}
+
+/* The init has gone: a check still running is of no use. */
+static void
+health_end (struct monitor *m)
+{
+  if (m->health.pid > 0)
+    {
+      kill (m->health.pid, SIGKILL);
+      wait_pid (m->health.pid);
+    }
+  m->health.pid = 0;
+  m->health.kill_at = 0;
+}
+
 /* Wait for the init, passing its output on and its clients' input in; returns its exit code. */
 static int
 watch (struct monitor *m, struct run *r)
@@ -360,6 +460,7 @@ watch (struct monitor *m, struct run *r)
       fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) | O_NONBLOCK);
   if (r->in >= 0)
     fcntl (r->in, F_SETFL, fcntl (r->in, F_GETFL) | O_NONBLOCK);
+  health_begin (m);
   while (so.fd >= 0 || se.fd >= 0 || code < 0)
     {
       struct pollfd p[4 + MON_MAX_CLIENTS] = {
@@ -368,7 +469,7 @@ watch (struct monitor *m, struct run *r)
       size_t nc = m->att.n;
       for (size_t i = 0; i < nc; i++)
         p[4 + i] = (struct pollfd){ m->att.clients[i], POLLIN, 0 };
-      int n = poll (p, 4 + nc, code >= 0 ? 100 : -1);
+      int n = poll (p, 4 + nc, code >= 0 ? 100 : (int) health_wait_ms (m));
       if (n < 0 && errno != EINTR)
         break;
       if (p[0].revents & POLLIN)
@@ -381,6 +482,8 @@ watch (struct monitor *m, struct run *r)
           while ((w = waitpid (-1, &st, WNOHANG)) > 0)
             if (w == r->init || r->init <= 0)
               code = wait_status_code (st);
+            else if (w == m->health.pid)
+              health_done (m, r, st, code < 0);
           if (w < 0 && errno == ECHILD && code < 0)
             code = 255; /* no child left: the init was reaped elsewhere, its status is lost */
         }
@@ -397,6 +500,8 @@ watch (struct monitor *m, struct run *r)
           client_drop (&m->att, i);
       if (p[3].revents & POLLIN)
         mon_attach_accept (&m->att);
+      if (code < 0)
+        health_tick (m, r);
       if (code >= 0)
         {
           /* something the init left behind may hold the pipes: give it 2 s, then the cgroup goes */
@@ -406,6 +511,7 @@ watch (struct monitor *m, struct run *r)
             break;
         }
     }
+  health_end (m);
   if (so.fd >= 0)
     mon_log_lines (&m->log, &so, true);
   if (se.fd >= 0)
@@ -465,7 +571,8 @@ loop (struct monitor *m)
       if (!m->create_only || !first)
         run_set_now (m, "StartedAt", "false");
       code = watch (m, &r);
-      bool again = !stop_requested (m) && should_restart (m, code);
+      bool again = !stop_requested (m) && (m->health.restart || should_restart (m, code));
+      m->health.restart = false;
       long long count = mon_run_int (m->dirfd, "RestartCount", 0);
       /* recorded before the runtime state goes, so no reader ever sees neither */
       capsa_fault_point ("monitor:exited");
@@ -525,6 +632,15 @@ parse_args (struct monitor *m, int argc, char **argv)
               m->restart_max = strtoll (colon + 1, NULL, 10);
             }
           m->restart = name;
+        }
+      else if (i + 1 < argc && strcmp (a, "--health") == 0)
+        {
+          struct mon_health *h = &m->health;
+          static char action[16];
+          if (sscanf (argv[++i], "%lld:%lld:%lld:%15s", &h->interval, &h->start_period, &h->start_interval, action) != 4
+              || h->interval <= 0 || h->start_interval <= 0)
+            return -1;
+          h->action = action;
         }
       else
         return -1;
