@@ -174,6 +174,7 @@ struct ctr_opts
   int health_retries;
   bool no_healthcheck;
   const char *health_on_failure;
+  char **health_test; /* the Docker API's Healthcheck.Test as given, over health_cmd (NULL: none) */
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */

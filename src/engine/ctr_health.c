@@ -97,8 +97,8 @@ flag_duration (json_t *hc, const char *key, const char *flag, const char *v, cap
 static int
 flags_config (const struct ctr_opts *o, json_t **out, capsa_err **err)
 {
-  bool any = o->health_cmd || o->health_interval || o->health_timeout || o->health_start_period
-             || o->health_start_interval || o->health_retries != 0;
+  bool any = o->health_cmd || (o->health_test && o->health_test[0]) || o->health_interval || o->health_timeout
+             || o->health_start_period || o->health_start_interval || o->health_retries != 0;
   *out = NULL;
   if (o->health_retries < 0)
     return capsa_fail_as (err, EINVAL, "--health-retries cannot be negative");
@@ -112,7 +112,9 @@ flags_config (const struct ctr_opts *o, json_t **out, capsa_err **err)
   if (!any)
     return 0;
   cleanup_json json_t *hc = json_object ();
-  if (o->health_cmd)
+  if (o->health_test && o->health_test[0])
+    json_object_set_new (hc, "Test", json_strv (o->health_test));
+  else if (o->health_cmd)
     json_object_set_new (hc, "Test", json_pack ("[s, s]", "CMD-SHELL", o->health_cmd));
   if (flag_duration (hc, "Interval", "health-interval", o->health_interval, err) < 0
       || flag_duration (hc, "Timeout", "health-timeout", o->health_timeout, err) < 0

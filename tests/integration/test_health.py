@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import new_id, procs_mentioning
-from service_fixtures import needs_service, service_running
+from service_fixtures import needs_docker, needs_service, service_running
 from test_cli_run import capsa  # noqa: F401  (the fixture)
 from test_dockerd import IMAGE as DOCKER_IMAGE
 from test_dockerd import docker  # noqa: F401  (the fixture: a private dockerd 20.10)
@@ -203,19 +203,23 @@ def test_flag_errors(capsa):  # noqa: F811
 
 
 @needs_service
-def test_service_inspect_shows_health():
+@needs_docker
+def test_service_healthchecks():
+    """The docker CLI against the service: --health-* reach the engine, inspect and ps show the health."""
     with service_running() as svc:
-        svc.capsa("run", "-d", "--name", "web", "--network", "none", "--health-cmd", "true", *FAST, "busybox",
-                  "sleep", "300")
+        svc.docker("run", "-d", "--name", "web", "--network", "none", "--health-cmd", "echo up", *FAST,
+                   "--health-retries", "4", "busybox", "sleep", "300")
+        info = json.loads(svc.docker("inspect", "web").stdout)[0]
+        assert info["Config"]["Healthcheck"] == {"Test": ["CMD-SHELL", "echo up"], "Interval": 300000000,
+                                                 "Retries": 4}
         wait_health(svc.capsa, "web", "healthy")
-        status, body = svc.http("GET", "/containers/web/json")
-        assert status == 200
-        h = json.loads(body)["State"]["Health"]
-        assert h["Status"] == "healthy" and h["Log"][-1]["ExitCode"] == 0
-        status, body = svc.http("GET", '/containers/json?filters={"health":["healthy"]}')
-        assert status == 200 and [c["Names"] for c in json.loads(body)] == [["/web"]]
-        assert json.loads(body)[0]["Status"].endswith("(healthy)")
-        svc.capsa("rm", "-f", "web")
+        h = json.loads(svc.docker("inspect", "web").stdout)[0]["State"]["Health"]
+        assert h["Status"] == "healthy" and h["Log"][-1]["ExitCode"] == 0 and h["Log"][-1]["Output"] == "up\n"
+        assert svc.docker("ps", "--filter", "health=healthy", "--format", "{{.Names}}").stdout.split() == ["web"]
+        assert svc.docker("ps", "--format", "{{.Status}}").stdout.strip().endswith("(healthy)")
+        status, body = svc.http("GET", '/containers/json?filters={"health":["unhealthy"]}')
+        assert status == 200 and json.loads(body) == []
+        svc.docker("rm", "-f", "web")
 
 
 def _shape(h):
