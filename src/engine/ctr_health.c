@@ -492,6 +492,28 @@ ctr_health_status (const struct ctr *c)
   return jstr (json_object_get (c->run, "Health"), "Status") ?: "none";
 }
 
+/* Set run.json's Health.Status to status (FailingStreak 0 when reset), under health.lock; a
+ * missing Health is made only when make. */
+static void
+health_set_status (struct ctr *c, const char *status, bool reset, bool make)
+{
+  cleanup_err capsa_err *err = NULL;
+  cleanup_free char *lockp = xasprintf ("%s/health.lock", c->dir);
+  cleanup_close int lock = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock >= 0)
+    flock (lock, LOCK_EX);
+  cleanup_json json_t *run = ctr_run_read (c->dir);
+  json_t *old = json_object_get (run, "Health");
+  if (!json_is_object (old) && !make)
+    return;
+  json_t *h = json_is_object (old) ? json_deep_copy (old) : json_pack ("{s:i, s:[]}", "FailingStreak", 0, "Log");
+  json_object_set_new (h, "Status", json_string (status));
+  if (reset)
+    json_object_set_new (h, "FailingStreak", json_integer (0));
+  cleanup_json json_t *changes = json_pack ("{s:o}", "Health", h);
+  ctr_run_update (c->dir, changes, &err);
+}
+
 void
 ctr_health_reset (struct ctr *c)
 {
@@ -500,15 +522,13 @@ ctr_health_reset (struct ctr *c)
   if (health_params (c, &p, &err) <= 0)
     return;
   cleanup_strv_fn (&p.argv);
-  cleanup_free char *lockp = xasprintf ("%s/health.lock", c->dir);
-  cleanup_close int lock = open (lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock >= 0)
-    flock (lock, LOCK_EX);
-  cleanup_json json_t *run = ctr_run_read (c->dir);
-  json_t *log = json_object_get (json_object_get (run, "Health"), "Log");
-  cleanup_json json_t *changes = json_pack ("{s:{s:s, s:i, s:o}}", "Health", "Status", "starting", "FailingStreak", 0,
-                                            "Log", json_is_array (log) ? json_incref (log) : json_array ());
-  ctr_run_update (c->dir, changes, &err);
+  health_set_status (c, "starting", true, true);
+}
+
+void
+ctr_health_stopped (struct ctr *c)
+{
+  health_set_status (c, "unhealthy", false, false);
 }
 
 int

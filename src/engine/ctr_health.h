@@ -19,6 +19,10 @@ bool ctr_health_timing (const struct ctr *c, long long *interval_ms, long long *
 /* A new run of c began: State.Health back to "starting", its streak 0 (the log stays, as dockerd). */
 void ctr_health_reset (struct ctr *c);
 
+/* A run of c ended: State.Health (when it has one) "unhealthy", as dockerd sets it when its
+ * checks stop ("for compatibility reasons"); the next start makes it "starting" again. */
+void ctr_health_stopped (struct ctr *c);
+
 /* State.Health.Status as last recorded (healthy, unhealthy, starting), "none" when there is none
  * (docker's words for `ps --filter health=`). */
 const char *ctr_health_status (const struct ctr *c);

@@ -370,6 +370,7 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
       snprintf (code, sizeof code, "%lld", json_integer_value (json_object_get (c->run, "ExitCode")));
       capsa_ctr_event (e, c, "die", "exitCode", code);
       record_oom (c);
+      ctr_health_stopped (c);
       capsa_container_delete (c->oci_root, c->id, true, &err);
       capsa_err_free (&err);
       ctr_cgroup_parent_tidy ();

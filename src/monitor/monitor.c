@@ -123,7 +123,8 @@ should_restart (struct monitor *m, int code)
   return true; /* always, unless-stopped */
 }
 
-/* Fork `capsa --root ROOT __monitor ARGS... ID` with fds 0-3 as given (-1: /dev/null, none). */
+/* Fork `capsa --root ROOT __monitor ARGS... ID` with fds 0-3 as given (-1: /dev/null, none);
+ * a health step leads a process group of its own (health_end kills all of it). */
 static pid_t
 run_capsa (struct monitor *m, const char *const *args, size_t nargs, const int fds[4])
 {
@@ -137,10 +138,15 @@ run_capsa (struct monitor *m, const char *const *args, size_t nargs, const int f
     argv[n++] = args[i];
   argv[n++] = m->id;
   argv[n] = NULL;
+  bool group = strcmp (args[0], "health") == 0;
   pid_t pid = fork ();
+  if (pid > 0 && group)
+    setpgid (pid, pid); /* (both sides: whichever runs first) */
   if (pid != 0)
     return pid;
   /* the child: a plain process again (signals as at exec by default), the given stdio */
+  if (group)
+    setpgid (0, 0);
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
@@ -440,6 +446,9 @@ health_end (struct monitor *m)
 {
   if (m->health.pid > 0)
     {
+      /* the step and what it forked (the exec being made), which would write to the
+       * container's directory after `capsa rm` removed it */
+      kill (-m->health.pid, SIGKILL);
       kill (m->health.pid, SIGKILL);
       wait_pid (m->health.pid);
     }

@@ -261,6 +261,14 @@ def test_same_as_dockerd(capsa, docker):  # noqa: F811
             cfilter = capsa("ps", "--filter", f"health={ch['Status'] if ch else 'none'}", "--format",
                             "{{.Names}}").stdout.split()
             assert len(dfilter) == 1 and name in cfilter
+        # stopped: the last health stays in inspect (docker 20.10), ps shows none
+        docker("stop", "-t", "0", f"good-{suffix}")
+        capsa("stop", "-t", "0", "good")
+        dh = json.loads(docker("inspect", f"good-{suffix}").stdout)[0]["State"].get("Health")
+        ch = capsa.state("good").get("Health")
+        assert (dh or {}).get("Status") == (ch or {}).get("Status"), (dh, ch)
+        dps = docker("ps", "-a", "--filter", f"name=good-{suffix}", "--format", "{{.Status}}").stdout.strip()
+        assert "(" not in dps.replace("Exited (", "") and "(" not in status_of(capsa, "good").replace("Exited (", "")
         devents = docker("events", "--since", "1m", "--until", "0s", "--filter", f"container=bad-{suffix}",
                          "--format", "{{.Action}}").stdout
         assert "health_status: unhealthy" in devents
