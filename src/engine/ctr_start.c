@@ -13,6 +13,7 @@
 
 #include "attach_proto.h"
 #include "container.h"
+#include "ctr_health.h"
 #include "ctr.h"
 #include "ctr_events.h"
 #include "ctr_life.h"
@@ -58,6 +59,7 @@ start_created (struct capsa_engine *e, struct ctr *c, capsa_err **err)
   json_t *ch = json_pack ("{s:s}", "StartedAt", now);
   ctr_run_update (c->dir, ch, NULL);
   json_decref (ch);
+  ctr_health_reset (c);
   capsa_ctr_event (e, c, "start", NULL, NULL);
   return 0;
 }

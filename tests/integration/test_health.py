@@ -274,3 +274,17 @@ def test_same_as_dockerd(capsa, docker):  # noqa: F811
         assert "health_status: unhealthy" in devents
     finally:
         docker("rm", "-f", *[f"{n}-{suffix}" for n in cases], check=False)
+
+
+def test_create_start_and_restart(capsa):  # noqa: F811
+    capsa("create", "--name", "cs", "--network", "none", "--health-cmd", "true", *FAST, "busybox", "sleep", "300")
+    assert "Health" not in capsa.state("cs")  # docker's: none before the first start
+    capsa("start", "cs")
+    assert capsa.state("cs")["Health"]["Status"] == "starting"
+    n = len(wait_health(capsa, "cs", "healthy")["Log"])
+    capsa("stop", "-t", "0", "cs")
+    assert capsa.state("cs")["Health"]["Status"] == "unhealthy"  # dockerd 20.10's, once stopped
+    capsa("start", "cs")
+    h = capsa.state("cs")["Health"]
+    assert h["Status"] == "starting" and h["FailingStreak"] == 0 and len(h["Log"]) == n  # the log stays
+    wait_health(capsa, "cs", "healthy")
