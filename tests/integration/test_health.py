@@ -63,8 +63,12 @@ def test_passing_check_becomes_healthy(capsa):  # noqa: F811
     assert set(e) == {"Start", "End", "ExitCode", "Output"} and e["ExitCode"] == 0 and e["Output"] == "hi\nerr\n"
     assert e["Start"] <= e["End"]
     assert re.fullmatch(r"Up .* \(healthy\)", status_of(capsa, "ok"))
-    events = capsa("events", "--since", "1m", "--until", "0s", "--format", "{{.Action}}").stdout
-    assert "health_status: healthy" in events
+    events = capsa("events", "--since", "1m", "--until", "0s", "--filter", "event=health_status", "--format",
+                   "{{json .}}").stdout.splitlines()
+    assert len(events) == 1
+    ev = json.loads(events[0])
+    assert ev["Action"] == ev["status"] == "health_status: healthy" and ev["Type"] == "container"
+    assert ev["Actor"]["Attributes"]["name"] == "ok"
 
 
 def test_failing_check_becomes_unhealthy_after_retries(capsa):  # noqa: F811
