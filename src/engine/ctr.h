@@ -11,6 +11,7 @@
  *   ROOT/containers/ID/bundle/config.json   the OCI config made from the image and the flags
  *   ROOT/containers/ID/ctr.log (+ .1)      its output: "TIME STREAM LINE" (size-capped, rotated)
  *   ROOT/containers/ID/stop-requested      stop/kill was asked: no restart
+ *   ROOT/containers/ID/health.lock         held while a check's result goes into run.json's Health
  *   ROOT/oci/ID/                     the library's runtime state (container.h), state root ROOT/oci
  *   ROOT/names/NAME -> ID            names (a symlink made with symlink(2): atomic and unique)
  *   ROOT/volumes/NAME/_data          named volumes (volume.json beside _data)

@@ -286,7 +286,8 @@ kill_tree (pid_t pid)
 static int
 probe_spawn (struct ctr *c, char **argv, int out, pid_t *pid)
 {
-  cleanup_free char *pidfile = xasprintf ("%s/health.pid", c->dir);
+  /* this process's own: `healthcheck run` and the monitor's check may run at once */
+  cleanup_free char *pidfile = xasprintf ("%s/health-%d.pid", c->dir, (int) getpid ());
   unlink (pidfile);
   *pid = 0;
   pid_t child = fork ();
@@ -331,8 +332,10 @@ probe_wait (pid_t pid, int rd, long long timeout_ms, struct output *o, bool *tim
   for (;;)
     {
       pid_t w = waitpid (pid, &st, WNOHANG);
-      if (w == pid || (w < 0 && errno != EINTR))
+      if (w == pid)
         break;
+      if (w < 0 && errno != EINTR)
+        return CAPSA_ENGINE_EXIT_ERROR; /* not this process's child: its result is unknown */
       long long left = end - monotonic_ms ();
       if (left <= 0)
         {
