@@ -215,11 +215,11 @@ ctr_health_timing (const struct ctr *c, long long *interval_ms, long long *start
   if (health_params (c, &p, &err) <= 0)
     return false;
   cleanup_strv_fn (&p.argv);
-  *interval_ms = p.interval / 1000000;
+  *interval_ms = p.interval < 1000000 ? 1 : p.interval / 1000000; /* (an image's may be less) */
   *start_period_ms = p.start_period / 1000000;
   /* docker 25's --health-start-interval: only when asked for (20.10 checks at the interval) */
   bool asked = json_object_get (json_object_get (json_object_get (c->meta, "Config"), "Healthcheck"), "StartInterval");
-  *start_interval_ms = asked ? p.start_interval / 1000000 : *interval_ms;
+  *start_interval_ms = asked && p.start_interval >= 1000000 ? p.start_interval / 1000000 : *interval_ms;
   return true;
 }
 

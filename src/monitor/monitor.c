@@ -27,6 +27,7 @@
  * and `capsa ps` still tells the truth from the runtime state. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -389,7 +390,7 @@ health_wait_ms (struct monitor *m)
     due = h->kill_at;
   if (h->interval == 0 || due < 0)
     return -1;
-  return due <= now ? 0 : (long) (due - now);
+  return due <= now ? 0 : due - now > INT_MAX ? INT_MAX : (long) (due - now);
 }
 
 static void
