@@ -25,6 +25,7 @@
 #include "capsa/runtime.h"
 #include "ctr_health.h"
 #include "jsonutil.h"
+#include "mon.h"
 #include "util.h"
 
 /* dockerd's defaults and limits */
@@ -487,6 +488,81 @@ health_record (struct ctr *c, json_t *result, const struct health_params *p, cha
   *changed = strcmp (was, status) != 0;
   cleanup_json json_t *changes = json_pack ("{s:o}", "Health", h);
   return ctr_run_update (c->dir, changes, err);
+}
+
+/* The ticker's life: a check (argv) when one is due, for ever. */
+static _Noreturn void
+ticker_loop (struct mon_health *h, char **argv)
+{
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    signal (sig, SIG_DFL);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; fd++)
+    dup2 (null, fd);
+  close_range (3, ~0U, 0); /* nothing of the run's: its pipes, sockets and ports */
+  mon_health_begin (h);
+  for (;;)
+    {
+      long long wait = h->next - monotonic_ms ();
+      if (wait > 0)
+        nanosleep (&(struct timespec){ wait / 1000, (wait % 1000) * 1000000 }, NULL);
+      if (h->next > monotonic_ms ())
+        continue;
+      int st = 0;
+      pid_t step = fork ();
+      if (step == 0)
+        {
+          execv (argv[0], argv);
+          _exit (127);
+        }
+      while (step > 0 && waitpid (step, &st, 0) < 0 && errno == EINTR)
+        ;
+      mon_health_done (h, step > 0 && WIFEXITED (st) ? WEXITSTATUS (st) : -1);
+    }
+}
+
+pid_t
+ctr_health_ticker_start (struct capsa_engine *e, struct ctr *c)
+{
+  struct mon_health h = { 0 };
+  cleanup_free char *exe = NULL;
+  cleanup_err capsa_err *err = NULL;
+  if (!ctr_health_timing (c, &h.interval, &h.start_period, &h.start_interval))
+    return 0;
+  if (e->monitor_exe)
+    exe = xstrdup (e->monitor_exe);
+  else if (capsa_exe_path (&exe, &err) < 0)
+    return 0; /* (the run goes on without its checks) */
+  char *argv[] = { exe, "--root", (char *) e->root, "__monitor", "health", c->id, NULL };
+  pid_t parent = getpid ();
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      /* a group of its own: the terminal's ^C is the container's, and stop kills the lot */
+      setpgid (0, 0);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (0);
+      ticker_loop (&h, argv);
+    }
+  if (pid > 0)
+    setpgid (pid, pid);
+  return pid > 0 ? pid : 0;
+}
+
+void
+ctr_health_ticker_stop (pid_t ticker)
+{
+  if (ticker <= 0)
+    return;
+  kill (-ticker, SIGKILL);
+  kill (ticker, SIGKILL);
+  while (waitpid (ticker, NULL, 0) < 0 && errno == EINTR)
+    ;
 }
 
 const char *

@@ -23,6 +23,12 @@ void ctr_health_reset (struct ctr *c);
  * checks stop ("for compatibility reasons"); the next start makes it "starting" again. */
 void ctr_health_stopped (struct ctr *c);
 
+/* A foreground run has no monitor: a process of its own (returned; 0: c has no healthcheck)
+ * times c's checks as a monitor would, each a `capsa __monitor health`, until stop kills it
+ * (and the check in flight).  It dies with this process too. */
+pid_t ctr_health_ticker_start (struct capsa_engine *e, struct ctr *c);
+void ctr_health_ticker_stop (pid_t ticker);
+
 /* State.Health.Status as last recorded (healthy, unhealthy, starting), "none" when there is none
  * (docker's words for `ps --filter health=`). */
 const char *ctr_health_status (const struct ctr *c);

@@ -300,8 +300,12 @@ run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typ
         }
       return -1;
     }
+  ctr_health_reset (c);
   capsa_ctr_event (e, c, "start", NULL, NULL);
+  pid_t ticker = ctr_health_ticker_start (e, c); /* (no monitor to run its checks) */
   int code = run_here (e, c, typed, interrupted, run_err);
+  ctr_health_ticker_stop (ticker);
+  ctr_health_stopped (c);
   char codes[16];
   snprintf (codes, sizeof codes, "%d", code);
   capsa_ctr_event (e, c, "die", "exitCode", codes);

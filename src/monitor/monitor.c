@@ -61,15 +61,7 @@ struct monitor
   struct mon_holds connected; /* the sockets of ports `network connect -p` published */
   struct mon_log log;
   struct mon_attach att;
-  struct mon_health
-  {
-    long long interval, start_period, start_interval; /* ms; interval 0: no healthcheck */
-    const char *action;                               /* --health-on-failure: none, kill, stop, restart */
-    pid_t pid;                                        /* the `__monitor health` in flight, 0: none */
-    long long next, started, kill_at;                 /* monotonic ms; kill_at 0: no SIGKILL due */
-    bool starting;                                    /* no check has passed in this run */
-    bool restart;                                     /* the action killed it: start it again */
-  } health;
+  struct mon_health health;
 };
 
 /* One run of the container: its init and the monitor's ends of its stdio. */
@@ -369,17 +361,6 @@ client_drop (struct mon_attach *a, size_t i)
 
 /* ---- healthchecks: the monitor times them, `capsa __monitor health` makes each ---- */
 
-static void
-health_begin (struct monitor *m)
-{
-  struct mon_health *h = &m->health;
-  h->started = monotonic_ms ();
-  h->starting = true;
-  h->kill_at = 0;
-  /* docker 20.10: the first check an interval after the start (docker 25: the start interval) */
-  h->next = h->started + h->start_interval;
-}
-
 /* ms until the next check is due (-1: none to make) */
 static long
 health_wait_ms (struct monitor *m)
@@ -421,11 +402,7 @@ health_done (struct monitor *m, struct run *r, int st, bool live)
   struct mon_health *h = &m->health;
   int code = WIFEXITED (st) ? WEXITSTATUS (st) : -1;
   long long now = monotonic_ms ();
-  h->pid = 0;
-  if (code == 0 || code == 1)
-    h->starting = false;
-  bool early = h->starting && now - h->started < h->start_period;
-  h->next = now + (early ? h->start_interval : h->interval);
+  mon_health_done (h, code);
   if (!live || code != 1 || strcmp (h->action, "none") == 0 || h->kill_at)
     return;
   if (strcmp (h->action, "restart") == 0)
@@ -470,7 +447,7 @@ watch (struct monitor *m, struct run *r)
       fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) | O_NONBLOCK);
   if (r->in >= 0)
     fcntl (r->in, F_SETFL, fcntl (r->in, F_GETFL) | O_NONBLOCK);
-  health_begin (m);
+  mon_health_begin (&m->health);
   while (so.fd >= 0 || se.fd >= 0 || code < 0)
     {
       struct pollfd p[4 + MON_MAX_CLIENTS] = {

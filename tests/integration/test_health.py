@@ -5,6 +5,7 @@ and the Docker API service's), ps STATUS and --filter health=, health_status eve
 Short intervals (300 ms) keep it quick; every container is removed and nothing may be left."""
 import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -35,7 +36,8 @@ def wait_health(c, name, want, timeout=15):
     deadline = time.time() + timeout
     h = None
     while time.time() < deadline:
-        h = health(c, name)
+        p = c("inspect", name, check=False)  # (a foreground run's may not be there yet)
+        h = json.loads(p.stdout)[0]["State"].get("Health") if p.returncode == 0 else None
         if h and h["Status"] == want:
             return h
         time.sleep(0.1)
@@ -292,3 +294,19 @@ def test_create_start_and_restart(capsa):  # noqa: F811
     h = capsa.state("cs")["Health"]
     assert h["Status"] == "starting" and h["FailingStreak"] == 0 and len(h["Log"]) == n  # the log stays
     wait_health(capsa, "cs", "healthy")
+
+
+def test_foreground_run_is_checked_too(capsa):  # noqa: F811
+    """No monitor: the run's own ticker makes the checks while it runs, and goes with it."""
+    p = capsa.popen("run", "--name", "fg", "--network", "none", "--health-cmd", "echo fine", *FAST, "busybox",
+                    "sh", "-c", "sleep 3; echo done", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        h = wait_health(capsa, "fg", "healthy", timeout=10)
+        assert h["Log"][-1]["Output"] == "fine\n"
+        out, _ = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0 and out == "done\n"
+    assert capsa.state("fg")["Health"]["Status"] == "unhealthy"  # stopped, as dockerd's
+    assert procs_mentioning(str(capsa.root)) == []
