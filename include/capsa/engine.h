@@ -167,14 +167,14 @@ struct ctr_opts
   /* --pull always|missing|never: what the front end does before create when the image is missing
    * (the engine itself never pulls); NULL: missing */
   const char *pull;
-  /* healthchecks (issue 18.6): --health-cmd (a CMD-SHELL string), the durations as given (Go's
-   * syntax: 30s, 1m30s; NULL: the image's, else docker's default), --health-retries (0: the
-   * image's, else 3), --no-healthcheck, --health-on-failure none|kill|restart|stop (NULL: none) */
-  const char *health_cmd, *health_interval, *health_timeout, *health_start_period, *health_start_interval;
-  int health_retries;
-  bool no_healthcheck;
-  const char *health_on_failure;
-  char **health_test; /* the Docker API's Healthcheck.Test as given, over health_cmd (NULL: none) */
+  /* healthchecks (issue 18.6, ctr_health.c) */
+  const char *health_cmd; /* --health-cmd: a CMD-SHELL string */
+  /* --health-interval... as given, Go's durations (30s, 1m30s); NULL: the image's, else docker's */
+  const char *health_interval, *health_timeout, *health_start_period, *health_start_interval;
+  int health_retries;            /* 0: the image's, else 3 */
+  bool no_healthcheck;           /* --no-healthcheck: Test ["NONE"] */
+  const char *health_on_failure; /* none (NULL), kill, restart, stop: what the monitor does */
+  char **health_test;            /* the Docker API's Healthcheck.Test as given, over health_cmd (NULL: none) */
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
