@@ -3,6 +3,7 @@ checks the monitor runs (an exec each, killed at its timeout), State.Health in i
 and the Docker API service's), ps STATUS and --filter health=, health_status events,
 `capsa healthcheck run` and --health-on-failure; compared with dockerd 20.10 run the same way.
 Short intervals (300 ms) keep it quick; every container is removed and nothing may be left."""
+import datetime
 import json
 import re
 import subprocess
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from conftest import new_id, procs_mentioning
-from service_fixtures import needs_docker, needs_service, service_running
+from service_fixtures import COMPOSE, needs_docker, needs_service, service_running
 from test_cli_run import capsa  # noqa: F401  (the fixture)
 from test_dockerd import IMAGE as DOCKER_IMAGE
 from test_dockerd import docker  # noqa: F401  (the fixture: a private dockerd 20.10)
@@ -310,3 +311,49 @@ def test_foreground_run_is_checked_too(capsa):  # noqa: F811
     assert p.returncode == 0 and out == "done\n"
     assert capsa.state("fg")["Health"]["Status"] == "unhealthy"  # stopped, as dockerd's
     assert procs_mentioning(str(capsa.root)) == []
+
+
+COMPOSE_HEALTHY = """\
+version: "2.1"
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 300"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -e /tmp/ready"]
+      interval: 300ms
+      retries: 20
+  app:
+    image: busybox
+    network_mode: none
+    command: ["sleep", "300"]
+    depends_on:
+      db:
+        condition: service_healthy
+"""
+
+
+@needs_service
+@needs_docker
+@pytest.mark.skipif(not COMPOSE.exists(), reason="docker-compose 1.29 is not installed")
+def test_compose_waits_for_service_healthy():
+    """docker-compose's depends_on condition: service_healthy reads State.Health through the service."""
+    with service_running() as svc:
+        path = svc.tmp / "docker-compose.yml"
+        path.write_text(COMPOSE_HEALTHY)
+        cmd = [str(COMPOSE), "-H", svc.uri, "-p", "hc", "-f", str(path)]
+        try:
+            p = subprocess.run([*cmd, "up", "-d"], env=svc.env(), capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL)
+            assert p.returncode == 0, p.stderr
+            db, app = svc.capsa.inspect("hc_db_1"), svc.capsa.inspect("hc_app_1")
+            log = db["State"]["Health"]["Log"]
+            assert db["State"]["Health"]["Status"] == "healthy" and app["State"]["Running"]
+            # the app was made only once db was healthy: not before its 1 s of sleep
+            def t(s):
+                return datetime.datetime.fromisoformat(s[:26])
+            assert t(app["Created"]) - t(db["State"]["StartedAt"]) >= datetime.timedelta(seconds=1), (app, log)
+        finally:
+            subprocess.run([*cmd, "down", "-t", "0"], env=svc.env(), capture_output=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
