@@ -196,6 +196,14 @@ struct ctr_opts
    * NULL or empty: none.  --ip, --ip6 (a fixed address on a user network), --mac-address */
   char **dns, **dns_search, **dns_options, **extra_hosts;
   const char *ip, *ip6, *mac_address;
+  /* healthchecks (issue 18.6, ctr_health.c) */
+  const char *health_cmd; /* --health-cmd: a CMD-SHELL string */
+  /* --health-interval... as given, Go's durations (30s, 1m30s); NULL: the image's, else docker's */
+  const char *health_interval, *health_timeout, *health_start_period, *health_start_interval;
+  int health_retries;            /* 0: the image's, else 3 */
+  bool no_healthcheck;           /* --no-healthcheck: Test ["NONE"] */
+  const char *health_on_failure; /* none (NULL), kill, restart, stop: what the monitor does */
+  char **health_test;            /* the Docker API's Healthcheck.Test as given, over health_cmd (NULL: none) */
 };
 
 struct capsa_config; /* a parsed OCI config (capsa/runtime.h) */
@@ -316,6 +324,18 @@ CAPSA_PUBLIC int capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *
  * started the monitor: `capsa`, or capsa-service).  The step's exit status, -1 for a command line
  * that is none of these. */
 CAPSA_PUBLIC int capsa_ctr_monitor_main (struct capsa_engine *e, int argc, char **argv);
+
+/* Healthchecks (ctr_health.c).  A duration in Go's syntax ("30s", "1m30s", "500ms", "0") in
+ * nanoseconds; -1 when malformed or negative. */
+CAPSA_PUBLIC long long capsa_duration_parse (const char *s);
+/* Run running container c's healthcheck once now (an exec in it, killed when its Timeout passes),
+ * as its monitor does at each interval: State.Health updated (run.json's Health), a
+ * health_status event when the status changed.  *passed: this check passed; status (the new
+ * State.Health.Status): healthy, unhealthy or starting.  An error when c has no healthcheck
+ * (ENOENT) or is not running.  This process becomes a child subreaper (the check's process is
+ * reaped here). */
+CAPSA_PUBLIC int capsa_ctr_health_run (struct capsa_engine *e, struct ctr *c, bool *passed, char status[16],
+                                       capsa_err **err);
 
 /* Containers in the store (ctr.c). */
 /* Find a container by full id, unique id prefix or name; the error says what to do.  A container

@@ -97,7 +97,7 @@ extern const struct cli_spec cli_spec_man;
 int cmd_generate (struct cli_global *g, int argc, char **argv);
 extern const struct cli_group cli_group_generate;
 extern const struct cli_group cli_group_volume, cli_group_network, cli_group_system, cli_group_container,
-    cli_group_image;
+    cli_group_image, cli_group_healthcheck;
 
 /* A command's options and usage (include/capsa/options.h): one table drives its parsing, its
  * --help and `capsa completion`. */
@@ -234,6 +234,8 @@ struct ctr;
 /* start a container of the store (cmd_run.c; also for `capsa start` and `restart` in cmd_ctr.c) */
 int ctr_start (struct cli_global *g, struct ctr *c, capsa_err **err);
 int cmd_attach (struct cli_global *g, int argc, char **argv);
+/* `capsa healthcheck run` (cmd_healthcheck.c) */
+int cmd_healthcheck (struct cli_global *g, int argc, char **argv);
 /* `capsa __monitor start|stopped`: what capsa-monitor execs for the steps that need the library */
 int cmd_monitor_helper (struct cli_global *g, int argc, char **argv);
 

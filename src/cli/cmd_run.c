@@ -254,6 +254,15 @@ platform_ok (const char *v, capsa_err **err)
   return capsa_platform_check (v, err);
 }
 
+/* --health-interval and the like: Go's durations, as docker's */
+static int
+duration_ok (const char *v, capsa_err **err)
+{
+  if (capsa_duration_parse (v) >= 0 || v[0] == '-') /* (a negative one: the engine says so) */
+    return 0;
+  return capsa_fail_as (err, EINVAL, "invalid duration `%s` (30s, 1m30s, 500ms)", v);
+}
+
 #define O struct ctr_opts
 static const struct capsa_opt run_opts[] = {
   CAPSA_O_BOOL ('d', "detach", O, detach, "run in the background (a monitor keeps its logs) and print its id"),
@@ -330,6 +339,21 @@ static const struct capsa_opt run_opts[] = {
   CAPSA_O_STR (0, "stop-signal", O, stop_signal, "SIG", "signal `capsa stop` sends first (default SIGTERM)"),
   CAPSA_O_INT (0, "stop-timeout", O, stop_timeout, -1, 86400, "SECS",
                "seconds `capsa stop` waits before SIGKILL (default 10)"),
+  CAPSA_O_STR (0, "health-cmd", O, health_cmd, "CMD",
+               "command to run to check health (run by /bin/sh -c; exit 0: healthy)"),
+  CAPSA_O_STR (0, "health-interval", O, health_interval, "DURATION", "time between checks (ms|s|m|h; default 30s)",
+               .check = duration_ok),
+  CAPSA_O_STR (0, "health-timeout", O, health_timeout, "DURATION",
+               "longest a check may run: then it is killed and counts as failed\n(default 30s)", .check = duration_ok),
+  CAPSA_O_INT (0, "health-retries", O, health_retries, 0, INT32_MAX, "N",
+               "consecutive failures that make it unhealthy (default 3)"),
+  CAPSA_O_STR (0, "health-start-period", O, health_start_period, "DURATION",
+               "time to start in, whose failures do not count (default 0s)", .check = duration_ok),
+  CAPSA_O_STR (0, "health-start-interval", O, health_start_interval, "DURATION",
+               "time between checks in the start period (default: the interval)", .check = duration_ok),
+  CAPSA_O_BOOL (0, "no-healthcheck", O, no_healthcheck, "disable any healthcheck (the image's HEALTHCHECK too)"),
+  CAPSA_O_STR (0, "health-on-failure", O, health_on_failure, "ACTION",
+               "what an unhealthy container gets: none (default), kill, restart or\nstop (detached containers)"),
   CAPSA_O_STR (0, "network", O, network, "MODE",
                "bridge (root's default: the default network capsa0, NAT to the\n"
                "outside), none (loopback only), host, a network's name (`capsa\n"

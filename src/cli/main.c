@@ -60,6 +60,8 @@ const struct cli_command cli_commands[] = {
     &cli_group_image },
   { "inspect", cmd_inspect_any, "print containers' or images' details as JSON", &cli_spec_inspect },
   { "generate", cmd_generate, "generate a systemd unit for a container (generate systemd)", NULL, &cli_group_generate },
+  { "healthcheck", cmd_healthcheck, "run a container's healthcheck now (healthcheck run)", NULL,
+    &cli_group_healthcheck },
   { "completion", cmd_completion, "print a shell completion script (bash, zsh, fish)", &cli_spec_completion },
   { "__monitor", cmd_monitor_helper, NULL }, /* hidden: capsa-monitor's heavy steps */
   { "__man", cmd_man, NULL, &cli_spec_man }, /* hidden: the manual pages, for the build */
@@ -186,7 +188,11 @@ enters_container (int argc, char **argv)
 {
   if (strcmp (argv[0], "exec") == 0)
     return !leading_help (argc, argv);
-  return strcmp (argv[0], "__monitor") == 0 && argc > 1 && strcmp (argv[1], "start") == 0;
+  /* (a healthcheck is an exec) */
+  if (strcmp (argv[0], "healthcheck") == 0)
+    return argc > 1 && strcmp (argv[1], "run") == 0 && !leading_help (argc, argv);
+  return strcmp (argv[0], "__monitor") == 0 && argc > 1
+         && (strcmp (argv[1], "start") == 0 || strcmp (argv[1], "health") == 0);
 }
 
 int

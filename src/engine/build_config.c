@@ -215,31 +215,7 @@ command (struct bctx *b, const struct df_instr *in, struct strbuf *by)
 static long long
 duration_ns (const char *s)
 {
-  long long total = 0;
-  if (*s == '\0')
-    return -1;
-  while (*s)
-    {
-      char *end;
-      double v = strtod (s, &end);
-      if (end == s)
-        return -1;
-      static const struct
-      {
-        const char *unit;
-        double ns;
-      } units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
-      size_t i, n = sizeof units / sizeof units[0];
-      for (i = 0; i < n; i++)
-        if (strncmp (end, units[i].unit, strlen (units[i].unit)) == 0
-            && !(strcmp (units[i].unit, "m") == 0 && end[1] == 's'))
-          break;
-      if (i == n)
-        return -1;
-      total += (long long) (v * units[i].ns);
-      s = end + strlen (units[i].unit);
-    }
-  return total;
+  return capsa_duration_parse (s);
 }
 
 static int

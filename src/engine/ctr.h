@@ -12,6 +12,7 @@
  *   ROOT/containers/ID/ctr.log (+ .1 ...)  its output in the log driver's format (json-file, k8s-file:
  *                                      ctr_logcfg.h), size-capped, rotated by the monitor
  *   ROOT/containers/ID/stop-requested      stop/kill was asked: no restart
+ *   ROOT/containers/ID/health.lock         held while a check's result goes into run.json's Health
  *   ROOT/oci/ID/                     the library's runtime state (container.h), state root ROOT/oci
  *   ROOT/names/NAME -> ID            names (a symlink made with symlink(2): atomic and unique)
  *   ROOT/volumes/NAME/_data          named volumes (volume.json beside _data)

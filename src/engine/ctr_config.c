@@ -24,6 +24,7 @@
 #include "ctr.h"
 #include "ctr_config.h"
 #include "ctr_logcfg.h"
+#include "ctr_health.h"
 #include "ctr_net.h"
 #include "fsops.h"
 #include "jsonutil.h"
@@ -1438,10 +1439,25 @@ step_args (struct build *b, capsa_err **err)
   return 0;
 }
 
+/* Config.Healthcheck (ctr_health.c), and what --health-on-failure asked for (HealthOnFailure:
+ * capsa's, the monitor's, not shown by inspect). */
+static int
+step_health (struct build *b, capsa_err **err)
+{
+  json_t *hc;
+  if (ctr_health_config (b->o, b->icfg, &hc, err) < 0)
+    return -1;
+  if (hc)
+    json_object_set_new (json_object_get (b->meta, "Config"), "Healthcheck", hc);
+  if (b->o->health_on_failure && strcmp (b->o->health_on_failure, "none") != 0)
+    json_object_set_new (b->meta, "HealthOnFailure", json_string (b->o->health_on_failure));
+  return 0;
+}
+
 /* In order: each step may use what those before it made. */
 static build_step *const build_steps[] = {
-  step_meta, step_host_config, step_process, step_caps,    step_limits,  step_mounts,
-  step_root, step_flags,       step_network, step_publish, step_sysctls, step_args,
+  step_meta,  step_host_config, step_process, step_caps,    step_limits, step_mounts, step_root,
+  step_flags, step_network,     step_publish, step_sysctls, step_args,   step_health,
 };
 
 int

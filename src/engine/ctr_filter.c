@@ -8,6 +8,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
 #include "capsa/json.h"
+#include "ctr_health.h"
 #include "util.h"
 
 bool
@@ -95,7 +96,7 @@ volume_match (json_t *f, json_t *sum)
 }
 
 static const char *const known[] = { "id",      "name",   "label", "status", "exited", "ancestor",
-                                     "network", "before", "since", "volume", NULL };
+                                     "network", "before", "since", "volume", "health", NULL };
 
 int
 capsa_ctr_filters_check (json_t *filters, capsa_err **err)
@@ -110,7 +111,19 @@ capsa_ctr_filters_check (json_t *filters, capsa_err **err)
     if (known[i] == NULL)
       return capsa_fail_as (
           err, EINVAL,
-          "invalid filter '%s' (id, name, label, status, exited, ancestor, network, before, since, volume)", k);
+          "invalid filter '%s' (id, name, label, status, exited, ancestor, network, before, since, volume, health)", k);
+    size_t j;
+    json_t *w;
+    static const char *const health[] = { "starting", "healthy", "unhealthy", "none" };
+    json_array_foreach (strcmp (k, "health") == 0 ? v : NULL, j, w)
+    {
+      const char *s = json_string_value (w) ?: "";
+      size_t h;
+      for (h = 0; h < ARRAY_SIZE (health) && strcmp (health[h], s) != 0; h++)
+        ;
+      if (h == ARRAY_SIZE (health)) /* docker's words */
+        return capsa_fail_as (err, EINVAL, "Unrecognised filter value for health: %s", s);
+    }
   }
   return 0;
 }
@@ -132,5 +145,5 @@ capsa_ctr_filter_match (struct capsa_engine *e, struct ctr *c, json_t *summary, 
          && (any_match (filters, "ancestor", jstr (sum, "Image"), 0)
              || any_match (filters, "ancestor", jstr (sum, "ImageID"), 1))
          && network_match (filters, sum) && volume_match (filters, sum) && time_match (e, filters, "before", c)
-         && time_match (e, filters, "since", c);
+         && time_match (e, filters, "since", c) && any_match (filters, "health", ctr_health_status (c), 0);
 }

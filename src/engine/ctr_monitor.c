@@ -26,9 +26,11 @@
 #include <unistd.h>
 
 #include "attach_proto.h"
+#include "capsa/json.h"
 #include "container.h"
 #include "ctr.h"
 #include "ctr_events.h"
+#include "ctr_health.h"
 #include "ctr_life.h"
 #include "ctr_logcfg.h"
 #include "ctr_net.h"
@@ -108,6 +110,15 @@ monitor_argv (struct capsa_engine *e, const char *monitor, const char *exe, stru
                                         (long long) json_integer_value (json_object_get (pol, "MaximumRetryCount")));
       strv_append (&argv, "--restart");
       strv_append (&argv, r);
+    }
+  long long interval, start_period, start_interval;
+  if (ctr_health_timing (c, &interval, &start_period, &start_interval))
+    {
+      /* the monitor times the checks; each is a `capsa __monitor health` */
+      cleanup_free char *h = xasprintf ("%lld:%lld:%lld:%s", interval, start_period, start_interval,
+                                        jstr (c->meta, "HealthOnFailure") ?: "none");
+      strv_append (&argv, "--health");
+      strv_append (&argv, h);
     }
   strv_append (&argv, c->id);
   return argv;
@@ -372,7 +383,10 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
   helper_report_fds (0, 0, pid, "", master, c->port_fds, c->nport_fds);
   ctr_ports_release (c); /* (closes keep too) */
   if (!create_only)
-    capsa_ctr_event (e, c, "start", NULL, NULL);
+    {
+      ctr_health_reset (c);
+      capsa_ctr_event (e, c, "start", NULL, NULL);
+    }
   if (master >= 0)
     close (master);
   return 0;
@@ -414,6 +428,7 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
       snprintf (code, sizeof code, "%lld", json_integer_value (json_object_get (c->run, "ExitCode")));
       capsa_ctr_event (e, c, "die", "exitCode", code);
       record_oom (c);
+      ctr_health_stopped (c);
       capsa_container_delete (c->oci_root, c->id, true, &err);
       capsa_err_free (&err);
       ctr_cgroup_parent_tidy ();
@@ -480,9 +495,25 @@ capsa_ctr_net_release_ports (struct ctr *c, const char *network)
   monitor_request (c, ATTACH_RELEASE, network, NULL, 0, &no_monitor, &err);
 }
 
+/* `capsa __monitor health ID`: one check of the container, for its monitor.  The exit status
+ * tells the new status: 0 healthy, 1 unhealthy, 2 starting, 125 no check was made. */
+static int
+monitor_health (struct capsa_engine *e, const char *id)
+{
+  cleanup_ctr struct ctr *c = NULL;
+  cleanup_err capsa_err *err = NULL;
+  char status[16];
+  bool passed;
+  if (capsa_ctr_load (e, id, &c, &err) < 0 || capsa_ctr_health_run (e, c, &passed, status, &err) < 0)
+    return CAPSA_ENGINE_EXIT_ERROR;
+  return strcmp (status, "healthy") == 0 ? 0 : strcmp (status, "unhealthy") == 0 ? 1 : 2;
+}
+
 int
 capsa_ctr_monitor_main (struct capsa_engine *e, int argc, char **argv)
 {
+  if (argc == 3 && strcmp (argv[1], "health") == 0)
+    return monitor_health (e, argv[2]);
   const char *flag = argc == 4 ? argv[2] : NULL;
   if (argc != 3
       && !(flag

@@ -14,6 +14,7 @@
 #include "attach_proto.h"
 #include "capsa/image.h"
 #include "container.h"
+#include "ctr_health.h"
 #include "ctr.h"
 #include "ctr_events.h"
 #include "ctr_life.h"
@@ -59,6 +60,7 @@ start_created (struct capsa_engine *e, struct ctr *c, capsa_err **err)
   json_t *ch = json_pack ("{s:s}", "StartedAt", now);
   ctr_run_update (c->dir, ch, NULL);
   json_decref (ch);
+  ctr_health_reset (c);
   capsa_ctr_event (e, c, "start", NULL, NULL);
   return 0;
 }
@@ -388,8 +390,12 @@ run_foreground (struct capsa_engine *e, const char *id, struct capsa_config *typ
         }
       return -1;
     }
+  ctr_health_reset (c);
   capsa_ctr_event (e, c, "start", NULL, NULL);
+  pid_t ticker = ctr_health_ticker_start (e, c); /* (no monitor to run its checks) */
   int code = run_here (e, c, typed, interrupted, run_err);
+  ctr_health_ticker_stop (ticker);
+  ctr_health_stopped (c);
   char codes[16];
   snprintf (codes, sizeof codes, "%d", code);
   capsa_ctr_event (e, c, "die", "exitCode", codes);

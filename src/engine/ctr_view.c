@@ -11,6 +11,7 @@
 #include "capsa/engine.h"
 #include "capsa/json.h"
 #include "ctr_logcfg.h"
+#include "ctr_health.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -56,9 +57,17 @@ capsa_ctr_status_text (const struct ctr *c, char *buf, size_t len)
       break;
     case CTR_RUNNING:
     case CTR_PAUSED:
-      human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
-      snprintf (buf, len, "Up %s%s", d, c->status == CTR_PAUSED ? " (Paused)" : "");
-      break;
+      {
+        human_duration (json_string_value (json_object_get (c->run, "StartedAt")), d, sizeof d);
+        const char *h = ctr_health_status (c);
+        if (c->status == CTR_PAUSED)
+          snprintf (buf, len, "Up %s (Paused)", d);
+        else if (strcmp (h, "none") != 0) /* docker's: (healthy), (unhealthy), (health: starting) */
+          snprintf (buf, len, "Up %s (%s%s)", d, strcmp (h, "starting") == 0 ? "health: " : "", h);
+        else
+          snprintf (buf, len, "Up %s", d);
+        break;
+      }
     case CTR_RESTARTING:
       human_duration (json_string_value (json_object_get (c->run, "FinishedAt")), d, sizeof d);
       snprintf (buf, len, "Restarting (%d) %s ago", (int) json_integer_value (json_object_get (c->run, "ExitCode")), d);
@@ -194,6 +203,10 @@ capsa_ctr_inspect_json (struct capsa_engine *e, struct ctr *c)
                  json_string_value (json_object_get (run, "Error")) ?: "", "StartedAt",
                  json_string_value (json_object_get (run, "StartedAt")) ?: "0001-01-01T00:00:00Z", "FinishedAt",
                  json_string_value (json_object_get (run, "FinishedAt")) ?: "0001-01-01T00:00:00Z"));
+  json_t *health = json_object_get (run, "Health");
+  if (json_is_object (health)) /* docker's: since its first start with a healthcheck */
+    json_object_set (json_object_get (out, "State"), "Health", health);
+  json_object_del (out, "HealthOnFailure");
   json_object_set_new (out, "RestartCount", json_integer (json_integer_value (json_object_get (run, "RestartCount"))));
   struct ctr_log_set ls; /* the driver's file (k8s-file's path=); none and passthrough: "", as docker */
   ctr_log_settings (c, &ls);

@@ -72,6 +72,26 @@ struct mon_holds
 void mon_hold_add (struct mon_holds *hs, const char *name, const int *fds, size_t n);
 void mon_hold_release (struct mon_holds *hs, const char *name);
 
+/* ---- healthchecks (mon_health.c): when the next `capsa __monitor health` is due ---- */
+struct mon_health
+{
+  long long interval, start_period, start_interval; /* ms; interval 0: no healthcheck */
+  pid_t pid;                                        /* the `__monitor health` in flight, 0: none */
+  long long next, started;                          /* monotonic ms */
+  bool starting;                                    /* no check has passed in this run */
+  /* the monitor's: --health-on-failure none, kill, stop or restart; kill_at (monotonic ms, 0:
+   * none) when a stop's SIGKILL is due; restart: the action killed it, start it again */
+  const char *action;
+  long long kill_at;
+  bool restart;
+};
+/* A run began: the first check is due after the start interval. */
+void mon_health_begin (struct mon_health *h);
+/* The check ended with the step's exit status code (0 healthy, 1 unhealthy, 2 starting, other:
+ * none made): pid is 0 again, next when the next is due (the start interval while starting in
+ * the start period, else the interval). */
+void mon_health_done (struct mon_health *h, int code);
+
 /* ---- attach clients (mon_attach.c) ---- */
 struct mon_attach
 {

@@ -2,7 +2,8 @@
  * container, like conmon.
  *
  *   capsa-monitor --capsa EXE --root ROOT [--create] [--tty] [--stdin] [--restart NAME[:MAX]]
- *                 [--log-driver k|j|n|p] [--log-size B] [--log-files N] [--log-path F] [--log-attrs J] ID
+ *                 [--log-driver k|j|n|p] [--log-size B] [--log-files N] [--log-path F] [--log-attrs J]
+ *                 [--health INTERVAL:START_PERIOD:START_INTERVAL:ACTION] ID
  *
  * Started by the CLI (ctr_monitor.c) in a session of its own, with fd 3 the CLI's report pipe:
  * it writes "CODE ERRNO MESSAGE" there once the container exists (CODE 0) or failed to start.
@@ -18,12 +19,16 @@
  * this process): `start` creates the container (networking, root filesystem, the runtime's
  * create or run) with the stdio it is given and reports the init's pid and the pty master over
  * fd 3; `stopped` deletes the runtime state after each exit and, with --final, releases the
- * network and the root filesystem, or removes the container (--rm).
+ * network and the root filesystem, or removes the container (--rm); `health` runs the
+ * container's healthcheck once (--health: every INTERVAL ms, START_INTERVAL within the start
+ * period while it is starting; one process per check, so the monitor itself stays small) and
+ * exits 1 when it is unhealthy, when the monitor does what ACTION says (kill, stop, restart).
  *
  * It survives the CLI (a new session, no terminal).  Killed, it leaves the container running,
  * and `capsa ps` still tells the truth from the runtime state. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +63,7 @@ struct monitor
   struct mon_log log;
   const char *log_path; /* --log-path: k8s-file's path= (NULL: ROOT/containers/ID/ctr.log) */
   struct mon_attach att;
+  struct mon_health health;
 };
 
 /* One run of the container: its init and the monitor's ends of its stdio. */
@@ -112,7 +118,8 @@ should_restart (struct monitor *m, int code)
   return true; /* always, unless-stopped */
 }
 
-/* Fork `capsa --root ROOT __monitor ARGS... ID` with fds 0-3 as given (-1: /dev/null, none). */
+/* Fork `capsa --root ROOT __monitor ARGS... ID` with fds 0-3 as given (-1: /dev/null, none);
+ * a health step leads a process group of its own (health_end kills all of it). */
 static pid_t
 run_capsa (struct monitor *m, const char *const *args, size_t nargs, const int fds[4])
 {
@@ -126,10 +133,15 @@ run_capsa (struct monitor *m, const char *const *args, size_t nargs, const int f
     argv[n++] = args[i];
   argv[n++] = m->id;
   argv[n] = NULL;
+  bool group = strcmp (args[0], "health") == 0;
   pid_t pid = fork ();
+  if (pid > 0 && group)
+    setpgid (pid, pid); /* (both sides: whichever runs first) */
   if (pid != 0)
     return pid;
   /* the child: a plain process again (signals as at exec by default), the given stdio */
+  if (group)
+    setpgid (0, 0);
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
@@ -351,6 +363,81 @@ client_drop (struct mon_attach *a, size_t i)
   a->clients[i] = a->clients[--a->n];
 }
 
+/* ---- healthchecks: the monitor times them, `capsa __monitor health` makes each ---- */
+
+/* ms until the next check is due (-1: none to make) */
+static long
+health_wait_ms (struct monitor *m)
+{
+  struct mon_health *h = &m->health;
+  long long now = monotonic_ms (), due = h->pid ? -1 : h->next;
+  if (h->kill_at && (due < 0 || h->kill_at < due))
+    due = h->kill_at;
+  if (h->interval == 0 || due < 0)
+    return -1;
+  return due <= now ? 0 : due - now > INT_MAX ? INT_MAX : (long) (due - now);
+}
+
+static void
+health_tick (struct monitor *m, struct run *r)
+{
+  struct mon_health *h = &m->health;
+  long long now = monotonic_ms ();
+  if (h->interval == 0)
+    return;
+  if (h->kill_at && now >= h->kill_at)
+    {
+      kill (r->init, SIGKILL); /* --health-on-failure stop: its time to stop is over */
+      h->kill_at = 0;
+    }
+  if (h->pid == 0 && now >= h->next)
+    {
+      const char *args[] = { "health" };
+      h->pid = run_capsa (m, args, 1, (int[]){ -1, -1, -1, -1 });
+      if (h->pid < 0)
+        h->pid = 0, h->next = now + h->interval;
+    }
+}
+
+/* The check ended with wait status st: when the next is due, and what an unhealthy one asks. */
+static void
+health_done (struct monitor *m, struct run *r, int st, bool live)
+{
+  struct mon_health *h = &m->health;
+  int code = WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+  long long now = monotonic_ms ();
+  mon_health_done (h, code);
+  if (!live || code != 1 || strcmp (h->action, "none") == 0 || h->kill_at)
+    return;
+  if (strcmp (h->action, "restart") == 0)
+    h->restart = true;
+  else /* kill, stop: for good, as `capsa kill` and `capsa stop` */
+    close (openat (m->dirfd, "stop-requested", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (strcmp (h->action, "stop") == 0)
+    {
+      kill (r->init, SIGTERM);
+      h->kill_at = now + 10000;
+    }
+  else
+    kill (r->init, SIGKILL);
+}
+
+/* The init has gone: a check still running is of no use. */
+static void
+health_end (struct monitor *m)
+{
+  if (m->health.pid > 0)
+    {
+      /* the step and what it forked (the exec being made), which would write to the
+       * container's directory after `capsa rm` removed it */
+      kill (-m->health.pid, SIGKILL);
+      kill (m->health.pid, SIGKILL);
+      wait_pid (m->health.pid);
+    }
+  m->health.pid = 0;
+  m->health.kill_at = 0;
+}
+
 /* Wait for the init, passing its output on and its clients' input in; returns its exit code. */
 static int
 watch (struct monitor *m, struct run *r)
@@ -364,6 +451,7 @@ watch (struct monitor *m, struct run *r)
       fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) | O_NONBLOCK);
   if (r->in >= 0)
     fcntl (r->in, F_SETFL, fcntl (r->in, F_GETFL) | O_NONBLOCK);
+  mon_health_begin (&m->health);
   while (so.fd >= 0 || se.fd >= 0 || code < 0)
     {
       struct pollfd p[4 + MON_MAX_CLIENTS] = {
@@ -372,7 +460,7 @@ watch (struct monitor *m, struct run *r)
       size_t nc = m->att.n;
       for (size_t i = 0; i < nc; i++)
         p[4 + i] = (struct pollfd){ m->att.clients[i], POLLIN, 0 };
-      int n = poll (p, 4 + nc, code >= 0 ? 100 : -1);
+      int n = poll (p, 4 + nc, code >= 0 ? 100 : (int) health_wait_ms (m));
       if (n < 0 && errno != EINTR)
         break;
       if (p[0].revents & POLLIN)
@@ -385,6 +473,8 @@ watch (struct monitor *m, struct run *r)
           while ((w = waitpid (-1, &st, WNOHANG)) > 0)
             if (w == r->init || r->init <= 0)
               code = wait_status_code (st);
+            else if (w == m->health.pid)
+              health_done (m, r, st, code < 0);
           if (w < 0 && errno == ECHILD && code < 0)
             code = 255; /* no child left: the init was reaped elsewhere, its status is lost */
         }
@@ -401,6 +491,8 @@ watch (struct monitor *m, struct run *r)
           client_drop (&m->att, i);
       if (p[3].revents & POLLIN)
         mon_attach_accept (&m->att);
+      if (code < 0)
+        health_tick (m, r);
       if (code >= 0)
         {
           /* something the init left behind may hold the pipes: give it 2 s, then the cgroup goes */
@@ -410,6 +502,7 @@ watch (struct monitor *m, struct run *r)
             break;
         }
     }
+  health_end (m);
   if (so.fd >= 0)
     mon_log_lines (&m->log, &so, true);
   if (se.fd >= 0)
@@ -469,7 +562,8 @@ loop (struct monitor *m)
       if (!m->create_only || !first)
         run_set_now (m, "StartedAt", "false");
       code = watch (m, &r);
-      bool again = !stop_requested (m) && should_restart (m, code);
+      bool again = !stop_requested (m) && (m->health.restart || should_restart (m, code));
+      m->health.restart = false;
       long long count = mon_run_int (m->dirfd, "RestartCount", 0);
       /* recorded before the runtime state goes, so no reader ever sees neither */
       capsa_fault_point ("monitor:exited");
@@ -566,6 +660,15 @@ parse_args (struct monitor *m, int argc, char **argv)
               m->restart_max = strtoll (colon + 1, NULL, 10);
             }
           m->restart = name;
+        }
+      else if (i + 1 < argc && strcmp (a, "--health") == 0)
+        {
+          struct mon_health *h = &m->health;
+          static char action[16];
+          if (sscanf (argv[++i], "%lld:%lld:%lld:%15s", &h->interval, &h->start_period, &h->start_interval, action) != 4
+              || h->interval <= 0 || h->start_interval <= 0)
+            return -1;
+          h->action = action;
         }
       else
         return -1;

@@ -411,19 +411,40 @@ set_stop_timeout (json_t *body, struct ctr_opts *o, capsa_err **err)
   return 0;
 }
 
-/* Healthcheck: none is run; Test [] (the image's) and ["NONE"] ask for nothing capsa does. */
+/* Healthcheck: Test as given ([]: the image's), the durations (ns) and Retries over the image's. */
 static int
-check_healthcheck (json_t *body, json_t *warnings, capsa_err **err)
+set_healthcheck (json_t *body, struct ctr_opts *o, struct svc_strings *keep, capsa_err **err)
 {
-  json_t *h, *test;
+  static const char *const keys[] = { "Interval", "Timeout", "StartPeriod", "StartInterval" };
+  const char **fields[] = { &o->health_interval, &o->health_timeout, &o->health_start_period,
+                            &o->health_start_interval };
+  json_t *h, *test, *v;
+  size_t i;
   if (get_obj (body, "", "Healthcheck", &h, err) < 0)
     return -1;
+  if (h == NULL)
+    return 0;
   test = member (h, "Test");
   if (test && !json_is_array (test))
     return bad_type ("Healthcheck.", "Test", "an array of strings", test, err);
-  const char *first = json_string_value (json_array_get (test, 0));
-  if (first && strcmp (first, "NONE") != 0)
-    warn (warnings, "Healthcheck: health checks are not supported (ignored)");
+  o->health_test = capsa_xmalloc0 (sizeof (char *));
+  json_array_foreach (test, i, v)
+  {
+    if (!json_is_string (v))
+      return bad_type ("Healthcheck.", "Test", "an array of strings", test, err);
+    capsa_strv_append (&o->health_test, json_string_value (v));
+  }
+  for (i = 0; i < ARRAY_SIZE (keys); i++)
+    if ((v = member (h, keys[i])) != NULL)
+      {
+        if (!json_is_integer (v) || json_integer_value (v) < 0)
+          return bad_type ("Healthcheck.", keys[i], "nanoseconds (an integer, 0 or more)", v, err);
+        *fields[i] = keep_take (keep, capsa_xasprintf ("%" JSON_INTEGER_FORMAT "ns", json_integer_value (v)));
+      }
+  if ((v = member (h, "Retries")) != NULL
+      && (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > INT_MAX))
+    return bad_type ("Healthcheck.", "Retries", "an integer, 0 or more", v, err);
+  o->health_retries = (int) json_integer_value (v);
   return 0;
 }
 
@@ -431,8 +452,7 @@ static int
 config_fields_apply (json_t *body, struct ctr_opts *o, struct svc_strings *keep, json_t *warnings, capsa_err **err)
 {
   if (apply_fields (config_fields, ARRAY_SIZE (config_fields), body, "", o, keep, err) < 0
-      || set_args (body, o, err) < 0 || set_stop_timeout (body, o, err) < 0
-      || check_healthcheck (body, warnings, err) < 0)
+      || set_args (body, o, err) < 0 || set_stop_timeout (body, o, err) < 0 || set_healthcheck (body, o, keep, err) < 0)
     return -1;
   if (o->image == NULL)
     return capsa_fail_as (err, EINVAL, "Image: required (the image to create the container from)");
@@ -1045,7 +1065,8 @@ svc_create_opts_free (struct ctr_opts *o, struct svc_strings *keep)
                       &o->device_read_bps,
                       &o->device_write_bps,
                       &o->device_read_iops,
-                      &o->device_write_iops };
+                      &o->device_write_iops,
+                      &o->health_test };
   char ***dns[] = { &o->dns, &o->dns_search, &o->dns_options, &o->extra_hosts };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     {

@@ -27,7 +27,8 @@
  *                                          nothing (inspect metadata)
  *     NetworkDisabled                      network "none"
  *     Domainname                           warned: capsa sets the host name only
- *     Healthcheck                          warned: no health checks (Test ["NONE"]: silent)
+ *     Healthcheck                          health_test (Test), health_interval... ("Nns"),
+ *                                          health_retries
  *     MacAddress                           refused
  *     StdinOnce                            stdin_once (the attach that ends its input closes the
  *                                          container's stdin: `echo x | docker run -i ... cat`)

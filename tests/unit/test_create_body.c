@@ -389,6 +389,34 @@ test_dns_fields (void **state)
   assert_string_equal (p.o.ip6, "fd00::2");
   assert_string_equal (p.o.mac_address, "02:42:ac:11:00:09");
   parsed_free (&p);
+  (void) state;
+}
+
+/* Healthcheck: Test as given, the durations as "Nns" for the engine, Retries. */
+static void
+test_healthcheck (void **state)
+{
+  struct parsed p;
+  capsa_err *err = NULL;
+  assert_int_equal (parse_text ("{'Image': 'b', 'Healthcheck': {'Test': ['CMD', 'true', 'x'], 'Interval': 1000000000,"
+                                " 'StartPeriod': 0, 'Retries': 2}}",
+                                NULL, &p, &err),
+                    0);
+  assert_non_null (p.o.health_test);
+  assert_string_equal (p.o.health_test[0], "CMD");
+  assert_string_equal (p.o.health_test[2], "x");
+  assert_null (p.o.health_test[3]);
+  assert_string_equal (p.o.health_interval, "1000000000ns");
+  assert_string_equal (p.o.health_start_period, "0ns");
+  assert_null (p.o.health_timeout);
+  assert_int_equal (p.o.health_retries, 2);
+  assert_no_warnings (&p);
+  parsed_free (&p);
+  assert_int_equal (parse_text ("{'Image': 'b', 'Healthcheck': {'Interval': '1s'}}", NULL, &p, &err), -1);
+  assert_non_null (strstr (err->msg, "Healthcheck.Interval"));
+  capsa_err_free (&err);
+  parsed_free (&p);
+  (void) state;
 }
 
 /* Dropped with a warning each; the values that mean "not set" without one. */
@@ -405,7 +433,6 @@ test_warnings (void **state)
       0);
   const char *want[] = {
     "Domainname: capsa sets the host name only, not a domain name (ignored)",
-    "Healthcheck: health checks are not supported (ignored)",
     "HostConfig.MemorySwappiness: a memory swappiness is not supported (ignored)",
     "HostConfig.KernelMemory: kernel memory limits are deprecated and not supported (ignored)",
     "HostConfig.LogConfig.Type: the log driver `syslog` is not supported: json-file is used (its Config ignored)",
@@ -701,6 +728,7 @@ main (void)
     cmocka_unit_test (test_name),
     cmocka_unit_test (test_dns_fields),
     cmocka_unit_test (test_warnings),
+    cmocka_unit_test (test_healthcheck),
     cmocka_unit_test (test_fields),
     cmocka_unit_test (test_type_sweep),
     cmocka_unit_test (test_engine_entrypoint),
