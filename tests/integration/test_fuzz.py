@@ -144,6 +144,10 @@ DOCKERFILE_FUZZER = OUT / "fuzz_dockerfile"
 DOCKERFILE_SEEDS = FUZZ_DIR / "corpus-dockerfile"
 DOCKERFILE_DICT = FUZZ_DIR / "dockerfile.dict"
 DOCKERFILE_FUZZ_SECONDS = 10
+DNS_FUZZER = OUT / "fuzz_dns"
+DNS_SEEDS = FUZZ_DIR / "corpus-dns"
+DNS_DICT = FUZZ_DIR / "dns.dict"
+DNS_FUZZ_SECONDS = 10
 
 
 def fuzz_briefly(name, fuzzer_path, seeds_dir, dict_path, seconds):
@@ -188,3 +192,9 @@ def test_fuzz_dockerfile(fuzzer):
     """fuzz_dockerfile: the Dockerfile parser, the word expander, .dockerignore patterns and the
     COPY/ADD globs over a small context directory (src/lib/build)."""
     fuzz_briefly("dockerfile", DOCKERFILE_FUZZER, DOCKERFILE_SEEDS, DOCKERFILE_DICT, DOCKERFILE_FUZZ_SECONDS)
+
+
+def test_fuzz_dns(fuzzer):
+    """fuzz_dns: the DNS messages a container sends a network's DNS server, and the resolvers'
+    answers it relays (src/lib/net/dns.c)."""
+    fuzz_briefly("dns", DNS_FUZZER, DNS_SEEDS, DNS_DICT, DNS_FUZZ_SECONDS)
