@@ -17,7 +17,7 @@ sh scripts/build.sh -Dfault_injection=true
 sh scripts/check-tree.sh
 sh scripts/format.sh --check
 meson test -C build --print-errorlogs
-/usr/bin/python3 -m pytest -ra -p no:cacheprovider tests/integration
+/usr/bin/python3 -m pytest -ra --durations=20 -p no:cacheprovider tests/integration
 [ "${CAPSA_TEST_QUICK:-0}" = 1 ] && exit 0
 sh scripts/check-boundary.sh
 sh scripts/ci-asan.sh
