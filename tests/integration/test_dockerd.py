@@ -91,12 +91,16 @@ def _wait(pred, timeout):
     return False
 
 
-def _stop(pid, timeout=20):
+def _stop(p, timeout=20):
+    """SIGTERM, then SIGKILL after timeout s; reaped (a child that exited stays a zombie until then,
+    and `kill -0` still finds one: waiting on it took the whole timeout each time)."""
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    if not _wait(lambda: subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0, timeout):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
 
 
 def _mounts_under(prefix):
@@ -217,9 +221,7 @@ def _teardown(d, w, procs, cgparent):
             d("rm", "-f", *ids, check=False, timeout=60)
     for p in procs:
         if p.poll() is None:
-            _stop(p.pid)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(timeout=5)
+            _stop(p)
     for m in sorted(_mounts_under(str(w)), key=len, reverse=True):
         subprocess.run(["umount", "-l", m], capture_output=True)
     # the netns files dockerd binds under exec-root are mounts too; nothing may be left
