@@ -207,9 +207,10 @@ cmd_images (struct cli_global *g, int argc, char **argv)
       return 0;
     }
   struct images_ctx c = { .g = g, .f = &f, .s = s, .idx = idx, .arg = first < argc ? argv[first] : NULL };
-  cleanup_json json_t *filters = NULL, *img_filters = NULL, *rows = tmpl ? json_array () : NULL;
+  cleanup_json json_t *rows = tmpl ? json_array () : NULL;
   int r = images_filters (&c, filter_args, &err);
-  filters = c.filters, img_filters = c.img_filters, c.rows = rows;
+  cleanup_json json_t *filters = c.filters, *img_filters = c.img_filters; /* (owned here) */
+  c.rows = rows;
   if (r < 0)
     return cli_fail (&err);
   cli_sort_newest_first (images, "created");

@@ -1070,7 +1070,7 @@ exec_list (struct tpl *t, const char **p, struct val dot, bool emit, char **rest
     {
       cleanup_free char *act = NULL;
       int r = next_action (t, p, emit, &act);
-      if (r <= 0)
+      if (r <= 0 || act == NULL)
         return r < 0 ? -1 : TERM_EOF;
       if (strcmp (act, "end") == 0)
         return TERM_END;

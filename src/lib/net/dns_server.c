@@ -426,6 +426,8 @@ client_ok (struct server *s, const struct sockaddr_storage *cl)
   int prefix;
   if (cl->ss_family == AF_INET)
     return in_subnet4 (s, ((const struct sockaddr_in *) cl)->sin_addr) || host_address (cl);
+  if (cl->ss_family != AF_INET6)
+    return false;
   struct in6_addr a = ((const struct sockaddr_in6 *) cl)->sin6_addr;
   if (ipam_parse_cidr6 (jstr (s->net, "subnet6") ?: "", &base, &prefix, &e) == 0 && ipam_in6_match (&a, &base, prefix))
     return true;
@@ -437,7 +439,7 @@ static void
 serve_one (struct server *s, int fd)
 {
   uint8_t msg[MSG_MAX], out[DNS_UDP_MAX];
-  struct sockaddr_storage cl;
+  struct sockaddr_storage cl = { 0 };
   socklen_t clen = sizeof cl;
   ssize_t len = recvfrom (fd, msg, sizeof msg, MSG_DONTWAIT, (struct sockaddr *) &cl, &clen);
   struct dns_query q;
@@ -506,7 +508,7 @@ forward_tcp (struct server *s, uint8_t *msg, size_t len, size_t cap)
 static void
 serve_tcp (struct server *s, int lfd)
 {
-  struct sockaddr_storage cl;
+  struct sockaddr_storage cl = { 0 };
   socklen_t clen = sizeof cl;
   cleanup_close int fd = accept4 (lfd, (struct sockaddr *) &cl, &clen, SOCK_CLOEXEC);
   struct timeval tv = { .tv_sec = 1 };
