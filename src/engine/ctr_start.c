@@ -363,6 +363,8 @@ run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, int
       return code;
     }
   record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", status, "OOMKilled", ooms > 0));
+  if (ooms > 0)
+    capsa_ctr_event (e, c, "oom", NULL, NULL); /* (docker's: before die) */
   return status;
 }
 
