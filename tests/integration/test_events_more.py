@@ -30,6 +30,12 @@ def _remove_containers(capsa):  # noqa: F811
         capsa("rm", "-f", *ids)
 
 
+def now():
+    """A time after everything before it (the fixture's image set-up logs tags too)."""
+    time.sleep(0.2)
+    return time.time()
+
+
 def span(t0):
     return ["--since", f"{t0:.3f}", "--until", f"{time.time() + 0.2:.3f}"]
 
@@ -93,10 +99,10 @@ def new_events(evs, image):
 def test_image_events_as_dockerds(capsa, docker, tmp_path):  # noqa: F811
     (tmp_path / "c").mkdir()
     (tmp_path / "d").mkdir()
-    t0 = time.time() - 0.1
+    t0 = now()
     image_steps(capsa, "busybox", tmp_path / "c")
     ours = events(capsa, t0)
-    t1 = time.time() - 0.1
+    t1 = now()
     image_steps(docker, DOCKER_IMAGE, tmp_path / "d")
     theirs = events(docker, t1)
     assert new_events(ours, "busybox") == new_events(theirs, DOCKER_IMAGE), (ours, theirs)
@@ -113,10 +119,10 @@ def test_image_events_as_dockerds(capsa, docker, tmp_path):  # noqa: F811
 
 
 def test_container_events_as_dockerds(capsa, docker):  # noqa: F811
-    t0 = time.time() - 0.1
+    t0 = now()
     ctr_steps(capsa, "busybox")
     ours = events(capsa, t0)
-    t1 = time.time() - 0.1
+    t1 = now()
     ctr_steps(docker, DOCKER_IMAGE)
     theirs = events(docker, t1)
     assert new_events(ours, "busybox") == new_events(theirs, DOCKER_IMAGE), (ours, theirs)
@@ -134,7 +140,7 @@ def test_container_events_as_dockerds(capsa, docker):  # noqa: F811
 
 @pytest.mark.parametrize("detach", [False, True])
 def test_oom_then_die(capsa, detach):  # noqa: F811
-    t0 = time.time() - 0.1
+    t0 = now()
     limits = ["-m", "32m", "--memory-swap", "32m"]
     capsa("run", "-d" if detach else "-i", "--name", "hog", *limits, "busybox", "sh", "-c", MEMHOG, check=False)
     if detach:
