@@ -132,7 +132,7 @@ def test_format_template_and_table(capsa):
     fields = "\t".join("{{.%s}}" % f for f in ("Container", "Name", "ID", "CPUPerc", "MemUsage", "MemPerc", "NetIO",
                                                "BlockIO", "PIDs"))
     lines = capsa("stats", "--no-stream", "--format", f"table {fields}", "fmt1").stdout.splitlines()
-    assert _columns(lines[0]) == ["CONTAINER", *HEADER] and len(lines) == 2, lines
+    assert _columns(lines[0]) == ["CONTAINER", "NAME", "CONTAINER ID", *HEADER[2:]] and len(lines) == 2, lines
     cells = re.split(r"\s{2,}", lines[1].strip())
     assert cells[:3] == ["fmt1", "fmt1", cid[:12]] and re.fullmatch(r"\d+\.\d\d%", cells[3]), cells
     lines = capsa("stats", "--no-stream", "--format", "table", "fmt1").stdout.splitlines()
