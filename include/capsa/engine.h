@@ -576,6 +576,10 @@ CAPSA_PUBLIC void capsa_engine_event (struct capsa_engine *e, const char *type, 
 /* A container's event: its image, name and labels as attributes, and key=value when key. */
 CAPSA_PUBLIC void capsa_ctr_event (struct capsa_engine *e, const struct ctr *c, const char *action, const char *key,
                                    const char *value);
+/* An exec's: action exec_create or exec_start ("exec_start: CMD ARGS", as docker's), exec_die
+ * (with exit_code); exec_id (a capsa_ctr_new_id) as execID. */
+CAPSA_PUBLIC void capsa_ctr_exec_event (struct capsa_engine *e, const struct ctr *c, const char *action,
+                                        char *const *args, const char *exec_id, int exit_code);
 /* A network's (create, destroy, connect, disconnect: with container_id); its Actor.ID is the
  * network's name. */
 CAPSA_PUBLIC void capsa_engine_net_event (struct capsa_engine *e, const char *action, const char *network,

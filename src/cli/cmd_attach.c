@@ -227,6 +227,7 @@ cmd_attach (struct cli_global *g, int argc, char **argv)
     }
   if (capsa_ctr_attach_connect (c, &fd, &err) < 0)
     return cli_fail (&err);
+  capsa_ctr_event (&g->eng, c, "attach", NULL, NULL);
   int code = ctr_attach_stream (g, c, fd, !no_stdin, sig_proxy, keys, &err);
   return code < 0 ? cli_fail (&err) : code;
 }

@@ -297,34 +297,30 @@ char_width (const char *p, size_t *len)
   return w < 0 ? 1 : w;
 }
 
-/* The COMMAND cell: quoted, cut to 20 display columns with "…" (docker's Ellipsis), then padded
- * to 24 columns by display width, not bytes: a multibyte or wide command must not shift the
- * columns after it. */
-static void
-print_command_cell (const char *command, bool notrunc)
+/* The COMMAND cell: quoted, cut to 20 display columns with "…" (docker's Ellipsis), by display
+ * width, not bytes: a multibyte command is cut between characters (owned). */
+static char *
+command_cell (const char *command, bool notrunc)
 {
   locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
   locale_t old = utf8 ? uselocale (utf8) : (locale_t) 0;
   size_t cut = 0, len;
-  int w = 0, wcut = 0;
+  int w = 0;
   for (const char *p = command; *p; p += len)
     {
       int cw = char_width (p, &len);
       if (w + cw <= 19)
-        cut = (size_t) (p - command) + len, wcut = w + cw;
+        cut = (size_t) (p - command) + len;
       w += cw;
     }
-  int shown = w + 2;
-  if (notrunc || w <= 20)
-    printf ("\"%s\"", command);
-  else
-    printf ("\"%.*s…\"", (int) cut, command), shown = wcut + 3;
-  printf ("%*s   ", shown < 24 ? 24 - shown : 0, "");
   if (utf8)
     {
       uselocale (old);
       freelocale (utf8);
     }
+  if (notrunc || w <= 20)
+    return capsa_xasprintf ("\"%s\"", command);
+  return capsa_xasprintf ("\"%.*s…\"", (int) cut, command);
 }
 
 struct ps_opts
@@ -353,24 +349,30 @@ const struct cli_spec cli_spec_ps = { "ps",
                                       0,
                                       NULL };
 
-/* ps's table, docker's columns. */
+/* ps's table, docker's columns, aligned by the tabwriter as docker's (a STATUS with its health,
+ * a long PORTS, widen their columns). */
 static void
 ps_table (json_t *arr, bool notrunc)
 {
-  size_t i;
+  size_t i, len;
   json_t *v;
-  printf ("%-12s   %-20s   %-24s   %-18s   %-28s   %-6s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
-          "PORTS", "NAMES");
+  char *buf = NULL;
+  FILE *f = open_memstream (&buf, &len);
+  if (f == NULL)
+    return;
+  fputs ("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n", f);
   json_array_foreach (arr, i, v)
   {
     char created[64];
-    cli_human_since (json_string_value (json_object_get (v, "CreatedAt")), created, sizeof created);
-    printf ("%-12.*s   %-20s   ", notrunc ? 64 : 12, json_string_value (json_object_get (v, "ID")),
-            json_string_value (json_object_get (v, "Image")));
-    print_command_cell (json_string_value (json_object_get (v, "Command")), notrunc);
-    printf ("%-18s   %-28s   %-6s %s\n", created, json_string_value (json_object_get (v, "Status")),
-            json_string_value (json_object_get (v, "Ports")), json_string_value (json_object_get (v, "Names")));
+    cli_human_since (jstr (v, "CreatedAt"), created, sizeof created);
+    cleanup_free char *cmd = command_cell (jstr (v, "Command") ?: "", notrunc);
+    fprintf (f, "%.*s\t%s\t%s\t%s\t%s\t%s\t%s\n", notrunc ? 64 : 12, jstr (v, "ID"), jstr (v, "Image") ?: "", cmd,
+             created, jstr (v, "Status") ?: "", jstr (v, "Ports") ?: "", jstr (v, "Names") ?: "");
   }
+  fclose (f);
+  cleanup_free char *text = capsa_tabwriter (buf, 10, 3);
+  free (buf);
+  fputs (text, stdout);
 }
 
 int

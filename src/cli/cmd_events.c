@@ -30,7 +30,8 @@ static const struct capsa_opt events_opts[] = {
   CAPSA_O_END,
 };
 const struct cli_spec cli_spec_events = {
-  "events", "[OPTIONS]", "Print what happens to containers, networks and volumes, as it happens.", events_opts, 0, NULL
+  "events",    "[OPTIONS]", "Print what happens to containers, images, networks and volumes, as it happens.",
+  events_opts, 0,           NULL
 };
 
 static int

@@ -113,11 +113,18 @@ cmd_exec (struct cli_global *g, int argc, char **argv)
   o.env = env;
   o.user = ustr;
   int status = 0;
+  char exec_id[CTR_ID_LEN + 1];
+  capsa_ctr_new_id (exec_id);
+  capsa_ctr_exec_event (&g->eng, ct, "exec_create", o.args, exec_id, 0);
+  capsa_ctr_exec_event (&g->eng, ct, "exec_start", o.args, exec_id, 0);
   if (capsa_container_exec (&o, &status, &err) < 0)
     {
       int code = capsa_ctr_exec_error_code (err);
+      capsa_ctr_exec_event (&g->eng, ct, "exec_die", NULL, exec_id, code);
       cli_fail (&err);
       return code;
     }
+  if (!o.detach)
+    capsa_ctr_exec_event (&g->eng, ct, "exec_die", NULL, exec_id, status);
   return status;
 }

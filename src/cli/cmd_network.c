@@ -102,8 +102,8 @@ struct net_ls_opts
   char **filters;
 };
 static const struct capsa_opt ls_opts[] = {
-  CAPSA_O_BOOL ('q', "quiet", struct net_ls_opts, quiet, "names only"),
-  CAPSA_O_BOOL (0, "no-trunc", struct net_ls_opts, notrunc, "full ids in --format"),
+  CAPSA_O_BOOL ('q', "quiet", struct net_ls_opts, quiet, "ids only (12 characters)"),
+  CAPSA_O_BOOL (0, "no-trunc", struct net_ls_opts, notrunc, "full ids in -q and --format"),
   CAPSA_O_STR (0, "format", struct net_ls_opts, format, "FORMAT",
                "json (docker's fields, an object a line), a Go template ({{.Name}} {{.ID}}\n"
                "{{.Driver}}) or `table TEMPLATE`; host and none are listed as docker lists them"),
@@ -122,7 +122,7 @@ static const struct capsa_opt inspect_opts[] = {
   CAPSA_O_END,
 };
 static const struct cli_spec ls_spec = {
-  "network ls", "[-q] [--format FORMAT] [-f KEY=VALUE]...", "List networks (also `list`; -q: names only).", ls_opts, 0,
+  "network ls", "[-q] [--format FORMAT] [-f KEY=VALUE]...", "List networks (also `list`; -q: ids only).", ls_opts, 0,
   NULL
 };
 static const struct cli_spec inspect_spec = {
@@ -195,10 +195,10 @@ net_ls (struct cli_global *g, int argc, char **argv)
       continue;
     if (format)
       json_array_append_new (rows, net_row (n, o.notrunc));
+    else if (o.quiet)
+      printf ("%.*s\n", o.notrunc ? 64 : 12, jstr (n, "Id")); /* (docker's: ids, host and none too) */
     else if (strcmp (name, "host") == 0 || strcmp (name, "none") == 0)
       continue; /* (docker's pseudo networks: capsa's table lists its own) */
-    else if (o.quiet)
-      puts (name);
     else if (net_table_row (&env, name, &err) < 0)
       return cli_fail (&err);
   }

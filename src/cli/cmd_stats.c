@@ -1,9 +1,10 @@
-/* capsa stats [-a] [--no-stream] [--no-trunc] [--format json] [CONTAINER...] and
+/* capsa stats [-a] [--no-stream] [--no-trunc] [--format FORMAT] [CONTAINER...] and
  * capsa top CONTAINER [ps OPTIONS], as docker's.
  *
  * stats: a table a second (cleared first on a terminal, as docker's; one after another when
- * stdout is not one), or with --format json one object per container a line, until SIGINT, or
- * once every container named has stopped; --no-stream: one, a second after a first sample so that
+ * stdout is not one), or with --format json one object per container a line (a Go template:
+ * docker's fields, `table` with docker's headers), until SIGINT, or once every container named
+ * has stopped; --no-stream: one, a second after a first sample so that
  * the CPU % is docker's (the container's CPU time over the host's, times the online CPUs).
  * Without names: the running containers (-a: all), found again each second. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "capsa/engine.h"
 #include "capsa/json.h"
+#include "capsa/template.h"
 #include "capsa/util.h"
 #include "cli.h"
 
@@ -35,13 +37,15 @@ static const struct capsa_opt stats_opts[] = {
   CAPSA_O_BOOL ('a', "all", struct stats_opts, all, "every container (default: the running ones)"),
   CAPSA_O_BOOL (0, "no-stream", struct stats_opts, no_stream, "one table, not one a second"),
   CAPSA_O_BOOL (0, "no-trunc", struct stats_opts, no_trunc, "full container ids"),
-  CAPSA_O_STR (0, "format", struct stats_opts, format, "json", "one JSON object per container a line"),
+  CAPSA_O_STR (0, "format", struct stats_opts, format, "FORMAT",
+               "json (one object per container a line), table, a Go template ({{.Name}}\n"
+               "{{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.BlockIO}} {{.PIDs}}) or `table TEMPLATE`"),
   CAPSA_O_HELP ('h'),
   CAPSA_O_END,
 };
 const struct cli_spec cli_spec_stats = {
   "stats",
-  "[-a] [--no-stream] [--no-trunc] [--format json] [CONTAINER...]",
+  "[-a] [--no-stream] [--no-trunc] [--format FORMAT] [CONTAINER...]",
   "Resource use, refreshed every second until interrupted (or the containers named stop).",
   stats_opts,
   0,
@@ -132,25 +136,49 @@ print_table (const struct stats_opts *o, struct stats_row *rows, size_t n, bool 
   free (c);
 }
 
-/* --format json: docker's keys ({{json .}}), and the runtime's sample as Stats */
+/* docker's stats row ({{json .}}: ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs,
+ * Container as named), and with stats the runtime's sample as Stats */
+static json_t *
+stats_obj (const struct stats_opts *o, const struct stats_row *r, bool stats)
+{
+  static const char *const keys[8] = { "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs" };
+  char c[8][80];
+  cells (o, r, c);
+  json_t *obj = json_object ();
+  for (int k = 0; k < 8; k++)
+    json_object_set_new (obj, keys[k], json_string (c[k]));
+  json_object_set_new (obj, "Container", json_string (r->as_named));
+  if (stats && r->has_cur && r->cur.raw)
+    json_object_set (obj, "Stats", r->cur.raw);
+  return obj;
+}
+
+/* --format json: an object a line */
 static void
 print_json (const struct stats_opts *o, struct stats_row *rows, size_t n)
 {
-  static const char *const keys[8] = { "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs" };
   for (size_t i = 0; i < n; i++)
     {
-      char c[8][80];
-      cells (o, &rows[i], c);
-      cleanup_json json_t *obj = json_object ();
-      for (int k = 0; k < 8; k++)
-        json_object_set_new (obj, keys[k], json_string (c[k]));
-      json_object_set_new (obj, "Container", json_string (rows[i].as_named));
-      if (rows[i].has_cur && rows[i].cur.raw)
-        json_object_set (obj, "Stats", rows[i].cur.raw);
+      cleanup_json json_t *obj = stats_obj (o, &rows[i], true);
       cleanup_free char *s = json_dumps (obj, JSON_COMPACT | JSON_SORT_KEYS);
       puts (s);
     }
   fflush (stdout);
+}
+
+/* --format TEMPLATE or `table TEMPLATE` (docker's headers): the rows of this round, the screen
+ * cleared first as the table's; 0, or the template's error's exit status */
+static int
+print_template (const struct stats_opts *o, struct stats_row *rows, size_t n, bool tty)
+{
+  cleanup_json json_t *arr = json_array ();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (arr, stats_obj (o, &rows[i], false));
+  if (tty)
+    fputs ("\033[2J\033[H", stdout);
+  int rc = cli_print_rows (o->format, arr, cli_stats_headers);
+  fflush (stdout);
+  return rc;
 }
 
 struct stats_set
@@ -234,10 +262,13 @@ pause_1s (void)
     nanosleep (&(struct timespec){ 0, 50 * 1000000 }, NULL);
 }
 
-static void
+/* Until interrupted (or one round with --no-stream, or the containers named all stopped): 0, or
+ * the exit status of a template that failed. */
+static int
 stats_loop (struct cli_global *g, const struct stats_opts *o, struct stats_set *set, bool named)
 {
   bool json = o->format && strcmp (o->format, "json") == 0, tty = isatty (1);
+  bool tmpl = o->format && !json;
   set_sample (g, set);
   for (;;)
     {
@@ -247,15 +278,21 @@ stats_loop (struct cli_global *g, const struct stats_opts *o, struct stats_set *
       if (!named)
         set_refresh (g, set, o->all);
       size_t live = set_sample (g, set);
+      int rc = 0;
       if (json)
         print_json (o, set->v, set->n);
+      else if (tmpl)
+        rc = print_template (o, set->v, set->n, tty && !o->no_stream);
       else
         print_table (o, set->v, set->n, tty && !o->no_stream);
+      if (rc != 0)
+        return rc;
       if (o->no_stream || (named && live == 0))
         break;
       if (!tty && !json)
         putchar ('\n'); /* (tables one after another: a blank line between) */
     }
+  return 0;
 }
 
 int
@@ -266,8 +303,10 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
   int status = 0, first = cli_parse (&cli_spec_stats, argc, argv, &so);
   if (first <= 0)
     return -first;
-  if (so.format && strcmp (so.format, "json") != 0)
-    return cli_usage ("stats", "--format `%s`: only json is known", so.format);
+  if (so.format && strcmp (so.format, "table") == 0)
+    so.format = NULL; /* (docker's default table) */
+  if (so.format && strcmp (so.format, "json") != 0 && !capsa_template_is (so.format))
+    return cli_usage ("stats", "--format: `json`, `table`, or a Go template ({{.Name}} {{.CPUPerc}})");
   for (int i = first; i < argc; i++)
     {
       struct ctr *c = NULL;
@@ -284,7 +323,7 @@ cmd_stats (struct cli_global *g, int argc, char **argv)
       struct sigaction sa = { .sa_handler = on_sigint };
       sigaction (SIGINT, &sa, NULL);
       sigaction (SIGTERM, &sa, NULL);
-      stats_loop (g, &so, &set, first < argc);
+      status = stats_loop (g, &so, &set, first < argc);
     }
   for (size_t i = 0; i < set.n; i++)
     row_clear (&set.v[i]);

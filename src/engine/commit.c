@@ -12,6 +12,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/json.h"
 #include "capsa/util.h"
+#include "ctr_events.h"
 #include "util.h"
 
 /* Whether env (an array of "K=V") has `entry` exactly. */
@@ -125,9 +126,9 @@ upper_of (struct ctr *c, const char *name, capsa_err **err)
 
 static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
-int
-capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, const struct capsa_ctr_commit_opts *o,
-                  char *id_out, capsa_err **err)
+static int
+commit_do (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, const struct capsa_ctr_commit_opts *o,
+           char *id_out, capsa_err **err)
 {
   const char *name = capsa_ctr_name (c);
   cleanup_free char *upper = upper_of (c, name, err);
@@ -168,4 +169,23 @@ capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, 
     }
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   return r;
+}
+
+/* docker's commit event (daemon/commit.go): comment, imageID and imageRef (its name, "" without). */
+int
+capsa_ctr_commit (struct capsa_engine *e, struct capsa_store *s, struct ctr *c, const struct capsa_ctr_commit_opts *o,
+                  char *id_out, capsa_err **err)
+{
+  char id[CAPSA_DIGEST_LEN + 1] = "";
+  if (commit_do (e, s, c, o, id, err) < 0)
+    return -1;
+  cleanup_json json_t *attrs = ctr_event_attrs (c);
+  cleanup_free char *ref = o->name ? capsa_ref_familiar (o->name, e->default_registry) : NULL;
+  json_object_set_new (attrs, "comment", json_string (o->message ? o->message : ""));
+  json_object_set_new (attrs, "imageID", json_string (id));
+  json_object_set_new (attrs, "imageRef", json_string (ref ? ref : ""));
+  capsa_engine_event (e, "container", "commit", c->id, attrs);
+  if (id_out)
+    memcpy (id_out, id, sizeof id);
+  return 0;
 }

@@ -1,18 +1,14 @@
 /* docker's events (capsa/engine.h): a log in the store, ROOT/events.log, one JSON line per event,
  * written by whoever does the thing (`capsa`, capsa-service, a container's monitor), read and
  * followed by `capsa events` and GET /events.
- *
- * - A line is written by one write() of less than PIPE_BUF bytes to a file opened O_APPEND, so
- *   that concurrent writers never interleave; writers hold ROOT/events.lock shared meanwhile.
- * - Past ctr_events_rotate_bytes the log is renamed to events.log.1 (the older one dropped) under
- *   the lock held exclusively: no write is in flight then, so a reader that sees the log renamed
- *   has only to finish the old file before it opens the new one.
- * - An event that cannot be written is lost: the operation it tells of never fails for it.
+ * The log's writing side (its lines, locks and renames) is src/lib/base/eventlog.c, which the
+ * image store's operations use too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -23,121 +19,61 @@
 
 #include "ctr.h"
 #include "ctr_events.h"
+#include "eventlog.h"
 #include "jsonutil.h"
 #include "util.h"
-
-long long ctr_events_rotate_bytes = CTR_EVENTS_ROTATE_BYTES;
-
-/* docker's message: status, id and from are the old fields, of containers only. */
-static json_t *
-event_build (const char *type, const char *action, const char *id, json_t *attrs, long long ns)
-{
-  json_t *ev = json_object ();
-  bool ctr = strcmp (type, "container") == 0;
-  if (ctr)
-    {
-      json_object_set_new (ev, "status", json_string (action));
-      json_object_set_new (ev, "id", json_string (id));
-      const char *img = jstr (attrs, "image");
-      if (img)
-        json_object_set_new (ev, "from", json_string (img));
-    }
-  json_t *actor = json_pack ("{s:s, s:O}", "ID", id, "Attributes", attrs);
-  json_object_set_new (ev, "Type", json_string (type));
-  json_object_set_new (ev, "Action", json_string (action));
-  json_object_set_new (ev, "Actor", actor);
-  json_object_set_new (ev, "scope", json_string ("local"));
-  json_object_set_new (ev, "time", json_integer (ns / 1000000000LL));
-  json_object_set_new (ev, "timeNano", json_integer (ns));
-  return ev;
-}
-
-/* ev's line, "\n" ended, when it is shorter than PIPE_BUF bytes; else NULL. */
-static char *
-event_text (json_t *ev)
-{
-  cleanup_free char *s = json_dumps (ev, JSON_COMPACT);
-  if (s == NULL || strlen (s) + 1 >= PIPE_BUF)
-    return NULL;
-  return xasprintf ("%s\n", s);
-}
-
-/* The line of an event: when its labels make it too long, only the attributes that say what it
- * is are kept; NULL when even that is too long. */
-static char *
-event_line (const char *type, const char *action, const char *id, json_t *attrs)
-{
-  static const char *keep[] = { "image", "name", "container", "exitCode", "signal", "oldName", "type", "driver" };
-  long long ns = realtime_ns ();
-  cleanup_json json_t *ev = event_build (type, action, id, attrs, ns);
-  char *s = event_text (ev);
-  if (s)
-    return s;
-  cleanup_json json_t *few = json_object ();
-  for (size_t k = 0; k < ARRAY_SIZE (keep); k++)
-    if (json_object_get (attrs, keep[k]))
-      json_object_set (few, keep[k], json_object_get (attrs, keep[k]));
-  json_decref (ev);
-  ev = event_build (type, action, id, few, ns);
-  return event_text (ev);
-}
-
-static char *
-log_path (struct capsa_engine *e, const char *suffix)
-{
-  return xasprintf ("%s/events%s", e->root, suffix);
-}
-
-/* Rename a log grown past the limit to events.log.1, unless another writer did already. */
-static void
-log_rotate (struct capsa_engine *e, int lock)
-{
-  cleanup_free char *path = log_path (e, ".log"), *old = log_path (e, ".log.1");
-  struct stat st;
-  if (flock (lock, LOCK_EX) < 0)
-    return;
-  if (stat (path, &st) == 0 && st.st_size >= ctr_events_rotate_bytes)
-    rename (path, old);
-  flock (lock, LOCK_UN);
-}
 
 void
 capsa_engine_event (struct capsa_engine *e, const char *type, const char *action, const char *id, json_t *attributes)
 {
-  cleanup_json json_t *none = attributes ? NULL : json_object ();
-  cleanup_free char *line = event_line (type, action, id ? id : "", attributes ? attributes : none);
-  cleanup_free char *lockpath = log_path (e, ".lock"), *path = log_path (e, ".log");
-  if (line == NULL)
-    return;
-  cleanup_close int lock = open (lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock (lock, LOCK_SH) < 0)
-    return;
-  struct stat st = { 0 };
-  int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    {
-      ssize_t n = write (fd, line, strlen (line));
-      (void) n;
-      fstat (fd, &st);
-      close (fd);
-    }
-  flock (lock, LOCK_UN);
-  if (st.st_size >= ctr_events_rotate_bytes)
-    log_rotate (e, lock);
+  eventlog_append (e->root, type, action, id, attributes);
+}
+
+json_t *
+ctr_event_attrs (const struct ctr *c)
+{
+  json_t *cfg = json_object_get (c->meta, "Config");
+  json_t *labels = json_object_get (cfg, "Labels");
+  json_t *attrs = json_is_object (labels) ? json_deep_copy (labels) : json_object ();
+  const char *image = jstr (cfg, "Image");
+  json_object_set_new (attrs, "image", json_string (image ? image : ""));
+  json_object_set_new (attrs, "name", json_string (capsa_ctr_name (c)));
+  return attrs;
 }
 
 void
 capsa_ctr_event (struct capsa_engine *e, const struct ctr *c, const char *action, const char *key, const char *value)
 {
-  json_t *cfg = json_object_get (c->meta, "Config");
-  json_t *labels = json_object_get (cfg, "Labels");
-  cleanup_json json_t *attrs = json_is_object (labels) ? json_deep_copy (labels) : json_object ();
-  const char *image = jstr (cfg, "Image");
-  json_object_set_new (attrs, "image", json_string (image ? image : ""));
-  json_object_set_new (attrs, "name", json_string (capsa_ctr_name (c)));
+  cleanup_json json_t *attrs = ctr_event_attrs (c);
   if (key && value)
     json_object_set_new (attrs, key, json_string (value));
   capsa_engine_event (e, "container", action, c->id, attrs);
+}
+
+/* docker's exec events (daemon/exec.go): "exec_create: CMD ARGS" and "exec_start: CMD ARGS" with
+ * execID; exec_die with execID and exitCode. */
+void
+capsa_ctr_exec_event (struct capsa_engine *e, const struct ctr *c, const char *action, char *const *args,
+                      const char *exec_id, int exit_code)
+{
+  cleanup_json json_t *attrs = ctr_event_attrs (c);
+  json_object_set_new (attrs, "execID", json_string (exec_id));
+  if (strcmp (action, "exec_die") == 0)
+    {
+      char code[16];
+      snprintf (code, sizeof code, "%d", exit_code);
+      json_object_set_new (attrs, "exitCode", json_string (code));
+      capsa_engine_event (e, "container", action, c->id, attrs);
+      return;
+    }
+  cleanup_free char *line = xasprintf ("%s:", action);
+  for (char *const *a = args; a && *a; a++)
+    {
+      char *more = xasprintf ("%s %s", line, *a);
+      free (line);
+      line = more;
+    }
+  capsa_engine_event (e, "container", line, c->id, attrs);
 }
 
 void
@@ -281,7 +217,7 @@ struct capsa_events
 static void
 events_open_file (struct capsa_events *it, bool old)
 {
-  cleanup_free char *p = log_path (it->e, old ? ".log.1" : ".log");
+  cleanup_free char *p = eventlog_path (it->e->root, old ? ".log.1" : ".log");
   if (it->fd >= 0)
     close (it->fd);
   it->fd = open (p, O_RDONLY | O_CLOEXEC);
@@ -386,7 +322,7 @@ events_next_file (struct capsa_events *it)
       events_open_file (it, false);
       return true;
     }
-  cleanup_free char *p = log_path (it->e, ".log");
+  cleanup_free char *p = eventlog_path (it->e->root, ".log");
   struct stat now, cur;
   if (stat (p, &now) < 0)
     return false;

@@ -3,11 +3,15 @@
 #ifndef CAPSA_CTR_EVENTS_H
 #define CAPSA_CTR_EVENTS_H
 
-#define CTR_EVENTS_ROTATE_BYTES (1LL << 20)
+#include "eventlog.h"
 
-extern long long ctr_events_rotate_bytes;
+#define CTR_EVENTS_ROTATE_BYTES EVENTLOG_ROTATE_BYTES
+#define ctr_events_rotate_bytes eventlog_rotate_bytes
 
 struct capsa_engine;
+struct ctr;
+/* A container event's attributes: its labels, image and name (new reference). */
+json_t *ctr_event_attrs (const struct ctr *c);
 /* capsa_ctr_event of container id (loaded for its attributes; nothing when it is gone). */
 void ctr_event_by_id (struct capsa_engine *e, const char *id, const char *action, const char *key, const char *value);
 

@@ -622,9 +622,16 @@ capsa_ctr_health_run (struct capsa_engine *e, struct ctr *c, bool *passed, char 
   cleanup_strv char **argv = p.argv;
   if (c->status != CTR_RUNNING)
     return capsa_fail_as (err, EINVAL, "container %s is not running", capsa_ctr_name (c));
+  /* docker's exec events of each check (daemon/health.go) */
+  char exec_id[CTR_ID_LEN + 1];
+  capsa_ctr_new_id (exec_id);
+  capsa_ctr_exec_event (e, c, "exec_create", argv, exec_id, 0);
+  capsa_ctr_exec_event (e, c, "exec_start", argv, exec_id, 0);
   cleanup_json json_t *result = probe (c, &p);
   bool changed = false;
-  *passed = json_integer_value (json_object_get (result, "ExitCode")) == 0;
+  int code = (int) json_integer_value (json_object_get (result, "ExitCode"));
+  capsa_ctr_exec_event (e, c, "exec_die", NULL, exec_id, code < 0 ? 137 : code);
+  *passed = code == 0;
   if (health_record (c, result, &p, status, &changed, err) < 0)
     return -1;
   if (changed && strcmp (status, "starting") != 0)

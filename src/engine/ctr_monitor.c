@@ -393,8 +393,8 @@ capsa_ctr_monitor_start (struct capsa_engine *e, const char *id, bool create_onl
 }
 
 /* State.OOMKilled of this run: the memory cgroup killed a process of it (its oom_kill count,
- * read before the cgroup goes; a new run has a new cgroup, so each stop sets it again). */
-static void
+ * read before the cgroup goes; a new run has a new cgroup, so each stop sets it again); whether it did. */
+static bool
 record_oom (struct ctr *c)
 {
   cleanup_err capsa_err *err = NULL;
@@ -402,13 +402,14 @@ record_oom (struct ctr *c)
   long long ooms = -1;
   bool running;
   if (capsa_container_stats (c->oci_root, c->id, &data, &ooms, &running, &err) < 0)
-    return;
+    return false;
   json_decref (data);
   if (ooms < 0)
-    return;
+    return false;
   json_t *changes = json_pack ("{s:b}", "OOMKilled", ooms > 0);
   ctr_run_update (c->dir, changes, &err);
   json_decref (changes);
+  return ooms > 0;
 }
 
 /* `capsa __monitor stopped [--final] ID`: after each exit the runtime state goes; after the last
@@ -426,8 +427,9 @@ capsa_ctr_monitor_stopped (struct capsa_engine *e, const char *id, bool final)
       /* (after each exit: the monitor recorded its code before this step) */
       char code[24];
       snprintf (code, sizeof code, "%lld", json_integer_value (json_object_get (c->run, "ExitCode")));
+      if (record_oom (c))
+        capsa_ctr_event (e, c, "oom", NULL, NULL); /* (docker's: before die) */
       capsa_ctr_event (e, c, "die", "exitCode", code);
-      record_oom (c);
       ctr_health_stopped (c);
       capsa_container_delete (c->oci_root, c->id, true, &err);
       capsa_err_free (&err);

@@ -115,7 +115,10 @@ capsa_ctr_update (struct capsa_engine *e, struct ctr *c, json_t *res, capsa_err 
   if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED)
       && capsa_container_update (c->oci_root, c->id, res, err) < 0)
     return -1;
-  return update_persist (c, res, err);
+  if (update_persist (c, res, err) < 0)
+    return -1;
+  capsa_ctr_event (e, c, "update", NULL, NULL);
+  return 0;
 }
 
 int

@@ -47,6 +47,16 @@ capsa_ctr_attach_connect (struct ctr *c, int *fd, capsa_err **err)
   return 0;
 }
 
+/* capsa_ctr_attach_connect, with docker's attach event. */
+static int
+attach_event (struct capsa_engine *e, struct ctr *c, int *fd, capsa_err **err)
+{
+  if (capsa_ctr_attach_connect (c, fd, err) < 0)
+    return -1;
+  capsa_ctr_event (e, c, "attach", NULL, NULL);
+  return 0;
+}
+
 /* Release a created container's init (its monitor is there since create). */
 static int
 start_created (struct capsa_engine *e, struct ctr *c, capsa_err **err)
@@ -106,7 +116,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
     {
     case CTR_RUNNING:
     case CTR_RESTARTING:
-      return attach_fd ? capsa_ctr_attach_connect (c, attach_fd, err) : 0;
+      return attach_fd ? attach_event (e, c, attach_fd, err) : 0;
     case CTR_PAUSED:
       return capsa_fail_as (err, EINVAL, "container %s is paused: unpause it with `capsa unpause %s`",
                             capsa_ctr_name (c), capsa_ctr_name (c));
@@ -118,7 +128,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
     case CTR_CREATED:
       if (access (oci, F_OK) == 0)
         {
-          if (attach_fd && capsa_ctr_attach_connect (c, attach_fd, err) < 0)
+          if (attach_fd && attach_event (e, c, attach_fd, err) < 0)
             return -1;
           return start_created (e, c, err);
         }
@@ -149,7 +159,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
           return -1;
         if (attach_fd == NULL)
           return 0;
-        if (capsa_ctr_attach_connect (c, attach_fd, err) < 0)
+        if (attach_event (e, c, attach_fd, err) < 0)
           return -1;
         return start_created (e, c, err);
       }
@@ -363,6 +373,8 @@ run_here (struct capsa_engine *e, struct ctr *c, struct capsa_config *typed, int
       return code;
     }
   record (c->dir, json_pack ("{s:i, s:b}", "ExitCode", status, "OOMKilled", ooms > 0));
+  if (ooms > 0)
+    capsa_ctr_event (e, c, "oom", NULL, NULL); /* (docker's: before die) */
   return status;
 }
 

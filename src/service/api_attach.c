@@ -51,6 +51,7 @@ api_ctr_attach (struct svc_req *r)
   int fd;
   if (!monitor_connect (r, c, &fd, &res))
     return res;
+  capsa_ctr_event (&r->s->eng, c, "attach", NULL, NULL);
   rl.tty = cfg_bool (c, "Tty");
   rl.want_out = svc_query_bool (r, "stdout", false);
   rl.want_err = svc_query_bool (r, "stderr", false);

@@ -39,6 +39,7 @@
 struct exec_rec
 {
   char id[CTR_ID_LEN + 1];
+  struct capsa_engine *eng; /* the service's, for the exec's events */
   char *ctr_id, *oci_root;
   json_t *cmd;         /* Cmd (owned) */
   char **env;          /* Env (owned strv) */
@@ -143,6 +144,21 @@ live_or_reply (struct svc_req *r, const struct ctr *c, enum MHD_Result *res)
   return false;
 }
 
+/* docker's exec_create, exec_start (with the command) or exec_die (with e's exit code) event. */
+static void
+exec_event (struct exec_rec *e, const struct ctr *c, const char *action)
+{
+  cleanup_ctr struct ctr *loaded = NULL;
+  cleanup_err capsa_err *err = NULL;
+  if (c == NULL && capsa_ctr_load (e->eng, e->ctr_id, &loaded, &err) < 0)
+    return;
+  cleanup_strv char **args = capsa_xmalloc0 (sizeof (char *));
+  json_t *v;
+  size_t i;
+  json_array_foreach (e->cmd, i, v) capsa_strv_append (&args, json_string_value (v));
+  capsa_ctr_exec_event (e->eng, c ? c : loaded, action, args, e->id, e->exit_code);
+}
+
 enum MHD_Result
 api_exec_create (struct svc_req *r)
 {
@@ -161,6 +177,7 @@ api_exec_create (struct svc_req *r)
   if (e->detach_keys && capsa_detach_keys_parse (e->detach_keys, &d) < 0)
     return rec_free (e), svc_reply_err (r, 400, "Invalid detach keys (%s) provided", e->detach_keys);
   capsa_ctr_new_id (e->id);
+  e->eng = &r->s->eng;
   e->ctr_id = capsa_xstrdup (c->id);
   e->oci_root = capsa_xstrdup (c->oci_root);
   e->pid_file = capsa_xasprintf ("%s/exec-%.12s.pid", c->dir, e->id);
@@ -172,6 +189,7 @@ api_exec_create (struct svc_req *r)
   e->err = json_is_true (json_object_get (body, "AttachStderr"));
   e->privileged = json_is_true (json_object_get (body, "Privileged"));
   json_t *ans = json_pack ("{s:s}", "Id", e->id);
+  exec_event (e, c, "exec_create");
   pthread_mutex_lock (&execs_mu);
   rec_add (e);
   pthread_mutex_unlock (&execs_mu);
@@ -276,6 +294,7 @@ wait_child (struct exec_rec *e)
   pthread_mutex_lock (&execs_mu);
   rec_ended (e, status);
   pthread_mutex_unlock (&execs_mu);
+  exec_event (e, NULL, "exec_die");
 }
 
 /* A process left running: its outputs read (and dropped) to their end, so that it neither
@@ -479,6 +498,7 @@ ready_to_run (struct svc_req *r, struct exec_rec *e, enum MHD_Result *res)
   pthread_mutex_unlock (&execs_mu);
   if (rc < 0)
     return *res = svc_reply_capsa_err (r, &err), false;
+  exec_event (e, c, "exec_start");
   return true;
 }
 

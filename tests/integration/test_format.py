@@ -88,6 +88,22 @@ def test_tables_and_json_keys(both):
     assert c("info", "--format", "{{.Containers}} {{.ContainersStopped}} {{.Images}}").stdout == "2 2 1\n"
 
 
+def test_network_ls_quiet_prints_ids_and_ps_header(both):
+    """network ls -q: ids (12 characters; --no-trunc 64), host and none too, as docker's; the
+    default ps table's header is docker's, byte for byte."""
+    c, d = both
+    for extra, n in (((), 12), (("--no-trunc",), 64)):
+        ids = lines(c("network", "ls", "-q", *extra))
+        assert ids == lines(c("network", "ls", "--format", "{{.ID}}", *extra))
+        assert all(re.fullmatch(r"[0-9a-f]{%d}" % n, i) for i in ids), ids
+        assert all(re.fullmatch(r"[0-9a-f]{%d}" % n, i) for i in lines(d("network", "ls", "-q", *extra)))
+    assert len(lines(c("network", "ls", "-q", "-f", "name=fnet"))) == 1 == len(lines(d("network", "ls", "-q", "-f",
+                                                                                        "name=fnet")))
+    assert c("network", "ls", "-q", "-f", "name=fnet").stdout.strip() == \
+        c("network", "inspect", "-f", "{{.Id}}", "fnet").stdout.strip()[:12]
+    assert lines(c("ps")) == lines(d("ps"))  # (no running container: the header alone)
+
+
 FILTERS = [
     ("ps", "-a", "--format", "{{.Names}}", "--filter", "label=a=1"),
     ("ps", "-a", "--format", "{{.Names}}", "--filter", "label=a"),

@@ -357,3 +357,18 @@ def test_compose_waits_for_service_healthy():
         finally:
             subprocess.run([*cmd, "down", "-t", "0"], env=svc.env(), capture_output=True, timeout=120,
                            stdin=subprocess.DEVNULL)
+
+
+def test_ps_table_aligned_with_a_health_suffix(capsa):  # noqa: F811
+    """The default ps table is docker's tabwriter's: a STATUS with "(healthy)" widens its column
+    rather than pushing the next ones out of line."""
+    run(capsa, "hps", "--health-cmd", "true", *FAST)
+    run(capsa, "plainps")
+    wait_health(capsa, "hps", "healthy")
+    out = capsa("ps").stdout.splitlines()
+    assert re.split(r"\s{3,}", out[0]) == ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    names = out[0].index("NAMES")
+    assert sorted(line[names:] for line in out[1:]) == ["hps", "plainps"], out
+    assert any("(healthy)" in line for line in out), out
+    for line in out[1:]:
+        assert line[names - 3:names] == "   ", out

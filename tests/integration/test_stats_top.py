@@ -120,6 +120,33 @@ def test_all_shows_stopped_ones(capsa):
     assert set(rows) == {"up", "made"} and rows["made"]["PIDs"] == "0"
 
 
+def test_format_template_and_table(capsa):
+    """--format TEMPLATE: docker's fields (.Container as named); `table TEMPLATE` with docker's
+    headers; `table` alone the default table; a field it lacks is an error (125)."""
+    capsa("run", "-d", "--name", "fmt1", "busybox", "sleep", "100")
+    cid = capsa.inspect("fmt1")["Id"]
+    out = capsa("stats", "--no-stream", "--format", "{{.Container}} {{.Name}} {{.ID}} {{.PIDs}}", "fmt1").stdout
+    assert out == f"fmt1 fmt1 {cid[:12]} 1\n", out
+    out = capsa("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}}", "fmt1").stdout
+    assert out == f"{cid}\n"
+    fields = "\t".join("{{.%s}}" % f for f in ("Container", "Name", "ID", "CPUPerc", "MemUsage", "MemPerc", "NetIO",
+                                               "BlockIO", "PIDs"))
+    lines = capsa("stats", "--no-stream", "--format", f"table {fields}", "fmt1").stdout.splitlines()
+    assert _columns(lines[0]) == ["CONTAINER", "NAME", "CONTAINER ID", *HEADER[2:]] and len(lines) == 2, lines
+    cells = re.split(r"\s{2,}", lines[1].strip())
+    assert cells[:3] == ["fmt1", "fmt1", cid[:12]] and re.fullmatch(r"\d+\.\d\d%", cells[3]), cells
+    lines = capsa("stats", "--no-stream", "--format", "table", "fmt1").stdout.splitlines()
+    assert _columns(lines[0]) == HEADER
+    out = capsa("stats", "--no-stream", "--format", "{{json .}}", "fmt1").stdout
+    row = json.loads(out)
+    assert sorted(row) == sorted(["Container", "Name", "ID", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO",
+                                  "PIDs"]), row
+    p = capsa("stats", "--no-stream", "--format", "{{.Nope}}", "fmt1", check=False)
+    assert p.returncode == 125 and "Nope" in p.stderr, p.stderr
+    p = capsa("stats", "--no-stream", "--format", "bogus", "fmt1", check=False)
+    assert p.returncode != 0 and "--format" in p.stderr
+
+
 def test_net_io_grows_on_a_user_network(capsa):
     capsa("network", "create", "statsnet")
     capsa("run", "-d", "--name", "talker", "--network", "statsnet", "busybox", "sleep", "100")

@@ -269,6 +269,58 @@ test_event_rotation (void **state)
   ctr_events_rotate_bytes = CTR_EVENTS_ROTATE_BYTES;
 }
 
+/* the image store's events (eventlog_append, as capsa_image_event writes them) and the exec
+ * events: docker's filters type=image, event=tag, image=NAME (a tag's name without its tag) */
+static void
+test_image_and_exec_events (void **state)
+{
+  (void) state;
+  char sub[600];
+  snprintf (sub, sizeof sub, "%s/imgev", root);
+  assert_int_equal (mkdir (sub, 0700), 0);
+  struct capsa_engine e = { .root = sub };
+  json_t *attrs = json_pack ("{s:s}", "name", "busybox:mytag");
+  eventlog_append (sub, "image", "tag", "sha256:0123", attrs);
+  json_decref (attrs);
+  attrs = json_pack ("{s:s}", "name", "sha256:0123");
+  eventlog_append (sub, "image", "untag", "sha256:0123", attrs);
+  json_decref (attrs);
+  static const char *const cases[][3] = { { "type", "image", "2" },        { "event", "tag", "1" },
+                                          { "image", "busybox", "1" },     { "image", "busybox:mytag", "1" },
+                                          { "image", "sha256:0123", "2" }, { "image", "alpine", "0" } };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    {
+      json_t *flt = json_pack ("{s:[s]}", cases[i][0], cases[i][1]);
+      assert_int_equal (count_events (&e, flt), atoi (cases[i][2]));
+      json_decref (flt);
+    }
+  char id[] = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+  struct ctr c = { .id = id, .meta = json_pack ("{s:s, s:{s:s}}", "Name", "/x", "Config", "Image", "busybox") };
+  char *args[] = { "sh", "-c", "exit 3", NULL };
+  capsa_ctr_exec_event (&e, &c, "exec_start", args, "e1", 0);
+  capsa_ctr_exec_event (&e, &c, "exec_die", NULL, "e1", 3);
+  json_decref (c.meta);
+  json_t *flt = json_pack ("{s:[s]}", "event", "exec_start");
+  assert_int_equal (count_events (&e, flt), 1);
+  json_decref (flt);
+  struct capsa_events *it;
+  capsa_err *err = NULL;
+  json_t *ev;
+  flt = json_pack ("{s:[s]}", "type", "container");
+  assert_int_equal (capsa_engine_events_open (&e, 0, -1, false, flt, &it, &err), 0);
+  assert_int_equal (capsa_engine_events_next (it, 0, &ev), 1);
+  assert_string_equal (json_string_value (json_object_get (ev, "Action")), "exec_start: sh -c exit 3");
+  json_decref (ev);
+  assert_int_equal (capsa_engine_events_next (it, 0, &ev), 1);
+  json_t *a = json_object_get (json_object_get (ev, "Actor"), "Attributes");
+  assert_string_equal (json_string_value (json_object_get (a, "exitCode")), "3");
+  assert_string_equal (json_string_value (json_object_get (a, "execID")), "e1");
+  assert_string_equal (json_string_value (json_object_get (a, "name")), "x");
+  json_decref (ev);
+  capsa_engine_events_close (it);
+  json_decref (flt);
+}
+
 /* since/until times: unix seconds, durations back from now, RFC 3339; what cannot be a time in
  * nanoseconds (before 1970, past 2262, not a number) is -1, never an overflow */
 static void
@@ -374,8 +426,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_build_errors),      cmocka_unit_test (test_build_record),
     cmocka_unit_test (test_prune_empty_store), cmocka_unit_test (test_event_line),
-    cmocka_unit_test (test_event_rotation),    cmocka_unit_test (test_parse_since),
-    cmocka_unit_test (test_list_filters),
+    cmocka_unit_test (test_event_rotation),    cmocka_unit_test (test_image_and_exec_events),
+    cmocka_unit_test (test_parse_since),       cmocka_unit_test (test_list_filters),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

@@ -160,7 +160,13 @@ image_commit (struct capsa_store *s, const char *upper, const struct capsa_commi
   update_config (config, upper ? layer : NULL, o);
   if (write_docs (s, config, manifest, upper ? layer : NULL, size, mdigest, err) < 0)
     return -1;
-  return capsa_image_register_made (s, mdigest, o->name, NULL, o->parent, o->cache_key, id_out, err);
+  char id[CAPSA_DIGEST_LEN + 1] = "";
+  if (capsa_image_register_made (s, mdigest, o->name, NULL, o->parent, o->cache_key, id, err) < 0)
+    return -1;
+  capsa_image_tag_event (s, id, o->name, NULL);
+  if (id_out)
+    memcpy (id_out, id, sizeof id);
+  return 0;
 }
 
 int

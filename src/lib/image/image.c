@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsops.h"
+#include "eventlog.h"
 #include "image.h"
 #include "reference.h"
 #include "jsonutil.h"
@@ -153,6 +154,41 @@ capsa_image_find (json_t *idx, const char *what, const char *default_registry, c
   return found;
 }
 
+/* docker's image event (daemon/images/image_events.go): the image's labels (when config, its
+ * config digest, is in the store) and name as attributes. */
+void
+capsa_image_event (struct capsa_store *s, const char *action, const char *actor, const char *name, const char *config)
+{
+  cleanup_json json_t *cfg = NULL, *attrs = NULL;
+  cleanup_err capsa_err *ignored = NULL;
+  json_t *labels = NULL;
+  if (config && capsa_blob_json (s, config, &cfg, &ignored) == 0)
+    labels = json_object_get (json_object_get (cfg, "config"), "Labels");
+  attrs = json_is_object (labels) ? json_deep_copy (labels) : json_object ();
+  if (name && *name)
+    json_object_set_new (attrs, "name", json_string (name));
+  eventlog_append (s->root, "image", action, actor, attrs);
+}
+
+void
+capsa_image_tag_event (struct capsa_store *s, const char *id, const char *full, const char *default_registry)
+{
+  cleanup_free char *fam = full ? capsa_ref_familiar (full, default_registry) : NULL;
+  if (fam && id && *id)
+    capsa_image_event (s, "tag", id, fam, id);
+}
+
+/* The untag and delete events of what capsa_image_remove took out (the entries of untagged and
+ * deleted from nu and nd on), as docker's rmi gives them. */
+static void
+remove_events (struct capsa_store *s, const char *id, char **untagged, size_t nu, char **deleted, size_t nd)
+{
+  for (size_t i = nu; i < strv_len (untagged); i++)
+    capsa_image_event (s, "untag", id, id, id);
+  for (size_t i = nd; i < strv_len (deleted); i++)
+    capsa_image_event (s, "delete", deleted[i], deleted[i], NULL);
+}
+
 int
 capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name, const char *default_registry,
                  capsa_err **err)
@@ -177,7 +213,10 @@ capsa_image_tag (struct capsa_store *s, const char *what, const char *new_name, 
   json_array_foreach (json_object_get (idx, "images"), i, img)
       json_strarray_remove (json_object_get (img, "names"), full);
   json_array_append_new (json_object_get (target, "names"), json_string (full));
-  return capsa_index_write (s, idx, err);
+  if (capsa_index_write (s, idx, err) < 0)
+    return -1;
+  capsa_image_tag_event (s, jstr (target, "id"), full, default_registry);
+  return 0;
 }
 
 /* The id of the image container `name` was made from, or NULL. */
@@ -283,6 +322,7 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
   cleanup_json json_t *idx = NULL;
   struct capsa_ref r;
   cleanup_err capsa_err *perr = NULL;
+  size_t nu = strv_len (*untagged), nd = strv_len (*deleted);
 
   {
     cleanup_close int lock = capsa_store_lock_index (s, err);
@@ -308,7 +348,10 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
       {
         json_strarray_remove (names, full);
         strv_append (untagged, full);
-        return capsa_index_write (s, idx, err);
+        if (capsa_index_write (s, idx, err) < 0)
+          return -1;
+        remove_events (s, jstr (img, "id"), *untagged, nu, NULL, 0);
+        return 0;
       }
     if (!by_name && json_array_size (names) > 1 && !force)
       return capsa_fail_as (err, EBUSY,
@@ -324,10 +367,13 @@ capsa_image_remove (struct capsa_store *s, const char *what, bool force, const c
     json_array_foreach (names, i, n) strv_append (untagged, json_string_value (n));
     json_array_foreach (json_object_get (img, "digests"), i, n) strv_append (untagged, json_string_value (n));
     cleanup_free char *parent = jstr (img, "parent") ? xstrdup (jstr (img, "parent")) : NULL;
+    cleanup_free char *gone = xstrdup (id);
+    remove_events (s, gone, *untagged, nu, NULL, 0); /* (before it goes: with its labels) */
     drop_image (idx, img, deleted);
     drop_unused_parents (s, idx, parent, deleted);
     if (capsa_index_write (s, idx, err) < 0)
       return -1;
+    remove_events (s, gone, NULL, 0, *deleted, nd);
   }
   return capsa_store_gc (s, NULL, err);
 }
@@ -343,6 +389,7 @@ capsa_image_prune_pick (struct capsa_store *s, bool all, capsa_image_pick_fn *pi
                         long long *reclaimed, capsa_err **err)
 {
   cleanup_json json_t *idx = NULL;
+  size_t nd = strv_len (*deleted);
   {
     cleanup_close int lock = capsa_store_lock_index (s, err);
     if (lock < 0 || capsa_index_read (s, &idx, err) < 0)
@@ -368,6 +415,7 @@ capsa_image_prune_pick (struct capsa_store *s, bool all, capsa_image_pick_fn *pi
       }
     if (capsa_index_write (s, idx, err) < 0)
       return -1;
+    remove_events (s, NULL, NULL, 0, *deleted, nd);
   }
   return capsa_store_gc (s, reclaimed, err);
 }

@@ -10,6 +10,15 @@
 #include "store.h"
 #include "capsa/image.h"
 
+/* Append docker's image event `action` (pull, push, tag, untag, delete, import, load, save) to
+ * the store's events.log: Actor.ID actor, Attributes the labels of the image whose config digest is
+ * config (may be NULL) and name (when not NULL nor ""). */
+void capsa_image_event (struct capsa_store *s, const char *action, const char *actor, const char *name,
+                        const char *config);
+
+/* The tag event of image id named full ("registry/repo:tag"; nothing when NULL). */
+void capsa_image_tag_event (struct capsa_store *s, const char *id, const char *full, const char *default_registry);
+
 /* Replace the index atomically; the caller holds capsa_store_lock_index(). */
 CAPSA_PUBLIC int capsa_index_write (struct capsa_store *s, json_t *idx, capsa_err **err);
 

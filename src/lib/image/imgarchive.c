@@ -69,9 +69,11 @@ load_layout_blob (struct capsa_store *s, int layoutfd, const char *digest, capsa
   return 0;
 }
 
+/* A loaded image's line for `capsa load`, and docker's load event. */
 static void
-add_loaded (char ***loaded, const char *name, const char *id, const char *default_registry)
+add_loaded (struct capsa_store *s, char ***loaded, const char *name, const char *id, const char *default_registry)
 {
+  capsa_image_event (s, "load", id, id, id);
   if (name)
     {
       cleanup_free char *fam = capsa_ref_familiar (name, default_registry);
@@ -164,7 +166,7 @@ load_oci (struct capsa_store *s, int layoutfd, const char *default_registry, cha
         return -1;
       if (capsa_image_register (s, digest, name, NULL, id, err) < 0)
         return -1;
-      add_loaded (loaded, name, id, default_registry);
+      add_loaded (s, loaded, name, id, default_registry);
     }
   return 0;
 }
@@ -230,7 +232,7 @@ load_docker_one (struct capsa_store *s, int layoutfd, json_t *entry, const char 
     {
       if (capsa_image_register (s, mdigest, NULL, NULL, id, err) < 0)
         return -1;
-      add_loaded (loaded, NULL, id, default_registry);
+      add_loaded (s, loaded, NULL, id, default_registry);
     }
   json_array_foreach (tags, i, t)
   {
@@ -243,7 +245,7 @@ load_docker_one (struct capsa_store *s, int layoutfd, json_t *entry, const char 
     capsa_ref_free (&r);
     if (capsa_image_register (s, mdigest, full, NULL, id, err) < 0)
       return -1;
-    add_loaded (loaded, full, id, default_registry);
+    add_loaded (s, loaded, full, id, default_registry);
   }
   return 0;
 }
@@ -577,6 +579,7 @@ save_all (struct out *o, struct capsa_store *s, json_t *idx, char *const *images
     if (format == CAPSA_ARCHIVE_DOCKER ? save_docker_image (o, s, img, mine, default_registry, list, err)
                                        : save_oci_image (o, s, img, mine, list, err))
       return -1;
+    capsa_image_event (s, "save", jstr (img, "id"), jstr (img, "id"), jstr (img, "id"));
   }
   if (format == CAPSA_ARCHIVE_DOCKER)
     {

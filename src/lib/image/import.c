@@ -522,7 +522,7 @@ int
 capsa_image_import (struct capsa_store *s, const char *source, const struct capsa_import_opts *o, char *id_out,
                     capsa_err **err)
 {
-  char digest[CAPSA_DIGEST_LEN + 1];
+  char digest[CAPSA_DIGEST_LEN + 1], id[CAPSA_DIGEST_LEN + 1] = "";
 
   /* a mistyped --change is an error before a possibly large tree is archived */
   json_t *scratch = json_object ();
@@ -539,7 +539,11 @@ capsa_image_import (struct capsa_store *s, const char *source, const struct caps
   capsa_store_clean_tmp (s, NULL, &ignored); /* best effort: what killed transfers left */
   cleanup_free char *by = xasprintf ("capsa import %s", source);
   if (source_blob (s, source, digest, err) < 0
-      || capsa_image_from_layer (s, digest, CAPSA_MT_OCI_LAYER, digest, o, by, id_out, err) < 0)
+      || capsa_image_from_layer (s, digest, CAPSA_MT_OCI_LAYER, digest, o, by, id, err) < 0)
     return capsa_err_wrap (err, "import `%s`", source);
+  capsa_image_tag_event (s, id, o->name, NULL);
+  capsa_image_event (s, "import", id, id, id);
+  if (id_out)
+    memcpy (id_out, id, sizeof id);
   return 0;
 }

@@ -956,11 +956,24 @@ done:
   return r;
 }
 
+/* docker's pull and push events: Actor.ID the familiar reference (busybox:latest), its name
+ * without the tag (busybox); the labels of image config (may be NULL or ""). */
+static void
+ref_event (struct capsa_store *s, const char *action, const struct capsa_ref *ref, const char *default_registry,
+           const char *config)
+{
+  cleanup_free char *full = capsa_ref_string (ref), *name = capsa_ref_name (ref);
+  cleanup_free char *fam = capsa_ref_familiar (full, default_registry);
+  cleanup_free char *fam_name = capsa_ref_familiar (name, default_registry);
+  capsa_image_event (s, action, fam, fam_name, config && *config ? config : NULL);
+}
+
 int
 capsa_pull (struct capsa_store *s, const char *refstr, const struct capsa_registry_opts *o, char **name_out,
             char *id_out, char *digest_out, capsa_err **err)
 {
   struct capsa_ref ref;
+  char id[CAPSA_DIGEST_LEN + 1] = "";
   if (capsa_ref_parse (refstr, o->default_registry, &ref, err) < 0)
     return -1;
   /* writers hold the gc lock shared: rmi/prune wait rather than remove what is not registered yet */
@@ -970,12 +983,16 @@ capsa_pull (struct capsa_store *s, const char *refstr, const struct capsa_regist
       /* what killed pulls left in tmp/ (only entries whose writer is gone: see store.h) */
       cleanup_err capsa_err *ignored = NULL;
       capsa_store_clean_tmp (s, NULL, &ignored);
-      r = pull_locked (s, &ref, o, id_out, digest_out, err);
+      r = pull_locked (s, &ref, o, id, digest_out, err);
     }
   capsa_store_unlock_gc (s);
   if (r < 0)
     capsa_err_wrap (err, "pull %s", refstr);
-  else if (name_out)
+  else
+    ref_event (s, "pull", &ref, o->default_registry, id);
+  if (r == 0 && id_out)
+    memcpy (id_out, id, sizeof id);
+  if (r == 0 && name_out)
     *name_out = capsa_ref_string (&ref);
   capsa_ref_free (&ref);
   return r;
@@ -1272,6 +1289,8 @@ capsa_push (struct capsa_store *s, const char *image, const char *dest, const st
       if (r == 0)
         r = push_image (&c, s, img, &ref, digest_out, err);
       client_free (&c);
+      if (r == 0)
+        ref_event (s, "push", &ref, o->default_registry, jstr (img, "id"));
     }
   if (r < 0)
     {
