@@ -118,6 +118,14 @@ struct images_ctx
   long long before, since;
 };
 
+/* (c's filters are its own) */
+static void
+images_ctx_clear (struct images_ctx *c)
+{
+  json_decref (c->filters);
+  json_decref (c->img_filters);
+}
+
 static bool
 image_passes (struct images_ctx *c, json_t *img)
 {
@@ -206,10 +214,11 @@ cmd_images (struct cli_global *g, int argc, char **argv)
       puts (out);
       return 0;
     }
-  struct images_ctx c = { .g = g, .f = &f, .s = s, .idx = idx, .arg = first < argc ? argv[first] : NULL };
+  __attribute__ ((cleanup (images_ctx_clear))) struct images_ctx c = {
+    .g = g, .f = &f, .s = s, .idx = idx, .arg = first < argc ? argv[first] : NULL
+  };
   cleanup_json json_t *rows = tmpl ? json_array () : NULL;
   int r = images_filters (&c, filter_args, &err);
-  cleanup_json json_t *filters = c.filters, *img_filters = c.img_filters; /* (owned here) */
   c.rows = rows;
   if (r < 0)
     return cli_fail (&err);
