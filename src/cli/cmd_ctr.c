@@ -303,7 +303,10 @@ char_width (const char *p, size_t *len)
 static void
 print_command_cell (const char *command, bool notrunc)
 {
-  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  /* made once (kept to the end): a newlocale per row opened and mapped LC_CTYPE for each container */
+  static locale_t utf8;
+  if (utf8 == (locale_t) 0)
+    utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
   locale_t old = utf8 ? uselocale (utf8) : (locale_t) 0;
   size_t cut = 0, len;
   int w = 0, wcut = 0;
@@ -321,10 +324,7 @@ print_command_cell (const char *command, bool notrunc)
     printf ("\"%.*s…\"", (int) cut, command), shown = wcut + 3;
   printf ("%*s   ", shown < 24 ? 24 - shown : 0, "");
   if (utf8)
-    {
-      uselocale (old);
-      freelocale (utf8);
-    }
+    uselocale (old);
 }
 
 struct ps_opts
