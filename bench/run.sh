@@ -3,7 +3,8 @@
 # registry, dockerd), builds capsa as a release build in build-bench/, and prints medians and ratios
 # (bench/run.py: the runtime against crun and runc; bench/pull.py: pull against podman;
 # bench/cli.py: `capsa run` against podman; bench/build.py: `capsa build` against `buildah bud`;
-# bench/service.py: `capsa system service` against dockerd and podman's service, through docker's CLI).
+# bench/service.py: `capsa system service` against dockerd and podman's service, through docker's CLI;
+# bench/scale.py: each command's cost with 0 to 1000 containers running, capsa and podman).
 # Usage: sh bench/run.sh [--quick] [--profile]
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,5 +30,12 @@ echo
 /usr/bin/python3 bench/cli.py --build build-bench --runs $((runs * 4))
 echo
 /usr/bin/python3 bench/build.py --build build-bench --runs 1
+echo
+# --quick: counts 0 and 50 only, capsa alone
+if [ "${1:-}" = "--quick" ]; then
+  /usr/bin/python3 bench/scale.py --build build-bench --quick
+else
+  /usr/bin/python3 bench/scale.py --build build-bench --runs $runs
+fi
 echo
 exec /usr/bin/python3 bench/service.py --build build-bench --runs $((runs * 4))

@@ -302,7 +302,10 @@ char_width (const char *p, size_t *len)
 static char *
 command_cell (const char *command, bool notrunc)
 {
-  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  /* made once (kept to the end): a newlocale per row opened and mapped LC_CTYPE for each container */
+  static locale_t utf8;
+  if (utf8 == (locale_t) 0)
+    utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
   locale_t old = utf8 ? uselocale (utf8) : (locale_t) 0;
   size_t cut = 0, len;
   int w = 0;
@@ -314,10 +317,7 @@ command_cell (const char *command, bool notrunc)
       w += cw;
     }
   if (utf8)
-    {
-      uselocale (old);
-      freelocale (utf8);
-    }
+    uselocale (old);
   if (notrunc || w <= 20)
     return capsa_xasprintf ("\"%s\"", command);
   return capsa_xasprintf ("\"%.*s…\"", (int) cut, command);

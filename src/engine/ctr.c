@@ -278,18 +278,16 @@ is_full_id (const char *s)
   return strlen (s) == CTR_ID_LEN && strspn (s, "0123456789abcdef") == CTR_ID_LEN;
 }
 
-static bool
-strv_has (char **v, const char *s)
+/* A growing list of ids: n of them in v (NULL-terminated once done). */
+struct idlist
 {
-  for (; *v; v++)
-    if (strcmp (*v, s) == 0)
-      return true;
-  return false;
-}
+  char **v;
+  size_t n, cap;
+};
 
-/* Add the full ids named in directory d (entries, or symlinks' targets) to *ids, once each. */
+/* Add the full ids named in directory d (entries, or symlinks' targets) to *ids. */
 static void
-list_ids_in (const char *d, bool targets, char ***ids)
+list_ids_in (const char *d, bool targets, struct idlist *ids)
 {
   cleanup_dir DIR *dir = opendir (d);
   struct dirent *de;
@@ -303,20 +301,43 @@ list_ids_in (const char *d, bool targets, char ***ids)
           target[n > 0 ? n : 0] = '\0';
           id = target;
         }
-      if (is_full_id (id) && !strv_has (*ids, id))
-        strv_append (ids, id);
+      if (!is_full_id (id))
+        continue;
+      if (ids->n + 1 >= ids->cap)
+        {
+          ids->cap = ids->cap ? ids->cap * 2 : 64;
+          ids->v = xrealloc (ids->v, ids->cap * sizeof *ids->v);
+        }
+      ids->v[ids->n++] = xstrdup (id);
     }
 }
 
+static int
+id_cmp (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Sorted, and each id once: O(n log n), where a list scan per id was O(n^2) at 1000 containers. */
 char **
 capsa_ctr_list_ids (struct capsa_engine *e)
 {
   cleanup_free char *d = xasprintf ("%s/containers", e->root);
   cleanup_free char *n = xasprintf ("%s/names", e->root);
-  char **ids = xmalloc0 (sizeof (char *));
+  struct idlist ids = { NULL, 0, 0 };
   list_ids_in (d, false, &ids);
   list_ids_in (n, true, &ids); /* claims whose creation died before its directory was made */
-  return ids;
+  if (ids.v == NULL)
+    return xmalloc0 (sizeof (char *));
+  qsort (ids.v, ids.n, sizeof *ids.v, id_cmp);
+  size_t k = 0;
+  for (size_t i = 0; i < ids.n; i++)
+    if (k > 0 && strcmp (ids.v[k - 1], ids.v[i]) == 0)
+      free (ids.v[i]);
+    else
+      ids.v[k++] = ids.v[i];
+  ids.v[k] = NULL;
+  return ids.v;
 }
 
 int

@@ -68,9 +68,10 @@ struct server
   char file[PATH_MAX];
   const char *state_dir;
   json_t *net;
-  char **seen; /* every name it answered for since it started: one gone is NXDOMAIN */
-  int udp[2];  /* IPv4, IPv6 (-1: none) */
-  int tcp[2];  /* the same, listening */
+  json_t *seen; /* every name it answered for since it started, lowercased (a set: a reload at
+                 * 1000 containers must not compare each name with all): one gone is NXDOMAIN */
+  int udp[2];   /* IPv4, IPv6 (-1: none) */
+  int tcp[2];   /* the same, listening */
   int ino;
   struct upstream up[MAX_UPSTREAMS];
   size_t nup;
@@ -137,13 +138,22 @@ lease_has (const char *cid, json_t *l, const char *want)
   return false;
 }
 
+/* name, lowercased, into buf (DNS_NAME_MAX + 1 bytes; longer names are cut: never a record's). */
+static const char *
+lower_name (const char *name, char *buf)
+{
+  size_t i = 0;
+  for (; name[i] && i < DNS_NAME_MAX; i++)
+    buf[i] = (char) tolower ((unsigned char) name[i]);
+  buf[i] = '\0';
+  return buf;
+}
+
 static void
 remember (struct server *s, const char *name)
 {
-  for (char **p = s->seen; p && *p; p++)
-    if (strcasecmp (*p, name) == 0)
-      return;
-  strv_append (&s->seen, name);
+  char low[DNS_NAME_MAX + 1];
+  json_object_set_new (s->seen, lower_name (name, low), json_true ());
 }
 
 /* Load the records again: 1 loaded, 0 the network is gone, -1 it does not load. */
@@ -300,9 +310,9 @@ lookup (struct server *s, const struct dns_query *q, const struct sockaddr_stora
   const char *cid = client_id (s, cl);
   if (cid && lookup_other (s, cid, q, rrs, max, n))
     return DNS_RCODE_OK;
-  for (char **p = s->seen; p && *p; p++)
-    if (strcasecmp (*p, q->name) == 0)
-      return DNS_RCODE_NXDOMAIN; /* a container of the network's that is gone */
+  char low[DNS_NAME_MAX + 1];
+  if (json_object_get (s->seen, lower_name (q->name, low)))
+    return DNS_RCODE_NXDOMAIN; /* a container of the network's that is gone */
   return -1;
 }
 
@@ -595,10 +605,16 @@ should_leave (struct server *s, int *lock)
   *lock = -1;
   if (access (s->state_dir, F_OK) < 0)
     return true;
+  /* staying needs no lock: only a leave is decided under it (every attach and detach waits for
+   * that lock, and a reload at 1000 containers takes milliseconds) */
+  int r = reload (s, &e);
+  if (r < 0 || (r > 0 && any_live_lease (s)))
+    return false;
+  capsa_err_free (&e);
   *lock = ipam_lock (s->state_dir, &dir, &e);
   if (dir >= 0)
     close (dir);
-  int r = reload (s, &e);
+  r = reload (s, &e);
   if (r == 0 || (r > 0 && !any_live_lease (s)))
     return true;
   if (*lock >= 0)
@@ -640,7 +656,7 @@ server_free (struct server *s)
   for (size_t i = 0; i < MAX_PENDING; i++)
     pending_end (&s->pend[i]);
   json_decref (s->net);
-  cleanup_strv_fn (&s->seen);
+  json_decref (s->seen);
 }
 
 /* The sockets and the watch, once the records are loaded. */
@@ -763,7 +779,8 @@ capsa_net_dns_serve (const struct capsa_netenv *env, const struct capsa_dns_opts
                       .state_dir = env && env->state_dir ? env->state_dir : CAPSA_NET_STATE_DIR,
                       .udp = { -1, -1 },
                       .tcp = { -1, -1 },
-                      .ino = -1 };
+                      .ino = -1,
+                      .seen = json_object () };
   for (size_t i = 0; i < MAX_PENDING; i++)
     s.pend[i].fd = s.pend[i].from = -1;
   snprintf (s.file, sizeof s.file, "%s/%s.json", s.state_dir, o->network);

@@ -1162,6 +1162,27 @@ attach_result (json_t *net, const struct lease_names *ln, struct capsa_attach_re
     }
 }
 
+/* attach_check and lease_add, dropping the leases whose container is gone only when they stand
+ * in the way (this container's own earlier lease, an address, a port): looking at every lease's
+ * process on each attach cost a /proc read per running container. */
+static int
+lease_add_reclaiming (int dir, json_t *net, const struct capsa_attach *a, struct lease_names *ln, json_t **lease,
+                      int *reclaimed, capsa_err **err)
+{
+  const char *cid = a->container_id;
+  json_t *own = json_object_get (json_object_get (net, "leases"), cid);
+  *reclaimed = own && ipam_lease_stale (own) ? reclaim_stale (net) : 0;
+  if (json_object_get (json_object_get (net, "leases"), cid))
+    return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, jstr (net, "name"));
+  if (attach_check (dir, net, a, err) == 0 && lease_add (net, a, ln, lease, err) == 0)
+    return 0;
+  if (*reclaimed > 0 || ((*err)->errnum != EADDRINUSE && (*err)->errnum != ENOSPC)
+      || (*reclaimed = reclaim_stale (net)) == 0)
+    return -1;
+  capsa_err_free (err);
+  return attach_check (dir, net, a, err) == 0 && lease_add (net, a, ln, lease, err) == 0 ? 0 : -1;
+}
+
 static int
 attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attach *a, int netns_fd,
                struct capsa_attach_result *res, capsa_err **err)
@@ -1169,15 +1190,13 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   cleanup_json json_t *net = NULL;
   if (network_load (env, dir, a->network, &net, err) < 0)
     return -1;
-  const char *name = jstr (net, "name"), *cid = a->container_id;
+  const char *name = jstr (net, "name");
   if (subnet_clash (name, jstr (net, "subnet"), jstr (net, "bridge"), err) < 0)
     return capsa_err_wrap (err, "network `%s`", name);
-  int reclaimed = reclaim_stale (net);
-  if (json_object_get (json_object_get (net, "leases"), cid))
-    return capsa_fail_as (err, EEXIST, "container `%s` is already attached to network `%s`", cid, name);
   struct lease_names ln;
   json_t *lease = NULL;
-  if (attach_check (dir, net, a, err) < 0 || lease_add (net, a, &ln, &lease, err) < 0)
+  int reclaimed = 0;
+  if (lease_add_reclaiming (dir, net, a, &ln, &lease, &reclaimed, err) < 0)
     return -1;
   /* recorded first: a crash from here on leaves a lease that goes stale with its container */
   if (ipam_save (dir, name, net, err) < 0)

@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "mountinfo.h"
+#include "strbuf.h"
 #include "util.h"
 
 /* ---- small file helpers -------------------------------------------------------------------- */
@@ -145,6 +146,46 @@ hierarchy_mount (const struct mountinfo *mi, const char *ctrls)
   return NULL;
 }
 
+/* The cgroup and cgroup2 lines of /proc/self/mountinfo, into mi.  Kept for a moment: a run reads
+ * them before its clone and the container's process again after it (the same mounts, in a copy of
+ * the namespace), and with 1000 containers the whole table is 2000 overlay lines (700 KiB) that
+ * the kernel writes out and we parse each time.  A long-lived process (the service) reads anew
+ * after CG_MOUNTS_KEEP_MS. */
+#define CG_MOUNTS_KEEP_MS 2000
+static char *kept_mounts;
+static long long kept_at;
+
+void
+cg_mounts_forget (void)
+{
+  free (kept_mounts);
+  kept_mounts = NULL;
+}
+
+static void
+cgroup_mounts (struct mountinfo *mi)
+{
+  if (kept_mounts == NULL || monotonic_ms () - kept_at > CG_MOUNTS_KEEP_MS)
+    {
+      cleanup_free char *text = NULL;
+      cleanup_err capsa_err *e = NULL;
+      if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, NULL, &e) < 0)
+        {
+          mountinfo_parse (NULL, mi); /* (unreadable: no hierarchies) */
+          return;
+        }
+      struct strbuf b = { 0 };
+      strbuf_printf (&b, "%s", "");
+      for (char *save = NULL, *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+        if (strstr (l, " - cgroup ") || strstr (l, " - cgroup2 "))
+          strbuf_printf (&b, "%s\n", l);
+      free (kept_mounts);
+      kept_mounts = b.buf;
+      kept_at = monotonic_ms ();
+    }
+  mountinfo_parse (xstrdup (kept_mounts), mi);
+}
+
 int
 cg_host_detect (struct cg_host *host, capsa_err **err)
 {
@@ -157,8 +198,7 @@ cg_host_detect (struct cg_host *host, capsa_err **err)
   memset (host, 0, sizeof *host);
   if (f == NULL)
     return capsa_fail (err, errno, "open /proc/self/cgroup");
-  cleanup_err capsa_err *e = NULL;
-  mountinfo_read ("/proc/self/mountinfo", &mi, &e); /* (unreadable: no hierarchies) */
+  cgroup_mounts (&mi);
   while (getline (&line, &cap, f) > 0)
     {
       char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;

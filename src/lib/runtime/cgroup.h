@@ -62,6 +62,9 @@ struct cg_host
 };
 
 int cg_host_detect (struct cg_host *host, capsa_err **err);
+/* cg_host_detect keeps the cgroup mounts for a moment (a run's parent and its container's process
+ * see the same): a process that joins another mount namespace forgets them. */
+void cg_mounts_forget (void);
 /* The host directory of this process's own cgroup in h (mount + own, less the mount's root;
  * malloc'd), NULL when that cgroup lies outside what is mounted there. */
 char *cg_hier_own_dir (const struct cg_hier *h);

@@ -11,6 +11,7 @@
 
 #include <linux/nsfs.h>
 
+#include "cgroup.h"
 #include "idmap.h"
 #include "namespaces.h"
 #include "util.h"
@@ -107,6 +108,8 @@ ns_join_all (const int fds[CFG_NS_COUNT], capsa_err **err)
       return capsa_fail (err, errno, "join %s namespace", cfg_ns_name (order[i]));
   if (fds[CFG_NS_MOUNT] >= 0 && setns (fds[CFG_NS_MOUNT], CLONE_NEWNS) < 0)
     return capsa_fail (err, errno, "join mount namespace");
+  if (fds[CFG_NS_MOUNT] >= 0)
+    cg_mounts_forget (); /* another table of mounts from here on */
   return 0;
 }
 
