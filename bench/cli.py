@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from common import TOP, args_and_capsa, rss_kib
+from common import TOP, args_and_capsa, host_net_state, podman_host_cleanup, rss_kib
 
 
 
@@ -48,8 +48,7 @@ def main():
     croot = f"{w}/capsa"
     podman = ["podman", "--root", f"{w}/ps", "--runroot", f"{w}/pr", "--tmpdir", f"{w}/pt", "--cgroup-manager",
               "cgroupfs", "--events-backend", "file", "--runtime", "runc"]
-    links_before = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    tables_before = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    net_before = host_net_state()
     try:
         subprocess.run(["sh", f"{TOP}/scripts/mkimage-busybox.sh", "busybox:bench", "--", "--root", croot], env=env,
                        check=True, stdout=subprocess.DEVNULL)
@@ -96,12 +95,7 @@ def main():
         subprocess.run([capsa, "--root", croot, "rm", "-f", "mon"], capture_output=True)
         subprocess.run(podman + ["rm", "-f", "-t", "0", "mon"], env=env, capture_output=True)
         subprocess.run(podman + ["system", "reset", "-f"], env=env, capture_output=True)
-        # podman's bridge run leaves its CNI bridge and iptables-nft tables: remove what we caused
-        if "cni-podman0" not in links_before:
-            subprocess.run(["ip", "link", "del", "cni-podman0"], capture_output=True)
-        for table in ("ip nat", "ip filter"):
-            if f"table {table}" not in tables_before:
-                subprocess.run(["nft", "delete", "table", *table.split()], capture_output=True)
+        podman_host_cleanup(net_before)  # its CNI bridge and iptables-nft tables
         for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
             if w in line.split()[4]:
                 subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)

@@ -2,6 +2,7 @@
 import argparse
 import contextlib
 import os
+import subprocess
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,3 +32,24 @@ def args_and_capsa(doc, runs=20):
     ap.add_argument("--build", default=f"{TOP}/build-bench")
     a = ap.parse_args()
     return a, os.path.abspath(f"{a.build}/src/cli/capsa")
+
+
+def host_net_state():
+    """The host's links and nft tables now: what podman_host_cleanup compares against."""
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    return links, tables
+
+
+def podman_host_cleanup(before):
+    """Remove what podman's CNI networking left that was not there before: its cni-podman
+    bridges and the iptables-nft `ip nat`/`ip filter` tables."""
+    links, tables = before
+    now = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    for line in now.splitlines():
+        name = line.split(":")[1].strip().split("@")[0]
+        if name.startswith("cni-podman") and f": {name}:" not in links:
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+    for table in ("ip nat", "ip filter"):
+        if f"table {table}" not in tables:
+            subprocess.run(["nft", "delete", "table", *table.split()], capture_output=True)

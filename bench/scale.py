@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from common import TOP, log
+from common import TOP, host_net_state, log, podman_host_cleanup
 
 NET = "scalenet"
 SUBNET = "10.231.0.0/16"
@@ -88,8 +88,9 @@ class Engine:
 
     def clean(self):
         ids = self("ps", "-aq", check=False).stdout.split()
+        kill = ["-t", "0"] if self.name == "podman" else []  # (podman's rm -f left conmon and sleep running)
         for i in range(0, len(ids), 100):
-            self("rm", "-f", *ids[i:i + 100], check=False)
+            self("rm", "-f", *kill, *ids[i:i + 100], check=False)
         self("network", "rm", NET, check=False)
 
 
@@ -175,6 +176,7 @@ def main():
         sys.exit("bench/scale.py: needs the capsa CLI (bench/run.sh builds it)")
     # ctrl-c and kill both end in the finally below
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    net_before = host_net_state()
     w = tempfile.mkdtemp(prefix="capsa-scale-")
     croot = f"{w}/capsa"
     cap = Engine("capsa", [capsa, "--root", croot])
@@ -200,6 +202,7 @@ def main():
         if pod:
             pod.clean()
             pod("system", "reset", "-f", check=False)
+            podman_host_cleanup(net_before)
         for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
             if w in line.split()[4]:
                 subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
