@@ -64,6 +64,27 @@ def test_bash_completes_commands_flags_and_names(capsa):
         capsa("volume", "rm", "compvol", check=False)
 
 
+def _fish_complete(capsa, script, line):
+    """What fish completes for LINE (fish's own `complete -C`, with the script sourced)."""
+    env = dict(os.environ, PATH=f"{CAPSA.parent}:{os.environ['PATH']}")
+    p = subprocess.run(["fish", "-c", f"source {script}; complete -C '{line}'"], capture_output=True, text=True,
+                       env=env)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    return sorted(l.split("\t")[0] for l in p.stdout.splitlines() if l)
+
+
+def _zsh_candidates(capsa, script, *words):
+    """The candidates _capsa hands zsh's compadd for `capsa WORDS...` (zsh itself keeps those
+    that match the word at the cursor; compadd and compdef stubbed: no terminal here)."""
+    arr = " ".join(f"'{w}'" for w in ("capsa",) + words)
+    cmd = (f"compdef() {{ : }}; _files() {{ print FILES }}; compadd() {{ [[ $1 == -- ]] && shift; print -l -- \"$@\" }}; "
+           f"source {script}; words=({arr}); CURRENT={len(words) + 1}; _capsa")
+    env = dict(os.environ, PATH=f"{CAPSA.parent}:{os.environ['PATH']}")
+    p = subprocess.run(["zsh", "-f", "-c", cmd], capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    return [l for l in p.stdout.splitlines() if l]
+
+
 def test_zsh_and_fish_scripts(capsa, tmp_path):
     zsh = capsa("completion", "zsh").stdout
     fish = capsa("completion", "fish").stdout
@@ -71,19 +92,33 @@ def test_zsh_and_fish_scripts(capsa, tmp_path):
     assert "complete -c capsa -n '__capsa_is run' -l privileged" in fish
     assert "complete -c capsa -f -n '__capsa_is network' -a create" in fish
     assert "complete -c capsa -n '__capsa_is start' -a '(__capsa_operand \"container+\")'" in fish
-    checked = []
-    for shell, text in (("zsh", zsh), ("fish", fish)):
-        exe = shutil.which(shell)
-        if exe is None:
-            continue
-        f = tmp_path / f"capsa.{shell}"
-        f.write_text(text)
+    missing = [sh for sh in ("zsh", "fish") if shutil.which(sh) is None]
+    if missing:
+        pytest.skip(f"not installed here, so not run: {missing} (apt-get install zsh fish; the scripts' shape "
+                    "was checked)")
+    zf, ff = tmp_path / "_capsa", tmp_path / "capsa.fish"
+    zf.write_text(zsh)
+    ff.write_text(fish)
+    for exe, f in (("zsh", zf), ("fish", ff)):
         p = subprocess.run([exe, "-n", str(f)], capture_output=True, text=True)
-        assert p.returncode == 0, f"{shell} -n: {p.stderr}"
-        checked.append(shell)
-    if len(checked) < 2:
-        pytest.skip(f"not installed here, so not parsed: {sorted({'zsh', 'fish'} - set(checked))} "
-                    "(the scripts' shape was checked)")
+        assert p.returncode == 0, f"{exe} -n: {p.stderr}"
+    capsa("network", "create", "fishnet")
+    capsa("create", "--name", "fishbox", "busybox", "true")
+    try:
+        assert _fish_complete(capsa, ff, "capsa ru") == ["run"]
+        assert "--privileged" in _fish_complete(capsa, ff, "capsa run --priv")
+        assert _fish_complete(capsa, ff, "capsa network c") == ["connect", "create"]
+        assert "fishbox" in _fish_complete(capsa, ff, f"capsa --root {capsa.root} start ")
+        assert "fishnet" in _fish_complete(capsa, ff, f"capsa --root {capsa.root} network rm ")
+        top = _zsh_candidates(capsa, zf, "ru")
+        assert "run" in top and "network" in top and not any(w.startswith("-") for w in top)
+        assert "--privileged" in _zsh_candidates(capsa, zf, "run", "--priv")
+        assert "connect" in _zsh_candidates(capsa, zf, "network", "c")
+        assert "fishbox" in _zsh_candidates(capsa, zf, "--root", str(capsa.root), "start", "")
+        assert "fishnet" in _zsh_candidates(capsa, zf, "--root", str(capsa.root), "network", "rm", "")
+    finally:
+        capsa("rm", "-f", "fishbox", check=False)
+        capsa("network", "rm", "fishnet", check=False)
 
 
 def _help_options(capsa, *cmd):
