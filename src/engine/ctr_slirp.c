@@ -22,6 +22,7 @@
 #include "jsonutil.h"
 #include "capsa/net.h"
 #include "slirp.h"
+#include "strbuf.h"
 #include "util.h"
 
 #define MODE "slirp4netns"
@@ -160,6 +161,70 @@ publish (struct ctr *c, const char *state_dir, capsa_err **err)
   return 0;
 }
 
+/* The values of a list (HostConfig's DnsSearch, DnsOptions) on one `key` line; false when it is
+ * empty, so that the host's line is kept.  `--dns-search .` is no search domain (docker's). */
+static bool
+resolv_list (struct strbuf *b, const char *key, json_t *vals)
+{
+  json_t *v;
+  size_t i;
+  if (json_array_size (vals) == 0)
+    return false;
+  if (json_array_size (vals) == 1 && strcmp (json_string_value (json_array_get (vals, 0)) ?: "", ".") == 0)
+    return true;
+  strbuf_printf (b, "%s", key);
+  json_array_foreach (vals, i, v) strbuf_printf (b, " %s", json_string_value (v) ?: "");
+  strbuf_printf (b, "\n");
+  return true;
+}
+
+/* resolv.conf: --dns's nameservers, else slirp4netns's DNS forwarder (it asks the host's
+ * resolvers); --dns-search and --dns-option, else the host's search and options lines. */
+static char *
+slirp_resolv (json_t *hc, const struct capsa_slirp_opts *o, const struct capsa_slirp_addrs *a)
+{
+  struct strbuf b = { 0 };
+  json_t *dns = json_object_get (hc, "Dns"), *v;
+  size_t i;
+  strbuf_printf (&b, "%s", "");
+  json_array_foreach (dns, i, v) strbuf_printf (&b, "nameserver %s\n", json_string_value (v) ?: "");
+  if (json_array_size (dns) == 0)
+    strbuf_printf (&b, "nameserver %s\n%s", a->dns, o->enable_ipv6 ? "nameserver fd00::3\n" : "");
+  bool search = resolv_list (&b, "search", json_object_get (hc, "DnsSearch"));
+  bool options = resolv_list (&b, "options", json_object_get (hc, "DnsOptions"));
+  cleanup_free char *host = NULL;
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, NULL) == 0)
+    for (char *save = NULL, *l = strtok_r (host, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+      if ((!search && strncmp (l, "search", 6) == 0) || (!options && strncmp (l, "options", 7) == 0))
+        strbuf_printf (&b, "%s\n", l);
+  return b.buf;
+}
+
+/* hosts: localhost, the container's own names, the host's address when it may reach it, and
+ * --add-host NAME:IP (IP host-gateway: slirp4netns's gateway, where the host answers). */
+static char *
+slirp_hosts (struct ctr *c, const struct capsa_slirp_opts *o, const struct capsa_slirp_addrs *a, const char *hn)
+{
+  struct strbuf b = { 0 };
+  char shortid[13];
+  snprintf (shortid, sizeof shortid, "%s", c->id);
+  const char *name = capsa_ctr_name (c);
+  strbuf_printf (&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s %s\n", a->guest, hn,
+                 strcmp (name, c->id) ? name : shortid);
+  if (o->allow_host_loopback)
+    strbuf_printf (&b, "%s\thost.containers.internal host.docker.internal\n", a->gateway);
+  json_t *v;
+  size_t i;
+  json_array_foreach (json_object_get (json_object_get (c->meta, "HostConfig"), "ExtraHosts"), i, v)
+  {
+    const char *e = json_string_value (v), *colon = e ? strchr (e, ':') : NULL;
+    if (colon)
+      strbuf_printf (&b, "%s\t%.*s\n", strcmp (colon + 1, "host-gateway") == 0 ? a->gateway : colon + 1,
+                     (int) (colon - e), e);
+  }
+  return b.buf;
+}
+
 /* hosts, hostname and resolv.conf (written in place: bind-mounted into the container). */
 static int
 write_etc (struct ctr *c, const struct capsa_slirp_opts *o, const struct capsa_slirp_addrs *a, capsa_err **err)
@@ -173,24 +238,8 @@ write_etc (struct ctr *c, const struct capsa_slirp_opts *o, const struct capsa_s
   snprintf (shortid, sizeof shortid, "%s", c->id);
   if (hn == NULL || *hn == '\0')
     hn = shortid;
-  const char *name = capsa_ctr_name (c);
-  cleanup_free char *hosts = xasprintf (
-      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s %s\n%s%s%s", a->guest, hn,
-      strcmp (name, c->id) ? name : shortid, o->allow_host_loopback ? a->gateway : "",
-      o->allow_host_loopback ? "\thost.containers.internal host.docker.internal" : "",
-      o->allow_host_loopback ? "\n" : "");
-  cleanup_free char *hostname = xasprintf ("%s\n", hn);
-  /* slirp4netns's DNS forwarder asks the host's resolvers; keep the host's search domains */
-  cleanup_free char *host = NULL,
-                    *resolv = xasprintf ("nameserver %s\n%s", a->dns, o->enable_ipv6 ? "nameserver fd00::3\n" : "");
-  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &host, NULL, NULL) == 0)
-    for (char *save = NULL, *l = strtok_r (host, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
-      if (strncmp (l, "search", 6) == 0 || strncmp (l, "options", 7) == 0)
-        {
-          char *more = xasprintf ("%s%s\n", resolv, l);
-          free (resolv);
-          resolv = more;
-        }
+  cleanup_free char *hosts = slirp_hosts (c, o, a, hn), *hostname = xasprintf ("%s\n", hn);
+  cleanup_free char *resolv = slirp_resolv (json_object_get (c->meta, "HostConfig"), o, a);
   if (write_file_at (d, "hosts", hosts, strlen (hosts), 0644, err) < 0
       || write_file_at (d, "hostname", hostname, strlen (hostname), 0644, err) < 0
       || write_file_at (d, "resolv.conf", resolv, strlen (resolv), 0644, err) < 0)

@@ -130,6 +130,23 @@ def test_slirp_tap_dns_and_host_loopback(capsa):
         srv.close()
 
 
+def test_slirp_dns_flags_and_add_host(capsa):
+    """--dns, --dns-search, --dns-option and --add-host (host-gateway: slirp4netns's gateway) reach the
+    container's resolv.conf and hosts on slirp4netns as on a bridge; without them slirp's forwarder."""
+    p = capsa("run", "--rm", "--network", "slirp4netns", "--dns", "192.0.2.53", "--dns", "192.0.2.54",
+              "--dns-search", "a.example", "--dns-search", "b.example", "--dns-option", "ndots:2",
+              "--add-host", "db:192.0.2.9", "--add-host", "gw:host-gateway", "busybox", "sh", "-c",
+              "cat /etc/resolv.conf; echo ---; cat /etc/hosts")
+    resolv, hosts = p.stdout.split("---\n")
+    assert resolv.splitlines()[:4] == ["nameserver 192.0.2.53", "nameserver 192.0.2.54",
+                                       "search a.example b.example", "options ndots:2"], resolv
+    assert "10.0.2.3" not in resolv and resolv.count("search") == 1, resolv
+    assert "192.0.2.9\tdb\n" in hosts and "10.0.2.2\tgw\n" in hosts, hosts
+    p = capsa("run", "--rm", "--network", "slirp4netns", "--dns-search", ".", "busybox", "cat", "/etc/resolv.conf")
+    assert p.stdout.startswith("nameserver 10.0.2.3\n") and "search" not in p.stdout, p.stdout
+    _gone(capsa.root)
+
+
 def test_slirp_bad_options(capsa):
     for mode, why in (("slirp4netns:mtu=abc", "mtu=abc"), ("slirp4netns:cidr=10.0.0.0/30", "prefix"),
                       ("slirp4netns:port_handler=rootlesskit", "port_handler"),
