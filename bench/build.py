@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from common import TOP, args_and_capsa, log
+from common import TOP, args_and_capsa, log, remove_workdir
 
 DOCKERFILE = """FROM busybox
 COPY one.txt /one.txt
@@ -160,10 +160,7 @@ def main():
     finally:
         if b:
             close_buildah(b)
-        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
-            if line.split()[4].startswith(w):
-                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
-        shutil.rmtree(w, ignore_errors=True)
+        remove_workdir(w)
 
 
 if __name__ == "__main__":

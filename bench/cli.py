@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from common import TOP, args_and_capsa, host_net_state, podman_host_cleanup, rss_kib
+from common import TOP, args_and_capsa, host_net_state, podman_host_cleanup, remove_workdir, rss_kib
 
 
 
@@ -96,10 +96,7 @@ def main():
         subprocess.run(podman + ["rm", "-f", "-t", "0", "mon"], env=env, capture_output=True)
         subprocess.run(podman + ["system", "reset", "-f"], env=env, capture_output=True)
         podman_host_cleanup(net_before)  # its CNI bridge and iptables-nft tables
-        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
-            if w in line.split()[4]:
-                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
-        shutil.rmtree(w, ignore_errors=True)
+        remove_workdir(w)
 
 
 if __name__ == "__main__":

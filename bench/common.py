@@ -2,6 +2,7 @@
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -53,3 +54,11 @@ def podman_host_cleanup(before):
     for table in ("ip nat", "ip filter"):
         if f"table {table}" not in tables:
             subprocess.run(["nft", "delete", "table", *table.split()], capture_output=True)
+
+
+def remove_workdir(w):
+    """Unmount what is left under the bench's directory w (deepest first), then remove it."""
+    for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
+        if line.split()[4].startswith(w):
+            subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
+    shutil.rmtree(w, ignore_errors=True)

@@ -21,6 +21,8 @@ import tarfile
 import tempfile
 import time
 
+from common import remove_workdir
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -130,10 +132,7 @@ def main():
     finally:
         reg.terminate()
         reg.wait()
-        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
-            if w in line.split()[4]:
-                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
-        shutil.rmtree(w, ignore_errors=True)
+        remove_workdir(w)
 
 
 if __name__ == "__main__":

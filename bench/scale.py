@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from common import TOP, host_net_state, log, podman_host_cleanup
+from common import TOP, host_net_state, log, podman_host_cleanup, remove_workdir
 
 NET = "scalenet"
 SUBNET = "10.231.0.0/16"
@@ -203,10 +203,7 @@ def main():
             pod.clean()
             pod("system", "reset", "-f", check=False)
             podman_host_cleanup(net_before)
-        for line in reversed(open("/proc/self/mountinfo").read().splitlines()):
-            if w in line.split()[4]:
-                subprocess.run(["umount", "-l", line.split()[4]], stderr=subprocess.DEVNULL)
-        shutil.rmtree(w, ignore_errors=True)
+        remove_workdir(w)
 
 
 if __name__ == "__main__":
