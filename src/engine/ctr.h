@@ -68,4 +68,8 @@ int ctr_volume_ensure (struct capsa_engine *e, const char *name, char **path, bo
  * group uses the volume). */
 int ctr_volume_grant (struct capsa_engine *e, const char *name, gid_t gid, capsa_err **err);
 
+/* Every key of filters among known (NULL-terminated): else docker's "invalid filter 'k'", naming
+ * the known ones (list_filter.c; the container filters' check too). */
+int ctr_filter_keys_check (json_t *filters, const char *const *known, capsa_err **err);
+
 #endif

@@ -8,6 +8,7 @@
 #include "capsa/cleanup.h"
 #include "capsa/engine.h"
 #include "capsa/json.h"
+#include "ctr.h"
 #include "ctr_health.h"
 #include "util.h"
 
@@ -103,15 +104,10 @@ capsa_ctr_filters_check (json_t *filters, capsa_err **err)
 {
   const char *k;
   json_t *v;
+  if (ctr_filter_keys_check (filters, known, err) < 0)
+    return -1;
   json_object_foreach (filters, k, v)
   {
-    size_t i;
-    for (i = 0; known[i] && strcmp (known[i], k) != 0; i++)
-      ;
-    if (known[i] == NULL)
-      return capsa_fail_as (
-          err, EINVAL,
-          "invalid filter '%s' (id, name, label, status, exited, ancestor, network, before, since, volume, health)", k);
     size_t j;
     json_t *w;
     static const char *const health[] = { "starting", "healthy", "unhealthy", "none" };

@@ -14,6 +14,7 @@
 #include "capsa/image.h"
 #include "capsa/json.h"
 #include "capsa/net.h"
+#include "ctr.h"
 #include "util.h"
 
 enum how
@@ -43,9 +44,8 @@ any_value (json_t *f, const char *key, const char *s, enum how how)
   return false;
 }
 
-/* Every key of filters among known (NULL-terminated): else docker's "invalid filter 'k'". */
-static int
-check_keys (json_t *filters, const char *const *known, capsa_err **err)
+int
+ctr_filter_keys_check (json_t *filters, const char *const *known, capsa_err **err)
 {
   const char *k;
   json_t *v;
@@ -104,7 +104,7 @@ int
 capsa_image_filters_check (json_t *filters, capsa_err **err)
 {
   int b;
-  return check_keys (filters, image_keys, err) < 0 ? -1 : bool_filter (filters, "dangling", &b, err);
+  return ctr_filter_keys_check (filters, image_keys, err) < 0 ? -1 : bool_filter (filters, "dangling", &b, err);
 }
 
 static int
@@ -193,7 +193,7 @@ int
 capsa_network_filters_check (json_t *filters, capsa_err **err)
 {
   int b;
-  if (check_keys (filters, network_keys, err) < 0 || bool_filter (filters, "dangling", &b, err) < 0)
+  if (ctr_filter_keys_check (filters, network_keys, err) < 0 || bool_filter (filters, "dangling", &b, err) < 0)
     return -1;
   json_t *v;
   size_t i;
@@ -232,7 +232,7 @@ int
 capsa_volume_filters_check (json_t *filters, capsa_err **err)
 {
   int b;
-  return check_keys (filters, volume_keys, err) < 0 ? -1 : bool_filter (filters, "dangling", &b, err);
+  return ctr_filter_keys_check (filters, volume_keys, err) < 0 ? -1 : bool_filter (filters, "dangling", &b, err);
 }
 
 bool
@@ -320,7 +320,7 @@ capsa_prune_filters_check (json_t *filters, bool image, long long *until, capsa_
 {
   int b;
   *until = -1;
-  if (check_keys (filters, image ? image_prune_keys : prune_keys, err) < 0
+  if (ctr_filter_keys_check (filters, image ? image_prune_keys : prune_keys, err) < 0
       || bool_filter (filters, "dangling", &b, err) < 0)
     return -1;
   const char *u = json_string_value (json_array_get (json_object_get (filters, "until"), 0));
