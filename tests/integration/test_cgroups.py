@@ -1,10 +1,12 @@
 """Cgroups on the host the tests run on (this machine: hybrid v1 + v2; pure v2 runs in a VM, see
 test_vm_cgroup2.py): resources land in the kernel's files and are enforced, cgroupsPath forms,
 update, pause/resume, ps, events, and nothing is left behind."""
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -358,3 +360,38 @@ def test_block_io_throttles_per_device(oci, bundle, cgpath):
         line = read(ctrl, cgpath, "io.max")
         assert "rbps=1048576" in line and "wiops=100" in line
     oci("delete", "--force", cid)
+
+
+@pytest.mark.skipif(version("cpuset") != 1, reason="a v1 cpuset hierarchy is what starts empty (this host has none)")
+def test_concurrent_creates_under_a_new_cpuset_parent(oci, bundle, cgpath):
+    """Starts that share a parent none of them found: the one that makes it fills its cpus and mems,
+    and the others, who found it made, must not copy it before that (an empty cpuset refuses every
+    task: ENOSPC). Several rounds, each parent new."""
+    base = os.path.dirname(cgpath)
+    bundle.args("/probe", "sleep", "60")
+    for r in range(6):
+        procs = []
+        for i in range(4):
+            cid = new_id()
+            bundle.config["linux"]["cgroupsPath"] = f"{base}/r{r}/c{i}"
+            d = bundle.path.parent / f"b-{cid}"
+            d.mkdir()
+            cfg = dict(bundle.config, root=dict(bundle.config["root"], path=str(bundle.rootfs)))
+            (d / "config.json").write_text(json.dumps(cfg))
+            errf = tempfile.TemporaryFile("w+")  # (not a pipe: the container's init keeps its stdio)
+            procs.append((cid, errf, subprocess.Popen(oci.cmd("create", "--bundle", d, cid), stdin=subprocess.DEVNULL,
+                                                      stdout=subprocess.DEVNULL, stderr=errf)))
+        errors = []
+        for cid, errf, p in procs:
+            p.wait(timeout=60)
+            errf.seek(0)
+            errors.append((cid, p.returncode, errf.read()))
+        for cid, _, _ in errors:
+            oci("delete", "--force", cid, check=False)
+        # each removes the parents it made itself, while empty: the one that made r{r} may go
+        # while the others still use it, and they did not make it (runc removes no parent at all)
+        for mp in {mp for mp, _, _ in H.values()}:
+            for d in (f"{mp}{base}/r{r}", mp + base):
+                with contextlib.suppress(FileNotFoundError):
+                    os.rmdir(d)
+        assert all(rc == 0 for _, rc, _ in errors), errors

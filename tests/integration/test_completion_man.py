@@ -59,9 +59,10 @@ def test_bash_completes_commands_flags_and_names(capsa):
         # without --root: the default store, not this one
         assert "worker" not in _complete(capsa, "start", "wor")
     finally:
-        capsa("rm", "-f", "web", "worker", check=False)
+        rm = capsa("rm", "-f", "web", "worker", check=False)
         capsa("network", "rm", "compnet", check=False)
         capsa("volume", "rm", "compvol", check=False)
+    assert rm.returncode == 0, rm.stderr
 
 
 def _fish_complete(capsa, script, line):

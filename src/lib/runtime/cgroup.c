@@ -367,7 +367,7 @@ init_cpuset (const char *dir, capsa_err **err)
       if (mine && *mine)
         continue;
       cleanup_free char *theirs = cg_read_line (parent, files[i]);
-      if (theirs && cg_write (dir, files[i], theirs, err) < 0)
+      if (theirs && *theirs && cg_write (dir, files[i], theirs, err) < 0)
         return -1;
     }
   return 0;
@@ -408,14 +408,8 @@ make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa
       p = strchr (p + 1, '/');
       if (p)
         *p = '\0';
-      if (mkdir (cur, 0755) == 0)
-        {
-          if (*top == NULL)
-            *top = xstrdup (cur);
-          if (v1_cpuset && init_cpuset (cur, err) < 0)
-            return -1;
-        }
-      else if (errno == ENOENT && retries++ < 5)
+      int e = mkdir (cur, 0755) == 0 ? 0 : errno;
+      if (e == ENOENT && retries++ < 5)
         {
           /* a parent shared with other containers was removed under us (the last of them went):
            * start again from the mount */
@@ -424,8 +418,14 @@ make_dirs (const char *mount, const char *dir, bool v1_cpuset, char **top, capsa
           p = cur + ml;
           continue;
         }
-      else if (errno != EEXIST)
-        return capsa_fail (err, errno, "create cgroup `%s`", cur);
+      if (e != 0 && e != EEXIST)
+        return capsa_fail (err, e, "create cgroup `%s`", cur);
+      if (e == 0 && *top == NULL)
+        *top = xstrdup (cur);
+      /* an existing parent too: another start may have made it a moment ago and not filled its cpus
+       * and mems yet (a child made now would copy them empty and refuse every task: ENOSPC) */
+      if (v1_cpuset && init_cpuset (cur, e == 0 ? err : NULL) < 0 && e == 0)
+        return -1; /* (an existing one that went meanwhile: the next mkdir's ENOENT starts again) */
       if (p)
         *p = '/';
     }
