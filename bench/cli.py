@@ -5,7 +5,10 @@ same with capsa's bridge network against --network none and against podman's def
 the memory of capsa's per-container monitor against conmon's (RSS of each, with one detached
 container running).  Usage: python3 bench/cli.py [--runs N] [--build DIR]
 """
+import glob
+import json
 import os
+import pathlib
 import shutil
 import statistics
 import subprocess
@@ -91,12 +94,33 @@ def main():
         con = [rss_kib(p) for p in pids_named("conmon")]
         print("memory of the per-container monitor (VmRSS):")
         print(f"  capsa-monitor {max(mon) if mon else float('nan'):6} KiB   conmon {max(con) if con else float('nan'):6} KiB")
+        print_engine_cost(capsa, croot)
     finally:
         subprocess.run([capsa, "--root", croot, "rm", "-f", "mon"], capture_output=True)
         subprocess.run(podman + ["rm", "-f", "-t", "0", "mon"], env=env, capture_output=True)
         subprocess.run(podman + ["system", "reset", "-f"], env=env, capture_output=True)
         podman_host_cleanup(net_before)  # its CNI bridge and iptables-nft tables
         remove_workdir(w)
+
+
+def print_engine_cost(capsa, croot):
+    """What one running container costs the engine besides its own processes: its monitor (RSS, and
+    PSS: the binary's pages shared among monitors), its records on disk (not the root filesystem's
+    layers), and its cgroup directories."""
+    cid = subprocess.run([capsa, "--root", croot, "inspect", "-f", "{{.Id}}", "mon"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    run = json.loads((pathlib.Path(croot) / "containers" / cid / "run.json").read_text())
+    mpid = run["MonitorPid"]
+    pss = next((int(l.split()[1]) for l in open(f"/proc/{mpid}/smaps_rollup") if l.startswith("Pss:")), 0)
+    skip = {"merged", "upper", "work"}
+    disk = 0
+    for top in (pathlib.Path(croot) / "containers" / cid, pathlib.Path(croot) / "oci" / cid):
+        for dirpath, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if d not in skip]
+            disk += sum(os.lstat(os.path.join(dirpath, f)).st_size for f in files)
+    cgroups = [d for d in glob.glob(f"/sys/fs/cgroup/*/capsa/{cid}") + glob.glob(f"/sys/fs/cgroup/capsa/{cid}")]
+    print(f"engine cost per running container: monitor VmRSS {rss_kib(mpid)} KiB (PSS {pss} KiB), "
+          f"records {disk / 1024:.1f} KiB on disk, {len(cgroups)} cgroup directories")
 
 
 if __name__ == "__main__":

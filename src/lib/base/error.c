@@ -11,11 +11,14 @@
 const char *
 capsa_strerror (int errnum, char *buf, unsigned len)
 {
-  const char *s = strerror_r (errnum, buf, len);
+#ifdef __GLIBC__
+  const char *s = strerror_r (errnum, buf, len); /* (GNU's: may return a static string) */
   if (s != buf)
-    {
-      snprintf (buf, len, "%s", s);
-    }
+    snprintf (buf, len, "%s", s);
+#else
+  if (strerror_r (errnum, buf, len) != 0) /* (POSIX's: musl, for the monitor's static build) */
+    snprintf (buf, len, "error %d", errnum);
+#endif
   if (buf[0] && isupper ((unsigned char) buf[0]))
     buf[0] = (char) tolower ((unsigned char) buf[0]);
   return buf;
