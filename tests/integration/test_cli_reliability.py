@@ -203,3 +203,29 @@ def test_rm_takes_every_mount_off_the_netns(capsa):
     p = capsa("rm", "-f", "m1", check=False)
     assert p.returncode == 0, p.stderr
     _rm_once_leaves_nothing(capsa, "m1", port)
+
+
+def test_restarts_keep_their_network(capsa):
+    """A stop deletes the veth from a detached process, by index (src/lib/net/netlink.c,
+    nl_link_del_detached): the restart's veth, of the same name, made at once after, is not the one
+    deleted, and the container is reached again each time."""
+    capsa("network", "create", "--subnet", "10.99.63.0/24", "rsnet")
+    try:
+        capsa("run", "-d", "--name", "r1", "--network", "rsnet", "busybox", "sleep", "300")
+        capsa("run", "-d", "--name", "r2", "--network", "rsnet", "busybox", "sleep", "300")
+        cid = capsa("inspect", "-f", "{{.Id}}", "r1").stdout.strip()
+        for i in range(5):
+            capsa("restart", "-t", "0", "r1")
+            p = capsa("exec", "r2", "ping", "-c", "1", "-W", "2", "r1", check=False)
+            assert p.returncode == 0, (i, p.stdout, p.stderr)
+        net = json.loads(capsa("network", "inspect", "rsnet").stdout)
+        veth = (net[0] if isinstance(net, list) else net)["leases"][cid]["veth"]
+        assert veth in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        capsa("rm", "-f", "r1", "r2")
+        deadline = time.time() + 5
+        while f" {veth}@" in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout:
+            assert time.time() < deadline, "r1's veth is still there 5 s after its rm"
+            time.sleep(0.05)
+    finally:
+        capsa("rm", "-f", "r1", "r2", check=False)
+        capsa("network", "rm", "rsnet", check=False)

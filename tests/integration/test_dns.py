@@ -191,6 +191,22 @@ def test_concurrent_starts_one_server(capsa, dnsnet):
         assert lookup(capsa, a, b) == [ip_of(capsa, b, "dnsnet")]
 
 
+def test_server_lingers_for_the_next_run(capsa, dnsnet):
+    """A network's server stays a moment after its last container (src/lib/net/dns_server.c,
+    LINGER_MS): `run --rm` after `run --rm` (a script, a test suite) finds it serving, neither
+    starting one nor waiting for its leaving; then it goes."""
+    pids = []
+    for _ in range(3):
+        p = capsa("run", "--rm", "--network", "dnsnet", "busybox", "nslookup", "-type=a", "far.capsa-test")
+        assert "192.0.2.77" in p.stdout, p.stdout + p.stderr
+        pids.append(dns_procs(capsa))
+    assert len(pids[0]) == 1 and pids[0] == pids[1] == pids[2], pids
+    deadline = time.time() + 5
+    while dns_procs(capsa) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not dns_procs(capsa) and not listening(f"{SUBNET}.1")
+
+
 def test_other_networks_get_no_answer(capsa, dnsnet):
     """A container of another network reaches this network's gateway (a host address), but the
     server answers only its own network's clients."""

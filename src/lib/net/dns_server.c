@@ -40,6 +40,10 @@
 #define MAX_PENDING 64
 #define FORWARD_TIMEOUT_MS 2000
 #define LIVENESS_CHECK_MS 30000 /* how often it looks whether its containers still live */
+/* how long it stays once its network has no live container: a run --rm after another (a script,
+ * a test suite) finds it serving instead of starting one, and does not wait for its leaving (its
+ * inotify watch's release alone waits for an SRCU grace period, under the state lock) */
+#define LINGER_MS 1000
 #define MSG_MAX 4096
 #define FIXED 5 /* the inotify watch, then UDP and TCP of each family */
 
@@ -77,6 +81,7 @@ struct server
   size_t nup;
   struct pending pend[MAX_PENDING];
   char ptr_name[DNS_NAME_MAX + 1]; /* a PTR answer's target */
+  long long empty_since;           /* (now_ms) since when no live container; 0: some */
 };
 
 static long long
@@ -609,7 +614,14 @@ should_leave (struct server *s, int *lock)
    * that lock, and a reload at 1000 containers takes milliseconds) */
   int r = reload (s, &e);
   if (r < 0 || (r > 0 && any_live_lease (s)))
-    return false;
+    {
+      s->empty_since = 0;
+      return false;
+    }
+  if (r > 0 && s->empty_since == 0)
+    s->empty_since = now_ms ();
+  if (r > 0 && now_ms () < s->empty_since + LINGER_MS)
+    return false; /* (the loop looks again then) */
   capsa_err_free (&e);
   *lock = ipam_lock (s->state_dir, &dir, &e);
   if (dir >= 0)
@@ -715,6 +727,8 @@ server_loop (struct server *s, int *leave_lock)
         return 0;
       if (now_ms () >= check)
         check = now_ms () + LIVENESS_CHECK_MS;
+      if (s->empty_since && s->empty_since + LINGER_MS < check)
+        check = s->empty_since + LINGER_MS;
       for (size_t i = 1; r > 0 && i < FIXED; i++)
         if (pf[i].revents & POLLIN)
           (i % 2 ? serve_one : serve_tcp) (s, pf[i].fd);

@@ -14,7 +14,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "netlink.h"
 #include "util.h"
@@ -243,6 +245,41 @@ nl_link_del (struct nl_sock *s, const char *name, bool missing_ok, capsa_err **e
   mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
   if (nl_talk (s, nlh, NULL, NULL) < 0 && !(missing_ok && errno == ENODEV))
     return capsa_fail (err, errno, "delete link `%s`", name);
+  return 0;
+}
+
+/* The detached deleter: only system calls (a fork of a process that may have threads), no fd of
+ * the caller's kept (a lock, a pipe someone waits on), and nothing to wait for. */
+static void __attribute__ ((noreturn)) link_del_child (const struct nlmsghdr *nlh)
+{
+  if (fork () == 0)
+    {
+      close_range (0, ~0U, 0);
+      int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+      struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+      if (fd >= 0)
+        sendto (fd, nlh, nlh->nlmsg_len, 0, (const struct sockaddr *) &kernel, sizeof kernel);
+    }
+  _exit (0);
+}
+
+int
+nl_link_del_detached (struct nl_sock *s, const char *name, capsa_err **err)
+{
+  int index = nl_link_index (s, name, err);
+  if (index <= 0)
+    return index;
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_DELLINK, 0, &ifm);
+  ifm->ifi_index = index;
+  pid_t a = fork ();
+  if (a < 0)
+    return nl_link_del (s, name, true, err);
+  if (a == 0)
+    link_del_child (nlh);
+  while (waitpid (a, NULL, 0) < 0 && errno == EINTR)
+    ;
   return 0;
 }
 

@@ -28,6 +28,10 @@ int nl_bridge_create (struct nl_sock *s, const char *name, int mtu, bool exist_o
 int nl_veth_create (struct nl_sock *s, const char *host, const char *peer, int netns_fd, int mtu, capsa_err **err);
 /* Delete a link; a missing link is fine when missing_ok. */
 int nl_link_del (struct nl_sock *s, const char *name, bool missing_ok, capsa_err **err);
+/* Delete a link from a detached process and return at once: a veth's deletion waits for the
+ * kernel's RCU grace periods (25-30 ms on the reference machine), which the caller need not.  By
+ * index: a link made under the same name meanwhile is not touched.  No such link: 0. */
+int nl_link_del_detached (struct nl_sock *s, const char *name, capsa_err **err);
 /* Set a link up, its master (NULL: none), its name, its MTU (0: keep) in one request. */
 int nl_link_set (struct nl_sock *s, const char *name, const char *new_name, const char *master, int mtu, bool up,
                  capsa_err **err);

@@ -860,8 +860,10 @@ drop_lease (json_t *net, const char *cid)
   json_t *l = json_object_get (json_object_get (net, "leases"), cid);
   cleanup_nl struct nl_sock *s = NULL;
   cleanup_err capsa_err *e = NULL;
+  /* the peer in the container goes with it; the kernel takes its time (netlink.h), not ours nor
+   * the network lock's, and the address is handed out again only once the subnet has gone round */
   if (l && jstr (l, "veth") && nl_open (&s, &e) == 0)
-    nl_link_del (s, jstr (l, "veth"), true, &e); /* the peer in the container goes with it */
+    nl_link_del_detached (s, jstr (l, "veth"), &e);
   json_object_del (json_object_get (net, "leases"), cid);
 }
 
