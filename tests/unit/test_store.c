@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "unpacker.h"
 #include "util.h"
 
 static mode_t
@@ -140,6 +141,61 @@ test_image_json (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* A tar of one file named name holding text, stored as a blob (uncompressed: its digest is its
+ * diff id too). */
+static void
+put_layer (struct capsa_store *s, const char *dir, const char *name, const char *text, char *digest)
+{
+  char cmd[512], tar[300];
+  snprintf (cmd, sizeof cmd, "mkdir -p %s/src-%s && printf %%s '%s' > %s/src-%s/%s && tar -C %s/src-%s -cf %s/%s.tar .",
+            dir, name, text, dir, name, name, dir, name, dir, name);
+  assert_int_equal (system (cmd), 0);
+  snprintf (tar, sizeof tar, "%s/%s.tar", dir, name);
+  int fd = open (tar, O_RDONLY | O_CLOEXEC);
+  capsa_err *err = NULL;
+  assert_true (fd >= 0);
+  assert_int_equal (capsa_store_put_blob_fd (s, fd, NULL, digest, &err), 0);
+  close (fd);
+}
+
+/* Layers handed to the unpacker's workers as they come (a pull's downloads) are all unpacked; a
+ * layer whose content is not its diff id is the error finish returns, and nothing of it stays. */
+static void
+test_unpacker (void **state)
+{
+  char dir[] = "/tmp/capsa-ut-store-XXXXXX", d[6][CAPSA_DIGEST_LEN + 1];
+  struct capsa_store *s = NULL;
+  capsa_err *err = NULL;
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  assert_int_equal (capsa_store_open (dir, &s, &err), 0);
+  for (int i = 0; i < 6; i++)
+    {
+      char name[8], text[16];
+      snprintf (name, sizeof name, "l%d", i);
+      snprintf (text, sizeof text, "layer %d", i);
+      put_layer (s, dir, name, text, d[i]);
+    }
+  struct unpacker *u = unpacker_start (s, 5, 2);
+  for (int i = 0; i < 5; i++)
+    unpacker_add (u, d[i], d[i]);
+  assert_int_equal (unpacker_finish (u, &err), 0);
+  for (int i = 0; i < 5; i++)
+    assert_true (capsa_store_has_layer (s, d[i]));
+  assert_false (capsa_store_has_layer (s, d[5]));
+  u = unpacker_start (s, 2, 2);
+  unpacker_add (u, d[5], "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); /* (not its) */
+  assert_int_equal (unpacker_finish (u, &err), -1);
+  assert_non_null (strstr (err->msg, "does not match"));
+  capsa_err_free (&err);
+  assert_false (capsa_store_has_layer (s, d[5]));
+  assert_int_equal (unpacker_finish (unpacker_start (s, 0, 2), &err), 0);
+  capsa_store_close (s);
+  char cmd[64];
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal (system (cmd), 0);
+}
+
 int
 main (void)
 {
@@ -147,6 +203,7 @@ main (void)
     cmocka_unit_test (test_map_root),
     cmocka_unit_test (test_old_store_tightened),
     cmocka_unit_test (test_image_json),
+    cmocka_unit_test (test_unpacker),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

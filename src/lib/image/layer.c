@@ -46,6 +46,8 @@ struct applier
   bool oci_whiteouts;
   struct dirtime *dirs;
   size_t ndirs;
+  char *parent_path; /* the last entry's parent directory ("a/b"), open as parent_fd (parent_dir) */
+  int parent_fd;
 };
 
 static la_ssize_t
@@ -228,6 +230,36 @@ open_dir_below (struct applier *a, char **comps, size_t n, bool create, const ch
   return take_fd (&fd);
 }
 
+/* open_dir_below (creating) of the entry's parent, kept open for the next entries: a layer's
+ * entries come directory by directory, and walking from the root for each costs an open and a
+ * close per component.  Forgotten whenever something is removed (clear_target): a directory
+ * removed must not be written into. */
+static int
+parent_dir (struct applier *a, char **comps, size_t n, const char *entry, capsa_err **err)
+{
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++)
+    len += strlen (comps[i]) + 1;
+  cleanup_free char *path = xmalloc0 (len);
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i)
+        strcat (path, "/");
+      strcat (path, comps[i]);
+    }
+  if (a->parent_path && strcmp (a->parent_path, path) == 0)
+    return a->parent_fd;
+  int fd = open_dir_below (a, comps, n, true, entry, err);
+  if (fd < 0)
+    return -1;
+  if (a->parent_fd >= 0)
+    close (a->parent_fd);
+  free (a->parent_path);
+  a->parent_path = take_ptr (&path);
+  a->parent_fd = fd;
+  return fd;
+}
+
 static bool
 xattr_allowed (const struct applier *a, const char *name)
 {
@@ -288,7 +320,7 @@ entry_times (struct archive_entry *e, struct timespec ts[2])
 /* Make room for a new entry `base` in parent: a directory stays when the new entry is one too
  * (returns 1); anything else is removed. */
 static int
-clear_target (int parent, const char *base, bool new_is_dir, const char *entry, capsa_err **err)
+clear_target (struct applier *a, int parent, const char *base, bool new_is_dir, const char *entry, capsa_err **err)
 {
   struct stat st;
   if (fstatat (parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -299,6 +331,10 @@ clear_target (int parent, const char *base, bool new_is_dir, const char *entry, 
     }
   if (S_ISDIR (st.st_mode) && new_is_dir)
     return 1;
+  /* the kept parent may be below what goes now: looked up again next time (its fd stays open
+   * until then, the caller's parent among them) */
+  free (a->parent_path);
+  a->parent_path = NULL;
   if (fs_rm_rf_at (parent, base, err) < 0)
     return capsa_err_wrap (err, "layer entry `%s`: replace", entry);
   return 0;
@@ -309,7 +345,7 @@ write_data (struct archive *ar, int fd, struct archive_entry *e, const char *ent
 {
   const void *buf;
   size_t size;
-  la_int64_t offset;
+  la_int64_t offset, end = 0;
   int r;
 
   while ((r = archive_read_data_block (ar, &buf, &size, &offset)) == ARCHIVE_OK)
@@ -326,11 +362,13 @@ write_data (struct archive *ar, int fd, struct archive_entry *e, const char *ent
           size -= (size_t) n;
           offset += n;
         }
+      if (offset > end)
+        end = offset;
     }
   if (r != ARCHIVE_EOF)
     return archive_fail (err, ar, entry);
-  /* sparse files: holes at the end */
-  if (archive_entry_size_is_set (e) && ftruncate (fd, archive_entry_size (e)) < 0)
+  /* sparse files: holes at the end (a new file's size is where its last write ended) */
+  if (archive_entry_size_is_set (e) && end < archive_entry_size (e) && ftruncate (fd, archive_entry_size (e)) < 0)
     return capsa_fail (err, errno, "layer entry `%s`: truncate", entry);
   return 0;
 }
@@ -390,7 +428,7 @@ apply_hardlink (struct applier *a, int parent, const char *base, struct archive_
     return capsa_fail_as (err, EPERM, "layer entry `%s`: hardlink to directory `%s`", entry, target);
   if (fstatat (parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == tst.st_ino && st.st_dev == tst.st_dev)
     return 0;
-  if (clear_target (parent, base, false, entry, err) < 0)
+  if (clear_target (a, parent, base, false, entry, err) < 0)
     return -1;
   if (linkat (tparent, tc[n - 1], parent, base, 0) < 0)
     return capsa_fail (err, errno, "layer entry `%s`: link to `%s`", entry, target);
@@ -497,7 +535,7 @@ apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, cap
 {
   const char *entry = archive_entry_pathname (e);
   cleanup_strv char **comps = NULL;
-  cleanup_close int parent = -1;
+  int parent; /* (borrowed: parent_dir keeps it) */
   struct new_entry n = { .a = a, .e = e };
   mode_t type = archive_entry_filetype (e);
 
@@ -517,7 +555,7 @@ apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, cap
       return set_meta_fd (a, a->rootfd, e, entry, err);
     }
   const char *base = comps[nc - 1];
-  parent = open_dir_below (a, comps, nc - 1, true, entry, err);
+  parent = parent_dir (a, comps, nc - 1, entry, err);
   if (parent < 0)
     return -1;
   if (a->o->whiteouts && strncmp (base, WH_PREFIX, strlen (WH_PREFIX)) == 0)
@@ -525,7 +563,7 @@ apply_entry (struct applier *a, struct archive *ar, struct archive_entry *e, cap
   if (archive_entry_hardlink (e))
     return apply_hardlink (a, parent, base, e, entry, err);
 
-  int keep = clear_target (parent, base, type == AE_IFDIR, entry, err);
+  int keep = clear_target (a, parent, base, type == AE_IFDIR, entry, err);
   if (keep < 0)
     return -1;
   n.parent = parent, n.base = base, n.entry = entry;
@@ -587,7 +625,7 @@ apply_all (struct applier *a, struct source *s, uint64_t *count, capsa_err **err
 int
 capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o, struct capsa_layer_result *res, capsa_err **err)
 {
-  struct applier a = { .rootfd = dirfd, .o = o, .is_root = geteuid () == 0 };
+  struct applier a = { .rootfd = dirfd, .o = o, .is_root = geteuid () == 0, .parent_fd = -1 };
   struct source *s = xmalloc0 (sizeof *s);
   bool empty = false;
   int r;
@@ -602,6 +640,9 @@ capsa_layer_apply (int fd, int dirfd, const struct capsa_layer_opts *o, struct c
   if (r == 0)
     capsa_sha256_final (&s->hash, res->diffid);
   res->oci_whiteouts = a.oci_whiteouts;
+  if (a.parent_fd >= 0)
+    close (a.parent_fd);
+  free (a.parent_path);
   for (size_t i = 0; i < a.ndirs; i++)
     free (a.dirs[i].path);
   free (a.dirs);

@@ -28,6 +28,7 @@
 #include "image.h"
 #include "reference.h"
 #include "registry.h"
+#include "unpacker.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -570,6 +571,8 @@ struct dl
   char errbuf[CURL_ERROR_SIZE];
   capsa_err *err;
   uint64_t last_report;
+  struct unpacker *u; /* a layer's: handed to it once stored (NULL: the config) */
+  const char *diffid;
 };
 
 static void
@@ -727,6 +730,10 @@ dl_finish (struct dl *d, CURLM *multi, CURLcode rc, capsa_err **err)
                         d->c->registry, status);
 }
 
+/* layers unpacked at once while the others download: two cores' worth (more only contend for the
+ * disk; the transfers and the registry have the rest) */
+#define UNPACK_WORKERS 2
+
 static int
 download_blobs (struct client *c, struct capsa_store *s, struct dl *dls, size_t n, capsa_err **err)
 {
@@ -744,6 +751,7 @@ download_blobs (struct client *c, struct capsa_store *s, struct dl *dls, size_t 
           dls[i].done = true;
           finished++;
           report (&dls[i], CAPSA_PROGRESS_EXISTS);
+          unpacker_add (dls[i].u, dls[i].digest, dls[i].diffid);
         }
       else
         report (&dls[i], CAPSA_PROGRESS_WAITING);
@@ -787,6 +795,7 @@ download_blobs (struct client *c, struct capsa_store *s, struct dl *dls, size_t 
               d->done = true;
               active--;
               finished++;
+              unpacker_add (d->u, d->digest, d->diffid);
             }
         }
       if (r == 0 && finished < n)
@@ -878,15 +887,37 @@ fetch_image_manifest (struct client *c, struct capsa_store *s, struct capsa_ref 
 
 /* The image config, in the store, against its manifest: types, and one diff id per layer. */
 static int
-check_config (struct capsa_store *s, const struct capsa_manifest *m, const char *name, capsa_err **err)
+check_config (struct capsa_store *s, const struct capsa_manifest *m, const char *name, struct capsa_image_config *cfg,
+              capsa_err **err)
 {
-  cleanup_image_config struct capsa_image_config cfg = { 0 };
-  if (capsa_image_config_load (s, m->config.digest, name, &cfg, err) < 0)
+  if (capsa_image_config_load (s, m->config.digest, name, cfg, err) < 0)
     return -1;
-  if (cfg.n_diff_ids != m->n_layers)
+  if (cfg->n_diff_ids != m->n_layers)
     return capsa_fail_as (err, EINVAL, "image config of %s lists %zu diff ids for the manifest's %zu layers", name,
-                          cfg.n_diff_ids, m->n_layers);
+                          cfg->n_diff_ids, m->n_layers);
   return 0;
+}
+
+/* The layers' downloads, each unpacked by the workers as soon as it is stored (unpacker.h). */
+static int
+download_layers (struct client *c, struct capsa_store *s, const struct capsa_image_config *cfg, struct dl *dls,
+                 size_t n, capsa_err **err)
+{
+  struct unpacker *u = unpacker_start (s, n, UNPACK_WORKERS);
+  for (size_t i = 0; i < n; i++)
+    {
+      dls[i].u = u;
+      dls[i].diffid = cfg->diff_ids[i];
+    }
+  cleanup_err capsa_err *ue = NULL;
+  int r = download_blobs (c, s, dls, n, err);
+  /* (a failed download's error first: the unpacks it cut short are no news) */
+  if (unpacker_finish (u, &ue) < 0 && r == 0)
+    {
+      *err = take_ptr (&ue);
+      r = -1;
+    }
+  return r;
 }
 
 /* Record where the blobs are now (a hint for later mounts: a failure to write it is no error). */
@@ -928,11 +959,12 @@ pull_locked (struct capsa_store *s, struct capsa_ref *ref, const struct capsa_re
     struct dl *dls = manifest_downloads (&m);
     cleanup_free char *name = ref->tag ? capsa_ref_string (ref) : xasprintf ("%s/%s@%s", ref->registry, ref->repo, top);
     /* the config first, checked by type: a bad image costs no layer download */
+    cleanup_image_config struct capsa_image_config cfg = { 0 };
     int dr = download_blobs (&c, s, dls, 1, err);
     if (dr == 0)
-      dr = check_config (s, &m, name, err);
+      dr = check_config (s, &m, name, &cfg, err);
     if (dr == 0)
-      dr = download_blobs (&c, s, dls + 1, m.n_layers, err);
+      dr = download_layers (&c, s, &cfg, dls + 1, m.n_layers, err);
     if (dr == 0 && o->progress)
       for (size_t i = 1; i <= m.n_layers; i++)
         report (&dls[i], CAPSA_PROGRESS_EXTRACTING);
