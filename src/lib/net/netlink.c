@@ -248,11 +248,12 @@ nl_link_del (struct nl_sock *s, const char *name, bool missing_ok, capsa_err **e
   return 0;
 }
 
-/* The detached deleter: only system calls (a fork of a process that may have threads), no fd of
- * the caller's kept (a lock, a pipe someone waits on), and nothing to wait for. */
+/* The detached deleter: only system calls (a fork of a process that may have threads: _Fork, not
+ * fork, which runs the atfork handlers), no fd of the caller's kept (a lock, a pipe someone waits
+ * on), and nothing to wait for. */
 static void __attribute__ ((noreturn)) link_del_child (const struct nlmsghdr *nlh)
 {
-  if (fork () == 0)
+  if (_Fork () == 0)
     {
       close_range (0, ~0U, 0);
       int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
