@@ -135,6 +135,20 @@ class Runtime:
             subprocess.run(self.cmd("delete", "--force", cid), capture_output=True)
 
 
+class Floor:
+    """The floor (issue 19): util-linux unshare of the bundle's namespaces (pid, net, ipc, uts,
+    mount, cgroup), chroot into the same rootfs and /bin/true: what any runtime pays at least,
+    without cgroups, mounts, masks or the OCI state.  It takes its turns in the minimal rounds."""
+    name = "floor"
+
+    def __init__(self, rootfs):
+        self.rootfs = rootfs
+
+    def run_once(self, b, cid, rss=False):
+        return timed(["unshare", "--pid", "--fork", "--net", "--ipc", "--uts", "--mount", "--cgroup",
+                      "chroot", self.rootfs, "/bin/true"], rss=rss)
+
+
 # Before each timed command the bench lets the machine settle: moving a process into a cgroup
 # takes a kernel lock that, once idle, first waits for an RCU grace period (5-12 ms here), and
 # a runtime that starts right after another one's cgroup writes would skip that wait.  With the
@@ -257,8 +271,9 @@ def inner(a):
     sleeper = bundle(base, "sleeper", ["/bin/sleep", "60"], False)
     res = {rt.name: {} for rt in runtimes}
     try:
-        log("run, minimal config ...")
-        t, m = bench_run(runtimes, minimal, n, warm)
+        log("run, minimal config (and the floor) ...")
+        t, m = bench_run(runtimes + [Floor(f"{base}/rootfs")], minimal, n, warm)
+        floor = t.pop("floor")
         for rt in runtimes:
             res[rt.name]["run (minimal)"], res[rt.name]["peak RSS KiB"] = t[rt.name], m[rt.name]
         log("run, back to back ...")
@@ -277,7 +292,7 @@ def inner(a):
             res[rt.name]["parallel containers/s"] = bench_parallel(rt, sleeper, par, 8)
             res[rt.name]["cgroup memory KiB / container"] = bench_memory(rt, sleeper, mem)
             rt.cleanup()
-        report(a, res, n, warm, par, mem)
+        report(a, res, n, warm, par, mem, floor)
         if a.profile:
             print("\nstrace -c of capsa-oci run (minimal):\n" + profile(runtimes[0], minimal))
     finally:
@@ -295,7 +310,7 @@ def fmt(key, v):
     return f"{v:8.1f}"
 
 
-def report(a, res, n, warm, par, mem):
+def report(a, res, n, warm, par, mem, floor):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print("capsa bench: capsa-oci against the other OCI runtimes, one run")
     print(f"machine: {os.cpu_count()} cpus ({cpu}), {platform.release()}, "
@@ -320,6 +335,13 @@ def report(a, res, n, warm, par, mem):
         print(row)
     print()
     c = res["capsa"]
+    f = median(c["run (minimal)"]) / median(floor)
+    print(f"floor: unshare of the same 6 namespaces + chroot + /bin/true {fmt('', floor)}; capsa-oci run (minimal) "
+          f"{f:.2f}x of it (goal <= 1.0x: {'met' if f <= 1.0 else 'NOT met'})")
+    for k in ("run (minimal)", "run (docker profile)"):
+        if "crun" in res:
+            r = median(c[k]) / median(res["crun"][k])
+            print(f"goal {k} <= 0.5x crun: {r:.2f}x {'met' if r <= 0.5 else 'NOT met'}")
     if "crun" in res:
         r = median(c["run (minimal)"]) / median(res["crun"]["run (minimal)"])
         m = median(c["peak RSS KiB"]) / median(res["crun"]["peak RSS KiB"])

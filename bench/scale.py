@@ -14,10 +14,15 @@ Method (printed with the results):
 - The goals are printed beside the results as PASS/FAIL, never asserted: every command <= 1.1x at
   1000, and ps <= 30 ms at 1000.
 - A count is skipped (and said so) when filling up to it would take longer than --budget seconds.
+- The burst: --burst `run -d` (100; 32 with --quick) at once from 8 shells (threads, each its
+  share one after another), on the user network, with nothing else running: the wall time,
+  containers started a second, and whether every one is running afterwards (none lost: each
+  `run -d` exited 0, and ps lists each as running). podman does the same where it can.
 - Everything is removed at the end (containers, networks, roots), on failure and on ctrl-c too.
-Usage: python3 bench/scale.py [--quick] [--runs N] [--counts 0,100,500,1000] [--build DIR]
+Usage: python3 bench/scale.py [--quick] [--runs N] [--counts 0,100,500,1000] [--burst N] [--build DIR]
 """
 import argparse
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -131,6 +136,40 @@ def report(name, res):
               f"{ratio:7.2f}x  {goal}")
 
 
+def burst(eng, n, shells=8):
+    """n `run -d` at once from shells threads; (seconds, started a second, lost) or None on failure."""
+    names = [f"burst-{i}" for i in range(n)]
+
+    def shell(k):
+        failed = []
+        for name in names[k::shells]:
+            p = eng("run", "-d", "--name", name, "--network", NET, "busybox:bench", "sleep", "1d", check=False)
+            if p.returncode != 0:
+                failed.append(f"{name}: {p.stderr.strip()[-200:]}")
+        return failed
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(shells) as ex:
+        failed = [f for fs in ex.map(shell, range(shells)) for f in fs]
+    wall = time.perf_counter() - t0
+    ps = eng("ps", "--format", "{{.Names}} {{.State}}", check=False).stdout.split("\n")
+    running = {line.split()[0] for line in ps if line.endswith(" running")}
+    lost = [nm for nm in names if nm not in running]
+    for f in failed[:3]:
+        log(f"scale.py: {eng.name}: burst: {f}")
+    return wall, n / wall, lost
+
+
+def report_burst(results, n, shells=8):
+    print(f"burst: {n} `run -d` at once from {shells} shells, on {NET}, nothing else running")
+    for name, (wall, rate, lost) in results.items():
+        print(f"  {name:<8} {wall:7.2f} s  {rate:6.1f} containers/s  "
+              f"{'all running' if not lost else f'LOST {len(lost)}: ' + ' '.join(lost[:5])}")
+    if len(results) == 2:
+        (a, ra), (b, rb) = results.items()
+        print(f"  {a} / {b} wall time: {ra[0] / rb[0]:.2f}x")
+
+
 def podman_engine(w, croot, capsa):
     """podman with its own roots and the image, or None (and why) when it cannot run a container here."""
     if not shutil.which("podman"):
@@ -167,10 +206,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="counts 0 and 50, 3 runs, no podman")
     ap.add_argument("--no-podman", action="store_true")
     ap.add_argument("--budget", type=int, default=600, help="seconds allowed to fill up to one count")
+    ap.add_argument("--burst", type=int, default=0, help="containers started at once from 8 shells (100; --quick 32)")
     ap.add_argument("--build", default=f"{TOP}/build-bench")
     a = ap.parse_args()
     counts = [0, 50] if a.quick else [int(c) for c in a.counts.split(",")]
     runs = 3 if a.quick else a.runs
+    nburst = a.burst or (32 if a.quick else 100)
+    bursts = {}
     capsa = os.path.abspath(f"{a.build}/src/cli/capsa")
     if not os.path.exists(capsa):
         sys.exit("bench/scale.py: needs the capsa CLI (bench/run.sh builds it)")
@@ -189,14 +231,23 @@ def main():
         cap("network", "create", "--subnet", SUBNET, NET)
         sweep(cap, counts, runs, a.budget)
         cap.clean()
+        cap("network", "create", "--subnet", SUBNET, NET)
+        bursts["capsa"] = burst(cap, nburst)
+        cap.clean()
         if a.quick or a.no_podman:
+            report_burst(bursts, nburst)
             print("podman: skipped (--quick or --no-podman)")
             return
         pod, why = podman_engine(w, croot, capsa)
         if why:
+            report_burst(bursts, nburst)
             print(f"podman: skipped: it cannot run a container here: {why}")
             return
         sweep(pod, counts, runs, a.budget)
+        pod.clean()
+        pod("network", "create", "--subnet", "10.232.0.0/16", NET, check=False)
+        bursts["podman"] = burst(pod, nburst)
+        report_burst(bursts, nburst)
     finally:
         cap.clean()
         if pod:

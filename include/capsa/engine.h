@@ -124,6 +124,7 @@ struct ctr
   int exit_code;   /* when exited; -1 unknown */
   pid_t net_owner; /* ctr_net_up: whose life holds the network lease (0: this process) */
   bool partial;    /* no complete container.json: meta is only {Id, Name}, status CTR_DEAD */
+  bool brief;      /* meta is run.json's Brief, a few fields (capsa_ctr_load_listed) */
   int *port_fds;   /* ctr_net_up: the sockets reserving its published host ports (ctr_ports.c) */
   size_t nport_fds;
 };
@@ -346,11 +347,20 @@ CAPSA_PUBLIC int capsa_ctr_find (struct capsa_engine *e, const char *what, struc
 
 /* Load container `id` (a full id) and compute its status. */
 CAPSA_PUBLIC int capsa_ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err);
+/* The same for listings (ps, the API's container list): a container its record says is running
+ * (see ctr.c running_by_record) is taken as running without asking the runtime, its pid left 0.
+ * With brief, meta holds only what a plain `ps` shows (Id, Name, Created, ImageName, Path, Args,
+ * HostConfig.RestartPolicy), and c->brief says so. */
+CAPSA_PUBLIC int capsa_ctr_load_listed (struct capsa_engine *e, const char *id, bool brief, struct ctr **out,
+                                        capsa_err **err);
 /* Recompute status, pid and exit code. */
 CAPSA_PUBLIC void capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c);
 
 /* Every container's full id (NULL-terminated, owned), half-created ones included. */
 CAPSA_PUBLIC char **capsa_ctr_list_ids (struct capsa_engine *e);
+/* Only those with a record directory: a claimed name whose creation died before it made one is
+ * never running, so a list of the live ones (ps without -a) need not read every name's link. */
+CAPSA_PUBLIC char **capsa_ctr_list_ids_with_dir (struct capsa_engine *e);
 CAPSA_PUBLIC const char *capsa_ctr_status_name (enum ctr_status s);
 /* How many containers the store has: in all, running, paused, and the rest (info, system df). */
 struct capsa_ctr_counts

@@ -272,12 +272,11 @@ ps_json (struct ctr *c)
   capsa_ctr_status_text (c, st, sizeof st);
   cleanup_free char *cmd = capsa_ctr_command_text (c->meta);
   cleanup_free char *ports = capsa_ctr_ports_text (c);
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:O*, s:s}", "ID", c->id, "Names",
-                    capsa_ctr_name (c), "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "",
-                    "Command", cmd, "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "",
-                    "State", capsa_ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Pid",
-                    (json_int_t) c->pid, "Labels", json_object_get (json_object_get (c->meta, "Config"), "Labels"),
-                    "Ports", ports);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:O*, s:s}", "ID", c->id, "Names", capsa_ctr_name (c),
+                    "Image", json_string_value (json_object_get (c->meta, "ImageName")) ?: "", "Command", cmd,
+                    "CreatedAt", json_string_value (json_object_get (c->meta, "Created")) ?: "", "State",
+                    capsa_ctr_status_name (c->status), "Status", st, "ExitCode", c->exit_code, "Labels",
+                    json_object_get (json_object_get (c->meta, "Config"), "Labels"), "Ports", ports);
 }
 
 /* Display columns of the UTF-8 character at p (its length in *len); a bad byte is one column. */
@@ -392,12 +391,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
   const char *format = o.format && strcmp (o.format, "table") != 0 ? o.format : NULL;
   if (format && strcmp (format, "json") != 0 && !capsa_template_is (format))
     return cli_usage ("ps", "--format: `json`, `table`, or a Go template ({{.ID}} {{.Names}})");
-  cleanup_strv char **ids = capsa_ctr_list_ids (&g->eng);
+  cleanup_strv char **ids = all || by_status ? capsa_ctr_list_ids (&g->eng) : capsa_ctr_list_ids_with_dir (&g->eng);
   cleanup_json json_t *arr = json_array ();
   for (char **id = ids; *id; id++)
     {
       cleanup_ctr struct ctr *ct = NULL;
-      if (capsa_ctr_load (&g->eng, *id, &ct, NULL) < 0)
+      if (capsa_ctr_load_listed (&g->eng, *id, !format && json_object_size (filters) == 0, &ct, NULL) < 0)
         continue;
       if (!all && !by_status && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "ctr.h"
 #include "fault.h"
 #include "fsops.h"
+#include "capsa/json.h"
 #include "image_rootfs.h"
 #include "selfexe.h"
 #include "util.h"
@@ -75,16 +78,40 @@ capsa_ctr_valid_name (const char *s)
   return strspn (s, ok) == n;
 }
 
+/* DIR/NAME, a JSON object, or NULL.  The record's files are only ever replaced whole (rename),
+ * so a read shorter than the buffer is the whole file: one read for the usual small one, not a
+ * second to find the end (ps reads two files a container). */
+static json_t *
+read_object (const char *dir, const char *name)
+{
+  char small[8192];
+  char path[PATH_MAX];
+  if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path)
+    return NULL;
+  json_t *j = NULL;
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read (fd, small, sizeof small);
+  if (n >= 0 && (size_t) n < sizeof small)
+    j = json_loadb (small, (size_t) n, 0, NULL);
+  else if (n > 0)
+    {
+      cleanup_free char *buf = NULL;
+      size_t len = 0;
+      if (read_file_at (AT_FDCWD, path, &buf, &len, NULL) == 0)
+        j = json_loadb (buf, len, 0, NULL);
+    }
+  if (!json_is_object (j))
+    {
+      json_decref (j);
+      return NULL;
+    }
+  return j;
+}
+
 json_t *
 ctr_run_read (const char *dir)
 {
-  cleanup_free char *buf = NULL;
-  cleanup_free char *p = xasprintf ("%s/run.json", dir);
-  size_t len = 0;
-  json_t *j = NULL;
-  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) == 0)
-    j = json_loadb (buf, len, 0, NULL);
-  return j && json_is_object (j) ? j : (json_decref (j), json_object ());
+  return read_object (dir, "run.json") ?: json_object ();
 }
 
 int
@@ -101,6 +128,42 @@ ctr_run_update (const char *dir, json_t *changes, capsa_err **err)
   json_decref (run);
   cleanup_free char *p = xasprintf ("%s/run.json", dir);
   return write_file_replace_at (AT_FDCWD, p, s, strlen (s), 0644, err);
+}
+
+/* run.json's Brief: what a plain `ps` reads of a container's record (its table, and the status
+ * of one not running: RestartPolicy), in the file it reads anyway: 250 bytes, not container.json's
+ * 2 KiB and more, and no file more to open. */
+static json_t *
+meta_brief (json_t *meta)
+{
+  static const char *const keys[] = { "Id", "Name", "Created", "ImageName", "Path", "Args" };
+  json_t *b = json_object (), *v;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if ((v = json_object_get (meta, keys[i])))
+      json_object_set (b, keys[i], v);
+  json_t *pol = json_object_get (json_object_get (meta, "HostConfig"), "RestartPolicy");
+  if (pol)
+    json_object_set_new (b, "HostConfig", json_pack ("{s:O}", "RestartPolicy", pol));
+  return b;
+}
+
+int
+ctr_meta_write (const char *dir, json_t *meta, capsa_err **err)
+{
+  cleanup_free char *ms = json_dumps (meta, JSON_INDENT (1));
+  cleanup_free char *mp = xasprintf ("%s/container.json", dir);
+  cleanup_free char *rp = xasprintf ("%s/run.json", dir);
+  if (ms == NULL)
+    return capsa_fail_as (err, ENOMEM, "write `%s`: out of memory", mp);
+  /* never a Brief older than container.json: it goes first and comes back last, and a listing
+   * reads container.json where it is null (load) */
+  cleanup_json json_t *gone = json_pack ("{s:n}", "Brief");
+  if (access (rp, F_OK) == 0 && ctr_run_update (dir, gone, err) < 0)
+    return -1;
+  if (write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0600, err) < 0)
+    return -1;
+  cleanup_json json_t *brief = json_pack ("{s:o}", "Brief", meta_brief (meta));
+  return ctr_run_update (dir, brief, err);
 }
 
 const char *
@@ -131,19 +194,44 @@ pid_alive (json_t *run, const char *pidkey, const char *startkey)
   return pid > 0 && proc_stat_start (pid, &got, &st) == 0 && got == want && st != 'Z' && st != 'X';
 }
 
-void
-capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c)
+/* For listings: a run the record says started after its last finish, is not restarting and not
+ * paused (ctr_ops.c records a pause before it), whose monitor lives, is running; the runtime's
+ * state (state.json, the init's /proc, the freezer: 13 of a container's 24 syscalls in ps) is
+ * not read.  It can say running a moment longer than the runtime, after the init dies and before
+ * its monitor records the exit; docker's list, from containerd's events, lags the same way. */
+static bool
+running_by_record (struct ctr *c)
+{
+  const char *sta = json_string_value (json_object_get (c->run, "StartedAt"));
+  const char *fin = json_string_value (json_object_get (c->run, "FinishedAt"));
+  const char *paused = json_string_value (json_object_get (c->run, "PausedRun"));
+  if (sta == NULL || (fin && strcmp (fin, sta) >= 0) || json_is_true (json_object_get (c->run, "Restarting")))
+    return false;
+  return (paused == NULL || strcmp (paused, sta) != 0) && pid_alive (c->run, "MonitorPid", "MonitorStart");
+}
+
+/* have_run: c->run was just read (load) */
+static void
+refresh (struct capsa_engine *e, struct ctr *c, bool listing, bool have_run)
 {
   json_t *st = NULL;
   cleanup_err capsa_err *le = NULL;
 
-  json_decref (c->run);
-  c->run = ctr_run_read (c->dir);
+  if (!have_run)
+    {
+      json_decref (c->run);
+      c->run = ctr_run_read (c->dir);
+    }
   c->pid = 0;
   c->exit_code = -1;
   if (c->partial)
     {
       c->status = CTR_DEAD;
+      return;
+    }
+  if (listing && running_by_record (c))
+    {
+      c->status = CTR_RUNNING;
       return;
     }
   bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
@@ -192,22 +280,17 @@ capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c)
     c->status = CTR_CREATED;
 }
 
+void
+capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c)
+{
+  refresh (e, c, false, false);
+}
+
 static int
 load_meta (struct ctr *c)
 {
-  cleanup_free char *buf = NULL;
-  cleanup_free char *p = xasprintf ("%s/container.json", c->dir);
-  size_t len = 0;
-  json_t *j = NULL;
-  if (read_file_at (AT_FDCWD, p, &buf, &len, NULL) == 0)
-    j = json_loadb (buf, len, 0, NULL);
-  if (!json_is_object (j))
-    {
-      json_decref (j);
-      return -1;
-    }
-  c->meta = j;
-  return 0;
+  c->meta = read_object (c->dir, "container.json");
+  return c->meta ? 0 : -1;
 }
 
 /* The name claimed for id (owned), NULL when none: a scan of ROOT/names (only for half-created
@@ -255,21 +338,47 @@ load_partial (struct capsa_engine *e, struct ctr *c, capsa_err **err)
   return 0;
 }
 
-int
-capsa_ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err)
+enum load_how
+{
+  LOAD_FULL,
+  LOAD_LISTED,       /* running from the record (running_by_record) */
+  LOAD_LISTED_BRIEF, /* and the meta from run.json's Brief where it has one */
+};
+
+static int
+load (struct capsa_engine *e, const char *id, enum load_how how, struct ctr **out, capsa_err **err)
 {
   struct ctr *c = xmalloc0 (sizeof *c);
   c->id = xstrdup (id);
   c->dir = xasprintf ("%s/containers/%s", e->root, id);
   c->oci_root = ctr_oci_root (e);
-  if (load_meta (c) < 0 && load_partial (e, c, err) < 0)
+  if (how == LOAD_LISTED_BRIEF)
+    {
+      c->run = ctr_run_read (c->dir);
+      json_t *b = json_object_get (c->run, "Brief");
+      c->brief = json_is_object (b);
+      c->meta = c->brief ? json_incref (b) : NULL;
+    }
+  if (c->meta == NULL && load_meta (c) < 0 && load_partial (e, c, err) < 0)
     {
       capsa_ctr_free (c);
       return -1;
     }
-  capsa_ctr_refresh (e, c);
+  refresh (e, c, how != LOAD_FULL, c->brief);
   *out = c;
   return 0;
+}
+
+int
+capsa_ctr_load (struct capsa_engine *e, const char *id, struct ctr **out, capsa_err **err)
+{
+  return load (e, id, LOAD_FULL, out, err);
+}
+
+int
+capsa_ctr_load_listed (struct capsa_engine *e, const char *id, bool brief, struct ctr **out, capsa_err **err)
+{
+  return load (e, id, brief ? LOAD_LISTED_BRIEF : LOAD_LISTED, out, err);
 }
 
 static bool
@@ -319,14 +428,15 @@ id_cmp (const void *a, const void *b)
 }
 
 /* Sorted, and each id once: O(n log n), where a list scan per id was O(n^2) at 1000 containers. */
-char **
-capsa_ctr_list_ids (struct capsa_engine *e)
+static char **
+list_ids (struct capsa_engine *e, bool claims)
 {
   cleanup_free char *d = xasprintf ("%s/containers", e->root);
   cleanup_free char *n = xasprintf ("%s/names", e->root);
   struct idlist ids = { NULL, 0, 0 };
   list_ids_in (d, false, &ids);
-  list_ids_in (n, true, &ids); /* claims whose creation died before its directory was made */
+  if (claims)
+    list_ids_in (n, true, &ids); /* claims whose creation died before its directory was made */
   if (ids.v == NULL)
     return xmalloc0 (sizeof (char *));
   qsort (ids.v, ids.n, sizeof *ids.v, id_cmp);
@@ -338,6 +448,18 @@ capsa_ctr_list_ids (struct capsa_engine *e)
       ids.v[k++] = ids.v[i];
   ids.v[k] = NULL;
   return ids.v;
+}
+
+char **
+capsa_ctr_list_ids (struct capsa_engine *e)
+{
+  return list_ids (e, true);
+}
+
+char **
+capsa_ctr_list_ids_with_dir (struct capsa_engine *e)
+{
+  return list_ids (e, false);
 }
 
 int
@@ -474,11 +596,84 @@ ctr_creating_done (struct capsa_engine *e, const char *id, int fd)
     close (fd);
 }
 
+bool
+ctr_monitor_alive (const struct ctr *c)
+{
+  json_t *run = ctr_run_read (c->dir);
+  bool alive = pid_alive (run, "MonitorPid", "MonitorStart");
+  json_decref (run);
+  return alive;
+}
+
+/* A pidfd of the process run names by pidkey/startkey; -1 with *alive false when it is gone,
+ * -1 with *alive true when pidfds are missing (before Linux 5.3: the caller sleeps instead).
+ * Its start time is checked after the open, so a reused pid is never waited for. */
+static int
+pidfd_of (json_t *run, const char *pidkey, const char *startkey, bool *alive)
+{
+  pid_t pid = (pid_t) json_integer_value (json_object_get (run, pidkey));
+  int fd = pid > 0 ? (int) syscall (SYS_pidfd_open, pid, 0) : -1; /* (always close-on-exec) */
+  int saved = errno;
+  *alive = pid_alive (run, pidkey, startkey);
+  if (fd >= 0 && !*alive)
+    {
+      close (fd);
+      return -1;
+    }
+  if (fd < 0 && *alive && saved != ENOSYS)
+    *alive = false; /* ESRCH: it left between the open and the look */
+  return fd;
+}
+
+/* Sleep up to ms on fds (n of them, -1 skipped), or the whole of ms when there are none; the
+ * index of the first readable one (an exited process), -1 after ms. */
+static int
+nap_on (const int *fds, size_t n, int ms)
+{
+  struct pollfd p[2];
+  int which[2];
+  nfds_t k = 0;
+  for (size_t i = 0; i < n && k < 2; i++)
+    if (fds[i] >= 0)
+      {
+        which[k] = (int) i;
+        p[k++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+      }
+  if (k == 0)
+    {
+      nanosleep (&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+      return -1;
+    }
+  if (poll (p, k, ms) <= 0)
+    return -1;
+  return p[0].revents ? which[0] : which[1];
+}
+
+bool
+ctr_monitor_wait_gone (const struct ctr *c, int timeout_ms)
+{
+  json_t *run = ctr_run_read (c->dir);
+  bool alive;
+  cleanup_close int fd = pidfd_of (run, "MonitorPid", "MonitorStart", &alive);
+  json_decref (run);
+  if (!alive)
+    return true;
+  if (fd >= 0)
+    return nap_on (&fd, 1, timeout_ms) == 0;
+  for (int waited = 0; waited < timeout_ms && ctr_monitor_alive (c); waited += 20)
+    nap_on (NULL, 0, 20);
+  return !ctr_monitor_alive (c);
+}
+
+/* Woken by the init's exit (its pidfd) and then by the monitor's, looking every 10 ms between,
+ * 2 ms once the init is gone (its monitor records it in a moment). */
 int
 capsa_ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms)
 {
-  struct timespec ts = { 0, 10 * 1000000 };
-  for (long waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += 10)
+  int fds[2] = { -1, -1 }; /* the monitor, the init */
+  bool init_gone = false, alive;
+  int r = -1, step = 10;
+  for (long waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += step)
     {
       capsa_ctr_refresh (e, c);
       bool monitor = pid_alive (c->run, "MonitorPid", "MonitorStart");
@@ -487,11 +682,28 @@ capsa_ctr_wait_exited (struct capsa_engine *e, struct ctr *c, int timeout_ms)
         {
           cleanup_free char *oci = xasprintf ("%s/%s", c->oci_root, c->id);
           if (!monitor || access (oci, F_OK) != 0)
-            return 0;
+            {
+              r = 0;
+              break;
+            }
         }
-      nanosleep (&ts, NULL);
+      if (fds[0] < 0 && monitor)
+        fds[0] = pidfd_of (c->run, "MonitorPid", "MonitorStart", &alive);
+      if (fds[1] < 0 && !init_gone && c->pid > 0)
+        fds[1] = (int) syscall (SYS_pidfd_open, c->pid, 0);
+      int woke = nap_on (fds, 2, step);
+      if (woke >= 0)
+        {
+          close (fds[woke]); /* (readable from now on) */
+          fds[woke] = -1;
+          init_gone |= woke == 1;
+          step = 2;
+        }
     }
-  return -1;
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  return r;
 }
 
 /* ---- root filesystem ---------------------------------------------------------------------- */
@@ -538,15 +750,6 @@ ctr_cgroup_parent_tidy (void)
         cleanup_free char *h = xasprintf ("/sys/fs/cgroup/%s", de->d_name);
         ctr_cgroup_parent_tidy_dir (h);
       }
-}
-
-bool
-ctr_monitor_alive (const struct ctr *c)
-{
-  json_t *run = ctr_run_read (c->dir);
-  bool alive = pid_alive (run, "MonitorPid", "MonitorStart");
-  json_decref (run);
-  return alive;
 }
 
 /* ---- small parsers ------------------------------------------------------------------------- */

@@ -37,6 +37,9 @@ char *ctr_oci_root (struct capsa_engine *e);
 
 /* run.json updates (read-modify-write under the container dir's run.lock). */
 int ctr_run_update (const char *dir, json_t *changes, capsa_err **err);
+/* Write DIR/container.json (mode 0600: its env holds secrets) and run.json's Brief, the few
+ * fields of it that `ps` shows (ctr.c): every change of a container's record goes through here. */
+int ctr_meta_write (const char *dir, json_t *meta, capsa_err **err);
 json_t *ctr_run_read (const char *dir);
 
 /* Names: ROOT/names/NAME -> ID, claimed with symlink(2) (fails when NAME exists: atomic, an
@@ -54,6 +57,9 @@ void ctr_creating_done (struct capsa_engine *e, const char *id, int fd);
  * with MonitorPid, tells a monitor of an earlier boot (its pid may be another process's now). */
 const char *ctr_boot_id (void);
 bool ctr_monitor_alive (const struct ctr *c);
+/* Wait up to timeout_ms for c's monitor to leave, woken by its exit (a pidfd, not 20 ms naps);
+ * true when it has gone (or there was none). */
+bool ctr_monitor_wait_gone (const struct ctr *c, int timeout_ms);
 /* Remove the shared /capsa parent cgroup of every hierarchy when no container is left in it. */
 void ctr_cgroup_parent_tidy (void);
 /* Unmount the root (overlay) of a stopped container / mount it again before a start. */

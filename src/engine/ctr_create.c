@@ -58,11 +58,8 @@ write_record (struct capsa_engine *e, const char *id, const char *name, const ch
       return -1;
     }
   cleanup_free char *cs = json_dumps (config, JSON_INDENT (1));
-  cleanup_free char *ms = json_dumps (meta, JSON_INDENT (1));
   cleanup_free char *cp = xasprintf ("%s/config.json", bundle);
-  cleanup_free char *mp = xasprintf ("%s/container.json", dir);
-  if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0
-      || write_file_replace_at (AT_FDCWD, mp, ms, strlen (ms), 0600, err) < 0) /* (its env: secrets) */
+  if (write_file_replace_at (AT_FDCWD, cp, cs, strlen (cs), 0600, err) < 0 || ctr_meta_write (dir, meta, err) < 0)
     return -1;
   return 0;
 }

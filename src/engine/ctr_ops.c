@@ -52,7 +52,20 @@ capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool p
   if (!pause && c->status != CTR_PAUSED)
     return capsa_fail_as (err, EINVAL, "container %s is not paused (it is %s)", what,
                           capsa_ctr_status_name (c->status));
-  if (capsa_container_pause (c->oci_root, c->id, pause, err) < 0)
+  /* PausedRun (this run's StartedAt) sends listings to the runtime for its state (ctr.c
+   * running_by_record): recorded before a pause, so that no paused container lists as running */
+  const char *sta = json_string_value (json_object_get (c->run, "StartedAt"));
+  json_t *ch = json_pack ("{s:s}", "PausedRun", sta ? sta : "");
+  int r = pause ? ctr_run_update (c->dir, ch, err) : 0;
+  if (r == 0)
+    r = capsa_container_pause (c->oci_root, c->id, pause, err);
+  if (r < 0 || !pause)
+    {
+      json_object_set_new (ch, "PausedRun", json_string (""));
+      ctr_run_update (c->dir, ch, NULL);
+    }
+  json_decref (ch);
+  if (r < 0)
     return -1;
   capsa_ctr_event (e, c, pause ? "pause" : "unpause", NULL, NULL);
   return 0;
@@ -106,7 +119,7 @@ update_persist (struct ctr *c, json_t *res, capsa_err **err)
   json_decref (cfg);
   if (r < 0)
     return -1;
-  return write_json_file (c->dir, "container.json", c->meta, err);
+  return ctr_meta_write (c->dir, c->meta, err);
 }
 
 int
@@ -129,7 +142,7 @@ capsa_ctr_rename (struct capsa_engine *e, struct ctr *c, const char *name, capsa
   cleanup_free char *oldname = xstrdup (capsa_ctr_name (c));
   cleanup_free char *nm = xasprintf ("/%s", name);
   json_object_set_new (c->meta, "Name", json_string (nm));
-  if (write_json_file (c->dir, "container.json", c->meta, err) < 0)
+  if (ctr_meta_write (c->dir, c->meta, err) < 0)
     {
       ctr_name_release (e, name, c->id);
       return -1;

@@ -56,8 +56,7 @@ remove_stop (struct capsa_engine *e, struct ctr *c, bool force, capsa_err **err)
       capsa_ctr_wait_exited (e, c, 10000);
       /* its monitor holds the published ports until it has taken the network down: rm returns
        * with them free, as docker's does */
-      for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+      ctr_monitor_wait_gone (c, 5000);
       capsa_fault_point ("cli:rm:killed");
     }
   return 0;

@@ -148,9 +148,7 @@ capsa_ctr_start (struct capsa_engine *e, struct ctr *c, int *attach_fd, capsa_er
         json_decref (ch);
         /* The last run's monitor records the exit first and releases the network after: a new
          * monitor attaching before that release ends would see it undone (its netns, its lease). */
-        for (int i = 0; i < 250 && ctr_monitor_alive (c); i++)
-          nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-        if (ctr_monitor_alive (c))
+        if (!ctr_monitor_wait_gone (c, 5000))
           return capsa_fail_as (err, EBUSY, "container %s is still stopping", capsa_ctr_name (c));
         stale_clean (e, c);
         /* run.json keeps the last exit until the new start is recorded */
@@ -211,9 +209,7 @@ capsa_ctr_stop (struct capsa_engine *e, struct ctr *c, int timeout, capsa_err **
           if (capsa_ctr_wait_exited (e, c, 15000) < 0)
             return capsa_fail_as (err, ETIMEDOUT, "container %s did not stop after SIGKILL", capsa_ctr_name (c));
         }
-      for (int i = 0; i < 400 && ctr_monitor_alive (c); i++) /* its back-off is at most 5 s */
-        nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
-      if (!ctr_monitor_alive (c))
+      if (ctr_monitor_wait_gone (c, 8000)) /* its back-off is at most 5 s */
         {
           if (live)
             capsa_ctr_event (e, c, "stop", NULL, NULL);
@@ -463,6 +459,6 @@ capsa_ctr_wait_removed (struct capsa_engine *e, struct ctr *c)
       capsa_ctr_refresh (e, c);
       if (c->status == CTR_RUNNING || c->status == CTR_PAUSED)
         break;
-      nanosleep (&(struct timespec){ 0, 20 * 1000000 }, NULL);
+      ctr_monitor_wait_gone (c, 20);
     }
 }

@@ -41,15 +41,17 @@ api_ctr_list (struct svc_req *r)
   if (capsa_ctr_filters_check (f, &err) < 0)
     return svc_reply_capsa_err (r, &err);
   bool all = svc_query_bool (r, "all", false) || limit > 0;
-  cleanup_strv char **ids = capsa_ctr_list_ids (&r->s->eng);
+  bool by_status = json_array_size (json_object_get (f, "status")) > 0;
+  cleanup_strv char **ids = all || by_status ? capsa_ctr_list_ids (&r->s->eng)
+                                             : capsa_ctr_list_ids_with_dir (&r->s->eng);
   json_t *arr = json_array ();
   for (char **id = ids; id && *id; id++)
     {
       cleanup_ctr struct ctr *c = NULL;
-      if (capsa_ctr_load (&r->s->eng, *id, &c, NULL) < 0)
+      if (capsa_ctr_load_listed (&r->s->eng, *id, false, &c, NULL) < 0)
         continue;
       bool live = c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING;
-      if (!all && !live && json_array_size (json_object_get (f, "status")) == 0)
+      if (!all && !live && !by_status)
         continue;
       json_t *sum = capsa_ctr_summary_json (&r->s->eng, c);
       if (capsa_ctr_filter_match (&r->s->eng, c, sum, f))

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -296,6 +297,47 @@ def test_monitor_killed_ps_still_true(capsa):
     wait_for(lambda: capsa.state("orphan")["Status"] == "exited")
     capsa("rm", "orphan")
     assert capsa.ps() == []
+
+
+def _ps_rows(capsa, *args):
+    """The plain table (the brief path: no --format, no filter), as {NAME: STATUS}."""
+    out = capsa("ps", *args).stdout.splitlines()
+    col = out[0].index("STATUS"), out[0].index("PORTS")
+    return {line.split()[-1]: line[col[0]:col[1]].strip() for line in out[1:]}
+
+
+def test_ps_table_status_from_the_record(capsa):
+    """A plain `ps` takes a running container's status from its record (run.json and its Brief),
+    not from the runtime: a pause, a rename, a killed monitor and an exit all still show as they
+    are, and it opens neither the runtime's state nor container.json of a running container."""
+    try:
+        _ps_record(capsa)
+    finally:
+        capsa("rm", "-f", "rec", "rec2", check=False)
+
+
+def _ps_record(capsa):
+    cid = capsa("run", "-d", "--name", "rec", "busybox", "sleep", "1000").stdout.strip()
+    assert _ps_rows(capsa)["rec"].startswith("Up ")
+    capsa("pause", "rec")
+    assert _ps_rows(capsa)["rec"].endswith("(Paused)")
+    capsa("unpause", "rec")
+    assert not _ps_rows(capsa)["rec"].endswith("(Paused)")
+    capsa("rename", "rec", "rec2")
+    assert list(_ps_rows(capsa)) == ["rec2"]
+    if shutil.which("strace"):
+        log = capsa.root.parent / "ps.strace"
+        subprocess.run(["strace", "-f", "-e", "trace=openat", "-o", str(log), str(CAPSA), "--root", str(capsa.root),
+                        "ps"], check=True, capture_output=True)
+        opened = log.read_text()
+        assert "run.json" in opened and "state.json" not in opened and "container.json" not in opened, opened
+    run = json.loads((capsa.root / "containers" / cid / "run.json").read_text())
+    os.kill(run["MonitorPid"], signal.SIGKILL)
+    time.sleep(0.2)
+    assert _ps_rows(capsa)["rec2"].startswith("Up "), "the runtime says running: the init lives"
+    os.kill(capsa.state("rec2")["Pid"], signal.SIGKILL)
+    wait_for(lambda: "rec2" not in _ps_rows(capsa))
+    assert _ps_rows(capsa, "-a")["rec2"].startswith("Exited")
 
 
 # ---- volumes, read-only root, tmpfs ---------------------------------------------------------
