@@ -353,6 +353,11 @@ CAPSA_PUBLIC int capsa_ctr_load (struct capsa_engine *e, const char *id, struct 
  * HostConfig.RestartPolicy), and c->brief says so. */
 CAPSA_PUBLIC int capsa_ctr_load_listed (struct capsa_engine *e, const char *id, bool brief, struct ctr **out,
                                         capsa_err **err);
+/* capsa_ctr_load_listed of each of ids (NULL-terminated), in order, the records read by a few
+ * threads when there are many; an array of as many (NULL where one is gone), to free with
+ * capsa_ctr_free_all. */
+CAPSA_PUBLIC struct ctr **capsa_ctr_load_listed_all (struct capsa_engine *e, char **ids, bool brief);
+CAPSA_PUBLIC void capsa_ctr_free_all (struct ctr **cs, size_t n);
 /* Recompute status, pid and exit code. */
 CAPSA_PUBLIC void capsa_ctr_refresh (struct capsa_engine *e, struct ctr *c);
 

@@ -393,10 +393,12 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
     return cli_usage ("ps", "--format: `json`, `table`, or a Go template ({{.ID}} {{.Names}})");
   cleanup_strv char **ids = all || by_status ? capsa_ctr_list_ids (&g->eng) : capsa_ctr_list_ids_with_dir (&g->eng);
   cleanup_json json_t *arr = json_array ();
-  for (char **id = ids; *id; id++)
+  size_t n = capsa_strv_len (ids);
+  struct ctr **cs = capsa_ctr_load_listed_all (&g->eng, ids, !format && json_object_size (filters) == 0);
+  for (size_t k = 0; k < n; k++)
     {
-      cleanup_ctr struct ctr *ct = NULL;
-      if (capsa_ctr_load_listed (&g->eng, *id, !format && json_object_size (filters) == 0, &ct, NULL) < 0)
+      struct ctr *ct = cs[k];
+      if (ct == NULL)
         continue;
       if (!all && !by_status && ct->status != CTR_RUNNING && ct->status != CTR_PAUSED && ct->status != CTR_RESTARTING)
         continue;
@@ -408,6 +410,7 @@ cmd_ps (struct cli_global *g, int argc, char **argv)
         json_object_set_new (j, "row", cli_ps_row (ct, sum, notrunc));
       json_array_append_new (arr, j);
     }
+  capsa_ctr_free_all (cs, n);
   cli_sort_newest_first (arr, "CreatedAt");
   size_t i;
   json_t *v;
