@@ -133,6 +133,12 @@ CAPSA_PUBLIC int capsa_net_attach (const struct capsa_netenv *env, const struct 
  * are rewritten from its remaining networks.  A container that is not attached is an error (ENOENT). */
 CAPSA_PUBLIC int capsa_net_detach (const struct capsa_netenv *env, const char *network, const char *container_id,
                                    capsa_err **err);
+/* Detach container_id from every network it is attached to (its own and those `network connect`
+ * added) under one hold of the state lock: each network's state read once, and written once
+ * where it had a lease (a stop or rm read them three times).  *detached: the networks it left
+ * (owned, NULL-terminated, empty when none), for their events. */
+CAPSA_PUBLIC int capsa_net_detach_all (const struct capsa_netenv *env, const char *container_id, char ***detached,
+                                       capsa_err **err);
 /* Reclaim every stale lease (its container's process is gone) of every network; *reclaimed (may
  * be NULL) gets how many. */
 CAPSA_PUBLIC int capsa_net_gc (const struct capsa_netenv *env, int *reclaimed, capsa_err **err);

@@ -230,23 +230,6 @@ fail:
   return capsa_err_wrap (err, "--network %s", mode);
 }
 
-/* The networks `network connect` attached c to besides its own: their leases (and the DNAT
- * rules of the ports published there) go with the container's network. */
-static void
-detach_connected (struct capsa_engine *e, const struct capsa_netenv *env, struct ctr *c)
-{
-  cleanup_strv char **names = NULL;
-  cleanup_err capsa_err *err = NULL;
-  if (capsa_network_list (env, &names, &err) < 0)
-    return;
-  for (char **n = names; *n; n++)
-    {
-      if (capsa_net_detach (env, *n, c->id, &err) == 0) /* ENOENT: not attached there */
-        capsa_engine_net_event (e, "disconnect", *n, c->id);
-      capsa_err_free (&err);
-    }
-}
-
 void
 ctr_net_down (struct capsa_engine *e, struct ctr *c)
 {
@@ -262,10 +245,12 @@ ctr_net_down (struct capsa_engine *e, struct ctr *c)
         cleanup_free char *ns = xasprintf ("%s/netns", c->dir), *sdir = NULL;
         cleanup_err capsa_err *err = NULL;
         struct capsa_netenv env = capsa_engine_netenv (e, &sdir);
-        /* ENOENT: not attached (any more: a monitor's stopped step did it) */
-        if (capsa_net_detach (&env, strcmp (mode, "bridge") == 0 ? NULL : mode, c->id, &err) == 0)
-          capsa_engine_net_event (e, "disconnect", mode, c->id);
-        detach_connected (e, &env, c);
+        /* its own network and those `network connect` added (none left when its monitor's
+         * stopped step did it) */
+        cleanup_strv char **gone = NULL;
+        capsa_net_detach_all (&env, c->id, &gone, &err);
+        for (char **g = gone; g && *g; g++)
+          capsa_engine_net_event (e, "disconnect", *g, c->id);
         ctr_netns_remove (ns);
         ctr_ports_release (c); /* after the DNAT rules went: the host ports are free again */
       }

@@ -1270,6 +1270,34 @@ capsa_net_detach (const struct capsa_netenv *env, const char *network, const cha
 }
 
 int
+capsa_net_detach_all (const struct capsa_netenv *env, const char *container_id, char ***detached, capsa_err **err)
+{
+  cleanup_netstate struct netstate st;
+  cleanup_strv char **names = NULL;
+  *detached = xmalloc0 (sizeof (char *));
+  if (netstate_open (env, &st, err) < 0 || list_names (st.dir, &names, err) < 0)
+    return -1;
+  bool ports = false;
+  for (char **n = names; *n; n++)
+    {
+      cleanup_json json_t *net = NULL;
+      cleanup_err capsa_err *le = NULL;
+      if (ipam_load (st.dir, *n, &net, &le) < 0)
+        continue; /* (the network commands report a state they cannot read) */
+      json_t *lease = json_object_get (json_object_get (net, "leases"), container_id);
+      if (lease == NULL)
+        continue;
+      ports |= json_array_size (json_object_get (lease, "ports")) > 0;
+      drop_lease (net, container_id);
+      if (ipam_save (st.dir, *n, net, err) < 0)
+        return -1;
+      strv_append (detached, *n);
+    }
+  /* (no refresh_own: no network of its own is left to write its files from) */
+  return **detached ? sync_nat_if (env, st.dir, ports, err) : 0;
+}
+
+int
 capsa_network_remove (const struct capsa_netenv *env, const char *name, bool force, capsa_err **err)
 {
   cleanup_netstate struct netstate st;
