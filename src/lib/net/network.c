@@ -1206,10 +1206,8 @@ attach_locked (const struct capsa_netenv *env, int dir, const struct capsa_attac
   memset (res, 0, sizeof *res);
   if (lease_plumb (env, dir, net, lease, a, netns_fd, a->nports > 0 || reclaimed > 0, res, err) < 0)
     return -1;
-  json_object_set_new (lease, "mac", json_string (res->mac));
-  json_object_set_new (lease, "ifname", json_string (res->ifname));
-  ipam_save (dir, name, net, err); /* informational fields; the lease is already safe */
-  capsa_err_free (err);
+  /* (the MAC and the interface's name are the engine's to record, in run.json: a second write
+   * of the state for them cost each attach a rewrite of every lease, and the DNS server a reload) */
   attach_result (net, &ln, res, err);
   return 0;
 }
