@@ -59,7 +59,7 @@ capsa_ctr_pause (struct capsa_engine *e, struct ctr *c, const char *what, bool p
   int r = pause ? ctr_run_update (c->dir, ch, err) : 0;
   if (r == 0)
     r = capsa_container_pause (c->oci_root, c->id, pause, err);
-  if (r < 0 || !pause)
+  if (pause ? r < 0 : r == 0) /* (a resume that failed leaves it paused, and recorded so) */
     {
       json_object_set_new (ch, "PausedRun", json_string (""));
       ctr_run_update (c->dir, ch, NULL);
