@@ -209,20 +209,31 @@ pid_alive (json_t *run, const char *pidkey, const char *startkey)
   return pid > 0 && proc_stat_start (pid, &got, &st) == 0 && got == want && st != 'Z' && st != 'X';
 }
 
+/* Whether run.json's key names this run (holds its StartedAt). */
+static bool
+this_run (json_t *run, const char *key, const char *started)
+{
+  const char *v = json_string_value (json_object_get (run, key));
+  return v && strcmp (v, started) == 0;
+}
+
 /* For listings: a run the record says started after its last finish, is not restarting and not
  * paused (ctr_ops.c records a pause before it), whose monitor lives, is running; the runtime's
  * state (state.json, the init's /proc, the freezer: 13 of a container's 24 syscalls in ps) is
- * not read.  It can say running a moment longer than the runtime, after the init dies and before
- * its monitor records the exit; docker's list, from containerd's events, lags the same way. */
+ * not read.  A foreground run records its start before its network and container are up
+ * (ForegroundRun, ctr_start.c): not this way.  It can say running a moment longer than the
+ * runtime, after the init dies and before its monitor records the exit; docker's list, from
+ * containerd's events, lags the same way. */
 static bool
 running_by_record (struct ctr *c)
 {
   const char *sta = json_string_value (json_object_get (c->run, "StartedAt"));
   const char *fin = json_string_value (json_object_get (c->run, "FinishedAt"));
-  const char *paused = json_string_value (json_object_get (c->run, "PausedRun"));
   if (sta == NULL || (fin && strcmp (fin, sta) >= 0) || json_is_true (json_object_get (c->run, "Restarting")))
     return false;
-  return (paused == NULL || strcmp (paused, sta) != 0) && pid_alive (c->run, "MonitorPid", "MonitorStart");
+  if (this_run (c->run, "PausedRun", sta) || this_run (c->run, "ForegroundRun", sta))
+    return false;
+  return pid_alive (c->run, "MonitorPid", "MonitorStart");
 }
 
 /* have_run: c->run was just read (load_record) */

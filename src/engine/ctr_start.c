@@ -335,8 +335,10 @@ record_started_here (struct ctr *c)
   char now[48];
   now_rfc3339 (now, sizeof now);
   proc_stat_start (getpid (), &start, NULL);
-  record (c->dir, json_pack ("{s:I, s:I, s:s, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
-                             (json_int_t) start, "StartedAt", now, "BootId", ctr_boot_id ()));
+  /* ForegroundRun: this StartedAt comes before the network and the container are up, so
+   * listings ask the runtime for this run (ctr.c running_by_record) */
+  record (c->dir, json_pack ("{s:I, s:I, s:s, s:s, s:s}", "MonitorPid", (json_int_t) getpid (), "MonitorStart",
+                             (json_int_t) start, "StartedAt", now, "BootId", ctr_boot_id (), "ForegroundRun", now));
 }
 
 /* Run it in this process until it exits: its exit code, or the docker code of why it could not

@@ -340,6 +340,29 @@ def _ps_record(capsa):
     assert _ps_rows(capsa, "-a")["rec2"].startswith("Exited")
 
 
+def test_ps_does_not_take_a_foreground_start_from_the_record(capsa):
+    """A foreground run records its StartedAt (and itself as the monitor) before its network and
+    container are up, marked ForegroundRun: ps asks the runtime about that run, so a container not
+    running yet is not listed as running.  Here a created container's record is made to say so,
+    with this process as its live monitor."""
+    cid = capsa("create", "--name", "fgw", "busybox", "true").stdout.strip()
+    run = capsa.root / "containers" / cid / "run.json"
+    saved = run.read_text()
+    try:
+        start = int(open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19])
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+        boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+        rec = dict(json.loads(saved), MonitorPid=os.getpid(), MonitorStart=start, StartedAt=now, BootId=boot)
+        run.write_text(json.dumps(rec))
+        assert _ps_rows(capsa).get("fgw", "").startswith("Up "), "a monitor's run: taken from the record"
+        run.write_text(json.dumps(dict(rec, ForegroundRun=now)))
+        assert "fgw" not in _ps_rows(capsa), "a foreground run's: the runtime says created"
+        assert _ps_rows(capsa, "-a")["fgw"] == "Created"
+    finally:
+        run.write_text(saved)
+        capsa("rm", "-f", "fgw")
+
+
 # ---- volumes, read-only root, tmpfs ---------------------------------------------------------
 
 def test_volumes(capsa):
