@@ -79,6 +79,10 @@ capsa_ctr_remove (struct capsa_engine *e, struct ctr *c, bool force, bool vols, 
         }
       ctr_cgroup_parent_tidy ();
     }
+  /* A monitor still at work (a created one, or one recording a run that failed to start and
+   * taking its network and root down) writes in the record: its init is gone now, and with
+   * stop-requested it leaves; it goes before the record does (else: "directory not empty") */
+  ctr_monitor_wait_gone (c, 5000);
   if (vols)
     remove_volumes (e, c->meta);
   capsa_fault_point ("cli:rm:deleted"); /* the runtime state is gone; the root and the record are not */
