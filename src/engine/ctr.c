@@ -761,9 +761,11 @@ ctr_monitor_wait_gone (const struct ctr *c, int timeout_ms)
 {
   json_t *run = ctr_run_read (c->dir);
   bool alive;
-  cleanup_close int fd = pidfd_of (run, "MonitorPid", "MonitorStart", &alive);
+  /* (a foreground run is its own monitor: it does not wait for itself) */
+  bool self = json_integer_value (json_object_get (run, "MonitorPid")) == (json_int_t) getpid ();
+  cleanup_close int fd = self ? -1 : pidfd_of (run, "MonitorPid", "MonitorStart", &alive);
   json_decref (run);
-  if (!alive)
+  if (self || !alive)
     return true;
   if (fd >= 0)
     return nap_on (&fd, 1, timeout_ms) == 0;
