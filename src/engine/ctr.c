@@ -753,7 +753,7 @@ nap_on (const int *fds, size_t n, int ms)
     }
   if (poll (p, k, ms) <= 0)
     return -1;
-  return p[0].revents ? which[0] : which[1];
+  return k > 1 && p[0].revents == 0 ? which[1] : which[0];
 }
 
 bool
